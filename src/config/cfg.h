@@ -1,0 +1,144 @@
+/*
+ * cfg.h - the configuration: what the file says, validated at load.
+ *
+ * The file is read once (and again on reload, later) into these structures;
+ * nothing is parsed per request.  Workers only read them.  Everything here is
+ * owned by the struct cfg and freed by cfg_free().
+ *
+ * Language (fixed shape; later issues only add directives):
+ *   one directive per line; blocks with { }; # comments; "double quoted"
+ *   strings; durations 250ms 30s 5m 1h 1d (a bare number is an error: HAProxy
+ *   reads it as ms and nginx as s, so we make the operator say which);
+ *   sizes 16k 1m 1g (bare number = bytes).
+ * Errors name FILE:LINE:COL and what was expected.
+ */
+#ifndef GH_CONFIG_CFG_H
+#define GH_CONFIG_CFG_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct cond;   /* filter/cond.h */
+struct fetch;  /* filter/cond.h */
+
+enum px_mode { MODE_HTTP = 0, MODE_TCP = 1 };
+
+enum lb_algo {
+	LB_ROUNDROBIN = 0,
+	LB_LEASTCONN,
+	LB_RANDOM,
+	LB_EWMA,
+	LB_HASH,
+};
+
+struct cfg_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char *text;              /* as written, for logs: "127.0.0.1:9001" */
+};
+
+struct cfg_server {
+	char *name;
+	struct cfg_addr addr;
+	int weight;              /* default 1, 0..256 */
+	int maxconn;             /* 0 = unlimited */
+	bool backup;
+	bool disabled;
+	bool drain;
+	uint32_t slowstart_ms;   /* 0 = off */
+	int line;                /* where it was declared */
+	struct cfg_backend *backend;
+	int index;               /* position in backend->servers */
+};
+
+struct cfg_backend {
+	char *name;
+	enum px_mode mode;
+	enum lb_algo balance;
+	struct fetch *hash_fetch;        /* balance hash(<fetch>) */
+	int random_choices;              /* balance random(N), default 2 */
+	struct cfg_server **servers;
+	int nservers;
+	uint32_t timeout_connect_ms;     /* default 5s */
+	uint32_t timeout_server_ms;      /* default 30s */
+	uint32_t timeout_tunnel_ms;      /* default 1h */
+	uint32_t timeout_queue_ms;       /* default 5s */
+	int retries;                     /* default 2 */
+	int line;
+	int index;                       /* position in cfg->backends */
+};
+
+struct cfg_use_backend {
+	struct cond *cond;               /* never NULL */
+	char *backend_name;
+	struct cfg_backend *backend;     /* resolved after parsing */
+	int line;
+};
+
+/* Which forwarding headers a frontend adds (all on by default except
+ * `forwarded`, the RFC 7239 header, which is opt-in as in HAProxy). */
+#define FWD_XFF    0x01
+#define FWD_XFP    0x02
+#define FWD_XFH    0x04
+#define FWD_RFC7239 0x08
+
+struct cfg_frontend {
+	char *name;
+	enum px_mode mode;
+	struct cfg_addr *binds;
+	int nbinds;
+	uint32_t timeout_header_ms;      /* default 10s */
+	uint32_t timeout_client_ms;      /* default 60s (idle keep-alive and I/O) */
+	uint32_t timeout_tunnel_ms;      /* default 1h; 0 = use backend's */
+	uint64_t max_body_size;          /* default 0 = unlimited */
+	uint32_t max_header_size;        /* whole head, default bufsize - maxrewrite */
+	uint32_t max_target_size;        /* default 8k */
+	unsigned forward_headers;        /* FWD_* */
+	struct cfg_use_backend *rules;
+	int nrules;
+	char *default_backend_name;
+	struct cfg_backend *default_backend;  /* resolved; may be NULL -> 503 */
+	int line;
+};
+
+struct cfg_global {
+	int workers;                     /* 0 = auto (one per CPU) */
+	int max_connections;             /* per process, default 100000 */
+	uint32_t bufsize;                /* tune.bufsize, default 16384 */
+	uint32_t maxrewrite;             /* tune.maxrewrite, default 1024 */
+	uint32_t timeout_drain_ms;       /* default 10s */
+	int log_level;                   /* 0 err, 1 warn, 2 info (default), 3 debug */
+};
+
+struct cfg {
+	char *file;
+	struct cfg_global global;
+	struct cfg_frontend **frontends;
+	int nfrontends;
+	struct cfg_backend **backends;
+	int nbackends;
+};
+
+/*
+ * Loads and validates a configuration file.  On success returns a config
+ * and leaves *errs NULL.  On failure returns NULL and sets *errs to a
+ * malloc'd, newline-separated list of "FILE:LINE:COL: error: ..." lines
+ * (the caller frees it).  Parsing continues after an error where it can,
+ * so one run reports several mistakes.
+ */
+struct cfg *cfg_load(const char *path, char **errs);
+
+/* Same, from a string (tests, fuzzing); `name` is used in messages. */
+struct cfg *cfg_load_string(const char *name, const char *text, size_t len, char **errs);
+
+void cfg_free(struct cfg *c);
+
+struct cfg_backend *cfg_find_backend(const struct cfg *c, const char *name);
+
+/* Value parsers shared with other modules.  Return 0 on success, -1 on error. */
+int cfg_parse_duration_ms(const char *s, uint32_t *out);  /* "250ms" "30s" "5m" "1h" "1d" */
+int cfg_parse_size(const char *s, uint64_t *out);          /* "512" "16k" "1m" "1g" */
+int cfg_parse_addr(const char *s, struct cfg_addr *out);   /* "127.0.0.1:80" "[::1]:80" "*:80" ":80" */
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * msg.h - the protocol-neutral HTTP message model.
+ *
+ * Every codec (HTTP/1.1 today, HTTP/2 later) turns what it reads into a
+ * struct http_msg, and every codec on the output side turns a struct http_msg
+ * back into bytes.  Routing, balancing, header rules, caching and filtering
+ * only ever see this structure, never wire bytes, so an HTTP/2 stream travels
+ * the same path as an HTTP/1.1 request (HAProxy learned this late with HTX).
+ *
+ * Ownership: slices point into memory owned by someone else - normally the
+ * connection's input buffer that the head was parsed from, or the stream's
+ * small scratch arena for header values the proxy adds.  A message is only
+ * valid while that memory does not move; the proxy re-serialises the head
+ * before it compacts the buffer.
+ *
+ * The body is not part of the message: it streams through the buffers and
+ * the message only records how it is framed (body_kind, content_length).
+ */
+#ifndef GH_HTTP_MSG_H
+#define GH_HTTP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* A borrowed string: pointer and length, not NUL-terminated. */
+struct slice {
+	const char *p;
+	uint32_t len;
+};
+
+#define SLICE_LIT(s) ((struct slice){ (s), (uint32_t)(sizeof(s) - 1) })
+
+static inline bool slice_eq(struct slice a, struct slice b)
+{
+	return a.len == b.len && (a.len == 0 || __builtin_memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* ASCII case-insensitive equality, as field names and most tokens need. */
+bool slice_ieq(struct slice a, struct slice b);
+bool slice_ieq_cstr(struct slice a, const char *s);
+
+enum http_meth {
+	HTTP_METH_OTHER = 0,    /* a valid token we do not know; see msg->method */
+	HTTP_METH_GET,
+	HTTP_METH_HEAD,
+	HTTP_METH_POST,
+	HTTP_METH_PUT,
+	HTTP_METH_DELETE,
+	HTTP_METH_CONNECT,
+	HTTP_METH_OPTIONS,
+	HTTP_METH_TRACE,
+	HTTP_METH_PATCH,
+};
+
+/* Header fields the codecs and the proxy must recognise.  The parser sets
+ * hdr.id so nobody compares names twice on the hot path. */
+enum http_hdr_id {
+	HDR_OTHER = 0,
+	HDR_HOST,
+	HDR_CONTENT_LENGTH,
+	HDR_TRANSFER_ENCODING,
+	HDR_CONNECTION,
+	HDR_KEEP_ALIVE,
+	HDR_TE,
+	HDR_TRAILER,
+	HDR_PROXY_CONNECTION,
+	HDR_UPGRADE,
+	HDR_EXPECT,
+	HDR_X_FORWARDED_FOR,
+	HDR_X_FORWARDED_PROTO,
+	HDR_X_FORWARDED_HOST,
+	HDR_FORWARDED,
+	HDR_COOKIE,
+	HDR_SET_COOKIE,
+	HDR_ID_COUNT
+};
+
+/* Per-header flags. */
+#define HDR_F_DELETED 0x01  /* removed by the proxy; encoders skip it */
+#define HDR_F_HOP     0x02  /* hop-by-hop: never forwarded (RFC 9110 7.6.1),
+			       includes fields nominated by Connection */
+
+struct http_hdr {
+	struct slice name;
+	struct slice value;      /* OWS trimmed on both sides */
+	uint8_t id;              /* enum http_hdr_id */
+	uint8_t flags;           /* HDR_F_* */
+};
+
+/* How the body that follows the head is delimited. */
+enum http_body {
+	BODY_NONE = 0,           /* no body at all (GET without CL, 204, 304, HEAD response) */
+	BODY_LENGTH,             /* exactly content_length bytes */
+	BODY_CHUNKED,            /* chunked transfer coding */
+	BODY_UNTIL_CLOSE,        /* response only: delimited by the server closing */
+	BODY_TUNNEL,             /* after 101 / 2xx to CONNECT: raw bytes both ways */
+};
+
+/* Message-level flags (msg->flags). */
+#define MSG_F_RESPONSE        0x0001
+#define MSG_F_CONN_CLOSE      0x0002  /* peer asked to close after this message */
+#define MSG_F_CONN_KEEPALIVE  0x0004  /* Connection: keep-alive seen (HTTP/1.0) */
+#define MSG_F_CONN_UPGRADE    0x0008  /* Connection: upgrade seen */
+#define MSG_F_EXPECT_CONTINUE 0x0010  /* Expect: 100-continue */
+#define MSG_F_HAS_UPGRADE     0x0020  /* an Upgrade header is present */
+#define MSG_F_ABSOLUTE_FORM   0x0040  /* request target was absolute-form */
+#define MSG_F_TE_TRAILERS     0x0080  /* TE: trailers seen */
+
+#define HTTP_MAX_HDRS 100
+
+struct http_msg {
+	uint32_t flags;             /* MSG_F_* */
+	uint8_t version_major;      /* 1 for HTTP/1.x; 2 once HTTP/2 lands */
+	uint8_t version_minor;      /* 0 or 1 */
+
+	/* request line (requests only) */
+	uint8_t meth;               /* enum http_meth */
+	struct slice method;
+	struct slice target;        /* as received */
+	struct slice path;          /* path part of the target, no query; "*" for OPTIONS * */
+	struct slice query;         /* after '?', without it; len 0 if none */
+	struct slice authority;     /* Host header, or the absolute-form authority */
+
+	/* status line (responses only) */
+	uint16_t status;
+	struct slice reason;
+
+	/* framing */
+	uint8_t body;               /* enum http_body */
+	uint64_t content_length;    /* valid when body == BODY_LENGTH */
+
+	uint32_t head_len;          /* bytes the head took in the input, CRLFCRLF included */
+	uint32_t scan_pos;          /* parser's resume point while the head is incomplete */
+
+	uint16_t nhdrs;
+	int16_t hdr_idx[HDR_ID_COUNT]; /* first index of each known header, -1 if absent */
+	struct http_hdr hdrs[HTTP_MAX_HDRS];
+};
+
+/* Resets a message to empty (no headers, hdr_idx all -1). */
+void msg_reset(struct http_msg *m);
+
+/* Returns the first header with this id, or NULL. */
+static inline struct http_hdr *msg_hdr_by_id(struct http_msg *m, enum http_hdr_id id)
+{
+	int i = m->hdr_idx[id];
+	return i < 0 ? (struct http_hdr *)0 : &m->hdrs[i];
+}
+
+/* Finds the next live header named `name` (case-insensitive) at or after
+ * index *pos; returns it and sets *pos past it, or returns NULL. */
+struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos);
+
+/* Appends a header.  Both slices must outlive the message (the stream's
+ * arena owns them).  Returns -1 if the header table is full. */
+int msg_hdr_add(struct http_msg *m, struct slice name, struct slice value);
+
+/* Marks every header with this id deleted. */
+void msg_hdr_del_id(struct http_msg *m, enum http_hdr_id id);
+
+/* Marks every header named `name` deleted (case-insensitive). */
+void msg_hdr_del(struct http_msg *m, struct slice name);
+
+/* Maps a lowercase-insensitive field name to its id (HDR_OTHER if unknown). */
+enum http_hdr_id msg_hdr_id(struct slice name);
+
+/* Maps a method token to enum http_meth. */
+enum http_meth msg_meth(struct slice method);
+
+/* Safe and idempotent methods (RFC 9110 9.2.1/9.2.2) - retries depend on it. */
+bool msg_meth_idempotent(enum http_meth m);
+
+#endif
