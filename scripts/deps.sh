@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# scripts/deps.sh - install the Debian 12 packages gatehouse needs to build,
+# test, fuzz and benchmark. Idempotent and quiet when everything is present:
+# it asks dpkg first and only runs apt-get (update + install) for what is
+# missing. Run as root (CI and the dev machines are root).
+#
+# Why each package:
+#   gcc make                 build
+#   libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
+#                            TLS, HTTP/2, regex conditions, compression
+#   python3-pytest curl nghttp2-client openssl
+#                            end-to-end tests (Debian's /usr/bin/python3)
+#   clang libclang-rt-14-dev libFuzzer + sanitizer runtimes (make fuzz)
+#   wrk haproxy nginx-light linux-perf strace procps
+#                            benchmark (bench/run.sh): load generator, the
+#                            two yardsticks, syscall counting, ps/pkill
+set -euo pipefail
+
+PKGS=(
+    gcc make
+    libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
+    python3-pytest curl wrk nghttp2-client
+    haproxy nginx-light openssl
+    clang libclang-rt-14-dev
+    strace procps linux-perf
+)
+
+is_installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+    is_installed "$p" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: missing packages: ${missing[*]}; run as root to install" >&2
+    exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+
+# Keep Debian's maintainer scripts from starting nginx/haproxy on :80 while
+# we install (policy-rc.d exit 101 = "action forbidden"). Only add one if the
+# machine has none, and remove only the one we added.
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    added_policy=1
+fi
+cleanup() { [ "$added_policy" = 1 ] && rm -f "$policy"; return 0; }
+trap cleanup EXIT
+
+apt_opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+apt-get update -q >/dev/null
+apt-get install "${apt_opts[@]}" --no-install-recommends "${missing[@]}" >/dev/null
+
+# Belt and braces: if a system nginx/haproxy got started anyway, stop exactly
+# that daemon (found through its Debian pidfile) so it does not hold ports the
+# tests and the benchmark use. Processes started by tests have other pidfiles
+# or none, so they are never touched.
+stop_daemon() { # name pidfile
+    local name=$1 pidfile=$2 pid
+    [ -r "$pidfile" ] || return 0
+    pid=$(head -n1 "$pidfile" | tr -dc '0-9')
+    [ -n "$pid" ] || return 0
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
+        service "$name" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    return 0
+}
+stop_daemon nginx /run/nginx.pid
+stop_daemon haproxy /run/haproxy.pid
+
+for p in "${missing[@]}"; do
+    is_installed "$p" || { echo "deps.sh: failed to install $p" >&2; exit 1; }
+done
+echo "deps.sh: done" >&2
