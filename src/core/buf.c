@@ -1,0 +1,68 @@
+/*
+ * buf.c - buffer areas from the worker's pool (see buf.h).
+ */
+#include "core/buf.h"
+#include "core/pool.h"
+
+__thread uint32_t buf_size = 16384;
+static __thread struct pool buf_pool;
+
+void buf_pool_init(uint32_t size)
+{
+	buf_size = size;
+	/* Keep enough spare areas for a busy second; beyond that, back to malloc. */
+	pool_init(&buf_pool, "buffer", size, 1024);
+}
+
+void buf_pool_flush(void)
+{
+	pool_flush(&buf_pool);
+}
+
+bool buf_alloc(struct buf *b)
+{
+	if (b->area)
+		return true;
+	b->area = pool_get(&buf_pool);
+	b->rd = b->pr = b->wr = 0;
+	return b->area != NULL;
+}
+
+void buf_release_force(struct buf *b)
+{
+	if (b->area)
+		pool_put(&buf_pool, b->area);
+	b->area = NULL;
+	b->rd = b->pr = b->wr = 0;
+}
+
+void buf_release(struct buf *b)
+{
+	if (b->area && buf_empty(b))
+		buf_release_force(b);
+}
+
+void buf_compact(struct buf *b)
+{
+	if (b->rd == 0)
+		return;
+	memmove(b->area, b->area + b->rd, b->wr - b->rd);
+	b->pr -= b->rd;
+	b->wr -= b->rd;
+	b->rd = 0;
+}
+
+bool buf_replace_in(struct buf *b, uint32_t old_len, const char *src, uint32_t len)
+{
+	uint32_t tail = b->wr - b->pr - old_len;
+	if (len > old_len && b->wr + (len - old_len) > buf_size) {
+		buf_compact(b);
+		if (b->wr + (len - old_len) > buf_size)
+			return false;
+	}
+	char *at = b->area + b->pr;
+	memmove(at + len, at + old_len, tail);
+	memcpy(at, src, len);
+	b->wr = b->pr + len + tail;
+	return true;
+}

@@ -1,0 +1,190 @@
+/*
+ * conn.c - raw TCP transport and connection helpers (see conn.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "net/conn.h"
+
+static ssize_t raw_recv(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n = recv(c->io.fd, buf, len, 0);
+	return n;
+}
+
+static ssize_t raw_send(struct conn *c, const void *buf, size_t len)
+{
+	return send(c->io.fd, buf, len, MSG_NOSIGNAL);
+}
+
+static void raw_shutw(struct conn *c)
+{
+	shutdown(c->io.fd, SHUT_WR);
+}
+
+static void raw_close(struct conn *c)
+{
+	close(c->io.fd);
+}
+
+const struct xprt xprt_raw = {
+	.name = "raw",
+	.recv = raw_recv,
+	.send = raw_send,
+	.shutw = raw_shutw,
+	.close = raw_close,
+};
+
+void conn_init(struct conn *c, int fd, ev_io_cb cb)
+{
+	c->io.fd = fd;
+	c->io.cb = cb;
+	c->flags = 0;
+	c->err = 0;
+	c->xprt = &xprt_raw;
+	c->xprt_ctx = NULL;
+}
+
+void conn_on_events(struct conn *c, uint32_t ev)
+{
+	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->flags |= CONN_F_RECV_READY;
+	if (ev & (EPOLLRDHUP | EPOLLHUP))
+		c->flags |= CONN_F_HUP;
+	if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		c->flags |= CONN_F_SEND_READY;
+}
+
+ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n = c->xprt->recv(c, buf, len);
+	if (n > 0) {
+		/* A short read drained the socket: with edge triggering the
+		 * next arrival raises a new event, so skip the EAGAIN call -
+		 * unless EOF is already known to be pending behind the data. */
+		if ((size_t)n < len && !(c->flags & CONN_F_HUP))
+			c->flags &= ~CONN_F_RECV_READY;
+		return n;
+	}
+	if (n == 0) {
+		c->flags |= CONN_F_RD_EOF;
+		c->flags &= ~CONN_F_RECV_READY;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->flags &= ~CONN_F_RECV_READY;
+		return -1;
+	}
+	if (errno == EINTR)
+		return -1;
+	c->flags |= CONN_F_ERROR;
+	c->flags &= ~(CONN_F_RECV_READY | CONN_F_SEND_READY);
+	c->err = errno;
+	return -1;
+}
+
+ssize_t conn_send(struct conn *c, const void *buf, size_t len)
+{
+	ssize_t n = c->xprt->send(c, buf, len);
+	if (n >= 0) {
+		if ((size_t)n < len)
+			c->flags &= ~CONN_F_SEND_READY;
+		return n;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->flags &= ~CONN_F_SEND_READY;
+		return 0;
+	}
+	if (errno == EINTR)
+		return 0;
+	c->flags |= CONN_F_ERROR;
+	c->flags &= ~(CONN_F_RECV_READY | CONN_F_SEND_READY);
+	c->err = errno;
+	return -1;
+}
+
+void conn_shutw(struct conn *c)
+{
+	if (c->flags & CONN_F_WR_SHUT)
+		return;
+	c->flags |= CONN_F_WR_SHUT;
+	c->xprt->shutw(c);
+}
+
+void conn_close(struct loop *l, struct conn *c)
+{
+	if (c->io.fd < 0)
+		return;
+	loop_del(l, &c->io);
+	c->xprt->close(c);
+	c->io.fd = -1;
+	c->flags = 0;
+}
+
+int conn_connect(struct loop *l, struct conn *c, const struct sockaddr *addr, socklen_t len,
+		 ev_io_cb cb)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	conn_init(c, fd, cb);
+	if (connect(fd, addr, len) < 0) {
+		if (errno != EINPROGRESS) {
+			int e = errno;
+			close(fd);
+			c->io.fd = -1;
+			errno = e;
+			return -1;
+		}
+		c->flags |= CONN_F_CONNECTING;
+	} else {
+		c->flags |= CONN_F_SEND_READY;
+	}
+	if (loop_add(l, &c->io) < 0) {
+		int e = errno;
+		close(fd);
+		c->io.fd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int conn_finish_connect(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		c->err = err;
+		c->flags |= CONN_F_ERROR;
+		c->flags &= ~CONN_F_CONNECTING;
+		return -1;
+	}
+	c->flags &= ~CONN_F_CONNECTING;
+	return 0;
+}
+
+const char *addr_ntop(const struct sockaddr *sa, char *out, size_t len)
+{
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)len);
+	} else {
+		snprintf(out, len, "unknown");
+	}
+	return out;
+}

@@ -1,0 +1,90 @@
+/*
+ * conn.h - a connection: one socket, its readiness, and the transport that
+ * moves bytes over it.
+ *
+ * The transport (struct xprt) is raw TCP today; TLS (a later issue) plugs in
+ * as another xprt with the same recv/send/shutw calls, so the proxy code
+ * above never knows which one it talks to.  HTTP/2 sits above this layer.
+ *
+ * Readiness is tracked here because the loop is edge-triggered: an event
+ * sets CONN_F_RECV_READY / CONN_F_SEND_READY, and a call that returns
+ * EAGAIN (or reads/writes less than asked) clears it.  Callers only try I/O
+ * while the flag is set.
+ */
+#ifndef GH_NET_CONN_H
+#define GH_NET_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/socket.h>
+#include "core/loop.h"
+
+#define CONN_F_RECV_READY 0x0001  /* the socket may have bytes (or EOF) to read */
+#define CONN_F_SEND_READY 0x0002  /* the socket may accept bytes */
+#define CONN_F_RD_EOF     0x0004  /* peer closed its sending side (recv gave 0) */
+#define CONN_F_WR_SHUT    0x0008  /* we shut our sending side */
+#define CONN_F_ERROR      0x0010  /* fatal socket error; see conn.err */
+#define CONN_F_CONNECTING 0x0020  /* outgoing connect() not finished */
+#define CONN_F_HUP        0x0040  /* EPOLLRDHUP/HUP seen: EOF is pending */
+
+struct conn;
+
+struct xprt {
+	const char *name;
+	ssize_t (*recv)(struct conn *c, void *buf, size_t len);
+	ssize_t (*send)(struct conn *c, const void *buf, size_t len);
+	void (*shutw)(struct conn *c);
+	void (*close)(struct conn *c);
+};
+
+struct conn {
+	struct ev_io io;            /* fd and the owner's event callback */
+	uint16_t flags;             /* CONN_F_* */
+	int err;                    /* errno of the failure when CONN_F_ERROR */
+	const struct xprt *xprt;
+	void *xprt_ctx;             /* transport state (SSL *), NULL for raw */
+};
+
+extern const struct xprt xprt_raw;
+
+/* Prepares c around an fd already set non-blocking; does not register it. */
+void conn_init(struct conn *c, int fd, ev_io_cb cb);
+
+/* Updates readiness from an epoll event mask. */
+void conn_on_events(struct conn *c, uint32_t events);
+
+/*
+ * Receives into buf.  Returns >0 bytes, 0 on EOF (sets CONN_F_RD_EOF), or
+ * -1 when nothing can be read now (EAGAIN: readiness cleared) or on error
+ * (CONN_F_ERROR set).
+ */
+ssize_t conn_recv(struct conn *c, void *buf, size_t len);
+
+/* Sends from buf.  Returns bytes sent (>=0) or -1 on error (CONN_F_ERROR). */
+ssize_t conn_send(struct conn *c, const void *buf, size_t len);
+
+/* Shuts our sending side once the output is flushed. */
+void conn_shutw(struct conn *c);
+
+/* Unregisters from the loop and closes.  The struct stays valid until the
+ * owner frees it (through loop_defer, see loop.h). */
+void conn_close(struct loop *l, struct conn *c);
+
+/*
+ * Starts a non-blocking connect to addr.  Returns 0 (connected or in
+ * progress, CONN_F_CONNECTING set accordingly) with c registered on l, or
+ * -1 with errno set (nothing to clean up).
+ */
+int conn_connect(struct loop *l, struct conn *c, const struct sockaddr *addr, socklen_t len,
+		 ev_io_cb cb);
+
+/* Called on the first write-readiness of a connecting socket: returns 0 if
+ * the connect succeeded, else -1 with c->err set. */
+int conn_finish_connect(struct conn *c);
+
+/* "1.2.3.4" / "::1" text of an address (port not included). */
+const char *addr_ntop(const struct sockaddr *sa, char *out, size_t len);
+
+#endif
