@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh - `make fuzz`: build every fuzz/fuzz_*.c as a libFuzzer
+# target (clang, ASan+UBSan) into build-fuzz/ and run each for a bounded time.
+#
+# A target names what it links in comment lines anywhere in its file:
+#     // FUZZ_SOURCES: src/http/h1.c src/http/msg.c
+#     // FUZZ_LIBS: -lpcre2-8
+# (globs like src/config/*.c are expanded). Without FUZZ_SOURCES it links
+# every src/*/*.c except main.c; without FUZZ_LIBS it uses the Makefile's
+# libraries (-lpcre2-8 -lssl -lcrypto -pthread).
+#
+# Corpus: seeds are read from fuzz/corpus/<target>/ (e.g. fuzz/corpus/fuzz_h1/,
+# or fuzz/corpus/h1/ if that is the one that exists) and never written; new
+# inputs go to build-fuzz/corpus/<target>/, crashes to
+# build-fuzz/artifacts/<target>/. A dictionary fuzz/<target>.dict is used if
+# present.
+#
+# Environment:
+#   FUZZ_SECONDS  run time per target (default 60; 0 = build only)
+#   FUZZ_TARGETS  space-separated subset, e.g. "fuzz_h1"
+#   FUZZ_CC       clang binary (default clang)
+# Exit status: non-zero if a target fails to build or any run finds a crash,
+# leak, UB, timeout or OOM.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SECONDS_PER=${FUZZ_SECONDS:-60}
+CLANG=${FUZZ_CC:-clang}
+OUT=build-fuzz
+CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+        -fno-omit-frame-pointer -std=c11 -Isrc -D_GNU_SOURCE -pthread)
+DEFAULT_LIBS="-lpcre2-8 -lssl -lcrypto -pthread"
+
+command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found (make deps)" >&2; exit 1; }
+
+shopt -s nullglob
+targets=()
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+    for t in $FUZZ_TARGETS; do targets+=("fuzz/${t%.c}.c"); done
+else
+    targets=(fuzz/fuzz_*.c)
+fi
+if [ ${#targets[@]} -eq 0 ]; then
+    echo "fuzz: no fuzz/fuzz_*.c targets yet; nothing to do"
+    exit 0
+fi
+
+# Value of a "FUZZ_<KEY>:" comment line in a file (all such lines joined).
+directive() { # file key
+    sed -n "s@^[[:space:]]*\\(//\\|/\\*\\|\\*\\)[[:space:]]*FUZZ_$2:[[:space:]]*\\(.*\\)\$@\\2@p" "$1" |
+        sed 's@[[:space:]]*\*/[[:space:]]*$@@' | tr '\n' ' '
+}
+
+mkdir -p "$OUT"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+failed=()
+declare -A result
+for src in "${targets[@]}"; do
+    name=$(basename "$src" .c)
+    [ -f "$src" ] || { echo "fuzz: $src not found" >&2; failed+=("$name"); result[$name]="missing"; continue; }
+
+    srcs_decl=$(directive "$src" SOURCES)
+    libs_decl=$(directive "$src" LIBS)
+    srcs=()
+    if [ -n "${srcs_decl// /}" ]; then
+        for pat in $srcs_decl; do   # word splitting + glob expansion intended
+            [ -e "$pat" ] || { echo "fuzz: $name: FUZZ_SOURCES entry $pat matches nothing" >&2; }
+            srcs+=("$pat")
+        done
+    else
+        for f in src/*/*.c; do
+            [ "$(basename "$f")" = main.c ] || srcs+=("$f")
+        done
+    fi
+    # A FUZZ_LIBS line, even an empty one, replaces the default libraries.
+    if grep -q 'FUZZ_LIBS:' "$src"; then libs=$(echo $libs_decl); else libs=$DEFAULT_LIBS; fi
+
+    echo "== fuzz: building $name (${#srcs[@]} sources; libs: $libs)"
+    # shellcheck disable=SC2086
+    if ! "$CLANG" "${CFLAGS[@]}" -o "$OUT/$name" "$src" "${srcs[@]}" $libs; then
+        echo "fuzz: $name: build FAILED" >&2
+        failed+=("$name"); result[$name]="build failed"; continue
+    fi
+    result[$name]="built"
+    [ "$SECONDS_PER" -gt 0 ] || continue
+
+    seed=fuzz/corpus/$name
+    [ -d "$seed" ] || [ ! -d "fuzz/corpus/${name#fuzz_}" ] || seed=fuzz/corpus/${name#fuzz_}
+    work=$OUT/corpus/$name
+    art=$OUT/artifacts/$name
+    rm -rf "$art"  # artifacts of this run only
+    mkdir -p "$work" "$art"
+    dirs=("$work")
+    [ -d "$seed" ] && dirs+=("$seed")
+    opts=(-max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048
+          -print_final_stats=1 -artifact_prefix="$art/")
+    [ -f "fuzz/$name.dict" ] && opts+=(-dict="fuzz/$name.dict")
+
+    echo "== fuzz: running $name for ${SECONDS_PER}s (seeds: ${seed}, new corpus: $work)"
+    log=$OUT/$name.log
+    rc=0
+    "$OUT/$name" "${opts[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
+    grep -E '^(stat::|#[0-9]+ *DONE)' "$log" | tr '\n' ' ' | sed 's/$/\n/' || true
+    if [ "$rc" -ne 0 ]; then
+        echo "fuzz: $name: FAILED (exit $rc); log $log, artifacts:" >&2
+        for a in "$art"/*; do echo "  reproduce: $OUT/$name $a" >&2; done
+        grep -E 'ERROR: |SUMMARY: |runtime error' "$log" | head -5 >&2 || true
+        failed+=("$name"); result[$name]="CRASH (exit $rc)"
+    else
+        result[$name]="ok, corpus $(find "$work" -type f | wc -l) files"
+    fi
+done
+
+echo "== fuzz summary"
+for src in "${targets[@]}"; do
+    name=$(basename "$src" .c)
+    printf '  %-20s %s\n' "$name" "${result[$name]:-?}"
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "fuzz: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
