@@ -38,6 +38,21 @@ struct cond_ctx {
 struct fetch;
 struct cond;
 
+/* What a fetch reads.  Exposed so the config checker can tell which
+ * conditions need HTTP (a tcp frontend only sees the client address). */
+enum fetch_kind {
+	FETCH_HOST = 0,
+	FETCH_PATH,
+	FETCH_METHOD,
+	FETCH_SRC,
+	FETCH_HEADER,
+	FETCH_QUERY,
+	FETCH_COOKIE,
+	FETCH_KIND_COUNT
+};
+#define FETCH_MASK(k) (1u << (k))
+#define FETCH_MASK_L4 FETCH_MASK(FETCH_SRC)   /* all a tcp-mode proxy can read */
+
 /*
  * Parses a fetch expression ("path", "header(X-User)", "cookie(sid)") from
  * one token.  Returns NULL and writes a message ("unknown fetch 'foo';
@@ -45,6 +60,12 @@ struct cond;
  */
 struct fetch *fetch_parse(const struct cfg_tok *tok, char *err, size_t errlen);
 void fetch_free(struct fetch *f);
+
+/* What a parsed fetch reads, how it was written ("header(X-User)") and where
+ * (the token's line and column), for the config checker's messages. */
+enum fetch_kind fetch_kind(const struct fetch *f);
+const char *fetch_text(const struct fetch *f);
+void fetch_where(const struct fetch *f, int *line, int *col);
 
 /*
  * Evaluates a fetch.  Returns true and sets *out (borrowed from the message
@@ -63,5 +84,19 @@ struct cond *cond_parse(const struct cfg_tok *toks, int ntok, int *err_tok,
 			char *err, size_t errlen);
 bool cond_eval(const struct cond *c, const struct cond_ctx *ctx);
 void cond_free(struct cond *c);
+
+/* Wraps c in a `not` (for `unless`).  Takes ownership of c; returns NULL
+ * (having freed c) when out of memory. */
+struct cond *cond_negate(struct cond *c);
+
+/* Returns the first fetch in c (in written order) whose kind is not in
+ * `allowed` (a FETCH_MASK() set), or NULL if every fetch is allowed. */
+const struct fetch *cond_fetch_outside(const struct cond *c, unsigned allowed);
+
+/* Regex matching keeps one pcre2 match block per thread (match data cannot
+ * be shared).  It is created on a thread's first regex match and freed
+ * automatically when the thread exits; a worker that wants it gone earlier
+ * (or the main thread, for leak checkers) may call this. */
+void cond_thread_cleanup(void);
 
 #endif

@@ -1,0 +1,753 @@
+/*
+ * cond.c - the condition language: parse "<fetch> <op> <value>" tests joined
+ * with and / or / not and parentheses into a small tree at load, evaluate it
+ * per request.
+ *
+ * Where it sits: the config parser hands the tokens after `if`/`unless` to
+ * cond_parse(); the proxy calls cond_eval() on each request (from several
+ * worker threads at once) to pick a backend.  Evaluation short-circuits,
+ * never allocates (except one pcre2 match block per thread, on first use)
+ * and never writes to the tree.
+ *
+ * Grammar (precedence not > and > or):
+ *   or   := and ("or" and)*
+ *   and  := not ("and" not)*
+ *   not  := "not" not | "(" or ")" | test
+ *   test := FETCH OP VALUE | FETCH "in" VALUE+
+ * `and` and `or` nodes are n-ary so a long chain does not make a deep tree.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter/cond.h"
+
+/* Deep nesting buys nothing and would let a hostile config exhaust the
+ * stack in the recursive parser and evaluator. */
+#define COND_MAX_DEPTH 32
+
+enum cond_type { COND_TEST = 0, COND_AND, COND_OR, COND_NOT };
+
+enum cond_op { OP_EQ = 0, OP_NE, OP_PREFIX, OP_SUFFIX, OP_CONTAINS, OP_REGEX, OP_IN };
+
+struct cond_cidr {
+	uint8_t fam;        /* AF_INET or AF_INET6 */
+	uint8_t bits;
+	uint8_t addr[16];   /* masked to `bits` */
+};
+
+struct cond {
+	enum cond_type type;
+	struct cond **kids;   /* AND, OR: nkids >= 2; NOT: exactly 1 */
+	int nkids;
+
+	/* COND_TEST */
+	struct fetch *fetch;
+	enum cond_op op;
+	bool icase;           /* host: compare ASCII case-insensitively */
+	struct slice *vals;   /* one for ==, != ...; the list for `in` */
+	int nvals;
+	struct cond_cidr *cidrs;  /* src in ... */
+	int ncidrs;
+	pcre2_code *re;
+};
+
+static const struct {
+	const char *name;
+	enum cond_op op;
+} cond_ops[] = {
+	{ "==", OP_EQ },	 { "!=", OP_NE },    { "prefix", OP_PREFIX },
+	{ "suffix", OP_SUFFIX }, { "contains", OP_CONTAINS }, { "~", OP_REGEX },
+	{ "in", OP_IN },
+};
+
+#define COND_OPS_EXPECTED "an operator (==, !=, prefix, suffix, contains, ~, in)"
+
+/* ---- tokens ------------------------------------------------------------ */
+
+/* The config lexer splits on blanks only, so "(path" or "/a)" arrive as one
+ * word: items are the words with their grouping parens split off. */
+enum item_kind { IT_WORD, IT_OPEN, IT_CLOSE };
+
+struct cond_item {
+	enum item_kind kind;
+	struct cfg_tok tok;   /* the word (s is NUL-terminated), or the paren's position */
+	int src;              /* index of the config token it came from */
+};
+
+struct cond_parser {
+	struct cond_item *it;
+	int n, pos;
+	int ntok;             /* config tokens, for "unexpected end" */
+	int depth;
+	int *err_tok;
+	char *err;
+	size_t errlen;
+};
+
+static int cond_item_add(struct cond_item *it, int n, enum item_kind kind, const char *s,
+			 const struct cfg_tok *t, int col, int src)
+{
+	it[n].kind = kind;
+	it[n].tok = (struct cfg_tok){ s, t->line, col, t->quoted };
+	it[n].src = src;
+	return n + 1;
+}
+
+/*
+ * Splits words into items.  Leading '(' are always grouping; of a word's
+ * trailing ')' run, those that close a '(' inside the word belong to it
+ * (header(X-User)) and the rest are grouping.  Quoted tokens are never
+ * split.  Returns the item count, or -1 when out of memory.
+ */
+static int cond_split(const struct cfg_tok *toks, int ntok, struct cond_item **itp, char **bufp)
+{
+	size_t total = 0;
+	int maxit = 0;
+
+	for (int i = 0; i < ntok; i++) {
+		size_t l = strlen(toks[i].s);
+		total += l + 1;
+		maxit += (int)l + 1;
+	}
+	struct cond_item *it = calloc((size_t)maxit + 1, sizeof(*it));
+	char *buf = malloc(total + 1);
+	if (!it || !buf) {
+		free(it);
+		free(buf);
+		return -1;
+	}
+	*itp = it;
+	*bufp = buf;
+
+	int n = 0;
+	for (int i = 0; i < ntok; i++) {
+		const struct cfg_tok *t = &toks[i];
+		size_t len = strlen(t->s);
+
+		if (t->quoted) {
+			memcpy(buf, t->s, len + 1);
+			n = cond_item_add(it, n, IT_WORD, buf, t, t->col, i);
+			buf += len + 1;
+			continue;
+		}
+		size_t a = 0;
+		while (a < len && t->s[a] == '(') {
+			n = cond_item_add(it, n, IT_OPEN, "(", t, t->col + (int)a, i);
+			a++;
+		}
+		size_t b = len;
+		while (b > a && t->s[b - 1] == ')')
+			b--;
+		/* opens left unclosed in the word's body claim trailing ')' */
+		int open = 0;
+		for (size_t k = a; k < b; k++)
+			open += t->s[k] == '(' ? 1 : t->s[k] == ')' ? -1 : 0;
+		size_t keep = b;
+		while (open > 0 && keep < len) {
+			keep++;
+			open--;
+		}
+		if (keep > a) {
+			memcpy(buf, t->s + a, keep - a);
+			buf[keep - a] = '\0';
+			n = cond_item_add(it, n, IT_WORD, buf, t, t->col + (int)a, i);
+			buf += keep - a + 1;
+		}
+		for (size_t k = keep; k < len; k++)
+			n = cond_item_add(it, n, IT_CLOSE, ")", t, t->col + (int)k, i);
+	}
+	return n;
+}
+
+static const struct cond_item *cond_peek(const struct cond_parser *p)
+{
+	return p->pos < p->n ? &p->it[p->pos] : NULL;
+}
+
+static bool cond_is_word(const struct cond_item *it, const char *w)
+{
+	return it && it->kind == IT_WORD && !it->tok.quoted && strcmp(it->tok.s, w) == 0;
+}
+
+/* True for the items that end an `in` list or a value: and, or, ')', end. */
+static bool cond_is_stop(const struct cond_item *it)
+{
+	return !it || it->kind == IT_CLOSE || cond_is_word(it, "and") || cond_is_word(it, "or");
+}
+
+static const char *cond_item_text(const struct cond_item *it)
+{
+	return it->kind == IT_WORD ? it->tok.s : it->kind == IT_OPEN ? "(" : ")";
+}
+
+static struct cond *cond_fail(struct cond_parser *p, const struct cond_item *at, const char *fmt,
+			      ...) __attribute__((format(printf, 3, 4)));
+
+static struct cond *cond_fail(struct cond_parser *p, const struct cond_item *at, const char *fmt,
+			      ...)
+{
+	va_list ap;
+
+	*p->err_tok = at ? at->src : p->ntok;
+	va_start(ap, fmt);
+	vsnprintf(p->err, p->errlen, fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static int cond_parse_cidr(const char *s, struct cond_cidr *c)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	int max;
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, addr, c->addr) == 1) {
+		c->fam = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->fam = AF_INET6;
+		max = 128;
+	} else {
+		return -1;
+	}
+	int bits = max;
+	if (slash) {
+		const char *d = slash + 1;
+		if (!*d || strlen(d) > 3)
+			return -1;
+		bits = 0;
+		for (; *d; d++) {
+			if (*d < '0' || *d > '9')
+				return -1;
+			bits = bits * 10 + (*d - '0');
+		}
+		if (bits > max)
+			return -1;
+	}
+	c->bits = (uint8_t)bits;
+	/* Host bits are cleared so 10.1.2.3/8 means what it obviously means. */
+	for (int i = 0; i < 16; i++) {
+		int keep = bits - i * 8;
+		if (keep <= 0)
+			c->addr[i] = 0;
+		else if (keep < 8)
+			c->addr[i] &= (uint8_t)(0xff00 >> keep);
+	}
+	return 0;
+}
+
+static void cond_lower(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			s[i] = (char)(s[i] | 0x20);
+}
+
+static int cond_add_value(struct cond *c, const char *s)
+{
+	size_t len = strlen(s);
+	char *v = malloc(len + 1);
+
+	if (!v)
+		return -1;
+	memcpy(v, s, len + 1);
+	if (c->icase)
+		cond_lower(v, len);
+	c->vals[c->nvals++] = (struct slice){ v, (uint32_t)len };
+	return 0;
+}
+
+static struct cond *cond_compile_regex(struct cond_parser *p, struct cond *c,
+				       const struct cond_item *at)
+{
+	int rc;
+	PCRE2_SIZE off;
+
+	c->re = pcre2_compile((PCRE2_SPTR)at->tok.s, PCRE2_ZERO_TERMINATED, 0, &rc, &off, NULL);
+	if (!c->re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		return cond_fail(p, at, "invalid regex: %s at offset %zu", (const char *)msg,
+				 (size_t)off);
+	}
+	/* JIT is an optimisation only: without it (no JIT support in this
+	 * pcre2 build, or no executable memory) the interpreter matches. */
+	(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
+	return c;
+}
+
+/* Reads the value(s) after the operator into c. */
+static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
+				      const struct cond_item *op_it)
+{
+	const struct cond_item *v = cond_peek(p);
+
+	if (c->op != OP_IN) {
+		if (!v || v->kind != IT_WORD)
+			return cond_fail(p, v, "expected a value after '%s'%s",
+					 op_it->tok.s, v ? "" : " at end of condition");
+		if (cond_is_stop(v))
+			return cond_fail(p, v,
+					 "expected a value after '%s', got '%s' (quote it to "
+					 "compare with that word)",
+					 op_it->tok.s, v->tok.s);
+		p->pos++;
+		if (c->op == OP_REGEX)
+			return cond_compile_regex(p, c, v);
+		c->vals = calloc(1, sizeof(*c->vals));
+		if (!c->vals || cond_add_value(c, v->tok.s) < 0)
+			return cond_fail(p, v, "out of memory");
+		return c;
+	}
+
+	int max = 0;
+	for (int i = p->pos; i < p->n && !cond_is_stop(&p->it[i]); i++)
+		max++;
+	if (max == 0)
+		return cond_fail(p, v, "expected at least one value after 'in'%s",
+				 v ? "" : " at end of condition");
+	bool src = fetch_kind(c->fetch) == FETCH_SRC;
+	if (src)
+		c->cidrs = calloc((size_t)max, sizeof(*c->cidrs));
+	else
+		c->vals = calloc((size_t)max, sizeof(*c->vals));
+	if (!c->cidrs && !c->vals)
+		return cond_fail(p, v, "out of memory");
+	for (int i = 0; i < max; i++) {
+		v = &p->it[p->pos];
+		if (v->kind != IT_WORD)
+			return cond_fail(p, v, "expected a value in the list after 'in', got '('");
+		if (src) {
+			if (cond_parse_cidr(v->tok.s, &c->cidrs[c->ncidrs]) < 0)
+				return cond_fail(p, v,
+						 "invalid CIDR '%s'; expected an address with an "
+						 "optional prefix length, e.g. 10.0.0.0/8 or "
+						 "2001:db8::/32",
+						 v->tok.s);
+			c->ncidrs++;
+		} else if (cond_add_value(c, v->tok.s) < 0) {
+			return cond_fail(p, v, "out of memory");
+		}
+		p->pos++;
+	}
+	return c;
+}
+
+/* ---- parser ------------------------------------------------------------ */
+
+static struct cond *cond_parse_or(struct cond_parser *p);
+
+static struct cond *cond_parse_test(struct cond_parser *p)
+{
+	const struct cond_item *f_it = cond_peek(p);
+	char ferr[200];
+
+	if (!f_it)
+		return cond_fail(p, NULL, "expected a condition (e.g. path prefix /api/) at end of "
+					  "line");
+	if (f_it->kind == IT_CLOSE)
+		return cond_fail(p, f_it, "expected a fetch (host, path, method, src, header(NAME), "
+					  "query(NAME), cookie(NAME)) before ')'");
+	if (cond_is_word(f_it, "and") || cond_is_word(f_it, "or"))
+		return cond_fail(p, f_it, "expected a condition before '%s'", f_it->tok.s);
+
+	struct cond *c = calloc(1, sizeof(*c));
+	if (!c)
+		return cond_fail(p, f_it, "out of memory");
+	c->type = COND_TEST;
+	c->fetch = fetch_parse(&f_it->tok, ferr, sizeof(ferr));
+	if (!c->fetch) {
+		cond_free(c);
+		return cond_fail(p, f_it, "%s", ferr);
+	}
+	c->icase = fetch_kind(c->fetch) == FETCH_HOST;
+	p->pos++;
+
+	const struct cond_item *op_it = cond_peek(p);
+	size_t i;
+	for (i = 0; op_it && op_it->kind == IT_WORD && !op_it->tok.quoted &&
+		    i < sizeof(cond_ops) / sizeof(cond_ops[0]);
+	     i++)
+		if (strcmp(op_it->tok.s, cond_ops[i].name) == 0)
+			break;
+	if (!op_it || op_it->kind != IT_WORD || op_it->tok.quoted ||
+	    i == sizeof(cond_ops) / sizeof(cond_ops[0])) {
+		cond_free(c);
+		if (!op_it)
+			return cond_fail(p, NULL, "expected " COND_OPS_EXPECTED " after '%s'",
+					 f_it->tok.s);
+		return cond_fail(p, op_it, "expected " COND_OPS_EXPECTED " after '%s', got '%s'",
+				 f_it->tok.s, cond_item_text(op_it));
+	}
+	c->op = cond_ops[i].op;
+	p->pos++;
+	if (!cond_parse_values(p, c, op_it)) {
+		cond_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static struct cond *cond_parse_not(struct cond_parser *p)
+{
+	const struct cond_item *it = cond_peek(p);
+	struct cond *c;
+
+	if (it && (it->kind == IT_OPEN || cond_is_word(it, "not"))) {
+		if (++p->depth > COND_MAX_DEPTH)
+			return cond_fail(p, it, "condition nests too deeply (more than %d levels)",
+					 COND_MAX_DEPTH);
+		p->pos++;
+		if (it->kind == IT_OPEN) {
+			c = cond_parse_or(p);
+			if (!c)
+				return NULL;
+			const struct cond_item *close = cond_peek(p);
+			if (!close || close->kind != IT_CLOSE) {
+				cond_free(c);
+				if (!close)
+					return cond_fail(p, NULL,
+							 "expected ')' to close the '(' at column "
+							 "%d",
+							 it->tok.col);
+				return cond_fail(p, close, "expected 'and', 'or' or ')', got '%s'",
+						 cond_item_text(close));
+			}
+			p->pos++;
+		} else {
+			c = cond_parse_not(p);
+			if (!c)
+				return NULL;
+			c = cond_negate(c);
+			if (!c)
+				return cond_fail(p, it, "out of memory");
+		}
+		p->depth--;
+		return c;
+	}
+	return cond_parse_test(p);
+}
+
+/* Parses `sub (word sub)*` into one n-ary node of `type`. */
+static struct cond *cond_parse_chain(struct cond_parser *p, enum cond_type type, const char *word,
+				     struct cond *(*sub)(struct cond_parser *))
+{
+	struct cond *first = sub(p);
+
+	if (!first || !cond_is_word(cond_peek(p), word))
+		return first;
+
+	struct cond *c = calloc(1, sizeof(*c));
+	int cap = 4;
+	if (c)
+		c->kids = malloc((size_t)cap * sizeof(*c->kids));
+	if (!c || !c->kids) {
+		free(c);
+		cond_free(first);
+		return cond_fail(p, cond_peek(p), "out of memory");
+	}
+	c->type = type;
+	c->kids[c->nkids++] = first;
+	while (cond_is_word(cond_peek(p), word)) {
+		p->pos++;
+		struct cond *k = sub(p);
+		if (!k) {
+			cond_free(c);
+			return NULL;
+		}
+		if (c->nkids == cap) {
+			struct cond **nk = realloc(c->kids, (size_t)cap * 2 * sizeof(*nk));
+			if (!nk) {
+				cond_free(k);
+				cond_free(c);
+				return cond_fail(p, cond_peek(p), "out of memory");
+			}
+			c->kids = nk;
+			cap *= 2;
+		}
+		c->kids[c->nkids++] = k;
+	}
+	return c;
+}
+
+static struct cond *cond_parse_and(struct cond_parser *p)
+{
+	return cond_parse_chain(p, COND_AND, "and", cond_parse_not);
+}
+
+static struct cond *cond_parse_or(struct cond_parser *p)
+{
+	return cond_parse_chain(p, COND_OR, "or", cond_parse_and);
+}
+
+struct cond *cond_parse(const struct cfg_tok *toks, int ntok, int *err_tok, char *err,
+			size_t errlen)
+{
+	struct cond_parser p = { .ntok = ntok, .err_tok = err_tok, .err = err, .errlen = errlen };
+	char *buf = NULL;
+
+	*err_tok = -1;
+	if (errlen)
+		err[0] = '\0';
+	if (ntok <= 0)
+		return cond_fail(&p, NULL, "expected a condition (e.g. path prefix /api/)");
+	p.n = cond_split(toks, ntok, &p.it, &buf);
+	if (p.n < 0)
+		return cond_fail(&p, NULL, "out of memory");
+
+	struct cond *c = cond_parse_or(&p);
+	if (c && p.pos < p.n) {
+		const struct cond_item *it = &p.it[p.pos];
+		if (it->kind == IT_CLOSE)
+			cond_fail(&p, it, "unbalanced ')'; no '(' is open");
+		else
+			cond_fail(&p, it, "expected 'and', 'or' or end of condition, got '%s'",
+				  cond_item_text(it));
+		cond_free(c);
+		c = NULL;
+	}
+	free(p.it);
+	free(buf);
+	return c;
+}
+
+struct cond *cond_negate(struct cond *c)
+{
+	struct cond *n = calloc(1, sizeof(*n));
+
+	if (n)
+		n->kids = malloc(sizeof(*n->kids));
+	if (!n || !n->kids) {
+		free(n);
+		cond_free(c);
+		return NULL;
+	}
+	n->type = COND_NOT;
+	n->kids[0] = c;
+	n->nkids = 1;
+	return n;
+}
+
+void cond_free(struct cond *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->nkids; i++)
+		cond_free(c->kids[i]);
+	free(c->kids);
+	fetch_free(c->fetch);
+	for (int i = 0; i < c->nvals; i++)
+		free((char *)c->vals[i].p);
+	free(c->vals);
+	free(c->cidrs);
+	if (c->re)
+		pcre2_code_free(c->re);
+	free(c);
+}
+
+const struct fetch *cond_fetch_outside(const struct cond *c, unsigned allowed)
+{
+	if (c->type == COND_TEST)
+		return FETCH_MASK(fetch_kind(c->fetch)) & allowed ? NULL : c->fetch;
+	for (int i = 0; i < c->nkids; i++) {
+		const struct fetch *f = cond_fetch_outside(c->kids[i], allowed);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+/* ---- evaluation -------------------------------------------------------- */
+
+static inline unsigned char cond_lc(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* Compares subject bytes with a pattern that, for icase, is already lower. */
+static bool cond_mem_eq(const char *s, const char *pat, uint32_t n, bool icase)
+{
+	if (n == 0)
+		return true;
+	if (!icase)
+		return memcmp(s, pat, n) == 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (cond_lc((unsigned char)s[i]) != (unsigned char)pat[i])
+			return false;
+	return true;
+}
+
+static bool cond_contains(struct slice s, struct slice pat, bool icase)
+{
+	if (pat.len == 0)
+		return true;
+	if (s.len < pat.len)
+		return false;
+	if (!icase)
+		return memmem(s.p, s.len, pat.p, pat.len) != NULL;
+	for (uint32_t i = 0; i + pat.len <= s.len; i++)
+		if (cond_mem_eq(s.p + i, pat.p, pat.len, true))
+			return true;
+	return false;
+}
+
+static pthread_key_t cond_md_key;
+static pthread_once_t cond_md_once = PTHREAD_ONCE_INIT;
+static __thread pcre2_match_data *cond_md;
+static bool cond_md_key_ok;
+
+static void cond_md_destroy(void *md)
+{
+	pcre2_match_data_free(md);
+}
+
+static void cond_md_key_init(void)
+{
+	cond_md_key_ok = pthread_key_create(&cond_md_key, cond_md_destroy) == 0;
+}
+
+/* One match block per thread, reused for every regex: we only ask whether
+ * a pattern matches, so one ovector pair is enough for any pattern
+ * (pcre2_match returns 0 rather than failing when captures do not fit). */
+static pcre2_match_data *cond_match_data(void)
+{
+	if (cond_md)
+		return cond_md;
+	pthread_once(&cond_md_once, cond_md_key_init);
+	cond_md = pcre2_match_data_create(1, NULL);
+	if (cond_md && cond_md_key_ok)
+		pthread_setspecific(cond_md_key, cond_md);
+	return cond_md;
+}
+
+void cond_thread_cleanup(void)
+{
+	if (!cond_md)
+		return;
+	if (cond_md_key_ok)
+		pthread_setspecific(cond_md_key, NULL);
+	pcre2_match_data_free(cond_md);
+	cond_md = NULL;
+}
+
+static bool cond_regex(const pcre2_code *re, struct slice s)
+{
+	pcre2_match_data *md = cond_match_data();
+
+	if (!md)
+		return false;
+	/* An empty slice may carry a NULL pointer; pcre2 wants a real one. */
+	PCRE2_SPTR subj = s.p ? (PCRE2_SPTR)s.p : (PCRE2_SPTR) "";
+	return pcre2_match(re, subj, s.len, 0, 0, md, NULL) >= 0;
+}
+
+/* Client address in binary, with an IPv4-mapped IPv6 address unmapped so
+ * IPv4 CIDRs match clients of a dual-stack listener. */
+static bool cond_src_bin(const struct sockaddr_storage *ss, int *fam, const uint8_t **addr)
+{
+	if (!ss)
+		return false;
+	if (ss->ss_family == AF_INET) {
+		*fam = AF_INET;
+		*addr = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		*fam = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
+		*addr = *fam == AF_INET ? &a6->s6_addr[12] : a6->s6_addr;
+		return true;
+	}
+	return false;
+}
+
+static bool cond_cidr_match(const struct cond_cidr *c, int fam, const uint8_t *a)
+{
+	if (c->fam != fam)
+		return false;
+	int full = c->bits / 8, rest = c->bits % 8;
+	if (memcmp(a, c->addr, (size_t)full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00 >> rest);
+	return (a[full] & mask) == c->addr[full];
+}
+
+static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
+{
+	char scratch[64];
+	struct slice v;
+
+	if (c->op == OP_IN && c->cidrs) {
+		int fam;
+		const uint8_t *a;
+		if (!cond_src_bin(ctx->src, &fam, &a))
+			return false;
+		for (int i = 0; i < c->ncidrs; i++)
+			if (cond_cidr_match(&c->cidrs[i], fam, a))
+				return true;
+		return false;
+	}
+	if (!fetch_value(c->fetch, ctx, &v, scratch, sizeof(scratch)))
+		return c->op == OP_NE;   /* nothing there is "not equal" to anything */
+
+	const struct slice *w = c->vals;
+	switch (c->op) {
+	case OP_EQ:
+		return v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase);
+	case OP_NE:
+		return !(v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase));
+	case OP_PREFIX:
+		return v.len >= w->len && cond_mem_eq(v.p, w->p, w->len, c->icase);
+	case OP_SUFFIX:
+		return v.len >= w->len &&
+		       cond_mem_eq(v.p + v.len - w->len, w->p, w->len, c->icase);
+	case OP_CONTAINS:
+		return cond_contains(v, *w, c->icase);
+	case OP_REGEX:
+		return cond_regex(c->re, v);
+	case OP_IN:
+		for (int i = 0; i < c->nvals; i++)
+			if (v.len == w[i].len && cond_mem_eq(v.p, w[i].p, v.len, c->icase))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+bool cond_eval(const struct cond *c, const struct cond_ctx *ctx)
+{
+	switch (c->type) {
+	case COND_TEST:
+		return cond_test(c, ctx);
+	case COND_NOT:
+		return !cond_eval(c->kids[0], ctx);
+	case COND_AND:
+		for (int i = 0; i < c->nkids; i++)
+			if (!cond_eval(c->kids[i], ctx))
+				return false;
+		return true;
+	case COND_OR:
+		for (int i = 0; i < c->nkids; i++)
+			if (cond_eval(c->kids[i], ctx))
+				return true;
+		return false;
+	}
+	return false;
+}

@@ -1,0 +1,319 @@
+/*
+ * fetch.c - fetches: how conditions and hash balancing read one value of a
+ * request (host, path, method, src, header(NAME), query(NAME), cookie(NAME)).
+ *
+ * A fetch is parsed once from a config token and evaluated per request
+ * against the protocol-neutral struct http_msg.  Evaluation never allocates:
+ * values are slices into the message, except `src`, which is formatted into
+ * the caller's scratch space.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter/cond.h"
+
+struct fetch {
+	enum fetch_kind kind;
+	char *arg;          /* header/query/cookie name; NULL for the others */
+	uint32_t arg_len;
+	char *text;         /* as written, for messages */
+	int line, col;
+};
+
+static const struct {
+	const char *name;
+	enum fetch_kind kind;
+	bool needs_arg;
+} fetch_table[] = {
+	{ "host", FETCH_HOST, false },	   { "path", FETCH_PATH, false },
+	{ "method", FETCH_METHOD, false }, { "src", FETCH_SRC, false },
+	{ "header", FETCH_HEADER, true },  { "query", FETCH_QUERY, true },
+	{ "cookie", FETCH_COOKIE, true },
+};
+
+#define FETCH_EXPECTED "host, path, method, src, header(NAME), query(NAME), cookie(NAME)"
+
+/* Header names are RFC 9110 tokens; checking here turns a typo such as
+ * header(X User) into a load-time error instead of a rule that never fires. */
+static bool fetch_is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool fetch_arg_ok(enum fetch_kind kind, const char *a, size_t len, char *err,
+			 size_t errlen)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (kind == FETCH_HEADER ? !fetch_is_tchar(c) :
+					   (c <= ' ' || c >= 0x7f || strchr("()&=;", c))) {
+			snprintf(err, errlen, "invalid character '%c' in %s name '%.*s'",
+				 c > ' ' && c < 0x7f ? c : '?',
+				 kind == FETCH_HEADER ? "header" :
+				 kind == FETCH_QUERY  ? "query parameter" :
+							"cookie",
+				 (int)len, a);
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct fetch *fetch_new(const struct cfg_tok *tok, enum fetch_kind kind, const char *arg,
+			       size_t arg_len)
+{
+	struct fetch *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->kind = kind;
+	f->line = tok->line;
+	f->col = tok->col;
+	f->text = strdup(tok->s);
+	if (arg)
+		f->arg = strndup(arg, arg_len);
+	if (!f->text || (arg && !f->arg)) {
+		fetch_free(f);
+		return NULL;
+	}
+	f->arg_len = (uint32_t)arg_len;
+	return f;
+}
+
+struct fetch *fetch_parse(const struct cfg_tok *tok, char *err, size_t errlen)
+{
+	const char *s = tok->s;
+
+	if (tok->quoted) {
+		snprintf(err, errlen, "expected a fetch (%s), got the quoted string \"%s\"",
+			 FETCH_EXPECTED, s);
+		return NULL;
+	}
+	const char *open = strchr(s, '(');
+	size_t nlen = open ? (size_t)(open - s) : strlen(s);
+
+	for (size_t i = 0; i < sizeof(fetch_table) / sizeof(fetch_table[0]); i++) {
+		const char *name = fetch_table[i].name;
+		if (strlen(name) != nlen || strncmp(s, name, nlen) != 0)
+			continue;
+		if (!fetch_table[i].needs_arg) {
+			if (open) {
+				snprintf(err, errlen, "fetch '%s' takes no argument; expected '%s'",
+					 name, name);
+				return NULL;
+			}
+			struct fetch *f = fetch_new(tok, fetch_table[i].kind, NULL, 0);
+			if (!f)
+				snprintf(err, errlen, "out of memory");
+			return f;
+		}
+		size_t len = strlen(s);
+		if (!open || len < nlen + 2 || s[len - 1] != ')') {
+			snprintf(err, errlen, "fetch '%s' needs a name; expected %s(NAME)", name,
+				 name);
+			return NULL;
+		}
+		const char *arg = open + 1;
+		size_t arg_len = len - nlen - 2;
+		if (!fetch_arg_ok(fetch_table[i].kind, arg, arg_len, err, errlen))
+			return NULL;
+		struct fetch *f = fetch_new(tok, fetch_table[i].kind, arg, arg_len);
+		if (!f)
+			snprintf(err, errlen, "out of memory");
+		return f;
+	}
+	snprintf(err, errlen, "unknown fetch '%s'; expected one of: %s", s, FETCH_EXPECTED);
+	return NULL;
+}
+
+void fetch_free(struct fetch *f)
+{
+	if (!f)
+		return;
+	free(f->arg);
+	free(f->text);
+	free(f);
+}
+
+enum fetch_kind fetch_kind(const struct fetch *f)
+{
+	return f->kind;
+}
+
+const char *fetch_text(const struct fetch *f)
+{
+	return f->text;
+}
+
+void fetch_where(const struct fetch *f, int *line, int *col)
+{
+	*line = f->line;
+	*col = f->col;
+}
+
+/* The host without its port: "[::1]:8080" -> "[::1]", "a.example:80" ->
+ * "a.example".  A reg-name cannot contain ':', so the first one ends it. */
+static bool fetch_host(const struct http_msg *m, struct slice *out)
+{
+	struct slice a = m->authority;
+	uint32_t n = 0;
+
+	if (!a.p || a.len == 0)
+		return false;
+	if (a.p[0] == '[') {
+		while (n < a.len && a.p[n] != ']')
+			n++;
+		if (n < a.len)
+			n++;
+	} else {
+		while (n < a.len && a.p[n] != ':')
+			n++;
+	}
+	*out = (struct slice){ a.p, n };
+	return true;
+}
+
+/* query(NAME): the first NAME=value pair of the raw query string.  Values
+ * are not percent-decoded, so operators compare what the client sent. */
+static bool fetch_query(const struct fetch *f, const struct http_msg *m, struct slice *out)
+{
+	const char *p = m->query.p, *end = p + m->query.len;
+
+	if (!p)
+		return false;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		const char *name_end = eq ? eq : stop;
+
+		if ((size_t)(name_end - p) == f->arg_len && memcmp(p, f->arg, f->arg_len) == 0) {
+			const char *v = eq ? eq + 1 : stop;
+			*out = (struct slice){ v, (uint32_t)(stop - v) };
+			return true;
+		}
+		p = stop + 1;
+	}
+	return false;
+}
+
+/* Looks for NAME in one Cookie field value ("a=1; b=2").  The value loses
+ * the optional DQUOTEs of RFC 6265 4.1.1 so `cookie(x) == abc` matches
+ * both x=abc and x="abc". */
+static bool fetch_cookie_in(const struct fetch *f, struct slice v, struct slice *out)
+{
+	const char *p = v.p, *end = v.p + v.len;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
+			p++;
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		const char *stop = semi ? semi : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+
+		if (eq && (size_t)(eq - p) == f->arg_len && memcmp(p, f->arg, f->arg_len) == 0) {
+			const char *vs = eq + 1, *ve = stop;
+			while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			if (ve - vs >= 2 && vs[0] == '"' && ve[-1] == '"') {
+				vs++;
+				ve--;
+			}
+			*out = (struct slice){ vs, (uint32_t)(ve - vs) };
+			return true;
+		}
+		p = stop;
+	}
+	return false;
+}
+
+static bool fetch_cookie(const struct fetch *f, const struct http_msg *m, struct slice *out)
+{
+	/* HTTP/2 clients may split cookies over several fields (RFC 9113
+	 * 8.2.3), so every Cookie field is searched, in order. */
+	int first = m->hdr_idx[HDR_COOKIE];
+
+	if (first < 0)
+		return false;
+	for (int i = first; i < m->nhdrs; i++) {
+		const struct http_hdr *h = &m->hdrs[i];
+		if (h->id != HDR_COOKIE || (h->flags & HDR_F_DELETED))
+			continue;
+		if (fetch_cookie_in(f, h->value, out))
+			return true;
+	}
+	return false;
+}
+
+/* src as text.  An IPv4 client reaching a dual-stack listener shows up as
+ * ::ffff:a.b.c.d; it is printed as plain a.b.c.d because that is what an
+ * operator writes in `src == ...`. */
+static bool fetch_src(const struct sockaddr_storage *ss, struct slice *out, char *scratch,
+		      size_t scratch_len)
+{
+	const void *addr;
+	int fam;
+
+	if (!ss || !scratch || scratch_len < INET6_ADDRSTRLEN)
+		return false;
+	if (ss->ss_family == AF_INET) {
+		fam = AF_INET;
+		addr = &((const struct sockaddr_in *)ss)->sin_addr;
+	} else if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			fam = AF_INET;
+			addr = &a6->s6_addr[12];
+		} else {
+			fam = AF_INET6;
+			addr = a6;
+		}
+	} else {
+		return false;
+	}
+	if (!inet_ntop(fam, addr, scratch, (socklen_t)scratch_len))
+		return false;
+	*out = (struct slice){ scratch, (uint32_t)strlen(scratch) };
+	return true;
+}
+
+bool fetch_value(const struct fetch *f, const struct cond_ctx *ctx, struct slice *out,
+		 char *scratch, size_t scratch_len)
+{
+	struct http_msg *m = ctx->msg;
+
+	if (f->kind == FETCH_SRC)
+		return fetch_src(ctx->src, out, scratch, scratch_len);
+	if (!m)
+		return false;   /* tcp mode: there is no request to read */
+
+	switch (f->kind) {
+	case FETCH_HOST:
+		return fetch_host(m, out);
+	case FETCH_PATH:
+		*out = m->path;
+		return m->path.p != NULL;
+	case FETCH_METHOD:
+		*out = m->method;
+		return m->method.p != NULL;
+	case FETCH_HEADER: {
+		int pos = 0;
+		struct http_hdr *h =
+			msg_hdr_find(m, (struct slice){ f->arg, f->arg_len }, &pos);
+		if (!h)
+			return false;
+		*out = h->value;
+		return true;
+	}
+	case FETCH_QUERY:
+		return fetch_query(f, m, out);
+	case FETCH_COOKIE:
+		return fetch_cookie(f, m, out);
+	default:
+		return false;
+	}
+}
