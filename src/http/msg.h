@@ -106,6 +106,11 @@ enum http_body {
 #define MSG_F_HAS_UPGRADE     0x0020  /* an Upgrade header is present */
 #define MSG_F_ABSOLUTE_FORM   0x0040  /* request target was absolute-form */
 #define MSG_F_TE_TRAILERS     0x0080  /* TE: trailers seen */
+#define MSG_F_KEEP_CL         0x0100  /* response to HEAD, or 304, with a body == BODY_NONE
+					 but a Content-Length (in content_length) that
+					 describes the representation: encoders re-emit it */
+#define MSG_F_TE_OTHER        0x0200  /* Transfer-Encoding lists codings besides chunked
+					 (e.g. "gzip, chunked"): encoders forward them */
 
 #define HTTP_MAX_HDRS 100
 
@@ -119,7 +124,8 @@ struct http_msg {
 	struct slice method;
 	struct slice target;        /* as received */
 	struct slice path;          /* path part of the target, no query; "*" for OPTIONS * */
-	struct slice query;         /* after '?', without it; len 0 if none */
+	struct slice query;         /* after '?', without it; len 0 if none (p is NULL
+				       when there was no '?' at all) */
 	struct slice authority;     /* Host header, or the absolute-form authority */
 
 	/* status line (responses only) */
@@ -132,6 +138,7 @@ struct http_msg {
 
 	uint32_t head_len;          /* bytes the head took in the input, CRLFCRLF included */
 	uint32_t scan_pos;          /* parser's resume point while the head is incomplete */
+	uint32_t line_pos;          /* h1 parser: start of the first line not parsed yet */
 
 	uint16_t nhdrs;
 	int16_t hdr_idx[HDR_ID_COUNT]; /* first index of each known header, -1 if absent */
