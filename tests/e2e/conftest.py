@@ -1,0 +1,95 @@
+"""
+Fixtures for the gatehouse end-to-end suite.
+
+  gatehouse      factory: gatehouse(config_text) -> running Gatehouse (see
+                 ghutil.Gatehouse); every instance is stopped at teardown
+                 (SIGTERM, then SIGKILL), and the test fails if it crashed,
+                 exited on its own, needed SIGKILL, or (ASan build) printed
+                 a sanitizer report
+  origin         a running HttpOrigin named "o1"
+  make_origin    factory for more HttpOrigins: make_origin("name")
+  make_echo      factory for TcpEchoOrigins
+  port           a free port for a frontend
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import ghutil  # noqa: E402
+from origins import HttpOrigin, TcpEchoOrigin  # noqa: E402
+
+
+def pytest_report_header(config):
+    if ghutil.IMPL == "haproxy":
+        return "gatehouse e2e: HARNESS SELF-TEST against %s" % ghutil.HAPROXY
+    b = os.environ.get("GATEHOUSE_BIN") or os.path.join(ghutil.REPO, "build", "gatehouse")
+    return "gatehouse e2e: binary %s%s%s" % (
+        b, "" if os.path.exists(b) else " (MISSING: tests will skip)",
+        ", ASan mode" if ghutil.ASAN else "")
+
+
+@pytest.fixture
+def gatehouse(tmp_path):
+    started = []
+
+    def start(config, wait=True, name=None):
+        binary = ghutil.gatehouse_bin()
+        g = ghutil.Gatehouse(binary, config, str(tmp_path),
+                             name=name or "gatehouse%d" % len(started))
+        started.append(g)
+        return g.start(wait=wait)
+
+    yield start
+    problems = []
+    for g in started:
+        p = g.teardown()
+        if p:
+            problems.append("\n".join(p) + "\n--- stderr tail ---\n" + g.stderr_tail())
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def make_origin():
+    made = []
+
+    def make(name="o%d", **kw):
+        if "%d" in name:
+            name = name % (len(made) + 1)
+        o = HttpOrigin(name, **kw)
+        made.append(o)
+        return o
+
+    yield make
+    for o in made:
+        o.close()
+
+
+@pytest.fixture
+def origin(make_origin):
+    return make_origin("o1")
+
+
+@pytest.fixture
+def make_echo():
+    made = []
+
+    def make(name="e%d"):
+        if "%d" in name:
+            name = name % (len(made) + 1)
+        o = TcpEchoOrigin(name)
+        made.append(o)
+        return o
+
+    yield make
+    for o in made:
+        o.close()
+
+
+@pytest.fixture
+def port():
+    return ghutil.free_port()

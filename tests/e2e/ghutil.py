@@ -1,0 +1,339 @@
+"""
+ghutil.py - the gatehouse runner and small helpers shared by the e2e tests.
+
+Environment:
+  GATEHOUSE_BIN    the binary under test (default: <repo>/build/gatehouse);
+                   tests skip with a clear reason when it does not exist
+  GATEHOUSE_ASAN=1 the binary is an ASan+UBSan build: smaller big-body
+                   transfers, looser memory bounds and timing slack
+  GATEHOUSE_IMPL=haproxy  harness self-test: translate each config to
+                   HAProxy and run /usr/sbin/haproxy instead (tests whose
+                   config cannot be translated, or that check gatehouse-only
+                   CLI behaviour, skip)
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+IMPL = os.environ.get("GATEHOUSE_IMPL", "gatehouse")
+ASAN = os.environ.get("GATEHOUSE_ASAN") == "1"
+HAPROXY = "/usr/sbin/haproxy"
+MiB = 1 << 20
+
+# Timing slack: ASan builds are several times slower.
+SLACK = 3.0 if ASAN else 1.0
+
+
+def gatehouse_bin():
+    if IMPL == "haproxy":
+        if not os.access(HAPROXY, os.X_OK):
+            pytest.skip("GATEHOUSE_IMPL=haproxy but %s is not installed" % HAPROXY)
+        return HAPROXY
+    b = os.environ.get("GATEHOUSE_BIN") or os.path.join(REPO, "build", "gatehouse")
+    if not (os.path.isfile(b) and os.access(b, os.X_OK)):
+        pytest.skip("gatehouse binary not found at %s (set GATEHOUSE_BIN or run make)" % b)
+    return b
+
+
+def need_gatehouse_cli():
+    """For tests of the gatehouse command line itself."""
+    if IMPL == "haproxy":
+        pytest.skip("gatehouse command-line behaviour (not applicable to HAProxy)")
+    return gatehouse_bin()
+
+
+_used_ports = set()
+
+
+def free_port():
+    """An ephemeral port on 127.0.0.1 that was free a moment ago and that
+    this process has not handed out before."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p not in _used_ports:
+            _used_ports.add(p)
+            return p
+    raise RuntimeError("no free port")
+
+
+def listening_ports():
+    """Ports in LISTEN state on this machine (from /proc/net/tcp{,6})."""
+    ports = set()
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(f) as fh:
+                next(fh)
+                for line in fh:
+                    parts = line.split()
+                    if parts[3] == "0A":
+                        ports.add(int(parts[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return ports
+
+
+def _children(pid):
+    kids = []
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    out = []
+    for k in kids:
+        out.append(k)
+        out += _children(k)
+    return out
+
+
+def rss_kib(pid):
+    """VmRSS of pid and all its descendants, in KiB."""
+    total = 0
+    for p in [pid] + _children(pid):
+        try:
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class RssSampler:
+    """Samples the RSS of a process tree in a background thread; use as a
+    context manager, then read .baseline, .peak (KiB) and .growth_mib."""
+
+    def __init__(self, pid, interval=0.02):
+        self.pid = pid
+        self.interval = interval
+        self.baseline = rss_kib(pid)
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, rss_kib(self.pid))
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join(2)
+        self.peak = max(self.peak, rss_kib(self.pid))
+
+    @property
+    def growth_mib(self):
+        return (self.peak - self.baseline) / 1024.0
+
+
+def wait_for(pred, timeout, interval=0.01, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+# ---- configuration text --------------------------------------------------------
+
+def global_block(workers=1, drain="2s", extra=""):
+    return ("global {\n    workers %s\n    timeout drain %s\n%s}\n"
+            % (workers, drain, "".join("    %s\n" % l for l in extra.splitlines() if l.strip())))
+
+
+def backend_block(name, servers, mode="http", extra=""):
+    """servers: list of "host:port" or (name, "host:port", weight)."""
+    lines = ["backend %s {" % name, "    mode %s" % mode, "    balance roundrobin"]
+    for i, s in enumerate(servers):
+        if isinstance(s, str):
+            lines.append("    server s%d %s" % (i + 1, s))
+        else:
+            n, a, w = s
+            lines.append("    server %s %s%s" % (n, a, " weight %d" % w if w else ""))
+    lines += ["    " + l.strip() for l in extra.splitlines() if l.strip()]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def frontend_block(port, default_backend="app", mode="http", extra="", name="web"):
+    lines = ["frontend %s {" % name, "    bind 127.0.0.1:%d" % port, "    mode %s" % mode]
+    lines += ["    " + l.strip() for l in extra.splitlines() if l.strip()]
+    if default_backend:
+        lines.append("    default_backend %s" % default_backend)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def simple_http_config(port, servers, frontend_extra="", backend_extra="", workers=1,
+                       drain="2s", global_extra="", mode="http"):
+    return (global_block(workers, drain, global_extra)
+            + frontend_block(port, "app", mode, frontend_extra)
+            + backend_block("app", servers, mode, backend_extra))
+
+
+# ---- the runner ---------------------------------------------------------------------
+
+_DUR = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+
+
+def parse_duration(s):
+    m = _DUR.match(s)
+    n, u = int(m.group(1)), m.group(2)
+    return n * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[u]
+
+
+class Gatehouse:
+    def __init__(self, binary, config, workdir, name="gatehouse"):
+        self.binary = binary
+        self.config = config
+        self.workdir = workdir
+        self.name = name
+        self.conf_path = os.path.join(workdir, name + ".conf")
+        self.stderr_path = os.path.join(workdir, name + ".stderr")
+        self.proc = None
+        self.stopped_by_test = False
+        self.needed_kill = False
+        self.ports = [int(p) for p in re.findall(r"^\s*bind\s+127\.0\.0\.1:(\d+)", config, re.M)]
+        m = re.search(r"timeout\s+drain\s+(\S+)", config)
+        self.drain = parse_duration(m.group(1)) if m else 10.0
+
+    @property
+    def port(self):
+        return self.ports[0]
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def graceful_signal(self):
+        return signal.SIGUSR1 if IMPL == "haproxy" else signal.SIGTERM
+
+    def start(self, wait=True):
+        text = self.config
+        argv = [self.binary, "-c", self.conf_path]
+        if IMPL == "haproxy":
+            import haproxy_compat
+            try:
+                text = haproxy_compat.translate(self.config)
+            except haproxy_compat.Unsupported as e:
+                pytest.skip("config not translatable to HAProxy: %s" % e)
+            argv = [self.binary, "-db", "-f", self.conf_path]
+        with open(self.conf_path, "w") as f:
+            f.write(text)
+        self._err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._err,
+                                     stderr=self._err, cwd=self.workdir)
+        if wait:
+            self.wait_listening()
+        return self
+
+    def wait_listening(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            rc = self.proc.poll()
+            if rc is not None:
+                pytest.fail("%s exited with %s during start-up:\n%s"
+                            % (self.name, rc, self.stderr_tail()))
+            if set(self.ports) <= listening_ports():
+                return
+            if time.monotonic() > deadline:
+                pytest.fail("%s not listening on %s after %.0fs:\n%s"
+                            % (self.name, self.ports, timeout, self.stderr_tail()))
+            time.sleep(0.01)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def rss_kib(self):
+        return rss_kib(self.proc.pid)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=None, timeout=None):
+        """Sends sig (default: graceful stop), waits up to timeout (default
+        drain + 5 s), SIGKILLs if needed; returns the exit code."""
+        self.stopped_by_test = True
+        return self._stop(sig, timeout)
+
+    def _stop(self, sig=None, timeout=None):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or self.graceful_signal)
+            try:
+                self.proc.wait(timeout if timeout is not None else self.drain + 5 * SLACK)
+            except subprocess.TimeoutExpired:
+                self.needed_kill = True
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
+
+    def stderr_text(self):
+        try:
+            self._err.flush()
+        except (ValueError, AttributeError):
+            pass
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stderr_tail(self, n=4000):
+        t = self.stderr_text()
+        return ("...\n" + t[-n:]) if len(t) > n else t
+
+    def sanitizer_errors(self):
+        t = self.stderr_text()
+        return [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+                if m in t]
+
+    def teardown(self):
+        """Stops the process; returns a list of problems (empty when fine)."""
+        problems = []
+        if self.proc is None:
+            return problems
+        died_early = self.proc.poll() is not None and not self.stopped_by_test
+        rc = self._stop()
+        if died_early:
+            problems.append("%s exited on its own during the test (exit code %s)" % (self.name, rc))
+        elif self.needed_kill:
+            problems.append("%s did not exit within %.1fs of SIGTERM (drain %.1fs); SIGKILLed"
+                            % (self.name, self.drain + 5 * SLACK, self.drain))
+        elif rc != 0 and not self.stopped_by_test:
+            problems.append("%s exited with %s after SIGTERM (expected 0)" % (self.name, rc))
+        elif rc is not None and rc < 0 and rc != -signal.SIGKILL:
+            problems.append("%s was killed by signal %d" % (self.name, -rc))
+        errs = self.sanitizer_errors()
+        if errs:
+            problems.append("%s stderr contains sanitizer reports: %s" % (self.name, ", ".join(errs)))
+        try:
+            self._err.close()
+        except Exception:
+            pass
+        return problems
+
+
+def run_cli(args, timeout=10):
+    b = need_gatehouse_cli()
+    return subprocess.run([b] + list(args), stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=timeout)

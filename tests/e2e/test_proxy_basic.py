@@ -1,0 +1,144 @@
+"""Basic HTTP proxying: requests reach the origin intact, responses come back."""
+
+import hashlib
+import http.client
+import json
+
+import httpraw
+from ghutil import simple_http_config, backend_block, frontend_block, global_block
+from origins import expected_bytes
+
+
+def test_get_echo_http_client(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/echo/hello?x=1&y=two", headers={"X-Test": "abc"})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    assert r.status == 200
+    j = json.loads(body)
+    assert j["method"] == "GET"
+    assert j["target"] == "/echo/hello?x=1&y=two"
+    assert j["version"] == "HTTP/1.1"
+    hdrs = {k.lower(): v for k, v in j["headers"]}
+    assert hdrs["x-test"] == "abc"
+    assert hdrs["host"] == "127.0.0.1:%d" % port
+    assert len(origin.stats.requests) == 1
+
+
+def test_post_content_length_body(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    body = bytes(range(256)) * 40
+    r = httpraw.request(port, "POST", "/echo", body=body)
+    assert r.status == 200
+    j = r.json()
+    assert j["method"] == "POST"
+    assert j["body_len"] == len(body)
+    assert j["body_sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_response_body_content_length(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    r = httpraw.request(port, "GET", "/bytes/300000")
+    assert r.status == 200
+    assert r.framing in ("length", "chunked")
+    assert r.body == expected_bytes(300000)
+
+
+def test_origin_status_codes_pass_through(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    for code in (201, 301, 404, 418, 500, 503):
+        r = httpraw.request(port, "GET", "/status/%d" % code)
+        assert r.status == code
+        assert r.body == b"status %d\n" % code
+
+
+def test_http10_client(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"GET /echo HTTP/1.0\r\n\r\n")   # HTTP/1.0: Host is optional
+        r = httpraw.Reader(s).read_response()
+        assert r.status == 200
+        assert r.json()["method"] == "GET"
+        # HTTP/1.0 without keep-alive: the proxy closes after the response.
+        assert httpraw.wait_closed(s, 3) is not None
+    finally:
+        s.close()
+
+
+def test_absolute_form_target_rewritten(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"GET http://example.com/echo/abs?q=1 HTTP/1.1\r\nHost: example.com\r\n"
+                  b"Connection: close\r\n\r\n")
+        r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    assert r.status == 200
+    assert r.json()["target"] == "/echo/abs?q=1"
+
+
+def test_roundrobin_with_weights(gatehouse, make_origin, port):
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    cfg = (global_block() + frontend_block(port)
+           + backend_block("app", [("app1", o1.addr, 1), ("app2", o2.addr, 2)]))
+    gatehouse(cfg)
+    seen = {"o1": 0, "o2": 0}
+    for _ in range(30):
+        r = httpraw.request(port, "GET", "/echo")
+        assert r.status == 200
+        seen[r.json()["origin"]] += 1
+    assert abs(seen["o1"] - 10) <= 1 and abs(seen["o2"] - 20) <= 1, seen
+
+
+def test_roundrobin_alternates_on_one_client_connection(gatehouse, make_origin, port):
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    gatehouse(simple_http_config(port, [o1.addr, o2.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    names = []
+    try:
+        for _ in range(10):
+            s.sendall(httpraw.build_request("GET", "/echo"))
+            names.append(rd.read_response().json()["origin"])
+    finally:
+        s.close()
+    # Balancing is per request, not per client connection.
+    assert names.count("o1") == 5 and names.count("o2") == 5, names
+
+
+def test_workers_2(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr], workers=2))
+    for i in range(40):
+        r = httpraw.request(port, "GET", "/echo?i=%d" % i)
+        assert r.status == 200
+        assert r.json()["target"] == "/echo?i=%d" % i
+    assert len(origin.stats.requests) == 40
+
+
+def test_large_but_allowed_headers(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    hdrs = [("X-Big-%d" % i, "v" * 900) for i in range(8)]   # ~7.3 KB head
+    r = httpraw.request(port, "GET", "/echo", headers=hdrs)
+    assert r.status == 200
+    got = {k.lower(): v for k, v in r.json()["headers"]}
+    for k, v in hdrs:
+        assert got[k.lower()] == v
+
+
+def test_repeated_headers_forwarded_in_order(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    hdrs = [("X-Multi", "one"), ("X-Other", "x"), ("X-Multi", "two"), ("X-Multi", "three")]
+    r = httpraw.request(port, "GET", "/echo", headers=hdrs)
+    vals = [v for k, v in r.json()["headers"] if k.lower() == "x-multi"]
+    assert ",".join(v.replace(" ", "") for v in vals) == "one,two,three"
+
+
+def test_response_set_cookie_fields_kept_separate(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    r = httpraw.request(port, "GET", "/setcookies")
+    assert r.status == 200
+    assert r.headers_named("set-cookie") == ["a=1; Path=/", "b=2; Path=/"]
