@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: gatehouse vs HAProxy vs nginx as reverse
+# proxies in one run (see bench/README.md). The work is done by bench.py,
+# which stops every process it starts (by PID) on exit, error or Ctrl-C.
+#
+#   BENCH_ROUNDS=3 BENCH_SECONDS=8 bench/run.sh          # defaults
+#   BENCH_ROUNDS=1 BENCH_SECONDS=2 BENCH_IDLE_CONNS=500 bench/run.sh   # smoke
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+for tool in wrk haproxy nginx taskset; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool missing; run make deps" >&2; exit 1; }
+done
+[ -x "${GATEHOUSE_BIN:-build/gatehouse}" ] ||
+    echo "bench: ${GATEHOUSE_BIN:-build/gatehouse} not built; it will be reported as failed" >&2
+
+# Many idle connections: the proxies inherit this limit.
+hard=$(ulimit -Hn)
+ulimit -Sn "$hard" 2>/dev/null || true
+
+exec /usr/bin/python3 bench/bench.py "$@"
