@@ -197,6 +197,8 @@ def translate(text):
                         out.append("    retries 0")
                 else:
                     raise Unsupported("backend %r" % toks)
+        if kind == "backend" and mode == "http":
+            out.append("    http-reuse always")
         if kind == "frontend" and mode == "http":
             if "x-forwarded-for" in fwd:
                 out.append("    option forwardfor")

@@ -1,0 +1,335 @@
+"""Message bodies: chunked both ways, huge streamed bodies with bounded
+memory, backpressure in both directions, bodiless responses, 100-continue."""
+
+import hashlib
+import random
+import re
+import select
+import socket
+import time
+
+import pytest
+
+import httpraw
+from ghutil import ASAN, MiB, SLACK, RssSampler, simple_http_config, wait_for
+from origins import PATTERN_VIEW, expected_bytes
+
+# Big-body sizes and memory bounds (ASan builds are slow and memory-hungry).
+BIG = (256 if ASAN else 1024) * MiB
+RSS_BOUND_MIB = 128 if ASAN else 64
+BACKPRESSURE_SIZE = (256 if ASAN else 512) * MiB
+# Bytes that may sit in kernel socket buffers (loopback autotuning lets a
+# receive buffer grow to tcp_rmem max, 32 MiB here) plus the proxy's own
+# buffers; anything near the full transfer size means no backpressure.
+IN_FLIGHT_BOUND = 128 * MiB
+
+CHUNK_LINE = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def _cfg(port, origin, **kw):
+    return simple_http_config(port, [origin.addr], **kw)
+
+
+def _warm_up(port):
+    """One request so that lazily allocated buffers and pools are part of
+    the RSS baseline."""
+    r = httpraw.request(port, "POST", "/echo", body=b"w" * 100000)
+    assert r.status == 200
+
+
+def _send_pattern(s, n):
+    pos = 0
+    while pos < n:
+        start = pos % MiB
+        k = min(n - pos, MiB - start)
+        s.sendall(PATTERN_VIEW[start:start + k])
+        pos += k
+
+
+# ---- chunked --------------------------------------------------------------------
+
+def test_chunked_request_extensions_stripped_trailers_forwarded(gatehouse, origin, port):
+    gatehouse(_cfg(port, origin))
+    big = b"w" * 5000
+    body = (b"5;ext=1\r\nhello\r\n"
+            b"1;a=b;c=\"d e\"\r\n \r\n"
+            b"%x\r\n%s\r\n" % (len(big), big)
+            + b"0;last\r\nX-Trailer-A: yes\r\n\r\n")
+    head = (b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n")
+    s = httpraw.connect(port)
+    try:
+        s.sendall(head + body)
+        r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    assert r.status == 200
+    j = r.json()
+    payload = b"hello " + big
+    assert j["body_len"] == len(payload)
+    assert j["body_sha256"] == hashlib.sha256(payload).hexdigest()
+    te = [v.lower() for k, v in j["headers"] if k.lower() == "transfer-encoding"]
+    assert te == ["chunked"], "origin saw Transfer-Encoding %r" % te
+    for line in j["chunk_lines"]:
+        assert CHUNK_LINE.match(line), "chunk-size line %r forwarded with extension" % line
+    assert ["x-trailer-a", "yes"] in [[k.lower(), v] for k, v in j["trailers"]], \
+        "trailer not forwarded: %r" % j["trailers"]
+
+
+def test_chunked_response_extensions_stripped_trailers_forwarded(gatehouse, origin, port):
+    gatehouse(_cfg(port, origin))
+    r = httpraw.request(port, "GET", "/chunked/10000?chunk=3000&ext=1&trailer=1")
+    assert r.status == 200
+    assert r.framing == "chunked"
+    assert r.body == expected_bytes(10000)
+    for line in r.chunk_lines:
+        assert CHUNK_LINE.match(line), "chunk-size line %r forwarded with extension" % line
+    assert ("x-trailer", "done") in [(k.lower(), v) for k, v in r.trailers], \
+        "trailer not forwarded: %r" % r.trailers
+
+
+def test_chunked_request_random_chunks(gatehouse, origin, port):
+    gatehouse(_cfg(port, origin))
+    rnd = random.Random(1234)
+    payload = rnd.randbytes(8 * MiB)
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+        pos = 0
+        while pos < len(payload):
+            k = min(rnd.choice([1, 7, 100, 4096, 65536, 300000]), len(payload) - pos)
+            s.sendall(b"%X\r\n" % k + payload[pos:pos + k] + b"\r\n")
+            pos += k
+        s.sendall(b"0\r\n\r\n")
+        r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    j = r.json()
+    assert j["body_len"] == len(payload)
+    assert j["body_sha256"] == hashlib.sha256(payload).hexdigest()
+
+
+def test_chunked_request_split_in_tiny_writes(gatehouse, origin, port):
+    """Every byte of head and chunked body in its own segment."""
+    gatehouse(_cfg(port, origin))
+    data = (b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n")
+    s = httpraw.connect(port)
+    try:
+        for i in range(len(data)):
+            s.sendall(data[i:i + 1])
+            time.sleep(0.001)
+        r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    assert r.json()["body_sha256"] == hashlib.sha256(b"abc0123456789abcdef").hexdigest()
+
+
+def test_close_delimited_response(gatehouse, origin, port):
+    gatehouse(_cfg(port, origin))
+    r = httpraw.request(port, "GET", "/close/200000")
+    assert r.status == 200
+    assert r.body == expected_bytes(200000)
+
+
+# ---- huge bodies, bounded memory ------------------------------------------------------
+
+def test_huge_request_body_streamed(gatehouse, origin, port):
+    g = gatehouse(_cfg(port, origin))
+    _warm_up(port)
+    s = httpraw.connect(port, timeout=60)
+    try:
+        with RssSampler(g.pid) as rss:
+            s.sendall(b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % BIG)
+            _send_pattern(s, BIG)
+            r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    assert r.status == 200
+    assert r.json()["body_len"] == BIG
+    assert rss.growth_mib < RSS_BOUND_MIB, \
+        "RSS grew %.1f MiB while streaming a %d MiB request body" % (rss.growth_mib, BIG // MiB)
+
+
+def test_huge_response_body_streamed(gatehouse, origin, port):
+    g = gatehouse(_cfg(port, origin))
+    _warm_up(port)
+    s = httpraw.connect(port, timeout=60)
+    try:
+        with RssSampler(g.pid) as rss:
+            s.sendall(httpraw.build_request("GET", "/bytes/%d" % BIG))
+            r = httpraw.Reader(s).read_response(keep_body=False)
+    finally:
+        s.close()
+    assert r.status == 200
+    assert r.body_len == BIG
+    assert rss.growth_mib < RSS_BOUND_MIB, \
+        "RSS grew %.1f MiB while streaming a %d MiB response" % (rss.growth_mib, BIG // MiB)
+
+
+def test_huge_chunked_response_streamed(gatehouse, origin, port):
+    size = BIG // 4
+    g = gatehouse(_cfg(port, origin))
+    _warm_up(port)
+    s = httpraw.connect(port, timeout=60)
+    try:
+        with RssSampler(g.pid) as rss:
+            s.sendall(httpraw.build_request("GET", "/chunked/%d" % size))
+            r = httpraw.Reader(s).read_response(keep_body=False)
+    finally:
+        s.close()
+    assert r.body_len == size
+    assert rss.growth_mib < RSS_BOUND_MIB
+
+
+def _stable(counter, settle=0.5, timeout=10.0):
+    """Waits until counter() stops changing for `settle` seconds."""
+    deadline = time.monotonic() + timeout
+    last = counter()
+    t_last = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        v = counter()
+        if v != last:
+            last, t_last = v, time.monotonic()
+        elif time.monotonic() - t_last >= settle:
+            return v
+    raise AssertionError("counter never settled (still moving at %d)" % last)
+
+
+def test_slow_reader_backpressure(gatehouse, origin, port):
+    """The client stops reading: gatehouse must stop reading from the
+    origin (whose send then blocks) instead of buffering the response."""
+    size = BACKPRESSURE_SIZE
+    g = gatehouse(_cfg(port, origin))
+    _warm_up(port)
+    s = httpraw.connect(port, timeout=60, rcvbuf=64 * 1024)
+    try:
+        with RssSampler(g.pid) as rss:
+            s.sendall(httpraw.build_request("GET", "/bytes/%d" % size))
+            rd = httpraw.Reader(s)
+            r = rd.read_head()
+            assert r.status == 200
+            sent = _stable(lambda: origin.stats.bytes_out)
+            assert sent < IN_FLIGHT_BOUND, \
+                "origin sent %d MiB of %d MiB to a client that reads nothing" % (
+                    sent // MiB, size // MiB)
+            held_mib = rss.growth_mib
+            # Now read everything: the stream resumes and completes.
+            got = len(rd.buf)
+            rd.buf.clear()
+            buf = bytearray(MiB)
+            while got < size:
+                k = s.recv_into(buf)
+                assert k, "connection closed after %d of %d bytes" % (got, size)
+                got += k
+    finally:
+        s.close()
+    assert got == size
+    assert held_mib < RSS_BOUND_MIB, "RSS grew %.1f MiB with a stalled reader" % held_mib
+    assert rss.growth_mib < RSS_BOUND_MIB
+
+
+def test_slow_origin_reader_backpressure(gatehouse, origin, port):
+    """The origin does not read the request body: gatehouse must stop
+    reading from the client (whose send then blocks)."""
+    size = BACKPRESSURE_SIZE
+    g = gatehouse(_cfg(port, origin))
+    _warm_up(port)
+    s = httpraw.connect(port, timeout=60, sndbuf=64 * 1024)
+    try:
+        with RssSampler(g.pid) as rss:
+            s.sendall(b"POST /echo?hold=1 HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
+            s.setblocking(False)
+            pos = 0
+            while pos < size:
+                start = pos % MiB
+                try:
+                    k = s.send(PATTERN_VIEW[start:start + min(size - pos, MiB - start)])
+                    pos += k
+                    continue
+                except BlockingIOError:
+                    pass
+                _, w, _ = select.select([], [s], [], 0.5 * SLACK)
+                if not w:
+                    break           # blocked for a while: backpressure works
+            assert pos < IN_FLIGHT_BOUND, \
+                "client could send %d MiB of %d MiB while the origin read nothing" % (
+                    pos // MiB, size // MiB)
+            held_mib = rss.growth_mib
+            origin.release()
+            s.setblocking(True)
+            s.settimeout(60)
+            while pos < size:
+                start = pos % MiB
+                k = min(size - pos, MiB - start)
+                s.sendall(PATTERN_VIEW[start:start + k])
+                pos += k
+            r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    assert r.status == 200
+    assert r.json()["body_len"] == size
+    assert held_mib < RSS_BOUND_MIB, "RSS grew %.1f MiB with a stalled origin" % held_mib
+
+
+# ---- responses without a body ----------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/bytes/1000", "/chunked/1000", "/echo"])
+def test_head_has_no_body(gatehouse, origin, port, path):
+    gatehouse(_cfg(port, origin))
+    s = httpraw.connect(port, timeout=5)
+    rd = httpraw.Reader(s)
+    try:
+        s.sendall(httpraw.build_request("HEAD", path))
+        r = rd.read_response("HEAD")
+        assert r.status == 200
+        if path == "/bytes/1000":
+            assert r.header("content-length") == "1000"
+        # Whatever comes next must be the next response, not body bytes.
+        s.sendall(httpraw.build_request("GET", "/echo?after=head"))
+        r2 = rd.read_response()
+        assert r2.json()["target"] == "/echo?after=head"
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("path", ["/status/204", "/status/304", "/status/304?cl=100"])
+def test_204_304_have_no_body(gatehouse, origin, port, path):
+    gatehouse(_cfg(port, origin, backend_extra="timeout server 5s"))
+    s = httpraw.connect(port, timeout=5)
+    rd = httpraw.Reader(s)
+    try:
+        t0 = time.monotonic()
+        s.sendall(httpraw.build_request("GET", path))
+        r = rd.read_response()
+        assert r.status == int(path.split("/")[2][:3])
+        assert time.monotonic() - t0 < 2 * SLACK, "bodiless response was delayed"
+        assert not r.has("transfer-encoding")
+        s.sendall(httpraw.build_request("GET", "/echo?after=nobody"))
+        assert rd.read_response().json()["target"] == "/echo?after=nobody"
+    finally:
+        s.close()
+
+
+# ---- Expect: 100-continue ------------------------------------------------------------------
+
+def test_expect_100_continue(gatehouse, origin, port):
+    gatehouse(_cfg(port, origin))
+    body = b"b" * 1000
+    s = httpraw.connect(port, timeout=3 * SLACK)
+    rd = httpraw.Reader(s)
+    try:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        interim = rd.read_response(allow_interim=True)
+        assert interim.status == 100, "expected 100 Continue before sending the body, got %r" % interim
+        s.sendall(body)
+        r = rd.read_response()
+        assert r.status == 200
+        assert r.json()["body_len"] == 1000
+        # The connection stays usable.
+        s.sendall(httpraw.build_request("GET", "/echo?after=continue"))
+        assert rd.read_response().json()["target"] == "/echo?after=continue"
+    finally:
+        s.close()

@@ -1,0 +1,154 @@
+"""Keep-alive on both sides, backend connection reuse, pipelining."""
+
+import hashlib
+
+import httpraw
+from ghutil import simple_http_config, wait_for
+from origins import expected_bytes
+
+
+def test_backend_connection_reused_for_one_client(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    try:
+        for i in range(100):
+            s.sendall(httpraw.build_request("GET", "/echo?i=%d" % i))
+            r = rd.read_response()
+            assert r.status == 200
+            assert r.json()["target"] == "/echo?i=%d" % i
+    finally:
+        s.close()
+    assert len(origin.stats.requests) == 100
+    assert origin.stats.accepts <= 2, "backend saw %d accepts for 100 keep-alive requests" % origin.stats.accepts
+
+
+def test_backend_connections_pooled_across_clients(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    for i in range(20):
+        s = httpraw.connect(port)
+        try:
+            s.sendall(httpraw.build_request("GET", "/echo?i=%d" % i))
+            assert httpraw.Reader(s).read_response().status == 200
+        finally:
+            s.close()
+    assert len(origin.stats.requests) == 20
+    assert origin.stats.accepts <= 3, \
+        "20 sequential clients cost %d backend connections (no pooling)" % origin.stats.accepts
+
+
+def test_mixed_bodies_keepalive(gatehouse, origin, port):
+    """Bodies of every framing on one connection: any framing slip shows up
+    as a corrupt next response."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    try:
+        for i in range(5):
+            s.sendall(httpraw.build_request("GET", "/bytes/%d" % (1000 * i + 7)))
+            r = rd.read_response()
+            assert r.body == expected_bytes(1000 * i + 7)
+            s.sendall(httpraw.build_request("GET", "/chunked/%d?chunk=333" % (999 * i + 1)))
+            r = rd.read_response()
+            assert r.body == expected_bytes(999 * i + 1)
+            body = b"x" * (500 * i)
+            s.sendall(httpraw.build_request("POST", "/echo", body=body))
+            assert rd.read_response().json()["body_len"] == len(body)
+            s.sendall(httpraw.build_request("GET", "/status/204"))
+            assert rd.read_response().status == 204
+    finally:
+        s.close()
+    assert origin.stats.accepts <= 2
+
+
+def test_pipelined_requests_answered_in_order(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    reqs = b"".join([
+        httpraw.build_request("GET", "/echo?i=0"),
+        httpraw.build_request("GET", "/bytes/5000"),
+        httpraw.build_request("POST", "/echo?i=2", body=b"hello world"),
+        httpraw.build_request("GET", "/delay/100?i=3"),
+        httpraw.build_request("HEAD", "/bytes/777"),
+        httpraw.build_request("GET", "/chunked/3000?chunk=1000"),
+        httpraw.build_request("GET", "/echo?i=6"),
+    ])
+    s = httpraw.connect(port)
+    try:
+        s.sendall(reqs)
+        rd = httpraw.Reader(s)
+        r = rd.read_response()
+        assert r.json()["target"] == "/echo?i=0"
+        assert rd.read_response().body == expected_bytes(5000)
+        j = rd.read_response().json()
+        assert j["target"] == "/echo?i=2" and j["body_len"] == 11
+        assert rd.read_response().json()["target"] == "/delay/100?i=3"
+        r = rd.read_response("HEAD")
+        assert r.status == 200 and r.header("content-length") == "777"
+        assert rd.read_response().body == expected_bytes(3000)
+        assert rd.read_response().json()["target"] == "/echo?i=6"
+    finally:
+        s.close()
+
+
+def test_pipelined_many_small(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    n = 200
+    data = b"".join(httpraw.build_request("GET", "/echo?i=%d" % i) for i in range(n))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(data)
+        rd = httpraw.Reader(s)
+        for i in range(n):
+            assert rd.read_response().json()["target"] == "/echo?i=%d" % i
+    finally:
+        s.close()
+
+
+def test_connection_close_from_client(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(httpraw.build_request("GET", "/echo", [("Connection", "close")]))
+        rd = httpraw.Reader(s)
+        r = rd.read_response()
+        assert r.status == 200
+        rest, closed = httpraw.drain(s, 3, bytes(rd.buf))
+        assert closed, "connection not closed after a Connection: close request"
+        assert rest == b""
+    finally:
+        s.close()
+
+
+def test_origin_closing_connection_is_not_reused(gatehouse, origin, port):
+    """The origin answers Connection: close (close-delimited body); the next
+    request on the same client connection must still work."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    try:
+        for i in range(3):
+            s.sendall(httpraw.build_request("GET", "/close/%d" % (10000 + i)))
+            r = rd.read_response()
+            assert r.status == 200
+            assert r.body == expected_bytes(10000 + i)
+            if r.framing == "close":
+                break      # proxy closed the client side too: acceptable
+            s.sendall(httpraw.build_request("GET", "/echo"))
+            assert rd.read_response().status == 200
+    finally:
+        s.close()
+
+
+def test_client_keepalive_survives_origin_status_codes(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    try:
+        for code in (404, 500, 204, 304, 201):
+            s.sendall(httpraw.build_request("GET", "/status/%d" % code))
+            assert rd.read_response().status == code
+        s.sendall(httpraw.build_request("GET", "/echo"))
+        assert rd.read_response().status == 200
+    finally:
+        s.close()
+    assert origin.stats.accepts <= 2
