@@ -1,0 +1,153 @@
+/*
+ * main.c - the command line: load and check the configuration, start the
+ * worker threads, wait for a stop signal, drain, exit.
+ *
+ *   gatehouse -c FILE        run in the foreground, log to stderr
+ *   gatehouse -t -c FILE     check the configuration and exit
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include "config/cfg.h"
+#include "core/log.h"
+#include "proxy/worker.h"
+
+#define GATEHOUSE_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: gatehouse -c FILE [-t]\n"
+		"       gatehouse --version | --help\n"
+		"\n"
+		"A reverse proxy and load balancer.\n"
+		"\n"
+		"  -c, --config FILE  configuration file\n"
+		"  -t, --test         check the configuration, print 'configuration OK' and exit\n"
+		"  -d, --debug        log at debug level (one line per request)\n"
+		"  -v, --version      print the version and exit\n"
+		"  -h, --help         print this help and exit\n"
+		"\n"
+		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT stops it\n"
+		"gracefully: it stops accepting, lets requests in flight finish within\n"
+		"'timeout drain' and exits 0.\n");
+}
+
+/* Raises the descriptor limit to what max_connections needs (two sockets
+ * per proxied connection), as far as the hard limit allows. */
+static void raise_nofile(int max_conns)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = (rlim_t)max_conns * 2 + 256;
+	if (want > rl.rlim_max)
+		want = rl.rlim_max;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open files limit: %s", strerror(errno));
+	}
+	if ((rlim_t)max_conns * 2 > rl.rlim_cur)
+		log_warn("max_connections %d needs %d file descriptors but the limit is %llu",
+			 max_conns, max_conns * 2, (unsigned long long)rl.rlim_cur);
+}
+
+static int worker_count(const struct cfg *c)
+{
+	if (c->global.workers > 0)
+		return c->global.workers;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	bool check = false, debug = false;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "c:tdvh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': file = optarg; break;
+		case 't': check = true; break;
+		case 'd': debug = true; break;
+		case 'v': printf("gatehouse %s\n", GATEHOUSE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!file || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	char *errs = NULL;
+	struct cfg *cfg = cfg_load(file, &errs);
+	if (errs && *errs)
+		fprintf(stderr, "%s%s", errs, errs[strlen(errs) - 1] == '\n' ? "" : "\n");
+	free(errs);
+	if (!cfg) {
+		fprintf(stderr, "%s: configuration has errors\n", file);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		cfg_free(cfg);
+		return 0;
+	}
+	log_level = debug ? LOG_DEBUG : cfg->global.log_level;
+
+	/* Signals are taken synchronously by this thread; workers never see them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	raise_nofile(cfg->global.max_connections);
+	int n = worker_count(cfg);
+	struct worker *ws = NULL;
+	if (workers_start(cfg, n, &ws) < 0) {
+		log_err("startup failed");
+		cfg_free(cfg);
+		return 1;
+	}
+	log_info("gatehouse %s started: %d worker%s, %d frontend%s, %d backend%s (pid %d)",
+		 GATEHOUSE_VERSION, n, n > 1 ? "s" : "", cfg->nfrontends,
+		 cfg->nfrontends == 1 ? "" : "s", cfg->nbackends, cfg->nbackends == 1 ? "" : "s",
+		 (int)getpid());
+
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP ignored: configuration reload is not implemented yet");
+			continue;
+		}
+		log_info("received %s: stopping gracefully (timeout drain %ums)",
+			 sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->global.timeout_drain_ms);
+		break;
+	}
+	workers_stop(ws, n);
+	int rc = workers_join(ws, n);
+	log_info("stopped");
+	cfg_free(cfg);
+	return rc;
+}

@@ -1,0 +1,216 @@
+/*
+ * backend.c - from "this request goes to backend X" to a connected server
+ * socket: ask the balancer for a server (lb/), reuse one of its idle
+ * keep-alive connections or open a new one, retry elsewhere when a connect
+ * fails, and give connections back to the pool when a transaction ends.
+ *
+ * Idle server connections belong to the worker thread that opened them
+ * (one pool per server per thread, like nginx's upstream keepalive), so
+ * reuse needs no lock.
+ */
+#include <errno.h>
+#include <string.h>
+#include "core/log.h"
+#include "filter/cond.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+#define SRV_IDLE_TIMEOUT_MS 30000
+#define SRV_MAX_IDLE 256      /* per server and thread */
+
+static void srvconn_free(void *arg)
+{
+	struct srvconn *sc = arg;
+	pool_put(&sc->w->srvconn_pool, sc);
+}
+
+static void srvconn_destroy(struct srvconn *sc)
+{
+	struct worker *w = sc->w;
+	if (!sc->owner && !list_empty(&sc->idle_link)) {
+		list_del(&sc->idle_link);
+		sc->srv->nidle--;
+	}
+	timer_del(&w->loop, &sc->idle_timer);
+	conn_close(&w->loop, &sc->c);
+	sc->owner = NULL;
+	loop_defer(&w->loop, srvconn_free, sc);
+}
+
+static void srvconn_idle_expired(struct timer *t)
+{
+	srvconn_destroy(container_of(t, struct srvconn, idle_timer));
+}
+
+static void srvconn_event(struct ev_io *io, uint32_t events)
+{
+	struct srvconn *sc = container_of(io, struct srvconn, c.io);
+
+	conn_on_events(&sc->c, events);
+	if (!sc->owner) {
+		/* Idle: the server closed it, or sent bytes nobody asked for. */
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			srvconn_destroy(sc);
+		return;
+	}
+	struct stream *s = sc->owner;
+	if (!sc->connected && (sc->c.flags & CONN_F_SEND_READY)) {
+		if (conn_finish_connect(&sc->c) < 0) {
+			backend_srv_failed(s, strerror(sc->c.err), false);
+			stream_process(s);
+			return;
+		}
+		sc->connected = true;
+		s->srv_last = s->w->loop.now;
+	}
+	stream_process(s);
+}
+
+static struct cond_ctx stream_ctx(struct stream *s, struct sockaddr_storage *ss)
+{
+	stream_src(s, ss);
+	return (struct cond_ctx){ .msg = s->txn ? &s->txn->req : NULL, .src = ss };
+}
+
+/* Opens or reuses a connection to sv for s.  Returns 0 or -1 (errno). */
+static int srv_connect(struct stream *s, struct server_rt *sv)
+{
+	struct worker *w = s->w;
+	struct srvconn *sc;
+
+	if (!list_empty(&sv->idle)) {
+		sc = container_of(sv->idle.next, struct srvconn, idle_link);
+		list_del(&sc->idle_link);
+		sv->nidle--;
+		timer_del(&w->loop, &sc->idle_timer);
+		sc->owner = s;
+		sc->reused = true;
+		s->srv = sc;
+		s->srv_last = w->loop.now;
+		return 0;
+	}
+	sc = pool_zget(&w->srvconn_pool);
+	if (!sc) {
+		errno = ENOMEM;
+		return -1;
+	}
+	sc->w = w;
+	sc->srv = sv;
+	LIST_INIT(&sc->idle_link);
+	timer_init(&sc->idle_timer, srvconn_idle_expired);
+	const struct cfg_addr *a = &sv->cfg->addr;
+	if (conn_connect(&w->loop, &sc->c, (const struct sockaddr *)&a->ss, a->len,
+			 srvconn_event) < 0) {
+		int e = errno;
+		pool_put(&w->srvconn_pool, sc);
+		errno = e;
+		return -1;
+	}
+	sc->owner = s;
+	sc->connected = !(sc->c.flags & CONN_F_CONNECTING);
+	s->srv = sc;
+	s->srv_last = w->loop.now;
+	return 0;
+}
+
+static void reply_or_close(struct stream *s, int status, const char *why)
+{
+	if (s->flags & STRM_F_HTTP)
+		http_reply_error(s, status, why);
+	else
+		stream_close(s);
+}
+
+int backend_assign(struct stream *s, struct backend_rt *be)
+{
+	struct sockaddr_storage ss;
+	struct server_rt *avoid = NULL;
+
+	for (;;) {
+		struct cond_ctx ctx = stream_ctx(s, &ss);
+		struct server_rt *sv = lb_pick(be, &ctx, avoid);
+		if (!sv) {
+			log_warn("backend %s: no server available", be->cfg->name);
+			reply_or_close(s, 503, "no server available");
+			return -1;
+		}
+		s->sv = sv;
+		sv->active++;
+		if (srv_connect(s, sv) == 0)
+			return 0;
+		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name,
+			 strerror(errno));
+		sv->active--;
+		s->sv = NULL;
+		if (s->retries_left-- <= 0) {
+			reply_or_close(s, 502, "cannot connect to server");
+			return -1;
+		}
+		avoid = sv;
+	}
+}
+
+void backend_release(struct stream *s, bool reusable)
+{
+	struct srvconn *sc = s->srv;
+	struct server_rt *sv = s->sv;
+
+	if (sv) {
+		sv->active--;
+		s->sv = NULL;
+	}
+	if (!sc)
+		return;
+	s->srv = NULL;
+	if (reusable && sc->connected && !s->w->stopping &&
+	    !(sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR | CONN_F_HUP)) &&
+	    sc->srv->nidle < SRV_MAX_IDLE) {
+		sc->owner = NULL;
+		list_add_head(&sc->srv->idle, &sc->idle_link);
+		sc->srv->nidle++;
+		timer_set(&s->w->loop, &sc->idle_timer, s->w->loop.now + SRV_IDLE_TIMEOUT_MS);
+		return;
+	}
+	sc->owner = NULL;
+	srvconn_destroy(sc);
+}
+
+void backend_srv_failed(struct stream *s, const char *why, bool timeout)
+{
+	struct srvconn *sc = s->srv;
+	struct server_rt *sv = s->sv;
+	struct backend_rt *be = sv ? sv->be : (s->txn ? s->txn->be : s->tcp_be);
+	bool never_connected = sc && !sc->connected;
+
+	log_warn("server %s/%s: %s", be ? be->cfg->name : "-", sv ? sv->cfg->name : "-", why);
+	backend_release(s, false);
+
+	/* A failed connect sent nothing: the request is still whole in the
+	 * buffer and can go to another server. */
+	if (never_connected && be && s->retries_left > 0) {
+		s->retries_left--;
+		backend_assign(s, be);   /* the caller runs stream_process() */
+		return;
+	}
+	if (!(s->flags & STRM_F_HTTP)) {
+		stream_close(s);
+		return;
+	}
+	if (s->txn && s->txn->res_head_sent) {
+		stream_abort(s, why);
+		return;
+	}
+	http_reply_error(s, timeout ? 504 : 502, why);
+}
+
+void srvconn_close_idle_all(struct worker *w)
+{
+	for (int b = 0; b < w->cfg->nbackends; b++) {
+		struct backend_rt *be = &w->backends[b];
+		for (int i = 0; i < be->nservers; i++) {
+			struct list *pos, *tmp;
+			list_for_each_safe(pos, tmp, &be->servers[i].idle)
+				srvconn_destroy(container_of(pos, struct srvconn, idle_link));
+		}
+	}
+}

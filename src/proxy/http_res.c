@@ -1,0 +1,224 @@
+/*
+ * http_res.c - the response direction of an HTTP stream.
+ *
+ *   res_head      bytes -> struct http_msg; interim 1xx forwarded (or
+ *                 dropped when we already sent our own 100 Continue);
+ *                 101 turns the stream into a tunnel; a final head is
+ *                 re-encoded with hop-by-hop fields removed
+ *   res_body      Content-Length counted, chunked normalised (or decoded
+ *                 for an HTTP/1.0 client), or until the server closes
+ *
+ * A server that sends something malformed gets its client a 502 if no
+ * response byte has left yet, otherwise a cut connection.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "core/log.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+static void drop_head(struct buf *b, uint32_t len)
+{
+	/* Removes an interim head we will not forward. */
+	memmove(b->area + b->pr, b->area + b->pr + len, b->wr - b->pr - len);
+	b->wr -= len;
+}
+
+static bool forward_head(struct stream *s, struct http_msg *m, const char *extra)
+{
+	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
+	if (n < 0 || !buf_replace_in(&s->res, m->head_len, s->w->scratch, (uint32_t)n)) {
+		backend_release(s, false);
+		http_reply_error(s, 502, "response head too large once rewritten");
+		return false;
+	}
+	buf_advance(&s->res, (uint32_t)n);
+	m->nhdrs = 0;   /* slices pointed into the replaced head */
+	return true;
+}
+
+static bool res_interim(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->res;
+
+	/* Our own 100 Continue went out already; HTTP/1.0 clients get no 1xx. */
+	if ((m->status == 100 && t->expect_continue) || t->req_minor == 0)
+		drop_head(&s->res, m->head_len);
+	else if (!forward_head(s, m, NULL))
+		return true;
+	msg_reset(m);
+	return true;
+}
+
+static bool res_upgrade(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->res;
+
+	if (!t->upgrade) {
+		backend_srv_failed(s, "101 Switching Protocols to a request without Upgrade", false);
+		return true;
+	}
+	for (int i = 0; i < m->nhdrs; i++)
+		if (m->hdrs[i].id == HDR_UPGRADE)
+			m->hdrs[i].flags &= (uint8_t)~HDR_F_HOP;
+	t->status = 101;
+	if (!forward_head(s, m, "Connection: upgrade\r\n"))
+		return true;
+	t->res_head_sent = true;
+	s->flags |= STRM_F_SRV_CLOSE;
+	s->rq = RQ_TUNNEL;
+	s->rs = RS_TUNNEL;
+	/* Bytes the client sent after its upgrade request are tunnel data. */
+	if (s->req.area)
+		s->req.pr = s->req.wr;
+	return true;
+}
+
+static bool res_final(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->res;
+	const char *extra = NULL;
+
+	t->status = m->status;
+	if (m->flags & MSG_F_CONN_CLOSE)
+		s->flags |= STRM_F_SRV_CLOSE;
+	switch (m->body) {
+	case BODY_NONE:
+		s->rs = RS_DONE;
+		break;
+	case BODY_LENGTH:
+		t->res_left = m->content_length;
+		s->rs = m->content_length ? RS_BODY : RS_DONE;
+		break;
+	case BODY_CHUNKED:
+		t->res_chunked = true;
+		if (t->req_minor == 0) {
+			/* HTTP/1.0 has no chunked coding: decode and delimit by close. */
+			h1_chunk_init(&t->res_chunk, H1_CHUNK_DECODE);
+			m->body = BODY_UNTIL_CLOSE;
+			s->flags |= STRM_F_CLOSE;
+		} else {
+			h1_chunk_init(&t->res_chunk, H1_CHUNK_NORMALIZE);
+		}
+		s->rs = RS_BODY;
+		break;
+	case BODY_UNTIL_CLOSE:
+		s->flags |= STRM_F_CLOSE | STRM_F_SRV_CLOSE;
+		s->rs = RS_BODY;
+		break;
+	default:
+		backend_srv_failed(s, "unexpected tunnel response", false);
+		return true;
+	}
+	if (s->w->stopping)
+		s->flags |= STRM_F_CLOSE;
+	if (s->flags & STRM_F_CLOSE)
+		extra = "Connection: close\r\n";
+	else if (t->req_minor == 0)
+		extra = "Connection: keep-alive\r\n";
+	if (!forward_head(s, m, extra))
+		return true;
+	t->res_head_sent = true;
+	return true;
+}
+
+static bool res_head(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct buf *b = &s->res;
+	struct srvconn *sc = s->srv;
+	uint32_t in = b->area ? buf_in_len(b) : 0;
+
+	if (in == 0) {
+		if (sc && (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
+			backend_srv_failed(s, "server closed the connection before responding", false);
+			return true;
+		}
+		return false;
+	}
+	struct h1_limits lim = { .max_head = buf_size - s->w->cfg->global.maxrewrite,
+				 .max_target = 0,
+				 .max_hdrs = HTTP_MAX_HDRS };
+	struct h1_err err = { 0 };
+	int r = h1_parse_response(buf_in(b), in, &t->res, (enum http_meth)t->meth, &lim, &err);
+	if (r == H1_NEED_MORE) {
+		if (sc && (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
+			backend_srv_failed(s, "server closed the connection in the middle of a response head", false);
+			return true;
+		}
+		return false;
+	}
+	if (r == H1_ERROR) {
+		char why[160];
+		snprintf(why, sizeof(why), "invalid response: %s", err.reason ? err.reason : "malformed");
+		backend_release(s, false);
+		http_reply_error(s, 502, why);
+		return true;
+	}
+	struct http_msg *m = &t->res;
+	if (m->status < 200 && m->status != 101)
+		return res_interim(s, t);
+	if (m->status == 101)
+		return res_upgrade(s, t);
+	return res_final(s, t);
+}
+
+static bool res_body(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct buf *b = &s->res;
+	struct srvconn *sc = s->srv;
+	uint32_t in = b->area ? buf_in_len(b) : 0;
+	bool srv_eof = !sc || (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR));
+
+	if (in == 0) {
+		if (!srv_eof)
+			return false;
+		if (!t->res_chunked && t->res.body == BODY_UNTIL_CLOSE) {
+			s->rs = RS_DONE;
+			s->flags |= STRM_F_SRV_CLOSE;
+			return true;
+		}
+		stream_abort(s, "server closed the connection in the middle of the response body");
+		return true;
+	}
+	if (t->res_chunked) {
+		size_t consumed = 0, produced = 0;
+		struct h1_err err = { 0 };
+		int r = h1_chunk_step(&t->res_chunk, buf_in(b), in, &consumed, &produced, &err);
+		if (r == H1_ERROR) {
+			stream_abort(s, err.reason ? err.reason : "bad chunked response body");
+			return true;
+		}
+		if (consumed != produced) {
+			memmove(b->area + b->pr + produced, b->area + b->pr + consumed, in - consumed);
+			b->wr -= (uint32_t)(consumed - produced);
+		}
+		buf_advance(b, (uint32_t)produced);
+		if (r == H1_DONE)
+			s->rs = RS_DONE;
+		return consumed > 0 || r == H1_DONE;
+	}
+	if (t->res.body == BODY_UNTIL_CLOSE) {
+		buf_advance(b, in);
+		return true;
+	}
+	uint32_t n = t->res_left < in ? (uint32_t)t->res_left : in;
+	buf_advance(b, n);
+	t->res_left -= n;
+	if (t->res_left == 0)
+		s->rs = RS_DONE;
+	return true;
+}
+
+bool http_res_analyse(struct stream *s)
+{
+	switch (s->rs) {
+	case RS_WAIT:
+		return res_head(s);
+	case RS_BODY:
+		return res_body(s);
+	default:
+		return false;
+	}
+}

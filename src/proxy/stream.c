@@ -1,0 +1,608 @@
+/*
+ * stream.c - drives one client connection: moves bytes between the client,
+ * the buffers and the server, runs the HTTP analysers (http_req.c,
+ * http_res.c) in between, ends transactions and enforces timeouts.
+ *
+ * stream_process() runs the steps below in order until none makes
+ * progress.  Each step is small and checks its own preconditions, so the
+ * order of events never matters:
+ *
+ *   cli_recv     client socket  -> req buffer (input)
+ *   req_analyse  req input      -> req output   (parse, route, rewrite, frame)
+ *   srv_send     req output     -> server socket
+ *   srv_recv     server socket  -> res buffer (input)
+ *   res_analyse  res input      -> res output
+ *   cli_send     res output     -> client socket
+ *   check_end    transaction or tunnel finished? reuse, linger or close
+ *
+ * Backpressure falls out of it: a step that finds its buffer full (or its
+ * peer not writable) does nothing, and nothing reads more until the buffer
+ * drains.  Memory per stream is therefore bounded by two buffers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/log.h"
+#include "filter/cond.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+#define LINGER_MS 1000
+
+static bool stream_closed(const struct stream *s)
+{
+	return s->flags & STRM_F_CLOSED;
+}
+
+static uint32_t head_room(const struct stream *s)
+{
+	/* While a head is being received, keep tune.maxrewrite bytes free so
+	 * the forwarded head (with X-Forwarded-* added) fits in place. */
+	return buf_size - s->w->cfg->global.maxrewrite;
+}
+
+/* ---- client side ---- */
+
+static bool cli_recv(struct stream *s)
+{
+	struct conn *c = &s->cli;
+	uint32_t limit;
+
+	if (!(c->flags & CONN_F_RECV_READY) || (c->flags & (CONN_F_RD_EOF | CONN_F_ERROR)))
+		return false;
+	switch (s->rq) {
+	case RQ_IDLE:
+	case RQ_HEAD:
+		limit = head_room(s);
+		break;
+	case RQ_BODY:
+	case RQ_TUNNEL:
+		limit = buf_size;
+		break;
+	default:
+		/* RQ_DONE: a pipelined request waits in the socket until this
+		 * transaction ends - unless we are lingering before a close. */
+		if (!(s->flags & STRM_F_LINGER))
+			return false;
+		limit = buf_size;
+		break;
+	}
+	if (!buf_alloc(&s->req)) {
+		stream_abort(s, "out of memory");
+		return true;
+	}
+	if (s->req.wr >= limit) {
+		buf_compact(&s->req);
+		if (s->req.wr >= limit)
+			return false;
+	}
+	ssize_t n = conn_recv(c, s->req.area + s->req.wr, limit - s->req.wr);
+	if (n > 0) {
+		s->cli_last = s->w->loop.now;
+		if (s->flags & STRM_F_LINGER) {
+			buf_release_force(&s->req);   /* discarded */
+			return true;
+		}
+		s->req.wr += (uint32_t)n;
+		if (s->rq == RQ_IDLE) {
+			s->rq = RQ_HEAD;
+			s->head_start = s->w->loop.now;
+		}
+		return true;
+	}
+	buf_release(&s->req);
+	return n == 0 || (c->flags & CONN_F_ERROR);
+}
+
+static bool cli_send(struct stream *s)
+{
+	struct conn *c = &s->cli;
+
+	if (!s->res.area || buf_out_len(&s->res) == 0 || !(c->flags & CONN_F_SEND_READY))
+		return false;
+	ssize_t n = conn_send(c, buf_out(&s->res), buf_out_len(&s->res));
+	if (n < 0) {
+		log_debug("%s: client send failed: %s", s->fe->name, strerror(c->err));
+		stream_close(s);
+		return true;
+	}
+	if (n == 0)
+		return false;
+	s->cli_last = s->w->loop.now;
+	buf_consume(&s->res, (uint32_t)n);
+	buf_release(&s->res);
+	return true;
+}
+
+/* ---- server side ---- */
+
+static bool srv_send(struct stream *s)
+{
+	struct srvconn *sc = s->srv;
+
+	if (!sc || !sc->connected || !s->req.area || buf_out_len(&s->req) == 0 ||
+	    !(sc->c.flags & CONN_F_SEND_READY))
+		return false;
+	ssize_t n = conn_send(&sc->c, buf_out(&s->req), buf_out_len(&s->req));
+	if (n < 0) {
+		backend_srv_failed(s, strerror(sc->c.err), false);
+		return true;
+	}
+	if (n == 0)
+		return false;
+	s->srv_last = s->w->loop.now;
+	buf_consume(&s->req, (uint32_t)n);
+	buf_release(&s->req);
+	return true;
+}
+
+static bool srv_recv(struct stream *s)
+{
+	struct srvconn *sc = s->srv;
+	uint32_t limit;
+
+	if (!sc || !sc->connected || !(sc->c.flags & CONN_F_RECV_READY) ||
+	    (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR)))
+		return false;
+	switch (s->rs) {
+	case RS_WAIT:
+		limit = head_room(s);
+		break;
+	case RS_BODY:
+	case RS_TUNNEL:
+		limit = buf_size;
+		break;
+	default:
+		return false;
+	}
+	if (!buf_alloc(&s->res)) {
+		stream_abort(s, "out of memory");
+		return true;
+	}
+	if (s->res.wr >= limit) {
+		buf_compact(&s->res);
+		if (s->res.wr >= limit)
+			return false;
+	}
+	ssize_t n = conn_recv(&sc->c, s->res.area + s->res.wr, limit - s->res.wr);
+	if (n > 0) {
+		s->res.wr += (uint32_t)n;
+		s->srv_last = s->w->loop.now;
+		return true;
+	}
+	buf_release(&s->res);
+	if (n < 0 && (sc->c.flags & CONN_F_ERROR)) {
+		backend_srv_failed(s, strerror(sc->c.err), false);
+		return true;
+	}
+	return n == 0;
+}
+
+/* ---- analysers ---- */
+
+static bool tunnel_analyse(struct buf *b)
+{
+	if (!b->area || buf_in_len(b) == 0)
+		return false;
+	b->pr = b->wr;
+	return true;
+}
+
+static bool req_analyse(struct stream *s)
+{
+	if (s->rq == RQ_TUNNEL)
+		return tunnel_analyse(&s->req);
+	return http_req_analyse(s);
+}
+
+static bool res_analyse(struct stream *s)
+{
+	if (s->rs == RS_TUNNEL)
+		return tunnel_analyse(&s->res);
+	if (!(s->flags & STRM_F_HTTP) || s->rs == RS_NONE || s->rs == RS_DONE)
+		return false;
+	return http_res_analyse(s);
+}
+
+/* ---- ends ---- */
+
+/* Propagates half-closes through a tunnel; closes when both ways are done. */
+static bool tunnel_check_end(struct stream *s)
+{
+	struct srvconn *sc = s->srv;
+	bool progress = false;
+
+	if ((s->cli.flags & CONN_F_ERROR) || (sc && (sc->c.flags & CONN_F_ERROR))) {
+		stream_close(s);
+		return true;
+	}
+	if (!sc || !sc->connected)
+		return false;
+	if ((s->cli.flags & CONN_F_RD_EOF) && buf_empty(&s->req) && !(sc->c.flags & CONN_F_WR_SHUT)) {
+		conn_shutw(&sc->c);
+		progress = true;
+	}
+	if ((sc->c.flags & CONN_F_RD_EOF) && buf_empty(&s->res) &&
+	    !(s->cli.flags & CONN_F_WR_SHUT)) {
+		conn_shutw(&s->cli);
+		progress = true;
+	}
+	if ((s->cli.flags & CONN_F_WR_SHUT) && (sc->c.flags & CONN_F_WR_SHUT)) {
+		stream_close(s);
+		return true;
+	}
+	return progress;
+}
+
+static void txn_log(struct stream *s)
+{
+	struct txn *t = s->txn;
+	if (log_level < LOG_DEBUG || !t)
+		return;
+	char src[INET6_ADDRSTRLEN];
+	log_debug("%s: %s \"%s\" %u %s/%s %llums", s->fe->name, stream_src_text(s, src, sizeof(src)),
+		  t->line, t->status, t->be ? t->be->cfg->name : "-",
+		  s->sv ? s->sv->cfg->name : "-",
+		  (unsigned long long)(s->w->loop.now - t->start_ms));
+}
+
+/* Starts discarding the client's unread input after our final response so
+ * closing does not turn into a reset that destroys that response in
+ * flight (RFC 9112 9.6, "lingering close"). */
+static void stream_linger(struct stream *s)
+{
+	conn_shutw(&s->cli);
+	s->flags |= STRM_F_LINGER;
+	s->linger_start = s->w->loop.now;
+	s->rq = RQ_DONE;
+	s->rs = RS_DONE;
+	buf_release_force(&s->req);
+}
+
+static bool client_may_have_input(const struct stream *s)
+{
+	return s->rq != RQ_DONE || (s->flags & STRM_F_UNREAD) ||
+	       (s->req.area && buf_in_len(&s->req) > 0) || (s->cli.flags & CONN_F_RECV_READY);
+}
+
+static bool http_check_end(struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	if (s->flags & STRM_F_LINGER) {
+		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+			stream_close(s);
+			return true;
+		}
+		return false;
+	}
+	if (!t || s->rs != RS_DONE || (s->res.area && buf_out_len(&s->res) > 0))
+		return false;
+
+	/* The response is delivered. */
+	bool req_complete = s->rq == RQ_DONE;
+	bool srv_clean = req_complete && (!s->req.area || buf_out_len(&s->req) == 0) &&
+			 (!s->res.area || buf_in_len(&s->res) == 0) &&
+			 !(s->flags & STRM_F_SRV_CLOSE);
+	txn_log(s);
+	backend_release(s, srv_clean);
+	s->flags &= ~STRM_F_SRV_CLOSE;
+	buf_release_force(&s->res);
+	if (!req_complete)
+		s->flags |= STRM_F_CLOSE;
+	if (s->w->stopping)
+		s->flags |= STRM_F_CLOSE;
+	if (s->flags & STRM_F_CLOSE) {
+		if (client_may_have_input(s) && !(s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
+			stream_linger(s);
+			return true;
+		}
+		stream_close(s);
+		return true;
+	}
+
+	/* Keep-alive: next request, possibly already pipelined in the buffer. */
+	s->rs = RS_NONE;
+	if (s->req.area && buf_in_len(&s->req) > 0) {
+		s->rq = RQ_HEAD;
+		s->head_start = s->w->loop.now;
+		msg_reset(&t->req);
+		msg_reset(&t->res);
+		t->arena_used = 0;
+	} else {
+		s->rq = RQ_IDLE;
+		buf_release_force(&s->req);
+		pool_put(&s->w->txn_pool, t);
+		s->txn = NULL;
+	}
+	s->cli_last = s->w->loop.now;
+	return true;
+}
+
+static bool check_end(struct stream *s)
+{
+	if (s->rq == RQ_TUNNEL)
+		return tunnel_check_end(s);
+	if (s->cli.flags & CONN_F_ERROR) {
+		stream_close(s);
+		return true;
+	}
+	return http_check_end(s);
+}
+
+/* ---- timers ---- */
+
+static uint64_t tunnel_timeout(const struct stream *s)
+{
+	const struct backend_rt *be = s->txn ? s->txn->be : s->tcp_be;
+	if (s->fe->timeout_tunnel_ms)
+		return s->fe->timeout_tunnel_ms;
+	return be ? be->cfg->timeout_tunnel_ms : 3600000;
+}
+
+static const struct cfg_backend *cur_backend(const struct stream *s)
+{
+	if (s->txn && s->txn->be)
+		return s->txn->be->cfg;
+	return s->tcp_be ? s->tcp_be->cfg : NULL;
+}
+
+/* Deadline of whatever the stream is waiting for; 0 for none. */
+static uint64_t stream_deadline(const struct stream *s, const char **what)
+{
+	const struct cfg_frontend *fe = s->fe;
+	const struct cfg_backend *be = cur_backend(s);
+	uint64_t d = 0;
+
+#define CONSIDER(when, why) do { uint64_t _w = (when); \
+	if (!d || _w < d) { d = _w; *what = (why); } } while (0)
+
+	if (s->flags & STRM_F_LINGER) {
+		CONSIDER(s->linger_start + LINGER_MS, "linger");
+		return d;
+	}
+	if (s->srv && !s->srv->connected && be)
+		CONSIDER(s->srv_last + be->timeout_connect_ms, "connect");
+	if (s->rq == RQ_TUNNEL) {
+		uint64_t last = s->cli_last > s->srv_last ? s->cli_last : s->srv_last;
+		CONSIDER(last + tunnel_timeout(s), "tunnel");
+		return d;
+	}
+	switch (s->rq) {
+	case RQ_IDLE:
+		CONSIDER(s->cli_last + fe->timeout_client_ms, "idle");
+		break;
+	case RQ_HEAD:
+		CONSIDER(s->head_start + fe->timeout_header_ms, "header");
+		break;
+	case RQ_BODY:
+		CONSIDER(s->cli_last + fe->timeout_client_ms, "client");
+		break;
+	default:
+		break;
+	}
+	if (s->res.area && buf_out_len(&s->res) > 0)
+		CONSIDER(s->cli_last + fe->timeout_client_ms, "client");
+	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY))
+		CONSIDER(s->srv_last + be->timeout_server_ms, "server");
+#undef CONSIDER
+	return d;
+}
+
+static void stream_arm_timer(struct stream *s)
+{
+	const char *what = NULL;
+	uint64_t d = stream_deadline(s, &what);
+	if (d)
+		timer_set(&s->w->loop, &s->timer, d);
+	else
+		timer_del(&s->w->loop, &s->timer);
+}
+
+static void stream_timeout(struct timer *tm)
+{
+	struct stream *s = container_of(tm, struct stream, timer);
+	const char *what = NULL;
+	uint64_t d = stream_deadline(s, &what);
+
+	if (!d || d > s->w->loop.now) {
+		stream_arm_timer(s);   /* activity moved the deadline */
+		return;
+	}
+	if (!strcmp(what, "linger") || !strcmp(what, "idle") || !strcmp(what, "tunnel")) {
+		stream_close(s);
+		return;
+	}
+	if (!strcmp(what, "header")) {
+		/* Nothing received: just close; a partial head gets a 408. */
+		if (!s->req.area || buf_in_len(&s->req) == 0) {
+			stream_close(s);
+			return;
+		}
+		http_reply_error(s, 408, "timeout header: request head not received in time");
+	} else if (!strcmp(what, "connect")) {
+		backend_srv_failed(s, "connect timeout", false);
+	} else if (!strcmp(what, "server")) {
+		backend_srv_failed(s, "server timeout", true);
+	} else {   /* client */
+		if (s->rq == RQ_BODY && s->txn && !s->txn->res_head_sent)
+			http_reply_error(s, 408, "timeout client: request body not received in time");
+		else
+			stream_abort(s, "timeout client");
+	}
+	stream_process(s);
+}
+
+/* ---- the driver ---- */
+
+void stream_process(struct stream *s)
+{
+	bool progress;
+
+	do {
+		if (stream_closed(s))
+			return;
+		progress = cli_recv(s);
+		if (stream_closed(s))
+			return;
+		progress |= req_analyse(s);
+		if (stream_closed(s))
+			return;
+		progress |= srv_send(s);
+		if (stream_closed(s))
+			return;
+		progress |= srv_recv(s);
+		if (stream_closed(s))
+			return;
+		progress |= res_analyse(s);
+		if (stream_closed(s))
+			return;
+		progress |= cli_send(s);
+		if (stream_closed(s))
+			return;
+		progress |= check_end(s);
+	} while (progress);
+	if (!stream_closed(s))
+		stream_arm_timer(s);
+}
+
+static void stream_cli_event(struct ev_io *io, uint32_t events)
+{
+	struct stream *s = container_of(io, struct stream, cli.io);
+	conn_on_events(&s->cli, events);
+	stream_process(s);
+}
+
+/* ---- life cycle ---- */
+
+static void stream_free(void *arg)
+{
+	struct stream *s = arg;
+	pool_put(&s->w->stream_pool, s);
+}
+
+void stream_close(struct stream *s)
+{
+	struct worker *w = s->w;
+
+	if (stream_closed(s))
+		return;
+	s->flags |= STRM_F_CLOSED;
+	timer_del(&w->loop, &s->timer);
+	if (s->srv)
+		backend_release(s, false);
+	conn_close(&w->loop, &s->cli);
+	buf_release_force(&s->req);
+	buf_release_force(&s->res);
+	pool_put(&w->txn_pool, s->txn);
+	s->txn = NULL;
+	list_del(&s->link);
+	w->nstreams--;
+	atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
+	loop_defer(&w->loop, stream_free, s);
+	worker_stream_closed(w);
+}
+
+void stream_kill(struct stream *s)
+{
+	stream_close(s);
+}
+
+bool stream_drain(struct stream *s)
+{
+	s->flags |= STRM_F_CLOSE;
+	/* Idle keep-alive connections, and new ones that sent nothing yet, go
+	 * now; a request in progress finishes and then closes. */
+	if (s->rq == RQ_IDLE || (s->rq == RQ_HEAD && (!s->req.area || buf_empty(&s->req)))) {
+		stream_close(s);
+		return true;
+	}
+	return false;
+}
+
+void stream_src(const struct stream *s, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &s->src, sizeof(s->src));
+}
+
+const char *stream_src_text(const struct stream *s, char *out, size_t len)
+{
+	return addr_ntop((const struct sockaddr *)&s->src, out, len);
+}
+
+static void set_src(struct stream *s, const struct sockaddr_storage *peer)
+{
+	memset(&s->src, 0, sizeof(s->src));
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+		s->src.sin6_family = AF_INET6;
+		s->src.sin6_port = in->sin_port;
+		s->src.sin6_addr.s6_addr[10] = 0xff;
+		s->src.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s->src.sin6_addr.s6_addr[12], &in->sin_addr, 4);
+	} else if (peer->ss_family == AF_INET6) {
+		memcpy(&s->src, peer, sizeof(s->src));
+	}
+}
+
+static struct backend_rt *tcp_route(struct stream *s)
+{
+	const struct cfg_frontend *fe = s->fe;
+	struct sockaddr_storage ss;
+	stream_src(s, &ss);
+	struct cond_ctx ctx = { .msg = NULL, .src = &ss };
+	for (int i = 0; i < fe->nrules; i++)
+		if (cond_eval(fe->rules[i].cond, &ctx))
+			return &s->w->backends[fe->rules[i].backend->index];
+	return fe->default_backend ? &s->w->backends[fe->default_backend->index] : NULL;
+}
+
+void stream_accept(struct worker *w, const struct cfg_frontend *fe, int fd,
+		   const struct sockaddr_storage *peer)
+{
+	struct stream *s = pool_zget(&w->stream_pool);
+	if (!s) {
+		log_err("%s: out of memory accepting a connection", fe->name);
+		close(fd);
+		atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
+		return;
+	}
+	conn_init(&s->cli, fd, stream_cli_event);
+	s->w = w;
+	s->fe = fe;
+	timer_init(&s->timer, stream_timeout);
+	set_src(s, peer);
+	list_add_tail(&w->streams, &s->link);
+	w->nstreams++;
+	s->cli_last = s->srv_last = s->head_start = w->loop.now;
+	if (loop_add(&w->loop, &s->cli.io) < 0) {
+		log_err("%s: epoll_ctl: %s", fe->name, strerror(errno));
+		stream_close(s);
+		return;
+	}
+	/* Accepted with TCP_DEFER_ACCEPT: the request is most likely there. */
+	s->cli.flags |= CONN_F_RECV_READY | CONN_F_SEND_READY;
+
+	if (fe->mode == MODE_HTTP) {
+		s->flags |= STRM_F_HTTP;
+		/* The first request's head is timed from the accept, so a client
+		 * that connects and sends nothing meets `timeout header`. */
+		s->rq = RQ_HEAD;
+	} else {
+		s->rq = RQ_TUNNEL;
+		s->rs = RS_TUNNEL;
+		s->tcp_be = tcp_route(s);
+		if (!s->tcp_be) {
+			log_warn("%s: no backend for TCP connection", fe->name);
+			stream_close(s);
+			return;
+		}
+		s->retries_left = (int8_t)s->tcp_be->cfg->retries;
+		if (backend_assign(s, s->tcp_be) < 0)
+			return;
+	}
+	stream_process(s);
+}

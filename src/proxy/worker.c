@@ -1,0 +1,267 @@
+/*
+ * worker.c - worker threads: each runs its own event loop with its own
+ * SO_REUSEPORT listeners, accepts connections and hands them to streams.
+ * Graceful stop: the main thread writes to each worker's eventfd; the
+ * worker closes its listeners (new connections are refused), closes idle
+ * connections, lets the others finish their transaction, and exits when
+ * none is left or when `timeout drain` runs out.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "core/buf.h"
+#include "core/log.h"
+#include "net/listener.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+atomic_int g_conns;
+
+#define ACCEPT_BURST 64
+#define LISTEN_BACKLOG 4096
+
+static void listener_event(struct ev_io *io, uint32_t events)
+{
+	struct listener_rt *l = container_of(io, struct listener_rt, io);
+	struct worker *w = l->w;
+	int max = w->cfg->global.max_connections;
+
+	for (int i = 0; i < ACCEPT_BURST && !w->stopping; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen;
+		int fd = listener_accept(io->fd, &peer, &plen);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			if (errno == ECONNABORTED)
+				continue;
+			/* EMFILE/ENFILE: the listener stays readable (level
+			 * triggered), so we retry at the next loop turn. */
+			log_err("%s: accept: %s", l->fe->name, strerror(errno));
+			return;
+		}
+		if (atomic_fetch_add_explicit(&g_conns, 1, memory_order_relaxed) >= max) {
+			atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
+			log_warn("%s: max_connections (%d) reached, refusing a connection",
+				 l->fe->name, max);
+			close(fd);
+			continue;
+		}
+		stream_accept(w, l->fe, fd, &peer);
+	}
+}
+
+static void close_listeners(struct worker *w)
+{
+	for (int i = 0; i < w->nlisteners; i++) {
+		struct listener_rt *l = &w->listeners[i];
+		if (l->io.fd >= 0) {
+			loop_del(&w->loop, &l->io);
+			close(l->io.fd);
+			l->io.fd = -1;
+		}
+	}
+}
+
+static void drain_expired(struct timer *t)
+{
+	struct worker *w = container_of(t, struct worker, drain_timer);
+	if (w->nstreams)
+		log_warn("worker %d: timeout drain reached, closing %u connections", w->id,
+			 w->nstreams);
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &w->streams)
+		stream_kill(container_of(pos, struct stream, link));
+	w->loop.quit = true;
+}
+
+static void worker_begin_stop(struct worker *w)
+{
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	close_listeners(w);
+	srvconn_close_idle_all(w);
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &w->streams)
+		stream_drain(container_of(pos, struct stream, link));
+	timer_init(&w->drain_timer, drain_expired);
+	timer_set(&w->loop, &w->drain_timer, w->loop.now + w->cfg->global.timeout_drain_ms);
+	if (w->nstreams == 0)
+		w->loop.quit = true;
+}
+
+static void wake_event(struct ev_io *io, uint32_t events)
+{
+	struct worker *w = container_of(io, struct worker, wake_io);
+	uint64_t v;
+	ssize_t r = read(io->fd, &v, sizeof(v));
+	(void)r;
+	worker_begin_stop(w);
+}
+
+void worker_stream_closed(struct worker *w)
+{
+	if (w->stopping && w->nstreams == 0)
+		w->loop.quit = true;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	buf_pool_init(w->cfg->global.bufsize);
+	w->scratch = malloc(w->cfg->global.bufsize);
+	if (!w->scratch) {
+		log_err("worker %d: out of memory", w->id);
+		w->exit_code = 1;
+		return NULL;
+	}
+	for (int i = 0; i < w->nlisteners; i++) {
+		struct listener_rt *l = &w->listeners[i];
+		/* Level-triggered, so a burst cap never strands pending accepts. */
+		if (loop_add_events(&w->loop, &l->io, EPOLLIN) < 0) {
+			log_err("worker %d: epoll_ctl: %s", w->id, strerror(errno));
+			w->exit_code = 1;
+			return NULL;
+		}
+	}
+	w->wake_io.cb = wake_event;
+	loop_add_events(&w->loop, &w->wake_io, EPOLLIN);
+	w->loop.now = loop_clock_ms();
+	loop_run(&w->loop);
+
+	/* Exit: everything still open is closed, every pool emptied. */
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &w->streams)
+		stream_kill(container_of(pos, struct stream, link));
+	srvconn_close_idle_all(w);
+	for (uint32_t i = 0; i < w->loop.ndefers; i++)
+		w->loop.defers[i].fn(w->loop.defers[i].arg);
+	w->loop.ndefers = 0;
+	close_listeners(w);
+	pool_flush(&w->stream_pool);
+	pool_flush(&w->txn_pool);
+	pool_flush(&w->srvconn_pool);
+	buf_pool_flush();
+	free(w->scratch);
+	w->scratch = NULL;
+	return NULL;
+}
+
+static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->cfg = cfg;
+	LIST_INIT(&w->streams);
+	w->wake_fd = -1;
+	if (loop_init(&w->loop) < 0)
+		return -1;
+	pool_init(&w->stream_pool, "stream", sizeof(struct stream), 4096);
+	pool_init(&w->txn_pool, "txn", sizeof(struct txn), 1024);
+	pool_init(&w->srvconn_pool, "srvconn", sizeof(struct srvconn), 4096);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wake_fd < 0)
+		return -1;
+	w->wake_io.fd = w->wake_fd;
+
+	w->backends = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*w->backends));
+	if (!w->backends)
+		return -1;
+	for (int b = 0; b < cfg->nbackends; b++)
+		if (lb_backend_init(&w->backends[b], cfg->backends[b]) < 0)
+			return -1;
+
+	int n = 0;
+	for (int f = 0; f < cfg->nfrontends; f++)
+		n += cfg->frontends[f]->nbinds;
+	w->listeners = calloc((size_t)(n ? n : 1), sizeof(*w->listeners));
+	if (!w->listeners)
+		return -1;
+	for (int f = 0; f < cfg->nfrontends; f++) {
+		const struct cfg_frontend *fe = cfg->frontends[f];
+		for (int i = 0; i < fe->nbinds; i++) {
+			struct listener_rt *l = &w->listeners[w->nlisteners];
+			l->w = w;
+			l->fe = fe;
+			l->addr = &fe->binds[i];
+			l->io.cb = listener_event;
+			l->io.fd = listener_open((const struct sockaddr *)&l->addr->ss, l->addr->len,
+						 LISTEN_BACKLOG, fe->mode == MODE_HTTP);
+			if (l->io.fd < 0) {
+				log_err("frontend %s: cannot listen on %s: %s", fe->name,
+					l->addr->text, strerror(errno));
+				return -1;
+			}
+			w->nlisteners++;
+		}
+	}
+	return 0;
+}
+
+static void worker_teardown(struct worker *w)
+{
+	close_listeners(w);
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	w->wake_fd = -1;
+	if (w->backends)
+		for (int b = 0; b < w->cfg->nbackends; b++)
+			lb_backend_free(&w->backends[b]);
+	free(w->backends);
+	free(w->listeners);
+	w->backends = NULL;
+	w->listeners = NULL;
+	loop_free(&w->loop);
+}
+
+int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
+{
+	struct worker *ws = calloc((size_t)nworkers, sizeof(*ws));
+	if (!ws)
+		return -1;
+	for (int i = 0; i < nworkers; i++) {
+		if (worker_setup(&ws[i], i, cfg) < 0) {
+			for (int j = 0; j <= i; j++)
+				worker_teardown(&ws[j]);
+			free(ws);
+			return -1;
+		}
+	}
+	for (int i = 0; i < nworkers; i++) {
+		if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
+			log_err("cannot start worker thread %d", i);
+			workers_stop(ws, i);
+			workers_join(ws, i);
+			return -1;
+		}
+	}
+	*out = ws;
+	return 0;
+}
+
+void workers_stop(struct worker *ws, int n)
+{
+	uint64_t one = 1;
+	for (int i = 0; i < n; i++) {
+		ssize_t r = write(ws[i].wake_fd, &one, sizeof(one));
+		(void)r;
+	}
+}
+
+int workers_join(struct worker *ws, int n)
+{
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		pthread_join(ws[i].thread, NULL);
+		if (ws[i].exit_code)
+			rc = 1;
+		worker_teardown(&ws[i]);
+	}
+	free(ws);
+	return rc;
+}

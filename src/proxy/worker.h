@@ -1,0 +1,60 @@
+/*
+ * worker.h - a worker thread: one event loop, its own SO_REUSEPORT
+ * listeners, its own pools and per-backend balancing state.  Nothing on the
+ * request path is shared between workers except a few atomic counters.
+ */
+#ifndef GH_PROXY_WORKER_H
+#define GH_PROXY_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "config/cfg.h"
+#include "core/list.h"
+#include "core/loop.h"
+#include "core/pool.h"
+#include "lb/lb.h"
+
+struct listener_rt {
+	struct ev_io io;
+	struct worker *w;
+	const struct cfg_frontend *fe;
+	const struct cfg_addr *addr;
+};
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct loop loop;
+	const struct cfg *cfg;
+	struct listener_rt *listeners;
+	int nlisteners;
+	struct backend_rt *backends;      /* [cfg->nbackends] */
+	struct list streams;              /* every live client stream */
+	uint32_t nstreams;
+	struct pool stream_pool, txn_pool, srvconn_pool;
+	char *scratch;                    /* bufsize bytes to build heads in */
+	int wake_fd;                      /* eventfd: the main thread asks us to stop */
+	struct ev_io wake_io;
+	bool stopping;
+	struct timer drain_timer;
+	int exit_code;
+};
+
+/* Process-wide state shared by workers. */
+extern atomic_int g_conns;            /* client connections open, all workers */
+
+/* Creates the listeners of every worker first (so a bind error is reported
+ * before anything runs), then starts the threads.  Returns 0 or -1. */
+int workers_start(const struct cfg *cfg, int nworkers, struct worker **out);
+
+/* Asks every worker to stop gracefully (stop accepting, drain). */
+void workers_stop(struct worker *ws, int n);
+
+/* Waits for every worker to exit; frees them.  Returns 0 if all were clean. */
+int workers_join(struct worker *ws, int n);
+
+/* Called by streams when they end, so a draining worker can exit. */
+void worker_stream_closed(struct worker *w);
+
+#endif
