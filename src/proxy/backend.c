@@ -175,23 +175,43 @@ void backend_release(struct stream *s, bool reusable)
 	srvconn_destroy(sc);
 }
 
+/*
+ * What can be retried, and where:
+ *  - a connect that failed sent nothing: another server (`retries`);
+ *  - a request kept whole for replay (STRM_F_REPLAY) that got no response
+ *    byte: on a reused keep-alive connection the server most likely closed
+ *    it as we wrote (a race, not a server fault), so send it again on a
+ *    fresh connection without spending a retry; on a fresh connection only
+ *    an idempotent method is replayed, on another server, as a retry.
+ * Anything else becomes a 502/504, or a cut if the response had started.
+ */
 void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 {
 	struct srvconn *sc = s->srv;
 	struct server_rt *sv = s->sv;
 	struct backend_rt *be = sv ? sv->be : (s->txn ? s->txn->be : s->tcp_be);
 	bool never_connected = sc && !sc->connected;
+	bool reused = sc && sc->reused;
+	bool replay = (s->flags & STRM_F_REPLAY) && s->rs == RS_WAIT && !timeout &&
+		      (!s->res.area || buf_in_len(&s->res) == 0) &&
+		      !(s->txn && s->txn->res_head_sent);
 
-	log_warn("server %s/%s: %s", be ? be->cfg->name : "-", sv ? sv->cfg->name : "-", why);
+	if (!(reused && replay))
+		log_warn("server %s/%s: %s", be ? be->cfg->name : "-", sv ? sv->cfg->name : "-", why);
 	backend_release(s, false);
+	s->req_sent = 0;
 
-	/* A failed connect sent nothing: the request is still whole in the
-	 * buffer and can go to another server. */
-	if (never_connected && be && s->retries_left > 0) {
-		s->retries_left--;
+	if (be && replay && reused) {
 		backend_assign(s, be);   /* the caller runs stream_process() */
 		return;
 	}
+	if (be && s->retries_left > 0 &&
+	    (never_connected || (replay && s->txn && msg_meth_idempotent(s->txn->meth)))) {
+		s->retries_left--;
+		backend_assign(s, be);
+		return;
+	}
+	s->flags &= (uint8_t)~STRM_F_REPLAY;
 	if (!(s->flags & STRM_F_HTTP)) {
 		stream_close(s);
 		return;

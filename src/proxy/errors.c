@@ -74,6 +74,8 @@ void http_reply_error(struct stream *s, int status, const char *why)
 	/* Whatever the client sent that we did not forward is dropped; the
 	 * stream lingers on it after the response (see stream.c). */
 	buf_release_force(&s->req);
+	s->flags &= (uint8_t)~STRM_F_REPLAY;
+	s->req_sent = 0;
 	if (s->rq != RQ_DONE)
 		s->flags |= STRM_F_UNREAD;
 	s->rq = RQ_DONE;

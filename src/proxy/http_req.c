@@ -196,6 +196,9 @@ static bool req_on_head(struct stream *s)
 	}
 	s->rs = RS_WAIT;
 	s->retries_left = (int8_t)be->cfg->retries;
+	s->req_sent = 0;
+	if (s->rq == RQ_DONE)
+		s->flags |= STRM_F_REPLAY;
 	if (backend_assign(s, be) < 0)
 		return true;
 	if (t->expect_continue && buf_alloc(&s->res) && buf_empty(&s->res)) {

@@ -122,10 +122,13 @@ static bool srv_send(struct stream *s)
 {
 	struct srvconn *sc = s->srv;
 
-	if (!sc || !sc->connected || !s->req.area || buf_out_len(&s->req) == 0 ||
-	    !(sc->c.flags & CONN_F_SEND_READY))
+	if (!sc || !sc->connected || !s->req.area || !(sc->c.flags & CONN_F_SEND_READY))
 		return false;
-	ssize_t n = conn_send(&sc->c, buf_out(&s->req), buf_out_len(&s->req));
+	uint32_t off = (s->flags & STRM_F_REPLAY) ? s->req_sent : 0;
+	uint32_t len = buf_out_len(&s->req) - off;
+	if (len == 0)
+		return false;
+	ssize_t n = conn_send(&sc->c, buf_out(&s->req) + off, len);
 	if (n < 0) {
 		backend_srv_failed(s, strerror(sc->c.err), false);
 		return true;
@@ -133,9 +136,24 @@ static bool srv_send(struct stream *s)
 	if (n == 0)
 		return false;
 	s->srv_last = s->w->loop.now;
+	if (s->flags & STRM_F_REPLAY) {
+		s->req_sent += (uint32_t)n;
+		return true;
+	}
 	buf_consume(&s->req, (uint32_t)n);
 	buf_release(&s->req);
 	return true;
+}
+
+/* The server has started answering: the request can no longer be replayed. */
+static void srv_answered(struct stream *s)
+{
+	if (!(s->flags & STRM_F_REPLAY))
+		return;
+	s->flags &= (uint8_t)~STRM_F_REPLAY;
+	buf_consume(&s->req, s->req_sent);
+	buf_release(&s->req);
+	s->req_sent = 0;
 }
 
 static bool srv_recv(struct stream *s)
@@ -170,6 +188,7 @@ static bool srv_recv(struct stream *s)
 	if (n > 0) {
 		s->res.wr += (uint32_t)n;
 		s->srv_last = s->w->loop.now;
+		srv_answered(s);
 		return true;
 	}
 	buf_release(&s->res);

@@ -93,6 +93,8 @@ struct txn {
 #define STRM_F_CLOSED     0x08   /* released; waiting for the deferred free */
 #define STRM_F_LINGER     0x10   /* response sent, discarding input before close */
 #define STRM_F_UNREAD     0x20   /* the client may still be sending a request we refused */
+#define STRM_F_REPLAY     0x40   /* the whole request is in `req` and kept until the first
+				    response byte, so it can be sent again elsewhere */
 
 struct stream {
 	struct conn cli;
@@ -107,6 +109,7 @@ struct stream {
 	struct server_rt *sv;           /* server chosen for the current request */
 	struct txn *txn;
 	int8_t retries_left;
+	uint32_t req_sent;              /* with STRM_F_REPLAY: bytes of req output already sent */
 	uint8_t rq, rs;                 /* enum rq_state, enum rs_state */
 	uint8_t flags;                  /* STRM_F_* */
 	uint64_t cli_last;              /* last client I/O (ms) */
