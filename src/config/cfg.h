@@ -36,6 +36,7 @@ struct cfg_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char *text;              /* as written, for logs: "127.0.0.1:9001" */
+	int line, col;           /* where it was written */
 };
 
 struct cfg_server {
@@ -74,6 +75,7 @@ struct cfg_use_backend {
 	char *backend_name;
 	struct cfg_backend *backend;     /* resolved after parsing */
 	int line;
+	int col;                         /* of the backend name */
 };
 
 /* Which forwarding headers a frontend adds (all on by default except
@@ -90,7 +92,7 @@ struct cfg_frontend {
 	int nbinds;
 	uint32_t timeout_header_ms;      /* default 10s */
 	uint32_t timeout_client_ms;      /* default 60s (idle keep-alive and I/O) */
-	uint32_t timeout_tunnel_ms;      /* default 1h; 0 = use backend's */
+	uint32_t timeout_tunnel_ms;      /* default 0 = use the backend's (1h) */
 	uint64_t max_body_size;          /* default 0 = unlimited */
 	uint32_t max_header_size;        /* whole head, default bufsize - maxrewrite */
 	uint32_t max_target_size;        /* default 8k */
@@ -118,12 +120,15 @@ struct cfg {
 	int nfrontends;
 	struct cfg_backend **backends;
 	int nbackends;
+	char *warnings;   /* NULL, or newline-separated "FILE:LINE:COL: warning: ..."
+			     lines of a successful load, for the caller to log */
 };
 
 /*
  * Loads and validates a configuration file.  On success returns a config
- * and leaves *errs NULL.  On failure returns NULL and sets *errs to a
- * malloc'd, newline-separated list of "FILE:LINE:COL: error: ..." lines
+ * and leaves *errs NULL (warnings, if any, are in cfg->warnings).  On
+ * failure returns NULL and sets *errs to a malloc'd, newline-separated list
+ * of "FILE:LINE:COL: error: ..." lines, warnings included, in file order
  * (the caller frees it).  Parsing continues after an error where it can,
  * so one run reports several mistakes.
  */

@@ -1,0 +1,322 @@
+/*
+ * cfg_check.c - the checks that need the whole file: names, references
+ * between sections, modes, listening addresses and buffer limits; then the
+ * resolution of names into pointers the proxy uses directly, and cfg_free().
+ *
+ * Everything reported here points at the directive that has to change (the
+ * use_backend naming a missing backend, the second frontend binding a taken
+ * address), not at the section it lives in.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+
+static void cfg_where_or(const struct cfg_parser *p, const void *field, int line, int *l, int *c)
+{
+	const struct cfg_where *w = cfg_recall(p, field);
+
+	*l = w ? w->line : line;
+	*c = w ? w->col : 1;
+}
+
+static const char *cfg_mode_name(enum px_mode m)
+{
+	return m == MODE_TCP ? "tcp" : "http";
+}
+
+static void cfg_check_global(struct cfg_parser *p)
+{
+	struct cfg_global *g = &p->cfg->global;
+	int l, c;
+
+	/* The rewrite reserve is taken from the buffer: more than half would
+	 * leave less room for the head than for edits to it. */
+	if (g->maxrewrite >= g->bufsize / 2) {
+		const struct cfg_where *w = cfg_recall(p, &g->maxrewrite);
+		if (!w)
+			w = cfg_recall(p, &g->bufsize);
+		l = w ? w->line : 0;
+		c = w ? w->col : 0;
+		cfg_error(p, l, c,
+			  "tune.maxrewrite (%u) must be less than half of tune.bufsize (%u); "
+			  "expected at most %u",
+			  g->maxrewrite, g->bufsize, g->bufsize / 2 - 1);
+	}
+}
+
+/* Lists backend names for "unknown backend" messages. */
+static void cfg_backend_list(const struct cfg *cf, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < cf->nbackends && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+				      cf->backends[i]->name);
+	if (o >= len && len > 4)
+		strcpy(buf + len - 4, "...");
+}
+
+/* Resolves one backend reference and checks the modes agree. */
+static struct cfg_backend *cfg_resolve(struct cfg_parser *p, const struct cfg_frontend *fe,
+				       const char *name, const char *dir, int line, int col)
+{
+	struct cfg_backend *be = cfg_find_backend(p->cfg, name);
+	char list[256];
+
+	if (!be) {
+		cfg_backend_list(p->cfg, list, sizeof(list));
+		if (list[0])
+			cfg_error(p, line, col, "unknown backend '%s' in %s; expected one of: %s",
+				  name, dir, list);
+		else
+			cfg_error(p, line, col,
+				  "unknown backend '%s' in %s; expected a backend section of that "
+				  "name, and none is defined",
+				  name, dir);
+		return NULL;
+	}
+	if (be->mode != fe->mode)
+		cfg_error(p, line, col,
+			  "frontend '%s' is in %s mode but backend '%s' is in %s mode; expected a "
+			  "backend of the same mode",
+			  fe->name, cfg_mode_name(fe->mode), be->name, cfg_mode_name(be->mode));
+	return be;
+}
+
+/* A tcp proxy never parses HTTP, so only the client address exists. */
+static void cfg_check_l4_fetch(struct cfg_parser *p, const struct fetch *f, const char *in)
+{
+	int l, c;
+
+	fetch_where(f, &l, &c);
+	cfg_error(p, l, c,
+		  "fetch '%s' needs HTTP but %s is in tcp mode; expected 'src', the only fetch "
+		  "available in tcp mode",
+		  fetch_text(f), in);
+}
+
+static void cfg_check_frontend(struct cfg_parser *p, struct cfg_frontend *fe)
+{
+	struct cfg_global *g = &p->cfg->global;
+	uint32_t room = g->bufsize - g->maxrewrite;
+	char in[128];
+	int l, c;
+
+	snprintf(in, sizeof(in), "frontend '%s'", fe->name);
+	if (fe->nbinds == 0) {
+		cfg_where_or(p, &fe->name, fe->line, &l, &c);
+		cfg_error(p, l, c, "frontend '%s' has no bind; expected at least one "
+				   "'bind ADDRESS', e.g. bind 127.0.0.1:8080",
+			  fe->name);
+	}
+	if (fe->max_header_size == 0) {
+		fe->max_header_size = room;
+	} else if (fe->max_header_size > room && g->maxrewrite < g->bufsize) {
+		cfg_where_or(p, &fe->max_header_size, fe->line, &l, &c);
+		cfg_error(p, l, c,
+			  "max_header_size (%u) does not fit the buffer; expected at most %u "
+			  "(tune.bufsize %u - tune.maxrewrite %u)",
+			  fe->max_header_size, room, g->bufsize, g->maxrewrite);
+	}
+	for (int i = 0; i < fe->nrules; i++) {
+		struct cfg_use_backend *r = &fe->rules[i];
+		r->backend = cfg_resolve(p, fe, r->backend_name, "use_backend", r->line, r->col);
+		const struct fetch *f;
+		if (fe->mode == MODE_TCP && (f = cond_fetch_outside(r->cond, FETCH_MASK_L4)))
+			cfg_check_l4_fetch(p, f, in);
+	}
+	if (fe->default_backend_name) {
+		cfg_where_or(p, &fe->default_backend_name, fe->line, &l, &c);
+		fe->default_backend =
+			cfg_resolve(p, fe, fe->default_backend_name, "default_backend", l, c);
+	}
+}
+
+static bool cfg_addr_clash(const struct cfg_addr *a, const struct cfg_addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+		return x->sin_port == y->sin_port &&
+		       (x->sin_addr.s_addr == y->sin_addr.s_addr || cfg_addr_is_any(a) ||
+			cfg_addr_is_any(b));
+	}
+	const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+	return x->sin6_port == y->sin6_port &&
+	       (memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 ||
+		cfg_addr_is_any(a) || cfg_addr_is_any(b));
+}
+
+/* Finds an earlier bind (in file order) that clashes with bind b of
+ * frontend f. */
+static const struct cfg_addr *cfg_earlier_clash(const struct cfg *cf, int f, int b,
+					       const struct cfg_frontend **owner)
+{
+	const struct cfg_addr *a = &cf->frontends[f]->binds[b];
+
+	for (int g = 0; g <= f; g++) {
+		const struct cfg_frontend *other = cf->frontends[g];
+		int end = g == f ? b : other->nbinds;
+		for (int k = 0; k < end; k++) {
+			if (cfg_addr_clash(a, &other->binds[k])) {
+				*owner = other;
+				return &other->binds[k];
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Two listeners on one address would either fail at bind() or, with
+ * SO_REUSEPORT, split connections between frontends at random; a wildcard
+ * and a specific address on the same port clash the same way. */
+static void cfg_check_binds(struct cfg_parser *p)
+{
+	const struct cfg *cf = p->cfg;
+
+	for (int f = 0; f < cf->nfrontends; f++) {
+		const struct cfg_frontend *fe = cf->frontends[f];
+		for (int b = 0; b < fe->nbinds; b++) {
+			const struct cfg_frontend *owner;
+			const struct cfg_addr *a = &fe->binds[b];
+			const struct cfg_addr *prev = cfg_earlier_clash(cf, f, b, &owner);
+			if (!prev)
+				continue;
+			cfg_error(p, a->line, a->col,
+				  "bind %s clashes with bind %s of frontend '%s' at line %d; "
+				  "expected each address and port to be bound once",
+				  a->text, prev->text, owner->name, prev->line);
+		}
+	}
+}
+
+static void cfg_check_backend(struct cfg_parser *p, struct cfg_backend *be)
+{
+	int l, c;
+
+	if (be->nservers == 0) {
+		cfg_where_or(p, &be->name, be->line, &l, &c);
+		cfg_warning(p, l, c, "backend '%s' has no servers; requests routed to it get 503",
+			    be->name);
+	}
+	for (int i = 0; i < be->nservers; i++) {
+		struct cfg_server *s = be->servers[i];
+		s->index = i;
+		s->backend = be;
+		for (int j = 0; j < i; j++) {
+			if (strcmp(be->servers[j]->name, s->name) != 0)
+				continue;
+			cfg_where_or(p, &s->name, s->line, &l, &c);
+			cfg_error(p, l, c,
+				  "duplicate server name '%s' in backend '%s'; the first one is at "
+				  "line %d",
+				  s->name, be->name, be->servers[j]->line);
+			break;
+		}
+	}
+	if (be->mode == MODE_TCP && be->hash_fetch &&
+	    fetch_kind(be->hash_fetch) != FETCH_SRC) {
+		char in[128];
+		snprintf(in, sizeof(in), "backend '%s'", be->name);
+		cfg_check_l4_fetch(p, be->hash_fetch, in);
+	}
+}
+
+static void cfg_check_names(struct cfg_parser *p)
+{
+	struct cfg *cf = p->cfg;
+	int l, c;
+
+	for (int i = 0; i < cf->nfrontends; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(cf->frontends[i]->name, cf->frontends[j]->name) == 0) {
+				cfg_where_or(p, &cf->frontends[i]->name, cf->frontends[i]->line,
+					     &l, &c);
+				cfg_error(p, l, c,
+					  "duplicate frontend name '%s'; the first one is at line %d",
+					  cf->frontends[i]->name, cf->frontends[j]->line);
+				break;
+			}
+	for (int i = 0; i < cf->nbackends; i++) {
+		cf->backends[i]->index = i;
+		for (int j = 0; j < i; j++)
+			if (strcmp(cf->backends[i]->name, cf->backends[j]->name) == 0) {
+				cfg_where_or(p, &cf->backends[i]->name, cf->backends[i]->line, &l,
+					     &c);
+				cfg_error(p, l, c,
+					  "duplicate backend name '%s'; the first one is at line %d",
+					  cf->backends[i]->name, cf->backends[j]->line);
+				break;
+			}
+	}
+}
+
+void cfg_check(struct cfg_parser *p)
+{
+	struct cfg *cf = p->cfg;
+
+	cfg_check_global(p);
+	cfg_check_names(p);
+	for (int i = 0; i < cf->nbackends; i++)
+		cfg_check_backend(p, cf->backends[i]);
+	for (int i = 0; i < cf->nfrontends; i++)
+		cfg_check_frontend(p, cf->frontends[i]);
+	cfg_check_binds(p);
+}
+
+struct cfg_backend *cfg_find_backend(const struct cfg *c, const char *name)
+{
+	/* The first of duplicates wins; duplicates are an error anyway. */
+	for (int i = 0; i < c->nbackends; i++)
+		if (strcmp(c->backends[i]->name, name) == 0)
+			return c->backends[i];
+	return NULL;
+}
+
+static void cfg_frontend_free(struct cfg_frontend *fe)
+{
+	for (int i = 0; i < fe->nbinds; i++)
+		cfg_addr_free(&fe->binds[i]);
+	free(fe->binds);
+	for (int i = 0; i < fe->nrules; i++) {
+		cond_free(fe->rules[i].cond);
+		free(fe->rules[i].backend_name);
+	}
+	free(fe->rules);
+	free(fe->default_backend_name);
+	free(fe->name);
+	free(fe);
+}
+
+static void cfg_backend_free(struct cfg_backend *be)
+{
+	for (int i = 0; i < be->nservers; i++) {
+		cfg_addr_free(&be->servers[i]->addr);
+		free(be->servers[i]->name);
+		free(be->servers[i]);
+	}
+	free(be->servers);
+	fetch_free(be->hash_fetch);
+	free(be->name);
+	free(be);
+}
+
+void cfg_free(struct cfg *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->nfrontends; i++)
+		cfg_frontend_free(c->frontends[i]);
+	free(c->frontends);
+	for (int i = 0; i < c->nbackends; i++)
+		cfg_backend_free(c->backends[i]);
+	free(c->backends);
+	free(c->warnings);
+	free(c->file);
+	free(c);
+}

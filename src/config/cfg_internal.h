@@ -1,0 +1,102 @@
+/*
+ * cfg_internal.h - what the config lexer, value parsers, section parsers and
+ * checker share.  Nothing outside src/config/ includes this.
+ *
+ * The load runs in three passes over one struct cfg_parser:
+ *   cfg_lex.c    text -> a tree of directives (lines of tokens, { } blocks)
+ *   cfg_parse.c  tree -> struct cfg, through one keyword table per section
+ *   cfg_check.c  cross-references: names, modes, binds, limits
+ * Every pass reports through cfg_error()/cfg_warning() and keeps going, so
+ * one run shows every mistake it can.
+ */
+#ifndef GH_CONFIG_CFG_INTERNAL_H
+#define GH_CONFIG_CFG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "config/cfg.h"
+#include "filter/cond.h"
+
+/* One directive: a line of tokens and, if the line ended with '{', the
+ * directives of its block. */
+struct cfg_node {
+	struct cfg_tok *toks;   /* toks[0] is the keyword; owned by the node */
+	int ntok;
+	int line, col;          /* of the first token */
+	int end_col;            /* just past the last token: "missing X" points here */
+	bool block;             /* the line opened a { } block */
+	bool brace_missing;     /* section header without '{', opened anyway */
+	int brace_line, brace_col;
+	struct cfg_node *kids;
+	int nkids, kids_cap;
+};
+
+/* One diagnostic; they are sorted by position before being joined. */
+struct cfg_diag {
+	int line, col, seq;
+	bool warning;
+	char *text;             /* the full "FILE:LINE:COL: error: ..." line */
+};
+
+/* Where a directive set a field, for checks that can only run once the
+ * whole file is read (e.g. max_header_size against tune.bufsize). */
+struct cfg_where {
+	const void *field;
+	int line, col;
+};
+
+#define CFG_MAX_DIAGS 100
+
+struct cfg_parser {
+	const char *file;
+	struct cfg *cfg;
+	struct cfg_node root;   /* kids are the sections */
+	char *text;             /* token strings live here */
+
+	struct cfg_diag *diags;
+	int ndiags, diags_cap;
+	int nerrors, nwarnings;
+	bool oom;
+
+	struct cfg_where *where;
+	int nwhere, where_cap;
+};
+
+void cfg_error(struct cfg_parser *p, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void cfg_warning(struct cfg_parser *p, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void cfg_oom(struct cfg_parser *p);
+
+/* Lexer: fills p->root from text[0..len).  `sections` (NULL-terminated)
+ * are the top-level names: a header line naming one without '{' still
+ * opens a block, which keeps one forgotten brace from cascading. */
+void cfg_lex(struct cfg_parser *p, const char *text, size_t len, const char *const *sections);
+void cfg_node_free(struct cfg_node *n);
+
+/* Parser and checker. */
+void cfg_parse_tree(struct cfg_parser *p);
+void cfg_check(struct cfg_parser *p);
+
+void cfg_remember(struct cfg_parser *p, const void *field, const struct cfg_tok *t);
+const struct cfg_where *cfg_recall(const struct cfg_parser *p, const void *field);
+
+/* Growth for arrays whose capacity is implicit: room for element n
+ * (0-based) exists unless n is 0 or a power of two.  Returns the array,
+ * possibly moved, or NULL with the old one untouched. */
+void *cfg_grow(void *arr, int n, size_t size);
+
+/* Value parsers that report their own errors at the token (cfg_value.c).
+ * Return 0 on success, -1 after reporting. */
+int cfg_val_duration(struct cfg_parser *p, const struct cfg_tok *t, uint32_t *out);
+int cfg_val_size(struct cfg_parser *p, const struct cfg_tok *t, uint64_t min, uint64_t max,
+		 uint64_t *out);
+int cfg_val_int(struct cfg_parser *p, const struct cfg_tok *t, long min, long max, int *out);
+int cfg_val_addr(struct cfg_parser *p, const struct cfg_tok *t, bool for_bind,
+		 struct cfg_addr *out);
+int cfg_val_name(struct cfg_parser *p, const struct cfg_tok *t, const char *what);
+void cfg_addr_free(struct cfg_addr *a);
+bool cfg_addr_is_any(const struct cfg_addr *a);
+
+#endif
