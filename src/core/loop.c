@@ -171,7 +171,7 @@ void timer_del(struct loop *l, struct timer *t)
 	t->when = 0;
 }
 
-static void run_timers(struct loop *l)
+void loop_run_timers(struct loop *l)
 {
 	while (l->nheap && l->heap[0]->key <= l->now) {
 		struct timer *t = l->heap[0];
@@ -215,7 +215,7 @@ void loop_run(struct loop *l)
 				io->cb(io, evs[i].events);
 		}
 		run_defers(l);
-		run_timers(l);
+		loop_run_timers(l);
 		run_defers(l);
 		if (l->on_iter)
 			l->on_iter(l, l->on_iter_arg);

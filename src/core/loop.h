@@ -69,6 +69,9 @@ void loop_del(struct loop *l, struct ev_io *io);
 
 void loop_run(struct loop *l);
 
+/* Fires every timer due at l->now (loop_run does this after each batch). */
+void loop_run_timers(struct loop *l);
+
 /* Runs fn(arg) after the current batch of events. Returns -1 on OOM. */
 int loop_defer(struct loop *l, void (*fn)(void *), void *arg);
 
