@@ -28,16 +28,19 @@ all: $(BUILD)/gatehouse
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALLCFLAGS) -c $< -o $@
 
 $(BUILD)/gatehouse: $(LIB_OBJ) $(MAIN_OBJ)
-	$(CC) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests include the .c under test when they need static functions
 # (h2o's t/00unit style) and otherwise link every module but main.
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	@echo "  CC      $<"
+	@$(CC) $(ALLCFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
