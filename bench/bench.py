@@ -190,6 +190,18 @@ def cpu_ns(pids):
     return total
 
 
+def cpu_ticks():
+    """{cpu index: (busy, total)} in USER_HZ ticks from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                v = [int(x) for x in line.split()[1:]]
+                total = sum(v[:8])
+                out[int(line[3:line.index(" ")])] = (total - v[3] - v[4], total)
+    return out
+
+
 def rss_kib(pids):
     total = 0
     for pid in pids:
@@ -503,51 +515,72 @@ http {{
 """.format(tmp=tmp, port=port, origin=origin))
 
 
-def gatehouse_conf(tmp, port, origin):
-    return write(os.path.join(tmp, "gatehouse.conf"), """\
+def gatehouse_conf(tmp, port, origin, full=True):
+    """Like the other two: one worker, no per-request logging, no added
+    forwarding headers (HAProxy and nginx add none by default). The minimal
+    variant is the fallback for a binary that lacks those directives."""
+    extra_global = "    log_level warn\n" if full else ""
+    extra_fe = ("    timeout client 120s\n    forward_headers none\n") if full else ""
+    name = "gatehouse.conf" if full else "gatehouse-minimal.conf"
+    return write(os.path.join(tmp, name), """\
 global {{
     workers 1
     max_connections 20000
-}}
+{eg}}}
 frontend bench {{
     bind 127.0.0.1:{port}
     mode http
     timeout header 10s
-    default_backend origin
+{ef}    default_backend origin
 }}
 backend origin {{
     server origin 127.0.0.1:{origin}
     timeout connect 2s
     timeout server 60s
 }}
-""".format(port=port, origin=origin))
+""".format(port=port, origin=origin, eg=extra_global, ef=extra_fe))
 
 
-def proxy_argv(name, tmp, port, origin):
+def proxy_variants(name, tmp, port, origin):
+    """[(argv, config-check argv, config path)], first that passes -t wins."""
     if name == "gatehouse":
-        conf = os.environ.get("BENCH_GATEHOUSE_CONF") or gatehouse_conf(tmp, port, origin)
-        return [GATEHOUSE_BIN, "-c", conf], [GATEHOUSE_BIN, "-t", "-c", conf]
+        user = os.environ.get("BENCH_GATEHOUSE_CONF")
+        confs = [user] if user else [gatehouse_conf(tmp, port, origin),
+                                     gatehouse_conf(tmp, port, origin, full=False)]
+        return [([GATEHOUSE_BIN, "-c", c], [GATEHOUSE_BIN, "-t", "-c", c], c) for c in confs]
     if name == "haproxy":
         conf = haproxy_conf(tmp, port, origin)
-        return ["haproxy", "-db", "-f", conf], ["haproxy", "-c", "-q", "-f", conf]
+        return [(["haproxy", "-db", "-f", conf], ["haproxy", "-c", "-q", "-f", conf], conf)]
     if name == "nginx":
         conf = nginx_proxy_conf(tmp, port, origin)
         base = ["nginx", "-p", tmp, "-e", os.path.join(tmp, "nginx-proxy-error.log"), "-c", conf]
-        return base, base + ["-t", "-q"]
+        return [(base, base + ["-t", "-q"], conf)]
     raise SystemExit("bench: unknown proxy %s (BENCH_PROXIES)" % name)
 
 
 def start_proxy(px, tmp):
     """Starts (or restarts) a proxy; sets px['failed'] on failure."""
     px.pop("failed", None)
-    argv, check = px["argv"], px["check"]
-    if not os.path.exists(argv[0]) and not shutil.which(argv[0]):
-        px["failed"] = "%s not found" % argv[0]
+    exe = px["variants"][0][0][0]
+    if not os.path.exists(exe) and not shutil.which(exe):
+        px["failed"] = "%s not found" % exe
         return False
-    r = subprocess.run(check, capture_output=True, text=True, timeout=30, cwd=ROOT)
-    if r.returncode != 0:
-        px["failed"] = "config check failed: " + why(r.stdout + r.stderr)
-        return False
+    if "argv" not in px:
+        errs = []
+        for argv, check, conf in px["variants"]:
+            r = subprocess.run(check, capture_output=True, text=True, timeout=30, cwd=ROOT)
+            if r.returncode == 0:
+                px["argv"], px["conf"] = argv, conf
+                if errs:
+                    px["note"] = "%s rejected %s (%s); used %s" % (
+                        px["name"], os.path.basename(px["variants"][0][2]), errs[0],
+                        os.path.basename(conf))
+                break
+            errs.append(why(r.stdout + r.stderr))
+        else:
+            px["failed"] = "config check failed: " + errs[0]
+            return False
+    argv = px["argv"]
     if port_open(px["port"]):
         px["failed"] = "port %d already in use" % px["port"]
         return False
@@ -668,6 +701,13 @@ def summarize(res):
                 s[k] = median([r.get(k) for r in good])
             sc = res["syscalls"].get(name, {}).get(c, {})
             s["syscalls_per_req"] = sc.get("per_req")
+            cont = [r for r in good if r.get("contended")]
+            if cont:
+                res.setdefault("notes", []).append(
+                    "%s %s: in %d of %d rounds CPU %s was also busy with other work "
+                    "(up to %.0f%% beyond the proxy); numbers may be skewed" % (
+                        name, c, len(cont), len(good), PROXY_CPU,
+                        100 * max(r["contended"] for r in cont)))
             if len(good) < len(runs):
                 res.setdefault("notes", []).append(
                     "%s %s: %d of %d rounds failed (%s)" % (
@@ -734,8 +774,8 @@ def main():
         pxs = []
         for i, name in enumerate(PROXIES):
             port = PORT_BASE + 1 + i
-            argv, check = proxy_argv(name, tmp, port, origin_port)
-            px = {"name": name, "port": port, "argv": argv, "check": check,
+            px = {"name": name, "port": port,
+                  "variants": proxy_variants(name, tmp, port, origin_port),
                   "log": os.path.join(tmp, "%s.log" % name)}
             pxs.append(px)
             if start_proxy(px, tmp):
@@ -744,6 +784,8 @@ def main():
                 except (OSError, ValueError, ConnectionError) as e:
                     px["failed"] = "validation: %s" % e
                     stop(px["proc"])
+            if px.get("note"):
+                res.setdefault("notes", []).append(px["note"])
             if "failed" in px:
                 px.pop("proc", None)
                 res["status"][name] = px["failed"]
@@ -780,9 +822,9 @@ def main():
                         res["runs"].append(run)
                         continue
                     pids = descendants(px["proc"].pid)
-                    c0, t0 = cpu_ns(pids), time.time()
+                    k0, c0, t0 = cpu_ticks(), cpu_ns(pids), time.time()
                     w = run_wrk(px["port"], case, SECONDS)
-                    c1, t1 = cpu_ns(descendants(px["proc"].pid)), time.time()
+                    c1, t1, k1 = cpu_ns(descendants(px["proc"].pid)), time.time(), cpu_ticks()
                     if px["proc"].poll() is not None:
                         w.setdefault("failed", "proxy exited during the run")
                     run.update({k2: w.get(k2) for k2 in ("requests", "rps", "p50_ms", "p99_ms",
@@ -791,6 +833,15 @@ def main():
                     if w.get("requests"):
                         run["cpu_us_per_req"] = (c1 - c0) / 1e3 / w["requests"]
                         run["busy"] = (c1 - c0) / 1e9 / (t1 - t0)
+                        # Whole-CPU utilisation: CPU 0 busy well beyond the
+                        # proxy's own time means something else ran there.
+                        for cpu in (int(PROXY_CPU), int(LOAD_CPU)):
+                            b = k1[cpu][0] - k0[cpu][0]
+                            t = k1[cpu][1] - k0[cpu][1]
+                            run["cpu%d_busy" % cpu] = b / t if t else None
+                        other = (run.get("cpu%s_busy" % PROXY_CPU) or 0) - run["busy"]
+                        if NCPU > 1 and other > 0.15:
+                            run["contended"] = round(other, 2)
                     res["runs"].append(run)
                     log("bench: round %d %-11s %-9s %s" % (
                         rnd + 1, case[0], px["name"],
