@@ -298,9 +298,17 @@ static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 	const struct cond_item *v = cond_peek(p);
 
 	if (c->op != OP_IN) {
-		if (!v || v->kind != IT_WORD)
-			return cond_fail(p, v, "expected a value after '%s'%s",
-					 op_it->tok.s, v ? "" : " at end of condition");
+		if (!v)
+			return cond_fail(p, v, "expected a value after '%s' at end of condition",
+					 op_it->tok.s);
+		if (v->kind == IT_OPEN)
+			return cond_fail(p, v,
+					 "expected a value after '%s', got '(' (an unquoted "
+					 "leading '(' groups; quote a value that starts with one, "
+					 "e.g. \"(a|b)\")",
+					 op_it->tok.s);
+		if (v->kind != IT_WORD)
+			return cond_fail(p, v, "expected a value after '%s', got ')'", op_it->tok.s);
 		if (cond_is_stop(v))
 			return cond_fail(p, v,
 					 "expected a value after '%s', got '%s' (quote it to "

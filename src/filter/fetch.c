@@ -112,7 +112,7 @@ struct fetch *fetch_parse(const struct cfg_tok *tok, char *err, size_t errlen)
 			return f;
 		}
 		size_t len = strlen(s);
-		if (!open || len < nlen + 2 || s[len - 1] != ')') {
+		if (!open || len < nlen + 3 || s[len - 1] != ')') {
 			snprintf(err, errlen, "fetch '%s' needs a name; expected %s(NAME)", name,
 				 name);
 			return NULL;

@@ -1,0 +1,629 @@
+/*
+ * test_cond.c - unit tests of the condition language (src/filter/cond.c,
+ * src/filter/fetch.c): every fetch, operator, precedence, parentheses,
+ * regex, CIDR lists, absent values and parse errors with their token index.
+ *
+ * Messages are built by hand (msg_reset + fields + msg_hdr_add) so these
+ * tests do not depend on the HTTP/1 parser.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter/cond.h"
+#include "unit.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct http_msg msg;
+static struct sockaddr_storage src;
+static struct cond_ctx ctx = { &msg, &src };
+
+static struct slice S(const char *s)
+{
+	return (struct slice){ s, (uint32_t)strlen(s) };
+}
+
+static void req(const char *method, const char *path, const char *query, const char *authority)
+{
+	msg_reset(&msg);
+	msg.method = S(method);
+	msg.meth = (uint8_t)msg_meth(msg.method);
+	msg.path = S(path);
+	msg.query = query ? S(query) : (struct slice){ NULL, 0 };
+	msg.authority = authority ? S(authority) : (struct slice){ NULL, 0 };
+	ctx.msg = &msg;
+	ctx.src = &src;
+}
+
+static void hdr(const char *name, const char *value)
+{
+	msg_hdr_add(&msg, S(name), S(value));
+}
+
+static void set_src(const char *ip)
+{
+	memset(&src, 0, sizeof(src));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&src;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src;
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
+		s4->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1)
+		s6->sin6_family = AF_INET6;
+}
+
+/* Splits on spaces like the config lexer; a token written "..." is quoted
+ * (no spaces inside quotes in these tests). */
+static char tokbuf[65536];
+static struct cfg_tok toks[4096];
+
+static int tokenize(const char *text)
+{
+	int n = 0, col = 1;
+	char *o = tokbuf;
+	const char *p = text;
+
+	while (*p && n < (int)(sizeof(toks) / sizeof(toks[0]))) {
+		if (*p == ' ') {
+			p++;
+			col++;
+			continue;
+		}
+		const char *e = strchr(p, ' ');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		bool q = len >= 2 && p[0] == '"' && p[len - 1] == '"';
+		memcpy(o, q ? p + 1 : p, q ? len - 2 : len);
+		o[q ? len - 2 : len] = '\0';
+		toks[n++] = (struct cfg_tok){ o, 1, col, q };
+		o += len + 1;
+		p += len;
+		col += (int)len;
+	}
+	return n;
+}
+
+static struct cond *P(const char *text)
+{
+	char err[256];
+	int bad;
+	int n = tokenize(text);
+	struct cond *c = cond_parse(toks, n, &bad, err, sizeof(err));
+	if (!c)
+		fprintf(stderr, "  unexpected parse error in '%s': token %d: %s\n", text, bad, err);
+	return c;
+}
+
+/* Parses and evaluates against the current msg/src. */
+static int E(const char *text)
+{
+	struct cond *c = P(text);
+	if (!c)
+		return -1;
+	int r = cond_eval(c, &ctx);
+	cond_free(c);
+	return r;
+}
+
+/* Expects a parse error at token `tok` whose message contains `want`. */
+static bool PERR(const char *text, int tok, const char *want)
+{
+	char err[256];
+	int bad;
+	int n = tokenize(text);
+	struct cond *c = cond_parse(toks, n, &bad, err, sizeof(err));
+	if (c) {
+		cond_free(c);
+		fprintf(stderr, "  '%s' parsed but should not\n", text);
+		return false;
+	}
+	if (bad != tok || !strstr(err, want)) {
+		fprintf(stderr, "  '%s': got token %d '%s', want token %d '%s'\n", text, bad, err,
+			tok, want);
+		return false;
+	}
+	return true;
+}
+
+static bool FV(const char *fetch, const char *want)
+{
+	char err[128], scratch[64];
+	struct cfg_tok t = { fetch, 1, 1, false };
+	struct fetch *f = fetch_parse(&t, err, sizeof(err));
+	struct slice v;
+	bool ok;
+
+	if (!f) {
+		fprintf(stderr, "  fetch '%s': %s\n", fetch, err);
+		return false;
+	}
+	bool present = fetch_value(f, &ctx, &v, scratch, sizeof(scratch));
+	if (!want)
+		ok = !present;
+	else
+		ok = present && v.len == strlen(want) && memcmp(v.p, want, v.len) == 0;
+	if (!ok)
+		fprintf(stderr, "  fetch '%s': got %s'%.*s', want %s\n", fetch,
+			present ? "" : "absent ", present ? (int)v.len : 0, present ? v.p : "",
+			want ? want : "absent");
+	fetch_free(f);
+	return ok;
+}
+
+/* ---- fetches ------------------------------------------------------------- */
+
+TEST(test_fetch_parse)
+{
+	char err[200];
+	struct cfg_tok t = { "header(X-User)", 3, 7, false };
+	struct fetch *f = fetch_parse(&t, err, sizeof(err));
+	int l, c;
+
+	CHECK(f != NULL);
+	CHECK_EQ_INT(fetch_kind(f), FETCH_HEADER);
+	CHECK(strcmp(fetch_text(f), "header(X-User)") == 0);
+	fetch_where(f, &l, &c);
+	CHECK_EQ_INT(l, 3);
+	CHECK_EQ_INT(c, 7);
+	fetch_free(f);
+
+	const char *good[] = { "host", "path", "method", "src", "query(a)", "cookie(sid)" };
+	const enum fetch_kind kinds[] = { FETCH_HOST, FETCH_PATH, FETCH_METHOD, FETCH_SRC,
+					  FETCH_QUERY, FETCH_COOKIE };
+	for (int i = 0; i < 6; i++) {
+		t.s = good[i];
+		f = fetch_parse(&t, err, sizeof(err));
+		CHECK(f != NULL);
+		if (f)
+			CHECK_EQ_INT(fetch_kind(f), kinds[i]);
+		fetch_free(f);
+	}
+
+	t.s = "hots";
+	CHECK(fetch_parse(&t, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "unknown fetch 'hots'; expected one of: host, path") != NULL);
+	t.s = "host(x)";
+	CHECK(fetch_parse(&t, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "takes no argument") != NULL);
+	t.s = "header";
+	CHECK(fetch_parse(&t, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "expected header(NAME)") != NULL);
+	t.s = "header()";
+	CHECK(fetch_parse(&t, err, sizeof(err)) == NULL);
+	t.s = "cookie(a";
+	CHECK(fetch_parse(&t, err, sizeof(err)) == NULL);
+	t.s = "header(a:b)";
+	CHECK(fetch_parse(&t, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "invalid character ':'") != NULL);
+	t.s = "path";
+	t.quoted = true;
+	CHECK(fetch_parse(&t, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "quoted") != NULL);
+}
+
+TEST(test_fetch_host)
+{
+	req("GET", "/", NULL, "Example.COM:8080");
+	CHECK(FV("host", "Example.COM"));
+	req("GET", "/", NULL, "[::1]:8443");
+	CHECK(FV("host", "[::1]"));
+	req("GET", "/", NULL, "[::1]");
+	CHECK(FV("host", "[::1]"));
+	req("GET", "/", NULL, "a.example");
+	CHECK(FV("host", "a.example"));
+	req("GET", "/", NULL, NULL);
+	CHECK(FV("host", NULL));
+}
+
+TEST(test_fetch_path_method)
+{
+	req("DELETE", "/a/b", "x=1", "h");
+	CHECK(FV("path", "/a/b"));
+	CHECK(FV("method", "DELETE"));
+	ctx.msg = NULL;   /* tcp mode: no request */
+	CHECK(FV("path", NULL));
+	CHECK(FV("method", NULL));
+	CHECK(FV("host", NULL));
+	CHECK(FV("header(a)", NULL));
+}
+
+TEST(test_fetch_header)
+{
+	req("GET", "/", NULL, "h");
+	hdr("X-User", "alice");
+	hdr("x-user", "bob");
+	hdr("Empty", "");
+	CHECK(FV("header(x-USER)", "alice"));
+	CHECK(FV("header(Empty)", ""));
+	CHECK(FV("header(X-Missing)", NULL));
+	msg.hdrs[0].flags |= HDR_F_DELETED;   /* the proxy removed the first one */
+	CHECK(FV("header(X-User)", "bob"));
+}
+
+TEST(test_fetch_query)
+{
+	req("GET", "/", "ab=1&a=2&flag&a=3&e=", "h");
+	CHECK(FV("query(a)", "2"));
+	CHECK(FV("query(ab)", "1"));
+	CHECK(FV("query(flag)", ""));
+	CHECK(FV("query(e)", ""));
+	CHECK(FV("query(A)", NULL));      /* names are case-sensitive */
+	CHECK(FV("query(b)", NULL));
+	req("GET", "/", "q=a%20b", "h");
+	CHECK(FV("query(q)", "a%20b"));   /* raw, not decoded */
+	req("GET", "/", NULL, "h");
+	CHECK(FV("query(a)", NULL));
+}
+
+TEST(test_fetch_cookie)
+{
+	req("GET", "/", NULL, "h");
+	hdr("Cookie", "a=1; sid=xyz;  b=\"q\" ");
+	hdr("Cookie", "late=2");
+	CHECK(FV("cookie(sid)", "xyz"));
+	CHECK(FV("cookie(a)", "1"));
+	CHECK(FV("cookie(b)", "q"));
+	CHECK(FV("cookie(late)", "2"));   /* from the second Cookie field */
+	CHECK(FV("cookie(Sid)", NULL));
+	CHECK(FV("cookie(x)", NULL));
+	req("GET", "/", NULL, "h");
+	CHECK(FV("cookie(a)", NULL));
+}
+
+TEST(test_fetch_src)
+{
+	req("GET", "/", NULL, "h");
+	set_src("192.0.2.7");
+	CHECK(FV("src", "192.0.2.7"));
+	set_src("2001:db8::1");
+	CHECK(FV("src", "2001:db8::1"));
+	set_src("::ffff:10.1.2.3");
+	CHECK(FV("src", "10.1.2.3"));
+	ctx.msg = NULL;   /* src exists in tcp mode too */
+	CHECK(FV("src", "10.1.2.3"));
+	ctx.src = NULL;
+	CHECK(FV("src", NULL));
+}
+
+/* ---- operators ----------------------------------------------------------- */
+
+TEST(test_ops_path)
+{
+	req("GET", "/api/v1/users", NULL, "h");
+	CHECK_EQ_INT(E("path == /api/v1/users"), 1);
+	CHECK_EQ_INT(E("path == /api/v1/Users"), 0);
+	CHECK_EQ_INT(E("path != /x"), 1);
+	CHECK_EQ_INT(E("path != /api/v1/users"), 0);
+	CHECK_EQ_INT(E("path prefix /api/"), 1);
+	CHECK_EQ_INT(E("path prefix /API/"), 0);
+	CHECK_EQ_INT(E("path prefix /api/v1/users/more"), 0);
+	CHECK_EQ_INT(E("path suffix /users"), 1);
+	CHECK_EQ_INT(E("path suffix /user"), 0);
+	CHECK_EQ_INT(E("path contains /v1/"), 1);
+	CHECK_EQ_INT(E("path contains /v2/"), 0);
+	CHECK_EQ_INT(E("path contains \"\""), 1);
+	CHECK_EQ_INT(E("path in /a /api/v1/users /b"), 1);
+	CHECK_EQ_INT(E("path in /a /b"), 0);
+}
+
+TEST(test_ops_host_icase)
+{
+	req("GET", "/", NULL, "API.Example.com:443");
+	CHECK_EQ_INT(E("host == api.example.com"), 1);
+	CHECK_EQ_INT(E("host == API.EXAMPLE.COM"), 1);
+	CHECK_EQ_INT(E("host != api.example.com"), 0);
+	CHECK_EQ_INT(E("host prefix api."), 1);
+	CHECK_EQ_INT(E("host suffix .EXAMPLE.com"), 1);
+	CHECK_EQ_INT(E("host contains example"), 1);
+	CHECK_EQ_INT(E("host contains exampel"), 0);
+	CHECK_EQ_INT(E("host in www.example.com Api.example.com"), 1);
+	CHECK_EQ_INT(E("host in www.example.com"), 0);
+	/* regexes see the host as written */
+	CHECK_EQ_INT(E("host ~ ^API\\."), 1);
+	CHECK_EQ_INT(E("host ~ ^api\\."), 0);
+	CHECK_EQ_INT(E("host ~ \"(?i)^api\\.\""), 1);
+}
+
+TEST(test_ops_method_header_case)
+{
+	req("POST", "/", NULL, "h");
+	hdr("X-Env", "Prod");
+	CHECK_EQ_INT(E("method == POST"), 1);
+	CHECK_EQ_INT(E("method == post"), 0);
+	CHECK_EQ_INT(E("method in GET HEAD"), 0);
+	CHECK_EQ_INT(E("method in GET POST"), 1);
+	CHECK_EQ_INT(E("header(x-env) == Prod"), 1);
+	CHECK_EQ_INT(E("header(x-env) == prod"), 0);   /* values are case-sensitive */
+}
+
+TEST(test_ops_regex)
+{
+	req("GET", "/img/logo.PNG", "id=42", "h");
+	CHECK_EQ_INT(E("path ~ \\.(png|PNG)$"), 1);
+	CHECK_EQ_INT(E("path ~ ^/img/[a-z]+\\.png$"), 0);
+	CHECK_EQ_INT(E("path ~ \"^/img/\""), 1);
+	CHECK_EQ_INT(E("query(id) ~ ^[0-9]+$"), 1);
+	CHECK_EQ_INT(E("query(id) ~ ^[a-z]+$"), 0);
+	/* more capture groups than the shared match block holds still match */
+	CHECK_EQ_INT(E("path ~ ^(/)(i)(m)(g)(/)(l)"), 1);
+	CHECK_EQ_INT(E("path ~ ^$"), 0);
+	req("GET", "", NULL, "h");
+	CHECK_EQ_INT(E("path ~ ^$"), 1);
+}
+
+TEST(test_ops_src_cidr)
+{
+	req("GET", "/", NULL, "h");
+	set_src("10.20.30.40");
+	CHECK_EQ_INT(E("src in 10.0.0.0/8"), 1);
+	CHECK_EQ_INT(E("src in 192.168.0.0/16 10.20.0.0/16"), 1);
+	CHECK_EQ_INT(E("src in 10.20.30.41"), 0);
+	CHECK_EQ_INT(E("src in 10.20.30.40"), 1);
+	CHECK_EQ_INT(E("src in 10.20.30.32/27"), 1);
+	CHECK_EQ_INT(E("src in 10.20.30.32/29"), 0);
+	CHECK_EQ_INT(E("src in 0.0.0.0/0"), 1);
+	CHECK_EQ_INT(E("src in 10.99.0.0/8"), 1);   /* host bits are ignored */
+	CHECK_EQ_INT(E("src in ::/0"), 0);          /* IPv4 client, IPv6 list */
+	CHECK_EQ_INT(E("src == 10.20.30.40"), 1);
+	CHECK_EQ_INT(E("src prefix 10.20."), 1);
+	CHECK_EQ_INT(E("src ~ ^10\\."), 1);
+
+	set_src("::ffff:10.20.30.40");   /* dual-stack listener */
+	CHECK_EQ_INT(E("src in 10.0.0.0/8"), 1);
+	CHECK_EQ_INT(E("src == 10.20.30.40"), 1);
+
+	set_src("2001:db8:abcd::5");
+	CHECK_EQ_INT(E("src in 2001:db8::/32"), 1);
+	CHECK_EQ_INT(E("src in 2001:db8:abcd::/48 10.0.0.0/8"), 1);
+	CHECK_EQ_INT(E("src in 2001:db9::/32"), 0);
+	CHECK_EQ_INT(E("src in 2001:db8:abcd::5"), 1);
+	CHECK_EQ_INT(E("src in 2001:db8:abcd::4/127"), 1);
+	CHECK_EQ_INT(E("src in 2001:db8:abcd::6/127"), 0);
+	CHECK_EQ_INT(E("src in 10.0.0.0/8"), 0);
+	set_src("::1");
+	CHECK_EQ_INT(E("src in ::1/128"), 1);
+	CHECK_EQ_INT(E("src == ::1"), 1);
+
+	ctx.src = NULL;
+	CHECK_EQ_INT(E("src in 0.0.0.0/0"), 0);
+}
+
+/* A fetch with no value makes every operator false except != */
+TEST(test_absent)
+{
+	req("GET", "/", NULL, NULL);
+	const char *ops[] = { "== x", "prefix x", "suffix x", "contains x", "~ .*", "in x y" };
+	const char *fetches[] = { "host", "header(X-No)", "query(q)", "cookie(c)" };
+	char buf[128];
+
+	for (int f = 0; f < 4; f++) {
+		for (int o = 0; o < 6; o++) {
+			snprintf(buf, sizeof(buf), "%s %s", fetches[f], ops[o]);
+			CHECK_EQ_INT(E(buf), 0);
+		}
+		snprintf(buf, sizeof(buf), "%s != x", fetches[f]);
+		CHECK_EQ_INT(E(buf), 1);
+		snprintf(buf, sizeof(buf), "not %s == x", fetches[f]);
+		CHECK_EQ_INT(E(buf), 1);
+	}
+	/* present but empty is not absent */
+	hdr("X-E", "");
+	CHECK_EQ_INT(E("header(X-E) == \"\""), 1);
+	CHECK_EQ_INT(E("header(X-E) ~ ^$"), 1);
+}
+
+/* ---- logic --------------------------------------------------------------- */
+
+TEST(test_precedence)
+{
+	req("GET", "/a", NULL, "h");
+	/* or binds loosest: true or (false and false) */
+	CHECK_EQ_INT(E("path == /a or path == /b and path == /c"), 1);
+	/* (false and ...) or true */
+	CHECK_EQ_INT(E("path == /b and path == /c or path == /a"), 1);
+	/* and: false */
+	CHECK_EQ_INT(E("path == /a and path == /b"), 0);
+	/* not binds tighter than and: (not false) and true */
+	CHECK_EQ_INT(E("not path == /b and path == /a"), 1);
+	/* (not true) or true */
+	CHECK_EQ_INT(E("not path == /a or path == /a"), 1);
+	/* (not true) and true */
+	CHECK_EQ_INT(E("not path == /a and path == /a"), 0);
+	CHECK_EQ_INT(E("not not path == /a"), 1);
+	CHECK_EQ_INT(E("not not not path == /a"), 0);
+	CHECK_EQ_INT(E("path == /x or path == /y or path == /z or path == /a"), 1);
+	CHECK_EQ_INT(E("path == /a and method == GET and host == h"), 1);
+	CHECK_EQ_INT(E("path == /a and method == GET and host == x"), 0);
+}
+
+TEST(test_parens)
+{
+	req("GET", "/a", NULL, "h");
+	hdr("X-User", "bob");
+	/* parens change the grouping: (true or false) and false */
+	CHECK_EQ_INT(E("( path == /a or path == /b ) and path == /c"), 0);
+	CHECK_EQ_INT(E("(path == /a or path == /b) and path == /c"), 0);
+	CHECK_EQ_INT(E("path == /a or (path == /b and path == /c)"), 1);
+	CHECK_EQ_INT(E("not (path == /a or path == /b)"), 0);
+	CHECK_EQ_INT(E("((path == /a))"), 1);
+	CHECK_EQ_INT(E("(( path == /a ) and ( method == GET ))"), 1);
+	/* a fetch's own parens are kept, extra ones are grouping */
+	CHECK_EQ_INT(E("(header(X-User) == bob)"), 1);
+	CHECK_EQ_INT(E("((header(X-User) == bob) and path == /a)"), 1);
+	CHECK_EQ_INT(E("path == /b or (header(X-User) in alice bob)"), 1);
+	/* quoted tokens are never split */
+	req("GET", "(x)", NULL, "h");
+	CHECK_EQ_INT(E("path == \"(x)\""), 1);
+	CHECK_EQ_INT(E("( path == \"(x)\" )"), 1);
+}
+
+TEST(test_in_list_ends)
+{
+	req("GET", "/b", NULL, "h");
+	/* the list stops at and / or / ')' */
+	CHECK_EQ_INT(E("path in /a /b and method == GET"), 1);
+	CHECK_EQ_INT(E("path in /a /b and method == POST"), 0);
+	CHECK_EQ_INT(E("path in /x /y or method == GET"), 1);
+	CHECK_EQ_INT(E("(path in /a /b) and method == GET"), 1);
+	CHECK_EQ_INT(E("(path in /a /c) or (method in PUT GET)"), 1);
+	/* quoted and/or are values */
+	req("GET", "and", NULL, "h");
+	CHECK_EQ_INT(E("path in x \"and\""), 1);
+	CHECK_EQ_INT(E("path == \"and\""), 1);
+}
+
+TEST(test_negate_and_introspect)
+{
+	req("GET", "/a", NULL, "h");
+	struct cond *c = P("path == /a");
+	CHECK(c != NULL);
+	c = cond_negate(c);
+	CHECK(c != NULL);
+	CHECK_EQ_INT(cond_eval(c, &ctx), 0);
+	cond_free(c);
+
+	c = P("src in 10.0.0.0/8 or not (src == 1.2.3.4 and path == /x)");
+	CHECK(c != NULL);
+	const struct fetch *f = cond_fetch_outside(c, FETCH_MASK_L4);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_EQ_INT(fetch_kind(f), FETCH_PATH);
+		int l, col;
+		fetch_where(f, &l, &col);
+		CHECK_EQ_INT(col, 46);
+	}
+	CHECK(cond_fetch_outside(c, FETCH_MASK_L4 | FETCH_MASK(FETCH_PATH)) == NULL);
+	cond_free(c);
+	c = P("src in 10.0.0.0/8");
+	CHECK(c && cond_fetch_outside(c, FETCH_MASK_L4) == NULL);
+	cond_free(c);
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+TEST(test_errors)
+{
+	CHECK(PERR("", 0, "expected a condition"));
+	CHECK(PERR("path", 1, "expected an operator (==, !=, prefix, suffix, contains, ~, in) "
+			      "after 'path'"));
+	CHECK(PERR("path is /a", 1, "expected an operator (==, !=, prefix, suffix, contains, ~, "
+				    "in) after 'path', got 'is'"));
+	CHECK(PERR("path \"==\" /a", 1, "expected an operator"));
+	CHECK(PERR("path ==", 2, "expected a value after '=='"));
+	CHECK(PERR("path == and", 2, "expected a value after '==', got 'and'"));
+	CHECK(PERR("paht == /a", 0, "unknown fetch 'paht'"));
+	CHECK(PERR("path == /a host == b", 3, "expected 'and', 'or' or end of condition, got "
+					      "'host'"));
+	CHECK(PERR("path == /a and", 4, "expected a condition"));
+	CHECK(PERR("path == /a or or path == /b", 4, "expected a condition before 'or'"));
+	CHECK(PERR("(path == /a", 3, "expected ')' to close the '('"));
+	CHECK(PERR("path == /a)", 2, "unbalanced ')'"));
+	CHECK(PERR("( path == /a ) )", 5, "unbalanced ')'"));
+	CHECK(PERR("()", 0, "before ')'"));
+	CHECK(PERR("path in", 2, "expected at least one value after 'in'"));
+	CHECK(PERR("path in and x", 2, "expected at least one value after 'in'"));
+	CHECK(PERR("path ~ \"(\"", 2, "invalid regex: missing closing parenthesis at offset 1"));
+	/* an unquoted leading '(' is grouping, so a regex starting with one needs quotes */
+	CHECK(PERR("path ~ (a|b)", 2, "quote"));
+	/* 'not(path' is not the keyword followed by a paren */
+	CHECK(PERR("not(path == /b)", 0, "unknown fetch 'not(path'"));
+	CHECK(PERR("path == /a or path ~ a[", 6, "invalid regex:"));
+	CHECK(PERR("path ~ \"a(b\"", 2, "at offset 3"));
+	CHECK(PERR("src in 10.0.0.0/8 10.0.0/33", 3, "invalid CIDR '10.0.0/33'"));
+	CHECK(PERR("src in 1.2.3.4/", 2, "invalid CIDR '1.2.3.4/'"));
+	CHECK(PERR("src in ::1/129", 2, "invalid CIDR '::1/129'"));
+	CHECK(PERR("src in 1.2.3.4/x", 2, "invalid CIDR"));
+	CHECK(PERR("src in 1.2.3.4/33", 2, "invalid CIDR"));
+	CHECK(PERR("src in example.com", 2, "invalid CIDR"));
+	CHECK(PERR("header() == x", 0, "needs a name"));
+	CHECK(PERR("not", 1, "expected a condition"));
+	/* an attached paren reports the token it came from */
+	CHECK(PERR("(path == /a) and (host", 5, "expected an operator"));
+
+	char deep[600] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "( ");
+	strcat(deep, "path == /a");
+	CHECK(PERR(deep, 32, "nests too deeply"));
+	deep[0] = '\0';
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "not ");
+	strcat(deep, "path == /a");
+	CHECK(PERR(deep, 32, "nests too deeply"));
+}
+
+TEST(test_long_chain)
+{
+	/* n-ary and/or: a long chain is flat, not 1000 levels deep */
+	static char buf[32768];
+	buf[0] = '\0';
+	for (int i = 0; i < 200; i++)
+		strcat(buf, "path == /x or ");
+	strcat(buf, "path == /a");
+	req("GET", "/a", NULL, "h");
+	CHECK_EQ_INT(E(buf), 1);
+}
+
+/* Worker threads evaluate the same tree at once; each needs its own
+ * pcre2 match block. */
+static struct cond *shared;
+static int thread_fail;
+
+static void *eval_thread(void *arg)
+{
+	struct http_msg *m = calloc(1, sizeof(*m));
+	struct cond_ctx cx = { m, NULL };
+	long id = (long)arg;
+
+	msg_reset(m);
+	m->path = id % 2 ? (struct slice){ "/img/a.png", 10 } : (struct slice){ "/doc", 4 };
+	for (int i = 0; i < 20000; i++)
+		if (cond_eval(shared, &cx) != (id % 2 == 1))
+			__atomic_add_fetch(&thread_fail, 1, __ATOMIC_RELAXED);
+	cond_thread_cleanup();
+	free(m);
+	return NULL;
+}
+
+TEST(test_threads)
+{
+	pthread_t th[4];
+
+	shared = P("path ~ \\.png$ or path ~ ^/x(y|z)+$");
+	CHECK(shared != NULL);
+	if (!shared)
+		return;
+	for (long i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, eval_thread, (void *)i);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	CHECK_EQ_INT(thread_fail, 0);
+	cond_free(shared);
+}
+
+int main(void)
+{
+	RUN(test_fetch_parse);
+	RUN(test_fetch_host);
+	RUN(test_fetch_path_method);
+	RUN(test_fetch_header);
+	RUN(test_fetch_query);
+	RUN(test_fetch_cookie);
+	RUN(test_fetch_src);
+	RUN(test_ops_path);
+	RUN(test_ops_host_icase);
+	RUN(test_ops_method_header_case);
+	RUN(test_ops_regex);
+	RUN(test_ops_src_cidr);
+	RUN(test_absent);
+	RUN(test_precedence);
+	RUN(test_parens);
+	RUN(test_in_list_ends);
+	RUN(test_negate_and_introspect);
+	RUN(test_errors);
+	RUN(test_long_chain);
+	RUN(test_threads);
+	cond_thread_cleanup();
+	return UNIT_SUMMARY("test_cond");
+}
