@@ -107,7 +107,7 @@ static void cfg_check_frontend(struct cfg_parser *p, struct cfg_frontend *fe)
 	int l, c;
 
 	snprintf(in, sizeof(in), "frontend '%s'", fe->name);
-	if (fe->nbinds == 0) {
+	if (fe->nbinds == 0 && !cfg_recall(p, &fe->binds)) {
 		cfg_where_or(p, &fe->name, fe->line, &l, &c);
 		cfg_error(p, l, c, "frontend '%s' has no bind; expected at least one "
 				   "'bind ADDRESS', e.g. bind 127.0.0.1:8080",

@@ -29,8 +29,8 @@ struct cfg_lexer {
 	const char *const *sections;
 
 	struct cfg_tok *toks;   /* tokens of the current line */
+	int *ends;              /* column just past each token */
 	int ntok, toks_cap;
-	int end_col;
 
 	struct cfg_node *stack[CFG_MAX_DEPTH + 1];
 	int depth;
@@ -42,18 +42,23 @@ static bool cfg_is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static int cfg_lex_push_tok(struct cfg_lexer *lx, const char *s, int line, int col, bool quoted)
+static int cfg_lex_push_tok(struct cfg_lexer *lx, const char *s, int line, int col, int end,
+			    bool quoted)
 {
 	if (lx->ntok == lx->toks_cap) {
 		int cap = lx->toks_cap ? lx->toks_cap * 2 : 16;
 		struct cfg_tok *t = realloc(lx->toks, (size_t)cap * sizeof(*t));
-		if (!t) {
+		if (t)
+			lx->toks = t;
+		int *e = t ? realloc(lx->ends, (size_t)cap * sizeof(*e)) : NULL;
+		if (!e) {
 			cfg_oom(lx->p);
 			return -1;
 		}
-		lx->toks = t;
+		lx->ends = e;
 		lx->toks_cap = cap;
 	}
+	lx->ends[lx->ntok] = end;
 	lx->toks[lx->ntok++] = (struct cfg_tok){ s, line, col, quoted };
 	return 0;
 }
@@ -88,7 +93,7 @@ static size_t cfg_lex_quoted(struct cfg_lexer *lx, size_t i, size_t e, int line,
 			  "unexpected '%c' after a quoted string; expected a space", t[j]);
 		return 0;
 	}
-	if (cfg_lex_push_tok(lx, start, line, (int)(i - bol + 1), true) < 0)
+	if (cfg_lex_push_tok(lx, start, line, (int)(i - bol + 1), (int)(j - bol + 1), true) < 0)
 		return 0;
 	return j;
 }
@@ -104,7 +109,6 @@ static bool cfg_lex_line(struct cfg_lexer *lx, size_t bol, size_t e, int line)
 	size_t i = bol;
 
 	lx->ntok = 0;
-	lx->end_col = 1;
 	while (i < e) {
 		char c = t[i];
 		if (cfg_is_blank(c)) {
@@ -117,7 +121,6 @@ static bool cfg_lex_line(struct cfg_lexer *lx, size_t bol, size_t e, int line)
 			i = cfg_lex_quoted(lx, i, e, line, bol);
 			if (!i)
 				return false;
-			lx->end_col = (int)(i - bol + 1);
 			continue;
 		}
 		size_t j = i;
@@ -135,10 +138,10 @@ static bool cfg_lex_line(struct cfg_lexer *lx, size_t bol, size_t e, int line)
 		}
 		memcpy(lx->out, t + i, j - i);
 		lx->out[j - i] = '\0';
-		if (cfg_lex_push_tok(lx, lx->out, line, (int)(i - bol + 1), false) < 0)
+		if (cfg_lex_push_tok(lx, lx->out, line, (int)(i - bol + 1), (int)(j - bol + 1),
+				     false) < 0)
 			return false;
 		lx->out += j - i + 1;
-		lx->end_col = (int)(j - bol + 1);
 		i = j;
 	}
 	return true;
@@ -178,7 +181,7 @@ static struct cfg_node *cfg_lex_add_node(struct cfg_lexer *lx, int n)
 		node->col = lx->toks[0].col;
 	}
 	node->ntok = n;
-	node->end_col = lx->end_col;
+	node->end_col = n > 0 ? lx->ends[n - 1] : 1;
 	parent->nkids++;
 	return node;
 }
@@ -257,7 +260,8 @@ static void cfg_lex_structure(struct cfg_lexer *lx)
 	size_t llen = strlen(last->s);
 	if (lx->depth == 0 && !last->quoted && llen > 1 && last->s[llen - 1] == '{') {
 		((char *)last->s)[llen - 1] = '\0';
-		if (cfg_lex_push_tok(lx, "{", last->line, last->col + (int)llen - 1, false) < 0)
+		int end = lx->ends[n - 1]--;
+		if (cfg_lex_push_tok(lx, "{", last->line, end - 1, end, false) < 0)
 			return;
 		t = lx->toks;
 		n = lx->ntok;
@@ -324,6 +328,7 @@ void cfg_lex(struct cfg_parser *p, const char *text, size_t len, const char *con
 			  n->ntok > 1 ? n->toks[1].s : "");
 	}
 	free(lx.toks);
+	free(lx.ends);
 }
 
 void cfg_node_free(struct cfg_node *n)

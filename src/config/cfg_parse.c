@@ -96,7 +96,8 @@ static char *cfg_diag_join(struct cfg_parser *p, bool only_warnings)
 	size_t len = 0;
 	char tail[128] = "";
 
-	qsort(p->diags, (size_t)p->ndiags, sizeof(*p->diags), cfg_diag_cmp);
+	if (p->ndiags > 1)
+		qsort(p->diags, (size_t)p->ndiags, sizeof(*p->diags), cfg_diag_cmp);
 	if (p->oom)
 		snprintf(tail, sizeof(tail), "%s: error: out of memory while loading", p->file);
 	else if (p->nerrors + p->nwarnings > p->ndiags)
@@ -320,6 +321,8 @@ static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_n
 	struct cfg_frontend *fe = s->obj;
 	struct cfg_addr a = { 0 };
 
+	/* a bind that failed to parse still counts as one for "has no bind" */
+	cfg_remember(p, &fe->binds, &n->toks[1]);
 	if (cfg_val_addr(p, &n->toks[1], true, &a) < 0)
 		return -1;
 	struct cfg_addr *b = cfg_grow(fe->binds, fe->nbinds, sizeof(*b));
@@ -852,9 +855,12 @@ static void cfg_parse_section(struct cfg_parser *p, const struct cfg_section *se
 
 	if (n->ntok - 1 != sec->nargs) {
 		const struct cfg_tok *t = n->ntok - 1 > sec->nargs ? &n->toks[1 + sec->nargs] : NULL;
-		cfg_error(p, t ? t->line : n->line, t ? t->col : n->end_col,
-			  "%s '%s' in section header; expected: %s", t ? "unexpected" : "missing name",
-			  t ? t->s : sec->name, sec->usage);
+		if (t)
+			cfg_error(p, t->line, t->col, "unexpected '%s' after '%s'; expected: %s",
+				  t->s, n->toks[sec->nargs].s, sec->usage);
+		else
+			cfg_error(p, n->line, n->end_col, "missing name after '%s'; expected: %s",
+				  sec->name, sec->usage);
 		return;
 	}
 	if (sec->nargs == 1 && cfg_val_name(p, &n->toks[1], sec->name) < 0)

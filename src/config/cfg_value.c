@@ -17,18 +17,19 @@
 
 enum cfg_verdict { CFG_V_OK = 0, CFG_V_BAD, CFG_V_NO_UNIT, CFG_V_RANGE };
 
-/* Reads leading decimal digits.  Values are capped well above anything a
- * config needs so the multiplications below cannot overflow. */
+/* Reads leading decimal digits; *overflow says the number did not fit in
+ * 64 bits (the digits are still consumed so the caller sees where they end). */
 static const char *cfg_digits(const char *s, uint64_t *out, bool *overflow)
 {
 	uint64_t v = 0;
 
 	*overflow = false;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+		if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			*overflow = true;
-		else
-			v = v * 10 + (uint64_t)(*s - '0');
+		else if (!*overflow)
+			v = v * 10 + d;
 	}
 	*out = v;
 	return s;
