@@ -53,12 +53,17 @@ if [ ! -e "$policy" ]; then
     chmod 755 "$policy"
     added_policy=1
 fi
-cleanup() { [ "$added_policy" = 1 ] && rm -f "$policy"; return 0; }
+aptlog=$(mktemp)
+cleanup() { [ "$added_policy" = 1 ] && rm -f "$policy"; rm -f "$aptlog"; return 0; }
 trap cleanup EXIT
 
+# Quiet on success, the whole apt output on failure.
+quietly() {
+    "$@" >"$aptlog" 2>&1 || { cat "$aptlog" >&2; echo "deps.sh: failed: $*" >&2; exit 1; }
+}
 apt_opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-apt-get update -q >/dev/null
-apt-get install "${apt_opts[@]}" --no-install-recommends "${missing[@]}" >/dev/null
+quietly apt-get update -q
+quietly apt-get install "${apt_opts[@]}" --no-install-recommends "${missing[@]}"
 
 # Belt and braces: if a system nginx/haproxy got started anyway, stop exactly
 # that daemon (found through its Debian pidfile) so it does not hold ports the
