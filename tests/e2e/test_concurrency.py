@@ -1,0 +1,226 @@
+"""Many concurrent connections, driven by one selectors-based client."""
+
+import errno
+import os
+import resource
+import selectors
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ghutil import ASAN, SLACK, simple_http_config
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class _C:
+    __slots__ = ("sock", "i", "state", "out", "inbuf", "status", "error")
+
+
+def run_clients(port, n, target_of, window, deadline_s, hold_open=True):
+    """Opens n connections (all of them first), then sends one request on
+    each with at most `window` outstanding, reading every response.
+    Connections stay open until all are done when hold_open.  Returns the
+    list of per-connection records."""
+    sel = selectors.DefaultSelector()
+    conns = []
+    deadline = time.monotonic() + deadline_s
+    addr = ("127.0.0.1", port)
+    connected = 0
+
+    def pump(timeout):
+        nonlocal connected, outstanding
+        for key, ev in sel.select(timeout):
+            c = key.data
+            if c.state == "connecting":
+                err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    c.state, c.error = "failed", os.strerror(err)
+                    sel.unregister(c.sock)
+                else:
+                    c.state = "connected"
+                    connected += 1
+                    sel.modify(c.sock, selectors.EVENT_READ, c)
+            elif c.state == "sending":
+                try:
+                    k = c.sock.send(c.out)
+                    c.out = c.out[k:]
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    c.state, c.error = "failed", "send: %s" % e
+                    sel.unregister(c.sock)
+                    outstanding -= 1
+                    continue
+                if not c.out:
+                    c.state = "reading"
+                    sel.modify(c.sock, selectors.EVENT_READ, c)
+            elif c.state in ("reading", "connected", "done"):
+                try:
+                    d = c.sock.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    d, c.error = b"", "recv: %s" % e
+                if not d:
+                    if c.state == "reading":
+                        outstanding -= 1
+                    c.state = "closed-" + c.state
+                    c.error = c.error or "closed by peer"
+                    sel.unregister(c.sock)
+                    continue
+                if c.state != "reading":
+                    c.state, c.error = "failed", "unexpected data %r" % d[:60]
+                    sel.unregister(c.sock)
+                    continue
+                c.inbuf += d
+                h = c.inbuf.find(b"\r\n\r\n")
+                if h < 0:
+                    continue
+                head = bytes(c.inbuf[:h]).decode("latin-1")
+                cl = 0
+                for line in head.split("\r\n")[1:]:
+                    k, _, v = line.partition(":")
+                    if k.strip().lower() == "content-length":
+                        cl = int(v)
+                if len(c.inbuf) >= h + 4 + cl:
+                    c.status = int(head.split(" ")[1])
+                    c.state = "done"
+                    outstanding -= 1
+                    if not hold_open:
+                        sel.unregister(c.sock)
+                        c.sock.close()
+
+    outstanding = 0
+    # Phase 1: open every connection.
+    for i in range(n):
+        c = _C()
+        c.i, c.out, c.inbuf, c.status, c.error = i, b"", bytearray(), None, None
+        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.sock.setblocking(False)
+        rc = c.sock.connect_ex(addr)
+        if rc not in (0, errno.EINPROGRESS):
+            c.state, c.error = "failed", os.strerror(rc)
+        else:
+            c.state = "connecting"
+            sel.register(c.sock, selectors.EVENT_WRITE, c)
+        conns.append(c)
+        if i % 256 == 255:
+            pump(0)
+    while connected < n and time.monotonic() < deadline:
+        if all(c.state != "connecting" for c in conns):
+            break
+        pump(0.05)
+    # Phase 2: requests, `window` at a time.
+    nxt = 0
+    todo = [c for c in conns if c.state == "connected"]
+    while time.monotonic() < deadline:
+        while outstanding < window and nxt < len(todo):
+            c = todo[nxt]
+            nxt += 1
+            if c.state != "connected":
+                continue
+            c.out = ("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % target_of(c.i)).encode()
+            c.state = "sending"
+            outstanding += 1
+            sel.modify(c.sock, selectors.EVENT_WRITE, c)
+        if nxt >= len(todo) and outstanding == 0:
+            break
+        pump(0.05)
+    # Anything closed while we held it open?
+    pump(0.2)
+    for c in conns:
+        try:
+            sel.unregister(c.sock)
+        except (KeyError, ValueError):
+            pass
+    sel.close()
+    return conns
+
+
+def _close_all(conns):
+    for c in conns:
+        try:
+            c.sock.close()
+        except OSError:
+            pass
+
+
+def _fd_count(pid):
+    from ghutil import _children
+    total = 0
+    for p in [pid] + _children(pid):
+        try:
+            total += len(os.listdir("/proc/%d/fd" % p))
+        except OSError:
+            pass
+    return total
+
+
+@pytest.fixture
+def sub_origin():
+    """An HttpOrigin in its own process (its own file-descriptor budget)."""
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "origins.py"), "http"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    line = p.stdout.readline()
+    if not line.strip():
+        p.kill()
+        p.wait()
+        pytest.fail("sub-process origin did not start")
+    yield int(line)
+    p.stdin.close()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+@pytest.fixture
+def nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 20000)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+    yield max(soft, want)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_10k_concurrent_connections(gatehouse, sub_origin, port, nofile):
+    n = 10000
+    if nofile < n + 200:
+        pytest.skip("RLIMIT_NOFILE hard limit %d too low for %d connections" % (nofile, n))
+    g = gatehouse(simple_http_config(port, ["127.0.0.1:%d" % sub_origin]))
+    t0 = time.monotonic()
+    conns = run_clients(port, n, lambda i: "/echo?i=%d" % i, window=1000,
+                        deadline_s=60 * SLACK)
+    try:
+        took = time.monotonic() - t0
+        held = _fd_count(g.pid)
+        bad = [c for c in conns if c.state != "done" or c.status != 200]
+        by = {}
+        for c in bad:
+            key = "%s/%s/%s" % (c.state, c.status, c.error)
+            by[key] = by.get(key, 0) + 1
+        assert not bad, "%d of %d connections failed after %.1fs: %s" % (len(bad), n, took, by)
+        # All 10k client connections were open at gatehouse at the same time.
+        assert held >= n, "gatehouse holds only %d fds with %d clients connected" % (held, n)
+    finally:
+        _close_all(conns)
+
+
+def test_concurrent_slow_requests_run_in_parallel(gatehouse, origin, port):
+    """200 requests to an origin that takes 300 ms each finish in well
+    under 200 x 300 ms: the proxy does not serialise them."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    t0 = time.monotonic()
+    conns = run_clients(port, 200, lambda i: "/delay/300?i=%d" % i, window=200,
+                        deadline_s=20 * SLACK, hold_open=False)
+    took = time.monotonic() - t0
+    _close_all(conns)
+    bad = [(c.i, c.state, c.status, c.error) for c in conns if c.state != "done" or c.status != 200]
+    assert not bad, bad[:10]
+    assert took < 3.0 * SLACK, "200 parallel 300 ms requests took %.2fs" % took
+    assert len(origin.stats.requests) == 200
