@@ -507,8 +507,6 @@ static int h1_header_line(struct h1_ctx *x, const char *p, const char *e)
 	struct http_hdr *h;
 	const char *why, *bad;
 
-	if (h1_ows(*p))
-		return h1_fail(x, 400, "obs-fold or whitespace before field", p);
 	if (m->nhdrs >= x->max_hdrs)
 		return h1_fail(x, 431, "too many header fields", p);
 	h = &m->hdrs[m->nhdrs];
@@ -786,9 +784,11 @@ static int h1_request_host(struct h1_ctx *x, const struct h1_fields *f)
 	} else if (!h1_host_valid(h->value.p, h->value.p + h->value.len, false)) {
 		return h1_fail(x, 400, "invalid Host", h->value.p);
 	}
-	if (m->flags & MSG_F_ABSOLUTE_FORM)
-		/* RFC 9112 3.2.2: the target's authority replaces Host, so
-		 * rules and the server see the host we routed on */
+	/* RFC 9112 3.2.2: the target's authority replaces Host, so rules
+	 * and the server see the host we routed on.  An empty Host (HTTP/1.0
+	 * only) is filled the same way when the target names a host: we
+	 * forward in HTTP/1.1, where an empty Host is refused. */
+	if ((m->flags & MSG_F_ABSOLUTE_FORM) || (h->value.len == 0 && m->authority.len))
 		h->value = m->authority;
 	else if (m->meth != HTTP_METH_CONNECT)
 		m->authority = h->value;

@@ -161,6 +161,9 @@ TEST(t_connect)
 	CHECK_EQ_INT(m.path.len, 0);
 	ACCEPT("CONNECT [::1]:8443 HTTP/1.1\r\nHost: x\r\n\r\n");
 	CHECK(sl_is(m.authority, "[::1]:8443"));
+	/* HTTP/1.0 with an empty Host: Host takes the target, as we forward 1.1 */
+	ACCEPT("CONNECT b.example:443 HTTP/1.0\r\nHost:\r\n\r\n");
+	CHECK(sl_is(hdr("host")->value, "b.example:443"));
 	REJECT("CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 	REJECT("CONNECT a.example HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 	REJECT("CONNECT a.example: HTTP/1.1\r\nHost: a\r\n\r\n", 400);
