@@ -88,14 +88,28 @@ static size_t cfg_lex_quoted(struct cfg_lexer *lx, size_t i, size_t e, int line,
 	}
 	*lx->out++ = '\0';
 	j++;
-	if (j < e && !cfg_is_blank(t[j]) && t[j] != '#') {
-		cfg_error(lx->p, line, (int)(j - bol + 1),
-			  "unexpected '%c' after a quoted string; expected a space", t[j]);
-		return 0;
-	}
 	if (cfg_lex_push_tok(lx, start, line, (int)(i - bol + 1), (int)(j - bol + 1), true) < 0)
 		return 0;
-	return j;
+
+	/* Closing parens may hug the quote, as in (path == "/a b"): they
+	 * become a token of their own for the condition parser. */
+	size_t k = j;
+	while (k < e && t[k] == ')')
+		k++;
+	if (k < e && !cfg_is_blank(t[k]) && t[k] != '#') {
+		cfg_error(lx->p, line, (int)(k - bol + 1),
+			  "unexpected '%c' after a quoted string; expected a space", t[k]);
+		return 0;
+	}
+	if (k > j) {
+		memcpy(lx->out, t + j, k - j);
+		lx->out[k - j] = '\0';
+		if (cfg_lex_push_tok(lx, lx->out, line, (int)(j - bol + 1), (int)(k - bol + 1),
+				     false) < 0)
+			return 0;
+		lx->out += k - j + 1;
+	}
+	return k;
 }
 
 /*
@@ -126,7 +140,11 @@ static bool cfg_lex_line(struct cfg_lexer *lx, size_t bol, size_t e, int line)
 		size_t j = i;
 		while (j < e && !cfg_is_blank(t[j]) && t[j] != '#' && t[j] != '"' && t[j] != '\0')
 			j++;
-		if (j < e && t[j] == '"') {
+		/* opening parens may hug a quote too: ("a b" == x) */
+		bool parens = true;
+		for (size_t k = i; k < j; k++)
+			parens = parens && t[k] == '(';
+		if (j < e && t[j] == '"' && !parens) {
 			cfg_error(lx->p, line, (int)(j - bol + 1),
 				  "unexpected '\"' inside a word; expected the whole value quoted");
 			return false;
@@ -299,9 +317,10 @@ void cfg_lex(struct cfg_parser *p, const char *text, size_t len, const char *con
 {
 	struct cfg_lexer lx = { .p = p, .text = text, .len = len, .sections = sections };
 
-	/* Every token is at most as long as its source plus a NUL that takes
-	 * the place of the following blank, so len + 1 bytes always fit. */
-	p->text = malloc(len + 2);
+	/* A token's text is never longer than its source, and each token
+	 * adds one NUL, so twice the input is a generous bound that needs no
+	 * per-byte check. */
+	p->text = malloc(2 * len + 2);
 	if (!p->text) {
 		cfg_oom(p);
 		return;

@@ -653,15 +653,33 @@ void cond_thread_cleanup(void)
 	cond_md = NULL;
 }
 
+/* A pattern such as (a+)+$ backtracks exponentially on a hostile path;
+ * pcre2's default budget (10 million steps) would stall a worker for a
+ * long time per request, so matching stops far earlier and counts as "no
+ * match".  The context is written once and only read afterwards, which
+ * pcre2 allows from any number of threads. */
+#define COND_MATCH_LIMIT 1000000
+
+static pcre2_match_context *cond_mctx;
+static pthread_once_t cond_mctx_once = PTHREAD_ONCE_INIT;
+
+static void cond_mctx_init(void)
+{
+	cond_mctx = pcre2_match_context_create(NULL);
+	if (cond_mctx)
+		pcre2_set_match_limit(cond_mctx, COND_MATCH_LIMIT);
+}
+
 static bool cond_regex(const pcre2_code *re, struct slice s)
 {
 	pcre2_match_data *md = cond_match_data();
 
 	if (!md)
 		return false;
+	pthread_once(&cond_mctx_once, cond_mctx_init);
 	/* An empty slice may carry a NULL pointer; pcre2 wants a real one. */
 	PCRE2_SPTR subj = s.p ? (PCRE2_SPTR)s.p : (PCRE2_SPTR) "";
-	return pcre2_match(re, subj, s.len, 0, 0, md, NULL) >= 0;
+	return pcre2_match(re, subj, s.len, 0, 0, md, cond_mctx) >= 0;
 }
 
 /* Client address in binary, with an IPv4-mapped IPv6 address unmapped so

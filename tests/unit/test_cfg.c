@@ -639,6 +639,33 @@ TEST(test_lexing)
 	CHECK(!cond_eval(fe->rules[1].cond, &cx));
 	cfg_free(c);
 
+	/* grouping parens may hug quoted strings */
+	/* (a quoted fetch is refused, but the lexer got it to the parser) */
+	CHECK(ERR("frontend web {\n bind :80\n"
+		  " use_backend app if (header(X-A) == \"a b\") or (\"x y\" == z)\n"
+		  "}\n" MIN_BE,
+		  "t.conf:3:48: error: expected a fetch (host, path, method, src, header(NAME), "
+		  "query(NAME), cookie(NAME)), got the quoted string \"x y\""));
+	c = L("frontend web {\n bind :80\n"
+	      " use_backend app if ((header(X-A) == \"a b\")) or (path in \"/a\" \"/b c\")\n"
+	      "}\n" MIN_BE);
+	CHECK(c != NULL);
+	if (c) {
+		msg_reset(&m);
+		m.path = (struct slice){ "/b c", 4 };
+		CHECK(cond_eval(c->frontends[0]->rules[0].cond, &cx));
+		m.path = (struct slice){ "/b", 2 };
+		CHECK(!cond_eval(c->frontends[0]->rules[0].cond, &cx));
+		msg_hdr_add(&m, (struct slice){ "x-a", 3 }, (struct slice){ "a b", 3 });
+		CHECK(cond_eval(c->frontends[0]->rules[0].cond, &cx));
+	}
+	cfg_free(c);
+	CHECK(ERR("frontend web {\n bind :80\n use_backend app if (path == \"/a\")x\n}\n" MIN_BE,
+		  "t.conf:3:35: error: unexpected 'x' after a quoted string; expected a space"));
+	CHECK(ERR("frontend web {\n bind :80\n use_backend app if (path == x\"/a\")\n}\n" MIN_BE,
+		  "t.conf:3:31: error: unexpected '\"' inside a word; expected the whole value "
+		  "quoted"));
+
 	/* an empty file is a valid (empty) config */
 	c = L("");
 	CHECK(c && c->nfrontends == 0 && c->nbackends == 0 && c->global.bufsize == 16384);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "filter/cond.h"
 #include "unit.h"
@@ -350,6 +351,17 @@ TEST(test_ops_regex)
 	CHECK_EQ_INT(E("path ~ ^$"), 0);
 	req("GET", "", NULL, "h");
 	CHECK_EQ_INT(E("path ~ ^$"), 1);
+
+	/* catastrophic backtracking stops at the match limit: no match, fast */
+	static char evil[4096];
+	memset(evil, 'a', sizeof(evil) - 2);
+	evil[sizeof(evil) - 2] = '!';
+	req("GET", evil, NULL, "h");
+	time_t t0 = time(NULL);
+	CHECK_EQ_INT(E("path ~ ^(a|aa)+$"), 0);
+	CHECK_EQ_INT(E("path ~ \"(a+)+b\""), 0);
+	CHECK_EQ_INT(E("path ~ \"^(a|a?)+$\""), 0);
+	CHECK(time(NULL) - t0 < 5);
 }
 
 TEST(test_ops_src_cidr)
