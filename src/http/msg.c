@@ -83,39 +83,67 @@ void msg_hdr_del(struct http_msg *m, struct slice name)
 			m->hdrs[i].flags |= HDR_F_DELETED;
 }
 
-static const struct {
-	const char *name;
-	enum http_hdr_id id;
-} known_hdrs[] = {
-	{ "host", HDR_HOST },
-	{ "content-length", HDR_CONTENT_LENGTH },
-	{ "transfer-encoding", HDR_TRANSFER_ENCODING },
-	{ "connection", HDR_CONNECTION },
-	{ "keep-alive", HDR_KEEP_ALIVE },
-	{ "te", HDR_TE },
-	{ "trailer", HDR_TRAILER },
-	{ "proxy-connection", HDR_PROXY_CONNECTION },
-	{ "upgrade", HDR_UPGRADE },
-	{ "expect", HDR_EXPECT },
-	{ "x-forwarded-for", HDR_X_FORWARDED_FOR },
-	{ "x-forwarded-proto", HDR_X_FORWARDED_PROTO },
-	{ "x-forwarded-host", HDR_X_FORWARDED_HOST },
-	{ "forwarded", HDR_FORWARDED },
-	{ "cookie", HDR_COOKIE },
-	{ "set-cookie", HDR_SET_COOKIE },
-};
+/* name (any case) equals lit (lowercase, same length as name). */
+static bool hdr_is(struct slice name, const char *lit)
+{
+	for (uint32_t i = 0; i < name.len; i++)
+		if (lower((unsigned char)name.p[i]) != (unsigned char)lit[i])
+			return false;
+	return true;
+}
+
+#define HDR_IF(lit, id) (hdr_is(name, (lit)) ? (id) : HDR_OTHER)
 
 enum http_hdr_id msg_hdr_id(struct slice name)
 {
-	/* Cheap pre-filter on length and first letter before the compare:
-	 * most fields of a typical request are not in this table. */
-	if (name.len < 2 || name.len > 17)
-		return HDR_OTHER;
-	unsigned char c0 = lower((unsigned char)name.p[0]);
-	for (size_t i = 0; i < sizeof(known_hdrs) / sizeof(known_hdrs[0]); i++) {
-		const char *k = known_hdrs[i].name;
-		if ((unsigned char)k[0] == c0 && slice_ieq_cstr(name, k))
-			return known_hdrs[i].id;
+	/* The parser calls this for every field, and most fields of a real
+	 * request are not known ones: dispatching on length, then on the
+	 * first letter, makes a miss cost a switch and one compare. */
+	unsigned char c0 = name.len ? lower((unsigned char)name.p[0]) : 0;
+
+	switch (name.len) {
+	case 2:
+		return HDR_IF("te", HDR_TE);
+	case 4:
+		return HDR_IF("host", HDR_HOST);
+	case 6:
+		if (c0 == 'c')
+			return HDR_IF("cookie", HDR_COOKIE);
+		if (c0 == 'e')
+			return HDR_IF("expect", HDR_EXPECT);
+		break;
+	case 7:
+		if (c0 == 't')
+			return HDR_IF("trailer", HDR_TRAILER);
+		if (c0 == 'u')
+			return HDR_IF("upgrade", HDR_UPGRADE);
+		break;
+	case 9:
+		return HDR_IF("forwarded", HDR_FORWARDED);
+	case 10:
+		if (c0 == 'c')
+			return HDR_IF("connection", HDR_CONNECTION);
+		if (c0 == 'k')
+			return HDR_IF("keep-alive", HDR_KEEP_ALIVE);
+		if (c0 == 's')
+			return HDR_IF("set-cookie", HDR_SET_COOKIE);
+		break;
+	case 14:
+		return HDR_IF("content-length", HDR_CONTENT_LENGTH);
+	case 15:
+		return HDR_IF("x-forwarded-for", HDR_X_FORWARDED_FOR);
+	case 16:
+		if (c0 == 'p')
+			return HDR_IF("proxy-connection", HDR_PROXY_CONNECTION);
+		if (c0 == 'x')
+			return HDR_IF("x-forwarded-host", HDR_X_FORWARDED_HOST);
+		break;
+	case 17:
+		if (c0 == 't')
+			return HDR_IF("transfer-encoding", HDR_TRANSFER_ENCODING);
+		if (c0 == 'x')
+			return HDR_IF("x-forwarded-proto", HDR_X_FORWARDED_PROTO);
+		break;
 	}
 	return HDR_OTHER;
 }
