@@ -4,7 +4,9 @@
  *
  * The load runs in three passes over one struct cfg_parser:
  *   cfg_lex.c    text -> a tree of directives (lines of tokens, { } blocks)
- *   cfg_parse.c  tree -> struct cfg, through one keyword table per section
+ *   cfg_parse.c  tree -> struct cfg: each directive goes to its section's
+ *                keyword table (cfg_global.c, cfg_frontend.c, cfg_backend.c),
+ *                whose handlers read values with cfg_value.c
  *   cfg_check.c  cross-references: names, modes, binds, limits
  * Every pass reports through cfg_error()/cfg_warning() and keeps going, so
  * one run shows every mistake it can.
@@ -98,5 +100,57 @@ int cfg_val_addr(struct cfg_parser *p, const struct cfg_tok *t, bool for_bind,
 int cfg_val_name(struct cfg_parser *p, const struct cfg_tok *t, const char *what);
 void cfg_addr_free(struct cfg_addr *a);
 bool cfg_addr_is_any(const struct cfg_addr *a);
+
+/* ---- sections and keywords ----------------------------------------------
+ * A section is a name, the shape of its header and a keyword table; a
+ * keyword is a name, a usage line (shown when the arguments do not fit),
+ * an argument count and a handler.  Adding a directive is one table row
+ * and one small handler; adding a section is one file defining a struct
+ * cfg_section and one line in cfg_parse.c's list. */
+
+/* What handlers see of the section they are in. */
+struct cfg_scope {
+	void *obj;              /* struct cfg_global/frontend/backend */
+	const char *what;       /* "backend 'app'", for messages */
+};
+
+#define CFG_KW_MULTI 0x01   /* may appear several times (bind, server...) */
+
+struct cfg_kw {
+	const char *name;
+	const char *usage;      /* shown when the argument count is wrong */
+	int min_args, max_args; /* after the keyword; -1 = no maximum */
+	unsigned flags;
+	int (*parse)(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+};
+
+struct cfg_section {
+	const char *name;
+	const char *usage;      /* "backend NAME {" */
+	int nargs;              /* 0, or 1 for a NAME */
+	/* creates (or finds) the object the keywords fill; NULL after an error */
+	void *(*open)(struct cfg_parser *p, const struct cfg_node *n);
+	const struct cfg_kw *kws;   /* ends with a NULL name */
+};
+
+extern const struct cfg_section cfg_section_global;    /* cfg_global.c */
+extern const struct cfg_section cfg_section_frontend;  /* cfg_frontend.c */
+extern const struct cfg_section cfg_section_backend;   /* cfg_backend.c */
+
+/* Timeouts share one directive per section: a table of kinds and the
+ * field of the section's object each one sets. */
+struct cfg_timeout_kw {
+	const char *name;
+	size_t off;
+};
+
+/* `timeout KIND DURATION` against a section's table of kinds. */
+int cfg_val_timeout(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n,
+		    const struct cfg_timeout_kw *kinds);
+/* One of a NULL-terminated list of words; returns its index, or -1 after
+ * reporting "unknown WHAT 'x' [in IN]; expected one of: ...". */
+int cfg_val_choice(struct cfg_parser *p, const struct cfg_tok *t, const char *what,
+		   const char *in, const char *const *words);
+int cfg_val_mode(struct cfg_parser *p, const struct cfg_tok *t, enum px_mode *out);
 
 #endif

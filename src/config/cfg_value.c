@@ -324,3 +324,49 @@ int cfg_val_name(struct cfg_parser *p, const struct cfg_tok *t, const char *what
 	}
 	return 0;
 }
+
+int cfg_val_choice(struct cfg_parser *p, const struct cfg_tok *t, const char *what, const char *in,
+		   const char *const *words)
+{
+	char list[256] = "";
+	size_t len = 0;
+
+	for (int i = 0; words[i]; i++) {
+		if (strcmp(t->s, words[i]) == 0)
+			return i;
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+					words[i]);
+		if (len >= sizeof(list))
+			len = sizeof(list) - 1;
+	}
+	cfg_error(p, t->line, t->col, "unknown %s '%s'%s%s; expected one of: %s", what, t->s,
+		  in ? " in " : "", in ? in : "", list);
+	return -1;
+}
+
+int cfg_val_timeout(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n,
+		    const struct cfg_timeout_kw *kinds)
+{
+	const struct cfg_tok *kind = &n->toks[1];
+	const char *names[8];
+	int i;
+
+	for (i = 0; kinds[i].name && i < 7; i++)
+		names[i] = kinds[i].name;
+	names[i] = NULL;
+	i = cfg_val_choice(p, kind, "timeout", s->what, names);
+	if (i < 0)
+		return -1;
+	return cfg_val_duration(p, &n->toks[2], (uint32_t *)((char *)s->obj + kinds[i].off));
+}
+
+int cfg_val_mode(struct cfg_parser *p, const struct cfg_tok *t, enum px_mode *out)
+{
+	static const char *const modes[] = { "http", "tcp", NULL };
+	int i = cfg_val_choice(p, t, "mode", NULL, modes);
+
+	if (i < 0)
+		return -1;
+	*out = i == 0 ? MODE_HTTP : MODE_TCP;
+	return 0;
+}

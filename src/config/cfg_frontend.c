@@ -1,0 +1,222 @@
+/*
+ * cfg_frontend.c - the `frontend NAME { }` section: where clients connect
+ * (bind), how long they may take, what limits apply to their requests and
+ * which backend each request goes to (use_backend ... if COND).
+ *
+ * Backend names are only recorded here; cfg_check.c resolves them once the
+ * whole file is read, since a backend may be defined after its frontend.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+
+static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+	struct cfg_addr a = { 0 };
+
+	/* a bind that failed to parse still counts as one for "has no bind" */
+	cfg_remember(p, &fe->binds, &n->toks[1]);
+	if (cfg_val_addr(p, &n->toks[1], true, &a) < 0)
+		return -1;
+	struct cfg_addr *b = cfg_grow(fe->binds, fe->nbinds, sizeof(*b));
+	if (!b) {
+		cfg_addr_free(&a);
+		cfg_oom(p);
+		return -1;
+	}
+	fe->binds = b;
+	fe->binds[fe->nbinds++] = a;
+	return 0;
+}
+
+static int fe_mode(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	return cfg_val_mode(p, &n->toks[1], &fe->mode);
+}
+
+static int fe_timeout(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	static const struct cfg_timeout_kw kinds[] = {
+		{ "header", offsetof(struct cfg_frontend, timeout_header_ms) },
+		{ "client", offsetof(struct cfg_frontend, timeout_client_ms) },
+		{ "tunnel", offsetof(struct cfg_frontend, timeout_tunnel_ms) },
+		{ NULL, 0 },
+	};
+	return cfg_val_timeout(p, s, n, kinds);
+}
+
+static int fe_use_backend(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+	const struct cfg_tok *name = &n->toks[1], *kw = &n->toks[2];
+	bool unless = strcmp(kw->s, "unless") == 0;
+	char err[256];
+	int bad;
+
+	if (cfg_val_name(p, name, "backend") < 0)
+		return -1;
+	if (kw->quoted || (!unless && strcmp(kw->s, "if") != 0)) {
+		cfg_error(p, kw->line, kw->col,
+			  "unexpected '%s' after the backend name; expected 'if' or 'unless' "
+			  "(default_backend picks a backend unconditionally)",
+			  kw->s);
+		return -1;
+	}
+	struct cond *c = cond_parse(n->toks + 3, n->ntok - 3, &bad, err, sizeof(err));
+	if (!c) {
+		const struct cfg_tok *at = bad < n->ntok - 3 ? &n->toks[3 + bad] : NULL;
+		cfg_error(p, at ? at->line : n->line, at ? at->col : n->end_col, "%s", err);
+		return -1;
+	}
+	if (unless && !(c = cond_negate(c))) {
+		cfg_oom(p);
+		return -1;
+	}
+	struct cfg_use_backend *r = cfg_grow(fe->rules, fe->nrules, sizeof(*r));
+	char *bname = strdup(name->s);
+	if (!r || !bname) {
+		if (r)
+			fe->rules = r;
+		free(bname);
+		cond_free(c);
+		cfg_oom(p);
+		return -1;
+	}
+	fe->rules = r;
+	fe->rules[fe->nrules++] = (struct cfg_use_backend){
+		.cond = c, .backend_name = bname, .line = name->line, .col = name->col,
+	};
+	return 0;
+}
+
+static int fe_default_backend(struct cfg_parser *p, struct cfg_scope *s,
+			      const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	if (cfg_val_name(p, &n->toks[1], "backend") < 0)
+		return -1;
+	free(fe->default_backend_name);
+	fe->default_backend_name = strdup(n->toks[1].s);
+	if (!fe->default_backend_name) {
+		cfg_oom(p);
+		return -1;
+	}
+	cfg_remember(p, &fe->default_backend_name, &n->toks[1]);
+	return 0;
+}
+
+static int fe_max_body_size(struct cfg_parser *p, struct cfg_scope *s,
+			    const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	return cfg_val_size(p, &n->toks[1], 0, UINT64_MAX, &fe->max_body_size);
+}
+
+static int fe_max_header_size(struct cfg_parser *p, struct cfg_scope *s,
+			      const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+	uint64_t v;
+
+	/* must fit the buffer; checked once tune.bufsize is known */
+	if (cfg_val_size(p, &n->toks[1], 1024, 1024 * 1024, &v) < 0)
+		return -1;
+	fe->max_header_size = (uint32_t)v;
+	cfg_remember(p, &fe->max_header_size, &n->toks[1]);
+	return 0;
+}
+
+static int fe_max_target_size(struct cfg_parser *p, struct cfg_scope *s,
+			      const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+	uint64_t v;
+
+	if (cfg_val_size(p, &n->toks[1], 16, 1024 * 1024, &v) < 0)
+		return -1;
+	fe->max_target_size = (uint32_t)v;
+	return 0;
+}
+
+static int fe_forward_headers(struct cfg_parser *p, struct cfg_scope *s,
+			      const struct cfg_node *n)
+{
+	static const char *const names[] = { "x-forwarded-for", "x-forwarded-proto",
+					     "x-forwarded-host", "forwarded", "none", NULL };
+	static const unsigned bits[] = { FWD_XFF, FWD_XFP, FWD_XFH, FWD_RFC7239, 0 };
+	struct cfg_frontend *fe = s->obj;
+	unsigned set = 0;
+	int rc = 0;
+
+	for (int i = 1; i < n->ntok; i++) {
+		int k = cfg_val_choice(p, &n->toks[i], "forwarding header", NULL, names);
+		if (k < 0) {
+			rc = -1;
+			continue;
+		}
+		if (bits[k] == 0 && n->ntok > 2) {
+			cfg_error(p, n->toks[i].line, n->toks[i].col,
+				  "'none' cannot be combined with other headers; expected 'none' "
+				  "alone");
+			rc = -1;
+		}
+		set |= bits[k];
+	}
+	if (rc == 0)
+		fe->forward_headers = set;
+	return rc;
+}
+
+static const struct cfg_kw frontend_kws[] = {
+	{ "bind", "bind ADDRESS", 1, 1, CFG_KW_MULTI, fe_bind },
+	{ "mode", "mode http|tcp", 1, 1, 0, fe_mode },
+	{ "timeout", "timeout header|client|tunnel DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
+	{ "use_backend", "use_backend NAME if|unless CONDITION", 3, -1, CFG_KW_MULTI,
+	  fe_use_backend },
+	{ "default_backend", "default_backend NAME", 1, 1, 0, fe_default_backend },
+	{ "max_body_size", "max_body_size SIZE", 1, 1, 0, fe_max_body_size },
+	{ "max_header_size", "max_header_size SIZE", 1, 1, 0, fe_max_header_size },
+	{ "max_target_size", "max_target_size SIZE", 1, 1, 0, fe_max_target_size },
+	{ "forward_headers",
+	  "forward_headers x-forwarded-for|x-forwarded-proto|x-forwarded-host|forwarded... | none",
+	  1, 4, 0, fe_forward_headers },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+static void *cfg_frontend_open(struct cfg_parser *p, const struct cfg_node *n)
+{
+	struct cfg *c = p->cfg;
+	struct cfg_frontend *fe = calloc(1, sizeof(*fe));
+	struct cfg_frontend **arr = fe ? cfg_grow(c->frontends, c->nfrontends, sizeof(*arr)) : NULL;
+
+	if (!fe || !arr || !(fe->name = strdup(n->toks[1].s))) {
+		if (arr)
+			c->frontends = arr;
+		free(fe);
+		cfg_oom(p);
+		return NULL;
+	}
+	c->frontends = arr;
+	c->frontends[c->nfrontends++] = fe;
+	fe->mode = MODE_HTTP;
+	fe->line = n->line;
+	fe->timeout_header_ms = 10 * 1000;
+	fe->timeout_client_ms = 60 * 1000;
+	fe->timeout_tunnel_ms = 0;
+	fe->max_target_size = 8192;
+	fe->forward_headers = FWD_XFF | FWD_XFP | FWD_XFH;
+	/* max_header_size stays 0 until cfg_check() knows the buffer size */
+	cfg_remember(p, &fe->name, &n->toks[1]);
+	return fe;
+}
+
+const struct cfg_section cfg_section_frontend = {
+	"frontend", "frontend NAME {", 1, cfg_frontend_open, frontend_kws,
+};

@@ -1,0 +1,95 @@
+/*
+ * cfg_global.c - the `global { }` section: process-wide settings (workers,
+ * connection limit, buffer sizes, drain timeout, log level).
+ *
+ * There is one struct cfg_global; several global blocks simply add to it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+
+static int gl_workers(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_global *g = s->obj;
+
+	if (strcmp(n->toks[1].s, "auto") == 0) {
+		g->workers = 0;
+		return 0;
+	}
+	return cfg_val_int(p, &n->toks[1], 1, 64, &g->workers);
+}
+
+static int gl_max_connections(struct cfg_parser *p, struct cfg_scope *s,
+			      const struct cfg_node *n)
+{
+	struct cfg_global *g = s->obj;
+
+	return cfg_val_int(p, &n->toks[1], 1, 10000000, &g->max_connections);
+}
+
+static int gl_bufsize(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_global *g = s->obj;
+	uint64_t v;
+
+	if (cfg_val_size(p, &n->toks[1], 4096, 1024 * 1024, &v) < 0)
+		return -1;
+	g->bufsize = (uint32_t)v;
+	cfg_remember(p, &g->bufsize, &n->toks[1]);
+	return 0;
+}
+
+static int gl_maxrewrite(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_global *g = s->obj;
+	uint64_t v;
+
+	/* the upper bound against bufsize is checked once both are known */
+	if (cfg_val_size(p, &n->toks[1], 0, 512 * 1024, &v) < 0)
+		return -1;
+	g->maxrewrite = (uint32_t)v;
+	cfg_remember(p, &g->maxrewrite, &n->toks[1]);
+	return 0;
+}
+
+static int gl_timeout(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	static const struct cfg_timeout_kw kinds[] = {
+		{ "drain", offsetof(struct cfg_global, timeout_drain_ms) },
+		{ NULL, 0 },
+	};
+	return cfg_val_timeout(p, s, n, kinds);
+}
+
+static int gl_log_level(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	static const char *const levels[] = { "err", "warn", "info", "debug", NULL };
+	struct cfg_global *g = s->obj;
+	int i = cfg_val_choice(p, &n->toks[1], "log level", NULL, levels);
+
+	if (i < 0)
+		return -1;
+	g->log_level = i;
+	return 0;
+}
+
+static const struct cfg_kw global_kws[] = {
+	{ "workers", "workers auto|N", 1, 1, 0, gl_workers },
+	{ "max_connections", "max_connections N", 1, 1, 0, gl_max_connections },
+	{ "tune.bufsize", "tune.bufsize SIZE", 1, 1, 0, gl_bufsize },
+	{ "tune.maxrewrite", "tune.maxrewrite SIZE", 1, 1, 0, gl_maxrewrite },
+	{ "timeout", "timeout drain DURATION", 2, 2, CFG_KW_MULTI, gl_timeout },
+	{ "log_level", "log_level err|warn|info|debug", 1, 1, 0, gl_log_level },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+static void *cfg_global_open(struct cfg_parser *p, const struct cfg_node *n)
+{
+	return &p->cfg->global;
+}
+
+const struct cfg_section cfg_section_global = {
+	"global", "global {", 0, cfg_global_open, global_kws,
+};
