@@ -207,6 +207,9 @@ static const char *h1_scan_token(const char *p, const char *e)
 	return p;
 }
 
+/* Case-insensitive compare with a string literal, length known at compile time. */
+#define h1_is_lit(s, lit) slice_ieq((s), SLICE_LIT(lit))
+
 static bool h1_is_token(struct slice s)
 {
 	return s.len && h1_scan_token(s.p, s.p + s.len) == s.p + s.len;
@@ -660,7 +663,7 @@ static int h1_transfer_encoding(struct h1_ctx *x, struct h1_fields *f, const str
 		if (!h1_is_token(el))
 			return h1_fail(x, 400, "invalid transfer coding", el.p);
 		any = true;
-		f->te_chunked_last = slice_ieq_cstr(el, "chunked");
+		f->te_chunked_last = h1_is_lit(el, "chunked");
 		if (f->te_chunked_last) {
 			if (f->te_chunked < 255)
 				f->te_chunked++;
@@ -682,11 +685,11 @@ static int h1_connection(struct h1_ctx *x, struct h1_fields *f, const struct htt
 	while (h1_list_next(&p, e, &el)) {
 		if (!h1_is_token(el))
 			return h1_fail(x, 400, "invalid Connection option", el.p);
-		if (slice_ieq_cstr(el, "close"))
+		if (h1_is_lit(el, "close"))
 			m->flags |= MSG_F_CONN_CLOSE;
-		else if (slice_ieq_cstr(el, "keep-alive"))
+		else if (h1_is_lit(el, "keep-alive"))
 			m->flags |= MSG_F_CONN_KEEPALIVE;
-		else if (slice_ieq_cstr(el, "upgrade"))
+		else if (h1_is_lit(el, "upgrade"))
 			m->flags |= MSG_F_CONN_UPGRADE;
 		else
 			f->conn_nominates = true;
@@ -734,7 +737,7 @@ static void h1_te(struct http_msg *m, const struct http_hdr *h)
 		if (semi)
 			while (semi > el.p && h1_ows(semi[-1]))
 				semi--;
-		if (slice_ieq_cstr(semi ? h1_slice(el.p, semi) : el, "trailers"))
+		if (h1_is_lit(semi ? h1_slice(el.p, semi) : el, "trailers"))
 			m->flags |= MSG_F_TE_TRAILERS;
 	}
 }
@@ -749,7 +752,7 @@ static int h1_expect(struct h1_ctx *x, const struct http_hdr *h)
 	struct slice el;
 
 	while (h1_list_next(&p, e, &el)) {
-		if (!slice_ieq_cstr(el, "100-continue"))
+		if (!h1_is_lit(el, "100-continue"))
 			return h1_fail(x, 417, "unsupported expectation", el.p);
 		if (m->version_minor >= 1)
 			m->flags |= MSG_F_EXPECT_CONTINUE;
@@ -1363,7 +1366,7 @@ static bool h1_put_te_codings(struct h1_out *o, const struct http_msg *m, bool c
 			if ((!first && !h1_put_lit(o, ", ")) || !h1_put(o, el.p, el.len))
 				return false;
 			first = false;
-			last_chunked = slice_ieq_cstr(el, "chunked");
+			last_chunked = h1_is_lit(el, "chunked");
 		}
 	}
 	if (chunked && !last_chunked) {
