@@ -26,17 +26,22 @@ enum h1_res {
 	H1_DONE = 1,       /* element complete */
 };
 
-/* Why parsing failed: the HTTP status to answer (400, 413, 414, 431, 501,
- * 505 for requests; 502 for responses) and a short static reason for logs. */
+/* Why parsing failed: the HTTP status to answer (400, 414, 417, 431, 505
+ * for requests; 502 for every response error) and a short static reason for
+ * logs.  err may be NULL when the caller does not care. */
 struct h1_err {
 	uint16_t status;
 	const char *reason;   /* static string, e.g. "both Content-Length and Transfer-Encoding" */
-	uint32_t offset;      /* byte offset in the head where it was detected */
+	uint32_t offset;      /* byte offset in the input where it was detected */
 };
 
+/* A zero field, or a NULL pointer, means the built-in default: 16384,
+ * 8192 and HTTP_MAX_HDRS.  max_hdrs is capped at HTTP_MAX_HDRS. */
 struct h1_limits {
-	uint32_t max_head;    /* whole head incl. request line; over -> 431 */
-	uint32_t max_target;  /* request target length; over -> 414 */
+	uint32_t max_head;    /* whole head incl. request line; over -> 431, reported
+				 as soon as len > max_head without a complete head */
+	uint32_t max_target;  /* request target length; over -> 414 (a request line
+				 that does not even fit in max_head gets 431) */
 	uint16_t max_hdrs;    /* number of fields, <= HTTP_MAX_HDRS; over -> 431 */
 };
 
@@ -51,7 +56,27 @@ struct h1_limits {
  * 2.2); they count in msg->head_len.
  *
  * On H1_DONE, msg is filled and msg->head_len bytes form the head; bytes
- * after it belong to the body or to the next pipelined request.
+ * after it belong to the body or to the next pipelined request.  Each line
+ * is judged only once it is complete, so the outcome (status, offset,
+ * fields) is the same however the input was split.
+ *
+ * What the proxy can rely on after H1_DONE:
+ *  - authority: the absolute-form or CONNECT target's authority, else Host.
+ *    With an absolute-form target the Host field's value is replaced by
+ *    that authority (RFC 9112 3.2.2), so rules and the server see the host
+ *    we route on; an empty HTTP/1.0 Host is filled the same way.
+ *  - path/query: query.p is NULL when there was no '?'; an absolute-form
+ *    target with no path gets path "/".  A '#' in the target is a 400.
+ *  - body: BODY_CHUNKED when Transfer-Encoding ends with chunked (listed
+ *    once); "gzip, chunked" is accepted and sets MSG_F_TE_OTHER so the
+ *    encoder forwards the codings.  BODY_LENGTH for any valid
+ *    Content-Length, 0 included (so "Content-Length: 0" is forwarded).
+ *  - HDR_F_HOP is set on Connection, Keep-Alive, TE, Trailer,
+ *    Proxy-Connection, Upgrade and on every field Connection names -
+ *    except Host, Content-Length and Transfer-Encoding, which a client may
+ *    not strip from the next hop that way.
+ *  - Expect: 100-continue sets MSG_F_EXPECT_CONTINUE (HTTP/1.1 only; 1.0
+ *    must ignore it); any other expectation is refused with 417.
  */
 int h1_parse_request(const char *buf, size_t len, struct http_msg *msg,
 		     const struct h1_limits *lim, struct h1_err *err);
@@ -62,6 +87,13 @@ int h1_parse_request(const char *buf, size_t len, struct http_msg *msg,
  * responses (other than 101) are returned as complete messages with
  * body == BODY_NONE; the caller forwards them and parses again.
  * A 101 response or a 2xx to CONNECT sets body = BODY_TUNNEL.
+ *
+ * Leading empty lines are skipped here too.  Every error is a 502, even a
+ * head over max_head.  Both Content-Length and Transfer-Encoding, or
+ * Transfer-Encoding in an HTTP/1.0 response, is refused whatever the
+ * status: we never relay framing another hop could read differently.
+ * A response to HEAD, or a 304, keeps its Content-Length for the encoder:
+ * body == BODY_NONE, content_length set and MSG_F_KEEP_CL.
  */
 int h1_parse_response(const char *buf, size_t len, struct http_msg *msg,
 		      enum http_meth req_meth, const struct h1_limits *lim,
@@ -84,6 +116,17 @@ int h1_parse_response(const char *buf, size_t len, struct http_msg *msg,
  * set), H1_DONE when the message's last byte was consumed (the caller's
  * next bytes belong to the next message), or H1_ERROR (bad size, missing
  * CRLF, overlong line, bad trailer field, size overflow).
+ *
+ * Details: chunk-size is at most 16 hex digits; extensions (BWS allowed
+ * around ';' and '=', token or quoted-string values) are validated and
+ * dropped; a size or trailer line may be 4096 bytes with its CRLF; at most
+ * HTTP_MAX_HDRS trailer fields.  NORMALIZE forwards each valid trailer line
+ * byte for byte, except Host, Content-Length, Transfer-Encoding,
+ * Connection, Keep-Alive, TE, Trailer, Proxy-Connection, Upgrade and
+ * Expect, which have no business in a trailer (RFC 9110 6.5.1).  Errors set
+ * err->status 400: for a response body the caller answers 502.  After
+ * H1_DONE a call consumes nothing and returns H1_DONE; after H1_ERROR it
+ * keeps failing.
  */
 enum h1_chunk_mode { H1_CHUNK_NORMALIZE = 0, H1_CHUNK_DECODE = 1 };
 
@@ -109,6 +152,18 @@ int h1_chunk_step(struct h1_chunk *c, char *data, size_t len,
  * The request line always says HTTP/1.1, with an absolute-form target
  * rewritten to origin-form (path[?query]); the status line says HTTP/1.1.
  * Returns the number of bytes written, or -1 if `cap` is too small.
+ *
+ * Details:
+ *  - the target is rebuilt from msg->path and msg->query for every form
+ *    but CONNECT (which sends msg->target), so a rule rewriting the path
+ *    edits msg->path; an empty path goes out as "/".
+ *  - a request with no live Host field gets "Host: <authority>" first when
+ *    the authority is known (an HTTP/1.0 request forwarded as HTTP/1.1).
+ *  - MSG_F_TE_OTHER: Transfer-Encoding lists the received codings, with
+ *    chunked appended when the body goes out chunked and the list does not
+ *    end with it (BODY_UNTIL_CLOSE responses keep the codings as received).
+ *  - responses with body == BODY_NONE and MSG_F_KEEP_CL (HEAD, 304) get
+ *    "Content-Length: content_length".
  */
 int h1_encode_request(const struct http_msg *msg, const char *extra, size_t extra_len,
 		      char *out, size_t cap);
