@@ -212,6 +212,7 @@ class Gatehouse:
         self.proc = None
         self.stopped_by_test = False
         self.needed_kill = False
+        self.kill_grace = 5 * SLACK     # beyond timeout drain, before SIGKILL
         self.ports = [int(p) for p in re.findall(r"^\s*bind\s+127\.0\.0\.1:(\d+)", config, re.M)]
         m = re.search(r"timeout\s+drain\s+(\S+)", config)
         self.drain = parse_duration(m.group(1)) if m else 10.0
@@ -280,7 +281,7 @@ class Gatehouse:
         if self.proc.poll() is None:
             self.proc.send_signal(sig or self.graceful_signal)
             try:
-                self.proc.wait(timeout if timeout is not None else self.drain + 5 * SLACK)
+                self.proc.wait(timeout if timeout is not None else self.drain + self.kill_grace)
             except subprocess.TimeoutExpired:
                 self.needed_kill = True
                 self.proc.kill()
@@ -318,11 +319,11 @@ class Gatehouse:
             problems.append("%s exited on its own during the test (exit code %s)" % (self.name, rc))
         elif self.needed_kill:
             problems.append("%s did not exit within %.1fs of SIGTERM (drain %.1fs); SIGKILLed"
-                            % (self.name, self.drain + 5 * SLACK, self.drain))
+                            % (self.name, self.drain + self.kill_grace, self.drain))
+        elif rc is not None and rc < 0:
+            problems.append("%s was killed by signal %d" % (self.name, -rc))
         elif rc != 0 and not self.stopped_by_test:
             problems.append("%s exited with %s after SIGTERM (expected 0)" % (self.name, rc))
-        elif rc is not None and rc < 0 and rc != -signal.SIGKILL:
-            problems.append("%s was killed by signal %d" % (self.name, -rc))
         errs = self.sanitizer_errors()
         if errs:
             problems.append("%s stderr contains sanitizer reports: %s" % (self.name, ", ".join(errs)))
