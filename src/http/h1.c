@@ -221,6 +221,7 @@ static bool h1_is_token(struct slice s)
 struct h1_ctx {
 	const char *buf;
 	const char *lim;	/* buf + len: loads may go this far */
+	const char *head_end;	/* after the empty line, once it is found */
 	struct http_msg *msg;
 	struct h1_err *err;
 	uint32_t max_head;
@@ -828,7 +829,7 @@ static int h1_request_host(struct h1_ctx *x, const struct h1_fields *f)
 			       m->hdrs[m->hdr_idx[HDR_HOST]].name.p);
 	if (f->nhost == 0) {
 		if (m->version_minor >= 1)
-			return h1_fail(x, 400, "missing Host", x->buf + m->head_len);
+			return h1_fail(x, 400, "missing Host", x->head_end);
 		return 0;
 	}
 
@@ -862,7 +863,7 @@ static int h1_request_done(struct h1_ctx *x)
 	if (rc)
 		return rc;
 
-	const char *at = x->buf + m->head_len;
+	const char *at = x->head_end;
 
 	if (f.has_te) {
 		if (m->version_minor == 0)
@@ -878,6 +879,10 @@ static int h1_request_done(struct h1_ctx *x)
 		m->body = BODY_LENGTH;
 		m->content_length = f.cl;
 	}
+	/* CONNECT has no content (RFC 9110 9.3.6): bytes after its head are
+	 * tunnel data, and a body length would make us disagree on that. */
+	if (m->meth == HTTP_METH_CONNECT && (f.has_te || f.cl))
+		return h1_fail(x, 400, "CONNECT with a body", at);
 	return 0;
 }
 
@@ -887,7 +892,7 @@ static int h1_response_done(struct h1_ctx *x)
 	struct http_msg *m = x->msg;
 	struct h1_fields f = { 0 };
 	int rc = h1_fields_scan(x, &f);
-	const char *at = x->buf + m->head_len;
+	const char *at = x->head_end;
 
 	if (rc)
 		return rc;
@@ -969,9 +974,12 @@ static int h1_parse_head(struct h1_ctx *x, size_t len)
 		pos = line = le + 1;
 		m->line_pos = m->scan_pos = (uint32_t)pos;
 		if (rc == 1) {
-			m->head_len = (uint32_t)pos;
+			x->head_end = buf + pos;
 			rc = x->resp ? h1_response_done(x) : h1_request_done(x);
-			return rc ? rc : H1_DONE;
+			if (rc)
+				return rc;
+			m->head_len = (uint32_t)pos;
+			return H1_DONE;
 		}
 	}
 	m->scan_pos = (uint32_t)end;

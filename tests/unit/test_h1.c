@@ -169,6 +169,9 @@ TEST(t_connect)
 	REJECT("CONNECT a.example: HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 	REJECT("CONNECT http://a:80/ HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 	REJECT("CONNECT * HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("CONNECT a:443 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 400);
+	REJECT("CONNECT a:443 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
+	ACCEPT("CONNECT a:443 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
 }
 
 TEST(t_asterisk)
