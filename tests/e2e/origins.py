@@ -21,6 +21,12 @@ HttpOrigin chooses its behaviour per request from the path:
   /hang             reads the request, never answers
   /hop              answers with hop-by-hop response headers
   /setcookies       answers with two Set-Cookie fields
+  /bighead/N        answers with an N-byte X-Big response header
+  /early            103 Early Hints, then 200
+
+  ?close=1 on any path: answer with Connection: close and close.
+  ?idle_close=MS: after this response, close the connection if no next
+  request arrives within MS ms (a server with a short keep-alive timeout).
   anything else     /echo: JSON with the request line, headers, body length
                     and sha256, chunk-size lines, trailers, origin name
 
@@ -84,6 +90,7 @@ class OriginStats:
         self.bytes_out = 0        # raw bytes sent (updated per <=1 MiB slice)
         self.heads = 0            # request heads parsed (body may be pending)
         self.requests = []        # completed request records (dicts)
+        self.idle_closes = 0      # keep-alive connections closed for idleness (?idle_close)
 
     def snapshot(self):
         return dict(accepts=self.accepts, open_conns=self.open_conns,
@@ -105,6 +112,7 @@ class _Conn:
         self.buf = bytearray()
         self.rbuf = bytearray(MiB)
         self.rview = memoryview(self.rbuf)
+        self.idle_close = None
 
     async def fill(self):
         n = await self.loop.sock_recv_into(self.sock, self.rview)
@@ -257,6 +265,14 @@ class HttpOrigin:
                 seq += 1
                 if not keep:
                     break
+                if c.idle_close is not None and not c.buf:
+                    # Close an idle keep-alive connection after a while, as
+                    # servers with a short keep-alive timeout do.
+                    try:
+                        await asyncio.wait_for(c.fill(), c.idle_close)
+                    except asyncio.TimeoutError:
+                        self.stats.idle_closes += 1
+                        break
         except (_Closed, ConnectionError, OSError):
             pass
         except asyncio.CancelledError:
@@ -297,6 +313,11 @@ class HttpOrigin:
             keep = "keep-alive" in conn_tokens
         else:
             keep = "close" not in conn_tokens
+
+        if query.get("close") == "1":
+            keep = False
+        if "idle_close" in query:
+            c.idle_close = int(query["idle_close"]) / 1000.0
 
         if path == "/ws" and _hdr(headers, "upgrade"):
             await self._websocket(c, headers, query)
@@ -425,6 +446,21 @@ class HttpOrigin:
             await c.send(b"HTTP/1.1 200 OK\r\nConnection: X-Resp-Hop\r\nX-Resp-Hop: 1\r\n"
                          b"Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n"
                          b"X-Resp-Keep: yes\r\nContent-Length: %d\r\n%s\r\n%s"
+                         % (len(body), close_hdr, body))
+            return keep
+
+        if path.startswith("/bighead/"):
+            n = int(seg[2])
+            body = b"bighead\n"
+            await c.send(b"HTTP/1.1 200 OK\r\nX-Big: %s\r\nContent-Length: %d\r\n%s\r\n%s"
+                         % (b"b" * n, len(body), close_hdr, body))
+            return keep
+
+        if path == "/early":
+            await c.send(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+            await asyncio.sleep(0.05)
+            body = b"final\n"
+            await c.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s"
                          % (len(body), close_hdr, body))
             return keep
 

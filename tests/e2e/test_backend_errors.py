@@ -113,3 +113,10 @@ def test_dead_server_in_roundrobin_pool(gatehouse, origin, port):
     codes = [httpraw.request(port, "GET", "/echo", timeout=10).status for _ in range(6)]
     assert set(codes) <= {200, 502}, codes
     assert codes.count(200) >= 3, codes
+
+
+def test_response_head_too_large_502(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    r = httpraw.request(port, "GET", "/bighead/40000")
+    _check_error(r, 502)
+    assert httpraw.request(port, "GET", "/echo").status == 200

@@ -1,6 +1,7 @@
 """Keep-alive on both sides, backend connection reuse, pipelining."""
 
 import hashlib
+import time
 
 import httpraw
 from ghutil import simple_http_config, wait_for
@@ -152,3 +153,40 @@ def test_client_keepalive_survives_origin_status_codes(gatehouse, origin, port):
     finally:
         s.close()
     assert origin.stats.accepts <= 2
+
+
+def test_origin_connection_close_header_respected(gatehouse, origin, port):
+    """The origin answers "Connection: close" and closes: that backend
+    connection must not go back to the pool."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    try:
+        for i in range(3):
+            s.sendall(httpraw.build_request("GET", "/echo?close=1&i=%d" % i))
+            r = rd.read_response()
+            assert r.status == 200, "request %d after an origin close: %d" % (i, r.status)
+            assert r.json()["target"] == "/echo?close=1&i=%d" % i
+    finally:
+        s.close()
+    assert origin.stats.accepts == 3
+
+
+def test_stale_pooled_connection_not_used(gatehouse, origin, port):
+    """The origin closes idle keep-alive connections after 100 ms; a later
+    request must not fail on the dead pooled connection."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    try:
+        for i in range(3):
+            s.sendall(httpraw.build_request("GET", "/echo?idle_close=100&i=%d" % i))
+            r = rd.read_response()
+            assert r.status == 200, "request %d: %d (stale pooled connection?)" % (i, r.status)
+            time.sleep(0.4)
+        s.sendall(httpraw.build_request("GET", "/echo?last=1"))
+        assert rd.read_response().status == 200
+    finally:
+        s.close()
+    assert origin.stats.idle_closes == 3
+    assert len(origin.stats.requests) == 4

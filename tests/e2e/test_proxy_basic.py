@@ -142,3 +142,30 @@ def test_response_set_cookie_fields_kept_separate(gatehouse, origin, port):
     r = httpraw.request(port, "GET", "/setcookies")
     assert r.status == 200
     assert r.headers_named("set-cookie") == ["a=1; Path=/", "b=2; Path=/"]
+
+
+def test_big_response_header_within_limits(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    r = httpraw.request(port, "GET", "/bighead/8000")
+    assert r.status == 200
+    assert r.header("x-big") == "b" * 8000
+    assert r.body == b"bighead\n"
+
+
+def test_interim_103_forwarded(gatehouse, origin, port):
+    """1xx responses are forwarded to an HTTP/1.1 client (RFC 9110 15.2),
+    then the final response follows."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    rd = httpraw.Reader(s)
+    try:
+        s.sendall(httpraw.build_request("GET", "/early"))
+        first = rd.read_response(allow_interim=True)
+        assert first.status == 103
+        assert first.header("link") == "</style.css>; rel=preload"
+        final = rd.read_response()
+        assert final.status == 200 and final.body == b"final\n"
+        s.sendall(httpraw.build_request("GET", "/echo?after=103"))
+        assert rd.read_response().json()["target"] == "/echo?after=103"
+    finally:
+        s.close()

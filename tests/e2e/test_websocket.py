@@ -137,3 +137,34 @@ def test_upgrade_declined_stays_http(gatehouse, origin, port):
         assert rd.read_response().json()["target"] == "/echo?after=declined"
     finally:
         s.close()
+
+
+def test_websocket_idle_tunnel_timeout(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr], backend_extra="timeout tunnel 1s"))
+    s, rd = ws_connect(port)
+    try:
+        s.sendall(ws_frame(0x1, b"x"))
+        assert ws_recv(rd) == (True, 0x1, b"x")
+        t0 = time.monotonic()
+        waited = httpraw.wait_closed(s, 6 * SLACK)
+    finally:
+        s.close()
+    assert waited is not None, "idle tunnel never closed (timeout tunnel 1s)"
+    assert 0.8 < waited < 1.0 + 1.5 * SLACK, "idle tunnel closed after %.2fs" % waited
+
+
+def test_websocket_active_tunnel_not_cut_by_client_timeout(gatehouse, origin, port):
+    """timeout client (idle HTTP) does not apply inside a tunnel."""
+    gatehouse(simple_http_config(port, [origin.addr], frontend_extra="timeout client 500ms",
+                                 backend_extra="timeout tunnel 10s"))
+    s, rd = ws_connect(port)
+    try:
+        for i in range(4):
+            time.sleep(0.3)
+            s.sendall(ws_frame(0x1, b"m%d" % i))
+            assert ws_recv(rd) == (True, 0x1, b"m%d" % i)
+        time.sleep(0.8)            # idle longer than timeout client
+        s.sendall(ws_frame(0x1, b"still here"))
+        assert ws_recv(rd) == (True, 0x1, b"still here")
+    finally:
+        s.close()
