@@ -169,3 +169,18 @@ def test_interim_103_forwarded(gatehouse, origin, port):
         assert rd.read_response().json()["target"] == "/echo?after=103"
     finally:
         s.close()
+
+
+def test_http10_client_never_gets_chunked(gatehouse, origin, port):
+    """HTTP/1.0 has no chunked coding: a chunked origin response reaches an
+    HTTP/1.0 client de-chunked (close-delimited or with a length)."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"GET /chunked/50000?chunk=7000&ext=1&trailer=1 HTTP/1.0\r\nHost: t\r\n\r\n")
+        r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    assert r.status == 200
+    assert not r.has("transfer-encoding"), r.headers
+    assert r.body == expected_bytes(50000)
