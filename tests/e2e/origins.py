@@ -19,6 +19,7 @@ HttpOrigin chooses its behaviour per request from the path:
                     "hello" in the same write as the 101
   /garbage?kind=K   malformed response (junk, status, cl, dupcl, space, empty)
   /hang             reads the request, never answers
+  /stall/N          head with Content-Length 2N, N bytes, then nothing
   /hop              answers with hop-by-hop response headers
   /setcookies       answers with two Set-Cookie fields
   /bighead/N        answers with an N-byte X-Big response header
@@ -436,6 +437,13 @@ class HttpOrigin:
             if resp:
                 await c.send(resp)
             return False
+
+        if path.startswith("/stall/"):
+            n = int(seg[2])
+            await c.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (2 * n))
+            await c.send_pattern(n)
+            while True:
+                await c.fill()     # never sends the rest
 
         if path == "/hang":
             while True:

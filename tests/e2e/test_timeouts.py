@@ -131,3 +131,40 @@ def test_keepalive_connection_usable_before_client_timeout(gatehouse, origin, po
             time.sleep(0.5)
     finally:
         s.close()
+
+
+def test_stalled_request_body_cut_by_client_timeout(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr],
+                                 frontend_extra="timeout header 5s\ntimeout client 1s"))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789")
+        t0 = time.monotonic()
+        got, closed = httpraw.drain(s, 6 * SLACK)
+        took = time.monotonic() - t0
+    finally:
+        s.close()
+    assert closed, "stalled upload never cut"
+    assert 0.8 < took < 1.0 + 1.5 * SLACK, "stalled upload cut after %.2fs" % took
+    if got:
+        assert got.startswith(b"HTTP/1.1 408"), got[:60]
+    assert len(origin.stats.requests) == 0
+
+
+def test_stalled_response_body_cut_by_server_timeout(gatehouse, origin, port):
+    """Once the response head is sent there is no 504 to give: the client
+    connection is closed (so the short body is detectable)."""
+    gatehouse(simple_http_config(port, [origin.addr], backend_extra="timeout server 500ms"))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(httpraw.build_request("GET", "/stall/1000"))
+        t0 = time.monotonic()
+        got, closed = httpraw.drain(s, 6 * SLACK)
+        took = time.monotonic() - t0
+    finally:
+        s.close()
+    assert closed, "stalled response never cut"
+    assert 0.4 < took < 0.5 + 1.5 * SLACK, "stalled response cut after %.2fs" % took
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert len(body) == 1000
