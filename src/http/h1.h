@@ -47,10 +47,12 @@ struct h1_limits {
 
 /*
  * Parses a request head from buf[0..len).  Call again with the same msg and
- * a longer len when more bytes arrive (the same bytes at the same address,
- * plus new ones): msg->scan_pos remembers how far the end-of-head search
+ * a longer len when more bytes arrive (the same bytes plus new ones; they
+ * may have moved - e.g. a compacted buffer - and the slices already filled
+ * follow them): msg->scan_pos remembers how far the end-of-head search
  * got, so total work stays linear however the input is split.  The caller
- * must msg_reset() before the first call of each message.
+ * must msg_reset() before the first call of each message.  After H1_DONE,
+ * the slices are valid only while the head stays where it was last parsed.
  *
  * Leading empty lines (CRLF) before the request line are skipped (RFC 9112
  * 2.2); they count in msg->head_len.

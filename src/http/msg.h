@@ -139,6 +139,8 @@ struct http_msg {
 	uint32_t head_len;          /* bytes the head took in the input, CRLFCRLF included */
 	uint32_t scan_pos;          /* parser's resume point while the head is incomplete */
 	uint32_t line_pos;          /* h1 parser: start of the first line not parsed yet */
+	const char *parse_base;     /* h1 parser: buffer address at the previous call, so
+				       the caller may move the bytes between calls */
 
 	uint16_t nhdrs;
 	int16_t hdr_idx[HDR_ID_COUNT]; /* first index of each known header, -1 if absent */
