@@ -21,6 +21,16 @@
 
 static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
+void txn_reset(struct txn *t)
+{
+	/* The header tables are large and only read up to nhdrs: msg_reset()
+	 * clears what matters there; every other field starts from zero. */
+	msg_reset(&t->req);
+	msg_reset(&t->res);
+	memset(&t->be, 0, offsetof(struct txn, arena) - offsetof(struct txn, be));
+	t->line[0] = '\0';
+}
+
 static struct txn *txn_get(struct stream *s)
 {
 	if (s->txn)
@@ -28,11 +38,7 @@ static struct txn *txn_get(struct stream *s)
 	struct txn *t = pool_get(&s->w->txn_pool);
 	if (!t)
 		return NULL;
-	/* Only the fixed parts need clearing; msg_reset() does the messages. */
-	memset(t, 0, offsetof(struct txn, req));
-	memset(&t->be, 0, sizeof(*t) - offsetof(struct txn, be));
-	msg_reset(&t->req);
-	msg_reset(&t->res);
+	txn_reset(t);
 	s->txn = t;
 	return t;
 }
@@ -195,17 +201,29 @@ static bool req_on_head(struct stream *s)
 		break;
 	}
 	s->rs = RS_WAIT;
+	t->assign_pending = true;
+	return true;
+}
+
+/* Called once the body bytes that arrived with the head have been checked:
+ * a malformed chunked body that came in the same packets as its head is
+ * refused before any byte reaches a server. */
+static void req_assign(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct backend_rt *be = t->be;
+
+	t->assign_pending = false;
 	s->retries_left = (int8_t)be->cfg->retries;
 	s->req_sent = 0;
 	if (s->rq == RQ_DONE)
 		s->flags |= STRM_F_REPLAY;
 	if (backend_assign(s, be) < 0)
-		return true;
+		return;
 	if (t->expect_continue && buf_alloc(&s->res) && buf_empty(&s->res)) {
 		memcpy(s->res.area, continue_100, sizeof(continue_100) - 1);
 		s->res.pr = s->res.wr = sizeof(continue_100) - 1;
 	}
-	return true;
 }
 
 static bool req_parse_head(struct stream *s)
@@ -232,6 +250,13 @@ static bool req_parse_head(struct stream *s)
 		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
 			log_debug("%s: client closed in the middle of a request head", fe->name);
 			stream_close(s);
+			return true;
+		}
+		/* cli_recv never reads past the head room, so a head that
+		 * fills it can only be too large. */
+		if (buf_in_len(&s->req) >= lim.max_head ||
+		    buf_in_len(&s->req) >= buf_size - s->w->cfg->global.maxrewrite) {
+			http_reply_error(s, 431, "request head too large");
 			return true;
 		}
 		return false;
@@ -287,6 +312,8 @@ static bool req_body(struct stream *s)
 
 bool http_req_analyse(struct stream *s)
 {
+	bool progress;
+
 	switch (s->rq) {
 	case RQ_IDLE:
 		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
@@ -295,10 +322,24 @@ bool http_req_analyse(struct stream *s)
 		}
 		return false;
 	case RQ_HEAD:
-		return req_parse_head(s);
+		progress = req_parse_head(s);
+		break;
 	case RQ_BODY:
-		return req_body(s);
+		progress = req_body(s);
+		break;
 	default:
 		return false;
 	}
+	if (s->flags & STRM_F_CLOSED)
+		return true;
+	if (s->txn && s->txn->assign_pending) {
+		while (s->rq == RQ_BODY && req_body(s))
+			if (s->flags & STRM_F_CLOSED)
+				return true;
+		if (s->rs == RS_WAIT)
+			req_assign(s);
+		else
+			s->txn->assign_pending = false;   /* refused meanwhile */
+	}
+	return progress;
 }

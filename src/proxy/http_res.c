@@ -146,6 +146,11 @@ static bool res_head(struct stream *s)
 			backend_srv_failed(s, "server closed the connection in the middle of a response head", false);
 			return true;
 		}
+		if (in >= lim.max_head) {   /* srv_recv stops at the head room */
+			backend_release(s, false);
+			http_reply_error(s, 502, "response head too large");
+			return true;
+		}
 		return false;
 	}
 	if (r == H1_ERROR) {

@@ -327,9 +327,7 @@ static bool http_check_end(struct stream *s)
 	if (s->req.area && buf_in_len(&s->req) > 0) {
 		s->rq = RQ_HEAD;
 		s->head_start = s->w->loop.now;
-		msg_reset(&t->req);
-		msg_reset(&t->res);
-		t->arena_used = 0;
+		txn_reset(t);
 	} else {
 		s->rq = RQ_IDLE;
 		buf_release_force(&s->req);
@@ -602,8 +600,7 @@ void stream_accept(struct worker *w, const struct cfg_frontend *fe, int fd,
 		stream_close(s);
 		return;
 	}
-	/* Accepted with TCP_DEFER_ACCEPT: the request is most likely there. */
-	s->cli.flags |= CONN_F_RECV_READY | CONN_F_SEND_READY;
+	s->cli.flags |= CONN_F_SEND_READY;
 
 	if (fe->mode == MODE_HTTP) {
 		s->flags |= STRM_F_HTTP;

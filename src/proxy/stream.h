@@ -81,6 +81,7 @@ struct txn {
 	bool res_head_sent;             /* client has been sent (part of) a final head */
 	bool expect_continue;           /* we owe the client a 100 Continue */
 	bool upgrade;                   /* request asked for an upgrade */
+	bool assign_pending;            /* head analysed, server not chosen yet */
 	uint64_t start_ms;
 	uint32_t arena_used;
 	char arena[384];                /* values of headers we add (XFF, ...) */
@@ -142,6 +143,7 @@ const char *stream_src_text(const struct stream *s, char *out, size_t len);
 
 /* http_req.c */
 bool http_req_analyse(struct stream *s);
+void txn_reset(struct txn *t);   /* ready for the next request on the stream */
 
 /* http_res.c */
 bool http_res_analyse(struct stream *s);

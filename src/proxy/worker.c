@@ -190,8 +190,11 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 			l->fe = fe;
 			l->addr = &fe->binds[i];
 			l->io.cb = listener_event;
+			/* No TCP_DEFER_ACCEPT: the kernel would hand us a silent
+			 * client only after its own timer, and `timeout header`
+			 * must count from the connect. */
 			l->io.fd = listener_open((const struct sockaddr *)&l->addr->ss, l->addr->len,
-						 LISTEN_BACKLOG, fe->mode == MODE_HTTP);
+						 LISTEN_BACKLOG, 0);
 			if (l->io.fd < 0) {
 				log_err("frontend %s: cannot listen on %s: %s", fe->name,
 					l->addr->text, strerror(errno));
