@@ -1016,7 +1016,10 @@ static int h1_parse_head(struct h1_ctx *x, size_t len)
 		}
 	}
 	m->scan_pos = (uint32_t)end;
-	if (len > x->max_head)
+	/* max_head bytes without the end of the head: the head can only end
+	 * past the limit now, so say it at once - a caller that reads no
+	 * more than max_head bytes would otherwise wait forever */
+	if (len >= x->max_head)
 		return h1_fail(x, 431, "head too large", buf + end);
 	return H1_NEED_MORE;
 }

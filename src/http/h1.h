@@ -39,7 +39,8 @@ struct h1_err {
  * 8192 and HTTP_MAX_HDRS.  max_hdrs is capped at HTTP_MAX_HDRS. */
 struct h1_limits {
 	uint32_t max_head;    /* whole head incl. request line; over -> 431, reported
-				 as soon as len > max_head without a complete head */
+				 as soon as max_head bytes hold no complete head
+				 (so a caller may cap its reads at max_head) */
 	uint32_t max_target;  /* request target length; over -> 414 (a request line
 				 that does not even fit in max_head gets 431) */
 	uint16_t max_hdrs;    /* number of fields, <= HTTP_MAX_HDRS; over -> 431 */

@@ -274,10 +274,15 @@ TEST(t_431_head)
 	r[8192 - 4] = 'x';
 	CHECK_EQ_INT(parse_req_lim(r, 8193, &lim), H1_ERROR);
 	CHECK_EQ_INT(err.status, 431);
-	/* detected as soon as len exceeds max_head, before any end of head */
+	/* detected as soon as max_head bytes hold no end of head: a caller
+	 * that reads at most max_head bytes must not wait forever */
 	memset(r + n, 'x', sizeof(r) - n);
-	CHECK_EQ_INT(parse_req_lim(r, 8192, &lim), H1_NEED_MORE);
-	CHECK_EQ_INT(h1_parse_request(r, 8193, &m, &lim, &err), H1_ERROR);
+	CHECK_EQ_INT(parse_req_lim(r, 8191, &lim), H1_NEED_MORE);
+	CHECK_EQ_INT(h1_parse_request(r, 8192, &m, &lim, &err), H1_ERROR);
+	CHECK_EQ_INT(err.status, 431);
+	/* the last byte that fits being the first LF of the end is not enough */
+	memcpy(r + 8192 - 3, "\r\n\r", 3);
+	CHECK_EQ_INT(parse_req_lim(r, 8192, &lim), H1_ERROR);
 	CHECK_EQ_INT(err.status, 431);
 	/* a stream of empty lines is no way around it */
 	memset(r, 0, sizeof(r));
