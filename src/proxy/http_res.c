@@ -218,12 +218,23 @@ static bool res_body(struct stream *s)
 
 bool http_res_analyse(struct stream *s)
 {
-	switch (s->rs) {
-	case RS_WAIT:
-		return res_head(s);
-	case RS_BODY:
-		return res_body(s);
-	default:
-		return false;
-	}
+	bool progress = false, more;
+
+	/* Run head then body in one go, so the bytes of the body that came
+	 * with the head leave in the same send as the head. */
+	do {
+		switch (s->rs) {
+		case RS_WAIT:
+			more = res_head(s);
+			break;
+		case RS_BODY:
+			more = res_body(s);
+			break;
+		default:
+			more = false;
+			break;
+		}
+		progress |= more;
+	} while (more && !(s->flags & STRM_F_CLOSED) && s->rs != RS_DONE);
+	return progress;
 }
