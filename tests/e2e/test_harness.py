@@ -34,7 +34,7 @@ if mode == "ubsan":
 if mode == "ignore_term":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 if mode == "dies":
-    time.sleep(0.2); sys.exit(3)
+    s.accept(); sys.exit(3)          # dies once the test pokes it
 if mode == "crash_on_term":
     signal.signal(signal.SIGTERM, lambda *a: signal.raise_signal(signal.SIGSEGV))
 else:
@@ -68,7 +68,8 @@ def test_runner_detects_problems(tmp_path, mode, expect, monkeypatch):
     g = _fake(tmp_path, mode)
     g.start()
     if mode == "dies":
-        time.sleep(0.5)
+        socket.create_connection(("127.0.0.1", g.port), timeout=5).close()
+        g.proc.wait(10)
     problems = g.teardown()
     if expect is None:
         assert problems == []
