@@ -104,6 +104,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: configuration has errors\n", file);
 		return 1;
 	}
+	if (cfg->warnings && *cfg->warnings)
+		fprintf(stderr, "%s\n", cfg->warnings);
 	if (check) {
 		printf("configuration OK\n");
 		cfg_free(cfg);
@@ -121,10 +123,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	raise_nofile(cfg->global.max_connections);
+	if (lb_shared_init(cfg) < 0) {
+		log_err("out of memory");
+		cfg_free(cfg);
+		return 1;
+	}
 	int n = worker_count(cfg);
 	struct worker *ws = NULL;
 	if (workers_start(cfg, n, &ws) < 0) {
 		log_err("startup failed");
+		lb_shared_free(cfg);
 		cfg_free(cfg);
 		return 1;
 	}
@@ -148,6 +156,7 @@ int main(int argc, char **argv)
 	workers_stop(ws, n);
 	int rc = workers_join(ws, n);
 	log_info("stopped");
+	lb_shared_free(cfg);
 	cfg_free(cfg);
 	return rc;
 }

@@ -51,6 +51,8 @@ struct cfg_server {
 	int line;                /* where it was declared */
 	struct cfg_backend *backend;
 	int index;               /* position in backend->servers */
+	struct server_shared *shared;   /* runtime state shared by all workers (lb/lb.h);
+					   set by lb_shared_init(), not by the parser */
 };
 
 struct cfg_backend {

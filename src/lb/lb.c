@@ -3,8 +3,34 @@
  * eligibility and the choice of algorithm.  Algorithms live in their own
  * files (roundrobin.c, ...).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
+#include "core/loop.h"
 #include "lb/lb.h"
+
+int lb_shared_init(struct cfg *c)
+{
+	for (int b = 0; b < c->nbackends; b++) {
+		struct cfg_backend *be = c->backends[b];
+		for (int i = 0; i < be->nservers; i++) {
+			struct server_shared *sh = calloc(1, sizeof(*sh));
+			if (!sh)
+				return -1;
+			atomic_store(&sh->admin_drain, be->servers[i]->drain ? 1 : 0);
+			be->servers[i]->shared = sh;
+		}
+	}
+	return 0;
+}
+
+void lb_shared_free(struct cfg *c)
+{
+	for (int b = 0; b < c->nbackends; b++)
+		for (int i = 0; i < c->backends[b]->nservers; i++) {
+			free(c->backends[b]->servers[i]->shared);
+			c->backends[b]->servers[i]->shared = NULL;
+		}
+}
 
 static const struct lb_ops *lb_ops_for(enum lb_algo a)
 {
@@ -42,7 +68,31 @@ void lb_backend_free(struct backend_rt *be)
 
 bool lb_server_usable(const struct server_rt *s)
 {
-	return !s->cfg->disabled && !s->cfg->drain && s->cfg->weight > 0;
+	const struct cfg_server *c = s->cfg;
+	const struct server_shared *sh = c->shared;
+
+	if (c->disabled || c->weight <= 0)
+		return false;
+	if (!sh)   /* unit tests without shared state */
+		return !c->drain;
+	if (atomic_load_explicit(&sh->admin_drain, memory_order_relaxed) ||
+	    atomic_load_explicit(&sh->health, memory_order_relaxed) != SRV_UP)
+		return false;
+	uint64_t ej = atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed);
+	return ej == 0 || ej <= loop_clock_ms();
+}
+
+int lb_server_weight(const struct server_rt *s, uint64_t now_ms)
+{
+	const struct cfg_server *c = s->cfg;
+	if (!c->slowstart_ms || !c->shared)
+		return c->weight;
+	uint64_t since = atomic_load_explicit(&c->shared->up_since_ms, memory_order_relaxed);
+	if (!since || now_ms >= since + c->slowstart_ms)
+		return c->weight;
+	/* Linear ramp, at least 1 so a recovering server is not starved. */
+	int w = (int)((uint64_t)c->weight * (now_ms - since) / c->slowstart_ms);
+	return w < 1 ? 1 : w;
 }
 
 bool lb_use_backups(const struct backend_rt *be)

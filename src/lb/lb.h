@@ -18,6 +18,33 @@
 struct cond_ctx;
 struct backend_rt;
 
+/*
+ * Process-wide state of one server, shared by every worker thread: atomics
+ * only, never a lock.  Health checks and outlier detection write it, the
+ * balancers and the proxy read it.  Times are CLOCK_MONOTONIC ms
+ * (loop_clock_ms()).
+ */
+enum srv_health { SRV_UP = 0, SRV_DOWN = 1 };
+
+struct server_shared {
+	_Atomic uint32_t active;            /* requests in flight, all threads */
+	_Atomic uint8_t health;             /* enum srv_health (active checks) */
+	_Atomic uint8_t admin_drain;        /* no new requests (config `drain`, later the API) */
+	_Atomic uint64_t up_since_ms;       /* last DOWN->UP transition, for slowstart; 0 = since start */
+	_Atomic uint64_t ejected_until_ms;  /* outlier ejection: not picked before this */
+	_Atomic uint32_t consecutive_errors;/* passive checks */
+	_Atomic uint32_t ejections;         /* times ejected, for exponential backoff */
+	_Atomic uint64_t ewma_ns;           /* peak-EWMA of response time (balance ewma) */
+	_Atomic uint64_t ewma_stamp_ms;     /* last EWMA update */
+	_Atomic uint64_t requests;          /* requests sent, all threads */
+	_Atomic uint64_t failures;          /* connect failures, timeouts, 5xx */
+};
+
+/* Allocates the shared state of every server of c (cfg_server.shared).
+ * Called once at startup, before the workers.  Returns 0 or -1. */
+int lb_shared_init(struct cfg *c);
+void lb_shared_free(struct cfg *c);
+
 /* Per-thread runtime of one server. */
 struct server_rt {
 	const struct cfg_server *cfg;
@@ -54,8 +81,14 @@ void lb_backend_free(struct backend_rt *be);
 struct server_rt *lb_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 			  const struct server_rt *avoid);
 
-/* Whether s may take new requests, and whether it is a backup. */
+/* Whether s may take new requests now: enabled, not draining, UP, not
+ * ejected.  `now` is the loop clock (ms). */
 bool lb_server_usable(const struct server_rt *s);
+
+/* The weight a balancer should use now: the configured weight, ramped up
+ * linearly during `slowstart` after the server came back UP (never 0 for a
+ * usable server). */
+int lb_server_weight(const struct server_rt *s, uint64_t now_ms);
 
 /* Whether the eligible set is the backups (no normal server usable). */
 bool lb_use_backups(const struct backend_rt *be);

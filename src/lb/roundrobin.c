@@ -4,6 +4,7 @@
  * highest score and subtracts the total from it.  Weights 5,1,1 give
  * a a b a c a a rather than a burst of five a's.
  */
+#include "core/loop.h"
 #include "lb/lb.h"
 
 static struct server_rt *rr_pick(struct backend_rt *be, const struct cond_ctx *ctx,
@@ -12,7 +13,7 @@ static struct server_rt *rr_pick(struct backend_rt *be, const struct cond_ctx *c
 	bool backups = lb_use_backups(be);
 	struct server_rt *best = NULL;
 	int64_t total = 0;
-	int eligible = 0;
+	uint64_t now = 0;
 
 	for (int pass = 0; pass < 2 && !best; pass++) {
 		for (int i = 0; i < be->nservers; i++) {
@@ -23,16 +24,20 @@ static struct server_rt *rr_pick(struct backend_rt *be, const struct cond_ctx *c
 			 * second takes it if it is the only one left. */
 			if (pass == 0 && s == avoid)
 				continue;
-			eligible++;
-			s->cur_weight += s->cfg->weight;
-			total += s->cfg->weight;
+			int w = s->cfg->weight;
+			if (s->cfg->slowstart_ms) {
+				if (!now)
+					now = loop_clock_ms();
+				w = lb_server_weight(s, now);
+			}
+			s->cur_weight += w;
+			total += w;
 			if (!best || s->cur_weight > best->cur_weight)
 				best = s;
 		}
 	}
 	if (best)
 		best->cur_weight -= total;
-	(void)eligible;
 	return best;
 }
 

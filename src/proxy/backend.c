@@ -9,6 +9,7 @@
  * reuse needs no lock.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "core/log.h"
 #include "filter/cond.h"
@@ -113,6 +114,26 @@ static int srv_connect(struct stream *s, struct server_rt *sv)
 	return 0;
 }
 
+/* Counts a request in flight on sv, in this thread and process-wide. */
+static void server_take(struct stream *s, struct server_rt *sv)
+{
+	s->sv = sv;
+	sv->active++;
+	if (sv->cfg->shared) {
+		atomic_fetch_add_explicit(&sv->cfg->shared->active, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&sv->cfg->shared->requests, 1, memory_order_relaxed);
+	}
+}
+
+static void server_put(struct stream *s)
+{
+	struct server_rt *sv = s->sv;
+	sv->active--;
+	if (sv->cfg->shared)
+		atomic_fetch_sub_explicit(&sv->cfg->shared->active, 1, memory_order_relaxed);
+	s->sv = NULL;
+}
+
 static void reply_or_close(struct stream *s, int status, const char *why)
 {
 	if (s->flags & STRM_F_HTTP)
@@ -134,14 +155,12 @@ int backend_assign(struct stream *s, struct backend_rt *be)
 			reply_or_close(s, 503, "no server available");
 			return -1;
 		}
-		s->sv = sv;
-		sv->active++;
+		server_take(s, sv);
 		if (srv_connect(s, sv) == 0)
 			return 0;
 		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name,
 			 strerror(errno));
-		sv->active--;
-		s->sv = NULL;
+		server_put(s);
 		if (s->retries_left-- <= 0) {
 			reply_or_close(s, 502, "cannot connect to server");
 			return -1;
@@ -155,10 +174,8 @@ void backend_release(struct stream *s, bool reusable)
 	struct srvconn *sc = s->srv;
 	struct server_rt *sv = s->sv;
 
-	if (sv) {
-		sv->active--;
-		s->sv = NULL;
-	}
+	if (sv)
+		server_put(s);
 	if (!sc)
 		return;
 	s->srv = NULL;
