@@ -333,3 +333,19 @@ def test_expect_100_continue(gatehouse, origin, port):
         assert rd.read_response().json()["target"] == "/echo?after=continue"
     finally:
         s.close()
+
+
+def test_client_abort_mid_upload(gatehouse, origin, port):
+    """A client that disconnects halfway through a body: the origin side is
+    closed too, and the proxy keeps serving."""
+    gatehouse(_cfg(port, origin))
+    s = httpraw.connect(port)
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % (8 * MiB))
+    _send_pattern(s, 2 * MiB)
+    wait_for(lambda: origin.stats.heads == 1, 5, what="head at the origin")
+    s.close()
+    wait_for(lambda: origin.stats.open_conns == 0, 5 * SLACK,
+             what="origin connection of the aborted upload to close")
+    assert len(origin.stats.requests) == 0
+    r = httpraw.request(port, "POST", "/echo", body=b"z" * 1000)
+    assert r.status == 200 and r.json()["body_len"] == 1000

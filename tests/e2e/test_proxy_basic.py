@@ -3,6 +3,7 @@
 import hashlib
 import http.client
 import json
+import socket
 
 import httpraw
 from ghutil import simple_http_config, backend_block, frontend_block, global_block
@@ -184,3 +185,67 @@ def test_http10_client_never_gets_chunked(gatehouse, origin, port):
     assert r.status == 200
     assert not r.has("transfer-encoding"), r.headers
     assert r.body == expected_bytes(50000)
+
+
+def test_target_forwarded_byte_exact(gatehouse, origin, port):
+    """The proxy does not normalise, decode or re-encode the target."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    targets = ["/echo/p%41th/./../x?q=a%20b+c&&z=%2F",
+               "/echo//double//slash?",
+               "/echo/~user/a;b,c=d!$'()*@:?k=v/?",
+               "/echo/" + "seg/" * 1500]            # ~6 KB, under the 8k target limit
+    for t in targets:
+        r = httpraw.request(port, "GET", t)
+        assert r.status == 200, t
+        assert r.json()["target"] == t
+
+
+def test_many_header_fields_keep_forwarding_headers(gatehouse, origin, port):
+    """A request with almost as many fields as the proxy accepts (~100),
+    one of them a client-supplied X-Forwarded-For: either it is refused
+    (431) or it is forwarded with every field AND the forwarding headers the
+    proxy adds - never with the client's X-Forwarded-For as the last hop."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    for n in (94, 95, 96, 97):
+        origin.stats.reset()
+        hdrs = [("X-Forwarded-For", "6.6.6.6")] + [("X-F%02d" % i, "v%d" % i) for i in range(n)]
+        r = httpraw.request(port, "GET", "/echo", headers=hdrs)     # + Host + Connection
+        if r.status == 431:
+            assert origin.stats.bytes_in == 0
+            continue
+        assert r.status == 200
+        got = r.json()["headers"]
+        lowered = [[k.lower(), v] for k, v in got]
+        for k, v in hdrs[1:]:
+            assert [k.lower(), v] in lowered
+        h = {}
+        for k, v in got:
+            h.setdefault(k.lower(), []).append(v)
+        chain = ",".join(h.get("x-forwarded-for", [])).replace(" ", "").split(",")
+        assert chain[-1] == "127.0.0.1", \
+            "%d fields: origin sees X-Forwarded-For %r" % (n + 3, h.get("x-forwarded-for"))
+        assert h.get("x-forwarded-proto") == ["http"], "%d fields: X-Forwarded-Proto missing" % (n + 3)
+        assert h.get("x-forwarded-host") == ["test.local"], "%d fields: X-Forwarded-Host missing" % (n + 3)
+
+
+def test_too_many_header_fields_431(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr]))
+    hdrs = [("X-F%03d" % i, "v") for i in range(200)]
+    r = httpraw.request(port, "GET", "/echo", headers=hdrs)
+    assert r.status == 431
+    assert origin.stats.bytes_in == 0
+
+
+def test_client_half_close_after_request(gatehouse, origin, port):
+    """A client that shuts down its sending side after the request (as
+    `nc -q`, some scripts) still gets the response."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(httpraw.build_request("GET", "/delay/200"))
+        s.shutdown(socket.SHUT_WR)
+        r = httpraw.Reader(s).read_response()
+    finally:
+        s.close()
+    assert r.status == 200
+    assert r.json()["target"] == "/delay/200"
