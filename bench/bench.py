@@ -701,13 +701,6 @@ def summarize(res):
                 s[k] = median([r.get(k) for r in good])
             sc = res["syscalls"].get(name, {}).get(c, {})
             s["syscalls_per_req"] = sc.get("per_req")
-            cont = [r for r in good if r.get("contended")]
-            if cont:
-                res.setdefault("notes", []).append(
-                    "%s %s: in %d of %d rounds CPU %s was also busy with other work "
-                    "(up to %.0f%% beyond the proxy); numbers may be skewed" % (
-                        name, c, len(cont), len(good), PROXY_CPU,
-                        100 * max(r["contended"] for r in cont)))
             if len(good) < len(runs):
                 res.setdefault("notes", []).append(
                     "%s %s: %d of %d rounds failed (%s)" % (
@@ -715,6 +708,15 @@ def summarize(res):
                         next(r["failed"] for r in runs if r.get("failed"))))
             summ[name][c] = s
     res["summary"] = summ
+    ok = [r for r in res["runs"] if not r.get("failed")]
+    cont = [r for r in ok if r.get("contended")]
+    if cont:
+        res.setdefault("notes", []).append(
+            "CPU %s was also busy with other work (more than 15 points beyond the proxy, "
+            "up to %.0f%%) in %d of %d runs: %s; re-run on a quiet machine before quoting "
+            "req/s and latency (CPU/req and syscalls/req suffer less)" % (
+                PROXY_CPU, 100 * max(r["contended"] for r in cont), len(cont), len(ok),
+                ", ".join(sorted({"%s/%s" % (r["proxy"], r["case"]) for r in cont}))))
 
 
 # ---------------------------------------------------------------- main
