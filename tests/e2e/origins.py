@@ -24,6 +24,8 @@ HttpOrigin chooses its behaviour per request from the path:
   /setcookies       answers with two Set-Cookie fields
   /bighead/N        answers with an N-byte X-Big response header
   /early            103 Early Hints, then 200
+  /reject_early     403 before reading the request body, then a lingering close
+  /duplex           streams the request body back (chunked) while it arrives
 
   ?close=1 on any path: answer with Connection: close and close.
   ?idle_close=MS: after this response, close the connection if no next
@@ -327,6 +329,41 @@ class HttpOrigin:
         if query.get("hold") == "1":
             await self._release.wait()
 
+        if path == "/reject_early":
+            # Answer without reading the body, then a lingering close.
+            self.stats.requests.append(dict(origin=self.name, target=target, early=True))
+            await c.send(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnope\n")
+            c.sock.shutdown(socket.SHUT_WR)
+            try:
+                await asyncio.wait_for(self._drain_until_eof(c), 3)
+            except asyncio.TimeoutError:
+                pass
+            return False
+
+        if path == "/duplex":
+            # Streams the request body back as it arrives (chunked), before
+            # the request is complete.
+            n = int((_hdr(headers, "content-length") or ["0"])[0])
+            await c.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            left = n
+            if c.buf:
+                k = min(len(c.buf), left)
+                await c.send(b"%x\r\n" % k + bytes(c.buf[:k]) + b"\r\n")
+                del c.buf[:k]
+                left -= k
+            while left > 0:
+                k = await self.loop.sock_recv_into(c.sock, c.rview[:min(left, 256 * 1024)])
+                if k == 0:
+                    raise _Closed()
+                self.stats.bytes_in += k
+                await c.send(b"%x\r\n" % k)
+                await c.send(c.rview[:k])
+                await c.send(b"\r\n")
+                left -= k
+            await c.send(b"0\r\n\r\n")
+            self.stats.requests.append(dict(origin=self.name, target=target, body_len=n))
+            return keep
+
         if any(v.lower() == "100-continue" for v in _hdr(headers, "expect")):
             await c.send(b"HTTP/1.1 100 Continue\r\n\r\n")
 
@@ -492,6 +529,11 @@ class HttpOrigin:
                          self.name.encode(), len(body), close_hdr,
                          b"" if head_only else body))
         return keep
+
+    async def _drain_until_eof(self, c):
+        while True:
+            await c.fill()
+            c.buf.clear()
 
     async def _websocket(self, c, headers, query):
         key = (_hdr(headers, "sec-websocket-key") or [""])[0]

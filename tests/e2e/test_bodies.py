@@ -349,3 +349,72 @@ def test_client_abort_mid_upload(gatehouse, origin, port):
     assert len(origin.stats.requests) == 0
     r = httpraw.request(port, "POST", "/echo", body=b"z" * 1000)
     assert r.status == 200 and r.json()["body_len"] == 1000
+
+
+def test_origin_answers_before_reading_body(gatehouse, origin, port):
+    """The origin refuses an upload without reading it (403 + close): the
+    client still gets the 403, not a reset."""
+    gatehouse(_cfg(port, origin))
+    s = httpraw.connect(port, timeout=10 * SLACK)
+    size = 8 * MiB
+
+    def upload():
+        try:
+            s.sendall(b"POST /reject_early HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
+            _send_pattern(s, size)
+        except OSError:
+            pass      # the proxy may stop reading once the answer is known
+
+    import threading
+    t = threading.Thread(target=upload)
+    t.start()
+    try:
+        r = httpraw.Reader(s).read_response()
+    except ConnectionResetError:
+        pytest.fail("connection reset instead of the origin's 403")
+    finally:
+        t.join(20 * SLACK)
+        s.close()
+    assert r.status == 403 and r.body == b"nope\n"
+
+
+def test_full_duplex_body_streaming(gatehouse, origin, port):
+    """The origin streams the response while the request body is still
+    arriving; a proxy that only reads the response after the whole request
+    deadlocks here."""
+    gatehouse(_cfg(port, origin))
+    size = 32 * MiB
+    s = httpraw.connect(port, timeout=10 * SLACK)
+    err = []
+
+    def upload():
+        try:
+            s.sendall(b"POST /duplex HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
+            _send_pattern(s, size)
+        except OSError as e:
+            err.append(e)
+
+    import threading
+    t = threading.Thread(target=upload)
+    t.start()
+    try:
+        rd = httpraw.Reader(s)
+        r = rd.read_head()
+        assert r.status == 200
+        h = hashlib.sha256()
+        got = 0
+        while True:
+            line = rd.read_until(b"\r\n")
+            k = int(line[:-2], 16)
+            if k == 0:
+                rd.read_until(b"\r\n")
+                break
+            h.update(rd.read_exact(k))
+            rd.read_exact(2)
+            got += k
+    finally:
+        t.join(20 * SLACK)
+        s.close()
+    assert not err, err
+    assert got == size
+    assert h.hexdigest() == hashlib.sha256(expected_bytes(size)).hexdigest()

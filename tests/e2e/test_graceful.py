@@ -107,3 +107,27 @@ def test_sigint_stops_gracefully(gatehouse, origin, port):
     g.stopped_by_test = True
     assert rc == 0
     assert time.monotonic() - t0 < 2.0 * SLACK
+
+
+def test_graceful_stop_two_workers(gatehouse, origin, port):
+    g = gatehouse(simple_http_config(port, [origin.addr], drain="5s", workers=2))
+    results = []
+
+    def client(i):
+        try:
+            r = httpraw.request(port, "GET", "/delay/700?i=%d" % i, timeout=10 * SLACK)
+            results.append(r.status)
+        except Exception as e:
+            results.append(repr(e))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: origin.stats.heads == 6, 5 * SLACK, what="6 requests at the origin")
+    g.signal(g.graceful_signal)
+    for t in threads:
+        t.join(10 * SLACK)
+    assert results == [200] * 6, results
+    rc = g.proc.wait(5 * SLACK)
+    g.stopped_by_test = True
+    assert rc == 0
