@@ -17,7 +17,8 @@ HttpOrigin chooses its behaviour per request from the path:
                     Content-Length: N header to a 304)
   /ws               WebSocket echo (RFC 6455); ?greet=1 sends a text frame
                     "hello" in the same write as the 101
-  /garbage?kind=K   malformed response (junk, status, cl, dupcl, space, empty)
+  /garbage?kind=K   malformed response (junk, status, cl, dupcl, space, empty,
+                    clte, badchunk, truncated), then close
   /hang             reads the request, never answers
   /stall/N          head with Content-Length 2N, N bytes, then nothing
   /hop              answers with hop-by-hop response headers
@@ -470,6 +471,11 @@ class HttpOrigin:
                 "dupcl": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
                 "space": b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",
                 "empty": b"",
+                "clte": b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"5\r\nhello\r\n0\r\n\r\n",
+                "badchunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            b"5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n",
+                "truncated": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly forty bytes of the hundred promised",
             }[kind]
             if resp:
                 await c.send(resp)

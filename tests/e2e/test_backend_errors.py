@@ -120,3 +120,37 @@ def test_response_head_too_large_502(gatehouse, origin, port):
     r = httpraw.request(port, "GET", "/bighead/40000")
     _check_error(r, 502)
     assert httpraw.request(port, "GET", "/echo").status == 200
+
+
+def test_response_with_cl_and_te(gatehouse, origin, port):
+    """Content-Length + Transfer-Encoding from the origin: a 502, or the
+    chunked framing wins and the client never sees both headers."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    r = httpraw.request(port, "GET", "/garbage?kind=clte")
+    if r.status == 502:
+        return
+    assert r.status == 200
+    assert not (r.has("content-length") and r.has("transfer-encoding")), r.headers
+    assert r.body == b"hello"
+
+
+@pytest.mark.parametrize("kind", ["badchunk", "truncated"])
+def test_broken_response_body_is_not_completed(gatehouse, origin, port, kind):
+    """A response body that breaks after the head was forwarded: the client
+    must see the breakage (connection closed before the message ends), never
+    a well-formed complete response."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    s = httpraw.connect(port, timeout=5 * SLACK)
+    rd = httpraw.Reader(s)
+    try:
+        s.sendall(httpraw.build_request("GET", "/garbage?kind=%s" % kind))
+        try:
+            r = rd.read_response()
+        except httpraw.ProtocolError:
+            return                       # truncated as it should be
+        except ConnectionResetError:
+            return
+        assert r.status == 502, "a broken %s body reached the client as a complete %d response" % (
+            kind, r.status)
+    finally:
+        s.close()
