@@ -21,6 +21,7 @@ HttpOrigin chooses its behaviour per request from the path:
                     clte, badchunk, truncated), then close
   /hang             reads the request, never answers
   /stall/N          head with Content-Length 2N, N bytes, then nothing
+  /drip/N           N 10-byte lines, one every ?interval_ms (default 50)
   /hop              answers with hop-by-hop response headers
   /setcookies       answers with two Set-Cookie fields
   /bighead/N        answers with an N-byte X-Big response header
@@ -480,6 +481,15 @@ class HttpOrigin:
             if resp:
                 await c.send(resp)
             return False
+
+        if path.startswith("/drip/"):
+            n = int(seg[2])
+            interval = int(query.get("interval_ms", "50")) / 1000.0
+            await c.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n" % (10 * n, close_hdr))
+            for i in range(n):
+                await c.send(b"%09d\n" % i)
+                await asyncio.sleep(interval)
+            return keep
 
         if path.startswith("/stall/"):
             n = int(seg[2])

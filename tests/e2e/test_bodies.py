@@ -418,3 +418,23 @@ def test_full_duplex_body_streaming(gatehouse, origin, port):
     assert not err, err
     assert got == size
     assert h.hexdigest() == hashlib.sha256(expected_bytes(size)).hexdigest()
+
+
+def test_response_streamed_not_buffered(gatehouse, origin, port):
+    """A slowly produced body reaches the client as it is produced."""
+    gatehouse(_cfg(port, origin))
+    s = httpraw.connect(port, timeout=10 * SLACK)
+    try:
+        t0 = time.monotonic()
+        s.sendall(httpraw.build_request("GET", "/drip/20?interval_ms=50"))
+        rd = httpraw.Reader(s)
+        r = rd.read_head()
+        assert r.status == 200
+        first = rd.read_exact(10)
+        t_first = time.monotonic() - t0
+        rest = rd.read_exact(190)
+        t_all = time.monotonic() - t0
+    finally:
+        s.close()
+    assert first == b"000000000\n" and rest.endswith(b"000000019\n")
+    assert t_first < 0.4 * t_all, "first body byte after %.2fs of %.2fs: buffered" % (t_first, t_all)

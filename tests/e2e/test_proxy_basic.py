@@ -249,3 +249,9 @@ def test_client_half_close_after_request(gatehouse, origin, port):
         s.close()
     assert r.status == 200
     assert r.json()["target"] == "/delay/200"
+
+
+def test_workers_auto(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr], workers="auto"))
+    for i in range(10):
+        assert httpraw.request(port, "GET", "/echo?i=%d" % i).status == 200

@@ -246,3 +246,26 @@ def test_chunked_terminator_smuggling(env, version):
         assert "/smuggled" not in targets, targets
     else:
         assert targets in ([], ["/echo"], ["/echo", "/smuggled"]), targets
+
+
+@pytest.mark.parametrize("size,status", [(MAX_BODY - 1, 200), (MAX_BODY, 200), (MAX_BODY + 1, 413)])
+def test_max_body_size_boundary(env, size, status):
+    env.origin.stats.reset()
+    r, _ = _exchange(env.port, req([H, b"Content-Length: %d" % size, b"Connection: close"], b"x" * size))
+    assert r.status == status
+    if status == 200:
+        assert r.json()["body_len"] == size
+    else:
+        time.sleep(0.05)
+        assert env.origin.stats.bytes_in == 0
+
+
+@pytest.mark.parametrize("size,status", [(MAX_BODY, 200), (MAX_BODY + 1, 413)])
+def test_max_body_size_boundary_chunked(env, size, status):
+    env.origin.stats.reset()
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (size, b"y" * size)
+    r, _ = _exchange(env.port, req([H, CHUNKED, b"Connection: close"], body))
+    assert r.status == status
+    if status == 413:
+        time.sleep(0.05)
+        assert len(env.origin.stats.requests) == 0
