@@ -55,6 +55,33 @@ struct cfg_server {
 					   set by lb_shared_init(), not by the parser */
 };
 
+/* Active health checks of a backend's servers: `health tcp|http ...`
+ * (src/health/).  kind HEALTH_NONE: no checks, servers stay UP. */
+enum health_kind { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP };
+
+struct cfg_health {
+	enum health_kind kind;
+	char *method;                    /* http: default "GET" */
+	char *path;                      /* http: e.g. "/healthz" */
+	char *host;                      /* http: Host header; NULL = the server's address */
+	uint16_t expect_lo, expect_hi;   /* http: passing statuses, default 200-399 */
+	uint32_t interval_ms;            /* default 2s */
+	uint32_t timeout_ms;             /* default 1s, or the interval if shorter */
+	int rise, fall;                  /* default 2 and 3 consecutive checks */
+	int line;
+};
+
+/* Passive checks (`outlier ...`): errors seen by live traffic eject a
+ * server for a while (src/health/outlier.c). */
+struct cfg_outlier {
+	bool enabled;
+	int consecutive_errors;          /* default 5 */
+	uint32_t eject_ms;               /* first ejection, default 30s; doubles on repeat */
+	uint32_t max_eject_ms;           /* backoff cap, default 10 x eject up to 300s */
+	int max_ejected_pct;             /* of the backend's servers, default 50 */
+	int line;
+};
+
 struct cfg_backend {
 	char *name;
 	enum px_mode mode;
@@ -68,6 +95,11 @@ struct cfg_backend {
 	uint32_t timeout_tunnel_ms;      /* default 1h */
 	uint32_t timeout_queue_ms;       /* default 5s */
 	int retries;                     /* default 2 */
+	int retry_budget_pct;            /* retries at most this % of requests; default 20, 0 = off */
+	char *sticky_cookie;             /* sticky cookie NAME: affinity cookie, NULL = off */
+	struct backend_shared *shared;   /* runtime, lb_shared_init() */
+	struct cfg_health health;        /* `health`: active checks */
+	struct cfg_outlier outlier;      /* `outlier`: passive checks */
 	int line;
 	int index;                       /* position in cfg->backends */
 };

@@ -224,6 +224,42 @@ static int be_retries(struct cfg_parser *p, struct cfg_scope *s, const struct cf
 	return cfg_val_int(p, &n->toks[1], 0, 100, &be->retries);
 }
 
+/* "20%" or "20": a percentage of requests that may be retried. */
+static int be_retry_budget(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_backend *be = s->obj;
+	struct cfg_tok t = n->toks[1];
+	char num[32];
+	size_t len = strlen(t.s);
+
+	if (len && len < sizeof(num) && t.s[len - 1] == '%') {
+		memcpy(num, t.s, len - 1);
+		num[len - 1] = '\0';
+		t.s = num;
+	}
+	return cfg_val_int(p, &t, 0, 100, &be->retry_budget_pct);
+}
+
+static int be_sticky(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_backend *be = s->obj;
+
+	if (strcmp(n->toks[1].s, "cookie") != 0) {
+		cfg_error(p, n->toks[1].line, n->toks[1].col,
+			  "unknown sticky method '%s'; expected: cookie", n->toks[1].s);
+		return -1;
+	}
+	if (cfg_val_name(p, &n->toks[2], "cookie name") < 0)
+		return -1;
+	free(be->sticky_cookie);
+	be->sticky_cookie = strdup(n->toks[2].s);
+	if (!be->sticky_cookie) {
+		cfg_oom(p);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct cfg_kw backend_kws[] = {
 	{ "balance", "balance roundrobin|leastconn|random|random(N)|ewma|hash(FETCH)", 1, 1, 0,
 	  be_balance },
@@ -234,6 +270,14 @@ static const struct cfg_kw backend_kws[] = {
 	  be_timeout },
 	{ "mode", "mode http|tcp", 1, 1, 0, be_mode },
 	{ "retries", "retries N", 1, 1, 0, be_retries },
+	{ "retry_budget", "retry_budget PERCENT", 1, 1, 0, be_retry_budget },
+	{ "sticky", "sticky cookie NAME", 2, 2, 0, be_sticky },
+	{ "health", "health tcp|http [METHOD] PATH [expect STATUS|LOW-HIGH] [host NAME] "
+		    "[interval DURATION] [timeout DURATION] [rise N] [fall N]",
+	  1, -1, 0, cfg_be_health },
+	{ "outlier", "outlier [consecutive_errors N] [eject DURATION] [max_eject DURATION] "
+		     "[max_ejected PERCENT%]",
+	  0, -1, 0, cfg_be_outlier },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -261,6 +305,7 @@ static void *cfg_backend_open(struct cfg_parser *p, const struct cfg_node *n)
 	be->timeout_tunnel_ms = 3600 * 1000;
 	be->timeout_queue_ms = 5 * 1000;
 	be->retries = 2;
+	be->retry_budget_pct = 20;
 	be->line = n->line;
 	cfg_remember(p, &be->name, &n->toks[1]);
 	return be;

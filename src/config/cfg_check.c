@@ -302,6 +302,8 @@ static void cfg_backend_free(struct cfg_backend *be)
 	}
 	free(be->servers);
 	fetch_free(be->hash_fetch);
+	free(be->sticky_cookie);
+	cfg_health_free(&be->health);
 	free(be->name);
 	free(be);
 }

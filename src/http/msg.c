@@ -48,7 +48,7 @@ struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)
 
 int msg_hdr_add(struct http_msg *m, struct slice name, struct slice value)
 {
-	if (m->nhdrs >= HTTP_MAX_HDRS)
+	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED)
 		return -1;
 	struct http_hdr *h = &m->hdrs[m->nhdrs];
 	h->name = name;

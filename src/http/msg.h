@@ -112,7 +112,8 @@ enum http_body {
 #define MSG_F_TE_OTHER        0x0200  /* Transfer-Encoding lists codings besides chunked
 					 (e.g. "gzip, chunked"): encoders forward them */
 
-#define HTTP_MAX_HDRS 100
+#define HTTP_MAX_HDRS 100     /* fields accepted from a peer */
+#define HTTP_HDRS_ADDED 16    /* room for the fields the proxy adds (X-Forwarded-*, ...) */
 
 struct http_msg {
 	uint32_t flags;             /* MSG_F_* */
@@ -144,7 +145,7 @@ struct http_msg {
 
 	uint16_t nhdrs;
 	int16_t hdr_idx[HDR_ID_COUNT]; /* first index of each known header, -1 if absent */
-	struct http_hdr hdrs[HTTP_MAX_HDRS];
+	struct http_hdr hdrs[HTTP_MAX_HDRS + HTTP_HDRS_ADDED];
 };
 
 /* Resets a message to empty (no headers, hdr_idx all -1). */

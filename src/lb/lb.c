@@ -12,6 +12,11 @@ int lb_shared_init(struct cfg *c)
 {
 	for (int b = 0; b < c->nbackends; b++) {
 		struct cfg_backend *be = c->backends[b];
+		be->shared = calloc(1, sizeof(*be->shared));
+		if (!be->shared)
+			return -1;
+		/* The retry budget starts full: 100 retries' worth. */
+		atomic_store(&be->shared->retry_tokens_milli, 100 * 1000);
 		for (int i = 0; i < be->nservers; i++) {
 			struct server_shared *sh = calloc(1, sizeof(*sh));
 			if (!sh)
@@ -25,6 +30,10 @@ int lb_shared_init(struct cfg *c)
 
 void lb_shared_free(struct cfg *c)
 {
+	for (int b = 0; b < c->nbackends; b++) {
+		free(c->backends[b]->shared);
+		c->backends[b]->shared = NULL;
+	}
 	for (int b = 0; b < c->nbackends; b++)
 		for (int i = 0; i < c->backends[b]->nservers; i++) {
 			free(c->backends[b]->servers[i]->shared);
@@ -56,6 +65,7 @@ int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg)
 		s->be = be;
 		LIST_INIT(&s->idle);
 	}
+	LIST_INIT(&be->queue);
 	be->lb = lb_ops_for(cfg->balance);
 	return be->lb->init ? be->lb->init(be) : 0;
 }
@@ -66,7 +76,7 @@ void lb_backend_free(struct backend_rt *be)
 	be->servers = NULL;
 }
 
-bool lb_server_usable(const struct server_rt *s)
+bool lb_server_up(const struct server_rt *s)
 {
 	const struct cfg_server *c = s->cfg;
 	const struct server_shared *sh = c->shared;
@@ -80,6 +90,27 @@ bool lb_server_usable(const struct server_rt *s)
 		return false;
 	uint64_t ej = atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed);
 	return ej == 0 || ej <= loop_clock_ms();
+}
+
+bool lb_server_has_room(const struct server_rt *s)
+{
+	const struct cfg_server *c = s->cfg;
+	if (!c->maxconn || !c->shared)
+		return true;
+	return atomic_load_explicit(&c->shared->active, memory_order_relaxed) < (uint32_t)c->maxconn;
+}
+
+bool lb_server_usable(const struct server_rt *s)
+{
+	return lb_server_up(s) && lb_server_has_room(s);
+}
+
+bool lb_backend_any_up(const struct backend_rt *be)
+{
+	for (int i = 0; i < be->nservers; i++)
+		if (lb_server_up(&be->servers[i]))
+			return true;
+	return false;
 }
 
 int lb_server_weight(const struct server_rt *s, uint64_t now_ms)
@@ -97,8 +128,10 @@ int lb_server_weight(const struct server_rt *s, uint64_t now_ms)
 
 bool lb_use_backups(const struct backend_rt *be)
 {
+	/* "Up", not "usable": normal servers that are merely full make
+	 * requests queue, they do not wake the backups. */
 	for (int i = 0; i < be->nservers; i++)
-		if (!be->servers[i].cfg->backup && lb_server_usable(&be->servers[i]))
+		if (!be->servers[i].cfg->backup && lb_server_up(&be->servers[i]))
 			return false;
 	return true;
 }

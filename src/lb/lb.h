@@ -71,6 +71,14 @@ struct backend_rt {
 	const struct lb_ops *lb;
 	struct server_rt *servers;   /* [cfg->nservers] */
 	int nservers;
+	struct list queue;           /* streams waiting for a server under maxconn */
+	uint32_t nqueued;
+	bool kick_pending;           /* a dequeue is deferred to the end of this batch */
+};
+
+/* Process-wide state of one backend. */
+struct backend_shared {
+	_Atomic int64_t retry_tokens_milli;   /* retry budget (proxy/backend.c) */
 };
 
 /* Sets up be for one worker thread.  Returns 0 or -1 on OOM. */
@@ -81,9 +89,17 @@ void lb_backend_free(struct backend_rt *be);
 struct server_rt *lb_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 			  const struct server_rt *avoid);
 
-/* Whether s may take new requests now: enabled, not draining, UP, not
- * ejected.  `now` is the loop clock (ms). */
+/* Whether s may take new requests: enabled, not draining, UP, not ejected. */
+bool lb_server_up(const struct server_rt *s);
+
+/* Whether s is under its maxconn (process-wide count). */
+bool lb_server_has_room(const struct server_rt *s);
+
+/* What algorithms pick among: up and with room. */
 bool lb_server_usable(const struct server_rt *s);
+
+/* Whether any server of be is up (full or not): queue rather than 503. */
+bool lb_backend_any_up(const struct backend_rt *be);
 
 /* The weight a balancer should use now: the configured weight, ramped up
  * linearly during `slowstart` after the server came back UP (never 0 for a

@@ -70,7 +70,7 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 static struct cond_ctx stream_ctx(struct stream *s, struct sockaddr_storage *ss)
 {
 	stream_src(s, ss);
-	return (struct cond_ctx){ .msg = s->txn ? &s->txn->req : NULL, .src = ss };
+	return (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss };
 }
 
 /* Opens or reuses a connection to sv for s.  Returns 0 or -1 (errno). */
@@ -114,16 +114,31 @@ static int srv_connect(struct stream *s, struct server_rt *sv)
 	return 0;
 }
 
-/* Counts a request in flight on sv, in this thread and process-wide. */
-static void server_take(struct stream *s, struct server_rt *sv)
+/*
+ * Counts a request in flight on sv, in this thread and process-wide.  The
+ * process-wide count is what `maxconn` limits, so it is reserved with a
+ * compare-and-swap: two threads can never both take the last slot.
+ */
+static bool server_try_take(struct stream *s, struct server_rt *sv)
 {
+	struct server_shared *sh = sv->cfg->shared;
+	if (sh) {
+		uint32_t max = sv->cfg->maxconn > 0 ? (uint32_t)sv->cfg->maxconn : UINT32_MAX;
+		uint32_t cur = atomic_load_explicit(&sh->active, memory_order_relaxed);
+		do {
+			if (cur >= max)
+				return false;
+		} while (!atomic_compare_exchange_weak_explicit(&sh->active, &cur, cur + 1,
+								memory_order_relaxed,
+								memory_order_relaxed));
+		atomic_fetch_add_explicit(&sh->requests, 1, memory_order_relaxed);
+	}
 	s->sv = sv;
 	sv->active++;
-	if (sv->cfg->shared) {
-		atomic_fetch_add_explicit(&sv->cfg->shared->active, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&sv->cfg->shared->requests, 1, memory_order_relaxed);
-	}
+	return true;
 }
+
+static void queue_kick(struct backend_rt *be);
 
 static void server_put(struct stream *s)
 {
@@ -132,6 +147,8 @@ static void server_put(struct stream *s)
 	if (sv->cfg->shared)
 		atomic_fetch_sub_explicit(&sv->cfg->shared->active, 1, memory_order_relaxed);
 	s->sv = NULL;
+	if (sv->be->nqueued)
+		queue_kick(sv->be);
 }
 
 static void reply_or_close(struct stream *s, int status, const char *why)
@@ -142,26 +159,162 @@ static void reply_or_close(struct stream *s, int status, const char *why)
 		stream_close(s);
 }
 
-int backend_assign(struct stream *s, struct backend_rt *be)
+/* ---- the queue: requests waiting for a server under its maxconn ---- */
+
+#define QUEUE_MAX 10000        /* per backend and thread */
+#define QUEUE_POLL_MS 5        /* slots freed by other threads are seen this late */
+
+static int queue_add(struct stream *s, struct backend_rt *be)
+{
+	if (be->nqueued >= QUEUE_MAX) {
+		log_warn("backend %s: queue full (%u requests)", be->cfg->name, be->nqueued);
+		reply_or_close(s, 503, "backend queue full");
+		return -1;
+	}
+	list_add_tail(&be->queue, &s->qlink);
+	be->nqueued++;
+	s->queued_be = be;
+	s->queue_start = s->w->loop.now;
+	worker_queue_poll(s->w, QUEUE_POLL_MS);
+	return 1;
+}
+
+void backend_unqueue(struct stream *s)
+{
+	if (!s->queued_be)
+		return;
+	list_del(&s->qlink);
+	s->queued_be->nqueued--;
+	s->queued_be = NULL;
+}
+
+static void stream_wake(void *arg)
+{
+	struct stream *s = arg;
+	if (!(s->flags & STRM_F_CLOSED))
+		stream_process(s);
+}
+
+/* Hands free slots to the oldest waiting requests, in order. */
+void backend_dequeue(struct backend_rt *be)
+{
+	while (be->nqueued) {
+		struct stream *s = container_of(be->queue.next, struct stream, qlink);
+		backend_unqueue(s);
+		int r = backend_assign(s, be, NULL);
+		if (r == 1) {
+			/* Still no room: back to the head of the line, stop. */
+			backend_unqueue(s);
+			list_add_head(&be->queue, &s->qlink);
+			be->nqueued++;
+			s->queued_be = be;
+			return;
+		}
+		loop_defer(&s->w->loop, stream_wake, s);
+	}
+}
+
+static void queue_kick_deferred(void *arg)
+{
+	struct backend_rt *be = arg;
+	be->kick_pending = false;
+	backend_dequeue(be);
+}
+
+static void queue_kick(struct backend_rt *be)
+{
+	if (be->kick_pending || !be->nqueued)
+		return;
+	struct stream *s = container_of(be->queue.next, struct stream, qlink);
+	be->kick_pending = true;
+	loop_defer(&s->w->loop, queue_kick_deferred, be);
+}
+
+/* ---- the retry budget ---- */
+
+/*
+ * A token bucket per backend, shared by all threads: every request adds
+ * budget% of a token, every retry takes one.  It starts full (RETRY_CAP
+ * tokens) so a burst of failures right after a quiet period still
+ * retries, but a sustained failure rate above the budget cannot turn into
+ * a retry storm.  Milli-tokens keep it in integers.
+ */
+#define RETRY_CAP_MILLI (100 * 1000)
+
+void backend_budget_deposit(const struct cfg_backend *cb)
+{
+	struct backend_shared *bs = cb->shared;
+	if (!bs || !cb->retry_budget_pct)
+		return;
+	int64_t add = (int64_t)cb->retry_budget_pct * 10;
+	int64_t cur = atomic_load_explicit(&bs->retry_tokens_milli, memory_order_relaxed);
+	int64_t next;
+	do {
+		if (cur >= RETRY_CAP_MILLI)
+			return;
+		next = cur + add > RETRY_CAP_MILLI ? RETRY_CAP_MILLI : cur + add;
+	} while (!atomic_compare_exchange_weak_explicit(&bs->retry_tokens_milli, &cur, next,
+							memory_order_relaxed, memory_order_relaxed));
+}
+
+static bool budget_withdraw(const struct cfg_backend *cb)
+{
+	struct backend_shared *bs = cb->shared;
+	if (!bs || !cb->retry_budget_pct)
+		return true;
+	int64_t cur = atomic_load_explicit(&bs->retry_tokens_milli, memory_order_relaxed);
+	do {
+		if (cur < 1000)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&bs->retry_tokens_milli, &cur, cur - 1000,
+							memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+/* Whether one more attempt is allowed: `retries` left and budget. */
+static bool may_retry(struct stream *s, struct backend_rt *be)
+{
+	if (s->retries_left <= 0)
+		return false;
+	if (!budget_withdraw(be->cfg)) {
+		log_warn("backend %s: retry budget exhausted (%d%% of requests), not retrying",
+			 be->cfg->name, be->cfg->retry_budget_pct);
+		return false;
+	}
+	s->retries_left--;
+	return true;
+}
+
+/* ---- assignment ---- */
+
+int backend_assign(struct stream *s, struct backend_rt *be, const struct server_rt *avoid)
 {
 	struct sockaddr_storage ss;
-	struct server_rt *avoid = NULL;
 
-	for (;;) {
+	for (int attempt = 0;; attempt++) {
 		struct cond_ctx ctx = stream_ctx(s, &ss);
 		struct server_rt *sv = lb_pick(be, &ctx, avoid);
 		if (!sv) {
+			if (lb_backend_any_up(be))
+				return queue_add(s, be);
 			log_warn("backend %s: no server available", be->cfg->name);
 			reply_or_close(s, 503, "no server available");
 			return -1;
 		}
-		server_take(s, sv);
+		if (!server_try_take(s, sv)) {
+			/* Another thread took the last slot since the pick. */
+			if (attempt < be->nservers) {
+				avoid = sv;
+				continue;
+			}
+			return queue_add(s, be);
+		}
 		if (srv_connect(s, sv) == 0)
 			return 0;
 		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name,
 			 strerror(errno));
 		server_put(s);
-		if (s->retries_left-- <= 0) {
+		if (!may_retry(s, be)) {
 			reply_or_close(s, 502, "cannot connect to server");
 			return -1;
 		}
@@ -219,13 +372,12 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	s->req_sent = 0;
 
 	if (be && replay && reused) {
-		backend_assign(s, be);   /* the caller runs stream_process() */
+		backend_assign(s, be, NULL);   /* the caller runs stream_process() */
 		return;
 	}
-	if (be && s->retries_left > 0 &&
-	    (never_connected || (replay && s->txn && msg_meth_idempotent(s->txn->meth)))) {
-		s->retries_left--;
-		backend_assign(s, be);
+	if (be && (never_connected || (replay && s->txn && msg_meth_idempotent(s->txn->meth))) &&
+	    may_retry(s, be)) {
+		backend_assign(s, be, sv);
 		return;
 	}
 	s->flags &= (uint8_t)~STRM_F_REPLAY;

@@ -135,10 +135,31 @@ static bool req_rewrite_head(struct stream *s, struct txn *t)
 		return false;
 	}
 	buf_advance(&s->req, (uint32_t)n);
-	/* The message's slices pointed into the old head: from here on only
-	 * the copied fields of struct txn are valid. */
+	/* The message's slices pointed into the old head.  It is parsed again
+	 * from the forwarded head only if a later step needs it (txn_req_msg). */
 	m->nhdrs = 0;
+	t->req_stale = true;
+	t->fwd_head_len = (uint32_t)n;
 	return true;
+}
+
+struct http_msg *txn_req_msg(struct stream *s)
+{
+	struct txn *t = s->txn;
+	if (!t)
+		return NULL;
+	if (!t->req_stale)
+		return &t->req;
+	/* The forwarded head stays at the start of the output until bytes are
+	 * sent without being kept for replay. */
+	if (t->req_consumed || !s->req.area || buf_out_len(&s->req) < t->fwd_head_len)
+		return NULL;
+	struct h1_err err;
+	msg_reset(&t->req);
+	if (h1_parse_request(buf_out(&s->req), t->fwd_head_len, &t->req, NULL, &err) != H1_DONE)
+		return NULL;
+	t->req_stale = false;
+	return &t->req;
 }
 
 static bool req_on_head(struct stream *s)
@@ -218,7 +239,8 @@ static void req_assign(struct stream *s)
 	s->req_sent = 0;
 	if (s->rq == RQ_DONE)
 		s->flags |= STRM_F_REPLAY;
-	if (backend_assign(s, be) < 0)
+	backend_budget_deposit(be->cfg);
+	if (backend_assign(s, be, NULL) < 0)
 		return;
 	if (t->expect_continue && buf_alloc(&s->res) && buf_empty(&s->res)) {
 		memcpy(s->res.area, continue_100, sizeof(continue_100) - 1);

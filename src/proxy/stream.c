@@ -142,6 +142,8 @@ static bool srv_send(struct stream *s)
 	}
 	buf_consume(&s->req, (uint32_t)n);
 	buf_release(&s->req);
+	if (s->txn)
+		s->txn->req_consumed = true;
 	return true;
 }
 
@@ -151,6 +153,8 @@ static void srv_answered(struct stream *s)
 	if (!(s->flags & STRM_F_REPLAY))
 		return;
 	s->flags &= (uint8_t)~STRM_F_REPLAY;
+	if (s->txn)
+		s->txn->req_consumed = true;
 	buf_consume(&s->req, s->req_sent);
 	buf_release(&s->req);
 	s->req_sent = 0;
@@ -382,6 +386,8 @@ static uint64_t stream_deadline(const struct stream *s, const char **what)
 	}
 	if (s->srv && !s->srv->connected && be)
 		CONSIDER(s->srv_last + be->timeout_connect_ms, "connect");
+	if (s->queued_be)
+		CONSIDER(s->queue_start + s->queued_be->cfg->timeout_queue_ms, "queue");
 	if (s->rq == RQ_TUNNEL) {
 		uint64_t last = s->cli_last > s->srv_last ? s->cli_last : s->srv_last;
 		CONSIDER(last + tunnel_timeout(s), "tunnel");
@@ -439,6 +445,12 @@ static void stream_timeout(struct timer *tm)
 			return;
 		}
 		http_reply_error(s, 408, "timeout header: request head not received in time");
+	} else if (!strcmp(what, "queue")) {
+		backend_unqueue(s);
+		if (s->flags & STRM_F_HTTP)
+			http_reply_error(s, 503, "timeout queue: no server slot freed in time");
+		else
+			stream_close(s);
 	} else if (!strcmp(what, "connect")) {
 		backend_srv_failed(s, "connect timeout", false);
 	} else if (!strcmp(what, "server")) {
@@ -508,6 +520,7 @@ void stream_close(struct stream *s)
 		return;
 	s->flags |= STRM_F_CLOSED;
 	timer_del(&w->loop, &s->timer);
+	backend_unqueue(s);
 	if (s->srv)
 		backend_release(s, false);
 	conn_close(&w->loop, &s->cli);
@@ -617,7 +630,8 @@ void stream_accept(struct worker *w, const struct cfg_frontend *fe, int fd,
 			return;
 		}
 		s->retries_left = (int8_t)s->tcp_be->cfg->retries;
-		if (backend_assign(s, s->tcp_be) < 0)
+		backend_budget_deposit(s->tcp_be->cfg);
+		if (backend_assign(s, s->tcp_be, NULL) < 0)
 			return;
 	}
 	stream_process(s);

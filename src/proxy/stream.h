@@ -82,6 +82,9 @@ struct txn {
 	bool expect_continue;           /* we owe the client a 100 Continue */
 	bool upgrade;                   /* request asked for an upgrade */
 	bool assign_pending;            /* head analysed, server not chosen yet */
+	bool req_stale;                 /* req's slices point into a replaced head */
+	bool req_consumed;              /* forwarded head bytes already left the buffer */
+	uint32_t fwd_head_len;          /* length of the forwarded request head */
 	uint64_t start_ms;
 	uint32_t arena_used;
 	char arena[384];                /* values of headers we add (XFF, ...) */
@@ -118,6 +121,9 @@ struct stream {
 	uint64_t head_start;            /* first byte of the current head (ms) */
 	uint64_t linger_start;
 	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped) */
+	struct list qlink;              /* in queued_be->queue while waiting for a slot */
+	struct backend_rt *queued_be;   /* non-NULL while queued */
+	uint64_t queue_start;
 };
 
 /* worker.c -> stream.c: a new client connection (fd non-blocking). */
@@ -145,11 +151,23 @@ const char *stream_src_text(const struct stream *s, char *out, size_t len);
 bool http_req_analyse(struct stream *s);
 void txn_reset(struct txn *t);   /* ready for the next request on the stream */
 
+/* The request message for conditions and balancing after its head was
+ * rewritten (parsed again from the forwarded head), or NULL if those bytes
+ * already left. */
+struct http_msg *txn_req_msg(struct stream *s);
+
 /* http_res.c */
 bool http_res_analyse(struct stream *s);
 
 /* backend.c */
-int backend_assign(struct stream *s, struct backend_rt *be);   /* 0, or -1 (503 sent) */
+/* Picks a server (never `avoid` if another is eligible) and connects or
+ * reuses a pooled connection.  Returns 0 when assigned, 1 when queued
+ * (every server at maxconn), -1 when it failed (the error reply is set up
+ * or the stream closed). */
+int backend_assign(struct stream *s, struct backend_rt *be, const struct server_rt *avoid);
+void backend_unqueue(struct stream *s);
+void backend_dequeue(struct backend_rt *be);
+void backend_budget_deposit(const struct cfg_backend *cb);   /* once per request */
 void backend_srv_failed(struct stream *s, const char *why, bool timeout);
 void backend_release(struct stream *s, bool reusable);
 void srvconn_close_idle_all(struct worker *w);

@@ -103,6 +103,26 @@ static void wake_event(struct ev_io *io, uint32_t events)
 	worker_begin_stop(w);
 }
 
+static void queue_poll_expired(struct timer *t)
+{
+	struct worker *w = container_of(t, struct worker, queue_timer);
+	bool any = false;
+	for (int b = 0; b < w->cfg->nbackends; b++) {
+		struct backend_rt *be = &w->backends[b];
+		if (be->nqueued)
+			backend_dequeue(be);
+		any |= be->nqueued > 0;
+	}
+	if (any)
+		worker_queue_poll(w, 5);
+}
+
+void worker_queue_poll(struct worker *w, uint32_t ms)
+{
+	if (w->queue_timer.idx < 0)
+		timer_set(&w->loop, &w->queue_timer, w->loop.now + ms);
+}
+
 void worker_stream_closed(struct worker *w)
 {
 	if (w->stopping && w->nstreams == 0)
@@ -159,6 +179,7 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 	w->cfg = cfg;
 	LIST_INIT(&w->streams);
 	w->wake_fd = -1;
+	timer_init(&w->queue_timer, queue_poll_expired);
 	if (loop_init(&w->loop) < 0)
 		return -1;
 	pool_init(&w->stream_pool, "stream", sizeof(struct stream), 4096);

@@ -38,6 +38,7 @@ struct worker {
 	struct ev_io wake_io;
 	bool stopping;
 	struct timer drain_timer;
+	struct timer queue_timer;         /* polls backend queues while any is non-empty */
 	int exit_code;
 };
 
@@ -53,6 +54,10 @@ void workers_stop(struct worker *ws, int n);
 
 /* Waits for every worker to exit; frees them.  Returns 0 if all were clean. */
 int workers_join(struct worker *ws, int n);
+
+/* Arms the queue poll timer (slots freed by other threads are only seen
+ * by polling) unless it is already armed. */
+void worker_queue_poll(struct worker *w, uint32_t ms);
 
 /* Called by streams when they end, so a draining worker can exit. */
 void worker_stream_closed(struct worker *w);
