@@ -88,6 +88,7 @@ struct cfg_backend {
 	enum lb_algo balance;
 	struct fetch *hash_fetch;        /* balance hash(<fetch>) */
 	int random_choices;              /* balance random(N), default 2 */
+	int hash_balance_factor;         /* balance hash: bounded load in % of the mean, default 125 */
 	struct cfg_server **servers;
 	int nservers;
 	uint32_t timeout_connect_ms;     /* default 5s */

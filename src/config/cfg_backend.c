@@ -224,6 +224,25 @@ static int be_retries(struct cfg_parser *p, struct cfg_scope *s, const struct cf
 	return cfg_val_int(p, &n->toks[1], 0, 100, &be->retries);
 }
 
+/* hash_balance_factor 150 | 150%: balance hash sends a key to the next
+ * server on the ring once its own has this % of the mean load.  At or
+ * below 100 every server would be "full" as soon as loads differ by one. */
+static int be_hash_balance_factor(struct cfg_parser *p, struct cfg_scope *s,
+				  const struct cfg_node *n)
+{
+	struct cfg_backend *be = s->obj;
+	struct cfg_tok t = n->toks[1];
+	char num[32];
+	size_t len = strlen(t.s);
+
+	if (len && len < sizeof(num) && t.s[len - 1] == '%') {
+		memcpy(num, t.s, len - 1);
+		num[len - 1] = '\0';
+		t.s = num;
+	}
+	return cfg_val_int(p, &t, 101, 10000, &be->hash_balance_factor);
+}
+
 /* "20%" or "20": a percentage of requests that may be retried. */
 static int be_retry_budget(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
@@ -270,6 +289,8 @@ static const struct cfg_kw backend_kws[] = {
 	  be_timeout },
 	{ "mode", "mode http|tcp", 1, 1, 0, be_mode },
 	{ "retries", "retries N", 1, 1, 0, be_retries },
+	{ "hash_balance_factor", "hash_balance_factor PERCENT (above 100, e.g. 125 or 150%)", 1, 1,
+	  0, be_hash_balance_factor },
 	{ "retry_budget", "retry_budget PERCENT", 1, 1, 0, be_retry_budget },
 	{ "sticky", "sticky cookie NAME", 2, 2, 0, be_sticky },
 	{ "health", "health tcp|http [METHOD] PATH [expect STATUS|LOW-HIGH] [host NAME] "
@@ -305,6 +326,7 @@ static void *cfg_backend_open(struct cfg_parser *p, const struct cfg_node *n)
 	be->timeout_tunnel_ms = 3600 * 1000;
 	be->timeout_queue_ms = 5 * 1000;
 	be->retries = 2;
+	be->hash_balance_factor = 125;
 	be->retry_budget_pct = 20;
 	be->line = n->line;
 	cfg_remember(p, &be->name, &n->toks[1]);

@@ -1,12 +1,15 @@
 /*
  * lb.c - what every balancing algorithm shares: per-thread setup, server
- * eligibility and the choice of algorithm.  Algorithms live in their own
- * files (roundrobin.c, ...).
+ * eligibility, the choice of algorithm and the response-time samples of
+ * balance ewma.  Algorithms live in their own files (roundrobin.c,
+ * leastconn.c, random.c, ewma.c, hash.c); their shared helpers are in
+ * lb_pick.c (lb_internal.h).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include "core/loop.h"
 #include "lb/lb.h"
+#include "lb/lb_internal.h"
 
 int lb_shared_init(struct cfg *c)
 {
@@ -44,10 +47,16 @@ void lb_shared_free(struct cfg *c)
 static const struct lb_ops *lb_ops_for(enum lb_algo a)
 {
 	switch (a) {
+	case LB_LEASTCONN:
+		return &lb_leastconn;
+	case LB_RANDOM:
+		return &lb_random;
+	case LB_EWMA:
+		return &lb_ewma;
+	case LB_HASH:
+		return &lb_hash;
 	case LB_ROUNDROBIN:
 	default:
-		/* The other algorithms arrive with the load-balancing issue;
-		 * until then the config accepts them and rotates. */
 		return &lb_roundrobin;
 	}
 }
@@ -56,6 +65,7 @@ int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg)
 {
 	be->cfg = cfg;
 	be->nservers = cfg->nservers;
+	be->lb_data = NULL;
 	be->servers = calloc((size_t)(cfg->nservers ? cfg->nservers : 1), sizeof(*be->servers));
 	if (!be->servers)
 		return -1;
@@ -74,6 +84,8 @@ void lb_backend_free(struct backend_rt *be)
 {
 	free(be->servers);
 	be->servers = NULL;
+	free(be->lb_data);
+	be->lb_data = NULL;
 }
 
 bool lb_server_up(const struct server_rt *s)
@@ -145,4 +157,41 @@ struct server_rt *lb_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 	if (s)
 		s->picked++;
 	return s;
+}
+
+void lb_observe(struct server_rt *s, uint64_t rtt_ns, bool failed)
+{
+	struct server_shared *sh = s->cfg->shared;
+
+	if (!sh)
+		return;
+	if (failed && rtt_ns < LB_EWMA_FAIL_NS)
+		rtt_ns = LB_EWMA_FAIL_NS;
+	if (rtt_ns > LB_EWMA_MAX_NS)
+		rtt_ns = LB_EWMA_MAX_NS;
+	if (rtt_ns == 0)
+		rtt_ns = 1;   /* 0 means "no sample yet" */
+	uint64_t now = loop_clock_ms();
+	uint64_t cur = atomic_load_explicit(&sh->ewma_ns, memory_order_relaxed);
+	uint64_t next;
+	do {
+		if (rtt_ns >= cur) {
+			next = rtt_ns;   /* the peak: a slower sample counts at once */
+		} else {
+			/* Weighted by the time since the previous sample, so the
+			 * average forgets at the same pace however busy the
+			 * server is.  The stamp is read apart from the value: a
+			 * racing update may use a stamp 1 ms off, which shifts
+			 * one sample's weight by a few 1e-4 at most. */
+			uint64_t stamp = atomic_load_explicit(&sh->ewma_stamp_ms,
+							      memory_order_relaxed);
+			double keep = lb_ewma_decay(1.0, now > stamp ? now - stamp : 0);
+			next = (uint64_t)((double)cur * keep + (double)rtt_ns * (1.0 - keep) + 0.5);
+			if (next < rtt_ns)
+				next = rtt_ns;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&sh->ewma_ns, &cur, next,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	atomic_store_explicit(&sh->ewma_stamp_ms, now, memory_order_relaxed);
 }

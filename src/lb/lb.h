@@ -74,6 +74,8 @@ struct backend_rt {
 	struct list queue;           /* streams waiting for a server under maxconn */
 	uint32_t nqueued;
 	bool kick_pending;           /* a dequeue is deferred to the end of this batch */
+	void *lb_data;               /* the algorithm's per-thread state: one block from its
+					init(), freed by lb_backend_free() */
 };
 
 /* Process-wide state of one backend. */
@@ -109,6 +111,21 @@ int lb_server_weight(const struct server_rt *s, uint64_t now_ms);
 /* Whether the eligible set is the backups (no normal server usable). */
 bool lb_use_backups(const struct backend_rt *be);
 
-extern const struct lb_ops lb_roundrobin;
+/*
+ * Feeds balance ewma: one response time of s, from the moment the request
+ * was sent to the first byte of the response head.  `failed` (connect
+ * failure, timeout, no usable response) counts as at least 250 ms, so a
+ * server that fails fast does not look like the fastest one.  Updates
+ * shared->ewma_ns as a peak-EWMA: a sample above the current value
+ * replaces it, a lower one pulls it down with a 10 s time constant.
+ * Lock-free (compare-exchange); any worker thread may call it.
+ */
+void lb_observe(struct server_rt *s, uint64_t rtt_ns, bool failed);
+
+extern const struct lb_ops lb_roundrobin;   /* roundrobin.c */
+extern const struct lb_ops lb_leastconn;    /* leastconn.c */
+extern const struct lb_ops lb_random;       /* random.c */
+extern const struct lb_ops lb_ewma;         /* ewma.c */
+extern const struct lb_ops lb_hash;         /* hash.c */
 
 #endif

@@ -1,0 +1,90 @@
+/*
+ * lb_internal.h - what the algorithm files (leastconn.c, random.c, ewma.c,
+ * hash.c) share and nothing outside src/lb/ needs: the candidate list of a
+ * pick, the in-flight count to compare, a per-thread PRNG, a 64-bit hash
+ * and the EWMA decay.  Implemented in lb_pick.c.
+ */
+#ifndef GH_LB_LB_INTERNAL_H
+#define GH_LB_LB_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lb/lb.h"
+
+/* One server a pick may choose, with the numbers it is judged by, read
+ * once per pick so every comparison of that pick sees the same values. */
+struct lb_cand {
+	struct server_rt *s;
+	uint32_t active;   /* lb_active() */
+	uint32_t weight;   /* lb_server_weight(): >= 1 */
+};
+
+/*
+ * Fills out[] (room for be->nservers) with the servers a pick may choose:
+ * usable (lb_server_usable), of the class lb_use_backups() says (normal
+ * servers, or the backups when no normal server is up), and not `avoid`
+ * unless it is the only one left.  Returns how many.
+ */
+int lb_candidates(struct backend_rt *be, const struct server_rt *avoid, struct lb_cand *out);
+
+/* Requests in flight on s from every worker thread (relaxed load: a
+ * balancer needs a recent value, not a synchronised one).  Unit tests
+ * without shared state count this thread's only. */
+static inline uint32_t lb_active(const struct server_rt *s)
+{
+	const struct server_shared *sh = s->cfg->shared;
+	return sh ? atomic_load_explicit(&sh->active, memory_order_relaxed) : s->active;
+}
+
+/* a.active/a.weight < b.active/b.weight, without division. */
+static inline bool lb_less_loaded(const struct lb_cand *a, const struct lb_cand *b)
+{
+	return (uint64_t)a->active * b->weight < (uint64_t)b->active * a->weight;
+}
+
+/* Smooth weighted round robin among cand[0..n) (all tied for the caller's
+ * purposes): the nginx method restricted to that set, so ties rotate in
+ * proportion to weight instead of always going to the first. */
+struct server_rt *lb_swrr(struct lb_cand *cand, int n);
+
+/* Index into cand[0..n) drawn with probability weight / total_weight. */
+int lb_weighted_draw(const struct lb_cand *cand, int n, uint64_t total_weight);
+
+/* Per-thread xorshift64* generator, seeded on first use from the clock,
+ * the thread and a process-wide counter (splitmix64), so two workers never
+ * draw the same sequence.  No lock, no shared state. */
+uint64_t lb_rand64(void);
+/* Uniform in [0, n), n >= 1 (Lemire's multiply-shift, bias < n / 2^64). */
+uint64_t lb_rand_below(uint64_t n);
+/* Reseeds this thread's generator (unit tests). */
+void lb_rand_seed(uint64_t seed);
+
+/* 64-bit hash of bytes (xxh64-style lanes and murmur3 finaliser): stable
+ * across runs and machines, so a key maps to the same server after a
+ * restart and on every gatehouse in front of the same servers. */
+uint64_t lb_hash64(const void *p, size_t len, uint64_t seed);
+/* splitmix64 finaliser: a bijective mix of one 64-bit value. */
+static inline uint64_t lb_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* Peak-EWMA of response times (ewma.c reads it, lb_observe() writes it). */
+#define LB_EWMA_TAU_MS 10000ULL        /* decay time constant (Finagle's default) */
+#define LB_EWMA_FAIL_NS 250000000ULL   /* a failure counts as at least 250 ms */
+#define LB_EWMA_MAX_NS 10000000000ULL  /* samples are capped at 10 s */
+
+/* v * exp(-dt_ms / LB_EWMA_TAU_MS), without libm. */
+double lb_ewma_decay(double v, uint64_t dt_ms);
+
+/* The server's EWMA as of now_ms, decayed since its last sample (a server
+ * that stopped getting traffic after a slow spell drifts back into use). */
+double lb_ewma_now(const struct server_shared *sh, uint64_t now_ms);
+
+#endif
