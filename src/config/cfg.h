@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 
 struct cond;   /* filter/cond.h */
+struct tls_bind_rt;     /* net/tls.c */
+struct tls_server_rt;   /* net/tls.c */
 struct fetch;  /* filter/cond.h */
 
 enum px_mode { MODE_HTTP = 0, MODE_TCP = 1 };
@@ -32,11 +34,53 @@ enum lb_algo {
 	LB_HASH,
 };
 
+/* ---- TLS (src/config/cfg_tls.c parses, src/net/tls.c loads) ----------
+ * Files are loaded once at load time (so `gatehouse -t` catches a missing
+ * or mismatched one); the OpenSSL contexts built from them hang off `rt`
+ * and are shared read-only by every worker thread. */
+enum tls_verify { TLS_VERIFY_NONE = 0, TLS_VERIFY_OPTIONAL, TLS_VERIFY_REQUIRED };
+
+struct cfg_tls_cert {
+	char *cert;              /* PEM: certificate, its chain, and the key unless `key` */
+	char *key;               /* NULL: the key is in `cert` */
+	char *ocsp;              /* DER OCSP response to staple; NULL: none */
+	int line, col;           /* of the file name, for messages */
+	int key_line, key_col, ocsp_line, ocsp_col;
+};
+
+struct cfg_tls_bind {
+	struct cfg_tls_cert *certs;      /* `cert` lines; the first is the default */
+	int ncerts;
+	char *certs_dir;                 /* `certs DIR`: every *.pem / *.crt in it */
+	int dir_line, dir_col;
+	int min_version, max_version;    /* TLS1_2_VERSION / TLS1_3_VERSION (0x0303/0x0304) */
+	char *ciphers;                   /* TLS 1.2 list; NULL = built-in ECDHE AEAD list */
+	char *ciphersuites;              /* TLS 1.3 list; NULL = OpenSSL's default */
+	char *alpn;                      /* comma-separated; default "http/1.1" */
+	enum tls_verify verify;          /* client certificates */
+	char *ca;                        /* CA file for client certificates */
+	int ca_line, ca_col;
+	int line, col;                   /* of the `tls` word */
+	struct tls_bind_rt *rt;          /* built by tls_bind_load(), owned */
+};
+
+struct cfg_tls_server {
+	enum tls_verify verify;          /* REQUIRED or NONE (`optional` makes no sense here) */
+	bool verify_set;                 /* `verify` was written: `tls` alone is an error */
+	char *ca;                        /* NULL with verify required: the system store */
+	char *sni;                       /* server name sent and checked against the cert */
+	int line, col;                   /* of the `tls` word */
+	int ca_line, ca_col;
+	char label[96];                  /* "backend/server", for log lines */
+	struct tls_server_rt *rt;        /* built by tls_server_load(), owned */
+};
+
 struct cfg_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char *text;              /* as written, for logs: "127.0.0.1:9001" */
 	int line, col;           /* where it was written */
+	struct cfg_tls_bind *tls; /* binds only: TLS termination, NULL for plain TCP */
 };
 
 struct cfg_server {
@@ -53,6 +97,7 @@ struct cfg_server {
 	int index;               /* position in backend->servers */
 	struct server_shared *shared;   /* runtime state shared by all workers (lb/lb.h);
 					   set by lb_shared_init(), not by the parser */
+	struct cfg_tls_server *tls;     /* `tls ...` options: re-encrypt to this server */
 };
 
 /* Active health checks of a backend's servers: `health tcp|http ...`
@@ -98,6 +143,7 @@ struct cfg_backend {
 	int retries;                     /* default 2 */
 	int retry_budget_pct;            /* retries at most this % of requests; default 20, 0 = off */
 	char *sticky_cookie;             /* sticky cookie NAME: affinity cookie, NULL = off */
+	struct fetch *sticky_fetch;      /* cookie(NAME), to read it back */
 	struct backend_shared *shared;   /* runtime, lb_shared_init() */
 	struct cfg_health health;        /* `health`: active checks */
 	struct cfg_outlier outlier;      /* `outlier`: passive checks */

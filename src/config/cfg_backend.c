@@ -270,7 +270,17 @@ static int be_sticky(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 	}
 	if (cfg_val_name(p, &n->toks[2], "cookie name") < 0)
 		return -1;
+	char text[300], err[200];
+	snprintf(text, sizeof(text), "cookie(%s)", n->toks[2].s);
+	struct cfg_tok t = { .s = text, .line = n->toks[2].line, .col = n->toks[2].col };
+	struct fetch *f = fetch_parse(&t, err, sizeof(err));
+	if (!f) {
+		cfg_error(p, t.line, t.col, "invalid sticky cookie name: %s", err);
+		return -1;
+	}
 	free(be->sticky_cookie);
+	fetch_free(be->sticky_fetch);
+	be->sticky_fetch = f;
 	be->sticky_cookie = strdup(n->toks[2].s);
 	if (!be->sticky_cookie) {
 		cfg_oom(p);

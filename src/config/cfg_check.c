@@ -303,6 +303,7 @@ static void cfg_backend_free(struct cfg_backend *be)
 	free(be->servers);
 	fetch_free(be->hash_fetch);
 	free(be->sticky_cookie);
+	fetch_free(be->sticky_fetch);
 	cfg_health_free(&be->health);
 	free(be->name);
 	free(be);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "core/log.h"
 #include "filter/cond.h"
+#include "health/health.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -62,6 +63,8 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 			return;
 		}
 		sc->connected = true;
+		if (!(s->flags & STRM_F_HTTP))   /* TCP mode: a connect is a success */
+			health_observe(sc->srv->cfg, true, NULL);
 		s->srv_last = s->w->loop.now;
 	}
 	stream_process(s);
@@ -287,13 +290,49 @@ static bool may_retry(struct stream *s, struct backend_rt *be)
 
 /* ---- assignment ---- */
 
+/*
+ * `sticky cookie NAME`: the cookie holds the name of the server that served
+ * the client before.  Returns that server if it can take the request now
+ * (its slot already reserved), else NULL and the balancer decides.
+ */
+static struct server_rt *sticky_pick(struct stream *s, struct backend_rt *be,
+				     const struct cond_ctx *ctx, bool *had_cookie)
+{
+	char scratch[64];
+	struct slice v;
+
+	*had_cookie = false;
+	if (!be->cfg->sticky_fetch || !ctx->msg ||
+	    !fetch_value(be->cfg->sticky_fetch, ctx, &v, scratch, sizeof(scratch)))
+		return NULL;
+	for (int i = 0; i < be->nservers; i++) {
+		struct server_rt *sv = &be->servers[i];
+		if (!slice_eq(v, (struct slice){ sv->cfg->name, (uint32_t)strlen(sv->cfg->name) }))
+			continue;
+		*had_cookie = true;
+		if (lb_server_usable(sv) && server_try_take(s, sv))
+			return sv;
+		return NULL;
+	}
+	return NULL;
+}
+
 int backend_assign(struct stream *s, struct backend_rt *be, const struct server_rt *avoid)
 {
 	struct sockaddr_storage ss;
 
 	for (int attempt = 0;; attempt++) {
 		struct cond_ctx ctx = stream_ctx(s, &ss);
-		struct server_rt *sv = lb_pick(be, &ctx, avoid);
+		bool had_cookie = false;
+		struct server_rt *sv = NULL;
+		if (!avoid && s->txn && be->cfg->sticky_fetch) {
+			sv = sticky_pick(s, be, &ctx, &had_cookie);
+			/* No valid pin: whoever the balancer picks gets pinned. */
+			s->txn->sticky_set = !sv;
+			if (sv)
+				goto connect;
+		}
+		sv = lb_pick(be, &ctx, avoid);
 		if (!sv) {
 			if (lb_backend_any_up(be))
 				return queue_add(s, be);
@@ -309,10 +348,15 @@ int backend_assign(struct stream *s, struct backend_rt *be, const struct server_
 			}
 			return queue_add(s, be);
 		}
+		if (s->txn && be->cfg->sticky_fetch)
+			s->txn->sticky_set = true;
+connect:
+		(void)had_cookie;
 		if (srv_connect(s, sv) == 0)
 			return 0;
-		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name,
-			 strerror(errno));
+		const char *why = strerror(errno);
+		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name, why);
+		health_observe(sv->cfg, false, why);
 		server_put(s);
 		if (!may_retry(s, be)) {
 			reply_or_close(s, 502, "cannot connect to server");
@@ -368,6 +412,10 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 
 	if (!(reused && replay))
 		log_warn("server %s/%s: %s", be ? be->cfg->name : "-", sv ? sv->cfg->name : "-", why);
+	/* Outlier detection: a pooled connection the server closed as we
+	 * wrote is a race, not a fault; the end of a tunnel is no failure. */
+	if (sv && !(reused && replay) && (never_connected || s->rs != RS_TUNNEL))
+		health_observe(sv->cfg, false, why);
 	backend_release(s, false);
 	s->req_sent = 0;
 

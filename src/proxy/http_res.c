@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/log.h"
+#include "health/health.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -62,6 +63,8 @@ static bool res_upgrade(struct stream *s, struct txn *t)
 		if (m->hdrs[i].id == HDR_UPGRADE)
 			m->hdrs[i].flags &= (uint8_t)~HDR_F_HOP;
 	t->status = 101;
+	if (s->sv)
+		health_observe(s->sv->cfg, true, NULL);
 	if (!forward_head(s, m, "Connection: upgrade\r\n"))
 		return true;
 	t->res_head_sent = true;
@@ -74,12 +77,27 @@ static bool res_upgrade(struct stream *s, struct txn *t)
 	return true;
 }
 
+/* Pins the client to the server that answered (`sticky cookie NAME`). */
+static void add_sticky_cookie(struct stream *s, struct txn *t)
+{
+	char *p = t->arena + t->arena_used;
+	size_t room = sizeof(t->arena) - t->arena_used;
+	int n = snprintf(p, room, "%s=%s; Path=/; HttpOnly", t->be->cfg->sticky_cookie,
+			 s->sv->cfg->name);
+	if (n < 0 || (size_t)n >= room)
+		return;
+	t->arena_used += (uint32_t)n;
+	msg_hdr_add(&t->res, SLICE_LIT("Set-Cookie"), (struct slice){ p, (uint32_t)n });
+}
+
 static bool res_final(struct stream *s, struct txn *t)
 {
 	struct http_msg *m = &t->res;
 	const char *extra = NULL;
 
 	t->status = m->status;
+	if (s->sv)   /* outlier detection counts the server's 5xx, not ours */
+		health_observe_status(s->sv->cfg, m->status);
 	if (m->flags & MSG_F_CONN_CLOSE)
 		s->flags |= STRM_F_SRV_CLOSE;
 	switch (m->body) {
@@ -110,6 +128,8 @@ static bool res_final(struct stream *s, struct txn *t)
 		backend_srv_failed(s, "unexpected tunnel response", false);
 		return true;
 	}
+	if (t->sticky_set && s->sv && t->be && t->be->cfg->sticky_cookie)
+		add_sticky_cookie(s, t);
 	if (s->w->stopping)
 		s->flags |= STRM_F_CLOSE;
 	if (s->flags & STRM_F_CLOSE)
@@ -147,6 +167,8 @@ static bool res_head(struct stream *s)
 			return true;
 		}
 		if (in >= lim.max_head) {   /* srv_recv stops at the head room */
+			if (s->sv)
+				health_observe(s->sv->cfg, false, "response head too large");
 			backend_release(s, false);
 			http_reply_error(s, 502, "response head too large");
 			return true;
@@ -156,6 +178,8 @@ static bool res_head(struct stream *s)
 	if (r == H1_ERROR) {
 		char why[160];
 		snprintf(why, sizeof(why), "invalid response: %s", err.reason ? err.reason : "malformed");
+		if (s->sv)
+			health_observe(s->sv->cfg, false, why);
 		backend_release(s, false);
 		http_reply_error(s, 502, why);
 		return true;

@@ -82,6 +82,7 @@ struct txn {
 	bool expect_continue;           /* we owe the client a 100 Continue */
 	bool upgrade;                   /* request asked for an upgrade */
 	bool assign_pending;            /* head analysed, server not chosen yet */
+	bool sticky_set;                /* the response must (re)set the affinity cookie */
 	bool req_stale;                 /* req's slices point into a replaced head */
 	bool req_consumed;              /* forwarded head bytes already left the buffer */
 	uint32_t fwd_head_len;          /* length of the forwarded request head */
