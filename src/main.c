@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "config/cfg.h"
 #include "core/log.h"
+#include "health/health.h"
 #include "proxy/worker.h"
 
 #define GATEHOUSE_VERSION "0.1.0"
@@ -136,6 +137,17 @@ int main(int argc, char **argv)
 		cfg_free(cfg);
 		return 1;
 	}
+	/* Checks start once the workers run, on a thread of their own
+	 * (health.c says why); it stops after the workers have drained. */
+	struct health *health = NULL;
+	if (health_start(cfg, &health) < 0) {
+		log_err("startup failed: health checks");
+		workers_stop(ws, n);
+		workers_join(ws, n);
+		lb_shared_free(cfg);
+		cfg_free(cfg);
+		return 1;
+	}
 	log_info("gatehouse %s started: %d worker%s, %d frontend%s, %d backend%s (pid %d)",
 		 GATEHOUSE_VERSION, n, n > 1 ? "s" : "", cfg->nfrontends,
 		 cfg->nfrontends == 1 ? "" : "s", cfg->nbackends, cfg->nbackends == 1 ? "" : "s",
@@ -155,6 +167,7 @@ int main(int argc, char **argv)
 	}
 	workers_stop(ws, n);
 	int rc = workers_join(ws, n);
+	health_stop(health);
 	log_info("stopped");
 	lb_shared_free(cfg);
 	cfg_free(cfg);

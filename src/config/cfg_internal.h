@@ -153,4 +153,9 @@ int cfg_val_choice(struct cfg_parser *p, const struct cfg_tok *t, const char *wh
 		   const char *in, const char *const *words);
 int cfg_val_mode(struct cfg_parser *p, const struct cfg_tok *t, enum px_mode *out);
 
+/* Backend `health` and `outlier` lines (cfg_health.c). */
+int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_health_free(struct cfg_health *h);
+
 #endif

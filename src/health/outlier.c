@@ -1,0 +1,186 @@
+/*
+ * outlier.c - passive health checks (outlier detection): the proxy reports
+ * what each live request saw on its server (health_observe), and a server
+ * that fails `consecutive_errors` requests in a row is ejected - not picked
+ * by any balancer - for a while.  Envoy's outlier detection is the model;
+ * HAProxy's "observe layer7" marks a server down instead, which needs an
+ * active check to bring it back, while an ejection ends by itself.
+ *
+ * Where it sits: backend.c (connect failures, resets, timeouts), and
+ * http_res.c (the server's status) call health_observe() on worker
+ * threads; lb_server_usable() skips a server until shared->ejected_until_ms;
+ * the health thread only logs the return (outlier_sweep).
+ *
+ * Everything is process-wide atomics in struct server_shared, so every
+ * worker sees the same count and the same ejection.  The one exception is
+ * the ejection decision itself: `max_ejected` needs "count the ejected
+ * servers, then eject" to be one step, or two threads ejecting two servers
+ * at the same instant could both pass the limit.  That step takes a spin
+ * flag; it runs once per ejection (rare by definition), never on the path
+ * of a request that went well.
+ *
+ * Backoff: the n-th ejection in a row lasts eject * 2^(n-1), capped at
+ * max_eject.  A server that stays in for max_eject after its last
+ * ejection ended starts over at `eject`.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include "core/log.h"
+#include "core/loop.h"
+#include "health/health.h"
+#include "lb/lb.h"
+
+static atomic_flag eject_lock = ATOMIC_FLAG_INIT;
+
+const char *health_fmt_ms(uint64_t ms, char *buf, size_t len)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+	else if (ms >= 60000 && ms % 60000 == 0)
+		snprintf(buf, len, "%llum", (unsigned long long)(ms / 60000));
+	else if (ms >= 60000)
+		snprintf(buf, len, "%llum%llus", (unsigned long long)(ms / 60000),
+			 (unsigned long long)(ms % 60000 / 1000));
+	else
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+	return buf;
+}
+
+uint32_t outlier_eject_ms(const struct cfg_outlier *o, uint32_t ejections)
+{
+	uint64_t d = o->eject_ms;
+	uint32_t cap = o->max_eject_ms > o->eject_ms ? o->max_eject_ms : o->eject_ms;
+
+	for (uint32_t i = 0; i < ejections && d < cap; i++)
+		d *= 2;
+	return d > cap ? cap : (uint32_t)d;
+}
+
+int outlier_ejected_count(const struct cfg_backend *be, uint64_t now)
+{
+	int n = 0;
+
+	for (int i = 0; i < be->nservers; i++) {
+		const struct server_shared *sh = be->servers[i]->shared;
+		if (sh && atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed) > now)
+			n++;
+	}
+	return n;
+}
+
+int outlier_max_ejected(const struct cfg_backend *be)
+{
+	return be->nservers * be->outlier.max_ejected_pct / 100;
+}
+
+/* Under eject_lock: ejects srv unless it is out already or the backend is
+ * at max_ejected.  Returns the ejection time, 0 if not ejected. */
+static uint32_t outlier_try_eject(const struct cfg_server *srv, uint64_t now, bool *at_max)
+{
+	const struct cfg_backend *be = srv->backend;
+	const struct cfg_outlier *o = &be->outlier;
+	struct server_shared *sh = srv->shared;
+
+	uint64_t until = atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed);
+	if (until > now)
+		return 0;
+	if (outlier_ejected_count(be, now) >= outlier_max_ejected(be)) {
+		*at_max = true;
+		return 0;
+	}
+	uint32_t k = atomic_load_explicit(&sh->ejections, memory_order_relaxed);
+	if (k && until && now - until >= o->max_eject_ms)
+		k = 0;   /* behaved for a long while: forgive the past */
+	uint32_t d = outlier_eject_ms(o, k);
+	atomic_store_explicit(&sh->ejections, k + 1, memory_order_relaxed);
+	atomic_store_explicit(&sh->consecutive_errors, 0, memory_order_relaxed);
+	atomic_store_explicit(&sh->ejected_until_ms, now + d, memory_order_release);
+	return d;
+}
+
+bool outlier_observe_at(const struct cfg_server *srv, bool ok, const char *why, uint64_t now)
+{
+	struct server_shared *sh = srv->shared;
+
+	if (!sh)
+		return false;
+	if (ok) {
+		/* The common case: a load, and a store only to end a streak. */
+		if (atomic_load_explicit(&sh->consecutive_errors, memory_order_relaxed))
+			atomic_store_explicit(&sh->consecutive_errors, 0, memory_order_relaxed);
+		return false;
+	}
+	atomic_fetch_add_explicit(&sh->failures, 1, memory_order_relaxed);
+	const struct cfg_backend *be = srv->backend;
+	const struct cfg_outlier *o = &be->outlier;
+	if (!o->enabled)
+		return false;
+	/* Errors of requests that were in flight when it was ejected do not
+	 * count towards the next ejection. */
+	if (atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed) > now)
+		return false;
+	uint32_t n = atomic_fetch_add_explicit(&sh->consecutive_errors, 1, memory_order_relaxed) + 1;
+	if (n < (uint32_t)o->consecutive_errors)
+		return false;
+
+	bool at_max = false;
+	while (atomic_flag_test_and_set_explicit(&eject_lock, memory_order_acquire))
+		;
+	uint32_t d = outlier_try_eject(srv, now, &at_max);
+	atomic_flag_clear_explicit(&eject_lock, memory_order_release);
+
+	char dur[32];
+	if (d) {
+		log_warn("server %s/%s ejected for %s: %u consecutive errors, last: %s", be->name,
+			 srv->name, health_fmt_ms(d, dur, sizeof(dur)), n, why ? why : "error");
+		return true;
+	}
+	/* Once per streak, not on every error past the threshold. */
+	if (at_max && n == (uint32_t)o->consecutive_errors)
+		log_warn("server %s/%s not ejected: %u consecutive errors, but max_ejected %d%% of "
+			 "backend %s is reached",
+			 be->name, srv->name, n, o->max_ejected_pct, be->name);
+	return false;
+}
+
+void health_observe(const struct cfg_server *srv, bool ok, const char *why)
+{
+	if (!srv)
+		return;
+	outlier_observe_at(srv, ok, why, ok ? 0 : loop_clock_ms());
+}
+
+void health_observe_status(const struct cfg_server *srv, int status)
+{
+	if (status < 500) {
+		health_observe(srv, true, NULL);
+		return;
+	}
+	char why[32];
+	snprintf(why, sizeof(why), "status %d", status);
+	health_observe(srv, false, why);
+}
+
+void outlier_sweep(const struct cfg *cfg, uint64_t *announced, uint64_t now)
+{
+	int k = 0;
+
+	for (int b = 0; b < cfg->nbackends; b++) {
+		const struct cfg_backend *be = cfg->backends[b];
+		for (int i = 0; i < be->nservers; i++, k++) {
+			const struct cfg_server *srv = be->servers[i];
+			if (!be->outlier.enabled || !srv->shared)
+				continue;
+			uint64_t until = atomic_load_explicit(&srv->shared->ejected_until_ms,
+							      memory_order_acquire);
+			if (!until || until > now || announced[k] == until)
+				continue;
+			announced[k] = until;
+			uint32_t n = atomic_load_explicit(&srv->shared->ejections, memory_order_relaxed);
+			char dur[32];
+			log_info("server %s/%s back from ejection after %s", be->name, srv->name,
+				 health_fmt_ms(outlier_eject_ms(&be->outlier, n ? n - 1 : 0), dur,
+					       sizeof(dur)));
+		}
+	}
+}
