@@ -203,14 +203,18 @@ void backend_dequeue(struct backend_rt *be)
 {
 	while (be->nqueued) {
 		struct stream *s = container_of(be->queue.next, struct stream, qlink);
+		uint64_t since = s->queue_start;
 		backend_unqueue(s);
 		int r = backend_assign(s, be, NULL);
 		if (r == 1) {
-			/* Still no room: back to the head of the line, stop. */
+			/* Still no room: back to the head of the line, keeping its
+			 * place in time too (timeout queue counts from the first
+			 * time it queued). */
 			backend_unqueue(s);
 			list_add_head(&be->queue, &s->qlink);
 			be->nqueued++;
 			s->queued_be = be;
+			s->queue_start = since;
 			return;
 		}
 		loop_defer(&s->w->loop, stream_wake, s);
