@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "filter/cond.h"
+#include "net/tls.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -370,8 +371,20 @@ static const struct cfg_backend *cur_backend(const struct stream *s)
 	return s->tcp_be ? s->tcp_be->cfg : NULL;
 }
 
-/* Deadline of whatever the stream is waiting for; 0 for none. */
-static uint64_t stream_deadline(const struct stream *s, const char **what)
+/* What a stream can be waiting for, each with its own timeout. */
+enum wait_kind {
+	WAIT_LINGER,    /* discarding input before a close */
+	WAIT_CONNECT,   /* timeout connect */
+	WAIT_QUEUE,     /* timeout queue */
+	WAIT_TUNNEL,    /* timeout tunnel, activity either way */
+	WAIT_IDLE,      /* timeout client, between requests */
+	WAIT_HEADER,    /* timeout header, whole request head */
+	WAIT_CLIENT,    /* timeout client, body upload or response download */
+	WAIT_SERVER,    /* timeout server */
+};
+
+/* The earliest deadline among what the stream waits for; 0 for none. */
+static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 {
 	const struct cfg_frontend *fe = s->fe;
 	const struct cfg_backend *be = cur_backend(s);
@@ -381,42 +394,42 @@ static uint64_t stream_deadline(const struct stream *s, const char **what)
 	if (!d || _w < d) { d = _w; *what = (why); } } while (0)
 
 	if (s->flags & STRM_F_LINGER) {
-		CONSIDER(s->linger_start + LINGER_MS, "linger");
+		CONSIDER(s->linger_start + LINGER_MS, WAIT_LINGER);
 		return d;
 	}
 	if (s->srv && !s->srv->connected && be)
-		CONSIDER(s->srv_last + be->timeout_connect_ms, "connect");
+		CONSIDER(s->srv_last + be->timeout_connect_ms, WAIT_CONNECT);
 	if (s->queued_be)
-		CONSIDER(s->queue_start + s->queued_be->cfg->timeout_queue_ms, "queue");
+		CONSIDER(s->queue_start + s->queued_be->cfg->timeout_queue_ms, WAIT_QUEUE);
 	if (s->rq == RQ_TUNNEL) {
 		uint64_t last = s->cli_last > s->srv_last ? s->cli_last : s->srv_last;
-		CONSIDER(last + tunnel_timeout(s), "tunnel");
+		CONSIDER(last + tunnel_timeout(s), WAIT_TUNNEL);
 		return d;
 	}
 	switch (s->rq) {
 	case RQ_IDLE:
-		CONSIDER(s->cli_last + fe->timeout_client_ms, "idle");
+		CONSIDER(s->cli_last + fe->timeout_client_ms, WAIT_IDLE);
 		break;
 	case RQ_HEAD:
-		CONSIDER(s->head_start + fe->timeout_header_ms, "header");
+		CONSIDER(s->head_start + fe->timeout_header_ms, WAIT_HEADER);
 		break;
 	case RQ_BODY:
-		CONSIDER(s->cli_last + fe->timeout_client_ms, "client");
+		CONSIDER(s->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
 		break;
 	default:
 		break;
 	}
 	if (s->res.area && buf_out_len(&s->res) > 0)
-		CONSIDER(s->cli_last + fe->timeout_client_ms, "client");
+		CONSIDER(s->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
 	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY))
-		CONSIDER(s->srv_last + be->timeout_server_ms, "server");
+		CONSIDER(s->srv_last + be->timeout_server_ms, WAIT_SERVER);
 #undef CONSIDER
 	return d;
 }
 
 static void stream_arm_timer(struct stream *s)
 {
-	const char *what = NULL;
+	enum wait_kind what;
 	uint64_t d = stream_deadline(s, &what);
 	if (d)
 		timer_set(&s->w->loop, &s->timer, d);
@@ -427,39 +440,47 @@ static void stream_arm_timer(struct stream *s)
 static void stream_timeout(struct timer *tm)
 {
 	struct stream *s = container_of(tm, struct stream, timer);
-	const char *what = NULL;
+	enum wait_kind what = WAIT_IDLE;
 	uint64_t d = stream_deadline(s, &what);
 
 	if (!d || d > s->w->loop.now) {
 		stream_arm_timer(s);   /* activity moved the deadline */
 		return;
 	}
-	if (!strcmp(what, "linger") || !strcmp(what, "idle") || !strcmp(what, "tunnel")) {
+	switch (what) {
+	case WAIT_LINGER:
+	case WAIT_IDLE:
+	case WAIT_TUNNEL:
 		stream_close(s);
 		return;
-	}
-	if (!strcmp(what, "header")) {
+	case WAIT_HEADER:
 		/* Nothing received: just close; a partial head gets a 408. */
 		if (!s->req.area || buf_in_len(&s->req) == 0) {
 			stream_close(s);
 			return;
 		}
 		http_reply_error(s, 408, "timeout header: request head not received in time");
-	} else if (!strcmp(what, "queue")) {
+		break;
+	case WAIT_QUEUE:
 		backend_unqueue(s);
-		if (s->flags & STRM_F_HTTP)
-			http_reply_error(s, 503, "timeout queue: no server slot freed in time");
-		else
+		if (!(s->flags & STRM_F_HTTP)) {
 			stream_close(s);
-	} else if (!strcmp(what, "connect")) {
+			return;
+		}
+		http_reply_error(s, 503, "timeout queue: no server slot freed in time");
+		break;
+	case WAIT_CONNECT:
 		backend_srv_failed(s, "connect timeout", false);
-	} else if (!strcmp(what, "server")) {
+		break;
+	case WAIT_SERVER:
 		backend_srv_failed(s, "server timeout", true);
-	} else {   /* client */
+		break;
+	case WAIT_CLIENT:
 		if (s->rq == RQ_BODY && s->txn && !s->txn->res_head_sent)
 			http_reply_error(s, 408, "timeout client: request body not received in time");
 		else
 			stream_abort(s, "timeout client");
+		break;
 	}
 	stream_process(s);
 }
@@ -590,8 +611,8 @@ static struct backend_rt *tcp_route(struct stream *s)
 	return fe->default_backend ? &s->w->backends[fe->default_backend->index] : NULL;
 }
 
-void stream_accept(struct worker *w, const struct cfg_frontend *fe, int fd,
-		   const struct sockaddr_storage *peer)
+void stream_accept(struct worker *w, const struct cfg_frontend *fe, const struct cfg_addr *bind,
+		   int fd, const struct sockaddr_storage *peer)
 {
 	struct stream *s = pool_zget(&w->stream_pool);
 	if (!s) {
@@ -601,6 +622,15 @@ void stream_accept(struct worker *w, const struct cfg_frontend *fe, int fd,
 		return;
 	}
 	conn_init(&s->cli, fd, stream_cli_event);
+	/* A TLS bind: the handshake happens inside the first reads, under
+	 * `timeout header` like the rest of the request head (net/tls.c). */
+	if (bind && bind->tls && tls_conn_accept(&s->cli, bind->tls) < 0) {
+		log_err("%s: out of memory accepting a TLS connection", fe->name);
+		close(fd);
+		pool_put(&w->stream_pool, s);
+		atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
+		return;
+	}
 	s->w = w;
 	s->fe = fe;
 	timer_init(&s->timer, stream_timeout);
