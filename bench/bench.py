@@ -749,12 +749,18 @@ def main():
            "proxies": PROXIES, "status": {}, "runs": [], "syscalls": {}, "idle": {}}
     for name, argv in (("haproxy", ["haproxy", "-v"]), ("nginx", ["nginx", "-v"]),
                        ("wrk", ["wrk", "-v"]),
-                       ("gatehouse", ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])):
+                       ("gatehouse", [GATEHOUSE_BIN, "--version"]),
+                       ("tree", ["git", "-C", ROOT, "describe", "--always", "--dirty"])):
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
             res["meta"]["versions"][name] = (r.stdout + r.stderr).strip().splitlines()[0]
         except (OSError, IndexError, subprocess.TimeoutExpired):
             pass
+    try:
+        res["meta"]["gatehouse_bin_mtime"] = datetime.datetime.fromtimestamp(
+            os.path.getmtime(GATEHOUSE_BIN)).isoformat(timespec="seconds")
+    except OSError:
+        pass
     if os.getloadavg()[0] > 0.5:
         res.setdefault("notes", []).append(
             "load average %.2f at start: other work on this machine may skew the numbers"
