@@ -10,7 +10,8 @@
  * fuzz/corpus/cfg/.
  */
 // FUZZ_SOURCES: src/config/*.c src/filter/cond.c src/filter/fetch.c src/http/msg.c
-// FUZZ_LIBS: -lpcre2-8 -pthread
+// FUZZ_SOURCES: src/net/tls.c src/net/conn.c src/core/loop.c src/core/log.c
+// FUZZ_LIBS: -lpcre2-8 -lssl -lcrypto -pthread
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -47,7 +48,7 @@ static void fz_exercise(const struct cfg *c)
 {
 	static struct http_msg m;
 	struct sockaddr_storage ss;
-	struct cond_ctx ctx = { &m, &ss };
+	struct cond_ctx ctx = { .msg = &m, .src = &ss };
 	struct cond_ctx l4 = { NULL, &ss };
 	char scratch[64];
 	struct slice v;

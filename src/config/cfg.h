@@ -60,7 +60,8 @@ struct cfg_tls_bind {
 	enum tls_verify verify;          /* client certificates */
 	char *ca;                        /* CA file for client certificates */
 	int ca_line, ca_col;
-	int line, col;                   /* of the `tls` word */
+	bool enabled;                    /* `tls` was written (other options need it) */
+	int line, col;                   /* of the `tls` word, else of the first option */
 	struct tls_bind_rt *rt;          /* built by tls_bind_load(), owned */
 };
 
@@ -69,7 +70,9 @@ struct cfg_tls_server {
 	bool verify_set;                 /* `verify` was written: `tls` alone is an error */
 	char *ca;                        /* NULL with verify required: the system store */
 	char *sni;                       /* server name sent and checked against the cert */
+	bool enabled;                    /* `tls` was written (other options need it) */
 	int line, col;                   /* of the `tls` word */
+	int opt_line, opt_col;           /* of the first TLS option, for "needs tls" */
 	int ca_line, ca_col;
 	char label[96];                  /* "backend/server", for log lines */
 	struct tls_server_rt *rt;        /* built by tls_server_load(), owned */

@@ -145,11 +145,22 @@ static int cfg_server_options(struct cfg_parser *p, struct cfg_server *srv,
 		const struct cfg_tok *t = &n->toks[i];
 		const struct cfg_srv_kw *k = t->quoted ? NULL : cfg_server_kw(t->s);
 		if (!k) {
-			char list[160] = "";
+			/* TLS options take a variable number of values (cfg_tls.c) */
+			bool tls_err = false;
+			int used = cfg_tls_server_option(p, srv, n, i, &tls_err);
+			if (used > 0) {
+				i += used - 1;
+				if (tls_err)
+					rc = -1;
+				continue;
+			}
+			char list[256] = "";
 			for (const struct cfg_srv_kw *o = cfg_server_kws; o->name; o++)
 				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 					 o == cfg_server_kws ? "" : ", ", o->name);
-			cfg_error(p, t->line, t->col, "unknown server option '%s'; expected one of: %s",
+			cfg_error(p, t->line, t->col,
+				  "unknown server option '%s'; expected one of: %s, "
+				  CFG_TLS_SERVER_OPTIONS,
 				  t->s, list);
 			return -1;   /* what follows cannot be told apart from values */
 		}

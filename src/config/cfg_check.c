@@ -267,6 +267,7 @@ void cfg_check(struct cfg_parser *p)
 	for (int i = 0; i < cf->nfrontends; i++)
 		cfg_check_frontend(p, cf->frontends[i]);
 	cfg_check_binds(p);
+	cfg_tls_check(p);   /* loads certificates: a bad file fails `gatehouse -t` */
 }
 
 struct cfg_backend *cfg_find_backend(const struct cfg *c, const char *name)
@@ -280,8 +281,10 @@ struct cfg_backend *cfg_find_backend(const struct cfg *c, const char *name)
 
 static void cfg_frontend_free(struct cfg_frontend *fe)
 {
-	for (int i = 0; i < fe->nbinds; i++)
+	for (int i = 0; i < fe->nbinds; i++) {
+		cfg_tls_bind_free(fe->binds[i].tls);
 		cfg_addr_free(&fe->binds[i]);
+	}
 	free(fe->binds);
 	for (int i = 0; i < fe->nrules; i++) {
 		cond_free(fe->rules[i].cond);
@@ -297,6 +300,7 @@ static void cfg_backend_free(struct cfg_backend *be)
 {
 	for (int i = 0; i < be->nservers; i++) {
 		cfg_addr_free(&be->servers[i]->addr);
+		cfg_tls_server_free(be->servers[i]->tls);
 		free(be->servers[i]->name);
 		free(be->servers[i]);
 	}

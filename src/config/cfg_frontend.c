@@ -21,15 +21,18 @@ static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_n
 	cfg_remember(p, &fe->binds, &n->toks[1]);
 	if (cfg_val_addr(p, &n->toks[1], true, &a) < 0)
 		return -1;
+	/* options after the address: TLS (cfg_tls.c) */
+	int rc = n->ntok > 2 ? cfg_tls_bind_options(p, &a, n, 2) : 0;
 	struct cfg_addr *b = cfg_grow(fe->binds, fe->nbinds, sizeof(*b));
 	if (!b) {
+		cfg_tls_bind_free(a.tls);
 		cfg_addr_free(&a);
 		cfg_oom(p);
 		return -1;
 	}
 	fe->binds = b;
 	fe->binds[fe->nbinds++] = a;
-	return 0;
+	return rc;
 }
 
 static int fe_mode(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
@@ -175,7 +178,7 @@ static int fe_forward_headers(struct cfg_parser *p, struct cfg_scope *s,
 }
 
 static const struct cfg_kw frontend_kws[] = {
-	{ "bind", "bind ADDRESS", 1, 1, CFG_KW_MULTI, fe_bind },
+	{ "bind", "bind ADDRESS [tls cert FILE ...]", 1, -1, CFG_KW_MULTI, fe_bind },
 	{ "mode", "mode http|tcp", 1, 1, 0, fe_mode },
 	{ "timeout", "timeout header|client|tunnel DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
 	{ "use_backend", "use_backend NAME if|unless CONDITION", 3, -1, CFG_KW_MULTI,

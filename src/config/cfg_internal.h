@@ -158,4 +158,17 @@ int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_no
 int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 void cfg_health_free(struct cfg_health *h);
 
+/* TLS options of bind and server lines, and loading their files at check
+ * time (cfg_tls.c). */
+int cfg_tls_bind_options(struct cfg_parser *p, struct cfg_addr *a, const struct cfg_node *n,
+			 int first);
+/* toks[i] of a server line: returns how many tokens the TLS option there
+ * took (0: not a TLS option); *err is set after reporting a problem. */
+int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_node *n,
+			  int i, bool *err);
+#define CFG_TLS_SERVER_OPTIONS "tls, verify, ca, sni"
+void cfg_tls_check(struct cfg_parser *p);
+void cfg_tls_bind_free(struct cfg_tls_bind *tb);
+void cfg_tls_server_free(struct cfg_tls_server *ts);
+
 #endif

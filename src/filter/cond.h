@@ -5,6 +5,7 @@
  *
  *   <fetch> <op> <value>   joined with and / or / not and ( )
  *   fetches:   host path method src header(NAME) query(NAME) cookie(NAME)
+ *              ssl_client_dn (subject of a verified client certificate)
  *   operators: == != prefix suffix contains ~ (PCRE2, compiled at load) in
  *   `in` takes a list: CIDRs for src ("src in 10.0.0.0/8 192.168.0.0/16"),
  *   otherwise values; a list runs to the next and/or/)/end of condition.
@@ -33,6 +34,8 @@ struct cfg_tok {
 struct cond_ctx {
 	struct http_msg *msg;                 /* NULL in TCP mode */
 	const struct sockaddr_storage *src;   /* client address */
+	const char *ssl_client_dn;            /* verified client certificate subject
+						 (RFC 2253), NULL if none / not TLS */
 };
 
 struct fetch;
@@ -48,6 +51,7 @@ enum fetch_kind {
 	FETCH_HEADER,
 	FETCH_QUERY,
 	FETCH_COOKIE,
+	FETCH_SSL_CLIENT_DN,
 	FETCH_KIND_COUNT
 };
 #define FETCH_MASK(k) (1u << (k))

@@ -1,6 +1,7 @@
 /*
  * fetch.c - fetches: how conditions and hash balancing read one value of a
- * request (host, path, method, src, header(NAME), query(NAME), cookie(NAME)).
+ * request (host, path, method, src, header(NAME), query(NAME), cookie(NAME),
+ * ssl_client_dn).
  *
  * A fetch is parsed once from a config token and evaluated per request
  * against the protocol-neutral struct http_msg.  Evaluation never allocates:
@@ -31,10 +32,11 @@ static const struct {
 	{ "host", FETCH_HOST, false },	   { "path", FETCH_PATH, false },
 	{ "method", FETCH_METHOD, false }, { "src", FETCH_SRC, false },
 	{ "header", FETCH_HEADER, true },  { "query", FETCH_QUERY, true },
-	{ "cookie", FETCH_COOKIE, true },
+	{ "cookie", FETCH_COOKIE, true },  { "ssl_client_dn", FETCH_SSL_CLIENT_DN, false },
 };
 
-#define FETCH_EXPECTED "host, path, method, src, header(NAME), query(NAME), cookie(NAME)"
+#define FETCH_EXPECTED \
+	"host, path, method, src, header(NAME), query(NAME), cookie(NAME), ssl_client_dn"
 
 /* Header names are RFC 9110 tokens; checking here turns a typo such as
  * header(X User) into a load-time error instead of a rule that never fires. */
@@ -288,6 +290,14 @@ bool fetch_value(const struct fetch *f, const struct cond_ctx *ctx, struct slice
 
 	if (f->kind == FETCH_SRC)
 		return fetch_src(ctx->src, out, scratch, scratch_len);
+	if (f->kind == FETCH_SSL_CLIENT_DN) {
+		/* absent without a verified client certificate (and on plain
+		 * connections), so `ssl_client_dn == X` is false there */
+		if (!ctx->ssl_client_dn)
+			return false;
+		*out = (struct slice){ ctx->ssl_client_dn, (uint32_t)strlen(ctx->ssl_client_dn) };
+		return true;
+	}
 	if (!m)
 		return false;   /* tcp mode: there is no request to read */
 

@@ -58,6 +58,15 @@ void conn_on_events(struct conn *c, uint32_t ev)
 		c->flags |= CONN_F_HUP;
 	if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 		c->flags |= CONN_F_SEND_READY;
+	/* TLS: a read that waited for writability (or the reverse) is retried. */
+	if ((c->flags & CONN_F_RD_WANT_WR) && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		c->flags &= (uint16_t)~CONN_F_RD_WANT_WR;
+		c->flags |= CONN_F_RECV_READY;
+	}
+	if ((c->flags & CONN_F_WR_WANT_RD) && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		c->flags &= (uint16_t)~CONN_F_WR_WANT_RD;
+		c->flags |= CONN_F_SEND_READY;
+	}
 }
 
 ssize_t conn_recv(struct conn *c, void *buf, size_t len)
@@ -66,8 +75,9 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 	if (n > 0) {
 		/* A short read drained the socket: with edge triggering the
 		 * next arrival raises a new event, so skip the EAGAIN call -
-		 * unless EOF is already known to be pending behind the data. */
-		if ((size_t)n < len && !(c->flags & CONN_F_HUP))
+		 * unless EOF is already known to be pending behind the data,
+		 * or the transport may hold more already (TLS records). */
+		if ((size_t)n < len && !(c->flags & CONN_F_HUP) && !c->xprt->buffers_input)
 			c->flags &= ~CONN_F_RECV_READY;
 		return n;
 	}

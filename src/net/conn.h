@@ -14,6 +14,7 @@
 #ifndef GH_NET_CONN_H
 #define GH_NET_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,11 +29,21 @@
 #define CONN_F_ERROR      0x0010  /* fatal socket error; see conn.err */
 #define CONN_F_CONNECTING 0x0020  /* outgoing connect() not finished */
 #define CONN_F_HUP        0x0040  /* EPOLLRDHUP/HUP seen: EOF is pending */
+/* A transport with its own protocol (TLS) may need the other direction of
+ * the socket to make progress: the handshake, or a record it must answer,
+ * can make a read wait for writability and a write wait for readability.
+ * The next event of that other kind makes the blocked call ready again. */
+#define CONN_F_RD_WANT_WR 0x0080  /* last recv stopped on a blocked write */
+#define CONN_F_WR_WANT_RD 0x0100  /* last send stopped on a missing read */
 
 struct conn;
 
 struct xprt {
 	const char *name;
+	/* The transport keeps input of its own (TLS: decrypted records), so a
+	 * short read does not mean the socket was drained: readiness is only
+	 * cleared by EAGAIN. */
+	bool buffers_input;
 	ssize_t (*recv)(struct conn *c, void *buf, size_t len);
 	ssize_t (*send)(struct conn *c, const void *buf, size_t len);
 	void (*shutw)(struct conn *c);

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "filter/cond.h"
 #include "health/health.h"
+#include "net/tls.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -73,7 +74,8 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 static struct cond_ctx stream_ctx(struct stream *s, struct sockaddr_storage *ss)
 {
 	stream_src(s, ss);
-	return (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss };
+	return (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss,
+				  .ssl_client_dn = tls_conn_client_dn(&s->cli) };
 }
 
 /* Opens or reuses a connection to sv for s.  Returns 0 or -1 (errno). */
@@ -108,6 +110,14 @@ static int srv_connect(struct stream *s, struct server_rt *sv)
 		int e = errno;
 		pool_put(&w->srvconn_pool, sc);
 		errno = e;
+		return -1;
+	}
+	/* TLS to the server: the handshake runs in the first send/recv
+	 * (net/tls.c), and the connection is pooled like a plain one. */
+	if (sv->cfg->tls && tls_conn_connect(&sc->c, sv->cfg->tls) < 0) {
+		conn_close(&w->loop, &sc->c);
+		pool_put(&w->srvconn_pool, sc);
+		errno = ENOMEM;
 		return -1;
 	}
 	sc->owner = s;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "core/log.h"
 #include "filter/cond.h"
+#include "net/tls.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -58,6 +59,30 @@ static struct slice arena_printf(struct txn *t, const char *fmt, ...)
 	return (struct slice){ p, (uint32_t)n };
 }
 
+/* True if a bind of fe checks client certificates: then X-SSL-Client-DN
+ * is ours to set, and a client never gets to send its own, on any bind. */
+static bool fe_verifies_clients(const struct cfg_frontend *fe)
+{
+	for (int i = 0; i < fe->nbinds; i++)
+		if (fe->binds[i].tls && fe->binds[i].tls->verify != TLS_VERIFY_NONE)
+			return true;
+	return false;
+}
+
+/* The verified client certificate's subject, RFC 2253, for the server;
+ * the name is fixed (HAProxy's examples and nginx's $ssl_client_s_dn
+ * setups use the same one). */
+static void add_client_dn_header(struct stream *s, struct http_msg *m)
+{
+	if (!fe_verifies_clients(s->fe))
+		return;
+	msg_hdr_del(m, SLICE_LIT("X-SSL-Client-DN"));
+	const char *dn = tls_conn_client_dn(&s->cli);
+	if (dn)
+		msg_hdr_add(m, SLICE_LIT("X-SSL-Client-DN"),
+			    (struct slice){ dn, (uint32_t)strlen(dn) });
+}
+
 static void add_forward_headers(struct stream *s, struct txn *t)
 {
 	struct http_msg *m = &t->req;
@@ -65,6 +90,9 @@ static void add_forward_headers(struct stream *s, struct txn *t)
 	char ip[INET6_ADDRSTRLEN];
 	stream_src_text(s, ip, sizeof(ip));
 	bool v6 = strchr(ip, ':') != NULL;
+	const char *proto = conn_is_tls(&s->cli) ? "https" : "http";
+
+	add_client_dn_header(s, m);
 
 	if (fwd & FWD_XFF) {
 		/* A new field line appends to any list the client sent (RFC 9110
@@ -74,7 +102,8 @@ static void add_forward_headers(struct stream *s, struct txn *t)
 	}
 	if (fwd & FWD_XFP) {
 		msg_hdr_del_id(m, HDR_X_FORWARDED_PROTO);
-		msg_hdr_add(m, SLICE_LIT("X-Forwarded-Proto"), SLICE_LIT("http"));
+		msg_hdr_add(m, SLICE_LIT("X-Forwarded-Proto"),
+			    (struct slice){ proto, (uint32_t)strlen(proto) });
 	}
 	if ((fwd & FWD_XFH) && m->authority.len) {
 		msg_hdr_del_id(m, HDR_X_FORWARDED_HOST);
@@ -83,11 +112,12 @@ static void add_forward_headers(struct stream *s, struct txn *t)
 	if (fwd & FWD_RFC7239) {
 		struct slice v;
 		if (m->authority.len)
-			v = arena_printf(t, v6 ? "for=\"[%s]\";proto=http;host=\"%.*s\"" :
-						 "for=%s;proto=http;host=\"%.*s\"",
-					 ip, (int)m->authority.len, m->authority.p);
+			v = arena_printf(t, v6 ? "for=\"[%s]\";proto=%s;host=\"%.*s\"" :
+						 "for=%s;proto=%s;host=\"%.*s\"",
+					 ip, proto, (int)m->authority.len, m->authority.p);
 		else
-			v = arena_printf(t, v6 ? "for=\"[%s]\";proto=http" : "for=%s;proto=http", ip);
+			v = arena_printf(t, v6 ? "for=\"[%s]\";proto=%s" : "for=%s;proto=%s", ip,
+					 proto);
 		if (v.len)
 			msg_hdr_add(m, SLICE_LIT("Forwarded"), v);
 	}
@@ -98,7 +128,8 @@ static struct backend_rt *route(struct stream *s, struct txn *t)
 	const struct cfg_frontend *fe = s->fe;
 	struct sockaddr_storage ss;
 	stream_src(s, &ss);
-	struct cond_ctx ctx = { .msg = &t->req, .src = &ss };
+	struct cond_ctx ctx = { .msg = &t->req, .src = &ss,
+				.ssl_client_dn = tls_conn_client_dn(&s->cli) };
 
 	for (int i = 0; i < fe->nrules; i++)
 		if (cond_eval(fe->rules[i].cond, &ctx))

@@ -127,9 +127,10 @@ struct stream {
 	uint64_t queue_start;
 };
 
-/* worker.c -> stream.c: a new client connection (fd non-blocking). */
-void stream_accept(struct worker *w, const struct cfg_frontend *fe, int fd,
-		   const struct sockaddr_storage *peer);
+/* worker.c -> stream.c: a new client connection (fd non-blocking) on one
+ * of fe's binds (its TLS settings, if any, apply). */
+void stream_accept(struct worker *w, const struct cfg_frontend *fe, const struct cfg_addr *bind,
+		   int fd, const struct sockaddr_storage *peer);
 
 /* Graceful stop: closes an idle stream now, or marks it to close after the
  * current transaction.  Returns true if the stream was closed. */

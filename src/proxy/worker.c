@@ -50,7 +50,7 @@ static void listener_event(struct ev_io *io, uint32_t events)
 			close(fd);
 			continue;
 		}
-		stream_accept(w, l->fe, fd, &peer);
+		stream_accept(w, l->fe, l->addr, fd, &peer);
 	}
 }
 

@@ -20,7 +20,7 @@
 
 static struct http_msg msg;
 static struct sockaddr_storage src;
-static struct cond_ctx ctx = { &msg, &src };
+static struct cond_ctx ctx = { .msg = &msg, .src = &src };
 
 static struct slice S(const char *s)
 {
@@ -585,7 +585,7 @@ static int thread_fail;
 static void *eval_thread(void *arg)
 {
 	struct http_msg *m = calloc(1, sizeof(*m));
-	struct cond_ctx cx = { m, NULL };
+	struct cond_ctx cx = { .msg = m, .src = NULL };
 	long id = (long)arg;
 
 	msg_reset(m);

@@ -1,0 +1,1328 @@
+/*
+ * tls.c - TLS termination and re-encryption with OpenSSL 3 (see tls.h).
+ *
+ * Where things are:
+ *   load time    tls_bind_load(): per certificate one SSL_CTX (the first is
+ *                the default one: SSL_new() starts there, and it keeps the
+ *                session cache and the ticket callback for the whole bind;
+ *                the SNI callback only swaps the certificate context in),
+ *                the SNI name tables, OCSP responses, the client CA store.
+ *                tls_server_load(): a client SSL_CTX per TLS server.
+ *   handshake    callbacks: SNI (exact name, then *.parent), ALPN, OCSP
+ *                staple, session tickets (keys rotated process-wide).
+ *   transport    xprt_tls: recv/send drive the handshake, map WANT_* to
+ *                EAGAIN plus the RD_WANT_WR / WR_WANT_RD flags of conn.h,
+ *                close sends close_notify best-effort.
+ *
+ * Defaults (nothing to configure for a safe setup): TLS 1.2 and 1.3,
+ * ECDHE key exchange only (AEAD suites for 1.2, groups X25519/P-256/P-384),
+ * server cipher preference, no compression, no renegotiation, no 0-RTT,
+ * ALPN http/1.1, session tickets and a server-side session cache (5 min).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "core/log.h"
+#include "net/tls.h"
+
+/* TLS 1.2 suites: ECDHE only (forward secrecy), AEAD only. */
+#define TLS_DEFAULT_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_GROUPS "X25519:P-256:P-384"
+#define TLS_SESSION_TIMEOUT_S 300     /* session cache entries and tickets */
+#define TLS_SESSION_CACHE_SIZE 20480  /* per bind */
+#define TLS_MAX_OCSP_SIZE (1 << 20)
+
+/* ---- runtime state built at load ------------------------------------------ */
+
+struct tls_cert_rt {
+	SSL_CTX *ctx;
+	char *file;                  /* the certificate file, for messages */
+	unsigned char *ocsp;         /* DER response stapled as is; NULL: none */
+	size_t ocsp_len;
+	time_t ocsp_expires;         /* its nextUpdate (0: none given) */
+};
+
+struct tls_name {
+	char *name;                  /* lowercase; for wildcards the part after "*." */
+	int cert;                    /* index in certs[] */
+};
+
+struct tls_bind_rt {
+	struct tls_cert_rt *certs;   /* [0] is the default */
+	int ncerts;
+	struct tls_name *exact, *wild;
+	int nexact, nwild;
+	unsigned char alpn[64];      /* wire format: length-prefixed names */
+	unsigned alpn_len;
+};
+
+struct tls_server_rt {
+	SSL_CTX *ctx;
+	pthread_mutex_t lock;
+	SSL_SESSION *sess;           /* the last session the server gave us */
+};
+
+/* ---- process-wide ----------------------------------------------------------- */
+
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static int tls_dn_idx = -1;      /* SSL ex_data: cached client DN (malloc'd) */
+static int tls_label_idx = -1;   /* SSL ex_data: "backend/server" of an outgoing conn */
+static char tls_dn_none[1];      /* cached "no verified client certificate" */
+
+static void tls_dn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			void *argp)
+{
+	if (ptr && ptr != tls_dn_none)
+		OPENSSL_free(ptr);
+}
+
+static void tls_global_init(void)
+{
+	tls_dn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_dn_free);
+	tls_label_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static uint64_t tls_mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/*
+ * Session ticket keys.  One ring for the process, shared by every bind and
+ * thread (each bind has its own session id context, so a ticket from one
+ * bind does not resume on another).  The current key encrypts; the two
+ * before it still decrypt, and a ticket they open is replaced by a fresh
+ * one.  Keys rotate every TLS_SESSION_TIMEOUT_S, checked lazily by the
+ * handshakes themselves, so a ticket stays usable for its whole lifetime
+ * and a stolen key opens at most three periods of tickets.  Keys live in
+ * memory only: a restart invalidates every ticket (a full handshake).
+ */
+#define TKEY_SLOTS 3
+
+struct tkey {
+	unsigned char name[16];
+	unsigned char aes[32];
+	unsigned char hmac[32];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct tkey keys[TKEY_SLOTS];
+	int cur;                     /* encryption key */
+	int nkeys;                   /* slots holding a key */
+	uint64_t rotated;            /* when keys[cur] became current (mono s) */
+	uint32_t period;             /* seconds */
+} tkeys = { .lock = PTHREAD_MUTEX_INITIALIZER, .period = TLS_SESSION_TIMEOUT_S };
+
+/* With tkeys.lock held: a new current key if none or the period is over. */
+static void tkeys_refresh_locked(uint64_t now)
+{
+	if (tkeys.nkeys && now - tkeys.rotated < tkeys.period)
+		return;
+	int slot = tkeys.nkeys ? (tkeys.cur + 1) % TKEY_SLOTS : 0;
+	struct tkey k;
+	if (RAND_bytes((unsigned char *)&k, sizeof(k)) <= 0) {
+		/* Keep the old key rather than none; retried next handshake. */
+		ERR_clear_error();
+		return;
+	}
+	tkeys.keys[slot] = k;
+	OPENSSL_cleanse(&k, sizeof(k));
+	tkeys.cur = slot;
+	if (tkeys.nkeys < TKEY_SLOTS)
+		tkeys.nkeys++;
+	tkeys.rotated = now;
+}
+
+/* Copies the current key into *out.  Returns false if there is none. */
+static bool tkeys_encrypt_key(uint64_t now, struct tkey *out)
+{
+	pthread_mutex_lock(&tkeys.lock);
+	tkeys_refresh_locked(now);
+	bool ok = tkeys.nkeys > 0;
+	if (ok)
+		*out = tkeys.keys[tkeys.cur];
+	pthread_mutex_unlock(&tkeys.lock);
+	return ok;
+}
+
+/* Copies the key named `name` into *out; *current tells whether it is the
+ * encryption key.  Returns false for an unknown (expired) key. */
+static bool tkeys_find(const unsigned char *name, uint64_t now, struct tkey *out, bool *current)
+{
+	bool found = false;
+	pthread_mutex_lock(&tkeys.lock);
+	tkeys_refresh_locked(now);
+	for (int i = 0; i < tkeys.nkeys; i++) {
+		if (memcmp(tkeys.keys[i].name, name, sizeof(tkeys.keys[i].name)) == 0) {
+			*out = tkeys.keys[i];
+			*current = i == tkeys.cur;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tkeys.lock);
+	return found;
+}
+
+static int tkey_mac_init(EVP_MAC_CTX *hctx, struct tkey *k)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k->hmac, sizeof(k->hmac)),
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	return EVP_MAC_CTX_set_params(hctx, params);
+}
+
+/* OpenSSL's ticket callback: 1 = use, 2 = use and issue a fresh ticket,
+ * 0 = unknown key (full handshake), -1 = error. */
+static int tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+			 EVP_MAC_CTX *hctx, int enc)
+{
+	struct tkey k;
+	bool current = true;
+	int rc = -1;
+
+	if (enc) {
+		if (!tkeys_encrypt_key(tls_mono_s(), &k))
+			return -1;
+		if (RAND_bytes(iv, 16) > 0 &&
+		    EVP_EncryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k.aes, iv) &&
+		    tkey_mac_init(hctx, &k)) {
+			memcpy(name, k.name, sizeof(k.name));
+			rc = 1;
+		}
+	} else {
+		if (!tkeys_find(name, tls_mono_s(), &k, &current))
+			return 0;
+		if (tkey_mac_init(hctx, &k) &&
+		    EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k.aes, iv))
+			rc = current ? 1 : 2;
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
+	return rc;
+}
+
+/* ---- diagnostics at load ------------------------------------------------------ */
+
+static void diag(const struct tls_diag *d, bool warning, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void diag(const struct tls_diag *d, bool warning, int line, int col, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d->report(d->arg, warning, line, col, msg);
+}
+
+/* The reason of OpenSSL's most recent error ("no start line"), and clears
+ * the queue. */
+static const char *tls_err_reason(char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	if (r)
+		snprintf(buf, len, "%s", r);
+	else if (e)
+		snprintf(buf, len, "OpenSSL error %lx", e);
+	else
+		snprintf(buf, len, "unknown error");
+	ERR_clear_error();
+	return buf;
+}
+
+static char *path_join(const char *base, const char *name)
+{
+	char *out;
+	if (name[0] == '/' || !base || !base[0])
+		return strdup(name);
+	if (asprintf(&out, "%s/%s", base, name) < 0)
+		return NULL;
+	return out;
+}
+
+/* NULL if path is a readable regular file, else why not. */
+static const char *file_problem(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return strerror(errno);
+	if (S_ISDIR(st.st_mode))
+		return "is a directory";
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (access(path, R_OK) < 0)
+		return strerror(errno);
+	return NULL;
+}
+
+static void asn1_time_text(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm tm;
+	if (t && ASN1_TIME_to_tm(t, &tm))
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	else
+		snprintf(buf, len, "(unknown date)");
+}
+
+static int no_password_cb(char *buf, int size, int rwflag, void *u)
+{
+	return -1;   /* never prompt: an encrypted key is a load error */
+}
+
+/* ---- server-side callbacks ------------------------------------------------------ */
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct tls_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : x->cert - y->cert;
+}
+
+static int name_find(const struct tls_name *v, int n, const char *name)
+{
+	int lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		int c = strcmp(name, v[mid].name);
+		if (c == 0)
+			return v[mid].cert;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* Which certificate serves `name`: an exact name first, then a wildcard
+ * for its parent (one label only, RFC 6125 6.4.3).  -1: none (default). */
+static int tls_sni_lookup(const struct tls_bind_rt *rt, const char *name)
+{
+	char low[256];
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= sizeof(low))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+	if (low[n - 1] == '.')
+		n--;
+	low[n] = '\0';
+	int c = name_find(rt->exact, rt->nexact, low);
+	if (c >= 0)
+		return c;
+	const char *dot = strchr(low, '.');
+	if (!dot || dot == low || !dot[1])
+		return -1;
+	return name_find(rt->wild, rt->nwild, dot + 1);
+}
+
+static int tls_sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	const struct tls_bind_rt *rt = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	if (!name)
+		return SSL_TLSEXT_ERR_NOACK;   /* no SNI: the default certificate */
+	int c = tls_sni_lookup(rt, name);
+	if (c > 0)
+		SSL_set_SSL_CTX(ssl, rt->certs[c].ctx);
+	/* An unknown name gets the default certificate too, like nginx and
+	 * HAProxy: refusing would break clients that send a bare IP or alias. */
+	return c >= 0 ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+}
+
+static int tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned int inlen, void *arg)
+{
+	const struct tls_bind_rt *rt = arg;
+	unsigned char *sel = NULL;
+
+	/* Server preference order.  No common protocol: carry on without
+	 * ALPN (the client then speaks HTTP/1.1), as nginx does. */
+	if (SSL_select_next_proto(&sel, outlen, rt->alpn, rt->alpn_len, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int tls_ocsp_cb(SSL *ssl, void *arg)
+{
+	const struct tls_cert_rt *c = arg;
+
+	/* A response past its nextUpdate would make strict clients fail;
+	 * better no staple (the client may ask the responder itself). */
+	if (!c || !c->ocsp || (c->ocsp_expires && time(NULL) > c->ocsp_expires))
+		return SSL_TLSEXT_ERR_NOACK;
+	unsigned char *copy = OPENSSL_memdup(c->ocsp, c->ocsp_len);
+	if (!copy)
+		return SSL_TLSEXT_ERR_NOACK;
+	SSL_set_tlsext_status_ocsp_resp(ssl, copy, (long)c->ocsp_len);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* ---- bind loading ------------------------------------------------------------------ */
+
+/* One certificate to load: from a `cert` line or found in `certs DIR`. */
+struct cert_spec {
+	char *cert, *key, *ocsp;     /* resolved paths (owned); key/ocsp may be NULL */
+	int line, col, key_line, key_col, ocsp_line, ocsp_col;
+	bool ocsp_optional;          /* found next to a directory entry: may be absent */
+};
+
+static void cert_specs_free(struct cert_spec *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(v[i].cert);
+		free(v[i].key);
+		free(v[i].ocsp);
+	}
+	free(v);
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n > m && strcmp(s + n - m, suf) == 0;
+}
+
+static int cert_dirent_filter(const struct dirent *e)
+{
+	return e->d_name[0] != '.' &&
+	       (has_suffix(e->d_name, ".pem") || has_suffix(e->d_name, ".crt"));
+}
+
+/* Adds the certificates of `certs DIR`: NAME.pem or NAME.crt (sorted by
+ * name), each with its key inside or in NAME.key, and NAME.pem.ocsp (or
+ * NAME.crt.ocsp) stapled if present. */
+static int cert_specs_from_dir(const struct cfg_tls_bind *tb, const char *base,
+			       const struct tls_diag *d, struct cert_spec **v, int *n)
+{
+	char *dir = path_join(base, tb->certs_dir);
+	struct dirent **ents = NULL;
+	int rc = -1;
+
+	if (!dir) {
+		diag(d, false, tb->dir_line, tb->dir_col, "out of memory");
+		return -1;
+	}
+	int k = scandir(dir, &ents, cert_dirent_filter, alphasort);
+	if (k < 0) {
+		diag(d, false, tb->dir_line, tb->dir_col, "cannot read certificate directory '%s': %s",
+		     dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	if (k == 0) {
+		diag(d, false, tb->dir_line, tb->dir_col,
+		     "no certificate in directory '%s'; expected NAME.pem or NAME.crt files", dir);
+		goto out;
+	}
+	struct cert_spec *nv = realloc(*v, (size_t)(*n + k) * sizeof(*nv));
+	if (!nv) {
+		diag(d, false, tb->dir_line, tb->dir_col, "out of memory");
+		goto out;
+	}
+	*v = nv;
+	for (int i = 0; i < k; i++) {
+		struct cert_spec *s = &nv[*n];
+		const char *fn = ents[i]->d_name;
+		size_t stem = strlen(fn) - 4;
+		memset(s, 0, sizeof(*s));
+		s->line = s->key_line = s->ocsp_line = tb->dir_line;
+		s->col = s->key_col = s->ocsp_col = tb->dir_col;
+		s->ocsp_optional = true;
+		if (asprintf(&s->cert, "%s/%s", dir, fn) < 0) {
+			s->cert = NULL;
+			diag(d, false, tb->dir_line, tb->dir_col, "out of memory");
+			goto out;
+		}
+		(*n)++;
+		char *key = NULL, *ocsp = NULL;
+		if (asprintf(&key, "%s/%.*s.key", dir, (int)stem, fn) >= 0 && access(key, F_OK) == 0)
+			s->key = key;
+		else
+			free(key);
+		if (asprintf(&ocsp, "%s.ocsp", s->cert) >= 0 && access(ocsp, F_OK) == 0)
+			s->ocsp = ocsp;
+		else
+			free(ocsp);
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < k; i++)
+		free(ents[i]);
+	free(ents);
+	free(dir);
+	return rc;
+}
+
+/* The settings every context of a bind shares.  Returns NULL after
+ * reporting. */
+static SSL_CTX *bind_ctx_new(const struct cfg_tls_bind *tb, struct tls_bind_rt *rt,
+			     X509_STORE *ca_store, STACK_OF(X509_NAME) *ca_names,
+			     const struct tls_diag *d, bool report_lists)
+{
+	char why[256];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx) {
+		diag(d, false, tb->line, tb->col, "cannot create a TLS context: %s",
+		     tls_err_reason(why, sizeof(why)));
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, tb->min_version ? tb->min_version : TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, tb->max_version ? tb->max_version : TLS1_3_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_CIPHER_SERVER_PREFERENCE |
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Partial writes: SSL_write returns after each record, so the
+	 * transport can report how far it got when the socket fills up.
+	 * Released buffers: an idle keep-alive connection holds none. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_default_passwd_cb(ctx, no_password_cb);
+	SSL_CTX_set_max_early_data(ctx, 0);
+
+	bool bad = false;
+	if (!SSL_CTX_set_cipher_list(ctx, tb->ciphers ? tb->ciphers : TLS_DEFAULT_CIPHERS)) {
+		ERR_clear_error();
+		if (report_lists)
+			diag(d, false, tb->line, tb->col,
+			     "invalid 'ciphers %s': no cipher OpenSSL knows; expected a list such "
+			     "as ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+			     tb->ciphers);
+		bad = true;
+	} else {
+		/* ECDHE only: a TLS 1.2 suite with RSA or DHE key exchange
+		 * has no forward secrecy (or costs a DH group to configure). */
+		STACK_OF(SSL_CIPHER) *cl = SSL_CTX_get_ciphers(ctx);
+		for (int i = 0; i < sk_SSL_CIPHER_num(cl); i++) {
+			const SSL_CIPHER *c = sk_SSL_CIPHER_value(cl, i);
+			int kx = SSL_CIPHER_get_kx_nid(c);
+			if (kx == NID_kx_ecdhe || kx == NID_kx_any)   /* any: TLS 1.3 */
+				continue;
+			if (report_lists)
+				diag(d, false, tb->line, tb->col,
+				     "cipher %s in 'ciphers' does not use ECDHE key exchange; "
+				     "expected ECDHE suites only (e.g. ECDHE-RSA-AES128-GCM-SHA256)",
+				     SSL_CIPHER_get_name(c));
+			bad = true;
+			break;
+		}
+	}
+	if (tb->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, tb->ciphersuites)) {
+		ERR_clear_error();
+		if (report_lists)
+			diag(d, false, tb->line, tb->col,
+			     "invalid 'ciphersuites %s'; expected TLS 1.3 suites such as "
+			     "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+			     tb->ciphersuites);
+		bad = true;
+	}
+	if (!SSL_CTX_set1_groups_list(ctx, TLS_GROUPS)) {
+		diag(d, false, tb->line, tb->col, "cannot set key exchange groups: %s",
+		     tls_err_reason(why, sizeof(why)));
+		bad = true;
+	}
+
+	/* Sessions: the cache and the tickets of the first context serve
+	 * the whole bind (OpenSSL keeps using the context SSL_new() got). */
+	char sid[32];
+	int sidlen = snprintf(sid, sizeof(sid), "gh:%d:%d:%d", tb->line, tb->col, (int)tb->verify);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)sid,
+				       (unsigned)(sidlen < (int)sizeof(sid) ? sidlen : 31));
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_sess_set_cache_size(ctx, TLS_SESSION_CACHE_SIZE);
+	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT_S);
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb);
+
+	SSL_CTX_set_tlsext_servername_callback(ctx, tls_sni_cb);
+	SSL_CTX_set_tlsext_servername_arg(ctx, rt);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, rt);
+
+	if (tb->verify != TLS_VERIFY_NONE) {
+		SSL_CTX_set_verify(ctx,
+				   SSL_VERIFY_PEER | (tb->verify == TLS_VERIFY_REQUIRED ?
+							      SSL_VERIFY_FAIL_IF_NO_PEER_CERT :
+							      0),
+				   NULL);
+		if (ca_store)
+			SSL_CTX_set1_cert_store(ctx, ca_store);
+		STACK_OF(X509_NAME) *dup = ca_names ? SSL_dup_CA_list(ca_names) : NULL;
+		if (dup)
+			SSL_CTX_set_client_CA_list(ctx, dup);
+	}
+	if (bad) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static int add_name(struct tls_bind_rt *rt, const char *s, size_t len, int cert)
+{
+	bool wild = len > 2 && s[0] == '*' && s[1] == '.';
+	if (wild) {
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0 || memchr(s, '\0', len) || memchr(s, '*', len))
+		return 0;   /* not a usable host name (partial wildcards are ignored) */
+	struct tls_name **v = wild ? &rt->wild : &rt->exact;
+	int *n = wild ? &rt->nwild : &rt->nexact;
+	struct tls_name *nv = realloc(*v, (size_t)(*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	*v = nv;
+	char *name = strndup(s, len);
+	if (!name)
+		return -1;
+	for (char *p = name; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	nv[*n].name = name;
+	nv[*n].cert = cert;
+	(*n)++;
+	return 0;
+}
+
+/* The DNS names of a certificate (subjectAltName, else the CN) go into the
+ * SNI tables.  Returns how many, or -1 when out of memory. */
+static int add_cert_names(struct tls_bind_rt *rt, X509 *x, int cert)
+{
+	int count = 0;
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		if (g->type != GEN_DNS)
+			continue;
+		const ASN1_IA5STRING *s = g->d.dNSName;
+		if (add_name(rt, (const char *)ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s),
+			     cert) < 0) {
+			GENERAL_NAMES_free(sans);
+			return -1;
+		}
+		count++;
+	}
+	GENERAL_NAMES_free(sans);
+	if (count)
+		return count;
+	const X509_NAME *subj = X509_get_subject_name(x);
+	int pos = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	if (pos >= 0) {
+		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, pos));
+		if (add_name(rt, (const char *)ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s),
+			     cert) < 0)
+			return -1;
+		count++;
+	}
+	return count;
+}
+
+/* Keeps, for each name, the certificate listed first. */
+static void names_sort_dedup(struct tls_name *v, int *n)
+{
+	if (*n == 0)
+		return;
+	qsort(v, (size_t)*n, sizeof(*v), name_cmp);
+	int o = 1;
+	for (int i = 1; i < *n; i++) {
+		if (strcmp(v[i].name, v[o - 1].name) == 0) {
+			free(v[i].name);
+			continue;
+		}
+		v[o++] = v[i];
+	}
+	*n = o;
+}
+
+static unsigned char *read_small_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	unsigned char *buf = malloc(max);
+	size_t n = buf ? fread(buf, 1, max, f) : 0;
+	bool too_big = n == max;
+	fclose(f);
+	if (!buf || too_big || n == 0) {
+		free(buf);
+		errno = too_big ? EFBIG : (buf ? ENODATA : ENOMEM);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* The issuer of the leaf among the chain the certificate file brought. */
+static X509 *find_issuer(SSL_CTX *ctx, X509 *leaf)
+{
+	STACK_OF(X509) *chain = NULL;
+	SSL_CTX_get0_chain_certs(ctx, &chain);
+	for (int i = 0; chain && i < sk_X509_num(chain); i++)
+		if (X509_check_issued(sk_X509_value(chain, i), leaf) == X509_V_OK)
+			return sk_X509_value(chain, i);
+	return NULL;
+}
+
+/* Loads the OCSP response to staple for certificate cr.  An unusable file
+ * is an error; a response that is stale or cannot be matched against the
+ * certificate is a warning. */
+static int load_ocsp(struct tls_cert_rt *cr, const struct cert_spec *s, const struct tls_diag *d)
+{
+	const char *why = file_problem(s->ocsp);
+	if (why) {
+		diag(d, false, s->ocsp_line, s->ocsp_col, "cannot read OCSP response '%s': %s", s->ocsp,
+		     why);
+		return -1;
+	}
+	size_t len = 0;
+	unsigned char *der = read_small_file(s->ocsp, TLS_MAX_OCSP_SIZE, &len);
+	if (!der) {
+		diag(d, false, s->ocsp_line, s->ocsp_col, "cannot read OCSP response '%s': %s",
+		     s->ocsp, strerror(errno));
+		return -1;
+	}
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	OCSP_BASICRESP *bs = NULL;
+	OCSP_CERTID *id = NULL;
+	int rc = -1;
+
+	if (!resp) {
+		ERR_clear_error();
+		diag(d, false, s->ocsp_line, s->ocsp_col,
+		     "'%s' is not an OCSP response; expected a DER file (openssl ocsp -respout)",
+		     s->ocsp);
+		goto out;
+	}
+	int st = OCSP_response_status(resp);
+	if (st != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		diag(d, false, s->ocsp_line, s->ocsp_col,
+		     "OCSP response '%s' has status '%s'; expected 'successful'", s->ocsp,
+		     OCSP_response_status_str(st));
+		goto out;
+	}
+	bs = OCSP_response_get1_basic(resp);
+	X509 *leaf = SSL_CTX_get0_certificate(cr->ctx);
+	X509 *issuer = leaf ? find_issuer(cr->ctx, leaf) : NULL;
+	if (!bs) {
+		diag(d, false, s->ocsp_line, s->ocsp_col, "OCSP response '%s' has no basic response",
+		     s->ocsp);
+		goto out;
+	}
+	if (!issuer) {
+		diag(d, true, s->ocsp_line, s->ocsp_col,
+		     "cannot match OCSP response '%s' to certificate '%s': its issuer is not in "
+		     "the file's chain; stapled unchecked",
+		     s->ocsp, s->cert);
+	} else {
+		int status, reason;
+		ASN1_GENERALIZEDTIME *rev, *thisupd, *nextupd;
+		id = OCSP_cert_to_id(NULL, leaf, issuer);
+		if (!id || !OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd)) {
+			ERR_clear_error();
+			diag(d, false, s->ocsp_line, s->ocsp_col,
+			     "OCSP response '%s' is not about certificate '%s'", s->ocsp, s->cert);
+			goto out;
+		}
+		if (status == V_OCSP_CERTSTATUS_REVOKED)
+			diag(d, true, s->ocsp_line, s->ocsp_col,
+			     "OCSP response '%s' says certificate '%s' is REVOKED", s->ocsp, s->cert);
+		if (nextupd) {
+			struct tm tm;
+			char when[64];
+			asn1_time_text(nextupd, when, sizeof(when));
+			if (ASN1_TIME_to_tm(nextupd, &tm))
+				cr->ocsp_expires = timegm(&tm);
+			if (X509_cmp_current_time(nextupd) < 0)
+				diag(d, true, s->ocsp_line, s->ocsp_col,
+				     "OCSP response '%s' expired on %s; not stapled until it is "
+				     "replaced",
+				     s->ocsp, when);
+		}
+	}
+	cr->ocsp = der;
+	cr->ocsp_len = len;
+	der = NULL;
+	SSL_CTX_set_tlsext_status_cb(cr->ctx, tls_ocsp_cb);
+	SSL_CTX_set_tlsext_status_arg(cr->ctx, cr);
+	rc = 0;
+out:
+	ERR_clear_error();
+	OCSP_CERTID_free(id);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	free(der);
+	return rc;
+}
+
+static void check_validity(X509 *x, const struct cert_spec *s, const struct tls_diag *d)
+{
+	char when[64];
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
+		asn1_time_text(X509_get0_notAfter(x), when, sizeof(when));
+		diag(d, true, s->line, s->col, "certificate '%s' expired on %s", s->cert, when);
+	} else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0) {
+		asn1_time_text(X509_get0_notBefore(x), when, sizeof(when));
+		diag(d, true, s->line, s->col, "certificate '%s' is not valid before %s", s->cert,
+		     when);
+	}
+}
+
+/* Loads one certificate with its key into a fresh context. */
+static int load_cert(const struct cfg_tls_bind *tb, struct tls_bind_rt *rt, int idx,
+		     const struct cert_spec *s, X509_STORE *ca_store, STACK_OF(X509_NAME) *ca_names,
+		     const struct tls_diag *d)
+{
+	struct tls_cert_rt *cr = &rt->certs[idx];
+	char why[256];
+	const char *keyfile = s->key ? s->key : s->cert;
+	const char *prob;
+
+	cr->file = strdup(s->cert);
+	if ((prob = file_problem(s->cert))) {
+		diag(d, false, s->line, s->col, "cannot read certificate '%s': %s", s->cert, prob);
+		return -1;
+	}
+	if (s->key && (prob = file_problem(s->key))) {
+		diag(d, false, s->key_line, s->key_col, "cannot read key '%s': %s", s->key, prob);
+		return -1;
+	}
+	cr->ctx = bind_ctx_new(tb, rt, ca_store, ca_names, d, false);
+	if (!cr->ctx)
+		return -1;
+	if (!SSL_CTX_use_certificate_chain_file(cr->ctx, s->cert)) {
+		diag(d, false, s->line, s->col,
+		     "cannot load certificate '%s': %s; expected PEM (BEGIN CERTIFICATE)", s->cert,
+		     tls_err_reason(why, sizeof(why)));
+		return -1;
+	}
+	if (!SSL_CTX_use_PrivateKey_file(cr->ctx, keyfile, SSL_FILETYPE_PEM)) {
+		tls_err_reason(why, sizeof(why));
+		if (s->key)
+			diag(d, false, s->key_line, s->key_col,
+			     "cannot load private key '%s': %s; expected an unencrypted PEM key",
+			     s->key, why);
+		else
+			diag(d, false, s->line, s->col,
+			     "cannot load a private key from '%s': %s; expected the key in the "
+			     "same PEM file, or 'key FILE' after the cert",
+			     s->cert, why);
+		return -1;
+	}
+	if (!SSL_CTX_check_private_key(cr->ctx)) {
+		ERR_clear_error();
+		diag(d, false, s->key ? s->key_line : s->line, s->key ? s->key_col : s->col,
+		     "private key '%s' does not match certificate '%s'", keyfile, s->cert);
+		return -1;
+	}
+	X509 *x = SSL_CTX_get0_certificate(cr->ctx);
+	check_validity(x, s, d);
+	int n = add_cert_names(rt, x, idx);
+	if (n < 0) {
+		diag(d, false, s->line, s->col, "out of memory");
+		return -1;
+	}
+	if (n == 0 && idx > 0)
+		diag(d, true, s->line, s->col,
+		     "certificate '%s' has no DNS name (subjectAltName or CN); only the default "
+		     "certificate is useful without one",
+		     s->cert);
+	if (s->ocsp && load_ocsp(cr, s, d) < 0)
+		return -1;
+	return 0;
+}
+
+static int alpn_wire(struct tls_bind_rt *rt, const char *list)
+{
+	unsigned o = 0;
+	const char *p = list ? list : "http/1.1";
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || n > 255 || o + 1 + n > sizeof(rt->alpn))
+			return -1;
+		rt->alpn[o++] = (unsigned char)n;
+		memcpy(rt->alpn + o, p, n);
+		o += (unsigned)n;
+		p += n + (e ? 1 : 0);
+	}
+	rt->alpn_len = o;
+	return 0;
+}
+
+static void bind_rt_free(struct tls_bind_rt *rt)
+{
+	if (!rt)
+		return;
+	for (int i = 0; i < rt->ncerts; i++) {
+		SSL_CTX_free(rt->certs[i].ctx);
+		free(rt->certs[i].file);
+		free(rt->certs[i].ocsp);
+	}
+	free(rt->certs);
+	for (int i = 0; i < rt->nexact; i++)
+		free(rt->exact[i].name);
+	for (int i = 0; i < rt->nwild; i++)
+		free(rt->wild[i].name);
+	free(rt->exact);
+	free(rt->wild);
+	free(rt);
+}
+
+int tls_bind_load(struct cfg_tls_bind *tb, const char *base, const struct tls_diag *d)
+{
+	struct tls_bind_rt *rt = calloc(1, sizeof(*rt));
+	struct cert_spec *specs = NULL;
+	X509_STORE *ca_store = NULL;
+	STACK_OF(X509_NAME) *ca_names = NULL;
+	int nspecs = 0, rc = 0;
+	char why[256];
+
+	pthread_once(&tls_once, tls_global_init);
+	tls_bind_unload(tb);
+	if (!rt || (tb->ncerts && !(specs = calloc((size_t)tb->ncerts, sizeof(*specs))))) {
+		diag(d, false, tb->line, tb->col, "out of memory");
+		free(rt);
+		return -1;
+	}
+	if (alpn_wire(rt, tb->alpn) < 0) {
+		diag(d, false, tb->line, tb->col, "invalid alpn list '%s'", tb->alpn);
+		rc = -1;
+	}
+	for (int i = 0; i < tb->ncerts; i++) {
+		const struct cfg_tls_cert *c = &tb->certs[i];
+		struct cert_spec *s = &specs[nspecs++];
+		s->cert = path_join(base, c->cert);
+		s->key = c->key ? path_join(base, c->key) : NULL;
+		s->ocsp = c->ocsp ? path_join(base, c->ocsp) : NULL;
+		s->line = c->line, s->col = c->col;
+		s->key_line = c->key_line, s->key_col = c->key_col;
+		s->ocsp_line = c->ocsp_line, s->ocsp_col = c->ocsp_col;
+		if (!s->cert || (c->key && !s->key) || (c->ocsp && !s->ocsp)) {
+			diag(d, false, c->line, c->col, "out of memory");
+			rc = -1;
+		}
+	}
+	if (tb->certs_dir && cert_specs_from_dir(tb, base, d, &specs, &nspecs) < 0)
+		rc = -1;
+
+	if (tb->verify != TLS_VERIFY_NONE && tb->ca) {
+		char *ca = path_join(base, tb->ca);
+		const char *prob = ca ? file_problem(ca) : "out of memory";
+		if (prob) {
+			diag(d, false, tb->ca_line, tb->ca_col, "cannot read CA file '%s': %s",
+			     ca ? ca : tb->ca, prob);
+			rc = -1;
+		} else if (!(ca_store = X509_STORE_new()) || !X509_STORE_load_file(ca_store, ca) ||
+			   !(ca_names = SSL_load_client_CA_file(ca))) {
+			diag(d, false, tb->ca_line, tb->ca_col,
+			     "cannot load CA file '%s': %s; expected PEM certificates", ca,
+			     tls_err_reason(why, sizeof(why)));
+			rc = -1;
+		}
+		free(ca);
+	}
+
+	/* The cipher lists are checked once, on a context of their own, so
+	 * a bad list is one message rather than one per certificate. */
+	SSL_CTX *probe = bind_ctx_new(tb, rt, ca_store, ca_names, d, true);
+	if (!probe)
+		rc = -1;
+	SSL_CTX_free(probe);
+
+	if (rc == 0 && nspecs > 0) {
+		rt->certs = calloc((size_t)nspecs, sizeof(*rt->certs));
+		if (!rt->certs) {
+			diag(d, false, tb->line, tb->col, "out of memory");
+			rc = -1;
+		}
+		for (int i = 0; rt->certs && i < nspecs; i++) {
+			rt->ncerts++;
+			if (load_cert(tb, rt, i, &specs[i], ca_store, ca_names, d) < 0)
+				rc = -1;
+		}
+		names_sort_dedup(rt->exact, &rt->nexact);
+		names_sort_dedup(rt->wild, &rt->nwild);
+	}
+	cert_specs_free(specs, nspecs);
+	X509_STORE_free(ca_store);   /* the contexts hold their own reference */
+	sk_X509_NAME_pop_free(ca_names, X509_NAME_free);
+	ERR_clear_error();
+	if (rc < 0 || rt->ncerts == 0) {
+		bind_rt_free(rt);
+		return -1;
+	}
+	tb->rt = rt;
+	return 0;
+}
+
+void tls_bind_unload(struct cfg_tls_bind *tb)
+{
+	if (!tb)
+		return;
+	bind_rt_free(tb->rt);
+	tb->rt = NULL;
+}
+
+/* ---- server (client-side) contexts ------------------------------------------------- */
+
+static int tls_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_server_rt *rt = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	if (!rt)
+		return 0;
+	pthread_mutex_lock(&rt->lock);
+	SSL_SESSION *old = rt->sess;
+	rt->sess = sess;
+	pthread_mutex_unlock(&rt->lock);
+	SSL_SESSION_free(old);
+	return 1;   /* we keep the reference */
+}
+
+int tls_server_load(struct cfg_tls_server *ts, const char *base, const struct tls_diag *d)
+{
+	char why[256];
+	struct tls_server_rt *rt = calloc(1, sizeof(*rt));
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	pthread_once(&tls_once, tls_global_init);
+	tls_server_unload(ts);
+	if (!rt || !ctx) {
+		diag(d, false, ts->line, ts->col, "cannot create a TLS context: %s",
+		     tls_err_reason(why, sizeof(why)));
+		free(rt);
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	pthread_mutex_init(&rt->lock, NULL);
+	rt->ctx = ctx;
+	SSL_CTX_set_app_data(ctx, rt);
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);
+	/* Resumption towards the server: the newest session it gave us is
+	 * offered by the next connection (any thread). */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, tls_new_session_cb);
+
+	int rc = 0;
+	if (ts->verify == TLS_VERIFY_REQUIRED) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (ts->ca) {
+			char *ca = path_join(base, ts->ca);
+			const char *prob = ca ? file_problem(ca) : "out of memory";
+			if (prob) {
+				diag(d, false, ts->ca_line, ts->ca_col, "cannot read CA file '%s': %s",
+				     ca ? ca : ts->ca, prob);
+				rc = -1;
+			} else if (!SSL_CTX_load_verify_file(ctx, ca)) {
+				diag(d, false, ts->ca_line, ts->ca_col,
+				     "cannot load CA file '%s': %s; expected PEM certificates", ca,
+				     tls_err_reason(why, sizeof(why)));
+				rc = -1;
+			}
+			free(ca);
+		} else if (!SSL_CTX_set_default_verify_paths(ctx)) {
+			diag(d, false, ts->line, ts->col, "cannot load the system CA store: %s",
+			     tls_err_reason(why, sizeof(why)));
+			rc = -1;
+		}
+		if (ts->sni) {
+			X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
+			X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			if (!X509_VERIFY_PARAM_set1_host(vp, ts->sni, 0)) {
+				diag(d, false, ts->line, ts->col, "invalid sni '%s'", ts->sni);
+				rc = -1;
+			}
+		}
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	}
+	ERR_clear_error();
+	ts->rt = rt;
+	if (rc < 0)
+		tls_server_unload(ts);
+	return rc;
+}
+
+void tls_server_unload(struct cfg_tls_server *ts)
+{
+	struct tls_server_rt *rt = ts ? ts->rt : NULL;
+	if (!rt)
+		return;
+	SSL_SESSION_free(rt->sess);
+	SSL_CTX_free(rt->ctx);
+	pthread_mutex_destroy(&rt->lock);
+	free(rt);
+	ts->rt = NULL;
+}
+
+/* ---- the transport --------------------------------------------------------------------- */
+
+static void tls_log_failure(struct conn *c, SSL *ssl, int err)
+{
+	char why[256];
+	long vr = SSL_get_verify_result(ssl);
+	const char *label = SSL_get_ex_data(ssl, tls_label_idx);
+
+	if (err == SSL_ERROR_SSL)
+		tls_err_reason(why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	if (!SSL_is_server(ssl)) {
+		/* Towards a server: the operator's business, say why. */
+		if (vr != X509_V_OK)
+			log_warn("server %s: TLS handshake failed: certificate verify failed: %s",
+				 label ? label : "?", X509_verify_cert_error_string(vr));
+		else
+			log_warn("server %s: TLS %s failed: %s", label ? label : "?",
+				 SSL_is_init_finished(ssl) ? "connection" : "handshake", why);
+		return;
+	}
+	if (log_level >= LOG_DEBUG) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char ip[64] = "?";
+		if (getpeername(c->io.fd, (struct sockaddr *)&ss, &len) == 0)
+			addr_ntop((struct sockaddr *)&ss, ip, sizeof(ip));
+		if (vr != X509_V_OK)
+			log_debug("client %s: TLS handshake failed: client certificate: %s", ip,
+				  X509_verify_cert_error_string(vr));
+		else
+			log_debug("client %s: TLS %s failed: %s", ip,
+				  SSL_is_init_finished(ssl) ? "connection" : "handshake", why);
+	}
+}
+
+/* Maps a failed SSL_read/SSL_write to the conn.h conventions: -1 with
+ * errno EAGAIN (and the readiness flags set) or a real error; 0 for EOF. */
+static ssize_t tls_fail(struct conn *c, SSL *ssl, int r, bool reading)
+{
+	int e = SSL_get_error(ssl, r);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		if (!reading)
+			c->flags |= CONN_F_WR_WANT_RD;   /* conn_send clears SEND_READY */
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		if (reading) {
+			c->flags |= CONN_F_RD_WANT_WR;   /* conn_recv clears RECV_READY */
+			c->flags &= (uint16_t)~CONN_F_SEND_READY;
+		}
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		/* close_notify (or a bare TCP close: IGNORE_UNEXPECTED_EOF;
+		 * HTTP framing tells a truncated message apart). */
+		if (reading)
+			return 0;
+		errno = EPIPE;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0 || errno == EAGAIN)
+			errno = reading ? ECONNRESET : EPIPE;
+		if (errno != ECONNRESET && errno != EPIPE)
+			tls_log_failure(c, ssl, e);
+		ERR_clear_error();
+		return -1;
+	default:
+		tls_log_failure(c, ssl, e);
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
+{
+	SSL *ssl = c->xprt_ctx;
+	size_t n = 0;
+
+	ERR_clear_error();
+	int r = SSL_read_ex(ssl, buf, len, &n);
+	if (r > 0)
+		return (ssize_t)n;
+	return tls_fail(c, ssl, r, true);
+}
+
+static ssize_t tls_send(struct conn *c, const void *buf, size_t len)
+{
+	SSL *ssl = c->xprt_ctx;
+	size_t done = 0;
+
+	/* With partial writes SSL_write returns after each record, which
+	 * says nothing about the socket: keep going until all is written or
+	 * it blocks, so a short count means "socket full" as for raw TCP. */
+	while (done < len) {
+		size_t n = 0;
+		ERR_clear_error();
+		int r = SSL_write_ex(ssl, (const char *)buf + done, len - done, &n);
+		if (r > 0) {
+			done += n;
+			continue;
+		}
+		ssize_t f = tls_fail(c, ssl, r, false);
+		if (done == 0 || (f < 0 && errno != EAGAIN))
+			return done ? (ssize_t)done : f;
+		return (ssize_t)done;
+	}
+	return (ssize_t)done;
+}
+
+static void tls_shutw(struct conn *c)
+{
+	SSL *ssl = c->xprt_ctx;
+
+	if (ssl && !(c->flags & CONN_F_ERROR) && SSL_is_init_finished(ssl)) {
+		ERR_clear_error();
+		SSL_shutdown(ssl);   /* close_notify, best effort (non-blocking) */
+		ERR_clear_error();
+	}
+	shutdown(c->io.fd, SHUT_WR);
+}
+
+static void tls_close(struct conn *c)
+{
+	SSL *ssl = c->xprt_ctx;
+
+	if (ssl) {
+		ERR_clear_error();
+		if (!(c->flags & CONN_F_ERROR) && SSL_is_init_finished(ssl) &&
+		    !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
+			SSL_shutdown(ssl);
+		ERR_clear_error();
+		SSL_free(ssl);
+		c->xprt_ctx = NULL;
+	}
+	close(c->io.fd);
+}
+
+const struct xprt xprt_tls = {
+	.name = "tls",
+	.buffers_input = true,
+	.recv = tls_recv,
+	.send = tls_send,
+	.shutw = tls_shutw,
+	.close = tls_close,
+};
+
+int tls_conn_accept(struct conn *c, const struct cfg_tls_bind *tb)
+{
+	if (!tb->rt)
+		return -1;
+	SSL *ssl = SSL_new(tb->rt->certs[0].ctx);
+	if (!ssl || !SSL_set_fd(ssl, c->io.fd)) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return -1;
+	}
+	SSL_set_accept_state(ssl);
+	c->xprt = &xprt_tls;
+	c->xprt_ctx = ssl;
+	return 0;
+}
+
+int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts)
+{
+	struct tls_server_rt *rt = ts->rt;
+	if (!rt)
+		return -1;
+	SSL *ssl = SSL_new(rt->ctx);
+	if (!ssl || !SSL_set_fd(ssl, c->io.fd) ||
+	    (ts->sni && !SSL_set_tlsext_host_name(ssl, ts->sni))) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return -1;
+	}
+	SSL_set_ex_data(ssl, tls_label_idx, (void *)ts->label);
+	pthread_mutex_lock(&rt->lock);
+	if (rt->sess && SSL_SESSION_is_resumable(rt->sess))
+		SSL_set_session(ssl, rt->sess);
+	pthread_mutex_unlock(&rt->lock);
+	SSL_set_connect_state(ssl);
+	c->xprt = &xprt_tls;
+	c->xprt_ctx = ssl;
+	return 0;
+}
+
+const char *tls_conn_client_dn(struct conn *c)
+{
+	if (!conn_is_tls(c) || !c->xprt_ctx)
+		return NULL;
+	SSL *ssl = c->xprt_ctx;
+	char *dn = SSL_get_ex_data(ssl, tls_dn_idx);
+	if (dn)
+		return dn == tls_dn_none ? NULL : dn;
+	if (!SSL_is_init_finished(ssl))
+		return NULL;
+
+	X509 *x = SSL_get0_peer_certificate(ssl);
+	dn = tls_dn_none;
+	if (x && SSL_get_verify_result(ssl) == X509_V_OK) {
+		/* RFC 2253 with control and non-ASCII bytes escaped: the text
+		 * is printable ASCII, safe in a header value. */
+		BIO *b = BIO_new(BIO_s_mem());
+		if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0) {
+			char *p;
+			long n = BIO_get_mem_data(b, &p);
+			char *s = n > 0 ? OPENSSL_malloc((size_t)n + 1) : NULL;
+			if (s) {
+				memcpy(s, p, (size_t)n);
+				s[n] = '\0';
+				for (long i = 0; i < n; i++)
+					if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+						s[i] = '?';
+				dn = s;
+			}
+		}
+		BIO_free(b);
+		ERR_clear_error();
+	}
+	SSL_set_ex_data(ssl, tls_dn_idx, dn);
+	return dn == tls_dn_none ? NULL : dn;
+}
+
+const char *tls_conn_version(const struct conn *c)
+{
+	if (!conn_is_tls(c) || !c->xprt_ctx)
+		return NULL;
+	return SSL_get_version(c->xprt_ctx);
+}
