@@ -1,0 +1,317 @@
+"""Balancing algorithms end to end: weights, a slow origin, stickiness, workers 2.
+
+Load comes from an asyncio client with several keep-alive connections, each
+sending its next request as soon as the previous answer is complete; which
+origin answered is read from the X-Origin header of the echo response.
+"""
+
+import asyncio
+import random
+import time
+
+import pytest
+
+from ghutil import ASAN, SLACK, backend_block, frontend_block, global_block
+from origins import HttpOrigin
+
+
+class DelayedOrigin(HttpOrigin):
+    """An HttpOrigin that answers every request `delay_ms` later than usual
+    (the request is read at once; the first byte of the response waits)."""
+
+    def __init__(self, name, delay_ms, **kw):
+        self.delay_s = delay_ms / 1000.0
+        super().__init__(name, **kw)
+
+    async def _one_request(self, c, conn_id, seq):
+        send = c.send
+        first = True
+
+        async def delayed_send(data):
+            nonlocal first
+            if first:
+                first = False
+                await asyncio.sleep(self.delay_s)
+            await send(data)
+
+        c.send = delayed_send
+        try:
+            return await super()._one_request(c, conn_id, seq)
+        finally:
+            c.send = send
+
+
+# ---- load ------------------------------------------------------------------
+
+async def _conn_loop(port, jobs, out, headers_of, path="/r"):
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while jobs:
+            i = jobs.pop()
+            extra = "".join("%s: %s\r\n" % h for h in headers_of(i))
+            w.write(("GET %s%d HTTP/1.1\r\nHost: t\r\n%s\r\n" % (path, i, extra)).encode())
+            head = await r.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ")[1])
+            hdrs = {}
+            for ln in lines[1:]:
+                if ":" in ln:
+                    k, v = ln.split(":", 1)
+                    hdrs[k.strip().lower()] = v.strip()
+            await r.readexactly(int(hdrs.get("content-length", "0")))
+            out.append((i, status, hdrs.get("x-origin")))
+    finally:
+        w.close()
+
+
+def run_load(port, n, conns=8, headers_of=lambda i: (), timeout=60, path="/r"):
+    """Sends requests 0..n-1 over `conns` keep-alive connections; returns
+    [(i, status, origin name)]."""
+    jobs = list(range(n - 1, -1, -1))
+    out = []
+
+    async def main():
+        await asyncio.wait_for(
+            asyncio.gather(*[_conn_loop(port, jobs, out, headers_of, path)
+                             for _ in range(conns)]),
+            timeout)
+
+    asyncio.run(main())
+    return out
+
+
+def run_for(port, seconds, conns=8):
+    """Like run_load, for a duration instead of a count."""
+    out = []
+    stop = time.monotonic() + seconds
+
+    class Jobs(list):
+        def __bool__(self):
+            return time.monotonic() < stop
+
+        def pop(self):
+            return len(out)
+
+    async def main():
+        jobs = Jobs()
+        await asyncio.gather(*[_conn_loop(port, jobs, out, lambda i: ()) for _ in range(conns)])
+
+    asyncio.run(main())
+    return out
+
+
+def shares(results, names):
+    assert all(st == 200 for _, st, _ in results), \
+        "non-200 answers: %r" % [r for r in results if r[1] != 200][:5]
+    total = len(results)
+    return {n: sum(1 for _, _, o in results if o == n) / total for n in names}
+
+
+def config(port, origins, balance, weights=None, workers=1, extra=""):
+    servers = [(o.name, o.addr, (weights[i] if weights else 0)) for i, o in enumerate(origins)]
+    be = backend_block("app", servers, extra=extra).replace("balance roundrobin",
+                                                              "balance %s" % balance)
+    return global_block(workers) + frontend_block(port) + be
+
+
+ALGOS = ["roundrobin", "leastconn", "random", "random(3)", "ewma", "hash(header(X-User))"]
+
+
+# ---- weights ---------------------------------------------------------------
+
+@pytest.mark.parametrize("balance", ALGOS)
+def test_distribution_follows_weights(gatehouse, make_origin, port, balance):
+    origins = [make_origin("w%d" % i) for i in range(1, 4)]
+    weights = [1, 2, 3]
+    g = gatehouse(config(port, origins, balance, weights))
+    n = 1500 if ASAN else 3000
+    rnd = random.Random(7)
+    users = ["user-%d" % rnd.getrandbits(48) for _ in range(n)]
+    # Every answer takes 10 ms, so the origins' own processing time (which
+    # grows with the share a heavier weight sends them: each origin is one
+    # Python thread) stays small next to it; 24 connections keep ~24
+    # requests in flight for the load-aware algorithms to weigh.
+    res = run_load(g.port, n, conns=24, path="/delay/10?r=",
+                   headers_of=lambda i: [("X-User", users[i])])
+    got = shares(res, [o.name for o in origins])
+    want = {o.name: w / 6.0 for o, w in zip(origins, weights)}
+    # The origins agree with the X-Origin headers.
+    assert sum(len(o.stats.requests) for o in origins) == n
+    for o in origins:
+        assert len(o.stats.requests) == round(got[o.name] * n)
+    # ewma follows latency first: the origin taking half the traffic
+    # answers a little later (and, sampled more often, shows higher peaks),
+    # so it gets a little less than its weight.
+    tol = 0.06 if balance == "ewma" else 0.04
+    tol += 0.01 if ASAN else 0
+    assert all(abs(got[k] - want[k]) <= tol for k in want), (got, want)
+
+
+# ---- a slow origin ---------------------------------------------------------
+
+@pytest.mark.parametrize("balance,limit", [
+    ("leastconn", 0.06),
+    ("ewma", 0.06),
+    ("random", 0.20),   # only its two draws are weighed: about 1/9 here
+])
+def test_slow_origin_gets_less_traffic(gatehouse, make_origin, port, balance, limit):
+    fast = [make_origin("f1"), make_origin("f2")]
+    slow = DelayedOrigin("slow", 50)
+    try:
+        origins = fast + [slow]
+        g = gatehouse(config(port, origins, balance))
+        res = run_for(g.port, 2.0 * SLACK, conns=8)
+        got = shares(res, [o.name for o in origins])
+        # Round robin would give it a third; it is 50 ms slower than ~1 ms.
+        assert got["slow"] < limit, got
+        assert got["slow"] * 3 < min(got["f1"], got["f2"]), got
+        assert got["slow"] > 0 or balance == "ewma", got
+    finally:
+        slow.close()
+
+
+def test_roundrobin_ignores_a_slow_origin(gatehouse, make_origin, port):
+    """The control of the test above: same setup, a third each."""
+    fast = [make_origin("f1"), make_origin("f2")]
+    slow = DelayedOrigin("slow", 50)
+    try:
+        origins = fast + [slow]
+        g = gatehouse(config(port, origins, "roundrobin"))
+        got = shares(run_for(g.port, 1.0 * SLACK, conns=8), [o.name for o in origins])
+        assert all(abs(v - 1 / 3.0) < 0.02 for v in got.values()), got
+    finally:
+        slow.close()
+
+
+# ---- hash: stickiness ------------------------------------------------------
+
+def test_hash_header_is_sticky(gatehouse, make_origin, port):
+    origins = [make_origin("h%d" % i) for i in range(1, 4)]
+    g = gatehouse(config(port, origins, "hash(header(X-User))"))
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan",
+             "judy", "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent",
+             "victor", "walter", "zoe"]
+
+    def where(conns, rounds, path="/r"):
+        res = run_load(g.port, len(users) * rounds, conns=conns, path=path,
+                       headers_of=lambda i: [("X-User", users[i % len(users)])])
+        seen = {}
+        for i, st, o in res:
+            assert st == 200
+            seen.setdefault(users[i % len(users)], []).append(o)
+        return seen
+
+    # One request at a time: a user always lands on the same server, and
+    # the users are spread over all three.
+    seen = where(1, 5)
+    assert all(len(set(v)) == 1 for v in seen.values()), seen
+    home = {u: v[0] for u, v in seen.items()}
+    assert set(home.values()) == {"h1", "h2", "h3"}
+
+    # Concurrent requests: bounded loads (125%) move a request only when
+    # its server already has more than its share in flight.
+    seen = where(4, 20)
+    at_home = sum(1 for u, v in seen.items() for o in v if o == home[u])
+    assert at_home >= 0.8 * len(users) * 20, (at_home, seen)
+
+    # One hot user on 9 connections of 20 ms requests: its server takes at
+    # most ceil(1.25 * 9 / 3) = 4 of them at once, the rest spills to the
+    # next servers on the ring instead of queueing there.
+    for o in origins:
+        o.stats.reset()
+    res = run_load(g.port, 90, conns=9, path="/delay/20?r=",
+                   headers_of=lambda i: [("X-User", "alice")])
+    per = {o.name: len(o.stats.requests) for o in origins}
+    assert per[home["alice"]] == max(per.values()), per
+    assert per[home["alice"]] <= 0.6 * 90, per
+    assert sum(1 for v in per.values() if v) >= 2, per
+
+    # No X-User header: round robin over all three.
+    res = run_load(g.port, 30, conns=1)
+    assert {o for _, _, o in res} == {"h1", "h2", "h3"}
+
+
+def test_hash_on_cookie_survives_a_restart(gatehouse, make_origin, port):
+    origins = [make_origin("c%d" % i) for i in range(1, 4)]
+    cfg = config(port, origins, "hash(cookie(sid))")
+    sids = ["s%03d" % i for i in range(30)]
+
+    def where():
+        res = run_load(port, len(sids), conns=1,
+                       headers_of=lambda i: [("Cookie", "theme=dark; sid=%s" % sids[i])])
+        return {sids[i]: o for i, _, o in res}
+
+    g = gatehouse(cfg)
+    first = where()
+    g.stop()
+    gatehouse(cfg, name="again")
+    assert where() == first
+    assert len(set(first.values())) == 3
+
+
+# ---- workers 2 -------------------------------------------------------------
+
+def test_leastconn_with_two_workers(gatehouse, make_origin, port):
+    """In-flight counts are process-wide: long requests arriving through
+    either worker thread spread evenly, and a slow origin is avoided."""
+    origins = [make_origin("t%d" % i) for i in range(1, 4)]
+    g = gatehouse(config(port, origins, "leastconn", workers=2))
+
+    async def hold(k):
+        conns = []
+        for i in range(k):
+            r, w = await asyncio.open_connection("127.0.0.1", g.port)
+            conns.append((r, w))
+        for i, (r, w) in enumerate(conns):
+            w.write(b"GET /delay/3000 HTTP/1.1\r\nHost: t\r\n\r\n")
+            await w.drain()
+            # One at a time: the next pick sees this one in flight.
+            while sum(o.stats.heads for o in origins) < i + 1:
+                await asyncio.sleep(0.005)
+            counts = sorted(o.stats.heads for o in origins)
+            assert counts[-1] - counts[0] <= 1, [o.stats.heads for o in origins]
+        for r, w in conns:
+            await r.readuntil(b"\r\n\r\n")
+            w.close()
+
+    # 12 long requests over 12 connections (which land on either worker):
+    # four per origin.  Per-thread counts would give each worker its own
+    # rotation and, unless both saw a multiple of three, 5/4/3 or worse.
+    asyncio.run(asyncio.wait_for(hold(12), 15 * SLACK))
+    assert [o.stats.heads for o in origins] == [4, 4, 4]
+
+    # Steady load on two workers: still the weights (equal here)...
+    for o in origins:
+        o.stats.reset()
+    res = run_load(g.port, 1500 if ASAN else 3000, conns=8)
+    got = shares(res, [o.name for o in origins])
+    assert all(abs(v - 1 / 3.0) < 0.05 for v in got.values()), got
+
+
+def test_leastconn_two_workers_avoids_slow_origin(gatehouse, make_origin, port):
+    fast = [make_origin("f1"), make_origin("f2")]
+    slow = DelayedOrigin("slow", 50)
+    try:
+        origins = fast + [slow]
+        g = gatehouse(config(port, origins, "leastconn", workers=2))
+        got = shares(run_for(g.port, 2.0 * SLACK, conns=8), [o.name for o in origins])
+        assert 0 < got["slow"] < 0.06, got
+    finally:
+        slow.close()
+
+
+def test_retry_goes_elsewhere_with_every_algorithm(gatehouse, make_origin, port):
+    """A server that refuses connections is skipped by a retry, whatever
+    the algorithm (the retry's pick avoids the server it leaves)."""
+    from ghutil import free_port
+    dead = "127.0.0.1:%d" % free_port()
+    live = make_origin("live")
+    for k, balance in enumerate(ALGOS):
+        p = port if k == 0 else free_port()
+        cfg = (global_block(1) + frontend_block(p)
+               + "backend app {\n    balance %s\n    retries 2\n"
+                 "    server dead %s\n    server live %s\n}\n" % (balance, dead, live.addr))
+        g = gatehouse(cfg, name="g%d" % k)
+        res = run_load(p, 20, conns=2, headers_of=lambda i: [("X-User", "u%d" % i)])
+        assert [st for _, st, _ in res] == [200] * 20, (balance, res)
+        g.stop()
