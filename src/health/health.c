@@ -75,7 +75,7 @@ struct health {
 	struct ev_io wake_io;
 	struct hc_srv *srvs;
 	int nsrvs;
-	uint64_t *announced;           /* outlier_sweep(): one per server */
+	uint64_t *back_since;           /* outlier_sweep(): one per server */
 	bool sweep;
 	struct timer sweep_timer;
 };
@@ -349,7 +349,7 @@ static void sweep_timer_cb(struct timer *t)
 {
 	struct health *h = container_of(t, struct health, sweep_timer);
 
-	outlier_sweep(h->cfg, h->announced, loop_clock_ms());
+	outlier_sweep(h->cfg, h->back_since, loop_clock_ms());
 	timer_set(&h->loop, &h->sweep_timer, h->loop.now + HC_SWEEP_MS);
 }
 
@@ -397,7 +397,7 @@ static void health_free(struct health *h)
 	for (int i = 0; i < h->nsrvs; i++)
 		free(h->srvs[i].req);
 	free(h->srvs);
-	free(h->announced);
+	free(h->back_since);
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
 	loop_free(&h->loop);
@@ -420,8 +420,8 @@ static int health_setup(struct health *h)
 			nchecked += !be->servers[i]->disabled;
 	}
 	h->srvs = calloc((size_t)(nchecked ? nchecked : 1), sizeof(*h->srvs));
-	h->announced = calloc((size_t)(nall ? nall : 1), sizeof(*h->announced));
-	if (!h->srvs || !h->announced)
+	h->back_since = calloc((size_t)(nall ? nall : 1), sizeof(*h->back_since));
+	if (!h->srvs || !h->back_since)
 		return -1;
 
 	uint64_t now = h->loop.now;

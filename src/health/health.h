@@ -88,11 +88,13 @@ int outlier_ejected_count(const struct cfg_backend *be, uint64_t now);
 int outlier_max_ejected(const struct cfg_backend *be);
 
 /*
- * Logs "back from ejection" once per ejection that has ended by `now`.
- * `announced` has one slot per server of every backend, in order (zeroed
- * at start); the health thread calls this on a short timer.
+ * Logs "back from ejection" for ejections that ended by `now` (unless a
+ * worker ejected the server again first and logged it), and resets the
+ * backoff of servers back for max_eject.  `back_since` has one slot per
+ * server of every backend, in order, zeroed at start.  The health thread
+ * calls this every 100 ms.
  */
-void outlier_sweep(const struct cfg *cfg, uint64_t *announced, uint64_t now);
+void outlier_sweep(const struct cfg *cfg, uint64_t *back_since, uint64_t now);
 
 /* "30s" / "250ms" / "1m30s" for log lines. */
 const char *health_fmt_ms(uint64_t ms, char *buf, size_t len);

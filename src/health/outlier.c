@@ -9,7 +9,13 @@
  * Where it sits: backend.c (connect failures, resets, timeouts), and
  * http_res.c (the server's status) call health_observe() on worker
  * threads; lb_server_usable() skips a server until shared->ejected_until_ms;
- * the health thread only logs the return (outlier_sweep).
+ * the health thread (outlier_sweep, every 100 ms) logs returns and forgets
+ * old ejections.
+ *
+ * ejected_until_ms: 0 = in; in the future = out; in the past = back but
+ * not logged yet.  Whoever moves it off a past value logs the return, so
+ * it is logged exactly once: the sweep (past -> 0), or a worker ejecting
+ * the server again before the sweep came by (past -> future).
  *
  * Everything is process-wide atomics in struct server_shared, so every
  * worker sees the same count and the same ejection.  The one exception is
@@ -21,7 +27,7 @@
  *
  * Backoff: the n-th ejection in a row lasts eject * 2^(n-1), capped at
  * max_eject.  A server that stays in for max_eject after its last
- * ejection ended starts over at `eject`.
+ * ejection ended starts over at `eject` (the sweep resets the count).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,9 +79,20 @@ int outlier_max_ejected(const struct cfg_backend *be)
 	return be->nservers * be->outlier.max_ejected_pct / 100;
 }
 
+static void log_back(const struct cfg_server *srv, uint32_t ejections)
+{
+	char dur[32];
+
+	log_info("server %s/%s back from ejection after %s", srv->backend->name, srv->name,
+		 health_fmt_ms(outlier_eject_ms(&srv->backend->outlier, ejections ? ejections - 1 : 0),
+			       dur, sizeof(dur)));
+}
+
 /* Under eject_lock: ejects srv unless it is out already or the backend is
- * at max_ejected.  Returns the ejection time, 0 if not ejected. */
-static uint32_t outlier_try_eject(const struct cfg_server *srv, uint64_t now, bool *at_max)
+ * at max_ejected.  Returns the ejection time, 0 if not ejected; *unlogged
+ * is set when the end of the previous ejection was not logged yet. */
+static uint32_t outlier_try_eject(const struct cfg_server *srv, uint64_t now, bool *at_max,
+				  bool *unlogged)
 {
 	const struct cfg_backend *be = srv->backend;
 	const struct cfg_outlier *o = &be->outlier;
@@ -89,12 +106,14 @@ static uint32_t outlier_try_eject(const struct cfg_server *srv, uint64_t now, bo
 		return 0;
 	}
 	uint32_t k = atomic_load_explicit(&sh->ejections, memory_order_relaxed);
-	if (k && until && now - until >= o->max_eject_ms)
-		k = 0;   /* behaved for a long while: forgive the past */
 	uint32_t d = outlier_eject_ms(o, k);
+	/* Only the sweep races us here, and only from a past value to 0. */
+	while (!atomic_compare_exchange_weak_explicit(&sh->ejected_until_ms, &until, now + d,
+						      memory_order_acq_rel, memory_order_relaxed))
+		;
+	*unlogged = until != 0;
 	atomic_store_explicit(&sh->ejections, k + 1, memory_order_relaxed);
 	atomic_store_explicit(&sh->consecutive_errors, 0, memory_order_relaxed);
-	atomic_store_explicit(&sh->ejected_until_ms, now + d, memory_order_release);
 	return d;
 }
 
@@ -123,14 +142,17 @@ bool outlier_observe_at(const struct cfg_server *srv, bool ok, const char *why, 
 	if (n < (uint32_t)o->consecutive_errors)
 		return false;
 
-	bool at_max = false;
+	bool at_max = false, unlogged = false;
+	uint32_t k = atomic_load_explicit(&sh->ejections, memory_order_relaxed);
 	while (atomic_flag_test_and_set_explicit(&eject_lock, memory_order_acquire))
 		;
-	uint32_t d = outlier_try_eject(srv, now, &at_max);
+	uint32_t d = outlier_try_eject(srv, now, &at_max, &unlogged);
 	atomic_flag_clear_explicit(&eject_lock, memory_order_release);
 
 	char dur[32];
 	if (d) {
+		if (unlogged)
+			log_back(srv, k);
 		log_warn("server %s/%s ejected for %s: %u consecutive errors, last: %s", be->name,
 			 srv->name, health_fmt_ms(d, dur, sizeof(dur)), n, why ? why : "error");
 		return true;
@@ -161,7 +183,7 @@ void health_observe_status(const struct cfg_server *srv, int status)
 	health_observe(srv, false, why);
 }
 
-void outlier_sweep(const struct cfg *cfg, uint64_t *announced, uint64_t now)
+void outlier_sweep(const struct cfg *cfg, uint64_t *back_since, uint64_t now)
 {
 	int k = 0;
 
@@ -169,18 +191,26 @@ void outlier_sweep(const struct cfg *cfg, uint64_t *announced, uint64_t now)
 		const struct cfg_backend *be = cfg->backends[b];
 		for (int i = 0; i < be->nservers; i++, k++) {
 			const struct cfg_server *srv = be->servers[i];
-			if (!be->outlier.enabled || !srv->shared)
+			struct server_shared *sh = srv->shared;
+			if (!be->outlier.enabled || !sh)
 				continue;
-			uint64_t until = atomic_load_explicit(&srv->shared->ejected_until_ms,
+			uint64_t until = atomic_load_explicit(&sh->ejected_until_ms,
 							      memory_order_acquire);
-			if (!until || until > now || announced[k] == until)
+			uint32_t n = atomic_load_explicit(&sh->ejections, memory_order_relaxed);
+			if (until && until <= now &&
+			    atomic_compare_exchange_strong_explicit(&sh->ejected_until_ms, &until, 0,
+								    memory_order_acq_rel,
+								    memory_order_relaxed)) {
+				back_since[k] = until;
+				log_back(srv, n);
 				continue;
-			announced[k] = until;
-			uint32_t n = atomic_load_explicit(&srv->shared->ejections, memory_order_relaxed);
-			char dur[32];
-			log_info("server %s/%s back from ejection after %s", be->name, srv->name,
-				 health_fmt_ms(outlier_eject_ms(&be->outlier, n ? n - 1 : 0), dur,
-					       sizeof(dur)));
+			}
+			/* In since its last return for max_eject: forget the
+			 * backoff.  A worker ejecting it meanwhile wins the CAS. */
+			if (!until && n && back_since[k] && now - back_since[k] >= be->outlier.max_eject_ms)
+				atomic_compare_exchange_strong_explicit(&sh->ejections, &n, 0,
+									memory_order_relaxed,
+									memory_order_relaxed);
 		}
 	}
 }
