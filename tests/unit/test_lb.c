@@ -711,7 +711,7 @@ TEST(hash_key_hash_is_stable)
 	/* Avalanche: one flipped input bit flips about half of the output. */
 	int flips = 0;
 	for (int i = 0; i < 1000; i++) {
-		char a[12], b[12];
+		char a[16], b[16];
 		snprintf(a, sizeof(a), "k%08d", i);
 		memcpy(b, a, sizeof(a));
 		b[i % 9] ^= (char)(1 << (i % 7));
