@@ -10,6 +10,7 @@
 #                            TLS, HTTP/2, regex conditions, compression
 #   python3-pytest curl nghttp2-client openssl
 #                            end-to-end tests (Debian's /usr/bin/python3)
+#   testssl.sh               end-to-end TLS scan (tests/e2e/test_tls.py)
 #   clang libclang-rt-14-dev libFuzzer + sanitizer runtimes (make fuzz)
 #   wrk haproxy nginx-light linux-perf strace procps
 #                            benchmark (bench/run.sh): load generator, the
@@ -19,7 +20,7 @@ set -euo pipefail
 PKGS=(
     gcc make
     libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
-    python3-pytest curl wrk nghttp2-client
+    python3-pytest curl wrk nghttp2-client testssl.sh
     haproxy nginx-light openssl
     clang libclang-rt-14-dev
     strace procps linux-perf

@@ -830,8 +830,12 @@ static int load_cert(const struct cfg_tls_bind *tb, struct tls_bind_rt *rt, int 
 		return -1;
 	}
 	if (!SSL_CTX_use_PrivateKey_file(cr->ctx, keyfile, SSL_FILETYPE_PEM)) {
+		unsigned long e = ERR_peek_last_error();
 		tls_err_reason(why, sizeof(why));
-		if (s->key)
+		if (ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+			diag(d, false, s->key ? s->key_line : s->line, s->key ? s->key_col : s->col,
+			     "private key '%s' does not match certificate '%s'", keyfile, s->cert);
+		else if (s->key)
 			diag(d, false, s->key_line, s->key_col,
 			     "cannot load private key '%s': %s; expected an unencrypted PEM key",
 			     s->key, why);
