@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""slow_origin.py - one slow origin among four: tail latency per balancing algorithm.
+
+Four origins (one nginx, one server block each, CPU 1); the fourth answers
+SLOW_DELAY_MS (50) later through the echo module's echo_sleep.  wrk (CPU 1,
+-t1 -cSLOW_CONNS) drives gatehouse with each algorithm, then HAProxy with
+`balance leastconn`, each proxy alone on CPU 0 with one thread, in
+SLOW_ROUNDS interleaved rounds of SLOW_SECONDS; medians go into a markdown
+table with the share of requests that reached the slow origin (from the
+origins' access logs).  Raw wrk output and configs are kept in
+bench/results/slow-origin-<date>/.
+
+  SLOW_SECONDS=10 SLOW_ROUNDS=3 SLOW_CONNS=50 SLOW_DELAY_MS=50
+  SLOW_ALGOS="roundrobin leastconn random ewma"   gatehouse variants
+  GATEHOUSE_BIN=build/gatehouse
+
+Every process started here is stopped by PID on exit.
+"""
+
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def env_int(name, default):
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        sys.exit("%s must be an integer" % name)
+
+
+SECONDS = env_int("SLOW_SECONDS", 10)
+ROUNDS = env_int("SLOW_ROUNDS", 3)
+CONNS = env_int("SLOW_CONNS", 50)
+DELAY_MS = env_int("SLOW_DELAY_MS", 50)
+ALGOS = os.environ.get("SLOW_ALGOS", "roundrobin leastconn random ewma").split()
+GATEHOUSE = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build", "gatehouse"))
+ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+PROXY_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
+BODY = "x" * 63   # + echo's newline: 64 bytes
+
+children = []
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def spawn(argv, logfile, cpu):
+    with open(logfile, "ab") as f:
+        p = subprocess.Popen(["taskset", "-c", cpu] + argv, stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, cwd=ROOT)
+    children.append(p)
+    return p
+
+
+def child_pids(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def stop(p):
+    if p.poll() is None:
+        kids = child_pids(p.pid)   # nginx/haproxy workers, by PID
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+        for k in kids:
+            try:
+                os.kill(k, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    if p in children:
+        children.remove(p)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+# ---------------------------------------------------------------- configs
+
+def origin_conf(tmp, ports):
+    servers = []
+    for i, port in enumerate(ports):
+        slow = i == len(ports) - 1
+        servers.append("""\
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        access_log {tmp}/origin{i}.log counted buffer=64k;
+        location / {{
+            {sleep}echo "{body}";
+        }}
+    }}
+""".format(port=port, tmp=tmp, i=i, body=BODY,
+           sleep="echo_sleep %.3f;\n            " % (DELAY_MS / 1000.0) if slow else ""))
+    return write(os.path.join(tmp, "origins-nginx.conf"), """\
+# Four origins; the last one answers {delay} ms late (echo_sleep).
+load_module {mod};
+daemon off;
+master_process on;
+worker_processes 1;
+pid {tmp}/origins.pid;
+error_log {tmp}/origins-error.log warn;
+worker_rlimit_nofile 20000;
+events {{ worker_connections 8192; }}
+http {{
+    log_format counted "1";
+    client_body_temp_path {tmp}/o-body;
+    proxy_temp_path {tmp}/o-proxy;
+    fastcgi_temp_path {tmp}/o-fcgi;
+    uwsgi_temp_path {tmp}/o-uwsgi;
+    scgi_temp_path {tmp}/o-scgi;
+    default_type text/plain;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+{servers}}}
+""".format(delay=DELAY_MS, mod=ECHO_MODULE, tmp=tmp, servers="".join(servers)))
+
+
+def gatehouse_conf(tmp, port, ports, algo):
+    servers = "".join("    server o%d 127.0.0.1:%d\n" % (i, p) for i, p in enumerate(ports))
+    return write(os.path.join(tmp, "gatehouse-%s.conf" % re.sub(r"\W", "_", algo)), """\
+global {{
+    workers 1
+    max_connections 20000
+    log_level warn
+}}
+frontend bench {{
+    bind 127.0.0.1:{port}
+    mode http
+    timeout client 120s
+    forward_headers none
+    default_backend origins
+}}
+backend origins {{
+    balance {algo}
+{servers}    timeout connect 2s
+    timeout server 60s
+}}
+""".format(port=port, algo=algo, servers=servers))
+
+
+def haproxy_conf(tmp, port, ports):
+    servers = "".join("    server o%d 127.0.0.1:%d\n" % (i, p) for i, p in enumerate(ports))
+    return write(os.path.join(tmp, "haproxy-leastconn.cfg"), """\
+global
+    nbthread 1
+    cpu-map 1/1 {cpu}
+    maxconn 9000
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+    http-reuse safe
+    option http-keep-alive
+
+frontend fe
+    bind 127.0.0.1:{port} backlog 4096
+    default_backend be
+
+backend be
+    balance leastconn
+{servers}""".format(cpu=PROXY_CPU, port=port, servers=servers))
+
+
+# ---------------------------------------------------------------- measuring
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def to_ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)$", v)
+    return float(m.group(1)) * UNIT[m.group(2)] if m else None
+
+
+def parse_wrk(out):
+    r = {}
+    m = re.search(r"(\d+) requests in", out)
+    r["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    r["rps"] = float(m.group(1)) if m else None
+    for pct in ("50", "90", "99"):
+        m = re.search(r"^\s+%s(?:\.000)?%%\s+(\S+)" % pct, out, re.M)
+        r["p" + pct] = to_ms(m.group(1)) if m else None
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    r["errors"] = sum(int(x) for x in m.groups()) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    r["errors"] += int(m.group(1)) if m else 0
+    return r
+
+
+def wrk(port, seconds):
+    argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % CONNS, "-d%ds" % seconds,
+            "--latency", "http://127.0.0.1:%d/" % port]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60).stdout
+    return out
+
+
+def origin_counts(tmp, origins_proc, n):
+    # Flush the buffered access logs (USR1 reopens them), then count lines.
+    origins_proc.send_signal(signal.SIGUSR1)
+    time.sleep(0.3)
+    counts = []
+    for i in range(n):
+        try:
+            with open(os.path.join(tmp, "origin%d.log" % i), "rb") as f:
+                counts.append(f.read().count(b"\n"))
+        except OSError:
+            counts.append(0)
+    return counts
+
+
+def start_proxy(name, tmp, port, ports):
+    if name == "haproxy leastconn":
+        conf = haproxy_conf(tmp, port, ports)
+        argv = ["haproxy", "-db", "-f", conf]
+    else:
+        conf = gatehouse_conf(tmp, port, ports, name.split(" ", 1)[1])
+        argv = [GATEHOUSE, "-c", conf]
+    p = spawn(argv, os.path.join(tmp, re.sub(r"\W", "_", name) + ".log"), PROXY_CPU)
+    if not wait_port(port, p):
+        stop(p)
+        return None
+    return p
+
+
+def main():
+    for tool in ("wrk", "haproxy", "nginx", "taskset"):
+        if subprocess.run(["which", tool], capture_output=True).returncode:
+            sys.exit("slow_origin: %s missing (make deps)" % tool)
+    if not os.path.exists(ECHO_MODULE):
+        sys.exit("slow_origin: %s missing (apt-get install libnginx-mod-http-echo)" % ECHO_MODULE)
+    tmp = os.path.join(ROOT, "bench", "results", time.strftime("slow-origin-%Y%m%d-%H%M%S"))
+    os.makedirs(tmp)
+    ports = [free_port() for _ in range(4)]
+    origins = spawn(["nginx", "-e", os.path.join(tmp, "origins-error.log"), "-c",
+                     origin_conf(tmp, ports)], os.path.join(tmp, "origins.out"), LOAD_CPU)
+    if not all(wait_port(p, origins) for p in ports):
+        sys.exit("slow_origin: origin nginx did not start; see %s" % tmp)
+
+    variants = ["gatehouse %s" % a for a in ALGOS] + ["haproxy leastconn"]
+    results = {v: [] for v in variants}
+    log("slow_origin: %d origins (last +%d ms), wrk -c%d, %d s x %d rounds -> %s"
+        % (len(ports), DELAY_MS, CONNS, SECONDS, ROUNDS, tmp))
+    for rnd in range(ROUNDS):
+        order = variants[rnd % len(variants):] + variants[:rnd % len(variants)]
+        for v in order:
+            port = free_port()
+            p = start_proxy(v, tmp, port, ports)
+            if not p:
+                log("  %s: did not start (see %s)" % (v, tmp))
+                results[v].append(None)
+                continue
+            wrk(port, 1)   # warm-up: connections, pools, EWMA samples
+            before = origin_counts(tmp, origins, len(ports))
+            out = wrk(port, SECONDS)
+            after = origin_counts(tmp, origins, len(ports))
+            stop(p)
+            with open(os.path.join(tmp, "wrk-%s-%d.txt" % (re.sub(r"\W", "_", v), rnd)), "w") as f:
+                f.write(out)
+            r = parse_wrk(out)
+            got = [a - b for a, b in zip(after, before)]
+            r["slow_share"] = got[-1] / sum(got) if sum(got) else None
+            results[v].append(r)
+            log("  round %d %-22s %8.0f req/s  p50 %7.2f ms  p99 %7.2f ms  slow %.2f%%"
+                % (rnd + 1, v, r["rps"] or 0, r["p50"] or -1, r["p99"] or -1,
+                   100 * (r["slow_share"] or 0)))
+    stop(origins)
+
+    def med(v, key):
+        xs = [r[key] for r in results[v] if r and r.get(key) is not None]
+        return statistics.median(xs) if xs else None
+
+    def f(x, fmt):
+        return fmt % x if x is not None else "failed"
+
+    lines = ["| proxy, balance | req/s | p50 ms | p90 ms | p99 ms | to slow origin | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for v in variants:
+        errs = sum(r["errors"] for r in results[v] if r)
+        lines.append("| %s | %s | %s | %s | %s | %s | %d |" % (
+            v, f(med(v, "rps"), "%.0f"), f(med(v, "p50"), "%.2f"), f(med(v, "p90"), "%.2f"),
+            f(med(v, "p99"), "%.2f"),
+            f(None if med(v, "slow_share") is None else 100 * med(v, "slow_share"), "%.2f%%"),
+            errs))
+    table = "\n".join(lines)
+    note = ("\n4 origins (one nginx worker, CPU 1), the 4th +%d ms (echo_sleep); "
+            "wrk -t1 -c%d on CPU 1; proxy on CPU 0, one thread; medians of %d x %d s.\n"
+            % (DELAY_MS, CONNS, ROUNDS, SECONDS))
+    write(os.path.join(tmp, "table.md"), table + "\n" + note)
+    print(table + "\n" + note)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    try:
+        main()
+    finally:
+        for c in list(children):
+            stop(c)
