@@ -288,12 +288,18 @@ static bool budget_withdraw(const struct cfg_backend *cb)
 	return true;
 }
 
-/* Whether one more attempt is allowed: `retries` left and budget. */
-static bool may_retry(struct stream *s, struct backend_rt *be)
+/*
+ * Whether one more attempt is allowed: `retries` left and, if `charge`,
+ * the budget.  A refused connect is not charged: it costs the server
+ * nothing, and while a dead server is still "up" (before health checks or
+ * outlier detection notice) a third of the traffic may need exactly that
+ * retry - the budget is there to stop retries that add load.
+ */
+static bool may_retry(struct stream *s, struct backend_rt *be, bool charge)
 {
 	if (s->retries_left <= 0)
 		return false;
-	if (!budget_withdraw(be->cfg)) {
+	if (charge && !budget_withdraw(be->cfg)) {
 		log_warn("backend %s: retry budget exhausted (%d%% of requests), not retrying",
 			 be->cfg->name, be->cfg->retry_budget_pct);
 		return false;
@@ -368,11 +374,12 @@ connect:
 		(void)had_cookie;
 		if (srv_connect(s, sv) == 0)
 			return 0;
-		const char *why = strerror(errno);
+		int err = errno;
+		const char *why = strerror(err);
 		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name, why);
 		health_observe(sv->cfg, false, why);
 		server_put(s);
-		if (!may_retry(s, be)) {
+		if (!may_retry(s, be, err != ECONNREFUSED)) {
 			reply_or_close(s, 502, "cannot connect to server");
 			return -1;
 		}
@@ -419,6 +426,7 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	struct server_rt *sv = s->sv;
 	struct backend_rt *be = sv ? sv->be : (s->txn ? s->txn->be : s->tcp_be);
 	bool never_connected = sc && !sc->connected;
+	bool refused = never_connected && sc->c.err == ECONNREFUSED;
 	bool reused = sc && sc->reused;
 	bool replay = (s->flags & STRM_F_REPLAY) && s->rs == RS_WAIT && !timeout &&
 		      (!s->res.area || buf_in_len(&s->res) == 0) &&
@@ -438,7 +446,7 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 		return;
 	}
 	if (be && (never_connected || (replay && s->txn && msg_meth_idempotent(s->txn->meth))) &&
-	    may_retry(s, be)) {
+	    may_retry(s, be, !refused)) {
 		backend_assign(s, be, sv);
 		return;
 	}
