@@ -70,6 +70,8 @@ struct cfg_tls_server {
 	bool verify_set;                 /* `verify` was written: `tls` alone is an error */
 	char *ca;                        /* NULL with verify required: the system store */
 	char *sni;                       /* server name sent and checked against the cert */
+	char *cert;                      /* our client certificate + key (PEM), or NULL */
+	int cert_line, cert_col;
 	bool enabled;                    /* `tls` was written (other options need it) */
 	int line, col;                   /* of the `tls` word */
 	int opt_line, opt_col;           /* of the first TLS option, for "needs tls" */

@@ -166,7 +166,7 @@ int cfg_tls_bind_options(struct cfg_parser *p, struct cfg_addr *a, const struct 
  * took (0: not a TLS option); *err is set after reporting a problem. */
 int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_node *n,
 			  int i, bool *err);
-#define CFG_TLS_SERVER_OPTIONS "tls, verify, ca, sni"
+#define CFG_TLS_SERVER_OPTIONS "tls, verify, ca, sni, cert"
 void cfg_tls_check(struct cfg_parser *p);
 void cfg_tls_bind_free(struct cfg_tls_bind *tb);
 void cfg_tls_server_free(struct cfg_tls_server *ts);

@@ -9,8 +9,8 @@
  *             [tls_min 1.2|1.3] [tls_max 1.2|1.3] [ciphers LIST]
  *             [ciphersuites LIST] [alpn http/1.1]
  *             [verify none|optional|required] [ca FILE]
- *   server NAME ADDR ... tls verify [required] [ca FILE] [sni NAME]
- *   server NAME ADDR ... tls verify none [sni NAME]
+ *   server NAME ADDR ... tls verify [required] [ca FILE] [sni NAME] [cert FILE]
+ *   server NAME ADDR ... tls verify none [sni NAME] [cert FILE]
  *
  * `key` and `ocsp` belong to the `cert` before them.  The first certificate
  * (cert lines first, then the directory in name order) is the default one,
@@ -379,7 +379,8 @@ int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const st
 		return 0;
 	bool is_tls = strcmp(t->s, "tls") == 0, is_verify = strcmp(t->s, "verify") == 0;
 	bool is_ca = strcmp(t->s, "ca") == 0, is_sni = strcmp(t->s, "sni") == 0;
-	if (!is_tls && !is_verify && !is_ca && !is_sni)
+	bool is_cert = strcmp(t->s, "cert") == 0;
+	if (!is_tls && !is_verify && !is_ca && !is_sni && !is_cert)
 		return 0;
 	if (!(ts = srv_tls(p, srv, t))) {
 		*err = true;
@@ -422,6 +423,13 @@ int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const st
 			*err = true;
 		return 2;
 	}
+	if (is_cert) {
+		ts->cert_line = next->line;
+		ts->cert_col = next->col;
+		if (srv_str(p, &ts->cert, t, next) < 0)
+			*err = true;
+		return 2;
+	}
 	/* sni: a host name (the server's certificate is checked against it). */
 	for (const char *c = next->s; *c; c++) {
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
@@ -445,6 +453,7 @@ void cfg_tls_server_free(struct cfg_tls_server *ts)
 	tls_server_unload(ts);
 	free(ts->ca);
 	free(ts->sni);
+	free(ts->cert);
 	free(ts);
 }
 

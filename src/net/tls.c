@@ -42,6 +42,7 @@
 
 #include "core/log.h"
 #include "net/tls.h"
+#include "net/tls_ticket.h"
 
 /* TLS 1.2 suites: ECDHE only (forward secrecy), AEAD only. */
 #define TLS_DEFAULT_CIPHERS \
@@ -101,6 +102,7 @@ static void tls_global_init(void)
 {
 	tls_dn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_dn_free);
 	tls_label_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	tls_tkeys_set_period(TLS_SESSION_TIMEOUT_S);   /* a ticket outlives no session */
 }
 
 static uint64_t tls_mono_s(void)
@@ -110,85 +112,7 @@ static uint64_t tls_mono_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-/*
- * Session ticket keys.  One ring for the process, shared by every bind and
- * thread (each bind has its own session id context, so a ticket from one
- * bind does not resume on another).  The current key encrypts; the two
- * before it still decrypt, and a ticket they open is replaced by a fresh
- * one.  Keys rotate every TLS_SESSION_TIMEOUT_S, checked lazily by the
- * handshakes themselves, so a ticket stays usable for its whole lifetime
- * and a stolen key opens at most three periods of tickets.  Keys live in
- * memory only: a restart invalidates every ticket (a full handshake).
- */
-#define TKEY_SLOTS 3
-
-struct tkey {
-	unsigned char name[16];
-	unsigned char aes[32];
-	unsigned char hmac[32];
-};
-
-static struct {
-	pthread_mutex_t lock;
-	struct tkey keys[TKEY_SLOTS];
-	int cur;                     /* encryption key */
-	int nkeys;                   /* slots holding a key */
-	uint64_t rotated;            /* when keys[cur] became current (mono s) */
-	uint32_t period;             /* seconds */
-} tkeys = { .lock = PTHREAD_MUTEX_INITIALIZER, .period = TLS_SESSION_TIMEOUT_S };
-
-/* With tkeys.lock held: a new current key if none or the period is over. */
-static void tkeys_refresh_locked(uint64_t now)
-{
-	if (tkeys.nkeys && now - tkeys.rotated < tkeys.period)
-		return;
-	int slot = tkeys.nkeys ? (tkeys.cur + 1) % TKEY_SLOTS : 0;
-	struct tkey k;
-	if (RAND_bytes((unsigned char *)&k, sizeof(k)) <= 0) {
-		/* Keep the old key rather than none; retried next handshake. */
-		ERR_clear_error();
-		return;
-	}
-	tkeys.keys[slot] = k;
-	OPENSSL_cleanse(&k, sizeof(k));
-	tkeys.cur = slot;
-	if (tkeys.nkeys < TKEY_SLOTS)
-		tkeys.nkeys++;
-	tkeys.rotated = now;
-}
-
-/* Copies the current key into *out.  Returns false if there is none. */
-static bool tkeys_encrypt_key(uint64_t now, struct tkey *out)
-{
-	pthread_mutex_lock(&tkeys.lock);
-	tkeys_refresh_locked(now);
-	bool ok = tkeys.nkeys > 0;
-	if (ok)
-		*out = tkeys.keys[tkeys.cur];
-	pthread_mutex_unlock(&tkeys.lock);
-	return ok;
-}
-
-/* Copies the key named `name` into *out; *current tells whether it is the
- * encryption key.  Returns false for an unknown (expired) key. */
-static bool tkeys_find(const unsigned char *name, uint64_t now, struct tkey *out, bool *current)
-{
-	bool found = false;
-	pthread_mutex_lock(&tkeys.lock);
-	tkeys_refresh_locked(now);
-	for (int i = 0; i < tkeys.nkeys; i++) {
-		if (memcmp(tkeys.keys[i].name, name, sizeof(tkeys.keys[i].name)) == 0) {
-			*out = tkeys.keys[i];
-			*current = i == tkeys.cur;
-			found = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&tkeys.lock);
-	return found;
-}
-
-static int tkey_mac_init(EVP_MAC_CTX *hctx, struct tkey *k)
+static int tkey_mac_init(EVP_MAC_CTX *hctx, struct tls_tkey *k)
 {
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k->hmac, sizeof(k->hmac)),
@@ -198,17 +122,18 @@ static int tkey_mac_init(EVP_MAC_CTX *hctx, struct tkey *k)
 	return EVP_MAC_CTX_set_params(hctx, params);
 }
 
-/* OpenSSL's ticket callback: 1 = use, 2 = use and issue a fresh ticket,
- * 0 = unknown key (full handshake), -1 = error. */
+/* OpenSSL's ticket callback, keys from the process-wide ring
+ * (tls_ticket.h): 1 = use, 2 = use and issue a fresh ticket, 0 = unknown
+ * key (full handshake), -1 = error. */
 static int tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
 			 EVP_MAC_CTX *hctx, int enc)
 {
-	struct tkey k;
+	struct tls_tkey k;
 	bool current = true;
 	int rc = -1;
 
 	if (enc) {
-		if (!tkeys_encrypt_key(tls_mono_s(), &k))
+		if (!tls_tkeys_current(tls_mono_s(), &k))
 			return -1;
 		if (RAND_bytes(iv, 16) > 0 &&
 		    EVP_EncryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k.aes, iv) &&
@@ -217,7 +142,7 @@ static int tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_C
 			rc = 1;
 		}
 	} else {
-		if (!tkeys_find(name, tls_mono_s(), &k, &current))
+		if (!tls_tkeys_find(name, tls_mono_s(), &k, &current))
 			return 0;
 		if (tkey_mac_init(hctx, &k) &&
 		    EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k.aes, iv))
@@ -1077,6 +1002,25 @@ int tls_server_load(struct cfg_tls_server *ts, const char *base, const struct tl
 		}
 	} else {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	}
+	if (ts->cert) {
+		char *cert = path_join(base, ts->cert);
+		const char *prob = cert ? file_problem(cert) : "out of memory";
+		SSL_CTX_set_default_passwd_cb(ctx, no_password_cb);
+		if (prob) {
+			diag(d, false, ts->cert_line, ts->cert_col, "cannot read certificate '%s': %s",
+			     cert ? cert : ts->cert, prob);
+			rc = -1;
+		} else if (!SSL_CTX_use_certificate_chain_file(ctx, cert) ||
+			   !SSL_CTX_use_PrivateKey_file(ctx, cert, SSL_FILETYPE_PEM) ||
+			   !SSL_CTX_check_private_key(ctx)) {
+			diag(d, false, ts->cert_line, ts->cert_col,
+			     "cannot load certificate and key from '%s': %s; expected one PEM file "
+			     "with both",
+			     cert, tls_err_reason(why, sizeof(why)));
+			rc = -1;
+		}
+		free(cert);
 	}
 	ERR_clear_error();
 	ts->rt = rt;
