@@ -7,6 +7,7 @@
  */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include "core/loop.h"
 #include "lb/lb.h"
 #include "lb/lb_internal.h"
@@ -157,6 +158,13 @@ struct server_rt *lb_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 	if (s)
 		s->picked++;
 	return s;
+}
+
+uint64_t lb_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 void lb_observe(struct server_rt *s, uint64_t rtt_ns, bool failed)

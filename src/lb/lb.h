@@ -122,6 +122,10 @@ bool lb_use_backups(const struct backend_rt *be);
  */
 void lb_observe(struct server_rt *s, uint64_t rtt_ns, bool failed);
 
+/* CLOCK_MONOTONIC in ns: the clock of the timestamps whose difference is
+ * passed to lb_observe() (the loop clock's ms are too coarse for a LAN). */
+uint64_t lb_mono_ns(void);
+
 extern const struct lb_ops lb_roundrobin;   /* roundrobin.c */
 extern const struct lb_ops lb_leastconn;    /* leastconn.c */
 extern const struct lb_ops lb_random;       /* random.c */
