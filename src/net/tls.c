@@ -1147,10 +1147,10 @@ static ssize_t tls_send(struct conn *c, const void *buf, size_t len)
 			done += n;
 			continue;
 		}
+		/* Blocked (flags set) or failed: report what went out; a
+		 * failure shows again on the next call. */
 		ssize_t f = tls_fail(c, ssl, r, false);
-		if (done == 0 || (f < 0 && errno != EAGAIN))
-			return done ? (ssize_t)done : f;
-		return (ssize_t)done;
+		return done ? (ssize_t)done : f;
 	}
 	return (ssize_t)done;
 }

@@ -27,7 +27,11 @@ from tls_origin import TlsOrigin
 OPENSSL = shutil.which("openssl")
 CURL = shutil.which("curl")
 
-pytestmark = pytest.mark.skipif(not OPENSSL or not CURL, reason="needs the openssl and curl CLIs")
+pytestmark = [
+    pytest.mark.skipif(not OPENSSL or not CURL, reason="needs the openssl and curl CLIs"),
+    # haproxy_compat does not translate TLS options (it would drop them).
+    pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="TLS configs are not translated to HAProxy"),
+]
 
 
 # ---- the PKI ------------------------------------------------------------------
