@@ -26,6 +26,7 @@ Rounds interleave the proxies; the table shows medians and the ratio to
 HAProxy.  Results go to bench/results/tls-<date>/ (gitignored).
 
 Environment: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_TLS_CLIENTS (6),
+BENCH_TLS_CASES ("full resumed resumed13 ka"),
 BENCH_PROXIES ("gatehouse haproxy nginx"), BENCH_PORT_BASE (19300),
 GATEHOUSE_BIN (build/gatehouse).
 
@@ -55,7 +56,7 @@ PROXIES = os.environ.get("BENCH_PROXIES", "gatehouse haproxy nginx").split()
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "19300"))
 GATEHOUSE_BIN = os.environ.get("GATEHOUSE_BIN", os.path.join(REPO, "build", "gatehouse"))
 PROXY_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
-CASES = ["full", "resumed", "resumed13", "ka"]
+CASES = os.environ.get("BENCH_TLS_CASES", "full resumed resumed13 ka").split()
 SMALL = b"x" * 63 + b"\n"
 
 procs = []
