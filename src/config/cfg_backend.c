@@ -242,32 +242,16 @@ static int be_hash_balance_factor(struct cfg_parser *p, struct cfg_scope *s,
 				  const struct cfg_node *n)
 {
 	struct cfg_backend *be = s->obj;
-	struct cfg_tok t = n->toks[1];
-	char num[32];
-	size_t len = strlen(t.s);
 
-	if (len && len < sizeof(num) && t.s[len - 1] == '%') {
-		memcpy(num, t.s, len - 1);
-		num[len - 1] = '\0';
-		t.s = num;
-	}
-	return cfg_val_int(p, &t, 101, 10000, &be->hash_balance_factor);
+	return cfg_val_percent(p, &n->toks[1], 101, 10000, false, &be->hash_balance_factor);
 }
 
 /* "20%" or "20": a percentage of requests that may be retried. */
 static int be_retry_budget(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	struct cfg_backend *be = s->obj;
-	struct cfg_tok t = n->toks[1];
-	char num[32];
-	size_t len = strlen(t.s);
 
-	if (len && len < sizeof(num) && t.s[len - 1] == '%') {
-		memcpy(num, t.s, len - 1);
-		num[len - 1] = '\0';
-		t.s = num;
-	}
-	return cfg_val_int(p, &t, 0, 100, &be->retry_budget_pct);
+	return cfg_val_percent(p, &n->toks[1], 0, 100, false, &be->retry_budget_pct);
 }
 
 static int be_sticky(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)

@@ -254,22 +254,6 @@ int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_no
 	return rc;
 }
 
-/* "50%": 0..100. */
-static int cfg_val_percent(struct cfg_parser *p, const struct cfg_tok *t, int *out)
-{
-	size_t len = strlen(t->s);
-	char num[16];
-
-	if (len < 2 || len >= sizeof(num) || t->s[len - 1] != '%') {
-		cfg_error(p, t->line, t->col, "invalid percentage '%s'; expected e.g. 50%%", t->s);
-		return -1;
-	}
-	memcpy(num, t->s, len - 1);
-	num[len - 1] = '\0';
-	struct cfg_tok nt = { num, t->line, t->col, false };
-	return cfg_val_int(p, &nt, 0, 100, out);
-}
-
 int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	static const char *const opts[] = { "consecutive_errors", "eject", "max_eject",
@@ -302,7 +286,7 @@ int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_n
 				max_tok = arg;
 			break;
 		case 3:
-			if (cfg_val_percent(p, arg, &o->max_ejected_pct) < 0)
+			if (cfg_val_percent(p, arg, 0, 100, true, &o->max_ejected_pct) < 0)
 				rc = -1;
 			break;
 		default:

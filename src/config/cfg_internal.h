@@ -95,6 +95,9 @@ int cfg_val_duration(struct cfg_parser *p, const struct cfg_tok *t, uint32_t *ou
 int cfg_val_size(struct cfg_parser *p, const struct cfg_tok *t, uint64_t min, uint64_t max,
 		 uint64_t *out);
 int cfg_val_int(struct cfg_parser *p, const struct cfg_tok *t, long min, long max, int *out);
+/* "20%" (or a bare "20" unless sign_required), within [min, max]. */
+int cfg_val_percent(struct cfg_parser *p, const struct cfg_tok *t, long min, long max,
+		    bool sign_required, int *out);
 int cfg_val_addr(struct cfg_parser *p, const struct cfg_tok *t, bool for_bind,
 		 struct cfg_addr *out);
 int cfg_val_name(struct cfg_parser *p, const struct cfg_tok *t, const char *what);

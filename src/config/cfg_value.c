@@ -370,3 +370,23 @@ int cfg_val_mode(struct cfg_parser *p, const struct cfg_tok *t, enum px_mode *ou
 	*out = i == 0 ? MODE_HTTP : MODE_TCP;
 	return 0;
 }
+
+int cfg_val_percent(struct cfg_parser *p, const struct cfg_tok *t, long min, long max,
+		    bool sign_required, int *out)
+{
+	size_t len = strlen(t->s);
+	bool sign = len >= 2 && t->s[len - 1] == '%';
+	char num[32];
+
+	if (sign_required && (!sign || len >= sizeof(num))) {
+		cfg_error(p, t->line, t->col, "invalid percentage '%s'; expected e.g. 50%%", t->s);
+		return -1;
+	}
+	if (!sign || len >= sizeof(num))
+		return cfg_val_int(p, t, min, max, out);
+	memcpy(num, t->s, len - 1);
+	num[len - 1] = '\0';
+	struct cfg_tok nt = *t;
+	nt.s = num;
+	return cfg_val_int(p, &nt, min, max, out);
+}

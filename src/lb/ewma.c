@@ -25,11 +25,6 @@
 
 #define EWMA_UNKNOWN_BUSY_NS 1e9   /* cost of a busy server with no sample: 1 s */
 
-static int ewma_init(struct backend_rt *be)
-{
-	be->lb_data = calloc((size_t)(be->nservers ? be->nservers : 1), sizeof(struct lb_cand));
-	return be->lb_data ? 0 : -1;
-}
 
 static double ewma_cost(const struct lb_cand *c, uint64_t now_ms)
 {
@@ -65,6 +60,6 @@ static struct server_rt *ewma_pick(struct backend_rt *be, const struct cond_ctx 
 
 const struct lb_ops lb_ewma = {
 	.name = "ewma",
-	.init = ewma_init,
+	.init = lb_cand_init,
 	.pick = ewma_pick,
 };

@@ -28,6 +28,9 @@ struct lb_cand {
  */
 int lb_candidates(struct backend_rt *be, const struct server_rt *avoid, struct lb_cand *out);
 
+/* lb_ops.init of the algorithms whose only state is a candidate array. */
+int lb_cand_init(struct backend_rt *be);
+
 /* Requests in flight on s from every worker thread (relaxed load: a
  * balancer needs a recent value, not a synchronised one).  Unit tests
  * without shared state count this thread's only. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "core/loop.h"
+#include <stdlib.h>
 #include "lb/lb_internal.h"
 
 /* ---- candidates ---- */
@@ -163,4 +164,10 @@ double lb_ewma_now(const struct server_shared *sh, uint64_t now_ms)
 		return 0;
 	uint64_t stamp = atomic_load_explicit(&sh->ewma_stamp_ms, memory_order_relaxed);
 	return lb_ewma_decay((double)v, now_ms > stamp ? now_ms - stamp : 0);
+}
+
+int lb_cand_init(struct backend_rt *be)
+{
+	be->lb_data = calloc((size_t)(be->nservers ? be->nservers : 1), sizeof(struct lb_cand));
+	return be->lb_data ? 0 : -1;
 }

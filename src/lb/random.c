@@ -11,11 +11,6 @@
 #include <stdlib.h>
 #include "lb/lb_internal.h"
 
-static int rnd_init(struct backend_rt *be)
-{
-	be->lb_data = calloc((size_t)(be->nservers ? be->nservers : 1), sizeof(struct lb_cand));
-	return be->lb_data ? 0 : -1;
-}
 
 static struct server_rt *rnd_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 				  const struct server_rt *avoid)
@@ -40,6 +35,6 @@ static struct server_rt *rnd_pick(struct backend_rt *be, const struct cond_ctx *
 
 const struct lb_ops lb_random = {
 	.name = "random",
-	.init = rnd_init,
+	.init = lb_cand_init,
 	.pick = rnd_pick,
 };

@@ -342,25 +342,20 @@ static bool req_body(struct stream *s)
 			s->rq = RQ_DONE;
 		return true;
 	}
-	size_t consumed = 0, produced = 0;
 	struct h1_err err = { 0 };
-	int r = h1_chunk_step(&t->req_chunk, buf_in(b), in, &consumed, &produced, &err);
+	bool progress;
+	int r = buf_chunk_forward(b, &t->req_chunk, &err, &progress);
 	if (r == H1_ERROR) {
 		http_reply_error(s, 400, err.reason ? err.reason : "bad chunked body");
 		return true;
 	}
-	if (consumed != produced) {
-		memmove(b->area + b->pr + produced, b->area + b->pr + consumed, in - consumed);
-		b->wr -= (uint32_t)(consumed - produced);
-	}
-	buf_advance(b, (uint32_t)produced);
 	if (s->fe->max_body_size && t->req_chunk.total > s->fe->max_body_size) {
 		http_reply_error(s, 413, "chunked request body larger than max_body_size");
 		return true;
 	}
 	if (r == H1_DONE)
 		s->rq = RQ_DONE;
-	return consumed > 0 || r == H1_DONE;
+	return progress;
 }
 
 bool http_req_analyse(struct stream *s)

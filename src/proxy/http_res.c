@@ -212,21 +212,16 @@ static bool res_body(struct stream *s)
 		return true;
 	}
 	if (t->res_chunked) {
-		size_t consumed = 0, produced = 0;
 		struct h1_err err = { 0 };
-		int r = h1_chunk_step(&t->res_chunk, buf_in(b), in, &consumed, &produced, &err);
+		bool progress;
+		int r = buf_chunk_forward(b, &t->res_chunk, &err, &progress);
 		if (r == H1_ERROR) {
 			stream_abort(s, err.reason ? err.reason : "bad chunked response body");
 			return true;
 		}
-		if (consumed != produced) {
-			memmove(b->area + b->pr + produced, b->area + b->pr + consumed, in - consumed);
-			b->wr -= (uint32_t)(consumed - produced);
-		}
-		buf_advance(b, (uint32_t)produced);
 		if (r == H1_DONE)
 			s->rs = RS_DONE;
-		return consumed > 0 || r == H1_DONE;
+		return progress;
 	}
 	if (t->res.body == BODY_UNTIL_CLOSE) {
 		buf_advance(b, in);

@@ -206,6 +206,24 @@ static bool srv_recv(struct stream *s)
 
 /* ---- analysers ---- */
 
+int buf_chunk_forward(struct buf *b, struct h1_chunk *c, struct h1_err *err, bool *progress)
+{
+	uint32_t in = buf_in_len(b);
+	size_t consumed = 0, produced = 0;
+	int r = h1_chunk_step(c, buf_in(b), in, &consumed, &produced, err);
+
+	*progress = false;
+	if (r == H1_ERROR)
+		return r;
+	if (consumed != produced) {
+		memmove(b->area + b->pr + produced, b->area + b->pr + consumed, in - consumed);
+		b->wr -= (uint32_t)(consumed - produced);
+	}
+	buf_advance(b, (uint32_t)produced);
+	*progress = consumed > 0 || r == H1_DONE;
+	return r;
+}
+
 static bool tunnel_analyse(struct buf *b)
 {
 	if (!b->area || buf_in_len(b) == 0)

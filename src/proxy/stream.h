@@ -149,6 +149,13 @@ void stream_close(struct stream *s);
 void stream_src(const struct stream *s, struct sockaddr_storage *ss);
 const char *stream_src_text(const struct stream *s, char *out, size_t len);
 
+/*
+ * Runs the chunked codec over b's input in place, closes the gap its
+ * shorter output leaves and marks the output ready to send.  Returns the
+ * h1_chunk_step() result; *progress says whether anything was consumed.
+ */
+int buf_chunk_forward(struct buf *b, struct h1_chunk *c, struct h1_err *err, bool *progress);
+
 /* http_req.c */
 bool http_req_analyse(struct stream *s);
 void txn_reset(struct txn *t);   /* ready for the next request on the stream */
