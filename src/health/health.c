@@ -11,7 +11,9 @@
  *
  * One check, start to end (struct hc_srv):
  *   timer fires -> non-blocking connect (conn_connect) -> on write
- *   readiness: `tcp` is done (OK); `http` sends
+ *   readiness, for a `tls` server, the TLS handshake (with the server's
+ *   verify/SNI settings: a check proves what traffic will meet) ->
+ *   `tcp` is done (OK); `http` sends
  *     METHOD PATH HTTP/1.1 / Host / Connection: close / User-Agent
  *   and reads until the status line is complete (health_parse_status);
  *   a status in `expect` is OK.  A refused or reset connection, a close
@@ -44,11 +46,12 @@
 #include "health/health.h"
 #include "lb/lb.h"
 #include "net/conn.h"
+#include "net/tls.h"
 
 #define HC_BUF 1024            /* a status line longer than this is a failure */
 #define HC_SWEEP_MS 100        /* how late a return from ejection may be logged */
 
-enum hc_phase { HC_IDLE = 0, HC_CONNECTING, HC_SENDING, HC_READING };
+enum hc_phase { HC_IDLE = 0, HC_CONNECTING, HC_HANDSHAKE, HC_SENDING, HC_READING };
 
 struct hc_srv {
 	const struct cfg_server *srv;
@@ -239,6 +242,17 @@ static void hc_progress(struct hc_srv *hs)
 			hc_done(hs, false, hc_errno_why(c->err, true, ebuf, sizeof(ebuf)));
 			return;
 		}
+		hs->phase = HC_HANDSHAKE;
+	}
+	if (hs->phase == HC_HANDSHAKE) {
+		int r = conn_handshake(c);
+		if (r < 0) {
+			hc_done(hs, false, c->err == EPROTO && *tls_last_error() ? tls_last_error() :
+					   hc_errno_why(c->err, false, ebuf, sizeof(ebuf)));
+			return;
+		}
+		if (r == 0)
+			return;
 		if (hs->hc->kind == HEALTH_TCP) {
 			hc_done(hs, true, NULL);
 			return;
@@ -315,6 +329,10 @@ static void hc_start(struct hc_srv *hs)
 		hc_done(hs, false, hc_errno_why(errno, true, ebuf, sizeof(ebuf)));
 		return;
 	}
+	if (hs->srv->tls && tls_conn_connect(&hs->c, hs->srv->tls, true) < 0) {
+		hc_done(hs, false, "out of memory (TLS)");
+		return;
+	}
 	if (!(hs->c.flags & CONN_F_CONNECTING))
 		hc_progress(hs);
 }
@@ -329,7 +347,8 @@ static void hc_timer(struct timer *t)
 	}
 	char why[64];
 	snprintf(why, sizeof(why), "%s timeout (%ums)",
-		 hs->phase == HC_CONNECTING ? "connect" : "response", hs->hc->timeout_ms);
+		 hs->phase == HC_CONNECTING ? "connect" :
+		 hs->phase == HC_HANDSHAKE ? "TLS handshake" : "response", hs->hc->timeout_ms);
 	hc_done(hs, false, why);
 }
 

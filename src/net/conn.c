@@ -118,6 +118,19 @@ ssize_t conn_send(struct conn *c, const void *buf, size_t len)
 	return -1;
 }
 
+int conn_handshake(struct conn *c)
+{
+	if (!c->xprt->handshake)
+		return 1;
+	int r = c->xprt->handshake(c);
+	if (r >= 0)
+		return r;
+	c->flags |= CONN_F_ERROR;
+	c->flags &= ~(CONN_F_RECV_READY | CONN_F_SEND_READY);
+	c->err = errno;
+	return -1;
+}
+
 void conn_shutw(struct conn *c)
 {
 	if (c->flags & CONN_F_WR_SHUT)

@@ -48,6 +48,9 @@ struct xprt {
 	ssize_t (*send)(struct conn *c, const void *buf, size_t len);
 	void (*shutw)(struct conn *c);
 	void (*close)(struct conn *c);
+	/* Optional (TLS): advance the handshake; 1 done, 0 waiting (readiness
+	 * cleared), -1 failed (errno).  NULL: nothing to negotiate. */
+	int (*handshake)(struct conn *c);
 };
 
 struct conn {
@@ -94,6 +97,15 @@ int conn_connect(struct loop *l, struct conn *c, const struct sockaddr *addr, so
 /* Called on the first write-readiness of a connecting socket: returns 0 if
  * the connect succeeded, else -1 with c->err set. */
 int conn_finish_connect(struct conn *c);
+
+/*
+ * Drives the transport's handshake (TLS) as far as the socket allows, so an
+ * outgoing connection can count it as part of connecting (`timeout
+ * connect`, retries).  Returns 1 when done (at once for raw TCP), 0 when it
+ * waits for the socket (call again on the next event), -1 on failure
+ * (CONN_F_ERROR set, c->err; for TLS, tls_last_error() says more).
+ */
+int conn_handshake(struct conn *c);
 
 /* "1.2.3.4" / "::1" text of an address (port not included). */
 const char *addr_ntop(const struct sockaddr *sa, char *out, size_t len);

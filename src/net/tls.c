@@ -89,6 +89,7 @@ struct tls_server_rt {
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static int tls_dn_idx = -1;      /* SSL ex_data: cached client DN (malloc'd) */
 static int tls_label_idx = -1;   /* SSL ex_data: "backend/server" of an outgoing conn */
+static int tls_quiet_idx = -1;   /* SSL ex_data: non-NULL = do not log failures */
 static char tls_dn_none[1];      /* cached "no verified client certificate" */
 
 static void tls_dn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
@@ -102,6 +103,7 @@ static void tls_global_init(void)
 {
 	tls_dn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_dn_free);
 	tls_label_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	tls_quiet_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	tls_tkeys_set_period(TLS_SESSION_TIMEOUT_S);   /* a ticket outlives no session */
 }
 
@@ -1043,24 +1045,34 @@ void tls_server_unload(struct cfg_tls_server *ts)
 
 /* ---- the transport --------------------------------------------------------------------- */
 
+static _Thread_local char tls_why[256];   /* tls_last_error() */
+
+const char *tls_last_error(void)
+{
+	return tls_why;
+}
+
+/* Words for a failure into tls_why; logged towards servers (the
+ * operator's business) unless quiet, towards clients only at debug. */
 static void tls_log_failure(struct conn *c, SSL *ssl, int err)
 {
-	char why[256];
+	char why[200];
 	long vr = SSL_get_verify_result(ssl);
-	const char *label = SSL_get_ex_data(ssl, tls_label_idx);
+	const char *what = SSL_is_init_finished(ssl) ? "connection" : "handshake";
 
 	if (err == SSL_ERROR_SSL)
 		tls_err_reason(why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "%s", strerror(errno));
+	if (vr != X509_V_OK)
+		snprintf(tls_why, sizeof(tls_why), "TLS handshake failed: %scertificate verify failed: %s",
+			 SSL_is_server(ssl) ? "client " : "", X509_verify_cert_error_string(vr));
+	else
+		snprintf(tls_why, sizeof(tls_why), "TLS %s failed: %s", what, why);
 	if (!SSL_is_server(ssl)) {
-		/* Towards a server: the operator's business, say why. */
-		if (vr != X509_V_OK)
-			log_warn("server %s: TLS handshake failed: certificate verify failed: %s",
-				 label ? label : "?", X509_verify_cert_error_string(vr));
-		else
-			log_warn("server %s: TLS %s failed: %s", label ? label : "?",
-				 SSL_is_init_finished(ssl) ? "connection" : "handshake", why);
+		const char *label = SSL_get_ex_data(ssl, tls_label_idx);
+		if (!SSL_get_ex_data(ssl, tls_quiet_idx))
+			log_warn("server %s: %s", label ? label : "?", tls_why);
 		return;
 	}
 	if (log_level >= LOG_DEBUG) {
@@ -1069,12 +1081,7 @@ static void tls_log_failure(struct conn *c, SSL *ssl, int err)
 		char ip[64] = "?";
 		if (getpeername(c->io.fd, (struct sockaddr *)&ss, &len) == 0)
 			addr_ntop((struct sockaddr *)&ss, ip, sizeof(ip));
-		if (vr != X509_V_OK)
-			log_debug("client %s: TLS handshake failed: client certificate: %s", ip,
-				  X509_verify_cert_error_string(vr));
-		else
-			log_debug("client %s: TLS %s failed: %s", ip,
-				  SSL_is_init_finished(ssl) ? "connection" : "handshake", why);
+		log_debug("client %s: %s", ip, tls_why);
 	}
 }
 
@@ -1155,6 +1162,40 @@ static ssize_t tls_send(struct conn *c, const void *buf, size_t len)
 	return (ssize_t)done;
 }
 
+static int tls_handshake(struct conn *c)
+{
+	SSL *ssl = c->xprt_ctx;
+
+	if (SSL_is_init_finished(ssl))
+		return 1;
+	ERR_clear_error();
+	int r = SSL_do_handshake(ssl);
+	if (r == 1)
+		return 1;
+	int e = SSL_get_error(ssl, r);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		c->flags &= (uint16_t)~CONN_F_RECV_READY;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->flags &= (uint16_t)~CONN_F_SEND_READY;
+		return 0;
+	case SSL_ERROR_SYSCALL:
+	case SSL_ERROR_ZERO_RETURN: {
+		/* The peer went away mid-handshake: tls_fail() logs no reason. */
+		int saved = errno;
+		snprintf(tls_why, sizeof(tls_why), "TLS handshake failed: %s",
+			 saved && saved != EAGAIN ? strerror(saved) : "connection closed");
+		errno = saved;
+		break;
+	}
+	default:
+		break;
+	}
+	tls_fail(c, ssl, r, false);
+	return -1;
+}
+
 static void tls_shutw(struct conn *c)
 {
 	SSL *ssl = c->xprt_ctx;
@@ -1190,6 +1231,7 @@ const struct xprt xprt_tls = {
 	.send = tls_send,
 	.shutw = tls_shutw,
 	.close = tls_close,
+	.handshake = tls_handshake,
 };
 
 int tls_conn_accept(struct conn *c, const struct cfg_tls_bind *tb)
@@ -1208,7 +1250,7 @@ int tls_conn_accept(struct conn *c, const struct cfg_tls_bind *tb)
 	return 0;
 }
 
-int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts)
+int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts, bool quiet)
 {
 	struct tls_server_rt *rt = ts->rt;
 	if (!rt)
@@ -1221,6 +1263,7 @@ int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts)
 		return -1;
 	}
 	SSL_set_ex_data(ssl, tls_label_idx, (void *)ts->label);
+	SSL_set_ex_data(ssl, tls_quiet_idx, quiet ? (void *)1 : NULL);
 	pthread_mutex_lock(&rt->lock);
 	if (rt->sess && SSL_SESSION_is_resumable(rt->sess))
 		SSL_set_session(ssl, rt->sess);

@@ -2,11 +2,14 @@
  * tls.h - TLS (OpenSSL 3) as a transport: termination on binds, and
  * re-encryption to servers.
  *
- * TLS is one more struct xprt (see conn.h).  The handshake runs inside the
- * transport's first recv/send calls, so the stream state machine above
- * never knows a connection is encrypted: a client that stalls mid-handshake
- * is a client that has not sent its request head yet, and meets `timeout
- * header` like any slow client.  SSL_ERROR_WANT_READ/WANT_WRITE become
+ * TLS is one more struct xprt (see conn.h).  On accepted connections the
+ * handshake runs inside the transport's first recv/send calls, so the
+ * stream state machine above never knows a connection is encrypted: a
+ * client that stalls mid-handshake is a client that has not sent its
+ * request head yet, and meets `timeout header` like any slow client.  On
+ * connections to servers (and health checks) the owner drives it with
+ * conn_handshake() right after the TCP connect, so the handshake counts as
+ * connecting: `timeout connect`, and a failure is retried elsewhere.  SSL_ERROR_WANT_READ/WANT_WRITE become
  * EAGAIN, and a read that needs the socket writable (or a write that needs
  * it readable) is recorded in the connection flags so the next event of the
  * other kind retries it (conn_on_events).
@@ -52,8 +55,14 @@ void tls_server_unload(struct cfg_tls_server *ts);
 int tls_conn_accept(struct conn *c, const struct cfg_tls_bind *tb);
 
 /* Makes c (just connected or connecting) a client-side TLS connection to a
- * server.  Returns 0, or -1 (out of memory; c is left raw). */
-int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts);
+ * server.  Returns 0, or -1 (out of memory; c is left raw).  `quiet`: a
+ * failure is not logged, only kept for tls_last_error() (health checks
+ * report it in their own words). */
+int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts, bool quiet);
+
+/* Why the last TLS failure on this thread happened ("certificate verify
+ * failed: ...", "handshake failed: ..."); "" if none yet. */
+const char *tls_last_error(void);
 
 static inline bool conn_is_tls(const struct conn *c)
 {

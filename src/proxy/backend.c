@@ -45,6 +45,31 @@ static void srvconn_idle_expired(struct timer *t)
 	srvconn_destroy(container_of(t, struct srvconn, idle_timer));
 }
 
+/*
+ * Connecting to a server is the TCP connect and then, for a `tls` server,
+ * the TLS handshake: both fall under `timeout connect`, and a failure of
+ * either is a connect failure (retried on another server).  Returns 1 when
+ * established, 0 while waiting for the socket, -1 on failure (c.err).
+ */
+static int srvconn_establish(struct srvconn *sc)
+{
+	if (sc->c.flags & CONN_F_CONNECTING) {
+		if (!(sc->c.flags & CONN_F_SEND_READY))
+			return 0;
+		if (conn_finish_connect(&sc->c) < 0)
+			return -1;
+	}
+	return conn_handshake(&sc->c);
+}
+
+/* Words for a failed connection to a server. */
+static const char *srvconn_why(const struct srvconn *sc)
+{
+	if (sc->c.err == EPROTO && conn_is_tls(&sc->c) && *tls_last_error())
+		return tls_last_error();
+	return strerror(sc->c.err);
+}
+
 static void srvconn_event(struct ev_io *io, uint32_t events)
 {
 	struct srvconn *sc = container_of(io, struct srvconn, c.io);
@@ -57,12 +82,15 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 		return;
 	}
 	struct stream *s = sc->owner;
-	if (!sc->connected && (sc->c.flags & CONN_F_SEND_READY)) {
-		if (conn_finish_connect(&sc->c) < 0) {
-			backend_srv_failed(s, strerror(sc->c.err), false);
+	if (!sc->connected) {
+		int r = srvconn_establish(sc);
+		if (r < 0) {
+			backend_srv_failed(s, srvconn_why(sc), false);
 			stream_process(s);
 			return;
 		}
+		if (r == 0)
+			return;
 		sc->connected = true;
 		if (!(s->flags & STRM_F_HTTP))   /* TCP mode: a connect is a success */
 			health_observe(sc->srv->cfg, true, NULL);
@@ -112,16 +140,24 @@ static int srv_connect(struct stream *s, struct server_rt *sv)
 		errno = e;
 		return -1;
 	}
-	/* TLS to the server: the handshake runs in the first send/recv
-	 * (net/tls.c), and the connection is pooled like a plain one. */
-	if (sv->cfg->tls && tls_conn_connect(&sc->c, sv->cfg->tls) < 0) {
+	/* TLS to the server: the handshake is part of connecting (see
+	 * srvconn_establish), and the connection is pooled like a plain one. */
+	if (sv->cfg->tls && tls_conn_connect(&sc->c, sv->cfg->tls, false) < 0) {
 		conn_close(&w->loop, &sc->c);
 		pool_put(&w->srvconn_pool, sc);
 		errno = ENOMEM;
 		return -1;
 	}
+	int r = srvconn_establish(sc);
+	if (r < 0) {
+		int e = sc->c.err;
+		conn_close(&w->loop, &sc->c);
+		pool_put(&w->srvconn_pool, sc);
+		errno = e;
+		return -1;
+	}
 	sc->owner = s;
-	sc->connected = !(sc->c.flags & CONN_F_CONNECTING);
+	sc->connected = r == 1;
 	s->srv = sc;
 	s->srv_last = w->loop.now;
 	return 0;
@@ -378,6 +414,8 @@ connect:
 		const char *why = strerror(err);
 		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name, why);
 		health_observe(sv->cfg, false, why);
+		if (be->cfg->balance == LB_EWMA)
+			lb_observe(sv, 0, true);
 		server_put(s);
 		if (!may_retry(s, be, err != ECONNREFUSED)) {
 			reply_or_close(s, 502, "cannot connect to server");
@@ -394,6 +432,7 @@ void backend_release(struct stream *s, bool reusable)
 
 	if (sv)
 		server_put(s);
+	s->sent_ns = 0;
 	if (!sc)
 		return;
 	s->srv = NULL;
@@ -438,6 +477,10 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	 * wrote is a race, not a fault; the end of a tunnel is no failure. */
 	if (sv && !(reused && replay) && (never_connected || s->rs != RS_TUNNEL))
 		health_observe(sv->cfg, false, why);
+	/* balance ewma: a failure counts as a slow answer (lb_observe floors it). */
+	if (sv && !(reused && replay) && sv->be->cfg->balance == LB_EWMA &&
+	    (s->sent_ns || never_connected))
+		lb_observe(sv, s->sent_ns ? lb_mono_ns() - s->sent_ns : 0, true);
 	backend_release(s, false);
 	s->req_sent = 0;
 

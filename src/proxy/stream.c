@@ -137,6 +137,8 @@ static bool srv_send(struct stream *s)
 	if (n == 0)
 		return false;
 	s->srv_last = s->w->loop.now;
+	if (!s->sent_ns && s->rs == RS_WAIT && s->sv && s->sv->be->cfg->balance == LB_EWMA)
+		s->sent_ns = lb_mono_ns();
 	if (s->flags & STRM_F_REPLAY) {
 		s->req_sent += (uint32_t)n;
 		return true;
@@ -193,6 +195,10 @@ static bool srv_recv(struct stream *s)
 	if (n > 0) {
 		s->res.wr += (uint32_t)n;
 		s->srv_last = s->w->loop.now;
+		if (s->sent_ns && s->sv) {   /* balance ewma: time to first byte */
+			lb_observe(s->sv, lb_mono_ns() - s->sent_ns, false);
+			s->sent_ns = 0;
+		}
 		srv_answered(s);
 		return true;
 	}
@@ -488,7 +494,8 @@ static void stream_timeout(struct timer *tm)
 		http_reply_error(s, 503, "timeout queue: no server slot freed in time");
 		break;
 	case WAIT_CONNECT:
-		backend_srv_failed(s, "connect timeout", false);
+		backend_srv_failed(s, (s->srv->c.flags & CONN_F_CONNECTING) ? "connect timeout" :
+				   "connect timeout (in the TLS handshake)", false);
 		break;
 	case WAIT_SERVER:
 		backend_srv_failed(s, "server timeout", true);

@@ -119,6 +119,7 @@ struct stream {
 	uint8_t flags;                  /* STRM_F_* */
 	uint64_t cli_last;              /* last client I/O (ms) */
 	uint64_t srv_last;              /* last server I/O or connect start (ms) */
+	uint64_t sent_ns;               /* balance ewma: first request byte sent (lb_mono_ns) */
 	uint64_t head_start;            /* first byte of the current head (ms) */
 	uint64_t linger_start;
 	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped) */

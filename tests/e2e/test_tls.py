@@ -485,6 +485,77 @@ def test_backend_tls_verify_none(gatehouse, tls_origin, port, pki):
     assert json.loads(body)["tls_version"] == "TLSv1.2"
 
 
+def _silent_listener():
+    """Accepts TCP (the kernel does) and never says a word: a TLS server
+    that hangs in the handshake."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(64)
+    return ls
+
+
+def test_backend_tls_handshake_counts_as_connect(gatehouse, tls_origin, port, pki):
+    """A server that takes the TCP connection but never answers the
+    ClientHello is a connect failure: cut by `timeout connect` (not the
+    20 s `timeout server`) and retried on the next server."""
+    o = tls_origin()
+    ls = _silent_listener()
+    try:
+        servers = ["127.0.0.1:%d tls verify none" % ls.getsockname()[1],
+                   "%s tls verify required ca %s sni api.internal" % (o.addr, pki.ca)]
+        g = gatehouse(tls_config(port, servers, pki, be_extra="balance roundrobin\nretries 1\n"
+                                 "timeout connect 300ms\ntimeout server 20s"))
+        for i in range(4):
+            t0 = time.monotonic()
+            rc, status, body = curl(port, pki, "/echo?i=%d" % i)
+            took = time.monotonic() - t0
+            assert (rc, status) == (0, 200), body
+            assert took < 0.3 + 2 * SLACK, "request %d took %.2fs" % (i, took)
+        assert o.requests == 4
+        ghutil.wait_for(lambda: "connect timeout (in the TLS handshake)" in g.stderr_text(), 5,
+                        what="a log line naming the handshake timeout")
+        # alone, the silent server gives a quick 502, not a 20 s wait
+        p2 = ghutil.free_port()
+        gatehouse(tls_config(p2, servers[:1], pki, be_extra="retries 0\ntimeout connect 300ms\n"
+                             "timeout server 20s"), name="alone")
+        t0 = time.monotonic()
+        rc, status, body = curl(p2, pki, "/echo")
+        assert status == 502 and time.monotonic() - t0 < 0.3 + 2 * SLACK
+    finally:
+        ls.close()
+
+
+def test_health_checks_speak_tls(gatehouse, tls_origin, make_origin, port, pki):
+    """Checks of a `tls` server run the TLS handshake with the server's own
+    verify/SNI settings, so a check fails exactly when traffic would."""
+    good, wrong_ca = tls_origin("good"), tls_origin("wrongca")
+    plain = make_origin("plain")
+    backends = backend_block("app", [
+        ("good", "%s tls verify required ca %s sni api.internal" % (good.addr, pki.ca), 0),
+        ("wrongca", "%s tls verify required ca %s sni api.internal" % (wrong_ca.addr,
+                                                                       pki.p("other-ca.pem")), 0),
+        ("plain", "%s tls verify none" % plain.addr, 0),
+    ], extra="health http GET /healthz interval 100ms fall 2 rise 1")
+    g = gatehouse(tls_config(port, [], pki, backends=backends))
+    ghutil.wait_for(lambda: "server app/wrongca DOWN" in g.stderr_text() and
+                    "server app/plain DOWN" in g.stderr_text(), 5 * SLACK,
+                    what="both bad servers marked DOWN")
+    text = g.stderr_text()
+    down = {ln.split("server app/")[1].split()[0]: ln for ln in text.splitlines()
+            if "DOWN:" in ln}
+    assert set(down) == {"wrongca", "plain"}, text
+    assert "certificate verify failed" in down["wrongca"], down["wrongca"]
+    # a plain HTTP server waits for a request line that never comes
+    assert "TLS handshake" in down["plain"], down["plain"]
+    assert good.requests >= 2 and good.handshakes >= 2   # checks over TLS, answered
+    before = good.requests
+    for i in range(6):
+        rc, status, body = curl(port, pki, "/echo?i=%d" % i)
+        assert status == 200 and json.loads(body)["origin"] == "good"
+    assert good.requests >= before + 6
+    assert wrong_ca.requests == 0
+
+
 def test_tcp_mode_tls_termination(gatehouse, make_echo, port, pki):
     e = make_echo()
     gatehouse(tls_config(port, [e.addr], pki, mode="tcp"))

@@ -640,7 +640,7 @@ static bool handshake_pair(const struct cfg_tls_bind *tb, struct cfg_tls_server 
 	conn_init(&s.c, sfd, NULL);
 	conn_init(&c.c, cfd, NULL);
 	CHECK(tls_conn_accept(&s.c, tb) == 0);
-	CHECK(tls_conn_connect(&c.c, ts) == 0);
+	CHECK(tls_conn_connect(&c.c, ts, false) == 0);
 	CHECK(conn_is_tls(&s.c) && conn_is_tls(&c.c));
 	c.out = payload(up, 1);
 	c.out_len = up;
