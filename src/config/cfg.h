@@ -62,6 +62,7 @@ struct cfg_tls_bind {
 	int ca_line, ca_col;
 	bool enabled;                    /* `tls` was written (other options need it) */
 	int line, col;                   /* of the `tls` word, else of the first option */
+	uint32_t ocsp_check_ms;          /* global tune.ocsp_check, copied at load */
 	struct tls_bind_rt *rt;          /* built by tls_bind_load(), owned */
 };
 
@@ -196,6 +197,7 @@ struct cfg_global {
 	uint32_t bufsize;                /* tune.bufsize, default 16384 */
 	uint32_t maxrewrite;             /* tune.maxrewrite, default 1024 */
 	uint32_t timeout_drain_ms;       /* default 10s */
+	uint32_t ocsp_check_ms;          /* tune.ocsp_check: OCSP files re-read when changed, default 60s */
 	int log_level;                   /* 0 err, 1 warn, 2 info (default), 3 debug */
 };
 

@@ -54,6 +54,13 @@ static int gl_maxrewrite(struct cfg_parser *p, struct cfg_scope *s, const struct
 	return 0;
 }
 
+static int gl_ocsp_check(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_global *g = s->obj;
+
+	return cfg_val_duration(p, &n->toks[1], &g->ocsp_check_ms);
+}
+
 static int gl_timeout(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	static const struct cfg_timeout_kw kinds[] = {
@@ -80,6 +87,7 @@ static const struct cfg_kw global_kws[] = {
 	{ "max_connections", "max_connections N", 1, 1, 0, gl_max_connections },
 	{ "tune.bufsize", "tune.bufsize SIZE", 1, 1, 0, gl_bufsize },
 	{ "tune.maxrewrite", "tune.maxrewrite SIZE", 1, 1, 0, gl_maxrewrite },
+	{ "tune.ocsp_check", "tune.ocsp_check DURATION", 1, 1, 0, gl_ocsp_check },
 	{ "timeout", "timeout drain DURATION", 2, 2, CFG_KW_MULTI, gl_timeout },
 	{ "log_level", "log_level err|warn|info|debug", 1, 1, 0, gl_log_level },
 	{ NULL, NULL, 0, 0, 0, NULL },

@@ -339,6 +339,7 @@ struct cfg *cfg_load_string(const char *name, const char *text, size_t len, char
 		.bufsize = 16384,
 		.maxrewrite = 1024,
 		.timeout_drain_ms = 10 * 1000,
+		.ocsp_check_ms = 60 * 1000,
 		.log_level = 2,
 	};
 	p.cfg = c;

@@ -515,6 +515,7 @@ void cfg_tls_check(struct cfg_parser *p)
 				cfg_oom(p);
 				continue;
 			}
+			tb->ocsp_check_ms = cf->global.ocsp_check_ms;
 			tls_bind_load(tb, base, &d);
 		}
 	}

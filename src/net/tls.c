@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "net/tls.h"
 #include "net/tls_ticket.h"
 
@@ -56,12 +58,24 @@
 
 /* ---- runtime state built at load ------------------------------------------ */
 
+/* The OCSP response stapled for one certificate.  Handshakes copy it
+ * under `lock`; it is replaced when the file changes (ocsp_refresh). */
+struct tls_ocsp {
+	pthread_mutex_t lock;        /* guards der, len, expires */
+	unsigned char *der;          /* DER response stapled as is */
+	size_t len;
+	time_t expires;              /* its nextUpdate (0: none given) */
+	char *path;                  /* the file, re-read when it changes */
+	struct stat st;              /* identity of what was last read (or tried) */
+	uint32_t check_ms;           /* how often to look at the file; 0 never */
+	_Atomic uint64_t next_check; /* loop_clock_ms() of the next look */
+	pthread_mutex_t refresh;     /* one thread looks at a time (trylock) */
+};
+
 struct tls_cert_rt {
 	SSL_CTX *ctx;
 	char *file;                  /* the certificate file, for messages */
-	unsigned char *ocsp;         /* DER response stapled as is; NULL: none */
-	size_t ocsp_len;
-	time_t ocsp_expires;         /* its nextUpdate (0: none given) */
+	struct tls_ocsp *ocsp;       /* NULL: nothing to staple */
 };
 
 struct tls_name {
@@ -302,18 +316,33 @@ static int tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_OK;
 }
 
+static void ocsp_refresh(struct tls_cert_rt *cr, uint64_t now_ms);
+
 static int tls_ocsp_cb(SSL *ssl, void *arg)
 {
-	const struct tls_cert_rt *c = arg;
+	struct tls_cert_rt *cr = arg;
+	struct tls_ocsp *o = cr ? cr->ocsp : NULL;
+	unsigned char *copy = NULL;
+	size_t len = 0;
 
+	if (!o)
+		return SSL_TLSEXT_ERR_NOACK;
+	if (o->check_ms) {
+		uint64_t now = loop_clock_ms();
+		if (now >= atomic_load_explicit(&o->next_check, memory_order_relaxed))
+			ocsp_refresh(cr, now);
+	}
+	pthread_mutex_lock(&o->lock);
 	/* A response past its nextUpdate would make strict clients fail;
 	 * better no staple (the client may ask the responder itself). */
-	if (!c || !c->ocsp || (c->ocsp_expires && time(NULL) > c->ocsp_expires))
-		return SSL_TLSEXT_ERR_NOACK;
-	unsigned char *copy = OPENSSL_memdup(c->ocsp, c->ocsp_len);
+	if (o->der && !(o->expires && time(NULL) > o->expires)) {
+		copy = OPENSSL_memdup(o->der, o->len);
+		len = o->len;
+	}
+	pthread_mutex_unlock(&o->lock);
 	if (!copy)
 		return SSL_TLSEXT_ERR_NOACK;
-	SSL_set_tlsext_status_ocsp_resp(ssl, copy, (long)c->ocsp_len);
+	SSL_set_tlsext_status_ocsp_resp(ssl, copy, (long)len);
 	return SSL_TLSEXT_ERR_OK;
 }
 
@@ -623,22 +652,24 @@ static X509 *find_issuer(SSL_CTX *ctx, X509 *leaf)
 	return NULL;
 }
 
-/* Loads the OCSP response to staple for certificate cr.  An unusable file
- * is an error; a response that is stale or cannot be matched against the
- * certificate is a warning. */
-static int load_ocsp(struct tls_cert_rt *cr, const struct cert_spec *s, const struct tls_diag *d)
+/*
+ * Reads and checks the OCSP response in `path` for certificate cr: an
+ * unusable file is an error (-1); a response that is stale, says REVOKED
+ * or cannot be matched to the certificate is a warning.  Problems go to d
+ * at (line, col).  On success out, outlen and expires hold the response.
+ */
+static int ocsp_read(struct tls_cert_rt *cr, const char *path, const struct tls_diag *d, int line,
+		     int col, unsigned char **out, size_t *outlen, time_t *expires)
 {
-	const char *why = file_problem(s->ocsp);
+	const char *why = file_problem(path);
 	if (why) {
-		diag(d, false, s->ocsp_line, s->ocsp_col, "cannot read OCSP response '%s': %s", s->ocsp,
-		     why);
+		diag(d, false, line, col, "cannot read OCSP response '%s': %s", path, why);
 		return -1;
 	}
 	size_t len = 0;
-	unsigned char *der = read_small_file(s->ocsp, TLS_MAX_OCSP_SIZE, &len);
+	unsigned char *der = read_small_file(path, TLS_MAX_OCSP_SIZE, &len);
 	if (!der) {
-		diag(d, false, s->ocsp_line, s->ocsp_col, "cannot read OCSP response '%s': %s",
-		     s->ocsp, strerror(errno));
+		diag(d, false, line, col, "cannot read OCSP response '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	const unsigned char *p = der;
@@ -647,64 +678,58 @@ static int load_ocsp(struct tls_cert_rt *cr, const struct cert_spec *s, const st
 	OCSP_CERTID *id = NULL;
 	int rc = -1;
 
+	*expires = 0;
 	if (!resp) {
-		ERR_clear_error();
-		diag(d, false, s->ocsp_line, s->ocsp_col,
-		     "'%s' is not an OCSP response; expected a DER file (openssl ocsp -respout)",
-		     s->ocsp);
+		diag(d, false, line, col,
+		     "'%s' is not an OCSP response; expected a DER file (openssl ocsp -respout)", path);
 		goto out;
 	}
 	int st = OCSP_response_status(resp);
 	if (st != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-		diag(d, false, s->ocsp_line, s->ocsp_col,
-		     "OCSP response '%s' has status '%s'; expected 'successful'", s->ocsp,
-		     OCSP_response_status_str(st));
+		diag(d, false, line, col, "OCSP response '%s' has status '%s'; expected 'successful'",
+		     path, OCSP_response_status_str(st));
 		goto out;
 	}
 	bs = OCSP_response_get1_basic(resp);
 	X509 *leaf = SSL_CTX_get0_certificate(cr->ctx);
 	X509 *issuer = leaf ? find_issuer(cr->ctx, leaf) : NULL;
 	if (!bs) {
-		diag(d, false, s->ocsp_line, s->ocsp_col, "OCSP response '%s' has no basic response",
-		     s->ocsp);
+		diag(d, false, line, col, "OCSP response '%s' has no basic response", path);
 		goto out;
 	}
 	if (!issuer) {
-		diag(d, true, s->ocsp_line, s->ocsp_col,
+		diag(d, true, line, col,
 		     "cannot match OCSP response '%s' to certificate '%s': its issuer is not in "
 		     "the file's chain; stapled unchecked",
-		     s->ocsp, s->cert);
+		     path, cr->file);
 	} else {
 		int status, reason;
 		ASN1_GENERALIZEDTIME *rev, *thisupd, *nextupd;
 		id = OCSP_cert_to_id(NULL, leaf, issuer);
 		if (!id || !OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd)) {
-			ERR_clear_error();
-			diag(d, false, s->ocsp_line, s->ocsp_col,
-			     "OCSP response '%s' is not about certificate '%s'", s->ocsp, s->cert);
+			diag(d, false, line, col, "OCSP response '%s' is not about certificate '%s'",
+			     path, cr->file);
 			goto out;
 		}
 		if (status == V_OCSP_CERTSTATUS_REVOKED)
-			diag(d, true, s->ocsp_line, s->ocsp_col,
-			     "OCSP response '%s' says certificate '%s' is REVOKED", s->ocsp, s->cert);
+			diag(d, true, line, col, "OCSP response '%s' says certificate '%s' is REVOKED",
+			     path, cr->file);
 		if (nextupd) {
 			struct tm tm;
 			char when[64];
 			asn1_time_text(nextupd, when, sizeof(when));
 			if (ASN1_TIME_to_tm(nextupd, &tm))
-				cr->ocsp_expires = timegm(&tm);
+				*expires = timegm(&tm);
 			if (X509_cmp_current_time(nextupd) < 0)
-				diag(d, true, s->ocsp_line, s->ocsp_col,
+				diag(d, true, line, col,
 				     "OCSP response '%s' expired on %s; not stapled until it is "
 				     "replaced",
-				     s->ocsp, when);
+				     path, when);
 		}
 	}
-	cr->ocsp = der;
-	cr->ocsp_len = len;
+	*out = der;
+	*outlen = len;
 	der = NULL;
-	SSL_CTX_set_tlsext_status_cb(cr->ctx, tls_ocsp_cb);
-	SSL_CTX_set_tlsext_status_arg(cr->ctx, cr);
 	rc = 0;
 out:
 	ERR_clear_error();
@@ -713,6 +738,101 @@ out:
 	OCSP_RESPONSE_free(resp);
 	free(der);
 	return rc;
+}
+
+static void ocsp_free(struct tls_ocsp *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_destroy(&o->lock);
+	pthread_mutex_destroy(&o->refresh);
+	free(o->der);
+	free(o->path);
+	free(o);
+}
+
+/* Loads the OCSP response to staple for certificate cr (tls_bind_load). */
+static int load_ocsp(struct tls_cert_rt *cr, const struct cert_spec *s, uint32_t check_ms,
+		     const struct tls_diag *d)
+{
+	struct tls_ocsp *o = calloc(1, sizeof(*o));
+	if (!o || !(o->path = strdup(s->ocsp))) {
+		free(o);
+		diag(d, false, s->ocsp_line, s->ocsp_col, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_mutex_init(&o->refresh, NULL);
+	/* The identity first: a file replaced while we read it is re-read. */
+	if (stat(s->ocsp, &o->st) < 0)
+		memset(&o->st, 0, sizeof(o->st));
+	if (ocsp_read(cr, s->ocsp, d, s->ocsp_line, s->ocsp_col, &o->der, &o->len, &o->expires) < 0) {
+		ocsp_free(o);
+		return -1;
+	}
+	o->check_ms = check_ms;
+	atomic_store(&o->next_check, loop_clock_ms() + check_ms);
+	cr->ocsp = o;
+	SSL_CTX_set_tlsext_status_cb(cr->ctx, tls_ocsp_cb);
+	SSL_CTX_set_tlsext_status_arg(cr->ctx, cr);
+	return 0;
+}
+
+/* At run time, problems with a new OCSP file go to the log. */
+static void ocsp_log_report(void *arg, bool warning, int line, int col, const char *msg)
+{
+	(void)arg, (void)line, (void)col;
+	if (warning)
+		log_warn("%s", msg);
+	else
+		log_err("%s; still stapling the previous response", msg);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * Every tune.ocsp_check, the first handshake that wants a staple looks at
+ * the OCSP file; if it changed (an updater such as a cron job with `openssl
+ * ocsp` wrote a fresh one), it is read, checked like at load, and replaces
+ * the response.  A bad file is logged once and the old response kept.
+ * One small file read a minute at most per certificate, on whichever
+ * worker gets there first; the others go on without waiting.
+ */
+static void ocsp_refresh(struct tls_cert_rt *cr, uint64_t now_ms)
+{
+	struct tls_ocsp *o = cr->ocsp;
+	struct stat st;
+
+	if (pthread_mutex_trylock(&o->refresh) != 0)
+		return;
+	atomic_store_explicit(&o->next_check, now_ms + o->check_ms, memory_order_relaxed);
+	if (stat(o->path, &st) < 0) {
+		if (o->st.st_ino != 0)
+			log_err("OCSP response '%s': %s; still stapling the previous response",
+				o->path, strerror(errno));
+		memset(&o->st, 0, sizeof(o->st));
+	} else if (!same_file(&st, &o->st)) {
+		struct tls_diag d = { ocsp_log_report, NULL };
+		unsigned char *der = NULL;
+		size_t len = 0;
+		time_t expires = 0;
+		o->st = st;
+		if (ocsp_read(cr, o->path, &d, 0, 0, &der, &len, &expires) == 0) {
+			pthread_mutex_lock(&o->lock);
+			unsigned char *old = o->der;
+			o->der = der;
+			o->len = len;
+			o->expires = expires;
+			pthread_mutex_unlock(&o->lock);
+			free(old);
+			log_info("OCSP response '%s' reloaded for certificate '%s'", o->path, cr->file);
+		}
+	}
+	pthread_mutex_unlock(&o->refresh);
 }
 
 static void check_validity(X509 *x, const struct cert_spec *s, const struct tls_diag *d)
@@ -791,7 +911,7 @@ static int load_cert(const struct cfg_tls_bind *tb, struct tls_bind_rt *rt, int 
 		     "certificate '%s' has no DNS name (subjectAltName or CN); only the default "
 		     "certificate is useful without one",
 		     s->cert);
-	if (s->ocsp && load_ocsp(cr, s, d) < 0)
+	if (s->ocsp && load_ocsp(cr, s, tb->ocsp_check_ms, d) < 0)
 		return -1;
 	return 0;
 }
@@ -821,7 +941,7 @@ static void bind_rt_free(struct tls_bind_rt *rt)
 	for (int i = 0; i < rt->ncerts; i++) {
 		SSL_CTX_free(rt->certs[i].ctx);
 		free(rt->certs[i].file);
-		free(rt->certs[i].ocsp);
+		ocsp_free(rt->certs[i].ocsp);
 	}
 	free(rt->certs);
 	for (int i = 0; i < rt->nexact; i++)

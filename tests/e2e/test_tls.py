@@ -135,13 +135,13 @@ def pki(tmp_path_factory):
 # ---- helpers -----------------------------------------------------------------------
 
 def tls_config(port, servers, pki, bind_opts=None, fe_extra="", be_extra="", backends=None,
-               mode="http"):
+               mode="http", global_extra=""):
     bind_opts = bind_opts or "tls cert %s" % pki.p("a-chain.pem")
     fe = ["frontend web {", "    bind 127.0.0.1:%d %s" % (port, bind_opts),
           "    mode %s" % mode, "    timeout header 2s"]
     fe += ["    " + l.strip() for l in fe_extra.splitlines() if l.strip()]
     fe += ["    default_backend app", "}"]
-    text = global_block() + "\n".join(fe) + "\n"
+    text = global_block(extra=global_extra) + "\n".join(fe) + "\n"
     if backends is not None:
         return text + backends
     lines = ["backend app {", "    mode %s" % mode]
@@ -391,6 +391,50 @@ def test_ocsp_stapling(gatehouse, origin, port, pki):
     rc, out = sclient(port, "-status", "-servername", "a.example.com")
     assert "OCSP Response Status: successful" in out, out[-2500:]
     assert "Cert Status: good" in out
+
+
+def _ocsp_response(pki, name, out):
+    _run(OPENSSL, "ocsp", "-index", pki.p("index.txt"), "-rsigner", pki.ca, "-rkey",
+         pki.p("ca.key"), "-CA", pki.ca, "-issuer", pki.ca, "-cert", pki.p(name + ".crt"),
+         "-respout", out, "-ndays", "1")
+
+
+def test_ocsp_file_refreshed_when_it_changes(gatehouse, origin, port, pki, tmp_path):
+    """An updater rewrites the OCSP file: the next handshakes staple the new
+    response (here: the certificate got revoked); a broken file is logged
+    and the previous response stays."""
+    pki.issue("rot", "/CN=rot.example.com", ["rot.example.com"])
+    chain = str(tmp_path / "rot-chain.pem")
+    with open(chain, "w") as f:
+        f.write(open(pki.p("rot.crt")).read() + open(pki.ca).read() + open(pki.p("rot.key")).read())
+    ocsp = str(tmp_path / "rot.ocsp")
+    _ocsp_response(pki, "rot", ocsp)
+    g = gatehouse(tls_config(port, [origin.addr], pki, "tls cert %s ocsp %s" % (chain, ocsp),
+                             global_extra="tune.ocsp_check 200ms"))
+
+    def status():
+        rc, out = sclient(port, "-status", "-servername", "rot.example.com")
+        return out
+
+    assert "Cert Status: good" in status()
+    _run(OPENSSL, "ca", "-batch", "-config", pki.p("ca.cnf"), "-cert", pki.ca, "-keyfile",
+         pki.p("ca.key"), "-revoke", pki.p("rot.crt"))
+    _ocsp_response(pki, "rot", ocsp + ".new")
+    os.rename(ocsp + ".new", ocsp)   # how an updater replaces it: atomically
+    ghutil.wait_for(lambda: "Cert Status: revoked" in status(), 5 * SLACK,
+                    what="the new response stapled")
+    text = g.stderr_text()
+    assert "OCSP response '%s' reloaded" % ocsp in text
+    assert "REVOKED" in text
+    with open(ocsp + ".new", "wb") as f:
+        f.write(b"not DER at all")
+    os.rename(ocsp + ".new", ocsp)
+    deadline = time.monotonic() + 5 * SLACK
+    while "still stapling the previous response" not in g.stderr_text():
+        assert time.monotonic() < deadline, g.stderr_text()[-2000:]
+        assert "Cert Status: revoked" in status()   # handshakes trigger the look
+        time.sleep(0.1)
+    assert "Cert Status: revoked" in status()
 
 
 # ---- client certificates -------------------------------------------------------------

@@ -144,6 +144,7 @@ TEST(test_example)
 	CHECK_EQ_INT(c->global.bufsize, 16384);
 	CHECK_EQ_INT(c->global.maxrewrite, 1024);
 	CHECK_EQ_INT(c->global.timeout_drain_ms, 10000);
+	CHECK_EQ_INT(c->global.ocsp_check_ms, 60000);
 	CHECK_EQ_INT(c->global.log_level, 2);
 
 	CHECK_EQ_INT(c->nfrontends, 1);
@@ -229,6 +230,7 @@ TEST(test_global)
 			  "  tune.bufsize 32k\n"
 			  "  tune.maxrewrite 2k\n"
 			  "  timeout drain 3s\n"
+			  "  tune.ocsp_check 5m\n"
 			  "  log_level debug\n"
 			  "}\n" MIN_FE MIN_BE);
 	CHECK(c != NULL);
@@ -239,6 +241,7 @@ TEST(test_global)
 	CHECK_EQ_INT(c->global.bufsize, 32768);
 	CHECK_EQ_INT(c->global.maxrewrite, 2048);
 	CHECK_EQ_INT(c->global.timeout_drain_ms, 3000);
+	CHECK_EQ_INT(c->global.ocsp_check_ms, 300000);
 	CHECK_EQ_INT(c->global.log_level, 3);
 	/* max_header_size follows the buffer */
 	CHECK_EQ_INT(c->frontends[0]->max_header_size, 32768 - 2048);
@@ -267,6 +270,9 @@ TEST(test_global)
 	CHECK(ERR("global {\n tune.bufsize 4k\n tune.maxrewrite 2k\n}\n" MIN_FE MIN_BE,
 		  "t.conf:3:18: error: tune.maxrewrite (2048) must be less than half of "
 		  "tune.bufsize (4096); expected at most 2047"));
+	CHECK(ERR("global {\n tune.ocsp_check 60\n}\n" MIN_FE MIN_BE,
+		  "t.conf:2:18: error: missing unit in '60'; expected a duration with a unit, "
+		  "e.g. 250ms or 30s"));
 	CHECK(ERR("global {\n log_level verbose\n}\n" MIN_FE MIN_BE,
 		  "t.conf:2:12: error: unknown log level 'verbose'; expected one of: err, warn, "
 		  "info, debug"));
@@ -707,7 +713,8 @@ TEST(test_structure_errors)
 		  "max_header_size, max_target_size, forward_headers"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
-		  "workers, max_connections, tune.bufsize, tune.maxrewrite, timeout, log_level"));
+		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
+		  "timeout, log_level"));
 	CHECK(ERR("listen x {\n}\n",
 		  "t.conf:1:1: error: unknown section 'listen'; expected one of: global, "
 		  "frontend, backend"));
