@@ -123,6 +123,33 @@ static void add_forward_headers(struct stream *s, struct txn *t)
 	}
 }
 
+/*
+ * An HTTP/1.0 request without a Host (or with an empty one): the target
+ * URI's authority is then the address the client reached (RFC 9112 3.3).
+ * We forward in HTTP/1.1, where the server needs a Host, and rules and
+ * X-Forwarded-Host see the same name.
+ */
+static void default_authority(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->req;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (getsockname(s->cli.io.fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	addr_ntop((struct sockaddr *)&ss, ip, sizeof(ip));
+	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+							 ((struct sockaddr_in *)&ss)->sin_port);
+	struct slice v = arena_printf(t, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
+	if (!v.len)
+		return;
+	m->authority = v;
+	struct http_hdr *h = msg_hdr_by_id(m, HDR_HOST);
+	if (h)
+		h->value = v;
+}
+
 static struct backend_rt *route(struct stream *s, struct txn *t)
 {
 	const struct cfg_frontend *fe = s->fe;
@@ -217,6 +244,8 @@ static bool req_on_head(struct stream *s)
 		return true;
 	}
 	t->upgrade = (m->flags & MSG_F_CONN_UPGRADE) && (m->flags & MSG_F_HAS_UPGRADE);
+	if (!m->authority.len)
+		default_authority(s, t);
 
 	struct backend_rt *be = route(s, t);
 	if (!be) {

@@ -63,8 +63,20 @@ def test_http10_client(gatehouse, origin, port):
         r = httpraw.Reader(s).read_response()
         assert r.status == 200
         assert r.json()["method"] == "GET"
+        # forwarded as HTTP/1.1, which needs a Host: the address the client
+        # reached (RFC 9112 3.3)
+        hosts = [v for k, v in r.json()["headers"] if k.lower() == "host"]
+        assert hosts == ["127.0.0.1:%d" % port]
         # HTTP/1.0 without keep-alive: the proxy closes after the response.
         assert httpraw.wait_closed(s, 3) is not None
+    finally:
+        s.close()
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"GET /echo HTTP/1.0\r\nHost:\r\n\r\n")   # empty: same as none
+        r = httpraw.Reader(s).read_response()
+        hosts = [v for k, v in r.json()["headers"] if k.lower() == "host"]
+        assert r.status == 200 and hosts == ["127.0.0.1:%d" % port]
     finally:
         s.close()
 
