@@ -1,5 +1,5 @@
 /*
- * fuzz_h1.c - libFuzzer target for the HTTP/1.1 codec (src/http/h1.c).
+ * fuzz_h1.c - libFuzzer target for the HTTP/1.1 codec (src/http/h1.c, h1_enc.c).
  *
  * The codec parses bytes straight from the network, so besides memory
  * safety this target asserts the properties the proxy relies on:
@@ -13,7 +13,7 @@
  *    with the remainder moved between calls, and NORMALIZE output is a
  *    fixed point that decodes to the same data.
  *
- * FUZZ_SOURCES: src/http/h1.c src/http/msg.c
+ * FUZZ_SOURCES: src/http/h1.c src/http/h1_enc.c src/http/msg.c
  * FUZZ_LIBS:
  */
 #include <stdint.h>

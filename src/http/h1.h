@@ -144,6 +144,10 @@ void h1_chunk_init(struct h1_chunk *c, enum h1_chunk_mode mode);
 int h1_chunk_step(struct h1_chunk *c, char *data, size_t len,
 		  size_t *consumed, size_t *produced, struct h1_err *err);
 
+/* The next non-empty element of a comma-separated list (RFC 9110 5.6.1)
+ * in [*pp, e), OWS trimmed; advances *pp.  False at the end. */
+bool h1_list_next(const char **pp, const char *e, struct slice *el);
+
 /*
  * Serialises a head.  Writes the request line / status line, then every
  * header not flagged HDR_F_DELETED or HDR_F_HOP, except Content-Length and
