@@ -167,6 +167,11 @@ struct cfg_use_backend {
 
 /* Which forwarding headers a frontend adds (all on by default except
  * `forwarded`, the RFC 7239 header, which is opt-in as in HAProxy). */
+/* Default limit of a request head: HAProxy's and nginx's order of size.  The
+ * buffer (tune.bufsize, 32k) is larger so that a whole medium response
+ * moves in one read and one write; a bigger head is for max_header_size. */
+#define CFG_DEF_MAX_HEADER (15 * 1024)
+
 #define FWD_XFF    0x01
 #define FWD_XFP    0x02
 #define FWD_XFH    0x04
@@ -181,7 +186,8 @@ struct cfg_frontend {
 	uint32_t timeout_client_ms;      /* default 60s (idle keep-alive and I/O) */
 	uint32_t timeout_tunnel_ms;      /* default 0 = use the backend's (1h) */
 	uint64_t max_body_size;          /* default 0 = unlimited */
-	uint32_t max_header_size;        /* whole head, default bufsize - maxrewrite */
+	uint32_t max_header_size;        /* whole head, default CFG_DEF_MAX_HEADER or the room
+					    the buffer leaves (bufsize - maxrewrite) */
 	uint32_t max_target_size;        /* default 8k */
 	unsigned forward_headers;        /* FWD_* */
 	struct cfg_use_backend *rules;
@@ -194,7 +200,7 @@ struct cfg_frontend {
 struct cfg_global {
 	int workers;                     /* 0 = auto (one per CPU) */
 	int max_connections;             /* per process, default 100000 */
-	uint32_t bufsize;                /* tune.bufsize, default 16384 */
+	uint32_t bufsize;                /* tune.bufsize, default 32768 */
 	uint32_t maxrewrite;             /* tune.maxrewrite, default 1024 */
 	uint32_t timeout_drain_ms;       /* default 10s */
 	uint32_t ocsp_check_ms;          /* tune.ocsp_check: OCSP files re-read when changed, default 60s */

@@ -114,7 +114,7 @@ static void cfg_check_frontend(struct cfg_parser *p, struct cfg_frontend *fe)
 			  fe->name);
 	}
 	if (fe->max_header_size == 0) {
-		fe->max_header_size = room;
+		fe->max_header_size = room < CFG_DEF_MAX_HEADER ? room : CFG_DEF_MAX_HEADER;
 	} else if (fe->max_header_size > room && g->maxrewrite < g->bufsize) {
 		cfg_where_or(p, &fe->max_header_size, fe->line, &l, &c);
 		cfg_error(p, l, c,

@@ -336,7 +336,7 @@ struct cfg *cfg_load_string(const char *name, const char *text, size_t len, char
 	c->global = (struct cfg_global){
 		.workers = 0,
 		.max_connections = 100000,
-		.bufsize = 16384,
+		.bufsize = 32768,
 		.maxrewrite = 1024,
 		.timeout_drain_ms = 10 * 1000,
 		.ocsp_check_ms = 60 * 1000,

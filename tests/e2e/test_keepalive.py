@@ -193,7 +193,7 @@ def test_stale_pooled_connection_not_used(gatehouse, origin, port):
 
 
 def test_pipeline_larger_than_buffer(gatehouse, origin, port):
-    """A pipeline far bigger than tune.bufsize (16k): every request is
+    """A pipeline far bigger than tune.bufsize (32k): every request is
     answered, in order, with the right body."""
     gatehouse(simple_http_config(port, [origin.addr]))
     n = 400

@@ -141,7 +141,7 @@ TEST(test_example)
 	CHECK(c->warnings == NULL);
 	CHECK_EQ_INT(c->global.workers, 0);
 	CHECK_EQ_INT(c->global.max_connections, 100000);
-	CHECK_EQ_INT(c->global.bufsize, 16384);
+	CHECK_EQ_INT(c->global.bufsize, 32768);
 	CHECK_EQ_INT(c->global.maxrewrite, 1024);
 	CHECK_EQ_INT(c->global.timeout_drain_ms, 10000);
 	CHECK_EQ_INT(c->global.ocsp_check_ms, 60000);
@@ -243,8 +243,11 @@ TEST(test_global)
 	CHECK_EQ_INT(c->global.timeout_drain_ms, 3000);
 	CHECK_EQ_INT(c->global.ocsp_check_ms, 300000);
 	CHECK_EQ_INT(c->global.log_level, 3);
-	/* max_header_size follows the buffer */
-	CHECK_EQ_INT(c->frontends[0]->max_header_size, 32768 - 2048);
+	/* max_header_size: 15 KiB, or less if the buffer leaves less room */
+	CHECK_EQ_INT(c->frontends[0]->max_header_size, 15 * 1024);
+	cfg_free(c);
+	c = L("global {\n tune.bufsize 8k\n tune.maxrewrite 2k\n}\n" MIN_FE MIN_BE);
+	CHECK(c && c->frontends[0]->max_header_size == 8192 - 2048);
 	cfg_free(c);
 
 	const char *levels[] = { "err", "warn", "info", "debug" };
@@ -691,7 +694,7 @@ TEST(test_lexing)
 
 	/* an empty file is a valid (empty) config */
 	c = L("");
-	CHECK(c && c->nfrontends == 0 && c->nbackends == 0 && c->global.bufsize == 16384);
+	CHECK(c && c->nfrontends == 0 && c->nbackends == 0 && c->global.bufsize == 32768);
 	cfg_free(c);
 	c = L("\n\n   # nothing\n");
 	CHECK(c != NULL);
