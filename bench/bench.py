@@ -24,22 +24,17 @@ import resource
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup, cpu_ns,  # noqa: E402
+                      descendants, env_int, forget, log, median, parse_wrk, port_open,
+                      spawn, stop, trap_signals, wait_port, write)
+
 BENCH = os.path.join(ROOT, "bench")
-
-
-def env_int(name, default):
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        sys.exit("bench: %s must be an integer" % name)
-
 
 ROUNDS = env_int("BENCH_ROUNDS", 3)
 SECONDS = env_int("BENCH_SECONDS", 8)
@@ -61,99 +56,8 @@ CASES = [
     ("close-small", "/small", ["-H", "Connection: close"], "connection per request, 64 B body"),
 ]
 
-NCPU = os.cpu_count() or 1
-PROXY_CPU = "0"
-LOAD_CPU = "1" if NCPU > 1 else "0"
 
-children = []   # every Popen we started, stopped by PID in cleanup()
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- processes
-
-def spawn(argv, logfile, cpu):
-    f = open(logfile, "ab")
-    p = subprocess.Popen(["taskset", "-c", cpu] + argv, stdout=f, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, cwd=ROOT)
-    f.close()
-    children.append(p)
-    return p
-
-
-def descendants(pid):
-    """pid and all its descendant PIDs (nginx master -> worker, etc.)."""
-    kids = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        ppid = int(st[st.rindex(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(d))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def stop(p, grace=5.0):
-    if p.poll() is not None:
-        return
-    tree = descendants(p.pid)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            p.send_signal(sig)
-        except ProcessLookupError:
-            pass
-        try:
-            p.wait(timeout=grace)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    # Workers that outlived their master: by PID, only those we saw.
-    for pid in tree[1:]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def cleanup():
-    for p in reversed(children):
-        stop(p)
-    children.clear()
-
-
-def on_signal(signum, frame):
-    raise KeyboardInterrupt("signal %d" % signum)
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def wait_port(port, p, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if p.poll() is not None:
-            return False
-        if port_open(port):
-            return True
-        time.sleep(0.05)
-    return False
-
+# ---------------------------------------------------------------- logs
 
 def why(text, limit=200):
     """One line out of a log tail: the last alert/error line if any."""
@@ -172,23 +76,6 @@ def tail(path, n=15):
 
 
 # ---------------------------------------------------------------- /proc
-
-def cpu_ns(pids):
-    """On-CPU ns summed over every thread of the given processes."""
-    total = 0
-    for pid in pids:
-        try:
-            tasks = os.listdir("/proc/%d/task" % pid)
-        except OSError:
-            continue
-        for t in tasks:
-            try:
-                with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    return total
-
 
 def cpu_ticks():
     """{cpu index: (busy, total)} in USER_HZ ticks from /proc/stat."""
@@ -305,33 +192,6 @@ def idle_rss(px, n):
 
 # ---------------------------------------------------------------- wrk
 
-UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
-
-
-def to_ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s|m|h)$", v)
-    return float(m.group(1)) * UNIT[m.group(2)] if m else None
-
-
-def parse_wrk(out):
-    r = {}
-    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
-    if m:
-        r["requests"] = int(m.group(1))
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if m:
-        r["rps"] = float(m.group(1))
-    for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
-        m = re.search(r"^\s+%s(?:\.000)?%%\s+(\S+)" % pct, out, re.M)
-        if m:
-            r[key] = to_ms(m.group(1))
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    r["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    r["non2xx"] = int(m.group(1)) if m else 0
-    return r
-
-
 def run_wrk(port, case, seconds, conns=None):
     _, path, extra, _ = case
     argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % (conns or CONNS),
@@ -344,7 +204,7 @@ def run_wrk(port, case, seconds, conns=None):
     except subprocess.TimeoutExpired:
         stop(p)
         out = ""
-    children.remove(p)
+    forget(p)
     r = parse_wrk(out)
     r["raw"] = out
     bad = r.get("non2xx", 0) + r.get("socket_errors", 0)
@@ -388,7 +248,7 @@ def count_syscalls(px, case, seconds, tool, tmp):
         tracer.wait(timeout=20)
     except subprocess.TimeoutExpired:
         stop(tracer)
-    children.remove(tracer)
+    forget(tracer)
     text = tail(out, 200)
     count = None
     if tool == "perf":
@@ -408,12 +268,6 @@ def count_syscalls(px, case, seconds, tool, tmp):
 
 
 # ---------------------------------------------------------------- configs
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
 
 def origin_conf(tmp, port):
     www = os.path.join(tmp, "www")
@@ -679,11 +533,6 @@ def report(res):
     return "\n".join(lines) + "\n"
 
 
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
 def summarize(res):
     summ = {}
     for name in res["proxies"]:
@@ -722,8 +571,7 @@ def summarize(res):
 # ---------------------------------------------------------------- main
 
 def main():
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    trap_signals(signal.SIGTERM, signal.SIGHUP)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = hard if hard != resource.RLIM_INFINITY else 65536
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))

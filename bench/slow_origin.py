@@ -26,36 +26,22 @@ import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, env_int, log, median,  # noqa: E402
+                      parse_wrk, spawn, stop, trap_signals, wait_port, write)
 
-
-def env_int(name, default):
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        sys.exit("%s must be an integer" % name)
-
-
-SECONDS = env_int("SLOW_SECONDS", 10)
-ROUNDS = env_int("SLOW_ROUNDS", 3)
-CONNS = env_int("SLOW_CONNS", 50)
-DELAY_MS = env_int("SLOW_DELAY_MS", 50)
+SECONDS = env_int("SLOW_SECONDS", 10, "slow_origin")
+ROUNDS = env_int("SLOW_ROUNDS", 3, "slow_origin")
+CONNS = env_int("SLOW_CONNS", 50, "slow_origin")
+DELAY_MS = env_int("SLOW_DELAY_MS", 50, "slow_origin")
 ALGOS = os.environ.get("SLOW_ALGOS", "roundrobin leastconn random ewma").split()
 GATEHOUSE = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build", "gatehouse"))
 ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
-PROXY_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
 BODY = "x" * 63   # + echo's newline: 64 bytes
-
-children = []
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 def free_port():
@@ -64,59 +50,6 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
-
-
-def wait_port(port, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.02)
-    return False
-
-
-def spawn(argv, logfile, cpu):
-    with open(logfile, "ab") as f:
-        p = subprocess.Popen(["taskset", "-c", cpu] + argv, stdout=f, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, cwd=ROOT)
-    children.append(p)
-    return p
-
-
-def child_pids(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
-def stop(p):
-    if p.poll() is None:
-        kids = child_pids(p.pid)   # nginx/haproxy workers, by PID
-        p.terminate()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
-        for k in kids:
-            try:
-                os.kill(k, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    if p in children:
-        children.remove(p)
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 # ---------------------------------------------------------------- configs
@@ -211,30 +144,6 @@ backend be
 
 # ---------------------------------------------------------------- measuring
 
-UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def to_ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s)$", v)
-    return float(m.group(1)) * UNIT[m.group(2)] if m else None
-
-
-def parse_wrk(out):
-    r = {}
-    m = re.search(r"(\d+) requests in", out)
-    r["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    r["rps"] = float(m.group(1)) if m else None
-    for pct in ("50", "90", "99"):
-        m = re.search(r"^\s+%s(?:\.000)?%%\s+(\S+)" % pct, out, re.M)
-        r["p" + pct] = to_ms(m.group(1)) if m else None
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    r["errors"] = sum(int(x) for x in m.groups()) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    r["errors"] += int(m.group(1)) if m else 0
-    return r
-
-
 def wrk(port, seconds):
     argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % CONNS, "-d%ds" % seconds,
             "--latency", "http://127.0.0.1:%d/" % port]
@@ -305,17 +214,17 @@ def main():
             with open(os.path.join(tmp, "wrk-%s-%d.txt" % (re.sub(r"\W", "_", v), rnd)), "w") as f:
                 f.write(out)
             r = parse_wrk(out)
+            r["errors"] = r["socket_errors"] + r["non2xx"]
             got = [a - b for a, b in zip(after, before)]
             r["slow_share"] = got[-1] / sum(got) if sum(got) else None
             results[v].append(r)
             log("  round %d %-22s %8.0f req/s  p50 %7.2f ms  p99 %7.2f ms  slow %.2f%%"
-                % (rnd + 1, v, r["rps"] or 0, r["p50"] or -1, r["p99"] or -1,
+                % (rnd + 1, v, r["rps"] or 0, r["p50_ms"] or -1, r["p99_ms"] or -1,
                    100 * (r["slow_share"] or 0)))
     stop(origins)
 
     def med(v, key):
-        xs = [r[key] for r in results[v] if r and r.get(key) is not None]
-        return statistics.median(xs) if xs else None
+        return median([r[key] for r in results[v] if r])
 
     def f(x, fmt):
         return fmt % x if x is not None else "failed"
@@ -325,8 +234,8 @@ def main():
     for v in variants:
         errs = sum(r["errors"] for r in results[v] if r)
         lines.append("| %s | %s | %s | %s | %s | %s | %d |" % (
-            v, f(med(v, "rps"), "%.0f"), f(med(v, "p50"), "%.2f"), f(med(v, "p90"), "%.2f"),
-            f(med(v, "p99"), "%.2f"),
+            v, f(med(v, "rps"), "%.0f"), f(med(v, "p50_ms"), "%.2f"), f(med(v, "p90_ms"), "%.2f"),
+            f(med(v, "p99_ms"), "%.2f"),
             f(None if med(v, "slow_share") is None else 100 * med(v, "slow_share"), "%.2f%%"),
             errs))
     table = "\n".join(lines)
@@ -339,9 +248,8 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    trap_signals(signal.SIGTERM, code=1)
     try:
         main()
     finally:
-        for c in list(children):
-            stop(c)
+        cleanup()

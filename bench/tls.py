@@ -41,96 +41,25 @@ import shutil
 import signal
 import socket
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-CLIENTS = int(os.environ.get("BENCH_TLS_CLIENTS", "6"))
+sys.path.insert(0, HERE)
+from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
+                      env_int, log, median, parse_wrk, spawn, stop, trap_signals, wait_port,
+                      write)
+
+ROUNDS = env_int("BENCH_ROUNDS", 3)
+SECONDS = env_int("BENCH_SECONDS", 5)
+CLIENTS = env_int("BENCH_TLS_CLIENTS", 6)
 PROXIES = os.environ.get("BENCH_PROXIES", "gatehouse haproxy nginx").split()
-PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "19300"))
-GATEHOUSE_BIN = os.environ.get("GATEHOUSE_BIN", os.path.join(REPO, "build", "gatehouse"))
-PROXY_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
+PORT_BASE = env_int("BENCH_PORT_BASE", 19300)
+GATEHOUSE_BIN = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build", "gatehouse"))
 CASES = os.environ.get("BENCH_TLS_CASES", "full resumed resumed13 ka").split()
 SMALL = b"x" * 63 + b"\n"
-
-procs = []
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def spawn(argv, logpath, cpu):
-    f = open(logpath, "ab")
-    p = subprocess.Popen(["taskset", "-c", cpu] + argv, stdout=f, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL)
-    procs.append(p)
-    return p
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
-
-
-def cleanup(*_):
-    for p in reversed(procs):
-        stop(p)
-    if _:
-        sys.exit(1)
-
-
-def wait_port(port, p, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if p.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def pids_of(p):
-    """The process and its children (nginx master + worker)."""
-    out = [p.pid]
-    try:
-        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
-            out += [int(x) for x in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
-def cpu_ns(pids):
-    total = 0
-    for pid in pids:
-        for st in glob.glob("/proc/%d/task/*/schedstat" % pid):
-            try:
-                with open(st) as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    return total
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 def run(argv):
@@ -362,12 +291,10 @@ def h2load_load(port, seconds, rate_guess):
 def wrk_load(port, seconds):
     r = run(["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c50", "-d%ds" % seconds,
              "https://127.0.0.1:%d/small" % port])
-    out = r.stdout.decode(errors="replace")
-    m = re.search(r"(\d+) requests in", out)
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if bad and int(bad.group(1)):
+    w = parse_wrk(r.stdout.decode(errors="replace"))
+    if w["non2xx"]:
         return 0
-    return int(m.group(1)) if m else 0
+    return w["requests"] or 0
 
 
 def measure(case, port, pids, rate_guess=2000):
@@ -386,8 +313,7 @@ def measure(case, port, pids, rate_guess=2000):
 # ---- main -----------------------------------------------------------------------------------
 
 def main():
-    signal.signal(signal.SIGINT, cleanup)
-    signal.signal(signal.SIGTERM, cleanup)
+    trap_signals(signal.SIGINT, signal.SIGTERM, code=1)
     for tool in ("openssl", "h2load", "wrk", "nginx", "taskset"):
         if not shutil.which(tool):
             raise SystemExit("bench: %s missing (make deps)" % tool)
@@ -434,19 +360,15 @@ def main():
             for name in order[k:] + order[:k]:
                 p, port = live[name]
                 prev = [x["rate"] for x in res[name][case] if x["ops"]]
-                r = measure(case, port, pids_of(p), prev[-1] if prev else 2000)
+                r = measure(case, port, descendants(p.pid), prev[-1] if prev else 2000)
                 res[name][case].append(r)
                 log("round %d %-9s %-9s %8.0f ops/s  %s us/op  busy %.0f%%" % (
                     rnd + 1, case, name, r["rate"],
                     "%.1f" % r["cpu_us"] if r["cpu_us"] else "-", 100 * r["busy"]))
 
-    def med(xs):
-        xs = [x for x in xs if x is not None]
-        return statistics.median(xs) if xs else None
-
-    summary = {n: {c: {"rate": med([r["rate"] for r in res[n][c] if r["ops"]]),
-                       "cpu_us": med([r["cpu_us"] for r in res[n][c]]),
-                       "busy": med([r["busy"] for r in res[n][c]])}
+    summary = {n: {c: {"rate": median([r["rate"] for r in res[n][c] if r["ops"]]),
+                       "cpu_us": median([r["cpu_us"] for r in res[n][c]]),
+                       "busy": median([r["busy"] for r in res[n][c]])}
                    for c in CASES} for n in res}
     lines = ["TLS bench %s: %d round(s) x %d s, %d s_time clients; proxies on CPU %s, origin "
              "and load on CPU %s. ECDSA P-256, TLS_AES_128_GCM_SHA256 / "

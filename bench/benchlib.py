@@ -1,0 +1,198 @@
+"""benchlib.py - helpers shared by the benchmark scripts in bench/.
+
+bench.py, slow_origin.py and tls.py all start servers pinned to a CPU, wait
+for them to listen, measure their CPU time, run wrk and stop everything they
+started by PID; this module holds the one copy of those helpers. Stdlib only.
+
+Every process started with spawn() is kept in `children` until stop()
+ends it; cleanup() stops whatever is left (call it from a finally: block)
+and trap_signals() makes SIGTERM and friends unwind to that finally:.
+"""
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+NCPU = os.cpu_count() or 1
+PROXY_CPU = "0"                          # the proxy under test
+LOAD_CPU = "1" if NCPU > 1 else "0"      # origins, load generators, the script itself
+
+children = []   # every process we started and have not stopped yet
+
+
+def env_int(name, default, prog="bench"):
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        sys.exit("%s: %s must be an integer" % (prog, name))
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+# ---------------------------------------------------------------- processes
+
+def spawn(argv, logfile, cpu):
+    """Start argv pinned to `cpu` (taskset), output appended to logfile."""
+    with open(logfile, "ab") as f:
+        p = subprocess.Popen(["taskset", "-c", cpu] + argv, stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, cwd=ROOT)
+    children.append(p)
+    return p
+
+
+def descendants(pid):
+    """pid and all its descendant PIDs (nginx master -> worker, etc.)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def forget(p):
+    """Drop p from `children` (it has been stopped or has been waited for)."""
+    if p in children:
+        children.remove(p)
+
+
+def stop(p, grace=5.0):
+    """SIGTERM, then SIGKILL after `grace` s; then SIGKILL, by PID, the
+    descendants seen before (workers that outlived their master)."""
+    forget(p)
+    if p.poll() is not None:
+        return
+    tree = descendants(p.pid)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            p.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    for pid in tree[1:]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def cleanup():
+    """Stop every process still in `children`, newest first."""
+    for p in reversed(list(children)):
+        stop(p)
+    children.clear()
+
+
+def trap_signals(*signums, code=None):
+    """Make these signals unwind the stack so that finally: blocks (and
+    cleanup()) run: as KeyboardInterrupt, or as sys.exit(code) if code is
+    given."""
+    def handler(signum, frame):
+        if code is None:
+            raise KeyboardInterrupt("signal %d" % signum)
+        sys.exit(code)
+    for s in signums:
+        signal.signal(s, handler)
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(port, p, timeout=10.0):
+    """True once 127.0.0.1:port accepts; False on timeout or if p exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            return False
+        if port_open(port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# ---------------------------------------------------------------- /proc
+
+def cpu_ns(pids):
+    """On-CPU ns summed over every thread of the given processes."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
+# ---------------------------------------------------------------- wrk, statistics
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def to_ms(v):
+    """A wrk duration ("812.00us", "1.20ms", "2.01s", "1.00m") in ms, or None."""
+    m = re.match(r"([\d.]+)(us|ms|s|m|h)$", v)
+    return float(m.group(1)) * UNIT[m.group(2)] if m else None
+
+
+def parse_wrk(out):
+    """wrk's text output -> requests, rps, p50_ms/p90_ms/p99_ms (None when
+    missing; percentiles need --latency), socket_errors, non2xx."""
+    r = {}
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    r["requests"] = int(m.group(1)) if m else None
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    r["rps"] = float(m.group(1)) if m else None
+    for pct in ("50", "90", "99"):
+        m = re.search(r"^\s+%s(?:\.000)?%%\s+(\S+)" % pct, out, re.M)
+        r["p%s_ms" % pct] = to_ms(m.group(1)) if m else None
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    r["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    return r
+
+
+def median(xs):
+    """Median of the values that are not None; None if there are none."""
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
