@@ -44,6 +44,12 @@ int loop_add_events(struct loop *l, struct ev_io *io, uint32_t events)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, io->fd, &ev);
 }
 
+int loop_mod_events(struct loop *l, struct ev_io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev);
+}
+
 int loop_add(struct loop *l, struct ev_io *io)
 {
 	return loop_add_events(l, io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);

@@ -63,6 +63,8 @@ void loop_free(struct loop *l);
 /* Registers io->fd (edge-triggered, in+out+rdhup). */
 int loop_add(struct loop *l, struct ev_io *io);
 int loop_add_events(struct loop *l, struct ev_io *io, uint32_t events);
+/* Changes the events a registered io waits for (0: none, kept registered). */
+int loop_mod_events(struct loop *l, struct ev_io *io, uint32_t events);
 
 /* Unregisters and forgets io (the caller closes the fd). */
 void loop_del(struct loop *l, struct ev_io *io);

@@ -22,6 +22,61 @@ atomic_int g_conns;
 
 #define ACCEPT_BURST 64
 #define LISTEN_BACKLOG 4096
+#define ACCEPT_PAUSE_MS 100     /* out of descriptors: how long to stop accepting */
+#define REFUSED_LOG_MS 1000     /* at most one line a second for each of the two */
+
+static void listeners_watch(struct worker *w, uint32_t events)
+{
+	for (int i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i].io.fd >= 0)
+			loop_mod_events(&w->loop, &w->listeners[i].io, events);
+}
+
+static void accept_resume(struct timer *t)
+{
+	struct worker *w = container_of(t, struct worker, accept_timer);
+
+	w->accept_paused = false;
+	if (!w->stopping)
+		listeners_watch(w, EPOLLIN);
+}
+
+/*
+ * accept() failed for want of a descriptor or memory (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM).  The listener stays readable, so retrying at once
+ * would spin the core and flood the log; like nginx and HAProxy, stop
+ * watching the listeners for a moment (clients wait in the backlog) and
+ * say so at most once a second.  Connections closing meanwhile free
+ * descriptors.
+ */
+static void accept_pause(struct worker *w, const struct listener_rt *l, int err)
+{
+	if (w->accept_paused)
+		return;
+	if (!w->pause_logged_ms || w->loop.now - w->pause_logged_ms >= REFUSED_LOG_MS) {
+		log_err("%s: accept: %s (%d connections open); pausing accepts for %d ms",
+			l->fe->name, strerror(err),
+			atomic_load_explicit(&g_conns, memory_order_relaxed), ACCEPT_PAUSE_MS);
+		w->pause_logged_ms = w->loop.now;
+	}
+	w->accept_paused = true;
+	listeners_watch(w, 0);
+	timer_set(&w->loop, &w->accept_timer, w->loop.now + ACCEPT_PAUSE_MS);
+}
+
+/* Over max_connections: the connection is closed at once, and the log
+ * says so at most once a second with the count. */
+static void refuse_over_limit(struct worker *w, const struct listener_rt *l, int fd, int max)
+{
+	close(fd);
+	w->refused++;
+	if (w->refused_logged_ms && w->loop.now - w->refused_logged_ms < REFUSED_LOG_MS)
+		return;
+	log_warn("%s: max_connections (%d) reached, refused %u connection%s", l->fe->name, max,
+		 w->refused, w->refused == 1 ? "" : "s");
+	w->refused = 0;
+	w->refused_logged_ms = w->loop.now;
+}
 
 static void listener_event(struct ev_io *io, uint32_t events)
 {
@@ -36,18 +91,14 @@ static void listener_event(struct ev_io *io, uint32_t events)
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
-			if (errno == ECONNABORTED)
-				continue;
-			/* EMFILE/ENFILE: the listener stays readable (level
-			 * triggered), so we retry at the next loop turn. */
-			log_err("%s: accept: %s", l->fe->name, strerror(errno));
+			if (errno == ECONNABORTED || errno == EPERM || errno == EPROTO)
+				continue;   /* that client's problem, not ours */
+			accept_pause(w, l, errno);
 			return;
 		}
 		if (atomic_fetch_add_explicit(&g_conns, 1, memory_order_relaxed) >= max) {
 			atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
-			log_warn("%s: max_connections (%d) reached, refusing a connection",
-				 l->fe->name, max);
-			close(fd);
+			refuse_over_limit(w, l, fd, max);
 			continue;
 		}
 		stream_accept(w, l->fe, l->addr, fd, &peer);
@@ -180,6 +231,7 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 	LIST_INIT(&w->streams);
 	w->wake_fd = -1;
 	timer_init(&w->queue_timer, queue_poll_expired);
+	timer_init(&w->accept_timer, accept_resume);
 	if (loop_init(&w->loop) < 0)
 		return -1;
 	pool_init(&w->stream_pool, "stream", sizeof(struct stream), 4096);

@@ -39,6 +39,11 @@ struct worker {
 	bool stopping;
 	struct timer drain_timer;
 	struct timer queue_timer;         /* polls backend queues while any is non-empty */
+	struct timer accept_timer;        /* resumes accepting after fd exhaustion */
+	bool accept_paused;
+	uint64_t pause_logged_ms;         /* rate limit of the accept failure line */
+	uint64_t refused_logged_ms;       /* rate limit of the max_connections line */
+	uint32_t refused;                 /* connections refused since that line */
 	int exit_code;
 };
 

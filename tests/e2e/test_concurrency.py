@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import httpraw
 from ghutil import ASAN, SLACK, simple_http_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -224,3 +225,84 @@ def test_concurrent_slow_requests_run_in_parallel(gatehouse, origin, port):
     assert not bad, bad[:10]
     assert took < 3.0 * SLACK, "200 parallel 300 ms requests took %.2fs" % took
     assert len(origin.stats.requests) == 200
+
+
+def _cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_pauses_accepts(gatehouse, origin, port):
+    """accept() failing with EMFILE (the descriptor limit reached) must not
+    spin the core or flood the log: accepts pause and resume by themselves,
+    connections already open keep being served, and once descriptors are
+    free again new clients get in."""
+    g = gatehouse(simple_http_config(port, [origin.addr]))
+    keep = httpraw.connect(port)
+    keep.sendall(httpraw.build_request("GET", "/echo"))
+    assert httpraw.Reader(keep).read_response().status == 200   # pools a server connection
+    nfd = len(os.listdir("/proc/%d/fd" % g.pid))
+    hard = resource.prlimit(g.pid, resource.RLIMIT_NOFILE)[1]
+    resource.prlimit(g.pid, resource.RLIMIT_NOFILE, (nfd + 8, hard))
+    flood = []
+    try:
+        for _ in range(40):   # the kernel completes them; gatehouse runs out at ~8
+            flood.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        time.sleep(0.3)
+        cpu0 = _cpu_s(g.pid)
+        time.sleep(1.5)
+        busy = _cpu_s(g.pid) - cpu0
+        assert busy < 0.5 * SLACK, "gatehouse spun: %.2fs CPU in 1.5s" % busy
+        lines = [ln for ln in g.stderr_text().splitlines() if "pausing accepts" in ln]
+        assert 1 <= len(lines) <= 4, lines
+        assert "Too many open files" in lines[0]
+        # the connection that was in before is still served (its server
+        # connection is pooled: no new descriptor needed)
+        keep.sendall(httpraw.build_request("GET", "/echo?again=1"))
+        assert httpraw.Reader(keep).read_response().status == 200
+    finally:
+        for s in flood:
+            s.close()
+        keep.close()
+    # descriptors come back as those clients leave; a new client gets in
+    deadline = time.monotonic() + 5 * SLACK
+    while True:
+        try:
+            r = httpraw.request(port, "GET", "/echo?after=1", timeout=2)
+            if r.status == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "no recovery after the flood"
+        time.sleep(0.1)
+
+
+def test_max_connections_refuses_extra_clients(gatehouse, origin, port):
+    """Over max_connections a new client is closed at once; the ones inside
+    are served; the log says so once a second with a count, not per client."""
+    g = gatehouse(simple_http_config(port, [origin.addr], global_extra="max_connections 5"))
+    inside = [httpraw.connect(port) for _ in range(5)]
+    try:
+        for s in inside:   # all five are really in
+            s.sendall(httpraw.build_request("GET", "/echo"))
+            assert httpraw.Reader(s).read_response().status == 200
+        refused = 0
+        for _ in range(30):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.settimeout(5)
+                try:
+                    s.sendall(httpraw.build_request("GET", "/echo"))
+                    refused += s.recv(100) == b""
+                except (ConnectionResetError, BrokenPipeError):
+                    refused += 1
+        assert refused == 30
+        lines = [ln for ln in g.stderr_text().splitlines() if "max_connections (5) reached" in ln]
+        assert 1 <= len(lines) <= 3, lines
+        inside[0].sendall(httpraw.build_request("GET", "/echo?still=1"))
+        assert httpraw.Reader(inside[0]).read_response().status == 200
+    finally:
+        for s in inside:
+            s.close()
+    r = httpraw.request(port, "GET", "/echo?after=1")   # room again
+    assert r.status == 200
