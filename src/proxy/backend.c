@@ -412,6 +412,15 @@ connect:
 			return 0;
 		int err = errno;
 		const char *why = strerror(err);
+		if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+			/* Our shortage, not the server's fault: no health
+			 * penalty, and no retry that would only fail the same. */
+			log_err("server %s/%s: cannot open a connection: %s", be->cfg->name,
+				sv->cfg->name, why);
+			server_put(s);
+			reply_or_close(s, 503, "out of local resources (descriptors or memory)");
+			return -1;
+		}
 		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name, why);
 		health_observe(sv->cfg, false, why);
 		if (be->cfg->balance == LB_EWMA)

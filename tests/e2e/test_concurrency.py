@@ -236,10 +236,12 @@ def _cpu_s(pid):
 def test_out_of_descriptors_pauses_accepts(gatehouse, origin, port):
     """accept() failing with EMFILE (the descriptor limit reached) must not
     spin the core or flood the log: accepts pause and resume by themselves,
-    connections already open keep being served, and once descriptors are
-    free again new clients get in."""
-    g = gatehouse(simple_http_config(port, [origin.addr]))
-    keep = httpraw.connect(port)
+    connections already open keep being served, a request that needs a new
+    server connection gets a 503 without the server being blamed, and once
+    descriptors are free again new clients get in."""
+    g = gatehouse(simple_http_config(port, [origin.addr],
+                                     backend_extra="outlier consecutive_errors 1 eject 30s"))
+    keep, keep2 = httpraw.connect(port), httpraw.connect(port)
     keep.sendall(httpraw.build_request("GET", "/echo"))
     assert httpraw.Reader(keep).read_response().status == 200   # pools a server connection
     nfd = len(os.listdir("/proc/%d/fd" % g.pid))
@@ -258,13 +260,22 @@ def test_out_of_descriptors_pauses_accepts(gatehouse, origin, port):
         assert 1 <= len(lines) <= 4, lines
         assert "Too many open files" in lines[0]
         # the connection that was in before is still served (its server
-        # connection is pooled: no new descriptor needed)
-        keep.sendall(httpraw.build_request("GET", "/echo?again=1"))
+        # connection is pooled: no new descriptor needed) ...
+        keep.sendall(httpraw.build_request("GET", "/delay/500"))
+        # ... while one that needs a new server connection gets a 503, and
+        # no server is blamed for our shortage
+        keep2.sendall(httpraw.build_request("GET", "/echo?second=1"))
+        r2 = httpraw.Reader(keep2).read_response()
+        assert r2.status == 503, r2.status
         assert httpraw.Reader(keep).read_response().status == 200
+        text = g.stderr_text()
+        assert "cannot open a connection: Too many open files" in text
+        assert "ejected" not in text and "connect failed" not in text, text[-2000:]
     finally:
         for s in flood:
             s.close()
         keep.close()
+        keep2.close()
     # descriptors come back as those clients leave; a new client gets in
     deadline = time.monotonic() + 5 * SLACK
     while True:
