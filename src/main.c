@@ -16,6 +16,7 @@
 #include "config/cfg.h"
 #include "core/log.h"
 #include "health/health.h"
+#include "net/tls.h"
 #include "proxy/worker.h"
 
 #define GATEHOUSE_VERSION "0.1.0"
@@ -36,7 +37,7 @@ static void usage(FILE *out)
 		"\n"
 		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT stops it\n"
 		"gracefully: it stops accepting, lets requests in flight finish within\n"
-		"'timeout drain' and exits 0.\n");
+		"'timeout drain' and exits 0.  SIGHUP re-reads OCSP files that changed.\n");
 }
 
 /* Raises the descriptor limit to what max_connections needs (two sockets
@@ -158,7 +159,9 @@ int main(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_info("SIGHUP ignored: configuration reload is not implemented yet");
+			log_info("SIGHUP: re-reading changed OCSP responses; configuration reload "
+				 "is not implemented yet");
+			tls_ocsp_reload(cfg);
 			continue;
 		}
 		log_info("received %s: stopping gracefully (timeout drain %ums)",

@@ -788,6 +788,20 @@ static void ocsp_log_report(void *arg, bool warning, int line, int col, const ch
 		log_err("%s; still stapling the previous response", msg);
 }
 
+void tls_ocsp_reload(const struct cfg *cfg)
+{
+	uint64_t now = loop_clock_ms();
+
+	for (int f = 0; f < cfg->nfrontends; f++)
+		for (int b = 0; b < cfg->frontends[f]->nbinds; b++) {
+			const struct cfg_tls_bind *tb = cfg->frontends[f]->binds[b].tls;
+			struct tls_bind_rt *rt = tb ? tb->rt : NULL;
+			for (int i = 0; rt && i < rt->ncerts; i++)
+				if (rt->certs[i].ocsp)
+					ocsp_refresh(&rt->certs[i], now);
+		}
+}
+
 static bool same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&

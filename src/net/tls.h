@@ -60,6 +60,10 @@ int tls_conn_accept(struct conn *c, const struct cfg_tls_bind *tb);
  * report it in their own words). */
 int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts, bool quiet);
 
+/* SIGHUP: every OCSP file is looked at now (from the main thread), and
+ * re-read if it changed, as tune.ocsp_check does on its own. */
+void tls_ocsp_reload(const struct cfg *cfg);
+
 /* Why the last TLS failure on this thread happened ("certificate verify
  * failed: ...", "handshake failed: ..."); "" if none yet. */
 const char *tls_last_error(void);

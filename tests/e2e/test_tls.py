@@ -12,6 +12,7 @@ tls_origin.TlsOrigin.
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -435,6 +436,35 @@ def test_ocsp_file_refreshed_when_it_changes(gatehouse, origin, port, pki, tmp_p
         assert "Cert Status: revoked" in status()   # handshakes trigger the look
         time.sleep(0.1)
     assert "Cert Status: revoked" in status()
+
+
+def test_ocsp_file_reread_on_sighup(gatehouse, origin, port, pki, tmp_path):
+    """With the periodic look turned off (tune.ocsp_check 0), SIGHUP is
+    what makes gatehouse read a replaced OCSP file."""
+    pki.issue("hup", "/CN=hup.example.com", ["hup.example.com"])
+    chain = str(tmp_path / "hup-chain.pem")
+    with open(chain, "w") as f:
+        f.write(open(pki.p("hup.crt")).read() + open(pki.ca).read() + open(pki.p("hup.key")).read())
+    ocsp = str(tmp_path / "hup.ocsp")
+    _ocsp_response(pki, "hup", ocsp)
+    g = gatehouse(tls_config(port, [origin.addr], pki, "tls cert %s ocsp %s" % (chain, ocsp),
+                             global_extra="tune.ocsp_check 0s"))
+
+    def status():
+        return sclient(port, "-status", "-servername", "hup.example.com")[1]
+
+    assert "Cert Status: good" in status()
+    _run(OPENSSL, "ca", "-batch", "-config", pki.p("ca.cnf"), "-cert", pki.ca, "-keyfile",
+         pki.p("ca.key"), "-revoke", pki.p("hup.crt"))
+    _ocsp_response(pki, "hup", ocsp + ".new")
+    os.rename(ocsp + ".new", ocsp)
+    time.sleep(0.3)
+    assert "Cert Status: good" in status()   # not looked at by itself
+    g.signal(signal.SIGHUP)
+    ghutil.wait_for(lambda: "OCSP response '%s' reloaded" % ocsp in g.stderr_text(), 5 * SLACK,
+                    what="the reload log line")
+    assert "Cert Status: revoked" in status()
+    assert g.alive()
 
 
 # ---- client certificates -------------------------------------------------------------
