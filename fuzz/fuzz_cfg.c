@@ -10,7 +10,8 @@
  * fuzz/corpus/cfg/.
  */
 // FUZZ_SOURCES: src/config/*.c src/filter/cond.c src/filter/fetch.c src/http/msg.c
-// FUZZ_SOURCES: src/net/tls.c src/net/tls_ticket.c src/net/conn.c src/core/loop.c src/core/log.c
+// FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c
+// FUZZ_SOURCES: src/core/loop.c src/core/log.c
 // FUZZ_LIBS: -lpcre2-8 -lssl -lcrypto -pthread
 #include <arpa/inet.h>
 #include <netinet/in.h>
