@@ -20,8 +20,8 @@
 #include <sys/socket.h>
 
 struct cond;   /* filter/cond.h */
-struct tls_bind_rt;     /* net/tls.c */
-struct tls_server_rt;   /* net/tls.c */
+struct tls_bind_rt;     /* net/tls_internal.h */
+struct tls_server_rt;   /* net/tls_internal.h */
 struct fetch;  /* filter/cond.h */
 
 enum px_mode { MODE_HTTP = 0, MODE_TCP = 1 };
@@ -34,7 +34,7 @@ enum lb_algo {
 	LB_HASH,
 };
 
-/* ---- TLS (src/config/cfg_tls.c parses, src/net/tls.c loads) ----------
+/* ---- TLS (src/config/cfg_tls.c parses, src/net/tls_load.c loads) -----
  * Files are loaded once at load time (so `gatehouse -t` catches a missing
  * or mismatched one); the OpenSSL contexts built from them hang off `rt`
  * and are shared read-only by every worker thread. */

@@ -1,9 +1,9 @@
 /*
  * cfg_tls.c - TLS options of `bind` lines (termination) and `server` lines
  * (re-encryption), and their load-time check: the files they name are
- * loaded here, through net/tls.c, so `gatehouse -t` reports a missing,
- * unreadable or mismatched certificate, key, CA or OCSP file with the
- * line that names it.
+ * loaded here, through net/tls.h (net/tls_load.c), so `gatehouse -t`
+ * reports a missing, unreadable or mismatched certificate, key, CA or OCSP
+ * file with the line that names it.
  *
  *   bind ADDR tls cert FILE [key FILE] [ocsp FILE] [cert FILE ...] [certs DIR]
  *             [tls_min 1.2|1.3] [tls_max 1.2|1.3] [ciphers LIST]
