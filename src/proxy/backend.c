@@ -20,6 +20,11 @@
 
 #define SRV_IDLE_TIMEOUT_MS 30000
 #define SRV_MAX_IDLE 256      /* per server and thread */
+/* A non-idempotent request, which is never sent twice (RFC 9110 9.2.2),
+ * only takes a pooled connection used this recently: the race with a
+ * server closing an idle connection (its keep-alive timeout, seconds) is
+ * then unlikely, and otherwise it gets a fresh connection. */
+#define SRV_REUSE_UNSAFE_MS 1000
 
 static void srvconn_free(void *arg)
 {
@@ -113,7 +118,10 @@ static int srv_connect(struct stream *s, struct server_rt *sv)
 	struct srvconn *sc;
 
 	if (!list_empty(&sv->idle)) {
-		sc = container_of(sv->idle.next, struct srvconn, idle_link);
+		sc = container_of(sv->idle.next, struct srvconn, idle_link);   /* the newest */
+		if (s->txn && !msg_meth_idempotent(s->txn->meth) &&
+		    w->loop.now - sc->idle_since > SRV_REUSE_UNSAFE_MS)
+			goto fresh;
 		list_del(&sc->idle_link);
 		sv->nidle--;
 		timer_del(&w->loop, &sc->idle_timer);
@@ -123,6 +131,7 @@ static int srv_connect(struct stream *s, struct server_rt *sv)
 		s->srv_last = w->loop.now;
 		return 0;
 	}
+fresh:
 	sc = pool_zget(&w->srvconn_pool);
 	if (!sc) {
 		errno = ENOMEM;
@@ -449,6 +458,7 @@ void backend_release(struct stream *s, bool reusable)
 	    !(sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR | CONN_F_HUP)) &&
 	    sc->srv->nidle < SRV_MAX_IDLE) {
 		sc->owner = NULL;
+		sc->idle_since = s->w->loop.now;
 		list_add_head(&sc->srv->idle, &sc->idle_link);
 		sc->srv->nidle++;
 		timer_set(&s->w->loop, &sc->idle_timer, s->w->loop.now + SRV_IDLE_TIMEOUT_MS);
@@ -462,10 +472,13 @@ void backend_release(struct stream *s, bool reusable)
  * What can be retried, and where:
  *  - a connect that failed sent nothing: another server (`retries`);
  *  - a request kept whole for replay (STRM_F_REPLAY) that got no response
- *    byte: on a reused keep-alive connection the server most likely closed
- *    it as we wrote (a race, not a server fault), so send it again on a
- *    fresh connection without spending a retry; on a fresh connection only
- *    an idempotent method is replayed, on another server, as a retry.
+ *    byte, if its method is idempotent: on a reused keep-alive connection
+ *    the server most likely closed it as we wrote (a race, not a server
+ *    fault), so it is sent again on a fresh connection without spending a
+ *    retry; on a fresh connection it goes to another server, as a retry.
+ *  - a non-idempotent request is never sent twice (RFC 9110 9.2.2: "A
+ *    proxy MUST NOT automatically retry non-idempotent requests"), even
+ *    after that race; srv_connect() keeps the race unlikely for it.
  * Anything else becomes a 502/504, or a cut if the response had started.
  */
 void backend_srv_failed(struct stream *s, const char *why, bool timeout)
@@ -479,26 +492,31 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	bool replay = (s->flags & STRM_F_REPLAY) && s->rs == RS_WAIT && !timeout &&
 		      (!s->res.area || buf_in_len(&s->res) == 0) &&
 		      !(s->txn && s->txn->res_head_sent);
+	bool idempotent = s->txn && msg_meth_idempotent(s->txn->meth);
+	/* A pooled connection the server closed as we wrote: a race, not a
+	 * fault of the server, so no log line, health or ewma penalty. */
+	bool race = reused && replay;
 
-	if (!(reused && replay))
+	if (!race)
 		log_warn("server %s/%s: %s", be ? be->cfg->name : "-", sv ? sv->cfg->name : "-", why);
-	/* Outlier detection: a pooled connection the server closed as we
-	 * wrote is a race, not a fault; the end of a tunnel is no failure. */
-	if (sv && !(reused && replay) && (never_connected || s->rs != RS_TUNNEL))
+	else if (!idempotent)
+		log_warn("server %s/%s: %s on a reused connection; not sent again, the method "
+			 "is not idempotent (%s)", be ? be->cfg->name : "-",
+			 sv ? sv->cfg->name : "-", why, s->txn ? s->txn->line : "-");
+	/* Outlier detection: the end of a tunnel is no failure either. */
+	if (sv && !race && (never_connected || s->rs != RS_TUNNEL))
 		health_observe(sv->cfg, false, why);
 	/* balance ewma: a failure counts as a slow answer (lb_observe floors it). */
-	if (sv && !(reused && replay) && sv->be->cfg->balance == LB_EWMA &&
-	    (s->sent_ns || never_connected))
+	if (sv && !race && sv->be->cfg->balance == LB_EWMA && (s->sent_ns || never_connected))
 		lb_observe(sv, s->sent_ns ? lb_mono_ns() - s->sent_ns : 0, true);
 	backend_release(s, false);
 	s->req_sent = 0;
 
-	if (be && replay && reused) {
+	if (be && race && idempotent) {
 		backend_assign(s, be, NULL);   /* the caller runs stream_process() */
 		return;
 	}
-	if (be && (never_connected || (replay && s->txn && msg_meth_idempotent(s->txn->meth))) &&
-	    may_retry(s, be, !refused)) {
+	if (be && (never_connected || (replay && idempotent)) && may_retry(s, be, !refused)) {
 		backend_assign(s, be, sv);
 		return;
 	}

@@ -265,3 +265,42 @@ def test_backup_takes_over_when_no_normal_server(gatehouse, origins, port):
     for _ in range(5):
         assert get(port, "/")[:2] == (200, "backup")
     assert x.hits == 0
+
+
+def test_post_on_reused_connection_never_replayed(gatehouse, origins, port):
+    """RFC 9110 9.2.2: a proxy MUST NOT automatically retry a non-idempotent
+    request.  A POST sent on a pooled keep-alive connection that the server
+    then closes without answering is a 502, not a second POST; a GET in the
+    same place is replayed on a fresh connection."""
+    o = origins("a", dies=True)
+    g = gatehouse(config(port, [("s1", o.addr, "")], "retries 0"))
+    for method, body, want_status, want_seen in (("POST", b"x", 502, 1), ("GET", None, 502, 2)):
+        assert get(port, "/warm")[0] == 200        # leaves a pooled connection
+        o.methods.clear()
+        status = get(port, "/die", method=method, body=body)[0]
+        assert status == want_status, (method, status)
+        seen = o.methods.count(method)
+        assert seen == want_seen, "%s reached the server %d times" % (method, seen)
+    assert "502" in open(g.stderr_path).read()
+
+
+def test_post_avoids_long_idle_pooled_connection(gatehouse, origins, port):
+    """Since a POST is never sent twice, it only rides a pooled connection
+    that was in use within the last second (a server's keep-alive timeout is
+    what closes idle connections under us); after a longer pause it gets a
+    fresh one, while a GET still takes the pooled one."""
+    o = origins("a")
+    gatehouse(config(port, [("s1", o.addr, "")]))
+    assert get(port, "/warm")[0] == 200
+    with o.lock:
+        (pooled,) = o.conns
+    time.sleep(1.3)
+    assert get(port, "/post", method="POST", body=b"x")[0] == 200
+    with o.lock:
+        assert len(o.conns) == 2 and pooled in o.conns   # a second connection
+    assert get(port, "/get")[0] == 200                   # a GET reuses one
+    with o.lock:
+        assert len(o.conns) == 2
+    assert get(port, "/post2", method="POST", body=b"x")[0] == 200   # just used: reused
+    with o.lock:
+        assert len(o.conns) == 2
