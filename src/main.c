@@ -123,11 +123,13 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	log_async_start();
 
 	raise_nofile(cfg->global.max_connections);
 	if (lb_shared_init(cfg) < 0) {
 		log_err("out of memory");
 		cfg_free(cfg);
+		log_async_stop();
 		return 1;
 	}
 	int n = worker_count(cfg);
@@ -136,6 +138,7 @@ int main(int argc, char **argv)
 		log_err("startup failed");
 		lb_shared_free(cfg);
 		cfg_free(cfg);
+		log_async_stop();
 		return 1;
 	}
 	/* Checks start once the workers run, on a thread of their own
@@ -147,6 +150,7 @@ int main(int argc, char **argv)
 		workers_join(ws, n);
 		lb_shared_free(cfg);
 		cfg_free(cfg);
+		log_async_stop();
 		return 1;
 	}
 	log_info("gatehouse %s started: %d worker%s, %d frontend%s, %d backend%s (pid %d)",
@@ -174,5 +178,6 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	lb_shared_free(cfg);
 	cfg_free(cfg);
+	log_async_stop();
 	return rc;
 }
