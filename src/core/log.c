@@ -25,6 +25,7 @@
 
 #define LOG_RING_SIZE (1 << 20)     /* bytes of lines waiting for the writer */
 #define LOG_CHUNK (64 * 1024)       /* the writer takes at most this much at once */
+#define LOG_FLUSH_S 3               /* at exit, how long the writer may take */
 
 int log_level = LOG_INFO;
 
@@ -189,7 +190,13 @@ void log_async_stop(void)
 	lg.stop = true;
 	pthread_cond_signal(&lg.cond);
 	pthread_mutex_unlock(&lg.lock);
-	pthread_join(lg.thread, NULL);
+	/* A reader that stays stalled must not keep the process from exiting:
+	 * the writer gets a few seconds to flush, then is left behind. */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += LOG_FLUSH_S;
+	if (pthread_timedjoin_np(lg.thread, NULL, &until) != 0)
+		return;
 	pthread_mutex_lock(&lg.lock);
 	lg.running = false;
 	free(lg.ring);

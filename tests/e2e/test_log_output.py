@@ -92,3 +92,29 @@ def test_stalled_log_reader_does_not_stall_traffic(origin, port, tmp_path):
     assert all(ln[:4].isdigit() and "Z [" in ln[:40] for ln in lines), \
         [ln for ln in lines if not (ln[:4].isdigit() and "Z [" in ln[:40])][:3]
     assert "stopped" in lines[-1]
+
+
+def test_stalled_log_reader_does_not_block_exit(origin, port, tmp_path):
+    """SIGTERM with the log pipe still stalled: gatehouse gives its log
+    writer a few seconds, then exits anyway (no hang at stop)."""
+    conf = tmp_path / "g.conf"
+    conf.write_text(simple_http_config(port, [origin.addr], drain="1s"))
+    r, w = os.pipe()
+    p = subprocess.Popen([ghutil.gatehouse_bin(), "-d", "-c", str(conf)],
+                         stdin=subprocess.DEVNULL, stdout=w, stderr=w)
+    os.close(w)
+    try:
+        wait_for(lambda: port in ghutil.listening_ports() or p.poll() is not None, 10,
+                 what="gatehouse listening")
+        assert pipelined(port, 3000) == [200] * 3000   # fills the pipe
+        t0 = time.monotonic()
+        p.terminate()
+        rc = p.wait(20 * SLACK)
+        took = time.monotonic() - t0
+        assert rc == 0
+        assert took < 6 * SLACK, "exit took %.1fs" % took
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)
