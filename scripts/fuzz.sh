@@ -27,7 +27,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECONDS_PER=${FUZZ_SECONDS:-60}
 CLANG=${FUZZ_CC:-clang}
 OUT=build-fuzz
-CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DGH_NO_RESOLVE
         -fno-omit-frame-pointer -std=c11 -Isrc -D_GNU_SOURCE -pthread)
 DEFAULT_LIBS="-lpcre2-8 -lssl -lcrypto -pthread"
 

@@ -8,6 +8,7 @@
  * saying what a valid value looks like.
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,10 +130,72 @@ static bool cfg_port(const char *s, in_port_t *port)
 	return true;
 }
 
+/* A DNS name as RFC 1123 allows it: letters, digits, '-' and '.', and a
+ * last label that is not all digits (so "256.0.0.1" is a bad address, not
+ * a name to look up). */
+static bool cfg_hostname_ok(const char *h)
+{
+	bool digits_only = true;
+
+	if (!*h || *h == '-' || *h == '.')
+		return false;
+	for (; *h; h++) {
+		if (*h == '.') {
+			digits_only = true;
+			continue;
+		}
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		      (*h >= '0' && *h <= '9') || *h == '-'))
+			return false;
+		if (!(*h >= '0' && *h <= '9'))
+			digits_only = false;
+	}
+	return !digits_only;
+}
+
+/*
+ * A host name is resolved once, here, at load (libc: /etc/hosts, then
+ * DNS), as nginx and HAProxy do by default; an IPv4 answer is preferred.
+ * Fuzzing builds (GH_NO_RESOLVE) never touch the resolver.
+ */
+static const char *cfg_resolve(const char *host, struct cfg_addr *out, in_port_t port)
+{
+	static _Thread_local char why[160];
+#ifdef GH_NO_RESOLVE
+	(void)host, (void)out, (void)port;
+	return "host names are not resolved in this build";
+#else
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL, *pick = NULL;
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "cannot resolve the host name (%s)", gai_strerror(rc));
+		return why;
+	}
+	for (struct addrinfo *a = res; a; a = a->ai_next)
+		if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+		    (!pick || (pick->ai_family != AF_INET && a->ai_family == AF_INET)))
+			pick = a;
+	if (!pick) {
+		freeaddrinfo(res);
+		return "the host name has no IPv4 or IPv6 address";
+	}
+	memcpy(&out->ss, pick->ai_addr, pick->ai_addrlen);
+	out->len = pick->ai_addrlen;
+	if (pick->ai_family == AF_INET)
+		((struct sockaddr_in *)&out->ss)->sin_port = port;
+	else
+		((struct sockaddr_in6 *)&out->ss)->sin6_port = port;
+	freeaddrinfo(res);
+	return NULL;
+#endif
+}
+
 /* Parses into `out` without allocating; NULL on success, else why not. */
 static const char *cfg_addr_parse(const char *s, struct cfg_addr *out)
 {
-	char host[INET6_ADDRSTRLEN + 1];
+	char host[256];
 	const char *colon, *h = s;
 	size_t hlen;
 
@@ -158,7 +221,7 @@ static const char *cfg_addr_parse(const char *s, struct cfg_addr *out)
 	if (!cfg_port(colon + 1, &port))
 		return "invalid port; expected 1 to 65535";
 	if (hlen >= sizeof(host))
-		return "not an IP address";
+		return "host name too long";
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 
@@ -176,7 +239,8 @@ static const char *cfg_addr_parse(const char *s, struct cfg_addr *out)
 	if (hlen == 0 || strcmp(host, "*") == 0)
 		sin->sin_addr.s_addr = htonl(INADDR_ANY);
 	else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-		return "not an IP address (host names are not resolved)";
+		return cfg_hostname_ok(host) ? cfg_resolve(host, out, port) :
+					       "not an IP address or a host name";
 	sin->sin_family = AF_INET;
 	sin->sin_port = port;
 	out->len = sizeof(*sin);

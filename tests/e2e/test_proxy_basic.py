@@ -267,3 +267,10 @@ def test_workers_auto(gatehouse, origin, port):
     gatehouse(simple_http_config(port, [origin.addr], workers="auto"))
     for i in range(10):
         assert httpraw.request(port, "GET", "/echo?i=%d" % i).status == 200
+
+
+def test_server_given_by_host_name(gatehouse, origin, port):
+    """`server s1 localhost:PORT`: names are resolved once at load."""
+    gatehouse(simple_http_config(port, [origin.addr.replace("127.0.0.1", "localhost")]))
+    r = httpraw.request(port, "GET", "/echo")
+    assert r.status == 200 and r.json()["method"] == "GET"

@@ -416,9 +416,23 @@ TEST(test_backend)
 	CHECK(ERR("backend b {\n server s *:80\n}\n",
 		  "t.conf:2:11: error: a server needs an address to connect to, got '*:80'; "
 		  "expected e.g. 127.0.0.1:9001"));
-	CHECK(ERR("backend b {\n server s localhost:80\n}\n",
-		  "t.conf:2:11: error: invalid address 'localhost:80': not an IP address (host "
-		  "names are not resolved); expected IP:PORT, e.g. 127.0.0.1:9001 or [::1]:9001"));
+	/* host names are resolved at load (/etc/hosts has localhost) */
+	struct cfg *lc = L("backend b {\n server s localhost:80\n}\n");
+	CHECK(lc != NULL);
+	if (lc) {
+		const struct sockaddr_in *sin =
+			(const struct sockaddr_in *)&lc->backends[0]->servers[0]->addr.ss;
+		CHECK(sin->sin_family == AF_INET && ntohs(sin->sin_port) == 80 &&
+		      ntohl(sin->sin_addr.s_addr) == INADDR_LOOPBACK);
+		CHECK(strcmp(lc->backends[0]->servers[0]->addr.text, "localhost:80") == 0);
+		cfg_free(lc);
+	}
+	CHECK(ERR_PREFIX("backend b {\n server s no-such-host.invalid:80\n}\n",
+			 "t.conf:2:11: error: invalid address 'no-such-host.invalid:80': cannot "
+			 "resolve the host name ("));
+	CHECK(ERR("backend b {\n server s bad_host!:80\n}\n",
+		  "t.conf:2:11: error: invalid address 'bad_host!:80': not an IP address or a host "
+		  "name; expected IP:PORT, e.g. 127.0.0.1:9001 or [::1]:9001"));
 	CHECK(ERR("backend b {\n server s\n}\n",
 		  "t.conf:2:10: error: missing argument to 'server'; expected: server NAME ADDRESS "
 		  "[weight N] [maxconn N] [backup] [disabled] [drain] [slowstart DURATION]"));
@@ -594,7 +608,8 @@ TEST(test_addresses)
 		{ "[::1]", 0, 0, 0 },
 		{ "[::1:80", 0, 0, 0 },
 		{ "[1.2.3.4]:80", 0, 0, 0 },
-		{ "localhost:80", 0, 0, 0 },
+		{ "localhost:80", 1, AF_INET, 80 },   /* resolved (/etc/hosts) */
+		{ "bad_name:80", 0, 0, 0 },
 		{ "256.0.0.1:80", 0, 0, 0 },
 		{ "", 0, 0, 0 },
 		{ "**:80", 0, 0, 0 },
