@@ -143,7 +143,8 @@ void conn_close(struct loop *l, struct conn *c)
 {
 	if (c->io.fd < 0)
 		return;
-	loop_del(l, &c->io);
+	(void)l;
+	loop_forget(&c->io);
 	c->xprt->close(c);
 	c->io.fd = -1;
 	c->flags = 0;

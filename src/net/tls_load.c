@@ -218,6 +218,9 @@ static SSL_CTX *bind_ctx_new(const struct cfg_tls_bind *tb, struct tls_bind_rt *
 	 * Released buffers: an idle keep-alive connection holds none. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
+	/* Read whole socket contents into OpenSSL's buffer, not a record
+	 * header and then its body: one read() where there were two. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_default_passwd_cb(ctx, no_password_cb);
 	SSL_CTX_set_max_early_data(ctx, 0);
 
@@ -846,6 +849,9 @@ int tls_server_load(struct cfg_tls_server *ts, const char *base, const struct tl
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
+	/* Read whole socket contents into OpenSSL's buffer, not a record
+	 * header and then its body: one read() where there were two. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);
 	/* Resumption towards the server: the newest session it gave us is
 	 * offered by the next connection (any thread). */
