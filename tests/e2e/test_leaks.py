@@ -8,19 +8,19 @@ round (pooled server connections aside) and its memory has not grown with
 the number of rounds.  Each error also answers the status it should.
 """
 
+import os
 import socket
 import struct
 import threading
 import time
 
 import httpraw
-from ghutil import ASAN, SLACK, global_block, rss_kib, wait_for
+from ghutil import ASAN, SLACK, free_port, global_block, rss_kib, wait_for
 
 ROUNDS = 6 if ASAN else 15
 
 
 def fd_count(pid):
-    import os
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
@@ -48,14 +48,6 @@ backend dead {{
     server d2 {dead}
 }}
 """.format(port=port, good=good, dead=dead)
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def status_of(port, raw, timeout=5):
@@ -204,7 +196,7 @@ def one_round(port):
 
 
 def test_error_paths_leak_nothing(gatehouse, origin, port):
-    g = gatehouse(config(port, origin.addr, "127.0.0.1:%d" % closed_port()))
+    g = gatehouse(config(port, origin.addr, "127.0.0.1:%d" % free_port()))
     one_round(port)                      # warm-up: pools, buffers, pooled server conns
     time.sleep(0.3)
     fds0, rss0 = fd_count(g.pid), rss_kib(g.pid)

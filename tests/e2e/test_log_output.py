@@ -36,17 +36,30 @@ def pipelined(port, n, batch=500):
     return out
 
 
-def test_stalled_log_reader_does_not_stall_traffic(origin, port, tmp_path):
+def start_on_pipe(config, port, tmp_path):
+    """gatehouse -d with stdout and stderr into a pipe nobody reads yet;
+    returns (process, read end), once it listens."""
     conf = tmp_path / "g.conf"
-    conf.write_text(simple_http_config(port, [origin.addr]))
+    conf.write_text(config)
     r, w = os.pipe()
     p = subprocess.Popen([ghutil.gatehouse_bin(), "-d", "-c", str(conf)],
                          stdin=subprocess.DEVNULL, stdout=w, stderr=w)
     os.close(w)
-    got, t = [], None
     try:
         wait_for(lambda: port in ghutil.listening_ports() or p.poll() is not None, 10,
                  what="gatehouse listening")
+    except BaseException:
+        p.kill()
+        p.wait()
+        os.close(r)
+        raise
+    return p, r
+
+
+def test_stalled_log_reader_does_not_stall_traffic(origin, port, tmp_path):
+    p, r = start_on_pipe(simple_http_config(port, [origin.addr]), port, tmp_path)
+    got, t = [], None
+    try:
         assert p.poll() is None
         # Nobody reads the pipe (64 KiB).  `-d` logs a line per request, so
         # these requests log far more than the pipe and the 1 MiB buffer
@@ -97,15 +110,8 @@ def test_stalled_log_reader_does_not_stall_traffic(origin, port, tmp_path):
 def test_stalled_log_reader_does_not_block_exit(origin, port, tmp_path):
     """SIGTERM with the log pipe still stalled: gatehouse gives its log
     writer a few seconds, then exits anyway (no hang at stop)."""
-    conf = tmp_path / "g.conf"
-    conf.write_text(simple_http_config(port, [origin.addr], drain="1s"))
-    r, w = os.pipe()
-    p = subprocess.Popen([ghutil.gatehouse_bin(), "-d", "-c", str(conf)],
-                         stdin=subprocess.DEVNULL, stdout=w, stderr=w)
-    os.close(w)
+    p, r = start_on_pipe(simple_http_config(port, [origin.addr], drain="1s"), port, tmp_path)
     try:
-        wait_for(lambda: port in ghutil.listening_ports() or p.poll() is not None, 10,
-                 what="gatehouse listening")
         assert pipelined(port, 3000) == [200] * 3000   # fills the pipe
         t0 = time.monotonic()
         p.terminate()

@@ -400,16 +400,33 @@ def _ocsp_response(pki, name, out):
          "-respout", out, "-ndays", "1")
 
 
+def _ocsp_cert(pki, name, tmp_path):
+    """A fresh certificate NAME.example.com from our CA, its chain file (the
+    CA in it, so responses can be matched) and a 'good' OCSP response file."""
+    pki.issue(name, "/CN=%s.example.com" % name, ["%s.example.com" % name])
+    chain = str(tmp_path / (name + "-chain.pem"))
+    with open(chain, "w") as f:
+        f.write(open(pki.p(name + ".crt")).read() + open(pki.ca).read()
+                + open(pki.p(name + ".key")).read())
+    ocsp = str(tmp_path / (name + ".ocsp"))
+    _ocsp_response(pki, name, ocsp)
+    return chain, ocsp
+
+
+def _revoke_and_replace(pki, name, ocsp):
+    """The CA revokes NAME; an updater writes the new response in place
+    the way updaters do: atomically, by rename."""
+    _run(OPENSSL, "ca", "-batch", "-config", pki.p("ca.cnf"), "-cert", pki.ca, "-keyfile",
+         pki.p("ca.key"), "-revoke", pki.p(name + ".crt"))
+    _ocsp_response(pki, name, ocsp + ".new")
+    os.rename(ocsp + ".new", ocsp)
+
+
 def test_ocsp_file_refreshed_when_it_changes(gatehouse, origin, port, pki, tmp_path):
     """An updater rewrites the OCSP file: the next handshakes staple the new
     response (here: the certificate got revoked); a broken file is logged
     and the previous response stays."""
-    pki.issue("rot", "/CN=rot.example.com", ["rot.example.com"])
-    chain = str(tmp_path / "rot-chain.pem")
-    with open(chain, "w") as f:
-        f.write(open(pki.p("rot.crt")).read() + open(pki.ca).read() + open(pki.p("rot.key")).read())
-    ocsp = str(tmp_path / "rot.ocsp")
-    _ocsp_response(pki, "rot", ocsp)
+    chain, ocsp = _ocsp_cert(pki, "rot", tmp_path)
     g = gatehouse(tls_config(port, [origin.addr], pki, "tls cert %s ocsp %s" % (chain, ocsp),
                              global_extra="tune.ocsp_check 200ms"))
 
@@ -418,10 +435,7 @@ def test_ocsp_file_refreshed_when_it_changes(gatehouse, origin, port, pki, tmp_p
         return out
 
     assert "Cert Status: good" in status()
-    _run(OPENSSL, "ca", "-batch", "-config", pki.p("ca.cnf"), "-cert", pki.ca, "-keyfile",
-         pki.p("ca.key"), "-revoke", pki.p("rot.crt"))
-    _ocsp_response(pki, "rot", ocsp + ".new")
-    os.rename(ocsp + ".new", ocsp)   # how an updater replaces it: atomically
+    _revoke_and_replace(pki, "rot", ocsp)
     ghutil.wait_for(lambda: "Cert Status: revoked" in status(), 5 * SLACK,
                     what="the new response stapled")
     text = g.stderr_text()
@@ -441,12 +455,7 @@ def test_ocsp_file_refreshed_when_it_changes(gatehouse, origin, port, pki, tmp_p
 def test_ocsp_file_reread_on_sighup(gatehouse, origin, port, pki, tmp_path):
     """With the periodic look turned off (tune.ocsp_check 0), SIGHUP is
     what makes gatehouse read a replaced OCSP file."""
-    pki.issue("hup", "/CN=hup.example.com", ["hup.example.com"])
-    chain = str(tmp_path / "hup-chain.pem")
-    with open(chain, "w") as f:
-        f.write(open(pki.p("hup.crt")).read() + open(pki.ca).read() + open(pki.p("hup.key")).read())
-    ocsp = str(tmp_path / "hup.ocsp")
-    _ocsp_response(pki, "hup", ocsp)
+    chain, ocsp = _ocsp_cert(pki, "hup", tmp_path)
     g = gatehouse(tls_config(port, [origin.addr], pki, "tls cert %s ocsp %s" % (chain, ocsp),
                              global_extra="tune.ocsp_check 0s"))
 
@@ -454,10 +463,7 @@ def test_ocsp_file_reread_on_sighup(gatehouse, origin, port, pki, tmp_path):
         return sclient(port, "-status", "-servername", "hup.example.com")[1]
 
     assert "Cert Status: good" in status()
-    _run(OPENSSL, "ca", "-batch", "-config", pki.p("ca.cnf"), "-cert", pki.ca, "-keyfile",
-         pki.p("ca.key"), "-revoke", pki.p("hup.crt"))
-    _ocsp_response(pki, "hup", ocsp + ".new")
-    os.rename(ocsp + ".new", ocsp)
+    _revoke_and_replace(pki, "hup", ocsp)
     time.sleep(0.3)
     assert "Cert Status: good" in status()   # not looked at by itself
     g.signal(signal.SIGHUP)
