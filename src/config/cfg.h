@@ -165,13 +165,13 @@ struct cfg_use_backend {
 	int col;                         /* of the backend name */
 };
 
-/* Which forwarding headers a frontend adds (all on by default except
- * `forwarded`, the RFC 7239 header, which is opt-in as in HAProxy). */
 /* Default limit of a request head: HAProxy's and nginx's order of size.  The
  * buffer (tune.bufsize, 32k) is larger so that a whole medium response
  * moves in one read and one write; a bigger head is for max_header_size. */
 #define CFG_DEF_MAX_HEADER (15 * 1024)
 
+/* Which forwarding headers a frontend adds (all on by default except
+ * `forwarded`, the RFC 7239 header, which is opt-in as in HAProxy). */
 #define FWD_XFF    0x01
 #define FWD_XFP    0x02
 #define FWD_XFH    0x04

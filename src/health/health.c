@@ -247,8 +247,8 @@ static void hc_progress(struct hc_srv *hs)
 	if (hs->phase == HC_HANDSHAKE) {
 		int r = conn_handshake(c);
 		if (r < 0) {
-			hc_done(hs, false, c->err == EPROTO && *tls_last_error() ? tls_last_error() :
-					   hc_errno_why(c->err, false, ebuf, sizeof(ebuf)));
+			const char *tls = tls_conn_why(c);
+			hc_done(hs, false, tls ? tls : hc_errno_why(c->err, false, ebuf, sizeof(ebuf)));
 			return;
 		}
 		if (r == 0)

@@ -25,7 +25,6 @@
 
 #define EWMA_UNKNOWN_BUSY_NS 1e9   /* cost of a busy server with no sample: 1 s */
 
-
 static double ewma_cost(const struct lb_cand *c, uint64_t now_ms)
 {
 	const struct server_shared *sh = c->s->cfg->shared;

@@ -122,6 +122,13 @@ bool lb_use_backups(const struct backend_rt *be);
  */
 void lb_observe(struct server_rt *s, uint64_t rtt_ns, bool failed);
 
+/* Whether s's backend balances on response times, i.e. wants lb_observe()
+ * (the proxy skips the clock reads otherwise). */
+static inline bool lb_wants_latency(const struct server_rt *s)
+{
+	return s->be->cfg->balance == LB_EWMA;
+}
+
 /* CLOCK_MONOTONIC in ns: the clock of the timestamps whose difference is
  * passed to lb_observe() (the loop clock's ms are too coarse for a LAN). */
 uint64_t lb_mono_ns(void);

@@ -3,10 +3,10 @@
  * may be picked, weighted draws and rotation among ties, the per-thread
  * PRNG, the key hash and the EWMA decay.  Nothing here takes a lock.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "core/loop.h"
-#include <stdlib.h>
 #include "lb/lb_internal.h"
 
 /* ---- candidates ---- */

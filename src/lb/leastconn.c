@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include "lb/lb_internal.h"
 
-
 static struct server_rt *lc_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 				 const struct server_rt *avoid)
 {

@@ -234,6 +234,11 @@ const char *tls_last_error(void)
 	return tls_why;
 }
 
+const char *tls_conn_why(const struct conn *c)
+{
+	return c->err == EPROTO && conn_is_tls(c) && tls_why[0] ? tls_why : NULL;
+}
+
 /* The reason of OpenSSL's most recent error ("no start line"), and clears
  * the queue. */
 const char *tls_err_reason(char *buf, size_t len)

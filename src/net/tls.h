@@ -68,6 +68,11 @@ void tls_ocsp_reload(const struct cfg *cfg);
  * failed: ...", "handshake failed: ..."); "" if none yet. */
 const char *tls_last_error(void);
 
+/* The TLS words for c's failure (c->err EPROTO on a TLS connection, just
+ * now on this thread), or NULL when it was not a TLS protocol failure and
+ * errno words fit. */
+const char *tls_conn_why(const struct conn *c);
+
 static inline bool conn_is_tls(const struct conn *c)
 {
 	return c->xprt == &xprt_tls;

@@ -70,9 +70,8 @@ static int srvconn_establish(struct srvconn *sc)
 /* Words for a failed connection to a server. */
 static const char *srvconn_why(const struct srvconn *sc)
 {
-	if (sc->c.err == EPROTO && conn_is_tls(&sc->c) && *tls_last_error())
-		return tls_last_error();
-	return strerror(sc->c.err);
+	const char *tls = tls_conn_why(&sc->c);
+	return tls ? tls : strerror(sc->c.err);
 }
 
 static void srvconn_event(struct ev_io *io, uint32_t events)
@@ -432,7 +431,7 @@ connect:
 		}
 		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name, why);
 		health_observe(sv->cfg, false, why);
-		if (be->cfg->balance == LB_EWMA)
+		if (lb_wants_latency(sv))
 			lb_observe(sv, 0, true);
 		server_put(s);
 		if (!may_retry(s, be, err != ECONNREFUSED)) {
@@ -507,7 +506,7 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	if (sv && !race && (never_connected || s->rs != RS_TUNNEL))
 		health_observe(sv->cfg, false, why);
 	/* balance ewma: a failure counts as a slow answer (lb_observe floors it). */
-	if (sv && !race && sv->be->cfg->balance == LB_EWMA && (s->sent_ns || never_connected))
+	if (sv && !race && lb_wants_latency(sv) && (s->sent_ns || never_connected))
 		lb_observe(sv, s->sent_ns ? lb_mono_ns() - s->sent_ns : 0, true);
 	backend_release(s, false);
 	s->req_sent = 0;

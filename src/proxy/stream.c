@@ -137,7 +137,7 @@ static bool srv_send(struct stream *s)
 	if (n == 0)
 		return false;
 	s->srv_last = s->w->loop.now;
-	if (!s->sent_ns && s->rs == RS_WAIT && s->sv && s->sv->be->cfg->balance == LB_EWMA)
+	if (!s->sent_ns && s->rs == RS_WAIT && s->sv && lb_wants_latency(s->sv))
 		s->sent_ns = lb_mono_ns();
 	if (s->flags & STRM_F_REPLAY) {
 		s->req_sent += (uint32_t)n;

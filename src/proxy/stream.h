@@ -45,8 +45,8 @@ struct srvconn {
 	struct stream *owner;        /* NULL while idle in srv->idle */
 	struct list idle_link;
 	struct timer idle_timer;     /* closes it after sitting idle too long */
-	bool reused;                 /* taken from the pool, not freshly connected */
 	uint64_t idle_since;         /* loop ms it went back to the pool */
+	bool reused;                 /* taken from the pool, not freshly connected */
 	bool connected;
 };
 

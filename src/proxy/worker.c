@@ -25,6 +25,16 @@ atomic_int g_conns;
 #define ACCEPT_PAUSE_MS 100     /* out of descriptors: how long to stop accepting */
 #define REFUSED_LOG_MS 1000     /* at most one line a second for each of the two */
 
+/* Rate limit of a repeated log line: true (and *last moved to now) at most
+ * once per REFUSED_LOG_MS. */
+static bool log_due(uint64_t *last, uint64_t now)
+{
+	if (*last && now - *last < REFUSED_LOG_MS)
+		return false;
+	*last = now;
+	return true;
+}
+
 static void listeners_watch(struct worker *w, uint32_t events)
 {
 	for (int i = 0; i < w->nlisteners; i++)
@@ -53,12 +63,10 @@ static void accept_pause(struct worker *w, const struct listener_rt *l, int err)
 {
 	if (w->accept_paused)
 		return;
-	if (!w->pause_logged_ms || w->loop.now - w->pause_logged_ms >= REFUSED_LOG_MS) {
+	if (log_due(&w->pause_logged_ms, w->loop.now))
 		log_err("%s: accept: %s (%d connections open); pausing accepts for %d ms",
 			l->fe->name, strerror(err),
 			atomic_load_explicit(&g_conns, memory_order_relaxed), ACCEPT_PAUSE_MS);
-		w->pause_logged_ms = w->loop.now;
-	}
 	w->accept_paused = true;
 	listeners_watch(w, 0);
 	timer_set(&w->loop, &w->accept_timer, w->loop.now + ACCEPT_PAUSE_MS);
@@ -70,12 +78,11 @@ static void refuse_over_limit(struct worker *w, const struct listener_rt *l, int
 {
 	close(fd);
 	w->refused++;
-	if (w->refused_logged_ms && w->loop.now - w->refused_logged_ms < REFUSED_LOG_MS)
+	if (!log_due(&w->refused_logged_ms, w->loop.now))
 		return;
 	log_warn("%s: max_connections (%d) reached, refused %u connection%s", l->fe->name, max,
 		 w->refused, w->refused == 1 ? "" : "s");
 	w->refused = 0;
-	w->refused_logged_ms = w->loop.now;
 }
 
 static void listener_event(struct ev_io *io, uint32_t events)
