@@ -1,6 +1,9 @@
 /*
  * msg.c - helpers on the protocol-neutral message (see msg.h).
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "http/msg.h"
 
@@ -27,10 +30,111 @@ bool slice_ieq_cstr(struct slice a, const char *s)
 
 void msg_reset(struct http_msg *m)
 {
-	/* Only the fixed part is cleared: hdrs[] beyond nhdrs is never read. */
+	/* Only the fixed part is cleared: hdrs[] beyond nhdrs is never read,
+	 * and the store (after hdrs[]) keeps its allocation for the next
+	 * message. */
 	memset(m, 0, offsetof(struct http_msg, hdrs));
 	for (int i = 0; i < HDR_ID_COUNT; i++)
 		m->hdr_idx[i] = -1;
+	m->st.used = 0;
+}
+
+void msg_init(struct http_msg *m, uint32_t store_max)
+{
+	memset(&m->st, 0, sizeof(m->st));
+	m->st.max = store_max;
+	msg_reset(m);
+}
+
+void msg_free(struct http_msg *m)
+{
+	uint32_t max = m->st.max;
+	free(m->st.area);
+	msg_init(m, max);
+}
+
+/* Points every slice that pointed into [old, old + len] at the same offset
+ * from `now`.  Addresses are only compared, never dereferenced. */
+static void slice_move(struct slice *s, uintptr_t old, uint32_t len, char *now)
+{
+	uintptr_t a = (uintptr_t)s->p;
+	if (s->p && a >= old && a <= old + len)
+		s->p = now + (a - old);
+}
+
+static void msg_move(struct http_msg *m, uintptr_t old, uint32_t len, char *now)
+{
+	slice_move(&m->method, old, len, now);
+	slice_move(&m->target, old, len, now);
+	slice_move(&m->path, old, len, now);
+	slice_move(&m->query, old, len, now);
+	slice_move(&m->authority, old, len, now);
+	slice_move(&m->reason, old, len, now);
+	for (int i = 0; i < m->nhdrs; i++) {
+		slice_move(&m->hdrs[i].name, old, len, now);
+		slice_move(&m->hdrs[i].value, old, len, now);
+	}
+}
+
+/* Makes room for `len` more bytes; false past the bound or out of memory. */
+static bool store_reserve(struct http_msg *m, size_t len)
+{
+	struct msg_store *st = &m->st;
+	uint32_t max = st->max ? st->max : MSG_STORE_MAX;
+
+	if (len > max || st->used > max - len)
+		return false;
+	if (st->used + len <= st->size)
+		return true;
+	uint32_t want = st->size ? st->size : 1024;
+	while (want < st->used + len)
+		want *= 2;
+	if (want > max)
+		want = max;
+	uintptr_t old = (uintptr_t)st->area;
+	char *n = realloc(st->area, want);
+	if (!n)
+		return false;
+	if (old && (uintptr_t)n != old)
+		msg_move(m, old, st->used, n);
+	st->area = n;
+	st->size = want;
+	return true;
+}
+
+struct slice msg_store(struct http_msg *m, const char *p, size_t len)
+{
+	if (!store_reserve(m, len))
+		return (struct slice){ NULL, 0 };
+	char *d = m->st.area + m->st.used;
+	if (len)
+		memcpy(d, p, len);
+	m->st.used += (uint32_t)len;
+	return (struct slice){ d, (uint32_t)len };
+}
+
+struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return (struct slice){ NULL, 0 };
+	return msg_store(m, tmp, (size_t)n);
+}
+
+int msg_adopt(struct http_msg *m, const char *base, uint32_t len)
+{
+	if (!store_reserve(m, len))
+		return -1;
+	char *d = m->st.area + m->st.used;
+	memcpy(d, base, len);
+	m->st.used += len;
+	msg_move(m, (uintptr_t)base, len, d);
+	m->parse_base = NULL;
+	return 0;
 }
 
 struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)

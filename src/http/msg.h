@@ -7,11 +7,13 @@
  * only ever see this structure, never wire bytes, so an HTTP/2 stream travels
  * the same path as an HTTP/1.1 request (HAProxy learned this late with HTX).
  *
- * Ownership: slices point into memory owned by someone else - normally the
- * connection's input buffer that the head was parsed from, or the stream's
- * small scratch arena for header values the proxy adds.  A message is only
- * valid while that memory does not move; the proxy re-serialises the head
- * before it compacts the buffer.
+ * Ownership: a message owns its bytes.  A codec parses a head where it
+ * arrived (an input buffer), then msg_adopt() copies it into the message's
+ * own store and points every slice at the copy, so the input buffer can
+ * move on.  Values that were never in an input buffer (rule values,
+ * X-Forwarded-For, later HPACK-decoded fields) are added with msg_store().
+ * Slices may also point at static strings.  The store is bounded (st.max):
+ * a rule that would push a head past it gets NULL back, never a truncation.
  *
  * The body is not part of the message: it streams through the buffers and
  * the message only records how it is framed (body_kind, content_length).
@@ -97,6 +99,15 @@ enum http_body {
 	BODY_TUNNEL,             /* after 101 / 2xx to CONNECT: raw bytes both ways */
 };
 
+/* The bytes a message owns (see "Ownership" above). */
+struct msg_store {
+	char *area;       /* malloc'd on first use; NULL until then */
+	uint32_t used;
+	uint32_t size;
+	uint32_t max;     /* bound on `used`; 0 = MSG_STORE_MAX */
+};
+#define MSG_STORE_MAX (64 * 1024)
+
 /* Message-level flags (msg->flags). */
 #define MSG_F_RESPONSE        0x0001
 #define MSG_F_CONN_CLOSE      0x0002  /* peer asked to close after this message */
@@ -146,7 +157,36 @@ struct http_msg {
 	uint16_t nhdrs;
 	int16_t hdr_idx[HDR_ID_COUNT]; /* first index of each known header, -1 if absent */
 	struct http_hdr hdrs[HTTP_MAX_HDRS + HTTP_HDRS_ADDED];
+
+	/* Last, so msg_reset() (which clears everything before hdrs[]) leaves
+	 * the allocation alone; msg_reset() only empties it. */
+	struct msg_store st;
 };
+
+/* Zeroes a message that was never used (store included), then resets it. */
+void msg_init(struct http_msg *m, uint32_t store_max);
+
+/* Frees the store; the message is then like msg_init()'s. */
+void msg_free(struct http_msg *m);
+
+/*
+ * Copies p[0..len) into the message's store and returns a slice of the
+ * copy, or { NULL, 0 } when it would pass st.max (or memory is short).
+ * The store may move when it grows: every slice of the message that pointed
+ * into it follows, so callers keep slices in the message, not elsewhere.
+ */
+struct slice msg_store(struct http_msg *m, const char *p, size_t len);
+
+/* Formats into the store (printf); { NULL, 0 } when it does not fit. */
+struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Takes ownership of a parsed head: copies base[0..len) into the store and
+ * moves every slice that pointed into it to the copy.  Returns 0, or -1
+ * when the store cannot hold it.
+ */
+int msg_adopt(struct http_msg *m, const char *base, uint32_t len);
 
 /* Resets a message to empty (no headers, hdr_idx all -1). */
 void msg_reset(struct http_msg *m);
