@@ -23,6 +23,19 @@ struct cond;   /* filter/cond.h */
 struct tls_bind_rt;     /* net/tls_internal.h */
 struct tls_server_rt;   /* net/tls_internal.h */
 struct fetch;  /* filter/cond.h */
+struct filter_chain;    /* proxy/filter.h: built from the config by filters_init() */
+
+/* `errorfile STATUS PATH`: the body served (as text/html) for that status,
+ * for generated errors and for a rule's deny without a body.  The file is
+ * read at load, so `gatehouse -t` reports a missing one. */
+struct cfg_errorfile {
+	uint16_t status;
+	char *body;              /* the file's bytes, owned */
+	uint32_t len;
+};
+
+/* The errorfile of status in [v, v + n), or NULL. */
+const struct cfg_errorfile *cfg_errorfile_find(const struct cfg_errorfile *v, int n, int status);
 
 enum px_mode { MODE_HTTP = 0, MODE_TCP = 1 };
 
@@ -153,6 +166,9 @@ struct cfg_backend {
 	struct backend_shared *shared;   /* runtime, lb_shared_init() */
 	struct cfg_health health;        /* `health`: active checks */
 	struct cfg_outlier outlier;      /* `outlier`: passive checks */
+	struct cfg_errorfile *errorfiles;
+	int nerrorfiles;
+	struct filter_chain *filters;    /* runtime: built by filters_init() */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -194,6 +210,10 @@ struct cfg_frontend {
 	int nrules;
 	char *default_backend_name;
 	struct cfg_backend *default_backend;  /* resolved; may be NULL -> 503 */
+	struct cfg_errorfile *errorfiles;
+	int nerrorfiles;
+	char *request_id_header;         /* `request_id header NAME`; NULL = off */
+	struct filter_chain *filters;    /* runtime: built by filters_init() */
 	int line;
 };
 

@@ -304,6 +304,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "outlier", "outlier [consecutive_errors N] [eject DURATION] [max_eject DURATION] "
 		     "[max_ejected PERCENT%]",
 	  0, -1, 0, cfg_be_outlier },
+	{ "errorfile", "errorfile STATUS FILE", 2, 2, CFG_KW_MULTI, cfg_be_errorfile },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -292,6 +292,8 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	}
 	free(fe->rules);
 	free(fe->default_backend_name);
+	cfg_errorfiles_free(fe->errorfiles, fe->nerrorfiles);
+	free(fe->request_id_header);
 	free(fe->name);
 	free(fe);
 }
@@ -309,6 +311,7 @@ static void cfg_backend_free(struct cfg_backend *be)
 	free(be->sticky_cookie);
 	fetch_free(be->sticky_fetch);
 	cfg_health_free(&be->health);
+	cfg_errorfiles_free(be->errorfiles, be->nerrorfiles);
 	free(be->name);
 	free(be);
 }

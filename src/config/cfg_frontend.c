@@ -190,6 +190,7 @@ static const struct cfg_kw frontend_kws[] = {
 	{ "forward_headers",
 	  "forward_headers x-forwarded-for|x-forwarded-proto|x-forwarded-host|forwarded... | none",
 	  1, 4, 0, fe_forward_headers },
+	{ "errorfile", "errorfile STATUS FILE", 2, 2, CFG_KW_MULTI, cfg_fe_errorfile },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -156,6 +156,13 @@ int cfg_val_choice(struct cfg_parser *p, const struct cfg_tok *t, const char *wh
 		   const char *in, const char *const *words);
 int cfg_val_mode(struct cfg_parser *p, const struct cfg_tok *t, enum px_mode *out);
 
+/* `errorfile STATUS PATH` in a frontend or backend (cfg_errorfile.c). */
+int cfg_fe_errorfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_errorfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_errorfiles_free(struct cfg_errorfile *v, int n);
+/* The configuration file's directory, for relative file names ("" if none). */
+void cfg_base_dir(const struct cfg_parser *p, char *out, size_t cap);
+
 /* Backend `health` and `outlier` lines (cfg_health.c). */
 int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);

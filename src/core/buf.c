@@ -52,6 +52,33 @@ void buf_compact(struct buf *b)
 	b->rd = 0;
 }
 
+void buf_drop_in(struct buf *b, uint32_t n)
+{
+	if (b->rd == b->pr) {   /* no output: just skip them */
+		b->rd = b->pr = b->pr + n;
+		if (b->rd == b->wr)
+			b->rd = b->pr = b->wr = 0;
+		return;
+	}
+	memmove(b->area + b->pr, b->area + b->pr + n, b->wr - b->pr - n);
+	b->wr -= n;
+}
+
+bool buf_insert_out(struct buf *b, bool at_start, const char *src, uint32_t len)
+{
+	if (b->wr + len > buf_size) {
+		buf_compact(b);
+		if (b->wr + len > buf_size)
+			return false;
+	}
+	uint32_t at = at_start ? b->rd : b->pr;
+	memmove(b->area + at + len, b->area + at, b->wr - at);
+	memcpy(b->area + at, src, len);
+	b->pr += len;
+	b->wr += len;
+	return true;
+}
+
 bool buf_replace_in(struct buf *b, uint32_t old_len, const char *src, uint32_t len)
 {
 	uint32_t tail = b->wr - b->pr - old_len;

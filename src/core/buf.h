@@ -67,6 +67,16 @@ static inline void buf_consume(struct buf *b, uint32_t n)
  * rest of the input.  Returns false if it does not fit. */
 bool buf_replace_in(struct buf *b, uint32_t old_len, const char *src, uint32_t len);
 
+/* Removes the first n input bytes (a head a codec has taken into a
+ * message), moving the rest of the input up to pr. */
+void buf_drop_in(struct buf *b, uint32_t n);
+
+/* Inserts len bytes from src as output, at the start of the output
+ * (at_start: before output already there, e.g. a request head before body
+ * bytes checked ahead of it) or at its end (before the input).  Returns
+ * false if they do not fit. */
+bool buf_insert_out(struct buf *b, bool at_start, const char *src, uint32_t len);
+
 /* Per-thread pool of buffer areas. */
 void buf_pool_init(uint32_t size);
 void buf_pool_flush(void);

@@ -103,13 +103,6 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 	stream_process(s);
 }
 
-static struct cond_ctx stream_ctx(struct stream *s, struct sockaddr_storage *ss)
-{
-	stream_src(s, ss);
-	return (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss,
-				  .ssl_client_dn = tls_conn_client_dn(&s->cli) };
-}
-
 /* Opens or reuses a connection to sv for s.  Returns 0 or -1 (errno). */
 static int srv_connect(struct stream *s, struct server_rt *sv)
 {
@@ -245,13 +238,6 @@ void backend_unqueue(struct stream *s)
 	s->queued_be = NULL;
 }
 
-static void stream_wake(void *arg)
-{
-	struct stream *s = arg;
-	if (!(s->flags & STRM_F_CLOSED))
-		stream_process(s);
-}
-
 /* Hands free slots to the oldest waiting requests, in order. */
 void backend_dequeue(struct backend_rt *be)
 {
@@ -271,7 +257,7 @@ void backend_dequeue(struct backend_rt *be)
 			s->queue_start = since;
 			return;
 		}
-		loop_defer(&s->w->loop, stream_wake, s);
+		stream_wake(s);
 	}
 }
 
@@ -386,7 +372,8 @@ int backend_assign(struct stream *s, struct backend_rt *be, const struct server_
 	struct sockaddr_storage ss;
 
 	for (int attempt = 0;; attempt++) {
-		struct cond_ctx ctx = stream_ctx(s, &ss);
+		struct cond_ctx ctx;
+		stream_cond_ctx(s, &ctx, &ss);
 		bool had_cookie = false;
 		struct server_rt *sv = NULL;
 		if (!avoid && s->txn && be->cfg->sticky_fetch) {
@@ -519,7 +506,7 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 		backend_assign(s, be, sv);
 		return;
 	}
-	s->flags &= (uint8_t)~STRM_F_REPLAY;
+	s->flags &= (uint16_t)~STRM_F_REPLAY;
 	if (!(s->flags & STRM_F_HTTP)) {
 		stream_close(s);
 		return;

@@ -1,12 +1,17 @@
 /*
  * http_res.c - the response direction of an HTTP stream.
  *
- *   res_head      bytes -> struct http_msg; interim 1xx forwarded (or
- *                 dropped when we already sent our own 100 Continue);
- *                 101 turns the stream into a tunnel; a final head is
- *                 re-encoded with hop-by-hop fields removed
- *   res_body      Content-Length counted, chunked normalised (or decoded
- *                 for an HTTP/1.0 client), or until the server closes
+ *   res_wait_head  STEP_WAIT_HEAD: bytes -> t->res (HTTP/1 codec);
+ *                  interim 1xx forwarded (or dropped when we already sent
+ *                  our own 100 Continue); 101 turns the stream into a
+ *                  tunnel; a final head is taken out of the buffer into
+ *                  the message, for the response filters
+ *   res_deliver    STEP_DELIVER: the final head (a server's or a local
+ *                  reply's) encoded for the client, hop-by-hop fields
+ *                  removed, Connection decided
+ *   res_body       the body pump under rs: Content-Length counted, chunked
+ *                  normalised (or decoded for an HTTP/1.0 client), or
+ *                  until the server closes
  *
  * A server that sends something malformed gets its client a 502 if no
  * response byte has left yet, otherwise a cut connection.
@@ -15,6 +20,8 @@
 #include <string.h>
 #include "core/log.h"
 #include "health/health.h"
+#include "proxy/filter.h"
+#include "proxy/local.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -71,35 +78,43 @@ static bool res_upgrade(struct stream *s, struct txn *t)
 	s->flags |= STRM_F_SRV_CLOSE;
 	s->rq = RQ_TUNNEL;
 	s->rs = RS_TUNNEL;
+	s->step = STEP_DONE;
 	/* Bytes the client sent after its upgrade request are tunnel data. */
 	if (s->req.area)
 		s->req.pr = s->req.wr;
 	return true;
 }
 
-/* Pins the client to the server that answered (`sticky cookie NAME`). */
-static void add_sticky_cookie(struct stream *s, struct txn *t)
-{
-	char *p = t->arena + t->arena_used;
-	size_t room = sizeof(t->arena) - t->arena_used;
-	int n = snprintf(p, room, "%s=%s; Path=/; HttpOnly", t->be->cfg->sticky_cookie,
-			 s->sv->cfg->name);
-	if (n < 0 || (size_t)n >= room)
-		return;
-	t->arena_used += (uint32_t)n;
-	msg_hdr_add(&t->res, SLICE_LIT("Set-Cookie"), (struct slice){ p, (uint32_t)n });
-}
-
+/* A final head from the server: the message takes its bytes (the buffer
+ * keeps the body that follows) and the response filters come next. */
 static bool res_final(struct stream *s, struct txn *t)
 {
 	struct http_msg *m = &t->res;
-	const char *extra = NULL;
 
-	t->status = m->status;
+	if (m->body == BODY_TUNNEL) {
+		backend_srv_failed(s, "unexpected tunnel response", false);
+		return true;
+	}
+	uint32_t len = m->head_len;
+	if (msg_adopt(m, buf_in(&s->res), len) < 0) {
+		backend_release(s, false);
+		http_reply_error(s, 502, "response head too large");
+		return true;
+	}
+	buf_drop_in(&s->res, len);
 	if (s->sv)   /* outlier detection counts the server's 5xx, not ours */
 		health_observe_status(s->sv->cfg, m->status);
 	if (m->flags & MSG_F_CONN_CLOSE)
 		s->flags |= STRM_F_SRV_CLOSE;
+	s->step = STEP_RES_RULES;
+	return true;
+}
+
+/* Sets up the body pump for the framing the client will get. */
+static void res_framing(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->res;
+
 	switch (m->body) {
 	case BODY_NONE:
 		s->rs = RS_DONE;
@@ -120,26 +135,52 @@ static bool res_final(struct stream *s, struct txn *t)
 		}
 		s->rs = RS_BODY;
 		break;
-	case BODY_UNTIL_CLOSE:
+	default:   /* BODY_UNTIL_CLOSE */
 		s->flags |= STRM_F_CLOSE | STRM_F_SRV_CLOSE;
 		s->rs = RS_BODY;
 		break;
-	default:
-		backend_srv_failed(s, "unexpected tunnel response", false);
-		return true;
 	}
-	if (t->sticky_set && s->sv && t->be && t->be->cfg->sticky_cookie)
-		add_sticky_cookie(s, t);
+}
+
+enum step_result res_deliver(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct http_msg *m = &t->res;
+	const char *extra = NULL;
+
+	t->status = m->status;
+	if (!t->local)
+		res_framing(s, t);
 	if (s->w->stopping)
 		s->flags |= STRM_F_CLOSE;
 	if (s->flags & STRM_F_CLOSE)
 		extra = "Connection: close\r\n";
 	else if (t->req_minor == 0)
 		extra = "Connection: keep-alive\r\n";
-	if (!forward_head(s, m, extra))
-		return true;
+	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
+	if (n < 0 || !buf_alloc(&s->res) ||
+	    !buf_insert_out(&s->res, false, s->w->scratch, (uint32_t)n)) {
+		if (t->local) {
+			stream_abort(s, "local response too large");
+			return STEP_STOP;
+		}
+		backend_release(s, false);
+		http_reply_error(s, 502, "response head too large once rewritten");
+		return STEP_NEXT;
+	}
+	if (t->local) {
+		/* The body of a local reply fits the buffer (errorfiles are
+		 * limited to 16k at load; rule bodies likewise). */
+		if (t->local_body.len &&
+		    !buf_insert_out(&s->res, false, t->local_body.p, t->local_body.len)) {
+			stream_abort(s, "local response too large");
+			return STEP_STOP;
+		}
+		s->rs = RS_DONE;
+	}
 	t->res_head_sent = true;
-	return true;
+	s->step = STEP_DONE;
+	return STEP_NEXT;
 }
 
 static bool res_head(struct stream *s)
@@ -235,24 +276,26 @@ static bool res_body(struct stream *s)
 	return true;
 }
 
-bool http_res_analyse(struct stream *s)
+enum step_result res_wait_head(struct stream *s)
+{
+	/* Interim responses are forwarded (or dropped) and parsing starts
+	 * again; a final head moves the step on. */
+	while (s->step == STEP_WAIT_HEAD && s->rs == RS_WAIT) {
+		if (!res_head(s))
+			return STEP_WAIT;
+		if (s->flags & STRM_F_CLOSED)
+			return STEP_STOP;
+	}
+	return STEP_NEXT;
+}
+
+bool http_res_pump(struct stream *s)
 {
 	bool progress = false, more;
 
-	/* Run head then body in one go, so the bytes of the body that came
-	 * with the head leave in the same send as the head. */
+	/* Body bytes that came with the head leave in the same send. */
 	do {
-		switch (s->rs) {
-		case RS_WAIT:
-			more = res_head(s);
-			break;
-		case RS_BODY:
-			more = res_body(s);
-			break;
-		default:
-			more = false;
-			break;
-		}
+		more = s->rs == RS_BODY && s->step == STEP_DONE && res_body(s);
 		progress |= more;
 	} while (more && !(s->flags & STRM_F_CLOSED) && s->rs != RS_DONE);
 	return progress;

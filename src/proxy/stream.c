@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "filter/cond.h"
 #include "net/tls.h"
+#include "proxy/filter.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -59,6 +60,11 @@ static bool cli_recv(struct stream *s)
 		limit = head_room(s);
 		break;
 	case RQ_BODY:
+		/* Until its head is encoded in front of them, body bytes may
+		 * only take the room the head left (http_req.c). */
+		limit = s->txn && s->txn->head_pending ? head_room(s) - s->txn->req_head_len :
+							 buf_size;
+		break;
 	case RQ_TUNNEL:
 		limit = buf_size;
 		break;
@@ -112,6 +118,8 @@ static bool cli_send(struct stream *s)
 	if (n == 0)
 		return false;
 	s->cli_last = s->w->loop.now;
+	if (s->txn)
+		s->txn->bytes_out += (uint64_t)n;
 	buf_consume(&s->res, (uint32_t)n);
 	buf_release(&s->res);
 	return true;
@@ -145,8 +153,6 @@ static bool srv_send(struct stream *s)
 	}
 	buf_consume(&s->req, (uint32_t)n);
 	buf_release(&s->req);
-	if (s->txn)
-		s->txn->req_consumed = true;
 	return true;
 }
 
@@ -155,9 +161,7 @@ static void srv_answered(struct stream *s)
 {
 	if (!(s->flags & STRM_F_REPLAY))
 		return;
-	s->flags &= (uint8_t)~STRM_F_REPLAY;
-	if (s->txn)
-		s->txn->req_consumed = true;
+	s->flags &= (uint16_t)~STRM_F_REPLAY;
 	buf_consume(&s->req, s->req_sent);
 	buf_release(&s->req);
 	s->req_sent = 0;
@@ -195,6 +199,8 @@ static bool srv_recv(struct stream *s)
 	if (n > 0) {
 		s->res.wr += (uint32_t)n;
 		s->srv_last = s->w->loop.now;
+		if (s->txn && !s->txn->t_ttfb_us)
+			s->txn->t_ttfb_us = mono_us();
 		if (s->sent_ns && s->sv) {   /* balance ewma: time to first byte */
 			lb_observe(s->sv, lb_mono_ns() - s->sent_ns, false);
 			s->sent_ns = 0;
@@ -238,11 +244,18 @@ static bool tunnel_analyse(struct buf *b)
 	return true;
 }
 
+/* The request direction: a tunnel relays, HTTP runs the transaction's
+ * steps (steps.c) and the request body pump. */
 static bool req_analyse(struct stream *s)
 {
 	if (s->rq == RQ_TUNNEL)
 		return tunnel_analyse(&s->req);
-	return http_req_analyse(s);
+	if (!(s->flags & STRM_F_HTTP) || (s->flags & STRM_F_LINGER))
+		return false;
+	bool progress = stream_run_steps(s);
+	if (s->flags & STRM_F_CLOSED)
+		return true;
+	return http_req_pump(s) | progress;
 }
 
 static bool res_analyse(struct stream *s)
@@ -251,7 +264,12 @@ static bool res_analyse(struct stream *s)
 		return tunnel_analyse(&s->res);
 	if (!(s->flags & STRM_F_HTTP) || s->rs == RS_NONE || s->rs == RS_DONE)
 		return false;
-	return http_res_analyse(s);
+	bool progress = false;
+	if (s->step != STEP_DONE)
+		progress = stream_run_steps(s);
+	if (s->flags & STRM_F_CLOSED)
+		return true;
+	return http_res_pump(s) | progress;
 }
 
 /* ---- ends ---- */
@@ -284,10 +302,16 @@ static bool tunnel_check_end(struct stream *s)
 	return progress;
 }
 
-static void txn_log(struct stream *s)
+/* The transaction is over (delivered, refused or cut): the debug line
+ * and the filters' end phase (access log), once. */
+static void txn_end(struct stream *s)
 {
 	struct txn *t = s->txn;
-	if (log_level < LOG_DEBUG || !t)
+	if (!t || !t->line[0] || t->logged)
+		return;
+	t->logged = true;
+	filters_end(s);
+	if (log_level < LOG_DEBUG)
 		return;
 	char src[INET6_ADDRSTRLEN];
 	log_debug("%s: %s \"%s\" %u %s/%s %llums", s->fe->name, stream_src_text(s, src, sizeof(src)),
@@ -328,13 +352,17 @@ static bool http_check_end(struct stream *s)
 	}
 	if (!t || s->rs != RS_DONE || (s->res.area && buf_out_len(&s->res) > 0))
 		return false;
+	/* A local reply answered before the request body ended: it is read
+	 * and dropped first, so the connection can carry the next request. */
+	if (t->discard_body && s->rq == RQ_BODY)
+		return false;
 
 	/* The response is delivered. */
 	bool req_complete = s->rq == RQ_DONE;
 	bool srv_clean = req_complete && (!s->req.area || buf_out_len(&s->req) == 0) &&
 			 (!s->res.area || buf_in_len(&s->res) == 0) &&
 			 !(s->flags & STRM_F_SRV_CLOSE);
-	txn_log(s);
+	txn_end(s);
 	backend_release(s, srv_clean);
 	s->flags &= ~STRM_F_SRV_CLOSE;
 	buf_release_force(&s->res);
@@ -353,6 +381,7 @@ static bool http_check_end(struct stream *s)
 
 	/* Keep-alive: next request, possibly already pipelined in the buffer. */
 	s->rs = RS_NONE;
+	s->step = STEP_READ_HEAD;
 	if (s->req.area && buf_in_len(&s->req) > 0) {
 		s->rq = RQ_HEAD;
 		s->head_start = s->w->loop.now;
@@ -360,7 +389,7 @@ static bool http_check_end(struct stream *s)
 	} else {
 		s->rq = RQ_IDLE;
 		buf_release_force(&s->req);
-		pool_put(&s->w->txn_pool, t);
+		txn_free(s->w, t);
 		s->txn = NULL;
 	}
 	s->cli_last = s->w->loop.now;
@@ -572,7 +601,10 @@ void stream_close(struct stream *s)
 	conn_close(&w->loop, &s->cli);
 	buf_release_force(&s->req);
 	buf_release_force(&s->res);
-	pool_put(&w->txn_pool, s->txn);
+	if (s->txn && !s->txn->term)
+		s->txn->term = s->txn->res_head_sent ? TERM_CLIENT_ABORT : TERM_CLIENT_ABORT;
+	txn_end(s);
+	txn_free(w, s->txn);
 	s->txn = NULL;
 	list_del(&s->link);
 	w->nstreams--;
@@ -596,6 +628,29 @@ bool stream_drain(struct stream *s)
 		return true;
 	}
 	return false;
+}
+
+static void stream_wake_deferred(void *arg)
+{
+	struct stream *s = arg;
+	s->flags &= (uint16_t)~STRM_F_WAKE;
+	if (!(s->flags & STRM_F_CLOSED))
+		stream_process(s);
+}
+
+void stream_wake(struct stream *s)
+{
+	if (s->flags & (STRM_F_WAKE | STRM_F_CLOSED))
+		return;
+	if (loop_defer(&s->w->loop, stream_wake_deferred, s) == 0)
+		s->flags |= STRM_F_WAKE;
+}
+
+void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss)
+{
+	stream_src(s, ss);
+	*ctx = (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss,
+				  .ssl_client_dn = tls_conn_client_dn(&s->cli) };
 }
 
 void stream_src(const struct stream *s, struct sockaddr_storage *ss)

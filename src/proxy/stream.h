@@ -33,9 +33,11 @@
 #include "http/msg.h"
 #include "lb/lb.h"
 #include "net/conn.h"
+#include "proxy/local.h"
 
 struct worker;
 struct stream;
+struct cond_ctx;
 
 /* A connection to a server; pooled for reuse between transactions. */
 struct srvconn {
@@ -66,15 +68,49 @@ enum rs_state {
 	RS_TUNNEL,
 };
 
+/*
+ * The transaction's steps, in order (steps.c runs them; one function each).
+ * A step returns STEP_NEXT (go on to s->step, which it set), STEP_WAIT
+ * (nothing to do until an event: I/O, a timer, a queue slot, a filter's
+ * verdict) or STEP_STOP (the stream was closed or handed over).  Body bytes
+ * are not steps: they stream through the buffers under rq/rs (stream.c).
+ */
+enum strm_step {
+	STEP_READ_HEAD = 0,  /* client codec: bytes -> t->req (read head) */
+	STEP_REQ_RULES,      /* frontend request-head filters: request id, rules */
+	STEP_ROUTE,          /* use_backend -> t->be */
+	STEP_BE_RULES,       /* backend request-head filters: rules, forwarding headers */
+	STEP_ASSIGN,         /* server chosen (or queued), head encoded for it, connect */
+	STEP_WAIT_HEAD,      /* server codec: bytes -> t->res (wait for head) */
+	STEP_RES_RULES,      /* response-head filters: rules, sticky cookie */
+	STEP_DELIVER,        /* t->res encoded for the client; the body follows */
+	STEP_DONE,           /* delivered (or local reply under way): log and end in check_end */
+	STEP_COUNT
+};
+
+enum step_result { STEP_NEXT, STEP_WAIT, STEP_STOP };
+
+/* Why a transaction ended, for the access log (term in struct access_rec). */
+enum strm_term {
+	TERM_NONE = 0, TERM_CLIENT_ABORT, TERM_CLIENT_TIMEOUT, TERM_HEADER_TIMEOUT,
+	TERM_BAD_REQUEST, TERM_SERVER_RESET, TERM_SERVER_TIMEOUT, TERM_CONNECT_FAIL,
+	TERM_BAD_RESPONSE, TERM_NO_SERVER, TERM_QUEUE_TIMEOUT, TERM_RULE_DENY,
+	TERM_RULE_RETURN, TERM_RULE_REDIRECT, TERM_RULE_ERROR, TERM_LOCAL_ERROR,
+	TERM_SHUTDOWN,
+};
+const char *strm_term_name(enum strm_term t);
+
 /* Per-transaction state; allocated when a request starts, freed when its
- * response has been delivered. */
+ * response has been delivered.  Both messages own their bytes (msg.h), so
+ * the buffers are free to move on once a head has been decoded. */
 struct txn {
 	struct http_msg req;
 	struct http_msg res;
 	struct backend_rt *be;
-	uint8_t meth;                   /* request method, kept after the head is rewritten */
+	uint8_t meth;                   /* request method */
 	uint8_t req_minor;              /* client's HTTP/1.x minor version */
 	uint16_t status;                /* status sent to the client */
+	uint8_t term;                   /* enum strm_term */
 	uint64_t req_left;              /* Content-Length bytes left to forward */
 	uint64_t res_left;
 	struct h1_chunk req_chunk, res_chunk;
@@ -82,25 +118,33 @@ struct txn {
 	bool res_head_sent;             /* client has been sent (part of) a final head */
 	bool expect_continue;           /* we owe the client a 100 Continue */
 	bool upgrade;                   /* request asked for an upgrade */
-	bool assign_pending;            /* head analysed, server not chosen yet */
+	bool head_pending;              /* request head decoded, not yet encoded for a server */
 	bool sticky_set;                /* the response must (re)set the affinity cookie */
-	bool req_stale;                 /* req's slices point into a replaced head */
-	bool req_consumed;              /* forwarded head bytes already left the buffer */
-	uint32_t fwd_head_len;          /* length of the forwarded request head */
+	bool local;                     /* the response is ours (local.c), not a server's */
+	bool discard_body;              /* a local reply answered; the request body is read and dropped */
+	bool logged;                    /* the end phase ran (txn_end) */
+	uint32_t req_head_len;          /* bytes the request head took on the wire */
+	struct slice local_body;        /* body of a local reply (static or config-owned) */
 	uint64_t start_ms;
-	uint32_t arena_used;
-	char arena[384];                /* values of headers we add (XFF, ...) */
+	uint64_t start_us;              /* wall clock of the request's first byte (access log) */
+	uint64_t t_queue_us, t_connect_us, t_ttfb_us;   /* access log timings, 0 = not yet */
+	uint64_t mono_start_us, mono_assign_us;
+	uint64_t bytes_in, bytes_out;
+	int retries;
+	struct slice req_id;            /* in req's store; len 0 if none */
+	const char *why;                /* last error reason (static), for logs */
 	char line[192];                 /* "GET /path" for log lines */
 };
 
-#define STRM_F_HTTP       0x01
-#define STRM_F_CLOSE      0x02   /* close the client after this transaction */
-#define STRM_F_SRV_CLOSE  0x04   /* do not return the server connection to the pool */
-#define STRM_F_CLOSED     0x08   /* released; waiting for the deferred free */
-#define STRM_F_LINGER     0x10   /* response sent, discarding input before close */
-#define STRM_F_UNREAD     0x20   /* the client may still be sending a request we refused */
-#define STRM_F_REPLAY     0x40   /* the whole request is in `req` and kept until the first
-				    response byte, so it can be sent again elsewhere */
+#define STRM_F_HTTP       0x0001
+#define STRM_F_CLOSE      0x0002   /* close the client after this transaction */
+#define STRM_F_SRV_CLOSE  0x0004   /* do not return the server connection to the pool */
+#define STRM_F_CLOSED     0x0008   /* released; waiting for the deferred free */
+#define STRM_F_LINGER     0x0010   /* response sent, discarding input before close */
+#define STRM_F_UNREAD     0x0020   /* the client may still be sending a request we refused */
+#define STRM_F_REPLAY     0x0040   /* the whole request is in `req` and kept until the first
+				      response byte, so it can be sent again elsewhere */
+#define STRM_F_WAKE       0x0080   /* a deferred stream_process() is pending */
 
 struct stream {
 	struct conn cli;
@@ -117,7 +161,10 @@ struct stream {
 	int8_t retries_left;
 	uint32_t req_sent;              /* with STRM_F_REPLAY: bytes of req output already sent */
 	uint8_t rq, rs;                 /* enum rq_state, enum rs_state */
-	uint8_t flags;                  /* STRM_F_* */
+	uint8_t step;                   /* enum strm_step of the current transaction */
+	uint8_t flt_pos;                /* filter to resume at after FLT_WAIT */
+	bool flt_be;                    /* STEP_RES_RULES: the frontend's chain is done */
+	uint16_t flags;                 /* STRM_F_* */
 	uint64_t cli_last;              /* last client I/O (ms) */
 	uint64_t srv_last;              /* last server I/O or connect start (ms) */
 	uint64_t sent_ns;               /* balance ewma: first request byte sent (lb_mono_ns) */
@@ -158,17 +205,32 @@ const char *stream_src_text(const struct stream *s, char *out, size_t len);
  */
 int buf_chunk_forward(struct buf *b, struct h1_chunk *c, struct h1_err *err, bool *progress);
 
-/* http_req.c */
-bool http_req_analyse(struct stream *s);
-void txn_reset(struct txn *t);   /* ready for the next request on the stream */
+/* steps.c: runs the current transaction's steps until one waits. */
+bool stream_run_steps(struct stream *s);
 
-/* The request message for conditions and balancing after its head was
- * rewritten (parsed again from the forwarded head), or NULL if those bytes
- * already left. */
-struct http_msg *txn_req_msg(struct stream *s);
+/* Runs stream_process(s) after the current batch of events (queue slots,
+ * filter verdicts); several calls before it runs make one run. */
+void stream_wake(struct stream *s);
+
+/* The fetch context of s's request (and response, once there is one). */
+void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss);
+
+/* http_req.c */
+enum step_result req_read_head(struct stream *s);
+enum step_result req_route(struct stream *s);
+enum step_result req_assign(struct stream *s);
+bool req_body(struct stream *s);
+bool http_req_pump(struct stream *s);
+struct txn *stream_txn(struct stream *s);        /* s->txn, allocated if needed */
+void txn_reset(struct txn *t);                   /* ready for the next request */
+void txn_free(struct worker *w, struct txn *t);
+struct http_msg *txn_req_msg(struct stream *s);  /* the request, or NULL */
+uint64_t mono_us(void);                          /* CLOCK_MONOTONIC, µs */
 
 /* http_res.c */
-bool http_res_analyse(struct stream *s);
+enum step_result res_wait_head(struct stream *s);
+enum step_result res_deliver(struct stream *s);
+bool http_res_pump(struct stream *s);
 
 /* backend.c */
 /* Picks a server (never `avoid` if another is eligible) and connects or
@@ -182,9 +244,5 @@ void backend_budget_deposit(const struct cfg_backend *cb);   /* once per request
 void backend_srv_failed(struct stream *s, const char *why, bool timeout);
 void backend_release(struct stream *s, bool reusable);
 void srvconn_close_idle_all(struct worker *w);
-
-/* errors.c */
-void http_reply_error(struct stream *s, int status, const char *why);
-void stream_abort(struct stream *s, const char *why);
 
 #endif

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "net/listener.h"
 #include "proxy/stream.h"
+#include "proxy/filter.h"
 #include "proxy/worker.h"
 
 atomic_int g_conns;
@@ -304,14 +305,24 @@ static void worker_teardown(struct worker *w)
 
 int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 {
-	struct worker *ws = calloc((size_t)nworkers, sizeof(*ws));
-	if (!ws)
+	/* The filter chains are runtime built from this configuration; they
+	 * go with it (workers_join frees them). */
+	const char *ferr = NULL;
+	if (filters_init((struct cfg *)cfg, &ferr) < 0) {
+		log_err("filters: %s", ferr);
 		return -1;
+	}
+	struct worker *ws = calloc((size_t)nworkers, sizeof(*ws));
+	if (!ws) {
+		filters_free((struct cfg *)cfg);
+		return -1;
+	}
 	for (int i = 0; i < nworkers; i++) {
 		if (worker_setup(&ws[i], i, cfg) < 0) {
 			for (int j = 0; j <= i; j++)
 				worker_teardown(&ws[j]);
 			free(ws);
+			filters_free((struct cfg *)cfg);
 			return -1;
 		}
 	}
@@ -339,6 +350,7 @@ void workers_stop(struct worker *ws, int n)
 int workers_join(struct worker *ws, int n)
 {
 	int rc = 0;
+	struct cfg *cfg = n > 0 ? (struct cfg *)ws[0].cfg : NULL;
 	for (int i = 0; i < n; i++) {
 		pthread_join(ws[i].thread, NULL);
 		if (ws[i].exit_code)
@@ -346,5 +358,7 @@ int workers_join(struct worker *ws, int n)
 		worker_teardown(&ws[i]);
 	}
 	free(ws);
+	if (cfg)
+		filters_free(cfg);
 	return rc;
 }

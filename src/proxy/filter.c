@@ -1,0 +1,157 @@
+/*
+ * filter.c - the filter registry and the chain runner (see filter.h).
+ *
+ * The registry is the one list of filters a frontend or a backend can
+ * have, in the order they run.  A row names the filter's callbacks and how
+ * to find its configuration in a frontend or a backend; a NULL from that
+ * function leaves the filter out of that chain, so a feature nobody
+ * configured costs nothing per request.
+ */
+#include <stdlib.h>
+#include "proxy/filter.h"
+#include "proxy/stream.h"
+
+struct filter_def {
+	const struct filter_ops *ops;
+	const void *(*fe_conf)(const struct cfg_frontend *fe);   /* NULL: backends only */
+	const void *(*be_conf)(const struct cfg_backend *be);    /* NULL: frontends only */
+};
+
+static const void *always_be(const struct cfg_backend *be) { return be; }
+
+static const void *sticky_conf(const struct cfg_backend *be)
+{
+	return be->sticky_cookie ? be : NULL;
+}
+
+/* Frontend filters run before routing, backend filters after it: the
+ * forwarding headers are added once the request is routed, as before
+ * filters existed, so use_backend conditions see what the client sent. */
+static const struct filter_def registry[] = {
+	{ &flt_forward_ops, NULL, always_be },
+	{ &flt_sticky_ops, NULL, sticky_conf },
+};
+
+static unsigned ops_phases(const struct filter_ops *o)
+{
+	return (o->req_head ? 1u << FLT_REQ_HEAD : 0) | (o->req_data ? 1u << FLT_REQ_DATA : 0) |
+	       (o->res_head ? 1u << FLT_RES_HEAD : 0) | (o->res_data ? 1u << FLT_RES_DATA : 0) |
+	       (o->end ? 1u << FLT_END : 0);
+}
+
+static int chain_add(struct filter_chain *c, const struct filter_ops *ops, const void *conf)
+{
+	if (!conf)
+		return 0;
+	if (c->n >= FLT_MAX)
+		return -1;
+	c->v[c->n++] = (struct filter){ ops, conf };
+	c->phases |= ops_phases(ops);
+	return 0;
+}
+
+int filters_init(struct cfg *c, const char **err)
+{
+	size_t nreg = sizeof(registry) / sizeof(registry[0]);
+
+	for (int i = 0; i < c->nfrontends; i++) {
+		struct cfg_frontend *fe = c->frontends[i];
+		if (!(fe->filters = calloc(1, sizeof(*fe->filters))))
+			goto oom;
+		for (size_t r = 0; r < nreg; r++)
+			if (registry[r].fe_conf &&
+			    chain_add(fe->filters, registry[r].ops, registry[r].fe_conf(fe)) < 0)
+				goto full;
+	}
+	for (int i = 0; i < c->nbackends; i++) {
+		struct cfg_backend *be = c->backends[i];
+		if (!(be->filters = calloc(1, sizeof(*be->filters))))
+			goto oom;
+		for (size_t r = 0; r < nreg; r++)
+			if (registry[r].be_conf &&
+			    chain_add(be->filters, registry[r].ops, registry[r].be_conf(be)) < 0)
+				goto full;
+	}
+	return 0;
+oom:
+	*err = "out of memory";
+	filters_free(c);
+	return -1;
+full:
+	*err = "too many filters in one frontend or backend";
+	filters_free(c);
+	return -1;
+}
+
+void filters_free(struct cfg *c)
+{
+	for (int i = 0; i < c->nfrontends; i++) {
+		free(c->frontends[i]->filters);
+		c->frontends[i]->filters = NULL;
+	}
+	for (int i = 0; i < c->nbackends; i++) {
+		free(c->backends[i]->filters);
+		c->backends[i]->filters = NULL;
+	}
+}
+
+enum flt_verdict filters_head(struct stream *s, const struct filter_chain *c,
+			      enum flt_phase ph, uint8_t *pos)
+{
+	if (!c || !(c->phases & (1u << ph))) {
+		*pos = 0;
+		return FLT_CONTINUE;
+	}
+	for (int i = *pos; i < c->n; i++) {
+		const struct filter *f = &c->v[i];
+		enum flt_verdict (*fn)(struct stream *, const void *) =
+			ph == FLT_REQ_HEAD ? f->ops->req_head : f->ops->res_head;
+		if (!fn)
+			continue;
+		enum flt_verdict v = fn(s, f->conf);
+		if (v == FLT_WAIT) {
+			*pos = (uint8_t)i;
+			return FLT_WAIT;
+		}
+		if (v == FLT_STOP)
+			return FLT_STOP;
+		if (v == FLT_ALLOW)
+			break;
+	}
+	*pos = 0;
+	return FLT_CONTINUE;
+}
+
+enum flt_verdict filters_data(struct stream *s, const struct filter_chain *c,
+			      enum flt_phase ph, const char *p, size_t len)
+{
+	if (!c || !(c->phases & (1u << ph)))
+		return FLT_CONTINUE;
+	for (int i = 0; i < c->n; i++) {
+		const struct filter *f = &c->v[i];
+		enum flt_verdict (*fn)(struct stream *, const void *, const char *, size_t) =
+			ph == FLT_REQ_DATA ? f->ops->req_data : f->ops->res_data;
+		if (!fn)
+			continue;
+		enum flt_verdict v = fn(s, f->conf, p, len);
+		if (v != FLT_CONTINUE && v != FLT_ALLOW)
+			return v;
+	}
+	return FLT_CONTINUE;
+}
+
+static void chain_end(struct stream *s, const struct filter_chain *c)
+{
+	if (!c || !(c->phases & (1u << FLT_END)))
+		return;
+	for (int i = 0; i < c->n; i++)
+		if (c->v[i].ops->end)
+			c->v[i].ops->end(s, c->v[i].conf);
+}
+
+void filters_end(struct stream *s)
+{
+	chain_end(s, s->fe->filters);
+	if (s->txn && s->txn->be)
+		chain_end(s, s->txn->be->cfg->filters);
+}

@@ -1,0 +1,214 @@
+/*
+ * local.c - the one producer of responses gatehouse writes itself (see
+ * local.h).  The reply is built as a struct http_msg in the transaction's
+ * response slot and goes out through the deliver step like a server's
+ * response would; only the body comes from here (an errorfile, a rule's
+ * text, or a one-line default).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include "core/log.h"
+#include "proxy/local.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+const char *http_status_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return status < 400 ? "OK" : "Error";
+	}
+}
+
+/* The backend's errorfile for this status, else the frontend's. */
+static const struct cfg_errorfile *find_errorfile(const struct stream *s, int status)
+{
+	const struct cfg_errorfile *ef = NULL;
+	if (s->txn && s->txn->be)
+		ef = cfg_errorfile_find(s->txn->be->cfg->errorfiles, s->txn->be->cfg->nerrorfiles,
+					status);
+	if (!ef)
+		ef = cfg_errorfile_find(s->fe->errorfiles, s->fe->nerrorfiles, status);
+	return ef;
+}
+
+/* Whether the client connection can carry another request after this
+ * reply: its request must be read whole, or have a body we can read to
+ * its end and drop (not one the client holds back for a 100 Continue). */
+static bool can_keep_alive(const struct stream *s, const struct local_resp *r)
+{
+	const struct txn *t = s->txn;
+	if (r->close || (s->flags & STRM_F_CLOSE) || !t || s->w->stopping)
+		return false;
+	if (s->rq == RQ_DONE)
+		return true;
+	return s->rq == RQ_BODY && !t->expect_continue;
+}
+
+/* Fills t->res with r's status, headers and framing. */
+static bool build_response(struct stream *s, struct txn *t, const struct local_resp *r,
+			   struct slice body, struct slice ctype, bool copy_body)
+{
+	struct http_msg *m = &t->res;
+
+	msg_reset(m);
+	if (copy_body && !(body = msg_store(m, body.p, body.len)).p)
+		return false;
+	m->flags = MSG_F_RESPONSE;
+	m->version_major = 1;
+	m->version_minor = 1;
+	m->status = r->status;
+	const char *reason = http_status_reason(r->status);
+	m->reason = (struct slice){ reason, (uint32_t)strlen(reason) };
+	if (ctype.len && msg_hdr_add(m, SLICE_LIT("Content-Type"), msg_store(m, ctype.p, ctype.len)) < 0)
+		return false;
+	if (r->location.len &&
+	    msg_hdr_add(m, SLICE_LIT("Location"), msg_store(m, r->location.p, r->location.len)) < 0)
+		return false;
+	if (r->no_store && msg_hdr_add(m, SLICE_LIT("Cache-Control"), SLICE_LIT("no-store")) < 0)
+		return false;
+	if (t->req_id.len && s->fe->request_id_header &&
+	    msg_hdr_add(m, (struct slice){ s->fe->request_id_header,
+					    (uint32_t)strlen(s->fe->request_id_header) },
+			msg_store(m, t->req_id.p, t->req_id.len)) < 0)
+		return false;
+	for (int i = 0; i < m->nhdrs; i++)
+		if (!m->hdrs[i].value.p)
+			return false;   /* a value did not fit the store */
+	m->content_length = body.len;
+	if (t->meth == HTTP_METH_HEAD) {
+		m->body = BODY_NONE;
+		m->flags |= MSG_F_KEEP_CL;
+		body.len = 0;
+	} else {
+		m->body = BODY_LENGTH;
+	}
+	t->local_body = body;
+	return true;
+}
+
+/* Stops whatever the request direction was doing for a reply that closes. */
+static void drop_request(struct stream *s)
+{
+	/* Whatever the client sent that we did not forward is dropped; the
+	 * stream lingers on it after the response (see stream.c). */
+	buf_release_force(&s->req);
+	s->flags &= (uint16_t)~STRM_F_REPLAY;
+	s->req_sent = 0;
+	if (s->rq != RQ_DONE)
+		s->flags |= STRM_F_UNREAD;
+	s->rq = RQ_DONE;
+	s->flags |= STRM_F_CLOSE | STRM_F_SRV_CLOSE;
+}
+
+void local_reply(struct stream *s, const struct local_resp *r)
+{
+	struct txn *t = s->txn;
+	char src[INET6_ADDRSTRLEN];
+
+	if (r->why)
+		log_warn("%s: %s \"%s\" %d %s", s->fe->name, stream_src_text(s, src, sizeof(src)),
+			 t && t->line[0] ? t->line : "-", r->status, r->why);
+	if (!t)
+		t = stream_txn(s);
+	if (!t || t->res_head_sent) {
+		/* The client already has part of another response (or we are
+		 * out of memory): all we can do is cut the connection. */
+		stream_close(s);
+		return;
+	}
+	if (s->srv || s->sv)
+		backend_release(s, false);
+	backend_unqueue(s);
+	t->term = r->term;
+	if (r->why)
+		t->why = r->why;
+
+	struct slice body = r->body, ctype = r->content_type;
+	if (!body.p) {
+		const struct cfg_errorfile *ef = find_errorfile(s, r->status);
+		if (ef) {
+			body = (struct slice){ ef->body, ef->len };
+			if (!ctype.len)
+				ctype = SLICE_LIT("text/html");
+		}
+	}
+	char deflt[64];
+	bool copy = !body.p;
+	if (!body.p) {
+		int n = snprintf(deflt, sizeof(deflt), "%d %s\n", r->status,
+				 http_status_reason(r->status));
+		body = (struct slice){ deflt, (uint32_t)n };
+		if (!ctype.len)
+			ctype = SLICE_LIT("text/plain");
+	}
+	bool keep = can_keep_alive(s, r);
+	if (!keep)
+		drop_request(s);
+	else if (s->rq != RQ_DONE)
+		t->discard_body = true;
+	if (s->req.area) {   /* body bytes checked for a server that will not get them */
+		buf_consume(&s->req, buf_out_len(&s->req));
+		buf_release(&s->req);
+	}
+	s->flags &= (uint16_t)~STRM_F_REPLAY;
+	s->req_sent = 0;
+	t->head_pending = false;
+	buf_release_force(&s->res);
+	if (!build_response(s, t, r, body, ctype, copy)) {
+		log_warn("%s: local %d response does not fit", s->fe->name, r->status);
+		stream_close(s);
+		return;
+	}
+	t->local = true;
+	s->rs = RS_WAIT;
+	s->step = STEP_DELIVER;
+}
+
+void http_reply_error(struct stream *s, int status, const char *why)
+{
+	struct local_resp r = {
+		.status = (uint16_t)status, .why = why, .close = true, .no_store = true,
+		.term = s->txn && s->txn->term ? s->txn->term : TERM_LOCAL_ERROR,
+	};
+	local_reply(s, &r);
+	/* The reply is delivered by the steps; callers outside them (timers,
+	 * backend failures) count on stream_process() running next. */
+}
+
+void stream_abort(struct stream *s, const char *why)
+{
+	char src[INET6_ADDRSTRLEN];
+	log_warn("%s: %s \"%s\" aborted: %s", s->fe->name, stream_src_text(s, src, sizeof(src)),
+		 s->txn && s->txn->line[0] ? s->txn->line : "-", why);
+	if (s->txn)
+		s->txn->why = why;
+	stream_close(s);
+}

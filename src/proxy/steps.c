@@ -1,0 +1,123 @@
+/*
+ * steps.c - a transaction's steps, in order, one function each (Varnish's
+ * cache_req_fsm.c is the model).  This table is the whole flow from a
+ * request's first byte to its delivered response:
+ *
+ *   STEP_READ_HEAD   http_req.c   decode the request head into t->req
+ *   STEP_REQ_RULES   here         frontend filters: request id, rules
+ *   STEP_ROUTE       http_req.c   limits, use_backend -> t->be
+ *   STEP_BE_RULES    here         backend filters: rules, forwarding headers
+ *   STEP_ASSIGN      http_req.c   check early body bytes, encode the head,
+ *                                 pick a server or queue (backend.c)
+ *   STEP_WAIT_HEAD   http_res.c   decode the response head into t->res
+ *   STEP_RES_RULES   here         response filters: rules, sticky cookie
+ *   STEP_DELIVER     http_res.c   encode t->res for the client
+ *   STEP_DONE        stream.c     bodies finish; check_end logs (filters'
+ *                                 end phase) and reuses or closes
+ *
+ * A local reply (local.c) jumps to STEP_DELIVER from anywhere.  Bodies are
+ * not steps: they are pumped by stream.c under rq/rs while the steps wait.
+ */
+#include "proxy/filter.h"
+#include "proxy/local.h"
+#include "proxy/stream.h"
+
+/* Runs one head phase of a chain; a verdict other than "go on" ends the
+ * step (a filter answered, closed, or waits for its verdict). */
+static enum step_result run_chain(struct stream *s, const struct filter_chain *c,
+				  enum flt_phase ph, enum strm_step next)
+{
+	enum flt_verdict v = filters_head(s, c, ph, &s->flt_pos);
+	if (s->flags & STRM_F_CLOSED)
+		return STEP_STOP;
+	if (v == FLT_WAIT)
+		return STEP_WAIT;
+	if (v == FLT_STOP)
+		return STEP_NEXT;   /* local_reply() moved the step to DELIVER */
+	s->step = (uint8_t)next;
+	return STEP_NEXT;
+}
+
+static enum step_result step_req_rules(struct stream *s)
+{
+	return run_chain(s, s->fe->filters, FLT_REQ_HEAD, STEP_ROUTE);
+}
+
+static enum step_result step_be_rules(struct stream *s)
+{
+	return run_chain(s, s->txn->be->cfg->filters, FLT_REQ_HEAD, STEP_ASSIGN);
+}
+
+/* The frontend's response filters, then the backend's. */
+static enum step_result step_res_rules(struct stream *s)
+{
+	if (!s->flt_be) {
+		enum step_result r = run_chain(s, s->fe->filters, FLT_RES_HEAD, STEP_RES_RULES);
+		if (r != STEP_NEXT || s->step != STEP_RES_RULES)
+			return r;
+		s->flt_be = true;
+	}
+	enum step_result r = run_chain(s, s->txn->be->cfg->filters, FLT_RES_HEAD, STEP_DELIVER);
+	if (s->step != STEP_RES_RULES)
+		s->flt_be = false;
+	return r;
+}
+
+static enum step_result step_done(struct stream *s)
+{
+	(void)s;
+	return STEP_WAIT;   /* the pumps and check_end take it from here */
+}
+
+static enum step_result (*const steps[STEP_COUNT])(struct stream *) = {
+	[STEP_READ_HEAD] = req_read_head,
+	[STEP_REQ_RULES] = step_req_rules,
+	[STEP_ROUTE] = req_route,
+	[STEP_BE_RULES] = step_be_rules,
+	[STEP_ASSIGN] = req_assign,
+	[STEP_WAIT_HEAD] = res_wait_head,
+	[STEP_RES_RULES] = step_res_rules,
+	[STEP_DELIVER] = res_deliver,
+	[STEP_DONE] = step_done,
+};
+
+bool stream_run_steps(struct stream *s)
+{
+	bool progress = false;
+
+	for (;;) {
+		uint8_t before = s->step;
+		enum step_result r = steps[s->step](s);
+		if (r == STEP_STOP)
+			return true;
+		if (r == STEP_WAIT)
+			return progress;
+		progress = true;
+		if (s->step == before && r == STEP_NEXT)
+			return progress;   /* a step that did work but stays: let the pumps run */
+	}
+}
+
+const char *strm_term_name(enum strm_term t)
+{
+	static const char *const names[] = {
+		[TERM_NONE] = "-",
+		[TERM_CLIENT_ABORT] = "client-abort",
+		[TERM_CLIENT_TIMEOUT] = "client-timeout",
+		[TERM_HEADER_TIMEOUT] = "header-timeout",
+		[TERM_BAD_REQUEST] = "bad-request",
+		[TERM_SERVER_RESET] = "server-reset",
+		[TERM_SERVER_TIMEOUT] = "server-timeout",
+		[TERM_CONNECT_FAIL] = "connect-fail",
+		[TERM_BAD_RESPONSE] = "bad-response",
+		[TERM_NO_SERVER] = "no-server",
+		[TERM_QUEUE_TIMEOUT] = "queue-timeout",
+		[TERM_RULE_DENY] = "rule-deny",
+		[TERM_RULE_RETURN] = "rule-return",
+		[TERM_RULE_REDIRECT] = "rule-redirect",
+		[TERM_RULE_ERROR] = "rule-error",
+		[TERM_LOCAL_ERROR] = "local-error",
+		[TERM_SHUTDOWN] = "shutdown",
+	};
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "-";
+}
