@@ -808,7 +808,8 @@ TEST(test_cond_errors_in_config)
 {
 	/* the error points at the offending token inside the condition */
 	CHECK(ERR("frontend web {\n bind :80\n use_backend app if path is /a\n}\n" MIN_BE,
-		  "t.conf:3:26: error: expected an operator (==, !=, prefix, suffix, contains, ~, "
+		  "t.conf:3:26: error: expected an operator (==, !=, <, <=, >, >=, prefix, suffix, "
+		  "contains, ~, "
 		  "in) after 'path', got 'is'"));
 	/* ... or just past the last token when the line ends too early */
 	CHECK(ERR("frontend web {\n bind :80\n use_backend app if path ==\n}\n" MIN_BE,

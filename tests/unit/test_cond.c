@@ -517,9 +517,11 @@ TEST(test_negate_and_introspect)
 TEST(test_errors)
 {
 	CHECK(PERR("", 0, "expected a condition"));
-	CHECK(PERR("path", 1, "expected an operator (==, !=, prefix, suffix, contains, ~, in) "
+	CHECK(PERR("path", 1, "expected an operator (==, !=, <, <=, >, >=, prefix, suffix, contains, ~, "
+			      "in) "
 			      "after 'path'"));
-	CHECK(PERR("path is /a", 1, "expected an operator (==, !=, prefix, suffix, contains, ~, "
+	CHECK(PERR("path is /a", 1, "expected an operator (==, !=, <, <=, >, >=, prefix, suffix, "
+				    "contains, ~, "
 				    "in) after 'path', got 'is'"));
 	CHECK(PERR("path \"==\" /a", 1, "expected an operator"));
 	CHECK(PERR("path ==", 2, "expected a value after '=='"));
