@@ -24,6 +24,8 @@ struct tls_bind_rt;     /* net/tls_internal.h */
 struct tls_server_rt;   /* net/tls_internal.h */
 struct fetch;  /* filter/cond.h */
 
+#include "filter/rules.h"   /* struct rule_list */
+
 enum px_mode { MODE_HTTP = 0, MODE_TCP = 1 };
 
 enum lb_algo {
@@ -153,6 +155,8 @@ struct cfg_backend {
 	struct backend_shared *shared;   /* runtime, lb_shared_init() */
 	struct cfg_health health;        /* `health`: active checks */
 	struct cfg_outlier outlier;      /* `outlier`: passive checks */
+	struct rule_list http_req;       /* http_request rules, after the frontend's */
+	struct rule_list http_res;       /* http_response rules, after the frontend's */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -194,6 +198,9 @@ struct cfg_frontend {
 	int nrules;
 	char *default_backend_name;
 	struct cfg_backend *default_backend;  /* resolved; may be NULL -> 503 */
+	struct rule_list tcp_conn;       /* tcp_request connection rules: on accept */
+	struct rule_list http_req;       /* http_request rules: before the backend's */
+	struct rule_list http_res;       /* http_response rules: before the backend's */
 	int line;
 };
 
