@@ -9,7 +9,8 @@
  * scripts/fuzz.sh (`make fuzz`) with what the lines below name; seeds are in
  * fuzz/corpus/cfg/.
  */
-// FUZZ_SOURCES: src/config/*.c src/filter/cond.c src/filter/fetch.c src/http/msg.c
+// FUZZ_SOURCES: src/config/*.c src/filter/cond.c src/filter/fetch.c src/filter/fmt.c
+// FUZZ_SOURCES: src/filter/rules.c src/http/msg.c
 // FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c
 // FUZZ_SOURCES: src/core/loop.c src/core/log.c
 // FUZZ_LIBS: -lpcre2-8 -lssl -lcrypto -pthread
@@ -21,6 +22,7 @@
 
 #include "config/cfg.h"
 #include "filter/cond.h"
+#include "filter/rules.h"
 
 static struct slice fz_s(const char *s)
 {
@@ -45,6 +47,16 @@ static void fz_request(struct http_msg *m, struct sockaddr_storage *ss)
 	sin->sin_addr.s_addr = htonl(0x0a000001);
 }
 
+/* Runs a rule list on the fixed request (rewrites and all). */
+static void fz_rules(const struct rule_list *l, const struct cond_ctx *ctx, struct http_msg *m)
+{
+	static char scratch[RULE_SCRATCH_MIN];
+	struct rule_exec x = { .ctx = ctx, .msg = m, .scratch = scratch,
+			       .scratch_len = sizeof(scratch) };
+
+	(void)rules_run(l, &x);
+}
+
 static void fz_exercise(const struct cfg *c)
 {
 	static struct http_msg m;
@@ -62,6 +74,13 @@ static void fz_exercise(const struct cfg *c)
 			(void)cond_eval(fe->rules[r].cond, &l4);
 		}
 	}
+	for (int i = 0; i < c->nfrontends; i++) {
+		const struct cfg_frontend *fe = c->frontends[i];
+		fz_rules(&fe->tcp_conn, &l4, NULL);
+		fz_rules(&fe->http_req, &ctx, &m);
+	}
+	for (int i = 0; i < c->nbackends; i++)
+		fz_rules(&c->backends[i]->http_req, &ctx, &m);
 	for (int i = 0; i < c->nbackends; i++)
 		if (c->backends[i]->hash_fetch)
 			(void)fetch_value(c->backends[i]->hash_fetch, &ctx, &v, scratch,

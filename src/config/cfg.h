@@ -37,6 +37,8 @@ struct cfg_errorfile {
 /* The errorfile of status in [v, v + n), or NULL. */
 const struct cfg_errorfile *cfg_errorfile_find(const struct cfg_errorfile *v, int n, int status);
 
+#include "filter/rules.h"   /* struct rule_list */
+
 enum px_mode { MODE_HTTP = 0, MODE_TCP = 1 };
 
 enum lb_algo {
@@ -169,6 +171,8 @@ struct cfg_backend {
 	struct cfg_errorfile *errorfiles;
 	int nerrorfiles;
 	struct filter_chain *filters;    /* runtime: built by filters_init() */
+	struct rule_list http_req;       /* http_request rules, after the frontend's */
+	struct rule_list http_res;       /* http_response rules, after the frontend's */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -214,6 +218,9 @@ struct cfg_frontend {
 	int nerrorfiles;
 	char *request_id_header;         /* `request_id header NAME`; NULL = off */
 	struct filter_chain *filters;    /* runtime: built by filters_init() */
+	struct rule_list tcp_conn;       /* tcp_request connection rules: on accept */
+	struct rule_list http_req;       /* http_request rules: before the backend's */
+	struct rule_list http_res;       /* http_response rules: before the backend's */
 	int line;
 };
 

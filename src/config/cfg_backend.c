@@ -305,6 +305,10 @@ static const struct cfg_kw backend_kws[] = {
 		     "[max_ejected PERCENT%]",
 	  0, -1, 0, cfg_be_outlier },
 	{ "errorfile", "errorfile STATUS FILE", 2, 2, CFG_KW_MULTI, cfg_be_errorfile },
+	{ "http_request", "http_request ACTION [ARGS] [if|unless CONDITION]", 1, -1, CFG_KW_MULTI,
+	  cfg_be_http_request },
+	{ "http_response", "http_response ACTION [ARGS] [if|unless CONDITION]", 1, -1,
+	  CFG_KW_MULTI, cfg_be_http_response },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

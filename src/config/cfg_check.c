@@ -267,6 +267,7 @@ void cfg_check(struct cfg_parser *p)
 	for (int i = 0; i < cf->nfrontends; i++)
 		cfg_check_frontend(p, cf->frontends[i]);
 	cfg_check_binds(p);
+	cfg_rules_check(p);
 	cfg_tls_check(p);   /* loads certificates: a bad file fails `gatehouse -t` */
 }
 
@@ -291,6 +292,9 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 		free(fe->rules[i].backend_name);
 	}
 	free(fe->rules);
+	rule_list_free(&fe->tcp_conn);
+	rule_list_free(&fe->http_req);
+	rule_list_free(&fe->http_res);
 	free(fe->default_backend_name);
 	cfg_errorfiles_free(fe->errorfiles, fe->nerrorfiles);
 	free(fe->request_id_header);
@@ -312,6 +316,8 @@ static void cfg_backend_free(struct cfg_backend *be)
 	fetch_free(be->sticky_fetch);
 	cfg_health_free(&be->health);
 	cfg_errorfiles_free(be->errorfiles, be->nerrorfiles);
+	rule_list_free(&be->http_req);
+	rule_list_free(&be->http_res);
 	free(be->name);
 	free(be);
 }

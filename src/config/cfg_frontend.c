@@ -191,6 +191,12 @@ static const struct cfg_kw frontend_kws[] = {
 	  "forward_headers x-forwarded-for|x-forwarded-proto|x-forwarded-host|forwarded... | none",
 	  1, 4, 0, fe_forward_headers },
 	{ "errorfile", "errorfile STATUS FILE", 2, 2, CFG_KW_MULTI, cfg_fe_errorfile },
+	{ "http_request", "http_request ACTION [ARGS] [if|unless CONDITION]", 1, -1, CFG_KW_MULTI,
+	  cfg_fe_http_request },
+	{ "http_response", "http_response ACTION [ARGS] [if|unless CONDITION]", 1, -1,
+	  CFG_KW_MULTI, cfg_fe_http_response },
+	{ "tcp_request", "tcp_request connection accept|reject [if|unless CONDITION]", 2, -1,
+	  CFG_KW_MULTI, cfg_fe_tcp_request },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

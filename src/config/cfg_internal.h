@@ -178,6 +178,17 @@ int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const st
 			  int i, bool *err);
 #define CFG_TLS_SERVER_OPTIONS "tls, verify, ca, sni, cert"
 void cfg_tls_check(struct cfg_parser *p);
+
+/* Rule directives (cfg_rules.c): http_request / http_response in frontends
+ * and backends, tcp_request connection in frontends; and the checks that
+ * need modes known (no http rules in tcp mode, no response fetch in
+ * use_backend or hash balancing). */
+int cfg_fe_http_request(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_fe_http_response(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_fe_tcp_request(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_http_request(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_http_response(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_rules_check(struct cfg_parser *p);
 void cfg_tls_bind_free(struct cfg_tls_bind *tb);
 void cfg_tls_server_free(struct cfg_tls_server *ts);
 

@@ -13,7 +13,9 @@
  *   or   := and ("or" and)*
  *   and  := not ("and" not)*
  *   not  := "not" not | "(" or ")" | test
- *   test := FETCH OP VALUE | FETCH "in" VALUE+
+ *   test := FETCH OP VALUE | FETCH "in" VALUE+ | BOOLFETCH
+ * A boolean fetch (ssl) stands alone when what follows it ends a term
+ * (and, or, ')', end); otherwise it takes an operator like any fetch.
  * `and` and `or` nodes are n-ary so a long chain does not make a deep tree.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -34,7 +36,11 @@
 
 enum cond_type { COND_TEST = 0, COND_AND, COND_OR, COND_NOT };
 
-enum cond_op { OP_EQ = 0, OP_NE, OP_PREFIX, OP_SUFFIX, OP_CONTAINS, OP_REGEX, OP_IN };
+enum cond_op {
+	OP_EQ = 0, OP_NE, OP_PREFIX, OP_SUFFIX, OP_CONTAINS, OP_REGEX, OP_IN,
+	OP_LT, OP_LE, OP_GT, OP_GE,   /* integers */
+	OP_BOOL,                      /* a boolean fetch alone: true when it is "1" */
+};
 
 struct cond_cidr {
 	uint8_t fam;        /* AF_INET or AF_INET6 */
@@ -53,6 +59,8 @@ struct cond {
 	bool icase;           /* host: compare ASCII case-insensitively */
 	struct slice *vals;   /* one for ==, != ...; the list for `in` */
 	int nvals;
+	long long num;        /* the value as an integer, when num_ok */
+	bool num_ok;          /* ==, != compare numerically if the fetched value is one too */
 	struct cond_cidr *cidrs;  /* src in ... */
 	int ncidrs;
 	pcre2_code *re;
@@ -64,10 +72,11 @@ static const struct {
 } cond_ops[] = {
 	{ "==", OP_EQ },	 { "!=", OP_NE },    { "prefix", OP_PREFIX },
 	{ "suffix", OP_SUFFIX }, { "contains", OP_CONTAINS }, { "~", OP_REGEX },
-	{ "in", OP_IN },
+	{ "in", OP_IN },	 { "<", OP_LT },     { "<=", OP_LE },
+	{ ">", OP_GT },		 { ">=", OP_GE },
 };
 
-#define COND_OPS_EXPECTED "an operator (==, !=, prefix, suffix, contains, ~, in)"
+#define COND_OPS_EXPECTED "an operator (==, !=, <, <=, >, >=, prefix, suffix, contains, ~, in)"
 
 /* ---- tokens ------------------------------------------------------------ */
 
@@ -317,6 +326,11 @@ static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 		p->pos++;
 		if (c->op == OP_REGEX)
 			return cond_compile_regex(p, c, v);
+		c->num_ok = cond_parse_int((struct slice){ v->tok.s, (uint32_t)strlen(v->tok.s) },
+					   &c->num);
+		if (c->op >= OP_LT && !c->num_ok)
+			return cond_fail(p, v, "expected an integer after '%s', got '%s'",
+					 op_it->tok.s, v->tok.s);
 		c->vals = calloc(1, sizeof(*c->vals));
 		if (!c->vals || cond_add_value(c, v->tok.s) < 0)
 			return cond_fail(p, v, "out of memory");
@@ -356,6 +370,28 @@ static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 	return c;
 }
 
+bool cond_parse_int(struct slice s, long long *out)
+{
+	uint32_t i = 0;
+	bool neg = false;
+	long long v = 0;
+
+	if (s.len && (s.p[0] == '-' || s.p[0] == '+')) {
+		neg = s.p[0] == '-';
+		i = 1;
+	}
+	/* 18 digits cannot overflow a long long */
+	if (s.len == i || s.len - i > 18)
+		return false;
+	for (; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		v = v * 10 + (s.p[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return true;
+}
+
 /* ---- parser ------------------------------------------------------------ */
 
 static struct cond *cond_parse_or(struct cond_parser *p);
@@ -370,7 +406,7 @@ static struct cond *cond_parse_test(struct cond_parser *p)
 					  "line");
 	if (f_it->kind == IT_CLOSE)
 		return cond_fail(p, f_it, "expected a fetch (host, path, method, src, header(NAME), "
-					  "query(NAME), cookie(NAME)) before ')'");
+					  "query(NAME), cookie(NAME), ...) before ')'");
 	if (cond_is_word(f_it, "and") || cond_is_word(f_it, "or"))
 		return cond_fail(p, f_it, "expected a condition before '%s'", f_it->tok.s);
 
@@ -387,6 +423,10 @@ static struct cond *cond_parse_test(struct cond_parser *p)
 	p->pos++;
 
 	const struct cond_item *op_it = cond_peek(p);
+	if (fetch_is_bool(c->fetch) && cond_is_stop(op_it)) {
+		c->op = OP_BOOL;
+		return c;
+	}
 	size_t i;
 	for (i = 0; op_it && op_it->kind == IT_WORD && !op_it->tok.quoted &&
 		    i < sizeof(cond_ops) / sizeof(cond_ops[0]);
@@ -715,6 +755,30 @@ static bool cond_cidr_match(const struct cond_cidr *c, int fam, const uint8_t *a
 	return (a[full] & mask) == c->addr[full];
 }
 
+/* < <= > >= and a boolean fetch alone; a value that is not an integer
+ * (an empty header, "12a") makes every comparison false. */
+static bool cond_test_num(const struct cond *c, struct slice v)
+{
+	long long n;
+
+	if (c->op == OP_BOOL)
+		return v.len == 1 && v.p[0] == '1';
+	if (!cond_parse_int(v, &n))
+		return false;
+	switch (c->op) {
+	case OP_LT:
+		return n < c->num;
+	case OP_LE:
+		return n <= c->num;
+	case OP_GT:
+		return n > c->num;
+	case OP_GE:
+		return n >= c->num;
+	default:
+		return false;
+	}
+}
+
 static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 {
 	char scratch[64];
@@ -732,12 +796,19 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 	}
 	if (!fetch_value(c->fetch, ctx, &v, scratch, sizeof(scratch)))
 		return c->op == OP_NE;   /* nothing there is "not equal" to anything */
+	if (c->op >= OP_LT)
+		return cond_test_num(c, v);
 
 	const struct slice *w = c->vals;
+	long long n;
 	switch (c->op) {
 	case OP_EQ:
+		if (c->num_ok && cond_parse_int(v, &n))
+			return n == c->num;
 		return v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase);
 	case OP_NE:
+		if (c->num_ok && cond_parse_int(v, &n))
+			return n != c->num;
 		return !(v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase));
 	case OP_PREFIX:
 		return v.len >= w->len && cond_mem_eq(v.p, w->p, w->len, c->icase);
@@ -753,8 +824,9 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 			if (v.len == w[i].len && cond_mem_eq(v.p, w[i].p, v.len, c->icase))
 				return true;
 		return false;
+	default:
+		return false;
 	}
-	return false;
 }
 
 bool cond_eval(const struct cond *c, const struct cond_ctx *ctx)

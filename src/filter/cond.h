@@ -4,11 +4,22 @@
  * header rules.
  *
  *   <fetch> <op> <value>   joined with and / or / not and ( )
+ *   <boolean fetch>        alone, as a term: `if ssl`, `unless ssl`, `if not ssl`
  *   fetches:   host path method src header(NAME) query(NAME) cookie(NAME)
  *              ssl_client_dn (subject of a verified client certificate)
- *   operators: == != prefix suffix contains ~ (PCRE2, compiled at load) in
+ *              url (the request target as received), query (the whole query
+ *              string, without '?'), scheme ("http"/"https"), ssl (boolean:
+ *              a TLS bind; renders "1"/"0"), req_id (the request's id),
+ *              status and res_header(NAME) (the response: http_response
+ *              rules only; the config checker refuses them elsewhere)
+ *   operators: == != < <= > >= prefix suffix contains ~ (PCRE2, compiled at
+ *              load) in
  *   `in` takes a list: CIDRs for src ("src in 10.0.0.0/8 192.168.0.0/16"),
  *   otherwise values; a list runs to the next and/or/)/end of condition.
+ *   < <= > >= compare integers: the value must be one (checked at load) and
+ *   a fetched value that is not an integer makes the test false.  == and !=
+ *   compare numerically when both sides are integers (status == 200,
+ *   header(X-N) == 007), as strings otherwise.
  *   Precedence: not > and > or.  host and header names compare
  *   case-insensitively, everything else case-sensitively.
  *
@@ -30,12 +41,23 @@ struct cfg_tok {
 	bool quoted;        /* was a "quoted string": never a keyword or paren */
 };
 
-/* What a request looks like to a fetch. */
+/* What a request looks like to a fetch.  The pipeline fills it; fetches
+ * only read it.  New fields go last: some callers initialise it by
+ * position. */
 struct cond_ctx {
-	struct http_msg *msg;                 /* NULL in TCP mode */
+	struct http_msg *msg;                 /* the request; NULL in TCP mode.  In
+						 response rules it is still the
+						 request (host, path... read it) */
 	const struct sockaddr_storage *src;   /* client address */
 	const char *ssl_client_dn;            /* verified client certificate subject
 						 (RFC 2253), NULL if none / not TLS */
+	struct http_msg *res;                 /* the response, for http_response rules
+						 (status, res_header); NULL in the
+						 request phase */
+	bool tls;                             /* the client came in on a TLS bind:
+						 ssl is true, scheme is "https" */
+	struct slice req_id;                  /* this request's id (request_id); len 0
+						 when there is none (req_id absent) */
 };
 
 struct fetch;
@@ -52,10 +74,20 @@ enum fetch_kind {
 	FETCH_QUERY,
 	FETCH_COOKIE,
 	FETCH_SSL_CLIENT_DN,
+	FETCH_URL,          /* request target as received */
+	FETCH_QUERY_STRING, /* `query` without a name: the whole query string */
+	FETCH_SCHEME,       /* "http" / "https" */
+	FETCH_SSL,          /* boolean: TLS bind */
+	FETCH_REQ_ID,       /* the request's id */
+	FETCH_STATUS,       /* response status, a number */
+	FETCH_RES_HEADER,   /* res_header(NAME) */
 	FETCH_KIND_COUNT
 };
 #define FETCH_MASK(k) (1u << (k))
 #define FETCH_MASK_L4 FETCH_MASK(FETCH_SRC)   /* all a tcp-mode proxy can read */
+/* What only exists once a response is there (http_response rules). */
+#define FETCH_MASK_RES (FETCH_MASK(FETCH_STATUS) | FETCH_MASK(FETCH_RES_HEADER))
+#define FETCH_MASK_ALL ((1u << FETCH_KIND_COUNT) - 1)
 
 /*
  * Parses a fetch expression ("path", "header(X-User)", "cookie(sid)") from
@@ -68,13 +100,16 @@ void fetch_free(struct fetch *f);
 /* What a parsed fetch reads, how it was written ("header(X-User)") and where
  * (the token's line and column), for the config checker's messages. */
 enum fetch_kind fetch_kind(const struct fetch *f);
+/* True for fetches that are a truth value (ssl): usable alone as a term. */
+bool fetch_is_bool(const struct fetch *f);
 const char *fetch_text(const struct fetch *f);
 void fetch_where(const struct fetch *f, int *line, int *col);
 
 /*
- * Evaluates a fetch.  Returns true and sets *out (borrowed from the message
- * or from `scratch`, which must hold at least 64 bytes for `src`) when the
- * value exists, false when it does not (absent header, no such cookie).
+ * Evaluates a fetch.  Returns true and sets *out (borrowed from the message,
+ * the context, a static string, or `scratch`, which must hold at least 64
+ * bytes for `src` and `status`) when the value exists, false when it does
+ * not (absent header, no such cookie, no response yet).  Never allocates.
  */
 bool fetch_value(const struct fetch *f, const struct cond_ctx *ctx, struct slice *out,
 		 char *scratch, size_t scratch_len);
@@ -88,6 +123,10 @@ struct cond *cond_parse(const struct cfg_tok *toks, int ntok, int *err_tok,
 			char *err, size_t errlen);
 bool cond_eval(const struct cond *c, const struct cond_ctx *ctx);
 void cond_free(struct cond *c);
+
+/* Fills *out with the integer in s (optional sign, then 1 to 18 digits, no
+ * blanks) and returns true; false when s is not such an integer. */
+bool cond_parse_int(struct slice s, long long *out);
 
 /* Wraps c in a `not` (for `unless`).  Takes ownership of c; returns NULL
  * (having freed c) when out of memory. */

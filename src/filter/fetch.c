@@ -1,12 +1,14 @@
 /*
- * fetch.c - fetches: how conditions and hash balancing read one value of a
- * request (host, path, method, src, header(NAME), query(NAME), cookie(NAME),
- * ssl_client_dn).
+ * fetch.c - fetches: how conditions, hash balancing and rule values
+ * (%[fetch]) read one value of a request or response (host, path, method,
+ * src, header(NAME), query(NAME), cookie(NAME), ssl_client_dn, url, query,
+ * scheme, ssl, req_id, status, res_header(NAME)).
  *
  * A fetch is parsed once from a config token and evaluated per request
- * against the protocol-neutral struct http_msg.  Evaluation never allocates:
- * values are slices into the message, except `src`, which is formatted into
- * the caller's scratch space.
+ * against the protocol-neutral struct http_msg and struct cond_ctx.
+ * Evaluation never allocates: values are slices into the message or the
+ * context, static strings, or (src, status) text formatted into the
+ * caller's scratch space.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,6 +26,7 @@ struct fetch {
 	int line, col;
 };
 
+/* A name may appear twice, with and without an argument (query). */
 static const struct {
 	const char *name;
 	enum fetch_kind kind;
@@ -33,10 +36,17 @@ static const struct {
 	{ "method", FETCH_METHOD, false }, { "src", FETCH_SRC, false },
 	{ "header", FETCH_HEADER, true },  { "query", FETCH_QUERY, true },
 	{ "cookie", FETCH_COOKIE, true },  { "ssl_client_dn", FETCH_SSL_CLIENT_DN, false },
+	{ "url", FETCH_URL, false },	   { "query", FETCH_QUERY_STRING, false },
+	{ "scheme", FETCH_SCHEME, false }, { "ssl", FETCH_SSL, false },
+	{ "req_id", FETCH_REQ_ID, false }, { "status", FETCH_STATUS, false },
+	{ "res_header", FETCH_RES_HEADER, true },
 };
 
+#define FETCH_TABLE_N (sizeof(fetch_table) / sizeof(fetch_table[0]))
+
 #define FETCH_EXPECTED \
-	"host, path, method, src, header(NAME), query(NAME), cookie(NAME), ssl_client_dn"
+	"host, path, method, src, header(NAME), query(NAME), cookie(NAME), ssl_client_dn, " \
+	"url, query, scheme, ssl, req_id, status, res_header(NAME)"
 
 /* Header names are RFC 9110 tokens; checking here turns a typo such as
  * header(X User) into a load-time error instead of a rule that never fires. */
@@ -52,11 +62,12 @@ static bool fetch_arg_ok(enum fetch_kind kind, const char *a, size_t len, char *
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)a[i];
-		if (kind == FETCH_HEADER ? !fetch_is_tchar(c) :
+		bool hdr = kind == FETCH_HEADER || kind == FETCH_RES_HEADER;
+		if (hdr ? !fetch_is_tchar(c) :
 					   (c <= ' ' || c >= 0x7f || strchr("()&=;", c))) {
 			snprintf(err, errlen, "invalid character '%c' in %s name '%.*s'",
 				 c > ' ' && c < 0x7f ? c : '?',
-				 kind == FETCH_HEADER ? "header" :
+				 hdr		      ? "header" :
 				 kind == FETCH_QUERY  ? "query parameter" :
 							"cookie",
 				 (int)len, a);
@@ -97,39 +108,50 @@ struct fetch *fetch_parse(const struct cfg_tok *tok, char *err, size_t errlen)
 	}
 	const char *open = strchr(s, '(');
 	size_t nlen = open ? (size_t)(open - s) : strlen(s);
+	size_t i, named = FETCH_TABLE_N;
 
-	for (size_t i = 0; i < sizeof(fetch_table) / sizeof(fetch_table[0]); i++) {
+	/* the row of that name whose argument shape fits, else any of that
+	 * name (for the "takes no argument" / "needs a name" message) */
+	for (i = 0; i < FETCH_TABLE_N; i++) {
 		const char *name = fetch_table[i].name;
 		if (strlen(name) != nlen || strncmp(s, name, nlen) != 0)
 			continue;
-		if (!fetch_table[i].needs_arg) {
-			if (open) {
-				snprintf(err, errlen, "fetch '%s' takes no argument; expected '%s'",
-					 name, name);
-				return NULL;
-			}
-			struct fetch *f = fetch_new(tok, fetch_table[i].kind, NULL, 0);
-			if (!f)
-				snprintf(err, errlen, "out of memory");
-			return f;
-		}
-		size_t len = strlen(s);
-		if (!open || len < nlen + 3 || s[len - 1] != ')') {
-			snprintf(err, errlen, "fetch '%s' needs a name; expected %s(NAME)", name,
+		if (fetch_table[i].needs_arg == (open != NULL))
+			break;
+		if (named == FETCH_TABLE_N)
+			named = i;
+	}
+	if (i == FETCH_TABLE_N)
+		i = named;
+	if (i == FETCH_TABLE_N) {
+		snprintf(err, errlen, "unknown fetch '%s'; expected one of: %s", s, FETCH_EXPECTED);
+		return NULL;
+	}
+	const char *name = fetch_table[i].name;
+	if (!fetch_table[i].needs_arg) {
+		if (open) {
+			snprintf(err, errlen, "fetch '%s' takes no argument; expected '%s'", name,
 				 name);
 			return NULL;
 		}
-		const char *arg = open + 1;
-		size_t arg_len = len - nlen - 2;
-		if (!fetch_arg_ok(fetch_table[i].kind, arg, arg_len, err, errlen))
-			return NULL;
-		struct fetch *f = fetch_new(tok, fetch_table[i].kind, arg, arg_len);
+		struct fetch *f = fetch_new(tok, fetch_table[i].kind, NULL, 0);
 		if (!f)
 			snprintf(err, errlen, "out of memory");
 		return f;
 	}
-	snprintf(err, errlen, "unknown fetch '%s'; expected one of: %s", s, FETCH_EXPECTED);
-	return NULL;
+	size_t len = strlen(s);
+	if (!open || len < nlen + 3 || s[len - 1] != ')') {
+		snprintf(err, errlen, "fetch '%s' needs a name; expected %s(NAME)", name, name);
+		return NULL;
+	}
+	const char *arg = open + 1;
+	size_t arg_len = len - nlen - 2;
+	if (!fetch_arg_ok(fetch_table[i].kind, arg, arg_len, err, errlen))
+		return NULL;
+	struct fetch *f = fetch_new(tok, fetch_table[i].kind, arg, arg_len);
+	if (!f)
+		snprintf(err, errlen, "out of memory");
+	return f;
 }
 
 void fetch_free(struct fetch *f)
@@ -144,6 +166,11 @@ void fetch_free(struct fetch *f)
 enum fetch_kind fetch_kind(const struct fetch *f)
 {
 	return f->kind;
+}
+
+bool fetch_is_bool(const struct fetch *f)
+{
+	return f->kind == FETCH_SSL;
 }
 
 const char *fetch_text(const struct fetch *f)
@@ -283,47 +310,90 @@ static bool fetch_src(const struct sockaddr_storage *ss, struct slice *out, char
 	return true;
 }
 
-bool fetch_value(const struct fetch *f, const struct cond_ctx *ctx, struct slice *out,
-		 char *scratch, size_t scratch_len)
+static bool fetch_header(const struct fetch *f, struct http_msg *m, struct slice *out)
 {
-	struct http_msg *m = ctx->msg;
+	int pos = 0;
+	struct http_hdr *h;
 
-	if (f->kind == FETCH_SRC)
+	if (!m || !(h = msg_hdr_find(m, (struct slice){ f->arg, f->arg_len }, &pos)))
+		return false;
+	*out = h->value;
+	return true;
+}
+
+/* What needs no message: the connection and the context. */
+static bool fetch_conn(const struct fetch *f, const struct cond_ctx *ctx, struct slice *out,
+		       char *scratch, size_t scratch_len)
+{
+	switch (f->kind) {
+	case FETCH_SRC:
 		return fetch_src(ctx->src, out, scratch, scratch_len);
-	if (f->kind == FETCH_SSL_CLIENT_DN) {
+	case FETCH_SSL_CLIENT_DN:
 		/* absent without a verified client certificate (and on plain
 		 * connections), so `ssl_client_dn == X` is false there */
 		if (!ctx->ssl_client_dn)
 			return false;
 		*out = (struct slice){ ctx->ssl_client_dn, (uint32_t)strlen(ctx->ssl_client_dn) };
 		return true;
+	case FETCH_SCHEME:
+		*out = ctx->tls ? SLICE_LIT("https") : SLICE_LIT("http");
+		return true;
+	case FETCH_SSL:
+		*out = ctx->tls ? SLICE_LIT("1") : SLICE_LIT("0");
+		return true;
+	case FETCH_REQ_ID:
+		*out = ctx->req_id;
+		return ctx->req_id.p && ctx->req_id.len;
+	case FETCH_STATUS: {
+		if (!ctx->res || !scratch || scratch_len < 8)
+			return false;
+		int n = snprintf(scratch, scratch_len, "%u", (unsigned)ctx->res->status);
+		*out = (struct slice){ scratch, (uint32_t)n };
+		return true;
 	}
-	if (!m)
-		return false;   /* tcp mode: there is no request to read */
+	case FETCH_RES_HEADER:
+		return fetch_header(f, ctx->res, out);
+	default:
+		return false;
+	}
+}
+
+bool fetch_value(const struct fetch *f, const struct cond_ctx *ctx, struct slice *out,
+		 char *scratch, size_t scratch_len)
+{
+	struct http_msg *m = ctx->msg;
 
 	switch (f->kind) {
 	case FETCH_HOST:
-		return fetch_host(m, out);
+		return m && fetch_host(m, out);
 	case FETCH_PATH:
+		if (!m)
+			return false;
 		*out = m->path;
 		return m->path.p != NULL;
 	case FETCH_METHOD:
+		if (!m)
+			return false;
 		*out = m->method;
 		return m->method.p != NULL;
-	case FETCH_HEADER: {
-		int pos = 0;
-		struct http_hdr *h =
-			msg_hdr_find(m, (struct slice){ f->arg, f->arg_len }, &pos);
-		if (!h)
+	case FETCH_URL:
+		if (!m)
 			return false;
-		*out = h->value;
-		return true;
-	}
+		*out = m->target;
+		return m->target.p != NULL;
+	case FETCH_HEADER:
+		return fetch_header(f, m, out);
 	case FETCH_QUERY:
-		return fetch_query(f, m, out);
+		return m && fetch_query(f, m, out);
+	case FETCH_QUERY_STRING:
+		if (!m)
+			return false;
+		*out = m->query;
+		return m->query.p != NULL;
 	case FETCH_COOKIE:
-		return fetch_cookie(f, m, out);
+		return m && fetch_cookie(f, m, out);
 	default:
-		return false;
+		/* the rest need no request: src exists in tcp mode too */
+		return fetch_conn(f, ctx, out, scratch, scratch_len);
 	}
 }

@@ -728,7 +728,8 @@ TEST(test_structure_errors)
 	CHECK(ERR("frontend web {\n bind :80\n bnd :81\n}\n",
 		  "t.conf:3:2: error: unknown directive 'bnd' in frontend 'web'; expected one of: "
 		  "bind, mode, timeout, use_backend, default_backend, max_body_size, "
-		  "max_header_size, max_target_size, forward_headers, errorfile"));
+		  "max_header_size, max_target_size, forward_headers, errorfile, http_request, "
+		  "http_response, tcp_request"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
@@ -808,7 +809,8 @@ TEST(test_cond_errors_in_config)
 {
 	/* the error points at the offending token inside the condition */
 	CHECK(ERR("frontend web {\n bind :80\n use_backend app if path is /a\n}\n" MIN_BE,
-		  "t.conf:3:26: error: expected an operator (==, !=, prefix, suffix, contains, ~, "
+		  "t.conf:3:26: error: expected an operator (==, !=, <, <=, >, >=, prefix, suffix, "
+		  "contains, ~, "
 		  "in) after 'path', got 'is'"));
 	/* ... or just past the last token when the line ends too early */
 	CHECK(ERR("frontend web {\n bind :80\n use_backend app if path ==\n}\n" MIN_BE,

@@ -287,6 +287,81 @@ TEST(test_fetch_src)
 	CHECK(FV("src", NULL));
 }
 
+TEST(test_fetch_new)
+{
+	static struct http_msg res;
+	req("GET", "/a/b", "x=1&y", "h");
+	msg.target = S("/a/b?x=1&y");
+	CHECK(FV("url", "/a/b?x=1&y"));
+	CHECK(FV("query", "x=1&y"));
+	CHECK(FV("query(x)", "1"));
+	CHECK(FV("scheme", "http"));
+	CHECK(FV("ssl", "0"));
+	CHECK(FV("req_id", NULL));
+	CHECK(FV("status", NULL));           /* no response yet */
+	CHECK(FV("res_header(Server)", NULL));
+	ctx.tls = true;
+	ctx.req_id = S("r-1");
+	msg_reset(&res);
+	res.status = 204;
+	msg_hdr_add(&res, S("Server"), S("x/1"));
+	ctx.res = &res;
+	CHECK(FV("scheme", "https"));
+	CHECK(FV("ssl", "1"));
+	CHECK(FV("req_id", "r-1"));
+	CHECK(FV("status", "204"));
+	CHECK(FV("res_header(server)", "x/1"));
+	CHECK(FV("header(Server)", NULL));   /* header() reads the request */
+	req("GET", "/", NULL, "h");
+	CHECK(FV("query", NULL));            /* no '?' at all */
+	CHECK_EQ_INT(E("status == 204 and ssl"), 1);
+	CHECK_EQ_INT(E("status < 300"), 1);   /* req() keeps ctx.res */
+	ctx.tls = false;
+	ctx.res = NULL;
+	ctx.req_id = (struct slice){ NULL, 0 };
+	CHECK_EQ_INT(E("status >= 0"), 0);   /* absent: comparisons are false */
+}
+
+TEST(test_ops_numeric)
+{
+	req("GET", "/", NULL, "h");
+	hdr("X-N", "42");
+	hdr("X-Neg", "-5");
+	hdr("X-S", "4x");
+	CHECK_EQ_INT(E("header(X-N) > 41"), 1);
+	CHECK_EQ_INT(E("header(X-N) > 42"), 0);
+	CHECK_EQ_INT(E("header(X-N) >= 42"), 1);
+	CHECK_EQ_INT(E("header(X-N) < 100"), 1);
+	CHECK_EQ_INT(E("header(X-N) <= 41"), 0);
+	CHECK_EQ_INT(E("header(X-N) == 042"), 1);    /* both integers: numeric */
+	CHECK_EQ_INT(E("header(X-N) != +42"), 0);
+	CHECK_EQ_INT(E("header(X-Neg) < -4"), 1);
+	CHECK_EQ_INT(E("header(X-S) < 100"), 0);     /* not an integer: false */
+	CHECK_EQ_INT(E("header(X-S) >= 0"), 0);
+	CHECK_EQ_INT(E("header(X-S) == 4x"), 1);     /* strings otherwise */
+	CHECK_EQ_INT(E("header(X-None) < 5"), 0);
+	CHECK(PERR("header(X-N) > big", 2, "expected an integer after '>', got 'big'"));
+	CHECK(PERR("path <", 2, "expected a value after '<'"));
+}
+
+TEST(test_bool_term)
+{
+	req("GET", "/a", NULL, "h");
+	ctx.tls = false;
+	CHECK_EQ_INT(E("ssl"), 0);
+	CHECK_EQ_INT(E("not ssl"), 1);
+	CHECK_EQ_INT(E("ssl or path == /a"), 1);
+	CHECK_EQ_INT(E("(ssl) or (not ssl and path == /a)"), 1);
+	ctx.tls = true;
+	CHECK_EQ_INT(E("ssl"), 1);
+	CHECK_EQ_INT(E("ssl and path == /a"), 1);
+	CHECK_EQ_INT(E("ssl == 1"), 1);
+	ctx.tls = false;
+	/* only boolean fetches stand alone */
+	CHECK(PERR("path", 1, "expected an operator"));
+	CHECK(PERR("path and ssl", 1, "expected an operator"));
+}
+
 /* ---- operators ----------------------------------------------------------- */
 
 TEST(test_ops_path)
@@ -517,9 +592,11 @@ TEST(test_negate_and_introspect)
 TEST(test_errors)
 {
 	CHECK(PERR("", 0, "expected a condition"));
-	CHECK(PERR("path", 1, "expected an operator (==, !=, prefix, suffix, contains, ~, in) "
+	CHECK(PERR("path", 1, "expected an operator (==, !=, <, <=, >, >=, prefix, suffix, contains, ~, "
+			      "in) "
 			      "after 'path'"));
-	CHECK(PERR("path is /a", 1, "expected an operator (==, !=, prefix, suffix, contains, ~, "
+	CHECK(PERR("path is /a", 1, "expected an operator (==, !=, <, <=, >, >=, prefix, suffix, "
+				    "contains, ~, "
 				    "in) after 'path', got 'is'"));
 	CHECK(PERR("path \"==\" /a", 1, "expected an operator"));
 	CHECK(PERR("path ==", 2, "expected a value after '=='"));
@@ -623,6 +700,9 @@ int main(void)
 	RUN(test_fetch_query);
 	RUN(test_fetch_cookie);
 	RUN(test_fetch_src);
+	RUN(test_fetch_new);
+	RUN(test_ops_numeric);
+	RUN(test_bool_term);
 	RUN(test_ops_path);
 	RUN(test_ops_host_icase);
 	RUN(test_ops_method_header_case);

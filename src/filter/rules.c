@@ -1,0 +1,295 @@
+/*
+ * rules.c - the rule runner (see rules.h): walks a rule list in order,
+ * evaluates each rule's condition and applies its action to the message.
+ *
+ * Where it sits: the pipeline (src/proxy/) calls rules_run() for the
+ * tcp_request rules on accept, for the http_request rules once the request
+ * head is parsed (frontend's list, then the backend's) and for the
+ * http_response rules once the response head is parsed.  It never sees
+ * wire bytes: rewrites edit struct http_msg, whose store owns every value
+ * written (msg_store), and local answers are returned as a verdict with a
+ * status, a Location and a body for the caller to encode.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter/rules.h"
+
+static const char *const rule_names[] = {
+	[RA_ALLOW] = "allow",
+	[RA_DENY] = "deny",
+	[RA_RETURN] = "return",
+	[RA_REDIRECT_LOCATION] = "redirect",
+	[RA_REDIRECT_SCHEME] = "redirect",
+	[RA_REDIRECT_PREFIX] = "redirect",
+	[RA_SET_HEADER] = "set_header",
+	[RA_ADD_HEADER] = "add_header",
+	[RA_DEL_HEADER] = "del_header",
+	[RA_SET_PATH] = "set_path",
+	[RA_SET_QUERY] = "set_query",
+	[RA_REJECT] = "reject",
+};
+
+int rule_line(const struct rule *r)
+{
+	return r->line;
+}
+
+const char *rule_action_name(const struct rule *r)
+{
+	if (r->phase == RULE_TCP_CONN && r->act == RA_ALLOW)
+		return "accept";
+	return rule_names[r->act];
+}
+
+void rule_free(struct rule *r)
+{
+	cond_free(r->cond);
+	fmt_free(r->value);
+	free((char *)r->name.p);
+	free((char *)r->scheme.p);
+	free((char *)r->content_type.p);
+	free((char *)r->body.p);
+	memset(r, 0, sizeof(*r));
+}
+
+void rule_list_free(struct rule_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		rule_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static enum rule_verdict rule_fail(struct rule_exec *x, const char *why)
+{
+	x->why = why;
+	return RULE_ERROR;
+}
+
+/* Renders r->value into scratch at `off`; returns its length or -1.  A
+ * literal-only value is a plain copy: no fetch work. */
+static int rule_render(const struct rule *r, struct rule_exec *x, size_t off)
+{
+	struct slice lit;
+
+	if (off > x->scratch_len)
+		return -1;
+	if (fmt_literal(r->value, &lit)) {
+		if (lit.len > x->scratch_len - off)
+			return -1;
+		memcpy(x->scratch + off, lit.p, lit.len);
+		return (int)lit.len;
+	}
+	return fmt_render(r->value, x->ctx, x->scratch + off, x->scratch_len - off);
+}
+
+/* set_header / add_header.  Name and value go to the store in one copy:
+ * a second msg_store() could move the first one's bytes. */
+static enum rule_verdict rule_header(const struct rule *r, struct rule_exec *x)
+{
+	struct http_msg *m = x->msg;
+	uint32_t nl = r->name.len;
+
+	if (nl > x->scratch_len)
+		return rule_fail(x, "header name larger than the scratch space");
+	memcpy(x->scratch, r->name.p, nl);
+	int vl = rule_render(r, x, nl);
+	if (vl < 0)
+		return rule_fail(x, "header value too large once rendered");
+	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED)
+		return rule_fail(x, "too many header fields once rewritten");
+	struct slice s = msg_store(m, x->scratch, nl + (uint32_t)vl);
+	if (!s.p)
+		return rule_fail(x, "header too large once rewritten");
+	struct slice name = { s.p, nl }, value = { s.p + nl, (uint32_t)vl };
+	if (r->act == RA_SET_HEADER)
+		msg_hdr_del(m, r->name);
+	msg_hdr_add(m, name, value);
+	/* routing and the encoder read the authority, not the Host field */
+	if (!(m->flags & MSG_F_RESPONSE) && msg_hdr_id(name) == HDR_HOST)
+		m->authority = value;
+	return RULE_CONTINUE;
+}
+
+static enum rule_verdict rule_set_path(const struct rule *r, struct rule_exec *x)
+{
+	int n = rule_render(r, x, 0);
+
+	if (n < 0)
+		return rule_fail(x, "path too large once rendered");
+	if (n == 0 || x->scratch[0] != '/')
+		return rule_fail(x, "set_path rendered a path that does not start with '/'");
+	struct slice s = msg_store(x->msg, x->scratch, (size_t)n);
+	if (!s.p)
+		return rule_fail(x, "header too large once rewritten");
+	x->msg->path = s;
+	return RULE_CONTINUE;
+}
+
+static enum rule_verdict rule_set_query(const struct rule *r, struct rule_exec *x)
+{
+	int n = rule_render(r, x, 0);
+
+	if (n < 0)
+		return rule_fail(x, "query too large once rendered");
+	if (n == 0) {
+		x->msg->query = (struct slice){ NULL, 0 };   /* no '?' at all */
+		return RULE_CONTINUE;
+	}
+	struct slice s = msg_store(x->msg, x->scratch, (size_t)n);
+	if (!s.p)
+		return rule_fail(x, "header too large once rewritten");
+	x->msg->query = s;
+	return RULE_CONTINUE;
+}
+
+/* Appends v to scratch at *o, percent-encoding what a Location must not
+ * carry raw (controls, space, DEL, bytes >= 0x80).  The message's request
+ * line and Host were checked by the parser, but rules may have set them. */
+static bool rule_put(struct rule_exec *x, size_t *o, struct slice v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (uint32_t i = 0; i < v.len; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+		bool esc = c <= ' ' || c >= 0x7f;
+		if (x->scratch_len - *o < (esc ? 3u : 1u))
+			return false;
+		if (esc) {
+			x->scratch[(*o)++] = '%';
+			x->scratch[(*o)++] = hex[c >> 4];
+			x->scratch[(*o)++] = hex[c & 15];
+		} else {
+			x->scratch[(*o)++] = (char)c;
+		}
+	}
+	return true;
+}
+
+/* The request's path and query ("/a?b=1") at *o, for scheme and prefix
+ * redirects.  In response rules ctx->msg is still the request. */
+static bool rule_put_target(struct rule_exec *x, size_t *o)
+{
+	const struct http_msg *req = x->ctx->msg;
+
+	if (!req)
+		return false;
+	if (!rule_put(x, o, req->path))
+		return false;
+	if (req->query.p)
+		return rule_put(x, o, SLICE_LIT("?")) && rule_put(x, o, req->query);
+	return true;
+}
+
+/* Host of the request without its port: the redirect goes to the new
+ * scheme's default port ("[::1]:8080" -> "[::1]"). */
+static struct slice rule_host(const struct http_msg *req)
+{
+	struct slice a = req ? req->authority : (struct slice){ NULL, 0 };
+	uint32_t n = 0;
+
+	if (!a.p)
+		return a;
+	if (a.len && a.p[0] == '[') {
+		while (n < a.len && a.p[n] != ']')
+			n++;
+		n += n < a.len;
+	} else {
+		while (n < a.len && a.p[n] != ':')
+			n++;
+	}
+	return (struct slice){ a.p, n };
+}
+
+static enum rule_verdict rule_redirect(const struct rule *r, struct rule_exec *x)
+{
+	size_t o = 0;
+	int n;
+
+	switch (r->act) {
+	case RA_REDIRECT_LOCATION:
+		n = rule_render(r, x, 0);
+		if (n < 0)
+			return rule_fail(x, "redirect location too large once rendered");
+		o = (size_t)n;
+		break;
+	case RA_REDIRECT_SCHEME: {
+		struct slice host = rule_host(x->ctx->msg);
+		if (!host.len)
+			return rule_fail(x, "redirect scheme: the request has no host");
+		if (!rule_put(x, &o, r->scheme) || !rule_put(x, &o, SLICE_LIT("://")) ||
+		    !rule_put(x, &o, host) || !rule_put_target(x, &o))
+			return rule_fail(x, "redirect location too large once rendered");
+		break;
+	}
+	default:   /* prefix */
+		n = rule_render(r, x, 0);
+		if (n < 0)
+			return rule_fail(x, "redirect location too large once rendered");
+		o = (size_t)n;
+		/* "/" alone keeps the path; "/new/" + "/x" is "/new/x" */
+		if (o && x->scratch[o - 1] == '/')
+			o--;
+		if (!rule_put_target(x, &o))
+			return rule_fail(x, "redirect location too large once rendered");
+		break;
+	}
+	x->status = r->status;
+	x->location = (struct slice){ x->scratch, (uint32_t)o };
+	return RULE_RESPOND;
+}
+
+static enum rule_verdict rule_apply(const struct rule *r, struct rule_exec *x)
+{
+	switch (r->act) {
+	case RA_ALLOW:
+		return RULE_ALLOW;
+	case RA_REJECT:
+		return RULE_REJECT;
+	case RA_DENY:
+		x->status = r->status;
+		x->body = r->body;
+		return RULE_RESPOND;
+	case RA_RETURN:
+		x->status = r->status;
+		x->content_type = r->content_type;
+		x->body = r->body.p ? r->body : (struct slice){ "", 0 };
+		return RULE_RESPOND;
+	case RA_REDIRECT_LOCATION:
+	case RA_REDIRECT_SCHEME:
+	case RA_REDIRECT_PREFIX:
+		return rule_redirect(r, x);
+	case RA_SET_HEADER:
+	case RA_ADD_HEADER:
+		return rule_header(r, x);
+	case RA_DEL_HEADER:
+		msg_hdr_del(x->msg, r->name);
+		return RULE_CONTINUE;
+	case RA_SET_PATH:
+		return rule_set_path(r, x);
+	case RA_SET_QUERY:
+		return rule_set_query(r, x);
+	}
+	return RULE_CONTINUE;
+}
+
+enum rule_verdict rules_run(const struct rule_list *l, struct rule_exec *x)
+{
+	x->status = 0;
+	x->location = x->content_type = x->body = (struct slice){ NULL, 0 };
+	x->rule = NULL;
+	x->why = NULL;
+	for (int i = 0; i < l->n; i++) {
+		const struct rule *r = &l->v[i];
+		if (r->cond && !cond_eval(r->cond, x->ctx))
+			continue;
+		enum rule_verdict v = rule_apply(r, x);
+		if (v != RULE_CONTINUE) {
+			x->rule = r;
+			return v;
+		}
+	}
+	return RULE_CONTINUE;
+}
