@@ -292,6 +292,8 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	}
 	free(fe->rules);
 	free(fe->default_backend_name);
+	free(fe->access_log_path);
+	free(fe->request_id_header);
 	free(fe->name);
 	free(fe);
 }

@@ -190,6 +190,9 @@ static const struct cfg_kw frontend_kws[] = {
 	{ "forward_headers",
 	  "forward_headers x-forwarded-for|x-forwarded-proto|x-forwarded-host|forwarded... | none",
 	  1, 4, 0, fe_forward_headers },
+	{ "access_log", "access_log stdout|stderr|PATH [format combined|json]", 1, 3, 0,
+	  cfg_fe_access_log },
+	{ "request_id", "request_id header NAME", 2, 2, 0, cfg_fe_request_id },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
