@@ -16,6 +16,7 @@
 #include "config/cfg.h"
 #include "core/log.h"
 #include "health/health.h"
+#include "log/access_log.h"
 #include "net/tls.h"
 #include "proxy/worker.h"
 
@@ -37,7 +38,8 @@ static void usage(FILE *out)
 		"\n"
 		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT stops it\n"
 		"gracefully: it stops accepting, lets requests in flight finish within\n"
-		"'timeout drain' and exits 0.  SIGHUP re-reads OCSP files that changed.\n");
+		"'timeout drain' and exits 0.  SIGHUP re-reads OCSP files that changed.\n"
+		"SIGUSR1 reopens the access log files (after logrotate renamed them).\n");
 }
 
 /* Raises the descriptor limit to what max_connections needs (two sockets
@@ -121,13 +123,23 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	log_async_start();
 
 	raise_nofile(cfg->global.max_connections);
+	char *alerr = NULL;
+	if (access_logs_open(cfg, &alerr) < 0) {
+		log_err("startup failed: %s", alerr ? alerr : "access logs");
+		free(alerr);
+		cfg_free(cfg);
+		log_async_stop();
+		return 1;
+	}
 	if (lb_shared_init(cfg) < 0) {
 		log_err("out of memory");
+		access_logs_close();
 		cfg_free(cfg);
 		log_async_stop();
 		return 1;
@@ -137,6 +149,7 @@ int main(int argc, char **argv)
 	if (workers_start(cfg, n, &ws) < 0) {
 		log_err("startup failed");
 		lb_shared_free(cfg);
+		access_logs_close();
 		cfg_free(cfg);
 		log_async_stop();
 		return 1;
@@ -149,6 +162,7 @@ int main(int argc, char **argv)
 		workers_stop(ws, n);
 		workers_join(ws, n);
 		lb_shared_free(cfg);
+		access_logs_close();
 		cfg_free(cfg);
 		log_async_stop();
 		return 1;
@@ -168,6 +182,11 @@ int main(int argc, char **argv)
 			tls_ocsp_reload(cfg);
 			continue;
 		}
+		if (sig == SIGUSR1) {
+			log_info("SIGUSR1: reopening access log files");
+			access_log_reopen();
+			continue;
+		}
 		log_info("received %s: stopping gracefully (timeout drain %ums)",
 			 sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->global.timeout_drain_ms);
 		break;
@@ -177,6 +196,7 @@ int main(int argc, char **argv)
 	health_stop(health);
 	log_info("stopped");
 	lb_shared_free(cfg);
+	access_logs_close();
 	cfg_free(cfg);
 	log_async_stop();
 	return rc;

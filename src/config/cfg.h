@@ -197,6 +197,12 @@ struct cfg_use_backend {
 #define FWD_XFH    0x04
 #define FWD_RFC7239 0x08
 
+/* Access log line format (`access_log ... format combined|json`,
+ * src/config/cfg_log.c parses, src/log/access_log.h describes both). */
+enum access_log_format { ACCESS_LOG_COMBINED = 0, ACCESS_LOG_JSON = 1 };
+
+struct access_log;   /* log/access_log.h */
+
 struct cfg_frontend {
 	char *name;
 	enum px_mode mode;
@@ -216,12 +222,18 @@ struct cfg_frontend {
 	struct cfg_backend *default_backend;  /* resolved; may be NULL -> 503 */
 	struct cfg_errorfile *errorfiles;
 	int nerrorfiles;
-	char *request_id_header;         /* `request_id header NAME`; NULL = off */
 	struct filter_chain *filters;    /* runtime: built by filters_init() */
 	struct rule_list tcp_conn;       /* tcp_request connection rules: on accept */
 	struct rule_list http_req;       /* http_request rules: before the backend's */
 	struct rule_list http_res;       /* http_response rules: before the backend's */
 	int line;
+	/* `access_log stdout|stderr|PATH [format combined|json]` (cfg_log.c) */
+	char *access_log_path;           /* "stdout", "stderr" or a file (a relative name is
+					    joined to the config file's directory); NULL = off */
+	enum access_log_format access_log_format;   /* default combined */
+	struct access_log *access_log;   /* runtime: set by access_logs_open(), not owned */
+	/* `request_id header NAME`: the header carrying the request id */
+	char *request_id_header;         /* NULL = no request ids */
 };
 
 struct cfg_global {

@@ -297,6 +297,7 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	rule_list_free(&fe->http_res);
 	free(fe->default_backend_name);
 	cfg_errorfiles_free(fe->errorfiles, fe->nerrorfiles);
+	free(fe->access_log_path);
 	free(fe->request_id_header);
 	free(fe->name);
 	free(fe);

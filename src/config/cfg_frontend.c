@@ -197,6 +197,9 @@ static const struct cfg_kw frontend_kws[] = {
 	  CFG_KW_MULTI, cfg_fe_http_response },
 	{ "tcp_request", "tcp_request connection accept|reject [if|unless CONDITION]", 2, -1,
 	  CFG_KW_MULTI, cfg_fe_tcp_request },
+	{ "access_log", "access_log stdout|stderr|PATH [format combined|json]", 1, 3, 0,
+	  cfg_fe_access_log },
+	{ "request_id", "request_id header NAME", 2, 2, 0, cfg_fe_request_id },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -168,6 +168,10 @@ int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_no
 int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 void cfg_health_free(struct cfg_health *h);
 
+/* Frontend `access_log` and `request_id` lines (cfg_log.c). */
+int cfg_fe_access_log(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_fe_request_id(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+
 /* TLS options of bind and server lines, and loading their files at check
  * time (cfg_tls.c). */
 int cfg_tls_bind_options(struct cfg_parser *p, struct cfg_addr *a, const struct cfg_node *n,
