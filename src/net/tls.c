@@ -520,3 +520,10 @@ const char *tls_conn_version(const struct conn *c)
 		return NULL;
 	return SSL_get_version(c->xprt_ctx);
 }
+
+const char *tls_conn_sni(const struct conn *c)
+{
+	if (!conn_is_tls(c) || !c->xprt_ctx)
+		return NULL;
+	return SSL_get_servername(c->xprt_ctx, TLSEXT_NAMETYPE_host_name);
+}

@@ -86,4 +86,7 @@ const char *tls_conn_client_dn(struct conn *c);
 /* Negotiated protocol version ("TLSv1.3") for logs; NULL for plain. */
 const char *tls_conn_version(const struct conn *c);
 
+/* The server name the client asked for (SNI), for logs; NULL if none. */
+const char *tls_conn_sni(const struct conn *c);
+
 #endif

@@ -74,6 +74,20 @@ static const char *srvconn_why(const struct srvconn *sc)
 	return tls ? tls : strerror(sc->c.err);
 }
 
+/* Access log timings: when the server slot was taken and when the
+ * connection was ready (both at once for a pooled connection). */
+static void stamp_connect(struct stream *s, bool connected)
+{
+	struct txn *t = s->txn;
+	if (!t)
+		return;
+	uint64_t now = mono_us();
+	if (!t->mono_srv_us)
+		t->mono_srv_us = now;
+	if (connected)
+		t->mono_conn_us = now;
+}
+
 static void srvconn_event(struct ev_io *io, uint32_t events)
 {
 	struct srvconn *sc = container_of(io, struct srvconn, c.io);
@@ -96,6 +110,7 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 		if (r == 0)
 			return;
 		sc->connected = true;
+		stamp_connect(s, true);
 		if (!(s->flags & STRM_F_HTTP))   /* TCP mode: a connect is a success */
 			health_observe(sc->srv->cfg, true, NULL);
 		s->srv_last = s->w->loop.now;
@@ -121,6 +136,7 @@ static int srv_connect(struct stream *s, struct server_rt *sv)
 		sc->reused = true;
 		s->srv = sc;
 		s->srv_last = w->loop.now;
+		stamp_connect(s, true);
 		return 0;
 	}
 fresh:
@@ -161,6 +177,7 @@ fresh:
 	sc->connected = r == 1;
 	s->srv = sc;
 	s->srv_last = w->loop.now;
+	stamp_connect(s, sc->connected);
 	return 0;
 }
 
@@ -185,6 +202,8 @@ static bool server_try_take(struct stream *s, struct server_rt *sv)
 	}
 	s->sv = sv;
 	sv->active++;
+	if (s->txn)
+		s->txn->server_name = sv->cfg->name;
 	return true;
 }
 
@@ -335,6 +354,8 @@ static bool may_retry(struct stream *s, struct backend_rt *be, bool charge)
 		return false;
 	}
 	s->retries_left--;
+	if (s->txn)
+		s->txn->retries++;
 	return true;
 }
 
@@ -422,6 +443,8 @@ connect:
 			lb_observe(sv, 0, true);
 		server_put(s);
 		if (!may_retry(s, be, err != ECONNREFUSED)) {
+			if (s->txn)
+				s->txn->term = TERM_CONNECT_ERROR;
 			reply_or_close(s, 502, "cannot connect to server");
 			return -1;
 		}
@@ -511,6 +534,10 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 		stream_close(s);
 		return;
 	}
+	if (s->txn)
+		s->txn->term = timeout ? TERM_SERVER_TIMEOUT :
+			       !never_connected ? TERM_SERVER_RESET :
+			       strstr(why, "timeout") ? TERM_CONNECT_TIMEOUT : TERM_CONNECT_ERROR;
 	if (s->txn && s->txn->res_head_sent) {
 		stream_abort(s, why);
 		return;

@@ -19,6 +19,26 @@ struct filter_def {
 
 static const void *always_be(const struct cfg_backend *be) { return be; }
 
+static const void *fe_rules(const struct cfg_frontend *fe)
+{
+	return fe->http_req.n || fe->http_res.n ? fe : NULL;
+}
+
+static const void *be_rules(const struct cfg_backend *be)
+{
+	return be->http_req.n || be->http_res.n ? be : NULL;
+}
+
+static const void *fe_reqid(const struct cfg_frontend *fe)
+{
+	return fe->request_id_header ? fe : NULL;
+}
+
+static const void *fe_access_log(const struct cfg_frontend *fe)
+{
+	return fe->access_log_path ? fe : NULL;
+}
+
 static const void *sticky_conf(const struct cfg_backend *be)
 {
 	return be->sticky_cookie ? be : NULL;
@@ -28,8 +48,12 @@ static const void *sticky_conf(const struct cfg_backend *be)
  * forwarding headers are added once the request is routed, as before
  * filters existed, so use_backend conditions see what the client sent. */
 static const struct filter_def registry[] = {
+	{ &flt_reqid_ops, fe_reqid, NULL },
+	{ &flt_rules_fe_ops, fe_rules, NULL },
+	{ &flt_rules_be_ops, NULL, be_rules },
 	{ &flt_forward_ops, NULL, always_be },
 	{ &flt_sticky_ops, NULL, sticky_conf },
+	{ &flt_access_log_ops, fe_access_log, NULL },
 };
 
 static unsigned ops_phases(const struct filter_ops *o)

@@ -29,6 +29,7 @@
 #ifndef GH_PROXY_FILTER_H
 #define GH_PROXY_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "config/cfg.h"
@@ -88,9 +89,14 @@ void filters_end(struct stream *s);
 
 /* Built-in filters (their files say what they do). */
 extern const struct filter_ops flt_reqid_ops;       /* filter/flt_reqid.c */
-extern const struct filter_ops flt_rules_ops;       /* filter/flt_rules.c */
+extern const struct filter_ops flt_rules_fe_ops;    /* filter/flt_rules.c */
+extern const struct filter_ops flt_rules_be_ops;    /* filter/flt_rules.c */
 extern const struct filter_ops flt_forward_ops;     /* filter/flt_forward.c */
 extern const struct filter_ops flt_sticky_ops;      /* filter/flt_forward.c */
 extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
+
+/* tcp_request connection rules of s's frontend, at accept (flt_rules.c):
+ * false when the connection is to be closed unanswered. */
+bool rules_tcp_accept(struct stream *s);
 
 #endif

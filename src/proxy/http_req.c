@@ -139,8 +139,6 @@ static enum step_result req_on_head(struct stream *s, struct txn *t)
 	t->meth = m->meth;
 	t->req_minor = m->version_minor;
 	t->start_ms = s->w->loop.now;
-	t->start_us = wall_us();
-	t->mono_start_us = mono_us();
 	set_log_line(t);
 
 	if (m->flags & MSG_F_CONN_CLOSE)
@@ -186,6 +184,10 @@ enum step_result req_read_head(struct stream *s)
 		stream_abort(s, "out of memory");
 		return STEP_STOP;
 	}
+	if (!t->mono_start_us) {   /* the request's first byte: logs count from here */
+		t->start_us = wall_us();
+		t->mono_start_us = mono_us();
+	}
 	const struct cfg_frontend *fe = s->fe;
 	struct h1_limits lim = { .max_head = fe->max_header_size,
 				 .max_target = fe->max_target_size,
@@ -202,14 +204,14 @@ enum step_result req_read_head(struct stream *s)
 		 * fills it can only be too large. */
 		if (buf_in_len(&s->req) >= lim.max_head ||
 		    buf_in_len(&s->req) >= buf_size - s->w->cfg->global.maxrewrite) {
-			t->term = TERM_BAD_REQUEST;
+			t->term = TERM_CLIENT_ERROR;
 			http_reply_error(s, 431, "request head too large");
 			return STEP_NEXT;
 		}
 		return STEP_WAIT;
 	}
 	if (r == H1_ERROR) {
-		t->term = TERM_BAD_REQUEST;
+		t->term = TERM_CLIENT_ERROR;
 		http_reply_error(s, err.status ? err.status : 400, err.reason ? err.reason : "bad request");
 		return STEP_NEXT;
 	}
@@ -285,7 +287,7 @@ static bool req_encode_head(struct stream *s, struct txn *t)
 	int n = h1_encode_request(m, extra, extra_len, s->w->scratch, buf_size);
 	if (n < 0 || !buf_alloc(&s->req) ||
 	    !buf_insert_out(&s->req, true, s->w->scratch, (uint32_t)n)) {
-		t->term = TERM_RULE_ERROR;
+		t->term = TERM_INTERNAL;
 		http_reply_error(s, 500, "request head too large once rewritten");
 		return false;
 	}
@@ -375,7 +377,7 @@ bool req_body(struct stream *s)
 	uint32_t out_before = buf_out_len(b), in_before = in;
 	int r = buf_chunk_forward(b, &t->req_chunk, &err, &progress);
 	if (r == H1_ERROR) {
-		t->term = TERM_BAD_REQUEST;
+		t->term = TERM_CLIENT_ERROR;
 		http_reply_error(s, 400, err.reason ? err.reason : "bad chunked body");
 		return true;
 	}

@@ -94,10 +94,10 @@ static bool build_response(struct stream *s, struct txn *t, const struct local_r
 		return false;
 	if (r->no_store && msg_hdr_add(m, SLICE_LIT("Cache-Control"), SLICE_LIT("no-store")) < 0)
 		return false;
-	if (t->req_id.len && s->fe->request_id_header &&
+	if (t->req_id_len && s->fe->request_id_header &&
 	    msg_hdr_add(m, (struct slice){ s->fe->request_id_header,
 					    (uint32_t)strlen(s->fe->request_id_header) },
-			msg_store(m, t->req_id.p, t->req_id.len)) < 0)
+			msg_store(m, t->req_id, t->req_id_len)) < 0)
 		return false;
 	for (int i = 0; i < m->nhdrs; i++)
 		if (!m->hdrs[i].value.p)
@@ -192,11 +192,25 @@ void local_reply(struct stream *s, const struct local_resp *r)
 	s->step = STEP_DELIVER;
 }
 
+/* What a generated error says about why the transaction ended, unless
+ * the caller said it more precisely first (t->term). */
+static enum strm_term error_term(int status)
+{
+	switch (status) {
+	case 408: return TERM_CLIENT_TIMEOUT;
+	case 500: return TERM_INTERNAL;
+	case 502: return TERM_SERVER_ERROR;
+	case 503: return TERM_NO_SERVER;
+	case 504: return TERM_SERVER_TIMEOUT;
+	default: return status < 500 ? TERM_CLIENT_ERROR : TERM_INTERNAL;
+	}
+}
+
 void http_reply_error(struct stream *s, int status, const char *why)
 {
 	struct local_resp r = {
 		.status = (uint16_t)status, .why = why, .close = true, .no_store = true,
-		.term = s->txn && s->txn->term ? s->txn->term : TERM_LOCAL_ERROR,
+		.term = s->txn && s->txn->term ? s->txn->term : error_term(status),
 	};
 	local_reply(s, &r);
 	/* The reply is delivered by the steps; callers outside them (timers,

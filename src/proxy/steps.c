@@ -18,6 +18,7 @@
  * A local reply (local.c) jumps to STEP_DELIVER from anywhere.  Bodies are
  * not steps: they are pumped by stream.c under rq/rs while the steps wait.
  */
+#include "log/access_log.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
 #include "proxy/stream.h"
@@ -101,23 +102,21 @@ bool stream_run_steps(struct stream *s)
 const char *strm_term_name(enum strm_term t)
 {
 	static const char *const names[] = {
-		[TERM_NONE] = "-",
-		[TERM_CLIENT_ABORT] = "client-abort",
-		[TERM_CLIENT_TIMEOUT] = "client-timeout",
-		[TERM_HEADER_TIMEOUT] = "header-timeout",
-		[TERM_BAD_REQUEST] = "bad-request",
-		[TERM_SERVER_RESET] = "server-reset",
-		[TERM_SERVER_TIMEOUT] = "server-timeout",
-		[TERM_CONNECT_FAIL] = "connect-fail",
-		[TERM_BAD_RESPONSE] = "bad-response",
-		[TERM_NO_SERVER] = "no-server",
-		[TERM_QUEUE_TIMEOUT] = "queue-timeout",
-		[TERM_RULE_DENY] = "rule-deny",
-		[TERM_RULE_RETURN] = "rule-return",
-		[TERM_RULE_REDIRECT] = "rule-redirect",
-		[TERM_RULE_ERROR] = "rule-error",
-		[TERM_LOCAL_ERROR] = "local-error",
-		[TERM_SHUTDOWN] = "shutdown",
+		[TERM_NONE] = NULL,
+		[TERM_CLIENT_TIMEOUT] = ALOG_TERM_CLIENT_TIMEOUT,
+		[TERM_CLIENT_ABORT] = ALOG_TERM_CLIENT_ABORT,
+		[TERM_CLIENT_ERROR] = ALOG_TERM_CLIENT_ERROR,
+		[TERM_RULE_DENY] = ALOG_TERM_RULE_DENY,
+		[TERM_NO_SERVER] = ALOG_TERM_NO_SERVER,
+		[TERM_QUEUE_TIMEOUT] = ALOG_TERM_QUEUE_TIMEOUT,
+		[TERM_CONNECT_TIMEOUT] = ALOG_TERM_CONNECT_TIMEOUT,
+		[TERM_CONNECT_ERROR] = ALOG_TERM_CONNECT_ERROR,
+		[TERM_SERVER_TIMEOUT] = ALOG_TERM_SERVER_TIMEOUT,
+		[TERM_SERVER_RESET] = ALOG_TERM_SERVER_RESET,
+		[TERM_SERVER_ERROR] = ALOG_TERM_SERVER_ERROR,
+		[TERM_TLS_ERROR] = ALOG_TERM_TLS_ERROR,
+		[TERM_SHUTDOWN] = ALOG_TERM_SHUTDOWN,
+		[TERM_INTERNAL] = ALOG_TERM_INTERNAL,
 	};
-	return (unsigned)t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "-";
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : NULL;
 }

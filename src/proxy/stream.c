@@ -199,8 +199,8 @@ static bool srv_recv(struct stream *s)
 	if (n > 0) {
 		s->res.wr += (uint32_t)n;
 		s->srv_last = s->w->loop.now;
-		if (s->txn && !s->txn->t_ttfb_us)
-			s->txn->t_ttfb_us = mono_us();
+		if (s->txn && !s->txn->mono_ttfb_us)
+			s->txn->mono_ttfb_us = mono_us();
 		if (s->sent_ns && s->sv) {   /* balance ewma: time to first byte */
 			lb_observe(s->sv, lb_mono_ns() - s->sent_ns, false);
 			s->sent_ns = 0;
@@ -307,11 +307,11 @@ static bool tunnel_check_end(struct stream *s)
 static void txn_end(struct stream *s)
 {
 	struct txn *t = s->txn;
-	if (!t || !t->line[0] || t->logged)
+	if (!t || !t->mono_start_us || t->logged)
 		return;
 	t->logged = true;
 	filters_end(s);
-	if (log_level < LOG_DEBUG)
+	if (log_level < LOG_DEBUG || !t->line[0])
 		return;
 	char src[INET6_ADDRSTRLEN];
 	log_debug("%s: %s \"%s\" %u %s/%s %llums", s->fe->name, stream_src_text(s, src, sizeof(src)),
@@ -512,6 +512,8 @@ static void stream_timeout(struct timer *tm)
 			stream_close(s);
 			return;
 		}
+		if (s->txn)
+			s->txn->term = TERM_CLIENT_TIMEOUT;
 		http_reply_error(s, 408, "timeout header: request head not received in time");
 		break;
 	case WAIT_QUEUE:
@@ -520,6 +522,8 @@ static void stream_timeout(struct timer *tm)
 			stream_close(s);
 			return;
 		}
+		if (s->txn)
+			s->txn->term = TERM_QUEUE_TIMEOUT;
 		http_reply_error(s, 503, "timeout queue: no server slot freed in time");
 		break;
 	case WAIT_CONNECT:
@@ -530,6 +534,8 @@ static void stream_timeout(struct timer *tm)
 		backend_srv_failed(s, "server timeout", true);
 		break;
 	case WAIT_CLIENT:
+		if (s->txn)
+			s->txn->term = TERM_CLIENT_TIMEOUT;
 		if (s->rq == RQ_BODY && s->txn && !s->txn->res_head_sent)
 			http_reply_error(s, 408, "timeout client: request body not received in time");
 		else
@@ -601,8 +607,8 @@ void stream_close(struct stream *s)
 	conn_close(&w->loop, &s->cli);
 	buf_release_force(&s->req);
 	buf_release_force(&s->res);
-	if (s->txn && !s->txn->term)
-		s->txn->term = s->txn->res_head_sent ? TERM_CLIENT_ABORT : TERM_CLIENT_ABORT;
+	if (s->txn && !s->txn->term && !s->txn->logged)
+		s->txn->term = s->w->stopping ? TERM_SHUTDOWN : TERM_CLIENT_ABORT;
 	txn_end(s);
 	txn_free(w, s->txn);
 	s->txn = NULL;
@@ -649,8 +655,13 @@ void stream_wake(struct stream *s)
 void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss)
 {
 	stream_src(s, ss);
+	struct txn *t = s->txn;
 	*ctx = (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss,
-				  .ssl_client_dn = tls_conn_client_dn(&s->cli) };
+				  .ssl_client_dn = tls_conn_client_dn(&s->cli),
+				  .res = t && s->step >= STEP_RES_RULES ? &t->res : NULL,
+				  .tls = conn_is_tls(&s->cli),
+				  .req_id = t ? (struct slice){ t->req_id, t->req_id_len } :
+						(struct slice){ NULL, 0 } };
 }
 
 void stream_src(const struct stream *s, struct sockaddr_storage *ss)
@@ -724,6 +735,14 @@ void stream_accept(struct worker *w, const struct cfg_frontend *fe, const struct
 		return;
 	}
 	s->cli.flags |= CONN_F_SEND_READY;
+	/* tcp_request connection rules: before any byte is read. */
+	if (!rules_tcp_accept(s)) {
+		char src[INET6_ADDRSTRLEN];
+		log_debug("%s: %s rejected by tcp_request rules", fe->name,
+			  stream_src_text(s, src, sizeof(src)));
+		stream_close(s);
+		return;
+	}
 
 	if (fe->mode == MODE_HTTP) {
 		s->flags |= STRM_F_HTTP;

@@ -90,14 +90,15 @@ enum strm_step {
 
 enum step_result { STEP_NEXT, STEP_WAIT, STEP_STOP };
 
-/* Why a transaction ended, for the access log (term in struct access_rec). */
+/* Why a transaction ended, for the access log (log/access_log.h has the
+ * words); TERM_NONE is a normal end, a rule's return or redirect included. */
 enum strm_term {
-	TERM_NONE = 0, TERM_CLIENT_ABORT, TERM_CLIENT_TIMEOUT, TERM_HEADER_TIMEOUT,
-	TERM_BAD_REQUEST, TERM_SERVER_RESET, TERM_SERVER_TIMEOUT, TERM_CONNECT_FAIL,
-	TERM_BAD_RESPONSE, TERM_NO_SERVER, TERM_QUEUE_TIMEOUT, TERM_RULE_DENY,
-	TERM_RULE_RETURN, TERM_RULE_REDIRECT, TERM_RULE_ERROR, TERM_LOCAL_ERROR,
-	TERM_SHUTDOWN,
+	TERM_NONE = 0, TERM_CLIENT_TIMEOUT, TERM_CLIENT_ABORT, TERM_CLIENT_ERROR,
+	TERM_RULE_DENY, TERM_NO_SERVER, TERM_QUEUE_TIMEOUT, TERM_CONNECT_TIMEOUT,
+	TERM_CONNECT_ERROR, TERM_SERVER_TIMEOUT, TERM_SERVER_RESET, TERM_SERVER_ERROR,
+	TERM_TLS_ERROR, TERM_SHUTDOWN, TERM_INTERNAL,
 };
+/* The access log's word for t, NULL for TERM_NONE. */
 const char *strm_term_name(enum strm_term t);
 
 /* Per-transaction state; allocated when a request starts, freed when its
@@ -127,12 +128,17 @@ struct txn {
 	struct slice local_body;        /* body of a local reply (static or config-owned) */
 	uint64_t start_ms;
 	uint64_t start_us;              /* wall clock of the request's first byte (access log) */
-	uint64_t t_queue_us, t_connect_us, t_ttfb_us;   /* access log timings, 0 = not yet */
-	uint64_t mono_start_us, mono_assign_us;
+	/* Monotonic stamps (mono_us()) for the access log's timings; 0 = not
+	 * reached: the head decoded, a server asked for, a server slot taken,
+	 * the connection ready, the first response byte. */
+	uint64_t mono_start_us, mono_assign_us, mono_srv_us, mono_conn_us, mono_ttfb_us;
 	uint64_t bytes_in, bytes_out;
 	int retries;
-	struct slice req_id;            /* in req's store; len 0 if none */
+	uint8_t req_id_len;             /* request id (request_id header NAME), 0 if none */
+	char req_id[129];               /* REQID_MAX + 1 */
 	const char *why;                /* last error reason (static), for logs */
+	const char *server_name;        /* the server that answered, kept for the log after
+					   the connection went back to the pool */
 	char line[192];                 /* "GET /path" for log lines */
 };
 

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "net/listener.h"
 #include "proxy/stream.h"
+#include "log/access_log.h"
 #include "proxy/filter.h"
 #include "proxy/worker.h"
 
@@ -188,6 +189,13 @@ void worker_stream_closed(struct worker *w)
 		w->loop.quit = true;
 }
 
+static void worker_iter(struct loop *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	access_log_flush_thread();
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -211,6 +219,8 @@ static void *worker_main(void *arg)
 	w->wake_io.cb = wake_event;
 	loop_add_events(&w->loop, &w->wake_io, EPOLLIN);
 	w->loop.now = loop_clock_ms();
+	/* Access log lines of a batch leave in one hand-over to the writer. */
+	w->loop.on_iter = worker_iter;
 	loop_run(&w->loop);
 
 	/* Exit: everything still open is closed, every pool emptied. */
