@@ -452,6 +452,8 @@ class HttpOrigin:
             pass
         except asyncio.CancelledError:
             pass
+        except Exception as e:        # a bug in the origin must not pass for a close
+            self._protocol_error(conn_id, seq, "origin failed: %r" % e, False)
         finally:
             self.stats.open_conns -= 1
             self._conns.discard(s)

@@ -39,6 +39,13 @@ def test_post_content_length_body(gatehouse, origin, port):
     assert j["method"] == "POST"
     assert j["body_len"] == len(body)
     assert j["body_sha256"] == hashlib.sha256(body).hexdigest()
+    # the head the origin got: one Host, one Content-Length, no other framing
+    rec = origin.stats.requests[0]
+    names = [k.lower() for k, _ in rec["headers"]]
+    assert names.count("host") == 1 and names.count("content-length") == 1, rec["raw_head"]
+    assert "transfer-encoding" not in names and "connection" not in names, rec["raw_head"]
+    assert [v for k, v in rec["headers"] if k.lower() == "content-length"] == [str(len(body))]
+    assert rec["raw_head"].startswith("POST /echo HTTP/1.1\r\n")
 
 
 def test_response_body_content_length(gatehouse, origin, port):
@@ -73,6 +80,7 @@ def test_http10_client(gatehouse, origin, port):
         # reached (RFC 9112 3.3)
         hosts = [v for k, v in r.json()["headers"] if k.lower() == "host"]
         assert hosts == ["127.0.0.1:%d" % port]
+        assert r.json()["version"] == "HTTP/1.1"
         # HTTP/1.0 without keep-alive: the proxy closes after the response.
         assert httpraw.wait_closed(s, 3) is not None
     finally:
