@@ -10,6 +10,11 @@ Fixtures for the gatehouse end-to-end suite.
   make_origin    factory for more HttpOrigins: make_origin("name")
   make_echo      factory for TcpEchoOrigins
   port           a free port for a frontend
+
+Every test also fails (at teardown) if any HttpOrigin recorded a protocol
+error during it - a malformed request, or one a proxy should not forward
+(see origins.py) - unless the test took them itself with
+origins.take_protocol_errors().
 """
 
 import os
@@ -20,6 +25,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ghutil  # noqa: E402
+import origins  # noqa: E402
 from origins import HttpOrigin, TcpEchoOrigin  # noqa: E402
 
 
@@ -30,6 +36,17 @@ def pytest_report_header(config):
     return "gatehouse e2e: binary %s%s%s" % (
         b, "" if os.path.exists(b) else " (MISSING: tests will skip)",
         ", ASan mode" if ghutil.ASAN else "")
+
+
+@pytest.fixture(autouse=True)
+def origins_saw_no_protocol_error():
+    """Set up first, torn down last: after the origins have closed."""
+    yield
+    errs = origins.take_protocol_errors()
+    if errs:
+        pytest.fail("origin protocol errors (the proxy sent something a strict server "
+                    "rejects or a proxy must not forward):\n  " + "\n  ".join(errs),
+                    pytrace=False)
 
 
 @pytest.fixture

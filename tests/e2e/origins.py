@@ -42,11 +42,26 @@ A request with "Expect: 100-continue" gets "100 Continue" before the origin
 reads its body.  Keep-alive and pipelining are supported; "Connection:
 close" (or HTTP/1.0 without keep-alive) closes after the response.
 
+The origin is strict, as the servers behind a proxy may be: a request
+that is not well-formed HTTP/1.1 (RFC 9112: request line, field syntax,
+bare CR/LF, obs-fold, empty lines before the request line, a head cut by
+EOF, Content-Length that is not one plain number, Transfer-Encoding whose
+final coding is not chunked, CL together with TE, chunk-size lines,
+chunk data not followed by CRLF, trailer syntax) is a protocol error: the
+origin answers 400 and closes.  Requests that parse but show a proxy
+mistake (Host missing or repeated, hop-by-hop fields such as Keep-Alive,
+Proxy-Connection, TE, a field the Connection header names, Upgrade
+without "Connection: upgrade", framing fields in a trailer) are answered
+normally.  Both kinds are recorded in HttpOrigin.protocol_errors and in
+the module-wide list that take_protocol_errors() empties; conftest.py
+fails any test during which one was recorded.
+
 TcpEchoOrigin echoes bytes and half-closes after the peer half-closes.
 
 Run as a script (`origins.py http [PORT]`) it serves an HttpOrigin in a
 separate process (its own file-descriptor budget), printing the port on
-stdout, until stdin closes or it gets SIGTERM.
+stdout, until stdin closes or it gets SIGTERM; then it prints its stats
+(protocol errors included) and exits 1 if it recorded a protocol error.
 """
 
 import asyncio
@@ -54,6 +69,8 @@ import base64
 import hashlib
 import json
 import os
+import re
+import select
 import signal
 import socket
 import sys
@@ -68,6 +85,118 @@ PATTERN_VIEW = memoryview(PATTERN)
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 HASH_LIMIT = 64 * MiB          # bodies above this are counted, not hashed
+
+
+# ---- strict request syntax (RFC 9112 / RFC 9110) ----------------------------
+
+_TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
+_TOKEN = _TCHAR + rb"+"
+_QSTRING = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e\x80-\xff]+) (HTTP/1\.[01])\Z")
+_FIELD_LINE = re.compile(rb"(" + _TOKEN + rb"):[ \t]*((?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?)[ \t]*\Z")
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})((?:[ \t]*;[ \t]*" + _TOKEN
+                         + rb"(?:[ \t]*=[ \t]*(?:" + _TOKEN + rb"|" + _QSTRING + rb"))?)*)\Z")
+_DIGITS = re.compile(r"[0-9]+\Z")
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+;=-]*)(?::[0-9]*)?\Z")
+_ORIGIN_FORM = re.compile(r"/[\x21-\x7e\x80-\xff]*\Z")
+_ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[\x21-\x7e\x80-\xff]*\Z")
+# never forwarded by a proxy (RFC 9110 7.6.1; Proxy-Connection by practice)
+_HOP_FIELDS = ("keep-alive", "proxy-connection", "te")
+# may not appear in a trailer section (RFC 9110 6.5.1)
+_NOT_IN_TRAILER = ("content-length", "transfer-encoding", "host", "connection", "te",
+                   "trailer", "keep-alive", "upgrade")
+
+PROTOCOL_ERRORS = []           # every origin's, in order: see take_protocol_errors()
+_PROTOCOL_ERRORS_LOCK = threading.Lock()
+
+
+def take_protocol_errors():
+    """Returns and forgets the protocol errors recorded by every HttpOrigin
+    of this process since the last call (conftest.py calls it after each
+    test and fails the test if it is not empty)."""
+    with _PROTOCOL_ERRORS_LOCK:
+        out = list(PROTOCOL_ERRORS)
+        del PROTOCOL_ERRORS[:]
+    return out
+
+
+class _ProtocolError(Exception):
+    """A request the origin cannot parse: answered 400, connection closed."""
+
+
+def _field_lines(lines, where):
+    """Parses field lines strictly; returns [(name, value)] (latin-1)."""
+    out = []
+    for ln in lines:
+        if ln[:1] in (b" ", b"\t"):
+            raise _ProtocolError("obs-fold line in the %s: %r" % (where, ln[:80]))
+        m = _FIELD_LINE.match(ln)
+        if not m:
+            raise _ProtocolError("malformed field line in the %s: %r" % (where, ln[:80]))
+        out.append((m.group(1).decode("latin-1"), m.group(2).decode("latin-1")))
+    return out
+
+
+def _list_members(values):
+    return [t.strip(" \t") for v in values for t in v.split(",") if t.strip(" \t")]
+
+
+def _check_request_head(method, target, version, headers):
+    """Framing and target checks that make a request unparseable (raises
+    _ProtocolError); returns the body framing: ("chunked", None),
+    ("length", N) or ("none", 0)."""
+    if method == "CONNECT":
+        if not re.match(r"[^/\s]+:[0-9]+\Z", target):
+            raise _ProtocolError("CONNECT target not in authority-form: %r" % target[:80])
+    elif not (_ORIGIN_FORM.match(target) or _ABSOLUTE_FORM.match(target)
+              or (method == "OPTIONS" and target == "*")):
+        raise _ProtocolError("request target in no valid form: %r" % target[:80])
+    tes = _hdr(headers, "transfer-encoding")
+    cls = _hdr(headers, "content-length")
+    if tes:
+        if cls:
+            raise _ProtocolError("both Content-Length and Transfer-Encoding")
+        if version != "HTTP/1.1":
+            raise _ProtocolError("Transfer-Encoding in an %s request" % version)
+        codings = [m.split(";")[0].strip(" \t").lower() for m in _list_members(tes)]
+        if not codings or codings[-1] != "chunked" or codings.count("chunked") != 1:
+            raise _ProtocolError("Transfer-Encoding %r: chunked is not the final coding once"
+                                 % ", ".join(tes))
+        return "chunked", None
+    if cls:
+        if len(cls) != 1 or not _DIGITS.match(cls[0]):
+            raise _ProtocolError("Content-Length is not one plain number: %r" % cls)
+        return "length", int(cls[0])
+    return "none", 0
+
+
+def _hygiene_problems(version, headers):
+    """What a well-behaved proxy never forwards, though a server can parse
+    it: wrong Host count, hop-by-hop fields."""
+    out = []
+    hosts = _hdr(headers, "host")
+    if version == "HTTP/1.1" and len(hosts) != 1:
+        out.append("HTTP/1.1 request with %d Host fields (%r)" % (len(hosts), hosts))
+    elif len(hosts) > 1:
+        out.append("%d Host fields (%r)" % (len(hosts), hosts))
+    for h in hosts:
+        if not _HOST.match(h):
+            out.append("Host value %r is not host[:port]" % h)
+    conn = [t.lower() for t in _list_members(_hdr(headers, "connection"))]
+    for t in conn:
+        if t not in ("close", "keep-alive", "upgrade", "te"):
+            out.append("Connection names %r (should have been removed with its field)" % t)
+    names = set(n.lower() for n, _ in headers)
+    for n in _HOP_FIELDS:
+        if n in names and not (n == "te" and "te" in conn and
+                               [v.strip().lower() for v in _hdr(headers, "te")] == ["trailers"]):
+            out.append("hop-by-hop field %s forwarded" % n)
+    if "upgrade" in names and "upgrade" not in conn:
+        out.append("Upgrade forwarded without Connection: upgrade")
+    for t in conn:
+        if t not in ("upgrade", "te") and t in names:
+            out.append("field %s named by Connection forwarded" % t)
+    return out
 
 
 def expected_bytes(n, offset=0):
@@ -197,6 +326,7 @@ class HttpOrigin:
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
         self.addr = "127.0.0.1:%d" % self.port
+        self.protocol_errors = []      # this origin's (see take_protocol_errors)
         self._conn_seq = 0
         self._conns = set()
         self._tasks = set()
@@ -241,6 +371,39 @@ class HttpOrigin:
         """Lets requests sent with ?hold=1 read their bodies."""
         self.loop.call_soon_threadsafe(self._release.set)
 
+    def settle(self, timeout=2.0):
+        """Waits until the origin has taken in everything already sent to
+        it: no connection waiting in the accept queue, no unread byte or
+        EOF on any connection, and the tasks that read them have run.  Call
+        it after the proxy answered (or closed) to check what reached the
+        origin without a guessed sleep.  Returns False if still busy after
+        timeout (a request held by ?hold=1 keeps its bytes unread)."""
+        return asyncio.run_coroutine_threadsafe(self._settle(timeout), self.loop).result(
+            timeout + 5)
+
+    async def _settle(self, timeout):
+        deadline = self.loop.time() + timeout
+        quiet = 0
+        while quiet < 3:
+            socks = [self.sock] + list(self._conns)
+            busy = select.select(socks, [], [], 0)[0]
+            if busy:
+                if self.loop.time() > deadline:
+                    return False
+                quiet = 0
+                await asyncio.sleep(0.001)
+            else:
+                quiet += 1             # let woken tasks run to their next read
+                await asyncio.sleep(0)
+        return True
+
+    def _protocol_error(self, conn_id, seq, what, fatal):
+        e = "origin %s conn %d request %d: %s%s" % (
+            self.name, conn_id, seq, what, " (answered 400, closed)" if fatal else "")
+        self.protocol_errors.append(e)
+        with _PROTOCOL_ERRORS_LOCK:
+            PROTOCOL_ERRORS.append(e)
+
     # ---- serving ---------------------------------------------------------
     async def _accept_loop(self):
         while True:
@@ -266,7 +429,14 @@ class HttpOrigin:
         seq = 0
         try:
             while True:
-                keep = await self._one_request(c, conn_id, seq)
+                try:
+                    keep = await self._one_request(c, conn_id, seq)
+                except _ProtocolError as e:
+                    self._protocol_error(conn_id, seq, str(e), True)
+                    body = b"origin protocol error\n"
+                    await c.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: %d\r\n"
+                                 b"Connection: close\r\n\r\n%s" % (len(body), body))
+                    break
                 seq += 1
                 if not keep:
                     break
@@ -282,6 +452,8 @@ class HttpOrigin:
             pass
         except asyncio.CancelledError:
             pass
+        except Exception as e:        # a bug in the origin must not pass for a close
+            self._protocol_error(conn_id, seq, "origin failed: %r" % e, False)
         finally:
             self.stats.open_conns -= 1
             self._conns.discard(s)
@@ -291,23 +463,30 @@ class HttpOrigin:
                 pass
 
     async def _one_request(self, c, conn_id, seq):
-        # Skip empty lines before a request line, as servers do.
-        while True:
+        try:
             head = await c.read_until(b"\r\n\r\n", 1 * MiB)
-            lines = head[:-4].split(b"\r\n")
-            while lines and lines[0] == b"":
-                lines.pop(0)
-            if lines:
-                break
-        raw_head = head
-        reqline = lines[0].decode("latin-1")
-        parts = reqline.split(" ")
-        method, target, version = (parts + ["", "", ""])[:3]
-        headers = []
-        for ln in lines[1:]:
-            name, _, value = ln.decode("latin-1").partition(":")
-            headers.append((name, value.strip(" \t")))
+        except _Closed:
+            if c.buf:
+                self.stats.heads += 1
+                raise _ProtocolError("connection closed inside a request head: %r"
+                                     % bytes(c.buf[:80]))
+            raise
         self.stats.heads += 1
+        raw_head = head
+        # Strict: no empty line before the request line (a proxy that sends
+        # one slipped in its framing), CRLF only, RFC 9112 syntax.
+        lines = head[:-4].split(b"\r\n")
+        for ln in lines:
+            if b"\r" in ln or b"\n" in ln:
+                raise _ProtocolError("bare CR or LF in the head: %r" % ln[:80])
+        m = _REQUEST_LINE.match(lines[0])
+        if not m:
+            raise _ProtocolError("malformed request line %r" % lines[0][:80])
+        method, target, version = (x.decode("latin-1") for x in m.groups())
+        headers = _field_lines(lines[1:], "head")
+        framing, length = _check_request_head(method, target, version, headers)
+        for problem in _hygiene_problems(version, headers):
+            self._protocol_error(conn_id, seq, "%s %s: %s" % (method, target[:60], problem), False)
         u = urllib.parse.urlsplit(target)
         path = u.path
         query = dict(urllib.parse.parse_qsl(u.query))
@@ -345,7 +524,9 @@ class HttpOrigin:
         if path == "/duplex":
             # Streams the request body back as it arrives (chunked), before
             # the request is complete.
-            n = int((_hdr(headers, "content-length") or ["0"])[0])
+            if framing == "chunked":
+                raise _ProtocolError("/duplex takes a Content-Length body")
+            n = length
             await c.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
             left = n
             if c.buf:
@@ -370,33 +551,45 @@ class HttpOrigin:
             await c.send(b"HTTP/1.1 100 Continue\r\n\r\n")
 
         # Body.
-        te = ",".join(_hdr(headers, "transfer-encoding")).lower()
-        cls = _hdr(headers, "content-length")
         hasher = hashlib.sha256()
         body_len = 0
         chunk_lines = []
         trailers = []
-        if te.strip():
+        # A body cut short by EOF (_Closed) is how a proxy passes on a client
+        # that left mid-upload: not a protocol error, just no request record.
+        if framing == "chunked":
             while True:
                 line = await c.read_until(b"\r\n", 64 * 1024)
+                cm = _CHUNK_LINE.match(line[:-2])
+                if b"\r" in line[:-2] or b"\n" in line[:-2] or not cm:
+                    raise _ProtocolError("malformed chunk-size line %r after %d body bytes"
+                                         % (line[:80], body_len))
                 chunk_lines.append(line[:-2].decode("latin-1"))
-                size = int(line[:-2].split(b";")[0].strip() or b"0", 16)
+                size = int(cm.group(1), 16)
                 if size == 0:
                     break
                 await c.consume(size, hasher if body_len + size <= HASH_LIMIT else None)
                 body_len += size
-                if await c.read_exact(2) != b"\r\n":
-                    raise _Closed()
+                crlf = await c.read_exact(2)
+                if crlf != b"\r\n":
+                    raise _ProtocolError("chunk of %d bytes followed by %r, not CRLF"
+                                         % (size, crlf))
+            lines = []
             while True:
                 line = await c.read_until(b"\r\n", 64 * 1024)
                 if line == b"\r\n":
                     break
-                n, _, v = line[:-2].decode("latin-1").partition(":")
-                trailers.append((n, v.strip()))
-        elif cls:
-            n = int(cls[0].split(",")[0].strip())
-            await c.consume(n, hasher if n <= HASH_LIMIT else None)
-            body_len = n
+                if b"\r" in line[:-2] or b"\n" in line[:-2]:
+                    raise _ProtocolError("bare CR or LF in the trailer: %r" % line[:80])
+                lines.append(line[:-2])
+            trailers = _field_lines(lines, "trailer")
+            for n, _ in trailers:
+                if n.lower() in _NOT_IN_TRAILER:
+                    self._protocol_error(conn_id, seq, "%s %s: field %s in a trailer"
+                                         % (method, target[:60], n), False)
+        elif framing == "length":
+            await c.consume(length, hasher if length <= HASH_LIMIT else None)
+            body_len = length
 
         rec = dict(origin=self.name, conn=conn_id, seq=seq, method=method,
                    target=target, version=version, headers=headers,
@@ -704,9 +897,13 @@ def _main(argv):
     threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     while not done.wait(0.5):
         pass
-    print(json.dumps(o.stats.snapshot()), flush=True)
+    snap = o.stats.snapshot()
+    snap["protocol_errors"] = o.protocol_errors
+    print(json.dumps(snap), flush=True)
+    for e in o.protocol_errors:
+        print("origin protocol error: %s" % e, file=sys.stderr)
     o.close()
-    return 0
+    return 1 if o.protocol_errors else 0
 
 
 if __name__ == "__main__":

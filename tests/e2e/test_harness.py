@@ -165,3 +165,83 @@ def test_echo_origin_direct(make_echo):
         s.close()
     assert got == b"abc" * 1000 and closed
     assert e.stats.accepts == 1 and e.stats.bytes_in == 3000
+
+
+# ---- the origin is strict: a malformed request fails the test that caused it -------
+
+_STRICT_BAD = [
+    ("empty_chunk_size", b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"\r\nhello\r\n0\r\n\r\n"),
+    ("chunk_size_junk", b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"5 x\r\nhello\r\n0\r\n\r\n"),
+    ("chunk_no_crlf", b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"5\r\nhelloXX0\r\n\r\n"),
+    ("no_colon", b"GET /echo HTTP/1.1\r\nHost: t\r\nX-Foo bar\r\n\r\n"),
+    ("space_before_colon", b"GET /echo HTTP/1.1\r\nHost: t\r\nX-Foo : bar\r\n\r\n"),
+    ("obs_fold", b"GET /echo HTTP/1.1\r\nHost: t\r\nX-Foo: a\r\n b\r\n\r\n"),
+    ("bare_lf", b"GET /echo HTTP/1.1\r\nHost: t\nX-A: b\r\n\r\n"),
+    ("te_gzip", b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n"),
+    ("te_and_cl", b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                  b"Content-Length: 5\r\n\r\n0\r\n\r\n"),
+    ("cl_list", b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 5\r\n\r\nhello"),
+    ("two_cl", b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"),
+    ("leading_crlf", b"\r\nGET /echo HTTP/1.1\r\nHost: t\r\n\r\n"),
+    ("request_line", b"GET  /echo HTTP/1.1\r\nHost: t\r\n\r\n"),
+    ("version", b"GET /echo HTTP/1.2\r\nHost: t\r\n\r\n"),
+    ("te_http10", b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ("nul_in_value", b"GET /echo HTTP/1.1\r\nHost: t\r\nX-A: a\x00b\r\n\r\n"),
+    ("bad_trailer", b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"0\r\nno colon here\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize("name,data", _STRICT_BAD, ids=[c[0] for c in _STRICT_BAD])
+def test_origin_direct_rejects_malformed(origin, name, data):
+    import origins
+    r, _, closed = httpraw.send_raw(origin.port, data)
+    assert r is not None and r.status == 400 and closed, (name, r)
+    errs = origins.take_protocol_errors()
+    assert len(errs) == 1 and "answered 400" in errs[0], errs
+    assert origin.protocol_errors == errs
+    assert origin.stats.requests == []
+
+
+_HYGIENE = [
+    ("no_host", b"GET /echo HTTP/1.1\r\n\r\n", "0 Host fields"),
+    ("two_hosts", b"GET /echo HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", "2 Host fields"),
+    ("keep_alive", b"GET /echo HTTP/1.1\r\nHost: t\r\nKeep-Alive: timeout=5\r\n\r\n", "keep-alive"),
+    ("connection_named", b"GET /echo HTTP/1.1\r\nHost: t\r\nConnection: x-hop\r\nX-Hop: 1\r\n\r\n",
+     "x-hop"),
+    ("upgrade_alone", b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n\r\n", "Upgrade"),
+    ("cl_in_trailer", b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"0\r\nContent-Length: 5\r\n\r\n", "in a trailer"),
+]
+
+
+@pytest.mark.parametrize("name,data,what", _HYGIENE, ids=[c[0] for c in _HYGIENE])
+def test_origin_direct_records_what_a_proxy_must_not_forward(origin, name, data, what):
+    """Parseable, so answered; but recorded, which fails a proxy test."""
+    import origins
+    r, _, _ = httpraw.send_raw(origin.port, data)
+    assert r is not None and r.status == 200, (name, r)
+    errs = origins.take_protocol_errors()
+    assert errs and any(what in e for e in errs) and not any("answered 400" in e for e in errs), errs
+
+
+def test_origin_direct_accepts_strict_valid_requests(origin):
+    """The grammar the strict origin accepts is the RFC's, not narrower."""
+    import origins
+    data = (b"POST /echo?a=%20 HTTP/1.1\r\nHost: [::1]:80\r\nX-Empty:\r\nX-Sp: a  b \t\r\n"
+            b"Transfer-Encoding: gzip , chunked\r\n\r\n"
+            b"5 ; a = \"q\\\"x\" ;b\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"
+            b"OPTIONS * HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    s = httpraw.connect(origin.port, timeout=5)
+    rd = httpraw.Reader(s)
+    try:
+        s.sendall(data)
+        j = rd.read_response().json()
+        assert rd.read_response().status == 200
+    finally:
+        s.close()
+    assert j["body_len"] == 5 and j["trailers"] == [["X-T", "1"]]
+    assert origins.take_protocol_errors() == []

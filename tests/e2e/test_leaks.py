@@ -18,6 +18,12 @@ import httpraw
 from ghutil import ASAN, SLACK, free_port, global_block, rss_kib, wait_for
 
 ROUNDS = 6 if ASAN else 15
+HEADER_TIMEOUT = 0.3            # timeout header in the config below
+CLIENT_TIMEOUT = 2.0            # timeout client
+# The 408 for a stalled head is due HEADER_TIMEOUT after the connection
+# opened; allow scheduling slack, but stay under timeout client, so a proxy
+# that ignores timeout header and falls back on it cannot pass.
+SLOW_HEAD_BOUND = min(HEADER_TIMEOUT + 0.5 * SLACK, CLIENT_TIMEOUT - 0.2)
 
 
 def fd_count(pid):
@@ -29,8 +35,8 @@ def config(port, good, dead):
 frontend web {{
     bind 127.0.0.1:{port}
     mode http
-    timeout header 300ms
-    timeout client 2s
+    timeout header {header_ms}ms
+    timeout client {client_ms}ms
     use_backend dead if path prefix /dead
     default_backend app
 }}
@@ -47,19 +53,18 @@ backend dead {{
     server d1 {dead}
     server d2 {dead}
 }}
-""".format(port=port, good=good, dead=dead)
+""".format(port=port, good=good, dead=dead, header_ms=int(HEADER_TIMEOUT * 1000),
+           client_ms=int(CLIENT_TIMEOUT * 1000))
 
 
 def status_of(port, raw, timeout=5):
     """Sends raw bytes on a fresh connection; the status of the first
-    response (0 if the connection closed without one)."""
+    response (0 if the proxy closed the connection without one).  A client
+    timeout is never a status: it raises."""
     s = httpraw.connect(port, timeout=timeout)
     try:
         s.sendall(raw)
-        try:
-            return httpraw.Reader(s).read_response().status
-        except (ConnectionError, EOFError, ValueError, OSError):
-            return 0
+        return status_of_open(s)
     finally:
         s.close()
 
@@ -93,7 +98,9 @@ def lying_server(port):
 
 
 def stalled_body(port):
-    # head sent, half the body, then nothing: cut by timeout server
+    # head sent, half the body, then nothing: cut by timeout server (the
+    # client sees the close before the body ends; a client timeout is not
+    # a cut)
     s = httpraw.connect(port, timeout=5)
     try:
         s.sendall(req("/stall/5000"))
@@ -101,12 +108,16 @@ def stalled_body(port):
         while True:
             try:
                 d = s.recv(65536)
-            except OSError:
+            except socket.timeout:
+                return "client timed out"
+            except ConnectionError:
                 break
             if not d:
                 break
             got += d
-        return int(got.split(b" ", 2)[1]) if got.startswith(b"HTTP/1.1 ") else 0
+        status = int(got.split(b" ", 2)[1]) if got.startswith(b"HTTP/1.1 ") else 0
+        body = got.partition(b"\r\n\r\n")[2]
+        return (status, "cut" if len(body) < 10000 else "complete")
     finally:
         s.close()
 
@@ -141,27 +152,50 @@ def pipelined_then_garbage(port):
         first = rd.read_response().status
         try:
             second = rd.read_response().status
-        except (ConnectionError, EOFError, ValueError, OSError):
-            second = 0
+        except (ConnectionError, httpraw.ProtocolError):
+            second = 0          # closed without an answer (a timeout raises)
         return (first, second)
     finally:
         s.close()
 
 
 def slow_head(port):
-    s = httpraw.connect(port, timeout=5)
+    """A head that stalls half-way: the proxy answers 408 once timeout
+    header has passed, and closes.  Returns (status, closed, seconds from
+    connect to the answer)."""
+    s = httpraw.connect(port, timeout=CLIENT_TIMEOUT + 3 * SLACK)
+    t0 = time.monotonic()
     try:
         s.sendall(b"GET /echo HTTP/1.1\r\nHost: t\r\nX-Slow: ")
-        return status_of_open(s)
+        rd = httpraw.Reader(s)
+        try:
+            status = rd.read_response().status
+        except socket.timeout:
+            return ("client timed out", False, time.monotonic() - t0)
+        except (ConnectionError, httpraw.ProtocolError):
+            return (0, True, time.monotonic() - t0)
+        took = time.monotonic() - t0
+        _, closed = httpraw.drain(s, 2 * SLACK, bytes(rd.buf))
+        return (status, closed, took)
     finally:
         s.close()
 
 
 def status_of_open(s):
+    """socket.timeout (the client gave up) propagates: not an answer."""
     try:
         return httpraw.Reader(s).read_response().status
-    except (ConnectionError, EOFError, ValueError, OSError):
+    except (ConnectionError, httpraw.ProtocolError):
         return 0
+
+
+def check_slow_head(got):
+    status, closed, took = got
+    assert status == 408 and closed, "slow_head: got %r (closed %s) after %.2fs, " \
+        "expected 408 and a close" % (status, closed, took)
+    assert HEADER_TIMEOUT - 0.05 <= took <= SLOW_HEAD_BOUND, \
+        "slow_head: 408 after %.2fs (timeout header %.1fs, bound %.1fs)" % (
+            took, HEADER_TIMEOUT, SLOW_HEAD_BOUND)
 
 
 EXPECT = {
@@ -170,19 +204,16 @@ EXPECT = {
     dead_servers: {502, 503},
     hanging_server: {504},
     lying_server: {502},
-    stalled_body: {200},        # the head got through; the body is cut
+    stalled_body: {(200, "cut")},   # the head got through; the body is cut
     upload_abort: {"sent"},
     leave_before_answer: {"sent"},
     reset_after_request: {"sent"},
     pipelined_then_garbage: {(200, 400)},
-    slow_head: {408, 0},
 }
 
 
 def one_round(port):
     for fn, want in EXPECT.items():
-        if fn is slow_head:
-            continue
         got = fn(port)
         assert got in want, "%s: got %r, expected one of %r" % (fn.__name__, got, want)
     # the slow ones side by side, so a round costs one timeout header
@@ -192,7 +223,9 @@ def one_round(port):
         t.start()
     for t in ts:
         t.join()
-    assert set(out) <= EXPECT[slow_head], out
+    assert len(out) == 4, out
+    for got in out:
+        check_slow_head(got)
 
 
 def test_error_paths_leak_nothing(gatehouse, origin, port):
