@@ -1,13 +1,17 @@
 /*
  * stream.h - a client connection and the transaction flowing through it.
  *
- * The request's path, in the order the files read:
+ * The request's path, in the order the files read (docs/architecture.md
+ * has the picture):
  *   worker.c     accepts the connection and creates a stream
- *   stream.c     drives it: I/O on both sides, the state machine, timeouts
- *   http_req.c   request head -> struct http_msg -> routing -> forwarded head
- *   backend.c    picks a server (lb/), reuses or opens a server connection
- *   http_res.c   response head -> struct http_msg -> forwarded head, bodies
- *   errors.c     locally generated responses (400, 502, 503, 504, ...)
+ *   stream.c     drives it: I/O on both sides, the body pumps, timeouts, ends
+ *   steps.c      the transaction's steps, one function each, in one table
+ *   http_req.c   read head, route, assign (encode the head for the server)
+ *   backend.c    picks a server (lb/); srvconn.c connects or reuses one,
+ *                queue.c waits for a slot, retry.c handles failures
+ *   http_res.c   wait for the response head, deliver it
+ *   filter.c     filter chains per frontend/backend (rules, headers, logs)
+ *   local.c      responses gatehouse writes itself (errors, rule answers)
  *
  * One stream per client connection.  Two half state machines describe it:
  * `rq` for the request direction (client -> server) and `rs` for the
@@ -38,19 +42,6 @@
 struct worker;
 struct stream;
 struct cond_ctx;
-
-/* A connection to a server; pooled for reuse between transactions. */
-struct srvconn {
-	struct conn c;
-	struct worker *w;
-	struct server_rt *srv;
-	struct stream *owner;        /* NULL while idle in srv->idle */
-	struct list idle_link;
-	struct timer idle_timer;     /* closes it after sitting idle too long */
-	uint64_t idle_since;         /* loop ms it went back to the pool */
-	bool reused;                 /* taken from the pool, not freshly connected */
-	bool connected;
-};
 
 enum rq_state {
 	RQ_IDLE = 0,    /* between requests: waiting for the first byte */
@@ -238,17 +229,6 @@ enum step_result res_wait_head(struct stream *s);
 enum step_result res_deliver(struct stream *s);
 bool http_res_pump(struct stream *s);
 
-/* backend.c */
-/* Picks a server (never `avoid` if another is eligible) and connects or
- * reuses a pooled connection.  Returns 0 when assigned, 1 when queued
- * (every server at maxconn), -1 when it failed (the error reply is set up
- * or the stream closed). */
-int backend_assign(struct stream *s, struct backend_rt *be, const struct server_rt *avoid);
-void backend_unqueue(struct stream *s);
-void backend_dequeue(struct backend_rt *be);
-void backend_budget_deposit(const struct cfg_backend *cb);   /* once per request */
-void backend_srv_failed(struct stream *s, const char *why, bool timeout);
-void backend_release(struct stream *s, bool reusable);
-void srvconn_close_idle_all(struct worker *w);
+#include "proxy/backend.h"
 
 #endif

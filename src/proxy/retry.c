@@ -1,0 +1,134 @@
+/*
+ * retry.c - what happens when a server fails a request: the retry budget
+ * shared by all threads, whether one more attempt is allowed, and where it
+ * goes (backend_srv_failed).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include "core/log.h"
+#include "filter/cond.h"
+#include "health/health.h"
+#include "net/tls.h"
+#include "proxy/backend.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+/* ---- the retry budget ---- */
+
+/*
+ * A token bucket per backend, shared by all threads: every request adds
+ * budget% of a token, every retry takes one.  It starts full (RETRY_CAP
+ * tokens) so a burst of failures right after a quiet period still
+ * retries, but a sustained failure rate above the budget cannot turn into
+ * a retry storm.  Milli-tokens keep it in integers.
+ */
+#define RETRY_CAP_MILLI (100 * 1000)
+
+void backend_budget_deposit(const struct cfg_backend *cb)
+{
+	struct backend_shared *bs = cb->shared;
+	if (!bs || !cb->retry_budget_pct)
+		return;
+	int64_t add = (int64_t)cb->retry_budget_pct * 10;
+	int64_t cur = atomic_load_explicit(&bs->retry_tokens_milli, memory_order_relaxed);
+	int64_t next;
+	do {
+		if (cur >= RETRY_CAP_MILLI)
+			return;
+		next = cur + add > RETRY_CAP_MILLI ? RETRY_CAP_MILLI : cur + add;
+	} while (!atomic_compare_exchange_weak_explicit(&bs->retry_tokens_milli, &cur, next,
+							memory_order_relaxed, memory_order_relaxed));
+}
+
+static bool budget_withdraw(const struct cfg_backend *cb)
+{
+	struct backend_shared *bs = cb->shared;
+	if (!bs || !cb->retry_budget_pct)
+		return true;
+	int64_t cur = atomic_load_explicit(&bs->retry_tokens_milli, memory_order_relaxed);
+	do {
+		if (cur < 1000)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&bs->retry_tokens_milli, &cur, cur - 1000,
+							memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+/*
+ * Whether one more attempt is allowed: `retries` left and, if `charge`,
+ * the budget.  A refused connect is not charged: it costs the server
+ * nothing, and while a dead server is still "up" (before health checks or
+ * outlier detection notice) a third of the traffic may need exactly that
+ * retry - the budget is there to stop retries that add load.
+ */
+bool may_retry(struct stream *s, struct backend_rt *be, bool charge)
+{
+	if (s->retries_left <= 0)
+		return false;
+	if (charge && !budget_withdraw(be->cfg)) {
+		log_warn("backend %s: retry budget exhausted (%d%% of requests), not retrying",
+			 be->cfg->name, be->cfg->retry_budget_pct);
+		return false;
+	}
+	s->retries_left--;
+	if (s->txn)
+		s->txn->retries++;
+	return true;
+}
+
+void backend_srv_failed(struct stream *s, const char *why, bool timeout)
+{
+	struct srvconn *sc = s->srv;
+	struct server_rt *sv = s->sv;
+	struct backend_rt *be = sv ? sv->be : (s->txn ? s->txn->be : s->tcp_be);
+	bool never_connected = sc && !sc->connected;
+	bool refused = never_connected && sc->c.err == ECONNREFUSED;
+	bool reused = sc && sc->reused;
+	bool replay = (s->flags & STRM_F_REPLAY) && s->rs == RS_WAIT && !timeout &&
+		      (!s->res.area || buf_in_len(&s->res) == 0) &&
+		      !(s->txn && s->txn->res_head_sent);
+	bool idempotent = s->txn && msg_meth_idempotent(s->txn->meth);
+	/* A pooled connection the server closed as we wrote: a race, not a
+	 * fault of the server, so no log line, health or ewma penalty. */
+	bool race = reused && replay;
+
+	if (!race)
+		log_warn("server %s/%s: %s", be ? be->cfg->name : "-", sv ? sv->cfg->name : "-", why);
+	else if (!idempotent)
+		log_warn("server %s/%s: %s on a reused connection; not sent again, the method "
+			 "is not idempotent (%s)", be ? be->cfg->name : "-",
+			 sv ? sv->cfg->name : "-", why, s->txn ? s->txn->line : "-");
+	/* Outlier detection: the end of a tunnel is no failure either. */
+	if (sv && !race && (never_connected || s->rs != RS_TUNNEL))
+		health_observe(sv->cfg, false, why);
+	/* balance ewma: a failure counts as a slow answer (lb_observe floors it). */
+	if (sv && !race && lb_wants_latency(sv) && (s->sent_ns || never_connected))
+		lb_observe(sv, s->sent_ns ? lb_mono_ns() - s->sent_ns : 0, true);
+	backend_release(s, false);
+	s->req_sent = 0;
+
+	if (be && race && idempotent) {
+		backend_assign(s, be, NULL);   /* the caller runs stream_process() */
+		return;
+	}
+	if (be && (never_connected || (replay && idempotent)) && may_retry(s, be, !refused)) {
+		backend_assign(s, be, sv);
+		return;
+	}
+	s->flags &= (uint16_t)~STRM_F_REPLAY;
+	if (!(s->flags & STRM_F_HTTP)) {
+		stream_close(s);
+		return;
+	}
+	if (s->txn)
+		s->txn->term = timeout ? TERM_SERVER_TIMEOUT :
+			       !never_connected ? TERM_SERVER_RESET :
+			       strstr(why, "timeout") ? TERM_CONNECT_TIMEOUT : TERM_CONNECT_ERROR;
+	if (s->txn && s->txn->res_head_sent) {
+		stream_abort(s, why);
+		return;
+	}
+	http_reply_error(s, timeout ? 504 : 502, why);
+}
+

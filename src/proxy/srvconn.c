@@ -1,0 +1,239 @@
+/*
+ * srvconn.c - connections to servers: open one (TCP connect, then the TLS
+ * handshake for a `tls` server, both under `timeout connect`), hand events
+ * to the stream that owns it, and keep it in its server's idle pool between
+ * transactions.
+ *
+ * Idle server connections belong to the worker thread that opened them
+ * (one pool per server per thread, like nginx's upstream keepalive), so
+ * reuse needs no lock.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include "core/log.h"
+#include "filter/cond.h"
+#include "health/health.h"
+#include "net/tls.h"
+#include "proxy/backend.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+#define SRV_IDLE_TIMEOUT_MS 30000
+#define SRV_MAX_IDLE 256      /* per server and thread */
+/* A non-idempotent request, which is never sent twice (RFC 9110 9.2.2),
+ * only takes a pooled connection used this recently: the race with a
+ * server closing an idle connection (its keep-alive timeout, seconds) is
+ * then unlikely, and otherwise it gets a fresh connection. */
+#define SRV_REUSE_UNSAFE_MS 1000
+
+static void srvconn_free(void *arg)
+{
+	struct srvconn *sc = arg;
+	pool_put(&sc->w->srvconn_pool, sc);
+}
+
+static void srvconn_destroy(struct srvconn *sc)
+{
+	struct worker *w = sc->w;
+	if (!sc->owner && !list_empty(&sc->idle_link)) {
+		list_del(&sc->idle_link);
+		sc->srv->nidle--;
+	}
+	timer_del(&w->loop, &sc->idle_timer);
+	conn_close(&w->loop, &sc->c);
+	sc->owner = NULL;
+	loop_defer(&w->loop, srvconn_free, sc);
+}
+
+static void srvconn_idle_expired(struct timer *t)
+{
+	srvconn_destroy(container_of(t, struct srvconn, idle_timer));
+}
+
+/*
+ * Connecting to a server is the TCP connect and then, for a `tls` server,
+ * the TLS handshake: both fall under `timeout connect`, and a failure of
+ * either is a connect failure (retried on another server).  Returns 1 when
+ * established, 0 while waiting for the socket, -1 on failure (c.err).
+ */
+static int srvconn_establish(struct srvconn *sc)
+{
+	if (sc->c.flags & CONN_F_CONNECTING) {
+		if (!(sc->c.flags & CONN_F_SEND_READY))
+			return 0;
+		if (conn_finish_connect(&sc->c) < 0)
+			return -1;
+	}
+	return conn_handshake(&sc->c);
+}
+
+/* Words for a failed connection to a server. */
+static const char *srvconn_why(const struct srvconn *sc)
+{
+	const char *tls = tls_conn_why(&sc->c);
+	return tls ? tls : strerror(sc->c.err);
+}
+
+/* Access log timings: when the server slot was taken and when the
+ * connection was ready (both at once for a pooled connection). */
+static void stamp_connect(struct stream *s, bool connected)
+{
+	struct txn *t = s->txn;
+	if (!t)
+		return;
+	uint64_t now = mono_us();
+	if (!t->mono_srv_us)
+		t->mono_srv_us = now;
+	if (connected)
+		t->mono_conn_us = now;
+}
+
+static void srvconn_event(struct ev_io *io, uint32_t events)
+{
+	struct srvconn *sc = container_of(io, struct srvconn, c.io);
+
+	conn_on_events(&sc->c, events);
+	if (!sc->owner) {
+		/* Idle: the server closed it, or sent bytes nobody asked for. */
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			srvconn_destroy(sc);
+		return;
+	}
+	struct stream *s = sc->owner;
+	if (!sc->connected) {
+		int r = srvconn_establish(sc);
+		if (r < 0) {
+			backend_srv_failed(s, srvconn_why(sc), false);
+			stream_process(s);
+			return;
+		}
+		if (r == 0)
+			return;
+		sc->connected = true;
+		stamp_connect(s, true);
+		if (!(s->flags & STRM_F_HTTP))   /* TCP mode: a connect is a success */
+			health_observe(sc->srv->cfg, true, NULL);
+		s->srv_last = s->w->loop.now;
+	}
+	stream_process(s);
+}
+
+/* Opens or reuses a connection to sv for s.  Returns 0 or -1 (errno). */
+int srv_connect(struct stream *s, struct server_rt *sv)
+{
+	struct worker *w = s->w;
+	struct srvconn *sc;
+
+	if (!list_empty(&sv->idle)) {
+		sc = container_of(sv->idle.next, struct srvconn, idle_link);   /* the newest */
+		if (s->txn && !msg_meth_idempotent(s->txn->meth) &&
+		    w->loop.now - sc->idle_since > SRV_REUSE_UNSAFE_MS)
+			goto fresh;
+		list_del(&sc->idle_link);
+		sv->nidle--;
+		timer_del(&w->loop, &sc->idle_timer);
+		sc->owner = s;
+		sc->reused = true;
+		s->srv = sc;
+		s->srv_last = w->loop.now;
+		stamp_connect(s, true);
+		return 0;
+	}
+fresh:
+	sc = pool_zget(&w->srvconn_pool);
+	if (!sc) {
+		errno = ENOMEM;
+		return -1;
+	}
+	sc->w = w;
+	sc->srv = sv;
+	LIST_INIT(&sc->idle_link);
+	timer_init(&sc->idle_timer, srvconn_idle_expired);
+	const struct cfg_addr *a = &sv->cfg->addr;
+	if (conn_connect(&w->loop, &sc->c, (const struct sockaddr *)&a->ss, a->len,
+			 srvconn_event) < 0) {
+		int e = errno;
+		pool_put(&w->srvconn_pool, sc);
+		errno = e;
+		return -1;
+	}
+	/* TLS to the server: the handshake is part of connecting (see
+	 * srvconn_establish), and the connection is pooled like a plain one. */
+	if (sv->cfg->tls && tls_conn_connect(&sc->c, sv->cfg->tls, false) < 0) {
+		conn_close(&w->loop, &sc->c);
+		pool_put(&w->srvconn_pool, sc);
+		errno = ENOMEM;
+		return -1;
+	}
+	int r = srvconn_establish(sc);
+	if (r < 0) {
+		int e = sc->c.err;
+		conn_close(&w->loop, &sc->c);
+		pool_put(&w->srvconn_pool, sc);
+		errno = e;
+		return -1;
+	}
+	sc->owner = s;
+	sc->connected = r == 1;
+	s->srv = sc;
+	s->srv_last = w->loop.now;
+	stamp_connect(s, sc->connected);
+	return 0;
+}
+
+/*
+ * Counts a request in flight on sv, in this thread and process-wide.  The
+ * process-wide count is what `maxconn` limits, so it is reserved with a
+ * compare-and-swap: two threads can never both take the last slot.
+ */
+void backend_release(struct stream *s, bool reusable)
+{
+	struct srvconn *sc = s->srv;
+	struct server_rt *sv = s->sv;
+
+	if (sv)
+		server_put(s);
+	s->sent_ns = 0;
+	if (!sc)
+		return;
+	s->srv = NULL;
+	if (reusable && sc->connected && !s->w->stopping &&
+	    !(sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR | CONN_F_HUP)) &&
+	    sc->srv->nidle < SRV_MAX_IDLE) {
+		sc->owner = NULL;
+		sc->idle_since = s->w->loop.now;
+		list_add_head(&sc->srv->idle, &sc->idle_link);
+		sc->srv->nidle++;
+		timer_set(&s->w->loop, &sc->idle_timer, s->w->loop.now + SRV_IDLE_TIMEOUT_MS);
+		return;
+	}
+	sc->owner = NULL;
+	srvconn_destroy(sc);
+}
+
+/*
+ * What can be retried, and where:
+ *  - a connect that failed sent nothing: another server (`retries`);
+ *  - a request kept whole for replay (STRM_F_REPLAY) that got no response
+ *    byte, if its method is idempotent: on a reused keep-alive connection
+ *    the server most likely closed it as we wrote (a race, not a server
+ *    fault), so it is sent again on a fresh connection without spending a
+ *    retry; on a fresh connection it goes to another server, as a retry.
+ *  - a non-idempotent request is never sent twice (RFC 9110 9.2.2: "A
+ *    proxy MUST NOT automatically retry non-idempotent requests"), even
+ *    after that race; srv_connect() keeps the race unlikely for it.
+ * Anything else becomes a 502/504, or a cut if the response had started.
+ */
+void srvconn_close_idle_all(struct worker *w)
+{
+	for (int b = 0; b < w->cfg->nbackends; b++) {
+		struct backend_rt *be = &w->backends[b];
+		for (int i = 0; i < be->nservers; i++) {
+			struct list *pos, *tmp;
+			list_for_each_safe(pos, tmp, &be->servers[i].idle)
+				srvconn_destroy(container_of(pos, struct srvconn, idle_link));
+		}
+	}
+}
+
