@@ -74,6 +74,7 @@ struct backend_rt {
 	struct list queue;           /* streams waiting for a server under maxconn */
 	uint32_t nqueued;
 	bool kick_pending;           /* a dequeue is deferred to the end of this batch */
+	bool dequeuing;              /* backend_dequeue() is running (proxy/queue.c) */
 	void *lb_data;               /* the algorithm's per-thread state: one block from its
 					init(), freed by lb_backend_free() */
 };

@@ -46,6 +46,7 @@ void server_put(struct stream *s)
 	s->sv = NULL;
 	if (sv->be->nqueued)
 		queue_kick(sv->be);
+	worker_slot_freed(s->w, sv->be->cfg->index);
 }
 
 void reply_or_close(struct stream *s, int status, const char *why)

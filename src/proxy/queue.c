@@ -1,7 +1,9 @@
 /*
  * queue.c - requests waiting for a server slot under `maxconn`: a FIFO per
- * backend and thread, served in order as slots free up (server_put kicks
- * it; slots freed by other threads are seen by polling, worker.c).
+ * backend and thread, served in order as slots free up.  A slot freed in
+ * this thread kicks the queue after the batch (server_put); one freed in
+ * another thread arrives as a mailbox message (worker_slot_freed), so no
+ * thread polls.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -17,7 +19,19 @@
 /* ---- the queue: requests waiting for a server under its maxconn ---- */
 
 #define QUEUE_MAX 10000        /* per backend and thread */
-#define QUEUE_POLL_MS 5        /* slots freed by other threads are seen this late */
+
+/* Puts s in be's queue; the first one in tells the other workers (their
+ * freed slots then wake us through our mailbox, worker.c). */
+static void queue_link(struct stream *s, struct backend_rt *be, bool at_head)
+{
+	if (at_head)
+		list_add_head(&be->queue, &s->qlink);
+	else
+		list_add_tail(&be->queue, &s->qlink);
+	if (be->nqueued++ == 0)
+		worker_queue_mark(s->w, be->cfg->index, true);
+	s->queued_be = be;
+}
 
 int queue_add(struct stream *s, struct backend_rt *be)
 {
@@ -26,26 +40,31 @@ int queue_add(struct stream *s, struct backend_rt *be)
 		reply_or_close(s, 503, "backend queue full");
 		return -1;
 	}
-	list_add_tail(&be->queue, &s->qlink);
-	be->nqueued++;
-	s->queued_be = be;
+	queue_link(s, be, false);
 	s->queue_start = s->w->loop.now;
-	worker_queue_poll(s->w, QUEUE_POLL_MS);
+	/* A slot freed by another worker between our pick and the mark above
+	 * woke nobody: look once more after this batch (unless this is that
+	 * look, putting the request back). */
+	if (!be->dequeuing)
+		queue_kick(be);
 	return 1;
 }
 
 void backend_unqueue(struct stream *s)
 {
-	if (!s->queued_be)
+	struct backend_rt *be = s->queued_be;
+	if (!be)
 		return;
 	list_del(&s->qlink);
-	s->queued_be->nqueued--;
+	if (--be->nqueued == 0)
+		worker_queue_mark(s->w, be->cfg->index, false);
 	s->queued_be = NULL;
 }
 
 /* Hands free slots to the oldest waiting requests, in order. */
 void backend_dequeue(struct backend_rt *be)
 {
+	be->dequeuing = true;
 	while (be->nqueued) {
 		struct stream *s = container_of(be->queue.next, struct stream, qlink);
 		uint64_t since = s->queue_start;
@@ -56,14 +75,13 @@ void backend_dequeue(struct backend_rt *be)
 			 * place in time too (timeout queue counts from the first
 			 * time it queued). */
 			backend_unqueue(s);
-			list_add_head(&be->queue, &s->qlink);
-			be->nqueued++;
-			s->queued_be = be;
+			queue_link(s, be, true);
 			s->queue_start = since;
-			return;
+			break;
 		}
 		stream_wake(s);
 	}
+	be->dequeuing = false;
 }
 
 static void queue_kick_deferred(void *arg)

@@ -1,8 +1,10 @@
 /*
  * worker.c - worker threads: each runs its own event loop with its own
  * SO_REUSEPORT listeners, accepts connections and hands them to streams.
- * Graceful stop: the main thread writes to each worker's eventfd; the
- * worker closes its listeners (new connections are refused), closes idle
+ * Other threads reach a worker through its mailbox (mailbox.h): a stop
+ * request, or a server slot freed for requests it has queued.
+ * Graceful stop: the main thread posts MB_STOP; the worker closes its
+ * listeners (new connections are refused), closes idle
  * connections, lets the others finish their transaction, and exits when
  * none is left or when `timeout drain` runs out.
  */
@@ -154,33 +156,62 @@ static void worker_begin_stop(struct worker *w)
 		w->loop.quit = true;
 }
 
-static void wake_event(struct ev_io *io, uint32_t events)
+/* ---- the mailbox: wakeups from other threads ---- */
+
+/* Every worker, so one can reach another; set before the threads start. */
+static struct worker *g_workers;
+static int g_nworkers;
+/* Per backend: which workers (bit id % 64) have requests queued on it. */
+static _Atomic uint64_t *g_queued;
+
+static void mailbox_event(struct ev_io *io, uint32_t events)
 {
 	struct worker *w = container_of(io, struct worker, wake_io);
-	uint64_t v;
-	ssize_t r = read(io->fd, &v, sizeof(v));
-	(void)r;
-	worker_begin_stop(w);
+	struct mb_msg msgs[64];
+	uint32_t n;
+
+	(void)events;
+	do {
+		n = mailbox_take(&w->mb, msgs, 64);
+		for (uint32_t i = 0; i < n; i++) {
+			if (msgs[i].kind == MB_STOP) {
+				worker_begin_stop(w);
+			} else if (msgs[i].kind == MB_DEQUEUE && msgs[i].arg < (uint32_t)w->cfg->nbackends) {
+				atomic_store_explicit(&w->dq_pending[msgs[i].arg], 0, memory_order_relaxed);
+				backend_dequeue(&w->backends[msgs[i].arg]);
+			}
+		}
+	} while (n == 64);
 }
 
-static void queue_poll_expired(struct timer *t)
+void worker_queue_mark(struct worker *w, int be_index, bool queued)
 {
-	struct worker *w = container_of(t, struct worker, queue_timer);
-	bool any = false;
-	for (int b = 0; b < w->cfg->nbackends; b++) {
-		struct backend_rt *be = &w->backends[b];
-		if (be->nqueued)
-			backend_dequeue(be);
-		any |= be->nqueued > 0;
+	if (!g_queued)
+		return;
+	uint64_t bit = 1ull << (w->id % 64);
+	if (queued)
+		atomic_fetch_or(&g_queued[be_index], bit);
+	else
+		atomic_fetch_and(&g_queued[be_index], ~bit);
+}
+
+void worker_slot_freed(struct worker *w, int be_index)
+{
+	if (!g_queued)
+		return;
+	uint64_t mask = atomic_load(&g_queued[be_index]) & ~(1ull << (w->id % 64));
+	if (!mask)
+		return;
+	for (int i = 0; i < g_nworkers; i++) {
+		struct worker *o = &g_workers[i];
+		if (o == w || !(mask & (1ull << (o->id % 64))))
+			continue;
+		/* One pending message per backend and worker is enough. */
+		if (atomic_exchange_explicit(&o->dq_pending[be_index], 1, memory_order_relaxed))
+			continue;
+		if (!mailbox_post(&o->mb, (struct mb_msg){ MB_DEQUEUE, (uint32_t)be_index }))
+			atomic_store_explicit(&o->dq_pending[be_index], 0, memory_order_relaxed);
 	}
-	if (any)
-		worker_queue_poll(w, 5);
-}
-
-void worker_queue_poll(struct worker *w, uint32_t ms)
-{
-	if (w->queue_timer.idx < 0)
-		timer_set(&w->loop, &w->queue_timer, w->loop.now + ms);
 }
 
 void worker_stream_closed(struct worker *w)
@@ -216,7 +247,7 @@ static void *worker_main(void *arg)
 			return NULL;
 		}
 	}
-	w->wake_io.cb = wake_event;
+	w->wake_io.cb = mailbox_event;
 	loop_add_events(&w->loop, &w->wake_io, EPOLLIN);
 	w->loop.now = loop_clock_ms();
 	/* Access log lines of a batch leave in one hand-over to the writer. */
@@ -248,7 +279,6 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 	w->cfg = cfg;
 	LIST_INIT(&w->streams);
 	w->wake_fd = -1;
-	timer_init(&w->queue_timer, queue_poll_expired);
 	timer_init(&w->accept_timer, accept_resume);
 	if (loop_init(&w->loop) < 0)
 		return -1;
@@ -256,9 +286,12 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 	pool_init(&w->txn_pool, "txn", sizeof(struct txn), 1024);
 	pool_init(&w->srvconn_pool, "srvconn", sizeof(struct srvconn), 4096);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->wake_fd < 0)
+	if (w->wake_fd < 0 || mailbox_init(&w->mb, w->wake_fd) < 0)
 		return -1;
 	w->wake_io.fd = w->wake_fd;
+	w->dq_pending = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*w->dq_pending));
+	if (!w->dq_pending)
+		return -1;
 
 	w->backends = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*w->backends));
 	if (!w->backends)
@@ -300,9 +333,13 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 static void worker_teardown(struct worker *w)
 {
 	close_listeners(w);
-	if (w->wake_fd >= 0)
+	if (w->wake_fd >= 0) {
+		mailbox_free(&w->mb);
 		close(w->wake_fd);
+	}
 	w->wake_fd = -1;
+	free((void *)w->dq_pending);
+	w->dq_pending = NULL;
 	if (w->backends)
 		for (int b = 0; b < w->cfg->nbackends; b++)
 			lb_backend_free(&w->backends[b]);
@@ -336,6 +373,16 @@ int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 			return -1;
 		}
 	}
+	g_queued = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*g_queued));
+	if (!g_queued) {
+		for (int j = 0; j < nworkers; j++)
+			worker_teardown(&ws[j]);
+		free(ws);
+		filters_free((struct cfg *)cfg);
+		return -1;
+	}
+	g_workers = ws;
+	g_nworkers = nworkers;
 	for (int i = 0; i < nworkers; i++) {
 		if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
 			log_err("cannot start worker thread %d", i);
@@ -350,24 +397,28 @@ int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 
 void workers_stop(struct worker *ws, int n)
 {
-	uint64_t one = 1;
-	for (int i = 0; i < n; i++) {
-		ssize_t r = write(ws[i].wake_fd, &one, sizeof(one));
-		(void)r;
-	}
+	for (int i = 0; i < n; i++)
+		mailbox_post(&ws[i].mb, (struct mb_msg){ MB_STOP, 0 });
 }
 
 int workers_join(struct worker *ws, int n)
 {
 	int rc = 0;
 	struct cfg *cfg = n > 0 ? (struct cfg *)ws[0].cfg : NULL;
+	/* All threads first: a running worker may still post to another's
+	 * mailbox, so none is torn down before every one has stopped. */
 	for (int i = 0; i < n; i++) {
 		pthread_join(ws[i].thread, NULL);
 		if (ws[i].exit_code)
 			rc = 1;
-		worker_teardown(&ws[i]);
 	}
+	g_nworkers = 0;
+	g_workers = NULL;
+	for (int i = 0; i < n; i++)
+		worker_teardown(&ws[i]);
 	free(ws);
+	free((void *)g_queued);
+	g_queued = NULL;
 	if (cfg)
 		filters_free(cfg);
 	return rc;

@@ -14,6 +14,7 @@
 #include "core/loop.h"
 #include "core/pool.h"
 #include "lb/lb.h"
+#include "proxy/mailbox.h"
 
 struct listener_rt {
 	struct ev_io io;
@@ -34,11 +35,12 @@ struct worker {
 	uint32_t nstreams;
 	struct pool stream_pool, txn_pool, srvconn_pool;
 	char *scratch;                    /* bufsize bytes to build heads in */
-	int wake_fd;                      /* eventfd: the main thread asks us to stop */
+	int wake_fd;                      /* eventfd of the mailbox */
 	struct ev_io wake_io;
 	bool stopping;
 	struct timer drain_timer;
-	struct timer queue_timer;         /* polls backend queues while any is non-empty */
+	struct mailbox mb;                /* other threads' messages; wakes wake_fd */
+	_Atomic uint8_t *dq_pending;      /* [nbackends]: an MB_DEQUEUE is on its way */
 	struct timer accept_timer;        /* resumes accepting after fd exhaustion */
 	bool accept_paused;
 	uint64_t pause_logged_ms;         /* rate limit of the accept failure line */
@@ -60,9 +62,13 @@ void workers_stop(struct worker *ws, int n);
 /* Waits for every worker to exit; frees them.  Returns 0 if all were clean. */
 int workers_join(struct worker *ws, int n);
 
-/* Arms the queue poll timer (slots freed by other threads are only seen
- * by polling) unless it is already armed. */
-void worker_queue_poll(struct worker *w, uint32_t ms);
+/* w has (queued) or no longer has requests queued on backend be_index:
+ * workers that free a slot of that backend tell it through its mailbox. */
+void worker_queue_mark(struct worker *w, int be_index, bool queued);
+
+/* w freed a server slot of backend be_index: wakes the other workers with
+ * requests queued there (one message per worker and backend in flight). */
+void worker_slot_freed(struct worker *w, int be_index);
 
 /* Called by streams when they end, so a draining worker can exit. */
 void worker_stream_closed(struct worker *w);
