@@ -189,13 +189,15 @@ def nofile():
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_10k_concurrent_connections(gatehouse, sub_origin, port, nofile):
-    n = 10000
+# 1,000 connections at once in the suite; 10,000 is a soak test (make soak).
+@pytest.mark.parametrize("n", [pytest.param(1000, id="1k"),
+                               pytest.param(10000, id="10k", marks=pytest.mark.soak)])
+def test_concurrent_connections(gatehouse, sub_origin, port, nofile, n):
     if nofile < n + 200:
         pytest.skip("RLIMIT_NOFILE hard limit %d too low for %d connections" % (nofile, n))
     g = gatehouse(simple_http_config(port, ["127.0.0.1:%d" % sub_origin]))
     t0 = time.monotonic()
-    conns = run_clients(port, n, lambda i: "/echo?i=%d" % i, window=1000,
+    conns = run_clients(port, n, lambda i: "/echo?i=%d" % i, window=min(n // 2, 1000),
                         deadline_s=60 * SLACK)
     try:
         took = time.monotonic() - t0
@@ -206,7 +208,7 @@ def test_10k_concurrent_connections(gatehouse, sub_origin, port, nofile):
             key = "%s/%s/%s" % (c.state, c.status, c.error)
             by[key] = by.get(key, 0) + 1
         assert not bad, "%d of %d connections failed after %.1fs: %s" % (len(bad), n, took, by)
-        # All 10k client connections were open at gatehouse at the same time.
+        # All n client connections were open at gatehouse at the same time.
         assert held >= n, "gatehouse holds only %d fds with %d clients connected" % (held, n)
     finally:
         _close_all(conns)
@@ -252,10 +254,16 @@ def test_out_of_descriptors_pauses_accepts(gatehouse, origin, port):
         for _ in range(40):   # the kernel completes them; gatehouse runs out at ~8
             flood.append(socket.create_connection(("127.0.0.1", port), timeout=5))
         time.sleep(0.3)
-        cpu0 = _cpu_s(g.pid)
+        cpu0, t0 = _cpu_s(g.pid), time.monotonic()
         time.sleep(1.5)
-        busy = _cpu_s(g.pid) - cpu0
-        assert busy < 0.5 * SLACK, "gatehouse spun: %.2fs CPU in 1.5s" % busy
+        busy, wall = _cpu_s(g.pid) - cpu0, time.monotonic() - t0
+        # CPU time over the wall time measured, not over a fixed second
+        # count: a loaded machine stretches the wall time, never the CPU
+        # time of a process that waits, and it does not wait longer under
+        # ASan either, so the bound is not scaled by SLACK (3 x 0.5 s in
+        # 1.5 s would let a spinning ASan build pass).  A spin takes a
+        # whole core, or at least its share of a busy one.
+        assert busy < 0.2 * wall, "gatehouse spun: %.2fs CPU in %.2fs" % (busy, wall)
         lines = [ln for ln in g.stderr_text().splitlines() if "pausing accepts" in ln]
         assert 1 <= len(lines) <= 4, lines
         assert "Too many open files" in lines[0]

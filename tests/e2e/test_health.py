@@ -366,7 +366,7 @@ def test_outlier_counts_connect_failures(gatehouse, ctl_origins, port):
     for _ in range(8):
         r = httpraw.request(port, "GET", "/x")
         assert r.status == 200 and r.header("X-Origin") == "a"   # retried elsewhere
-    line = wait_log(g, r"server app/dead ejected", 1)
+    line = wait_log(g, r"server app/dead ejected", 1 * SLACK)
     assert "ejected for 3s: 2 consecutive errors, last: Connection refused" in line
     n = len(log_lines(g, r"server app/dead: "))
     for _ in range(8):

@@ -1363,11 +1363,72 @@ TEST(t_roundtrip)
  */
 TEST(t_default_limits)
 {
-	struct h1_limits z = { 0, 0, 0 };
-	const char *r = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	/* h1.h: a zero field or a NULL pointer means 16384 (head), 8192
+	 * (target) and HTTP_MAX_HDRS (fields).  Each default is checked at its
+	 * edge, for the all-zero struct, for NULL, and per field (the other
+	 * fields set and tight). */
+	static const struct h1_limits zero = { 0, 0, 0 };
+	static const struct h1_limits only_head = { 0, 16, 3 };       /* default head */
+	static const struct h1_limits only_target = { 65536, 0, 3 }; /* default target */
+	static const struct h1_limits only_hdrs = { 65536, 16, 0 };  /* default fields */
+	const struct h1_limits *dflt[] = { &zero, NULL };
+	static char r[20000], t[8200];
+	size_t n;
 
-	CHECK_EQ_INT(parse_req_lim(r, strlen(r), &z), H1_DONE);
-	CHECK_EQ_INT(parse_req_lim(r, strlen(r), NULL), H1_DONE);
+	/* max_head 16384: a head of exactly 16384 bytes passes, one more is 431 */
+	n = (size_t)snprintf(r, sizeof(r), "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+	memset(r + n, 'x', 16384 - n - 4);
+	memcpy(r + 16384 - 4, "\r\n\r\n", 4);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ_INT(parse_req_lim(r, 16384, dflt[i]), H1_DONE);
+		CHECK_EQ_INT(m.head_len, 16384);
+	}
+	CHECK_EQ_INT(parse_req_lim(r, 16384, &only_head), H1_DONE);
+	memmove(r + 16384 - 3, r + 16384 - 4, 4);
+	r[16384 - 4] = 'x';
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ_INT(parse_req_lim(r, 16385, dflt[i]), H1_ERROR);
+		CHECK_EQ_INT(err.status, 431);
+	}
+	CHECK_EQ_INT(parse_req_lim(r, 16385, &only_head), H1_ERROR);
+	CHECK_EQ_INT(err.status, 431);
+
+	/* max_target 8192: 8192 passes, 8193 is 414 */
+	memset(t, 'a', sizeof(t));
+	t[0] = '/';
+	for (int k = 8192; k <= 8193; k++) {
+		n = (size_t)snprintf(r, sizeof(r), "GET %.*s HTTP/1.1\r\nHost: a\r\n\r\n", k, t);
+		const struct h1_limits *ls[] = { &zero, NULL, &only_target };
+		for (int i = 0; i < 3; i++) {
+			int rc = parse_req_lim(r, n, ls[i]);
+			if (k == 8192) {
+				CHECK_EQ_INT(rc, H1_DONE);
+				CHECK_EQ_INT(m.target.len, 8192);
+			} else {
+				CHECK_EQ_INT(rc, H1_ERROR);
+				CHECK_EQ_INT(err.status, 414);
+			}
+		}
+	}
+
+	/* max_hdrs HTTP_MAX_HDRS: that many fields pass, one more is 431 */
+	for (int extra = 0; extra <= 1; extra++) {
+		n = (size_t)snprintf(r, sizeof(r), "GET / HTTP/1.1\r\nHost: a\r\n");
+		for (int i = 1; i < HTTP_MAX_HDRS + extra; i++)
+			n += (size_t)snprintf(r + n, sizeof(r) - n, "X%d: v\r\n", i);
+		n += (size_t)snprintf(r + n, sizeof(r) - n, "\r\n");
+		const struct h1_limits *ls[] = { &zero, NULL, &only_hdrs };
+		for (int i = 0; i < 3; i++) {
+			int rc = parse_req_lim(r, n, ls[i]);
+			if (!extra) {
+				CHECK_EQ_INT(rc, H1_DONE);
+				CHECK_EQ_INT(m.nhdrs, HTTP_MAX_HDRS);
+			} else {
+				CHECK_EQ_INT(rc, H1_ERROR);
+				CHECK_EQ_INT(err.status, 431);
+			}
+		}
+	}
 }
 
 int main(void)

@@ -7,6 +7,7 @@
  * picking without counting the request in flight.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include "unit.h"
 #include "config/cfg.h"
@@ -368,8 +369,32 @@ TEST(random_prefers_the_less_loaded_of_its_draws)
 	lb_backend_free(&be);
 }
 
+/* Each thread has its own generator: seeding one thread does not move
+ * another's sequence, and threads that never seed draw different numbers. */
+struct rand_thread {
+	uint64_t seed;      /* 0: do not seed */
+	uint64_t draws[3];
+	int bins[10];
+};
+
+static void *rand_thread_main(void *arg)
+{
+	struct rand_thread *t = arg;
+	if (t->seed)
+		lb_rand_seed(t->seed);
+	for (int i = 0; i < 3; i++)
+		t->draws[i] = lb_rand64();
+	for (int i = 0; i < 100000; i++)
+		t->bins[lb_rand_below(10)]++;
+	return NULL;
+}
+
 TEST(random_generator_is_uniform_and_per_thread)
 {
+	/* Pinned: xorshift64* seeded through lb_mix64 (values computed
+	 * independently from the algorithm's definition). */
+	static const uint64_t seq5[3] = { 0x14b9e986a0e31321ULL, 0x22af78f4827b174dULL,
+					  0x4ae848cfa8f13d10ULL };
 	lb_rand_seed(4);
 	int bins[10] = { 0 };
 	for (int i = 0; i < 100000; i++)
@@ -377,9 +402,28 @@ TEST(random_generator_is_uniform_and_per_thread)
 	for (int i = 0; i < 10; i++)
 		CHECK(bins[i] > 9500 && bins[i] < 10500);
 	lb_rand_seed(5);
-	uint64_t a = lb_rand64();
-	lb_rand_seed(5);
-	CHECK(lb_rand64() == a);
+	CHECK(lb_rand64() == seq5[0]);
+
+	/* Another thread seeded differently, and two that never seed. */
+	struct rand_thread ts[3] = { { .seed = 6 }, { .seed = 0 }, { .seed = 0 } };
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++)
+		CHECK(pthread_create(&th[i], NULL, rand_thread_main, &ts[i]) == 0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	/* This thread's sequence went on as if the others did not exist. */
+	CHECK(lb_rand64() == seq5[1]);
+	CHECK(lb_rand64() == seq5[2]);
+	/* Seed 6 in a thread gives what seed 6 gives here. */
+	lb_rand_seed(6);
+	for (int i = 0; i < 3; i++)
+		CHECK(ts[0].draws[i] == lb_rand64());
+	/* Unseeded threads seed themselves, each differently. */
+	CHECK(memcmp(ts[1].draws, ts[2].draws, sizeof(ts[1].draws)) != 0);
+	CHECK(ts[1].draws[0] != ts[0].draws[0] && ts[2].draws[0] != ts[0].draws[0]);
+	for (int t = 0; t < 3; t++)
+		for (int i = 0; i < 10; i++)
+			CHECK(ts[t].bins[i] > 9500 && ts[t].bins[i] < 10500);
 }
 
 /* ---- ewma ---- */
@@ -703,8 +747,19 @@ TEST(hash_without_the_value_rotates)
 
 TEST(hash_key_hash_is_stable)
 {
-	/* Keys must map the same way on every run and every machine. */
-	CHECK(lb_hash64("", 0, 0) == lb_hash64("", 0, 0));
+	/* Keys must map the same way on every run and every machine (a changed
+	 * function would move every hash-balanced client at an upgrade): the
+	 * values are pinned, computed independently from the definition
+	 * (little-endian 8-byte words, lb_mix64 finaliser). */
+	CHECK(lb_hash64("", 0, 0) == 0xa8a370d8b386d32bULL);
+	CHECK(lb_hash64("a", 1, 0) == 0xac861a8d952b0d2dULL);
+	CHECK(lb_hash64("abc", 3, 0) == 0x046163ed3f1fc855ULL);
+	CHECK(lb_hash64("abc", 3, 1) == 0xb9ed375d961950a9ULL);
+	CHECK(lb_hash64("abcdefgh", 8, 0) == 0xfcc687a2522d863dULL);
+	CHECK(lb_hash64("abcdefgh1", 9, 0) == 0xd081be92d05fdd4bULL);
+	CHECK(lb_hash64("user-1234567890", 15, 0) == 0xa5aa57089ed23331ULL);
+	/* a ring point's seed for server "s1" (hash.c) */
+	CHECK(lb_hash64("s1", 2, 0x67617465686f7573ULL) == 0xea192b10ef1c7087ULL);
 	CHECK(lb_hash64("abc", 3, 0) != lb_hash64("abd", 3, 0));
 	CHECK(lb_hash64("abcdefgh1", 9, 0) != lb_hash64("abcdefgh2", 9, 0));
 	CHECK(lb_hash64("abc", 3, 0) != lb_hash64("abc", 3, 1));
