@@ -137,7 +137,7 @@ def test_roundrobin_alternates_on_one_client_connection(gatehouse, make_origin, 
     assert names.count("o1") == 5 and names.count("o2") == 5, names
 
 
-def test_workers_2(gatehouse, origin, port):
+def test_requests_served_with_two_workers(gatehouse, origin, port):
     gatehouse(simple_http_config(port, [origin.addr], workers=2))
     for i in range(40):
         r = httpraw.request(port, "GET", "/echo?i=%d" % i)
@@ -300,7 +300,7 @@ def test_client_half_close_after_request(gatehouse, origin, port):
     assert r.json()["target"] == "/delay/200"
 
 
-def test_workers_auto(gatehouse, origin, port):
+def test_requests_served_with_workers_auto(gatehouse, origin, port):
     gatehouse(simple_http_config(port, [origin.addr], workers="auto"))
     for i in range(10):
         assert httpraw.request(port, "GET", "/echo?i=%d" % i).status == 200
