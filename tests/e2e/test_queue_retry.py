@@ -63,6 +63,7 @@ class CountingOrigin:
                     origin.methods.append(self.command)
                     origin.inflight += 1
                     origin.max_inflight = max(origin.max_inflight, origin.inflight)
+                counted = True
                 try:
                     if u.path == "/die" and dies:
                         self.close_connection = True
@@ -75,10 +76,18 @@ class CountingOrigin:
                     self.send_header("Content-Length", str(len(body)))
                     self.send_header("X-Origin", origin.name)
                     self.end_headers()
+                    self.wfile.flush()
+                    # The request stops counting just before its last bytes
+                    # leave: the proxy may start the next one the moment it
+                    # has them, before this thread gets the GIL back.
+                    with origin.lock:
+                        origin.inflight -= 1
+                        counted = False
                     self.wfile.write(body)
                 finally:
                     with origin.lock:
-                        origin.inflight -= 1
+                        if counted:
+                            origin.inflight -= 1
 
             do_GET = do_POST = do_HEAD = _serve
 
