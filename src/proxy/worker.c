@@ -196,16 +196,14 @@ static void worker_iter(struct loop *l, void *arg)
 	access_log_flush_thread();
 }
 
-static void *worker_main(void *arg)
+int worker_enter(struct worker *w)
 {
-	struct worker *w = arg;
-
 	buf_pool_init(w->cfg->global.bufsize);
 	w->scratch = malloc(w->cfg->global.bufsize);
 	if (!w->scratch) {
 		log_err("worker %d: out of memory", w->id);
 		w->exit_code = 1;
-		return NULL;
+		return -1;
 	}
 	for (int i = 0; i < w->nlisteners; i++) {
 		struct listener_rt *l = &w->listeners[i];
@@ -213,7 +211,7 @@ static void *worker_main(void *arg)
 		if (loop_add_events(&w->loop, &l->io, EPOLLIN) < 0) {
 			log_err("worker %d: epoll_ctl: %s", w->id, strerror(errno));
 			w->exit_code = 1;
-			return NULL;
+			return -1;
 		}
 	}
 	w->wake_io.cb = wake_event;
@@ -221,8 +219,11 @@ static void *worker_main(void *arg)
 	w->loop.now = loop_clock_ms();
 	/* Access log lines of a batch leave in one hand-over to the writer. */
 	w->loop.on_iter = worker_iter;
-	loop_run(&w->loop);
+	return 0;
+}
 
+void worker_leave(struct worker *w)
+{
 	/* Exit: everything still open is closed, every pool emptied. */
 	struct list *pos, *tmp;
 	list_for_each_safe(pos, tmp, &w->streams)
@@ -238,10 +239,20 @@ static void *worker_main(void *arg)
 	buf_pool_flush();
 	free(w->scratch);
 	w->scratch = NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (worker_enter(w) < 0)
+		return NULL;
+	loop_run(&w->loop);
+	worker_leave(w);
 	return NULL;
 }
 
-static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
+int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 {
 	memset(w, 0, sizeof(*w));
 	w->id = id;
@@ -267,6 +278,8 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 		if (lb_backend_init(&w->backends[b], cfg->backends[b]) < 0)
 			return -1;
 
+	if (!listen)
+		return 0;
 	int n = 0;
 	for (int f = 0; f < cfg->nfrontends; f++)
 		n += cfg->frontends[f]->nbinds;
@@ -297,7 +310,7 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 	return 0;
 }
 
-static void worker_teardown(struct worker *w)
+void worker_fini(struct worker *w)
 {
 	close_listeners(w);
 	if (w->wake_fd >= 0)
@@ -328,9 +341,9 @@ int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 		return -1;
 	}
 	for (int i = 0; i < nworkers; i++) {
-		if (worker_setup(&ws[i], i, cfg) < 0) {
+		if (worker_init(&ws[i], i, cfg, true) < 0) {
 			for (int j = 0; j <= i; j++)
-				worker_teardown(&ws[j]);
+				worker_fini(&ws[j]);
 			free(ws);
 			filters_free((struct cfg *)cfg);
 			return -1;
@@ -365,7 +378,7 @@ int workers_join(struct worker *ws, int n)
 		pthread_join(ws[i].thread, NULL);
 		if (ws[i].exit_code)
 			rc = 1;
-		worker_teardown(&ws[i]);
+		worker_fini(&ws[i]);
 	}
 	free(ws);
 	if (cfg)
