@@ -411,10 +411,15 @@ PH_FN bool ph_client(struct ph *h)
 	return ph_client_from(h, "127.0.0.1");
 }
 
-/* Closes the test's ends (server ones with a reset), then runs the worker
- * a few turns so the proxy sees it.  True if no client stream is left. */
+/* The scripted server goes away (its listener first, so a retry is
+ * refused rather than left waiting in the backlog; connections with a
+ * reset) and so does the client; then the worker runs a few turns.  True
+ * if no client stream is left. */
 PH_FN bool ph_hangup(struct ph *h, int turns)
 {
+	if (h->lfd >= 0)
+		close(h->lfd);
+	h->lfd = -1;
 	ph_end_free(&h->cli, false);
 	for (int i = 0; i < h->nsrv; i++)
 		ph_end_free(&h->srv[i], true);
