@@ -43,7 +43,7 @@ $(BUILD)/gatehouse: $(LIB_OBJ) $(MAIN_OBJ)
 
 # Unit tests include the .c under test when they need static functions
 # (h2o's t/00unit style) and otherwise link every module but main.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALLCFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS)

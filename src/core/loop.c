@@ -204,26 +204,38 @@ static int next_timeout(struct loop *l)
 	return d > 1000 ? 1000 : (int)d;
 }
 
-void loop_run(struct loop *l)
+int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	int t = next_timeout(l);
 
-	while (!l->quit) {
-		int n = epoll_wait(l->epfd, evs, MAX_EVENTS, next_timeout(l));
-		if (n < 0 && errno != EINTR) {
+	if (timeout_ms >= 0 && timeout_ms < t)
+		t = timeout_ms;
+	int n = epoll_wait(l->epfd, evs, MAX_EVENTS, t);
+	if (n < 0) {
+		if (errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
-			break;
+			return -1;
 		}
-		l->now = loop_clock_ms();
-		for (int i = 0; i < n; i++) {
-			struct ev_io *io = evs[i].data.ptr;
-			if (io->cb)
-				io->cb(io, evs[i].events);
-		}
-		run_defers(l);
-		loop_run_timers(l);
-		run_defers(l);
-		if (l->on_iter)
-			l->on_iter(l, l->on_iter_arg);
+		n = 0;
 	}
+	l->now = loop_clock_ms();
+	for (int i = 0; i < n; i++) {
+		struct ev_io *io = evs[i].data.ptr;
+		if (io->cb)
+			io->cb(io, evs[i].events);
+	}
+	run_defers(l);
+	loop_run_timers(l);
+	run_defers(l);
+	if (l->on_iter)
+		l->on_iter(l, l->on_iter_arg);
+	return n;
+}
+
+void loop_run(struct loop *l)
+{
+	while (!l->quit)
+		if (loop_run_once(l, -1) < 0)
+			break;
 }

@@ -78,7 +78,15 @@ static inline void loop_forget(struct ev_io *io)
 	io->cb = 0;
 }
 
+/* Runs turns until l->quit. */
 void loop_run(struct loop *l);
+
+/* One turn: waits for events at most timeout_ms (never past the next timer
+ * or pending defer; -1: only those bound the wait), dispatches them, runs
+ * the defers, the due timers, the defers they made and on_iter.  Returns
+ * the number of events, or -1 if epoll_wait failed.  loop_run is a loop of
+ * these; tests drive a worker's loop a turn at a time with it. */
+int loop_run_once(struct loop *l, int timeout_ms);
 
 /* Fires every timer due at l->now (loop_run does this after each batch). */
 void loop_run_timers(struct loop *l);

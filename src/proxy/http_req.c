@@ -106,8 +106,9 @@ static void default_authority(struct stream *s, struct txn *t)
 	socklen_t len = sizeof(ss);
 	char ip[INET6_ADDRSTRLEN];
 
-	if (getsockname(s->cli.io.fd, (struct sockaddr *)&ss, &len) < 0)
-		return;
+	if (getsockname(s->cli.io.fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;   /* not an IP socket (a test's socketpair): no address to name */
 	addr_ntop((struct sockaddr *)&ss, ip, sizeof(ip));
 	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
 							 ((struct sockaddr_in *)&ss)->sin_port);

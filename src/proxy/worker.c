@@ -227,16 +227,14 @@ static void worker_iter(struct loop *l, void *arg)
 	access_log_flush_thread();
 }
 
-static void *worker_main(void *arg)
+int worker_enter(struct worker *w)
 {
-	struct worker *w = arg;
-
 	buf_pool_init(w->cfg->global.bufsize);
 	w->scratch = malloc(w->cfg->global.bufsize);
 	if (!w->scratch) {
 		log_err("worker %d: out of memory", w->id);
 		w->exit_code = 1;
-		return NULL;
+		return -1;
 	}
 	for (int i = 0; i < w->nlisteners; i++) {
 		struct listener_rt *l = &w->listeners[i];
@@ -244,7 +242,7 @@ static void *worker_main(void *arg)
 		if (loop_add_events(&w->loop, &l->io, EPOLLIN) < 0) {
 			log_err("worker %d: epoll_ctl: %s", w->id, strerror(errno));
 			w->exit_code = 1;
-			return NULL;
+			return -1;
 		}
 	}
 	w->wake_io.cb = mailbox_event;
@@ -252,8 +250,11 @@ static void *worker_main(void *arg)
 	w->loop.now = loop_clock_ms();
 	/* Access log lines of a batch leave in one hand-over to the writer. */
 	w->loop.on_iter = worker_iter;
-	loop_run(&w->loop);
+	return 0;
+}
 
+void worker_leave(struct worker *w)
+{
 	/* Exit: everything still open is closed, every pool emptied. */
 	struct list *pos, *tmp;
 	list_for_each_safe(pos, tmp, &w->streams)
@@ -269,10 +270,20 @@ static void *worker_main(void *arg)
 	buf_pool_flush();
 	free(w->scratch);
 	w->scratch = NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (worker_enter(w) < 0)
+		return NULL;
+	loop_run(&w->loop);
+	worker_leave(w);
 	return NULL;
 }
 
-static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
+int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 {
 	memset(w, 0, sizeof(*w));
 	w->id = id;
@@ -300,6 +311,8 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 		if (lb_backend_init(&w->backends[b], cfg->backends[b]) < 0)
 			return -1;
 
+	if (!listen)
+		return 0;
 	int n = 0;
 	for (int f = 0; f < cfg->nfrontends; f++)
 		n += cfg->frontends[f]->nbinds;
@@ -330,7 +343,7 @@ static int worker_setup(struct worker *w, int id, const struct cfg *cfg)
 	return 0;
 }
 
-static void worker_teardown(struct worker *w)
+void worker_fini(struct worker *w)
 {
 	close_listeners(w);
 	if (w->wake_fd >= 0) {
@@ -365,9 +378,9 @@ int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 		return -1;
 	}
 	for (int i = 0; i < nworkers; i++) {
-		if (worker_setup(&ws[i], i, cfg) < 0) {
+		if (worker_init(&ws[i], i, cfg, true) < 0) {
 			for (int j = 0; j <= i; j++)
-				worker_teardown(&ws[j]);
+				worker_fini(&ws[j]);
 			free(ws);
 			filters_free((struct cfg *)cfg);
 			return -1;
@@ -376,7 +389,7 @@ int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 	g_queued = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*g_queued));
 	if (!g_queued) {
 		for (int j = 0; j < nworkers; j++)
-			worker_teardown(&ws[j]);
+			worker_fini(&ws[j]);
 		free(ws);
 		filters_free((struct cfg *)cfg);
 		return -1;
@@ -415,7 +428,7 @@ int workers_join(struct worker *ws, int n)
 	g_nworkers = 0;
 	g_workers = NULL;
 	for (int i = 0; i < n; i++)
-		worker_teardown(&ws[i]);
+		worker_fini(&ws[i]);
 	free(ws);
 	free((void *)g_queued);
 	g_queued = NULL;

@@ -70,6 +70,26 @@ void worker_queue_mark(struct worker *w, int be_index, bool queued);
  * requests queued there (one message per worker and backend in flight). */
 void worker_slot_freed(struct worker *w, int be_index);
 
+/*
+ * The pieces workers_start / a worker thread are made of, public so unit
+ * tests and fuzz targets can run a worker in their own thread, a loop turn
+ * at a time (loop_run_once), with no listener and no thread:
+ *   worker_init   loop, pools, eventfd, per-backend state and, if `listen`,
+ *                 the SO_REUSEPORT listeners; any thread.  -1 on failure
+ *                 (worker_fini still frees what was made).
+ *   worker_enter  on the thread that will run the loop: its buffer pool,
+ *                 scratch, listeners and eventfd registered.  -1 on failure.
+ *   worker_leave  on that thread, after the loop: every stream and server
+ *                 connection closed, pools emptied.
+ *   worker_fini   frees what worker_init made.
+ * The filter chains (filters_init) and shared state (lb_shared_init) of
+ * cfg must exist before worker_init.
+ */
+int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen);
+int worker_enter(struct worker *w);
+void worker_leave(struct worker *w);
+void worker_fini(struct worker *w);
+
 /* Called by streams when they end, so a draining worker can exit. */
 void worker_stream_closed(struct worker *w);
 

@@ -1,0 +1,406 @@
+/*
+ * test_pipeline.c - the proxy pipeline end to end, in-process: requests go
+ * through the steps (src/proxy/steps.c) over a socketpair, and a scripted
+ * server (pipe_harness.h) reads exactly what was forwarded and answers
+ * with bytes split any way the test likes.  No real origin, no thread,
+ * no sleep beyond bounded loop turns.
+ *
+ * Each test asserts exact bytes on both sides: the forwarded head, the
+ * response the client got, and where nothing may reach the server, that
+ * no connection was even opened.
+ */
+#include "unit.h"
+#include "pipe_harness.h"
+#include "core/log.h"
+
+#define WAIT_MS 2000
+
+static const char *CFG =
+	"frontend web {\n"
+	"    bind 127.0.0.1:1\n"
+	"    mode http\n"
+	"    http_request deny if path prefix /admin\n"
+	"    http_request return status 200 content_type \"text/plain\" body \"pong\" if path == /ping\n"
+	"    http_request redirect location \"https://%[host]%[path]\" code 301 if path prefix /old\n"
+	"    http_response set_header X-Frame-Options DENY if path prefix /framed\n"
+	"    default_backend app\n"
+	"}\n"
+	"backend app {\n"
+	"    server s1 @SRV@\n"
+	"}\n";
+
+/* The same, but a server failure is never retried. */
+static const char *CFG_NORETRY =
+	"frontend web {\n"
+	"    bind 127.0.0.1:1\n"
+	"    mode http\n"
+	"    default_backend app\n"
+	"}\n"
+	"backend app {\n"
+	"    retries 0\n"
+	"    server s1 @SRV@\n"
+	"}\n";
+
+static const char GET_A[] = "GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n";
+
+static const char FWD_A[] = "GET /a?b=1 HTTP/1.1\r\n"
+			    "Host: example.com\r\n"
+			    "User-Agent: t\r\n"
+			    "X-Forwarded-For: 127.0.0.1\r\n"
+			    "X-Forwarded-Proto: http\r\n"
+			    "X-Forwarded-Host: example.com\r\n"
+			    "\r\n";
+
+static const char RES_HI[] = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 2\r\n\r\nhi";
+
+/* e starts with exactly `want` (printed both ways if not); consumed. */
+#define CHECK_BYTES(e, want) check_bytes(__LINE__, (e), (want), strlen(want))
+
+static void check_bytes(int line, struct ph_end *e, const char *want, size_t n)
+{
+	if (e->len < n || memcmp(e->in, want, n) != 0) {
+		unit_failed_checks++;
+		fprintf(stderr, "  %s:%d: bytes differ\n  --- want (%zu)\n%.*s\n  --- got (%zu)\n%.*s\n",
+			__FILE__, line, n, (int)n, want, e->len, (int)e->len, e->in ? e->in : "");
+	}
+	ph_consume(e, n);
+}
+
+/* Opens a harness with one client connection; false (and a failed check)
+ * if that did not work. */
+static bool start(struct ph *h, const char *cfg)
+{
+	if (ph_open(h, cfg) < 0) {
+		CHECK(!"ph_open");
+		return false;
+	}
+	CHECK(ph_client(h));
+	return true;
+}
+
+/* Hangs up both sides: every client stream must end; then frees all. */
+static void finish(struct ph *h)
+{
+	CHECK(ph_hangup(h, 20));
+	ph_close(h);
+	CHECK_EQ_INT(atomic_load(&g_conns), 0);
+}
+
+/* The server's side of one exchange: the head it gets is `fwd`, it answers
+ * `res` in pieces of `step` bytes; the client gets `want`. */
+static void exchange(struct ph *h, struct ph_end *srv, const char *fwd, const char *res,
+		     size_t step, const char *want)
+{
+	CHECK(ph_recv_until(h, srv, "\r\n\r\n", WAIT_MS) == (ssize_t)strlen(fwd));
+	CHECK_BYTES(srv, fwd);
+	CHECK(ph_send_split(h, srv, res, strlen(res), step));
+	CHECK(ph_recv_n(h, &h->cli, strlen(want), WAIT_MS));
+	CHECK_BYTES(&h->cli, want);
+}
+
+/* A GET: the forwarded head (forwarding headers from the peer address:
+ * X-Forwarded-For is added as a second field line, which RFC 9110 5.3
+ * makes the same list as "10.1.1.1, 203.0.113.9"; Connection dropped) and
+ * the response relayed byte for byte, Content-Length put after the other
+ * headers by the encoder. */
+TEST(get_forwarded)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_client_from(&h, "203.0.113.9"));
+	CHECK(ph_send_str(&h, &h.cli,
+			  "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: keep-alive\r\n"
+			  "X-Forwarded-For: 10.1.1.1\r\nAccept: */*\r\n\r\n"));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv)
+		exchange(&h, srv,
+			 "GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 10.1.1.1\r\n"
+			 "Accept: */*\r\nX-Forwarded-For: 203.0.113.9\r\n"
+			 "X-Forwarded-Proto: http\r\nX-Forwarded-Host: a.test\r\n\r\n",
+			 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: x\r\n\r\nhi", 4096,
+			 RES_HI);
+	CHECK_EQ_INT(h.cli.len, 0);
+	CHECK(!h.cli.eof);
+	finish(&h);
+}
+
+/* The request head split at every byte (two writes, a loop turn between
+ * them), then one write per byte: the server always gets the same head.
+ * One keep-alive client and one pooled server connection carry them all. */
+TEST(request_split_every_byte)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	size_t n = strlen(GET_A);
+	for (size_t k = 1; k <= n; k++) {
+		CHECK(ph_send(&h, &h.cli, GET_A, k));
+		ph_turn(&h, 0);
+		CHECK(ph_send(&h, &h.cli, GET_A + k, n - k));
+		if (k == 1)
+			CHECK(ph_srv_accept(&h, WAIT_MS) != NULL);
+		if (h.nsrv)
+			exchange(&h, &h.srv[0], FWD_A, RES_HI, 4096, RES_HI);
+	}
+	CHECK(ph_send_split(&h, &h.cli, GET_A, n, 1));
+	if (h.nsrv)
+		exchange(&h, &h.srv[0], FWD_A, RES_HI, 4096, RES_HI);
+	CHECK_EQ_INT(h.nsrv, 1);
+	finish(&h);
+}
+
+/* The response split at every byte, and one byte per write: the client
+ * always gets the same bytes. */
+TEST(response_split_every_byte)
+{
+	static const char res[] = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nhello";
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	size_t n = strlen(res);
+	for (size_t k = 0; k <= n; k++) {
+		CHECK(ph_send_str(&h, &h.cli, GET_A));
+		struct ph_end *srv = k == 0 ? ph_srv_accept(&h, WAIT_MS) : &h.srv[0];
+		if (!srv) {
+			CHECK(!"no server connection");
+			break;
+		}
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS) > 0);
+		ph_consume(srv, srv->len);
+		if (k == 0) {
+			CHECK(ph_send_split(&h, srv, res, n, 1));
+		} else {
+			CHECK(ph_send(&h, srv, res, k));
+			ph_turn(&h, 0);
+			CHECK(ph_send(&h, srv, res + k, n - k));
+		}
+		CHECK(ph_recv_n(&h, &h.cli, n, WAIT_MS));
+		CHECK_BYTES(&h.cli, res);
+	}
+	CHECK_EQ_INT(h.nsrv, 1);
+	finish(&h);
+}
+
+/* `http_request deny` answers 403 itself: no server connection is even
+ * opened; the client connection stays open and its next request is
+ * forwarded. */
+TEST(deny_then_forward)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "GET /admin/x HTTP/1.1\r\nHost: example.com\r\n\r\n"));
+	ssize_t n = ph_recv_msg(&h, &h.cli, WAIT_MS);
+	CHECK(n > 0);
+	CHECK(strncmp(h.cli.in, "HTTP/1.1 403 ", 13) == 0);
+	CHECK(!strcasestr(h.cli.in, "connection: close"));
+	ph_consume(&h.cli, h.cli.len);
+	ph_pump(&h, 20);
+	CHECK(!h.cli.eof);
+	CHECK_EQ_INT(h.nsrv, 0);
+	CHECK(!ph_srv_pending(&h));
+
+	CHECK(ph_send_str(&h, &h.cli, GET_A));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv)
+		exchange(&h, srv, FWD_A, RES_HI, 4096, RES_HI);
+	finish(&h);
+}
+
+/* `http_request return` with a body: exact bytes, nothing forwarded. */
+TEST(return_body)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "GET /ping HTTP/1.1\r\nHost: example.com\r\n\r\n"));
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK_BYTES(&h.cli, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+			    "Content-Length: 4\r\n\r\npong");
+	CHECK_EQ_INT(h.nsrv, 0);
+	CHECK(!ph_srv_pending(&h));
+	finish(&h);
+}
+
+/* `http_request redirect location` with %[host]%[path]. */
+TEST(redirect)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "GET /old/page?q=1 HTTP/1.1\r\nHost: www.test\r\n\r\n"));
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK(strncmp(h.cli.in, "HTTP/1.1 301 ", 13) == 0);
+	CHECK(strstr(h.cli.in, "\r\nLocation: https://www.test/old/page\r\n") != NULL);
+	CHECK_EQ_INT(h.nsrv, 0);
+	finish(&h);
+}
+
+/* `http_response set_header` replaces the server's value. */
+TEST(response_set_header)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "GET /framed HTTP/1.1\r\nHost: h\r\n\r\n"));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv) {
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS) > 0);
+		CHECK(ph_send_str(&h, srv, "HTTP/1.1 200 OK\r\nX-Frame-Options: SAMEORIGIN\r\n"
+					   "Content-Length: 0\r\n\r\n"));
+		CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+		CHECK_BYTES(&h.cli,
+			    "HTTP/1.1 200 OK\r\nX-Frame-Options: DENY\r\nContent-Length: 0\r\n\r\n");
+	}
+	finish(&h);
+}
+
+/* A server that closes before answering (retries 0): 502, and the client
+ * connection is closed after it. */
+TEST(server_close_502)
+{
+	struct ph h;
+	if (!start(&h, CFG_NORETRY))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, GET_A));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv) {
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS) > 0);
+		close(srv->fd);
+		srv->fd = -1;
+	}
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK(strncmp(h.cli.in, "HTTP/1.1 502 ", 13) == 0);
+	CHECK(strcasestr(h.cli.in, "\r\nConnection: close\r\n") != NULL);
+	CHECK(ph_recv_eof(&h, &h.cli, WAIT_MS));
+	finish(&h);
+}
+
+/* The same with the default retries: an idempotent GET whose server
+ * closed before the first response byte is sent again on a new
+ * connection, and that answer reaches the client. */
+TEST(server_close_retried)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, GET_A));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv) {
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS) > 0);
+		close(srv->fd);
+		srv->fd = -1;
+	}
+	srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv)
+		exchange(&h, srv, FWD_A, RES_HI, 4096, RES_HI);
+	finish(&h);
+}
+
+/* Expect: 100-continue: the client gets one 100 Continue (ours, the
+ * server's is not repeated), the body is forwarded, then the answer. */
+TEST(expect_continue)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+				      "Expect: 100-continue\r\n\r\n"));
+	CHECK(ph_recv_until(&h, &h.cli, "\r\n\r\n", WAIT_MS) > 0);
+	CHECK_BYTES(&h.cli, "HTTP/1.1 100 Continue\r\n\r\n");
+	CHECK(ph_send_str(&h, &h.cli, "hello"));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (!srv) {
+		finish(&h);
+		return;
+	}
+	ssize_t hl = ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS);
+	CHECK(hl > 0);
+	CHECK(ph_recv_n(&h, srv, (size_t)hl + 5, WAIT_MS));
+	CHECK(strncmp(srv->in, "POST /up HTTP/1.1\r\n", 19) == 0);
+	CHECK(memcmp(srv->in + hl, "hello", 5) == 0);
+	CHECK_EQ_INT(srv->len, hl + 5);
+	ph_consume(srv, srv->len);
+	CHECK(ph_send_str(&h, srv, "HTTP/1.1 100 Continue\r\n\r\n"
+				   "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"));
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK_BYTES(&h.cli, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	finish(&h);
+}
+
+/* Two requests in one write: forwarded one at a time, the second only
+ * after the first was answered; the answers reach the client in order. */
+TEST(pipelined)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+				      "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n"));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (!srv) {
+		finish(&h);
+		return;
+	}
+	ssize_t hl = ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS);
+	CHECK(strncmp(srv->in, "GET /1 ", 7) == 0);
+	ph_pump(&h, 20);
+	CHECK_EQ_INT(srv->len, hl);   /* the second waits for the first's answer */
+	ph_consume(srv, srv->len);
+	CHECK(ph_send_str(&h, srv, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"));
+	CHECK(ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS) > 0);
+	CHECK(strncmp(srv->in, "GET /2 ", 7) == 0);
+	ph_consume(srv, srv->len);
+	CHECK(ph_send_str(&h, srv, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo"));
+	CHECK(ph_recv_n(&h, &h.cli, 2 * 41, WAIT_MS));
+	CHECK_BYTES(&h.cli, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+			    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo");
+	CHECK_EQ_INT(h.nsrv, 1);
+	finish(&h);
+}
+
+/* A malformed request (two Content-Lengths that disagree): 400 with
+ * Connection: close, the connection closed, and nothing reached the
+ * server: no connection accepted, none pending. */
+TEST(malformed_400)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n"
+				      "Content-Length: 2\r\n\r\nab"));
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK(strncmp(h.cli.in, "HTTP/1.1 400 ", 13) == 0);
+	CHECK(strcasestr(h.cli.in, "\r\nConnection: close\r\n") != NULL);
+	CHECK(ph_recv_eof(&h, &h.cli, WAIT_MS));
+	CHECK_EQ_INT(h.nsrv, 0);
+	CHECK(!ph_srv_pending(&h));
+	finish(&h);
+}
+
+int main(void)
+{
+	log_level = LOG_ERR;   /* the 403s and 502s below are expected */
+	RUN(get_forwarded);
+	RUN(request_split_every_byte);
+	RUN(response_split_every_byte);
+	RUN(deny_then_forward);
+	RUN(return_body);
+	RUN(redirect);
+	RUN(response_set_header);
+	RUN(server_close_502);
+	RUN(server_close_retried);
+	RUN(expect_continue);
+	RUN(pipelined);
+	RUN(malformed_400);
+	return UNIT_SUMMARY("test_pipeline");
+}
