@@ -35,7 +35,7 @@ static void add_client_dn(struct stream *s, struct http_msg *m)
 	if (!fe_verifies_clients(s->fe))
 		return;
 	msg_hdr_del(m, SLICE_LIT("X-SSL-Client-DN"));
-	const char *dn = tls_conn_client_dn(&s->cli);
+	const char *dn = tls_conn_client_dn(&s->sess->cli);
 	if (dn)
 		msg_hdr_add(m, SLICE_LIT("X-SSL-Client-DN"),
 			    msg_store(m, dn, strlen(dn)));
@@ -61,7 +61,7 @@ static enum flt_verdict forward_req_head(struct stream *s, const void *conf)
 	char ip[INET6_ADDRSTRLEN];
 	stream_src_text(s, ip, sizeof(ip));
 	bool v6 = strchr(ip, ':') != NULL;
-	const char *proto = conn_is_tls(&s->cli) ? "https" : "http";
+	const char *proto = conn_is_tls(&s->sess->cli) ? "https" : "http";
 
 	(void)conf;
 	add_client_dn(s, m);

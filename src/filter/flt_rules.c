@@ -100,14 +100,14 @@ const struct filter_ops flt_rules_be_ops = {
 	.res_head = be_res_head,
 };
 
-bool rules_tcp_accept(struct stream *s)
+bool rules_tcp_accept(struct session *ss)
 {
-	const struct rule_list *l = &s->fe->tcp_conn;
+	const struct rule_list *l = &ss->fe->tcp_conn;
 	if (!l->n)
 		return true;
-	struct sockaddr_storage ss;
-	stream_src(s, &ss);
-	struct cond_ctx ctx = { .src = &ss, .tls = conn_is_tls(&s->cli) };
-	struct rule_exec x = { .ctx = &ctx, .scratch = s->w->scratch, .scratch_len = buf_size };
+	struct sockaddr_storage src;
+	session_src(ss, &src);
+	struct cond_ctx ctx = { .src = &src, .tls = conn_is_tls(&ss->cli) };
+	struct rule_exec x = { .ctx = &ctx, .scratch = ss->w->scratch, .scratch_len = buf_size };
 	return rules_run(l, &x) != RULE_REJECT;
 }

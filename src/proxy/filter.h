@@ -95,8 +95,9 @@ extern const struct filter_ops flt_forward_ops;     /* filter/flt_forward.c */
 extern const struct filter_ops flt_sticky_ops;      /* filter/flt_forward.c */
 extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
 
-/* tcp_request connection rules of s's frontend, at accept (flt_rules.c):
- * false when the connection is to be closed unanswered. */
-bool rules_tcp_accept(struct stream *s);
+/* tcp_request connection rules of the session's frontend, at accept
+ * (flt_rules.c): false when the connection is to be closed unanswered. */
+struct session;
+bool rules_tcp_accept(struct session *ss);
 
 #endif

@@ -106,7 +106,7 @@ static void default_authority(struct stream *s, struct txn *t)
 	socklen_t len = sizeof(ss);
 	char ip[INET6_ADDRSTRLEN];
 
-	if (getsockname(s->cli.io.fd, (struct sockaddr *)&ss, &len) < 0 ||
+	if (getsockname(s->sess->cli.io.fd, (struct sockaddr *)&ss, &len) < 0 ||
 	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
 		return;   /* not an IP socket (a test's socketpair): no address to name */
 	addr_ntop((struct sockaddr *)&ss, ip, sizeof(ip));
@@ -143,9 +143,9 @@ static enum step_result req_on_head(struct stream *s, struct txn *t)
 	set_log_line(t);
 
 	if (m->flags & MSG_F_CONN_CLOSE)
-		s->flags |= STRM_F_CLOSE;
+		s->sess->flags |= SESS_F_CLOSE;
 	if (s->w->stopping)
-		s->flags |= STRM_F_CLOSE;
+		s->sess->flags |= SESS_F_CLOSE;
 	t->upgrade = (m->flags & MSG_F_CONN_UPGRADE) && (m->flags & MSG_F_HAS_UPGRADE);
 	if (!m->authority.len)
 		default_authority(s, t);
@@ -174,7 +174,7 @@ static enum step_result req_on_head(struct stream *s, struct txn *t)
 enum step_result req_read_head(struct stream *s)
 {
 	if (!s->req.area || buf_in_len(&s->req) == 0) {
-		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
 			stream_close(s);   /* client left between requests */
 			return STEP_STOP;
 		}
@@ -196,7 +196,7 @@ enum step_result req_read_head(struct stream *s)
 	struct h1_err err = { 0 };
 	int r = h1_parse_request(buf_in(&s->req), buf_in_len(&s->req), &t->req, &lim, &err);
 	if (r == H1_NEED_MORE) {
-		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
 			log_debug("%s: client closed in the middle of a request head", fe->name);
 			stream_close(s);
 			return STEP_STOP;
@@ -356,7 +356,7 @@ bool req_body(struct stream *s)
 	uint32_t in = b->area ? buf_in_len(b) : 0;
 
 	if (in == 0) {
-		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
 			t->term = TERM_CLIENT_ABORT;
 			stream_abort(s, "client closed during the request body");
 			return true;
@@ -399,7 +399,7 @@ bool http_req_pump(struct stream *s)
 {
 	switch (s->rq) {
 	case RQ_IDLE:
-		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
 			stream_close(s);
 			return true;
 		}

@@ -129,14 +129,15 @@ static void res_framing(struct stream *s, struct txn *t)
 			/* HTTP/1.0 has no chunked coding: decode and delimit by close. */
 			h1_chunk_init(&t->res_chunk, H1_CHUNK_DECODE);
 			m->body = BODY_UNTIL_CLOSE;
-			s->flags |= STRM_F_CLOSE;
+			s->sess->flags |= SESS_F_CLOSE;
 		} else {
 			h1_chunk_init(&t->res_chunk, H1_CHUNK_NORMALIZE);
 		}
 		s->rs = RS_BODY;
 		break;
 	default:   /* BODY_UNTIL_CLOSE */
-		s->flags |= STRM_F_CLOSE | STRM_F_SRV_CLOSE;
+		s->sess->flags |= SESS_F_CLOSE;
+	s->flags |= STRM_F_SRV_CLOSE;
 		s->rs = RS_BODY;
 		break;
 	}
@@ -152,8 +153,8 @@ enum step_result res_deliver(struct stream *s)
 	if (!t->local)
 		res_framing(s, t);
 	if (s->w->stopping)
-		s->flags |= STRM_F_CLOSE;
-	if (s->flags & STRM_F_CLOSE)
+		s->sess->flags |= SESS_F_CLOSE;
+	if (s->sess->flags & SESS_F_CLOSE)
 		extra = "Connection: close\r\n";
 	else if (t->req_minor == 0)
 		extra = "Connection: keep-alive\r\n";

@@ -65,7 +65,7 @@ static const struct cfg_errorfile *find_errorfile(const struct stream *s, int st
 static bool can_keep_alive(const struct stream *s, const struct local_resp *r)
 {
 	const struct txn *t = s->txn;
-	if (r->close || (s->flags & STRM_F_CLOSE) || !t || s->w->stopping)
+	if (r->close || (s->sess->flags & SESS_F_CLOSE) || !t || s->w->stopping)
 		return false;
 	if (s->rq == RQ_DONE)
 		return true;
@@ -123,9 +123,10 @@ static void drop_request(struct stream *s)
 	s->flags &= (uint16_t)~STRM_F_REPLAY;
 	s->req_sent = 0;
 	if (s->rq != RQ_DONE)
-		s->flags |= STRM_F_UNREAD;
+		s->sess->flags |= SESS_F_UNREAD;
 	s->rq = RQ_DONE;
-	s->flags |= STRM_F_CLOSE | STRM_F_SRV_CLOSE;
+	s->sess->flags |= SESS_F_CLOSE;
+	s->flags |= STRM_F_SRV_CLOSE;
 }
 
 void local_reply(struct stream *s, const struct local_resp *r)

@@ -3,7 +3,8 @@
  * cache_req_fsm.c is the model).  This table is the whole flow from a
  * request's first byte to its delivered response:
  *
- *   STEP_READ_HEAD   http_req.c   decode the request head into t->req
+ *   STEP_READ_HEAD   codec        decode the request head into t->req (h1:
+ *                                 req_read_head, http_req.c)
  *   STEP_REQ_RULES   here         frontend filters: request id, rules
  *   STEP_ROUTE       http_req.c   limits, use_backend -> t->be
  *   STEP_BE_RULES    here         backend filters: rules, forwarding headers
@@ -11,8 +12,9 @@
  *                                 pick a server or queue (backend.c)
  *   STEP_WAIT_HEAD   http_res.c   decode the response head into t->res
  *   STEP_RES_RULES   here         response filters: rules, sticky cookie
- *   STEP_DELIVER     http_res.c   encode t->res for the client
- *   STEP_DONE        stream.c     bodies finish; check_end logs (filters'
+ *   STEP_DELIVER     codec        encode t->res for the client (h1:
+ *                                 res_deliver, http_res.c)
+ *   STEP_DONE        codec        bodies finish; check_end logs (filters'
  *                                 end phase) and reuses or closes
  *
  * A local reply (local.c) jumps to STEP_DELIVER from anywhere.  Bodies are
@@ -64,6 +66,18 @@ static enum step_result step_res_rules(struct stream *s)
 	return r;
 }
 
+/* The protocol's own steps: its codec decodes the request head and
+ * encodes the response head. */
+static enum step_result step_read_head(struct stream *s)
+{
+	return s->sess->codec->read_head(s);
+}
+
+static enum step_result step_deliver(struct stream *s)
+{
+	return s->sess->codec->deliver(s);
+}
+
 static enum step_result step_done(struct stream *s)
 {
 	(void)s;
@@ -71,14 +85,14 @@ static enum step_result step_done(struct stream *s)
 }
 
 static enum step_result (*const steps[STEP_COUNT])(struct stream *) = {
-	[STEP_READ_HEAD] = req_read_head,
+	[STEP_READ_HEAD] = step_read_head,
 	[STEP_REQ_RULES] = step_req_rules,
 	[STEP_ROUTE] = req_route,
 	[STEP_BE_RULES] = step_be_rules,
 	[STEP_ASSIGN] = req_assign,
 	[STEP_WAIT_HEAD] = res_wait_head,
 	[STEP_RES_RULES] = step_res_rules,
-	[STEP_DELIVER] = res_deliver,
+	[STEP_DELIVER] = step_deliver,
 	[STEP_DONE] = step_done,
 };
 

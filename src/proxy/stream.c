@@ -31,98 +31,17 @@
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
-#define LINGER_MS 1000
 
-static bool stream_closed(const struct stream *s)
+bool stream_closed(const struct stream *s)
 {
 	return s->flags & STRM_F_CLOSED;
 }
 
-static uint32_t head_room(const struct stream *s)
+uint32_t stream_head_room(const struct stream *s)
 {
 	/* While a head is being received, keep tune.maxrewrite bytes free so
 	 * the forwarded head (with X-Forwarded-* added) fits in place. */
 	return buf_size - s->w->cfg->global.maxrewrite;
-}
-
-/* ---- client side ---- */
-
-static bool cli_recv(struct stream *s)
-{
-	struct conn *c = &s->cli;
-	uint32_t limit;
-
-	if (!(c->flags & CONN_F_RECV_READY) || (c->flags & (CONN_F_RD_EOF | CONN_F_ERROR)))
-		return false;
-	switch (s->rq) {
-	case RQ_IDLE:
-	case RQ_HEAD:
-		limit = head_room(s);
-		break;
-	case RQ_BODY:
-		/* Until its head is encoded in front of them, body bytes may
-		 * only take the room the head left (http_req.c). */
-		limit = s->txn && s->txn->head_pending ? head_room(s) - s->txn->req_head_len :
-							 buf_size;
-		break;
-	case RQ_TUNNEL:
-		limit = buf_size;
-		break;
-	default:
-		/* RQ_DONE: a pipelined request waits in the socket until this
-		 * transaction ends - unless we are lingering before a close. */
-		if (!(s->flags & STRM_F_LINGER))
-			return false;
-		limit = buf_size;
-		break;
-	}
-	if (!buf_alloc(&s->req)) {
-		stream_abort(s, "out of memory");
-		return true;
-	}
-	if (s->req.wr >= limit) {
-		buf_compact(&s->req);
-		if (s->req.wr >= limit)
-			return false;
-	}
-	ssize_t n = conn_recv(c, s->req.area + s->req.wr, limit - s->req.wr);
-	if (n > 0) {
-		s->cli_last = s->w->loop.now;
-		if (s->flags & STRM_F_LINGER) {
-			buf_release_force(&s->req);   /* discarded */
-			return true;
-		}
-		s->req.wr += (uint32_t)n;
-		if (s->rq == RQ_IDLE) {
-			s->rq = RQ_HEAD;
-			s->head_start = s->w->loop.now;
-		}
-		return true;
-	}
-	buf_release(&s->req);
-	return n == 0 || (c->flags & CONN_F_ERROR);
-}
-
-static bool cli_send(struct stream *s)
-{
-	struct conn *c = &s->cli;
-
-	if (!s->res.area || buf_out_len(&s->res) == 0 || !(c->flags & CONN_F_SEND_READY))
-		return false;
-	ssize_t n = conn_send(c, buf_out(&s->res), buf_out_len(&s->res));
-	if (n < 0) {
-		log_debug("%s: client send failed: %s", s->fe->name, strerror(c->err));
-		stream_close(s);
-		return true;
-	}
-	if (n == 0)
-		return false;
-	s->cli_last = s->w->loop.now;
-	if (s->txn)
-		s->txn->bytes_out += (uint64_t)n;
-	buf_consume(&s->res, (uint32_t)n);
-	buf_release(&s->res);
-	return true;
 }
 
 /* ---- server side ---- */
@@ -177,7 +96,7 @@ static bool srv_recv(struct stream *s)
 		return false;
 	switch (s->rs) {
 	case RS_WAIT:
-		limit = head_room(s);
+		limit = stream_head_room(s);
 		break;
 	case RS_BODY:
 	case RS_TUNNEL:
@@ -250,7 +169,7 @@ static bool req_analyse(struct stream *s)
 {
 	if (s->rq == RQ_TUNNEL)
 		return tunnel_analyse(&s->req);
-	if (!(s->flags & STRM_F_HTTP) || (s->flags & STRM_F_LINGER))
+	if (!(s->flags & STRM_F_HTTP) || (s->sess->flags & SESS_F_LINGER))
 		return false;
 	bool progress = stream_run_steps(s);
 	if (s->flags & STRM_F_CLOSED)
@@ -274,37 +193,9 @@ static bool res_analyse(struct stream *s)
 
 /* ---- ends ---- */
 
-/* Propagates half-closes through a tunnel; closes when both ways are done. */
-static bool tunnel_check_end(struct stream *s)
-{
-	struct srvconn *sc = s->srv;
-	bool progress = false;
-
-	if ((s->cli.flags & CONN_F_ERROR) || (sc && (sc->c.flags & CONN_F_ERROR))) {
-		stream_close(s);
-		return true;
-	}
-	if (!sc || !sc->connected)
-		return false;
-	if ((s->cli.flags & CONN_F_RD_EOF) && buf_empty(&s->req) && !(sc->c.flags & CONN_F_WR_SHUT)) {
-		conn_shutw(&sc->c);
-		progress = true;
-	}
-	if ((sc->c.flags & CONN_F_RD_EOF) && buf_empty(&s->res) &&
-	    !(s->cli.flags & CONN_F_WR_SHUT)) {
-		conn_shutw(&s->cli);
-		progress = true;
-	}
-	if ((s->cli.flags & CONN_F_WR_SHUT) && (sc->c.flags & CONN_F_WR_SHUT)) {
-		stream_close(s);
-		return true;
-	}
-	return progress;
-}
-
 /* The transaction is over (delivered, refused or cut): the debug line
  * and the filters' end phase (access log), once. */
-static void txn_end(struct stream *s)
+void txn_end(struct stream *s)
 {
 	struct txn *t = s->txn;
 	if (!t || !t->mono_start_us || t->logged)
@@ -318,93 +209,6 @@ static void txn_end(struct stream *s)
 		  t->line, t->status, t->be ? t->be->cfg->name : "-",
 		  s->sv ? s->sv->cfg->name : "-",
 		  (unsigned long long)(s->w->loop.now - t->start_ms));
-}
-
-/* Starts discarding the client's unread input after our final response so
- * closing does not turn into a reset that destroys that response in
- * flight (RFC 9112 9.6, "lingering close"). */
-static void stream_linger(struct stream *s)
-{
-	conn_shutw(&s->cli);
-	s->flags |= STRM_F_LINGER;
-	s->linger_start = s->w->loop.now;
-	s->rq = RQ_DONE;
-	s->rs = RS_DONE;
-	buf_release_force(&s->req);
-}
-
-static bool client_may_have_input(const struct stream *s)
-{
-	return s->rq != RQ_DONE || (s->flags & STRM_F_UNREAD) ||
-	       (s->req.area && buf_in_len(&s->req) > 0) || (s->cli.flags & CONN_F_RECV_READY);
-}
-
-static bool http_check_end(struct stream *s)
-{
-	struct txn *t = s->txn;
-
-	if (s->flags & STRM_F_LINGER) {
-		if (s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
-			stream_close(s);
-			return true;
-		}
-		return false;
-	}
-	if (!t || s->rs != RS_DONE || (s->res.area && buf_out_len(&s->res) > 0))
-		return false;
-	/* A local reply answered before the request body ended: it is read
-	 * and dropped first, so the connection can carry the next request. */
-	if (t->discard_body && s->rq == RQ_BODY)
-		return false;
-
-	/* The response is delivered. */
-	bool req_complete = s->rq == RQ_DONE;
-	bool srv_clean = req_complete && (!s->req.area || buf_out_len(&s->req) == 0) &&
-			 (!s->res.area || buf_in_len(&s->res) == 0) &&
-			 !(s->flags & STRM_F_SRV_CLOSE);
-	txn_end(s);
-	backend_release(s, srv_clean);
-	s->flags &= ~STRM_F_SRV_CLOSE;
-	buf_release_force(&s->res);
-	if (!req_complete)
-		s->flags |= STRM_F_CLOSE;
-	if (s->w->stopping)
-		s->flags |= STRM_F_CLOSE;
-	if (s->flags & STRM_F_CLOSE) {
-		if (client_may_have_input(s) && !(s->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
-			stream_linger(s);
-			return true;
-		}
-		stream_close(s);
-		return true;
-	}
-
-	/* Keep-alive: next request, possibly already pipelined in the buffer. */
-	s->rs = RS_NONE;
-	s->step = STEP_READ_HEAD;
-	if (s->req.area && buf_in_len(&s->req) > 0) {
-		s->rq = RQ_HEAD;
-		s->head_start = s->w->loop.now;
-		txn_reset(t);
-	} else {
-		s->rq = RQ_IDLE;
-		buf_release_force(&s->req);
-		txn_free(s->w, t);
-		s->txn = NULL;
-	}
-	s->cli_last = s->w->loop.now;
-	return true;
-}
-
-static bool check_end(struct stream *s)
-{
-	if (s->rq == RQ_TUNNEL)
-		return tunnel_check_end(s);
-	if (s->cli.flags & CONN_F_ERROR) {
-		stream_close(s);
-		return true;
-	}
-	return http_check_end(s);
 }
 
 /* ---- timers ---- */
@@ -446,8 +250,8 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 #define CONSIDER(when, why) do { uint64_t _w = (when); \
 	if (!d || _w < d) { d = _w; *what = (why); } } while (0)
 
-	if (s->flags & STRM_F_LINGER) {
-		CONSIDER(s->linger_start + LINGER_MS, WAIT_LINGER);
+	if (s->sess->flags & SESS_F_LINGER) {
+		CONSIDER(s->sess->linger_start + LINGER_MS, WAIT_LINGER);
 		return d;
 	}
 	if (s->srv && !s->srv->connected && be)
@@ -455,25 +259,25 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 	if (s->queued_be)
 		CONSIDER(s->queue_start + s->queued_be->cfg->timeout_queue_ms, WAIT_QUEUE);
 	if (s->rq == RQ_TUNNEL) {
-		uint64_t last = s->cli_last > s->srv_last ? s->cli_last : s->srv_last;
+		uint64_t last = s->sess->cli_last > s->srv_last ? s->sess->cli_last : s->srv_last;
 		CONSIDER(last + tunnel_timeout(s), WAIT_TUNNEL);
 		return d;
 	}
 	switch (s->rq) {
 	case RQ_IDLE:
-		CONSIDER(s->cli_last + fe->timeout_client_ms, WAIT_IDLE);
+		CONSIDER(s->sess->cli_last + fe->timeout_client_ms, WAIT_IDLE);
 		break;
 	case RQ_HEAD:
-		CONSIDER(s->head_start + fe->timeout_header_ms, WAIT_HEADER);
+		CONSIDER(s->sess->head_start + fe->timeout_header_ms, WAIT_HEADER);
 		break;
 	case RQ_BODY:
-		CONSIDER(s->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
+		CONSIDER(s->sess->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
 		break;
 	default:
 		break;
 	}
 	if (s->res.area && buf_out_len(&s->res) > 0)
-		CONSIDER(s->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
+		CONSIDER(s->sess->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
 	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY))
 		CONSIDER(s->srv_last + be->timeout_server_ms, WAIT_SERVER);
 #undef CONSIDER
@@ -554,7 +358,7 @@ void stream_process(struct stream *s)
 	do {
 		if (stream_closed(s))
 			return;
-		progress = cli_recv(s);
+		progress = s->sess->codec->recv(s);
 		if (stream_closed(s))
 			return;
 		progress |= req_analyse(s);
@@ -569,31 +373,26 @@ void stream_process(struct stream *s)
 		progress |= res_analyse(s);
 		if (stream_closed(s))
 			return;
-		progress |= cli_send(s);
+		progress |= s->sess->codec->send(s);
 		if (stream_closed(s))
 			return;
-		progress |= check_end(s);
+		progress |= s->sess->codec->check_end(s);
 	} while (progress);
 	if (!stream_closed(s))
 		stream_arm_timer(s);
 }
 
-static void stream_cli_event(struct ev_io *io, uint32_t events)
-{
-	struct stream *s = container_of(io, struct stream, cli.io);
-	conn_on_events(&s->cli, events);
-	stream_process(s);
-}
-
 /* ---- life cycle ---- */
 
-static void stream_free(void *arg)
+void stream_close(struct stream *s)
 {
-	struct stream *s = arg;
-	pool_put(&s->w->stream_pool, s);
+	/* HTTP/1: the stream's end is its connection's end. */
+	session_close(s->sess);
 }
 
-void stream_close(struct stream *s)
+/* What the stream holds goes back (session_close() calls this; the
+ * struct itself is freed with the session, deferred). */
+void stream_release(struct stream *s)
 {
 	struct worker *w = s->w;
 
@@ -604,7 +403,6 @@ void stream_close(struct stream *s)
 	backend_unqueue(s);
 	if (s->srv)
 		backend_release(s, false);
-	conn_close(&w->loop, &s->cli);
 	buf_release_force(&s->req);
 	buf_release_force(&s->res);
 	if (s->txn && !s->txn->term && !s->txn->logged)
@@ -612,28 +410,6 @@ void stream_close(struct stream *s)
 	txn_end(s);
 	txn_free(w, s->txn);
 	s->txn = NULL;
-	list_del(&s->link);
-	w->nstreams--;
-	atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
-	loop_defer(&w->loop, stream_free, s);
-	worker_stream_closed(w);
-}
-
-void stream_kill(struct stream *s)
-{
-	stream_close(s);
-}
-
-bool stream_drain(struct stream *s)
-{
-	s->flags |= STRM_F_CLOSE;
-	/* Idle keep-alive connections, and new ones that sent nothing yet, go
-	 * now; a request in progress finishes and then closes. */
-	if (s->rq == RQ_IDLE || (s->rq == RQ_HEAD && (!s->req.area || buf_empty(&s->req)))) {
-		stream_close(s);
-		return true;
-	}
-	return false;
 }
 
 static void stream_wake_deferred(void *arg)
@@ -657,37 +433,11 @@ void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_sto
 	stream_src(s, ss);
 	struct txn *t = s->txn;
 	*ctx = (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss,
-				  .ssl_client_dn = tls_conn_client_dn(&s->cli),
+				  .ssl_client_dn = tls_conn_client_dn(&s->sess->cli),
 				  .res = t && s->step >= STEP_RES_RULES ? &t->res : NULL,
-				  .tls = conn_is_tls(&s->cli),
+				  .tls = conn_is_tls(&s->sess->cli),
 				  .req_id = t ? (struct slice){ t->req_id, t->req_id_len } :
 						(struct slice){ NULL, 0 } };
-}
-
-void stream_src(const struct stream *s, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, &s->src, sizeof(s->src));
-}
-
-const char *stream_src_text(const struct stream *s, char *out, size_t len)
-{
-	return addr_ntop((const struct sockaddr *)&s->src, out, len);
-}
-
-static void set_src(struct stream *s, const struct sockaddr_storage *peer)
-{
-	memset(&s->src, 0, sizeof(s->src));
-	if (peer->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
-		s->src.sin6_family = AF_INET6;
-		s->src.sin6_port = in->sin_port;
-		s->src.sin6_addr.s6_addr[10] = 0xff;
-		s->src.sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&s->src.sin6_addr.s6_addr[12], &in->sin_addr, 4);
-	} else if (peer->ss_family == AF_INET6) {
-		memcpy(&s->src, peer, sizeof(s->src));
-	}
 }
 
 static struct backend_rt *tcp_route(struct stream *s)
@@ -702,47 +452,18 @@ static struct backend_rt *tcp_route(struct stream *s)
 	return fe->default_backend ? &s->w->backends[fe->default_backend->index] : NULL;
 }
 
-void stream_accept(struct worker *w, const struct cfg_frontend *fe, const struct cfg_addr *bind,
-		   int fd, const struct sockaddr_storage *peer)
+void stream_init(struct stream *s, struct session *ss)
 {
-	struct stream *s = pool_zget(&w->stream_pool);
-	if (!s) {
-		log_err("%s: out of memory accepting a connection", fe->name);
-		close(fd);
-		atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
-		return;
-	}
-	conn_init(&s->cli, fd, stream_cli_event);
-	/* A TLS bind: the handshake happens inside the first reads, under
-	 * `timeout header` like the rest of the request head (net/tls.c). */
-	if (bind && bind->tls && tls_conn_accept(&s->cli, bind->tls) < 0) {
-		log_err("%s: out of memory accepting a TLS connection", fe->name);
-		close(fd);
-		pool_put(&w->stream_pool, s);
-		atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
-		return;
-	}
-	s->w = w;
-	s->fe = fe;
+	s->sess = ss;
+	s->w = ss->w;
+	s->fe = ss->fe;
 	timer_init(&s->timer, stream_timeout);
-	set_src(s, peer);
-	list_add_tail(&w->streams, &s->link);
-	w->nstreams++;
-	s->cli_last = s->srv_last = s->head_start = w->loop.now;
-	if (loop_add(&w->loop, &s->cli.io) < 0) {
-		log_err("%s: epoll_ctl: %s", fe->name, strerror(errno));
-		stream_close(s);
-		return;
-	}
-	s->cli.flags |= CONN_F_SEND_READY;
-	/* tcp_request connection rules: before any byte is read. */
-	if (!rules_tcp_accept(s)) {
-		char src[INET6_ADDRSTRLEN];
-		log_debug("%s: %s rejected by tcp_request rules", fe->name,
-			  stream_src_text(s, src, sizeof(src)));
-		stream_close(s);
-		return;
-	}
+	s->srv_last = s->w->loop.now;
+}
+
+void stream_start(struct stream *s)
+{
+	const struct cfg_frontend *fe = s->fe;
 
 	if (fe->mode == MODE_HTTP) {
 		s->flags |= STRM_F_HTTP;

@@ -1,10 +1,14 @@
 /*
- * stream.h - a client connection and the transaction flowing through it.
+ * stream.h - one request/response exchange: its transaction, its step,
+ * its buffers and its server connection.  The client connection it came on
+ * is its session (session.h).
  *
  * The request's path, in the order the files read (docs/architecture.md
  * has the picture):
- *   worker.c     accepts the connection and creates a stream
- *   stream.c     drives it: I/O on both sides, the body pumps, timeouts, ends
+ *   worker.c     accepts the connection
+ *   session.c    makes its session (tcp_request rules) and stream
+ *   stream.c     drives the stream: I/O on both sides, the body pumps, timeouts
+ *   h1_client.c  the session's HTTP/1 codec: client I/O, what follows an exchange
  *   steps.c      the transaction's steps, one function each, in one table
  *   http_req.c   read head, route, assign (encode the head for the server)
  *   backend.c    picks a server (lb/); srvconn.c connects or reuses one,
@@ -13,7 +17,7 @@
  *   filter.c     filter chains per frontend/backend (rules, headers, logs)
  *   local.c      responses gatehouse writes itself (errors, rule answers)
  *
- * One stream per client connection.  Two half state machines describe it:
+ * HTTP/1: one stream per session, reused.  Two half state machines describe it:
  * `rq` for the request direction (client -> server) and `rs` for the
  * response direction (server -> client); a transaction ends when both are
  * DONE and the client has been sent everything.  TCP mode streams start in
@@ -38,6 +42,7 @@
 #include "lb/lb.h"
 #include "net/conn.h"
 #include "proxy/local.h"
+#include "proxy/session.h"
 
 struct worker;
 struct stream;
@@ -134,21 +139,17 @@ struct txn {
 };
 
 #define STRM_F_HTTP       0x0001
-#define STRM_F_CLOSE      0x0002   /* close the client after this transaction */
 #define STRM_F_SRV_CLOSE  0x0004   /* do not return the server connection to the pool */
-#define STRM_F_CLOSED     0x0008   /* released; waiting for the deferred free */
-#define STRM_F_LINGER     0x0010   /* response sent, discarding input before close */
-#define STRM_F_UNREAD     0x0020   /* the client may still be sending a request we refused */
+#define STRM_F_CLOSED     0x0008   /* released (with its session); waiting for the deferred free */
 #define STRM_F_REPLAY     0x0040   /* the whole request is in `req` and kept until the first
 				      response byte, so it can be sent again elsewhere */
 #define STRM_F_WAKE       0x0080   /* a deferred stream_process() is pending */
 
 struct stream {
-	struct conn cli;
+	struct session *sess;           /* the client connection it came on */
 	struct worker *w;
-	const struct cfg_frontend *fe;
+	const struct cfg_frontend *fe;  /* the session's frontend */
 	struct backend_rt *tcp_be;      /* TCP mode: the backend */
-	struct list link;               /* in w->streams */
 	struct timer timer;
 	struct buf req;                 /* client -> server */
 	struct buf res;                 /* server -> client */
@@ -162,38 +163,38 @@ struct stream {
 	uint8_t flt_pos;                /* filter to resume at after FLT_WAIT */
 	bool flt_be;                    /* STEP_RES_RULES: the frontend's chain is done */
 	uint16_t flags;                 /* STRM_F_* */
-	uint64_t cli_last;              /* last client I/O (ms) */
 	uint64_t srv_last;              /* last server I/O or connect start (ms) */
 	uint64_t sent_ns;               /* balance ewma: first request byte sent (lb_mono_ns) */
-	uint64_t head_start;            /* first byte of the current head (ms) */
-	uint64_t linger_start;
-	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped) */
 	struct list qlink;              /* in queued_be->queue while waiting for a slot */
 	struct backend_rt *queued_be;   /* non-NULL while queued */
 	uint64_t queue_start;
 };
 
-/* worker.c -> stream.c: a new client connection (fd non-blocking) on one
- * of fe's binds (its TLS settings, if any, apply). */
-void stream_accept(struct worker *w, const struct cfg_frontend *fe, const struct cfg_addr *bind,
-		   int fd, const struct sockaddr_storage *peer);
-
-/* Graceful stop: closes an idle stream now, or marks it to close after the
- * current transaction.  Returns true if the stream was closed. */
-bool stream_drain(struct stream *s);
-
-/* Closes immediately (drain deadline passed). */
-void stream_kill(struct stream *s);
-
 /* The state machine's entry point, run after any event. */
 void stream_process(struct stream *s);
 
-/* Ends the stream: closes both sides, frees everything (deferred). */
+/* Ends the stream, and with HTTP/1 its session: closes both sides, frees
+ * everything (deferred). */
 void stream_close(struct stream *s);
 
-/* Client address as a sockaddr_storage, for conditions and logs. */
-void stream_src(const struct stream *s, struct sockaddr_storage *ss);
-const char *stream_src_text(const struct stream *s, char *out, size_t len);
+/* session.c: a new session's stream (zeroed, from the pool) is bound to
+ * it (init), then started: HTTP waits for a request, TCP connects.  It
+ * gives back what it holds (release) when the session closes, which frees
+ * the struct. */
+void stream_init(struct stream *s, struct session *ss);
+void stream_start(struct stream *s);
+void stream_release(struct stream *s);
+
+/* The client's address, from the session. */
+static inline void stream_src(const struct stream *s, struct sockaddr_storage *out)
+{
+	session_src(s->sess, out);
+}
+
+static inline const char *stream_src_text(const struct stream *s, char *out, size_t len)
+{
+	return session_src_text(s->sess, out, len);
+}
 
 /*
  * Runs the chunked codec over b's input in place, closes the gap its
@@ -201,6 +202,11 @@ const char *stream_src_text(const struct stream *s, char *out, size_t len);
  * h1_chunk_step() result; *progress says whether anything was consumed.
  */
 int buf_chunk_forward(struct buf *b, struct h1_chunk *c, struct h1_err *err, bool *progress);
+
+/* stream.c, for the codecs */
+bool stream_closed(const struct stream *s);
+uint32_t stream_head_room(const struct stream *s);   /* buffer room while a head arrives */
+void txn_end(struct stream *s);                      /* the end phase: logs, once */
 
 /* steps.c: runs the current transaction's steps until one waits. */
 bool stream_run_steps(struct stream *s);

@@ -112,7 +112,7 @@ static void listener_event(struct ev_io *io, uint32_t events)
 			refuse_over_limit(w, l, fd, max);
 			continue;
 		}
-		stream_accept(w, l->fe, l->addr, fd, &peer);
+		session_accept(w, l->fe, l->addr, fd, &peer);
 	}
 }
 
@@ -131,12 +131,12 @@ static void close_listeners(struct worker *w)
 static void drain_expired(struct timer *t)
 {
 	struct worker *w = container_of(t, struct worker, drain_timer);
-	if (w->nstreams)
+	if (w->nsessions)
 		log_warn("worker %d: timeout drain reached, closing %u connections", w->id,
-			 w->nstreams);
+			 w->nsessions);
 	struct list *pos, *tmp;
-	list_for_each_safe(pos, tmp, &w->streams)
-		stream_kill(container_of(pos, struct stream, link));
+	list_for_each_safe(pos, tmp, &w->sessions)
+		session_kill(container_of(pos, struct session, link));
 	w->loop.quit = true;
 }
 
@@ -148,11 +148,11 @@ static void worker_begin_stop(struct worker *w)
 	close_listeners(w);
 	srvconn_close_idle_all(w);
 	struct list *pos, *tmp;
-	list_for_each_safe(pos, tmp, &w->streams)
-		stream_drain(container_of(pos, struct stream, link));
+	list_for_each_safe(pos, tmp, &w->sessions)
+		session_drain(container_of(pos, struct session, link));
 	timer_init(&w->drain_timer, drain_expired);
 	timer_set(&w->loop, &w->drain_timer, w->loop.now + w->cfg->global.timeout_drain_ms);
-	if (w->nstreams == 0)
+	if (w->nsessions == 0)
 		w->loop.quit = true;
 }
 
@@ -214,9 +214,9 @@ void worker_slot_freed(struct worker *w, int be_index)
 	}
 }
 
-void worker_stream_closed(struct worker *w)
+void worker_session_closed(struct worker *w)
 {
-	if (w->stopping && w->nstreams == 0)
+	if (w->stopping && w->nsessions == 0)
 		w->loop.quit = true;
 }
 
@@ -257,13 +257,14 @@ void worker_leave(struct worker *w)
 {
 	/* Exit: everything still open is closed, every pool emptied. */
 	struct list *pos, *tmp;
-	list_for_each_safe(pos, tmp, &w->streams)
-		stream_kill(container_of(pos, struct stream, link));
+	list_for_each_safe(pos, tmp, &w->sessions)
+		session_kill(container_of(pos, struct session, link));
 	srvconn_close_idle_all(w);
 	for (uint32_t i = 0; i < w->loop.ndefers; i++)
 		w->loop.defers[i].fn(w->loop.defers[i].arg);
 	w->loop.ndefers = 0;
 	close_listeners(w);
+	pool_flush(&w->session_pool);
 	pool_flush(&w->stream_pool);
 	pool_flush(&w->txn_pool);
 	pool_flush(&w->srvconn_pool);
@@ -288,11 +289,12 @@ int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->cfg = cfg;
-	LIST_INIT(&w->streams);
+	LIST_INIT(&w->sessions);
 	w->wake_fd = -1;
 	timer_init(&w->accept_timer, accept_resume);
 	if (loop_init(&w->loop) < 0)
 		return -1;
+	pool_init(&w->session_pool, "session", sizeof(struct session), 4096);
 	pool_init(&w->stream_pool, "stream", sizeof(struct stream), 4096);
 	pool_init(&w->txn_pool, "txn", sizeof(struct txn), 1024);
 	pool_init(&w->srvconn_pool, "srvconn", sizeof(struct srvconn), 4096);

@@ -31,9 +31,9 @@ struct worker {
 	struct listener_rt *listeners;
 	int nlisteners;
 	struct backend_rt *backends;      /* [cfg->nbackends] */
-	struct list streams;              /* every live client stream */
-	uint32_t nstreams;
-	struct pool stream_pool, txn_pool, srvconn_pool;
+	struct list sessions;             /* every live client connection */
+	uint32_t nsessions;
+	struct pool session_pool, stream_pool, txn_pool, srvconn_pool;
 	char *scratch;                    /* bufsize bytes to build heads in */
 	int wake_fd;                      /* eventfd of the mailbox */
 	struct ev_io wake_io;
@@ -90,7 +90,7 @@ int worker_enter(struct worker *w);
 void worker_leave(struct worker *w);
 void worker_fini(struct worker *w);
 
-/* Called by streams when they end, so a draining worker can exit. */
-void worker_stream_closed(struct worker *w);
+/* Called by sessions when they end, so a draining worker can exit. */
+void worker_session_closed(struct worker *w);
 
 #endif

@@ -6,7 +6,7 @@
  * One harness = one configuration + one worker run on the calling thread,
  * a loop turn at a time (loop_run_once), so nothing ever blocks:
  *
- *   test --ph_send--> [client end] ==socketpair== stream_accept() (fake peer)
+ *   test --ph_send--> [client end] ==socketpair== session_accept() (fake peer)
  *                                                   | the steps
  *   test <-ph_recv_*- [server end] <==TCP== 127.0.0.1:port (the scripted server)
  *
@@ -407,7 +407,7 @@ PH_FN bool ph_client_from(struct ph *h, const char *ip)
 	ph_end_init(&h->cli, sv[0]);
 	/* what the listener does: the stream gives the count back when it ends */
 	atomic_fetch_add_explicit(&g_conns, 1, memory_order_relaxed);
-	stream_accept(&h->w, h->cfg->frontends[0], NULL, sv[1], &peer);
+	session_accept(&h->w, h->cfg->frontends[0], NULL, sv[1], &peer);
 	return true;
 }
 
@@ -429,7 +429,7 @@ PH_FN bool ph_hangup(struct ph *h, int turns)
 	for (int i = 0; i < h->nsrv; i++)
 		ph_end_free(&h->srv[i], true);
 	ph_spin(h, turns);
-	return h->w.nstreams == 0;
+	return h->w.nsessions == 0;
 }
 
 /*

@@ -1,0 +1,148 @@
+/*
+ * session.c - a client connection's life: accepted (tcp_request rules
+ * first, before any byte is read), handed its codec and its stream, fed
+ * the socket's events, drained on a graceful stop, closed.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/log.h"
+#include "net/tls.h"
+#include "proxy/filter.h"
+#include "proxy/session.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+static void session_event(struct ev_io *io, uint32_t events)
+{
+	struct session *ss = container_of(io, struct session, cli.io);
+	conn_on_events(&ss->cli, events);
+	stream_process(ss->strm);
+}
+
+static void set_src(struct session *ss, const struct sockaddr_storage *peer)
+{
+	memset(&ss->src, 0, sizeof(ss->src));
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+		ss->src.sin6_family = AF_INET6;
+		ss->src.sin6_port = in->sin_port;
+		ss->src.sin6_addr.s6_addr[10] = 0xff;
+		ss->src.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&ss->src.sin6_addr.s6_addr[12], &in->sin_addr, 4);
+	} else if (peer->ss_family == AF_INET6) {
+		memcpy(&ss->src, peer, sizeof(ss->src));
+	}
+}
+
+void session_src(const struct session *ss, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out, &ss->src, sizeof(ss->src));
+}
+
+const char *session_src_text(const struct session *ss, char *out, size_t len)
+{
+	return addr_ntop((const struct sockaddr *)&ss->src, out, len);
+}
+
+/* Gives back what accept took when the session cannot even start. */
+static void accept_failed(struct worker *w, struct session *ss, struct stream *s, int fd)
+{
+	close(fd);
+	if (s)
+		pool_put(&w->stream_pool, s);
+	if (ss)
+		pool_put(&w->session_pool, ss);
+	atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
+}
+
+void session_accept(struct worker *w, const struct cfg_frontend *fe, const struct cfg_addr *bind,
+		    int fd, const struct sockaddr_storage *peer)
+{
+	struct session *ss = pool_zget(&w->session_pool);
+	struct stream *s = ss ? pool_zget(&w->stream_pool) : NULL;
+	if (!s) {
+		log_err("%s: out of memory accepting a connection", fe->name);
+		accept_failed(w, ss, s, fd);
+		return;
+	}
+	conn_init(&ss->cli, fd, session_event);
+	/* A TLS bind: the handshake happens inside the first reads, under
+	 * `timeout header` like the rest of the request head (net/tls.c). */
+	if (bind && bind->tls && tls_conn_accept(&ss->cli, bind->tls) < 0) {
+		log_err("%s: out of memory accepting a TLS connection", fe->name);
+		accept_failed(w, ss, s, fd);
+		return;
+	}
+	ss->w = w;
+	ss->fe = fe;
+	ss->codec = &sess_codec_h1;
+	ss->strm = s;
+	stream_init(s, ss);
+	set_src(ss, peer);
+	list_add_tail(&w->sessions, &ss->link);
+	w->nsessions++;
+	ss->cli_last = ss->head_start = w->loop.now;
+	if (loop_add(&w->loop, &ss->cli.io) < 0) {
+		log_err("%s: epoll_ctl: %s", fe->name, strerror(errno));
+		session_close(ss);
+		return;
+	}
+	ss->cli.flags |= CONN_F_SEND_READY;
+	if (!rules_tcp_accept(ss)) {
+		char src[INET6_ADDRSTRLEN];
+		log_debug("%s: %s rejected by tcp_request rules", fe->name,
+			  session_src_text(ss, src, sizeof(src)));
+		session_close(ss);
+		return;
+	}
+	stream_start(s);
+}
+
+static void session_free(void *arg)
+{
+	struct session *ss = arg;
+	struct worker *w = ss->w;
+	if (ss->strm)
+		pool_put(&w->stream_pool, ss->strm);
+	pool_put(&w->session_pool, ss);
+}
+
+void session_close(struct session *ss)
+{
+	struct worker *w = ss->w;
+
+	if (ss->flags & SESS_F_CLOSED)
+		return;
+	ss->flags |= SESS_F_CLOSED;
+	if (ss->strm)
+		stream_release(ss->strm);
+	conn_close(&w->loop, &ss->cli);
+	list_del(&ss->link);
+	w->nsessions--;
+	atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
+	loop_defer(&w->loop, session_free, ss);
+	worker_session_closed(w);
+}
+
+void session_kill(struct session *ss)
+{
+	session_close(ss);
+}
+
+bool session_drain(struct session *ss)
+{
+	struct stream *s = ss->strm;
+
+	ss->flags |= SESS_F_CLOSE;
+	/* Idle keep-alive connections, and new ones that sent nothing yet, go
+	 * now; a request in progress finishes and then closes. */
+	if (!s || s->rq == RQ_IDLE ||
+	    (s->rq == RQ_HEAD && (!s->req.area || buf_empty(&s->req)))) {
+		session_close(ss);
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,92 @@
+/*
+ * session.h - a client connection and its protocol codec.
+ *
+ * A session owns what belongs to the connection: the socket (and its TLS),
+ * the client's address, the connection's timings and whether it closes or
+ * lingers after the current exchange.  A stream (stream.h) is one
+ * request/response exchange on it; steps, filters, routing, balancing and
+ * queueing only ever see streams and their messages.
+ *
+ * The codec is the session's protocol: how client bytes become a request
+ * message and how a response message becomes client bytes.  HTTP/1.1 is the
+ * one codec today (h1_client.c), with one stream per session at a time;
+ * HTTP/2 comes as a second codec whose session carries many streams.
+ *
+ * Memory: an idle keep-alive session holds its struct, its stream's struct
+ * and no buffer.
+ */
+#ifndef GH_PROXY_SESSION_H
+#define GH_PROXY_SESSION_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "config/cfg.h"
+#include "core/list.h"
+#include "net/conn.h"
+
+struct worker;
+struct stream;
+enum step_result;
+
+/* The client side's protocol (h1_client.c: sess_codec_h1). */
+struct sess_codec {
+	const char *name;
+	/* Client socket -> the stream's request buffer; true on progress. */
+	bool (*recv)(struct stream *s);
+	/* The stream's response buffer -> client socket; true on progress. */
+	bool (*send)(struct stream *s);
+	/* STEP_READ_HEAD: client bytes -> the request message. */
+	enum step_result (*read_head)(struct stream *s);
+	/* STEP_DELIVER: the response message -> client bytes. */
+	enum step_result (*deliver)(struct stream *s);
+	/* The exchange (or tunnel) may be over: start the next one, linger,
+	 * or close; true on progress. */
+	bool (*check_end)(struct stream *s);
+};
+
+/* How long a closing connection reads and drops what the client still
+ * sends after our final response (RFC 9112 9.6, lingering close). */
+#define LINGER_MS 1000
+
+#define SESS_F_CLOSE   0x01   /* close the connection after the current exchange */
+#define SESS_F_LINGER  0x02   /* final response sent, discarding input before close */
+#define SESS_F_UNREAD  0x04   /* the client may still be sending a request we refused */
+#define SESS_F_CLOSED  0x08   /* released; waiting for the deferred free */
+
+struct session {
+	struct conn cli;
+	struct worker *w;
+	const struct cfg_frontend *fe;
+	const struct sess_codec *codec;
+	struct stream *strm;            /* HTTP/1: the stream of the current exchange */
+	struct list link;               /* in w->sessions */
+	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped) */
+	uint64_t cli_last;              /* last client I/O (ms) */
+	uint64_t head_start;            /* first byte of the current request head (ms) */
+	uint64_t linger_start;
+	uint8_t flags;                  /* SESS_F_* */
+};
+
+/* worker.c -> session.c: a new client connection (fd non-blocking) on one
+ * of fe's binds (its TLS settings, if any, apply). */
+void session_accept(struct worker *w, const struct cfg_frontend *fe, const struct cfg_addr *bind,
+		    int fd, const struct sockaddr_storage *peer);
+
+/* Graceful stop: closes an idle session now, or marks it to close after
+ * the current exchange.  Returns true if the session was closed. */
+bool session_drain(struct session *ss);
+
+/* Closes immediately (drain deadline passed, worker exit). */
+void session_kill(struct session *ss);
+
+/* Ends the session and its streams (frees deferred). */
+void session_close(struct session *ss);
+
+/* Client address as a sockaddr_storage, for conditions and logs. */
+void session_src(const struct session *ss, struct sockaddr_storage *out);
+const char *session_src_text(const struct session *ss, char *out, size_t len);
+
+extern const struct sess_codec sess_codec_h1;
+
+#endif
