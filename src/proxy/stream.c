@@ -759,7 +759,7 @@ void stream_accept(struct worker *w, const struct cfg_frontend *fe, const struct
 			return;
 		}
 		s->retries_left = (int8_t)s->tcp_be->cfg->retries;
-		backend_budget_deposit(s->tcp_be->cfg);
+		backend_budget_deposit(s->tcp_be);
 		if (backend_assign(s, s->tcp_be, NULL) < 0)
 			return;
 	}
