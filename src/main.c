@@ -16,6 +16,7 @@
 #include "config/cfg.h"
 #include "core/log.h"
 #include "health/health.h"
+#include "lb/registry.h"
 #include "log/access_log.h"
 #include "net/tls.h"
 #include "proxy/worker.h"
@@ -133,14 +134,17 @@ int main(int argc, char **argv)
 	if (access_logs_open(cfg, &alerr) < 0) {
 		log_err("startup failed: %s", alerr ? alerr : "access logs");
 		free(alerr);
-		cfg_free(cfg);
+		cfg_put(cfg);
 		log_async_stop();
 		return 1;
 	}
-	if (lb_shared_init(cfg) < 0) {
+	/* Runtime state of every backend and server, by name, before anything
+	 * that looks it up (workers, the health thread). */
+	if (registry_sync(cfg) < 0) {
 		log_err("out of memory");
+		registry_free();
 		access_logs_close();
-		cfg_free(cfg);
+		cfg_put(cfg);
 		log_async_stop();
 		return 1;
 	}
@@ -148,9 +152,9 @@ int main(int argc, char **argv)
 	struct worker *ws = NULL;
 	if (workers_start(cfg, n, &ws) < 0) {
 		log_err("startup failed");
-		lb_shared_free(cfg);
+		registry_free();
 		access_logs_close();
-		cfg_free(cfg);
+		cfg_put(cfg);
 		log_async_stop();
 		return 1;
 	}
@@ -161,9 +165,9 @@ int main(int argc, char **argv)
 		log_err("startup failed: health checks");
 		workers_stop(ws, n);
 		workers_join(ws, n);
-		lb_shared_free(cfg);
+		registry_free();
 		access_logs_close();
-		cfg_free(cfg);
+		cfg_put(cfg);
 		log_async_stop();
 		return 1;
 	}
@@ -195,9 +199,12 @@ int main(int argc, char **argv)
 	int rc = workers_join(ws, n);
 	health_stop(health);
 	log_info("stopped");
-	lb_shared_free(cfg);
+	/* Workers and the health thread are gone: nothing holds a registry
+	 * pointer any more.  main's reference is the last one once the
+	 * streams (which hold their own) have ended. */
+	registry_free();
 	access_logs_close();
-	cfg_free(cfg);
+	cfg_put(cfg);
 	log_async_stop();
 	return rc;
 }

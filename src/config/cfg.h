@@ -3,7 +3,19 @@
  *
  * The file is read once (and again on reload, later) into these structures;
  * nothing is parsed per request.  Workers only read them.  Everything here is
- * owned by the struct cfg and freed by cfg_free().
+ * owned by the struct cfg and freed with it (cfg_put() / cfg_free()).
+ *
+ * Only what the file says (and what is built from it at load: TLS contexts,
+ * filter chains, access-log targets) lives here.  What the process learns at
+ * run time about backends and servers - health, ejections, EWMA, requests in
+ * flight, the live weight, the retry budget - lives in the registry
+ * (lb/registry.h), keyed by backend and server name, so that a newer
+ * generation of the configuration finds it again by name.
+ *
+ * Generations: a loaded struct cfg is one generation, reference counted.
+ * Whoever keeps using one (main, each stream from accept to end) holds a
+ * reference; the last cfg_put() frees it, so a reload can swap in a new
+ * generation while streams finish under the one they started with.
  *
  * Language (fixed shape; later issues only add directives):
  *   one directive per line; blocks with { }; # comments; "double quoted"
@@ -116,8 +128,6 @@ struct cfg_server {
 	int line;                /* where it was declared */
 	struct cfg_backend *backend;
 	int index;               /* position in backend->servers */
-	struct server_shared *shared;   /* runtime state shared by all workers (lb/lb.h);
-					   set by lb_shared_init(), not by the parser */
 	struct cfg_tls_server *tls;     /* `tls ...` options: re-encrypt to this server */
 };
 
@@ -165,7 +175,6 @@ struct cfg_backend {
 	int retry_budget_pct;            /* retries at most this % of requests; default 20, 0 = off */
 	char *sticky_cookie;             /* sticky cookie NAME: affinity cookie, NULL = off */
 	struct fetch *sticky_fetch;      /* cookie(NAME), to read it back */
-	struct backend_shared *shared;   /* runtime, lb_shared_init() */
 	struct cfg_health health;        /* `health`: active checks */
 	struct cfg_outlier outlier;      /* `outlier`: passive checks */
 	struct cfg_errorfile *errorfiles;
@@ -255,6 +264,8 @@ struct cfg {
 	int nbackends;
 	char *warnings;   /* NULL, or newline-separated "FILE:LINE:COL: warning: ..."
 			     lines of a successful load, for the caller to log */
+	_Atomic int refs; /* references to this generation: 1 from cfg_load(),
+			     cfg_get() / cfg_put() */
 };
 
 /*
@@ -270,7 +281,18 @@ struct cfg *cfg_load(const char *path, char **errs);
 /* Same, from a string (tests, fuzzing); `name` is used in messages. */
 struct cfg *cfg_load_string(const char *name, const char *text, size_t len, char **errs);
 
+/* Frees c whatever its reference count: for the load and check paths,
+ * where nobody else can hold it.  NULL is a no-op. */
 void cfg_free(struct cfg *c);
+
+/* Takes one more reference to generation c (any thread, lock-free) and
+ * returns c.  The caller must already hold one, directly or through whoever
+ * handed it c, so the count never climbs back from zero. */
+struct cfg *cfg_get(struct cfg *c);
+
+/* Drops one reference; the last one frees c (cfg_free()).  Any thread;
+ * NULL is a no-op. */
+void cfg_put(struct cfg *c);
 
 struct cfg_backend *cfg_find_backend(const struct cfg *c, const char *name);
 

@@ -1,13 +1,15 @@
 /*
  * cfg_check.c - the checks that need the whole file: names, references
  * between sections, modes, listening addresses and buffer limits; then the
- * resolution of names into pointers the proxy uses directly, and cfg_free().
+ * resolution of names into pointers the proxy uses directly, cfg_free(),
+ * and the reference count of a generation (cfg_get() / cfg_put()).
  *
  * Everything reported here points at the directive that has to change (the
  * use_backend naming a missing backend, the second frontend binding a taken
  * address), not at the section it lives in.
  */
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,4 +338,21 @@ void cfg_free(struct cfg *c)
 	free(c->warnings);
 	free(c->file);
 	free(c);
+}
+
+struct cfg *cfg_get(struct cfg *c)
+{
+	/* Relaxed: the caller's own reference keeps c alive meanwhile. */
+	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+	return c;
+}
+
+void cfg_put(struct cfg *c)
+{
+	if (!c)
+		return;
+	/* acq_rel: every earlier use of c by other holders happens before
+	 * the free by whoever drops the last reference. */
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+		cfg_free(c);
 }

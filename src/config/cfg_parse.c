@@ -8,6 +8,7 @@
  * limits) run afterwards in cfg_check.c.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,7 @@ struct cfg *cfg_load_string(const char *name, const char *text, size_t len, char
 		.ocsp_check_ms = 60 * 1000,
 		.log_level = 2,
 	};
+	atomic_init(&c->refs, 1);
 	p.cfg = c;
 
 	const char *names[CFG_NSECTIONS + 1];

@@ -6,8 +6,9 @@
  * behind traffic (a worker busy with a burst would delay checks and make
  * servers look slow), and traffic must not wait behind checks.  The thread
  * sleeps in epoll_wait between checks, so it costs one idle thread.  It
- * only writes the servers' process-wide atomics (lb/lb.h); workers never
- * wait for it.
+ * only writes the servers' process-wide atomics (struct server_shared,
+ * looked up in the registry once at health_start() and kept in struct
+ * hc_srv / outlier_watch); workers never wait for it.
  *
  * One check, start to end (struct hc_srv):
  *   timer fires -> non-blocking connect (conn_connect) -> on write
@@ -45,6 +46,7 @@
 #include "core/loop.h"
 #include "health/health.h"
 #include "lb/lb.h"
+#include "lb/registry.h"
 #include "net/conn.h"
 #include "net/tls.h"
 
@@ -55,6 +57,7 @@ enum hc_phase { HC_IDLE = 0, HC_CONNECTING, HC_HANDSHAKE, HC_SENDING, HC_READING
 
 struct hc_srv {
 	const struct cfg_server *srv;
+	struct server_shared *sh;      /* its registry entry, looked up at start */
 	const struct cfg_health *hc;
 	struct health *h;
 	struct conn c;                 /* c.io.fd < 0 between checks */
@@ -78,7 +81,8 @@ struct health {
 	struct ev_io wake_io;
 	struct hc_srv *srvs;
 	int nsrvs;
-	uint64_t *back_since;           /* outlier_sweep(): one per server */
+	struct outlier_watch *watch;    /* outlier_sweep(): servers of backends with `outlier` */
+	int nwatch;
 	bool sweep;
 	struct timer sweep_timer;
 };
@@ -187,7 +191,7 @@ static void hc_close(struct hc_srv *hs)
 static void hc_done(struct hc_srv *hs, bool ok, const char *why)
 {
 	const struct cfg_server *srv = hs->srv;
-	struct server_shared *sh = srv->shared;
+	struct server_shared *sh = hs->sh;
 
 	hc_close(hs);
 	if (!ok)
@@ -368,7 +372,7 @@ static void sweep_timer_cb(struct timer *t)
 {
 	struct health *h = container_of(t, struct health, sweep_timer);
 
-	outlier_sweep(h->cfg, h->back_since, loop_clock_ms());
+	outlier_sweep(h->watch, h->nwatch, loop_clock_ms());
 	timer_set(&h->loop, &h->sweep_timer, h->loop.now + HC_SWEEP_MS);
 }
 
@@ -416,73 +420,104 @@ static void health_free(struct health *h)
 	for (int i = 0; i < h->nsrvs; i++)
 		free(h->srvs[i].req);
 	free(h->srvs);
-	free(h->back_since);
+	free(h->watch);
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
 	loop_free(&h->loop);
 	free(h);
 }
 
-static int health_setup(struct health *h)
+/* Servers with active checks (enabled ones of backends with `health`). */
+static int hc_count(const struct cfg *cfg)
 {
-	const struct cfg *cfg = h->cfg;
-	int nchecked = 0, nall = 0;
+	int n = 0;
 
 	for (int b = 0; b < cfg->nbackends; b++) {
 		const struct cfg_backend *be = cfg->backends[b];
-		nall += be->nservers;
-		if (be->outlier.enabled)
-			h->sweep = true;
 		if (be->health.kind == HEALTH_NONE)
 			continue;
 		for (int i = 0; i < be->nservers; i++)
-			nchecked += !be->servers[i]->disabled;
+			n += !be->servers[i]->disabled;
 	}
-	h->srvs = calloc((size_t)(nchecked ? nchecked : 1), sizeof(*h->srvs));
-	h->back_since = calloc((size_t)(nall ? nall : 1), sizeof(*h->back_since));
-	if (!h->srvs || !h->back_since)
-		return -1;
+	return n;
+}
 
-	uint64_t now = h->loop.now;
-	for (int b = 0; b < cfg->nbackends; b++) {
-		const struct cfg_backend *be = cfg->backends[b];
-		const struct cfg_health *hc = &be->health;
-		if (hc->kind == HEALTH_NONE || be->nservers == 0)
+/* Prepares the checks of srv, the n-th checked server of its backend. */
+static int hc_srv_init(struct health *h, const struct cfg_server *srv, int n)
+{
+	const struct cfg_backend *be = srv->backend;
+	const struct cfg_health *hc = &be->health;
+	struct hc_srv *hs = &h->srvs[h->nsrvs++];
+
+	hs->srv = srv;
+	hs->sh = registry_server(be->name, srv->name);
+	hs->hc = hc;
+	hs->h = h;
+	hs->c.io.fd = -1;
+	timer_init(&hs->timer, hc_timer);
+	if (!hs->sh) {
+		log_err("health checks: server %s/%s has no runtime state", be->name, srv->name);
+		errno = ENOENT;
+		return -1;
+	}
+	if (hc->kind == HEALTH_HTTP) {
+		hs->req = hc_build_request(hc, srv);
+		if (!hs->req)
+			return -1;
+		hs->req_len = (uint32_t)strlen(hs->req);
+	}
+	/* Spread the first checks of a backend over one interval so a big
+	 * pool is not checked in one burst. */
+	timer_set(&h->loop, &hs->timer,
+		  h->loop.now + (uint64_t)hc->interval_ms * (uint64_t)n / (uint64_t)be->nservers);
+	return 0;
+}
+
+static int hc_backend_init(struct health *h, const struct cfg_backend *be)
+{
+	int n = 0;
+
+	if (be->health.kind == HEALTH_NONE)
+		return 0;
+	for (int i = 0; i < be->nservers; i++) {
+		if (be->servers[i]->disabled)
 			continue;
-		int n = 0;
-		for (int i = 0; i < be->nservers; i++) {
-			const struct cfg_server *srv = be->servers[i];
-			if (srv->disabled)
-				continue;
-			struct hc_srv *hs = &h->srvs[h->nsrvs++];
-			hs->srv = srv;
-			hs->hc = hc;
-			hs->h = h;
-			hs->c.io.fd = -1;
-			timer_init(&hs->timer, hc_timer);
-			if (hc->kind == HEALTH_HTTP) {
-				hs->req = hc_build_request(hc, srv);
-				if (!hs->req)
-					return -1;
-				hs->req_len = (uint32_t)strlen(hs->req);
-			}
-			/* Spread the first checks of a backend over one interval so
-			 * a big pool is not checked in one burst. */
-			timer_set(&h->loop, &hs->timer,
-				  now + (uint64_t)hc->interval_ms * (uint64_t)n / (uint64_t)be->nservers);
-			n++;
-		}
+		if (hc_srv_init(h, be->servers[i], n++) < 0)
+			return -1;
 	}
-	if (h->sweep) {
-		timer_init(&h->sweep_timer, sweep_timer_cb);
-		timer_set(&h->loop, &h->sweep_timer, now + HC_SWEEP_MS);
-	}
+	return 0;
+}
+
+static int health_wake_init(struct health *h)
+{
 	h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (h->wake_fd < 0)
 		return -1;
 	h->wake_io.fd = h->wake_fd;
 	h->wake_io.cb = wake_cb;
-	if (loop_add_events(&h->loop, &h->wake_io, EPOLLIN) < 0)
+	return loop_add_events(&h->loop, &h->wake_io, EPOLLIN);
+}
+
+static int health_setup(struct health *h)
+{
+	const struct cfg *cfg = h->cfg;
+	int nchecked = hc_count(cfg);
+
+	h->srvs = calloc((size_t)(nchecked ? nchecked : 1), sizeof(*h->srvs));
+	if (!h->srvs)
+		return -1;
+	for (int b = 0; b < cfg->nbackends; b++)
+		if (hc_backend_init(h, cfg->backends[b]) < 0)
+			return -1;
+	h->nwatch = outlier_watch_init(cfg, &h->watch);
+	if (h->nwatch < 0)
+		return -1;
+	h->sweep = h->nwatch > 0;
+	if (h->sweep) {
+		timer_init(&h->sweep_timer, sweep_timer_cb);
+		timer_set(&h->loop, &h->sweep_timer, h->loop.now + HC_SWEEP_MS);
+	}
+	if (health_wake_init(h) < 0)
 		return -1;
 	if (nchecked)
 		log_info("health checks: %d server%s", nchecked, nchecked == 1 ? "" : "s");

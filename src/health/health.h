@@ -1,7 +1,8 @@
 /*
  * health.h - is a server fit for traffic?  Two independent opinions, both
- * written into the server's process-wide state (struct server_shared,
- * lb/lb.h) that the balancers read through lb_server_usable():
+ * written into the server's process-wide state (struct server_shared in the
+ * registry, lb/registry.h) that the balancers read through
+ * lb_server_usable():
  *
  *  - active checks (health.c): `health tcp|http ...` in a backend.  One
  *    health thread runs every check on its own event loop: non-blocking
@@ -29,12 +30,17 @@
 #include "config/cfg.h"
 
 struct health;
+struct server_rt;        /* lb/lb.h */
+struct backend_rt;       /* lb/lb.h */
+struct server_shared;    /* lb/registry.h */
 
 /*
  * Starts the health thread if any backend has `health` or `outlier`
  * (outlier needs it only to log returns from ejection; the return itself
- * needs nobody).  Needs lb_shared_init() done.  On success returns 0 and
- * sets *out (NULL when no thread was needed); -1 on failure.
+ * needs nobody).  Needs registry_sync(cfg) done: the thread looks up the
+ * state of every server it checks or sweeps once, here, and keeps the
+ * pointers.  On success returns 0 and sets *out (NULL when no thread was
+ * needed); -1 on failure.
  */
 int health_start(const struct cfg *cfg, struct health **out);
 
@@ -43,16 +49,17 @@ int health_start(const struct cfg *cfg, struct health **out);
 void health_stop(struct health *h);
 
 /*
- * What a live request saw on srv, from any worker thread (atomics only):
+ * What a live request saw on server s (the worker's struct server_rt, whose
+ * cached `sh` it writes), from any worker thread (atomics only):
  * ok = a response under 500 (HTTP) or a connect (TCP); otherwise `why`
  * says what went wrong ("connect refused", "status 503", ...).  Counts
- * shared->failures and drives ejection.  Cheap when nothing is wrong: one
- * relaxed load.
+ * sh->failures and drives ejection.  Cheap when nothing is wrong: one
+ * relaxed load.  NULL s, or s without shared state, is a no-op.
  */
-void health_observe(const struct cfg_server *srv, bool ok, const char *why);
+void health_observe(struct server_rt *s, bool ok, const char *why);
 
 /* Same for an HTTP response status from the server (5xx = error). */
-void health_observe_status(const struct cfg_server *srv, int status);
+void health_observe_status(struct server_rt *s, int status);
 
 /* ---- pure logic, exposed for the unit tests ---------------------------- */
 
@@ -78,23 +85,37 @@ int health_parse_status(const char *buf, size_t len, int *status);
 /* Ejection time after `ejections` earlier ones: eject * 2^n, capped. */
 uint32_t outlier_eject_ms(const struct cfg_outlier *o, uint32_t ejections);
 
-/* health_observe() with an explicit clock; returns true if it ejected srv. */
-bool outlier_observe_at(const struct cfg_server *srv, bool ok, const char *why, uint64_t now);
+/* health_observe() with an explicit clock; returns true if it ejected s. */
+bool outlier_observe_at(struct server_rt *s, bool ok, const char *why, uint64_t now);
 
-/* Servers of be ejected at `now`. */
-int outlier_ejected_count(const struct cfg_backend *be, uint64_t now);
+/* Servers of be (any thread's runtime of the backend) ejected at `now`. */
+int outlier_ejected_count(const struct backend_rt *be, uint64_t now);
 
 /* How many servers of be may be out at once (max_ejected%, rounded down). */
 int outlier_max_ejected(const struct cfg_backend *be);
 
+/* What the sweep keeps per server of a backend with `outlier`. */
+struct outlier_watch {
+	const struct cfg_server *srv;
+	struct server_shared *sh;      /* looked up once, by outlier_watch_init() */
+	uint64_t back_since;           /* when its last ejection ended; 0 = not since start */
+};
+
+/*
+ * One watch per server of every backend of cfg with `outlier`, in order,
+ * their state looked up in the registry.  Returns how many (0 with *out
+ * NULL when no backend has `outlier`), or -1 on OOM or a server the
+ * registry does not know (registry_sync() not run).  The caller frees *out.
+ */
+int outlier_watch_init(const struct cfg *cfg, struct outlier_watch **out);
+
 /*
  * Logs "back from ejection" for ejections that ended by `now` (unless a
  * worker ejected the server again first and logged it), and resets the
- * backoff of servers back for max_eject.  `back_since` has one slot per
- * server of every backend, in order, zeroed at start.  The health thread
- * calls this every 100 ms.
+ * backoff of servers back for max_eject.  The health thread calls this
+ * every 100 ms with its watches (outlier_watch_init()).
  */
-void outlier_sweep(const struct cfg *cfg, uint64_t *back_since, uint64_t now);
+void outlier_sweep(struct outlier_watch *w, int n, uint64_t now);
 
 /* "30s" / "250ms" / "1m30s" for log lines. */
 const char *health_fmt_ms(uint64_t ms, char *buf, size_t len);

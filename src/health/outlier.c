@@ -8,9 +8,11 @@
  *
  * Where it sits: backend.c (connect failures, resets, timeouts), and
  * http_res.c (the server's status) call health_observe() on worker
- * threads; lb_server_usable() skips a server until shared->ejected_until_ms;
- * the health thread (outlier_sweep, every 100 ms) logs returns and forgets
- * old ejections.
+ * threads with their struct server_rt, whose cached `sh` pointer is the
+ * server's registry entry; lb_server_usable() skips a server until
+ * sh->ejected_until_ms; the health thread (outlier_sweep, every 100 ms,
+ * with pointers it looked up at start) logs returns and forgets old
+ * ejections.
  *
  * ejected_until_ms: 0 = in; in the future = out; in the past = back but
  * not logged yet.  Whoever moves it off a past value logs the return, so
@@ -31,10 +33,12 @@
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "core/log.h"
 #include "core/loop.h"
 #include "health/health.h"
 #include "lb/lb.h"
+#include "lb/registry.h"
 
 static atomic_flag eject_lock = ATOMIC_FLAG_INIT;
 
@@ -62,12 +66,12 @@ uint32_t outlier_eject_ms(const struct cfg_outlier *o, uint32_t ejections)
 	return d > cap ? cap : (uint32_t)d;
 }
 
-int outlier_ejected_count(const struct cfg_backend *be, uint64_t now)
+int outlier_ejected_count(const struct backend_rt *be, uint64_t now)
 {
 	int n = 0;
 
 	for (int i = 0; i < be->nservers; i++) {
-		const struct server_shared *sh = be->servers[i]->shared;
+		const struct server_shared *sh = be->servers[i].sh;
 		if (sh && atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed) > now)
 			n++;
 	}
@@ -88,20 +92,20 @@ static void log_back(const struct cfg_server *srv, uint32_t ejections)
 			       dur, sizeof(dur)));
 }
 
-/* Under eject_lock: ejects srv unless it is out already or the backend is
+/* Under eject_lock: ejects s unless it is out already or the backend is
  * at max_ejected.  Returns the ejection time, 0 if not ejected; *unlogged
  * is set when the end of the previous ejection was not logged yet. */
-static uint32_t outlier_try_eject(const struct cfg_server *srv, uint64_t now, bool *at_max,
+static uint32_t outlier_try_eject(struct server_rt *s, uint64_t now, bool *at_max,
 				  bool *unlogged)
 {
-	const struct cfg_backend *be = srv->backend;
+	const struct cfg_backend *be = s->be->cfg;
 	const struct cfg_outlier *o = &be->outlier;
-	struct server_shared *sh = srv->shared;
+	struct server_shared *sh = s->sh;
 
 	uint64_t until = atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed);
 	if (until > now)
 		return 0;
-	if (outlier_ejected_count(be, now) >= outlier_max_ejected(be)) {
+	if (outlier_ejected_count(s->be, now) >= outlier_max_ejected(be)) {
 		*at_max = true;
 		return 0;
 	}
@@ -117,9 +121,10 @@ static uint32_t outlier_try_eject(const struct cfg_server *srv, uint64_t now, bo
 	return d;
 }
 
-bool outlier_observe_at(const struct cfg_server *srv, bool ok, const char *why, uint64_t now)
+bool outlier_observe_at(struct server_rt *s, bool ok, const char *why, uint64_t now)
 {
-	struct server_shared *sh = srv->shared;
+	const struct cfg_server *srv = s->cfg;
+	struct server_shared *sh = s->sh;
 
 	if (!sh)
 		return false;
@@ -130,7 +135,7 @@ bool outlier_observe_at(const struct cfg_server *srv, bool ok, const char *why, 
 		return false;
 	}
 	atomic_fetch_add_explicit(&sh->failures, 1, memory_order_relaxed);
-	const struct cfg_backend *be = srv->backend;
+	const struct cfg_backend *be = s->be->cfg;
 	const struct cfg_outlier *o = &be->outlier;
 	if (!o->enabled)
 		return false;
@@ -146,7 +151,7 @@ bool outlier_observe_at(const struct cfg_server *srv, bool ok, const char *why, 
 	uint32_t k = atomic_load_explicit(&sh->ejections, memory_order_relaxed);
 	while (atomic_flag_test_and_set_explicit(&eject_lock, memory_order_acquire))
 		;
-	uint32_t d = outlier_try_eject(srv, now, &at_max, &unlogged);
+	uint32_t d = outlier_try_eject(s, now, &at_max, &unlogged);
 	atomic_flag_clear_explicit(&eject_lock, memory_order_release);
 
 	char dur[32];
@@ -165,52 +170,84 @@ bool outlier_observe_at(const struct cfg_server *srv, bool ok, const char *why, 
 	return false;
 }
 
-void health_observe(const struct cfg_server *srv, bool ok, const char *why)
+void health_observe(struct server_rt *s, bool ok, const char *why)
 {
-	if (!srv)
+	if (!s)
 		return;
-	outlier_observe_at(srv, ok, why, ok ? 0 : loop_clock_ms());
+	outlier_observe_at(s, ok, why, ok ? 0 : loop_clock_ms());
 }
 
-void health_observe_status(const struct cfg_server *srv, int status)
+void health_observe_status(struct server_rt *s, int status)
 {
 	if (status < 500) {
-		health_observe(srv, true, NULL);
+		health_observe(s, true, NULL);
 		return;
 	}
 	char why[32];
 	snprintf(why, sizeof(why), "status %d", status);
-	health_observe(srv, false, why);
+	health_observe(s, false, why);
 }
 
-void outlier_sweep(const struct cfg *cfg, uint64_t *back_since, uint64_t now)
+/* Servers of backends with `outlier`: what the sweep watches. */
+static int outlier_watch_count(const struct cfg *cfg)
 {
-	int k = 0;
+	int n = 0;
 
+	for (int b = 0; b < cfg->nbackends; b++)
+		if (cfg->backends[b]->outlier.enabled)
+			n += cfg->backends[b]->nservers;
+	return n;
+}
+
+int outlier_watch_init(const struct cfg *cfg, struct outlier_watch **out)
+{
+	int n = outlier_watch_count(cfg), k = 0;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	struct outlier_watch *w = calloc((size_t)n, sizeof(*w));
+	if (!w)
+		return -1;
 	for (int b = 0; b < cfg->nbackends; b++) {
 		const struct cfg_backend *be = cfg->backends[b];
-		for (int i = 0; i < be->nservers; i++, k++) {
-			const struct cfg_server *srv = be->servers[i];
-			struct server_shared *sh = srv->shared;
-			if (!be->outlier.enabled || !sh)
-				continue;
-			uint64_t until = atomic_load_explicit(&sh->ejected_until_ms,
-							      memory_order_acquire);
-			uint32_t n = atomic_load_explicit(&sh->ejections, memory_order_relaxed);
-			if (until && until <= now &&
-			    atomic_compare_exchange_strong_explicit(&sh->ejected_until_ms, &until, 0,
-								    memory_order_acq_rel,
-								    memory_order_relaxed)) {
-				back_since[k] = until;
-				log_back(srv, n);
-				continue;
+		for (int i = 0; be->outlier.enabled && i < be->nservers; i++, k++) {
+			w[k].srv = be->servers[i];
+			w[k].sh = registry_server(be->name, be->servers[i]->name);
+			if (!w[k].sh) {
+				free(w);
+				return -1;
 			}
-			/* In since its last return for max_eject: forget the
-			 * backoff.  A worker ejecting it meanwhile wins the CAS. */
-			if (!until && n && back_since[k] && now - back_since[k] >= be->outlier.max_eject_ms)
-				atomic_compare_exchange_strong_explicit(&sh->ejections, &n, 0,
-									memory_order_relaxed,
-									memory_order_relaxed);
 		}
 	}
+	*out = w;
+	return n;
+}
+
+/* One server's part of the sweep. */
+static void outlier_sweep_one(struct outlier_watch *w, uint64_t now)
+{
+	const struct cfg_outlier *o = &w->srv->backend->outlier;
+	struct server_shared *sh = w->sh;
+	uint64_t until = atomic_load_explicit(&sh->ejected_until_ms, memory_order_acquire);
+	uint32_t n = atomic_load_explicit(&sh->ejections, memory_order_relaxed);
+
+	if (until && until <= now &&
+	    atomic_compare_exchange_strong_explicit(&sh->ejected_until_ms, &until, 0,
+						    memory_order_acq_rel, memory_order_relaxed)) {
+		w->back_since = until;
+		log_back(w->srv, n);
+		return;
+	}
+	/* In since its last return for max_eject: forget the backoff.  A
+	 * worker ejecting it meanwhile wins the CAS. */
+	if (!until && n && w->back_since && now - w->back_since >= o->max_eject_ms)
+		atomic_compare_exchange_strong_explicit(&sh->ejections, &n, 0, memory_order_relaxed,
+							memory_order_relaxed);
+}
+
+void outlier_sweep(struct outlier_watch *w, int n, uint64_t now)
+{
+	for (int i = 0; i < n; i++)
+		outlier_sweep_one(&w[i], now);
 }

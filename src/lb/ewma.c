@@ -27,7 +27,7 @@
 
 static double ewma_cost(const struct lb_cand *c, uint64_t now_ms)
 {
-	const struct server_shared *sh = c->s->cfg->shared;
+	const struct server_shared *sh = c->s->sh;
 	double lat = sh ? lb_ewma_now(sh, now_ms) : 0;
 	if (lat <= 0)
 		lat = c->active ? EWMA_UNKNOWN_BUSY_NS : 0;

@@ -16,9 +16,12 @@
  * A request without the value (no such header, cookie...) is balanced by
  * round robin.
  *
- * The ring is built per worker thread at startup from the configured
- * weights and only read afterwards; slowstart lowers a server's bound, not
- * its points, so keys do not move while it ramps up.
+ * The ring is built per worker thread at startup from the live weights
+ * (sh->weight, lb_live_weight()) and only read afterwards; slowstart lowers
+ * a server's bound, not its points, so keys do not move while it ramps up.
+ * A later change of a live weight moves the bound (and a weight of 0 takes
+ * the server out) at once; its points stay as built until the ring is
+ * rebuilt with the backend's runtime.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +58,10 @@ static int hash_init(struct backend_rt *be)
 	int n = be->nservers;
 	uint64_t units = 0;
 
-	for (int i = 0; i < n; i++)
-		units += (uint64_t)(be->servers[i].cfg->weight > 0 ? be->servers[i].cfg->weight : 0);
+	for (int i = 0; i < n; i++) {
+		int w = lb_live_weight(&be->servers[i]);
+		units += (uint64_t)(w > 0 ? w : 0);
+	}
 	/* A huge ring per thread buys nothing; halving the points of every
 	 * server keeps a prefix of each one's points, so shares still hold. */
 	uint64_t per = HASH_POINTS;
@@ -69,7 +74,6 @@ static int hash_init(struct backend_rt *be)
 	struct hash_state *st = calloc(1, size);
 	if (!st)
 		return -1;
-	st->npts = (uint32_t)npts;
 	st->cand = (struct lb_cand *)(void *)(st->pts + npts);
 	st->slot = (int32_t *)(void *)(st->cand + nn);
 	st->seen = (uint32_t *)(st->slot + nn);
@@ -77,19 +81,23 @@ static int hash_init(struct backend_rt *be)
 	size_t k = 0;
 	for (int i = 0; i < n; i++) {
 		const struct cfg_server *c = be->servers[i].cfg;
-		if (c->weight <= 0)
+		int w = lb_live_weight(&be->servers[i]);
+		if (w <= 0)
 			continue;
 		/* splitmix64's sequence from the name's hash: independent
 		 * points per server, and the first m of them are the same
 		 * whatever the weight. */
 		uint64_t seed = lb_hash64(c->name, strlen(c->name), 0x67617465686f7573ULL);
-		for (uint64_t j = 0; j < (uint64_t)c->weight * per; j++) {
+		for (uint64_t j = 0; j < (uint64_t)w * per && k < npts; j++) {
 			st->pts[k].h = lb_mix64(seed + (j + 1) * 0x9e3779b97f4a7c15ULL);
 			st->pts[k].srv = (uint32_t)i;
 			k++;
 		}
 	}
-	qsort(st->pts, npts, sizeof(st->pts[0]), pt_cmp);
+	/* The weights are read twice: one that changed in between (an API)
+	 * only leaves the ring a few points short, never past its end. */
+	st->npts = (uint32_t)k;
+	qsort(st->pts, k, sizeof(st->pts[0]), pt_cmp);
 	be->lb_data = st;
 	return 0;
 }

@@ -11,39 +11,7 @@
 #include "core/loop.h"
 #include "lb/lb.h"
 #include "lb/lb_internal.h"
-
-int lb_shared_init(struct cfg *c)
-{
-	for (int b = 0; b < c->nbackends; b++) {
-		struct cfg_backend *be = c->backends[b];
-		be->shared = calloc(1, sizeof(*be->shared));
-		if (!be->shared)
-			return -1;
-		/* The retry budget starts full: 100 retries' worth. */
-		atomic_store(&be->shared->retry_tokens_milli, 100 * 1000);
-		for (int i = 0; i < be->nservers; i++) {
-			struct server_shared *sh = calloc(1, sizeof(*sh));
-			if (!sh)
-				return -1;
-			atomic_store(&sh->admin_drain, be->servers[i]->drain ? 1 : 0);
-			be->servers[i]->shared = sh;
-		}
-	}
-	return 0;
-}
-
-void lb_shared_free(struct cfg *c)
-{
-	for (int b = 0; b < c->nbackends; b++) {
-		free(c->backends[b]->shared);
-		c->backends[b]->shared = NULL;
-	}
-	for (int b = 0; b < c->nbackends; b++)
-		for (int i = 0; i < c->backends[b]->nservers; i++) {
-			free(c->backends[b]->servers[i]->shared);
-			c->backends[b]->servers[i]->shared = NULL;
-		}
-}
+#include "lb/registry.h"
 
 static const struct lb_ops *lb_ops_for(enum lb_algo a)
 {
@@ -65,6 +33,7 @@ static const struct lb_ops *lb_ops_for(enum lb_algo a)
 int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg)
 {
 	be->cfg = cfg;
+	be->sh = registry_backend(cfg->name);
 	be->nservers = cfg->nservers;
 	be->lb_data = NULL;
 	be->servers = calloc((size_t)(cfg->nservers ? cfg->nservers : 1), sizeof(*be->servers));
@@ -73,6 +42,7 @@ int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg)
 	for (int i = 0; i < cfg->nservers; i++) {
 		struct server_rt *s = &be->servers[i];
 		s->cfg = cfg->servers[i];
+		s->sh = registry_server(cfg->name, s->cfg->name);
 		s->be = be;
 		LIST_INIT(&s->idle);
 	}
@@ -92,9 +62,9 @@ void lb_backend_free(struct backend_rt *be)
 bool lb_server_up(const struct server_rt *s)
 {
 	const struct cfg_server *c = s->cfg;
-	const struct server_shared *sh = c->shared;
+	const struct server_shared *sh = s->sh;
 
-	if (c->disabled || c->weight <= 0)
+	if (c->disabled || lb_live_weight(s) <= 0)
 		return false;
 	if (!sh)   /* unit tests without shared state */
 		return !c->drain;
@@ -108,9 +78,9 @@ bool lb_server_up(const struct server_rt *s)
 bool lb_server_has_room(const struct server_rt *s)
 {
 	const struct cfg_server *c = s->cfg;
-	if (!c->maxconn || !c->shared)
+	if (!c->maxconn || !s->sh)
 		return true;
-	return atomic_load_explicit(&c->shared->active, memory_order_relaxed) < (uint32_t)c->maxconn;
+	return atomic_load_explicit(&s->sh->active, memory_order_relaxed) < (uint32_t)c->maxconn;
 }
 
 bool lb_server_usable(const struct server_rt *s)
@@ -129,13 +99,14 @@ bool lb_backend_any_up(const struct backend_rt *be)
 int lb_server_weight(const struct server_rt *s, uint64_t now_ms)
 {
 	const struct cfg_server *c = s->cfg;
-	if (!c->slowstart_ms || !c->shared)
-		return c->weight;
-	uint64_t since = atomic_load_explicit(&c->shared->up_since_ms, memory_order_relaxed);
+	int weight = lb_live_weight(s);
+	if (!c->slowstart_ms || !s->sh || weight <= 0)
+		return weight;
+	uint64_t since = atomic_load_explicit(&s->sh->up_since_ms, memory_order_relaxed);
 	if (!since || now_ms >= since + c->slowstart_ms)
-		return c->weight;
+		return weight;
 	/* Linear ramp, at least 1 so a recovering server is not starved. */
-	int w = (int)((uint64_t)c->weight * (now_ms - since) / c->slowstart_ms);
+	int w = (int)((uint64_t)weight * (now_ms - since) / c->slowstart_ms);
 	return w < 1 ? 1 : w;
 }
 
@@ -169,7 +140,7 @@ uint64_t lb_mono_ns(void)
 
 void lb_observe(struct server_rt *s, uint64_t rtt_ns, bool failed)
 {
-	struct server_shared *sh = s->cfg->shared;
+	struct server_shared *sh = s->sh;
 
 	if (!sh)
 		return;

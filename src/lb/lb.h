@@ -14,40 +14,26 @@
 #include <stdint.h>
 #include "config/cfg.h"
 #include "core/list.h"
+#include "lb/registry.h"
 
 struct cond_ctx;
 struct backend_rt;
 
 /*
- * Process-wide state of one server, shared by every worker thread: atomics
- * only, never a lock.  Health checks and outlier detection write it, the
- * balancers and the proxy read it.  Times are CLOCK_MONOTONIC ms
- * (loop_clock_ms()).
+ * Process-wide state: struct server_shared / backend_shared (health,
+ * ejection, EWMA, requests in flight, the live weight, the retry budget)
+ * live in the registry (lb/registry.h), keyed by backend and server name,
+ * not in the configuration, so a later generation of the configuration
+ * finds them again by name.  Atomics only, never a lock.  Each thread's
+ * runtime below caches pointers to them (`sh`), looked up once by
+ * lb_backend_init(); nothing on the request path searches the registry.
  */
-enum srv_health { SRV_UP = 0, SRV_DOWN = 1 };
-
-struct server_shared {
-	_Atomic uint32_t active;            /* requests in flight, all threads */
-	_Atomic uint8_t health;             /* enum srv_health (active checks) */
-	_Atomic uint8_t admin_drain;        /* no new requests (config `drain`, later the API) */
-	_Atomic uint64_t up_since_ms;       /* last DOWN->UP transition, for slowstart; 0 = since start */
-	_Atomic uint64_t ejected_until_ms;  /* outlier ejection: not picked before this */
-	_Atomic uint32_t consecutive_errors;/* passive checks */
-	_Atomic uint32_t ejections;         /* times ejected, for exponential backoff */
-	_Atomic uint64_t ewma_ns;           /* peak-EWMA of response time (balance ewma) */
-	_Atomic uint64_t ewma_stamp_ms;     /* last EWMA update */
-	_Atomic uint64_t requests;          /* requests sent, all threads */
-	_Atomic uint64_t failures;          /* connect failures, timeouts, 5xx */
-};
-
-/* Allocates the shared state of every server of c (cfg_server.shared).
- * Called once at startup, before the workers.  Returns 0 or -1. */
-int lb_shared_init(struct cfg *c);
-void lb_shared_free(struct cfg *c);
 
 /* Per-thread runtime of one server. */
 struct server_rt {
 	const struct cfg_server *cfg;
+	struct server_shared *sh; /* process-wide state; NULL only in unit tests
+				     that build backends without the registry */
 	struct backend_rt *be;
 	struct list idle;         /* idle keep-alive connections (struct srvconn) */
 	uint32_t nidle;
@@ -68,6 +54,7 @@ struct lb_ops {
 
 struct backend_rt {
 	const struct cfg_backend *cfg;
+	struct backend_shared *sh;   /* process-wide state (retry budget); NULL as above */
 	const struct lb_ops *lb;
 	struct server_rt *servers;   /* [cfg->nservers] */
 	int nservers;
@@ -79,12 +66,9 @@ struct backend_rt {
 					init(), freed by lb_backend_free() */
 };
 
-/* Process-wide state of one backend. */
-struct backend_shared {
-	_Atomic int64_t retry_tokens_milli;   /* retry budget (proxy/backend.c) */
-};
-
-/* Sets up be for one worker thread.  Returns 0 or -1 on OOM. */
+/* Sets up be for one worker thread: looks up the registry entries of the
+ * backend and its servers (registry_sync() must have run for the proxy;
+ * a name without an entry gets sh = NULL).  Returns 0 or -1 on OOM. */
 int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg);
 void lb_backend_free(struct backend_rt *be);
 
@@ -92,7 +76,8 @@ void lb_backend_free(struct backend_rt *be);
 struct server_rt *lb_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 			  const struct server_rt *avoid);
 
-/* Whether s may take new requests: enabled, not draining, UP, not ejected. */
+/* Whether s may take new requests: enabled, live weight above 0, not
+ * draining, UP, not ejected. */
 bool lb_server_up(const struct server_rt *s);
 
 /* Whether s is under its maxconn (process-wide count). */
@@ -104,9 +89,10 @@ bool lb_server_usable(const struct server_rt *s);
 /* Whether any server of be is up (full or not): queue rather than 503. */
 bool lb_backend_any_up(const struct backend_rt *be);
 
-/* The weight a balancer should use now: the configured weight, ramped up
- * linearly during `slowstart` after the server came back UP (never 0 for a
- * usable server). */
+/* The weight a balancer should use now: the live weight (sh->weight; the
+ * configured one without shared state), ramped up linearly during
+ * `slowstart` after the server came back UP (never 0 for a usable server).
+ * now_ms is only read when the server has `slowstart`. */
 int lb_server_weight(const struct server_rt *s, uint64_t now_ms);
 
 /* Whether the eligible set is the backups (no normal server usable). */
@@ -117,7 +103,7 @@ bool lb_use_backups(const struct backend_rt *be);
  * was sent to the first byte of the response head.  `failed` (connect
  * failure, timeout, no usable response) counts as at least 250 ms, so a
  * server that fails fast does not look like the fastest one.  Updates
- * shared->ewma_ns as a peak-EWMA: a sample above the current value
+ * sh->ewma_ns as a peak-EWMA: a sample above the current value
  * replaces it, a lower one pulls it down with a 10 s time constant.
  * Lock-free (compare-exchange); any worker thread may call it.
  */

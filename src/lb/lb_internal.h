@@ -36,8 +36,15 @@ int lb_cand_init(struct backend_rt *be);
  * without shared state count this thread's only. */
 static inline uint32_t lb_active(const struct server_rt *s)
 {
-	const struct server_shared *sh = s->cfg->shared;
+	const struct server_shared *sh = s->sh;
 	return sh ? atomic_load_explicit(&sh->active, memory_order_relaxed) : s->active;
+}
+
+/* s's weight before slowstart: the live one (sh->weight, which an API may
+ * change at any time), or the configured one without shared state. */
+static inline int lb_live_weight(const struct server_rt *s)
+{
+	return s->sh ? atomic_load_explicit(&s->sh->weight, memory_order_relaxed) : s->cfg->weight;
 }
 
 /* a.active/a.weight < b.active/b.weight, without division. */

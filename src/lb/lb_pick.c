@@ -13,12 +13,9 @@
 
 static void cand_add(struct lb_cand *c, struct server_rt *s, uint64_t *now)
 {
-	int w = s->cfg->weight;
-	if (s->cfg->slowstart_ms) {
-		if (!*now)
-			*now = loop_clock_ms();
-		w = lb_server_weight(s, *now);
-	}
+	if (s->cfg->slowstart_ms && !*now)
+		*now = loop_clock_ms();
+	int w = lb_server_weight(s, *now);
 	c->s = s;
 	c->active = lb_active(s);
 	c->weight = w > 0 ? (uint32_t)w : 1;

@@ -24,12 +24,9 @@ static struct server_rt *rr_pick(struct backend_rt *be, const struct cond_ctx *c
 			 * second takes it if it is the only one left. */
 			if (pass == 0 && s == avoid)
 				continue;
-			int w = s->cfg->weight;
-			if (s->cfg->slowstart_ms) {
-				if (!now)
-					now = loop_clock_ms();
-				w = lb_server_weight(s, now);
-			}
+			if (s->cfg->slowstart_ms && !now)
+				now = loop_clock_ms();
+			int w = lb_server_weight(s, now);
 			s->cur_weight += w;
 			total += w;
 			if (!best || s->cur_weight > best->cur_weight)

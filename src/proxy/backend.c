@@ -17,7 +17,7 @@
 
 bool server_try_take(struct stream *s, struct server_rt *sv)
 {
-	struct server_shared *sh = sv->cfg->shared;
+	struct server_shared *sh = sv->sh;
 	if (sh) {
 		uint32_t max = sv->cfg->maxconn > 0 ? (uint32_t)sv->cfg->maxconn : UINT32_MAX;
 		uint32_t cur = atomic_load_explicit(&sh->active, memory_order_relaxed);
@@ -41,8 +41,8 @@ void server_put(struct stream *s)
 {
 	struct server_rt *sv = s->sv;
 	sv->active--;
-	if (sv->cfg->shared)
-		atomic_fetch_sub_explicit(&sv->cfg->shared->active, 1, memory_order_relaxed);
+	if (sv->sh)
+		atomic_fetch_sub_explicit(&sv->sh->active, 1, memory_order_relaxed);
 	s->sv = NULL;
 	if (sv->be->nqueued)
 		queue_kick(sv->be);
@@ -136,7 +136,7 @@ connect:
 			return -1;
 		}
 		log_warn("server %s/%s: connect failed: %s", be->cfg->name, sv->cfg->name, why);
-		health_observe(sv->cfg, false, why);
+		health_observe(sv, false, why);
 		if (lb_wants_latency(sv))
 			lb_observe(sv, 0, true);
 		server_put(s);

@@ -48,8 +48,9 @@ void backend_unqueue(struct stream *s);
 /* Hands free slots of be to the oldest queued requests, in order. */
 void backend_dequeue(struct backend_rt *be);
 
-/* One deposit into be's retry budget, once per request. */
-void backend_budget_deposit(const struct cfg_backend *cb);
+/* One deposit into be's retry budget (be->sh, process-wide), once per
+ * request. */
+void backend_budget_deposit(struct backend_rt *be);
 
 /* The server failed s's request (why: for logs; timeout: `timeout server`
  * fired): retry it elsewhere if that is safe and allowed, else 502/504, or

@@ -315,7 +315,7 @@ enum step_result req_assign(struct stream *s)
 		s->req_sent = 0;
 		if (s->rq == RQ_DONE)
 			s->flags |= STRM_F_REPLAY;
-		backend_budget_deposit(be->cfg);
+		backend_budget_deposit(be);
 		t->mono_assign_us = mono_us();
 		int r = backend_assign(s, be, NULL);
 		if (r < 0)

@@ -71,7 +71,7 @@ static bool res_upgrade(struct stream *s, struct txn *t)
 			m->hdrs[i].flags &= (uint8_t)~HDR_F_HOP;
 	t->status = 101;
 	if (s->sv)
-		health_observe(s->sv->cfg, true, NULL);
+		health_observe(s->sv, true, NULL);
 	if (!forward_head(s, m, "Connection: upgrade\r\n"))
 		return true;
 	t->res_head_sent = true;
@@ -103,7 +103,7 @@ static bool res_final(struct stream *s, struct txn *t)
 	}
 	buf_drop_in(&s->res, len);
 	if (s->sv)   /* outlier detection counts the server's 5xx, not ours */
-		health_observe_status(s->sv->cfg, m->status);
+		health_observe_status(s->sv, m->status);
 	if (m->flags & MSG_F_CONN_CLOSE)
 		s->flags |= STRM_F_SRV_CLOSE;
 	s->step = STEP_RES_RULES;
@@ -210,7 +210,7 @@ static bool res_head(struct stream *s)
 		}
 		if (in >= lim.max_head) {   /* srv_recv stops at the head room */
 			if (s->sv)
-				health_observe(s->sv->cfg, false, "response head too large");
+				health_observe(s->sv, false, "response head too large");
 			backend_release(s, false);
 			http_reply_error(s, 502, "response head too large");
 			return true;
@@ -221,7 +221,7 @@ static bool res_head(struct stream *s)
 		char why[160];
 		snprintf(why, sizeof(why), "invalid response: %s", err.reason ? err.reason : "malformed");
 		if (s->sv)
-			health_observe(s->sv->cfg, false, why);
+			health_observe(s->sv, false, why);
 		backend_release(s, false);
 		http_reply_error(s, 502, why);
 		return true;

@@ -18,33 +18,34 @@
 
 /*
  * A token bucket per backend, shared by all threads: every request adds
- * budget% of a token, every retry takes one.  It starts full (RETRY_CAP
- * tokens) so a burst of failures right after a quiet period still
- * retries, but a sustained failure rate above the budget cannot turn into
- * a retry storm.  Milli-tokens keep it in integers.
+ * budget% of a token, every retry takes one.  It starts full
+ * (RETRY_BUDGET_CAP_MILLI, when registry_sync() first sees the backend's
+ * name) so a burst of failures right after a quiet period still retries,
+ * but a sustained failure rate above the budget cannot turn into a retry
+ * storm.  Milli-tokens keep it in integers.  The bucket is the backend's
+ * registry entry, reached through the worker's cached be->sh.
  */
-#define RETRY_CAP_MILLI (100 * 1000)
-
-void backend_budget_deposit(const struct cfg_backend *cb)
+void backend_budget_deposit(struct backend_rt *be)
 {
-	struct backend_shared *bs = cb->shared;
+	const struct cfg_backend *cb = be->cfg;
+	struct backend_shared *bs = be->sh;
 	if (!bs || !cb->retry_budget_pct)
 		return;
 	int64_t add = (int64_t)cb->retry_budget_pct * 10;
 	int64_t cur = atomic_load_explicit(&bs->retry_tokens_milli, memory_order_relaxed);
 	int64_t next;
 	do {
-		if (cur >= RETRY_CAP_MILLI)
+		if (cur >= RETRY_BUDGET_CAP_MILLI)
 			return;
-		next = cur + add > RETRY_CAP_MILLI ? RETRY_CAP_MILLI : cur + add;
+		next = cur + add > RETRY_BUDGET_CAP_MILLI ? RETRY_BUDGET_CAP_MILLI : cur + add;
 	} while (!atomic_compare_exchange_weak_explicit(&bs->retry_tokens_milli, &cur, next,
 							memory_order_relaxed, memory_order_relaxed));
 }
 
-static bool budget_withdraw(const struct cfg_backend *cb)
+static bool budget_withdraw(struct backend_rt *be)
 {
-	struct backend_shared *bs = cb->shared;
-	if (!bs || !cb->retry_budget_pct)
+	struct backend_shared *bs = be->sh;
+	if (!bs || !be->cfg->retry_budget_pct)
 		return true;
 	int64_t cur = atomic_load_explicit(&bs->retry_tokens_milli, memory_order_relaxed);
 	do {
@@ -66,7 +67,7 @@ bool may_retry(struct stream *s, struct backend_rt *be, bool charge)
 {
 	if (s->retries_left <= 0)
 		return false;
-	if (charge && !budget_withdraw(be->cfg)) {
+	if (charge && !budget_withdraw(be)) {
 		log_warn("backend %s: retry budget exhausted (%d%% of requests), not retrying",
 			 be->cfg->name, be->cfg->retry_budget_pct);
 		return false;
@@ -101,7 +102,7 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 			 sv ? sv->cfg->name : "-", why, s->txn ? s->txn->line : "-");
 	/* Outlier detection: the end of a tunnel is no failure either. */
 	if (sv && !race && (never_connected || s->rs != RS_TUNNEL))
-		health_observe(sv->cfg, false, why);
+		health_observe(sv, false, why);
 	/* balance ewma: a failure counts as a slow answer (lb_observe floors it). */
 	if (sv && !race && lb_wants_latency(sv) && (s->sent_ns || never_connected))
 		lb_observe(sv, s->sent_ns ? lb_mono_ns() - s->sent_ns : 0, true);

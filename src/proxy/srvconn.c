@@ -113,7 +113,7 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 		sc->connected = true;
 		stamp_connect(s, true);
 		if (!(s->flags & STRM_F_HTTP))   /* TCP mode: a connect is a success */
-			health_observe(sc->srv->cfg, true, NULL);
+			health_observe(sc->srv, true, NULL);
 		s->srv_last = s->w->loop.now;
 	}
 	stream_process(s);

@@ -480,7 +480,7 @@ void stream_start(struct stream *s)
 			return;
 		}
 		s->retries_left = (int8_t)s->tcp_be->cfg->retries;
-		backend_budget_deposit(s->tcp_be->cfg);
+		backend_budget_deposit(s->tcp_be);
 		if (backend_assign(s, s->tcp_be, NULL) < 0)
 			return;
 	}

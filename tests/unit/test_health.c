@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "health/health.h"
 #include "lb/lb.h"
+#include "lb/registry.h"
 #include "unit.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -52,8 +53,27 @@ static bool ERR(const char *text, const char *want)
 	return ok;
 }
 
-/* A backend "app" of n servers with an outlier line, shared state set up. */
-static struct cfg *outlier_cfg(int n, const char *outlier)
+/* A loaded config, a fresh registry synced with it (as at startup) and one
+ * worker's runtime of its first backend: what health_observe() gets. */
+struct fix {
+	struct cfg *c;
+	struct backend_rt be;
+};
+
+static bool fix_load(struct fix *f, const char *text)
+{
+	memset(f, 0, sizeof(*f));
+	registry_free();
+	f->c = L(text);
+	if (f->c && registry_sync(f->c) == 0 && lb_backend_init(&f->be, f->c->backends[0]) == 0)
+		return true;
+	cfg_free(f->c);
+	f->c = NULL;
+	return false;
+}
+
+/* A backend "app" of n servers with an outlier line. */
+static bool outlier_cfg(struct fix *f, int n, const char *outlier)
 {
 	char text[2048];
 	size_t o = (size_t)snprintf(text, sizeof(text), "%sbackend app {\n", FE);
@@ -61,25 +81,22 @@ static struct cfg *outlier_cfg(int n, const char *outlier)
 		o += (size_t)snprintf(text + o, sizeof(text) - o, "    server s%d 127.0.0.1:%d\n",
 				      i + 1, 9001 + i);
 	snprintf(text + o, sizeof(text) - o, "    %s\n}\n", outlier);
-	struct cfg *c = L(text);
-	if (c && lb_shared_init(c) < 0) {
-		cfg_free(c);
-		return NULL;
-	}
-	return c;
+	return fix_load(f, text);
 }
 
-static void outlier_free(struct cfg *c)
+static void outlier_free(struct fix *f)
 {
-	if (!c)
+	if (!f->c)
 		return;
-	lb_shared_free(c);
-	cfg_free(c);
+	lb_backend_free(&f->be);
+	cfg_free(f->c);
+	f->c = NULL;
+	registry_free();
 }
 
-static uint64_t until(const struct cfg_server *s)
+static uint64_t until(const struct server_rt *s)
 {
-	return atomic_load(&s->shared->ejected_until_ms);
+	return atomic_load(&s->sh->ejected_until_ms);
 }
 
 /* ---- rise / fall --------------------------------------------------------- */
@@ -219,42 +236,43 @@ TEST(eject_time_doubles_up_to_the_cap)
 
 TEST(outlier_ejects_at_threshold_and_success_resets)
 {
-	struct cfg *c = outlier_cfg(4, "outlier consecutive_errors 3 eject 10s");
-	CHECK(c);
-	if (!c)
+	struct fix f;
+	CHECK(outlier_cfg(&f, 4, "outlier consecutive_errors 3 eject 10s"));
+	if (!f.c)
 		return;
-	const struct cfg_server *s1 = c->backends[0]->servers[0];
+	struct server_rt *s1 = &f.be.servers[0];
 	uint64_t now = 1000000;
 
+	CHECK(s1->sh == registry_server("app", "s1"));
 	CHECK(!outlier_observe_at(s1, false, "status 500", now));
 	CHECK(!outlier_observe_at(s1, false, "status 500", now));
 	CHECK(!outlier_observe_at(s1, true, NULL, now));   /* streak broken */
-	CHECK_EQ_INT(atomic_load(&s1->shared->consecutive_errors), 0);
+	CHECK_EQ_INT(atomic_load(&s1->sh->consecutive_errors), 0);
 	CHECK(!outlier_observe_at(s1, false, "status 500", now));
 	CHECK(!outlier_observe_at(s1, false, "status 500", now));
 	CHECK(outlier_observe_at(s1, false, "connect refused", now + 5));
 	CHECK_EQ_INT(until(s1), now + 5 + 10000);
-	CHECK_EQ_INT(atomic_load(&s1->shared->ejections), 1);
-	CHECK_EQ_INT(atomic_load(&s1->shared->failures), 5);
-	CHECK_EQ_INT(outlier_ejected_count(c->backends[0], now + 6), 1);
+	CHECK_EQ_INT(atomic_load(&s1->sh->ejections), 1);
+	CHECK_EQ_INT(atomic_load(&s1->sh->failures), 5);
+	CHECK_EQ_INT(outlier_ejected_count(&f.be, now + 6), 1);
 	/* Errors of requests in flight while it is out count nowhere. */
 	for (int i = 0; i < 10; i++)
 		CHECK(!outlier_observe_at(s1, false, "status 500", now + 100));
-	CHECK_EQ_INT(atomic_load(&s1->shared->consecutive_errors), 0);
+	CHECK_EQ_INT(atomic_load(&s1->sh->consecutive_errors), 0);
 	CHECK_EQ_INT(until(s1), now + 5 + 10000);
 	/* Back when the time is up. */
-	CHECK_EQ_INT(outlier_ejected_count(c->backends[0], now + 5 + 10000), 0);
-	outlier_free(c);
+	CHECK_EQ_INT(outlier_ejected_count(&f.be, now + 5 + 10000), 0);
+	outlier_free(&f);
 }
 
 TEST(outlier_backoff_repeats_and_decays)
 {
-	struct cfg *c = outlier_cfg(2, "outlier consecutive_errors 1 eject 1s max_eject 5s "
-					"max_ejected 100%");
-	CHECK(c);
-	if (!c)
+	struct fix f;
+	CHECK(outlier_cfg(&f, 2, "outlier consecutive_errors 1 eject 1s max_eject 5s "
+				 "max_ejected 100%"));
+	if (!f.c)
 		return;
-	const struct cfg_server *s = c->backends[0]->servers[0];
+	struct server_rt *s = &f.be.servers[0];
 	uint64_t t = 50000;
 	uint32_t want[] = { 1000, 2000, 4000, 5000, 5000 };
 
@@ -265,105 +283,137 @@ TEST(outlier_backoff_repeats_and_decays)
 	}
 	/* In for max_eject (5s) after the last return: starts over at 1s.
 	 * The sweep notices the return, then forgets the backoff. */
-	uint64_t back[2] = { 0, 0 }, ret = until(s);
-	outlier_sweep(c, back, ret + 50);
+	struct outlier_watch *w = NULL;
+	CHECK_EQ_INT(outlier_watch_init(f.c, &w), 2);
+	if (!w) {
+		outlier_free(&f);
+		return;
+	}
+	CHECK(w[0].sh == s->sh && w[0].back_since == 0);
+	uint64_t ret = until(s);
+	outlier_sweep(w, 2, ret + 50);
 	CHECK_EQ_INT(until(s), 0);
-	CHECK_EQ_INT(back[0], ret);
-	outlier_sweep(c, back, ret + 4999);
-	CHECK_EQ_INT(atomic_load(&s->shared->ejections), 5);
-	outlier_sweep(c, back, ret + 5000);
-	CHECK_EQ_INT(atomic_load(&s->shared->ejections), 0);
+	CHECK_EQ_INT(w[0].back_since, ret);
+	outlier_sweep(w, 2, ret + 4999);
+	CHECK_EQ_INT(atomic_load(&s->sh->ejections), 5);
+	outlier_sweep(w, 2, ret + 5000);
+	CHECK_EQ_INT(atomic_load(&s->sh->ejections), 0);
 	t = ret + 5001;
 	CHECK(outlier_observe_at(s, false, "x", t));
 	CHECK_EQ_INT(until(s) - t, 1000);
-	CHECK_EQ_INT(atomic_load(&s->shared->ejections), 1);
+	CHECK_EQ_INT(atomic_load(&s->sh->ejections), 1);
 	/* Not forgotten if it was out again meanwhile. */
 	t = until(s) + 1;
 	CHECK(outlier_observe_at(s, false, "x", t));
-	outlier_sweep(c, back, t + 6000);
-	CHECK_EQ_INT(atomic_load(&s->shared->ejections), 2);
-	outlier_free(c);
+	outlier_sweep(w, 2, t + 6000);
+	CHECK_EQ_INT(atomic_load(&s->sh->ejections), 2);
+	free(w);
+	outlier_free(&f);
 }
 
 TEST(outlier_respects_max_ejected)
 {
 	/* 3 servers at 50%: one may be out (rounded down). */
-	struct cfg *c = outlier_cfg(3, "outlier consecutive_errors 2 eject 10s max_ejected 50%");
-	CHECK(c);
-	if (!c)
+	struct fix f;
+	CHECK(outlier_cfg(&f, 3, "outlier consecutive_errors 2 eject 10s max_ejected 50%"));
+	if (!f.c)
 		return;
-	struct cfg_backend *be = c->backends[0];
+	struct backend_rt *be = &f.be;
 	uint64_t now = 7000;
 
-	CHECK_EQ_INT(outlier_max_ejected(be), 1);
+	CHECK_EQ_INT(outlier_max_ejected(be->cfg), 1);
 	for (int i = 0; i < 2; i++)
 		for (int k = 0; k < 3; k++)
-			outlier_observe_at(be->servers[k], false, "status 500", now);
+			outlier_observe_at(&be->servers[k], false, "status 500", now);
 	CHECK_EQ_INT(outlier_ejected_count(be, now), 1);
-	CHECK(until(be->servers[0]) > now);
-	CHECK_EQ_INT(until(be->servers[1]), 0);
+	CHECK(until(&be->servers[0]) > now);
+	CHECK_EQ_INT(until(&be->servers[1]), 0);
 	/* The others keep counting and go as soon as there is room. */
-	CHECK(!outlier_observe_at(be->servers[1], false, "status 500", now + 5000));
-	CHECK(outlier_observe_at(be->servers[1], false, "status 500", now + 10000));
+	CHECK(!outlier_observe_at(&be->servers[1], false, "status 500", now + 5000));
+	CHECK(outlier_observe_at(&be->servers[1], false, "status 500", now + 10000));
 	CHECK_EQ_INT(outlier_ejected_count(be, now + 10000), 1);
-	outlier_free(c);
+	outlier_free(&f);
 
 	/* A single server is never ejected at 50%; at 100% it is. */
-	c = outlier_cfg(1, "outlier consecutive_errors 1");
-	CHECK(c && outlier_max_ejected(c->backends[0]) == 0);
-	if (c)
-		CHECK(!outlier_observe_at(c->backends[0]->servers[0], false, "x", 1));
-	outlier_free(c);
-	c = outlier_cfg(1, "outlier consecutive_errors 1 max_ejected 100%");
-	if (c)
-		CHECK(outlier_observe_at(c->backends[0]->servers[0], false, "x", 1));
-	outlier_free(c);
+	CHECK(outlier_cfg(&f, 1, "outlier consecutive_errors 1"));
+	CHECK(f.c && outlier_max_ejected(f.c->backends[0]) == 0);
+	if (f.c)
+		CHECK(!outlier_observe_at(&f.be.servers[0], false, "x", 1));
+	outlier_free(&f);
+	CHECK(outlier_cfg(&f, 1, "outlier consecutive_errors 1 max_ejected 100%"));
+	if (f.c)
+		CHECK(outlier_observe_at(&f.be.servers[0], false, "x", 1));
+	outlier_free(&f);
 }
 
 TEST(outlier_off_only_counts_failures)
 {
-	struct cfg *c = L(FE "backend app {\n    server a 127.0.0.1:9001\n    server b "
-			     "127.0.0.1:9002\n}\n");
-	CHECK(c && lb_shared_init(c) == 0);
-	if (!c)
+	struct fix f;
+	CHECK(fix_load(&f, FE "backend app {\n    server a 127.0.0.1:9001\n    server b "
+			      "127.0.0.1:9002\n}\n"));
+	if (!f.c)
 		return;
-	const struct cfg_server *s = c->backends[0]->servers[0];
+	struct server_rt *s = &f.be.servers[0];
 	for (int i = 0; i < 100; i++)
 		CHECK(!outlier_observe_at(s, false, "x", 10));
-	CHECK_EQ_INT(atomic_load(&s->shared->failures), 100);
+	CHECK_EQ_INT(atomic_load(&s->sh->failures), 100);
 	CHECK_EQ_INT(until(s), 0);
 	health_observe_status(s, 503);
 	health_observe_status(s, 200);
-	CHECK_EQ_INT(atomic_load(&s->shared->failures), 101);
-	outlier_free(c);
+	CHECK_EQ_INT(atomic_load(&s->sh->failures), 101);
+	/* Nothing for the sweep to watch without `outlier`. */
+	struct outlier_watch dummy, *w = &dummy;
+	CHECK_EQ_INT(outlier_watch_init(f.c, &w), 0);
+	CHECK(w == NULL);
+	outlier_free(&f);
 }
 
 TEST(outlier_sweep_announces_each_return_once)
 {
-	struct cfg *c = outlier_cfg(2, "outlier consecutive_errors 1 eject 1s max_ejected 100%");
-	CHECK(c);
-	if (!c)
+	struct fix f;
+	CHECK(outlier_cfg(&f, 2, "outlier consecutive_errors 1 eject 1s max_ejected 100%"));
+	if (!f.c)
 		return;
-	uint64_t back[2] = { 0, 0 };
-	const struct cfg_server *s = c->backends[0]->servers[1];
+	struct outlier_watch *w = NULL;
+	CHECK_EQ_INT(outlier_watch_init(f.c, &w), 2);
+	if (!w) {
+		outlier_free(&f);
+		return;
+	}
+	struct server_rt *s = &f.be.servers[1];
+	CHECK(w[1].srv == s->cfg && w[1].sh == s->sh);
 
 	CHECK(outlier_observe_at(s, false, "x", 1000));
-	outlier_sweep(c, back, 1500);
-	CHECK_EQ_INT(back[1], 0);        /* still out */
+	outlier_sweep(w, 2, 1500);
+	CHECK_EQ_INT(w[1].back_since, 0);        /* still out */
 	CHECK_EQ_INT(until(s), 2000);
-	outlier_sweep(c, back, 2000);
-	CHECK_EQ_INT(back[1], 2000);     /* logged, and marked in */
+	outlier_sweep(w, 2, 2000);
+	CHECK_EQ_INT(w[1].back_since, 2000);     /* logged, and marked in */
 	CHECK_EQ_INT(until(s), 0);
-	outlier_sweep(c, back, 2100);
-	CHECK_EQ_INT(back[1], 2000);
-	CHECK_EQ_INT(back[0], 0);
+	outlier_sweep(w, 2, 2100);
+	CHECK_EQ_INT(w[1].back_since, 2000);
+	CHECK_EQ_INT(w[0].back_since, 0);
 	/* Out again before the sweep came by: the ejecting worker logs the
 	 * return, and the sweep has nothing to say about it. */
 	CHECK(outlier_observe_at(s, false, "x", 2200));
 	CHECK_EQ_INT(until(s), 4200);
 	CHECK(outlier_observe_at(s, false, "x", 4250));
 	CHECK_EQ_INT(until(s), 4250 + 4000);
-	outlier_free(c);
+	free(w);
+	outlier_free(&f);
+}
+
+TEST(outlier_watch_needs_the_registry)
+{
+	struct fix f;
+	CHECK(outlier_cfg(&f, 2, "outlier consecutive_errors 1"));
+	if (!f.c)
+		return;
+	registry_free();   /* no entries: the health thread could not start */
+	struct outlier_watch *w = NULL;
+	CHECK_EQ_INT(outlier_watch_init(f.c, &w), -1);
+	CHECK(w == NULL);
+	outlier_free(&f);
 }
 
 TEST(fmt_ms)
@@ -546,6 +596,7 @@ int main(void)
 	RUN(outlier_respects_max_ejected);
 	RUN(outlier_off_only_counts_failures);
 	RUN(outlier_sweep_announces_each_return_once);
+	RUN(outlier_watch_needs_the_registry);
 	RUN(fmt_ms);
 	RUN(cfg_defaults);
 	RUN(cfg_every_option);

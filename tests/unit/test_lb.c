@@ -1,10 +1,12 @@
 /*
  * test_lb.c - unit tests for the balancing algorithms (src/lb/).
  *
- * Servers get process-wide state (struct server_shared) allocated here, as
- * lb_shared_init() does at startup, so in-flight counts can be set by hand
- * and lb_observe() has somewhere to write.  "Completing immediately" means
- * picking without counting the request in flight.
+ * Servers get process-wide state (struct server_shared) from the registry,
+ * as at startup: every setup syncs a fresh registry with a one-backend
+ * generation, lb_backend_init() finds the entries by name, and the tests
+ * keep pointers to them (shared[]) to set in-flight counts, health, weights
+ * by hand and to read what lb_observe() wrote.  "Completing immediately"
+ * means picking without counting the request in flight.
  */
 #include <math.h>
 #include <pthread.h>
@@ -16,14 +18,28 @@
 #include "http/msg.h"
 #include "lb/lb.h"
 #include "lb/lb_internal.h"
+#include "lb/registry.h"
 
 #define MAXS 8
 
 static struct cfg_server srvs[MAXS];
 static struct cfg_server *srvp[MAXS];
-static struct server_shared shared[MAXS];
+static struct server_shared *shared[MAXS];   /* the registry's entries of srvs[] */
 static char names[MAXS][16];
 static struct cfg_backend be_cfg;
+static struct cfg_backend *be_cfgp = &be_cfg;
+static struct cfg gen = { .backends = &be_cfgp, .nbackends = 1 };
+
+/* A fresh registry holding be_cfg's backend and servers, as at startup. */
+static void registry_reset(int n)
+{
+	registry_free();
+	CHECK(registry_sync(&gen) == 0);
+	for (int i = 0; i < n; i++) {
+		shared[i] = registry_server(be_cfg.name, srvs[i].name);
+		CHECK(shared[i] != NULL);
+	}
+}
 
 /* n servers named s0.. (or names[] preset by the caller when `keep_names`). */
 static void setup_algo(enum lb_algo algo, const int *weights, int n)
@@ -35,17 +51,16 @@ static void setup_algo(enum lb_algo algo, const int *weights, int n)
 	be_cfg.hash_balance_factor = 125;
 	for (int i = 0; i < n; i++) {
 		memset(&srvs[i], 0, sizeof(srvs[i]));
-		memset(&shared[i], 0, sizeof(shared[i]));
 		if (!names[i][0])
 			snprintf(names[i], sizeof(names[i]), "s%d", i);
 		srvs[i].name = names[i];
 		srvs[i].weight = weights[i];
 		srvs[i].index = i;
-		srvs[i].shared = &shared[i];
 		srvp[i] = &srvs[i];
 	}
 	be_cfg.servers = srvp;
 	be_cfg.nservers = n;
+	registry_reset(n);
 }
 
 static void setup(const int *weights, int n)
@@ -56,7 +71,7 @@ static void setup(const int *weights, int n)
 
 static void set_active(int i, uint32_t v)
 {
-	atomic_store(&shared[i].active, v);
+	atomic_store(&shared[i]->active, v);
 }
 
 static int idx(const struct backend_rt *be, const struct server_rt *s)
@@ -93,11 +108,11 @@ static void pick_under_load(struct backend_rt *be, int picks, int inflight, int 
 		struct server_rt *s = lb_pick(be, NULL, NULL);
 		int k = idx(be, s);
 		count[k]++;
-		atomic_fetch_add(&shared[k].active, 1);
+		atomic_fetch_add(&shared[k]->active, 1);
 		q[nq++] = k;
 		if (nq == inflight) {
 			int j = (int)lb_rand_below((uint64_t)nq);
-			atomic_fetch_sub(&shared[q[j]].active, 1);
+			atomic_fetch_sub(&shared[q[j]]->active, 1);
 			q[j] = q[--nq];
 		}
 	}
@@ -163,7 +178,7 @@ TEST(roundrobin_skips_disabled_and_uses_backup)
 	CHECK(lb_backend_init(&be, &be_cfg) == 0);
 	for (int i = 0; i < 10; i++)
 		CHECK(lb_pick(&be, NULL, NULL) == &be.servers[0]);
-	atomic_store(&shared[0].admin_drain, 1);   /* no normal server left: the backup takes over */
+	atomic_store(&shared[0]->admin_drain, 1);   /* no normal server left: the backup takes over */
 	for (int i = 0; i < 10; i++)
 		CHECK(lb_pick(&be, NULL, NULL) == &be.servers[2]);
 	srvs[2].disabled = true;
@@ -200,7 +215,7 @@ TEST(all_algorithms_respect_eligibility_backups_and_avoid)
 		be_cfg.balance = all_algos[a];
 		srvs[4].backup = true;
 		srvs[3].disabled = true;
-		atomic_store(&shared[2].health, SRV_DOWN);
+		atomic_store(&shared[2]->health, SRV_DOWN);
 		struct backend_rt be;
 		CHECK(lb_backend_init(&be, &be_cfg) == 0);
 		int count[5];
@@ -214,12 +229,12 @@ TEST(all_algorithms_respect_eligibility_backups_and_avoid)
 			CHECK(lb_pick(&be, NULL, avoid) == &be.servers[1 - i % 2]);
 		}
 		/* Ejected (outlier detection) and draining servers are skipped. */
-		atomic_store(&shared[0].ejected_until_ms, loop_clock_ms() + 60000);
+		atomic_store(&shared[0]->ejected_until_ms, loop_clock_ms() + 60000);
 		for (int i = 0; i < 50; i++)
 			CHECK(lb_pick(&be, NULL, NULL) == &be.servers[1]);
 		CHECK(lb_pick(&be, NULL, &be.servers[1]) == &be.servers[1]);   /* the only one */
 		/* No normal server up: the backup. */
-		atomic_store(&shared[1].admin_drain, 1);
+		atomic_store(&shared[1]->admin_drain, 1);
 		for (int i = 0; i < 20; i++)
 			CHECK(lb_pick(&be, NULL, NULL) == &be.servers[4]);
 		srvs[4].disabled = true;
@@ -319,7 +334,7 @@ TEST(leastconn_slowstart_ramps_weight)
 	setup_algo(LB_LEASTCONN, w, 2);
 	srvs[1].slowstart_ms = 10000;
 	/* Up for 1 s of a 10 s ramp: weight 1 of 10. */
-	atomic_store(&shared[1].up_since_ms, loop_clock_ms() - 1000);
+	atomic_store(&shared[1]->up_since_ms, loop_clock_ms() - 1000);
 	struct backend_rt be;
 	CHECK(lb_backend_init(&be, &be_cfg) == 0);
 	int count[2];
@@ -437,25 +452,25 @@ TEST(ewma_observe_keeps_peaks_and_decays)
 	struct server_rt *s = &be.servers[0];
 
 	lb_observe(s, 10000000, false);   /* 10 ms */
-	CHECK_EQ_INT(atomic_load(&shared[0].ewma_ns), 10000000);
+	CHECK_EQ_INT(atomic_load(&shared[0]->ewma_ns), 10000000);
 	lb_observe(s, 1000000, false);    /* 1 ms within the same ms: no time to decay */
-	CHECK(atomic_load(&shared[0].ewma_ns) >= 9990000);
+	CHECK(atomic_load(&shared[0]->ewma_ns) >= 9990000);
 	lb_observe(s, 30000000, false);   /* a peak replaces at once */
-	CHECK_EQ_INT(atomic_load(&shared[0].ewma_ns), 30000000);
+	CHECK_EQ_INT(atomic_load(&shared[0]->ewma_ns), 30000000);
 
 	/* One time constant later, a 1 ms sample: 30/e + 1*(1-1/e) = 11.67 ms. */
-	atomic_store(&shared[0].ewma_stamp_ms, loop_clock_ms() - LB_EWMA_TAU_MS);
+	atomic_store(&shared[0]->ewma_stamp_ms, loop_clock_ms() - LB_EWMA_TAU_MS);
 	lb_observe(s, 1000000, false);
-	uint64_t v = atomic_load(&shared[0].ewma_ns);
+	uint64_t v = atomic_load(&shared[0]->ewma_ns);
 	CHECK(v > 11600000 && v < 11750000);
 	/* Read-side decay: a server without samples drifts back. */
-	atomic_store(&shared[0].ewma_stamp_ms, loop_clock_ms() - 2 * LB_EWMA_TAU_MS);
-	double now = lb_ewma_now(&shared[0], loop_clock_ms());
+	atomic_store(&shared[0]->ewma_stamp_ms, loop_clock_ms() - 2 * LB_EWMA_TAU_MS);
+	double now = lb_ewma_now(shared[0], loop_clock_ms());
 	CHECK(now > v * 0.13 && now < v * 0.14);   /* e^-2 = 0.135 */
 
 	/* A failure that came back fast counts as slow. */
 	lb_observe(s, 1000, true);
-	CHECK(atomic_load(&shared[0].ewma_ns) >= LB_EWMA_FAIL_NS);
+	CHECK(atomic_load(&shared[0]->ewma_ns) >= LB_EWMA_FAIL_NS);
 	lb_backend_free(&be);
 
 	CHECK(fabs(lb_ewma_decay(1.0, LB_EWMA_TAU_MS) - exp(-1.0)) < 1e-6);
@@ -643,7 +658,7 @@ TEST(hash_down_server_moves_only_its_keys)
 		struct cond_ctx c = key_ctx(k);
 		map_a[k] = idx(&be, lb_pick(&be, &c, NULL));
 	}
-	atomic_store(&shared[2].health, SRV_DOWN);
+	atomic_store(&shared[2]->health, SRV_DOWN);
 	int moved = 0;
 	for (int k = 0; k < 2000; k++) {
 		struct cond_ctx c = key_ctx(k);
@@ -656,7 +671,7 @@ TEST(hash_down_server_moves_only_its_keys)
 	}
 	CHECK(moved > 300 && moved < 700);
 	/* A retry of a key goes to another server, the next on the ring. */
-	atomic_store(&shared[2].health, SRV_UP);
+	atomic_store(&shared[2]->health, SRV_UP);
 	for (int k = 0; k < 200; k++) {
 		struct cond_ctx c = key_ctx(k);
 		CHECK(idx(&be, lb_pick(&be, &c, &be.servers[map_a[k]])) != map_a[k]);
@@ -711,10 +726,10 @@ TEST(hash_bounded_load_walks_to_the_next_server)
 	int max_seen = 0;
 	for (int i = 0; i < 1000; i++) {
 		int k = idx(&be, lb_pick(&be, &hot, NULL));
-		atomic_fetch_add(&shared[k].active, 1);
-		uint32_t total = 0, a = atomic_load(&shared[k].active);
+		atomic_fetch_add(&shared[k]->active, 1);
+		uint32_t total = 0, a = atomic_load(&shared[k]->active);
 		for (int j = 0; j < 4; j++)
-			total += atomic_load(&shared[j].active);
+			total += atomic_load(&shared[j]->active);
 		if ((int)a > max_seen)
 			max_seen = (int)a;
 		CHECK((uint64_t)a * 4 * 100 <= 125 * (uint64_t)total + 4 * 100);
@@ -773,6 +788,79 @@ TEST(hash_key_hash_is_stable)
 		flips += __builtin_popcountll(lb_hash64(a, 9, 0) ^ lb_hash64(b, 9, 0));
 	}
 	CHECK(flips > 1000 * 29 && flips < 1000 * 35);
+}
+
+/* ---- the live weight (registry) ---- */
+
+TEST(live_weight_drives_every_balancer)
+{
+	int w[2] = { 1, 1 }, want[2] = { 3, 1 };
+	for (size_t a = 0; a < sizeof(all_algos) / sizeof(all_algos[0]); a++) {
+		setup(w, 2);
+		be_cfg.balance = all_algos[a];
+		lb_rand_seed(3);
+		struct backend_rt be;
+		CHECK(lb_backend_init(&be, &be_cfg) == 0);
+		/* lb_backend_init() cached the registry's entries. */
+		CHECK(be.sh != NULL && be.sh == registry_backend("b"));
+		CHECK(be.servers[0].sh == shared[0] && be.servers[1].sh == shared[1]);
+		CHECK_EQ_INT(atomic_load(&shared[0]->weight), 1);
+
+		/* Changed behind the config's back (later: the API). */
+		atomic_store(&shared[0]->weight, 3);
+		CHECK_EQ_INT(lb_server_weight(&be.servers[0], loop_clock_ms()), 3);
+		int count[2];
+		pick_counts(&be, NULL, 4000, count);
+		CHECK(follows_weights(count, want, 2, 0.04));
+		/* Live weight 0: out, whatever the config says. */
+		atomic_store(&shared[1]->weight, 0);
+		CHECK(!lb_server_up(&be.servers[1]));
+		pick_counts(&be, NULL, 100, count);
+		CHECK_EQ_INT(count[0], 100);
+		if (unit_failed_checks)
+			fprintf(stderr, "  (algorithm %d)\n", (int)all_algos[a]);
+		lb_backend_free(&be);
+	}
+}
+
+TEST(hash_ring_is_built_from_the_live_weight)
+{
+	int w[2] = { 1, 1 }, want[2] = { 3, 1 };
+	memset(names, 0, sizeof(names));
+	setup_algo(LB_HASH, w, 2);
+	be_cfg.hash_fetch = path_fetch();
+	atomic_store(&shared[0]->weight, 3);
+	struct backend_rt be;
+	CHECK(lb_backend_init(&be, &be_cfg) == 0);
+	int count[2] = { 0 };
+	for (int k = 0; k < NKEYS; k++) {
+		struct cond_ctx c = key_ctx(k);
+		count[idx(&be, lb_pick(&be, &c, NULL))]++;
+	}
+	CHECK(follows_weights(count, want, 2, 0.04));
+	lb_backend_free(&be);
+	fetch_free(be_cfg.hash_fetch);
+	be_cfg.hash_fetch = NULL;
+}
+
+TEST(without_registry_entries_the_config_decides)
+{
+	int w[2] = { 3, 1 };
+	setup(w, 2);
+	registry_free();   /* names the registry does not know: sh NULL */
+	struct backend_rt be;
+	CHECK(lb_backend_init(&be, &be_cfg) == 0);
+	CHECK(be.sh == NULL && be.servers[0].sh == NULL && be.servers[1].sh == NULL);
+	CHECK_EQ_INT(lb_server_weight(&be.servers[0], loop_clock_ms()), 3);
+	int count[2];
+	pick_counts(&be, NULL, 400, count);
+	CHECK_EQ_INT(count[0], 300);
+	CHECK_EQ_INT(count[1], 100);
+	srvs[1].drain = true;
+	CHECK(!lb_server_up(&be.servers[1]));
+	pick_counts(&be, NULL, 10, count);
+	CHECK_EQ_INT(count[0], 10);
+	lb_backend_free(&be);
 }
 
 /* ---- config ---- */
@@ -852,6 +940,10 @@ int main(void)
 	RUN(hash_bounded_load_walks_to_the_next_server);
 	RUN(hash_without_the_value_rotates);
 	RUN(hash_key_hash_is_stable);
+	RUN(live_weight_drives_every_balancer);
+	RUN(hash_ring_is_built_from_the_live_weight);
+	RUN(without_registry_entries_the_config_decides);
 	RUN(config_balance_and_hash_balance_factor);
+	registry_free();
 	return UNIT_SUMMARY("test_lb");
 }
