@@ -78,6 +78,7 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 	}
 	ss->w = w;
 	ss->fe = fe;
+	ss->cfg = cfg_get((struct cfg *)w->cfg);
 	ss->codec = &sess_codec_h1;
 	ss->strm = s;
 	stream_init(s, ss);
@@ -107,6 +108,7 @@ static void session_free(void *arg)
 	struct worker *w = ss->w;
 	if (ss->strm)
 		pool_put(&w->stream_pool, ss->strm);
+	cfg_put(ss->cfg);
 	pool_put(&w->session_pool, ss);
 }
 

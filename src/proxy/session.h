@@ -58,6 +58,8 @@ struct session {
 	struct conn cli;
 	struct worker *w;
 	const struct cfg_frontend *fe;
+	struct cfg *cfg;                /* the configuration generation it started under
+					   (a reference: cfg_get at accept, cfg_put at the end) */
 	const struct sess_codec *codec;
 	struct stream *strm;            /* HTTP/1: the stream of the current exchange */
 	struct list link;               /* in w->sessions */

@@ -353,7 +353,7 @@ PH_FN int ph_load(struct ph *h, const char *tmpl, bool quiet)
 		free(errs);
 		return -1;
 	}
-	if (lb_shared_init(h->cfg) < 0)
+	if (registry_sync(h->cfg) < 0)
 		return -1;
 	if (filters_init(h->cfg, &ferr) < 0) {
 		if (!quiet)
@@ -453,7 +453,7 @@ PH_FN void ph_close(struct ph *h)
 	h->entered = h->inited = false;
 	if (h->cfg) {
 		filters_free(h->cfg);
-		lb_shared_free(h->cfg);
+		registry_free();
 		cfg_free(h->cfg);
 	}
 	h->cfg = NULL;
