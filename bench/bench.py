@@ -44,6 +44,12 @@ IDLE_CONNS = env_int("BENCH_IDLE_CONNS", 5000)
 PORT_BASE = env_int("BENCH_PORT_BASE", 19100)
 WARMUP = 2
 GATEHOUSE_BIN = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build", "gatehouse"))
+# Optional variants (add them to BENCH_PROXIES):
+#   gatehouse-base   another build (BENCH_BASE_BIN), e.g. the commit before a
+#                    change, to compare both in one run
+#   gatehouse-rules  this build with 20 request/response rules, request ids and
+#                    a JSON access log, to price those features per request
+BASE_BIN = os.environ.get("BENCH_BASE_BIN", "")
 PROXIES = [p for p in os.environ.get("BENCH_PROXIES", "gatehouse haproxy nginx").split()]
 REF = "haproxy"
 
@@ -369,13 +375,13 @@ http {{
 """.format(tmp=tmp, port=port, origin=origin))
 
 
-def gatehouse_conf(tmp, port, origin, full=True):
+def gatehouse_conf(tmp, port, origin, full=True, name=None):
     """Like the other two: one worker, no per-request logging, no added
     forwarding headers (HAProxy and nginx add none by default). The minimal
     variant is the fallback for a binary that lacks those directives."""
     extra_global = "    log_level warn\n" if full else ""
     extra_fe = ("    timeout client 120s\n    forward_headers none\n") if full else ""
-    name = "gatehouse.conf" if full else "gatehouse-minimal.conf"
+    name = name or ("gatehouse.conf" if full else "gatehouse-minimal.conf")
     return write(os.path.join(tmp, name), """\
 global {{
     workers 1
@@ -395,8 +401,50 @@ backend origin {{
 """.format(port=port, origin=origin, eg=extra_global, ef=extra_fe))
 
 
+RULES_FE = """\
+    request_id header X-Request-Id
+    access_log {log} format json
+    http_request deny if path prefix /admin/
+    http_request deny if src in 203.0.113.0/24 198.51.100.0/24
+    http_request deny if header(X-Attack) == yes
+    http_request deny if method == TRACE
+    http_request deny if path ~ "\\.(php|asp)$"
+    http_request redirect scheme https if host == secure.example
+    http_request return status 200 body "pong" if path == /ping
+    http_request set_header X-Real-IP "%[src]"
+    http_request set_header X-Original-Path "%[path]"
+    http_request add_header X-Proxy gatehouse
+    http_request del_header X-Debug
+    http_request set_header X-Scheme "%[scheme]"
+    http_response set_header Strict-Transport-Security "max-age=63072000"
+    http_response set_header X-Frame-Options DENY
+    http_response set_header X-Content-Type-Options nosniff
+    http_response set_header Referrer-Policy no-referrer
+    http_response del_header X-Powered-By
+    http_response add_header X-Served-By "%[req_id]"
+    http_response deny if status >= 599
+    http_response set_header X-Status "%[status]"
+"""
+
+
+def gatehouse_rules_conf(tmp, port, origin):
+    """The plain config plus 20 rules, request ids and a JSON access log."""
+    plain = open(gatehouse_conf(tmp, port, origin, name="gatehouse-rules-plain.conf")).read()
+    rules = RULES_FE.format(log=os.path.join(tmp, "gatehouse-rules-access.json"))
+    return write(os.path.join(tmp, "gatehouse-rules.conf"),
+                 plain.replace("    default_backend origin\n", rules + "    default_backend origin\n"))
+
+
 def proxy_variants(name, tmp, port, origin):
     """[(argv, config-check argv, config path)], first that passes -t wins."""
+    if name == "gatehouse-base":
+        if not BASE_BIN:
+            raise SystemExit("bench: gatehouse-base needs BENCH_BASE_BIN")
+        conf = gatehouse_conf(tmp, port, origin, name="gatehouse-base.conf")
+        return [([BASE_BIN, "-c", conf], [BASE_BIN, "-t", "-c", conf], conf)]
+    if name == "gatehouse-rules":
+        conf = gatehouse_rules_conf(tmp, port, origin)
+        return [([GATEHOUSE_BIN, "-c", conf], [GATEHOUSE_BIN, "-t", "-c", conf], conf)]
     if name == "gatehouse":
         user = os.environ.get("BENCH_GATEHOUSE_CONF")
         confs = [user] if user else [gatehouse_conf(tmp, port, origin),

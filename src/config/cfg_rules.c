@@ -156,6 +156,7 @@ static int rule_content_type(struct rule_pc *c, const struct cfg_tok *t)
 static int rule_options(struct rule_pc *c, int i, const char *allowed)
 {
 	bool redirect = c->r->act >= RA_REDIRECT_LOCATION && c->r->act <= RA_REDIRECT_PREFIX;
+	unsigned seen = 0;   /* body 1, content_type 2, status/code 4 */
 
 	for (; i < c->end; i += 2) {
 		const struct cfg_tok *k = &c->n->toks[i], *v;
@@ -171,6 +172,15 @@ static int rule_options(struct rule_pc *c, int i, const char *allowed)
 		}
 		if (!(v = rule_arg(c, i + 1, k->s[0] == 'b' ? "a body text" : "a value")))
 			return -1;
+		/* Each option once: a second one would silently win. */
+		unsigned bit = k->s[0] == 'b' ? 1u : k->s[0] == 'c' && k->s[1] == 'o' && k->s[2] == 'n' ?
+			       2u : 4u;
+		if (seen & bit) {
+			cfg_error(c->p, k->line, k->col, "'%s' given twice in %s %s", k->s, c->dir,
+				  rule_action_name(c->r));
+			return -1;
+		}
+		seen |= bit;
 		int rc;
 		if (strcmp(k->s, "status") == 0 || strcmp(k->s, "code") == 0)
 			rc = rule_status(c, v, redirect);

@@ -539,6 +539,12 @@ TEST(test_load_errors)
 		     "t.conf:3:33: error: unknown fetch 'nope'; expected one of: host, path"));
 	CHECK(FE_ERR(" http_request set_header X-A \"a%[src\"\n",
 		     "t.conf:3:32: error: unterminated '%[' in a header value"));
+	/* an option given twice is an error (the fuzzer found the second one
+	 * silently replacing, and leaking, the first) */
+	CHECK(FE_ERR(" http_request return content_type a/b body x content_type c/d\n",
+		     "t.conf:3:46: error: 'content_type' given twice in http_request return"));
+	CHECK(FE_ERR(" http_request deny body x status 403 body y\n",
+		     "t.conf:3:38: error: 'body' given twice in http_request deny"));
 	CHECK(FE_ERR(" http_request frobnicate\n",
 		     "t.conf:3:15: error: unknown http_request action 'frobnicate'; expected one "
 		     "of: deny, allow, redirect"));
