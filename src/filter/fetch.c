@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "filter/cond.h"
+#include "net/conn.h"
 
 struct fetch {
 	enum fetch_kind kind;
@@ -304,6 +305,10 @@ static bool fetch_src(const struct sockaddr_storage *ss, struct slice *out, char
 	} else {
 		return false;
 	}
+	if (fam == AF_INET) {
+		*out = (struct slice){ scratch, (uint32_t)ip4_ntop(addr, scratch) };
+		return true;
+	}
 	if (!inet_ntop(fam, addr, scratch, (socklen_t)scratch_len))
 		return false;
 	*out = (struct slice){ scratch, (uint32_t)strlen(scratch) };
@@ -347,8 +352,11 @@ static bool fetch_conn(const struct fetch *f, const struct cond_ctx *ctx, struct
 	case FETCH_STATUS: {
 		if (!ctx->res || !scratch || scratch_len < 8)
 			return false;
-		int n = snprintf(scratch, scratch_len, "%u", (unsigned)ctx->res->status);
-		*out = (struct slice){ scratch, (uint32_t)n };
+		unsigned v = ctx->res->status % 1000;   /* three digits: 100..999 */
+		scratch[0] = (char)('0' + v / 100);
+		scratch[1] = (char)('0' + v / 10 % 10);
+		scratch[2] = (char)('0' + v % 10);
+		*out = (struct slice){ scratch, 3 };
 		return true;
 	}
 	case FETCH_RES_HEADER:

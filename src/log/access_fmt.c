@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "log/alog_internal.h"
+#include "net/conn.h"
 
 /* Output budgets per field, in bytes after escaping (access_log.h). */
 #define B_TARGET 8192
@@ -43,18 +44,47 @@ static void ob_str(struct obuf *o, const char *s)
 	ob_put(o, s, strlen(s));
 }
 
-static void ob_printf(struct obuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void ob_printf(struct obuf *o, const char *fmt, ...)
+/* Decimal digits by hand: printf is most of a line's cost otherwise. */
+static void ob_u64(struct obuf *o, unsigned long long v)
 {
-	char tmp[128];
-	va_list ap;
+	char tmp[20];
+	size_t n = sizeof(tmp);
 
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		ob_put(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	ob_put(o, tmp + n, sizeof(tmp) - n);
+}
+
+/* v in exactly `width` digits, zero-padded (v < 10^width). */
+static void ob_u64_pad(struct obuf *o, unsigned long long v, int width)
+{
+	char tmp[20];
+
+	for (int i = width - 1; i >= 0; i--) {
+		tmp[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	ob_put(o, tmp, (size_t)width);
+}
+
+static void ob_i64(struct obuf *o, long long v)
+{
+	if (v < 0) {
+		ob_put(o, "-", 1);
+		ob_u64(o, 0ull - (unsigned long long)v);
+	} else {
+		ob_u64(o, (unsigned long long)v);
+	}
+}
+
+static void ob_version(struct obuf *o, unsigned major, unsigned minor)
+{
+	ob_put(o, "HTTP/", 5);
+	ob_u64(o, major);
+	ob_put(o, ".", 1);
+	ob_u64(o, minor);
 }
 
 /* ---- escaping, one unit at a time --------------------------------------- */
@@ -169,6 +199,20 @@ static size_t esc_len(esc_unit_fn fn, const unsigned char *s, size_t n)
 	return total;
 }
 
+/* Whether every byte of s[0..n) is its own escape (visible ASCII, no quote
+ * or backslash, and no space where bare fields forbid it): the common case,
+ * copied in one go. */
+static bool all_plain(esc_unit_fn fn, const unsigned char *s, size_t n)
+{
+	bool no_space = fn == comb_bare;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || (no_space && c == ' '))
+			return false;
+	}
+	return true;
+}
+
 /* Escapes s[0..n) into o, at most `budget` bytes; a field that does not
  * fit is cut between units and ends with "...". */
 static void esc_field(struct obuf *o, esc_unit_fn fn, const char *str, size_t n, size_t budget)
@@ -177,6 +221,11 @@ static void esc_field(struct obuf *o, esc_unit_fn fn, const char *str, size_t n,
 	char unit[8];
 	size_t out = 0, used;
 	bool fits = false;   /* the rest is known to fit: no more look-ahead */
+
+	if (n <= budget && all_plain(fn, s, n)) {
+		ob_put(o, str, n);
+		return;
+	}
 
 	for (size_t i = 0; i < n; i += used) {
 		size_t w = fn(s + i, n - i, unit, &used);
@@ -202,13 +251,13 @@ static int client_ip(const struct sockaddr_storage *ss, char *ip, size_t iplen)
 		return -1;
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, ip, (socklen_t)iplen);
+		ip4_ntop(&a->sin_addr, ip);
 		return ntohs(a->sin_port);
 	}
 	if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
 		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
-			inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+			ip4_ntop(&a->sin6_addr.s6_addr[12], ip);
 		else
 			inet_ntop(AF_INET6, &a->sin6_addr, ip, (socklen_t)iplen);
 		return ntohs(a->sin6_port);
@@ -253,8 +302,11 @@ static void ob_ms(struct obuf *o, int64_t us, const char *absent)
 {
 	if (us < 0)
 		ob_str(o, absent);
-	else
-		ob_printf(o, "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
+	else {
+		ob_i64(o, (long long)(us / 1000));
+		ob_put(o, ".", 1);
+		ob_u64_pad(o, (unsigned long long)(us % 1000), 3);
+	}
 }
 
 /* ---- combined ----------------------------------------------------------- */
@@ -288,7 +340,9 @@ static void comb_request(struct obuf *o, const struct access_rec *r)
 	esc_field(o, comb_quoted, r->method.p, r->method.len, B_NAME);
 	ob_put(o, " ", 1);
 	esc_field(o, comb_quoted, r->target.p, r->target.len, B_TARGET);
-	ob_printf(o, " HTTP/%u.%u\"", r->version_major, r->version_minor);
+	ob_put(o, " ", 1);
+	ob_version(o, r->version_major, r->version_minor);
+	ob_put(o, "\"", 1);
 }
 
 static void comb_timing(struct obuf *o, int64_t us)
@@ -307,13 +361,18 @@ static void format_combined(struct obuf *o, const struct access_rec *r)
 	ob_str(o, time_local((time_t)(r->start_us / 1000000)));
 	ob_put(o, " ", 1);
 	comb_request(o, r);
-	ob_printf(o, " %u %llu ", r->status, (unsigned long long)r->bytes_out);
+	ob_put(o, " ", 1);
+	ob_u64(o, r->status);
+	ob_put(o, " ", 1);
+	ob_u64(o, (unsigned long long)r->bytes_out);
+	ob_put(o, " ", 1);
 	comb_quoted_slice(o, r->referer, B_REFERER);
 	ob_put(o, " ", 1);
 	comb_quoted_slice(o, r->user_agent, B_UA);
 	ob_put(o, " ", 1);
 	comb_quoted_slice(o, r->host, B_SHORT);
-	ob_printf(o, " %llu", (unsigned long long)r->bytes_in);
+	ob_put(o, " ", 1);
+	ob_u64(o, (unsigned long long)r->bytes_in);
 	comb_bare_str(o, r->frontend);
 	comb_bare_str(o, r->backend);
 	comb_bare_str(o, r->server);
@@ -321,7 +380,8 @@ static void format_combined(struct obuf *o, const struct access_rec *r)
 	comb_timing(o, r->t_connect_us);
 	comb_timing(o, r->t_ttfb_us);
 	comb_timing(o, r->t_total_us);
-	ob_printf(o, " %d", r->retries);
+	ob_put(o, " ", 1);
+	ob_i64(o, r->retries);
 	comb_bare_str(o, r->term);
 	ob_put(o, " ", 1);
 	comb_quoted_slice(o, r->req_id, B_SHORT);
@@ -360,7 +420,7 @@ static void json_cstr(struct obuf *o, const char *key, const char *s, size_t bud
 static void json_u64(struct obuf *o, const char *key, unsigned long long v)
 {
 	json_key(o, key);
-	ob_printf(o, "%llu", v);
+	ob_u64(o, v);
 }
 
 static void json_ms(struct obuf *o, const char *key, int64_t us)
@@ -377,7 +437,11 @@ static void json_request(struct obuf *o, const struct access_rec *r)
 	json_slice(o, "target", has ? r->target : (struct slice){ NULL, 0 }, B_TARGET);
 	json_key(o, "protocol");
 	if (has)
-		ob_printf(o, "\"HTTP/%u.%u\"", r->version_major, r->version_minor);
+	{
+		ob_put(o, "\"", 1);
+		ob_version(o, r->version_major, r->version_minor);
+		ob_put(o, "\"", 1);
+	}
 	else
 		ob_str(o, "null");
 }
@@ -389,18 +453,21 @@ static void format_json(struct obuf *o, const struct access_rec *r)
 
 	ob_str(o, "{");
 	json_key(o, "time");
-	ob_printf(o, "\"%s.%06uZ\"", time_utc((time_t)(r->start_us / 1000000)),
-		  (unsigned)(r->start_us % 1000000));
+	ob_put(o, "\"", 1);
+	ob_str(o, time_utc((time_t)(r->start_us / 1000000)));
+	ob_put(o, ".", 1);
+	ob_u64_pad(o, r->start_us % 1000000, 6);
+	ob_put(o, "Z\"", 2);
 	json_cstr(o, "client", ip[0] ? ip : NULL, B_SHORT);
 	json_key(o, "client_port");
 	if (port >= 0)
-		ob_printf(o, "%d", port);
+		ob_u64(o, (unsigned long long)port);
 	else
 		ob_str(o, "null");
 	json_request(o, r);
 	json_key(o, "status");
 	if (r->status)
-		ob_printf(o, "%u", r->status);
+		ob_u64(o, r->status);
 	else
 		ob_str(o, "null");
 	json_u64(o, "bytes_in", r->bytes_in);

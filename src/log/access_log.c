@@ -31,6 +31,8 @@
 #include "log/alog_internal.h"
 
 #define ALOG_TBUF (64 * 1024)        /* per thread and target; > ALOG_LINE_MAX */
+#define ALOG_BATCH (16 * 1024)       /* a worker hands lines over in batches this big... */
+#define ALOG_FLUSH_MS 100            /* ...or this old, whichever comes first */
 #define ALOG_QUEUE_MAX (8u << 20)    /* bytes waiting for the writer, all targets */
 #define ALOG_FLUSH_S 3               /* at exit, how long the writer may take */
 #define ALOG_ERR_EVERY_S 10          /* write errors are logged at most this often */
@@ -89,6 +91,8 @@ struct tbuf {
 struct tstate {
 	unsigned gen;                /* al.gen it was made for */
 	bool pending;
+	uint64_t pending_since_ms;   /* caller's clock when the oldest pending line came */
+	uint32_t pending_bytes;
 	int n;
 	struct tbuf bufs[];          /* one per target */
 };
@@ -196,9 +200,27 @@ void access_log_write(struct access_log *l, const struct access_rec *r)
 	}
 	if (ALOG_TBUF - b->len < ALOG_LINE_MAX)
 		hand_off(l->t, b);
-	b->len += (uint32_t)alog_format(l->fmt, b->p + b->len, ALOG_TBUF - b->len, r);
+	uint32_t n = (uint32_t)alog_format(l->fmt, b->p + b->len, ALOG_TBUF - b->len, r);
+	b->len += n;
 	b->nlines++;
+	if (!s->pending)
+		s->pending_since_ms = 0;   /* stamped by the next access_log_flush_due() */
 	s->pending = true;
+	s->pending_bytes += n;
+}
+
+bool access_log_flush_due(uint64_t now_ms)
+{
+	struct tstate *s = tstate;
+
+	if (!s || !s->pending)
+		return false;
+	if (!s->pending_since_ms)
+		s->pending_since_ms = now_ms ? now_ms : 1;
+	if (s->pending_bytes < ALOG_BATCH && now_ms - s->pending_since_ms < ALOG_FLUSH_MS)
+		return true;
+	access_log_flush_thread();
+	return false;
 }
 
 void access_log_flush_thread(void)
@@ -208,6 +230,7 @@ void access_log_flush_thread(void)
 	if (!s || !s->pending)
 		return;
 	s->pending = false;
+	s->pending_bytes = 0;
 	if (!atomic_load_explicit(&al.open, memory_order_acquire) ||
 	    s->gen != atomic_load_explicit(&al.gen, memory_order_acquire))
 		return;

@@ -168,6 +168,13 @@ void access_log_write(struct access_log *l, const struct access_rec *r);
  */
 void access_log_flush_thread(void);
 
+/* The worker's per-turn call: hands this thread's lines over once they
+ * fill a 16 KiB batch or the oldest is 100 ms old (now_ms: the caller's
+ * monotonic ms), so the writer thread wakes once per batch, not per turn.
+ * Returns true while lines are still waiting: the caller makes sure it
+ * calls again (or access_log_flush_thread()) within 100 ms. */
+bool access_log_flush_due(uint64_t now_ms);
+
 /*
  * SIGUSR1 (main thread): every file target is reopened at its configured
  * path (logrotate's `create` mode: the old file was renamed).  Lines

@@ -110,4 +110,8 @@ int conn_handshake(struct conn *c);
 /* "1.2.3.4" / "::1" text of an address (port not included). */
 const char *addr_ntop(const struct sockaddr *sa, char *out, size_t len);
 
+/* Dotted-quad text of the 4 bytes at addr (NUL-terminated); returns its
+ * length.  Same output as inet_ntop(AF_INET), a fraction of the cost. */
+size_t ip4_ntop(const void *addr, char out[16]);
+
 #endif

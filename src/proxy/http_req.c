@@ -86,11 +86,19 @@ uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void set_log_line(struct txn *t)
+const char *txn_line(struct txn *t)
 {
-	const struct http_msg *m = &t->req;
-	snprintf(t->line, sizeof(t->line), "%.*s %.*s HTTP/1.%u", (int)m->method.len, m->method.p,
-		 (int)(m->target.len > 120 ? 120 : m->target.len), m->target.p, m->version_minor);
+	/* Formatted on first use: most requests never need it, and printf is
+	 * a good part of a request's user-space time. */
+	if (!t || !t->req_head_len)
+		return "-";
+	if (!t->line[0]) {
+		const struct http_msg *m = &t->req;
+		snprintf(t->line, sizeof(t->line), "%.*s %.*s HTTP/1.%u", (int)m->method.len,
+			 m->method.p, (int)(m->target.len > 120 ? 120 : m->target.len), m->target.p,
+			 m->version_minor);
+	}
+	return t->line;
 }
 
 /*
@@ -140,7 +148,6 @@ static enum step_result req_on_head(struct stream *s, struct txn *t)
 	t->meth = m->meth;
 	t->req_minor = m->version_minor;
 	t->start_ms = s->w->loop.now;
-	set_log_line(t);
 
 	if (m->flags & MSG_F_CONN_CLOSE)
 		s->sess->flags |= SESS_F_CLOSE;

@@ -136,7 +136,7 @@ void local_reply(struct stream *s, const struct local_resp *r)
 
 	if (r->why)
 		log_warn("%s: %s \"%s\" %d %s", s->fe->name, stream_src_text(s, src, sizeof(src)),
-			 t && t->line[0] ? t->line : "-", r->status, r->why);
+			 txn_line(t), r->status, r->why);
 	if (!t)
 		t = stream_txn(s);
 	if (!t || t->res_head_sent) {
@@ -222,7 +222,7 @@ void stream_abort(struct stream *s, const char *why)
 {
 	char src[INET6_ADDRSTRLEN];
 	log_warn("%s: %s \"%s\" aborted: %s", s->fe->name, stream_src_text(s, src, sizeof(src)),
-		 s->txn && s->txn->line[0] ? s->txn->line : "-", why);
+		 txn_line(s->txn), why);
 	if (s->txn)
 		s->txn->why = why;
 	stream_close(s);

@@ -99,7 +99,7 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	else if (!idempotent)
 		log_warn("server %s/%s: %s on a reused connection; not sent again, the method "
 			 "is not idempotent (%s)", be ? be->cfg->name : "-",
-			 sv ? sv->cfg->name : "-", why, s->txn ? s->txn->line : "-");
+			 sv ? sv->cfg->name : "-", why, txn_line(s->txn));
 	/* Outlier detection: the end of a tunnel is no failure either. */
 	if (sv && !race && (never_connected || s->rs != RS_TUNNEL))
 		health_observe(sv, false, why);

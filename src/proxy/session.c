@@ -14,11 +14,43 @@
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
+/* A stream for a session that was idle between requests. */
+static bool session_attach(struct session *ss)
+{
+	struct stream *s = pool_zget(&ss->w->stream_pool);
+	if (!s)
+		return false;
+	timer_del(&ss->w->loop, &ss->idle_timer);
+	ss->strm = s;
+	stream_init(s, ss);
+	stream_resume(s);
+	return true;
+}
+
 static void session_event(struct ev_io *io, uint32_t events)
 {
 	struct session *ss = container_of(io, struct session, cli.io);
 	conn_on_events(&ss->cli, events);
+	if (!ss->strm && !session_attach(ss)) {
+		log_err("%s: out of memory for a request", ss->fe->name);
+		session_close(ss);
+		return;
+	}
 	stream_process(ss->strm);
+}
+
+static void session_idle_expired(struct timer *t)
+{
+	session_close(container_of(t, struct session, idle_timer));
+}
+
+void session_stream_idle(struct session *ss)
+{
+	struct stream *s = ss->strm;
+
+	ss->strm = NULL;
+	pool_put(&ss->w->stream_pool, s);
+	timer_set(&ss->w->loop, &ss->idle_timer, ss->cli_last + ss->fe->timeout_client_ms);
 }
 
 static void set_src(struct session *ss, const struct sockaddr_storage *peer)
@@ -81,6 +113,7 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 	ss->cfg = cfg_get((struct cfg *)w->cfg);
 	ss->codec = &sess_codec_h1;
 	ss->strm = s;
+	timer_init(&ss->idle_timer, session_idle_expired);
 	stream_init(s, ss);
 	set_src(ss, peer);
 	list_add_tail(&w->sessions, &ss->link);
@@ -119,6 +152,7 @@ void session_close(struct session *ss)
 	if (ss->flags & SESS_F_CLOSED)
 		return;
 	ss->flags |= SESS_F_CLOSED;
+	timer_del(&w->loop, &ss->idle_timer);
 	if (ss->strm)
 		stream_release(ss->strm);
 	conn_close(&w->loop, &ss->cli);

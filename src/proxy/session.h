@@ -12,8 +12,9 @@
  * one codec today (h1_client.c), with one stream per session at a time;
  * HTTP/2 comes as a second codec whose session carries many streams.
  *
- * Memory: an idle keep-alive session holds its struct, its stream's struct
- * and no buffer.
+ * Memory: an idle keep-alive session holds only its own struct: its stream
+ * goes back to the pool between requests (session_stream_idle) and a new
+ * one is taken when the client sends again.
  */
 #ifndef GH_PROXY_SESSION_H
 #define GH_PROXY_SESSION_H
@@ -61,7 +62,9 @@ struct session {
 	struct cfg *cfg;                /* the configuration generation it started under
 					   (a reference: cfg_get at accept, cfg_put at the end) */
 	const struct sess_codec *codec;
-	struct stream *strm;            /* HTTP/1: the stream of the current exchange */
+	struct stream *strm;            /* HTTP/1: the stream of the current exchange; NULL
+					   while the connection is idle between requests */
+	struct timer idle_timer;        /* timeout client while there is no stream */
 	struct list link;               /* in w->sessions */
 	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped) */
 	uint64_t cli_last;              /* last client I/O (ms) */
@@ -84,6 +87,11 @@ void session_kill(struct session *ss);
 
 /* Ends the session and its streams (frees deferred). */
 void session_close(struct session *ss);
+
+/* stream.c: s, the session's stream, is idle between requests (no
+ * transaction, buffer or server): it goes back to the pool, and the
+ * session waits for the client alone (timeout client). */
+void session_stream_idle(struct session *ss);
 
 /* Client address as a sockaddr_storage, for conditions and logs. */
 void session_src(const struct session *ss, struct sockaddr_storage *out);

@@ -202,11 +202,11 @@ void txn_end(struct stream *s)
 		return;
 	t->logged = true;
 	filters_end(s);
-	if (log_level < LOG_DEBUG || !t->line[0])
+	if (log_level < LOG_DEBUG || !t->req_head_len)
 		return;
 	char src[INET6_ADDRSTRLEN];
 	log_debug("%s: %s \"%s\" %u %s/%s %llums", s->fe->name, stream_src_text(s, src, sizeof(src)),
-		  t->line, t->status, t->be ? t->be->cfg->name : "-",
+		  txn_line(t), t->status, t->be ? t->be->cfg->name : "-",
 		  s->sv ? s->sv->cfg->name : "-",
 		  (unsigned long long)(s->w->loop.now - t->start_ms));
 }
@@ -351,6 +351,16 @@ static void stream_timeout(struct timer *tm)
 
 /* ---- the driver ---- */
 
+/* Between two requests of a keep-alive connection a stream holds nothing
+ * of its own: it can go back to the pool (the session keeps the client).
+ * Not while a deferred wake still points at it. */
+static bool stream_idle(const struct stream *s)
+{
+	return (s->flags & (STRM_F_HTTP | STRM_F_WAKE)) == STRM_F_HTTP && s->rq == RQ_IDLE &&
+	       !s->txn && !s->srv && !s->sv && !s->queued_be && !s->req.area && !s->res.area &&
+	       !(s->sess->flags & (SESS_F_CLOSE | SESS_F_LINGER));
+}
+
 void stream_process(struct stream *s)
 {
 	bool progress;
@@ -378,8 +388,14 @@ void stream_process(struct stream *s)
 			return;
 		progress |= s->sess->codec->check_end(s);
 	} while (progress);
-	if (!stream_closed(s))
-		stream_arm_timer(s);
+	if (stream_closed(s))
+		return;
+	if (stream_idle(s)) {
+		timer_del(&s->w->loop, &s->timer);
+		session_stream_idle(s->sess);   /* frees s */
+		return;
+	}
+	stream_arm_timer(s);
 }
 
 /* ---- life cycle ---- */
@@ -459,6 +475,14 @@ void stream_init(struct stream *s, struct session *ss)
 	s->fe = ss->fe;
 	timer_init(&s->timer, stream_timeout);
 	s->srv_last = s->w->loop.now;
+}
+
+void stream_resume(struct stream *s)
+{
+	/* A keep-alive connection's next request: its head is timed from its
+	 * first byte (h1_recv), the connection waits under timeout client. */
+	s->flags |= STRM_F_HTTP;
+	s->rq = RQ_IDLE;
 }
 
 void stream_start(struct stream *s)

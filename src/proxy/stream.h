@@ -135,7 +135,7 @@ struct txn {
 	const char *why;                /* last error reason (static), for logs */
 	const char *server_name;        /* the server that answered, kept for the log after
 					   the connection went back to the pool */
-	char line[192];                 /* "GET /path" for log lines */
+	char line[192];                 /* "GET /path HTTP/1.1" for log lines: txn_line() */
 };
 
 #define STRM_F_HTTP       0x0001
@@ -183,6 +183,9 @@ void stream_close(struct stream *s);
  * the struct. */
 void stream_init(struct stream *s, struct session *ss);
 void stream_start(struct stream *s);
+/* Instead of stream_start() for a keep-alive connection coming back from
+ * idle: waits for the next request (the caller runs stream_process()). */
+void stream_resume(struct stream *s);
 void stream_release(struct stream *s);
 
 /* The client's address, from the session. */
@@ -229,6 +232,7 @@ void txn_reset(struct txn *t);                   /* ready for the next request *
 void txn_free(struct worker *w, struct txn *t);
 struct http_msg *txn_req_msg(struct stream *s);  /* the request, or NULL */
 uint64_t mono_us(void);                          /* CLOCK_MONOTONIC, µs */
+const char *txn_line(struct txn *t);             /* the request line for logs, or "-" */
 
 /* http_res.c */
 enum step_result res_wait_head(struct stream *s);

@@ -220,11 +220,19 @@ void worker_session_closed(struct worker *w)
 		w->loop.quit = true;
 }
 
+static void alog_flush_expired(struct timer *t)
+{
+	(void)t;
+	access_log_flush_thread();
+}
+
+/* After each batch of events: access log lines leave in batches (and at
+ * most 100 ms late: the timer catches a loop that goes quiet). */
 static void worker_iter(struct loop *l, void *arg)
 {
-	(void)l;
-	(void)arg;
-	access_log_flush_thread();
+	struct worker *w = arg;
+	if (access_log_flush_due(l->now) && w->alog_timer.idx < 0)
+		timer_set(l, &w->alog_timer, l->now + 100);
 }
 
 int worker_enter(struct worker *w)
@@ -250,6 +258,7 @@ int worker_enter(struct worker *w)
 	w->loop.now = loop_clock_ms();
 	/* Access log lines of a batch leave in one hand-over to the writer. */
 	w->loop.on_iter = worker_iter;
+	w->loop.on_iter_arg = w;
 	return 0;
 }
 
@@ -292,6 +301,7 @@ int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 	LIST_INIT(&w->sessions);
 	w->wake_fd = -1;
 	timer_init(&w->accept_timer, accept_resume);
+	timer_init(&w->alog_timer, alog_flush_expired);
 	if (loop_init(&w->loop) < 0)
 		return -1;
 	pool_init(&w->session_pool, "session", sizeof(struct session), 4096);

@@ -42,6 +42,7 @@ struct worker {
 	struct mailbox mb;                /* other threads' messages; wakes wake_fd */
 	_Atomic uint8_t *dq_pending;      /* [nbackends]: an MB_DEQUEUE is on its way */
 	struct timer accept_timer;        /* resumes accepting after fd exhaustion */
+	struct timer alog_timer;          /* hands over access log lines that wait */
 	bool accept_paused;
 	uint64_t pause_logged_ms;         /* rate limit of the accept failure line */
 	uint64_t refused_logged_ms;       /* rate limit of the max_connections line */
