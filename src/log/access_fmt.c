@@ -204,12 +204,15 @@ static size_t esc_len(esc_unit_fn fn, const unsigned char *s, size_t n)
  * copied in one go. */
 static bool all_plain(esc_unit_fn fn, const unsigned char *s, size_t n)
 {
-	bool no_space = fn == comb_bare;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || (no_space && c == ' '))
+	/* bit 1: plain in quoted and JSON fields; bit 2: plain in bare fields
+	 * (GNU range designators: visible ASCII but '"' (0x22) and '\\' (0x5c)) */
+	static const unsigned char plain[256] = {
+		[' '] = 1, ['!'] = 3, [0x23 ... 0x5b] = 3, [0x5d ... 0x7e] = 3,
+	};
+	unsigned char need = fn == comb_bare ? 2 : 1;
+	for (size_t i = 0; i < n; i++)
+		if (!(plain[s[i]] & need))
 			return false;
-	}
 	return true;
 }
 
@@ -395,9 +398,23 @@ static void format_combined(struct obuf *o, const struct access_rec *r)
 
 static void json_key(struct obuf *o, const char *key)
 {
-	ob_str(o, o->len > 1 ? ",\"" : "\"");
-	ob_str(o, key);
-	ob_str(o, "\":");
+	/* ,"key": in one copy (keys are short literals) */
+	char tmp[40];
+	size_t n = strlen(key), at = 0;
+	if (n > sizeof(tmp) - 4) {
+		ob_str(o, o->len > 1 ? ",\"" : "\"");
+		ob_str(o, key);
+		ob_str(o, "\":");
+		return;
+	}
+	if (o->len > 1)
+		tmp[at++] = ',';
+	tmp[at++] = '"';
+	memcpy(tmp + at, key, n);
+	at += n;
+	tmp[at++] = '"';
+	tmp[at++] = ':';
+	ob_put(o, tmp, at);
 }
 
 static void json_slice(struct obuf *o, const char *key, struct slice s, size_t budget)
