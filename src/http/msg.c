@@ -183,7 +183,7 @@ void msg_hdr_del(struct http_msg *m, struct slice name)
 		return;
 	}
 	for (int i = 0; i < m->nhdrs; i++)
-		if (slice_ieq(m->hdrs[i].name, name))
+		if (m->hdrs[i].name.len == name.len && slice_ieq(m->hdrs[i].name, name))
 			m->hdrs[i].flags |= HDR_F_DELETED;
 }
 

@@ -396,30 +396,31 @@ static void format_combined(struct obuf *o, const struct access_rec *r)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void json_key(struct obuf *o, const char *key)
+/* ,"key": - key is a literal (json_key() below), so the copy of its
+ * known length inlines. */
+static inline __attribute__((always_inline)) void json_key_n(struct obuf *o, const char *key,
+							    size_t n)
 {
-	/* ,"key": in one copy (keys are short literals) */
-	char tmp[40];
-	size_t n = strlen(key), at = 0;
-	if (n > sizeof(tmp) - 4) {
-		ob_str(o, o->len > 1 ? ",\"" : "\"");
-		ob_str(o, key);
-		ob_str(o, "\":");
-		return;
+	if (o->cap - o->len < n + 4) {
+		ob_put(o, ",\"", o->len > 1 ? 2 : 1);
+		return;   /* the line is full anyway: it is cut with "..." */
 	}
+	char *p = o->p + o->len;
 	if (o->len > 1)
-		tmp[at++] = ',';
-	tmp[at++] = '"';
-	memcpy(tmp + at, key, n);
-	at += n;
-	tmp[at++] = '"';
-	tmp[at++] = ':';
-	ob_put(o, tmp, at);
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, key, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	o->len = (size_t)(p - o->p);
 }
 
-static void json_slice(struct obuf *o, const char *key, struct slice s, size_t budget)
+#define json_key(o, key) json_key_n((o), "" key, sizeof(key) - 1)
+static void json_slice_n(struct obuf *o, const char *key, size_t klen, struct slice s,
+			 size_t budget)
 {
-	json_key(o, key);
+	json_key_n(o, key, klen);
 	if (s.len == 0) {
 		ob_str(o, "null");
 		return;
@@ -429,22 +430,30 @@ static void json_slice(struct obuf *o, const char *key, struct slice s, size_t b
 	ob_put(o, "\"", 1);
 }
 
-static void json_cstr(struct obuf *o, const char *key, const char *s, size_t budget)
+static void json_cstr_n(struct obuf *o, const char *key, size_t klen, const char *s,
+			size_t budget)
 {
-	json_slice(o, key, (struct slice){ s, s ? (uint32_t)strlen(s) : 0 }, budget);
+	json_slice_n(o, key, klen, (struct slice){ s, s ? (uint32_t)strlen(s) : 0 }, budget);
 }
 
-static void json_u64(struct obuf *o, const char *key, unsigned long long v)
+static void json_u64_n(struct obuf *o, const char *key, size_t klen, unsigned long long v)
 {
-	json_key(o, key);
+	json_key_n(o, key, klen);
 	ob_u64(o, v);
 }
 
-static void json_ms(struct obuf *o, const char *key, int64_t us)
+static void json_ms_n(struct obuf *o, const char *key, size_t klen, int64_t us)
 {
-	json_key(o, key);
+	json_key_n(o, key, klen);
 	ob_ms(o, us, "null");
 }
+
+/* Keys are literals (the "" makes anything else a compile error): their
+ * length is known where they are written. */
+#define json_slice(o, key, ...) json_slice_n((o), "" key, sizeof(key) - 1, __VA_ARGS__)
+#define json_cstr(o, key, str, b) json_cstr_n((o), "" key, sizeof(key) - 1, (str), (b))
+#define json_u64(o, key, v) json_u64_n((o), "" key, sizeof(key) - 1, (v))
+#define json_ms(o, key, us) json_ms_n((o), "" key, sizeof(key) - 1, (us))
 
 static void json_request(struct obuf *o, const struct access_rec *r)
 {

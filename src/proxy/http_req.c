@@ -341,7 +341,9 @@ enum step_result req_assign(struct stream *s)
 /* ---- the body pump ---- */
 
 /* Bytes the codec has analysed: on to the server, or dropped after a local
- * reply (t->discard_body), and shown to the request data filters. */
+ * reply (t->discard_body).  A Content-Length body's bytes are its data and
+ * are shown to the request data filters; chunked bytes still carry their
+ * framing here, so they wait for the body events (filter.h). */
 static void req_pass(struct stream *s, uint32_t produced)
 {
 	struct txn *t = s->txn;
@@ -351,9 +353,12 @@ static void req_pass(struct stream *s, uint32_t produced)
 		buf_consume(b, buf_out_len(b));
 		return;
 	}
-	if (produced && t->be)
-		filters_data(s, t->be->cfg->filters, FLT_REQ_DATA, b->area + b->pr - produced,
-			     produced);
+	if (!produced || t->req_chunked)
+		return;
+	const char *p = b->area + b->pr - produced;
+	filters_data(s, s->fe->filters, FLT_REQ_DATA, p, produced);
+	if (t->be)
+		filters_data(s, t->be->cfg->filters, FLT_REQ_DATA, p, produced);
 }
 
 bool req_body(struct stream *s)
