@@ -397,6 +397,12 @@ void access_log_reopen(void)
 {
 	if (!atomic_load_explicit(&al.open, memory_order_acquire))
 		return;
+	/* Workers hand their lines over at most ALOG_FLUSH_MS after writing
+	 * them: waiting a little longer here (the main thread, which has
+	 * nothing else to do) puts every line logged before the signal ahead
+	 * of the marker, so they land in the old file. */
+	struct timespec delay = { 0, (ALOG_FLUSH_MS + 150) * 1000000L };
+	nanosleep(&delay, NULL);
 	struct alog_chunk *c = calloc(1, sizeof(*c));
 	if (!c) {
 		log_err("access log: out of memory; files not reopened");
