@@ -946,32 +946,13 @@ static int h1_line(struct h1_ctx *x, const char *p, const char *e)
 	return h1_header_line(x, p, e);
 }
 
-static void h1_rebase_slice(struct slice *s, const char *old, const char *buf, uintptr_t span)
-{
-	uintptr_t off = (uintptr_t)s->p - (uintptr_t)old;
-
-	/* only slices into the parsed part move: "/" and NULL stay */
-	if (s->p && off <= span)
-		s->p = buf + off;
-}
-
 /* The caller moved the unparsed bytes (compacted its buffer) between two
  * calls: make the slices of the lines parsed so far follow them.  Rare,
  * and cheaper than asking every caller to start over. */
 static void h1_rebase(struct http_msg *m, const char *old, const char *buf)
 {
-	uintptr_t span = m->line_pos;
-
-	h1_rebase_slice(&m->method, old, buf, span);
-	h1_rebase_slice(&m->target, old, buf, span);
-	h1_rebase_slice(&m->path, old, buf, span);
-	h1_rebase_slice(&m->query, old, buf, span);
-	h1_rebase_slice(&m->authority, old, buf, span);
-	h1_rebase_slice(&m->reason, old, buf, span);
-	for (int i = 0; i < m->nhdrs; i++) {
-		h1_rebase_slice(&m->hdrs[i].name, old, buf, span);
-		h1_rebase_slice(&m->hdrs[i].value, old, buf, span);
-	}
+	/* only slices into the parsed part move: "/" and NULL stay */
+	msg_rebase(m, old, m->line_pos, buf);
 }
 
 static int h1_parse_head(struct h1_ctx *x, size_t len)

@@ -55,14 +55,14 @@ void msg_free(struct http_msg *m)
 
 /* Points every slice that pointed into [old, old + len] at the same offset
  * from `now`.  Addresses are only compared, never dereferenced. */
-static void slice_move(struct slice *s, uintptr_t old, uint32_t len, char *now)
+static void slice_move(struct slice *s, uintptr_t old, uint32_t len, const char *now)
 {
 	uintptr_t a = (uintptr_t)s->p;
 	if (s->p && a >= old && a <= old + len)
 		s->p = now + (a - old);
 }
 
-static void msg_move(struct http_msg *m, uintptr_t old, uint32_t len, char *now)
+static void msg_move(struct http_msg *m, uintptr_t old, uint32_t len, const char *now)
 {
 	slice_move(&m->method, old, len, now);
 	slice_move(&m->target, old, len, now);
@@ -74,6 +74,11 @@ static void msg_move(struct http_msg *m, uintptr_t old, uint32_t len, char *now)
 		slice_move(&m->hdrs[i].name, old, len, now);
 		slice_move(&m->hdrs[i].value, old, len, now);
 	}
+}
+
+void msg_rebase(struct http_msg *m, const char *old, uint32_t len, const char *now)
+{
+	msg_move(m, (uintptr_t)old, len, now);
 }
 
 /* Makes room for `len` more bytes; false past the bound or out of memory. */

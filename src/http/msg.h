@@ -177,6 +177,11 @@ void msg_free(struct http_msg *m);
  */
 struct slice msg_store(struct http_msg *m, const char *p, size_t len);
 
+/* Points every slice of m that pointed into [old, old + len] at the same
+ * offset from `now` (the bytes moved there).  Addresses are compared, never
+ * read. */
+void msg_rebase(struct http_msg *m, const char *old, uint32_t len, const char *now);
+
 /* Formats into the store (printf); { NULL, 0 } when it does not fit. */
 struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
