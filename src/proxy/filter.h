@@ -24,8 +24,11 @@
  *
  * Verdicts:
  *   FLT_CONTINUE  go on with the next filter, then the next step
- *   FLT_WAIT      park the stream; the filter calls stream_wake() when its
- *                 verdict is ready, and is called again for the same phase
+ *   FLT_WAIT      park the stream: nothing of its steps runs (the filter is
+ *                 not asked again) until the filter calls stream_wake() with
+ *                 its verdict ready; then the same callback is called again
+ *                 for the same phase.  The filter must hold the stream only
+ *                 until its end phase (the stream may close while parked).
  *   FLT_STOP      the filter answered (local_reply(): deny, redirect, 429,
  *                 a cache hit) or closed the stream; the rest of the chain
  *                 is skipped

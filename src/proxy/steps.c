@@ -30,11 +30,17 @@
 static enum step_result run_chain(struct stream *s, const struct filter_chain *c,
 				  enum flt_phase ph, enum strm_step next)
 {
+	/* A parked stream's filter is asked again only once it said its
+	 * verdict is ready (stream_wake), not on every event of the stream. */
+	if (s->flags & STRM_F_PARKED)
+		return STEP_WAIT;
 	enum flt_verdict v = filters_head(s, c, ph, &s->flt_pos);
 	if (s->flags & STRM_F_CLOSED)
 		return STEP_STOP;
-	if (v == FLT_WAIT)
+	if (v == FLT_WAIT) {
+		s->flags |= STRM_F_PARKED;
 		return STEP_WAIT;
+	}
 	if (v == FLT_STOP)
 		return STEP_NEXT;   /* local_reply() moved the step to DELIVER */
 	s->step = (uint8_t)next;

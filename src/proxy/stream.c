@@ -438,6 +438,7 @@ static void stream_wake_deferred(void *arg)
 
 void stream_wake(struct stream *s)
 {
+	s->flags &= (uint16_t)~STRM_F_PARKED;
 	if (s->flags & (STRM_F_WAKE | STRM_F_CLOSED))
 		return;
 	if (loop_defer(&s->w->loop, stream_wake_deferred, s) == 0)

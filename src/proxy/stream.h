@@ -144,6 +144,8 @@ struct txn {
 #define STRM_F_REPLAY     0x0040   /* the whole request is in `req` and kept until the first
 				      response byte, so it can be sent again elsewhere */
 #define STRM_F_WAKE       0x0080   /* a deferred stream_process() is pending */
+#define STRM_F_PARKED     0x0100   /* a filter answered FLT_WAIT: its step waits for
+				      stream_wake(), whatever else happens */
 
 struct stream {
 	struct session *sess;           /* the client connection it came on */

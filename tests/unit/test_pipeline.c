@@ -12,6 +12,8 @@
 #include "unit.h"
 #include "pipe_harness.h"
 #include "core/log.h"
+#include "proxy/filter.h"
+#include "proxy/stream.h"
 
 #define WAIT_MS 2000
 
@@ -387,6 +389,106 @@ TEST(malformed_400)
 	finish(&h);
 }
 
+/* ---- the filter seam: a filter that waits for its verdict ---- */
+
+/* A test filter: its request-head callback parks the stream (FLT_WAIT) the
+ * first time and remembers it; once `verdict_ready` is set and the test
+ * wakes the stream, the same callback is called again and lets it go on
+ * (or, with `deny`, answers 403 itself). */
+static struct {
+	struct stream *parked;
+	int calls;
+	bool verdict_ready, deny;
+} wf;
+
+static enum flt_verdict wait_req_head(struct stream *s, const void *conf)
+{
+	(void)conf;
+	wf.calls++;
+	if (!wf.verdict_ready) {
+		wf.parked = s;
+		return FLT_WAIT;
+	}
+	wf.parked = NULL;
+	if (wf.deny) {
+		struct local_resp r = { .status = 403, .term = TERM_RULE_DENY };
+		local_reply(s, &r);
+		return FLT_STOP;
+	}
+	return FLT_CONTINUE;
+}
+
+static const struct filter_ops wait_ops = { .name = "test-wait", .req_head = wait_req_head };
+
+/* Puts the test filter first in the frontend's chain (built by ph_open). */
+static void add_wait_filter(struct ph *h, bool deny)
+{
+	struct filter_chain *c = h->cfg->frontends[0]->filters;
+	memmove(&c->v[1], &c->v[0], (size_t)c->n * sizeof(c->v[0]));
+	c->v[0] = (struct filter){ &wait_ops, h->cfg };
+	c->n++;
+	c->phases |= 1u << FLT_REQ_HEAD;
+	memset(&wf, 0, sizeof(wf));
+	wf.deny = deny;
+}
+
+/* FLT_WAIT holds the request: nothing reaches the server however long the
+ * loop runs; stream_wake() after the verdict resumes the same filter, and
+ * the request goes on with the rest of the steps, exactly as forwarded
+ * without the filter. */
+TEST(filter_waits_then_continues)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	add_wait_filter(&h, false);
+	CHECK(ph_send_str(&h, &h.cli, GET_A));
+	ph_pump(&h, 50);
+	CHECK(wf.parked != NULL);
+	CHECK_EQ_INT(wf.calls, 1);
+	CHECK_EQ_INT(h.nsrv, 0);
+	CHECK(!ph_srv_pending(&h));
+	ph_pump(&h, 50);                       /* events alone never resume it */
+	CHECK_EQ_INT(wf.calls, 1);
+
+	wf.verdict_ready = true;
+	stream_wake(wf.parked);
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	CHECK_EQ_INT(wf.calls, 2);
+	if (srv)
+		exchange(&h, srv, FWD_A, RES_HI, 4096, RES_HI);
+	finish(&h);
+}
+
+/* A waiting filter whose verdict is "deny": the local answer goes out on
+ * the same connection, which then carries the next request. */
+TEST(filter_waits_then_answers)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	add_wait_filter(&h, true);
+	CHECK(ph_send_str(&h, &h.cli, GET_A));
+	ph_pump(&h, 50);
+	CHECK(wf.parked != NULL);
+	wf.verdict_ready = true;
+	stream_wake(wf.parked);
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK(strncmp(h.cli.in, "HTTP/1.1 403 ", 13) == 0);
+	ph_consume(&h.cli, h.cli.len);
+	CHECK_EQ_INT(h.nsrv, 0);
+	CHECK(!ph_srv_pending(&h));
+
+	wf.deny = false;                       /* the next request passes */
+	CHECK(ph_send_str(&h, &h.cli, GET_A));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv)
+		exchange(&h, srv, FWD_A, RES_HI, 4096, RES_HI);
+	finish(&h);
+}
+
 int main(void)
 {
 	log_level = LOG_ERR;   /* the 403s and 502s below are expected */
@@ -402,5 +504,7 @@ int main(void)
 	RUN(expect_continue);
 	RUN(pipelined);
 	RUN(malformed_400);
+	RUN(filter_waits_then_continues);
+	RUN(filter_waits_then_answers);
 	return UNIT_SUMMARY("test_pipeline");
 }
