@@ -12,13 +12,13 @@
  *              before routing, backend filters after it
  *   req_data   request body bytes on their way to the server (read-only;
  *              today Content-Length bodies only, and the verdict is not
- *              yet honoured: holding and transforming bodies, chunked ones
- *              and the response side come with the protocol-neutral body
- *              events that HTTP/2 needs)
+ *              yet honoured: holding and transforming bodies, and chunked
+ *              ones, come with the protocol-neutral body events that
+ *              HTTP/2 needs)
  *   res_head   the response head is decoded (t->res); frontend filters,
  *              then the backend's
- *   res_data   response body bytes on their way to the client (declared,
- *              not called yet: see req_data)
+ *   res_data   response body bytes on their way to the client (read-only;
+ *              Content-Length and close-delimited bodies, as req_data)
  *   end        the transaction is over (delivered, refused or aborted):
  *              logs, counters; cannot fail
  *

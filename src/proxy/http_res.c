@@ -184,6 +184,19 @@ enum step_result res_deliver(struct stream *s)
 	return STEP_NEXT;
 }
 
+/* Body bytes just analysed, when they are pure data (Content-Length or
+ * close-delimited, not chunked: those still carry their framing), go past
+ * the response data filters, frontend's then backend's. */
+static void res_pass(struct stream *s, uint32_t n)
+{
+	if (!n || s->txn->local)
+		return;
+	const char *p = s->res.area + s->res.pr - n;
+	filters_data(s, s->fe->filters, FLT_RES_DATA, p, n);
+	if (s->txn->be)
+		filters_data(s, s->txn->be->cfg->filters, FLT_RES_DATA, p, n);
+}
+
 static bool res_head(struct stream *s)
 {
 	struct txn *t = s->txn;
@@ -267,10 +280,12 @@ static bool res_body(struct stream *s)
 	}
 	if (t->res.body == BODY_UNTIL_CLOSE) {
 		buf_advance(b, in);
+		res_pass(s, in);
 		return true;
 	}
 	uint32_t n = t->res_left < in ? (uint32_t)t->res_left : in;
 	buf_advance(b, n);
+	res_pass(s, n);
 	t->res_left -= n;
 	if (t->res_left == 0)
 		s->rs = RS_DONE;
