@@ -30,7 +30,7 @@ static enum flt_verdict respond(struct stream *s, struct rule_exec *x, enum rule
 	r.body = x->body;
 	r.content_type = x->content_type;
 	r.location = x->location;
-	if (x->rule && rule_action_name(x->rule)[0] == 'd') {   /* deny */
+	if (x->rule && x->rule->act == RA_DENY) {
 		r.term = TERM_RULE_DENY;
 		snprintf(why, sizeof(why), "denied by the rule at line %d", rule_line(x->rule));
 		r.why = why;
@@ -70,10 +70,12 @@ static enum flt_verdict fe_req_head(struct stream *s, const void *conf)
 	return fe->http_req.n ? run(s, &fe->http_req, &s->txn->req) : FLT_CONTINUE;
 }
 
+/* Response rules judge servers' responses, not gatehouse's own answers. */
 static enum flt_verdict fe_res_head(struct stream *s, const void *conf)
 {
 	const struct cfg_frontend *fe = conf;
-	return fe->http_res.n ? run(s, &fe->http_res, &s->txn->res) : FLT_CONTINUE;
+	return fe->http_res.n && !s->txn->local ? run(s, &fe->http_res, &s->txn->res) :
+						  FLT_CONTINUE;
 }
 
 static enum flt_verdict be_req_head(struct stream *s, const void *conf)
@@ -85,7 +87,8 @@ static enum flt_verdict be_req_head(struct stream *s, const void *conf)
 static enum flt_verdict be_res_head(struct stream *s, const void *conf)
 {
 	const struct cfg_backend *be = conf;
-	return be->http_res.n ? run(s, &be->http_res, &s->txn->res) : FLT_CONTINUE;
+	return be->http_res.n && !s->txn->local ? run(s, &be->http_res, &s->txn->res) :
+						  FLT_CONTINUE;
 }
 
 const struct filter_ops flt_rules_fe_ops = {

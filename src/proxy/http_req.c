@@ -228,7 +228,7 @@ enum step_result req_read_head(struct stream *s)
 
 /* ---- STEP_ROUTE ---- */
 
-static struct backend_rt *route(struct stream *s, struct txn *t)
+static struct backend_rt *route(struct stream *s)
 {
 	const struct cfg_frontend *fe = s->fe;
 	struct sockaddr_storage ss;
@@ -238,7 +238,6 @@ static struct backend_rt *route(struct stream *s, struct txn *t)
 	for (int i = 0; i < fe->nrules; i++)
 		if (cond_eval(fe->rules[i].cond, &ctx))
 			return &s->w->backends[fe->rules[i].backend->index];
-	(void)t;
 	return fe->default_backend ? &s->w->backends[fe->default_backend->index] : NULL;
 }
 
@@ -256,7 +255,7 @@ enum step_result req_route(struct stream *s)
 		http_reply_error(s, 413, "request body larger than max_body_size");
 		return STEP_NEXT;
 	}
-	struct backend_rt *be = route(s, t);
+	struct backend_rt *be = route(s);
 	if (!be) {
 		t->term = TERM_NO_SERVER;
 		http_reply_error(s, 503, "no backend for this request");

@@ -1,7 +1,7 @@
 /*
  * local.c - the one producer of responses gatehouse writes itself (see
  * local.h).  The reply is built as a struct http_msg in the transaction's
- * response slot and goes out through the deliver step like a server's
+ * response slot and goes out through the response steps like a server's
  * response would; only the body comes from here (an errorfile, a rule's
  * text, or a one-line default).
  */
@@ -94,11 +94,6 @@ static bool build_response(struct stream *s, struct txn *t, const struct local_r
 		return false;
 	if (r->no_store && msg_hdr_add(m, SLICE_LIT("Cache-Control"), SLICE_LIT("no-store")) < 0)
 		return false;
-	if (t->req_id_len && s->fe->request_id_header &&
-	    msg_hdr_add(m, (struct slice){ s->fe->request_id_header,
-					    (uint32_t)strlen(s->fe->request_id_header) },
-			msg_store(m, t->req_id, t->req_id_len)) < 0)
-		return false;
 	for (int i = 0; i < m->nhdrs; i++)
 		if (!m->hdrs[i].value.p)
 			return false;   /* a value did not fit the store */
@@ -149,8 +144,6 @@ void local_reply(struct stream *s, const struct local_resp *r)
 		backend_release(s, false);
 	backend_unqueue(s);
 	t->term = r->term;
-	if (r->why)
-		t->why = r->why;
 
 	struct slice body = r->body, ctype = r->content_type;
 	if (!body.p) {
@@ -190,7 +183,13 @@ void local_reply(struct stream *s, const struct local_resp *r)
 	}
 	t->local = true;
 	s->rs = RS_WAIT;
-	s->step = STEP_DELIVER;
+	/* The reply meets the response filters like a server's response (the
+	 * request id goes back on it; rules skip what is ours), from the first
+	 * filter, whatever step or wait it interrupts. */
+	s->flags &= (uint16_t)~STRM_F_PARKED;
+	s->flt_pos = 0;
+	s->flt_be = false;
+	s->step = STEP_RES_RULES;
 }
 
 /* What a generated error says about why the transaction ended, unless
@@ -223,7 +222,5 @@ void stream_abort(struct stream *s, const char *why)
 	char src[INET6_ADDRSTRLEN];
 	log_warn("%s: %s \"%s\" aborted: %s", s->fe->name, stream_src_text(s, src, sizeof(src)),
 		 txn_line(s->txn), why);
-	if (s->txn)
-		s->txn->why = why;
 	stream_close(s);
 }

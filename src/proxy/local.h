@@ -4,7 +4,7 @@
  * a rate limit's 429 or a cache hit's headers).
  *
  * One producer for all of them: it fills the transaction's response
- * message (status, headers, body) and hands it to the deliver step, so the
+ * message (status, headers, body) and hands it to the response steps, so the
  * session's codec encodes it exactly like a server's response.  The
  * connection stays open where that is safe: the request was read whole (or
  * its remaining body can be read and dropped) and the reply is not a

@@ -17,7 +17,7 @@
  *   STEP_DONE        codec        bodies finish; check_end logs (filters'
  *                                 end phase) and reuses or closes
  *
- * A local reply (local.c) jumps to STEP_DELIVER from anywhere.  Bodies are
+ * A local reply (local.c) jumps to STEP_RES_RULES from anywhere.  Bodies are
  * not steps: they are pumped by stream.c under rq/rs while the steps wait.
  */
 #include "log/access_log.h"
@@ -42,7 +42,7 @@ static enum step_result run_chain(struct stream *s, const struct filter_chain *c
 		return STEP_WAIT;
 	}
 	if (v == FLT_STOP)
-		return STEP_NEXT;   /* local_reply() moved the step to DELIVER */
+		return STEP_NEXT;   /* local_reply() moved the step to RES_RULES */
 	s->step = (uint8_t)next;
 	return STEP_NEXT;
 }
@@ -57,17 +57,22 @@ static enum step_result step_be_rules(struct stream *s)
 	return run_chain(s, s->txn->be->cfg->filters, FLT_REQ_HEAD, STEP_ASSIGN);
 }
 
-/* The frontend's response filters, then the backend's. */
+/* The frontend's response filters, then the backend's.  A local reply
+ * made meanwhile (a response rule's deny) starts them over on its own
+ * response: local_reply() reset the position. */
 static enum step_result step_res_rules(struct stream *s)
 {
+	bool was_local = s->txn->local;
+
 	if (!s->flt_be) {
 		enum step_result r = run_chain(s, s->fe->filters, FLT_RES_HEAD, STEP_RES_RULES);
-		if (r != STEP_NEXT || s->step != STEP_RES_RULES)
+		if (r != STEP_NEXT || s->txn->local != was_local)
 			return r;
 		s->flt_be = true;
 	}
-	enum step_result r = run_chain(s, s->txn->be->cfg->filters, FLT_RES_HEAD, STEP_DELIVER);
-	if (s->step != STEP_RES_RULES)
+	const struct backend_rt *be = s->txn->be;   /* none for a reply before routing */
+	enum step_result r = run_chain(s, be ? be->cfg->filters : NULL, FLT_RES_HEAD, STEP_DELIVER);
+	if (s->txn->local == was_local && s->step != STEP_RES_RULES)
 		s->flt_be = false;
 	return r;
 }

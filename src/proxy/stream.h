@@ -132,7 +132,6 @@ struct txn {
 	int retries;
 	uint8_t req_id_len;             /* request id (request_id header NAME), 0 if none */
 	char req_id[129];               /* REQID_MAX + 1 */
-	const char *why;                /* last error reason (static), for logs */
 	const char *server_name;        /* the server that answered, kept for the log after
 					   the connection went back to the pool */
 	char line[192];                 /* "GET /path HTTP/1.1" for log lines: txn_line() */
