@@ -12,7 +12,7 @@
  * next in the stream (a retry or a second request gets the rest).
  *
  * Bounded per input: no sleep, a fixed number of zero-timeout loop turns
- * beyond one per piece.  Besides ASan/UBSan/LSan reports it traps when:
+ * beyond one per piece (a client whose sends stay blocked gives up).  Besides ASan/UBSan/LSan reports it traps when:
  *  - the server gets a byte after the proxy closed its side of the client
  *    connection (a rejected or finished client must not send anything
  *    more, smuggled or not), or a new connection after that;
@@ -31,6 +31,7 @@
 #define FUZZ_ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
 #define SETTLE_TURNS 16     /* turns after the last piece */
 #define HANGUP_TURNS 32     /* turns for the proxy to notice both peers gone */
+#define STALL_TURNS 64      /* turns the client waits for a blocked send */
 
 static const char CFG[] =
 	"global {\n"
@@ -144,7 +145,12 @@ static void run(struct ph *h, struct stream_in *cli, struct stream_in *srv)
 {
 	struct watch wa = { 0 };
 
-	while (cli->off < cli->len && !h->cli.eof) {
+	/* A proxy that stops reading (a server that never answers while the
+	 * client pipelines more than the buffers hold) would leave the client
+	 * blocked until a timer fires; the client gives up after STALL_TURNS
+	 * turns in a row in which nothing moved. */
+	for (int stalled = 0; cli->off < cli->len && !h->cli.eof && stalled < STALL_TURNS;) {
+		size_t before = progress(h, srv);
 		ssize_t w = send(h->cli.fd, cli->p + cli->off, piece(cli),
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w > 0)
@@ -152,6 +158,7 @@ static void run(struct ph *h, struct stream_in *cli, struct stream_in *srv)
 		else if (errno != EAGAIN)
 			break;
 		turn(h, srv, &wa);
+		stalled = w > 0 || progress(h, srv) != before ? 0 : stalled + 1;
 	}
 	shutdown(h->cli.fd, SHUT_WR);
 	/* until SETTLE_TURNS turns in a row change nothing (bounded: every
