@@ -1056,6 +1056,9 @@ void h1_chunk_init(struct h1_chunk *c, enum h1_chunk_mode mode)
 	c->mode = (uint8_t)mode;
 	c->remaining = 0;
 	c->total = 0;
+	c->on_data = NULL;
+	c->on_trailer = NULL;
+	c->arg = NULL;
 }
 
 static int h1_chunk_fail(struct h1_chunk *c, struct h1_err *err, const char *reason,
@@ -1239,6 +1242,8 @@ int h1_chunk_step(struct h1_chunk *c, char *data, size_t len,
 			c->total += k;
 			if (c->remaining == 0)
 				c->state = H1C_DATA_CRLF;
+			if (c->on_data && c->on_data(c->arg, data + out - k, k))
+				goto out;
 			break;
 		}
 		case H1C_DATA_CRLF:
@@ -1291,10 +1296,14 @@ int h1_chunk_step(struct h1_chunk *c, char *data, size_t len,
 				rc = h1_chunk_fail(c, err, "too many trailer fields", in);
 				goto out;
 			}
+			bool keep = !((1u << msg_hdr_id(name)) & H1_TRAILER_DROP);
+			if (keep && c->on_trailer && c->on_trailer(c->arg, name, value)) {
+				rc = h1_chunk_fail(c, err, "trailer fields too large", in);
+				goto out;
+			}
 			/* forwarded byte for byte: a rewritten line could be
 			 * longer than the input and overtake it */
-			if (c->mode == H1_CHUNK_NORMALIZE &&
-			    !((1u << msg_hdr_id(name)) & H1_TRAILER_DROP)) {
+			if (c->mode == H1_CHUNK_NORMALIZE && keep) {
 				if (out != in)
 					memmove(data + out, data + in, (size_t)n);
 				out += (size_t)n;

@@ -138,6 +138,15 @@ struct h1_chunk {
 	uint8_t mode;            /* enum h1_chunk_mode */
 	uint64_t remaining;      /* data bytes left in the current chunk */
 	uint64_t total;          /* data bytes seen so far (for max_body_size) */
+	/* The body events (optional, set after h1_chunk_init): each run of
+	 * data as it lands in the output, and each trailer field that is kept
+	 * (name and value valid during the call only).  A non-zero return
+	 * from on_data ends the step right after that run (the caller pauses;
+	 * the next call goes on from there); from on_trailer it fails the
+	 * body ("trailer fields too large"). */
+	int (*on_data)(void *arg, const char *p, size_t len);
+	int (*on_trailer)(void *arg, struct slice name, struct slice value);
+	void *arg;
 };
 
 void h1_chunk_init(struct h1_chunk *c, enum h1_chunk_mode mode);

@@ -59,7 +59,8 @@ static const struct filter_def registry[] = {
 static unsigned ops_phases(const struct filter_ops *o)
 {
 	return (o->req_head ? 1u << FLT_REQ_HEAD : 0) | (o->req_data ? 1u << FLT_REQ_DATA : 0) |
-	       (o->res_head ? 1u << FLT_RES_HEAD : 0) | (o->res_data ? 1u << FLT_RES_DATA : 0) |
+	       (o->req_end ? 1u << FLT_REQ_END : 0) | (o->res_head ? 1u << FLT_RES_HEAD : 0) |
+	       (o->res_data ? 1u << FLT_RES_DATA : 0) | (o->res_end ? 1u << FLT_RES_END : 0) |
 	       (o->end ? 1u << FLT_END : 0);
 }
 
@@ -119,20 +120,51 @@ void filters_free(struct cfg *c)
 	}
 }
 
-enum flt_verdict filters_head(struct stream *s, const struct filter_chain *c,
-			      enum flt_phase ph, uint8_t *pos)
+/* The callback of filter f for a head or end-of-message phase; false if
+ * it has none. */
+static bool call_phase(struct stream *s, const struct filter *f, enum flt_phase ph,
+		       const struct http_msg *trailers, enum flt_verdict *v)
+{
+	const struct filter_ops *o = f->ops;
+
+	switch (ph) {
+	case FLT_REQ_HEAD:
+		if (!o->req_head)
+			return false;
+		*v = o->req_head(s, f->conf);
+		return true;
+	case FLT_RES_HEAD:
+		if (!o->res_head)
+			return false;
+		*v = o->res_head(s, f->conf);
+		return true;
+	case FLT_REQ_END:
+		if (!o->req_end)
+			return false;
+		*v = o->req_end(s, f->conf, trailers);
+		return true;
+	case FLT_RES_END:
+		if (!o->res_end)
+			return false;
+		*v = o->res_end(s, f->conf, trailers);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Runs a resumable phase of chain c from filter *pos on (see filters_head). */
+static enum flt_verdict chain_run(struct stream *s, const struct filter_chain *c,
+				  enum flt_phase ph, const struct http_msg *trailers, uint8_t *pos)
 {
 	if (!c || !(c->phases & (1u << ph))) {
 		*pos = 0;
 		return FLT_CONTINUE;
 	}
 	for (int i = *pos; i < c->n; i++) {
-		const struct filter *f = &c->v[i];
-		enum flt_verdict (*fn)(struct stream *, const void *) =
-			ph == FLT_REQ_HEAD ? f->ops->req_head : f->ops->res_head;
-		if (!fn)
+		enum flt_verdict v;
+		if (!call_phase(s, &c->v[i], ph, trailers, &v))
 			continue;
-		enum flt_verdict v = fn(s, f->conf);
 		if (v == FLT_WAIT) {
 			*pos = (uint8_t)i;
 			return FLT_WAIT;
@@ -144,6 +176,12 @@ enum flt_verdict filters_head(struct stream *s, const struct filter_chain *c,
 	}
 	*pos = 0;
 	return FLT_CONTINUE;
+}
+
+enum flt_verdict filters_head(struct stream *s, const struct filter_chain *c,
+			      enum flt_phase ph, uint8_t *pos)
+{
+	return chain_run(s, c, ph, NULL, pos);
 }
 
 enum flt_verdict filters_data(struct stream *s, const struct filter_chain *c,
@@ -162,6 +200,12 @@ enum flt_verdict filters_data(struct stream *s, const struct filter_chain *c,
 			return v;
 	}
 	return FLT_CONTINUE;
+}
+
+enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
+				 enum flt_phase ph, const struct http_msg *trailers, uint8_t *pos)
+{
+	return chain_run(s, c, ph, trailers, pos);
 }
 
 static void chain_end(struct stream *s, const struct filter_chain *c)

@@ -10,29 +10,47 @@
  *
  *   req_head   the request head is decoded (t->req); frontend filters run
  *              before routing, backend filters after it
- *   req_data   request body bytes on their way to the server (read-only;
- *              today Content-Length bodies only, and the verdict is not
- *              yet honoured: holding and transforming bodies, and chunked
- *              ones, come with the protocol-neutral body events that
- *              HTTP/2 needs)
+ *   req_data   request body data on its way to the server, as the codec
+ *              decoded it (no chunk framing), in order, in pieces as they
+ *              arrive; a piece is valid during the call only
+ *   req_end    the request message ended: its trailers (NULL if none;
+ *              t->req_trailers) and end of message; bodyless requests too
  *   res_head   the response head is decoded (t->res); frontend filters,
  *              then the backend's
- *   res_data   response body bytes on their way to the client (read-only;
- *              Content-Length and close-delimited bodies, as req_data)
+ *   res_data   response body data on its way to the client, as req_data
+ *   res_end    the response message ended, as req_end (not for gatehouse's
+ *              own replies, whose bodies filters never see)
  *   end        the transaction is over (delivered, refused or aborted):
  *              logs, counters; cannot fail
  *
  * Verdicts:
  *   FLT_CONTINUE  go on with the next filter, then the next step
- *   FLT_WAIT      park the stream: nothing of its steps runs (the filter is
- *                 not asked again) until the filter calls stream_wake() with
- *                 its verdict ready; then the same callback is called again
- *                 for the same phase.  The filter must hold the stream only
- *                 until its end phase (the stream may close while parked).
+ *   FLT_WAIT      park the stream: nothing of its steps or body pumps runs
+ *                 (the filter is not asked again) until the filter calls
+ *                 stream_wake() with its verdict ready.  A head or end
+ *                 callback is then called again for the same phase; a data
+ *                 callback is not (the piece was seen; pumping resumes with
+ *                 the next one: flow control).  The filter must hold the
+ *                 stream only until its end phase (it may close while
+ *                 parked).
  *   FLT_STOP      the filter answered (local_reply(): deny, redirect, 429,
  *                 a cache hit) or closed the stream; the rest of the chain
- *                 is skipped
+ *                 is skipped.  From a data or end callback a reply is only
+ *                 possible while nothing of the response left (else the
+ *                 stream is cut), so a filter that judges the request body
+ *                 asks for it first (txn_hold_body()).
  *   FLT_ALLOW     stop this chain (rules' `allow`), the next chain still runs
+ *
+ * Holding the body: a req_head filter that must judge the whole request
+ * before any of it reaches a server (a WAF) calls txn_hold_body(): the
+ * stream then chooses no server until the body has ended (req_end ran
+ * with CONTINUE) or fills the buffer (tune.bufsize minus the head room;
+ * the data and end events have all run by then), as HAProxy's
+ * http-buffer-request.  A client that sent Expect: 100-continue gets its
+ * 100 first.
+ *
+ * Not yet: filters cannot change body data (compression, the cache's
+ * stored bodies) or trailers; those come with the features that need them.
  */
 #ifndef GH_PROXY_FILTER_H
 #define GH_PROXY_FILTER_H
@@ -46,16 +64,20 @@ struct stream;
 
 enum flt_verdict { FLT_CONTINUE = 0, FLT_WAIT, FLT_STOP, FLT_ALLOW };
 
-enum flt_phase { FLT_REQ_HEAD = 0, FLT_REQ_DATA, FLT_RES_HEAD, FLT_RES_DATA, FLT_END,
-		 FLT_PHASE_COUNT };
+enum flt_phase { FLT_REQ_HEAD = 0, FLT_REQ_DATA, FLT_REQ_END, FLT_RES_HEAD, FLT_RES_DATA,
+		 FLT_RES_END, FLT_END, FLT_PHASE_COUNT };
+
+struct http_msg;
 
 struct filter_ops {
 	const char *name;
 	/* conf: what the registry's conf function returned for this scope. */
 	enum flt_verdict (*req_head)(struct stream *s, const void *conf);
 	enum flt_verdict (*req_data)(struct stream *s, const void *conf, const char *p, size_t len);
+	enum flt_verdict (*req_end)(struct stream *s, const void *conf, const struct http_msg *trailers);
 	enum flt_verdict (*res_head)(struct stream *s, const void *conf);
 	enum flt_verdict (*res_data)(struct stream *s, const void *conf, const char *p, size_t len);
+	enum flt_verdict (*res_end)(struct stream *s, const void *conf, const struct http_msg *trailers);
 	void (*end)(struct stream *s, const void *conf);
 };
 
@@ -88,9 +110,15 @@ void filters_free(struct cfg *c);
 enum flt_verdict filters_head(struct stream *s, const struct filter_chain *c,
 			      enum flt_phase ph, uint8_t *pos);
 
-/* Shows body bytes to a data phase; FLT_WAIT holds them back. */
+/* Shows a piece of body data to a data phase (FLT_REQ_DATA, FLT_RES_DATA)
+ * of chain c: FLT_CONTINUE, or the first other verdict. */
 enum flt_verdict filters_data(struct stream *s, const struct filter_chain *c,
 			      enum flt_phase ph, const char *p, size_t len);
+
+/* Runs an end-of-message phase (FLT_REQ_END, FLT_RES_END) of chain c from
+ * filter *pos on, as filters_head(). */
+enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
+				 enum flt_phase ph, const struct http_msg *trailers, uint8_t *pos);
 
 /* The end phase of both chains of s (frontend, then backend). */
 void filters_end(struct stream *s);

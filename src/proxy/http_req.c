@@ -7,11 +7,13 @@
  *                  server); the message takes its head out of the buffer
  *   req_route      STEP_ROUTE: limits, use_backend -> t->be
  *   req_assign     STEP_ASSIGN: once the body bytes that came with the
- *                  head are checked, pick a server (or queue), encode the
- *                  head for it in front of those bytes
- *   req_body       the body pump under rq (Content-Length counted,
- *                  chunked normalised), and the drop of a body nobody
- *                  will get after a local reply
+ *                  head are decoded (all of a held body), pick a server
+ *                  (or queue), encode the head for it in front of them
+ *   req_body       the body pump under rq: Content-Length counted, chunked
+ *                  decoded and written back normalised, each data run and
+ *                  the end of the message shown to the filters (body.h);
+ *                  or the drop of a body nobody will get after a local
+ *                  reply
  *
  * Between decoding and encoding only struct http_msg is touched (by the
  * filters of STEP_REQ_RULES and STEP_BE_RULES), so HTTP/2 streams reuse
@@ -24,6 +26,7 @@
 #include "core/log.h"
 #include "filter/cond.h"
 #include "net/tls.h"
+#include "proxy/body.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
 #include "proxy/stream.h"
@@ -38,6 +41,7 @@ void txn_reset(struct txn *t)
 	 * other field starts from zero. */
 	msg_reset(&t->req);
 	msg_reset(&t->res);
+	body_trailers_free(t);
 	memset(&t->be, 0, sizeof(*t) - offsetof(struct txn, be));
 }
 
@@ -53,6 +57,7 @@ struct txn *stream_txn(struct stream *s)
 	uint32_t room = s->w->cfg->global.maxrewrite;
 	msg_init(&t->req, s->fe->max_header_size + room);
 	msg_init(&t->res, buf_size);
+	t->req_trailers = t->res_trailers = NULL;
 	txn_reset(t);
 	s->txn = t;
 	return t;
@@ -64,6 +69,7 @@ void txn_free(struct worker *w, struct txn *t)
 		return;
 	msg_free(&t->req);
 	msg_free(&t->res);
+	body_trailers_free(t);
 	pool_put(&w->txn_pool, t);
 }
 
@@ -302,19 +308,68 @@ static bool req_encode_head(struct stream *s, struct txn *t)
 	return true;
 }
 
+/* Our 100 Continue, once: a client that asked for it sends its body only
+ * then (or after its own timeout). */
+static void send_continue(struct stream *s, struct txn *t)
+{
+	if (!t->expect_continue || t->continue_sent || !buf_alloc(&s->res) || !buf_empty(&s->res))
+		return;
+	memcpy(s->res.area, continue_100, sizeof(continue_100) - 1);
+	s->res.pr = s->res.wr = sizeof(continue_100) - 1;
+	t->continue_sent = true;
+}
+
+/* A filter holds the body (txn_hold_body): is there more to wait for? */
+static bool hold_more(struct stream *s, struct txn *t)
+{
+	if (!t->hold_body || s->rq != RQ_BODY || t->req_ended)
+		return false;
+	/* cli_recv stops at the head room: a full buffer is all we hold */
+	uint32_t room = stream_head_room(s) - t->req_head_len;
+	return !s->req.area || buf_data_len(&s->req) < room;
+}
+
+/* Before the head leaves: the body bytes that came with it are decoded
+ * (and shown to the filters), and, if a filter holds the body, the rest
+ * until it ends or fills the buffer; a bodyless request's end event.
+ * STEP_NEXT when the head may go. */
+static enum step_result req_check_body(struct stream *s, struct txn *t)
+{
+	/* A malformed chunked body that came in the same packets as its head
+	 * is refused before any byte reaches a server. */
+	while (s->rq == RQ_BODY && req_body(s))
+		if (s->flags & STRM_F_CLOSED)
+			return STEP_STOP;
+	if (s->step != STEP_ASSIGN)
+		return STEP_NEXT;   /* refused meanwhile */
+	if (s->flags & STRM_F_PARKED)
+		return STEP_WAIT;
+	if (hold_more(s, t)) {
+		send_continue(s, t);
+		return STEP_WAIT;
+	}
+	if (s->rq == RQ_DONE && !t->req_eom) {
+		enum flt_verdict v = body_end(s, false);
+		if (s->flags & STRM_F_CLOSED)
+			return STEP_STOP;
+		if (v == FLT_WAIT)
+			return STEP_WAIT;
+		if (v == FLT_STOP)
+			return STEP_NEXT;
+		t->req_eom = true;
+	}
+	return STEP_NEXT;
+}
+
 enum step_result req_assign(struct stream *s)
 {
 	struct txn *t = s->txn;
 	struct backend_rt *be = t->be;
 
 	if (t->head_pending) {
-		/* A malformed chunked body that came in the same packets as
-		 * its head is refused before any byte reaches a server. */
-		while (s->rq == RQ_BODY && req_body(s))
-			if (s->flags & STRM_F_CLOSED)
-				return STEP_STOP;
-		if (s->step != STEP_ASSIGN)
-			return STEP_NEXT;   /* refused meanwhile */
+		enum step_result r = req_check_body(s, t);
+		if (r != STEP_NEXT || s->step != STEP_ASSIGN)
+			return r;
 		if (!req_encode_head(s, t))
 			return STEP_NEXT;
 		s->retries_left = (int8_t)be->cfg->retries;
@@ -323,44 +378,52 @@ enum step_result req_assign(struct stream *s)
 			s->flags |= STRM_F_REPLAY;
 		backend_budget_deposit(be);
 		t->mono_assign_us = mono_us();
-		int r = backend_assign(s, be, NULL);
-		if (r < 0)
+		if (backend_assign(s, be, NULL) < 0)
 			return (s->flags & STRM_F_CLOSED) ? STEP_STOP : STEP_NEXT;
 	}
 	if (s->queued_be)
 		return STEP_WAIT;   /* backend_dequeue() assigns, then wakes us */
-	if (t->expect_continue && buf_alloc(&s->res) && buf_empty(&s->res)) {
-		memcpy(s->res.area, continue_100, sizeof(continue_100) - 1);
-		s->res.pr = s->res.wr = sizeof(continue_100) - 1;
-	}
+	send_continue(s, t);
 	s->step = STEP_WAIT_HEAD;
 	return STEP_NEXT;
 }
 
 /* ---- the body pump ---- */
 
-/* Bytes the codec has analysed: on to the server, or dropped after a local
- * reply (t->discard_body).  A Content-Length body's bytes are its data and
- * are shown to the request data filters; chunked bytes still carry their
- * framing here, so they wait for the body events (filter.h). */
-static void req_pass(struct stream *s, uint32_t produced)
+/* The request body's last byte is decoded: its end event, then the
+ * direction is done.  False while the event waits (the stream is parked). */
+static bool req_finish(struct stream *s)
 {
 	struct txn *t = s->txn;
-	struct buf *b = &s->req;
 
-	if (t->discard_body) {
-		buf_consume(b, buf_out_len(b));
-		return;
+	t->req_ended = true;
+	enum flt_verdict v = body_end(s, false);
+	if (v == FLT_WAIT)
+		return false;
+	if (v == FLT_CONTINUE) {
+		t->req_eom = true;
+		s->rq = RQ_DONE;
 	}
-	if (!produced || t->req_chunked)
-		return;
-	const char *p = b->area + b->pr - produced;
-	filters_data(s, s->fe->filters, FLT_REQ_DATA, p, produced);
-	if (t->be)
-		filters_data(s, t->be->cfg->filters, FLT_REQ_DATA, p, produced);
+	return true;   /* done, or a filter answered (local_reply) */
 }
 
-bool req_body(struct stream *s)
+/* Body bytes the codec has analysed (they lie at the end of the output):
+ * dropped after a local reply (t->discard_body), else shown to the filters
+ * as data and left for the server. */
+static bool req_pass(struct stream *s, const char *p, uint32_t len)
+{
+	struct buf *b = &s->req;
+
+	if (s->txn->discard_body) {
+		buf_consume(b, buf_out_len(b));
+		return true;
+	}
+	return body_data(s, false, p, len) == FLT_CONTINUE;
+}
+
+/* One pass of the request body decoder; false when nothing moved (or the
+ * filters said to stop for now). */
+static bool req_body_step(struct stream *s)
 {
 	struct txn *t = s->txn;
 	struct buf *b = &s->req;
@@ -376,32 +439,48 @@ bool req_body(struct stream *s)
 	}
 	if (!t->req_chunked) {
 		uint32_t n = t->req_left < in ? (uint32_t)t->req_left : in;
+		const char *p = buf_in(b);
 		buf_advance(b, n);
 		t->bytes_in += n;
 		t->req_left -= n;
-		req_pass(s, n);
+		if (!req_pass(s, p, n))
+			return true;
 		if (t->req_left == 0)
-			s->rq = RQ_DONE;
+			req_finish(s);
 		return true;
 	}
 	struct h1_err err = { 0 };
+	struct slice data;
 	bool progress;
-	uint32_t out_before = buf_out_len(b), in_before = in;
-	int r = buf_chunk_forward(b, &t->req_chunk, &err, &progress);
+	int r = buf_chunk_forward(s, false, &t->req_chunk, &err, &progress, &data);
 	if (r == H1_ERROR) {
 		t->term = TERM_CLIENT_ERROR;
 		http_reply_error(s, 400, err.reason ? err.reason : "bad chunked body");
 		return true;
 	}
-	t->bytes_in += in_before - buf_in_len(b);
+	t->bytes_in += in - buf_in_len(b);
 	if (s->fe->max_body_size && t->req_chunk.total > s->fe->max_body_size) {
 		http_reply_error(s, 413, "chunked request body larger than max_body_size");
 		return true;
 	}
-	req_pass(s, buf_out_len(b) - out_before);
+	if (t->discard_body || data.len) {
+		if (!req_pass(s, data.p, data.len))
+			return true;
+	}
 	if (r == H1_DONE)
-		s->rq = RQ_DONE;
+		req_finish(s);
 	return progress;
+}
+
+bool req_body(struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	if (s->flags & STRM_F_PARKED)
+		return false;   /* a filter's verdict is pending (filter.h) */
+	if (t->req_ended)
+		return req_finish(s);   /* the end event again, after its wait */
+	return req_body_step(s);
 }
 
 /* The request direction's work outside the steps: the body pump, and

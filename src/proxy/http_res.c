@@ -20,6 +20,7 @@
 #include <string.h>
 #include "core/log.h"
 #include "health/health.h"
+#include "proxy/body.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
 #include "proxy/stream.h"
@@ -169,6 +170,11 @@ enum step_result res_deliver(struct stream *s)
 		http_reply_error(s, 502, "response head too large once rewritten");
 		return STEP_NEXT;
 	}
+	if (s->rs == RS_DONE && !t->local && body_wants(s, FLT_RES_END)) {
+		/* No body: the end event still comes, from the pump */
+		t->res_ended = true;
+		s->rs = RS_BODY;
+	}
 	if (t->local) {
 		/* The body of a local reply fits the buffer (errorfiles are
 		 * limited to 16k at load; rule bodies likewise). */
@@ -182,19 +188,6 @@ enum step_result res_deliver(struct stream *s)
 	t->res_head_sent = true;
 	s->step = STEP_DONE;
 	return STEP_NEXT;
-}
-
-/* Body bytes just analysed, when they are pure data (Content-Length or
- * close-delimited, not chunked: those still carry their framing), go past
- * the response data filters, frontend's then backend's. */
-static void res_pass(struct stream *s, uint32_t n)
-{
-	if (!n || s->txn->local)
-		return;
-	const char *p = s->res.area + s->res.pr - n;
-	filters_data(s, s->fe->filters, FLT_RES_DATA, p, n);
-	if (s->txn->be)
-		filters_data(s, s->txn->be->cfg->filters, FLT_RES_DATA, p, n);
 }
 
 static bool res_head(struct stream *s)
@@ -247,7 +240,23 @@ static bool res_head(struct stream *s)
 	return res_final(s, t);
 }
 
-static bool res_body(struct stream *s)
+/* The response body's last byte is decoded (or there is none): its end
+ * event, then the direction is done.  False while the event waits. */
+static bool res_finish(struct stream *s)
+{
+	s->txn->res_ended = true;
+	enum flt_verdict v = body_end(s, true);
+	if (v == FLT_WAIT)
+		return false;
+	if (v == FLT_CONTINUE)
+		s->rs = RS_DONE;
+	return true;
+}
+
+/* One pass of the response body decoder: Content-Length counted, chunked
+ * normalised (or decoded for an HTTP/1.0 client), or until the server
+ * closes; each data run goes past the filters. */
+static bool res_body_step(struct stream *s)
 {
 	struct txn *t = s->txn;
 	struct buf *b = &s->res;
@@ -259,37 +268,46 @@ static bool res_body(struct stream *s)
 		if (!srv_eof)
 			return false;
 		if (!t->res_chunked && t->res.body == BODY_UNTIL_CLOSE) {
-			s->rs = RS_DONE;
 			s->flags |= STRM_F_SRV_CLOSE;
-			return true;
+			return res_finish(s);
 		}
 		stream_abort(s, "server closed the connection in the middle of the response body");
 		return true;
 	}
 	if (t->res_chunked) {
 		struct h1_err err = { 0 };
+		struct slice data;
 		bool progress;
-		int r = buf_chunk_forward(b, &t->res_chunk, &err, &progress);
+		int r = buf_chunk_forward(s, true, &t->res_chunk, &err, &progress, &data);
 		if (r == H1_ERROR) {
 			stream_abort(s, err.reason ? err.reason : "bad chunked response body");
 			return true;
 		}
+		if (data.len && body_data(s, true, data.p, data.len) != FLT_CONTINUE)
+			return true;
 		if (r == H1_DONE)
-			s->rs = RS_DONE;
+			res_finish(s);
 		return progress;
 	}
-	if (t->res.body == BODY_UNTIL_CLOSE) {
-		buf_advance(b, in);
-		res_pass(s, in);
-		return true;
-	}
-	uint32_t n = t->res_left < in ? (uint32_t)t->res_left : in;
+	uint32_t n = t->res.body == BODY_UNTIL_CLOSE || t->res_left > in ? in : (uint32_t)t->res_left;
+	const char *p = buf_in(b);
 	buf_advance(b, n);
-	res_pass(s, n);
-	t->res_left -= n;
-	if (t->res_left == 0)
-		s->rs = RS_DONE;
+	if (t->res.body != BODY_UNTIL_CLOSE)
+		t->res_left -= n;
+	if (body_data(s, true, p, n) != FLT_CONTINUE)
+		return true;
+	if (t->res.body != BODY_UNTIL_CLOSE && t->res_left == 0)
+		res_finish(s);
 	return true;
+}
+
+static bool res_body(struct stream *s)
+{
+	if (s->flags & STRM_F_PARKED)
+		return false;   /* a filter's verdict is pending (filter.h) */
+	if (s->txn->res_ended)
+		return res_finish(s);   /* the end event again, after its wait */
+	return res_body_step(s);
 }
 
 enum step_result res_wait_head(struct stream *s)

@@ -28,6 +28,7 @@
 #include "filter/cond.h"
 #include "net/tls.h"
 #include "proxy/filter.h"
+#include "proxy/body.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -137,15 +138,49 @@ static bool srv_recv(struct stream *s)
 
 /* ---- analysers ---- */
 
-int buf_chunk_forward(struct buf *b, struct h1_chunk *c, struct h1_err *err, bool *progress)
+/* The chunk decoder's callbacks during one buf_chunk_forward(). */
+struct chunk_ev {
+	struct stream *s;
+	bool res;
+	struct slice data;   /* the data run the decoder stopped after, if any */
+};
+
+static int chunk_on_data(void *arg, const char *p, size_t len)
 {
+	struct chunk_ev *ev = arg;
+
+	/* The filters see it once the decoder is out of the buffer (a filter
+	 * may answer, and a reply releases the buffer). */
+	ev->data = (struct slice){ p, (uint32_t)len };
+	return 1;
+}
+
+static int chunk_on_trailer(void *arg, struct slice name, struct slice value)
+{
+	struct chunk_ev *ev = arg;
+	return body_trailer(ev->s, ev->res, name, value);
+}
+
+int buf_chunk_forward(struct stream *s, bool res, struct h1_chunk *c, struct h1_err *err,
+		      bool *progress, struct slice *data)
+{
+	struct buf *b = res ? &s->res : &s->req;
+	struct chunk_ev ev = { s, res, { NULL, 0 } };
 	uint32_t in = buf_in_len(b);
 	size_t consumed = 0, produced = 0;
+
+	c->arg = &ev;
+	c->on_data = body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) ? chunk_on_data : NULL;
+	c->on_trailer = body_wants(s, res ? FLT_RES_END : FLT_REQ_END) ? chunk_on_trailer : NULL;
 	int r = h1_chunk_step(c, buf_in(b), in, &consumed, &produced, err);
+	c->arg = NULL;
 
 	*progress = false;
+	*data = ev.data;
 	if (r == H1_ERROR)
 		return r;
+	/* Only the unconsumed tail moves: a data run the decoder reported
+	 * lies in the output, where it stays. */
 	if (consumed != produced) {
 		memmove(b->area + b->pr + produced, b->area + b->pr + consumed, in - consumed);
 		b->wr -= (uint32_t)(consumed - produced);

@@ -112,6 +112,17 @@ struct txn {
 	uint64_t res_left;
 	struct h1_chunk req_chunk, res_chunk;
 	bool req_chunked, res_chunked;
+	/* The body events (body.h): trailer fields (allocated when a message
+	 * has some), the last body byte decoded (the end event is due: the
+	 * direction is done once the filters let it), the request's end event
+	 * passed, where a waiting end event resumes. */
+	struct http_msg *req_trailers, *res_trailers;
+	bool req_ended, res_ended;
+	bool req_eom;
+	bool eom_be;                    /* the end event: the frontend's chain is done */
+	uint8_t eom_pos;
+	bool hold_body;                 /* choose no server before the body is in (filter.h) */
+	bool continue_sent;             /* our 100 Continue is on its way */
 	bool res_head_sent;             /* client has been sent (part of) a final head */
 	bool expect_continue;           /* we owe the client a 100 Continue */
 	bool upgrade;                   /* request asked for an upgrade */
@@ -201,11 +212,15 @@ static inline const char *stream_src_text(const struct stream *s, char *out, siz
 }
 
 /*
- * Runs the chunked codec over b's input in place, closes the gap its
- * shorter output leaves and marks the output ready to send.  Returns the
- * h1_chunk_step() result; *progress says whether anything was consumed.
+ * Runs the chunked decoder over the input of s's request (res: response)
+ * buffer in place, closes the gap its shorter output leaves and marks the
+ * output ready to send; trailer fields go to the body events.  When a
+ * filter wants the data, it stops after each data run and sets *data to
+ * it (in the output), else *data is empty.  Returns the h1_chunk_step()
+ * result; *progress says whether anything was consumed.
  */
-int buf_chunk_forward(struct buf *b, struct h1_chunk *c, struct h1_err *err, bool *progress);
+int buf_chunk_forward(struct stream *s, bool res, struct h1_chunk *c, struct h1_err *err,
+		      bool *progress, struct slice *data);
 
 /* stream.c, for the codecs */
 bool stream_closed(const struct stream *s);
@@ -221,6 +236,13 @@ void stream_wake(struct stream *s);
 
 /* The fetch context of s's request (and response, once there is one). */
 void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss);
+
+/* A request-head filter asks for the whole body (bounded by the buffer)
+ * before a server is chosen: filter.h, "Holding the body". */
+static inline void txn_hold_body(struct txn *t)
+{
+	t->hold_body = true;
+}
 
 /* http_req.c */
 enum step_result req_read_head(struct stream *s);

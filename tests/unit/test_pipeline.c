@@ -553,6 +553,302 @@ TEST(filter_sees_body_data)
 	finish(&h);
 }
 
+/* ---- the filter seam: body events (data, trailers, end of message) ---- */
+
+/* A recording filter for both directions: the data as decoded, the end
+ * events with their trailers; optionally it holds the request body,
+ * judges it at its end (deny when it holds "evil"), or waits once on the
+ * first data run or at the request's end. */
+static struct {
+	char req[256], res[256];
+	size_t req_len, res_len;
+	int req_ends, res_ends, req_runs;
+	char req_tr[128], res_tr[128];
+	bool hold, judge, wait_data, wait_end;
+	struct stream *parked;
+	int waits;
+} bf;
+
+static void bf_keep(char *dst, size_t *have, size_t cap, const char *p, size_t len)
+{
+	size_t n = *have + len < cap ? len : cap - 1 - *have;
+	memcpy(dst + *have, p, n);
+	*have += n;
+}
+
+static void bf_trailers(char *dst, size_t cap, const struct http_msg *tr)
+{
+	size_t n = 0;
+	for (int i = 0; tr && i < tr->nhdrs; i++)
+		n += (size_t)snprintf(dst + n, cap - n, "%.*s=%.*s;", (int)tr->hdrs[i].name.len,
+				      tr->hdrs[i].name.p, (int)tr->hdrs[i].value.len,
+				      tr->hdrs[i].value.p);
+}
+
+static enum flt_verdict bf_req_head(struct stream *s, const void *conf)
+{
+	(void)conf;
+	if (bf.hold)
+		txn_hold_body(s->txn);
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict bf_req_data(struct stream *s, const void *conf, const char *p, size_t len)
+{
+	(void)conf;
+	bf_keep(bf.req, &bf.req_len, sizeof(bf.req), p, len);
+	bf.req_runs++;
+	if (bf.wait_data && !bf.waits++) {
+		bf.parked = s;
+		return FLT_WAIT;
+	}
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict bf_req_end(struct stream *s, const void *conf, const struct http_msg *tr)
+{
+	(void)conf;
+	if (bf.wait_end && !bf.waits++) {
+		bf.parked = s;
+		return FLT_WAIT;
+	}
+	bf.req_ends++;
+	bf_trailers(bf.req_tr, sizeof(bf.req_tr), tr);
+	if (bf.judge && memmem(bf.req, bf.req_len, "evil", 4)) {
+		struct local_resp r = { .status = 403, .term = TERM_RULE_DENY };
+		local_reply(s, &r);
+		return FLT_STOP;
+	}
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict bf_res_data(struct stream *s, const void *conf, const char *p, size_t len)
+{
+	(void)s;
+	(void)conf;
+	bf_keep(bf.res, &bf.res_len, sizeof(bf.res), p, len);
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict bf_res_end(struct stream *s, const void *conf, const struct http_msg *tr)
+{
+	(void)s;
+	(void)conf;
+	bf.res_ends++;
+	bf_trailers(bf.res_tr, sizeof(bf.res_tr), tr);
+	return FLT_CONTINUE;
+}
+
+static const struct filter_ops body_ops = {
+	.name = "test-body", .req_head = bf_req_head, .req_data = bf_req_data,
+	.req_end = bf_req_end, .res_data = bf_res_data, .res_end = bf_res_end,
+};
+
+static void add_body_filter(struct ph *h)
+{
+	struct filter_chain *c = h->cfg->frontends[0]->filters;
+	c->v[c->n++] = (struct filter){ &body_ops, h->cfg };
+	c->phases |= (1u << FLT_REQ_HEAD) | (1u << FLT_REQ_DATA) | (1u << FLT_REQ_END) |
+		     (1u << FLT_RES_DATA) | (1u << FLT_RES_END);
+	memset(&bf, 0, sizeof(bf));
+}
+
+/* Chunked bodies both ways, split every few bytes on the wire: the filters
+ * see the data without its framing, the trailers at the end event, and the
+ * server and client still get the (normalised) chunked bytes. */
+TEST(filter_sees_chunked_body_and_trailers)
+{
+	static const char req[] = "POST /up HTTP/1.1\r\nHost: example.com\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n"
+				  "5;ext=1\r\nhello\r\n006\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n";
+	static const char req_body[] = "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				  "3\r\nwha\r\n7\r\nt a day\r\n0\r\nX-Done: yes\r\n\r\n";
+	static const char res_body[] = "3\r\nwha\r\n7\r\nt a day\r\n0\r\nX-Done: yes\r\n\r\n";
+
+	for (size_t step = 1; step <= 16; step += 5) {
+		struct ph h;
+		if (!start(&h, CFG))
+			return;
+		add_body_filter(&h);
+		CHECK(ph_send_split(&h, &h.cli, req, strlen(req), step));
+		struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+		CHECK(srv != NULL);
+		if (srv) {
+			ssize_t hl = ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS);
+			CHECK(hl > 0);
+			ph_consume(srv, (size_t)hl);
+			CHECK(ph_recv_n(&h, srv, strlen(req_body), WAIT_MS));
+			CHECK_BYTES(srv, req_body);
+			CHECK(ph_send_split(&h, srv, res, strlen(res), step));
+			hl = ph_recv_until(&h, &h.cli, "\r\n\r\n", WAIT_MS);
+			CHECK(hl > 0);
+			ph_consume(&h.cli, (size_t)hl);
+			CHECK(ph_recv_n(&h, &h.cli, strlen(res_body), WAIT_MS));
+			CHECK_BYTES(&h.cli, res_body);
+		}
+		CHECK_EQ_INT(bf.req_len, 11);
+		CHECK(memcmp(bf.req, "hello world", 11) == 0);
+		CHECK_EQ_INT(bf.req_ends, 1);
+		CHECK_STR(bf.req_tr, "X-Sum=42;");
+		CHECK_EQ_INT(bf.res_len, 10);
+		CHECK(memcmp(bf.res, "what a day", 10) == 0);
+		CHECK_EQ_INT(bf.res_ends, 1);
+		CHECK_STR(bf.res_tr, "X-Done=yes;");
+		finish(&h);
+	}
+}
+
+/* Messages without a body still end: a GET and its 204 each meet the end
+ * event once, with no data and no trailers; so does the next request on
+ * the same connection. */
+TEST(filter_sees_end_of_bodyless_messages)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	add_body_filter(&h);
+	for (int i = 1; i <= 2; i++) {
+		CHECK(ph_send_str(&h, &h.cli, GET_A));
+		struct ph_end *srv = i == 1 ? ph_srv_accept(&h, WAIT_MS) : &h.srv[0];
+		CHECK(srv != NULL);
+		if (srv)
+			exchange(&h, srv, FWD_A, "HTTP/1.1 204 No Content\r\n\r\n", 4096,
+				 "HTTP/1.1 204 No Content\r\n\r\n");
+		CHECK_EQ_INT(bf.req_ends, i);
+		CHECK_EQ_INT(bf.res_ends, i);
+	}
+	CHECK_EQ_INT(bf.req_len + bf.res_len, 0);
+	CHECK_STR(bf.req_tr, "");
+	finish(&h);
+}
+
+/* A filter that holds the body and judges it at its end: an evil body is
+ * answered 403 before any server connection is opened; a good one then
+ * goes to the server whole, head first. */
+TEST(filter_holds_body_then_judges)
+{
+	static const char evil[] = "POST /up HTTP/1.1\r\nHost: example.com\r\n"
+				   "Content-Length: 10\r\n\r\nsome evil!";
+	static const char good[] = "POST /up HTTP/1.1\r\nHost: example.com\r\n"
+				   "Content-Length: 10\r\n\r\nsome good!";
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	add_body_filter(&h);
+	bf.hold = bf.judge = true;
+	CHECK(ph_send_split(&h, &h.cli, evil, strlen(evil) - 4, 4096));
+	ph_pump(&h, 30);                       /* part of the body: held, no server */
+	CHECK_EQ_INT(h.nsrv, 0);
+	CHECK(!ph_srv_pending(&h));
+	CHECK(ph_send_str(&h, &h.cli, evil + strlen(evil) - 4));
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK(strncmp(h.cli.in, "HTTP/1.1 403 ", 13) == 0);
+	ph_consume(&h.cli, h.cli.len);
+	CHECK_EQ_INT(h.nsrv, 0);
+	CHECK(!ph_srv_pending(&h));
+	CHECK(!h.cli.eof);                     /* the body was read: keep-alive */
+
+	bf.req_len = 0;
+	CHECK(ph_send_str(&h, &h.cli, good));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv) {
+		CHECK(ph_recv_msg(&h, srv, WAIT_MS) > 0);
+		CHECK(strstr(srv->in, "\r\n\r\nsome good!") != NULL);
+		ph_consume(srv, srv->len);
+		CHECK(ph_send_str(&h, srv, RES_HI));
+		CHECK(ph_recv_n(&h, &h.cli, strlen(RES_HI), WAIT_MS));
+		CHECK_BYTES(&h.cli, RES_HI);
+	}
+	CHECK_EQ_INT(bf.req_ends, 2);
+	finish(&h);
+}
+
+/* A held body larger than the buffer: holding ends when the buffer is
+ * full (the filters have seen all of it by then) and the request goes on,
+ * streaming the rest. */
+TEST(filter_holds_body_up_to_the_buffer)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	add_body_filter(&h);
+	bf.hold = true;
+	size_t blen = 3 * buf_size;
+	char *req = malloc(blen + 128);
+	CHECK(req != NULL);
+	if (!req) {
+		finish(&h);
+		return;
+	}
+	int hl = snprintf(req, 128, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: %zu\r\n\r\n", blen);
+	memset(req + hl, 'x', blen);
+	size_t sent = 0, total = (size_t)hl + blen;
+	struct ph_end *srv = NULL;
+	for (int i = 0; i < 2000 && (sent < total || !srv || srv->total < total); i++) {
+		if (sent < total) {
+			ssize_t w = send(h.cli.fd, req + sent, total - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w > 0)
+				sent += (size_t)w;
+		}
+		ph_turn(&h, 1);
+		if (!srv && h.nsrv)
+			srv = &h.srv[0];
+	}
+	CHECK(srv != NULL);
+	CHECK_EQ_INT(sent, total);
+	if (srv) {
+		CHECK(srv->total >= total);   /* the forwarding headers make it longer */
+		CHECK(ph_send_str(&h, srv, RES_HI));
+		CHECK(ph_recv_n(&h, &h.cli, strlen(RES_HI), WAIT_MS));
+		CHECK_BYTES(&h.cli, RES_HI);
+	}
+	CHECK_EQ_INT(bf.req_ends, 1);
+	free(req);
+	finish(&h);
+}
+
+/* FLT_WAIT from a data run pauses the pump after that run until the wake;
+ * FLT_WAIT from an end event holds the end (the server still has the
+ * request, and the transaction does not end) until the wake, then the end
+ * event runs again. */
+TEST(filter_waits_on_body_events)
+{
+	static const char req[] = "POST /up HTTP/1.1\r\nHost: example.com\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n"
+				  "2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n";
+	for (int at_end = 0; at_end <= 1; at_end++) {
+		struct ph h;
+		if (!start(&h, CFG))
+			return;
+		add_body_filter(&h);
+		bf.wait_data = !at_end;
+		bf.wait_end = at_end;
+		CHECK(ph_send_str(&h, &h.cli, req));
+		ph_pump(&h, 30);
+		CHECK(bf.parked != NULL);
+		CHECK_EQ_INT(bf.req_runs, at_end ? 2 : 1);   /* paused after the first run */
+		CHECK_EQ_INT(bf.req_ends, 0);
+		ph_pump(&h, 30);                             /* events alone do not resume */
+		CHECK_EQ_INT(bf.req_runs, at_end ? 2 : 1);
+		stream_wake(bf.parked);
+		struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+		CHECK(srv != NULL);
+		if (srv) {
+			CHECK(ph_recv_until(&h, srv, "0\r\n\r\n", WAIT_MS) > 0);
+			ph_consume(srv, srv->len);
+			CHECK(ph_send_str(&h, srv, RES_HI));
+			CHECK(ph_recv_n(&h, &h.cli, strlen(RES_HI), WAIT_MS));
+			CHECK_BYTES(&h.cli, RES_HI);
+		}
+		CHECK_EQ_INT(bf.req_runs, 2);
+		CHECK_EQ_INT(bf.req_ends, 1);
+		CHECK(memcmp(bf.req, "abcd", 4) == 0);
+		finish(&h);
+	}
+}
+
 int main(void)
 {
 	log_level = LOG_ERR;   /* the 403s and 502s below are expected */
@@ -571,5 +867,10 @@ int main(void)
 	RUN(filter_waits_then_continues);
 	RUN(filter_waits_then_answers);
 	RUN(filter_sees_body_data);
+	RUN(filter_sees_chunked_body_and_trailers);
+	RUN(filter_sees_end_of_bodyless_messages);
+	RUN(filter_holds_body_then_judges);
+	RUN(filter_holds_body_up_to_the_buffer);
+	RUN(filter_waits_on_body_events);
 	return UNIT_SUMMARY("test_pipeline");
 }

@@ -30,6 +30,15 @@ static int unit_passed, unit_failed;
 	} \
 } while (0)
 
+#define CHECK_STR(a, b) do { \
+	const char *_a = (a), *_b = (b); \
+	if (strcmp(_a, _b) != 0) { \
+		unit_failed_checks++; \
+		fprintf(stderr, "  %s:%d: %s == \"%s\", expected \"%s\"\n", \
+			__FILE__, __LINE__, #a, _a, _b); \
+	} \
+} while (0)
+
 #define TEST(name) static void name(void)
 
 #define RUN(name) do { \

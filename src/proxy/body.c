@@ -1,0 +1,107 @@
+/*
+ * body.c - the body events, between a codec's body decoder and the
+ * filters (filter.h): data, trailers, end of message, both directions.
+ *
+ * A codec's body pump (http_req.c, http_res.c for HTTP/1) decodes the
+ * framing and calls body_data() for each run of data as it lies in the
+ * buffer, stores trailer fields with body_trailer(), and calls body_end()
+ * once the message's last byte is decoded; the direction is only done
+ * (RQ_DONE, RS_DONE) when that returns FLT_CONTINUE.  Nothing here knows
+ * about chunks or frames, so an HTTP/2 codec feeds the same events.
+ *
+ * Filters run frontend chain first, then the backend's.  A wait parks the
+ * stream (STRM_F_PARKED): the pumps and steps stand still until
+ * stream_wake().
+ */
+#include <stdlib.h>
+#include "proxy/body.h"
+#include "proxy/stream.h"
+
+/* Trailer fields are kept in a message of their own, allocated for the
+ * messages that have any; bounded like a head. */
+#define TRAILERS_MAX (16 * 1024)
+
+static bool chain_has(const struct filter_chain *c, enum flt_phase ph)
+{
+	return c && (c->phases & (1u << ph));
+}
+
+bool body_wants(const struct stream *s, enum flt_phase ph)
+{
+	const struct txn *t = s->txn;
+	return chain_has(s->fe->filters, ph) || (t && t->be && chain_has(t->be->cfg->filters, ph));
+}
+
+enum flt_verdict body_data(struct stream *s, bool res, const char *p, size_t len)
+{
+	struct txn *t = s->txn;
+	enum flt_phase ph = res ? FLT_RES_DATA : FLT_REQ_DATA;
+
+	if (!len || (res ? t->local : t->discard_body))
+		return FLT_CONTINUE;   /* our own reply, or a body nobody will get */
+	enum flt_verdict v = filters_data(s, s->fe->filters, ph, p, len);
+	if (v == FLT_CONTINUE && t->be)
+		v = filters_data(s, t->be->cfg->filters, ph, p, len);
+	if (v == FLT_WAIT)
+		s->flags |= STRM_F_PARKED;
+	return v;
+}
+
+int body_trailer(struct stream *s, bool res, struct slice name, struct slice value)
+{
+	struct txn *t = s->txn;
+	struct http_msg **pm = res ? &t->res_trailers : &t->req_trailers;
+
+	if (!*pm) {
+		if (!(*pm = malloc(sizeof(**pm))))
+			return -1;
+		msg_init(*pm, TRAILERS_MAX);
+	}
+	struct slice n = msg_store(*pm, name.p, name.len);
+	struct slice v = msg_store(*pm, value.p, value.len);
+	if (!n.p || (value.len && !v.p) || msg_hdr_add(*pm, n, v) < 0)
+		return -1;
+	return 0;
+}
+
+void body_trailers_free(struct txn *t)
+{
+	struct http_msg **all[] = { &t->req_trailers, &t->res_trailers };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (*all[i]) {
+			msg_free(*all[i]);
+			free(*all[i]);
+			*all[i] = NULL;
+		}
+	}
+}
+
+enum flt_verdict body_end(struct stream *s, bool res)
+{
+	struct txn *t = s->txn;
+	enum flt_phase ph = res ? FLT_RES_END : FLT_REQ_END;
+	const struct http_msg *tr = res ? t->res_trailers : t->req_trailers;
+	enum flt_verdict v = FLT_CONTINUE;
+
+	if (s->flags & STRM_F_PARKED)
+		return FLT_WAIT;
+	if (res ? t->local : t->discard_body)
+		return FLT_CONTINUE;
+	if (!t->eom_be) {
+		v = filters_msg_end(s, s->fe->filters, ph, tr, &t->eom_pos);
+		if (v != FLT_CONTINUE)
+			goto out;
+		t->eom_be = true;
+	}
+	if (t->be)
+		v = filters_msg_end(s, t->be->cfg->filters, ph, tr, &t->eom_pos);
+out:
+	if (v == FLT_WAIT) {
+		s->flags |= STRM_F_PARKED;
+		return v;
+	}
+	t->eom_be = false;
+	t->eom_pos = 0;
+	return v;
+}

@@ -1,0 +1,38 @@
+/*
+ * body.h - the body events of a stream (body.c): what a codec's body pump
+ * tells the filters, whatever the protocol.  `res` picks the direction
+ * (false: the request, client -> server).
+ */
+#ifndef GH_PROXY_BODY_H
+#define GH_PROXY_BODY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "http/msg.h"
+#include "proxy/filter.h"
+
+struct stream;
+struct txn;
+
+/* Whether any filter of the stream's chains (frontend, backend once
+ * routed) handles phase ph: a pump skips what nobody listens to. */
+bool body_wants(const struct stream *s, enum flt_phase ph);
+
+/* A run of decoded body data, valid during the call.  FLT_WAIT has parked
+ * the stream (the pump stops after this run); FLT_STOP means a filter
+ * answered or closed it. */
+enum flt_verdict body_data(struct stream *s, bool res, const char *p, size_t len);
+
+/* Keeps a trailer field for the end event; -1 when the trailers outgrow
+ * their bound (16 KiB) or memory: the message is then refused. */
+int body_trailer(struct stream *s, bool res, struct slice name, struct slice value);
+
+/* The end of the message (trailers included): FLT_CONTINUE when the
+ * direction may be done, FLT_WAIT (parked; call again after the wake) or
+ * FLT_STOP. */
+enum flt_verdict body_end(struct stream *s, bool res);
+
+/* Frees the trailers of both messages (txn_reset, txn_free). */
+void body_trailers_free(struct txn *t);
+
+#endif
