@@ -11,6 +11,9 @@
  * connection has received a whole head; what it sends is whatever comes
  * next in the stream (a retry or a second request gets the rest).
  *
+ * A test body filter (below) holds, judges and parks streams on body
+ * events, so both pumps' waiting paths run too.
+ *
  * Bounded per input: no sleep, a fixed number of zero-timeout loop turns
  * beyond one per piece (a client whose sends stay blocked gives up).  Besides ASan/UBSan/LSan reports it traps when:
  *  - the server gets a byte after the proxy closed its side of the client
@@ -27,6 +30,8 @@
 #include "../tests/unit/pipe_harness.h"
 #include "core/log.h"
 #include "http/h1.h"
+#include "proxy/filter.h"
+#include "proxy/stream.h"
 
 #define FUZZ_ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
 #define SETTLE_TURNS 16     /* turns after the last piece */
@@ -61,6 +66,77 @@ static size_t piece(struct stream_in *in)
 {
 	size_t n = in->len - in->off;
 	return in->step && in->step < n ? in->step : n;
+}
+
+/* A body filter like a WAF's: requests under /hold have their body held
+ * (txn_hold_body) and are denied at their end when the body held "evil";
+ * every third data run and every other end event waits one turn (the loop
+ * wakes the parked stream), so the parked paths of both pumps are fuzzed. */
+static struct {
+	struct stream *parked;
+	unsigned runs, ends;
+	bool evil;
+} bf;
+
+static enum flt_verdict bf_req_head(struct stream *s, const void *conf)
+{
+	(void)conf;
+	struct http_msg *m = &s->txn->req;
+	bf.evil = false;
+	if (m->path.len >= 5 && memcmp(m->path.p, "/hold", 5) == 0)
+		txn_hold_body(s->txn);
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict bf_data(struct stream *s, const void *conf, const char *p, size_t len)
+{
+	(void)conf;
+	if (memmem(p, len, "evil", 4))
+		bf.evil = true;
+	if (++bf.runs % 3 == 0 && !bf.parked) {
+		bf.parked = s;
+		return FLT_WAIT;
+	}
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict bf_end(struct stream *s, const void *conf, const struct http_msg *tr)
+{
+	(void)conf;
+	(void)tr;
+	if (++bf.ends % 2 == 0 && !bf.parked) {
+		bf.parked = s;
+		return FLT_WAIT;
+	}
+	if (bf.evil && s->txn->hold_body) {
+		struct local_resp r = { .status = 403, .term = TERM_RULE_DENY };
+		local_reply(s, &r);
+		return FLT_STOP;
+	}
+	return FLT_CONTINUE;
+}
+
+static void bf_forget(struct stream *s, const void *conf)
+{
+	(void)conf;
+	if (bf.parked == s)
+		bf.parked = NULL;
+}
+
+static const struct filter_ops body_ops = {
+	.name = "fuzz-body", .req_head = bf_req_head, .req_data = bf_data, .req_end = bf_end,
+	.res_data = bf_data, .res_end = bf_end, .end = bf_forget,
+};
+
+static void add_body_filter(struct ph *h)
+{
+	struct filter_chain *c = h->cfg->frontends[0]->filters;
+	if (c->n < FLT_MAX) {
+		c->v[c->n++] = (struct filter){ &body_ops, h->cfg };
+		c->phases |= (1u << FLT_REQ_HEAD) | (1u << FLT_REQ_DATA) | (1u << FLT_REQ_END) |
+			     (1u << FLT_RES_DATA) | (1u << FLT_RES_END) | (1u << FLT_END);
+	}
+	memset(&bf, 0, sizeof(bf));
 }
 
 /* What the invariants need to remember across turns. */
@@ -136,6 +212,12 @@ static size_t progress(const struct ph *h, const struct stream_in *srv)
 
 static void turn(struct ph *h, struct stream_in *srv, struct watch *wa)
 {
+	if (bf.parked) {   /* the verdict is ready one turn later */
+		struct stream *s = bf.parked;
+		bf.parked = NULL;
+		if (!(s->flags & STRM_F_CLOSED))
+			stream_wake(s);
+	}
 	ph_turn(h, 0);
 	check_turn(h, wa);
 	serve(h, srv);
@@ -185,6 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (ph_open(&h, CFG) < 0 || !ph_client(&h))
 		__builtin_trap();
+	add_body_filter(&h);
 	run(&h, &cli, &srv);
 	ph_close(&h);
 	FUZZ_ASSERT(atomic_load(&g_conns) == 0);
