@@ -15,6 +15,11 @@
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
+/*
+ * Counts a request in flight on sv, in this thread and process-wide.  The
+ * process-wide count is what `maxconn` limits, so it is reserved with a
+ * compare-and-swap: two threads can never both take the last slot.
+ */
 bool server_try_take(struct stream *s, struct server_rt *sv)
 {
 	struct server_shared *sh = sv->sh;

@@ -78,6 +78,19 @@ bool may_retry(struct stream *s, struct backend_rt *be, bool charge)
 	return true;
 }
 
+/*
+ * What can be retried, and where:
+ *  - a connect that failed sent nothing: another server (`retries`);
+ *  - a request kept whole for replay (STRM_F_REPLAY) that got no response
+ *    byte, if its method is idempotent: on a reused keep-alive connection
+ *    the server most likely closed it as we wrote (a race, not a server
+ *    fault), so it is sent again on a fresh connection without spending a
+ *    retry; on a fresh connection it goes to another server, as a retry.
+ *  - a non-idempotent request is never sent twice (RFC 9110 9.2.2: "A
+ *    proxy MUST NOT automatically retry non-idempotent requests"), even
+ *    after that race; srv_connect() keeps the race unlikely for it.
+ * Anything else becomes a 502/504, or a cut if the response had started.
+ */
 void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 {
 	struct srvconn *sc = s->srv;

@@ -182,11 +182,9 @@ fresh:
 	return 0;
 }
 
-/*
- * Counts a request in flight on sv, in this thread and process-wide.  The
- * process-wide count is what `maxconn` limits, so it is reserved with a
- * compare-and-swap: two threads can never both take the last slot.
- */
+/* The stream is done with its server: its slot goes back (the queue may
+ * get it), and its connection to the server's idle pool when `reusable`
+ * (a clean end of the exchange) and still healthy, else it is closed. */
 void backend_release(struct stream *s, bool reusable)
 {
 	struct srvconn *sc = s->srv;
@@ -212,19 +210,7 @@ void backend_release(struct stream *s, bool reusable)
 	srvconn_destroy(sc);
 }
 
-/*
- * What can be retried, and where:
- *  - a connect that failed sent nothing: another server (`retries`);
- *  - a request kept whole for replay (STRM_F_REPLAY) that got no response
- *    byte, if its method is idempotent: on a reused keep-alive connection
- *    the server most likely closed it as we wrote (a race, not a server
- *    fault), so it is sent again on a fresh connection without spending a
- *    retry; on a fresh connection it goes to another server, as a retry.
- *  - a non-idempotent request is never sent twice (RFC 9110 9.2.2: "A
- *    proxy MUST NOT automatically retry non-idempotent requests"), even
- *    after that race; srv_connect() keeps the race unlikely for it.
- * Anything else becomes a 502/504, or a cut if the response had started.
- */
+/* Stopping: every idle pooled connection of this worker is closed. */
 void srvconn_close_idle_all(struct worker *w)
 {
 	for (int b = 0; b < w->cfg->nbackends; b++) {
