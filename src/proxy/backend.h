@@ -26,7 +26,9 @@ struct srvconn {
 	struct conn c;
 	struct worker *w;
 	struct server_rt *srv;
-	struct stream *owner;        /* NULL while idle in srv->idle */
+	const struct srv_codec *codec; /* its protocol (srv_codec.h) */
+	struct stream *owner;        /* HTTP/1: the one stream it carries; NULL while
+					idle in srv->idle */
 	struct list idle_link;
 	struct timer idle_timer;     /* closes it after sitting idle too long */
 	uint64_t idle_since;         /* loop ms it went back to the pool */

@@ -29,6 +29,7 @@
 #include "proxy/body.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
+#include "proxy/srv_codec.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -281,33 +282,6 @@ enum step_result req_route(struct stream *s)
 
 /* ---- STEP_ASSIGN ---- */
 
-/* Encodes the request head for the server, in front of the body bytes
- * already checked.  Upgrade is hop-by-hop, but it is the point of an
- * upgrade request: it goes along with the Connection token naming it. */
-static bool req_encode_head(struct stream *s, struct txn *t)
-{
-	struct http_msg *m = &t->req;
-	const char *extra = NULL;
-	size_t extra_len = 0;
-
-	if (t->upgrade) {
-		for (int i = 0; i < m->nhdrs; i++)
-			if (m->hdrs[i].id == HDR_UPGRADE)
-				m->hdrs[i].flags &= (uint8_t)~HDR_F_HOP;
-		extra = "Connection: upgrade\r\n";
-		extra_len = strlen(extra);
-	}
-	int n = h1_encode_request(m, extra, extra_len, s->w->scratch, buf_size);
-	if (n < 0 || !buf_alloc(&s->req) ||
-	    !buf_insert_out(&s->req, true, s->w->scratch, (uint32_t)n)) {
-		t->term = TERM_INTERNAL;
-		http_reply_error(s, 500, "request head too large once rewritten");
-		return false;
-	}
-	t->head_pending = false;
-	return true;
-}
-
 /* Our 100 Continue, once: a client that asked for it sends its body only
  * then (or after its own timeout). */
 static void send_continue(struct stream *s, struct txn *t)
@@ -366,12 +340,11 @@ enum step_result req_assign(struct stream *s)
 	struct txn *t = s->txn;
 	struct backend_rt *be = t->be;
 
-	if (t->head_pending) {
+	if (!t->assigned) {
 		enum step_result r = req_check_body(s, t);
 		if (r != STEP_NEXT || s->step != STEP_ASSIGN)
 			return r;
-		if (!req_encode_head(s, t))
-			return STEP_NEXT;
+		t->assigned = true;
 		s->retries_left = (int8_t)be->cfg->retries;
 		s->req_sent = 0;
 		if (s->rq == RQ_DONE)
@@ -383,6 +356,10 @@ enum step_result req_assign(struct stream *s)
 	}
 	if (s->queued_be)
 		return STEP_WAIT;   /* backend_dequeue() assigns, then wakes us */
+	/* A connection is attached: the head is encoded for its protocol
+	 * (a retry elsewhere sends the same bytes again). */
+	if (t->head_pending && !s->srv_codec->encode_head(s))
+		return STEP_NEXT;
 	send_continue(s, t);
 	s->step = STEP_WAIT_HEAD;
 	return STEP_NEXT;

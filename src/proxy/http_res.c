@@ -1,115 +1,21 @@
 /*
- * http_res.c - the response direction of an HTTP stream.
+ * http_res.c - the response direction of an HTTP stream, between the
+ * server codec (srv_codec.h: h1_server.c decodes the server's head and
+ * body) and the client's:
  *
- *   res_wait_head  STEP_WAIT_HEAD: bytes -> t->res (HTTP/1 codec);
- *                  interim 1xx forwarded (or dropped when we already sent
- *                  our own 100 Continue); 101 turns the stream into a
- *                  tunnel; a final head is taken out of the buffer into
- *                  the message, for the response filters
  *   res_deliver    STEP_DELIVER: the final head (a server's or a local
  *                  reply's) encoded for the client, hop-by-hop fields
- *                  removed, Connection decided
- *   res_body       the body pump under rs: Content-Length counted, chunked
- *                  normalised (or decoded for an HTTP/1.0 client), or
- *                  until the server closes
- *
- * A server that sends something malformed gets its client a 502 if no
- * response byte has left yet, otherwise a cut connection.
+ *                  removed, Connection decided, the body's output framing
+ *                  chosen (res_framing)
+ *   http_res_pump  the body pump under rs: the server codec's decoder,
+ *                  then the end of the message (res_body_end)
  */
-#include <stdio.h>
 #include <string.h>
-#include "core/log.h"
-#include "health/health.h"
 #include "proxy/body.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
-
-static void drop_head(struct buf *b, uint32_t len)
-{
-	/* Removes an interim head we will not forward. */
-	memmove(b->area + b->pr, b->area + b->pr + len, b->wr - b->pr - len);
-	b->wr -= len;
-}
-
-static bool forward_head(struct stream *s, struct http_msg *m, const char *extra)
-{
-	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
-	if (n < 0 || !buf_replace_in(&s->res, m->head_len, s->w->scratch, (uint32_t)n)) {
-		backend_release(s, false);
-		http_reply_error(s, 502, "response head too large once rewritten");
-		return false;
-	}
-	buf_advance(&s->res, (uint32_t)n);
-	m->nhdrs = 0;   /* slices pointed into the replaced head */
-	return true;
-}
-
-static bool res_interim(struct stream *s, struct txn *t)
-{
-	struct http_msg *m = &t->res;
-
-	/* Our own 100 Continue went out already; HTTP/1.0 clients get no 1xx. */
-	if ((m->status == 100 && t->expect_continue) || t->req_minor == 0)
-		drop_head(&s->res, m->head_len);
-	else if (!forward_head(s, m, NULL))
-		return true;
-	msg_reset(m);
-	return true;
-}
-
-static bool res_upgrade(struct stream *s, struct txn *t)
-{
-	struct http_msg *m = &t->res;
-
-	if (!t->upgrade) {
-		backend_srv_failed(s, "101 Switching Protocols to a request without Upgrade", false);
-		return true;
-	}
-	for (int i = 0; i < m->nhdrs; i++)
-		if (m->hdrs[i].id == HDR_UPGRADE)
-			m->hdrs[i].flags &= (uint8_t)~HDR_F_HOP;
-	t->status = 101;
-	if (s->sv)
-		health_observe(s->sv, true, NULL);
-	if (!forward_head(s, m, "Connection: upgrade\r\n"))
-		return true;
-	t->res_head_sent = true;
-	s->flags |= STRM_F_SRV_CLOSE;
-	s->rq = RQ_TUNNEL;
-	s->rs = RS_TUNNEL;
-	s->step = STEP_DONE;
-	/* Bytes the client sent after its upgrade request are tunnel data. */
-	if (s->req.area)
-		s->req.pr = s->req.wr;
-	return true;
-}
-
-/* A final head from the server: the message takes its bytes (the buffer
- * keeps the body that follows) and the response filters come next. */
-static bool res_final(struct stream *s, struct txn *t)
-{
-	struct http_msg *m = &t->res;
-
-	if (m->body == BODY_TUNNEL) {
-		backend_srv_failed(s, "unexpected tunnel response", false);
-		return true;
-	}
-	uint32_t len = m->head_len;
-	if (msg_adopt(m, buf_in(&s->res), len) < 0) {
-		backend_release(s, false);
-		http_reply_error(s, 502, "response head too large");
-		return true;
-	}
-	buf_drop_in(&s->res, len);
-	if (s->sv)   /* outlier detection counts the server's 5xx, not ours */
-		health_observe_status(s->sv, m->status);
-	if (m->flags & MSG_F_CONN_CLOSE)
-		s->flags |= STRM_F_SRV_CLOSE;
-	s->step = STEP_RES_RULES;
-	return true;
-}
 
 /* Sets up the body pump for the framing the client will get. */
 static void res_framing(struct stream *s, struct txn *t)
@@ -138,7 +44,7 @@ static void res_framing(struct stream *s, struct txn *t)
 		break;
 	default:   /* BODY_UNTIL_CLOSE */
 		s->sess->flags |= SESS_F_CLOSE;
-	s->flags |= STRM_F_SRV_CLOSE;
+		s->flags |= STRM_F_SRV_CLOSE;
 		s->rs = RS_BODY;
 		break;
 	}
@@ -190,59 +96,10 @@ enum step_result res_deliver(struct stream *s)
 	return STEP_NEXT;
 }
 
-static bool res_head(struct stream *s)
-{
-	struct txn *t = s->txn;
-	struct buf *b = &s->res;
-	struct srvconn *sc = s->srv;
-	uint32_t in = b->area ? buf_in_len(b) : 0;
-
-	if (in == 0) {
-		if (sc && (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
-			backend_srv_failed(s, "server closed the connection before responding", false);
-			return true;
-		}
-		return false;
-	}
-	struct h1_limits lim = { .max_head = buf_size - s->w->cfg->global.maxrewrite,
-				 .max_target = 0,
-				 .max_hdrs = HTTP_MAX_HDRS };
-	struct h1_err err = { 0 };
-	int r = h1_parse_response(buf_in(b), in, &t->res, (enum http_meth)t->meth, &lim, &err);
-	if (r == H1_NEED_MORE) {
-		if (sc && (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
-			backend_srv_failed(s, "server closed the connection in the middle of a response head", false);
-			return true;
-		}
-		if (in >= lim.max_head) {   /* srv_recv stops at the head room */
-			if (s->sv)
-				health_observe(s->sv, false, "response head too large");
-			backend_release(s, false);
-			http_reply_error(s, 502, "response head too large");
-			return true;
-		}
-		return false;
-	}
-	if (r == H1_ERROR) {
-		char why[160];
-		snprintf(why, sizeof(why), "invalid response: %s", err.reason ? err.reason : "malformed");
-		if (s->sv)
-			health_observe(s->sv, false, why);
-		backend_release(s, false);
-		http_reply_error(s, 502, why);
-		return true;
-	}
-	struct http_msg *m = &t->res;
-	if (m->status < 200 && m->status != 101)
-		return res_interim(s, t);
-	if (m->status == 101)
-		return res_upgrade(s, t);
-	return res_final(s, t);
-}
-
-/* The response body's last byte is decoded (or there is none): its end
- * event, then the direction is done.  False while the event waits. */
-static bool res_finish(struct stream *s)
+/* The server codec decoded the response body's last byte (or there is
+ * none): its end event, then the direction is done.  False while the
+ * event waits. */
+bool res_body_end(struct stream *s)
 {
 	s->txn->res_ended = true;
 	enum flt_verdict v = body_end(s, true);
@@ -253,74 +110,13 @@ static bool res_finish(struct stream *s)
 	return true;
 }
 
-/* One pass of the response body decoder: Content-Length counted, chunked
- * normalised (or decoded for an HTTP/1.0 client), or until the server
- * closes; each data run goes past the filters. */
-static bool res_body_step(struct stream *s)
-{
-	struct txn *t = s->txn;
-	struct buf *b = &s->res;
-	struct srvconn *sc = s->srv;
-	uint32_t in = b->area ? buf_in_len(b) : 0;
-	bool srv_eof = !sc || (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR));
-
-	if (in == 0) {
-		if (!srv_eof)
-			return false;
-		if (!t->res_chunked && t->res.body == BODY_UNTIL_CLOSE) {
-			s->flags |= STRM_F_SRV_CLOSE;
-			return res_finish(s);
-		}
-		stream_abort(s, "server closed the connection in the middle of the response body");
-		return true;
-	}
-	if (t->res_chunked) {
-		struct h1_err err = { 0 };
-		struct slice data;
-		bool progress;
-		int r = buf_chunk_forward(s, true, &t->res_chunk, &err, &progress, &data);
-		if (r == H1_ERROR) {
-			stream_abort(s, err.reason ? err.reason : "bad chunked response body");
-			return true;
-		}
-		if (data.len && body_data(s, true, data.p, data.len) != FLT_CONTINUE)
-			return true;
-		if (r == H1_DONE)
-			res_finish(s);
-		return progress;
-	}
-	uint32_t n = t->res.body == BODY_UNTIL_CLOSE || t->res_left > in ? in : (uint32_t)t->res_left;
-	const char *p = buf_in(b);
-	buf_advance(b, n);
-	if (t->res.body != BODY_UNTIL_CLOSE)
-		t->res_left -= n;
-	if (body_data(s, true, p, n) != FLT_CONTINUE)
-		return true;
-	if (t->res.body != BODY_UNTIL_CLOSE && t->res_left == 0)
-		res_finish(s);
-	return true;
-}
-
 static bool res_body(struct stream *s)
 {
 	if (s->flags & STRM_F_PARKED)
 		return false;   /* a filter's verdict is pending (filter.h) */
 	if (s->txn->res_ended)
-		return res_finish(s);   /* the end event again, after its wait */
-	return res_body_step(s);
-}
-
-enum step_result res_wait_head(struct stream *s)
-{
-	/* Interim responses are forwarded (or dropped) and parsing starts
-	 * again; a final head moves the step on. */
-	while (s->step == STEP_WAIT_HEAD && s->rs == RS_WAIT) {
-		if (!res_head(s))
-			return STEP_WAIT;
-		if (s->flags & STRM_F_CLOSED)
-			return STEP_STOP;
-	}
-	return STEP_NEXT;
+		return res_body_end(s);   /* the end event again, after its wait */
+	return s->srv_codec->res_body(s);
 }
 
 bool http_res_pump(struct stream *s)

@@ -16,6 +16,7 @@
 #include "health/health.h"
 #include "net/tls.h"
 #include "proxy/backend.h"
+#include "proxy/srv_codec.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -136,6 +137,7 @@ int srv_connect(struct stream *s, struct server_rt *sv)
 		sc->owner = s;
 		sc->reused = true;
 		s->srv = sc;
+		s->srv_codec = sc->codec;
 		s->srv_last = w->loop.now;
 		stamp_connect(s, true);
 		return 0;
@@ -148,6 +150,7 @@ fresh:
 	}
 	sc->w = w;
 	sc->srv = sv;
+	sc->codec = &srv_codec_h1;   /* the only server protocol yet */
 	LIST_INIT(&sc->idle_link);
 	timer_init(&sc->idle_timer, srvconn_idle_expired);
 	const struct cfg_addr *a = &sv->cfg->addr;
@@ -177,6 +180,7 @@ fresh:
 	sc->owner = s;
 	sc->connected = r == 1;
 	s->srv = sc;
+	s->srv_codec = sc->codec;
 	s->srv_last = w->loop.now;
 	stamp_connect(s, sc->connected);
 	return 0;

@@ -10,7 +10,8 @@
  *   STEP_BE_RULES    here         backend filters: rules, forwarding headers
  *   STEP_ASSIGN      http_req.c   check early body bytes, encode the head,
  *                                 pick a server or queue (backend.c)
- *   STEP_WAIT_HEAD   http_res.c   decode the response head into t->res
+ *   STEP_WAIT_HEAD   srv codec    decode the response head into t->res (h1:
+ *                                 h1_server.c)
  *   STEP_RES_RULES   here         response filters: rules, sticky cookie
  *   STEP_DELIVER     codec        encode t->res for the client (h1:
  *                                 res_deliver, http_res.c)
@@ -89,6 +90,13 @@ static enum step_result step_deliver(struct stream *s)
 	return s->sess->codec->deliver(s);
 }
 
+/* The server's protocol: its codec decodes the response head (none while
+ * a retry waits for a connection or a queue slot). */
+static enum step_result step_wait_head(struct stream *s)
+{
+	return s->srv ? s->srv_codec->read_head(s) : STEP_WAIT;
+}
+
 static enum step_result step_done(struct stream *s)
 {
 	(void)s;
@@ -101,7 +109,7 @@ static enum step_result (*const steps[STEP_COUNT])(struct stream *) = {
 	[STEP_ROUTE] = req_route,
 	[STEP_BE_RULES] = step_be_rules,
 	[STEP_ASSIGN] = req_assign,
-	[STEP_WAIT_HEAD] = res_wait_head,
+	[STEP_WAIT_HEAD] = step_wait_head,
 	[STEP_RES_RULES] = step_res_rules,
 	[STEP_DELIVER] = step_deliver,
 	[STEP_DONE] = step_done,

@@ -10,10 +10,13 @@
  *   stream.c     drives the stream: I/O on both sides, the body pumps, timeouts
  *   h1_client.c  the session's HTTP/1 codec: client I/O, what follows an exchange
  *   steps.c      the transaction's steps, one function each, in one table
- *   http_req.c   read head, route, assign (encode the head for the server)
+ *   http_req.c   read head, route, assign; the request body pump
  *   backend.c    picks a server (lb/); srvconn.c connects or reuses one,
  *                queue.c waits for a slot, retry.c handles failures
- *   http_res.c   wait for the response head, deliver it
+ *   h1_server.c  the server's HTTP/1 codec (srv_codec.h): encodes the
+ *                request head, decodes the response head and body
+ *   http_res.c   deliver the response head; the response body pump
+ *   body.c       the body events between the codecs and the filters
  *   filter.c     filter chains per frontend/backend (rules, headers, logs)
  *   local.c      responses gatehouse writes itself (errors, rule answers)
  *
@@ -43,6 +46,7 @@
 #include "net/conn.h"
 #include "proxy/local.h"
 #include "proxy/session.h"
+#include "proxy/srv_codec.h"
 
 struct worker;
 struct stream;
@@ -127,6 +131,7 @@ struct txn {
 	bool expect_continue;           /* we owe the client a 100 Continue */
 	bool upgrade;                   /* request asked for an upgrade */
 	bool head_pending;              /* request head decoded, not yet encoded for a server */
+	bool assigned;                  /* a server was asked for (it may be queued) */
 	bool sticky_set;                /* the response must (re)set the affinity cookie */
 	bool local;                     /* the response is ours (local.c), not a server's */
 	bool discard_body;              /* a local reply answered; the request body is read and dropped */
@@ -166,6 +171,8 @@ struct stream {
 	struct buf req;                 /* client -> server */
 	struct buf res;                 /* server -> client */
 	struct srvconn *srv;            /* connection to the server, if any */
+	const struct srv_codec *srv_codec; /* its protocol (srv_codec.h), kept for the
+					   transaction once a connection was attached */
 	struct server_rt *sv;           /* server chosen for the current request */
 	struct txn *txn;
 	int8_t retries_left;
@@ -258,9 +265,9 @@ uint64_t mono_us(void);                          /* CLOCK_MONOTONIC, µs */
 const char *txn_line(struct txn *t);             /* the request line for logs, or "-" */
 
 /* http_res.c */
-enum step_result res_wait_head(struct stream *s);
 enum step_result res_deliver(struct stream *s);
 bool http_res_pump(struct stream *s);
+bool res_body_end(struct stream *s);             /* for server codecs: the body ended */
 
 #include "proxy/backend.h"
 

@@ -1,0 +1,41 @@
+/*
+ * srv_codec.h - the server side's protocol.
+ *
+ * A server connection speaks one protocol (HTTP/1.1 today: h1_server.c;
+ * HTTP/2 next), and its codec is the table of what that protocol does for
+ * a stream using the connection.  The stream takes the codec of the
+ * connection it is attached to (s->srv_codec, set by srv_connect), so
+ * routing, balancing and the filters never see which protocol it is:
+ *
+ *   encode_head  t->req's head goes out for this server, in front of the
+ *                body bytes already decoded.  It runs once a server
+ *                connection is attached, so the message is encoded for the
+ *                server that gets it.  False when it cannot be (a local
+ *                reply is set up).
+ *   read_head    STEP_WAIT_HEAD: server bytes -> t->res (interim
+ *                responses and upgrades handled), then the response steps
+ *   res_body     the response body decoder: server bytes -> body events
+ *                (body.h) and the bytes the client's codec sends; calls
+ *                res_body_end() when the message ends.  True on progress.
+ *
+ * HTTP/1.1 carries one stream per connection (srvconn.owner); HTTP/2 will
+ * carry several with the same table.
+ */
+#ifndef GH_PROXY_SRV_CODEC_H
+#define GH_PROXY_SRV_CODEC_H
+
+#include <stdbool.h>
+
+struct stream;
+enum step_result;
+
+struct srv_codec {
+	const char *name;
+	bool (*encode_head)(struct stream *s);
+	enum step_result (*read_head)(struct stream *s);
+	bool (*res_body)(struct stream *s);
+};
+
+extern const struct srv_codec srv_codec_h1;   /* h1_server.c */
+
+#endif
