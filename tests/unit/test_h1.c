@@ -705,6 +705,38 @@ TEST(t_response_framing)
 	CHECK_EQ_INT(m.body, BODY_LENGTH);
 }
 
+/* Where the parser is lives in the caller's struct h1_parser, not in the
+ * message: an interim response and the final one behind it in the same
+ * bytes, parsed as http_res.c does (parser and message reset between the
+ * two heads), and a call after H1_DONE that changes nothing. */
+TEST(t_parser_state)
+{
+	const char *r = "HTTP/1.1 100 Continue\r\n\r\n"
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	size_t n = strlen(r), first = strlen("HTTP/1.1 100 Continue\r\n\r\n");
+
+	msg_reset(&m);
+	h1_parser_reset(&ps);
+	CHECK_EQ_INT(h1_parse_response(&ps, r, n, &m, HTTP_METH_POST, &lim, &err), H1_DONE);
+	CHECK_EQ_INT(m.status, 100);
+	CHECK_EQ_INT(ps.head_len, first);
+	CHECK_EQ_INT(h1_parse_response(&ps, r, n, &m, HTTP_METH_POST, &lim, &err), H1_DONE);
+	CHECK_EQ_INT(m.status, 100);
+	CHECK_EQ_INT(ps.head_len, first);
+
+	msg_reset(&m);
+	h1_parser_reset(&ps);
+	CHECK_EQ_INT(h1_parse_response(&ps, r + first, 10, &m, HTTP_METH_POST, &lim, &err),
+		     H1_NEED_MORE);
+	CHECK_EQ_INT(ps.head_len, 0);
+	CHECK_EQ_INT(h1_parse_response(&ps, r + first, n - first, &m, HTTP_METH_POST, &lim, &err),
+		     H1_DONE);
+	CHECK_EQ_INT(m.status, 200);
+	CHECK_EQ_INT(m.body, BODY_LENGTH);
+	CHECK_EQ_INT(m.content_length, 2);
+	CHECK_EQ_INT(first + ps.head_len, n - 2);
+}
+
 TEST(t_response_reject)
 {
 	REJECT_RESP("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -1481,6 +1513,7 @@ int main(void)
 	RUN(t_pipelined);
 	RUN(t_response_basic);
 	RUN(t_response_framing);
+	RUN(t_parser_state);
 	RUN(t_response_reject);
 	RUN(t_split_heads);
 	RUN(t_chunk_decode);
