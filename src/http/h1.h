@@ -57,7 +57,8 @@ struct h1_limits {
  * owns it (one per direction of an exchange is enough: a head is parsed
  * once, and an interim 1xx response is followed by h1_parser_reset()).
  * Offsets count from the start of the head's bytes, which the caller
- * passes at buf[0] on every call.
+ * passes at buf[0] on every call.  Callers read head_len; the other
+ * fields are the parser's own.
  */
 struct h1_parser {
 	uint32_t head_len;      /* after H1_DONE: bytes the head took in the input,
