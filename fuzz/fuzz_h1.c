@@ -29,6 +29,7 @@ static const struct h1_limits lim = { .max_head = 2048, .max_target = 256, .max_
 static const struct h1_limits big = { .max_head = 65536, .max_target = 4096, .max_hdrs = 100 };
 
 static struct http_msg m1, m2, m3;
+static struct h1_parser p1, p2, p3;     /* their parse states */
 static char enc[65536];
 
 static bool same_slice(struct slice a, struct slice b)
@@ -44,7 +45,7 @@ static bool same_msg(const struct http_msg *a, const struct http_msg *b)
 	    !same_slice(a->path, b->path) || !same_slice(a->query, b->query) ||
 	    !same_slice(a->authority, b->authority) || a->status != b->status ||
 	    !same_slice(a->reason, b->reason) || a->body != b->body ||
-	    a->content_length != b->content_length || a->head_len != b->head_len ||
+	    a->content_length != b->content_length ||
 	    a->nhdrs != b->nhdrs || memcmp(a->hdr_idx, b->hdr_idx, sizeof(a->hdr_idx)))
 		return false;
 	for (int i = 0; i < a->nhdrs; i++)
@@ -55,17 +56,18 @@ static bool same_msg(const struct http_msg *a, const struct http_msg *b)
 	return true;
 }
 
-static int parse(const char *buf, size_t len, struct http_msg *m, bool resp, enum http_meth rm,
-		 const struct h1_limits *l, struct h1_err *e)
+static int parse(struct h1_parser *ps, const char *buf, size_t len, struct http_msg *m, bool resp,
+		 enum http_meth rm, const struct h1_limits *l, struct h1_err *e)
 {
-	return resp ? h1_parse_response(buf, len, m, rm, l, e) : h1_parse_request(buf, len, m, l, e);
+	return resp ? h1_parse_response(ps, buf, len, m, rm, l, e)
+		    : h1_parse_request(ps, buf, len, m, l, e);
 }
 
 static void same_result(int rc1, const struct h1_err *e1, int rc2, const struct h1_err *e2)
 {
 	FUZZ_ASSERT(rc1 == rc2);
 	if (rc1 == H1_DONE)
-		FUZZ_ASSERT(same_msg(&m1, &m2));
+		FUZZ_ASSERT(same_msg(&m1, &m2) && p1.head_len == p2.head_len);
 	if (rc1 == H1_ERROR)
 		FUZZ_ASSERT(e1->status == e2->status && e1->offset == e2->offset &&
 			    e1->reason == e2->reason);
@@ -78,18 +80,20 @@ static void fuzz_head(const char *buf, size_t n, bool resp, enum http_meth rm, s
 	int rc1, rc2;
 
 	msg_reset(&m1);
-	rc1 = parse(buf, n, &m1, resp, rm, &lim, &e1);
+	h1_parser_reset(&p1);
+	rc1 = parse(&p1, buf, n, &m1, resp, rm, &lim, &e1);
 	FUZZ_ASSERT(rc1 == H1_DONE || rc1 == H1_NEED_MORE || rc1 == H1_ERROR);
 	if (rc1 == H1_DONE)
-		FUZZ_ASSERT(m1.head_len <= n && m1.head_len <= lim.max_head);
+		FUZZ_ASSERT(p1.head_len <= n && p1.head_len <= lim.max_head);
 	if (rc1 == H1_ERROR)
 		FUZZ_ASSERT(e1.reason && (resp ? e1.status == 502 : e1.status >= 400));
 
 	/* two pieces */
 	msg_reset(&m2);
-	rc2 = parse(buf, split, &m2, resp, rm, &lim, &e2);
+	h1_parser_reset(&p2);
+	rc2 = parse(&p2, buf, split, &m2, resp, rm, &lim, &e2);
 	if (rc2 == H1_NEED_MORE)
-		rc2 = parse(buf, n, &m2, resp, rm, &lim, &e2);
+		rc2 = parse(&p2, buf, n, &m2, resp, rm, &lim, &e2);
 	same_result(rc1, &e1, rc2, &e2);
 
 	/* the caller moves the bytes between the calls: first part parsed in
@@ -98,19 +102,21 @@ static void fuzz_head(const char *buf, size_t n, bool resp, enum http_meth rm, s
 
 	memcpy(copy, buf, split);
 	msg_reset(&m2);
-	rc2 = parse(copy, split, &m2, resp, rm, &lim, &e2);
+	h1_parser_reset(&p2);
+	rc2 = parse(&p2, copy, split, &m2, resp, rm, &lim, &e2);
 	free(copy);
 	if (rc2 != H1_DONE) {
 		if (rc2 == H1_NEED_MORE)
-			rc2 = parse(buf, n, &m2, resp, rm, &lim, &e2);
+			rc2 = parse(&p2, buf, n, &m2, resp, rm, &lim, &e2);
 		same_result(rc1, &e1, rc2, &e2);
 	}
 
 	/* many small pieces */
 	msg_reset(&m2);
+	h1_parser_reset(&p2);
 	rc2 = H1_NEED_MORE;
 	for (size_t k = step; rc2 == H1_NEED_MORE; k += step) {
-		rc2 = parse(buf, k < n ? k : n, &m2, resp, rm, &lim, &e2);
+		rc2 = parse(&p2, buf, k < n ? k : n, &m2, resp, rm, &lim, &e2);
 		if (k >= n)
 			break;
 	}
@@ -128,8 +134,9 @@ static void fuzz_head(const char *buf, size_t n, bool resp, enum http_meth rm, s
 	if (!resp && m1.authority.len == 0)
 		return;
 	msg_reset(&m3);
-	FUZZ_ASSERT(parse(enc, (size_t)len, &m3, resp, rm, &big, &e2) == H1_DONE);
-	FUZZ_ASSERT(m3.head_len == (uint32_t)len);
+	h1_parser_reset(&p3);
+	FUZZ_ASSERT(parse(&p3, enc, (size_t)len, &m3, resp, rm, &big, &e2) == H1_DONE);
+	FUZZ_ASSERT(p3.head_len == (uint32_t)len);
 	FUZZ_ASSERT(m3.body == m1.body && m3.content_length == m1.content_length);
 	if (resp) {
 		FUZZ_ASSERT(m3.status == m1.status && slice_eq(m3.reason, m1.reason));
@@ -237,7 +244,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	fuzz_chunked(buf, n, step);
 	/* and the body after a head, where chunked data really comes from */
 	msg_reset(&m1);
-	if (h1_parse_request(buf, n, &m1, &lim, NULL) == H1_DONE && m1.head_len < n)
-		fuzz_chunked(buf + m1.head_len, n - m1.head_len, step);
+	h1_parser_reset(&p1);
+	if (h1_parse_request(&p1, buf, n, &m1, &lim, NULL) == H1_DONE && p1.head_len < n)
+		fuzz_chunked(buf + p1.head_len, n - p1.head_len, step);
 	return 0;
 }

@@ -159,13 +159,15 @@ static size_t srv_total(const struct ph *h)
 static void check_first_heads(struct ph *h, struct watch *wa)
 {
 	static struct http_msg m;
+	static struct h1_parser ps;
 	static const struct h1_limits lim = { .max_head = 65536, .max_target = 8192,
 					       .max_hdrs = 200 };
 
 	while (wa->checked < h->nsrv) {
 		struct ph_end *e = &h->srv[wa->checked];
 		msg_reset(&m);
-		int rc = e->in ? h1_parse_request(e->in, e->len, &m, &lim, NULL) : H1_NEED_MORE;
+		h1_parser_reset(&ps);
+		int rc = e->in ? h1_parse_request(&ps, e->in, e->len, &m, &lim, NULL) : H1_NEED_MORE;
 		if (rc == H1_NEED_MORE && !e->eof)
 			return;
 		if (rc == H1_DONE)

@@ -11,9 +11,9 @@
  * h1_chunk_step(), in place in the same buffers.
  *
  * How the head parser works:
- *  - One line at a time.  memchr() looks for the next LF from msg->scan_pos;
+ *  - One line at a time.  memchr() looks for the next LF from ps->scan_pos;
  *    once a line is complete it is validated and recorded, and never looked
- *    at again (msg->line_pos is the first unparsed line).  Every byte is
+ *    at again (ps->line_pos is the first unparsed line).  Every byte is
  *    read once by memchr() and once by a class-table scan, however the
  *    input was split, and a line is only judged when it is whole, so the
  *    result cannot depend on where the reads ended.
@@ -22,6 +22,8 @@
  *  - Strict: whatever RFC 9110/9112 call invalid or ambiguous is an error.
  *    A proxy that is more lenient than the server behind it is how request
  *    smuggling happens, so we would rather refuse an odd client.
+ *  - Where to resume is the caller's struct h1_parser, not the message:
+ *    the message (msg.h) only gets what the head says.
  *
  * Nothing here allocates: messages hold slices into the caller's buffer.
  */
@@ -222,6 +224,7 @@ struct h1_ctx {
 	const char *buf;
 	const char *lim;	/* buf + len: loads may go this far */
 	const char *head_end;	/* after the empty line, once it is found */
+	struct h1_parser *ps;
 	struct http_msg *msg;
 	struct h1_err *err;
 	uint32_t max_head;
@@ -243,10 +246,11 @@ static int h1_fail(const struct h1_ctx *x, uint16_t status, const char *reason, 
 	return H1_ERROR;
 }
 
-static void h1_ctx_init(struct h1_ctx *x, const char *buf, struct http_msg *msg,
-			const struct h1_limits *lim, struct h1_err *err)
+static void h1_ctx_init(struct h1_ctx *x, struct h1_parser *ps, const char *buf,
+			struct http_msg *msg, const struct h1_limits *lim, struct h1_err *err)
 {
 	x->buf = buf;
+	x->ps = ps;
 	x->msg = msg;
 	x->err = err;
 	x->max_head = lim && lim->max_head ? lim->max_head : H1_DEF_MAX_HEAD;
@@ -935,11 +939,14 @@ static int h1_response_done(struct h1_ctx *x)
  * 1 on the empty line that ends the head, or H1_ERROR. */
 static int h1_line(struct h1_ctx *x, const char *p, const char *e)
 {
-	if (x->msg->version_major == 0) {
+	if (!x->ps->start_done) {
 		/* start line not seen yet: skip empty lines (RFC 9112 2.2) */
 		if (p == e)
 			return 0;
-		return x->resp ? h1_status_line(x, p, e) : h1_request_line(x, p, e);
+		int rc = x->resp ? h1_status_line(x, p, e) : h1_request_line(x, p, e);
+		if (rc == 0)
+			x->ps->start_done = true;
+		return rc;
 	}
 	if (p == e)
 		return 1;
@@ -949,27 +956,32 @@ static int h1_line(struct h1_ctx *x, const char *p, const char *e)
 /* The caller moved the unparsed bytes (compacted its buffer) between two
  * calls: make the slices of the lines parsed so far follow them.  Rare,
  * and cheaper than asking every caller to start over. */
-static void h1_rebase(struct http_msg *m, const char *old, const char *buf)
+static void h1_rebase(struct h1_parser *ps, struct http_msg *m, const char *buf)
 {
 	/* only slices into the parsed part move: "/" and NULL stay */
-	msg_rebase(m, old, m->line_pos, buf);
+	msg_rebase(m, ps->base, ps->line_pos, buf);
+}
+
+void h1_parser_reset(struct h1_parser *ps)
+{
+	memset(ps, 0, sizeof(*ps));
 }
 
 static int h1_parse_head(struct h1_ctx *x, size_t len)
 {
-	struct http_msg *m = x->msg;
+	struct h1_parser *ps = x->ps;
 	const char *buf = x->buf;
 	/* Nothing past max_head is ever looked at: a head must end within it. */
 	size_t end = len < x->max_head ? len : x->max_head;
-	size_t pos = m->scan_pos, line = m->line_pos;
+	size_t pos = ps->scan_pos, line = ps->line_pos;
 	int rc;
 
-	if (m->head_len)
+	if (ps->head_len)
 		return H1_DONE;
-	if (m->parse_base != buf) {
-		if (m->parse_base)
-			h1_rebase(m, m->parse_base, buf);
-		m->parse_base = buf;
+	if (ps->base != buf) {
+		if (ps->base)
+			h1_rebase(ps, x->msg, buf);
+		ps->base = buf;
 	}
 	while (pos < end) {
 		const char *lf = memchr(buf + pos, '\n', end - pos);
@@ -985,17 +997,17 @@ static int h1_parse_head(struct h1_ctx *x, size_t len)
 		if (rc < 0)
 			return rc;
 		pos = line = le + 1;
-		m->line_pos = m->scan_pos = (uint32_t)pos;
+		ps->line_pos = ps->scan_pos = (uint32_t)pos;
 		if (rc == 1) {
 			x->head_end = buf + pos;
 			rc = x->resp ? h1_response_done(x) : h1_request_done(x);
 			if (rc)
 				return rc;
-			m->head_len = (uint32_t)pos;
+			ps->head_len = (uint32_t)pos;
 			return H1_DONE;
 		}
 	}
-	m->scan_pos = (uint32_t)end;
+	ps->scan_pos = (uint32_t)end;
 	/* max_head bytes without the end of the head: the head can only end
 	 * past the limit now, so say it at once - a caller that reads no
 	 * more than max_head bytes would otherwise wait forever */
@@ -1004,25 +1016,25 @@ static int h1_parse_head(struct h1_ctx *x, size_t len)
 	return H1_NEED_MORE;
 }
 
-int h1_parse_request(const char *buf, size_t len, struct http_msg *msg,
+int h1_parse_request(struct h1_parser *ps, const char *buf, size_t len, struct http_msg *msg,
 		     const struct h1_limits *lim, struct h1_err *err)
 {
 	struct h1_ctx x;
 
-	h1_ctx_init(&x, buf, msg, lim, err);
+	h1_ctx_init(&x, ps, buf, msg, lim, err);
 	x.lim = buf + len;
 	x.resp = false;
 	x.req_meth = HTTP_METH_OTHER;
 	return h1_parse_head(&x, len);
 }
 
-int h1_parse_response(const char *buf, size_t len, struct http_msg *msg,
-		      enum http_meth req_meth, const struct h1_limits *lim,
-		      struct h1_err *err)
+int h1_parse_response(struct h1_parser *ps, const char *buf, size_t len,
+		      struct http_msg *msg, enum http_meth req_meth,
+		      const struct h1_limits *lim, struct h1_err *err)
 {
 	struct h1_ctx x;
 
-	h1_ctx_init(&x, buf, msg, lim, err);
+	h1_ctx_init(&x, ps, buf, msg, lim, err);
 	x.lim = buf + len;
 	x.resp = true;
 	x.req_meth = (uint8_t)req_meth;

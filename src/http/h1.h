@@ -9,6 +9,11 @@
  * h1_encode_request() to write the head it forwards.  Bodies stream through
  * h1_chunk_step() (chunked) or are simply counted (Content-Length).
  *
+ * The message (msg.h) is protocol-neutral: it gets only what the head
+ * says.  Where the parser is in its input - and, once done, how many bytes
+ * the head took - lives in a struct h1_parser that the caller keeps next
+ * to the message (the proxy: struct txn's req_ps and res_ps).
+ *
  * Security: anything ambiguous is an error (RFC 9112 6.3 and 11) - the caller
  * answers err->status and closes.  The parser never allocates and never
  * copies; it only fills slices into the caller's buffer.
@@ -47,18 +52,42 @@ struct h1_limits {
 };
 
 /*
- * Parses a request head from buf[0..len).  Call again with the same msg and
- * a longer len when more bytes arrive (the same bytes plus new ones; they
- * may have moved - e.g. a compacted buffer - and the slices already filled
- * follow them): msg->scan_pos remembers how far the end-of-head search
- * got, so total work stays linear however the input is split.  The caller
- * must msg_reset() before the first call of each message.  After H1_DONE,
- * the slices are valid only while the head stays where it was last parsed.
+ * The resumable state of one head being parsed: where the parser is in the
+ * caller's input, and the head's length once it is complete.  The caller
+ * owns it (one per direction of an exchange is enough: a head is parsed
+ * once, and an interim 1xx response is followed by h1_parser_reset()).
+ * Offsets count from the start of the head's bytes, which the caller
+ * passes at buf[0] on every call.  Callers read head_len; the other
+ * fields are the parser's own.
+ */
+struct h1_parser {
+	uint32_t head_len;      /* after H1_DONE: bytes the head took in the input,
+				   leading empty lines and CRLFCRLF included; 0 before */
+	uint32_t scan_pos;      /* how far the end-of-line search got */
+	uint32_t line_pos;      /* start of the first line not parsed yet */
+	bool start_done;        /* the request or status line was parsed */
+	const char *base;       /* buf at the previous call, so the caller may move
+				   the bytes between calls (the slices follow) */
+};
+
+/* Ready for a new head.  A zeroed struct h1_parser is reset already. */
+void h1_parser_reset(struct h1_parser *ps);
+
+/*
+ * Parses a request head from buf[0..len) into msg.  Call again with the
+ * same ps and msg and a longer len when more bytes arrive (the same bytes
+ * plus new ones; they may have moved - e.g. a compacted buffer - and the
+ * slices already filled follow them, msg_rebase()): ps->scan_pos remembers
+ * how far the end-of-head search got, so total work stays linear however
+ * the input is split.  Before the first call of each message the caller
+ * must h1_parser_reset(ps) and msg_reset(msg).  After H1_DONE, the slices
+ * are valid only while the head stays where it was last parsed (or until
+ * msg_adopt() takes it), and further calls return H1_DONE untouched.
  *
  * Leading empty lines (CRLF) before the request line are skipped (RFC 9112
- * 2.2); they count in msg->head_len.
+ * 2.2); they count in ps->head_len.
  *
- * On H1_DONE, msg is filled and msg->head_len bytes form the head; bytes
+ * On H1_DONE, msg is filled and ps->head_len bytes form the head; bytes
  * after it belong to the body or to the next pipelined request.  Each line
  * is judged only once it is complete, so the outcome (status, offset,
  * fields) is the same however the input was split.
@@ -81,14 +110,15 @@ struct h1_limits {
  *  - Expect: 100-continue sets MSG_F_EXPECT_CONTINUE (HTTP/1.1 only; 1.0
  *    must ignore it); any other expectation is refused with 417.
  */
-int h1_parse_request(const char *buf, size_t len, struct http_msg *msg,
+int h1_parse_request(struct h1_parser *ps, const char *buf, size_t len, struct http_msg *msg,
 		     const struct h1_limits *lim, struct h1_err *err);
 
 /*
  * Same for a response head.  req_meth is the method of the request being
  * answered (HEAD and CONNECT change the framing, RFC 9112 6.3).  Interim 1xx
  * responses (other than 101) are returned as complete messages with
- * body == BODY_NONE; the caller forwards them and parses again.
+ * body == BODY_NONE; the caller forwards them, resets ps and msg, and parses
+ * again.
  * A 101 response or a 2xx to CONNECT sets body = BODY_TUNNEL.
  *
  * Leading empty lines are skipped here too.  Every error is a 502, even a
@@ -98,9 +128,9 @@ int h1_parse_request(const char *buf, size_t len, struct http_msg *msg,
  * A response to HEAD, or a 304, keeps its Content-Length for the encoder:
  * body == BODY_NONE, content_length set and MSG_F_KEEP_CL.
  */
-int h1_parse_response(const char *buf, size_t len, struct http_msg *msg,
-		      enum http_meth req_meth, const struct h1_limits *lim,
-		      struct h1_err *err);
+int h1_parse_response(struct h1_parser *ps, const char *buf, size_t len,
+		      struct http_msg *msg, enum http_meth req_meth,
+		      const struct h1_limits *lim, struct h1_err *err);
 
 /*
  * Chunked body processing, in place.

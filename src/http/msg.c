@@ -138,7 +138,6 @@ int msg_adopt(struct http_msg *m, const char *base, uint32_t len)
 	memcpy(d, base, len);
 	m->st.used += len;
 	msg_move(m, (uintptr_t)base, len, d);
-	m->parse_base = NULL;
 	return 0;
 }
 

@@ -16,7 +16,12 @@
  * a rule that would push a head past it gets NULL back, never a truncation.
  *
  * The body is not part of the message: it streams through the buffers and
- * the message only records how it is framed (body_kind, content_length).
+ * the message only records how it is framed (body, content_length).
+ *
+ * Nothing about the wire is kept here: how far a codec got in its input,
+ * and how many bytes a head took there, are the codec's own state (for
+ * HTTP/1, struct h1_parser in h1.h, which the caller keeps next to the
+ * message), so an HTTP/2 stream's message carries no HTTP/1 leftovers.
  */
 #ifndef GH_HTTP_MSG_H
 #define GH_HTTP_MSG_H
@@ -147,12 +152,6 @@ struct http_msg {
 	/* framing */
 	uint8_t body;               /* enum http_body */
 	uint64_t content_length;    /* valid when body == BODY_LENGTH */
-
-	uint32_t head_len;          /* bytes the head took in the input, CRLFCRLF included */
-	uint32_t scan_pos;          /* parser's resume point while the head is incomplete */
-	uint32_t line_pos;          /* h1 parser: start of the first line not parsed yet */
-	const char *parse_base;     /* h1 parser: buffer address at the previous call, so
-				       the caller may move the bytes between calls */
 
 	uint16_t nhdrs;
 	int16_t hdr_idx[HDR_ID_COUNT]; /* first index of each known header, -1 if absent */

@@ -74,7 +74,7 @@ static void drop_head(struct buf *b, uint32_t len)
 static bool forward_head(struct stream *s, struct http_msg *m, const char *extra)
 {
 	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
-	if (n < 0 || !buf_replace_in(&s->res, m->head_len, s->w->scratch, (uint32_t)n)) {
+	if (n < 0 || !buf_replace_in(&s->res, s->txn->res_ps.head_len, s->w->scratch, (uint32_t)n)) {
 		backend_release(s, false);
 		http_reply_error(s, 502, "response head too large once rewritten");
 		return false;
@@ -90,10 +90,11 @@ static bool res_interim(struct stream *s, struct txn *t)
 
 	/* Our own 100 Continue went out already; HTTP/1.0 clients get no 1xx. */
 	if ((m->status == 100 && t->expect_continue) || t->req_minor == 0)
-		drop_head(&s->res, m->head_len);
+		drop_head(&s->res, t->res_ps.head_len);
 	else if (!forward_head(s, m, NULL))
 		return true;
 	msg_reset(m);
+	h1_parser_reset(&t->res_ps);
 	return true;
 }
 
@@ -134,7 +135,7 @@ static bool res_final(struct stream *s, struct txn *t)
 		backend_srv_failed(s, "unexpected tunnel response", false);
 		return true;
 	}
-	uint32_t len = m->head_len;
+	uint32_t len = t->res_ps.head_len;
 	if (msg_adopt(m, buf_in(&s->res), len) < 0) {
 		backend_release(s, false);
 		http_reply_error(s, 502, "response head too large");
@@ -167,7 +168,8 @@ static bool res_head(struct stream *s)
 				 .max_target = 0,
 				 .max_hdrs = HTTP_MAX_HDRS };
 	struct h1_err err = { 0 };
-	int r = h1_parse_response(buf_in(b), in, &t->res, (enum http_meth)t->meth, &lim, &err);
+	int r = h1_parse_response(&t->res_ps, buf_in(b), in, &t->res, (enum http_meth)t->meth, &lim,
+				  &err);
 	if (r == H1_NEED_MORE) {
 		if (sc && (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
 			backend_srv_failed(s, "server closed the connection in the middle of a response head", false);

@@ -42,6 +42,8 @@ void txn_reset(struct txn *t)
 	 * other field starts from zero. */
 	msg_reset(&t->req);
 	msg_reset(&t->res);
+	h1_parser_reset(&t->req_ps);
+	h1_parser_reset(&t->res_ps);
 	body_trailers_free(t);
 	memset(&t->be, 0, sizeof(*t) - offsetof(struct txn, be));
 }
@@ -144,8 +146,8 @@ static enum step_result req_on_head(struct stream *s, struct txn *t)
 {
 	struct http_msg *m = &t->req;
 
-	t->req_head_len = m->head_len;
-	if (msg_adopt(m, buf_in(&s->req), m->head_len) < 0) {
+	t->req_head_len = t->req_ps.head_len;
+	if (msg_adopt(m, buf_in(&s->req), t->req_head_len) < 0) {
 		http_reply_error(s, 431, "request head too large");
 		return STEP_NEXT;
 	}
@@ -208,7 +210,8 @@ enum step_result req_read_head(struct stream *s)
 				 .max_target = fe->max_target_size,
 				 .max_hdrs = HTTP_MAX_HDRS };
 	struct h1_err err = { 0 };
-	int r = h1_parse_request(buf_in(&s->req), buf_in_len(&s->req), &t->req, &lim, &err);
+	int r = h1_parse_request(&t->req_ps, buf_in(&s->req), buf_in_len(&s->req), &t->req, &lim,
+				 &err);
 	if (r == H1_NEED_MORE) {
 		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
 			log_debug("%s: client closed in the middle of a request head", fe->name);

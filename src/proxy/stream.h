@@ -107,6 +107,7 @@ const char *strm_term_name(enum strm_term t);
 struct txn {
 	struct http_msg req;
 	struct http_msg res;
+	struct h1_parser req_ps, res_ps; /* the HTTP/1 codec's place in each head */
 	struct backend_rt *be;
 	uint8_t meth;                   /* request method */
 	uint8_t req_minor;              /* client's HTTP/1.x minor version */

@@ -19,6 +19,7 @@ static const struct h1_limits lim = { .max_head = 8192, .max_target = 1024, .max
 static const struct h1_limits tight = { .max_head = 96, .max_target = 16, .max_hdrs = 3 };
 
 static struct http_msg m;
+static struct h1_parser ps;     /* m's parse state */
 static struct h1_err err;
 
 /* ------------------------------------------------------------------------
@@ -27,8 +28,9 @@ static struct h1_err err;
 static int parse_req_lim(const char *s, size_t n, const struct h1_limits *l)
 {
 	msg_reset(&m);
+	h1_parser_reset(&ps);
 	memset(&err, 0, sizeof(err));
-	return h1_parse_request(s, n, &m, l, &err);
+	return h1_parse_request(&ps, s, n, &m, l, &err);
 }
 
 static int preq(const char *s)
@@ -39,8 +41,9 @@ static int preq(const char *s)
 static int presp(const char *s, enum http_meth rm)
 {
 	msg_reset(&m);
+	h1_parser_reset(&ps);
 	memset(&err, 0, sizeof(err));
-	return h1_parse_response(s, strlen(s), &m, rm, &lim, &err);
+	return h1_parse_response(&ps, s, strlen(s), &m, rm, &lim, &err);
 }
 
 static bool sl_is(struct slice s, const char *c)
@@ -80,7 +83,7 @@ TEST(t_simple_get)
 			"User-Agent: t\r\nAccept: */*\r\n\r\n";
 
 	CHECK_EQ_INT(preq(r), H1_DONE);
-	CHECK_EQ_INT(m.head_len, strlen(r));
+	CHECK_EQ_INT(ps.head_len, strlen(r));
 	CHECK(sl_is(m.method, "GET"));
 	CHECK_EQ_INT(m.meth, HTTP_METH_GET);
 	CHECK(sl_is(m.target, "/index.html"));
@@ -188,7 +191,7 @@ TEST(t_leading_crlf)
 	const char *r = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
 
 	ACCEPT(r);
-	CHECK_EQ_INT(m.head_len, strlen(r));
+	CHECK_EQ_INT(ps.head_len, strlen(r));
 	CHECK(sl_is(m.method, "GET"));
 	REJECT("\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 	REJECT(" \r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
@@ -268,7 +271,7 @@ TEST(t_431_head)
 	memcpy(r + 8192 - 4, "\r\n\r\n", 4);
 	/* exactly max_head is fine */
 	CHECK_EQ_INT(parse_req_lim(r, 8192, &lim), H1_DONE);
-	CHECK_EQ_INT(m.head_len, 8192);
+	CHECK_EQ_INT(ps.head_len, 8192);
 	/* one more byte of field and the head no longer fits */
 	memmove(r + 8192 - 3, r + 8192 - 4, 4);
 	r[8192 - 4] = 'x';
@@ -278,7 +281,7 @@ TEST(t_431_head)
 	 * that reads at most max_head bytes must not wait forever */
 	memset(r + n, 'x', sizeof(r) - n);
 	CHECK_EQ_INT(parse_req_lim(r, 8191, &lim), H1_NEED_MORE);
-	CHECK_EQ_INT(h1_parse_request(r, 8192, &m, &lim, &err), H1_ERROR);
+	CHECK_EQ_INT(h1_parse_request(&ps, r, 8192, &m, &lim, &err), H1_ERROR);
 	CHECK_EQ_INT(err.status, 431);
 	/* the last byte that fits being the first LF of the end is not enough */
 	memcpy(r + 8192 - 3, "\r\n\r", 3);
@@ -602,17 +605,19 @@ TEST(t_pipelined)
 
 	CHECK_EQ_INT(preq(r), H1_DONE);
 	CHECK(sl_is(m.path, "/a"));
-	CHECK_EQ_INT(m.head_len, strlen("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"));
-	off = m.head_len + m.content_length;
+	CHECK_EQ_INT(ps.head_len, strlen("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"));
+	off = ps.head_len + m.content_length;
 	msg_reset(&m);
-	CHECK_EQ_INT(h1_parse_request(r + off, len - off, &m, &lim, &err), H1_DONE);
+	h1_parser_reset(&ps);
+	CHECK_EQ_INT(h1_parse_request(&ps, r + off, len - off, &m, &lim, &err), H1_DONE);
 	CHECK(sl_is(m.path, "/b"));
 	CHECK(sl_is(m.authority, "b"));
-	off += m.head_len;
+	off += ps.head_len;
 	msg_reset(&m);
-	CHECK_EQ_INT(h1_parse_request(r + off, len - off, &m, &lim, &err), H1_DONE);
+	h1_parser_reset(&ps);
+	CHECK_EQ_INT(h1_parse_request(&ps, r + off, len - off, &m, &lim, &err), H1_DONE);
 	CHECK(sl_is(m.path, "/c"));
-	CHECK_EQ_INT(off + m.head_len, len);
+	CHECK_EQ_INT(off + ps.head_len, len);
 }
 
 /* ------------------------------------------------------------------------
@@ -628,7 +633,7 @@ TEST(t_response_basic)
 	CHECK(m.flags & MSG_F_RESPONSE);
 	CHECK_EQ_INT(m.body, BODY_LENGTH);
 	CHECK_EQ_INT(m.content_length, 12);
-	CHECK_EQ_INT(m.head_len, strlen(r) - 12);
+	CHECK_EQ_INT(ps.head_len, strlen(r) - 12);
 	CHECK(!(m.flags & MSG_F_CONN_CLOSE));
 
 	CHECK_EQ_INT(presp("HTTP/1.1 404 Not  Found \t\r\n\r\n", HTTP_METH_GET), H1_DONE);
@@ -700,6 +705,38 @@ TEST(t_response_framing)
 	CHECK_EQ_INT(m.body, BODY_LENGTH);
 }
 
+/* Where the parser is lives in the caller's struct h1_parser, not in the
+ * message: an interim response and the final one behind it in the same
+ * bytes, parsed as http_res.c does (parser and message reset between the
+ * two heads), and a call after H1_DONE that changes nothing. */
+TEST(t_parser_state)
+{
+	const char *r = "HTTP/1.1 100 Continue\r\n\r\n"
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	size_t n = strlen(r), first = strlen("HTTP/1.1 100 Continue\r\n\r\n");
+
+	msg_reset(&m);
+	h1_parser_reset(&ps);
+	CHECK_EQ_INT(h1_parse_response(&ps, r, n, &m, HTTP_METH_POST, &lim, &err), H1_DONE);
+	CHECK_EQ_INT(m.status, 100);
+	CHECK_EQ_INT(ps.head_len, first);
+	CHECK_EQ_INT(h1_parse_response(&ps, r, n, &m, HTTP_METH_POST, &lim, &err), H1_DONE);
+	CHECK_EQ_INT(m.status, 100);
+	CHECK_EQ_INT(ps.head_len, first);
+
+	msg_reset(&m);
+	h1_parser_reset(&ps);
+	CHECK_EQ_INT(h1_parse_response(&ps, r + first, 10, &m, HTTP_METH_POST, &lim, &err),
+		     H1_NEED_MORE);
+	CHECK_EQ_INT(ps.head_len, 0);
+	CHECK_EQ_INT(h1_parse_response(&ps, r + first, n - first, &m, HTTP_METH_POST, &lim, &err),
+		     H1_DONE);
+	CHECK_EQ_INT(m.status, 200);
+	CHECK_EQ_INT(m.body, BODY_LENGTH);
+	CHECK_EQ_INT(m.content_length, 2);
+	CHECK_EQ_INT(first + ps.head_len, n - 2);
+}
+
 TEST(t_response_reject)
 {
 	REJECT_RESP("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -744,7 +781,8 @@ static bool same_slice(struct slice a, struct slice b)
 	return a.len == b.len && a.p == b.p;
 }
 
-static bool same_msg(const struct http_msg *a, const struct http_msg *b)
+static bool same_msg(const struct http_msg *a, const struct h1_parser *pa,
+		     const struct http_msg *b, const struct h1_parser *pb)
 {
 	if (a->flags != b->flags || a->version_major != b->version_major ||
 	    a->version_minor != b->version_minor || a->meth != b->meth ||
@@ -752,7 +790,7 @@ static bool same_msg(const struct http_msg *a, const struct http_msg *b)
 	    !same_slice(a->path, b->path) || !same_slice(a->query, b->query) ||
 	    !same_slice(a->authority, b->authority) || a->status != b->status ||
 	    !same_slice(a->reason, b->reason) || a->body != b->body ||
-	    a->content_length != b->content_length || a->head_len != b->head_len ||
+	    a->content_length != b->content_length || pa->head_len != pb->head_len ||
 	    a->nhdrs != b->nhdrs || memcmp(a->hdr_idx, b->hdr_idx, sizeof(a->hdr_idx)))
 		return false;
 	for (int i = 0; i < a->nhdrs; i++)
@@ -799,6 +837,7 @@ static const char *split_resps[] = {
 };
 
 static struct http_msg one;
+static struct h1_parser one_ps;
 
 /* Parses s whole, then again from every prefix length 1..n in turn on one
  * msg, and checks both runs agree on everything. */
@@ -808,36 +847,40 @@ static void split_check(const char *s, size_t n, bool resp, const struct h1_limi
 	int rc1, rc2 = H1_NEED_MORE;
 
 	msg_reset(&one);
-	rc1 = resp ? h1_parse_response(s, n, &one, HTTP_METH_GET, l, &e1)
-		   : h1_parse_request(s, n, &one, l, &e1);
+	h1_parser_reset(&one_ps);
+	rc1 = resp ? h1_parse_response(&one_ps, s, n, &one, HTTP_METH_GET, l, &e1)
+		   : h1_parse_request(&one_ps, s, n, &one, l, &e1);
 	msg_reset(&m);
+	h1_parser_reset(&ps);
 	for (size_t k = 1; k <= n && rc2 == H1_NEED_MORE; k++)
-		rc2 = resp ? h1_parse_response(s, k, &m, HTTP_METH_GET, l, &e2)
-			   : h1_parse_request(s, k, &m, l, &e2);
+		rc2 = resp ? h1_parse_response(&ps, s, k, &m, HTTP_METH_GET, l, &e2)
+			   : h1_parse_request(&ps, s, k, &m, l, &e2);
 	CHECK_EQ_INT(rc2, rc1);
 	if (rc1 == H1_DONE)
-		CHECK(same_msg(&one, &m));
+		CHECK(same_msg(&one, &one_ps, &m, &ps));
 	if (rc1 == H1_ERROR) {
 		CHECK_EQ_INT(e2.status, e1.status);
 		CHECK_EQ_INT(e2.offset, e1.offset);
 		CHECK(e1.reason == e2.reason);
 	}
-	if (rc1 != rc2 || (rc1 == H1_DONE && !same_msg(&one, &m)) || e1.status != e2.status)
+	if (rc1 != rc2 || (rc1 == H1_DONE && !same_msg(&one, &one_ps, &m, &ps)) ||
+	    e1.status != e2.status)
 		fprintf(stderr, "  split mismatch on: %.*s\n", (int)n, s);
 
 	/* and two-part splits at each point, starting over each time */
 	for (size_t k = 0; k <= n; k++) {
 		msg_reset(&m);
+		h1_parser_reset(&ps);
 		memset(&e2, 0, sizeof(e2));
-		rc2 = resp ? h1_parse_response(s, k, &m, HTTP_METH_GET, l, &e2)
-			   : h1_parse_request(s, k, &m, l, &e2);
+		rc2 = resp ? h1_parse_response(&ps, s, k, &m, HTTP_METH_GET, l, &e2)
+			   : h1_parse_request(&ps, s, k, &m, l, &e2);
 		if (rc2 == H1_NEED_MORE)
-			rc2 = resp ? h1_parse_response(s, n, &m, HTTP_METH_GET, l, &e2)
-				   : h1_parse_request(s, n, &m, l, &e2);
+			rc2 = resp ? h1_parse_response(&ps, s, n, &m, HTTP_METH_GET, l, &e2)
+				   : h1_parse_request(&ps, s, n, &m, l, &e2);
 		CHECK_EQ_INT(rc2, rc1);
 		CHECK_EQ_INT(e2.status, e1.status);
 		if (rc1 == H1_DONE)
-			CHECK(same_msg(&one, &m));
+			CHECK(same_msg(&one, &one_ps, &m, &ps));
 	}
 }
 
@@ -852,20 +895,22 @@ static void moved_check(const char *s, size_t n, bool resp, const struct h1_limi
 
 	memcpy(b, s, n);
 	msg_reset(&one);
-	rc1 = resp ? h1_parse_response(b, n, &one, HTTP_METH_GET, l, &e1)
-		   : h1_parse_request(b, n, &one, l, &e1);
+	h1_parser_reset(&one_ps);
+	rc1 = resp ? h1_parse_response(&one_ps, b, n, &one, HTTP_METH_GET, l, &e1)
+		   : h1_parse_request(&one_ps, b, n, &one, l, &e1);
 	for (size_t k = 1; k < n; k++) {
 		memcpy(a, s, n);
 		msg_reset(&m);
-		rc2 = resp ? h1_parse_response(a, k, &m, HTTP_METH_GET, l, &e2)
-			   : h1_parse_request(a, k, &m, l, &e2);
+		h1_parser_reset(&ps);
+		rc2 = resp ? h1_parse_response(&ps, a, k, &m, HTTP_METH_GET, l, &e2)
+			   : h1_parse_request(&ps, a, k, &m, l, &e2);
 		if (rc2 == H1_DONE)
 			break;	/* the head was whole in the first place */
 		memset(a, 'Z', n);
 		if (rc2 == H1_NEED_MORE)
-			rc2 = resp ? h1_parse_response(b, n, &m, HTTP_METH_GET, l, &e2)
-				   : h1_parse_request(b, n, &m, l, &e2);
-		ok &= rc2 == rc1 && (rc1 != H1_DONE || same_msg(&one, &m));
+			rc2 = resp ? h1_parse_response(&ps, b, n, &m, HTTP_METH_GET, l, &e2)
+				   : h1_parse_request(&ps, b, n, &m, l, &e2);
+		ok &= rc2 == rc1 && (rc1 != H1_DONE || same_msg(&one, &one_ps, &m, &ps));
 	}
 	CHECK(ok);
 	if (!ok)
@@ -1318,16 +1363,21 @@ TEST(t_roundtrip)
 	};
 	static char enc[8192];
 	static struct http_msg a;
+	static struct h1_parser a_ps;
 
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		msg_reset(&a);
-		CHECK_EQ_INT(h1_parse_request(reqs[i], strlen(reqs[i]), &a, &lim, &err), H1_DONE);
+		h1_parser_reset(&a_ps);
+		CHECK_EQ_INT(h1_parse_request(&a_ps, reqs[i], strlen(reqs[i]), &a, &lim, &err),
+			     H1_DONE);
 		int n = h1_encode_request(&a, NULL, 0, enc, sizeof(enc));
 
 		CHECK(n > 0);
 		msg_reset(&m);
-		CHECK_EQ_INT(h1_parse_request(enc, (size_t)(n > 0 ? n : 0), &m, &lim, &err), H1_DONE);
-		CHECK_EQ_INT(m.head_len, n);
+		h1_parser_reset(&ps);
+		CHECK_EQ_INT(h1_parse_request(&ps, enc, (size_t)(n > 0 ? n : 0), &m, &lim, &err),
+			     H1_DONE);
+		CHECK_EQ_INT(ps.head_len, n);
 		CHECK(slice_eq(m.method, a.method));
 		CHECK(slice_eq(m.path, a.path));
 		CHECK(slice_eq(m.query, a.query));
@@ -1381,7 +1431,7 @@ TEST(t_default_limits)
 	memcpy(r + 16384 - 4, "\r\n\r\n", 4);
 	for (int i = 0; i < 2; i++) {
 		CHECK_EQ_INT(parse_req_lim(r, 16384, dflt[i]), H1_DONE);
-		CHECK_EQ_INT(m.head_len, 16384);
+		CHECK_EQ_INT(ps.head_len, 16384);
 	}
 	CHECK_EQ_INT(parse_req_lim(r, 16384, &only_head), H1_DONE);
 	memmove(r + 16384 - 3, r + 16384 - 4, 4);
@@ -1463,6 +1513,7 @@ int main(void)
 	RUN(t_pipelined);
 	RUN(t_response_basic);
 	RUN(t_response_framing);
+	RUN(t_parser_state);
 	RUN(t_response_reject);
 	RUN(t_split_heads);
 	RUN(t_chunk_decode);
