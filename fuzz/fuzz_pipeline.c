@@ -24,6 +24,7 @@
  *    both peers hung up, or the connection count is not back to 0.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,10 @@
 #include "proxy/filter.h"
 #include "proxy/stream.h"
 
-#define FUZZ_ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
+/* Says which invariant broke (CI keeps the log, not always the input). */
+#define FUZZ_ASSERT(c) do { if (!(c)) { \
+	fprintf(stderr, "fuzz_pipeline: invariant failed at line %d: %s\n", __LINE__, #c); \
+	__builtin_trap(); } } while (0)
 #define SETTLE_TURNS 16     /* turns after the last piece */
 #define HANGUP_TURNS 32     /* turns for the proxy to notice both peers gone */
 #define STALL_TURNS 64      /* turns the client waits for a blocked send */

@@ -105,8 +105,14 @@ for src in "${targets[@]}"; do
     grep -E '^(stat::|#[0-9]+ *DONE)' "$log" | tr '\n' ' ' | sed 's/$/\n/' || true
     if [ "$rc" -ne 0 ]; then
         echo "fuzz: $name: FAILED (exit $rc); log $log, artifacts:" >&2
-        for a in "$art"/*; do echo "  reproduce: $OUT/$name $a" >&2; done
-        grep -E 'ERROR: |SUMMARY: |runtime error' "$log" | head -5 >&2 || true
+        for a in "$art"/*; do
+            echo "  reproduce: $OUT/$name $a" >&2
+            # CI keeps the output, not the file: the input as base64
+            echo "  input (base64 -d > crash): $(head -c 6000 "$a" | base64 -w0)" >&2
+        done
+        grep -E 'ERROR: |SUMMARY: |runtime error|invariant failed' "$log" | head -5 >&2 || true
+        echo "  --- last lines of $log" >&2
+        grep -vE '^#[0-9]+ +(NEW|REDUCE|pulse)' "$log" | tail -n 40 >&2 || true
         failed+=("$name"); result[$name]="CRASH (exit $rc)"
     else
         result[$name]="ok, corpus $(find "$work" -type f | wc -l) files"
