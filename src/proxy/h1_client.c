@@ -1,20 +1,36 @@
 /*
- * h1_client.c - the HTTP/1.1 codec of a client session: bytes between the
- * client socket and the stream's buffers, the request head decoded
- * (req_read_head, http_req.c) and the response head encoded (res_deliver,
- * http_res.c), and what follows an exchange: the next request on the
- * connection (keep-alive, pipelining), a lingering close, or the end of a
- * tunnel.
+ * h1_client.c - the HTTP/1.1 codec of a client session (sess_codec_h1):
+ *
+ *   recv, send      bytes between the client socket and the stream's
+ *                   buffers
+ *   read_head       STEP_READ_HEAD: bytes -> t->req (strict: errors become
+ *                   4xx replies and nothing reaches a server); the message
+ *                   takes its head out of the buffer, the body's framing is
+ *                   set up
+ *   req_body        the request body decoder: Content-Length counted,
+ *                   chunked decoded and written back normalised; each data
+ *                   run goes to the body events (body.h)
+ *   send_continue   our "100 Continue"
+ *   deliver         STEP_DELIVER: t->res (a server's or a local reply's)
+ *                   encoded for the client, hop-by-hop fields removed,
+ *                   Connection decided, the response body's framing chosen
+ *                   (kept, or chunked decoded for an HTTP/1.0 client)
+ *   check_end       what follows an exchange: the next request on the
+ *                   connection (keep-alive, pipelining), a lingering
+ *                   close, or the end of a tunnel
  *
  * HTTP/1 carries one exchange at a time, so its session has one stream,
- * reused from request to request.  Bodies keep their HTTP/1 framing on the
- * way through (chunked normalised in place, http_req.c/http_res.c): with a
- * second protocol on either side they will travel as data, trailers and
- * end-of-message events instead.
+ * reused from request to request.  The body pumps decode and re-frame in
+ * one pass, in place, since both sides speak HTTP/1 (body.c has the events
+ * in between).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include "core/log.h"
+#include "net/conn.h"
+#include "proxy/body.h"
+#include "proxy/local.h"
 #include "proxy/session.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
@@ -216,11 +232,282 @@ static bool h1_check_end(struct stream *s)
 }
 
 
+/* ---- the request: head (STEP_READ_HEAD) and body ---- */
+
+/*
+ * An HTTP/1.0 request without a Host (or with an empty one): the target
+ * URI's authority is then the address the client reached (RFC 9112 3.3).
+ * We forward in HTTP/1.1, where the server needs a Host, and rules and
+ * X-Forwarded-Host see the same name.
+ */
+static void default_authority(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->req;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (getsockname(s->sess->cli.io.fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;   /* not an IP socket (a test's socketpair): no address to name */
+	addr_ntop((struct sockaddr *)&ss, ip, sizeof(ip));
+	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+							 ((struct sockaddr_in *)&ss)->sin_port);
+	struct slice v = msg_storef(m, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
+	if (!v.len)
+		return;
+	m->authority = v;
+	struct http_hdr *h = msg_hdr_by_id(m, HDR_HOST);
+	if (h)
+		h->value = v;
+}
+
+/* The head is complete: the message takes its bytes, the buffer keeps
+ * only what follows (body, or the next pipelined request). */
+static enum step_result h1_on_head(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->req;
+
+	t->req_head_len = t->req_ps.head_len;
+	if (msg_adopt(m, buf_in(&s->req), t->req_head_len) < 0) {
+		http_reply_error(s, 431, "request head too large");
+		return STEP_NEXT;
+	}
+	buf_drop_in(&s->req, t->req_head_len);
+	if (!m->authority.len)
+		default_authority(s, t);
+
+	/* Body framing is known now: the pump (req_body) decodes any body
+	 * bytes that came with the head before a server is chosen. */
+	switch (m->body) {
+	case BODY_LENGTH:
+		t->req_left = m->content_length;
+		s->rq = m->content_length ? RQ_BODY : RQ_DONE;
+		break;
+	case BODY_CHUNKED:
+		h1_chunk_init(&t->req_chunk, H1_CHUNK_NORMALIZE);
+		t->req_chunked = true;
+		s->rq = RQ_BODY;
+		break;
+	default:
+		s->rq = RQ_DONE;
+		break;
+	}
+	return txn_head_decoded(s, t);
+}
+
+static enum step_result h1_read_head(struct stream *s)
+{
+	if (!s->req.area || buf_in_len(&s->req) == 0) {
+		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+			stream_close(s);   /* client left between requests */
+			return STEP_STOP;
+		}
+		return STEP_WAIT;
+	}
+	struct txn *t = stream_txn(s);
+	if (!t) {
+		stream_abort(s, "out of memory");
+		return STEP_STOP;
+	}
+	txn_first_byte(t);
+	const struct cfg_frontend *fe = s->fe;
+	struct h1_limits lim = { .max_head = fe->max_header_size,
+				 .max_target = fe->max_target_size,
+				 .max_hdrs = HTTP_MAX_HDRS };
+	struct h1_err err = { 0 };
+	int r = h1_parse_request(&t->req_ps, buf_in(&s->req), buf_in_len(&s->req), &t->req, &lim,
+				 &err);
+	if (r == H1_NEED_MORE) {
+		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+			log_debug("%s: client closed in the middle of a request head", fe->name);
+			stream_close(s);
+			return STEP_STOP;
+		}
+		/* cli_recv never reads past the head room, so a head that
+		 * fills it can only be too large. */
+		if (buf_in_len(&s->req) >= lim.max_head ||
+		    buf_in_len(&s->req) >= buf_size - s->w->cfg->global.maxrewrite) {
+			t->term = TERM_CLIENT_ERROR;
+			http_reply_error(s, 431, "request head too large");
+			return STEP_NEXT;
+		}
+		return STEP_WAIT;
+	}
+	if (r == H1_ERROR) {
+		t->term = TERM_CLIENT_ERROR;
+		http_reply_error(s, err.status ? err.status : 400, err.reason ? err.reason : "bad request");
+		return STEP_NEXT;
+	}
+	return h1_on_head(s, t);
+}
+
+/* Body bytes the codec has analysed (they lie at the end of the output):
+ * dropped after a local reply (t->discard_body), else shown to the filters
+ * as data and left for the server. */
+static bool req_pass(struct stream *s, const char *p, uint32_t len)
+{
+	struct buf *b = &s->req;
+
+	if (s->txn->discard_body) {
+		buf_consume(b, buf_out_len(b));
+		return true;
+	}
+	return body_data(s, false, p, len) == FLT_CONTINUE;
+}
+
+/* One pass of the request body decoder: Content-Length counted, chunked
+ * decoded and written back normalised; each data run to the body events.
+ * False when nothing moved (or the filters said to stop for now). */
+static bool h1_req_body(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct buf *b = &s->req;
+	uint32_t in = b->area ? buf_in_len(b) : 0;
+
+	if (in == 0) {
+		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
+			t->term = TERM_CLIENT_ABORT;
+			stream_abort(s, "client closed during the request body");
+			return true;
+		}
+		return false;
+	}
+	if (!t->req_chunked) {
+		uint32_t n = t->req_left < in ? (uint32_t)t->req_left : in;
+		const char *p = buf_in(b);
+		buf_advance(b, n);
+		t->bytes_in += n;
+		t->req_left -= n;
+		if (!req_pass(s, p, n))
+			return true;
+		if (t->req_left == 0)
+			req_body_end(s);
+		return true;
+	}
+	struct h1_err err = { 0 };
+	struct slice data;
+	bool progress;
+	int r = buf_chunk_forward(s, false, &t->req_chunk, &err, &progress, &data);
+	if (r == H1_ERROR) {
+		t->term = TERM_CLIENT_ERROR;
+		http_reply_error(s, 400, err.reason ? err.reason : "bad chunked body");
+		return true;
+	}
+	t->bytes_in += in - buf_in_len(b);
+	if (s->fe->max_body_size && t->req_chunk.total > s->fe->max_body_size) {
+		http_reply_error(s, 413, "chunked request body larger than max_body_size");
+		return true;
+	}
+	if (t->discard_body || data.len) {
+		if (!req_pass(s, data.p, data.len))
+			return true;
+	}
+	if (r == H1_DONE)
+		req_body_end(s);
+	return progress;
+}
+
+/* Our own 100 Continue, when the request is on its way to a server. */
+static bool h1_send_continue(struct stream *s)
+{
+	static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	if (!buf_alloc(&s->res) || !buf_empty(&s->res))
+		return false;
+	memcpy(s->res.area, continue_100, sizeof(continue_100) - 1);
+	s->res.pr = s->res.wr = sizeof(continue_100) - 1;
+	return true;
+}
+
+/* ---- the response: head (STEP_DELIVER) and its framing ---- */
+
+/* Sets up the body pump for the framing the client will get. */
+static void res_framing(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->res;
+
+	switch (m->body) {
+	case BODY_NONE:
+		s->rs = RS_DONE;
+		break;
+	case BODY_LENGTH:
+		t->res_left = m->content_length;
+		s->rs = m->content_length ? RS_BODY : RS_DONE;
+		break;
+	case BODY_CHUNKED:
+		t->res_chunked = true;
+		if (t->req_minor == 0) {
+			/* HTTP/1.0 has no chunked coding: decode and delimit by close. */
+			h1_chunk_init(&t->res_chunk, H1_CHUNK_DECODE);
+			m->body = BODY_UNTIL_CLOSE;
+			s->sess->flags |= SESS_F_CLOSE;
+		} else {
+			h1_chunk_init(&t->res_chunk, H1_CHUNK_NORMALIZE);
+		}
+		s->rs = RS_BODY;
+		break;
+	default:   /* BODY_UNTIL_CLOSE */
+		s->sess->flags |= SESS_F_CLOSE;
+		s->flags |= STRM_F_SRV_CLOSE;
+		s->rs = RS_BODY;
+		break;
+	}
+}
+
+static enum step_result h1_deliver(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct http_msg *m = &t->res;
+	const char *extra = NULL;
+
+	t->status = m->status;
+	if (!t->local)
+		res_framing(s, t);
+	if (s->w->stopping)
+		s->sess->flags |= SESS_F_CLOSE;
+	if (s->sess->flags & SESS_F_CLOSE)
+		extra = "Connection: close\r\n";
+	else if (t->req_minor == 0)
+		extra = "Connection: keep-alive\r\n";
+	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
+	if (n < 0 || !buf_alloc(&s->res) ||
+	    !buf_insert_out(&s->res, false, s->w->scratch, (uint32_t)n)) {
+		if (t->local) {
+			stream_abort(s, "local response too large");
+			return STEP_STOP;
+		}
+		backend_release(s, false);
+		http_reply_error(s, 502, "response head too large once rewritten");
+		return STEP_NEXT;
+	}
+	if (s->rs == RS_DONE && !t->local && body_wants(s, FLT_RES_END)) {
+		/* No body: the end event still comes, from the pump */
+		t->res_ended = true;
+		s->rs = RS_BODY;
+	}
+	if (t->local) {
+		/* The body of a local reply fits the buffer (errorfiles are
+		 * limited to 16k at load; rule bodies likewise). */
+		if (t->local_body.len &&
+		    !buf_insert_out(&s->res, false, t->local_body.p, t->local_body.len)) {
+			stream_abort(s, "local response too large");
+			return STEP_STOP;
+		}
+		s->rs = RS_DONE;
+	}
+	t->res_head_sent = true;
+	s->step = STEP_DONE;
+	return STEP_NEXT;
+}
+
 const struct sess_codec sess_codec_h1 = {
 	.name = "http/1.1",
 	.recv = h1_recv,
 	.send = h1_send,
-	.read_head = req_read_head,
-	.deliver = res_deliver,
+	.read_head = h1_read_head,
+	.req_body = h1_req_body,
+	.send_continue = h1_send_continue,
+	.deliver = h1_deliver,
 	.check_end = h1_check_end,
 };

@@ -1,39 +1,32 @@
 /*
- * http_req.c - the request direction of an HTTP stream: the steps that
- * turn client bytes into a routed request message, and the body pump.
+ * http_req.c - the request direction of an HTTP stream, whatever the
+ * protocol: the transaction's life (txn_*), the steps between the client
+ * codec's decoding and the server codec's encoding, and the body pump.
  *
- *   req_read_head  STEP_READ_HEAD: bytes -> t->req (HTTP/1 codec, strict:
- *                  errors become 4xx replies and nothing reaches a
- *                  server); the message takes its head out of the buffer
- *   req_route      STEP_ROUTE: limits, use_backend -> t->be
- *   req_assign     STEP_ASSIGN: once the body bytes that came with the
- *                  head are decoded (all of a held body), pick a server
- *                  (or queue), encode the head for it in front of them
- *   req_body       the body pump under rq: Content-Length counted, chunked
- *                  decoded and written back normalised, each data run and
- *                  the end of the message shown to the filters (body.h);
- *                  or the drop of a body nobody will get after a local
- *                  reply
+ *   txn_head_decoded  a client codec decoded t->req: the steps go on
+ *   req_route         STEP_ROUTE: limits, use_backend -> t->be
+ *   req_assign        STEP_ASSIGN: once the body bytes that came with the
+ *                     head are decoded (all of a held body), pick a server
+ *                     (or queue); the server codec encodes the head for it
+ *   req_body          the body pump under rq: the client codec's decoder
+ *                     (sess_codec.req_body), then the end of the message
+ *                     (req_body_end); a filter's wait stops it
  *
- * Between decoding and encoding only struct http_msg is touched (by the
- * filters of STEP_REQ_RULES and STEP_BE_RULES), so HTTP/2 streams reuse
- * everything from routing on.
+ * Only struct http_msg is touched here and by the filters of
+ * STEP_REQ_RULES and STEP_BE_RULES, so HTTP/2 streams reuse everything from
+ * routing on.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "core/log.h"
 #include "filter/cond.h"
-#include "net/tls.h"
 #include "proxy/body.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
 #include "proxy/srv_codec.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
-
-static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 void txn_reset(struct txn *t)
 {
@@ -110,130 +103,33 @@ const char *txn_line(struct txn *t)
 	return t->line;
 }
 
-/*
- * An HTTP/1.0 request without a Host (or with an empty one): the target
- * URI's authority is then the address the client reached (RFC 9112 3.3).
- * We forward in HTTP/1.1, where the server needs a Host, and rules and
- * X-Forwarded-Host see the same name.
- */
-static void default_authority(struct stream *s, struct txn *t)
-{
-	struct http_msg *m = &t->req;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN];
+/* ---- STEP_READ_HEAD, the protocol-neutral part ---- */
 
-	if (getsockname(s->sess->cli.io.fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-		return;   /* not an IP socket (a test's socketpair): no address to name */
-	addr_ntop((struct sockaddr *)&ss, ip, sizeof(ip));
-	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-							 ((struct sockaddr_in *)&ss)->sin_port);
-	struct slice v = msg_storef(m, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
-	if (!v.len)
-		return;
-	m->authority = v;
-	struct http_hdr *h = msg_hdr_by_id(m, HDR_HOST);
-	if (h)
-		h->value = v;
+void txn_first_byte(struct txn *t)
+{
+	if (!t->mono_start_us) {   /* the request's first byte: logs count from here */
+		t->start_us = wall_us();
+		t->mono_start_us = mono_us();
+	}
 }
 
-/* ---- STEP_READ_HEAD ---- */
-
-/* The head is complete: the message takes its bytes, the buffer keeps
- * only what follows (body, or the next pipelined request). */
-static enum step_result req_on_head(struct stream *s, struct txn *t)
+enum step_result txn_head_decoded(struct stream *s, struct txn *t)
 {
 	struct http_msg *m = &t->req;
 
-	t->req_head_len = t->req_ps.head_len;
-	if (msg_adopt(m, buf_in(&s->req), t->req_head_len) < 0) {
-		http_reply_error(s, 431, "request head too large");
-		return STEP_NEXT;
-	}
-	buf_drop_in(&s->req, t->req_head_len);
 	t->bytes_in += t->req_head_len;
 	t->head_pending = true;
 	t->meth = m->meth;
 	t->req_minor = m->version_minor;
 	t->start_ms = s->w->loop.now;
-
 	if (m->flags & MSG_F_CONN_CLOSE)
 		s->sess->flags |= SESS_F_CLOSE;
 	if (s->w->stopping)
 		s->sess->flags |= SESS_F_CLOSE;
 	t->upgrade = (m->flags & MSG_F_CONN_UPGRADE) && (m->flags & MSG_F_HAS_UPGRADE);
-	if (!m->authority.len)
-		default_authority(s, t);
-
-	/* Body framing is known now: the pump (req_body) checks any body
-	 * bytes that came with the head before a server is chosen. */
-	switch (m->body) {
-	case BODY_LENGTH:
-		t->req_left = m->content_length;
-		s->rq = m->content_length ? RQ_BODY : RQ_DONE;
-		break;
-	case BODY_CHUNKED:
-		h1_chunk_init(&t->req_chunk, H1_CHUNK_NORMALIZE);
-		t->req_chunked = true;
-		s->rq = RQ_BODY;
-		break;
-	default:
-		s->rq = RQ_DONE;
-		break;
-	}
 	s->rs = RS_WAIT;
 	s->step = STEP_REQ_RULES;
 	return STEP_NEXT;
-}
-
-enum step_result req_read_head(struct stream *s)
-{
-	if (!s->req.area || buf_in_len(&s->req) == 0) {
-		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
-			stream_close(s);   /* client left between requests */
-			return STEP_STOP;
-		}
-		return STEP_WAIT;
-	}
-	struct txn *t = stream_txn(s);
-	if (!t) {
-		stream_abort(s, "out of memory");
-		return STEP_STOP;
-	}
-	if (!t->mono_start_us) {   /* the request's first byte: logs count from here */
-		t->start_us = wall_us();
-		t->mono_start_us = mono_us();
-	}
-	const struct cfg_frontend *fe = s->fe;
-	struct h1_limits lim = { .max_head = fe->max_header_size,
-				 .max_target = fe->max_target_size,
-				 .max_hdrs = HTTP_MAX_HDRS };
-	struct h1_err err = { 0 };
-	int r = h1_parse_request(&t->req_ps, buf_in(&s->req), buf_in_len(&s->req), &t->req, &lim,
-				 &err);
-	if (r == H1_NEED_MORE) {
-		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
-			log_debug("%s: client closed in the middle of a request head", fe->name);
-			stream_close(s);
-			return STEP_STOP;
-		}
-		/* cli_recv never reads past the head room, so a head that
-		 * fills it can only be too large. */
-		if (buf_in_len(&s->req) >= lim.max_head ||
-		    buf_in_len(&s->req) >= buf_size - s->w->cfg->global.maxrewrite) {
-			t->term = TERM_CLIENT_ERROR;
-			http_reply_error(s, 431, "request head too large");
-			return STEP_NEXT;
-		}
-		return STEP_WAIT;
-	}
-	if (r == H1_ERROR) {
-		t->term = TERM_CLIENT_ERROR;
-		http_reply_error(s, err.status ? err.status : 400, err.reason ? err.reason : "bad request");
-		return STEP_NEXT;
-	}
-	return req_on_head(s, t);
 }
 
 /* ---- STEP_ROUTE ---- */
@@ -289,11 +185,8 @@ enum step_result req_route(struct stream *s)
  * then (or after its own timeout). */
 static void send_continue(struct stream *s, struct txn *t)
 {
-	if (!t->expect_continue || t->continue_sent || !buf_alloc(&s->res) || !buf_empty(&s->res))
-		return;
-	memcpy(s->res.area, continue_100, sizeof(continue_100) - 1);
-	s->res.pr = s->res.wr = sizeof(continue_100) - 1;
-	t->continue_sent = true;
+	if (t->expect_continue && !t->continue_sent && s->sess->codec->send_continue(s))
+		t->continue_sent = true;
 }
 
 /* A filter holds the body (txn_hold_body): is there more to wait for? */
@@ -370,9 +263,10 @@ enum step_result req_assign(struct stream *s)
 
 /* ---- the body pump ---- */
 
-/* The request body's last byte is decoded: its end event, then the
- * direction is done.  False while the event waits (the stream is parked). */
-static bool req_finish(struct stream *s)
+/* The client codec decoded the request body's last byte: its end event,
+ * then the direction is done.  False while the event waits (the stream is
+ * parked). */
+bool req_body_end(struct stream *s)
 {
 	struct txn *t = s->txn;
 
@@ -387,71 +281,6 @@ static bool req_finish(struct stream *s)
 	return true;   /* done, or a filter answered (local_reply) */
 }
 
-/* Body bytes the codec has analysed (they lie at the end of the output):
- * dropped after a local reply (t->discard_body), else shown to the filters
- * as data and left for the server. */
-static bool req_pass(struct stream *s, const char *p, uint32_t len)
-{
-	struct buf *b = &s->req;
-
-	if (s->txn->discard_body) {
-		buf_consume(b, buf_out_len(b));
-		return true;
-	}
-	return body_data(s, false, p, len) == FLT_CONTINUE;
-}
-
-/* One pass of the request body decoder; false when nothing moved (or the
- * filters said to stop for now). */
-static bool req_body_step(struct stream *s)
-{
-	struct txn *t = s->txn;
-	struct buf *b = &s->req;
-	uint32_t in = b->area ? buf_in_len(b) : 0;
-
-	if (in == 0) {
-		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {
-			t->term = TERM_CLIENT_ABORT;
-			stream_abort(s, "client closed during the request body");
-			return true;
-		}
-		return false;
-	}
-	if (!t->req_chunked) {
-		uint32_t n = t->req_left < in ? (uint32_t)t->req_left : in;
-		const char *p = buf_in(b);
-		buf_advance(b, n);
-		t->bytes_in += n;
-		t->req_left -= n;
-		if (!req_pass(s, p, n))
-			return true;
-		if (t->req_left == 0)
-			req_finish(s);
-		return true;
-	}
-	struct h1_err err = { 0 };
-	struct slice data;
-	bool progress;
-	int r = buf_chunk_forward(s, false, &t->req_chunk, &err, &progress, &data);
-	if (r == H1_ERROR) {
-		t->term = TERM_CLIENT_ERROR;
-		http_reply_error(s, 400, err.reason ? err.reason : "bad chunked body");
-		return true;
-	}
-	t->bytes_in += in - buf_in_len(b);
-	if (s->fe->max_body_size && t->req_chunk.total > s->fe->max_body_size) {
-		http_reply_error(s, 413, "chunked request body larger than max_body_size");
-		return true;
-	}
-	if (t->discard_body || data.len) {
-		if (!req_pass(s, data.p, data.len))
-			return true;
-	}
-	if (r == H1_DONE)
-		req_finish(s);
-	return progress;
-}
-
 bool req_body(struct stream *s)
 {
 	struct txn *t = s->txn;
@@ -459,8 +288,8 @@ bool req_body(struct stream *s)
 	if (s->flags & STRM_F_PARKED)
 		return false;   /* a filter's verdict is pending (filter.h) */
 	if (t->req_ended)
-		return req_finish(s);   /* the end event again, after its wait */
-	return req_body_step(s);
+		return req_body_end(s);   /* the end event again, after its wait */
+	return s->sess->codec->req_body(s);
 }
 
 /* The request direction's work outside the steps: the body pump, and

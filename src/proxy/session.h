@@ -37,9 +37,17 @@ struct sess_codec {
 	bool (*recv)(struct stream *s);
 	/* The stream's response buffer -> client socket; true on progress. */
 	bool (*send)(struct stream *s);
-	/* STEP_READ_HEAD: client bytes -> the request message. */
+	/* STEP_READ_HEAD: client bytes -> the request message (then
+	 * txn_head_decoded()). */
 	enum step_result (*read_head)(struct stream *s);
-	/* STEP_DELIVER: the response message -> client bytes. */
+	/* The request body decoder: client bytes -> body events (body.h) and
+	 * the bytes the server gets; req_body_end() when the message ends.
+	 * True on progress. */
+	bool (*req_body)(struct stream *s);
+	/* Our own 100 Continue to the client; false if it cannot go now. */
+	bool (*send_continue)(struct stream *s);
+	/* STEP_DELIVER: the response message -> client bytes, and the framing
+	 * of the response body on its way. */
 	enum step_result (*deliver)(struct stream *s);
 	/* The exchange (or tunnel) may be over: start the next one, linger,
 	 * or close; true on progress. */

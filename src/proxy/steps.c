@@ -4,7 +4,7 @@
  * request's first byte to its delivered response:
  *
  *   STEP_READ_HEAD   codec        decode the request head into t->req (h1:
- *                                 req_read_head, http_req.c)
+ *                                 h1_read_head, h1_client.c)
  *   STEP_REQ_RULES   here         frontend filters: request id, rules
  *   STEP_ROUTE       http_req.c   limits, use_backend -> t->be
  *   STEP_BE_RULES    here         backend filters: rules, forwarding headers
@@ -14,7 +14,7 @@
  *                                 h1_server.c)
  *   STEP_RES_RULES   here         response filters: rules, sticky cookie
  *   STEP_DELIVER     codec        encode t->res for the client (h1:
- *                                 res_deliver, http_res.c)
+ *                                 h1_deliver, h1_client.c)
  *   STEP_DONE        codec        bodies finish; check_end logs (filters'
  *                                 end phase) and reuses or closes
  *

@@ -8,14 +8,16 @@
  *   worker.c     accepts the connection
  *   session.c    makes its session (tcp_request rules) and stream
  *   stream.c     drives the stream: I/O on both sides, the body pumps, timeouts
- *   h1_client.c  the session's HTTP/1 codec: client I/O, what follows an exchange
  *   steps.c      the transaction's steps, one function each, in one table
- *   http_req.c   read head, route, assign; the request body pump
+ *   h1_client.c  the session's HTTP/1 codec: client I/O, decodes the
+ *                request head and body, encodes the response head, what
+ *                follows an exchange
+ *   http_req.c   route, assign; the request body pump (protocol-neutral)
  *   backend.c    picks a server (lb/); srvconn.c connects or reuses one,
  *                queue.c waits for a slot, retry.c handles failures
  *   h1_server.c  the server's HTTP/1 codec (srv_codec.h): encodes the
  *                request head, decodes the response head and body
- *   http_res.c   deliver the response head; the response body pump
+ *   http_res.c   the response body pump (protocol-neutral)
  *   body.c       the body events between the codecs and the filters
  *   filter.c     filter chains per frontend/backend (rules, headers, logs)
  *   local.c      responses gatehouse writes itself (errors, rule answers)
@@ -253,7 +255,10 @@ static inline void txn_hold_body(struct txn *t)
 }
 
 /* http_req.c */
-enum step_result req_read_head(struct stream *s);
+void txn_first_byte(struct txn *t);              /* codecs: a request's first byte came */
+enum step_result txn_head_decoded(struct stream *s, struct txn *t);   /* codecs: t->req
+						    is decoded (its framing set): the steps go on */
+bool req_body_end(struct stream *s);             /* codecs: the request body ended */
 enum step_result req_route(struct stream *s);
 enum step_result req_assign(struct stream *s);
 bool req_body(struct stream *s);
@@ -266,7 +271,6 @@ uint64_t mono_us(void);                          /* CLOCK_MONOTONIC, µs */
 const char *txn_line(struct txn *t);             /* the request line for logs, or "-" */
 
 /* http_res.c */
-enum step_result res_deliver(struct stream *s);
 bool http_res_pump(struct stream *s);
 bool res_body_end(struct stream *s);             /* for server codecs: the body ended */
 
