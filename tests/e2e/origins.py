@@ -225,6 +225,8 @@ class OriginStats:
         self.heads = 0            # request heads parsed (body may be pending)
         self.requests = []        # completed request records (dicts)
         self.idle_closes = 0      # keep-alive connections closed for idleness (?idle_close)
+        self.delaying = 0         # /delay requests sleeping now
+        self.max_delaying = 0     # the most of them at once
 
     def snapshot(self):
         return dict(accepts=self.accepts, open_conns=self.open_conns,
@@ -726,7 +728,12 @@ class HttpOrigin:
             return keep
 
         if path.startswith("/delay/"):
-            await asyncio.sleep(int(seg[2]) / 1000.0)
+            self.stats.delaying += 1
+            self.stats.max_delaying = max(self.stats.max_delaying, self.stats.delaying)
+            try:
+                await asyncio.sleep(int(seg[2]) / 1000.0)
+            finally:
+                self.stats.delaying -= 1
 
         # Default: echo.
         out = dict(rec)

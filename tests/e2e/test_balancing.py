@@ -245,7 +245,11 @@ def test_hash_header_is_sticky(gatehouse, make_origin, port):
     res = run_load(g.port, 90, conns=9, path="/delay/20?r=",
                    headers_of=lambda i: [("X-User", "alice")])
     per = {o.name: len(o.stats.requests) for o in origins}
-    assert per[home["alice"]] == max(per.values()), per
+    most = {o.name: o.stats.max_delaying for o in origins}
+    # The cap itself, as the origins saw it (the next server on the ring
+    # takes about as many as home, so which of the two got more is chance).
+    assert most[home["alice"]] <= 4, (most, per)
+    assert per[home["alice"]] >= 0.25 * 90, per
     assert per[home["alice"]] <= 0.6 * 90, per
     assert sum(1 for v in per.values() if v) >= 2, per
 
