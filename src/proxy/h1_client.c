@@ -403,8 +403,14 @@ static bool h1_req_body(struct stream *s)
 		if (!req_pass(s, data.p, data.len))
 			return true;
 	}
-	if (r == H1_DONE)
+	if (r == H1_DONE) {
 		req_body_end(s);
+	} else if (!progress && (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
+		/* a line the client will never finish */
+		t->term = TERM_CLIENT_ABORT;
+		stream_abort(s, "client closed during the request body");
+		return true;
+	}
 	return progress;
 }
 

@@ -249,8 +249,12 @@ static bool h1s_res_body(struct stream *s)
 		}
 		if (data.len && body_data(s, true, data.p, data.len) != FLT_CONTINUE)
 			return true;
-		if (r == H1_DONE)
+		if (r == H1_DONE) {
 			res_body_end(s);
+		} else if (!progress && srv_eof) {   /* a line it will never finish */
+			stream_abort(s, "server closed the connection in the middle of the response body");
+			return true;
+		}
 		return progress;
 	}
 	uint32_t n = t->res.body == BODY_UNTIL_CLOSE || t->res_left > in ? in : (uint32_t)t->res_left;

@@ -849,6 +849,42 @@ TEST(filter_waits_on_body_events)
 	}
 }
 
+/* A peer that closes in the middle of a chunk line (here, between the CR
+ * and the LF after the data) can never finish its body: the stream ends
+ * at once, not when a timeout fires.  The request case holds its body, so
+ * no server connection is there to notice anything either. */
+TEST(eof_inside_a_chunk_line_ends_the_stream)
+{
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	add_body_filter(&h);
+	bf.hold = true;
+	CHECK(ph_send_str(&h, &h.cli, "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+				      "\r\n5\r\nhello\r"));
+	ph_pump(&h, 20);
+	CHECK_EQ_INT(bf.req_len, 5);
+	shutdown(h.cli.fd, SHUT_WR);
+	CHECK(ph_recv_eof(&h, &h.cli, 500));
+	CHECK_EQ_INT(h.nsrv, 0);
+	finish(&h);
+
+	if (!start(&h, CFG))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, GET_A));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv) {
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS) > 0);
+		CHECK(ph_send_str(&h, srv, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+					   "3\r\nabc\r"));
+		CHECK(ph_recv_until(&h, &h.cli, "abc", WAIT_MS) > 0);
+		shutdown(srv->fd, SHUT_WR);
+		CHECK(ph_recv_eof(&h, &h.cli, 500));
+	}
+	finish(&h);
+}
+
 int main(void)
 {
 	log_level = LOG_ERR;   /* the 403s and 502s below are expected */
@@ -872,5 +908,6 @@ int main(void)
 	RUN(filter_holds_body_then_judges);
 	RUN(filter_holds_body_up_to_the_buffer);
 	RUN(filter_waits_on_body_events);
+	RUN(eof_inside_a_chunk_line_ends_the_stream);
 	return UNIT_SUMMARY("test_pipeline");
 }
