@@ -37,6 +37,7 @@ void msg_reset(struct http_msg *m)
 	for (int i = 0; i < HDR_ID_COUNT; i++)
 		m->hdr_idx[i] = -1;
 	m->st.used = 0;
+	m->st.charged = 0;
 }
 
 void msg_init(struct http_msg *m, uint32_t store_max)
@@ -87,7 +88,7 @@ static bool store_reserve(struct http_msg *m, size_t len)
 	struct msg_store *st = &m->st;
 	uint32_t max = st->max ? st->max : MSG_STORE_MAX;
 
-	if (len > max || st->used > max - len)
+	if (len > max || st->charged > max - len || st->used > max - len - st->charged)
 		return false;
 	if (st->used + len <= st->size)
 		return true;
@@ -118,6 +119,17 @@ struct slice msg_store(struct http_msg *m, const char *p, size_t len)
 	return (struct slice){ d, (uint32_t)len };
 }
 
+bool msg_charge(struct http_msg *m, size_t len)
+{
+	struct msg_store *st = &m->st;
+	uint32_t max = st->max ? st->max : MSG_STORE_MAX;
+
+	if (len > max || st->charged > max - len || st->used > max - len - st->charged)
+		return false;
+	st->charged += (uint32_t)len;
+	return true;
+}
+
 struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
 {
 	char tmp[512];
@@ -142,32 +154,70 @@ int msg_adopt(struct http_msg *m, const char *base, uint32_t len)
 	return 0;
 }
 
+/* The name's bit in msg->names, from its length and its first and last
+ * bytes.  `| 0x20` folds the case of letters (and leaves equal bytes
+ * equal), which is all a filter needs: equal names, any case, same bit. */
+static inline uint64_t msg_hdr_bit(struct slice name)
+{
+	if (!name.len)
+		return 1;
+	unsigned h = name.len + ((unsigned char)name.p[0] | 0x20u) * 2u +
+		     ((unsigned char)name.p[name.len - 1] | 0x20u);
+	return 1ull << (h & 63);
+}
+
+/* The Bloom filter of m's names, brought up to hdrs[0..nhdrs). */
+static uint64_t msg_names(struct http_msg *m)
+{
+	if (m->names_n > m->nhdrs) {
+		m->names = 0;
+		m->names_n = 0;
+	}
+	for (int i = m->names_n; i < m->nhdrs; i++)
+		m->names |= msg_hdr_bit(m->hdrs[i].name);
+	m->names_n = m->nhdrs;
+	return m->names;
+}
+
 struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)
 {
-	for (int i = *pos; i < m->nhdrs; i++) {
-		struct http_hdr *h = &m->hdrs[i];
-		if (!(h->flags & HDR_F_DELETED) && slice_ieq(h->name, name)) {
-			*pos = i + 1;
-			return h;
+	if (msg_names(m) & msg_hdr_bit(name)) {
+		for (int i = *pos; i < m->nhdrs; i++) {
+			struct http_hdr *h = &m->hdrs[i];
+			if (h->name.len == name.len && !(h->flags & HDR_F_DELETED) &&
+			    slice_ieq(h->name, name)) {
+				*pos = i + 1;
+				return h;
+			}
 		}
 	}
 	*pos = m->nhdrs;
 	return NULL;
 }
 
-int msg_hdr_add(struct http_msg *m, struct slice name, struct slice value)
+int msg_hdr_add_id(struct http_msg *m, struct slice name, struct slice value,
+		   enum http_hdr_id id)
 {
 	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED)
 		return -1;
 	struct http_hdr *h = &m->hdrs[m->nhdrs];
 	h->name = name;
 	h->value = value;
-	h->id = (uint8_t)msg_hdr_id(name);
+	h->id = (uint8_t)id;
 	h->flags = 0;
-	if (h->id != HDR_OTHER && m->hdr_idx[h->id] < 0)
-		m->hdr_idx[h->id] = (int16_t)m->nhdrs;
+	if (id != HDR_OTHER && m->hdr_idx[id] < 0)
+		m->hdr_idx[id] = (int16_t)m->nhdrs;
+	if (m->names_n == m->nhdrs) {   /* the filter stays current */
+		m->names |= msg_hdr_bit(name);
+		m->names_n++;
+	}
 	m->nhdrs++;
 	return 0;
+}
+
+int msg_hdr_add(struct http_msg *m, struct slice name, struct slice value)
+{
+	return msg_hdr_add_id(m, name, value, msg_hdr_id(name));
 }
 
 void msg_hdr_del_id(struct http_msg *m, enum http_hdr_id id)
@@ -180,16 +230,22 @@ void msg_hdr_del_id(struct http_msg *m, enum http_hdr_id id)
 	m->hdr_idx[id] = -1;
 }
 
-void msg_hdr_del(struct http_msg *m, struct slice name)
+void msg_hdr_del_named(struct http_msg *m, struct slice name, enum http_hdr_id id)
 {
-	enum http_hdr_id id = msg_hdr_id(name);
 	if (id != HDR_OTHER) {
 		msg_hdr_del_id(m, id);
 		return;
 	}
+	if (!(msg_names(m) & msg_hdr_bit(name)))
+		return;
 	for (int i = 0; i < m->nhdrs; i++)
 		if (m->hdrs[i].name.len == name.len && slice_ieq(m->hdrs[i].name, name))
 			m->hdrs[i].flags |= HDR_F_DELETED;
+}
+
+void msg_hdr_del(struct http_msg *m, struct slice name)
+{
+	msg_hdr_del_named(m, name, msg_hdr_id(name));
 }
 
 /* name (any case) equals lit (lowercase, same length as name). */
