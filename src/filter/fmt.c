@@ -200,12 +200,42 @@ static bool fmt_uri_escape(enum fmt_class cls, unsigned char c)
 	return (cls == FMT_PATH && (c == '?' || c == '#')) || (cls == FMT_QUERY && c == '#');
 }
 
+/* True when a header value may carry v as is: no control byte (HTAB
+ * included, which the slow path keeps but this one does not look at) and
+ * no DEL.  Eight bytes at a time: a byte < 0x20 or == 0x7f sets the high
+ * bit of its lane (bytes >= 0x80 cannot, and are fine). */
+static bool fmt_field_clean(const char *p, uint32_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, d;
+		memcpy(&w, p + i, 8);
+		d = w ^ (ones * 0x7f);
+		if (((w - ones * 0x20) & ~w & highs) | ((d - ones) & ~d & highs))
+			return false;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* Copies fetched bytes made safe for the class; returns the new length or
  * -1 when out of room. */
 static long fmt_put_dynamic(enum fmt_class cls, struct slice v, char *out, size_t o, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
+	if (cls == FMT_FIELD && fmt_field_clean(v.p, v.len)) {
+		if (cap - o < v.len)
+			return -1;
+		memcpy(out + o, v.p, v.len);
+		return (long)(o + v.len);
+	}
 	for (uint32_t i = 0; i < v.len; i++) {
 		unsigned char c = (unsigned char)v.p[i];
 		if (cls == FMT_FIELD) {
@@ -251,4 +281,33 @@ int fmt_render(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 		o = (size_t)n;
 	}
 	return (int)o;
+}
+
+bool fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap,
+	       struct slice *val)
+{
+	struct slice v;
+
+	if (f->literal) {
+		fmt_literal(f, val);
+		return true;
+	}
+	/* "%[fetch]" alone, as most header values are: the fetched bytes
+	 * themselves when they need no change (the fetch's scratch is out).
+	 * What would not fit out is refused like a rendered value. */
+	if (f->nparts == 1 && f->cls == FMT_FIELD && cap >= 64) {
+		if (!fetch_value(f->parts[0].fetch, ctx, &v, out, cap)) {
+			*val = (struct slice){ out, 0 };
+			return true;
+		}
+		if (v.len <= cap && fmt_field_clean(v.p, v.len)) {
+			*val = v;
+			return true;
+		}
+	}
+	int n = fmt_render(f, ctx, out, cap);
+	if (n < 0)
+		return false;
+	*val = (struct slice){ out, (uint32_t)n };
+	return true;
 }
