@@ -15,6 +15,15 @@ static struct slice hdr_name(const struct cfg_frontend *fe)
 	return (struct slice){ fe->request_id_header, (uint32_t)strlen(fe->request_id_header) };
 }
 
+/* The header's value is the id in the transaction, which lives as long as
+ * both messages: no copy, only its length counted against the store's
+ * bound (msg_charge). */
+static void put_id(struct http_msg *m, struct slice name, struct txn *t)
+{
+	if (msg_charge(m, t->req_id_len))
+		msg_hdr_add(m, name, (struct slice){ t->req_id, t->req_id_len });
+}
+
 static enum flt_verdict reqid_req_head(struct stream *s, const void *conf)
 {
 	const struct cfg_frontend *fe = conf;
@@ -33,10 +42,9 @@ static enum flt_verdict reqid_req_head(struct stream *s, const void *conf)
 		return FLT_CONTINUE;
 	}
 	t->req_id_len = (uint8_t)reqid_generate(t->req_id);
-	msg_hdr_del(m, name);
-	struct slice v = msg_store(m, t->req_id, t->req_id_len);
-	if (v.p)
-		msg_hdr_add(m, name, v);
+	if (h)
+		msg_hdr_del(m, name);
+	put_id(m, name, t);
 	return FLT_CONTINUE;
 }
 
@@ -49,9 +57,7 @@ static enum flt_verdict reqid_res_head(struct stream *s, const void *conf)
 	if (!t->req_id_len)
 		return FLT_CONTINUE;
 	msg_hdr_del(&t->res, name);
-	struct slice v = msg_store(&t->res, t->req_id, t->req_id_len);
-	if (v.p)
-		msg_hdr_add(&t->res, name, v);
+	put_id(&t->res, name, t);
 	return FLT_CONTINUE;
 }
 
