@@ -81,14 +81,20 @@ static inline char *dec_back(char *end, unsigned long long v)
 	return end;
 }
 
-/* Digits of v in decimal. */
+/* Digits of v in decimal: log2 * 1233 / 4096 is log10 give or take one. */
 static inline unsigned dec_len(unsigned long long v)
 {
-	unsigned n = 1;
-
-	for (unsigned long long p = 10; n < 20 && v >= p; p *= 10)
-		n++;
-	return n;
+	static const unsigned long long pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
+		1000000000000ull, 10000000000000ull, 100000000000000ull,
+		1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull,
+	};
+	if (v < 10)
+		return 1;
+	unsigned t = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
+	return t + (v >= pow10[t]);
 }
 
 static void ob_u64(struct obuf *o, unsigned long long v)
@@ -255,61 +261,68 @@ static size_t esc_len(esc_unit_fn fn, const unsigned char *s, size_t n)
 	return total;
 }
 
-/* Copies the run of bytes at the start of s[0..n) that are their own
- * escape (visible ASCII, no quote or backslash, and no space where bare
- * fields forbid it: the common case) to out, and returns its length.
- * Eight bytes at a time: a lane's high bit is set for a byte < 0x20 (or
- * <= 0x20, bare), >= 0x7f, '"' or '\\'.  out has room for n bytes. */
-static size_t plain_run(esc_unit_fn fn, const unsigned char *s, size_t n, char *out)
-{
-	/* bit 1: plain in quoted and JSON fields; bit 2: plain in bare fields
-	 * (GNU range designators: visible ASCII but '"' (0x22) and '\\' (0x5c)) */
-	static const unsigned char plain[256] = {
-		[' '] = 1, ['!'] = 3, [0x23 ... 0x5b] = 3, [0x5d ... 0x7e] = 3,
-	};
-	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
-	const uint64_t below = ones * (fn == comb_bare ? 0x21 : 0x20);
-	unsigned char need = fn == comb_bare ? 2 : 1;
-	size_t i = 0;
+/* Whether a byte is its own escape: visible ASCII but '"' and '\\', and
+ * space except in bare fields.  Bit 1: quoted and JSON fields; bit 2:
+ * bare fields (GNU range designators). */
+static const unsigned char plain_tab[256] = {
+	[' '] = 1, ['!'] = 3, [0x23 ... 0x5b] = 3, [0x5d ... 0x7e] = 3,
+};
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, q, b, d;
-		memcpy(&w, s + i, 8);
-		q = w ^ (ones * '"');
-		b = w ^ (ones * '\\');
-		d = w + ones;   /* 0x7f -> 0x80; the carry only matters past a bad lane */
-		if ((((w - below) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w | d) & highs)
-			break;
-		memcpy(out + i, &w, 8);
+/* Eight bytes at once: true when none needs escaping.  A lane's high bit
+ * is set by a byte < 0x20 (<= 0x20 when bare), >= 0x7f, '"' or '\\'
+ * (borrows and carries only cross lanes past such a byte). */
+static inline bool plain8(uint64_t w, bool bare)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return !((((w - ones * (bare ? 0x21 : 0x20)) & ~w) | ((q - ones) & ~q) |
+		  ((b - ones) & ~b) | w | (w + ones)) & highs);
+}
+
+/* Copies the run of bytes at the start of s[0..n) that are their own
+ * escape (the common case) to out, which has room for n bytes, and
+ * returns its length. */
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *s, size_t n,
+							      char *out, bool bare)
+{
+	unsigned char need = bare ? 2 : 1;
+	size_t i = 0;
+	uint64_t w;
+
+	if (n >= 8) {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (!plain8(w, bare))
+				goto bytes;
+			memcpy(out + i, &w, 8);
+		}
+		if (i == n)
+			return n;
+		/* the last eight bytes, overlapping what is already copied */
+		memcpy(&w, s + n - 8, 8);
+		if (plain8(w, bare)) {
+			memcpy(out + n - 8, &w, 8);
+			return n;
+		}
 	}
-	for (; i < n && (plain[s[i]] & need); i++)
+bytes:
+	for (; i < n && (plain_tab[s[i]] & need); i++)
 		out[i] = (char)s[i];
 	return i;
 }
 
-/* Escapes s[0..n) into o, at most `budget` bytes; a field that does not
- * fit is cut between units and ends with "...". */
-static void esc_field(struct obuf *o, esc_unit_fn fn, const char *str, size_t n, size_t budget)
+/* Escapes s[0..n) into o, at most `budget` bytes, from input byte i and
+ * output byte `out` of the field on; a field that does not fit is cut
+ * between units and ends with "...". */
+static void __attribute__((noinline)) esc_rest(struct obuf *o, esc_unit_fn fn,
+					       const unsigned char *s, size_t n, size_t budget,
+					       size_t i, size_t out)
 {
-	const unsigned char *s = (const unsigned char *)str;
 	char unit[8];
-	size_t i = 0, out = 0, used;
+	size_t used;
 	bool fits = false;   /* the rest is known to fit: no more look-ahead */
 
-	if (n <= o->cap - o->len) {
-		/* The plain run is copied as the loop below would copy it: a
-		 * whole field that fits its budget, else no further than where
-		 * the loop starts looking ahead (budget - 3). */
-		i = plain_run(fn, s, n, o->p + o->len);
-		if (i == n && n <= budget) {
-			o->len += n;
-			return;
-		}
-		if (i > budget - 3)
-			i = budget - 3;
-		o->len += i;
-		out = i;
-	}
 	for (; i < n; i += used) {
 		size_t w = fn(s + i, n - i, unit, &used);
 		if (!fits && out + w > budget - 3) {
@@ -322,6 +335,29 @@ static void esc_field(struct obuf *o, esc_unit_fn fn, const char *str, size_t n,
 		ob_put(o, unit, w);
 		out += w;
 	}
+}
+
+/* Escapes s[0..n) into o, at most `budget` bytes (see esc_rest).  A field
+ * made of plain bytes is copied as it is, eight bytes at a time. */
+static inline __attribute__((always_inline)) void esc_field(struct obuf *o, esc_unit_fn fn,
+							    const char *str, size_t n,
+							    size_t budget)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	if (n <= o->cap - o->len) {
+		i = plain_run(s, n, o->p + o->len, fn == comb_bare);
+		if (i == n && n <= budget) {
+			o->len += n;
+			return;
+		}
+		/* what the loop would have copied before looking ahead */
+		if (i > budget - 3)
+			i = budget - 3;
+		o->len += i;
+	}
+	esc_rest(o, fn, s, n, budget, i, i);
 }
 
 /* ---- shared fields ------------------------------------------------------ */
