@@ -64,6 +64,7 @@ struct cond {
 	struct cond_cidr *cidrs;  /* src in ... */
 	int ncidrs;
 	pcre2_code *re;
+	bool jit;             /* re was JIT-compiled: pcre2_jit_match() runs it directly */
 };
 
 static const struct {
@@ -296,7 +297,7 @@ static struct cond *cond_compile_regex(struct cond_parser *p, struct cond *c,
 	}
 	/* JIT is an optimisation only: without it (no JIT support in this
 	 * pcre2 build, or no executable memory) the interpreter matches. */
-	(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
+	c->jit = pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE) == 0;
 	return c;
 }
 
@@ -710,7 +711,7 @@ static void cond_mctx_init(void)
 		pcre2_set_match_limit(cond_mctx, COND_MATCH_LIMIT);
 }
 
-static bool cond_regex(const pcre2_code *re, struct slice s)
+static bool cond_regex(const struct cond *c, struct slice s)
 {
 	pcre2_match_data *md = cond_match_data();
 
@@ -719,7 +720,11 @@ static bool cond_regex(const pcre2_code *re, struct slice s)
 	pthread_once(&cond_mctx_once, cond_mctx_init);
 	/* An empty slice may carry a NULL pointer; pcre2 wants a real one. */
 	PCRE2_SPTR subj = s.p ? (PCRE2_SPTR)s.p : (PCRE2_SPTR) "";
-	return pcre2_match(re, subj, s.len, 0, 0, md, cond_mctx) >= 0;
+	/* The JIT's own entry skips pcre2_match()'s checks and dispatch; it
+	 * honours the match limit too (pcre2jit(3)). */
+	if (c->jit)
+		return pcre2_jit_match(c->re, subj, s.len, 0, 0, md, cond_mctx) >= 0;
+	return pcre2_match(c->re, subj, s.len, 0, 0, md, cond_mctx) >= 0;
 }
 
 /* Client address in binary, with an IPv4-mapped IPv6 address unmapped so
@@ -818,7 +823,7 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 	case OP_CONTAINS:
 		return cond_contains(v, *w, c->icase);
 	case OP_REGEX:
-		return cond_regex(c->re, v);
+		return cond_regex(c, v);
 	case OP_IN:
 		for (int i = 0; i < c->nvals; i++)
 			if (v.len == w[i].len && cond_mem_eq(v.p, w[i].p, v.len, c->icase))
