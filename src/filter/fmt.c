@@ -283,6 +283,23 @@ int fmt_render(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 	return (int)o;
 }
 
+/* Fetches whose values gatehouse writes itself, from a fixed alphabet: an
+ * address, "http"/"https", "0"/"1", three digits, a request id (reqid.h:
+ * nothing reqid_valid() accepts, nor a generated one, needs escaping). */
+static bool fmt_fetch_clean(const struct fetch *fe)
+{
+	switch (fetch_kind(fe)) {
+	case FETCH_SRC:
+	case FETCH_SCHEME:
+	case FETCH_SSL:
+	case FETCH_STATUS:
+	case FETCH_REQ_ID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap,
 	       struct slice *val)
 {
@@ -300,7 +317,8 @@ bool fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 			*val = (struct slice){ out, 0 };
 			return true;
 		}
-		if (v.len <= cap && fmt_field_clean(v.p, v.len)) {
+		if (v.len <= cap && (fmt_fetch_clean(f->parts[0].fetch) ||
+				     fmt_field_clean(v.p, v.len))) {
 			*val = v;
 			return true;
 		}
