@@ -166,8 +166,10 @@ static inline uint64_t msg_hdr_bit(struct slice name)
 	return 1ull << (h & 63);
 }
 
-/* The Bloom filter of m's names, brought up to hdrs[0..nhdrs). */
-static uint64_t msg_names(struct http_msg *m)
+/* The Bloom filter of m's names, brought up to hdrs[0..nhdrs).  The
+ * loops live out of line so the callers' fast path (the name is absent)
+ * is a few instructions without register saves. */
+static void __attribute__((noinline)) msg_names_update(struct http_msg *m)
 {
 	if (m->names_n > m->nhdrs) {
 		m->names = 0;
@@ -176,21 +178,34 @@ static uint64_t msg_names(struct http_msg *m)
 	for (int i = m->names_n; i < m->nhdrs; i++)
 		m->names |= msg_hdr_bit(m->hdrs[i].name);
 	m->names_n = m->nhdrs;
+}
+
+static inline uint64_t msg_names(struct http_msg *m)
+{
+	if (m->names_n != m->nhdrs)
+		msg_names_update(m);
 	return m->names;
+}
+
+static struct http_hdr *__attribute__((noinline))
+msg_hdr_scan(struct http_msg *m, struct slice name, int *pos)
+{
+	for (int i = *pos; i < m->nhdrs; i++) {
+		struct http_hdr *h = &m->hdrs[i];
+		if (h->name.len == name.len && !(h->flags & HDR_F_DELETED) &&
+		    slice_ieq(h->name, name)) {
+			*pos = i + 1;
+			return h;
+		}
+	}
+	*pos = m->nhdrs;
+	return NULL;
 }
 
 struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)
 {
-	if (msg_names(m) & msg_hdr_bit(name)) {
-		for (int i = *pos; i < m->nhdrs; i++) {
-			struct http_hdr *h = &m->hdrs[i];
-			if (h->name.len == name.len && !(h->flags & HDR_F_DELETED) &&
-			    slice_ieq(h->name, name)) {
-				*pos = i + 1;
-				return h;
-			}
-		}
-	}
+	if (msg_names(m) & msg_hdr_bit(name))
+		return msg_hdr_scan(m, name, pos);
 	*pos = m->nhdrs;
 	return NULL;
 }
@@ -230,17 +245,19 @@ void msg_hdr_del_id(struct http_msg *m, enum http_hdr_id id)
 	m->hdr_idx[id] = -1;
 }
 
-void msg_hdr_del_named(struct http_msg *m, struct slice name, enum http_hdr_id id)
+static void __attribute__((noinline)) msg_hdr_del_scan(struct http_msg *m, struct slice name)
 {
-	if (id != HDR_OTHER) {
-		msg_hdr_del_id(m, id);
-		return;
-	}
-	if (!(msg_names(m) & msg_hdr_bit(name)))
-		return;
 	for (int i = 0; i < m->nhdrs; i++)
 		if (m->hdrs[i].name.len == name.len && slice_ieq(m->hdrs[i].name, name))
 			m->hdrs[i].flags |= HDR_F_DELETED;
+}
+
+void msg_hdr_del_named(struct http_msg *m, struct slice name, enum http_hdr_id id)
+{
+	if (id != HDR_OTHER)
+		msg_hdr_del_id(m, id);
+	else if (msg_names(m) & msg_hdr_bit(name))
+		msg_hdr_del_scan(m, name);
 }
 
 void msg_hdr_del(struct http_msg *m, struct slice name)
