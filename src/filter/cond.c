@@ -65,6 +65,7 @@ struct cond {
 	int ncidrs;
 	pcre2_code *re;
 	bool jit;             /* re was JIT-compiled: pcre2_jit_match() runs it directly */
+	bool status;          /* the fetch is `status`: numeric tests read the number */
 };
 
 static const struct {
@@ -421,6 +422,7 @@ static struct cond *cond_parse_test(struct cond_parser *p)
 		return cond_fail(p, f_it, "%s", ferr);
 	}
 	c->icase = fetch_kind(c->fetch) == FETCH_HOST;
+	c->status = fetch_kind(c->fetch) == FETCH_STATUS;
 	p->pos++;
 
 	const struct cond_item *op_it = cond_peek(p);
@@ -752,25 +754,23 @@ static bool cond_cidr_match(const struct cond_cidr *c, int fam, const uint8_t *a
 	if (c->fam != fam)
 		return false;
 	int full = c->bits / 8, rest = c->bits % 8;
-	if (memcmp(a, c->addr, (size_t)full) != 0)
-		return false;
+	for (int i = 0; i < full; i++)   /* a few bytes: no memcmp() call */
+		if (a[i] != c->addr[i])
+			return false;
 	if (rest == 0)
 		return true;
 	uint8_t mask = (uint8_t)(0xff00 >> rest);
 	return (a[full] & mask) == c->addr[full];
 }
 
-/* < <= > >= and a boolean fetch alone; a value that is not an integer
- * (an empty header, "12a") makes every comparison false. */
-static bool cond_test_num(const struct cond *c, struct slice v)
+/* n against the condition's integer, for < <= > >= == !=. */
+static bool cond_cmp_num(const struct cond *c, long long n)
 {
-	long long n;
-
-	if (c->op == OP_BOOL)
-		return v.len == 1 && v.p[0] == '1';
-	if (!cond_parse_int(v, &n))
-		return false;
 	switch (c->op) {
+	case OP_EQ:
+		return n == c->num;
+	case OP_NE:
+		return n != c->num;
 	case OP_LT:
 		return n < c->num;
 	case OP_LE:
@@ -784,10 +784,29 @@ static bool cond_test_num(const struct cond *c, struct slice v)
 	}
 }
 
+/* < <= > >= and a boolean fetch alone; a value that is not an integer
+ * (an empty header, "12a") makes every comparison false. */
+static bool cond_test_num(const struct cond *c, struct slice v)
+{
+	long long n;
+
+	if (c->op == OP_BOOL)
+		return v.len == 1 && v.p[0] == '1';
+	if (!cond_parse_int(v, &n))
+		return false;
+	return cond_cmp_num(c, n);
+}
+
 static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 {
 	char scratch[64];
 	struct slice v;
+
+	/* `status` compared as a number: the number itself, not its text
+	 * (which fetch_value() would write and this would parse back) */
+	if (c->status && ctx->res && c->op != OP_BOOL &&
+	    (c->op >= OP_LT || ((c->op == OP_EQ || c->op == OP_NE) && c->num_ok)))
+		return cond_cmp_num(c, ctx->res->status % 1000);
 
 	if (c->op == OP_IN && c->cidrs) {
 		int fam;

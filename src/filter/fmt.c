@@ -23,6 +23,8 @@ struct fmt {
 	int nparts;
 	char *text;            /* the literal bytes, '%%' already folded */
 	bool literal;          /* no fetch: parts[0] (if any) is the whole value */
+	bool clean;            /* one fetch alone, whose values need no safety scan
+				  (fmt_fetch_clean) */
 };
 
 static const char *fmt_class_name(enum fmt_class c)
@@ -106,6 +108,23 @@ static int fmt_add_fetch(struct fmt *f, const struct cfg_tok *tok, const char *s
 	return (int)(end - s);
 }
 
+/* Fetches whose values gatehouse writes itself, from a fixed alphabet: an
+ * address, "http"/"https", "0"/"1", three digits, a request id (reqid.h:
+ * nothing reqid_valid() accepts, nor a generated one, needs escaping). */
+static bool fmt_fetch_clean(const struct fetch *fe)
+{
+	switch (fetch_kind(fe)) {
+	case FETCH_SRC:
+	case FETCH_SCHEME:
+	case FETCH_SSL:
+	case FETCH_STATUS:
+	case FETCH_REQ_ID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 struct fmt *fmt_parse(const struct cfg_tok *tok, enum fmt_class cls, char *err, size_t errlen,
 		      int *err_col)
 {
@@ -162,6 +181,7 @@ struct fmt *fmt_parse(const struct cfg_tok *tok, enum fmt_class cls, char *err, 
 	if (o > lit)
 		f->parts[f->nparts++] = (struct fmt_part){ { lit, (uint32_t)(o - lit) }, NULL };
 	*o = '\0';
+	f->clean = f->nparts == 1 && f->parts[0].fetch && fmt_fetch_clean(f->parts[0].fetch);
 	return f;
 }
 
@@ -283,23 +303,6 @@ int fmt_render(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 	return (int)o;
 }
 
-/* Fetches whose values gatehouse writes itself, from a fixed alphabet: an
- * address, "http"/"https", "0"/"1", three digits, a request id (reqid.h:
- * nothing reqid_valid() accepts, nor a generated one, needs escaping). */
-static bool fmt_fetch_clean(const struct fetch *fe)
-{
-	switch (fetch_kind(fe)) {
-	case FETCH_SRC:
-	case FETCH_SCHEME:
-	case FETCH_SSL:
-	case FETCH_STATUS:
-	case FETCH_REQ_ID:
-		return true;
-	default:
-		return false;
-	}
-}
-
 bool fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap,
 	       struct slice *val)
 {
@@ -317,8 +320,7 @@ bool fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 			*val = (struct slice){ out, 0 };
 			return true;
 		}
-		if (v.len <= cap && (fmt_fetch_clean(f->parts[0].fetch) ||
-				     fmt_field_clean(v.p, v.len))) {
+		if (v.len <= cap && (f->clean || fmt_field_clean(v.p, v.len))) {
 			*val = v;
 			return true;
 		}

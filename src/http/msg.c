@@ -119,17 +119,6 @@ struct slice msg_store(struct http_msg *m, const char *p, size_t len)
 	return (struct slice){ d, (uint32_t)len };
 }
 
-bool msg_charge(struct http_msg *m, size_t len)
-{
-	struct msg_store *st = &m->st;
-	uint32_t max = st->max ? st->max : MSG_STORE_MAX;
-
-	if (len > max || st->charged > max - len || st->used > max - len - st->charged)
-		return false;
-	st->charged += (uint32_t)len;
-	return true;
-}
-
 struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
 {
 	char tmp[512];

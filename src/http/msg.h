@@ -195,10 +195,6 @@ struct slice msg_store(struct http_msg *m, const char *p, size_t len);
  * read. */
 void msg_rebase(struct http_msg *m, const char *old, uint32_t len, const char *now);
 
-/* Counts len bytes that a slice of the head refers to outside the store
- * (bytes that outlive the message: see "Ownership") against the store's
- * bound, as msg_store() would; false when they would pass it. */
-bool msg_charge(struct http_msg *m, size_t len);
 
 /* Formats into the store (printf); { NULL, 0 } when it does not fit. */
 struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
@@ -210,6 +206,20 @@ struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
  * when the store cannot hold it.
  */
 int msg_adopt(struct http_msg *m, const char *base, uint32_t len);
+
+/* Counts len bytes that a slice of the head refers to outside the store
+ * (bytes that outlive the message: see "Ownership") against the store's
+ * bound, as msg_store() would; false when they would pass it.  (used +
+ * charged never passes the bound, so the subtraction cannot wrap.) */
+static inline bool msg_charge(struct http_msg *m, size_t len)
+{
+	uint32_t max = m->st.max ? m->st.max : MSG_STORE_MAX;
+
+	if (len > max - m->st.used - m->st.charged)
+		return false;
+	m->st.charged += (uint32_t)len;
+	return true;
+}
 
 /* Resets a message to empty (no headers, hdr_idx all -1). */
 void msg_reset(struct http_msg *m);
