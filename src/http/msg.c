@@ -12,11 +12,45 @@ static inline unsigned char lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
+/* Eight bytes of a and b equal but for the case of letters: the lanes
+ * that differ may only differ in bit 0x20, and only where the byte is a
+ * letter (0x41..0x5a / 0x61..0x7a, i.e. (c | 0x20) in 'a'..'z'). */
+static inline bool ieq8(uint64_t a, uint64_t b)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	uint64_t x = a ^ b;
+
+	if (!x)
+		return true;
+	if (x & ~(ones * 0x20))
+		return false;
+	uint64_t l = a | (ones * 0x20), t = l & ~highs;
+	uint64_t letter = (t + ones * (0x80 - 'a')) & ~(t + ones * (0x80 - 'z' - 1)) & ~l & highs;
+	return !((x << 2) & ~letter);
+}
+
 bool slice_ieq(struct slice a, struct slice b)
 {
-	if (a.len != b.len)
+	uint32_t n = a.len, i = 0;
+	uint64_t u, v;
+
+	if (n != b.len)
 		return false;
-	for (uint32_t i = 0; i < a.len; i++)
+	if (n >= 8) {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&u, a.p + i, 8);
+			memcpy(&v, b.p + i, 8);
+			if (!ieq8(u, v))
+				return false;
+		}
+		if (i == n)
+			return true;
+		/* the last eight bytes, overlapping the ones compared */
+		memcpy(&u, a.p + n - 8, 8);
+		memcpy(&v, b.p + n - 8, 8);
+		return ieq8(u, v);
+	}
+	for (; i < n; i++)
 		if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
 			return false;
 	return true;
