@@ -66,6 +66,7 @@ struct cond {
 	pcre2_code *re;
 	bool jit;             /* re was JIT-compiled: pcre2_jit_match() runs it directly */
 	bool status;          /* the fetch is `status`: numeric tests read the number */
+	uint8_t kind;         /* fetch_kind(fetch) */
 };
 
 static const struct {
@@ -423,6 +424,7 @@ static struct cond *cond_parse_test(struct cond_parser *p)
 	}
 	c->icase = fetch_kind(c->fetch) == FETCH_HOST;
 	c->status = fetch_kind(c->fetch) == FETCH_STATUS;
+	c->kind = (uint8_t)fetch_kind(c->fetch);
 	p->pos++;
 
 	const struct cond_item *op_it = cond_peek(p);
@@ -797,6 +799,27 @@ static bool cond_test_num(const struct cond *c, struct slice v)
 	return cond_cmp_num(c, n);
 }
 
+/* fetch_value(), with the request's path and method (most conditions)
+ * read here without a call; same answers. */
+static inline bool cond_fetch(const struct cond *c, const struct cond_ctx *ctx, struct slice *v,
+			      char *scratch, size_t len)
+{
+	switch (c->kind) {
+	case FETCH_PATH:
+		if (!ctx->msg)
+			return false;
+		*v = ctx->msg->path;
+		return v->p != NULL;
+	case FETCH_METHOD:
+		if (!ctx->msg)
+			return false;
+		*v = ctx->msg->method;
+		return v->p != NULL;
+	default:
+		return fetch_value(c->fetch, ctx, v, scratch, len);
+	}
+}
+
 static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 {
 	char scratch[64];
@@ -818,7 +841,7 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 				return true;
 		return false;
 	}
-	if (!fetch_value(c->fetch, ctx, &v, scratch, sizeof(scratch)))
+	if (!cond_fetch(c, ctx, &v, scratch, sizeof(scratch)))
 		return c->op == OP_NE;   /* nothing there is "not equal" to anything */
 	if (c->op >= OP_LT)
 		return cond_test_num(c, v);

@@ -25,6 +25,7 @@ struct fmt {
 	bool literal;          /* no fetch: parts[0] (if any) is the whole value */
 	bool clean;            /* one fetch alone, whose values need no safety scan
 				  (fmt_fetch_clean) */
+	bool lasting;          /* one fetch alone, whose values are static strings */
 };
 
 static const char *fmt_class_name(enum fmt_class c)
@@ -182,6 +183,9 @@ struct fmt *fmt_parse(const struct cfg_tok *tok, enum fmt_class cls, char *err, 
 		f->parts[f->nparts++] = (struct fmt_part){ { lit, (uint32_t)(o - lit) }, NULL };
 	*o = '\0';
 	f->clean = f->nparts == 1 && f->parts[0].fetch && fmt_fetch_clean(f->parts[0].fetch);
+	/* fetch.c answers these two with string literals */
+	f->lasting = f->clean && (fetch_kind(f->parts[0].fetch) == FETCH_SCHEME ||
+				  fetch_kind(f->parts[0].fetch) == FETCH_SSL);
 	return f;
 }
 
@@ -303,14 +307,14 @@ int fmt_render(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 	return (int)o;
 }
 
-bool fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap,
-	       struct slice *val)
+enum fmt_val fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap,
+		       struct slice *val)
 {
 	struct slice v;
 
 	if (f->literal) {
 		fmt_literal(f, val);
-		return true;
+		return FMT_VAL_LASTING;
 	}
 	/* "%[fetch]" alone, as most header values are: the fetched bytes
 	 * themselves when they need no change (the fetch's scratch is out).
@@ -318,16 +322,16 @@ bool fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 	if (f->nparts == 1 && f->cls == FMT_FIELD && cap >= 64) {
 		if (!fetch_value(f->parts[0].fetch, ctx, &v, out, cap)) {
 			*val = (struct slice){ out, 0 };
-			return true;
+			return FMT_VAL_BORROWED;
 		}
 		if (v.len <= cap && (f->clean || fmt_field_clean(v.p, v.len))) {
 			*val = v;
-			return true;
+			return f->lasting ? FMT_VAL_LASTING : FMT_VAL_BORROWED;
 		}
 	}
 	int n = fmt_render(f, ctx, out, cap);
 	if (n < 0)
-		return false;
+		return FMT_VAL_TOO_BIG;
 	*val = (struct slice){ out, (uint32_t)n };
-	return true;
+	return FMT_VAL_BORROWED;
 }

@@ -94,21 +94,21 @@ static bool rule_in_store(const struct http_msg *m, struct slice v)
 }
 
 /* set_header / add_header.  The name is the rule's; the value is the
- * rule's too when it is a literal, else it goes to the store once (not at
- * all when it is already there). */
+ * rule's too when it is a literal (or a static string), else it goes to
+ * the store once (not at all when it is already there). */
 static enum rule_verdict rule_header(const struct rule *r, struct rule_exec *x)
 {
 	struct http_msg *m = x->msg;
 	struct slice value;
-	bool lit = fmt_literal(r->value, &value);
+	enum fmt_val k = fmt_value(r->value, x->ctx, x->scratch, x->scratch_len, &value);
 
-	if (!lit && !fmt_value(r->value, x->ctx, x->scratch, x->scratch_len, &value))
+	if (k == FMT_VAL_TOO_BIG)
 		return rule_fail(x, "header value too large once rendered");
 	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED)
 		return rule_fail(x, "too many header fields once rewritten");
-	if (!msg_charge(m, r->name.len + (lit ? value.len : 0)))
+	if (!msg_charge(m, r->name.len + (k == FMT_VAL_LASTING ? value.len : 0)))
 		return rule_fail(x, "header too large once rewritten");
-	if (!lit && !rule_in_store(m, value)) {
+	if (k == FMT_VAL_BORROWED && !rule_in_store(m, value)) {
 		if (value.len == 0)
 			value = (struct slice){ "", 0 };
 		else if (!(value = msg_store(m, value.p, value.len)).p)

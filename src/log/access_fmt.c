@@ -103,6 +103,10 @@ static inline unsigned dec_len(unsigned long long v)
 
 static void ob_u64(struct obuf *o, unsigned long long v)
 {
+	if (v < 10 && o->len < o->cap) {   /* 0 ms, no retries... */
+		o->p[o->len++] = (char)('0' + v);
+		return;
+	}
 	unsigned n = dec_len(v);
 
 	if (__builtin_expect(o->cap - o->len >= n, 1)) {
