@@ -561,14 +561,10 @@ static void format_combined(struct obuf *o, const struct access_rec *r)
  * a field before it), as one literal: KEY("status") is ,"status": */
 #define KEY(k) ",\"" k "\":"
 
-static void json_str(struct obuf *o, struct slice s, size_t budget)
+static void json_str_put(struct obuf *o, struct slice s, size_t budget)
 {
 	size_t n = s.len;
 
-	if (n == 0) {
-		ob_lit(o, "null");
-		return;
-	}
 	if (n <= budget && n + 2 <= o->cap - o->len) {
 		/* plain: quotes around the copy, in one go */
 		char *d = o->p + o->len;
@@ -584,7 +580,16 @@ static void json_str(struct obuf *o, struct slice s, size_t budget)
 	ob_lit(o, "\"");
 }
 
-static void json_cstr(struct obuf *o, const char *s, size_t budget)
+/* A string, or null when empty or absent (checked here: no call). */
+static inline void json_str(struct obuf *o, struct slice s, size_t budget)
+{
+	if (s.len == 0)
+		ob_lit(o, "null");
+	else
+		json_str_put(o, s, budget);
+}
+
+static inline void json_cstr(struct obuf *o, const char *s, size_t budget)
 {
 	json_str(o, (struct slice){ s, s ? (uint32_t)strlen(s) : 0 }, budget);
 }
