@@ -18,10 +18,10 @@ static struct slice hdr_name(const struct cfg_frontend *fe)
 /* The header's value is the id in the transaction, which lives as long as
  * both messages: no copy, only its length counted against the store's
  * bound (msg_charge). */
-static void put_id(struct http_msg *m, struct slice name, struct txn *t)
+static void put_id(struct http_msg *m, struct slice name, enum http_hdr_id id, struct txn *t)
 {
 	if (msg_charge(m, t->req_id_len))
-		msg_hdr_add(m, name, (struct slice){ t->req_id, t->req_id_len });
+		msg_hdr_add_id(m, name, (struct slice){ t->req_id, t->req_id_len }, id);
 }
 
 static enum flt_verdict reqid_req_head(struct stream *s, const void *conf)
@@ -42,9 +42,10 @@ static enum flt_verdict reqid_req_head(struct stream *s, const void *conf)
 		return FLT_CONTINUE;
 	}
 	t->req_id_len = (uint8_t)reqid_generate(t->req_id);
+	enum http_hdr_id id = msg_hdr_id(name);
 	if (h)
-		msg_hdr_del(m, name);
-	put_id(m, name, t);
+		msg_hdr_del_named(m, name, id);
+	put_id(m, name, id, t);
 	return FLT_CONTINUE;
 }
 
@@ -56,8 +57,9 @@ static enum flt_verdict reqid_res_head(struct stream *s, const void *conf)
 
 	if (!t->req_id_len)
 		return FLT_CONTINUE;
-	msg_hdr_del(&t->res, name);
-	put_id(&t->res, name, t);
+	enum http_hdr_id id = msg_hdr_id(name);
+	msg_hdr_del_named(&t->res, name, id);
+	put_id(&t->res, name, id, t);
 	return FLT_CONTINUE;
 }
 
