@@ -2,8 +2,8 @@
  * flt_reqid.c - request ids (`request_id header NAME` in a frontend): the
  * client's id is kept when reqid_valid() accepts it, otherwise one is
  * generated; the server gets it in that header, and so does the client in
- * the response (local replies included, local.c).  Rules and logs read it
- * as the fetch `req_id`.
+ * the response (local replies included: they pass through the response
+ * filters too).  Rules and logs read it as the fetch `req_id`.
  */
 #include <string.h>
 #include "log/reqid.h"
