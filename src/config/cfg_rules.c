@@ -90,7 +90,10 @@ static int rule_header_name(struct rule_pc *c, const struct cfg_tok *t)
 			  strcasecmp(s, "host") == 0 ? " (set_header Host replaces it)" : "");
 		return -1;
 	}
-	return rule_dup(c, s, &c->r->name) ? 0 : -1;
+	if (!rule_dup(c, s, &c->r->name))
+		return -1;
+	c->r->hdr_id = (uint8_t)msg_hdr_id(c->r->name);
+	return 0;
 }
 
 /* A value format at toks[i]. */

@@ -64,6 +64,9 @@ struct cond {
 	struct cond_cidr *cidrs;  /* src in ... */
 	int ncidrs;
 	pcre2_code *re;
+	bool jit;             /* re was JIT-compiled: pcre2_jit_match() runs it directly */
+	bool status;          /* the fetch is `status`: numeric tests read the number */
+	uint8_t kind;         /* fetch_kind(fetch) */
 };
 
 static const struct {
@@ -296,7 +299,7 @@ static struct cond *cond_compile_regex(struct cond_parser *p, struct cond *c,
 	}
 	/* JIT is an optimisation only: without it (no JIT support in this
 	 * pcre2 build, or no executable memory) the interpreter matches. */
-	(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
+	c->jit = pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE) == 0;
 	return c;
 }
 
@@ -420,6 +423,8 @@ static struct cond *cond_parse_test(struct cond_parser *p)
 		return cond_fail(p, f_it, "%s", ferr);
 	}
 	c->icase = fetch_kind(c->fetch) == FETCH_HOST;
+	c->status = fetch_kind(c->fetch) == FETCH_STATUS;
+	c->kind = (uint8_t)fetch_kind(c->fetch);
 	p->pos++;
 
 	const struct cond_item *op_it = cond_peek(p);
@@ -710,7 +715,7 @@ static void cond_mctx_init(void)
 		pcre2_set_match_limit(cond_mctx, COND_MATCH_LIMIT);
 }
 
-static bool cond_regex(const pcre2_code *re, struct slice s)
+static bool cond_regex(const struct cond *c, struct slice s)
 {
 	pcre2_match_data *md = cond_match_data();
 
@@ -719,7 +724,11 @@ static bool cond_regex(const pcre2_code *re, struct slice s)
 	pthread_once(&cond_mctx_once, cond_mctx_init);
 	/* An empty slice may carry a NULL pointer; pcre2 wants a real one. */
 	PCRE2_SPTR subj = s.p ? (PCRE2_SPTR)s.p : (PCRE2_SPTR) "";
-	return pcre2_match(re, subj, s.len, 0, 0, md, cond_mctx) >= 0;
+	/* The JIT's own entry skips pcre2_match()'s checks and dispatch; it
+	 * honours the match limit too (pcre2jit(3)). */
+	if (c->jit)
+		return pcre2_jit_match(c->re, subj, s.len, 0, 0, md, cond_mctx) >= 0;
+	return pcre2_match(c->re, subj, s.len, 0, 0, md, cond_mctx) >= 0;
 }
 
 /* Client address in binary, with an IPv4-mapped IPv6 address unmapped so
@@ -747,25 +756,23 @@ static bool cond_cidr_match(const struct cond_cidr *c, int fam, const uint8_t *a
 	if (c->fam != fam)
 		return false;
 	int full = c->bits / 8, rest = c->bits % 8;
-	if (memcmp(a, c->addr, (size_t)full) != 0)
-		return false;
+	for (int i = 0; i < full; i++)   /* a few bytes: no memcmp() call */
+		if (a[i] != c->addr[i])
+			return false;
 	if (rest == 0)
 		return true;
 	uint8_t mask = (uint8_t)(0xff00 >> rest);
 	return (a[full] & mask) == c->addr[full];
 }
 
-/* < <= > >= and a boolean fetch alone; a value that is not an integer
- * (an empty header, "12a") makes every comparison false. */
-static bool cond_test_num(const struct cond *c, struct slice v)
+/* n against the condition's integer, for < <= > >= == !=. */
+static bool cond_cmp_num(const struct cond *c, long long n)
 {
-	long long n;
-
-	if (c->op == OP_BOOL)
-		return v.len == 1 && v.p[0] == '1';
-	if (!cond_parse_int(v, &n))
-		return false;
 	switch (c->op) {
+	case OP_EQ:
+		return n == c->num;
+	case OP_NE:
+		return n != c->num;
 	case OP_LT:
 		return n < c->num;
 	case OP_LE:
@@ -779,10 +786,50 @@ static bool cond_test_num(const struct cond *c, struct slice v)
 	}
 }
 
+/* < <= > >= and a boolean fetch alone; a value that is not an integer
+ * (an empty header, "12a") makes every comparison false. */
+static bool cond_test_num(const struct cond *c, struct slice v)
+{
+	long long n;
+
+	if (c->op == OP_BOOL)
+		return v.len == 1 && v.p[0] == '1';
+	if (!cond_parse_int(v, &n))
+		return false;
+	return cond_cmp_num(c, n);
+}
+
+/* fetch_value(), with the request's path and method (most conditions)
+ * read here without a call; same answers. */
+static inline bool cond_fetch(const struct cond *c, const struct cond_ctx *ctx, struct slice *v,
+			      char *scratch, size_t len)
+{
+	switch (c->kind) {
+	case FETCH_PATH:
+		if (!ctx->msg)
+			return false;
+		*v = ctx->msg->path;
+		return v->p != NULL;
+	case FETCH_METHOD:
+		if (!ctx->msg)
+			return false;
+		*v = ctx->msg->method;
+		return v->p != NULL;
+	default:
+		return fetch_value(c->fetch, ctx, v, scratch, len);
+	}
+}
+
 static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 {
 	char scratch[64];
 	struct slice v;
+
+	/* `status` compared as a number: the number itself, not its text
+	 * (which fetch_value() would write and this would parse back) */
+	if (c->status && ctx->res && c->op != OP_BOOL &&
+	    (c->op >= OP_LT || ((c->op == OP_EQ || c->op == OP_NE) && c->num_ok)))
+		return cond_cmp_num(c, ctx->res->status % 1000);
 
 	if (c->op == OP_IN && c->cidrs) {
 		int fam;
@@ -794,7 +841,7 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 				return true;
 		return false;
 	}
-	if (!fetch_value(c->fetch, ctx, &v, scratch, sizeof(scratch)))
+	if (!cond_fetch(c, ctx, &v, scratch, sizeof(scratch)))
 		return c->op == OP_NE;   /* nothing there is "not equal" to anything */
 	if (c->op >= OP_LT)
 		return cond_test_num(c, v);
@@ -818,7 +865,7 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 	case OP_CONTAINS:
 		return cond_contains(v, *w, c->icase);
 	case OP_REGEX:
-		return cond_regex(c->re, v);
+		return cond_regex(c, v);
 	case OP_IN:
 		for (int i = 0; i < c->nvals; i++)
 			if (v.len == w[i].len && cond_mem_eq(v.p, w[i].p, v.len, c->icase))

@@ -209,7 +209,7 @@ static bool fetch_host(const struct http_msg *m, struct slice *out)
 
 /* query(NAME): the first NAME=value pair of the raw query string.  Values
  * are not percent-decoded, so operators compare what the client sent. */
-static bool fetch_query(const struct fetch *f, const struct http_msg *m, struct slice *out)
+static __attribute__((noinline)) bool fetch_query(const struct fetch *f, const struct http_msg *m, struct slice *out)
 {
 	const char *p = m->query.p, *end = p + m->query.len;
 
@@ -261,7 +261,7 @@ static bool fetch_cookie_in(const struct fetch *f, struct slice v, struct slice 
 	return false;
 }
 
-static bool fetch_cookie(const struct fetch *f, const struct http_msg *m, struct slice *out)
+static __attribute__((noinline)) bool fetch_cookie(const struct fetch *f, const struct http_msg *m, struct slice *out)
 {
 	/* HTTP/2 clients may split cookies over several fields (RFC 9113
 	 * 8.2.3), so every Cookie field is searched, in order. */
@@ -282,7 +282,7 @@ static bool fetch_cookie(const struct fetch *f, const struct http_msg *m, struct
 /* src as text.  An IPv4 client reaching a dual-stack listener shows up as
  * ::ffff:a.b.c.d; it is printed as plain a.b.c.d because that is what an
  * operator writes in `src == ...`. */
-static bool fetch_src(const struct sockaddr_storage *ss, struct slice *out, char *scratch,
+static __attribute__((noinline)) bool fetch_src(const struct sockaddr_storage *ss, struct slice *out, char *scratch,
 		      size_t scratch_len)
 {
 	const void *addr;
@@ -315,7 +315,7 @@ static bool fetch_src(const struct sockaddr_storage *ss, struct slice *out, char
 	return true;
 }
 
-static bool fetch_header(const struct fetch *f, struct http_msg *m, struct slice *out)
+static __attribute__((noinline)) bool fetch_header(const struct fetch *f, struct http_msg *m, struct slice *out)
 {
 	int pos = 0;
 	struct http_hdr *h;
@@ -366,6 +366,8 @@ static bool fetch_conn(const struct fetch *f, const struct cond_ctx *ctx, struct
 	}
 }
 
+/* The fetches that take more than a few loads are kept out of line
+ * (noinline above), so the common ones cost no register saves. */
 bool fetch_value(const struct fetch *f, const struct cond_ctx *ctx, struct slice *out,
 		 char *scratch, size_t scratch_len)
 {

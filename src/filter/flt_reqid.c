@@ -2,8 +2,8 @@
  * flt_reqid.c - request ids (`request_id header NAME` in a frontend): the
  * client's id is kept when reqid_valid() accepts it, otherwise one is
  * generated; the server gets it in that header, and so does the client in
- * the response (local replies included, local.c).  Rules and logs read it
- * as the fetch `req_id`.
+ * the response (local replies included: they pass through the response
+ * filters too).  Rules and logs read it as the fetch `req_id`.
  */
 #include <string.h>
 #include "log/reqid.h"
@@ -13,6 +13,15 @@
 static struct slice hdr_name(const struct cfg_frontend *fe)
 {
 	return (struct slice){ fe->request_id_header, (uint32_t)strlen(fe->request_id_header) };
+}
+
+/* The header's value is the id in the transaction, which lives as long as
+ * both messages: no copy, only its length counted against the store's
+ * bound (msg_charge). */
+static void put_id(struct http_msg *m, struct slice name, enum http_hdr_id id, struct txn *t)
+{
+	if (msg_charge(m, t->req_id_len))
+		msg_hdr_add_id(m, name, (struct slice){ t->req_id, t->req_id_len }, id);
 }
 
 static enum flt_verdict reqid_req_head(struct stream *s, const void *conf)
@@ -33,10 +42,10 @@ static enum flt_verdict reqid_req_head(struct stream *s, const void *conf)
 		return FLT_CONTINUE;
 	}
 	t->req_id_len = (uint8_t)reqid_generate(t->req_id);
-	msg_hdr_del(m, name);
-	struct slice v = msg_store(m, t->req_id, t->req_id_len);
-	if (v.p)
-		msg_hdr_add(m, name, v);
+	enum http_hdr_id id = msg_hdr_id(name);
+	if (h)
+		msg_hdr_del_named(m, name, id);
+	put_id(m, name, id, t);
 	return FLT_CONTINUE;
 }
 
@@ -48,10 +57,9 @@ static enum flt_verdict reqid_res_head(struct stream *s, const void *conf)
 
 	if (!t->req_id_len)
 		return FLT_CONTINUE;
-	msg_hdr_del(&t->res, name);
-	struct slice v = msg_store(&t->res, t->req_id, t->req_id_len);
-	if (v.p)
-		msg_hdr_add(&t->res, name, v);
+	enum http_hdr_id id = msg_hdr_id(name);
+	msg_hdr_del_named(&t->res, name, id);
+	put_id(&t->res, name, id, t);
 	return FLT_CONTINUE;
 }
 

@@ -23,6 +23,9 @@ struct fmt {
 	int nparts;
 	char *text;            /* the literal bytes, '%%' already folded */
 	bool literal;          /* no fetch: parts[0] (if any) is the whole value */
+	bool clean;            /* one fetch alone, whose values need no safety scan
+				  (fmt_fetch_clean) */
+	bool lasting;          /* one fetch alone, whose values are static strings */
 };
 
 static const char *fmt_class_name(enum fmt_class c)
@@ -106,6 +109,23 @@ static int fmt_add_fetch(struct fmt *f, const struct cfg_tok *tok, const char *s
 	return (int)(end - s);
 }
 
+/* Fetches whose values gatehouse writes itself, from a fixed alphabet: an
+ * address, "http"/"https", "0"/"1", three digits, a request id (reqid.h:
+ * nothing reqid_valid() accepts, nor a generated one, needs escaping). */
+static bool fmt_fetch_clean(const struct fetch *fe)
+{
+	switch (fetch_kind(fe)) {
+	case FETCH_SRC:
+	case FETCH_SCHEME:
+	case FETCH_SSL:
+	case FETCH_STATUS:
+	case FETCH_REQ_ID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 struct fmt *fmt_parse(const struct cfg_tok *tok, enum fmt_class cls, char *err, size_t errlen,
 		      int *err_col)
 {
@@ -162,6 +182,10 @@ struct fmt *fmt_parse(const struct cfg_tok *tok, enum fmt_class cls, char *err, 
 	if (o > lit)
 		f->parts[f->nparts++] = (struct fmt_part){ { lit, (uint32_t)(o - lit) }, NULL };
 	*o = '\0';
+	f->clean = f->nparts == 1 && f->parts[0].fetch && fmt_fetch_clean(f->parts[0].fetch);
+	/* fetch.c answers these two with string literals */
+	f->lasting = f->clean && (fetch_kind(f->parts[0].fetch) == FETCH_SCHEME ||
+				  fetch_kind(f->parts[0].fetch) == FETCH_SSL);
 	return f;
 }
 
@@ -200,12 +224,42 @@ static bool fmt_uri_escape(enum fmt_class cls, unsigned char c)
 	return (cls == FMT_PATH && (c == '?' || c == '#')) || (cls == FMT_QUERY && c == '#');
 }
 
+/* True when a header value may carry v as is: no control byte (HTAB
+ * included, which the slow path keeps but this one does not look at) and
+ * no DEL.  Eight bytes at a time: a byte < 0x20 or == 0x7f sets the high
+ * bit of its lane (bytes >= 0x80 cannot, and are fine). */
+static bool fmt_field_clean(const char *p, uint32_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, d;
+		memcpy(&w, p + i, 8);
+		d = w ^ (ones * 0x7f);
+		if (((w - ones * 0x20) & ~w & highs) | ((d - ones) & ~d & highs))
+			return false;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* Copies fetched bytes made safe for the class; returns the new length or
  * -1 when out of room. */
 static long fmt_put_dynamic(enum fmt_class cls, struct slice v, char *out, size_t o, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
+	if (cls == FMT_FIELD && fmt_field_clean(v.p, v.len)) {
+		if (cap - o < v.len)
+			return -1;
+		memcpy(out + o, v.p, v.len);
+		return (long)(o + v.len);
+	}
 	for (uint32_t i = 0; i < v.len; i++) {
 		unsigned char c = (unsigned char)v.p[i];
 		if (cls == FMT_FIELD) {
@@ -251,4 +305,33 @@ int fmt_render(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_
 		o = (size_t)n;
 	}
 	return (int)o;
+}
+
+enum fmt_val fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap,
+		       struct slice *val)
+{
+	struct slice v;
+
+	if (f->literal) {
+		fmt_literal(f, val);
+		return FMT_VAL_LASTING;
+	}
+	/* "%[fetch]" alone, as most header values are: the fetched bytes
+	 * themselves when they need no change (the fetch's scratch is out).
+	 * What would not fit out is refused like a rendered value. */
+	if (f->nparts == 1 && f->cls == FMT_FIELD && cap >= 64) {
+		if (!fetch_value(f->parts[0].fetch, ctx, &v, out, cap)) {
+			*val = (struct slice){ out, 0 };
+			return FMT_VAL_BORROWED;
+		}
+		if (v.len <= cap && (f->clean || fmt_field_clean(v.p, v.len))) {
+			*val = v;
+			return f->lasting ? FMT_VAL_LASTING : FMT_VAL_BORROWED;
+		}
+	}
+	int n = fmt_render(f, ctx, out, cap);
+	if (n < 0)
+		return FMT_VAL_TOO_BIG;
+	*val = (struct slice){ out, (uint32_t)n };
+	return FMT_VAL_BORROWED;
 }

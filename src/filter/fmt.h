@@ -59,6 +59,26 @@ struct fmt *fmt_parse(const struct cfg_tok *tok, enum fmt_class cls, char *err, 
  */
 int fmt_render(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap);
 
+/* Where the value fmt_value() hands out lives. */
+enum fmt_val {
+	FMT_VAL_TOO_BIG = -1,  /* it did not fit out: nothing handed out */
+	FMT_VAL_LASTING = 0,   /* f's own text, or a static string: outlives every
+				  message of the streams holding the configuration */
+	FMT_VAL_BORROWED,      /* the message's, the context's or out's bytes: copy
+				  them to keep them */
+};
+
+/*
+ * f's value in *val, rendering only when it must: a literal-only format
+ * gives its own text (owned by f), a lone %[fetch] of a header value the
+ * fetched bytes as they are when they need no change (borrowed from the
+ * message, the context, a static string, or out), anything else is
+ * rendered into out[0..cap) as fmt_render() does.  Returns where the value
+ * lives, or FMT_VAL_TOO_BIG.  Never allocates; any thread.
+ */
+enum fmt_val fmt_value(const struct fmt *f, const struct cond_ctx *ctx, char *out, size_t cap,
+		       struct slice *val);
+
 /* True (with the text in *out, owned by f) when f has no fetch: the caller
  * may then copy it without rendering. */
 bool fmt_literal(const struct fmt *f, struct slice *out);

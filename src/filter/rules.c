@@ -85,30 +85,40 @@ static int rule_render(const struct rule *r, struct rule_exec *x, size_t off)
 	return fmt_render(r->value, x->ctx, x->scratch + off, x->scratch_len - off);
 }
 
-/* set_header / add_header.  Name and value go to the store in one copy:
- * a second msg_store() could move the first one's bytes. */
+/* Whether v lies in m's store, where the message's slices follow it when
+ * the store moves (addresses compared as integers: v may be elsewhere). */
+static bool rule_in_store(const struct http_msg *m, struct slice v)
+{
+	uintptr_t a = (uintptr_t)m->st.area, p = (uintptr_t)v.p;
+	return m->st.area && p >= a && p - a <= m->st.used && v.len <= m->st.used - (p - a);
+}
+
+/* set_header / add_header.  The name is the rule's; the value is the
+ * rule's too when it is a literal (or a static string), else it goes to
+ * the store once (not at all when it is already there). */
 static enum rule_verdict rule_header(const struct rule *r, struct rule_exec *x)
 {
 	struct http_msg *m = x->msg;
-	uint32_t nl = r->name.len;
+	struct slice value;
+	enum fmt_val k = fmt_value(r->value, x->ctx, x->scratch, x->scratch_len, &value);
 
-	if (nl > x->scratch_len)
-		return rule_fail(x, "header name larger than the scratch space");
-	memcpy(x->scratch, r->name.p, nl);
-	int vl = rule_render(r, x, nl);
-	if (vl < 0)
+	if (k == FMT_VAL_TOO_BIG)
 		return rule_fail(x, "header value too large once rendered");
 	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED)
 		return rule_fail(x, "too many header fields once rewritten");
-	struct slice s = msg_store(m, x->scratch, nl + (uint32_t)vl);
-	if (!s.p)
+	if (!msg_charge(m, r->name.len + (k == FMT_VAL_LASTING ? value.len : 0)))
 		return rule_fail(x, "header too large once rewritten");
-	struct slice name = { s.p, nl }, value = { s.p + nl, (uint32_t)vl };
+	if (k == FMT_VAL_BORROWED && !rule_in_store(m, value)) {
+		if (value.len == 0)
+			value = (struct slice){ "", 0 };
+		else if (!(value = msg_store(m, value.p, value.len)).p)
+			return rule_fail(x, "header too large once rewritten");
+	}
 	if (r->act == RA_SET_HEADER)
-		msg_hdr_del(m, r->name);
-	msg_hdr_add(m, name, value);
+		msg_hdr_del_named(m, r->name, (enum http_hdr_id)r->hdr_id);
+	msg_hdr_add_id(m, r->name, value, (enum http_hdr_id)r->hdr_id);
 	/* routing and the encoder read the authority, not the Host field */
-	if (!(m->flags & MSG_F_RESPONSE) && msg_hdr_id(name) == HDR_HOST)
+	if (r->hdr_id == HDR_HOST && !(m->flags & MSG_F_RESPONSE))
 		m->authority = value;
 	return RULE_CONTINUE;
 }
@@ -265,7 +275,7 @@ static enum rule_verdict rule_apply(const struct rule *r, struct rule_exec *x)
 	case RA_ADD_HEADER:
 		return rule_header(r, x);
 	case RA_DEL_HEADER:
-		msg_hdr_del(x->msg, r->name);
+		msg_hdr_del_named(x->msg, r->name, (enum http_hdr_id)r->hdr_id);
 		return RULE_CONTINUE;
 	case RA_SET_PATH:
 		return rule_set_path(r, x);

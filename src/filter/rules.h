@@ -61,7 +61,10 @@ struct rule {
 	struct cond *cond;        /* NULL: always (unless already folded in) */
 	int line, col;            /* of the action word, for logs and errors */
 	uint16_t status;          /* deny/return status, redirect code */
-	struct slice name;        /* header name (set/add/del_header), NUL-terminated */
+	struct slice name;        /* header name (set/add/del_header), NUL-terminated;
+				     messages point at it (the configuration outlives
+				     the streams that hold it) */
+	uint8_t hdr_id;           /* msg_hdr_id(name), resolved at load */
 	struct fmt *value;        /* header value, path, query, location, prefix */
 	struct slice scheme;      /* redirect scheme, NUL-terminated */
 	struct slice content_type;/* return: len 0 when none */
@@ -114,7 +117,10 @@ struct rule_exec {
  * Runs the rules of l in order on x->msg: each whose condition holds acts;
  * rewrites go on to the next rule, the others stop the list and return
  * their verdict.  Values are rendered into x->scratch and copied into the
- * message's store with msg_store(), so the message owns them.  A value that
+ * message's store with msg_store(), so the message owns them; header names
+ * and literal values are the rule's own bytes, which the message points at
+ * (they count against the store's bound all the same: msg_charge()), and a
+ * value already in the store (%[path]) is not copied again.  A value that
  * does not fit the store (or the scratch, or the header table) stops with
  * RULE_ERROR and x->why; it is never truncated, and the message keeps the
  * rewrites of the earlier rules.  Safe from any number of threads on

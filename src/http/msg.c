@@ -12,11 +12,45 @@ static inline unsigned char lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
+/* Eight bytes of a and b equal but for the case of letters: the lanes
+ * that differ may only differ in bit 0x20, and only where the byte is a
+ * letter (0x41..0x5a / 0x61..0x7a, i.e. (c | 0x20) in 'a'..'z'). */
+static inline bool ieq8(uint64_t a, uint64_t b)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	uint64_t x = a ^ b;
+
+	if (!x)
+		return true;
+	if (x & ~(ones * 0x20))
+		return false;
+	uint64_t l = a | (ones * 0x20), t = l & ~highs;
+	uint64_t letter = (t + ones * (0x80 - 'a')) & ~(t + ones * (0x80 - 'z' - 1)) & ~l & highs;
+	return !((x << 2) & ~letter);
+}
+
 bool slice_ieq(struct slice a, struct slice b)
 {
-	if (a.len != b.len)
+	uint32_t n = a.len, i = 0;
+	uint64_t u, v;
+
+	if (n != b.len)
 		return false;
-	for (uint32_t i = 0; i < a.len; i++)
+	if (n >= 8) {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&u, a.p + i, 8);
+			memcpy(&v, b.p + i, 8);
+			if (!ieq8(u, v))
+				return false;
+		}
+		if (i == n)
+			return true;
+		/* the last eight bytes, overlapping the ones compared */
+		memcpy(&u, a.p + n - 8, 8);
+		memcpy(&v, b.p + n - 8, 8);
+		return ieq8(u, v);
+	}
+	for (; i < n; i++)
 		if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
 			return false;
 	return true;
@@ -37,6 +71,7 @@ void msg_reset(struct http_msg *m)
 	for (int i = 0; i < HDR_ID_COUNT; i++)
 		m->hdr_idx[i] = -1;
 	m->st.used = 0;
+	m->st.charged = 0;
 }
 
 void msg_init(struct http_msg *m, uint32_t store_max)
@@ -87,7 +122,7 @@ static bool store_reserve(struct http_msg *m, size_t len)
 	struct msg_store *st = &m->st;
 	uint32_t max = st->max ? st->max : MSG_STORE_MAX;
 
-	if (len > max || st->used > max - len)
+	if (len > max || st->charged > max - len || st->used > max - len - st->charged)
 		return false;
 	if (st->used + len <= st->size)
 		return true;
@@ -141,11 +176,46 @@ int msg_adopt(struct http_msg *m, const char *base, uint32_t len)
 	return 0;
 }
 
-struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)
+/* The name's bit in msg->names, from its length and its first and last
+ * bytes.  `| 0x20` folds the case of letters (and leaves equal bytes
+ * equal), which is all a filter needs: equal names, any case, same bit. */
+static inline uint64_t msg_hdr_bit(struct slice name)
+{
+	if (!name.len)
+		return 1;
+	unsigned h = name.len + ((unsigned char)name.p[0] | 0x20u) * 2u +
+		     ((unsigned char)name.p[name.len - 1] | 0x20u);
+	return 1ull << (h & 63);
+}
+
+/* The Bloom filter of m's names, brought up to hdrs[0..nhdrs).  The
+ * loops live out of line so the callers' fast path (the name is absent)
+ * is a few instructions without register saves. */
+static void __attribute__((noinline)) msg_names_update(struct http_msg *m)
+{
+	if (m->names_n > m->nhdrs) {
+		m->names = 0;
+		m->names_n = 0;
+	}
+	for (int i = m->names_n; i < m->nhdrs; i++)
+		m->names |= msg_hdr_bit(m->hdrs[i].name);
+	m->names_n = m->nhdrs;
+}
+
+static inline uint64_t msg_names(struct http_msg *m)
+{
+	if (m->names_n != m->nhdrs)
+		msg_names_update(m);
+	return m->names;
+}
+
+static struct http_hdr *__attribute__((noinline))
+msg_hdr_scan(struct http_msg *m, struct slice name, int *pos)
 {
 	for (int i = *pos; i < m->nhdrs; i++) {
 		struct http_hdr *h = &m->hdrs[i];
-		if (!(h->flags & HDR_F_DELETED) && slice_ieq(h->name, name)) {
+		if (h->name.len == name.len && !(h->flags & HDR_F_DELETED) &&
+		    slice_ieq(h->name, name)) {
 			*pos = i + 1;
 			return h;
 		}
@@ -154,19 +224,37 @@ struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)
 	return NULL;
 }
 
-int msg_hdr_add(struct http_msg *m, struct slice name, struct slice value)
+struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)
+{
+	if (msg_names(m) & msg_hdr_bit(name))
+		return msg_hdr_scan(m, name, pos);
+	*pos = m->nhdrs;
+	return NULL;
+}
+
+int msg_hdr_add_id(struct http_msg *m, struct slice name, struct slice value,
+		   enum http_hdr_id id)
 {
 	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED)
 		return -1;
 	struct http_hdr *h = &m->hdrs[m->nhdrs];
 	h->name = name;
 	h->value = value;
-	h->id = (uint8_t)msg_hdr_id(name);
+	h->id = (uint8_t)id;
 	h->flags = 0;
-	if (h->id != HDR_OTHER && m->hdr_idx[h->id] < 0)
-		m->hdr_idx[h->id] = (int16_t)m->nhdrs;
+	if (id != HDR_OTHER && m->hdr_idx[id] < 0)
+		m->hdr_idx[id] = (int16_t)m->nhdrs;
+	if (m->names_n == m->nhdrs) {   /* the filter stays current */
+		m->names |= msg_hdr_bit(name);
+		m->names_n++;
+	}
 	m->nhdrs++;
 	return 0;
+}
+
+int msg_hdr_add(struct http_msg *m, struct slice name, struct slice value)
+{
+	return msg_hdr_add_id(m, name, value, msg_hdr_id(name));
 }
 
 void msg_hdr_del_id(struct http_msg *m, enum http_hdr_id id)
@@ -179,16 +267,24 @@ void msg_hdr_del_id(struct http_msg *m, enum http_hdr_id id)
 	m->hdr_idx[id] = -1;
 }
 
-void msg_hdr_del(struct http_msg *m, struct slice name)
+static void __attribute__((noinline)) msg_hdr_del_scan(struct http_msg *m, struct slice name)
 {
-	enum http_hdr_id id = msg_hdr_id(name);
-	if (id != HDR_OTHER) {
-		msg_hdr_del_id(m, id);
-		return;
-	}
 	for (int i = 0; i < m->nhdrs; i++)
 		if (m->hdrs[i].name.len == name.len && slice_ieq(m->hdrs[i].name, name))
 			m->hdrs[i].flags |= HDR_F_DELETED;
+}
+
+void msg_hdr_del_named(struct http_msg *m, struct slice name, enum http_hdr_id id)
+{
+	if (id != HDR_OTHER)
+		msg_hdr_del_id(m, id);
+	else if (msg_names(m) & msg_hdr_bit(name))
+		msg_hdr_del_scan(m, name);
+}
+
+void msg_hdr_del(struct http_msg *m, struct slice name)
+{
+	msg_hdr_del_named(m, name, msg_hdr_id(name));
 }
 
 /* name (any case) equals lit (lowercase, same length as name). */

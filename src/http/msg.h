@@ -12,8 +12,12 @@
  * own store and points every slice at the copy, so the input buffer can
  * move on.  Values that were never in an input buffer (rule values,
  * X-Forwarded-For, later HPACK-decoded fields) are added with msg_store().
- * Slices may also point at static strings.  The store is bounded (st.max):
- * a rule that would push a head past it gets NULL back, never a truncation.
+ * Slices may also point at static strings, or at bytes that outlive the
+ * message in another way (a rule's literal value, owned by the
+ * configuration the stream holds; the request id in the transaction): those
+ * are counted against the bound with msg_charge() instead of being copied.
+ * The store is bounded (st.max): a rule that would push a head past it gets
+ * NULL back (or false from msg_charge), never a truncation.
  *
  * The body is not part of the message: it streams through the buffers and
  * the message only records how it is framed (body, content_length).
@@ -109,7 +113,8 @@ struct msg_store {
 	char *area;       /* malloc'd on first use; NULL until then */
 	uint32_t used;
 	uint32_t size;
-	uint32_t max;     /* bound on `used`; 0 = MSG_STORE_MAX */
+	uint32_t max;     /* bound on `used` + `charged`; 0 = MSG_STORE_MAX */
+	uint32_t charged; /* bytes the head refers to outside the store (msg_charge) */
 };
 #define MSG_STORE_MAX (64 * 1024)
 
@@ -155,6 +160,14 @@ struct http_msg {
 
 	uint16_t nhdrs;
 	int16_t hdr_idx[HDR_ID_COUNT]; /* first index of each known header, -1 if absent */
+	/* A 64-bit Bloom filter of the names of hdrs[0..names_n) (msg_hdr_bit),
+	 * built on the first lookup by name and kept up by msg_hdr_add(), so a
+	 * rule asking for an absent field does not walk the table.  Deleted
+	 * fields stay in it (a false "maybe" only costs the walk).  nhdrs only
+	 * shrinks through msg_reset(), which clears it (a smaller nhdrs than
+	 * names_n also rebuilds it). */
+	uint64_t names;
+	uint16_t names_n;
 	struct http_hdr hdrs[HTTP_MAX_HDRS + HTTP_HDRS_ADDED];
 
 	/* Last, so msg_reset() (which clears everything before hdrs[]) leaves
@@ -181,6 +194,7 @@ struct slice msg_store(struct http_msg *m, const char *p, size_t len);
  * read. */
 void msg_rebase(struct http_msg *m, const char *old, uint32_t len, const char *now);
 
+
 /* Formats into the store (printf); { NULL, 0 } when it does not fit. */
 struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -191,6 +205,20 @@ struct slice msg_storef(struct http_msg *m, const char *fmt, ...)
  * when the store cannot hold it.
  */
 int msg_adopt(struct http_msg *m, const char *base, uint32_t len);
+
+/* Counts len bytes that a slice of the head refers to outside the store
+ * (bytes that outlive the message: see "Ownership") against the store's
+ * bound, as msg_store() would; false when they would pass it.  (used +
+ * charged never passes the bound, so the subtraction cannot wrap.) */
+static inline bool msg_charge(struct http_msg *m, size_t len)
+{
+	uint32_t max = m->st.max ? m->st.max : MSG_STORE_MAX;
+
+	if (len > max - m->st.used - m->st.charged)
+		return false;
+	m->st.charged += (uint32_t)len;
+	return true;
+}
 
 /* Resets a message to empty (no headers, hdr_idx all -1). */
 void msg_reset(struct http_msg *m);
@@ -210,11 +238,19 @@ struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos);
  * arena owns them).  Returns -1 if the header table is full. */
 int msg_hdr_add(struct http_msg *m, struct slice name, struct slice value);
 
+/* msg_hdr_add() for a name whose id the caller resolved once (at config
+ * load) with msg_hdr_id(): nothing is compared per call. */
+int msg_hdr_add_id(struct http_msg *m, struct slice name, struct slice value,
+		   enum http_hdr_id id);
+
 /* Marks every header with this id deleted. */
 void msg_hdr_del_id(struct http_msg *m, enum http_hdr_id id);
 
 /* Marks every header named `name` deleted (case-insensitive). */
 void msg_hdr_del(struct http_msg *m, struct slice name);
+
+/* msg_hdr_del() with the name's id resolved once (msg_hdr_id()). */
+void msg_hdr_del_named(struct http_msg *m, struct slice name, enum http_hdr_id id);
 
 /* Maps a lowercase-insensitive field name to its id (HDR_OTHER if unknown). */
 enum http_hdr_id msg_hdr_id(struct slice name);

@@ -83,8 +83,10 @@ static struct {
 
 /* ---- the worker side ------------------------------------------------------ */
 
+/* A thread's lines are written straight into the chunk that goes to the
+ * writer: handing them over moves the chunk, it does not copy it. */
 struct tbuf {
-	char *p;                     /* ALOG_TBUF bytes, allocated on first use */
+	struct alog_chunk *c;        /* ALOG_TBUF bytes of data, allocated on first use */
 	uint32_t len, nlines;
 };
 
@@ -106,7 +108,7 @@ static void tstate_free(struct tstate *s)
 	if (!s)
 		return;
 	for (int i = 0; i < s->n; i++)
-		free(s->bufs[i].p);
+		free(s->bufs[i].c);
 	free(s);
 }
 
@@ -160,30 +162,32 @@ static void count_dropped(struct alog_target *t, uint64_t n)
 	atomic_fetch_add_explicit(&t->dropped_unreported, n, memory_order_relaxed);
 }
 
-/* Moves a thread buffer's lines to the queue, or drops and counts them. */
+/* Moves a thread buffer's lines to the queue, or drops and counts them.
+ * The chunk itself goes, trimmed to its lines (a shrinking realloc() splits
+ * the block in place); the next line gets a fresh one. */
 static void hand_off(struct alog_target *t, struct tbuf *b)
 {
-	struct alog_chunk *c = malloc(sizeof(*c) + b->len);
+	struct alog_chunk *c = b->c, *trimmed;
 	bool queued = false;
 
-	if (c) {
-		memcpy(c->data, b->p, b->len);
-		c->t = t;
-		c->len = b->len;
-		c->nlines = b->nlines;
-		pthread_mutex_lock(&al.lock);
-		if (ALOG_QUEUE_MAX - al.queued >= b->len && !al.stop) {
-			al.queued += b->len;
-			enqueue(c);
-			queued = true;
-		}
-		pthread_mutex_unlock(&al.lock);
-	}
-	if (!queued) {
-		free(c);
-		count_dropped(t, b->nlines);
-	}
+	b->c = NULL;
+	c->t = t;
+	c->len = b->len;
+	c->nlines = b->nlines;
 	b->len = b->nlines = 0;
+	if ((trimmed = realloc(c, sizeof(*c) + c->len)))
+		c = trimmed;
+	pthread_mutex_lock(&al.lock);
+	if (ALOG_QUEUE_MAX - al.queued >= c->len && !al.stop) {
+		al.queued += c->len;
+		enqueue(c);
+		queued = true;
+	}
+	pthread_mutex_unlock(&al.lock);
+	if (!queued) {
+		count_dropped(t, c->nlines);
+		free(c);
+	}
 }
 
 void access_log_write(struct access_log *l, const struct access_rec *r)
@@ -192,15 +196,15 @@ void access_log_write(struct access_log *l, const struct access_rec *r)
 		return;
 	struct tstate *s = tstate_get();
 	struct tbuf *b = s ? &s->bufs[l->t->index] : NULL;
-	if (b && !b->p)
-		b->p = malloc(ALOG_TBUF);
-	if (!b || !b->p) {
+	if (b && b->c && ALOG_TBUF - b->len < ALOG_LINE_MAX)
+		hand_off(l->t, b);
+	if (b && !b->c)
+		b->c = malloc(sizeof(*b->c) + ALOG_TBUF);
+	if (!b || !b->c) {
 		count_dropped(l->t, 1);
 		return;
 	}
-	if (ALOG_TBUF - b->len < ALOG_LINE_MAX)
-		hand_off(l->t, b);
-	uint32_t n = (uint32_t)alog_format(l->fmt, b->p + b->len, ALOG_TBUF - b->len, r);
+	uint32_t n = (uint32_t)alog_format(l->fmt, b->c->data + b->len, ALOG_TBUF - b->len, r);
 	b->len += n;
 	b->nlines++;
 	if (!s->pending)

@@ -16,10 +16,10 @@ static int64_t span(uint64_t from, uint64_t to)
 	return from && to && to >= from ? (int64_t)(to - from) : -1;
 }
 
-static struct slice hdr_value(struct http_msg *m, const char *name)
+static struct slice hdr_value(struct http_msg *m, struct slice name)
 {
 	int pos = 0;
-	struct http_hdr *h = msg_hdr_find(m, (struct slice){ name, (uint32_t)strlen(name) }, &pos);
+	struct http_hdr *h = msg_hdr_find(m, name, &pos);
 	return h ? h->value : (struct slice){ NULL, 0 };
 }
 
@@ -30,18 +30,19 @@ static void access_log_end(struct stream *s, const void *conf)
 	struct sockaddr_storage ss;
 	uint64_t now = mono_us();
 	/* A head that never completed was not taken into the message: its
-	 * slices point into a buffer that may be gone, so it logs as "-". */
-	struct http_msg empty = { .version_major = 1, .version_minor = 1 };
-	struct http_msg *m = t->req_head_len ? &t->req : &empty;
+	 * slices point into a buffer that may be gone, so it logs as "-"
+	 * (no request line, HTTP/1.1). */
+	struct http_msg *m = t->req_head_len ? &t->req : NULL;
+	struct slice none = { NULL, 0 };
 
 	stream_src(s, &ss);
 	struct access_rec r = {
 		.start_us = t->start_us,
 		.src = &ss,
-		.method = m->method,
-		.target = m->target,
-		.version_major = m->version_major ? m->version_major : 1,
-		.version_minor = m->version_minor,
+		.method = m ? m->method : none,
+		.target = m ? m->target : none,
+		.version_major = m && m->version_major ? m->version_major : 1,
+		.version_minor = m ? m->version_minor : 1,
 		.status = t->res_head_sent ? t->status : 0,
 		.bytes_in = t->bytes_in,
 		.bytes_out = t->bytes_out,
@@ -57,9 +58,9 @@ static void access_log_end(struct stream *s, const void *conf)
 		.req_id = (struct slice){ t->req_id, t->req_id_len },
 		.tls_version = tls_conn_version(&s->sess->cli),
 		.sni = tls_conn_sni(&s->sess->cli),
-		.host = m->authority,
-		.referer = t->req_head_len ? hdr_value(m, "Referer") : (struct slice){ NULL, 0 },
-		.user_agent = t->req_head_len ? hdr_value(m, "User-Agent") : (struct slice){ NULL, 0 },
+		.host = m ? m->authority : none,
+		.referer = m ? hdr_value(m, SLICE_LIT("Referer")) : none,
+		.user_agent = m ? hdr_value(m, SLICE_LIT("User-Agent")) : none,
 	};
 	access_log_write(access_log_of(fe), &r);
 }

@@ -70,21 +70,25 @@ static void random16(unsigned char out[16])
 	pool.pos += 16;
 }
 
+/* "00" "01" ... "ff": one lookup per byte. */
+#define H16(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" \
+		h "d" h "e" h "f"
+static const char hex2[] = H16("0") H16("1") H16("2") H16("3") H16("4") H16("5") H16("6")
+	H16("7") H16("8") H16("9") H16("a") H16("b") H16("c") H16("d") H16("e") H16("f");
+
 size_t reqid_generate(char out[REQID_MAX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
+	/* where each byte's two digits go in 8-4-4-4-12 */
+	static const unsigned char at[16] = { 0,  2,  4,  6,  9,  11, 14, 16,
+					      19, 21, 24, 26, 28, 30, 32, 34 };
 	unsigned char b[16];
-	size_t k = 0;
 
 	random16(b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* variant 10 */
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[k++] = '-';
-		out[k++] = hex[b[i] >> 4];
-		out[k++] = hex[b[i] & 15];
-	}
-	out[k] = '\0';
-	return k;
+	for (int i = 0; i < 16; i++)
+		memcpy(out + at[i], hex2 + 2 * b[i], 2);
+	out[8] = out[13] = out[18] = out[23] = '-';
+	out[36] = '\0';
+	return 36;
 }

@@ -652,6 +652,119 @@ TEST(test_fmt)
 	CHECK_EQ_INT(col, 11);
 }
 
+/* Lookups and deletes by name skip names a message's Bloom filter rules
+ * out: it must never rule out a name that is there, whatever its case,
+ * however the field got in (added before or after the filter was built,
+ * after a reset, after nhdrs was cut back). */
+TEST(test_header_names)
+{
+	static const char *const names[] = { "Accept", "X-Forwarded-Host", "x-a", "X-B",
+					     "Cache-Control", "If-None-Match", "A", "Via",
+					     "X-Request-Id", "user-agent", "Referer", "X-Amz-Date" };
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	char up[64];
+
+	mkreq("/", "h");
+	for (int i = 0; i < N; i++)
+		msg_hdr_add(&req, S(names[i]), S("v"));
+	for (int i = 0; i < N; i++) {
+		size_t n = strlen(names[i]);
+		for (size_t k = 0; k <= n; k++) {   /* aLtErNaTe the letters' case */
+			char ch = names[i][k];
+			bool letter = (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z';
+			up[k] = !letter ? ch : k % 2 ? (char)(ch | 0x20) : (char)(ch & ~0x20);
+		}
+		CHECK_EQ_INT(nhdr(&req, up, NULL), 1);
+	}
+	CHECK_EQ_INT(nhdr(&req, "X-C", NULL), 0);
+	CHECK_EQ_INT(nhdr(&req, "Accept-Language", NULL), 0);
+	/* added once the filter is built */
+	msg_hdr_add(&req, S("X-Late"), S("1"));
+	CHECK_EQ_INT(nhdr(&req, "x-late", NULL), 1);
+	msg_hdr_del(&req, S("X-LATE"));
+	CHECK_EQ_INT(nhdr(&req, "X-Late", NULL), 0);
+	/* cut back without a reset, then other names in the same slots */
+	req.nhdrs = 2;
+	req.hdrs[1].name = S("X-Other");
+	msg_hdr_add(&req, S("X-New"), S("2"));
+	CHECK_EQ_INT(nhdr(&req, "x-other", NULL), 1);
+	CHECK_EQ_INT(nhdr(&req, "X-NEW", NULL), 1);
+	CHECK_EQ_INT(nhdr(&req, "Via", NULL), 0);
+	/* reset */
+	msg_reset(&req);
+	CHECK_EQ_INT(nhdr(&req, "X-New", NULL), 0);
+	msg_hdr_add(&req, S("via"), S("3"));
+	CHECK_EQ_INT(nhdr(&req, "VIA", NULL), 1);
+
+	/* the rules' side: names resolved at load, any case in the message */
+	struct cfg *c = FE(" http_request set_header x-a \"%[path]\"\n"
+			   " http_request del_header X-AMZ-DATE\n"
+			   " http_request set_header HOST other.example\n"
+			   " http_request add_header X-Lit literal\n");
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	const struct rule_list *l = &c->frontends[0]->http_req;
+	mkreq("/", "h");
+	for (int i = 0; i < N; i++)
+		msg_hdr_add(&req, S(names[i]), S("v"));
+	req.path = msg_store(&req, "/stored", 7);
+	CHECK_EQ_INT(run(l, &req), RULE_CONTINUE);
+	CHECK(hdr_is(&req, "X-A", "/stored"));
+	CHECK_EQ_INT(nhdr(&req, "X-Amz-Date", NULL), 0);
+	CHECK(hdr_is(&req, "host", "other.example"));
+	CHECK(sl_is(req.authority, "other.example"));
+	CHECK(hdr_is(&req, "X-Lit", "literal"));
+	/* %[path] already in the store is not copied again */
+	struct slice v;
+	nhdr(&req, "X-A", &v);
+	CHECK(v.p == req.path.p);
+	/* a literal value is the rule's own bytes, counted against the bound */
+	uint32_t charged = req.st.charged;
+	CHECK(charged >= strlen("X-Lit") + strlen("literal"));
+	mkreq("/", "h");
+	msg_free(&req);
+	msg_init(&req, 30);
+	req.path = S("/");
+	/* 1 + 3 (x-a), 4 + 13 (Host), then 5 + 7 (X-Lit) pass 30 bytes */
+	CHECK_EQ_INT(run(l, &req), RULE_ERROR);
+	CHECK(hdr_is(&req, "Host", "other.example"));
+	CHECK_EQ_INT(nhdr(&req, "X-Lit", NULL), 0);
+	CHECK(x.why && strstr(x.why, "too large"));
+	cfg_free(c);
+}
+
+/* slice_ieq against a byte-at-a-time reference, eight-byte words and
+ * tails, letters and the bytes that differ from letters in bit 0x20. */
+TEST(test_slice_ieq)
+{
+	static const char alpha[] = "aAzZ@[`{-_09\x80\xc1\xe1\xfa\xda";
+	unsigned seed = 99;
+	char a[40], b[40];
+	int bad = 0;
+
+	for (int it = 0; it < 200000 && !bad; it++) {
+		uint32_t n = (uint32_t)(rand_r(&seed) % 40);
+		for (uint32_t i = 0; i < n; i++) {
+			a[i] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
+			int k = rand_r(&seed) % 4;
+			b[i] = k == 0 ? (char)(a[i] ^ 0x20) : k == 1 ? (char)(rand_r(&seed) % 256) : a[i];
+		}
+		bool want = true;
+		for (uint32_t i = 0; i < n; i++) {
+			unsigned char p = (unsigned char)a[i], q = (unsigned char)b[i];
+			p = p >= 'A' && p <= 'Z' ? p | 0x20 : p;
+			q = q >= 'A' && q <= 'Z' ? q | 0x20 : q;
+			want = want && p == q;
+		}
+		bad = slice_ieq((struct slice){ a, n }, (struct slice){ b, n }) != want;
+	}
+	CHECK(!bad);
+	CHECK(slice_ieq(S("Content-Type-Options"), S("content-type-OPTIONS")));
+	CHECK(!slice_ieq(S("Content-Type-Options"), S("content-type-OPTIONs ")));
+	CHECK(!slice_ieq(S("x-[a]-y-z-12345"), S("X-{A}-Y-Z-12345")));
+}
+
 int main(void)
 {
 	msg_init(&req, 0);
@@ -671,6 +784,8 @@ int main(void)
 	RUN(test_overflow);
 	RUN(test_load_errors);
 	RUN(test_fmt);
+	RUN(test_header_names);
+	RUN(test_slice_ieq);
 	msg_free(&req);
 	msg_free(&res);
 	cond_thread_cleanup();
