@@ -21,18 +21,7 @@
  * messages that have any; bounded like a head. */
 #define TRAILERS_MAX (16 * 1024)
 
-static bool chain_has(const struct filter_chain *c, enum flt_phase ph)
-{
-	return c && (c->phases & (1u << ph));
-}
-
-bool body_wants(const struct stream *s, enum flt_phase ph)
-{
-	const struct txn *t = s->txn;
-	return chain_has(s->fe->filters, ph) || (t && t->be && chain_has(t->be->cfg->filters, ph));
-}
-
-enum flt_verdict body_data(struct stream *s, bool res, const char *p, size_t len)
+enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t len)
 {
 	struct txn *t = s->txn;
 	enum flt_phase ph = res ? FLT_RES_DATA : FLT_REQ_DATA;
@@ -64,7 +53,7 @@ int body_trailer(struct stream *s, bool res, struct slice name, struct slice val
 	return 0;
 }
 
-void body_trailers_free(struct txn *t)
+void body_trailers_drop(struct txn *t)
 {
 	struct http_msg **all[] = { &t->req_trailers, &t->res_trailers };
 
@@ -77,7 +66,7 @@ void body_trailers_free(struct txn *t)
 	}
 }
 
-enum flt_verdict body_end(struct stream *s, bool res)
+enum flt_verdict body_end_run(struct stream *s, bool res)
 {
 	struct txn *t = s->txn;
 	enum flt_phase ph = res ? FLT_RES_END : FLT_REQ_END;

@@ -10,18 +10,33 @@
 #include <stddef.h>
 #include "http/msg.h"
 #include "proxy/filter.h"
+#include "proxy/stream.h"
 
 struct stream;
 struct txn;
 
 /* Whether any filter of the stream's chains (frontend, backend once
- * routed) handles phase ph: a pump skips what nobody listens to. */
-bool body_wants(const struct stream *s, enum flt_phase ph);
+ * routed) handles phase ph: a pump skips what nobody listens to, and the
+ * events below cost a test when nobody does. */
+static inline bool body_wants(const struct stream *s, enum flt_phase ph)
+{
+	const struct filter_chain *fc = s->fe->filters;
+	const struct txn *t = s->txn;
+	const struct filter_chain *bc = t && t->be ? t->be->cfg->filters : NULL;
+	return ((fc ? fc->phases : 0) | (bc ? bc->phases : 0)) & (1u << ph);
+}
+
+enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t len);
+enum flt_verdict body_end_run(struct stream *s, bool res);
 
 /* A run of decoded body data, valid during the call.  FLT_WAIT has parked
  * the stream (the pump stops after this run); FLT_STOP means a filter
  * answered or closed it. */
-enum flt_verdict body_data(struct stream *s, bool res, const char *p, size_t len);
+static inline enum flt_verdict body_data(struct stream *s, bool res, const char *p, size_t len)
+{
+	return body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) ? body_data_run(s, res, p, len) :
+								  FLT_CONTINUE;
+}
 
 /* Keeps a trailer field for the end event; -1 when the trailers outgrow
  * their bound (16 KiB) or memory: the message is then refused. */
@@ -30,9 +45,19 @@ int body_trailer(struct stream *s, bool res, struct slice name, struct slice val
 /* The end of the message (trailers included): FLT_CONTINUE when the
  * direction may be done, FLT_WAIT (parked; call again after the wake) or
  * FLT_STOP. */
-enum flt_verdict body_end(struct stream *s, bool res);
+static inline enum flt_verdict body_end(struct stream *s, bool res)
+{
+	if (!body_wants(s, res ? FLT_RES_END : FLT_REQ_END))
+		return (s->flags & STRM_F_PARKED) ? FLT_WAIT : FLT_CONTINUE;
+	return body_end_run(s, res);
+}
 
 /* Frees the trailers of both messages (txn_reset, txn_free). */
-void body_trailers_free(struct txn *t);
+void body_trailers_drop(struct txn *t);
+static inline void body_trailers_free(struct txn *t)
+{
+	if (t->req_trailers || t->res_trailers)
+		body_trailers_drop(t);
+}
 
 #endif

@@ -122,7 +122,8 @@ void filters_free(struct cfg *c)
 
 /* The callback of filter f for a head or end-of-message phase; false if
  * it has none. */
-static bool call_phase(struct stream *s, const struct filter *f, enum flt_phase ph,
+static inline __attribute__((always_inline))
+bool call_phase(struct stream *s, const struct filter *f, enum flt_phase ph,
 		       const struct http_msg *trailers, enum flt_verdict *v)
 {
 	const struct filter_ops *o = f->ops;
@@ -153,8 +154,11 @@ static bool call_phase(struct stream *s, const struct filter *f, enum flt_phase 
 	}
 }
 
-/* Runs a resumable phase of chain c from filter *pos on (see filters_head). */
-static enum flt_verdict chain_run(struct stream *s, const struct filter_chain *c,
+/* Runs a resumable phase of chain c from filter *pos on (see filters_head).
+ * Inlined with a constant phase at each caller, so the switch above folds
+ * away on the hot path. */
+static inline __attribute__((always_inline))
+enum flt_verdict chain_run(struct stream *s, const struct filter_chain *c,
 				  enum flt_phase ph, const struct http_msg *trailers, uint8_t *pos)
 {
 	if (!c || !(c->phases & (1u << ph))) {
@@ -181,7 +185,8 @@ static enum flt_verdict chain_run(struct stream *s, const struct filter_chain *c
 enum flt_verdict filters_head(struct stream *s, const struct filter_chain *c,
 			      enum flt_phase ph, uint8_t *pos)
 {
-	return chain_run(s, c, ph, NULL, pos);
+	return ph == FLT_REQ_HEAD ? chain_run(s, c, FLT_REQ_HEAD, NULL, pos) :
+				    chain_run(s, c, FLT_RES_HEAD, NULL, pos);
 }
 
 enum flt_verdict filters_data(struct stream *s, const struct filter_chain *c,
@@ -205,7 +210,8 @@ enum flt_verdict filters_data(struct stream *s, const struct filter_chain *c,
 enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
 				 enum flt_phase ph, const struct http_msg *trailers, uint8_t *pos)
 {
-	return chain_run(s, c, ph, trailers, pos);
+	return ph == FLT_REQ_END ? chain_run(s, c, FLT_REQ_END, trailers, pos) :
+				   chain_run(s, c, FLT_RES_END, trailers, pos);
 }
 
 static void chain_end(struct stream *s, const struct filter_chain *c)
