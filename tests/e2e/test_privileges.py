@@ -122,9 +122,13 @@ def test_no_warning_with_user(port, origin, tmp_path):
     assert "running as root" not in r.stderr.decode()
 
 
-def test_chroot(gatehouse, port, origin, tmp_path):
+def test_chroot(gatehouse, port, origin, tmp_path, monkeypatch):
     root = tmp_path / "jail"
     root.mkdir()
+    if ghutil.ASAN:
+        # LeakSanitizer reads /proc/PID/task at exit, which a jail without
+        # /proc does not have: its exit check cannot run in a chroot
+        monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
     g = gatehouse(ghutil.simple_http_config(
         port, [origin.addr], global_extra="user nobody\ngroup nogroup\nchroot %s" % root))
     assert os.readlink("/proc/%d/root" % g.pid) == str(root)
