@@ -49,6 +49,13 @@ const char *cfg_unix_addr_parse(const char *path, struct sockaddr_storage *ss, s
 /* ---- users and groups ----------------------------------------------------- */
 
 /* A user name or a numeric uid; -1 after reporting. */
+/* Fuzzing builds (GH_NO_RESOLVE) never touch NSS: only numeric ids there. */
+#ifdef GH_NO_RESOLVE
+#define getpwnam(n) ((struct passwd *)NULL)
+#define getgrnam(n) ((struct group *)NULL)
+#define getpwuid(u) ((struct passwd *)NULL)
+#endif
+
 static int lookup_user(struct cfg_parser *p, const struct cfg_tok *t, int *gid_out)
 {
 	struct passwd *pw = getpwnam(t->s);
