@@ -9,6 +9,9 @@
 #                   connections, 1 GiB bodies, 3,000-request distributions)
 #   make fuzz       short bounded libFuzzer runs (clang)
 #   make bench      gatehouse vs HAProxy vs nginx (see bench/README.md)
+#   make install    build/gatehouse, man pages and the example configuration
+#                   under PREFIX (/usr/local), staged under DESTDIR if set;
+#                   make uninstall removes them again
 
 CC       ?= gcc
 BUILD    ?= build
@@ -28,11 +31,19 @@ MAIN_OBJ := $(BUILD)/src/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit e2e asan unit-asan e2e-asan soak fuzz bench clean
+.PHONY: all deps run test unit e2e asan unit-asan e2e-asan soak fuzz bench clean \
+	install uninstall
 
 all: $(BUILD)/gatehouse
 
-$(BUILD)/%.o: %.c
+# Before the first compile: every header there, or a list of the Debian
+# packages missing and a pointer to `make deps` (scripts/check-deps.sh).
+$(BUILD)/.deps-ok: scripts/check-deps.sh
+	@scripts/check-deps.sh $(CC) $(CFLAGS)
+	@mkdir -p $(dir $@)
+	@touch $@
+
+$(BUILD)/%.o: %.c | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALLCFLAGS) -c $< -o $@
@@ -43,7 +54,7 @@ $(BUILD)/gatehouse: $(LIB_OBJ) $(MAIN_OBJ)
 
 # Unit tests include the .c under test when they need static functions
 # (h2o's t/00unit style) and otherwise link every module but main.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h) | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALLCFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS)
@@ -95,5 +106,44 @@ bench: deps all
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# ---- install ----------------------------------------------------------------
+# FHS: a /usr install keeps its configuration in /etc, any other prefix
+# (/usr/local, /opt/gatehouse) in PREFIX/etc.  The example becomes
+# SYSCONFDIR/gatehouse/gatehouse.conf only where none exists yet: an
+# operator's configuration is never overwritten (nor removed by uninstall
+# once it differs from the example).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/gatehouse
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+INSTALL    ?= install
+
+install: $(BUILD)/gatehouse
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/gatehouse
+	$(INSTALL) -m 755 $(BUILD)/gatehouse $(DESTDIR)$(SBINDIR)/gatehouse
+	$(INSTALL) -m 644 man/gatehouse.8 $(DESTDIR)$(MANDIR)/man8/gatehouse.8
+	$(INSTALL) -m 644 man/gatehouse.conf.5 $(DESTDIR)$(MANDIR)/man5/gatehouse.conf.5
+	$(INSTALL) -m 644 conf/gatehouse.conf.example $(DESTDIR)$(DOCDIR)/gatehouse.conf.example
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf ]; then \
+	  echo "  kept    $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf (exists)"; \
+	else \
+	  $(INSTALL) -m 644 conf/gatehouse.conf.example $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf; \
+	  echo "  CONF    $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/gatehouse $(DESTDIR)$(MANDIR)/man8/gatehouse.8 \
+	  $(DESTDIR)$(MANDIR)/man5/gatehouse.conf.5 $(DESTDIR)$(DOCDIR)/gatehouse.conf.example \
+	  $(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@conf=$(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf; \
+	if [ -e $$conf ] && cmp -s $$conf conf/gatehouse.conf.example; then \
+	  rm -f $$conf; rmdir $(DESTDIR)$(SYSCONFDIR)/gatehouse 2>/dev/null || true; \
+	elif [ -e $$conf ]; then echo "  kept    $$conf (changed since install)"; fi
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -11,6 +11,8 @@
 #   python3-pytest curl nghttp2-client openssl
 #                            end-to-end tests (Debian's /usr/bin/python3)
 #   testssl.sh               end-to-end TLS scan (tests/e2e/test_tls.py)
+#   man-db                   `man -l` renders the man pages (tests/e2e/test_install.py)
+#   iproute2                 `ss` shows socket options (tests/e2e/test_sockopts.py)
 #   clang libclang-rt-14-dev libFuzzer + sanitizer runtimes (make fuzz)
 #   wrk haproxy nginx-light linux-perf strace procps
 #                            benchmark (bench/run.sh): load generator, the
@@ -20,7 +22,7 @@ set -euo pipefail
 PKGS=(
     gcc make
     libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
-    python3-pytest curl wrk nghttp2-client testssl.sh
+    python3-pytest curl wrk nghttp2-client testssl.sh man-db iproute2
     haproxy nginx-light openssl
     clang libclang-rt-14-dev
     strace procps linux-perf

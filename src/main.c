@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "config/cfg.h"
 #include "core/log.h"
+#include "core/privs.h"
 #include "health/health.h"
 #include "lb/registry.h"
 #include "log/access_log.h"
@@ -111,6 +112,10 @@ int main(int argc, char **argv)
 	}
 	if (cfg->warnings && *cfg->warnings)
 		fprintf(stderr, "%s\n", cfg->warnings);
+	bool as_root = privs_root_without_user(cfg);
+	if (check && as_root)
+		fprintf(stderr, "%s: warning: running as root without 'user'; every worker would "
+				"keep root's privileges (set global 'user' and 'group')\n", file);
 	if (check) {
 		printf("configuration OK\n");
 		cfg_free(cfg);
@@ -127,30 +132,60 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_async_start();
+	if (as_root)
+		log_warn("running as root without 'user': every worker keeps root's privileges "
+			 "(set global 'user' and 'group')");
 
+	/*
+	 * Order matters (core/privs.h): everything that needs root first - the
+	 * descriptor limit, every listening socket (ports below 1024, unix@
+	 * files) - then chroot and the drop to `user`/`group`, before any
+	 * thread exists so every thread runs with the reduced credentials.
+	 * Access logs are opened after the drop, as the user that must reopen
+	 * them on SIGUSR1: a log it could not reopen fails the start, not the
+	 * first logrotate.
+	 */
 	raise_nofile(cfg->global.max_connections);
-	char *alerr = NULL;
-	if (access_logs_open(cfg, &alerr) < 0) {
-		log_err("startup failed: %s", alerr ? alerr : "access logs");
-		free(alerr);
-		cfg_put(cfg);
-		log_async_stop();
-		return 1;
-	}
 	/* Runtime state of every backend and server, by name, before anything
 	 * that looks it up (workers, the health thread). */
 	if (registry_sync(cfg) < 0) {
 		log_err("out of memory");
 		registry_free();
-		access_logs_close();
 		cfg_put(cfg);
-		log_async_stop();
 		return 1;
 	}
 	int n = worker_count(cfg);
 	struct worker *ws = NULL;
-	if (workers_start(cfg, n, &ws) < 0) {
+	if (workers_prepare(cfg, n, &ws) < 0) {
+		log_err("startup failed");
+		registry_free();
+		cfg_put(cfg);
+		return 1;
+	}
+	char perr[256];
+	if (privs_drop(cfg, perr, sizeof(perr)) < 0) {
+		log_err("startup failed: %s", perr);
+		workers_discard(ws, n);
+		registry_free();
+		cfg_put(cfg);
+		return 1;
+	}
+	if (cfg->global.uid > 0)
+		log_info("running as uid %d gid %d%s%s", cfg->global.uid, cfg->global.gid,
+			 cfg->global.chroot ? ", chroot " : "",
+			 cfg->global.chroot ? cfg->global.chroot : "");
+	log_async_start();
+	char *alerr = NULL;
+	if (access_logs_open(cfg, &alerr) < 0) {
+		log_err("startup failed: %s", alerr ? alerr : "access logs");
+		free(alerr);
+		workers_discard(ws, n);
+		registry_free();
+		cfg_put(cfg);
+		log_async_stop();
+		return 1;
+	}
+	if (workers_run(ws, n) < 0) {
 		log_err("startup failed");
 		registry_free();
 		access_logs_close();

@@ -108,12 +108,47 @@ struct cfg_tls_server {
 	struct tls_server_rt *rt;        /* built by tls_server_load(), owned */
 };
 
+/* ---- deployment: sockets and privileges (src/config/cfg_deploy.c) ----- */
+
+/* `tcp_keepalive [idle D] [interval D] [count N]` (frontend: client
+ * sockets; backend: server sockets).  0 leaves the kernel's default. */
+struct cfg_keepalive {
+	bool on;
+	int idle_s, interval_s, count;
+};
+
+/* Options of a bind beyond TLS: `backlog N`, `defer_accept`, `fastopen
+ * [N]` (TCP); `mode 660`, `user U`, `group G` (unix@ binds). */
+struct cfg_bind_sock {
+	int backlog;             /* 0: the default (4096) */
+	bool defer_accept;
+	int fastopen;            /* TCP_FASTOPEN queue length, 0 = off */
+	int mode;                /* unix@: chmod after bind, -1 = as umask leaves it */
+	int uid, gid;            /* unix@: chown after bind, -1 = unchanged */
+	int line, col;           /* of the first of these options, for messages */
+	int unix_line, unix_col; /* of the first unix@-only option (mode/user/group) */
+	int tcp_line, tcp_col;   /* of the first TCP-only option (defer_accept/fastopen) */
+};
+
+/* `source ADDR|client` of a backend or server: the local address of
+ * server connections (bind before connect, IP_BIND_ADDRESS_NO_PORT), or
+ * the client's own (IP_TRANSPARENT). */
+enum cfg_source_kind { SOURCE_NONE = 0, SOURCE_ADDR, SOURCE_CLIENT };
+
+struct cfg_source {
+	enum cfg_source_kind kind;
+	struct sockaddr_storage ss;   /* SOURCE_ADDR, port 0 */
+	socklen_t len;
+	int line, col;
+};
+
 struct cfg_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char *text;              /* as written, for logs: "127.0.0.1:9001" */
 	int line, col;           /* where it was written */
 	struct cfg_tls_bind *tls; /* binds only: TLS termination, NULL for plain TCP */
+	struct cfg_bind_sock *sock; /* binds only: socket options, NULL = defaults */
 };
 
 struct cfg_server {
@@ -129,6 +164,8 @@ struct cfg_server {
 	struct cfg_backend *backend;
 	int index;               /* position in backend->servers */
 	struct cfg_tls_server *tls;     /* `tls ...` options: re-encrypt to this server */
+	struct cfg_source source;       /* its own `source`, else the backend's (cfg_check) */
+	struct cfg_keepalive keepalive; /* the backend's tcp_keepalive */
 };
 
 /* Active health checks of a backend's servers: `health tcp|http ...`
@@ -182,6 +219,8 @@ struct cfg_backend {
 	struct filter_chain *filters;    /* runtime: built by filters_init() */
 	struct rule_list http_req;       /* http_request rules, after the frontend's */
 	struct rule_list http_res;       /* http_response rules, after the frontend's */
+	struct cfg_source source;        /* `source`: default of its servers */
+	struct cfg_keepalive keepalive;  /* `tcp_keepalive`: server sockets */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -243,6 +282,7 @@ struct cfg_frontend {
 	struct access_log *access_log;   /* runtime: set by access_logs_open(), not owned */
 	/* `request_id header NAME`: the header carrying the request id */
 	char *request_id_header;         /* NULL = no request ids */
+	struct cfg_keepalive keepalive;  /* `tcp_keepalive`: client sockets (cfg_deploy.c) */
 };
 
 struct cfg_global {
@@ -253,6 +293,10 @@ struct cfg_global {
 	uint32_t timeout_drain_ms;       /* default 10s */
 	uint32_t ocsp_check_ms;          /* tune.ocsp_check: OCSP files re-read when changed, default 60s */
 	int log_level;                   /* 0 err, 1 warn, 2 info (default), 3 debug */
+	/* `user` / `group` / `chroot` (cfg_deploy.c; main drops to them once
+	 * every listener is bound, core/privs.c) */
+	char *user, *group, *chroot;     /* as written; NULL = not set */
+	int uid, gid;                    /* resolved at load; -1 = not set */
 };
 
 struct cfg {

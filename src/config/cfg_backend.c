@@ -125,6 +125,7 @@ static const struct cfg_srv_kw cfg_server_kws[] = {
 	{ "weight", true, srv_weight },	    { "maxconn", true, srv_maxconn },
 	{ "backup", false, srv_backup },    { "disabled", false, srv_disabled },
 	{ "drain", false, srv_drain },	    { "slowstart", true, srv_slowstart },
+	{ "source", true, cfg_srv_source },
 	{ NULL, false, NULL },
 };
 
@@ -288,7 +289,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "balance", "balance roundrobin|leastconn|random|random(N)|ewma|hash(FETCH)", 1, 1, 0,
 	  be_balance },
 	{ "server", "server NAME ADDRESS [weight N] [maxconn N] [backup] [disabled] [drain] "
-		    "[slowstart DURATION]",
+		    "[slowstart DURATION] [source ADDRESS|client]",
 	  2, -1, CFG_KW_MULTI, be_server },
 	{ "timeout", "timeout connect|server|tunnel|queue DURATION", 2, 2, CFG_KW_MULTI,
 	  be_timeout },
@@ -309,6 +310,9 @@ static const struct cfg_kw backend_kws[] = {
 	  cfg_be_http_request },
 	{ "http_response", "http_response ACTION [ARGS] [if|unless CONDITION]", 1, -1,
 	  CFG_KW_MULTI, cfg_be_http_response },
+	{ "source", "source ADDRESS|client", 1, 1, 0, cfg_be_source },
+	{ "tcp_keepalive", "tcp_keepalive [idle DURATION] [interval DURATION] [count N]", 0, 6, 0,
+	  cfg_be_tcp_keepalive },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

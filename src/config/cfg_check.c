@@ -142,6 +142,9 @@ static bool cfg_addr_clash(const struct cfg_addr *a, const struct cfg_addr *b)
 {
 	if (a->ss.ss_family != b->ss.ss_family)
 		return false;
+	if (a->ss.ss_family == AF_UNIX)   /* same path (sockaddr_un, NUL-terminated) */
+		return strcmp(((const struct sockaddr *)&a->ss)->sa_data,
+			      ((const struct sockaddr *)&b->ss)->sa_data) == 0;
 	if (a->ss.ss_family == AF_INET) {
 		const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
 		return x->sin_port == y->sin_port &&
@@ -269,6 +272,7 @@ void cfg_check(struct cfg_parser *p)
 	for (int i = 0; i < cf->nfrontends; i++)
 		cfg_check_frontend(p, cf->frontends[i]);
 	cfg_check_binds(p);
+	cfg_deploy_check(p);
 	cfg_rules_check(p);
 	cfg_tls_check(p);   /* loads certificates: a bad file fails `gatehouse -t` */
 }
@@ -286,6 +290,7 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 {
 	for (int i = 0; i < fe->nbinds; i++) {
 		cfg_tls_bind_free(fe->binds[i].tls);
+		free(fe->binds[i].sock);
 		cfg_addr_free(&fe->binds[i]);
 	}
 	free(fe->binds);
@@ -335,6 +340,7 @@ void cfg_free(struct cfg *c)
 	for (int i = 0; i < c->nbackends; i++)
 		cfg_backend_free(c->backends[i]);
 	free(c->backends);
+	cfg_deploy_global_free(&c->global);
 	free(c->warnings);
 	free(c->file);
 	free(c);

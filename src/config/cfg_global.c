@@ -90,6 +90,9 @@ static const struct cfg_kw global_kws[] = {
 	{ "tune.ocsp_check", "tune.ocsp_check DURATION", 1, 1, 0, gl_ocsp_check },
 	{ "timeout", "timeout drain DURATION", 2, 2, CFG_KW_MULTI, gl_timeout },
 	{ "log_level", "log_level err|warn|info|debug", 1, 1, 0, gl_log_level },
+	{ "user", "user NAME|UID", 1, 1, 0, cfg_gl_user },
+	{ "group", "group NAME|GID", 1, 1, 0, cfg_gl_group },
+	{ "chroot", "chroot DIR", 1, 1, 0, cfg_gl_chroot },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

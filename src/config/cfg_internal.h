@@ -196,4 +196,25 @@ void cfg_rules_check(struct cfg_parser *p);
 void cfg_tls_bind_free(struct cfg_tls_bind *tb);
 void cfg_tls_server_free(struct cfg_tls_server *ts);
 
+/* Deployment directives (cfg_deploy.c): unix@ addresses, bind socket
+ * options, tcp_keepalive, source, user/group/chroot. */
+const char *cfg_unix_addr_parse(const char *path, struct sockaddr_storage *ss, socklen_t *len);
+/* Takes the socket options (backlog, defer_accept, fastopen, mode, user,
+ * group) out of bind line n into a->sock; *rest gets the line without them
+ * (toks malloc'd, the caller frees rest->toks) for the TLS options. */
+int cfg_bind_sock_options(struct cfg_parser *p, struct cfg_addr *a, const struct cfg_node *n,
+			  struct cfg_node *rest);
+int cfg_srv_source(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_tok *a);
+int cfg_fe_tcp_keepalive(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_tcp_keepalive(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_source(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_gl_user(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_gl_group(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_gl_chroot(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+/* Whole-file checks: options against the address kind, sources against
+ * servers, unix@ binds named twice; gives servers their backend's source
+ * and keepalive. */
+void cfg_deploy_check(struct cfg_parser *p);
+void cfg_deploy_global_free(struct cfg_global *g);
+
 #endif

@@ -342,6 +342,8 @@ struct cfg *cfg_load_string(const char *name, const char *text, size_t len, char
 		.timeout_drain_ms = 10 * 1000,
 		.ocsp_check_ms = 60 * 1000,
 		.log_level = 2,
+		.uid = -1,
+		.gid = -1,
 	};
 	atomic_init(&c->refs, 1);
 	p.cfg = c;

@@ -200,6 +200,8 @@ static const char *cfg_addr_parse(const char *s, struct cfg_addr *out)
 	size_t hlen;
 
 	memset(&out->ss, 0, sizeof(out->ss));
+	if (strncmp(s, "unix@", 5) == 0)
+		return cfg_unix_addr_parse(s + 5, &out->ss, &out->len);
 	if (s[0] == '[') {
 		const char *rb = strchr(s, ']');
 		if (!rb)
@@ -346,9 +348,10 @@ int cfg_val_addr(struct cfg_parser *p, const struct cfg_tok *t, bool for_bind,
 
 	if (why) {
 		cfg_error(p, t->line, t->col,
-			  "invalid address '%s': %s; expected IP:PORT, e.g. %s", t->s, why,
-			  for_bind ? "127.0.0.1:8080, [::1]:8080 or *:8080" :
-				     "127.0.0.1:9001 or [::1]:9001");
+			  "invalid address '%s': %s; expected IP:PORT or unix@PATH, e.g. %s",
+			  t->s, why,
+			  for_bind ? "127.0.0.1:8080, [::1]:8080, *:8080 or unix@/run/gh.sock" :
+				     "127.0.0.1:9001, [::1]:9001 or unix@/run/app.sock");
 		return -1;
 	}
 	if (!for_bind && cfg_addr_is_any(out)) {

@@ -48,6 +48,7 @@
 #include "lb/lb.h"
 #include "lb/registry.h"
 #include "net/conn.h"
+#include "net/sockopt.h"
 #include "net/tls.h"
 
 #define HC_BUF 1024            /* a status line longer than this is a failure */
@@ -328,7 +329,9 @@ static void hc_start(struct hc_srv *hs)
 	hs->phase = HC_CONNECTING;
 	/* The deadline covers connect and response together. */
 	timer_set(l, &hs->timer, l->now + hs->hc->timeout_ms);
-	if (conn_connect(l, &hs->c, (const struct sockaddr *)&a->ss, a->len, hc_event) < 0) {
+	struct sock_prep prep = { hs->srv, NULL };   /* keepalive, source (no client) */
+	if (conn_connect_ex(l, &hs->c, (const struct sockaddr *)&a->ss, a->len, hc_event,
+			    sock_server_prep, &prep) < 0) {
 		hs->c.io.fd = -1;
 		hc_done(hs, false, hc_errno_why(errno, true, ebuf, sizeof(ebuf)));
 		return;
@@ -401,7 +404,10 @@ static void *health_main(void *arg)
  * server is asked by its own address. */
 static char *hc_build_request(const struct cfg_health *hc, const struct cfg_server *srv)
 {
-	const char *host = hc->host ? hc->host : srv->addr.text;
+	/* a unix@ server has no host:port to name: "localhost" */
+	const char *host = hc->host                        ? hc->host :
+			   srv->addr.ss.ss_family == AF_UNIX ? "localhost" :
+							       srv->addr.text;
 	size_t cap = strlen(hc->method) + strlen(hc->path) + strlen(host) + 128;
 	char *r = malloc(cap);
 

@@ -153,11 +153,24 @@ void conn_close(struct loop *l, struct conn *c)
 int conn_connect(struct loop *l, struct conn *c, const struct sockaddr *addr, socklen_t len,
 		 ev_io_cb cb)
 {
+	return conn_connect_ex(l, c, addr, len, cb, NULL, NULL);
+}
+
+int conn_connect_ex(struct loop *l, struct conn *c, const struct sockaddr *addr, socklen_t len,
+		    ev_io_cb cb, conn_prep_fn prep, void *arg)
+{
 	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (addr->sa_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (prep && prep(fd, arg) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	conn_init(c, fd, cb);
 	if (connect(fd, addr, len) < 0) {
 		if (errno != EINPROGRESS) {

@@ -94,6 +94,12 @@ void conn_close(struct loop *l, struct conn *c);
 int conn_connect(struct loop *l, struct conn *c, const struct sockaddr *addr, socklen_t len,
 		 ev_io_cb cb);
 
+/* Same, with prep(fd, arg) run between socket() and connect() (socket
+ * options, a bind to a source address); its -1 (errno) fails the connect. */
+typedef int (*conn_prep_fn)(int fd, void *arg);
+int conn_connect_ex(struct loop *l, struct conn *c, const struct sockaddr *addr, socklen_t len,
+		    ev_io_cb cb, conn_prep_fn prep, void *arg);
+
 /* Called on the first write-readiness of a connecting socket: returns 0 if
  * the connect succeeded, else -1 with c->err set. */
 int conn_finish_connect(struct conn *c);

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "filter/cond.h"
 #include "health/health.h"
+#include "net/sockopt.h"
 #include "net/tls.h"
 #include "proxy/backend.h"
 #include "proxy/srv_codec.h"
@@ -154,8 +155,11 @@ fresh:
 	LIST_INIT(&sc->idle_link);
 	timer_init(&sc->idle_timer, srvconn_idle_expired);
 	const struct cfg_addr *a = &sv->cfg->addr;
-	if (conn_connect(&w->loop, &sc->c, (const struct sockaddr *)&a->ss, a->len,
-			 srvconn_event) < 0) {
+	struct sockaddr_storage cli;   /* for `source client` (net/sockopt.c) */
+	session_src(s->sess, &cli);
+	struct sock_prep prep = { sv->cfg, &cli };
+	if (conn_connect_ex(&w->loop, &sc->c, (const struct sockaddr *)&a->ss, a->len,
+			    srvconn_event, sock_server_prep, &prep) < 0) {
 		int e = errno;
 		pool_put(&w->srvconn_pool, sc);
 		errno = e;
@@ -200,7 +204,10 @@ void backend_release(struct stream *s, bool reusable)
 	if (!sc)
 		return;
 	s->srv = NULL;
+	/* `source client`: the connection carries one client's address, so it
+	 * is not pooled. */
 	if (reusable && sc->connected && !s->w->stopping &&
+	    sc->srv->cfg->source.kind != SOURCE_CLIENT &&
 	    !(sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR | CONN_F_HUP)) &&
 	    sc->srv->nidle < SRV_MAX_IDLE) {
 		sc->owner = NULL;

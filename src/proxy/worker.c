@@ -12,11 +12,13 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "core/buf.h"
 #include "core/log.h"
 #include "net/listener.h"
+#include "net/sockopt.h"
 #include "proxy/stream.h"
 #include "log/access_log.h"
 #include "proxy/filter.h"
@@ -25,7 +27,6 @@
 atomic_int g_conns;
 
 #define ACCEPT_BURST 64
-#define LISTEN_BACKLOG 4096
 #define ACCEPT_PAUSE_MS 100     /* out of descriptors: how long to stop accepting */
 #define REFUSED_LOG_MS 1000     /* at most one line a second for each of the two */
 
@@ -111,6 +112,12 @@ static void listener_event(struct ev_io *io, uint32_t events)
 			atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
 			refuse_over_limit(w, l, fd, max);
 			continue;
+		}
+		if (peer.ss_family == AF_UNIX) {
+			/* A unix@ client has no IP: it is 0.0.0.0 port 0 for
+			 * `src`, X-Forwarded-For and the logs (README). */
+			memset(&peer, 0, sizeof(peer));
+			peer.ss_family = AF_INET;
 		}
 		session_accept(w, l->fe, l->addr, fd, &peer);
 	}
@@ -246,8 +253,11 @@ int worker_enter(struct worker *w)
 	}
 	for (int i = 0; i < w->nlisteners; i++) {
 		struct listener_rt *l = &w->listeners[i];
-		/* Level-triggered, so a burst cap never strands pending accepts. */
-		if (loop_add_events(&w->loop, &l->io, EPOLLIN) < 0) {
+		/* Level-triggered, so a burst cap never strands pending accepts.
+		 * A unix@ socket is one for all workers: EPOLLEXCLUSIVE wakes one
+		 * of them per connection rather than every one. */
+		uint32_t ev = EPOLLIN | (l->addr->ss.ss_family == AF_UNIX ? EPOLLEXCLUSIVE : 0);
+		if (loop_add_events(&w->loop, &l->io, ev) < 0) {
 			log_err("worker %d: epoll_ctl: %s", w->id, strerror(errno));
 			w->exit_code = 1;
 			return -1;
@@ -339,16 +349,27 @@ int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 			l->fe = fe;
 			l->addr = &fe->binds[i];
 			l->io.cb = listener_event;
-			/* No TCP_DEFER_ACCEPT: the kernel would hand us a silent
-			 * client only after its own timer, and `timeout header`
-			 * must count from the connect. */
-			l->io.fd = listener_open((const struct sockaddr *)&l->addr->ss, l->addr->len,
-						 LISTEN_BACKLOG, 0);
+			l->io.fd = -1;
+			/* A unix@ socket is opened once, by worker 0; the others
+			 * get a duplicate of it (workers_start). */
+			if (l->addr->ss.ss_family == AF_UNIX && id > 0) {
+				w->nlisteners++;
+				continue;
+			}
+			/* No TCP_DEFER_ACCEPT unless the bind asks (defer_accept):
+			 * the kernel hands over a silent client only after its
+			 * own timer, and `timeout header` counts from then. */
+			char warn[256], err[256];
+			l->io.fd = sock_listen(l->addr, &fe->keepalive, warn, sizeof(warn), err,
+					       sizeof(err));
 			if (l->io.fd < 0) {
 				log_err("frontend %s: cannot listen on %s: %s", fe->name,
-					l->addr->text, strerror(errno));
+					l->addr->text, err);
 				return -1;
 			}
+			if (warn[0] && id == 0)
+				log_warn("frontend %s: bind %s: the kernel refused %s", fe->name,
+					 l->addr->text, warn);
 			w->nlisteners++;
 		}
 	}
@@ -375,7 +396,50 @@ void worker_fini(struct worker *w)
 	loop_free(&w->loop);
 }
 
+/* Worker i > 0 shares worker 0's unix@ listening sockets. */
+static int share_unix_listeners(struct worker *ws, int nworkers)
+{
+	for (int i = 1; i < nworkers; i++)
+		for (int j = 0; j < ws[i].nlisteners; j++) {
+			struct listener_rt *l = &ws[i].listeners[j];
+			if (l->io.fd >= 0)
+				continue;
+			l->io.fd = fcntl(ws[0].listeners[j].io.fd, F_DUPFD_CLOEXEC, 0);
+			if (l->io.fd < 0) {
+				log_err("frontend %s: cannot share %s: %s", l->fe->name,
+					l->addr->text, strerror(errno));
+				return -1;
+			}
+		}
+	return 0;
+}
+
 int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
+{
+	if (workers_prepare(cfg, nworkers, out) < 0)
+		return -1;
+	if (workers_run(*out, nworkers) < 0) {
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void workers_discard(struct worker *ws, int nworkers)
+{
+	const struct cfg *cfg = nworkers > 0 ? ws[0].cfg : NULL;
+	for (int j = 0; j < nworkers; j++)
+		worker_fini(&ws[j]);
+	free(ws);
+	free((void *)g_queued);
+	g_queued = NULL;
+	g_workers = NULL;
+	g_nworkers = 0;
+	if (cfg)
+		filters_free((struct cfg *)cfg);
+}
+
+int workers_prepare(const struct cfg *cfg, int nworkers, struct worker **out)
 {
 	/* The filter chains are runtime built from this configuration; they
 	 * go with it (workers_join frees them). */
@@ -399,15 +463,18 @@ int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 		}
 	}
 	g_queued = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*g_queued));
-	if (!g_queued) {
-		for (int j = 0; j < nworkers; j++)
-			worker_fini(&ws[j]);
-		free(ws);
-		filters_free((struct cfg *)cfg);
+	if (!g_queued || share_unix_listeners(ws, nworkers) < 0) {
+		workers_discard(ws, nworkers);
 		return -1;
 	}
 	g_workers = ws;
 	g_nworkers = nworkers;
+	*out = ws;
+	return 0;
+}
+
+int workers_run(struct worker *ws, int nworkers)
+{
 	for (int i = 0; i < nworkers; i++) {
 		if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
 			log_err("cannot start worker thread %d", i);
@@ -416,7 +483,6 @@ int workers_start(const struct cfg *cfg, int nworkers, struct worker **out)
 			return -1;
 		}
 	}
-	*out = ws;
 	return 0;
 }
 

@@ -57,6 +57,14 @@ extern atomic_int g_conns;            /* client connections open, all workers */
  * before anything runs), then starts the threads.  Returns 0 or -1. */
 int workers_start(const struct cfg *cfg, int nworkers, struct worker **out);
 
+/* workers_start in two halves, so main can drop privileges in between:
+ * workers_prepare opens every listener (nothing runs yet), workers_run
+ * starts the threads.  workers_discard frees prepared workers that never
+ * ran. */
+int workers_prepare(const struct cfg *cfg, int nworkers, struct worker **out);
+int workers_run(struct worker *ws, int nworkers);
+void workers_discard(struct worker *ws, int nworkers);
+
 /* Asks every worker to stop gracefully (stop accepting, drain). */
 void workers_stop(struct worker *ws, int n);
 

@@ -432,10 +432,12 @@ TEST(test_backend)
 			 "resolve the host name ("));
 	CHECK(ERR("backend b {\n server s bad_host!:80\n}\n",
 		  "t.conf:2:11: error: invalid address 'bad_host!:80': not an IP address or a host "
-		  "name; expected IP:PORT, e.g. 127.0.0.1:9001 or [::1]:9001"));
+		  "name; expected IP:PORT or unix@PATH, e.g. 127.0.0.1:9001, [::1]:9001 or "
+		  "unix@/run/app.sock"));
 	CHECK(ERR("backend b {\n server s\n}\n",
 		  "t.conf:2:10: error: missing argument to 'server'; expected: server NAME ADDRESS "
-		  "[weight N] [maxconn N] [backup] [disabled] [drain] [slowstart DURATION]"));
+		  "[weight N] [maxconn N] [backup] [disabled] [drain] [slowstart DURATION] "
+		  "[source ADDRESS|client]"));
 	CHECK(ERR("backend b {\n server s/1 10.0.0.1:80\n}\n",
 		  "t.conf:2:9: error: invalid server name 's/1'; expected letters, digits, '-', "
 		  "'_', '.' or ':'"));
@@ -635,13 +637,15 @@ TEST(test_addresses)
 	}
 	CHECK(ERR("frontend f {\n bind 127.0.0.1\n}\n" MIN_BE,
 		  "t.conf:2:7: error: invalid address '127.0.0.1': missing port; expected "
-		  "IP:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or *:8080"));
+		  "IP:PORT or unix@PATH, e.g. 127.0.0.1:8080, [::1]:8080, *:8080 or unix@/run/gh.sock"));
 	CHECK(ERR("frontend f {\n bind ::1:80\n}\n" MIN_BE,
 		  "t.conf:2:7: error: invalid address '::1:80': an IPv6 address needs brackets, "
-		  "as in [::1]:8080; expected IP:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or *:8080"));
+		  "as in [::1]:8080; expected "
+		  "IP:PORT or unix@PATH, e.g. 127.0.0.1:8080, [::1]:8080, *:8080 or unix@/run/gh.sock"));
 	CHECK(ERR("frontend f {\n bind 1.2.3.4:99999\n}\n" MIN_BE,
 		  "t.conf:2:7: error: invalid address '1.2.3.4:99999': invalid port; expected 1 "
-		  "to 65535; expected IP:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or *:8080"));
+		  "to 65535; expected "
+		  "IP:PORT or unix@PATH, e.g. 127.0.0.1:8080, [::1]:8080, *:8080 or unix@/run/gh.sock"));
 }
 
 /* ---- lexical structure --------------------------------------------------- */
@@ -729,11 +733,11 @@ TEST(test_structure_errors)
 		  "t.conf:3:2: error: unknown directive 'bnd' in frontend 'web'; expected one of: "
 		  "bind, mode, timeout, use_backend, default_backend, max_body_size, "
 		  "max_header_size, max_target_size, forward_headers, errorfile, http_request, "
-		  "http_response, tcp_request, access_log, request_id"));
+		  "http_response, tcp_request, access_log, request_id, tcp_keepalive"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
-		  "timeout, log_level"));
+		  "timeout, log_level, user, group, chroot"));
 	CHECK(ERR("listen x {\n}\n",
 		  "t.conf:1:1: error: unknown section 'listen'; expected one of: global, "
 		  "frontend, backend"));
@@ -778,7 +782,7 @@ TEST(test_structure_errors)
 	CHECK(ERR("backend app {\n server s 10.0.0.1:80 {\n }\n}\n",
 		  "t.conf:2:23: error: 'server' does not open a block; expected: server NAME "
 		  "ADDRESS [weight N] [maxconn N] [backup] [disabled] [drain] [slowstart "
-		  "DURATION]"));
+		  "DURATION] [source ADDRESS|client]"));
 	CHECK(ERR("backend {\n}\n",
 		  "t.conf:1:8: error: missing name after 'backend'; expected: backend NAME {"));
 	CHECK(ERR("global x {\n}\n",
@@ -997,6 +1001,43 @@ TEST(test_load_file)
 	free(errs);
 }
 
+/* Deployment directives (cfg_deploy.c): what they store. */
+TEST(test_deploy)
+{
+	struct cfg *c = L("global {\n user nobody\n group nogroup\n}\n"
+			  "frontend web {\n"
+			  " bind 127.0.0.1:8080 backlog 100 defer_accept fastopen\n"
+			  " bind unix@/run/gh/web.sock mode 0640 user 7 group 8\n"
+			  " tcp_keepalive idle 60s count 4\n"
+			  " default_backend app\n}\n"
+			  "backend app {\n source 127.0.0.2\n tcp_keepalive interval 5s\n"
+			  " server a 127.0.0.1:9001\n server b 127.0.0.1:9002 source client\n"
+			  " server u unix@/run/app.sock\n}\n");
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK(c->global.uid == 65534 && c->global.gid == 65534);
+	const struct cfg_frontend *fe = c->frontends[0];
+	CHECK(fe->binds[0].sock && fe->binds[0].sock->backlog == 100 &&
+	      fe->binds[0].sock->defer_accept && fe->binds[0].sock->fastopen == 256 &&
+	      fe->binds[0].sock->mode == -1);
+	CHECK(fe->binds[1].ss.ss_family == AF_UNIX && fe->binds[1].sock->mode == 0640 &&
+	      fe->binds[1].sock->uid == 7 && fe->binds[1].sock->gid == 8);
+	CHECK(strcmp(((struct sockaddr *)&fe->binds[1].ss)->sa_data, "/run/gh/web.sock") == 0);
+	CHECK(fe->keepalive.on && fe->keepalive.idle_s == 60 && fe->keepalive.count == 4 &&
+	      fe->keepalive.interval_s == 0);
+	const struct cfg_backend *be = c->backends[0];
+	CHECK(be->servers[0]->source.kind == SOURCE_ADDR);      /* the backend's */
+	CHECK(be->servers[0]->keepalive.on && be->servers[0]->keepalive.interval_s == 5);
+	CHECK(be->servers[1]->source.kind == SOURCE_CLIENT);    /* its own */
+	CHECK(be->servers[2]->source.kind == SOURCE_NONE);      /* unix@: none */
+	CHECK(be->servers[2]->addr.ss.ss_family == AF_UNIX);
+	cfg_free(c);
+	CHECK(ERR("frontend a {\n bind unix@/x.sock\n}\nfrontend b {\n bind unix@/x.sock\n}\n",
+		  "t.conf:5:7: error: bind unix@/x.sock clashes with bind unix@/x.sock of "
+		  "frontend 'a' at line 2; expected each address and port to be bound once"));
+}
+
 int main(void)
 {
 	RUN(test_example);
@@ -1014,6 +1055,7 @@ int main(void)
 	RUN(test_warnings);
 	RUN(test_many_errors);
 	RUN(test_load_file);
+	RUN(test_deploy);
 	cond_thread_cleanup();
 	return UNIT_SUMMARY("test_cfg");
 }
