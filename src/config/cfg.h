@@ -36,6 +36,7 @@ struct tls_bind_rt;     /* net/tls_internal.h */
 struct tls_server_rt;   /* net/tls_internal.h */
 struct fetch;  /* filter/cond.h */
 struct filter_chain;    /* proxy/filter.h: built from the config by filters_init() */
+struct cidr;            /* net/cidr.h */
 
 /* `errorfile STATUS PATH`: the body served (as text/html) for that status,
  * for generated errors and for a rule's deny without a body.  The file is
@@ -108,12 +109,21 @@ struct cfg_tls_server {
 	struct tls_server_rt *rt;        /* built by tls_server_load(), owned */
 };
 
+/* `bind ... accept_proxy [from CIDR...]` (cfg_proxy.c): connections start
+ * with a PROXY protocol header (proxy/session_pp.c).  With `from`, only
+ * peers in those ranges must (and may) send one. */
+struct cfg_accept_proxy {
+	struct cidr *from;
+	int nfrom;               /* 0: every peer */
+};
+
 struct cfg_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char *text;              /* as written, for logs: "127.0.0.1:9001" */
 	int line, col;           /* where it was written */
 	struct cfg_tls_bind *tls; /* binds only: TLS termination, NULL for plain TCP */
+	struct cfg_accept_proxy *accept_proxy;   /* binds only: NULL = no PROXY header */
 };
 
 struct cfg_server {
@@ -129,6 +139,7 @@ struct cfg_server {
 	struct cfg_backend *backend;
 	int index;               /* position in backend->servers */
 	struct cfg_tls_server *tls;     /* `tls ...` options: re-encrypt to this server */
+	uint8_t send_proxy;      /* `send_proxy v1|v2`: PROXY header version, 0 = none */
 };
 
 /* Active health checks of a backend's servers: `health tcp|http ...`
@@ -243,6 +254,9 @@ struct cfg_frontend {
 	struct access_log *access_log;   /* runtime: set by access_logs_open(), not owned */
 	/* `request_id header NAME`: the header carrying the request id */
 	char *request_id_header;         /* NULL = no request ids */
+	/* `trusted_proxies CIDR...` (cfg_proxy.c, filter/flt_realip.c) */
+	struct cidr *trusted;
+	int ntrusted;
 };
 
 struct cfg_global {

@@ -125,6 +125,7 @@ static const struct cfg_srv_kw cfg_server_kws[] = {
 	{ "weight", true, srv_weight },	    { "maxconn", true, srv_maxconn },
 	{ "backup", false, srv_backup },    { "disabled", false, srv_disabled },
 	{ "drain", false, srv_drain },	    { "slowstart", true, srv_slowstart },
+	{ "send_proxy", true, cfg_srv_send_proxy },
 	{ NULL, false, NULL },
 };
 

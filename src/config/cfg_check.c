@@ -301,6 +301,7 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	cfg_errorfiles_free(fe->errorfiles, fe->nerrorfiles);
 	free(fe->access_log_path);
 	free(fe->request_id_header);
+	free(fe->trusted);
 	free(fe->name);
 	free(fe);
 }

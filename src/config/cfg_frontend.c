@@ -21,8 +21,13 @@ static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_n
 	cfg_remember(p, &fe->binds, &n->toks[1]);
 	if (cfg_val_addr(p, &n->toks[1], true, &a) < 0)
 		return -1;
-	/* options after the address: TLS (cfg_tls.c) */
-	int rc = n->ntok > 2 ? cfg_tls_bind_options(p, &a, n, 2) : 0;
+	/* options after the address: accept_proxy (cfg_proxy.c), then TLS
+	 * (cfg_tls.c) with what is left */
+	struct cfg_node rest;
+	int rc = cfg_bind_accept_proxy(p, &a, n, &rest);
+	if (rest.ntok > 2 && cfg_tls_bind_options(p, &a, &rest, 2) < 0)
+		rc = -1;
+	free(rest.toks);
 	struct cfg_addr *b = cfg_grow(fe->binds, fe->nbinds, sizeof(*b));
 	if (!b) {
 		cfg_tls_bind_free(a.tls);
@@ -178,7 +183,8 @@ static int fe_forward_headers(struct cfg_parser *p, struct cfg_scope *s,
 }
 
 static const struct cfg_kw frontend_kws[] = {
-	{ "bind", "bind ADDRESS [tls cert FILE ...]", 1, -1, CFG_KW_MULTI, fe_bind },
+	{ "bind", "bind ADDRESS [accept_proxy [from CIDR...]] [tls cert FILE ...]", 1, -1,
+	  CFG_KW_MULTI, fe_bind },
 	{ "mode", "mode http|tcp", 1, 1, 0, fe_mode },
 	{ "timeout", "timeout header|client|tunnel DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
 	{ "use_backend", "use_backend NAME if|unless CONDITION", 3, -1, CFG_KW_MULTI,
@@ -200,6 +206,8 @@ static const struct cfg_kw frontend_kws[] = {
 	{ "access_log", "access_log stdout|stderr|PATH [format combined|json]", 1, 3, 0,
 	  cfg_fe_access_log },
 	{ "request_id", "request_id header NAME", 2, 2, 0, cfg_fe_request_id },
+	{ "trusted_proxies", "trusted_proxies CIDR...", 1, -1, CFG_KW_MULTI,
+	  cfg_fe_trusted_proxies },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
