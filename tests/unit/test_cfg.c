@@ -729,7 +729,7 @@ TEST(test_structure_errors)
 		  "t.conf:3:2: error: unknown directive 'bnd' in frontend 'web'; expected one of: "
 		  "bind, mode, timeout, use_backend, default_backend, max_body_size, "
 		  "max_header_size, max_target_size, forward_headers, errorfile, http_request, "
-		  "http_response, tcp_request, access_log, request_id"));
+		  "http_response, tcp_request, access_log, request_id, trusted_proxies"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
