@@ -120,6 +120,10 @@ void session_pp_event(struct session *ss)
 			return;
 		}
 		if (d == 0) {
+			if (c->flags & CONN_F_HUP) {   /* the rest will never come */
+				session_close(ss);
+				return;
+			}
 			c->flags &= (uint16_t)~CONN_F_RECV_READY;   /* a prefix: wait */
 			return;
 		}
@@ -132,6 +136,12 @@ void session_pp_event(struct session *ss)
 			return;
 		}
 		if (r == PP_NEED_MORE) {
+			/* The peeked bytes stay in front of an EOF, so recv never
+			 * says 0: the hang-up event does. */
+			if (c->flags & CONN_F_HUP) {
+				pp_refuse(ss, "closed before a complete PROXY header");
+				return;
+			}
 			c->flags &= (uint16_t)~CONN_F_RECV_READY;
 			return;
 		}
