@@ -108,5 +108,7 @@ int cfg_fe_trusted_proxies(struct cfg_parser *p, struct cfg_scope *s, const stru
 {
 	struct cfg_frontend *fe = s->obj;
 
+	if (!fe->ntrusted)
+		cfg_remember(p, &fe->trusted, &n->toks[0]);
 	return parse_cidrs(p, &n->toks[1], n->ntok - 1, &fe->trusted, &fe->ntrusted);
 }

@@ -295,3 +295,60 @@ def test_health_checks_send_local(gatehouse, port, version, want):
         assert c["head"].startswith(b"GET /healthz HTTP/1.1\r\n")
     finally:
         o.close()
+
+
+# ---- TLS and configuration ----------------------------------------------------------
+
+def test_header_before_the_tls_handshake(gatehouse, origin, port, tmp_path):
+    """On a `tls` bind the PROXY header comes first, in clear."""
+    import shutil
+    import ssl
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.fail("needs the openssl CLI (make deps)")
+    key, crt = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(crt),
+                    "-subj", "/CN=pp.test", "-days", "2"], check=True, capture_output=True)
+    pem = tmp_path / "site.pem"
+    pem.write_bytes(crt.read_bytes() + key.read_bytes())
+    gatehouse(conf(port, [origin.addr], bind_opts="accept_proxy tls cert %s" % pem))
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = httpraw.connect(port)
+    raw.sendall(v2(src="192.0.2.77"))
+    s = ctx.wrap_socket(raw, server_hostname="pp.test")
+    s.sendall(GET)
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    h = echo_headers(out)
+    assert h["x-forwarded-for"] == ["192.0.2.77"] and h["x-forwarded-proto"] == ["https"]
+
+
+def test_config_errors_name_file_and_line(tmp_path):
+    from ghutil import run_cli
+    cfg = tmp_path / "bad.conf"
+    cfg.write_text("frontend f {\n"
+                   "    bind 127.0.0.1:1 accept_proxy from 10.0.0.0/33\n"
+                   "    bind 127.0.0.1:2 accept_proxy from tls\n"
+                   "    trusted_proxies 10.0.0.0/8 nonsense\n"
+                   "    default_backend b\n"
+                   "}\n"
+                   "backend b {\n"
+                   "    server s 127.0.0.1:9 send_proxy v3\n"
+                   "}\n")
+    r = run_cli(["-t", "-c", str(cfg)])
+    err = r.stderr.decode()
+    assert r.returncode != 0
+    p = str(cfg)
+    assert "%s:2:40: error: invalid CIDR '10.0.0.0/33'" % p in err, err
+    assert "%s:3:35: error: 'from' needs at least one address range" % p in err, err
+    assert "%s:4:32: error: invalid CIDR 'nonsense'" % p in err, err
+    assert "%s:8:37: error: unknown PROXY protocol version 'v3' in send_proxy; " \
+           "expected one of: v1, v2" % p in err, err

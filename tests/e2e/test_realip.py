@@ -15,6 +15,8 @@ from test_proxy_protocol import v1
 FE_RULES = """
     http_request set_header X-Src "%[src]"
     http_request set_header X-Peer "%[peer]"
+    http_request set_header X-Peer-Local yes if peer in 127.0.0.0/8
+    http_request set_header X-Src-Local yes if src in 127.0.0.0/8
 """
 
 
@@ -50,6 +52,7 @@ def test_trusted_chain_names_the_client(gatehouse, origin, port, tmp_path):
     gatehouse(conf(port, origin, "127.0.0.1 10.0.0.0/8", access_log=alog))
     h = get(port, ("X-Forwarded-For", "198.51.100.1, 10.0.0.2"), ("X-Forwarded-For", "10.0.0.3"))
     assert h["x-src"] == ["198.51.100.1"] and h["x-peer"] == ["127.0.0.1"]
+    assert h["x-peer-local"] == ["yes"] and "x-src-local" not in h
     # the trusted list goes on, with the hop that sent it
     assert chain(h) == ["198.51.100.1", "10.0.0.2", "10.0.0.3", "127.0.0.1"]
     line = wait_for(lambda: alog.exists() and alog.read_text().strip(), 5 * SLACK, what="log line")
