@@ -64,7 +64,13 @@ def read_proxy_header(s):
 
 
 class ProxyProtoOrigin:
-    def __init__(self):
+    def __init__(self, tls_pem=None):
+        """tls_pem: certificate + key; TLS is then spoken after the header."""
+        self.tls = None
+        if tls_pem:
+            import ssl
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(tls_pem)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -94,6 +100,8 @@ class ProxyProtoOrigin:
             except Exception as e:  # recorded, then the connection is dropped
                 rec["pp"] = "error: %s" % e
                 return
+            if self.tls:
+                c = self.tls.wrap_socket(c, server_side=True)
             head = b""
             while b"\r\n\r\n" not in head:
                 d = c.recv(65536)

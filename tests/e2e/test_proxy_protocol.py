@@ -299,10 +299,8 @@ def test_health_checks_send_local(gatehouse, port, version, want):
 
 # ---- TLS and configuration ----------------------------------------------------------
 
-def test_header_before_the_tls_handshake(gatehouse, origin, port, tmp_path):
-    """On a `tls` bind the PROXY header comes first, in clear."""
+def self_signed(tmp_path):
     import shutil
-    import ssl
     import subprocess
     if not shutil.which("openssl"):
         pytest.fail("needs the openssl CLI (make deps)")
@@ -312,6 +310,13 @@ def test_header_before_the_tls_handshake(gatehouse, origin, port, tmp_path):
                     "-subj", "/CN=pp.test", "-days", "2"], check=True, capture_output=True)
     pem = tmp_path / "site.pem"
     pem.write_bytes(crt.read_bytes() + key.read_bytes())
+    return pem
+
+
+def test_header_before_the_tls_handshake(gatehouse, origin, port, tmp_path):
+    """On a `tls` bind the PROXY header comes first, in clear."""
+    import ssl
+    pem = self_signed(tmp_path)
     gatehouse(conf(port, [origin.addr], bind_opts="accept_proxy tls cert %s" % pem))
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -329,6 +334,18 @@ def test_header_before_the_tls_handshake(gatehouse, origin, port, tmp_path):
     s.close()
     h = echo_headers(out)
     assert h["x-forwarded-for"] == ["192.0.2.77"] and h["x-forwarded-proto"] == ["https"]
+
+
+def test_send_proxy_before_the_tls_handshake_to_a_server(gatehouse, port, tmp_path):
+    o = ProxyProtoOrigin(tls_pem=str(self_signed(tmp_path)))
+    try:
+        be = backend_block("app", [o.addr]).replace(o.addr, o.addr + " tls verify none send_proxy v2")
+        gatehouse(global_block() + "frontend web {\n    bind 127.0.0.1:%d accept_proxy\n"
+                  "    default_backend app\n}\n" % port + be)
+        got = json.loads(talk(port, v1(src="203.0.113.50") + GET).partition(b"\r\n\r\n")[2])
+        assert got["version"] == 2 and got["src"] == "203.0.113.50"
+    finally:
+        o.close()
 
 
 def test_config_errors_name_file_and_line(tmp_path):
