@@ -50,10 +50,14 @@ static void pp_refuse(struct session *ss, const char *why)
 void session_pp_timeout(struct session *ss)
 {
 	char peer[INET6_ADDRSTRLEN];
-	log_warn("%s: connection from %s closed: timeout header: %s", ss->fe->name,
-		 session_src_text(ss, peer, sizeof(peer)),
-		 (ss->flags & SESS_F_PP_WAIT) ? "no complete PROXY header in time"
-					      : "nothing received in time");
+	session_src_text(ss, peer, sizeof(peer));
+	/* A silent client that owes no header is closed as quietly as on
+	 * any bind (timeout header). */
+	if (ss->flags & SESS_F_PP_WAIT)
+		log_warn("%s: connection from %s closed: timeout header: no complete PROXY "
+			 "header in time", ss->fe->name, peer);
+	else
+		log_debug("%s: connection from %s closed: timeout header", ss->fe->name, peer);
 }
 
 void session_pp_start(struct session *ss, const struct cfg_addr *bind)
