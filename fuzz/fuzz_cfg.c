@@ -11,7 +11,7 @@
  */
 // FUZZ_SOURCES: src/config/*.c src/filter/cond.c src/filter/fetch.c src/filter/fmt.c
 // FUZZ_SOURCES: src/filter/rules.c src/http/msg.c
-// FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c
+// FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c src/net/cidr.c
 // FUZZ_SOURCES: src/core/loop.c src/core/log.c
 // FUZZ_LIBS: -lpcre2-8 -lssl -lcrypto -pthread
 #include <arpa/inet.h>

@@ -36,6 +36,7 @@ struct tls_bind_rt;     /* net/tls_internal.h */
 struct tls_server_rt;   /* net/tls_internal.h */
 struct fetch;  /* filter/cond.h */
 struct filter_chain;    /* proxy/filter.h: built from the config by filters_init() */
+struct cidr;            /* net/cidr.h */
 
 /* `errorfile STATUS PATH`: the body served (as text/html) for that status,
  * for generated errors and for a rule's deny without a body.  The file is
@@ -142,6 +143,14 @@ struct cfg_source {
 	int line, col;
 };
 
+/* `bind ... accept_proxy [from CIDR...]` (cfg_proxy.c): connections start
+ * with a PROXY protocol header (proxy/session_pp.c).  With `from`, only
+ * peers in those ranges must (and may) send one. */
+struct cfg_accept_proxy {
+	struct cidr *from;
+	int nfrom;               /* 0: every peer */
+};
+
 struct cfg_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -149,6 +158,7 @@ struct cfg_addr {
 	int line, col;           /* where it was written */
 	struct cfg_tls_bind *tls; /* binds only: TLS termination, NULL for plain TCP */
 	struct cfg_bind_sock *sock; /* binds only: socket options, NULL = defaults */
+	struct cfg_accept_proxy *accept_proxy;   /* binds only: NULL = no PROXY header */
 };
 
 struct cfg_server {
@@ -166,6 +176,7 @@ struct cfg_server {
 	struct cfg_tls_server *tls;     /* `tls ...` options: re-encrypt to this server */
 	struct cfg_source source;       /* its own `source`, else the backend's (cfg_check) */
 	struct cfg_keepalive keepalive; /* the backend's tcp_keepalive */
+	uint8_t send_proxy;      /* `send_proxy v1|v2`: PROXY header version, 0 = none */
 };
 
 /* Active health checks of a backend's servers: `health tcp|http ...`
@@ -283,6 +294,9 @@ struct cfg_frontend {
 	/* `request_id header NAME`: the header carrying the request id */
 	char *request_id_header;         /* NULL = no request ids */
 	struct cfg_keepalive keepalive;  /* `tcp_keepalive`: client sockets (cfg_deploy.c) */
+	/* `trusted_proxies CIDR...` (cfg_proxy.c, filter/flt_realip.c) */
+	struct cidr *trusted;
+	int ntrusted;
 };
 
 struct cfg_global {

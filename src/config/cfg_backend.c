@@ -126,6 +126,7 @@ static const struct cfg_srv_kw cfg_server_kws[] = {
 	{ "backup", false, srv_backup },    { "disabled", false, srv_disabled },
 	{ "drain", false, srv_drain },	    { "slowstart", true, srv_slowstart },
 	{ "source", true, cfg_srv_source },
+	{ "send_proxy", true, cfg_srv_send_proxy },
 	{ NULL, false, NULL },
 };
 

@@ -131,6 +131,12 @@ static void cfg_check_frontend(struct cfg_parser *p, struct cfg_frontend *fe)
 		if (fe->mode == MODE_TCP && (f = cond_fetch_outside(r->cond, FETCH_MASK_L4)))
 			cfg_check_l4_fetch(p, f, in);
 	}
+	if (fe->mode == MODE_TCP && fe->ntrusted) {
+		cfg_where_or(p, &fe->trusted, fe->line, &l, &c);
+		cfg_warning(p, l, c, "trusted_proxies has no effect in mode tcp (there are no "
+				     "forwarding headers to read); accept_proxy carries client "
+				     "addresses there");
+	}
 	if (fe->default_backend_name) {
 		cfg_where_or(p, &fe->default_backend_name, fe->line, &l, &c);
 		fe->default_backend =
@@ -306,6 +312,7 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	cfg_errorfiles_free(fe->errorfiles, fe->nerrorfiles);
 	free(fe->access_log_path);
 	free(fe->request_id_header);
+	free(fe->trusted);
 	free(fe->name);
 	free(fe);
 }

@@ -21,10 +21,13 @@ static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_n
 	cfg_remember(p, &fe->binds, &n->toks[1]);
 	if (cfg_val_addr(p, &n->toks[1], true, &a) < 0)
 		return -1;
-	/* options after the address: socket options (cfg_deploy.c), then TLS
-	 * (cfg_tls.c) gets the rest */
-	struct cfg_node rest;
-	int rc = cfg_bind_sock_options(p, &a, n, &rest);
+	/* options after the address: socket options (cfg_deploy.c), then
+	 * accept_proxy (cfg_proxy.c), then TLS (cfg_tls.c) with what is left */
+	struct cfg_node socks, rest;
+	int rc = cfg_bind_sock_options(p, &a, n, &socks);
+	if (cfg_bind_accept_proxy(p, &a, &socks, &rest) < 0)
+		rc = -1;
+	free(socks.toks);
 	if (rest.ntok > 2 && cfg_tls_bind_options(p, &a, &rest, 2) < 0)
 		rc = -1;
 	free(rest.toks);
@@ -184,8 +187,8 @@ static int fe_forward_headers(struct cfg_parser *p, struct cfg_scope *s,
 }
 
 static const struct cfg_kw frontend_kws[] = {
-	{ "bind", "bind ADDRESS [tls cert FILE ...] [backlog N] [defer_accept] [fastopen [N]]",
-	  1, -1, CFG_KW_MULTI, fe_bind },
+	{ "bind", "bind ADDRESS [accept_proxy [from CIDR...]] [tls cert FILE ...] [backlog N] "
+		  "[defer_accept] [fastopen [N]]", 1, -1, CFG_KW_MULTI, fe_bind },
 	{ "mode", "mode http|tcp", 1, 1, 0, fe_mode },
 	{ "timeout", "timeout header|client|tunnel DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
 	{ "use_backend", "use_backend NAME if|unless CONDITION", 3, -1, CFG_KW_MULTI,
@@ -209,6 +212,8 @@ static const struct cfg_kw frontend_kws[] = {
 	{ "request_id", "request_id header NAME", 2, 2, 0, cfg_fe_request_id },
 	{ "tcp_keepalive", "tcp_keepalive [idle DURATION] [interval DURATION] [count N]", 0, 6, 0,
 	  cfg_fe_tcp_keepalive },
+	{ "trusted_proxies", "trusted_proxies CIDR...", 1, -1, CFG_KW_MULTI,
+	  cfg_fe_trusted_proxies },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -183,6 +183,15 @@ int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const st
 #define CFG_TLS_SERVER_OPTIONS "tls, verify, ca, sni, cert"
 void cfg_tls_check(struct cfg_parser *p);
 
+/* PROXY protocol and client addresses (cfg_proxy.c): `accept_proxy [from
+ * CIDR...]` on a bind line (its tokens taken out: *rest is a copy of n
+ * without them, toks malloc'd, for the other bind options; rc -1 after an
+ * error), `send_proxy v1|v2` on a server, `trusted_proxies` in a frontend. */
+int cfg_bind_accept_proxy(struct cfg_parser *p, struct cfg_addr *a, const struct cfg_node *n,
+			  struct cfg_node *rest);
+int cfg_srv_send_proxy(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_tok *arg);
+int cfg_fe_trusted_proxies(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+
 /* Rule directives (cfg_rules.c): http_request / http_response in frontends
  * and backends, tcp_request connection in frontends; and the checks that
  * need modes known (no http rules in tcp mode, no response fetch in

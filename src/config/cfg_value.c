@@ -261,6 +261,10 @@ void cfg_addr_free(struct cfg_addr *a)
 {
 	free(a->text);
 	a->text = NULL;
+	if (a->accept_proxy)
+		free(a->accept_proxy->from);
+	free(a->accept_proxy);
+	a->accept_proxy = NULL;
 }
 
 bool cfg_addr_is_any(const struct cfg_addr *a)

@@ -346,7 +346,7 @@ static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 	if (max == 0)
 		return cond_fail(p, v, "expected at least one value after 'in'%s",
 				 v ? "" : " at end of condition");
-	bool src = fetch_kind(c->fetch) == FETCH_SRC;
+	bool src = fetch_kind(c->fetch) == FETCH_SRC || fetch_kind(c->fetch) == FETCH_PEER;
 	if (src)
 		c->cidrs = calloc((size_t)max, sizeof(*c->cidrs));
 	else
@@ -408,8 +408,8 @@ static struct cond *cond_parse_test(struct cond_parser *p)
 		return cond_fail(p, NULL, "expected a condition (e.g. path prefix /api/) at end of "
 					  "line");
 	if (f_it->kind == IT_CLOSE)
-		return cond_fail(p, f_it, "expected a fetch (host, path, method, src, header(NAME), "
-					  "query(NAME), cookie(NAME), ...) before ')'");
+		return cond_fail(p, f_it, "expected a fetch (host, path, method, src, peer, "
+					  "header(NAME), query(NAME), cookie(NAME), ...) before ')'");
 	if (cond_is_word(f_it, "and") || cond_is_word(f_it, "or"))
 		return cond_fail(p, f_it, "expected a condition before '%s'", f_it->tok.s);
 
@@ -834,7 +834,14 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 	if (c->op == OP_IN && c->cidrs) {
 		int fam;
 		const uint8_t *a;
-		if (!cond_src_bin(ctx->src, &fam, &a))
+		struct sockaddr_storage peer;
+		const struct sockaddr_storage *ss = ctx->src;
+		if (ctx->peer && fetch_kind(c->fetch) == FETCH_PEER) {
+			memset(&peer, 0, sizeof(peer));
+			memcpy(&peer, ctx->peer, sizeof(*ctx->peer));
+			ss = &peer;
+		}
+		if (!cond_src_bin(ss, &fam, &a))
 			return false;
 		for (int i = 0; i < c->ncidrs; i++)
 			if (cond_cidr_match(&c->cidrs[i], fam, a))

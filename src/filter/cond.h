@@ -58,6 +58,10 @@ struct cond_ctx {
 						 ssl is true, scheme is "https" */
 	struct slice req_id;                  /* this request's id (request_id); len 0
 						 when there is none (req_id absent) */
+	const struct sockaddr_in6 *peer;      /* the TCP peer when a PROXY header or
+						 trusted_proxies changed src; NULL:
+						 the same as src */
+	struct slice proxy_authority;         /* PROXY v2 authority TLV; len 0: none */
 };
 
 struct fetch;
@@ -81,10 +85,14 @@ enum fetch_kind {
 	FETCH_REQ_ID,       /* the request's id */
 	FETCH_STATUS,       /* response status, a number */
 	FETCH_RES_HEADER,   /* res_header(NAME) */
+	FETCH_PEER,         /* the TCP peer, whatever PROXY / trusted_proxies said */
+	FETCH_PROXY_AUTHORITY, /* PROXY v2 PP2_TYPE_AUTHORITY */
 	FETCH_KIND_COUNT
 };
 #define FETCH_MASK(k) (1u << (k))
-#define FETCH_MASK_L4 FETCH_MASK(FETCH_SRC)   /* all a tcp-mode proxy can read */
+/* all a tcp-mode proxy can read */
+#define FETCH_MASK_L4 (FETCH_MASK(FETCH_SRC) | FETCH_MASK(FETCH_PEER) | \
+		       FETCH_MASK(FETCH_PROXY_AUTHORITY))
 /* What only exists once a response is there (http_response rules). */
 #define FETCH_MASK_RES (FETCH_MASK(FETCH_STATUS) | FETCH_MASK(FETCH_RES_HEADER))
 #define FETCH_MASK_ALL ((1u << FETCH_KIND_COUNT) - 1)

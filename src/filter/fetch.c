@@ -40,14 +40,15 @@ static const struct {
 	{ "url", FETCH_URL, false },	   { "query", FETCH_QUERY_STRING, false },
 	{ "scheme", FETCH_SCHEME, false }, { "ssl", FETCH_SSL, false },
 	{ "req_id", FETCH_REQ_ID, false }, { "status", FETCH_STATUS, false },
-	{ "res_header", FETCH_RES_HEADER, true },
+	{ "res_header", FETCH_RES_HEADER, true }, { "peer", FETCH_PEER, false },
+	{ "proxy_authority", FETCH_PROXY_AUTHORITY, false },
 };
 
 #define FETCH_TABLE_N (sizeof(fetch_table) / sizeof(fetch_table[0]))
 
 #define FETCH_EXPECTED \
 	"host, path, method, src, header(NAME), query(NAME), cookie(NAME), ssl_client_dn, " \
-	"url, query, scheme, ssl, req_id, status, res_header(NAME)"
+	"url, query, scheme, ssl, req_id, status, res_header(NAME), peer, proxy_authority"
 
 /* Header names are RFC 9110 tokens; checking here turns a typo such as
  * header(X User) into a load-time error instead of a rule that never fires. */
@@ -333,6 +334,16 @@ static bool fetch_conn(const struct fetch *f, const struct cond_ctx *ctx, struct
 	switch (f->kind) {
 	case FETCH_SRC:
 		return fetch_src(ctx->src, out, scratch, scratch_len);
+	case FETCH_PEER: {
+		if (!ctx->peer)
+			return fetch_src(ctx->src, out, scratch, scratch_len);
+		struct sockaddr_storage ss = { 0 };
+		memcpy(&ss, ctx->peer, sizeof(*ctx->peer));
+		return fetch_src(&ss, out, scratch, scratch_len);
+	}
+	case FETCH_PROXY_AUTHORITY:
+		*out = ctx->proxy_authority;
+		return ctx->proxy_authority.len > 0;
 	case FETCH_SSL_CLIENT_DN:
 		/* absent without a verified client certificate (and on plain
 		 * connections), so `ssl_client_dn == X` is false there */

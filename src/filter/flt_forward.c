@@ -59,14 +59,22 @@ static enum flt_verdict forward_req_head(struct stream *s, const void *conf)
 	struct http_msg *m = &s->txn->req;
 	unsigned fwd = s->fe->forward_headers;
 	char ip[INET6_ADDRSTRLEN];
-	stream_src_text(s, ip, sizeof(ip));
+	/* The connection's client (not a trusted_proxies one: the list its
+	 * headers carry goes on with the hop that sent them). */
+	session_src_text(s->sess, ip, sizeof(ip));
 	bool v6 = strchr(ip, ':') != NULL;
 	const char *proto = conn_is_tls(&s->sess->cli) ? "https" : "http";
 
 	(void)conf;
 	add_client_dn(s, m);
+	/* What a client that is not a trusted proxy (flt_realip.c) says about
+	 * forwarding is replaced, never appended to. */
+	if ((fwd & FWD_XFF) && !s->txn->fwd_trusted)
+		msg_hdr_del_id(m, HDR_X_FORWARDED_FOR);
+	if ((fwd & FWD_RFC7239) && !s->txn->fwd_trusted)
+		msg_hdr_del_id(m, HDR_FORWARDED);
 	if (fwd & FWD_XFF) {
-		/* A new field line appends to any list the client sent (RFC 9110
+		/* A new field line appends to a trusted proxy's list (RFC 9110
 		 * 5.3: several lines are one comma-separated list). */
 		struct slice v = msg_store(m, ip, strlen(ip));
 		if (v.p)

@@ -110,7 +110,9 @@ bool rules_tcp_accept(struct session *ss)
 		return true;
 	struct sockaddr_storage src;
 	session_src(ss, &src);
-	struct cond_ctx ctx = { .src = &src, .tls = conn_is_tls(&ss->cli) };
+	struct cond_ctx ctx = { .src = &src, .tls = conn_is_tls(&ss->cli),
+				.peer = session_peer(ss),
+				.proxy_authority = session_pp_authority(ss) };
 	struct rule_exec x = { .ctx = &ctx, .scratch = ss->w->scratch, .scratch_len = buf_size };
 	return rules_run(l, &x) != RULE_REJECT;
 }

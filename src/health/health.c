@@ -41,6 +41,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "net/proxy_proto.h"
 #include "core/list.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -248,6 +249,17 @@ static void hc_progress(struct hc_srv *hs)
 			return;
 		}
 		hs->phase = HC_HANDSHAKE;
+		/* send_proxy: a LOCAL header (v1: PROXY UNKNOWN) says "this is
+		 * the balancer itself"; first and in clear, before any TLS.  A
+		 * fresh socket's buffer takes its 15 or 16 bytes whole. */
+		if (hs->srv->send_proxy) {
+			uint8_t pp[PP_BUILD_MAX];
+			size_t n = pp_build(hs->srv->send_proxy, NULL, NULL, true, pp, sizeof(pp));
+			if (send(c->io.fd, pp, n, MSG_NOSIGNAL) != (ssize_t)n) {
+				hc_done(hs, false, hc_errno_why(errno, false, ebuf, sizeof(ebuf)));
+				return;
+			}
+		}
 	}
 	if (hs->phase == HC_HANDSHAKE) {
 		int r = conn_handshake(c);

@@ -34,6 +34,7 @@ struct srvconn {
 	uint64_t idle_since;         /* loop ms it went back to the pool */
 	bool reused;                 /* taken from the pool, not freshly connected */
 	bool connected;
+	bool pp_sent;                /* send_proxy: its PROXY header went out */
 };
 
 /* ---- what the steps and the stream use ---- */

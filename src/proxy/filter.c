@@ -29,6 +29,11 @@ static const void *be_rules(const struct cfg_backend *be)
 	return be->http_req.n || be->http_res.n ? be : NULL;
 }
 
+static const void *fe_realip(const struct cfg_frontend *fe)
+{
+	return fe->ntrusted ? fe : NULL;
+}
+
 static const void *fe_reqid(const struct cfg_frontend *fe)
 {
 	return fe->request_id_header ? fe : NULL;
@@ -46,8 +51,10 @@ static const void *sticky_conf(const struct cfg_backend *be)
 
 /* Frontend filters run before routing, backend filters after it: the
  * forwarding headers are added once the request is routed, as before
- * filters existed, so use_backend conditions see what the client sent. */
+ * filters existed, so use_backend conditions see what the client sent.
+ * realip is first: everything after it sees the client it found. */
 static const struct filter_def registry[] = {
+	{ &flt_realip_ops, fe_realip, NULL },
 	{ &flt_reqid_ops, fe_reqid, NULL },
 	{ &flt_rules_fe_ops, fe_rules, NULL },
 	{ &flt_rules_be_ops, NULL, be_rules },

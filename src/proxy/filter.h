@@ -124,6 +124,7 @@ enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
 void filters_end(struct stream *s);
 
 /* Built-in filters (their files say what they do). */
+extern const struct filter_ops flt_realip_ops;      /* filter/flt_realip.c */
 extern const struct filter_ops flt_reqid_ops;       /* filter/flt_reqid.c */
 extern const struct filter_ops flt_rules_fe_ops;    /* filter/flt_rules.c */
 extern const struct filter_ops flt_rules_be_ops;    /* filter/flt_rules.c */

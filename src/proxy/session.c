@@ -1,6 +1,7 @@
 /*
  * session.c - a client connection's life: accepted (tcp_request rules
- * first, before any byte is read), handed its codec and its stream, fed
+ * first, before any byte is read; on an `accept_proxy` bind after the PROXY
+ * header, session_pp.c), handed its codec and its stream, fed
  * the socket's events, drained on a graceful stop, closed.
  */
 #include <errno.h>
@@ -31,6 +32,10 @@ static void session_event(struct ev_io *io, uint32_t events)
 {
 	struct session *ss = container_of(io, struct session, cli.io);
 	conn_on_events(&ss->cli, events);
+	if (ss->flags & (SESS_F_PP_WAIT | SESS_F_PP_DENY)) {
+		session_pp_event(ss);   /* nothing else runs before the PROXY header */
+		return;
+	}
 	if (!ss->strm && !session_attach(ss)) {
 		log_err("%s: out of memory for a request", ss->fe->name);
 		session_close(ss);
@@ -41,7 +46,10 @@ static void session_event(struct ev_io *io, uint32_t events)
 
 static void session_idle_expired(struct timer *t)
 {
-	session_close(container_of(t, struct session, idle_timer));
+	struct session *ss = container_of(t, struct session, idle_timer);
+	if (ss->flags & (SESS_F_PP_WAIT | SESS_F_PP_DENY))
+		session_pp_timeout(ss);
+	session_close(ss);
 }
 
 void session_stream_idle(struct session *ss)
@@ -53,7 +61,7 @@ void session_stream_idle(struct session *ss)
 	timer_set(&ss->w->loop, &ss->idle_timer, ss->cli_last + ss->fe->timeout_client_ms);
 }
 
-static void set_src(struct session *ss, const struct sockaddr_storage *peer)
+void session_set_src(struct session *ss, const struct sockaddr_storage *peer)
 {
 	memset(&ss->src, 0, sizeof(ss->src));
 	if (peer->ss_family == AF_INET) {
@@ -115,7 +123,7 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 	ss->strm = s;
 	timer_init(&ss->idle_timer, session_idle_expired);
 	stream_init(s, ss);
-	set_src(ss, peer);
+	session_set_src(ss, peer);
 	list_add_tail(&w->sessions, &ss->link);
 	w->nsessions++;
 	ss->cli_last = ss->head_start = w->loop.now;
@@ -125,6 +133,19 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 		return;
 	}
 	ss->cli.flags |= CONN_F_SEND_READY;
+	if (bind && bind->accept_proxy) {
+		session_pp_start(ss, bind);   /* session_start() once the header is in */
+		return;
+	}
+	session_start(ss);
+}
+
+/* The connection's client address is known: tcp_request rules, then the
+ * stream (HTTP waits for a request, TCP connects). */
+void session_start(struct session *ss)
+{
+	const struct cfg_frontend *fe = ss->fe;
+
 	if (!rules_tcp_accept(ss)) {
 		char src[INET6_ADDRSTRLEN];
 		log_debug("%s: %s rejected by tcp_request rules", fe->name,
@@ -132,7 +153,7 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 		session_close(ss);
 		return;
 	}
-	stream_start(s);
+	stream_start(ss->strm);
 }
 
 static void session_free(void *arg)
@@ -141,6 +162,7 @@ static void session_free(void *arg)
 	struct worker *w = ss->w;
 	if (ss->strm)
 		pool_put(&w->stream_pool, ss->strm);
+	session_pp_free(ss);
 	cfg_put(ss->cfg);
 	pool_put(&w->session_pool, ss);
 }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include "config/cfg.h"
 #include "core/list.h"
+#include "http/msg.h"
 #include "net/conn.h"
 
 struct worker;
@@ -62,6 +63,10 @@ struct sess_codec {
 #define SESS_F_LINGER  0x02   /* final response sent, discarding input before close */
 #define SESS_F_UNREAD  0x04   /* the client may still be sending a request we refused */
 #define SESS_F_CLOSED  0x08   /* released; waiting for the deferred free */
+#define SESS_F_PP_WAIT 0x10   /* accept_proxy: waiting for the PROXY header (session_pp.c) */
+#define SESS_F_PP_DENY 0x20   /* accept_proxy from: this peer must not send one */
+
+struct sess_pp;   /* session_pp.c: what the PROXY header said */
 
 struct session {
 	struct conn cli;
@@ -74,7 +79,9 @@ struct session {
 					   while the connection is idle between requests */
 	struct timer idle_timer;        /* timeout client while there is no stream */
 	struct list link;               /* in w->sessions */
-	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped) */
+	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped): the TCP
+					   peer's, or what a PROXY header said */
+	struct sess_pp *pp;             /* NULL unless a PROXY header carried something */
 	uint64_t cli_last;              /* last client I/O (ms) */
 	uint64_t head_start;            /* first byte of the current request head (ms) */
 	uint64_t linger_start;
@@ -104,6 +111,22 @@ void session_stream_idle(struct session *ss);
 /* Client address as a sockaddr_storage, for conditions and logs. */
 void session_src(const struct session *ss, struct sockaddr_storage *out);
 const char *session_src_text(const struct session *ss, char *out, size_t len);
+
+/* The PROXY protocol step (session_pp.c).  session_accept() starts it on an
+ * `accept_proxy` bind; session_event() hands it the events until the header
+ * is in, then it calls session_start() (tcp_request rules, the stream). */
+void session_start(struct session *ss);
+void session_set_src(struct session *ss, const struct sockaddr_storage *addr);
+void session_pp_start(struct session *ss, const struct cfg_addr *bind);
+void session_pp_event(struct session *ss);
+void session_pp_timeout(struct session *ss);   /* logs why, before the close */
+void session_pp_free(struct session *ss);
+/* The TCP peer (`peer`): the balancer when a PROXY header named the client. */
+const struct sockaddr_in6 *session_peer(const struct session *ss);
+/* The address the client connected to (the PROXY header's, or the socket's). */
+bool session_dst(const struct session *ss, struct sockaddr_storage *out);
+/* PP2_TYPE_AUTHORITY of the header, { NULL, 0 } if none (`proxy_authority`). */
+struct slice session_pp_authority(const struct session *ss);
 
 extern const struct sess_codec sess_codec_h1;
 

@@ -6,7 +6,8 @@
  *
  * Idle server connections belong to the worker thread that opened them
  * (one pool per server per thread, like nginx's upstream keepalive), so
- * reuse needs no lock.
+ * reuse needs no lock.  A `send_proxy` server's connections start with a
+ * PROXY header naming one client, and are never pooled.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -15,6 +16,7 @@
 #include "filter/cond.h"
 #include "health/health.h"
 #include "net/sockopt.h"
+#include "net/proxy_proto.h"
 #include "net/tls.h"
 #include "proxy/backend.h"
 #include "proxy/srv_codec.h"
@@ -59,6 +61,30 @@ static void srvconn_idle_expired(struct timer *t)
  * either is a connect failure (retried on another server).  Returns 1 when
  * established, 0 while waiting for the socket, -1 on failure (c.err).
  */
+/* send_proxy: the PROXY header with the client's addresses (its owner's
+ * src, and the address it connected to) goes first, in clear, before a
+ * TLS handshake and the request.  A fresh socket's buffer takes its 107
+ * bytes at most whole. */
+static int srvconn_send_proxy(struct srvconn *sc)
+{
+	struct stream *s = sc->owner;
+	uint8_t hdr[PP_BUILD_MAX];
+	struct sockaddr_storage src, dst;
+
+	stream_src(s, &src);
+	bool have_dst = session_dst(s->sess, &dst);
+	size_t n = pp_build(sc->srv->cfg->send_proxy, (struct sockaddr *)&src,
+			    have_dst ? (struct sockaddr *)&dst : NULL, false, hdr, sizeof(hdr));
+	ssize_t w = send(sc->c.io.fd, hdr, n, MSG_NOSIGNAL);
+	if (w != (ssize_t)n) {
+		sc->c.err = w < 0 ? errno : EAGAIN;
+		sc->c.flags |= CONN_F_ERROR;
+		return -1;
+	}
+	sc->pp_sent = true;
+	return 0;
+}
+
 static int srvconn_establish(struct srvconn *sc)
 {
 	if (sc->c.flags & CONN_F_CONNECTING) {
@@ -67,6 +93,8 @@ static int srvconn_establish(struct srvconn *sc)
 		if (conn_finish_connect(&sc->c) < 0)
 			return -1;
 	}
+	if (sc->srv->cfg->send_proxy && !sc->pp_sent && srvconn_send_proxy(sc) < 0)
+		return -1;
 	return conn_handshake(&sc->c);
 }
 
@@ -173,6 +201,7 @@ fresh:
 		errno = ENOMEM;
 		return -1;
 	}
+	sc->owner = s;   /* srvconn_establish may send its PROXY header */
 	int r = srvconn_establish(sc);
 	if (r < 0) {
 		int e = sc->c.err;
@@ -204,9 +233,10 @@ void backend_release(struct stream *s, bool reusable)
 	if (!sc)
 		return;
 	s->srv = NULL;
-	/* `source client`: the connection carries one client's address, so it
-	 * is not pooled. */
-	if (reusable && sc->connected && !s->w->stopping &&
+	/* `source client` or send_proxy: the connection carries one client's
+	 * address (told to the server), so it is never pooled and never
+	 * carries another client. */
+	if (reusable && sc->connected && !s->w->stopping && !sc->srv->cfg->send_proxy &&
 	    sc->srv->cfg->source.kind != SOURCE_CLIENT &&
 	    !(sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR | CONN_F_HUP)) &&
 	    sc->srv->nidle < SRV_MAX_IDLE) {

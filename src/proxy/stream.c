@@ -489,7 +489,9 @@ void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_sto
 				  .res = t && s->step >= STEP_RES_RULES ? &t->res : NULL,
 				  .tls = conn_is_tls(&s->sess->cli),
 				  .req_id = t ? (struct slice){ t->req_id, t->req_id_len } :
-						(struct slice){ NULL, 0 } };
+						(struct slice){ NULL, 0 },
+				  .peer = session_peer(s->sess),
+				  .proxy_authority = session_pp_authority(s->sess) };
 }
 
 static struct backend_rt *tcp_route(struct stream *s)
@@ -497,7 +499,8 @@ static struct backend_rt *tcp_route(struct stream *s)
 	const struct cfg_frontend *fe = s->fe;
 	struct sockaddr_storage ss;
 	stream_src(s, &ss);
-	struct cond_ctx ctx = { .msg = NULL, .src = &ss };
+	struct cond_ctx ctx = { .msg = NULL, .src = &ss, .peer = session_peer(s->sess),
+				.proxy_authority = session_pp_authority(s->sess) };
 	for (int i = 0; i < fe->nrules; i++)
 		if (cond_eval(fe->rules[i].cond, &ctx))
 			return &s->w->backends[fe->rules[i].backend->index];

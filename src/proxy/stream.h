@@ -38,6 +38,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "config/cfg.h"
 #include "core/buf.h"
 #include "core/list.h"
@@ -151,6 +152,12 @@ struct txn {
 	int retries;
 	uint8_t req_id_len;             /* request id (request_id header NAME), 0 if none */
 	char req_id[129];               /* REQID_MAX + 1 */
+	/* trusted_proxies (filter/flt_realip.c): the client X-Forwarded-For or
+	 * Forwarded named (stream_src() returns it), and whether the peer was
+	 * trusted, so its forwarding headers are kept (flt_forward.c). */
+	struct sockaddr_in6 real_src;
+	bool real_src_set;
+	bool fwd_trusted;
 	const char *server_name;        /* the server that answered, kept for the log after
 					   the connection went back to the pool */
 	char line[192];                 /* "GET /path HTTP/1.1" for log lines: txn_line() */
@@ -210,14 +217,22 @@ void stream_start(struct stream *s);
 void stream_resume(struct stream *s);
 void stream_release(struct stream *s);
 
-/* The client's address, from the session. */
+/* The client's address: the session's (the TCP peer, or a PROXY header's),
+ * unless trusted_proxies took this request's from its forwarding headers. */
 static inline void stream_src(const struct stream *s, struct sockaddr_storage *out)
 {
+	if (s->txn && s->txn->real_src_set) {
+		memset(out, 0, sizeof(*out));
+		memcpy(out, &s->txn->real_src, sizeof(s->txn->real_src));
+		return;
+	}
 	session_src(s->sess, out);
 }
 
 static inline const char *stream_src_text(const struct stream *s, char *out, size_t len)
 {
+	if (s->txn && s->txn->real_src_set)
+		return addr_ntop((const struct sockaddr *)&s->txn->real_src, out, len);
 	return session_src_text(s->sess, out, len);
 }
 

@@ -69,7 +69,8 @@ def test_x_forwarded_headers_added(gatehouse, origin, port):
 
 
 def test_x_forwarded_for_appended(gatehouse, origin, port):
-    gatehouse(simple_http_config(port, [origin.addr]))
+    """From a trusted proxy (test_realip.py: from anyone else it is replaced)."""
+    gatehouse(simple_http_config(port, [origin.addr], frontend_extra="trusted_proxies 127.0.0.1"))
     r = httpraw.request(port, "GET", "/echo", headers=[("X-Forwarded-For", "203.0.113.9")])
     h = _hdrs(r.json())
     chain = ",".join(h["x-forwarded-for"]).replace(" ", "").split(",")

@@ -244,8 +244,9 @@ def test_header_fields_at_the_maximum_keep_forwarding_headers(gatehouse, origin,
     """Up to exactly the maximum number of fields (100), one of them a
     client-supplied X-Forwarded-For: forwarded with every field AND the
     forwarding headers the proxy adds - never with the client's
-    X-Forwarded-For as the last hop."""
-    gatehouse(simple_http_config(port, [origin.addr]))
+    X-Forwarded-For as the last hop.  (The client is a trusted proxy, so
+    its X-Forwarded-For is kept and appended to, not replaced.)"""
+    gatehouse(simple_http_config(port, [origin.addr], frontend_extra="trusted_proxies 127.0.0.1"))
     hdrs, data = _fields_request(n_fields)
     r, _, _ = httpraw.send_raw(port, data)
     assert r is not None and r.status == 200, r

@@ -733,7 +733,7 @@ TEST(test_structure_errors)
 		  "t.conf:3:2: error: unknown directive 'bnd' in frontend 'web'; expected one of: "
 		  "bind, mode, timeout, use_backend, default_backend, max_body_size, "
 		  "max_header_size, max_target_size, forward_headers, errorfile, http_request, "
-		  "http_response, tcp_request, access_log, request_id, tcp_keepalive"));
+		  "http_response, tcp_request, access_log, request_id, tcp_keepalive, trusted_proxies"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
@@ -1038,6 +1038,38 @@ TEST(test_deploy)
 		  "frontend 'a' at line 2; expected each address and port to be bound once"));
 }
 
+/* accept_proxy [from ...] may sit anywhere among a bind's options, TLS's
+ * included; send_proxy and trusted_proxies parse to what they say. */
+TEST(test_proxy_protocol)
+{
+	struct cfg *c = L("frontend web {\n"
+			  " bind 127.0.0.1:80 accept_proxy\n"
+			  " bind 127.0.0.1:81 accept_proxy from 10.0.0.0/8 ::1\n"
+			  " bind 127.0.0.1:82\n"
+			  " trusted_proxies 10.0.0.0/8\n"
+			  " trusted_proxies 192.168.0.0/16 2001:db8::/32\n"
+			  " default_backend app\n}\n"
+			  "backend app {\n server a 127.0.0.1:9001 send_proxy v2\n"
+			  " server b 127.0.0.1:9002 weight 2 send_proxy v1 backup\n"
+			  " server c 127.0.0.1:9003\n}\n");
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	const struct cfg_frontend *fe = c->frontends[0];
+	CHECK(fe->binds[0].accept_proxy && fe->binds[0].accept_proxy->nfrom == 0);
+	CHECK(fe->binds[1].accept_proxy && fe->binds[1].accept_proxy->nfrom == 2);
+	CHECK(fe->binds[2].accept_proxy == NULL);
+	CHECK(fe->binds[1].tls == NULL);
+	CHECK_EQ_INT(fe->ntrusted, 3);
+	const struct cfg_backend *be = c->backends[0];
+	CHECK_EQ_INT(be->servers[0]->send_proxy, 2);
+	CHECK_EQ_INT(be->servers[1]->send_proxy, 1);
+	CHECK_EQ_INT(be->servers[1]->weight, 2);
+	CHECK(be->servers[1]->backup);
+	CHECK_EQ_INT(be->servers[2]->send_proxy, 0);
+	cfg_free(c);
+}
+
 int main(void)
 {
 	RUN(test_example);
@@ -1056,6 +1088,7 @@ int main(void)
 	RUN(test_many_errors);
 	RUN(test_load_file);
 	RUN(test_deploy);
+	RUN(test_proxy_protocol);
 	cond_thread_cleanup();
 	return UNIT_SUMMARY("test_cfg");
 }
