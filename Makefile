@@ -4,7 +4,7 @@
 #   make run        install deps, build, start demo origins + gatehouse
 #   make test       deps, build, unit tests, end-to-end tests, then the unit
 #                   tests and the same end-to-end suite on an ASan+UBSan build,
-#                   then a FUZZ_SECONDS (30) smoke run of each fuzz target
+#                   then a FUZZ_SECONDS (20) smoke run of each fuzz target
 #   make soak       the heavy end-to-end tests (pytest marker `soak`: 10k
 #                   connections, 1 GiB bodies, 3,000-request distributions)
 #   make fuzz       short bounded libFuzzer runs (clang)
@@ -23,7 +23,7 @@ LDLIBS   := -lpcre2-8 -lssl -lcrypto -pthread
 PYTHON   := /usr/bin/python3
 # -rs lists every skip with its reason; conftest.py fails unexpected ones.
 PYTEST   := $(PYTHON) -m pytest -q -rs
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
