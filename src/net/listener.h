@@ -1,16 +1,14 @@
 /*
- * listener.h - listening sockets.  Every worker thread opens its own socket
- * per bind address with SO_REUSEPORT, so the kernel spreads new
- * connections across threads and accept() never contends on a lock.
+ * listener.h - accepting on listening sockets.  The sockets themselves are
+ * opened by sock_listen() (net/sockopt.h): for TCP, every worker thread
+ * has its own per bind address with SO_REUSEPORT, so the kernel spreads
+ * new connections across threads and accept() never contends on a lock;
+ * a unix@ socket is shared by all workers.
  */
 #ifndef GH_NET_LISTENER_H
 #define GH_NET_LISTENER_H
 
 #include <sys/socket.h>
-
-/* Opens, binds and listens (non-blocking, SO_REUSEADDR+SO_REUSEPORT,
- * TCP_DEFER_ACCEPT when `defer`).  Returns the fd or -1 with errno set. */
-int listener_open(const struct sockaddr *addr, socklen_t len, int backlog, int defer);
 
 /* Accepts one connection, non-blocking and close-on-exec, TCP_NODELAY set.
  * Returns the fd or -1 (errno EAGAIN when the queue is empty). */
