@@ -299,6 +299,24 @@ struct cfg_frontend {
 	int ntrusted;
 };
 
+/* `limit NAME { key FETCH  rate N/s|N/m  [burst N]  [entries N] }`
+ * (cfg_limit.c): a rate limit that `http_request limit NAME` rules apply.
+ * The counters (limit/limit.h) are built at load and owned with the
+ * configuration; a reload will move them to the registry (see
+ * docs/architecture.md, "Where runtime state lives"). */
+struct limit_table;      /* limit/limit.h */
+
+struct cfg_limit {
+	char *name;
+	struct fetch *key;               /* what requests are counted by */
+	uint64_t rate;                   /* requests per `per_s` seconds */
+	uint32_t per_s;                  /* 1 (N/s) or 60 (N/m) */
+	uint64_t burst;                  /* default: the rate per second, at least 1 */
+	uint64_t entries;                /* keys held at most, default 100k */
+	int line, col;                   /* of the name */
+	struct limit_table *table;       /* runtime: built at load, owned */
+};
+
 struct cfg_global {
 	int workers;                     /* 0 = auto (one per CPU) */
 	int max_connections;             /* per process, default 100000 */
@@ -320,6 +338,8 @@ struct cfg {
 	int nfrontends;
 	struct cfg_backend **backends;
 	int nbackends;
+	struct cfg_limit **limits;       /* `limit` sections, in file order */
+	int nlimits;
 	char *warnings;   /* NULL, or newline-separated "FILE:LINE:COL: warning: ..."
 			     lines of a successful load, for the caller to log */
 	_Atomic int refs; /* references to this generation: 1 from cfg_load(),
@@ -353,6 +373,7 @@ struct cfg *cfg_get(struct cfg *c);
 void cfg_put(struct cfg *c);
 
 struct cfg_backend *cfg_find_backend(const struct cfg *c, const char *name);
+struct cfg_limit *cfg_find_limit(const struct cfg *c, const char *name);
 
 /* Value parsers shared with other modules.  Return 0 on success, -1 on error. */
 int cfg_parse_duration_ms(const char *s, uint32_t *out);  /* "250ms" "30s" "5m" "1h" "1d" */

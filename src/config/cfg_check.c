@@ -280,6 +280,7 @@ void cfg_check(struct cfg_parser *p)
 	cfg_check_binds(p);
 	cfg_deploy_check(p);
 	cfg_rules_check(p);
+	cfg_limits_check(p);   /* last: builds the counters when nothing failed */
 	cfg_tls_check(p);   /* loads certificates: a bad file fails `gatehouse -t` */
 }
 
@@ -347,6 +348,7 @@ void cfg_free(struct cfg *c)
 	for (int i = 0; i < c->nbackends; i++)
 		cfg_backend_free(c->backends[i]);
 	free(c->backends);
+	cfg_limits_free(c);
 	cfg_deploy_global_free(&c->global);
 	free(c->warnings);
 	free(c->file);

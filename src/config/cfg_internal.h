@@ -139,6 +139,7 @@ struct cfg_section {
 extern const struct cfg_section cfg_section_global;    /* cfg_global.c */
 extern const struct cfg_section cfg_section_frontend;  /* cfg_frontend.c */
 extern const struct cfg_section cfg_section_backend;   /* cfg_backend.c */
+extern const struct cfg_section cfg_section_limit;     /* cfg_limit.c */
 
 /* Timeouts share one directive per section: a table of kinds and the
  * field of the section's object each one sets. */
@@ -202,6 +203,12 @@ int cfg_fe_tcp_request(struct cfg_parser *p, struct cfg_scope *s, const struct c
 int cfg_be_http_request(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 int cfg_be_http_response(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 void cfg_rules_check(struct cfg_parser *p);
+
+/* `limit` sections (cfg_limit.c): duplicate names, `http_request limit
+ * NAME` resolved (an unknown name is an error at NAME), the tables built
+ * once the file has no error; and freeing them with the configuration. */
+void cfg_limits_check(struct cfg_parser *p);
+void cfg_limits_free(struct cfg *c);
 void cfg_tls_bind_free(struct cfg_tls_bind *tb);
 void cfg_tls_server_free(struct cfg_tls_server *ts);
 

@@ -171,6 +171,7 @@ static const struct cfg_section *const cfg_sections[] = {
 	&cfg_section_global,
 	&cfg_section_frontend,
 	&cfg_section_backend,
+	&cfg_section_limit,
 };
 
 #define CFG_NSECTIONS (sizeof(cfg_sections) / sizeof(cfg_sections[0]))

@@ -1,6 +1,7 @@
 /*
  * cfg_rules.c - the rule directives of frontend and backend sections:
  *   http_request ACTION ... [if|unless COND]     (frontend, backend)
+ *                (ACTION limit NAME names a `limit` section, cfg_limit.c)
  *   http_response ACTION ... [if|unless COND]    (frontend, backend)
  *   tcp_request connection accept|reject [if|unless COND]   (frontend)
  * parsed into struct rule (src/filter/rules.h), checked at load (header
@@ -27,7 +28,8 @@ struct rule_pc {
 };
 
 #define RULE_REQ_ACTIONS \
-	"deny, allow, redirect, return, set_header, add_header, del_header, set_path, set_query"
+	"deny, allow, redirect, return, set_header, add_header, del_header, set_path, set_query, " \
+	"limit"
 #define RULE_RES_ACTIONS "deny, allow, return, set_header, add_header, del_header"
 
 /* ---- small value checks -------------------------------------------------- */
@@ -264,6 +266,24 @@ static int rule_set_target(struct rule_pc *c, enum rule_action act)
 	return rule_options(c, 3, "");
 }
 
+/* `limit NAME`: the name is resolved once every section is read
+ * (cfg_limits_check), since a `limit` section may follow its users. */
+static int rule_limit(struct rule_pc *c)
+{
+	const struct cfg_tok *t = rule_arg(c, 2, "a limit name");
+
+	c->r->act = RA_LIMIT;
+	if (!t || cfg_val_name(c->p, t, "limit") < 0)
+		return -1;
+	if (!(c->r->limit_name = strdup(t->s))) {
+		cfg_oom(c->p);
+		return -1;
+	}
+	c->r->limit_line = t->line;
+	c->r->limit_col = t->col;
+	return rule_options(c, 3, "");
+}
+
 /* The action word at toks[1] and its arguments, up to c->end. */
 static int rule_action(struct rule_pc *c)
 {
@@ -297,6 +317,8 @@ static int rule_action(struct rule_pc *c)
 		return rule_set_target(c, RA_SET_PATH);
 	if (!res && strcmp(w, "set_query") == 0)
 		return rule_set_target(c, RA_SET_QUERY);
+	if (!res && strcmp(w, "limit") == 0)
+		return rule_limit(c);
 	cfg_error(c->p, a->line, a->col, "unknown %s action '%s'; expected one of: %s", c->dir,
 		  a->s, res ? RULE_RES_ACTIONS : RULE_REQ_ACTIONS);
 	return -1;

@@ -2,8 +2,9 @@
  * flt_rules.c - the filter that runs a frontend's or a backend's
  * http_request and http_response rules (filter/rules.c) on a stream, and
  * turns their verdicts into the pipeline's: a rewrite continues, `allow`
- * ends this chain, deny/return/redirect become a local reply that keeps the
- * connection alive where it can, and a rewrite that does not fit is a 500.
+ * ends this chain, deny/return/redirect and a `limit` over its rate (429 +
+ * Retry-After) become a local reply that keeps the connection alive where
+ * it can, and a rewrite that does not fit is a 500.
  *
  * The tcp_request connection rules run at accept instead (stream.c calls
  * rules_tcp_accept()), before any byte is read.
@@ -17,7 +18,7 @@
 
 static enum flt_verdict respond(struct stream *s, struct rule_exec *x, enum rule_verdict v)
 {
-	char why[96];
+	char why[160];
 	struct local_resp r = { .status = x->status };
 
 	if (v == RULE_ERROR) {
@@ -35,6 +36,13 @@ static enum flt_verdict respond(struct stream *s, struct rule_exec *x, enum rule
 		snprintf(why, sizeof(why), "denied by the rule at line %d", rule_line(x->rule));
 		r.why = why;
 		r.no_store = true;
+	} else if (x->rule && x->rule->act == RA_LIMIT) {
+		r.term = TERM_RATE_LIMITED;
+		snprintf(why, sizeof(why), "over limit '%s' (rule at line %d), Retry-After %us",
+			 x->rule->limit_name, rule_line(x->rule), x->retry_after);
+		r.why = why;
+		r.no_store = true;
+		r.retry_after = x->retry_after;
 	}
 	local_reply(s, &r);
 	return FLT_STOP;

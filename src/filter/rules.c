@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/cfg.h"
 #include "filter/rules.h"
+#include "limit/limit.h"
 
 static const char *const rule_names[] = {
 	[RA_ALLOW] = "allow",
@@ -28,6 +30,7 @@ static const char *const rule_names[] = {
 	[RA_SET_PATH] = "set_path",
 	[RA_SET_QUERY] = "set_query",
 	[RA_REJECT] = "reject",
+	[RA_LIMIT] = "limit",
 };
 
 int rule_line(const struct rule *r)
@@ -50,6 +53,7 @@ void rule_free(struct rule *r)
 	free((char *)r->scheme.p);
 	free((char *)r->content_type.p);
 	free((char *)r->body.p);
+	free(r->limit_name);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -251,6 +255,25 @@ static enum rule_verdict rule_redirect(const struct rule *r, struct rule_exec *x
 	return RULE_RESPOND;
 }
 
+/* Counts the request under its key (an absent value is the empty key:
+ * every request without it shares one budget); over the limit, 429. */
+static enum rule_verdict rule_limit(const struct rule *r, struct rule_exec *x)
+{
+	const struct cfg_limit *l = r->limit;
+	struct slice key = { "", 0 };
+	uint64_t wait = 0;
+
+	if (!l || !l->table)
+		return RULE_CONTINUE;
+	if (!fetch_value(l->key, x->ctx, &key, x->scratch, x->scratch_len))
+		key = (struct slice){ "", 0 };
+	if (limit_take(l->table, key.p, key.len, limit_now_ns(), &wait))
+		return RULE_CONTINUE;
+	x->status = 429;
+	x->retry_after = limit_retry_after_s(wait);
+	return RULE_RESPOND;
+}
+
 static enum rule_verdict rule_apply(const struct rule *r, struct rule_exec *x)
 {
 	switch (r->act) {
@@ -281,6 +304,8 @@ static enum rule_verdict rule_apply(const struct rule *r, struct rule_exec *x)
 		return rule_set_path(r, x);
 	case RA_SET_QUERY:
 		return rule_set_query(r, x);
+	case RA_LIMIT:
+		return rule_limit(r, x);
 	}
 	return RULE_CONTINUE;
 }
@@ -291,6 +316,7 @@ enum rule_verdict rules_run(const struct rule_list *l, struct rule_exec *x)
 	x->location = x->content_type = x->body = (struct slice){ NULL, 0 };
 	x->rule = NULL;
 	x->why = NULL;
+	x->retry_after = 0;
 	for (int i = 0; i < l->n; i++) {
 		const struct rule *r = &l->v[i];
 		if (r->cond && !cond_eval(r->cond, x->ctx))

@@ -20,6 +20,7 @@
  *   http_request return [status 200] [content_type "type"] [body "text"]
  *   http_request set_header NAME FMT | add_header NAME FMT | del_header NAME
  *   http_request set_path FMT | set_query FMT
+ *   http_request limit NAME       (a `limit` section: over it, 429 + Retry-After)
  *   http_response deny | allow | return | set_header | add_header | del_header
  *   tcp_request connection reject | accept
  * each optionally followed by `if COND` or `unless COND` (cond.h).  FMT is
@@ -50,7 +51,10 @@ enum rule_action {
 	RA_SET_PATH,         /* msg->path = FMT */
 	RA_SET_QUERY,        /* msg->query = FMT (empty: no query at all) */
 	RA_REJECT,           /* tcp_request: close the connection, no answer */
+	RA_LIMIT,            /* count the request in a limit; over it, answer 429 */
 };
+
+struct cfg_limit;        /* config/cfg.h */
 
 /* One rule, built by the config parser and read-only afterwards (shared by
  * every worker thread).  Everything it points to is owned by it and freed
@@ -69,6 +73,9 @@ struct rule {
 	struct slice scheme;      /* redirect scheme, NUL-terminated */
 	struct slice content_type;/* return: len 0 when none */
 	struct slice body;        /* deny/return: p NULL when none was written */
+	char *limit_name;         /* limit: as written, owned */
+	int limit_line, limit_col;/* limit: where the name was written */
+	const struct cfg_limit *limit;   /* limit: resolved after parsing (cfg_limit.c) */
 };
 
 /* A rule list of a frontend or backend (cfg.h): tcp_conn (frontend only),
@@ -111,6 +118,7 @@ struct rule_exec {
 	/* out, always when not RULE_CONTINUE */
 	const struct rule *rule;      /* the deciding rule (for logs: rule_line) */
 	const char *why;              /* RULE_ERROR: a static string for the log */
+	uint32_t retry_after;         /* RULE_RESPOND of a limit: seconds, else 0 */
 };
 
 /*

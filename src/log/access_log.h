@@ -88,6 +88,7 @@ struct cfg_frontend;
  *   tls-error        a TLS handshake failed (client or server side)
  *   shutdown         the graceful stop's drain time ran out
  *   internal         out of memory or another local failure
+ *   rate-limited     an `http_request limit` rule answered 429
  */
 #define ALOG_TERM_CLIENT_TIMEOUT  "client-timeout"
 #define ALOG_TERM_CLIENT_ABORT    "client-abort"
@@ -103,6 +104,7 @@ struct cfg_frontend;
 #define ALOG_TERM_TLS_ERROR       "tls-error"
 #define ALOG_TERM_SHUTDOWN        "shutdown"
 #define ALOG_TERM_INTERNAL        "internal"
+#define ALOG_TERM_RATE_LIMITED    "rate-limited"
 
 /* What one request left behind.  Everything is borrowed for the duration
  * of access_log_write() only: the line is formatted before it returns. */

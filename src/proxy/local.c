@@ -94,6 +94,12 @@ static bool build_response(struct stream *s, struct txn *t, const struct local_r
 		return false;
 	if (r->no_store && msg_hdr_add(m, SLICE_LIT("Cache-Control"), SLICE_LIT("no-store")) < 0)
 		return false;
+	if (r->retry_after) {
+		char ra[16];
+		int n = snprintf(ra, sizeof(ra), "%u", r->retry_after);
+		if (msg_hdr_add(m, SLICE_LIT("Retry-After"), msg_store(m, ra, (size_t)n)) < 0)
+			return false;
+	}
 	for (int i = 0; i < m->nhdrs; i++)
 		if (!m->hdrs[i].value.p)
 			return false;   /* a value did not fit the store */

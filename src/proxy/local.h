@@ -28,6 +28,7 @@ struct local_resp {
 	const char *why;            /* logged as a warning when set */
 	bool close;                 /* close the client connection afterwards */
 	bool no_store;              /* Cache-Control: no-store (every generated error) */
+	uint32_t retry_after;       /* Retry-After: seconds (a rate limit's 429); 0 = none */
 };
 
 /* Answers s's current request with r.  The strings r points to must live

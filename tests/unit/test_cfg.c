@@ -740,10 +740,10 @@ TEST(test_structure_errors)
 		  "timeout, log_level, user, group, chroot"));
 	CHECK(ERR("listen x {\n}\n",
 		  "t.conf:1:1: error: unknown section 'listen'; expected one of: global, "
-		  "frontend, backend"));
+		  "frontend, backend, limit"));
 	CHECK(ERR("workers 4\n",
 		  "t.conf:1:1: error: unknown section 'workers'; expected one of: global, "
-		  "frontend, backend (directives go inside a section)"));
+		  "frontend, backend, limit (directives go inside a section)"));
 	/* a missing '{' is one error, not one per line of the block */
 	char *e = FAIL("backend app\n server s 10.0.0.1:80\n}\n");
 	CHECK(has_line(e, "t.conf:1:12: error: missing '{' after 'backend app'; expected: "
@@ -804,7 +804,7 @@ TEST(test_structure_errors)
 	e = FAIL("a {\nb {\nc {\nd {\ne {\nf {\ng {\nh {\ni {\n}\n}\n}\n}\n}\n}\n}\n}\n}\n");
 	CHECK(has_line(e, "t.conf:9:3: error: blocks nest too deeply; expected at most 8 levels"));
 	CHECK(has_line(e, "t.conf:1:1: error: unknown section 'a'; expected one of: global, "
-			  "frontend, backend"));
+			  "frontend, backend, limit"));
 	CHECK_EQ_INT(count_lines(e), 2);
 	free(e);
 }

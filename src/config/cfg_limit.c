@@ -1,0 +1,252 @@
+/*
+ * cfg_limit.c - the `limit` section: a named rate limit that rules apply.
+ *
+ *   limit per_ip  { key src                rate 100/s  burst 200  entries 100k }
+ *   limit per_key { key header(X-API-Key)  rate 1000/m }
+ *   frontend web { http_request limit per_ip [if|unless COND] ... }
+ *
+ *   key FETCH      what requests are counted by: one fetch written bare, as
+ *                  in conditions (src, header(NAME), cookie(NAME), path...);
+ *                  a request where it is absent counts under the empty key
+ *   rate N/s|N/m   the sustained rate (1 to 1,000,000,000)
+ *   burst N        requests an idle key may send at once; default the rate
+ *                  per second (rate 1000/m: 16), at least 1
+ *   entries N      keys held at most (k = 1,000, m = 1,000,000); default
+ *                  100k; when full the least recently seen key is forgotten
+ *
+ * The counters (limit/limit.h) are built here once the whole file loaded
+ * without error, and are freed with the configuration.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+#include "limit/limit.h"
+
+#define LIMIT_MAX_RATE 1000000000ull
+#define LIMIT_MAX_BURST 1000000ull
+#define LIMIT_MAX_ENTRIES 10000000ull
+#define LIMIT_DEF_ENTRIES 100000ull
+
+static struct cfg_limit *lim(struct cfg_scope *s)
+{
+	return s->obj;
+}
+
+static int lim_key(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	const struct cfg_tok *t = &n->toks[1];
+	char err[256];
+	struct fetch *f = fetch_parse(t, err, sizeof(err));
+
+	cfg_remember(p, &lim(s)->key, t);   /* written: a bad one is not "no key" */
+	if (!f) {
+		cfg_error(p, t->line, t->col, "%s", err);
+		return -1;
+	}
+	if (FETCH_MASK(fetch_kind(f)) & FETCH_MASK_RES) {
+		cfg_error(p, t->line, t->col,
+			  "fetch '%s' reads the response but a limit counts requests before there "
+			  "is one; expected a request fetch such as src or header(NAME)",
+			  fetch_text(f));
+		fetch_free(f);
+		return -1;
+	}
+	fetch_free(lim(s)->key);
+	lim(s)->key = f;
+	return 0;
+}
+
+/* N followed by a suffix: "" = 1, k = 1e3, m = 1e6 (counts, not bytes). */
+static bool lim_count(const char *v, const char **end, uint64_t *out)
+{
+	uint64_t n = 0;
+	const char *q = v;
+
+	for (; *q >= '0' && *q <= '9'; q++) {
+		if (n > LIMIT_MAX_RATE * 10)
+			return false;
+		n = n * 10 + (uint64_t)(*q - '0');
+	}
+	if (q == v)
+		return false;
+	*end = q;
+	*out = n;
+	return true;
+}
+
+static int lim_rate(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	const struct cfg_tok *t = &n->toks[1];
+	const char *end;
+	uint64_t v;
+
+	cfg_remember(p, &lim(s)->rate, t);
+	if (t->quoted || !lim_count(t->s, &end, &v) || end[0] != '/' ||
+	    (strcmp(end, "/s") && strcmp(end, "/m"))) {
+		cfg_error(p, t->line, t->col,
+			  "invalid rate '%s'; expected requests per second or minute, e.g. 100/s "
+			  "or 1000/m",
+			  t->s);
+		return -1;
+	}
+	if (v < 1 || v > LIMIT_MAX_RATE) {
+		cfg_error(p, t->line, t->col, "rate '%s' out of range; expected 1 to %llu per unit",
+			  t->s, (unsigned long long)LIMIT_MAX_RATE);
+		return -1;
+	}
+	lim(s)->rate = v;
+	lim(s)->per_s = end[1] == 's' ? 1 : 60;
+	return 0;
+}
+
+static int lim_burst(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	int v;
+
+	if (cfg_val_int(p, &n->toks[1], 1, (long)LIMIT_MAX_BURST, &v) < 0)
+		return -1;
+	lim(s)->burst = (uint64_t)v;
+	return 0;
+}
+
+static int lim_entries(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	const struct cfg_tok *t = &n->toks[1];
+	const char *end;
+	uint64_t v;
+
+	if (t->quoted || !lim_count(t->s, &end, &v) ||
+	    (end[0] && (end[1] || (end[0] != 'k' && end[0] != 'm')))) {
+		cfg_error(p, t->line, t->col,
+			  "invalid entries '%s'; expected a count such as 100000, 100k or 1m", t->s);
+		return -1;
+	}
+	v *= end[0] == 'k' ? 1000 : end[0] == 'm' ? 1000000 : 1;
+	if (v < 1 || v > LIMIT_MAX_ENTRIES) {
+		cfg_error(p, t->line, t->col, "entries '%s' out of range; expected 1 to 10m", t->s);
+		return -1;
+	}
+	lim(s)->entries = v;
+	return 0;
+}
+
+static const struct cfg_kw limit_kws[] = {
+	{ "key", "key FETCH (e.g. src, header(X-API-Key))", 1, 1, 0, lim_key },
+	{ "rate", "rate N/s|N/m", 1, 1, 0, lim_rate },
+	{ "burst", "burst N", 1, 1, 0, lim_burst },
+	{ "entries", "entries N (e.g. 100k, 1m)", 1, 1, 0, lim_entries },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+static void *cfg_limit_open(struct cfg_parser *p, const struct cfg_node *n)
+{
+	struct cfg *c = p->cfg;
+	struct cfg_limit *l = calloc(1, sizeof(*l));
+	struct cfg_limit **arr = l ? cfg_grow(c->limits, c->nlimits, sizeof(*arr)) : NULL;
+
+	if (!l || !arr || !(l->name = strdup(n->toks[1].s))) {
+		if (arr)
+			c->limits = arr;
+		free(l);
+		cfg_oom(p);
+		return NULL;
+	}
+	c->limits = arr;
+	c->limits[c->nlimits++] = l;
+	l->entries = LIMIT_DEF_ENTRIES;
+	l->line = n->toks[1].line;
+	l->col = n->toks[1].col;
+	return l;
+}
+
+const struct cfg_section cfg_section_limit = {
+	"limit", "limit NAME {", 1, cfg_limit_open, limit_kws,
+};
+
+struct cfg_limit *cfg_find_limit(const struct cfg *c, const char *name)
+{
+	for (int i = 0; i < c->nlimits; i++)
+		if (strcmp(c->limits[i]->name, name) == 0)
+			return c->limits[i];
+	return NULL;
+}
+
+static void lim_resolve(struct cfg_parser *p, struct rule_list *l)
+{
+	const struct cfg *cf = p->cfg;
+
+	for (int i = 0; i < l->n; i++) {
+		struct rule *r = &l->v[i];
+		if (r->act != RA_LIMIT)
+			continue;
+		r->limit = cfg_find_limit(cf, r->limit_name);
+		if (r->limit)
+			continue;
+		char list[256] = "";
+		size_t len = 0;
+		for (int j = 0; j < cf->nlimits && len < sizeof(list); j++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "",
+						cf->limits[j]->name);
+		cfg_error(p, r->limit_line, r->limit_col, "unknown limit '%s'; expected %s%s",
+			  r->limit_name, cf->nlimits ? "one of: " : "a `limit NAME { ... }` section",
+			  list);
+	}
+}
+
+void cfg_limits_check(struct cfg_parser *p)
+{
+	struct cfg *cf = p->cfg;
+
+	for (int i = 0; i < cf->nlimits; i++) {
+		struct cfg_limit *l = cf->limits[i];
+		for (int j = 0; j < i; j++) {
+			if (strcmp(cf->limits[j]->name, l->name) == 0) {
+				cfg_error(p, l->line, l->col,
+					  "duplicate limit name '%s'; the first one is at line %d",
+					  l->name, cf->limits[j]->line);
+				break;
+			}
+		}
+		if (!l->key && !cfg_recall(p, &l->key))
+			cfg_error(p, l->line, l->col,
+				  "limit '%s' has no key; expected e.g. `key src` in its block",
+				  l->name);
+		if (!l->rate && !cfg_recall(p, &l->rate))
+			cfg_error(p, l->line, l->col,
+				  "limit '%s' has no rate; expected e.g. `rate 100/s` in its block",
+				  l->name);
+		if (!l->burst && l->rate) {
+			uint64_t per_s = l->rate / l->per_s;
+			l->burst = per_s ? per_s : 1;
+		}
+	}
+	for (int i = 0; i < cf->nfrontends; i++)
+		lim_resolve(p, &cf->frontends[i]->http_req);
+	for (int i = 0; i < cf->nbackends; i++)
+		lim_resolve(p, &cf->backends[i]->http_req);
+	if (p->nerrors)
+		return;
+	for (int i = 0; i < cf->nlimits && !p->oom; i++) {
+		struct cfg_limit *l = cf->limits[i];
+		l->table = limit_table_new(l->rate, (uint64_t)l->per_s * 1000000000ull, l->burst,
+					   l->entries);
+		if (!l->table)
+			cfg_oom(p);
+	}
+}
+
+void cfg_limits_free(struct cfg *c)
+{
+	for (int i = 0; i < c->nlimits; i++) {
+		struct cfg_limit *l = c->limits[i];
+		limit_table_free(l->table);
+		fetch_free(l->key);
+		free(l->name);
+		free(l);
+	}
+	free(c->limits);
+	c->limits = NULL;
+	c->nlimits = 0;
+}

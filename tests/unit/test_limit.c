@@ -1,0 +1,284 @@
+/*
+ * test_limit.c - the rate-limit tables (src/limit/limit.c) with an injected
+ * clock: burst, refill, Retry-After's arithmetic, per-key isolation, the
+ * bound on keys with LRU eviction, exactness with many threads on one key;
+ * and the `limit` section's load-time errors (src/config/cfg_limit.c).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "config/cfg.h"
+#include "core/log.h"
+#include "limit/limit.h"
+#include "unit.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+static bool take(struct limit_table *t, const char *k, uint64_t now, uint64_t *wait)
+{
+	return limit_take(t, k, strlen(k), now, wait);
+}
+
+TEST(burst_then_refused_with_the_exact_wait)
+{
+	struct limit_table *t = limit_table_new(10, SEC, 5, 1000);   /* 10/s burst 5 */
+	uint64_t now = 1000 * SEC, wait = 0;
+
+	for (int i = 0; i < 5; i++)
+		CHECK(take(t, "a", now, &wait));
+	CHECK(!take(t, "a", now, &wait));
+	CHECK_EQ_INT(wait, 100 * MS);       /* one interval */
+	CHECK_EQ_INT(limit_retry_after_s(wait), 1);
+	CHECK(!take(t, "a", now + 50 * MS, &wait));
+	CHECK_EQ_INT(wait, 50 * MS);        /* refusals do not push the schedule */
+	CHECK_EQ_INT(limit_table_refused(t), 2);
+	limit_table_free(t);
+}
+
+TEST(refill_over_time)
+{
+	struct limit_table *t = limit_table_new(10, SEC, 5, 1000);
+	uint64_t now = 5 * SEC, wait;
+
+	for (int i = 0; i < 5; i++)
+		CHECK(take(t, "a", now, &wait));
+	CHECK(!take(t, "a", now + 100 * MS - 1, &wait));
+	CHECK_EQ_INT(wait, 1);
+	CHECK(take(t, "a", now + 100 * MS, &wait));        /* one token back */
+	CHECK(!take(t, "a", now + 100 * MS, &wait));
+	/* at 350 ms: 2.5 intervals since the schedule's last slot, so two pass */
+	CHECK(take(t, "a", now + 350 * MS, &wait));
+	CHECK(take(t, "a", now + 350 * MS, &wait));
+	CHECK(!take(t, "a", now + 350 * MS, &wait));
+	/* idle long enough: the full burst again, never more */
+	int n = 0;
+	while (take(t, "a", now + 60 * SEC, &wait))
+		n++;
+	CHECK_EQ_INT(n, 5);
+	limit_table_free(t);
+}
+
+TEST(per_minute_rate_and_retry_after_rounds_up)
+{
+	struct limit_table *t = limit_table_new(6, 60 * SEC, 1, 100);   /* 6/m: one per 10 s */
+	uint64_t wait;
+
+	CHECK(take(t, "k", SEC, &wait));
+	CHECK(!take(t, "k", SEC + 1500 * MS, &wait));
+	CHECK_EQ_INT(wait, 8500 * MS);
+	CHECK_EQ_INT(limit_retry_after_s(wait), 9);     /* rounded up: truthful */
+	CHECK(!take(t, "k", SEC + 10 * SEC - 1, &wait));
+	CHECK(take(t, "k", SEC + 10 * SEC, &wait));
+	CHECK_EQ_INT(limit_retry_after_s(1), 1);
+	CHECK_EQ_INT(limit_retry_after_s(SEC), 1);
+	CHECK_EQ_INT(limit_retry_after_s(SEC + 1), 2);
+	limit_table_free(t);
+}
+
+TEST(keys_are_isolated)
+{
+	struct limit_table *t = limit_table_new(1, SEC, 2, 1000);
+	uint64_t wait;
+
+	CHECK(take(t, "alice", SEC, &wait));
+	CHECK(take(t, "alice", SEC, &wait));
+	CHECK(!take(t, "alice", SEC, &wait));
+	CHECK(take(t, "bob", SEC, &wait));
+	CHECK(take(t, "bob", SEC, &wait));
+	CHECK(!take(t, "bob", SEC, &wait));
+	CHECK(take(t, "", SEC, &wait));          /* the empty key is a key */
+	/* long keys: same first 64 bytes, different tails */
+	char a[200], b[200];
+	memset(a, 'x', sizeof(a) - 1);
+	a[sizeof(a) - 1] = 0;
+	memcpy(b, a, sizeof(b));
+	b[150] = 'y';
+	CHECK(take(t, a, SEC, &wait));
+	CHECK(take(t, a, SEC, &wait));
+	CHECK(!take(t, a, SEC, &wait));
+	CHECK(take(t, b, SEC, &wait));
+	CHECK_EQ_INT(limit_table_keys(t), 5);
+	limit_table_free(t);
+}
+
+TEST(a_flood_of_keys_stays_within_entries_and_evicts_the_oldest)
+{
+	struct limit_table *t = limit_table_new(1, SEC, 1, 1000);
+	uint64_t wait, now = SEC;
+	char k[32];
+
+	CHECK(limit_table_capacity(t) <= 1000);
+	CHECK(limit_table_capacity(t) >= 900);
+	CHECK(take(t, "old", now, &wait));
+	CHECK(take(t, "hot", now, &wait));
+	for (int i = 0; i < 100000; i++) {
+		snprintf(k, sizeof(k), "flood-%d", i);
+		take(t, k, now, &wait);
+		if (i % 8 == 0)
+			CHECK(!take(t, "hot", now, &wait));   /* kept: used recently */
+		if (i % 1000 == 0)
+			CHECK(limit_table_keys(t) <= limit_table_capacity(t));
+	}
+	CHECK_EQ_INT(limit_table_keys(t), limit_table_capacity(t));
+	CHECK(!take(t, "hot", now, &wait));
+	CHECK(take(t, "old", now, &wait));   /* forgotten: starts afresh */
+	limit_table_free(t);
+
+	/* tiny tables: one shard, exact bound */
+	t = limit_table_new(1, SEC, 1, 3);
+	CHECK_EQ_INT(limit_table_capacity(t), 3);
+	for (int i = 0; i < 50; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		CHECK(take(t, k, now, &wait));
+	}
+	CHECK_EQ_INT(limit_table_keys(t), 3);
+	CHECK(!take(t, "k49", now, &wait));
+	CHECK(take(t, "k46", now, &wait));   /* the 4th most recent is gone */
+	limit_table_free(t);
+}
+
+struct hammer {
+	struct limit_table *t;
+	uint64_t fixed_now;        /* 0: the real clock until deadline */
+	uint64_t deadline;
+	int tries;
+	_Atomic long passed;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	uint64_t wait;
+	long ok = 0;
+
+	if (h->fixed_now) {
+		for (int i = 0; i < h->tries; i++)
+			ok += limit_take(h->t, "one", 3, h->fixed_now, &wait);
+	} else {
+		for (;;) {
+			uint64_t now = limit_now_ns();
+			if (now >= h->deadline)
+				break;
+			ok += limit_take(h->t, "one", 3, now, &wait);
+		}
+	}
+	atomic_fetch_add(&h->passed, ok);
+	return NULL;
+}
+
+static long hammer(struct hammer *h, int nthreads)
+{
+	pthread_t th[16];
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, hammer_run, h);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	return atomic_load(&h->passed);
+}
+
+TEST(many_threads_on_one_key_are_exact)
+{
+	/* frozen clock: exactly the burst passes, whatever the interleaving */
+	struct hammer h = { .t = limit_table_new(1000, SEC, 777, 1000), .fixed_now = 42 * SEC,
+			    .tries = 20000 };
+	atomic_init(&h.passed, 0);
+	CHECK_EQ_INT(hammer(&h, 8), 777);
+	CHECK_EQ_INT(limit_table_refused(h.t), 8 * 20000 - 777);
+	limit_table_free(h.t);
+
+	/* real clock, 300 ms: burst + rate x elapsed, within 5% */
+	struct hammer r = { .t = limit_table_new(20000, SEC, 100, 1000) };
+	atomic_init(&r.passed, 0);
+	uint64_t start = limit_now_ns();
+	r.deadline = start + 300 * MS;
+	long got = hammer(&r, 8);
+	double expect = 100 + 20000.0 * (double)(limit_now_ns() - start) / (double)SEC;
+	CHECK(got <= (long)(expect * 1.05) + 1);
+	CHECK(got >= (long)(expect * 0.95));
+	if (got > (long)(expect * 1.05) + 1 || got < (long)(expect * 0.95))
+		fprintf(stderr, "  passed %ld, expected about %.0f\n", got, expect);
+	limit_table_free(r.t);
+}
+
+static char *load_errs(const char *text)
+{
+	char *errs = NULL;
+	struct cfg *c = cfg_load_string("t.conf", text, strlen(text), &errs);
+	cfg_free(c);
+	return errs;
+}
+
+#define BASE "frontend web {\n    bind 127.0.0.1:18080\n    default_backend app\n%s}\n" \
+	     "backend app {\n    server s1 127.0.0.1:18081\n%s}\n"
+
+TEST(config_loads_and_builds_tables)
+{
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "limit per_ip {\n    key src\n    rate 100/s\n}\n"
+		 "limit per_key {\n    key header(X-API-Key)\n    rate 1000/m\n    entries 5k\n}\n"
+		 BASE,
+		 "    http_request limit per_ip\n",
+		 "    http_request limit per_key if header(X-API-Key) != \"\"\n");
+	char *errs = NULL;
+	struct cfg *c = cfg_load_string("t.conf", text, strlen(text), &errs);
+	CHECK(c != NULL);
+	if (!c) {
+		fprintf(stderr, "%s\n", errs ? errs : "?");
+		free(errs);
+		return;
+	}
+	CHECK_EQ_INT(c->nlimits, 2);
+	CHECK_EQ_INT(c->limits[0]->burst, 100);          /* default: rate per second */
+	CHECK_EQ_INT(c->limits[0]->entries, 100000);
+	CHECK_EQ_INT(c->limits[1]->burst, 16);           /* 1000/m: 16 per second */
+	CHECK_EQ_INT(c->limits[1]->entries, 5000);
+	CHECK(c->limits[0]->table && c->limits[1]->table);
+	CHECK(c->frontends[0]->http_req.v[0].limit == c->limits[0]);
+	CHECK(c->backends[0]->http_req.v[0].limit == c->limits[1]);
+	cfg_free(c);
+}
+
+TEST(config_errors_name_the_place)
+{
+	char text[1024];
+	snprintf(text, sizeof(text), "limit l {\n    key src\n    rate 10/h\n}\n" BASE,
+		 "    http_request limit nope\n", "");
+	char *e = load_errs(text);
+	CHECK(e && strstr(e, "t.conf:3:10: error: invalid rate '10/h'"));
+	CHECK(e && strstr(e, "t.conf:8:24: error: unknown limit 'nope'; expected one of: l"));
+	free(e);
+
+	snprintf(text, sizeof(text),
+		 "limit l {\n    key status\n    rate 1/s\n    burst 0\n    entries 5x\n}\n"
+		 "limit l {\n    key src\n    rate 1/s\n}\n" BASE, "", "");
+	e = load_errs(text);
+	CHECK(e && strstr(e, "t.conf:2:9: error: fetch 'status' reads the response"));
+	CHECK(e && strstr(e, "t.conf:4:11: error:"));
+	CHECK(e && strstr(e, "t.conf:5:13: error: invalid entries '5x'"));
+	CHECK(e && strstr(e, "t.conf:7:7: error: duplicate limit name 'l'"));
+	free(e);
+
+	snprintf(text, sizeof(text), "limit l {\n    rate 1/s\n}\n" BASE, "", "");
+	e = load_errs(text);
+	CHECK(e && strstr(e, "t.conf:1:7: error: limit 'l' has no key"));
+	free(e);
+	if (0)
+		fprintf(stderr, "%s\n", e);
+}
+
+int main(void)
+{
+	log_level = LOG_ERR;
+	RUN(burst_then_refused_with_the_exact_wait);
+	RUN(refill_over_time);
+	RUN(per_minute_rate_and_retry_after_rounds_up);
+	RUN(keys_are_isolated);
+	RUN(a_flood_of_keys_stays_within_entries_and_evicts_the_oldest);
+	RUN(many_threads_on_one_key_are_exact);
+	RUN(config_loads_and_builds_tables);
+	RUN(config_errors_name_the_place);
+	return UNIT_SUMMARY("test_limit");
+}
