@@ -87,9 +87,9 @@ static int hash_init(struct backend_rt *be)
 		/* splitmix64's sequence from the name's hash: independent
 		 * points per server, and the first m of them are the same
 		 * whatever the weight. */
-		uint64_t seed = lb_hash64(c->name, strlen(c->name), 0x67617465686f7573ULL);
+		uint64_t seed = hash64(c->name, strlen(c->name), 0x67617465686f7573ULL);
 		for (uint64_t j = 0; j < (uint64_t)w * per && k < npts; j++) {
-			st->pts[k].h = lb_mix64(seed + (j + 1) * 0x9e3779b97f4a7c15ULL);
+			st->pts[k].h = mix64(seed + (j + 1) * 0x9e3779b97f4a7c15ULL);
 			st->pts[k].srv = (uint32_t)i;
 			k++;
 		}
@@ -149,7 +149,7 @@ static struct server_rt *hash_pick(struct backend_rt *be, const struct cond_ctx 
 		memset(st->seen, 0, (size_t)be->nservers * sizeof(*st->seen));
 		st->gen = 1;
 	}
-	uint64_t key = lb_hash64(v.p, v.len, 0);
+	uint64_t key = hash64(v.p, v.len, 0);
 	uint32_t pos = ring_find(st, key);
 	int looked = 0;
 	for (uint32_t step = 0; step < st->npts && looked < n; step++) {

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/hash.h"
 #include "lb/lb.h"
 
 /* One server a pick may choose, with the numbers it is judged by, read
@@ -69,21 +70,6 @@ uint64_t lb_rand64(void);
 uint64_t lb_rand_below(uint64_t n);
 /* Reseeds this thread's generator (unit tests). */
 void lb_rand_seed(uint64_t seed);
-
-/* 64-bit hash of bytes (xxh64-style lanes and murmur3 finaliser): stable
- * across runs and machines, so a key maps to the same server after a
- * restart and on every gatehouse in front of the same servers. */
-uint64_t lb_hash64(const void *p, size_t len, uint64_t seed);
-/* splitmix64 finaliser: a bijective mix of one 64-bit value. */
-static inline uint64_t lb_mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 /* Peak-EWMA of response times (ewma.c reads it, lb_observe() writes it). */
 #define LB_EWMA_TAU_MS 10000ULL        /* decay time constant (Finagle's default) */

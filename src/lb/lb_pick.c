@@ -80,7 +80,7 @@ static _Atomic uint64_t rng_seq;
 
 void lb_rand_seed(uint64_t seed)
 {
-	rng_state = lb_mix64(seed + 0x9e3779b97f4a7c15ULL);
+	rng_state = mix64(seed + 0x9e3779b97f4a7c15ULL);
 	if (!rng_state)
 		rng_state = 0x9e3779b97f4a7c15ULL;   /* xorshift's one fixed point */
 }
@@ -107,32 +107,6 @@ uint64_t lb_rand64(void)
 uint64_t lb_rand_below(uint64_t n)
 {
 	return (uint64_t)(((unsigned __int128)lb_rand64() * n) >> 64);
-}
-
-/* ---- hash ---- */
-
-static inline uint64_t rotl64(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-uint64_t lb_hash64(const void *p, size_t len, uint64_t seed)
-{
-	const unsigned char *b = p;
-	uint64_t h = seed ^ (len * 0x9e3779b185ebca87ULL);
-	uint64_t w;
-
-	while (len >= 8) {
-		memcpy(&w, b, 8);
-		h ^= lb_mix64(w ^ 0xc2b2ae3d27d4eb4fULL);
-		h = rotl64(h, 27) * 0x9e3779b185ebca87ULL + 0x85ebca77c2b2ae63ULL;
-		b += 8;
-		len -= 8;
-	}
-	w = 0;
-	memcpy(&w, b, len);   /* tail of 0..7 bytes; the length is in h already */
-	h ^= lb_mix64(w ^ 0x27d4eb2f165667c5ULL);
-	return lb_mix64(h);
 }
 
 /* ---- EWMA ---- */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include "core/hash.h"
 #include <time.h>
 
 #include "limit/limit.h"
@@ -38,24 +39,6 @@ struct limit_table {
 	_Atomic uint64_t refused;
 	struct lim_shard *shards;
 };
-
-static uint64_t lim_hash(uint64_t seed, const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint64_t h = 0xcbf29ce484222325ull ^ seed;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	/* murmur3's finaliser: FNV's low bits alone are poor shard/bucket picks */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
 
 struct limit_table *limit_table_new(uint64_t rate, uint64_t per_ns, uint64_t burst,
 				    uint64_t entries)
@@ -193,7 +176,7 @@ static struct lim_entry *shard_entry(struct lim_shard *s, uint64_t h, const void
 bool limit_take(struct limit_table *t, const void *key, size_t len, uint64_t now_ns,
 		uint64_t *wait_ns)
 {
-	uint64_t h = lim_hash(t->seed, key, len);
+	uint64_t h = hash64(key, len, t->seed);
 	/* high bits pick the shard, low bits the bucket: independent */
 	struct lim_shard *s = &t->shards[(h >> 40) & (t->nshards - 1)];
 	bool ok;

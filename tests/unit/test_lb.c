@@ -406,7 +406,7 @@ static void *rand_thread_main(void *arg)
 
 TEST(random_generator_is_uniform_and_per_thread)
 {
-	/* Pinned: xorshift64* seeded through lb_mix64 (values computed
+	/* Pinned: xorshift64* seeded through mix64 (values computed
 	 * independently from the algorithm's definition). */
 	static const uint64_t seq5[3] = { 0x14b9e986a0e31321ULL, 0x22af78f4827b174dULL,
 					  0x4ae848cfa8f13d10ULL };
@@ -765,19 +765,19 @@ TEST(hash_key_hash_is_stable)
 	/* Keys must map the same way on every run and every machine (a changed
 	 * function would move every hash-balanced client at an upgrade): the
 	 * values are pinned, computed independently from the definition
-	 * (little-endian 8-byte words, lb_mix64 finaliser). */
-	CHECK(lb_hash64("", 0, 0) == 0xa8a370d8b386d32bULL);
-	CHECK(lb_hash64("a", 1, 0) == 0xac861a8d952b0d2dULL);
-	CHECK(lb_hash64("abc", 3, 0) == 0x046163ed3f1fc855ULL);
-	CHECK(lb_hash64("abc", 3, 1) == 0xb9ed375d961950a9ULL);
-	CHECK(lb_hash64("abcdefgh", 8, 0) == 0xfcc687a2522d863dULL);
-	CHECK(lb_hash64("abcdefgh1", 9, 0) == 0xd081be92d05fdd4bULL);
-	CHECK(lb_hash64("user-1234567890", 15, 0) == 0xa5aa57089ed23331ULL);
+	 * (little-endian 8-byte words, mix64 finaliser). */
+	CHECK(hash64("", 0, 0) == 0xa8a370d8b386d32bULL);
+	CHECK(hash64("a", 1, 0) == 0xac861a8d952b0d2dULL);
+	CHECK(hash64("abc", 3, 0) == 0x046163ed3f1fc855ULL);
+	CHECK(hash64("abc", 3, 1) == 0xb9ed375d961950a9ULL);
+	CHECK(hash64("abcdefgh", 8, 0) == 0xfcc687a2522d863dULL);
+	CHECK(hash64("abcdefgh1", 9, 0) == 0xd081be92d05fdd4bULL);
+	CHECK(hash64("user-1234567890", 15, 0) == 0xa5aa57089ed23331ULL);
 	/* a ring point's seed for server "s1" (hash.c) */
-	CHECK(lb_hash64("s1", 2, 0x67617465686f7573ULL) == 0xea192b10ef1c7087ULL);
-	CHECK(lb_hash64("abc", 3, 0) != lb_hash64("abd", 3, 0));
-	CHECK(lb_hash64("abcdefgh1", 9, 0) != lb_hash64("abcdefgh2", 9, 0));
-	CHECK(lb_hash64("abc", 3, 0) != lb_hash64("abc", 3, 1));
+	CHECK(hash64("s1", 2, 0x67617465686f7573ULL) == 0xea192b10ef1c7087ULL);
+	CHECK(hash64("abc", 3, 0) != hash64("abd", 3, 0));
+	CHECK(hash64("abcdefgh1", 9, 0) != hash64("abcdefgh2", 9, 0));
+	CHECK(hash64("abc", 3, 0) != hash64("abc", 3, 1));
 	/* Avalanche: one flipped input bit flips about half of the output. */
 	int flips = 0;
 	for (int i = 0; i < 1000; i++) {
@@ -785,7 +785,7 @@ TEST(hash_key_hash_is_stable)
 		snprintf(a, sizeof(a), "k%08d", i);
 		memcpy(b, a, sizeof(a));
 		b[i % 9] ^= (char)(1 << (i % 7));
-		flips += __builtin_popcountll(lb_hash64(a, 9, 0) ^ lb_hash64(b, 9, 0));
+		flips += __builtin_popcountll(hash64(a, 9, 0) ^ hash64(b, 9, 0));
 	}
 	CHECK(flips > 1000 * 29 && flips < 1000 * 35);
 }
