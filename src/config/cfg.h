@@ -151,6 +151,12 @@ struct cfg_accept_proxy {
 	int nfrom;               /* 0: every peer */
 };
 
+/* `bind ... proto auto|h1|h2` (`h2c` is h2): which HTTP versions a bind
+ * speaks.  auto (default): a plain bind tells HTTP/2 with prior knowledge
+ * from HTTP/1.1 by the connection preface; a TLS bind goes by ALPN (default
+ * list "h2,http/1.1"; h1: "http/1.1"; h2: "h2"). */
+enum cfg_bind_proto { BIND_PROTO_AUTO = 0, BIND_PROTO_H1, BIND_PROTO_H2 };
+
 struct cfg_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -159,6 +165,7 @@ struct cfg_addr {
 	struct cfg_tls_bind *tls; /* binds only: TLS termination, NULL for plain TCP */
 	struct cfg_bind_sock *sock; /* binds only: socket options, NULL = defaults */
 	struct cfg_accept_proxy *accept_proxy;   /* binds only: NULL = no PROXY header */
+	uint8_t proto;           /* binds only: enum cfg_bind_proto */
 };
 
 struct cfg_server {
@@ -262,6 +269,22 @@ enum access_log_format { ACCESS_LOG_COMBINED = 0, ACCESS_LOG_JSON = 1 };
 
 struct access_log;   /* log/access_log.h */
 
+/* HTTP/2 to clients: a frontend's limits (cfg_frontend.c `h2_*`,
+ * proxy/h2_client.c).  Every one has a safe default, set by cfg_check. */
+struct cfg_h2 {
+	uint32_t max_streams;        /* h2_max_streams N: concurrent streams per connection
+					(SETTINGS_MAX_CONCURRENT_STREAMS), default 100 */
+	uint32_t max_header_list;    /* h2_max_header_list SIZE: decoded header block
+					bound, default the frontend's max_header_size */
+	uint32_t header_table;       /* h2_header_table SIZE: HPACK dynamic table we
+					allow the client, default 4096 */
+	uint32_t max_resets;         /* h2_max_resets N: streams the client may reset
+					per 10 s (rapid reset), default 100 */
+	uint32_t max_control;        /* h2_max_control N: frames that move no stream
+					(SETTINGS, PING, PRIORITY, WINDOW_UPDATE, empty
+					DATA, CONTINUATION) per 10 s, default 1000 */
+};
+
 struct cfg_frontend {
 	char *name;
 	enum px_mode mode;
@@ -297,6 +320,7 @@ struct cfg_frontend {
 	/* `trusted_proxies CIDR...` (cfg_proxy.c, filter/flt_realip.c) */
 	struct cidr *trusted;
 	int ntrusted;
+	struct cfg_h2 h2;                /* HTTP/2 limits (h2_* directives) */
 };
 
 /* `limit NAME { key FETCH  rate N/s|N/m  [burst N]  [entries N] }`
