@@ -10,6 +10,9 @@
 #                            TLS, HTTP/2, regex conditions, compression
 #   python3-pytest curl nghttp2-client openssl
 #                            end-to-end tests (Debian's /usr/bin/python3)
+#   python3-h2 python3-grpcio python3-pytest-xdist
+#                            raw HTTP/2 frames and a real gRPC client/server in the
+#                            e2e tests; e2e files run in parallel
 #   testssl.sh               end-to-end TLS scan (tests/e2e/test_tls.py)
 #   man-db                   `man -l` renders the man pages (tests/e2e/test_install.py)
 #   iproute2                 `ss` shows socket options (tests/e2e/test_sockopts.py)
@@ -23,6 +26,7 @@ PKGS=(
     gcc make
     libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
     python3-pytest curl wrk nghttp2-client testssl.sh man-db iproute2
+    python3-h2 python3-grpcio python3-pytest-xdist
     haproxy nginx-light openssl
     clang libclang-rt-14-dev
     strace procps linux-perf
