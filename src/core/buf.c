@@ -66,12 +66,17 @@ void buf_drop_in(struct buf *b, uint32_t n)
 
 bool buf_insert_out(struct buf *b, bool at_start, const char *src, uint32_t len)
 {
+	return buf_insert_out_at(b, at_start ? buf_out_len(b) : 0, src, len);
+}
+
+bool buf_insert_out_at(struct buf *b, uint32_t back, const char *src, uint32_t len)
+{
 	if (b->wr + len > buf_size) {
 		buf_compact(b);
 		if (b->wr + len > buf_size)
 			return false;
 	}
-	uint32_t at = at_start ? b->rd : b->pr;
+	uint32_t at = b->pr - back;
 	memmove(b->area + at + len, b->area + at, b->wr - at);
 	memcpy(b->area + at, src, len);
 	b->pr += len;

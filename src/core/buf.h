@@ -77,6 +77,10 @@ void buf_drop_in(struct buf *b, uint32_t n);
  * false if they do not fit. */
 bool buf_insert_out(struct buf *b, bool at_start, const char *src, uint32_t len);
 
+/* Same, `back` bytes before the end of the output (back <= output length:
+ * 0 is the end, buf_out_len() the start). */
+bool buf_insert_out_at(struct buf *b, uint32_t back, const char *src, uint32_t len);
+
 /* Per-thread pool of buffer areas. */
 void buf_pool_init(uint32_t size);
 void buf_pool_flush(void);

@@ -296,6 +296,31 @@ static enum step_result h1_on_head(struct stream *s, struct txn *t)
 	return txn_head_decoded(s, t);
 }
 
+/*
+ * An auto bind's first bytes: the HTTP/2 connection preface (prior
+ * knowledge, or TLS with ALPN h2) turns the session to HTTP/2, as HAProxy
+ * tells them apart.  STEP_NEXT: HTTP/1.1 it is; STEP_WAIT: a prefix of the
+ * preface so far; STEP_STOP: the session is HTTP/2 now (s is released).
+ */
+static enum step_result sniff_preface(struct stream *s)
+{
+	struct session *ss = s->sess;
+	uint32_t in = buf_in_len(&s->req);
+	uint32_t n = in < H2_PREFACE_LEN ? in : H2_PREFACE_LEN;
+
+	if (memcmp(buf_in(&s->req), H2_PREFACE, n) != 0 ||
+	    (ss->bind && ss->bind->proto == BIND_PROTO_H1)) {
+		ss->flags |= SESS_F_SNIFFED;
+		return STEP_NEXT;
+	}
+	if (n < H2_PREFACE_LEN)
+		return (ss->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) ? STEP_NEXT : STEP_WAIT;
+	if (s->txn)
+		s->txn->logged = true;   /* never a request: nothing to log */
+	h2_session_start(ss, buf_in(&s->req), in);
+	return STEP_STOP;
+}
+
 static enum step_result h1_read_head(struct stream *s)
 {
 	if (!s->req.area || buf_in_len(&s->req) == 0) {
@@ -304,6 +329,11 @@ static enum step_result h1_read_head(struct stream *s)
 			return STEP_STOP;
 		}
 		return STEP_WAIT;
+	}
+	if (!(s->sess->flags & SESS_F_SNIFFED) && s->sess->fe->mode == MODE_HTTP) {
+		enum step_result r = sniff_preface(s);
+		if (r != STEP_NEXT)
+			return r;
 	}
 	struct txn *t = stream_txn(s);
 	if (!t) {
@@ -507,6 +537,85 @@ static enum step_result h1_deliver(struct stream *s)
 	return STEP_NEXT;
 }
 
+/* ---- interim responses ---- */
+
+bool h1_forward_head(struct stream *s, struct http_msg *m, uint32_t head_len, const char *extra)
+{
+	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
+	if (n < 0 || !buf_replace_in(&s->res, head_len, s->w->scratch, (uint32_t)n)) {
+		backend_release(s, false);
+		http_reply_error(s, 502, "response head too large once rewritten");
+		return false;
+	}
+	buf_advance(&s->res, (uint32_t)n);
+	m->nhdrs = 0;   /* slices pointed into the replaced head */
+	return true;
+}
+
+static bool h1_interim(struct stream *s, struct http_msg *m, uint32_t head_len)
+{
+	return h1_forward_head(s, m, head_len, NULL);
+}
+
+
+/* ---- the session's side ---- */
+
+/* A stream for a session that was idle between requests. */
+static bool session_attach(struct session *ss)
+{
+	struct stream *s = pool_zget(&ss->w->stream_pool);
+	if (!s)
+		return false;
+	timer_del(&ss->w->loop, &ss->idle_timer);
+	ss->strm = s;
+	stream_init(s, ss);
+	stream_resume(s);
+	return true;
+}
+
+static void h1_on_event(struct session *ss)
+{
+	if (!ss->strm && !session_attach(ss)) {
+		log_err("%s: out of memory for a request", ss->fe->name);
+		session_close(ss);
+		return;
+	}
+	stream_process(ss->strm);
+}
+
+static bool h1_drain(struct session *ss)
+{
+	struct stream *s = ss->strm;
+
+	ss->flags |= SESS_F_CLOSE;
+	/* Idle keep-alive connections, and new ones that sent nothing yet, go
+	 * now; a request in progress finishes and then closes. */
+	if (!s || s->rq == RQ_IDLE ||
+	    (s->rq == RQ_HEAD && (!s->req.area || buf_empty(&s->req)))) {
+		session_close(ss);
+		return true;
+	}
+	return false;
+}
+
+static void h1_release(struct session *ss)
+{
+	if (ss->strm)
+		stream_release(ss->strm);
+}
+
+static void h1_free(struct session *ss)
+{
+	if (ss->strm)
+		pool_put(&ss->w->stream_pool, ss->strm);
+}
+
+static void h1_close_stream(struct stream *s)
+{
+	/* HTTP/1: the stream's end is its connection's end. */
+	session_close(s->sess);
+}
+
 const struct sess_codec sess_codec_h1 = {
 	.name = "http/1.1",
 	.recv = h1_recv,
@@ -516,4 +625,11 @@ const struct sess_codec sess_codec_h1 = {
 	.send_continue = h1_send_continue,
 	.deliver = h1_deliver,
 	.check_end = h1_check_end,
+	.interim = h1_interim,
+	.close_stream = h1_close_stream,
+	.on_event = h1_on_event,
+	.drain = h1_drain,
+	.release = h1_release,
+	.free = h1_free,
+	.mux = false,
 };

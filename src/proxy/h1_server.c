@@ -32,6 +32,68 @@
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
+/* ---- bare request bodies (an HTTP/2 client's) ---- */
+
+/* The last n output bytes of s->req become one chunk when the length is
+ * unknown (BODY_CHUNKED); a known length needs no framing. */
+static bool h1s_req_frame(struct stream *s, uint32_t n)
+{
+	char hd[16];
+
+	if (s->txn->req.body != BODY_CHUNKED || n == 0)
+		return true;
+	int hl = snprintf(hd, sizeof(hd), "%x\r\n", n);
+	if (!buf_insert_out_at(&s->req, n, hd, (uint32_t)hl))
+		return false;
+	if (!buf_insert_out(&s->req, false, "\r\n", 2)) {
+		/* no room for the CRLF: take the chunk header back */
+		struct buf *b = &s->req;
+		uint32_t at = b->pr - n - (uint32_t)hl;
+		memmove(b->area + at, b->area + at + hl, b->wr - at - (uint32_t)hl);
+		b->pr -= (uint32_t)hl;
+		b->wr -= (uint32_t)hl;
+		return false;
+	}
+	return true;
+}
+
+/* The last chunk and the trailer fields (RFC 9112 7.1.2), once. */
+static bool h1s_req_frame_end(struct stream *s)
+{
+	struct txn *t = s->txn;
+	const struct http_msg *tr = t->req_trailers;
+
+	if (t->req_framed_end)
+		return true;
+	if (t->req.body == BODY_CHUNKED) {
+		char *o = s->w->scratch, *e = o + buf_size;
+		memcpy(o, "0\r\n", 3);
+		o += 3;
+		for (int i = 0; tr && i < tr->nhdrs; i++) {
+			const struct http_hdr *h = &tr->hdrs[i];
+			if (h->flags & (HDR_F_DELETED | HDR_F_HOP))
+				continue;
+			if ((size_t)(e - o) < (size_t)h->name.len + h->value.len + 6)
+				return false;
+			memcpy(o, h->name.p, h->name.len);
+			o += h->name.len;
+			*o++ = ':';
+			*o++ = ' ';
+			memcpy(o, h->value.p, h->value.len);
+			o += h->value.len;
+			*o++ = '\r';
+			*o++ = '\n';
+		}
+		*o++ = '\r';
+		*o++ = '\n';
+		if (!buf_alloc(&s->req) ||
+		    !buf_insert_out(&s->req, false, s->w->scratch, (uint32_t)(o - s->w->scratch)))
+			return false;
+	}
+	t->req_framed_end = true;
+	return true;
+}
+
 /* ---- encode_head ---- */
 
 /* Encodes the request head for the server, in front of the body bytes
@@ -51,9 +113,17 @@ static bool h1s_encode_head(struct stream *s)
 		extra = "Connection: upgrade\r\n";
 		extra_len = strlen(extra);
 	}
+	/* A bare body (an HTTP/2 client's) decoded ahead of the head gets
+	 * its framing now, as one chunk, and its end if it ended. */
+	if (t->req_bare && s->req.area && buf_out_len(&s->req) &&
+	    !h1s_req_frame(s, buf_out_len(&s->req) - s->req_sent))
+		goto too_large;
+	if (t->req_bare && t->req_ended && !h1s_req_frame_end(s))
+		goto too_large;
 	int n = h1_encode_request(m, extra, extra_len, s->w->scratch, buf_size);
 	if (n < 0 || !buf_alloc(&s->req) ||
 	    !buf_insert_out(&s->req, true, s->w->scratch, (uint32_t)n)) {
+too_large:
 		t->term = TERM_INTERNAL;
 		http_reply_error(s, 500, "request head too large once rewritten");
 		return false;
@@ -71,27 +141,22 @@ static void drop_head(struct buf *b, uint32_t len)
 	b->wr -= len;
 }
 
+/* A 101 goes to the client re-encoded in place (only an HTTP/1 client
+ * asks for an upgrade). */
 static bool forward_head(struct stream *s, struct http_msg *m, const char *extra)
 {
-	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
-	if (n < 0 || !buf_replace_in(&s->res, s->txn->res_ps.head_len, s->w->scratch, (uint32_t)n)) {
-		backend_release(s, false);
-		http_reply_error(s, 502, "response head too large once rewritten");
-		return false;
-	}
-	buf_advance(&s->res, (uint32_t)n);
-	m->nhdrs = 0;   /* slices pointed into the replaced head */
-	return true;
+	return h1_forward_head(s, m, s->txn->res_ps.head_len, extra);
 }
 
 static bool res_interim(struct stream *s, struct txn *t)
 {
 	struct http_msg *m = &t->res;
 
-	/* Our own 100 Continue went out already; HTTP/1.0 clients get no 1xx. */
+	/* Our own 100 Continue went out already; HTTP/1.0 clients get no 1xx.
+	 * The client's codec re-encodes the others. */
 	if ((m->status == 100 && t->expect_continue) || t->req_minor == 0)
 		drop_head(&s->res, t->res_ps.head_len);
-	else if (!forward_head(s, m, NULL))
+	else if (!s->sess->codec->interim(s, m, t->res_ps.head_len))
 		return true;
 	msg_reset(m);
 	h1_parser_reset(&t->res_ps);
@@ -274,4 +339,6 @@ const struct srv_codec srv_codec_h1 = {
 	.encode_head = h1s_encode_head,
 	.read_head = h1s_read_head,
 	.res_body = h1s_res_body,
+	.req_frame = h1s_req_frame,
+	.req_frame_end = h1s_req_frame_end,
 };

@@ -96,9 +96,9 @@ const char *txn_line(struct txn *t)
 		return "-";
 	if (!t->line[0]) {
 		const struct http_msg *m = &t->req;
-		snprintf(t->line, sizeof(t->line), "%.*s %.*s HTTP/1.%u", (int)m->method.len,
+		snprintf(t->line, sizeof(t->line), "%.*s %.*s HTTP/%u.%u", (int)m->method.len,
 			 m->method.p, (int)(m->target.len > 120 ? 120 : m->target.len), m->target.p,
-			 m->version_minor);
+			 m->version_major ? m->version_major : 1, m->version_minor);
 	}
 	return t->line;
 }
@@ -120,11 +120,11 @@ enum step_result txn_head_decoded(struct stream *s, struct txn *t)
 	t->bytes_in += t->req_head_len;
 	t->head_pending = true;
 	t->meth = m->meth;
-	t->req_minor = m->version_minor;
+	/* HTTP/2 has every HTTP/1.1 feature that req_minor gates (chunked
+	 * bodies, interim responses) */
+	t->req_minor = m->version_major >= 2 ? 1 : m->version_minor;
 	t->start_ms = s->w->loop.now;
-	if (m->flags & MSG_F_CONN_CLOSE)
-		s->sess->flags |= SESS_F_CLOSE;
-	if (s->w->stopping)
+	if (!s->sess->codec->mux && ((m->flags & MSG_F_CONN_CLOSE) || s->w->stopping))
 		s->sess->flags |= SESS_F_CLOSE;
 	t->upgrade = (m->flags & MSG_F_CONN_UPGRADE) && (m->flags & MSG_F_HAS_UPGRADE);
 	s->rs = RS_WAIT;

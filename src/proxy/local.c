@@ -123,10 +123,14 @@ static void drop_request(struct stream *s)
 	buf_release_force(&s->req);
 	s->flags &= (uint16_t)~STRM_F_REPLAY;
 	s->req_sent = 0;
-	if (s->rq != RQ_DONE)
-		s->sess->flags |= SESS_F_UNREAD;
+	/* HTTP/1: the connection closes after the reply.  HTTP/2: the
+	 * stream alone ends (its codec resets what the client still sends). */
+	if (!s->sess->codec->mux) {
+		if (s->rq != RQ_DONE)
+			s->sess->flags |= SESS_F_UNREAD;
+		s->sess->flags |= SESS_F_CLOSE;
+	}
 	s->rq = RQ_DONE;
-	s->sess->flags |= SESS_F_CLOSE;
 	s->flags |= STRM_F_SRV_CLOSE;
 }
 

@@ -15,19 +15,6 @@
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
-/* A stream for a session that was idle between requests. */
-static bool session_attach(struct session *ss)
-{
-	struct stream *s = pool_zget(&ss->w->stream_pool);
-	if (!s)
-		return false;
-	timer_del(&ss->w->loop, &ss->idle_timer);
-	ss->strm = s;
-	stream_init(s, ss);
-	stream_resume(s);
-	return true;
-}
-
 static void session_event(struct ev_io *io, uint32_t events)
 {
 	struct session *ss = container_of(io, struct session, cli.io);
@@ -36,12 +23,7 @@ static void session_event(struct ev_io *io, uint32_t events)
 		session_pp_event(ss);   /* nothing else runs before the PROXY header */
 		return;
 	}
-	if (!ss->strm && !session_attach(ss)) {
-		log_err("%s: out of memory for a request", ss->fe->name);
-		session_close(ss);
-		return;
-	}
-	stream_process(ss->strm);
+	ss->codec->on_event(ss);
 }
 
 static void session_idle_expired(struct timer *t)
@@ -118,6 +100,7 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 	}
 	ss->w = w;
 	ss->fe = fe;
+	ss->bind = bind;
 	ss->cfg = cfg_get((struct cfg *)w->cfg);
 	ss->codec = &sess_codec_h1;
 	ss->strm = s;
@@ -153,6 +136,12 @@ void session_start(struct session *ss)
 		session_close(ss);
 		return;
 	}
+	/* `proto h2`: HTTP/2 from the first byte (prior knowledge, or TLS
+	 * with ALPN h2); auto binds find out from the preface (h1_client.c). */
+	if (fe->mode == MODE_HTTP && ss->bind && ss->bind->proto == BIND_PROTO_H2) {
+		h2_session_start(ss, NULL, 0);
+		return;
+	}
 	stream_start(ss->strm);
 }
 
@@ -160,8 +149,7 @@ static void session_free(void *arg)
 {
 	struct session *ss = arg;
 	struct worker *w = ss->w;
-	if (ss->strm)
-		pool_put(&w->stream_pool, ss->strm);
+	ss->codec->free(ss);
 	session_pp_free(ss);
 	cfg_put(ss->cfg);
 	pool_put(&w->session_pool, ss);
@@ -175,8 +163,7 @@ void session_close(struct session *ss)
 		return;
 	ss->flags |= SESS_F_CLOSED;
 	timer_del(&w->loop, &ss->idle_timer);
-	if (ss->strm)
-		stream_release(ss->strm);
+	ss->codec->release(ss);
 	conn_close(&w->loop, &ss->cli);
 	list_del(&ss->link);
 	w->nsessions--;
@@ -192,15 +179,5 @@ void session_kill(struct session *ss)
 
 bool session_drain(struct session *ss)
 {
-	struct stream *s = ss->strm;
-
-	ss->flags |= SESS_F_CLOSE;
-	/* Idle keep-alive connections, and new ones that sent nothing yet, go
-	 * now; a request in progress finishes and then closes. */
-	if (!s || s->rq == RQ_IDLE ||
-	    (s->rq == RQ_HEAD && (!s->req.area || buf_empty(&s->req)))) {
-		session_close(ss);
-		return true;
-	}
-	return false;
+	return ss->codec->drain(ss);
 }

@@ -29,6 +29,8 @@
 
 struct worker;
 struct stream;
+struct session;
+struct h2c;
 enum step_result;
 
 /* The client side's protocol (h1_client.c: sess_codec_h1). */
@@ -53,6 +55,24 @@ struct sess_codec {
 	/* The exchange (or tunnel) may be over: start the next one, linger,
 	 * or close; true on progress. */
 	bool (*check_end)(struct stream *s);
+	/* An interim (1xx) response head from the server, for the client: it
+	 * takes the first head_len input bytes of s->res, which the op
+	 * consumes.  False when a local reply was set up instead. */
+	bool (*interim)(struct stream *s, struct http_msg *m, uint32_t head_len);
+	/* Ends s alone (HTTP/1: with its connection). */
+	void (*close_stream)(struct stream *s);
+
+	/* The session's side: the client socket has events; a graceful stop
+	 * (true if the session closed at once); the session closes (its
+	 * streams are released; the struct is freed later, deferred);
+	 * the deferred free. */
+	void (*on_event)(struct session *ss);
+	bool (*drain)(struct session *ss);
+	void (*release)(struct session *ss);
+	void (*free)(struct session *ss);
+	/* Several streams at once (HTTP/2): a stream's errors, timeouts and
+	 * close are its own, never the connection's. */
+	bool mux;
 };
 
 /* How long a closing connection reads and drops what the client still
@@ -65,6 +85,7 @@ struct sess_codec {
 #define SESS_F_CLOSED  0x08   /* released; waiting for the deferred free */
 #define SESS_F_PP_WAIT 0x10   /* accept_proxy: waiting for the PROXY header (session_pp.c) */
 #define SESS_F_PP_DENY 0x20   /* accept_proxy from: this peer must not send one */
+#define SESS_F_SNIFFED 0x40   /* the first bytes were not an HTTP/2 preface */
 
 struct sess_pp;   /* session_pp.c: what the PROXY header said */
 
@@ -77,6 +98,8 @@ struct session {
 	const struct sess_codec *codec;
 	struct stream *strm;            /* HTTP/1: the stream of the current exchange; NULL
 					   while the connection is idle between requests */
+	struct h2c *h2;                 /* HTTP/2: the connection's state (h2_client.c) */
+	const struct cfg_addr *bind;    /* the bind it came in on */
 	struct timer idle_timer;        /* timeout client while there is no stream */
 	struct list link;               /* in w->sessions */
 	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped): the TCP
@@ -129,5 +152,16 @@ bool session_dst(const struct session *ss, struct sockaddr_storage *out);
 struct slice session_pp_authority(const struct session *ss);
 
 extern const struct sess_codec sess_codec_h1;
+extern const struct sess_codec sess_codec_h2;   /* h2_client.c */
+
+/* h1_client.c -> h2_client.c: the session turns to HTTP/2 (a preface on
+ * an auto bind, or a `proto h2` bind from the start).  s, the HTTP/1
+ * stream, if any, is released (it never was a request); `in` holds the
+ * bytes received so far.  False when out of memory (the session closed). */
+bool h2_session_start(struct session *ss, const char *in, uint32_t len);
+
+/* The HTTP/2 connection preface (RFC 9113 3.4) */
+#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN 24
 
 #endif

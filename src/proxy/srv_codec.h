@@ -15,8 +15,12 @@
  *   read_head    STEP_WAIT_HEAD: server bytes -> t->res (interim
  *                responses and upgrades handled), then the response steps
  *   res_body     the response body decoder: server bytes -> body events
- *                (body.h) and the bytes the client's codec sends; calls
- *                res_body_end() when the message ends.  True on progress.
+ *                (body.h) and the bytes the client's codec sends (bare
+ *                data when t->res_bare); calls res_body_end() when the
+ *                message ends.  True on progress.
+ *   req_frame,   a bare request body (an HTTP/2 client's) gets the
+ *   req_frame_end  framing this server needs (HTTP/1.1: chunked when the
+ *                length is unknown)
  *
  * HTTP/1.1 carries one stream per connection (srvconn.owner); HTTP/2 will
  * carry several with the same table.
@@ -34,6 +38,13 @@ struct srv_codec {
 	bool (*encode_head)(struct stream *s);
 	enum step_result (*read_head)(struct stream *s);
 	bool (*res_body)(struct stream *s);
+	/* A bare request body (t->req_bare: the client codec does not frame
+	 * it): the last n bytes of s->req's output get this protocol's
+	 * framing; then the end of the body (trailers included).  Both false
+	 * when the buffer has no room yet (call again once it drained).
+	 * encode_head frames what was already there when it runs. */
+	bool (*req_frame)(struct stream *s, uint32_t n);
+	bool (*req_frame_end)(struct stream *s);
 };
 
 extern const struct srv_codec srv_codec_h1;   /* h1_server.c */

@@ -171,7 +171,8 @@ int buf_chunk_forward(struct stream *s, bool res, struct h1_chunk *c, struct h1_
 
 	c->arg = &ev;
 	c->on_data = body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) ? chunk_on_data : NULL;
-	c->on_trailer = body_wants(s, res ? FLT_RES_END : FLT_REQ_END) ? chunk_on_trailer : NULL;
+	c->on_trailer = body_wants(s, res ? FLT_RES_END : FLT_REQ_END) || (res && s->txn->res_bare) ?
+			chunk_on_trailer : NULL;
 	int r = h1_chunk_step(c, buf_in(b), in, &consumed, &produced, err);
 	c->arg = NULL;
 
@@ -275,6 +276,13 @@ enum wait_kind {
 	WAIT_SERVER,    /* timeout server */
 };
 
+/* The stream's last client progress: its session's, or its own when the
+ * session carries several (HTTP/2). */
+static inline uint64_t cli_last(const struct stream *s)
+{
+	return s->sess->codec->mux ? s->cli_last : s->sess->cli_last;
+}
+
 /* The earliest deadline among what the stream waits for; 0 for none. */
 static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 {
@@ -294,25 +302,26 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 	if (s->queued_be)
 		CONSIDER(s->queue_start + s->queued_be->cfg->timeout_queue_ms, WAIT_QUEUE);
 	if (s->rq == RQ_TUNNEL) {
-		uint64_t last = s->sess->cli_last > s->srv_last ? s->sess->cli_last : s->srv_last;
+		uint64_t last = cli_last(s) > s->srv_last ? cli_last(s) : s->srv_last;
 		CONSIDER(last + tunnel_timeout(s), WAIT_TUNNEL);
 		return d;
 	}
 	switch (s->rq) {
 	case RQ_IDLE:
-		CONSIDER(s->sess->cli_last + fe->timeout_client_ms, WAIT_IDLE);
+		CONSIDER(cli_last(s) + fe->timeout_client_ms, WAIT_IDLE);
 		break;
 	case RQ_HEAD:
-		CONSIDER(s->sess->head_start + fe->timeout_header_ms, WAIT_HEADER);
+		CONSIDER((s->sess->codec->mux ? s->cli_last : s->sess->head_start) +
+			 fe->timeout_header_ms, WAIT_HEADER);
 		break;
 	case RQ_BODY:
-		CONSIDER(s->sess->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
+		CONSIDER(cli_last(s) + fe->timeout_client_ms, WAIT_CLIENT);
 		break;
 	default:
 		break;
 	}
 	if (s->res.area && buf_out_len(&s->res) > 0)
-		CONSIDER(s->sess->cli_last + fe->timeout_client_ms, WAIT_CLIENT);
+		CONSIDER(cli_last(s) + fe->timeout_client_ms, WAIT_CLIENT);
 	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY))
 		CONSIDER(s->srv_last + be->timeout_server_ms, WAIT_SERVER);
 #undef CONSIDER
@@ -437,8 +446,8 @@ void stream_process(struct stream *s)
 
 void stream_close(struct stream *s)
 {
-	/* HTTP/1: the stream's end is its connection's end. */
-	session_close(s->sess);
+	/* HTTP/1: with the connection; HTTP/2: the stream alone. */
+	s->sess->codec->close_stream(s);
 }
 
 /* What the stream holds goes back (session_close() calls this; the

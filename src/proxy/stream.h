@@ -140,6 +140,13 @@ struct txn {
 	bool local;                     /* the response is ours (local.c), not a server's */
 	bool discard_body;              /* a local reply answered; the request body is read and dropped */
 	bool logged;                    /* the end phase ran (txn_end) */
+	/* Bare bodies, between codecs of different framings: the client codec
+	 * hands the request body without framing (HTTP/2), so the server
+	 * codec frames it (srv_codec.req_frame, req_frame_end: done once);
+	 * the client codec wants the response body without framing, trailers
+	 * as events (body_trailer), whatever the filters listen to. */
+	bool req_bare, req_framed_end;
+	bool res_bare;
 	uint32_t req_head_len;          /* bytes the request head took on the wire */
 	struct slice local_body;        /* body of a local reply (static or config-owned) */
 	uint64_t start_ms;
@@ -185,6 +192,10 @@ struct stream {
 					   transaction once a connection was attached */
 	struct server_rt *sv;           /* server chosen for the current request */
 	struct txn *txn;
+	void *cs;                       /* the client codec's state of this stream
+					   (HTTP/2: struct h2s), NULL for HTTP/1 */
+	uint64_t cli_last;              /* multiplexed sessions: this stream's last
+					   client progress (ms); HTTP/1 uses the session's */
 	int8_t retries_left;
 	uint32_t req_sent;              /* with STRM_F_REPLAY: bytes of req output already sent */
 	uint8_t rq, rs;                 /* enum rq_state, enum rs_state */
@@ -284,6 +295,11 @@ void txn_free(struct worker *w, struct txn *t);
 struct http_msg *txn_req_msg(struct stream *s);  /* the request, or NULL */
 uint64_t mono_us(void);                          /* CLOCK_MONOTONIC, µs */
 const char *txn_line(struct txn *t);             /* the request line for logs, or "-" */
+
+/* h1_client.c: a response head from the server (a 1xx, a 101), whose
+ * first head_len input bytes in s->res it replaces, re-encoded for an
+ * HTTP/1 client; false when a 502 was set up instead. */
+bool h1_forward_head(struct stream *s, struct http_msg *m, uint32_t head_len, const char *extra);
 
 /* http_res.c */
 bool http_res_pump(struct stream *s);
