@@ -13,7 +13,9 @@
  * stream (STRM_F_PARKED): the pumps and steps stand still until
  * stream_wake().
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "proxy/body.h"
 #include "proxy/stream.h"
 
@@ -93,4 +95,53 @@ out:
 	t->eom_be = false;
 	t->eom_pos = 0;
 	return v;
+}
+
+
+/* ---- HTTP/1 chunked framing of bare bodies ---- */
+
+bool body_chunk_frame(struct buf *b, uint32_t n)
+{
+	char hd[16];
+
+	if (n == 0)
+		return true;
+	int hl = snprintf(hd, sizeof(hd), "%x\r\n", n);
+	if (!buf_insert_out_at(b, n, hd, (uint32_t)hl))
+		return false;
+	if (!buf_insert_out(b, false, "\r\n", 2)) {
+		/* no room for the CRLF: take the chunk header back */
+		uint32_t at = b->pr - n - (uint32_t)hl;
+		memmove(b->area + at, b->area + at + hl, b->wr - at - (uint32_t)hl);
+		b->pr -= (uint32_t)hl;
+		b->wr -= (uint32_t)hl;
+		return false;
+	}
+	return true;
+}
+
+bool body_chunk_end(struct buf *b, const struct http_msg *tr, char *scratch, uint32_t cap)
+{
+	char *o = scratch, *e = scratch + cap;
+
+	memcpy(o, "0\r\n", 3);
+	o += 3;
+	for (int i = 0; tr && i < tr->nhdrs; i++) {
+		const struct http_hdr *h = &tr->hdrs[i];
+		if (h->flags & (HDR_F_DELETED | HDR_F_HOP))
+			continue;
+		if ((size_t)(e - o) < (size_t)h->name.len + h->value.len + 6)
+			return false;
+		memcpy(o, h->name.p, h->name.len);
+		o += h->name.len;
+		*o++ = ':';
+		*o++ = ' ';
+		memcpy(o, h->value.p, h->value.len);
+		o += h->value.len;
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	*o++ = '\r';
+	*o++ = '\n';
+	return buf_alloc(b) && buf_insert_out(b, false, scratch, (uint32_t)(o - scratch));
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "core/buf.h"
 #include "http/msg.h"
 #include "proxy/filter.h"
 #include "proxy/stream.h"
@@ -59,5 +60,19 @@ static inline void body_trailers_free(struct txn *t)
 	if (t->req_trailers || t->res_trailers)
 		body_trailers_drop(t);
 }
+
+/* Room a codec keeps free at the end of a request buffer while it
+ * receives a body, so the framing the server's codec wraps around a run
+ * of bare bytes (a chunk-size line and its CRLF, at most 12 bytes) always
+ * fits. */
+#define BODY_FRAME_MARGIN 32
+
+/* HTTP/1 chunked framing of a bare body (RFC 9112 7.1), for the codecs
+ * that speak HTTP/1 on their output side: the last n output bytes of b
+ * become one chunk; the last chunk and the trailer fields tr (may be NULL;
+ * encoded in scratch, cap bytes) go at the end of the output.  False when
+ * the buffer has no room (nothing changed: call again once it drained). */
+bool body_chunk_frame(struct buf *b, uint32_t n);
+bool body_chunk_end(struct buf *b, const struct http_msg *tr, char *scratch, uint32_t cap);
 
 #endif

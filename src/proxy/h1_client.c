@@ -54,7 +54,7 @@ static bool h1_recv(struct stream *s)
 		/* Until its head is encoded in front of them, body bytes may
 		 * only take the room the head left (http_req.c). */
 		limit = s->txn && s->txn->head_pending ? stream_head_room(s) - s->txn->req_head_len :
-							 buf_size;
+							 buf_size - BODY_FRAME_MARGIN;
 		break;
 	case RQ_TUNNEL:
 		limit = buf_size;
@@ -279,13 +279,15 @@ static enum step_result h1_on_head(struct stream *s, struct txn *t)
 
 	/* Body framing is known now: the pump (req_body) decodes any body
 	 * bytes that came with the head before a server is chosen. */
+	t->req_bare = true;
 	switch (m->body) {
 	case BODY_LENGTH:
 		t->req_left = m->content_length;
 		s->rq = m->content_length ? RQ_BODY : RQ_DONE;
 		break;
 	case BODY_CHUNKED:
-		h1_chunk_init(&t->req_chunk, H1_CHUNK_NORMALIZE);
+		/* decoded bare: the server's codec frames it for its protocol */
+		h1_chunk_init(&t->req_chunk, H1_CHUNK_DECODE);
 		t->req_chunked = true;
 		s->rq = RQ_BODY;
 		break;
@@ -418,10 +420,18 @@ static bool h1_req_body(struct stream *s)
 	struct h1_err err = { 0 };
 	struct slice data;
 	bool progress;
+	uint32_t out = buf_out_len(b);
 	int r = buf_chunk_forward(s, false, &t->req_chunk, &err, &progress, &data);
 	if (r == H1_ERROR) {
 		t->term = TERM_CLIENT_ERROR;
 		http_reply_error(s, 400, err.reason ? err.reason : "bad chunked body");
+		return true;
+	}
+	/* the decoded run gets the server's framing once its head is out
+	 * (encode_head frames what came before) */
+	if (!t->head_pending && !t->discard_body &&
+	    !s->srv_codec->req_frame(s, buf_out_len(b) - out)) {
+		stream_abort(s, "no room to frame the request body");
 		return true;
 	}
 	t->bytes_in += in - buf_in_len(b);

@@ -38,58 +38,19 @@
  * unknown (BODY_CHUNKED); a known length needs no framing. */
 static bool h1s_req_frame(struct stream *s, uint32_t n)
 {
-	char hd[16];
-
-	if (s->txn->req.body != BODY_CHUNKED || n == 0)
-		return true;
-	int hl = snprintf(hd, sizeof(hd), "%x\r\n", n);
-	if (!buf_insert_out_at(&s->req, n, hd, (uint32_t)hl))
-		return false;
-	if (!buf_insert_out(&s->req, false, "\r\n", 2)) {
-		/* no room for the CRLF: take the chunk header back */
-		struct buf *b = &s->req;
-		uint32_t at = b->pr - n - (uint32_t)hl;
-		memmove(b->area + at, b->area + at + hl, b->wr - at - (uint32_t)hl);
-		b->pr -= (uint32_t)hl;
-		b->wr -= (uint32_t)hl;
-		return false;
-	}
-	return true;
+	return s->txn->req.body != BODY_CHUNKED || body_chunk_frame(&s->req, n);
 }
 
 /* The last chunk and the trailer fields (RFC 9112 7.1.2), once. */
 static bool h1s_req_frame_end(struct stream *s)
 {
 	struct txn *t = s->txn;
-	const struct http_msg *tr = t->req_trailers;
 
 	if (t->req_framed_end)
 		return true;
-	if (t->req.body == BODY_CHUNKED) {
-		char *o = s->w->scratch, *e = o + buf_size;
-		memcpy(o, "0\r\n", 3);
-		o += 3;
-		for (int i = 0; tr && i < tr->nhdrs; i++) {
-			const struct http_hdr *h = &tr->hdrs[i];
-			if (h->flags & (HDR_F_DELETED | HDR_F_HOP))
-				continue;
-			if ((size_t)(e - o) < (size_t)h->name.len + h->value.len + 6)
-				return false;
-			memcpy(o, h->name.p, h->name.len);
-			o += h->name.len;
-			*o++ = ':';
-			*o++ = ' ';
-			memcpy(o, h->value.p, h->value.len);
-			o += h->value.len;
-			*o++ = '\r';
-			*o++ = '\n';
-		}
-		*o++ = '\r';
-		*o++ = '\n';
-		if (!buf_alloc(&s->req) ||
-		    !buf_insert_out(&s->req, false, s->w->scratch, (uint32_t)(o - s->w->scratch)))
-			return false;
-	}
+	if (t->req.body == BODY_CHUNKED &&
+	    !body_chunk_end(&s->req, t->req_trailers, s->w->scratch, buf_size))
+		return false;
 	t->req_framed_end = true;
 	return true;
 }

@@ -53,8 +53,8 @@
 /* Budgets refill over this window (h2_max_resets, h2_max_control). */
 #define H2_BUDGET_WINDOW_MS 10000
 /* Room kept free in a request buffer for the framing a server codec adds
- * around a run of bare body bytes (a chunk header and its CRLF). */
-#define H2_FRAME_MARGIN 64
+ * around a run of bare body bytes (body.h). */
+#define H2_FRAME_MARGIN BODY_FRAME_MARGIN
 /* The connection's receive window: large enough that a stream that does
  * not drain cannot hold back the others (each stream has its own). */
 #define H2_CONN_WINDOW (16 * 1024 * 1024)
@@ -803,6 +803,15 @@ static bool h2_recv(struct stream *s)
 
 	if (!h)
 		return false;
+	/* Reset by the client before its response ended: the stream ends
+	 * here, before the steps could send it to a server (rapid reset
+	 * piles no work on servers). */
+	if ((h->flags & H2S_F_CLOSED) && !(h->flags & H2S_F_RES_EOS)) {
+		if (s->txn && !s->txn->term)
+			s->txn->term = TERM_CLIENT_ABORT;
+		h2s_finish(h, false);
+		return true;
+	}
 	if (c->held == h && c->held_len)
 		progress = h2c_unhold(c, s);
 	if (!h->unacked || c->held == h)
@@ -920,9 +929,6 @@ static bool h2_req_body(struct stream *s)
 	}
 	if (strm_h2c(s)->held == h && strm_h2c(s)->held_len)
 		return false;   /* the last DATA bytes are not in yet */
-	t->req_ended = true;
-	if (!t->head_pending && !t->discard_body && !s->srv_codec->req_frame_end(s))
-		return false;   /* waits for room in the buffer */
 	return req_body_end(s);
 }
 

@@ -265,12 +265,19 @@ enum step_result req_assign(struct stream *s)
 
 /* The client codec decoded the request body's last byte: its end event,
  * then the direction is done.  False while the event waits (the stream is
- * parked). */
+ * parked, or the end's framing waits for room). */
 bool req_body_end(struct stream *s)
 {
 	struct txn *t = s->txn;
 
 	t->req_ended = true;
+	/* A bare body's end gets the server's framing first (the last chunk
+	 * and the trailers for HTTP/1.1); encode_head does it for a body that
+	 * ended before the head went out.  False while the buffer has no room
+	 * for it: called again once it drained. */
+	if (t->req_bare && !t->head_pending && !t->discard_body && s->srv_codec &&
+	    !s->srv_codec->req_frame_end(s))
+		return false;
 	enum flt_verdict v = body_end(s, false);
 	if (v == FLT_WAIT)
 		return false;
