@@ -106,6 +106,7 @@ struct cfg_tls_server {
 	int opt_line, opt_col;           /* of the first TLS option, for "needs tls" */
 	int ca_line, ca_col;
 	char label[96];                  /* "backend/server", for log lines */
+	bool h2;                         /* `proto h2`: ALPN h2 instead of http/1.1 */
 	struct tls_server_rt *rt;        /* built by tls_server_load(), owned */
 };
 
@@ -168,6 +169,9 @@ struct cfg_addr {
 	uint8_t proto;           /* binds only: enum cfg_bind_proto */
 };
 
+/* What a server speaks (`server ... proto h2`; over TLS, ALPN h2). */
+enum cfg_srv_proto { SRV_PROTO_H1 = 0, SRV_PROTO_H2 };
+
 struct cfg_server {
 	char *name;
 	struct cfg_addr addr;
@@ -184,6 +188,7 @@ struct cfg_server {
 	struct cfg_source source;       /* its own `source`, else the backend's (cfg_check) */
 	struct cfg_keepalive keepalive; /* the backend's tcp_keepalive */
 	uint8_t send_proxy;      /* `send_proxy v1|v2`: PROXY header version, 0 = none */
+	uint8_t proto;           /* `proto h1|h2`: enum cfg_srv_proto */
 };
 
 /* Active health checks of a backend's servers: `health tcp|http ...`

@@ -121,7 +121,24 @@ static int srv_slowstart(struct cfg_parser *p, struct cfg_server *srv, const str
 	return cfg_val_duration(p, a, &srv->slowstart_ms);
 }
 
+/* `proto h1|h2` (h2c is h2): what the server speaks; h2 over TLS is
+ * negotiated with ALPN h2. */
+static int srv_proto(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_tok *a)
+{
+	cfg_remember(p, &srv->proto, a);
+	if (strcmp(a->s, "h1") == 0 || strcmp(a->s, "http/1.1") == 0) {
+		srv->proto = SRV_PROTO_H1;
+	} else if (strcmp(a->s, "h2") == 0 || strcmp(a->s, "h2c") == 0) {
+		srv->proto = SRV_PROTO_H2;
+	} else {
+		cfg_error(p, a->line, a->col, "unknown server proto '%s'; expected h1 or h2", a->s);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct cfg_srv_kw cfg_server_kws[] = {
+	{ "proto", true, srv_proto },
 	{ "weight", true, srv_weight },	    { "maxconn", true, srv_maxconn },
 	{ "backup", false, srv_backup },    { "disabled", false, srv_disabled },
 	{ "drain", false, srv_drain },	    { "slowstart", true, srv_slowstart },
@@ -290,7 +307,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "balance", "balance roundrobin|leastconn|random|random(N)|ewma|hash(FETCH)", 1, 1, 0,
 	  be_balance },
 	{ "server", "server NAME ADDRESS [weight N] [maxconn N] [backup] [disabled] [drain] "
-		    "[slowstart DURATION] [source ADDRESS|client]",
+		    "[slowstart DURATION] [source ADDRESS|client] [proto h1|h2]",
 	  2, -1, CFG_KW_MULTI, be_server },
 	{ "timeout", "timeout connect|server|tunnel|queue DURATION", 2, 2, CFG_KW_MULTI,
 	  be_timeout },

@@ -229,6 +229,27 @@ static void cfg_check_backend(struct cfg_parser *p, struct cfg_backend *be)
 				  s->name, be->name, be->servers[j]->line);
 			break;
 		}
+		/* A retry re-sends what was encoded for the first server: one
+		 * protocol per backend.  TCP mode relays bytes, it has none. */
+		if (s->proto != be->servers[0]->proto) {
+			cfg_where_or(p, &s->proto, s->line, &l, &c);
+			cfg_error(p, l, c,
+				  "server '%s' speaks %s but '%s' speaks %s: the servers of backend "
+				  "'%s' must share one proto",
+				  s->name, s->proto == SRV_PROTO_H2 ? "h2" : "h1", be->servers[0]->name,
+				  be->servers[0]->proto == SRV_PROTO_H2 ? "h2" : "h1", be->name);
+		} else if (s->proto == SRV_PROTO_H2 && be->mode == MODE_TCP) {
+			cfg_where_or(p, &s->proto, s->line, &l, &c);
+			cfg_error(p, l, c, "server '%s': proto h2 needs an HTTP backend (mode http)",
+				  s->name);
+		}
+		if (s->proto == SRV_PROTO_H2 && s->tls)
+			s->tls->h2 = true;   /* ALPN h2 (net/tls_load.c) */
+		if (s->proto == SRV_PROTO_H2 && s->send_proxy) {
+			cfg_where_or(p, &s->proto, s->line, &l, &c);
+			cfg_error(p, l, c, "server '%s': send_proxy names one client per connection; "
+				  "an h2 connection carries many (use proto h1)", s->name);
+		}
 	}
 	if (be->mode == MODE_TCP && be->hash_fetch &&
 	    fetch_kind(be->hash_fetch) != FETCH_SRC) {

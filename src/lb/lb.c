@@ -45,6 +45,7 @@ int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg)
 		s->sh = registry_server(cfg->name, s->cfg->name);
 		s->be = be;
 		LIST_INIT(&s->idle);
+		LIST_INIT(&s->h2conns);
 	}
 	LIST_INIT(&be->queue);
 	be->lb = lb_ops_for(cfg->balance);

@@ -36,6 +36,8 @@ struct server_rt {
 				     that build backends without the registry */
 	struct backend_rt *be;
 	struct list idle;         /* idle keep-alive connections (struct srvconn) */
+	struct list h2conns;      /* `proto h2`: this thread's connections, each
+				     carrying many streams (proxy/h2_server.c) */
 	uint32_t nidle;
 	uint32_t active;          /* requests in flight from this thread */
 	int64_t cur_weight;       /* smooth weighted round robin */

@@ -852,7 +852,10 @@ int tls_server_load(struct cfg_tls_server *ts, const char *base, const struct tl
 	/* Read whole socket contents into OpenSSL's buffer, not a record
 	 * header and then its body: one read() where there were two. */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);
+	if (ts->h2)   /* `proto h2`: the server must agree to speak it */
+		SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x02h2", 3);
+	else
+		SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);
 	/* Resumption towards the server: the newest session it gave us is
 	 * offered by the next connection (any thread). */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);

@@ -20,6 +20,7 @@
 
 struct stream;
 struct worker;
+struct h2sc;
 
 /* A connection to a server; pooled for reuse between transactions. */
 struct srvconn {
@@ -35,6 +36,8 @@ struct srvconn {
 	bool reused;                 /* taken from the pool, not freshly connected */
 	bool connected;
 	bool pp_sent;                /* send_proxy: its PROXY header went out */
+	struct h2sc *h2;             /* `proto h2`: the connection's HTTP/2 state, shared
+				        by its streams (h2_server.c); owner stays NULL */
 };
 
 /* ---- what the steps and the stream use ---- */
@@ -67,7 +70,23 @@ void backend_release(struct stream *s, bool reusable);
 /* Worker exit: closes every idle server connection of w. */
 void srvconn_close_idle_all(struct worker *w);
 
-/* ---- between the four files ---- */
+/* ---- between the files ---- */
+
+/* srvconn.c: a fresh connection to sv (connect, PROXY header, TLS
+ * handshake under way), owned by s until attached; NULL with errno. */
+struct srvconn *srvconn_open(struct stream *s, struct server_rt *sv);
+/* Drives connect + TLS handshake: 1 established, 0 waiting, -1 failed. */
+int srvconn_establish(struct srvconn *sc);
+const char *srvconn_why(const struct srvconn *sc);
+void srvconn_destroy(struct srvconn *sc);
+void stamp_connect(struct stream *s, bool connected);
+
+/* h2_server.c: `proto h2` servers */
+int h2srv_attach(struct stream *s, struct server_rt *sv);   /* srv_connect's part */
+void h2srv_detach(struct stream *s, bool reusable);        /* backend_release's part */
+void h2srv_event(struct srvconn *sc);                       /* the socket's events */
+void h2srv_close_idle(struct server_rt *sv);                /* worker exit */
+
 
 int srv_connect(struct stream *s, struct server_rt *sv);          /* srvconn.c */
 bool server_try_take(struct stream *s, struct server_rt *sv);     /* backend.c */

@@ -501,6 +501,51 @@ static void res_framing(struct stream *s, struct txn *t)
 	}
 }
 
+/* The same, for a body the server's codec hands bare (an HTTP/2 server):
+ * an unknown length goes chunked (or close-delimited to HTTP/1.0), framed
+ * by h1_res_frame as it comes. */
+static void res_framing_bare(struct stream *s, struct txn *t)
+{
+	struct http_msg *m = &t->res;
+
+	switch (m->body) {
+	case BODY_NONE:
+		s->rs = RS_DONE;
+		break;
+	case BODY_LENGTH:
+		s->rs = m->content_length ? RS_BODY : RS_DONE;
+		break;
+	default:
+		if (t->req_minor == 0) {
+			m->body = BODY_UNTIL_CLOSE;
+			s->sess->flags |= SESS_F_CLOSE;
+		} else {
+			m->body = BODY_CHUNKED;
+			t->res_out_chunked = true;
+		}
+		s->rs = RS_BODY;
+		break;
+	}
+}
+
+static bool h1_res_frame(struct stream *s, uint32_t n)
+{
+	return !s->txn->res_out_chunked || body_chunk_frame(&s->res, n);
+}
+
+static bool h1_res_frame_end(struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	if (t->res_framed_end)
+		return true;
+	if (t->res_out_chunked &&
+	    !body_chunk_end(&s->res, t->res_trailers, s->w->scratch, buf_size))
+		return false;
+	t->res_framed_end = true;
+	return true;
+}
+
 static enum step_result h1_deliver(struct stream *s)
 {
 	struct txn *t = s->txn;
@@ -508,7 +553,9 @@ static enum step_result h1_deliver(struct stream *s)
 	const char *extra = NULL;
 
 	t->status = m->status;
-	if (!t->local)
+	if (!t->local && t->res_src_bare)
+		res_framing_bare(s, t);
+	else if (!t->local)
 		res_framing(s, t);
 	if (s->w->stopping)
 		s->sess->flags |= SESS_F_CLOSE;
@@ -552,7 +599,8 @@ static enum step_result h1_deliver(struct stream *s)
 bool h1_forward_head(struct stream *s, struct http_msg *m, uint32_t head_len, const char *extra)
 {
 	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
-	if (n < 0 || !buf_replace_in(&s->res, head_len, s->w->scratch, (uint32_t)n)) {
+	if (n < 0 || !buf_alloc(&s->res) ||
+	    !buf_replace_in(&s->res, head_len, s->w->scratch, (uint32_t)n)) {
 		backend_release(s, false);
 		http_reply_error(s, 502, "response head too large once rewritten");
 		return false;
@@ -636,6 +684,8 @@ const struct sess_codec sess_codec_h1 = {
 	.deliver = h1_deliver,
 	.check_end = h1_check_end,
 	.interim = h1_interim,
+	.res_frame = h1_res_frame,
+	.res_frame_end = h1_res_frame_end,
 	.close_stream = h1_close_stream,
 	.on_event = h1_on_event,
 	.drain = h1_drain,

@@ -22,6 +22,7 @@
  * is HTTP/1 too: with a client codec of another protocol they will go
  * through it (a sess_codec operation) instead.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/log.h"
@@ -32,7 +33,87 @@
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
-/* ---- bare request bodies (an HTTP/2 client's) ---- */
+/* ---- I/O: the stream's buffers <-> its own server socket ---- */
+
+static bool h1s_send(struct stream *s)
+{
+	struct srvconn *sc = s->srv;
+
+	if (!sc || !sc->connected || !s->req.area || !(sc->c.flags & CONN_F_SEND_READY))
+		return false;
+	uint32_t off = (s->flags & STRM_F_REPLAY) ? s->req_sent : 0;
+	uint32_t len = buf_out_len(&s->req) - off;
+	if (len == 0)
+		return false;
+	ssize_t n = conn_send(&sc->c, buf_out(&s->req) + off, len);
+	if (n < 0) {
+		backend_srv_failed(s, strerror(sc->c.err), false);
+		return true;
+	}
+	if (n == 0)
+		return false;
+	s->srv_last = s->w->loop.now;
+	if (!s->sent_ns && s->rs == RS_WAIT && s->sv && lb_wants_latency(s->sv))
+		s->sent_ns = lb_mono_ns();
+	if (s->flags & STRM_F_REPLAY) {
+		s->req_sent += (uint32_t)n;
+		return true;
+	}
+	buf_consume(&s->req, (uint32_t)n);
+	buf_release(&s->req);
+	return true;
+}
+
+static bool h1s_recv(struct stream *s)
+{
+	struct srvconn *sc = s->srv;
+	uint32_t limit;
+
+	if (!sc || !sc->connected || !(sc->c.flags & CONN_F_RECV_READY) ||
+	    (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR)))
+		return false;
+	switch (s->rs) {
+	case RS_WAIT:
+		limit = stream_head_room(s);
+		break;
+	case RS_BODY:
+	case RS_TUNNEL:
+		limit = buf_size;
+		break;
+	default:
+		return false;
+	}
+	if (!buf_alloc(&s->res)) {
+		stream_abort(s, "out of memory");
+		return true;
+	}
+	if (s->res.wr >= limit) {
+		buf_compact(&s->res);
+		if (s->res.wr >= limit)
+			return false;
+	}
+	ssize_t n = conn_recv(&sc->c, s->res.area + s->res.wr, limit - s->res.wr);
+	if (n > 0) {
+		s->res.wr += (uint32_t)n;
+		s->srv_last = s->w->loop.now;
+		if (s->txn && !s->txn->mono_ttfb_us)
+			s->txn->mono_ttfb_us = mono_us();
+		if (s->sent_ns && s->sv) {   /* balance ewma: time to first byte */
+			lb_observe(s->sv, lb_mono_ns() - s->sent_ns, false);
+			s->sent_ns = 0;
+		}
+		stream_srv_answered(s);
+		return true;
+	}
+	buf_release(&s->res);
+	if (n < 0 && (sc->c.flags & CONN_F_ERROR)) {
+		backend_srv_failed(s, strerror(sc->c.err), false);
+		return true;
+	}
+	return n == 0;
+}
+
+/* ---- bare request bodies ---- */
 
 /* The last n output bytes of s->req become one chunk when the length is
  * unknown (BODY_CHUNKED); a known length needs no framing. */
@@ -300,6 +381,8 @@ const struct srv_codec srv_codec_h1 = {
 	.encode_head = h1s_encode_head,
 	.read_head = h1s_read_head,
 	.res_body = h1s_res_body,
+	.send = h1s_send,
+	.recv = h1s_recv,
 	.req_frame = h1s_req_frame,
 	.req_frame_end = h1s_req_frame_end,
 };

@@ -943,6 +943,21 @@ static bool h2_send_continue(struct stream *s)
 	return true;
 }
 
+/* Bare bodies are what DATA frames carry: nothing to add (the data
+ * source reads the buffer as it fills, h2_send). */
+static bool h2_res_frame(struct stream *s, uint32_t n)
+{
+	(void)s;
+	(void)n;
+	return true;
+}
+
+static bool h2_res_frame_end(struct stream *s)
+{
+	(void)s;
+	return true;
+}
+
 static bool h2_interim(struct stream *s, struct http_msg *m, uint32_t head_len)
 {
 	struct h2s *h = strm_h2s(s);
@@ -1249,6 +1264,8 @@ const struct sess_codec sess_codec_h2 = {
 	.deliver = h2_deliver,
 	.check_end = h2_check_end,
 	.interim = h2_interim,
+	.res_frame = h2_res_frame,
+	.res_frame_end = h2_res_frame_end,
 	.close_stream = h2_close_stream,
 	.on_event = h2_on_event,
 	.drain = h2_drain,

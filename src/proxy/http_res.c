@@ -17,7 +17,13 @@
  * event waits. */
 bool res_body_end(struct stream *s)
 {
-	s->txn->res_ended = true;
+	struct txn *t = s->txn;
+
+	t->res_ended = true;
+	/* A bare body's end gets the client's framing first (the last chunk
+	 * and the trailers for HTTP/1.1); false while there is no room. */
+	if (t->res_src_bare && !t->local && !s->sess->codec->res_frame_end(s))
+		return false;
 	enum flt_verdict v = body_end(s, true);
 	if (v == FLT_WAIT)
 		return false;

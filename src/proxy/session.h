@@ -59,6 +59,11 @@ struct sess_codec {
 	 * takes the first head_len input bytes of s->res, which the op
 	 * consumes.  False when a local reply was set up instead. */
 	bool (*interim)(struct stream *s, struct http_msg *m, uint32_t head_len);
+	/* A bare response body (an HTTP/2 server's, t->res_src_bare): the last
+	 * n output bytes of s->res get this client's framing; then the end
+	 * (trailers included).  False when there is no room yet. */
+	bool (*res_frame)(struct stream *s, uint32_t n);
+	bool (*res_frame_end)(struct stream *s);
 	/* Ends s alone (HTTP/1: with its connection). */
 	void (*close_stream)(struct stream *s);
 

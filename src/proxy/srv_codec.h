@@ -33,8 +33,14 @@
 struct stream;
 enum step_result;
 
+struct srvconn;
+
 struct srv_codec {
 	const char *name;
+	/* The stream's request output -> the server, the server -> its
+	 * response input; true on progress. */
+	bool (*send)(struct stream *s);
+	bool (*recv)(struct stream *s);
 	bool (*encode_head)(struct stream *s);
 	enum step_result (*read_head)(struct stream *s);
 	bool (*res_body)(struct stream *s);
@@ -48,5 +54,6 @@ struct srv_codec {
 };
 
 extern const struct srv_codec srv_codec_h1;   /* h1_server.c */
+extern const struct srv_codec srv_codec_h2;   /* h2_server.c: `proto h2` */
 
 #endif

@@ -37,7 +37,7 @@ static void srvconn_free(void *arg)
 	pool_put(&sc->w->srvconn_pool, sc);
 }
 
-static void srvconn_destroy(struct srvconn *sc)
+void srvconn_destroy(struct srvconn *sc)
 {
 	struct worker *w = sc->w;
 	if (!sc->owner && !list_empty(&sc->idle_link)) {
@@ -85,7 +85,7 @@ static int srvconn_send_proxy(struct srvconn *sc)
 	return 0;
 }
 
-static int srvconn_establish(struct srvconn *sc)
+int srvconn_establish(struct srvconn *sc)
 {
 	if (sc->c.flags & CONN_F_CONNECTING) {
 		if (!(sc->c.flags & CONN_F_SEND_READY))
@@ -99,7 +99,7 @@ static int srvconn_establish(struct srvconn *sc)
 }
 
 /* Words for a failed connection to a server. */
-static const char *srvconn_why(const struct srvconn *sc)
+const char *srvconn_why(const struct srvconn *sc)
 {
 	const char *tls = tls_conn_why(&sc->c);
 	return tls ? tls : strerror(sc->c.err);
@@ -107,7 +107,7 @@ static const char *srvconn_why(const struct srvconn *sc)
 
 /* Access log timings: when the server slot was taken and when the
  * connection was ready (both at once for a pooled connection). */
-static void stamp_connect(struct stream *s, bool connected)
+void stamp_connect(struct stream *s, bool connected)
 {
 	struct txn *t = s->txn;
 	if (!t)
@@ -124,6 +124,10 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 	struct srvconn *sc = container_of(io, struct srvconn, c.io);
 
 	conn_on_events(&sc->c, events);
+	if (sc->h2) {
+		h2srv_event(sc);   /* many streams: the codec dispatches */
+		return;
+	}
 	if (!sc->owner) {
 		/* Idle: the server closed it, or sent bytes nobody asked for. */
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -149,12 +153,60 @@ static void srvconn_event(struct ev_io *io, uint32_t events)
 	stream_process(s);
 }
 
+struct srvconn *srvconn_open(struct stream *s, struct server_rt *sv)
+{
+	struct worker *w = s->w;
+	struct srvconn *sc = pool_zget(&w->srvconn_pool);
+
+	if (!sc) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	sc->w = w;
+	sc->srv = sv;
+	sc->codec = &srv_codec_h1;
+	LIST_INIT(&sc->idle_link);
+	timer_init(&sc->idle_timer, srvconn_idle_expired);
+	const struct cfg_addr *a = &sv->cfg->addr;
+	struct sockaddr_storage cli;   /* for `source client` (net/sockopt.c) */
+	session_src(s->sess, &cli);
+	struct sock_prep prep = { sv->cfg, &cli };
+	if (conn_connect_ex(&w->loop, &sc->c, (const struct sockaddr *)&a->ss, a->len,
+			    srvconn_event, sock_server_prep, &prep) < 0) {
+		int e = errno;
+		pool_put(&w->srvconn_pool, sc);
+		errno = e;
+		return NULL;
+	}
+	/* TLS to the server: the handshake is part of connecting (see
+	 * srvconn_establish), and the connection is pooled like a plain one. */
+	if (sv->cfg->tls && tls_conn_connect(&sc->c, sv->cfg->tls, false) < 0) {
+		conn_close(&w->loop, &sc->c);
+		pool_put(&w->srvconn_pool, sc);
+		errno = ENOMEM;
+		return NULL;
+	}
+	sc->owner = s;   /* srvconn_establish may send its PROXY header */
+	int r = srvconn_establish(sc);
+	if (r < 0) {
+		int e = sc->c.err;
+		conn_close(&w->loop, &sc->c);
+		pool_put(&w->srvconn_pool, sc);
+		errno = e;
+		return NULL;
+	}
+	sc->connected = r == 1;
+	return sc;
+}
+
 /* Opens or reuses a connection to sv for s.  Returns 0 or -1 (errno). */
 int srv_connect(struct stream *s, struct server_rt *sv)
 {
 	struct worker *w = s->w;
 	struct srvconn *sc;
 
+	if (sv->cfg->proto == SRV_PROTO_H2)
+		return h2srv_attach(s, sv);   /* a shared connection */
 	if (!list_empty(&sv->idle)) {
 		sc = container_of(sv->idle.next, struct srvconn, idle_link);   /* the newest */
 		if (s->txn && !msg_meth_idempotent(s->txn->meth) &&
@@ -172,46 +224,9 @@ int srv_connect(struct stream *s, struct server_rt *sv)
 		return 0;
 	}
 fresh:
-	sc = pool_zget(&w->srvconn_pool);
-	if (!sc) {
-		errno = ENOMEM;
+	sc = srvconn_open(s, sv);
+	if (!sc)
 		return -1;
-	}
-	sc->w = w;
-	sc->srv = sv;
-	sc->codec = &srv_codec_h1;   /* the only server protocol yet */
-	LIST_INIT(&sc->idle_link);
-	timer_init(&sc->idle_timer, srvconn_idle_expired);
-	const struct cfg_addr *a = &sv->cfg->addr;
-	struct sockaddr_storage cli;   /* for `source client` (net/sockopt.c) */
-	session_src(s->sess, &cli);
-	struct sock_prep prep = { sv->cfg, &cli };
-	if (conn_connect_ex(&w->loop, &sc->c, (const struct sockaddr *)&a->ss, a->len,
-			    srvconn_event, sock_server_prep, &prep) < 0) {
-		int e = errno;
-		pool_put(&w->srvconn_pool, sc);
-		errno = e;
-		return -1;
-	}
-	/* TLS to the server: the handshake is part of connecting (see
-	 * srvconn_establish), and the connection is pooled like a plain one. */
-	if (sv->cfg->tls && tls_conn_connect(&sc->c, sv->cfg->tls, false) < 0) {
-		conn_close(&w->loop, &sc->c);
-		pool_put(&w->srvconn_pool, sc);
-		errno = ENOMEM;
-		return -1;
-	}
-	sc->owner = s;   /* srvconn_establish may send its PROXY header */
-	int r = srvconn_establish(sc);
-	if (r < 0) {
-		int e = sc->c.err;
-		conn_close(&w->loop, &sc->c);
-		pool_put(&w->srvconn_pool, sc);
-		errno = e;
-		return -1;
-	}
-	sc->owner = s;
-	sc->connected = r == 1;
 	s->srv = sc;
 	s->srv_codec = sc->codec;
 	s->srv_last = w->loop.now;
@@ -232,6 +247,10 @@ void backend_release(struct stream *s, bool reusable)
 	s->sent_ns = 0;
 	if (!sc)
 		return;
+	if (sc->h2) {
+		h2srv_detach(s, reusable);   /* the connection stays for its other streams */
+		return;
+	}
 	s->srv = NULL;
 	/* `source client` or send_proxy: the connection carries one client's
 	 * address (told to the server), so it is never pooled and never
@@ -260,6 +279,7 @@ void srvconn_close_idle_all(struct worker *w)
 			struct list *pos, *tmp;
 			list_for_each_safe(pos, tmp, &be->servers[i].idle)
 				srvconn_destroy(container_of(pos, struct srvconn, idle_link));
+			h2srv_close_idle(&be->servers[i]);
 		}
 	}
 }

@@ -9,8 +9,8 @@
  *
  *   cli_recv     client socket  -> req buffer (input)
  *   req_analyse  req input      -> req output   (parse, route, rewrite, frame)
- *   srv_send     req output     -> server socket
- *   srv_recv     server socket  -> res buffer (input)
+ *   srv send     req output     -> server (its codec: h1_server.c, h2_server.c)
+ *   srv recv     server         -> res buffer (input)
  *   res_analyse  res input      -> res output
  *   cli_send     res output     -> client socket
  *   check_end    transaction or tunnel finished? reuse, linger or close
@@ -45,39 +45,8 @@ uint32_t stream_head_room(const struct stream *s)
 	return buf_size - s->w->cfg->global.maxrewrite;
 }
 
-/* ---- server side ---- */
-
-static bool srv_send(struct stream *s)
-{
-	struct srvconn *sc = s->srv;
-
-	if (!sc || !sc->connected || !s->req.area || !(sc->c.flags & CONN_F_SEND_READY))
-		return false;
-	uint32_t off = (s->flags & STRM_F_REPLAY) ? s->req_sent : 0;
-	uint32_t len = buf_out_len(&s->req) - off;
-	if (len == 0)
-		return false;
-	ssize_t n = conn_send(&sc->c, buf_out(&s->req) + off, len);
-	if (n < 0) {
-		backend_srv_failed(s, strerror(sc->c.err), false);
-		return true;
-	}
-	if (n == 0)
-		return false;
-	s->srv_last = s->w->loop.now;
-	if (!s->sent_ns && s->rs == RS_WAIT && s->sv && lb_wants_latency(s->sv))
-		s->sent_ns = lb_mono_ns();
-	if (s->flags & STRM_F_REPLAY) {
-		s->req_sent += (uint32_t)n;
-		return true;
-	}
-	buf_consume(&s->req, (uint32_t)n);
-	buf_release(&s->req);
-	return true;
-}
-
 /* The server has started answering: the request can no longer be replayed. */
-static void srv_answered(struct stream *s)
+void stream_srv_answered(struct stream *s)
 {
 	if (!(s->flags & STRM_F_REPLAY))
 		return;
@@ -85,55 +54,6 @@ static void srv_answered(struct stream *s)
 	buf_consume(&s->req, s->req_sent);
 	buf_release(&s->req);
 	s->req_sent = 0;
-}
-
-static bool srv_recv(struct stream *s)
-{
-	struct srvconn *sc = s->srv;
-	uint32_t limit;
-
-	if (!sc || !sc->connected || !(sc->c.flags & CONN_F_RECV_READY) ||
-	    (sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR)))
-		return false;
-	switch (s->rs) {
-	case RS_WAIT:
-		limit = stream_head_room(s);
-		break;
-	case RS_BODY:
-	case RS_TUNNEL:
-		limit = buf_size;
-		break;
-	default:
-		return false;
-	}
-	if (!buf_alloc(&s->res)) {
-		stream_abort(s, "out of memory");
-		return true;
-	}
-	if (s->res.wr >= limit) {
-		buf_compact(&s->res);
-		if (s->res.wr >= limit)
-			return false;
-	}
-	ssize_t n = conn_recv(&sc->c, s->res.area + s->res.wr, limit - s->res.wr);
-	if (n > 0) {
-		s->res.wr += (uint32_t)n;
-		s->srv_last = s->w->loop.now;
-		if (s->txn && !s->txn->mono_ttfb_us)
-			s->txn->mono_ttfb_us = mono_us();
-		if (s->sent_ns && s->sv) {   /* balance ewma: time to first byte */
-			lb_observe(s->sv, lb_mono_ns() - s->sent_ns, false);
-			s->sent_ns = 0;
-		}
-		srv_answered(s);
-		return true;
-	}
-	buf_release(&s->res);
-	if (n < 0 && (sc->c.flags & CONN_F_ERROR)) {
-		backend_srv_failed(s, strerror(sc->c.err), false);
-		return true;
-	}
-	return n == 0;
 }
 
 /* ---- analysers ---- */
@@ -418,10 +338,10 @@ void stream_process(struct stream *s)
 		progress |= req_analyse(s);
 		if (stream_closed(s))
 			return;
-		progress |= srv_send(s);
+		progress |= s->srv && s->srv_codec->send(s);
 		if (stream_closed(s))
 			return;
-		progress |= srv_recv(s);
+		progress |= s->srv && s->srv_codec->recv(s);
 		if (stream_closed(s))
 			return;
 		progress |= res_analyse(s);

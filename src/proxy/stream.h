@@ -147,6 +147,10 @@ struct txn {
 	 * as events (body_trailer), whatever the filters listen to. */
 	bool req_bare, req_framed_end;
 	bool res_bare;
+	/* The server codec hands the response body bare (HTTP/2 server): an
+	 * HTTP/1 client then gets it framed by its codec (sess_codec
+	 * res_frame: chunked when res_out_chunked). */
+	bool res_src_bare, res_out_chunked, res_framed_end;
 	uint32_t req_head_len;          /* bytes the request head took on the wire */
 	struct slice local_body;        /* body of a local reply (static or config-owned) */
 	uint64_t start_ms;
@@ -178,6 +182,9 @@ struct txn {
 #define STRM_F_WAKE       0x0080   /* a deferred stream_process() is pending */
 #define STRM_F_PARKED     0x0100   /* a filter answered FLT_WAIT: its step waits for
 				      stream_wake(), whatever else happens */
+#define STRM_F_UNSEEN     0x0200   /* the server refused the request before processing
+				      any of it (HTTP/2 REFUSED_STREAM, or past a
+				      GOAWAY): safe to send elsewhere, any method */
 
 struct stream {
 	struct session *sess;           /* the client connection it came on */
@@ -194,6 +201,7 @@ struct stream {
 	struct txn *txn;
 	void *cs;                       /* the client codec's state of this stream
 					   (HTTP/2: struct h2s), NULL for HTTP/1 */
+	void *srv_cs;                   /* the server codec's (HTTP/2: struct h2ss) */
 	uint64_t cli_last;              /* multiplexed sessions: this stream's last
 					   client progress (ms); HTTP/1 uses the session's */
 	int8_t retries_left;
@@ -259,6 +267,7 @@ int buf_chunk_forward(struct stream *s, bool res, struct h1_chunk *c, struct h1_
 		      bool *progress, struct slice *data);
 
 /* stream.c, for the codecs */
+void stream_srv_answered(struct stream *s);          /* first response byte: no replay */
 bool stream_closed(const struct stream *s);
 uint32_t stream_head_room(const struct stream *s);   /* buffer room while a head arrives */
 void txn_end(struct stream *s);                      /* the end phase: logs, once */
