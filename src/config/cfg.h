@@ -84,7 +84,10 @@ struct cfg_tls_bind {
 	int min_version, max_version;    /* TLS1_2_VERSION / TLS1_3_VERSION (0x0303/0x0304) */
 	char *ciphers;                   /* TLS 1.2 list; NULL = built-in ECDHE AEAD list */
 	char *ciphersuites;              /* TLS 1.3 list; NULL = OpenSSL's default */
-	char *alpn;                      /* comma-separated; default "http/1.1" */
+	char *alpn;                      /* comma-separated; NULL until cfg_tls_check() sets the
+					    default: by the bind's proto in http mode ("h2,http/1.1",
+					    "http/1.1", "h2"), "" (none) in tcp mode */
+	int alpn_line, alpn_col;         /* of the `alpn` value, 0 if not written */
 	enum tls_verify verify;          /* client certificates */
 	char *ca;                        /* CA file for client certificates */
 	int ca_line, ca_col;
@@ -167,6 +170,7 @@ struct cfg_addr {
 	struct cfg_bind_sock *sock; /* binds only: socket options, NULL = defaults */
 	struct cfg_accept_proxy *accept_proxy;   /* binds only: NULL = no PROXY header */
 	uint8_t proto;           /* binds only: enum cfg_bind_proto */
+	int proto_line, proto_col;   /* binds only: where `proto` was written, 0 = not */
 };
 
 /* What a server speaks (`server ... proto h2`; over TLS, ALPN h2). */
@@ -273,6 +277,13 @@ struct cfg_use_backend {
 enum access_log_format { ACCESS_LOG_COMBINED = 0, ACCESS_LOG_JSON = 1 };
 
 struct access_log;   /* log/access_log.h */
+
+/* The defaults of struct cfg_h2 (max_header_list: the frontend's
+ * max_header_size). */
+#define CFG_H2_DEF_MAX_STREAMS  100
+#define CFG_H2_DEF_HEADER_TABLE 4096
+#define CFG_H2_DEF_MAX_RESETS   100
+#define CFG_H2_DEF_MAX_CONTROL  1000
 
 /* HTTP/2 to clients: a frontend's limits (cfg_frontend.c `h2_*`,
  * proxy/h2_client.c).  Every one has a safe default, set by cfg_check. */

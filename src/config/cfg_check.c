@@ -101,6 +101,43 @@ static void cfg_check_l4_fetch(struct cfg_parser *p, const struct fetch *f, cons
 		  fetch_text(f), in);
 }
 
+/* The h2_* limits: defaults for the ones not written (max_header_list
+ * follows max_header_size, so this runs after that one is set), and the
+ * header list must fit the buffer as the HTTP/1 head it is forwarded as. */
+static void cfg_check_h2(struct cfg_parser *p, struct cfg_frontend *fe, uint32_t room)
+{
+	struct cfg_h2 *h = &fe->h2;
+	const struct cfg_where *w;
+
+	if (!cfg_recall(p, &h->max_streams))
+		h->max_streams = CFG_H2_DEF_MAX_STREAMS;
+	if (!cfg_recall(p, &h->header_table))
+		h->header_table = CFG_H2_DEF_HEADER_TABLE;
+	if (!cfg_recall(p, &h->max_resets))
+		h->max_resets = CFG_H2_DEF_MAX_RESETS;
+	if (!cfg_recall(p, &h->max_control))
+		h->max_control = CFG_H2_DEF_MAX_CONTROL;
+	if (!(w = cfg_recall(p, &h->max_header_list)))
+		h->max_header_list = fe->max_header_size;
+	else if (h->max_header_list > room && p->cfg->global.maxrewrite < p->cfg->global.bufsize)
+		cfg_error(p, w->line, w->col,
+			  "h2_max_header_list (%u) does not fit the buffer; expected at most %u "
+			  "(tune.bufsize %u - tune.maxrewrite %u)",
+			  h->max_header_list, room, p->cfg->global.bufsize,
+			  p->cfg->global.maxrewrite);
+	if (fe->mode != MODE_TCP)
+		return;
+	/* A tcp frontend never decodes HTTP: the limits would mislead. */
+	const void *const fields[] = { &h->max_streams, &h->max_header_list, &h->header_table,
+				       &h->max_resets, &h->max_control };
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if ((w = cfg_recall(p, fields[i])))
+			cfg_warning(p, w->line, w->col,
+				    "h2_* limits have no effect in mode tcp (frontend '%s' relays "
+				    "bytes, HTTP/2 or not)",
+				    fe->name);
+}
+
 static void cfg_check_frontend(struct cfg_parser *p, struct cfg_frontend *fe)
 {
 	struct cfg_global *g = &p->cfg->global;
@@ -124,6 +161,7 @@ static void cfg_check_frontend(struct cfg_parser *p, struct cfg_frontend *fe)
 			  "(tune.bufsize %u - tune.maxrewrite %u)",
 			  fe->max_header_size, room, g->bufsize, g->maxrewrite);
 	}
+	cfg_check_h2(p, fe, room);
 	for (int i = 0; i < fe->nrules; i++) {
 		struct cfg_use_backend *r = &fe->rules[i];
 		r->backend = cfg_resolve(p, fe, r->backend_name, "use_backend", r->line, r->col);
@@ -136,6 +174,14 @@ static void cfg_check_frontend(struct cfg_parser *p, struct cfg_frontend *fe)
 		cfg_warning(p, l, c, "trusted_proxies has no effect in mode tcp (there are no "
 				     "forwarding headers to read); accept_proxy carries client "
 				     "addresses there");
+	}
+	for (int b = 0; fe->mode == MODE_TCP && b < fe->nbinds; b++) {
+		const struct cfg_addr *a = &fe->binds[b];
+		if (a->proto_line)
+			cfg_error(p, a->proto_line, a->proto_col,
+				  "'proto' is for binds of an http frontend; frontend '%s' is in "
+				  "tcp mode (expected no proto, or mode http)",
+				  fe->name);
 	}
 	if (fe->default_backend_name) {
 		cfg_where_or(p, &fe->default_backend_name, fe->line, &l, &c);

@@ -1,7 +1,8 @@
 /*
  * cfg_frontend.c - the `frontend NAME { }` section: where clients connect
- * (bind), how long they may take, what limits apply to their requests and
- * which backend each request goes to (use_backend ... if COND).
+ * (bind), how long they may take, what limits apply to their requests (the
+ * HTTP/2 ones too: h2_*) and which backend each request goes to
+ * (use_backend ... if COND).
  *
  * Backend names are only recorded here; cfg_check.c resolves them once the
  * whole file is read, since a backend may be defined after its frontend.
@@ -12,6 +13,47 @@
 
 #include "config/cfg_internal.h"
 
+/* `proto auto|h1|h2` (h2c: h2) on a bind line, taken out of n in place
+ * (n's tokens are a copy the caller owns) so the other options parsers
+ * never see it.  Whether the frontend is in http mode is checked once its
+ * mode is known (cfg_check.c); what it does to ALPN, in cfg_tls.c. */
+static int bind_proto(struct cfg_parser *p, struct cfg_addr *a, struct cfg_node *n)
+{
+	static const char *const words[] = { "auto", "h1", "h2", "h2c", NULL };
+	static const uint8_t protos[] = { BIND_PROTO_AUTO, BIND_PROTO_H1, BIND_PROTO_H2,
+					  BIND_PROTO_H2 };
+	int rc = 0, out = 0;
+
+	for (int i = 0; i < n->ntok; i++) {
+		const struct cfg_tok *t = &n->toks[i];
+		if (i < 2 || t->quoted || strcmp(t->s, "proto") != 0) {
+			n->toks[out++] = *t;
+			continue;
+		}
+		if (a->proto_line) {
+			cfg_error(p, t->line, t->col,
+				  "'proto' given twice on one bind; expected it once");
+			rc = -1;
+		} else {
+			a->proto_line = t->line;
+			a->proto_col = t->col;
+		}
+		if (i + 1 >= n->ntok) {
+			cfg_error(p, n->line, n->end_col,
+				  "expected a value after 'proto': auto, h1, h2 or h2c");
+			rc = -1;
+			continue;
+		}
+		int k = cfg_val_choice(p, &n->toks[++i], "bind protocol", "proto", words);
+		if (k < 0)
+			rc = -1;
+		else
+			a->proto = protos[k];
+	}
+	n->ntok = out;
+	return rc;
+}
+
 static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	struct cfg_frontend *fe = s->obj;
@@ -21,10 +63,13 @@ static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_n
 	cfg_remember(p, &fe->binds, &n->toks[1]);
 	if (cfg_val_addr(p, &n->toks[1], true, &a) < 0)
 		return -1;
-	/* options after the address: socket options (cfg_deploy.c), then
-	 * accept_proxy (cfg_proxy.c), then TLS (cfg_tls.c) with what is left */
+	/* options after the address: socket options (cfg_deploy.c), proto
+	 * (above), then accept_proxy (cfg_proxy.c), then TLS (cfg_tls.c) with
+	 * what is left */
 	struct cfg_node socks, rest;
 	int rc = cfg_bind_sock_options(p, &a, n, &socks);
+	if (bind_proto(p, &a, &socks) < 0)
+		rc = -1;
 	if (cfg_bind_accept_proxy(p, &a, &socks, &rest) < 0)
 		rc = -1;
 	free(socks.toks);
@@ -157,6 +202,76 @@ static int fe_max_target_size(struct cfg_parser *p, struct cfg_scope *s,
 	return 0;
 }
 
+/* ---- HTTP/2 limits (struct cfg_h2; proxy/h2_client.c applies them) ----
+ * Each handler remembers where its value was written: cfg_check.c gives
+ * the unwritten ones their default (h2_header_table 0 is a value, not
+ * "unset") and points at the written ones in its messages. */
+
+static int fe_h2_count(struct cfg_parser *p, const struct cfg_node *n, long max, uint32_t *out)
+{
+	int v;
+
+	if (cfg_val_int(p, &n->toks[1], 1, max, &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	cfg_remember(p, out, &n->toks[1]);
+	return 0;
+}
+
+static int fe_h2_size(struct cfg_parser *p, const struct cfg_node *n, uint64_t min, uint64_t max,
+		      uint32_t *out)
+{
+	uint64_t v;
+
+	if (cfg_val_size(p, &n->toks[1], min, max, &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	cfg_remember(p, out, &n->toks[1]);
+	return 0;
+}
+
+/* Each open stream may hold a request and a response buffer (tune.bufsize):
+ * past a thousand, one client could pin more memory than a proxy should
+ * give it. */
+static int fe_h2_max_streams(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	return fe_h2_count(p, n, CFG_H2_MAX_STREAMS_MAX, &fe->h2.max_streams);
+}
+
+/* Like max_header_size (it bounds the same head once decoded); whether it
+ * fits the buffer is checked once tune.bufsize is known. */
+static int fe_h2_max_header_list(struct cfg_parser *p, struct cfg_scope *s,
+				 const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	return fe_h2_size(p, n, 1024, 1024 * 1024, &fe->h2.max_header_list);
+}
+
+/* 0 is allowed: no dynamic table (every field sent literally). */
+static int fe_h2_header_table(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	return fe_h2_size(p, n, 0, 65536, &fe->h2.header_table);
+}
+
+static int fe_h2_max_resets(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	return fe_h2_count(p, n, CFG_H2_MAX_RATE, &fe->h2.max_resets);
+}
+
+static int fe_h2_max_control(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+
+	return fe_h2_count(p, n, CFG_H2_MAX_RATE, &fe->h2.max_control);
+}
+
 static int fe_forward_headers(struct cfg_parser *p, struct cfg_scope *s,
 			      const struct cfg_node *n)
 {
@@ -187,8 +302,9 @@ static int fe_forward_headers(struct cfg_parser *p, struct cfg_scope *s,
 }
 
 static const struct cfg_kw frontend_kws[] = {
-	{ "bind", "bind ADDRESS [accept_proxy [from CIDR...]] [tls cert FILE ...] [backlog N] "
-		  "[defer_accept] [fastopen [N]]", 1, -1, CFG_KW_MULTI, fe_bind },
+	{ "bind", "bind ADDRESS [proto auto|h1|h2] [accept_proxy [from CIDR...]] "
+		  "[tls cert FILE ...] [backlog N] [defer_accept] [fastopen [N]]", 1, -1,
+	  CFG_KW_MULTI, fe_bind },
 	{ "mode", "mode http|tcp", 1, 1, 0, fe_mode },
 	{ "timeout", "timeout header|client|tunnel DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
 	{ "use_backend", "use_backend NAME if|unless CONDITION", 3, -1, CFG_KW_MULTI,
@@ -214,6 +330,11 @@ static const struct cfg_kw frontend_kws[] = {
 	  cfg_fe_tcp_keepalive },
 	{ "trusted_proxies", "trusted_proxies CIDR...", 1, -1, CFG_KW_MULTI,
 	  cfg_fe_trusted_proxies },
+	{ "h2_max_streams", "h2_max_streams N", 1, 1, 0, fe_h2_max_streams },
+	{ "h2_max_header_list", "h2_max_header_list SIZE", 1, 1, 0, fe_h2_max_header_list },
+	{ "h2_header_table", "h2_header_table SIZE", 1, 1, 0, fe_h2_header_table },
+	{ "h2_max_resets", "h2_max_resets N", 1, 1, 0, fe_h2_max_resets },
+	{ "h2_max_control", "h2_max_control N", 1, 1, 0, fe_h2_max_control },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -239,7 +360,8 @@ static void *cfg_frontend_open(struct cfg_parser *p, const struct cfg_node *n)
 	fe->timeout_tunnel_ms = 0;
 	fe->max_target_size = 8192;
 	fe->forward_headers = FWD_XFF | FWD_XFP | FWD_XFH;
-	/* max_header_size stays 0 until cfg_check() knows the buffer size */
+	/* max_header_size stays 0 until cfg_check() knows the buffer size;
+	 * the h2_* limits get their defaults there too (cfg_check_h2) */
 	cfg_remember(p, &fe->name, &n->toks[1]);
 	return fe;
 }

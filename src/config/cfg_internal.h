@@ -193,6 +193,10 @@ int cfg_bind_accept_proxy(struct cfg_parser *p, struct cfg_addr *a, const struct
 int cfg_srv_send_proxy(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_tok *arg);
 int cfg_fe_trusted_proxies(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 
+/* Upper bounds of the h2_* frontend directives (cfg_frontend.c). */
+#define CFG_H2_MAX_STREAMS_MAX 1000      /* h2_max_streams */
+#define CFG_H2_MAX_RATE        1000000   /* h2_max_resets, h2_max_control (per 10 s) */
+
 /* Rule directives (cfg_rules.c): http_request / http_response in frontends
  * and backends, tcp_request connection in frontends; and the checks that
  * need modes known (no http rules in tcp mode, no response fetch in

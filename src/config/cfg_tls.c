@@ -7,7 +7,7 @@
  *
  *   bind ADDR tls cert FILE [key FILE] [ocsp FILE] [cert FILE ...] [certs DIR]
  *             [tls_min 1.2|1.3] [tls_max 1.2|1.3] [ciphers LIST]
- *             [ciphersuites LIST] [alpn http/1.1]
+ *             [ciphersuites LIST] [alpn h2,http/1.1]
  *             [verify none|optional|required] [ca FILE]
  *   server NAME ADDR ... tls verify [required] [ca FILE] [sni NAME] [cert FILE]
  *   server NAME ADDR ... tls verify none [sni NAME] [cert FILE]
@@ -170,23 +170,41 @@ static int tb_ciphersuites(struct cfg_parser *p, struct cfg_tls_bind *tb,
 	return set_str(p, &tb->ciphersuites, kw, arg);
 }
 
+/* Whether the comma-separated ALPN list has `proto` (n bytes) in it. */
+static bool alpn_has(const char *list, const char *proto, size_t n)
+{
+	for (const char *s = list; *s;) {
+		const char *e = strchr(s, ',');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len == n && strncmp(s, proto, n) == 0)
+			return true;
+		s += len + (e ? 1 : 0);
+	}
+	return false;
+}
+
 static int tb_alpn(struct cfg_parser *p, struct cfg_tls_bind *tb, const struct cfg_tok *kw,
 		   const struct cfg_tok *arg)
 {
-	/* Only what the proxy speaks: offering h2 before HTTP/2 exists
-	 * would make clients send frames the HTTP/1 parser refuses. */
+	/* Only what the proxy speaks; the order is the server's preference
+	 * (tls_alpn_cb).  Whether it agrees with the bind's proto is checked
+	 * once the mode is known (cfg_tls_check). */
 	const char *s = arg->s;
+	tb->alpn_line = arg->line;
+	tb->alpn_col = arg->col;
 	while (*s) {
 		const char *e = strchr(s, ',');
 		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (!((n == 8 && strncmp(s, "http/1.1", 8) == 0) ||
+		if (!((n == 2 && strncmp(s, "h2", 2) == 0) ||
+		      (n == 8 && strncmp(s, "http/1.1", 8) == 0) ||
 		      (n == 8 && strncmp(s, "http/1.0", 8) == 0))) {
 			cfg_error(p, arg->line, arg->col,
-				  "unsupported ALPN protocol '%.*s'%s; expected http/1.1 (and/or "
-				  "http/1.0), comma-separated",
+				  "unsupported ALPN protocol '%.*s'%s; expected h2, http/1.1 and/or "
+				  "http/1.0, comma-separated",
 				  (int)n, s,
-				  n == 2 && strncmp(s, "h2", 2) == 0 ? " (HTTP/2 is not implemented yet)" :
-								       "");
+				  n == 3 && strncmp(s, "h2c", 3) == 0 ?
+					  " (h2c is HTTP/2 without TLS; over TLS it is h2)" :
+					  "");
 			return -1;
 		}
 		s += n + (e ? 1 : 0);
@@ -494,6 +512,46 @@ static void cfg_tls_check_server(struct cfg_parser *p, struct cfg_backend *be,
 	tls_server_load(ts, base, d);
 }
 
+/* A bind's ALPN list: in http mode the default follows its proto (HTTP/2
+ * first when both are spoken: the server's order wins, tls_alpn_cb), and a
+ * list written out must not offer what the proto refuses - a client would
+ * negotiate a protocol the connection is then not spoken in.  A tcp proxy
+ * relays bytes: no ALPN unless asked for, and then whatever was asked. */
+static int tls_bind_alpn(struct cfg_parser *p, const struct cfg_frontend *fe,
+			 const struct cfg_addr *a)
+{
+	static const char *const defaults[] = {
+		[BIND_PROTO_AUTO] = "h2,http/1.1",
+		[BIND_PROTO_H1] = "http/1.1",
+		[BIND_PROTO_H2] = "h2",
+	};
+	struct cfg_tls_bind *tb = a->tls;
+
+	if (tb->alpn) {
+		if (fe->mode == MODE_TCP || a->proto == BIND_PROTO_AUTO)
+			return 0;
+		bool h2 = alpn_has(tb->alpn, "h2", 2);
+		bool h1 = alpn_has(tb->alpn, "http/1.1", 8) || alpn_has(tb->alpn, "http/1.0", 8);
+		if (a->proto == BIND_PROTO_H1 && h2)
+			cfg_error(p, tb->alpn_line, tb->alpn_col,
+				  "alpn '%s' offers h2 on a 'proto h1' bind; expected http/1.1 "
+				  "(and/or http/1.0), or proto auto",
+				  tb->alpn);
+		else if (a->proto == BIND_PROTO_H2 && h1)
+			cfg_error(p, tb->alpn_line, tb->alpn_col,
+				  "alpn '%s' offers HTTP/1 on a 'proto h2' bind; expected alpn h2, "
+				  "or proto auto",
+				  tb->alpn);
+		return 0;
+	}
+	tb->alpn = strdup(fe->mode == MODE_TCP ? "" : defaults[a->proto]);
+	if (!tb->alpn) {
+		cfg_oom(p);
+		return -1;
+	}
+	return 0;
+}
+
 void cfg_tls_check(struct cfg_parser *p)
 {
 	struct cfg *cf = p->cfg;
@@ -510,11 +568,8 @@ void cfg_tls_check(struct cfg_parser *p)
 			struct cfg_tls_bind *tb = fe->binds[b].tls;
 			if (!tb || !tb->enabled || (tb->ncerts == 0 && !tb->certs_dir))
 				continue;
-			/* A TCP proxy relays bytes: no ALPN unless asked for. */
-			if (fe->mode == MODE_TCP && !tb->alpn && !(tb->alpn = strdup(""))) {
-				cfg_oom(p);
+			if (tls_bind_alpn(p, fe, &fe->binds[b]) < 0)
 				continue;
-			}
 			tb->ocsp_check_ms = cf->global.ocsp_check_ms;
 			tls_bind_load(tb, base, &d);
 		}

@@ -596,6 +596,7 @@ struct h1_fields {
 	uint8_t te_chunked;	/* times chunked was listed */
 	uint8_t nhost;
 	bool conn_nominates;	/* Connection names other fields */
+	bool upgrade_h2;	/* a request's Upgrade lists HTTP/2 (h2c) */
 };
 
 /* Empty elements are skipped, as RFC 9110 5.6.1 asks of recipients. */
@@ -728,6 +729,26 @@ static void h1_connection_nominate(struct http_msg *m)
 	}
 }
 
+/* Whether an Upgrade field lists HTTP/2: "h2c" (RFC 7540 3.2, removed by
+ * RFC 9113), "h2" (TLS-only, never valid in Upgrade) or "HTTP/2.x", each
+ * as protocol-name[/protocol-version] (RFC 9110 7.8), any case. */
+static bool h1_upgrade_h2(const struct http_hdr *h)
+{
+	const char *p = h->value.p, *e = p + h->value.len;
+	struct slice el;
+
+	while (h1_list_next(&p, e, &el)) {
+		const char *slash = memchr(el.p, '/', el.len);
+		struct slice name = slash ? h1_slice(el.p, slash) : el;
+
+		if (h1_is_lit(name, "h2c") || h1_is_lit(name, "h2") ||
+		    (slash && h1_is_lit(name, "http") && slash + 1 < el.p + el.len &&
+		     slash[1] == '2'))
+			return true;
+	}
+	return false;
+}
+
 /* TE (the request header): only "trailers" matters to us.  The field is
  * hop-by-hop and never forwarded, so its other members are not judged. */
 static void h1_te(struct http_msg *m, const struct http_hdr *h)
@@ -796,6 +817,8 @@ static int h1_fields_scan(struct h1_ctx *x, struct h1_fields *f)
 		case HDR_UPGRADE:
 			h->flags |= HDR_F_HOP;
 			m->flags |= MSG_F_HAS_UPGRADE;
+			if (!x->resp && !f->upgrade_h2)
+				f->upgrade_h2 = h1_upgrade_h2(h);
 			break;
 		case HDR_KEEP_ALIVE:
 		case HDR_TRAILER:
@@ -807,6 +830,10 @@ static int h1_fields_scan(struct h1_ctx *x, struct h1_fields *f)
 				rc = h1_expect(x, h);
 			break;
 		default:
+			/* HTTP2-Settings only ever goes with an h2c upgrade,
+			 * which we never forward (h1_request_h2c) */
+			if (!x->resp && h1_is_lit(h->name, "http2-settings"))
+				h->flags |= HDR_F_DELETED | HDR_F_HOP;
 			break;
 		}
 	}
@@ -855,6 +882,22 @@ static int h1_request_host(struct h1_ctx *x, const struct h1_fields *f)
 	return 0;
 }
 
+/* An upgrade to HTTP/2 over cleartext (h2c) is never offered to a server
+ * and never forwarded: RFC 9113 dropped it, and a proxy that passes it on
+ * lets a client turn its connection into an h2c tunnel to the server,
+ * past every routing rule, ACL and limit that judges requests ("h2c
+ * smuggling").  Such a request is served as the plain HTTP/1.1 request
+ * it also is: its Upgrade fields are removed and it is no upgrade, so a
+ * server that answers 101 anyway gets a 502 (proxy/h1_server.c), never a
+ * tunnel.  HTTP2-Settings is removed from every request (h1_fields_scan). */
+static void h1_request_h2c(struct http_msg *m, const struct h1_fields *f)
+{
+	if (!f->upgrade_h2)
+		return;
+	msg_hdr_del_id(m, HDR_UPGRADE);
+	m->flags &= ~(uint32_t)(MSG_F_HAS_UPGRADE | MSG_F_CONN_UPGRADE);
+}
+
 static int h1_request_done(struct h1_ctx *x)
 {
 	struct http_msg *m = x->msg;
@@ -865,6 +908,7 @@ static int h1_request_done(struct h1_ctx *x)
 		rc = h1_request_host(x, &f);
 	if (rc)
 		return rc;
+	h1_request_h2c(m, &f);
 
 	const char *at = x->head_end;
 

@@ -109,6 +109,11 @@ void h1_parser_reset(struct h1_parser *ps);
  *    not strip from the next hop that way.
  *  - Expect: 100-continue sets MSG_F_EXPECT_CONTINUE (HTTP/1.1 only; 1.0
  *    must ignore it); any other expectation is refused with 417.
+ *  - No upgrade to HTTP/2 (h2c smuggling): when an Upgrade field lists h2c
+ *    (or h2, or HTTP/2), every Upgrade field is deleted (HDR_F_DELETED,
+ *    hdr_idx -1) and MSG_F_HAS_UPGRADE and MSG_F_CONN_UPGRADE are cleared:
+ *    the request is served as plain HTTP/1.1.  HTTP2-Settings is deleted
+ *    from every request.  Responses are left as they are.
  */
 int h1_parse_request(struct h1_parser *ps, const char *buf, size_t len, struct http_msg *msg,
 		     const struct h1_limits *lim, struct h1_err *err);

@@ -13,7 +13,8 @@
  *                EAGAIN plus the RD_WANT_WR / WR_WANT_RD flags of conn.h,
  *                close sends close_notify best-effort.
  *   connections  tls_conn_accept()/tls_conn_connect() make a conn TLS;
- *                tls_conn_client_dn() and tls_conn_version() read it.
+ *                tls_conn_client_dn(), tls_conn_version(), tls_conn_sni()
+ *                and tls_conn_alpn_is() read it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -173,8 +174,11 @@ int tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	const struct tls_bind_rt *rt = arg;
 	unsigned char *sel = NULL;
 
-	/* Server preference order.  No common protocol: carry on without
-	 * ALPN (the client then speaks HTTP/1.1), as nginx does. */
+	/* Server preference order: SSL_select_next_proto() takes the first
+	 * protocol of our list (rt->alpn, the bind's `alpn` or its proto's
+	 * default, "h2,http/1.1") that the client offers, whatever the
+	 * client's order.  No common protocol: carry on without ALPN (the
+	 * client then speaks HTTP/1.1), as nginx does. */
 	if (SSL_select_next_proto(&sel, outlen, rt->alpn, rt->alpn_len, in, inlen) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
@@ -526,4 +530,17 @@ const char *tls_conn_sni(const struct conn *c)
 	if (!conn_is_tls(c) || !c->xprt_ctx)
 		return NULL;
 	return SSL_get_servername(c->xprt_ctx, TLSEXT_NAMETYPE_host_name);
+}
+
+bool tls_conn_alpn_is(const struct conn *c, const char *proto)
+{
+	const unsigned char *sel = NULL;
+	unsigned int len = 0;
+
+	/* The choice is made while the ClientHello is read, but a handshake
+	 * that fails afterwards negotiated nothing: only a finished one counts. */
+	if (!conn_is_tls(c) || !c->xprt_ctx || !SSL_is_init_finished(c->xprt_ctx))
+		return false;
+	SSL_get0_alpn_selected(c->xprt_ctx, &sel, &len);
+	return sel && len == strlen(proto) && memcmp(sel, proto, len) == 0;
 }

@@ -89,4 +89,16 @@ const char *tls_conn_version(const struct conn *c);
 /* The server name the client asked for (SNI), for logs; NULL if none. */
 const char *tls_conn_sni(const struct conn *c);
 
+/*
+ * Whether the protocol negotiated by ALPN on c is `proto` ("h2",
+ * "http/1.1"; compared exactly).  False for a plain connection, before the
+ * handshake has finished, and when the client offered no ALPN or nothing
+ * the bind's list has (the server's list decides: a client offering h2 and
+ * http/1.1 to a bind listing "h2,http/1.1" gets h2).  On a client
+ * connection the handshake runs inside the first conn_recv(), so a codec
+ * asks once the first bytes have arrived: "h2" means the client speaks
+ * HTTP/2 from its first byte, anything else HTTP/1.x.
+ */
+bool tls_conn_alpn_is(const struct conn *c, const char *proto);
+
 #endif

@@ -20,7 +20,9 @@
  * Defaults (nothing to configure for a safe setup): TLS 1.2 and 1.3,
  * ECDHE key exchange only (AEAD suites for 1.2, groups X25519/P-256/P-384),
  * server cipher preference, no compression, no renegotiation, no 0-RTT,
- * ALPN http/1.1, session tickets and a server-side session cache (5 min).
+ * ALPN from the bind (config/cfg_tls.c: "h2,http/1.1" for an http bind of
+ * proto auto, "http/1.1" for h1, "h2" for h2, none in tcp mode; http/1.1
+ * towards servers), session tickets and a server-side session cache (5 min).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -695,6 +697,8 @@ static int load_cert(const struct cfg_tls_bind *tb, struct tls_bind_rt *rt, int 
 static int alpn_wire(struct tls_bind_rt *rt, const char *list)
 {
 	unsigned o = 0;
+	/* NULL only for a bind the config checker did not see (it sets the
+	 * proto's default): the list gatehouse always spoke */
 	const char *p = list ? list : "http/1.1";
 	while (*p) {
 		const char *e = strchr(p, ',');

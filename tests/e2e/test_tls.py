@@ -27,6 +27,10 @@ from tls_origin import TlsOrigin
 
 OPENSSL = shutil.which("openssl")
 CURL = shutil.which("curl")
+# These tests are about TLS under HTTP/1.1: curl would negotiate h2 on a
+# default bind (ALPN h2,http/1.1), so it is told to offer http/1.1 only.
+# HTTP/2 over TLS is tested on its own (test_alpn.py and the h2 tests).
+CURL_H1 = "--http1.1"
 
 pytestmark = [
     pytest.mark.skipif(not OPENSSL or not CURL, reason="needs the openssl and curl CLIs"),
@@ -173,7 +177,7 @@ def sclient(port, *args, data=b"", timeout=10):
 def curl(port, pki, path="/", host="a.example.com", args=(), timeout=20):
     """curl https://HOST:port/path resolved to 127.0.0.1, trusting our CA.
     Returns (exit code, status, body)."""
-    argv = [CURL, "-sS", "--max-time", str(timeout), "--cacert", pki.ca,
+    argv = [CURL, CURL_H1, "-sS", "--max-time", str(timeout), "--cacert", pki.ca,
             "--resolve", "%s:%d:127.0.0.1" % (host, port),
             "-o", "-", "-w", "\n%{http_code}", *args,
             "https://%s:%d%s" % (host, port, path)]
@@ -269,7 +273,9 @@ def test_tls_min_13(gatehouse, origin, port, pki):
 
 
 def test_alpn_http11_only(gatehouse, origin, port, pki):
-    gatehouse(tls_config(port, [origin.addr], pki))
+    """A bind for HTTP/1.1 only (the defaults of the other protos: test_alpn.py)."""
+    gatehouse(tls_config(port, [origin.addr], pki,
+                         "proto h1 tls cert %s" % pki.p("a-chain.pem")))
     rc, out = sclient(port, "-alpn", "h2,http/1.1")
     assert "ALPN protocol: http/1.1" in out, out[-1500:]
     rc, out = sclient(port, "-alpn", "h2")
@@ -294,11 +300,11 @@ def test_keepalive_and_large_bodies(gatehouse, origin, port, pki, tmp_path):
     data = os.urandom(1 << 20) * (n >> 20)
     up.write_bytes(data)
     out = tmp_path / "down.bin"
-    argv = [CURL, "-sS", "--max-time", "60", "--cacert", pki.ca,
+    argv = [CURL, CURL_H1, "-sS", "--max-time", "60", "--cacert", pki.ca,
             "--resolve", "a.example.com:%d:127.0.0.1" % port,
             "-w", "%{http_code} %{num_connects}\n",
             "https://a.example.com:%d/bytes/%d" % (port, n), "-o", str(out),
-            "--next", "--cacert", pki.ca, "--resolve", "a.example.com:%d:127.0.0.1" % port,
+            "--next", CURL_H1, "--cacert", pki.ca, "--resolve", "a.example.com:%d:127.0.0.1" % port,
             "-w", "%{http_code} %{num_connects}\n", "--data-binary", "@%s" % up,
             "https://a.example.com:%d/echo" % port, "-o", str(tmp_path / "echo.json")]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
@@ -519,7 +525,8 @@ def test_backend_tls_verify_and_pool(gatehouse, tls_origin, port, pki):
     o = tls_origin()
     gatehouse(tls_config(port, ["%s tls verify required ca %s sni api.internal" % (o.addr, pki.ca)],
                          pki))
-    argv = [CURL, "-sS", "--cacert", pki.ca, "--resolve", "a.example.com:%d:127.0.0.1" % port]
+    argv = [CURL, CURL_H1, "-sS", "--cacert", pki.ca, "--resolve",
+            "a.example.com:%d:127.0.0.1" % port]
     for i in range(5):
         argv += ["https://a.example.com:%d/echo?i=%d" % (port, i), "-o", "/dev/null",
                  "-w", "%{http_code}\n"]

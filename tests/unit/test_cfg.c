@@ -733,7 +733,9 @@ TEST(test_structure_errors)
 		  "t.conf:3:2: error: unknown directive 'bnd' in frontend 'web'; expected one of: "
 		  "bind, mode, timeout, use_backend, default_backend, max_body_size, "
 		  "max_header_size, max_target_size, forward_headers, errorfile, http_request, "
-		  "http_response, tcp_request, access_log, request_id, tcp_keepalive, trusted_proxies"));
+		  "http_response, tcp_request, access_log, request_id, tcp_keepalive, "
+		  "trusted_proxies, h2_max_streams, h2_max_header_list, h2_header_table, "
+		  "h2_max_resets, h2_max_control"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
@@ -1070,6 +1072,137 @@ TEST(test_proxy_protocol)
 	cfg_free(c);
 }
 
+/* `proto` on a bind: its values (h2c is h2), anywhere among the other
+ * options, and only in an http frontend. */
+TEST(test_bind_proto)
+{
+	struct cfg *c = L("frontend web {\n"
+			  " bind 127.0.0.1:80\n"
+			  " bind 127.0.0.1:81 proto h1\n"
+			  " bind 127.0.0.1:82 backlog 10 proto h2 accept_proxy\n"
+			  " bind 127.0.0.1:83 accept_proxy from 10.0.0.0/8 proto h2c\n"
+			  " bind 127.0.0.1:84 proto auto defer_accept\n"
+			  " default_backend app\n}\n" MIN_BE);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	const struct cfg_frontend *fe = c->frontends[0];
+	CHECK_EQ_INT(fe->binds[0].proto, BIND_PROTO_AUTO);
+	CHECK_EQ_INT(fe->binds[0].proto_line, 0);
+	CHECK_EQ_INT(fe->binds[1].proto, BIND_PROTO_H1);
+	CHECK_EQ_INT(fe->binds[1].proto_line, 3);
+	CHECK_EQ_INT(fe->binds[1].proto_col, 20);
+	CHECK_EQ_INT(fe->binds[2].proto, BIND_PROTO_H2);
+	CHECK(fe->binds[2].sock && fe->binds[2].sock->backlog == 10);
+	CHECK(fe->binds[2].accept_proxy != NULL);
+	CHECK_EQ_INT(fe->binds[3].proto, BIND_PROTO_H2);
+	CHECK(fe->binds[3].accept_proxy && fe->binds[3].accept_proxy->nfrom == 1);
+	CHECK_EQ_INT(fe->binds[4].proto, BIND_PROTO_AUTO);
+	CHECK(fe->binds[4].sock && fe->binds[4].sock->defer_accept);
+	for (int i = 0; i < fe->nbinds; i++)
+		CHECK(fe->binds[i].tls == NULL);
+	cfg_free(c);
+
+	CHECK(ERR("frontend web {\n bind :80 proto h3\n}\n" MIN_BE,
+		  "t.conf:2:17: error: unknown bind protocol 'h3' in proto; expected one of: auto, "
+		  "h1, h2, h2c"));
+	CHECK(ERR("frontend web {\n bind :80 proto\n}\n" MIN_BE,
+		  "t.conf:2:16: error: expected a value after 'proto': auto, h1, h2 or h2c"));
+	CHECK(ERR("frontend web {\n bind :80 proto h1 proto h2\n}\n" MIN_BE,
+		  "t.conf:2:20: error: 'proto' given twice on one bind; expected it once"));
+	/* the mode may come after the bind: checked once the section is read */
+	CHECK(ERR("frontend t {\n bind :5432 proto h2\n mode tcp\n}\n"
+		  "backend b {\n mode tcp\n server s 10.0.0.1:5432\n}\n",
+		  "t.conf:2:13: error: 'proto' is for binds of an http frontend; frontend 't' is in "
+		  "tcp mode (expected no proto, or mode http)"));
+}
+
+/* h2_* limits: defaults, values, bounds with FILE:LINE:COL. */
+TEST(test_h2_limits)
+{
+	struct cfg *c = L(MIN_FE MIN_BE);
+	CHECK(c != NULL);
+	if (c) {
+		const struct cfg_h2 *h = &c->frontends[0]->h2;
+		CHECK_EQ_INT(h->max_streams, 100);
+		CHECK_EQ_INT(h->max_header_list, 15 * 1024);   /* = max_header_size */
+		CHECK_EQ_INT(h->header_table, 4096);
+		CHECK_EQ_INT(h->max_resets, 100);
+		CHECK_EQ_INT(h->max_control, 1000);
+	}
+	cfg_free(c);
+
+	/* h2_max_header_list follows max_header_size, defaulted or written */
+	c = L("global {\n tune.bufsize 8k\n}\n" MIN_FE MIN_BE);
+	CHECK(c && c->frontends[0]->h2.max_header_list == 8192 - 1024);
+	cfg_free(c);
+	c = L("frontend web {\n bind :80\n max_header_size 4k\n}\n" MIN_BE);
+	CHECK(c && c->frontends[0]->h2.max_header_list == 4096);
+	cfg_free(c);
+
+	c = L("frontend web {\n bind :80\n"
+	      " h2_max_streams 250\n h2_max_header_list 16k\n h2_header_table 0\n"
+	      " h2_max_resets 20\n h2_max_control 5000\n max_header_size 8k\n}\n" MIN_BE);
+	CHECK(c != NULL);
+	if (c) {
+		const struct cfg_h2 *h = &c->frontends[0]->h2;
+		CHECK_EQ_INT(h->max_streams, 250);
+		CHECK_EQ_INT(h->max_header_list, 16384);
+		CHECK_EQ_INT(h->header_table, 0);   /* 0 is a value: no dynamic table */
+		CHECK_EQ_INT(h->max_resets, 20);
+		CHECK_EQ_INT(h->max_control, 5000);
+		CHECK_EQ_INT(c->frontends[0]->max_header_size, 8192);
+		CHECK(c->warnings == NULL);
+	}
+	cfg_free(c);
+	/* the largest values */
+	c = L("frontend web {\n bind :80\n h2_max_streams 1000\n h2_header_table 64k\n"
+	      " h2_max_resets 1000000\n h2_max_control 1000000\n}\n" MIN_BE);
+	CHECK(c && c->frontends[0]->h2.header_table == 65536 &&
+	      c->frontends[0]->h2.max_streams == 1000 && c->frontends[0]->h2.max_control == 1000000);
+	cfg_free(c);
+
+#define H2FE(line) "frontend web {\n bind :80\n " line "\n}\n" MIN_BE
+	CHECK(ERR(H2FE("h2_max_streams 0"),
+		  "t.conf:3:17: error: 0 is out of range; expected an integer from 1 to 1000"));
+	CHECK(ERR(H2FE("h2_max_streams 1001"),
+		  "t.conf:3:17: error: 1001 is out of range; expected an integer from 1 to 1000"));
+	CHECK(ERR(H2FE("h2_max_streams many"),
+		  "t.conf:3:17: error: invalid number 'many'; expected an integer from 1 to 1000"));
+	CHECK(ERR(H2FE("h2_max_header_list 512"),
+		  "t.conf:3:21: error: size '512' is out of range; expected 1k to 1m"));
+	CHECK(ERR(H2FE("h2_max_header_list 2m"),
+		  "t.conf:3:21: error: size '2m' is out of range; expected 1k to 1m"));
+	CHECK(ERR(H2FE("h2_max_header_list lots"),
+		  "t.conf:3:21: error: invalid size 'lots'; expected a number of bytes with an "
+		  "optional unit k, m or g, e.g. 512, 16k or 1m"));
+	CHECK(ERR(H2FE("h2_header_table 65537"),
+		  "t.conf:3:18: error: size '65537' is out of range; expected 0 to 64k"));
+	CHECK(ERR(H2FE("h2_max_resets 0"),
+		  "t.conf:3:16: error: 0 is out of range; expected an integer from 1 to 1000000"));
+	CHECK(ERR(H2FE("h2_max_control -1"),
+		  "t.conf:3:17: error: invalid number '-1'; expected an integer from 1 to 1000000"));
+	CHECK(ERR(H2FE("h2_max_control"),
+		  "t.conf:3:16: error: missing argument to 'h2_max_control'; expected: "
+		  "h2_max_control N"));
+	CHECK(ERR(H2FE("h2_max_resets 1 2"),
+		  "t.conf:3:18: error: unexpected '2' after '1'; expected: h2_max_resets N"));
+#undef H2FE
+	/* the decoded list is forwarded as an HTTP/1 head: it must fit the buffer */
+	CHECK(ERR("global {\n tune.bufsize 16k\n}\n"
+		  "frontend web {\n bind :80\n h2_max_header_list 32k\n}\n" MIN_BE,
+		  "t.conf:6:21: error: h2_max_header_list (32768) does not fit the buffer; expected "
+		  "at most 15360 (tune.bufsize 16384 - tune.maxrewrite 1024)"));
+
+	/* a tcp frontend takes them, with a warning: it never speaks HTTP/2 */
+	c = L("frontend t {\n bind :5432\n mode tcp\n h2_max_streams 10\n default_backend b\n}\n"
+	      "backend b {\n mode tcp\n server s 10.0.0.1:5432\n}\n");
+	CHECK(c && c->warnings &&
+	      has_line(c->warnings, "t.conf:4:17: warning: h2_* limits have no effect in mode tcp "
+				    "(frontend 't' relays bytes, HTTP/2 or not)"));
+	cfg_free(c);
+}
+
 int main(void)
 {
 	RUN(test_example);
@@ -1089,6 +1222,8 @@ int main(void)
 	RUN(test_load_file);
 	RUN(test_deploy);
 	RUN(test_proxy_protocol);
+	RUN(test_bind_proto);
+	RUN(test_h2_limits);
 	cond_thread_cleanup();
 	return UNIT_SUMMARY("test_cfg");
 }

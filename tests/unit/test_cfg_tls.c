@@ -276,7 +276,7 @@ TEST(test_bind_values)
 	c = L(FE(F("tls cert %s", P("a.pem"))));
 	CHECK(c && c->frontends[0]->binds[0].tls->min_version == 0 &&
 	      c->frontends[0]->binds[0].tls->verify == TLS_VERIFY_NONE &&
-	      c->frontends[0]->binds[0].tls->alpn == NULL);
+	      strcmp(c->frontends[0]->binds[0].tls->alpn, "h2,http/1.1") == 0);
 	cfg_free(c);
 	c = L(FE(""));
 	CHECK(c && c->frontends[0]->binds[0].tls == NULL);
@@ -333,10 +333,15 @@ TEST(test_bind_errors)
 		    col_of(" 2") + 1)));
 	CHECK(ERR(FE(F("tls cert %s tls_min 1.3 tls_max 1.2", P("a.pem"))),
 		  "t.conf:2:22: error: tls_min is above tls_max; expected tls_min <= tls_max"));
-	FE(F("tls cert %s alpn h2,http/1.1", P("a.pem")));
+	FE(F("tls cert %s alpn h2c,http/1.1", P("a.pem")));
 	CHECK(ERR(cfgbuf,
-		  F("t.conf:2:%d: error: unsupported ALPN protocol 'h2' (HTTP/2 is not "
-		    "implemented yet); expected http/1.1", col_of("h2"))));
+		  F("t.conf:2:%d: error: unsupported ALPN protocol 'h2c' (h2c is HTTP/2 without "
+		    "TLS; over TLS it is h2); expected h2, http/1.1 and/or http/1.0, "
+		    "comma-separated", col_of("h2c"))));
+	FE(F("tls cert %s alpn h2,spdy/3", P("a.pem")));
+	CHECK(ERR(cfgbuf,
+		  F("t.conf:2:%d: error: unsupported ALPN protocol 'spdy/3'; expected h2, http/1.1 "
+		    "and/or http/1.0, comma-separated", col_of("h2,"))));
 	FE(F("tls cert %s alpn http/1.1,", P("a.pem")));
 	CHECK(ERR(cfgbuf,
 		  F("t.conf:2:%d: error: empty protocol at the end of alpn", col_of("http/"))));
@@ -367,6 +372,51 @@ TEST(test_bind_errors)
 	CHECK(c && c->warnings && strstr(c->warnings, "'ca' is unused without 'verify"));
 	cfg_free(c);
 	free(errs);
+}
+
+/* The ALPN list of a bind: the default follows `proto` in http mode, none
+ * in tcp mode, a written list wins unless it offers what proto refuses. */
+static const char *alpn_of(const char *cfg_text)
+{
+	static char got[64];
+	struct cfg *c = L(cfg_text);
+	snprintf(got, sizeof(got), "%s", c ? c->frontends[0]->binds[0].tls->alpn : "(failed)");
+	cfg_free(c);
+	return got;
+}
+
+TEST(test_bind_alpn)
+{
+	CHECK_STR(alpn_of(FE(F("tls cert %s", P("a.pem")))), "h2,http/1.1");
+	CHECK_STR(alpn_of(FE(F("proto auto tls cert %s", P("a.pem")))), "h2,http/1.1");
+	CHECK_STR(alpn_of(FE(F("proto h1 tls cert %s", P("a.pem")))), "http/1.1");
+	CHECK_STR(alpn_of(FE(F("tls cert %s proto h2", P("a.pem")))), "h2");
+	CHECK_STR(alpn_of(FE(F("tls cert %s proto h2c", P("a.pem")))), "h2");
+	/* written out: kept as written (the order is the server's preference) */
+	CHECK_STR(alpn_of(FE(F("tls cert %s alpn http/1.1", P("a.pem")))), "http/1.1");
+	CHECK_STR(alpn_of(FE(F("tls cert %s alpn http/1.1,h2", P("a.pem")))), "http/1.1,h2");
+	CHECK_STR(alpn_of(FE(F("proto h1 tls cert %s alpn http/1.1,http/1.0", P("a.pem")))),
+		  "http/1.1,http/1.0");
+	CHECK_STR(alpn_of(FE(F("proto h2 tls cert %s alpn h2", P("a.pem")))), "h2");
+	/* tcp mode: no ALPN unless asked for, and then anything we know */
+	snprintf(optbuf, sizeof(optbuf),
+		 "frontend t {\n bind 127.0.0.1:8443 tls cert %s\n mode tcp\n default_backend b\n}\n"
+		 "backend b {\n mode tcp\n server s 127.0.0.1:9001\n}\n", P("a.pem"));
+	CHECK_STR(alpn_of(optbuf), "");
+	snprintf(optbuf, sizeof(optbuf),
+		 "frontend t {\n bind 127.0.0.1:8443 tls cert %s alpn h2\n mode tcp\n"
+		 " default_backend b\n}\nbackend b {\n mode tcp\n server s 127.0.0.1:9001\n}\n",
+		 P("a.pem"));
+	CHECK_STR(alpn_of(optbuf), "h2");
+
+	FE(F("proto h1 tls cert %s alpn h2,http/1.1", P("a.pem")));
+	CHECK(ERR(cfgbuf, F("t.conf:2:%d: error: alpn 'h2,http/1.1' offers h2 on a 'proto h1' "
+			    "bind; expected http/1.1 (and/or http/1.0), or proto auto",
+			    col_of("h2,"))));
+	FE(F("proto h2 tls cert %s alpn h2,http/1.1", P("a.pem")));
+	CHECK(ERR(cfgbuf, F("t.conf:2:%d: error: alpn 'h2,http/1.1' offers HTTP/1 on a 'proto "
+			    "h2' bind; expected alpn h2, or proto auto",
+			    col_of("h2,"))));
 }
 
 TEST(test_bind_file_errors)
@@ -675,6 +725,82 @@ static bool handshake_pair(const struct cfg_tls_bind *tb, struct cfg_tls_server 
 	return ok;
 }
 
+/* Server: bind tb; client: our xprt offering `offer` (wire format) by ALPN.
+ * Sets *h2 / *h11 to what tls_conn_alpn_is() says on the server end once
+ * the handshake is done; checks it says no before. */
+static bool alpn_pair(const struct cfg_tls_bind *tb, struct cfg_tls_server *ts,
+		      const char *offer, unsigned offer_len, bool *h2, bool *h11)
+{
+	struct end s = { 0 }, c = { 0 };
+	int cfd, sfd;
+	bool ok = false;
+
+	if (tcp_pair(&cfd, &sfd) < 0)
+		return false;
+	conn_init(&s.c, sfd, NULL);
+	conn_init(&c.c, cfd, NULL);
+	CHECK(!tls_conn_alpn_is(&s.c, "http/1.1"));   /* plain so far */
+	CHECK(tls_conn_accept(&s.c, tb) == 0);
+	CHECK(tls_conn_connect(&c.c, ts, false) == 0);
+	if (offer)
+		CHECK(SSL_set_alpn_protos(c.c.xprt_ctx, (const unsigned char *)offer,
+					  offer_len) == 0);
+	CHECK(!tls_conn_alpn_is(&s.c, "h2") && !tls_conn_alpn_is(&s.c, "http/1.1"));
+	c.out = "ping";
+	c.out_len = 4;
+	s.out = "pong";
+	s.out_len = 4;
+	s.send_after = 4;
+	c.c.flags |= CONN_F_SEND_READY;
+	s.c.flags |= CONN_F_SEND_READY;
+	if (run_pair(&s, &c)) {
+		ok = true;
+		*h2 = tls_conn_alpn_is(&s.c, "h2");
+		*h11 = tls_conn_alpn_is(&s.c, "http/1.1");
+		/* exact, not a prefix */
+		CHECK(!tls_conn_alpn_is(&s.c, "h") && !tls_conn_alpn_is(&s.c, "http/1.10"));
+		CHECK(!tls_conn_alpn_is(&s.c, ""));
+	}
+	free(s.in);
+	free(c.in);
+	s.c.xprt->close(&s.c);
+	c.c.xprt->close(&c.c);
+	return ok;
+}
+
+#define OFFER(lit) (lit), (unsigned)(sizeof(lit) - 1)
+
+TEST(test_alpn_negotiation)
+{
+	struct cfg *cb = L(BE("tls verify none"));
+	struct cfg *def = L(FE(F("tls cert %s", P("a.pem"))));
+	struct cfg *h1 = L(FE(F("tls cert %s proto h1", P("a.pem"))));
+	struct cfg *pin = L(FE(F("tls cert %s alpn http/1.1,h2", P("a.pem"))));
+	CHECK(cb && def && h1 && pin);
+	if (cb && def && h1 && pin) {
+		struct cfg_tls_server *ts = cb->backends[0]->servers[0]->tls;
+		const struct cfg_tls_bind *d = def->frontends[0]->binds[0].tls;
+		bool h2 = false, h11 = false;
+		/* the server's order wins, whatever the client's */
+		CHECK(alpn_pair(d, ts, OFFER("\x02h2\x08http/1.1"), &h2, &h11) && h2 && !h11);
+		CHECK(alpn_pair(d, ts, OFFER("\x08http/1.1\x02h2"), &h2, &h11) && h2 && !h11);
+		CHECK(alpn_pair(d, ts, OFFER("\x08http/1.1"), &h2, &h11) && !h2 && h11);
+		/* our upstream offer (http/1.1) as it is */
+		CHECK(alpn_pair(d, ts, NULL, 0, &h2, &h11) && !h2 && h11);
+		/* nothing in common: no ALPN, the handshake goes on */
+		CHECK(alpn_pair(d, ts, OFFER("\x06spdy/3"), &h2, &h11) && !h2 && !h11);
+		const struct cfg_tls_bind *b1 = h1->frontends[0]->binds[0].tls;
+		CHECK(alpn_pair(b1, ts, OFFER("\x02h2\x08http/1.1"), &h2, &h11) && !h2 && h11);
+		CHECK(alpn_pair(b1, ts, OFFER("\x02h2"), &h2, &h11) && !h2 && !h11);
+		const struct cfg_tls_bind *bp = pin->frontends[0]->binds[0].tls;
+		CHECK(alpn_pair(bp, ts, OFFER("\x02h2\x08http/1.1"), &h2, &h11) && !h2 && h11);
+	}
+	cfg_free(cb);
+	cfg_free(def);
+	cfg_free(h1);
+	cfg_free(pin);
+}
+
 TEST(test_transport_readiness)
 {
 	/* the long chain makes the server's flight overflow the tiny buffers:
@@ -756,10 +882,12 @@ int main(void)
 	make_pki();
 	RUN(test_bind_values);
 	RUN(test_bind_errors);
+	RUN(test_bind_alpn);
 	RUN(test_bind_file_errors);
 	RUN(test_server_options);
 	RUN(test_ticket_ring);
 	RUN(test_transport_readiness);
+	RUN(test_alpn_negotiation);
 	RUN(test_sni_and_client_dn);
 	rm_pki();
 	return UNIT_SUMMARY("test_cfg_tls");

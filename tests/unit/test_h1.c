@@ -539,7 +539,7 @@ TEST(t_connection)
 	CHECK(m.flags & MSG_F_CONN_UPGRADE);
 	CHECK(m.flags & MSG_F_HAS_UPGRADE);
 	CHECK(hdr("upgrade")->flags & HDR_F_HOP);
-	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n");
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");
 	CHECK(m.flags & MSG_F_HAS_UPGRADE);
 	CHECK(!(m.flags & MSG_F_CONN_UPGRADE));
 	REJECT("GET / HTTP/1.1\r\nHost: a\r\nConnection: close;x\r\n\r\n", 400);
@@ -579,6 +579,104 @@ TEST(t_hop_fields)
 	CHECK(m.flags & MSG_F_TE_TRAILERS);
 	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nTE: gzip\r\n\r\n");
 	CHECK(!(m.flags & MSG_F_TE_TRAILERS));
+}
+
+/* No h2c upgrade ever leaves the proxy (h1.h): the request is plain
+ * HTTP/1.1, its Upgrade fields and every HTTP2-Settings field gone. */
+static bool h2c_dropped(void)
+{
+	bool ok = !(m.flags & (MSG_F_HAS_UPGRADE | MSG_F_CONN_UPGRADE)) &&
+		  m.hdr_idx[HDR_UPGRADE] < 0 && hdr("upgrade") == NULL &&
+		  hdr("http2-settings") == NULL;
+
+	for (int i = 0; i < m.nhdrs; i++)
+		if (m.hdrs[i].id == HDR_UPGRADE || slice_ieq_cstr(m.hdrs[i].name, "http2-settings"))
+			ok = ok && (m.hdrs[i].flags & HDR_F_DELETED) &&
+			     (m.hdrs[i].flags & HDR_F_HOP);
+	return ok;
+}
+
+TEST(t_upgrade_h2c)
+{
+	static const char *const h2c[] = {
+		/* the RFC 7540 3.2 dance as curl --http2 sends it */
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+		"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+		/* h2c anywhere in the list, any case, with a version, over several fields */
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n"
+		"Upgrade: websocket, H2C\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+		"Upgrade: h2c/1\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: ,h2c,\r\n\r\n",
+		/* h2 (TLS-only) and HTTP/2 are the same protocol */
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: HTTP/2.0\r\n\r\n",
+		/* without Connection: upgrade it was no upgrade anyway; still dropped */
+		"POST / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n",
+		"GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(h2c) / sizeof(h2c[0]); i++) {
+		ACCEPT(h2c[i]);
+		if (!h2c_dropped()) {
+			unit_failed_checks++;
+			fprintf(stderr, "  h2c upgrade kept in request %zu\n", i);
+		}
+	}
+	/* the rest of the request is untouched */
+	ACCEPT(h2c[0]);
+	CHECK(hdr("connection")->flags & HDR_F_HOP);
+	CHECK(sl_is(hdr("host")->value, "a"));
+	CHECK(!(hdr("host")->flags & (HDR_F_DELETED | HDR_F_HOP)));
+	CHECK_EQ_INT(m.body, BODY_NONE);
+	ACCEPT(h2c[6]);
+	CHECK_EQ_INT(m.body, BODY_LENGTH);
+	CHECK_EQ_INT(m.content_length, 2);
+
+	/* HTTP2-Settings goes from every request, upgrade or not */
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nhttp2-settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
+	       "X: y\r\n\r\n");
+	CHECK(h2c_dropped());
+	CHECK(hdr("x") && !(hdr("x")->flags & (HDR_F_DELETED | HDR_F_HOP)));
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+	       "HTTP2-Settings: x\r\n\r\n");
+	CHECK(hdr("http2-settings") == NULL);
+	CHECK(m.flags & MSG_F_HAS_UPGRADE);   /* the websocket upgrade stays */
+
+	/* other upgrades are kept: names that only look like h2c */
+	static const char *const other[] = {
+		"Upgrade: websocket", "Upgrade: h2cx", "Upgrade: xh2c", "Upgrade: h3",
+		"Upgrade: HTTP/1.1", "Upgrade: TLS/1.2", "Upgrade: http/3",
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		char req[256];
+		snprintf(req, sizeof(req),
+			 "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n%s\r\n\r\n",
+			 other[i]);
+		ACCEPT(req);
+		if (!(m.flags & MSG_F_HAS_UPGRADE) || !(m.flags & MSG_F_CONN_UPGRADE) ||
+		    !hdr("upgrade") || (hdr("upgrade")->flags & HDR_F_DELETED)) {
+			unit_failed_checks++;
+			fprintf(stderr, "  '%s' lost its upgrade\n", other[i]);
+		}
+	}
+
+	/* the encoder leaves them out: the server sees plain HTTP/1.1 */
+	static char enc[1024];
+	ACCEPT(h2c[0]);
+	int n = h1_encode_request(&m, NULL, 0, enc, sizeof(enc));
+	CHECK(n > 0);
+	enc[n > 0 ? n : 0] = '\0';
+	CHECK_STR(enc, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+
+	/* responses are not touched (a 101 is judged by the proxy) */
+	CHECK_EQ_INT(presp("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+			   "Upgrade: h2c\r\n\r\n", HTTP_METH_GET), H1_DONE);
+	CHECK(m.flags & MSG_F_HAS_UPGRADE);
+	CHECK_EQ_INT(m.body, BODY_TUNNEL);
+	CHECK(hdr("upgrade") != NULL);
+	CHECK_EQ_INT(presp("HTTP/1.1 200 OK\r\nHTTP2-Settings: x\r\nContent-Length: 0\r\n\r\n",
+			   HTTP_METH_GET), H1_DONE);
+	CHECK(hdr("http2-settings") != NULL);
 }
 
 TEST(t_expect)
@@ -1509,6 +1607,7 @@ int main(void)
 	RUN(t_connection);
 	RUN(t_connection_nominates);
 	RUN(t_hop_fields);
+	RUN(t_upgrade_h2c);
 	RUN(t_expect);
 	RUN(t_pipelined);
 	RUN(t_response_basic);
