@@ -5,6 +5,13 @@ Only for validating the harness itself (GATEHOUSE_IMPL=haproxy): the same
 tests run against /usr/sbin/haproxy so that a test failure there is either a
 known behavioural difference or a bug in the test.  Raises Unsupported for
 anything it cannot express; the runner then skips the test.
+
+Besides routing, timeouts and forwarding headers it translates, for the
+HTTP/2 tests: `bind ADDR [proto h1|h2|h2c] [tls cert FILE]` (other bind
+options are dropped, as before), http_request / http_response deny,
+return, redirect, set_header, add_header, del_header with literal values,
+`request_id header NAME` (a fresh UUID each time), and the frontend's
+`h2_max_streams` / `h2_header_table` (global tune.h2.* in HAProxy 2.6).
 """
 
 import re
@@ -27,7 +34,9 @@ def _strip_comment(line):
 
 
 def _tokens(line):
-    toks = re.findall(r'"(?:[^"\\]|\\.)*"|\(|\)|[^\s()]+', line)
+    # header(X) / query(x) / cookie(x) stay one token; other parentheses group
+    toks = re.findall(r'"(?:[^"\\]|\\.)*"|(?:header|query|cookie)\([^()\s]+\)|\(|\)|[^\s()]+',
+                      line)
     return toks
 
 
@@ -46,7 +55,8 @@ def _fetch(tok):
     if not m:
         raise Unsupported("fetch %r" % tok)
     kind, name = m.groups()
-    return {"header": "hdr(%s)", "query": "url_param(%s)", "cookie": "req.cook(%s)"}[kind] % name, kind == "header"
+    # values compare case-sensitively (only host is case-insensitive)
+    return {"header": "hdr(%s)", "query": "url_param(%s)", "cookie": "req.cook(%s)"}[kind] % name, False
 
 
 def _cond(toks):
@@ -129,13 +139,14 @@ def translate(text):
         else:
             cur["lines"].append(toks)
 
-    out = ["global",
-           "    nbthread %s" % glob["workers"],
-           "    maxconn %s" % glob["max_connections"],
-           "    hard-stop-after %s" % glob["drain"]]
+    head = ["global",
+            "    nbthread %s" % glob["workers"],
+            "    maxconn %s" % glob["max_connections"],
+            "    hard-stop-after %s" % glob["drain"]]
     if glob["bufsize"]:
-        out.append("    tune.bufsize %s" % glob["bufsize"])
-    out += ["defaults",
+        head.append("    tune.bufsize %s" % glob["bufsize"])
+    tunes = []                 # global lines frontend directives need (h2_*)
+    out = ["defaults",
             "    timeout connect 5s",
             "    timeout client 60s",
             "    timeout http-keep-alive 60s",
@@ -152,6 +163,7 @@ def translate(text):
         for toks in sec["lines"]:
             if toks[0] == "mode":
                 mode = toks[1]
+        sec_start = len(out)
         out.append("%s %s" % (kind, name))
         out.append("    mode %s" % mode)
         fwd = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]
@@ -161,7 +173,7 @@ def translate(text):
                 continue
             if kind == "frontend":
                 if d == "bind":
-                    out.append("    bind %s" % toks[1])
+                    out.append("    bind %s" % _bind(toks))
                 elif d == "timeout" and toks[1] == "header":
                     out.append("    timeout http-request %s" % toks[2])
                 elif d == "timeout" and toks[1] == "client":
@@ -181,6 +193,21 @@ def translate(text):
                     out.append("    use_backend %s %s %s" % (be, kw, cond))
                 elif d == "default_backend":
                     out.append("    default_backend %s" % toks[1])
+                elif d in ("http_request", "http_response"):
+                    out.append("    " + _rule(toks))
+                elif d == "request_id" and len(toks) == 3 and toks[1] == "header":
+                    # a fresh UUID to the server and back to the client (HAProxy
+                    # does not keep a client's own id, gatehouse does)
+                    out.append("    unique-id-format %[uuid(4)]")
+                    out.append("    unique-id-header %s" % toks[2])
+                    out.append("    http-response set-header %s %%[unique-id]" % toks[2])
+                elif d == "h2_max_streams":
+                    tunes.append("    tune.h2.max-concurrent-streams %d" % int(toks[1]))
+                elif d == "h2_header_table":
+                    n = _size(toks[1])
+                    if not 4096 <= n <= 65536:
+                        raise Unsupported("h2_header_table %d (HAProxy: 4096..65536)" % n)
+                    tunes.append("    tune.h2.header-table-size %d" % n)
                 else:
                     raise Unsupported("frontend %r" % toks)
             else:
@@ -203,13 +230,100 @@ def translate(text):
             if "x-forwarded-for" in fwd:
                 out.append("    option forwardfor")
             if "x-forwarded-proto" in fwd:
-                out.append("    http-request set-header X-Forwarded-Proto http")
+                if any(l.startswith("    bind ") and " ssl " in l for l in out[sec_start:]):
+                    out.append("    http-request set-header X-Forwarded-Proto "
+                               "%[ssl_fc,iif(https,http)]")
+                else:
+                    out.append("    http-request set-header X-Forwarded-Proto http")
             if "x-forwarded-host" in fwd:
                 out.append("    http-request set-header X-Forwarded-Host %[req.hdr(host)]")
             if "forwarded" in fwd:
                 out.append('    http-request set-header Forwarded for=%[src];proto=http;host=%[req.hdr(host)]')
         out.append("")
-    return "\n".join(out) + "\n"
+    return "\n".join(head + sorted(set(tunes)) + out) + "\n"
+
+
+_BIND_PROTO = {"auto": None, "h1": "h1", "h2": "h2", "h2c": "h2"}
+
+
+def _bind(toks):
+    """bind ADDR [proto auto|h1|h2|h2c] [tls cert FILE ...]: translated when
+    every option is one of these; otherwise the options are dropped, as
+    before (the tests that need them skip under HAProxy themselves)."""
+    addr, opts = toks[1], toks[2:]
+    out = [addr]
+    certs = []
+    tls = False
+    proto = None
+    i = 0
+    while i < len(opts):
+        o = opts[i]
+        if o == "proto" and i + 1 < len(opts) and opts[i + 1] in _BIND_PROTO:
+            proto = _BIND_PROTO[opts[i + 1]]
+            i += 2
+        elif o == "tls":
+            tls = True
+            i += 1
+        elif o == "cert" and i + 1 < len(opts):
+            certs.append(opts[i + 1])
+            i += 2
+        else:
+            return addr
+    if tls:
+        if not certs:
+            raise Unsupported("tls bind without cert")
+        # HAProxy wants certificate and key in one file (test_tls's *.pem are)
+        out += ["ssl"] + ["crt %s" % c for c in certs]
+        out.append("alpn %s" % {"h1": "http/1.1", "h2": "h2"}.get(proto, "h2,http/1.1"))
+    elif proto:
+        out.append("proto %s" % proto)
+    return " ".join(out)
+
+
+def _literal(tok):
+    if "%" in tok:
+        raise Unsupported("log-format value %r" % tok)
+    return tok
+
+
+def _rule(toks):
+    """http_request / http_response: deny, return, redirect, set_header,
+    add_header, del_header with literal values (no %[fetch])."""
+    d = toks[0].replace("_", "-")
+    cond = ""
+    for kw in ("if", "unless"):
+        if kw in toks:
+            i = toks.index(kw)
+            cond = " %s %s" % (kw, _cond(toks[i + 1:]))
+            toks = toks[:i]
+            break
+    act, args = toks[1], toks[2:]
+    if act in ("set_header", "add_header") and len(args) == 2:
+        return "%s %s %s %s%s" % (d, act.replace("_", "-"), args[0], _literal(args[1]), cond)
+    if act == "del_header" and len(args) == 1:
+        return "%s del-header %s%s" % (d, args[0], cond)
+    if act in ("deny", "return"):
+        kv = dict(zip(args[::2], args[1::2]))
+        if len(args) % 2 or set(kv) - {"status", "body", "content_type"}:
+            raise Unsupported("rule %r" % toks)
+        out = [d, act]
+        if "status" in kv:
+            out.append("%s %s" % ("deny_status" if act == "deny" else "status", kv["status"]))
+        if "body" in kv:
+            out.append("content-type %s string %s"
+                       % (kv.get("content_type", '"text/plain"'), _literal(kv["body"])))
+        return " ".join(out) + cond
+    if act == "redirect" and d == "http-request":
+        kv = dict(zip(args[::2], args[1::2]))
+        if len(args) % 2 or not set(kv) <= {"location", "scheme", "prefix", "code"} or \
+                len(set(kv) - {"code"}) != 1:
+            raise Unsupported("rule %r" % toks)
+        kind = (set(kv) - {"code"}).pop()
+        out = "%s redirect %s %s" % (d, kind, _literal(kv[kind]))
+        if "code" in kv:
+            out += " code %s" % kv["code"]
+        return out + cond
+    raise Unsupported("rule %r" % toks)
 
 
 def _size(s):
