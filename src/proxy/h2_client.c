@@ -50,6 +50,16 @@
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
+/*
+ * RFC 9113 5.1.2: a stream past the advertised limit is a stream error
+ * (REFUSED_STREAM), but nghttp2 makes it a connection error once the limit
+ * is acknowledged, which would kill every good stream of the connection.
+ * So nghttp2 is given the limit plus this slack, the client sees the real
+ * one (patched into our first SETTINGS frame on its way out, h2c_send),
+ * and on_begin_headers refuses the streams in between itself.
+ */
+#define H2_STREAMS_SLACK 100
+
 /* Budgets refill over this window (h2_max_resets, h2_max_control). */
 #define H2_BUDGET_WINDOW_MS 10000
 /* Room kept free in a request buffer for the framing a server codec adds
@@ -111,6 +121,7 @@ struct h2c {
 	bool flush_queued;         /* a deferred flush is pending */
 	bool input_queued;         /* a deferred input run is pending (after a pause) */
 	bool resume;               /* the paused run is in: nghttp2 goes on with its frame */
+	bool settings_sent;        /* our first SETTINGS left (settings_patch) */
 	bool goaway;               /* we sent GOAWAY: no new streams, close when idle */
 	bool calm_logged;          /* ENHANCE_YOUR_CALM logged for this connection */
 	bool closing;              /* flushing what is left before the close */
@@ -281,7 +292,8 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 			h->flags |= H2S_F_TRAILERS;
 		return 0;
 	}
-	if (c->goaway || (c->ss->flags & SESS_F_CLOSED)) {
+	if (c->goaway || (c->ss->flags & SESS_F_CLOSED) || c->nstreams >= c->ss->fe->h2.max_streams) {
+		/* past GOAWAY or h2_max_streams: never processed, retry elsewhere */
 		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, f->hd.stream_id,
 					  NGHTTP2_REFUSED_STREAM);
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -589,6 +601,25 @@ static void h2c_close(struct h2c *c)
 	session_close(c->ss);
 }
 
+/* Our first SETTINGS frame (the server preface, the first bytes we send)
+ * advertises h2_max_streams, not the slack nghttp2 was given. */
+static void settings_patch(struct h2c *c, uint8_t *p, size_t n)
+{
+	if (n < 9 || p[3] != NGHTTP2_SETTINGS || (p[4] & NGHTTP2_FLAG_ACK))
+		return;
+	size_t len = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+	c->settings_sent = true;
+	for (size_t o = 9; o + 6 <= 9 + len && o + 6 <= n; o += 6) {
+		if ((p[o] << 8 | p[o + 1]) != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
+			continue;
+		uint32_t v = c->ss->fe->h2.max_streams;
+		p[o + 2] = (uint8_t)(v >> 24);
+		p[o + 3] = (uint8_t)(v >> 16);
+		p[o + 4] = (uint8_t)(v >> 8);
+		p[o + 5] = (uint8_t)v;
+	}
+}
+
 /* Frames out of nghttp2 into `out`, `out` to the socket, until either is
  * empty or the socket is full.  False when the connection failed. */
 static bool h2c_send(struct h2c *c)
@@ -614,6 +645,8 @@ static bool h2c_send(struct h2c *c)
 				return false;
 			}
 			memcpy(c->out.area + c->out.wr, p, (size_t)n);
+			if (!c->settings_sent)
+				settings_patch(c, (uint8_t *)c->out.area + c->out.wr, (size_t)n);
 			c->out.wr += (uint32_t)n;
 			c->out.pr = c->out.wr;
 		}
@@ -1193,7 +1226,7 @@ static bool h2c_init(struct h2c *c, const struct cfg_frontend *fe)
 		return false;
 	uint32_t window = buf_size / 2;
 	nghttp2_settings_entry iv[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, fe->h2.max_streams },
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, fe->h2.max_streams + H2_STREAMS_SLACK },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window },
 		{ NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, fe->h2.header_table },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, fe->h2.max_header_list },
