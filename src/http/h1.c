@@ -329,8 +329,9 @@ static bool h1_ipv6_valid(const char *p, const char *e)
 
 /* host [ ":" port ].  The port, when a colon announces it, must be 1-5
  * digits up to 65535: RFC 3986 allows an empty one, but nothing sends it
- * and a strict check costs nothing. */
-static bool h1_host_valid(const char *p, const char *e, bool need_port)
+ * and a strict check costs nothing.  Public: HTTP/2's :authority and Host
+ * (h2_msg.c) must pass the very check an HTTP/1.1 Host does. */
+bool h1_host_valid(const char *p, const char *e, bool need_port)
 {
 	if (p == e)
 		return false;

@@ -187,6 +187,11 @@ int h1_chunk_step(struct h1_chunk *c, char *data, size_t len,
  * in [*pp, e), OWS trimmed; advances *pp.  False at the end. */
 bool h1_list_next(const char **pp, const char *e, struct slice *el);
 
+/* [p, e) is a valid host [ ":" port ] (RFC 9110 4.2.3/7.2, RFC 3986
+ * 3.2.2: reg-name, IPv4 or bracketed IPv6, no userinfo); need_port: the
+ * port is required (CONNECT's authority-form). */
+bool h1_host_valid(const char *p, const char *e, bool need_port);
+
 /*
  * Serialises a head.  Writes the request line / status line, then every
  * header not flagged HDR_F_DELETED or HDR_F_HOP, except Content-Length and
