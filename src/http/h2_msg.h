@@ -42,6 +42,11 @@ enum h2m_err {
 	H2M_TOO_LARGE = -2,   /* the message's store or header table is full */
 };
 
+/* Longest :protocol kept (RFC 8441; registered upgrade tokens such as
+ * "websocket" or "connect-udp" are far shorter).  A longer one is refused
+ * with H2M_TOO_LARGE. */
+#define H2M_PROTOCOL_MAX 32
+
 /* The decoder's state for one header block (request, response or
  * trailers).  Zero it (or h2m_begin) before the first field. */
 struct h2m_state {
@@ -51,9 +56,15 @@ struct h2m_state {
 	bool response;            /* a response head */
 	bool has_cl;              /* a content-length was seen (value in cl) */
 	uint64_t cl;
-	struct slice scheme;      /* :scheme, :protocol (stored in the message) */
+	/* :scheme and :protocol.  Neither points into the message's store:
+	 * the store moves when it grows and only slices inside the message
+	 * follow it.  scheme is a static "http" or "https" (the only two
+	 * accepted); protocol points at protocol_buf, so it stays valid for
+	 * as long as this state does (do not copy the struct). */
+	struct slice scheme;
 	struct slice protocol;
 	const char *reason;       /* static text for logs when a call fails */
+	char protocol_buf[H2M_PROTOCOL_MAX];
 };
 
 #define H2M_P_METHOD    0x01
@@ -81,11 +92,41 @@ int h2m_field(struct h2m_state *st, struct http_msg *m, const uint8_t *name, siz
  * content-length is then malformed), a content-length BODY_LENGTH,
  * otherwise BODY_CHUNKED (the length is unknown: an HTTP/1.1 server gets
  * it chunked).  Extended CONNECT (RFC 8441) sets st->protocol.
+ *
+ * Details (h2_msg.c):
+ *  - the Host field added is named "host" (lowercase, as every HTTP/2
+ *    name; the HTTP/1 encoder writes names as stored) and its value is
+ *    the authority's slice;
+ *  - CONNECT, plain or extended, is BODY_NONE whatever END_STREAM says
+ *    (its DATA are tunnel bytes); a non-zero content-length on it is
+ *    malformed; a plain CONNECT's :authority needs a port;
+ *  - :path, :method, :authority and Host must also pass what h1.c asks of
+ *    a request line and a Host (VCHAR target, no fragment, token method,
+ *    valid host), since the message may be written as HTTP/1.1;
+ *  - Cookie crumbs joined: the first cookie field gets the joined value,
+ *    the others are marked HDR_F_DELETED;
+ *  - `te: trailers` and `trailer` fields are marked HDR_F_HOP as h1.c
+ *    marks them; Expect other than 100-continue is forwarded, not refused
+ *    (h1.c answers it 417; there is no h2m code for that).
+ * In trailers (h2m_begin with trailers), host, content-length, te,
+ * trailer and expect are marked deleted, as h1.c drops them from chunked
+ * trailers; there is no end call for trailers.
  */
 int h2m_req_end(struct h2m_state *st, struct http_msg *m, bool end_stream);
 
-/* The end of a response head (status, framing as for requests, with
- * BODY_NONE for 1xx/204/304 and responses to HEAD: pass req_meth). */
+/*
+ * The end of a response head (status, framing as for requests, with
+ * BODY_NONE for 1xx/204/304 and responses to HEAD: pass req_meth).
+ *
+ * Details (h2_msg.c): a :status of 101 (none in HTTP/2, RFC 9113 8.6) and
+ * a 1xx with end_stream (RFC 9113 8.1) are malformed; HEAD and 304 keep a
+ * content-length in content_length with MSG_F_KEEP_CL, as h1.c does; a 2xx
+ * to CONNECT is BODY_TUNNEL; end_stream on any other status is BODY_LENGTH
+ * with content_length 0 (an HTTP/1.1 client gets "Content-Length: 0"), a
+ * non-zero content-length then being malformed.  The reason is a static
+ * standard phrase ("OK", "Not Found"...) or empty for a status without
+ * one; MSG_F_RESPONSE is set.
+ */
 int h2m_res_end(struct h2m_state *st, struct http_msg *m, bool end_stream, uint8_t req_meth);
 
 /* A name/value pair for nghttp2 (same layout as nghttp2_nv, kept apart so
@@ -107,7 +148,22 @@ struct h2m_nv {
  * Transfer-Encoding, Upgrade, and TE unless it is "trailers"), Host
  * (carried by :authority) and, unless the body has a known length
  * (BODY_LENGTH, or MSG_F_KEEP_CL), Content-Length.  Returns the number of
- * entries written, or -1 when nv (max entries) or scratch is too small.
+ * entries written, or -1 when nv (max entries) or scratch is too small
+ * (or, for a response, the status is not three digits).
+ *
+ * Details (h2_msg.c):
+ *  - entries point into the message (values, names that are lowercase
+ *    already) or into scratch (lowercased names, ":status", the
+ *    content-length digits, ":path" when a query is appended): both must
+ *    stay valid until nghttp2_submit_*() returns (flags are 0: nghttp2
+ *    copies them then);
+ *  - content-length is written from m->content_length, after the fields;
+ *    a request's "te: trailers" from MSG_F_TE_TRAILERS, where its first
+ *    live TE field was;
+ *  - :path is rebuilt from path and query as h1_enc.c rebuilds the target;
+ *    CONNECT gets ":authority" = target and no :scheme or :path.  The
+ *    :protocol of an extended CONNECT is not in the message: it goes out
+ *    as a plain CONNECT, to be told apart by the caller.
  */
 int h2m_encode_response(const struct http_msg *m, struct h2m_nv *nv, int max, char *scratch,
 			size_t scratch_len);
