@@ -138,12 +138,12 @@ static int srv_proto(struct cfg_parser *p, struct cfg_server *srv, const struct 
 }
 
 static const struct cfg_srv_kw cfg_server_kws[] = {
-	{ "proto", true, srv_proto },
 	{ "weight", true, srv_weight },	    { "maxconn", true, srv_maxconn },
 	{ "backup", false, srv_backup },    { "disabled", false, srv_disabled },
 	{ "drain", false, srv_drain },	    { "slowstart", true, srv_slowstart },
 	{ "source", true, cfg_srv_source },
 	{ "send_proxy", true, cfg_srv_send_proxy },
+	{ "proto", true, srv_proto },
 	{ NULL, false, NULL },
 };
 

@@ -427,22 +427,26 @@ static bool h1_req_body(struct stream *s)
 		http_reply_error(s, 400, err.reason ? err.reason : "bad chunked body");
 		return true;
 	}
-	/* the decoded run gets the server's framing once its head is out
-	 * (encode_head frames what came before) */
-	if (!t->head_pending && !t->discard_body &&
-	    !s->srv_codec->req_frame(s, buf_out_len(b) - out)) {
-		stream_abort(s, "no room to frame the request body");
-		return true;
-	}
+	uint32_t produced = buf_out_len(b) - out;
 	t->bytes_in += in - buf_in_len(b);
 	if (s->fe->max_body_size && t->req_chunk.total > s->fe->max_body_size) {
 		http_reply_error(s, 413, "chunked request body larger than max_body_size");
 		return true;
 	}
-	if (t->discard_body || data.len) {
-		if (!req_pass(s, data.p, data.len))
-			return true;
+	/* The filters see the run where the decoder left it; then it gets the
+	 * server's framing once its head is out (encode_head frames what came
+	 * before), whether a filter waits or not - unless one answered. */
+	bool go = true;
+	if (t->discard_body || data.len)
+		go = req_pass(s, data.p, data.len);
+	if (stream_closed(s))
+		return true;
+	if (!t->head_pending && !t->local && produced && !s->srv_codec->req_frame(s, produced)) {
+		stream_abort(s, "no room to frame the request body");
+		return true;
 	}
+	if (!go)
+		return true;
 	if (r == H1_DONE) {
 		req_body_end(s);
 	} else if (!progress && (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {

@@ -437,7 +437,7 @@ TEST(test_backend)
 	CHECK(ERR("backend b {\n server s\n}\n",
 		  "t.conf:2:10: error: missing argument to 'server'; expected: server NAME ADDRESS "
 		  "[weight N] [maxconn N] [backup] [disabled] [drain] [slowstart DURATION] "
-		  "[source ADDRESS|client]"));
+		  "[source ADDRESS|client] [proto h1|h2]"));
 	CHECK(ERR("backend b {\n server s/1 10.0.0.1:80\n}\n",
 		  "t.conf:2:9: error: invalid server name 's/1'; expected letters, digits, '-', "
 		  "'_', '.' or ':'"));
@@ -784,7 +784,7 @@ TEST(test_structure_errors)
 	CHECK(ERR("backend app {\n server s 10.0.0.1:80 {\n }\n}\n",
 		  "t.conf:2:23: error: 'server' does not open a block; expected: server NAME "
 		  "ADDRESS [weight N] [maxconn N] [backup] [disabled] [drain] [slowstart "
-		  "DURATION] [source ADDRESS|client]"));
+		  "DURATION] [source ADDRESS|client] [proto h1|h2]"));
 	CHECK(ERR("backend {\n}\n",
 		  "t.conf:1:8: error: missing name after 'backend'; expected: backend NAME {"));
 	CHECK(ERR("global x {\n}\n",

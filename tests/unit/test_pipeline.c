@@ -654,15 +654,42 @@ static void add_body_filter(struct ph *h)
 	memset(&bf, 0, sizeof(bf));
 }
 
+/* A strict reading of a chunked body (no extensions: the proxy strips
+ * them): its data into out, and where the trailer section starts.  False
+ * when the framing is broken. */
+static bool dechunk(const char *in, size_t len, char *out, size_t cap, size_t *outlen,
+		    const char **trailers)
+{
+	const char *p = in, *e = in + len;
+	*outlen = 0;
+	for (;;) {
+		char *end;
+		unsigned long n = strtoul(p, &end, 16);
+		if (end == p || end + 2 > e || end[0] != '\r' || end[1] != '\n')
+			return false;
+		p = end + 2;
+		if (n == 0) {
+			*trailers = p;
+			return true;
+		}
+		if (p + n + 2 > e || *outlen + n > cap || p[n] != '\r' || p[n + 1] != '\n')
+			return false;
+		memcpy(out + *outlen, p, n);
+		*outlen += n;
+		p += n + 2;
+	}
+}
+
 /* Chunked bodies both ways, split every few bytes on the wire: the filters
  * see the data without its framing, the trailers at the end event, and the
- * server and client still get the (normalised) chunked bytes. */
+ * server and client still get valid chunked bodies with the same data and
+ * trailers (the request's re-framed by the server's codec, run by run). */
 TEST(filter_sees_chunked_body_and_trailers)
 {
 	static const char req[] = "POST /up HTTP/1.1\r\nHost: example.com\r\n"
 				  "Transfer-Encoding: chunked\r\n\r\n"
 				  "5;ext=1\r\nhello\r\n006\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n";
-	static const char req_body[] = "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n";
+	static const char req_end[] = "\r\n0\r\nX-Sum: 42\r\n\r\n";
 	static const char res[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 				  "3\r\nwha\r\n7\r\nt a day\r\n0\r\nX-Done: yes\r\n\r\n";
 	static const char res_body[] = "3\r\nwha\r\n7\r\nt a day\r\n0\r\nX-Done: yes\r\n\r\n";
@@ -679,8 +706,16 @@ TEST(filter_sees_chunked_body_and_trailers)
 			ssize_t hl = ph_recv_until(&h, srv, "\r\n\r\n", WAIT_MS);
 			CHECK(hl > 0);
 			ph_consume(srv, (size_t)hl);
-			CHECK(ph_recv_n(&h, srv, strlen(req_body), WAIT_MS));
-			CHECK_BYTES(srv, req_body);
+			ssize_t bl = ph_recv_until(&h, srv, req_end, WAIT_MS);
+			CHECK(bl > 0);
+			char data[64];
+			size_t dl = 0;
+			const char *tr = NULL;
+			CHECK(bl > 0 && dechunk(srv->in, (size_t)bl, data, sizeof(data), &dl, &tr));
+			CHECK(dl == 11 && memcmp(data, "hello world", 11) == 0);
+			CHECK(tr && strncmp(tr, "X-Sum: 42\r\n\r\n", 13) == 0);
+			if (bl > 0)
+				ph_consume(srv, (size_t)bl);
 			CHECK(ph_send_split(&h, srv, res, strlen(res), step));
 			hl = ph_recv_until(&h, &h.cli, "\r\n\r\n", WAIT_MS);
 			CHECK(hl > 0);
