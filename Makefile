@@ -23,6 +23,10 @@ LDLIBS   := -lpcre2-8 -lnghttp2 -lssl -lcrypto -pthread
 PYTHON   := /usr/bin/python3
 # -rs lists every skip with its reason; conftest.py fails unexpected ones.
 PYTEST   := $(PYTHON) -m pytest -q -rs
+# e2e files run on E2E_JOBS pytest-xdist workers (Debian python3-pytest-xdist;
+# each test starts its own gatehouse and origins on ephemeral ports).
+E2E_JOBS ?= 2
+PYTEST_JOBS := $(if $(filter-out 0 1,$(E2E_JOBS)),-n $(E2E_JOBS))
 FUZZ_SECONDS ?= 20
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
@@ -66,7 +70,7 @@ unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
 
 e2e: $(BUILD)/gatehouse
-	GATEHOUSE_BIN=$(abspath $(BUILD)/gatehouse) $(PYTEST) tests/e2e $(PYTEST_ARGS)
+	GATEHOUSE_BIN=$(abspath $(BUILD)/gatehouse) $(PYTEST) $(PYTEST_JOBS) tests/e2e $(PYTEST_ARGS)
 
 # Soak tests only (deselected from e2e): the normal build, one after another.
 soak: $(BUILD)/gatehouse
@@ -85,7 +89,7 @@ unit-asan:
 
 e2e-asan: asan
 	$(ASAN_ENV) GATEHOUSE_BIN=$(abspath build-asan/gatehouse) GATEHOUSE_ASAN=1 \
-	  $(PYTEST) tests/e2e $(PYTEST_ARGS)
+	  $(PYTEST) $(PYTEST_JOBS) tests/e2e $(PYTEST_ARGS)
 
 test: deps
 	$(MAKE) all

@@ -234,6 +234,9 @@ struct cfg_backend {
 	uint32_t timeout_connect_ms;     /* default 5s */
 	uint32_t timeout_server_ms;      /* default 30s */
 	uint32_t timeout_tunnel_ms;      /* default 1h */
+	uint32_t timeout_stream_idle_ms; /* once the response head went to the client: the
+					    server's silence allowed (long-lived gRPC or
+					    event streams); 0 = timeout server */
 	uint32_t timeout_queue_ms;       /* default 5s */
 	int retries;                     /* default 2 */
 	int retry_budget_pct;            /* retries at most this % of requests; default 20, 0 = off */

@@ -235,6 +235,7 @@ static int be_timeout(struct cfg_parser *p, struct cfg_scope *s, const struct cf
 		{ "server", offsetof(struct cfg_backend, timeout_server_ms) },
 		{ "tunnel", offsetof(struct cfg_backend, timeout_tunnel_ms) },
 		{ "queue", offsetof(struct cfg_backend, timeout_queue_ms) },
+		{ "stream_idle", offsetof(struct cfg_backend, timeout_stream_idle_ms) },
 		{ NULL, 0 },
 	};
 	return cfg_val_timeout(p, s, n, kinds);
@@ -309,7 +310,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "server", "server NAME ADDRESS [weight N] [maxconn N] [backup] [disabled] [drain] "
 		    "[slowstart DURATION] [source ADDRESS|client] [proto h1|h2]",
 	  2, -1, CFG_KW_MULTI, be_server },
-	{ "timeout", "timeout connect|server|tunnel|queue DURATION", 2, 2, CFG_KW_MULTI,
+	{ "timeout", "timeout connect|server|tunnel|queue|stream_idle DURATION", 2, 2, CFG_KW_MULTI,
 	  be_timeout },
 	{ "mode", "mode http|tcp", 1, 1, 0, be_mode },
 	{ "retries", "retries N", 1, 1, 0, be_retries },

@@ -619,6 +619,12 @@ static bool h1_interim(struct stream *s, struct http_msg *m, uint32_t head_len)
 	return h1_forward_head(s, m, head_len, NULL);
 }
 
+/* A 101 goes to the client re-encoded in place. */
+static bool h1_upgraded(struct stream *s, struct http_msg *m, uint32_t head_len)
+{
+	return h1_forward_head(s, m, head_len, "Connection: upgrade\r\n");
+}
+
 
 /* ---- the session's side ---- */
 
@@ -688,6 +694,7 @@ const struct sess_codec sess_codec_h1 = {
 	.deliver = h1_deliver,
 	.check_end = h1_check_end,
 	.interim = h1_interim,
+	.upgraded = h1_upgraded,
 	.res_frame = h1_res_frame,
 	.res_frame_end = h1_res_frame_end,
 	.close_stream = h1_close_stream,

@@ -183,12 +183,6 @@ static void drop_head(struct buf *b, uint32_t len)
 	b->wr -= len;
 }
 
-/* A 101 goes to the client re-encoded in place (only an HTTP/1 client
- * asks for an upgrade). */
-static bool forward_head(struct stream *s, struct http_msg *m, const char *extra)
-{
-	return h1_forward_head(s, m, s->txn->res_ps.head_len, extra);
-}
 
 static bool res_interim(struct stream *s, struct txn *t)
 {
@@ -219,7 +213,7 @@ static bool res_upgrade(struct stream *s, struct txn *t)
 	t->status = 101;
 	if (s->sv)
 		health_observe(s->sv, true, NULL);
-	if (!forward_head(s, m, "Connection: upgrade\r\n"))
+	if (!s->sess->codec->upgraded(s, m, t->res_ps.head_len))
 		return true;
 	t->res_head_sent = true;
 	s->flags |= STRM_F_SRV_CLOSE;

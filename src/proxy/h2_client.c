@@ -37,6 +37,8 @@
  * logged once.
  */
 #include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +99,7 @@ struct h2s {
 #define H2S_F_RST_SENT  0x0100  /* we reset it (or asked nghttp2 to) */
 #define H2S_F_TRAILERS  0x0200  /* a trailer block is arriving */
 #define H2S_F_FAILED    0x0400  /* a trailer field did not fit: the request is cut */
+#define H2S_F_TUNNEL    0x0800  /* extended CONNECT (RFC 8441): a tunnel once accepted */
 
 /* A connection's budget: `left` tokens, refilled to `max` every window. */
 struct h2_budget {
@@ -547,6 +550,12 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 
 /* ---- nghttp2: the response body source ---- */
 
+/* A tunnel's server side has nothing more to send. */
+static bool tunnel_srv_done(const struct stream *s)
+{
+	return !s->srv || (s->srv->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR));
+}
+
 static ssize_t res_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
 			uint32_t *data_flags, nghttp2_data_source *src, void *ud)
 {
@@ -573,6 +582,12 @@ static ssize_t res_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t le
 	}
 	if (s->res.area && buf_out_len(&s->res))
 		return (ssize_t)n;
+	if (s->rs == RS_TUNNEL && tunnel_srv_done(s)) {
+		*data_flags |= NGHTTP2_DATA_FLAG_EOF;   /* the server closed its way */
+		h->flags |= H2S_F_RES_EOS;
+		stream_wake(s);
+		return (ssize_t)n;
+	}
 	if (s->rs == RS_DONE) {
 		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
 		h->flags |= H2S_F_RES_EOS;
@@ -880,12 +895,43 @@ static bool h2_send(struct stream *s)
 
 	if (!h || !(h->flags & H2S_F_DEFERRED))
 		return false;
-	if ((!s->res.area || buf_out_len(&s->res) == 0) && s->rs != RS_DONE)
+	if ((!s->res.area || buf_out_len(&s->res) == 0) && s->rs != RS_DONE &&
+	    !(s->rs == RS_TUNNEL && tunnel_srv_done(s)))
 		return false;
 	h->flags &= (uint16_t)~H2S_F_DEFERRED;
 	nghttp2_session_resume_data(strm_h2c(s)->ng, h->id);
 	h2c_want_flush(strm_h2c(s));
 	return false;
+}
+
+/*
+ * RFC 8441: an extended CONNECT (":protocol websocket") is what an
+ * HTTP/1.1 server knows as an upgrade: a GET with Upgrade, and for
+ * WebSocket the Sec-WebSocket-Key it requires (RFC 6455 4.1; HTTP/2
+ * clients send none, and the server's Accept is dropped on the way back).
+ */
+static bool ext_connect(struct h2s *h, struct http_msg *m)
+{
+	struct slice proto = msg_store(m, h->st.protocol.p, h->st.protocol.len);
+
+	m->method = SLICE_LIT("GET");
+	m->meth = HTTP_METH_GET;
+	if (!proto.p || msg_hdr_add(m, SLICE_LIT("Upgrade"), proto) < 0)
+		return false;
+	m->flags |= MSG_F_CONN_UPGRADE | MSG_F_HAS_UPGRADE;
+	int pos = 0;
+	if (slice_ieq_cstr(proto, "websocket") &&
+	    !msg_hdr_find(m, SLICE_LIT("sec-websocket-key"), &pos)) {
+		unsigned char raw[16], key[32];
+		if (RAND_bytes(raw, sizeof(raw)) != 1)
+			return false;
+		int n = EVP_EncodeBlock(key, raw, sizeof(raw));
+		struct slice v = msg_store(m, (const char *)key, (size_t)n);
+		if (!v.p || msg_hdr_add(m, SLICE_LIT("Sec-WebSocket-Key"), v) < 0)
+			return false;
+	}
+	h->flags |= H2S_F_TUNNEL;
+	return true;
 }
 
 static enum step_result h2_read_head(struct stream *s)
@@ -902,6 +948,11 @@ static enum step_result h2_read_head(struct stream *s)
 		return STEP_NEXT;
 	}
 	struct http_msg *m = &t->req;
+	if ((h->st.pseudo & H2M_P_PROTOCOL) && !ext_connect(h, m)) {
+		t->term = TERM_CLIENT_ERROR;
+		http_reply_error(s, 431, "extended CONNECT head too large");
+		return STEP_NEXT;
+	}
 	t->req_head_len = head_wire_len(m);
 	t->req_bare = true;
 	switch (m->body) {
@@ -1009,6 +1060,36 @@ static bool h2_interim(struct stream *s, struct http_msg *m, uint32_t head_len)
 	return true;
 }
 
+/* The server switched protocols for an extended CONNECT: the client gets
+ * a 200 (RFC 8441 5) and the stream carries the tunnel's bytes as DATA. */
+static bool h2_upgraded(struct stream *s, struct http_msg *m, uint32_t head_len)
+{
+	struct h2s *h = strm_h2s(s);
+	struct h2m_nv nv[HTTP_MAX_HDRS + HTTP_HDRS_ADDED + 2];
+	struct buf *b = &s->res;
+
+	memmove(b->area + b->pr, b->area + b->pr + head_len, b->wr - b->pr - head_len);
+	b->wr -= head_len;
+	m->status = 200;
+	msg_hdr_del(m, SLICE_LIT("sec-websocket-accept"));
+	msg_hdr_del_id(m, HDR_UPGRADE);
+	m->body = BODY_NONE;
+	m->flags &= ~(uint32_t)MSG_F_KEEP_CL;
+	int n = h2m_encode_response(m, nv, (int)(sizeof(nv) / sizeof(nv[0])), s->w->scratch,
+				    buf_size);
+	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = res_read };
+	if (n < 0 || nghttp2_submit_response(strm_h2c(s)->ng, h->id, (const nghttp2_nv *)nv,
+					     (size_t)n, &prd)) {
+		backend_release(s, false);
+		http_reply_error(s, 502, "upgrade response does not fit HTTP/2");
+		return false;
+	}
+	h->flags |= H2S_F_SUBMITTED;
+	s->txn->status = 200;
+	h2c_want_flush(strm_h2c(s));
+	return true;
+}
+
 /* The response body's framing from the server, decoded for us: the server
  * codec hands it bare (chunked decoded, trailers as events). */
 static void res_framing(struct stream *s, struct txn *t)
@@ -1044,6 +1125,13 @@ static enum step_result h2_deliver(struct stream *s)
 	struct h2m_nv nv[HTTP_MAX_HDRS + HTTP_HDRS_ADDED + 2];
 
 	t->status = m->status;
+	if (!t->local && (m->flags & MSG_F_TE_OTHER)) {
+		/* "Transfer-Encoding: gzip, chunked": HTTP/2 has no transfer
+		 * codings, and the body would reach the client undeclared */
+		backend_release(s, false);
+		http_reply_error(s, 502, "transfer coding other than chunked for an HTTP/2 client");
+		return STEP_NEXT;
+	}
 	if (!t->local)
 		res_framing(s, t);
 	int n = h2m_encode_response(m, nv, (int)(sizeof(nv) / sizeof(nv[0])), s->w->scratch,
@@ -1091,10 +1179,34 @@ static enum step_result h2_deliver(struct stream *s)
  * either way), the exchange is over; a response that ended before the
  * request did stops the rest of it with RST_STREAM(NO_ERROR) (RFC 9113
  * 8.1). */
+/* A tunnel (extended CONNECT) ends when both ways did: the client's
+ * END_STREAM closes the server's side once its bytes are out; the
+ * server's close ends our DATA (res_read). */
+static bool h2_tunnel_check_end(struct stream *s, struct h2s *h)
+{
+	struct srvconn *sc = s->srv;
+
+	if ((h->flags & H2S_F_CLOSED) || !sc || (sc->c.flags & CONN_F_ERROR)) {
+		if (!(h->flags & H2S_F_CLOSED))
+			h2s_reset(h, NGHTTP2_CONNECT_ERROR);
+		h2s_finish(h, false);
+		return true;
+	}
+	if ((h->flags & H2S_F_EOS) && (!s->req.area || buf_empty(&s->req)) && sc->connected &&
+	    !(sc->c.flags & CONN_F_WR_SHUT)) {
+		conn_shutw(&sc->c);
+		return true;
+	}
+	return false;
+}
+
 static bool h2_check_end(struct stream *s)
 {
 	struct h2s *h = strm_h2s(s);
 	struct txn *t = s->txn;
+
+	if (s->rq == RQ_TUNNEL)
+		return h2_tunnel_check_end(s, h);
 
 	if (h->flags & H2S_F_CLOSED) {
 		bool done = (h->flags & H2S_F_RES_EOS) && s->rs == RS_DONE;
@@ -1230,6 +1342,7 @@ static bool h2c_init(struct h2c *c, const struct cfg_frontend *fe)
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window },
 		{ NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, fe->h2.header_table },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, fe->h2.max_header_list },
+		{ NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },   /* RFC 8441 */
 	};
 	if (nghttp2_submit_settings(c->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])) ||
 	    nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW))
@@ -1297,6 +1410,7 @@ const struct sess_codec sess_codec_h2 = {
 	.deliver = h2_deliver,
 	.check_end = h2_check_end,
 	.interim = h2_interim,
+	.upgraded = h2_upgraded,
 	.res_frame = h2_res_frame,
 	.res_frame_end = h2_res_frame_end,
 	.close_stream = h2_close_stream,

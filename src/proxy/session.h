@@ -59,6 +59,10 @@ struct sess_codec {
 	 * takes the first head_len input bytes of s->res, which the op
 	 * consumes.  False when a local reply was set up instead. */
 	bool (*interim)(struct stream *s, struct http_msg *m, uint32_t head_len);
+	/* The server accepted an upgrade (101, its head in the first head_len
+	 * input bytes of s->res, which the op consumes): the client is told
+	 * the tunnel is open.  False when a local reply was set up instead. */
+	bool (*upgraded)(struct stream *s, struct http_msg *m, uint32_t head_len);
 	/* A bare response body (an HTTP/2 server's, t->res_src_bare): the last
 	 * n output bytes of s->res get this client's framing; then the end
 	 * (trailers included).  False when there is no room yet. */

@@ -242,8 +242,13 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 	}
 	if (s->res.area && buf_out_len(&s->res) > 0)
 		CONSIDER(cli_last(s) + fe->timeout_client_ms, WAIT_CLIENT);
-	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY))
-		CONSIDER(s->srv_last + be->timeout_server_ms, WAIT_SERVER);
+	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY)) {
+		/* timeout server is silence, not duration: a stream moving data
+		 * never meets it; once streaming, stream_idle may allow more */
+		uint32_t idle = s->rs == RS_BODY && be->timeout_stream_idle_ms ?
+					be->timeout_stream_idle_ms : be->timeout_server_ms;
+		CONSIDER(s->srv_last + idle, WAIT_SERVER);
+	}
 #undef CONSIDER
 	return d;
 }
