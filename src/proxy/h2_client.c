@@ -1004,7 +1004,9 @@ static bool h2_req_body(struct stream *s)
 		return true;
 	}
 	if (!(h->flags & H2S_F_EOS)) {
-		if (h->flags & H2S_F_CLOSED) {
+		/* closed after a whole response: the rest of the request is not
+		 * wanted (RFC 9113 8.1), check_end ends the stream */
+		if ((h->flags & H2S_F_CLOSED) && !(h->flags & H2S_F_RES_EOS)) {
 			t->term = TERM_CLIENT_ABORT;
 			stream_abort(s, "client reset the stream during the request body");
 			return true;
