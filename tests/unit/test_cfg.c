@@ -445,7 +445,7 @@ TEST(test_backend)
 		  "t.conf:2:10: error: invalid number '-1'; expected an integer from 0 to 100"));
 	CHECK(ERR("backend b {\n timeout client 1s\n server s 10.0.0.1:80\n}\n",
 		  "t.conf:2:10: error: unknown timeout 'client' in backend 'b'; expected one of: "
-		  "connect, server, tunnel, queue"));
+		  "connect, server, tunnel, queue, stream_idle"));
 }
 
 TEST(test_balance)
