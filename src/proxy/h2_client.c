@@ -37,6 +37,7 @@
  * logged once.
  */
 #include <nghttp2/nghttp2.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stddef.h>
@@ -1308,19 +1309,31 @@ static void h2_idle_expired(struct timer *t)
 	session_close(ss);   /* h2_release sends the GOAWAY */
 }
 
-static nghttp2_session_callbacks *h2_callbacks(void)
-{
-	static __thread nghttp2_session_callbacks *cbs;
+/* The callbacks, built once for the process (nghttp2 copies them into
+ * each session); a global, so they stay reachable until exit. */
+static nghttp2_session_callbacks *h2_callbacks_cbs;
 
-	if (cbs || nghttp2_session_callbacks_new(&cbs))
-		return cbs;
+static void h2_callbacks_build(void)
+{
+	nghttp2_session_callbacks *cbs;
+
+	if (nghttp2_session_callbacks_new(&cbs))
+		return;
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-	return cbs;
+	h2_callbacks_cbs = cbs;
+}
+
+static nghttp2_session_callbacks *h2_callbacks(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, h2_callbacks_build);
+	return h2_callbacks_cbs;
 }
 
 static bool h2c_init(struct h2c *c, const struct cfg_frontend *fe)

@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,18 +559,30 @@ static void h2sc_release(struct h2sc *c)
 	loop_defer(&sc->w->loop, h2sc_free_deferred, c);
 }
 
-static nghttp2_session_callbacks *h2sc_callbacks(void)
-{
-	static __thread nghttp2_session_callbacks *cbs;
+/* The callbacks, built once for the process (nghttp2 copies them into
+ * each session); a global, so they stay reachable until exit. */
+static nghttp2_session_callbacks *h2sc_callbacks_cbs;
 
-	if (cbs || nghttp2_session_callbacks_new(&cbs))
-		return cbs;
+static void h2sc_callbacks_build(void)
+{
+	nghttp2_session_callbacks *cbs;
+
+	if (nghttp2_session_callbacks_new(&cbs))
+		return;
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-	return cbs;
+	h2sc_callbacks_cbs = cbs;
+}
+
+static nghttp2_session_callbacks *h2sc_callbacks(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, h2sc_callbacks_build);
+	return h2sc_callbacks_cbs;
 }
 
 /* A new connection to sv, HTTP/2 from its first byte. */
