@@ -144,6 +144,22 @@ def wait_port(port, p, timeout=10.0):
     return False
 
 
+def make_cert(tmp):
+    """A self-signed ECDSA P-256 certificate for bench.test (openssl CLI):
+    returns (combined PEM, certificate, key) paths."""
+    key, crt = os.path.join(tmp, "site.key"), os.path.join(tmp, "site.crt")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "30", "-subj", "/CN=bench.test",
+                        "-addext", "subjectAltName=DNS:bench.test"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    if r.returncode:
+        raise SystemExit("bench: openssl req failed:\n" + r.stdout.decode(errors="replace"))
+    with open(crt) as c, open(key) as k:
+        pem = write(os.path.join(tmp, "site.pem"), c.read() + k.read())
+    return pem, crt, key
+
+
 # ---------------------------------------------------------------- /proc
 
 def cpu_ns(pids):

@@ -3,12 +3,17 @@
 # proxies in one run (see bench/README.md). The work is done by bench.py,
 # which stops every process it starts (by PID) on exit, error or Ctrl-C.
 #
-#   BENCH_ROUNDS=3 BENCH_SECONDS=8 bench/run.sh          # defaults
+#   BENCH_ROUNDS=3 BENCH_SECONDS=8 bench/run.sh          # defaults (scenario h1)
 #   BENCH_ROUNDS=1 BENCH_SECONDS=2 BENCH_IDLE_CONNS=500 bench/run.sh   # smoke
+#   BENCH_SCENARIOS=h2 bench/run.sh                       # HTTP/2 clients only
+#   BENCH_SCENARIOS="h1 h2" bench/run.sh                  # both
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-for tool in wrk haproxy nginx taskset; do
+tools="haproxy nginx taskset"
+case " ${BENCH_SCENARIOS:-h1} " in *" h1 "*) tools="$tools wrk" ;; esac
+case " ${BENCH_SCENARIOS:-h1} " in *" h2 "*) tools="$tools h2load openssl" ;; esac
+for tool in $tools; do
     command -v "$tool" >/dev/null || { echo "bench: $tool missing; run make deps" >&2; exit 1; }
 done
 [ -x "${GATEHOUSE_BIN:-build/gatehouse}" ] ||

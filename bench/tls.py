@@ -49,8 +49,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
-                      env_int, log, median, parse_wrk, spawn, stop, trap_signals, wait_port,
-                      write)
+                      env_int, log, make_cert, median, parse_wrk, spawn, stop, trap_signals,
+                      wait_port, write)
 
 ROUNDS = env_int("BENCH_ROUNDS", 3)
 SECONDS = env_int("BENCH_SECONDS", 5)
@@ -67,17 +67,6 @@ def run(argv):
 
 
 # ---- configurations ---------------------------------------------------------------
-
-def make_cert(tmp):
-    key, crt = os.path.join(tmp, "site.key"), os.path.join(tmp, "site.crt")
-    r = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-keyout", key, "-out", crt, "-days", "30", "-subj", "/CN=bench.test",
-             "-addext", "subjectAltName=DNS:bench.test"])
-    if r.returncode:
-        raise SystemExit("bench: openssl req failed:\n" + r.stdout.decode())
-    pem = write(os.path.join(tmp, "site.pem"), open(crt).read() + open(key).read())
-    return pem, crt, key
-
 
 def origin_conf(tmp, port):
     www = os.path.join(tmp, "www")
