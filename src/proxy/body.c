@@ -48,10 +48,16 @@ int body_trailer(struct stream *s, bool res, struct slice name, struct slice val
 			return -1;
 		msg_init(*pm, TRAILERS_MAX);
 	}
-	struct slice n = msg_store(*pm, name.p, name.len);
-	struct slice v = msg_store(*pm, value.p, value.len);
-	if (!n.p || (value.len && !v.p) || msg_hdr_add(*pm, n, v) < 0)
+	/* The store may move as it grows, and only slices inside the message
+	 * follow it: the name goes into the field before the value is stored. */
+	struct http_msg *m = *pm;
+	struct slice n = msg_store(m, name.p, name.len);
+	if (!n.p || msg_hdr_add(m, n, (struct slice){ NULL, 0 }) < 0)
 		return -1;
+	struct slice v = msg_store(m, value.p, value.len);
+	if (value.len && !v.p)
+		return -1;
+	m->hdrs[m->nhdrs - 1].value = v;
 	return 0;
 }
 
