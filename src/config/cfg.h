@@ -195,20 +195,31 @@ struct cfg_server {
 	uint8_t proto;           /* `proto h1|h2`: enum cfg_srv_proto */
 };
 
-/* Active health checks of a backend's servers: `health tcp|http ...`
+/* Active health checks of a backend's servers: `health tcp|http|grpc ...`
  * (src/health/).  kind HEALTH_NONE: no checks, servers stay UP. */
-enum health_kind { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP };
+enum health_kind { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP, HEALTH_GRPC };
+
+/* Longest `health grpc service NAME`: its varint length stays two bytes. */
+#define CFG_GRPC_SERVICE_MAX 1024
 
 struct cfg_health {
 	enum health_kind kind;
 	char *method;                    /* http: default "GET" */
 	char *path;                      /* http: e.g. "/healthz" */
-	char *host;                      /* http: Host header; NULL = the server's address */
+	char *host;                      /* http, grpc: Host / :authority; NULL = the server's
+					    address */
+	char *service;                   /* grpc: HealthCheckRequest.service; NULL = "" (the
+					    server as a whole) */
 	uint16_t expect_lo, expect_hi;   /* http: passing statuses, default 200-399 */
 	uint32_t interval_ms;            /* default 2s */
 	uint32_t timeout_ms;             /* default 1s, or the interval if shorter */
 	int rise, fall;                  /* default 2 and 3 consecutive checks */
-	int line;
+	/* http, grpc: the protocol the check speaks (enum cfg_srv_proto).
+	 * `proto h1|h2` on the health line, else, once cfg_check has seen
+	 * the servers, theirs (grpc: always h2) */
+	uint8_t proto;
+	int proto_line, proto_col;       /* of the `proto` value, 0 = not written */
+	int line, col;                   /* of the `health` line and of its kind word */
 };
 
 /* Passive checks (`outlier ...`): errors seen by live traffic eject a

@@ -318,8 +318,9 @@ static const struct cfg_kw backend_kws[] = {
 	  0, be_hash_balance_factor },
 	{ "retry_budget", "retry_budget PERCENT", 1, 1, 0, be_retry_budget },
 	{ "sticky", "sticky cookie NAME", 2, 2, 0, be_sticky },
-	{ "health", "health tcp|http [METHOD] PATH [expect STATUS|LOW-HIGH] [host NAME] "
-		    "[interval DURATION] [timeout DURATION] [rise N] [fall N]",
+	{ "health", "health tcp | http [METHOD] PATH [expect STATUS|LOW-HIGH] [host NAME] "
+		    "[proto h1|h2] | grpc [service NAME] [host NAME], then [interval DURATION] "
+		    "[timeout DURATION] [rise N] [fall N]",
 	  1, -1, 0, cfg_be_health },
 	{ "outlier", "outlier [consecutive_errors N] [eject DURATION] [max_eject DURATION] "
 		     "[max_ejected PERCENT%]",

@@ -297,6 +297,7 @@ static void cfg_check_backend(struct cfg_parser *p, struct cfg_backend *be)
 				  "an h2 connection carries many (use proto h1)", s->name);
 		}
 	}
+	cfg_health_check(p, be);
 	if (be->mode == MODE_TCP && be->hash_fetch &&
 	    fetch_kind(be->hash_fetch) != FETCH_SRC) {
 		char in[128];

@@ -6,7 +6,9 @@
  * carries its own small option table, like `server`.
  *
  *   health tcp  [interval DUR] [timeout DUR] [rise N] [fall N]
- *   health http [METHOD] PATH [expect STATUS|LOW-HIGH] [host NAME]
+ *   health http [METHOD] PATH [expect STATUS|LOW-HIGH] [host NAME] [proto h1|h2]
+ *               [interval DUR] [timeout DUR] [rise N] [fall N]
+ *   health grpc [service NAME] [host NAME]
  *               [interval DUR] [timeout DUR] [rise N] [fall N]
  *   outlier [consecutive_errors N] [eject DUR] [max_eject DUR] [max_ejected PCT%]
  *
@@ -14,6 +16,12 @@
  * backend's whole check reads in one place.  Defaults are HAProxy's:
  * interval 2s, rise 2, fall 3, statuses 200-399; the timeout is 1s, or the
  * interval when that is shorter (one check in flight per server, never two).
+ *
+ * Which protocol a check speaks is settled by cfg_health_check() once the
+ * servers are known (a `health` line may come before them): `http` speaks
+ * what the servers speak (`server ... proto h2`: HTTP/2) unless `proto`
+ * says otherwise, since a check should meet what traffic meets; `grpc` is
+ * HTTP/2 by definition and needs servers that speak it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +34,8 @@ void cfg_health_free(struct cfg_health *h)
 	free(h->method);
 	free(h->path);
 	free(h->host);
-	h->method = h->path = h->host = NULL;
+	free(h->service);
+	h->method = h->path = h->host = h->service = NULL;
 }
 
 static bool cfg_is_tchar(char c)
@@ -55,6 +64,19 @@ static bool cfg_host_ok(const char *s)
 		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '/' || *s == '@')
 			return false;
 	return true;
+}
+
+/* A gRPC service name as it goes in HealthCheckRequest.service: any
+ * visible ASCII (package-qualified names such as my.pkg.Service, or
+ * whatever the server registered), at most CFG_GRPC_SERVICE_MAX bytes. */
+static bool cfg_service_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
+			return false;
+	return n > 0 && n <= CFG_GRPC_SERVICE_MAX;
 }
 
 static bool cfg_status3(const char *s, unsigned *out)
@@ -149,12 +171,127 @@ static int cfg_opt(struct cfg_parser *p, const struct cfg_node *n, int *i, const
 	return -1;
 }
 
+/* The options of a health line: one name table, each kind taking a part. */
+enum hc_opt { HO_INTERVAL, HO_TIMEOUT, HO_RISE, HO_FALL, HO_EXPECT, HO_HOST, HO_PROTO, HO_SERVICE };
+
+static const char *const hc_opt_names[] = { "interval", "timeout", "rise",  "fall",
+					    "expect",   "host",    "proto", "service", NULL };
+
+/* Every kind's option table lists names from hc_opt_names only. */
+static enum hc_opt hc_opt_id(const char *name)
+{
+	int k = 0;
+
+	while (hc_opt_names[k] && strcmp(hc_opt_names[k], name) != 0)
+		k++;
+	return (enum hc_opt)k;
+}
+
+/* `health http [METHOD] PATH`: the words before the options.  Returns the
+ * index of the first option, or -1. */
+static int cfg_health_http_target(struct cfg_parser *p, const struct cfg_node *n,
+				  struct cfg_health *h)
+{
+	int i = 2;
+	const struct cfg_tok *t = i < n->ntok ? &n->toks[i] : NULL;
+	const char *method = "GET";
+
+	if (t && t->s[0] != '/' && !t->quoted) {
+		bool upper = t->s[0] != '\0';
+		for (const char *c = t->s; *c; c++)
+			if (!cfg_is_tchar(*c) || (*c >= 'a' && *c <= 'z'))
+				upper = false;
+		if (!upper) {
+			cfg_error(p, t->line, t->col,
+				  "invalid health check method '%s'; expected an uppercase "
+				  "method like GET or HEAD, or a path starting with '/'",
+				  t->s);
+			return -1;
+		}
+		method = t->s;
+		t = ++i < n->ntok ? &n->toks[i] : NULL;
+	}
+	if (!t) {
+		cfg_error(p, n->line, n->end_col,
+			  "missing path after '%s'; expected e.g. health http GET /healthz",
+			  n->toks[i - 1].s);
+		return -1;
+	}
+	if (!cfg_check_path_ok(t->s)) {
+		cfg_error(p, t->line, t->col,
+			  "invalid health check path '%s'; expected a path starting with '/' "
+			  "without spaces, e.g. /healthz",
+			  t->s);
+		return -1;
+	}
+	if (cfg_set_str(p, &h->method, method) < 0 || cfg_set_str(p, &h->path, t->s) < 0)
+		return -1;
+	return i + 1;
+}
+
+/* One option's value; -1 after reporting it. */
+static int cfg_health_opt(struct cfg_parser *p, struct cfg_health *h, enum hc_opt o,
+			  const struct cfg_tok *arg)
+{
+	switch (o) {
+	case HO_INTERVAL:
+		return cfg_val_pos_duration(p, arg, "health interval", &h->interval_ms);
+	case HO_TIMEOUT:
+		return cfg_val_pos_duration(p, arg, "health timeout", &h->timeout_ms);
+	case HO_RISE:
+		return cfg_val_int(p, arg, 1, 100, &h->rise);
+	case HO_FALL:
+		return cfg_val_int(p, arg, 1, 100, &h->fall);
+	case HO_EXPECT:
+		return cfg_val_status_range(p, arg, &h->expect_lo, &h->expect_hi);
+	case HO_HOST:
+		if (!cfg_host_ok(arg->s)) {
+			cfg_error(p, arg->line, arg->col,
+				  "invalid health check host '%s'; expected a host name, "
+				  "optionally with :PORT, e.g. app.example.com",
+				  arg->s);
+			return -1;
+		}
+		return cfg_set_str(p, &h->host, arg->s);
+	case HO_PROTO:
+		/* h2c is h2, as on `server` and `bind` lines */
+		if (strcmp(arg->s, "h1") == 0) {
+			h->proto = SRV_PROTO_H1;
+		} else if (strcmp(arg->s, "h2") == 0 || strcmp(arg->s, "h2c") == 0) {
+			h->proto = SRV_PROTO_H2;
+		} else {
+			cfg_error(p, arg->line, arg->col,
+				  "unknown health check proto '%s'; expected h1 or h2", arg->s);
+			return -1;
+		}
+		h->proto_line = arg->line;
+		h->proto_col = arg->col;
+		return 0;
+	case HO_SERVICE:
+		if (!cfg_service_ok(arg->s)) {
+			cfg_error(p, arg->line, arg->col,
+				  "invalid gRPC service name '%s'; expected a name without spaces "
+				  "or control characters, up to %d bytes, e.g. my.package.Service "
+				  "(leave out `service` to check the whole server)",
+				  arg->s, CFG_GRPC_SERVICE_MAX);
+			return -1;
+		}
+		return cfg_set_str(p, &h->service, arg->s);
+	}
+	return -1;
+}
+
 int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
-	static const char *const kinds[] = { "tcp", "http", NULL };
+	static const char *const kinds[] = { "tcp", "http", "grpc", NULL };
+	static const enum health_kind kind_of[] = { HEALTH_TCP, HEALTH_HTTP, HEALTH_GRPC };
 	static const char *const tcp_opts[] = { "interval", "timeout", "rise", "fall", NULL };
 	static const char *const http_opts[] = { "interval", "timeout", "rise", "fall",
-						 "expect",   "host",    NULL };
+						 "expect",   "host",    "proto", NULL };
+	static const char *const grpc_opts[] = { "interval", "timeout", "rise", "fall",
+						 "service",  "host",    NULL };
+	static const char *const *const opts_of[] = { tcp_opts, http_opts, grpc_opts };
+	static const char *const what_of[] = { "health tcp", "health http", "health grpc" };
 	struct cfg_backend *be = s->obj;
 	struct cfg_health *h = &be->health;
 	const struct cfg_tok *timeout_tok = NULL;
@@ -165,93 +302,48 @@ int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_no
 		return -1;
 	/* A second `health` line replaces the first (the parser warned). */
 	cfg_health_free(h);
-	*h = (struct cfg_health){ .kind = kind == 0 ? HEALTH_TCP : HEALTH_HTTP,
+	*h = (struct cfg_health){ .kind = kind_of[kind],
 				  .expect_lo = 200,
 				  .expect_hi = 399,
 				  .interval_ms = 2000,
 				  .rise = 2,
 				  .fall = 3,
-				  .line = n->line };
-	if (h->kind == HEALTH_HTTP) {
-		const struct cfg_tok *t = i < n->ntok ? &n->toks[i] : NULL;
-		const char *method = "GET";
-		if (t && t->s[0] != '/' && !t->quoted) {
-			bool upper = t->s[0] != '\0';
-			for (const char *c = t->s; *c; c++)
-				if (!cfg_is_tchar(*c) || (*c >= 'a' && *c <= 'z'))
-					upper = false;
-			if (!upper) {
-				cfg_error(p, t->line, t->col,
-					  "invalid health check method '%s'; expected an uppercase "
-					  "method like GET or HEAD, or a path starting with '/'",
-					  t->s);
-				return -1;
-			}
-			method = t->s;
-			t = ++i < n->ntok ? &n->toks[i] : NULL;
-		}
-		if (!t) {
-			cfg_error(p, n->line, n->end_col,
-				  "missing path after '%s'; expected e.g. health http GET /healthz",
-				  n->toks[i - 1].s);
-			return -1;
-		}
-		if (!cfg_check_path_ok(t->s)) {
-			cfg_error(p, t->line, t->col,
-				  "invalid health check path '%s'; expected a path starting with '/' "
-				  "without spaces, e.g. /healthz",
-				  t->s);
-			return -1;
-		}
-		if (cfg_set_str(p, &h->method, method) < 0 || cfg_set_str(p, &h->path, t->s) < 0)
-			return -1;
-		i++;
-	}
+				  .line = n->line,
+				  .col = n->toks[1].col };
+	if (h->kind == HEALTH_HTTP && (i = cfg_health_http_target(p, n, h)) < 0)
+		return -1;
 	for (; i < n->ntok; i++) {
 		const struct cfg_tok *arg = NULL;
-		int o = cfg_opt(p, n, &i, h->kind == HEALTH_HTTP ? "health http" : "health tcp",
-				h->kind == HEALTH_HTTP ? http_opts : tcp_opts, &arg);
-		switch (o) {
-		case 0:
-			if (cfg_val_pos_duration(p, arg, "health interval", &h->interval_ms) < 0)
-				rc = -1;
-			break;
-		case 1:
-			if (cfg_val_pos_duration(p, arg, "health timeout", &h->timeout_ms) < 0)
-				rc = -1;
-			else
-				timeout_tok = arg;
-			break;
-		case 2:
-			if (cfg_val_int(p, arg, 1, 100, &h->rise) < 0)
-				rc = -1;
-			break;
-		case 3:
-			if (cfg_val_int(p, arg, 1, 100, &h->fall) < 0)
-				rc = -1;
-			break;
-		case 4:
-			if (cfg_val_status_range(p, arg, &h->expect_lo, &h->expect_hi) < 0)
-				rc = -1;
-			break;
-		case 5:
-			if (!cfg_host_ok(arg->s)) {
-				cfg_error(p, arg->line, arg->col,
-					  "invalid health check host '%s'; expected a host name, "
-					  "optionally with :PORT, e.g. app.example.com",
-					  arg->s);
-				rc = -1;
-			} else if (cfg_set_str(p, &h->host, arg->s) < 0) {
-				rc = -1;
-			}
-			break;
-		default:
+		int k = cfg_opt(p, n, &i, what_of[kind], opts_of[kind], &arg);
+		if (k < 0)
 			return -1;   /* what follows cannot be told apart from values */
-		}
+		enum hc_opt o = hc_opt_id(opts_of[kind][k]);
+		if (cfg_health_opt(p, h, o, arg) < 0)
+			rc = -1;
+		else if (o == HO_TIMEOUT)
+			timeout_tok = arg;
 	}
 	if (!timeout_tok)
 		h->timeout_ms = h->interval_ms < 1000 ? h->interval_ms : 1000;
 	return rc;
+}
+
+void cfg_health_check(struct cfg_parser *p, struct cfg_backend *be)
+{
+	struct cfg_health *h = &be->health;
+	/* one proto per backend (cfg_check_backend says so when they differ) */
+	uint8_t srv = be->nservers ? be->servers[0]->proto : SRV_PROTO_H1;
+
+	if (h->kind == HEALTH_HTTP && !h->proto_line)
+		h->proto = srv;
+	if (h->kind != HEALTH_GRPC)
+		return;
+	h->proto = SRV_PROTO_H2;
+	if (be->nservers && srv != SRV_PROTO_H2)
+		cfg_error(p, h->line, h->col,
+			  "health grpc needs servers that speak HTTP/2, but server '%s' of backend "
+			  "'%s' speaks h1; expected proto h2 on its server lines",
+			  be->servers[0]->name, be->name);
 }
 
 int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)

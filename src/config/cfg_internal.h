@@ -168,6 +168,9 @@ void cfg_base_dir(const struct cfg_parser *p, char *out, size_t cap);
 int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 void cfg_health_free(struct cfg_health *h);
+/* Once the servers are known: the protocol a check speaks (cfg_health.proto),
+ * and `health grpc` on servers that do not speak HTTP/2 is an error. */
+void cfg_health_check(struct cfg_parser *p, struct cfg_backend *be);
 
 /* Frontend `access_log` and `request_id` lines (cfg_log.c). */
 int cfg_fe_access_log(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);

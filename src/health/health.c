@@ -13,13 +13,21 @@
  * One check, start to end (struct hc_srv):
  *   timer fires -> non-blocking connect (conn_connect) -> on write
  *   readiness, for a `tls` server, the TLS handshake (with the server's
- *   verify/SNI settings: a check proves what traffic will meet) ->
- *   `tcp` is done (OK); `http` sends
+ *   verify/SNI settings: a check proves what traffic will meet; ALPN
+ *   offers the one protocol the check speaks) ->
+ *   `tcp` is done (OK); `http` over HTTP/1.1 sends
  *     METHOD PATH HTTP/1.1 / Host / Connection: close / User-Agent
  *   and reads until the status line is complete (health_parse_status);
- *   a status in `expect` is OK.  A refused or reset connection, a close
- *   before the status line, something that is not HTTP, or `timeout`
+ *   a status in `expect` is OK.  `http` over HTTP/2 and `grpc` hand the
+ *   connection's bytes to an nghttp2 session of their own (health_h2.c):
+ *   the preface, one request on one stream, and the verdict as soon as
+ *   the answer gives it (the final head for `http`, the end of the stream
+ *   for `grpc`).  A refused or reset connection, a close before the
+ *   answer, something that is not the protocol spoken, or `timeout`
  *   running out (connect and response together) is a failure.
+ * Every check opens a fresh connection, whatever its protocol: a check
+ * then proves that a new connection works, as a retry would need, and an
+ * HTTP/2 server's idle timeout or GOAWAY never shows up as a failed check.
  * The connection is then closed with an RST (SO_LINGER 0), as HAProxy does,
  * so checks every few hundred ms never pile up TIME_WAIT sockets here.  The
  * next check starts `interval` after this one started (or right after it
@@ -46,6 +54,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "health/health.h"
+#include "health/health_h2.h"
 #include "lb/lb.h"
 #include "lb/registry.h"
 #include "net/conn.h"
@@ -55,7 +64,7 @@
 #define HC_BUF 1024            /* a status line longer than this is a failure */
 #define HC_SWEEP_MS 100        /* how late a return from ejection may be logged */
 
-enum hc_phase { HC_IDLE = 0, HC_CONNECTING, HC_HANDSHAKE, HC_SENDING, HC_READING };
+enum hc_phase { HC_IDLE = 0, HC_CONNECTING, HC_HANDSHAKE, HC_SENDING, HC_READING, HC_H2 };
 
 struct hc_srv {
 	const struct cfg_server *srv;
@@ -66,11 +75,12 @@ struct hc_srv {
 	struct timer timer;            /* next check, or the running check's deadline */
 	enum hc_phase phase;
 	uint64_t started;              /* loop ms the running check started */
-	char *req;                     /* http: the request (owned) */
+	char *req;                     /* http over HTTP/1.1: the request (owned) */
 	uint32_t req_len, sent;
 	uint32_t len;
+	struct hc_h2 *h2;              /* HC_H2: the running check's session (owned) */
 	struct health_sm sm;
-	char last_why[128];            /* last failure, for the DOWN line */
+	char last_why[HC_H2_WHY];      /* last failure, for the DOWN line */
 	char buf[HC_BUF];
 };
 
@@ -186,6 +196,8 @@ static void hc_close(struct hc_srv *hs)
 		setsockopt(hs->c.io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		conn_close(&hs->h->loop, &hs->c);
 	}
+	hc_h2_free(hs->h2);
+	hs->h2 = NULL;
 	hs->phase = HC_IDLE;
 }
 
@@ -195,9 +207,10 @@ static void hc_done(struct hc_srv *hs, bool ok, const char *why)
 	const struct cfg_server *srv = hs->srv;
 	struct server_shared *sh = hs->sh;
 
-	hc_close(hs);
+	/* first: why may point into the check's state that hc_close frees */
 	if (!ok)
 		snprintf(hs->last_why, sizeof(hs->last_why), "%s", why ? why : "failed");
+	hc_close(hs);
 	log_debug("server %s/%s check %s%s%s", srv->backend->name, srv->name, ok ? "OK" : "failed",
 		  ok ? "" : ": ", ok ? "" : hs->last_why);
 	switch (health_sm_step(&hs->sm, ok, hs->hc->rise, hs->hc->fall)) {
@@ -222,17 +235,96 @@ static void hc_done(struct hc_srv *hs, bool ok, const char *why)
 static void hc_eval_status(struct hc_srv *hs, int status)
 {
 	char why[96];
+	bool ok = hc_status_ok(hs->hc, status, why, sizeof(why));
 
-	if (status >= hs->hc->expect_lo && status <= hs->hc->expect_hi) {
-		hc_done(hs, true, NULL);
-		return;
+	hc_done(hs, ok, ok ? NULL : why);
+}
+
+/* The check's own protocol: HTTP/2 for `grpc`, and for `http` when the
+ * servers speak it or `proto h2` says so (cfg_health_check). */
+static bool hc_is_h2(const struct cfg_health *hc)
+{
+	return hc->kind == HEALTH_GRPC || (hc->kind == HEALTH_HTTP && hc->proto == SRV_PROTO_H2);
+}
+
+/* The Host / :authority of a check: `host`, else the server's address (a
+ * unix@ server has no host:port to name: "localhost"). */
+static const char *hc_authority(const struct cfg_health *hc, const struct cfg_server *srv)
+{
+	return hc->host                        ? hc->host :
+	       srv->addr.ss.ss_family == AF_UNIX ? "localhost" :
+						   srv->addr.text;
+}
+
+/* An HTTP/2 check after the handshake: its session, once the server has
+ * agreed by ALPN to speak HTTP/2 (RFC 9113 3.2) when there is TLS. */
+static bool hc_h2_begin(struct hc_srv *hs)
+{
+	bool tls = conn_is_tls(&hs->c);
+
+	if (tls && !tls_conn_alpn_is(&hs->c, "h2")) {
+		hc_done(hs, false, "TLS: the server did not agree to HTTP/2 (no ALPN h2)");
+		return false;
 	}
-	if (hs->hc->expect_lo == hs->hc->expect_hi)
-		snprintf(why, sizeof(why), "status %d, expected %u", status, hs->hc->expect_lo);
-	else
-		snprintf(why, sizeof(why), "status %d, expected %u-%u", status, hs->hc->expect_lo,
-			 hs->hc->expect_hi);
-	hc_done(hs, false, why);
+	hs->h2 = hc_h2_new(hs->hc, hc_authority(hs->hc, hs->srv), tls);
+	if (!hs->h2) {
+		hc_done(hs, false, "out of memory (HTTP/2 session)");
+		return false;
+	}
+	hs->phase = HC_H2;
+	return true;
+}
+
+/* Moves an HTTP/2 check's bytes both ways until the socket or the session
+ * has nothing more, or the check has its verdict. */
+static void hc_h2_pump(struct hc_srv *hs)
+{
+	struct conn *c = &hs->c;
+	uint8_t in[4096];
+	char ebuf[96];
+	bool moved = true;
+
+	while (moved) {
+		moved = false;
+		while (c->flags & CONN_F_SEND_READY) {
+			const uint8_t *p;
+			size_t len;
+			if (hc_h2_output(hs->h2, &p, &len) < 0) {
+				hc_done(hs, false, hc_h2_why(hs->h2));
+				return;
+			}
+			if (len == 0)
+				break;
+			ssize_t n = conn_send(c, p, len);
+			if (n < 0) {
+				hc_done(hs, false, hc_errno_why(c->err, false, ebuf, sizeof(ebuf)));
+				return;
+			}
+			hc_h2_sent(hs->h2, (size_t)n);
+		}
+		if (!(c->flags & CONN_F_RECV_READY))
+			break;
+		ssize_t n = conn_recv(c, in, sizeof(in));
+		if (n > 0) {
+			int r = hc_h2_input(hs->h2, in, (size_t)n);
+			if (r != HC_H2_MORE) {
+				hc_done(hs, r == HC_H2_OK, hc_h2_why(hs->h2));
+				return;
+			}
+			moved = true;   /* the session may have frames to answer with */
+			continue;
+		}
+		if (n == 0) {
+			hc_h2_eof(hs->h2);
+			hc_done(hs, false, hc_h2_why(hs->h2));
+			return;
+		}
+		if (c->flags & CONN_F_ERROR) {
+			hc_done(hs, false, hc_errno_why(c->err, false, ebuf, sizeof(ebuf)));
+			return;
+		}
+		moved = (c->flags & CONN_F_RECV_READY) != 0;   /* EINTR */
+	}
 }
 
 /* Moves the check forward as far as the socket allows. */
@@ -274,7 +366,16 @@ static void hc_progress(struct hc_srv *hs)
 			hc_done(hs, true, NULL);
 			return;
 		}
+		if (hc_is_h2(hs->hc)) {
+			if (hc_h2_begin(hs))
+				hc_h2_pump(hs);
+			return;
+		}
 		hs->phase = HC_SENDING;
+	}
+	if (hs->phase == HC_H2) {
+		hc_h2_pump(hs);
+		return;
 	}
 	if (hs->phase == HC_SENDING) {
 		if (!(c->flags & CONN_F_SEND_READY))
@@ -348,7 +449,12 @@ static void hc_start(struct hc_srv *hs)
 		hc_done(hs, false, hc_errno_why(errno, true, ebuf, sizeof(ebuf)));
 		return;
 	}
-	if (hs->srv->tls && tls_conn_connect(&hs->c, hs->srv->tls, true) < 0) {
+	/* ALPN offers what the check speaks, which `proto` on the health line
+	 * may make different from the server's traffic */
+	if (hs->srv->tls &&
+	    (tls_conn_connect(&hs->c, hs->srv->tls, true) < 0 ||
+	     (hs->hc->kind != HEALTH_TCP &&
+	      tls_conn_set_alpn(&hs->c, hc_is_h2(hs->hc) ? "h2" : "http/1.1") < 0))) {
 		hc_done(hs, false, "out of memory (TLS)");
 		return;
 	}
@@ -416,10 +522,7 @@ static void *health_main(void *arg)
  * server is asked by its own address. */
 static char *hc_build_request(const struct cfg_health *hc, const struct cfg_server *srv)
 {
-	/* a unix@ server has no host:port to name: "localhost" */
-	const char *host = hc->host                        ? hc->host :
-			   srv->addr.ss.ss_family == AF_UNIX ? "localhost" :
-							       srv->addr.text;
+	const char *host = hc_authority(hc, srv);
 	size_t cap = strlen(hc->method) + strlen(hc->path) + strlen(host) + 128;
 	char *r = malloc(cap);
 
@@ -478,7 +581,7 @@ static int hc_srv_init(struct health *h, const struct cfg_server *srv, int n)
 		errno = ENOENT;
 		return -1;
 	}
-	if (hc->kind == HEALTH_HTTP) {
+	if (hc->kind == HEALTH_HTTP && !hc_is_h2(hc)) {
 		hs->req = hc_build_request(hc, srv);
 		if (!hs->req)
 			return -1;

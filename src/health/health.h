@@ -4,10 +4,11 @@
  * registry, lb/registry.h) that the balancers read through
  * lb_server_usable():
  *
- *  - active checks (health.c): `health tcp|http ...` in a backend.  One
- *    health thread runs every check on its own event loop: non-blocking
+ *  - active checks (health.c): `health tcp|http|grpc ...` in a backend.
+ *    One health thread runs every check on its own event loop: non-blocking
  *    connects, one timer per server from the loop's heap, never a thread
- *    per server and never anything on a worker's loop.  A server goes DOWN
+ *    per server and never anything on a worker's loop.  HTTP/2 and gRPC
+ *    checks speak through an nghttp2 session of their own (health_h2.c).  A server goes DOWN
  *    after `fall` consecutive failed checks and UP after `rise` consecutive
  *    good ones (shared->health, shared->up_since_ms for slowstart).
  *    Servers start UP, as in HAProxy: a fresh start does not wait `rise`

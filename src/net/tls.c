@@ -12,7 +12,8 @@
  *   transport    xprt_tls: recv/send drive the handshake, map WANT_* to
  *                EAGAIN plus the RD_WANT_WR / WR_WANT_RD flags of conn.h,
  *                close sends close_notify best-effort.
- *   connections  tls_conn_accept()/tls_conn_connect() make a conn TLS;
+ *   connections  tls_conn_accept()/tls_conn_connect() make a conn TLS
+ *                (tls_conn_set_alpn() changes a client's ALPN offer);
  *                tls_conn_client_dn(), tls_conn_version(), tls_conn_sni()
  *                and tls_conn_alpn_is() read it.
  */
@@ -478,6 +479,23 @@ int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts, bool quiet
 	SSL_set_connect_state(ssl);
 	c->xprt = &xprt_tls;
 	c->xprt_ctx = ssl;
+	return 0;
+}
+
+int tls_conn_set_alpn(struct conn *c, const char *proto)
+{
+	unsigned char wire[1 + 255];
+	size_t n = strlen(proto);
+
+	if (!conn_is_tls(c) || !c->xprt_ctx || n == 0 || n > 255)
+		return -1;
+	wire[0] = (unsigned char)n;
+	memcpy(wire + 1, proto, n);
+	/* 0 is success here, unlike most of OpenSSL */
+	if (SSL_set_alpn_protos(c->xprt_ctx, wire, (unsigned int)(n + 1)) != 0) {
+		ERR_clear_error();
+		return -1;
+	}
 	return 0;
 }
 

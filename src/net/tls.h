@@ -60,6 +60,13 @@ int tls_conn_accept(struct conn *c, const struct cfg_tls_bind *tb);
  * report it in their own words). */
 int tls_conn_connect(struct conn *c, const struct cfg_tls_server *ts, bool quiet);
 
+/* Replaces the ALPN offer of a client connection made by
+ * tls_conn_connect(), before its handshake, with the one protocol `proto`
+ * ("h2", "http/1.1"): a health check speaks what its own `proto` says,
+ * which may not be what the server's traffic speaks.  Returns 0, or -1
+ * (not a TLS connection, or out of memory). */
+int tls_conn_set_alpn(struct conn *c, const char *proto);
+
 /* SIGHUP: every OCSP file is looked at now (from the main thread), and
  * re-read if it changed, as tune.ocsp_check does on its own. */
 void tls_ocsp_reload(const struct cfg *cfg);

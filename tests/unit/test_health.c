@@ -2,9 +2,12 @@
  * test_health.c - unit tests of src/health/: the rise/fall state machine,
  * the check response's status line (every split point), outlier ejection
  * (threshold, reset on success, backoff, its cap and decay, max_ejected,
- * return logging) with an explicit clock, and the `health` / `outlier`
- * directives with their FILE:LINE:COL errors.
+ * return logging) with an explicit clock, the HTTP/2 and gRPC checks
+ * (health_h2.c) against an nghttp2 server session in memory, the gRPC
+ * messages encoded by hand, and the `health` / `outlier` directives with
+ * their FILE:LINE:COL errors.
  */
+#include <nghttp2/nghttp2.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "config/cfg.h"
 #include "core/log.h"
 #include "health/health.h"
+#include "health/health_h2.h"
 #include "lb/lb.h"
 #include "lb/registry.h"
 #include "unit.h"
@@ -216,6 +220,396 @@ TEST(status_line_every_split)
 		}
 	}
 	CHECK(done_seen);
+}
+
+/* ---- gRPC messages ------------------------------------------------------- */
+
+TEST(grpc_request_bytes)
+{
+	uint8_t b[2048];
+
+	/* no service, or an empty one: an empty message (proto3 leaves "" out) */
+	CHECK_EQ_INT(hc_grpc_request(NULL, b, sizeof(b)), 5);
+	CHECK(memcmp(b, "\0\0\0\0\0", 5) == 0);
+	CHECK_EQ_INT(hc_grpc_request("", b, sizeof(b)), 5);
+	/* flag 0, length 5, then tag 0x0a, length 3, "app" */
+	CHECK_EQ_INT(hc_grpc_request("app", b, sizeof(b)), 10);
+	CHECK(memcmp(b, "\0\0\0\0\x05\x0a\x03" "app", 10) == 0);
+	/* 200 bytes: a two-byte varint (0xc8 0x01), length 203 in the prefix */
+	char svc[201];
+	memset(svc, 's', 200);
+	svc[200] = '\0';
+	CHECK_EQ_INT(hc_grpc_request(svc, b, sizeof(b)), 5 + 3 + 200);
+	CHECK(memcmp(b, "\0\0\0\0\xcb\x0a\xc8\x01", 8) == 0 && b[8] == 's' && b[207] == 's');
+	/* too small a buffer */
+	CHECK_EQ_INT(hc_grpc_request("app", b, 9), -1);
+	CHECK_EQ_INT(hc_grpc_request(NULL, b, 4), -1);
+}
+
+static int64_t serving(const char *p, size_t len)
+{
+	uint64_t st = 99;
+	return hc_grpc_response_status((const uint8_t *)p, len, &st) < 0 ? -1 : (int64_t)st;
+}
+
+TEST(grpc_response_status)
+{
+	CHECK_EQ_INT(serving("\x08\x01", 2), 1);        /* SERVING */
+	CHECK_EQ_INT(serving("\x08\x02", 2), 2);        /* NOT_SERVING */
+	CHECK_EQ_INT(serving("\x08\x03", 2), 3);        /* SERVICE_UNKNOWN */
+	CHECK_EQ_INT(serving("", 0), 0);                /* UNKNOWN: left out by proto3 */
+	/* unknown fields of every wire type are skipped; the last status wins */
+	CHECK_EQ_INT(serving("\x12\x03" "abc" "\x08\x01", 7), 1);
+	CHECK_EQ_INT(serving("\x18\x96\x01" "\x08\x02" "\x21" "12345678" "\x2d" "1234", 19), 2);
+	CHECK_EQ_INT(serving("\x08\x02\x08\x01", 4), 1);
+	/* broken: truncated varint, length past the end, status not a varint,
+	 * field 0, a group */
+	CHECK_EQ_INT(serving("\x08", 1), -1);
+	CHECK_EQ_INT(serving("\x08\x81", 2), -1);
+	CHECK_EQ_INT(serving("\x12\x05" "ab", 4), -1);
+	CHECK_EQ_INT(serving("\x0a\x01\x01", 3), -1);
+	CHECK_EQ_INT(serving("\x00\x01", 2), -1);
+	CHECK_EQ_INT(serving("\x1b\x1c", 2), -1);
+	CHECK_EQ_INT(serving("\x21" "1234", 5), -1);
+	CHECK_EQ_INT(serving("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12), -1);
+
+	CHECK_STR(hc_grpc_code_name(0), "OK");
+	CHECK_STR(hc_grpc_code_name(5), "NOT_FOUND");
+	CHECK_STR(hc_grpc_code_name(14), "UNAVAILABLE");
+	CHECK_STR(hc_grpc_code_name(16), "UNAUTHENTICATED");
+	CHECK(hc_grpc_code_name(17) == NULL);
+}
+
+/* ---- HTTP/2 checks against an nghttp2 server in memory ------------------- */
+
+/* The server side: what it received, and what it answers. */
+struct fake {
+	nghttp2_session *ng;
+	int32_t sid;                 /* the request's stream, once its head is in */
+	bool ended;                  /* the request's END_STREAM */
+	char head[1024];             /* "name: value\n" per field, in order */
+	size_t head_len;
+	uint8_t body[256];
+	size_t body_len;
+	/* the answer's body and trailers (submitted from the body source) */
+	const uint8_t *data;
+	size_t data_len;
+	const nghttp2_nv *trailers;
+	size_t ntrailers;
+};
+
+static int f_header(nghttp2_session *ng, const nghttp2_frame *fr, const uint8_t *n, size_t nl,
+		    const uint8_t *v, size_t vl, uint8_t flags, void *ud)
+{
+	struct fake *f = ud;
+	(void)ng;
+	(void)fr;
+	(void)flags;
+	f->head_len += (size_t)snprintf(f->head + f->head_len, sizeof(f->head) - f->head_len,
+					"%.*s: %.*s\n", (int)nl, n, (int)vl, v);
+	return 0;
+}
+
+static int f_frame(nghttp2_session *ng, const nghttp2_frame *fr, void *ud)
+{
+	struct fake *f = ud;
+	(void)ng;
+	if (fr->hd.type == NGHTTP2_HEADERS && fr->headers.cat == NGHTTP2_HCAT_REQUEST)
+		f->sid = fr->hd.stream_id;
+	if ((fr->hd.type == NGHTTP2_HEADERS || fr->hd.type == NGHTTP2_DATA) &&
+	    (fr->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		f->ended = true;
+	return 0;
+}
+
+static int f_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *d, size_t len,
+		  void *ud)
+{
+	struct fake *f = ud;
+	(void)ng;
+	(void)flags;
+	(void)id;
+	if (len <= sizeof(f->body) - f->body_len) {
+		memcpy(f->body + f->body_len, d, len);
+		f->body_len += len;
+	}
+	return 0;
+}
+
+static ssize_t f_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+		      uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+	struct fake *f = ud;
+	(void)src;
+	size_t n = f->data_len < len ? f->data_len : len;
+	if (n) {
+		memcpy(buf, f->data, n);
+		f->data += n;
+	}
+	f->data_len -= n;
+	if (f->data_len == 0) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		if (f->trailers) {
+			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+			nghttp2_submit_trailer(ng, id, f->trailers, f->ntrailers);
+		}
+	}
+	return (ssize_t)n;
+}
+
+static void fake_init(struct fake *f)
+{
+	nghttp2_session_callbacks *cb;
+
+	memset(f, 0, sizeof(*f));
+	nghttp2_session_callbacks_new(&cb);
+	nghttp2_session_callbacks_set_on_header_callback(cb, f_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, f_frame);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, f_data);
+	nghttp2_session_server_new(&f->ng, cb, f);
+	nghttp2_session_callbacks_del(cb);
+	nghttp2_submit_settings(f->ng, NGHTTP2_FLAG_NONE, NULL, 0);
+}
+
+/* Moves bytes both ways until neither side has any or the check decided. */
+static int shuttle(struct fake *f, struct hc_h2 *x)
+{
+	for (int round = 0; round < 50; round++) {
+		const uint8_t *p;
+		size_t len;
+		bool moved = false;
+
+		if (hc_h2_output(x, &p, &len) < 0)
+			return HC_H2_FAIL;
+		if (len) {
+			CHECK(nghttp2_session_mem_recv(f->ng, p, len) == (ssize_t)len);
+			hc_h2_sent(x, len);
+			moved = true;
+		}
+		const uint8_t *d;
+		ssize_t n;
+		while ((n = nghttp2_session_mem_send(f->ng, &d)) > 0) {
+			int r = hc_h2_input(x, d, (size_t)n);
+			moved = true;
+			if (r != HC_H2_MORE)
+				return r;
+		}
+		if (!moved)
+			break;
+	}
+	return HC_H2_MORE;
+}
+
+#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, 0 }
+
+/* Answers the request with head (and data, trailers) and runs the check. */
+static int answer(struct fake *f, struct hc_h2 *x, const nghttp2_nv *head, size_t nhead,
+		  const char *data, size_t data_len, const nghttp2_nv *trl, size_t ntrl)
+{
+	nghttp2_data_provider dp = { .read_callback = f_read };
+
+	f->data = (const uint8_t *)data;
+	f->data_len = data_len;
+	f->trailers = trl;
+	f->ntrailers = ntrl;
+	CHECK(nghttp2_submit_response(f->ng, f->sid, head, nhead, data || trl ? &dp : NULL) == 0);
+	return shuttle(f, x);
+}
+
+/* A check of kind hc against a fresh server, up to the request's end. */
+static struct hc_h2 *start(struct fake *f, const struct cfg_health *hc, bool tls)
+{
+	fake_init(f);
+	struct hc_h2 *x = hc_h2_new(hc, "app.local:8080", tls);
+	CHECK(x != NULL);
+	if (x)
+		CHECK_EQ_INT(shuttle(f, x), HC_H2_MORE);
+	CHECK(f->sid > 0 && f->ended);
+	return x;
+}
+
+static void finish(struct fake *f, struct hc_h2 *x)
+{
+	hc_h2_free(x);
+	nghttp2_session_del(f->ng);
+}
+
+TEST(h2_http_check_request_and_statuses)
+{
+	struct cfg_health hc = { .kind = HEALTH_HTTP, .method = "HEAD", .path = "/ready?deep=1",
+				 .expect_lo = 200, .expect_hi = 399, .timeout_ms = 1000,
+				 .proto = SRV_PROTO_H2 };
+	struct fake f;
+	struct hc_h2 *x = start(&f, &hc, false);
+
+	/* what went out: pseudo-headers first, the path as written, no body */
+	CHECK_STR(f.head, ":method: HEAD\n:scheme: http\n:authority: app.local:8080\n"
+			  ":path: /ready?deep=1\nuser-agent: gatehouse-health\n");
+	CHECK_EQ_INT(f.body_len, 0);
+	nghttp2_nv ok[] = { NV(":status", "204") };
+	CHECK_EQ_INT(answer(&f, x, ok, 1, NULL, 0, NULL, 0), HC_H2_OK);
+	finish(&f, x);
+
+	x = start(&f, &hc, true);
+	CHECK(strstr(f.head, ":scheme: https\n") != NULL);
+	nghttp2_nv bad[] = { NV(":status", "503"), NV("content-length", "0") };
+	CHECK_EQ_INT(answer(&f, x, bad, 2, NULL, 0, NULL, 0), HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "status 503, expected 200-399");
+	finish(&f, x);
+
+	/* an interim 103 is skipped; `expect` with one status */
+	hc.method = "GET";
+	hc.expect_lo = hc.expect_hi = 200;
+	x = start(&f, &hc, false);
+	nghttp2_nv early[] = { NV(":status", "103"), NV("link", "</a.css>") };
+	CHECK(nghttp2_submit_headers(f.ng, NGHTTP2_FLAG_NONE, f.sid, NULL, early, 2, NULL) == 0);
+	CHECK_EQ_INT(shuttle(&f, x), HC_H2_MORE);
+	nghttp2_nv redirect[] = { NV(":status", "302"), NV("location", "/x") };
+	CHECK_EQ_INT(answer(&f, x, redirect, 2, "moved", 5, NULL, 0), HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "status 302, expected 200");
+	finish(&f, x);
+}
+
+/* A grpc check's answer: head, the 5-byte prefix and message, trailers. */
+static const char *grpc_run(struct cfg_health *hc, const nghttp2_nv *head, size_t nhead,
+			    const char *data, size_t len, const nghttp2_nv *trl, size_t ntrl)
+{
+	static char why[HC_H2_WHY];
+	struct fake f;
+	struct hc_h2 *x = start(&f, hc, false);
+
+	if (!x)
+		return "no session";
+	int r = answer(&f, x, head, nhead, data, len, trl, ntrl);
+	snprintf(why, sizeof(why), "%s", r == HC_H2_OK ? "OK" : r == HC_H2_MORE ? "MORE" :
+								       hc_h2_why(x));
+	finish(&f, x);
+	return why;
+}
+
+TEST(h2_grpc_check_verdicts)
+{
+	struct cfg_health hc = { .kind = HEALTH_GRPC, .service = "app.v1.Api",
+				 .timeout_ms = 750, .proto = SRV_PROTO_H2 };
+	struct fake f;
+	struct hc_h2 *x = start(&f, &hc, false);
+
+	/* the request: POST, gRPC fields, the deadline, one message */
+	CHECK_STR(f.head, ":method: POST\n:scheme: http\n:authority: app.local:8080\n"
+			  ":path: /grpc.health.v1.Health/Check\nuser-agent: gatehouse-health\n"
+			  "content-type: application/grpc\nte: trailers\ngrpc-timeout: 750m\n");
+	CHECK_EQ_INT(f.body_len, 17);
+	CHECK(memcmp(f.body, "\0\0\0\0\x0c\x0a\x0a" "app.v1.Api", 17) == 0);
+	finish(&f, x);
+
+	nghttp2_nv h200[] = { NV(":status", "200"), NV("content-type", "application/grpc") };
+	nghttp2_nv t0[] = { NV("grpc-status", "0") };
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x08\x01", 7, t0, 1), "OK");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x08\x02", 7, t0, 1),
+		  "grpc status NOT_SERVING");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x08\x03", 7, t0, 1),
+		  "grpc status SERVICE_UNKNOWN");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\0", 5, t0, 1), "grpc status UNKNOWN");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x08\x09", 7, t0, 1), "grpc status 9");
+	/* errors: in the trailers, or a Trailers-Only answer (its message
+	 * percent-decoded) */
+	nghttp2_nv t14[] = { NV("grpc-status", "14"), NV("grpc-message", "draining") };
+	CHECK_STR(grpc_run(&hc, h200, 2, "", 0, t14, 2), "grpc-status 14 (UNAVAILABLE): draining");
+	nghttp2_nv only[] = { NV(":status", "200"), NV("content-type", "application/grpc"),
+			      NV("grpc-status", "5"), NV("grpc-message", "unknown%20service%0a") };
+	CHECK_STR(grpc_run(&hc, only, 4, NULL, 0, NULL, 0),
+		  "grpc-status 5 (NOT_FOUND): unknown service?");
+	nghttp2_nv t99[] = { NV("grpc-status", "99") };
+	CHECK_STR(grpc_run(&hc, h200, 2, "", 0, t99, 1), "grpc-status 99 (unknown code)");
+	nghttp2_nv tx[] = { NV("grpc-status", "zero") };
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x08\x01", 7, tx, 1),
+		  "invalid grpc-status in the response");
+	/* the answer itself is wrong */
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x08\x01", 7, NULL, 0),
+		  "no grpc-status in the response");
+	CHECK_STR(grpc_run(&hc, h200, 2, NULL, 0, t0, 1),
+		  "grpc-status 0 but no HealthCheckResponse");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x05\x08\x01", 7, t0, 1),
+		  "truncated gRPC message");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x08\x01\0\0\0\0\0", 12, t0, 1),
+		  "more than one gRPC message in the response");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\x01\0\0\0\x02\x08\x01", 7, t0, 1),
+		  "compressed gRPC message (no compression was offered)");
+	CHECK_STR(grpc_run(&hc, h200, 2, "\0\0\0\0\x02\x0a\x01", 7, t0, 1),
+		  "invalid HealthCheckResponse");
+	static char big[2000];
+	big[4] = (char)0xcb;
+	big[3] = 0x07;
+	CHECK_STR(grpc_run(&hc, h200, 2, big, sizeof(big), t0, 1),
+		  "gRPC response longer than 1024 bytes");
+	nghttp2_nv h503[] = { NV(":status", "503") };
+	CHECK_STR(grpc_run(&hc, h503, 1, NULL, 0, NULL, 0), "status 503, expected 200");
+
+	/* no service: an empty HealthCheckResponse request */
+	hc.service = NULL;
+	x = start(&f, &hc, false);
+	CHECK_EQ_INT(f.body_len, 5);
+	finish(&f, x);
+}
+
+TEST(h2_check_protocol_failures)
+{
+	struct cfg_health hc = { .kind = HEALTH_HTTP, .method = "GET", .path = "/h",
+				 .expect_lo = 200, .expect_hi = 399, .proto = SRV_PROTO_H2 };
+	struct fake f;
+
+	/* an HTTP/1.1 server answering the preface */
+	struct hc_h2 *x = hc_h2_new(&hc, "a", false);
+	const char *h1 = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+	const uint8_t *p;
+	size_t len;
+	CHECK_EQ_INT(hc_h2_output(x, &p, &len), HC_H2_MORE);
+	CHECK(len > 24 && memcmp(p, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24) == 0);
+	hc_h2_sent(x, len);
+	int r = hc_h2_input(x, (const uint8_t *)h1, strlen(h1));
+	if (r == HC_H2_MORE)   /* settled once its GOAWAY goes */
+		r = hc_h2_output(x, &p, &len);
+	CHECK_EQ_INT(r, HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "HTTP/2 protocol error: Remote peer returned unexpected data "
+				"while we expected SETTINGS frame.  Perhaps, peer does not "
+				"support HTTP/2 properly.");
+	hc_h2_free(x);
+
+	/* the stream reset, refused by a GOAWAY, or cut by a close */
+	x = start(&f, &hc, false);
+	nghttp2_submit_rst_stream(f.ng, NGHTTP2_FLAG_NONE, f.sid, NGHTTP2_INTERNAL_ERROR);
+	CHECK_EQ_INT(shuttle(&f, x), HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "server reset the stream (INTERNAL_ERROR)");
+	finish(&f, x);
+
+	x = start(&f, &hc, false);
+	nghttp2_submit_goaway(f.ng, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
+	CHECK_EQ_INT(shuttle(&f, x), HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "server sent GOAWAY (NO_ERROR) before answering");
+	finish(&f, x);
+
+	x = start(&f, &hc, false);
+	CHECK_EQ_INT(hc_h2_eof(x), HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "connection closed without a response");
+	finish(&f, x);
+
+	/* a malformed response head fails like it fails traffic */
+	x = start(&f, &hc, false);
+	nghttp2_nv conn[] = { NV(":status", "200"), NV("connection", "close") };
+	CHECK_EQ_INT(answer(&f, x, conn, 2, NULL, 0, NULL, 0), HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "HTTP/2 protocol error: Invalid HTTP header field was received: "
+				"frame type: 1, stream: 1, name: [connection], value: [close]");
+	finish(&f, x);
+
+	/* a gRPC answer cut before its trailers */
+	hc = (struct cfg_health){ .kind = HEALTH_GRPC, .proto = SRV_PROTO_H2, .timeout_ms = 1 };
+	x = start(&f, &hc, false);
+	nghttp2_nv h200[] = { NV(":status", "200") };
+	CHECK(nghttp2_submit_headers(f.ng, NGHTTP2_FLAG_NONE, f.sid, NULL, h200, 1, NULL) == 0);
+	CHECK_EQ_INT(shuttle(&f, x), HC_H2_MORE);
+	CHECK_EQ_INT(hc_h2_eof(x), HC_H2_FAIL);
+	CHECK_STR(hc_h2_why(x), "connection closed before the end of the response");
+	finish(&f, x);
 }
 
 /* ---- outlier ------------------------------------------------------------ */
@@ -507,15 +901,87 @@ TEST(cfg_every_option)
 	c = L(BE("health http /a host x\n    health tcp"));
 	CHECK(c && c->backends[0]->health.kind == HEALTH_TCP && !c->backends[0]->health.path);
 	cfg_free(c);
+	c = L(BE("health grpc service a.B host h\n    health http /x"));
+	CHECK(c && c->backends[0]->health.kind == HEALTH_HTTP && !c->backends[0]->health.service &&
+	      !c->backends[0]->health.host);
+	cfg_free(c);
+}
+
+/* A backend of h2 servers (a second one so the proto check sees both). */
+#define BE2(x) FE "backend app {\n    server a 127.0.0.1:9001 proto h2\n" \
+		  "    server b 127.0.0.1:9002 proto h2\n    " x "\n}\n"
+
+TEST(cfg_proto_follows_the_servers)
+{
+	/* http speaks what the servers speak, unless `proto` says otherwise */
+	struct cfg *c = L(BE("health http /healthz"));
+	CHECK(c && c->backends[0]->health.proto == SRV_PROTO_H1);
+	cfg_free(c);
+	c = L(BE2("health http /healthz"));
+	CHECK(c && c->backends[0]->health.proto == SRV_PROTO_H2);
+	cfg_free(c);
+	c = L(BE2("health http /healthz proto h1"));
+	CHECK(c && c->backends[0]->health.proto == SRV_PROTO_H1);
+	cfg_free(c);
+	c = L(BE("health http /healthz proto h2"));
+	CHECK(c && c->backends[0]->health.proto == SRV_PROTO_H2);
+	cfg_free(c);
+	c = L(BE("health http /healthz proto h2c"));
+	CHECK(c && c->backends[0]->health.proto == SRV_PROTO_H2);
+	cfg_free(c);
+	/* the health line may come before the servers */
+	c = L(FE "backend app {\n    health http /healthz\n"
+		 "    server a 127.0.0.1:9001 proto h2\n}\n");
+	CHECK(c && c->backends[0]->health.proto == SRV_PROTO_H2);
+	cfg_free(c);
+	c = L(FE "backend app {\n    health grpc\n    server a 127.0.0.1:9001 proto h2\n}\n");
+	CHECK(c && c->backends[0]->health.kind == HEALTH_GRPC);
+	cfg_free(c);
+}
+
+TEST(cfg_grpc)
+{
+	struct cfg *c = L(BE2("health grpc"));
+	CHECK(c);
+	if (c) {
+		const struct cfg_health *h = &c->backends[0]->health;
+		CHECK_EQ_INT(h->kind, HEALTH_GRPC);
+		CHECK_EQ_INT(h->proto, SRV_PROTO_H2);
+		CHECK(h->service == NULL && h->host == NULL && h->path == NULL);
+		CHECK_EQ_INT(h->interval_ms, 2000);
+		CHECK_EQ_INT(h->timeout_ms, 1000);
+		CHECK_EQ_INT(h->rise, 2);
+		CHECK_EQ_INT(h->fall, 3);
+	}
+	cfg_free(c);
+	c = L(BE2("health grpc service my.pkg.Api host api.internal interval 150ms rise 1 "
+		  "fall 4 timeout 100ms"));
+	CHECK(c);
+	if (c) {
+		const struct cfg_health *h = &c->backends[0]->health;
+		CHECK(h->service && strcmp(h->service, "my.pkg.Api") == 0);
+		CHECK(h->host && strcmp(h->host, "api.internal") == 0);
+		CHECK_EQ_INT(h->interval_ms, 150);
+		CHECK_EQ_INT(h->timeout_ms, 100);
+		CHECK_EQ_INT(h->rise, 1);
+		CHECK_EQ_INT(h->fall, 4);
+	}
+	cfg_free(c);
+	/* TLS servers: `proto h2` gives them ALPN h2 (the check needs it) */
+	c = L(FE "backend app {\n    server a 127.0.0.1:9001 proto h2 tls verify none\n"
+		 "    health grpc\n}\n");
+	CHECK(c && c->backends[0]->servers[0]->tls && c->backends[0]->servers[0]->tls->h2);
+	cfg_free(c);
 }
 
 TEST(cfg_errors)
 {
 	CHECK(ERR(BE("health"), "t.conf:7:11: error: missing argument to 'health'; expected: "
-				"health tcp|http [METHOD] PATH [expect STATUS|LOW-HIGH] [host NAME] "
-				"[interval DURATION] [timeout DURATION] [rise N] [fall N]"));
+				"health tcp | http [METHOD] PATH [expect STATUS|LOW-HIGH] "
+				"[host NAME] [proto h1|h2] | grpc [service NAME] [host NAME], "
+				"then [interval DURATION] [timeout DURATION] [rise N] [fall N]"));
 	CHECK(ERR(BE("health udp"), "t.conf:7:12: error: unknown health check 'udp' in backend "
-				    "'app'; expected one of: tcp, http"));
+				    "'app'; expected one of: tcp, http, grpc"));
 	CHECK(ERR(BE("health http"), "t.conf:7:16: error: missing path after 'http'; expected "
 				     "e.g. health http GET /healthz"));
 	CHECK(ERR(BE("health http GET"), "t.conf:7:20: error: missing path after 'GET'; "
@@ -546,7 +1012,46 @@ TEST(cfg_errors)
 		  "interval, timeout, rise, fall"));
 	CHECK(ERR(BE("health http /h every 2s"),
 		  "t.conf:7:20: error: unknown health http option 'every'; expected one of: "
-		  "interval, timeout, rise, fall, expect, host"));
+		  "interval, timeout, rise, fall, expect, host, proto"));
+	CHECK(ERR(BE("health http /h proto h3"),
+		  "t.conf:7:26: error: unknown health check proto 'h3'; expected h1 or h2"));
+	CHECK(ERR(BE("health http /h proto"), "t.conf:7:25: error: expected a value after "
+					      "'proto'"));
+	CHECK(ERR(BE("health tcp proto h2"),
+		  "t.conf:7:16: error: unknown health tcp option 'proto'; expected one of: "
+		  "interval, timeout, rise, fall"));
+	CHECK(ERR(BE("health http /h service x"),
+		  "t.conf:7:20: error: unknown health http option 'service'; expected one of: "
+		  "interval, timeout, rise, fall, expect, host, proto"));
+	/* grpc: its own options, HTTP/2 servers only */
+	CHECK(ERR(BE("health grpc"),
+		  "t.conf:7:12: error: health grpc needs servers that speak HTTP/2, but server 'a' "
+		  "of backend 'app' speaks h1; expected proto h2 on its server lines"));
+	CHECK(ERR(BE2("health grpc /healthz"),
+		  "t.conf:8:17: error: unknown health grpc option '/healthz'; expected one of: "
+		  "interval, timeout, rise, fall, service, host"));
+	CHECK(ERR(BE2("health grpc expect 200"),
+		  "t.conf:8:17: error: unknown health grpc option 'expect'; expected one of: "
+		  "interval, timeout, rise, fall, service, host"));
+	CHECK(ERR(BE2("health grpc proto h2"),
+		  "t.conf:8:17: error: unknown health grpc option 'proto'; expected one of: "
+		  "interval, timeout, rise, fall, service, host"));
+	CHECK(ERR(BE2("health grpc service"), "t.conf:8:24: error: expected a value after "
+					      "'service'"));
+	CHECK(ERR(BE2("health grpc service \"a b\""),
+		  "t.conf:8:25: error: invalid gRPC service name 'a b'; expected a name without "
+		  "spaces or control characters, up to 1024 bytes, e.g. my.package.Service (leave "
+		  "out `service` to check the whole server)"));
+	CHECK(ERR(BE2("health grpc service \"\""),
+		  "t.conf:8:25: error: invalid gRPC service name ''; expected a name without "
+		  "spaces or control characters, up to 1024 bytes, e.g. my.package.Service (leave "
+		  "out `service` to check the whole server)"));
+	CHECK(ERR(BE2("health grpc interval 0s"),
+		  "t.conf:8:26: error: health interval must be more than 0; expected e.g. 2s or "
+		  "500ms"));
+	CHECK(ERR(BE2("health grpc host a/b"),
+		  "t.conf:8:22: error: invalid health check host 'a/b'; expected a host name, "
+		  "optionally with :PORT, e.g. app.example.com"));
 	CHECK(ERR(BE("health tcp interval"), "t.conf:7:24: error: expected a value after "
 					     "'interval'"));
 	CHECK(ERR(BE("health tcp interval 2"),
@@ -601,5 +1106,12 @@ int main(void)
 	RUN(cfg_defaults);
 	RUN(cfg_every_option);
 	RUN(cfg_errors);
+	RUN(cfg_proto_follows_the_servers);
+	RUN(cfg_grpc);
+	RUN(grpc_request_bytes);
+	RUN(grpc_response_status);
+	RUN(h2_http_check_request_and_statuses);
+	RUN(h2_grpc_check_verdicts);
+	RUN(h2_check_protocol_failures);
 	return UNIT_SUMMARY("test_health");
 }
