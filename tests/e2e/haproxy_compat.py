@@ -12,6 +12,9 @@ options are dropped, as before), http_request / http_response deny,
 return, redirect, set_header, add_header, del_header with literal values,
 `request_id header NAME` (a fresh UUID each time), and the frontend's
 `h2_max_streams` / `h2_header_table` (global tune.h2.* in HAProxy 2.6).
+On server lines (test_h2_server.py, test_grpc.py): `weight`, `maxconn`,
+`proto h1|h2` and `tls verify none|required ca FILE [sni NAME]` (`ssl ...
+alpn h2` with proto h2).
 """
 
 import re
@@ -214,10 +217,7 @@ def translate(text):
                 if d == "balance":
                     out.append("    balance %s" % toks[1])
                 elif d == "server":
-                    extra = ""
-                    if "weight" in toks:
-                        extra = " weight %s" % toks[toks.index("weight") + 1]
-                    out.append("    server %s %s%s" % (toks[1], toks[2], extra))
+                    out.append("    server %s %s%s" % (toks[1], toks[2], _server_opts(toks)))
                 elif d == "timeout" and toks[1] in ("connect", "server", "tunnel"):
                     out.append("    timeout %s %s" % (toks[1], toks[2]))
                     if toks[1] == "connect":
@@ -278,6 +278,50 @@ def _bind(toks):
     elif proto:
         out.append("proto %s" % proto)
     return " ".join(out)
+
+
+def _server_opts(toks):
+    """weight N; and, for the HTTP/2 server tests, maxconn N, proto h1|h2
+    (h2c), tls verify none | tls verify required ca FILE [sni NAME] (with
+    ALPN h2 when proto h2).  Other options are dropped, as before, unless
+    they come with `proto` or `tls`, whose tests must not run half
+    translated."""
+    extra = ""
+    if "weight" in toks:
+        extra += " weight %s" % toks[toks.index("weight") + 1]
+    if "maxconn" in toks:
+        extra += " maxconn %s" % toks[toks.index("maxconn") + 1]
+    proto = None
+    if "proto" in toks:
+        proto = {"h1": "h1", "http/1.1": "h1", "h2": "h2", "h2c": "h2"}.get(
+            toks[toks.index("proto") + 1])
+        if proto is None:
+            raise Unsupported("server proto %r" % toks)
+    if "tls" in toks:
+        opts = toks[toks.index("tls") + 1:]
+        kv = {}
+        i = 0
+        while i < len(opts):
+            if opts[i] in ("verify", "ca", "sni") and i + 1 < len(opts):
+                kv[opts[i]] = opts[i + 1]
+                i += 2
+            elif opts[i] in ("proto", "weight", "maxconn") and i + 1 < len(opts):
+                i += 2
+            else:
+                raise Unsupported("server tls option %r" % opts[i])
+        if kv.get("verify") == "none" and set(kv) == {"verify"}:
+            extra += " ssl verify none"
+        elif kv.get("verify") == "required" and "ca" in kv:
+            extra += " ssl verify required ca-file %s" % kv["ca"]
+            if "sni" in kv:
+                extra += " sni str(%s)" % kv["sni"]
+        else:
+            raise Unsupported("server tls options %r" % opts)
+        if proto == "h2":
+            extra += " alpn h2"
+    elif proto == "h2":
+        extra += " proto h2"
+    return extra
 
 
 def _literal(tok):
