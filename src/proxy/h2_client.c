@@ -1157,7 +1157,9 @@ static enum step_result h2_deliver(struct stream *s)
 		}
 		s->rs = RS_DONE;
 	}
-	bool body = m->body != BODY_NONE &&
+	/* an empty body ends the stream on the HEADERS frame (a gRPC
+	 * trailers-only response must come that way) */
+	bool body = (m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE) &&
 		    (!t->local || t->local_body.len) && t->meth != HTTP_METH_HEAD;
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = res_read };
 	if (s->rs == RS_DONE && !t->local && body_wants(s, FLT_RES_END)) {

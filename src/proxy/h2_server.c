@@ -277,7 +277,9 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 	if (!h->s)
 		return 0;
 	if (!(h->flags & H2SS_F_EOS)) {
-		if (code == NGHTTP2_REFUSED_STREAM)
+		if (code == NGHTTP2_REFUSED_STREAM && c->goaway)
+			h2ss_fail(h, "server's GOAWAY left the stream out", true);
+		else if (code == NGHTTP2_REFUSED_STREAM)
 			h2ss_fail(h, "server refused the stream (REFUSED_STREAM)", true);
 		else
 			h2ss_fail(h, code == NGHTTP2_NO_ERROR ? "server closed the stream early" :
@@ -312,6 +314,8 @@ static ssize_t req_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t le
 		if (s->flags & STRM_F_REPLAY) {
 			s->req_sent += (uint32_t)n;
 		} else {
+			/* gone for good: this request can no longer be sent elsewhere */
+			s->flags |= STRM_F_SENT;
 			buf_consume(b, (uint32_t)n);
 			buf_release(b);
 		}
@@ -517,6 +521,7 @@ void h2srv_event(struct srvconn *sc)
 			struct h2ss *h = container_of(pos, struct h2ss, link);
 			stamp_connect(h->s, true);
 			h->s->srv_last = sc->w->loop.now;
+			stream_wake(h->s);   /* its timer: now timeout server */
 		}
 	}
 	h2sc_read(c);
@@ -673,7 +678,11 @@ int h2srv_attach(struct stream *s, struct server_rt *sv)
 	s->srv_cs = h;
 	s->srv_codec = &srv_codec_h2;
 	s->srv_last = s->w->loop.now;
-	c->sc->reused = reused;
+	/* No keep-alive race on HTTP/2 (a server that will not take a stream
+	 * says so: REFUSED_STREAM, GOAWAY): a failure here is never retried
+	 * for free as a race on a reused HTTP/1 connection is (retry.c). */
+	(void)reused;
+	c->sc->reused = false;
 	stamp_connect(s, c->sc->connected);
 	/* A retry: the head was encoded for another connection already. */
 	if (s->txn && !s->txn->head_pending && s->txn->assigned && !h2ss_submit(s)) {
@@ -747,8 +756,11 @@ static bool h2ss_submit(struct stream *s)
 				   buf_size);
 	if (n < 0)
 		return false;
-	bool body = m->body != BODY_NONE;
+	bool body = m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE;
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = req_read };
+	/* a body that ended before the head went out (it came with it) */
+	if (t->req_ended || s->rq == RQ_DONE)
+		t->req_framed_end = true;
 	int32_t id = nghttp2_submit_request(h->c->ng, NULL, (const nghttp2_nv *)nv, (size_t)n,
 					    body ? &prd : NULL, h);
 	if (id < 0)

@@ -96,7 +96,10 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	struct srvconn *sc = s->srv;
 	struct server_rt *sv = s->sv;
 	struct backend_rt *be = sv ? sv->be : (s->txn ? s->txn->be : s->tcp_be);
-	bool never_connected = (sc && !sc->connected) || (s->flags & STRM_F_UNSEEN);
+	/* unseen by the server (HTTP/2 REFUSED_STREAM, past a GOAWAY): as good
+	 * as never connected, if what was sent is still here to send again */
+	bool never_connected = (sc && !sc->connected) ||
+			       ((s->flags & STRM_F_UNSEEN) && !(s->flags & STRM_F_SENT));
 	bool refused = never_connected && sc->c.err == ECONNREFUSED;
 	bool reused = sc && sc->reused;
 	bool replay = (s->flags & STRM_F_REPLAY) && s->rs == RS_WAIT && !timeout &&
@@ -121,7 +124,7 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 		lb_observe(sv, s->sent_ns ? lb_mono_ns() - s->sent_ns : 0, true);
 	backend_release(s, false);
 	s->req_sent = 0;
-	s->flags &= (uint16_t)~STRM_F_UNSEEN;
+	s->flags &= (uint16_t)~(STRM_F_UNSEEN | STRM_F_SENT);
 
 	if (be && race && idempotent) {
 		backend_assign(s, be, NULL);   /* the caller runs stream_process() */

@@ -182,6 +182,8 @@ struct txn {
 #define STRM_F_WAKE       0x0080   /* a deferred stream_process() is pending */
 #define STRM_F_PARKED     0x0100   /* a filter answered FLT_WAIT: its step waits for
 				      stream_wake(), whatever else happens */
+#define STRM_F_SENT       0x0400   /* request bytes left for a server and were not kept
+				      (no STRM_F_REPLAY): it cannot go elsewhere */
 #define STRM_F_UNSEEN     0x0200   /* the server refused the request before processing
 				      any of it (HTTP/2 REFUSED_STREAM, or past a
 				      GOAWAY): safe to send elsewhere, any method */
