@@ -498,8 +498,9 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	struct h2s *h = h2s_of(ng, id);
 	(void)flags;
 
-	if (!h || !h->s || (h->s->txn && h->s->txn->discard_body)) {
-		/* nobody will read it: the window goes back at once */
+	if (!h || !h->s || (h->s->txn && h->s->txn->discard_body) || h->s->rq == RQ_DONE) {
+		/* nobody will read it (a local reply ended the request): the
+		 * window goes back at once */
 		nghttp2_session_consume(ng, id, len);
 		return 0;
 	}
@@ -861,8 +862,19 @@ static bool h2_recv(struct stream *s)
 		h2s_finish(h, false);
 		return true;
 	}
-	if (c->held == h && c->held_len)
-		progress = h2c_unhold(c, s);
+	if (c->held == h && c->held_len) {
+		if (s->rq == RQ_DONE) {
+			/* a local reply ended the request: the held bytes are
+			 * dropped and the connection's input goes on */
+			c->held = NULL;
+			c->held_len = 0;
+			c->resume = true;
+			if (!c->input_queued && loop_defer(&s->w->loop, h2c_input_deferred, c) == 0)
+				c->input_queued = true;
+		} else {
+			progress = h2c_unhold(c, s);
+		}
+	}
 	if (!h->unacked || c->held == h)
 		return progress;
 	struct txn *t = s->txn;
@@ -1222,8 +1234,7 @@ static bool h2_check_end(struct stream *s)
 		h2s_finish(h, clean);
 		return true;
 	}
-	if ((h->flags & H2S_F_RES_EOS) && s->rs == RS_DONE && s->rq != RQ_DONE &&
-	    !(h->flags & H2S_F_EOS)) {
+	if ((h->flags & H2S_F_RES_EOS) && s->rs == RS_DONE && !(h->flags & H2S_F_EOS)) {
 		s->flags |= STRM_F_SRV_CLOSE;   /* the server did not get the whole request */
 		h2s_reset(h, NGHTTP2_NO_ERROR);
 	}
