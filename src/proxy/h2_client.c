@@ -48,6 +48,7 @@
 #include "http/h2_msg.h"
 #include "net/conn.h"
 #include "proxy/body.h"
+#include "proxy/h2_wire.h"
 #include "proxy/local.h"
 #include "proxy/session.h"
 #include "proxy/stream.h"
@@ -110,29 +111,19 @@ struct h2_budget {
 
 struct h2c {
 	struct session *ss;
-	nghttp2_session *ng;
-	struct buf in;             /* socket bytes nghttp2 has not taken yet */
-	struct buf out;            /* frames waiting for the socket */
+	struct h2_wire w;          /* nghttp2, `in`, `out`, the held DATA run */
 	struct list streams;       /* struct h2s, pipeline streams alive */
 	uint32_t nstreams;
 	struct h2_budget resets, control;
-	/* A DATA run that did not fit its stream's buffer (the client sent
-	 * before our SETTINGS reached it): nghttp2 is paused on it, the rest
-	 * of `in` waits, until that stream drains (h2_recv). */
-	struct h2s *held;
-	const uint8_t *held_p;
-	size_t held_len;
 	bool flush_queued;         /* a deferred flush is pending */
 	bool input_queued;         /* a deferred input run is pending (after a pause) */
-	bool resume;               /* the paused run is in: nghttp2 goes on with its frame */
-	bool settings_sent;        /* our first SETTINGS left (settings_patch) */
 	bool goaway;               /* we sent GOAWAY: no new streams, close when idle */
 	bool calm_logged;          /* ENHANCE_YOUR_CALM logged for this connection */
-	bool closing;              /* flushing what is left before the close */
 };
 
 static void h2c_want_flush(struct h2c *c);
 static void h2c_input_deferred(void *arg);
+static void h2c_input_again(struct h2c *c);
 
 /* h2m_nv is nghttp2_nv, kept apart so http/ needs no nghttp2 include */
 _Static_assert(sizeof(struct h2m_nv) == sizeof(nghttp2_nv) &&
@@ -176,7 +167,7 @@ static int h2c_calm(struct h2c *c, const char *why)
 			 session_src_text(c->ss, src, sizeof(src)), why);
 		c->calm_logged = true;
 	}
-	nghttp2_session_terminate_session(c->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+	nghttp2_session_terminate_session(c->w.ng, NGHTTP2_ENHANCE_YOUR_CALM);
 	c->goaway = true;
 	return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
@@ -248,7 +239,7 @@ static void h2s_detach(struct h2s *h)
 	stream_release(s);
 	h->s = NULL;
 	if (!(h->flags & H2S_F_CLOSED))
-		nghttp2_session_set_stream_user_data(c->ng, h->id, NULL);
+		nghttp2_session_set_stream_user_data(c->w.ng, h->id, NULL);
 	list_del(&h->link);
 	loop_defer(&s->w->loop, h2s_free_deferred, s);
 	if (--c->nstreams == 0 && !(ss->flags & SESS_F_CLOSED)) {
@@ -264,7 +255,7 @@ static void h2s_reset(struct h2s *h, uint32_t code)
 	if (h->flags & (H2S_F_RST_SENT | H2S_F_CLOSED))
 		return;
 	h->flags |= H2S_F_RST_SENT;
-	nghttp2_submit_rst_stream(h->c->ng, NGHTTP2_FLAG_NONE, h->id, code);
+	nghttp2_submit_rst_stream(h->c->w.ng, NGHTTP2_FLAG_NONE, h->id, code);
 	h2c_want_flush(h->c);
 }
 
@@ -321,7 +312,7 @@ static int refuse_stream(struct h2s *h, const char *why)
 	log_warn("%s: %s: HTTP/2 stream %d refused: %s", h->c->ss->fe->name,
 		 session_src_text(h->c->ss, src, sizeof(src)), h->id, why);
 	h->flags |= H2S_F_REFUSED | H2S_F_RST_SENT;
-	nghttp2_submit_rst_stream(h->c->ng, NGHTTP2_FLAG_NONE, h->id, NGHTTP2_PROTOCOL_ERROR);
+	nghttp2_submit_rst_stream(h->c->w.ng, NGHTTP2_FLAG_NONE, h->id, NGHTTP2_PROTOCOL_ERROR);
 	if (h->s) {
 		h->s->txn->logged = true;   /* never a request: nothing to log */
 		h2s_detach(h);
@@ -442,8 +433,8 @@ static bool frame_is_control(struct h2c *c, const nghttp2_frame_hd *hd)
 	case NGHTTP2_WINDOW_UPDATE: {
 		/* useful while we have something to send on it */
 		if (hd->stream_id == 0)
-			return nghttp2_session_get_remote_window_size(c->ng) >= H2_CONN_WINDOW;
-		struct h2s *h = h2s_of(c->ng, hd->stream_id);
+			return nghttp2_session_get_remote_window_size(c->w.ng) >= H2_CONN_WINDOW;
+		struct h2s *h = h2s_of(c->w.ng, hd->stream_id);
 		return !h || !h->s || !h->s->res.area || buf_out_len(&h->s->res) == 0;
 	}
 	default:
@@ -512,18 +503,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	}
 	h->unacked += (uint32_t)len;
 	s->cli_last = s->w->loop.now;
-	size_t n = req_room(s);
-	if (n > len)
-		n = len;
-	memcpy(s->req.area + s->req.wr, data, n);
-	s->req.wr += (uint32_t)n;
 	stream_wake(s);
-	if (n == len)
-		return 0;
-	c->held = h;
-	c->held_p = data + n;
-	c->held_len = len - n;
-	return NGHTTP2_ERR_PAUSE;
+	return h2_wire_data(&c->w, h, &s->req, s->req.wr + req_room(s), data, len);
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
@@ -534,12 +515,10 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 
 	if (!h)
 		return 0;
-	if (c->held == h) {
+	if (c->w.held == h) {
 		/* the stream is gone: nothing to wait for, the input goes on */
-		c->held = NULL;
-		c->held_len = 0;
-		if (!c->input_queued && loop_defer(&c->ss->w->loop, h2c_input_deferred, c) == 0)
-			c->input_queued = true;
+		h2_wire_drop_held(&c->w);
+		h2c_input_again(c);
 	}
 	h->flags |= H2S_F_CLOSED;
 	nghttp2_session_set_stream_user_data(ng, id, NULL);
@@ -597,7 +576,7 @@ static ssize_t res_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t le
 		if (tr && !t->local) {
 			struct h2m_nv nv[HTTP_MAX_HDRS + 1];
 			int k = h2m_encode_trailers(tr, nv, HTTP_MAX_HDRS + 1, s->w->scratch, buf_size);
-			if (k > 0 && nghttp2_submit_trailer(h->c->ng, h->id, (const nghttp2_nv *)nv,
+			if (k > 0 && nghttp2_submit_trailer(h->c->w.ng, h->id, (const nghttp2_nv *)nv,
 							    (size_t)k) == 0)
 				*data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
 		}
@@ -618,71 +597,14 @@ static void h2c_close(struct h2c *c)
 	session_close(c->ss);
 }
 
-/* Our first SETTINGS frame (the server preface, the first bytes we send)
- * advertises h2_max_streams, not the slack nghttp2 was given. */
-static void settings_patch(struct h2c *c, uint8_t *p, size_t n)
-{
-	if (n < 9 || p[3] != NGHTTP2_SETTINGS || (p[4] & NGHTTP2_FLAG_ACK))
-		return;
-	size_t len = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
-	c->settings_sent = true;
-	for (size_t o = 9; o + 6 <= 9 + len && o + 6 <= n; o += 6) {
-		if ((p[o] << 8 | p[o + 1]) != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
-			continue;
-		uint32_t v = c->ss->fe->h2.max_streams;
-		p[o + 2] = (uint8_t)(v >> 24);
-		p[o + 3] = (uint8_t)(v >> 16);
-		p[o + 4] = (uint8_t)(v >> 8);
-		p[o + 5] = (uint8_t)v;
-	}
-}
-
-/* Frames out of nghttp2 into `out`, `out` to the socket, until either is
- * empty or the socket is full.  False when the connection failed. */
+/* Frames to the socket; false when the connection failed. */
 static bool h2c_send(struct h2c *c)
 {
-	struct conn *cli = &c->ss->cli;
-
-	for (;;) {
-		if (!buf_alloc(&c->out))
-			return false;
-		/* gather frames first: one send for many small frames */
-		while (c->out.wr < buf_size && nghttp2_session_want_write(c->ng)) {
-			const uint8_t *p;
-			if (c->out.wr + 16384 + 9 > buf_size && c->out.wr > 0)
-				break;
-			ssize_t n = nghttp2_session_mem_send(c->ng, &p);
-			if (n < 0)
-				return false;
-			if (n == 0)
-				break;
-			if (c->out.wr + (uint32_t)n > buf_size) {
-				/* cannot happen with the check above unless frames are
-				 * larger than 16 KiB: refuse rather than truncate */
-				return false;
-			}
-			memcpy(c->out.area + c->out.wr, p, (size_t)n);
-			if (!c->settings_sent)
-				settings_patch(c, (uint8_t *)c->out.area + c->out.wr, (size_t)n);
-			c->out.wr += (uint32_t)n;
-			c->out.pr = c->out.wr;
-		}
-		if (buf_out_len(&c->out) == 0) {
-			buf_release(&c->out);
-			return true;
-		}
-		if (!(cli->flags & CONN_F_SEND_READY))
-			return true;
-		ssize_t n = conn_send(cli, buf_out(&c->out), buf_out_len(&c->out));
-		if (n < 0)
-			return false;
-		if (n == 0)
-			return true;
+	bool sent = false;
+	bool ok = h2_wire_send(&c->w, &c->ss->cli, &sent);
+	if (sent)
 		c->ss->cli_last = c->ss->w->loop.now;
-		buf_consume(&c->out, (uint32_t)n);
-		if (c->out.area && buf_out_len(&c->out))
-			return true;   /* the socket is full */
-	}
+	return ok;
 }
 
 /* Flushes; a connection nghttp2 is done with, or that is idle after our
@@ -696,9 +618,9 @@ static void h2c_flush(struct h2c *c)
 		return;
 	}
 	bool idle_goaway = c->goaway && c->nstreams == 0;
-	if ((!nghttp2_session_want_read(c->ng) && !nghttp2_session_want_write(c->ng)) ||
+	if ((!nghttp2_session_want_read(c->w.ng) && !nghttp2_session_want_write(c->w.ng)) ||
 	    idle_goaway) {
-		if (!c->out.area || buf_out_len(&c->out) == 0)
+		if (!h2_wire_pending(&c->w))
 			h2c_close(c);
 	}
 }
@@ -721,35 +643,13 @@ static void h2c_want_flush(struct h2c *c)
 /* `in` to nghttp2.  False when the connection failed. */
 static bool h2c_input(struct h2c *c)
 {
-	/* bytes nghttp2 took are kept while a paused run points into them */
-	if (c->in.area && !c->held_len)
-		buf_consume(&c->in, buf_out_len(&c->in));
-	/* After a pause nghttp2 still has the end of the paused DATA frame to
-	 * process (its END_STREAM): it needs a call even with no new byte. */
-	while ((c->in.area && buf_in_len(&c->in) && !c->held_len) || c->resume) {
-		c->resume = false;
-		ssize_t n = nghttp2_session_mem_recv(c->ng, c->in.area ? (const uint8_t *)buf_in(&c->in) :
-					(const uint8_t *)"", c->in.area ? buf_in_len(&c->in) : 0);
-		if (n < 0) {
-			if (n != NGHTTP2_ERR_CALLBACK_FAILURE) {
-				char src[INET6_ADDRSTRLEN];
-				log_debug("%s: %s: HTTP/2 connection error: %s", c->ss->fe->name,
-					  session_src_text(c->ss, src, sizeof(src)),
-					  nghttp2_strerror((int)n));
-			}
-			return false;
-		}
-		/* taken; a paused run keeps its bytes until it is moved
-		 * into its stream (h2c_unhold) */
-		if (!c->in.area)
-			continue;
-		buf_advance(&c->in, (uint32_t)n);
-		if (!c->held_len)
-			buf_consume(&c->in, (uint32_t)n);
+	int rv = h2_wire_input(&c->w);
+	if (rv < 0 && rv != NGHTTP2_ERR_CALLBACK_FAILURE) {   /* ours were logged */
+		char src[INET6_ADDRSTRLEN];
+		log_debug("%s: %s: HTTP/2 connection error: %s", c->ss->fe->name,
+			  session_src_text(c->ss, src, sizeof(src)), nghttp2_strerror(rv));
 	}
-	if (c->in.area && buf_empty(&c->in))
-		buf_release(&c->in);
-	return true;
+	return rv == 0;
 }
 
 /* Reads the socket into `in` and feeds nghttp2, until the socket is dry or
@@ -759,20 +659,15 @@ static void h2c_read(struct h2c *c)
 	struct session *ss = c->ss;
 	struct conn *cli = &ss->cli;
 
-	while (!c->held_len && (cli->flags & CONN_F_RECV_READY) &&
+	while (!c->w.held_len && (cli->flags & CONN_F_RECV_READY) &&
 	       !(cli->flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
-		if (!buf_alloc(&c->in)) {
+		ssize_t n = h2_wire_recv(&c->w, cli);
+		if (n < 0) {
 			h2c_close(c);
 			return;
 		}
-		if (c->in.wr >= buf_size)
-			buf_compact(&c->in);
-		if (c->in.wr >= buf_size)
+		if (n == 0)
 			break;
-		ssize_t n = conn_recv(cli, c->in.area + c->in.wr, buf_size - c->in.wr);
-		if (n <= 0)
-			break;
-		c->in.wr += (uint32_t)n;
 		ss->cli_last = ss->w->loop.now;
 		if (!h2c_input(c)) {
 			h2c_flush(c);   /* the GOAWAY nghttp2 queued, best effort */
@@ -782,9 +677,9 @@ static void h2c_read(struct h2c *c)
 		if (ss->flags & SESS_F_CLOSED)
 			return;
 	}
-	if (c->in.area && buf_empty(&c->in))
-		buf_release(&c->in);
-	if ((cli->flags & (CONN_F_RD_EOF | CONN_F_ERROR)) && !c->held_len) {
+	if (c->w.in.area && buf_empty(&c->w.in))
+		buf_release(&c->w.in);
+	if ((cli->flags & (CONN_F_RD_EOF | CONN_F_ERROR)) && !c->w.held_len) {
 		/* The client is gone: its streams end with it. */
 		h2c_close(c);
 		return;
@@ -813,30 +708,23 @@ static void h2c_input_deferred(void *arg)
 	h2c_read(c);
 }
 
+/* The input goes on after a held run was moved in or dropped (deferred:
+ * nghttp2 must not run inside a stream's processing). */
+static void h2c_input_again(struct h2c *c)
+{
+	if (!c->input_queued && loop_defer(&c->ss->w->loop, h2c_input_deferred, c) == 0)
+		c->input_queued = true;
+}
+
 /* Moves what it can of a held DATA run into its stream's buffer. */
 static bool h2c_unhold(struct h2c *c, struct stream *s)
 {
-	struct buf *b = &s->req;
-
-	if (!buf_alloc(b))
-		return false;
-	size_t n = req_room(s);
-	if (n > c->held_len)
-		n = c->held_len;
-	if (n == 0)
-		return false;
-	memcpy(b->area + b->wr, c->held_p, n);
-	b->wr += (uint32_t)n;
-	c->held_p += n;
-	c->held_len -= n;
-	if (c->held_len == 0) {
-		c->held = NULL;
-		c->resume = true;
-		/* nghttp2 took those bytes already: `in` goes on after them */
-		if (!c->input_queued && loop_defer(&s->w->loop, h2c_input_deferred, c) == 0)
-			c->input_queued = true;
-	}
-	return true;
+	bool done;
+	uint32_t room = req_room(s);
+	bool moved = h2_wire_unhold(&c->w, &s->req, s->req.wr + room, &done);
+	if (done)
+		h2c_input_again(c);
+	return moved;
 }
 
 
@@ -862,20 +750,17 @@ static bool h2_recv(struct stream *s)
 		h2s_finish(h, false);
 		return true;
 	}
-	if (c->held == h && c->held_len) {
+	if (c->w.held == h && c->w.held_len) {
 		if (s->rq == RQ_DONE) {
 			/* a local reply ended the request: the held bytes are
 			 * dropped and the connection's input goes on */
-			c->held = NULL;
-			c->held_len = 0;
-			c->resume = true;
-			if (!c->input_queued && loop_defer(&s->w->loop, h2c_input_deferred, c) == 0)
-				c->input_queued = true;
+			h2_wire_drop_held(&c->w);
+			h2c_input_again(c);
 		} else {
 			progress = h2c_unhold(c, s);
 		}
 	}
-	if (!h->unacked || c->held == h)
+	if (c->w.held == h)
 		return progress;
 	struct txn *t = s->txn;
 	uint32_t cap = buf_size - H2_FRAME_MARGIN;
@@ -884,20 +769,8 @@ static bool h2_recv(struct stream *s)
 		cap = room > t->req_head_len + H2_FRAME_MARGIN ?
 			      room - t->req_head_len - H2_FRAME_MARGIN : 0;
 	}
-	int32_t win = nghttp2_session_get_stream_local_window_size(c->ng, h->id);
-	uint32_t held = s->req.area ? buf_data_len(&s->req) : 0;
-	uint64_t used = (uint64_t)held + (win > 0 ? (uint32_t)win : 0);
-	if (used >= cap)
-		return progress;
-	uint32_t credit = cap - (uint32_t)used;
-	if (credit > h->unacked)
-		credit = h->unacked;
-	/* small credits cost a frame each: wait for a worthwhile one */
-	if (credit < h->unacked && credit < 4096)
-		return progress;
-	nghttp2_session_consume(c->ng, h->id, credit);
-	h->unacked -= credit;
-	h2c_want_flush(c);
+	if (h2_wire_credit(&c->w, h->id, &h->unacked, s->req.area ? buf_data_len(&s->req) : 0, cap))
+		h2c_want_flush(c);
 	return progress;
 }
 
@@ -912,7 +785,7 @@ static bool h2_send(struct stream *s)
 	    !(s->rs == RS_TUNNEL && tunnel_srv_done(s)))
 		return false;
 	h->flags &= (uint16_t)~H2S_F_DEFERRED;
-	nghttp2_session_resume_data(strm_h2c(s)->ng, h->id);
+	nghttp2_session_resume_data(strm_h2c(s)->w.ng, h->id);
 	h2c_want_flush(strm_h2c(s));
 	return false;
 }
@@ -1026,7 +899,7 @@ static bool h2_req_body(struct stream *s)
 		}
 		return false;
 	}
-	if (strm_h2c(s)->held == h && strm_h2c(s)->held_len)
+	if (strm_h2c(s)->w.held == h && strm_h2c(s)->w.held_len)
 		return false;   /* the last DATA bytes are not in yet */
 	return req_body_end(s);
 }
@@ -1036,7 +909,7 @@ static bool h2_send_continue(struct stream *s)
 	struct h2s *h = strm_h2s(s);
 	nghttp2_nv nv = { (uint8_t *)":status", (uint8_t *)"100", 7, 3, NGHTTP2_NV_FLAG_NONE };
 
-	if (nghttp2_submit_headers(strm_h2c(s)->ng, NGHTTP2_FLAG_NONE, h->id, NULL, &nv, 1, NULL))
+	if (nghttp2_submit_headers(strm_h2c(s)->w.ng, NGHTTP2_FLAG_NONE, h->id, NULL, &nv, 1, NULL))
 		return false;
 	h2c_want_flush(strm_h2c(s));
 	return true;
@@ -1068,7 +941,7 @@ static bool h2_interim(struct stream *s, struct http_msg *m, uint32_t head_len)
 	b->wr -= head_len;
 	int n = h2m_encode_response(m, nv, (int)(sizeof(nv) / sizeof(nv[0])), s->w->scratch,
 				    buf_size);
-	if (n > 0 && nghttp2_submit_headers(strm_h2c(s)->ng, NGHTTP2_FLAG_NONE, h->id, NULL,
+	if (n > 0 && nghttp2_submit_headers(strm_h2c(s)->w.ng, NGHTTP2_FLAG_NONE, h->id, NULL,
 					    (const nghttp2_nv *)nv, (size_t)n, NULL) == 0)
 		h2c_want_flush(strm_h2c(s));
 	m->nhdrs = 0;
@@ -1093,7 +966,7 @@ static bool h2_upgraded(struct stream *s, struct http_msg *m, uint32_t head_len)
 	int n = h2m_encode_response(m, nv, (int)(sizeof(nv) / sizeof(nv[0])), s->w->scratch,
 				    buf_size);
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = res_read };
-	if (n < 0 || nghttp2_submit_response(strm_h2c(s)->ng, h->id, (const nghttp2_nv *)nv,
+	if (n < 0 || nghttp2_submit_response(strm_h2c(s)->w.ng, h->id, (const nghttp2_nv *)nv,
 					     (size_t)n, &prd)) {
 		backend_release(s, false);
 		http_reply_error(s, 502, "upgrade response does not fit HTTP/2");
@@ -1178,7 +1051,7 @@ static enum step_result h2_deliver(struct stream *s)
 		t->res_ended = true;   /* the end event still comes, from the pump */
 		s->rs = RS_BODY;
 	}
-	if (nghttp2_submit_response(strm_h2c(s)->ng, h->id, (const nghttp2_nv *)nv, (size_t)n,
+	if (nghttp2_submit_response(strm_h2c(s)->w.ng, h->id, (const nghttp2_nv *)nv, (size_t)n,
 				    body ? &prd : NULL)) {
 		stream_abort(s, "HTTP/2 response could not be submitted");
 		return STEP_STOP;
@@ -1262,8 +1135,8 @@ static bool h2_drain(struct session *ss)
 	struct h2c *c = ss->h2;
 
 	if (!c->goaway) {
-		nghttp2_submit_goaway(c->ng, NGHTTP2_FLAG_NONE,
-				      nghttp2_session_get_last_proc_stream_id(c->ng), NGHTTP2_NO_ERROR,
+		nghttp2_submit_goaway(c->w.ng, NGHTTP2_FLAG_NONE,
+				      nghttp2_session_get_last_proc_stream_id(c->w.ng), NGHTTP2_NO_ERROR,
 				      NULL, 0);
 		c->goaway = true;
 	}
@@ -1284,8 +1157,8 @@ static void h2_release(struct session *ss)
 		return;
 	/* A last GOAWAY, best effort, unless one went already. */
 	if (!c->goaway && !(ss->cli.flags & (CONN_F_ERROR | CONN_F_WR_SHUT))) {
-		nghttp2_submit_goaway(c->ng, NGHTTP2_FLAG_NONE,
-				      nghttp2_session_get_last_proc_stream_id(c->ng), NGHTTP2_NO_ERROR,
+		nghttp2_submit_goaway(c->w.ng, NGHTTP2_FLAG_NONE,
+				      nghttp2_session_get_last_proc_stream_id(c->w.ng), NGHTTP2_NO_ERROR,
 				      NULL, 0);
 		c->goaway = true;
 		h2c_send(c);
@@ -1298,8 +1171,8 @@ static void h2_release(struct session *ss)
 		h->flags |= H2S_F_CLOSED;   /* no frame for it any more */
 		h2s_detach(h);
 	}
-	buf_release_force(&c->in);
-	buf_release_force(&c->out);
+	buf_release_force(&c->w.in);
+	buf_release_force(&c->w.out);
 }
 
 static void h2_free(struct session *ss)
@@ -1310,7 +1183,7 @@ static void h2_free(struct session *ss)
 		return;
 	/* streams refused before a pipeline stream existed are freed with
 	 * nghttp2's stream table */
-	nghttp2_session_del(c->ng);
+	h2_wire_free(&c->w);
 	free(c);
 	ss->h2 = NULL;
 }
@@ -1360,7 +1233,7 @@ static bool h2c_init(struct h2c *c, const struct cfg_frontend *fe)
 	/* our own budgets decide; nghttp2's stay as a backstop behind them */
 	nghttp2_option_set_stream_reset_rate_limit(opt, 2 * (uint64_t)fe->h2.max_resets + 1000,
 						   fe->h2.max_resets / 10 + 33);
-	int rv = nghttp2_session_server_new2(&c->ng, cbs, c, opt);
+	int rv = nghttp2_session_server_new2(&c->w.ng, cbs, c, opt);
 	nghttp2_option_del(opt);
 	if (rv)
 		return false;
@@ -1372,9 +1245,10 @@ static bool h2c_init(struct h2c *c, const struct cfg_frontend *fe)
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, fe->h2.max_header_list },
 		{ NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },   /* RFC 8441 */
 	};
-	if (nghttp2_submit_settings(c->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])) ||
-	    nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW))
+	if (nghttp2_submit_settings(c->w.ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])) ||
+	    nghttp2_session_set_local_window_size(c->w.ng, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW))
 		return false;
+	c->w.say_max_streams = fe->h2.max_streams;
 	c->resets.left = fe->h2.max_resets;
 	c->control.left = fe->h2.max_control;
 	c->resets.since = c->control.since = c->ss->w->loop.now;
@@ -1397,19 +1271,17 @@ bool h2_session_start(struct session *ss, const char *in, uint32_t len)
 		c->ss = ss;
 		LIST_INIT(&c->streams);
 	}
-	if (!c || !h2c_init(c, ss->fe) || (len && (!buf_alloc(&c->in) || len > buf_size))) {
+	if (!c || !h2c_init(c, ss->fe) || (len && (!buf_alloc(&c->w.in) || len > buf_size))) {
 		log_err("%s: out of memory starting an HTTP/2 connection", ss->fe->name);
-		if (c && c->ng)
-			nghttp2_session_del(c->ng);
 		if (c)
-			buf_release_force(&c->in);
+			h2_wire_free(&c->w);
 		free(c);
 		session_close(ss);
 		return false;
 	}
 	if (len) {
-		memcpy(c->in.area, in, len);
-		c->in.wr = len;
+		memcpy(c->w.in.area, in, len);
+		c->w.in.wr = len;
 	}
 	/* The HTTP/1 stream that received the preface never was a request:
 	 * it goes, freed after this batch (it may be mid-processing). */

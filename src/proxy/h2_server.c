@@ -41,6 +41,7 @@
 #include "http/h2_msg.h"
 #include "proxy/backend.h"
 #include "proxy/body.h"
+#include "proxy/h2_wire.h"
 #include "proxy/local.h"
 #include "proxy/srv_codec.h"
 #include "proxy/stream.h"
@@ -57,16 +58,10 @@ struct h2ss;
 /* An HTTP/2 connection to a server. */
 struct h2sc {
 	struct srvconn *sc;
-	nghttp2_session *ng;
-	struct buf in, out;
+	struct h2_wire w;          /* nghttp2, `in`, `out`, the held DATA run */
 	struct list link;          /* in sv->h2conns */
 	struct list streams;       /* struct h2ss attached */
 	uint32_t nstreams;
-	/* a DATA run that did not fit its stream's buffer: nghttp2 waits */
-	struct h2ss *held;
-	const uint8_t *held_p;
-	size_t held_len;
-	bool resume;
 	bool flush_queued, input_queued;
 	bool goaway;               /* the server sent GOAWAY: no new stream here */
 	bool dead;                 /* failed or closing: no new stream, gone when empty */
@@ -94,6 +89,7 @@ struct h2ss {
 
 static void h2sc_want_flush(struct h2sc *c);
 static void h2sc_input_deferred(void *arg);
+static void h2sc_input_again(struct h2sc *c);
 static void h2sc_release(struct h2sc *c);
 
 static inline struct h2ss *strm_h2ss(const struct stream *s)
@@ -241,21 +237,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	}
 	h->unacked += (uint32_t)len;
 	s->srv_last = s->w->loop.now;
-	uint32_t limit = buf_size - BODY_FRAME_MARGIN;
-	if (b->wr + len > limit && b->rd)
-		buf_compact(b);
-	size_t n = b->wr < limit ? limit - b->wr : 0;
-	if (n > len)
-		n = len;
-	memcpy(b->area + b->wr, data, n);
-	b->wr += (uint32_t)n;
 	stream_wake(s);
-	if (n == len)
-		return 0;
-	c->held = h;
-	c->held_p = data + n;
-	c->held_len = len - n;
-	return NGHTTP2_ERR_PAUSE;
+	return h2_wire_data(&c->w, h, b, buf_size - BODY_FRAME_MARGIN, data, len);
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
@@ -267,12 +250,9 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 		return 0;
 	nghttp2_session_set_stream_user_data(ng, id, NULL);
 	h->flags |= H2SS_F_CLOSED;
-	if (c->held == h) {
-		c->held = NULL;
-		c->held_len = 0;
-		c->resume = true;
-		if (!c->input_queued && loop_defer(&c->sc->w->loop, h2sc_input_deferred, c) == 0)
-			c->input_queued = true;
+	if (c->w.held == h) {
+		h2_wire_drop_held(&c->w);
+		h2sc_input_again(c);
 	}
 	if (!h->s)
 		return 0;
@@ -346,37 +326,8 @@ static ssize_t req_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t le
 
 static bool h2sc_send(struct h2sc *c)
 {
-	struct conn *cn = &c->sc->c;
-
-	for (;;) {
-		if (!buf_alloc(&c->out))
-			return false;
-		while (c->out.wr + 16384 + 9 <= buf_size && nghttp2_session_want_write(c->ng)) {
-			const uint8_t *p;
-			ssize_t n = nghttp2_session_mem_send(c->ng, &p);
-			if (n < 0 || c->out.wr + (uint32_t)n > buf_size)
-				return false;
-			if (n == 0)
-				break;
-			memcpy(c->out.area + c->out.wr, p, (size_t)n);
-			c->out.wr += (uint32_t)n;
-			c->out.pr = c->out.wr;
-		}
-		if (buf_out_len(&c->out) == 0) {
-			buf_release(&c->out);
-			return true;
-		}
-		if (!(cn->flags & CONN_F_SEND_READY))
-			return true;
-		ssize_t n = conn_send(cn, buf_out(&c->out), buf_out_len(&c->out));
-		if (n < 0)
-			return false;
-		if (n == 0)
-			return true;
-		buf_consume(&c->out, (uint32_t)n);
-		if (c->out.area && buf_out_len(&c->out))
-			return true;
-	}
+	bool sent = false;
+	return h2_wire_send(&c->w, &c->sc->c, &sent);
 }
 
 /* The connection failed or the server is done with it: every stream on it
@@ -396,7 +347,7 @@ static void h2sc_fail(struct h2sc *c, const char *why)
 		/* a stream the server never saw (not submitted, or past its
 		 * GOAWAY) can go anywhere */
 		bool unseen = !h->id || !c->sc->connected ||
-			      (c->goaway && h->id > nghttp2_session_get_last_proc_stream_id(c->ng));
+			      (c->goaway && h->id > nghttp2_session_get_last_proc_stream_id(c->w.ng));
 		h2ss_fail(h, why, unseen);
 	}
 	if (c->nstreams == 0)
@@ -413,7 +364,7 @@ static void h2sc_flush(struct h2sc *c)
 		h2sc_fail(c, "server connection failed while sending");
 		return;
 	}
-	if (!nghttp2_session_want_read(c->ng) && !nghttp2_session_want_write(c->ng))
+	if (!nghttp2_session_want_read(c->w.ng) && !nghttp2_session_want_write(c->w.ng))
 		h2sc_fail(c, "server ended the HTTP/2 connection");
 }
 
@@ -434,46 +385,26 @@ static void h2sc_want_flush(struct h2sc *c)
 
 static bool h2sc_input(struct h2sc *c)
 {
-	if (c->in.area && !c->held_len)
-		buf_consume(&c->in, buf_out_len(&c->in));
-	while ((c->in.area && buf_in_len(&c->in) && !c->held_len) || c->resume) {
-		c->resume = false;
-		ssize_t n = nghttp2_session_mem_recv(c->ng, c->in.area ? (const uint8_t *)buf_in(&c->in) :
-					(const uint8_t *)"", c->in.area ? buf_in_len(&c->in) : 0);
-		if (n < 0) {
-			log_warn("server %s/%s: HTTP/2 error: %s", c->sc->srv->be->cfg->name,
-				 c->sc->srv->cfg->name, nghttp2_strerror((int)n));
-			return false;
-		}
-		if (!c->in.area)
-			continue;
-		buf_advance(&c->in, (uint32_t)n);
-		if (!c->held_len)
-			buf_consume(&c->in, (uint32_t)n);
-	}
-	if (c->in.area && buf_empty(&c->in))
-		buf_release(&c->in);
-	return true;
+	int rv = h2_wire_input(&c->w);
+	if (rv < 0)
+		log_warn("server %s/%s: HTTP/2 error: %s", c->sc->srv->be->cfg->name,
+			 c->sc->srv->cfg->name, nghttp2_strerror(rv));
+	return rv == 0;
 }
 
 static void h2sc_read(struct h2sc *c)
 {
 	struct conn *cn = &c->sc->c;
 
-	while (!c->dead && !c->held_len && (cn->flags & CONN_F_RECV_READY) &&
+	while (!c->dead && !c->w.held_len && (cn->flags & CONN_F_RECV_READY) &&
 	       !(cn->flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
-		if (!buf_alloc(&c->in)) {
+		ssize_t n = h2_wire_recv(&c->w, cn);
+		if (n < 0) {
 			h2sc_fail(c, "out of memory");
 			return;
 		}
-		if (c->in.wr >= buf_size)
-			buf_compact(&c->in);
-		if (c->in.wr >= buf_size)
+		if (n == 0)
 			break;
-		ssize_t n = conn_recv(cn, c->in.area + c->in.wr, buf_size - c->in.wr);
-		if (n <= 0)
-			break;
-		c->in.wr += (uint32_t)n;
 		if (!h2sc_input(c)) {
 			h2sc_fail(c, "HTTP/2 protocol error from the server");
 			return;
@@ -481,7 +412,7 @@ static void h2sc_read(struct h2sc *c)
 	}
 	if (c->dead)
 		return;
-	if ((cn->flags & (CONN_F_RD_EOF | CONN_F_ERROR)) && !c->held_len) {
+	if ((cn->flags & (CONN_F_RD_EOF | CONN_F_ERROR)) && !c->w.held_len) {
 		h2sc_fail(c, "server closed the connection");
 		return;
 	}
@@ -499,6 +430,14 @@ static void h2sc_input_deferred(void *arg)
 		return;
 	}
 	h2sc_read(c);
+}
+
+/* The input goes on after a held run was moved in or dropped (deferred:
+ * nghttp2 must not run inside a stream's processing). */
+static void h2sc_input_again(struct h2sc *c)
+{
+	if (!c->input_queued && loop_defer(&c->sc->w->loop, h2sc_input_deferred, c) == 0)
+		c->input_queued = true;
 }
 
 void h2srv_event(struct srvconn *sc)
@@ -534,7 +473,7 @@ static void h2sc_idle_expired(struct timer *t)
 
 	if (c->nstreams)
 		return;
-	nghttp2_session_terminate_session(c->ng, NGHTTP2_NO_ERROR);
+	nghttp2_session_terminate_session(c->w.ng, NGHTTP2_NO_ERROR);
 	h2sc_send(c);   /* GOAWAY, best effort */
 	h2sc_fail(c, "idle");
 }
@@ -542,9 +481,7 @@ static void h2sc_idle_expired(struct timer *t)
 static void h2sc_free_deferred(void *arg)
 {
 	struct h2sc *c = arg;
-	nghttp2_session_del(c->ng);
-	buf_release_force(&c->in);
-	buf_release_force(&c->out);
+	h2_wire_free(&c->w);
 	free(c);
 }
 
@@ -603,16 +540,15 @@ static struct h2sc *h2sc_open(struct stream *s, struct server_rt *sv)
 		return NULL;
 	}
 	nghttp2_option_set_no_auto_window_update(opt, 1);
-	int rv = nghttp2_session_client_new2(&c->ng, cbs, c, opt);
+	int rv = nghttp2_session_client_new2(&c->w.ng, cbs, c, opt);
 	nghttp2_option_del(opt);
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, buf_size / 2 },
 	};
-	if (rv || nghttp2_submit_settings(c->ng, NGHTTP2_FLAG_NONE, iv, 2) ||
-	    nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0, H2SRV_CONN_WINDOW)) {
-		if (!rv)
-			nghttp2_session_del(c->ng);
+	if (rv || nghttp2_submit_settings(c->w.ng, NGHTTP2_FLAG_NONE, iv, 2) ||
+	    nghttp2_session_set_local_window_size(c->w.ng, NGHTTP2_FLAG_NONE, 0, H2SRV_CONN_WINDOW)) {
+		h2_wire_free(&c->w);
 		free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -620,7 +556,7 @@ static struct h2sc *h2sc_open(struct stream *s, struct server_rt *sv)
 	struct srvconn *sc = srvconn_open(s, sv);
 	if (!sc) {
 		int e = errno;
-		nghttp2_session_del(c->ng);
+		h2_wire_free(&c->w);
 		free(c);
 		errno = e;
 		return NULL;
@@ -638,7 +574,7 @@ static struct h2sc *h2sc_open(struct stream *s, struct server_rt *sv)
 /* Room for one more stream: under the server's limit, and not closing. */
 static bool h2sc_has_room(struct h2sc *c)
 {
-	uint32_t max = nghttp2_session_get_remote_settings(c->ng,
+	uint32_t max = nghttp2_session_get_remote_settings(c->w.ng,
 							    NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 	if (max > H2SRV_DEFAULT_STREAMS * 10)   /* unlimited, or not said yet */
 		max = H2SRV_DEFAULT_STREAMS;
@@ -701,16 +637,13 @@ void h2srv_detach(struct stream *s, bool reusable)
 	if (h->id && !(h->flags & H2SS_F_CLOSED)) {
 		/* the exchange ended early (client gone, timeout): the
 		 * server stops working on it */
-		nghttp2_submit_rst_stream(c->ng, NGHTTP2_FLAG_NONE, h->id, NGHTTP2_CANCEL);
-		nghttp2_session_set_stream_user_data(c->ng, h->id, NULL);
+		nghttp2_submit_rst_stream(c->w.ng, NGHTTP2_FLAG_NONE, h->id, NGHTTP2_CANCEL);
+		nghttp2_session_set_stream_user_data(c->w.ng, h->id, NULL);
 		h2sc_want_flush(c);
 	}
-	if (c->held == h) {
-		c->held = NULL;
-		c->held_len = 0;
-		c->resume = true;
-		if (!c->input_queued && loop_defer(&s->w->loop, h2sc_input_deferred, c) == 0)
-			c->input_queued = true;
+	if (c->w.held == h) {
+		h2_wire_drop_held(&c->w);
+		h2sc_input_again(c);
 	}
 	list_del(&h->link);
 	free(h);
@@ -732,7 +665,7 @@ void h2srv_close_idle(struct server_rt *sv)
 	list_for_each_safe(pos, tmp, &sv->h2conns) {
 		struct h2sc *c = container_of(pos, struct h2sc, link);
 		if (c->nstreams == 0) {
-			nghttp2_session_terminate_session(c->ng, NGHTTP2_NO_ERROR);
+			nghttp2_session_terminate_session(c->w.ng, NGHTTP2_NO_ERROR);
 			h2sc_send(c);
 			h2sc_release(c);
 		}
@@ -761,7 +694,7 @@ static bool h2ss_submit(struct stream *s)
 	/* a body that ended before the head went out (it came with it) */
 	if (t->req_ended || s->rq == RQ_DONE)
 		t->req_framed_end = true;
-	int32_t id = nghttp2_submit_request(h->c->ng, NULL, (const nghttp2_nv *)nv, (size_t)n,
+	int32_t id = nghttp2_submit_request(h->c->w.ng, NULL, (const nghttp2_nv *)nv, (size_t)n,
 					    body ? &prd : NULL, h);
 	if (id < 0)
 		return false;
@@ -797,7 +730,7 @@ static bool h2ss_send(struct stream *s)
 	if ((!s->req.area || buf_out_len(&s->req) <= off) && !t->req_framed_end)
 		return false;
 	h->flags &= (uint16_t)~H2SS_F_DEFERRED;
-	nghttp2_session_resume_data(h->c->ng, h->id);
+	nghttp2_session_resume_data(h->c->w.ng, h->id);
 	h2sc_want_flush(h->c);
 	return false;
 }
@@ -815,48 +748,16 @@ static bool h2ss_recv(struct stream *s)
 		backend_srv_failed(s, h->why ? h->why : "server stream failed", false);
 		return true;
 	}
-	bool progress = false;
-	if (c->held == h && c->held_len) {
-		struct buf *b = &s->res;
-		uint32_t limit = buf_size - BODY_FRAME_MARGIN;
-		if (buf_alloc(b)) {
-			if (b->wr + c->held_len > limit && b->rd)
-				buf_compact(b);
-			size_t n = b->wr < limit ? limit - b->wr : 0;
-			if (n > c->held_len)
-				n = c->held_len;
-			if (n) {
-				memcpy(b->area + b->wr, c->held_p, n);
-				b->wr += (uint32_t)n;
-				c->held_p += n;
-				c->held_len -= n;
-				progress = true;
-			}
-			if (!c->held_len) {
-				c->held = NULL;
-				c->resume = true;
-				if (!c->input_queued &&
-				    loop_defer(&s->w->loop, h2sc_input_deferred, c) == 0)
-					c->input_queued = true;
-			}
-		}
+	bool progress = false, done;
+	if (c->w.held == h && c->w.held_len) {
+		progress = h2_wire_unhold(&c->w, &s->res, buf_size - BODY_FRAME_MARGIN, &done);
+		if (done)
+			h2sc_input_again(c);
 	}
-	if (h->unacked && c->held != h && h->id) {
-		uint32_t held = s->res.area ? buf_data_len(&s->res) : 0;
-		int32_t win = nghttp2_session_get_stream_local_window_size(c->ng, h->id);
-		uint64_t used = (uint64_t)held + (win > 0 ? (uint32_t)win : 0);
-		uint32_t cap = buf_size - BODY_FRAME_MARGIN;
-		if (used < cap) {
-			uint32_t credit = cap - (uint32_t)used;
-			if (credit > h->unacked)
-				credit = h->unacked;
-			if (credit == h->unacked || credit >= 4096) {
-				nghttp2_session_consume(c->ng, h->id, credit);
-				h->unacked -= credit;
-				h2sc_want_flush(c);
-			}
-		}
-	}
+	if (c->w.held != h && h->id &&
+	    h2_wire_credit(&c->w, h->id, &h->unacked, s->res.area ? buf_data_len(&s->res) : 0,
+			   buf_size - BODY_FRAME_MARGIN))
+		h2sc_want_flush(c);
 	return progress;
 }
 
@@ -898,7 +799,7 @@ static bool h2ss_res_body(struct stream *s)
 			stream_abort(s, "no room to frame the response body");
 		return true;
 	}
-	if (!h || !(h->flags & H2SS_F_EOS) || (h->c->held == h && h->c->held_len))
+	if (!h || !(h->flags & H2SS_F_EOS) || (h->c->w.held == h && h->c->w.held_len))
 		return false;
 	if (h->flags & H2SS_F_BAD) {
 		stream_abort(s, "server trailers too large");

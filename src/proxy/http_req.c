@@ -173,7 +173,8 @@ enum step_result req_route(struct stream *s)
 	 * the server never sees Expect: it gets the body straight away. */
 	if (m->flags & MSG_F_EXPECT_CONTINUE) {
 		msg_hdr_del_id(m, HDR_EXPECT);
-		t->expect_continue = m->body != BODY_NONE && m->version_minor >= 1;
+		t->expect_continue = m->body != BODY_NONE &&
+				     (m->version_major >= 2 || m->version_minor >= 1);
 	}
 	s->step = STEP_BE_RULES;
 	return STEP_NEXT;
