@@ -393,7 +393,7 @@ static void respond(struct sconn *c, int ci, unsigned r)
 }
 
 /* Checks the new bytes server connection i got: a sequence of valid
- * HTTP/1.1 requests, none for /deny, no upgrade. */
+ * HTTP/1.1 requests, none for /deny, no CONNECT nor h2c upgrade. */
 static void check_srv(int i)
 {
 	static struct http_msg m;
@@ -451,10 +451,20 @@ static void check_srv(int i)
 			dump("request for /deny", e->in, e->len, c->pos);
 			FUZZ_ASSERT(0, "the server got a request for /deny (denied locally)");
 		}
-		if (m.body == BODY_TUNNEL || (m.flags & (MSG_F_HAS_UPGRADE | MSG_F_CONN_UPGRADE)) ||
-		    m.meth == HTTP_METH_CONNECT) {
+		/* An extended CONNECT (RFC 8441) arrives as a bodyless GET with
+		 * Upgrade; nothing else may ask for a tunnel, and never h2c
+		 * (the parser deletes such a field: it is still in the table). */
+		bool upgrade = m.flags & (MSG_F_HAS_UPGRADE | MSG_F_CONN_UPGRADE);
+		bool h2c = false;
+		for (int k = 0; k < m.nhdrs; k++)
+			if (m.hdrs[k].id == HDR_UPGRADE && m.hdrs[k].value.len >= 3 &&
+			    memmem(m.hdrs[k].value.p, m.hdrs[k].value.len, "h2c", 3))
+				h2c = true;
+		if (m.body == BODY_TUNNEL || m.meth == HTTP_METH_CONNECT || h2c ||
+		    (upgrade && (m.meth != HTTP_METH_GET || m.body != BODY_NONE))) {
 			dump("upgrade or CONNECT", e->in, e->len, c->pos);
-			FUZZ_ASSERT(0, "the server got an upgrade or CONNECT from an HTTP/2 client");
+			FUZZ_ASSERT(0, "the server got a CONNECT, an h2c upgrade or an upgrade "
+				       "with a body from an HTTP/2 client");
 		}
 		c->head_meth[c->heads % MAX_REQS] = m.meth == HTTP_METH_HEAD;
 		/* RFC 9110 10.1.1: the final response may also come at once;
