@@ -259,8 +259,10 @@ def test_routing_per_stream(gatehouse, make_origin, port):
         for sid, (p, _, want) in zip(sids, plan):
             s = c.response(sid)
             assert s.status == 200 and s.header("x-origin") == want, (p, s)
-    assert origin_targets(a) == ["/x", "/z"]
-    assert origin_targets(b) == ["/b/1", "/b/2"]
+    # concurrent streams reach their origins over parallel connections: in
+    # any order
+    assert sorted(origin_targets(a)) == ["/x", "/z"]
+    assert sorted(origin_targets(b)) == ["/b/1", "/b/2"]
     assert origin_targets(h) == ["/y"]
 
 
