@@ -8,9 +8,9 @@
  * queueing only ever see streams and their messages.
  *
  * The codec is the session's protocol: how client bytes become a request
- * message and how a response message becomes client bytes.  HTTP/1.1 is the
- * one codec today (h1_client.c), with one stream per session at a time;
- * HTTP/2 comes as a second codec whose session carries many streams.
+ * message and how a response message becomes client bytes.  HTTP/1.1
+ * (h1_client.c) has one stream per session at a time; HTTP/2 (h2_client.c)
+ * carries many (`mux`), each a stream of its own.
  *
  * Memory: an idle keep-alive session holds only its own struct: its stream
  * goes back to the pool between requests (session_stream_idle) and a new

@@ -17,12 +17,16 @@
  *                queue.c waits for a slot, retry.c handles failures
  *   h1_server.c  the server's HTTP/1 codec (srv_codec.h): encodes the
  *                request head, decodes the response head and body
+ *   h2_client.c  the HTTP/2 codecs: a client session of many streams,
+ *   h2_server.c  server connections shared by many streams (h2_wire.c
+ *                between nghttp2 and a socket)
  *   http_res.c   the response body pump (protocol-neutral)
  *   body.c       the body events between the codecs and the filters
  *   filter.c     filter chains per frontend/backend (rules, headers, logs)
  *   local.c      responses gatehouse writes itself (errors, rule answers)
  *
- * HTTP/1: one stream per session, reused.  Two half state machines describe it:
+ * HTTP/1: one stream per session, reused; HTTP/2: one per request.  Two
+ * half state machines describe it:
  * `rq` for the request direction (client -> server) and `rs` for the
  * response direction (server -> client); a transaction ends when both are
  * DONE and the client has been sent everything.  TCP mode streams start in
