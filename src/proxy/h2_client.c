@@ -37,7 +37,6 @@
  * logged once.
  */
 #include <nghttp2/nghttp2.h>
-#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stddef.h>
@@ -364,6 +363,16 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 	return 0;
 }
 
+/* An approximation of the head's size on an HTTP/1.1 wire, for the room
+ * body bytes may take before it is encoded in front of them. */
+static uint32_t head_wire_len(const struct http_msg *m)
+{
+	uint32_t n = m->method.len + m->target.len + 16;
+	for (int i = 0; i < m->nhdrs; i++)
+		n += m->hdrs[i].name.len + m->hdrs[i].value.len + 4;
+	return n;
+}
+
 /* The request head is complete: the pipeline's READ_HEAD step takes it. */
 static int head_done(struct h2s *h, bool eos)
 {
@@ -377,6 +386,9 @@ static int head_done(struct h2s *h, bool eos)
 			h->flags |= H2S_F_TOO_LARGE;
 	}
 	h->flags |= H2S_F_HEAD;
+	/* DATA come only after the head: req_room needs its size from here */
+	if (!(h->flags & H2S_F_TOO_LARGE))
+		t->req_head_len = head_wire_len(&t->req);
 	if (eos)
 		h->flags |= H2S_F_EOS;
 	stream_wake(h->s);
@@ -453,16 +465,6 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
 	return 0;
 }
 
-/* An approximation of the head's size on an HTTP/1.1 wire, for the room
- * body bytes may take before it is encoded in front of them. */
-static uint32_t head_wire_len(const struct http_msg *m)
-{
-	uint32_t n = m->method.len + m->target.len + 16;
-	for (int i = 0; i < m->nhdrs; i++)
-		n += m->hdrs[i].name.len + m->hdrs[i].value.len + 4;
-	return n;
-}
-
 /* Room for DATA bytes at the end of the stream's request buffer (compacted
  * if that makes more): until the head is encoded in front of them, only
  * what it leaves (as for HTTP/1, h1_recv). */
@@ -473,9 +475,9 @@ static uint32_t req_room(struct stream *s)
 	uint32_t limit = buf_size - H2_FRAME_MARGIN;
 
 	if (s->step < STEP_ASSIGN || t->head_pending) {
-		uint32_t head = t->req_head_len ? t->req_head_len : head_wire_len(&t->req);
 		uint32_t room = stream_head_room(s);
-		limit = room > head + H2_FRAME_MARGIN ? room - head - H2_FRAME_MARGIN : 0;
+		limit = room > t->req_head_len + H2_FRAME_MARGIN ?
+				room - t->req_head_len - H2_FRAME_MARGIN : 0;
 	}
 	if (b->wr + H2_FRAME_MARGIN > limit && b->rd)
 		buf_compact(b);
@@ -1195,47 +1197,21 @@ static void h2_idle_expired(struct timer *t)
 	session_close(ss);   /* h2_release sends the GOAWAY */
 }
 
-/* The callbacks, built once for the process (nghttp2 copies them into
- * each session); a global, so they stay reachable until exit. */
-static nghttp2_session_callbacks *h2_callbacks_cbs;
-
-static void h2_callbacks_build(void)
-{
-	nghttp2_session_callbacks *cbs;
-
-	if (nghttp2_session_callbacks_new(&cbs))
-		return;
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
-	nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-	h2_callbacks_cbs = cbs;
-}
-
-static nghttp2_session_callbacks *h2_callbacks(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, h2_callbacks_build);
-	return h2_callbacks_cbs;
-}
+static const struct h2_wire_cbs h2c_cbs = {
+	.begin_frame = on_begin_frame,
+	.begin_headers = on_begin_headers,
+	.header = on_header,
+	.frame_recv = on_frame_recv,
+	.data_chunk = on_data_chunk,
+	.stream_close = on_stream_close,
+};
 
 static bool h2c_init(struct h2c *c, const struct cfg_frontend *fe)
 {
-	nghttp2_session_callbacks *cbs = h2_callbacks();
-	nghttp2_option *opt;
-
-	if (!cbs || nghttp2_option_new(&opt))
-		return false;
-	nghttp2_option_set_no_auto_window_update(opt, 1);
-	/* our own budgets decide; nghttp2's stay as a backstop behind them */
-	nghttp2_option_set_stream_reset_rate_limit(opt, 2 * (uint64_t)fe->h2.max_resets + 1000,
-						   fe->h2.max_resets / 10 + 33);
-	int rv = nghttp2_session_server_new2(&c->w.ng, cbs, c, opt);
-	nghttp2_option_del(opt);
-	if (rv)
+	/* our own budgets decide; nghttp2's reset limiter stays as a backstop
+	 * behind them */
+	if (h2_wire_open(&c->w, true, &h2c_cbs, c, 2 * (uint64_t)fe->h2.max_resets + 1000,
+			 fe->h2.max_resets / 10 + 33) < 0)
 		return false;
 	uint32_t window = buf_size / 2;
 	nghttp2_settings_entry iv[] = {

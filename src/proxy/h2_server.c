@@ -32,7 +32,6 @@
  */
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,52 +500,29 @@ static void h2sc_release(struct h2sc *c)
 	loop_defer(&sc->w->loop, h2sc_free_deferred, c);
 }
 
-/* The callbacks, built once for the process (nghttp2 copies them into
- * each session); a global, so they stay reachable until exit. */
-static nghttp2_session_callbacks *h2sc_callbacks_cbs;
-
-static void h2sc_callbacks_build(void)
-{
-	nghttp2_session_callbacks *cbs;
-
-	if (nghttp2_session_callbacks_new(&cbs))
-		return;
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-	h2sc_callbacks_cbs = cbs;
-}
-
-static nghttp2_session_callbacks *h2sc_callbacks(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, h2sc_callbacks_build);
-	return h2sc_callbacks_cbs;
-}
+static const struct h2_wire_cbs h2sc_cbs = {
+	.begin_headers = on_begin_headers,
+	.header = on_header,
+	.frame_recv = on_frame_recv,
+	.data_chunk = on_data_chunk,
+	.stream_close = on_stream_close,
+};
 
 /* A new connection to sv, HTTP/2 from its first byte. */
 static struct h2sc *h2sc_open(struct stream *s, struct server_rt *sv)
 {
-	nghttp2_session_callbacks *cbs = h2sc_callbacks();
-	nghttp2_option *opt;
 	struct h2sc *c = calloc(1, sizeof(*c));
 
-	if (!c || !cbs || nghttp2_option_new(&opt)) {
+	if (!c || h2_wire_open(&c->w, false, &h2sc_cbs, c, 0, 0) < 0) {
 		free(c);
 		errno = ENOMEM;
 		return NULL;
 	}
-	nghttp2_option_set_no_auto_window_update(opt, 1);
-	int rv = nghttp2_session_client_new2(&c->w.ng, cbs, c, opt);
-	nghttp2_option_del(opt);
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, buf_size / 2 },
 	};
-	if (rv || nghttp2_submit_settings(c->w.ng, NGHTTP2_FLAG_NONE, iv, 2) ||
+	if (nghttp2_submit_settings(c->w.ng, NGHTTP2_FLAG_NONE, iv, 2) ||
 	    nghttp2_session_set_local_window_size(c->w.ng, NGHTTP2_FLAG_NONE, 0, H2SRV_CONN_WINDOW)) {
 		h2_wire_free(&c->w);
 		free(c);

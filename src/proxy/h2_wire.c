@@ -181,6 +181,40 @@ bool h2_wire_credit(struct h2_wire *w, int32_t id, uint32_t *unacked, uint32_t b
 	return true;
 }
 
+int h2_wire_open(struct h2_wire *w, bool server, const struct h2_wire_cbs *cbs, void *ud,
+		 uint64_t reset_burst, uint64_t reset_rate)
+{
+	nghttp2_session_callbacks *cb;
+	nghttp2_option *opt;
+
+	/* nghttp2 copies both into the session: they go right after */
+	if (nghttp2_session_callbacks_new(&cb))
+		return -1;
+	if (nghttp2_option_new(&opt)) {
+		nghttp2_session_callbacks_del(cb);
+		return -1;
+	}
+	if (cbs->begin_frame)
+		nghttp2_session_callbacks_set_on_begin_frame_callback(cb, cbs->begin_frame);
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, cbs->begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cb, cbs->header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, cbs->frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, cbs->data_chunk);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, cbs->stream_close);
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	if (server && reset_burst && reset_rate)
+		nghttp2_option_set_stream_reset_rate_limit(opt, reset_burst, reset_rate);
+	int rv = server ? nghttp2_session_server_new2(&w->ng, cb, ud, opt) :
+			  nghttp2_session_client_new2(&w->ng, cb, ud, opt);
+	nghttp2_option_del(opt);
+	nghttp2_session_callbacks_del(cb);
+	if (rv) {
+		w->ng = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 void h2_wire_free(struct h2_wire *w)
 {
 	if (w->ng)

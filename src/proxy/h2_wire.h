@@ -39,6 +39,24 @@ struct h2_wire {
 	bool settings_sent;
 };
 
+/* What a codec hears from nghttp2 (NULL: not wanted). */
+struct h2_wire_cbs {
+	nghttp2_on_begin_frame_callback begin_frame;
+	nghttp2_on_begin_headers_callback begin_headers;
+	nghttp2_on_header_callback header;
+	nghttp2_on_frame_recv_callback frame_recv;
+	nghttp2_on_data_chunk_recv_callback data_chunk;
+	nghttp2_on_stream_close_callback stream_close;
+};
+
+/* Makes w->ng, a server (towards clients) or client (towards servers)
+ * session calling cbs with ud, nghttp2's own WINDOW_UPDATEs off (credit
+ * follows the buffers, h2_wire_credit).  A server's incoming-reset limiter
+ * gets reset_burst / reset_rate when those are not 0.  0, or -1 when out of
+ * memory. */
+int h2_wire_open(struct h2_wire *w, bool server, const struct h2_wire_cbs *cbs, void *ud,
+		 uint64_t reset_burst, uint64_t reset_rate);
+
 /* Frames out, then to the socket, until nothing is left or the socket is
  * full.  *sent is set when bytes left.  False when the connection failed. */
 bool h2_wire_send(struct h2_wire *w, struct conn *c, bool *sent);
