@@ -18,6 +18,9 @@ checks=(
     "stdio.h|libc6-dev"
     "openssl/ssl.h|libssl-dev"
     "pcre2.h|libpcre2-dev"
+    "nghttp2/nghttp2.h|libnghttp2-dev"
+    "modsecurity/modsecurity.h|libmodsecurity-dev"
+    "hs/hs.h|libvectorscan-dev"
 )
 missing=()
 for c in "${checks[@]}"; do

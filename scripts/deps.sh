@@ -17,6 +17,11 @@
 #   man-db                   `man -l` renders the man pages (tests/e2e/test_install.py)
 #   iproute2                 `ss` shows socket options (tests/e2e/test_sockopts.py)
 #   clang libclang-rt-14-dev libFuzzer + sanitizer runtimes (make fuzz)
+#   libmodsecurity-dev modsecurity-crs
+#                            the WAF: libmodsecurity 3 and the OWASP Core Rule Set
+#   libvectorscan-dev        the WAF's multi-pattern pre-filter (Hyperscan API)
+#   libnginx-mod-http-modsecurity
+#                            nginx + ModSecurity + CRS, the WAF's yardstick
 #   wrk haproxy nginx-light linux-perf strace procps
 #                            benchmark (bench/run.sh): load generator, the
 #                            two yardsticks, syscall counting, ps/pkill
@@ -25,9 +30,10 @@ set -euo pipefail
 PKGS=(
     gcc make
     libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
+    libmodsecurity-dev modsecurity-crs libvectorscan-dev
     python3-pytest curl wrk nghttp2-client testssl.sh man-db iproute2
     python3-h2 python3-grpcio python3-pytest-xdist
-    haproxy nginx-light openssl
+    haproxy nginx-light libnginx-mod-http-modsecurity openssl
     clang libclang-rt-14-dev
     strace procps linux-perf
 )
