@@ -1,0 +1,78 @@
+/*
+ * prefilter.h - the WAF's fast path: can this request match any rule of
+ * the loaded rule set at all?
+ *
+ * Most traffic is benign, and running every CRS rule over every field of
+ * every request is what makes ModSecurity expensive.  The pre-filter is a
+ * Vectorscan (Hyperscan API) database built at load from the rules' own
+ * patterns (@rx in prefilter mode, @pm phrases, @pmFromFile lists), plus
+ * cheap native checks for the rules that have no pattern, applied to the
+ * same decoded fields and transformations the rules use.  It may say
+ * "might match" for a request no rule matches (ModSecurity then runs and
+ * finds nothing); it must never say "cannot match" for a request some rule
+ * would match: skipping ModSecurity must not lose a detection.
+ *
+ * Threads: a built prefilter is read-only and shared; each thread scans
+ * with its own scratch.
+ */
+#ifndef GH_WAF_PREFILTER_H
+#define GH_WAF_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct waf_pf;
+struct waf_pf_scratch;
+
+/* One header field as it arrived. */
+struct waf_pf_hdr {
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+};
+
+/* A request as ModSecurity would be given it: the raw target (path and
+ * query, undecoded), the protocol ("HTTP/1.1", "HTTP/2.0"), every header
+ * field in order, and the body as received (up to the WAF's body_limit;
+ * body_len 0 and body NULL when there is none). */
+struct waf_pf_req {
+	const char *method;
+	size_t method_len;
+	const char *target;
+	size_t target_len;
+	const char *protocol;
+	size_t protocol_len;
+	const struct waf_pf_hdr *hdrs;
+	size_t nhdrs;
+	const char *body;
+	size_t body_len;
+};
+
+/*
+ * Builds the pre-filter for the ModSecurity configuration files in
+ * files[0..nfiles) (the same list, in the same order, that ModSecurity
+ * loads, Include lines followed) at paranoia level `paranoia` (1..4).
+ * NULL with err set when the rules use something the pre-filter cannot
+ * bound soundly and it cannot fall back to "always might match" for it
+ * (it should rather fall back: a rule it cannot reason about makes every
+ * request whose fields that rule reads a "might match").
+ */
+struct waf_pf *waf_pf_build(const char *const *files, size_t nfiles, int paranoia,
+			    char *err, size_t errlen);
+void waf_pf_free(struct waf_pf *pf);
+
+/* Per-thread scratch for waf_pf_scan(); NULL when out of memory. */
+struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf);
+void waf_pf_scratch_free(struct waf_pf_scratch *sc);
+
+/* true: some rule might match r, run ModSecurity; false: no rule can. */
+bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc,
+		 const struct waf_pf_req *r);
+
+/* For logs and tests: patterns in the database, rules that fell back to
+ * "always", and why the last build failed. */
+size_t waf_pf_patterns(const struct waf_pf *pf);
+size_t waf_pf_fallbacks(const struct waf_pf *pf);
+
+#endif
