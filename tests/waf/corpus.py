@@ -143,7 +143,7 @@ def _body(e):
     if "json" in e:
         return json.dumps(e["json"], ensure_ascii=False).encode(), "application/json"
     if "form" in e:
-        return (urllib.parse.urlencode(e["form"]).encode(),
+        return (urllib.parse.urlencode([tuple(kv) for kv in e["form"]]).encode(),
                 "application/x-www-form-urlencoded")
     if "multipart" in e:
         m = e["multipart"]
