@@ -28,6 +28,10 @@ Entry fields (only `id` and one of target/raw are required):
   raw                    the whole request (protocol-abuse entries): sent
                          byte for byte, no profile, no Content-Length fix-up
   note                   what the entry is
+  tags                   ["code"] on benign entries whose free text carries
+                         SQL, shell, HTML or JS on purpose (a developer forum,
+                         a CMS editor, a snippet store): eval.py reports the
+                         false-positive rate with and without them
 Bodies always go with a Content-Length (never chunked) unless `raw`.
 """
 

@@ -285,8 +285,8 @@ http {{
         self._by_port = None
 
     def _load_audit(self):
-        """client port -> [(rule id, message)] from the JSON audit log (the
-        last transaction seen from that port wins)."""
+        """client port -> [(uri, [(rule id, message)])] from the JSON audit
+        log, in log order (a port can come back during a run)."""
         out = {}
         try:
             f = open(self.audit, encoding="utf-8", errors="replace")
@@ -305,14 +305,17 @@ http {{
                 for m in t.get("messages", []):
                     d = m.get("details", {})
                     msgs.append((str(d.get("ruleId", "")), m.get("message", "")))
-                out[int(t.get("client_port", 0))] = msgs
+                uri = (t.get("request") or {}).get("uri", "")
+                out.setdefault(int(t.get("client_port", 0)), []).append((uri, msgs))
         return out
 
     def rules_for(self, result):
         if self._by_port is None:
             time.sleep(0.5)   # the last transactions' log lines
             self._by_port = self._load_audit()
-        return self._by_port.get(result.get("local_port"), [])
+        seen = self._by_port.get(result.get("local_port"), [])
+        same = [msgs for uri, msgs in seen if uri == result.get("target")]
+        return (same or [msgs for _, msgs in seen] or [[]])[-1]
 
 
 GH_BLOCK = re.compile(r"waf (\S+) blocked: (.*)$")
@@ -441,7 +444,8 @@ def start_target(args, origin_port, tmp):
 
 def send(port, e, block_status, timeout):
     """One request on its own connection; the result dict."""
-    res = {"id": e["id"], "category": e["category"], "expect": e["expect"]}
+    res = {"id": e["id"], "category": e["category"], "expect": e["expect"],
+           "tags": e.get("tags", [])}
     data = corpus.to_bytes(e)
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -449,6 +453,7 @@ def send(port, e, block_status, timeout):
         res.update(status=None, outcome="error", error="connect: %s" % ex)
         return res
     res["local_port"] = s.getsockname()[1]
+    res["target"] = e.get("target") or data.split(b" ", 2)[1].decode("latin-1")
     buf = b""
     try:
         s.sendall(data)
@@ -524,9 +529,13 @@ def summarize(results, target):
         for r in results:
             if r["expect"] == kind and r["outcome"] in bad:
                 out.append({k: r.get(k) for k in ("id", "category", "status", "outcome", "note",
-                                                  "rules")})
+                                                  "tags", "rules")})
         return out
+    plain = [r for r in results if r["expect"] == "pass" and "code" not in r["tags"]]
+    plain_refused = sum(r["outcome"] != "passed" for r in plain)
     return {"target": target, "attacks": group("block"), "benign": group("pass"),
+            "benign_ordinary": {"n": len(plain), "refused": plain_refused,
+                                "rate": plain_refused / len(plain) if plain else 0.0},
             "misses": listing("block", ("passed", "error")),
             "false_positives": listing("pass", ("blocked", "rejected", "error"))}
 
@@ -539,13 +548,38 @@ def rule_str(rules):
     return " ".join(ids) or "-"
 
 
+def compare(s, base):
+    """Markdown lines: what changed against an earlier --json result."""
+    old = {r["id"]: r["outcome"] for r in base["results"]}
+    new = {r["id"]: r for r in s["results"]}
+    lost = [i for i, r in new.items() if r["expect"] == "block" and r["outcome"] == "passed"
+            and old.get(i) in ("blocked", "rejected")]
+    gained = [i for i, r in new.items() if r["expect"] == "block" and r["outcome"] != "passed"
+              and old.get(i) == "passed"]
+    fixed = [i for i, r in new.items() if r["expect"] == "pass" and r["outcome"] == "passed"
+             and old.get(i) in ("blocked", "rejected")]
+    broke = [i for i, r in new.items() if r["expect"] == "pass" and r["outcome"] != "passed"
+             and old.get(i) == "passed"]
+    b = base
+    return ["", "Against %s (detection %.1f%%, false positives %.1f%%): "
+            "attacks no longer refused: %s; attacks newly refused: %s; "
+            "false positives cleared: %s; new false positives: %s."
+            % (b.get("label", b["target"]), 100 * b["attacks"]["rate"], 100 * b["benign"]["rate"],
+               " ".join(lost) or "none", " ".join(gained) or "none",
+               len(fixed), " ".join(broke) or "none")]
+
+
 def markdown(s):
     a, b = s["attacks"], s["benign"]
-    L = ["### %s" % s["target"], "",
+    L = ["### %s" % s.get("label", s["target"]), "",
          "Detection %.1f%% (%d/%d attacks refused: %d blocked, %d rejected); "
          "false positives %.1f%% (%d/%d benign refused: %d blocked, %d rejected)."
          % (100 * a["rate"], a["refused"], a["n"], a["blocked"], a["rejected"],
-            100 * b["rate"], b["refused"], b["n"], b["blocked"], b["rejected"]), "",
+            100 * b["rate"], b["refused"], b["n"], b["blocked"], b["rejected"]),
+         "Without the %d benign requests tagged `code` (free text that carries SQL, shell, "
+         "HTML or JS on purpose): false positives %.1f%% (%d/%d)."
+         % (b["n"] - s["benign_ordinary"]["n"], 100 * s["benign_ordinary"]["rate"],
+            s["benign_ordinary"]["refused"], s["benign_ordinary"]["n"]), "",
          "| kind | category | requests | blocked | rejected | passed | refused |",
          "|---|---|---:|---:|---:|---:|---:|"]
     for kind, g in (("attack", a), ("benign", b)):
@@ -555,8 +589,11 @@ def markdown(s):
         L.append("| **%s** | **all** | **%d** | **%d** | **%d** | **%d** | **%.1f%%** |" % (
             kind, g["n"], g["blocked"], g["rejected"], g["passed"], 100 * g["rate"]))
     L += ["", "False positives (benign refused):", ""]
-    L += ["- `%s` %s -> %s; rules %s" % (r["id"], r["note"], r["status"], rule_str(r["rules"]))
+    L += ["- `%s` %s -> %s; rules %s%s" % (r["id"], r["note"], r["status"], rule_str(r["rules"]),
+                                           " (tagged code)" if "code" in (r["tags"] or []) else "")
           for r in s["false_positives"]] or ["- none"]
+    if s.get("compare"):
+        L += s["compare"]
     L += ["", "Misses (attacks passed; rules that matched below the threshold):", ""]
     L += ["- `%s` %s; rules %s" % (r["id"], r["note"], rule_str(r["rules"]))
           for r in s["misses"]] or ["- none"]
@@ -579,6 +616,8 @@ def main(argv=None):
     ap.add_argument("--only", help="comma-separated categories")
     ap.add_argument("--json", help="write the summary (and every result) here")
     ap.add_argument("--markdown", help="write the table here")
+    ap.add_argument("--baseline", help="an earlier --json result to compare with")
+    ap.add_argument("--label", help="a name for this run in the summary (default: the target)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
     ap.add_argument("--min-detection", type=float, help="exit 1 below this rate (0..1)")
     ap.add_argument("--max-fp", type=float, help="exit 1 above this rate (0..1)")
@@ -624,6 +663,13 @@ def main(argv=None):
         s["seconds"] = round(time.time() - t0, 1)
         s["block_status"] = sorted(block_status)
         s["exclusions"] = [x for x in (args.exclusions, args.exclusions_after) if x]
+        s["label"] = args.label or target.name + (
+            " + " + " + ".join(os.path.basename(x) for x in s["exclusions"])
+            if s["exclusions"] else "")
+        s["results"] = results
+        if args.baseline:
+            with open(args.baseline) as f:
+                s["compare"] = compare(s, json.load(f))
     finally:
         if target:
             target.stop()
@@ -638,7 +684,6 @@ def main(argv=None):
         with open(args.markdown, "w") as f:
             f.write(md)
     if args.json:
-        s["results"] = results
         with open(args.json, "w") as f:
             json.dump(s, f, indent=1)
     ok = True
