@@ -13,7 +13,10 @@ stops them when it is done):
   h1  HTTP/1.1 clients, wrk: three cases (keep-alive 64 B and 16 KiB,
       connection per request);
   h2  HTTP/2 clients, h2load: cleartext prior knowledge (h2c) and h2 over TLS
-      (ALPN), many streams per connection, to the same HTTP/1.1 origin.
+      (ALPN), many streams per connection, to the same HTTP/1.1 origin;
+  waf benign WAF-corpus requests (wrk script) through gatehouse with no
+      rules, 20 rules, a rate limit, the WAF (prefilter on/off), and nginx
+      with and without ModSecurity + CRS (bench_waf.py).
 Phases of a scenario: validate each proxy with a few requests; RSS per idle
 client connection; BENCH_ROUNDS interleaved rounds of its cases (rotating the
 proxy order); one shorter run per proxy and case counting syscalls (perf
@@ -38,6 +41,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_waf  # noqa: E402
 from benchlib import (LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup, cpu_ns,  # noqa: E402
                       descendants, env_int, forget, log, make_cert, median, parse_wrk,
                       port_open, spawn, stop, trap_signals, wait_port, write)
@@ -106,6 +110,8 @@ def why(text, limit=200):
     bad = [l for l in lines if re.search(r"ALERT|emerg|error|fatal|ERROR|Error", l)
            and not re.search(r"configuration has errors$|Fatal errors found in configuration", l)]
     pick = (bad or lines or [""])[-1]
+    if "error: " in pick:   # gatehouse: "PATH:LINE:COL: error: WHAT; expected one of: ..."
+        return pick[pick.index("error: "):][:limit]
     return pick[-limit:]
 
 
@@ -554,7 +560,7 @@ def count_syscalls(px, case, load, tool, tmp):
 
 # ---------------------------------------------------------------- configs
 
-def origin_conf(tmp, port):
+def origin_conf(tmp, port, extra_servers=""):
     www = os.path.join(tmp, "www")
     os.makedirs(www, exist_ok=True)
     with open(os.path.join(www, "small"), "wb") as f:
@@ -589,8 +595,8 @@ http {{
         listen 127.0.0.1:{port} backlog=4096;
         root {www};
     }}
-}}
-""".format(tmp=tmp, port=port, www=www))
+{extra}}}
+""".format(tmp=tmp, port=port, www=www, extra=extra_servers))
 
 
 def haproxy_conf(tmp, port, origin):
@@ -954,14 +960,15 @@ def cell(v, ref, kind):
     return s
 
 
-def case_table(sec, cases):
-    """Markdown rows: one per case and proxy, medians with the ratio to HAProxy."""
+def case_table(sec, cases, ref_name=REF):
+    """Markdown rows: one per case and proxy, medians with the ratio to
+    HAProxy (or ref_name)."""
     hdr = "| case | proxy | req/s | p50 | p99 | CPU/req | proxy CPU busy | syscalls/req |"
     ncol = hdr.count("|") - 1
     lines = [hdr, "|" + "---|" * ncol]
     for case in cases:
         c = case[0]
-        ref = sec["summary"].get(REF, {}).get(c, {})
+        ref = sec["summary"].get(ref_name, {}).get(c, {})
         for name in sec["proxies"]:
             s = sec["summary"].get(name, {}).get(c)
             if not s or s.get("failed"):
@@ -1031,6 +1038,28 @@ def report(res):
         lines.extend(case_table(res["h2"], H2_CASES))
         lines.append("")
         lines.extend(idle_table(res["h2"], "RSS per idle h2c connection"))
+    if "waf" in SCENARIOS:
+        if lines:
+            lines.append("")
+        w = res["waf"]
+        lines.append(
+            "WAF and filters on benign traffic: rounds %d × %d s of `wrk -t1 -c%d -s "
+            "waf-benign.lua` (%d benign corpus requests from bench/waf-sample.txt, %d with a "
+            "body, round-robin, keep-alive); proxies on CPU %s, origin+wrk on CPU %s. "
+            "Median over rounds; (x×) = ratio to gatehouse without rules, lower is better "
+            "except req/s." % (meta["rounds"], meta["seconds"], meta["conns"],
+                               w.get("sample_n", 0), w.get("sample_bodies", 0),
+                               PROXY_CPU, LOAD_CPU))
+        lines.append("")
+        lines.extend(case_table(w, w["cases"], bench_waf.REF))
+        ng = w.get("summary", {}).get("nginx", {}).get("benign-mix", {})
+        ms = w.get("summary", {}).get("nginx-modsec", {}).get("benign-mix", {})
+        if ng.get("cpu_us_per_req") and ms.get("cpu_us_per_req"):
+            lines.append("")
+            lines.append("nginx + ModSecurity + CRS PL1 vs plain nginx: %.2f× the CPU per "
+                         "request, %.2f× the req/s." % (
+                             ms["cpu_us_per_req"] / ng["cpu_us_per_req"],
+                             (ms.get("rps") or 0) / ng["rps"] if ng.get("rps") else 0))
     notes = [n for n in res.get("notes", [])]
     if notes:
         lines.append("")
@@ -1223,6 +1252,33 @@ def skip_h2(px, case):
     return "validation: " + why_ if why_ else None
 
 
+def run_waf(res, tmp, origin, syscall_tool):
+    """Scenario waf (bench_waf.py): the benign corpus sample through each
+    proxy of BENCH_WAF_PROXIES; a proxy that does not start (the gatehouse
+    WAF rows before the WAF is merged) is reported as failed."""
+    sec = res["waf"]
+    entries = bench_waf.sample()
+    sec["sample_n"] = len(entries)
+    sec["sample_bodies"] = sum(1 for e in entries
+                               if any(k in e for k in ("body", "json", "form", "multipart")))
+    cases = bench_waf.cases(bench_waf.write_lua(tmp, entries))
+    sec["cases"] = cases
+    if not port_open(origin):
+        raise SystemExit("bench: the waf origin server is not listening on %d" % origin)
+    pxs = []
+    for i, name in enumerate(bench_waf.PROXIES):
+        port = PORT_BASE + bench_waf.PORT_OFFSET + i
+        pxs.append({"name": name, "port": port,
+                    "variants": bench_waf.variants(name, tmp, port, origin, GATEHOUSE_BIN,
+                                                   gatehouse_conf, nginx_proxy_conf),
+                    "log": os.path.join(tmp, "%s-waf.log" % name)})
+    run_scenario(res, sec, "waf", pxs, cases, tmp, 0, syscall_tool,
+                 check=lambda px: bench_waf.check(px["port"], entries),
+                 idle_fn=None,
+                 load=lambda px, case, secs: run_wrk(px["port"], case, secs),
+                 skip=lambda px, case: "not measured in this scenario" if case is None else None)
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -1232,14 +1288,15 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     if NCPU > 1:
         os.sched_setaffinity(0, {int(LOAD_CPU)})   # this script is a client too
-    bad = [x for x in SCENARIOS if x not in ("h1", "h2")] or ([] if SCENARIOS else ["(none)"])
+    bad = [x for x in SCENARIOS if x not in ("h1", "h2", "waf")] or (
+        [] if SCENARIOS else ["(none)"])
     if bad:
-        sys.exit("bench: unknown scenario %s (BENCH_SCENARIOS: h1, h2)" % " ".join(bad))
+        sys.exit("bench: unknown scenario %s (BENCH_SCENARIOS: h1, h2, waf)" % " ".join(bad))
     unknown = [n for n in H2_CASE_NAMES if n not in [c[0] for c in H2_CASES_ALL]]
     if "h2" in SCENARIOS and (unknown or not H2_CASES):
         sys.exit("bench: unknown h2 case %s (BENCH_H2_CASES: %s)" % (
             " ".join(unknown) or "(none)", " ".join(c[0] for c in H2_CASES_ALL)))
-    tools = ["nginx", "taskset"] + (["wrk"] if "h1" in SCENARIOS else []) + (
+    tools = ["nginx", "taskset"] + (["wrk"] if {"h1", "waf"} & set(SCENARIOS) else []) + (
         ["h2load", "openssl"] if "h2" in SCENARIOS else [])
     for tool in tools:
         if not shutil.which(tool):
@@ -1261,6 +1318,9 @@ def main():
                     "loadavg_start": os.getloadavg(), "kernel": os.uname().release,
                     "versions": {}},
            "proxies": PROXIES, "status": {}, "runs": [], "syscalls": {}, "idle": {}}
+    if "waf" in SCENARIOS:
+        res["waf"] = {"proxies": bench_waf.PROXIES, "status": {}, "runs": [], "syscalls": {},
+                      "idle": {}}
     if "h2" in SCENARIOS:
         res["meta"]["h2_cases"] = [{"name": c[0], "path": c[1], "h2load": c[2], "tls": c[3],
                                     "what": c[4]} for c in H2_CASES]
@@ -1287,7 +1347,9 @@ def main():
 
     try:
         # Origin.
-        oconf = origin_conf(tmp, origin_port)
+        waf_origin = PORT_BASE + bench_waf.ORIGIN_OFFSET
+        oconf = origin_conf(tmp, origin_port, bench_waf.origin_server(waf_origin)
+                            if "waf" in SCENARIOS else "")
         if port_open(origin_port):
             sys.exit("bench: port %d in use (set BENCH_PORT_BASE)" % origin_port)
         origin = spawn(["nginx", "-p", tmp, "-e", os.path.join(tmp, "origin-error.log"),
@@ -1325,6 +1387,8 @@ def main():
                 for px in pxs:
                     if px.get("mode_failed"):
                         res["h2"]["mode_failed"][px["name"]] = px["mode_failed"]
+        if "waf" in SCENARIOS:
+            run_waf(res, tmp, waf_origin, syscall_tool)
     except KeyboardInterrupt:
         log("bench: interrupted; stopping everything")
         cleanup()
@@ -1350,6 +1414,8 @@ def main():
         summarize(res["h2"], H2_CASES, notes, "h2: ", lambda name, case: (
             "validation: " + mf[name]["tls" if case[3] else "h2c"]
             if mf.get(name, {}).get("tls" if case[3] else "h2c") else None))
+    if "waf" in SCENARIOS:
+        summarize(res["waf"], res["waf"]["cases"], notes, "waf: ")
     table = report(res)
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(res, f, indent=1, default=str)
@@ -1358,7 +1424,8 @@ def main():
     print(table)
     log("bench: raw results in %s" % os.path.relpath(outdir, ROOT))
     failed = [n for n in PROXIES if n in res["status"] or n in res.get("h2", {}).get("status", {})
-              or n in res.get("h2", {}).get("mode_failed", {})]
+              or n in res.get("h2", {}).get("mode_failed", {})] + list(
+                  res.get("waf", {}).get("status", {}))
     return 0 if not failed or os.environ.get("BENCH_STRICT") != "1" else 1
 
 

@@ -7,11 +7,12 @@
 #   BENCH_ROUNDS=1 BENCH_SECONDS=2 BENCH_IDLE_CONNS=500 bench/run.sh   # smoke
 #   BENCH_SCENARIOS=h2 bench/run.sh                       # HTTP/2 clients only
 #   BENCH_SCENARIOS="h1 h2" bench/run.sh                  # both
+#   BENCH_SCENARIOS=waf bench/run.sh                      # WAF and filters, benign corpus
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 tools="haproxy nginx taskset"
-case " ${BENCH_SCENARIOS:-h1} " in *" h1 "*) tools="$tools wrk" ;; esac
+case " ${BENCH_SCENARIOS:-h1} " in *" h1 "*|*" waf "*) tools="$tools wrk" ;; esac
 case " ${BENCH_SCENARIOS:-h1} " in *" h2 "*) tools="$tools h2load openssl" ;; esac
 for tool in $tools; do
     command -v "$tool" >/dev/null || { echo "bench: $tool missing; run make deps" >&2; exit 1; }
