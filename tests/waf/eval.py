@@ -223,11 +223,11 @@ def modsec_conf(tmp, paranoia, before=None, after=None, engine="On"):
         'SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=%d"' % paranoia,
         "Include %s" % CRS_BEFORE,
     ]
-    if before:
-        lines.append("Include %s" % os.path.abspath(before))
+    for f in before or []:
+        lines.append("Include %s" % os.path.abspath(f))
     lines += ["Include %s/rules/*.conf" % CRS_RULES, "Include %s" % CRS_AFTER]
-    if after:
-        lines.append("Include %s" % os.path.abspath(after))
+    for f in after or []:
+        lines.append("Include %s" % os.path.abspath(f))
     path = os.path.join(tmp, "modsec.conf")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -542,7 +542,8 @@ def summarize(results, target):
 
 def rule_str(rules):
     ids = []
-    for rid, _ in rules or []:
+    for x in rules or []:
+        rid = x[0] if isinstance(x, (list, tuple)) else x
         if rid and rid not in SCORING_RULES and rid not in ids:
             ids.append(rid)
     return " ".join(ids) or "-"
@@ -607,8 +608,10 @@ def main(argv=None):
     ap.add_argument("--target", help="nginx-plN | gatehouse-plN[-nopf][-detect]")
     ap.add_argument("--connect", help="HOST:PORT of a proxy already running (no rule ids)")
     ap.add_argument("--gatehouse-bin")
-    ap.add_argument("--exclusions", help="ModSecurity rules included before the CRS (nginx)")
-    ap.add_argument("--exclusions-after", help="ModSecurity rules included after the CRS (nginx)")
+    ap.add_argument("--exclusions", action="append",
+                    help="ModSecurity rules included before the CRS (nginx; repeatable)")
+    ap.add_argument("--exclusions-after", action="append",
+                    help="ModSecurity rules included after the CRS (nginx; repeatable)")
     ap.add_argument("--block-status", default="403",
                     help="comma-separated statuses that mean blocked (default 403)")
     ap.add_argument("--concurrency", type=int, default=4)
@@ -662,7 +665,7 @@ def main(argv=None):
         s = summarize(results, target.name)
         s["seconds"] = round(time.time() - t0, 1)
         s["block_status"] = sorted(block_status)
-        s["exclusions"] = [x for x in (args.exclusions, args.exclusions_after) if x]
+        s["exclusions"] = (args.exclusions or []) + (args.exclusions_after or [])
         s["label"] = args.label or target.name + (
             " + " + " + ".join(os.path.basename(x) for x in s["exclusions"])
             if s["exclusions"] else "")
@@ -684,8 +687,16 @@ def main(argv=None):
         with open(args.markdown, "w") as f:
             f.write(md)
     if args.json:
+        # compact: rule ids per request, each rule's message once
+        msgs = {}
+        for r in s["results"] + s["misses"] + s["false_positives"]:
+            for rid, msg in r.get("rules") or []:
+                msgs.setdefault(rid, msg)
+            r["rules"] = [rid for rid, _ in r.get("rules") or []]
+            r.pop("local_port", None)
+        s["rule_messages"] = dict(sorted(msgs.items()))
         with open(args.json, "w") as f:
-            json.dump(s, f, indent=1)
+            json.dump(s, f, separators=(",", ":"), ensure_ascii=False)
     ok = True
     if args.min_detection is not None and s["attacks"]["rate"] < args.min_detection:
         ok = False

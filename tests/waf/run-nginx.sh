@@ -1,0 +1,24 @@
+#!/bin/sh
+# tests/waf/run-nginx.sh - reproduce the nginx + ModSecurity + CRS figures in
+# tests/waf/results/ (about 2 minutes; every nginx is started and stopped by
+# eval.py).  See tests/waf/README.md.
+set -eu
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+R=results
+E=exclusions
+mkdir -p "$R"
+run() { out=$1; shift; $PY eval.py "$@" --json "$R/$out.json" --markdown "$R/$out.md" >/dev/null; 
+        grep -E '^(###|Detection|Without|Against)' "$R/$out.md"; echo; }
+run nginx-pl1 --target nginx-pl1
+run nginx-pl2 --target nginx-pl2
+run nginx-pl1-defaults --target nginx-pl1 --exclusions $E/default-before.conf \
+    --baseline $R/nginx-pl1.json --label "nginx-pl1 + default exclusions"
+run nginx-pl2-defaults --target nginx-pl2 --exclusions $E/default-before.conf \
+    --baseline $R/nginx-pl2.json --label "nginx-pl2 + default exclusions"
+run nginx-pl1-example-app --target nginx-pl1 --exclusions $E/default-before.conf \
+    --exclusions $E/example-app.conf --baseline $R/nginx-pl1.json \
+    --label "nginx-pl1 + default exclusions + example-app.conf (fitted to this corpus)"
+run nginx-pl1-threshold10 --target nginx-pl1 --exclusions $E/default-before.conf \
+    --exclusions $E/experiment-threshold10.conf --baseline $R/nginx-pl1.json \
+    --label "nginx-pl1 + default exclusions + anomaly threshold 10 (experiment)"
