@@ -694,6 +694,9 @@ def main(argv=None):
                 msgs.setdefault(rid, msg)
             r["rules"] = [rid for rid, _ in r.get("rules") or []]
             r.pop("local_port", None)
+        for r in s["results"]:   # the corpus has the rest
+            for k in ("note", "target", "tags"):
+                r.pop(k, None)
         s["rule_messages"] = dict(sorted(msgs.items()))
         with open(args.json, "w") as f:
             json.dump(s, f, separators=(",", ":"), ensure_ascii=False)
