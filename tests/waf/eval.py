@@ -20,6 +20,7 @@ answers 200 with an `X-Origin: 1` header to every request:
                            /etc/nginx/modsecurity.conf (request body access, the
                            JSON/XML body processors) with SecRuleEngine On, the
                            Debian CRS 3.3 at that paranoia level, JSON audit log
+  gatehouse-nowaf          gatehouse without a WAF: what its HTTP parser refuses
   gatehouse-plN[-nopf][-detect]
                            gatehouse with `waf crs { rules /usr/share/modsecurity-crs
                            paranoia N  mode block  body_limit 128k  prefilter on }`
@@ -375,8 +376,24 @@ class GatehouseTarget(Target):
 
 def gatehouse_waf_conf(port, origin_port, paranoia, prefilter=True, mode="block",
                        log_level="info"):
-    """The gatehouse config the evaluator and the bench use for the WAF:
-    one `waf crs` section, one frontend using it (one directive per line)."""
+    """The gatehouse config the evaluator and the e2e test use for the WAF:
+    one `waf crs` section, one frontend using it (one directive per line).
+    paranoia 0: no WAF at all (what gatehouse's HTTP parser refuses alone)."""
+    if paranoia == 0:
+        return """\
+global {{
+    workers 1
+    log_level {log_level}
+}}
+frontend web {{
+    bind 127.0.0.1:{port}
+    mode http
+    default_backend app
+}}
+backend app {{
+    server s1 127.0.0.1:{origin}
+}}
+""".format(log_level=log_level, port=port, origin=origin_port)
     return """\
 global {{
     workers 1
@@ -410,7 +427,7 @@ def tail(path, n=30):
         return ""
 
 
-TARGET_RE = re.compile(r"^(nginx|gatehouse)-pl([1-4])((?:-nopf|-detect)*)$")
+TARGET_RE = re.compile(r"^(nginx|gatehouse)-(?:pl([1-4])((?:-nopf|-detect)*)|(nowaf))$")
 
 
 def start_target(args, origin_port, tmp):
@@ -421,9 +438,12 @@ def start_target(args, origin_port, tmp):
         return t
     m = TARGET_RE.match(args.target or "")
     if not m:
-        raise SystemExit("eval: unknown --target %r (nginx-plN, gatehouse-plN[-nopf][-detect])"
+        raise SystemExit("eval: unknown --target %r (nginx-plN, gatehouse-plN[-nopf][-detect], "
+                         "gatehouse-nowaf)"
                          % args.target)
-    kind, pl, flags = m.group(1), int(m.group(2)), m.group(3)
+    kind, pl, flags = m.group(1), int(m.group(2) or 0), m.group(3) or ""
+    if kind == "nginx" and not pl:
+        raise SystemExit("eval: nginx-nowaf is not a target (nginx-plN)")
     if kind == "nginx":
         if flags:
             raise SystemExit("eval: -nopf/-detect are gatehouse variants")
@@ -436,6 +456,7 @@ def start_target(args, origin_port, tmp):
         REPO, "build", "gatehouse")
     if not os.access(binary, os.X_OK):
         raise SystemExit("eval: gatehouse binary %s not found (--gatehouse-bin)" % binary)
+    binary = os.path.abspath(binary)
     return GatehouseTarget(args.target, binary, pl, "-nopf" not in flags,
                            "detect" if "-detect" in flags else "block", origin_port, tmp)
 
