@@ -7,8 +7,8 @@ target logged.
 
     tests/waf/eval.py --target nginx-pl1                 # nginx + ModSecurity + CRS, PL1
     tests/waf/eval.py --target nginx-pl2 --json out.json
-    tests/waf/eval.py --target nginx-pl1 --exclusions tests/waf/exclusions/before.conf \\
-                      --exclusions-after tests/waf/exclusions/after.conf
+    tests/waf/eval.py --target nginx-pl1 --exclusions tests/waf/exclusions/default-before.conf \\
+                      --baseline tests/waf/results/nginx-pl1.json    # what changed, per request
     tests/waf/eval.py --target gatehouse-pl1 --gatehouse-bin build/gatehouse
     tests/waf/eval.py --connect 127.0.0.1:8080           # something already running
 
@@ -37,7 +37,7 @@ Detection rate = (blocked + rejected) / attacks; false-positive rate =
 stricter reading (403 only) is one subtraction away.
 
 Rule ids: nginx targets log every transaction to a JSON audit log
-(SecAuditEngine On), matched to requests by the client port (one
+(SecAuditEngine On), matched to requests by client port and URI (one
 connection per request).  gatehouse logs "waf NAME blocked: ID msg; ID msg"
 on stderr; requests are then sent one at a time and each block is matched
 to the log lines that appeared meanwhile.
