@@ -22,3 +22,6 @@ run nginx-pl1-example-app --target nginx-pl1 --exclusions $E/default-before.conf
 run nginx-pl1-threshold10 --target nginx-pl1 --exclusions $E/default-before.conf \
     --exclusions $E/experiment-threshold10.conf --baseline $R/nginx-pl1.json \
     --label "nginx-pl1 + default exclusions + anomaly threshold 10 (experiment)"
+run nginx-pl2-931130 --target nginx-pl2 --exclusions $E/default-before.conf \
+    --exclusions-after $E/experiment-pl2-931130-after.conf --baseline $R/nginx-pl2.json \
+    --label "nginx-pl2 + default exclusions + 931130 off URL-named arguments (experiment)"
