@@ -292,6 +292,25 @@ def test_every_end_gives_the_place_back(gatehouse, origin, port):
     origins.take_protocol_errors()
 
 
+def test_retries_keep_one_place(gatehouse, origin, port):
+    """A request retried on another server after a refused connect holds
+    one place throughout and gives it back once."""
+    dead = "127.0.0.1:%d" % ghutil.free_port()
+    g = gatehouse(simple_http_config(port, [dead, origin.addr],
+                                     frontend_extra="http_request limit c",
+                                     backend_extra="retries 2") + conc_block("c", 1))
+    for i in range(6):
+        assert get(port, "/r%d" % i).status == 200
+    ths, res = hold_requests(port, 1, "/delay/%d" % int(600 * SLACK))
+    wait_for(lambda: origin.stats.heads >= 7, 5 * SLACK, what="the request at the origin")
+    assert get(port, "/busy").status == 429
+    for t in ths:
+        t.join(10 * SLACK)
+    assert res == [200]
+    assert get(port, "/free").status == 200
+    assert "server app/s1: Connection refused" in g.stderr_text()   # retries happened
+
+
 def test_h2_reset_gives_the_place_back(gatehouse, origin, port):
     start(gatehouse, port, origin, conc_block("c", 1), fe="http_request limit c")
     with H2Client(port) as c:
@@ -504,8 +523,14 @@ def test_delay_spaces_the_burst_at_the_rate(gatehouse, origin, port, tmp_path):
     assert passed[1] >= 0.5 and passed[2] >= 1.0, out
     assert passed[0] < 0.5 and max(refused) < 0.5, out       # these never waited
     assert passed[2] < 1.0 + 4 * SLACK, out
-    # at the origin they arrived spaced by the rate
     assert len(origin.stats.requests) == 3
+    # the access log's timings show the wait (time to first byte counts
+    # from the request's first byte; the three were read within a few ms)
+    recs = json_lines(str(log), 5)
+    ttfb = sorted(x["t_ttfb_ms"] for x in recs if x["status"] == 200)
+    assert ttfb[1] >= 450 and ttfb[2] >= 950, recs
+    assert sorted(x["term"] or "-" for x in recs) == ["-", "-", "-", "rate-limited",
+                                                      "rate-limited"], recs
 
 
 def test_delay_n_passes_n_at_once(gatehouse, origin, port):
