@@ -434,8 +434,9 @@ static int rule_parse(struct cfg_parser *p, const struct cfg_node *n, struct rul
 	int rc = phase == RULE_TCP_CONN ? 0 : rule_action(&c);
 	if (phase == RULE_TCP_CONN && !n->toks[first].quoted &&
 	    strcmp(n->toks[first].s, "limit") == 0) {
-		/* toks[first] is the action: rule_limit reads its name after it */
-		c.n = n;
+		/* rule_limit() reads the name two tokens after the directive
+		 * (`http_request limit NAME`): here it is `tcp_request connection
+		 * limit NAME`, so it gets a view of the line one token in */
 		struct cfg_node sub = *n;
 		sub.toks = n->toks + (first - 1);
 		sub.ntok = n->ntok - (first - 1);
