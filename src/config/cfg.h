@@ -366,6 +366,8 @@ struct cfg_limit {
 	uint64_t rate;                   /* requests per `per_s` seconds */
 	uint32_t per_s;                  /* 1 (N/s) or 60 (N/m) */
 	uint64_t burst;                  /* default: the rate per second, at least 1 */
+	uint64_t delay;                  /* of the burst, how many pass at once; 0: all */
+	uint64_t concurrent;             /* in flight per key at most; 0: not counted */
 	uint64_t entries;                /* keys held at most, default 100k */
 	int line, col;                   /* of the name */
 	struct limit_table *table;       /* runtime: built at load, owned */

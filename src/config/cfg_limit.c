@@ -1,18 +1,40 @@
 /*
- * cfg_limit.c - the `limit` section: a named rate limit that rules apply.
+ * cfg_limit.c - the `limit` section: a named rate and/or concurrency limit
+ * that rules apply (one directive per line).
  *
- *   limit per_ip  { key src                rate 100/s  burst 200  entries 100k }
+ *   limit per_ip  { key src  rate 100/s  burst 200  delay 50  entries 100k }
  *   limit per_key { key header(X-API-Key)  rate 1000/m }
- *   frontend web { http_request limit per_ip [if|unless COND] ... }
+ *   limit busy    { key src  concurrent 10 }
+ *   frontend web { http_request limit per_ip [if|unless COND] ...
+ *                  tcp_request connection limit busy [if|unless COND] }
  *
  *   key FETCH      what requests are counted by: one fetch written bare, as
  *                  in conditions (src, header(NAME), cookie(NAME), path...);
- *                  a request where it is absent counts under the empty key
- *   rate N/s|N/m   the sustained rate (1 to 1,000,000,000)
+ *                  a request where it is absent counts under the empty key.
+ *                  In tcp_request connection rules only connection fetches
+ *                  (src, peer, proxy_authority)
+ *   rate N/s|N/m   the sustained rate (1 to 1,000,000,000); over it, 429
+ *                  with Retry-After (tcp_request: connection attempts, the
+ *                  connection closed unanswered)
  *   burst N        requests an idle key may send at once; default the rate
  *                  per second (rate 1000/m: 16), at least 1
+ *   delay N        of the burst, the first N pass at once and the rest wait
+ *                  until the rate lets them through (spaced by it, bounded
+ *                  by burst/rate); 1 to burst, default burst (no wait).
+ *                  `delay 1` spaces everything above the rate (nginx's
+ *                  limit_req without nodelay); nginx's burst=B delay=D is
+ *                  `burst B+1  delay D+1` here
+ *   concurrent N   in flight per key at most (1 to 1,000,000): requests
+ *                  from their rule until their transaction ends (over it:
+ *                  429, no Retry-After, log cause conn-limited), or
+ *                  connections for their whole life (tcp_request: closed
+ *                  unanswered)
  *   entries N      keys held at most (k = 1,000, m = 1,000,000); default
- *                  100k; when full the least recently seen key is forgotten
+ *                  100k; when full the least recently seen key not in use
+ *                  is forgotten; a key in use never is (a new key is
+ *                  refused while every entry of its shard is in use)
+ *
+ * A limit needs a rate, a concurrency or both.
  *
  * The counters (limit/limit.h) are built here once the whole file loaded
  * without error, and are freed with the configuration.
@@ -27,6 +49,7 @@
 #define LIMIT_MAX_RATE 1000000000ull
 #define LIMIT_MAX_BURST 1000000ull
 #define LIMIT_MAX_ENTRIES 10000000ull
+#define LIMIT_MAX_CONCURRENT 1000000
 #define LIMIT_DEF_ENTRIES 100000ull
 
 static struct cfg_limit *lim(struct cfg_scope *s)
@@ -111,6 +134,28 @@ static int lim_burst(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 	return 0;
 }
 
+static int lim_delay(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	int v;
+
+	cfg_remember(p, &lim(s)->delay, &n->toks[1]);
+	if (cfg_val_int(p, &n->toks[1], 1, (long)LIMIT_MAX_BURST, &v) < 0)
+		return -1;
+	lim(s)->delay = (uint64_t)v;
+	return 0;
+}
+
+static int lim_concurrent(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	int v;
+
+	cfg_remember(p, &lim(s)->concurrent, &n->toks[1]);
+	if (cfg_val_int(p, &n->toks[1], 1, LIMIT_MAX_CONCURRENT, &v) < 0)
+		return -1;
+	lim(s)->concurrent = (uint64_t)v;
+	return 0;
+}
+
 static int lim_entries(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	const struct cfg_tok *t = &n->toks[1];
@@ -136,6 +181,8 @@ static const struct cfg_kw limit_kws[] = {
 	{ "key", "key FETCH (e.g. src, header(X-API-Key))", 1, 1, 0, lim_key },
 	{ "rate", "rate N/s|N/m", 1, 1, 0, lim_rate },
 	{ "burst", "burst N", 1, 1, 0, lim_burst },
+	{ "delay", "delay N (1 to burst)", 1, 1, 0, lim_delay },
+	{ "concurrent", "concurrent N", 1, 1, 0, lim_concurrent },
 	{ "entries", "entries N (e.g. 100k, 1m)", 1, 1, 0, lim_entries },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
@@ -173,16 +220,37 @@ struct cfg_limit *cfg_find_limit(const struct cfg *c, const char *name)
 	return NULL;
 }
 
-static void lim_resolve(struct cfg_parser *p, struct rule_list *l)
+/* Resolves the limit names of list l; tcp: a tcp_request connection list
+ * (its keys must be connection fetches, no delay there).  A list takes
+ * RULE_LIST_SLOTS concurrency places at most. */
+static void lim_resolve(struct cfg_parser *p, struct rule_list *l, bool tcp)
 {
 	const struct cfg *cf = p->cfg;
+	int nconc = 0;
 
 	for (int i = 0; i < l->n; i++) {
 		struct rule *r = &l->v[i];
 		if (r->act != RA_LIMIT)
 			continue;
 		r->limit = cfg_find_limit(cf, r->limit_name);
-		if (r->limit)
+		const struct cfg_limit *lm = r->limit;
+		if (lm && lm->concurrent && ++nconc == RULE_LIST_SLOTS + 1)
+			cfg_error(p, r->limit_line, r->limit_col,
+				  "more than %d concurrent limits in one rule list; expected at "
+				  "most %d",
+				  RULE_LIST_SLOTS, RULE_LIST_SLOTS);
+		if (lm && tcp && lm->key && !(FETCH_MASK(fetch_kind(lm->key)) & FETCH_MASK_L4))
+			cfg_error(p, r->limit_line, r->limit_col,
+				  "limit '%s' is keyed by '%s', which needs HTTP, but tcp_request "
+				  "connection rules run before any parsing; expected a limit keyed "
+				  "by src, peer or proxy_authority",
+				  lm->name, fetch_text(lm->key));
+		else if (lm && tcp && lm->delay && lm->delay < lm->burst)
+			cfg_error(p, r->limit_line, r->limit_col,
+				  "limit '%s' has a delay, which only http_request rules can "
+				  "apply; expected a limit without delay",
+				  lm->name);
+		if (lm)
 			continue;
 		char list[256] = "";
 		size_t len = 0;
@@ -213,25 +281,43 @@ void cfg_limits_check(struct cfg_parser *p)
 			cfg_error(p, l->line, l->col,
 				  "limit '%s' has no key; expected e.g. `key src` in its block",
 				  l->name);
-		if (!l->rate && !cfg_recall(p, &l->rate))
+		if (!l->rate && !l->concurrent && !cfg_recall(p, &l->rate) &&
+		    !cfg_recall(p, &l->concurrent))
 			cfg_error(p, l->line, l->col,
-				  "limit '%s' has no rate; expected e.g. `rate 100/s` in its block",
+				  "limit '%s' has neither rate nor concurrent; expected e.g. `rate "
+				  "100/s` or `concurrent 10` in its block",
 				  l->name);
 		if (!l->burst && l->rate) {
 			uint64_t per_s = l->rate / l->per_s;
 			l->burst = per_s ? per_s : 1;
 		}
+		const struct cfg_where *d = cfg_recall(p, &l->delay);
+		if (l->delay && !l->rate && d)
+			cfg_error(p, d->line, d->col,
+				  "delay in limit '%s' without a rate; expected `rate N/s` with it",
+				  l->name);
+		else if (l->delay > l->burst && d)
+			cfg_error(p, d->line, d->col,
+				  "delay %llu is more than the burst (%llu) of limit '%s'; expected 1 "
+				  "to %llu",
+				  (unsigned long long)l->delay, (unsigned long long)l->burst, l->name,
+				  (unsigned long long)l->burst);
 	}
-	for (int i = 0; i < cf->nfrontends; i++)
-		lim_resolve(p, &cf->frontends[i]->http_req);
+	for (int i = 0; i < cf->nfrontends; i++) {
+		lim_resolve(p, &cf->frontends[i]->http_req, false);
+		lim_resolve(p, &cf->frontends[i]->tcp_conn, true);
+	}
 	for (int i = 0; i < cf->nbackends; i++)
-		lim_resolve(p, &cf->backends[i]->http_req);
+		lim_resolve(p, &cf->backends[i]->http_req, false);
 	if (p->nerrors)
 		return;
 	for (int i = 0; i < cf->nlimits && !p->oom; i++) {
 		struct cfg_limit *l = cf->limits[i];
-		l->table = limit_table_new(l->rate, (uint64_t)l->per_s * 1000000000ull, l->burst,
-					   l->entries);
+		struct limit_params lp = { .rate = l->rate,
+					   .per_ns = (uint64_t)l->per_s * 1000000000ull,
+					   .burst = l->burst, .delay = l->delay,
+					   .concurrent = l->concurrent, .entries = l->entries };
+		l->table = limit_table_create(&lp);
 		if (!l->table)
 			cfg_oom(p);
 	}

@@ -1,9 +1,11 @@
 /*
  * cfg_rules.c - the rule directives of frontend and backend sections:
  *   http_request ACTION ... [if|unless COND]     (frontend, backend)
- *                (ACTION limit NAME names a `limit` section, cfg_limit.c)
+ *                (ACTION limit NAME names a `limit` section, cfg_limit.c;
+ *                 tarpit DURATION [status N] [body "text"])
  *   http_response ACTION ... [if|unless COND]    (frontend, backend)
- *   tcp_request connection accept|reject [if|unless COND]   (frontend)
+ *   tcp_request connection accept|reject|limit NAME [if|unless COND]
+ *                                                (frontend)
  * parsed into struct rule (src/filter/rules.h), checked at load (header
  * names, literal bytes, statuses, which fetches a phase can read) and, once
  * modes are known, refused in tcp mode (cfg_rules_check).
@@ -29,7 +31,7 @@ struct rule_pc {
 
 #define RULE_REQ_ACTIONS \
 	"deny, allow, redirect, return, set_header, add_header, del_header, set_path, set_query, " \
-	"limit"
+	"limit, tarpit"
 #define RULE_RES_ACTIONS "deny, allow, return, set_header, add_header, del_header"
 
 /* ---- small value checks -------------------------------------------------- */
@@ -284,6 +286,26 @@ static int rule_limit(struct rule_pc *c)
 	return rule_options(c, 3, "");
 }
 
+/* `tarpit DURATION [status N] [body "text"]`: held, then answered (500
+ * by default, as HAProxy's tarpit) and closed. */
+static int rule_tarpit(struct rule_pc *c)
+{
+	const struct cfg_tok *t = rule_arg(c, 2, "a duration");
+	uint32_t ms;
+
+	c->r->act = RA_TARPIT;
+	c->r->status = 500;
+	if (!t || cfg_val_duration(c->p, t, &ms) < 0)
+		return -1;
+	if (ms < 1 || ms > 3600000) {
+		cfg_error(c->p, t->line, t->col,
+			  "tarpit duration '%s' out of range; expected 1ms to 1h", t->s);
+		return -1;
+	}
+	c->r->tarpit_ms = ms;
+	return rule_options(c, 3, "status body");
+}
+
 /* The action word at toks[1] and its arguments, up to c->end. */
 static int rule_action(struct rule_pc *c)
 {
@@ -319,6 +341,8 @@ static int rule_action(struct rule_pc *c)
 		return rule_set_target(c, RA_SET_QUERY);
 	if (!res && strcmp(w, "limit") == 0)
 		return rule_limit(c);
+	if (!res && strcmp(w, "tarpit") == 0)
+		return rule_tarpit(c);
 	cfg_error(c->p, a->line, a->col, "unknown %s action '%s'; expected one of: %s", c->dir,
 		  a->s, res ? RULE_RES_ACTIONS : RULE_REQ_ACTIONS);
 	return -1;
@@ -408,13 +432,26 @@ static int rule_parse(struct cfg_parser *p, const struct cfg_node *n, struct rul
 		}
 	}
 	int rc = phase == RULE_TCP_CONN ? 0 : rule_action(&c);
-	if (phase == RULE_TCP_CONN) {
+	if (phase == RULE_TCP_CONN && !n->toks[first].quoted &&
+	    strcmp(n->toks[first].s, "limit") == 0) {
+		/* rule_limit() reads the name two tokens after the directive
+		 * (`http_request limit NAME`): here it is `tcp_request connection
+		 * limit NAME`, so it gets a view of the line one token in */
+		struct cfg_node sub = *n;
+		sub.toks = n->toks + (first - 1);
+		sub.ntok = n->ntok - (first - 1);
+		c.n = &sub;
+		c.end -= first - 1;
+		rc = rule_limit(&c);
+		c.n = n;
+		c.end += first - 1;
+	} else if (phase == RULE_TCP_CONN) {
 		const struct cfg_tok *a = &n->toks[first];
 		r.act = strcmp(a->s, "reject") == 0 ? RA_REJECT : RA_ALLOW;
 		if (a->quoted || (strcmp(a->s, "reject") && strcmp(a->s, "accept"))) {
 			cfg_error(p, a->line, a->col,
-				  "unknown tcp_request connection action '%s'; expected accept or "
-				  "reject",
+				  "unknown tcp_request connection action '%s'; expected accept, "
+				  "reject or limit",
 				  a->s);
 			rc = -1;
 		} else if (c.end > first + 1) {

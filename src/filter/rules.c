@@ -31,6 +31,7 @@ static const char *const rule_names[] = {
 	[RA_SET_QUERY] = "set_query",
 	[RA_REJECT] = "reject",
 	[RA_LIMIT] = "limit",
+	[RA_TARPIT] = "tarpit",
 };
 
 int rule_line(const struct rule *r)
@@ -255,22 +256,53 @@ static enum rule_verdict rule_redirect(const struct rule *r, struct rule_exec *x
 	return RULE_RESPOND;
 }
 
-/* Counts the request under its key (an absent value is the empty key:
- * every request without it shares one budget); over the limit, 429. */
+uint64_t rule_hits(const struct rule *r)
+{
+	return __atomic_load_n(&r->hits, __ATOMIC_RELAXED);
+}
+
+/* Counts the request (or connection) under its key (an absent value is
+ * the empty key: every request without it shares one budget).  Over the
+ * rate: 429 + Retry-After; over the concurrency (or a table full of keys
+ * in use): 429; tcp_request: the connection is rejected.  A place taken
+ * goes to x->slots for the caller to give back. */
 static enum rule_verdict rule_limit(const struct rule *r, struct rule_exec *x)
 {
 	const struct cfg_limit *l = r->limit;
 	struct slice key = { "", 0 };
+	struct limit_slot slot;
 	uint64_t wait = 0;
 
 	if (!l || !l->table)
 		return RULE_CONTINUE;
 	if (!fetch_value(l->key, x->ctx, &key, x->scratch, x->scratch_len))
 		key = (struct slice){ "", 0 };
-	if (limit_take(l->table, key.p, key.len, limit_now_ns(), &wait))
+	enum limit_verdict v = limit_acquire(l->table, key.p, key.len, limit_now_ns(), &wait,
+					     &slot);
+	if (slot.t) {
+		if (x->slots && *x->nslots < x->slots_max)
+			x->slots[(*x->nslots)++] = slot;
+		else
+			limit_release(&slot);   /* nowhere to keep it (the loader bounds this) */
+	}
+	x->limit_verdict = (uint8_t)v;
+	switch (v) {
+	case LIMIT_PASS:
 		return RULE_CONTINUE;
+	case LIMIT_DELAY:
+		if (r->phase == RULE_TCP_CONN)
+			return RULE_CONTINUE;   /* the loader refuses delay there */
+		x->wait_ns = wait;
+		return RULE_WAIT;
+	case LIMIT_OVER_RATE:
+		x->retry_after = limit_retry_after_s(wait);
+		break;
+	default:
+		break;
+	}
+	if (r->phase == RULE_TCP_CONN)
+		return RULE_REJECT;
 	x->status = 429;
-	x->retry_after = limit_retry_after_s(wait);
 	return RULE_RESPOND;
 }
 
@@ -306,6 +338,12 @@ static enum rule_verdict rule_apply(const struct rule *r, struct rule_exec *x)
 		return rule_set_query(r, x);
 	case RA_LIMIT:
 		return rule_limit(r, x);
+	case RA_TARPIT:
+		__atomic_fetch_add(&((struct rule *)r)->hits, 1, __ATOMIC_RELAXED);
+		x->status = r->status;
+		x->body = r->body;
+		x->wait_ns = (uint64_t)r->tarpit_ms * 1000000ull;
+		return RULE_TARPIT;
 	}
 	return RULE_CONTINUE;
 }
@@ -317,13 +355,17 @@ enum rule_verdict rules_run(const struct rule_list *l, struct rule_exec *x)
 	x->rule = NULL;
 	x->why = NULL;
 	x->retry_after = 0;
-	for (int i = 0; i < l->n; i++) {
+	x->limit_verdict = 0;
+	x->wait_ns = 0;
+	x->resume = 0;
+	for (int i = x->start > 0 ? x->start : 0; i < l->n; i++) {
 		const struct rule *r = &l->v[i];
 		if (r->cond && !cond_eval(r->cond, x->ctx))
 			continue;
 		enum rule_verdict v = rule_apply(r, x);
 		if (v != RULE_CONTINUE) {
 			x->rule = r;
+			x->resume = i + 1;
 			return v;
 		}
 	}

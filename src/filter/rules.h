@@ -20,9 +20,21 @@
  *   http_request return [status 200] [content_type "type"] [body "text"]
  *   http_request set_header NAME FMT | add_header NAME FMT | del_header NAME
  *   http_request set_path FMT | set_query FMT
- *   http_request limit NAME       (a `limit` section: over it, 429 + Retry-After)
+ *   http_request limit NAME       (a `limit` section, cfg_limit.c: over its rate,
+ *                                  429 + Retry-After; over its concurrency, 429;
+ *                                  with `delay`, the request may wait its turn)
+ *   http_request tarpit DURATION [status 500]
+ *                                 (holds the request DURATION without a worker
+ *                                  sleeping, then answers status (HAProxy's 500
+ *                                  by default) and closes the connection)
  *   http_response deny | allow | return | set_header | add_header | del_header
  *   tcp_request connection reject | accept
+ *   tcp_request connection limit NAME
+ *                                 (over the limit the connection is closed
+ *                                  unanswered; a concurrent limit counts the
+ *                                  connection for its whole life, a rate the
+ *                                  connection attempts; the key must be a
+ *                                  connection fetch: src, peer, proxy_authority)
  * each optionally followed by `if COND` or `unless COND` (cond.h).  FMT is
  * a format (fmt.h): "%[src]", "/v2%[path]".
  */
@@ -35,6 +47,7 @@
 
 #include "filter/cond.h"
 #include "filter/fmt.h"
+#include "limit/limit.h"
 
 enum rule_phase { RULE_TCP_CONN = 0, RULE_HTTP_REQ, RULE_HTTP_RES };
 
@@ -52,6 +65,7 @@ enum rule_action {
 	RA_SET_QUERY,        /* msg->query = FMT (empty: no query at all) */
 	RA_REJECT,           /* tcp_request: close the connection, no answer */
 	RA_LIMIT,            /* count the request in a limit; over it, answer 429 */
+	RA_TARPIT,           /* hold the request, then answer status (500) and close */
 };
 
 struct cfg_limit;        /* config/cfg.h */
@@ -76,6 +90,9 @@ struct rule {
 	char *limit_name;         /* limit: as written, owned */
 	int limit_line, limit_col;/* limit: where the name was written */
 	const struct cfg_limit *limit;   /* limit: resolved after parsing (cfg_limit.c) */
+	uint32_t tarpit_ms;       /* tarpit: how long the request is held */
+	uint64_t hits;            /* tarpit: requests tarpitted (relaxed atomic adds;
+				     rule_hits()), runtime state owned with the rule */
 };
 
 /* A rule list of a frontend or backend (cfg.h): tcp_conn (frontend only),
@@ -91,6 +108,10 @@ enum rule_verdict {
 	RULE_RESPOND,        /* answer locally with x->status, location, body ... */
 	RULE_REJECT,         /* tcp_request reject: close, no answer */
 	RULE_ERROR,          /* a rewrite did not fit (x->why): answer 500, log */
+	RULE_WAIT,           /* a limit's delay: wait x->wait_ns, then run the list
+				again from x->resume (x->start) */
+	RULE_TARPIT,         /* hold the request x->wait_ns, then answer x->status
+				and close */
 };
 
 /* Minimum scratch space a caller provides. */
@@ -105,6 +126,13 @@ struct rule_exec {
 					 NULL for tcp_request */
 	char *scratch;                /* caller's space for rendering, >= RULE_SCRATCH_MIN */
 	size_t scratch_len;
+	int start;                    /* the rule to start at (after a RULE_WAIT) */
+	/* Where concurrency places taken by `limit` rules go (the caller
+	 * gives them back with limit_release() when the request or the
+	 * connection ends); NULL: the list has no concurrent limit. */
+	struct limit_slot *slots;
+	uint8_t *nslots;
+	uint8_t slots_max;
 
 	/* out, when RULE_RESPOND */
 	uint16_t status;
@@ -119,7 +147,14 @@ struct rule_exec {
 	const struct rule *rule;      /* the deciding rule (for logs: rule_line) */
 	const char *why;              /* RULE_ERROR: a static string for the log */
 	uint32_t retry_after;         /* RULE_RESPOND of a limit: seconds, else 0 */
+	uint8_t limit_verdict;        /* a limit's refusal: enum limit_verdict (why) */
+	uint64_t wait_ns;             /* RULE_WAIT, RULE_TARPIT: how long */
+	int resume;                   /* RULE_WAIT: the rule to start at next time */
 };
+
+/* Concurrency places one rule list may take (config error beyond):
+ * a transaction holds its frontend's and its backend's. */
+#define RULE_LIST_SLOTS 4
 
 /*
  * Runs the rules of l in order on x->msg: each whose condition holds acts;
@@ -140,6 +175,9 @@ enum rule_verdict rules_run(const struct rule_list *l, struct rule_exec *x);
  * ("deny", "redirect", "set_header"...), for log lines. */
 int rule_line(const struct rule *r);
 const char *rule_action_name(const struct rule *r);
+
+/* Requests a tarpit rule held so far (the metrics endpoint to come). */
+uint64_t rule_hits(const struct rule *r);
 
 /* Frees what a rule owns (not r itself); r is left zeroed. */
 void rule_free(struct rule *r);

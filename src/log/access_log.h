@@ -88,7 +88,10 @@ struct cfg_frontend;
  *   tls-error        a TLS handshake failed (client or server side)
  *   shutdown         the graceful stop's drain time ran out
  *   internal         out of memory or another local failure
- *   rate-limited     an `http_request limit` rule answered 429
+ *   rate-limited     an `http_request limit` rule answered 429 (over its rate)
+ *   conn-limited     an `http_request limit` rule answered 429 (over its
+ *                    `concurrent`, or its table full of keys in use)
+ *   tarpit           an `http_request tarpit` rule held the request, then answered
  */
 #define ALOG_TERM_CLIENT_TIMEOUT  "client-timeout"
 #define ALOG_TERM_CLIENT_ABORT    "client-abort"
@@ -105,6 +108,8 @@ struct cfg_frontend;
 #define ALOG_TERM_SHUTDOWN        "shutdown"
 #define ALOG_TERM_INTERNAL        "internal"
 #define ALOG_TERM_RATE_LIMITED    "rate-limited"
+#define ALOG_TERM_CONN_LIMITED    "conn-limited"
+#define ALOG_TERM_TARPIT          "tarpit"
 
 /* What one request left behind.  Everything is borrowed for the duration
  * of access_log_write() only: the line is formatted before it returns. */

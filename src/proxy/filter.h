@@ -27,7 +27,10 @@
  *   FLT_CONTINUE  go on with the next filter, then the next step
  *   FLT_WAIT      park the stream: nothing of its steps or body pumps runs
  *                 (the filter is not asked again) until the filter calls
- *                 stream_wake() with its verdict ready.  A head or end
+ *                 stream_wake() with its verdict ready, or until a time
+ *                 it set with stream_wait_until(s, deadline_ms) before
+ *                 answering (the stream's own timer wakes it then; no
+ *                 worker sleeps: a delay, a tarpit).  A head or end
  *                 callback is then called again for the same phase; a data
  *                 callback is not (the piece was seen; pumping resumes with
  *                 the next one: flow control).  The filter must hold the
@@ -133,8 +136,11 @@ extern const struct filter_ops flt_sticky_ops;      /* filter/flt_forward.c */
 extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
 
 /* tcp_request connection rules of the session's frontend, at accept
- * (flt_rules.c): false when the connection is to be closed unanswered. */
+ * (flt_rules.c): false when the connection is to be closed unanswered.
+ * rules_tcp_close() gives back what they took for the connection's life
+ * (concurrency places), once, when the session closes. */
 struct session;
 bool rules_tcp_accept(struct session *ss);
+void rules_tcp_close(struct session *ss);
 
 #endif

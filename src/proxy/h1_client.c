@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "core/log.h"
 #include "net/conn.h"
 #include "proxy/body.h"
@@ -220,11 +221,25 @@ static bool http_check_end(struct stream *s)
 	return true;
 }
 
+/* A parked stream (a filter's wait: a delay, a tarpit) reads nothing
+ * from its client, so a client that reset the connection meanwhile would
+ * hold it until the wait ends: a peek tells a reset (gone) from a FIN
+ * (perhaps a half-close: the answer is still owed). */
+static bool client_reset(const struct stream *s)
+{
+	char b;
+
+	if (!(s->flags & STRM_F_PARKED) || !(s->sess->cli.flags & CONN_F_HUP))
+		return false;
+	return recv(s->sess->cli.io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 static bool h1_check_end(struct stream *s)
 {
 	if (s->rq == RQ_TUNNEL)
 		return tunnel_check_end(s);
-	if (s->sess->cli.flags & CONN_F_ERROR) {
+	if ((s->sess->cli.flags & CONN_F_ERROR) || client_reset(s)) {
 		stream_close(s);
 		return true;
 	}

@@ -197,6 +197,7 @@ void local_reply(struct stream *s, const struct local_resp *r)
 	 * request id goes back on it; rules skip what is ours), from the first
 	 * filter, whatever step or wait it interrupts. */
 	s->flags &= (uint16_t)~STRM_F_PARKED;
+	s->wait_until = 0;
 	s->flt_pos = 0;
 	s->flt_be = false;
 	s->step = STEP_RES_RULES;

@@ -164,6 +164,7 @@ void session_close(struct session *ss)
 	ss->flags |= SESS_F_CLOSED;
 	timer_del(&w->loop, &ss->idle_timer);
 	ss->codec->release(ss);
+	rules_tcp_close(ss);   /* after the streams: their end phases may log */
 	conn_close(&w->loop, &ss->cli);
 	list_del(&ss->link);
 	w->nsessions--;

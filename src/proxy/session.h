@@ -25,6 +25,7 @@
 #include "config/cfg.h"
 #include "core/list.h"
 #include "http/msg.h"
+#include "limit/limit.h"
 #include "net/conn.h"
 
 struct worker;
@@ -118,6 +119,9 @@ struct session {
 	uint64_t head_start;            /* first byte of the current request head (ms) */
 	uint64_t linger_start;
 	uint8_t flags;                  /* SESS_F_* */
+	uint8_t nslots;                 /* tcp_request connection limit: concurrency
+					   places held for the connection's life */
+	struct limit_slot slots[RULE_LIST_SLOTS];   /* (given back by rules_tcp_close) */
 };
 
 /* worker.c -> session.c: a new client connection (fd non-blocking) on one

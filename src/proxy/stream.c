@@ -194,6 +194,7 @@ enum wait_kind {
 	WAIT_HEADER,    /* timeout header, whole request head */
 	WAIT_CLIENT,    /* timeout client, body upload or response download */
 	WAIT_SERVER,    /* timeout server */
+	WAIT_UNTIL,     /* a filter's stream_wait_until() */
 };
 
 /* The stream's last client progress: its session's, or its own when the
@@ -217,6 +218,8 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 		CONSIDER(s->sess->linger_start + LINGER_MS, WAIT_LINGER);
 		return d;
 	}
+	if (s->wait_until)
+		CONSIDER(s->wait_until, WAIT_UNTIL);
 	if (s->srv && !s->srv->connected && be)
 		CONSIDER(s->srv_last + be->timeout_connect_ms, WAIT_CONNECT);
 	if (s->queued_be)
@@ -274,6 +277,9 @@ static void stream_timeout(struct timer *tm)
 		return;
 	}
 	switch (what) {
+	case WAIT_UNTIL:
+		stream_wake(s);   /* drops wait_until */
+		return;
 	case WAIT_LINGER:
 	case WAIT_IDLE:
 	case WAIT_TUNNEL:
@@ -408,10 +414,17 @@ static void stream_wake_deferred(void *arg)
 void stream_wake(struct stream *s)
 {
 	s->flags &= (uint16_t)~STRM_F_PARKED;
+	s->wait_until = 0;
 	if (s->flags & (STRM_F_WAKE | STRM_F_CLOSED))
 		return;
 	if (loop_defer(&s->w->loop, stream_wake_deferred, s) == 0)
 		s->flags |= STRM_F_WAKE;
+}
+
+void stream_wait_until(struct stream *s, uint64_t deadline_ms)
+{
+	s->wait_until = deadline_ms ? deadline_ms : 1;
+	stream_arm_timer(s);   /* stream_process() re-arms it too, when it runs */
 }
 
 void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss)

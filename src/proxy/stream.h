@@ -50,6 +50,7 @@
 #include "http/h1.h"
 #include "http/msg.h"
 #include "lb/lb.h"
+#include "limit/limit.h"
 #include "net/conn.h"
 #include "proxy/local.h"
 #include "proxy/session.h"
@@ -103,7 +104,8 @@ enum strm_term {
 	TERM_NONE = 0, TERM_CLIENT_TIMEOUT, TERM_CLIENT_ABORT, TERM_CLIENT_ERROR,
 	TERM_RULE_DENY, TERM_NO_SERVER, TERM_QUEUE_TIMEOUT, TERM_CONNECT_TIMEOUT,
 	TERM_CONNECT_ERROR, TERM_SERVER_TIMEOUT, TERM_SERVER_RESET, TERM_SERVER_ERROR,
-	TERM_TLS_ERROR, TERM_SHUTDOWN, TERM_INTERNAL, TERM_RATE_LIMITED,
+	TERM_TLS_ERROR, TERM_SHUTDOWN, TERM_INTERNAL, TERM_RATE_LIMITED, TERM_CONN_LIMITED,
+	TERM_TARPIT,
 };
 /* The access log's word for t, NULL for TERM_NONE. */
 const char *strm_term_name(enum strm_term t);
@@ -175,6 +177,15 @@ struct txn {
 	bool fwd_trusted;
 	const char *server_name;        /* the server that answered, kept for the log after
 					   the connection went back to the pool */
+	/* The rules filter's (filter/flt_rules.c): where a rule list that
+	 * waited resumes (the next rule's index; 0: from the start), until
+	 * when (ms, loop clock), the tarpit whose time runs, the concurrency
+	 * places held until the end phase gives them back (limit/limit.h). */
+	uint16_t rules_resume;
+	uint64_t rules_wait_ms;
+	const struct rule *tarpit;
+	uint8_t nslots;
+	struct limit_slot slots[2 * RULE_LIST_SLOTS];
 	char line[192];                 /* "GET /path HTTP/1.1" for log lines: txn_line() */
 };
 
@@ -222,6 +233,7 @@ struct stream {
 	struct list qlink;              /* in queued_be->queue while waiting for a slot */
 	struct backend_rt *queued_be;   /* non-NULL while queued */
 	uint64_t queue_start;
+	uint64_t wait_until;            /* stream_wait_until(): wake at (ms); 0 = none */
 };
 
 /* The state machine's entry point, run after any event. */
@@ -284,6 +296,17 @@ bool stream_run_steps(struct stream *s);
 /* Runs stream_process(s) after the current batch of events (queue slots,
  * filter verdicts); several calls before it runs make one run. */
 void stream_wake(struct stream *s);
+
+/*
+ * A filter about to answer FLT_WAIT asks to be woken at deadline_ms (loop
+ * clock, s->w->loop.now): the stream's own timer fires then and wakes it
+ * as stream_wake() would (HTTP/1 and HTTP/2 streams alike).  stream_wake()
+ * before then wakes it early and drops the deadline; a local reply or the
+ * stream's end drops it too.  The wait is one of the stream's deadlines:
+ * other timeouts (a client's, a server's) still apply meanwhile.  For
+ * delays, tarpits, and later cache coalescing and the WAF.
+ */
+void stream_wait_until(struct stream *s, uint64_t deadline_ms);
 
 /* The fetch context of s's request (and response, once there is one). */
 void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss);
