@@ -151,6 +151,8 @@ const char *strm_term_name(enum strm_term t)
 		[TERM_SHUTDOWN] = ALOG_TERM_SHUTDOWN,
 		[TERM_INTERNAL] = ALOG_TERM_INTERNAL,
 		[TERM_RATE_LIMITED] = ALOG_TERM_RATE_LIMITED,
+		[TERM_BODY_TIMEOUT] = ALOG_TERM_BODY_TIMEOUT,
+		[TERM_SLOW_BODY] = ALOG_TERM_SLOW_BODY,
 	};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : NULL;
 }
