@@ -508,7 +508,9 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	if (s->txn)
 		s->txn->body_rcvd += len;
 	stream_wake(s);
-	return h2_wire_data(&c->w, h, &s->req, s->req.wr + req_room(s), data, len);
+	/* req_room() may compact the buffer: the end it allows is taken after */
+	uint32_t room = req_room(s);
+	return h2_wire_data(&c->w, h, &s->req, s->req.wr + room, data, len);
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
