@@ -491,6 +491,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	struct h2s *h = h2s_of(ng, id);
 	(void)flags;
 
+	if (h && h->s && h->s->txn)
+		h->s->txn->body_rcvd += len;   /* the body's clock (stream.c) */
 	if (!h || !h->s || (h->s->txn && h->s->txn->discard_body) || h->s->rq == RQ_DONE) {
 		/* nobody will read it (a local reply ended the request): the
 		 * window goes back at once */
@@ -505,8 +507,6 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	}
 	h->unacked += (uint32_t)len;
 	s->cli_last = s->w->loop.now;
-	if (s->txn)
-		s->txn->body_rcvd += len;
 	stream_wake(s);
 	/* req_room() may compact the buffer: the end it allows is taken after */
 	uint32_t room = req_room(s);

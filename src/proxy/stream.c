@@ -191,8 +191,10 @@ static const struct cfg_backend *cur_backend(const struct stream *s)
  * a slow server never makes a fast client "slow": the client codec takes
  * no more bytes (buffer full, window closed) or has them all, a filter
  * judges the whole body, the head waits for a server (queue, connect), or
- * the client waits for our 100 Continue.  Brought up to date after every
- * run of the stream (stream_arm_timer), where those conditions change.
+ * the client waits for our 100 Continue.  A body read and dropped after a
+ * local reply still counts: a client dragging it out is cut.  Brought up
+ * to date after every run of the stream (stream_arm_timer), where those
+ * conditions change.
  */
 static bool body_clock_on(const struct stream *s)
 {
@@ -206,7 +208,7 @@ static void body_clock(struct stream *s)
 
 	if (!body_clock_on(s))
 		return;
-	bool paused = s->rq != RQ_BODY || t->req_ended || t->discard_body ||
+	bool paused = s->rq != RQ_BODY || t->req_ended ||
 		      (t->expect_continue && !t->continue_sent) || (t->assigned && t->head_pending) ||
 		      s->sess->codec->req_stalled(s);
 	if (paused && !t->body_paused) {

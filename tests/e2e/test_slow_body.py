@@ -267,6 +267,40 @@ def test_server_connection_with_part_of_the_body_is_closed(gatehouse, origin, po
     assert origin.stats.accepts == 2
 
 
+def test_body_dragged_out_after_a_deny_is_cut(gatehouse, origin, port):
+    """A deny answers at once and keeps the connection if the body can be
+    read and dropped; a client that drags that body out is still cut."""
+    gatehouse(_config(port, origin, "timeout body 1s\nhttp_request deny if path prefix /deny"))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"POST /deny HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+        rd = httpraw.Reader(s)
+        r = rd.read_response()
+        assert r.status == 403
+        t0 = time.monotonic()
+        cut = None
+        while time.monotonic() - t0 < 6 * SLACK:
+            try:
+                s.sendall(b"x" * 5)
+            except (BrokenPipeError, ConnectionResetError):
+                cut = time.monotonic() - t0
+                break
+            rr, _, _ = select.select([s], [], [], 0.1)
+            if rr:
+                try:
+                    d = s.recv(65536)
+                except ConnectionError:
+                    d = b""
+                if not d:
+                    cut = time.monotonic() - t0
+                    break
+    finally:
+        s.close()
+    assert cut is not None, "a dragged-out body after a deny was never cut"
+    assert cut < 1.0 + 1.5 * SLACK
+    assert origin.stats.requests == []
+
+
 # ---- HTTP/2 -------------------------------------------------------------------------------
 
 def test_h2_trickle_cut_on_its_stream(gatehouse, origin, port, tmp_path):
