@@ -392,6 +392,12 @@ struct cfg_global {
 	int uid, gid;                    /* resolved at load; -1 = not set */
 };
 
+struct iplist;            /* net/iplist.h */
+struct cfg_iplist {
+	char *path;              /* the file's real path: one list per file */
+	struct iplist *list;
+};
+
 struct cfg {
 	char *file;
 	struct cfg_global global;
@@ -401,6 +407,10 @@ struct cfg {
 	int nbackends;
 	struct cfg_limit **limits;       /* `limit` sections, in file order */
 	int nlimits;
+	/* The IP list files conditions name (`src in file(PATH)`), each read
+	 * once per load (cfg_iplist.c); the conditions point into them. */
+	struct cfg_iplist *iplists;
+	int niplists;
 	char *warnings;   /* NULL, or newline-separated "FILE:LINE:COL: warning: ..."
 			     lines of a successful load, for the caller to log */
 	_Atomic int refs; /* references to this generation: 1 from cfg_load(),

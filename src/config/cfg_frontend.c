@@ -113,7 +113,7 @@ static int fe_use_backend(struct cfg_parser *p, struct cfg_scope *s, const struc
 	struct cfg_frontend *fe = s->obj;
 	const struct cfg_tok *name = &n->toks[1], *kw = &n->toks[2];
 	bool unless = strcmp(kw->s, "unless") == 0;
-	char err[256];
+	char err[512];
 	int bad;
 
 	if (cfg_val_name(p, name, "backend") < 0)
@@ -125,7 +125,8 @@ static int fe_use_backend(struct cfg_parser *p, struct cfg_scope *s, const struc
 			  kw->s);
 		return -1;
 	}
-	struct cond *c = cond_parse(n->toks + 3, n->ntok - 3, &bad, err, sizeof(err));
+	struct cond_loader ld = cfg_cond_loader(p);
+	struct cond *c = cond_parse_with(n->toks + 3, n->ntok - 3, &ld, &bad, err, sizeof(err));
 	if (!c) {
 		const struct cfg_tok *at = bad < n->ntok - 3 ? &n->toks[3 + bad] : NULL;
 		cfg_error(p, at ? at->line : n->line, at ? at->col : n->end_col, "%s", err);
