@@ -20,11 +20,26 @@ struct ipl_node {
 	uint8_t bit;             /* 0 = the most significant bit of the address */
 };
 
+/*
+ * The top of the trie is skipped through a table per family, indexed by
+ * an address's first k bits (IPv4: of the IPv4 address, IPv6: of the
+ * IPv6 one), holding where the walk from the root would be once it has
+ * tested only those bits: a million random IPv4 ranges then take a table
+ * slot, a node or two and the leaf instead of twenty-odd nodes, each a
+ * cache miss.  k grows with the family's ranges (2^k slots for up to 2^k
+ * ranges, at most 2^20), so the tables cost 4 bytes a range or less.
+ */
+#define IPL_TABLE_BITS_MAX 20
+#define IPL_V4_BASE 96           /* an IPv4 address's first bit in the mapped form */
+
 struct iplist {
-	struct ipl_node *nodes;  /* ranges - 1 inner nodes, nodes[0] the root */
+	struct ipl_node *nodes;  /* ranges - 1 inner nodes, in address order */
 	struct cidr *leaves;     /* the ranges, sorted and disjoint */
 	uint32_t nleaves;
 	uint32_t nnodes;
+	uint32_t root;           /* a node, or leaf 0 when there is one range */
+	uint32_t *t4, *t6;       /* the tables (when there are ranges) */
+	uint8_t k4, k6;          /* their index bits */
 	size_t entries;
 };
 
@@ -42,11 +57,91 @@ static inline bool in_range(const struct cidr *p, const uint8_t *a)
 	return !rest || ((a[full] ^ p->addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
 }
 
-static int cidr_cmp(const void *x, const void *y)
+static inline uint64_t be64(const uint8_t *p)
 {
-	const struct cidr *a = x, *b = y;
-	int c = memcmp(a->addr, b->addr, 16);
-	return c ? c : (int)a->bits - (int)b->bits;
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/* By address, then length (a range before the ranges inside it). */
+static inline bool cidr_less(const struct cidr *a, const struct cidr *b)
+{
+	uint64_t x = be64(a->addr), y = be64(b->addr);
+	if (x != y)
+		return x < y;
+	x = be64(a->addr + 8);
+	y = be64(b->addr + 8);
+	return x != y ? x < y : a->bits < b->bits;
+}
+
+static inline void cidr_swap(struct cidr *a, struct cidr *b)
+{
+	struct cidr t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void sift_down(struct cidr *v, size_t i, size_t n)
+{
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && cidr_less(&v[c], &v[c + 1]))
+			c++;
+		if (!cidr_less(&v[i], &v[c]))
+			return;
+		cidr_swap(&v[i], &v[c]);
+	}
+}
+
+/*
+ * Introsort: quicksort (median of three, the smaller side first so the
+ * stack stays shallow), heapsort past a depth budget (no quadratic case
+ * whatever the file), insertion sort for short runs.  qsort() with a
+ * memcmp() comparator took most of a million-entry load.
+ */
+static void sort_cidrs(struct cidr *v, size_t n, int depth)
+{
+	while (n > 16) {
+		if (depth-- == 0) {
+			for (size_t i = n / 2; i-- > 0;)
+				sift_down(v, i, n);
+			for (size_t i = n - 1; i > 0; i--) {
+				cidr_swap(&v[0], &v[i]);
+				sift_down(v, 0, i);
+			}
+			return;
+		}
+		size_t m = n / 2;
+		if (cidr_less(&v[m], &v[0]))
+			cidr_swap(&v[m], &v[0]);
+		if (cidr_less(&v[n - 1], &v[0]))
+			cidr_swap(&v[n - 1], &v[0]);
+		if (cidr_less(&v[n - 1], &v[m]))
+			cidr_swap(&v[n - 1], &v[m]);
+		struct cidr pivot = v[m];
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			while (cidr_less(&v[i], &pivot))
+				i++;
+			while (cidr_less(&pivot, &v[j]))
+				j--;
+			if (i >= j)
+				break;
+			cidr_swap(&v[i++], &v[j--]);
+		}
+		/* [0, j] <= pivot <= [j + 1, n) */
+		if (j + 1 < n - j - 1) {
+			sort_cidrs(v, j + 1, depth);
+			v += j + 1;
+			n -= j + 1;
+		} else {
+			sort_cidrs(v + j + 1, n - j - 1, depth);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && cidr_less(&v[k], &v[k - 1]); k--)
+			cidr_swap(&v[k], &v[k - 1]);
 }
 
 /* The first bit where a and b differ (they do). */
@@ -59,33 +154,93 @@ static unsigned first_diff(const uint8_t *a, const uint8_t *b)
 }
 
 /*
- * The trie over leaves[lo, hi): they share every bit before the first one
- * where the lowest and the highest differ (sorted), which splits them in
- * two runs.  Disjoint ranges differ inside both prefixes, so every range
- * of the run is longer than that bit, and an address a range holds follows
- * the inner nodes down to that range's leaf.  Depth <= 128.
+ * The trie over the sorted, disjoint leaves, in one pass: inner node i
+ * stands between leaves i and i + 1 and tests the first bit where they
+ * differ.  Disjoint ranges differ inside both prefixes, so that bit is
+ * below both lengths, and the trie is the Cartesian tree of those bits
+ * (the smallest on top): a stack of nodes whose bits grow (at most 128
+ * deep) builds it left to right.  An address a range holds follows the
+ * inner nodes down to that range's leaf.
  */
-static uint32_t build(struct iplist *l, uint32_t lo, uint32_t hi)
+static uint32_t build(struct iplist *l)
 {
-	if (hi - lo == 1)
-		return lo | IPL_LEAF;
-	const struct cidr *v = l->leaves;
-	unsigned bit = first_diff(v[lo].addr, v[hi - 1].addr);
-	uint32_t a = lo, b = hi - 1;   /* v[a] has the bit clear, v[b] set */
-	while (a + 1 < b) {
-		uint32_t m = a + (b - a) / 2;
-		if (bit_at(v[m].addr, bit))
-			b = m;
-		else
-			a = m;
+	uint32_t stack[129];
+	int top = 0;
+
+	for (uint32_t i = 0; i + 1 < l->nleaves; i++) {
+		struct ipl_node *n = &l->nodes[i];
+		n->bit = (uint8_t)first_diff(l->leaves[i].addr, l->leaves[i + 1].addr);
+		uint32_t last = IPL_LEAF | i;
+		while (top && l->nodes[stack[top - 1]].bit > n->bit)
+			last = stack[--top];
+		n->kid[0] = last;
+		n->kid[1] = IPL_LEAF | (i + 1);
+		if (top)
+			l->nodes[stack[top - 1]].kid[1] = i;
+		stack[top++] = i;
 	}
-	uint32_t me = l->nnodes++;
-	l->nodes[me].bit = (uint8_t)bit;
-	uint32_t k0 = build(l, lo, b);
-	uint32_t k1 = build(l, b, hi);
-	l->nodes[me].kid[0] = k0;
-	l->nodes[me].kid[1] = k1;
-	return me;
+	l->nnodes = l->nleaves - 1;
+	return top ? stack[0] : IPL_LEAF;
+}
+
+/* The bits of the mapped prefix ::ffff:0:0/96 (IPv4 addresses). */
+static inline unsigned v4_prefix_bit(unsigned bit)
+{
+	return bit >= 80;
+}
+
+/*
+ * Fills the slots of table t (k bits from bit `base`) whose index has the
+ * bits in `mask` equal to `val`: the walk from idx, for those slots, tests
+ * bits of the table next (or the fixed IPv4 prefix before them), then
+ * splits the slots at that bit; it stops in the slots past the table's
+ * bits or at a leaf.  Every slot is written once.
+ */
+static void fill(const struct iplist *l, uint32_t *t, unsigned k, unsigned base, uint32_t idx,
+		 uint32_t mask, uint32_t val)
+{
+	while (!(idx & IPL_LEAF) && l->nodes[idx].bit < base)
+		idx = l->nodes[idx].kid[v4_prefix_bit(l->nodes[idx].bit)];
+	if (!(idx & IPL_LEAF) && l->nodes[idx].bit < base + k) {
+		uint32_t m = 1u << (k - 1 - (l->nodes[idx].bit - base));
+		fill(l, t, k, base, l->nodes[idx].kid[0], mask | m, val);
+		fill(l, t, k, base, l->nodes[idx].kid[1], mask | m, val | m);
+		return;
+	}
+	uint32_t free_bits = ~mask & ((1u << k) - 1), sub = free_bits;
+	for (;;) {
+		t[val | sub] = idx;
+		if (!sub)
+			break;
+		sub = (sub - 1) & free_bits;
+	}
+}
+
+static unsigned table_bits(size_t n)
+{
+	unsigned k = n ? 64 - (unsigned)__builtin_clzll((unsigned long long)n) : 1;
+	return k > IPL_TABLE_BITS_MAX ? IPL_TABLE_BITS_MAX : k;
+}
+
+static inline bool is_v4(const uint8_t *a)
+{
+	return be64(a) == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0xff && a[11] == 0xff;
+}
+
+static bool tables(struct iplist *l)
+{
+	size_t n4 = 0;
+	for (uint32_t i = 0; i < l->nleaves; i++)
+		n4 += is_v4(l->leaves[i].addr) && l->leaves[i].bits >= IPL_V4_BASE;
+	l->k4 = (uint8_t)table_bits(n4);
+	l->k6 = (uint8_t)table_bits(l->nleaves - n4);
+	l->t4 = malloc(sizeof(uint32_t) << l->k4);
+	l->t6 = malloc(sizeof(uint32_t) << l->k6);
+	if (!l->t4 || !l->t6)
+		return false;
+	fill(l, l->t4, l->k4, IPL_V4_BASE, l->root, 0, 0);
+	fill(l, l->t6, l->k6, 0, l->root, 0, 0);
+	return true;
 }
 
 struct iplist *iplist_build(struct cidr *v, size_t n)
@@ -96,7 +251,7 @@ struct iplist *iplist_build(struct cidr *v, size_t n)
 		return NULL;
 	}
 	l->entries = n;
-	qsort(v, n, sizeof(*v), cidr_cmp);
+	sort_cidrs(v, n, 2 * (64 - __builtin_clzll((unsigned long long)n | 1)));
 	/* A range inside the last one kept is dropped (sorted by address,
 	 * then length: a range comes after any range that holds it, and
 	 * every range between them is inside it too). */
@@ -113,8 +268,11 @@ struct iplist *iplist_build(struct cidr *v, size_t n)
 			return NULL;
 		}
 		memcpy(l->leaves, v, k * sizeof(*v));
-		if (k > 1)
-			build(l, 0, (uint32_t)k);
+		l->root = build(l);
+		if (!tables(l)) {
+			iplist_free(l);
+			return NULL;
+		}
 	}
 	return l;
 }
@@ -123,7 +281,14 @@ bool iplist_match(const struct iplist *l, const uint8_t addr[16])
 {
 	if (!l->nleaves)
 		return false;
-	uint32_t i = l->nleaves > 1 ? 0 : IPL_LEAF;
+	uint32_t i;
+	if (is_v4(addr)) {
+		uint32_t a4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 |
+			      (uint32_t)addr[14] << 8 | addr[15];
+		i = l->t4[a4 >> (32 - l->k4)];
+	} else {
+		i = l->t6[be64(addr) >> (64 - l->k6)];
+	}
 	while (!(i & IPL_LEAF)) {
 		const struct ipl_node *n = &l->nodes[i];
 		i = n->kid[bit_at(addr, n->bit)];
@@ -160,7 +325,8 @@ size_t iplist_ranges(const struct iplist *l)
 size_t iplist_bytes(const struct iplist *l)
 {
 	return sizeof(*l) + (size_t)l->nleaves * sizeof(*l->leaves) +
-	       (size_t)l->nnodes * sizeof(*l->nodes);
+	       (size_t)l->nnodes * sizeof(*l->nodes) +
+	       (l->nleaves ? (sizeof(uint32_t) << l->k4) + (sizeof(uint32_t) << l->k6) : 0);
 }
 
 void iplist_free(struct iplist *l)
@@ -169,6 +335,8 @@ void iplist_free(struct iplist *l)
 		return;
 	free(l->nodes);
 	free(l->leaves);
+	free(l->t4);
+	free(l->t6);
 	free(l);
 }
 
