@@ -301,6 +301,45 @@ def test_body_dragged_out_after_a_deny_is_cut(gatehouse, origin, port):
     assert origin.stats.requests == []
 
 
+def test_trickle_cut_after_the_response_started(gatehouse, origin, port, tmp_path):
+    """The origin answers while the body arrives (/duplex): once its head
+    went to the client there is no 408 to give, the connection is cut."""
+    log = tmp_path / "access.json"
+    gatehouse(_config(port, origin, "timeout body 1s", log=log))
+    s = httpraw.connect(port)
+    try:
+        s.sendall(b"POST /duplex HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+        t0 = time.monotonic()
+        got = bytearray()
+        cut = None
+        next_send = t0
+        while time.monotonic() - t0 < 6 * SLACK:
+            if time.monotonic() >= next_send:   # 5 bytes every 100 ms, whatever comes back
+                next_send += 0.1
+                try:
+                    s.sendall(b"d" * 5)
+                except (BrokenPipeError, ConnectionResetError):
+                    cut = time.monotonic() - t0
+                    break
+            rr, _, _ = select.select([s], [], [], max(0.0, next_send - time.monotonic()))
+            if rr:
+                try:
+                    d = s.recv(65536)
+                except ConnectionError:
+                    d = b""
+                if not d:
+                    cut = time.monotonic() - t0
+                    break
+                got += d
+    finally:
+        s.close()
+    assert got.startswith(b"HTTP/1.1 200 "), bytes(got[:80])
+    assert cut is not None, "never cut"
+    assert 0.9 <= cut < 1.0 + 1.5 * SLACK, "cut after %.2fs" % cut
+    assert not got.endswith(b"0\r\n\r\n")       # the response never ended
+    assert _log_terms(log, 1) == ["body-timeout"]
+
+
 # ---- HTTP/2 -------------------------------------------------------------------------------
 
 def test_h2_trickle_cut_on_its_stream(gatehouse, origin, port, tmp_path):
@@ -326,6 +365,22 @@ def test_h2_trickle_cut_on_its_stream(gatehouse, origin, port, tmp_path):
     assert origin.stats.requests[-1]["method"] == "GET"
     assert len(origin.stats.requests) == 1
     assert _log_terms(log, 2)[0] == "body-timeout"
+
+
+def test_h2_trickle_reset_after_the_response_started(gatehouse, origin, port):
+    gatehouse(_config(port, origin, "timeout body 1s"))
+    with H2Client(port) as c:
+        sid = c.request("POST", "/duplex", [("content-length", "1000")], end_stream=False)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 6 * SLACK and not c.stream(sid).done:
+            c.send_data(sid, b"d" * 5)
+            c.poll(0.1)
+        st = c.stream(sid)
+        took = time.monotonic() - t0
+        assert st.status == 200, st
+        assert st.reset is not None, "not reset: %r" % st
+        assert 0.9 <= took < 1.0 + 1.5 * SLACK, "reset after %.2fs" % took
+        assert c.get("/echo").status == 200    # the connection goes on
 
 
 def test_h2_slow_body_cut_by_rate(gatehouse, origin, port):
