@@ -382,6 +382,51 @@ fail:
 	return NULL;
 }
 
+/* A decimal number of 1-3 digits up to max, without a leading zero, as
+ * inet_pton() and cidr_parse() read them; the end of it, or NULL. */
+static const char *dec(const char *p, unsigned max, unsigned *out)
+{
+	unsigned v = 0, n = 0;
+	while (n < 3 && *p >= '0' && *p <= '9') {
+		if (n == 1 && v == 0)
+			return NULL;
+		v = v * 10 + (unsigned)(*p++ - '0');
+		n++;
+	}
+	if (!n || v > max || (*p >= '0' && *p <= '9'))
+		return NULL;
+	*out = v;
+	return p;
+}
+
+/* The common line, a.b.c.d[/n], read without inet_pton(); false for
+ * anything else, which cidr_parse() then reads (or refuses): this path
+ * only takes what it would take, with the same result. */
+static bool parse_v4(const char *p, struct cidr *c)
+{
+	unsigned o[4], bits = 32;
+	for (int i = 0; i < 4; i++) {
+		if (!(p = dec(p, 255, &o[i])) || *p != (i < 3 ? '.' : *p))
+			return false;
+		if (i < 3)
+			p++;
+	}
+	if (*p == '/' && !(p = dec(p + 1, 32, &bits)))
+		return false;
+	if (*p)
+		return false;
+	memset(c->addr, 0, 10);
+	c->addr[10] = c->addr[11] = 0xff;
+	uint32_t a = o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3];
+	a = bits ? a & (0xffffffffu << (32 - bits)) : 0;
+	c->addr[12] = (uint8_t)(a >> 24);
+	c->addr[13] = (uint8_t)(a >> 16);
+	c->addr[14] = (uint8_t)(a >> 8);
+	c->addr[15] = (uint8_t)a;
+	c->bits = (uint8_t)(96 + bits);
+	return true;
+}
+
 static bool blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
@@ -418,7 +463,8 @@ struct iplist *iplist_load(const char *path, char *err, size_t errlen)
 			e--;
 		if (e > p) {
 			*e = '\0';
-			if (memchr(p, '\0', (size_t)(e - p)) || cidr_parse(p, &v[n]) < 0) {
+			if (memchr(p, '\0', (size_t)(e - p)) ||
+			    (!parse_v4(p, &v[n]) && cidr_parse(p, &v[n]) < 0)) {
 				snprintf(err, errlen,
 					 "%s:%u: invalid address '%.60s'; expected an IPv4 or IPv6 "
 					 "address or CIDR, e.g. 192.0.2.0/24 or 2001:db8::/32",

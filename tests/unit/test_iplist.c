@@ -285,6 +285,50 @@ TEST(file_errors)
 	CHECK_STR(err, "cannot read /tmp: not a regular file");
 }
 
+/* IPv4 lines take a fast path: it must accept exactly what cidr_parse()
+ * accepts, with the same range. */
+TEST(file_v4_fast_path_agrees)
+{
+	static const char *const v[] = {
+		"0.0.0.0", "0.0.0.0/0", "255.255.255.255/32", "10.1.2.3/8", "10.1.2.3/0",
+		"192.168.100.200/17", "1.2.3.4/32", "256.1.1.1", "01.2.3.4", "1.2.3.04",
+		"1.2.3", "1.2.3.4.", "1..2.3", "1.2.3.4/", "1.2.3.4/33", "1.2.3.4/08",
+		"1.2.3.4/0032", "1.2.3.4/1a", "1.2.3.4x", "1.2.3.4 /8", "-1.2.3.4", "1.2.3.1000",
+		"9.9.9.9/31", "127.0.0.1/00",
+	};
+	char err[512];
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct cidr c;
+		bool want = cidr_parse(v[i], &c) == 0;
+		char text[64];
+		snprintf(text, sizeof(text), "%s\n", v[i]);
+		char *p = write_tmp(text);
+		struct iplist *l = iplist_load(p, err, sizeof(err));
+		if ((l != NULL) != want) {
+			unit_failed_checks++;
+			fprintf(stderr, "  %s: cidr_parse %s, the list %s\n", v[i], want ? "takes it" :
+				"refuses it", l ? "takes it" : "refuses it");
+		}
+		if (l && want) {
+			/* the same range: its first address in, the one before out */
+			CHECK(iplist_match(l, c.addr));
+			uint8_t below[16];
+			memcpy(below, c.addr, 16);
+			int k = 15;
+			while (k >= 12 && below[k] == 0)
+				below[k--] = 0xff;
+			if (k >= 12 && c.bits > 96) {
+				below[k]--;
+				CHECK(!iplist_match(l, below));
+			}
+			CHECK_EQ_INT(iplist_ranges(l), 1);
+		}
+		iplist_free(l);
+		unlink(p);
+		free(p);
+	}
+}
+
 /* ---- in conditions and configurations ---- */
 
 TEST(config_loads_each_file_once)
@@ -450,6 +494,7 @@ int main(void)
 	RUN(random_against_linear_scan);
 	RUN(file_syntax);
 	RUN(file_errors);
+	RUN(file_v4_fast_path_agrees);
 	RUN(config_loads_each_file_once);
 	RUN(config_errors);
 	RUN(million_entries);
