@@ -14,6 +14,8 @@
  *   and  := not ("and" not)*
  *   not  := "not" not | "(" or ")" | test
  *   test := FETCH OP VALUE | FETCH "in" VALUE+ | BOOLFETCH
+ * An `in` VALUE may be file(PATH): an IP list the configuration loaded
+ * (cond_parse_with's loader, net/iplist.h), matched by address.
  * A boolean fetch (ssl) stands alone when what follows it ends a term
  * (and, or, ')', end); otherwise it takes an operator like any fetch.
  * `and` and `or` nodes are n-ary so a long chain does not make a deep tree.
