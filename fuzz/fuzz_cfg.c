@@ -12,6 +12,7 @@
 // FUZZ_SOURCES: src/config/*.c src/filter/cond.c src/filter/fetch.c src/filter/fmt.c
 // FUZZ_SOURCES: src/filter/rules.c src/http/msg.c
 // FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c src/net/cidr.c
+// FUZZ_SOURCES: src/net/iplist.c
 // FUZZ_SOURCES: src/core/loop.c src/core/log.c src/core/hash.c src/limit/limit.c
 // FUZZ_LIBS: -lpcre2-8 -lssl -lcrypto -pthread
 #include <arpa/inet.h>

@@ -19,6 +19,7 @@
 #include "health/health.h"
 #include "lb/registry.h"
 #include "log/access_log.h"
+#include "net/iplist.h"
 #include "net/tls.h"
 #include "proxy/worker.h"
 
@@ -210,6 +211,11 @@ int main(int argc, char **argv)
 		 GATEHOUSE_VERSION, n, n > 1 ? "s" : "", cfg->nfrontends,
 		 cfg->nfrontends == 1 ? "" : "s", cfg->nbackends, cfg->nbackends == 1 ? "" : "s",
 		 (int)getpid());
+	for (int i = 0; i < cfg->niplists; i++) {
+		const struct iplist *l = cfg->iplists[i].list;
+		log_info("IP list %s: %zu entries, %zu ranges, %.1f MiB", cfg->iplists[i].path,
+			 iplist_entries(l), iplist_ranges(l), (double)iplist_bytes(l) / (1 << 20));
+	}
 
 	for (;;) {
 		int sig = 0;

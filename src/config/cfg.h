@@ -323,6 +323,13 @@ struct cfg_frontend {
 	uint32_t timeout_header_ms;      /* default 10s */
 	uint32_t timeout_client_ms;      /* default 60s (idle keep-alive and I/O) */
 	uint32_t timeout_tunnel_ms;      /* default 0 = use the backend's (1h) */
+	/* Slow uploads (proxy/stream.c, "the request body's clock"): the time
+	 * a request body may take, and the average rate it must keep after a
+	 * grace period, both counted only while the proxy waits on the client
+	 * (not while the server or a full buffer holds it back). */
+	uint32_t timeout_body_ms;        /* `timeout body`, default 0 = off */
+	uint64_t min_body_rate;          /* `min_body_rate RATE`: bytes/s, default 0 = off */
+	uint32_t min_body_grace_ms;      /* its `grace DURATION`, default 5s */
 	uint64_t max_body_size;          /* default 0 = unlimited */
 	uint32_t max_header_size;        /* whole head, default CFG_DEF_MAX_HEADER or the room
 					    the buffer leaves (bufsize - maxrewrite) */
@@ -387,6 +394,12 @@ struct cfg_global {
 	int uid, gid;                    /* resolved at load; -1 = not set */
 };
 
+struct iplist;            /* net/iplist.h */
+struct cfg_iplist {
+	char *path;              /* the file's real path: one list per file */
+	struct iplist *list;
+};
+
 struct cfg {
 	char *file;
 	struct cfg_global global;
@@ -396,6 +409,10 @@ struct cfg {
 	int nbackends;
 	struct cfg_limit **limits;       /* `limit` sections, in file order */
 	int nlimits;
+	/* The IP list files conditions name (`src in file(PATH)`), each read
+	 * once per load (cfg_iplist.c); the conditions point into them. */
+	struct cfg_iplist *iplists;
+	int niplists;
 	char *warnings;   /* NULL, or newline-separated "FILE:LINE:COL: warning: ..."
 			     lines of a successful load, for the caller to log */
 	_Atomic int refs; /* references to this generation: 1 from cfg_load(),

@@ -417,6 +417,7 @@ void cfg_free(struct cfg *c)
 		cfg_backend_free(c->backends[i]);
 	free(c->backends);
 	cfg_limits_free(c);
+	cfg_iplists_free(c);
 	cfg_deploy_global_free(&c->global);
 	free(c->warnings);
 	free(c->file);

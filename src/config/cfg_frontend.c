@@ -102,6 +102,7 @@ static int fe_timeout(struct cfg_parser *p, struct cfg_scope *s, const struct cf
 		{ "header", offsetof(struct cfg_frontend, timeout_header_ms) },
 		{ "client", offsetof(struct cfg_frontend, timeout_client_ms) },
 		{ "tunnel", offsetof(struct cfg_frontend, timeout_tunnel_ms) },
+		{ "body", offsetof(struct cfg_frontend, timeout_body_ms) },
 		{ NULL, 0 },
 	};
 	return cfg_val_timeout(p, s, n, kinds);
@@ -112,7 +113,7 @@ static int fe_use_backend(struct cfg_parser *p, struct cfg_scope *s, const struc
 	struct cfg_frontend *fe = s->obj;
 	const struct cfg_tok *name = &n->toks[1], *kw = &n->toks[2];
 	bool unless = strcmp(kw->s, "unless") == 0;
-	char err[256];
+	char err[512];
 	int bad;
 
 	if (cfg_val_name(p, name, "backend") < 0)
@@ -124,7 +125,8 @@ static int fe_use_backend(struct cfg_parser *p, struct cfg_scope *s, const struc
 			  kw->s);
 		return -1;
 	}
-	struct cond *c = cond_parse(n->toks + 3, n->ntok - 3, &bad, err, sizeof(err));
+	struct cond_loader ld = cfg_cond_loader(p);
+	struct cond *c = cond_parse_with(n->toks + 3, n->ntok - 3, &ld, &bad, err, sizeof(err));
 	if (!c) {
 		const struct cfg_tok *at = bad < n->ntok - 3 ? &n->toks[3 + bad] : NULL;
 		cfg_error(p, at ? at->line : n->line, at ? at->col : n->end_col, "%s", err);
@@ -174,6 +176,43 @@ static int fe_max_body_size(struct cfg_parser *p, struct cfg_scope *s,
 	struct cfg_frontend *fe = s->obj;
 
 	return cfg_val_size(p, &n->toks[1], 0, UINT64_MAX, &fe->max_body_size);
+}
+
+/* `min_body_rate RATE [grace DURATION]`: RATE is a size per second
+ * (`1k/s`, sizes as everywhere: k = 1024); the grace is the start of the
+ * body during which the rate is not checked yet (a client's first
+ * round-trips, TCP slow start). */
+static int fe_min_body_rate(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_frontend *fe = s->obj;
+	const struct cfg_tok *t = &n->toks[1];
+	size_t len = strlen(t->s);
+	char num[32];
+	uint64_t v;
+
+	if (len < 3 || len >= sizeof(num) || strcmp(t->s + len - 2, "/s") != 0) {
+		cfg_error(p, t->line, t->col,
+			  "invalid rate '%s'; expected a size per second, e.g. 1k/s or 500/s", t->s);
+		return -1;
+	}
+	memcpy(num, t->s, len - 2);
+	num[len - 2] = '\0';
+	struct cfg_tok nt = *t;
+	nt.s = num;
+	if (cfg_val_size(p, &nt, 1, 1024ull * 1024 * 1024, &v) < 0)
+		return -1;
+	if (n->ntok == 3 || (n->ntok == 4 && (n->toks[2].quoted || strcmp(n->toks[2].s, "grace")))) {
+		const struct cfg_tok *g = &n->toks[2];
+		cfg_error(p, g->line, g->col, "unexpected '%s' after the rate; expected 'grace DURATION'",
+			  g->s);
+		return -1;
+	}
+	uint32_t grace = 5000;
+	if (n->ntok == 4 && cfg_val_duration(p, &n->toks[3], &grace) < 0)
+		return -1;
+	fe->min_body_rate = v;
+	fe->min_body_grace_ms = grace;
+	return 0;
 }
 
 static int fe_max_header_size(struct cfg_parser *p, struct cfg_scope *s,
@@ -306,11 +345,12 @@ static const struct cfg_kw frontend_kws[] = {
 		  "[tls cert FILE ...] [backlog N] [defer_accept] [fastopen [N]]", 1, -1,
 	  CFG_KW_MULTI, fe_bind },
 	{ "mode", "mode http|tcp", 1, 1, 0, fe_mode },
-	{ "timeout", "timeout header|client|tunnel DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
+	{ "timeout", "timeout header|client|tunnel|body DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
 	{ "use_backend", "use_backend NAME if|unless CONDITION", 3, -1, CFG_KW_MULTI,
 	  fe_use_backend },
 	{ "default_backend", "default_backend NAME", 1, 1, 0, fe_default_backend },
 	{ "max_body_size", "max_body_size SIZE", 1, 1, 0, fe_max_body_size },
+	{ "min_body_rate", "min_body_rate RATE/s [grace DURATION]", 1, 3, 0, fe_min_body_rate },
 	{ "max_header_size", "max_header_size SIZE", 1, 1, 0, fe_max_header_size },
 	{ "max_target_size", "max_target_size SIZE", 1, 1, 0, fe_max_target_size },
 	{ "forward_headers",

@@ -164,6 +164,11 @@ void cfg_errorfiles_free(struct cfg_errorfile *v, int n);
 /* The configuration file's directory, for relative file names ("" if none). */
 void cfg_base_dir(const struct cfg_parser *p, char *out, size_t cap);
 
+/* Conditions' `in file(PATH)` lists (cfg_iplist.c): what cond_parse_with()
+ * loads them with (once per file and configuration), and their end. */
+struct cond_loader cfg_cond_loader(struct cfg_parser *p);
+void cfg_iplists_free(struct cfg *c);
+
 /* Backend `health` and `outlier` lines (cfg_health.c). */
 int cfg_be_health(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
 int cfg_be_outlier(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);

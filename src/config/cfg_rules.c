@@ -353,14 +353,16 @@ static int rule_action(struct rule_pc *c)
 static int rule_cond(struct rule_pc *c)
 {
 	const struct cfg_node *n = c->n;
-	char err[256];
+	char err[512];
 	int bad;
 
 	if (c->end >= n->ntok)
 		return 0;
 	bool unless = strcmp(n->toks[c->end].s, "unless") == 0;
 	int first = c->end + 1;
-	struct cond *cd = cond_parse(n->toks + first, n->ntok - first, &bad, err, sizeof(err));
+	struct cond_loader ld = cfg_cond_loader(c->p);
+	struct cond *cd = cond_parse_with(n->toks + first, n->ntok - first, &ld, &bad, err,
+					  sizeof(err));
 	if (!cd) {
 		const struct cfg_tok *at = bad < n->ntok - first ? &n->toks[first + bad] : NULL;
 		cfg_error(c->p, at ? at->line : n->line, at ? at->col : n->end_col, "%s", err);

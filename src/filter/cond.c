@@ -14,6 +14,8 @@
  *   and  := not ("and" not)*
  *   not  := "not" not | "(" or ")" | test
  *   test := FETCH OP VALUE | FETCH "in" VALUE+ | BOOLFETCH
+ * An `in` VALUE may be file(PATH): an IP list the configuration loaded
+ * (cond_parse_with's loader, net/iplist.h), matched by address.
  * A boolean fetch (ssl) stands alone when what follows it ends a term
  * (and, or, ')', end); otherwise it takes an operator like any fetch.
  * `and` and `or` nodes are n-ary so a long chain does not make a deep tree.
@@ -29,6 +31,7 @@
 #include <string.h>
 
 #include "filter/cond.h"
+#include "net/iplist.h"
 
 /* Deep nesting buys nothing and would let a hostile config exhaust the
  * stack in the recursive parser and evaluator. */
@@ -63,6 +66,9 @@ struct cond {
 	bool num_ok;          /* ==, != compare numerically if the fetched value is one too */
 	struct cond_cidr *cidrs;  /* src in ... */
 	int ncidrs;
+	const struct iplist **lists;   /* in file(PATH): owned by the configuration */
+	int nlists;
+	bool addr_in;         /* `in` on an address (src, peer): cidrs and lists */
 	pcre2_code *re;
 	bool jit;             /* re was JIT-compiled: pcre2_jit_match() runs it directly */
 	bool status;          /* the fetch is `status`: numeric tests read the number */
@@ -101,6 +107,7 @@ struct cond_parser {
 	int *err_tok;
 	char *err;
 	size_t errlen;
+	const struct cond_loader *ld;   /* file lists; NULL: none */
 };
 
 static int cond_item_add(struct cond_item *it, int n, enum item_kind kind, const char *s,
@@ -303,6 +310,27 @@ static struct cond *cond_compile_regex(struct cond_parser *p, struct cond *c,
 	return c;
 }
 
+/* `file(PATH)` in an `in` list: the loader's list. */
+static struct cond *cond_add_list(struct cond_parser *p, struct cond *c, const struct cond_item *v)
+{
+	char path[4096];
+	size_t n = strlen(v->tok.s) - 6;
+
+	if (!p->ld)
+		return cond_fail(p, v, "lists from files are read with the configuration only");
+	if (n >= sizeof(path))
+		return cond_fail(p, v, "file name too long in '%.40s...'", v->tok.s);
+	memcpy(path, v->tok.s + 5, n);
+	path[n] = '\0';
+	const struct iplist *l = p->ld->iplist(p->ld->arg, path, p->err, p->errlen);
+	if (!l) {
+		*p->err_tok = v->src;
+		return NULL;
+	}
+	c->lists[c->nlists++] = l;
+	return c;
+}
+
 /* Reads the value(s) after the operator into c. */
 static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 				      const struct cond_item *op_it)
@@ -347,17 +375,24 @@ static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 		return cond_fail(p, v, "expected at least one value after 'in'%s",
 				 v ? "" : " at end of condition");
 	bool src = fetch_kind(c->fetch) == FETCH_SRC || fetch_kind(c->fetch) == FETCH_PEER;
+	c->addr_in = src;
 	if (src)
 		c->cidrs = calloc((size_t)max, sizeof(*c->cidrs));
 	else
 		c->vals = calloc((size_t)max, sizeof(*c->vals));
-	if (!c->cidrs && !c->vals)
+	c->lists = calloc((size_t)max, sizeof(*c->lists));
+	if ((!c->cidrs && !c->vals) || !c->lists)
 		return cond_fail(p, v, "out of memory");
 	for (int i = 0; i < max; i++) {
 		v = &p->it[p->pos];
 		if (v->kind != IT_WORD)
 			return cond_fail(p, v, "expected a value in the list after 'in', got '('");
-		if (src) {
+		size_t vl = strlen(v->tok.s);
+		if (!v->tok.quoted && vl > 6 && strncmp(v->tok.s, "file(", 5) == 0 &&
+		    v->tok.s[vl - 1] == ')') {
+			if (!cond_add_list(p, c, v))
+				return NULL;
+		} else if (src) {
 			if (cond_parse_cidr(v->tok.s, &c->cidrs[c->ncidrs]) < 0)
 				return cond_fail(p, v,
 						 "invalid CIDR '%s'; expected an address with an "
@@ -551,7 +586,14 @@ static struct cond *cond_parse_or(struct cond_parser *p)
 struct cond *cond_parse(const struct cfg_tok *toks, int ntok, int *err_tok, char *err,
 			size_t errlen)
 {
-	struct cond_parser p = { .ntok = ntok, .err_tok = err_tok, .err = err, .errlen = errlen };
+	return cond_parse_with(toks, ntok, NULL, err_tok, err, errlen);
+}
+
+struct cond *cond_parse_with(const struct cfg_tok *toks, int ntok, const struct cond_loader *ld,
+			     int *err_tok, char *err, size_t errlen)
+{
+	struct cond_parser p = { .ntok = ntok, .err_tok = err_tok, .err = err, .errlen = errlen,
+				 .ld = ld };
 	char *buf = NULL;
 
 	*err_tok = -1;
@@ -608,6 +650,7 @@ void cond_free(struct cond *c)
 		free((char *)c->vals[i].p);
 	free(c->vals);
 	free(c->cidrs);
+	free(c->lists);
 	if (c->re)
 		pcre2_code_free(c->re);
 	free(c);
@@ -831,7 +874,7 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 	    (c->op >= OP_LT || ((c->op == OP_EQ || c->op == OP_NE) && c->num_ok)))
 		return cond_cmp_num(c, ctx->res->status % 1000);
 
-	if (c->op == OP_IN && c->cidrs) {
+	if (c->op == OP_IN && c->addr_in) {
 		int fam;
 		const uint8_t *a;
 		struct sockaddr_storage peer;
@@ -846,10 +889,21 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 		for (int i = 0; i < c->ncidrs; i++)
 			if (cond_cidr_match(&c->cidrs[i], fam, a))
 				return true;
+		for (int i = 0; i < c->nlists; i++)
+			if (iplist_match_sa(c->lists[i], (const struct sockaddr *)ss))
+				return true;
 		return false;
 	}
 	if (!cond_fetch(c, ctx, &v, scratch, sizeof(scratch)))
 		return c->op == OP_NE;   /* nothing there is "not equal" to anything */
+	if (c->op == OP_IN && c->nlists) {
+		/* a list file holds addresses: the value is read as one */
+		struct sockaddr_in6 a6;
+		if (ip_parse(v.p, v.len, &a6))
+			for (int i = 0; i < c->nlists; i++)
+				if (iplist_match(c->lists[i], a6.sin6_addr.s6_addr))
+					return true;
+	}
 	if (c->op >= OP_LT)
 		return cond_test_num(c, v);
 

@@ -16,6 +16,9 @@
  *              load) in
  *   `in` takes a list: CIDRs for src ("src in 10.0.0.0/8 192.168.0.0/16"),
  *   otherwise values; a list runs to the next and/or/)/end of condition.
+ *   `file(PATH)` in a list is a file of CIDRs (net/iplist.h), loaded once
+ *   per configuration: src and peer match it by address, any other fetch
+ *   by the IP address its value spells (no match when it is not one).
  *   < <= > >= compare integers: the value must be one (checked at load) and
  *   a fetched value that is not an integer makes the test false.  == and !=
  *   compare numerically when both sides are integers (status == 200,
@@ -129,6 +132,20 @@ bool fetch_value(const struct fetch *f, const struct cond_ctx *ctx, struct slice
  */
 struct cond *cond_parse(const struct cfg_tok *toks, int ntok, int *err_tok,
 			char *err, size_t errlen);
+
+/* Where `in file(PATH)` lists come from: the configuration, which loads
+ * each file once and owns the list (config/cfg_iplist.c).  iplist()
+ * returns NULL with the reason in err. */
+struct iplist;
+struct cond_loader {
+	const struct iplist *(*iplist)(void *arg, const char *path, char *err, size_t errlen);
+	void *arg;
+};
+
+/* cond_parse() with file lists from ld (cond_parse(): none, `file(...)`
+ * is an error). */
+struct cond *cond_parse_with(const struct cfg_tok *toks, int ntok, const struct cond_loader *ld,
+			     int *err_tok, char *err, size_t errlen);
 bool cond_eval(const struct cond *c, const struct cond_ctx *ctx);
 void cond_free(struct cond *c);
 

@@ -92,6 +92,8 @@ struct cfg_frontend;
  *   conn-limited     an `http_request limit` rule answered 429 (over its
  *                    `concurrent`, or its table full of keys in use)
  *   tarpit           an `http_request tarpit` rule held the request, then answered
+ *   body-timeout     the request body took longer than `timeout body` (408)
+ *   slow-body        the request body came slower than `min_body_rate` (408)
  */
 #define ALOG_TERM_CLIENT_TIMEOUT  "client-timeout"
 #define ALOG_TERM_CLIENT_ABORT    "client-abort"
@@ -110,6 +112,8 @@ struct cfg_frontend;
 #define ALOG_TERM_RATE_LIMITED    "rate-limited"
 #define ALOG_TERM_CONN_LIMITED    "conn-limited"
 #define ALOG_TERM_TARPIT          "tarpit"
+#define ALOG_TERM_BODY_TIMEOUT    "body-timeout"
+#define ALOG_TERM_SLOW_BODY       "slow-body"
 
 /* What one request left behind.  Everything is borrowed for the duration
  * of access_log_write() only: the line is formatted before it returns. */

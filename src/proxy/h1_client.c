@@ -39,6 +39,14 @@
 
 /* ---- client side ---- */
 
+/* How far body bytes may fill the request buffer: until its head is
+ * encoded in front of them, only the room the head left (http_req.c). */
+static uint32_t body_limit(const struct stream *s)
+{
+	return s->txn && s->txn->head_pending ? stream_head_room(s) - s->txn->req_head_len :
+						buf_size - BODY_FRAME_MARGIN;
+}
+
 static bool h1_recv(struct stream *s)
 {
 	struct conn *c = &s->sess->cli;
@@ -52,10 +60,7 @@ static bool h1_recv(struct stream *s)
 		limit = stream_head_room(s);
 		break;
 	case RQ_BODY:
-		/* Until its head is encoded in front of them, body bytes may
-		 * only take the room the head left (http_req.c). */
-		limit = s->txn && s->txn->head_pending ? stream_head_room(s) - s->txn->req_head_len :
-							 buf_size - BODY_FRAME_MARGIN;
+		limit = body_limit(s);
 		break;
 	case RQ_TUNNEL:
 		limit = buf_size;
@@ -85,6 +90,8 @@ static bool h1_recv(struct stream *s)
 			return true;
 		}
 		s->req.wr += (uint32_t)n;
+		if (s->rq == RQ_BODY && s->txn)
+			s->txn->body_rcvd += (uint64_t)n;
 		if (s->rq == RQ_IDLE) {
 			s->rq = RQ_HEAD;
 			s->sess->head_start = s->w->loop.now;
@@ -289,6 +296,7 @@ static enum step_result h1_on_head(struct stream *s, struct txn *t)
 		return STEP_NEXT;
 	}
 	buf_drop_in(&s->req, t->req_head_len);
+	t->body_rcvd = buf_in_len(&s->req);   /* what came with the head */
 	if (!m->authority.len)
 		default_authority(s, t);
 
@@ -471,6 +479,20 @@ static bool h1_req_body(struct stream *s)
 		return true;
 	}
 	return progress;
+}
+
+/* The body's clock stops while the buffer is as full as h1_recv fills it
+ * (the server or a filter holds the body back), and once a body of known
+ * length is all in. */
+static bool h1_req_stalled(struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	if (!t->req_chunked && t->body_rcvd >= t->req.content_length)
+		return true;
+	if (!s->req.area)
+		return false;
+	return buf_data_len(&s->req) >= body_limit(s);
 }
 
 /* Our own 100 Continue, when the request is on its way to a server. */
@@ -705,6 +727,7 @@ const struct sess_codec sess_codec_h1 = {
 	.send = h1_send,
 	.read_head = h1_read_head,
 	.req_body = h1_req_body,
+	.req_stalled = h1_req_stalled,
 	.send_continue = h1_send_continue,
 	.deliver = h1_deliver,
 	.check_end = h1_check_end,

@@ -491,6 +491,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	struct h2s *h = h2s_of(ng, id);
 	(void)flags;
 
+	if (h && h->s && h->s->txn)
+		h->s->txn->body_rcvd += len;   /* the body's clock (stream.c) */
 	if (!h || !h->s || (h->s->txn && h->s->txn->discard_body) || h->s->rq == RQ_DONE) {
 		/* nobody will read it (a local reply ended the request): the
 		 * window goes back at once */
@@ -506,7 +508,9 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	h->unacked += (uint32_t)len;
 	s->cli_last = s->w->loop.now;
 	stream_wake(s);
-	return h2_wire_data(&c->w, h, &s->req, s->req.wr + req_room(s), data, len);
+	/* req_room() may compact the buffer: the end it allows is taken after */
+	uint32_t room = req_room(s);
+	return h2_wire_data(&c->w, h, &s->req, s->req.wr + room, data, len);
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
@@ -906,6 +910,19 @@ static bool h2_req_body(struct stream *s)
 	return req_body_end(s);
 }
 
+/* The body's clock stops once the client ended the stream, while its
+ * window is closed (credit follows the buffer: h2_recv), and while a held
+ * DATA run (this stream's or another's) pauses the connection's input. */
+static bool h2_req_stalled(struct stream *s)
+{
+	struct h2s *h = strm_h2s(s);
+	struct h2c *c = strm_h2c(s);
+
+	if (!h || (h->flags & H2S_F_EOS) || c->w.held_len)
+		return true;
+	return nghttp2_session_get_stream_local_window_size(c->w.ng, h->id) <= 0;
+}
+
 static bool h2_send_continue(struct stream *s)
 {
 	struct h2s *h = strm_h2s(s);
@@ -1282,6 +1299,7 @@ const struct sess_codec sess_codec_h2 = {
 	.send = h2_send,
 	.read_head = h2_read_head,
 	.req_body = h2_req_body,
+	.req_stalled = h2_req_stalled,
 	.send_continue = h2_send_continue,
 	.deliver = h2_deliver,
 	.check_end = h2_check_end,

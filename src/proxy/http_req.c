@@ -127,6 +127,8 @@ enum step_result txn_head_decoded(struct stream *s, struct txn *t)
 	if (!s->sess->codec->mux && ((m->flags & MSG_F_CONN_CLOSE) || s->w->stopping))
 		s->sess->flags |= SESS_F_CLOSE;
 	t->upgrade = (m->flags & MSG_F_CONN_UPGRADE) && (m->flags & MSG_F_HAS_UPGRADE);
+	if (s->rq == RQ_BODY)
+		t->body_start = s->w->loop.now;   /* the body's clock (stream.c) */
 	s->rs = RS_WAIT;
 	s->step = STEP_REQ_RULES;
 	return STEP_NEXT;

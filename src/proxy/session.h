@@ -48,6 +48,11 @@ struct sess_codec {
 	 * the bytes the server gets; req_body_end() when the message ends.
 	 * True on progress. */
 	bool (*req_body)(struct stream *s);
+	/* The codec takes no more request body bytes from the client for now
+	 * (the buffer is full, the window closed) or has all of them: the
+	 * body's clock stops (stream.c), since it is not the client that is
+	 * slow. */
+	bool (*req_stalled)(struct stream *s);
 	/* Our own 100 Continue to the client; false if it cannot go now. */
 	bool (*send_continue)(struct stream *s);
 	/* STEP_DELIVER: the response message -> client bytes, and the framing

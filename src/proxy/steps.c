@@ -153,6 +153,8 @@ const char *strm_term_name(enum strm_term t)
 		[TERM_RATE_LIMITED] = ALOG_TERM_RATE_LIMITED,
 		[TERM_CONN_LIMITED] = ALOG_TERM_CONN_LIMITED,
 		[TERM_TARPIT] = ALOG_TERM_TARPIT,
+		[TERM_BODY_TIMEOUT] = ALOG_TERM_BODY_TIMEOUT,
+		[TERM_SLOW_BODY] = ALOG_TERM_SLOW_BODY,
 	};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : NULL;
 }

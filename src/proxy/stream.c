@@ -184,6 +184,42 @@ static const struct cfg_backend *cur_backend(const struct stream *s)
 	return s->tcp_be ? s->tcp_be->cfg : NULL;
 }
 
+/*
+ * The request body's clock, for `timeout body` and `min_body_rate`: it
+ * runs from the end of the request head while the proxy waits on the
+ * client, and stands still while the proxy itself holds the body back, so
+ * a slow server never makes a fast client "slow": the client codec takes
+ * no more bytes (buffer full, window closed) or has them all, a filter
+ * judges the whole body, the head waits for a server (queue, connect), or
+ * the client waits for our 100 Continue.  A body read and dropped after a
+ * local reply still counts: a client dragging it out is cut.  Brought up
+ * to date after every run of the stream (stream_arm_timer), where those
+ * conditions change.
+ */
+static bool body_clock_on(const struct stream *s)
+{
+	return s->txn && s->txn->body_start && (s->fe->timeout_body_ms || s->fe->min_body_rate);
+}
+
+static void body_clock(struct stream *s)
+{
+	struct txn *t = s->txn;
+	uint64_t now = s->w->loop.now;
+
+	if (!body_clock_on(s))
+		return;
+	bool paused = s->rq != RQ_BODY || t->req_ended ||
+		      (t->expect_continue && !t->continue_sent) || (t->assigned && t->head_pending) ||
+		      s->sess->codec->req_stalled(s);
+	if (paused && !t->body_paused) {
+		t->body_paused = true;
+		t->body_pause_since = now;
+	} else if (!paused && t->body_paused) {
+		t->body_paused = false;
+		t->body_paused_ms += now - t->body_pause_since;
+	}
+}
+
 /* What a stream can be waiting for, each with its own timeout. */
 enum wait_kind {
 	WAIT_LINGER,    /* discarding input before a close */
@@ -195,6 +231,8 @@ enum wait_kind {
 	WAIT_CLIENT,    /* timeout client, body upload or response download */
 	WAIT_SERVER,    /* timeout server */
 	WAIT_UNTIL,     /* a filter's stream_wait_until() */
+	WAIT_BODY,      /* timeout body, the request body's clock */
+	WAIT_BODY_RATE, /* min_body_rate, the same clock */
 };
 
 /* The stream's last client progress: its session's, or its own when the
@@ -239,6 +277,18 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 		break;
 	case RQ_BODY:
 		CONSIDER(cli_last(s) + fe->timeout_client_ms, WAIT_CLIENT);
+		if (body_clock_on(s) && !s->txn->body_paused) {
+			const struct txn *t = s->txn;
+			uint64_t base = t->body_start + t->body_paused_ms;
+			if (fe->timeout_body_ms)
+				CONSIDER(base + fe->timeout_body_ms, WAIT_BODY);
+			if (fe->min_body_rate) {
+				/* the clock time by which what came is too little */
+				uint64_t due = t->body_rcvd * 1000 / fe->min_body_rate;
+				CONSIDER(base + (due > fe->min_body_grace_ms ? due : fe->min_body_grace_ms),
+					 WAIT_BODY_RATE);
+			}
+		}
 		break;
 	default:
 		break;
@@ -259,6 +309,7 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 static void stream_arm_timer(struct stream *s)
 {
 	enum wait_kind what;
+	body_clock(s);
 	uint64_t d = stream_deadline(s, &what);
 	if (d)
 		timer_set(&s->w->loop, &s->timer, d);
@@ -270,6 +321,7 @@ static void stream_timeout(struct timer *tm)
 {
 	struct stream *s = container_of(tm, struct stream, timer);
 	enum wait_kind what = WAIT_IDLE;
+	body_clock(s);
 	uint64_t d = stream_deadline(s, &what);
 
 	if (!d || d > s->w->loop.now) {
@@ -311,6 +363,16 @@ static void stream_timeout(struct timer *tm)
 		break;
 	case WAIT_SERVER:
 		backend_srv_failed(s, "server timeout", true);
+		break;
+	case WAIT_BODY:
+	case WAIT_BODY_RATE:
+		s->txn->term = what == WAIT_BODY ? TERM_BODY_TIMEOUT : TERM_SLOW_BODY;
+		if (!s->txn->res_head_sent)
+			http_reply_error(s, 408, what == WAIT_BODY ?
+				"timeout body: request body not received in time" :
+				"min_body_rate: request body too slow");
+		else
+			stream_abort(s, what == WAIT_BODY ? "timeout body" : "min_body_rate");
 		break;
 	case WAIT_CLIENT:
 		if (s->txn)

@@ -106,6 +106,7 @@ enum strm_term {
 	TERM_CONNECT_ERROR, TERM_SERVER_TIMEOUT, TERM_SERVER_RESET, TERM_SERVER_ERROR,
 	TERM_TLS_ERROR, TERM_SHUTDOWN, TERM_INTERNAL, TERM_RATE_LIMITED, TERM_CONN_LIMITED,
 	TERM_TARPIT,
+	TERM_BODY_TIMEOUT, TERM_SLOW_BODY,
 };
 /* The access log's word for t, NULL for TERM_NONE. */
 const char *strm_term_name(enum strm_term t);
@@ -158,6 +159,16 @@ struct txn {
 	 * res_frame: chunked when res_out_chunked). */
 	bool res_src_bare, res_out_chunked, res_framed_end;
 	uint32_t req_head_len;          /* bytes the request head took on the wire */
+	/* The request body's clock (`timeout body`, `min_body_rate`; stream.c):
+	 * when the body started (ms, 0 = no body), the body bytes the client
+	 * codec received so far, and the time the clock stood still because
+	 * the proxy, not the client, held the body back (a full buffer, a
+	 * closed window, a server to find, a filter's verdict). */
+	uint64_t body_start;
+	uint64_t body_rcvd;
+	uint64_t body_paused_ms;
+	uint64_t body_pause_since;
+	bool body_paused;
 	struct slice local_body;        /* body of a local reply (static or config-owned) */
 	uint64_t start_ms;
 	uint64_t start_us;              /* wall clock of the request's first byte (access log) */

@@ -37,6 +37,8 @@ HttpOrigin chooses its behaviour per request from the path:
 
   ?hold=1 on any path: do not read the request body until release() is
   called (slow-writer backpressure).
+  ?read_delay=MS on any path: read a Content-Length request body slowly,
+  ?read_chunk=N bytes (default 16 KiB) every MS ms (a slow server).
 
 A request with "Expect: 100-continue" gets "100 Continue" before the origin
 reads its body.  Keep-alive and pipelining are supported; "Connection:
@@ -589,6 +591,17 @@ class HttpOrigin:
                 if n.lower() in _NOT_IN_TRAILER:
                     self._protocol_error(conn_id, seq, "%s %s: field %s in a trailer"
                                          % (method, target[:60], n), False)
+        elif framing == "length" and "read_delay" in query:
+            # a slow reader: read_chunk bytes (default 16 KiB) per read_delay ms
+            delay = int(query["read_delay"]) / 1000.0
+            step = int(query.get("read_chunk", 16384))
+            left = length
+            while left > 0:
+                await asyncio.sleep(delay)
+                k = min(step, left)
+                await c.consume(k, hasher if length <= HASH_LIMIT else None)
+                left -= k
+            body_len = length
         elif framing == "length":
             await c.consume(length, hasher if length <= HASH_LIMIT else None)
             body_len = length

@@ -294,6 +294,8 @@ TEST(test_frontend)
 			  "  timeout header 5s\n"
 			  "  timeout client 2m\n"
 			  "  timeout tunnel 1d\n"
+			  "  timeout body 30s\n"
+			  "  min_body_rate 2k/s grace 3s\n"
 			  "  max_body_size 10m\n"
 			  "  max_header_size 8k\n"
 			  "  max_target_size 2k\n"
@@ -318,6 +320,9 @@ TEST(test_frontend)
 	CHECK_EQ_INT(fe->timeout_header_ms, 5000);
 	CHECK_EQ_INT(fe->timeout_client_ms, 120000);
 	CHECK_EQ_INT(fe->timeout_tunnel_ms, 86400000);
+	CHECK_EQ_INT(fe->timeout_body_ms, 30000);
+	CHECK_EQ_INT(fe->min_body_rate, 2048);
+	CHECK_EQ_INT(fe->min_body_grace_ms, 3000);
 	CHECK_EQ_INT(fe->max_body_size, 10 * 1024 * 1024);
 	CHECK_EQ_INT(fe->max_header_size, 8192);
 	CHECK_EQ_INT(fe->max_target_size, 2048);
@@ -350,11 +355,21 @@ TEST(test_frontend)
 	CHECK(ERR("frontend web {\n bind :80\n forward_headers via\n}\n" MIN_BE,
 		  "t.conf:3:18: error: unknown forwarding header 'via'; expected one of: "
 		  "x-forwarded-for, x-forwarded-proto, x-forwarded-host, forwarded, none"));
+	CHECK(ERR("frontend web {\n bind :80\n min_body_rate 1k\n}\n" MIN_BE,
+		  "t.conf:3:16: error: invalid rate '1k'; expected a size per second, e.g. 1k/s "
+		  "or 500/s"));
+	CHECK(ERR("frontend web {\n bind :80\n min_body_rate 0/s\n}\n" MIN_BE,
+		  "t.conf:3:16: error: size '0' is out of range; expected 1 to 1g"));
+	CHECK(ERR("frontend web {\n bind :80\n min_body_rate 1k/s wait 5s\n}\n" MIN_BE,
+		  "t.conf:3:21: error: unexpected 'wait' after the rate; expected 'grace DURATION'"));
+	CHECK(ERR("frontend web {\n bind :80\n min_body_rate 1k/s grace 5\n}\n" MIN_BE,
+		  "t.conf:3:27: error: missing unit in '5'; expected a duration with a unit, e.g. "
+		  "250ms or 30s"));
 	CHECK(ERR("frontend web {\n bind :80\n mode udp\n}\n" MIN_BE,
 		  "t.conf:3:7: error: unknown mode 'udp'; expected one of: http, tcp"));
 	CHECK(ERR("frontend web {\n bind :80\n timeout server 3s\n}\n" MIN_BE,
 		  "t.conf:3:10: error: unknown timeout 'server' in frontend 'web'; expected one "
-		  "of: header, client, tunnel"));
+		  "of: header, client, tunnel, body"));
 	CHECK(ERR("frontend web {\n bind :80\n use_backend app when path == /\n}\n" MIN_BE,
 		  "t.conf:3:18: error: unexpected 'when' after the backend name; expected 'if' or "
 		  "'unless' (default_backend picks a backend unconditionally)"));
@@ -732,7 +747,7 @@ TEST(test_structure_errors)
 	CHECK(ERR("frontend web {\n bind :80\n bnd :81\n}\n",
 		  "t.conf:3:2: error: unknown directive 'bnd' in frontend 'web'; expected one of: "
 		  "bind, mode, timeout, use_backend, default_backend, max_body_size, "
-		  "max_header_size, max_target_size, forward_headers, errorfile, http_request, "
+		  "min_body_rate, max_header_size, max_target_size, forward_headers, errorfile, http_request, "
 		  "http_response, tcp_request, access_log, request_id, tcp_keepalive, "
 		  "trusted_proxies, h2_max_streams, h2_max_header_list, h2_header_table, "
 		  "h2_max_resets, h2_max_control"));

@@ -921,6 +921,94 @@ TEST(eof_inside_a_chunk_line_ends_the_stream)
 	finish(&h);
 }
 
+/* ---- slow uploads: timeout body, min_body_rate (stream.c, the body's clock) ---- */
+
+static const char *CFG_BODY =
+	"frontend web {\n"
+	"    bind 127.0.0.1:1\n"
+	"    mode http\n"
+	"    timeout body 300ms\n"
+	"    default_backend app\n"
+	"}\n"
+	"backend app {\n"
+	"    server s1 @SRV@\n"
+	"}\n";
+
+/* A held body that trickles in: the filter never got it all, no server was
+ * chosen; past `timeout body` the client gets a 408 and the connection
+ * closes, and no server ever hears of the request. */
+TEST(held_body_trickle_408)
+{
+	struct ph h;
+	if (!start(&h, CFG_BODY))
+		return;
+	add_body_filter(&h);
+	bf.hold = true;
+	CHECK(ph_send_str(&h, &h.cli, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n"));
+	uint64_t t0 = loop_clock_ms();
+	for (int i = 0; i < 30 && !h.cli.len && !h.cli.eof; i++) {
+		ph_send_str(&h, &h.cli, "x");
+		ph_pump(&h, 40);
+	}
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	uint64_t took = loop_clock_ms() - t0;
+	CHECK(took >= 290);
+	CHECK(h.cli.in && strncmp(h.cli.in, "HTTP/1.1 408 ", 13) == 0);
+	CHECK(h.cli.in && strstr(h.cli.in, "\r\nConnection: close\r\n") != NULL);
+	CHECK(ph_recv_eof(&h, &h.cli, WAIT_MS));
+	CHECK_EQ_INT(h.nsrv, 0);
+	finish(&h);
+}
+
+/* A held body that is all in while its filter takes longer than
+ * `timeout body` to judge it: the proxy, not the client, is slow, so the
+ * request goes on once the filter lets it. */
+TEST(held_body_judged_slowly_not_cut)
+{
+	static const char req[] = "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nabcd";
+	struct ph h;
+	if (!start(&h, CFG_BODY))
+		return;
+	add_body_filter(&h);
+	bf.hold = bf.wait_end = true;
+	CHECK(ph_send_str(&h, &h.cli, req));
+	ph_pump(&h, 600);
+	CHECK(bf.parked != NULL);
+	CHECK_EQ_INT(h.cli.len, 0);
+	CHECK(!h.cli.eof);
+	stream_wake(bf.parked);
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv) {
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\nabcd", WAIT_MS) > 0);
+		ph_consume(srv, srv->len);
+		CHECK(ph_send_str(&h, srv, RES_HI));
+		CHECK(ph_recv_n(&h, &h.cli, strlen(RES_HI), WAIT_MS));
+		CHECK_BYTES(&h.cli, RES_HI);
+	}
+	finish(&h);
+}
+
+/* A server that takes the head and part of the body, then the client
+ * stalls past `timeout body`: 408, and the server connection, which got
+ * part of a request, is closed rather than pooled. */
+TEST(body_timeout_closes_server_connection)
+{
+	struct ph h;
+	if (!start(&h, CFG_BODY))
+		return;
+	CHECK(ph_send_str(&h, &h.cli, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"));
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	CHECK(ph_recv_msg(&h, &h.cli, WAIT_MS) > 0);
+	CHECK(h.cli.in && strncmp(h.cli.in, "HTTP/1.1 408 ", 13) == 0);
+	if (srv) {
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\nabc", WAIT_MS) > 0);
+		CHECK(ph_recv_eof(&h, srv, WAIT_MS));
+	}
+	finish(&h);
+}
+
 int main(void)
 {
 	log_level = LOG_ERR;   /* the 403s and 502s below are expected */
@@ -943,6 +1031,9 @@ int main(void)
 	RUN(filter_sees_end_of_bodyless_messages);
 	RUN(filter_holds_body_then_judges);
 	RUN(filter_holds_body_up_to_the_buffer);
+	RUN(held_body_trickle_408);
+	RUN(held_body_judged_slowly_not_cut);
+	RUN(body_timeout_closes_server_connection);
 	RUN(filter_waits_on_body_events);
 	RUN(eof_inside_a_chunk_line_ends_the_stream);
 	return UNIT_SUMMARY("test_pipeline");
