@@ -89,6 +89,7 @@ struct cfg_frontend;
  *   shutdown         the graceful stop's drain time ran out
  *   internal         out of memory or another local failure
  *   rate-limited     an `http_request limit` rule answered 429
+ *   waf-blocked      the WAF (`use_waf`) refused the request
  */
 #define ALOG_TERM_CLIENT_TIMEOUT  "client-timeout"
 #define ALOG_TERM_CLIENT_ABORT    "client-abort"
@@ -105,6 +106,7 @@ struct cfg_frontend;
 #define ALOG_TERM_SHUTDOWN        "shutdown"
 #define ALOG_TERM_INTERNAL        "internal"
 #define ALOG_TERM_RATE_LIMITED    "rate-limited"
+#define ALOG_TERM_WAF_BLOCKED     "waf-blocked"
 
 /* What one request left behind.  Everything is borrowed for the duration
  * of access_log_write() only: the line is formatted before it returns. */

@@ -221,6 +221,30 @@ enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
 				   chain_run(s, c, FLT_RES_END, trailers, pos);
 }
 
+void *flt_ctx_get(const struct txn *t, const struct filter_ops *ops)
+{
+	for (struct flt_ctx *c = t->flt_ctx; c; c = c->next)
+		if (c->ops == ops)
+			return c;
+	return NULL;
+}
+
+void flt_ctx_attach(struct txn *t, struct flt_ctx *c, const struct filter_ops *ops)
+{
+	c->ops = ops;
+	c->next = t->flt_ctx;
+	t->flt_ctx = c;
+}
+
+void flt_ctx_free_all(struct txn *t)
+{
+	while (t->flt_ctx) {
+		struct flt_ctx *c = t->flt_ctx;
+		t->flt_ctx = c->next;
+		c->ops->ctx_free(c);
+	}
+}
+
 static void chain_end(struct stream *s, const struct filter_chain *c)
 {
 	if (!c || !(c->phases & (1u << FLT_END)))

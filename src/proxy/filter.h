@@ -68,6 +68,8 @@ enum flt_phase { FLT_REQ_HEAD = 0, FLT_REQ_DATA, FLT_REQ_END, FLT_RES_HEAD, FLT_
 		 FLT_RES_END, FLT_END, FLT_PHASE_COUNT };
 
 struct http_msg;
+struct txn;
+struct flt_ctx;
 
 struct filter_ops {
 	const char *name;
@@ -79,6 +81,8 @@ struct filter_ops {
 	enum flt_verdict (*res_data)(struct stream *s, const void *conf, const char *p, size_t len);
 	enum flt_verdict (*res_end)(struct stream *s, const void *conf, const struct http_msg *trailers);
 	void (*end)(struct stream *s, const void *conf);
+	/* Frees the filter's per-transaction state (struct flt_ctx below). */
+	void (*ctx_free)(struct flt_ctx *c);
 };
 
 struct filter {
@@ -122,6 +126,24 @@ enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
 
 /* The end phase of both chains of s (frontend, then backend). */
 void filters_end(struct stream *s);
+
+/*
+ * Per-transaction state.  A filter that keeps something between phases (a
+ * WAF's body copy and its pending job) allocates a struct that starts with
+ * a struct flt_ctx and attaches it to the transaction; it finds it again
+ * with flt_ctx_get().  The pipeline calls ops->ctx_free() when the
+ * transaction is reset or freed, after the end phase, on the worker's
+ * thread: also when the stream is closed while the filter waits (FLT_WAIT),
+ * which is where an offloaded job is cancelled (proxy/offload.h).
+ */
+struct flt_ctx {
+	const struct filter_ops *ops;
+	struct flt_ctx *next;
+};
+
+void *flt_ctx_get(const struct txn *t, const struct filter_ops *ops);
+void flt_ctx_attach(struct txn *t, struct flt_ctx *c, const struct filter_ops *ops);
+void flt_ctx_free_all(struct txn *t);
 
 /* Built-in filters (their files say what they do). */
 extern const struct filter_ops flt_realip_ops;      /* filter/flt_realip.c */

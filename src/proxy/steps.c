@@ -151,6 +151,7 @@ const char *strm_term_name(enum strm_term t)
 		[TERM_SHUTDOWN] = ALOG_TERM_SHUTDOWN,
 		[TERM_INTERNAL] = ALOG_TERM_INTERNAL,
 		[TERM_RATE_LIMITED] = ALOG_TERM_RATE_LIMITED,
+		[TERM_WAF_BLOCKED] = ALOG_TERM_WAF_BLOCKED,
 	};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : NULL;
 }

@@ -104,6 +104,7 @@ enum strm_term {
 	TERM_RULE_DENY, TERM_NO_SERVER, TERM_QUEUE_TIMEOUT, TERM_CONNECT_TIMEOUT,
 	TERM_CONNECT_ERROR, TERM_SERVER_TIMEOUT, TERM_SERVER_RESET, TERM_SERVER_ERROR,
 	TERM_TLS_ERROR, TERM_SHUTDOWN, TERM_INTERNAL, TERM_RATE_LIMITED,
+	TERM_WAF_BLOCKED,
 };
 /* The access log's word for t, NULL for TERM_NONE. */
 const char *strm_term_name(enum strm_term t);
@@ -112,6 +113,9 @@ const char *strm_term_name(enum strm_term t);
  * response has been delivered.  Both messages own their bytes (msg.h), so
  * the buffers are free to move on once a head has been decoded. */
 struct txn {
+	/* Filters' state for this transaction (filter.h, struct flt_ctx),
+	 * freed by txn_reset() / txn_free(), after the end phase. */
+	struct flt_ctx *flt_ctx;
 	struct http_msg req;
 	struct http_msg res;
 	struct h1_parser req_ps, res_ps; /* the HTTP/1 codec's place in each head */
