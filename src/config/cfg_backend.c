@@ -313,6 +313,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "timeout", "timeout connect|server|tunnel|queue|stream_idle DURATION", 2, 2, CFG_KW_MULTI,
 	  be_timeout },
 	{ "mode", "mode http|tcp", 1, 1, 0, be_mode },
+	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_be_use_waf },
 	{ "retries", "retries N", 1, 1, 0, be_retries },
 	{ "hash_balance_factor", "hash_balance_factor PERCENT (above 100, e.g. 125 or 150%)", 1, 1,
 	  0, be_hash_balance_factor },
