@@ -44,6 +44,16 @@ static const void *fe_access_log(const struct cfg_frontend *fe)
 	return fe->access_log_path ? fe : NULL;
 }
 
+static const void *fe_waf(const struct cfg_frontend *fe)
+{
+	return fe->use_waf;
+}
+
+static const void *be_waf(const struct cfg_backend *be)
+{
+	return be->use_waf;
+}
+
 static const void *sticky_conf(const struct cfg_backend *be)
 {
 	return be->sticky_cookie ? be : NULL;
@@ -57,7 +67,9 @@ static const struct filter_def registry[] = {
 	{ &flt_realip_ops, fe_realip, NULL },
 	{ &flt_reqid_ops, fe_reqid, NULL },
 	{ &flt_rules_fe_ops, fe_rules, NULL },
+	{ &flt_waf_fe_ops, fe_waf, NULL },
 	{ &flt_rules_be_ops, NULL, be_rules },
+	{ &flt_waf_be_ops, NULL, be_waf },
 	{ &flt_forward_ops, NULL, always_be },
 	{ &flt_sticky_ops, NULL, sticky_conf },
 	{ &flt_access_log_ops, fe_access_log, NULL },

@@ -153,6 +153,12 @@ extern const struct filter_ops flt_rules_be_ops;    /* filter/flt_rules.c */
 extern const struct filter_ops flt_forward_ops;     /* filter/flt_forward.c */
 extern const struct filter_ops flt_sticky_ops;      /* filter/flt_forward.c */
 extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
+extern const struct filter_ops flt_waf_fe_ops;      /* waf/flt_waf.c */
+extern const struct filter_ops flt_waf_be_ops;      /* waf/flt_waf.c */
+
+/* The rule ids the WAF matched in t ("942100,949110"), or NULL
+ * (waf/flt_waf.c; the access log's %[waf_rules]). */
+const char *waf_txn_rules(const struct txn *t);
 
 /* tcp_request connection rules of the session's frontend, at accept
  * (flt_rules.c): false when the connection is to be closed unanswered. */

@@ -246,7 +246,6 @@ static char *prologue(const struct waf_rt *rt)
 		"SecRequestBodyAccess On\n"
 		"SecRequestBodyLimit %llu\n"
 		"SecRequestBodyNoFilesLimit %llu\n"
-		"SecRequestBodyInMemoryLimit %llu\n"
 		"SecRequestBodyLimitAction ProcessPartial\n"
 		"SecResponseBodyAccess Off\n"
 		"SecRule REQUEST_HEADERS:Content-Type \"^(?:application(?:/soap\\+|/)|text/)xml\" "
@@ -257,7 +256,7 @@ static char *prologue(const struct waf_rt *rt)
 		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
 		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
 		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n",
-		w->detect ? "DetectionOnly" : "On", lim, lim, lim, rt->secret);
+		w->detect ? "DetectionOnly" : "On", lim, lim, rt->secret);
 	int ncond = 0;
 	for (int i = 0; ok && i < w->nexcludes; i++) {
 		const struct cfg_waf_exclude *x = &w->excludes[i];
