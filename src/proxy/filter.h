@@ -49,6 +49,12 @@
  * http-buffer-request.  A client that sent Expect: 100-continue gets its
  * 100 first.
  *
+ * Work off the loop: a filter whose verdict is expensive (the WAF) hands a
+ * job that owns copies of what it reads to the offload pool
+ * (proxy/offload.h) and answers FLT_WAIT; the job's done() runs on the
+ * stream's worker, applies the result and calls stream_wake().  Its state
+ * is a struct flt_ctx (below), whose ctx_free cancels a job still out.
+ *
  * Not yet: filters cannot change body data (compression, the cache's
  * stored bodies) or trailers; those come with the features that need them.
  */
