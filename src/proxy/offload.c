@@ -73,7 +73,8 @@ static void *pool_main(void *arg)
 			g_pool.tail = NULL;
 		g_pool.len--;
 		pthread_mutex_unlock(&g_pool.lock);
-		j->run(j);
+		if (!atomic_load_explicit(&j->cancelled, memory_order_relaxed))
+			j->run(j);
 		inbox_put(j);
 	}
 }
@@ -122,7 +123,7 @@ bool offload_submit(struct worker *w, struct offload_job *j)
 	bool ok = false;
 
 	j->w = w;
-	j->cancelled = false;
+	atomic_store_explicit(&j->cancelled, false, memory_order_relaxed);
 	j->next = NULL;
 	j->submit_us = mono_us();
 	pthread_mutex_lock(&w->ob.lock);
@@ -153,7 +154,7 @@ bool offload_submit(struct worker *w, struct offload_job *j)
 void offload_cancel(struct offload_job *j)
 {
 	if (j && j->queued)
-		j->cancelled = true;
+		atomic_store_explicit(&j->cancelled, true, memory_order_relaxed);
 }
 
 int offload_inbox_init(struct offload_inbox *ib, int efd)
@@ -192,7 +193,7 @@ void offload_take(struct worker *w)
 		struct offload_job *next = j->next;
 		j->next = NULL;
 		j->queued = false;
-		if (j->cancelled)
+		if (atomic_load_explicit(&j->cancelled, memory_order_relaxed))
 			j->free(j);
 		else
 			j->done(j);

@@ -15,11 +15,11 @@
  * The stream may be gone by then (the client closed, an HTTP/2 reset): the
  * filter then calls offload_cancel() from its cleanup, on the worker's
  * thread.  A cancelled job is never handed to done(); its completion is
- * dropped and job->free() runs instead, on the worker's thread too.  So a
- * job is owned by the pool from submit to completion, and then by whoever
- * done() gives it to (or freed by the seam if cancelled): nothing of the
- * stream is touched from another thread, and no flag is shared but the
- * queues' locks.
+ * dropped and job->free() runs instead, on the worker's thread too; one
+ * still waiting in the queue is not even run.  So a job is owned by the
+ * pool from submit to completion, and then by whoever done() gives it to
+ * (or freed by the seam if cancelled): nothing of the stream is touched
+ * from another thread.
  *
  * Threads: offload_start() (main, before workers run) starts `nthreads`;
  * offload_stop() (main, after workers joined) ends them.  A worker about to
@@ -29,6 +29,7 @@
 #define GH_PROXY_OFFLOAD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,7 +46,10 @@ struct offload_job {
 	/* Set by the seam. */
 	struct worker *w;
 	struct offload_job *next;
-	bool cancelled;           /* owner thread only */
+	/* Set by offload_cancel() on the owner thread; a pool thread that
+	 * finds it set before starting skips run() (a job whose stream is
+	 * gone is not worth its CPU). */
+	_Atomic bool cancelled;
 	bool queued;              /* submitted, done() not yet called: owner thread only */
 	uint64_t submit_us;       /* mono_us() at submit, for logs */
 };

@@ -107,10 +107,16 @@ def test_json_bodies(gatehouse, origin, port):
 
 
 def test_detect_mode_logs_and_passes(gatehouse, origin, port):
-    g = start(gatehouse, port, origin, waf="mode detect")
-    assert send(port, "GET", SQLI).status == 200
+    # %[waf_rules]: the matched ids, for rules (here back to the client)
+    g = start(gatehouse, port, origin, waf="mode detect",
+              fe="use_waf crs\nhttp_response set_header X-Waf-Rules %[waf_rules] if waf_rules != \"\"")
+    r = send(port, "GET", SQLI)
+    assert r.status == 200
+    assert r.header("x-waf-rules") == "942100,949110", r.headers
     assert origin.stats.heads == 1
     wait_for(lambda: "waf crs detected: 942100" in g.stderr_text(), 5, what="the log line")
+    r = send(port, "GET", "/search?q=shoes")
+    assert r.status == 200 and not r.header("x-waf-rules")
 
 
 def test_exclusions(gatehouse, origin, port, make_origin):
@@ -156,50 +162,49 @@ def test_body_limit_pass(gatehouse, origin, port):
     assert send(port, "POST", "/upload", FORM, b"pad=" + b"x" * 2000 + b"&" + XSS_FORM).status == 200
 
 
-SLOW_BODY = "&".join("a%d=value%d" % (i, i) for i in range(4000)).encode()
+SLOW_BODY = "&".join("a%d=value%d" % (i, i) for i in range(1500)).encode()
 
 
 def test_slow_inspection_does_not_stall_the_worker(gatehouse, origin, port):
-    # One worker; PL4 over 4,000 arguments takes ModSecurity about a second.
+    # One worker; PL4 over 1,500 arguments takes ModSecurity about 0.3 s
+    # (seconds on a loaded machine or under ASan).
     start(gatehouse, port, origin, waf="paranoia 4\nbody_limit 128k",
           global_extra="tune.bufsize 256k\nwaf_threads 2")
     done = {}
 
     def slow():
-        t0 = time.monotonic()
-        r = send(port, "POST", "/slow", FORM, SLOW_BODY)
-        done["slow"] = (r.status, time.monotonic() - t0)
+        r = request(port, "POST", "/slow", HOST + FORM, SLOW_BODY, timeout=60)
+        done["slow"] = (r.status, time.monotonic())
 
     th = threading.Thread(target=slow)
     th.start()
-    time.sleep(0.2)
-    fast = []
+    time.sleep(0.05)
+    # the same worker serves these (inspected too, on the other WAF thread)
     for _ in range(5):
-        t0 = time.monotonic()
         assert send(port, "GET", "/fast").status == 200
-        fast.append(time.monotonic() - t0)
     fast_done = time.monotonic()
-    th.join(30)
+    th.join(60)
     assert done["slow"][0] == 200
-    assert "slow" in done
-    slow_time = done["slow"][1]
-    assert max(fast) < slow_time / 2, (fast, slow_time)
-    assert fast_done < time.monotonic(), "the fast ones finished while the slow one ran"
+    assert fast_done < done["slow"][1], "the fast requests waited for the slow one"
 
 
 def test_client_leaves_during_inspection(gatehouse, origin, port):
     g = start(gatehouse, port, origin, waf="paranoia 4\nbody_limit 128k",
-              global_extra="tune.bufsize 256k\nwaf_threads 1")
+              global_extra="tune.bufsize 256k\nwaf_threads 1\nlog_level debug")
     for _ in range(3):
         s = connect(port)
         s.sendall(build_request("POST", "/slow", HOST + FORM, SLOW_BODY))
         time.sleep(0.05)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         s.close()
-    # the jobs still run; their completions are dropped, then service goes on
-    assert send(port, "GET", "/after").status == 200
+    # the running job finishes and its completion is dropped; the queued
+    # ones are skipped; then service goes on
+    r = request(port, "GET", "/after", HOST, timeout=30)
+    assert r.status == 200
     assert origin.stats.heads == 1
     assert g.alive()
+    # each ended when its client left (debug line, status 0), not at its verdict
+    assert g.stderr_text().count('"POST /slow HTTP/1.1" 0 ') == 3, g.stderr_tail()
 
 
 def test_h2_request_is_blocked(gatehouse, origin, port):
@@ -209,6 +214,23 @@ def test_h2_request_is_blocked(gatehouse, origin, port):
         assert r.status == 403, c.summary()
         r = c.get("/fine", [("user-agent", "e2e-h2"), ("accept", "*/*")])
         assert r.status == 200
+    assert origin.stats.heads == 1
+
+
+def test_h2_body_is_blocked(gatehouse, origin, port):
+    start(gatehouse, port, origin)
+    with H2Client(port) as c:
+        sid = c.request("POST", "/comment", [("user-agent", "e2e-h2"), ("accept", "*/*"),
+                                             ("content-type", FORM[0][1])], body=XSS_FORM)
+        assert c.response(sid).status == 403, c.summary()
+    assert untouched(origin)
+
+
+def test_backend_use_waf_with_a_condition(gatehouse, origin, port):
+    gatehouse(simple_http_config(port, [origin.addr], backend_extra="use_waf crs unless path prefix /trusted")
+              + waf_block())
+    assert send(port, "GET", SQLI).status == 403
+    assert send(port, "GET", SQLI.replace("/search", "/trusted")).status == 200
     assert origin.stats.heads == 1
 
 
