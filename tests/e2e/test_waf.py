@@ -188,6 +188,26 @@ def test_slow_inspection_does_not_stall_the_worker(gatehouse, origin, port):
     assert fast_done < done["slow"][1], "the fast requests waited for the slow one"
 
 
+def test_full_queue_fails_closed(gatehouse, origin, port):
+    g = start(gatehouse, port, origin, waf="paranoia 4\nbody_limit 128k",
+              global_extra="tune.bufsize 256k\nwaf_threads 1\nwaf_queue 1")
+    socks = []
+    try:
+        for _ in range(2):   # one inspected, one waiting
+            s = connect(port, timeout=60)
+            s.sendall(build_request("POST", "/slow", HOST + FORM, SLOW_BODY))
+            socks.append(s)
+            time.sleep(0.1)
+        r = send(port, "GET", "/third")
+        assert r.status == 503
+        for s in socks:
+            assert Reader(s).read_response("POST").status == 200
+    finally:
+        for s in socks:
+            s.close()
+    assert "inspection queue full (waf_queue 1); 503" in g.stderr_text()
+
+
 def test_client_leaves_during_inspection(gatehouse, origin, port):
     g = start(gatehouse, port, origin, waf="paranoia 4\nbody_limit 128k",
               global_extra="tune.bufsize 256k\nwaf_threads 1\nlog_level debug")
