@@ -14,7 +14,8 @@
  *       status 403                         # a blocked request's status
  *       exclude 942100 [942110-942120 ...] [if|unless COND]   # repeatable
  *       prefilter on                       # or off: skip the pre-filter
- *       inspect_response off               # (not yet: see README)
+ *       inspect_response off               # on: response heads too (phases 3-4,
+ *                                          # no body)
  *   }
  *   frontend web { use_waf crs [if|unless COND] }   # backends too
  *
@@ -109,17 +110,9 @@ static int waf_prefilter(struct cfg_parser *p, struct cfg_scope *s, const struct
 	return waf_onoff(p, n, "prefilter setting", &waf(s)->prefilter);
 }
 
-static int waf_inspect_response(struct cfg_parser *p, struct cfg_scope *s,
-				const struct cfg_node *n)
+static int waf_inspect_resp(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
-	if (waf_onoff(p, n, "inspect_response setting", &waf(s)->inspect_response) < 0)
-		return -1;
-	if (waf(s)->inspect_response) {
-		cfg_error(p, n->toks[1].line, n->toks[1].col,
-			  "inspect_response on is not supported yet; expected off");
-		return -1;
-	}
-	return 0;
+	return waf_onoff(p, n, "inspect_response setting", &waf(s)->inspect_response);
 }
 
 /* A rule id or a range of them, as SecRuleRemoveById takes it. */
@@ -238,7 +231,7 @@ static const struct cfg_kw waf_kws[] = {
 	{ "exclude", "exclude ID[-ID]... [if|unless CONDITION]", 1, -1, CFG_KW_MULTI,
 	  waf_exclude },
 	{ "prefilter", "prefilter on|off", 1, 1, 0, waf_prefilter },
-	{ "inspect_response", "inspect_response on|off", 1, 1, 0, waf_inspect_response },
+	{ "inspect_response", "inspect_response on|off", 1, 1, 0, waf_inspect_resp },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -11,6 +11,10 @@
  *   req_data  the body is copied up to body_limit; past it, a 413
  *             (reject), or the verdict on what was seen (pass)
  *   req_end   the verdict on the whole request
+ *   res_head  inspect_response on: the server's response head through the
+ *             request's kept ModSecurity transaction (phases 3 and 4, no
+ *             body: the pipeline cannot hold a response body yet); a block
+ *             replaces the response before any of it left
  *
  * A verdict: the pre-filter first, inline (waf/prefilter.h: "cannot
  * match" skips ModSecurity, no copy); otherwise a job that owns a copy of
@@ -52,6 +56,8 @@ struct waf_ctx {
 	bool skip;                /* use_waf's condition is false: not inspected */
 	bool judged;
 	bool partial;             /* the body went past body_limit */
+	bool res_judged;          /* inspect_response: the response head was judged */
+	struct waf_tx *tx;        /* inspect_response: the request's transaction, kept */
 	char *ids;                /* matched rule ids, for the access log */
 };
 
@@ -63,6 +69,9 @@ struct waf_job {
 	struct waf_pf_req req;
 	uint32_t excl;
 	bool partial;
+	bool response;            /* phases 3-4 of tx: req.hdrs are the response's */
+	int status;               /* the response's */
+	struct waf_tx *tx;        /* request: kept here by run(); response: to inspect */
 	bool ok;
 	struct waf_result res;
 	uint64_t cpu_us;          /* the inspection's CPU time */
@@ -156,6 +165,7 @@ static void job_free(struct waf_job *j)
 	if (!j)
 		return;
 	waf_result_free(&j->res);
+	waf_tx_free(j->tx);
 	free(j);
 }
 
@@ -171,7 +181,12 @@ static void job_run(struct offload_job *oj)
 {
 	struct waf_job *j = (struct waf_job *)oj;
 	uint64_t t0 = cpu_us();
-	j->ok = waf_inspect(j->rt, &j->req, &j->conn, j->excl, j->partial, &j->res);
+	if (j->response)
+		j->ok = waf_inspect_response(j->tx, j->status, "HTTP 1.1", j->req.hdrs, j->req.nhdrs,
+					     &j->res);
+	else
+		j->ok = waf_inspect(j->rt, &j->req, &j->conn, j->excl, j->partial, &j->res,
+				    j->rt->cfg->inspect_response ? &j->tx : NULL);
 	j->cpu_us = cpu_us() - t0;
 }
 
@@ -212,8 +227,9 @@ static enum flt_verdict apply(struct waf_ctx *x, struct waf_job *j)
 		return FLT_CONTINUE;
 	free(x->ids);
 	x->ids = j->res.ids ? strdup(j->res.ids) : NULL;
-	log_warn("%s: %s \"%s\" waf %s %s: %s", s->fe->name, stream_src_text(s, src, sizeof(src)),
-		 txn_line(s->txn), w->name, block ? "blocked" : "detected",
+	log_warn("%s: %s \"%s\" waf %s %s%s: %s", s->fe->name,
+		 stream_src_text(s, src, sizeof(src)), txn_line(s->txn), w->name,
+		 block ? "blocked" : "detected", j->response ? " the response" : "",
 		 j->res.summary ? j->res.summary : "-");
 	return block ? reply(s, w->status, TERM_WAF_BLOCKED) : FLT_CONTINUE;
 }
@@ -226,6 +242,12 @@ static void job_done(struct offload_job *oj)
 	struct stream *s = x->s;
 
 	x->job = NULL;
+	if (j->response)
+		x->res_judged = true;
+	else if (j->tx) {   /* inspect_response: kept for the response's head */
+		x->tx = j->tx;
+		j->tx = NULL;
+	}
 	apply(x, j);
 	job_free(j);
 	stream_wake(s);
@@ -242,7 +264,9 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	char src[64];
 
 	req_view(s, x, &r, hdrs);
-	if (rt->pf && waf_pf_scan && waf_pf_scratch_new) {
+	/* The pre-filter reasons about request rules only: with
+	 * inspect_response the transaction is needed for the response. */
+	if (rt->pf && !w->inspect_response && waf_pf_scan && waf_pf_scratch_new) {
 		/* Per thread, made on first use; it lives as long as the thread. */
 		static __thread struct waf_pf_scratch *sc;
 		if (!sc)
@@ -288,6 +312,7 @@ static void ctx_free(struct flt_ctx *c)
 
 	if (x->job)
 		offload_cancel(&x->job->oj);   /* freed by the seam when it is back */
+	waf_tx_free(x->tx);   /* on the worker: cleanup only frees memory */
 	free(x->body);
 	free(x->ids);
 	free(x);
@@ -388,6 +413,63 @@ static enum flt_verdict req_end(struct stream *s, const struct filter_ops *ops)
 }
 
 /* conf: the frontend's or backend's struct cfg_use_waf. */
+/* inspect_response: the server's response head, through the request's
+ * kept transaction (phases 3 and 4, no body); a block replaces the
+ * response before any of it left. */
+static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
+{
+	struct waf_ctx *x = s->txn ? ctx_of(s, ops) : NULL;
+	struct txn *t = s->txn;
+	char src[64];
+
+	if (!x || !x->tx || x->res_judged || t->local)
+		return FLT_CONTINUE;
+	if (x->job)
+		return FLT_WAIT;
+	const struct http_msg *m = &t->res;
+	struct waf_pf_hdr hdrs[VIEW_HDRS];
+	size_t n = 0;
+	for (uint16_t i = 0; i < m->nhdrs && n < VIEW_HDRS; i++)
+		if (!(m->hdrs[i].flags & HDR_F_DELETED))
+			hdrs[n++] = (struct waf_pf_hdr){ m->hdrs[i].name.p, m->hdrs[i].name.len,
+							 m->hdrs[i].value.p, m->hdrs[i].value.len };
+	struct waf_pf_req r = { .method = "", .target = "", .protocol = "", .hdrs = hdrs,
+				.nhdrs = n };
+	struct waf_job *j = job_new(x->use->waf->rt, &r);
+	if (!j) {
+		x->res_judged = true;
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	j->response = true;
+	j->status = m->status;
+	j->tx = x->tx;
+	x->tx = NULL;
+	j->ctx = x;
+	j->oj.run = job_run;
+	j->oj.done = job_done;
+	j->oj.free = job_drop;
+	if (!offload_submit(s->w, &j->oj)) {
+		job_free(j);
+		x->res_judged = true;
+		log_warn("%s: %s \"%s\" waf %s: inspection queue full (waf_queue %d); 503",
+			 s->fe->name, stream_src_text(s, src, sizeof(src)), txn_line(t),
+			 x->use->waf->name, s->w->cfg->global.waf_queue);
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	x->job = j;
+	return FLT_WAIT;
+}
+
+static enum flt_verdict fe_res_head(struct stream *s, const void *conf)
+{
+	return res_head(s, &flt_waf_fe_ops);
+}
+
+static enum flt_verdict be_res_head(struct stream *s, const void *conf)
+{
+	return res_head(s, &flt_waf_be_ops);
+}
+
 static enum flt_verdict fe_req_head(struct stream *s, const void *conf)
 {
 	return req_head(s, conf, &flt_waf_fe_ops);
@@ -425,6 +507,7 @@ const struct filter_ops flt_waf_fe_ops = {
 	.req_head = fe_req_head,
 	.req_data = fe_req_data,
 	.req_end = fe_req_end,
+	.res_head = fe_res_head,
 	.ctx_free = ctx_free,
 };
 
@@ -433,6 +516,7 @@ const struct filter_ops flt_waf_be_ops = {
 	.req_head = be_req_head,
 	.req_data = be_req_data,
 	.req_end = be_req_end,
+	.res_head = be_res_head,
 	.ctx_free = ctx_free,
 };
 

@@ -488,18 +488,62 @@ static bool intervened(Transaction *t, struct collect *c, struct waf_result *res
 	return true;
 }
 
-bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct waf_conn *cn,
-		 uint32_t excl, bool partial, struct waf_result *res)
+/* A transaction and the collector its log callback writes to: kept
+ * together (the collector is the transaction's log data) from the request
+ * to its response when inspect_response is on. */
+struct waf_tx {
+	Transaction *t;
+	struct collect c;
+};
+
+static void collect_reset(struct collect *c)
 {
-	struct collect c = { 0 };
-	char name[96], *s;
+	free(c->summary.p);
+	free(c->ids.p);
+	memset(c, 0, sizeof(*c));
+}
+
+void waf_tx_free(struct waf_tx *tx)
+{
+	if (!tx)
+		return;
+	msc_transaction_cleanup(tx->t);
+	collect_reset(&tx->c);
+	free(tx);
+}
+
+/* Hands what tx collected to res (owned by res from here). */
+static bool collect_take(struct waf_tx *tx, struct waf_result *res)
+{
+	res->matched = tx->c.n > 0;
+	res->summary = tx->c.summary.p;
+	res->ids = tx->c.ids.p;
+	bool oom = tx->c.oom;
+	memset(&tx->c, 0, sizeof(tx->c));
+	if (oom) {
+		waf_result_free(res);
+		return false;
+	}
+	return true;
+}
+
+bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct waf_conn *cn,
+		 uint32_t excl, bool partial, struct waf_result *res, struct waf_tx **keep)
+{
+	char name[96];
 	/* ModSecurity wants C strings for the request line. */
 	size_t need = r->method_len + r->target_len + r->protocol_len + 3;
 	char *line = malloc(need);
+	struct waf_tx *tx = calloc(1, sizeof(*tx));
 
 	memset(res, 0, sizeof(*res));
-	if (!line)
+	if (keep)
+		*keep = NULL;
+	if (!line || !tx) {
+		free(line);
+		free(tx);
 		return false;
+	}
 	char *meth = line, *target = line + r->method_len + 1;
 	char *proto = target + r->target_len + 1;
 	memcpy(meth, r->method, r->method_len);
@@ -510,11 +554,13 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 	proto[r->protocol_len] = 0;
 	const char *ver = strncmp(proto, "HTTP/", 5) == 0 ? proto + 5 : proto;
 
-	Transaction *t = msc_new_transaction(rt->ms, rt->rules, &c);
+	Transaction *t = msc_new_transaction(rt->ms, rt->rules, &tx->c);
 	if (!t) {
 		free(line);
+		free(tx);
 		return false;
 	}
+	tx->t = t;
 	msc_process_connection(t, cn->client, cn->client_port, cn->server, cn->server_port);
 	msc_process_uri(t, target, meth, ver);
 	for (size_t i = 0; i < r->nhdrs; i++) {
@@ -541,21 +587,35 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 					 (const unsigned char *)"1", 1);
 	}
 	msc_process_request_headers(t);
-	if (!intervened(t, &c, res)) {
+	if (!intervened(t, &tx->c, res)) {
 		if (r->body_len)
 			msc_append_request_body(t, (const unsigned char *)r->body, r->body_len);
 		msc_process_request_body(t);
-		intervened(t, &c, res);
+		intervened(t, &tx->c, res);
 	}
-	msc_transaction_cleanup(t);
 	free(line);
-	res->matched = c.n > 0;
-	s = c.summary.p;
-	res->summary = s;
-	res->ids = c.ids.p;
-	if (c.oom) {
-		waf_result_free(res);
-		return false;
+	bool ok = collect_take(tx, res);
+	if (ok && keep && !res->block)
+		*keep = tx;
+	else
+		waf_tx_free(tx);
+	return ok;
+}
+
+bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, struct waf_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < nhdrs; i++)
+		msc_add_n_response_header(tx->t, (const unsigned char *)hdrs[i].name,
+					  hdrs[i].name_len, (const unsigned char *)hdrs[i].value,
+					  hdrs[i].value_len);
+	msc_process_response_headers(tx->t, status, protocol);
+	if (!intervened(tx->t, &tx->c, res)) {
+		/* phase 4 with no body: the CRS's outbound anomaly evaluation
+		 * (959100) runs there */
+		msc_process_response_body(tx->t);
+		intervened(tx->t, &tx->c, res);
 	}
-	return true;
+	return collect_take(tx, res);
 }

@@ -70,15 +70,27 @@ struct waf_conn {
 	int server_port;
 };
 
+/* A ModSecurity transaction kept from a request to its response. */
+struct waf_tx;
+
 /*
  * Runs r through ModSecurity (phases 1 and 2).  excl: bit i set when the
  * i-th conditional exclusion of the section applies; partial: the body was
  * cut at body_limit (a body processor's parse error is then not a match).
- * Any thread; r and c only read during the call.  False when out of
- * memory (res says nothing then).
+ * keep: when not NULL and the request was not blocked, the transaction is
+ * kept there for waf_inspect_response() (else *keep is NULL).  Any thread;
+ * r and c only read during the call.  False when out of memory (res says
+ * nothing then).
  */
 bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct waf_conn *c,
-		 uint32_t excl, bool partial, struct waf_result *res);
+		 uint32_t excl, bool partial, struct waf_result *res, struct waf_tx **keep);
+
+/* Phases 3 and 4 of a kept transaction: the response's status and head
+ * (protocol "HTTP 1.1"); no body.  Any thread, one at a time per tx. */
+bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, struct waf_result *res);
+/* Any thread; NULL is a no-op. */
+void waf_tx_free(struct waf_tx *tx);
 
 /* Whether a header name is one of gatehouse's internal ones (not passed). */
 bool waf_internal_header(const struct waf_rt *rt, const char *name, size_t len);

@@ -254,6 +254,25 @@ def test_backend_use_waf_with_a_condition(gatehouse, origin, port):
     assert origin.stats.heads == 1
 
 
+def test_inspect_response_heads(gatehouse, origin, port, tmp_path):
+    local = tmp_path / "local.conf"
+    local.write_text('SecRule RESPONSE_STATUS "@streq 418" '
+                     '"id:10001,phase:3,deny,status:403,log,msg:\'teapot leak\'"\n')
+    g = start(gatehouse, port, origin, waf="rules %s\ninspect_response on" % local)
+    assert send(port, "GET", "/status/418").status == 403
+    assert send(port, "GET", "/status/200").status == 200
+    assert send(port, "GET", SQLI).status == 403
+    line = next(l for l in g.stderr_text().splitlines() if "blocked the response" in l)
+    assert "10001 teapot leak" in line, line
+
+
+def test_inspect_response_off_by_default(gatehouse, origin, port, tmp_path):
+    local = tmp_path / "local.conf"
+    local.write_text('SecRule RESPONSE_STATUS "@streq 418" "id:10001,phase:3,deny,status:403"\n')
+    start(gatehouse, port, origin, waf="rules %s" % local)
+    assert send(port, "GET", "/status/418").status == 418
+
+
 def test_config_errors(tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text(simple_http_config(1, ["127.0.0.1:2"], frontend_extra="use_waf nope")
