@@ -253,6 +253,31 @@ static void job_done(struct offload_job *oj)
 	stream_wake(s);
 }
 
+/* The pre-filter's scratch of this thread for pf, made on first use and
+ * kept for the thread's life; NULL (ModSecurity runs) past PF_CACHE
+ * sections or out of memory.  Keyed by pointer: a configuration reload
+ * (issue 12) must key it by generation too, or free it with the rt. */
+#define PF_CACHE 8
+
+static struct waf_pf_scratch *pf_scratch(const struct waf_pf *pf)
+{
+	static __thread struct {
+		const struct waf_pf *pf;
+		struct waf_pf_scratch *sc;
+	} cache[PF_CACHE];
+
+	for (int i = 0; i < PF_CACHE; i++) {
+		if (cache[i].pf == pf)
+			return cache[i].sc;
+		if (!cache[i].pf) {
+			cache[i].sc = waf_pf_scratch_new(pf);
+			cache[i].pf = cache[i].sc ? pf : NULL;
+			return cache[i].sc;
+		}
+	}
+	return NULL;
+}
+
 /* Judges the request as seen so far: FLT_CONTINUE (nothing to stop it),
  * FLT_WAIT (the job is out) or FLT_STOP (answered). */
 static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
@@ -267,10 +292,7 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	/* The pre-filter reasons about request rules only: with
 	 * inspect_response the transaction is needed for the response. */
 	if (rt->pf && !w->inspect_response && waf_pf_scan && waf_pf_scratch_new) {
-		/* Per thread, made on first use; it lives as long as the thread. */
-		static __thread struct waf_pf_scratch *sc;
-		if (!sc)
-			sc = waf_pf_scratch_new(rt->pf);
+		struct waf_pf_scratch *sc = pf_scratch(rt->pf);
 		if (sc && !waf_pf_scan(rt->pf, sc, &r)) {
 			x->judged = true;
 			return FLT_CONTINUE;
