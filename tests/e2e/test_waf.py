@@ -72,6 +72,17 @@ def test_sqli_in_query_is_blocked_before_the_origin(gatehouse, origin, port, tmp
     assert "949110 Inbound Anomaly Score Exceeded" in line, line
 
 
+def test_paranoia_level_is_applied(gatehouse, origin, port):
+    # many quotes in one argument: only paranoia 4's rules care
+    q = "/p?q=" + quote("a'b'c'd'e'f")
+    start(gatehouse, port, origin)
+    assert send(port, "GET", q).status == 200
+    p4 = ghutil.free_port()
+    gatehouse(simple_http_config(p4, [origin.addr], frontend_extra="use_waf crs")
+              + waf_block("paranoia 4"))
+    assert send(p4, "GET", q).status == 403
+
+
 def test_blocked_request_keeps_the_connection(gatehouse, origin, port):
     start(gatehouse, port, origin)
     s = connect(port)
