@@ -70,6 +70,8 @@ struct waf_job {
 	uint32_t excl;
 	bool partial;
 	bool response;            /* phases 3-4 of tx: req.hdrs are the response's */
+	bool was_local;           /* t->local at submit: a reply made meanwhile (a
+				     timeout's) wins over the verdict */
 	int status;               /* the response's */
 	struct waf_tx *tx;        /* request: kept here by run(); response: to inspect */
 	bool ok;
@@ -242,6 +244,12 @@ static void job_done(struct offload_job *oj)
 	struct stream *s = x->s;
 
 	x->job = NULL;
+	if (s->txn->local != j->was_local) {
+		/* answered while the job ran (a timeout): too late to judge */
+		x->judged = x->res_judged = true;
+		job_free(j);
+		return;
+	}
 	if (j->response)
 		x->res_judged = true;
 	else if (j->tx) {   /* inspect_response: kept for the response's head */
@@ -310,6 +318,7 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	snprintf(j->conn.server, sizeof(j->conn.server), "0.0.0.0");
 	j->excl = x->excl;
 	j->partial = x->partial;
+	j->was_local = s->txn->local;
 	j->ctx = x;
 	j->oj.run = job_run;
 	j->oj.done = job_done;
@@ -463,6 +472,7 @@ static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
 		return reply(s, 503, TERM_INTERNAL);
 	}
 	j->response = true;
+	j->was_local = t->local;
 	j->status = m->status;
 	j->tx = x->tx;
 	x->tx = NULL;

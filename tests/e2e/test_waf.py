@@ -219,6 +219,17 @@ def test_full_queue_fails_closed(gatehouse, origin, port):
     assert "inspection queue full (waf_queue 1); 503" in g.stderr_text()
 
 
+def test_timeout_during_inspection(gatehouse, origin, port):
+    # timeout client runs while the verdict is out: its 408 wins, the
+    # verdict that comes later is dropped
+    start(gatehouse, port, origin, waf="paranoia 4\nbody_limit 128k",
+          fe="use_waf crs\ntimeout client 100ms", global_extra="tune.bufsize 256k")
+    assert send(port, "POST", "/slow", FORM, SLOW_BODY).status == 408
+    time.sleep(1)
+    assert send(port, "GET", "/after").status == 200
+    assert origin.stats.heads == 1
+
+
 def test_client_leaves_during_inspection(gatehouse, origin, port):
     g = start(gatehouse, port, origin, waf="paranoia 4\nbody_limit 128k",
               global_extra="tune.bufsize 256k\nwaf_threads 1\nlog_level debug")
