@@ -313,7 +313,6 @@ static const struct cfg_kw backend_kws[] = {
 	{ "timeout", "timeout connect|server|tunnel|queue|stream_idle DURATION", 2, 2, CFG_KW_MULTI,
 	  be_timeout },
 	{ "mode", "mode http|tcp", 1, 1, 0, be_mode },
-	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_be_use_waf },
 	{ "retries", "retries N", 1, 1, 0, be_retries },
 	{ "hash_balance_factor", "hash_balance_factor PERCENT (above 100, e.g. 125 or 150%)", 1, 1,
 	  0, be_hash_balance_factor },
@@ -334,6 +333,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "source", "source ADDRESS|client", 1, 1, 0, cfg_be_source },
 	{ "tcp_keepalive", "tcp_keepalive [idle DURATION] [interval DURATION] [count N]", 0, 6, 0,
 	  cfg_be_tcp_keepalive },
+	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_be_use_waf },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -306,7 +306,6 @@ static const struct cfg_kw frontend_kws[] = {
 		  "[tls cert FILE ...] [backlog N] [defer_accept] [fastopen [N]]", 1, -1,
 	  CFG_KW_MULTI, fe_bind },
 	{ "mode", "mode http|tcp", 1, 1, 0, fe_mode },
-	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_fe_use_waf },
 	{ "timeout", "timeout header|client|tunnel DURATION", 2, 2, CFG_KW_MULTI, fe_timeout },
 	{ "use_backend", "use_backend NAME if|unless CONDITION", 3, -1, CFG_KW_MULTI,
 	  fe_use_backend },
@@ -336,6 +335,7 @@ static const struct cfg_kw frontend_kws[] = {
 	{ "h2_header_table", "h2_header_table SIZE", 1, 1, 0, fe_h2_header_table },
 	{ "h2_max_resets", "h2_max_resets N", 1, 1, 0, fe_h2_max_resets },
 	{ "h2_max_control", "h2_max_control N", 1, 1, 0, fe_h2_max_control },
+	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_fe_use_waf },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
