@@ -14,7 +14,8 @@
 // FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c src/net/cidr.c
 // FUZZ_SOURCES: src/net/iplist.c
 // FUZZ_SOURCES: src/core/loop.c src/core/log.c src/core/hash.c src/limit/limit.c
-// FUZZ_LIBS: -lpcre2-8 -lssl -lcrypto -pthread
+// FUZZ_SOURCES: src/waf/waf.c
+// FUZZ_LIBS: -lmodsecurity -lpcre2-8 -lssl -lcrypto -pthread
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>

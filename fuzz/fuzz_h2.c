@@ -62,10 +62,10 @@
  *    connection count is not back to 0.
  */
 // It links every module (fuzz.sh's default, spelled out; its default
-// libraries, -lnghttp2 among them):
+// libraries, -lnghttp2 and -lmodsecurity among them):
 // FUZZ_SOURCES: src/proxy/*.c src/http/*.c src/config/*.c src/core/*.c
 // FUZZ_SOURCES: src/filter/*.c src/net/*.c src/lb/*.c src/health/*.c
-// FUZZ_SOURCES: src/limit/*.c src/log/*.c
+// FUZZ_SOURCES: src/limit/*.c src/log/*.c src/waf/*.c
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,7 +21,9 @@
 #include "log/access_log.h"
 #include "net/iplist.h"
 #include "net/tls.h"
+#include "proxy/offload.h"
 #include "proxy/worker.h"
+#include "waf/waf.h"
 
 #define GATEHOUSE_VERSION "0.1.0"
 
@@ -176,6 +178,20 @@ int main(int argc, char **argv)
 			 cfg->global.chroot ? ", chroot " : "",
 			 cfg->global.chroot ? cfg->global.chroot : "");
 	log_async_start();
+	/* The WAF's inspections run on a pool of their own (proxy/offload.h). */
+	if (cfg->nwafs && offload_start(cfg->global.waf_threads, (uint32_t)cfg->global.waf_queue) < 0) {
+		log_err("startup failed: WAF threads");
+		workers_discard(ws, n);
+		registry_free();
+		cfg_put(cfg);
+		log_async_stop();
+		return 1;
+	}
+	for (int i = 0; i < cfg->nwafs; i++)
+		log_info("waf %s: %zu rule files loaded in %llu ms (paranoia %d, %s)",
+			 cfg->wafs[i]->name, cfg->wafs[i]->rt->nfiles,
+			 (unsigned long long)(cfg->wafs[i]->rt->load_us / 1000),
+			 cfg->wafs[i]->paranoia, cfg->wafs[i]->detect ? "detect" : "block");
 	char *alerr = NULL;
 	if (access_logs_open(cfg, &alerr) < 0) {
 		log_err("startup failed: %s", alerr ? alerr : "access logs");
@@ -183,6 +199,7 @@ int main(int argc, char **argv)
 		workers_discard(ws, n);
 		registry_free();
 		cfg_put(cfg);
+		offload_stop();
 		log_async_stop();
 		return 1;
 	}
@@ -191,6 +208,7 @@ int main(int argc, char **argv)
 		registry_free();
 		access_logs_close();
 		cfg_put(cfg);
+		offload_stop();
 		log_async_stop();
 		return 1;
 	}
@@ -204,6 +222,7 @@ int main(int argc, char **argv)
 		registry_free();
 		access_logs_close();
 		cfg_put(cfg);
+		offload_stop();
 		log_async_stop();
 		return 1;
 	}
@@ -238,6 +257,7 @@ int main(int argc, char **argv)
 	}
 	workers_stop(ws, n);
 	int rc = workers_join(ws, n);
+	offload_stop();   /* after the workers: they wait for their jobs */
 	health_stop(health);
 	log_info("stopped");
 	/* Workers and the health thread are gone: nothing holds a registry

@@ -262,6 +262,7 @@ struct cfg_backend {
 	struct rule_list http_res;       /* http_response rules, after the frontend's */
 	struct cfg_source source;        /* `source`: default of its servers */
 	struct cfg_keepalive keepalive;  /* `tcp_keepalive`: server sockets */
+	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -358,6 +359,7 @@ struct cfg_frontend {
 	struct cidr *trusted;
 	int ntrusted;
 	struct cfg_h2 h2;                /* HTTP/2 limits (h2_* directives) */
+	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
 };
 
 /* `limit NAME { key FETCH  rate N/s|N/m  [burst N]  [entries N] }`
@@ -380,6 +382,54 @@ struct cfg_limit {
 	struct limit_table *table;       /* runtime: built at load, owned */
 };
 
+/* `waf NAME { ... }` (cfg_waf.c): a ModSecurity rule set (the OWASP CRS)
+ * and how requests meet it; `use_waf NAME [if|unless COND]` in a frontend
+ * or a backend applies it (waf/flt_waf.c).  The rules are loaded once per
+ * configuration, at load, shared read-only by every thread (waf/waf.h). */
+struct waf_rt;           /* waf/waf.h */
+
+struct cfg_waf_file {
+	char *path;                      /* as written, joined to the config's directory */
+	int line, col;
+};
+
+/* `exclude ID[-ID]... [if|unless COND]`: rules that do not apply; with no
+ * condition they are removed at load, else for the requests where COND
+ * holds (waf/waf.c says how). */
+struct cfg_waf_exclude {
+	char **ids;                      /* "942100" or "942100-942199" */
+	int nids;
+	struct cond *cond;               /* NULL: always */
+	int line, col;
+};
+
+#define CFG_WAF_MAX_EXCLUDES 32      /* conditional ones: a bit per request */
+
+struct cfg_waf {
+	char *name;
+	struct cfg_waf_file *rules;      /* `rules PATH`, in order */
+	int nrules;
+	int paranoia;                    /* 1..4, default 1 */
+	bool detect;                     /* `mode detect`: log, never block */
+	uint64_t body_limit;             /* request bodies inspected up to this; default 16k */
+	bool body_over_pass;             /* `body_over_limit pass` (default reject: 413) */
+	uint16_t status;                 /* of a blocked request, default 403 */
+	struct cfg_waf_exclude *excludes;
+	int nexcludes;
+	bool prefilter;                  /* `prefilter on|off`, default on */
+	bool inspect_response;           /* `inspect_response on`: response heads too */
+	int line, col;                   /* of the name */
+	struct waf_rt *rt;               /* runtime: built at load (waf_load), owned */
+};
+
+/* `use_waf NAME [if|unless COND]` of a frontend or backend. */
+struct cfg_use_waf {
+	char *name;
+	struct cfg_waf *waf;             /* resolved after parsing */
+	struct cond *cond;               /* NULL: every request */
+	int line, col;                   /* of the name */
+};
+
 struct cfg_global {
 	int workers;                     /* 0 = auto (one per CPU) */
 	int max_connections;             /* per process, default 100000 */
@@ -392,6 +442,8 @@ struct cfg_global {
 	 * every listener is bound, core/privs.c) */
 	char *user, *group, *chroot;     /* as written; NULL = not set */
 	int uid, gid;                    /* resolved at load; -1 = not set */
+	int waf_threads;                 /* offload pool size (proxy/offload.h), default 2 */
+	int waf_queue;                   /* jobs waiting at most, default 256 */
 };
 
 struct iplist;            /* net/iplist.h */
@@ -413,6 +465,8 @@ struct cfg {
 	 * once per load (cfg_iplist.c); the conditions point into them. */
 	struct cfg_iplist *iplists;
 	int niplists;
+	struct cfg_waf **wafs;           /* `waf` sections, in file order */
+	int nwafs;
 	char *warnings;   /* NULL, or newline-separated "FILE:LINE:COL: warning: ..."
 			     lines of a successful load, for the caller to log */
 	_Atomic int refs; /* references to this generation: 1 from cfg_load(),

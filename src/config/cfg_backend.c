@@ -333,6 +333,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "source", "source ADDRESS|client", 1, 1, 0, cfg_be_source },
 	{ "tcp_keepalive", "tcp_keepalive [idle DURATION] [interval DURATION] [count N]", 0, 6, 0,
 	  cfg_be_tcp_keepalive },
+	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_be_use_waf },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -349,6 +349,7 @@ void cfg_check(struct cfg_parser *p)
 	cfg_deploy_check(p);
 	cfg_rules_check(p);
 	cfg_limits_check(p);   /* last: builds the counters when nothing failed */
+	cfg_wafs_check(p);     /* loads the rules when nothing failed */
 	cfg_tls_check(p);   /* loads certificates: a bad file fails `gatehouse -t` */
 }
 
@@ -382,6 +383,7 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	free(fe->access_log_path);
 	free(fe->request_id_header);
 	free(fe->trusted);
+	cfg_use_waf_free(fe->use_waf);
 	free(fe->name);
 	free(fe);
 }
@@ -402,6 +404,7 @@ static void cfg_backend_free(struct cfg_backend *be)
 	cfg_errorfiles_free(be->errorfiles, be->nerrorfiles);
 	rule_list_free(&be->http_req);
 	rule_list_free(&be->http_res);
+	cfg_use_waf_free(be->use_waf);
 	free(be->name);
 	free(be);
 }
@@ -418,6 +421,7 @@ void cfg_free(struct cfg *c)
 	free(c->backends);
 	cfg_limits_free(c);
 	cfg_iplists_free(c);
+	cfg_wafs_free(c);
 	cfg_deploy_global_free(&c->global);
 	free(c->warnings);
 	free(c->file);

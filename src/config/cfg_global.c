@@ -93,6 +93,8 @@ static const struct cfg_kw global_kws[] = {
 	{ "user", "user NAME|UID", 1, 1, 0, cfg_gl_user },
 	{ "group", "group NAME|GID", 1, 1, 0, cfg_gl_group },
 	{ "chroot", "chroot DIR", 1, 1, 0, cfg_gl_chroot },
+	{ "waf_threads", "waf_threads N", 1, 1, 0, cfg_gl_waf_threads },
+	{ "waf_queue", "waf_queue N", 1, 1, 0, cfg_gl_waf_queue },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -140,6 +140,7 @@ extern const struct cfg_section cfg_section_global;    /* cfg_global.c */
 extern const struct cfg_section cfg_section_frontend;  /* cfg_frontend.c */
 extern const struct cfg_section cfg_section_backend;   /* cfg_backend.c */
 extern const struct cfg_section cfg_section_limit;     /* cfg_limit.c */
+extern const struct cfg_section cfg_section_waf;       /* cfg_waf.c */
 
 /* Timeouts share one directive per section: a table of kinds and the
  * field of the section's object each one sets. */
@@ -220,6 +221,17 @@ void cfg_rules_check(struct cfg_parser *p);
  * NAME` resolved (an unknown name is an error at NAME), the tables built
  * once the file has no error; and freeing them with the configuration. */
 void cfg_limits_check(struct cfg_parser *p);
+
+/* `waf` sections and `use_waf`, `waf_threads`, `waf_queue` (cfg_waf.c):
+ * names resolved, body_limit against the buffer, the rules loaded once the
+ * file has no error; freeing them with the configuration. */
+int cfg_fe_use_waf(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_use_waf(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_gl_waf_threads(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_gl_waf_queue(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_wafs_check(struct cfg_parser *p);
+void cfg_use_waf_free(struct cfg_use_waf *u);
+void cfg_wafs_free(struct cfg *c);
 void cfg_limits_free(struct cfg *c);
 void cfg_tls_bind_free(struct cfg_tls_bind *tb);
 void cfg_tls_server_free(struct cfg_tls_server *ts);

@@ -11,7 +11,9 @@
  *              string, without '?'), scheme ("http"/"https"), ssl (boolean:
  *              a TLS bind; renders "1"/"0"), req_id (the request's id),
  *              status and res_header(NAME) (the response: http_response
- *              rules only; the config checker refuses them elsewhere)
+ *              rules only; the config checker refuses them elsewhere),
+ *              waf_rules (the rule ids the WAF matched, "942100,949110";
+ *              absent when none or before its verdict)
  *   operators: == != < <= > >= prefix suffix contains ~ (PCRE2, compiled at
  *              load) in
  *   `in` takes a list: CIDRs for src ("src in 10.0.0.0/8 192.168.0.0/16"),
@@ -65,6 +67,8 @@ struct cond_ctx {
 						 trusted_proxies changed src; NULL:
 						 the same as src */
 	struct slice proxy_authority;         /* PROXY v2 authority TLV; len 0: none */
+	const char *waf_rules;                /* rule ids the WAF matched (waf_rules);
+						 NULL: none, or not judged yet */
 };
 
 struct fetch;
@@ -90,6 +94,7 @@ enum fetch_kind {
 	FETCH_RES_HEADER,   /* res_header(NAME) */
 	FETCH_PEER,         /* the TCP peer, whatever PROXY / trusted_proxies said */
 	FETCH_PROXY_AUTHORITY, /* PROXY v2 PP2_TYPE_AUTHORITY */
+	FETCH_WAF_RULES,    /* rule ids the WAF matched: "942100,949110" */
 	FETCH_KIND_COUNT
 };
 #define FETCH_MASK(k) (1u << (k))

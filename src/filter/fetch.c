@@ -42,13 +42,14 @@ static const struct {
 	{ "req_id", FETCH_REQ_ID, false }, { "status", FETCH_STATUS, false },
 	{ "res_header", FETCH_RES_HEADER, true }, { "peer", FETCH_PEER, false },
 	{ "proxy_authority", FETCH_PROXY_AUTHORITY, false },
+	{ "waf_rules", FETCH_WAF_RULES, false },
 };
 
 #define FETCH_TABLE_N (sizeof(fetch_table) / sizeof(fetch_table[0]))
 
 #define FETCH_EXPECTED \
 	"host, path, method, src, header(NAME), query(NAME), cookie(NAME), ssl_client_dn, " \
-	"url, query, scheme, ssl, req_id, status, res_header(NAME), peer, proxy_authority"
+	"url, query, scheme, ssl, req_id, status, res_header(NAME), peer, proxy_authority, waf_rules"
 
 /* Header names are RFC 9110 tokens; checking here turns a typo such as
  * header(X User) into a load-time error instead of a rule that never fires. */
@@ -360,6 +361,11 @@ static bool fetch_conn(const struct fetch *f, const struct cond_ctx *ctx, struct
 	case FETCH_REQ_ID:
 		*out = ctx->req_id;
 		return ctx->req_id.p && ctx->req_id.len;
+	case FETCH_WAF_RULES:
+		if (!ctx->waf_rules)
+			return false;
+		*out = (struct slice){ ctx->waf_rules, (uint32_t)strlen(ctx->waf_rules) };
+		return true;
 	case FETCH_STATUS: {
 		if (!ctx->res || !scratch || scratch_len < 8)
 			return false;

@@ -44,6 +44,16 @@ static const void *fe_access_log(const struct cfg_frontend *fe)
 	return fe->access_log_path ? fe : NULL;
 }
 
+static const void *fe_waf(const struct cfg_frontend *fe)
+{
+	return fe->use_waf;
+}
+
+static const void *be_waf(const struct cfg_backend *be)
+{
+	return be->use_waf;
+}
+
 static const void *sticky_conf(const struct cfg_backend *be)
 {
 	return be->sticky_cookie ? be : NULL;
@@ -57,7 +67,9 @@ static const struct filter_def registry[] = {
 	{ &flt_realip_ops, fe_realip, NULL },
 	{ &flt_reqid_ops, fe_reqid, NULL },
 	{ &flt_rules_fe_ops, fe_rules, NULL },
+	{ &flt_waf_fe_ops, fe_waf, NULL },
 	{ &flt_rules_be_ops, NULL, be_rules },
+	{ &flt_waf_be_ops, NULL, be_waf },
 	{ &flt_forward_ops, NULL, always_be },
 	{ &flt_sticky_ops, NULL, sticky_conf },
 	{ &flt_access_log_ops, fe_access_log, NULL },
@@ -219,6 +231,30 @@ enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
 {
 	return ph == FLT_REQ_END ? chain_run(s, c, FLT_REQ_END, trailers, pos) :
 				   chain_run(s, c, FLT_RES_END, trailers, pos);
+}
+
+void *flt_ctx_get(const struct txn *t, const struct filter_ops *ops)
+{
+	for (struct flt_ctx *c = t->flt_ctx; c; c = c->next)
+		if (c->ops == ops)
+			return c;
+	return NULL;
+}
+
+void flt_ctx_attach(struct txn *t, struct flt_ctx *c, const struct filter_ops *ops)
+{
+	c->ops = ops;
+	c->next = t->flt_ctx;
+	t->flt_ctx = c;
+}
+
+void flt_ctx_free_all(struct txn *t)
+{
+	while (t->flt_ctx) {
+		struct flt_ctx *c = t->flt_ctx;
+		t->flt_ctx = c->next;
+		c->ops->ctx_free(c);
+	}
 }
 
 static void chain_end(struct stream *s, const struct filter_chain *c)

@@ -52,6 +52,12 @@
  * http-buffer-request.  A client that sent Expect: 100-continue gets its
  * 100 first.
  *
+ * Work off the loop: a filter whose verdict is expensive (the WAF) hands a
+ * job that owns copies of what it reads to the offload pool
+ * (proxy/offload.h) and answers FLT_WAIT; the job's done() runs on the
+ * stream's worker, applies the result and calls stream_wake().  Its state
+ * is a struct flt_ctx (below), whose ctx_free cancels a job still out.
+ *
  * Not yet: filters cannot change body data (compression, the cache's
  * stored bodies) or trailers; those come with the features that need them.
  */
@@ -71,6 +77,8 @@ enum flt_phase { FLT_REQ_HEAD = 0, FLT_REQ_DATA, FLT_REQ_END, FLT_RES_HEAD, FLT_
 		 FLT_RES_END, FLT_END, FLT_PHASE_COUNT };
 
 struct http_msg;
+struct txn;
+struct flt_ctx;
 
 struct filter_ops {
 	const char *name;
@@ -82,6 +90,8 @@ struct filter_ops {
 	enum flt_verdict (*res_data)(struct stream *s, const void *conf, const char *p, size_t len);
 	enum flt_verdict (*res_end)(struct stream *s, const void *conf, const struct http_msg *trailers);
 	void (*end)(struct stream *s, const void *conf);
+	/* Frees the filter's per-transaction state (struct flt_ctx below). */
+	void (*ctx_free)(struct flt_ctx *c);
 };
 
 struct filter {
@@ -126,6 +136,24 @@ enum flt_verdict filters_msg_end(struct stream *s, const struct filter_chain *c,
 /* The end phase of both chains of s (frontend, then backend). */
 void filters_end(struct stream *s);
 
+/*
+ * Per-transaction state.  A filter that keeps something between phases (a
+ * WAF's body copy and its pending job) allocates a struct that starts with
+ * a struct flt_ctx and attaches it to the transaction; it finds it again
+ * with flt_ctx_get().  The pipeline calls ops->ctx_free() when the
+ * transaction is reset or freed, after the end phase, on the worker's
+ * thread: also when the stream is closed while the filter waits (FLT_WAIT),
+ * which is where an offloaded job is cancelled (proxy/offload.h).
+ */
+struct flt_ctx {
+	const struct filter_ops *ops;
+	struct flt_ctx *next;
+};
+
+void *flt_ctx_get(const struct txn *t, const struct filter_ops *ops);
+void flt_ctx_attach(struct txn *t, struct flt_ctx *c, const struct filter_ops *ops);
+void flt_ctx_free_all(struct txn *t);
+
 /* Built-in filters (their files say what they do). */
 extern const struct filter_ops flt_realip_ops;      /* filter/flt_realip.c */
 extern const struct filter_ops flt_reqid_ops;       /* filter/flt_reqid.c */
@@ -134,6 +162,12 @@ extern const struct filter_ops flt_rules_be_ops;    /* filter/flt_rules.c */
 extern const struct filter_ops flt_forward_ops;     /* filter/flt_forward.c */
 extern const struct filter_ops flt_sticky_ops;      /* filter/flt_forward.c */
 extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
+extern const struct filter_ops flt_waf_fe_ops;      /* waf/flt_waf.c */
+extern const struct filter_ops flt_waf_be_ops;      /* waf/flt_waf.c */
+
+/* The rule ids the WAF matched in t ("942100,949110"), or NULL
+ * (waf/flt_waf.c; the access log's %[waf_rules]). */
+const char *waf_txn_rules(const struct txn *t);
 
 /* tcp_request connection rules of the session's frontend, at accept
  * (flt_rules.c): false when the connection is to be closed unanswered.

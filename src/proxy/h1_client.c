@@ -434,9 +434,13 @@ static bool h1_req_body(struct stream *s)
 		buf_advance(b, n);
 		t->bytes_in += n;
 		t->req_left -= n;
-		if (!req_pass(s, p, n))
+		/* A filter that waits on the last run (a WAF judging what it
+		 * saw) still gets the end event once it wakes: req_body_end()
+		 * marks it due (t->req_ended) and req_body() runs it again. */
+		bool go = req_pass(s, p, n);
+		if (stream_closed(s))
 			return true;
-		if (t->req_left == 0)
+		if (t->req_left == 0 && (go || (s->flags & STRM_F_PARKED)))
 			req_body_end(s);
 		return true;
 	}
@@ -468,11 +472,11 @@ static bool h1_req_body(struct stream *s)
 		stream_abort(s, "no room to frame the request body");
 		return true;
 	}
-	if (!go)
-		return true;
-	if (r == H1_DONE) {
+	if (!go && !(s->flags & STRM_F_PARKED))
+		return true;   /* a filter answered */
+	if (r == H1_DONE) {   /* due after a wait too (see above) */
 		req_body_end(s);
-	} else if (!progress && (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
+	} else if (go && !progress && (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
 		/* a line the client will never finish */
 		t->term = TERM_CLIENT_ABORT;
 		stream_abort(s, "client closed during the request body");

@@ -33,6 +33,7 @@ void txn_reset(struct txn *t)
 	/* The header tables are large and only read up to nhdrs: msg_reset()
 	 * clears what matters there (and keeps the stores' memory); every
 	 * other field starts from zero. */
+	flt_ctx_free_all(t);
 	msg_reset(&t->req);
 	msg_reset(&t->res);
 	h1_parser_reset(&t->req_ps);
@@ -54,6 +55,7 @@ struct txn *stream_txn(struct stream *s)
 	msg_init(&t->req, s->fe->max_header_size + room);
 	msg_init(&t->res, buf_size);
 	t->req_trailers = t->res_trailers = NULL;
+	t->flt_ctx = NULL;
 	txn_reset(t);
 	s->txn = t;
 	return t;
@@ -63,6 +65,7 @@ void txn_free(struct worker *w, struct txn *t)
 {
 	if (!t)
 		return;
+	flt_ctx_free_all(t);
 	msg_free(&t->req);
 	msg_free(&t->res);
 	body_trailers_free(t);

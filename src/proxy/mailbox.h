@@ -3,6 +3,9 @@
  * under a mutex, and the worker's eventfd, written only when the queue goes
  * from empty to not empty (so a burst of messages costs one wakeup).
  *
+ * The offload pool (offload.h) writes the same eventfd when a job comes
+ * back to the worker; the handler takes both.
+ *
  * Users: the main thread asks workers to stop; a worker that frees a server
  * slot tells the workers with requests queued on that backend (instead of
  * them polling).  Later: reload, cache coalescing across threads.

@@ -155,6 +155,7 @@ const char *strm_term_name(enum strm_term t)
 		[TERM_TARPIT] = ALOG_TERM_TARPIT,
 		[TERM_BODY_TIMEOUT] = ALOG_TERM_BODY_TIMEOUT,
 		[TERM_SLOW_BODY] = ALOG_TERM_SLOW_BODY,
+		[TERM_WAF_BLOCKED] = ALOG_TERM_WAF_BLOCKED,
 	};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : NULL;
 }

@@ -500,7 +500,8 @@ void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_sto
 				  .req_id = t ? (struct slice){ t->req_id, t->req_id_len } :
 						(struct slice){ NULL, 0 },
 				  .peer = session_peer(s->sess),
-				  .proxy_authority = session_pp_authority(s->sess) };
+				  .proxy_authority = session_pp_authority(s->sess),
+				  .waf_rules = t ? waf_txn_rules(t) : NULL };
 }
 
 static struct backend_rt *tcp_route(struct stream *s)

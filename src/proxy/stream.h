@@ -107,6 +107,7 @@ enum strm_term {
 	TERM_TLS_ERROR, TERM_SHUTDOWN, TERM_INTERNAL, TERM_RATE_LIMITED, TERM_CONN_LIMITED,
 	TERM_TARPIT,
 	TERM_BODY_TIMEOUT, TERM_SLOW_BODY,
+	TERM_WAF_BLOCKED,
 };
 /* The access log's word for t, NULL for TERM_NONE. */
 const char *strm_term_name(enum strm_term t);
@@ -115,6 +116,9 @@ const char *strm_term_name(enum strm_term t);
  * response has been delivered.  Both messages own their bytes (msg.h), so
  * the buffers are free to move on once a head has been decoded. */
 struct txn {
+	/* Filters' state for this transaction (filter.h, struct flt_ctx),
+	 * freed by txn_reset() / txn_free(), after the end phase. */
+	struct flt_ctx *flt_ctx;
 	struct http_msg req;
 	struct http_msg res;
 	struct h1_parser req_ps, res_ps; /* the HTTP/1 codec's place in each head */

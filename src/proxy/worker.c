@@ -189,6 +189,8 @@ static void mailbox_event(struct ev_io *io, uint32_t events)
 			}
 		}
 	} while (n == 64);
+	/* The same eventfd says offloaded jobs came back (offload.h). */
+	offload_take(w);
 }
 
 void worker_queue_mark(struct worker *w, int be_index, bool queued)
@@ -282,6 +284,8 @@ void worker_leave(struct worker *w)
 	for (uint32_t i = 0; i < w->loop.ndefers; i++)
 		w->loop.defers[i].fn(w->loop.defers[i].arg);
 	w->loop.ndefers = 0;
+	/* Their offloaded jobs were cancelled; wait for those still running. */
+	offload_quiesce(w);
 	close_listeners(w);
 	pool_flush(&w->session_pool);
 	pool_flush(&w->stream_pool);
@@ -319,7 +323,8 @@ int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 	pool_init(&w->txn_pool, "txn", sizeof(struct txn), 1024);
 	pool_init(&w->srvconn_pool, "srvconn", sizeof(struct srvconn), 4096);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->wake_fd < 0 || mailbox_init(&w->mb, w->wake_fd) < 0)
+	if (w->wake_fd < 0 || mailbox_init(&w->mb, w->wake_fd) < 0 ||
+	    offload_inbox_init(&w->ob, w->wake_fd) < 0)
 		return -1;
 	w->wake_io.fd = w->wake_fd;
 	w->dq_pending = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*w->dq_pending));
@@ -381,6 +386,7 @@ void worker_fini(struct worker *w)
 	close_listeners(w);
 	if (w->wake_fd >= 0) {
 		mailbox_free(&w->mb);
+		offload_inbox_free(&w->ob);
 		close(w->wake_fd);
 	}
 	w->wake_fd = -1;

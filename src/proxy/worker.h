@@ -15,6 +15,7 @@
 #include "core/pool.h"
 #include "lb/lb.h"
 #include "proxy/mailbox.h"
+#include "proxy/offload.h"
 
 struct listener_rt {
 	struct ev_io io;
@@ -40,6 +41,8 @@ struct worker {
 	bool stopping;
 	struct timer drain_timer;
 	struct mailbox mb;                /* other threads' messages; wakes wake_fd */
+	struct offload_inbox ob;          /* offloaded jobs back from the pool (offload.h);
+					     wakes wake_fd too */
 	_Atomic uint8_t *dq_pending;      /* [nbackends]: an MB_DEQUEUE is on its way */
 	struct timer accept_timer;        /* resumes accepting after fd exhaustion */
 	struct timer alog_timer;          /* hands over access log lines that wait */

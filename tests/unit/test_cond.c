@@ -156,7 +156,7 @@ static bool FV(const char *fetch, const char *want)
 
 TEST(test_fetch_parse)
 {
-	char err[200];
+	char err[256];
 	struct cfg_tok t = { "header(X-User)", 3, 7, false };
 	struct fetch *f = fetch_parse(&t, err, sizeof(err));
 	int l, c;

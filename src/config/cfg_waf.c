@@ -1,0 +1,450 @@
+/*
+ * cfg_waf.c - the `waf` section (ModSecurity + the OWASP CRS, waf/waf.h),
+ * `use_waf` in frontends and backends, and the global sizes of the pool
+ * that runs inspections (proxy/offload.h).
+ *
+ *   global { waf_threads 2  waf_queue 256 }
+ *   waf crs {
+ *       rules /usr/share/modsecurity-crs   # a CRS dir or a ModSecurity file;
+ *                                          # repeatable, loaded in order
+ *       paranoia 1                         # 1..4
+ *       mode block                         # or detect: log, never block
+ *       body_limit 16k                     # request bodies inspected up to this
+ *       body_over_limit reject             # 413; or pass: judge the first bytes
+ *       status 403                         # a blocked request's status
+ *       exclude 942100 [942110-942120 ...] [if|unless COND]   # repeatable
+ *       prefilter on                       # or off: skip the pre-filter
+ *       inspect_response off               # on: response heads too (phases 3-4,
+ *                                          # no body)
+ *   }
+ *   frontend web { use_waf crs [if|unless COND] }   # backends too
+ *
+ * The rules are loaded at the end of the checks (so `gatehouse -t`
+ * reports ModSecurity's own messages), once per configuration, and freed
+ * with it.  body_limit must fit what a stream holds before it picks a
+ * server (tune.bufsize less tune.maxrewrite and max_header_size).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+#include "waf/waf.h"
+
+#define WAF_DEF_BODY_LIMIT (16 * 1024)
+
+static struct cfg_waf *waf(struct cfg_scope *s)
+{
+	return s->obj;
+}
+
+static int waf_rules(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_waf *w = waf(s);
+	const struct cfg_tok *t = &n->toks[1];
+	struct cfg_waf_file *v = cfg_grow(w->rules, w->nrules, sizeof(*v));
+	char *path = v ? strdup(t->s) : NULL;
+
+	if (v)
+		w->rules = v;
+	if (!path) {
+		cfg_oom(p);
+		return -1;
+	}
+	w->rules[w->nrules++] = (struct cfg_waf_file){ path, t->line, t->col };
+	return 0;
+}
+
+static int waf_paranoia(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return cfg_val_int(p, &n->toks[1], 1, 4, &waf(s)->paranoia);
+}
+
+static int waf_mode(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	static const char *const words[] = { "block", "detect", NULL };
+	int i = cfg_val_choice(p, &n->toks[1], "waf mode", s->what, words);
+	if (i < 0)
+		return -1;
+	waf(s)->detect = i == 1;
+	return 0;
+}
+
+static int waf_body_limit(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	cfg_remember(p, &waf(s)->body_limit, &n->toks[1]);
+	return cfg_val_size(p, &n->toks[1], 1, 1024 * 1024, &waf(s)->body_limit);
+}
+
+static int waf_body_over(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	static const char *const words[] = { "reject", "pass", NULL };
+	int i = cfg_val_choice(p, &n->toks[1], "body_over_limit action", s->what, words);
+	if (i < 0)
+		return -1;
+	waf(s)->body_over_pass = i == 1;
+	return 0;
+}
+
+static int waf_status(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	int v;
+	if (cfg_val_int(p, &n->toks[1], 400, 599, &v) < 0)
+		return -1;
+	waf(s)->status = (uint16_t)v;
+	return 0;
+}
+
+static int waf_onoff(struct cfg_parser *p, const struct cfg_node *n, const char *what, bool *out)
+{
+	static const char *const words[] = { "off", "on", NULL };
+	int i = cfg_val_choice(p, &n->toks[1], what, NULL, words);
+	if (i < 0)
+		return -1;
+	*out = i == 1;
+	return 0;
+}
+
+static int waf_prefilter(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return waf_onoff(p, n, "prefilter setting", &waf(s)->prefilter);
+}
+
+static int waf_inspect_resp(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return waf_onoff(p, n, "inspect_response setting", &waf(s)->inspect_response);
+}
+
+/* A rule id or a range of them, as SecRuleRemoveById takes it. */
+static bool rule_id_ok(const char *v)
+{
+	const char *q = v;
+	size_t digits = strspn(q, "0123456789");
+	if (!digits || digits > 9)
+		return false;
+	q += digits;
+	if (!*q)
+		return true;
+	if (*q++ != '-')
+		return false;
+	digits = strspn(q, "0123456789");
+	return digits && digits <= 9 && !q[digits] && strtoul(q, NULL, 10) >= strtoul(v, NULL, 10);
+}
+
+/* `... [if|unless COND]` from toks[i]: the condition, NULL with *err after
+ * reporting, NULL without when there is none. */
+static struct cond *opt_cond(struct cfg_parser *p, const struct cfg_node *n, int i, bool *err)
+{
+	char msg[256];
+	int bad;
+
+	*err = false;
+	if (i >= n->ntok)
+		return NULL;
+	bool unless = strcmp(n->toks[i].s, "unless") == 0;
+	if (i + 1 >= n->ntok) {
+		cfg_error(p, n->line, n->end_col, "missing condition after '%s'", n->toks[i].s);
+		*err = true;
+		return NULL;
+	}
+	struct cond *c = cond_parse(n->toks + i + 1, n->ntok - i - 1, &bad, msg, sizeof(msg));
+	if (!c) {
+		const struct cfg_tok *at = bad < n->ntok - i - 1 ? &n->toks[i + 1 + bad] : NULL;
+		cfg_error(p, at ? at->line : n->line, at ? at->col : n->end_col, "%s", msg);
+		*err = true;
+		return NULL;
+	}
+	if (unless && !(c = cond_negate(c))) {
+		cfg_oom(p);
+		*err = true;
+	}
+	return c;
+}
+
+static bool is_cond_kw(const struct cfg_tok *t)
+{
+	return !t->quoted && (strcmp(t->s, "if") == 0 || strcmp(t->s, "unless") == 0);
+}
+
+static int waf_exclude(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_waf *w = waf(s);
+	int i = 1;
+
+	for (; i < n->ntok && !is_cond_kw(&n->toks[i]); i++) {
+		if (!rule_id_ok(n->toks[i].s)) {
+			cfg_error(p, n->toks[i].line, n->toks[i].col,
+				  "invalid rule id '%s'; expected a number such as 942100 or a range "
+				  "such as 942100-942199",
+				  n->toks[i].s);
+			return -1;
+		}
+	}
+	if (i == 1) {
+		cfg_error(p, n->toks[1].line, n->toks[1].col,
+			  "expected rule ids before '%s'", n->toks[1].s);
+		return -1;
+	}
+	int nids = i - 1;
+	bool err;
+	struct cond *c = opt_cond(p, n, i, &err);
+	if (err)
+		return -1;
+	if (c) {
+		int ncond = 0;
+		for (int k = 0; k < w->nexcludes; k++)
+			ncond += w->excludes[k].cond != NULL;
+		if (ncond >= CFG_WAF_MAX_EXCLUDES) {
+			cfg_error(p, n->line, n->col,
+				  "too many conditional excludes in %s; at most %d", s->what,
+				  CFG_WAF_MAX_EXCLUDES);
+			cond_free(c);
+			return -1;
+		}
+	}
+	struct cfg_waf_exclude *v = cfg_grow(w->excludes, w->nexcludes, sizeof(*v));
+	char **ids = v ? calloc((size_t)nids, sizeof(*ids)) : NULL;
+	if (v)
+		w->excludes = v;
+	if (!ids) {
+		cond_free(c);
+		cfg_oom(p);
+		return -1;
+	}
+	for (int k = 0; k < nids; k++)
+		if (!(ids[k] = strdup(n->toks[1 + k].s)))
+			cfg_oom(p);
+	w->excludes[w->nexcludes++] = (struct cfg_waf_exclude){
+		.ids = ids, .nids = nids, .cond = c, .line = n->line, .col = n->col,
+	};
+	return 0;
+}
+
+static const struct cfg_kw waf_kws[] = {
+	{ "rules", "rules PATH (a CRS directory or a ModSecurity file)", 1, 1, CFG_KW_MULTI,
+	  waf_rules },
+	{ "paranoia", "paranoia 1|2|3|4", 1, 1, 0, waf_paranoia },
+	{ "mode", "mode block|detect", 1, 1, 0, waf_mode },
+	{ "body_limit", "body_limit SIZE", 1, 1, 0, waf_body_limit },
+	{ "body_over_limit", "body_over_limit reject|pass", 1, 1, 0, waf_body_over },
+	{ "status", "status CODE", 1, 1, 0, waf_status },
+	{ "exclude", "exclude ID[-ID]... [if|unless CONDITION]", 1, -1, CFG_KW_MULTI,
+	  waf_exclude },
+	{ "prefilter", "prefilter on|off", 1, 1, 0, waf_prefilter },
+	{ "inspect_response", "inspect_response on|off", 1, 1, 0, waf_inspect_resp },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+static void *cfg_waf_open(struct cfg_parser *p, const struct cfg_node *n)
+{
+	struct cfg *c = p->cfg;
+	struct cfg_waf *w = calloc(1, sizeof(*w));
+	struct cfg_waf **arr = w ? cfg_grow(c->wafs, c->nwafs, sizeof(*arr)) : NULL;
+
+	if (!w || !arr || !(w->name = strdup(n->toks[1].s))) {
+		if (arr)
+			c->wafs = arr;
+		free(w);
+		cfg_oom(p);
+		return NULL;
+	}
+	c->wafs = arr;
+	c->wafs[c->nwafs++] = w;
+	w->paranoia = 1;
+	w->body_limit = WAF_DEF_BODY_LIMIT;
+	w->status = 403;
+	w->prefilter = true;
+	w->line = n->toks[1].line;
+	w->col = n->toks[1].col;
+	return w;
+}
+
+const struct cfg_section cfg_section_waf = {
+	"waf", "waf NAME {", 1, cfg_waf_open, waf_kws,
+};
+
+/* ---- use_waf, global sizes ---- */
+
+static int use_waf(struct cfg_parser *p, const struct cfg_node *n, struct cfg_use_waf **out,
+		   const char *what)
+{
+	const struct cfg_tok *name = &n->toks[1];
+	bool err;
+
+	if (*out) {
+		cfg_error(p, n->line, n->col, "use_waf given twice in %s; the first is at line %d",
+			  what, (*out)->line);
+		return -1;
+	}
+	if (cfg_val_name(p, name, "waf") < 0)
+		return -1;
+	if (n->ntok > 2 && !is_cond_kw(&n->toks[2])) {
+		cfg_error(p, n->toks[2].line, n->toks[2].col,
+			  "unexpected '%s' after the waf name; expected 'if' or 'unless'",
+			  n->toks[2].s);
+		return -1;
+	}
+	struct cond *c = opt_cond(p, n, 2, &err);
+	if (err)
+		return -1;
+	struct cfg_use_waf *u = calloc(1, sizeof(*u));
+	if (!u || !(u->name = strdup(name->s))) {
+		free(u);
+		cond_free(c);
+		cfg_oom(p);
+		return -1;
+	}
+	u->cond = c;
+	u->line = name->line;
+	u->col = name->col;
+	*out = u;
+	return 0;
+}
+
+int cfg_fe_use_waf(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return use_waf(p, n, &((struct cfg_frontend *)s->obj)->use_waf, s->what);
+}
+
+int cfg_be_use_waf(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return use_waf(p, n, &((struct cfg_backend *)s->obj)->use_waf, s->what);
+}
+
+int cfg_gl_waf_threads(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return cfg_val_int(p, &n->toks[1], 1, 64, &((struct cfg_global *)s->obj)->waf_threads);
+}
+
+int cfg_gl_waf_queue(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return cfg_val_int(p, &n->toks[1], 1, 1000000, &((struct cfg_global *)s->obj)->waf_queue);
+}
+
+/* ---- checks ---- */
+
+static void resolve(struct cfg_parser *p, struct cfg_use_waf *u, enum px_mode mode,
+		    const char *what)
+{
+	const struct cfg *cf = p->cfg;
+
+	if (!u)
+		return;
+	if (mode == MODE_TCP) {
+		cfg_error(p, u->line, u->col, "use_waf needs HTTP; %s is in tcp mode", what);
+		return;
+	}
+	for (int i = 0; i < cf->nwafs; i++)
+		if (strcmp(cf->wafs[i]->name, u->name) == 0) {
+			u->waf = cf->wafs[i];
+			return;
+		}
+	char list[256] = "";
+	size_t len = 0;
+	for (int j = 0; j < cf->nwafs && len < sizeof(list); j++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "",
+					cf->wafs[j]->name);
+	cfg_error(p, u->line, u->col, "unknown waf '%s'; expected %s%s", u->name,
+		  cf->nwafs ? "one of: " : "a `waf NAME { ... }` section", list);
+}
+
+void cfg_wafs_check(struct cfg_parser *p)
+{
+	struct cfg *cf = p->cfg;
+	char what[160];
+
+	if (!cf->global.waf_threads)
+		cf->global.waf_threads = 2;
+	if (!cf->global.waf_queue)
+		cf->global.waf_queue = 256;
+	uint32_t max_head = 0;
+	for (int i = 0; i < cf->nfrontends; i++) {
+		struct cfg_frontend *fe = cf->frontends[i];
+		if (fe->max_header_size > max_head)
+			max_head = fe->max_header_size;
+		snprintf(what, sizeof(what), "frontend '%s'", fe->name);
+		resolve(p, fe->use_waf, fe->mode, what);
+	}
+	for (int i = 0; i < cf->nbackends; i++) {
+		struct cfg_backend *be = cf->backends[i];
+		snprintf(what, sizeof(what), "backend '%s'", be->name);
+		resolve(p, be->use_waf, be->mode, what);
+	}
+	uint64_t room = (uint64_t)cf->global.bufsize - cf->global.maxrewrite;
+	room = room > max_head ? room - max_head : 0;
+	for (int i = 0; i < cf->nwafs; i++) {
+		struct cfg_waf *w = cf->wafs[i];
+		for (int j = 0; j < i; j++)
+			if (strcmp(cf->wafs[j]->name, w->name) == 0) {
+				cfg_error(p, w->line, w->col,
+					  "duplicate waf name '%s'; the first one is at line %d",
+					  w->name, cf->wafs[j]->line);
+				break;
+			}
+		if (!w->nrules)
+			cfg_error(p, w->line, w->col,
+				  "waf '%s' has no rules; expected e.g. `rules "
+				  "/usr/share/modsecurity-crs` in its block",
+				  w->name);
+		if (w->body_limit > room) {
+			const struct cfg_where *at = cfg_recall(p, &w->body_limit);
+			cfg_error(p, at ? at->line : w->line, at ? at->col : w->col,
+				  "body_limit %llu is more than a request's buffer holds after "
+				  "its head (%llu: tune.bufsize %u less tune.maxrewrite %u and "
+				  "max_header_size %u); raise tune.bufsize or lower body_limit",
+				  (unsigned long long)w->body_limit, (unsigned long long)room,
+				  cf->global.bufsize, cf->global.maxrewrite, max_head);
+		}
+	}
+	if (p->nerrors)
+		return;
+	char base[4096];
+	cfg_base_dir(p, base, sizeof(base));
+	for (int i = 0; i < cf->nwafs && !p->oom; i++) {
+		struct cfg_waf *w = cf->wafs[i];
+		char err[1024];
+		int bad;
+		w->rt = waf_load(w, base, &bad, err, sizeof(err));
+		if (!w->rt) {
+			int l = bad >= 0 ? w->rules[bad].line : w->line;
+			int c = bad >= 0 ? w->rules[bad].col : w->col;
+			/* ModSecurity's messages may span lines: keep the first ones */
+			for (char *q = err; *q; q++)
+				if (*q == '\n')
+					*q = ' ';
+			cfg_error(p, l, c, "waf '%s': cannot load its rules: %s", w->name, err);
+		}
+	}
+}
+
+void cfg_use_waf_free(struct cfg_use_waf *u)
+{
+	if (!u)
+		return;
+	cond_free(u->cond);
+	free(u->name);
+	free(u);
+}
+
+void cfg_wafs_free(struct cfg *c)
+{
+	for (int i = 0; i < c->nwafs; i++) {
+		struct cfg_waf *w = c->wafs[i];
+		waf_free(w->rt);
+		for (int k = 0; k < w->nrules; k++)
+			free(w->rules[k].path);
+		free(w->rules);
+		for (int k = 0; k < w->nexcludes; k++) {
+			for (int j = 0; j < w->excludes[k].nids; j++)
+				free(w->excludes[k].ids[j]);
+			free(w->excludes[k].ids);
+			cond_free(w->excludes[k].cond);
+		}
+		free(w->excludes);
+		free(w->name);
+		free(w);
+	}
+	free(c->wafs);
+	c->wafs = NULL;
+	c->nwafs = 0;
+}

@@ -1,0 +1,561 @@
+/*
+ * flt_waf.c - the WAF filter (`use_waf NAME [if|unless COND]` in a
+ * frontend or a backend): every request judged by ModSecurity before any
+ * byte of it reaches a server.
+ *
+ *   req_head  the use_waf and exclude conditions are evaluated (here, on
+ *             the worker); a bodyless request is judged at once; one with
+ *             a body is held (txn_hold_body()), and one whose
+ *             Content-Length is over body_limit is a 413 (body_over_limit
+ *             reject)
+ *   req_data  the body is copied up to body_limit; past it, a 413
+ *             (reject), or the verdict on what was seen (pass)
+ *   req_end   the verdict on the whole request
+ *   res_head  inspect_response on: the server's response head through the
+ *             request's kept ModSecurity transaction (phases 3 and 4, no
+ *             body: the pipeline cannot hold a response body yet); a block
+ *             replaces the response before any of it left
+ *
+ * A verdict: the pre-filter first, inline (waf/prefilter.h: "cannot
+ * match" skips ModSecurity, no copy); otherwise a job that owns a copy of
+ * the request goes to the offload pool (proxy/offload.h) and the stream
+ * waits (FLT_WAIT).  The job comes back on this worker: a block is a local
+ * reply (the section's `status`, access log cause waf-blocked), and either
+ * way the stream is woken.  A stream closed meanwhile frees its state
+ * (ctx_free), which cancels the job: its completion is dropped.  A full
+ * queue is a 503 (fail closed) with a warning.
+ *
+ * Matches are logged as one line: "waf NAME blocked|detected: ID MSG; ...".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/log.h"
+#include "filter/cond.h"
+#include "proxy/filter.h"
+#include "proxy/offload.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+#include "waf/waf.h"
+
+#pragma weak waf_pf_scan
+#pragma weak waf_pf_scratch_new
+
+struct waf_job;
+
+/* Per transaction (struct flt_ctx). */
+struct waf_ctx {
+	struct flt_ctx c;
+	struct stream *s;
+	const struct cfg_use_waf *use;
+	struct waf_job *job;      /* submitted, not yet back */
+	char *body;               /* the first body_limit bytes of the body */
+	size_t body_len, body_cap;
+	uint32_t excl;            /* conditional exclusions that apply */
+	bool skip;                /* use_waf's condition is false: not inspected */
+	bool judged;
+	bool partial;             /* the body went past body_limit */
+	bool res_judged;          /* inspect_response: the response head was judged */
+	struct waf_tx *tx;        /* inspect_response: the request's transaction, kept */
+	char *ids;                /* matched rule ids, for the access log */
+};
+
+struct waf_job {
+	struct offload_job oj;
+	const struct waf_rt *rt;
+	struct waf_ctx *ctx;      /* valid while not cancelled (owner thread) */
+	struct waf_conn conn;
+	struct waf_pf_req req;
+	uint32_t excl;
+	bool partial;
+	bool response;            /* phases 3-4 of tx: req.hdrs are the response's */
+	bool was_local;           /* t->local at submit: a reply made meanwhile (a
+				     timeout's) wins over the verdict */
+	int status;               /* the response's */
+	struct waf_tx *tx;        /* request: kept here by run(); response: to inspect */
+	bool ok;
+	struct waf_result res;
+	uint64_t cpu_us;          /* the inspection's CPU time */
+	struct waf_pf_hdr hdrs[];  /* then the bytes of the copy */
+};
+
+extern const struct filter_ops flt_waf_fe_ops, flt_waf_be_ops;
+
+/* ---- the request as ModSecurity and the pre-filter see it ---- */
+
+/*
+ * Fills r from s's request: method, raw target, protocol, the header
+ * fields that go on (in order; HTTP/2's :authority as Host when there is
+ * none), the body copied so far.  hdrs has room for every field.
+ */
+static void req_view(const struct stream *s, const struct waf_ctx *x, struct waf_pf_req *r,
+		     struct waf_pf_hdr *hdrs)
+{
+	const struct http_msg *m = &s->txn->req;
+	size_t n = 0;
+
+	r->method = m->method.p;
+	r->method_len = m->method.len;
+	r->target = m->target.p;
+	r->target_len = m->target.len;
+	if (m->version_major >= 2) {
+		r->protocol = "HTTP/2.0";
+		r->protocol_len = 8;
+	} else {
+		r->protocol = m->version_minor ? "HTTP/1.1" : "HTTP/1.0";
+		r->protocol_len = 8;
+	}
+	bool host = false;
+	for (uint16_t i = 0; i < m->nhdrs; i++) {
+		const struct http_hdr *h = &m->hdrs[i];
+		if (h->flags & HDR_F_DELETED)
+			continue;
+		host |= h->id == HDR_HOST;
+		hdrs[n++] = (struct waf_pf_hdr){ h->name.p, h->name.len, h->value.p, h->value.len };
+	}
+	if (!host && m->authority.len)
+		hdrs[n++] = (struct waf_pf_hdr){ "Host", 4, m->authority.p, m->authority.len };
+	r->hdrs = hdrs;
+	r->nhdrs = n;
+	r->body = x->body_len ? x->body : NULL;
+	r->body_len = x->body_len;
+}
+
+#define VIEW_HDRS (HTTP_MAX_HDRS + HTTP_HDRS_ADDED + 1)
+
+static size_t copy(char **at, const char *p, size_t len)
+{
+	if (len)
+		memcpy(*at, p, len);
+	*at += len;
+	return len;
+}
+
+/* A job owning a copy of the view r (one allocation). */
+static struct waf_job *job_new(const struct waf_rt *rt, const struct waf_pf_req *r)
+{
+	size_t bytes = r->method_len + r->target_len + r->protocol_len + r->body_len;
+	for (size_t i = 0; i < r->nhdrs; i++)
+		bytes += r->hdrs[i].name_len + r->hdrs[i].value_len;
+	struct waf_job *j = calloc(1, sizeof(*j) + r->nhdrs * sizeof(j->hdrs[0]) + bytes);
+	if (!j)
+		return NULL;
+	char *at = (char *)(j->hdrs + r->nhdrs);
+	j->rt = rt;
+	j->req.method = at;
+	j->req.method_len = copy(&at, r->method, r->method_len);
+	j->req.target = at;
+	j->req.target_len = copy(&at, r->target, r->target_len);
+	j->req.protocol = at;
+	j->req.protocol_len = copy(&at, r->protocol, r->protocol_len);
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		j->hdrs[i].name = at;
+		j->hdrs[i].name_len = copy(&at, r->hdrs[i].name, r->hdrs[i].name_len);
+		j->hdrs[i].value = at;
+		j->hdrs[i].value_len = copy(&at, r->hdrs[i].value, r->hdrs[i].value_len);
+	}
+	j->req.hdrs = j->hdrs;
+	j->req.nhdrs = r->nhdrs;
+	j->req.body = r->body_len ? at : NULL;
+	j->req.body_len = copy(&at, r->body, r->body_len);
+	return j;
+}
+
+static void job_free(struct waf_job *j)
+{
+	if (!j)
+		return;
+	waf_result_free(&j->res);
+	waf_tx_free(j->tx);
+	free(j);
+}
+
+static uint64_t cpu_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Pool thread. */
+static void job_run(struct offload_job *oj)
+{
+	struct waf_job *j = (struct waf_job *)oj;
+	uint64_t t0 = cpu_us();
+	if (j->response)
+		j->ok = waf_inspect_response(j->tx, j->status, "HTTP 1.1", j->req.hdrs, j->req.nhdrs,
+					     &j->res);
+	else
+		j->ok = waf_inspect(j->rt, &j->req, &j->conn, j->excl, j->partial, &j->res,
+				    j->rt->cfg->inspect_response ? &j->tx : NULL);
+	j->cpu_us = cpu_us() - t0;
+}
+
+static void job_drop(struct offload_job *oj)
+{
+	job_free((struct waf_job *)oj);
+}
+
+/* ---- verdicts ---- */
+
+static enum flt_verdict reply(struct stream *s, int status, uint8_t term)
+{
+	struct local_resp r = { .status = (uint16_t)status, .term = term, .no_store = true };
+	local_reply(s, &r);
+	return FLT_STOP;
+}
+
+/* Applies a finished inspection: the log line, a block.  FLT_STOP when it
+ * answered. */
+static enum flt_verdict apply(struct waf_ctx *x, struct waf_job *j)
+{
+	struct stream *s = x->s;
+	const struct cfg_waf *w = x->use->waf;
+	char src[64];
+
+	x->judged = true;
+	if (!j->ok) {
+		log_warn("%s: %s \"%s\" waf %s: inspection failed (out of memory); 503",
+			 s->fe->name, stream_src_text(s, src, sizeof(src)), txn_line(s->txn),
+			 w->name);
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	log_debug("waf %s: inspected in %llu us of CPU, %llu us after submit", w->name,
+		  (unsigned long long)j->cpu_us,
+		  (unsigned long long)(mono_us() - j->oj.submit_us));
+	bool block = j->res.block && !w->detect;
+	if (!j->res.matched || (!block && !w->detect))
+		return FLT_CONTINUE;
+	free(x->ids);
+	x->ids = j->res.ids ? strdup(j->res.ids) : NULL;
+	log_warn("%s: %s \"%s\" waf %s %s%s: %s", s->fe->name,
+		 stream_src_text(s, src, sizeof(src)), txn_line(s->txn), w->name,
+		 block ? "blocked" : "detected", j->response ? " the response" : "",
+		 j->res.summary ? j->res.summary : "-");
+	return block ? reply(s, w->status, TERM_WAF_BLOCKED) : FLT_CONTINUE;
+}
+
+/* Owning worker: the job is back and its stream still waits. */
+static void job_done(struct offload_job *oj)
+{
+	struct waf_job *j = (struct waf_job *)oj;
+	struct waf_ctx *x = j->ctx;
+	struct stream *s = x->s;
+
+	x->job = NULL;
+	if (s->txn->local != j->was_local) {
+		/* answered while the job ran (a timeout): too late to judge */
+		x->judged = x->res_judged = true;
+		job_free(j);
+		return;
+	}
+	if (j->response)
+		x->res_judged = true;
+	else if (j->tx) {   /* inspect_response: kept for the response's head */
+		x->tx = j->tx;
+		j->tx = NULL;
+	}
+	apply(x, j);
+	job_free(j);
+	stream_wake(s);
+}
+
+/* The pre-filter's scratch of this thread for pf, made on first use and
+ * kept for the thread's life; NULL (ModSecurity runs) past PF_CACHE
+ * sections or out of memory.  Keyed by pointer: a configuration reload
+ * (issue 12) must key it by generation too, or free it with the rt. */
+#define PF_CACHE 8
+
+static struct waf_pf_scratch *pf_scratch(const struct waf_pf *pf)
+{
+	static __thread struct {
+		const struct waf_pf *pf;
+		struct waf_pf_scratch *sc;
+	} cache[PF_CACHE];
+
+	for (int i = 0; i < PF_CACHE; i++) {
+		if (cache[i].pf == pf)
+			return cache[i].sc;
+		if (!cache[i].pf) {
+			cache[i].sc = waf_pf_scratch_new(pf);
+			cache[i].pf = cache[i].sc ? pf : NULL;
+			return cache[i].sc;
+		}
+	}
+	return NULL;
+}
+
+/* Judges the request as seen so far: FLT_CONTINUE (nothing to stop it),
+ * FLT_WAIT (the job is out) or FLT_STOP (answered). */
+static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
+{
+	const struct cfg_waf *w = x->use->waf;
+	const struct waf_rt *rt = w->rt;
+	struct waf_pf_hdr hdrs[VIEW_HDRS];
+	struct waf_pf_req r;
+	char src[64];
+
+	req_view(s, x, &r, hdrs);
+	/* The pre-filter reasons about request rules only: with
+	 * inspect_response the transaction is needed for the response. */
+	if (rt->pf && !w->inspect_response && waf_pf_scan && waf_pf_scratch_new) {
+		struct waf_pf_scratch *sc = pf_scratch(rt->pf);
+		if (sc && !waf_pf_scan(rt->pf, sc, &r)) {
+			x->judged = true;
+			return FLT_CONTINUE;
+		}
+	}
+	struct waf_job *j = job_new(rt, &r);
+	if (!j) {
+		x->judged = true;
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	struct sockaddr_storage ss;
+	stream_src(s, &ss);
+	addr_ntop((const struct sockaddr *)&ss, j->conn.client, sizeof(j->conn.client));
+	j->conn.client_port = ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+	snprintf(j->conn.server, sizeof(j->conn.server), "0.0.0.0");
+	j->excl = x->excl;
+	j->partial = x->partial;
+	j->was_local = s->txn->local;
+	j->ctx = x;
+	j->oj.run = job_run;
+	j->oj.done = job_done;
+	j->oj.free = job_drop;
+	if (!offload_submit(s->w, &j->oj)) {
+		job_free(j);
+		x->judged = true;
+		log_warn("%s: %s \"%s\" waf %s: inspection queue full (waf_queue %d); 503",
+			 s->fe->name, stream_src_text(s, src, sizeof(src)), txn_line(s->txn),
+			 w->name, s->w->cfg->global.waf_queue);
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	x->job = j;
+	return FLT_WAIT;
+}
+
+/* ---- the filter ---- */
+
+static void ctx_free(struct flt_ctx *c)
+{
+	struct waf_ctx *x = (struct waf_ctx *)c;
+
+	if (x->job)
+		offload_cancel(&x->job->oj);   /* freed by the seam when it is back */
+	waf_tx_free(x->tx);   /* on the worker: cleanup only frees memory */
+	free(x->body);
+	free(x->ids);
+	free(x);
+}
+
+static struct waf_ctx *ctx_of(struct stream *s, const struct filter_ops *ops)
+{
+	return flt_ctx_get(s->txn, ops);
+}
+
+static enum flt_verdict req_head(struct stream *s, const struct cfg_use_waf *u,
+				 const struct filter_ops *ops)
+{
+	struct txn *t = s->txn;
+	struct waf_ctx *x = ctx_of(s, ops);
+
+	if (x)   /* again after a wait: the verdict was applied */
+		return FLT_CONTINUE;
+	if (!(x = calloc(1, sizeof(*x))))
+		return reply(s, 503, TERM_INTERNAL);
+	x->s = s;
+	x->use = u;
+	flt_ctx_attach(t, &x->c, ops);
+
+	struct sockaddr_storage ss;
+	struct cond_ctx cc;
+	stream_cond_ctx(s, &cc, &ss);
+	if (u->cond && !cond_eval(u->cond, &cc)) {
+		x->skip = x->judged = true;
+		return FLT_CONTINUE;
+	}
+	const struct cfg_waf *w = u->waf;
+	for (int i = 0, k = 0; i < w->nexcludes; i++) {
+		if (!w->excludes[i].cond)
+			continue;
+		if (cond_eval(w->excludes[i].cond, &cc))
+			x->excl |= 1u << k;
+		k++;
+	}
+	const struct http_msg *m = &t->req;
+	if (m->body == BODY_NONE || (m->body == BODY_LENGTH && !m->content_length))
+		return judge(s, x);
+	if (m->body == BODY_LENGTH && m->content_length > w->body_limit && !w->body_over_pass) {
+		x->judged = true;
+		return reply(s, 413, TERM_CLIENT_ERROR);
+	}
+	txn_hold_body(t);
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict req_data(struct stream *s, const struct filter_ops *ops, const char *p,
+				 size_t len)
+{
+	struct waf_ctx *x = ctx_of(s, ops);
+
+	if (!x || x->judged)
+		return FLT_CONTINUE;
+	const struct cfg_waf *w = x->use->waf;
+	size_t room = (size_t)w->body_limit - x->body_len;
+	size_t take = len < room ? len : room;
+	if (take) {
+		if (x->body_len + take > x->body_cap) {
+			size_t cap = x->body_cap ? x->body_cap * 2 : 4096;
+			while (cap < x->body_len + take)
+				cap *= 2;
+			if (cap > w->body_limit)
+				cap = (size_t)w->body_limit;
+			char *b = realloc(x->body, cap);
+			if (!b) {
+				x->judged = true;
+				return reply(s, 503, TERM_INTERNAL);
+			}
+			x->body = b;
+			x->body_cap = cap;
+		}
+		memcpy(x->body + x->body_len, p, take);
+		x->body_len += take;
+	}
+	if (take == len)
+		return FLT_CONTINUE;
+	x->partial = true;
+	if (!w->body_over_pass) {
+		x->judged = true;
+		return reply(s, 413, TERM_CLIENT_ERROR);
+	}
+	return judge(s, x);   /* on what it saw; the rest is not inspected */
+}
+
+static enum flt_verdict req_end(struct stream *s, const struct filter_ops *ops)
+{
+	struct waf_ctx *x = ctx_of(s, ops);
+
+	if (!x || x->judged)
+		return FLT_CONTINUE;
+	if (x->job)
+		return FLT_WAIT;
+	return judge(s, x);
+}
+
+/* conf: the frontend's or backend's struct cfg_use_waf. */
+/* inspect_response: the server's response head, through the request's
+ * kept transaction (phases 3 and 4, no body); a block replaces the
+ * response before any of it left. */
+static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
+{
+	struct waf_ctx *x = s->txn ? ctx_of(s, ops) : NULL;
+	struct txn *t = s->txn;
+	char src[64];
+
+	if (!x || !x->tx || x->res_judged || t->local)
+		return FLT_CONTINUE;
+	if (x->job)
+		return FLT_WAIT;
+	const struct http_msg *m = &t->res;
+	struct waf_pf_hdr hdrs[VIEW_HDRS];
+	size_t n = 0;
+	for (uint16_t i = 0; i < m->nhdrs && n < VIEW_HDRS; i++)
+		if (!(m->hdrs[i].flags & HDR_F_DELETED))
+			hdrs[n++] = (struct waf_pf_hdr){ m->hdrs[i].name.p, m->hdrs[i].name.len,
+							 m->hdrs[i].value.p, m->hdrs[i].value.len };
+	struct waf_pf_req r = { .method = "", .target = "", .protocol = "", .hdrs = hdrs,
+				.nhdrs = n };
+	struct waf_job *j = job_new(x->use->waf->rt, &r);
+	if (!j) {
+		x->res_judged = true;
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	j->response = true;
+	j->was_local = t->local;
+	j->status = m->status;
+	j->tx = x->tx;
+	x->tx = NULL;
+	j->ctx = x;
+	j->oj.run = job_run;
+	j->oj.done = job_done;
+	j->oj.free = job_drop;
+	if (!offload_submit(s->w, &j->oj)) {
+		job_free(j);
+		x->res_judged = true;
+		log_warn("%s: %s \"%s\" waf %s: inspection queue full (waf_queue %d); 503",
+			 s->fe->name, stream_src_text(s, src, sizeof(src)), txn_line(t),
+			 x->use->waf->name, s->w->cfg->global.waf_queue);
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	x->job = j;
+	return FLT_WAIT;
+}
+
+static enum flt_verdict fe_res_head(struct stream *s, const void *conf)
+{
+	return res_head(s, &flt_waf_fe_ops);
+}
+
+static enum flt_verdict be_res_head(struct stream *s, const void *conf)
+{
+	return res_head(s, &flt_waf_be_ops);
+}
+
+static enum flt_verdict fe_req_head(struct stream *s, const void *conf)
+{
+	return req_head(s, conf, &flt_waf_fe_ops);
+}
+
+static enum flt_verdict be_req_head(struct stream *s, const void *conf)
+{
+	return req_head(s, conf, &flt_waf_be_ops);
+}
+
+static enum flt_verdict fe_req_data(struct stream *s, const void *conf, const char *p, size_t len)
+{
+	return req_data(s, &flt_waf_fe_ops, p, len);
+}
+
+static enum flt_verdict be_req_data(struct stream *s, const void *conf, const char *p, size_t len)
+{
+	return req_data(s, &flt_waf_be_ops, p, len);
+}
+
+static enum flt_verdict fe_req_end(struct stream *s, const void *conf,
+				   const struct http_msg *trailers)
+{
+	return req_end(s, &flt_waf_fe_ops);
+}
+
+static enum flt_verdict be_req_end(struct stream *s, const void *conf,
+				   const struct http_msg *trailers)
+{
+	return req_end(s, &flt_waf_be_ops);
+}
+
+const struct filter_ops flt_waf_fe_ops = {
+	.name = "waf",
+	.req_head = fe_req_head,
+	.req_data = fe_req_data,
+	.req_end = fe_req_end,
+	.res_head = fe_res_head,
+	.ctx_free = ctx_free,
+};
+
+const struct filter_ops flt_waf_be_ops = {
+	.name = "waf",
+	.req_head = be_req_head,
+	.req_data = be_req_data,
+	.req_end = be_req_end,
+	.res_head = be_res_head,
+	.ctx_free = ctx_free,
+};
+
+const char *waf_txn_rules(const struct txn *t)
+{
+	const struct waf_ctx *x = flt_ctx_get(t, &flt_waf_fe_ops);
+	if (!x || !x->ids)
+		x = flt_ctx_get(t, &flt_waf_be_ops);
+	return x ? x->ids : NULL;
+}

@@ -1,0 +1,621 @@
+/*
+ * waf.c - ModSecurity glue (see waf.h): loading a `waf` section's rules,
+ * and inspecting one request on whatever thread calls waf_inspect().
+ *
+ * Load order of one section, all into one RulesSet:
+ *   1. gatehouse's prologue: SecRuleEngine On|DetectionOnly, request body
+ *      access and limits, the body processors of modsecurity.conf-
+ *      recommended (ids 200000 XML, 200001 JSON, 200002 a body that did
+ *      not parse is refused), the rule that lifts 200002 for a body cut at
+ *      body_limit (90002), one rule per conditional exclusion (90010+i);
+ *   2. the `rules` files in order; a CRS directory expands to its
+ *      owasp-crs.load's Include lines (globs sorted), else crs-setup.conf
+ *      and every rules/NAME.conf, sorted.  Right after crs-setup.conf (or before
+ *      the first file when there is none) comes the paranoia SecAction
+ *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
+ *      overrides crs-setup.conf's 900000 and precedes REQUEST-901;
+ *   3. SecRuleRemoveById for unconditional exclusions.
+ * Rule ids 90000-90099 are gatehouse's.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <modsecurity/intervention.h>
+#include <modsecurity/modsecurity.h>
+#include <modsecurity/rules_set.h>
+#include <modsecurity/transaction.h>
+
+#include "waf/waf.h"
+
+/* The pre-filter (prefilter.c) is built on a branch of its own: until it
+ * is linked in, these resolve to NULL and every request goes to
+ * ModSecurity. */
+#pragma weak waf_pf_build
+#pragma weak waf_pf_free
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void log_cb(void *data, const void *msg);
+
+/* ---- the list of files ---------------------------------------------------- */
+
+struct flist {
+	char **v;
+	size_t n, cap;
+};
+
+static int flist_add(struct flist *l, const char *path)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(path)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void flist_free(struct flist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* A glob, sorted; "optional": no match is fine. */
+static int add_glob(struct flist *l, const char *pat, bool optional, char *err, size_t errlen)
+{
+	glob_t g;
+	int rc = glob(pat, 0, NULL, &g);
+
+	if (rc == GLOB_NOMATCH) {
+		if (optional)
+			return 0;
+		snprintf(err, errlen, "%s: no such file", pat);
+		return -1;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot list files", pat);
+		return -1;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (flist_add(l, g.gl_pathv[i]) < 0) {
+			globfree(&g);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	globfree(&g);
+	return 0;
+}
+
+/* A CRS install's owasp-crs.load: Include / IncludeOptional lines only. */
+static int add_load_file(struct flist *l, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int lineno = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *p = line + strspn(line, " \t");
+		p[strcspn(p, "\r\n")] = 0;
+		if (!*p || *p == '#')
+			continue;
+		char *arg = p + strcspn(p, " \t");
+		if (*arg)
+			*arg++ = 0;
+		arg += strspn(arg, " \t");
+		arg[strcspn(arg, " \t")] = 0;
+		bool opt = strcasecmp(p, "IncludeOptional") == 0;
+		if ((!opt && strcasecmp(p, "Include") != 0) || !*arg) {
+			snprintf(err, errlen, "%s:%d: expected Include or IncludeOptional lines only",
+				 path, lineno);
+			fclose(f);
+			return -1;
+		}
+		if (add_glob(l, arg, opt, err, errlen) < 0) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static int add_path(struct flist *l, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char buf[4096 + 64];
+
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return flist_add(l, path) < 0 ? (snprintf(err, errlen, "out of memory"), -1) : 0;
+	snprintf(buf, sizeof(buf), "%s/owasp-crs.load", path);
+	if (access(buf, R_OK) == 0)
+		return add_load_file(l, buf, err, errlen);
+	const char *setups[] = { "crs-setup.conf", "crs-setup.conf.example" };
+	bool found = false;
+	for (size_t i = 0; i < 2 && !found; i++) {
+		snprintf(buf, sizeof(buf), "%s/%s", path, setups[i]);
+		if (access(buf, R_OK) == 0) {
+			found = true;
+			if (flist_add(l, buf) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+	}
+	if (!found) {
+		snprintf(err, errlen,
+			 "%s: a CRS directory needs owasp-crs.load or crs-setup.conf (the CRS "
+			 "refuses every request without its setup)",
+			 path);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s/rules/*.conf", path);
+	return add_glob(l, buf, false, err, errlen);
+}
+
+/* ---- loading ----------------------------------------------------------------- */
+
+static bool is_crs_setup(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return strncmp(b, "crs-setup.conf", 14) == 0;
+}
+
+static int add_text(struct waf_rt *rt, const char *text, const char *what, char *err,
+		    size_t errlen)
+{
+	const char *e = NULL;
+	if (msc_rules_add(rt->rules, text, &e) < 0) {
+		snprintf(err, errlen, "%s: %s", what, e ? e : "rejected by ModSecurity");
+		free((void *)e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends to a growing string; false when out of memory. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static bool sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = b->p ? vsnprintf(b->p + b->len, room, fmt, ap) : -1;
+		va_end(ap);
+		if (n >= 0 && (size_t)n < room) {
+			b->len += (size_t)n;
+			return true;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		if (n >= 0 && cap < b->len + (size_t)n + 1)
+			cap = b->len + (size_t)n + 1;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return false;
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+static char *prologue(const struct waf_rt *rt)
+{
+	const struct cfg_waf *w = rt->cfg;
+	struct sbuf b = { 0 };
+	unsigned long long lim = (unsigned long long)(w->body_limit ? w->body_limit : 1);
+	bool ok = sb_add(&b,
+		"SecRuleEngine %s\n"
+		"SecRequestBodyAccess On\n"
+		"SecRequestBodyLimit %llu\n"
+		"SecRequestBodyNoFilesLimit %llu\n"
+		"SecRequestBodyLimitAction ProcessPartial\n"
+		"SecResponseBodyAccess Off\n"
+		"SecRule REQUEST_HEADERS:Content-Type \"^(?:application(?:/soap\\+|/)|text/)xml\" "
+		"\"id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML\"\n"
+		"SecRule REQUEST_HEADERS:Content-Type \"^application/json\" "
+		"\"id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
+		"SecRule REQBODY_ERROR \"!@eq 0\" \"id:200002,phase:2,t:none,log,deny,status:400,"
+		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
+		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
+		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n",
+		w->detect ? "DetectionOnly" : "On", lim, lim, rt->secret);
+	int ncond = 0;
+	for (int i = 0; ok && i < w->nexcludes; i++) {
+		const struct cfg_waf_exclude *x = &w->excludes[i];
+		if (!x->cond)
+			continue;
+		ok = sb_add(&b, "SecRule REQUEST_HEADERS:%s-e%d \"@streq 1\" "
+				"\"id:%d,phase:1,t:none,pass,nolog", rt->secret, ncond, 90010 + ncond);
+		for (int k = 0; ok && k < x->nids; k++)
+			ok = sb_add(&b, ",ctl:ruleRemoveById=%s", x->ids[k]);
+		ok = ok && sb_add(&b, "\"\n");
+		ncond++;
+	}
+	if (!ok) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad, char *err,
+			size_t errlen)
+{
+	struct waf_rt *rt = calloc(1, sizeof(*rt));
+	struct flist files = { 0 };
+	char path[4096], text[256];
+	unsigned char rnd[16];
+	uint64_t t0 = now_us();
+	size_t *ends = calloc((size_t)w->nrules + 1, sizeof(*ends));
+
+	*bad = -1;
+	if (!rt || !ends) {
+		free(ends);
+		free(rt);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rt->cfg = w;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		free(ends);
+		free(rt);
+		return NULL;
+	}
+	int n = snprintf(rt->secret, sizeof(rt->secret), "x-gh-waf-");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		n += snprintf(rt->secret + n, sizeof(rt->secret) - (size_t)n, "%02x", rnd[i]);
+	rt->secret_len = (size_t)n;
+
+	for (int i = 0; i < w->nrules; i++) {
+		const char *p = w->rules[i].path;
+		if (p[0] != '/' && base_dir && *base_dir)
+			snprintf(path, sizeof(path), "%s/%s", base_dir, p);
+		else
+			snprintf(path, sizeof(path), "%s", p);
+		*bad = i;
+		if (add_path(&files, path, err, errlen) < 0)
+			goto fail;
+		ends[i] = files.n;
+	}
+	*bad = -1;
+
+	rt->ms = msc_init();
+	rt->rules = msc_create_rules_set();
+	if (!rt->ms || !rt->rules) {
+		snprintf(err, errlen, "ModSecurity: cannot initialise");
+		goto fail;
+	}
+	msc_set_connector_info(rt->ms, "gatehouse");
+	/* Each transaction's log data is its own collector (waf_inspect). */
+	msc_set_log_cb(rt->ms, log_cb);
+	char *pro = prologue(rt);
+	if (!pro) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	int rc = add_text(rt, pro, "gatehouse's prologue", err, errlen);
+	free(pro);
+	if (rc < 0)
+		goto fail;
+
+	snprintf(text, sizeof(text),
+		 "SecAction \"id:90001,phase:1,t:none,pass,nolog,"
+		 "setvar:tx.paranoia_level=%d,setvar:tx.executing_paranoia_level=%d\"\n",
+		 w->paranoia, w->paranoia);
+	bool has_setup = false;
+	for (size_t i = 0; i < files.n; i++)
+		has_setup |= is_crs_setup(files.v[i]);
+	if (!has_setup && add_text(rt, text, "paranoia", err, errlen) < 0)
+		goto fail;
+	for (size_t i = 0; i < files.n; i++) {
+		const char *e = NULL;
+		if (msc_rules_add_file(rt->rules, files.v[i], &e) < 0) {
+			for (*bad = 0; *bad < w->nrules - 1 && ends[*bad] <= i; (*bad)++)
+				;
+			snprintf(err, errlen, "%s", e ? e : files.v[i]);
+			free((void *)e);
+			goto fail;
+		}
+		if (has_setup && is_crs_setup(files.v[i])) {
+			if (add_text(rt, text, "paranoia", err, errlen) < 0)
+				goto fail;
+			has_setup = false;   /* once */
+		}
+	}
+	for (int i = 0; i < w->nexcludes; i++) {
+		const struct cfg_waf_exclude *x = &w->excludes[i];
+		if (x->cond)
+			continue;
+		for (int k = 0; k < x->nids; k++) {
+			snprintf(text, sizeof(text), "SecRuleRemoveById %s\n", x->ids[k]);
+			if (add_text(rt, text, "exclude", err, errlen) < 0)
+				goto fail;
+		}
+	}
+	rt->files = files.v;
+	rt->nfiles = files.n;
+	files.v = NULL;
+	if (w->prefilter && waf_pf_build) {
+		char pferr[256] = "";
+		rt->pf = waf_pf_build((const char *const *)rt->files, rt->nfiles, w->paranoia, pferr,
+				      sizeof(pferr));
+		if (!rt->pf) {
+			snprintf(err, errlen, "pre-filter: %s", pferr);
+			goto fail;
+		}
+	}
+	rt->load_us = now_us() - t0;
+	free(ends);
+	return rt;
+fail:
+	free(ends);
+	flist_free(&files);
+	waf_free(rt);
+	return NULL;
+}
+
+void waf_free(struct waf_rt *rt)
+{
+	if (!rt)
+		return;
+	if (rt->pf && waf_pf_free)
+		waf_pf_free(rt->pf);
+	if (rt->rules)
+		msc_rules_cleanup(rt->rules);
+	if (rt->ms)
+		msc_cleanup(rt->ms);
+	for (size_t i = 0; i < rt->nfiles; i++)
+		free(rt->files[i]);
+	free(rt->files);
+	free(rt);
+}
+
+bool waf_internal_header(const struct waf_rt *rt, const char *name, size_t len)
+{
+	return len >= rt->secret_len && strncasecmp(name, rt->secret, rt->secret_len) == 0;
+}
+
+/* ---- one inspection ------------------------------------------------------------ */
+
+/* What ModSecurity said about the rules that matched, as one log line. */
+struct collect {
+	struct sbuf summary, ids;
+	int n;
+	bool oom;
+};
+
+#define SUMMARY_MAX 1024
+
+/* `[key "value"]` of a ModSecurity message: the value, its length. */
+static const char *msg_field(const char *m, const char *key, size_t *len)
+{
+	const char *p = strstr(m, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	const char *e = strstr(p, "\"]");
+	if (!e)
+		return NULL;
+	*len = (size_t)(e - p);
+	return p;
+}
+
+static void collect_msg(struct collect *c, const char *m)
+{
+	size_t idl = 0, msgl = 0;
+	const char *id = msg_field(m, "[id \"", &idl);
+	const char *msg = msg_field(m, "[msg \"", &msgl);
+
+	if (!id || !idl)
+		return;
+	c->n++;
+	if (c->summary.len > SUMMARY_MAX)
+		return;
+	if (msgl > 200)
+		msgl = 200;
+	if (!sb_add(&c->summary, "%s%.*s%s%.*s", c->n > 1 ? "; " : "", (int)idl, id,
+		    msg ? " " : "", (int)msgl, msg ? msg : "") ||
+	    !sb_add(&c->ids, "%s%.*s", c->n > 1 ? "," : "", (int)idl, id))
+		c->oom = true;
+}
+
+static void log_cb(void *data, const void *msg)
+{
+	if (data && msg)
+		collect_msg(data, msg);
+}
+
+void waf_result_free(struct waf_result *r)
+{
+	free(r->summary);
+	free(r->ids);
+	r->summary = r->ids = NULL;
+}
+
+static bool intervened(Transaction *t, struct collect *c, struct waf_result *res)
+{
+	ModSecurityIntervention it = { .status = 200 };
+
+	if (!msc_intervention(t, &it))
+		return false;
+	if (it.log)
+		collect_msg(c, it.log);
+	free(it.log);
+	free(it.url);
+	if (!it.disruptive)
+		return false;
+	res->block = true;
+	res->status = it.status;
+	return true;
+}
+
+/* A transaction and the collector its log callback writes to: kept
+ * together (the collector is the transaction's log data) from the request
+ * to its response when inspect_response is on. */
+struct waf_tx {
+	Transaction *t;
+	struct collect c;
+};
+
+static void collect_reset(struct collect *c)
+{
+	free(c->summary.p);
+	free(c->ids.p);
+	memset(c, 0, sizeof(*c));
+}
+
+void waf_tx_free(struct waf_tx *tx)
+{
+	if (!tx)
+		return;
+	msc_transaction_cleanup(tx->t);
+	collect_reset(&tx->c);
+	free(tx);
+}
+
+/* Hands what tx collected to res (owned by res from here). */
+static bool collect_take(struct waf_tx *tx, struct waf_result *res)
+{
+	res->matched = tx->c.n > 0;
+	res->summary = tx->c.summary.p;
+	res->ids = tx->c.ids.p;
+	bool oom = tx->c.oom;
+	memset(&tx->c, 0, sizeof(tx->c));
+	if (oom) {
+		waf_result_free(res);
+		return false;
+	}
+	return true;
+}
+
+bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct waf_conn *cn,
+		 uint32_t excl, bool partial, struct waf_result *res, struct waf_tx **keep)
+{
+	char name[96];
+	/* ModSecurity wants C strings for the request line. */
+	size_t need = r->method_len + r->target_len + r->protocol_len + 3;
+	char *line = malloc(need);
+	struct waf_tx *tx = calloc(1, sizeof(*tx));
+
+	memset(res, 0, sizeof(*res));
+	if (keep)
+		*keep = NULL;
+	if (!line || !tx) {
+		free(line);
+		free(tx);
+		return false;
+	}
+	char *meth = line, *target = line + r->method_len + 1;
+	char *proto = target + r->target_len + 1;
+	memcpy(meth, r->method, r->method_len);
+	meth[r->method_len] = 0;
+	memcpy(target, r->target, r->target_len);
+	target[r->target_len] = 0;
+	memcpy(proto, r->protocol, r->protocol_len);
+	proto[r->protocol_len] = 0;
+	const char *ver = strncmp(proto, "HTTP/", 5) == 0 ? proto + 5 : proto;
+
+	Transaction *t = msc_new_transaction(rt->ms, rt->rules, &tx->c);
+	if (!t) {
+		free(line);
+		free(tx);
+		return false;
+	}
+	tx->t = t;
+	msc_process_connection(t, cn->client, cn->client_port, cn->server, cn->server_port);
+	msc_process_uri(t, target, meth, ver);
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct waf_pf_hdr *h = &r->hdrs[i];
+		if (waf_internal_header(rt, h->name, h->name_len))
+			continue;
+		msc_add_n_request_header(t, (const unsigned char *)h->name, h->name_len,
+					 (const unsigned char *)h->value, h->value_len);
+	}
+	int nc = 0;
+	for (int i = 0; i < rt->cfg->nexcludes; i++) {
+		if (!rt->cfg->excludes[i].cond)
+			continue;
+		if (excl & (1u << nc)) {
+			int l = snprintf(name, sizeof(name), "%s-e%d", rt->secret, nc);
+			msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
+						 (const unsigned char *)"1", 1);
+		}
+		nc++;
+	}
+	if (partial) {
+		int l = snprintf(name, sizeof(name), "%s-partial", rt->secret);
+		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
+					 (const unsigned char *)"1", 1);
+	}
+	msc_process_request_headers(t);
+	if (!intervened(t, &tx->c, res)) {
+		if (r->body_len)
+			msc_append_request_body(t, (const unsigned char *)r->body, r->body_len);
+		msc_process_request_body(t);
+		intervened(t, &tx->c, res);
+	}
+	free(line);
+	bool ok = collect_take(tx, res);
+	if (ok && keep && !res->block)
+		*keep = tx;
+	else
+		waf_tx_free(tx);
+	return ok;
+}
+
+bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, struct waf_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < nhdrs; i++)
+		msc_add_n_response_header(tx->t, (const unsigned char *)hdrs[i].name,
+					  hdrs[i].name_len, (const unsigned char *)hdrs[i].value,
+					  hdrs[i].value_len);
+	msc_process_response_headers(tx->t, status, protocol);
+	if (!intervened(tx->t, &tx->c, res)) {
+		/* phase 4 with no body: the CRS's outbound anomaly evaluation
+		 * (959100) runs there */
+		msc_process_response_body(tx->t);
+		intervened(tx->t, &tx->c, res);
+	}
+	return collect_take(tx, res);
+}

@@ -1,0 +1,98 @@
+/*
+ * waf.h - the WAF's ModSecurity glue: a `waf` section's rules loaded once
+ * per configuration, and one request inspected on any thread.
+ *
+ * libmodsecurity 3 with the rule files as shipped (the OWASP CRS): what
+ * gatehouse adds is a short prologue of its own (engine mode, body access
+ * and limits, the JSON/XML body processors that Debian's connectors keep
+ * in modsecurity.conf, the paranoia level, the rules of conditional
+ * exclusions) and, after the rules, SecRuleRemoveById for unconditional
+ * ones.  The loaded rule set (RulesSet) is shared read-only by every
+ * thread; a ModSecurity Transaction exists only inside waf_inspect(), on
+ * the thread that runs it (an offload pool thread, proxy/offload.h).
+ *
+ * Conditional exclusions (`exclude ID... if COND`): gatehouse evaluates
+ * COND per request on the worker; ModSecurity cannot.  Each one becomes a
+ * phase-1 rule, loaded before the CRS, that removes its ids for the
+ * transaction (ctl:ruleRemoveById) when the transaction carries a request
+ * header whose name holds a 128-bit secret drawn at load.  The header is
+ * added to the ModSecurity transaction only (never forwarded), and client
+ * headers with the secret's prefix are not passed to ModSecurity, so a
+ * client can neither forge nor guess it.
+ */
+#ifndef GH_WAF_WAF_H
+#define GH_WAF_WAF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config/cfg.h"
+#include "waf/prefilter.h"
+
+struct waf_rt {
+	const struct cfg_waf *cfg;
+	void *ms;                  /* ModSecurity * */
+	void *rules;               /* RulesSet *: read-only once loaded */
+	struct waf_pf *pf;         /* NULL: no pre-filter (not built, or prefilter off) */
+	char secret[40];           /* "x-gh-waf-<32 hex>", the internal headers' prefix */
+	size_t secret_len;
+	uint64_t load_us;          /* how long the load took */
+	char **files;              /* the rule files, in load order (for the pre-filter) */
+	size_t nfiles;
+};
+
+/*
+ * Loads w's rules (relative paths from base_dir).  NULL with err set
+ * ("PATH: ModSecurity's message") when a file is missing or ModSecurity
+ * refuses a rule; *bad is then the index of the `rules` line at fault, or
+ * -1.  Main thread, at load.
+ */
+struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad, char *err,
+			size_t errlen);
+void waf_free(struct waf_rt *rt);
+
+/* What an inspection found. */
+struct waf_result {
+	bool matched;              /* some rule matched and logged */
+	bool block;                /* ModSecurity decided to interrupt (mode block) */
+	int status;                /* its status (the section's `status` is what is sent) */
+	char *summary;             /* "942100 SQL Injection ...; 949110 Inbound ...", malloc'd */
+	char *ids;                 /* "942100,949110", malloc'd */
+};
+
+void waf_result_free(struct waf_result *r);
+
+/* The connection a request came on, as ModSecurity sees it. */
+struct waf_conn {
+	char client[48];
+	int client_port;
+	char server[48];
+	int server_port;
+};
+
+/* A ModSecurity transaction kept from a request to its response. */
+struct waf_tx;
+
+/*
+ * Runs r through ModSecurity (phases 1 and 2).  excl: bit i set when the
+ * i-th conditional exclusion of the section applies; partial: the body was
+ * cut at body_limit (a body processor's parse error is then not a match).
+ * keep: when not NULL and the request was not blocked, the transaction is
+ * kept there for waf_inspect_response() (else *keep is NULL).  Any thread;
+ * r and c only read during the call.  False when out of memory (res says
+ * nothing then).
+ */
+bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct waf_conn *c,
+		 uint32_t excl, bool partial, struct waf_result *res, struct waf_tx **keep);
+
+/* Phases 3 and 4 of a kept transaction: the response's status and head
+ * (protocol "HTTP 1.1"); no body.  Any thread, one at a time per tx. */
+bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, struct waf_result *res);
+/* Any thread; NULL is a no-op. */
+void waf_tx_free(struct waf_tx *tx);
+
+/* Whether a header name is one of gatehouse's internal ones (not passed). */
+bool waf_internal_header(const struct waf_rt *rt, const char *name, size_t len);
+
+#endif
