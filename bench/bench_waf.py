@@ -11,7 +11,7 @@ JSON/form/multipart POSTs), keep-alive, against
   gatehouse-limit      a rate limit (`limit` section keyed by src) far above
                        what wrk reaches, so it counts and never refuses
   gatehouse-waf        `waf crs` (CRS 3.3 from /usr/share/modsecurity-crs,
-                       paranoia 1, mode block, body_limit 128k, prefilter on)
+                       paranoia 1, mode block, body_limit 16k, prefilter on)
   gatehouse-waf-nopf   the same with prefilter off
   nginx                nginx as a plain reverse proxy (the h1 config)
   nginx-modsec         nginx + libmodsecurity 3 + CRS 3.3 paranoia 1 (the
@@ -81,7 +81,7 @@ waf crs {{
     rules {crs}
     paranoia 1
     mode block
-    body_limit 128k
+    body_limit 16k
     prefilter {pf}
 }}
 """.format(crs=CRS, pf="on" if prefilter else "off")

@@ -417,6 +417,8 @@ struct cfg_waf {
 	struct cfg_waf_exclude *excludes;
 	int nexcludes;
 	bool prefilter;                  /* `prefilter on|off`, default on */
+	bool defaults;                   /* `defaults on|off`: gatehouse's default CRS
+					    exclusions (waf/crs_defaults.c), default on */
 	bool inspect_response;           /* `inspect_response on`: response heads too */
 	int line, col;                   /* of the name */
 	struct waf_rt *rt;               /* runtime: built at load (waf_load), owned */

@@ -14,6 +14,8 @@
  *       status 403                         # a blocked request's status
  *       exclude 942100 [942110-942120 ...] [if|unless COND]   # repeatable
  *       prefilter on                       # or off: skip the pre-filter
+ *       defaults on                        # or off: without gatehouse's default
+ *                                          # CRS exclusions (waf/crs_defaults.c)
  *       inspect_response off               # on: response heads too (phases 3-4,
  *                                          # no body)
  *   }
@@ -108,6 +110,11 @@ static int waf_onoff(struct cfg_parser *p, const struct cfg_node *n, const char 
 static int waf_prefilter(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	return waf_onoff(p, n, "prefilter setting", &waf(s)->prefilter);
+}
+
+static int waf_defaults(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return waf_onoff(p, n, "defaults setting", &waf(s)->defaults);
 }
 
 static int waf_inspect_resp(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
@@ -231,6 +238,7 @@ static const struct cfg_kw waf_kws[] = {
 	{ "exclude", "exclude ID[-ID]... [if|unless CONDITION]", 1, -1, CFG_KW_MULTI,
 	  waf_exclude },
 	{ "prefilter", "prefilter on|off", 1, 1, 0, waf_prefilter },
+	{ "defaults", "defaults on|off", 1, 1, 0, waf_defaults },
 	{ "inspect_response", "inspect_response on|off", 1, 1, 0, waf_inspect_resp },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
@@ -254,6 +262,7 @@ static void *cfg_waf_open(struct cfg_parser *p, const struct cfg_node *n)
 	w->body_limit = WAF_DEF_BODY_LIMIT;
 	w->status = 403;
 	w->prefilter = true;
+	w->defaults = true;
 	w->line = n->toks[1].line;
 	w->col = n->toks[1].col;
 	return w;

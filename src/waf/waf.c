@@ -13,7 +13,9 @@
  *      and every rules/NAME.conf, sorted.  Right after crs-setup.conf (or before
  *      the first file when there is none) comes the paranoia SecAction
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
- *      overrides crs-setup.conf's 900000 and precedes REQUEST-901;
+ *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
+ *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
+ *      90020-90039);
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */
@@ -276,6 +278,17 @@ static char *prologue(const struct waf_rt *rt)
 	return b.p;
 }
 
+/* What goes right after crs-setup.conf: the paranoia SecAction, then
+ * gatehouse's default exclusions (crs_defaults.c) unless `defaults off`. */
+static int after_setup(struct waf_rt *rt, const char *paranoia, char *err, size_t errlen)
+{
+	if (add_text(rt, paranoia, "paranoia", err, errlen) < 0)
+		return -1;
+	if (rt->cfg->defaults && add_text(rt, waf_crs_defaults, "default exclusions", err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad, char *err,
 			size_t errlen)
 {
@@ -344,7 +357,7 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	bool has_setup = false;
 	for (size_t i = 0; i < files.n; i++)
 		has_setup |= is_crs_setup(files.v[i]);
-	if (!has_setup && add_text(rt, text, "paranoia", err, errlen) < 0)
+	if (!has_setup && after_setup(rt, text, err, errlen) < 0)
 		goto fail;
 	for (size_t i = 0; i < files.n; i++) {
 		const char *e = NULL;
@@ -356,7 +369,7 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 			goto fail;
 		}
 		if (has_setup && is_crs_setup(files.v[i])) {
-			if (add_text(rt, text, "paranoia", err, errlen) < 0)
+			if (after_setup(rt, text, err, errlen) < 0)
 				goto fail;
 			has_setup = false;   /* once */
 		}

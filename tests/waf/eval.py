@@ -23,7 +23,7 @@ answers 200 with an `X-Origin: 1` header to every request:
   gatehouse-nowaf          gatehouse without a WAF: what its HTTP parser refuses
   gatehouse-plN[-nopf][-detect]
                            gatehouse with `waf crs { rules /usr/share/modsecurity-crs
-                           paranoia N  mode block  body_limit 128k  prefilter on }`
+                           paranoia N  mode block  body_limit 16k  prefilter on }`
                            (-nopf: prefilter off, -detect: mode detect); needs
                            the WAF (branch `waf`) and --gatehouse-bin
 
@@ -403,7 +403,7 @@ waf crs {{
     rules {rules}
     paranoia {pl}
     mode {mode}
-    body_limit 128k
+    body_limit 16k
     prefilter {pf}
 }}
 frontend web {{

@@ -1,0 +1,94 @@
+/*
+ * crs_defaults.c - gatehouse's default exclusions for the OWASP CRS 3.3
+ * (`defaults on`, the default of a `waf` section).
+ *
+ * The CRS at paranoia 1 refuses ordinary traffic of today's sites: REST
+ * methods, GraphQL documents, CSP reports, file PUTs, search boxes.  These
+ * rules clear those shapes, each under the narrowest condition that does
+ * it, without losing an attack of the corpus (tests/waf/default-exclusions.md
+ * has the evidence: the rules behind each false positive, before and after,
+ * measured with nginx + ModSecurity and with gatehouse).  They load right
+ * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
+ * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90039 are these.
+ * `defaults off` gives the CRS exactly as shipped.
+ */
+#include "waf/waf.h"
+
+const char waf_crs_defaults[] =
+	/* D1. REST methods: CRS 3.3 allows GET HEAD POST OPTIONS only (911100);
+	 * the method policy is no attack test.  CONNECT, TRACE and WebDAV stay
+	 * refused. */
+	"SecRule &TX:allowed_methods \"@eq 0\" \"id:90020,phase:1,pass,nolog,t:none,"
+	"setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'\"\n"
+	/* D2. Body types browsers and common clients send (920420): CSP
+	 * reports, octet-stream chunk uploads, NDJSON, CSV.  text/plain is not
+	 * here: see D5. */
+	"SecRule &TX:allowed_request_content_type \"@eq 0\" \"id:90021,phase:1,pass,nolog,t:none,"
+	"setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| "
+	"|multipart/form-data| |multipart/related| |text/xml| |application/xml| "
+	"|application/soap+xml| |application/json| |application/cloudevents+json| "
+	"|application/cloudevents-batch+json| |application/csp-report| "
+	"|application/octet-stream| |application/x-ndjson| |text/csv|'\"\n"
+	/* D3. GraphQL documents look like shell brace groups to 932100: only
+	 * the `query` argument of a path ending in /graphql, only that rule;
+	 * the variables stay inspected. */
+	"SecRule REQUEST_FILENAME \"@rx /graphql$\" \"id:90022,phase:1,pass,nolog,t:none,"
+	"ctl:ruleRemoveTargetById=932100;ARGS:query,"
+	"ctl:ruleRemoveTargetById=932100;ARGS:json.query,"
+	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_0.query,"
+	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_1.query,"
+	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_2.query,"
+	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_3.query\"\n"
+	/* D4. Search boxes: 932150 (a Unix command word opening a value) fires
+	 * on "python list comprehension"; only the usual search parameter names,
+	 * only that rule (the other RCE rules still see them). */
+	"SecAction \"id:90023,phase:1,pass,nolog,t:none,"
+	"ctl:ruleRemoveTargetById=932150;ARGS:q,"
+	"ctl:ruleRemoveTargetById=932150;ARGS:query,"
+	"ctl:ruleRemoveTargetById=932150;ARGS:search,"
+	"ctl:ruleRemoveTargetById=932150;ARGS:keywords,"
+	"ctl:ruleRemoveTargetById=932150;ARGS:field-keywords\"\n"
+	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed,
+	 * as JSON: an attack inside is still seen, and a text/plain body that
+	 * is not JSON fails the body parser (200002) as it failed 920420. */
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
+	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
+	"setvar:'tx.allowed_request_content_type=%{tx.allowed_request_content_type} |text/plain|'\"\n"
+	/* D6. Whole files PUT with a binary media type: no body parser exists
+	 * for them and none is needed; POST keeps the policy. */
+	"SecRule REQUEST_METHOD \"@streq PUT\" \"id:90025,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application/(?:pdf|zip|gzip)|"
+	"image/[a-z0-9.+-]+|audio/[a-z0-9.+-]+|video/[a-z0-9.+-]+)\\s*(?:;|$)\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveById=920420\"\n"
+	/* D7. An apostrophe in an uploaded file's name ("O'Hara - CV.pdf"):
+	 * 920120 keeps field names; for file names the same test without the
+	 * apostrophe, same score. */
+	"SecAction \"id:90026,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=920120;FILES\"\n"
+	"SecRule FILES \"@rx (?<!&(?:[aAoOuUyY]uml)|&(?:[aAeEiIoOuU]circ)|&(?:[eEiIoOuUyY]acute)|"
+	"&(?:[aAeEiIoOuU]grave)|&(?:[cC]cedil)|&(?:[aAnNoO]tilde)|&(?:amp)|&(?:apos));|[\\\"=]\" "
+	"\"id:90027,phase:2,block,t:none,t:urlDecodeUni,"
+	"msg:'Attempted multipart/form-data bypass (file name; gatehouse default 920120 "
+	"without the apostrophe)',logdata:'%{MATCHED_VAR}',tag:'attack-protocol',"
+	"tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* Detections the CRS 3.3.4 Debian ships lacks (the corpus's misses).
+	 * G1. Log4j lookups (CVE-2021-44228 and its obfuscations) in any
+	 * header, cookie, argument or the request line: "${" opening a lookup
+	 * name and a colon, or a lookup nested inside another one. */
+	"SecRule REQUEST_LINE|ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|"
+	"REQUEST_HEADERS|XML:/* \"@rx \\$\\{(?:[^{}]{0,24}\\$\\{|\\s*(?:jndi|ctx|lower|upper|env|sys|"
+	"date|main|k8s|sd|base64|java|bundle|spring|docker|log4j|web|marker|event)\\s*:)\" "
+	"\"id:90030,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,"
+	"msg:'Log4j lookup (JNDI injection, CVE-2021-44228)',logdata:'%{MATCHED_VAR_NAME}',"
+	"tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* G2. JavaScript prototype pollution through argument names
+	 * (`__proto__[x]`, `constructor[prototype]`, JSON keys: ModSecurity
+	 * names them json.constructor.prototype...). */
+	"SecRule ARGS_NAMES|REQUEST_COOKIES_NAMES \"@rx __proto__|constructor(?:\\.|\\[)prototype\" "
+	"\"id:90031,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,"
+	"msg:'JavaScript prototype pollution',logdata:'%{MATCHED_VAR_NAME}',"
+	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
