@@ -75,4 +75,13 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc,
 size_t waf_pf_patterns(const struct waf_pf *pf);
 size_t waf_pf_fallbacks(const struct waf_pf *pf);
 
+/* Why the last waf_pf_scan() with sc said "might match": the id of the
+ * first rule that might, -1 a rule matches every request, -2 a request the
+ * pre-filter does not parse (multipart or XML body, ...), -3 out of memory;
+ * 0 after "cannot match". */
+long waf_pf_last_rule(const struct waf_pf_scratch *sc);
+
+/* Bytes of the Vectorscan databases (for logs and the benchmark). */
+size_t waf_pf_db_bytes(const struct waf_pf *pf);
+
 #endif

