@@ -226,17 +226,59 @@ static bool re_match(const pcre2_code *re, const uint8_t *s, size_t len, pcre2_m
 	return pcre2_match(re, s, len, 0, 0, md, NULL) >= 0;
 }
 
-/* Static value of a TX variable link (sel, count).  Returns false if the
- * value is not static. */
-static bool tx_static(struct tx_map *tx, const struct sl_var *v, const char **val, bool *exists)
+/* Could a setvar named by template `tmpl` ("header_name_%{tx.0}") set
+ * TX variable v (a name or a /regex/)?  Macros are removed before a regex
+ * is tried, and for a name any template whose fixed prefix begins the
+ * name counts: both only widen the set of setters considered. */
+static bool setter_name_matches(const char *tmpl, const struct sl_var *v, pcre2_match_data *md)
+{
+	char name[256];
+	size_t n = 0;
+	bool macro = false;
+
+	for (const char *s = tmpl; *s && n + 1 < sizeof(name);) {
+		const char *e;
+		if (s[0] == '%' && s[1] == '{' && (e = strchr(s, '}'))) {
+			if (!v->sel_regex && !macro) {
+				name[n] = '\0';
+				return !strncmp(v->sel, name, n);
+			}
+			macro = true;
+			s = e + 1;
+			continue;
+		}
+		name[n++] = *s++;
+	}
+	name[n] = '\0';
+	if (!v->sel_regex)
+		return !strcmp(v->sel, name);
+	pcre2_code *re = re_compile(v->sel, true);
+	bool m = !re || re_match(re, (const uint8_t *)name, n, md);
+	pcre2_code_free(re);
+	return m;
+}
+
+/* Static value of TX variable v: false if it is not static (set at run
+ * time by a registered setter, or by an earlier link `links[0..k)` of the
+ * rule being evaluated). */
+static bool tx_static(struct waf_pf *pf, const struct sl_link *links, size_t k,
+		      const struct sl_var *v, const char **val, bool *exists, pcre2_match_data *md)
 {
 	if (!v->sel || v->sel_regex)
 		return false;
 	if (isdigit((unsigned char)v->sel[0]) && !v->sel[1])
 		return false;	/* TX:0-9: captures */
-	struct tx_var *t = tx_find(tx, v->sel);
+	struct tx_var *t = tx_find(&pf->tx, v->sel);
 	if (t && t->dynamic)
 		return false;
+	for (size_t i = 0; i < pf->ndyn; i++)
+		if (setter_name_matches(pf->dyn[i].name, v, md))
+			return false;
+	for (size_t j = 0; j < k; j++)
+		for (size_t i = 0; i < links[j].nsetvars; i++)
+			if (links[j].setvars[i].name &&
+			    setter_name_matches(links[j].setvars[i].name, v, md))
+				return false;
 	*exists = t && t->value;
 	*val = *exists ? t->value : NULL;
 	return true;
@@ -342,8 +384,9 @@ bool pf_link_verdict(const struct plink *l, const uint8_t *s, size_t len, pcre2_
 
 /* Static evaluation of a link whose variables are all static TX: 1 match,
  * 0 no match, -1 not static. */
-static int static_link(struct waf_pf *pf, const struct sl_link *sl, pcre2_match_data *md)
+static int static_link(struct waf_pf *pf, const struct sl_rule *r, size_t k, pcre2_match_data *md)
 {
+	const struct sl_link *sl = &r->links[k];
 	struct plink l = { .sl = sl };
 	bool dyn = false;
 	int res = 0;
@@ -351,7 +394,8 @@ static int static_link(struct waf_pf *pf, const struct sl_link *sl, pcre2_match_
 	if (sl->nvars == 0 && sl->op != SL_OP_UNCONDITIONAL)
 		return -1;
 	for (size_t i = 0; i < sl->nvars; i++)
-		if (sl->vars[i].kind != PF_V_TX || sl->vars[i].exclude)
+		if ((sl->vars[i].kind != PF_V_TX && sl->vars[i].kind != PF_V_EMPTY) ||
+		    sl->vars[i].exclude)
 			return -1;
 	l.param = pf_expand(&pf->tx, sl->param, &dyn);
 	if (!l.param)
@@ -368,7 +412,14 @@ static int static_link(struct waf_pf *pf, const struct sl_link *sl, pcre2_match_
 	for (size_t i = 0; i < sl->nvars && res != -1; i++) {
 		const char *val;
 		bool exists;
-		if (!tx_static(&pf->tx, &sl->vars[i], &val, &exists)) {
+		if (sl->vars[i].kind == PF_V_EMPTY) {
+			/* empty without a multipart or XML body, which the scan
+			 * never clears */
+			if (sl->vars[i].count && pf_link_verdict(&l, (const uint8_t *)"0", 1, md))
+				res = 1;
+			continue;
+		}
+		if (!tx_static(pf, r->links, k, &sl->vars[i], &val, &exists, md)) {
 			res = -1;
 			break;
 		}
@@ -474,38 +525,6 @@ static void parse_byte_range(struct plink *l, const char *p)
 			if (i >= 0)
 				l->byte_ok[i] = 1;
 	}
-}
-
-/* Could a setvar named by template `tmpl` ("header_name_%{tx.0}") set
- * TX variable v (a name or a /regex/)?  Macros are removed before a regex
- * is tried, and for a name any template whose fixed prefix begins the
- * name counts: both only widen the set of setters considered. */
-static bool setter_name_matches(const char *tmpl, const struct sl_var *v, pcre2_match_data *md)
-{
-	char name[256];
-	size_t n = 0;
-	bool macro = false;
-
-	for (const char *s = tmpl; *s && n + 1 < sizeof(name);) {
-		const char *e;
-		if (s[0] == '%' && s[1] == '{' && (e = strchr(s, '}'))) {
-			if (!v->sel_regex && !macro) {
-				name[n] = '\0';
-				return !strncmp(v->sel, name, n);
-			}
-			macro = true;
-			s = e + 1;
-			continue;
-		}
-		name[n++] = *s++;
-	}
-	name[n] = '\0';
-	if (!v->sel_regex)
-		return !strcmp(v->sel, name);
-	pcre2_code *re = re_compile(v->sel, true);
-	bool m = !re || re_match(re, (const uint8_t *)name, n, md);
-	pcre2_code_free(re);
-	return m;
 }
 
 /* Can the values a setvar of link e assigns be computed from e's match:
@@ -963,7 +982,7 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 		/* all links static? */
 		int st = 1;
 		for (size_t k = 0; k < r->nlinks && st != 0; k++) {
-			int s = static_link(pf, &r->links[k], md);
+			int s = static_link(pf, r, k, md);
 			if (s == 0)
 				st = 0;
 			else if (s < 0)

@@ -133,6 +133,142 @@ size_t pf_urldecode_nonstrict(const uint8_t *in, size_t len, uint8_t *d)
 	return o;
 }
 
+/* HtmlEntityDecode::inplace */
+static size_t html_entity_decode(const uint8_t *in, size_t len, uint8_t *d)
+{
+	size_t i = 0, o = 0;
+	char x[64];
+
+	while (i < len) {
+		size_t copy = 1;
+		if (in[i] == '&' && i + 1 < len) {
+			size_t k, j = i + 1;
+			if (in[j] == '#') {
+				copy++;
+				if (!(j + 1 < len))
+					goto out;
+				j++;
+				int base = 10;
+				if (in[j] == 'x' || in[j] == 'X') {
+					copy++;
+					if (!(j + 1 < len))
+						goto out;
+					j++;
+					base = 16;
+				}
+				k = j;
+				while (j < len && (base == 16 ? isxdigit(in[j]) : isdigit(in[j])))
+					j++;
+				if (j == k)
+					goto out;
+				/* strtol saturates on long runs; (unsigned char) of it */
+				size_t n = j - k < sizeof(x) - 1 ? j - k : sizeof(x) - 1;
+				memcpy(x, in + k, n);
+				x[n] = '\0';
+				long v = strtol(x, NULL, base);
+				if (j - k >= sizeof(x) - 1)
+					v = 0x7fffffffffffffffL;	/* LONG_MAX */
+				d[o++] = (uint8_t)v;
+				i = j < len && in[j] == ';' ? j + 1 : j;
+				continue;
+			}
+			k = j;
+			while (j < len && isalnum(in[j]))
+				j++;
+			if (j > k) {
+				size_t n = j - k;
+				const char *name = (const char *)in + k;
+				uint8_t c;
+				if (n == 4 && !strncasecmp(name, "quot", 4))
+					c = '"';
+				else if (n == 3 && !strncasecmp(name, "amp", 3))
+					c = '&';
+				else if (n == 2 && !strncasecmp(name, "lt", 2))
+					c = '<';
+				else if (n == 2 && !strncasecmp(name, "gt", 2))
+					c = '>';
+				else if (n == 4 && !strncasecmp(name, "nbsp", 4))
+					c = 0xa0;
+				else {
+					copy = j - k + 1;
+					goto out;
+				}
+				d[o++] = c;
+				i = j < len && in[j] == ';' ? j + 1 : j;
+				continue;
+			}
+		}
+out:
+		for (size_t z = 0; z < copy && i < len; z++)
+			d[o++] = in[i++];
+	}
+	return o;
+}
+
+static bool odigit(uint8_t c)
+{
+	return c >= '0' && c <= '7';
+}
+
+/* JsDecode::inplace */
+static size_t js_decode(const uint8_t *in, size_t len, uint8_t *d)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		if (in[i] != '\\') {
+			d[o++] = in[i++];
+			continue;
+		}
+		if (i + 5 < len && in[i + 1] == 'u' && hexval(in[i + 2]) >= 0 &&
+		    hexval(in[i + 3]) >= 0 && hexval(in[i + 4]) >= 0 && hexval(in[i + 5]) >= 0) {
+			uint8_t c = (uint8_t)(hexval(in[i + 4]) << 4 | hexval(in[i + 5]));
+			if (c > 0 && c < 0x5f && (in[i + 2] == 'f' || in[i + 2] == 'F') &&
+			    (in[i + 3] == 'f' || in[i + 3] == 'F'))
+				c += 0x20;
+			d[o++] = c;
+			i += 6;
+		} else if (i + 3 < len && in[i + 1] == 'x' && hexval(in[i + 2]) >= 0 &&
+			   hexval(in[i + 3]) >= 0) {
+			d[o++] = (uint8_t)(hexval(in[i + 2]) << 4 | hexval(in[i + 3]));
+			i += 4;
+		} else if (i + 1 < len && odigit(in[i + 1])) {
+			char buf[4];
+			size_t j = 0;
+			while (i + 1 + j < len && j < 3) {
+				buf[j] = (char)in[i + 1 + j];
+				j++;
+				if (i + 1 + j >= len || !odigit(in[i + 1 + j]))
+					break;
+			}
+			buf[j] = '\0';
+			if (j == 3 && buf[0] > '3') {
+				j = 2;
+				buf[j] = '\0';
+			}
+			d[o++] = (uint8_t)strtol(buf, NULL, 8);
+			i += 1 + j;
+		} else if (i + 1 < len) {
+			uint8_t c = in[i + 1];
+			switch (c) {
+			case 'a': c = '\a'; break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'v': c = '\v'; break;
+			}
+			d[o++] = c;
+			i += 2;
+		} else {
+			while (i < len)
+				d[o++] = in[i++];
+		}
+	}
+	return o;
+}
+
 /* glibc's isspace() on a (signed) char, as the C++ code calls it. */
 static bool cspace(uint8_t c)
 {
@@ -279,7 +415,11 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		break;
 	}
 	case T_HTMLENTITYDECODE:
+		o = html_entity_decode(in, len, d);
+		break;
 	case T_JSDECODE:
+		o = js_decode(in, len, d);
+		break;
 	case T_CSSDECODE:
 	case T_UTF8TOUNICODE:
 	case T_NORMALISEPATH:
