@@ -29,7 +29,7 @@ static const struct {
 	{ "removeWhitespace", T_REMOVEWS }, { "removeNulls", T_REMOVENULLS },
 	{ "replaceComments", T_REPLACECOMMENTS }, { "cmdLine", T_CMDLINE },
 	{ "length", T_LENGTH }, { "trim", T_TRIM }, { "trimLeft", T_TRIMLEFT },
-	{ "trimRight", T_TRIMRIGHT },
+	{ "trimRight", T_TRIMRIGHT }, { "base64Decode", T_BASE64DECODE },
 	{ "htmlEntityDecode", T_HTMLENTITYDECODE }, { "jsDecode", T_JSDECODE },
 	{ "cssDecode", T_CSSDECODE }, { "utf8toUnicode", T_UTF8TOUNICODE },
 	{ "normalisePath", T_NORMALISEPATH }, { "normalizePath", T_NORMALISEPATH },
@@ -269,6 +269,70 @@ static size_t js_decode(const uint8_t *in, size_t len, uint8_t *d)
 	return o;
 }
 
+/* Utils::Base64::decode: mbedtls_base64_decode (as bundled with
+ * libmodsecurity 3.0.9) over the value up to its first NUL; "" when the
+ * value is not strict base64. */
+static size_t base64_decode(const uint8_t *src, size_t slen, uint8_t *dst)
+{
+	static const uint8_t map[128] = {
+		127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+		127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+		127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 62, 127, 127, 127, 63,
+		52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 127, 127, 127, 64, 127, 127,
+		127, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+		15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 127, 127, 127, 127, 127,
+		127, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+		41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 127, 127, 127, 127, 127,
+	};
+	size_t i, n;
+	uint32_t j, x;
+	const uint8_t *nul = memchr(src, 0, slen);
+
+	if (nul)
+		slen = (size_t)(nul - src);
+	for (i = n = j = 0; i < slen; i++) {
+		x = 0;
+		while (i < slen && src[i] == ' ') {
+			++i;
+			++x;
+		}
+		if (i == slen)
+			break;
+		if (slen - i >= 2 && src[i] == '\r' && src[i + 1] == '\n')
+			continue;
+		if (src[i] == '\n')
+			continue;
+		if (x != 0)
+			return 0;
+		if (src[i] == '=' && ++j > 2)
+			return 0;
+		if (src[i] > 127 || map[src[i]] == 127)
+			return 0;
+		if (map[src[i]] < 64 && j != 0)
+			return 0;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	size_t o = 0;
+	for (j = 3, n = x = 0; i > 0; i--, src++) {
+		if (*src == '\r' || *src == '\n' || *src == ' ')
+			continue;
+		j -= (map[*src] == 64);
+		x = (x << 6) | (map[*src] & 0x3F);
+		if (++n == 4) {
+			n = 0;
+			if (j > 0)
+				dst[o++] = (uint8_t)(x >> 16);
+			if (j > 1)
+				dst[o++] = (uint8_t)(x >> 8);
+			if (j > 2)
+				dst[o++] = (uint8_t)x;
+		}
+	}
+	return o;
+}
+
 /* glibc's isspace() on a (signed) char, as the C++ code calls it. */
 static bool cspace(uint8_t c)
 {
@@ -419,6 +483,9 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		break;
 	case T_JSDECODE:
 		o = js_decode(in, len, d);
+		break;
+	case T_BASE64DECODE:
+		o = base64_decode(in, len, d);
 		break;
 	case T_CSSDECODE:
 	case T_UTF8TOUNICODE:

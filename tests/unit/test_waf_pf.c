@@ -190,6 +190,9 @@ static const char *const frags[] = {
 	"nc -e /bin/sh", "onload=", "document.cookie", "alert(", "<a href=", "base64,PHNjcmlwdD4=",
 	"WAITFOR DELAY '0:0:5'", "char(0x41)", "0x414243", "@@version", "information_schema",
 	"/bin/bash", "powershell", ".htaccess", "web.config", "/proc/self/environ", "~root",
+	"ZXZhbCgxKQ==", "bmV3IEZ1bmN0aW9uKCJ4Iik=", "X19wcm90b19f", "eyJfJCRORF9GVU5DJCRfIjoxfQ",
+	"PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "J09SIDE9MQ==", "aGVsbG8=", "dGhpcy5jb25zdHJ1Y3Rvcg",
+	"&lt;script&gt;", "&#60;svg onload=alert(1)&#62;", "\\u003cscript", "\\x3c", "\\74",
 	"<!--", "-->", "<![CDATA[", "\r\n", "\t", " ", "+", "=", "&", "?", "/", ".", "..",
 };
 #define NFRAGS (sizeof(frags) / sizeof(frags[0]))
