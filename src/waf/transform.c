@@ -333,6 +333,81 @@ static size_t base64_decode(const uint8_t *src, size_t slen, uint8_t *dst)
 	return o;
 }
 
+/* NormalisePath::normalize_path_inplace, with indexes for its pointers;
+ * b is a writable copy of the value (win mode rewrites backslashes). */
+static size_t normalise_path(uint8_t *b, long len, bool win)
+{
+	long src = 0, dst = 0, end = len - 1, ldst = 1;
+	int hitroot = 0, done = 0;
+
+	if (len <= 0)
+		return 0;
+	int relative = (b[0] == '/' || (win && b[0] == '\\')) ? 0 : 1;
+	int trailing = (b[end] == '/' || (win && b[end] == '\\')) ? 1 : 0;
+	while (!done && src <= end && dst <= end) {
+		if (win) {
+			if (b[src] == '\\')
+				b[src] = '/';
+			if (src < end && b[src + 1] == '\\')
+				b[src + 1] = '/';
+		}
+		if (src == end)
+			done = 1;
+		else if (b[src + 1] != '/')
+			goto copy;
+		if (src != end && b[src] == '/') {
+			goto copy;
+		} else if (b[src] == '.') {
+			if (dst > 0 && b[dst - 1] == '.') {
+				if (relative && (hitroot || dst - 2 <= 0)) {
+					hitroot = 1;
+					goto copy;
+				}
+				dst -= 3;
+				while (dst > 0 && b[dst] != '/')
+					dst--;
+				if (dst <= 0) {
+					hitroot = 1;
+					dst = 0;
+					if (!relative && src == end)
+						dst++;
+				}
+				if (done)
+					goto length;
+				src++;
+			} else if (dst == 0) {
+				if (done)
+					goto length;
+				src++;
+			} else if (b[dst - 1] == '/') {
+				if (done)
+					goto length;
+				dst--;
+				src++;
+			}
+		} else if (dst > 0) {
+			hitroot = 0;
+		}
+copy:
+		if (b[src] == '/') {
+			while (src < end && (b[src + 1] == '/' || (win && b[src + 1] == '\\')))
+				src++;
+			if (relative && dst == 0) {
+				src++;
+				goto length;
+			}
+		}
+		b[dst++] = b[src++];
+length:
+		ldst = dst;
+	}
+	if (!trailing && dst > 0 && b[dst - 1] == '/') {
+		ldst--;
+		dst--;
+	}
+	return (size_t)ldst;
+}
+
 /* glibc's isspace() on a (signed) char, as the C++ code calls it. */
 static bool cspace(uint8_t c)
 {
@@ -487,10 +562,13 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 	case T_BASE64DECODE:
 		o = base64_decode(in, len, d);
 		break;
-	case T_CSSDECODE:
-	case T_UTF8TOUNICODE:
 	case T_NORMALISEPATH:
 	case T_NORMALISEPATHWIN:
+		memmove(d, in, len);
+		o = normalise_path(d, (long)len, t == T_NORMALISEPATHWIN);
+		break;
+	case T_CSSDECODE:
+	case T_UTF8TOUNICODE:
 		if (!inert(t, in, len))
 			return 0;
 		memmove(d, in, len);
