@@ -68,6 +68,9 @@ struct plink {
 	size_t nder;
 	int *chains;		/* chain ids (several with multiMatch) */
 	size_t nchains;
+	const struct sl_var **excl;	/* !VAR:sel exclusions */
+	pcre2_code **excl_re;	/* their compiled /regex/ selectors (or NULL) */
+	size_t nexcl;
 	uint8_t byte_ok[256];	/* @validateByteRange */
 	bool exact;		/* native verdict is exact (negation allowed) */
 };

@@ -513,9 +513,38 @@ static bool sel_matches(const struct sl_var *v, const uint8_t *name, size_t nlen
 	return strlen(v->sel) == nlen && !strncasecmp(v->sel, (const char *)name, nlen);
 }
 
+/* Excluded (!VAR:name or !VAR:/re/)?  Names compare case-insensitively
+ * only for headers (libmodsecurity's header collection is); a regex is
+ * matched case-sensitively: either way never more than ModSecurity
+ * excludes. */
+static bool excluded(const struct waf_pf_scratch *sc, const struct plink *l,
+		     const struct field *f)
+{
+	for (size_t i = 0; i < l->nexcl; i++) {
+		const struct sl_var *v = l->excl[i];
+		if (!(v->coll_mask & f->mask))
+			continue;
+		const uint8_t *name = at(sc, f->name);
+		if (l->excl_re[i]) {
+			if (pcre2_match(l->excl_re[i], name, f->nlen, 0, 0, sc->md, NULL) >= 0)
+				return true;
+			continue;
+		}
+		size_t n = strlen(v->sel);
+		if (n != f->nlen)
+			continue;
+		if (v->coll_mask & (1u << PF_C_HEADERS) ? !strncasecmp(v->sel, (const char *)name, n)
+							: !memcmp(v->sel, name, n))
+			return true;
+	}
+	return false;
+}
+
 static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
 		       const struct field *f)
 {
+	if (l->nexcl && excluded(sc, l, f))
+		return false;
 	if (f->mask & l->coll_mask)
 		return true;
 	for (size_t i = 0; i < l->nselvars; i++) {
@@ -529,16 +558,28 @@ static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
 struct hs_ctx {
 	struct waf_pf_scratch *sc;
 	const struct field *f;
+	const uint8_t *t;	/* the transformed value scanned */
+	size_t tl;
 };
 
+/* A Vectorscan hit is a candidate: prefilter mode over-approximates a
+ * regex, so it is confirmed with the exact regex (PCRE2 with the flags
+ * libmodsecurity uses).  A PCRE2 error (match limit) counts as a match. */
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		    unsigned flags, void *ctx)
 {
 	struct hs_ctx *h = ctx;
 	const struct waf_pf *pf = h->sc->pf;
+	const struct plink *l = pf->links[id];
 
-	if (!h->sc->hit[id] && link_reads(h->sc, pf->links[id], h->f))
-		h->sc->hit[id] = 1;
+	if (h->sc->hit[id] || !link_reads(h->sc, l, h->f))
+		return 0;
+	if (l->sl->op == SL_OP_RX && l->re) {
+		int rc = pcre2_match(l->re, h->t, h->tl, 0, 0, h->sc->md, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return 0;
+	}
+	h->sc->hit[id] = 1;
 	return 0;
 }
 
@@ -944,7 +985,7 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 	/* the Vectorscan pass: each field through each chain that reads it */
 	for (size_t fi = 0; fi < sc->nf; fi++) {
 		const struct field *f = &sc->f[fi];
-		struct hs_ctx h = { sc, f };
+		struct hs_ctx h = { sc, f, NULL, 0 };
 		for (size_t ci = 0; ci < pf->nchains; ci++) {
 			const struct pchain *c = &pf->chains[ci];
 			if (!c->db || !(c->mask & f->mask))
@@ -960,7 +1001,9 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 						sc->hit[c->links[j]] = 1;
 				continue;
 			}
-			if (hs_scan(c->db, (const char *)(tl ? t : (const uint8_t *)""), (unsigned)tl, 0,
+			h.t = tl ? t : (const uint8_t *)"";
+			h.tl = tl;
+			if (hs_scan(c->db, (const char *)h.t, (unsigned)tl, 0,
 				    sc->hs, on_match, &h) != HS_SUCCESS)
 				return true;
 		}

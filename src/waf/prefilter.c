@@ -597,8 +597,27 @@ static int plan_link(struct waf_pf *pf, struct prule *r, size_t k, pcre2_match_d
 	}
 	for (size_t i = 0; i < sl->nvars; i++) {
 		const struct sl_var *v = &sl->vars[i];
-		if (v->exclude)
-			continue;	/* reading more fields only widens "might" */
+		if (v->exclude) {
+			/* an exclusion the scan cannot apply exactly is left out:
+			 * reading more fields only widens "might" */
+			if (v->kind != PF_V_COLL || !v->sel || v->count)
+				continue;
+			pcre2_code *re = NULL;
+			if (v->sel_regex && !(re = re_compile(v->sel, false)))
+				continue;
+			void *p = realloc(l->excl, (l->nexcl + 1) * sizeof(*l->excl));
+			void *q = p ? realloc(l->excl_re, (l->nexcl + 1) * sizeof(*l->excl_re)) : NULL;
+			if (p)
+				l->excl = p;
+			if (!q) {
+				pcre2_code_free(re);
+				return -1;
+			}
+			l->excl_re = q;
+			l->excl[l->nexcl] = v;
+			l->excl_re[l->nexcl++] = re;
+			continue;
+		}
 		switch (v->kind) {
 		case PF_V_COLL:
 			if (v->count)
@@ -1086,6 +1105,10 @@ void waf_pf_free(struct waf_pf *pf)
 			free(l->param);
 			pcre2_code_free(l->re);
 			free(l->selvars);
+			for (size_t j = 0; j < l->nexcl; j++)
+				pcre2_code_free(l->excl_re[j]);
+			free(l->excl);
+			free(l->excl_re);
 			for (size_t j = 0; j < l->nstatic; j++)
 				free(l->static_vals[j]);
 			free(l->static_vals);
