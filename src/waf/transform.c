@@ -408,6 +408,66 @@ length:
 	return (size_t)ldst;
 }
 
+/* Utf8ToUnicode::inplace as libmodsecurity 3.0.9 runs it: over the value
+ * and its NUL terminator (bytes_left never shrinks), multi-byte sequences
+ * become %uHHHH, bytes of a broken sequence are dropped, an embedded NUL
+ * vanishes (written and then overwritten), and the result is cut at the
+ * first NUL. */
+static size_t utf8_to_unicode(const uint8_t *in, size_t len, uint8_t *d)
+{
+	size_t o = 0, n = len + 1;
+#define AT(k) ((k) < len ? in[k] : 0)
+	for (size_t i = 0; i < n;) {
+		int ul = 0;
+		unsigned long cp = 0;
+		uint8_t c = AT(i);
+		if ((c & 0x80) == 0) {
+			if (!(c == 0 && n > i + 1))
+				d[o++] = c;
+		} else if ((c & 0xE0) == 0xC0) {
+			if ((AT(i + 1) & 0xC0) == 0x80) {
+				ul = 2;
+				cp = (unsigned long)(c & 0x1F) << 6 | (AT(i + 1) & 0x3F);
+			}
+		} else if ((c & 0xF0) == 0xE0) {
+			if ((AT(i + 1) & 0xC0) == 0x80 && (AT(i + 2) & 0xC0) == 0x80) {
+				ul = 3;
+				cp = (unsigned long)(c & 0x0F) << 12 | (unsigned long)(AT(i + 1) & 0x3F) << 6 |
+				     (AT(i + 2) & 0x3F);
+			}
+		} else if ((c & 0xF8) == 0xF0) {
+			if (c >= 0xF5)
+				d[o++] = c;
+			if ((AT(i + 1) & 0xC0) == 0x80 && (AT(i + 2) & 0xC0) == 0x80 &&
+			    (AT(i + 3) & 0xC0) == 0x80) {
+				ul = 4;
+				cp = (unsigned long)(c & 0x07) << 18 | (unsigned long)(AT(i + 1) & 0x3F) << 12 |
+				     (unsigned long)(AT(i + 2) & 0x3F) << 6 | (AT(i + 3) & 0x3F);
+			}
+		} else {
+			d[o++] = c;
+		}
+		if (ul > 0) {
+			char hex[16];
+			int hl = snprintf(hex, sizeof(hex), "%lx", cp);
+			d[o++] = '%';
+			d[o++] = 'u';
+			for (int z = hl; z < 4; z++)
+				d[o++] = '0';
+			memcpy(d + o, hex, (size_t)hl);
+			o += (size_t)hl;
+		}
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			d[o++] = c;
+		if ((ul == 4 && cp < 0x10000) || (ul == 3 && cp < 0x800) || (ul == 2 && cp < 0x80))
+			d[o++] = c;
+		i += ul > 0 ? (size_t)ul : 1;
+	}
+#undef AT
+	const uint8_t *nul = memchr(d, 0, o);
+	return nul ? (size_t)(nul - d) : o;
+}
+
 /* glibc's isspace() on a (signed) char, as the C++ code calls it. */
 static bool cspace(uint8_t c)
 {
@@ -567,8 +627,13 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		memmove(d, in, len);
 		o = normalise_path(d, (long)len, t == T_NORMALISEPATHWIN);
 		break;
-	case T_CSSDECODE:
 	case T_UTF8TOUNICODE:
+		if (pf_buf_reserve(out, 8 * len + 16) < 0)
+			return -1;
+		d = out->p;
+		o = utf8_to_unicode(in, len, d);
+		break;
+	case T_CSSDECODE:
 		if (!inert(t, in, len))
 			return 0;
 		memmove(d, in, len);

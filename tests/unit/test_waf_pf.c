@@ -193,6 +193,8 @@ static const char *const frags[] = {
 	"ZXZhbCgxKQ==", "bmV3IEZ1bmN0aW9uKCJ4Iik=", "X19wcm90b19f", "eyJfJCRORF9GVU5DJCRfIjoxfQ",
 	"PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "J09SIDE9MQ==", "aGVsbG8=", "dGhpcy5jb25zdHJ1Y3Rvcg",
 	"&lt;script&gt;", "&#60;svg onload=alert(1)&#62;", "\\u003cscript", "\\x3c", "\\74",
+	"\xe2\x80\xa8", "\xef\xbc\x9cscript\xef\xbc\x9e", "\xc0\xae\xc0\xae/", "\xf0\x9f\x98\x80",
+	"\xe0\x80\xae", "\xed\xa0\x80", "\xf5\x80\x80\x80", "\xc3", "a\xc3(", "\xe2\x82",
 	"<!--", "-->", "<![CDATA[", "\r\n", "\t", " ", "+", "=", "&", "?", "/", ".", "..",
 };
 #define NFRAGS (sizeof(frags) / sizeof(frags[0]))
@@ -421,7 +423,7 @@ static bool parse_raw(struct req *r, const char *kind, const char *label, const 
 
 struct stats {
 	size_t n, msc_hit, pf_skip, benign, benign_skip, attack, attack_msc, violations;
-	size_t rnd_clean, rnd_clean_skip;
+	size_t rnd_clean, rnd_clean_skip, benign_clean, benign_clean_skip;
 };
 
 static void dump(const struct req *r)
@@ -447,6 +449,10 @@ static void check(struct waf_pf *pf, struct waf_pf_scratch *sc, ModSecurity *ms,
 	if (r->kind == 0) {
 		st->benign++;
 		st->benign_skip += !might;
+		if (!hit) {
+			st->benign_clean++;
+			st->benign_clean_skip += !might;
+		}
 	} else if (r->kind == 1) {
 		st->attack++;
 		st->attack_msc += hit;
@@ -584,6 +590,9 @@ static void run_level(int pl)
 	       waf_pf_patterns(pf), waf_pf_fallbacks(pf), waf_pf_db_bytes(pf) / 1024);
 	printf("  PL%d: %zu requests checked, %zu matched by ModSecurity, %zu skipped by the pre-filter, "
 	       "%zu violations\n", pl, st.n, st.msc_hit, st.pf_skip, st.violations);
+	printf("  PL%d: benign requests ModSecurity passes: %zu/%zu skipped (%.1f%%)\n", pl,
+	       st.benign_clean_skip, st.benign_clean,
+	       st.benign_clean ? 100.0 * st.benign_clean_skip / st.benign_clean : 0.0);
 	printf("  PL%d: benign %zu/%zu skipped (%.1f%%); random requests ModSecurity passes: %zu/%zu "
 	       "skipped; attacks ModSecurity caught %zu/%zu\n", pl, st.benign_skip, st.benign,
 	       st.benign ? 100.0 * st.benign_skip / st.benign : 0.0, st.rnd_clean_skip, st.rnd_clean,
