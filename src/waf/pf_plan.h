@@ -85,9 +85,7 @@ struct prule {
 struct pchain {
 	int tfn[16];
 	size_t ntfn;
-	hs_database_t *db;
-	unsigned *ids;		/* pattern id -> link index (global) */
-	size_t nids;
+	hs_database_t *db;	/* the patterns of the scanned links using it */
 	uint32_t mask;		/* collections some HS link of this chain reads */
 	size_t *links;		/* HS links using this chain (global indexes) */
 	size_t nlinks;
@@ -107,6 +105,7 @@ struct waf_pf {
 	bool always;		/* a detection rule matches every request */
 	bool body_unknown;	/* some ctl: switches to a body processor we lack */
 	const struct sl_rule **json_ctl;	/* rules switching to the JSON processor */
+	pcre2_code ***json_re;	/* their links' regexes (NULL: not a plain @rx) */
 	size_t njson_ctl;
 	struct dyn_src *dyn;
 	size_t ndyn;

@@ -563,8 +563,10 @@ struct hs_ctx {
 };
 
 /* A Vectorscan hit is a candidate: prefilter mode over-approximates a
- * regex, so it is confirmed with the exact regex (PCRE2 with the flags
- * libmodsecurity uses).  A PCRE2 error (match limit) counts as a match. */
+ * regex and the literals are matched caselessly, so a hit is confirmed
+ * with the exact operator (for @rx, PCRE2 with libmodsecurity's flags; a
+ * PCRE2 error such as the match limit counts as a match).  @pm phrases are
+ * kept as found. */
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		    unsigned flags, void *ctx)
 {
@@ -578,6 +580,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		int rc = pcre2_match(l->re, h->t, h->tl, 0, 0, h->sc->md, NULL);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return 0;
+	} else if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
+		   !pf_link_verdict(l, h->t, h->tl, h->sc->md)) {
+		return 0;
 	}
 	h->sc->hit[id] = 1;
 	return 0;
@@ -765,26 +770,18 @@ static int link_might(struct waf_pf_scratch *sc, const struct plink *l, size_t g
 
 /* Exact: does a ctl:requestBodyProcessor=JSON rule fire?  1 yes, 0 no,
  * -1 cannot tell. */
-static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r)
+static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r, pcre2_code **res)
 {
 	for (size_t k = 0; k < r->nlinks; k++) {
 		const struct sl_link *sl = &r->links[k];
+		pcre2_code *re = res[k];
 		bool any = false;
-		if (sl->op != SL_OP_RX || sl->neg)
-			return -1;
-		pcre2_code *re = NULL;
-		int err;
-		PCRE2_SIZE off;
-		re = pcre2_compile((PCRE2_SPTR)sl->param, PCRE2_ZERO_TERMINATED,
-				   PCRE2_DOTALL | PCRE2_MULTILINE, &err, &off, NULL);
 		if (!re)
 			return -1;
 		for (size_t i = 0; i < sl->nvars && !any; i++) {
 			const struct sl_var *v = &sl->vars[i];
-			if (v->kind != PF_V_COLL || v->count || v->exclude || v->sel_regex) {
-				pcre2_code_free(re);
+			if (v->kind != PF_V_COLL || v->count || v->exclude || v->sel_regex)
 				return -1;
-			}
 			for (size_t fi = 0; fi < sc->nf && !any; fi++) {
 				const struct field *f = &sc->f[fi];
 				if (!(f->mask & v->coll_mask) || !sel_matches(v, at(sc, f->name), f->nlen))
@@ -793,18 +790,18 @@ static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r)
 				size_t len = f->vlen;
 				struct pf_buf *bufs = sc->t;
 				for (size_t t = 0; t < sl->ntfn; t++) {
-					if (pf_tfn_apply(sl->tfn[t], s, len, &bufs[t & 1]) <= 0) {
-						pcre2_code_free(re);
+					if (pf_tfn_apply(sl->tfn[t], s, len, &bufs[t & 1]) <= 0)
 						return -1;
-					}
 					s = bufs[t & 1].p;
 					len = bufs[t & 1].len;
 				}
-				if (pcre2_match(re, s, len, 0, 0, sc->md, NULL) >= 0)
+				int rc = pcre2_match(re, s, len, 0, 0, sc->md, NULL);
+				if (rc >= 0)
 					any = true;
+				else if (rc != PCRE2_ERROR_NOMATCH)
+					return -1;
 			}
 		}
-		pcre2_code_free(re);
 		if (!any)
 			return 0;
 	}
@@ -929,7 +926,7 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 	}
 	bool json = false;
 	for (size_t i = 0; i < pf->njson_ctl; i++) {
-		int f = json_ctl_fires(sc, pf->json_ctl[i]);
+		int f = json_ctl_fires(sc, pf->json_ctl[i], pf->json_re[i]);
 		if (f < 0 && r->body_len)
 			return false;
 		if (f > 0)

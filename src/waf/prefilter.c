@@ -904,7 +904,7 @@ static int build_db(struct waf_pf *pf)
 						     HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH, id);
 			} else {
 				rc = pat_add(&pl, lit_regex(l->param, strlen(l->param)),
-					     HS_FLAG_SINGLEMATCH, id);
+					     HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH, id);
 			}
 			if (rc < 0) {
 				patlist_free(&pl);
@@ -1012,14 +1012,25 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 			continue;	/* can never match */
 		if (r->ctl_other)
 			pf->body_unknown = true;
+		if (r->ctl_json) {
+			void *p = realloc(pf->json_ctl, (pf->njson_ctl + 1) * sizeof(void *));
+			if (!p)
+				return -1;
+			pf->json_ctl = p;
+			p = realloc(pf->json_re, (pf->njson_ctl + 1) * sizeof(void *));
+			if (!p)
+				return -1;
+			pf->json_re = p;
+			pcre2_code **re = calloc(r->nlinks, sizeof(*re));
+			if (!re)
+				return -1;
+			for (size_t k = 0; k < r->nlinks; k++)
+				if (r->links[k].op == SL_OP_RX && !r->links[k].neg)
+					re[k] = re_compile(r->links[k].param, false);
+			pf->json_ctl[pf->njson_ctl] = r;
+			pf->json_re[pf->njson_ctl++] = re;
+		}
 		if (!det) {
-			if (r->ctl_json) {
-				void *p = realloc(pf->json_ctl, (pf->njson_ctl + 1) * sizeof(void *));
-				if (!p)
-					return -1;
-				pf->json_ctl = p;
-				pf->json_ctl[pf->njson_ctl++] = r;
-			}
 			for (size_t k = 0; k < r->nlinks; k++)
 				for (size_t j = 0; j < r->links[k].nsetvars; j++) {
 					const struct sl_setvar *sv = &r->links[k].setvars[j];
@@ -1083,6 +1094,19 @@ struct waf_pf *waf_pf_build(const char *const *files, size_t nfiles, int paranoi
 	for (size_t i = 0; i < pf->nlinks; i++)
 		if (pf->links[i]->mode == LM_ALWAYS)
 			pf->nfallbacks++;
+	if (getenv("GH_WAF_PF_DEBUG")) {
+		size_t modes[4] = { 0 };
+		for (size_t i = 0; i < pf->nlinks; i++)
+			modes[pf->links[i]->mode]++;
+		fprintf(stderr, "waf_pf: %zu rules, %zu links (%zu scanned, %zu native, %zu always), "
+			"%zu chains\n", pf->nrules, pf->nlinks, modes[LM_HS], modes[LM_NATIVE],
+			modes[LM_ALWAYS], pf->nchains);
+		for (size_t i = 0; i < pf->nlinks; i++)
+			if (pf->links[i]->mode == LM_ALWAYS)
+				fprintf(stderr, "waf_pf: rule %ld link %s %s%s: always\n",
+					pf->rules[pf->link_rule[i]].sl->id, pf->links[i]->sl->vars[0].name,
+					pf->links[i]->sl->neg ? "!" : "", pf->links[i]->sl->op_name);
+	}
 	pcre2_match_data_free(md);
 	return pf;
 oom:
@@ -1124,10 +1148,15 @@ void waf_pf_free(struct waf_pf *pf)
 	free(pf->link_rule);
 	for (size_t i = 0; i < pf->nchains; i++) {
 		hs_free_database(pf->chains[i].db);
-		free(pf->chains[i].ids);
 		free(pf->chains[i].links);
 	}
 	free(pf->chains);
+	for (size_t i = 0; i < pf->njson_ctl; i++) {
+		for (size_t k = 0; k < pf->json_ctl[i]->nlinks; k++)
+			pcre2_code_free(pf->json_re[i][k]);
+		free(pf->json_re[i]);
+	}
+	free(pf->json_re);
 	free(pf->json_ctl);
 	free(pf->dyn);
 	tx_free(&pf->tx);
