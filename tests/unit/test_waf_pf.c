@@ -7,9 +7,10 @@
  * rule, reports no intervention and leaves the anomaly score at 0.  Any
  * request breaking it is printed and fails the test.
  *
- * Requests: a built-in list of benign and attack requests, several
- * thousand random ones mixing attack fragments, encodings and benign
- * fields (WAF_PF_RANDOM, default 1500 per paranoia level), and, when
+ * Requests: a built-in list of benign and attack requests, random ones
+ * mixing attack fragments, encodings, protocol oddities and benign fields
+ * in every part of a request (WAF_PF_RANDOM of them per paranoia level,
+ * default 1500; WAF_PF_SEED picks another sequence), and, when
  * WAF_PF_RAW names a file written by tests/waf/pf_dump_corpus.py, every
  * request of the WAF corpus.  Paranoia levels 1 and 2 (WAF_PF_LEVELS="1 2").
  *
@@ -242,82 +243,158 @@ static void payload(char *out, size_t cap)
 	}
 }
 
+static const char *pick(const char *const *a, size_t n)
+{
+	return a[rnd((unsigned)n)];
+}
+#define PICK(a) pick(a, sizeof(a) / sizeof(a[0]))
+
+/* A fragment or a benign word, encoded one way or another */
+static void piece(char *out, size_t cap, bool attack)
+{
+	static const char *const words[] = { "shoes", "red", "42", "alice", "en-US", "2024", "x",
+					     "", "a b", "main.css", "v1", "true" };
+	char p[512];
+	if (attack)
+		payload(p, sizeof(p));
+	else
+		snprintf(p, sizeof(p), "%s", PICK(words));
+	if (rnd(3) == 0)
+		snprintf(out, cap, "%s", p);
+	else
+		pct_encode(out, cap, p, (int)rnd(5));
+}
+
 static void gen_random(struct req *r)
 {
-	char p[512], e[2048], t[4096];
-	static const char *const methods[] = { "GET", "GET", "GET", "POST", "POST", "PUT", "HEAD",
-					       "DELETE", "OPTIONS", "PATCH" };
-	payload(p, sizeof(p));
-	pct_encode(e, sizeof(e), p, (int)rnd(5));
-	int where = (int)rnd(12);
-	const char *m = methods[rnd(sizeof(methods) / sizeof(methods[0]))];
-	switch (where) {
-	case 0:
-		snprintf(t, sizeof(t), "/search?q=%s&page=2", e);
-		break;
-	case 1:
-		snprintf(t, sizeof(t), "/p/%s", e);
-		break;
-	case 2:
-		snprintf(t, sizeof(t), "/api/v1/items?%s=1", e);
-		break;
-	case 3:
-		snprintf(t, sizeof(t), "/a.php?id=%s", e);
-		break;
-	default:
-		snprintf(t, sizeof(t), "%s", rnd(2) ? "/products/shoes?color=red&size=42" : "/");
+	static const char *const methods[] = { "GET", "GET", "GET", "GET", "POST", "POST", "PUT",
+					       "HEAD", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT",
+					       "PROPFIND", "get", "FOO" };
+	static const char *const protos[] = { "HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0",
+					      "HTTP/2.0", "HTTP/2", "HTTP/0.9", "HTTP/3.0" };
+	static const char *const paths[] = { "/", "/index.html", "/a/b/c", "/api/v1/items",
+					     "/p.php", "/x.bak", "/backup.sql", "/.env", "/a/./b",
+					     "/a//b", "/a/../b", "/dl\\x", "/%2e%2e/x", "/static/app.js",
+					     "/web.config", "/x.asp;.jpg", "/%3F/x", "/a%00b" };
+	static const char *const ctypes[] = { "application/x-www-form-urlencoded", "application/json",
+					      "text/plain", "application/xml", "application/json; charset=utf-8",
+					      "application/x-www-form-urlencoded; charset=UTF-8",
+					      "application/octet-stream", "text/html; charset=big5",
+					      "application/JSON", "foo/bar" };
+	static const char *const hnames[] = { "X-Custom", "Referer", "User-Agent", "Accept",
+					      "X-Forwarded-For", "Cookie", "Accept-Encoding", "Range",
+					      "Proxy", "Lock-Token", "Content-Range", "If", "Expect",
+					      "Via", "Origin", "Accept-Charset", "Cache-Control", "Pragma",
+					      "Content-Encoding", "Transfer-Encoding", "Connection",
+					      "X-Up-Devcap-Post-Charset", "Request-Range", "Authorization" };
+	char t[4096], a[2048], b[2048];
+	bool odd = rnd(2);		/* protocol oddities too */
+	int attacks = odd ? (int)rnd(4) : (int)rnd(3) - 1;	/* attack pieces */
+
+	/* the target */
+	size_t o = (size_t)snprintf(t, sizeof(t), "%s", odd ? PICK(paths) : paths[rnd(4)]);
+	if (rnd(4) == 0) {
+		piece(a, sizeof(a), attacks-- > 0);
+		o += (size_t)snprintf(t + o, sizeof(t) - o, "/%s", a);
 	}
-	req_init(r, m, t, 2);
+	if (rnd(4) == 0)
+		o = (size_t)snprintf(t, sizeof(t), "http://shop.example.com%.1500s", (snprintf(b, sizeof(b), "%.1500s", t), b));
+	int nargs = (int)rnd(4);
+	for (int i = 0; i < nargs && o + 600 < sizeof(t); i++) {
+		piece(a, sizeof(a), attacks > 0 && rnd(2) ? (attacks--, true) : false);
+		piece(b, sizeof(b), attacks > 0 && rnd(3) == 0 ? (attacks--, true) : false);
+		o += (size_t)snprintf(t + o, sizeof(t) - o, "%c%.300s%s%.300s", i ? '&' : '?',
+				      rnd(3) ? (i == 0 ? "q" : "page") : b, rnd(6) ? "=" : "", a);
+	}
+	if (rnd(15) == 0)
+		o += (size_t)snprintf(t + o, sizeof(t) - o, "#frag%s", rnd(2) ? "<x>" : "");
+	req_init(r, odd ? PICK(methods) : methods[rnd(5)], t, 2);
 	r->label = "random";
-	if (rnd(10) != 0)
-		browser(r);
-	else
-		hdr(r, "Host", "shop.example.com");
-	switch (where) {
-	case 4:
-		hdr(r, "Cookie", (snprintf(t, sizeof(t), "session=abc123; pref=%s", rnd(2) ? p : e), t));
-		break;
-	case 5:
-		hdr(r, "User-Agent", p);
-		break;
-	case 6:
-		hdr(r, "Referer", (snprintf(t, sizeof(t), "https://shop.example.com/%s", e), t));
-		break;
-	case 7:
-		hdr(r, "X-Custom", p);
-		break;
-	case 8: {
-		/* JSON body, the payload escaped as a JSON string */
-		size_t o = 0;
-		char js[2048];
-		o += (size_t)snprintf(js, sizeof(js), "{\"name\":\"");
-		for (const char *s = p; *s && o + 8 < sizeof(js); s++) {
-			if (*s == '"' || *s == '\\')
-				js[o++] = '\\', js[o++] = *s;
-			else if ((unsigned char)*s < 0x20)
-				o += (size_t)snprintf(js + o, sizeof(js) - o, "\\u%04x", *s);
-			else
-				js[o++] = *s;
+	snprintf(r->protocol, sizeof(r->protocol), "%s", rnd(4) || !odd ? "HTTP/1.1" : PICK(protos));
+
+	/* headers */
+	if (rnd(12) || !odd)
+		hdr(r, "Host", rnd(10) ? "shop.example.com" : (rnd(2) ? "10.0.0.1" : "shop.example.com:8080"));
+	if (rnd(12) == 0 && odd)
+		hdr(r, "Host", "other.example.com");
+	if (rnd(8) || !odd)
+		hdr(r, "User-Agent", rnd(8) ? "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+				      : (rnd(2) ? "" : "curl/8.5.0"));
+	if (rnd(8) || !odd)
+		hdr(r, "Accept", rnd(8) || !odd ? "text/html,application/xhtml+xml,*/*;q=0.8" : "");
+	if (rnd(3))
+		hdr(r, "Accept-Language", "en-US,en;q=0.5");
+	int nh = (int)rnd(3);
+	for (int i = 0; i < nh; i++) {
+		const char *n = odd ? PICK(hnames) : hnames[rnd(6)];
+		piece(a, sizeof(a), attacks > 0 && rnd(2) ? (attacks--, true) : false);
+		if (!strcmp(n, "Cookie")) {
+			piece(b, sizeof(b), attacks > 0 && rnd(2) ? (attacks--, true) : false);
+			char c[4200];
+			snprintf(c, sizeof(c), "%.1000s=%.1000s; %s; __utma=%.1000s", rnd(2) ? "sid" : b, a,
+				 rnd(2) ? "theme=dark" : "=x", rnd(2) ? "1.2.3" : a);
+			hdr(r, n, c);
+		} else if (!strcmp(n, "Range") || !strcmp(n, "Request-Range")) {
+			hdr(r, n, rnd(2) ? "bytes=0-100" : (rnd(2) ? "bytes=10-5" : "bytes=0-1,2-3,4-5,6-7,8-9,10-11"));
+		} else {
+			hdr(r, n, a);
 		}
-		snprintf(js + o, sizeof(js) - o, "\",\"n\":[1,{\"k\":true}],\"z\":null}");
-		snprintf(r->method, sizeof(r->method), "POST");
-		body(r, "application/json", js);
-		break;
 	}
-	case 9:
-		snprintf(r->method, sizeof(r->method), "POST");
-		body(r, "application/x-www-form-urlencoded", (snprintf(t, sizeof(t), "user=bob&comment=%s", e), t));
-		break;
-	case 10:
-		snprintf(r->method, sizeof(r->method), "POST");
-		body(r, rnd(2) ? "text/plain" : NULL, p);
-		break;
-	case 11:
-		hdr(r, p[0] && isalpha((unsigned char)p[0]) ? "X-Forwarded-For" : "Accept", p);
-		break;
+	if (rnd(20) == 0 && odd) {
+		piece(a, sizeof(a), attacks > 0);
+		for (char *p = a; *p; p++)
+			if (*p == ':' || *p == '\r' || *p == '\n')
+				*p = '-';
+		hdr(r, a[0] ? a : "X-Empty", "1");
 	}
-	if (rnd(20) == 0)
-		snprintf(r->protocol, sizeof(r->protocol), rnd(2) ? "HTTP/1.0" : "HTTP/2.0");
+
+	/* body */
+	int kind = (int)rnd(6);
+	if (kind >= 3 || (!strcmp(r->method, "POST") && rnd(2))) {
+		const char *ct = rnd(8) ? (odd ? PICK(ctypes) : ctypes[rnd(2)]) : NULL;
+		piece(a, sizeof(a), attacks > 0 ? (attacks--, true) : false);
+		piece(b, sizeof(b), false);
+		char bd[4600];
+		if (ct && strstr(ct, "json") && rnd(6)) {
+			/* JSON with the payload as a string (escaped) or a key */
+			char js[2200];
+			size_t q = 0;
+			for (const char *p = a; *p && q + 8 < sizeof(js); p++) {
+				if (*p == '"' || *p == '\\')
+					js[q++] = '\\', js[q++] = *p;
+				else if ((unsigned char)*p < 0x20)
+					q += (size_t)snprintf(js + q, sizeof(js) - q, "\\u%04x", *p);
+				else
+					js[q++] = *p;
+			}
+			js[q] = '\0';
+			switch (rnd(4)) {
+			case 0:
+				snprintf(bd, sizeof(bd), "{\"name\":\"%s\",\"n\":[1,{\"k\":true}],\"z\":null}", js);
+				break;
+			case 1:
+				snprintf(bd, sizeof(bd), "{\"%s\":1,\"a\":{\"b\":[\"%s\",2.5e3]}}", js, js);
+				break;
+			case 2:
+				snprintf(bd, sizeof(bd), "[\"%s\",[],{},{\"\":\"%s\"}]", js, js);
+				break;
+			default:
+				snprintf(bd, sizeof(bd), "{\"a\":\"%s\"", js);	/* broken */
+			}
+		} else if (ct && strstr(ct, "urlencoded")) {
+			snprintf(bd, sizeof(bd), "user=%.1000s&%.1000s=%.1000s&x", b, rnd(3) ? "comment" : a, a);
+		} else {
+			snprintf(bd, sizeof(bd), "%.2000s", a);
+		}
+		if (rnd(10) == 0 && ct)
+			hdr(r, "Content-Type", ct), r->body_len = strlen(bd), r->body = keep(r, bd, r->body_len);
+		else
+			body(r, ct, bd);
+	} else if (rnd(10) == 0 && odd) {
+		hdr(r, "Content-Length", rnd(2) ? "0" : "abc");
+	}
+	if (rnd(15) == 0 && odd)
+		hdr(r, "Transfer-Encoding", "chunked");
 }
 
 /* Built-in requests: 0 benign, 1 attack */
@@ -551,6 +628,9 @@ static void run_level(int pl)
 		}
 		req_free(&r);
 	}
+	const char *seed = getenv("WAF_PF_SEED");
+	if (seed)
+		rng = strtoull(seed, NULL, 10) | 1;
 	const char *rn = getenv("WAF_PF_RANDOM");
 	long nrand = rn ? atol(rn) : 1500;
 	for (long i = 0; i < nrand; i++) {
