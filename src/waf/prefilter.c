@@ -491,7 +491,7 @@ static int chain_id(struct waf_pf *pf, const int *tfn, size_t n)
 	if (n > 16)
 		return -1;
 	for (size_t i = 0; i < pf->nchains; i++)
-		if (pf->chains[i].ntfn == n && !memcmp(pf->chains[i].tfn, tfn, n * sizeof(int)))
+		if (pf->chains[i].ntfn == n && (n == 0 || !memcmp(pf->chains[i].tfn, tfn, n * sizeof(int))))
 			return (int)i;
 	void *p = realloc(pf->chains, (pf->nchains + 1) * sizeof(*pf->chains));
 	if (!p)
@@ -499,7 +499,8 @@ static int chain_id(struct waf_pf *pf, const int *tfn, size_t n)
 	pf->chains = p;
 	struct pchain *c = &pf->chains[pf->nchains];
 	memset(c, 0, sizeof(*c));
-	memcpy(c->tfn, tfn, n * sizeof(int));
+	if (n)
+		memcpy(c->tfn, tfn, n * sizeof(int));
 	c->ntfn = n;
 	return (int)pf->nchains++;
 }
