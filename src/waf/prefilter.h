@@ -14,6 +14,29 @@
  *
  * Threads: a built prefilter is read-only and shared; each thread scans
  * with its own scratch.
+ *
+ * What "match" means: a rule whose match changes what ModSecurity reports
+ * (it logs, is disruptive, or adds to an anomaly score).  CRS's set-up
+ * rules (901..., the paranoia-level skips) always run and report nothing;
+ * they are evaluated at build time.  So "cannot match" = ModSecurity would
+ * log nothing, intervene in nothing and leave the anomaly score at 0.
+ *
+ * Deployment notes for the integrator:
+ *  - Give waf_pf_build() exactly the files given to ModSecurity, after the
+ *    same prologue (SecRuleEngine, SecRequestBodyAccess, the JSON
+ *    ctl:requestBodyProcessor rule, setvar:tx.paranoia_level).  `paranoia`
+ *    seeds tx.paranoia_level as such a prologue would; a SecAction in the
+ *    files that sets it wins, as it does in ModSecurity.
+ *  - libmodsecurity 3.0.9 rejects IncludeOptional (Debian's
+ *    owasp-crs.load uses it): include crs-setup.conf and the .conf files
+ *    of rules/ with plain Include lines (tests/unit/test_waf_pf.c shows
+ *    the prologue).
+ *  - Pass the body as ModSecurity gets it (after de-chunking, up to the
+ *    body limit).  Multipart and XML bodies, and bodies of a
+ *    ctl:requestBodyProcessor the pre-filter does not parse, are always
+ *    "might match"; so is anything that reads REMOTE_ADDR, GEO, IP: or
+ *    other state outside the request.
+ *  - waf_pf_last_rule() says why a scan said "might" (for logs and tuning).
  */
 #ifndef GH_WAF_PREFILTER_H
 #define GH_WAF_PREFILTER_H

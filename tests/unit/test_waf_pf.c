@@ -501,6 +501,7 @@ static bool parse_raw(struct req *r, const char *kind, const char *label, const 
 struct stats {
 	size_t n, msc_hit, pf_skip, benign, benign_skip, attack, attack_msc, violations;
 	size_t rnd_clean, rnd_clean_skip, benign_clean, benign_clean_skip;
+	size_t attack_pf, benign_fp, benign_fp_pf;	/* detections with the pre-filter in front */
 };
 
 static void dump(const struct req *r)
@@ -530,9 +531,12 @@ static void check(struct waf_pf *pf, struct waf_pf_scratch *sc, ModSecurity *ms,
 			st->benign_clean++;
 			st->benign_clean_skip += !might;
 		}
+		st->benign_fp += hit;
+		st->benign_fp_pf += hit && might;
 	} else if (r->kind == 1) {
 		st->attack++;
 		st->attack_msc += hit;
+		st->attack_pf += hit && might;
 	} else if (!hit) {
 		st->rnd_clean++;
 		st->rnd_clean_skip += !might;
@@ -678,7 +682,12 @@ static void run_level(int pl)
 	       "skipped; attacks ModSecurity caught %zu/%zu\n", pl, st.benign_skip, st.benign,
 	       st.benign ? 100.0 * st.benign_skip / st.benign : 0.0, st.rnd_clean_skip, st.rnd_clean,
 	       st.attack_msc, st.attack);
+	printf("  PL%d: detection without / with the pre-filter: attacks %zu/%zu vs %zu/%zu, "
+	       "benign flagged %zu/%zu vs %zu/%zu\n", pl, st.attack_msc, st.attack, st.attack_pf,
+	       st.attack, st.benign_fp, st.benign, st.benign_fp_pf, st.benign);
 	CHECK_EQ_INT(st.violations, 0);
+	CHECK_EQ_INT(st.attack_pf, st.attack_msc);
+	CHECK_EQ_INT(st.benign_fp_pf, st.benign_fp);
 	waf_pf_scratch_free(sc);
 	waf_pf_free(pf);
 	msc_rules_cleanup(rules);
