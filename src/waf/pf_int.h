@@ -103,6 +103,7 @@ struct sl_rule {
 	bool is_marker;
 	char *marker;		/* SecMarker name */
 	char *skip_after;	/* skipAfter: target */
+	int skip;		/* skip:N */
 	bool ctl_json;		/* ctl:requestBodyProcessor=JSON */
 	bool ctl_other;		/* ctl:requestBodyProcessor= another one */
 	struct sl_link *links;
@@ -114,6 +115,7 @@ struct sl_rule {
 struct sl_ruleset {
 	struct sl_rule *rules;
 	size_t nrules, cap;
+	char unsupported[96];	/* a directive the pre-filter cannot follow */
 	char **files;		/* interned file names */
 	size_t nfiles;
 };

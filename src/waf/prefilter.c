@@ -989,16 +989,32 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 {
 	const struct sl_ruleset *rs = &pf->rs;
 	const char *skip_to = NULL;
+	/* After a skip that depends on the request, the rules up to its
+	 * target may or may not run: their static assignments become
+	 * "dynamic" (a detection rule there is kept, which only widens). */
+	const char *maybe_to[64];
+	size_t nmaybe = 0;
+	int maybe_n = 0, skip_n = 0;
 
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct sl_rule *r = &rs->rules[i];
 		if (r->is_marker) {
 			if (skip_to && !strcmp(skip_to, r->marker))
 				skip_to = NULL;
+			for (size_t m = 0; m < nmaybe; m++)
+				if (!strcmp(maybe_to[m], r->marker))
+					maybe_to[m--] = maybe_to[--nmaybe];
 			continue;
 		}
 		if (r->phase != phase || skip_to)
 			continue;
+		if (skip_n > 0) {
+			skip_n--;
+			continue;
+		}
+		bool maybe_skipped = nmaybe > 0 || maybe_n > 0;
+		if (maybe_n > 0)
+			maybe_n--;
 		/* all links static? */
 		int st = 1;
 		for (size_t k = 0; k < r->nlinks && st != 0; k++) {
@@ -1032,15 +1048,29 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 			pf->json_re[pf->njson_ctl++] = re;
 		}
 		if (!det) {
+			bool dyn = st < 0 || maybe_skipped;
 			for (size_t k = 0; k < r->nlinks; k++)
 				for (size_t j = 0; j < r->links[k].nsetvars; j++) {
 					const struct sl_setvar *sv = &r->links[k].setvars[j];
-					if (st < 0 && add_dyn(pf, sv, 0, 0, false) < 0)
+					if (dyn && add_dyn(pf, sv, 0, 0, false) < 0)
 						return -1;
-					setvar_apply(pf, sv, st < 0);
+					setvar_apply(pf, sv, dyn);
 				}
-			if (st == 1 && r->skip_after)
-				skip_to = r->skip_after;
+			if (r->skip_after) {
+				if (!dyn) {
+					skip_to = r->skip_after;
+				} else if (nmaybe < sizeof(maybe_to) / sizeof(maybe_to[0])) {
+					maybe_to[nmaybe++] = r->skip_after;
+				} else {
+					pf->always = true;
+				}
+			}
+			if (r->skip > 0) {
+				if (!dyn)
+					skip_n = r->skip;
+				else if (r->skip > maybe_n)
+					maybe_n = r->skip;
+			}
 			continue;
 		}
 		if (st == 1) {
@@ -1086,6 +1116,13 @@ struct waf_pf *waf_pf_build(const char *const *files, size_t nfiles, int paranoi
 	struct tx_var *t = tx_get(&pf->tx, "paranoia_level");
 	if (!t || !(t->value = strdup(buf)))
 		goto oom;
+	if (pf->rs.unsupported[0]) {
+		/* rules changed after they were read: claim nothing */
+		if (getenv("GH_WAF_PF_DEBUG"))
+			fprintf(stderr, "waf_pf: %s is not followed: every request might match\n",
+				pf->rs.unsupported);
+		pf->always = true;
+	}
 	if (run_phase(pf, 1, md) < 0 || run_phase(pf, 2, md) < 0)
 		goto oom;
 	if (build_db(pf) < 0) {

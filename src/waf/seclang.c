@@ -506,8 +506,9 @@ static int parse_actions(const char *s, struct sl_rule *r, struct sl_link *l, bo
 				r->ctl_json = true;
 			else if (!strncasecmp(val, "requestBodyProcessor=", 21))
 				r->ctl_other = true;
+		} else if (!strcasecmp(name, "skip") && val) {
+			r->skip = atoi(val);
 		}
-		/* skip:N is not modelled: ignoring a skip only runs more rules */
 		if (rc < 0) {
 			free(buf);
 			return -1;
@@ -626,6 +627,18 @@ static int directive(struct load_state *st, char *line, const char *file, int li
 		r->is_marker = true;
 		r->marker = strdup(argc > 1 ? argv[1] : "");
 		return r->marker ? 0 : -1;
+	}
+	/* Directives that change rules already read (targets, actions,
+	 * transformations) or how arguments are split: the pre-filter does
+	 * not follow them, so it must not claim anything (see prefilter.c). */
+	if (!strncasecmp(argv[0], "SecRuleUpdate", 13) ||
+	    !strcasecmp(argv[0], "SecArgumentSeparator") ||
+	    (!strcasecmp(argv[0], "SecDefaultAction") && argc > 1 && strcasestr(argv[1], "t:") &&
+	     strcasestr(argv[1], "t:") != strcasestr(argv[1], "t:none"))) {
+		if (!rs->unsupported[0])
+			snprintf(rs->unsupported, sizeof(rs->unsupported), "%s (%s:%d)", argv[0],
+				 file, lineno);
+		return 0;
 	}
 	bool is_rule = !strcasecmp(argv[0], "SecRule");
 	bool is_action = !strcasecmp(argv[0], "SecAction");
