@@ -832,8 +832,12 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 	size_t ul = hash ? (size_t)(hash - tg) : tl;	/* uri_s */
 	const uint8_t *q = memchr(tg, '?', ul);
 	add_copy(sc, BIT(PF_C_METHOD), "", 0, r->method, r->method_len);
+	/* ModSecurity is given the version and writes "HTTP/" + version: a
+	 * protocol that does not start with "HTTP/" is taken as the version */
+	bool http = r->protocol_len >= 5 && !memcmp(r->protocol, "HTTP/", 5);
+	size_t pl = r->protocol_len + (http ? 0 : 5);
 	{
-		size_t n = r->method_len + 1 + tl + 1 + r->protocol_len;
+		size_t n = r->method_len + 1 + tl + 1 + pl;
 		if (pf_buf_reserve(&sc->arena, sc->arena.len + n + 1) < 0)
 			return false;
 		size_t o = sc->arena.len;
@@ -841,10 +845,13 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 		put(sc, " ", 1);
 		put(sc, tg, tl);
 		put(sc, " ", 1);
+		size_t po = sc->arena.len;
+		if (!http)
+			put(sc, "HTTP/", 5);
 		put(sc, r->protocol, r->protocol_len);
 		add_field(sc, BIT(PF_C_LINE), 0, 0, o, n);
+		add_field(sc, BIT(PF_C_PROTOCOL), 0, 0, po, pl);
 	}
-	add_copy(sc, BIT(PF_C_PROTOCOL), "", 0, r->protocol, r->protocol_len);
 	add_copy(sc, BIT(PF_C_URI_RAW), "", 0, tg, tl);
 	if (pf_buf_reserve(&sc->arena, sc->arena.len + ul + 1) < 0)
 		return false;

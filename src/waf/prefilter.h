@@ -56,7 +56,9 @@ struct waf_pf_hdr {
 };
 
 /* A request as ModSecurity would be given it: the raw target (path and
- * query, undecoded), the protocol ("HTTP/1.1", "HTTP/2.0"), every header
+ * query, undecoded), the protocol ("HTTP/1.1", "HTTP/2.0"; ModSecurity is
+ * given what follows "HTTP/", and a protocol without that prefix whole,
+ * as msc_process_uri()'s http_version), every header
  * field in order, and the body as received (up to the WAF's body_limit;
  * body_len 0 and body NULL when there is none). */
 struct waf_pf_req {

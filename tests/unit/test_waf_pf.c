@@ -10,7 +10,7 @@
  * Requests: a built-in list of benign and attack requests, random ones
  * mixing attack fragments, encodings, protocol oddities and benign fields
  * in every part of a request (WAF_PF_RANDOM of them per paranoia level,
- * default 1500; WAF_PF_SEED picks another sequence), and, when
+ * default 800; WAF_PF_SEED picks another sequence), and, when
  * WAF_PF_RAW names a file written by tests/waf/pf_dump_corpus.py, every
  * request of the WAF corpus.  Paranoia levels 1 and 2 (WAF_PF_LEVELS="1 2").
  *
@@ -620,7 +620,7 @@ static void run_level(int pl)
 			/* scan cost on a typical benign request */
 			struct waf_pf_req q = as_pf(&r);
 			double a = now_ms();
-			int n = 20000;
+			int n = 5000;
 			for (int k = 0; k < n; k++)
 				(void)waf_pf_scan(pf, sc, &q);
 			double per = (now_ms() - a) * 1e6 / n;
@@ -636,7 +636,7 @@ static void run_level(int pl)
 	if (seed)
 		rng = strtoull(seed, NULL, 10) | 1;
 	const char *rn = getenv("WAF_PF_RANDOM");
-	long nrand = rn ? atol(rn) : 1500;
+	long nrand = rn ? atol(rn) : 800;
 	for (long i = 0; i < nrand; i++) {
 		gen_random(&r);
 		check(pf, sc, ms, rules, &r, &st, pl);
