@@ -36,6 +36,9 @@
  *    ctl:requestBodyProcessor the pre-filter does not parse, are always
  *    "might match"; so is anything that reads REMOTE_ADDR, GEO, IP: or
  *    other state outside the request.
+ *  - ModSecurity's own limits are not rules: a body it would refuse for
+ *    SecRequestBodyLimit (or an argument count over SecArgumentsLimit)
+ *    must not skip it on the pre-filter's word.
  *  - waf_pf_last_rule() says why a scan said "might" (for logs and tuning).
  */
 #ifndef GH_WAF_PREFILTER_H
