@@ -130,7 +130,6 @@ enum pf_tfn {
 	T_LOWERCASE, T_URLDECODEUNI, T_URLDECODE, T_COMPRESSWS, T_REMOVEWS,
 	T_REMOVENULLS, T_REPLACECOMMENTS, T_CMDLINE, T_LENGTH, T_TRIM,
 	T_TRIMLEFT, T_TRIMRIGHT, T_BASE64DECODE,
-	/* replicated only where they leave the value unchanged ("inert"): */
 	T_HTMLENTITYDECODE, T_JSDECODE, T_CSSDECODE, T_UTF8TOUNICODE,
 	T_NORMALISEPATH, T_NORMALISEPATHWIN,
 	/* never replicated: a link using one is evaluated as "unknown" */
@@ -149,9 +148,9 @@ int pf_buf_reserve(struct pf_buf *b, size_t n);
 void pf_buf_free(struct pf_buf *b);
 
 /* Applies transformation t to in[0..len) into out (replaced).  Returns 1 on
- * success, 0 when the result cannot be computed faithfully (a value that
- * is not inert for an approximated transformation; the caller then treats
- * the link as "might match"), -1 when out of memory. */
+ * success, 0 when the result cannot be computed (a transformation not
+ * replicated; the caller then treats the link as "might match"), -1 when
+ * out of memory. */
 int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out);
 
 #endif

@@ -1,16 +1,16 @@
 /*
  * transform.c - ModSecurity's transformations (t:...) as the pre-filter
  * needs them, ported from libmodsecurity 3.0.9's
- * src/actions/transformations/ where it is simple to do so exactly
- * (lowercase, urlDecodeUni, urlDecode, compressWhitespace,
- * removeWhitespace, removeNulls, replaceComments, cmdLine, length, trim).
+ * src/actions/transformations/ (and the mbedtls base64 it bundles) with
+ * their quirks kept: what a rule's operator sees is what the pre-filter
+ * must test.  lowercase, urlDecodeUni, urlDecode, compressWhitespace,
+ * removeWhitespace, removeNulls, replaceComments, cmdLine, length, trim*,
+ * htmlEntityDecode, jsDecode, cssDecode, utf8toUnicode, base64Decode,
+ * normalisePath(Win).
  *
- * The decoders with many corner cases (htmlEntityDecode, jsDecode,
- * cssDecode, utf8toUnicode, normalisePath) are not replicated: they are
- * identities on values without their trigger characters ('&', '\\', bytes
- * >= 0x80 or NUL, "/." or "//"), which is what benign traffic mostly is, and
- * for any other value pf_tfn_apply() reports "cannot compute" so the link
- * counts as "might match".  Soundness never depends on a guess.
+ * Any other transformation (sha1, hexEncode, ...) is "cannot compute":
+ * pf_tfn_apply() returns 0 and the link counts as "might match" for that
+ * value.  Soundness never depends on a guess.
  */
 #include "waf/pf_int.h"
 
@@ -468,40 +468,63 @@ static size_t utf8_to_unicode(const uint8_t *in, size_t len, uint8_t *d)
 	return nul ? (size_t)(nul - d) : o;
 }
 
+/* CssDecode: css_decode_inplace, then the result is read back as a C
+ * string (std::string(tmp, 0, size) goes through strlen): cut at the first
+ * NUL. */
+static size_t css_decode(const uint8_t *in, size_t len, uint8_t *d)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		if (in[i] != '\\') {
+			d[o++] = in[i++];
+			continue;
+		}
+		if (i + 1 >= len) {
+			i++;
+			continue;
+		}
+		i++;
+		size_t j = 0;
+		while (j < 6 && i + j < len && hexval(in[i + j]) >= 0)
+			j++;
+		if (j == 0) {
+			if (in[i] == '\n')
+				i++;
+			else
+				d[o++] = in[i++];
+			continue;
+		}
+		bool full = false;
+		uint8_t c = j == 1 ? (uint8_t)hexval(in[i])
+				   : (uint8_t)(hexval(in[i + j - 2]) << 4 | hexval(in[i + j - 1]));
+		switch (j) {
+		case 4:
+			full = true;
+			break;
+		case 5:
+			full = in[i] == '0';
+			break;
+		case 6:
+			full = in[i] == '0' && in[i + 1] == '0';
+			break;
+		}
+		if (full && c > 0 && c < 0x5f && (in[i + j - 3] == 'f' || in[i + j - 3] == 'F') &&
+		    (in[i + j - 4] == 'f' || in[i + j - 4] == 'F'))
+			c += 0x20;
+		d[o++] = c;
+		if (i + j < len && isspace(in[i + j]))
+			j++;
+		i += j;
+	}
+	const uint8_t *nul = memchr(d, 0, o);
+	return nul ? (size_t)(nul - d) : o;
+}
+
 /* glibc's isspace() on a (signed) char, as the C++ code calls it. */
 static bool cspace(uint8_t c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-static bool inert(int t, const uint8_t *in, size_t len)
-{
-	switch (t) {
-	case T_HTMLENTITYDECODE:
-		return !memchr(in, '&', len);
-	case T_JSDECODE:
-	case T_CSSDECODE:
-		return !memchr(in, '\\', len);
-	case T_UTF8TOUNICODE:
-		for (size_t i = 0; i < len; i++)
-			if (in[i] == 0 || in[i] >= 0x80)
-				return false;
-		return true;
-	case T_NORMALISEPATHWIN:
-		if (memchr(in, '\\', len))
-			return false;
-		/* fall through */
-	case T_NORMALISEPATH:
-		for (size_t i = 0; i < len; i++) {
-			if (in[i] == '/' && i + 1 < len && (in[i + 1] == '/' || in[i + 1] == '.'))
-				return false;
-			if (in[i] == '.' && (i == 0 || in[i - 1] == '/'))
-				return false;
-		}
-		return len > 0;
-	default:
-		return false;
-	}
 }
 
 int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
@@ -634,10 +657,7 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		o = utf8_to_unicode(in, len, d);
 		break;
 	case T_CSSDECODE:
-		if (!inert(t, in, len))
-			return 0;
-		memmove(d, in, len);
-		o = len;
+		o = css_decode(in, len, d);
 		break;
 	default:
 		return 0;

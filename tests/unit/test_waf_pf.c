@@ -194,6 +194,7 @@ static const char *const frags[] = {
 	"ZXZhbCgxKQ==", "bmV3IEZ1bmN0aW9uKCJ4Iik=", "X19wcm90b19f", "eyJfJCRORF9GVU5DJCRfIjoxfQ",
 	"PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "J09SIDE9MQ==", "aGVsbG8=", "dGhpcy5jb25zdHJ1Y3Rvcg",
 	"&lt;script&gt;", "&#60;svg onload=alert(1)&#62;", "\\u003cscript", "\\x3c", "\\74",
+	"\\3c script\\3e", "\\00003cscript", "\\ff1cscript", "\\\nalert", "\\0", "\\6a avascript:",
 	"\xe2\x80\xa8", "\xef\xbc\x9cscript\xef\xbc\x9e", "\xc0\xae\xc0\xae/", "\xf0\x9f\x98\x80",
 	"\xe0\x80\xae", "\xed\xa0\x80", "\xf5\x80\x80\x80", "\xc3", "a\xc3(", "\xe2\x82",
 	"<!--", "-->", "<![CDATA[", "\r\n", "\t", " ", "+", "=", "&", "?", "/", ".", "..",
