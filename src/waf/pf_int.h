@@ -92,6 +92,7 @@ struct sl_link {
 	size_t ntfn;
 	bool multimatch;
 	bool capture;
+	bool chain;		/* the next SecRule is this rule's next link */
 	struct sl_setvar *setvars;
 	size_t nsetvars;
 };

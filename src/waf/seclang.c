@@ -475,6 +475,8 @@ static int parse_actions(const char *s, struct sl_rule *r, struct sl_link *l, bo
 			rc = add_setvar(l, val);
 		else if (!strcasecmp(name, "capture"))
 			l->capture = true;
+		else if (!strcasecmp(name, "chain"))
+			l->chain = true;
 		else if (!strcasecmp(name, "multiMatch"))
 			l->multimatch = true;
 		else if (head && !strcasecmp(name, "id") && val)
@@ -547,19 +549,6 @@ static struct sl_link *new_link(struct sl_rule *r)
 	r->links = p;
 	memset(&r->links[r->nlinks], 0, sizeof(*r->links));
 	return &r->links[r->nlinks++];
-}
-
-static bool chain_flag(const char *actions)
-{
-	/* "chain" as a whole action name */
-	for (const char *p = actions; (p = strcasestr(p, "chain")); p += 5) {
-		char b = p == actions ? ',' : p[-1];
-		char a = p[5];
-		if ((b == ',' || isspace((unsigned char)b) || b == '"') &&
-		    (a == ',' || a == '\0' || isspace((unsigned char)a) || a == '"'))
-			return true;
-	}
-	return false;
 }
 
 struct load_state {
@@ -684,7 +673,7 @@ static int directive(struct load_state *st, char *line, const char *file, int li
 	}
 	if (parse_actions(acts, r, l, head) < 0)
 		return -1;
-	st->chain_rule = chain_flag(acts) ? r : NULL;
+	st->chain_rule = l->chain ? r : NULL;
 	return 0;
 }
 

@@ -761,7 +761,9 @@ TEST(test_small_rule_set)
 		"SecRule REQUEST_HEADERS:User-Agent \"@pm sqlmap nikto\" \"id:5,phase:1,block,t:none\"\n"
 		"SecRule TX:LIMIT \"@lt 3\" \"id:6,phase:2,block,chain\"\n"
 		"    SecRule ARGS \"@rx .\" \"t:none\"\n"
-		"SecRule REQUEST_FILENAME \"@endsWith .bak\" \"id:7,phase:1,block,t:none,t:lowercase\"\n";
+		"SecRule REQUEST_FILENAME \"@endsWith .bak\" \"id:7,phase:1,block,t:none,t:lowercase\"\n"
+		"SecRule ARGS \"@rx zzz\" \"id:8,phase:2,block,msg:'a chain here'\"\n"
+		"SecRule ARGS \"@rx yyy\" \"id:9,phase:2,block\"\n";
 	struct waf_pf *pf = small(conf, 1);
 	CHECK(pf != NULL);
 	if (!pf)
@@ -775,6 +777,7 @@ TEST(test_small_rule_set)
 	CHECK(scan_get(pf, "/", "Nikto/2.1"));
 	CHECK(scan_get(pf, "/db.BAK", "x"));
 	CHECK(!scan_get(pf, "/db.bak.txt", "x"));
+	CHECK(scan_get(pf, "/?a=yyy", "x"));	/* "chain" in a msg is no chain */
 	waf_pf_free(pf);
 
 	pf = small(conf, 2);
