@@ -441,6 +441,7 @@ static int add_setvar(struct sl_link *l, const char *v)
 /* Actions: comma separated, name[:value], values possibly in '...'. */
 static int parse_actions(const char *s, struct sl_rule *r, struct sl_link *l, bool head)
 {
+	const char *start = s;
 	char *buf = malloc(strlen(s) + 1);
 
 	if (!buf)
@@ -453,7 +454,7 @@ static int parse_actions(const char *s, struct sl_rule *r, struct sl_link *l, bo
 		size_t n = 0;
 		bool q = false;
 		while (*s && (q || *s != ',')) {
-			if (*s == '\'' && !(s[-1] == '\\')) {
+			if (*s == '\'' && (s == start || s[-1] != '\\')) {
 				q = !q;
 				s++;
 				continue;
