@@ -14,6 +14,32 @@
  *
  * Threads: a built prefilter is read-only and shared; each thread scans
  * with its own scratch.
+ *
+ * What "match" means: a rule whose match changes what ModSecurity reports
+ * (it logs, is disruptive, or adds to an anomaly score).  CRS's set-up
+ * rules (901..., the paranoia-level skips) always run and report nothing;
+ * they are evaluated at build time.  So "cannot match" = ModSecurity would
+ * log nothing, intervene in nothing and leave the anomaly score at 0.
+ *
+ * Deployment notes for the integrator:
+ *  - Give waf_pf_build() exactly the files given to ModSecurity, after the
+ *    same prologue (SecRuleEngine, SecRequestBodyAccess, the JSON
+ *    ctl:requestBodyProcessor rule, setvar:tx.paranoia_level).  `paranoia`
+ *    seeds tx.paranoia_level as such a prologue would; a SecAction in the
+ *    files that sets it wins, as it does in ModSecurity.
+ *  - libmodsecurity 3.0.9 rejects IncludeOptional (Debian's
+ *    owasp-crs.load uses it): include crs-setup.conf and the .conf files
+ *    of rules/ with plain Include lines (tests/unit/test_waf_pf.c shows
+ *    the prologue).
+ *  - Pass the body as ModSecurity gets it (after de-chunking, up to the
+ *    body limit).  Multipart and XML bodies, and bodies of a
+ *    ctl:requestBodyProcessor the pre-filter does not parse, are always
+ *    "might match"; so is anything that reads REMOTE_ADDR, GEO, IP: or
+ *    other state outside the request.
+ *  - ModSecurity's own limits are not rules: a body it would refuse for
+ *    SecRequestBodyLimit (or an argument count over SecArgumentsLimit)
+ *    must not skip it on the pre-filter's word.
+ *  - waf_pf_last_rule() says why a scan said "might" (for logs and tuning).
  */
 #ifndef GH_WAF_PREFILTER_H
 #define GH_WAF_PREFILTER_H
@@ -33,7 +59,9 @@ struct waf_pf_hdr {
 };
 
 /* A request as ModSecurity would be given it: the raw target (path and
- * query, undecoded), the protocol ("HTTP/1.1", "HTTP/2.0"), every header
+ * query, undecoded), the protocol ("HTTP/1.1", "HTTP/2.0"; ModSecurity is
+ * given what follows "HTTP/", and a protocol without that prefix whole,
+ * as msc_process_uri()'s http_version), every header
  * field in order, and the body as received (up to the WAF's body_limit;
  * body_len 0 and body NULL when there is none). */
 struct waf_pf_req {
@@ -74,5 +102,14 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc,
  * "always", and why the last build failed. */
 size_t waf_pf_patterns(const struct waf_pf *pf);
 size_t waf_pf_fallbacks(const struct waf_pf *pf);
+
+/* Why the last waf_pf_scan() with sc said "might match": the id of the
+ * first rule that might, -1 a rule matches every request, -2 a request the
+ * pre-filter does not parse (multipart or XML body, ...), -3 out of memory;
+ * 0 after "cannot match". */
+long waf_pf_last_rule(const struct waf_pf_scratch *sc);
+
+/* Bytes of the Vectorscan databases (for logs and the benchmark). */
+size_t waf_pf_db_bytes(const struct waf_pf *pf);
 
 #endif

@@ -1,0 +1,121 @@
+/*
+ * pf_plan.h - the pre-filter's compiled form, shared by the build
+ * (prefilter.c) and the scan (pf_scan.c).  Internal.
+ */
+#ifndef GH_WAF_PF_PLAN_H
+#define GH_WAF_PF_PLAN_H
+
+#include "waf/pf_int.h"
+
+#include <hs/hs.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#define PF_MAGIC 0x57414650u	/* "WAFP" */
+
+/* ---- TX model ------------------------------------------------------------ */
+
+struct tx_var {
+	char *name;
+	char *value;
+	bool dynamic;
+};
+
+struct tx_map {
+	struct tx_var *v;
+	size_t n, cap;
+};
+
+/* ---- compiled rules ------------------------------------------------------ */
+
+enum link_mode {
+	LM_HS,		/* verdict from the Vectorscan scan */
+	LM_NATIVE,	/* evaluated per field value */
+	LM_ALWAYS,	/* "might match" whenever the rule gets that far */
+	LM_NEVER,	/* statically false */
+};
+
+/* Where a TX variable's candidate values come from at scan time. */
+struct derived {
+	size_t rule, link;	/* the link whose match sets it (pf->rules[rule]) */
+	int group;		/* TX:N: capture group N of that link; -1: template */
+	char *tmpl;		/* setvar value template (%{tx.N} from captures) */
+	bool matched;		/* MATCHED_VAR(S): every value that link read */
+};
+
+/* A TX variable set at run time by a link that matched (a detection
+ * chain's earlier link, or a request-dependent non-detection rule). */
+struct dyn_src {
+	const char *name;	/* name template, e.g. "header_name_%{tx.0}" */
+	size_t rule, link;
+	const struct sl_setvar *sv;
+	bool derivable;		/* its values can be computed from that link */
+};
+
+struct plink {
+	const struct sl_link *sl;
+	enum link_mode mode;
+	char *param;		/* operator argument, static macros expanded */
+	pcre2_code *re;		/* exact regex when needed */
+	uint32_t coll_mask;	/* collections read without selector */
+	const struct sl_var **selvars;	/* collection vars with a selector */
+	size_t nselvars;
+	bool has_count;
+	char **static_vals;	/* values of static TX variables read */
+	size_t nstatic;
+	struct derived *der;	/* TX / MATCHED_VAR variables computed from earlier links */
+	size_t nder;
+	int *chains;		/* chain ids (several with multiMatch) */
+	size_t nchains;
+	const struct sl_var **excl;	/* !VAR:sel exclusions */
+	pcre2_code **excl_re;	/* their compiled /regex/ selectors (or NULL) */
+	size_t nexcl;
+	uint8_t byte_ok[256];	/* @validateByteRange */
+	bool exact;		/* native verdict is exact (negation allowed) */
+};
+
+struct prule {
+	const struct sl_rule *sl;
+	struct plink *links;
+	size_t nlinks;
+};
+
+/* A distinct transformation chain and its database. */
+struct pchain {
+	int tfn[16];
+	size_t ntfn;
+	hs_database_t *db;	/* the patterns of the scanned links using it */
+	uint32_t mask;		/* collections some HS link of this chain reads */
+	size_t *links;		/* HS links using this chain (global indexes) */
+	size_t nlinks;
+};
+
+struct waf_pf {
+	unsigned magic;
+	struct sl_ruleset rs;
+	struct tx_map tx;
+	struct prule *rules;
+	size_t nrules;
+	struct plink **links;	/* global link index -> link */
+	size_t *link_rule;
+	size_t nlinks;
+	struct pchain *chains;
+	size_t nchains;
+	bool always;		/* a detection rule matches every request */
+	bool body_unknown;	/* some ctl: switches to a body processor we lack */
+	const struct sl_rule **json_ctl;	/* rules switching to the JSON processor */
+	pcre2_code ***json_re;	/* their links' regexes (NULL: not a plain @rx) */
+	size_t njson_ctl;
+	struct dyn_src *dyn;
+	size_t ndyn;
+	size_t npatterns, nfallbacks;
+	size_t hs_bytes;
+};
+
+/* prefilter.c, for the scan */
+bool pf_link_verdict(const struct plink *l, const uint8_t *s, size_t len, pcre2_match_data *md);
+char *pf_expand(struct tx_map *m, const char *s, bool *dynamic);
+size_t pf_urldecode_nonstrict(const uint8_t *in, size_t len, uint8_t *d);
+
+#endif

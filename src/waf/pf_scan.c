@@ -1,0 +1,1036 @@
+/*
+ * pf_scan.c - the pre-filter's per-request half: the request's fields as
+ * libmodsecurity 3.0.9 computes them (Transaction::processURI,
+ * addRequestHeader, extractArguments, the JSON body processor), then the
+ * Vectorscan scan per transformation chain and the per-rule verdicts.
+ * See prefilter.c for the design.
+ */
+#include "waf/prefilter.h"
+#include "waf/pf_plan.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* A field: offsets into the scratch arena (stable while it grows). */
+struct field {
+	uint32_t mask;
+	size_t name, nlen;
+	size_t val, vlen;
+};
+
+struct waf_pf_scratch {
+	unsigned magic;
+	const struct waf_pf *pf;
+	hs_scratch_t *hs;
+	pcre2_match_data *md;
+	struct pf_buf arena;
+	struct field *f;
+	size_t nf, fcap;
+	uint8_t *hit;		/* per link: the scan found it might match */
+	struct pf_buf t[2];	/* transformation ping-pong */
+	struct pf_buf cand;	/* derived candidate values */
+	struct pf_buf t2[2];	/* transformations of candidates */
+	long last_rule;		/* why the last scan said "might" */
+	bool oom;
+};
+
+struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
+{
+	struct waf_pf_scratch *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	sc->magic = PF_MAGIC;
+	sc->pf = pf;
+	sc->md = pcre2_match_data_create(32, NULL);
+	sc->hit = calloc(pf->nlinks + 1, 1);
+	if (!sc->md || !sc->hit)
+		goto fail;
+	for (size_t i = 0; i < pf->nchains; i++)
+		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
+			goto fail;
+	return sc;
+fail:
+	waf_pf_scratch_free(sc);
+	return NULL;
+}
+
+void waf_pf_scratch_free(struct waf_pf_scratch *sc)
+{
+	if (!sc)
+		return;
+	if (sc->hs)
+		hs_free_scratch(sc->hs);
+	pcre2_match_data_free(sc->md);
+	pf_buf_free(&sc->arena);
+	pf_buf_free(&sc->t[0]);
+	pf_buf_free(&sc->t[1]);
+	pf_buf_free(&sc->t2[0]);
+	pf_buf_free(&sc->t2[1]);
+	pf_buf_free(&sc->cand);
+	free(sc->f);
+	free(sc->hit);
+	sc->magic = 0;
+	free(sc);
+}
+
+/* ---- fields -------------------------------------------------------------- */
+
+static size_t put(struct waf_pf_scratch *sc, const void *p, size_t n)
+{
+	if (pf_buf_reserve(&sc->arena, sc->arena.len + n + 1) < 0) {
+		sc->oom = true;
+		return 0;
+	}
+	size_t off = sc->arena.len;
+	if (n)
+		memcpy(sc->arena.p + off, p, n);
+	sc->arena.len += n;
+	return off;
+}
+
+static const uint8_t *at(const struct waf_pf_scratch *sc, size_t off)
+{
+	return sc->arena.p + off;
+}
+
+static void add_field(struct waf_pf_scratch *sc, uint32_t mask, size_t name, size_t nlen,
+		      size_t val, size_t vlen)
+{
+	if (sc->nf == sc->fcap) {
+		size_t nc = sc->fcap ? 2 * sc->fcap : 64;
+		void *p = realloc(sc->f, nc * sizeof(*sc->f));
+		if (!p) {
+			sc->oom = true;
+			return;
+		}
+		sc->f = p;
+		sc->fcap = nc;
+	}
+	sc->f[sc->nf++] = (struct field){ mask, name, nlen, val, vlen };
+}
+
+/* name and value copied into the arena */
+static void add_copy(struct waf_pf_scratch *sc, uint32_t mask, const void *name, size_t nlen,
+		     const void *val, size_t vlen)
+{
+	size_t n = put(sc, name, nlen);
+	size_t v = put(sc, val, vlen);
+	add_field(sc, mask, n, nlen, v, vlen);
+}
+
+#define BIT(c) (1u << (c))
+
+/* utils::uri_decode: valid %XX only, '+' untouched. */
+static size_t uri_decode(const uint8_t *in, size_t len, uint8_t *d)
+{
+	size_t i = 0, o = 0;
+
+	while (i + 2 < len) {
+		if (in[i] == '%' && isxdigit(in[i + 1]) && isxdigit(in[i + 2])) {
+			char h[3] = { (char)in[i + 1], (char)in[i + 2], 0 };
+			d[o++] = (uint8_t)strtol(h, NULL, 16);
+			i += 3;
+			continue;
+		}
+		d[o++] = in[i++];
+	}
+	while (i < len)
+		d[o++] = in[i++];
+	return o;
+}
+
+/* Transaction::extractArguments + addArgument for one source. */
+static void extract_args(struct waf_pf_scratch *sc, const uint8_t *s, size_t len, uint32_t vmask,
+			 uint32_t nmask, size_t *combined, size_t *nargs)
+{
+	size_t i = 0;
+
+	/* ssplit(): std::getline on '&', so no trailing empty piece */
+	while (i < len) {
+		const uint8_t *amp = memchr(s + i, '&', len - i);
+		size_t e = amp ? (size_t)(amp - s) : len;
+		const uint8_t *t = s + i;
+		size_t tl = e - i;
+		const uint8_t *eq = memchr(t, '=', tl);
+		size_t kl = eq ? (size_t)(eq - t) : tl;
+		const uint8_t *v = eq ? eq + 1 : t + tl;
+		size_t vl = eq ? tl - kl - 1 : 0;
+		if (pf_buf_reserve(&sc->arena, sc->arena.len + kl + vl + 2) < 0) {
+			sc->oom = true;
+			return;
+		}
+		size_t ko = sc->arena.len;
+		size_t kd = pf_urldecode_nonstrict(t, kl, sc->arena.p + ko);
+		sc->arena.len += kd;
+		size_t vo = sc->arena.len;
+		size_t vd = pf_urldecode_nonstrict(v, vl, sc->arena.p + vo);
+		sc->arena.len += vd;
+		add_field(sc, vmask, ko, kd, vo, vd);
+		add_field(sc, nmask, ko, kd, ko, kd);
+		*combined += kd + vd;
+		(*nargs)++;
+		i = e + 1;
+	}
+}
+
+/* ---- JSON (yajl as ModSecurity's JSON body processor drives it) --------- */
+
+struct jcont {
+	size_t name, nlen;	/* arena */
+	bool array;
+	unsigned long counter;
+};
+
+struct json {
+	struct waf_pf_scratch *sc;
+	const uint8_t *p, *end;
+	struct jcont st[64];
+	size_t depth;
+	size_t key, klen;	/* m_current_key (arena), klen 0: empty */
+	bool key_set;
+	size_t *combined, *nargs;
+};
+
+/* getCurrentKey(): returns name (arena offset/len) */
+static void cur_key(struct json *j, size_t *off, size_t *len)
+{
+	if (j->depth == 0) {
+		*off = put(j->sc, "json", 4);
+		*len = 4;
+		return;
+	}
+	if (!j->key_set || j->klen == 0) {
+		if (j->st[j->depth - 1].array) {
+			*off = 0;
+			*len = 0;
+		} else {
+			*off = put(j->sc, "empty-key", 9);
+			*len = 9;
+		}
+		return;
+	}
+	*off = j->key;
+	*len = j->klen;
+	j->key_set = false;
+	j->klen = 0;
+}
+
+static void j_arg(struct json *j, size_t voff, size_t vlen)
+{
+	struct waf_pf_scratch *sc = j->sc;
+	size_t start = sc->arena.len;
+	char num[32];
+
+	for (size_t i = 0; i < j->depth; i++) {
+		/* copy the name out first: put() may move the arena */
+		size_t nl = j->st[i].nlen;
+		if (pf_buf_reserve(&sc->arena, sc->arena.len + nl + 40) < 0) {
+			sc->oom = true;
+			return;
+		}
+		memmove(sc->arena.p + sc->arena.len, sc->arena.p + j->st[i].name, nl);
+		sc->arena.len += nl;
+		if (j->st[i].array) {
+			int n = snprintf(num, sizeof(num), ".array_%lu", j->st[i].counter);
+			put(sc, num, (size_t)n);
+		} else {
+			put(sc, ".", 1);
+		}
+	}
+	if (j->depth > 0 && j->st[j->depth - 1].array) {
+		j->st[j->depth - 1].counter++;
+	} else {
+		size_t ko, kl;
+		cur_key(j, &ko, &kl);
+		if (pf_buf_reserve(&sc->arena, sc->arena.len + kl + 1) < 0) {
+			sc->oom = true;
+			return;
+		}
+		memmove(sc->arena.p + sc->arena.len, sc->arena.p + ko, kl);
+		sc->arena.len += kl;
+	}
+	size_t nlen = sc->arena.len - start;
+	add_field(sc, BIT(PF_C_ARGS_JSON), start, nlen, voff, vlen);
+	add_field(sc, BIT(PF_C_ARGS_JSON_NAMES), start, nlen, start, nlen);
+	*j->combined += nlen + vlen;
+	(*j->nargs)++;
+}
+
+static void j_ws(struct json *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static void utf8_put(struct waf_pf_scratch *sc, unsigned long c)
+{
+	uint8_t b[4];
+	size_t n;
+
+	if (c < 0x80) {
+		b[0] = (uint8_t)c;
+		n = 1;
+	} else if (c < 0x800) {
+		b[0] = (uint8_t)(0xc0 | c >> 6);
+		b[1] = (uint8_t)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		b[0] = (uint8_t)(0xe0 | c >> 12);
+		b[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+		b[2] = (uint8_t)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (uint8_t)(0xf0 | c >> 18);
+		b[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
+		b[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+		b[3] = (uint8_t)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	put(sc, b, n);
+}
+
+static bool hex4(const uint8_t *p, unsigned long *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		if (!isxdigit(p[i]))
+			return false;
+		char h[2] = { (char)p[i], 0 };
+		*v = *v << 4 | (unsigned long)strtol(h, NULL, 16);
+	}
+	return true;
+}
+
+/* A string token, decoded into the arena.  Only plain ASCII and well-formed
+ * escapes are accepted: anything else (raw non-ASCII bytes whose UTF-8
+ * validity yajl checks, lone surrogates) is "not parsed" and the caller
+ * answers "might match". */
+static bool j_string(struct json *j, size_t *off, size_t *len)
+{
+	if (j->p >= j->end || *j->p != '"')
+		return false;
+	j->p++;
+	*off = j->sc->arena.len;
+	while (j->p < j->end && *j->p != '"') {
+		uint8_t c = *j->p;
+		if (c < 0x20 || c >= 0x80)
+			return false;
+		if (c != '\\') {
+			put(j->sc, &c, 1);
+			j->p++;
+			continue;
+		}
+		if (j->end - j->p < 2)
+			return false;
+		uint8_t e = j->p[1];
+		j->p += 2;
+		const char *map = strchr("\"\"\\\\//b\bf\fn\nr\rt\t", e);
+		if (e && map && ((map - "\"\"\\\\//b\bf\fn\nr\rt\t") % 2) == 0) {
+			put(j->sc, map + 1, 1);
+			continue;
+		}
+		if (e != 'u' || j->end - j->p < 4)
+			return false;
+		unsigned long u, lo;
+		if (!hex4(j->p, &u))
+			return false;
+		j->p += 4;
+		if (u >= 0xd800 && u < 0xdc00) {
+			if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+			    !hex4(j->p + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+				return false;
+			j->p += 6;
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+		} else if (u >= 0xdc00 && u <= 0xdfff) {
+			return false;
+		}
+		if (u == 0)
+			return false;	/* yajl and std::string agree, but keep it simple */
+		utf8_put(j->sc, u);
+	}
+	if (j->p >= j->end)
+		return false;
+	j->p++;
+	*len = j->sc->arena.len - *off;
+	return !j->sc->oom;
+}
+
+static bool j_value(struct json *j);
+
+static bool j_container(struct json *j, bool array)
+{
+	size_t no, nl;
+
+	if (j->depth == sizeof(j->st) / sizeof(j->st[0]))
+		return false;
+	cur_key(j, &no, &nl);
+	j->st[j->depth++] = (struct jcont){ no, nl, array, 0 };
+	j->p++;
+	j_ws(j);
+	if (j->p < j->end && *j->p == (array ? ']' : '}')) {
+		j->p++;
+	} else {
+		for (;;) {
+			if (!array) {
+				size_t ko, kl;
+				j_ws(j);
+				if (!j_string(j, &ko, &kl))
+					return false;
+				j->key = ko;
+				j->klen = kl;
+				j->key_set = true;
+				j_ws(j);
+				if (j->p >= j->end || *j->p != ':')
+					return false;
+				j->p++;
+			}
+			if (!j_value(j))
+				return false;
+			j_ws(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (j->p < j->end && *j->p == (array ? ']' : '}')) {
+				j->p++;
+				break;
+			}
+			return false;
+		}
+	}
+	j->depth--;
+	if (j->depth > 0 && j->st[j->depth - 1].array)
+		j->st[j->depth - 1].counter++;
+	return true;
+}
+
+static bool j_value(struct json *j)
+{
+	j_ws(j);
+	if (j->p >= j->end)
+		return false;
+	uint8_t c = *j->p;
+	if (c == '{' || c == '[')
+		return j_container(j, c == '[');
+	if (c == '"') {
+		size_t o, l;
+		if (!j_string(j, &o, &l))
+			return false;
+		j_arg(j, o, l);
+		return true;
+	}
+	static const char *const lits[] = { "true", "false", "null" };
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(lits[i]);
+		if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, lits[i], n)) {
+			j->p += n;
+			if (j->p < j->end && isalnum(*j->p))
+				return false;
+			size_t o = put(j->sc, i == 2 ? "" : lits[i], i == 2 ? 0 : n);
+			j_arg(j, o, i == 2 ? 0 : n);
+			return true;
+		}
+	}
+	/* number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+	const uint8_t *b = j->p, *p = j->p;
+	if (p < j->end && *p == '-')
+		p++;
+	if (p >= j->end || !isdigit(*p))
+		return false;
+	if (*p == '0')
+		p++;
+	else
+		while (p < j->end && isdigit(*p))
+			p++;
+	if (p < j->end && *p == '.') {
+		p++;
+		if (p >= j->end || !isdigit(*p))
+			return false;
+		while (p < j->end && isdigit(*p))
+			p++;
+	}
+	if (p < j->end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < j->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= j->end || !isdigit(*p))
+			return false;
+		while (p < j->end && isdigit(*p))
+			p++;
+	}
+	if (p < j->end && (isalnum(*p) || *p == '.'))
+		return false;
+	j->p = p;
+	size_t o = put(j->sc, b, (size_t)(p - b));
+	j_arg(j, o, (size_t)(p - b));
+	return true;
+}
+
+static bool parse_json(struct waf_pf_scratch *sc, const uint8_t *s, size_t len, size_t *combined,
+		       size_t *nargs)
+{
+	struct json j = { .sc = sc, .p = s, .end = s + len, .combined = combined, .nargs = nargs };
+
+	if (!j_value(&j))
+		return false;
+	j_ws(&j);
+	return j.p == j.end && !sc->oom;
+}
+
+/* ---- transformations ----------------------------------------------------- */
+
+/* Runs chain c over s; *out points into one of bufs.  1 ok, 0 cannot
+ * compute, -1 out of memory. */
+static int run_chain(const struct pchain *c, const uint8_t *s, size_t len, struct pf_buf bufs[2],
+		     const uint8_t **out, size_t *olen)
+{
+	const uint8_t *cur = s;
+	size_t cl = len;
+
+	for (size_t i = 0; i < c->ntfn; i++) {
+		struct pf_buf *b = &bufs[i & 1];
+		int rc = pf_tfn_apply(c->tfn[i], cur, cl, b);
+		if (rc <= 0)
+			return rc;
+		cur = b->p;
+		cl = b->len;
+	}
+	*out = cur;
+	*olen = cl;
+	return 1;
+}
+
+/* ---- verdicts ------------------------------------------------------------ */
+
+static bool sel_matches(const struct sl_var *v, const uint8_t *name, size_t nlen)
+{
+	if (!v->sel || v->sel_regex)
+		return true;
+	return strlen(v->sel) == nlen && !strncasecmp(v->sel, (const char *)name, nlen);
+}
+
+/* Excluded (!VAR:name or !VAR:/re/)?  Names compare case-insensitively
+ * only for headers (libmodsecurity's header collection is); a regex is
+ * matched case-sensitively: either way never more than ModSecurity
+ * excludes. */
+static bool excluded(const struct waf_pf_scratch *sc, const struct plink *l,
+		     const struct field *f)
+{
+	for (size_t i = 0; i < l->nexcl; i++) {
+		const struct sl_var *v = l->excl[i];
+		if (!(v->coll_mask & f->mask))
+			continue;
+		const uint8_t *name = at(sc, f->name);
+		if (l->excl_re[i]) {
+			if (pcre2_match(l->excl_re[i], name, f->nlen, 0, 0, sc->md, NULL) >= 0)
+				return true;
+			continue;
+		}
+		size_t n = strlen(v->sel);
+		if (n != f->nlen)
+			continue;
+		if (v->coll_mask & (1u << PF_C_HEADERS) ? !strncasecmp(v->sel, (const char *)name, n)
+							: !memcmp(v->sel, name, n))
+			return true;
+	}
+	return false;
+}
+
+static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
+		       const struct field *f)
+{
+	if (l->nexcl && excluded(sc, l, f))
+		return false;
+	if (f->mask & l->coll_mask)
+		return true;
+	for (size_t i = 0; i < l->nselvars; i++) {
+		const struct sl_var *v = l->selvars[i];
+		if (!v->count && (v->coll_mask & f->mask) && sel_matches(v, at(sc, f->name), f->nlen))
+			return true;
+	}
+	return false;
+}
+
+struct hs_ctx {
+	struct waf_pf_scratch *sc;
+	const struct field *f;
+	const uint8_t *t;	/* the transformed value scanned */
+	size_t tl;
+};
+
+/* A Vectorscan hit is a candidate: prefilter mode over-approximates a
+ * regex and the literals are matched caselessly, so a hit is confirmed
+ * with the exact operator (for @rx, PCRE2 with libmodsecurity's flags; a
+ * PCRE2 error such as the match limit counts as a match).  @pm phrases are
+ * kept as found. */
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *ctx)
+{
+	struct hs_ctx *h = ctx;
+	const struct waf_pf *pf = h->sc->pf;
+	const struct plink *l = pf->links[id];
+
+	if (h->sc->hit[id] || !link_reads(h->sc, l, h->f))
+		return 0;
+	if (l->sl->op == SL_OP_RX && l->re) {
+		int rc = pcre2_match(l->re, h->t, h->tl, 0, 0, h->sc->md, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return 0;
+	} else if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
+		   !pf_link_verdict(l, h->t, h->tl, h->sc->md)) {
+		return 0;
+	}
+	h->sc->hit[id] = 1;
+	return 0;
+}
+
+/* Does link l (whose chain set is l->chains) say "might" for value s? */
+static int verdict_value(struct waf_pf_scratch *sc, const struct plink *l, const uint8_t *s,
+			 size_t len, struct pf_buf bufs[2])
+{
+	const struct waf_pf *pf = sc->pf;
+
+	for (size_t c = 0; c < l->nchains; c++) {
+		const uint8_t *t;
+		size_t tl;
+		int rc = run_chain(&pf->chains[l->chains[c]], s, len, bufs, &t, &tl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || pf_link_verdict(l, t, tl, sc->md))
+			return 1;
+	}
+	return 0;
+}
+
+/* Candidate values of a derived variable d: calls fn on each; returns 1 if
+ * fn said "might" (or a value cannot be computed), 0 if none did, -1 OOM. */
+static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
+			  const struct plink *l)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct plink *src = &pf->rules[d->rule].links[d->link];
+
+	if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
+		return 1;
+	for (size_t fi = 0; fi < sc->nf; fi++) {
+		const struct field *f = &sc->f[fi];
+		if (!link_reads(sc, src, f))
+			continue;
+		for (size_t c = 0; c < src->nchains; c++) {
+			const uint8_t *t;
+			size_t tl;
+			int rc = run_chain(&pf->chains[src->chains[c]], at(sc, f->val), f->vlen, sc->t,
+					   &t, &tl);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				return 1;
+			if (d->matched) {
+				/* MATCHED_VAR: the raw and the transformed value */
+				if (pf_buf_reserve(&sc->cand, tl + 1) < 0)
+					return -1;
+				memcpy(sc->cand.p, t, tl);
+				size_t cl = tl;
+				int v = verdict_value(sc, l, sc->cand.p, cl, sc->t2);
+				if (v)
+					return v;
+				v = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t2);
+				if (v)
+					return v;
+				continue;
+			}
+			if (!src->re)
+				return 1;
+			int m = pcre2_match(src->re, t, tl, 0, 0, sc->md, NULL);
+			if (m < 0)
+				continue;
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+			uint32_t npairs = pcre2_get_ovector_count(sc->md);
+			/* build the candidate */
+			sc->cand.len = 0;
+			const char *tmpl = d->group >= 0 ? NULL : d->tmpl;
+			if (d->group >= 0) {
+				uint32_t g = (uint32_t)d->group;
+				if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
+					size_t gl = ov[2 * g + 1] - ov[2 * g];
+					if (pf_buf_reserve(&sc->cand, gl + 1) < 0)
+						return -1;
+					memcpy(sc->cand.p, t + ov[2 * g], gl);
+					sc->cand.len = gl;
+				}
+			} else {
+				for (const char *p = tmpl; *p;) {
+					const char *e;
+					const uint8_t *piece = (const uint8_t *)p;
+					size_t pl = 1;
+					char *exp = NULL;
+					if (p[0] == '%' && p[1] == '{' && (e = strchr(p, '}'))) {
+						if (!strncasecmp(p + 2, "tx.", 3) && isdigit((unsigned char)p[5]) &&
+						    p + 6 == e) {
+							uint32_t g = (uint32_t)(p[5] - '0');
+							pl = 0;
+							if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
+								piece = t + ov[2 * g];
+								pl = ov[2 * g + 1] - ov[2 * g];
+							}
+						} else {
+							char mac[128];
+							size_t ml = (size_t)(e - p + 1);
+							bool dyn = false;
+							if (ml >= sizeof(mac))
+								return 1;
+							memcpy(mac, p, ml);
+							mac[ml] = '\0';
+							exp = pf_expand((struct tx_map *)&pf->tx, mac, &dyn);
+							if (!exp)
+								return 1;
+							piece = (const uint8_t *)exp;
+							pl = strlen(exp);
+						}
+						p = e + 1;
+					} else {
+						p++;
+					}
+					if (pf_buf_reserve(&sc->cand, sc->cand.len + pl + 1) < 0) {
+						free(exp);
+						return -1;
+					}
+					memcpy(sc->cand.p + sc->cand.len, piece, pl);
+					sc->cand.len += pl;
+					free(exp);
+				}
+			}
+			int v = verdict_value(sc, l, sc->cand.p ? sc->cand.p : (const uint8_t *)"",
+					      sc->cand.len, sc->t2);
+			if (v)
+				return v;
+		}
+	}
+	return 0;
+}
+
+/* Native verdict of a link: 1 might, 0 cannot, -1 OOM. */
+static int native(struct waf_pf_scratch *sc, const struct plink *l)
+{
+	for (size_t i = 0; i < l->nstatic; i++) {
+		const char *v = l->static_vals[i];
+		int r = verdict_value(sc, l, (const uint8_t *)v, strlen(v), sc->t);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < l->nselvars; i++) {
+		const struct sl_var *v = l->selvars[i];
+		if (!v->count)
+			continue;
+		size_t n = 0;
+		for (size_t fi = 0; fi < sc->nf; fi++)
+			if ((sc->f[fi].mask & v->coll_mask) &&
+			    sel_matches(v, at(sc, sc->f[fi].name), sc->f[fi].nlen))
+				n++;
+		char num[24];
+		int nl = snprintf(num, sizeof(num), "%zu", n);
+		int r = verdict_value(sc, l, (const uint8_t *)num, (size_t)nl, sc->t);
+		if (r)
+			return r;
+	}
+	for (size_t fi = 0; fi < sc->nf; fi++) {
+		const struct field *f = &sc->f[fi];
+		if (!link_reads(sc, l, f))
+			continue;
+		int r = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < l->nder; i++) {
+		int r = derived_values(sc, &l->der[i], l);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* 1: link might match, 0: cannot, -1: OOM */
+static int link_might(struct waf_pf_scratch *sc, const struct plink *l, size_t gi)
+{
+	switch (l->mode) {
+	case LM_ALWAYS:
+		return 1;
+	case LM_NEVER:
+		return 0;
+	case LM_HS:
+		return sc->hit[gi];
+	default:
+		return native(sc, l);
+	}
+}
+
+/* Exact: does a ctl:requestBodyProcessor=JSON rule fire?  1 yes, 0 no,
+ * -1 cannot tell. */
+static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r, pcre2_code **res)
+{
+	for (size_t k = 0; k < r->nlinks; k++) {
+		const struct sl_link *sl = &r->links[k];
+		pcre2_code *re = res[k];
+		bool any = false;
+		if (!re)
+			return -1;
+		for (size_t i = 0; i < sl->nvars && !any; i++) {
+			const struct sl_var *v = &sl->vars[i];
+			if (v->kind != PF_V_COLL || v->count || v->exclude || v->sel_regex)
+				return -1;
+			for (size_t fi = 0; fi < sc->nf && !any; fi++) {
+				const struct field *f = &sc->f[fi];
+				if (!(f->mask & v->coll_mask) || !sel_matches(v, at(sc, f->name), f->nlen))
+					continue;
+				const uint8_t *s = at(sc, f->val);
+				size_t len = f->vlen;
+				struct pf_buf *bufs = sc->t;
+				for (size_t t = 0; t < sl->ntfn; t++) {
+					if (pf_tfn_apply(sl->tfn[t], s, len, &bufs[t & 1]) <= 0)
+						return -1;
+					s = bufs[t & 1].p;
+					len = bufs[t & 1].len;
+				}
+				int rc = pcre2_match(re, s, len, 0, 0, sc->md, NULL);
+				if (rc >= 0)
+					any = true;
+				else if (rc != PCRE2_ERROR_NOMATCH)
+					return -1;
+			}
+		}
+		if (!any)
+			return 0;
+	}
+	return 1;
+}
+
+static bool ci_prefix(const char *s, size_t len, const char *p)
+{
+	size_t n = strlen(p);
+	return len >= n && !strncasecmp(s, p, n);
+}
+
+/* Fills the fields; false: "might match" without looking further. */
+static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
+{
+	const struct waf_pf *pf = sc->pf;
+	size_t combined = 0, nargs = 0;
+
+	sc->nf = 0;
+	sc->arena.len = 0;
+	sc->oom = false;
+	put(sc, "", 0);
+
+	/* processURI */
+	const uint8_t *tg = (const uint8_t *)r->target;
+	size_t tl = r->target_len;
+	const uint8_t *hash = memchr(tg, '#', tl);
+	size_t ul = hash ? (size_t)(hash - tg) : tl;	/* uri_s */
+	const uint8_t *q = memchr(tg, '?', ul);
+	add_copy(sc, BIT(PF_C_METHOD), "", 0, r->method, r->method_len);
+	/* ModSecurity is given the version and writes "HTTP/" + version: a
+	 * protocol that does not start with "HTTP/" is taken as the version */
+	bool http = r->protocol_len >= 5 && !memcmp(r->protocol, "HTTP/", 5);
+	size_t pl = r->protocol_len + (http ? 0 : 5);
+	{
+		size_t n = r->method_len + 1 + tl + 1 + pl;
+		if (pf_buf_reserve(&sc->arena, sc->arena.len + n + 1) < 0)
+			return false;
+		size_t o = sc->arena.len;
+		put(sc, r->method, r->method_len);
+		put(sc, " ", 1);
+		put(sc, tg, tl);
+		put(sc, " ", 1);
+		size_t po = sc->arena.len;
+		if (!http)
+			put(sc, "HTTP/", 5);
+		put(sc, r->protocol, r->protocol_len);
+		add_field(sc, BIT(PF_C_LINE), 0, 0, o, n);
+		add_field(sc, BIT(PF_C_PROTOCOL), 0, 0, po, pl);
+	}
+	add_copy(sc, BIT(PF_C_URI_RAW), "", 0, tg, tl);
+	if (pf_buf_reserve(&sc->arena, sc->arena.len + ul + 1) < 0)
+		return false;
+	size_t dec = sc->arena.len;
+	size_t dl = uri_decode(tg, ul, sc->arena.p + dec);
+	sc->arena.len += dl;
+	const uint8_t *dq = memchr(at(sc, dec), '?', dl);
+	size_t path_len = dq ? (size_t)(dq - at(sc, dec)) : dl;
+	if (q)
+		add_copy(sc, BIT(PF_C_QS), "", 0, q + 1, ul - (size_t)(q + 1 - tg));
+	add_field(sc, BIT(PF_C_FILENAME), 0, 0, dec, path_len);
+	{
+		const uint8_t *d = at(sc, dec);
+		size_t last = SIZE_MAX;
+		for (size_t i = 0; i < path_len; i++)
+			if (d[i] == '/' || d[i] == '\\')
+				last = i;
+		if (last != SIZE_MAX && path_len > last + 1)
+			add_field(sc, BIT(PF_C_BASENAME), 0, 0, dec + last + 1, path_len - last - 1);
+	}
+	{
+		/* REQUEST_URI: the decoded URI, an absolute form's scheme and
+		 * authority dropped */
+		const char *d = (const char *)at(sc, dec);
+		size_t uo = 0;
+		if (dl && d[0] != '/') {
+			const char *colon = memchr(d, ':', dl);
+			size_t scheme = colon ? (size_t)(colon - d) + 1 : 0;
+			if (colon && scheme + 1 < dl && d[scheme] == '/' && d[scheme + 1] == '/') {
+				const char *sl = memchr(d + scheme + 2, '/', dl - scheme - 2);
+				if (sl)
+					uo = (size_t)(sl - d);
+			}
+		}
+		add_field(sc, BIT(PF_C_URI), 0, 0, dec + uo, dl - uo);
+	}
+	if (q && ul - (size_t)(q + 1 - tg) > 0)
+		extract_args(sc, q + 1, ul - (size_t)(q + 1 - tg), BIT(PF_C_ARGS_GET),
+			     BIT(PF_C_ARGS_GET_NAMES), &combined, &nargs);
+
+	/* headers */
+	enum { BP_NONE, BP_URLENC, BP_MULTIPART } bp = BP_NONE;
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct waf_pf_hdr *h = &r->hdrs[i];
+		add_copy(sc, BIT(PF_C_HEADERS_NAMES), h->name, h->name_len, h->name, h->name_len);
+		add_copy(sc, BIT(PF_C_HEADERS), h->name, h->name_len, h->value, h->value_len);
+		if (h->name_len == 6 && !strncasecmp(h->name, "cookie", 6)) {
+			const char *v = h->value;
+			size_t vl = h->value_len, p = 0;
+			while (p < vl) {
+				const char *semi = memchr(v + p, ';', vl - p);
+				size_t e = semi ? (size_t)(semi - v) : vl;
+				size_t b = p, ce = e;
+				if (!semi)
+					while (ce > b && isspace((unsigned char)v[ce - 1]))
+						ce--;
+				p = e + 1;
+				if (ce == b)
+					continue;
+				const char *eq = memchr(v + b, '=', ce - b);
+				size_t ke = eq ? (size_t)(eq - v) : ce;
+				size_t kb = b;
+				while (kb < ke && isspace((unsigned char)v[kb]))
+					kb++;
+				if (kb == ke)
+					continue;
+				const char *cv = eq ? eq + 1 : v + ce;
+				size_t cvl = eq ? ce - (size_t)(eq + 1 - v) : 0;
+				add_copy(sc, BIT(PF_C_COOKIES), v + kb, ke - kb, cv, cvl);
+				add_copy(sc, BIT(PF_C_COOKIES_NAMES), v + kb, ke - kb, v + kb, ke - kb);
+			}
+		}
+		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12)) {
+			if (ci_prefix(h->value, h->value_len, "multipart/form-data"))
+				bp = BP_MULTIPART;
+			if (ci_prefix(h->value, h->value_len, "application/x-www-form-urlencoded"))
+				bp = BP_URLENC;
+		}
+	}
+	bool json = false;
+	for (size_t i = 0; i < pf->njson_ctl; i++) {
+		int f = json_ctl_fires(sc, pf->json_ctl[i], pf->json_re[i]);
+		if (f < 0 && r->body_len)
+			return false;
+		if (f > 0)
+			json = true;
+	}
+	if (r->body_len) {
+		const uint8_t *b = (const uint8_t *)r->body;
+		if (pf->body_unknown)
+			return false;
+		add_copy(sc, BIT(PF_C_BODY), "", 0, b, r->body_len);
+		if (json) {
+			add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "JSON", 4);
+			if (!parse_json(sc, b, r->body_len, &combined, &nargs))
+				return false;
+		} else if (bp == BP_URLENC) {
+			add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "URLENCODED", 10);
+			extract_args(sc, b, r->body_len, BIT(PF_C_ARGS_POST),
+				     BIT(PF_C_ARGS_POST_NAMES), &combined, &nargs);
+		} else if (bp == BP_MULTIPART) {
+			return false;
+		}
+	} else if (json) {
+		add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "JSON", 4);
+	} else if (bp == BP_URLENC) {
+		add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "URLENCODED", 10);
+	} else if (bp == BP_MULTIPART) {
+		add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "MULTIPART", 9);
+	}
+	if (nargs) {
+		char num[24];
+		int n = snprintf(num, sizeof(num), "%zu", combined);
+		add_copy(sc, BIT(PF_C_ARGS_COMBINED_SIZE), "", 0, num, (size_t)n);
+	}
+	return !sc->oom;
+}
+
+long waf_pf_last_rule(const struct waf_pf_scratch *sc)
+{
+	return sc->last_rule;
+}
+
+bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struct waf_pf_req *r)
+{
+	sc->last_rule = -1;
+	if (pf->always)
+		return true;
+	sc->last_rule = -2;
+	if (!collect(sc, r))
+		return true;
+	sc->last_rule = -3;
+	memset(sc->hit, 0, pf->nlinks);
+
+	/* the Vectorscan pass: each field through each chain that reads it */
+	for (size_t fi = 0; fi < sc->nf; fi++) {
+		const struct field *f = &sc->f[fi];
+		struct hs_ctx h = { sc, f, NULL, 0 };
+		for (size_t ci = 0; ci < pf->nchains; ci++) {
+			const struct pchain *c = &pf->chains[ci];
+			if (!c->db || !(c->mask & f->mask))
+				continue;
+			const uint8_t *t;
+			size_t tl;
+			int rc = run_chain(c, at(sc, f->val), f->vlen, sc->t, &t, &tl);
+			if (rc < 0)
+				return true;
+			if (rc == 0) {
+				for (size_t j = 0; j < c->nlinks; j++)
+					if (link_reads(sc, pf->links[c->links[j]], f))
+						sc->hit[c->links[j]] = 1;
+				continue;
+			}
+			h.t = tl ? t : (const uint8_t *)"";
+			h.tl = tl;
+			if (hs_scan(c->db, (const char *)h.t, (unsigned)tl, 0,
+				    sc->hs, on_match, &h) != HS_SUCCESS)
+				return true;
+		}
+	}
+
+	/* rules: every link must say "might" */
+	size_t gi = 0;
+	for (size_t ri = 0; ri < pf->nrules; ri++) {
+		const struct prule *pr = &pf->rules[ri];
+		size_t base = gi;
+		gi += pr->nlinks;
+		bool all = true;
+		for (size_t k = 0; k < pr->nlinks && all; k++) {
+			int m = link_might(sc, &pr->links[k], base + k);
+			if (m < 0)
+				return true;
+			all = m > 0;
+		}
+		if (all) {
+			sc->last_rule = pr->sl->id;
+			return true;
+		}
+	}
+	sc->last_rule = 0;
+	return false;
+}

