@@ -39,9 +39,6 @@
 #include "proxy/worker.h"
 #include "waf/waf.h"
 
-#pragma weak waf_pf_scan
-#pragma weak waf_pf_scratch_new
-
 struct waf_job;
 
 /* Per transaction (struct flt_ctx). */
@@ -299,7 +296,7 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	req_view(s, x, &r, hdrs);
 	/* The pre-filter reasons about request rules only: with
 	 * inspect_response the transaction is needed for the response. */
-	if (rt->pf && !w->inspect_response && waf_pf_scan && waf_pf_scratch_new) {
+	if (rt->pf && !w->inspect_response) {
 		struct waf_pf_scratch *sc = pf_scratch(rt->pf);
 		if (sc && !waf_pf_scan(rt->pf, sc, &r)) {
 			x->judged = true;

@@ -38,6 +38,7 @@ enum pf_coll {
 	PF_C_PROTOCOL,
 	PF_C_REQBODY_PROCESSOR,
 	PF_C_ARGS_COMBINED_SIZE,
+	PF_C_REQBODY_ERROR,	/* "0": every body that could fail to parse is "might" */
 	PF_C_COUNT
 };
 
@@ -123,6 +124,10 @@ struct sl_ruleset {
 
 /* seclang.c */
 int sl_load(struct sl_ruleset *rs, const char *path, char *err, size_t errlen);
+/* The same for rules held in memory (gatehouse's prologue, its default
+ * exclusions); name stands for the file in errors and relative Includes. */
+int sl_load_text(struct sl_ruleset *rs, const char *name, const char *text, char *err,
+		 size_t errlen);
 void sl_free(struct sl_ruleset *rs);
 
 /* ---- transformations ---------------------------------------------------- */

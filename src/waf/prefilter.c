@@ -1098,6 +1098,22 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 struct waf_pf *waf_pf_build(const char *const *files, size_t nfiles, int paranoia,
 			    char *err, size_t errlen)
 {
+	struct waf_pf_src *src = calloc(nfiles ? nfiles : 1, sizeof(*src));
+
+	if (!src) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < nfiles; i++)
+		src[i].path = files[i];
+	struct waf_pf *pf = waf_pf_build_src(src, nfiles, paranoia, err, errlen);
+	free(src);
+	return pf;
+}
+
+struct waf_pf *waf_pf_build_src(const struct waf_pf_src *src, size_t nsrc, int paranoia,
+				char *err, size_t errlen)
+{
 	struct waf_pf *pf = calloc(1, sizeof(*pf));
 	pcre2_match_data *md = pcre2_match_data_create(32, NULL);
 	char buf[16];
@@ -1107,8 +1123,9 @@ struct waf_pf *waf_pf_build(const char *const *files, size_t nfiles, int paranoi
 	if (!pf || !md)
 		goto oom;
 	pf->magic = PF_MAGIC;
-	for (size_t i = 0; i < nfiles; i++)
-		if (sl_load(&pf->rs, files[i], err, errlen) < 0)
+	for (size_t i = 0; i < nsrc; i++)
+		if ((src[i].text ? sl_load_text(&pf->rs, src[i].name, src[i].text, err, errlen) :
+				   sl_load(&pf->rs, src[i].path, err, errlen)) < 0)
 			goto fail;
 	/* the paranoia level as a deployment's prologue sets it
 	 * (SecAction "setvar:tx.paranoia_level=N"); the files may override */

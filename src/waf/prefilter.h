@@ -90,6 +90,18 @@ struct waf_pf *waf_pf_build(const char *const *files, size_t nfiles, int paranoi
 			    char *err, size_t errlen);
 void waf_pf_free(struct waf_pf *pf);
 
+/* The same from a mix of files and rule texts held in memory, in load
+ * order: what gatehouse itself adds to the rule set (its prologue, its
+ * default exclusions and rules) must be seen by the pre-filter too, or a
+ * request only those rules catch would skip ModSecurity. */
+struct waf_pf_src {
+	const char *path;          /* a file, or NULL for text */
+	const char *text;          /* rules in memory, named `name` in errors */
+	const char *name;
+};
+struct waf_pf *waf_pf_build_src(const struct waf_pf_src *src, size_t nsrc, int paranoia,
+				char *err, size_t errlen);
+
 /* Per-thread scratch for waf_pf_scan(); NULL when out of memory. */
 struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf);
 void waf_pf_scratch_free(struct waf_pf_scratch *sc);

@@ -114,6 +114,7 @@ static const struct {
 	{ "REQUEST_PROTOCOL", 1u << PF_C_PROTOCOL },
 	{ "REQBODY_PROCESSOR", 1u << PF_C_REQBODY_PROCESSOR },
 	{ "ARGS_COMBINED_SIZE", 1u << PF_C_ARGS_COMBINED_SIZE },
+	{ "REQBODY_ERROR", 1u << PF_C_REQBODY_ERROR },
 };
 
 /* Empty unless the body is multipart or XML, which the scanner never
@@ -689,6 +690,8 @@ static const char *intern_file(struct sl_ruleset *rs, const char *path)
 	return rs->files[rs->nfiles] ? rs->files[rs->nfiles++] : NULL;
 }
 
+static int load_stream(struct load_state *st, FILE *fp, const char *path);
+
 static int load_file(struct load_state *st, const char *path)
 {
 	if (++st->depth > 16) {
@@ -700,6 +703,13 @@ static int load_file(struct load_state *st, const char *path)
 		snprintf(st->err, st->errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	return load_stream(st, fp, path);
+}
+
+/* Reads the directives of fp (closed here), named path in errors and
+ * relative Includes; st->depth was raised by the caller. */
+static int load_stream(struct load_state *st, FILE *fp, const char *path)
+{
 	const char *file = intern_file(st->rs, path);
 	char *logical = NULL;
 	size_t llen = 0, lcap = 0;
@@ -765,6 +775,22 @@ int sl_load(struct sl_ruleset *rs, const char *path, char *err, size_t errlen)
 	int rc = load_file(&st, path);
 	if (rc < 0 && errlen && !err[0])
 		snprintf(err, errlen, "%s: out of memory", path);
+	return rc;
+}
+
+int sl_load_text(struct sl_ruleset *rs, const char *name, const char *text, char *err,
+		 size_t errlen)
+{
+	struct load_state st = { .rs = rs, .err = err, .errlen = errlen, .depth = 1 };
+
+	if (errlen)
+		err[0] = '\0';
+	/* the same reader as files: fmemopen gives the text a FILE (read-only,
+	 * the text is not written) */
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	int rc = fp ? load_stream(&st, fp, name) : -1;
+	if (rc < 0 && errlen && !err[0])
+		snprintf(err, errlen, "%s: out of memory", name);
 	return rc;
 }
 

@@ -38,12 +38,6 @@
 
 #include "waf/waf.h"
 
-/* The pre-filter (prefilter.c) is built on a branch of its own: until it
- * is linked in, these resolve to NULL and every request goes to
- * ModSecurity. */
-#pragma weak waf_pf_build
-#pragma weak waf_pf_free
-
 static uint64_t now_us(void)
 {
 	struct timespec ts;
@@ -278,13 +272,48 @@ static char *prologue(const struct waf_rt *rt)
 	return b.p;
 }
 
+/* What ModSecurity was given, in order, for the pre-filter to read the
+ * same rules (texts are borrowed: they live until waf_load returns). */
+struct srcs {
+	struct waf_pf_src *v;
+	size_t n, cap;
+};
+
+static int src_add(struct srcs *l, const char *path, const char *text, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+		if (!p)
+			return -1;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct waf_pf_src){ .path = path, .text = text, .name = name };
+	return 0;
+}
+
+static int add_text_src(struct waf_rt *rt, struct srcs *l, const char *text, const char *what,
+			char *err, size_t errlen)
+{
+	if (add_text(rt, text, what, err, errlen) < 0)
+		return -1;
+	if (src_add(l, NULL, text, what) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* What goes right after crs-setup.conf: the paranoia SecAction, then
  * gatehouse's default exclusions (crs_defaults.c) unless `defaults off`. */
-static int after_setup(struct waf_rt *rt, const char *paranoia, char *err, size_t errlen)
+static int after_setup(struct waf_rt *rt, struct srcs *l, const char *paranoia, char *err,
+		       size_t errlen)
 {
-	if (add_text(rt, paranoia, "paranoia", err, errlen) < 0)
+	if (add_text_src(rt, l, paranoia, "gatehouse's paranoia", err, errlen) < 0)
 		return -1;
-	if (rt->cfg->defaults && add_text(rt, waf_crs_defaults, "default exclusions", err, errlen) < 0)
+	if (rt->cfg->defaults &&
+	    add_text_src(rt, l, waf_crs_defaults, "gatehouse's default exclusions", err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -294,6 +323,8 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 {
 	struct waf_rt *rt = calloc(1, sizeof(*rt));
 	struct flist files = { 0 };
+	struct srcs srcs = { 0 };
+	char *pro = NULL;
 	char path[4096], text[256];
 	unsigned char rnd[16];
 	uint64_t t0 = now_us();
@@ -340,14 +371,12 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	msc_set_connector_info(rt->ms, "gatehouse");
 	/* Each transaction's log data is its own collector (waf_inspect). */
 	msc_set_log_cb(rt->ms, log_cb);
-	char *pro = prologue(rt);
+	pro = prologue(rt);
 	if (!pro) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	int rc = add_text(rt, pro, "gatehouse's prologue", err, errlen);
-	free(pro);
-	if (rc < 0)
+	if (add_text_src(rt, &srcs, pro, "gatehouse's prologue", err, errlen) < 0)
 		goto fail;
 
 	snprintf(text, sizeof(text),
@@ -357,10 +386,14 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	bool has_setup = false;
 	for (size_t i = 0; i < files.n; i++)
 		has_setup |= is_crs_setup(files.v[i]);
-	if (!has_setup && after_setup(rt, text, err, errlen) < 0)
+	if (!has_setup && after_setup(rt, &srcs, text, err, errlen) < 0)
 		goto fail;
 	for (size_t i = 0; i < files.n; i++) {
 		const char *e = NULL;
+		if (src_add(&srcs, files.v[i], NULL, NULL) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 		if (msc_rules_add_file(rt->rules, files.v[i], &e) < 0) {
 			for (*bad = 0; *bad < w->nrules - 1 && ends[*bad] <= i; (*bad)++)
 				;
@@ -369,7 +402,7 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 			goto fail;
 		}
 		if (has_setup && is_crs_setup(files.v[i])) {
-			if (after_setup(rt, text, err, errlen) < 0)
+			if (after_setup(rt, &srcs, text, err, errlen) < 0)
 				goto fail;
 			has_setup = false;   /* once */
 		}
@@ -384,22 +417,29 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 				goto fail;
 		}
 	}
-	rt->files = files.v;
-	rt->nfiles = files.n;
-	files.v = NULL;
-	if (w->prefilter && waf_pf_build) {
+	/* The removals above are not given to the pre-filter: a rule it still
+	 * counts can only make it say "might match" more often, never less. */
+	if (w->prefilter) {
 		char pferr[256] = "";
-		rt->pf = waf_pf_build((const char *const *)rt->files, rt->nfiles, w->paranoia, pferr,
-				      sizeof(pferr));
+		uint64_t p0 = now_us();
+		rt->pf = waf_pf_build_src(srcs.v, srcs.n, w->paranoia, pferr, sizeof(pferr));
 		if (!rt->pf) {
 			snprintf(err, errlen, "pre-filter: %s", pferr);
 			goto fail;
 		}
+		rt->pf_build_us = now_us() - p0;
 	}
+	rt->files = files.v;
+	rt->nfiles = files.n;
+	files.v = NULL;
 	rt->load_us = now_us() - t0;
+	free(srcs.v);
+	free(pro);
 	free(ends);
 	return rt;
 fail:
+	free(srcs.v);
+	free(pro);
 	free(ends);
 	flist_free(&files);
 	waf_free(rt);
@@ -410,7 +450,7 @@ void waf_free(struct waf_rt *rt)
 {
 	if (!rt)
 		return;
-	if (rt->pf && waf_pf_free)
+	if (rt->pf)
 		waf_pf_free(rt->pf);
 	if (rt->rules)
 		msc_rules_cleanup(rt->rules);

@@ -36,7 +36,8 @@ struct waf_rt {
 	struct waf_pf *pf;         /* NULL: no pre-filter (not built, or prefilter off) */
 	char secret[40];           /* "x-gh-waf-<32 hex>", the internal headers' prefix */
 	size_t secret_len;
-	uint64_t load_us;          /* how long the load took */
+	uint64_t load_us;          /* how long the load took (the pre-filter's build too) */
+	uint64_t pf_build_us;      /* of which the pre-filter's build */
 	char **files;              /* the rule files, in load order (for the pre-filter) */
 	size_t nfiles;
 };

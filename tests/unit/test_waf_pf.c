@@ -23,6 +23,7 @@
 #include "unit.h"
 
 #include "waf/prefilter.h"
+#include "waf/waf.h"
 
 #include <ctype.h>
 #include <modsecurity/intervention.h>
@@ -574,13 +575,18 @@ static void write_prologue(int pl)
 		"SecRequestBodyAccess On\n"
 		"SecRule REQUEST_HEADERS:Content-Type \"application/json\" \\\n"
 		"    \"id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
+		/* gatehouse's prologue refuses a body that does not parse */
+		"SecRule REQBODY_ERROR \"!@eq 0\" \"id:200002,phase:2,t:none,log,deny,status:400\"\n"
 		"SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=%d\"\n"
 		/* owasp-crs.load's IncludeOptional is not SecLang libmodsecurity
-		 * 3.0.9 reads: the two Includes it amounts to on Debian */
+		 * 3.0.9 reads: the two Includes it amounts to on Debian, and
+		 * gatehouse's default exclusions and rules between them, as
+		 * waf_load() puts them */
 		"Include /etc/modsecurity/crs/crs-setup.conf\n"
+		"%s"
 		"Include /usr/share/modsecurity-crs/rules/*.conf\n"
 		"SecRule TX:ANOMALY_SCORE \"@gt 0\" \"id:1999001,phase:2,pass,log,msg:'anomaly score'\"\n",
-		pl);
+		pl, waf_crs_defaults);
 	fclose(f);
 }
 
