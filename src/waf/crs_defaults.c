@@ -51,10 +51,14 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=932150;ARGS:field-keywords\"\n"
 	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed,
 	 * as JSON: an attack inside is still seen, and a text/plain body that
-	 * is not JSON fails the body parser (200002) as it failed 920420. */
+	 * is not JSON fails the body parser (200002) as it failed 920420.  The
+	 * policy rule is lifted for these requests alone rather than the
+	 * policy list extended at run time: a list that depends on the request
+	 * would make the pre-filter send every request with a body type to
+	 * ModSecurity. */
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
 	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
-	"setvar:'tx.allowed_request_content_type=%{tx.allowed_request_content_type} |text/plain|'\"\n"
+	"ctl:ruleRemoveById=920420\"\n"
 	/* D6. Whole files PUT with a binary media type: no body parser exists
 	 * for them and none is needed; POST keeps the policy. */
 	"SecRule REQUEST_METHOD \"@streq PUT\" \"id:90025,phase:1,pass,nolog,t:none,chain\"\n"
