@@ -302,6 +302,9 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 			x->judged = true;
 			return FLT_CONTINUE;
 		}
+		if (sc)
+			log_debug("waf %s: \"%s\": the pre-filter's rule %ld might match", w->name,
+				  txn_line(s->txn), waf_pf_last_rule(sc));
 	}
 	struct waf_job *j = job_new(rt, &r);
 	if (!j) {

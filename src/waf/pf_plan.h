@@ -103,8 +103,8 @@ struct waf_pf {
 	struct pchain *chains;
 	size_t nchains;
 	bool always;		/* a detection rule matches every request */
-	bool body_unknown;	/* some ctl: switches to a body processor we lack */
-	const struct sl_rule **json_ctl;	/* rules switching to the JSON processor */
+	const struct sl_rule **json_ctl;	/* rules switching the body processor */
+	bool *ctl_is_json;	/* to JSON (else XML or another the scanner lacks) */
 	pcre2_code ***json_re;	/* their links' regexes (NULL: not a plain @rx) */
 	size_t njson_ctl;
 	struct dyn_src *dyn;

