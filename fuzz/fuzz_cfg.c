@@ -14,8 +14,9 @@
 // FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c src/net/cidr.c
 // FUZZ_SOURCES: src/net/iplist.c
 // FUZZ_SOURCES: src/core/loop.c src/core/log.c src/core/hash.c src/limit/limit.c
-// FUZZ_SOURCES: src/waf/waf.c
-// FUZZ_LIBS: -lmodsecurity -lpcre2-8 -lssl -lcrypto -pthread
+// FUZZ_SOURCES: src/waf/waf.c src/waf/crs_defaults.c src/waf/prefilter.c src/waf/pf_scan.c
+// FUZZ_SOURCES: src/waf/seclang.c src/waf/transform.c
+// FUZZ_LIBS: -lmodsecurity -lhs -lpcre2-8 -lssl -lcrypto -pthread
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
