@@ -27,6 +27,7 @@
  *
  * Matches are logged as one line: "waf NAME blocked|detected: ID MSG; ...".
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,20 +265,48 @@ static void job_done(struct offload_job *oj)
  * (issue 12) must key it by generation too, or free it with the rt. */
 #define PF_CACHE 8
 
-static struct waf_pf_scratch *pf_scratch(const struct waf_pf *pf)
-{
-	static __thread struct {
+struct pf_cache {
+	struct {
 		const struct waf_pf *pf;
 		struct waf_pf_scratch *sc;
-	} cache[PF_CACHE];
+	} v[PF_CACHE];
+};
 
+static pthread_key_t pf_cache_key;
+static pthread_once_t pf_cache_once = PTHREAD_ONCE_INIT;
+
+/* A worker thread ends: its scratches go (the key's destructor). */
+static void pf_cache_free(void *p)
+{
+	struct pf_cache *c = p;
+	for (int i = 0; i < PF_CACHE; i++)
+		waf_pf_scratch_free(c->v[i].sc);
+	free(c);
+}
+
+static void pf_cache_key_init(void)
+{
+	(void)pthread_key_create(&pf_cache_key, pf_cache_free);
+}
+
+static struct waf_pf_scratch *pf_scratch(const struct waf_pf *pf)
+{
+	pthread_once(&pf_cache_once, pf_cache_key_init);
+	struct pf_cache *c = pthread_getspecific(pf_cache_key);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c || pthread_setspecific(pf_cache_key, c) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
 	for (int i = 0; i < PF_CACHE; i++) {
-		if (cache[i].pf == pf)
-			return cache[i].sc;
-		if (!cache[i].pf) {
-			cache[i].sc = waf_pf_scratch_new(pf);
-			cache[i].pf = cache[i].sc ? pf : NULL;
-			return cache[i].sc;
+		if (c->v[i].pf == pf)
+			return c->v[i].sc;
+		if (!c->v[i].pf) {
+			c->v[i].sc = waf_pf_scratch_new(pf);
+			c->v[i].pf = c->v[i].sc ? pf : NULL;
+			return c->v[i].sc;
 		}
 	}
 	return NULL;

@@ -253,7 +253,11 @@ class Gatehouse:
             self.wait_listening()
         return self
 
-    def wait_listening(self, timeout=10.0):
+    def wait_listening(self, timeout=None):
+        if timeout is None:
+            # A WAF's rules and its pre-filter take seconds to load, many
+            # more under ASan (every allocation of the Vectorscan compile).
+            timeout = 90.0 if re.search(r"^\s*waf\s", self.config or "", re.M) else 10.0
         deadline = time.monotonic() + timeout
         while True:
             rc = self.proc.poll()
