@@ -184,6 +184,37 @@ static bool excerpt(struct waf_strict_why *why, const char *what, const char *wh
 	return ambiguous(why, what, where, p + from, to > from ? to - from : 0);
 }
 
+/* The character at *i, a %XX decoded; -1 at the end. */
+static int char_at(const char *p, size_t n, size_t *i)
+{
+	if (*i >= n)
+		return -1;
+	if (p[*i] == '%' && is_hex2(p, *i + 1, n)) {
+		int c = hexval((unsigned char)p[*i + 1]) << 4 | hexval((unsigned char)p[*i + 2]);
+		*i += 3;
+		return c;
+	}
+	return (unsigned char)p[(*i)++];
+}
+
+/* Whether what follows an encoded '%' at i makes an escape once decoded:
+ * two hex digits or a 'u' and four, themselves encoded or not (%252e, %25%32%65,
+ * %25u0027). */
+static bool second_escape(const char *p, size_t n, size_t i)
+{
+	int a = char_at(p, n, &i);
+	if (a < 0)
+		return false;
+	if ((a | 0x20) == 'u') {   /* %25u0027: IIS's escape, encoded */
+		int h = 0;
+		while (h < 4 && i + (size_t)h < n && hexval((unsigned char)p[i + (size_t)h]) >= 0)
+			h++;
+		return h == 4;
+	}
+	int b = char_at(p, n, &i);
+	return hexval((unsigned char)a) >= 0 && b >= 0 && hexval((unsigned char)b) >= 0;
+}
+
 /*
  * Scans one field's raw bytes: percent-escapes well-formed and decoded
  * once to valid, shortest-form UTF-8 without NUL; in a path, no encoded
@@ -197,7 +228,8 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 	bool seg_enc_dot = false;
 
 	for (size_t i = 0; i <= n;) {
-		if (f == F_PATH && (i == n || p[i] == '/' || p[i] == ';')) {
+		bool sep = f == F_PATH && (i == n || p[i] == '/' || p[i] == ';');
+		if (sep) {
 			if (seg_enc_dot && seg_len == seg_dots && seg_len <= 2)
 				return excerpt(why, "a dot segment hidden by percent-encoding",
 					       where, p, n, seg, i);
@@ -217,9 +249,8 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				return excerpt(why, "malformed percent-encoding", where, p, n, i, i + 3);
 			d = (unsigned char)(hexval((unsigned char)p[i + 1]) << 4 |
 					    hexval((unsigned char)p[i + 2]));
-			if (d == '%' && (is_hex2(p, i + 3, n) ||
-					 (i + 3 < n && (p[i + 3] | 0x20) == 'u')))
-				return excerpt(why, "double percent-encoding", where, p, n, i, i + 5);
+			if (d == '%' && second_escape(p, n, i + 3))
+				return excerpt(why, "double percent-encoding", where, p, n, i, i + 9);
 			if (!d)
 				return excerpt(why, "an encoded NUL", where, p, n, i, i + 3);
 			if (f == F_PATH && (d == '/' || d == '\\'))
@@ -233,8 +264,10 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 			d = c;
 			i++;
 		}
-		seg_len++;
-		seg_dots += d == '.';
+		if (!sep) {
+			seg_len++;
+			seg_dots += d == '.';
+		}
 		const char *bad = utf8_feed(&u, d, at);
 		if (bad)
 			return excerpt(why, bad, where, p, n, u.start, i);
@@ -613,7 +646,8 @@ static bool json_string(const char *b, size_t n, size_t *i, struct names *s, boo
  */
 #define JSON_DEPTH 512
 
-static bool check_json(const char *b, size_t n, struct names *s, struct waf_strict_why *why)
+static bool check_json(const char *b, size_t n, bool partial, struct names *s,
+		       struct waf_strict_why *why)
 {
 	static const char where[] = "the JSON body";
 	struct { size_t first, alen; bool obj; } st[JSON_DEPTH];
@@ -665,6 +699,8 @@ static bool check_json(const char *b, size_t n, struct names *s, struct waf_stri
 			break;
 		}
 	}
+	if (!partial)
+		return true;   /* unterminated: not JSON */
 	for (; depth > 0; depth--) {   /* cut at body_limit: what was seen */
 		if (!st[depth - 1].obj)
 			continue;
@@ -769,7 +805,7 @@ enum waf_strict_res waf_strict_check(const struct waf_strict_req *r, struct waf_
 			res = WAF_STRICT_AMBIGUOUS;
 		break;
 	case CT_JSON:
-		if (!check_json(b, bl, &s, why))
+		if (!check_json(b, bl, r->partial, &s, why))
 			res = WAF_STRICT_AMBIGUOUS;
 		break;
 	default:
