@@ -200,7 +200,7 @@ static int char_at(const char *p, size_t n, size_t *i)
 /* Whether what follows an encoded '%' at i makes an escape once decoded:
  * two hex digits or a 'u' and four, themselves encoded or not (%252e, %25%32%65,
  * %25u0027). */
-static bool second_escape(const char *p, size_t n, size_t i)
+static bool second_escape(const char *p, size_t n, size_t i, size_t *end)
 {
 	int a = char_at(p, n, &i);
 	if (a < 0)
@@ -209,9 +209,11 @@ static bool second_escape(const char *p, size_t n, size_t i)
 		int h = 0;
 		while (h < 4 && i + (size_t)h < n && hexval((unsigned char)p[i + (size_t)h]) >= 0)
 			h++;
+		*end = i + 4;
 		return h == 4;
 	}
 	int b = char_at(p, n, &i);
+	*end = i;
 	return hexval((unsigned char)a) >= 0 && b >= 0 && hexval((unsigned char)b) >= 0;
 }
 
@@ -249,8 +251,9 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				return excerpt(why, "malformed percent-encoding", where, p, n, i, i + 3);
 			d = (unsigned char)(hexval((unsigned char)p[i + 1]) << 4 |
 					    hexval((unsigned char)p[i + 2]));
-			if (d == '%' && second_escape(p, n, i + 3))
-				return excerpt(why, "double percent-encoding", where, p, n, i, i + 9);
+			size_t end;
+			if (d == '%' && second_escape(p, n, i + 3, &end))
+				return excerpt(why, "double percent-encoding", where, p, n, i, end);
 			if (!d)
 				return excerpt(why, "an encoded NUL", where, p, n, i, i + 3);
 			if (f == F_PATH && (d == '/' || d == '\\'))

@@ -96,6 +96,7 @@ TEST(refuses_double_encoding)
 	REFUSED(tgt("/%252e%252e/etc/passwd"), "double percent-encoding", "the path");
 	REFUSED(tgt("/a?q=%25u0027"), "double percent-encoding", "the query");
 	REFUSED(tgt("/a?q=%25%33%39"), "double percent-encoding", "the query");
+	CHECK_STR(why.at, "%25%33%39");
 }
 
 TEST(refuses_bad_utf8)
