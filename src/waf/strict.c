@@ -60,7 +60,7 @@ struct names {
 
 static bool names_add(struct names *s, const char *p, size_t len)
 {
-	if (s->len + len > s->cap) {
+	if (s->len + len > s->cap || !s->buf) {
 		size_t cap = s->cap ? s->cap : 256;
 		while (cap < s->len + len)
 			cap *= 2;
@@ -123,11 +123,11 @@ static int name_cmp(const void *a, const void *b, void *base)
  * -1. */
 static long names_dup(struct names *s, size_t from)
 {
-	struct name *v = s->v + from;
 	size_t n = s->n - from;
 
 	if (n < 2)
 		return -1;
+	struct name *v = s->v + from;
 	qsort_r(v, n, sizeof(*v), name_cmp, s->buf);
 	for (size_t i = 1; i < n; i++)
 		if (name_cmp(&v[i - 1], &v[i], s->buf) == 0)
