@@ -329,6 +329,12 @@ def test_config_errors(tmp_path):
     assert "local.conf" in err, err
 
     conf.write_text(simple_http_config(1, ["127.0.0.1:2"], frontend_extra="use_waf crs")
+                    + waf_block("strict maybe"))
+    p = ghutil.run_cli(["-t", "-c", str(conf)])
+    assert p.returncode != 0
+    assert "strict" in p.stderr.decode() and "maybe" in p.stderr.decode(), p.stderr.decode()
+
+    conf.write_text(simple_http_config(1, ["127.0.0.1:2"], frontend_extra="use_waf crs")
                     + waf_block())
     p = ghutil.run_cli(["-t", "-c", str(conf)])
     assert p.returncode == 0, p.stderr.decode()
