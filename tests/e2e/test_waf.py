@@ -389,6 +389,8 @@ AMBIGUOUS = [
      "/upload", MP_CT, mp_part(b'form-data; name="note"; name="role"') + b"--XyZ--\r\n"),
     ("a duplicate key in the JSON body (role)", "POST", "/api/users", JSON,
      b'{"name": "bob", "role": "user", "role": "admin"}'),
+    ("more than one Content-Type field in the header fields (text/plain)", "POST", "/form",
+     FORM + [("Content-Type", "text/plain")], b"a=1"),
     ("multipart without a boundary in the Content-Type", "POST", "/upload",
      [("Content-Type", "multipart/form-data")], mp_part(b'form-data; name="a"') + b"--XyZ--\r\n"),
 ]
