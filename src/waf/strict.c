@@ -281,17 +281,16 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 }
 
 /* The names of p's parameters (split on '&', name before '='), decoded:
- * '+' is a space.  p was scanned. */
+ * '+' is a space.  p was scanned.  False when out of memory. */
 static bool param_names(const char *p, size_t n, struct names *s)
 {
 	char tmp[256];
 
 	for (size_t i = 0; i < n;) {
-		size_t e = i;
+		size_t e = i, len = 0;
+		bool added = false;
 		while (e < n && p[e] != '&' && p[e] != '=')
 			e++;
-		size_t len = 0;
-		bool longname = false;
 		for (size_t k = i; k < e;) {
 			char c = p[k];
 			if (c == '%' && is_hex2(p, k + 1, e)) {
@@ -302,14 +301,16 @@ static bool param_names(const char *p, size_t n, struct names *s)
 				c = c == '+' ? ' ' : c;
 				k++;
 			}
-			if (len < sizeof(tmp))
-				tmp[len++] = c;
-			else
-				longname = true;
+			if (len == sizeof(tmp)) {   /* a long name: in pieces */
+				if (!(added ? names_add_more(s, tmp, len) : names_add(s, tmp, len)))
+					return false;
+				added = true;
+				len = 0;
+			}
+			tmp[len++] = c;
 		}
-		/* names over 256 bytes are compared on their first 256 */
-		(void)longname;
-		if (len && !names_add(s, tmp, len))
+		if ((len || added) &&
+		    !(added ? names_add_more(s, tmp, len) : names_add(s, tmp, len)))
 			return false;
 		while (e < n && p[e] != '&')
 			e++;

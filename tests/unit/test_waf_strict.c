@@ -174,6 +174,16 @@ TEST(parameter_pollution)
 	ACCEPTED(chk("/a?id=1&id=2", FORM, "name=x"));
 	ACCEPTED(chk("/a?id=1", "application/json", "{\"id\":2}"));
 	ACCEPTED(chk("/a?=1&&", FORM, "=2&&"));      /* empty names are not names */
+	/* long names compare whole */
+	char q[700] = "/a?", body[700];
+	memset(q + 3, 'n', 600);
+	strcpy(q + 603, "=1");
+	memset(body, 'n', 600);
+	strcpy(body + 600, "x=2");
+	ACCEPTED(chk(q, FORM, body));
+	strcpy(body + 600, "=2");
+	REFUSED(chk(q, FORM, body), "a parameter in both the query and the body",
+		"the query and the body");
 }
 
 TEST(content_type_fields)
