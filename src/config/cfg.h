@@ -420,6 +420,8 @@ struct cfg_waf {
 	bool defaults;                   /* `defaults on|off`: gatehouse's default CRS
 					    exclusions (waf/crs_defaults.c), default on */
 	bool inspect_response;           /* `inspect_response on`: response heads too */
+	bool strict;                     /* `strict on|off`: ambiguous encodings are a 400
+					    (waf/strict.h), default on */
 	int line, col;                   /* of the name */
 	struct waf_rt *rt;               /* runtime: built at load (waf_load), owned */
 };

@@ -18,6 +18,12 @@
  *                                          # CRS exclusions (waf/crs_defaults.c)
  *       inspect_response off               # on: response heads too (phases 3-4,
  *                                          # no body)
+ *       strict on                          # or off: no 400 for ambiguous
+ *                                          # encodings (double or %u escapes,
+ *                                          # overlong UTF-8, encoded '/' in a
+ *                                          # path, a parameter in both query
+ *                                          # and body, multipart and JSON
+ *                                          # duplicates: waf/strict.h)
  *   }
  *   frontend web { use_waf crs [if|unless COND] }   # backends too
  *
@@ -115,6 +121,11 @@ static int waf_prefilter(struct cfg_parser *p, struct cfg_scope *s, const struct
 static int waf_defaults(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	return waf_onoff(p, n, "defaults setting", &waf(s)->defaults);
+}
+
+static int waf_strict(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return waf_onoff(p, n, "strict setting", &waf(s)->strict);
 }
 
 static int waf_inspect_resp(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
@@ -240,6 +251,7 @@ static const struct cfg_kw waf_kws[] = {
 	{ "prefilter", "prefilter on|off", 1, 1, 0, waf_prefilter },
 	{ "defaults", "defaults on|off", 1, 1, 0, waf_defaults },
 	{ "inspect_response", "inspect_response on|off", 1, 1, 0, waf_inspect_resp },
+	{ "strict", "strict on|off", 1, 1, 0, waf_strict },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -263,6 +275,7 @@ static void *cfg_waf_open(struct cfg_parser *p, const struct cfg_node *n)
 	w->status = 403;
 	w->prefilter = true;
 	w->defaults = true;
+	w->strict = true;
 	w->line = n->toks[1].line;
 	w->col = n->toks[1].col;
 	return w;

@@ -95,6 +95,7 @@ struct cfg_frontend;
  *   body-timeout     the request body took longer than `timeout body` (408)
  *   slow-body        the request body came slower than `min_body_rate` (408)
  *   waf-blocked      the WAF (`use_waf`) refused the request
+ *   waf-ambiguous    the WAF's strict check refused an ambiguous encoding (400)
  */
 #define ALOG_TERM_CLIENT_TIMEOUT  "client-timeout"
 #define ALOG_TERM_CLIENT_ABORT    "client-abort"
@@ -116,6 +117,7 @@ struct cfg_frontend;
 #define ALOG_TERM_BODY_TIMEOUT    "body-timeout"
 #define ALOG_TERM_SLOW_BODY       "slow-body"
 #define ALOG_TERM_WAF_BLOCKED     "waf-blocked"
+#define ALOG_TERM_WAF_AMBIGUOUS   "waf-ambiguous"
 
 /* What one request left behind.  Everything is borrowed for the duration
  * of access_log_write() only: the line is formatted before it returns. */

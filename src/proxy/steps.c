@@ -156,6 +156,7 @@ const char *strm_term_name(enum strm_term t)
 		[TERM_BODY_TIMEOUT] = ALOG_TERM_BODY_TIMEOUT,
 		[TERM_SLOW_BODY] = ALOG_TERM_SLOW_BODY,
 		[TERM_WAF_BLOCKED] = ALOG_TERM_WAF_BLOCKED,
+		[TERM_WAF_AMBIGUOUS] = ALOG_TERM_WAF_AMBIGUOUS,
 	};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : NULL;
 }

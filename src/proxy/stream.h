@@ -107,7 +107,7 @@ enum strm_term {
 	TERM_TLS_ERROR, TERM_SHUTDOWN, TERM_INTERNAL, TERM_RATE_LIMITED, TERM_CONN_LIMITED,
 	TERM_TARPIT,
 	TERM_BODY_TIMEOUT, TERM_SLOW_BODY,
-	TERM_WAF_BLOCKED,
+	TERM_WAF_BLOCKED, TERM_WAF_AMBIGUOUS,
 };
 /* The access log's word for t, NULL for TERM_NONE. */
 const char *strm_term_name(enum strm_term t);

@@ -16,7 +16,9 @@
  *             body: the pipeline cannot hold a response body yet); a block
  *             replaces the response before any of it left
  *
- * A verdict: the pre-filter first, inline (waf/prefilter.h: "cannot
+ * A verdict: `strict on` first (waf/strict.h: an ambiguous encoding is a
+ * 400, cause waf-ambiguous, before anything else looks at it); then the
+ * pre-filter, inline (waf/prefilter.h: "cannot
  * match" skips ModSecurity, no copy); otherwise a job that owns a copy of
  * the request goes to the offload pool (proxy/offload.h) and the stream
  * waits (FLT_WAIT).  The job comes back on this worker: a block is a local
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "core/log.h"
 #include "filter/cond.h"
@@ -38,6 +41,7 @@
 #include "proxy/offload.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
+#include "waf/strict.h"
 #include "waf/waf.h"
 
 struct waf_job;
@@ -312,6 +316,46 @@ static struct waf_pf_scratch *pf_scratch(const struct waf_pf *pf)
 	return NULL;
 }
 
+/*
+ * `strict on`: the request's ambiguous encodings (waf/strict.h), on the
+ * same view the pre-filter, ModSecurity and the server get (raw target,
+ * the body as held, de-chunked).  FLT_STOP when answered (400, or 503 out
+ * of memory), else FLT_CONTINUE (also in mode detect, after the log line).
+ */
+static enum flt_verdict strict_check(struct stream *s, struct waf_ctx *x,
+				     const struct waf_pf_req *r)
+{
+	const struct cfg_waf *w = x->use->waf;
+	const char *ct[2];
+	size_t ctl[2], nct = 0;
+	struct waf_strict_why why;
+	char src[64];
+
+	for (size_t i = 0; i < r->nhdrs && nct < 2; i++)
+		if (r->hdrs[i].name_len == 12 && !strncasecmp(r->hdrs[i].name, "content-type", 12)) {
+			ct[nct] = r->hdrs[i].value;
+			ctl[nct++] = r->hdrs[i].value_len;
+		}
+	struct waf_strict_req q = {
+		.target = r->target, .target_len = r->target_len, .ctype = ct, .ctype_len = ctl,
+		.nctype = nct, .body = r->body, .body_len = r->body_len, .partial = x->partial,
+	};
+	enum waf_strict_res res = waf_strict_check(&q, &why);
+	if (res == WAF_STRICT_OK)
+		return FLT_CONTINUE;
+	if (res == WAF_STRICT_NOMEM) {
+		x->judged = true;
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	log_warn("%s: %s \"%s\" waf %s ambiguous: %s in %s (%s)%s", s->fe->name,
+		 stream_src_text(s, src, sizeof(src)), txn_line(s->txn), w->name, why.what,
+		 why.where, why.at, w->detect ? "; passed (mode detect)" : "");
+	if (w->detect)
+		return FLT_CONTINUE;
+	x->judged = true;
+	return reply(s, 400, TERM_WAF_AMBIGUOUS);
+}
+
 /* Judges the request as seen so far: FLT_CONTINUE (nothing to stop it),
  * FLT_WAIT (the job is out) or FLT_STOP (answered). */
 static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
@@ -323,6 +367,8 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	char src[64];
 
 	req_view(s, x, &r, hdrs);
+	if (w->strict && strict_check(s, x, &r) == FLT_STOP)
+		return FLT_STOP;
 	/* The pre-filter reasons about request rules only: with
 	 * inspect_response the transaction is needed for the response. */
 	if (rt->pf && !w->inspect_response) {

@@ -35,7 +35,8 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.075              # measured 7.2% with the default exclusions (issue 10 asks 2%)
-MIN_DETECTION = 0.90        # measured 90.5% with gatehouse's Log4j and prototype-pollution rules
+MIN_DETECTION = 0.90        # measured 90.5% with gatehouse's Log4j and prototype-pollution rules,
+                            # 90.8% with `strict on` (waf/strict.h; the same 20 benign refused)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
