@@ -356,6 +356,28 @@ static enum flt_verdict strict_check(struct stream *s, struct waf_ctx *x,
 	return reply(s, 400, TERM_WAF_AMBIGUOUS);
 }
 
+/* Hands j to the offload pool and parks the stream (FLT_WAIT); a full
+ * queue is a 503 (fail closed), *judged then set. */
+static enum flt_verdict submit(struct stream *s, struct waf_ctx *x, struct waf_job *j,
+			       bool *judged)
+{
+	char src[64];
+
+	j->oj.run = job_run;
+	j->oj.done = job_done;
+	j->oj.free = job_drop;
+	if (!offload_submit(s->w, &j->oj)) {
+		job_free(j);
+		*judged = true;
+		log_warn("%s: %s \"%s\" waf %s: inspection queue full (waf_queue %d); 503",
+			 s->fe->name, stream_src_text(s, src, sizeof(src)), txn_line(s->txn),
+			 x->use->waf->name, s->w->cfg->global.waf_queue);
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	x->job = j;
+	return FLT_WAIT;
+}
+
 /* Judges the request as seen so far: FLT_CONTINUE (nothing to stop it),
  * FLT_WAIT (the job is out) or FLT_STOP (answered). */
 static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
@@ -364,7 +386,6 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	const struct waf_rt *rt = w->rt;
 	struct waf_pf_hdr hdrs[VIEW_HDRS];
 	struct waf_pf_req r;
-	char src[64];
 
 	req_view(s, x, &r, hdrs);
 	if (w->strict && strict_check(s, x, &r) == FLT_STOP)
@@ -395,19 +416,7 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	j->partial = x->partial;
 	j->was_local = s->txn->local;
 	j->ctx = x;
-	j->oj.run = job_run;
-	j->oj.done = job_done;
-	j->oj.free = job_drop;
-	if (!offload_submit(s->w, &j->oj)) {
-		job_free(j);
-		x->judged = true;
-		log_warn("%s: %s \"%s\" waf %s: inspection queue full (waf_queue %d); 503",
-			 s->fe->name, stream_src_text(s, src, sizeof(src)), txn_line(s->txn),
-			 w->name, s->w->cfg->global.waf_queue);
-		return reply(s, 503, TERM_INTERNAL);
-	}
-	x->job = j;
-	return FLT_WAIT;
+	return submit(s, x, j, &x->judged);
 }
 
 /* ---- the filter ---- */
@@ -526,7 +535,6 @@ static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
 {
 	struct waf_ctx *x = s->txn ? ctx_of(s, ops) : NULL;
 	struct txn *t = s->txn;
-	char src[64];
 
 	if (!x || !x->tx || x->res_judged || t->local)
 		return FLT_CONTINUE;
@@ -552,19 +560,7 @@ static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
 	j->tx = x->tx;
 	x->tx = NULL;
 	j->ctx = x;
-	j->oj.run = job_run;
-	j->oj.done = job_done;
-	j->oj.free = job_drop;
-	if (!offload_submit(s->w, &j->oj)) {
-		job_free(j);
-		x->res_judged = true;
-		log_warn("%s: %s \"%s\" waf %s: inspection queue full (waf_queue %d); 503",
-			 s->fe->name, stream_src_text(s, src, sizeof(src)), txn_line(t),
-			 x->use->waf->name, s->w->cfg->global.waf_queue);
-		return reply(s, 503, TERM_INTERNAL);
-	}
-	x->job = j;
-	return FLT_WAIT;
+	return submit(s, x, j, &x->res_judged);
 }
 
 static enum flt_verdict fe_res_head(struct stream *s, const void *conf)
