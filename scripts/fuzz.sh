@@ -19,6 +19,7 @@
 #   FUZZ_SECONDS  run time per target (default 60; 0 = build only)
 #   FUZZ_TARGETS  space-separated subset, e.g. "fuzz_h1"
 #   FUZZ_CC       clang binary (default clang)
+#   FUZZ_JOBS     targets built and run at once (default 2)
 # Exit status: non-zero if a target fails to build or any run finds a crash,
 # leak, UB, timeout or OOM.
 set -euo pipefail
@@ -55,12 +56,16 @@ mkdir -p "$OUT"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-failed=()
-declare -A result
-for src in "${targets[@]}"; do
+# One target: build, then run.  Its console output goes to $OUT/<name>.out
+# and its one-line result to $OUT/<name>.result (printed by the caller);
+# exit status non-zero when it failed.
+one_target() { # src
+    local src=$1 name
     name=$(basename "$src" .c)
-    [ -f "$src" ] || { echo "fuzz: $src not found" >&2; failed+=("$name"); result[$name]="missing"; continue; }
+    [ -f "$src" ] || { echo "fuzz: $src not found" >&2; echo "missing" >"$OUT/$name.result"; return 1; }
 
+    local srcs_decl libs_decl libs seed work art log rc
+    local -a srcs dirs opts
     srcs_decl=$(directive "$src" SOURCES)
     libs_decl=$(directive "$src" LIBS)
     srcs=()
@@ -81,10 +86,10 @@ for src in "${targets[@]}"; do
     # shellcheck disable=SC2086
     if ! "$CLANG" "${CFLAGS[@]}" -o "$OUT/$name" "$src" "${srcs[@]}" $libs; then
         echo "fuzz: $name: build FAILED" >&2
-        failed+=("$name"); result[$name]="build failed"; continue
+        echo "build failed" >"$OUT/$name.result"; return 1
     fi
-    result[$name]="built"
-    [ "$SECONDS_PER" -gt 0 ] || continue
+    echo "built" >"$OUT/$name.result"
+    [ "$SECONDS_PER" -gt 0 ] || return 0
 
     seed=fuzz/corpus/$name
     [ -d "$seed" ] || [ ! -d "fuzz/corpus/${name#fuzz_}" ] || seed=fuzz/corpus/${name#fuzz_}
@@ -113,16 +118,53 @@ for src in "${targets[@]}"; do
         grep -E 'ERROR: |SUMMARY: |runtime error|invariant failed' "$log" | head -5 >&2 || true
         echo "  --- last lines of $log" >&2
         grep -vE '^#[0-9]+ +(NEW|REDUCE|pulse)' "$log" | tail -n 40 >&2 || true
-        failed+=("$name"); result[$name]="CRASH (exit $rc)"
-    else
-        result[$name]="ok, corpus $(find "$work" -type f | wc -l) files"
+        echo "CRASH (exit $rc)" >"$OUT/$name.result"; return 1
     fi
+    echo "ok, corpus $(find "$work" -type f | wc -l) files" >"$OUT/$name.result"
+}
+
+# Targets run FUZZ_JOBS at a time (default 2: a libFuzzer run and a build
+# each take one core), each one's output printed whole when it ends.
+JOBS=${FUZZ_JOBS:-2}
+failed=()
+declare -A pid_of
+running=0
+finish() { # pid name
+    local rc=0
+    wait "$1" || rc=$?
+    cat "$OUT/$2.out"
+    [ "$rc" -eq 0 ] || failed+=("$2")
+    running=$((running - 1))
+}
+for src in "${targets[@]}"; do
+    name=$(basename "$src" .c)
+    rm -f "$OUT/$name.result"
+    one_target "$src" >"$OUT/$name.out" 2>&1 &
+    pid_of[$name]=$!
+    running=$((running + 1))
+    if [ "$running" -ge "$JOBS" ]; then
+        # the oldest still running (targets are started in order)
+        for t in "${targets[@]}"; do
+            n=$(basename "$t" .c)
+            p=${pid_of[$n]:-}
+            if [ -n "$p" ]; then
+                unset "pid_of[$n]"
+                finish "$p" "$n"
+                break
+            fi
+        done
+    fi
+done
+for t in "${targets[@]}"; do
+    n=$(basename "$t" .c)
+    p=${pid_of[$n]:-}
+    [ -z "$p" ] || finish "$p" "$n"
 done
 
 echo "== fuzz summary"
 for src in "${targets[@]}"; do
     name=$(basename "$src" .c)
-    printf '  %-20s %s\n' "$name" "${result[$name]:-?}"
+    printf '  %-20s %s\n' "$name" "$(cat "$OUT/$name.result" 2>/dev/null || echo '?')"
 done
 if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzz: FAILED: ${failed[*]}" >&2
