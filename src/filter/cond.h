@@ -67,8 +67,10 @@ struct cond_ctx {
 						 trusted_proxies changed src; NULL:
 						 the same as src */
 	struct slice proxy_authority;         /* PROXY v2 authority TLV; len 0: none */
-	const char *waf_rules;                /* rule ids the WAF matched (waf_rules);
-						 NULL: none, or not judged yet */
+	/* Values filters give (waf_rules: the ids the WAF matched): var(owner,
+	 * FETCH_*) or NULL (none, or not judged yet); var NULL: no filters */
+	const char *(*var)(const void *owner, int fetch);
+	const void *var_owner;
 };
 
 struct fetch;

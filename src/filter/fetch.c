@@ -361,11 +361,13 @@ static bool fetch_conn(const struct fetch *f, const struct cond_ctx *ctx, struct
 	case FETCH_REQ_ID:
 		*out = ctx->req_id;
 		return ctx->req_id.p && ctx->req_id.len;
-	case FETCH_WAF_RULES:
-		if (!ctx->waf_rules)
+	case FETCH_WAF_RULES: {
+		const char *v = ctx->var ? ctx->var(ctx->var_owner, FETCH_WAF_RULES) : NULL;
+		if (!v)
 			return false;
-		*out = (struct slice){ ctx->waf_rules, (uint32_t)strlen(ctx->waf_rules) };
+		*out = (struct slice){ v, (uint32_t)strlen(v) };
 		return true;
+	}
 	case FETCH_STATUS: {
 		if (!ctx->res || !scratch || scratch_len < 8)
 			return false;

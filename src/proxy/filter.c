@@ -241,6 +241,17 @@ void *flt_ctx_get(const struct txn *t, const struct filter_ops *ops)
 	return NULL;
 }
 
+const char *flt_txn_var(const void *txn, int fetch)
+{
+	const struct txn *t = txn;
+	for (const struct flt_ctx *c = t ? t->flt_ctx : NULL; c; c = c->next) {
+		const char *v = c->ops->var ? c->ops->var(c, fetch) : NULL;
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
 void flt_ctx_attach(struct txn *t, struct flt_ctx *c, const struct filter_ops *ops)
 {
 	c->ops = ops;

@@ -92,6 +92,11 @@ struct filter_ops {
 	void (*end)(struct stream *s, const void *conf);
 	/* Frees the filter's per-transaction state (struct flt_ctx below). */
 	void (*ctx_free)(struct flt_ctx *c);
+	/* A value the filter gives fetches from its per-transaction state:
+	 * fetch is a cond.h FETCH_* kind the filter owns (waf_rules); NULL
+	 * when it has none.  How a feature adds a fetch without the pipeline
+	 * knowing it (flt_txn_var). */
+	const char *(*var)(const struct flt_ctx *c, int fetch);
 };
 
 struct filter {
@@ -165,9 +170,10 @@ extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
 extern const struct filter_ops flt_waf_fe_ops;      /* waf/flt_waf.c */
 extern const struct filter_ops flt_waf_be_ops;      /* waf/flt_waf.c */
 
-/* The rule ids the WAF matched in t ("942100,949110"), or NULL
- * (waf/flt_waf.c; the access log's %[waf_rules]). */
-const char *waf_txn_rules(const struct txn *t);
+/* The first value a filter of transaction t (a const struct txn *) gives
+ * for fetch kind `fetch` (ops->var), or NULL: what stream_cond_ctx() hands
+ * the fetches (struct cond_ctx.var). */
+const char *flt_txn_var(const void *t, int fetch);
 
 /* tcp_request connection rules of the session's frontend, at accept
  * (flt_rules.c): false when the connection is to be closed unanswered.

@@ -501,7 +501,7 @@ void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_sto
 						(struct slice){ NULL, 0 },
 				  .peer = session_peer(s->sess),
 				  .proxy_authority = session_pp_authority(s->sess),
-				  .waf_rules = t ? waf_txn_rules(t) : NULL };
+				  .var = flt_txn_var, .var_owner = t };
 }
 
 static struct backend_rt *tcp_route(struct stream *s)

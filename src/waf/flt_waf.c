@@ -605,6 +605,13 @@ static enum flt_verdict be_req_end(struct stream *s, const void *conf,
 	return req_end(s, &flt_waf_be_ops);
 }
 
+/* %[waf_rules]: the ids this use_waf matched (frontend or backend). */
+static const char *waf_var(const struct flt_ctx *c, int fetch)
+{
+	const struct waf_ctx *x = (const struct waf_ctx *)c;
+	return fetch == FETCH_WAF_RULES ? x->ids : NULL;
+}
+
 const struct filter_ops flt_waf_fe_ops = {
 	.name = "waf",
 	.req_head = fe_req_head,
@@ -612,6 +619,7 @@ const struct filter_ops flt_waf_fe_ops = {
 	.req_end = fe_req_end,
 	.res_head = fe_res_head,
 	.ctx_free = ctx_free,
+	.var = waf_var,
 };
 
 const struct filter_ops flt_waf_be_ops = {
@@ -621,12 +629,6 @@ const struct filter_ops flt_waf_be_ops = {
 	.req_end = be_req_end,
 	.res_head = be_res_head,
 	.ctx_free = ctx_free,
+	.var = waf_var,
 };
 
-const char *waf_txn_rules(const struct txn *t)
-{
-	const struct waf_ctx *x = flt_ctx_get(t, &flt_waf_fe_ops);
-	if (!x || !x->ids)
-		x = flt_ctx_get(t, &flt_waf_be_ops);
-	return x ? x->ids : NULL;
-}
