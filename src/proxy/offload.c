@@ -45,8 +45,10 @@ static void inbox_put(struct offload_job *j)
 	else
 		ib->head = j;
 	ib->tail = j;
-	pthread_cond_broadcast(&ib->cv);   /* offload_quiesce() may wait */
-	pthread_mutex_unlock(&ib->lock);
+	/* The eventfd is written before the lock is let go: once a stopping
+	 * worker's offload_quiesce() has taken this job, it may free the
+	 * worker (and close the eventfd) at once, so nothing of it may be
+	 * touched after the unlock. */
 	if (was_empty) {
 		uint64_t one = 1;
 		ssize_t r;
@@ -54,6 +56,8 @@ static void inbox_put(struct offload_job *j)
 			r = write(ib->efd, &one, sizeof(one));
 		while (r < 0 && errno == EINTR);
 	}
+	pthread_cond_broadcast(&ib->cv);   /* offload_quiesce() may wait */
+	pthread_mutex_unlock(&ib->lock);
 }
 
 static void *pool_main(void *arg)
