@@ -4,6 +4,7 @@
  *
  *   gatehouse -c FILE        run in the foreground, log to stderr
  *   gatehouse -t -c FILE     check the configuration and exit
+ *   gatehouse --keywords     list every directive and option the parser knows
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,13 +32,15 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: gatehouse -c FILE [-t]\n"
-		"       gatehouse --version | --help\n"
+		"       gatehouse --keywords | --version | --help\n"
 		"\n"
 		"A reverse proxy and load balancer.\n"
 		"\n"
 		"  -c, --config FILE  configuration file\n"
 		"  -t, --test         check the configuration, print 'configuration OK' and exit\n"
 		"  -d, --debug        log at debug level (one line per request)\n"
+		"      --keywords     print 'CONTEXT KEYWORD' for every directive and option the\n"
+		"                     parser knows (docs/configuration.md describes each)\n"
 		"  -v, --version      print the version and exit\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
@@ -67,6 +70,11 @@ static void raise_nofile(int max_conns)
 			 max_conns, max_conns * 2, (unsigned long long)rl.rlim_cur);
 }
 
+static void print_keyword(void *arg, const char *context, const char *keyword)
+{
+	fprintf(arg, "%s %s\n", context, keyword);
+}
+
 static int worker_count(const struct cfg *c)
 {
 	if (c->global.workers > 0)
@@ -83,6 +91,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "keywords", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL;
@@ -96,6 +105,7 @@ int main(int argc, char **argv)
 		case 'd': debug = true; break;
 		case 'v': printf("gatehouse %s\n", GATEHOUSE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
+		case 'K': cfg_keywords_each(print_keyword, stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -511,4 +511,12 @@ int cfg_parse_duration_ms(const char *s, uint32_t *out);  /* "250ms" "30s" "5m" 
 int cfg_parse_size(const char *s, uint64_t *out);          /* "512" "16k" "1m" "1g" */
 int cfg_parse_addr(const char *s, struct cfg_addr *out);   /* "127.0.0.1:80" "[::1]:80" "*:80" ":80" */
 
+/* Every keyword the parser accepts, as (context, keyword) in table order:
+ * context is a section name (global, frontend, ...) for the rows of its
+ * keyword table, or `server` / `bind` for the options of those lines.
+ * `gatehouse --keywords` prints them; tests/e2e/test_config_reference.py
+ * checks docs/configuration.md against them, both ways. */
+void cfg_keywords_each(void (*fn)(void *arg, const char *context, const char *keyword),
+		       void *arg);
+
 #endif

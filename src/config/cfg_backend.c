@@ -147,6 +147,13 @@ static const struct cfg_srv_kw cfg_server_kws[] = {
 	{ NULL, false, NULL },
 };
 
+void cfg_server_options_each(cfg_kw_visit *fn, void *arg)
+{
+	for (const struct cfg_srv_kw *k = cfg_server_kws; k->name; k++)
+		fn(arg, "server", k->name);
+	cfg_tls_server_options_each(fn, arg);
+}
+
 static const struct cfg_srv_kw *cfg_server_kw(const char *name)
 {
 	for (const struct cfg_srv_kw *k = cfg_server_kws; k->name; k++)

@@ -294,6 +294,19 @@ static void mark(int *line, int *col, const struct cfg_tok *t)
 	}
 }
 
+/* The socket options of a bind line: these take a value (the index is
+ * what bind_sock_option() switches on), then the two flags. */
+static const char *const with_arg[] = { "backlog", "mode", "user", "group", NULL };
+static const char *const sock_flags[] = { "defer_accept", "fastopen", NULL };
+
+void cfg_bind_sock_options_each(cfg_kw_visit *fn, void *arg)
+{
+	for (int j = 0; with_arg[j]; j++)
+		fn(arg, "bind", with_arg[j]);
+	for (int j = 0; sock_flags[j]; j++)
+		fn(arg, "bind", sock_flags[j]);
+}
+
 /* One option at toks[i] if it is ours: returns the tokens it took (0: not
  * ours); *err after reporting. */
 static int bind_sock_option(struct cfg_parser *p, struct cfg_addr *a, const struct cfg_node *n,
@@ -301,7 +314,6 @@ static int bind_sock_option(struct cfg_parser *p, struct cfg_addr *a, const stru
 {
 	const struct cfg_tok *t = &n->toks[i];
 	const struct cfg_tok *v = i + 1 < n->ntok ? &n->toks[i + 1] : NULL;
-	static const char *const with_arg[] = { "backlog", "mode", "user", "group", NULL };
 	struct cfg_bind_sock *bs;
 	int k = -1;
 
@@ -310,7 +322,7 @@ static int bind_sock_option(struct cfg_parser *p, struct cfg_addr *a, const stru
 	for (int j = 0; with_arg[j]; j++)
 		if (strcmp(t->s, with_arg[j]) == 0)
 			k = j;
-	bool defer = strcmp(t->s, "defer_accept") == 0, tfo = strcmp(t->s, "fastopen") == 0;
+	bool defer = strcmp(t->s, sock_flags[0]) == 0, tfo = strcmp(t->s, sock_flags[1]) == 0;
 	if (k < 0 && !defer && !tfo)
 		return 0;
 	if (!(bs = bind_sock(p, a, t))) {

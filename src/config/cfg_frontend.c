@@ -54,6 +54,16 @@ static int bind_proto(struct cfg_parser *p, struct cfg_addr *a, struct cfg_node 
 	return rc;
 }
 
+/* Every option word a bind line takes, in the order fe_bind() hands the
+ * line on: socket options, proto, accept_proxy (with its `from`), TLS. */
+void cfg_bind_options_each(cfg_kw_visit *fn, void *arg)
+{
+	cfg_bind_sock_options_each(fn, arg);
+	fn(arg, "bind", "proto");
+	fn(arg, "bind", "accept_proxy");
+	cfg_tls_bind_options_each(fn, arg);
+}
+
 static int fe_bind(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	struct cfg_frontend *fe = s->obj;

@@ -142,6 +142,17 @@ extern const struct cfg_section cfg_section_backend;   /* cfg_backend.c */
 extern const struct cfg_section cfg_section_limit;     /* cfg_limit.c */
 extern const struct cfg_section cfg_section_waf;       /* cfg_waf.c */
 
+/* The option words of `server` and `bind` lines, for cfg_keywords_each():
+ * each file lists those it parses (cfg_backend.c: server options with the
+ * TLS ones of cfg_tls.c; cfg_frontend.c: bind options with those of
+ * cfg_deploy.c, cfg_proxy.c and cfg_tls.c). */
+typedef void cfg_kw_visit(void *arg, const char *context, const char *keyword);
+void cfg_server_options_each(cfg_kw_visit *fn, void *arg);
+void cfg_bind_options_each(cfg_kw_visit *fn, void *arg);
+void cfg_tls_bind_options_each(cfg_kw_visit *fn, void *arg);
+void cfg_tls_server_options_each(cfg_kw_visit *fn, void *arg);
+void cfg_bind_sock_options_each(cfg_kw_visit *fn, void *arg);
+
 /* Timeouts share one directive per section: a table of kinds and the
  * field of the section's object each one sets. */
 struct cfg_timeout_kw {

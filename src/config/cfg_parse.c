@@ -177,6 +177,16 @@ static const struct cfg_section *const cfg_sections[] = {
 
 #define CFG_NSECTIONS (sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
+void cfg_keywords_each(void (*fn)(void *arg, const char *context, const char *keyword),
+		       void *arg)
+{
+	for (size_t i = 0; i < CFG_NSECTIONS; i++)
+		for (const struct cfg_kw *k = cfg_sections[i]->kws; k->name; k++)
+			fn(arg, cfg_sections[i]->name, k->name);
+	cfg_server_options_each(fn, arg);
+	cfg_bind_options_each(fn, arg);
+}
+
 static const struct cfg_kw *cfg_find_kw(const struct cfg_kw *kws, const struct cfg_tok *t)
 {
 	if (t->quoted)

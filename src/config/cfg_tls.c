@@ -386,6 +386,22 @@ static int srv_str(struct cfg_parser *p, char **dst, const struct cfg_tok *kw,
 	return 0;
 }
 
+/* The TLS words of a server line (CFG_TLS_SERVER_OPTIONS spells them for
+ * messages); the last, sni, is what is left when none of the others is. */
+static const char *const tls_server_opts[] = { "tls", "verify", "ca", "sni", "cert", NULL };
+
+void cfg_tls_server_options_each(cfg_kw_visit *fn, void *arg)
+{
+	for (int k = 0; tls_server_opts[k]; k++)
+		fn(arg, "server", tls_server_opts[k]);
+}
+
+void cfg_tls_bind_options_each(cfg_kw_visit *fn, void *arg)
+{
+	for (const struct tls_bind_kw *k = tls_bind_kws; k->name; k++)
+		fn(arg, "bind", k->name);
+}
+
 int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_node *n,
 			  int i, bool *err)
 {
@@ -395,11 +411,13 @@ int cfg_tls_server_option(struct cfg_parser *p, struct cfg_server *srv, const st
 
 	if (t->quoted)
 		return 0;
-	bool is_tls = strcmp(t->s, "tls") == 0, is_verify = strcmp(t->s, "verify") == 0;
-	bool is_ca = strcmp(t->s, "ca") == 0, is_sni = strcmp(t->s, "sni") == 0;
-	bool is_cert = strcmp(t->s, "cert") == 0;
-	if (!is_tls && !is_verify && !is_ca && !is_sni && !is_cert)
+	bool ours = false;
+	for (int k = 0; tls_server_opts[k]; k++)
+		ours = ours || strcmp(t->s, tls_server_opts[k]) == 0;
+	if (!ours)
 		return 0;
+	bool is_tls = strcmp(t->s, "tls") == 0, is_verify = strcmp(t->s, "verify") == 0;
+	bool is_ca = strcmp(t->s, "ca") == 0, is_cert = strcmp(t->s, "cert") == 0;
 	if (!(ts = srv_tls(p, srv, t))) {
 		*err = true;
 		return 1;
