@@ -134,6 +134,7 @@ install: $(BUILD)/gatehouse
 	$(INSTALL) -m 644 man/gatehouse.conf.5 $(DESTDIR)$(MANDIR)/man5/gatehouse.conf.5
 	$(INSTALL) -m 644 conf/gatehouse.conf.example $(DESTDIR)$(DOCDIR)/gatehouse.conf.example
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(INSTALL) -m 644 docs/configuration.md $(DESTDIR)$(DOCDIR)/configuration.md
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf ]; then \
 	  echo "  kept    $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf (exists)"; \
 	else \
@@ -144,7 +145,7 @@ install: $(BUILD)/gatehouse
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/gatehouse $(DESTDIR)$(MANDIR)/man8/gatehouse.8 \
 	  $(DESTDIR)$(MANDIR)/man5/gatehouse.conf.5 $(DESTDIR)$(DOCDIR)/gatehouse.conf.example \
-	  $(DESTDIR)$(DOCDIR)/README.md
+	  $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/configuration.md
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@conf=$(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf; \
 	if [ -e $$conf ] && cmp -s $$conf conf/gatehouse.conf.example; then \

@@ -46,6 +46,7 @@ def test_install_uninstall(tmp_path, prefix, conf):
         p + "/share/man/man5/gatehouse.conf.5",
         p + "/share/doc/gatehouse/gatehouse.conf.example",
         p + "/share/doc/gatehouse/README.md",
+        p + "/share/doc/gatehouse/configuration.md",
         conf,
     }
     b = dest / p / "sbin/gatehouse"
