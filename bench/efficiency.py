@@ -598,6 +598,7 @@ def main():
     outdir = os.path.join(ROOT, "bench", "results", "efficiency-" + stamp)
     os.makedirs(outdir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="gh-eff-")
+    os.chmod(tmp, 0o755)   # nginx workers run as an unprivileged user
     res = {"started": stamp, "load_start": os.getloadavg()[0], "notes": [],
            "scenarios": SCENARIOS, "proxies": PROXIES}
     if res["load_start"] > 1.0:
