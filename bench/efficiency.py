@@ -14,10 +14,12 @@ clients) on CPU 1.  Scenarios (EFF_SCENARIOS, default all three):
             the clients (this script, non-blocking sockets, a small receive
             buffer) send their request and read nothing until EFF_HOLD s (2)
             after the origin answered.  Each run starts a fresh proxy:
-            VmRSS before (after a few validating requests), its peak during
-            the burst (sampled every 20 ms), and after every client read its
-            response, closed, and EFF_SETTLE s (2) passed.  Per request:
-            (peak - before) / requests.  Every response must arrive whole.
+            VmRSS before (after a few validating requests), its peak
+            (sampled every 20 ms) while every response is held unread and
+            over the whole run (the delivery included), and after every
+            client read its response, closed, and EFF_SETTLE s (2) passed.
+            Per request: (peak - before) / requests, held and overall.
+            Every response must arrive whole.
   wakeups   wrk -t1 -cEFF_CONNS (50) for EFF_WAKE_SECONDS (5), close mode
             (Connection: close) and keep-alive, 64 B: the growth of
             voluntary_ctxt_switches summed over /proc/PID/task/*/status of
@@ -272,21 +274,21 @@ def burst(px, body, n):
                 sent += send_ready(sel, req, 0)
         deadline = time.monotonic() + 30
         while sent + errors < n and time.monotonic() < deadline:
-            k = send_ready(sel, req, 0.2)
-            sent += k
+            sent += send_ready(sel, req, 0.2)
         ramp = time.monotonic() - t0
         # the origin answers DELAY s after each request; then HOLD s unread
         time.sleep(max(0.0, t0 + ramp + DELAY + HOLD - time.monotonic()))
-        run["peak_kib"] = rs.peak
+        run["held_peak_kib"] = rs.peak
         run["rss_held_kib"] = B.rss_kib(pids_of(px))
+        for s in socks:
+            try:
+                sel.unregister(s)
+            except (KeyError, ValueError):
+                pass
+        ok, short, got = drain(sel, socks, size)
+        run["peak_kib"] = rs.peak   # with the delivery of the held responses
     run["ramp_s"] = round(ramp, 2)
     run["sent"] = sent
-    for s in socks:
-        try:
-            sel.unregister(s)
-        except (KeyError, ValueError):
-            pass
-    ok, short, got = drain(sel, socks, size)
     time.sleep(SETTLE)
     run["rss_after_kib"] = B.rss_kib(pids_of(px))
     run.update({"complete": ok, "incomplete": short, "bytes": got})
@@ -294,6 +296,7 @@ def burst(px, body, n):
         run["failed"] = "proxy exited during the run"
     elif ok < 0.99 * n:
         run["failed"] = "%d of %d responses complete (%d sent)" % (ok, n, sent)
+    run["held_kib_per_req"] = (run["held_peak_kib"] - before) / n
     run["kib_per_req"] = (run["peak_kib"] - before) / n
     return run
 
@@ -387,10 +390,11 @@ def run_inflight(res, tmp, origin):
                     stop(px["proc"])
                 run.update({"proxy": px["name"], "body": body, "round": r + 1})
                 sec["runs"].append(run)
-                log("    %s" % short_run(run, ("kib_per_req", "peak_kib", "rss_after_kib",
-                                               "complete", "failed")))
+                log("    %s" % short_run(run, ("held_kib_per_req", "kib_per_req",
+                                               "rss_after_kib", "complete", "failed")))
     sec["summary"] = summarize(sec["runs"], "body", BODIES,
-                               ("kib_per_req", "peak_kib", "rss_before_kib", "rss_after_kib"))
+                               ("held_kib_per_req", "kib_per_req", "rss_before_kib",
+                                "rss_after_kib"))
 
 
 def short_run(run, keys):
@@ -553,8 +557,8 @@ def report(res):
     if "inflight" in res:
         s = res["inflight"]
         out.append(table(s["summary"], [
+            ("held_kib_per_req", "RSS growth / request, held (KiB)", 1, 1.0),
             ("kib_per_req", "peak RSS growth / request (KiB)", 1, 1.0),
-            ("peak_kib", "peak RSS (MiB)", 1, 1 / 1024),
             ("rss_before_kib", "RSS before (MiB)", 1, 1 / 1024),
             ("rss_after_kib", "RSS after the burst (MiB)", 1, 1 / 1024)],
             "In-flight memory: %d requests held %d s by the origin, clients reading after "
