@@ -206,7 +206,10 @@ TINY_WAF_RULES = 'SecRule ARGS "@contains attack-test" "id:100001,phase:2,deny,s
 def files(tmp_path_factory):
     """The files examples name, relative to the configuration's directory:
     site.pem (chain + key), site.crt/site.key, site-chain.pem + site.ocsp,
-    other.pem, ca.pem, client.pem, certs/, 503.html, waf.conf."""
+    other.pem, ca.pem, client.pem, certs/, 503.html, waf.conf, admin.token.
+    An example that needs another file names it relatively and gets a
+    fixture here (absolute paths like /etc/gatehouse/... do not exist on a
+    test machine)."""
     openssl = shutil.which("openssl")
     if not openssl:
         pytest.skip("needs the openssl CLI for the TLS examples")
@@ -232,6 +235,8 @@ def files(tmp_path_factory):
     shutil.copy(k.p("b.pem"), d / "certs" / "b.pem")
     (d / "503.html").write_text("<h1>Down for maintenance</h1>\n")
     (d / "waf.conf").write_text(TINY_WAF_RULES)
+    (d / "admin.token").write_text("s3cr3t-t0ken-for-the-examples\n")
+    os.chmod(d / "admin.token", 0o600)
     return d
 
 
