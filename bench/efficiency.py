@@ -271,10 +271,12 @@ def burst(px, body, n):
             socks.append(s)
             sel.register(s, selectors.EVENT_WRITE)
             if len(socks) % 256 == 0:   # keep the accept queue from overflowing
-                sent += send_ready(sel, req, 0)
+                k, bad = send_ready(sel, req, 0)
+                sent, errors = sent + k, errors + bad
         deadline = time.monotonic() + 30
         while sent + errors < n and time.monotonic() < deadline:
-            sent += send_ready(sel, req, 0.2)
+            k, bad = send_ready(sel, req, 0.2)
+            sent, errors = sent + k, errors + bad
         ramp = time.monotonic() - t0
         # the origin answers DELAY s after each request; then HOLD s unread
         time.sleep(max(0.0, t0 + ramp + DELAY + HOLD - time.monotonic()))
@@ -288,7 +290,7 @@ def burst(px, body, n):
         ok, short, got = drain(sel, socks, size)
         run["peak_kib"] = rs.peak   # with the delivery of the held responses
     run["ramp_s"] = round(ramp, 2)
-    run["sent"] = sent
+    run["sent"], run["send_errors"] = sent, errors
     time.sleep(SETTLE)
     run["rss_after_kib"] = B.rss_kib(pids_of(px))
     run.update({"complete": ok, "incomplete": short, "bytes": got})
@@ -302,8 +304,9 @@ def burst(px, body, n):
 
 
 def send_ready(sel, req, timeout):
-    """Sends the request on every socket that became writable (connected)."""
-    k = 0
+    """Sends the request on every socket that became writable (connected,
+    or failed to); returns (sent, failed)."""
+    k = bad = 0
     for key, _ in sel.select(timeout):
         s = key.fileobj
         sel.unregister(s)
@@ -311,8 +314,8 @@ def send_ready(sel, req, timeout):
             s.send(req)
             k += 1
         except OSError:
-            pass
-    return k
+            bad += 1
+    return k, bad
 
 
 def drain(sel, socks, size):
