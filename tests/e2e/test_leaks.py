@@ -23,7 +23,7 @@ CLIENT_TIMEOUT = 2.0            # timeout client
 # The 408 for a stalled head is due HEADER_TIMEOUT after the connection
 # opened; allow scheduling slack, but stay under timeout client, so a proxy
 # that ignores timeout header and falls back on it cannot pass.
-SLOW_HEAD_BOUND = min(HEADER_TIMEOUT + 0.5 * SLACK, CLIENT_TIMEOUT - 0.2)
+SLOW_HEAD_BOUND = min(HEADER_TIMEOUT + 1.0 * SLACK, CLIENT_TIMEOUT - 0.2)
 
 
 def fd_count(pid):
