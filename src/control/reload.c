@@ -433,6 +433,8 @@ int reload_start(const char *file, struct cfg *cfg, struct worker *ws, int nwork
 		log_err("cannot start the control thread");
 		return -1;
 	}
+	/* Named, so tools (and tests counting worker threads) tell it apart. */
+	pthread_setname_np(R.thread, "gh-control");
 	R.running = true;
 	return 0;
 }
