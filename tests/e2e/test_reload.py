@@ -334,3 +334,16 @@ def test_systemd_notify(gatehouse, origin, port, tmp_path):
         assert "STOPPING=1" in ns.recv(4096).decode()
     finally:
         ns.close()
+
+
+def test_h2_connection_follows_at_its_next_stream(gatehouse, make_origin, port):
+    from h2util import H2Client
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    g = gatehouse(conf([port], "a", two(o1, o2)))
+    with H2Client(port) as c:
+        c.wait_settings()
+        assert c.get("/x").header("x-origin") == "o1"
+        assert reload(g, conf([port], "b", two(o1, o2))) == 2
+        r = c.get("/y")
+        assert r.status == 200 and r.header("x-origin") == "o2"
+        assert c.goaway is None
