@@ -347,3 +347,32 @@ def test_h2_connection_follows_at_its_next_stream(gatehouse, make_origin, port):
         r = c.get("/y")
         assert r.status == 200 and r.header("x-origin") == "o2"
         assert c.goaway is None
+
+
+def test_reload_under_wrk(gatehouse, make_origin, port):
+    """The same with wrk at full speed for the keep-alive load."""
+    from reloadutil import Wrk
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    good = [conf([port], "a", two(o1, o2)), conf([port], "b", two(o1, o2))]
+    g = gatehouse(good[0])
+    wss = [ws_open(port) for _ in range(2)]
+    w = Wrk(port, seconds=int(13 * SLACK))
+    try:
+        with Load(port, threads=0, slow=2) as load:
+            time.sleep(1)
+            gens = []
+            for i in range(20):
+                gens.append(reload(g, good[i % 2] if i != 7 else "broken {\n"))
+                for k, (s, rd) in enumerate(wss):
+                    assert ws_echo(s, rd, b"%d-%d" % (k, i)) == b"%d-%d" % (k, i)
+                time.sleep(0.5)
+        r = w.result()
+    finally:
+        w.kill()
+    assert r["requests"] > 500, r["text"]
+    assert r["socket_errors"] == [0, 0, 0, 0] and r["non2xx"] == 0, r["text"]
+    assert load.failures == [] and load.slow_ok > 5, (load.failures[:5], load.slow_ok)
+    assert [x for x in gens if x is not None] == list(range(2, 21)) and gens[7] is None
+    for s, rd in wss:
+        assert ws_echo(s, rd, b"end") == b"end"
+        s.close()
