@@ -376,3 +376,33 @@ def test_reload_under_wrk(gatehouse, make_origin, port):
     for s, rd in wss:
         assert ws_echo(s, rd, b"end") == b"end"
         s.close()
+
+
+def test_certificate_rotation(gatehouse, origin, port, tmp_path):
+    """The usual reason to reload: a renewed certificate is served to new
+    handshakes; a TLS keep-alive connection made before goes on."""
+    from test_tls import Pki, sclient, subject_cn
+    pki = Pki(tmp_path / "pki")
+    pki.issue("old", "/CN=old.example.com", ["www.example.com"])
+    pki.issue("new", "/CN=new.example.com", ["www.example.com"])
+
+    def text(name):
+        return ("global {\n    workers 2\n    timeout drain 5s\n}\n"
+                "frontend web {\n    bind 127.0.0.1:%d tls cert %s\n    default_backend a\n}\n"
+                "backend a {\n    server s1 %s\n}\n" % (port, pki.p(name + ".pem"), origin.addr))
+    g = gatehouse(text("old"))
+    assert subject_cn(sclient(port, "-servername", "www.example.com")[1]) == "old.example.com"
+    import ssl
+    ctx = ssl.create_default_context(cafile=pki.ca)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10 * SLACK)
+    s = ctx.wrap_socket(raw, server_hostname="www.example.com")
+    rd = httpraw.Reader(s)
+    try:
+        s.sendall(httpraw.build_request("GET", "/", []))
+        assert rd.read_response("GET").status == 200
+        assert reload(g, text("new")) == 2
+        assert subject_cn(sclient(port, "-servername", "www.example.com")[1]) == "new.example.com"
+        s.sendall(httpraw.build_request("GET", "/", []))
+        assert rd.read_response("GET").status == 200
+    finally:
+        s.close()
