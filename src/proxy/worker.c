@@ -496,7 +496,8 @@ int workers_listen_fds(struct worker *ws, int nworkers, int *fds, const char **t
 	for (int i = 0; i < nworkers; i++)
 		for (int j = 0; j < ws[i].nlisteners && n < max; j++) {
 			const struct listener_rt *l = &ws[i].listeners[j];
-			if (l->io.fd < 0)
+			/* a unix@ socket is one, duplicated for each worker */
+			if (l->io.fd < 0 || (i > 0 && l->addr->ss.ss_family == AF_UNIX))
 				continue;
 			fds[n] = l->io.fd;
 			texts[n] = l->addr->text;

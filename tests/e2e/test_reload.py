@@ -406,3 +406,39 @@ def test_certificate_rotation(gatehouse, origin, port, tmp_path):
         assert rd.read_response("GET").status == 200
     finally:
         s.close()
+
+
+def _unix_get(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10 * SLACK)
+    s.connect(path)
+    s.sendall(httpraw.build_request("GET", "/", [("Connection", "close")]))
+    try:
+        return httpraw.Reader(s).read_response("GET")
+    finally:
+        s.close()
+
+
+def test_unix_bind_kept_added_removed(gatehouse, make_origin, port):
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    d = "/tmp/ghr-%d-%d" % (os.getpid(), port)
+    os.makedirs(d, exist_ok=True)
+    a, b = d + "/a.sock", d + "/b.sock"
+    try:
+        def text(socks, be):
+            return conf([port], be, two(o1, o2),
+                        extra_fe="".join("    bind unix@%s\n" % p for p in socks))
+        g = gatehouse(text([a], "a"))
+        assert _unix_get(a).header("x-origin") == "o1"
+        assert reload(g, text([a, b], "b")) == 2
+        for _ in range(4):   # every worker's copy of the kept socket
+            assert _unix_get(a).header("x-origin") == "o2"
+        assert _unix_get(b).header("x-origin") == "o2"
+        assert reload(g, text([b], "a")) == 3
+        assert not os.path.exists(a)          # removed bind: its file goes too
+        assert _unix_get(b).header("x-origin") == "o1"
+    finally:
+        for p in (a, b):
+            if os.path.exists(p):
+                os.unlink(p)
+        os.rmdir(d)
