@@ -481,6 +481,16 @@ static void swap_apply(struct worker *w)
 		wgen_move_idle(old, w->gen);
 		wgen_drop(w, old);
 	}
+	/* Idle HTTP/1 keep-alive connections follow now rather than at their
+	 * next request: an idle client must not keep an old generation (its
+	 * WAF rule set, its TLS contexts) alive until its timeout client. */
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &w->sessions) {
+		struct session *ss = container_of(pos, struct session, link);
+		if (!ss->strm && !ss->codec->mux &&
+		    !(ss->flags & (SESS_F_CLOSED | SESS_F_PP_WAIT | SESS_F_PP_DENY)))
+			session_follow(ss);
+	}
 	sw->done(sw->arg);
 }
 

@@ -442,3 +442,23 @@ def test_unix_bind_kept_added_removed(gatehouse, make_origin, port):
             if os.path.exists(p):
                 os.unlink(p)
         os.rmdir(d)
+
+
+def test_idle_keepalive_does_not_pin_the_old_generation(gatehouse, make_origin, port):
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    g = gatehouse(conf([port], "a", two(o1, o2)))
+    conns = [KeepAlive(port) for _ in range(4)]
+    try:
+        for c in conns:
+            assert c.get().header("x-origin") == "o1"
+        assert reload(g, conf([port], "b", two(o1, o2))) == 2
+        # idle connections moved at once: generation 1 goes while they stay open
+        wait_for(lambda: "configuration generation 1 released" in g.stderr_text(), 5 * SLACK,
+                 what="generation 1 released with idle keep-alive connections open")
+        for c in conns:
+            r = c.get()
+            assert r.header("x-origin") == "o2"
+            assert (r.header("connection") or "").lower() != "close"
+    finally:
+        for c in conns:
+            c.close()
