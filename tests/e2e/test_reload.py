@@ -369,6 +369,7 @@ def test_reload_under_wrk(gatehouse, make_origin, port):
         r = w.result()
     finally:
         w.kill()
+    print(r["text"])    # pytest -s shows wrk's summary
     assert r["requests"] > 500, r["text"]
     assert r["socket_errors"] == [0, 0, 0, 0] and r["non2xx"] == 0, r["text"]
     assert load.failures == [] and load.slow_ok > 5, (load.failures[:5], load.slow_ok)

@@ -170,5 +170,6 @@ def test_upgrade_under_wrk(gatehouse, origin, port, tmp_path):
         w.kill()
         if new:
             assert stop_pid(new) == 0
+    print(r["text"])
     assert r["requests"] > 500, r["text"]
     assert r["socket_errors"] == [0, 0, 0, 0] and r["non2xx"] == 0, r["text"]
