@@ -463,3 +463,17 @@ def test_idle_keepalive_does_not_pin_the_old_generation(gatehouse, make_origin, 
     finally:
         for c in conns:
             c.close()
+
+
+def test_idle_h2_connection_does_not_pin_the_old_generation(gatehouse, make_origin, port):
+    from h2util import H2Client
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    g = gatehouse(conf([port], "a", two(o1, o2)))
+    with H2Client(port) as c:
+        c.wait_settings()
+        assert c.get("/x").header("x-origin") == "o1"
+        assert reload(g, conf([port], "b", two(o1, o2))) == 2
+        wait_for(lambda: "configuration generation 1 released" in g.stderr_text(), 5 * SLACK,
+                 what="generation 1 released with an idle HTTP/2 connection open")
+        assert c.get("/y").header("x-origin") == "o2"
+        assert c.goaway is None
