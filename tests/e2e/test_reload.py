@@ -477,3 +477,35 @@ def test_idle_h2_connection_does_not_pin_the_old_generation(gatehouse, make_orig
                  what="generation 1 released with an idle HTTP/2 connection open")
         assert c.get("/y").header("x-origin") == "o2"
         assert c.goaway is None
+
+
+def test_reload_under_h2load(gatehouse, make_origin, port):
+    """HTTP/2 connections carrying many streams at once while reloads run:
+    streams in flight finish under their generation, new ones start under
+    the new one, on the same connections; nothing fails."""
+    import re
+    import shutil
+    h2load = shutil.which("h2load")
+    assert h2load, "h2load is needed (nghttp2-client, scripts/deps.sh)"
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    good = [conf([port], "a", two(o1, o2)), conf([port], "b", two(o1, o2))]
+    g = gatehouse(good[0])
+    p = subprocess.Popen([h2load, "-c", "8", "-m", "10", "-D", str(int(8 * SLACK)),
+                          "http://127.0.0.1:%d/" % port],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1)
+        for i in range(10):
+            assert reload(g, good[(i + 1) % 2]) == i + 2
+            time.sleep(0.5)
+        out = p.communicate(timeout=60 * SLACK)[0].decode(errors="replace")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                  r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
+    assert m, out[-2000:]
+    assert int(m.group(4)) > 500 and m.group(5) == "0" and m.group(6) == "0", out[-2000:]
+    assert re.search(r"status codes: \d+ 2xx, 0 3xx, 0 4xx, 0 5xx", out), out[-2000:]
+    assert len(o1.stats.requests) > 0 and len(o2.stats.requests) > 0
