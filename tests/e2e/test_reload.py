@@ -509,3 +509,22 @@ def test_reload_under_h2load(gatehouse, make_origin, port):
     assert int(m.group(4)) > 500 and m.group(5) == "0" and m.group(6) == "0", out[-2000:]
     assert re.search(r"status codes: \d+ 2xx, 0 3xx, 0 4xx, 0 5xx", out), out[-2000:]
     assert len(o1.stats.requests) > 0 and len(o2.stats.requests) > 0
+
+
+def test_idle_server_connections_carry_over(gatehouse, origin, port):
+    """The pool of idle connections to a server both generations have (same
+    name, same address) moves to the new generation: no new connect."""
+    text = conf([port], "a", {"a": [origin.addr]}, workers=1)
+    g = gatehouse(text)
+    assert httpraw.request(port).status == 200
+    assert origin.settle()
+    assert origin.stats.accepts == 1
+    assert reload(g, text + "# touched\n") == 2
+    for _ in range(3):
+        assert httpraw.request(port).status == 200
+    assert origin.stats.accepts == 1, "the pooled connection was not reused after the reload"
+    # the name is resolved again at each reload: localhost is the same
+    # address, so the pool still serves
+    assert reload(g, text.replace(origin.addr, "localhost:%d" % origin.port)) == 3
+    assert httpraw.request(port).status == 200
+    assert origin.stats.accepts == 1
