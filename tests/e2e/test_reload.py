@@ -528,3 +528,22 @@ def test_idle_server_connections_carry_over(gatehouse, origin, port):
     assert reload(g, text.replace(origin.addr, "localhost:%d" % origin.port)) == 3
     assert httpraw.request(port).status == 200
     assert origin.stats.accepts == 1
+
+
+def test_reload_adds_and_keeps_a_waf(gatehouse, origin, port):
+    """A WAF added by a reload starts its inspection threads; one kept
+    across reloads keeps blocking (each generation has its rule set)."""
+    from test_waf import waf_block
+    plain = conf([port], "a", {"a": [origin.addr]})
+    with_waf = conf([port], "a", {"a": [origin.addr]}, extra_fe="    use_waf crs\n",
+                    extra=waf_block())
+    g = gatehouse(plain)
+    attack = "/?id=1%27%20OR%20%271%27=%271"
+    assert httpraw.request(port, target=attack).status == 200
+    assert reload(g, with_waf) == 2
+    assert httpraw.request(port, target=attack).status == 403
+    assert httpraw.request(port).status == 200
+    assert reload(g, with_waf + "# touched\n") == 3
+    assert httpraw.request(port, target=attack).status == 403
+    assert reload(g, plain) == 4
+    assert httpraw.request(port, target=attack).status == 200
