@@ -547,3 +547,53 @@ def test_reload_adds_and_keeps_a_waf(gatehouse, origin, port):
     assert httpraw.request(port, target=attack).status == 403
     assert reload(g, plain) == 4
     assert httpraw.request(port, target=attack).status == 200
+
+
+def test_access_log_files_follow_reloads(gatehouse, origin, port, tmp_path):
+    """A reload may add an access log or move it to another file: lines of
+    requests under each generation land in that generation's file."""
+    f1, f2 = str(tmp_path / "a1.log"), str(tmp_path / "a2.log")
+
+    def text(path):
+        return conf([port], "a", {"a": [origin.addr]},
+                    extra_fe=("    access_log %s format json\n" % path) if path else "")
+    g = gatehouse(text(None))
+    assert httpraw.request(port, target="/none").status == 200
+    assert reload(g, text(f1)) == 2
+    for _ in range(3):
+        assert httpraw.request(port, target="/one").status == 200
+    assert reload(g, text(f2)) == 3
+    for _ in range(2):
+        assert httpraw.request(port, target="/two").status == 200
+
+    def lines(p):
+        try:
+            return [l for l in open(p).read().splitlines() if l.strip()]
+        except OSError:
+            return []
+    wait_for(lambda: len(lines(f1)) == 3 and len(lines(f2)) == 2, 5 * SLACK,
+             what="3 lines in the first log, 2 in the second")
+    assert all('"/one"' in l for l in lines(f1)) and all('"/two"' in l for l in lines(f2))
+    usr1_ok = g.alive()
+    g.signal(signal.SIGUSR1)   # reopen every file, old targets included
+    time.sleep(0.5)
+    assert usr1_ok and g.alive()
+
+
+def test_systemd_notify_abstract_socket(gatehouse, origin, port):
+    name = "gatehouse-test-%d-%d" % (os.getpid(), port)
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind("\0" + name)
+    ns.settimeout(10 * SLACK)
+    os.environ["NOTIFY_SOCKET"] = "@" + name
+    try:
+        g = gatehouse(conf([port], "a", {"a": [origin.addr]}))
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+    try:
+        assert "READY=1" in ns.recv(4096).decode()
+        assert reload(g) == 2
+        assert "RELOADING=1" in ns.recv(4096).decode()
+        assert "READY=1" in ns.recv(4096).decode()
+    finally:
+        ns.close()
