@@ -337,6 +337,8 @@ int main(int argc, char **argv)
 	sdnotify_ready("serving generation 1");
 	/* Reloads and upgrades run on the control thread, in order; this
 	 * thread only takes signals. */
+	if (debug)
+		reload_fix_log_level();
 	if (reload_start(file, cfg, ws, n, health) < 0)
 		log_err("reloads are not available");
 
