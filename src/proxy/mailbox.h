@@ -8,7 +8,8 @@
  *
  * Users: the main thread asks workers to stop; a worker that frees a server
  * slot tells the workers with requests queued on that backend (instead of
- * them polling).  Later: reload, cache coalescing across threads.
+ * them polling); a reload hands a worker its new generation (worker_swap).
+ * Later: cache coalescing across threads.
  */
 #ifndef GH_PROXY_MAILBOX_H
 #define GH_PROXY_MAILBOX_H
@@ -20,6 +21,7 @@
 enum mb_kind {
 	MB_STOP = 1,     /* graceful stop */
 	MB_DEQUEUE,      /* arg: index of a backend with a freed server slot */
+	MB_RELOAD,       /* a new generation and listeners wait in worker.swap */
 };
 
 struct mb_msg {
