@@ -105,7 +105,7 @@ static bool xf_emit(struct stream *s, size_t n)
 {
 	if (!n)
 		return true;
-	if (!buf_insert_out(&s->res, false, s->w->scratch, (uint32_t)n) ||
+	if (!buf_alloc(&s->res) || !buf_insert_out(&s->res, false, s->w->scratch, (uint32_t)n) ||
 	    !s->sess->codec->res_frame(s, (uint32_t)n)) {
 		stream_abort(s, "no room for the transformed response body");
 		return false;
