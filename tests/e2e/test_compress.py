@@ -469,6 +469,7 @@ def test_big_body_streams_with_bounded_memory(gatehouse, port, so):
         for _ in range(n // len(piece)):
             want.update(piece)
         assert h.hexdigest() == want.hexdigest()
+        print("compress: RSS growth %.1f MiB" % rss.growth_mib)
         limit = 64 if ghutil.ASAN else 24
         assert rss.growth_mib < limit, "RSS grew by %.1f MiB" % rss.growth_mib
     finally:
@@ -586,3 +587,76 @@ def test_levels_and_config_errors(gatehouse, port, so, tmp_path):
                            timeout=10)
         assert p.returncode != 0, line
         assert msg in p.stderr, (line, p.stderr)
+
+
+# ---- an HTTP/2 origin (the server codec hands the body bare) -----------------------
+
+@pytest.fixture
+def h2o():
+    from h2origin import H2Origin
+    o = H2Origin("h2c")
+    yield o
+    o.close()
+
+
+def h2_config(port, o, fe="compress gzip br zstd types *"):
+    return simple_http_config(port, ["%s proto h2" % o.addr], frontend_extra=fe)
+
+
+@pytest.mark.parametrize("enc", ["gzip", "br", "zstd"])
+def test_http2_origin_to_http1_client(gatehouse, port, h2o, enc):
+    from origins import expected_bytes
+    gatehouse(h2_config(port, h2o))
+    for path, n in (("/bytes/300000", 300000), ("/stream/40?size=3000", 120000)):
+        r = get(port, path, ae=enc)
+        assert r.header("Content-Encoding") == enc, path
+        assert r.framing == "chunked"
+        assert decode(enc, r.body) == expected_bytes(n), path
+    r = get(port, "/trailers?n=50000", ae=enc, headers=[("TE", "trailers")])
+    assert r.header("Content-Encoding") == enc
+    assert decode(enc, r.body) == expected_bytes(50000)
+    assert ("x-trailer", "done") in [(k.lower(), v) for k, v in r.trailers]
+
+
+def test_http2_origin_to_http2_client(gatehouse, port, h2o, tmp_path):
+    from origins import expected_bytes
+    gatehouse(h2_config(port, h2o))
+    out = tmp_path / "b"
+    hdr = tmp_path / "h"
+    subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-H", "Accept-Encoding: zstd",
+                    "-o", str(out), "-D", str(hdr), "http://127.0.0.1:%d/bytes/500000" % port],
+                   check=True, timeout=30)
+    head = hdr.read_text().lower()
+    assert "content-encoding: zstd" in head and "content-length" not in head
+    assert decode("zstd", out.read_bytes()) == expected_bytes(500000)
+
+
+def test_http2_origin_stream_is_not_held(gatehouse, port, h2o):
+    """Three DATA frames 1.5 s apart: the first reaches the client, decoded,
+    long before the last (held until the end, they would come together)."""
+    gatehouse(h2_config(port, h2o))
+    s = connect(port, timeout=30)
+    try:
+        s.sendall(build_request("GET", "/stream/3?size=100&interval_ms=1500",
+                                [("Accept-Encoding", "br")]))
+        rd = Reader(s)
+        r = rd.read_head()
+        assert r.header("Content-Encoding") == "br"
+        dec = decoder("br")
+        got = bytearray()
+        t_first = None
+        while True:
+            line = rd.read_until(b"\r\n")
+            n = int(line[:-2], 16)
+            if n == 0:
+                break
+            got += dec(rd.read_exact(n))
+            assert rd.read_exact(2) == b"\r\n"
+            if t_first is None and got:
+                t_first = time.monotonic()
+        t_end = time.monotonic()
+        from origins import expected_bytes
+        assert bytes(got) == expected_bytes(300)
+        assert t_end - t_first > 1.0, "the first frame was held until the end"
+    finally:
+        s.close()
