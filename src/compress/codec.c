@@ -5,7 +5,14 @@
  * runs out it keeps the rest inside its own state (zlib's pending buffer,
  * brotli's and zstd's output buffers), which is bounded, so nothing here
  * grows with the body.
+ *
+ * A compressor's state is a few hundred KiB that glibc maps and unmaps per
+ * allocation (the unmapping's TLB shootdowns cost more than compressing a
+ * small page), so each thread keeps a few finished zlib and zstd states
+ * and resets them for the next response (CZ_KEEP per algorithm, freed when
+ * the thread exits).  Brotli 1.0 has no reset: its states are not kept.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <brotli/encode.h>
 #include <zlib.h>
@@ -22,6 +29,8 @@
 
 struct cz_stream {
 	enum cz_algo algo;
+	int level, wbits, mem;        /* gzip: what deflateInit2 got (a kept state's key) */
+	struct cz_stream *next;       /* in the thread's kept list */
 	union {
 		z_stream z;
 		BrotliEncoderState *br;
@@ -38,25 +47,100 @@ static int wbits_for(uint64_t n, int lo, int hi)
 	return b;
 }
 
+/* ---- the thread's kept states ---- */
+
+#define CZ_KEEP 4
+
+struct cz_keep {
+	struct cz_stream *list[CZ_COUNT];
+	int n[CZ_COUNT];
+};
+
+static pthread_key_t keep_key;
+static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
+static void destroy(struct cz_stream *z);
+
+static void keep_free(void *arg)
+{
+	struct cz_keep *k = arg;
+	for (int a = 0; a < CZ_COUNT; a++)
+		while (k->list[a]) {
+			struct cz_stream *z = k->list[a];
+			k->list[a] = z->next;
+			destroy(z);
+		}
+	free(k);
+}
+
+static void keep_init(void)
+{
+	pthread_key_create(&keep_key, keep_free);
+}
+
+static struct cz_keep *keep_get(bool create)
+{
+	pthread_once(&keep_once, keep_init);
+	struct cz_keep *k = pthread_getspecific(keep_key);
+	if (!k && create && (k = calloc(1, sizeof(*k))) && pthread_setspecific(keep_key, k)) {
+		free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+/* A kept state of algorithm a (gzip: with these parameters), or NULL. */
+static struct cz_stream *keep_take(enum cz_algo a, int level, int wbits, int mem)
+{
+	struct cz_keep *k = keep_get(false);
+	for (struct cz_stream **pz = k ? &k->list[a] : NULL; pz && *pz; pz = &(*pz)->next) {
+		struct cz_stream *z = *pz;
+		if (a == CZ_GZIP && (z->level != level || z->wbits != wbits || z->mem != mem))
+			continue;
+		*pz = z->next;
+		k->n[a]--;
+		z->next = NULL;
+		return z;
+	}
+	return NULL;
+}
+
+/* ---- a compressor per response ---- */
+
 struct cz_stream *cz_new(enum cz_algo a, int level, uint64_t hint)
 {
-	struct cz_stream *z = calloc(1, sizeof(*z));
-	if (!z)
-		return NULL;
-	z->algo = a;
-	switch (a) {
-	case CZ_GZIP: {
+	if (a == CZ_GZIP) {
 		/* nginx: a known small length lowers the window and the hash
 		 * (memLevel follows the window, zlib's own ratio) */
 		int wbits = hint ? wbits_for(hint, 9, GZIP_WBITS) : GZIP_WBITS;
 		int mem = GZIP_MEMLEVEL - (GZIP_WBITS - wbits);
 		if (mem < 1)
 			mem = 1;
-		if (deflateInit2(&z->u.z, level ? level : GZIP_LEVEL, Z_DEFLATED, wbits + 16, mem,
-				 Z_DEFAULT_STRATEGY) != Z_OK)
-			goto fail;
+		level = level ? level : GZIP_LEVEL;
+		struct cz_stream *z = keep_take(a, level, wbits, mem);
+		if (z && deflateReset(&z->u.z) == Z_OK)
+			return z;
+		if (z)
+			destroy(z);
+		if (!(z = calloc(1, sizeof(*z))))
+			return NULL;
+		z->algo = a;
+		z->level = level;
+		z->wbits = wbits;
+		z->mem = mem;
+		if (deflateInit2(&z->u.z, level, Z_DEFLATED, wbits + 16, mem,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(z);
+			return NULL;
+		}
 		return z;
 	}
+	struct cz_stream *z = a == CZ_ZSTD ? keep_take(a, 0, 0, 0) : NULL;
+	if (z)
+		ZSTD_CCtx_reset(z->u.zs, ZSTD_reset_session_and_parameters);
+	else if (!(z = calloc(1, sizeof(*z))))
+		return NULL;
+	z->algo = a;
+	switch (a) {
 	case CZ_BR:
 		if (!(z->u.br = BrotliEncoderCreateInstance(NULL, NULL, NULL)))
 			goto fail;
@@ -69,7 +153,7 @@ struct cz_stream *cz_new(enum cz_algo a, int level, uint64_t hint)
 			BrotliEncoderSetParameter(z->u.br, BROTLI_PARAM_SIZE_HINT, (uint32_t)hint);
 		return z;
 	case CZ_ZSTD:
-		if (!(z->u.zs = ZSTD_createCCtx()))
+		if (!z->u.zs && !(z->u.zs = ZSTD_createCCtx()))
 			goto fail;
 		if (ZSTD_isError(ZSTD_CCtx_setParameter(z->u.zs, ZSTD_c_compressionLevel,
 							level ? level : ZSTD_LEVEL)) ||
@@ -94,6 +178,18 @@ void cz_free(struct cz_stream *z)
 {
 	if (!z)
 		return;
+	struct cz_keep *k = z->algo != CZ_BR ? keep_get(true) : NULL;
+	if (k && k->n[z->algo] < CZ_KEEP) {
+		z->next = k->list[z->algo];
+		k->list[z->algo] = z;
+		k->n[z->algo]++;
+		return;
+	}
+	destroy(z);
+}
+
+static void destroy(struct cz_stream *z)
+{
 	switch (z->algo) {
 	case CZ_GZIP:
 		deflateEnd(&z->u.z);
