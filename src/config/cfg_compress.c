@@ -6,10 +6,11 @@
  *
  * The codings are listed in the order preferred when a client's q-values
  * tie.  `types` replaces the default list of compressible types
- * ("type/subtype", "text/" plus a star for a whole type, or a star alone); `min_size` (default 1k): a
- * response whose length is known and smaller goes as is; `level` sets an
- * algorithm's level (gzip 1-9, br 1-11, zstd 1-19).  Needs HTTP mode
- * (checked once the section's mode is known: cfg_compress_check).
+ * ("type/subtype", "text/" plus a star for a whole type, or a star
+ * alone); `min_size` (default 1k): a response whose length is known and
+ * smaller goes as is; `level` sets an algorithm's level (gzip 1-9, br
+ * 1-11, zstd 1-19).  Needs HTTP mode (checked once the section's mode is
+ * known: cfg_compress_check).
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -184,6 +184,10 @@ class ScriptOrigin:
         self.closing = True
         for a in self.answers.values():
             a.gate.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)   # wakes the accept()
+        except OSError:
+            pass
         self.sock.close()
         with self.lock:
             for c in self.conns:
@@ -249,7 +253,7 @@ def test_identity_when_not_accepted_and_vary_still_added(gatehouse, port, so):
 
 # ---- Accept-Encoding ------------------------------------------------------------------
 
-@pytest.mark.parametrize("ae,expected", [
+Q_CASES = [
     ("gzip", "gzip"),
     ("gzip, br", "br"),                       # tie: the configured order (zstd br gzip)
     ("gzip, br, zstd", "zstd"),
@@ -269,14 +273,17 @@ def test_identity_when_not_accepted_and_vary_still_added(gatehouse, port, so):
     ("gzip;q=0.5x, br", "br"),
     ("", None),
     ("deflate, compress", None),
-])
-def test_q_values_choose(gatehouse, port, so, ae, expected):
+]
+
+
+def test_q_values_choose(gatehouse, port, so):
     body = text_body(20 * 1024)
     so.answers["/q"] = Answer(body)
     start(gatehouse, port, so, fe="compress zstd br gzip")
-    r = get(port, "/q", ae=ae)
-    assert r.header("Content-Encoding") == expected, (ae, r.headers)
-    assert decode(expected, r.body) == body
+    for ae, expected in Q_CASES:
+        r = get(port, "/q", ae=ae)
+        assert r.header("Content-Encoding") == expected, (ae, r.headers)
+        assert decode(expected, r.body) == body, ae
 
 
 def test_several_accept_encoding_fields_are_one_list(gatehouse, port, so):
@@ -632,12 +639,12 @@ def test_http2_origin_to_http2_client(gatehouse, port, h2o, tmp_path):
 
 
 def test_http2_origin_stream_is_not_held(gatehouse, port, h2o):
-    """Three DATA frames 1.5 s apart: the first reaches the client, decoded,
+    """Three DATA frames 1 s apart: the first reaches the client, decoded,
     long before the last (held until the end, they would come together)."""
     gatehouse(h2_config(port, h2o))
     s = connect(port, timeout=30)
     try:
-        s.sendall(build_request("GET", "/stream/3?size=100&interval_ms=1500",
+        s.sendall(build_request("GET", "/stream/3?size=100&interval_ms=1000",
                                 [("Accept-Encoding", "br")]))
         rd = Reader(s)
         r = rd.read_head()
@@ -657,6 +664,6 @@ def test_http2_origin_stream_is_not_held(gatehouse, port, h2o):
         t_end = time.monotonic()
         from origins import expected_bytes
         assert bytes(got) == expected_bytes(300)
-        assert t_end - t_first > 1.0, "the first frame was held until the end"
+        assert t_end - t_first > 0.6, "the first frame was held until the end"
     finally:
         s.close()
