@@ -10,7 +10,9 @@
  * allocation (the unmapping's TLB shootdowns cost more than compressing a
  * small page), so each thread keeps a few finished zlib and zstd states
  * and resets them for the next response (CZ_KEEP per algorithm, freed when
- * the thread exits).  Brotli 1.0 has no reset: its states are not kept.
+ * the thread exits).  Brotli 1.0 has no reset: it allocates through us
+ * instead, and the thread keeps its large blocks (CZ_BLOCKS, at most
+ * CZ_BLOCK_BYTES) for the next instance.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -50,10 +52,17 @@ static int wbits_for(uint64_t n, int lo, int hi)
 /* ---- the thread's kept states ---- */
 
 #define CZ_KEEP 4
+#define CZ_BLOCKS 16
+#define CZ_BLOCK_BYTES (4u << 20)
+#define CZ_BLOCK_MIN (32u << 10)   /* smaller blocks are malloc's business */
+#define BLK_HDR 16                 /* the block's size, keeping malloc's alignment */
 
 struct cz_keep {
 	struct cz_stream *list[CZ_COUNT];
 	int n[CZ_COUNT];
+	void *blk[CZ_BLOCKS];          /* brotli's freed blocks, BLK_HDR in */
+	int nblk;
+	size_t blk_bytes;
 };
 
 static pthread_key_t keep_key;
@@ -69,6 +78,8 @@ static void keep_free(void *arg)
 			k->list[a] = z->next;
 			destroy(z);
 		}
+	for (int i = 0; i < k->nblk; i++)
+		free((char *)k->blk[i] - BLK_HDR);
 	free(k);
 }
 
@@ -102,6 +113,42 @@ static struct cz_stream *keep_take(enum cz_algo a, int level, int wbits, int mem
 		return z;
 	}
 	return NULL;
+}
+
+/* Brotli's allocator: a kept block of the same size, else malloc. */
+static void *br_alloc(void *opaque, size_t size)
+{
+	struct cz_keep *k = keep_get(false);
+	(void)opaque;
+	for (int i = 0; k && i < k->nblk; i++) {
+		char *b = k->blk[i];
+		if (*(size_t *)(b - BLK_HDR) == size) {
+			k->blk[i] = k->blk[--k->nblk];
+			k->blk_bytes -= size;
+			return b;
+		}
+	}
+	char *p = malloc(size + BLK_HDR);
+	if (!p)
+		return NULL;
+	*(size_t *)p = size;
+	return p + BLK_HDR;
+}
+
+static void br_release(void *opaque, void *ptr)
+{
+	(void)opaque;
+	if (!ptr)
+		return;
+	char *p = (char *)ptr - BLK_HDR;
+	size_t size = *(size_t *)p;
+	struct cz_keep *k = size >= CZ_BLOCK_MIN ? keep_get(true) : NULL;
+	if (k && k->nblk < CZ_BLOCKS && k->blk_bytes + size <= CZ_BLOCK_BYTES) {
+		k->blk[k->nblk++] = ptr;
+		k->blk_bytes += size;
+		return;
+	}
+	free(p);
 }
 
 /* ---- a compressor per response ---- */
@@ -142,7 +189,7 @@ struct cz_stream *cz_new(enum cz_algo a, int level, uint64_t hint)
 	z->algo = a;
 	switch (a) {
 	case CZ_BR:
-		if (!(z->u.br = BrotliEncoderCreateInstance(NULL, NULL, NULL)))
+		if (!(z->u.br = BrotliEncoderCreateInstance(br_alloc, br_release, NULL)))
 			goto fail;
 		BrotliEncoderSetParameter(z->u.br, BROTLI_PARAM_QUALITY,
 					  (uint32_t)(level ? level : BR_QUALITY));
