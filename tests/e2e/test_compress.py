@@ -594,6 +594,11 @@ def test_levels_and_config_errors(gatehouse, port, so, tmp_path):
                            timeout=10)
         assert p.returncode != 0, line
         assert msg in p.stderr, (line, p.stderr)
+    conf = tmp_path / "tcp.conf"
+    conf.write_text(simple_http_config(port, [so.addr], frontend_extra="compress gzip",
+                                       mode="tcp"))
+    p = subprocess.run([binary, "-t", "-c", str(conf)], capture_output=True, text=True, timeout=10)
+    assert p.returncode != 0 and "compress needs HTTP" in p.stderr, p.stderr
 
 
 # ---- an HTTP/2 origin (the server codec hands the body bare) -----------------------
