@@ -672,3 +672,27 @@ def test_http2_origin_stream_is_not_held(gatehouse, port, h2o):
         assert t_end - t_first > 0.6, "the first frame was held until the end"
     finally:
         s.close()
+
+
+def test_http2_client_trailers_and_streams_side_by_side(gatehouse, port, so):
+    """Raw HTTP/2 (h2util): a compressed body then its trailers as a HEADERS
+    frame ending the stream; compressed and plain streams on one
+    connection."""
+    from h2util import H2Client
+    body = text_body(60 * 1024)
+    so.answers["/tr"] = Answer(body, framing="chunked", trailers=[("X-Sum", "42")],
+                               headers=[("Content-Type", "text/plain")])
+    so.answers["/png"] = Answer(body[:9000], headers=[("Content-Type", "image/png")])
+    start(gatehouse, port, so)
+    with H2Client(port) as c:
+        ids = [c.request("GET", "/tr", [("accept-encoding", "gzip")]),
+               c.request("GET", "/png", [("accept-encoding", "gzip")]),
+               c.request("GET", "/tr", [("accept-encoding", "br;q=1, gzip;q=0.5")])]
+        a, b, d = c.responses(ids)
+        assert a.status == 200 and a.header("content-encoding") == "gzip"
+        assert not a.has("content-length")
+        assert decode("gzip", a.body) == body
+        assert a.trailers == [("x-sum", "42")], a
+        assert not b.has("content-encoding") and b.body == body[:9000]
+        assert d.header("content-encoding") == "br" and decode("br", d.body) == body
+        assert d.trailers == [("x-sum", "42")]
