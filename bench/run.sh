@@ -8,8 +8,17 @@
 #   BENCH_SCENARIOS=h2 bench/run.sh                       # HTTP/2 clients only
 #   BENCH_SCENARIOS="h1 h2" bench/run.sh                  # both
 #   BENCH_SCENARIOS=waf bench/run.sh                      # WAF and filters, benign corpus
+#   BENCH_SCENARIOS=compress bench/run.sh                 # compression CPU vs nginx gzip
+#                                                         # (on its own: bench_compress.py)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "${BENCH_SCENARIOS:-}" = compress ]; then
+    for tool in nginx wrk taskset; do
+        command -v "$tool" >/dev/null || { echo "bench: $tool missing; run make deps" >&2; exit 1; }
+    done
+    exec /usr/bin/python3 bench/bench_compress.py "$@"
+fi
 
 tools="haproxy nginx taskset"
 case " ${BENCH_SCENARIOS:-h1} " in *" h1 "*|*" waf "*) tools="$tools wrk" ;; esac

@@ -12,7 +12,9 @@
  * next in the stream (a retry or a second request gets the rest).
  *
  * A test body filter (below) holds, judges and parks streams on body
- * events, so both pumps' waiting paths run too.
+ * events, so both pumps' waiting paths run too; `compress` rewrites the
+ * responses of requests that accept gzip or zstd (the transform seam,
+ * proxy/xform.h, held input included: the buffers are 4k).
  *
  * Bounded per input: no sleep, a fixed number of zero-timeout loop turns
  * beyond one per piece (a client whose sends stay blocked gives up).  Besides ASan/UBSan/LSan reports it traps when:
@@ -54,6 +56,7 @@ static const char CFG[] =
 	"    http_request return status 200 body \"pong\" if path == /ping\n"
 	"    http_request set_header X-Src \"%[src]\"\n"
 	"    http_response set_header X-Fuzz yes\n"
+	"    compress gzip zstd types * min_size 0\n"
 	"    default_backend b\n"
 	"}\n"
 	"backend b {\n"

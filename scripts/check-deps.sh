@@ -21,6 +21,9 @@ checks=(
     "nghttp2/nghttp2.h|libnghttp2-dev"
     "modsecurity/modsecurity.h|libmodsecurity-dev"
     "hs/hs.h|libvectorscan-dev"
+    "zlib.h|zlib1g-dev"
+    "brotli/encode.h|libbrotli-dev"
+    "zstd.h|libzstd-dev"
 )
 missing=()
 for c in "${checks[@]}"; do

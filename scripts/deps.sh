@@ -6,8 +6,10 @@
 #
 # Why each package:
 #   gcc make                 build
-#   libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
-#                            TLS, HTTP/2, regex conditions, compression
+#   libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev libzstd-dev
+#                            TLS, HTTP/2, regex conditions, compression (gzip, br, zstd)
+#   python3-brotli python3-zstandard
+#                            the compression e2e tests decode br and zstd
 #   python3-pytest curl nghttp2-client openssl
 #                            end-to-end tests (Debian's /usr/bin/python3)
 #   python3-h2 python3-grpcio python3-pytest-xdist
@@ -29,10 +31,10 @@ set -euo pipefail
 
 PKGS=(
     gcc make
-    libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev
+    libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev libzstd-dev
     libmodsecurity-dev modsecurity-crs libvectorscan-dev
     python3-pytest curl wrk nghttp2-client testssl.sh man-db iproute2
-    python3-h2 python3-grpcio python3-pytest-xdist
+    python3-h2 python3-grpcio python3-pytest-xdist python3-brotli python3-zstandard
     haproxy nginx-light libnginx-mod-http-modsecurity openssl
     clang libclang-rt-14-dev
     strace procps linux-perf

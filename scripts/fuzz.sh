@@ -7,7 +7,8 @@
 #     // FUZZ_LIBS: -lpcre2-8
 # (globs like src/config/*.c are expanded). Without FUZZ_SOURCES it links
 # every src/*/*.c except main.c; without FUZZ_LIBS it uses the Makefile's
-# libraries (-lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -pthread).
+# libraries (-lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -lz -lbrotlienc
+# -lzstd -pthread).
 #
 # Corpus: seeds are read from fuzz/corpus/<target>/ (e.g. fuzz/corpus/fuzz_h1/,
 # or fuzz/corpus/h1/ if that is the one that exists) and never written; new
@@ -30,7 +31,7 @@ CLANG=${FUZZ_CC:-clang}
 OUT=build-fuzz
 CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DGH_NO_RESOLVE
         -fno-omit-frame-pointer -std=c11 -Isrc -D_GNU_SOURCE -pthread)
-DEFAULT_LIBS="-lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -pthread"
+DEFAULT_LIBS="-lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -lz -lbrotlienc -lzstd -pthread"
 
 command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found (make deps)" >&2; exit 1; }
 

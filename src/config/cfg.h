@@ -263,6 +263,7 @@ struct cfg_backend {
 	struct cfg_source source;        /* `source`: default of its servers */
 	struct cfg_keepalive keepalive;  /* `tcp_keepalive`: server sockets */
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
+	struct cfg_compress *compress;   /* `compress`: NULL = none (replaces the frontend's) */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -360,6 +361,23 @@ struct cfg_frontend {
 	int ntrusted;
 	struct cfg_h2 h2;                /* HTTP/2 limits (h2_* directives) */
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
+	struct cfg_compress *compress;   /* `compress`: NULL = none */
+};
+
+/* `compress gzip|br|zstd... [types MIME...] [min_size SIZE] [level ALGO:N...]`
+ * in a frontend or backend (cfg_compress.c, compress/flt_compress.c):
+ * responses compressed on the fly for clients that accept it.  A
+ * backend's line replaces its frontend's for the requests routed to it. */
+#define CFG_COMPRESS_ALGOS 3             /* enum cz_algo (compress/compress.h) */
+struct cfg_compress {
+	uint8_t algos[CFG_COMPRESS_ALGOS];  /* in the order given: ties of q-values */
+	int nalgos;
+	char **types;                    /* lowercase "type/subtype", "type/" + star, or star; NULL = the
+					    default list (compress/compress.h) */
+	int ntypes;
+	uint64_t min_size;               /* a known length below it is sent as is; default 1k */
+	int level[CFG_COMPRESS_ALGOS];   /* per algorithm, 0 = its default */
+	int line;
 };
 
 /* `limit NAME { key FETCH  rate N/s|N/m  [burst N]  [entries N] }`

@@ -341,6 +341,8 @@ static const struct cfg_kw backend_kws[] = {
 	{ "tcp_keepalive", "tcp_keepalive [idle DURATION] [interval DURATION] [count N]", 0, 6, 0,
 	  cfg_be_tcp_keepalive },
 	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_be_use_waf },
+	{ "compress", "compress gzip|br|zstd... [types MIME...] [min_size SIZE] [level ALGO:N...]",
+	  1, -1, 0, cfg_be_compress },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -348,6 +348,7 @@ void cfg_check(struct cfg_parser *p)
 	cfg_check_binds(p);
 	cfg_deploy_check(p);
 	cfg_rules_check(p);
+	cfg_compress_check(p);
 	cfg_limits_check(p);   /* last: builds the counters when nothing failed */
 	cfg_wafs_check(p);     /* loads the rules when nothing failed */
 	cfg_tls_check(p);   /* loads certificates: a bad file fails `gatehouse -t` */
@@ -384,6 +385,7 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	free(fe->request_id_header);
 	free(fe->trusted);
 	cfg_use_waf_free(fe->use_waf);
+	cfg_compress_free(fe->compress);
 	free(fe->name);
 	free(fe);
 }
@@ -405,6 +407,7 @@ static void cfg_backend_free(struct cfg_backend *be)
 	rule_list_free(&be->http_req);
 	rule_list_free(&be->http_res);
 	cfg_use_waf_free(be->use_waf);
+	cfg_compress_free(be->compress);
 	free(be->name);
 	free(be);
 }

@@ -244,6 +244,12 @@ void cfg_wafs_check(struct cfg_parser *p);
 void cfg_use_waf_free(struct cfg_use_waf *u);
 void cfg_wafs_free(struct cfg *c);
 void cfg_limits_free(struct cfg *c);
+/* `compress` in frontends and backends (cfg_compress.c): parsed per line,
+ * HTTP mode checked once modes are known, freed with its section. */
+int cfg_fe_compress(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_compress(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_compress_check(struct cfg_parser *p);
+void cfg_compress_free(struct cfg_compress *c);
 void cfg_tls_bind_free(struct cfg_tls_bind *tb);
 void cfg_tls_server_free(struct cfg_tls_server *ts);
 

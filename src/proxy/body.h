@@ -12,6 +12,7 @@
 #include "http/msg.h"
 #include "proxy/filter.h"
 #include "proxy/stream.h"
+#include "proxy/xform.h"
 
 struct stream;
 struct txn;
@@ -32,9 +33,12 @@ enum flt_verdict body_end_run(struct stream *s, bool res);
 
 /* A run of decoded body data, valid during the call.  FLT_WAIT has parked
  * the stream (the pump stops after this run); FLT_STOP means a filter
- * answered or closed it. */
+ * answered or closed it.  The response's run lies at the end of s->res's
+ * output (a body transform replaces it there). */
 static inline enum flt_verdict body_data(struct stream *s, bool res, const char *p, size_t len)
 {
+	if (res && s->txn->res_xf)
+		return xform_data(s, p, len);   /* a filter rewrites the body (xform.h) */
 	return body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) ? body_data_run(s, res, p, len) :
 								  FLT_CONTINUE;
 }

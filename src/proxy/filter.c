@@ -54,6 +54,16 @@ static const void *be_waf(const struct cfg_backend *be)
 	return be->use_waf;
 }
 
+static const void *fe_compress(const struct cfg_frontend *fe)
+{
+	return fe->compress;
+}
+
+static const void *be_compress(const struct cfg_backend *be)
+{
+	return be->compress;
+}
+
 static const void *sticky_conf(const struct cfg_backend *be)
 {
 	return be->sticky_cookie ? be : NULL;
@@ -72,6 +82,8 @@ static const struct filter_def registry[] = {
 	{ &flt_waf_be_ops, NULL, be_waf },
 	{ &flt_forward_ops, NULL, always_be },
 	{ &flt_sticky_ops, NULL, sticky_conf },
+	{ &flt_compress_fe_ops, fe_compress, NULL },   /* after the rules: they see the origin's */
+	{ &flt_compress_be_ops, NULL, be_compress },
 	{ &flt_access_log_ops, fe_access_log, NULL },
 };
 

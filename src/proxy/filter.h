@@ -58,8 +58,13 @@
  * stream's worker, applies the result and calls stream_wake().  Its state
  * is a struct flt_ctx (below), whose ctx_free cancels a job still out.
  *
- * Not yet: filters cannot change body data (compression, the cache's
- * stored bodies) or trailers; those come with the features that need them.
+ * Transforming the response body (proxy/xform.h): a res_head filter that
+ * means to rewrite the body's bytes (compression) calls
+ * txn_transform_res() with its ops; from then on its res_xform callback
+ * takes each run of decoded body data and writes what replaces it, the
+ * response goes bare (the client's codec frames it: chunked for HTTP/1.1,
+ * DATA for HTTP/2) and its head announces no length.  One transforming
+ * filter per response.  Trailers pass unchanged.
  */
 #ifndef GH_PROXY_FILTER_H
 #define GH_PROXY_FILTER_H
@@ -80,6 +85,29 @@ struct http_msg;
 struct txn;
 struct flt_ctx;
 
+/* One call of a transforming filter (res_xform, proxy/xform.h): it takes
+ * what it can of in[0..in_len) (sets consumed; the rest is offered again
+ * next time, first) and writes at most out_cap bytes to out (sets
+ * produced).  flags:
+ *   XF_FLUSH  the source ran dry (a stalled or streaming origin): emit
+ *             everything taken so far, so the client is not kept waiting
+ *   XF_END    the body ended: finish (trailing bytes, checksums)
+ * With either flag, more = true says output is still held for lack of
+ * room: the call is repeated with the same flag and no new input until
+ * more comes back false.  in is NULL when in_len is 0. */
+#define XF_FLUSH 0x1
+#define XF_END   0x2
+struct flt_xform {
+	const char *in;
+	size_t in_len;
+	size_t consumed;
+	char *out;
+	size_t out_cap;
+	size_t produced;
+	unsigned flags;
+	bool more;
+};
+
 struct filter_ops {
 	const char *name;
 	/* conf: what the registry's conf function returned for this scope. */
@@ -89,6 +117,9 @@ struct filter_ops {
 	enum flt_verdict (*res_head)(struct stream *s, const void *conf);
 	enum flt_verdict (*res_data)(struct stream *s, const void *conf, const char *p, size_t len);
 	enum flt_verdict (*res_end)(struct stream *s, const void *conf, const struct http_msg *trailers);
+	/* The response body transformed (txn_transform_res() from res_head):
+	 * FLT_CONTINUE, or FLT_STOP to cut the stream (a compressor failed). */
+	enum flt_verdict (*res_xform)(struct stream *s, const void *conf, struct flt_xform *x);
 	void (*end)(struct stream *s, const void *conf);
 	/* Frees the filter's per-transaction state (struct flt_ctx below). */
 	void (*ctx_free)(struct flt_ctx *c);
@@ -169,6 +200,18 @@ extern const struct filter_ops flt_sticky_ops;      /* filter/flt_forward.c */
 extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
 extern const struct filter_ops flt_waf_fe_ops;      /* waf/flt_waf.c */
 extern const struct filter_ops flt_waf_be_ops;      /* waf/flt_waf.c */
+extern const struct filter_ops flt_compress_fe_ops; /* compress/flt_compress.c */
+extern const struct filter_ops flt_compress_be_ops; /* compress/flt_compress.c */
+
+/*
+ * From a res_head callback: the response body goes through ops->res_xform
+ * (conf is given back to it).  False when another filter transforms this
+ * response already (never twice) or memory is short: the filter then
+ * leaves the head as it was.  A response that turns out to have no body
+ * (HEAD, 204, 304) or that a later filter replaces with a local reply is
+ * not transformed; the head changes the filter made stay.
+ */
+bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const void *conf);
 
 /* The first value a filter of transaction t (a const struct txn *) gives
  * for fetch kind `fetch` (ops->var), or NULL: what stream_cond_ctx() hands

@@ -35,6 +35,7 @@
 #include "proxy/session.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
+#include "proxy/xform.h"
 
 
 /* ---- client side ---- */
@@ -602,7 +603,14 @@ static enum step_result h1_deliver(struct stream *s)
 	const char *extra = NULL;
 
 	t->status = m->status;
-	if (!t->local && t->res_src_bare)
+	/* A filter that rewrites the body (xform.h): decoded bare, length
+	 * unknown, framed here as it comes (chunked; HTTP/1.0: until close). */
+	bool xf = xform_deliver(s);
+	if (xf && t->req_minor == 0)
+		s->sess->flags |= SESS_F_CLOSE;
+	else if (xf)
+		t->res_out_chunked = true;
+	else if (!t->local && t->res_src_bare)
 		res_framing_bare(s, t);
 	else if (!t->local)
 		res_framing(s, t);
@@ -612,7 +620,12 @@ static enum step_result h1_deliver(struct stream *s)
 		extra = "Connection: close\r\n";
 	else if (t->req_minor == 0)
 		extra = "Connection: keep-alive\r\n";
+	/* the message keeps the source's framing for the decoder */
+	uint8_t src_body = m->body;
+	if (xf)
+		m->body = t->res_out_chunked ? BODY_CHUNKED : BODY_UNTIL_CLOSE;
 	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
+	m->body = src_body;
 	if (n < 0 || !buf_alloc(&s->res) ||
 	    !buf_insert_out(&s->res, false, s->w->scratch, (uint32_t)n)) {
 		if (t->local) {

@@ -370,6 +370,14 @@ static bool h1s_res_body(struct stream *s)
 	return true;
 }
 
+/* The socket was not drained by the last read: more may come at once. */
+static bool h1s_res_more(const struct stream *s)
+{
+	const struct srvconn *sc = s->srv;
+	return sc && (sc->c.flags & CONN_F_RECV_READY) &&
+	       !(sc->c.flags & (CONN_F_RD_EOF | CONN_F_ERROR));
+}
+
 const struct srv_codec srv_codec_h1 = {
 	.name = "h1",
 	.encode_head = h1s_encode_head,
@@ -379,4 +387,5 @@ const struct srv_codec srv_codec_h1 = {
 	.recv = h1s_recv,
 	.req_frame = h1s_req_frame,
 	.req_frame_end = h1s_req_frame_end,
+	.res_more = h1s_res_more,
 };

@@ -52,6 +52,7 @@
 #include "proxy/session.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
+#include "proxy/xform.h"
 
 /*
  * RFC 9113 5.1.2: a stream past the advertised limit is a stream error
@@ -997,33 +998,6 @@ static bool h2_upgraded(struct stream *s, struct http_msg *m, uint32_t head_len)
 	return true;
 }
 
-/* The response body's framing from the server, decoded for us: the server
- * codec hands it bare (chunked decoded, trailers as events). */
-static void res_framing(struct stream *s, struct txn *t)
-{
-	struct http_msg *m = &t->res;
-
-	t->res_bare = true;
-	switch (m->body) {
-	case BODY_NONE:
-		s->rs = RS_DONE;
-		break;
-	case BODY_LENGTH:
-		t->res_left = m->content_length;
-		s->rs = m->content_length ? RS_BODY : RS_DONE;
-		break;
-	case BODY_CHUNKED:
-		t->res_chunked = true;
-		h1_chunk_init(&t->res_chunk, H1_CHUNK_DECODE);
-		s->rs = RS_BODY;
-		break;
-	default:   /* BODY_UNTIL_CLOSE: the server's close ends the stream only */
-		s->flags |= STRM_F_SRV_CLOSE;
-		s->rs = RS_BODY;
-		break;
-	}
-}
-
 static enum step_result h2_deliver(struct stream *s)
 {
 	struct h2s *h = strm_h2s(s);
@@ -1039,10 +1013,18 @@ static enum step_result h2_deliver(struct stream *s)
 		http_reply_error(s, 502, "transfer coding other than chunked for an HTTP/2 client");
 		return STEP_NEXT;
 	}
-	if (!t->local)
-		res_framing(s, t);
+	/* The server codec hands the body bare (chunked decoded, trailers as
+	 * events); a filter that rewrites it (xform.h) makes its length
+	 * unknown: no content-length. */
+	bool xf = xform_deliver(s);
+	if (!t->local && !xf)
+		res_decode_bare(s, t);
+	uint8_t src_body = m->body;
+	if (xf)
+		m->body = BODY_CHUNKED;
 	int n = h2m_encode_response(m, nv, (int)(sizeof(nv) / sizeof(nv[0])), s->w->scratch,
 				    buf_size);
+	m->body = src_body;
 	if (n < 0) {
 		if (t->local) {
 			stream_abort(s, "local response does not fit");
@@ -1063,8 +1045,8 @@ static enum step_result h2_deliver(struct stream *s)
 	}
 	/* an empty body ends the stream on the HEADERS frame (a gRPC
 	 * trailers-only response must come that way) */
-	bool body = (m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE) &&
-		    (!t->local || t->local_body.len) && t->meth != HTTP_METH_HEAD;
+	bool body = xf || ((m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE) &&
+			   (!t->local || t->local_body.len) && t->meth != HTTP_METH_HEAD);
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = res_read };
 	if (s->rs == RS_DONE && !t->local && body_wants(s, FLT_RES_END)) {
 		t->res_ended = true;   /* the end event still comes, from the pump */

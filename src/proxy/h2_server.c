@@ -767,10 +767,12 @@ static bool h2ss_res_body(struct stream *s)
 	uint32_t in = b->area ? buf_in_len(b) : 0;
 
 	if (in) {
-		enum flt_verdict v = body_data(s, true, buf_in(b), in);
-		if (v == FLT_STOP || stream_closed(s))
-			return true;
+		/* the run goes to the output, then to its data event (a body
+		 * transform replaces it there and frames its own output) */
 		buf_advance(b, in);
+		enum flt_verdict v = body_data(s, true, b->area + b->pr - in, in);
+		if (v == FLT_STOP || stream_closed(s) || s->txn->res_xf)
+			return true;
 		if (!s->sess->codec->res_frame(s, in))
 			stream_abort(s, "no room to frame the response body");
 		return true;

@@ -21,6 +21,7 @@
  *   req_frame,   a bare request body (an HTTP/2 client's) gets the
  *   req_frame_end  framing this server needs (HTTP/1.1: chunked when the
  *                length is unknown)
+ *   res_more     whether more response bytes may be readable at once
  *
  * HTTP/1.1 carries one stream per connection (srvconn.owner); HTTP/2 will
  * carry several with the same table.
@@ -51,6 +52,11 @@ struct srv_codec {
 	 * encode_head frames what was already there when it runs. */
 	bool (*req_frame)(struct stream *s, uint32_t n);
 	bool (*req_frame_end)(struct stream *s);
+	/* Optional: the server may have more response bytes readable right
+	 * now (its socket not drained yet).  A body transform (xform.h)
+	 * flushes only once this is false; NULL: what is in the buffer is all
+	 * there is for now. */
+	bool (*res_more)(const struct stream *s);
 };
 
 extern const struct srv_codec srv_codec_h1;   /* h1_server.c */

@@ -59,6 +59,7 @@
 struct worker;
 struct stream;
 struct cond_ctx;
+struct xform;
 
 enum rq_state {
 	RQ_IDLE = 0,    /* between requests: waiting for the first byte */
@@ -162,6 +163,10 @@ struct txn {
 	 * HTTP/1 client then gets it framed by its codec (sess_codec
 	 * res_frame: chunked when res_out_chunked). */
 	bool res_src_bare, res_out_chunked, res_framed_end;
+	/* A filter transforms the response body (proxy/xform.h): its state,
+	 * set from STEP_DELIVER on only when the response has a body (the
+	 * body events then go through it); the flt_ctx list owns it. */
+	struct xform *res_xf;
 	uint32_t req_head_len;          /* bytes the request head took on the wire */
 	/* The request body's clock (`timeout body`, `min_body_rate`; stream.c):
 	 * when the body started (ms, 0 = no body), the body bytes the client
@@ -366,6 +371,10 @@ bool h1_forward_head(struct stream *s, struct http_msg *m, uint32_t head_len, co
 /* http_res.c */
 bool http_res_pump(struct stream *s);
 bool res_body_end(struct stream *s);             /* for server codecs: the body ended */
+/* Client codecs at STEP_DELIVER: the server codec is to hand the response
+ * body bare (chunked decoded, trailers as events, t->res_bare) whatever
+ * its framing; sets s->rs for it. */
+void res_decode_bare(struct stream *s, struct txn *t);
 
 #include "proxy/backend.h"
 

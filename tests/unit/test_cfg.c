@@ -750,7 +750,7 @@ TEST(test_structure_errors)
 		  "min_body_rate, max_header_size, max_target_size, forward_headers, errorfile, http_request, "
 		  "http_response, tcp_request, access_log, request_id, tcp_keepalive, "
 		  "trusted_proxies, h2_max_streams, h2_max_header_list, h2_header_table, "
-		  "h2_max_resets, h2_max_control, use_waf"));
+		  "h2_max_resets, h2_max_control, use_waf, compress"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "

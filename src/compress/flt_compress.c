@@ -1,0 +1,219 @@
+/*
+ * flt_compress.c - the compression filter (`compress gzip br zstd ...` in a
+ * frontend or a backend; compress.h has the settings).
+ *
+ *   res_head   decides, once per response: never for a bodyless answer
+ *              (HEAD, 1xx, 204, 304), a range (206, Content-Range), a
+ *              tunnel (CONNECT), a response that is encoded already
+ *              (Content-Encoding, a transfer coding besides chunked),
+ *              `Cache-Control: no-transform`, a known length under
+ *              min_size, a Content-Type outside `types`; otherwise the
+ *              coding the client's Accept-Encoding prefers among the
+ *              configured ones (compress/accept.c).  Vary: Accept-Encoding
+ *              is added (merged into an existing Vary) whenever the choice
+ *              depended on the client, compressed or not; a compressed
+ *              response gets Content-Encoding, a weak ETag, no
+ *              Content-Length or Accept-Ranges, and its body goes through
+ *              res_xform (the pipeline's transform seam, proxy/xform.h:
+ *              chunked to HTTP/1.1 clients, DATA frames to HTTP/2)
+ *   res_xform  one streaming step of the compressor (codec.c)
+ *
+ * A backend's `compress` replaces its frontend's for the requests routed
+ * to it: the frontend's instance steps aside, so a response is decided
+ * once, and a second transform is refused by the seam anyway (never
+ * compressed twice).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compress/compress.h"
+#include "http/h1.h"
+#include "proxy/filter.h"
+#include "proxy/stream.h"
+
+struct cz_ctx {
+	struct flt_ctx c;
+	struct cz_stream *z;
+};
+
+static void cz_ctx_free(struct flt_ctx *c)
+{
+	struct cz_ctx *x = (struct cz_ctx *)c;
+	cz_free(x->z);
+	free(x);
+}
+
+static bool list_has(struct slice v, const char *word)
+{
+	const char *p = v.p, *e = v.p + v.len;
+	struct slice el;
+
+	while (h1_list_next(&p, e, &el))
+		if (slice_ieq_cstr(el, word))
+			return true;
+	return false;
+}
+
+/* Whether any field named name lists word (a comma-separated list). */
+static bool any_lists(struct http_msg *m, struct slice name, const char *word)
+{
+	int pos = 0;
+	for (struct http_hdr *h; (h = msg_hdr_find(m, name, &pos));)
+		if (list_has(h->value, word))
+			return true;
+	return false;
+}
+
+static bool has_field(struct http_msg *m, struct slice name)
+{
+	int pos = 0;
+	return msg_hdr_find(m, name, &pos) != NULL;
+}
+
+/* Vary: Accept-Encoding, merged into the first Vary field if there is one
+ * (nothing when it lists it already, or `*`). */
+static void add_vary(struct http_msg *m)
+{
+	static const struct slice vary = SLICE_LIT("Vary");
+	int pos = 0;
+	struct http_hdr *h = msg_hdr_find(m, vary, &pos);
+
+	if (any_lists(m, vary, "accept-encoding") || any_lists(m, vary, "*"))
+		return;
+	if (h && h->value.len) {
+		struct slice v = msg_storef(m, "%.*s, Accept-Encoding", (int)h->value.len,
+					    h->value.p);
+		if (v.p) {
+			h->value = v;
+			return;
+		}
+	}
+	msg_hdr_add(m, vary, SLICE_LIT("Accept-Encoding"));
+}
+
+/* A strong validator names the identity bytes; the compressed ones differ
+ * but are semantically the same: weak (as nginx does). */
+static void weaken_etag(struct http_msg *m)
+{
+	int pos = 0;
+	struct http_hdr *h = msg_hdr_find(m, SLICE_LIT("ETag"), &pos);
+
+	if (!h || h->value.len < 2 || h->value.p[0] != '"')
+		return;
+	struct slice v = msg_storef(m, "W/%.*s", (int)h->value.len, h->value.p);
+	if (v.p)
+		h->value = v;
+	else
+		h->flags |= HDR_F_DELETED;
+}
+
+/* What the response itself says against compressing it. */
+static bool response_excluded(const struct txn *t, struct http_msg *m)
+{
+	if (t->meth == HTTP_METH_HEAD || t->meth == HTTP_METH_CONNECT || t->local)
+		return true;
+	if (m->status < 200 || m->status == 204 || m->status == 206 || m->status == 304)
+		return true;
+	if (m->body == BODY_NONE || m->body == BODY_TUNNEL || (m->flags & MSG_F_TE_OTHER))
+		return true;
+	if (has_field(m, SLICE_LIT("Content-Range")))
+		return true;
+	int pos = 0;
+	for (struct http_hdr *h; (h = msg_hdr_find(m, SLICE_LIT("Content-Encoding"), &pos));)
+		if (h->value.len && !slice_ieq_cstr(h->value, "identity"))
+			return true;   /* never twice */
+	return any_lists(m, SLICE_LIT("Cache-Control"), "no-transform");
+}
+
+static enum flt_verdict compress_head(struct stream *s, const struct cfg_compress *cz)
+{
+	struct txn *t = s->txn;
+	struct http_msg *m = &t->res;
+
+	if (response_excluded(t, m))
+		return FLT_CONTINUE;
+	if (m->body == BODY_LENGTH && m->content_length < cz->min_size)
+		return FLT_CONTINUE;
+	int pos = 0;
+	struct http_hdr *ct = msg_hdr_find(m, SLICE_LIT("Content-Type"), &pos);
+	if (!ct || !cz_type_ok(ct->value.p, ct->value.len, cz->types, cz->ntypes))
+		return FLT_CONTINUE;
+
+	/* From here the answer depends on the client's Accept-Encoding. */
+	add_vary(m);
+	struct ae_prefs ae;
+	ae_init(&ae);
+	pos = 0;
+	for (struct http_hdr *h; (h = msg_hdr_find(&t->req, SLICE_LIT("Accept-Encoding"), &pos));)
+		ae_parse(&ae, h->value.p, h->value.len);
+	int algo = ae_choose(&ae, cz->algos, cz->nalgos);
+	if (algo < 0)
+		return FLT_CONTINUE;
+
+	struct cz_ctx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return FLT_CONTINUE;
+	uint64_t hint = m->body == BODY_LENGTH ? m->content_length : 0;
+	x->z = cz_new((enum cz_algo)algo, cz->level[algo], hint);
+	if (!x->z) {
+		free(x);
+		return FLT_CONTINUE;
+	}
+	flt_ctx_attach(t, &x->c, &flt_compress_fe_ops);
+	const struct filter_ops *ops = s->fe->compress == cz ? &flt_compress_fe_ops :
+							       &flt_compress_be_ops;
+	if (!txn_transform_res(s, ops, cz))
+		return FLT_CONTINUE;   /* freed with the transaction */
+	const char *name = cz_name((enum cz_algo)algo);
+	msg_hdr_del(m, SLICE_LIT("Content-Encoding"));
+	msg_hdr_add(m, SLICE_LIT("Content-Encoding"), (struct slice){ name, (uint32_t)strlen(name) });
+	msg_hdr_del_id(m, HDR_CONTENT_LENGTH);
+	msg_hdr_del(m, SLICE_LIT("Accept-Ranges"));
+	weaken_etag(m);
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict fe_res_head(struct stream *s, const void *conf)
+{
+	const struct txn *t = s->txn;
+
+	/* a backend's own `compress` decides for its requests */
+	if (t->be && t->be->cfg->compress)
+		return FLT_CONTINUE;
+	return compress_head(s, conf);
+}
+
+static enum flt_verdict be_res_head(struct stream *s, const void *conf)
+{
+	return compress_head(s, conf);
+}
+
+static enum flt_verdict compress_xform(struct stream *s, const void *conf, struct flt_xform *io)
+{
+	struct cz_ctx *x = flt_ctx_get(s->txn, &flt_compress_fe_ops);
+	(void)conf;
+
+	if (!x)
+		return FLT_STOP;
+	size_t in = io->in_len, out = io->out_cap;
+	unsigned f = ((io->flags & XF_FLUSH) ? CZ_FLUSH : 0) | ((io->flags & XF_END) ? CZ_END : 0);
+	if (cz_run(x->z, io->in, &in, io->out, &out, f, &io->more) < 0)
+		return FLT_STOP;
+	io->consumed = in;
+	io->produced = out;
+	return FLT_CONTINUE;
+}
+
+const struct filter_ops flt_compress_fe_ops = {
+	.name = "compress",
+	.res_head = fe_res_head,
+	.res_xform = compress_xform,
+	.ctx_free = cz_ctx_free,
+};
+
+const struct filter_ops flt_compress_be_ops = {
+	.name = "compress",
+	.res_head = be_res_head,
+	.res_xform = compress_xform,
+	.ctx_free = cz_ctx_free,
+};

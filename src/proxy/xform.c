@@ -1,0 +1,239 @@
+/*
+ * xform.c - a filter rewrites the response body (xform.h has the path).
+ *
+ * The state is a struct flt_ctx of the transaction (freed with it, which
+ * gives the held input's buffer back), pointed at by t->res_xf once the
+ * client codec turned the transform on.  The filter writes into the
+ * worker's scratch area; what it wrote goes into s->res's output where the
+ * run was, and the client codec frames it.  Room is reckoned before the
+ * call, so the output always fits: BODY_FRAME_MARGIN stays free for the
+ * framing (a chunk-size line).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "proxy/body.h"
+#include "proxy/local.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+#include "proxy/xform.h"
+
+struct xform {
+	struct flt_ctx c;
+	const struct filter_ops *ops;   /* the transforming filter */
+	const void *conf;
+	struct buf in;                  /* input it could not take yet: [rd, pr) */
+	unsigned pending;               /* XF_FLUSH or XF_END: output still held */
+	bool dirty;                     /* input since the last flush */
+	bool finished;                  /* XF_END done */
+};
+
+static void xf_free(struct flt_ctx *c)
+{
+	struct xform *x = (struct xform *)c;
+	buf_release_force(&x->in);
+	free(x);
+}
+
+static const struct filter_ops xf_ops = { .name = "transform", .ctx_free = xf_free };
+
+bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const void *conf)
+{
+	struct txn *t = s->txn;
+
+	if (!ops->res_xform || flt_ctx_get(t, &xf_ops))
+		return false;
+	struct xform *x = calloc(1, sizeof(*x));
+	if (!x)
+		return false;
+	x->ops = ops;
+	x->conf = conf;
+	flt_ctx_attach(t, &x->c, &xf_ops);
+	return true;
+}
+
+bool xform_deliver(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct http_msg *m = &t->res;
+	struct xform *x = flt_ctx_get(t, &xf_ops);
+
+	t->res_xf = NULL;
+	if (!x || t->local || m->body == BODY_NONE || m->body == BODY_TUNNEL ||
+	    t->meth == HTTP_METH_HEAD)
+		return false;
+	if (!t->res_src_bare) {
+		res_decode_bare(s, t);
+		/* An empty body of known length: no decoder call will come, the
+		 * pump runs the end (the filter's finish) at once. */
+		if (m->body == BODY_LENGTH && !m->content_length)
+			t->res_ended = true;
+	}
+	s->rs = RS_BODY;
+	t->res_xf = x;
+	return true;
+}
+
+/* Room for the filter's output in s->res once `drop` output bytes (a run
+ * it replaces) are gone, the framing's margin kept. */
+static size_t out_room(const struct buf *b, uint32_t drop)
+{
+	uint32_t used = buf_data_len(b) - drop;
+	return buf_size > used + BODY_FRAME_MARGIN ? buf_size - used - BODY_FRAME_MARGIN : 0;
+}
+
+/* One call of the filter into scratch, room bytes at most.  False when it
+ * failed (the stream is cut). */
+static bool xf_call(struct stream *s, struct xform *x, struct flt_xform *io)
+{
+	io->out = s->w->scratch;
+	io->consumed = io->produced = 0;
+	io->more = false;
+	if (x->ops->res_xform(s, x->conf, io) != FLT_CONTINUE || io->consumed > io->in_len ||
+	    io->produced > io->out_cap) {
+		if (!stream_closed(s))
+			stream_abort(s, "the response body's transformation failed");
+		return false;
+	}
+	if (io->consumed)
+		x->dirty = true;
+	return true;
+}
+
+/* The filter's output (in scratch) at the end of s->res's output, framed
+ * for the client. */
+static bool xf_emit(struct stream *s, size_t n)
+{
+	if (!n)
+		return true;
+	if (!buf_alloc(&s->res) || !buf_insert_out(&s->res, false, s->w->scratch, (uint32_t)n) ||
+	    !s->sess->codec->res_frame(s, (uint32_t)n)) {
+		stream_abort(s, "no room for the transformed response body");
+		return false;
+	}
+	return true;
+}
+
+/* Keeps in[0..len) for the next call, after what is kept already. */
+static bool xf_keep(struct stream *s, struct xform *x, const char *in, size_t len)
+{
+	if (!len)
+		return true;
+	if (!buf_alloc(&x->in) || buf_data_len(&x->in) + len > buf_size) {
+		stream_abort(s, "no room to hold the response body for its transformation");
+		return false;
+	}
+	if (x->in.wr + len > buf_size)
+		buf_compact(&x->in);
+	memcpy(x->in.area + x->in.wr, in, len);
+	x->in.wr += (uint32_t)len;
+	x->in.pr = x->in.wr;
+	return true;
+}
+
+enum flt_verdict xform_data(struct stream *s, const char *p, size_t len)
+{
+	struct txn *t = s->txn;
+	struct xform *x = t->res_xf;
+	struct buf *b = &s->res;
+	enum flt_verdict v = FLT_CONTINUE;
+
+	if (!len || t->local)
+		return FLT_CONTINUE;
+	if (body_wants(s, FLT_RES_DATA)) {
+		v = body_data_run(s, true, p, len);
+		if (v == FLT_STOP || stream_closed(s) || t->local)
+			return v;
+	}
+	/* Input already kept goes first: the run joins it. */
+	size_t took = 0;
+	struct flt_xform io = { .in = p, .in_len = len, .out_cap = out_room(b, (uint32_t)len) };
+	if (!buf_data_len(&x->in) && !x->pending) {
+		if (!xf_call(s, x, &io))
+			return FLT_STOP;
+		took = io.consumed;
+	}
+	if (!xf_keep(s, x, p + took, len - took))
+		return FLT_STOP;
+	/* The run leaves the output; the filter's output takes its place. */
+	uint32_t n = (uint32_t)len;
+	memmove(b->area + b->pr - n, b->area + b->pr, b->wr - b->pr);
+	b->pr -= n;
+	b->wr -= n;
+	if (!xf_emit(s, io.produced))
+		return FLT_STOP;
+	return v;
+}
+
+enum xf_state xform_pump(struct stream *s)
+{
+	struct xform *x = s->txn->res_xf;
+	struct flt_xform io = { 0 };
+
+	if (x->pending) {
+		io.flags = x->pending;
+		io.out_cap = out_room(&s->res, 0);
+		if (!io.out_cap)
+			return XF_BLOCKED;
+		if (!xf_call(s, x, &io) || !xf_emit(s, io.produced))
+			return XF_MOVED;   /* cut: the caller sees the stream closed */
+		if (!io.more) {
+			if (x->pending & XF_END)
+				x->finished = true;
+			x->pending = 0;
+			x->dirty = false;
+		}
+		return io.produced || !io.more ? XF_MOVED : XF_BLOCKED;
+	}
+	uint32_t held = buf_data_len(&x->in);
+	if (!held)
+		return XF_IDLE;
+	io.in = buf_out(&x->in);
+	io.in_len = held;
+	io.out_cap = out_room(&s->res, 0);
+	if (!io.out_cap)
+		return XF_BLOCKED;
+	if (!xf_call(s, x, &io) || !xf_emit(s, io.produced))
+		return XF_MOVED;
+	buf_consume(&x->in, (uint32_t)io.consumed);
+	buf_release(&x->in);
+	return io.consumed || io.produced ? XF_MOVED : XF_BLOCKED;
+}
+
+/* Whether the server may have more bytes for us right now. */
+static bool srv_more(const struct stream *s)
+{
+	return s->srv && s->srv_codec && s->srv_codec->res_more && s->srv_codec->res_more(s);
+}
+
+bool xform_idle(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct xform *x = t->res_xf;
+
+	if (!x->dirty || x->pending || t->res_ended || (s->flags & STRM_F_PARKED) ||
+	    buf_data_len(&x->in) || (s->res.area && buf_in_len(&s->res)) || srv_more(s))
+		return false;
+	x->pending = XF_FLUSH;
+	return xform_pump(s) == XF_MOVED;
+}
+
+bool xform_end(struct stream *s)
+{
+	struct xform *x = s->txn->res_xf;
+
+	while (!x->finished) {
+		/* a flush under way ends first, then what is held */
+		if (x->pending != XF_END) {
+			enum xf_state st = xform_pump(s);
+			if (stream_closed(s) || st == XF_BLOCKED)
+				return false;
+			if (st == XF_MOVED)
+				continue;
+			x->pending = XF_END;
+		}
+		enum xf_state st = xform_pump(s);
+		if (stream_closed(s) || st == XF_BLOCKED)
+			return false;
+	}
+	return true;
+}
