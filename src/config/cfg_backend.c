@@ -334,6 +334,7 @@ static const struct cfg_kw backend_kws[] = {
 	{ "tcp_keepalive", "tcp_keepalive [idle DURATION] [interval DURATION] [count N]", 0, 6, 0,
 	  cfg_be_tcp_keepalive },
 	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_be_use_waf },
+	{ "use_cache", "use_cache NAME [if|unless CONDITION]", 1, -1, 0, cfg_be_use_cache },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

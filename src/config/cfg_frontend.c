@@ -376,6 +376,7 @@ static const struct cfg_kw frontend_kws[] = {
 	{ "h2_max_resets", "h2_max_resets N", 1, 1, 0, fe_h2_max_resets },
 	{ "h2_max_control", "h2_max_control N", 1, 1, 0, fe_h2_max_control },
 	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_fe_use_waf },
+	{ "use_cache", "use_cache NAME [if|unless CONDITION]", 1, -1, 0, cfg_fe_use_cache },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
