@@ -55,6 +55,7 @@ struct cache_obj {
 	_Atomic uint8_t freq;           /* reads since queued, capped at 3 */
 	uint8_t queue;                  /* 0 none, 1 small, 2 main (shard lock) */
 	bool linked;                    /* in the index (shard lock) */
+	_Atomic bool refreshing;        /* a request revalidates it (stale-while-revalidate) */
 	struct cache_shard *shard;      /* set at insert: whom the bytes are charged to */
 	struct cache_obj *hnext;        /* index chain (shard lock) */
 	struct cache_obj *qprev, *qnext; /* eviction queue (shard lock) */

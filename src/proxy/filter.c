@@ -54,6 +54,16 @@ static const void *be_waf(const struct cfg_backend *be)
 	return be->use_waf;
 }
 
+static const void *fe_cache(const struct cfg_frontend *fe)
+{
+	return fe->use_cache;
+}
+
+static const void *be_cache(const struct cfg_backend *be)
+{
+	return be->use_cache;
+}
+
 static const void *sticky_conf(const struct cfg_backend *be)
 {
 	return be->sticky_cookie ? be : NULL;
@@ -68,8 +78,10 @@ static const struct filter_def registry[] = {
 	{ &flt_reqid_ops, fe_reqid, NULL },
 	{ &flt_rules_fe_ops, fe_rules, NULL },
 	{ &flt_waf_fe_ops, fe_waf, NULL },
+	{ &flt_cache_ops, fe_cache, NULL },
 	{ &flt_rules_be_ops, NULL, be_rules },
 	{ &flt_waf_be_ops, NULL, be_waf },
+	{ &flt_cache_ops, NULL, be_cache },
 	{ &flt_forward_ops, NULL, always_be },
 	{ &flt_sticky_ops, NULL, sticky_conf },
 	{ &flt_access_log_ops, fe_access_log, NULL },
