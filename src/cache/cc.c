@@ -449,7 +449,9 @@ enum cc_use cc_usable(const struct cc *req, const struct cc *res, int64_t lifeti
 	}
 	if ((res->flags & CC_NO_CACHE) || (req->flags & CC_NO_CACHE))
 		return CC_USE_REVALIDATE;
-	if (req->max_age != CC_ABSENT && age > req->max_age)
+	/* max-age=N: an age of at most N; ages are whole seconds, so
+	 * max-age=0 (a reload) always revalidates */
+	if (req->max_age != CC_ABSENT && (age > req->max_age || req->max_age == 0))
 		return CC_USE_REVALIDATE;
 	if (req->min_fresh != CC_ABSENT && lifetime - age < req->min_fresh)
 		return CC_USE_REVALIDATE;

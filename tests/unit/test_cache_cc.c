@@ -190,6 +190,8 @@ TEST(usable)
 	struct cc ma = parse("max-age=5"), mf = parse("min-fresh=30"), nc = parse("no-cache");
 	CHECK_EQ_INT(cc_usable(&ma, &res, 60, 6, &sie), CC_USE_REVALIDATE);
 	CHECK_EQ_INT(cc_usable(&ma, &res, 60, 5, &sie), CC_USE_FRESH);
+	struct cc ma0 = parse("max-age=0");
+	CHECK_EQ_INT(cc_usable(&ma0, &res, 60, 0, &sie), CC_USE_REVALIDATE);
 	CHECK_EQ_INT(cc_usable(&mf, &res, 60, 31, &sie), CC_USE_REVALIDATE);
 	CHECK_EQ_INT(cc_usable(&mf, &res, 60, 30, &sie), CC_USE_FRESH);
 	CHECK_EQ_INT(cc_usable(&nc, &res, 60, 1, &sie), CC_USE_REVALIDATE);
