@@ -38,18 +38,20 @@
 #include <string.h>
 #include <time.h>
 #include "cache/cc.h"
+#include "cache/fill.h"
 #include "cache/store.h"
 #include "filter/cond.h"
 #include "net/cidr.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
 #include "proxy/stream.h"
+#include "proxy/worker.h"
 
 #define KEY_MAX 8192
 #define VARY_KEY_MAX 2048
 #define HEAD_MAX (16 * 1024)   /* a stored head must fit a local reply's message */
 
-enum tx_mode { TX_MISS = 1, TX_REVAL, TX_HIT, TX_INVALIDATE, TX_DONE };
+enum tx_mode { TX_MISS = 1, TX_REVAL, TX_HIT, TX_INVALIDATE, TX_WAIT, TX_DONE };
 
 struct cache_tx {
 	struct flt_ctx c;
@@ -69,6 +71,10 @@ struct cache_tx {
 	int64_t request_time;
 	struct cache_obj *obj;           /* the object served, or the stale one revalidated */
 	struct cache_obj *build;         /* the object being filled from the response */
+	struct cache_fill *fill;         /* coalescing (fill.h): the fill led or joined */
+	bool leader;                     /* this request fetches for the fill's waiters */
+	bool collapsed;                  /* served from another request's fetch */
+	struct stream *s;                /* for the producer's polling timer */
 	uint64_t off, end;               /* serving: body bytes [off, end) */
 	int64_t age;                     /* of obj when served */
 	uint16_t reply_status;
@@ -82,6 +88,7 @@ struct cache_tx {
 };
 
 static const struct filter_ops *ops_self(void);
+static bool vary_match(const struct cache_obj *o, void *arg);
 
 static int64_t now_s(void)
 {
@@ -94,7 +101,9 @@ static struct slice cache_status(struct http_msg *m, const struct cache_tx *x, b
 {
 	char v[200];
 	int n;
-	if (hit) {
+	if (hit && x->collapsed) {
+		n = snprintf(v, sizeof(v), "gatehouse; fwd=miss; collapsed");
+	} else if (hit) {
 		const struct cache_obj *o = x->obj;
 		n = snprintf(v, sizeof(v), "gatehouse; hit; ttl=%lld",
 			     (long long)(o->lifetime - x->age));
@@ -280,6 +289,73 @@ static enum flt_verdict serve(struct stream *s, struct cache_tx *x)
 	return FLT_STOP;
 }
 
+/* The producer of a collapsed response: what the leader published so
+ * far; nothing yet: poll again in 1 ms (fill.h). */
+static size_t fill_read(void *arg, char *dst, size_t room, bool *eof)
+{
+	struct cache_tx *x = arg;
+	struct cache_fill *f = x->fill;
+
+	pthread_mutex_lock(&f->lock);
+	struct cache_obj *o = f->obj;
+	uint64_t have = o->body_len;
+	size_t n = have - x->off < room ? (size_t)(have - x->off) : room;
+	n = cache_obj_read(o, x->off, dst, n);
+	x->off += n;
+	uint8_t st = f->state;
+	uint64_t total = f->total;
+	pthread_mutex_unlock(&f->lock);
+	if ((total != UINT64_MAX && x->off >= total) || (st == FILL_DONE && x->off >= have)) {
+		*eof = true;
+	} else if (st == FILL_FAILED || st == FILL_PASS) {
+		if (!n)
+			stream_abort(x->s, "the coalesced fetch failed mid-body");
+	} else if (!n) {
+		stream_wait_until(x->s, x->s->w->loop.now + 1);
+	}
+	return n;
+}
+
+/* A waiter's turn (its req_head, again after each poll). */
+static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
+{
+	struct cache_fill *f = x->fill;
+
+	pthread_mutex_lock(&f->lock);
+	uint8_t st = f->state;
+	struct cache_obj *o = f->obj;
+	uint64_t total = f->total;
+	if (o)
+		cache_obj_get(o);
+	pthread_mutex_unlock(&f->lock);
+	if (st == FILL_HEAD) {
+		stream_wait_until(s, s->w->loop.now + 1);
+		return FLT_WAIT;
+	}
+	if ((st == FILL_BODY || st == FILL_DONE) && o && vary_match(o, &s->txn->req)) {
+		x->obj = o;
+		x->mode = TX_HIT;
+		x->collapsed = true;
+		x->age = cc_current_age(&o->times, now_s());
+		x->reply_status = o->status;
+		x->off = 0;
+		struct local_resp r = {
+			.status = o->status, .head = head_fill, .head_arg = x,
+			.body = SLICE_LIT(""),
+			.src = { fill_read, x },
+			.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total,
+		};
+		local_reply(s, &r);
+		return FLT_STOP;
+	}
+	/* not storable, failed, or another variant: to the origin, now */
+	cache_obj_put(o);
+	fill_put(f);
+	x->fill = NULL;
+	x->mode = TX_MISS;
+	return FLT_CONTINUE;
+}
+
 static enum flt_verdict reply_text(struct stream *s, int status, const char *text,
 				   const struct cache_tx *x, const char *detail)
 {
@@ -382,7 +458,10 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 	struct txn *t = s->txn;
 	struct http_msg *m = &t->req;
 
-	if (flt_ctx_get(t, ops_self()))
+	struct cache_tx *w = flt_ctx_get(t, ops_self());
+	if (w && w->use == conf && w->mode == TX_WAIT)
+		return waiter_step(s, w);   /* polled again (coalescing) */
+	if (w)
 		return FLT_CONTINUE;   /* the frontend's use_cache took it */
 	if (u->cond) {
 		struct sockaddr_storage ss;
@@ -438,6 +517,19 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 		if (x->req_cc.flags & CC_ONLY_IF_CACHED) {
 			x->mode = TX_DONE;
 			return reply_text(s, 504, "not in cache (only-if-cached)\n", x, NULL);
+		}
+		/* coalescing: the first GET fetches, the others wait for it
+		 * (not a request that insists on the origin) */
+		if ((x->req_cc.flags & CC_NO_CACHE) || x->req_cc.max_age == 0 || x->req_no_store)
+			return FLT_CONTINUE;
+		bool leader = false;
+		x->fill = x->head_req ? fill_join(x->key, x->klen) :
+					fill_begin(x->key, x->klen, &leader);
+		x->leader = leader;
+		if (x->fill && !leader) {
+			x->mode = TX_WAIT;
+			x->s = s;
+			return waiter_step(s, x);
 		}
 		return FLT_CONTINUE;
 	}
@@ -696,6 +788,8 @@ static enum flt_verdict cache_res_head(struct stream *s, const void *conf)
 	}
 	if (t->local) {
 		x->mode = TX_DONE;
+		if (x->fill)
+			fill_end(x->fill, FILL_FAILED);
 		return FLT_CONTINUE;
 	}
 	if (x->mode == TX_REVAL && status == 304) {
@@ -716,6 +810,11 @@ static enum flt_verdict cache_res_head(struct stream *s, const void *conf)
 		x->detail = "request-no-store";
 	else
 		start_store(s, x);
+	if (x->fill && x->build)
+		fill_body(x->fill, x->build,
+			  t->res.body == BODY_LENGTH ? t->res.content_length : UINT64_MAX);
+	else if (x->fill)
+		fill_end(x->fill, FILL_PASS);   /* the waiters go to the origin at once */
 	x->mode = TX_DONE;
 	add_status(&t->res, x, false);
 	return FLT_CONTINUE;
@@ -727,9 +826,17 @@ static enum flt_verdict cache_res_data(struct stream *s, const void *conf, const
 	struct cache_tx *x = flt_ctx_get(s->txn, ops_self());
 	if (!x || x->use != conf || !x->build)
 		return FLT_CONTINUE;
-	if (x->build->body_len + len > x->st->max_object || !cache_obj_append(x->build, p, len)) {
+	bool ok = x->build->body_len + len <= x->st->max_object;
+	if (x->fill)
+		pthread_mutex_lock(&x->fill->lock);
+	ok = ok && cache_obj_append(x->build, p, len);
+	if (x->fill)
+		pthread_mutex_unlock(&x->fill->lock);
+	if (!ok) {
 		cache_obj_put(x->build);   /* too big: it streams through uncached */
 		x->build = NULL;
+		if (x->fill)
+			fill_end(x->fill, FILL_FAILED);
 	}
 	return FLT_CONTINUE;
 }
@@ -746,10 +853,18 @@ static enum flt_verdict cache_res_end(struct stream *s, const void *conf,
 	struct http_msg *res = &s->txn->res;
 	if (res->body == BODY_LENGTH && o->body_len != res->content_length) {
 		cache_obj_put(o);   /* short: never stored */
+		if (x->fill)
+			fill_end(x->fill, FILL_FAILED);
 		return FLT_CONTINUE;
 	}
-	cache_obj_trim(o);
+	if (x->fill)
+		pthread_mutex_lock(&x->fill->lock);
+	cache_obj_trim(o);   /* waiters may be reading it */
+	if (x->fill)
+		pthread_mutex_unlock(&x->fill->lock);
 	cache_insert(x->st, o);
+	if (x->fill)
+		fill_end(x->fill, FILL_DONE);
 	return FLT_CONTINUE;
 }
 
@@ -758,6 +873,9 @@ static void cache_ctx_free(struct flt_ctx *c)
 	struct cache_tx *x = (struct cache_tx *)c;
 	if (x->refreshing && x->obj)
 		atomic_store(&x->obj->refreshing, false);
+	if (x->fill && x->leader)
+		fill_end(x->fill, FILL_FAILED);   /* no-op when it ended already */
+	fill_put(x->fill);
 	cache_obj_put(x->build);
 	cache_obj_put(x->obj);
 	free(x->key);

@@ -179,6 +179,8 @@ bool local_body_pump(struct stream *s)
 	bool eof = false;
 	size_t n = t->local_src.read(t->local_src.arg, b->area + b->wr, room - LOCAL_FRAME_ROOM,
 				     &eof);
+	if (stream_closed(s))
+		return true;   /* the producer gave up (stream_abort) */
 	if (n) {
 		b->wr += (uint32_t)n;
 		buf_advance(b, (uint32_t)n);

@@ -10,7 +10,8 @@ test scripted for the path:
 
 A spec's keys: status (200), headers (list of pairs), body (bytes), delay
 (seconds before the head), body_delay (seconds between the head and the
-body, sent in two halves around it), fail_after (send that many body bytes
+body, sent in two halves around it), gate (a threading.Event waited for
+between the two halves instead), fail_after (send that many body bytes
 of a longer Content-Length, then close), chunked (bool), date (a Date
 value; default now; None: no Date).  `fn(req)` returns a spec; req has
 method, path, headers (lower-cased dict of lists), n (this path's count).
@@ -180,10 +181,13 @@ class ScriptedOrigin:
             rest = body[half:]
             c.sendall((b"%x\r\n%s\r\n" % (len(rest), rest) if rest else b"") + b"0\r\n\r\n")
             return True
-        if spec.get("body_delay"):
+        if spec.get("body_delay") or spec.get("gate"):
             half = len(body) // 2
             c.sendall(body[:half])
-            time.sleep(spec["body_delay"])
+            if spec.get("gate"):
+                spec["gate"].wait(20)
+            else:
+                time.sleep(spec["body_delay"])
             c.sendall(body[half:])
         else:
             c.sendall(body)
