@@ -185,7 +185,9 @@ def test_eviction_keeps_memory_under_size(gatehouse, port, sorigin):
     finally:
         s.close()
     grown = (g.rss_kib() - base) / 1024
-    assert grown < 4 + 12, "RSS grew %.1f MiB for a 4 MiB cache" % grown
+    # (ASan keeps freed memory in quarantine: RSS says nothing there)
+    if not ghutil.ASAN:
+        assert grown < 4 + 12, "RSS grew %.1f MiB for a 4 MiB cache" % grown
     # the newest objects are still there, the oldest were evicted
     assert "hit" in status_of(get(port, "/obj?i=599"))
     assert "hit" not in status_of(get(port, "/obj?i=0"))
