@@ -337,14 +337,16 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 		x->mode = TX_HIT;
 		x->collapsed = true;
 		x->age = cc_current_age(&o->times, now_s());
-		x->reply_status = o->status;
+		x->reply_status = not_modified(x, o) ? 304 : o->status;
 		x->off = 0;
 		struct local_resp r = {
-			.status = o->status, .head = head_fill, .head_arg = x,
+			.status = x->reply_status, .head = head_fill, .head_arg = x,
 			.body = SLICE_LIT(""),
-			.src = { fill_read, x },
-			.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total,
 		};
+		if (x->reply_status != 304) {
+			r.src = (struct local_src){ fill_read, x };
+			r.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total;
+		}
 		local_reply(s, &r);
 		return FLT_STOP;
 	}
