@@ -26,10 +26,11 @@ def sorigin():
 
 
 def reval_origin(o, path, cc="max-age=1", etag='"e1"', body=b"v1", extra=()):
-    """First answer: a full response; then 304 to a matching If-None-Match."""
+    """First answer: a full response (Cache-Control cc); then 304 with
+    max-age=60 to a matching If-None-Match."""
     def fn(req):
         if req.get("if-none-match") == etag:
-            return {"status": 304, "headers": [("Cache-Control", cc), ("ETag", etag),
+            return {"status": 304, "headers": [("Cache-Control", "max-age=60"), ("ETag", etag),
                                                ("X-Refreshed", str(req.n))] + list(extra)}
         return {"headers": [("Cache-Control", cc), ("ETag", etag), ("X-Refreshed", "0"),
                             ("Content-Type", "text/x-one")] + list(extra), "body": body}
@@ -90,7 +91,8 @@ def test_client_conditional_on_a_revalidated_entry(gatehouse, port, sorigin):
 
 def test_changed_resource_replaces_the_entry(gatehouse, port, sorigin):
     sorigin.script("/ch", fn=lambda req: {
-        "headers": [("Cache-Control", "max-age=1"), ("ETag", '"e%d"' % req.n)],
+        "headers": [("Cache-Control", "max-age=%d" % (1 if req.n == 1 else 60)),
+                    ("ETag", '"e%d"' % req.n)],
         "body": b"version %d" % req.n})
     start(gatehouse, port, sorigin)
     assert get(port, "/ch").body == b"version 1"
@@ -134,21 +136,30 @@ def test_stale_if_error_on_5xx_and_request_directive(gatehouse, port, sorigin):
 
 
 def test_stale_while_revalidate(gatehouse, port, sorigin):
-    sorigin.script("/swr", fn=lambda req: {
-        "headers": [("Cache-Control", "max-age=%d, stale-while-revalidate=60"
-                     % (1 if req.n == 1 else 60))],
-        "body": b"gen %d" % req.n, "delay": 0 if req.n == 1 else 1.0})
+    import threading
+    release = threading.Event()
+
+    def fn(req):
+        if req.n > 1:
+            release.wait(20)            # the refresh is held until the test saw the rest
+        return {"headers": [("Cache-Control", "max-age=%d, stale-while-revalidate=60"
+                             % (1 if req.n == 1 else 60))], "body": b"gen %d" % req.n}
+    sorigin.script("/swr", fn=fn)
     start(gatehouse, port, sorigin)
     assert get(port, "/swr").body == b"gen 1"
     time.sleep(2.1)
-    import threading
     out = {}
     t = threading.Thread(target=lambda: out.setdefault("r", get(port, "/swr")))
-    t.start()                            # this one refreshes (the origin takes 1 s)
-    time.sleep(0.3)
-    r = get(port, "/swr")                # meanwhile: the stale object, at once
-    assert r.body == b"gen 1" and "hit" in status_of(r)
-    t.join(10)
+    t.start()                            # this one refreshes (the origin holds it)
+    try:
+        ghutil.wait_for(lambda: sorigin.count("/swr") == 2, 10, what="the refresh")
+        for _ in range(3):               # meanwhile: the stale object, at once
+            r = get(port, "/swr")
+            assert r.body == b"gen 1" and "hit" in status_of(r)
+        assert sorigin.count("/swr") == 2    # refreshed once, not per request
+    finally:
+        release.set()
+        t.join(10)
     assert out["r"].body == b"gen 2"
     r = get(port, "/swr")
     assert r.body == b"gen 2" and "hit" in status_of(r)
