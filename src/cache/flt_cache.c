@@ -358,8 +358,7 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 	return FLT_CONTINUE;
 }
 
-static enum flt_verdict reply_text(struct stream *s, int status, const char *text,
-				   const struct cache_tx *x, const char *detail)
+static enum flt_verdict reply_text(struct stream *s, int status, const char *text)
 {
 	struct local_resp r = {
 		.status = (uint16_t)status,
@@ -368,8 +367,6 @@ static enum flt_verdict reply_text(struct stream *s, int status, const char *tex
 		.no_store = true,
 		.term = status >= 500 ? TERM_INTERNAL : TERM_NONE,
 	};
-	(void)x;
-	(void)detail;
 	local_reply(s, &r);
 	return FLT_STOP;
 }
@@ -488,10 +485,10 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 	if (purge) {
 		x->mode = TX_DONE;
 		if (!purge_allowed(s, x->cfg))
-			return reply_text(s, 405, "PURGE not allowed\n", x, NULL);
+			return reply_text(s, 405, "PURGE not allowed\n");
 		int n = cache_purge(x->st, x->key, x->klen);
-		return n ? reply_text(s, 200, "purged\n", x, NULL) :
-			   reply_text(s, 404, "not in cache\n", x, NULL);
+		return n ? reply_text(s, 200, "purged\n") :
+			   reply_text(s, 404, "not in cache\n");
 	}
 	if (unsafe) {
 		x->mode = TX_INVALIDATE;
@@ -518,7 +515,7 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 		cache_note(x->st, x->key, x->klen, CACHE_EV_MISS);
 		if (x->req_cc.flags & CC_ONLY_IF_CACHED) {
 			x->mode = TX_DONE;
-			return reply_text(s, 504, "not in cache (only-if-cached)\n", x, NULL);
+			return reply_text(s, 504, "not in cache (only-if-cached)\n");
 		}
 		/* coalescing: the first GET fetches, the others wait for it
 		 * (not a request that insists on the origin) */
@@ -551,7 +548,7 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 	}
 	if (x->req_cc.flags & CC_ONLY_IF_CACHED) {
 		x->mode = TX_DONE;
-		return reply_text(s, 504, "stale in cache (only-if-cached)\n", x, NULL);
+		return reply_text(s, 504, "stale in cache (only-if-cached)\n");
 	}
 	cache_note(x->st, x->key, x->klen, CACHE_EV_MISS);
 	x->fwd = (x->req_cc.flags & CC_NO_CACHE) || x->req_cc.max_age != CC_ABSENT ? "request" :
