@@ -1472,6 +1472,8 @@ def main():
             if mf.get(name, {}).get("tls" if case[3] else "h2c") else None))
     if "waf" in SCENARIOS:
         summarize(res["waf"], res["waf"]["cases"], notes, "waf: ")
+    if "cache" in SCENARIOS:
+        summarize(res["cache"], bench_cache.CASES, notes, "cache: ")
     table = report(res)
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(res, f, indent=1, default=str)
