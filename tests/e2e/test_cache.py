@@ -40,10 +40,11 @@ def sorigin():
     o.stop()
 
 
-def start(gatehouse, port, origin, extra="", where="backend", **kw):
+def start(gatehouse, port, origin, extra="", where="backend", workers=1, **kw):
     fe = "use_cache main" if where == "frontend" else ""
     be = "use_cache main" if where == "backend" else ""
-    return gatehouse(simple_http_config(port, [origin.addr], frontend_extra=fe, backend_extra=be)
+    return gatehouse(simple_http_config(port, [origin.addr], frontend_extra=fe, backend_extra=be,
+                                        workers=workers)
                      + cache_block(extra, **kw))
 
 

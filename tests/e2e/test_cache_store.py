@@ -47,12 +47,15 @@ def parallel(n, fn):
     return out
 
 
-@pytest.mark.parametrize("chunked", [False, True])
-def test_100_concurrent_misses_make_one_origin_request(gatehouse, port, sorigin, chunked):
+@pytest.mark.parametrize("chunked,workers", [(False, 1), (True, 1), (False, 2)])
+def test_100_concurrent_misses_make_one_origin_request(gatehouse, port, sorigin, chunked,
+                                                       workers):
+    # workers 2: the waiters are spread over both threads and read the
+    # leader's object from the other one
     body = bytes((i * 31) & 0xff for i in range(300_000))
     sorigin.script("/hot", headers=[("Cache-Control", "max-age=60")], body=body, delay=0.5,
                    chunked=chunked)
-    start(gatehouse, port, sorigin, max_object="1m")
+    start(gatehouse, port, sorigin, max_object="1m", workers=workers)
     rs = parallel(100, lambda i: get(port, "/hot"))
     assert sorigin.count("/hot") == 1
     assert all(r.status == 200 and r.body == body for r in rs)
@@ -92,6 +95,20 @@ def test_waiters_get_the_bytes_as_they_arrive(gatehouse, port, sorigin):
         gate.set()
         for s in socks:
             s.close()
+
+
+def test_waiter_conditional_gets_304(gatehouse, port, sorigin):
+    sorigin.script("/w304", headers=[("Cache-Control", "max-age=60"), ("ETag", '"w"')],
+                   body=b"w" * 1000, delay=0.5)
+    start(gatehouse, port, sorigin)
+    rs = parallel(6, lambda i: get(port, "/w304", [("If-None-Match", '"w"')] if i % 2 else []))
+    assert sorigin.count("/w304") == 1
+    assert sum("collapsed" in status_of(r) for r in rs) >= 1
+    for i, r in enumerate(rs):
+        if i % 2 and "stored" not in status_of(r):    # all but the one that fetched
+            assert r.status == 304, status_of(r)
+        else:
+            assert r.status == 200 and r.body == b"w" * 1000
 
 
 def test_uncacheable_answer_sends_the_waiters_to_the_origin_at_once(gatehouse, port, sorigin):
