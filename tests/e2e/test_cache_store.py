@@ -219,3 +219,22 @@ def test_coalescing_over_http2(gatehouse, port, sorigin):
         streams = [c.response(sid, 20) for sid in sids]
     assert all(st.status == 200 and st.body == body for st in streams)
     assert sorigin.count("/c2") == 1
+
+
+@pytest.mark.parametrize("cut", [0, 1, 4096, 99_999])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_origin_closing_at_any_point_is_never_cached(gatehouse, port, sorigin, cut, chunked):
+    body = bytes((i * 3) & 0xff for i in range(100_000))
+    sorigin.script("/cut", headers=[("Cache-Control", "max-age=60")], body=body,
+                   fail_after=cut, chunked=chunked)
+    start(gatehouse, port, sorigin)
+    try:
+        r = get(port, "/cut")
+        assert r.body != body        # never a whole body made up from a cut one
+    except ProtocolError:
+        pass
+    sorigin.script("/cut", headers=[("Cache-Control", "max-age=60")], body=body)
+    r = get(port, "/cut")
+    assert r.status == 200 and r.body == body and "hit" not in status_of(r)
+    assert "hit" in status_of(get(port, "/cut"))
+    assert sorigin.count("/cut") == 2
