@@ -251,9 +251,10 @@ def test_request_min_fresh_and_max_stale(gatehouse, port, sorigin):
     assert "hit" in status_of(r)
 
 
-def test_max_stale_never_past_must_revalidate(gatehouse, port, sorigin):
-    sorigin.script("/mr", headers=[("Cache-Control", "max-age=60, must-revalidate"),
-                                   ("Age", "70")], body=b"mr")
+@pytest.mark.parametrize("cc", ["max-age=60, must-revalidate", "max-age=60, proxy-revalidate",
+                                "s-maxage=60"])
+def test_max_stale_never_past_must_revalidate(gatehouse, port, sorigin, cc):
+    sorigin.script("/mr", headers=[("Cache-Control", cc), ("Age", "70")], body=b"mr")
     start(gatehouse, port, sorigin)
     get(port, "/mr")
     r = get(port, "/mr", [("Cache-Control", "max-stale=3600")])

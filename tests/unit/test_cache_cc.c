@@ -202,6 +202,9 @@ TEST(usable)
 	CHECK(sie);
 	CHECK_EQ_INT(cc_usable(&req, &swr, 1, 22, &sie), CC_USE_REVALIDATE);
 	CHECK(!sie);
+	struct cc pr = parse("max-age=60, proxy-revalidate, stale-if-error=100");
+	CHECK_EQ_INT(cc_usable(&ms, &pr, 60, 65, &sie), CC_USE_REVALIDATE);
+	CHECK(!sie);
 	struct cc sm = parse("s-maxage=1, stale-while-revalidate=10");
 	CHECK_EQ_INT(cc_usable(&req, &sm, 1, 5, &sie), CC_USE_REVALIDATE);   /* proxy-revalidate */
 }
