@@ -14,6 +14,8 @@ stops them when it is done):
       connection per request);
   h2  HTTP/2 clients, h2load: cleartext prior knowledge (h2c) and h2 over TLS
       (ALPN), many streams per connection, to the same HTTP/1.1 origin;
+  cache cache hits (bench_cache.py): gatehouse's cache against plain
+      proxying, nginx proxy_cache and Varnish, one URL per case, keep-alive.
   waf benign WAF-corpus requests (wrk script) through gatehouse with no
       rules, 20 rules, a rate limit, the WAF (prefilter on/off), and nginx
       with and without ModSecurity + CRS (bench_waf.py).
@@ -42,6 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_waf  # noqa: E402
+import bench_cache  # noqa: E402
 from benchlib import (LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup, cpu_ns,  # noqa: E402
                       descendants, env_int, forget, log, make_cert, median, parse_wrk,
                       port_open, spawn, stop, trap_signals, wait_port, write)
@@ -1038,6 +1041,17 @@ def report(res):
         lines.extend(case_table(res["h2"], H2_CASES))
         lines.append("")
         lines.extend(idle_table(res["h2"], "RSS per idle h2c connection"))
+    if "cache" in SCENARIOS:
+        if lines:
+            lines.append("")
+        lines.append(
+            "Cache hits: rounds %d × %d s of `wrk -t1 -c%d` on one URL per case (every request "
+            "after the first a hit; `gatehouse` is plain proxying for reference); proxies on "
+            "CPU %s, origin+wrk on CPU %s. Median over rounds; (x×) = ratio to gatehouse "
+            "without a cache, lower is better except req/s."
+            % (meta["rounds"], meta["seconds"], meta["conns"], PROXY_CPU, LOAD_CPU))
+        lines.append("")
+        lines.extend(case_table(res["cache"], bench_cache.CASES, bench_cache.REF))
     if "waf" in SCENARIOS:
         if lines:
             lines.append("")
@@ -1279,6 +1293,39 @@ def run_waf(res, tmp, origin, syscall_tool):
                  skip=lambda px, case: "not measured in this scenario" if case is None else None)
 
 
+def check_cache(port):
+    """Bodies right through the proxy, twice (the second from its cache)."""
+    for path, want in (("/small", SMALL_BODY), ("/16k", BIG_BODY)) * 2:
+        try:
+            status, body, _ = http_get(port, path)
+        except OSError as e:
+            return "GET %s: %s" % (path, e)
+        if status != 200 or body != want:
+            return "GET %s: status %d, %d bytes" % (path, status, len(body))
+    return None
+
+
+def run_cache(res, tmp, origin, syscall_tool):
+    """Scenario cache (bench_cache.py): hits through each cache of
+    BENCH_CACHE_PROXIES, plain proxying for reference."""
+    sec = res["cache"]
+    sec["cases"] = bench_cache.CASES
+    if not port_open(origin):
+        raise SystemExit("bench: the cache origin server is not listening on %d" % origin)
+    pxs = []
+    for i, name in enumerate(bench_cache.PROXIES):
+        port = PORT_BASE + bench_cache.PORT_OFFSET + i
+        pxs.append({"name": name, "port": port,
+                    "variants": bench_cache.variants(name, tmp, port, origin, GATEHOUSE_BIN,
+                                                     gatehouse_conf, nginx_proxy_conf),
+                    "log": os.path.join(tmp, "%s-cache.log" % name)})
+    run_scenario(res, sec, "cache", pxs, bench_cache.CASES, tmp, 0, syscall_tool,
+                 check=lambda px: check_cache(px["port"]),
+                 idle_fn=None,
+                 load=lambda px, case, secs: run_wrk(px["port"], case, secs),
+                 skip=lambda px, case: "not measured in this scenario" if case is None else None)
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -1288,15 +1335,16 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     if NCPU > 1:
         os.sched_setaffinity(0, {int(LOAD_CPU)})   # this script is a client too
-    bad = [x for x in SCENARIOS if x not in ("h1", "h2", "waf")] or (
+    bad = [x for x in SCENARIOS if x not in ("h1", "h2", "waf", "cache")] or (
         [] if SCENARIOS else ["(none)"])
     if bad:
-        sys.exit("bench: unknown scenario %s (BENCH_SCENARIOS: h1, h2, waf)" % " ".join(bad))
+        sys.exit("bench: unknown scenario %s (BENCH_SCENARIOS: h1, h2, waf, cache)"
+                 % " ".join(bad))
     unknown = [n for n in H2_CASE_NAMES if n not in [c[0] for c in H2_CASES_ALL]]
     if "h2" in SCENARIOS and (unknown or not H2_CASES):
         sys.exit("bench: unknown h2 case %s (BENCH_H2_CASES: %s)" % (
             " ".join(unknown) or "(none)", " ".join(c[0] for c in H2_CASES_ALL)))
-    tools = ["nginx", "taskset"] + (["wrk"] if {"h1", "waf"} & set(SCENARIOS) else []) + (
+    tools = ["nginx", "taskset"] + (["wrk"] if {"h1", "waf", "cache"} & set(SCENARIOS) else []) + (
         ["h2load", "openssl"] if "h2" in SCENARIOS else [])
     for tool in tools:
         if not shutil.which(tool):
@@ -1321,6 +1369,9 @@ def main():
     if "waf" in SCENARIOS:
         res["waf"] = {"proxies": bench_waf.PROXIES, "status": {}, "runs": [], "syscalls": {},
                       "idle": {}}
+    if "cache" in SCENARIOS:
+        res["cache"] = {"proxies": bench_cache.PROXIES, "status": {}, "runs": [],
+                        "syscalls": {}, "idle": {}}
     if "h2" in SCENARIOS:
         res["meta"]["h2_cases"] = [{"name": c[0], "path": c[1], "h2load": c[2], "tls": c[3],
                                     "what": c[4]} for c in H2_CASES]
@@ -1348,8 +1399,11 @@ def main():
     try:
         # Origin.
         waf_origin = PORT_BASE + bench_waf.ORIGIN_OFFSET
-        oconf = origin_conf(tmp, origin_port, bench_waf.origin_server(waf_origin)
-                            if "waf" in SCENARIOS else "")
+        cache_origin = PORT_BASE + bench_cache.ORIGIN_OFFSET
+        oconf = origin_conf(tmp, origin_port, (bench_waf.origin_server(waf_origin)
+                                               if "waf" in SCENARIOS else "") +
+                            (bench_cache.origin_server(cache_origin, os.path.join(tmp, "www"))
+                             if "cache" in SCENARIOS else ""))
         if port_open(origin_port):
             sys.exit("bench: port %d in use (set BENCH_PORT_BASE)" % origin_port)
         origin = spawn(["nginx", "-p", tmp, "-e", os.path.join(tmp, "origin-error.log"),
@@ -1389,6 +1443,8 @@ def main():
                         res["h2"]["mode_failed"][px["name"]] = px["mode_failed"]
         if "waf" in SCENARIOS:
             run_waf(res, tmp, waf_origin, syscall_tool)
+        if "cache" in SCENARIOS:
+            run_cache(res, tmp, cache_origin, syscall_tool)
     except KeyboardInterrupt:
         log("bench: interrupted; stopping everything")
         cleanup()
@@ -1416,6 +1472,8 @@ def main():
             if mf.get(name, {}).get("tls" if case[3] else "h2c") else None))
     if "waf" in SCENARIOS:
         summarize(res["waf"], res["waf"]["cases"], notes, "waf: ")
+    if "cache" in SCENARIOS:
+        summarize(res["cache"], bench_cache.CASES, notes, "cache: ")
     table = report(res)
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(res, f, indent=1, default=str)

@@ -21,7 +21,7 @@ if [ "${BENCH_SCENARIOS:-}" = compress ]; then
 fi
 
 tools="haproxy nginx taskset"
-case " ${BENCH_SCENARIOS:-h1} " in *" h1 "*|*" waf "*) tools="$tools wrk" ;; esac
+case " ${BENCH_SCENARIOS:-h1} " in *" h1 "*|*" waf "*|*" cache "*) tools="$tools wrk" ;; esac
 case " ${BENCH_SCENARIOS:-h1} " in *" h2 "*) tools="$tools h2load openssl" ;; esac
 for tool in $tools; do
     command -v "$tool" >/dev/null || { echo "bench: $tool missing; run make deps" >&2; exit 1; }

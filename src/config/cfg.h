@@ -264,6 +264,7 @@ struct cfg_backend {
 	struct cfg_keepalive keepalive;  /* `tcp_keepalive`: server sockets */
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
 	struct cfg_compress *compress;   /* `compress`: NULL = none (replaces the frontend's) */
+	struct cfg_use_cache *use_cache; /* `use_cache`: NULL = none */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -362,6 +363,7 @@ struct cfg_frontend {
 	struct cfg_h2 h2;                /* HTTP/2 limits (h2_* directives) */
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
 	struct cfg_compress *compress;   /* `compress`: NULL = none */
+	struct cfg_use_cache *use_cache; /* `use_cache`: NULL = none */
 };
 
 /* `compress gzip|br|zstd... [types MIME...] [min_size SIZE] [level ALGO:N...]`
@@ -452,6 +454,32 @@ struct cfg_use_waf {
 	int line, col;                   /* of the name */
 };
 
+/* `cache NAME { size SIZE  max_object SIZE ... }` (cfg_cache.c): an
+ * RFC 9111 shared cache; `use_cache NAME [if|unless COND]` in a frontend
+ * or a backend applies it (cache/flt_cache.c).  Its store (cache/store.h)
+ * is built at load and owned with the configuration. */
+struct cache_store;      /* cache/store.h */
+
+struct cfg_cache {
+	char *name;
+	uint64_t size;                   /* memory for objects, headers included */
+	uint64_t max_object;             /* larger bodies stream through uncached */
+	int heuristic_pct;               /* `heuristic N%`: 0 = only explicit freshness */
+	uint32_t heuristic_max_s;        /* cap of a heuristic lifetime, default 1 day */
+	bool status_header;              /* Cache-Status (RFC 9211), default on */
+	struct cidr *purge_from;         /* `purge_from CIDR...`: who may PURGE */
+	int npurge_from;
+	int line, col;
+	struct cache_store *store;       /* runtime: built at load, owned */
+};
+
+struct cfg_use_cache {
+	char *name;
+	struct cfg_cache *cache;         /* resolved after parsing */
+	struct cond *cond;               /* NULL: every request */
+	int line, col;
+};
+
 struct cfg_global {
 	int workers;                     /* 0 = auto (one per CPU) */
 	int max_connections;             /* per process, default 100000 */
@@ -491,6 +519,8 @@ struct cfg {
 	int niplists;
 	struct cfg_waf **wafs;           /* `waf` sections, in file order */
 	int nwafs;
+	struct cfg_cache **caches;       /* `cache` sections, in file order */
+	int ncaches;
 	char *warnings;   /* NULL, or newline-separated "FILE:LINE:COL: warning: ..."
 			     lines of a successful load, for the caller to log */
 	_Atomic int refs; /* references to this generation: 1 from cfg_load(),

@@ -351,6 +351,7 @@ void cfg_check(struct cfg_parser *p)
 	cfg_compress_check(p);
 	cfg_limits_check(p);   /* last: builds the counters when nothing failed */
 	cfg_wafs_check(p);     /* loads the rules when nothing failed */
+	cfg_caches_check(p);   /* builds the stores when nothing failed */
 	cfg_tls_check(p);   /* loads certificates: a bad file fails `gatehouse -t` */
 }
 
@@ -386,6 +387,7 @@ static void cfg_frontend_free(struct cfg_frontend *fe)
 	free(fe->trusted);
 	cfg_use_waf_free(fe->use_waf);
 	cfg_compress_free(fe->compress);
+	cfg_use_cache_free(fe->use_cache);
 	free(fe->name);
 	free(fe);
 }
@@ -408,6 +410,7 @@ static void cfg_backend_free(struct cfg_backend *be)
 	rule_list_free(&be->http_res);
 	cfg_use_waf_free(be->use_waf);
 	cfg_compress_free(be->compress);
+	cfg_use_cache_free(be->use_cache);
 	free(be->name);
 	free(be);
 }
@@ -425,6 +428,7 @@ void cfg_free(struct cfg *c)
 	cfg_limits_free(c);
 	cfg_iplists_free(c);
 	cfg_wafs_free(c);
+	cfg_caches_free(c);
 	cfg_deploy_global_free(&c->global);
 	free(c->warnings);
 	free(c->file);

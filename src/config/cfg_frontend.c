@@ -388,6 +388,7 @@ static const struct cfg_kw frontend_kws[] = {
 	{ "use_waf", "use_waf NAME [if|unless CONDITION]", 1, -1, 0, cfg_fe_use_waf },
 	{ "compress", "compress gzip|br|zstd... [types MIME...] [min_size SIZE] [level ALGO:N...]",
 	  1, -1, 0, cfg_fe_compress },
+	{ "use_cache", "use_cache NAME [if|unless CONDITION]", 1, -1, 0, cfg_fe_use_cache },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -141,6 +141,7 @@ extern const struct cfg_section cfg_section_frontend;  /* cfg_frontend.c */
 extern const struct cfg_section cfg_section_backend;   /* cfg_backend.c */
 extern const struct cfg_section cfg_section_limit;     /* cfg_limit.c */
 extern const struct cfg_section cfg_section_waf;       /* cfg_waf.c */
+extern const struct cfg_section cfg_section_cache;     /* cfg_cache.c */
 
 /* The option words of `server` and `bind` lines, for cfg_keywords_each():
  * each file lists those it parses (cfg_backend.c: server options with the
@@ -243,6 +244,14 @@ int cfg_gl_waf_queue(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 void cfg_wafs_check(struct cfg_parser *p);
 void cfg_use_waf_free(struct cfg_use_waf *u);
 void cfg_wafs_free(struct cfg *c);
+
+/* `cache` sections and `use_cache` (cfg_cache.c): resolved, sized and
+ * their stores built at the end of the checks. */
+int cfg_fe_use_cache(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+int cfg_be_use_cache(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_caches_check(struct cfg_parser *p);
+void cfg_use_cache_free(struct cfg_use_cache *u);
+void cfg_caches_free(struct cfg *c);
 void cfg_limits_free(struct cfg *c);
 /* `compress` in frontends and backends (cfg_compress.c): parsed per line,
  * HTTP mode checked once modes are known, freed with its section. */

@@ -173,6 +173,7 @@ static const struct cfg_section *const cfg_sections[] = {
 	&cfg_section_backend,
 	&cfg_section_limit,
 	&cfg_section_waf,
+	&cfg_section_cache,
 };
 
 #define CFG_NSECTIONS (sizeof(cfg_sections) / sizeof(cfg_sections[0]))

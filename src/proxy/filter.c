@@ -64,6 +64,16 @@ static const void *be_compress(const struct cfg_backend *be)
 	return be->compress;
 }
 
+static const void *fe_cache(const struct cfg_frontend *fe)
+{
+	return fe->use_cache;
+}
+
+static const void *be_cache(const struct cfg_backend *be)
+{
+	return be->use_cache;
+}
+
 static const void *sticky_conf(const struct cfg_backend *be)
 {
 	return be->sticky_cookie ? be : NULL;
@@ -78,8 +88,10 @@ static const struct filter_def registry[] = {
 	{ &flt_reqid_ops, fe_reqid, NULL },
 	{ &flt_rules_fe_ops, fe_rules, NULL },
 	{ &flt_waf_fe_ops, fe_waf, NULL },
+	{ &flt_cache_ops, fe_cache, NULL },
 	{ &flt_rules_be_ops, NULL, be_rules },
 	{ &flt_waf_be_ops, NULL, be_waf },
+	{ &flt_cache_ops, NULL, be_cache },
 	{ &flt_forward_ops, NULL, always_be },
 	{ &flt_sticky_ops, NULL, sticky_conf },
 	{ &flt_compress_fe_ops, fe_compress, NULL },   /* after the rules: they see the origin's */

@@ -212,6 +212,7 @@ extern const struct filter_ops flt_compress_be_ops; /* compress/flt_compress.c *
  * not transformed; the head changes the filter made stay.
  */
 bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const void *conf);
+extern const struct filter_ops flt_cache_ops;       /* cache/flt_cache.c */
 
 /* The first value a filter of transaction t (a const struct txn *) gives
  * for fetch kind `fetch` (ops->var), or NULL: what stream_cond_ctx() hands

@@ -610,8 +610,8 @@ static enum step_result h1_deliver(struct stream *s)
 		s->sess->flags |= SESS_F_CLOSE;
 	else if (xf)
 		t->res_out_chunked = true;
-	else if (!t->local && t->res_src_bare)
-		res_framing_bare(s, t);
+	else if ((!t->local && t->res_src_bare) || (t->local && t->local_src.read))
+		res_framing_bare(s, t);   /* a local producer's body is bare too */
 	else if (!t->local)
 		res_framing(s, t);
 	if (s->w->stopping)
@@ -641,15 +641,12 @@ static enum step_result h1_deliver(struct stream *s)
 		t->res_ended = true;
 		s->rs = RS_BODY;
 	}
-	if (t->local) {
-		/* The body of a local reply fits the buffer (errorfiles are
-		 * limited to 16k at load; rule bodies likewise). */
-		if (t->local_body.len &&
-		    !buf_insert_out(&s->res, false, t->local_body.p, t->local_body.len)) {
-			stream_abort(s, "local response too large");
-			return STEP_STOP;
-		}
-		s->rs = RS_DONE;
+	/* The short body of a local reply fits the buffer (errorfiles are
+	 * limited to 16k at load; rule bodies likewise); a producer's is
+	 * pumped (local.h). */
+	if (t->local && !local_deliver_body(s)) {
+		stream_abort(s, "local response too large");
+		return STEP_STOP;
 	}
 	t->res_head_sent = true;
 	s->step = STEP_DONE;

@@ -1034,19 +1034,15 @@ static enum step_result h2_deliver(struct stream *s)
 		http_reply_error(s, 502, "response head too large for HTTP/2");
 		return STEP_NEXT;
 	}
-	if (t->local) {
-		if (t->local_body.len &&
-		    (!buf_alloc(&s->res) ||
-		     !buf_insert_out(&s->res, false, t->local_body.p, t->local_body.len))) {
-			stream_abort(s, "local response too large");
-			return STEP_STOP;
-		}
-		s->rs = RS_DONE;
+	if (t->local && !local_deliver_body(s)) {
+		stream_abort(s, "local response too large");
+		return STEP_STOP;
 	}
 	/* an empty body ends the stream on the HEADERS frame (a gRPC
 	 * trailers-only response must come that way) */
 	bool body = xf || ((m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE) &&
-			   (!t->local || t->local_body.len) && t->meth != HTTP_METH_HEAD);
+			   (!t->local || t->local_body.len || t->local_src.read) &&
+			   t->meth != HTTP_METH_HEAD);
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = res_read };
 	if (s->rs == RS_DONE && !t->local && body_wants(s, FLT_RES_END)) {
 		t->res_ended = true;   /* the end event still comes, from the pump */

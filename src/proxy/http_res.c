@@ -76,6 +76,8 @@ static bool res_body(struct stream *s)
 	}
 	if (s->txn->res_ended)
 		return res_body_end(s);   /* the end event again, after its wait */
+	if (s->txn->local)
+		return local_body_pump(s);   /* our own reply's producer (local.h) */
 	return s->srv_codec->res_body(s);
 }
 

@@ -19,10 +19,12 @@ const char *http_status_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 206: return "Partial Content";
 	case 301: return "Moved Permanently";
 	case 302: return "Found";
 	case 303: return "See Other";
 	case 307: return "Temporary Redirect";
+	case 304: return "Not Modified";
 	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -34,6 +36,7 @@ const char *http_status_reason(int status)
 	case 410: return "Gone";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
@@ -79,7 +82,7 @@ static bool build_response(struct stream *s, struct txn *t, const struct local_r
 	struct http_msg *m = &t->res;
 
 	msg_reset(m);
-	if (copy_body && !(body = msg_store(m, body.p, body.len)).p)
+	if (!r->src.read && copy_body && !(body = msg_store(m, body.p, body.len)).p)
 		return false;
 	m->flags = MSG_F_RESPONSE;
 	m->version_major = 1;
@@ -87,7 +90,10 @@ static bool build_response(struct stream *s, struct txn *t, const struct local_r
 	m->status = r->status;
 	const char *reason = http_status_reason(r->status);
 	m->reason = (struct slice){ reason, (uint32_t)strlen(reason) };
-	if (ctype.len && msg_hdr_add(m, SLICE_LIT("Content-Type"), msg_store(m, ctype.p, ctype.len)) < 0)
+	if (r->head && !r->head(m, r->head_arg))
+		return false;
+	if (!r->head && ctype.len &&
+	    msg_hdr_add(m, SLICE_LIT("Content-Type"), msg_store(m, ctype.p, ctype.len)) < 0)
 		return false;
 	if (r->location.len &&
 	    msg_hdr_add(m, SLICE_LIT("Location"), msg_store(m, r->location.p, r->location.len)) < 0)
@@ -103,16 +109,94 @@ static bool build_response(struct stream *s, struct txn *t, const struct local_r
 	for (int i = 0; i < m->nhdrs; i++)
 		if (!m->hdrs[i].value.p)
 			return false;   /* a value did not fit the store */
-	m->content_length = body.len;
-	if (t->meth == HTTP_METH_HEAD) {
+	t->local_src = (struct local_src){ NULL, NULL };
+	if (r->status == 304 || r->status == 204) {
+		/* no body, and no Content-Length to describe one */
 		m->body = BODY_NONE;
-		m->flags |= MSG_F_KEEP_CL;
+		body.len = 0;
+	} else if (r->src.read) {
+		m->content_length = r->src_len == LOCAL_LEN_UNKNOWN ? 0 : r->src_len;
+		m->body = r->src_len == LOCAL_LEN_UNKNOWN ? BODY_CHUNKED : BODY_LENGTH;
+		if (t->meth == HTTP_METH_HEAD) {
+			m->body = BODY_NONE;
+			if (r->src_len != LOCAL_LEN_UNKNOWN)
+				m->flags |= MSG_F_KEEP_CL;
+		} else {
+			t->local_src = r->src;
+		}
 		body.len = 0;
 	} else {
-		m->body = BODY_LENGTH;
+		m->content_length = body.len;
+		if (t->meth == HTTP_METH_HEAD) {
+			m->body = BODY_NONE;
+			m->flags |= MSG_F_KEEP_CL;
+			body.len = 0;
+		} else {
+			m->body = BODY_LENGTH;
+		}
 	}
 	t->local_body = body;
 	return true;
+}
+
+bool local_deliver_body(struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	if (t->local_src.read) {
+		s->rs = RS_BODY;   /* local_body_pump() fills the buffer as it drains */
+		return true;
+	}
+	if (t->local_body.len &&
+	    (!buf_alloc(&s->res) ||
+	     !buf_insert_out(&s->res, false, t->local_body.p, t->local_body.len)))
+		return false;
+	s->rs = RS_DONE;
+	return true;
+}
+
+/* Room kept for the codec's framing of one run (an HTTP/1.1 chunk's
+ * size line and CRLF). */
+#define LOCAL_FRAME_ROOM 16
+
+bool local_body_pump(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct buf *b = &s->res;
+
+	if (!t->local_src.read) {
+		s->rs = RS_DONE;
+		return true;
+	}
+	if (!buf_alloc(b))
+		return false;
+	/* the output is what the client has yet to take; there is no input */
+	if (b->area && b->rd && buf_size - b->wr < buf_size / 4)
+		buf_compact(b);
+	uint32_t room = buf_size - b->wr;
+	if (room <= LOCAL_FRAME_ROOM + 64)
+		return false;   /* the client drains first: backpressure */
+	bool eof = false;
+	size_t n = t->local_src.read(t->local_src.arg, b->area + b->wr, room - LOCAL_FRAME_ROOM,
+				     &eof);
+	if (stream_closed(s))
+		return true;   /* the producer gave up (stream_abort) */
+	if (n) {
+		b->wr += (uint32_t)n;
+		buf_advance(b, (uint32_t)n);
+		if (!s->sess->codec->res_frame(s, (uint32_t)n)) {
+			stream_abort(s, "local response body could not be framed");
+			return true;
+		}
+	}
+	if (eof) {
+		if (!s->sess->codec->res_frame_end(s))
+			return n > 0;   /* the last chunk once there is room */
+		t->local_src.read = NULL;
+		s->rs = RS_DONE;
+	}
+	buf_release(b);
+	return n > 0 || eof;
 }
 
 /* Stops whatever the request direction was doing for a reply that closes. */

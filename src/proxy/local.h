@@ -5,7 +5,18 @@
  *
  * One producer for all of them: it fills the transaction's response
  * message (status, headers, body) and hands it to the response steps, so the
- * session's codec encodes it exactly like a server's response.  The
+ * session's codec encodes it exactly like a server's response.
+ *
+ * Bodies: a short one is copied into the response buffer at once (an
+ * errorfile, a rule's text).  A large one (a cache object) comes from a
+ * producer (struct local_src): the response pump asks it for at most the
+ * room left in the stream's response buffer each time the buffer drains,
+ * and the client codec frames what it wrote like a server's bare body
+ * (Content-Length when the producer knows the length, else chunked for
+ * HTTP/1.1); so memory stays one buffer per stream and a slow client holds
+ * the producer back (backpressure).  A producer with nothing yet (a body
+ * still arriving from elsewhere) returns 0 without eof and calls
+ * stream_wake() once it has more.  The
  * connection stays open where that is safe: the request was read whole (or
  * its remaining body can be read and dropped) and the reply is not a
  * protocol error.
@@ -19,6 +30,17 @@
 
 struct stream;
 
+/* A local reply's body producer.  read() copies up to room bytes of the
+ * body, from where the last call stopped, to dst and returns how many; it
+ * sets *eof with (or after) the last byte.  arg must stay valid until the
+ * transaction ends (e.g. a filter's per-transaction state, freed by its
+ * ctx_free). */
+struct local_src {
+	size_t (*read)(void *arg, char *dst, size_t room, bool *eof);
+	void *arg;
+};
+#define LOCAL_LEN_UNKNOWN UINT64_MAX
+
 struct local_resp {
 	uint16_t status;
 	struct slice body;          /* body.p NULL: the errorfile for status, else a short text */
@@ -29,12 +51,31 @@ struct local_resp {
 	bool close;                 /* close the client connection afterwards */
 	bool no_store;              /* Cache-Control: no-store (every generated error) */
 	uint32_t retry_after;       /* Retry-After: seconds (a rate limit's 429); 0 = none */
+	/* A reply whose header fields come from the caller (a cache hit):
+	 * head() adds them to m once its status line is set (then no
+	 * Content-Type is added here); false when they do not fit. */
+	bool (*head)(struct http_msg *m, void *arg);
+	void *head_arg;
+	/* src.read set: the body comes from the producer, src_len bytes (or
+	 * LOCAL_LEN_UNKNOWN); body above is then not used.  Not for HEAD,
+	 * 204 and 304 replies, which carry no body. */
+	struct local_src src;
+	uint64_t src_len;
 };
 
 /* Answers s's current request with r.  The strings r points to must live
  * until the stream ends (static, config-owned, or in the request's store);
  * they are copied into the response message's store anyway. */
 void local_reply(struct stream *s, const struct local_resp *r);
+
+/* The client codecs' delivery of a local reply's body (STEP_DELIVER):
+ * a short body goes into the response buffer, a producer's is pumped
+ * afterwards (s->rs RS_BODY); false when the short body does not fit. */
+bool local_deliver_body(struct stream *s);
+
+/* The response pump for a local reply with a producer: fills the room of
+ * s->res from it, framed by the client codec; true on progress. */
+bool local_body_pump(struct stream *s);
 
 /* A generated error: status, default or errorfile body, connection closed. */
 void http_reply_error(struct stream *s, int status, const char *why);

@@ -179,6 +179,7 @@ struct txn {
 	uint64_t body_pause_since;
 	bool body_paused;
 	struct slice local_body;        /* body of a local reply (static or config-owned) */
+	struct local_src local_src;     /* or its producer (local.h), read NULL = none */
 	uint64_t start_ms;
 	uint64_t start_us;              /* wall clock of the request's first byte (access log) */
 	/* Monotonic stamps (mono_us()) for the access log's timings; 0 = not

@@ -38,7 +38,7 @@ SECTION_OF = {
     "bind": "## Bind options",
 }
 
-SECTIONS = ("global", "frontend", "backend", "limit", "waf")
+SECTIONS = ("global", "frontend", "backend", "limit", "waf", "cache")
 
 
 class Entry:
@@ -278,6 +278,9 @@ def wrap(entry):
     if ctx == "waf":
         pre = "" if _has(ex, "rules") else "    rules waf.conf\n"
         return "waf ex {\n%s%s}\n" % (pre, _indent(ex))
+    if ctx == "cache":
+        pre = "" if _has(ex, "size") else "    size 16m\n"
+        return "cache ex {\n%s%s}\n" % (pre, _indent(ex))
     raise AssertionError("%s: no way to check an example in context %s" % (entry.where(), ctx))
 
 

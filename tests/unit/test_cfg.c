@@ -750,17 +750,17 @@ TEST(test_structure_errors)
 		  "min_body_rate, max_header_size, max_target_size, forward_headers, errorfile, http_request, "
 		  "http_response, tcp_request, access_log, request_id, tcp_keepalive, "
 		  "trusted_proxies, h2_max_streams, h2_max_header_list, h2_header_table, "
-		  "h2_max_resets, h2_max_control, use_waf, compress"));
+		  "h2_max_resets, h2_max_control, use_waf, compress, use_cache"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
 		  "timeout, log_level, user, group, chroot, waf_threads, waf_queue, pidfile"));
 	CHECK(ERR("listen x {\n}\n",
 		  "t.conf:1:1: error: unknown section 'listen'; expected one of: global, "
-		  "frontend, backend, limit, waf"));
+		  "frontend, backend, limit, waf, cache"));
 	CHECK(ERR("workers 4\n",
 		  "t.conf:1:1: error: unknown section 'workers'; expected one of: global, "
-		  "frontend, backend, limit, waf (directives go inside a section)"));
+		  "frontend, backend, limit, waf, cache (directives go inside a section)"));
 	/* a missing '{' is one error, not one per line of the block */
 	char *e = FAIL("backend app\n server s 10.0.0.1:80\n}\n");
 	CHECK(has_line(e, "t.conf:1:12: error: missing '{' after 'backend app'; expected: "
@@ -821,7 +821,7 @@ TEST(test_structure_errors)
 	e = FAIL("a {\nb {\nc {\nd {\ne {\nf {\ng {\nh {\ni {\n}\n}\n}\n}\n}\n}\n}\n}\n}\n");
 	CHECK(has_line(e, "t.conf:9:3: error: blocks nest too deeply; expected at most 8 levels"));
 	CHECK(has_line(e, "t.conf:1:1: error: unknown section 'a'; expected one of: global, "
-			  "frontend, backend, limit, waf"));
+			  "frontend, backend, limit, waf, cache"));
 	CHECK_EQ_INT(count_lines(e), 2);
 	free(e);
 }

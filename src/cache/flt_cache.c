@@ -1,0 +1,900 @@
+/*
+ * flt_cache.c - the cache filter (`use_cache NAME` in a frontend or a
+ * backend): an RFC 9111 shared cache in front of the backend.
+ *
+ *   req_head  PURGE (purge_from sources; others 405); unsafe methods are
+ *             noted for invalidation; GET and HEAD: poisoning headers
+ *             stripped, the key built, the store asked.  A fresh hit (or
+ *             a stale one the request or stale-while-revalidate allows)
+ *             is answered here with local_reply(): the object's fields,
+ *             Age, Cache-Status, the body streamed from the object by a
+ *             producer (proxy/local.h), 304 for a matching conditional,
+ *             206 for a single byte range.  A stale hit with validators
+ *             goes to the origin as a conditional request; a miss goes as
+ *             it came (only-if-cached: 504).
+ *   res_head  a 304 to our revalidation refreshes the stored fields
+ *             (RFC 9111 4.3.4) and the client is answered from the
+ *             refreshed object; a 5xx or a local error (no server, connect
+ *             or server timeout) is replaced by the stale object when
+ *             stale-if-error allows it; a storable response starts an
+ *             object; a successful unsafe method purges its target and
+ *             its Location / Content-Location on the same host (4.4).
+ *   res_data  the body is copied into the object as it streams to the
+ *             client; past max_object the object is dropped (the client
+ *             still gets every byte).
+ *   res_end   the whole body came: the object is inserted.  A response
+ *             cut before its end never gets here: its object is freed
+ *             with the transaction's state, never stored.
+ *
+ * Poisoning: on the requests the cache handles (GET, HEAD) the headers
+ * that some applications read to change the URL, host or method but
+ * which are not in the key are removed before anyone sees them:
+ * X-Forwarded-Host, X-Forwarded-Server, X-Host, X-Original-URL,
+ * X-Rewrite-URL, X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cache/cc.h"
+#include "cache/fill.h"
+#include "cache/store.h"
+#include "filter/cond.h"
+#include "net/cidr.h"
+#include "proxy/filter.h"
+#include "proxy/local.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+#define KEY_MAX 8192
+#define VARY_KEY_MAX 2048
+#define HEAD_MAX (16 * 1024)   /* a stored head must fit a local reply's message */
+
+enum tx_mode { TX_MISS = 1, TX_REVAL, TX_HIT, TX_INVALIDATE, TX_WAIT, TX_DONE };
+
+struct cache_tx {
+	struct flt_ctx c;
+	const struct cfg_use_cache *use;   /* the instance that owns it (frontend or backend) */
+	const struct cfg_cache *cfg;
+	struct cache_store *st;
+	uint8_t mode;
+	bool head_req;
+	bool req_no_store;
+	bool has_auth;
+	bool sie_ok;
+	bool refreshing;                 /* this request holds obj->refreshing (swr) */
+	bool cond_inm, cond_ims;         /* the client's conditionals (evaluated here) */
+	char *key;
+	uint32_t klen;
+	struct cc req_cc;
+	int64_t request_time;
+	struct cache_obj *obj;           /* the object served, or the stale one revalidated */
+	struct cache_obj *build;         /* the object being filled from the response */
+	struct cache_fill *fill;         /* coalescing (fill.h): the fill led or joined */
+	bool leader;                     /* this request fetches for the fill's waiters */
+	bool collapsed;                  /* served from another request's fetch */
+	struct stream *s;                /* for the producer's polling timer */
+	uint64_t off, end;               /* serving: body bytes [off, end) */
+	int64_t age;                     /* of obj when served */
+	uint16_t reply_status;
+	uint64_t range_first, range_last;
+	/* the client's conditionals and range, kept: a revalidation replaces
+	 * them with ours on the way to the origin (NULL: none) */
+	char *inm, *ims, *range, *if_range;
+	const char *fwd;                 /* Cache-Status fwd=, NULL: a hit */
+	const char *detail;
+	uint16_t fwd_status;
+};
+
+static const struct filter_ops *ops_self(void);
+static bool vary_match(const struct cache_obj *o, void *arg);
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- Cache-Status (RFC 9211) ---- */
+
+static struct slice cache_status(struct http_msg *m, const struct cache_tx *x, bool hit)
+{
+	char v[200];
+	int n;
+	if (hit && x->collapsed) {
+		n = snprintf(v, sizeof(v), "gatehouse; fwd=miss; collapsed");
+	} else if (hit) {
+		const struct cache_obj *o = x->obj;
+		n = snprintf(v, sizeof(v), "gatehouse; hit; ttl=%lld",
+			     (long long)(o->lifetime - x->age));
+		if (x->fwd)
+			n = snprintf(v, sizeof(v), "gatehouse; fwd=%s; fwd-status=%u; ttl=%lld",
+				     x->fwd, x->fwd_status, (long long)(o->lifetime - x->age));
+	} else {
+		n = snprintf(v, sizeof(v), "gatehouse; fwd=%s%s", x->fwd ? x->fwd : "miss",
+			     x->build ? "; stored" : "");
+	}
+	if (x->detail && n < (int)sizeof(v))
+		n += snprintf(v + n, sizeof(v) - (size_t)n, "; detail=%s", x->detail);
+	if (n >= (int)sizeof(v))
+		n = (int)sizeof(v) - 1;
+	return msg_store(m, v, (size_t)n);
+}
+
+static void add_status(struct http_msg *m, const struct cache_tx *x, bool hit)
+{
+	if (!x->cfg->status_header)
+		return;
+	struct slice v = cache_status(m, x, hit);
+	if (v.p)
+		msg_hdr_add(m, SLICE_LIT("Cache-Status"), v);
+}
+
+/* ---- serving an object ---- */
+
+static size_t obj_read(void *arg, char *dst, size_t room, bool *eof)
+{
+	struct cache_tx *x = arg;
+	uint64_t left = x->end - x->off;
+	size_t n = left < room ? (size_t)left : room;
+	n = cache_obj_read(x->obj, x->off, dst, n);
+	x->off += n;
+	*eof = x->off >= x->end;
+	return n;
+}
+
+/* Fields a 304 carries (RFC 9110 15.4.5). */
+static bool in_304(struct slice name)
+{
+	static const char *const keep[] = { "cache-control", "content-location", "date", "etag",
+					    "expires", "vary", "last-modified", NULL };
+	for (int i = 0; keep[i]; i++)
+		if (slice_ieq_cstr(name, keep[i]))
+			return true;
+	return false;
+}
+
+static bool head_fill(struct http_msg *m, void *arg)
+{
+	struct cache_tx *x = arg;
+	const struct cache_obj *o = x->obj;
+
+	for (int i = 0; i < o->nfields; i++) {
+		struct slice n = { o->head + o->fields[i].name, o->fields[i].name_len };
+		struct slice v = { o->head + o->fields[i].value, o->fields[i].value_len };
+		if (x->reply_status == 304 && !in_304(n))
+			continue;
+		/* the object outlives the message (the transaction holds it) */
+		if (!msg_charge(m, n.len + v.len) || msg_hdr_add(m, n, v) < 0)
+			return false;
+	}
+	char b[64];
+	int k = snprintf(b, sizeof(b), "%lld", (long long)x->age);
+	if (msg_hdr_add(m, SLICE_LIT("Age"), msg_store(m, b, (size_t)k)) < 0)
+		return false;
+	if (x->reply_status == 206) {
+		k = snprintf(b, sizeof(b), "bytes %llu-%llu/%llu", (unsigned long long)x->range_first,
+			     (unsigned long long)x->range_last, (unsigned long long)o->body_len);
+		if (msg_hdr_add(m, SLICE_LIT("Content-Range"), msg_store(m, b, (size_t)k)) < 0)
+			return false;
+	} else if (x->reply_status == 416) {
+		k = snprintf(b, sizeof(b), "bytes */%llu", (unsigned long long)o->body_len);
+		if (msg_hdr_add(m, SLICE_LIT("Content-Range"), msg_store(m, b, (size_t)k)) < 0)
+			return false;
+	}
+	add_status(m, x, true);
+	return true;
+}
+
+/* "bytes=a-b", "bytes=a-", "bytes=-n" against a body of len bytes: 1
+ * satisfiable (first, last set), 0 unsatisfiable, -1 not one range we
+ * serve (the whole body goes). */
+static int parse_range(struct slice r, uint64_t len, uint64_t *first, uint64_t *last)
+{
+	if (r.len < 7 || strncasecmp(r.p, "bytes=", 6) != 0)
+		return -1;
+	const char *p = r.p + 6, *e = r.p + r.len;
+	if (memchr(p, ',', (size_t)(e - p)))
+		return -1;   /* several ranges: the whole body (allowed) */
+	uint64_t a = 0, b = 0;
+	bool has_a = false, has_b = false;
+	while (p < e && *p >= '0' && *p <= '9' && a < (1ull << 60))
+		a = a * 10 + (uint64_t)(*p++ - '0'), has_a = true;
+	if (p >= e || *p++ != '-')
+		return -1;
+	while (p < e && *p >= '0' && *p <= '9' && b < (1ull << 60))
+		b = b * 10 + (uint64_t)(*p++ - '0'), has_b = true;
+	if (p != e || (!has_a && !has_b))
+		return -1;
+	if (!has_a) {   /* suffix */
+		if (!b || !len)
+			return 0;
+		*first = b >= len ? 0 : len - b;
+		*last = len - 1;
+		return 1;
+	}
+	if (has_b && b < a)
+		return -1;
+	if (a >= len)
+		return 0;
+	*first = a;
+	*last = has_b && b < len - 1 ? b : len - 1;
+	return 1;
+}
+
+static struct slice cstr(const char *p)
+{
+	return (struct slice){ p, p ? (uint32_t)strlen(p) : 0 };
+}
+
+static bool not_modified(struct cache_tx *x, const struct cache_obj *o)
+{
+	if (x->inm)
+		return cc_etag_match(cstr(x->inm), cache_obj_field(o, "etag"));
+	if (!x->ims || o->status != 200)
+		return false;
+	int64_t ims = http_date_parse(x->ims, strlen(x->ims));
+	struct slice lm = cache_obj_field(o, "last-modified");
+	int64_t t = lm.len ? http_date_parse(lm.p, lm.len) : -1;
+	return ims >= 0 && t >= 0 && t <= ims;
+}
+
+/* A copy of the first field named name, NULL if none. */
+static char *field_copy(struct http_msg *m, const char *name)
+{
+	int pos = 0;
+	struct http_hdr *h = msg_hdr_find(m, cstr(name), &pos);
+	return h ? strndup(h->value.p, h->value.len) : NULL;
+}
+
+/* Answers the request from x->obj (a reference the transaction holds). */
+static enum flt_verdict serve(struct stream *s, struct cache_tx *x)
+{
+	struct cache_obj *o = x->obj;
+
+	x->age = cc_current_age(&o->times, now_s());
+	if (x->mode != TX_REVAL && x->mode != TX_MISS)
+		cache_note(x->st, x->key, x->klen, CACHE_EV_HIT);
+	x->mode = TX_HIT;
+	x->reply_status = o->status;
+	x->off = 0;
+	x->end = o->body_len;
+	if (not_modified(x, o)) {
+		x->reply_status = 304;
+	} else if (o->status == 200 && x->range) {
+		struct slice etag = cache_obj_field(o, "etag");
+		/* If-Range: a strong ETag that matches, else the whole body */
+		bool ir_ok = !x->if_range ||
+			     (etag.len && etag.p[0] == '"' && slice_eq(cstr(x->if_range), etag));
+		int k = ir_ok ? parse_range(cstr(x->range), o->body_len, &x->range_first,
+					    &x->range_last) : -1;
+		if (k == 1) {
+			x->reply_status = 206;
+			x->off = x->range_first;
+			x->end = x->range_last + 1;
+		} else if (k == 0) {
+			x->reply_status = 416;
+			x->off = x->end = 0;
+		}
+	}
+	struct local_resp r = {
+		.status = x->reply_status, .head = head_fill, .head_arg = x,
+		.body = SLICE_LIT(""),
+	};
+	if (x->reply_status != 304 && x->reply_status != 416) {
+		r.src = (struct local_src){ obj_read, x };
+		r.src_len = x->end - x->off;
+	}
+	local_reply(s, &r);
+	return FLT_STOP;
+}
+
+/* The producer of a collapsed response: what the leader published so
+ * far; nothing yet: poll again in 1 ms (fill.h). */
+static size_t fill_read(void *arg, char *dst, size_t room, bool *eof)
+{
+	struct cache_tx *x = arg;
+	struct cache_fill *f = x->fill;
+
+	pthread_mutex_lock(&f->lock);
+	struct cache_obj *o = f->obj;
+	uint64_t have = o->body_len;
+	size_t n = have - x->off < room ? (size_t)(have - x->off) : room;
+	n = cache_obj_read(o, x->off, dst, n);
+	x->off += n;
+	uint8_t st = f->state;
+	uint64_t total = f->total;
+	pthread_mutex_unlock(&f->lock);
+	if ((total != UINT64_MAX && x->off >= total) || (st == FILL_DONE && x->off >= have)) {
+		*eof = true;
+	} else if (st == FILL_FAILED || st == FILL_PASS) {
+		if (!n)
+			stream_abort(x->s, "the coalesced fetch failed mid-body");
+	} else if (!n) {
+		stream_wait_until(x->s, x->s->w->loop.now + 1);
+	}
+	return n;
+}
+
+/* A waiter's turn (its req_head, again after each poll). */
+static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
+{
+	struct cache_fill *f = x->fill;
+
+	pthread_mutex_lock(&f->lock);
+	uint8_t st = f->state;
+	struct cache_obj *o = f->obj;
+	uint64_t total = f->total;
+	if (o)
+		cache_obj_get(o);
+	pthread_mutex_unlock(&f->lock);
+	if (st == FILL_HEAD) {
+		stream_wait_until(s, s->w->loop.now + 1);
+		return FLT_WAIT;
+	}
+	if ((st == FILL_BODY || st == FILL_DONE) && o && vary_match(o, &s->txn->req)) {
+		x->obj = o;
+		x->mode = TX_HIT;
+		x->collapsed = true;
+		x->age = cc_current_age(&o->times, now_s());
+		x->reply_status = not_modified(x, o) ? 304 : o->status;
+		x->off = 0;
+		struct local_resp r = {
+			.status = x->reply_status, .head = head_fill, .head_arg = x,
+			.body = SLICE_LIT(""),
+		};
+		if (x->reply_status != 304) {
+			r.src = (struct local_src){ fill_read, x };
+			r.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total;
+		}
+		local_reply(s, &r);
+		return FLT_STOP;
+	}
+	/* not storable, failed, or another variant: to the origin, now */
+	cache_obj_put(o);
+	fill_put(f);
+	x->fill = NULL;
+	x->mode = TX_MISS;
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict reply_text(struct stream *s, int status, const char *text)
+{
+	struct local_resp r = {
+		.status = (uint16_t)status,
+		.body = { text, (uint32_t)strlen(text) },
+		.content_type = SLICE_LIT("text/plain"),
+		.no_store = true,
+		.term = status >= 500 ? TERM_INTERNAL : TERM_NONE,
+	};
+	local_reply(s, &r);
+	return FLT_STOP;
+}
+
+/* ---- the request ---- */
+
+static void strip_poison(struct http_msg *m)
+{
+	static const char *const names[] = {
+		"x-forwarded-host", "x-forwarded-server", "x-host", "x-original-url",
+		"x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
+	};
+	msg_hdr_del_id(m, HDR_X_FORWARDED_HOST);
+	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		msg_hdr_del(m, (struct slice){ names[i], (uint32_t)strlen(names[i]) });
+}
+
+static bool vary_match(const struct cache_obj *o, void *arg)
+{
+	char vk[VARY_KEY_MAX];
+	if (!o->vary_names_len)
+		return true;
+	int n = cc_vary_key_names(arg, o->vary_names, o->vary_names_len, vk, sizeof(vk));
+	return n >= 0 && (uint32_t)n == o->vary_key_len && memcmp(vk, o->vary_key, (size_t)n) == 0;
+}
+
+static bool make_key(struct stream *s, struct cache_tx *x, struct slice host, struct slice target)
+{
+	char *k = malloc(KEY_MAX);
+	struct sockaddr_storage ss;
+	struct cond_ctx cc;
+	if (!k)
+		return false;
+	stream_cond_ctx(s, &cc, &ss);
+	int n = cache_key(k, KEY_MAX, cc.tls, host, target);
+	if (n < 0) {
+		free(k);
+		return false;
+	}
+	free(x->key);
+	x->key = k;
+	x->klen = (uint32_t)n;
+	return true;
+}
+
+static bool purge_allowed(struct stream *s, const struct cfg_cache *c)
+{
+	struct sockaddr_storage ss;
+	stream_src(s, &ss);
+	return c->npurge_from && cidr_match_any(c->purge_from, c->npurge_from,
+						(const struct sockaddr *)&ss);
+}
+
+static struct cache_tx *tx_new(struct stream *s, const struct cfg_use_cache *u)
+{
+	struct cache_tx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->use = u;
+	x->cfg = u->cache;
+	x->st = u->cache->store;
+	flt_ctx_attach(s->txn, &x->c, ops_self());
+	return x;
+}
+
+/* A stale object goes to the origin with our validators instead of the
+ * client's conditionals (the client's are answered here afterwards). */
+static bool add_validators(struct http_msg *m, const struct cache_obj *o)
+{
+	struct slice etag = cache_obj_field(o, "etag");
+	struct slice lm = cache_obj_field(o, "last-modified");
+	if (!etag.len && !lm.len)
+		return false;
+	msg_hdr_del(m, SLICE_LIT("if-none-match"));
+	msg_hdr_del(m, SLICE_LIT("if-modified-since"));
+	msg_hdr_del(m, SLICE_LIT("if-range"));
+	msg_hdr_del(m, SLICE_LIT("range"));
+	if (etag.len)
+		msg_hdr_add(m, SLICE_LIT("If-None-Match"), msg_store(m, etag.p, etag.len));
+	if (lm.len)
+		msg_hdr_add(m, SLICE_LIT("If-Modified-Since"), msg_store(m, lm.p, lm.len));
+	return true;
+}
+
+static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
+{
+	const struct cfg_use_cache *u = conf;
+	struct txn *t = s->txn;
+	struct http_msg *m = &t->req;
+
+	struct cache_tx *w = flt_ctx_get(t, ops_self());
+	if (w && w->use == conf && w->mode == TX_WAIT)
+		return waiter_step(s, w);   /* polled again (coalescing) */
+	if (w)
+		return FLT_CONTINUE;   /* the frontend's use_cache took it */
+	if (u->cond) {
+		struct sockaddr_storage ss;
+		struct cond_ctx cc;
+		stream_cond_ctx(s, &cc, &ss);
+		if (!cond_eval(u->cond, &cc))
+			return FLT_CONTINUE;
+	}
+	bool purge = t->meth == HTTP_METH_OTHER && slice_eq(m->method, SLICE_LIT("PURGE"));
+	bool unsafe = !purge && (t->meth == HTTP_METH_POST || t->meth == HTTP_METH_PUT ||
+				 t->meth == HTTP_METH_DELETE || t->meth == HTTP_METH_PATCH ||
+				 t->meth == HTTP_METH_OTHER);
+	if (!purge && !unsafe && t->meth != HTTP_METH_GET && t->meth != HTTP_METH_HEAD)
+		return FLT_CONTINUE;
+	struct cache_tx *x = tx_new(s, u);
+	if (!x)
+		return FLT_CONTINUE;   /* no memory: as if uncached */
+	if (!make_key(s, x, m->authority, m->target)) {
+		x->mode = TX_DONE;
+		return FLT_CONTINUE;
+	}
+	if (purge) {
+		x->mode = TX_DONE;
+		if (!purge_allowed(s, x->cfg))
+			return reply_text(s, 405, "PURGE not allowed\n");
+		int n = cache_purge(x->st, x->key, x->klen);
+		return n ? reply_text(s, 200, "purged\n") :
+			   reply_text(s, 404, "not in cache\n");
+	}
+	if (unsafe) {
+		x->mode = TX_INVALIDATE;
+		return FLT_CONTINUE;
+	}
+
+	strip_poison(m);
+	x->head_req = t->meth == HTTP_METH_HEAD;
+	x->request_time = now_s();
+	cc_parse_msg(&x->req_cc, m);
+	memset(x->req_cc.nc_fields, 0, sizeof(x->req_cc.nc_fields));
+	x->req_cc.n_nc = 0;
+	x->req_no_store = x->req_cc.flags & CC_NO_STORE;
+	int pos = 0;
+	x->has_auth = msg_hdr_find(m, SLICE_LIT("authorization"), &pos) != NULL;
+	x->mode = TX_MISS;
+	x->inm = field_copy(m, "if-none-match");
+	x->ims = field_copy(m, "if-modified-since");
+	x->range = field_copy(m, "range");
+	x->if_range = field_copy(m, "if-range");
+
+	struct cache_obj *o = cache_lookup(x->st, x->key, x->klen, vary_match, m);
+	if (!o) {
+		cache_note(x->st, x->key, x->klen, CACHE_EV_MISS);
+		if (x->req_cc.flags & CC_ONLY_IF_CACHED) {
+			x->mode = TX_DONE;
+			return reply_text(s, 504, "not in cache (only-if-cached)\n");
+		}
+		/* coalescing: the first GET fetches, the others wait for it
+		 * (not a request that insists on the origin) */
+		if ((x->req_cc.flags & CC_NO_CACHE) || x->req_cc.max_age == 0 || x->req_no_store)
+			return FLT_CONTINUE;
+		bool leader = false;
+		x->fill = x->head_req ? fill_join(x->key, x->klen) :
+					fill_begin(x->key, x->klen, &leader);
+		x->leader = leader;
+		if (x->fill && !leader) {
+			x->mode = TX_WAIT;
+			x->s = s;
+			return waiter_step(s, x);
+		}
+		return FLT_CONTINUE;
+	}
+	x->obj = o;
+	int64_t age = cc_current_age(&o->times, now_s());
+	enum cc_use use = cc_usable(&x->req_cc, &o->res_cc, o->lifetime, age, &x->sie_ok);
+	if (use == CC_USE_SWR) {
+		/* one request refreshes (it waits for the origin), the others
+		 * get the stale object meanwhile */
+		bool expect = false;
+		if (atomic_compare_exchange_strong(&o->refreshing, &expect, true))
+			x->refreshing = true;
+		else
+			return serve(s, x);
+	} else if (use == CC_USE_FRESH || use == CC_USE_STALE_OK) {
+		return serve(s, x);
+	}
+	if (x->req_cc.flags & CC_ONLY_IF_CACHED) {
+		x->mode = TX_DONE;
+		return reply_text(s, 504, "stale in cache (only-if-cached)\n");
+	}
+	cache_note(x->st, x->key, x->klen, CACHE_EV_MISS);
+	x->fwd = (x->req_cc.flags & CC_NO_CACHE) || x->req_cc.max_age != CC_ABSENT ? "request" :
+										 "stale";
+	if (!x->head_req && add_validators(m, o))
+		x->mode = TX_REVAL;
+	return FLT_CONTINUE;
+}
+
+/* ---- the response ---- */
+
+static bool hop_or_skip(struct slice n, const struct cc *res)
+{
+	static const char *const names[] = { "connection", "keep-alive", "te", "trailer",
+					     "transfer-encoding", "upgrade", "proxy-connection",
+					     "content-length", "age", "cache-status", NULL };
+	for (int i = 0; names[i]; i++)
+		if (slice_ieq_cstr(n, names[i]))
+			return true;
+	for (int i = 0; i < res->n_nc; i++)
+		if (slice_ieq(n, res->nc_fields[i]))
+			return true;
+	return false;
+}
+
+/* The freshness data of an object, from its own fields. */
+static void obj_finish(struct cache_obj *o, const struct cfg_cache *cfg, int64_t request_time,
+		       int64_t response_time, int64_t age_value)
+{
+	struct cc c;
+	cc_init(&c);
+	o->times = (struct cc_times){ .request_time = request_time, .response_time = response_time,
+				      .date = -1, .expires = -1, .age = age_value,
+				      .last_modified = -1 };
+	for (int i = 0; i < o->nfields; i++) {
+		struct slice n = { o->head + o->fields[i].name, o->fields[i].name_len };
+		const char *v = o->head + o->fields[i].value;
+		uint32_t vl = o->fields[i].value_len;
+		if (slice_ieq_cstr(n, "cache-control"))
+			cc_parse(&c, v, vl);
+		else if (slice_ieq_cstr(n, "date"))
+			o->times.date = http_date_parse(v, vl);
+		else if (slice_ieq_cstr(n, "expires")) {
+			int64_t e = http_date_parse(v, vl);
+			o->times.expires = e < 0 ? 0 : e;
+		} else if (slice_ieq_cstr(n, "last-modified"))
+			o->times.last_modified = http_date_parse(v, vl);
+	}
+	memset(c.nc_fields, 0, sizeof(c.nc_fields));
+	c.n_nc = 0;
+	o->res_cc = c;
+	bool ex;
+	o->lifetime = cc_lifetime(&c, &o->times, cfg->heuristic_pct, cfg->heuristic_max_s, &ex);
+}
+
+static int64_t age_of(struct http_msg *m)
+{
+	int pos = 0;
+	struct http_hdr *h = msg_hdr_find(m, SLICE_LIT("age"), &pos);
+	if (!h)
+		return 0;
+	int64_t v = 0;
+	for (uint32_t i = 0; i < h->value.len; i++) {
+		if (h->value.p[i] < '0' || h->value.p[i] > '9')
+			return 0;
+		if (v < CC_DELTA_MAX)
+			v = v * 10 + (h->value.p[i] - '0');
+	}
+	return v;
+}
+
+/* A storable response starts an object (x->build). */
+static void start_store(struct stream *s, struct cache_tx *x)
+{
+	struct txn *t = s->txn;
+	struct http_msg *res = &t->res;
+	struct cc rc;
+	int pos = 0;
+
+	if (x->head_req) {
+		x->detail = "method";
+		return;
+	}
+	cc_parse_msg(&rc, res);
+	struct cc_times times = { .request_time = x->request_time, .response_time = now_s(),
+				  .date = -1, .expires = -1, .age = age_of(res),
+				  .last_modified = -1 };
+	struct http_hdr *h;
+	if ((h = msg_hdr_find(res, SLICE_LIT("date"), &pos)))
+		times.date = http_date_parse(h->value.p, h->value.len);
+	pos = 0;
+	if ((h = msg_hdr_find(res, SLICE_LIT("expires"), &pos))) {
+		int64_t e = http_date_parse(h->value.p, h->value.len);
+		times.expires = e < 0 ? 0 : e;
+	}
+	pos = 0;
+	if ((h = msg_hdr_find(res, SLICE_LIT("last-modified"), &pos)))
+		times.last_modified = http_date_parse(h->value.p, h->value.len);
+	bool ex;
+	(void)cc_lifetime(&rc, &times, x->cfg->heuristic_pct, x->cfg->heuristic_max_s, &ex);
+	pos = 0;
+	bool set_cookie = msg_hdr_find(res, SLICE_LIT("set-cookie"), &pos) != NULL;
+	enum cc_why why = cc_storable(t->meth, res->status, &x->req_cc, &rc, x->has_auth,
+				      set_cookie, cc_vary_star(res), ex, x->cfg->heuristic_pct);
+	if (why == CC_OK && res->body == BODY_LENGTH && res->content_length > x->st->max_object)
+		why = CC_WHY_TOO_BIG;
+	if (why != CC_OK) {
+		x->detail = cc_why_text(why);
+		return;
+	}
+	char names[512], vk[VARY_KEY_MAX];
+	int nl = cc_vary_names(res, names, sizeof(names));
+	int kl = nl > 0 ? cc_vary_key_names(&t->req, names, (size_t)nl, vk, sizeof(vk)) : 0;
+	if (nl < 0 || kl < 0) {
+		x->detail = "vary-too-long";
+		return;
+	}
+	struct cache_obj *o = cache_obj_new(x->key, x->klen, names, (uint32_t)nl, vk, (uint32_t)kl);
+	if (!o)
+		return;
+	for (int i = 0; i < res->nhdrs; i++) {
+		const struct http_hdr *f = &res->hdrs[i];
+		if ((f->flags & (HDR_F_DELETED | HDR_F_HOP)) || hop_or_skip(f->name, &rc))
+			continue;
+		if (!cache_obj_add_field(o, f->name, f->value)) {
+			cache_obj_put(o);
+			return;
+		}
+	}
+	if (o->head_len > HEAD_MAX) {
+		cache_obj_put(o);
+		x->detail = "head-too-large";
+		return;
+	}
+	o->status = res->status;
+	obj_finish(o, x->cfg, times.request_time, times.response_time, times.age);
+	x->build = o;
+}
+
+/* RFC 9111 4.3.4: a copy of the stale object with the 304's fields. */
+static struct cache_obj *refresh(struct stream *s, struct cache_tx *x)
+{
+	struct http_msg *res = &s->txn->res;
+	const struct cache_obj *old = x->obj;
+	struct cc none;
+	cc_init(&none);
+	struct cache_obj *o = cache_obj_new(old->key, old->key_len, old->vary_names,
+					    old->vary_names_len, old->vary_key, old->vary_key_len);
+	if (!o)
+		return NULL;
+	for (int i = 0; i < old->nfields; i++) {
+		struct slice n = { old->head + old->fields[i].name, old->fields[i].name_len };
+		struct slice v = { old->head + old->fields[i].value, old->fields[i].value_len };
+		int pos = 0;
+		if (msg_hdr_find(res, n, &pos))
+			continue;   /* the 304 has a newer one */
+		if (!cache_obj_add_field(o, n, v))
+			goto fail;
+	}
+	for (int i = 0; i < res->nhdrs; i++) {
+		const struct http_hdr *f = &res->hdrs[i];
+		if ((f->flags & (HDR_F_DELETED | HDR_F_HOP)) || hop_or_skip(f->name, &none) ||
+		    slice_ieq_cstr(f->name, "content-type") || slice_ieq_cstr(f->name, "content-encoding"))
+			continue;
+		if (!cache_obj_add_field(o, f->name, f->value))
+			goto fail;
+	}
+	char buf[4096];
+	for (uint64_t off = 0; off < old->body_len;) {
+		size_t n = cache_obj_read(old, off, buf, sizeof(buf));
+		if (!n || !cache_obj_append(o, buf, n))
+			goto fail;
+		off += n;
+	}
+	cache_obj_trim(o);
+	o->status = old->status;
+	obj_finish(o, x->cfg, x->request_time, now_s(), age_of(res));
+	return o;
+fail:
+	cache_obj_put(o);
+	return NULL;
+}
+
+/* Location / Content-Location of a successful unsafe request, when on the
+ * request's host: its key is purged too. */
+static void purge_location(struct stream *s, struct cache_tx *x, const char *field)
+{
+	struct txn *t = s->txn;
+	int pos = 0;
+	struct http_hdr *h = msg_hdr_find(&t->res, (struct slice){ field, (uint32_t)strlen(field) },
+					  &pos);
+	if (!h || !h->value.len)
+		return;
+	struct slice v = h->value, host = t->req.authority, target;
+	if (v.p[0] == '/' && (v.len < 2 || v.p[1] != '/')) {
+		target = v;
+	} else {
+		const char *p = memmem(v.p, v.len, "://", 3);
+		if (!p)
+			return;
+		const char *hs = p + 3, *e = v.p + v.len;
+		const char *slash = memchr(hs, '/', (size_t)(e - hs));
+		struct slice h2 = { hs, (uint32_t)((slash ? slash : e) - hs) };
+		if (!slice_ieq(h2, host))
+			return;   /* another host: not ours to touch (4.4) */
+		target = slash ? (struct slice){ slash, (uint32_t)(e - slash) } : SLICE_LIT("/");
+	}
+	if (make_key(s, x, host, target))
+		cache_purge(x->st, x->key, x->klen);
+}
+
+static enum flt_verdict cache_res_head(struct stream *s, const void *conf)
+{
+	struct txn *t = s->txn;
+	struct cache_tx *x = flt_ctx_get(t, ops_self());
+
+	if (!x || x->use != conf || x->mode == TX_DONE || x->mode == TX_HIT)
+		return FLT_CONTINUE;
+	int status = t->res.status;
+	if (x->mode == TX_INVALIDATE) {
+		x->mode = TX_DONE;
+		if (!t->local && status >= 200 && status < 400) {
+			cache_purge(x->st, x->key, x->klen);
+			purge_location(s, x, "location");
+			purge_location(s, x, "content-location");
+		}
+		return FLT_CONTINUE;
+	}
+	/* TX_MISS, TX_REVAL */
+	if (x->obj && x->sie_ok && (t->local ? status >= 500 : (status >= 500 && status <= 504))) {
+		/* stale-if-error: the origin failed, the stale object answers */
+		x->fwd = "stale";
+		x->fwd_status = (uint16_t)status;
+		x->detail = "stale-if-error";
+		return serve(s, x);
+	}
+	if (t->local) {
+		x->mode = TX_DONE;
+		if (x->fill)
+			fill_end(x->fill, FILL_FAILED);
+		return FLT_CONTINUE;
+	}
+	if (x->mode == TX_REVAL && status == 304) {
+		struct cache_obj *o = refresh(s, x);
+		if (o) {
+			/* the store takes one reference; if it refuses the
+			 * object, this client is still answered from it */
+			cache_obj_get(o);
+			cache_insert(x->st, o);
+			cache_obj_put(x->obj);
+			x->obj = o;
+		}
+		x->fwd = "stale";
+		x->fwd_status = 304;
+		return serve(s, x);
+	}
+	if (x->req_no_store)
+		x->detail = "request-no-store";
+	else
+		start_store(s, x);
+	if (x->fill && x->build)
+		fill_body(x->fill, x->build,
+			  t->res.body == BODY_LENGTH ? t->res.content_length : UINT64_MAX);
+	else if (x->fill)
+		fill_end(x->fill, FILL_PASS);   /* the waiters go to the origin at once */
+	x->mode = TX_DONE;
+	add_status(&t->res, x, false);
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict cache_res_data(struct stream *s, const void *conf, const char *p,
+				       size_t len)
+{
+	struct cache_tx *x = flt_ctx_get(s->txn, ops_self());
+	if (!x || x->use != conf || !x->build)
+		return FLT_CONTINUE;
+	bool ok = x->build->body_len + len <= x->st->max_object;
+	if (x->fill)
+		pthread_mutex_lock(&x->fill->lock);
+	ok = ok && cache_obj_append(x->build, p, len);
+	if (x->fill)
+		pthread_mutex_unlock(&x->fill->lock);
+	if (!ok) {
+		cache_obj_put(x->build);   /* too big: it streams through uncached */
+		x->build = NULL;
+		if (x->fill)
+			fill_end(x->fill, FILL_FAILED);
+	}
+	return FLT_CONTINUE;
+}
+
+static enum flt_verdict cache_res_end(struct stream *s, const void *conf,
+				      const struct http_msg *trailers)
+{
+	struct cache_tx *x = flt_ctx_get(s->txn, ops_self());
+	(void)trailers;
+	if (!x || x->use != conf || !x->build)
+		return FLT_CONTINUE;
+	struct cache_obj *o = x->build;
+	x->build = NULL;
+	struct http_msg *res = &s->txn->res;
+	if (res->body == BODY_LENGTH && o->body_len != res->content_length) {
+		cache_obj_put(o);   /* short: never stored */
+		if (x->fill)
+			fill_end(x->fill, FILL_FAILED);
+		return FLT_CONTINUE;
+	}
+	if (x->fill)
+		pthread_mutex_lock(&x->fill->lock);
+	cache_obj_trim(o);   /* waiters may be reading it */
+	if (x->fill)
+		pthread_mutex_unlock(&x->fill->lock);
+	cache_insert(x->st, o);
+	if (x->fill)
+		fill_end(x->fill, FILL_DONE);
+	return FLT_CONTINUE;
+}
+
+static void cache_ctx_free(struct flt_ctx *c)
+{
+	struct cache_tx *x = (struct cache_tx *)c;
+	if (x->refreshing && x->obj)
+		atomic_store(&x->obj->refreshing, false);
+	if (x->fill && x->leader)
+		fill_end(x->fill, FILL_FAILED);   /* no-op when it ended already */
+	fill_put(x->fill);
+	cache_obj_put(x->build);
+	cache_obj_put(x->obj);
+	free(x->key);
+	free(x->inm);
+	free(x->ims);
+	free(x->range);
+	free(x->if_range);
+	free(x);
+}
+
+const struct filter_ops flt_cache_ops = {
+	.name = "cache",
+	.req_head = cache_req_head,
+	.res_head = cache_res_head,
+	.res_data = cache_res_data,
+	.res_end = cache_res_end,
+	.ctx_free = cache_ctx_free,
+};
+
+static const struct filter_ops *ops_self(void)
+{
+	return &flt_cache_ops;
+}

@@ -1,0 +1,240 @@
+"""The response cache (issue 11), second part: revalidation of stale
+entries with the stored validators and the header refresh of a 304 (RFC
+9111 4.3.4), stale-if-error and stale-while-revalidate (RFC 5861, never
+past must-revalidate) with the origin stopped, invalidation by unsafe
+methods (4.4), PURGE from purge_from sources, and poisoning attempts
+(headers outside the key stripped).  See test_cache.py for the rest.
+"""
+
+import time
+
+import pytest
+
+import ghutil
+from cache_origin import ScriptedOrigin
+from test_cache import HOST, get, start, status_of
+
+pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
+                                reason="cache sections are not translated to HAProxy")
+
+
+@pytest.fixture
+def sorigin():
+    o = ScriptedOrigin()
+    yield o
+    o.stop()
+
+
+def reval_origin(o, path, cc="max-age=1", etag='"e1"', body=b"v1", extra=()):
+    """First answer: a full response (Cache-Control cc); then 304 with
+    max-age=60 to a matching If-None-Match."""
+    def fn(req):
+        if req.get("if-none-match") == etag:
+            return {"status": 304, "headers": [("Cache-Control", "max-age=60"), ("ETag", etag),
+                                               ("X-Refreshed", str(req.n))] + list(extra)}
+        return {"headers": [("Cache-Control", cc), ("ETag", etag), ("X-Refreshed", "0"),
+                            ("Content-Type", "text/x-one")] + list(extra), "body": body}
+    o.script(path, fn=fn)
+
+
+def test_stale_entry_is_revalidated_and_refreshed(gatehouse, port, sorigin):
+    reval_origin(sorigin, "/rv", cc="max-age=1")
+    start(gatehouse, port, sorigin)
+    r = get(port, "/rv")
+    assert r.body == b"v1"
+    time.sleep(2.1)
+    r = get(port, "/rv")
+    # the origin got our validator, answered 304; the client gets the
+    # stored body with the refreshed fields
+    assert sorigin.last("/rv").get("if-none-match") == '"e1"'
+    assert r.status == 200 and r.body == b"v1"
+    assert r.header("x-refreshed") == "2"
+    assert r.header("content-type") == "text/x-one"
+    assert "fwd=stale" in status_of(r) and "fwd-status=304" in status_of(r)
+    # fresh again: a hit with the refreshed fields
+    r = get(port, "/rv")
+    assert "hit" in status_of(r) and r.header("x-refreshed") == "2"
+    assert sorigin.count("/rv") == 2
+
+
+def test_revalidation_with_last_modified(gatehouse, port, sorigin):
+    lm = "Tue, 01 Dec 2026 10:00:00 GMT"
+
+    def fn(req):
+        if req.get("if-modified-since") == lm:
+            return {"status": 304, "headers": [("Cache-Control", "max-age=60")]}
+        return {"headers": [("Cache-Control", "no-cache"), ("Last-Modified", lm)],
+                "body": b"lm"}
+    sorigin.script("/lm", fn=fn)
+    start(gatehouse, port, sorigin)
+    get(port, "/lm")
+    r = get(port, "/lm")          # no-cache: always validated
+    assert r.body == b"lm" and sorigin.count("/lm") == 2
+    assert sorigin.last("/lm").get("if-modified-since") == lm
+    r = get(port, "/lm")          # the 304 brought max-age=60 and dropped nothing else
+    assert "hit" in status_of(r) and sorigin.count("/lm") == 2
+
+
+def test_client_conditional_on_a_revalidated_entry(gatehouse, port, sorigin):
+    reval_origin(sorigin, "/cc", cc="max-age=1")
+    start(gatehouse, port, sorigin)
+    get(port, "/cc")
+    time.sleep(2.1)
+    r = get(port, "/cc", [("If-None-Match", '"e1"')])
+    assert r.status == 304
+    time.sleep(2.1)
+    r = get(port, "/cc", [("If-None-Match", '"other"')])
+    assert r.status == 200 and r.body == b"v1"
+    # the origin only ever saw the cache's own validator
+    assert all(q.get("if-none-match") in (None, '"e1"') for q in sorigin.requests)
+
+
+def test_changed_resource_replaces_the_entry(gatehouse, port, sorigin):
+    sorigin.script("/ch", fn=lambda req: {
+        "headers": [("Cache-Control", "max-age=%d" % (1 if req.n == 1 else 60)),
+                    ("ETag", '"e%d"' % req.n)],
+        "body": b"version %d" % req.n})
+    start(gatehouse, port, sorigin)
+    assert get(port, "/ch").body == b"version 1"
+    time.sleep(2.1)
+    assert get(port, "/ch").body == b"version 2"
+    r = get(port, "/ch")
+    assert r.body == b"version 2" and "hit" in status_of(r)
+
+
+def test_stale_if_error_with_the_origin_stopped(gatehouse, port, sorigin):
+    sorigin.script("/sie", headers=[("Cache-Control", "max-age=1, stale-if-error=60"),
+                                    ("ETag", '"s"')], body=b"still here")
+    sorigin.script("/mr", headers=[("Cache-Control",
+                                    "max-age=1, stale-if-error=60, must-revalidate")],
+                   body=b"strict")
+    start(gatehouse, port, sorigin)
+    get(port, "/sie")
+    get(port, "/mr")
+    time.sleep(2.1)
+    sorigin.stop()
+    r = get(port, "/sie")
+    assert r.status == 200 and r.body == b"still here"
+    assert "stale-if-error" in status_of(r)
+    r = get(port, "/mr")                 # never past must-revalidate
+    assert r.status >= 500
+
+
+def test_stale_if_error_on_5xx_and_request_directive(gatehouse, port, sorigin):
+    def fn(req):
+        if req.n == 1:
+            return {"headers": [("Cache-Control", "max-age=1")], "body": b"good"}
+        return {"status": 503, "headers": [("Cache-Control", "no-store")], "body": b"down"}
+    sorigin.script("/e5", fn=fn)
+    start(gatehouse, port, sorigin)
+    get(port, "/e5")
+    time.sleep(2.1)
+    r = get(port, "/e5")                 # no stale-if-error anywhere: the error passes
+    assert r.status == 503
+    r = get(port, "/e5", [("Cache-Control", "stale-if-error=600")])
+    assert r.status == 200 and r.body == b"good"
+
+
+def test_stale_while_revalidate(gatehouse, port, sorigin):
+    import threading
+    release = threading.Event()
+
+    def fn(req):
+        if req.n > 1:
+            release.wait(20)            # the refresh is held until the test saw the rest
+        return {"headers": [("Cache-Control", "max-age=%d, stale-while-revalidate=60"
+                             % (1 if req.n == 1 else 60))], "body": b"gen %d" % req.n}
+    sorigin.script("/swr", fn=fn)
+    start(gatehouse, port, sorigin)
+    assert get(port, "/swr").body == b"gen 1"
+    time.sleep(2.1)
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", get(port, "/swr")))
+    t.start()                            # this one refreshes (the origin holds it)
+    try:
+        ghutil.wait_for(lambda: sorigin.count("/swr") == 2, 10, what="the refresh")
+        for _ in range(3):               # meanwhile: the stale object, at once
+            r = get(port, "/swr")
+            assert r.body == b"gen 1" and "hit" in status_of(r)
+        assert sorigin.count("/swr") == 2    # refreshed once, not per request
+    finally:
+        release.set()
+        t.join(10)
+    assert out["r"].body == b"gen 2"
+    r = get(port, "/swr")
+    assert r.body == b"gen 2" and "hit" in status_of(r)
+    assert sorigin.count("/swr") == 2
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_unsafe_methods_invalidate(gatehouse, port, sorigin, method):
+    for p in ("/item", "/item/list", "/other"):
+        sorigin.script(p, fn=lambda req, p=p: {
+            "headers": [("Cache-Control", "max-age=60")] if req.method == "GET" else
+            [("Location", "/item/list"), ("Content-Location", "http://evil.example/other")],
+            "status": 200 if req.method == "GET" else 201,
+            "body": b"%s %d" % (p.encode(), req.n)})
+    start(gatehouse, port, sorigin)
+    for p in ("/item", "/item/list", "/other"):
+        get(port, p)
+        assert "hit" in status_of(get(port, p))
+    r = get(port, "/item", [("Content-Length", "2")] if method != "DELETE" else [],
+            method=method) if method == "DELETE" else \
+        __import__("httpraw").request(port, method, "/item", HOST, b"xx")
+    assert r.status == 201
+    assert "hit" not in status_of(get(port, "/item"))
+    assert "hit" not in status_of(get(port, "/item/list"))       # Location, same host
+    assert "hit" in status_of(get(port, "/other"))   # Content-Location on another host: kept
+
+
+def test_failed_unsafe_method_does_not_invalidate(gatehouse, port, sorigin):
+    sorigin.script("/keep", fn=lambda req: {
+        "status": 200 if req.method == "GET" else 500,
+        "headers": [("Cache-Control", "max-age=60")], "body": b"k"})
+    start(gatehouse, port, sorigin)
+    get(port, "/keep")
+    r = get(port, "/keep", method="DELETE")
+    assert r.status == 500
+    assert "hit" in status_of(get(port, "/keep"))
+
+
+def test_purge(gatehouse, port, sorigin):
+    sorigin.script("/p", headers=[("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")],
+                   body=b"p")
+    start(gatehouse, port, sorigin, extra="purge_from 127.0.0.0/8 ::1")
+    get(port, "/p", [("Accept-Language", "en")])
+    get(port, "/p", [("Accept-Language", "fr")])
+    r = get(port, "/p", method="PURGE")
+    assert r.status == 200
+    assert get(port, "/p", method="PURGE").status == 404
+    assert "hit" not in status_of(get(port, "/p", [("Accept-Language", "en")]))
+    assert "hit" not in status_of(get(port, "/p", [("Accept-Language", "fr")]))
+    assert sorigin.count("/p") == 4
+    assert sorigin.count("/p", "PURGE") == 0
+
+
+def test_purge_refused_to_others(gatehouse, port, sorigin):
+    sorigin.script("/p", headers=[("Cache-Control", "max-age=60")], body=b"p")
+    start(gatehouse, port, sorigin, extra="purge_from 10.0.0.0/8")
+    get(port, "/p")
+    r = get(port, "/p", method="PURGE")
+    assert r.status == 405
+    assert "hit" in status_of(get(port, "/p"))
+    assert sorigin.count("/p", "PURGE") == 0
+
+
+@pytest.mark.parametrize("field", ["X-Forwarded-Host", "X-Original-URL", "X-Rewrite-URL",
+                                   "X-HTTP-Method-Override", "X-Host", "X-Forwarded-Server"])
+def test_poisoning_headers_never_reach_the_origin(gatehouse, port, sorigin, field):
+    # an origin that trusts the header would put it in its (cached) answer
+    sorigin.script("/", fn=lambda req: {
+        "headers": [("Cache-Control", "max-age=60")],
+        "body": ("%s=%s" % (field, req.get(field))).encode()})
+    start(gatehouse, port, sorigin)
+    r = get(port, "/", [(field, "evil.example")])
+    assert b"evil" not in r.body
+    r = get(port, "/")
+    assert b"evil" not in r.body and "hit" in status_of(r)
+    # (X-Forwarded-Host comes back as the forwarding filter writes it: the Host)
+    assert sorigin.last("/").get(field) in (None, "www.example.com")
+    assert all(q.get(field) != "evil.example" for q in sorigin.requests)
