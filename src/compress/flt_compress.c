@@ -34,6 +34,7 @@
 struct cz_ctx {
 	struct flt_ctx c;
 	struct cz_stream *z;
+	int algo;                /* enum cz_algo chosen at res_head */
 };
 
 static void cz_ctx_free(struct flt_ctx *c)
@@ -164,13 +165,26 @@ static enum flt_verdict compress_head(struct stream *s, const struct cfg_compres
 							       &flt_compress_be_ops;
 	if (!txn_transform_res(s, ops, cz))
 		return FLT_CONTINUE;   /* freed with the transaction */
-	const char *name = cz_name((enum cz_algo)algo);
+	x->algo = algo;
+	return FLT_CONTINUE;
+}
+
+/* At delivery, once every res_head filter has seen the origin's head (a
+ * cache stores that one, never a head that announces our coding): the
+ * head of the compressed response. */
+static void compress_xform_head(struct stream *s, const void *conf, struct http_msg *m)
+{
+	struct cz_ctx *x = flt_ctx_get(s->txn, &flt_compress_fe_ops);
+	(void)conf;
+
+	if (!x)
+		return;
+	const char *name = cz_name((enum cz_algo)x->algo);
 	msg_hdr_del(m, SLICE_LIT("Content-Encoding"));
 	msg_hdr_add(m, SLICE_LIT("Content-Encoding"), (struct slice){ name, (uint32_t)strlen(name) });
 	msg_hdr_del_id(m, HDR_CONTENT_LENGTH);
 	msg_hdr_del(m, SLICE_LIT("Accept-Ranges"));
 	weaken_etag(m);
-	return FLT_CONTINUE;
 }
 
 static enum flt_verdict fe_res_head(struct stream *s, const void *conf)
@@ -208,6 +222,7 @@ const struct filter_ops flt_compress_fe_ops = {
 	.name = "compress",
 	.res_head = fe_res_head,
 	.res_xform = compress_xform,
+	.res_xform_head = compress_xform_head,
 	.ctx_free = cz_ctx_free,
 };
 
@@ -215,5 +230,6 @@ const struct filter_ops flt_compress_be_ops = {
 	.name = "compress",
 	.res_head = be_res_head,
 	.res_xform = compress_xform,
+	.res_xform_head = compress_xform_head,
 	.ctx_free = cz_ctx_free,
 };

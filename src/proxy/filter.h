@@ -120,6 +120,10 @@ struct filter_ops {
 	/* The response body transformed (txn_transform_res() from res_head):
 	 * FLT_CONTINUE, or FLT_STOP to cut the stream (a compressor failed). */
 	enum flt_verdict (*res_xform)(struct stream *s, const void *conf, struct flt_xform *x);
+	/* The head of a transformed response, edited at delivery (after every
+	 * res_head filter, so they all saw the origin's head: a cache stores
+	 * that one) and only when the transform goes ahead. */
+	void (*res_xform_head)(struct stream *s, const void *conf, struct http_msg *m);
 	void (*end)(struct stream *s, const void *conf);
 	/* Frees the filter's per-transaction state (struct flt_ctx below). */
 	void (*ctx_free)(struct flt_ctx *c);
@@ -207,9 +211,11 @@ extern const struct filter_ops flt_compress_be_ops; /* compress/flt_compress.c *
  * From a res_head callback: the response body goes through ops->res_xform
  * (conf is given back to it).  False when another filter transforms this
  * response already (never twice) or memory is short: the filter then
- * leaves the head as it was.  A response that turns out to have no body
- * (HEAD, 204, 304) or that a later filter replaces with a local reply is
- * not transformed; the head changes the filter made stay.
+ * leaves the head as it was.  The filter edits the head it announces
+ * (Content-Encoding, no length) in ops->res_xform_head, which runs at
+ * delivery and only if the transform goes ahead: a response that turns out
+ * to have no body (HEAD, 204, 304) or that a later filter replaces with a
+ * local reply is not transformed and keeps its head.
  */
 bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const void *conf);
 extern const struct filter_ops flt_cache_ops;       /* cache/flt_cache.c */

@@ -70,6 +70,8 @@ bool xform_deliver(struct stream *s)
 	}
 	s->rs = RS_BODY;
 	t->res_xf = x;
+	if (x->ops->res_xform_head)
+		x->ops->res_xform_head(s, x->conf, m);
 	return true;
 }
 
