@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cache/fill.h"
 #include "core/hash.h"
+#include "proxy/stream.h"
 
 #define FILL_SLOTS 64
 
@@ -74,6 +75,38 @@ static void unregister(struct cache_fill *f)
 		fill_put(f);   /* the table's reference */
 }
 
+void fill_wake_locked(struct cache_fill *f)
+{
+	for (struct fill_watch *w = f->watchers; w; w = w->next)
+		stream_waker_post(w->k);
+}
+
+void fill_watch(struct cache_fill *f, struct fill_watch *w)
+{
+	pthread_mutex_lock(&f->lock);
+	w->next = f->watchers;
+	if (w->next)
+		w->next->pprev = &w->next;
+	w->pprev = &f->watchers;
+	f->watchers = w;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fill_unwatch(struct cache_fill *f, struct fill_watch *w)
+{
+	if (!w->pprev)
+		return;
+	pthread_mutex_lock(&f->lock);
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
+	pthread_mutex_unlock(&f->lock);
+	w->next = NULL;
+	w->pprev = NULL;
+	stream_waker_put(w->k);
+	w->k = NULL;
+}
+
 void fill_body(struct cache_fill *f, struct cache_obj *o, uint64_t total)
 {
 	cache_obj_get(o);
@@ -81,14 +114,17 @@ void fill_body(struct cache_fill *f, struct cache_obj *o, uint64_t total)
 	f->obj = o;
 	f->total = total;
 	f->state = FILL_BODY;
+	fill_wake_locked(f);
 	pthread_mutex_unlock(&f->lock);
 }
 
 void fill_end(struct cache_fill *f, enum fill_state st)
 {
 	pthread_mutex_lock(&f->lock);
-	if (f->state == FILL_HEAD || f->state == FILL_BODY)
+	if (f->state == FILL_HEAD || f->state == FILL_BODY) {
 		f->state = (uint8_t)st;
+		fill_wake_locked(f);
+	}
 	pthread_mutex_unlock(&f->lock);
 	unregister(f);
 }

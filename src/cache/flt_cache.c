@@ -72,9 +72,10 @@ struct cache_tx {
 	struct cache_obj *obj;           /* the object served, or the stale one revalidated */
 	struct cache_obj *build;         /* the object being filled from the response */
 	struct cache_fill *fill;         /* coalescing (fill.h): the fill led or joined */
+	struct fill_watch watch;         /* a waiter's place in the fill's wake list */
 	bool leader;                     /* this request fetches for the fill's waiters */
 	bool collapsed;                  /* served from another request's fetch */
-	struct stream *s;                /* for the producer's polling timer */
+	struct stream *s;                /* for the producer's safety deadline */
 	uint64_t off, end;               /* serving: body bytes [off, end) */
 	int64_t age;                     /* of obj when served */
 	uint16_t reply_status;
@@ -289,8 +290,15 @@ static enum flt_verdict serve(struct stream *s, struct cache_tx *x)
 	return FLT_STOP;
 }
 
+/* A waiter with nothing to read waits for the leader's wake (fill.h);
+ * the deadline only covers a lost one. */
+static void waiter_park(struct stream *s, struct cache_tx *x)
+{
+	stream_wait_until(s, s->w->loop.now + (x->watch.k ? FILL_WAIT_SAFETY_MS : 1));
+}
+
 /* The producer of a collapsed response: what the leader published so
- * far; nothing yet: poll again in 1 ms (fill.h). */
+ * far; nothing yet: the leader wakes us when there is more (fill.h). */
 static size_t fill_read(void *arg, char *dst, size_t room, bool *eof)
 {
 	struct cache_tx *x = arg;
@@ -311,7 +319,7 @@ static size_t fill_read(void *arg, char *dst, size_t room, bool *eof)
 		if (!n)
 			stream_abort(x->s, "the coalesced fetch failed mid-body");
 	} else if (!n) {
-		stream_wait_until(x->s, x->s->w->loop.now + 1);
+		waiter_park(x->s, x);
 	}
 	return n;
 }
@@ -329,7 +337,7 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 		cache_obj_get(o);
 	pthread_mutex_unlock(&f->lock);
 	if (st == FILL_HEAD) {
-		stream_wait_until(s, s->w->loop.now + 1);
+		waiter_park(s, x);
 		return FLT_WAIT;
 	}
 	if ((st == FILL_BODY || st == FILL_DONE) && o && vary_match(o, &s->txn->req)) {
@@ -352,6 +360,7 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 	}
 	/* not storable, failed, or another variant: to the origin, now */
 	cache_obj_put(o);
+	fill_unwatch(f, &x->watch);
 	fill_put(f);
 	x->fill = NULL;
 	x->mode = TX_MISS;
@@ -528,6 +537,11 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 		if (x->fill && !leader) {
 			x->mode = TX_WAIT;
 			x->s = s;
+			/* watched before the first look: a step of the leader
+			 * after it wakes us */
+			x->watch.k = stream_waker(s);
+			if (x->watch.k)
+				fill_watch(x->fill, &x->watch);
 			return waiter_step(s, x);
 		}
 		return FLT_CONTINUE;
@@ -829,8 +843,11 @@ static enum flt_verdict cache_res_data(struct stream *s, const void *conf, const
 	if (x->fill)
 		pthread_mutex_lock(&x->fill->lock);
 	ok = ok && cache_obj_append(x->build, p, len);
-	if (x->fill)
+	if (x->fill) {
+		if (ok)
+			fill_wake_locked(x->fill);
 		pthread_mutex_unlock(&x->fill->lock);
+	}
 	if (!ok) {
 		cache_obj_put(x->build);   /* too big: it streams through uncached */
 		x->build = NULL;
@@ -874,6 +891,8 @@ static void cache_ctx_free(struct flt_ctx *c)
 		atomic_store(&x->obj->refreshing, false);
 	if (x->fill && x->leader)
 		fill_end(x->fill, FILL_FAILED);   /* no-op when it ended already */
+	if (x->fill)
+		fill_unwatch(x->fill, &x->watch);   /* no post reaches us after this */
 	fill_put(x->fill);
 	cache_obj_put(x->build);
 	cache_obj_put(x->obj);

@@ -8,8 +8,9 @@
  *
  * Users: the main thread asks workers to stop; a worker that frees a server
  * slot tells the workers with requests queued on that backend (instead of
- * them polling); a reload hands a worker its new generation (worker_swap).
- * Later: cache coalescing across threads.
+ * them polling); a reload hands a worker its new generation (worker_swap);
+ * any thread wakes a parked stream (stream_waker_post, stream.h: a cache
+ * fill wakes the requests coalesced on it).
  */
 #ifndef GH_PROXY_MAILBOX_H
 #define GH_PROXY_MAILBOX_H
@@ -22,11 +23,13 @@ enum mb_kind {
 	MB_STOP = 1,     /* graceful stop */
 	MB_DEQUEUE,      /* arg: index of a backend with a freed server slot */
 	MB_RELOAD,       /* a new generation and listeners wait in worker.swap */
+	MB_WAKE,         /* ptr: a struct stream_waker (stream.h) whose stream to wake */
 };
 
 struct mb_msg {
 	uint16_t kind;   /* enum mb_kind */
 	uint32_t arg;
+	void *ptr;       /* MB_WAKE: owns one reference */
 };
 
 #define MAILBOX_CAP 1024

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "core/log.h"
@@ -529,11 +530,67 @@ void stream_init(struct stream *s, struct session *ss)
 	s->srv_last = s->w->loop.now;
 }
 
+/* ---- waking from another thread (stream.h) ---- */
+
+struct stream_waker {
+	_Atomic uint32_t refs;
+	atomic_bool posted;         /* an MB_WAKE is on its way */
+	struct worker *w;           /* the owner: whose mailbox */
+	struct stream *s;           /* owner thread only; NULL once detached */
+};
+
+struct stream_waker *stream_waker(struct stream *s)
+{
+	struct stream_waker *k = s->waker;
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		if (!k)
+			return NULL;
+		atomic_init(&k->refs, 1);   /* the stream's */
+		k->w = s->w;
+		k->s = s;
+		s->waker = k;
+	}
+	atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+	return k;
+}
+
+void stream_waker_put(struct stream_waker *k)
+{
+	if (k && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1)
+		free(k);
+}
+
+void stream_waker_post(struct stream_waker *k)
+{
+	if (!k || atomic_exchange(&k->posted, true))
+		return;   /* one message on its way wakes for every post before it */
+	atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+	if (!mailbox_post(&k->w->mb, (struct mb_msg){ .kind = MB_WAKE, .ptr = k })) {
+		atomic_store(&k->posted, false);
+		stream_waker_put(k);
+	}
+}
+
+void stream_waker_run(struct stream_waker *k)
+{
+	/* cleared first: a post from now on sends another message */
+	atomic_store(&k->posted, false);
+	if (k->s)
+		stream_wake(k->s);
+	stream_waker_put(k);
+}
+
 void stream_put(struct stream *s)
 {
 	struct worker *w = s->w;
 	struct wgen *g = s->gen;
 
+	if (s->waker) {
+		s->waker->s = NULL;
+		stream_waker_put(s->waker);
+		s->waker = NULL;
+	}
 	s->gen = NULL;
 	pool_put(&w->stream_pool, s);
 	wgen_drop(w, g);

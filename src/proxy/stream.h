@@ -258,6 +258,8 @@ struct stream {
 	struct backend_rt *queued_be;   /* non-NULL while queued */
 	uint64_t queue_start;
 	uint64_t wait_until;            /* stream_wait_until(): wake at (ms); 0 = none */
+	struct stream_waker *waker;     /* stream_waker(): made on first use, detached
+					   by stream_put() */
 };
 
 /* The state machine's entry point, run after any event. */
@@ -337,6 +339,34 @@ void stream_wake(struct stream *s);
  * delays, tarpits, and later cache coalescing and the WAF.
  */
 void stream_wait_until(struct stream *s, uint64_t deadline_ms);
+
+/*
+ * Waking a stream from another thread.  stream_wake() is for the stream's
+ * own worker only; a filter whose stream waits for something another
+ * thread does (a cache fill led by a request on another worker) hands that
+ * thread a waker instead:
+ *   stream_waker(s)         owner thread: a reference to s's waker (made
+ *                           on first use, one per stream for its life);
+ *   stream_waker_post(k)    any thread: s will be woken (stream_wake) on
+ *                           its own thread, through its worker's mailbox;
+ *                           posts before that wake make one message;
+ *   stream_waker_put(k)     any thread: drops the reference.
+ * The waker outlives the stream: once the stream's struct goes back to the
+ * pool (stream_put) the waker is detached and a post is a no-op, so a
+ * holder never reaches freed memory.  Wakes are not tied to a transaction:
+ * a filter stops posting (drops its waker from whatever list holds it)
+ * in its ctx_free, and a late wake only reruns stream_process(), which a
+ * filter that is not ready answers by waiting again.  A post can be lost
+ * when the mailbox is full (mailbox.h): a waiter still sets a deadline
+ * (stream_wait_until) as a safety net.
+ */
+struct stream_waker;
+struct stream_waker *stream_waker(struct stream *s);
+void stream_waker_post(struct stream_waker *k);
+void stream_waker_put(struct stream_waker *k);
+/* worker.c: an MB_WAKE message (owns a reference); run (owner thread) or
+ * drop (a worker leaving) it. */
+void stream_waker_run(struct stream_waker *k);
 
 /* The fetch context of s's request (and response, once there is one). */
 void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss);

@@ -499,7 +499,7 @@ static void swap_apply(struct worker *w)
 bool worker_swap(struct worker *w, struct worker_swap *sw)
 {
 	atomic_store(&w->swap, sw);
-	return mailbox_post(&w->mb, (struct mb_msg){ MB_RELOAD, 0 });
+	return mailbox_post(&w->mb, (struct mb_msg){ .kind = MB_RELOAD });
 }
 
 int workers_listen_fds(struct worker *ws, int nworkers, int *fds, const char **texts, int max)
@@ -553,6 +553,8 @@ static void mailbox_event(struct ev_io *io, uint32_t events)
 				worker_begin_stop(w, msgs[i].arg == 1);
 			} else if (msgs[i].kind == MB_RELOAD) {
 				swap_apply(w);
+			} else if (msgs[i].kind == MB_WAKE) {
+				stream_waker_run(msgs[i].ptr);
 			} else if (msgs[i].kind == MB_DEQUEUE && msgs[i].arg < WORKER_QSLOTS) {
 				atomic_store_explicit(&w->dq_pending[msgs[i].arg], 0, memory_order_relaxed);
 				dequeue_slot(w, msgs[i].arg);
@@ -590,7 +592,7 @@ void worker_slot_freed(struct worker *w, int be_index)
 		/* One pending message per backend and worker is enough. */
 		if (atomic_exchange_explicit(&o->dq_pending[be_index], 1, memory_order_relaxed))
 			continue;
-		if (!mailbox_post(&o->mb, (struct mb_msg){ MB_DEQUEUE, (uint32_t)be_index }))
+		if (!mailbox_post(&o->mb, (struct mb_msg){ .kind = MB_DEQUEUE, .arg = (uint32_t)be_index }))
 			atomic_store_explicit(&o->dq_pending[be_index], 0, memory_order_relaxed);
 	}
 }
@@ -648,6 +650,16 @@ void worker_leave(struct worker *w)
 	list_for_each_safe(pos, tmp, &w->sessions)
 		session_kill(container_of(pos, struct session, link));
 	srvconn_close_idle_all(w);
+	/* Wakes still in the mailbox hold their wakers (their streams are
+	 * gone: nobody posts any more). */
+	struct mb_msg msgs[64];
+	uint32_t nm;
+	do {
+		nm = mailbox_take(&w->mb, msgs, 64);
+		for (uint32_t i = 0; i < nm; i++)
+			if (msgs[i].kind == MB_WAKE)
+				stream_waker_run(msgs[i].ptr);
+	} while (nm == 64);
 	for (uint32_t i = 0; i < w->loop.ndefers; i++)
 		w->loop.defers[i].fn(w->loop.defers[i].arg);
 	w->loop.ndefers = 0;
@@ -909,13 +921,13 @@ int workers_run(struct worker *ws, int nworkers)
 void workers_stop(struct worker *ws, int n)
 {
 	for (int i = 0; i < n; i++)
-		mailbox_post(&ws[i].mb, (struct mb_msg){ MB_STOP, 0 });
+		mailbox_post(&ws[i].mb, (struct mb_msg){ .kind = MB_STOP });
 }
 
 void workers_drain(struct worker *ws, int n)
 {
 	for (int i = 0; i < n; i++)
-		mailbox_post(&ws[i].mb, (struct mb_msg){ MB_STOP, 1 });
+		mailbox_post(&ws[i].mb, (struct mb_msg){ .kind = MB_STOP, .arg = 1 });
 }
 
 int workers_join(struct worker *ws, int n)
