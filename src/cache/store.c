@@ -323,6 +323,7 @@ struct cache_store *cache_mem_store_new(uint64_t size, uint64_t max_object)
 	m->base.ops = &mem_ops;
 	m->base.size = size;
 	m->base.max_object = max_object;
+	atomic_init(&m->base.refs, 1);
 	m->nshards = shards_for(size, max_object);
 	m->sh = aligned_alloc(64, sizeof(*m->sh) * (size_t)m->nshards);
 	if (!m->sh) {

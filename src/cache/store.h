@@ -107,9 +107,14 @@ struct cache_store_ops {
 	void (*destroy)(struct cache_store *st);
 };
 
+/* A store is reference counted: the configuration generation that built
+ * it holds one, and the registry (lb/registry.h) keeps it by cache name so
+ * a reload whose section has the same name, size and max_object shares it
+ * (the objects survive the reload). */
 struct cache_store {
 	const struct cache_store_ops *ops;
 	uint64_t size, max_object;
+	_Atomic uint32_t refs;
 };
 
 /* The memory store: size bytes at most, bodies of max_object bytes at
@@ -144,9 +149,15 @@ static inline void cache_stats(struct cache_store *st, struct cache_stats *out)
 {
 	st->ops->stats(st, out);
 }
+/* One more reference to st; cache_store_free drops one, the last frees. */
+static inline struct cache_store *cache_store_ref(struct cache_store *st)
+{
+	atomic_fetch_add_explicit(&st->refs, 1, memory_order_relaxed);
+	return st;
+}
 static inline void cache_store_free(struct cache_store *st)
 {
-	if (st)
+	if (st && atomic_fetch_sub_explicit(&st->refs, 1, memory_order_acq_rel) == 1)
 		st->ops->destroy(st);
 }
 

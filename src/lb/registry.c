@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cache/store.h"
 #include "config/cfg.h"
 #include "lb/registry.h"
 #include "limit/limit.h"
@@ -38,11 +39,21 @@ struct reg_limit {
 	struct limit_table *t;
 };
 
+/* A cache section's store by `cache` name (a reference held): a reload
+ * whose section has the same size and max_object gets the same store,
+ * objects and counters included. */
+struct reg_cache {
+	char *name;
+	struct cache_store *st;
+};
+
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reg_backend **reg_be;
 static int reg_nbe, reg_cap;
 static struct reg_limit *reg_lim;
 static int reg_nlim, reg_limcap;
+static struct reg_cache *reg_cache;
+static int reg_ncache, reg_cachecap;
 
 /* ---- entries (callers hold reg_lock) ---- */
 
@@ -227,6 +238,52 @@ static int limit_sync(struct cfg_limit *l)
 	return 0;
 }
 
+static struct reg_cache *find_cache(const char *name)
+{
+	for (int i = 0; i < reg_ncache; i++)
+		if (strcmp(reg_cache[i].name, name) == 0)
+			return &reg_cache[i];
+	return NULL;
+}
+
+static const struct cfg_cache *cfg_cache_named(const struct cfg *c, const char *name)
+{
+	for (int i = 0; c && i < c->ncaches; i++)
+		if (strcmp(c->caches[i]->name, name) == 0)
+			return c->caches[i];
+	return NULL;
+}
+
+/* As limit_sync, for a cache section's store: the one kept under its name
+ * when size and max_object are the same, else k's becomes the one kept. */
+static int cache_sync(struct cfg_cache *k)
+{
+	if (!k->store)
+		return 0;
+	struct reg_cache *rc = find_cache(k->name);
+	if (rc && rc->st == k->store)
+		return 0;
+	if (rc && rc->st->size == k->store->size && rc->st->max_object == k->store->max_object) {
+		cache_store_free(k->store);
+		k->store = cache_store_ref(rc->st);
+		return 0;
+	}
+	if (rc) {
+		cache_store_free(rc->st);
+		rc->st = cache_store_ref(k->store);
+		return 0;
+	}
+	struct reg_cache *v = grow(reg_cache, reg_ncache, &reg_cachecap, sizeof(*v));
+	if (!v)
+		return -1;
+	reg_cache = v;
+	char *name = strdup(k->name);
+	if (!name)
+		return -1;
+	reg_cache[reg_ncache++] = (struct reg_cache){ name, cache_store_ref(k->store) };
+	return 0;
+}
+
 static int sync_at(const struct cfg *c, uint64_t now_ms)
 {
 	int rc = 0;
@@ -236,6 +293,8 @@ static int sync_at(const struct cfg *c, uint64_t now_ms)
 		rc = backend_sync(c->backends[b], now_ms);
 	for (int i = 0; i < c->nlimits && rc == 0; i++)
 		rc = limit_sync(c->limits[i]);
+	for (int i = 0; i < c->ncaches && rc == 0; i++)
+		rc = cache_sync(c->caches[i]);
 	pthread_mutex_unlock(&reg_lock);
 	return rc;
 }
@@ -298,6 +357,16 @@ void registry_prune(const struct cfg *keep)
 		free(reg_lim[i].name);
 		reg_lim[i] = reg_lim[--reg_nlim];
 	}
+	for (int i = 0; i < reg_ncache;) {
+		const struct cfg_cache *k = cfg_cache_named(keep, reg_cache[i].name);
+		if (k && k->store == reg_cache[i].st) {
+			i++;
+			continue;
+		}
+		cache_store_free(reg_cache[i].st);
+		free(reg_cache[i].name);
+		reg_cache[i] = reg_cache[--reg_ncache];
+	}
 	pthread_mutex_unlock(&reg_lock);
 }
 
@@ -316,5 +385,12 @@ void registry_free(void)
 	free(reg_lim);
 	reg_lim = NULL;
 	reg_nlim = reg_limcap = 0;
+	for (int i = 0; i < reg_ncache; i++) {
+		cache_store_free(reg_cache[i].st);
+		free(reg_cache[i].name);
+	}
+	free(reg_cache);
+	reg_cache = NULL;
+	reg_ncache = reg_cachecap = 0;
 	pthread_mutex_unlock(&reg_lock);
 }

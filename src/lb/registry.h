@@ -94,10 +94,16 @@ struct backend_shared *registry_backend(const char *backend);
  * same (so counters survive a reload), else its own table becomes the one
  * kept.  Each generation holds a reference to its tables, the registry
  * one more to the table of each name.
+ *
+ * Cache stores (cache/store.h) likewise, by `cache` name: a generation's
+ * section takes the store kept under its name when its size and
+ * max_object are the same (so a reload keeps what is cached), else its own
+ * store becomes the one kept.
  */
 
 /* Drops the entries of every backend and server that `keep` (not NULL)
- * does not name (and the tables of limits it does not share).  Only once nothing holds their pointers any more: at a
+ * does not name (and the tables of limits and the stores of caches it does
+ * not share).  Only once nothing holds their pointers any more: at a
  * reload, after the last stream and worker of the older generations are
  * gone. */
 void registry_prune(const struct cfg *keep);
