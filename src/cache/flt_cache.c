@@ -64,6 +64,7 @@ struct cache_tx {
 	bool has_auth;
 	bool sie_ok;
 	bool refreshing;                 /* this request holds obj->refreshing (swr) */
+	bool detached;                   /* the background refresh (stream_detached): no client */
 	bool cond_inm, cond_ims;         /* the client's conditionals (evaluated here) */
 	char *key;
 	uint32_t klen;
@@ -460,6 +461,54 @@ static bool add_validators(struct http_msg *m, const struct cache_obj *o)
 	return true;
 }
 
+/* stale-while-revalidate: a copy of the request goes to the origin in the
+ * background (proxy/stream.h, stream_detached) with our validators and a
+ * transaction state of its own that holds obj->refreshing until it ends:
+ * its 304 refreshes the object, its storable 200 replaces it.  False when
+ * it cannot start. */
+static bool refresh_detached(struct stream *s, struct cache_tx *x)
+{
+	struct cache_obj *o = x->obj;
+	struct stream *c = stream_detached(s, &s->txn->req);
+	if (!c)
+		return false;
+	struct cache_tx *y = calloc(1, sizeof(*y));
+	char *key = y ? malloc(x->klen) : NULL;
+	if (!key) {
+		free(y);
+		c->txn->logged = true;   /* never sent: nothing to log */
+		stream_close(c);
+		return false;
+	}
+	memcpy(key, x->key, x->klen);
+	y->use = x->use;
+	y->cfg = x->cfg;
+	y->st = x->st;
+	y->detached = true;
+	y->refreshing = true;
+	y->key = key;
+	y->klen = x->klen;
+	y->req_cc = x->req_cc;
+	y->req_no_store = x->req_no_store;
+	y->has_auth = x->has_auth;
+	y->request_time = x->request_time;
+	y->fwd = "stale";
+	cache_obj_get(o);
+	y->obj = o;
+	y->mode = TX_MISS;
+	flt_ctx_attach(c->txn, &y->c, ops_self());
+	struct http_msg *m = &c->txn->req;
+	if (add_validators(m, o)) {
+		y->mode = TX_REVAL;
+	} else {   /* the client's conditionals and range are not the refresh's */
+		msg_hdr_del(m, SLICE_LIT("if-none-match"));
+		msg_hdr_del(m, SLICE_LIT("if-modified-since"));
+		msg_hdr_del(m, SLICE_LIT("if-range"));
+		msg_hdr_del(m, SLICE_LIT("range"));
+	}
+	return true;
+}
+
 static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 {
 	const struct cfg_use_cache *u = conf;
@@ -550,13 +599,17 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 	int64_t age = cc_current_age(&o->times, now_s());
 	enum cc_use use = cc_usable(&x->req_cc, &o->res_cc, o->lifetime, age, &x->sie_ok);
 	if (use == CC_USE_SWR) {
-		/* one request refreshes (it waits for the origin), the others
-		 * get the stale object meanwhile */
+		/* RFC 5861: the stale object answers, and one refresh runs in
+		 * the background (a request of its own, with no client); when
+		 * none can start, this request refreshes and waits for it */
 		bool expect = false;
-		if (atomic_compare_exchange_strong(&o->refreshing, &expect, true))
-			x->refreshing = true;
-		else
+		if (!atomic_compare_exchange_strong(&o->refreshing, &expect, true))
 			return serve(s, x);
+		if (!x->head_req && refresh_detached(s, x)) {
+			x->detail = "stale-while-revalidate";
+			return serve(s, x);
+		}
+		x->refreshing = true;
 	} else if (use == CC_USE_FRESH || use == CC_USE_STALE_OK) {
 		return serve(s, x);
 	}
@@ -817,6 +870,10 @@ static enum flt_verdict cache_res_head(struct stream *s, const void *conf)
 		}
 		x->fwd = "stale";
 		x->fwd_status = 304;
+		if (x->detached) {   /* a background refresh: nobody to answer */
+			x->mode = TX_DONE;
+			return FLT_CONTINUE;
+		}
 		return serve(s, x);
 	}
 	if (x->req_no_store)

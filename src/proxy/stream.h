@@ -368,6 +368,21 @@ void stream_waker_put(struct stream_waker *k);
  * drop (a worker leaving) it. */
 void stream_waker_run(struct stream_waker *k);
 
+/*
+ * A request with no client (proxy/detached.c): a copy of req (a head
+ * without a body) runs on parent's worker, frontend and generation as a
+ * stream of its own, from routing on (the frontend's request filters ran
+ * on the parent; the backend's run on the copy); its response goes
+ * through the response filters and is dropped.  It starts once the
+ * current events are handled: the caller may first edit the copy
+ * (ret->txn->req) and attach its own filter state to ret->txn
+ * (flt_ctx_attach) so its filter knows the request for what it is.  It
+ * ends on its own (logged like any request, client "detached").  NULL when
+ * it cannot start (memory, a stopping worker, a body in req).  For
+ * background fetches: the cache's stale-while-revalidate refresh.
+ */
+struct stream *stream_detached(struct stream *parent, const struct http_msg *req);
+
 /* The fetch context of s's request (and response, once there is one). */
 void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss);
 

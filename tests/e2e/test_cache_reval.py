@@ -136,6 +136,9 @@ def test_stale_if_error_on_5xx_and_request_directive(gatehouse, port, sorigin):
 
 
 def test_stale_while_revalidate(gatehouse, port, sorigin):
+    # RFC 5861: every request, the first to find the entry stale included,
+    # gets the stale object at once; one refresh runs in the background
+    # (a request with no client, proxy/detached.c) and replaces it
     import threading
     release = threading.Event()
 
@@ -148,22 +151,53 @@ def test_stale_while_revalidate(gatehouse, port, sorigin):
     start(gatehouse, port, sorigin)
     assert get(port, "/swr").body == b"gen 1"
     time.sleep(2.1)
-    out = {}
-    t = threading.Thread(target=lambda: out.setdefault("r", get(port, "/swr")))
-    t.start()                            # this one refreshes (the origin holds it)
     try:
-        ghutil.wait_for(lambda: sorigin.count("/swr") == 2, 10, what="the refresh")
+        # the origin holds the refresh: this answer cannot come from it
+        r = get(port, "/swr")
+        assert r.body == b"gen 1" and "hit" in status_of(r), status_of(r)
+        assert "stale-while-revalidate" in status_of(r)
+        ghutil.wait_for(lambda: sorigin.count("/swr") == 2, 10, what="the background refresh")
         for _ in range(3):               # meanwhile: the stale object, at once
             r = get(port, "/swr")
             assert r.body == b"gen 1" and "hit" in status_of(r)
         assert sorigin.count("/swr") == 2    # refreshed once, not per request
     finally:
         release.set()
-        t.join(10)
-    assert out["r"].body == b"gen 2"
+    ghutil.wait_for(lambda: get(port, "/swr").body == b"gen 2", 10,
+                    what="the refreshed object")
     r = get(port, "/swr")
-    assert r.body == b"gen 2" and "hit" in status_of(r)
+    assert r.body == b"gen 2" and "hit" in status_of(r) and "detail" not in status_of(r)
     assert sorigin.count("/swr") == 2
+
+
+def test_stale_while_revalidate_background_304(gatehouse, port, sorigin):
+    # the background refresh is conditional: its 304 refreshes the stored
+    # head (a new max-age) and keeps the body
+    seen = []
+
+    def fn(req):
+        if req.n > 1:
+            seen.append(req.get("if-none-match"))
+            return {"status": 304, "headers": [("ETag", '"v1"'),
+                                               ("Cache-Control", "max-age=60")]}
+        return {"headers": [("ETag", '"v1"'),
+                            ("Cache-Control", "max-age=1, stale-while-revalidate=60")],
+                "body": b"kept body"}
+    sorigin.script("/swr304", fn=fn)
+    start(gatehouse, port, sorigin)
+    assert get(port, "/swr304").body == b"kept body"
+    time.sleep(2.1)
+    # the client's own conditional is answered here, never sent on
+    r = get(port, "/swr304", [("If-None-Match", '"other"')])
+    assert r.status == 200 and r.body == b"kept body"
+    assert "stale-while-revalidate" in status_of(r)
+    ghutil.wait_for(lambda: "max-age=60" in (get(port, "/swr304").header("cache-control") or ""),
+                    10, what="the refreshed head")
+    r = get(port, "/swr304")
+    assert r.status == 200 and r.body == b"kept body" and "hit" in status_of(r)
+    assert int(r.header("age")) < 2
+    assert sorigin.count("/swr304") == 2
+    assert seen == ['"v1"']      # ours, not the client's
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
@@ -238,3 +272,22 @@ def test_poisoning_headers_never_reach_the_origin(gatehouse, port, sorigin, fiel
     # (X-Forwarded-Host comes back as the forwarding filter writes it: the Host)
     assert sorigin.last("/").get(field) in (None, "www.example.com")
     assert all(q.get(field) != "evil.example" for q in sorigin.requests)
+
+
+def test_stale_while_revalidate_background_over_http2(gatehouse, port, sorigin):
+    # an HTTP/2 client's request is copied for the background refresh too
+    from h2util import H2Client
+
+    def fn(req):
+        return {"headers": [("Cache-Control", "max-age=%d, stale-while-revalidate=60"
+                             % (1 if req.n == 1 else 60))], "body": b"v%d" % req.n}
+    sorigin.script("/swr2", fn=fn)
+    start(gatehouse, port, sorigin)
+    with H2Client(port) as c:
+        st = c.response(c.request("GET", "/swr2", authority="www.example.com"), 10)
+        assert st.body == b"v1"
+        time.sleep(2.1)
+        st = c.response(c.request("GET", "/swr2", authority="www.example.com"), 10)
+        assert st.status == 200 and st.body == b"v1"
+    ghutil.wait_for(lambda: get(port, "/swr2").body == b"v2", 10, what="the refreshed object")
+    assert sorigin.count("/swr2") == 2

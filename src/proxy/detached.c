@@ -1,0 +1,261 @@
+/*
+ * detached.c - requests with no client: a background fetch started by a
+ * filter (the cache's stale-while-revalidate refresh) runs as a stream of
+ * its own session, whose codec (sess_codec_detached) has no socket.
+ *
+ * stream_detached() copies a request head (encoded, then parsed again, so
+ * the copy owns its bytes exactly as a decoded request does), makes a
+ * session on the parent's worker, frontend and generation (its client
+ * address the parent's) and a stream whose transaction starts at
+ * STEP_ROUTE: the frontend's request filters already ran on the parent,
+ * the backend's run on the copy.  Everything from routing on is the
+ * ordinary path (servers, retries, timeouts, the response filters, the
+ * access log); the client side is this codec:
+ *   - nothing to receive: the request has no body (a copy with one is
+ *     refused), so RQ_DONE from the start;
+ *   - delivery: the response body is decoded bare (or transformed, as for
+ *     any client) and whatever reaches the output is dropped at once, so
+ *     the body streams through the response filters at the server's pace
+ *     and a slow client never holds it back;
+ *   - the exchange's end logs it and closes the session.
+ * The session counts as a connection of its worker (w->sessions, g_conns),
+ * so a graceful stop closes it and a worker's exit frees it.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include "core/log.h"
+#include "proxy/body.h"
+#include "proxy/filter.h"
+#include "proxy/session.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+#include "proxy/xform.h"
+
+static bool dt_recv(struct stream *s)
+{
+	(void)s;
+	return false;
+}
+
+/* Output is dropped: nobody reads it. */
+static bool dt_send(struct stream *s)
+{
+	if (!s->res.area || buf_out_len(&s->res) == 0)
+		return false;
+	if (s->txn)
+		s->txn->bytes_out += buf_out_len(&s->res);
+	buf_consume(&s->res, buf_out_len(&s->res));
+	buf_release(&s->res);
+	s->sess->cli_last = s->w->loop.now;
+	return true;
+}
+
+static enum step_result dt_read_head(struct stream *s)
+{
+	(void)s;
+	return STEP_WAIT;   /* never: the transaction starts at STEP_ROUTE */
+}
+
+static bool dt_req_body(struct stream *s)
+{
+	(void)s;
+	return false;
+}
+
+static bool dt_req_stalled(struct stream *s)
+{
+	(void)s;
+	return true;
+}
+
+static bool dt_send_continue(struct stream *s)
+{
+	(void)s;
+	return true;
+}
+
+static enum step_result dt_deliver(struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	t->status = t->res.status;
+	bool xf = xform_deliver(s);
+	if (!t->local && !xf)
+		res_decode_bare(s, t);
+	if (t->local && !local_deliver_body(s)) {
+		stream_abort(s, "local response too large");
+		return STEP_STOP;
+	}
+	if (s->rs == RS_DONE && !t->local && body_wants(s, FLT_RES_END)) {
+		t->res_ended = true;   /* the end event still comes, from the pump */
+		s->rs = RS_BODY;
+	}
+	t->res_head_sent = true;
+	s->step = STEP_DONE;
+	return STEP_NEXT;
+}
+
+static bool dt_check_end(struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	if (!t || s->rs != RS_DONE || s->rq != RQ_DONE || (s->res.area && buf_out_len(&s->res)))
+		return false;
+	bool srv_clean = (!s->req.area || buf_out_len(&s->req) == 0) &&
+			 (!s->res.area || buf_in_len(&s->res) == 0) &&
+			 !(s->flags & STRM_F_SRV_CLOSE);
+	txn_end(s);
+	backend_release(s, srv_clean);
+	stream_close(s);
+	return true;
+}
+
+static bool dt_interim(struct stream *s, struct http_msg *m, uint32_t head_len)
+{
+	struct buf *b = &s->res;
+	(void)m;
+	/* a 1xx is nobody's business here: dropped from the input */
+	memmove(b->area + b->pr, b->area + b->pr + head_len, b->wr - b->pr - head_len);
+	b->wr -= head_len;
+	return true;
+}
+
+static bool dt_upgraded(struct stream *s, struct http_msg *m, uint32_t head_len)
+{
+	(void)m;
+	(void)head_len;
+	backend_release(s, false);
+	http_reply_error(s, 502, "a detached request cannot be upgraded");
+	return false;
+}
+
+static bool dt_res_frame(struct stream *s, uint32_t n)
+{
+	(void)s;
+	(void)n;
+	return true;
+}
+
+static bool dt_res_frame_end(struct stream *s)
+{
+	s->txn->res_framed_end = true;
+	return true;
+}
+
+static void dt_close_stream(struct stream *s)
+{
+	session_close(s->sess);
+}
+
+static void dt_on_event(struct session *ss)
+{
+	(void)ss;   /* no socket */
+}
+
+static bool dt_drain(struct session *ss)
+{
+	session_close(ss);   /* a graceful stop does not wait for a refresh */
+	return true;
+}
+
+static void dt_release(struct session *ss)
+{
+	if (ss->strm)
+		stream_release(ss->strm);
+}
+
+static void dt_free(struct session *ss)
+{
+	if (ss->strm)
+		stream_put(ss->strm);
+}
+
+static const struct sess_codec sess_codec_detached = {
+	.name = "detached",
+	.recv = dt_recv,
+	.send = dt_send,
+	.read_head = dt_read_head,
+	.req_body = dt_req_body,
+	.req_stalled = dt_req_stalled,
+	.send_continue = dt_send_continue,
+	.deliver = dt_deliver,
+	.check_end = dt_check_end,
+	.interim = dt_interim,
+	.upgraded = dt_upgraded,
+	.res_frame = dt_res_frame,
+	.res_frame_end = dt_res_frame_end,
+	.close_stream = dt_close_stream,
+	.on_event = dt_on_event,
+	.drain = dt_drain,
+	.release = dt_release,
+	.free = dt_free,
+	.mux = false,
+};
+
+static void no_idle(struct timer *t)
+{
+	(void)t;   /* a detached session is never idle: it closes with its stream */
+}
+
+struct stream *stream_detached(struct stream *parent, const struct http_msg *req)
+{
+	struct worker *w = parent->w;
+	const struct cfg_frontend *fe = parent->fe;
+
+	if (w->stopping || fe->mode != MODE_HTTP)
+		return NULL;
+	int n = h1_encode_request(req, NULL, 0, w->scratch, buf_size);
+	if (n <= 0)
+		return NULL;
+	struct session *ss = pool_zget(&w->session_pool);
+	struct stream *s = ss ? pool_zget(&w->stream_pool) : NULL;
+	if (!s) {
+		if (ss)
+			pool_put(&w->session_pool, ss);
+		return NULL;
+	}
+	conn_init(&ss->cli, -1, NULL);
+	ss->w = w;
+	ss->fe = fe;
+	ss->gen = parent->gen;
+	wgen_hold(ss->gen);
+	ss->cfg = ss->gen->cfg;
+	ss->codec = &sess_codec_detached;
+	ss->strm = s;
+	ss->src = parent->sess->src;
+	ss->flags = SESS_F_SNIFFED | SESS_F_CLOSE;
+	timer_init(&ss->idle_timer, no_idle);
+	stream_init(s, ss);
+	list_add_tail(&w->sessions, &ss->link);
+	w->nsessions++;
+	atomic_fetch_add_explicit(&g_conns, 1, memory_order_relaxed);
+	ss->cli_last = ss->head_start = w->loop.now;
+	s->flags |= STRM_F_HTTP;
+
+	struct txn *t = stream_txn(s);
+	if (!t)
+		goto fail;
+	txn_first_byte(t);
+	struct h1_limits lim = { .max_head = (uint32_t)n, .max_target = (uint32_t)n,
+				 .max_hdrs = HTTP_MAX_HDRS };
+	struct h1_err err = { 0 };
+	if (h1_parse_request(&t->req_ps, w->scratch, (uint32_t)n, &t->req, &lim, &err) != H1_DONE ||
+	    t->req.body != BODY_NONE || msg_adopt(&t->req, w->scratch, t->req_ps.head_len) < 0)
+		goto fail;
+	if (parent->txn && parent->txn->real_src_set) {
+		t->real_src = parent->txn->real_src;
+		t->real_src_set = true;
+		t->fwd_trusted = parent->txn->fwd_trusted;
+	}
+	t->req_bare = true;
+	s->rq = RQ_DONE;
+	txn_head_decoded(s, t);
+	s->step = STEP_ROUTE;   /* the frontend's request filters ran on the parent */
+	stream_wake(s);
+	return s;
+fail:
+	if (s->txn)
+		s->txn->logged = true;   /* never a request: nothing to log */
+	session_close(ss);
+	return NULL;
+}
