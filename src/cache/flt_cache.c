@@ -9,7 +9,10 @@
  *             is answered here with local_reply(): the object's fields,
  *             Age, Cache-Status, the body streamed from the object by a
  *             producer (proxy/local.h), 304 for a matching conditional,
- *             206 for a single byte range.  A stale hit with validators
+ *             206 for a single byte range.  The first request to find an
+ *             object stale within stale-while-revalidate also starts its
+ *             refresh in the background (refresh_detached: a request with
+ *             no client, proxy/stream.h stream_detached).  A stale hit with validators
  *             goes to the origin as a conditional request; a miss goes as
  *             it came (only-if-cached: 504).
  *   res_head  a 304 to our revalidation refreshes the stored fields
