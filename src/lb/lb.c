@@ -70,6 +70,8 @@ bool lb_server_up(const struct server_rt *s)
 	if (!sh)   /* unit tests without shared state */
 		return !c->drain;
 	if (atomic_load_explicit(&sh->admin_drain, memory_order_relaxed) ||
+	    atomic_load_explicit(&sh->admin_disabled, memory_order_relaxed) ||
+	    atomic_load_explicit(&sh->removed, memory_order_relaxed) ||
 	    atomic_load_explicit(&sh->health, memory_order_relaxed) != SRV_UP)
 		return false;
 	uint64_t ej = atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed);

@@ -42,7 +42,12 @@ enum srv_health { SRV_UP = 0, SRV_DOWN = 1 };
 struct server_shared {
 	_Atomic uint32_t active;            /* requests in flight, all threads */
 	_Atomic uint8_t health;             /* enum srv_health (active checks) */
-	_Atomic uint8_t admin_drain;        /* no new requests (config `drain`, later the API) */
+	_Atomic uint8_t admin_drain;        /* no new requests (config `drain`, the API's "drain") */
+	_Atomic uint8_t admin_disabled;     /* no requests at all (the API's "disabled"); health
+					       checks go on.  The config's `disabled` is in cfg */
+	_Atomic uint8_t removed;            /* DELETEd through the API: no new requests, gone
+					       from the API's lists once none is in flight, and
+					       back (file servers) at the next reload */
 	_Atomic int weight;                 /* live weight: the config's at first sight, then
 					       whatever changes it (later the API); 0 = no traffic */
 	_Atomic uint64_t up_since_ms;       /* last DOWN->UP transition, for slowstart; 0 = since start */
