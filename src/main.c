@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "admin/admin.h"
+#include "admin/metrics.h"
 #include "config/cfg.h"
 #include "core/log.h"
 #include "core/privs.h"
@@ -165,9 +167,19 @@ int main(int argc, char **argv)
 		cfg_put(cfg);
 		return 1;
 	}
+	/* The admin listener binds with the frontends, before the drop. */
+	struct admin *admin = NULL;
+	if (admin_open(cfg, &admin) < 0) {
+		log_err("startup failed: admin listener");
+		workers_discard(ws, n);
+		registry_free();
+		cfg_put(cfg);
+		return 1;
+	}
 	char perr[256];
 	if (privs_drop(cfg, perr, sizeof(perr)) < 0) {
 		log_err("startup failed: %s", perr);
+		admin_stop(admin);
 		workers_discard(ws, n);
 		registry_free();
 		cfg_put(cfg);
@@ -181,6 +193,7 @@ int main(int argc, char **argv)
 	/* The WAF's inspections run on a pool of their own (proxy/offload.h). */
 	if (cfg->nwafs && offload_start(cfg->global.waf_threads, (uint32_t)cfg->global.waf_queue) < 0) {
 		log_err("startup failed: WAF threads");
+		admin_stop(admin);
 		workers_discard(ws, n);
 		registry_free();
 		cfg_put(cfg);
@@ -195,6 +208,7 @@ int main(int argc, char **argv)
 	char *alerr = NULL;
 	if (access_logs_open(cfg, &alerr) < 0) {
 		log_err("startup failed: %s", alerr ? alerr : "access logs");
+		admin_stop(admin);
 		free(alerr);
 		workers_discard(ws, n);
 		registry_free();
@@ -205,6 +219,7 @@ int main(int argc, char **argv)
 	}
 	if (workers_run(ws, n) < 0) {
 		log_err("startup failed");
+		admin_stop(admin);
 		registry_free();
 		access_logs_close();
 		cfg_put(cfg);
@@ -217,12 +232,28 @@ int main(int argc, char **argv)
 	struct health *health = NULL;
 	if (health_start(cfg, &health) < 0) {
 		log_err("startup failed: health checks");
+		admin_stop(admin);
 		workers_stop(ws, n);
 		workers_join(ws, n);
 		registry_free();
 		access_logs_close();
 		cfg_put(cfg);
 		offload_stop();
+		log_async_stop();
+		return 1;
+	}
+	/* The admin thread starts last: its handlers read what the workers
+	 * and the health thread maintain. */
+	if (admin_start(admin) < 0) {
+		log_err("startup failed: admin listener");
+		admin_stop(admin);
+		health_stop(health);
+		workers_stop(ws, n);
+		workers_join(ws, n);
+		offload_stop();
+		registry_free();
+		access_logs_close();
+		cfg_put(cfg);
 		log_async_stop();
 		return 1;
 	}
@@ -259,11 +290,13 @@ int main(int argc, char **argv)
 	int rc = workers_join(ws, n);
 	offload_stop();   /* after the workers: they wait for their jobs */
 	health_stop(health);
+	admin_stop(admin);   /* its handlers read the registry: before it goes */
 	log_info("stopped");
 	/* Workers and the health thread are gone: nothing holds a registry
 	 * pointer any more.  main's reference is the last one once the
 	 * streams (which hold their own) have ended. */
 	registry_free();
+	metrics_free();
 	access_logs_close();
 	cfg_put(cfg);
 	log_async_stop();

@@ -434,6 +434,17 @@ struct cfg_use_waf {
 	int line, col;                   /* of the name */
 };
 
+/* `admin ADDR [token_file PATH]` in global (cfg_admin.c): the admin
+ * listener (admin/admin.c: /metrics, /api/, the dashboard).  The token is
+ * read from its file at load, so `gatehouse -t` reports a bad one. */
+struct cfg_admin {
+	struct cfg_addr addr;            /* loopback unless the address says otherwise */
+	char *token_file;                /* as resolved (joined to the config's directory) */
+	char *token;                     /* the file's token, trimmed; NULL: no token */
+	size_t token_len;
+	int line, col;
+};
+
 struct cfg_global {
 	int workers;                     /* 0 = auto (one per CPU) */
 	int max_connections;             /* per process, default 100000 */
@@ -448,6 +459,7 @@ struct cfg_global {
 	int uid, gid;                    /* resolved at load; -1 = not set */
 	int waf_threads;                 /* offload pool size (proxy/offload.h), default 2 */
 	int waf_queue;                   /* jobs waiting at most, default 256 */
+	struct cfg_admin *admin;         /* `admin`: NULL = no admin listener */
 };
 
 struct iplist;            /* net/iplist.h */

@@ -423,6 +423,7 @@ void cfg_free(struct cfg *c)
 	cfg_iplists_free(c);
 	cfg_wafs_free(c);
 	cfg_deploy_global_free(&c->global);
+	cfg_admin_free(c->global.admin);
 	free(c->warnings);
 	free(c->file);
 	free(c);

@@ -257,4 +257,8 @@ int cfg_gl_chroot(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_no
 void cfg_deploy_check(struct cfg_parser *p);
 void cfg_deploy_global_free(struct cfg_global *g);
 
+/* `admin ADDR [token_file PATH]` in global (cfg_admin.c), and its end. */
+int cfg_gl_admin(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_admin_free(struct cfg_admin *a);
+
 #endif
