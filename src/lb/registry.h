@@ -30,6 +30,8 @@
 #include <stdint.h>
 
 struct cfg;
+struct cfg_backend;
+struct cfg_server;
 
 /* Times are CLOCK_MONOTONIC ms (loop_clock_ms()). */
 enum srv_health { SRV_UP = 0, SRV_DOWN = 1 };
@@ -80,6 +82,27 @@ struct backend_shared {
  * use c.  Returns 0, or -1 on OOM (entries made so far stay).
  */
 int registry_sync(const struct cfg *c);
+
+/*
+ * Servers added at run time (the API's POST /api/backends/NAME/servers):
+ * registry_server_add() gives cs (a server of generation cs->backend == be,
+ * its name and address allocated as cfg_parse_addr() does, nothing else)
+ * an entry with fresh state, the config's weight, and takes cs over: it is
+ * freed with the entry.  Workers of that generation adopt it
+ * (lb_backend_sync(), told through their mailbox), in the order added.  A
+ * later registry_sync() drops it from the workers' view of any other
+ * generation (and logs so); registry_prune() frees it once the generation
+ * it was added to is gone, like any name the configuration lost.
+ * Returns 0, -ENOENT (no such backend), -EEXIST (the name is taken, also by
+ * a removed server), -ENOSPC (max servers added to this generation of the
+ * backend already) or -ENOMEM; cs is the caller's on error.
+ */
+int registry_server_add(const struct cfg_backend *be, struct cfg_server *cs, int max);
+
+/* The servers added to generation be of a backend (not dropped), in the
+ * order added: up to max into cs[] and sh[]; returns how many. */
+int registry_added_servers(const struct cfg_backend *be, struct cfg_server **cs,
+			   struct server_shared **sh, int max);
 
 /* The state of server `server` of backend `backend`, or NULL if the
  * registry has no such entry.  Setup paths only (see above). */
