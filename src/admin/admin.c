@@ -41,6 +41,7 @@
 
 #include "admin/admin.h"
 #include "admin/admin_http.h"
+#include "admin/metrics.h"
 #include "config/cfg.h"
 #include "core/log.h"
 
@@ -133,6 +134,7 @@ int admin_open(struct cfg *c, struct admin **out)
 	    listen(a->lfd, 64) < 0)
 		goto sockfail;
 	a->cur = cfg_get(c);
+	metrics_enable();   /* counters are kept once someone can read them */
 	*out = a;
 	return 0;
 sockfail:
