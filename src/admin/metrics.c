@@ -395,6 +395,11 @@ struct mxbuf {
 	bool oom;
 };
 
+/* What metrics.h calls struct metrics_out. */
+struct metrics_out {
+	struct mxbuf b;
+};
+
 static void __attribute__((format(printf, 2, 3))) out(struct mxbuf *b, const char *fmt, ...)
 {
 	if (b->oom)
@@ -710,6 +715,43 @@ static void write_limits(struct mxbuf *b, const struct cfg *c)
 	free(st);
 }
 
+static struct {
+	void (*fn)(struct metrics_out *o, void *arg);
+	void *arg;
+} writers[16];
+static _Atomic int nwriters;
+
+int metrics_register(void (*fn)(struct metrics_out *o, void *arg), void *arg)
+{
+	int n = atomic_load(&nwriters);
+	if (n >= 16)
+		return -1;
+	writers[n].fn = fn;
+	writers[n].arg = arg;
+	atomic_store(&nwriters, n + 1);
+	return 0;
+}
+
+void metrics_family(struct metrics_out *o, const char *name, const char *type, const char *help)
+{
+	family(&o->b, name, type, help);
+}
+
+void metrics_sample(struct metrics_out *o, const char *name, const char *labels, double v)
+{
+	if (labels && *labels)
+		out(&o->b, "%s{%s} %.17g\n", name, labels, v);
+	else
+		out(&o->b, "%s %.17g\n", name, v);
+}
+
+void metrics_bind_server(struct cfg_server *sv, const char *backend)
+{
+	pthread_mutex_lock(&mx_lock);
+	sv->mx = ent_find(MX_SRV, backend, sv->name, true);
+	pthread_mutex_unlock(&mx_lock);
+}
+
 static void write_process(struct mxbuf *b, const struct cfg *c)
 {
 	struct tls_stats ts;
@@ -760,6 +802,10 @@ bool admin_metrics(const struct admin_req *rq, struct admin_resp *rs, struct cfg
 	write_backends(&b, c);
 	write_limits(&b, c);
 	write_process(&b, c);
+	struct metrics_out o = { b };
+	for (int i = 0; i < atomic_load(&nwriters); i++)
+		writers[i].fn(&o, writers[i].arg);
+	b = o.b;
 	if (b.oom) {
 		free(b.p);
 		static const char e[] = "{\"error\":\"out of memory\",\"status\":500}\n";

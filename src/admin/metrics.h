@@ -85,6 +85,27 @@ bool metrics_enabled(void);
 const void *metrics_fe_conf(const struct cfg_frontend *fe);
 const void *metrics_be_conf(const struct cfg_backend *be);
 
+/* A server made outside a configuration (the runtime API's POST): its
+ * entry, found or made by backend and server name, and sv->mx set, so
+ * the metrics filters count it like the file's servers.  Any thread. */
+struct cfg_server;
+void metrics_bind_server(struct cfg_server *sv, const char *backend);
+
+/*
+ * Other modules' numbers in the scrape (the reload's
+ * gatehouse_config_reloads_total, a cache's hits): fn runs on the admin
+ * thread during each scrape, after gatehouse's own families, and writes
+ * its families with metrics_family() and metrics_sample().  Register from
+ * main before the admin thread starts.  Up to 16.
+ */
+struct metrics_out;
+int metrics_register(void (*fn)(struct metrics_out *o, void *arg), void *arg);
+/* `# HELP` and `# TYPE` of a family (type: "counter", "gauge"). */
+void metrics_family(struct metrics_out *o, const char *name, const char *type,
+		    const char *help);
+/* One sample: labels is `a="x",b="y"` (values escaped by the caller; "" for none). */
+void metrics_sample(struct metrics_out *o, const char *name, const char *labels, double v);
+
 /* Hooks, on the worker thread that owns the session or stream. */
 struct cfg_frontend;
 struct cfg_backend;
