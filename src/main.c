@@ -159,19 +159,21 @@ int main(int argc, char **argv)
 		cfg_put(cfg);
 		return 1;
 	}
-	int n = worker_count(cfg);
-	struct worker *ws = NULL;
-	if (workers_prepare(cfg, n, &ws) < 0) {
-		log_err("startup failed");
+	/* The admin listener binds with the frontends, before the drop, and
+	 * before the filter chains are built (workers_prepare): with it,
+	 * they count for /metrics (admin/metrics.h). */
+	struct admin *admin = NULL;
+	if (admin_open(cfg, &admin) < 0) {
+		log_err("startup failed: admin listener");
 		registry_free();
 		cfg_put(cfg);
 		return 1;
 	}
-	/* The admin listener binds with the frontends, before the drop. */
-	struct admin *admin = NULL;
-	if (admin_open(cfg, &admin) < 0) {
-		log_err("startup failed: admin listener");
-		workers_discard(ws, n);
+	int n = worker_count(cfg);
+	struct worker *ws = NULL;
+	if (workers_prepare(cfg, n, &ws) < 0) {
+		log_err("startup failed");
+		admin_stop(admin);
 		registry_free();
 		cfg_put(cfg);
 		return 1;

@@ -6,7 +6,8 @@
  * counters, take registry locks and (a reload) wait for main; none of that
  * may ever sit on a loop that carries traffic.  The thread has its own
  * epoll loop over the listening socket, an eventfd (stop) and at most
- * ADMIN_CONNS connections; one past that is answered 503 and closed.
+ * ADMIN_CONNS connections (an idle keep-alive one makes room for a new one;
+ * with all of them busy, new ones wait in the kernel's backlog).
  *
  * A connection reads one whole request - a head of at most ADMIN_HEAD_MAX
  * (else 431) and a Content-Length body of at most ADMIN_BODY_MAX (else
@@ -41,10 +42,11 @@
 
 #include "admin/admin.h"
 #include "admin/admin_http.h"
+#include "admin/metrics.h"
 #include "config/cfg.h"
 #include "core/log.h"
 
-#define ADMIN_CONNS     8                  /* served at once */
+#define ADMIN_CONNS     8                  /* served at once; more wait in the backlog */
 #define ADMIN_HEAD_MAX  (16 * 1024)        /* request line and fields */
 #define ADMIN_REQ_MS    10000              /* a whole request, from its first byte */
 #define ADMIN_IDLE_MS   30000              /* keep-alive between requests */
@@ -83,6 +85,7 @@ struct admin {
 	int lfd, efd, stopfd;
 	pthread_t thread;
 	bool started;
+	bool paused;              /* lfd out of the epoll set: every slot busy */
 	pthread_mutex_t lock;     /* cur */
 	struct cfg *cur;          /* current generation (a reference) */
 	char *token0;             /* the token at open: used if a later generation
@@ -133,6 +136,7 @@ int admin_open(struct cfg *c, struct admin **out)
 	    listen(a->lfd, 64) < 0)
 		goto sockfail;
 	a->cur = cfg_get(c);
+	metrics_enable();   /* counters are kept once someone can read them */
 	*out = a;
 	return 0;
 sockfail:
@@ -169,6 +173,8 @@ static struct cfg *cur_get(struct admin *a)
 
 /* ---- connections ----------------------------------------------------- */
 
+static void listen_pause(struct admin *a, bool pause);
+
 static void conn_close(struct admin *a, struct aconn *k)
 {
 	epoll_ctl(a->efd, EPOLL_CTL_DEL, k->fd, NULL);
@@ -177,6 +183,7 @@ static void conn_close(struct admin *a, struct aconn *k)
 	free(k->out);
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
+	listen_pause(a, false);
 }
 
 static const char *reason(int status)
@@ -641,23 +648,54 @@ static void conn_write(struct admin *a, struct aconn *k)
 	conn_next(a, k);
 }
 
+/* A free slot; when all are taken, the idle keep-alive connection that
+ * has waited longest makes room (as nginx reuses idle connections).  NULL
+ * when every one is busy with a request. */
+static struct aconn *conn_slot(struct admin *a)
+{
+	struct aconn *idle = NULL;
+	for (int i = 0; i < ADMIN_CONNS; i++) {
+		struct aconn *k = &a->conns[i];
+		if (k->st == AC_FREE)
+			return k;
+		if (k->st == AC_READ && k->in_len == 0 && (!idle || k->deadline < idle->deadline))
+			idle = k;
+	}
+	if (!idle)
+		return NULL;
+	conn_close(a, idle);
+	return idle;
+}
+
+/* Listening only while a connection can be taken: with every slot busy
+ * with a request, new ones wait in the kernel's backlog (the listening
+ * socket leaves the epoll set until a slot frees). */
+static void listen_pause(struct admin *a, bool pause)
+{
+	if (pause == a->paused)
+		return;
+	struct epoll_event le = { .events = EPOLLIN, .data.ptr = &a->lfd };
+	epoll_ctl(a->efd, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, a->lfd, &le);
+	a->paused = pause;
+}
+
 static void do_accept(struct admin *a)
 {
 	for (;;) {
+		bool room = false;
+		for (int i = 0; i < ADMIN_CONNS && !room; i++)
+			room = a->conns[i].st == AC_FREE ||
+			       (a->conns[i].st == AC_READ && a->conns[i].in_len == 0);
+		if (!room) {
+			listen_pause(a, true);
+			return;
+		}
 		int fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;   /* EAGAIN, or a transient error: the next event retries */
-		struct aconn *k = NULL;
-		for (int i = 0; i < ADMIN_CONNS && !k; i++)
-			if (a->conns[i].st == AC_FREE)
-				k = &a->conns[i];
+		struct aconn *k = conn_slot(a);
 		if (!k) {
-			static const char busy[] =
-				"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-				"Content-Length: 50\r\nConnection: close\r\n\r\n"
-				"{\"error\":\"too many admin connections\",\"status\":503}";
-			ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
-			(void)w;
+			/* cannot happen: accept only runs while a slot is free */
 			close(fd);
 			continue;
 		}

@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cfg_frontend;
+struct cfg_backend;
+
 /* Latency histogram buckets (seconds): upper bounds of the first
  * MX_LAT_BUCKETS - 1 buckets; the last bucket is +Inf. */
 #define MX_LAT_BUCKETS 17
@@ -67,5 +70,50 @@ double mx_hist_quantile(const struct mx_hist *h, double q);
 
 /* Drops every entry (exit, tests). */
 void metrics_free(void);
+
+/*
+ * Counting is on once an admin listener exists (admin_open calls
+ * metrics_enable); without one, the metrics filters stay out of the chains
+ * and every hook below is one test of a NULL pointer.
+ */
+void metrics_enable(void);
+bool metrics_enabled(void);
+
+/* The filters' registry rows (proxy/filter.c), once per generation:
+ * find or make the entries of a frontend, or of a backend and its
+ * servers, by name, and set their `mx`; NULL when counting is off. */
+const void *metrics_fe_conf(const struct cfg_frontend *fe);
+const void *metrics_be_conf(const struct cfg_backend *be);
+
+/* A server made outside a configuration (the runtime API's POST): its
+ * entry, found or made by backend and server name, and sv->mx set, so
+ * the metrics filters count it like the file's servers.  Any thread. */
+struct cfg_server;
+void metrics_bind_server(struct cfg_server *sv, const char *backend);
+
+/*
+ * Other modules' numbers in the scrape (the reload's
+ * gatehouse_config_reloads_total, a cache's hits): fn runs on the admin
+ * thread during each scrape, after gatehouse's own families, and writes
+ * its families with metrics_family() and metrics_sample().  Register from
+ * main before the admin thread starts.  Up to 16.
+ */
+struct metrics_out;
+int metrics_register(void (*fn)(struct metrics_out *o, void *arg), void *arg);
+/* `# HELP` and `# TYPE` of a family (type: "counter", "gauge"). */
+void metrics_family(struct metrics_out *o, const char *name, const char *type,
+		    const char *help);
+/* One sample: labels is `a="x",b="y"` (values escaped by the caller; "" for none). */
+void metrics_sample(struct metrics_out *o, const char *name, const char *labels, double v);
+
+/* Hooks, on the worker thread that owns the session or stream. */
+struct cfg_frontend;
+struct cfg_backend;
+void metrics_conn_open(const struct cfg_frontend *fe);
+void metrics_conn_close(const struct cfg_frontend *fe, bool was_idle);
+void metrics_conn_idle(const struct cfg_frontend *fe, bool idle);   /* a change */
+void metrics_queue(const struct cfg_backend *be, int delta);
+void metrics_h2_stream(const struct cfg_frontend *fe);
+void metrics_h2_reset(const struct cfg_frontend *fe);
 
 #endif

@@ -37,6 +37,8 @@ struct tls_server_rt;   /* net/tls_internal.h */
 struct fetch;  /* filter/cond.h */
 struct filter_chain;    /* proxy/filter.h: built from the config by filters_init() */
 struct cidr;            /* net/cidr.h */
+struct mx_ent;          /* admin/metrics.c: a name's counters, set when the filter
+			   chains are built (filters_init); they outlive generations */
 
 /* `errorfile STATUS PATH`: the body served (as text/html) for that status,
  * for generated errors and for a rule's deny without a body.  The file is
@@ -193,6 +195,7 @@ struct cfg_server {
 	struct cfg_keepalive keepalive; /* the backend's tcp_keepalive */
 	uint8_t send_proxy;      /* `send_proxy v1|v2`: PROXY header version, 0 = none */
 	uint8_t proto;           /* `proto h1|h2`: enum cfg_srv_proto */
+	struct mx_ent *mx;       /* runtime: its counters (admin/metrics.h), or NULL */
 };
 
 /* Active health checks of a backend's servers: `health tcp|http|grpc ...`
@@ -263,6 +266,7 @@ struct cfg_backend {
 	struct cfg_source source;        /* `source`: default of its servers */
 	struct cfg_keepalive keepalive;  /* `tcp_keepalive`: server sockets */
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
+	struct mx_ent *mx;               /* runtime: its counters (admin/metrics.h), or NULL */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -360,6 +364,7 @@ struct cfg_frontend {
 	int ntrusted;
 	struct cfg_h2 h2;                /* HTTP/2 limits (h2_* directives) */
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
+	struct mx_ent *mx;               /* runtime: its counters (admin/metrics.h), or NULL */
 };
 
 /* `limit NAME { key FETCH  rate N/s|N/m  [burst N]  [entries N] }`

@@ -8,6 +8,7 @@
  * configured costs nothing per request.
  */
 #include <stdlib.h>
+#include "admin/metrics.h"
 #include "proxy/filter.h"
 #include "proxy/stream.h"
 
@@ -73,6 +74,9 @@ static const struct filter_def registry[] = {
 	{ &flt_forward_ops, NULL, always_be },
 	{ &flt_sticky_ops, NULL, sticky_conf },
 	{ &flt_access_log_ops, fe_access_log, NULL },
+	/* counters for /metrics, only with an admin listener (admin/flt_metrics.c) */
+	{ &flt_metrics_fe_ops, metrics_fe_conf, NULL },
+	{ &flt_metrics_be_ops, NULL, metrics_be_conf },
 };
 
 static unsigned ops_phases(const struct filter_ops *o)

@@ -169,6 +169,8 @@ extern const struct filter_ops flt_sticky_ops;      /* filter/flt_forward.c */
 extern const struct filter_ops flt_access_log_ops;  /* log/flt_access_log.c */
 extern const struct filter_ops flt_waf_fe_ops;      /* waf/flt_waf.c */
 extern const struct filter_ops flt_waf_be_ops;      /* waf/flt_waf.c */
+extern const struct filter_ops flt_metrics_fe_ops;  /* admin/flt_metrics.c */
+extern const struct filter_ops flt_metrics_be_ops;  /* admin/flt_metrics.c */
 
 /* The first value a filter of transaction t (a const struct txn *) gives
  * for fetch kind `fetch` (ops->var), or NULL: what stream_cond_ctx() hands

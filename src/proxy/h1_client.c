@@ -676,6 +676,7 @@ static bool session_attach(struct session *ss)
 	if (!s)
 		return false;
 	timer_del(&ss->w->loop, &ss->idle_timer);
+	session_idle(ss, false);
 	ss->strm = s;
 	stream_init(s, ss);
 	stream_resume(s);
