@@ -44,4 +44,10 @@ bool admin_metrics(const struct admin_req *rq, struct admin_resp *rs, struct cfg
 bool admin_api(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c);
 bool admin_dashboard(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c);
 
+/* Whether method and target (query included) name the one thing served
+ * without the token: the dashboard's page, static and holding no data (a
+ * browser cannot add a bearer token to a page load; the page asks for the
+ * token and sends it with every /api/ call).  dashboard.c. */
+bool admin_public(const char *method, const char *target);
+
 #endif

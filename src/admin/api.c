@@ -598,6 +598,7 @@ static bool post_server(const struct admin_req *rq, struct admin_resp *rs,
 	    (be->source.kind != SOURCE_ADDR || be->source.ss.ss_family == cs->addr.ss.ss_family))
 		cs->source = be->source;
 	cs->proto = be->nservers ? be->servers[0]->proto : SRV_PROTO_H1;
+	metrics_bind_server(cs, be->name);   /* counted like the file's servers */
 	int rc = registry_server_add(be, cs, LB_ADDED_MAX);
 	if (rc == -EEXIST) {
 		struct api_srv v;

@@ -22,12 +22,24 @@ __asm__(".section .rodata\n"
 extern const char gh_dashboard_html[] __attribute__((visibility("hidden")));
 extern const char gh_dashboard_html_end[] __attribute__((visibility("hidden")));
 
+static bool is_page(const char *path, size_t len)
+{
+	return (len == 1 && path[0] == '/') || (len == 11 && !memcmp(path, "/index.html", 11));
+}
+
+bool admin_public(const char *method, const char *target)
+{
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return false;
+	return is_page(target, strcspn(target, "?"));
+}
+
 bool admin_dashboard(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c)
 {
 	static const char not_allowed[] = "{\"error\":\"method not allowed on /; allowed: GET\"}";
 
 	(void)c;
-	if (strcmp(rq->path, "/") != 0 && strcmp(rq->path, "/index.html") != 0)
+	if (!is_page(rq->path, strlen(rq->path)))
 		return false;
 	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
 		rs->status = 405;

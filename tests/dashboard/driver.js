@@ -33,7 +33,8 @@ async function main() {
     if (m.type() === "error") consoleMsgs.push(m.text());
   });
   page.on("pageerror", (e) => consoleMsgs.push("pageerror: " + e.message));
-  page.on("requestfailed", (r) => consoleMsgs.push("requestfailed: " + r.url()));
+  page.on("requestfailed", (r) =>
+    consoleMsgs.push("requestfailed: " + r.url() + " " + (r.failure() || {}).errorText));
 
   const say = (obj) => {
     obj.console = consoleMsgs;
