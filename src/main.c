@@ -1,13 +1,18 @@
 /*
  * main.c - the command line: load and check the configuration, start the
- * worker threads, wait for a stop signal, drain, exit.
+ * worker threads, hand reloads to the control thread (control/reload.h),
+ * wait for a stop signal, drain, exit.
  *
  *   gatehouse -c FILE        run in the foreground, log to stderr
  *   gatehouse -t -c FILE     check the configuration and exit
+ *   gatehouse -s reload|stop|upgrade -c FILE
+ *                            signal the running process (its `pidfile`)
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,10 @@
 #include "admin/admin.h"
 #include "admin/metrics.h"
 #include "config/cfg.h"
+#include "control/pidfile.h"
+#include "control/reload.h"
+#include "control/sdnotify.h"
+#include "control/upgrade.h"
 #include "core/log.h"
 #include "core/privs.h"
 #include "health/health.h"
@@ -33,6 +42,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: gatehouse -c FILE [-t]\n"
+		"       gatehouse -c FILE -s reload|stop|upgrade\n"
 		"       gatehouse --version | --help\n"
 		"\n"
 		"A reverse proxy and load balancer.\n"
@@ -40,13 +50,18 @@ static void usage(FILE *out)
 		"  -c, --config FILE  configuration file\n"
 		"  -t, --test         check the configuration, print 'configuration OK' and exit\n"
 		"  -d, --debug        log at debug level (one line per request)\n"
+		"  -s, --signal SIG   tell the process running FILE (found through its\n"
+		"                     `pidfile`) to reload, stop or upgrade, and exit\n"
 		"  -v, --version      print the version and exit\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT stops it\n"
 		"gracefully: it stops accepting, lets requests in flight finish within\n"
-		"'timeout drain' and exits 0.  SIGHUP re-reads OCSP files that changed.\n"
-		"SIGUSR1 reopens the access log files (after logrotate renamed them).\n");
+		"'timeout drain' and exits 0.  SIGHUP reloads the configuration (a\n"
+		"file with errors is refused and the running one keeps serving).\n"
+		"SIGUSR2 upgrades the binary: the same path and arguments start with the\n"
+		"listening sockets, and this process drains and exits once the new one\n"
+		"serves.  SIGUSR1 reopens the access log files (after logrotate).\n");
 }
 
 /* Raises the descriptor limit to what max_connections needs (two sockets
@@ -69,6 +84,73 @@ static void raise_nofile(int max_conns)
 			 max_conns, max_conns * 2, (unsigned long long)rl.rlim_cur);
 }
 
+/* `pidfile` of a file that does not load (a broken file must still be
+ * reloadable once fixed... and `-s stop` must work): the first line whose
+ * first word is `pidfile`, joined to the file's directory. */
+static char *pidfile_scan(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return NULL;
+	char line[4096], *out = NULL;
+	while (!out && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t");
+		if (strncmp(p, "pidfile", 7) != 0 || !strchr(" \t", p[7]))
+			continue;
+		p += 7 + strspn(p + 7, " \t");
+		char *end = p + strcspn(p, " \t\r\n#;");
+		if (*p == '"') {
+			p++;
+			end = strchr(p, '"');
+			if (!end)
+				continue;
+		}
+		*end = '\0';
+		const char *slash = strrchr(file, '/');
+		if (*p == '/' || !slash)
+			out = strdup(p);
+		else if (asprintf(&out, "%.*s/%s", (int)(slash - file), file, p) < 0)
+			out = NULL;
+	}
+	fclose(f);
+	return out;
+}
+
+/* gatehouse -s SIGNAL -c FILE */
+static int send_signal(const char *file, const char *what)
+{
+	int sig = strcmp(what, "reload") == 0 ? SIGHUP :
+		  strcmp(what, "stop") == 0 ? SIGTERM :
+		  strcmp(what, "upgrade") == 0 ? SIGUSR2 : 0;
+	if (!sig) {
+		fprintf(stderr, "gatehouse: -s %s: expected reload, stop or upgrade\n", what);
+		return 2;
+	}
+	char *errs = NULL, *path = NULL;
+	struct cfg *c = cfg_load(file, &errs);
+	free(errs);
+	if (c && c->global.pidfile)
+		path = strdup(c->global.pidfile);
+	cfg_free(c);
+	if (!path)
+		path = pidfile_scan(file);
+	if (!path) {
+		fprintf(stderr, "%s: no `pidfile` in global: cannot find the running process\n",
+			file);
+		return 1;
+	}
+	char err[512];
+	pid_t pid = pidfile_read(path, err, sizeof(err));
+	if (pid < 0 || kill(pid, sig) < 0) {
+		fprintf(stderr, "gatehouse: %s\n", pid < 0 ? err : strerror(errno));
+		free(path);
+		return 1;
+	}
+	printf("sent %s to gatehouse (pid %d)\n", what, (int)pid);
+	free(path);
+	return 0;
+}
+
 static int worker_count(const struct cfg *c)
 {
 	if (c->global.workers > 0)
@@ -77,23 +159,33 @@ static int worker_count(const struct cfg *c)
 	return n > 0 ? (int)n : 1;
 }
 
+/* After each reload (control thread): the admin listener's requests see
+ * the new generation. */
+static void admin_on_reload(struct cfg *c, void *arg)
+{
+	if (arg)
+		admin_set_cfg(arg, c);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "signal", required_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL;
+	const char *file = NULL, *sigwhat = NULL;
 	bool check = false, debug = false;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "c:tdvh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:tdvhs:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': file = optarg; break;
+		case 's': sigwhat = optarg; break;
 		case 't': check = true; break;
 		case 'd': debug = true; break;
 		case 'v': printf("gatehouse %s\n", GATEHOUSE_VERSION); return 0;
@@ -105,6 +197,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (sigwhat)
+		return send_signal(file, sigwhat);
+	upgrade_set_argv(argc, argv);
 
 	char *errs = NULL;
 	struct cfg *cfg = cfg_load(file, &errs);
@@ -135,6 +230,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (as_root)
@@ -151,6 +247,9 @@ int main(int argc, char **argv)
 	 * first logrotate.
 	 */
 	raise_nofile(cfg->global.max_connections);
+	/* Started by a binary upgrade: the old process's listening sockets
+	 * are taken instead of binding (control/upgrade.h). */
+	upgrade_inherit();
 	/* Runtime state of every backend and server, by name, before anything
 	 * that looks it up (workers, the health thread). */
 	if (registry_sync(cfg) < 0) {
@@ -268,31 +367,70 @@ int main(int argc, char **argv)
 		log_info("IP list %s: %zu entries, %zu ranges, %.1f MiB", cfg->iplists[i].path,
 			 iplist_entries(l), iplist_ranges(l), (double)iplist_bytes(l) / (1 << 20));
 	}
+	cfg->generation = 1;
+	char *pidfile = cfg->global.pidfile ? strdup(cfg->global.pidfile) : NULL;
+	if (pidfile)
+		pidfile_write(pidfile);
+	upgrade_ready();   /* the old process of an upgrade drains from now */
+	sdnotify_ready("serving generation 1");
+	/* Reloads and upgrades run on the control thread, in order; this
+	 * thread only takes signals. */
+	reload_on_apply(admin_on_reload, admin);   /* the listener serves the new one */
+	if (reload_start(file, cfg, ws, n, health) < 0)
+		log_err("reloads are not available");
 
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	bool upgraded = false;
 	for (;;) {
-		int sig = 0;
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			log_info("SIGHUP: re-reading changed OCSP responses; configuration reload "
-				 "is not implemented yet");
-			tls_ocsp_reload(cfg);
-			continue;
+		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		int pr = poll(&pfd, 1, 100);
+		if (upgrade_child() && upgrade_poll() == 1) {
+			upgraded = true;
+			break;
 		}
-		if (sig == SIGUSR1) {
-			log_info("SIGUSR1: reopening access log files");
-			access_log_reopen();
+		if (pr <= 0)
 			continue;
+		struct signalfd_siginfo si;
+		int stop = 0;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			int sig = (int)si.ssi_signo;
+			if (sig == SIGHUP) {
+				reload_post();
+			} else if (sig == SIGUSR2) {
+				log_info("SIGUSR2: binary upgrade");
+				reload_post_upgrade();
+			} else if (sig == SIGUSR1) {
+				log_info("SIGUSR1: reopening access log files");
+				access_log_reopen();
+			} else if (sig == SIGTERM || sig == SIGINT) {
+				stop = sig;
+			}
 		}
-		log_info("received %s: stopping gracefully (timeout drain %ums)",
-			 sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->global.timeout_drain_ms);
-		break;
+		if (stop)
+			break;
 	}
-	workers_stop(ws, n);
+	close(sfd);
+	if (!upgraded)
+		sdnotify_stopping();
+	/* The admin thread first: a POST /api/reload waits on the control
+	 * thread, and its handlers read the registry. */
+	admin_stop(admin);
+	/* The reload under way finishes; the running generation comes back
+	 * (cfg may have been released by a reload: not read before this). */
+	reload_stop(&cfg, &health);
+	log_info("%s: stopping gracefully (timeout drain %ums)",
+		 upgraded ? "upgrade done" : "received a stop signal", cfg->global.timeout_drain_ms);
+	if (upgraded)
+		workers_drain(ws, n);
+	else
+		workers_stop(ws, n);
 	int rc = workers_join(ws, n);
+	reload_release_all();
 	offload_stop();   /* after the workers: they wait for their jobs */
 	health_stop(health);
-	admin_stop(admin);   /* its handlers read the registry: before it goes */
+	if (pidfile)
+		pidfile_remove(pidfile);
+	free(pidfile);
 	log_info("stopped");
 	/* Workers and the health thread are gone: nothing holds a registry
 	 * pointer any more.  main's reference is the last one once the

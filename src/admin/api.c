@@ -7,7 +7,7 @@
  *   PUT    /api/backends/NAME/servers/SRV   {"weight": N} and/or {"state": "ready"|"drain"|"disabled"}
  *   POST   /api/backends/NAME/servers       {"name": ..., "address": ..., "weight": N}
  *   DELETE /api/backends/NAME/servers/SRV   stop new requests, gone once none is in flight
- *   POST   /api/reload                      (the reload branch's; 501 until then)
+ *   POST   /api/reload                      reload the file: the new generation or the errors
  *
  * What it reads and writes is the registry's shared runtime state of each
  * server (lb/registry.h: live weight, drain, disabled, removed; health,
@@ -21,7 +21,7 @@
  *
  * Answers are JSON; errors are {"error": "..."} with 400 (bad input), 404
  * (unknown backend, server or endpoint), 405 (method), 409 (conflict with
- * the configuration or the current state), 501 (reload not built in).
+ * the configuration or the current state), 503 (no reload possible now).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,6 +37,7 @@
 #include "core/loop.h"
 #include "lb/lb.h"
 #include "lb/registry.h"
+#include "control/reload.h"
 #include "proxy/worker.h"
 
 #define API_NAME_MAX 64          /* a server name added through the API */
@@ -652,10 +653,47 @@ static bool delete_server(struct admin_resp *rs, const struct api_srv *v)
 	return reply(rs, active ? 202 : 200, &w);
 }
 
-/* POST /api/reload: the reload branch's (control/reload.h) when merged. */
+/*
+ * POST /api/reload: the file is read again and applied as a new generation
+ * (control/reload.h), in order behind any reload already queued; the
+ * answer waits for this one's outcome: 200 with the new generation's
+ * number, or 400 with the configuration's errors (the running generation
+ * keeps serving), or 503 when no reload can run (the process is stopping,
+ * or reloads never started).  The admin thread waits meanwhile: reloads
+ * take milliseconds to a few seconds (a WAF's rules), and the listener's
+ * other connections wait behind it, as the contract allows.
+ */
 static bool post_reload(struct admin_resp *rs)
 {
-	return reply_error(rs, 501, "reload through the API is not built in yet; send SIGHUP");
+	unsigned gen = 0;
+	char *errs = NULL;
+	struct jw w;
+
+	int rc = reload_request(&gen, &errs);
+	jw_init(&w);
+	jw_obj(&w);
+	if (rc == 0) {
+		jw_kstr(&w, "result", "ok");
+		jw_kuint(&w, "generation", gen);
+		jw_obj_end(&w);
+		free(errs);
+		return reply(rs, 200, &w);
+	}
+	bool stopping = errs && strcmp(errs, "the process is stopping") == 0;
+	jw_kstr(&w, "error", stopping ? "no reload possible: the process is stopping"
+				      : "configuration refused; the running one keeps serving");
+	jw_key(&w, "errors");
+	jw_arr(&w);
+	for (const char *p = errs ? errs : ""; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			jw_strn(&w, p, n);
+		p += n + (p[n] == '\n');
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	free(errs);
+	return reply(rs, stopping ? 503 : 400, &w);
 }
 
 /* ---- dispatch ---- */

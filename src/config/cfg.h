@@ -465,6 +465,8 @@ struct cfg_global {
 	int waf_threads;                 /* offload pool size (proxy/offload.h), default 2 */
 	int waf_queue;                   /* jobs waiting at most, default 256 */
 	struct cfg_admin *admin;         /* `admin`: NULL = no admin listener */
+	char *pidfile;                   /* `pidfile PATH` (cfg_control.c): written once the
+					    process serves, for `gatehouse -s`; NULL = none */
 };
 
 struct iplist;            /* net/iplist.h */
@@ -492,6 +494,8 @@ struct cfg {
 			     lines of a successful load, for the caller to log */
 	_Atomic int refs; /* references to this generation: 1 from cfg_load(),
 			     cfg_get() / cfg_put() */
+	unsigned generation;   /* 1 for the configuration started with, then one more
+				  per reload applied (control/reload.c); 0 = not running */
 };
 
 /*

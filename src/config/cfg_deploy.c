@@ -161,7 +161,8 @@ void cfg_deploy_global_free(struct cfg_global *g)
 	free(g->user);
 	free(g->group);
 	free(g->chroot);
-	g->user = g->group = g->chroot = NULL;
+	free(g->pidfile);
+	g->user = g->group = g->chroot = g->pidfile = NULL;
 }
 
 /* ---- tcp_keepalive ---------------------------------------------------------- */

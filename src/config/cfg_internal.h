@@ -256,6 +256,7 @@ int cfg_gl_chroot(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_no
  * and keepalive. */
 void cfg_deploy_check(struct cfg_parser *p);
 void cfg_deploy_global_free(struct cfg_global *g);
+int cfg_gl_pidfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);   /* cfg_control.c */
 
 /* `admin ADDR [token_file PATH]` in global (cfg_admin.c), and its end. */
 int cfg_gl_admin(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);

@@ -581,6 +581,9 @@ static int hc_srv_init(struct health *h, const struct cfg_server *srv, int n)
 		errno = ENOENT;
 		return -1;
 	}
+	/* After a reload the thread starts again: a server known DOWN stays
+	 * so until `rise` good checks, as it would have without the reload. */
+	hs->sm.down = atomic_load(&hs->sh->health) == SRV_DOWN;
 	if (hc->kind == HEALTH_HTTP && !hc_is_h2(hc)) {
 		hs->req = hc_build_request(hc, srv);
 		if (!hs->req)

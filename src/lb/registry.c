@@ -19,6 +19,7 @@
 #include "config/cfg.h"
 #include "core/log.h"
 #include "lb/registry.h"
+#include "limit/limit.h"
 
 struct reg_server {
 	char *name;
@@ -40,9 +41,18 @@ struct reg_backend {
 	int nsrv, cap;
 };
 
+/* A rate-limit table by `limit` name (a reference held): a reload whose
+ * limit has the same parameters gets the same table, counters and all. */
+struct reg_limit {
+	char *name;
+	struct limit_table *t;
+};
+
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct reg_backend **reg_be;
 static int reg_nbe, reg_cap;
+static struct reg_limit *reg_lim;
+static int reg_nlim, reg_limcap;
 
 /* ---- entries (callers hold reg_lock) ---- */
 
@@ -104,7 +114,7 @@ static void backend_entry_free(struct reg_backend *rb)
 
 /* A new server's state: UP (health 0), not ejected, no samples, the
  * config's weight and drain. */
-static struct reg_server *server_entry_new(const struct cfg_server *cs)
+static struct reg_server *server_entry_new(const struct cfg_server *cs, uint64_t now_ms)
 {
 	struct reg_server *rs = calloc(1, sizeof(*rs));
 	if (!rs || !(rs->name = strdup(cs->name))) {
@@ -113,6 +123,10 @@ static struct reg_server *server_entry_new(const struct cfg_server *cs)
 	}
 	atomic_store(&rs->sh.weight, cs->weight);
 	atomic_store(&rs->sh.admin_drain, cs->drain ? 1 : 0);
+	/* A server a reload added ramps up under its slowstart, as one
+	 * coming back UP does (lb_server_weight). */
+	if (cs->slowstart_ms && now_ms)
+		atomic_store(&rs->sh.up_since_ms, now_ms);
 	return rs;
 }
 
@@ -143,7 +157,7 @@ static struct reg_backend *backend_get(const char *name)
 	return rb;
 }
 
-static int server_sync(struct reg_backend *rb, const struct cfg_server *cs)
+static int server_sync(struct reg_backend *rb, const struct cfg_server *cs, uint64_t now_ms)
 {
 	struct reg_server *old = find_server(rb, cs->name);
 	if (old) {
@@ -164,7 +178,7 @@ static int server_sync(struct reg_backend *rb, const struct cfg_server *cs)
 	if (!v)
 		return -1;
 	rb->srv = v;
-	struct reg_server *rs = server_entry_new(cs);
+	struct reg_server *rs = server_entry_new(cs, now_ms);
 	if (!rs)
 		return -1;
 	rb->srv[rb->nsrv++] = rs;
@@ -185,14 +199,14 @@ static void backend_drop_added(struct reg_backend *rb, const struct cfg_backend 
 	}
 }
 
-static int backend_sync(const struct cfg_backend *cb)
+static int backend_sync(const struct cfg_backend *cb, uint64_t now_ms)
 {
 	struct reg_backend *rb = backend_get(cb->name);
 	if (!rb)
 		return -1;
 	backend_drop_added(rb, cb);
 	for (int i = 0; i < cb->nservers; i++)
-		if (server_sync(rb, cb->servers[i]) < 0)
+		if (server_sync(rb, cb->servers[i], now_ms) < 0)
 			return -1;
 	return 0;
 }
@@ -223,13 +237,57 @@ static void backend_prune(struct reg_backend *rb, const struct cfg_backend *cb)
 
 /* ---- API ---- */
 
-int registry_sync(const struct cfg *c)
+static struct reg_limit *find_limit(const char *name)
+{
+	for (int i = 0; i < reg_nlim; i++)
+		if (strcmp(reg_lim[i].name, name) == 0)
+			return &reg_lim[i];
+	return NULL;
+}
+
+/* l's table becomes the registry's one of its name when the parameters
+ * are the same (l's fresh table is dropped), else l's becomes the one
+ * kept under the name. */
+static int limit_sync(struct cfg_limit *l)
+{
+	if (!l->table)
+		return 0;
+	struct limit_params lp = { .rate = l->rate, .per_ns = (uint64_t)l->per_s * 1000000000ull,
+				   .burst = l->burst, .delay = l->delay,
+				   .concurrent = l->concurrent, .entries = l->entries };
+	struct reg_limit *rl = find_limit(l->name);
+	if (rl && rl->t == l->table)
+		return 0;
+	if (rl && limit_table_same(rl->t, &lp)) {
+		limit_table_free(l->table);
+		l->table = limit_table_ref(rl->t);
+		return 0;
+	}
+	if (rl) {
+		limit_table_free(rl->t);
+		rl->t = limit_table_ref(l->table);
+		return 0;
+	}
+	struct reg_limit *v = grow(reg_lim, reg_nlim, &reg_limcap, sizeof(*v));
+	if (!v)
+		return -1;
+	reg_lim = v;
+	char *name = strdup(l->name);
+	if (!name)
+		return -1;
+	reg_lim[reg_nlim++] = (struct reg_limit){ name, limit_table_ref(l->table) };
+	return 0;
+}
+
+static int sync_at(const struct cfg *c, uint64_t now_ms)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&reg_lock);
 	for (int b = 0; b < c->nbackends && rc == 0; b++)
-		rc = backend_sync(c->backends[b]);
+		rc = backend_sync(c->backends[b], now_ms);
+	for (int i = 0; i < c->nlimits && rc == 0; i++)
+		rc = limit_sync(c->limits[i]);
 	/* Backends the new generation dropped take their added servers. */
 	for (int i = 0; i < reg_nbe; i++)
 		if (!cfg_find_backend(c, reg_be[i]->name))
@@ -259,7 +317,7 @@ int registry_server_add(const struct cfg_backend *be, struct cfg_server *cs, int
 		goto out;
 	}
 	struct reg_server **v = grow(rb->srv, rb->nsrv, &rb->cap, sizeof(*v));
-	struct reg_server *rs = v ? server_entry_new(cs) : NULL;
+	struct reg_server *rs = v ? server_entry_new(cs, 0) : NULL;
 	if (v)
 		rb->srv = v;
 	if (!rs) {
@@ -290,6 +348,16 @@ int registry_added_servers(const struct cfg_backend *be, struct cfg_server **cs,
 	}
 	pthread_mutex_unlock(&reg_lock);
 	return n;
+}
+
+int registry_sync(const struct cfg *c)
+{
+	return sync_at(c, 0);
+}
+
+int registry_sync_reload(const struct cfg *c, uint64_t now_ms)
+{
+	return sync_at(c, now_ms ? now_ms : 1);
 }
 
 struct server_shared *registry_server(const char *backend, const char *server)
@@ -330,6 +398,16 @@ void registry_prune(const struct cfg *keep)
 		backend_entry_free(reg_be[i]);
 		reg_be[i] = reg_be[--reg_nbe];
 	}
+	for (int i = 0; i < reg_nlim;) {
+		const struct cfg_limit *l = cfg_find_limit(keep, reg_lim[i].name);
+		if (l && l->table == reg_lim[i].t) {
+			i++;
+			continue;
+		}
+		limit_table_free(reg_lim[i].t);
+		free(reg_lim[i].name);
+		reg_lim[i] = reg_lim[--reg_nlim];
+	}
 	pthread_mutex_unlock(&reg_lock);
 }
 
@@ -341,5 +419,12 @@ void registry_free(void)
 	free(reg_be);
 	reg_be = NULL;
 	reg_nbe = reg_cap = 0;
+	for (int i = 0; i < reg_nlim; i++) {
+		limit_table_free(reg_lim[i].t);
+		free(reg_lim[i].name);
+	}
+	free(reg_lim);
+	reg_lim = NULL;
+	reg_nlim = reg_limcap = 0;
 	pthread_mutex_unlock(&reg_lock);
 }

@@ -103,6 +103,9 @@ int registry_server_add(const struct cfg_backend *be, struct cfg_server *cs, int
  * order added: up to max into cs[] and sh[]; returns how many. */
 int registry_added_servers(const struct cfg_backend *be, struct cfg_server **cs,
 			   struct server_shared **sh, int max);
+/* registry_sync() for a reload at now_ms (loop_clock_ms()): a new server
+ * with `slowstart` ramps up from now, as one coming back UP would. */
+int registry_sync_reload(const struct cfg *c, uint64_t now_ms);
 
 /* The state of server `server` of backend `backend`, or NULL if the
  * registry has no such entry.  Setup paths only (see above). */
@@ -111,8 +114,17 @@ struct server_shared *registry_server(const char *backend, const char *server);
 /* The state of backend `backend`, or NULL. */
 struct backend_shared *registry_backend(const char *backend);
 
+/*
+ * Rate-limit tables (limit/limit.h) live here too, by `limit` name: at
+ * registry_sync a generation's `limit NAME` takes the table already kept
+ * under NAME when its rate, burst, delay, concurrent and entries are the
+ * same (so counters survive a reload), else its own table becomes the one
+ * kept.  Each generation holds a reference to its tables, the registry
+ * one more to the table of each name.
+ */
+
 /* Drops the entries of every backend and server that `keep` (not NULL)
- * does not name.  Only once nothing holds their pointers any more: at a
+ * does not name (and the tables of limits it does not share).  Only once nothing holds their pointers any more: at a
  * reload, after the last stream and worker of the older generations are
  * gone. */
 void registry_prune(const struct cfg *keep);

@@ -44,6 +44,9 @@ struct limit_table {
 	uint64_t concurrent;     /* 0: no concurrency part */
 	uint64_t seed;
 	uint32_t nshards;
+	_Atomic int refs;        /* limit_table_ref / limit_table_free */
+	struct limit_params p;   /* as created: a reload keeps a table whose
+				    parameters did not change (lb/registry.c) */
 	_Atomic uint64_t log_next_ns;    /* limit_log_sample: no line before this */
 	_Atomic uint64_t log_refused;    /* refusals counted at the last line */
 	struct lim_shard *shards;
@@ -74,6 +77,8 @@ struct limit_table *limit_table_create(const struct limit_params *p)
 							       t->tolerance_ns;
 	}
 	t->concurrent = p->concurrent;
+	atomic_init(&t->refs, 1);
+	t->p = *p;
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
 		t->seed = (uint64_t)(uintptr_t)t ^ limit_now_ns();
 	/* Shards of at least 16 entries, so a small table still evicts by
@@ -112,9 +117,22 @@ struct limit_table *limit_table_create(const struct limit_params *p)
 	return t;
 }
 
+struct limit_table *limit_table_ref(struct limit_table *t)
+{
+	atomic_fetch_add(&t->refs, 1);
+	return t;
+}
+
+bool limit_table_same(const struct limit_table *t, const struct limit_params *p)
+{
+	return t->p.rate == p->rate && t->p.per_ns == p->per_ns && t->p.burst == p->burst &&
+	       t->p.delay == p->delay && t->p.concurrent == p->concurrent &&
+	       t->p.entries == p->entries;
+}
+
 void limit_table_free(struct limit_table *t)
 {
-	if (!t)
+	if (!t || atomic_fetch_sub(&t->refs, 1) > 1)
 		return;
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		pthread_mutex_destroy(&t->shards[i].mu);

@@ -67,12 +67,18 @@ struct limit_params {
 };
 
 /* NULL when out of memory or on a bad argument.  Free with
- * limit_table_free() once no slot of it is held any more. */
+ * limit_table_free() once no slot of it is held any more.  Tables are
+ * reference counted (a reload shares one between generations whose
+ * `limit` did not change, lb/registry.h): limit_table_ref takes one more,
+ * limit_table_free drops one and frees with the last. */
 struct limit_table *limit_table_create(const struct limit_params *p);
 /* A rate-only table: `rate` per `per_ns` ns, `burst` at once, `entries` keys. */
 struct limit_table *limit_table_new(uint64_t rate, uint64_t per_ns, uint64_t burst,
 				    uint64_t entries);
 void limit_table_free(struct limit_table *t);
+struct limit_table *limit_table_ref(struct limit_table *t);
+/* Whether t was created with the parameters p. */
+bool limit_table_same(const struct limit_table *t, const struct limit_params *p);
 
 enum limit_verdict {
 	LIMIT_PASS = 0,          /* go now */

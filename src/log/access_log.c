@@ -36,6 +36,8 @@
 #define ALOG_QUEUE_MAX (8u << 20)    /* bytes waiting for the writer, all targets */
 #define ALOG_FLUSH_S 3               /* at exit, how long the writer may take */
 #define ALOG_ERR_EVERY_S 10          /* write errors are logged at most this often */
+#define ALOG_MAX_TARGETS 256         /* files open at once, reloads included: the array
+					never moves, workers index it without a lock */
 
 struct alog_target {
 	char *path;                  /* "stdout", "stderr" or a file (as configured) */
@@ -57,6 +59,12 @@ struct access_log {
 	enum access_log_format fmt;
 };
 
+/* A reloaded generation's frontends' logs (they may name new files). */
+struct gen_logs {
+	struct gen_logs *next;
+	struct access_log logs[];
+};
+
 /* Lines handed to the writer.  t == NULL marks a reopen. */
 struct alog_chunk {
 	struct alog_chunk *next;
@@ -72,11 +80,14 @@ static struct {
 	size_t queued;               /* bytes of lines in the queue */
 	bool stop;
 	pthread_t thread;
-	struct alog_target *targets;
-	int ntargets;
+	struct alog_target *targets;     /* [ALOG_MAX_TARGETS]: never moves */
+	_Atomic int ntargets;            /* grows at a reload (access_logs_attach) */
+	int cap;
 	struct access_log *logs;
 	int nlogs;
 	struct cfg *cfg;
+	struct gen_logs *more;           /* the logs of generations a reload attached */
+	bool writer;                     /* the writer thread runs */
 	_Atomic bool open;
 	_Atomic unsigned gen;        /* changes at every open and close */
 } al = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
@@ -133,14 +144,26 @@ static struct tstate *tstate_get(void)
 {
 	unsigned gen = atomic_load_explicit(&al.gen, memory_order_acquire);
 
-	if (tstate && tstate->gen == gen)
+	int nt = atomic_load_explicit(&al.ntargets, memory_order_acquire);
+	if (tstate && tstate->gen == gen && tstate->n >= nt)
 		return tstate;
+	if (tstate && tstate->gen == gen) {
+		/* A reload opened more files: the buffers grow, lines kept. */
+		struct tstate *g = realloc(tstate, sizeof(*g) + (size_t)nt * sizeof(struct tbuf));
+		if (!g)
+			return NULL;
+		memset(&g->bufs[g->n], 0, (size_t)(nt - g->n) * sizeof(struct tbuf));
+		g->n = nt;
+		tstate = g;
+		pthread_setspecific(tstate_key, tstate);
+		return tstate;
+	}
 	tstate_free(tstate);
-	tstate = calloc(1, sizeof(*tstate) + (size_t)al.ntargets * sizeof(struct tbuf));
+	tstate = calloc(1, sizeof(*tstate) + (size_t)nt * sizeof(struct tbuf));
 	if (!tstate)
 		return NULL;
 	tstate->gen = gen;
-	tstate->n = al.ntargets;
+	tstate->n = nt;
 	pthread_setspecific(tstate_key, tstate);
 	return tstate;
 }
@@ -428,9 +451,15 @@ static void targets_free(void)
 	}
 	free(al.targets);
 	free(al.logs);
+	while (al.more) {
+		struct gen_logs *g = al.more;
+		al.more = g->next;
+		free(g);
+	}
 	al.targets = NULL;
 	al.logs = NULL;
-	al.ntargets = al.nlogs = 0;
+	al.ntargets = al.nlogs = al.cap = 0;
+	al.writer = false;
 }
 
 /* The target for `path`, shared with an earlier frontend's if the same. */
@@ -439,6 +468,11 @@ static struct alog_target *target_for(const char *path, char **err)
 	for (int i = 0; i < al.ntargets; i++)
 		if (strcmp(al.targets[i].path, path) == 0)
 			return &al.targets[i];
+	if (al.ntargets == al.cap) {
+		if (asprintf(err, "cannot open access log '%s': more than %d files", path, al.cap) < 0)
+			*err = NULL;
+		return NULL;
+	}
 	struct alog_target *t = &al.targets[al.ntargets];
 	memset(t, 0, sizeof(*t));
 	t->index = al.ntargets;
@@ -460,13 +494,14 @@ static struct alog_target *target_for(const char *path, char **err)
 		*err = strdup("out of memory");
 		return NULL;
 	}
-	al.ntargets++;
+	atomic_fetch_add_explicit(&al.ntargets, 1, memory_order_release);
 	return t;
 }
 
 static int logs_build(struct cfg *c, char **err)
 {
-	al.targets = calloc((size_t)c->nfrontends + 1, sizeof(*al.targets));
+	al.cap = ALOG_MAX_TARGETS;
+	al.targets = calloc((size_t)al.cap, sizeof(*al.targets));
 	al.logs = calloc((size_t)c->nfrontends + 1, sizeof(*al.logs));
 	if (!al.targets || !al.logs) {
 		*err = strdup("out of memory");
@@ -514,6 +549,7 @@ int access_logs_open(struct cfg *c, char **err)
 		targets_free();
 		return -1;
 	}
+	al.writer = al.ntargets > 0;
 	al.cfg = c;
 	logs_attach(c, true);
 	atomic_fetch_add(&al.gen, 1);
@@ -533,7 +569,7 @@ void access_logs_close(void)
 	atomic_fetch_add(&al.gen, 1);
 	logs_attach(al.cfg, false);
 	al.cfg = NULL;
-	if (al.ntargets == 0) {
+	if (!al.writer) {
 		targets_free();
 		return;
 	}
@@ -552,8 +588,54 @@ void access_logs_close(void)
 			 "are lost", ALOG_FLUSH_S);
 		al.targets = NULL;
 		al.logs = NULL;
-		al.ntargets = al.nlogs = 0;
+		al.more = NULL;
+		al.ntargets = al.nlogs = al.cap = 0;
+		al.writer = false;
 		return;
 	}
 	targets_free();
+}
+
+int access_logs_attach(struct cfg *c, char **err)
+{
+	*err = NULL;
+	if (!atomic_load(&al.open))
+		return access_logs_open(c, err);
+	struct gen_logs *g = calloc(1, sizeof(*g) + ((size_t)c->nfrontends + 1) * sizeof(g->logs[0]));
+	if (!g) {
+		*err = strdup("out of memory");
+		return -1;
+	}
+	/* Files a frontend of an older generation writes are shared (same
+	 * path, same target); a new path is opened now.  A target stays open
+	 * until the process stops, even if no generation names it any more. */
+	int k = 0;
+	for (int i = 0; i < c->nfrontends; i++) {
+		struct cfg_frontend *fe = c->frontends[i];
+		if (!fe->access_log_path)
+			continue;
+		struct alog_target *t = target_for(fe->access_log_path, err);
+		if (!t) {
+			free(g);
+			return -1;
+		}
+		g->logs[k++] = (struct access_log){ t, fe->access_log_format };
+	}
+	if (!al.writer && al.ntargets > 0) {
+		al.stop = false;
+		if (pthread_create(&al.thread, NULL, writer_main, NULL) != 0) {
+			*err = strdup("cannot start the access log writer thread");
+			free(g);
+			return -1;
+		}
+		al.writer = true;
+	}
+	g->next = al.more;
+	al.more = g;
+	al.cfg = c;   /* the generation access_logs_close() detaches: the running one */
+	for (int i = 0, j = 0; i < c->nfrontends; i++) {
+		struct cfg_frontend *fe = c->frontends[i];
+		fe->access_log = fe->access_log_path ? &g->logs[j++] : NULL;
+	}
+	return 0;
 }

@@ -156,6 +156,15 @@ struct access_log;
 int access_logs_open(struct cfg *c, char **err);
 
 /*
+ * A reload (control/reload.c, one thread at a time): c's frontends get
+ * their logs, sharing the targets already open by path and opening the
+ * new ones, so older generations' streams keep logging where they did.
+ * Opens the logs if they were not (access_logs_open).  Returns 0, or -1
+ * with *err (malloc'd) when a file cannot be opened: the reload is refused.
+ */
+int access_logs_attach(struct cfg *c, char **err);
+
+/*
  * Main thread, after the workers were joined: writes what is queued,
  * waits for the writer at most a few seconds (a stalled reader must not
  * keep the process from exiting), closes the files and clears every

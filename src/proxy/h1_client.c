@@ -202,6 +202,10 @@ static bool http_check_end(struct stream *s)
 		s->sess->flags |= SESS_F_CLOSE;
 	if (s->w->stopping)
 		s->sess->flags |= SESS_F_CLOSE;
+	/* Keep-alive after a reload: the next request runs under the new
+	 * generation (or this was the last one, its frontend gone). */
+	if (!(s->sess->flags & SESS_F_CLOSE))
+		stream_follow(s);
 	if (s->sess->flags & SESS_F_CLOSE) {
 		if (client_may_have_input(s) && !(s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR))) {
 			stream_linger(s);
@@ -678,6 +682,7 @@ static bool session_attach(struct session *ss)
 	timer_del(&ss->w->loop, &ss->idle_timer);
 	session_idle(ss, false);
 	ss->strm = s;
+	session_follow(ss);   /* a reload since the last request: the new generation */
 	stream_init(s, ss);
 	stream_resume(s);
 	return true;
@@ -717,7 +722,7 @@ static void h1_release(struct session *ss)
 static void h1_free(struct session *ss)
 {
 	if (ss->strm)
-		pool_put(&ss->w->stream_pool, ss->strm);
+		stream_put(ss->strm);
 }
 
 static void h1_close_stream(struct stream *s)

@@ -191,12 +191,13 @@ static struct h2s *h2s_new(struct h2c *c, int32_t id)
 	struct txn *t = NULL;
 
 	if (s) {
+		session_follow(ss);   /* a reload: new streams run under the new generation */
 		stream_init(s, ss);
 		t = stream_txn(s);
 	}
 	if (!t) {
 		if (s)
-			pool_put(&w->stream_pool, s);
+			stream_put(s);
 		free(h);
 		return NULL;
 	}
@@ -224,8 +225,9 @@ static void h2s_free_deferred(void *arg)
 	struct h2s *h = s->cs;
 	struct worker *w = s->w;
 
+	(void)w;
 	free(h);
-	pool_put(&w->stream_pool, s);
+	stream_put(s);
 }
 
 /* The pipeline stream is over: what it holds goes back (the access log's
@@ -1256,8 +1258,7 @@ static bool h2c_init(struct h2c *c, const struct cfg_frontend *fe)
 
 static void stream_put_deferred(void *arg)
 {
-	struct stream *s = arg;
-	pool_put(&s->w->stream_pool, s);
+	stream_put(arg);
 }
 
 bool h2_session_start(struct session *ss, const char *in, uint32_t len)

@@ -148,8 +148,8 @@ static struct backend_rt *route(struct stream *s)
 
 	for (int i = 0; i < fe->nrules; i++)
 		if (cond_eval(fe->rules[i].cond, &ctx))
-			return &s->w->backends[fe->rules[i].backend->index];
-	return fe->default_backend ? &s->w->backends[fe->default_backend->index] : NULL;
+			return &s->gen->backends[fe->rules[i].backend->index];
+	return fe->default_backend ? &s->gen->backends[fe->default_backend->index] : NULL;
 }
 
 enum step_result req_route(struct stream *s)

@@ -40,7 +40,7 @@ void session_stream_idle(struct session *ss)
 	struct stream *s = ss->strm;
 
 	ss->strm = NULL;
-	pool_put(&ss->w->stream_pool, s);
+	stream_put(s);
 	timer_set(&ss->w->loop, &ss->idle_timer, ss->cli_last + ss->fe->timeout_client_ms);
 	session_idle(ss, true);
 }
@@ -111,7 +111,9 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 	ss->w = w;
 	ss->fe = fe;
 	ss->bind = bind;
-	ss->cfg = cfg_get((struct cfg *)w->cfg);
+	ss->gen = w->gen;
+	wgen_hold(ss->gen);
+	ss->cfg = ss->gen->cfg;
 	ss->codec = &sess_codec_h1;
 	ss->strm = s;
 	timer_init(&ss->idle_timer, session_idle_expired);
@@ -162,7 +164,8 @@ static void session_free(void *arg)
 	struct worker *w = ss->w;
 	ss->codec->free(ss);
 	session_pp_free(ss);
-	cfg_put(ss->cfg);
+	wgen_drop(w, ss->gen);
+	wgen_drop(w, ss->pin);
 	pool_put(&w->session_pool, ss);
 }
 
@@ -183,6 +186,51 @@ void session_close(struct session *ss)
 	atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
 	loop_defer(&w->loop, session_free, ss);
 	worker_session_closed(w);
+}
+
+/* The bind of fe at a's address, or NULL. */
+static const struct cfg_addr *bind_in(const struct cfg_frontend *fe, const struct cfg_addr *a)
+{
+	for (int i = 0; i < fe->nbinds; i++)
+		if (fe->binds[i].len == a->len && memcmp(&fe->binds[i].ss, &a->ss, a->len) == 0)
+			return &fe->binds[i];
+	return NULL;
+}
+
+void session_follow(struct session *ss)
+{
+	struct worker *w = ss->w;
+	struct wgen *ng = w->gen;
+
+	if (ss->gen == ng || !ng)
+		return;
+	const struct cfg_frontend *nfe = NULL;
+	const struct cfg_addr *nb = NULL;
+	for (int i = 0; i < ng->cfg->nfrontends && !nb; i++) {
+		const struct cfg_frontend *f = ng->cfg->frontends[i];
+		if (strcmp(f->name, ss->fe->name) != 0 || f->mode != ss->fe->mode)
+			continue;
+		nfe = f;
+		nb = ss->bind ? bind_in(f, ss->bind) : NULL;
+	}
+	if (!nfe || (ss->bind && !nb)) {
+		/* Its frontend or bind is gone: this exchange is its last. */
+		ss->flags |= SESS_F_CLOSE;
+		return;
+	}
+	struct wgen *old = ss->gen;
+	/* tcp_request places point into the old generation's tables: it
+	 * stays alive until the connection closes. */
+	if (ss->nslots && !ss->pin) {
+		ss->pin = old;
+		wgen_hold(old);
+	}
+	ss->gen = ng;
+	wgen_hold(ng);
+	ss->cfg = ng->cfg;
+	ss->fe = nfe;
+	ss->bind = nb;
+	wgen_drop(w, old);
 }
 
 void session_kill(struct session *ss)

@@ -110,8 +110,12 @@ struct session {
 	struct conn cli;
 	struct worker *w;
 	const struct cfg_frontend *fe;
-	struct cfg *cfg;                /* the configuration generation it started under
-					   (a reference: cfg_get at accept, cfg_put at the end) */
+	struct cfg *cfg;                /* the configuration generation it runs under
+					   (gen->cfg: the generation holds the reference) */
+	struct wgen *gen;               /* the worker's runtime of it (held); a reload
+					   moves the session at its next request */
+	struct wgen *pin;               /* the generation its tcp_request places were
+					   taken under, held until it closes; or NULL */
 	const struct sess_codec *codec;
 	struct stream *strm;            /* HTTP/1: the stream of the current exchange; NULL
 					   while the connection is idle between requests */
@@ -135,6 +139,12 @@ struct session {
  * of fe's binds (its TLS settings, if any, apply). */
 void session_accept(struct worker *w, const struct cfg_frontend *fe, const struct cfg_addr *bind,
 		    int fd, const struct sockaddr_storage *peer);
+
+/* A new request on ss: if a reload made another generation current, the
+ * session moves to it (its frontend and bind found again by name and
+ * address); if the new generation no longer has them, the session stays
+ * and closes after this exchange.  Streams already running keep theirs. */
+void session_follow(struct session *ss);
 
 /* Graceful stop: closes an idle session now, or marks it to close after
  * the current exchange.  Returns true if the session was closed. */

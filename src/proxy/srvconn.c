@@ -273,13 +273,18 @@ void backend_release(struct stream *s, bool reusable)
 /* Stopping: every idle pooled connection of this worker is closed. */
 void srvconn_close_idle_all(struct worker *w)
 {
-	for (int b = 0; b < w->cfg->nbackends; b++) {
-		struct backend_rt *be = &w->backends[b];
-		for (int i = 0; i < be->nservers; i++) {
-			struct list *pos, *tmp;
-			list_for_each_safe(pos, tmp, &be->servers[i].idle)
-				srvconn_destroy(container_of(pos, struct srvconn, idle_link));
-			h2srv_close_idle(&be->servers[i]);
+	struct list *gpos;
+	list_for_each(gpos, &w->gens) {
+		struct wgen *g = container_of(gpos, struct wgen, link);
+		for (int b = 0; b < g->cfg->nbackends; b++) {
+			struct backend_rt *be = &g->backends[b];
+			for (int i = 0; i < be->nservers; i++) {
+				struct list *pos, *tmp;
+				list_for_each_safe(pos, tmp, &be->servers[i].idle)
+					srvconn_destroy(container_of(pos, struct srvconn,
+								     idle_link));
+				h2srv_close_idle(&be->servers[i]);
+			}
 		}
 	}
 }

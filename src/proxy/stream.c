@@ -513,8 +513,8 @@ static struct backend_rt *tcp_route(struct stream *s)
 				.proxy_authority = session_pp_authority(s->sess) };
 	for (int i = 0; i < fe->nrules; i++)
 		if (cond_eval(fe->rules[i].cond, &ctx))
-			return &s->w->backends[fe->rules[i].backend->index];
-	return fe->default_backend ? &s->w->backends[fe->default_backend->index] : NULL;
+			return &s->gen->backends[fe->rules[i].backend->index];
+	return fe->default_backend ? &s->gen->backends[fe->default_backend->index] : NULL;
 }
 
 void stream_init(struct stream *s, struct session *ss)
@@ -522,8 +522,34 @@ void stream_init(struct stream *s, struct session *ss)
 	s->sess = ss;
 	s->w = ss->w;
 	s->fe = ss->fe;
+	s->gen = ss->gen;
+	wgen_hold(s->gen);
 	timer_init(&s->timer, stream_timeout);
 	s->srv_last = s->w->loop.now;
+}
+
+void stream_put(struct stream *s)
+{
+	struct worker *w = s->w;
+	struct wgen *g = s->gen;
+
+	s->gen = NULL;
+	pool_put(&w->stream_pool, s);
+	wgen_drop(w, g);
+}
+
+void stream_follow(struct stream *s)
+{
+	struct session *ss = s->sess;
+
+	session_follow(ss);
+	if (s->gen == ss->gen)
+		return;
+	struct wgen *old = s->gen;
+	s->gen = ss->gen;
+	wgen_hold(s->gen);
+	s->fe = ss->fe;
+	wgen_drop(s->w, old);
 }
 
 void stream_resume(struct stream *s)

@@ -222,6 +222,9 @@ struct stream {
 	struct session *sess;           /* the client connection it came on */
 	struct worker *w;
 	const struct cfg_frontend *fe;  /* the session's frontend */
+	struct wgen *gen;               /* the worker's runtime of the generation it runs
+					   under (worker.h; held from stream_init to
+					   stream_put): routing picks its backends there */
 	struct backend_rt *tcp_be;      /* TCP mode: the backend */
 	struct timer timer;
 	struct buf req;                 /* client -> server */
@@ -268,6 +271,12 @@ void stream_start(struct stream *s);
  * idle: waits for the next request (the caller runs stream_process()). */
 void stream_resume(struct stream *s);
 void stream_release(struct stream *s);
+/* The struct goes back to the worker's pool, with its hold on its
+ * generation. */
+void stream_put(struct stream *s);
+/* HTTP/1: between two requests of a keep-alive connection, the session and
+ * s move to the worker's current generation (session_follow). */
+void stream_follow(struct stream *s);
 
 /* The client's address: the session's (the TCP peer, or a PROXY header's),
  * unless trusted_proxies took this request's from its forwarding headers. */

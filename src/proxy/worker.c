@@ -2,7 +2,8 @@
  * worker.c - worker threads: each runs its own event loop with its own
  * SO_REUSEPORT listeners, accepts connections and hands them to streams.
  * Other threads reach a worker through its mailbox (mailbox.h): a stop
- * request, or a server slot freed for requests it has queued.
+ * request, a server slot freed for requests it has queued, or a reload
+ * (a new generation and listeners: worker_swap, "Generations" below).
  * Graceful stop: the main thread posts MB_STOP; the worker closes its
  * listeners (new connections are refused), closes idle
  * connections, lets the others finish their transaction, and exits when
@@ -10,11 +11,13 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "control/upgrade.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "net/listener.h"
@@ -147,7 +150,12 @@ static void drain_expired(struct timer *t)
 	w->loop.quit = true;
 }
 
-static void worker_begin_stop(struct worker *w)
+/* soft (the old process of a binary upgrade): idle HTTP/1 keep-alive
+ * connections are not closed under a client that may be sending its next
+ * request right now; that request is answered with `Connection: close`
+ * (the client reconnects, to the new process), or the connection goes at
+ * its timeout client or the drain deadline.  HTTP/2 gets its GOAWAY. */
+static void worker_begin_stop(struct worker *w, bool soft)
 {
 	if (w->stopping)
 		return;
@@ -155,12 +163,373 @@ static void worker_begin_stop(struct worker *w)
 	close_listeners(w);
 	srvconn_close_idle_all(w);
 	struct list *pos, *tmp;
-	list_for_each_safe(pos, tmp, &w->sessions)
-		session_drain(container_of(pos, struct session, link));
+	list_for_each_safe(pos, tmp, &w->sessions) {
+		struct session *ss = container_of(pos, struct session, link);
+		if (soft && ss->codec == &sess_codec_h1 && !(ss->flags & SESS_F_LINGER))
+			ss->flags |= SESS_F_CLOSE;
+		else
+			session_drain(ss);
+	}
 	timer_init(&w->drain_timer, drain_expired);
 	timer_set(&w->loop, &w->drain_timer, w->loop.now + w->cfg->global.timeout_drain_ms);
 	if (w->nsessions == 0)
 		w->loop.quit = true;
+}
+
+/* ---- generations ---- */
+
+struct wgen *wgen_new(struct cfg *c)
+{
+	struct wgen *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->backends = calloc((size_t)(c->nbackends ? c->nbackends : 1), sizeof(*g->backends));
+	if (!g->backends) {
+		free(g);
+		return NULL;
+	}
+	g->cfg = cfg_get(c);
+	LIST_INIT(&g->link);
+	for (int b = 0; b < c->nbackends; b++)
+		if (lb_backend_init(&g->backends[b], c->backends[b]) < 0) {
+			wgen_discard(g);
+			return NULL;
+		}
+	return g;
+}
+
+static void wgen_free(struct wgen *g)
+{
+	if (g->backends)
+		for (int b = 0; b < g->cfg->nbackends; b++)
+			lb_backend_free(&g->backends[b]);
+	free(g->backends);
+	free(g);
+}
+
+void wgen_discard(struct wgen *g)
+{
+	if (!g)
+		return;
+	struct cfg *c = g->cfg;
+	wgen_free(g);
+	cfg_put(c);
+}
+
+/* Every idle server connection of g (HTTP/1 pools, HTTP/2 connections
+ * without streams) is closed. */
+static void wgen_close_idle(struct wgen *g)
+{
+	for (int b = 0; b < g->cfg->nbackends; b++) {
+		struct backend_rt *be = &g->backends[b];
+		for (int i = 0; i < be->nservers; i++) {
+			struct list *pos, *tmp;
+			list_for_each_safe(pos, tmp, &be->servers[i].idle)
+				srvconn_destroy(container_of(pos, struct srvconn, idle_link));
+			h2srv_close_idle(&be->servers[i]);
+		}
+	}
+}
+
+static void wgen_free_deferred(void *arg)
+{
+	struct wgen *g = arg;
+	struct cfg *c = g->cfg;
+	wgen_free(g);
+	cfg_put(c);
+}
+
+void wgen_hold(struct wgen *g)
+{
+	if (g)
+		g->users++;
+}
+
+void wgen_drop(struct worker *w, struct wgen *g)
+{
+	if (!g || --g->users > 0)
+		return;
+	/* Nobody runs under g any more and it is not current: its idle
+	 * connections go now, the struct after this batch (their own deferred
+	 * frees still name its servers). */
+	list_del(&g->link);
+	wgen_close_idle(g);
+	loop_defer(&w->loop, wgen_free_deferred, g);
+}
+
+/* Whether an idle connection to old may serve nw: same address and the
+ * same way of talking to it. */
+static bool server_same(const struct cfg_server *a, const struct cfg_server *b)
+{
+	if (a->addr.len != b->addr.len || memcmp(&a->addr.ss, &b->addr.ss, a->addr.len) != 0)
+		return false;
+	if (a->proto != b->proto || a->send_proxy != b->send_proxy ||
+	    a->source.kind != b->source.kind || (a->tls != NULL) != (b->tls != NULL))
+		return false;
+	if (a->tls) {   /* the TLS session was checked against the old settings */
+		const struct cfg_tls_server *x = a->tls, *y = b->tls;
+		if (x->verify != y->verify || !!x->sni != !!y->sni ||
+		    (x->sni && strcmp(x->sni, y->sni) != 0) || !!x->ca != !!y->ca ||
+		    (x->ca && strcmp(x->ca, y->ca) != 0) || !!x->cert != !!y->cert ||
+		    (x->cert && strcmp(x->cert, y->cert) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* The idle HTTP/1 connections of `from` move to the servers of `to` with
+ * the same backend and server names (and the same address and settings):
+ * a reload does not cost the pools. */
+static void wgen_move_idle(struct wgen *from, struct wgen *to)
+{
+	for (int b = 0; b < from->cfg->nbackends; b++) {
+		struct backend_rt *ob = &from->backends[b];
+		const struct cfg_backend *nbc = cfg_find_backend(to->cfg, ob->cfg->name);
+		if (!nbc)
+			continue;
+		struct backend_rt *nb = &to->backends[nbc->index];
+		for (int i = 0; i < ob->nservers; i++) {
+			struct server_rt *os = &ob->servers[i];
+			struct server_rt *ns = NULL;
+			for (int j = 0; j < nb->nservers && !ns; j++)
+				if (strcmp(nb->servers[j].cfg->name, os->cfg->name) == 0)
+					ns = &nb->servers[j];
+			if (!ns || !server_same(os->cfg, ns->cfg))
+				continue;
+			while (!list_empty(&os->idle)) {
+				struct srvconn *sc = container_of(os->idle.prev, struct srvconn,
+								  idle_link);
+				list_del(&sc->idle_link);
+				os->nidle--;
+				sc->srv = ns;
+				list_add_head(&ns->idle, &sc->idle_link);
+				ns->nidle++;
+			}
+		}
+	}
+}
+
+static bool addr_same(const struct cfg_addr *a, const struct cfg_addr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+static bool fd_in(int fd, const struct listener_rt *ls, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ls[i].io.fd == fd)
+			return true;
+	return false;
+}
+
+/* Listeners of w that a reload would keep or give: the worker's own. */
+static int listeners_push(struct listener_rt **ls, int *n, int *cap, struct worker *w,
+			  const struct cfg_frontend *fe, const struct cfg_addr *a, int fd)
+{
+	if (*n == *cap) {
+		int ncap = *cap ? *cap * 2 : 8;
+		struct listener_rt *v = realloc(*ls, (size_t)ncap * sizeof(*v));
+		if (!v)
+			return -1;
+		*ls = v;
+		*cap = ncap;
+	}
+	struct listener_rt *l = &(*ls)[(*n)++];
+	memset(l, 0, sizeof(*l));
+	l->w = w;
+	l->fe = fe;
+	l->addr = a;
+	l->io.cb = listener_event;
+	l->io.fd = fd;
+	return 0;
+}
+
+void worker_listeners_free(struct worker *w, struct listener_rt *ls, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ls[i].io.fd >= 0 && !fd_in(ls[i].io.fd, w->listeners, w->nlisteners))
+			close(ls[i].io.fd);
+	free(ls);
+}
+
+int worker_listeners_for(struct worker *w, const struct cfg *c, struct listener_rt **out, int *nout,
+			 char *err, size_t elen)
+{
+	struct listener_rt *ls = NULL;
+	int n = 0, cap = 0;
+
+	for (int f = 0; f < c->nfrontends; f++) {
+		const struct cfg_frontend *fe = c->frontends[f];
+		for (int i = 0; i < fe->nbinds; i++) {
+			const struct cfg_addr *a = &fe->binds[i];
+			bool kept = false;
+			/* Every socket this worker has on that address stays (a
+			 * process started by an upgrade may have several). */
+			for (int k = 0; k < w->nlisteners; k++) {
+				const struct listener_rt *o = &w->listeners[k];
+				if (o->io.fd < 0 || !addr_same(o->addr, a))
+					continue;
+				kept = true;
+				if (a->ss.ss_family != AF_UNIX)
+					sock_keepalive(o->io.fd, &fe->keepalive);
+				if (listeners_push(&ls, &n, &cap, w, fe, a, o->io.fd) < 0)
+					goto oom;
+			}
+			if (kept)
+				continue;
+			int fd = -1;
+			if (a->ss.ss_family != AF_UNIX || w->id == 0) {
+				char warn[256], e[256];
+				fd = sock_listen(a, &fe->keepalive, warn, sizeof(warn), e, sizeof(e));
+				if (fd < 0) {
+					snprintf(err, elen, "frontend %s: cannot listen on %s: %s",
+						 fe->name, a->text, e);
+					goto fail;
+				}
+			}
+			if (listeners_push(&ls, &n, &cap, w, fe, a, fd) < 0) {
+				if (fd >= 0)
+					close(fd);
+				goto oom;
+			}
+		}
+	}
+	*out = ls;
+	*nout = n;
+	return 0;
+oom:
+	snprintf(err, elen, "out of memory");
+fail:
+	worker_listeners_free(w, ls, n);
+	return -1;
+}
+
+int worker_listeners_share(struct worker *ws, int nworkers, struct listener_rt **ls,
+			   const int *n, char *err, size_t elen)
+{
+	/* Worker i's new unix@ listeners are duplicates of worker 0's (the
+	 * lists are built from the same configuration, in the same order,
+	 * but a kept bind may hold several sockets: match by address). */
+	for (int i = 1; i < nworkers; i++)
+		for (int j = 0; j < n[i]; j++) {
+			struct listener_rt *l = &ls[i][j];
+			if (l->io.fd >= 0)
+				continue;
+			for (int k = 0; k < n[0] && l->io.fd < 0; k++)
+				if (ls[0][k].io.fd >= 0 && addr_same(ls[0][k].addr, l->addr)) {
+					l->io.fd = fcntl(ls[0][k].io.fd, F_DUPFD_CLOEXEC, 0);
+					if (l->io.fd < 0) {
+						snprintf(err, elen, "frontend %s: cannot share %s: %s",
+							 l->fe->name, l->addr->text, strerror(errno));
+						return -1;
+					}
+				}
+		}
+	(void)ws;
+	return 0;
+}
+
+static int listener_watch(struct worker *w, struct listener_rt *l)
+{
+	/* Level-triggered, so a burst cap never strands pending accepts.
+	 * A unix@ socket is one for all workers: EPOLLEXCLUSIVE wakes one
+	 * of them per connection rather than every one. */
+	uint32_t ev = EPOLLIN | (l->addr->ss.ss_family == AF_UNIX ? EPOLLEXCLUSIVE : 0);
+	if (w->accept_paused)
+		ev = 0;
+	return loop_add_events(&w->loop, &l->io, ev);
+}
+
+/* MB_RELOAD: the swap main prepared (worker_swap) takes effect. */
+static void swap_apply(struct worker *w)
+{
+	struct worker_swap *sw = atomic_exchange(&w->swap, NULL);
+	if (!sw)
+		return;
+	/* Listeners: the ones gone are closed (their pending connections with
+	 * them: the bind was removed), the kept ones move to their new entry
+	 * (same socket, same queue), the new ones are watched. */
+	for (int i = 0; i < w->nlisteners; i++) {
+		struct listener_rt *l = &w->listeners[i];
+		if (l->io.fd < 0)
+			continue;
+		loop_del(&w->loop, &l->io);
+		if (!fd_in(l->io.fd, sw->ls, sw->nls))
+			close(l->io.fd);
+		l->io.fd = -1;
+	}
+	free(w->listeners);
+	w->listeners = sw->ls;
+	w->nlisteners = sw->nls;
+	for (int i = 0; i < w->nlisteners; i++) {
+		struct listener_rt *l = &w->listeners[i];
+		if (w->stopping && l->io.fd >= 0) {
+			close(l->io.fd);
+			l->io.fd = -1;
+		}
+		if (l->io.fd >= 0 && listener_watch(w, l) < 0)
+			log_err("worker %d: epoll_ctl: %s", w->id, strerror(errno));
+	}
+	/* The generation: new sessions get it, sessions and streams of the
+	 * old one finish under it or follow at their next request. */
+	struct wgen *old = w->gen;
+	list_add_tail(&w->gens, &sw->gen->link);
+	sw->gen->users++;
+	w->gen = sw->gen;
+	w->cfg = sw->gen->cfg;
+	if (old) {
+		wgen_move_idle(old, w->gen);
+		wgen_drop(w, old);
+	}
+	sw->done(sw->arg);
+}
+
+bool worker_swap(struct worker *w, struct worker_swap *sw)
+{
+	atomic_store(&w->swap, sw);
+	return mailbox_post(&w->mb, (struct mb_msg){ MB_RELOAD, 0 });
+}
+
+int workers_listen_fds(struct worker *ws, int nworkers, int *fds, const char **texts, int max)
+{
+	int n = 0;
+	for (int i = 0; i < nworkers; i++)
+		for (int j = 0; j < ws[i].nlisteners && n < max; j++) {
+			const struct listener_rt *l = &ws[i].listeners[j];
+			if (l->io.fd < 0)
+				continue;
+			fds[n] = l->io.fd;
+			texts[n] = l->addr->text;
+			n++;
+		}
+	return n;
+}
+
+/* MB_DEQUEUE: a server slot was freed somewhere for a backend whose index
+ * (in some generation) is `slot` modulo WORKER_QSLOTS. */
+static void dequeue_slot(struct worker *w, uint32_t slot)
+{
+	struct list *pos;
+	list_for_each(pos, &w->gens) {
+		struct wgen *g = container_of(pos, struct wgen, link);
+		for (int b = (int)slot; b < g->cfg->nbackends; b += WORKER_QSLOTS)
+			if (g->backends[b].nqueued)
+				backend_dequeue(&g->backends[b]);
+	}
+}
+
+/* MB_LB_SYNC: servers changed at run time; every generation's backends
+ * look (each adopts only what was added to its own generation). */
+static void lb_sync_gens(struct worker *w)
+{
+	struct list *pos;
+	list_for_each(pos, &w->gens) {
+		struct wgen *g = container_of(pos, struct wgen, link);
+		for (int b = 0; b < g->cfg->nbackends; b++)
+			if (lb_backend_sync(&g->backends[b]) < 0)
+				log_err("worker %d: out of memory adopting the servers of backend %s",
+					w->id, g->cfg->backends[b]->name);
+	}
 }
 
 /* ---- the mailbox: wakeups from other threads ---- */
@@ -185,16 +554,14 @@ static void mailbox_event(struct ev_io *io, uint32_t events)
 		n = mailbox_take(&w->mb, msgs, 64);
 		for (uint32_t i = 0; i < n; i++) {
 			if (msgs[i].kind == MB_STOP) {
-				worker_begin_stop(w);
-			} else if (msgs[i].kind == MB_DEQUEUE && msgs[i].arg < (uint32_t)w->cfg->nbackends) {
+				worker_begin_stop(w, msgs[i].arg == 1);
+			} else if (msgs[i].kind == MB_RELOAD) {
+				swap_apply(w);
+			} else if (msgs[i].kind == MB_DEQUEUE && msgs[i].arg < WORKER_QSLOTS) {
 				atomic_store_explicit(&w->dq_pending[msgs[i].arg], 0, memory_order_relaxed);
-				backend_dequeue(&w->backends[msgs[i].arg]);
+				dequeue_slot(w, msgs[i].arg);
 			} else if (msgs[i].kind == MB_LB_SYNC) {
-				for (int b = 0; b < w->cfg->nbackends; b++)
-					if (lb_backend_sync(&w->backends[b]) < 0)
-						log_err("worker %d: out of memory adopting the "
-							"servers of backend %s", w->id,
-							w->cfg->backends[b]->name);
+				lb_sync_gens(w);
 			}
 		}
 	} while (n == 64);
@@ -206,6 +573,7 @@ void worker_queue_mark(struct worker *w, int be_index, bool queued)
 {
 	if (!g_queued)
 		return;
+	be_index %= WORKER_QSLOTS;
 	uint64_t bit = 1ull << (w->id % 64);
 	if (queued)
 		atomic_fetch_or(&g_queued[be_index], bit);
@@ -217,6 +585,7 @@ void worker_slot_freed(struct worker *w, int be_index)
 {
 	if (!g_queued)
 		return;
+	be_index %= WORKER_QSLOTS;
 	uint64_t mask = atomic_load(&g_queued[be_index]) & ~(1ull << (w->id % 64));
 	if (!mask)
 		return;
@@ -274,12 +643,7 @@ int worker_enter(struct worker *w)
 		return -1;
 	}
 	for (int i = 0; i < w->nlisteners; i++) {
-		struct listener_rt *l = &w->listeners[i];
-		/* Level-triggered, so a burst cap never strands pending accepts.
-		 * A unix@ socket is one for all workers: EPOLLEXCLUSIVE wakes one
-		 * of them per connection rather than every one. */
-		uint32_t ev = EPOLLIN | (l->addr->ss.ss_family == AF_UNIX ? EPOLLEXCLUSIVE : 0);
-		if (loop_add_events(&w->loop, &l->io, ev) < 0) {
+		if (w->listeners[i].io.fd >= 0 && listener_watch(w, &w->listeners[i]) < 0) {
 			log_err("worker %d: epoll_ctl: %s", w->id, strerror(errno));
 			w->exit_code = 1;
 			return -1;
@@ -307,6 +671,16 @@ void worker_leave(struct worker *w)
 	/* Their offloaded jobs were cancelled; wait for those still running. */
 	offload_quiesce(w);
 	close_listeners(w);
+	/* The current generation's own reference: older ones went with
+	 * their last session; the deferred frees run before the pools go. */
+	if (w->gen) {
+		struct wgen *g = w->gen;
+		w->gen = NULL;
+		wgen_drop(w, g);
+	}
+	for (uint32_t i = 0; i < w->loop.ndefers; i++)
+		w->loop.defers[i].fn(w->loop.defers[i].arg);
+	w->loop.ndefers = 0;
 	pool_flush(&w->session_pool);
 	pool_flush(&w->stream_pool);
 	pool_flush(&w->txn_pool);
@@ -347,16 +721,15 @@ int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 	    offload_inbox_init(&w->ob, w->wake_fd) < 0)
 		return -1;
 	w->wake_io.fd = w->wake_fd;
-	w->dq_pending = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*w->dq_pending));
+	w->dq_pending = calloc(WORKER_QSLOTS, sizeof(*w->dq_pending));
 	if (!w->dq_pending)
 		return -1;
-
-	w->backends = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*w->backends));
-	if (!w->backends)
+	LIST_INIT(&w->gens);
+	w->gen = wgen_new((struct cfg *)cfg);
+	if (!w->gen)
 		return -1;
-	for (int b = 0; b < cfg->nbackends; b++)
-		if (lb_backend_init(&w->backends[b], cfg->backends[b]) < 0)
-			return -1;
+	w->gen->users = 1;
+	list_add_tail(&w->gens, &w->gen->link);
 
 	if (!listen)
 		return 0;
@@ -378,6 +751,14 @@ int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 			/* A unix@ socket is opened once, by worker 0; the others
 			 * get a duplicate of it (workers_start). */
 			if (l->addr->ss.ss_family == AF_UNIX && id > 0) {
+				w->nlisteners++;
+				continue;
+			}
+			/* A binary upgrade's new process takes the old one's
+			 * sockets (control/upgrade.h): nothing is bound twice,
+			 * no connection waits in a queue nobody reads. */
+			l->io.fd = upgrade_take_fd(l->addr);
+			if (l->io.fd >= 0) {
 				w->nlisteners++;
 				continue;
 			}
@@ -412,12 +793,17 @@ void worker_fini(struct worker *w)
 	w->wake_fd = -1;
 	free((void *)w->dq_pending);
 	w->dq_pending = NULL;
-	if (w->backends)
-		for (int b = 0; b < w->cfg->nbackends; b++)
-			lb_backend_free(&w->backends[b]);
-	free(w->backends);
+	/* A worker that never ran (or whose loop is gone): its generations
+	 * are freed here, sessions or not (there are none). */
+	if (w->gens.next) {
+		while (!list_empty(&w->gens)) {
+			struct wgen *g = container_of(w->gens.next, struct wgen, link);
+			list_del(&g->link);
+			wgen_free_deferred(g);
+		}
+	}
+	w->gen = NULL;
 	free(w->listeners);
-	w->backends = NULL;
 	w->listeners = NULL;
 	loop_free(&w->loop);
 }
@@ -437,6 +823,31 @@ static int share_unix_listeners(struct worker *ws, int nworkers)
 				return -1;
 			}
 		}
+	return 0;
+}
+
+/* A binary upgrade from a process with more sockets per bind than this one
+ * has workers: the rest are shared out, so every socket of the old process
+ * (and the connections in its queue) has a reader. */
+static int adopt_inherited(struct worker *ws, int nworkers, const struct cfg *cfg)
+{
+	int k = 0;
+	for (int f = 0; f < cfg->nfrontends; f++) {
+		const struct cfg_frontend *fe = cfg->frontends[f];
+		for (int i = 0; i < fe->nbinds; i++) {
+			int fd;
+			while ((fd = upgrade_take_fd(&fe->binds[i])) >= 0) {
+				struct worker *w = &ws[k++ % nworkers];
+				int cap = w->nlisteners;
+				if (listeners_push(&w->listeners, &w->nlisteners, &cap, w, fe,
+						   &fe->binds[i], fd) < 0) {
+					close(fd);
+					return -1;
+				}
+			}
+		}
+	}
+	upgrade_inherit_done();
 	return 0;
 }
 
@@ -490,8 +901,8 @@ int workers_prepare(const struct cfg *cfg, int nworkers, struct worker **out)
 			return -1;
 		}
 	}
-	g_queued = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*g_queued));
-	if (!g_queued || share_unix_listeners(ws, nworkers) < 0) {
+	g_queued = calloc(WORKER_QSLOTS, sizeof(*g_queued));
+	if (!g_queued || share_unix_listeners(ws, nworkers) < 0 || adopt_inherited(ws, nworkers, cfg) < 0) {
 		workers_discard(ws, nworkers);
 		return -1;
 	}
@@ -520,6 +931,12 @@ void workers_stop(struct worker *ws, int n)
 {
 	for (int i = 0; i < n; i++)
 		mailbox_post(&ws[i].mb, (struct mb_msg){ MB_STOP, 0 });
+}
+
+void workers_drain(struct worker *ws, int n)
+{
+	for (int i = 0; i < n; i++)
+		mailbox_post(&ws[i].mb, (struct mb_msg){ MB_STOP, 1 });
 }
 
 int workers_join(struct worker *ws, int n)

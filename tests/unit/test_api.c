@@ -347,10 +347,10 @@ TEST(added_servers_reach_workers_until_a_reload)
 	registry_free();
 }
 
-TEST(reload_not_built_in)
+TEST(reload_without_a_control_thread)
 {
 	struct cfg *c = L(conf);
-	CHECK_EQ_INT(status_of(c, "POST", "/api/reload", NULL, NULL), 501);
+	CHECK_EQ_INT(status_of(c, "POST", "/api/reload", NULL, "the process is stopping"), 503);
 	cfg_put(c);
 }
 
@@ -360,6 +360,6 @@ int main(void)
 	RUN(routes_and_errors);
 	RUN(put_changes_shared_state);
 	RUN(added_servers_reach_workers_until_a_reload);
-	RUN(reload_not_built_in);
+	RUN(reload_without_a_control_thread);
 	return UNIT_SUMMARY("test_api");
 }

@@ -308,6 +308,51 @@ TEST(entries_never_move_as_the_registry_grows)
 
 /* ---- configuration generations ---- */
 
+/* Limits: a generation whose `limit` has the same parameters shares the
+ * table (its counters) with the one before; changed parameters, a table
+ * of its own; prune keeps only the running generation's. */
+#define LIM(rate) FE "backend app {\n    server s1 127.0.0.1:9001\n}\n" \
+	"limit l {\n    key src\n    rate " rate "\n    burst 5\n}\n"
+
+TEST(limit_tables_are_kept_by_name_while_unchanged)
+{
+	struct cfg *a = L(LIM("1/m")), *b = L(LIM("1/m")), *c = L(LIM("2/m"));
+	CHECK(a && b && c);
+	CHECK_EQ_INT(registry_sync(a), 0);
+	struct limit_table *ta = cfg_find_limit(a, "l")->table;
+	CHECK(cfg_find_limit(b, "l")->table != ta);
+	CHECK_EQ_INT(registry_sync_reload(b, 1000), 0);
+	CHECK(cfg_find_limit(b, "l")->table == ta);   /* same counters */
+	CHECK_EQ_INT(registry_sync_reload(c, 2000), 0);
+	CHECK(cfg_find_limit(c, "l")->table != ta);   /* a fresh table */
+	/* a, b still use ta: freeing them and c in any order is safe
+	 * (ASan checks), the registry keeps c's until pruned or freed */
+	cfg_put(a);
+	registry_prune(c);
+	cfg_put(b);
+	cfg_put(c);
+	registry_free();
+}
+
+/* A server a reload adds ramps up under its slowstart from the reload on;
+ * servers known before, and servers of the first generation, do not. */
+TEST(new_servers_of_a_reload_start_under_slowstart)
+{
+	struct cfg *a = L(FE "backend app {\n    server s1 127.0.0.1:9001 slowstart 10s\n}\n");
+	struct cfg *b = L(FE "backend app {\n    server s1 127.0.0.1:9001 slowstart 10s\n"
+			  "    server s2 127.0.0.1:9002 slowstart 10s\n"
+			  "    server s3 127.0.0.1:9003\n}\n");
+	CHECK(a && b);
+	CHECK_EQ_INT(registry_sync(a), 0);
+	CHECK_EQ_INT(registry_sync_reload(b, 12345), 0);
+	CHECK(atomic_load(&registry_server("app", "s1")->up_since_ms) == 0);
+	CHECK(atomic_load(&registry_server("app", "s2")->up_since_ms) == 12345);
+	CHECK(atomic_load(&registry_server("app", "s3")->up_since_ms) == 0);
+	cfg_put(a);
+	cfg_put(b);
+	registry_free();
+}
+
 TEST(cfg_refs_start_at_one_and_the_last_put_frees)
 {
 	struct cfg *c = L(gen1);
@@ -363,6 +408,8 @@ int main(void)
 	RUN(a_new_generation_runtime_sees_the_kept_state);
 	RUN(prune_drops_only_what_the_kept_generation_does_not_name);
 	RUN(entries_never_move_as_the_registry_grows);
+	RUN(limit_tables_are_kept_by_name_while_unchanged);
+	RUN(new_servers_of_a_reload_start_under_slowstart);
 	RUN(cfg_refs_start_at_one_and_the_last_put_frees);
 	RUN(cfg_refs_are_thread_safe);
 	registry_free();
