@@ -435,7 +435,45 @@ def test_delete_drains_then_forgets(gatehouse, make_origin, port):
     api.error("GET", "/api/backends/app/servers/s3", status=404)
 
 
-def test_reload_not_built_in(gatehouse, make_origin, port):
-    o1 = make_origin()
-    g, api = start(gatehouse, port, [o1])
-    api.error("POST", "/api/reload", status=501, says="not built in")
+def test_reload_through_the_api(gatehouse, make_origin, port):
+    """POST /api/reload answers with the new generation or the file's
+    errors; what the API added is dropped by a reload (which says so), a
+    server it deleted is back, a live weight stays (kept by name)."""
+    o1, o2, o3 = make_origin(), make_origin(), make_origin()
+    g, api = start(gatehouse, port, [o1, o2])
+    api.put("s1", {"weight": 3})
+    api.ok("POST", "/api/backends/app/servers", {"name": "s3", "address": o3.addr}, status=201)
+    api.ok("DELETE", "/api/backends/app/servers/s2", status=200)
+    burst(port, 40, "/r1/")
+    settle(o1, o2, o3)
+    assert served(o2, "/r1/") == 0 and served(o3, "/r1/") > 0
+
+    j = api.ok("POST", "/api/reload")
+    assert j == {"result": "ok", "generation": 2}, j
+    log = g.stderr_text()
+    assert "configuration reloaded (generation 2)" in log
+    assert "server s3 (%s), added through the API, is dropped by this reload" % o3.addr in log
+    assert "server s2, removed through the API, is back" in log
+    servers = {s["name"]: s for s in api.ok("GET", "/api/backends/app")["backend"]["servers"]}
+    assert list(servers) == ["s1", "s2"]
+    assert servers["s1"]["weight"] == 3 and servers["s2"]["state"] == "up"
+    burst(port, 400, "/r2/")
+    settle(o1, o2, o3)
+    assert served(o3, "/r2/") == 0
+    assert 0.70 <= served(o1, "/r2/") / 400.0 <= 0.80, (served(o1, "/r2/"), served(o2, "/r2/"))
+    # s3's name is free again in the new generation.
+    api.ok("POST", "/api/backends/app/servers", {"name": "s3", "address": o3.addr}, status=201)
+
+    # A file that does not load: 400 with its errors, the running one serves on.
+    with open(g.conf_path) as f:
+        good = f.read()
+    with open(g.conf_path, "w") as f:
+        f.write(good + "\nbogus_section {\n}\n")
+    j = api.error("POST", "/api/reload", status=400, says="configuration refused")
+    assert j["errors"] and any("bogus_section" in e for e in j["errors"]), j
+    assert get(port, "/r3/x") == 200
+    assert [s["name"] for s in api.ok("GET", "/api/backends/app")["backend"]["servers"]] == \
+        ["s1", "s2", "s3"]
+    with open(g.conf_path, "w") as f:
+        f.write(good)
+    assert api.ok("POST", "/api/reload")["generation"] == 3
