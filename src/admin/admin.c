@@ -78,6 +78,8 @@ struct aconn {
 	size_t out_len, out_off;
 	bool close_after;         /* close once the answer is out */
 	bool continue_sent;       /* 100 Continue written for this request */
+	bool keep10;              /* HTTP/1.0 keep-alive: say so in the answer */
+	size_t consumed;          /* bytes of in[] the request being answered took */
 	uint64_t deadline;        /* ms, monotonic */
 };
 
@@ -318,8 +320,10 @@ static void serve(struct admin *a, struct aconn *k, struct ahead *h)
 	}
 	if (!rs.status)
 		rs.status = 200;
+	/* the contract has no header fields: the two a status calls for */
 	const char *extra = rs.status == 401 ? "WWW-Authenticate: " ADMIN_REALM "\r\n" :
-			    rs.status == 405 ? "Allow: GET, HEAD\r\n" : NULL;
+			    rs.status == 405 && strcmp(path, "/metrics") == 0 ? "Allow: GET, HEAD\r\n" :
+			    k->keep10 ? "Connection: keep-alive\r\n" : NULL;
 	conn_answer(a, k, rs.status, rs.ctype ? rs.ctype : "application/json",
 		    rs.body ? rs.body : "", rs.body ? rs.len : 0, head_only, extra);
 	if (!rs.body_static)
@@ -376,9 +380,8 @@ static void conn_parse(struct admin *a, struct aconn *k)
 	}
 	/* the handlers see the head as parsed (in hcopy) and the body in k->in */
 	k->close_after = h.close || (h.http10 && !h.keep_alive);
-	bool pipelined = k->in_len > hlen + h.cl;
-	if (pipelined)
-		k->close_after = true;   /* one request at a time: no pipelining */
+	k->keep10 = h.http10 && !k->close_after;
+	k->consumed = hlen + h.cl;   /* what follows is the next (pipelined) request */
 	/* serve() reads the body at k->in + head_len */
 	serve(a, k, &h);
 	free(hcopy);
@@ -430,12 +433,21 @@ static void conn_next(struct admin *a, struct aconn *k)
 	free(k->out);
 	k->out = NULL;
 	k->out_len = k->out_off = 0;
-	k->in_len = 0;
+	/* a pipelined request already read moves to the front */
+	size_t rest = k->in_len > k->consumed ? k->in_len - k->consumed : 0;
+	if (rest)
+		memmove(k->in, k->in + k->consumed, rest);
+	k->in_len = rest;
+	if (k->in)
+		k->in[rest] = '\0';
+	k->consumed = 0;
 	k->continue_sent = false;
 	k->st = AC_READ;
-	k->deadline = now_ms() + ADMIN_IDLE_MS;
+	k->deadline = now_ms() + (rest ? ADMIN_REQ_MS : ADMIN_IDLE_MS);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = k };
 	epoll_ctl(a->efd, EPOLL_CTL_MOD, k->fd, &ev);
+	if (rest)
+		conn_parse(a, k);
 }
 
 static void conn_write(struct admin *a, struct aconn *k)
