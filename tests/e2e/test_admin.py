@@ -196,9 +196,29 @@ def test_keep_alive_and_close(gatehouse, tmp_path, origin, port):
         assert s.recv(1) == b"", "closed after Connection: close"
     finally:
         s.close()
-    # HTTP/1.0 without keep-alive closes
+    # HTTP/1.0 without keep-alive closes; with it, stays open and says so
     r, closed = raw(admin, req(version="HTTP/1.0", host=False))
     assert r.status == 200 and closed
+    r, closed = raw(admin, req(version="HTTP/1.0", host=False,
+                               extra=b"Connection: keep-alive\r\n"))
+    assert r.status == 200 and not closed and r.header("Connection") == "keep-alive"
+
+
+def test_pipelined_requests_answered_in_order(gatehouse, tmp_path, origin, port):
+    g, admin = start(gatehouse, tmp_path, origin, port)
+    s = httpraw.connect(admin)
+    try:
+        body = b'{"a": 1}'
+        s.sendall(req("/one") + req("/metrics", method="POST",
+                                     extra=b"Content-Length: %d\r\n" % len(body))[:-2]
+                  + b"\r\n" + body + req("/metrics"))
+        rd = httpraw.Reader(s)
+        assert rd.read_response("GET").status == 404
+        assert rd.read_response("GET").status == 405
+        r = rd.read_response("GET")
+        assert r.status == 200 and b"gatehouse_frontend_requests_total" in r.body
+    finally:
+        s.close()
 
 
 def test_body_split_across_writes(gatehouse, tmp_path, origin, port):

@@ -16,6 +16,7 @@ import ghutil
 import httpraw
 from ghutil import free_port, wait_for
 from h2util import H2Client
+from test_tls import curl, pki, sclient, tls_config  # noqa: F401 (pki: a fixture)
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="the admin listener is gatehouse's own")
@@ -278,3 +279,23 @@ def test_admin_listens_only_when_configured(gatehouse, origin, port):
     g2 = gatehouse(ghutil.simple_http_config(port2, [origin.addr]))
     assert httpraw.request(port2, "GET", "/").status == 200
     assert listening_ports_of(g2.pid) == {port2}
+
+
+def test_tls_handshakes_counted(gatehouse, origin, port, pki):
+    """Finished handshakes, and one begun and refused (TLS 1.1)."""
+    admin = free_port()
+    gatehouse(tls_config(port, [origin.addr], pki, global_extra="admin 127.0.0.1:%d" % admin))
+    for _ in range(2):
+        rc, status, _ = curl(port, pki, "/echo")
+        assert rc == 0 and status == 200
+    rc, out = sclient(port, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0")
+    assert rc != 0
+
+    def counts():
+        _, s = scrape(admin)
+        return (val(s, "gatehouse_tls_handshakes_total", side="frontend", result="ok"),
+                val(s, "gatehouse_tls_handshakes_total", side="frontend", result="failed"))
+    # a failure is counted when its connection closes
+    wait_for(lambda: counts() == (2, 1), 5 * ghutil.SLACK, 0.05, "2 ok, 1 failed")
+    _, s = scrape(admin)
+    assert val(s, "gatehouse_frontend_requests_total", frontend="web", code="2xx") == 2
