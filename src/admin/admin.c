@@ -276,7 +276,8 @@ static void serve(struct admin *a, struct aconn *k, struct ahead *h)
 	const char *want = ca ? ca->token : a->token0;
 	size_t want_len = ca ? ca->token_len : a->token0_len;
 
-	if (want && !admin_token_ok(h->auth, want, want_len) && !admin_public(h->method, h->target)) {
+	if (want && !admin_token_ok(h->auth, want, want_len) &&
+	    !admin_public(h->method, h->target)) {
 		conn_error(a, k, 401, h->auth ? "invalid token" : "missing bearer token", false,
 			   h->auth ? "WWW-Authenticate: " ADMIN_REALM ", error=\"invalid_token\"\r\n" :
 				     "WWW-Authenticate: " ADMIN_REALM "\r\n");

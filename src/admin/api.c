@@ -81,6 +81,7 @@ static bool reply_error(struct admin_resp *rs, int status, const char *fmt, ...)
 	jw_init(&w);
 	jw_obj(&w);
 	jw_kstr(&w, "error", msg);
+	jw_kint(&w, "status", status);   /* as the listener's own errors */
 	jw_obj_end(&w);
 	return reply(rs, status, &w);
 }
@@ -682,6 +683,7 @@ static bool post_reload(struct admin_resp *rs)
 	bool stopping = errs && strcmp(errs, "the process is stopping") == 0;
 	jw_kstr(&w, "error", stopping ? "no reload possible: the process is stopping"
 				      : "configuration refused; the running one keeps serving");
+	jw_kint(&w, "status", stopping ? 503 : 400);
 	jw_key(&w, "errors");
 	jw_arr(&w);
 	for (const char *p = errs ? errs : ""; *p;) {

@@ -32,6 +32,10 @@ struct reg_server {
 	/* A later generation (a reload) does not carry it: no worker adopts
 	 * it any more (registry_added_servers). */
 	bool dropped;
+	/* Dropped and not named by that generation either: only the older
+	 * generation's workers still point at it, until registry_prune().
+	 * Lookups by name skip it, so the name is free for a new entry. */
+	bool zombie;
 };
 
 struct reg_backend {
@@ -80,7 +84,7 @@ static struct reg_backend *find_backend(const char *name)
 static struct reg_server *find_server(const struct reg_backend *rb, const char *name)
 {
 	for (int i = 0; i < rb->nsrv; i++)
-		if (strcmp(rb->srv[i]->name, name) == 0)
+		if (!rb->srv[i]->zombie && strcmp(rb->srv[i]->name, name) == 0)
 			return rb->srv[i];
 	return NULL;
 }
@@ -185,15 +189,25 @@ static int server_sync(struct reg_backend *rb, const struct cfg_server *cs, uint
 	return 0;
 }
 
+static bool cfg_backend_has_server(const struct cfg_backend *cb, const char *name)
+{
+	for (int i = 0; i < cb->nservers; i++)
+		if (strcmp(cb->servers[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
 /* Servers the API added to an older generation of rb that cb (the new
  * one) does not name: no worker of cb adopts them; said once. */
 static void backend_drop_added(struct reg_backend *rb, const struct cfg_backend *cb)
 {
 	for (int i = 0; i < rb->nsrv; i++) {
 		struct reg_server *rs = rb->srv[i];
-		if (!rs->added || rs->dropped || rs->added->backend == cb)
-			continue;
+		if (!rs->added || rs->dropped || rs->added->backend == cb ||
+		    (cb && cfg_backend_has_server(cb, rs->name)))
+			continue;   /* the file's from now on: server_sync() */
 		rs->dropped = true;
+		rs->zombie = true;
 		log_info("backend %s: server %s (%s), added through the API, is dropped by this "
 			 "reload", rb->name, rs->name, rs->added->addr.text);
 	}
@@ -209,14 +223,6 @@ static int backend_sync(const struct cfg_backend *cb, uint64_t now_ms)
 		if (server_sync(rb, cb->servers[i], now_ms) < 0)
 			return -1;
 	return 0;
-}
-
-static bool cfg_backend_has_server(const struct cfg_backend *cb, const char *name)
-{
-	for (int i = 0; i < cb->nservers; i++)
-		if (strcmp(cb->servers[i]->name, name) == 0)
-			return true;
-	return false;
 }
 
 /* Drops the server entries of rb that cb does not name, but those the API

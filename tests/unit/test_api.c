@@ -323,15 +323,23 @@ TEST(added_servers_reach_workers_until_a_reload)
 	CHECK(lb_backend_init(&be2, c2->backends[0]) == 0);
 	CHECK_EQ_INT(lb_backend_sync(&be2), 0);
 	CHECK_EQ_INT(be2.nservers, 3);
+	/* The name of one dropped is free at once in the new generation. */
+	CHECK_EQ_INT(status_of(c2, "POST", p, "{\"name\":\"x1\",\"address\":\"127.0.0.1:9011\"}",
+			       NULL), 201);
+	CHECK_EQ_INT(lb_backend_sync(&be2), 0);
+	CHECK_EQ_INT(be2.nservers, 4);
+	CHECK_STR(be2.servers[3].cfg->addr.text, "127.0.0.1:9011");
+	CHECK(be2.servers[3].sh != be.servers[4].sh);
 	/* The old generation's workers keep theirs until it is gone. */
 	CHECK_EQ_INT(lb_backend_sync(&be), 0);
 	CHECK_EQ_INT(be.nservers, 3 + LB_ADDED_MAX);
-	CHECK(registry_server("app", "x0") != NULL);
+	CHECK(registry_server("app", "x0") == NULL);   /* by name: a zombie, its name free */
 	lb_backend_free(&be);
 	lb_backend_free(&bo);
 	cfg_put(c);
 	registry_prune(c2);
 	CHECK(registry_server("app", "x0") == NULL);
+	CHECK(registry_server("app", "x1") == be2.servers[3].sh);   /* the new one stays */
 	CHECK(registry_server("other", "o2") == NULL);
 	CHECK(registry_server("app", "s1") != NULL);
 
@@ -341,7 +349,7 @@ TEST(added_servers_reach_workers_until_a_reload)
 	registry_prune(c2);
 	CHECK(registry_server("app", "n1") != NULL);
 	CHECK_EQ_INT(lb_backend_sync(&be2), 0);
-	CHECK_EQ_INT(be2.nservers, 4);
+	CHECK_EQ_INT(be2.nservers, 5);
 	lb_backend_free(&be2);
 	cfg_put(c2);
 	registry_free();
