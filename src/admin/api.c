@@ -609,6 +609,11 @@ static bool post_server(const struct admin_req *rq, struct admin_resp *rs,
 			    shown ? "" : " (removed: the name is free again after the next reload)");
 		goto out;
 	}
+	if (rc == -ESTALE) {
+		reply_error(rs, 409, "a reload made a new configuration current meanwhile; "
+				     "send the request again");
+		goto out;
+	}
 	if (rc == -ENOSPC) {
 		reply_error(rs, 409, "backend %s has %d servers added at run time already, the "
 				     "most until the next reload", be->name, LB_ADDED_MAX);

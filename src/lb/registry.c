@@ -43,6 +43,9 @@ struct reg_backend {
 	struct backend_shared sh;
 	struct reg_server **srv;
 	int nsrv, cap;
+	/* The backend of the generation synced last: servers are added to it
+	 * only (compared, never followed: it may be gone since). */
+	const struct cfg_backend *cur;
 };
 
 /* A rate-limit table by `limit` name (a reference held): a reload whose
@@ -203,6 +206,15 @@ static void backend_drop_added(struct reg_backend *rb, const struct cfg_backend 
 {
 	for (int i = 0; i < rb->nsrv; i++) {
 		struct reg_server *rs = rb->srv[i];
+		if (rs->added && rs->zombie && rs->added->backend == cb) {
+			/* cb's own: a reload that synced its successor was
+			 * refused after all (control/reload.c syncs the running
+			 * generation again), so they are cb's again. */
+			rs->dropped = rs->zombie = false;
+			log_info("backend %s: server %s, added through the API, is kept (the "
+				 "reload did not happen)", rb->name, rs->name);
+			continue;
+		}
 		if (!rs->added || rs->dropped || rs->added->backend == cb ||
 		    (cb && cfg_backend_has_server(cb, rs->name)))
 			continue;   /* the file's from now on: server_sync() */
@@ -219,6 +231,7 @@ static int backend_sync(const struct cfg_backend *cb, uint64_t now_ms)
 	if (!rb)
 		return -1;
 	backend_drop_added(rb, cb);
+	rb->cur = cb;
 	for (int i = 0; i < cb->nservers; i++)
 		if (server_sync(rb, cb->servers[i], now_ms) < 0)
 			return -1;
@@ -310,6 +323,10 @@ int registry_server_add(const struct cfg_backend *be, struct cfg_server *cs, int
 	struct reg_backend *rb = find_backend(be->name);
 	if (!rb) {
 		rc = -ENOENT;
+		goto out;
+	}
+	if (rb->cur != be) {
+		rc = -ESTALE;   /* a reload synced a newer generation meanwhile */
 		goto out;
 	}
 	if (find_server(rb, cs->name)) {

@@ -93,9 +93,11 @@ int registry_sync(const struct cfg *c);
  * later registry_sync() drops it from the workers' view of any other
  * generation (and logs so); registry_prune() frees it once the generation
  * it was added to is gone, like any name the configuration lost.
- * Returns 0, -ENOENT (no such backend), -EEXIST (the name is taken, also by
- * a removed server), -ENOSPC (max servers added to this generation of the
- * backend already) or -ENOMEM; cs is the caller's on error.
+ * Returns 0, -ENOENT (no such backend), -ESTALE (be is not of the
+ * generation synced last: a reload came in between), -EEXIST (the name is
+ * taken, also by a removed server), -ENOSPC (max servers added to this
+ * generation of the backend already) or -ENOMEM; cs is the caller's on
+ * error.
  */
 int registry_server_add(const struct cfg_backend *be, struct cfg_server *cs, int max);
 

@@ -314,6 +314,16 @@ TEST(added_servers_reach_workers_until_a_reload)
 	CHECK_EQ_INT(lb_backend_sync(&bo), 0);
 	CHECK_EQ_INT(bo.nservers, 2);
 
+	/* A reload synced, then refused (bind failure): the running
+	 * generation is synced again and keeps its added servers. */
+	struct cfg *cx = L(conf);
+	CHECK(registry_sync(cx) == 0);
+	CHECK(registry_server("app", "x0") == NULL);
+	CHECK(registry_sync(c) == 0);
+	CHECK(registry_server("app", "x0") != NULL);
+	CHECK_EQ_INT(status_of(c, "GET", "/api/backends/app/servers/x0", NULL, NULL), 200);
+	cfg_put(cx);
+
 	/* The next generation: added servers are dropped from it, s2 is back. */
 	struct cfg *c2 = L(conf);
 	CHECK(registry_sync(c2) == 0);
@@ -323,6 +333,9 @@ TEST(added_servers_reach_workers_until_a_reload)
 	CHECK(lb_backend_init(&be2, c2->backends[0]) == 0);
 	CHECK_EQ_INT(lb_backend_sync(&be2), 0);
 	CHECK_EQ_INT(be2.nservers, 3);
+	/* The old generation takes no more: a reload came in between. */
+	CHECK_EQ_INT(status_of(c, "POST", p, "{\"name\":\"late\",\"address\":\"127.0.0.1:9012\"}",
+			       "a reload made a new configuration current"), 409);
 	/* The name of one dropped is free at once in the new generation. */
 	CHECK_EQ_INT(status_of(c2, "POST", p, "{\"name\":\"x1\",\"address\":\"127.0.0.1:9011\"}",
 			       NULL), 201);
