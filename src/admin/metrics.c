@@ -482,10 +482,9 @@ static void write_frontends(struct mxbuf *b, const struct cfg *c)
 		b->oom = true;
 		return;
 	}
-	pthread_mutex_lock(&mx_lock);
+	/* the generation's entries were bound when its chains were built */
 	for (int i = 0; i < n; i++)
-		fe_sum(ent_find(MX_FE, NULL, c->frontends[i]->name, false), &s[i]);
-	pthread_mutex_unlock(&mx_lock);
+		fe_sum(c->frontends[i]->mx, &s[i]);
 #define FE_LOOP for (int i = 0; i < n; i++) if (c->frontends[i]->mode == MODE_HTTP)
 #define FE_NAME esc(c->frontends[i]->name, e1, sizeof(e1))
 	family(b, "gatehouse_frontend_requests_total", "counter",
@@ -561,10 +560,8 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 		b->oom = true;
 		return;
 	}
-	pthread_mutex_lock(&mx_lock);
 	for (int i = 0; i < n; i++)
-		be_sum(ent_find(MX_BE, NULL, c->backends[i]->name, false), &s[i]);
-	pthread_mutex_unlock(&mx_lock);
+		be_sum(c->backends[i]->mx, &s[i]);
 #define BE_LOOP for (int i = 0; i < n; i++) if (c->backends[i]->mode == MODE_HTTP)
 #define BE_NAME esc(c->backends[i]->name, e1, sizeof(e1))
 	family(b, "gatehouse_backend_requests_total", "counter",
@@ -607,21 +604,24 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 	for (int i = 0; i < n; i++)
 		ns += c->backends[i]->nservers;
 	struct srv_sum *ss = calloc((size_t)(ns ? ns : 1), sizeof(*ss));
-	if (!ss) {
+	struct server_shared **shs = calloc((size_t)(ns ? ns : 1), sizeof(*shs));
+	if (!ss || !shs) {
+		free(ss);
+		free(shs);
 		b->oom = true;
 		return;
 	}
-	pthread_mutex_lock(&mx_lock);
 	for (int i = 0, k = 0; i < n; i++)
-		for (int j = 0; j < c->backends[i]->nservers; j++, k++)
-			srv_sum(ent_find(MX_SRV, c->backends[i]->name,
-					 c->backends[i]->servers[j]->name, false), &ss[k]);
-	pthread_mutex_unlock(&mx_lock);
+		for (int j = 0; j < c->backends[i]->nservers; j++, k++) {
+			srv_sum(c->backends[i]->servers[j]->mx, &ss[k]);
+			/* one registry lookup per server for the scrape */
+			shs[k] = registry_server(c->backends[i]->name, c->backends[i]->servers[j]->name);
+		}
 #define SV_LOOP for (int i = 0, k = 0; i < n; i++) \
 	for (int j = 0; j < c->backends[i]->nservers; j++, k++)
 #define SV_LBL (snprintf(lb, sizeof(lb), "backend=\"%s\",server=\"%s\"", BE_NAME, \
 			 esc(c->backends[i]->servers[j]->name, e2, sizeof(e2))), lb)
-#define SV_SH registry_server(c->backends[i]->name, c->backends[i]->servers[j]->name)
+#define SV_SH shs[k]
 	family(b, "gatehouse_server_requests_total", "counter",
 	       "Requests that ended on this server, by the class of the status sent.");
 	SV_LOOP if (c->backends[i]->mode == MODE_HTTP) {
@@ -669,6 +669,7 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 			out(b, "%s{%s} %lld\n", fams[f].name, SV_LBL, v);
 		}
 	}
+	free(shs);
 #undef SV_LOOP
 #undef SV_LBL
 #undef SV_SH
