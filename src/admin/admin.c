@@ -545,6 +545,8 @@ static void *admin_main(void *arg)
 	struct admin *a = arg;
 	struct epoll_event evs[ADMIN_CONNS + 2];
 
+	pthread_setname_np(pthread_self(), "gh:admin");   /* for top -H, ps -L */
+
 	for (;;) {
 		uint64_t now = now_ms(), next = now + 1000;
 		for (int i = 0; i < ADMIN_CONNS; i++) {

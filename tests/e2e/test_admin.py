@@ -284,6 +284,32 @@ def test_bare_port_is_loopback(gatehouse, tmp_path, origin, port):
     assert r.status == 200
 
 
+def thread_names(pid):
+    names = []
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
+def test_served_by_a_thread_of_its_own(gatehouse, tmp_path, origin, port):
+    g, admin = start(gatehouse, tmp_path, origin, port)
+    assert thread_names(g.pid).count("gh:admin") == 1
+    # a request that never ends its head holds an admin connection, not
+    # the traffic: the frontend still answers meanwhile
+    hold = httpraw.connect(admin)
+    hold.sendall(b"GET /metrics HTTP/1.1\r\n")
+    try:
+        assert httpraw.request(port, "GET", "/").status == 200
+        r, _ = raw(admin, req())
+        assert r.status == 200
+    finally:
+        hold.close()
+
+
 def test_stop_with_admin_connections_open(gatehouse, tmp_path, origin, port):
     g, admin = start(gatehouse, tmp_path, origin, port)
     idle = httpraw.connect(admin)
