@@ -164,6 +164,11 @@ void admin_set_cfg(struct admin *a, struct cfg *c)
 	cfg_put(old);
 }
 
+void admin_apply_cfg(struct cfg *c, void *a)
+{
+	admin_set_cfg(a, c);
+}
+
 /* The current generation, with a reference for the caller. */
 static struct cfg *cur_get(struct admin *a)
 {

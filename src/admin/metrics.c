@@ -164,12 +164,14 @@ bool metrics_enabled(void)
 const void *metrics_fe_conf(const struct cfg_frontend *cfe)
 {
 	struct cfg_frontend *fe = (struct cfg_frontend *)cfe;   /* runtime field */
-	if (!metrics_enabled() || fe->mode != MODE_HTTP)
+	if (!metrics_enabled())
 		return NULL;
 	pthread_mutex_lock(&mx_lock);
 	fe->mx = ent_find(MX_FE, NULL, fe->name, true);
 	pthread_mutex_unlock(&mx_lock);
-	return fe->mx;
+	/* a TCP frontend counts its connections (the session hooks), no
+	 * requests: no filter */
+	return fe->mode == MODE_HTTP ? fe->mx : NULL;
 }
 
 const void *metrics_be_conf(const struct cfg_backend *cbe)
@@ -486,6 +488,7 @@ static void write_frontends(struct mxbuf *b, const struct cfg *c)
 	for (int i = 0; i < n; i++)
 		fe_sum(c->frontends[i]->mx, &s[i]);
 #define FE_LOOP for (int i = 0; i < n; i++) if (c->frontends[i]->mode == MODE_HTTP)
+#define FE_ALL for (int i = 0; i < n; i++)
 #define FE_NAME esc(c->frontends[i]->name, e1, sizeof(e1))
 	family(b, "gatehouse_frontend_requests_total", "counter",
 	       "Requests received, by the class of the status sent (none: no response).");
@@ -493,12 +496,12 @@ static void write_frontends(struct mxbuf *b, const struct cfg *c)
 		out(b, "gatehouse_frontend_requests_total{frontend=\"%s\",code=\"%s\"} %llu\n",
 		    FE_NAME, class_names[k], (unsigned long long)s[i].req[k]);
 	family(b, "gatehouse_frontend_connections_total", "counter", "Client connections accepted.");
-	FE_LOOP out(b, "gatehouse_frontend_connections_total{frontend=\"%s\"} %llu\n", FE_NAME,
+	FE_ALL out(b, "gatehouse_frontend_connections_total{frontend=\"%s\"} %llu\n", FE_NAME,
 		    (unsigned long long)s[i].conns);
 	family(b, "gatehouse_frontend_connections", "gauge",
 	       "Client connections open: active (a request under way or awaited) or idle "
 	       "(keep-alive between requests, HTTP/2 with no stream).");
-	FE_LOOP {
+	FE_ALL {
 		out(b, "gatehouse_frontend_connections{frontend=\"%s\",state=\"active\"} %lld\n",
 		    FE_NAME, (long long)(s[i].open - s[i].idle));
 		out(b, "gatehouse_frontend_connections{frontend=\"%s\",state=\"idle\"} %lld\n",
@@ -547,6 +550,7 @@ static void write_frontends(struct mxbuf *b, const struct cfg *c)
 	FE_LOOP out(b, "gatehouse_h2_resets_total{frontend=\"%s\"} %llu\n", FE_NAME,
 		    (unsigned long long)s[i].h2_resets);
 #undef FE_LOOP
+#undef FE_ALL
 #undef FE_NAME
 	free(s);
 }

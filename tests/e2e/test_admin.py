@@ -346,6 +346,8 @@ def test_check_good_admin_lines(tmp_path):
     assert rc == 0, out
     rc, out = check(tmp_path, "admin [::1]:9900")
     assert rc == 0, out
+    rc, out = check(tmp_path, "admin 127.0.0.2:8080")   # the frontend is on 127.0.0.1:8080
+    assert rc == 0, out
 
 
 BAD_ADMIN = [
@@ -361,6 +363,8 @@ BAD_ADMIN = [
     ("two_lines", "admin 127.0.0.1:9900 token_file tok", b"abcdefghijklmnopq\nsecond\n",
      "printable"),
     ("too_long", "admin 127.0.0.1:9900 token_file tok", b"a" * 5000, "longer"),
+    ("frontend_port", "admin 127.0.0.1:8080", None, "also bound by frontend 'web'"),
+    ("frontend_port_any", "admin *:8080", None, "also bound by frontend 'web'"),
 ]
 
 

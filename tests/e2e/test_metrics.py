@@ -299,3 +299,29 @@ def test_tls_handshakes_counted(gatehouse, origin, port, pki):
     wait_for(lambda: counts() == (2, 1), 5 * ghutil.SLACK, 0.05, "2 ok, 1 failed")
     _, s = scrape(admin)
     assert val(s, "gatehouse_frontend_requests_total", frontend="web", code="2xx") == 2
+
+
+def test_tcp_frontend_counts_connections(gatehouse, make_echo, port):
+    echo = make_echo()
+    admin = free_port()
+    gatehouse(ghutil.simple_http_config(port, [echo.addr], mode="tcp",
+                                        global_extra="admin 127.0.0.1:%d" % admin))
+    socks = []
+    for _ in range(2):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+        socks.append(s)
+
+    def conns():
+        _, s = scrape(admin)
+        return (val(s, "gatehouse_frontend_connections_total", frontend="web"),
+                val(s, "gatehouse_frontend_connections", frontend="web", state="active"))
+    wait_for(lambda: conns() == (2, 2), 5 * ghutil.SLACK, 0.05, "2 open")
+    for s in socks:
+        s.close()
+    wait_for(lambda: conns() == (2, 0), 5 * ghutil.SLACK, 0.05, "closed")
+    _, s = scrape(admin)
+    # no request series for a TCP frontend
+    assert ("gatehouse_frontend_requests_total",
+            frozenset({"frontend": "web", "code": "2xx"}.items())) not in s
