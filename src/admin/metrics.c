@@ -35,6 +35,15 @@
 #include "proxy/worker.h"
 #include "waf/waf.h"
 
+/* The reload's counters (src/control/, branch `reload`) once it is in the
+ * tree: gatehouse_config_reloads_total{result}, gatehouse_config_generation. */
+#if defined(__has_include)
+#if __has_include("control/reload.h")
+#include "control/reload.h"
+#define MX_HAVE_RELOAD 1
+#endif
+#endif
+
 /* Bounds in seconds: fine at the low end, where a proxy's latencies are. */
 const double mx_lat_bounds[MX_LAT_BUCKETS - 1] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -783,6 +792,16 @@ static void write_process(struct mxbuf *b, const struct cfg *c)
 			    esc(c->wafs[i]->name, e1, sizeof(e1)), (unsigned long long)ws.inspected);
 		}
 	}
+#ifdef MX_HAVE_RELOAD
+	struct reload_stats rl = reload_stats();
+	family(b, "gatehouse_config_reloads_total", "counter",
+	       "Configuration reloads, applied (ok) or refused (error).");
+	out(b, "gatehouse_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)rl.ok);
+	out(b, "gatehouse_config_reloads_total{result=\"error\"} %llu\n",
+	    (unsigned long long)rl.error);
+	family(b, "gatehouse_config_generation", "gauge", "The running configuration's generation.");
+	out(b, "gatehouse_config_generation %u\n", rl.generation);
+#endif
 	family(b, "gatehouse_connections", "gauge", "Client connections open, all frontends.");
 	out(b, "gatehouse_connections %d\n", atomic_load(&g_conns));
 }
