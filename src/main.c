@@ -159,14 +159,6 @@ static int worker_count(const struct cfg *c)
 	return n > 0 ? (int)n : 1;
 }
 
-/* After each reload (control thread): the admin listener's requests see
- * the new generation. */
-static void admin_on_reload(struct cfg *c, void *arg)
-{
-	if (arg)
-		admin_set_cfg(arg, c);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -375,7 +367,7 @@ int main(int argc, char **argv)
 	sdnotify_ready("serving generation 1");
 	/* Reloads and upgrades run on the control thread, in order; this
 	 * thread only takes signals. */
-	reload_on_apply(admin_on_reload, admin);   /* the listener serves the new one */
+	reload_on_apply(admin_apply_cfg, admin);   /* the listener serves the new one */
 	if (reload_start(file, cfg, ws, n, health) < 0)
 		log_err("reloads are not available");
 

@@ -51,6 +51,7 @@
 #define ADMIN_REQ_MS    10000              /* a whole request, from its first byte */
 #define ADMIN_IDLE_MS   30000              /* keep-alive between requests */
 #define ADMIN_WRITE_MS  10000              /* an answer's progress */
+#define ADMIN_LINGER_MS 1000               /* input read and dropped after a closing answer */
 #define ADMIN_REALM     "Bearer realm=\"gatehouse admin\""
 
 /* The handlers the api helper's branch defines; weak here so the listener
@@ -67,7 +68,7 @@ __attribute__((weak)) bool admin_dashboard(const struct admin_req *rq, struct ad
 	return false;
 }
 
-enum aconn_state { AC_FREE = 0, AC_READ, AC_WRITE };
+enum aconn_state { AC_FREE = 0, AC_READ, AC_WRITE, AC_LINGER };
 
 struct aconn {
 	int fd;
@@ -162,6 +163,11 @@ void admin_set_cfg(struct admin *a, struct cfg *c)
 	a->cur = c;
 	pthread_mutex_unlock(&a->lock);
 	cfg_put(old);
+}
+
+void admin_apply_cfg(struct cfg *c, void *a)
+{
+	admin_set_cfg(a, c);
 }
 
 /* The current generation, with a reference for the caller. */
@@ -451,6 +457,22 @@ static void conn_next(struct admin *a, struct aconn *k)
 		conn_parse(a, k);
 }
 
+static void conn_linger(struct admin *a, struct aconn *k)
+{
+	char sink[4096];
+	for (;;) {
+		ssize_t r = recv(k->fd, sink, sizeof(sink), 0);
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		conn_close(a, k);   /* the client's FIN, or an error */
+		return;
+	}
+}
+
 static void conn_write(struct admin *a, struct aconn *k)
 {
 	while (k->out_off < k->out_len) {
@@ -468,9 +490,17 @@ static void conn_write(struct admin *a, struct aconn *k)
 		return;
 	}
 	if (k->close_after) {
-		/* let the client read the answer before the FIN */
+		/* FIN after the answer, then read and drop what the client may
+		 * still send (a refused body) for a moment: closing with unread
+		 * input would reset the connection, and the answer with it */
 		shutdown(k->fd, SHUT_WR);
-		conn_close(a, k);
+		free(k->out);
+		k->out = NULL;
+		k->st = AC_LINGER;
+		k->deadline = now_ms() + ADMIN_LINGER_MS;
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = k };
+		epoll_ctl(a->efd, EPOLL_CTL_MOD, k->fd, &ev);
+		conn_linger(a, k);
 		return;
 	}
 	conn_next(a, k);
@@ -546,6 +576,8 @@ static void *admin_main(void *arg)
 	struct admin *a = arg;
 	struct epoll_event evs[ADMIN_CONNS + 2];
 
+	pthread_setname_np(pthread_self(), "gh:admin");   /* for top -H, ps -L */
+
 	for (;;) {
 		uint64_t now = now_ms(), next = now + 1000;
 		for (int i = 0; i < ADMIN_CONNS; i++) {
@@ -579,6 +611,8 @@ static void *admin_main(void *arg)
 				conn_read(a, k);
 			if (k->st == AC_WRITE)
 				conn_write(a, k);
+			else if (k->st == AC_LINGER)
+				conn_linger(a, k);
 		}
 	}
 }

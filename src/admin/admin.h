@@ -34,6 +34,10 @@ int admin_start(struct admin *a);
  * one dropped once no request uses it).  Any thread. */
 void admin_set_cfg(struct admin *a, struct cfg *c);
 
+/* The same with the arguments of a reload's "applied" callback
+ * (control/reload.h: reload_on_apply(admin_apply_cfg, a)). */
+void admin_apply_cfg(struct cfg *c, void *a);
+
 /* Stops the thread (requests being served finish first), closes the
  * socket and every connection, drops the generation.  NULL: no-op. */
 void admin_stop(struct admin *a);

@@ -7,6 +7,8 @@
  * ADMIN_BODY_MAX), checks the bearer token, then offers it to each handler
  * in turn: metrics, api, dashboard.  A handler that does not serve the
  * path returns false; the first to return true has filled the response.
+ * A HEAD request reaches the handlers as "GET"; the listener sends the
+ * head of their answer only.
  * Handlers run on the admin thread, never on a worker's loop: they may
  * take registry locks, sum per-worker counters, or wait for main (a
  * reload), but must not block for long on the network.

@@ -35,6 +35,15 @@
 #include "proxy/worker.h"
 #include "waf/waf.h"
 
+/* The reload's counters (src/control/, branch `reload`) once it is in the
+ * tree: gatehouse_config_reloads_total{result}, gatehouse_config_generation. */
+#if defined(__has_include)
+#if __has_include("control/reload.h")
+#include "control/reload.h"
+#define MX_HAVE_RELOAD 1
+#endif
+#endif
+
 /* Bounds in seconds: fine at the low end, where a proxy's latencies are. */
 const double mx_lat_bounds[MX_LAT_BUCKETS - 1] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -164,12 +173,14 @@ bool metrics_enabled(void)
 const void *metrics_fe_conf(const struct cfg_frontend *cfe)
 {
 	struct cfg_frontend *fe = (struct cfg_frontend *)cfe;   /* runtime field */
-	if (!metrics_enabled() || fe->mode != MODE_HTTP)
+	if (!metrics_enabled())
 		return NULL;
 	pthread_mutex_lock(&mx_lock);
 	fe->mx = ent_find(MX_FE, NULL, fe->name, true);
 	pthread_mutex_unlock(&mx_lock);
-	return fe->mx;
+	/* a TCP frontend counts its connections (the session hooks), no
+	 * requests: no filter */
+	return fe->mode == MODE_HTTP ? fe->mx : NULL;
 }
 
 const void *metrics_be_conf(const struct cfg_backend *cbe)
@@ -482,11 +493,11 @@ static void write_frontends(struct mxbuf *b, const struct cfg *c)
 		b->oom = true;
 		return;
 	}
-	pthread_mutex_lock(&mx_lock);
+	/* the generation's entries were bound when its chains were built */
 	for (int i = 0; i < n; i++)
-		fe_sum(ent_find(MX_FE, NULL, c->frontends[i]->name, false), &s[i]);
-	pthread_mutex_unlock(&mx_lock);
+		fe_sum(c->frontends[i]->mx, &s[i]);
 #define FE_LOOP for (int i = 0; i < n; i++) if (c->frontends[i]->mode == MODE_HTTP)
+#define FE_ALL for (int i = 0; i < n; i++)
 #define FE_NAME esc(c->frontends[i]->name, e1, sizeof(e1))
 	family(b, "gatehouse_frontend_requests_total", "counter",
 	       "Requests received, by the class of the status sent (none: no response).");
@@ -494,12 +505,12 @@ static void write_frontends(struct mxbuf *b, const struct cfg *c)
 		out(b, "gatehouse_frontend_requests_total{frontend=\"%s\",code=\"%s\"} %llu\n",
 		    FE_NAME, class_names[k], (unsigned long long)s[i].req[k]);
 	family(b, "gatehouse_frontend_connections_total", "counter", "Client connections accepted.");
-	FE_LOOP out(b, "gatehouse_frontend_connections_total{frontend=\"%s\"} %llu\n", FE_NAME,
+	FE_ALL out(b, "gatehouse_frontend_connections_total{frontend=\"%s\"} %llu\n", FE_NAME,
 		    (unsigned long long)s[i].conns);
 	family(b, "gatehouse_frontend_connections", "gauge",
 	       "Client connections open: active (a request under way or awaited) or idle "
 	       "(keep-alive between requests, HTTP/2 with no stream).");
-	FE_LOOP {
+	FE_ALL {
 		out(b, "gatehouse_frontend_connections{frontend=\"%s\",state=\"active\"} %lld\n",
 		    FE_NAME, (long long)(s[i].open - s[i].idle));
 		out(b, "gatehouse_frontend_connections{frontend=\"%s\",state=\"idle\"} %lld\n",
@@ -548,6 +559,7 @@ static void write_frontends(struct mxbuf *b, const struct cfg *c)
 	FE_LOOP out(b, "gatehouse_h2_resets_total{frontend=\"%s\"} %llu\n", FE_NAME,
 		    (unsigned long long)s[i].h2_resets);
 #undef FE_LOOP
+#undef FE_ALL
 #undef FE_NAME
 	free(s);
 }
@@ -561,10 +573,8 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 		b->oom = true;
 		return;
 	}
-	pthread_mutex_lock(&mx_lock);
 	for (int i = 0; i < n; i++)
-		be_sum(ent_find(MX_BE, NULL, c->backends[i]->name, false), &s[i]);
-	pthread_mutex_unlock(&mx_lock);
+		be_sum(c->backends[i]->mx, &s[i]);
 #define BE_LOOP for (int i = 0; i < n; i++) if (c->backends[i]->mode == MODE_HTTP)
 #define BE_NAME esc(c->backends[i]->name, e1, sizeof(e1))
 	family(b, "gatehouse_backend_requests_total", "counter",
@@ -607,21 +617,24 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 	for (int i = 0; i < n; i++)
 		ns += c->backends[i]->nservers;
 	struct srv_sum *ss = calloc((size_t)(ns ? ns : 1), sizeof(*ss));
-	if (!ss) {
+	struct server_shared **shs = calloc((size_t)(ns ? ns : 1), sizeof(*shs));
+	if (!ss || !shs) {
+		free(ss);
+		free(shs);
 		b->oom = true;
 		return;
 	}
-	pthread_mutex_lock(&mx_lock);
 	for (int i = 0, k = 0; i < n; i++)
-		for (int j = 0; j < c->backends[i]->nservers; j++, k++)
-			srv_sum(ent_find(MX_SRV, c->backends[i]->name,
-					 c->backends[i]->servers[j]->name, false), &ss[k]);
-	pthread_mutex_unlock(&mx_lock);
+		for (int j = 0; j < c->backends[i]->nservers; j++, k++) {
+			srv_sum(c->backends[i]->servers[j]->mx, &ss[k]);
+			/* one registry lookup per server for the scrape */
+			shs[k] = registry_server(c->backends[i]->name, c->backends[i]->servers[j]->name);
+		}
 #define SV_LOOP for (int i = 0, k = 0; i < n; i++) \
 	for (int j = 0; j < c->backends[i]->nservers; j++, k++)
 #define SV_LBL (snprintf(lb, sizeof(lb), "backend=\"%s\",server=\"%s\"", BE_NAME, \
 			 esc(c->backends[i]->servers[j]->name, e2, sizeof(e2))), lb)
-#define SV_SH registry_server(c->backends[i]->name, c->backends[i]->servers[j]->name)
+#define SV_SH shs[k]
 	family(b, "gatehouse_server_requests_total", "counter",
 	       "Requests that ended on this server, by the class of the status sent.");
 	SV_LOOP if (c->backends[i]->mode == MODE_HTTP) {
@@ -669,6 +682,7 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 			out(b, "%s{%s} %lld\n", fams[f].name, SV_LBL, v);
 		}
 	}
+	free(shs);
 #undef SV_LOOP
 #undef SV_LBL
 #undef SV_SH
@@ -778,6 +792,16 @@ static void write_process(struct mxbuf *b, const struct cfg *c)
 			    esc(c->wafs[i]->name, e1, sizeof(e1)), (unsigned long long)ws.inspected);
 		}
 	}
+#ifdef MX_HAVE_RELOAD
+	struct reload_stats rl = reload_stats();
+	family(b, "gatehouse_config_reloads_total", "counter",
+	       "Configuration reloads, applied (ok) or refused (error).");
+	out(b, "gatehouse_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)rl.ok);
+	out(b, "gatehouse_config_reloads_total{result=\"error\"} %llu\n",
+	    (unsigned long long)rl.error);
+	family(b, "gatehouse_config_generation", "gauge", "The running configuration's generation.");
+	out(b, "gatehouse_config_generation %u\n", rl.generation);
+#endif
 	family(b, "gatehouse_connections", "gauge", "Client connections open, all frontends.");
 	out(b, "gatehouse_connections %d\n", atomic_load(&g_conns));
 }

@@ -168,3 +168,44 @@ out:
 	g->admin = a;
 	return 0;
 }
+
+static in_port_t addr_port(const struct cfg_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_port;
+	if (a->ss.ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)&a->ss)->sin6_port;
+	return 0;
+}
+
+/* Could a and b be the same listening socket's address (same family and
+ * port, and the same address or one of them any)? */
+static bool addr_clash(const struct cfg_addr *a, const struct cfg_addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family || addr_port(a) != addr_port(b) || !addr_port(a))
+		return false;
+	if (cfg_addr_is_any(a) || cfg_addr_is_any(b))
+		return true;
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)&b->ss)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr,
+		      &((const struct sockaddr_in6 *)&b->ss)->sin6_addr, 16) == 0;
+}
+
+void cfg_admin_check(struct cfg_parser *p)
+{
+	const struct cfg_admin *a = p->cfg->global.admin;
+	if (!a)
+		return;
+	for (int i = 0; i < p->cfg->nfrontends; i++) {
+		const struct cfg_frontend *fe = p->cfg->frontends[i];
+		for (int j = 0; j < fe->nbinds; j++)
+			if (addr_clash(&a->addr, &fe->binds[j])) {
+				cfg_error(p, a->addr.line, a->addr.col,
+					  "admin address '%s' is also bound by frontend '%s' (line %d)",
+					  a->addr.text, fe->name, fe->binds[j].line);
+				return;
+			}
+	}
+}

@@ -346,6 +346,7 @@ void cfg_check(struct cfg_parser *p)
 	for (int i = 0; i < cf->nfrontends; i++)
 		cfg_check_frontend(p, cf->frontends[i]);
 	cfg_check_binds(p);
+	cfg_admin_check(p);
 	cfg_deploy_check(p);
 	cfg_rules_check(p);
 	cfg_limits_check(p);   /* last: builds the counters when nothing failed */

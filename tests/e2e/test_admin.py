@@ -161,6 +161,15 @@ def test_body_too_large_is_413_without_reading_it(gatehouse, tmp_path, origin, p
                            b"Content-Length: 70000\r\n\r\n")
     json_error(r, 413)
     assert closed
+    # with the body sent along, the 413 still arrives (input is drained
+    # after the answer, so the close is no reset)
+    s = httpraw.connect(admin)
+    try:
+        s.sendall(b"POST /api/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n"
+                  + b"x" * 200000)
+        json_error(httpraw.Reader(s).read_response("POST"), 413)
+    finally:
+        s.close()
 
 
 def test_unknown_method_405_and_unknown_path_404(gatehouse, tmp_path, origin, port):
@@ -284,6 +293,32 @@ def test_bare_port_is_loopback(gatehouse, tmp_path, origin, port):
     assert r.status == 200
 
 
+def thread_names(pid):
+    names = []
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
+def test_served_by_a_thread_of_its_own(gatehouse, tmp_path, origin, port):
+    g, admin = start(gatehouse, tmp_path, origin, port)
+    assert thread_names(g.pid).count("gh:admin") == 1
+    # a request that never ends its head holds an admin connection, not
+    # the traffic: the frontend still answers meanwhile
+    hold = httpraw.connect(admin)
+    hold.sendall(b"GET /metrics HTTP/1.1\r\n")
+    try:
+        assert httpraw.request(port, "GET", "/").status == 200
+        r, _ = raw(admin, req())
+        assert r.status == 200
+    finally:
+        hold.close()
+
+
 def test_stop_with_admin_connections_open(gatehouse, tmp_path, origin, port):
     g, admin = start(gatehouse, tmp_path, origin, port)
     idle = httpraw.connect(admin)
@@ -320,6 +355,8 @@ def test_check_good_admin_lines(tmp_path):
     assert rc == 0, out
     rc, out = check(tmp_path, "admin [::1]:9900")
     assert rc == 0, out
+    rc, out = check(tmp_path, "admin 127.0.0.2:8080")   # the frontend is on 127.0.0.1:8080
+    assert rc == 0, out
 
 
 BAD_ADMIN = [
@@ -335,6 +372,8 @@ BAD_ADMIN = [
     ("two_lines", "admin 127.0.0.1:9900 token_file tok", b"abcdefghijklmnopq\nsecond\n",
      "printable"),
     ("too_long", "admin 127.0.0.1:9900 token_file tok", b"a" * 5000, "longer"),
+    ("frontend_port", "admin 127.0.0.1:8080", None, "also bound by frontend 'web'"),
+    ("frontend_port_any", "admin *:8080", None, "also bound by frontend 'web'"),
 ]
 
 

@@ -8,6 +8,7 @@ workers (counters are per worker and summed on scrape).
 import math
 import os
 import re
+import signal
 import socket
 
 import pytest
@@ -299,3 +300,53 @@ def test_tls_handshakes_counted(gatehouse, origin, port, pki):
     wait_for(lambda: counts() == (2, 1), 5 * ghutil.SLACK, 0.05, "2 ok, 1 failed")
     _, s = scrape(admin)
     assert val(s, "gatehouse_frontend_requests_total", frontend="web", code="2xx") == 2
+
+
+def test_tcp_frontend_counts_connections(gatehouse, make_echo, port):
+    echo = make_echo()
+    admin = free_port()
+    gatehouse(ghutil.simple_http_config(port, [echo.addr], mode="tcp",
+                                        global_extra="admin 127.0.0.1:%d" % admin))
+    socks = []
+    for _ in range(2):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+        socks.append(s)
+
+    def conns():
+        _, s = scrape(admin)
+        return (val(s, "gatehouse_frontend_connections_total", frontend="web"),
+                val(s, "gatehouse_frontend_connections", frontend="web", state="active"))
+    wait_for(lambda: conns() == (2, 2), 5 * ghutil.SLACK, 0.05, "2 open")
+    for s in socks:
+        s.close()
+    wait_for(lambda: conns() == (2, 0), 5 * ghutil.SLACK, 0.05, "closed")
+    _, s = scrape(admin)
+    # no request series for a TCP frontend
+    assert ("gatehouse_frontend_requests_total",
+            frozenset({"frontend": "web", "code": "2xx"}.items())) not in s
+
+
+def test_counters_survive_sighup(gatehouse, origin, port):
+    """SIGHUP (a configuration reload once the reload is in the tree): the
+    counters of names that stay keep counting from where they were, and
+    the reload is counted."""
+    g, admin = start(gatehouse, origin, port)
+    for _ in range(3):
+        assert httpraw.request(port, "GET", "/").status == 200
+    _, before = scrape(admin)
+    g.signal(signal.SIGHUP)
+    reloads = ("gatehouse_config_reloads_total", frozenset({"result": "ok"}.items()))
+    if reloads in before:
+        wait_for(lambda: scrape(admin)[1][reloads] == before[reloads] + 1, 10 * ghutil.SLACK,
+                 0.05, "the reload counted")
+    else:
+        wait_for(lambda: re.search(r"SIGHUP|configuration reloaded", g.stderr_text()),
+                 5 * ghutil.SLACK, 0.05, "SIGHUP seen")
+    for _ in range(2):
+        assert httpraw.request(port, "GET", "/").status == 200
+    _, s = scrape(admin)
+    assert val(s, "gatehouse_frontend_requests_total", frontend="web", code="2xx") == 5
+    assert val(s, "gatehouse_server_requests_total", backend="app", server="s1", code="2xx") == 5
+    assert val(s, "gatehouse_backend_request_duration_seconds_count", backend="app") == 5
