@@ -84,9 +84,9 @@ static void raise_nofile(int max_conns)
 			 max_conns, max_conns * 2, (unsigned long long)rl.rlim_cur);
 }
 
-/* `pidfile` of a file that does not load (a broken file must still be
- * reloadable once fixed... and `-s stop` must work): the first line whose
- * first word is `pidfile`, joined to the file's directory. */
+/* `pidfile` of the file, read from its text (so it works for a file with
+ * errors too: `-s stop` must): the first line whose first word is
+ * `pidfile`, joined to the file's directory as the parser does. */
 static char *pidfile_scan(const char *file)
 {
 	FILE *f = fopen(file, "r");
@@ -126,14 +126,17 @@ static int send_signal(const char *file, const char *what)
 		fprintf(stderr, "gatehouse: -s %s: expected reload, stop or upgrade\n", what);
 		return 2;
 	}
-	char *errs = NULL, *path = NULL;
-	struct cfg *c = cfg_load(file, &errs);
-	free(errs);
-	if (c && c->global.pidfile)
-		path = strdup(c->global.pidfile);
-	cfg_free(c);
-	if (!path)
-		path = pidfile_scan(file);
+	/* The line itself first: loading the whole file (certificates, a WAF's
+	 * rules) only to find one path would take seconds. */
+	char *path = pidfile_scan(file);
+	if (!path) {
+		char *errs = NULL;
+		struct cfg *c = cfg_load(file, &errs);
+		free(errs);
+		if (c && c->global.pidfile)
+			path = strdup(c->global.pidfile);
+		cfg_free(c);
+	}
 	if (!path) {
 		fprintf(stderr, "%s: no `pidfile` in global: cannot find the running process\n",
 			file);

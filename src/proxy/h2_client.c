@@ -223,9 +223,7 @@ static void h2s_free_deferred(void *arg)
 {
 	struct stream *s = arg;
 	struct h2s *h = s->cs;
-	struct worker *w = s->w;
 
-	(void)w;
 	free(h);
 	stream_put(s);
 }

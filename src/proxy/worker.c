@@ -481,6 +481,16 @@ static void swap_apply(struct worker *w)
 		wgen_move_idle(old, w->gen);
 		wgen_drop(w, old);
 	}
+	/* Idle HTTP/1 keep-alive connections follow now rather than at their
+	 * next request: an idle client must not keep an old generation (its
+	 * WAF rule set, its TLS contexts) alive until its timeout client. */
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &w->sessions) {
+		struct session *ss = container_of(pos, struct session, link);
+		if (!ss->strm && !ss->codec->mux &&
+		    !(ss->flags & (SESS_F_CLOSED | SESS_F_PP_WAIT | SESS_F_PP_DENY)))
+			session_follow(ss);
+	}
 	sw->done(sw->arg);
 }
 
@@ -496,7 +506,8 @@ int workers_listen_fds(struct worker *ws, int nworkers, int *fds, const char **t
 	for (int i = 0; i < nworkers; i++)
 		for (int j = 0; j < ws[i].nlisteners && n < max; j++) {
 			const struct listener_rt *l = &ws[i].listeners[j];
-			if (l->io.fd < 0)
+			/* a unix@ socket is one, duplicated for each worker */
+			if (l->io.fd < 0 || (i > 0 && l->addr->ss.ss_family == AF_UNIX))
 				continue;
 			fds[n] = l->io.fd;
 			texts[n] = l->addr->text;

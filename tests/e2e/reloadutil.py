@@ -160,3 +160,33 @@ class Load:
                     self.reconnects += 1
         if c:
             c.close()
+
+
+class Wrk:
+    """wrk at full speed on one port (keep-alive, its own connections) in the
+    background; result() parses its summary: requests, socket errors
+    (connect/read/write/timeout) and non-2xx/3xx answers."""
+
+    def __init__(self, port, seconds, conns=32, threads=2, path="/"):
+        import shutil
+        import subprocess
+        self.bin = shutil.which("wrk")
+        assert self.bin, "wrk is needed (scripts/deps.sh installs it)"
+        self.proc = subprocess.Popen(
+            [self.bin, "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "10s",
+             "http://127.0.0.1:%d%s" % (port, path)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def result(self, timeout=120):
+        out = self.proc.communicate(timeout=timeout)[0].decode()
+        m = re.search(r"(\d+) requests in", out)
+        errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return dict(requests=int(m.group(1)) if m else 0,
+                    socket_errors=[int(x) for x in errs.groups()] if errs else [0, 0, 0, 0],
+                    non2xx=int(non2xx.group(1)) if non2xx else 0, text=out)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)

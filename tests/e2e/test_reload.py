@@ -347,3 +347,119 @@ def test_h2_connection_follows_at_its_next_stream(gatehouse, make_origin, port):
         r = c.get("/y")
         assert r.status == 200 and r.header("x-origin") == "o2"
         assert c.goaway is None
+
+
+def test_reload_under_wrk(gatehouse, make_origin, port):
+    """The same with wrk at full speed for the keep-alive load."""
+    from reloadutil import Wrk
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    good = [conf([port], "a", two(o1, o2)), conf([port], "b", two(o1, o2))]
+    g = gatehouse(good[0])
+    wss = [ws_open(port) for _ in range(2)]
+    w = Wrk(port, seconds=int(13 * SLACK))
+    try:
+        with Load(port, threads=0, slow=2) as load:
+            time.sleep(1)
+            gens = []
+            for i in range(20):
+                gens.append(reload(g, good[i % 2] if i != 7 else "broken {\n"))
+                for k, (s, rd) in enumerate(wss):
+                    assert ws_echo(s, rd, b"%d-%d" % (k, i)) == b"%d-%d" % (k, i)
+                time.sleep(0.5)
+        r = w.result()
+    finally:
+        w.kill()
+    print(r["text"])    # pytest -s shows wrk's summary
+    assert r["requests"] > 500, r["text"]
+    assert r["socket_errors"] == [0, 0, 0, 0] and r["non2xx"] == 0, r["text"]
+    assert load.failures == [] and load.slow_ok > 5, (load.failures[:5], load.slow_ok)
+    assert [x for x in gens if x is not None] == list(range(2, 21)) and gens[7] is None
+    for s, rd in wss:
+        assert ws_echo(s, rd, b"end") == b"end"
+        s.close()
+
+
+def test_certificate_rotation(gatehouse, origin, port, tmp_path):
+    """The usual reason to reload: a renewed certificate is served to new
+    handshakes; a TLS keep-alive connection made before goes on."""
+    from test_tls import Pki, sclient, subject_cn
+    pki = Pki(tmp_path / "pki")
+    pki.issue("old", "/CN=old.example.com", ["www.example.com"])
+    pki.issue("new", "/CN=new.example.com", ["www.example.com"])
+
+    def text(name):
+        return ("global {\n    workers 2\n    timeout drain 5s\n}\n"
+                "frontend web {\n    bind 127.0.0.1:%d tls cert %s\n    default_backend a\n}\n"
+                "backend a {\n    server s1 %s\n}\n" % (port, pki.p(name + ".pem"), origin.addr))
+    g = gatehouse(text("old"))
+    assert subject_cn(sclient(port, "-servername", "www.example.com")[1]) == "old.example.com"
+    import ssl
+    ctx = ssl.create_default_context(cafile=pki.ca)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10 * SLACK)
+    s = ctx.wrap_socket(raw, server_hostname="www.example.com")
+    rd = httpraw.Reader(s)
+    try:
+        s.sendall(httpraw.build_request("GET", "/", []))
+        assert rd.read_response("GET").status == 200
+        assert reload(g, text("new")) == 2
+        assert subject_cn(sclient(port, "-servername", "www.example.com")[1]) == "new.example.com"
+        s.sendall(httpraw.build_request("GET", "/", []))
+        assert rd.read_response("GET").status == 200
+    finally:
+        s.close()
+
+
+def _unix_get(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10 * SLACK)
+    s.connect(path)
+    s.sendall(httpraw.build_request("GET", "/", [("Connection", "close")]))
+    try:
+        return httpraw.Reader(s).read_response("GET")
+    finally:
+        s.close()
+
+
+def test_unix_bind_kept_added_removed(gatehouse, make_origin, port):
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    d = "/tmp/ghr-%d-%d" % (os.getpid(), port)
+    os.makedirs(d, exist_ok=True)
+    a, b = d + "/a.sock", d + "/b.sock"
+    try:
+        def text(socks, be):
+            return conf([port], be, two(o1, o2),
+                        extra_fe="".join("    bind unix@%s\n" % p for p in socks))
+        g = gatehouse(text([a], "a"))
+        assert _unix_get(a).header("x-origin") == "o1"
+        assert reload(g, text([a, b], "b")) == 2
+        for _ in range(4):   # every worker's copy of the kept socket
+            assert _unix_get(a).header("x-origin") == "o2"
+        assert _unix_get(b).header("x-origin") == "o2"
+        assert reload(g, text([b], "a")) == 3
+        assert not os.path.exists(a)          # removed bind: its file goes too
+        assert _unix_get(b).header("x-origin") == "o1"
+    finally:
+        for p in (a, b):
+            if os.path.exists(p):
+                os.unlink(p)
+        os.rmdir(d)
+
+
+def test_idle_keepalive_does_not_pin_the_old_generation(gatehouse, make_origin, port):
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    g = gatehouse(conf([port], "a", two(o1, o2)))
+    conns = [KeepAlive(port) for _ in range(4)]
+    try:
+        for c in conns:
+            assert c.get().header("x-origin") == "o1"
+        assert reload(g, conf([port], "b", two(o1, o2))) == 2
+        # idle connections moved at once: generation 1 goes while they stay open
+        wait_for(lambda: "configuration generation 1 released" in g.stderr_text(), 5 * SLACK,
+                 what="generation 1 released with idle keep-alive connections open")
+        for c in conns:
+            r = c.get()
+            assert r.header("x-origin") == "o2"
+            assert (r.header("connection") or "").lower() != "close"
+    finally:
+        for c in conns:
+            c.close()

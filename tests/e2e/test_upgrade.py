@@ -148,3 +148,28 @@ def test_failed_upgrade_keeps_the_old_process(gatehouse, origin, port, tmp_path)
     for _ in range(5):
         assert httpraw.request(port).status == 200
     assert g.alive()
+
+
+def test_upgrade_under_wrk(gatehouse, origin, port, tmp_path):
+    from reloadutil import Wrk
+    pidfile = str(tmp_path / "gh.pid")
+    g = gatehouse(conf(port, origin, pidfile))
+    wait_for(lambda: read_pid(pidfile) == g.pid, 5 * SLACK, what="pidfile")
+    ws = ws_open(port)
+    w = Wrk(port, seconds=int(8 * SLACK))
+    new = None
+    try:
+        time.sleep(2)
+        new = upgrade(g, pidfile)
+        assert ws_echo(ws[0], ws[1], b"still") == b"still"
+        ws[0].close()
+        g.stopped_by_test = True
+        assert g.proc.wait(20 * SLACK) == 0
+        r = w.result()
+    finally:
+        w.kill()
+        if new:
+            assert stop_pid(new) == 0
+    print(r["text"])
+    assert r["requests"] > 500, r["text"]
+    assert r["socket_errors"] == [0, 0, 0, 0] and r["non2xx"] == 0, r["text"]
