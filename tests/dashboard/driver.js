@@ -7,6 +7,7 @@
 //   {"cmd": "wait", "selector": S, "timeout_ms": T} until S matches; {"ms": waited}
 //   {"cmd": "eval", "js": "expression"}             {"value": its JSON value}
 //   {"cmd": "type", "selector": S, "text": X}       type into an input
+//   {"cmd": "click", "selector": S}
 //   {"cmd": "press", "key": "Enter"}
 //   {"cmd": "screenshot", "path": P}                full page PNG
 //   {"cmd": "quit"}
@@ -64,6 +65,10 @@ async function main() {
           break;
         case "type":
           await page.type(c.selector, c.text);
+          say({ ok: true });
+          break;
+        case "click":
+          await page.click(c.selector);
           say({ ok: true });
           break;
         case "press":

@@ -147,6 +147,14 @@ class Load:
         self.t.join(10)
 
 
+def api_server(admin, srv, token=None):
+    r = urllib.request.Request("http://127.0.0.1:%d/api/backends/app/servers/%s" % (admin, srv))
+    if token:
+        r.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(r, timeout=10) as f:
+        return json.loads(f.read())
+
+
 def row(srv, state=None):
     sel = 'tr[data-server="app/%s"]' % srv
     return sel + ('[data-state="%s"]' % state if state else "")
@@ -180,6 +188,14 @@ def test_dashboard_shows_servers_and_a_killed_origin_turns_red(gatehouse, make_o
         first = browser.eval(snap)
         wait_for(lambda: browser.eval(snap) != first, 10 * SLACK, interval=0.3,
                  what="the req/s chart to change")
+
+        # The buttons change a server's state through the API.
+        browser.do(cmd="click", selector=row("s1", "up") + ' button[data-action="drain"]')
+        browser.do(cmd="wait", selector=row("s1", "drain"), timeout_ms=int(10000 * SLACK))
+        assert api_server(admin, "s1")["admin_state"] == "drain"
+        browser.do(cmd="click", selector=row("s1", "drain") + ' button[data-action="ready"]')
+        browser.do(cmd="wait", selector=row("s1", "up"), timeout_ms=int(10000 * SLACK))
+        assert api_server(admin, "s1")["admin_state"] == "ready"
 
         # Kill s2's origin: its row turns red within a few seconds.
         o2.close()
@@ -235,6 +251,12 @@ def test_dashboard_with_a_token(gatehouse, make_origin, port, browser, tmp_path)
     browser.do(cmd="wait", selector=row("s1", "up"), timeout_ms=int(10000 * SLACK))
     assert browser.eval("getComputedStyle(document.getElementById('login')).display") == "none"
     assert browser.eval("sessionStorage.getItem('gatehouse-admin-token')") == TOKEN
+    # The buttons send it too.
+    browser.do(cmd="click", selector=row("s1", "up") + ' button[data-action="disabled"]')
+    browser.do(cmd="wait", selector=row("s1", "disabled"), timeout_ms=int(10000 * SLACK))
+    assert api_server(admin, "s1", TOKEN)["admin_state"] == "disabled"
+    browser.do(cmd="click", selector=row("s1", "disabled") + ' button[data-action="ready"]')
+    browser.do(cmd="wait", selector=row("s1", "up"), timeout_ms=int(10000 * SLACK))
     # Kept for the tab: a reload of the page needs no second entry.
     browser.do(cmd="open", url=base + "/")
     browser.do(cmd="wait", selector=row("s1", "up"), timeout_ms=int(10000 * SLACK))
