@@ -4,7 +4,8 @@
  *   GET    /api/backends                    every backend with its servers
  *   GET    /api/backends/NAME               one backend
  *   GET    /api/backends/NAME/servers/SRV   one server
- *   PUT    /api/backends/NAME/servers/SRV   {"weight": N} and/or {"state": "ready"|"drain"|"disabled"}
+ *   PUT    /api/backends/NAME/servers/SRV   {"weight": N} and/or
+ *                                           {"state": "ready"|"drain"|"disabled"}
  *   POST   /api/backends/NAME/servers       {"name": ..., "address": ..., "weight": N}
  *   DELETE /api/backends/NAME/servers/SRV   stop new requests, gone once none is in flight
  *   POST   /api/reload                      reload the file: the new generation or the errors
@@ -499,13 +500,14 @@ static bool put_server(const struct admin_req *rq, struct admin_resp *rs, const 
 					     !strcmp(js->s, "disabled")))
 			state = js->s;
 		if (!state) {
-			reply_error(rs, 400, "\"state\" must be \"ready\", \"drain\" or \"disabled\"");
+			reply_error(rs, 400,
+				    "\"state\" must be \"ready\", \"drain\" or \"disabled\"");
 			goto out;
 		}
 		if (v->cs->disabled && strcmp(state, "disabled") != 0) {
 			reply_error(rs, 409, "server %s of backend %s is disabled in the "
-					     "configuration (no health checks run for it); enable it "
-					     "there and reload",
+				    "configuration (no health checks run for it); enable it there "
+				    "and reload",
 				    v->cs->name, v->be->name);
 			goto out;
 		}
@@ -606,7 +608,8 @@ static bool post_server(const struct admin_req *rq, struct admin_resp *rs,
 		struct api_srv v;
 		bool shown = find_server(be, cs->name, &v);
 		reply_error(rs, 409, "backend %s already has a server %s%s", be->name, cs->name,
-			    shown ? "" : " (removed: the name is free again after the next reload)");
+			    shown ? "" :
+				    " (removed: the name is free again after the next reload)");
 		goto out;
 	}
 	if (rc == -ESTALE) {

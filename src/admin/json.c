@@ -158,7 +158,8 @@ static int parse_string(struct jp *j, const char **out, size_t *olen)
 		if (c < 0x20)
 			return jp_fail(j, "control character in a string (escape it)");
 		if (c >= 0x80) {
-			size_t n = utf8_len((const unsigned char *)j->p, (const unsigned char *)j->end);
+			size_t n = utf8_len((const unsigned char *)j->p,
+					    (const unsigned char *)j->end);
 			if (!n)
 				return jp_fail(j, "invalid UTF-8 in a string");
 			memcpy(o, j->p, n);
