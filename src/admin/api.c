@@ -601,7 +601,10 @@ static bool post_server(const struct admin_req *rq, struct admin_resp *rs,
 	if (cs->addr.ss.ss_family != AF_UNIX &&
 	    (be->source.kind != SOURCE_ADDR || be->source.ss.ss_family == cs->addr.ss.ss_family))
 		cs->source = be->source;
+	/* The backend speaks one protocol (cfg_check.c), so does the new one;
+	 * an origin that expects a PROXY header gets it from it too. */
 	cs->proto = be->nservers ? be->servers[0]->proto : SRV_PROTO_H1;
+	cs->send_proxy = be->nservers ? be->servers[0]->send_proxy : 0;
 	metrics_bind_server(cs, be->name);   /* counted like the file's servers */
 	int rc = registry_server_add(be, cs, LB_ADDED_MAX);
 	if (rc == -EEXIST) {
