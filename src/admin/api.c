@@ -30,11 +30,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include "admin/admin_http.h"
 #include "admin/json.h"
 #include "admin/metrics.h"
 #include "config/cfg.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "lb/lb.h"
 #include "lb/registry.h"
@@ -469,9 +471,20 @@ static bool weight_value(struct admin_resp *rs, const struct json_val *v, int *o
 	return true;
 }
 
+/* Every worker re-reads its backends' servers (MB_LB_SYNC).  A full
+ * mailbox refuses the message; the change must not be lost, so it is
+ * posted again, a millisecond apart, for up to a second (a worker drains
+ * its mailbox every loop turn; the message is idempotent). */
 static void lb_sync_all(void)
 {
-	workers_broadcast((struct mb_msg){ MB_LB_SYNC, 0 });
+	for (int i = 0; i < 1000; i++) {
+		if (workers_broadcast((struct mb_msg){ MB_LB_SYNC, 0 }) == 0)
+			return;
+		struct timespec d = { 0, 1000000 };
+		nanosleep(&d, NULL);
+	}
+	log_err("admin API: a worker's mailbox stayed full; it adopts the change with the "
+		"next one");
 }
 
 static bool put_server(const struct admin_req *rq, struct admin_resp *rs, const struct api_srv *v)

@@ -614,13 +614,13 @@ void worker_slot_freed(struct worker *w, int be_index)
 
 int workers_broadcast(struct mb_msg m)
 {
-	int n = 0;
+	int refused = 0;
 
 	pthread_mutex_lock(&g_workers_lock);
 	for (int i = 0; i < g_nworkers; i++)
-		n += mailbox_post(&g_workers[i].mb, m);
+		refused += !mailbox_post(&g_workers[i].mb, m);
 	pthread_mutex_unlock(&g_workers_lock);
-	return n;
+	return refused;
 }
 
 void worker_session_closed(struct worker *w)

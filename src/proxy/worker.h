@@ -118,7 +118,7 @@ int workers_join(struct worker *ws, int n);
 void worker_queue_mark(struct worker *w, int be_index, bool queued);
 
 /* Posts m to every running worker's mailbox; any thread.  Returns how
- * many took it (a full mailbox refuses: see mailbox_post). */
+ * many refused it (a full mailbox: see mailbox_post); 0 when all took it. */
 int workers_broadcast(struct mb_msg m);
 
 /* w freed a server slot of backend be_index: wakes the other workers with
