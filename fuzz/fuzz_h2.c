@@ -65,7 +65,7 @@
 // libraries, -lnghttp2 and -lmodsecurity among them):
 // FUZZ_SOURCES: src/proxy/*.c src/http/*.c src/config/*.c src/core/*.c
 // FUZZ_SOURCES: src/filter/*.c src/net/*.c src/lb/*.c src/health/*.c
-// FUZZ_SOURCES: src/limit/*.c src/log/*.c src/waf/*.c
+// FUZZ_SOURCES: src/limit/*.c src/log/*.c src/waf/*.c src/admin/*.c
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -411,25 +411,13 @@ struct metrics_out {
 	struct mxbuf b;
 };
 
-static void __attribute__((format(printf, 2, 3))) out(struct mxbuf *b, const char *fmt, ...)
+static void put(struct mxbuf *b, const char *p, size_t n)
 {
 	if (b->oom)
 		return;
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
+	if (b->cap - b->len <= n) {
 		size_t cap = b->cap ? b->cap * 2 : 16384;
-		while (cap - b->len <= (size_t)n)
+		while (cap - b->len <= n)
 			cap *= 2;
 		char *np = realloc(b->p, cap);
 		if (!np) {
@@ -439,6 +427,86 @@ static void __attribute__((format(printf, 2, 3))) out(struct mxbuf *b, const cha
 		b->p = np;
 		b->cap = cap;
 	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void put_u64(struct mxbuf *b, uint64_t v)
+{
+	char t[24];
+	int i = sizeof(t);
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(b, t + i, sizeof(t) - (size_t)i);
+}
+
+static void put_i64(struct mxbuf *b, int64_t v)
+{
+	if (v < 0) {
+		put(b, "-", 1);
+		put_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else
+		put_u64(b, (uint64_t)v);
+}
+
+/*
+ * printf for the exposition, without printf's cost on the lines that are
+ * most of a scrape (a scrape is hundreds of them): %s, %llu, %lld, %d and
+ * %u are written directly; %g, %.6f and %.17g go through snprintf.  The
+ * format attribute keeps the compiler's type checks.
+ */
+static void __attribute__((format(printf, 2, 3))) out(struct mxbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f && !b->oom;) {
+		const char *pct = strchr(f, '%');
+		if (!pct) {
+			put(b, f, strlen(f));
+			break;
+		}
+		put(b, f, (size_t)(pct - f));
+		f = pct + 1;
+		char t[64];
+		int n = -1;
+		if (*f == 's') {
+			const char *str = va_arg(ap, const char *);
+			put(b, str, strlen(str));
+			f += 1;
+		} else if (strncmp(f, "llu", 3) == 0) {
+			put_u64(b, va_arg(ap, unsigned long long));
+			f += 3;
+		} else if (strncmp(f, "lld", 3) == 0) {
+			put_i64(b, va_arg(ap, long long));
+			f += 3;
+		} else if (*f == 'd') {
+			put_i64(b, va_arg(ap, int));
+			f += 1;
+		} else if (*f == 'u') {
+			put_u64(b, va_arg(ap, unsigned));
+			f += 1;
+		} else if (*f == 'g') {
+			n = snprintf(t, sizeof(t), "%g", va_arg(ap, double));
+			f += 1;
+		} else if (strncmp(f, ".6f", 3) == 0) {
+			n = snprintf(t, sizeof(t), "%.6f", va_arg(ap, double));
+			f += 3;
+		} else if (strncmp(f, ".17g", 4) == 0) {
+			n = snprintf(t, sizeof(t), "%.17g", va_arg(ap, double));
+			f += 4;
+		} else if (*f == '%') {
+			put(b, "%", 1);
+			f += 1;
+		} else {
+			b->oom = true;   /* a conversion this writer does not know: a bug */
+		}
+		if (n > 0 && (size_t)n < sizeof(t))
+			put(b, t, (size_t)n);
+	}
+	va_end(ap);
 }
 
 /* A label value, escaped as the format asks (\\, \", \n).  Names are
@@ -467,13 +535,19 @@ static void family(struct mxbuf *b, const char *name, const char *type, const ch
 
 static const char *const class_names[MX_CLASSES] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
 
+/* The bounds as the `le` label writes them (%g of mx_lat_bounds). */
+static const char *const lat_le[MX_LAT_BUCKETS - 1] = {
+	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+	"0.25", "0.5", "1", "2.5", "5", "10", "30", "60",
+};
+
 /* A histogram's series: `labels` is `a="x",b="y"` (no braces). */
 static void hist_out(struct mxbuf *b, const char *name, const char *labels, const struct mx_hist *h)
 {
 	uint64_t cum = 0;
 	for (int i = 0; i < MX_LAT_BUCKETS - 1; i++) {
 		cum += h->bucket[i];
-		out(b, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, mx_lat_bounds[i],
+		out(b, "%s_bucket{%s,le=\"%s\"} %llu\n", name, labels, lat_le[i],
 		    (unsigned long long)cum);
 	}
 	cum += h->bucket[MX_LAT_BUCKETS - 1];

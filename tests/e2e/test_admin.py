@@ -281,6 +281,21 @@ def test_connection_limit(gatehouse, tmp_path, origin, port):
             s.close()
 
 
+def test_unfinished_request_gets_408(gatehouse, tmp_path, origin, port):
+    """A request must be whole within 10 s of its first byte."""
+    g, admin = start(gatehouse, tmp_path, origin, port)
+    s = httpraw.connect(admin, timeout=20 * ghutil.SLACK)
+    try:
+        t0 = time.monotonic()
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        r = httpraw.Reader(s).read_response("GET")
+        json_error(r, 408)
+        assert time.monotonic() - t0 >= 9.5
+        assert s.recv(1) == b""
+    finally:
+        s.close()
+
+
 def test_bare_port_is_loopback(gatehouse, tmp_path, origin, port):
     admin = free_port()
     g = gatehouse(config(port, origin, "admin %d" % admin))
