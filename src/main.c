@@ -371,6 +371,8 @@ int main(int argc, char **argv)
 	/* Reloads and upgrades run on the control thread, in order; this
 	 * thread only takes signals. */
 	reload_on_apply(admin_apply_cfg, admin);   /* the listener serves the new one */
+	if (debug)
+		reload_fix_log_level();
 	if (reload_start(file, cfg, ws, n, health) < 0)
 		log_err("reloads are not available");
 

@@ -72,6 +72,7 @@ static struct {
 	int nworkers;
 	struct health *health;
 	bool prune_due;
+	bool log_level_fixed;
 	struct { void (*fn)(struct cfg *, void *); void *arg; } hooks[8];
 	int nhooks;
 } R = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
@@ -293,6 +294,8 @@ static int reload_once(unsigned *gen, char **errs)
 	free(gens);
 	free(sw);   /* the workers are done with them: they acknowledged */
 	*gen = nc->generation;
+	if (!R.log_level_fixed)
+		log_level = nc->global.log_level;
 	for (int i = 0; i < R.nhooks; i++)
 		R.hooks[i].fn(nc, R.hooks[i].arg);
 	return 0;
@@ -468,6 +471,11 @@ static void post(enum req_kind k)
 	q->kind = k;
 	if (!enqueue(q))
 		free(q);
+}
+
+void reload_fix_log_level(void)
+{
+	R.log_level_fixed = true;
 }
 
 void reload_post(void)

@@ -51,6 +51,10 @@ struct health;
 int reload_start(const char *file, struct cfg *cfg, struct worker *ws, int nworkers,
 		 struct health *h);
 
+/* main: `gatehouse -d` fixed the log level; otherwise each reload applies
+ * the file's log_level. */
+void reload_fix_log_level(void);
+
 /* Any thread: one more reload, queued; returns at once. */
 void reload_post(void);
 

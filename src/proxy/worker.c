@@ -481,14 +481,16 @@ static void swap_apply(struct worker *w)
 		wgen_move_idle(old, w->gen);
 		wgen_drop(w, old);
 	}
-	/* Idle HTTP/1 keep-alive connections follow now rather than at their
-	 * next request: an idle client must not keep an old generation (its
-	 * WAF rule set, its TLS contexts) alive until its timeout client. */
+	/* Idle keep-alive connections follow now rather than at their next
+	 * request: an idle client must not keep an old generation (its WAF
+	 * rule set, its TLS contexts) alive until its timeout client.  Idle:
+	 * HTTP/1 between requests (no stream), HTTP/2 without a stream (its
+	 * idle timer runs then, and only then). */
 	struct list *pos, *tmp;
 	list_for_each_safe(pos, tmp, &w->sessions) {
 		struct session *ss = container_of(pos, struct session, link);
-		if (!ss->strm && !ss->codec->mux &&
-		    !(ss->flags & (SESS_F_CLOSED | SESS_F_PP_WAIT | SESS_F_PP_DENY)))
+		bool idle = ss->codec->mux ? ss->idle_timer.when != 0 : !ss->strm;
+		if (idle && !(ss->flags & (SESS_F_CLOSED | SESS_F_PP_WAIT | SESS_F_PP_DENY)))
 			session_follow(ss);
 	}
 	sw->done(sw->arg);

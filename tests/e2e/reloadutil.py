@@ -26,7 +26,9 @@ def reload(g, text=None, sig=None, expect_gen=None):
         with open(g.conf_path, "w") as f:
             f.write(text)
     g.signal(sig or _signal.SIGHUP)
-    return wait_outcome(g, before)
+    # a WAF's rule set takes seconds to load, many more under ASan
+    waf = re.search(r"^\s*waf\s", g.config or "", re.M)
+    return wait_outcome(g, before, timeout=90 if waf else 10)
 
 
 def wait_outcome(g, before, timeout=10):
