@@ -271,7 +271,7 @@ static void write_server(struct jw *w, const struct api_srv *v, uint64_t now)
 
 	jw_key(w, "health");
 	jw_obj(w);
-	bool checked = hc->kind != HEALTH_NONE && !cs->disabled && !v->added;
+	bool checked = hc->kind != HEALTH_NONE && !cs->disabled;   /* added ones too */
 	jw_kstr(w, "checks", checked ? health_kind_name(hc->kind) : "none");
 	jw_kstr(w, "status", atomic_load(&sh->health) == SRV_UP ? "up" : "down");
 	uint64_t since = atomic_load(&sh->up_since_ms);

@@ -397,6 +397,32 @@ def test_added_server_takes_traffic(gatehouse, make_origin, port):
     assert "added through the API" not in g.stderr_text()
 
 
+def test_added_server_is_health_checked(gatehouse, make_origin, port):
+    """The health thread adopts servers added at run time: checks like the
+    file's, so a dead one goes DOWN and takes no traffic."""
+    o1, o3, dead = make_origin(), make_origin(), make_origin()
+    dead_addr = dead.addr
+    dead.close()
+    g, api = start(gatehouse, port, [o1],
+                   backend_extra="health http GET /status/200 interval 200ms fall 2 rise 1")
+    x = api.ok("POST", "/api/backends/app/servers", {"name": "s3", "address": o3.addr},
+               status=201)
+    assert x["health"]["checks"] == "http"
+    api.ok("POST", "/api/backends/app/servers", {"name": "gone", "address": dead_addr},
+           status=201)
+    wait_for(lambda: served(o3, "/status/200") >= 2, 10 * SLACK, what="checks of s3")
+    wait_for(lambda: api.server("gone")["state"] == "down", 10 * SLACK, interval=0.1,
+             what="the dead added server DOWN")
+    assert api.server("gone")["health"]["status"] == "down"
+    assert api.server("s3")["state"] == "up"
+    burst(port, 60, "/hc/")
+    settle(o1, o3)
+    assert served(o1, "/hc/") + served(o3, "/hc/") == 60 and served(o3, "/hc/") > 0
+    log = g.stderr_text()
+    assert "server app/s3 added at run time is checked" in log
+    assert "server app/gone DOWN" in log
+
+
 def test_delete_drains_then_forgets(gatehouse, make_origin, port):
     o1, o2, o3 = make_origin(), make_origin(), make_origin()
     g, api = start(gatehouse, port, [o1, o2])
