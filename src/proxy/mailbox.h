@@ -8,7 +8,8 @@
  *
  * Users: the main thread asks workers to stop; a worker that frees a server
  * slot tells the workers with requests queued on that backend (instead of
- * them polling); a reload hands a worker its new generation (worker_swap).
+ * them polling); a reload hands a worker its new generation (worker_swap);
+ * the admin API asks them to adopt servers it added (workers_broadcast).
  * Later: cache coalescing across threads.
  */
 #ifndef GH_PROXY_MAILBOX_H
@@ -21,6 +22,9 @@
 enum mb_kind {
 	MB_STOP = 1,     /* graceful stop */
 	MB_DEQUEUE,      /* arg: index of a backend with a freed server slot */
+	MB_LB_SYNC,      /* servers changed at run time (the admin API added one,
+			    changed a weight): every backend re-reads the
+			    registry (lb_backend_sync) on the worker's thread */
 	MB_RELOAD,       /* a new generation and listeners wait in worker.swap */
 };
 
