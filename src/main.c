@@ -39,6 +39,12 @@
 
 #define GATEHOUSE_VERSION "0.1.0"
 
+/* `gatehouse -s reload` sends this one (SIGRTMIN+1, `kill -s RTMIN+1`):
+ * real-time signals are queued one per sending, so N reloads asked for
+ * at once are N reloads.  SIGHUP reloads too, but the kernel keeps only
+ * one SIGHUP pending. */
+#define SIGRELOAD (SIGRTMIN + 1)
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -61,7 +67,8 @@ static void usage(FILE *out)
 		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT stops it\n"
 		"gracefully: it stops accepting, lets requests in flight finish within\n"
 		"'timeout drain' and exits 0.  SIGHUP reloads the configuration (a\n"
-		"file with errors is refused and the running one keeps serving).\n"
+		"file with errors is refused and the running one keeps serving);\n"
+		"SIGRTMIN+1, what -s reload sends, does the same, queued, never merged.\n"
 		"SIGUSR2 upgrades the binary: the same path and arguments start with the\n"
 		"listening sockets, and this process drains and exits once the new one\n"
 		"serves.  SIGUSR1 reopens the access log files (after logrotate).\n");
@@ -127,7 +134,9 @@ static char *pidfile_scan(const char *file)
 /* gatehouse -s SIGNAL -c FILE */
 static int send_signal(const char *file, const char *what)
 {
-	int sig = strcmp(what, "reload") == 0 ? SIGHUP :
+	/* reload goes as SIGRELOAD, a real-time signal: the kernel queues
+	 * each one, where two SIGHUPs sent before the first is read merge. */
+	int sig = strcmp(what, "reload") == 0 ? SIGRELOAD :
 		  strcmp(what, "stop") == 0 ? SIGTERM :
 		  strcmp(what, "upgrade") == 0 ? SIGUSR2 : 0;
 	if (!sig) {
@@ -236,6 +245,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRELOAD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (as_root)
@@ -401,7 +411,7 @@ int main(int argc, char **argv)
 		int stop = 0;
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			int sig = (int)si.ssi_signo;
-			if (sig == SIGHUP) {
+			if (sig == SIGHUP || sig == SIGRELOAD) {
 				reload_post();
 			} else if (sig == SIGUSR2) {
 				log_info("SIGUSR2: binary upgrade");
