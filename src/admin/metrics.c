@@ -28,6 +28,7 @@
 #include "admin/metrics_int.h"
 #include "config/cfg.h"
 #include "core/loop.h"
+#include "lb/lb.h"
 #include "lb/registry.h"
 #include "limit/limit.h"
 #include "net/tls.h"
@@ -686,28 +687,40 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 #undef BE_LOOP
 	free(s);
 
-	/* servers */
+	/* servers: the file's, then those the API added (registry) */
 	int ns = 0;
 	for (int i = 0; i < n; i++)
-		ns += c->backends[i]->nservers;
+		ns += c->backends[i]->nservers + LB_ADDED_MAX;
 	struct srv_sum *ss = calloc((size_t)(ns ? ns : 1), sizeof(*ss));
 	struct server_shared **shs = calloc((size_t)(ns ? ns : 1), sizeof(*shs));
-	if (!ss || !shs) {
+	struct cfg_server **svs = calloc((size_t)(ns ? ns : 1), sizeof(*svs));
+	int *bes = calloc((size_t)(ns ? ns : 1), sizeof(*bes));
+	if (!ss || !shs || !svs || !bes) {
 		free(ss);
 		free(shs);
+		free(svs);
+		free(bes);
 		b->oom = true;
 		return;
 	}
-	for (int i = 0, k = 0; i < n; i++)
-		for (int j = 0; j < c->backends[i]->nservers; j++, k++) {
-			srv_sum(c->backends[i]->servers[j]->mx, &ss[k]);
+	ns = 0;
+	for (int i = 0; i < n; i++) {
+		const struct cfg_backend *be = c->backends[i];
+		for (int j = 0; j < be->nservers; j++, ns++) {
+			svs[ns] = be->servers[j];
+			bes[ns] = i;
 			/* one registry lookup per server for the scrape */
-			shs[k] = registry_server(c->backends[i]->name, c->backends[i]->servers[j]->name);
+			shs[ns] = registry_server(be->name, be->servers[j]->name);
 		}
-#define SV_LOOP for (int i = 0, k = 0; i < n; i++) \
-	for (int j = 0; j < c->backends[i]->nservers; j++, k++)
+		int added = registry_added_servers(be, svs + ns, shs + ns, LB_ADDED_MAX);
+		for (int j = 0; j < added; j++, ns++)
+			bes[ns] = i;
+	}
+	for (int k = 0; k < ns; k++)
+		srv_sum(svs[k]->mx, &ss[k]);
+#define SV_LOOP for (int k = 0, i = 0; k < ns && (i = bes[k], 1); k++)
 #define SV_LBL (snprintf(lb, sizeof(lb), "backend=\"%s\",server=\"%s\"", BE_NAME, \
-			 esc(c->backends[i]->servers[j]->name, e2, sizeof(e2))), lb)
+			 esc(svs[k]->name, e2, sizeof(e2))), lb)
 #define SV_SH shs[k]
 	family(b, "gatehouse_server_requests_total", "counter",
 	       "Requests that ended on this server, by the class of the status sent.");
@@ -757,6 +770,8 @@ static void write_backends(struct mxbuf *b, const struct cfg *c)
 		}
 	}
 	free(shs);
+	free(svs);
+	free(bes);
 #undef SV_LOOP
 #undef SV_LBL
 #undef SV_SH

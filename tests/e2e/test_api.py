@@ -388,6 +388,16 @@ def test_added_server_takes_traffic(gatehouse, make_origin, port):
     assert 0.4 <= n3 / 400.0 <= 0.6, (n1, n2, n3)   # weight 2 of 4
     x = api.server("s3")
     assert x["requests"] == n3 and x["responses"]["2xx"] == n3
+    # /metrics lists it like the file's servers
+    c = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10 * SLACK)
+    try:
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+    finally:
+        c.close()
+    line = 'gatehouse_server_requests_total{backend="app",server="s3",code="2xx"} %d' % n3
+    assert line in text.splitlines(), [l for l in text.splitlines() if 'server="s3"' in l]
+    assert 'gatehouse_server_weight{backend="app",server="s3"} 2' in text.splitlines()
 
     # Changes apply to it like to the file's servers.
     api.put("s3", {"state": "drain"})
