@@ -169,6 +169,11 @@ def test_get_backends_and_servers(gatehouse, make_origin, port):
              "    server x2 %s disabled\n}\n" % (o1.addr, o2.addr))
     g, api = start(gatehouse, port, [o1, o2], weights=[2, 1], more_backends=other)
     burst(port, 40, "/t/")
+    # A client has its answer a moment before its stream ends and gives
+    # its server's in-flight place back.
+    settle(o1, o2)
+    wait_for(lambda: all(api.server(n)["in_flight"] == 0 for n in ("s1", "s2")), 5 * SLACK,
+             interval=0.05, what="in-flight places given back")
 
     j = api.ok("GET", "/api/backends")
     assert [b["name"] for b in j["backends"]] == ["app", "other"]
