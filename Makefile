@@ -58,6 +58,10 @@ $(BUILD)/gatehouse: $(LIB_OBJ) $(MAIN_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
 
+# The dashboard page is in the binary (.incbin in dashboard.c): a change to
+# it rebuilds that object.
+$(BUILD)/src/admin/dashboard.o: src/admin/dashboard.html
+
 # Unit tests include the .c under test when they need static functions
 # (h2o's t/00unit style) and otherwise link every module but main.
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h) | $(BUILD)/.deps-ok

@@ -10,6 +10,7 @@
 #   BENCH_SCENARIOS=waf bench/run.sh                      # WAF and filters, benign corpus
 #   BENCH_SCENARIOS=compress bench/run.sh                 # compression CPU vs nginx gzip
 #                                                         # (on its own: bench_compress.py)
+#   BENCH_SCENARIOS=metrics bench/run.sh                  # metrics + scraping vs no admin
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,4 +34,12 @@ done
 hard=$(ulimit -Hn)
 ulimit -Sn "$hard" 2>/dev/null || true
 
+# The metrics scenario has a script of its own (bench_metrics.py); the
+# others, if any are named too, follow in bench.py.
+case " ${BENCH_SCENARIOS:-h1} " in *" metrics "*)
+    /usr/bin/python3 bench/bench_metrics.py
+    rest=$(echo " $BENCH_SCENARIOS " | sed 's/ metrics / /g' | xargs)
+    [ -n "$rest" ] || exit 0
+    export BENCH_SCENARIOS="$rest" ;;
+esac
 exec /usr/bin/python3 bench/bench.py "$@"

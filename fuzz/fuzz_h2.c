@@ -66,6 +66,7 @@
 // FUZZ_SOURCES: src/proxy/*.c src/http/*.c src/config/*.c src/core/*.c
 // FUZZ_SOURCES: src/filter/*.c src/net/*.c src/lb/*.c src/health/*.c
 // FUZZ_SOURCES: src/limit/*.c src/log/*.c src/waf/*.c src/compress/*.c
+// FUZZ_SOURCES: src/admin/*.c src/control/*.c src/cache/*.c
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -734,7 +735,7 @@ static bool open_client(struct ph *h, int bi)
 static void check_servers_after(void)
 {
 	struct ph *h = &z.h;
-	const struct server_rt *sv = &h->w.backends[0].servers[0];
+	const struct server_rt *sv = &h->w.gen->backends[0].servers[0];
 	uint32_t open = 0;
 
 	if (h->nsrv >= PH_MAX_SRV)

@@ -24,6 +24,10 @@
 #   libvectorscan-dev        the WAF's multi-pattern pre-filter (Hyperscan API)
 #   libnginx-mod-http-modsecurity
 #                            nginx + ModSecurity + CRS, the WAF's yardstick
+#   chromium nodejs npm      the dashboard's test in a real headless browser
+#                            (tests/e2e/test_dashboard.py); puppeteer-core, pinned by
+#                            tests/dashboard/package-lock.json, comes from npm into
+#                            tests/dashboard/node_modules (npm ci, below)
 #   wrk haproxy nginx-light linux-perf strace procps
 #                            benchmark (bench/run.sh): load generator, the
 #                            two yardsticks, syscall counting, ps/pkill
@@ -38,17 +42,30 @@ PKGS=(
     haproxy nginx-light libnginx-mod-http-modsecurity openssl
     clang libclang-rt-14-dev
     strace procps linux-perf
+    chromium nodejs
 )
+# A nodejs from NodeSource brings its own npm (Debian's would conflict).
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 
 is_installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# The dashboard test's browser driver, when missing (no root needed).
+dashboard_driver() {
+    local dir
+    dir="$(dirname "${BASH_SOURCE[0]}")/../tests/dashboard"
+    [ -d "$dir/node_modules/puppeteer-core" ] && return 0
+    echo "deps.sh: npm ci in tests/dashboard (puppeteer-core)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) ||
+        { echo "deps.sh: npm ci failed in $dir" >&2; exit 1; }
 }
 
 missing=()
 for p in "${PKGS[@]}"; do
     is_installed "$p" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && { dashboard_driver; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "deps.sh: missing packages: ${missing[*]}; run as root to install" >&2
@@ -104,4 +121,5 @@ stop_daemon haproxy /run/haproxy.pid
 for p in "${missing[@]}"; do
     is_installed "$p" || { echo "deps.sh: failed to install $p" >&2; exit 1; }
 done
+dashboard_driver
 echo "deps.sh: done" >&2

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "admin/admin.h"
+#include "admin/metrics.h"
 #include "config/cfg.h"
 #include "control/pidfile.h"
 #include "control/reload.h"
@@ -36,6 +38,12 @@
 #include "waf/waf.h"
 
 #define GATEHOUSE_VERSION "0.1.0"
+
+/* `gatehouse -s reload` sends this one (SIGRTMIN+1, `kill -s RTMIN+1`):
+ * real-time signals are queued one per sending, so N reloads asked for
+ * at once are N reloads.  SIGHUP reloads too, but the kernel keeps only
+ * one SIGHUP pending. */
+#define SIGRELOAD (SIGRTMIN + 1)
 
 static void usage(FILE *out)
 {
@@ -59,7 +67,8 @@ static void usage(FILE *out)
 		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT stops it\n"
 		"gracefully: it stops accepting, lets requests in flight finish within\n"
 		"'timeout drain' and exits 0.  SIGHUP reloads the configuration (a\n"
-		"file with errors is refused and the running one keeps serving).\n"
+		"file with errors is refused and the running one keeps serving);\n"
+		"SIGRTMIN+1, what -s reload sends, does the same, queued, never merged.\n"
 		"SIGUSR2 upgrades the binary: the same path and arguments start with the\n"
 		"listening sockets, and this process drains and exits once the new one\n"
 		"serves.  SIGUSR1 reopens the access log files (after logrotate).\n");
@@ -125,7 +134,9 @@ static char *pidfile_scan(const char *file)
 /* gatehouse -s SIGNAL -c FILE */
 static int send_signal(const char *file, const char *what)
 {
-	int sig = strcmp(what, "reload") == 0 ? SIGHUP :
+	/* reload goes as SIGRELOAD, a real-time signal: the kernel queues
+	 * each one, where two SIGHUPs sent before the first is read merge. */
+	int sig = strcmp(what, "reload") == 0 ? SIGRELOAD :
 		  strcmp(what, "stop") == 0 ? SIGTERM :
 		  strcmp(what, "upgrade") == 0 ? SIGUSR2 : 0;
 	if (!sig) {
@@ -234,6 +245,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRELOAD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (as_root)
@@ -261,10 +273,21 @@ int main(int argc, char **argv)
 		cfg_put(cfg);
 		return 1;
 	}
+	/* The admin listener binds with the frontends, before the drop, and
+	 * before the filter chains are built (workers_prepare): with it,
+	 * they count for /metrics (admin/metrics.h). */
+	struct admin *admin = NULL;
+	if (admin_open(cfg, &admin) < 0) {
+		log_err("startup failed: admin listener");
+		registry_free();
+		cfg_put(cfg);
+		return 1;
+	}
 	int n = worker_count(cfg);
 	struct worker *ws = NULL;
 	if (workers_prepare(cfg, n, &ws) < 0) {
 		log_err("startup failed");
+		admin_stop(admin);
 		registry_free();
 		cfg_put(cfg);
 		return 1;
@@ -272,6 +295,7 @@ int main(int argc, char **argv)
 	char perr[256];
 	if (privs_drop(cfg, perr, sizeof(perr)) < 0) {
 		log_err("startup failed: %s", perr);
+		admin_stop(admin);
 		workers_discard(ws, n);
 		registry_free();
 		cfg_put(cfg);
@@ -285,6 +309,7 @@ int main(int argc, char **argv)
 	/* The WAF's inspections run on a pool of their own (proxy/offload.h). */
 	if (cfg->nwafs && offload_start(cfg->global.waf_threads, (uint32_t)cfg->global.waf_queue) < 0) {
 		log_err("startup failed: WAF threads");
+		admin_stop(admin);
 		workers_discard(ws, n);
 		registry_free();
 		cfg_put(cfg);
@@ -299,6 +324,7 @@ int main(int argc, char **argv)
 	char *alerr = NULL;
 	if (access_logs_open(cfg, &alerr) < 0) {
 		log_err("startup failed: %s", alerr ? alerr : "access logs");
+		admin_stop(admin);
 		free(alerr);
 		workers_discard(ws, n);
 		registry_free();
@@ -309,6 +335,7 @@ int main(int argc, char **argv)
 	}
 	if (workers_run(ws, n) < 0) {
 		log_err("startup failed");
+		admin_stop(admin);
 		registry_free();
 		access_logs_close();
 		cfg_put(cfg);
@@ -321,12 +348,28 @@ int main(int argc, char **argv)
 	struct health *health = NULL;
 	if (health_start(cfg, &health) < 0) {
 		log_err("startup failed: health checks");
+		admin_stop(admin);
 		workers_stop(ws, n);
 		workers_join(ws, n);
 		registry_free();
 		access_logs_close();
 		cfg_put(cfg);
 		offload_stop();
+		log_async_stop();
+		return 1;
+	}
+	/* The admin thread starts last: its handlers read what the workers
+	 * and the health thread maintain. */
+	if (admin_start(admin) < 0) {
+		log_err("startup failed: admin listener");
+		admin_stop(admin);
+		health_stop(health);
+		workers_stop(ws, n);
+		workers_join(ws, n);
+		offload_stop();
+		registry_free();
+		access_logs_close();
+		cfg_put(cfg);
 		log_async_stop();
 		return 1;
 	}
@@ -347,6 +390,7 @@ int main(int argc, char **argv)
 	sdnotify_ready("serving generation 1");
 	/* Reloads and upgrades run on the control thread, in order; this
 	 * thread only takes signals. */
+	reload_on_apply(admin_apply_cfg, admin);   /* the listener serves the new one */
 	if (debug)
 		reload_fix_log_level();
 	if (reload_start(file, cfg, ws, n, health) < 0)
@@ -367,7 +411,7 @@ int main(int argc, char **argv)
 		int stop = 0;
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			int sig = (int)si.ssi_signo;
-			if (sig == SIGHUP) {
+			if (sig == SIGHUP || sig == SIGRELOAD) {
 				reload_post();
 			} else if (sig == SIGUSR2) {
 				log_info("SIGUSR2: binary upgrade");
@@ -385,6 +429,9 @@ int main(int argc, char **argv)
 	close(sfd);
 	if (!upgraded)
 		sdnotify_stopping();
+	/* The admin thread first: a POST /api/reload waits on the control
+	 * thread, and its handlers read the registry. */
+	admin_stop(admin);
 	/* The reload under way finishes; the running generation comes back
 	 * (cfg may have been released by a reload: not read before this). */
 	reload_stop(&cfg, &health);
@@ -406,6 +453,7 @@ int main(int argc, char **argv)
 	 * pointer any more.  main's reference is the last one once the
 	 * streams (which hold their own) have ended. */
 	registry_free();
+	metrics_free();
 	access_logs_close();
 	cfg_put(cfg);
 	log_async_stop();

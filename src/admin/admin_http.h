@@ -7,6 +7,8 @@
  * ADMIN_BODY_MAX), checks the bearer token, then offers it to each handler
  * in turn: metrics, api, dashboard.  A handler that does not serve the
  * path returns false; the first to return true has filled the response.
+ * A HEAD request reaches the handlers as "GET"; the listener sends the
+ * head of their answer only.
  * Handlers run on the admin thread, never on a worker's loop: they may
  * take registry locks, sum per-worker counters, or wait for main (a
  * reload), but must not block for long on the network.
@@ -43,5 +45,11 @@ struct cfg;
 bool admin_metrics(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c);
 bool admin_api(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c);
 bool admin_dashboard(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c);
+
+/* Whether method and target (query included) name the one thing served
+ * without the token: the dashboard's page, static and holding no data (a
+ * browser cannot add a bearer token to a page load; the page asks for the
+ * token and sends it with every /api/ call).  dashboard.c. */
+bool admin_public(const char *method, const char *target);
 
 #endif

@@ -37,6 +37,8 @@ struct tls_server_rt;   /* net/tls_internal.h */
 struct fetch;  /* filter/cond.h */
 struct filter_chain;    /* proxy/filter.h: built from the config by filters_init() */
 struct cidr;            /* net/cidr.h */
+struct mx_ent;          /* admin/metrics.c: a name's counters, set when the filter
+			   chains are built (filters_init); they outlive generations */
 
 /* `errorfile STATUS PATH`: the body served (as text/html) for that status,
  * for generated errors and for a rule's deny without a body.  The file is
@@ -193,6 +195,7 @@ struct cfg_server {
 	struct cfg_keepalive keepalive; /* the backend's tcp_keepalive */
 	uint8_t send_proxy;      /* `send_proxy v1|v2`: PROXY header version, 0 = none */
 	uint8_t proto;           /* `proto h1|h2`: enum cfg_srv_proto */
+	struct mx_ent *mx;       /* runtime: its counters (admin/metrics.h), or NULL */
 };
 
 /* Active health checks of a backend's servers: `health tcp|http|grpc ...`
@@ -265,6 +268,7 @@ struct cfg_backend {
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
 	struct cfg_compress *compress;   /* `compress`: NULL = none (replaces the frontend's) */
 	struct cfg_use_cache *use_cache; /* `use_cache`: NULL = none */
+	struct mx_ent *mx;               /* runtime: its counters (admin/metrics.h), or NULL */
 	int line;
 	int index;                       /* position in cfg->backends */
 };
@@ -364,6 +368,7 @@ struct cfg_frontend {
 	struct cfg_use_waf *use_waf;     /* `use_waf`: NULL = none */
 	struct cfg_compress *compress;   /* `compress`: NULL = none */
 	struct cfg_use_cache *use_cache; /* `use_cache`: NULL = none */
+	struct mx_ent *mx;               /* runtime: its counters (admin/metrics.h), or NULL */
 };
 
 /* `compress gzip|br|zstd... [types MIME...] [min_size SIZE] [level ALGO:N...]`
@@ -480,6 +485,17 @@ struct cfg_use_cache {
 	int line, col;
 };
 
+/* `admin ADDR [token_file PATH]` in global (cfg_admin.c): the admin
+ * listener (admin/admin.c: /metrics, /api/, the dashboard).  The token is
+ * read from its file at load, so `gatehouse -t` reports a bad one. */
+struct cfg_admin {
+	struct cfg_addr addr;            /* loopback unless the address says otherwise */
+	char *token_file;                /* as resolved (joined to the config's directory) */
+	char *token;                     /* the file's token, trimmed; NULL: no token */
+	size_t token_len;
+	int line, col;
+};
+
 struct cfg_global {
 	int workers;                     /* 0 = auto (one per CPU) */
 	int max_connections;             /* per process, default 100000 */
@@ -494,6 +510,7 @@ struct cfg_global {
 	int uid, gid;                    /* resolved at load; -1 = not set */
 	int waf_threads;                 /* offload pool size (proxy/offload.h), default 2 */
 	int waf_queue;                   /* jobs waiting at most, default 256 */
+	struct cfg_admin *admin;         /* `admin`: NULL = no admin listener */
 	char *pidfile;                   /* `pidfile PATH` (cfg_control.c): written once the
 					    process serves, for `gatehouse -s`; NULL = none */
 };

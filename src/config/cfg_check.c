@@ -346,6 +346,7 @@ void cfg_check(struct cfg_parser *p)
 	for (int i = 0; i < cf->nfrontends; i++)
 		cfg_check_frontend(p, cf->frontends[i]);
 	cfg_check_binds(p);
+	cfg_admin_check(p);
 	cfg_deploy_check(p);
 	cfg_rules_check(p);
 	cfg_compress_check(p);
@@ -430,6 +431,7 @@ void cfg_free(struct cfg *c)
 	cfg_wafs_free(c);
 	cfg_caches_free(c);
 	cfg_deploy_global_free(&c->global);
+	cfg_admin_free(c->global.admin);
 	free(c->warnings);
 	free(c->file);
 	free(c);

@@ -95,6 +95,7 @@ static const struct cfg_kw global_kws[] = {
 	{ "chroot", "chroot DIR", 1, 1, 0, cfg_gl_chroot },
 	{ "waf_threads", "waf_threads N", 1, 1, 0, cfg_gl_waf_threads },
 	{ "waf_queue", "waf_queue N", 1, 1, 0, cfg_gl_waf_queue },
+	{ "admin", "admin ADDR [token_file PATH]", 1, 3, 0, cfg_gl_admin },
 	{ "pidfile", "pidfile PATH", 1, 1, 0, cfg_gl_pidfile },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };

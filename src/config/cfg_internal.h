@@ -284,4 +284,10 @@ void cfg_deploy_check(struct cfg_parser *p);
 void cfg_deploy_global_free(struct cfg_global *g);
 int cfg_gl_pidfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);   /* cfg_control.c */
 
+/* `admin ADDR [token_file PATH]` in global (cfg_admin.c), and its end. */
+int cfg_gl_admin(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n);
+void cfg_admin_free(struct cfg_admin *a);
+/* Once the frontends are known: the admin address is none of their binds. */
+void cfg_admin_check(struct cfg_parser *p);
+
 #endif

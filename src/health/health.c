@@ -63,6 +63,7 @@
 
 #define HC_BUF 1024            /* a status line longer than this is a failure */
 #define HC_SWEEP_MS 100        /* how late a return from ejection may be logged */
+#define HC_ADOPT_MS 500        /* how late checks of a server added at run time may start */
 
 enum hc_phase { HC_IDLE = 0, HC_CONNECTING, HC_HANDSHAKE, HC_SENDING, HC_READING, HC_H2 };
 
@@ -91,8 +92,12 @@ struct health {
 	struct loop loop;
 	int wake_fd;
 	struct ev_io wake_io;
-	struct hc_srv *srvs;
-	int nsrvs;
+	struct hc_srv *srvs;           /* room for cap: never moves (timers, connections) */
+	int nsrvs, cap;
+	int *adopted;                  /* [nbackends]: servers added at run time (the admin
+					  API) whose checks run, in registry order */
+	bool adopt;                    /* some backend has checks: look for added servers */
+	struct timer adopt_timer;
 	struct outlier_watch *watch;    /* outlier_sweep(): servers of backends with `outlier` */
 	int nwatch;
 	bool sweep;
@@ -497,6 +502,38 @@ static void sweep_timer_cb(struct timer *t)
 	timer_set(&h->loop, &h->sweep_timer, h->loop.now + HC_SWEEP_MS);
 }
 
+static int hc_srv_init(struct health *h, const struct cfg_server *srv, int n);
+
+/*
+ * Servers the admin API added to this generation's checked backends
+ * (lb/registry.h: registry_added_servers) get checks like the file's, on
+ * this thread: looked for every HC_ADOPT_MS, appended in the room
+ * health_setup() left (LB_ADDED_MAX per checked backend).
+ */
+static void adopt_timer_cb(struct timer *t)
+{
+	struct health *h = container_of(t, struct health, adopt_timer);
+	const struct cfg *cfg = h->cfg;
+
+	for (int b = 0; b < cfg->nbackends; b++) {
+		const struct cfg_backend *be = cfg->backends[b];
+		if (be->health.kind == HEALTH_NONE)
+			continue;
+		struct cfg_server *cs[LB_ADDED_MAX];
+		struct server_shared *sh[LB_ADDED_MAX];
+		int n = registry_added_servers(be, cs, sh, LB_ADDED_MAX);
+		for (; h->adopted[b] < n && h->nsrvs < h->cap; h->adopted[b]++) {
+			if (hc_srv_init(h, cs[h->adopted[b]], be->nservers) < 0)
+				log_err("health checks: cannot check server %s/%s added at run time",
+					be->name, cs[h->adopted[b]]->name);
+			else
+				log_info("health checks: server %s/%s added at run time is checked",
+					 be->name, cs[h->adopted[b]]->name);
+		}
+	}
+	timer_set(&h->loop, &h->adopt_timer, h->loop.now + HC_ADOPT_MS);
+}
+
 static void wake_cb(struct ev_io *io, uint32_t events)
 {
 	struct health *h = container_of(io, struct health, wake_io);
@@ -541,6 +578,7 @@ static void health_free(struct health *h)
 	for (int i = 0; i < h->nsrvs; i++)
 		free(h->srvs[i].req);
 	free(h->srvs);
+	free(h->adopted);
 	free(h->watch);
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
@@ -593,7 +631,8 @@ static int hc_srv_init(struct health *h, const struct cfg_server *srv, int n)
 	/* Spread the first checks of a backend over one interval so a big
 	 * pool is not checked in one burst. */
 	timer_set(&h->loop, &hs->timer,
-		  h->loop.now + (uint64_t)hc->interval_ms * (uint64_t)n / (uint64_t)be->nservers);
+		  h->loop.now + (be->nservers ? (uint64_t)hc->interval_ms * (uint64_t)n /
+							(uint64_t)be->nservers : 0));
 	return 0;
 }
 
@@ -625,10 +664,15 @@ static int health_wake_init(struct health *h)
 static int health_setup(struct health *h)
 {
 	const struct cfg *cfg = h->cfg;
-	int nchecked = hc_count(cfg);
+	int nchecked = hc_count(cfg), nbe_checked = 0;
 
-	h->srvs = calloc((size_t)(nchecked ? nchecked : 1), sizeof(*h->srvs));
-	if (!h->srvs)
+	for (int b = 0; b < cfg->nbackends; b++)
+		nbe_checked += cfg->backends[b]->health.kind != HEALTH_NONE;
+	/* Room for the servers the admin API may add (adopt_timer_cb). */
+	h->cap = nchecked + nbe_checked * LB_ADDED_MAX;
+	h->srvs = calloc((size_t)(h->cap ? h->cap : 1), sizeof(*h->srvs));
+	h->adopted = calloc((size_t)(cfg->nbackends ? cfg->nbackends : 1), sizeof(*h->adopted));
+	if (!h->srvs || !h->adopted)
 		return -1;
 	for (int b = 0; b < cfg->nbackends; b++)
 		if (hc_backend_init(h, cfg->backends[b]) < 0)
@@ -640,6 +684,11 @@ static int health_setup(struct health *h)
 	if (h->sweep) {
 		timer_init(&h->sweep_timer, sweep_timer_cb);
 		timer_set(&h->loop, &h->sweep_timer, h->loop.now + HC_SWEEP_MS);
+	}
+	h->adopt = nbe_checked > 0;
+	if (h->adopt) {
+		timer_init(&h->adopt_timer, adopt_timer_cb);
+		timer_set(&h->loop, &h->adopt_timer, h->loop.now + HC_ADOPT_MS);
 	}
 	if (health_wake_init(h) < 0)
 		return -1;

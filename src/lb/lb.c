@@ -30,26 +30,61 @@ static const struct lb_ops *lb_ops_for(enum lb_algo a)
 	}
 }
 
+static void server_rt_init(struct server_rt *s, struct backend_rt *be,
+			   const struct cfg_server *cs, struct server_shared *sh)
+{
+	s->cfg = cs;
+	s->sh = sh;
+	s->be = be;
+	LIST_INIT(&s->idle);
+	LIST_INIT(&s->h2conns);
+}
+
 int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg)
 {
 	be->cfg = cfg;
 	be->sh = registry_backend(cfg->name);
 	be->nservers = cfg->nservers;
 	be->lb_data = NULL;
-	be->servers = calloc((size_t)(cfg->nservers ? cfg->nservers : 1), sizeof(*be->servers));
+	/* Room for the servers the API may add (lb_backend_sync): the array
+	 * never moves, streams and connections point into it. */
+	be->servers = calloc((size_t)cfg->nservers + LB_ADDED_MAX, sizeof(*be->servers));
 	if (!be->servers)
 		return -1;
-	for (int i = 0; i < cfg->nservers; i++) {
-		struct server_rt *s = &be->servers[i];
-		s->cfg = cfg->servers[i];
-		s->sh = registry_server(cfg->name, s->cfg->name);
-		s->be = be;
-		LIST_INIT(&s->idle);
-		LIST_INIT(&s->h2conns);
-	}
+	for (int i = 0; i < cfg->nservers; i++)
+		server_rt_init(&be->servers[i], be, cfg->servers[i],
+			       registry_server(cfg->name, cfg->servers[i]->name));
 	LIST_INIT(&be->queue);
 	be->lb = lb_ops_for(cfg->balance);
 	return be->lb->init ? be->lb->init(be) : 0;
+}
+
+int lb_backend_sync(struct backend_rt *be)
+{
+	struct cfg_server *cs[LB_ADDED_MAX];
+	struct server_shared *sh[LB_ADDED_MAX];
+	int have = be->nservers - be->cfg->nservers;
+	int n = registry_added_servers(be->cfg, cs, sh, LB_ADDED_MAX);
+
+	for (int k = have; k < n; k++)
+		server_rt_init(&be->servers[be->cfg->nservers + k], be, cs[k], sh[k]);
+	int before = be->nservers;
+	if (n > have)
+		be->nservers = be->cfg->nservers + n;
+	/* Rebuilt whether or not a server came: a live weight may have
+	 * changed, and the hash ring is made from the weights. */
+	if (!be->lb->init)
+		return 0;
+	void *old = be->lb_data;
+	be->lb_data = NULL;
+	if (be->lb->init(be) < 0) {
+		free(be->lb_data);
+		be->lb_data = old;
+		be->nservers = before;   /* adopted at the next message */
+		return -1;
+	}
+	free(old);
+	return 0;
 }
 
 void lb_backend_free(struct backend_rt *be)
@@ -70,6 +105,8 @@ bool lb_server_up(const struct server_rt *s)
 	if (!sh)   /* unit tests without shared state */
 		return !c->drain;
 	if (atomic_load_explicit(&sh->admin_drain, memory_order_relaxed) ||
+	    atomic_load_explicit(&sh->admin_disabled, memory_order_relaxed) ||
+	    atomic_load_explicit(&sh->removed, memory_order_relaxed) ||
 	    atomic_load_explicit(&sh->health, memory_order_relaxed) != SRV_UP)
 		return false;
 	uint64_t ej = atomic_load_explicit(&sh->ejected_until_ms, memory_order_relaxed);

@@ -74,6 +74,17 @@ struct backend_rt {
 int lb_backend_init(struct backend_rt *be, const struct cfg_backend *cfg);
 void lb_backend_free(struct backend_rt *be);
 
+/* Servers the runtime API may add to one backend of a generation (room
+ * for them is made by lb_backend_init, so server_rt never moves). */
+#define LB_ADDED_MAX 32
+
+/* On be's worker thread, when told that servers changed at run time
+ * (mailbox MB_LB_SYNC): adopts the servers added to be's generation since
+ * (registry_added_servers, appended after the configuration's) and
+ * rebuilds the algorithm's state from the live weights.  Idempotent.
+ * Returns 0, or -1 on OOM (nothing changed). */
+int lb_backend_sync(struct backend_rt *be);
+
 /* Picks a server for a request (see struct lb_ops). */
 struct server_rt *lb_pick(struct backend_rt *be, const struct cond_ctx *ctx,
 			  const struct server_rt *avoid);

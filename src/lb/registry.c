@@ -10,6 +10,7 @@
  * allocation: the arrays may grow and be reordered, the state the workers
  * point at never moves.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -17,12 +18,25 @@
 #include <string.h>
 #include "cache/store.h"
 #include "config/cfg.h"
+#include "core/log.h"
 #include "lb/registry.h"
 #include "limit/limit.h"
 
 struct reg_server {
 	char *name;
 	struct server_shared sh;
+	/* Added through the runtime API (registry_server_add): its own
+	 * configuration, owned here because it must outlive the request that
+	 * made it and live as long as the entry (workers of its generation
+	 * point at it).  NULL for the file's servers. */
+	struct cfg_server *added;
+	/* A later generation (a reload) does not carry it: no worker adopts
+	 * it any more (registry_added_servers). */
+	bool dropped;
+	/* Dropped and not named by that generation either: only the older
+	 * generation's workers still point at it, until registry_prune().
+	 * Lookups by name skip it, so the name is free for a new entry. */
+	bool zombie;
 };
 
 struct reg_backend {
@@ -30,6 +44,9 @@ struct reg_backend {
 	struct backend_shared sh;
 	struct reg_server **srv;
 	int nsrv, cap;
+	/* The backend of the generation synced last: servers are added to it
+	 * only (compared, never followed: it may be gone since). */
+	const struct cfg_backend *cur;
 };
 
 /* A rate-limit table by `limit` name (a reference held): a reload whose
@@ -81,13 +98,25 @@ static struct reg_backend *find_backend(const char *name)
 static struct reg_server *find_server(const struct reg_backend *rb, const char *name)
 {
 	for (int i = 0; i < rb->nsrv; i++)
-		if (strcmp(rb->srv[i]->name, name) == 0)
+		if (!rb->srv[i]->zombie && strcmp(rb->srv[i]->name, name) == 0)
 			return rb->srv[i];
 	return NULL;
 }
 
+/* The configuration of a server added at run time, as registry_server_add
+ * took it: a name, an address, nothing else allocated. */
+static void added_cfg_free(struct cfg_server *cs)
+{
+	if (!cs)
+		return;
+	free(cs->addr.text);
+	free(cs->name);
+	free(cs);
+}
+
 static void server_entry_free(struct reg_server *rs)
 {
+	added_cfg_free(rs->added);
 	free(rs->name);
 	free(rs);
 }
@@ -148,8 +177,21 @@ static struct reg_backend *backend_get(const char *name)
 
 static int server_sync(struct reg_backend *rb, const struct cfg_server *cs, uint64_t now_ms)
 {
-	if (find_server(rb, cs->name))
-		return 0;   /* kept as it is: see registry_sync() */
+	struct reg_server *old = find_server(rb, cs->name);
+	if (old) {
+		/* Kept as it is (see registry_sync()), but what the API did
+		 * to the name ends: a server it removed is back, one it
+		 * added is the file's from now on. */
+		if (atomic_exchange(&old->sh.removed, 0))
+			log_info("backend %s: server %s, removed through the API, is back (the "
+				 "configuration names it)", rb->name, cs->name);
+		if (old->added && !old->dropped) {
+			old->dropped = true;
+			log_info("backend %s: server %s, added through the API, now comes from "
+				 "the configuration", rb->name, cs->name);
+		}
+		return 0;
+	}
 	struct reg_server **v = grow(rb->srv, rb->nsrv, &rb->cap, sizeof(*v));
 	if (!v)
 		return -1;
@@ -161,17 +203,6 @@ static int server_sync(struct reg_backend *rb, const struct cfg_server *cs, uint
 	return 0;
 }
 
-static int backend_sync(const struct cfg_backend *cb, uint64_t now_ms)
-{
-	struct reg_backend *rb = backend_get(cb->name);
-	if (!rb)
-		return -1;
-	for (int i = 0; i < cb->nservers; i++)
-		if (server_sync(rb, cb->servers[i], now_ms) < 0)
-			return -1;
-	return 0;
-}
-
 static bool cfg_backend_has_server(const struct cfg_backend *cb, const char *name)
 {
 	for (int i = 0; i < cb->nservers; i++)
@@ -180,12 +211,52 @@ static bool cfg_backend_has_server(const struct cfg_backend *cb, const char *nam
 	return false;
 }
 
-/* Drops the server entries of rb that cb does not name (order is free:
- * the last entry takes the place of a dropped one). */
+/* Servers the API added to an older generation of rb that cb (the new
+ * one) does not name: no worker of cb adopts them; said once. */
+static void backend_drop_added(struct reg_backend *rb, const struct cfg_backend *cb)
+{
+	for (int i = 0; i < rb->nsrv; i++) {
+		struct reg_server *rs = rb->srv[i];
+		if (rs->added && rs->zombie && rs->added->backend == cb) {
+			/* cb's own: a reload that synced its successor was
+			 * refused after all (control/reload.c syncs the running
+			 * generation again), so they are cb's again. */
+			rs->dropped = rs->zombie = false;
+			log_info("backend %s: server %s, added through the API, is kept (the "
+				 "reload did not happen)", rb->name, rs->name);
+			continue;
+		}
+		if (!rs->added || rs->dropped || rs->added->backend == cb ||
+		    (cb && cfg_backend_has_server(cb, rs->name)))
+			continue;   /* the file's from now on: server_sync() */
+		rs->dropped = true;
+		rs->zombie = true;
+		log_info("backend %s: server %s (%s), added through the API, is dropped by this "
+			 "reload", rb->name, rs->name, rs->added->addr.text);
+	}
+}
+
+static int backend_sync(const struct cfg_backend *cb, uint64_t now_ms)
+{
+	struct reg_backend *rb = backend_get(cb->name);
+	if (!rb)
+		return -1;
+	backend_drop_added(rb, cb);
+	rb->cur = cb;
+	for (int i = 0; i < cb->nservers; i++)
+		if (server_sync(rb, cb->servers[i], now_ms) < 0)
+			return -1;
+	return 0;
+}
+
+/* Drops the server entries of rb that cb does not name, but those the API
+ * added to cb itself (order is free: the last entry takes the place of a
+ * dropped one). */
 static void backend_prune(struct reg_backend *rb, const struct cfg_backend *cb)
 {
 	for (int i = 0; i < rb->nsrv;) {
-		if (cfg_backend_has_server(cb, rb->srv[i]->name)) {
+		const struct reg_server *rs = rb->srv[i];
+		if (cfg_backend_has_server(cb, rs->name) || (rs->added && !rs->dropped)) {
 			i++;
 			continue;
 		}
@@ -295,8 +366,70 @@ static int sync_at(const struct cfg *c, uint64_t now_ms)
 		rc = limit_sync(c->limits[i]);
 	for (int i = 0; i < c->ncaches && rc == 0; i++)
 		rc = cache_sync(c->caches[i]);
+	/* Backends the new generation dropped take their added servers. */
+	for (int i = 0; i < reg_nbe; i++)
+		if (!cfg_find_backend(c, reg_be[i]->name))
+			backend_drop_added(reg_be[i], NULL);
 	pthread_mutex_unlock(&reg_lock);
 	return rc;
+}
+
+int registry_server_add(const struct cfg_backend *be, struct cfg_server *cs, int max)
+{
+	int rc = 0, n = 0;
+
+	pthread_mutex_lock(&reg_lock);
+	struct reg_backend *rb = find_backend(be->name);
+	if (!rb) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (rb->cur != be) {
+		rc = -ESTALE;   /* a reload synced a newer generation meanwhile */
+		goto out;
+	}
+	if (find_server(rb, cs->name)) {
+		rc = -EEXIST;
+		goto out;
+	}
+	for (int i = 0; i < rb->nsrv; i++)
+		n += rb->srv[i]->added && !rb->srv[i]->dropped && rb->srv[i]->added->backend == be;
+	if (n >= max) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	struct reg_server **v = grow(rb->srv, rb->nsrv, &rb->cap, sizeof(*v));
+	struct reg_server *rs = v ? server_entry_new(cs, 0) : NULL;
+	if (v)
+		rb->srv = v;
+	if (!rs) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rs->added = cs;
+	rb->srv[rb->nsrv++] = rs;
+out:
+	pthread_mutex_unlock(&reg_lock);
+	return rc;
+}
+
+int registry_added_servers(const struct cfg_backend *be, struct cfg_server **cs,
+			   struct server_shared **sh, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&reg_lock);
+	struct reg_backend *rb = find_backend(be->name);
+	for (int i = 0; rb && i < rb->nsrv && n < max; i++) {
+		struct reg_server *rs = rb->srv[i];
+		if (!rs->added || rs->dropped || rs->added->backend != be)
+			continue;
+		cs[n] = rs->added;
+		sh[n] = &rs->sh;
+		n++;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return n;
 }
 
 int registry_sync(const struct cfg *c)

@@ -30,6 +30,8 @@
 #include <stdint.h>
 
 struct cfg;
+struct cfg_backend;
+struct cfg_server;
 
 /* Times are CLOCK_MONOTONIC ms (loop_clock_ms()). */
 enum srv_health { SRV_UP = 0, SRV_DOWN = 1 };
@@ -42,7 +44,12 @@ enum srv_health { SRV_UP = 0, SRV_DOWN = 1 };
 struct server_shared {
 	_Atomic uint32_t active;            /* requests in flight, all threads */
 	_Atomic uint8_t health;             /* enum srv_health (active checks) */
-	_Atomic uint8_t admin_drain;        /* no new requests (config `drain`, later the API) */
+	_Atomic uint8_t admin_drain;        /* no new requests (config `drain`, the API's "drain") */
+	_Atomic uint8_t admin_disabled;     /* no requests at all (the API's "disabled"); health
+					       checks go on.  The config's `disabled` is in cfg */
+	_Atomic uint8_t removed;            /* DELETEd through the API: no new requests, gone
+					       from the API's lists once none is in flight, and
+					       back (file servers) at the next reload */
 	_Atomic int weight;                 /* live weight: the config's at first sight, then
 					       whatever changes it (later the API); 0 = no traffic */
 	_Atomic uint64_t up_since_ms;       /* last DOWN->UP transition, for slowstart; 0 = since start */
@@ -76,6 +83,28 @@ struct backend_shared {
  */
 int registry_sync(const struct cfg *c);
 
+/*
+ * Servers added at run time (the API's POST /api/backends/NAME/servers):
+ * registry_server_add() gives cs (a server of generation cs->backend == be,
+ * its name and address allocated as cfg_parse_addr() does, nothing else)
+ * an entry with fresh state, the config's weight, and takes cs over: it is
+ * freed with the entry.  Workers of that generation adopt it
+ * (lb_backend_sync(), told through their mailbox), in the order added.  A
+ * later registry_sync() drops it from the workers' view of any other
+ * generation (and logs so); registry_prune() frees it once the generation
+ * it was added to is gone, like any name the configuration lost.
+ * Returns 0, -ENOENT (no such backend), -ESTALE (be is not of the
+ * generation synced last: a reload came in between), -EEXIST (the name is
+ * taken, also by a removed server), -ENOSPC (max servers added to this
+ * generation of the backend already) or -ENOMEM; cs is the caller's on
+ * error.
+ */
+int registry_server_add(const struct cfg_backend *be, struct cfg_server *cs, int max);
+
+/* The servers added to generation be of a backend (not dropped), in the
+ * order added: up to max into cs[] and sh[]; returns how many. */
+int registry_added_servers(const struct cfg_backend *be, struct cfg_server **cs,
+			   struct server_shared **sh, int max);
 /* registry_sync() for a reload at now_ms (loop_clock_ms()): a new server
  * with `slowstart` ramps up from now, as one coming back UP would. */
 int registry_sync_reload(const struct cfg *c, uint64_t now_ms);

@@ -35,6 +35,7 @@
  * The next event of that other kind makes the blocked call ready again. */
 #define CONN_F_RD_WANT_WR 0x0080  /* last recv stopped on a blocked write */
 #define CONN_F_WR_WANT_RD 0x0100  /* last send stopped on a missing read */
+#define CONN_F_TLS_DONE   0x0200  /* TLS: the handshake's end was counted (tls_stats) */
 
 struct conn;
 

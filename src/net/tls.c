@@ -334,6 +334,29 @@ static ssize_t tls_fail(struct conn *c, SSL *ssl, int r, bool reading)
 	}
 }
 
+/* Handshakes by side and result (tls_stats): relaxed atomics, one add per
+ * connection, next to a handshake's thousands of cycles. */
+static _Atomic uint64_t hs_count[4];   /* accept ok, accept failed, connect ok, failed */
+
+/* Counts c's handshake once it has finished (the client side finishes
+ * inside SSL_read, the server side in tls_handshake). */
+static inline void hs_seen(struct conn *c, SSL *ssl)
+{
+	if (!(c->flags & CONN_F_TLS_DONE) && SSL_is_init_finished(ssl)) {
+		c->flags |= CONN_F_TLS_DONE;
+		atomic_fetch_add_explicit(&hs_count[SSL_is_server(ssl) ? 0 : 2], 1,
+					  memory_order_relaxed);
+	}
+}
+
+void tls_stats(struct tls_stats *out)
+{
+	out->accept_ok = atomic_load_explicit(&hs_count[0], memory_order_relaxed);
+	out->accept_failed = atomic_load_explicit(&hs_count[1], memory_order_relaxed);
+	out->connect_ok = atomic_load_explicit(&hs_count[2], memory_order_relaxed);
+	out->connect_failed = atomic_load_explicit(&hs_count[3], memory_order_relaxed);
+}
+
 static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
 {
 	SSL *ssl = c->xprt_ctx;
@@ -341,6 +364,7 @@ static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
 
 	ERR_clear_error();
 	int r = SSL_read_ex(ssl, buf, len, &n);
+	hs_seen(c, ssl);
 	if (r > 0)
 		return (ssize_t)n;
 	return tls_fail(c, ssl, r, true);
@@ -378,8 +402,10 @@ static int tls_handshake(struct conn *c)
 		return 1;
 	ERR_clear_error();
 	int r = SSL_do_handshake(ssl);
-	if (r == 1)
+	if (r == 1) {
+		hs_seen(c, ssl);
 		return 1;
+	}
 	int e = SSL_get_error(ssl, r);
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
@@ -421,6 +447,11 @@ static void tls_close(struct conn *c)
 	SSL *ssl = c->xprt_ctx;
 
 	if (ssl) {
+		hs_seen(c, ssl);
+		/* a handshake begun and never finished failed */
+		if (!(c->flags & CONN_F_TLS_DONE) && !SSL_in_before(ssl))
+			atomic_fetch_add_explicit(&hs_count[SSL_is_server(ssl) ? 1 : 3], 1,
+						  memory_order_relaxed);
 		ERR_clear_error();
 		if (!(c->flags & CONN_F_ERROR) && SSL_is_init_finished(ssl) &&
 		    !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))

@@ -75,6 +75,13 @@ void tls_ocsp_reload(const struct cfg *cfg);
  * failed: ...", "handshake failed: ..."); "" if none yet. */
 const char *tls_last_error(void);
 
+/* TLS handshakes so far, all threads: with clients (accept) and servers
+ * (connect), finished or failed (begun, never finished); for /metrics. */
+struct tls_stats {
+	uint64_t accept_ok, accept_failed, connect_ok, connect_failed;
+};
+void tls_stats(struct tls_stats *out);
+
 /* The TLS words for c's failure (c->err EPROTO on a TLS connection, just
  * now on this thread), or NULL when it was not a TLS protocol failure and
  * errno words fit. */

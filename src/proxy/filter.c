@@ -8,6 +8,7 @@
  * configured costs nothing per request.
  */
 #include <stdlib.h>
+#include "admin/metrics.h"
 #include "proxy/filter.h"
 #include "proxy/stream.h"
 
@@ -97,6 +98,9 @@ static const struct filter_def registry[] = {
 	{ &flt_compress_fe_ops, fe_compress, NULL },   /* after the rules: they see the origin's */
 	{ &flt_compress_be_ops, NULL, be_compress },
 	{ &flt_access_log_ops, fe_access_log, NULL },
+	/* counters for /metrics, only with an admin listener (admin/flt_metrics.c) */
+	{ &flt_metrics_fe_ops, metrics_fe_conf, NULL },
+	{ &flt_metrics_be_ops, NULL, metrics_be_conf },
 };
 
 static unsigned ops_phases(const struct filter_ops *o)

@@ -219,6 +219,8 @@ extern const struct filter_ops flt_compress_be_ops; /* compress/flt_compress.c *
  */
 bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const void *conf);
 extern const struct filter_ops flt_cache_ops;       /* cache/flt_cache.c */
+extern const struct filter_ops flt_metrics_fe_ops;  /* admin/flt_metrics.c */
+extern const struct filter_ops flt_metrics_be_ops;  /* admin/flt_metrics.c */
 
 /* The first value a filter of transaction t (a const struct txn *) gives
  * for fetch kind `fetch` (ops->var), or NULL: what stream_cond_ctx() hands

@@ -690,6 +690,7 @@ static bool session_attach(struct session *ss)
 	if (!s)
 		return false;
 	timer_del(&ss->w->loop, &ss->idle_timer);
+	session_idle(ss, false);
 	ss->strm = s;
 	session_follow(ss);   /* a reload since the last request: the new generation */
 	stream_init(s, ss);

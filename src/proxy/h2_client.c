@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "admin/metrics.h"
 #include "core/log.h"
 #include "http/h2_msg.h"
 #include "net/conn.h"
@@ -211,8 +212,11 @@ static struct h2s *h2s_new(struct h2c *c, int32_t id)
 	txn_first_byte(t);
 	h2m_begin(&h->st, &t->req, false, false);
 	list_add_tail(&c->streams, &h->link);
-	if (c->nstreams++ == 0)
+	if (c->nstreams++ == 0) {
 		timer_del(&w->loop, &ss->idle_timer);
+		session_idle(ss, false);
+	}
+	metrics_h2_stream(ss->fe);
 	return h;
 }
 
@@ -244,6 +248,7 @@ static void h2s_detach(struct h2s *h)
 	loop_defer(&s->w->loop, h2s_free_deferred, s);
 	if (--c->nstreams == 0 && !(ss->flags & SESS_F_CLOSED)) {
 		timer_set(&ss->w->loop, &ss->idle_timer, ss->cli_last + ss->fe->timeout_client_ms);
+		session_idle(ss, true);
 		if (c->goaway)
 			h2c_want_flush(c);   /* closes the idle connection */
 	}
@@ -421,6 +426,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 		}
 		return 0;
 	case NGHTTP2_RST_STREAM:
+		metrics_h2_reset(c->ss->fe);
 		/* CVE-2023-44487: opening and resetting streams costs us work
 		 * and the client nothing */
 		if (!budget_take(&c->resets, c->ss->fe->h2.max_resets, c->ss->w->loop.now))
@@ -1265,6 +1271,7 @@ bool h2_session_start(struct session *ss, const char *in, uint32_t len)
 	ss->flags |= SESS_F_SNIFFED;
 	timer_init(&ss->idle_timer, h2_idle_expired);
 	timer_set(&w->loop, &ss->idle_timer, w->loop.now + ss->fe->timeout_client_ms);
+	session_idle(ss, true);
 	if (!c->input_queued && loop_defer(&w->loop, h2c_input_deferred, c) == 0)
 		c->input_queued = true;
 	return true;

@@ -9,6 +9,7 @@
  * Users: the main thread asks workers to stop; a worker that frees a server
  * slot tells the workers with requests queued on that backend (instead of
  * them polling); a reload hands a worker its new generation (worker_swap);
+ * the admin API asks them to adopt servers it added (workers_broadcast);
  * any thread wakes a parked stream (stream_waker_post, stream.h: a cache
  * fill wakes the requests coalesced on it).
  */
@@ -22,6 +23,9 @@
 enum mb_kind {
 	MB_STOP = 1,     /* graceful stop */
 	MB_DEQUEUE,      /* arg: index of a backend with a freed server slot */
+	MB_LB_SYNC,      /* servers changed at run time (the admin API added one,
+			    changed a weight): every backend re-reads the
+			    registry (lb_backend_sync) on the worker's thread */
 	MB_RELOAD,       /* a new generation and listeners wait in worker.swap */
 	MB_WAKE,         /* ptr: a struct stream_waker (stream.h) whose stream to wake */
 };

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include "admin/metrics.h"
 #include "core/log.h"
 #include "filter/cond.h"
 #include "health/health.h"
@@ -31,6 +32,7 @@ static void queue_link(struct stream *s, struct backend_rt *be, bool at_head)
 	if (be->nqueued++ == 0)
 		worker_queue_mark(s->w, be->cfg->index, true);
 	s->queued_be = be;
+	metrics_queue(be->cfg, 1);
 }
 
 int queue_add(struct stream *s, struct backend_rt *be)
@@ -59,6 +61,7 @@ void backend_unqueue(struct stream *s)
 	if (--be->nqueued == 0)
 		worker_queue_mark(s->w, be->cfg->index, false);
 	s->queued_be = NULL;
+	metrics_queue(be->cfg, -1);
 }
 
 /* Hands free slots to the oldest waiting requests, in order. */

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
+#include "admin/metrics.h"
 #include "core/log.h"
 #include "net/tls.h"
 #include "proxy/filter.h"
@@ -41,6 +42,15 @@ void session_stream_idle(struct session *ss)
 	ss->strm = NULL;
 	stream_put(s);
 	timer_set(&ss->w->loop, &ss->idle_timer, ss->cli_last + ss->fe->timeout_client_ms);
+	session_idle(ss, true);
+}
+
+void session_idle(struct session *ss, bool idle)
+{
+	if (!!(ss->flags & SESS_F_IDLE) == idle)
+		return;
+	ss->flags = (uint8_t)(idle ? ss->flags | SESS_F_IDLE : ss->flags & ~SESS_F_IDLE);
+	metrics_conn_idle(ss->fe, idle);
 }
 
 void session_set_src(struct session *ss, const struct sockaddr_storage *peer)
@@ -111,6 +121,7 @@ void session_accept(struct worker *w, const struct cfg_frontend *fe, const struc
 	session_set_src(ss, peer);
 	list_add_tail(&w->sessions, &ss->link);
 	w->nsessions++;
+	metrics_conn_open(fe);
 	ss->cli_last = ss->head_start = w->loop.now;
 	if (loop_add(&w->loop, &ss->cli.io) < 0) {
 		log_err("%s: epoll_ctl: %s", fe->name, strerror(errno));
@@ -171,6 +182,7 @@ void session_close(struct session *ss)
 	conn_close(&w->loop, &ss->cli);
 	list_del(&ss->link);
 	w->nsessions--;
+	metrics_conn_close(ss->fe, ss->flags & SESS_F_IDLE);
 	atomic_fetch_sub_explicit(&g_conns, 1, memory_order_relaxed);
 	loop_defer(&w->loop, session_free, ss);
 	worker_session_closed(w);

@@ -101,6 +101,8 @@ struct sess_codec {
 #define SESS_F_PP_WAIT 0x10   /* accept_proxy: waiting for the PROXY header (session_pp.c) */
 #define SESS_F_PP_DENY 0x20   /* accept_proxy from: this peer must not send one */
 #define SESS_F_SNIFFED 0x40   /* the first bytes were not an HTTP/2 preface */
+#define SESS_F_IDLE    0x80   /* no request under way (keep-alive, HTTP/2 without
+				 streams): session_idle(), for the metrics */
 
 struct sess_pp;   /* session_pp.c: what the PROXY header said */
 
@@ -158,6 +160,12 @@ void session_close(struct session *ss);
  * transaction, buffer or server): it goes back to the pool, and the
  * session waits for the client alone (timeout client). */
 void session_stream_idle(struct session *ss);
+
+/* The session has no request under way (idle true: HTTP/1 between
+ * requests, HTTP/2 with no stream) or has one again: the codecs say so
+ * where they arm or stop the idle timer.  Counts the frontend's idle
+ * connections (admin/metrics.h); a repeated call is a no-op. */
+void session_idle(struct session *ss, bool idle);
 
 /* Client address as a sockaddr_storage, for conditions and logs. */
 void session_src(const struct session *ss, struct sockaddr_storage *out);

@@ -531,11 +531,28 @@ static void dequeue_slot(struct worker *w, uint32_t slot)
 	}
 }
 
+/* MB_LB_SYNC: servers changed at run time; every generation's backends
+ * look (each adopts only what was added to its own generation). */
+static void lb_sync_gens(struct worker *w)
+{
+	struct list *pos;
+	list_for_each(pos, &w->gens) {
+		struct wgen *g = container_of(pos, struct wgen, link);
+		for (int b = 0; b < g->cfg->nbackends; b++)
+			if (lb_backend_sync(&g->backends[b]) < 0)
+				log_err("worker %d: out of memory adopting the servers of backend %s",
+					w->id, g->cfg->backends[b]->name);
+	}
+}
+
 /* ---- the mailbox: wakeups from other threads ---- */
 
 /* Every worker, so one can reach another; set before the threads start. */
 static struct worker *g_workers;
 static int g_nworkers;
+/* Workers read g_workers without it (they exist only while it is set);
+ * other threads (the admin API's workers_broadcast) take it. */
+static pthread_mutex_t g_workers_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Per backend: which workers (bit id % 64) have requests queued on it. */
 static _Atomic uint64_t *g_queued;
 
@@ -558,6 +575,8 @@ static void mailbox_event(struct ev_io *io, uint32_t events)
 			} else if (msgs[i].kind == MB_DEQUEUE && msgs[i].arg < WORKER_QSLOTS) {
 				atomic_store_explicit(&w->dq_pending[msgs[i].arg], 0, memory_order_relaxed);
 				dequeue_slot(w, msgs[i].arg);
+			} else if (msgs[i].kind == MB_LB_SYNC) {
+				lb_sync_gens(w);
 			}
 		}
 	} while (n == 64);
@@ -595,6 +614,17 @@ void worker_slot_freed(struct worker *w, int be_index)
 		if (!mailbox_post(&o->mb, (struct mb_msg){ .kind = MB_DEQUEUE, .arg = (uint32_t)be_index }))
 			atomic_store_explicit(&o->dq_pending[be_index], 0, memory_order_relaxed);
 	}
+}
+
+int workers_broadcast(struct mb_msg m)
+{
+	int refused = 0;
+
+	pthread_mutex_lock(&g_workers_lock);
+	for (int i = 0; i < g_nworkers; i++)
+		refused += !mailbox_post(&g_workers[i].mb, m);
+	pthread_mutex_unlock(&g_workers_lock);
+	return refused;
 }
 
 void worker_session_closed(struct worker *w)
@@ -865,8 +895,10 @@ void workers_discard(struct worker *ws, int nworkers)
 	free(ws);
 	free((void *)g_queued);
 	g_queued = NULL;
+	pthread_mutex_lock(&g_workers_lock);
 	g_workers = NULL;
 	g_nworkers = 0;
+	pthread_mutex_unlock(&g_workers_lock);
 	if (cfg)
 		filters_free((struct cfg *)cfg);
 }
@@ -899,8 +931,10 @@ int workers_prepare(const struct cfg *cfg, int nworkers, struct worker **out)
 		workers_discard(ws, nworkers);
 		return -1;
 	}
+	pthread_mutex_lock(&g_workers_lock);
 	g_workers = ws;
 	g_nworkers = nworkers;
+	pthread_mutex_unlock(&g_workers_lock);
 	*out = ws;
 	return 0;
 }
@@ -941,8 +975,10 @@ int workers_join(struct worker *ws, int n)
 		if (ws[i].exit_code)
 			rc = 1;
 	}
+	pthread_mutex_lock(&g_workers_lock);
 	g_nworkers = 0;
 	g_workers = NULL;
+	pthread_mutex_unlock(&g_workers_lock);
 	for (int i = 0; i < n; i++)
 		worker_fini(&ws[i]);
 	free(ws);

@@ -117,6 +117,10 @@ int workers_join(struct worker *ws, int n);
  * workers that free a slot of that backend tell it through its mailbox. */
 void worker_queue_mark(struct worker *w, int be_index, bool queued);
 
+/* Posts m to every running worker's mailbox; any thread.  Returns how
+ * many refused it (a full mailbox: see mailbox_post); 0 when all took it. */
+int workers_broadcast(struct mb_msg m);
+
 /* w freed a server slot of backend be_index: wakes the other workers with
  * requests queued there (one message per worker and backend in flight). */
 void worker_slot_freed(struct worker *w, int be_index);

@@ -40,7 +40,15 @@ struct waf_rt {
 	uint64_t pf_build_us;      /* of which the pre-filter's build */
 	char **files;              /* the rule files, in load order (for the pre-filter) */
 	size_t nfiles;
+	_Atomic uint64_t inspected;   /* waf_inspect() calls (relaxed; waf_stats) */
 };
+
+/* For /metrics: what a rule set did so far (rt NULL: zeroes). */
+struct waf_stats {
+	uint64_t inspected;        /* requests ModSecurity ran on (the pre-filter did
+				      not clear them alone) */
+};
+void waf_stats(const struct waf_rt *rt, struct waf_stats *out);
 
 /* gatehouse's default exclusions for the CRS 3.3 (crs_defaults.c): loaded
  * after crs-setup.conf unless the section says `defaults off`. */

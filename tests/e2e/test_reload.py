@@ -597,3 +597,17 @@ def test_systemd_notify_abstract_socket(gatehouse, origin, port):
         assert "READY=1" in ns.recv(4096).decode()
     finally:
         ns.close()
+
+
+def test_queued_reload_signals_are_never_merged(gatehouse, make_origin, port):
+    """`gatehouse -s reload` sends SIGRTMIN+1: sent ten times at once, before
+    gatehouse can read the first, it is still ten reloads (ten SIGHUPs sent
+    that way may be fewer: the kernel keeps one pending)."""
+    o1, o2 = make_origin("o1"), make_origin("o2")
+    g = gatehouse(conf([port], "a", two(o1, o2)))
+    for _ in range(10):
+        os.kill(g.pid, signal.SIGRTMIN + 1)
+    wait_for(lambda: len(reloaded_generations(g)) == 10, 20 * SLACK, what="10 reloads applied")
+    time.sleep(0.5)
+    assert reloaded_generations(g) == list(range(2, 12))
+    assert httpraw.request(port).status == 200

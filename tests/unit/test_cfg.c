@@ -754,7 +754,7 @@ TEST(test_structure_errors)
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
 		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
-		  "timeout, log_level, user, group, chroot, waf_threads, waf_queue, pidfile"));
+		  "timeout, log_level, user, group, chroot, waf_threads, waf_queue, admin, pidfile"));
 	CHECK(ERR("listen x {\n}\n",
 		  "t.conf:1:1: error: unknown section 'listen'; expected one of: global, "
 		  "frontend, backend, limit, waf, cache"));
