@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "admin/admin.h"
 #include "admin/metrics.h"
+#include "cache/cache_metrics.h"
 #include "config/cfg.h"
 #include "control/pidfile.h"
 #include "control/reload.h"
@@ -359,7 +360,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The admin thread starts last: its handlers read what the workers
-	 * and the health thread maintain. */
+	 * and the health thread maintain (the caches' counters among them). */
+	cache_metrics_register();
 	if (admin_start(admin) < 0) {
 		log_err("startup failed: admin listener");
 		admin_stop(admin);

@@ -252,13 +252,15 @@ static char *field_copy(struct http_msg *m, const char *name)
 	return h ? strndup(h->value.p, h->value.len) : NULL;
 }
 
-/* Answers the request from x->obj (a reference the transaction holds). */
-static enum flt_verdict serve(struct stream *s, struct cache_tx *x)
+/* Answers the request from x->obj (a reference the transaction holds);
+ * hit: found usable at lookup (counted as a hit; a revalidated or
+ * stale-if-error answer was counted as a miss). */
+static enum flt_verdict serve(struct stream *s, struct cache_tx *x, bool hit)
 {
 	struct cache_obj *o = x->obj;
 
 	x->age = cc_current_age(&o->times, now_s());
-	if (x->mode != TX_REVAL && x->mode != TX_MISS)
+	if (hit)
 		cache_note(x->st, x->key, x->klen, CACHE_EV_HIT);
 	x->mode = TX_HIT;
 	x->reply_status = o->status;
@@ -607,14 +609,14 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 		 * none can start, this request refreshes and waits for it */
 		bool expect = false;
 		if (!atomic_compare_exchange_strong(&o->refreshing, &expect, true))
-			return serve(s, x);
+			return serve(s, x, true);
 		if (!x->head_req && refresh_detached(s, x)) {
 			x->detail = "stale-while-revalidate";
-			return serve(s, x);
+			return serve(s, x, true);
 		}
 		x->refreshing = true;
 	} else if (use == CC_USE_FRESH || use == CC_USE_STALE_OK) {
-		return serve(s, x);
+		return serve(s, x, true);
 	}
 	if (x->req_cc.flags & CC_ONLY_IF_CACHED) {
 		x->mode = TX_DONE;
@@ -853,7 +855,7 @@ static enum flt_verdict cache_res_head(struct stream *s, const void *conf)
 		x->fwd = "stale";
 		x->fwd_status = (uint16_t)status;
 		x->detail = "stale-if-error";
-		return serve(s, x);
+		return serve(s, x, false);
 	}
 	if (t->local) {
 		x->mode = TX_DONE;
@@ -877,7 +879,7 @@ static enum flt_verdict cache_res_head(struct stream *s, const void *conf)
 			x->mode = TX_DONE;
 			return FLT_CONTINUE;
 		}
-		return serve(s, x);
+		return serve(s, x, false);
 	}
 	if (x->req_no_store)
 		x->detail = "request-no-store";

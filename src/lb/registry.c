@@ -355,6 +355,15 @@ static int cache_sync(struct cfg_cache *k)
 	return 0;
 }
 
+void registry_cache_each(void (*fn)(const char *name, struct cache_store *st, void *arg),
+			 void *arg)
+{
+	pthread_mutex_lock(&reg_lock);
+	for (int i = 0; i < reg_ncache; i++)
+		fn(reg_cache[i].name, reg_cache[i].st, arg);
+	pthread_mutex_unlock(&reg_lock);
+}
+
 static int sync_at(const struct cfg *c, uint64_t now_ms)
 {
 	int rc = 0;

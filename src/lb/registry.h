@@ -130,6 +130,13 @@ struct backend_shared *registry_backend(const char *backend);
  * store becomes the one kept.
  */
 
+/* For a metrics scrape: fn(name, store, arg) for each cache store the
+ * registry keeps (the current generation's), under the registry's lock
+ * (fn must not call registry_*).  Any thread. */
+struct cache_store;
+void registry_cache_each(void (*fn)(const char *name, struct cache_store *st, void *arg),
+			 void *arg);
+
 /* Drops the entries of every backend and server that `keep` (not NULL)
  * does not name (and the tables of limits and the stores of caches it does
  * not share).  Only once nothing holds their pointers any more: at a

@@ -24,9 +24,10 @@ def sorigin():
     o.stop()
 
 
-def text(port, sorigin, size="4m", workers=2):
+def text(port, sorigin, size="4m", workers=2, global_extra=""):
     return (simple_http_config(port, [sorigin.addr], backend_extra="use_cache main",
-                               workers=workers) + cache_block(size=size))
+                               workers=workers, global_extra=global_extra)
+            + cache_block(size=size))
 
 
 def test_a_hit_before_a_reload_is_a_hit_after(gatehouse, port, sorigin):
@@ -52,3 +53,33 @@ def test_a_hit_before_a_reload_is_a_hit_after(gatehouse, port, sorigin):
     assert reload(g, text(port, sorigin, size="8m") + "# again\n") == 4
     assert status_of(get(port, "/r")).startswith("gatehouse; hit")
     assert sorigin.count("/r") == 2
+
+
+def test_cache_counters_on_metrics_across_a_reload(gatehouse, port, sorigin):
+    from test_metrics import scrape, val
+    from ghutil import free_port
+    admin = free_port()
+    sorigin.script("/m", headers=[("Cache-Control", "max-age=600")], body=b"m" * 1000)
+
+    def conf(extra=""):
+        return text(port, sorigin, global_extra="admin 127.0.0.1:%d" % admin) + extra
+    t = conf()
+    g = gatehouse(t)
+    get(port, "/m")
+    get(port, "/m")
+    get(port, "/m")
+    types, s = scrape(admin)
+    assert types["gatehouse_cache_hits_total"] == "counter"
+    assert types["gatehouse_cache_bytes"] == "gauge"
+    assert val(s, "gatehouse_cache_hits_total", cache="main") == 2
+    assert val(s, "gatehouse_cache_misses_total", cache="main") == 1
+    assert val(s, "gatehouse_cache_stores_total", cache="main") == 1
+    assert val(s, "gatehouse_cache_objects", cache="main") == 1
+    assert val(s, "gatehouse_cache_bytes", cache="main") > 1000
+    assert val(s, "gatehouse_cache_size_bytes", cache="main") == 4 * 1024 * 1024
+    # the store is kept by the reload, its counters too
+    assert reload(g, conf("# touched\n")) == 2
+    assert status_of(get(port, "/m")).startswith("gatehouse; hit")
+    _, s = scrape(admin)
+    assert val(s, "gatehouse_cache_hits_total", cache="main") == 3
+    assert val(s, "gatehouse_cache_objects", cache="main") == 1
