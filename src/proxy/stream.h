@@ -336,7 +336,8 @@ void stream_wake(struct stream *s);
  * before then wakes it early and drops the deadline; a local reply or the
  * stream's end drops it too.  The wait is one of the stream's deadlines:
  * other timeouts (a client's, a server's) still apply meanwhile.  For
- * delays, tarpits, and later cache coalescing and the WAF.
+ * delays and tarpits; a cache waiter sets one only as a safety net under
+ * its waker (stream_waker below).
  */
 void stream_wait_until(struct stream *s, uint64_t deadline_ms);
 
