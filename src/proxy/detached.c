@@ -6,7 +6,7 @@
  * stream_detached() copies a request head (encoded, then parsed again, so
  * the copy owns its bytes exactly as a decoded request does), makes a
  * session on the parent's worker, frontend and generation (its client
- * address the parent's) and a stream whose transaction starts at
+ * address and scheme the parent's) and a stream whose transaction starts at
  * STEP_ROUTE: the frontend's request filters already ran on the parent,
  * the backend's run on the copy.  Everything from routing on is the
  * ordinary path (servers, retries, timeouts, the response filters, the
@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include "core/log.h"
+#include "net/tls.h"
 #include "proxy/body.h"
 #include "proxy/filter.h"
 #include "proxy/session.h"
@@ -215,6 +216,11 @@ struct stream *stream_detached(struct stream *parent, const struct http_msg *req
 		return NULL;
 	}
 	conn_init(&ss->cli, -1, NULL);
+	/* The copy keeps the parent's scheme (rules' `ssl`, X-Forwarded-Proto,
+	 * a cache key): a TLS transport with no TLS state (no client
+	 * certificate, SNI or version: the accessors answer NULL without one). */
+	if (conn_is_tls(&parent->sess->cli))
+		ss->cli.xprt = &xprt_tls;
 	ss->w = w;
 	ss->fe = fe;
 	ss->gen = parent->gen;

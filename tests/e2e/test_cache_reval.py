@@ -12,7 +12,8 @@ import pytest
 
 import ghutil
 from cache_origin import ScriptedOrigin
-from test_cache import HOST, get, start, status_of
+from test_cache import HOST, cache_block, get, start, status_of
+from test_tls import pki  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="cache sections are not translated to HAProxy")
@@ -291,3 +292,28 @@ def test_stale_while_revalidate_background_over_http2(gatehouse, port, sorigin):
         assert st.status == 200 and st.body == b"v1"
     ghutil.wait_for(lambda: get(port, "/swr2").body == b"v2", 10, what="the refreshed object")
     assert sorigin.count("/swr2") == 2
+
+
+def test_stale_while_revalidate_background_keeps_the_scheme(gatehouse, port, sorigin, pki):
+    # the background copy of an https request is forwarded as https too
+    # (X-Forwarded-Proto): an origin that redirects plain http would
+    # otherwise replace the object with its redirect
+    from test_tls import curl, tls_config
+    protos = []
+
+    def fn(req):
+        protos.append(req.get("x-forwarded-proto"))
+        if req.get("x-forwarded-proto") != "https":
+            return {"status": 301, "headers": [("Location", "https://a.example.com/s"),
+                                               ("Cache-Control", "max-age=600")], "body": b""}
+        return {"headers": [("Cache-Control", "max-age=%d, stale-while-revalidate=60"
+                             % (1 if req.n == 1 else 60))], "body": b"tls %d" % req.n}
+    sorigin.script("/s", fn=fn)
+    gatehouse(tls_config(port, [sorigin.addr], pki, be_extra="use_cache main")
+              + cache_block())
+    assert curl(port, pki, "/s")[1:] == (200, b"tls 1")
+    time.sleep(2.1)
+    assert curl(port, pki, "/s")[1:] == (200, b"tls 1")      # stale, refreshed behind
+    ghutil.wait_for(lambda: curl(port, pki, "/s")[1:] == (200, b"tls 2"), 10,
+                    what="the refreshed object")
+    assert protos == ["https", "https"]
