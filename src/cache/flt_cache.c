@@ -77,6 +77,7 @@ struct cache_tx {
 	struct cache_obj *build;         /* the object being filled from the response */
 	struct cache_fill *fill;         /* coalescing (fill.h): the fill led or joined */
 	struct fill_watch watch;         /* a waiter's place in the fill's wake list */
+	uint64_t wait_since;             /* a waiter: when it joined (loop ms) */
 	bool leader;                     /* this request fetches for the fill's waiters */
 	bool collapsed;                  /* served from another request's fetch */
 	struct stream *s;                /* for the producer's safety deadline */
@@ -303,6 +304,15 @@ static void waiter_park(struct stream *s, struct cache_tx *x)
 	stream_wait_until(s, s->w->loop.now + (x->watch.k ? FILL_WAIT_SAFETY_MS : 1));
 }
 
+/* How long a waiter waits for the leader's head before it goes to the
+ * origin itself: the backend's `timeout server` (the leader's own bound
+ * for that head), the frontend's `timeout client` before routing. */
+static uint64_t head_wait_limit(const struct stream *s)
+{
+	const struct backend_rt *be = s->txn ? s->txn->be : NULL;
+	return be ? be->cfg->timeout_server_ms : s->fe->timeout_client_ms;
+}
+
 /* The producer of a collapsed response: what the leader published so
  * far; nothing yet: the leader wakes us when there is more (fill.h). */
 static size_t fill_read(void *arg, char *dst, size_t room, bool *eof)
@@ -342,8 +352,11 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 	if (o)
 		cache_obj_get(o);
 	pthread_mutex_unlock(&f->lock);
-	if (st == FILL_HEAD) {
+	uint64_t limit = x->wait_since + head_wait_limit(s);
+	if (st == FILL_HEAD && s->w->loop.now < limit) {
 		waiter_park(s, x);
+		if (s->wait_until > limit)
+			stream_wait_until(s, limit);
 		return FLT_WAIT;
 	}
 	if ((st == FILL_BODY || st == FILL_DONE) && o && vary_match(o, &s->txn->req)) {
@@ -364,7 +377,8 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 		local_reply(s, &r);
 		return FLT_STOP;
 	}
-	/* not storable, failed, or another variant: to the origin, now */
+	/* not storable, failed, another variant, or the head is too long in
+	 * coming: to the origin, now */
 	cache_obj_put(o);
 	fill_unwatch(f, &x->watch);
 	fill_put(f);
@@ -591,6 +605,7 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 		if (x->fill && !leader) {
 			x->mode = TX_WAIT;
 			x->s = s;
+			x->wait_since = s->w->loop.now;
 			/* watched before the first look: a step of the leader
 			 * after it wakes us */
 			x->watch.k = stream_waker(s);

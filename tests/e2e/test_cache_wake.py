@@ -74,3 +74,34 @@ def test_waiters_do_not_spin_while_the_origin_is_slow(gatehouse, port, sorigin, 
     # waiters: a few per step of the leader
     print("ctx switches during the wait:", during)
     assert during < 400, during
+
+
+def test_a_waiter_does_not_wait_past_its_timeout(gatehouse, port, sorigin):
+    # the leader's origin holds its head (a gate, no time limit); a waiter
+    # gives up after its bound (here the frontend's `timeout client`, the
+    # cache being in the frontend) and goes to the origin itself
+    from ghutil import simple_http_config
+    from test_cache import cache_block
+    gate = threading.Event()
+
+    def fn(req):
+        if req.n == 1:
+            gate.wait(20)
+        return {"headers": [("Cache-Control", "max-age=60")], "body": b"n%d" % req.n}
+    sorigin.script("/held", fn=fn)
+    gatehouse(simple_http_config(port, [sorigin.addr],
+                                 frontend_extra="timeout client 1s\nuse_cache main")
+              + cache_block())
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("leader", get(port, "/held")))
+    t.start()
+    try:
+        ghutil.wait_for(lambda: sorigin.count("/held") == 1, 10, what="the leader's fetch")
+        r = get(port, "/held")          # joins, waits ~1 s, then fetches itself
+        assert r.status == 200 and r.body == b"n2", status_of(r)
+        assert "collapsed" not in status_of(r)
+        assert not gate.is_set() and t.is_alive()   # the leader still waits
+    finally:
+        gate.set()
+        t.join(30)
+    assert out["leader"].body == b"n1"
