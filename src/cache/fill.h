@@ -20,7 +20,8 @@
  * watching (fill_unwatch) before its state goes, under the same lock, so
  * the leader never posts to a waiter that left.  A waiter keeps a long
  * deadline (FILL_WAIT_SAFETY_MS) only against a lost post (a full
- * mailbox): nothing polls.
+ * mailbox): nothing polls.  A waiter still without a head after its
+ * backend's `timeout server` goes to the origin itself (flt_cache.c).
  */
 #ifndef GH_CACHE_FILL_H
 #define GH_CACHE_FILL_H
