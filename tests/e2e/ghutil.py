@@ -89,6 +89,22 @@ def listening_ports():
     return ports
 
 
+def listening_unix_paths():
+    """Paths of unix stream sockets in LISTEN state (/proc/net/unix: the
+    __SO_ACCEPTCON flag, 0x10000), without connecting to them."""
+    paths = set()
+    try:
+        with open("/proc/net/unix") as fh:
+            next(fh)
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 8 and int(parts[3], 16) & 0x10000:
+                    paths.add(parts[7])
+    except OSError:
+        pass
+    return paths
+
+
 def _children(pid):
     kids = []
     try:
@@ -219,6 +235,9 @@ class Gatehouse:
         self.needed_kill = False
         self.kill_grace = 5 * SLACK     # beyond timeout drain, before SIGKILL
         self.ports = [int(p) for p in re.findall(r"^\s*bind\s+127\.0\.0\.1:(\d+)", config, re.M)]
+        # (a relative unix@ path is taken from the configuration's directory)
+        self.unix_paths = [os.path.join(workdir, p) for p in
+                           re.findall(r"^\s*bind\s+unix@(\S+)", config, re.M)]
         m = re.search(r"timeout\s+drain\s+(\S+)", config)
         self.drain = parse_duration(m.group(1)) if m else 10.0
 
@@ -264,7 +283,10 @@ class Gatehouse:
             if rc is not None:
                 pytest.fail("%s exited with %s during start-up:\n%s"
                             % (self.name, rc, self.stderr_tail()))
-            if set(self.ports) <= listening_ports():
+            # every TCP bind, and every unix@ one (bound after the TCP
+            # ones before it: a stale file is replaced meanwhile)
+            if set(self.ports) <= listening_ports() and \
+                    set(self.unix_paths) <= listening_unix_paths():
                 return
             if time.monotonic() > deadline:
                 pytest.fail("%s not listening on %s after %.0fs:\n%s"
