@@ -638,6 +638,14 @@ static bool worker_trim_due(const struct worker *w)
 	return w->sess_peak >= w->nsessions + TRIM_SESSIONS || worker_spare(w) > TRIM_SPARE;
 }
 
+/* Some pool holds more than it keeps when idle. */
+static bool worker_above_keep(const struct worker *w)
+{
+	return w->session_pool.nfree > TRIM_KEEP || w->stream_pool.nfree > TRIM_KEEP ||
+	       w->txn_pool.nfree > TRIM_KEEP || w->srvconn_pool.nfree > TRIM_KEEP ||
+	       buf_pool_spare() > (size_t)TRIM_KEEP * buf_size;
+}
+
 static void worker_trim(struct timer *t)
 {
 	struct worker *w = container_of(t, struct worker, trim_timer);
@@ -645,10 +653,21 @@ static void worker_trim(struct timer *t)
 		       pool_trim(&w->stream_pool, TRIM_KEEP) +
 		       pool_trim(&w->txn_pool, TRIM_KEEP) +
 		       pool_trim(&w->srvconn_pool, TRIM_KEEP) + buf_pool_trim(TRIM_KEEP);
+	/* Objects that came back since the last tick wait for the next one:
+	 * the trim goes on while it frees and the pools hold more than they
+	 * keep.  malloc_trim runs once that much was freed, the sessions
+	 * went, or the series ends with something freed. */
+	bool more = freed && worker_above_keep(w);
 
-	if (freed >= TRIM_MALLOC || w->sess_peak >= w->nsessions + TRIM_SESSIONS)
+	w->trim_freed += freed;
+	if (w->trim_freed >= TRIM_MALLOC || (!more && w->trim_freed) ||
+	    w->sess_peak >= w->nsessions + TRIM_SESSIONS) {
 		malloc_trim(0);
-	w->sess_peak = w->nsessions;
+		w->trim_freed = 0;
+		w->sess_peak = w->nsessions;
+	}
+	if (more)
+		timer_set(&w->loop, t, w->loop.now + TRIM_MS);
 }
 
 /* After each batch of events: access log lines leave in batches (and at
