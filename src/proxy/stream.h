@@ -34,7 +34,8 @@
  *
  * Memory: an idle keep-alive stream holds no buffer and no transaction,
  * only this struct.  In flight it holds at most two buffers (req, res) and
- * one struct txn.
+ * one struct txn; waiting for its server, a request sent whole holds no
+ * buffer (stream.replay keeps a small one's bytes for a replay).
  */
 #ifndef GH_PROXY_STREAM_H
 #define GH_PROXY_STREAM_H
