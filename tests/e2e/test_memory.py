@@ -18,9 +18,8 @@ import socket
 
 import pytest
 
+import ghutil
 from ghutil import ASAN, SLACK, simple_http_config, wait_for
-
-pytestmark = pytest.mark.skipif(ASAN, reason="RSS under ASan is the sanitizer's")
 
 N = 300
 HELD_KIB = 10          # per request while held (about 5 now, 15 before)
@@ -38,6 +37,7 @@ def read_all(s, timeout):
         data += b
 
 
+@pytest.mark.xfail(ghutil.IMPL == "haproxy", reason="HAProxy 2.6 keeps its pools after a burst", strict=False)
 def test_held_requests_cost_little_and_the_burst_is_given_back(gatehouse, origin, port):
     g = gatehouse(simple_http_config(port, [origin.addr],
                                      backend_extra="    timeout server 60s\n"))
@@ -58,7 +58,7 @@ def test_held_requests_cost_little_and_the_burst_is_given_back(gatehouse, origin
         wait_for(lambda: origin.stats.delaying == N, DELAY_MS / 2000.0,
                  what="%d requests held by the origin" % N)
         held = (g.rss_kib() - rss0) / N
-        assert held < HELD_KIB, "RSS grew %.1f KiB per held request" % held
+        assert ASAN or held < HELD_KIB, "RSS grew %.1f KiB per held request" % held
 
         for s in socks:
             assert read_all(s, DELAY_MS / 1000.0 + 30 * SLACK).startswith(b"HTTP/1.1 200")
@@ -66,6 +66,8 @@ def test_held_requests_cost_little_and_the_burst_is_given_back(gatehouse, origin
         for s in socks:
             s.close()
 
+    if ASAN:
+        return
     # Given back: bounded wait, the worker trims within a second or so.
     try:
         wait_for(lambda: g.rss_kib() - rss0 < N * AFTER_KIB, 10 * SLACK)
