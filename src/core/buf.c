@@ -19,6 +19,16 @@ void buf_pool_flush(void)
 	pool_flush(&buf_pool);
 }
 
+size_t buf_pool_trim(uint32_t keep)
+{
+	return pool_trim(&buf_pool, keep);
+}
+
+size_t buf_pool_spare(void)
+{
+	return pool_spare(&buf_pool);
+}
+
 bool buf_alloc(struct buf *b)
 {
 	if (b->area)

@@ -84,5 +84,8 @@ bool buf_insert_out_at(struct buf *b, uint32_t back, const char *src, uint32_t l
 /* Per-thread pool of buffer areas. */
 void buf_pool_init(uint32_t size);
 void buf_pool_flush(void);
+/* pool_trim() and pool_spare() of this thread's pool (core/pool.h). */
+size_t buf_pool_trim(uint32_t keep);
+size_t buf_pool_spare(void);
 
 #endif

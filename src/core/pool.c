@@ -18,7 +18,8 @@ void *pool_get(struct pool *p)
 	void *o = p->free;
 	if (o) {
 		p->free = *(void **)o;
-		p->nfree--;
+		if (--p->nfree < p->low)
+			p->low = p->nfree;
 	} else {
 		o = malloc(p->size);
 		if (!o)
@@ -50,6 +51,24 @@ void pool_put(struct pool *p, void *obj)
 	p->nfree++;
 }
 
+size_t pool_trim(struct pool *p, uint32_t keep)
+{
+	uint32_t n = p->low;
+	size_t freed = 0;
+
+	if (n > p->nfree - (keep < p->nfree ? keep : p->nfree))
+		n = p->nfree - (keep < p->nfree ? keep : p->nfree);
+	while (n--) {
+		void *o = p->free;
+		p->free = *(void **)o;
+		p->nfree--;
+		free(o);
+		freed += p->size;
+	}
+	p->low = p->nfree;
+	return freed;
+}
+
 void pool_flush(struct pool *p)
 {
 	while (p->free) {
@@ -58,4 +77,5 @@ void pool_flush(struct pool *p)
 		free(o);
 	}
 	p->nfree = 0;
+	p->low = 0;
 }

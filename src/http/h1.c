@@ -571,6 +571,8 @@ static int h1_header_line(struct h1_ctx *x, const char *p, const char *e)
 
 	if (m->nhdrs >= x->max_hdrs)
 		return h1_fail(x, 431, "too many header fields", p);
+	if (!msg_hdr_reserve(m))
+		return h1_fail(x, 500, "out of memory", p);
 	h = &m->hdrs[m->nhdrs];
 	bad = h1_field_split(p, e, x->lim, &h->name, &h->value, &why);
 	if (bad)

@@ -76,6 +76,8 @@ void msg_reset(struct http_msg *m)
 
 void msg_init(struct http_msg *m, uint32_t store_max)
 {
+	m->hdrs = NULL;
+	m->hdrs_cap = 0;
 	memset(&m->st, 0, sizeof(m->st));
 	m->st.max = store_max;
 	msg_reset(m);
@@ -85,7 +87,35 @@ void msg_free(struct http_msg *m)
 {
 	uint32_t max = m->st.max;
 	free(m->st.area);
+	if (m->hdrs != m->hdrs_in)
+		free(m->hdrs);
 	msg_init(m, max);
+}
+
+bool msg_hdr_grow(struct http_msg *m)
+{
+	const uint16_t most = HTTP_MAX_HDRS + HTTP_HDRS_ADDED;
+
+	if (!m->hdrs) {
+		m->hdrs = m->hdrs_in;
+		m->hdrs_cap = HTTP_HDRS_INLINE;
+	}
+	if (m->nhdrs < m->hdrs_cap)
+		return true;
+	if (m->hdrs_cap >= most)
+		return false;
+	uint16_t cap = m->hdrs_cap * 2 < most ? (uint16_t)(m->hdrs_cap * 2) : most;
+	struct http_hdr *n;
+	if (m->hdrs == m->hdrs_in) {
+		if (!(n = malloc(cap * sizeof(*n))))
+			return false;
+		memcpy(n, m->hdrs_in, m->nhdrs * sizeof(*n));
+	} else if (!(n = realloc(m->hdrs, cap * sizeof(*n)))) {
+		return false;
+	}
+	m->hdrs = n;
+	m->hdrs_cap = cap;
+	return true;
 }
 
 /* Points every slice that pointed into [old, old + len] at the same offset
@@ -235,7 +265,7 @@ struct http_hdr *msg_hdr_find(struct http_msg *m, struct slice name, int *pos)
 int msg_hdr_add_id(struct http_msg *m, struct slice name, struct slice value,
 		   enum http_hdr_id id)
 {
-	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED)
+	if (m->nhdrs >= HTTP_MAX_HDRS + HTTP_HDRS_ADDED || !msg_hdr_reserve(m))
 		return -1;
 	struct http_hdr *h = &m->hdrs[m->nhdrs];
 	h->name = name;

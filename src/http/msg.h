@@ -135,6 +135,7 @@ struct msg_store {
 
 #define HTTP_MAX_HDRS 100     /* fields accepted from a peer */
 #define HTTP_HDRS_ADDED 16    /* room for the fields the proxy adds (X-Forwarded-*, ...) */
+#define HTTP_HDRS_INLINE 16   /* fields held in the message itself (struct http_msg) */
 
 struct http_msg {
 	uint32_t flags;             /* MSG_F_* */
@@ -168,10 +169,21 @@ struct http_msg {
 	 * names_n also rebuilds it). */
 	uint64_t names;
 	uint16_t names_n;
-	struct http_hdr hdrs[HTTP_MAX_HDRS + HTTP_HDRS_ADDED];
 
-	/* Last, so msg_reset() (which clears everything before hdrs[]) leaves
-	 * the allocation alone; msg_reset() only empties it. */
+	/* The field table: hdrs[0..nhdrs).  It starts in hdrs_in (HTTP_HDRS_INLINE
+	 * fields, enough for most heads) and moves to a malloc'd table that
+	 * grows up to HTTP_MAX_HDRS + HTTP_HDRS_ADDED fields only for a head
+	 * with more (msg_hdr_reserve), so a transaction in flight does not
+	 * carry two 4.6 KB tables it rarely uses (issue 15).  hdrs is NULL
+	 * until the first field (a zeroed message is valid); a message must
+	 * never be copied by value (hdrs may point into itself).  Like the
+	 * store, it is kept by msg_reset() and freed by msg_free(). */
+	struct http_hdr *hdrs;
+	uint16_t hdrs_cap;
+	struct http_hdr hdrs_in[HTTP_HDRS_INLINE];
+
+	/* Last, so msg_reset() (which clears everything before hdrs) leaves
+	 * the allocations alone; msg_reset() only empties them. */
 	struct msg_store st;
 };
 
@@ -220,8 +232,17 @@ static inline bool msg_charge(struct http_msg *m, size_t len)
 	return true;
 }
 
-/* Resets a message to empty (no headers, hdr_idx all -1). */
+/* Resets a message to empty (no headers, hdr_idx all -1).  The message
+ * must have been zeroed or msg_init()ed once. */
 void msg_reset(struct http_msg *m);
+
+/* Makes room in the field table for one more field (hdrs[nhdrs]); false
+ * out of memory or past HTTP_MAX_HDRS + HTTP_HDRS_ADDED fields. */
+bool msg_hdr_grow(struct http_msg *m);
+static inline bool msg_hdr_reserve(struct http_msg *m)
+{
+	return (m->hdrs && m->nhdrs < m->hdrs_cap) || msg_hdr_grow(m);
+}
 
 /* Returns the first header with this id, or NULL. */
 static inline struct http_hdr *msg_hdr_by_id(struct http_msg *m, enum http_hdr_id id)

@@ -57,6 +57,7 @@ static bool h1s_send(struct stream *s)
 		s->sent_ns = lb_mono_ns();
 	if (s->flags & STRM_F_REPLAY) {
 		s->req_sent += (uint32_t)n;
+		stream_replay_stash(s);   /* sent whole: kept out of the buffer */
 		return true;
 	}
 	buf_consume(&s->req, (uint32_t)n);

@@ -206,6 +206,7 @@ static void drop_request(struct stream *s)
 	 * stream lingers on it after the response (see stream.c). */
 	buf_release_force(&s->req);
 	s->flags &= (uint16_t)~STRM_F_REPLAY;
+	stream_replay_drop(s);
 	s->req_sent = 0;
 	/* HTTP/1: the connection closes after the reply.  HTTP/2: the
 	 * stream alone ends (its codec resets what the client still sends). */
@@ -267,6 +268,7 @@ void local_reply(struct stream *s, const struct local_resp *r)
 		buf_release(&s->req);
 	}
 	s->flags &= (uint16_t)~STRM_F_REPLAY;
+	stream_replay_drop(s);
 	s->req_sent = 0;
 	t->head_pending = false;
 	buf_release_force(&s->res);

@@ -125,6 +125,13 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout)
 	backend_release(s, false);
 	s->req_sent = 0;
 	s->flags &= (uint16_t)~(STRM_F_UNSEEN | STRM_F_SENT);
+	/* A request kept for replay outside its buffer goes back into it,
+	 * whatever follows (sent again, or dropped for an error reply). */
+	if (!stream_replay_restore(s)) {
+		s->flags &= (uint16_t)~STRM_F_REPLAY;
+		stream_abort(s, "out of memory");
+		return;
+	}
 
 	if (be && race && idempotent) {
 		backend_assign(s, be, NULL);   /* the caller runs stream_process() */

@@ -52,9 +52,48 @@ void stream_srv_answered(struct stream *s)
 	if (!(s->flags & STRM_F_REPLAY))
 		return;
 	s->flags &= (uint16_t)~STRM_F_REPLAY;
+	stream_replay_drop(s);
 	buf_consume(&s->req, s->req_sent);
 	buf_release(&s->req);
 	s->req_sent = 0;
+}
+
+/* Past this, a request kept for replay stays in its buffer: the copy
+ * would cost as much as the buffer's touched pages. */
+#define REPLAY_STASH_MAX 2048
+
+void stream_replay_stash(struct stream *s)
+{
+	struct buf *b = &s->req;
+	uint32_t len = b->area ? buf_out_len(b) : 0;
+
+	if (!(s->flags & STRM_F_REPLAY) || s->replay || s->rq != RQ_DONE || !len ||
+	    s->req_sent != len || buf_in_len(b) || len > REPLAY_STASH_MAX)
+		return;
+	char *p = malloc(len);
+	if (!p)
+		return;   /* it stays in the buffer */
+	memcpy(p, buf_out(b), len);
+	s->replay = p;
+	s->replay_len = len;
+	s->req_sent = 0;
+	buf_release_force(b);
+}
+
+bool stream_replay_restore(struct stream *s)
+{
+	if (!s->replay)
+		return true;
+	bool ok = buf_alloc(&s->req) && buf_insert_out(&s->req, true, s->replay, s->replay_len);
+	stream_replay_drop(s);
+	return ok;
+}
+
+void stream_replay_drop(struct stream *s)
+{
+	free(s->replay);
+	s->replay = NULL;
+	s->replay_len = 0;
 }
 
 /* ---- analysers ---- */
@@ -460,6 +499,7 @@ void stream_release(struct stream *s)
 		backend_release(s, false);
 	buf_release_force(&s->req);
 	buf_release_force(&s->res);
+	stream_replay_drop(s);
 	if (s->txn && !s->txn->term && !s->txn->logged)
 		s->txn->term = s->w->stopping ? TERM_SHUTDOWN : TERM_CLIENT_ABORT;
 	txn_end(s);

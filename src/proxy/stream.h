@@ -34,7 +34,8 @@
  *
  * Memory: an idle keep-alive stream holds no buffer and no transaction,
  * only this struct.  In flight it holds at most two buffers (req, res) and
- * one struct txn.
+ * one struct txn; waiting for its server, a request sent whole holds no
+ * buffer (stream.replay keeps a small one's bytes for a replay).
  */
 #ifndef GH_PROXY_STREAM_H
 #define GH_PROXY_STREAM_H
@@ -247,6 +248,12 @@ struct stream {
 					   client progress (ms); HTTP/1 uses the session's */
 	int8_t retries_left;
 	uint32_t req_sent;              /* with STRM_F_REPLAY: bytes of req output already sent */
+	/* With STRM_F_REPLAY, a small request sent whole waits for the first
+	 * response byte here (malloc'd, replay_len bytes) instead of in a
+	 * buffer, so a request held by a slow server keeps no buffer
+	 * (stream_replay_stash); `req` is empty meanwhile. */
+	char *replay;
+	uint32_t replay_len;
 	uint8_t rq, rs;                 /* enum rq_state, enum rs_state */
 	uint8_t step;                   /* enum strm_step of the current transaction */
 	uint8_t flt_pos;                /* filter to resume at after FLT_WAIT */
@@ -318,6 +325,13 @@ int buf_chunk_forward(struct stream *s, bool res, struct h1_chunk *c, struct h1_
 
 /* stream.c, for the codecs */
 void stream_srv_answered(struct stream *s);          /* first response byte: no replay */
+/* The replay copy (stream.replay): a request sent whole, kept for replay,
+ * small and alone in `req`, moves out of the buffer (stash); it comes back
+ * to the front of `req` before it can be sent again (restore: false out of
+ * memory, the copy is then lost); drop frees it. */
+void stream_replay_stash(struct stream *s);
+bool stream_replay_restore(struct stream *s);
+void stream_replay_drop(struct stream *s);
 bool stream_closed(const struct stream *s);
 uint32_t stream_head_room(const struct stream *s);   /* buffer room while a head arrives */
 void txn_end(struct stream *s);                      /* the end phase: logs, once */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "control/upgrade.h"
@@ -639,13 +640,87 @@ static void alog_flush_expired(struct timer *t)
 	access_log_flush_thread();
 }
 
+/*
+ * Giving memory back after a burst (issue 15).  The pools keep what a burst
+ * of requests freed (up to their max_free) and malloc keeps the rest (the
+ * messages' stores, TLS and nghttp2 state) in its arenas, so an idle worker
+ * would hold its peak forever.  While the pools hold more than TRIM_SPARE
+ * bytes, or the sessions fell well below their peak, a timer runs every
+ * TRIM_MS: each pool frees the objects nobody took since the last tick
+ * (pool_trim, keeping TRIM_KEEP of each), and when that freed much or the
+ * sessions went, malloc_trim() returns the arenas' free pages to the
+ * system.  A steady load keeps its working set (what it used within the
+ * last TRIM_MS); an idle worker with nothing to give back arms no timer, so
+ * it is never woken for this.
+ */
+#define TRIM_MS        500
+#define TRIM_SPARE     (1u << 20)
+#define TRIM_KEEP      16
+#define TRIM_SESSIONS  256
+#define TRIM_MALLOC    (256u << 10)
+
+static size_t worker_spare(const struct worker *w)
+{
+	return pool_spare(&w->session_pool) + pool_spare(&w->stream_pool) +
+	       pool_spare(&w->txn_pool) + pool_spare(&w->srvconn_pool) + buf_pool_spare();
+}
+
+static bool worker_trim_due(const struct worker *w)
+{
+	return w->sess_peak >= w->nsessions + TRIM_SESSIONS || worker_spare(w) > TRIM_SPARE;
+}
+
+/* Some pool holds more than it keeps when idle. */
+static bool worker_above_keep(const struct worker *w)
+{
+	return w->session_pool.nfree > TRIM_KEEP || w->stream_pool.nfree > TRIM_KEEP ||
+	       w->txn_pool.nfree > TRIM_KEEP || w->srvconn_pool.nfree > TRIM_KEEP ||
+	       buf_pool_spare() > (size_t)TRIM_KEEP * buf_size;
+}
+
+static void worker_trim(struct timer *t)
+{
+	struct worker *w = container_of(t, struct worker, trim_timer);
+	size_t freed = pool_trim(&w->session_pool, TRIM_KEEP) +
+		       pool_trim(&w->stream_pool, TRIM_KEEP) +
+		       pool_trim(&w->txn_pool, TRIM_KEEP) +
+		       pool_trim(&w->srvconn_pool, TRIM_KEEP) + buf_pool_trim(TRIM_KEEP);
+	/* Objects that came back since the last tick wait for the next one:
+	 * the trim goes on while it frees and the pools hold more than they
+	 * keep.  malloc_trim runs once that much was freed, the sessions
+	 * went, or the series ends with something freed. */
+	bool more = freed && worker_above_keep(w);
+
+	w->trim_freed += freed;
+	if (w->trim_freed >= TRIM_MALLOC || (!more && w->trim_freed) ||
+	    w->sess_peak >= w->nsessions + TRIM_SESSIONS) {
+		malloc_trim(0);
+		w->trim_freed = 0;
+		w->sess_peak = w->nsessions;
+	}
+	if (more)
+		timer_set(&w->loop, t, w->loop.now + TRIM_MS);
+}
+
 /* After each batch of events: access log lines leave in batches (and at
- * most 100 ms late: the timer catches a loop that goes quiet). */
+ * most 100 ms late: the timer catches a loop that goes quiet); the trim
+ * timer is armed when there is memory to give back. */
 static void worker_iter(struct loop *l, void *arg)
 {
 	struct worker *w = arg;
 	if (access_log_flush_due(l->now) && w->alog_timer.idx < 0)
 		timer_set(l, &w->alog_timer, l->now + 100);
+	if (w->nsessions > w->sess_peak)
+		w->sess_peak = w->nsessions;
+	if (w->trim_timer.idx < 0 && worker_trim_due(w)) {
+		/* Count unused objects from now on. */
+		w->session_pool.low = w->session_pool.nfree;
+		w->stream_pool.low = w->stream_pool.nfree;
+		w->txn_pool.low = w->txn_pool.nfree;
+		w->srvconn_pool.low = w->srvconn_pool.nfree;
+		buf_pool_trim(UINT32_MAX);   /* frees nothing: resets its mark */
+		timer_set(l, &w->trim_timer, l->now + TRIM_MS);
+	}
 }
 
 int worker_enter(struct worker *w)
@@ -735,6 +810,7 @@ int worker_init(struct worker *w, int id, const struct cfg *cfg, bool listen)
 	w->wake_fd = -1;
 	timer_init(&w->accept_timer, accept_resume);
 	timer_init(&w->alog_timer, alog_flush_expired);
+	timer_init(&w->trim_timer, worker_trim);
 	if (loop_init(&w->loop) < 0)
 		return -1;
 	pool_init(&w->session_pool, "session", sizeof(struct session), 4096);

@@ -76,6 +76,9 @@ struct worker {
 	_Atomic uint8_t *dq_pending;      /* [WORKER_QSLOTS]: an MB_DEQUEUE is on its way */
 	struct timer accept_timer;        /* resumes accepting after fd exhaustion */
 	struct timer alog_timer;          /* hands over access log lines that wait */
+	struct timer trim_timer;          /* gives memory back after a burst (worker.c) */
+	uint32_t sess_peak;               /* most sessions since the last malloc_trim */
+	size_t trim_freed;                /* bytes the pools freed since then */
 	bool accept_paused;
 	uint64_t pause_logged_ms;         /* rate limit of the accept failure line */
 	uint64_t refused_logged_ms;       /* rate limit of the max_connections line */

@@ -207,7 +207,7 @@ TEST(test_example)
 	CHECK(s2->backend == be);
 
 	/* the parsed rule routes what it says */
-	struct http_msg m;
+	struct http_msg m = { 0 };
 	struct cond_ctx cx = { .msg = &m, .src = NULL };
 	msg_reset(&m);
 	m.path = (struct slice){ "/api/x", 6 };
@@ -329,7 +329,7 @@ TEST(test_frontend)
 	CHECK_EQ_INT(fe->forward_headers, FWD_XFF | FWD_RFC7239);
 	CHECK_EQ_INT(fe->nrules, 1);
 	/* unless = the condition negated */
-	struct http_msg m;
+	struct http_msg m = { 0 };
 	struct cond_ctx cx = { .msg = &m, .src = NULL };
 	msg_reset(&m);
 	m.method = (struct slice){ "GET", 3 };
@@ -687,7 +687,7 @@ TEST(test_lexing)
 	struct cfg_frontend *fe = c->frontends[0];
 	CHECK_EQ_INT(fe->nrules, 2);
 
-	struct http_msg m;
+	struct http_msg m = { 0 };
 	struct cond_ctx cx = { .msg = &m, .src = NULL };
 	msg_reset(&m);
 	m.path = (struct slice){ "/123", 4 };

@@ -7,6 +7,7 @@
 #include "core/loop.h"
 #include "core/buf.h"
 #include "core/pool.h"
+#include "http/msg.h"
 
 static int fired[64];
 static int nfired;
@@ -146,6 +147,59 @@ TEST(pool_reuses_and_caps)
 	CHECK_EQ_INT(p.nfree, 0);
 }
 
+/* pool_trim frees what sat unused since the last trim (the freelist's
+ * low-water mark), never below `keep`, and nothing a load still takes. */
+TEST(pool_trim_frees_only_what_sat_unused)
+{
+	struct pool p;
+	void *o[10];
+	pool_init(&p, "t", 64, 100);
+	for (int i = 0; i < 10; i++)
+		o[i] = pool_get(&p);
+	for (int i = 0; i < 10; i++)
+		pool_put(&p, o[i]);
+	CHECK_EQ_INT(p.nfree, 10);
+	/* the burst drained the list (low 0): nothing is known unused yet */
+	CHECK_EQ_INT(pool_trim(&p, 2), 0);
+	CHECK_EQ_INT(p.nfree, 10);
+	/* a steady load takes 3 and gives them back: 7 sat unused; keep 2 */
+	for (int i = 0; i < 3; i++)
+		o[i] = pool_get(&p);
+	for (int i = 0; i < 3; i++)
+		pool_put(&p, o[i]);
+	CHECK_EQ_INT(pool_trim(&p, 2), 7 * 64);
+	CHECK_EQ_INT(p.nfree, 3);
+	/* idle: down to keep, then nothing more */
+	CHECK_EQ_INT(pool_trim(&p, 2), 64);
+	CHECK_EQ_INT(p.nfree, 2);
+	CHECK_EQ_INT(pool_trim(&p, 2), 0);
+	CHECK_EQ_INT(pool_spare(&p), 2 * 64);
+	pool_flush(&p);
+	CHECK_EQ_INT(p.nfree, 0);
+}
+
+/* A message's field table starts in the message and moves to the heap
+ * only past HTTP_HDRS_INLINE fields, up to its hard cap. */
+TEST(msg_field_table_grows_past_inline)
+{
+	struct http_msg m;
+	msg_init(&m, 0);
+	int added = 0;
+	while (msg_hdr_add(&m, (struct slice){ "X-A", 3 }, (struct slice){ "1", 1 }) == 0)
+		added++;
+	CHECK_EQ_INT(added, HTTP_MAX_HDRS + HTTP_HDRS_ADDED);
+	CHECK(m.hdrs != m.hdrs_in);
+	CHECK(m.hdrs[added - 1].name.len == 3 && m.hdrs[0].value.len == 1);
+	msg_reset(&m);
+	CHECK_EQ_INT(msg_hdr_add(&m, (struct slice){ "X-B", 3 }, (struct slice){ "", 0 }), 0);
+	msg_free(&m);
+	CHECK(m.hdrs == NULL);
+	msg_init(&m, 0);
+	CHECK_EQ_INT(msg_hdr_add(&m, (struct slice){ "X-C", 3 }, (struct slice){ "", 0 }), 0);
+	CHECK(m.hdrs == m.hdrs_in);
+	msg_free(&m);
+}
+
 int main(void)
 {
 	RUN(timers_fire_in_order);
@@ -153,5 +207,7 @@ int main(void)
 	RUN(timer_earlier_and_delete);
 	RUN(buffer_offsets_and_replace);
 	RUN(pool_reuses_and_caps);
+	RUN(pool_trim_frees_only_what_sat_unused);
+	RUN(msg_field_table_grows_past_inline);
 	return UNIT_SUMMARY("test_core");
 }
