@@ -106,6 +106,22 @@ def scrape(port, token=None):
     return parse_exposition(r.body.decode())
 
 
+def scrape_when(port, name, labels, want, token=None):
+    """A scrape once series name{labels} summed over its other labels
+    reaches want: a client has its answer a moment before the request's
+    end phase counts it (on another worker, maybe), so the numbers are
+    read once the last request is in, then checked exactly."""
+    got = {}
+
+    def settled():
+        got["s"] = scrape(port, token)[1]
+        total = sum(v for (n, ls), v in got["s"].items()
+                    if n == name and set(labels.items()) <= ls)
+        return total >= want
+    wait_for(settled, 5 * ghutil.SLACK, 0.05, "%s%r reaching %d" % (name, labels, want))
+    return got["s"]
+
+
 def val(samples, name, **labels):
     key = (name, frozenset(labels.items()))
     assert key in samples, "no series %s%r" % (name, labels)
@@ -158,8 +174,11 @@ def test_numbers_match_the_traffic(gatehouse, origin, port):
     assert httpraw.request(port, "GET", "/limited").status == 200
     assert httpraw.request(port, "GET", "/limited").status == 429
 
-    types, s = scrape(admin)
+    types, _ = scrape(admin)
     fe = dict(frontend="web")
+    scrape_when(admin, "gatehouse_frontend_requests_total", fe, N + M + 4)
+    s = scrape_when(admin, "gatehouse_backend_request_duration_seconds_count",
+                    dict(backend="app"), N + M + 1)
     assert val(s, "gatehouse_frontend_requests_total", code="2xx", **fe) == N + 1
     assert val(s, "gatehouse_frontend_requests_total", code="4xx", **fe) == M + 2
     assert val(s, "gatehouse_frontend_requests_total", code="5xx", **fe) == 1
