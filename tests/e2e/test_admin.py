@@ -321,6 +321,9 @@ def thread_names(pid):
 
 def test_served_by_a_thread_of_its_own(gatehouse, tmp_path, origin, port):
     g, admin = start(gatehouse, tmp_path, origin, port)
+    # (the thread names itself once running; its socket listens before)
+    wait_for(lambda: "gh:admin" in thread_names(g.pid), 5 * ghutil.SLACK, 0.02,
+             "the admin thread")
     assert thread_names(g.pid).count("gh:admin") == 1
     # a request that never ends its head holds an admin connection, not
     # the traffic: the frontend still answers meanwhile
