@@ -35,6 +35,7 @@
 #include "admin/admin_http.h"
 #include "admin/json.h"
 #include "admin/metrics.h"
+#include "cache/purge.h"
 #include "config/cfg.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -722,6 +723,71 @@ static bool post_reload(struct admin_resp *rs)
 	return reply(rs, stopping ? 503 : 400, &w);
 }
 
+/* ---- caches ---- */
+
+/* POST /api/caches/NAME/purge with {"url_prefix": "http://host/path"} or
+ * {"tag": "T"} (a Surrogate-Key the responses named): 200 {"purged": N}. */
+static bool post_cache_purge(const struct admin_req *rq, struct admin_resp *rs,
+			     const struct cfg_cache *k)
+{
+	static const char *const known[] = { "url_prefix", "tag", NULL };
+	struct json_doc d;
+	char kp[4096];
+	int n = -1;
+
+	if (!body_json(rq, rs, &d))
+		return true;
+	const struct json_val *r = json_root(&d);
+	const struct json_val *ju = json_get(&d, r, "url_prefix");
+	const struct json_val *jt = json_get(&d, r, "tag");
+	if (!only_fields(rs, &d, r, known, "url_prefix or tag"))
+		goto out;
+	if (!ju == !jt) {
+		reply_error(rs, 400, "expected one of \"url_prefix\" and \"tag\"");
+		goto out;
+	}
+	if (ju) {
+		int kl = ju->type == JSON_STR ? cache_url_key_prefix(ju->s, kp, sizeof(kp)) : -1;
+		if (kl < 0) {
+			reply_error(rs, 400, "\"url_prefix\" must be a string such as "
+					     "\"http://www.example.com/images/\"");
+			goto out;
+		}
+		n = cache_purge_prefix(k->store, kp, (size_t)kl);
+	} else {
+		if (jt->type != JSON_STR || !jt->len || strcspn(jt->s, " \t") != jt->len) {
+			reply_error(rs, 400, "\"tag\" must be a non-empty string without spaces");
+			goto out;
+		}
+		n = cache_purge_tag(k->store, jt->s);
+	}
+	log_info("admin: cache %s: %d object%s purged by %s %s", k->name, n, n == 1 ? "" : "s",
+		 ju ? "url_prefix" : "tag", ju ? ju->s : jt->s);
+	struct jw w;
+	jw_init(&w);
+	jw_obj(&w);
+	jw_kstr(&w, "cache", k->name);
+	jw_kuint(&w, "purged", (uint64_t)n);
+	jw_obj_end(&w);
+	reply(rs, 200, &w);
+out:
+	json_free(&d);
+	return true;
+}
+
+static bool api_caches(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c,
+		       char **seg, int n)
+{
+	if (n != 3 || strcmp(seg[2], "purge") != 0)
+		return reply_error(rs, 404, "no such endpoint: %.200s", rq->path);
+	if (strcmp(rq->method, "POST") != 0)
+		return method_not_allowed(rs, rq, "POST");
+	for (int i = 0; c && i < c->ncaches; i++)
+		if (strcmp(c->caches[i]->name, seg[1]) == 0 && c->caches[i]->store)
+			return post_cache_purge(rq, rs, c->caches[i]);
+	return reply_error(rs, 404, "no cache %.100s", seg[1]);
+}
+
 /* ---- dispatch ---- */
 
 /* Whether m is one of the comma-separated methods of list. */
@@ -759,6 +825,8 @@ bool admin_api(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c)
 		return reply_error(rs, 400, "malformed path %.200s", rq->path);
 	if (n == 1 && !strcmp(seg[0], "reload"))
 		return is(rq, "POST") ? post_reload(rs) : method_not_allowed(rs, rq, "POST");
+	if (n >= 1 && !strcmp(seg[0], "caches"))
+		return api_caches(rq, rs, c, seg, n);
 	if (n < 1 || strcmp(seg[0], "backends") != 0 || n > 4 ||
 	    (n >= 3 && strcmp(seg[2], "servers") != 0))
 		return reply_error(rs, 404, "no such endpoint: %.200s", rq->path);

@@ -254,6 +254,31 @@ static int mem_purge(struct cache_store *st, const char *key, uint32_t klen)
 	return n;
 }
 
+static int mem_purge_match(struct cache_store *st,
+			   bool (*match)(const struct cache_obj *o, void *arg), void *arg)
+{
+	struct mem_store *m = (struct mem_store *)st;
+	int total = 0;
+
+	for (int i = 0; i < m->nshards; i++) {
+		struct cache_shard *sh = &m->sh[i];
+		int n = 0;
+		pthread_mutex_lock(&sh->lock);
+		for (uint32_t b = 0; b < sh->nbuckets; b++)
+			for (struct cache_obj *e = sh->buckets[b], *next; e; e = next) {
+				next = e->hnext;
+				if (match(e, arg)) {
+					unlink_obj(sh, e);
+					n++;
+				}
+			}
+		pthread_mutex_unlock(&sh->lock);
+		atomic_fetch_add_explicit(&sh->purges, (uint64_t)n, memory_order_relaxed);
+		total += n;
+	}
+	return total;
+}
+
 static void mem_note(struct cache_store *st, const char *key, uint32_t klen, enum cache_event ev)
 {
 	struct cache_shard *sh = shard_of((struct mem_store *)st, key_hash(key, klen));
@@ -296,7 +321,8 @@ static void mem_destroy(struct cache_store *st)
 }
 
 static const struct cache_store_ops mem_ops = {
-	.lookup = mem_lookup, .insert = mem_insert, .purge = mem_purge, .note = mem_note,
+	.lookup = mem_lookup, .insert = mem_insert, .purge = mem_purge,
+	.purge_match = mem_purge_match, .note = mem_note,
 	.stats = mem_stats, .destroy = mem_destroy,
 };
 

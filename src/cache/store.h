@@ -102,6 +102,11 @@ struct cache_store_ops {
 	bool (*insert)(struct cache_store *st, struct cache_obj *o);
 	/* Unlinks every variant of key; returns how many. */
 	int (*purge)(struct cache_store *st, const char *key, uint32_t klen);
+	/* Unlinks every object match() accepts (a walk of the whole store,
+	 * one shard locked at a time: the runtime API's purges by prefix and
+	 * by tag, not the request path); returns how many. */
+	int (*purge_match)(struct cache_store *st, bool (*match)(const struct cache_obj *o, void *arg),
+			   void *arg);
 	void (*note)(struct cache_store *st, const char *key, uint32_t klen, enum cache_event ev);
 	void (*stats)(struct cache_store *st, struct cache_stats *out);
 	void (*destroy)(struct cache_store *st);
@@ -138,6 +143,12 @@ static inline int cache_purge(struct cache_store *st, const char *key, uint32_t 
 {
 	return st->ops->purge(st, key, klen);
 }
+static inline int cache_purge_match(struct cache_store *st,
+				    bool (*match)(const struct cache_obj *o, void *arg), void *arg)
+{
+	return st->ops->purge_match(st, match, arg);
+}
+
 static inline void cache_note(struct cache_store *st, const char *key, uint32_t klen,
 			      enum cache_event ev)
 {
