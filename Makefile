@@ -2,14 +2,14 @@
 #
 #   make            build build/gatehouse
 #   make run        install deps, build, start demo origins + gatehouse
-#   make test       deps, build, unit tests, end-to-end tests, the unit tests
-#                   again on an ASan+UBSan build, then a FUZZ_SECONDS (20)
-#                   smoke run of each fuzz target
-#   make e2e-asan   the whole end-to-end suite on the ASan+UBSan build (CI
-#                   runs it after `make test`; apart so each stays < 15 min)
+#   make test       deps, build, unit tests, end-to-end tests, then the unit
+#                   tests again on an ASan+UBSan build
+#   make e2e-asan   the whole end-to-end suite on the ASan+UBSan build
+#   make fuzz       a FUZZ_SECONDS (20) run of each fuzz target (libFuzzer)
+#                   (CI runs e2e-asan and fuzz after `make test`, apart so
+#                   that each stays under 15 minutes)
 #   make soak       the heavy end-to-end tests (pytest marker `soak`: 10k
 #                   connections, 1 GiB bodies, 3,000-request distributions)
-#   make fuzz       short bounded libFuzzer runs (clang)
 #   make bench      gatehouse vs HAProxy vs nginx (see bench/README.md)
 #   make install    build/gatehouse, man pages and the example configuration
 #                   under PREFIX (/usr/local), staged under DESTDIR if set;
@@ -102,13 +102,12 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) unit-asan
-	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 run: deps all
 	@scripts/run-demo.sh
 
 fuzz:
-	@scripts/fuzz.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 bench: deps all
 	@bench/run.sh
