@@ -205,6 +205,11 @@ int cfg_be_use_cache(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 
 /* ---- checks ---- */
 
+static const char *cache_name(const struct cfg *c, int i)
+{
+	return c->caches[i]->name;
+}
+
 static void resolve(struct cfg_parser *p, struct cfg_use_cache *u, enum px_mode mode,
 		    const char *what)
 {
@@ -221,13 +226,7 @@ static void resolve(struct cfg_parser *p, struct cfg_use_cache *u, enum px_mode 
 			u->cache = cf->caches[i];
 			return;
 		}
-	char list[256] = "";
-	size_t len = 0;
-	for (int j = 0; j < cf->ncaches && len < sizeof(list); j++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "",
-					cf->caches[j]->name);
-	cfg_error(p, u->line, u->col, "unknown cache '%s'; expected %s%s", u->name,
-		  cf->ncaches ? "one of: " : "a `cache NAME { ... }` section", list);
+	cfg_error_unknown_section(p, u->line, u->col, "cache", u->name, cf->ncaches, cache_name);
 }
 
 void cfg_caches_check(struct cfg_parser *p)

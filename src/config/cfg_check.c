@@ -453,3 +453,17 @@ void cfg_put(struct cfg *c)
 	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
 		cfg_free(c);
 }
+
+void cfg_error_unknown_section(struct cfg_parser *p, int line, int col, const char *kind,
+			       const char *name, int n,
+			       const char *(*name_at)(const struct cfg *c, int i))
+{
+	char list[256] = "", none[64];
+	size_t len = 0;
+	for (int j = 0; j < n && len < sizeof(list); j++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "",
+					name_at(p->cfg, j));
+	snprintf(none, sizeof(none), "a `%s NAME { ... }` section", kind);
+	cfg_error(p, line, col, "unknown %s '%s'; expected %s%s", kind, name,
+		  n ? "one of: " : none, list);
+}

@@ -67,6 +67,14 @@ struct cfg_parser {
 
 void cfg_error(struct cfg_parser *p, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* "unknown KIND 'NAME'; expected one of: A, B" (or "expected a `KIND NAME
+ * { ... }` section" when there are none): a reference to a top-level
+ * section (limit, waf, cache) that does not exist.  name_at(c, i) is the
+ * name of the i-th of n sections. */
+void cfg_error_unknown_section(struct cfg_parser *p, int line, int col, const char *kind,
+			       const char *name, int n,
+			       const char *(*name_at)(const struct cfg *c, int i));
 void cfg_warning(struct cfg_parser *p, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void cfg_oom(struct cfg_parser *p);

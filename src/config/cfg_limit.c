@@ -223,6 +223,11 @@ struct cfg_limit *cfg_find_limit(const struct cfg *c, const char *name)
 /* Resolves the limit names of list l; tcp: a tcp_request connection list
  * (its keys must be connection fetches, no delay there).  A list takes
  * RULE_LIST_SLOTS concurrency places at most. */
+static const char *limit_name(const struct cfg *c, int i)
+{
+	return c->limits[i]->name;
+}
+
 static void lim_resolve(struct cfg_parser *p, struct rule_list *l, bool tcp)
 {
 	const struct cfg *cf = p->cfg;
@@ -252,14 +257,8 @@ static void lim_resolve(struct cfg_parser *p, struct rule_list *l, bool tcp)
 				  lm->name);
 		if (lm)
 			continue;
-		char list[256] = "";
-		size_t len = 0;
-		for (int j = 0; j < cf->nlimits && len < sizeof(list); j++)
-			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "",
-						cf->limits[j]->name);
-		cfg_error(p, r->limit_line, r->limit_col, "unknown limit '%s'; expected %s%s",
-			  r->limit_name, cf->nlimits ? "one of: " : "a `limit NAME { ... }` section",
-			  list);
+		cfg_error_unknown_section(p, r->limit_line, r->limit_col, "limit", r->limit_name,
+					  cf->nlimits, limit_name);
 	}
 }
 

@@ -345,6 +345,11 @@ int cfg_gl_waf_queue(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 
 /* ---- checks ---- */
 
+static const char *waf_name(const struct cfg *c, int i)
+{
+	return c->wafs[i]->name;
+}
+
 static void resolve(struct cfg_parser *p, struct cfg_use_waf *u, enum px_mode mode,
 		    const char *what)
 {
@@ -361,13 +366,7 @@ static void resolve(struct cfg_parser *p, struct cfg_use_waf *u, enum px_mode mo
 			u->waf = cf->wafs[i];
 			return;
 		}
-	char list[256] = "";
-	size_t len = 0;
-	for (int j = 0; j < cf->nwafs && len < sizeof(list); j++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "",
-					cf->wafs[j]->name);
-	cfg_error(p, u->line, u->col, "unknown waf '%s'; expected %s%s", u->name,
-		  cf->nwafs ? "one of: " : "a `waf NAME { ... }` section", list);
+	cfg_error_unknown_section(p, u->line, u->col, "waf", u->name, cf->nwafs, waf_name);
 }
 
 void cfg_wafs_check(struct cfg_parser *p)
