@@ -533,6 +533,28 @@ def test_server_max_concurrent_streams_is_honoured(gatehouse, make_h2origin, por
     print("origin:", o.summary())
 
 
+def test_no_stream_before_the_servers_settings(gatehouse, make_h2origin, port):
+    """The origin allows 1 stream per connection and sends its SETTINGS
+    500 ms late, with `retries 1`.  gatehouse holds a new connection's
+    streams until the server's SETTINGS arrive (RFC 9113 6.5.2 would let
+    it assume 100, and the origin would refuse all but one of them: more
+    refusals than `retries` allows, so 502s), then sends as many as the
+    server allows and moves the others to connections of their own.  So
+    no stream is ever over the limit, none is refused, all answer 200."""
+    o = make_h2origin("late", max_streams=1, settings_delay=0.5)
+    gatehouse(config(port, [o], be="retries 1", workers=1))
+
+    def one(i):
+        return h1(port, "GET", "/delay/100?i=%d" % i)
+    got = run_parallel(8, one)
+    bad = [r for r in got if r.status != 200]
+    assert not bad, "%d of 8 failed, e.g. %r; %s" % (len(bad), bad[:3], o.summary())
+    assert not o.refused, o.summary()
+    for c in o.conns:
+        assert c.over_limit_before_ack == 0 and c.max_open <= 1, o.summary()
+    assert len(o.requests) == 8
+
+
 def test_maxconn_counts_streams(gatehouse, h2origin, port):
     """`maxconn 3` on an h2 server: 3 streams in flight at most, the rest
     queue; all complete."""
