@@ -513,7 +513,10 @@ def test_server_max_concurrent_streams_is_honoured(gatehouse, make_h2origin, por
     complete, gatehouse opening more connections; once it has acked the
     origin's SETTINGS it never has a sixth stream open on one (before
     that, RFC 9113 lets it try: the origin refuses the extra streams,
-    REFUSED_STREAM, and they must be retried)."""
+    REFUSED_STREAM, and they must be retried.  gatehouse sends none before
+    the server's SETTINGS (h2_server.c, h2sc_settle): under load, a fresh
+    connection's refusals used to exceed `retries` -
+    test_no_stream_before_the_servers_settings makes that deterministic)."""
     o = make_h2origin("lim", max_streams=5)
     gatehouse(config(port, [o], workers=1))
 
