@@ -172,14 +172,6 @@ static int send_signal(const char *file, const char *what)
 	return 0;
 }
 
-static int worker_count(const struct cfg *c)
-{
-	if (c->global.workers > 0)
-		return c->global.workers;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)n : 1;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -284,7 +276,7 @@ int main(int argc, char **argv)
 		cfg_put(cfg);
 		return 1;
 	}
-	int n = worker_count(cfg);
+	int n = cfg_workers_effective(cfg);
 	struct worker *ws = NULL;
 	if (workers_prepare(cfg, n, &ws) < 0) {
 		log_err("startup failed");

@@ -572,6 +572,12 @@ struct cfg *cfg_get(struct cfg *c);
  * NULL is a no-op. */
 void cfg_put(struct cfg *c);
 
+/* How many workers to start: `workers N`, or for `workers auto` the CPUs
+ * this process may run on (its affinity mask, so a container's cpuset
+ * counts, not the host's), at most CFG_MAX_WORKERS. */
+#define CFG_MAX_WORKERS 64
+int cfg_workers_effective(const struct cfg *c);
+
 struct cfg_backend *cfg_find_backend(const struct cfg *c, const char *name);
 struct cfg_limit *cfg_find_limit(const struct cfg *c, const char *name);
 

@@ -4,11 +4,29 @@
  *
  * There is one struct cfg_global; several global blocks simply add to it.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/cfg_internal.h"
+
+int cfg_workers_effective(const struct cfg *c)
+{
+	if (c->global.workers > 0)
+		return c->global.workers;
+	cpu_set_t set;
+	int n = 0;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	if (n <= 0) {
+		long on = sysconf(_SC_NPROCESSORS_ONLN);
+		n = on > 0 ? (int)on : 1;
+	}
+	/* per-backend queue masks and per-worker tables hold 64 workers */
+	return n > CFG_MAX_WORKERS ? CFG_MAX_WORKERS : n;
+}
 
 static int gl_workers(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
@@ -18,7 +36,7 @@ static int gl_workers(struct cfg_parser *p, struct cfg_scope *s, const struct cf
 		g->workers = 0;
 		return 0;
 	}
-	return cfg_val_int(p, &n->toks[1], 1, 64, &g->workers);
+	return cfg_val_int(p, &n->toks[1], 1, CFG_MAX_WORKERS, &g->workers);
 }
 
 static int gl_max_connections(struct cfg_parser *p, struct cfg_scope *s,

@@ -110,14 +110,6 @@ static void log_lines(const char *what, const char *text)
 	}
 }
 
-static int workers_effective(const struct cfg *c)
-{
-	if (c->global.workers > 0)
-		return c->global.workers;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)n : 1;
-}
-
 static bool str_differs(const char *a, const char *b)
 {
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
@@ -131,7 +123,7 @@ static void keep_process_settings(struct cfg *nc, const struct cfg *oc)
 	const struct cfg_global *o = &oc->global;
 	const char *hint = "needs a restart or `gatehouse -s upgrade`; running value kept";
 
-	if (workers_effective(nc) != R.nworkers) {
+	if (cfg_workers_effective(nc) != R.nworkers) {
 		log_warn("reload: workers changed: %s", hint);
 		n->workers = o->workers;
 	}
