@@ -25,7 +25,8 @@ clients) on CPU 1.  Scenarios (EFF_SCENARIOS, default all three):
             voluntary_ctxt_switches summed over /proc/PID/task/*/status of
             every thread of every process of the proxy (a thread that sleeps
             in epoll_wait and is woken counts one) / requests completed;
-            with CPU time per request and req/s of the same run.
+            with CPU time per request and req/s of the same run, and the
+            same per thread name in results.json (wakeups_by_thread).
   scaling   req/s with 1 and 2 workers (gatehouse `workers N`, HAProxy
             `nbthread N` with cpu-map, nginx `worker_processes N` with
             worker_cpu_affinity), keep-alive and close, EFF_SECONDS (5) each:
@@ -208,8 +209,9 @@ def pids_of(px):
     return descendants(px["proc"].pid)
 
 
-def vol_switches(pids):
-    """voluntary_ctxt_switches summed over every thread of the processes."""
+def vol_switches(pids, by_thread=None):
+    """voluntary_ctxt_switches summed over every thread of the processes;
+    by_thread (a dict), if given, gets them per thread name too."""
     total = 0
     for pid in pids:
         try:
@@ -221,7 +223,12 @@ def vol_switches(pids):
                 with open("/proc/%d/task/%s/status" % (pid, t)) as f:
                     for line in f:
                         if line.startswith("voluntary_ctxt_switches:"):
-                            total += int(line.split()[1])
+                            v = int(line.split()[1])
+                            total += v
+                            if by_thread is not None:
+                                with open("/proc/%d/task/%s/comm" % (pid, t)) as c:
+                                    name = c.read().strip()
+                                by_thread[name] = by_thread.get(name, 0) + v
                             break
             except (OSError, ValueError):
                 pass
@@ -413,7 +420,8 @@ def wrk_run(px, case, seconds, conns, threads=1, pinned=True):
         "wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency"] + extra + [
         "http://127.0.0.1:%d%s" % (px["port"], path)]
     pids = pids_of(px)
-    v0, c0, t0 = vol_switches(pids), cpu_ns(pids), time.time()
+    th0, th1 = {}, {}
+    v0, c0, t0 = vol_switches(pids, th0), cpu_ns(pids), time.time()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, text=True)
     children.append(p)
@@ -424,7 +432,7 @@ def wrk_run(px, case, seconds, conns, threads=1, pinned=True):
         out = ""
     forget(p)
     pids = pids_of(px)
-    v1, c1, t1 = vol_switches(pids), cpu_ns(pids), time.time()
+    v1, c1, t1 = vol_switches(pids, th1), cpu_ns(pids), time.time()
     r = parse_wrk(out)
     r["raw"] = out
     bad = r.get("non2xx", 0) + r.get("socket_errors", 0)
@@ -436,6 +444,9 @@ def wrk_run(px, case, seconds, conns, threads=1, pinned=True):
         r["failed"] = "%d errors / %d requests" % (bad, r["requests"])
     if r.get("requests"):
         r["wakeups_per_req"] = (v1 - v0) / r["requests"]
+        # Which threads sleep (by name: the worker, gh:admin, gh-control...).
+        r["wakeups_by_thread"] = {k: round((th1[k] - th0.get(k, 0)) / r["requests"], 4)
+                                  for k in th1 if th1[k] != th0.get(k, 0)}
         r["cpu_us_per_req"] = (c1 - c0) / 1e3 / r["requests"]
         r["busy"] = (c1 - c0) / 1e9 / (t1 - t0)
     return r
