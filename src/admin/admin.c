@@ -595,7 +595,10 @@ static void *admin_main(void *arg)
 						conn_write(a, k);
 				} else
 					conn_close(a, k);
-				continue;
+				/* A 408 still being written or lingering has a new
+				 * deadline: the wait below must not pass it. */
+				if (k->st == AC_FREE)
+					continue;
 			}
 			if (k->deadline < next)
 				next = k->deadline;
