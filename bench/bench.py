@@ -45,9 +45,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_waf  # noqa: E402
 import bench_cache  # noqa: E402
-from benchlib import (LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup, cpu_ns,  # noqa: E402
-                      descendants, env_int, forget, log, make_cert, median, parse_wrk,
-                      port_open, spawn, stop, trap_signals, wait_port, write)
+from benchlib import (LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup,  # noqa: E402
+                      cpu_during, cpu_ticks, descendants, env_int, forget, launch, log,
+                      make_cert, median, port_open, rss_kib, spawn, stop, tail, trap_signals,
+                      wait_port, why, wrk, write)
 
 try:   # python3-h2 (make deps): the h2 scenario's own client (validation, idle connections)
     import h2.config
@@ -102,55 +103,6 @@ H2_CASES_ALL = [
 H2_CASE_NAMES = os.environ.get("BENCH_H2_CASES", "h2c-c10m10 h2c-c100m1 h2-tls-c10m10").split()
 H2_CASES = [c for n in H2_CASE_NAMES for c in H2_CASES_ALL if c[0] == n]
 H2_PORT_OFFSET, H2_TLS_PORT_OFFSET = 11, 21   # proxies' h2c / TLS ports: PORT_BASE + offset + i
-
-
-# ---------------------------------------------------------------- logs
-
-def why(text, limit=200):
-    """One line out of a log tail: the last alert/error line if any (not
-    counting the closing summaries of gatehouse -t and haproxy -c)."""
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    bad = [l for l in lines if re.search(r"ALERT|emerg|error|fatal|ERROR|Error", l)
-           and not re.search(r"configuration has errors$|Fatal errors found in configuration", l)]
-    pick = (bad or lines or [""])[-1]
-    if "error: " in pick:   # gatehouse: "PATH:LINE:COL: error: WHAT; expected one of: ..."
-        return pick[pick.index("error: "):][:limit]
-    return pick[-limit:]
-
-
-def tail(path, n=15):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError:
-        return ""
-
-
-# ---------------------------------------------------------------- /proc
-
-def cpu_ticks():
-    """{cpu index: (busy, total)} in USER_HZ ticks from /proc/stat."""
-    out = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("cpu") and line[3].isdigit():
-                v = [int(x) for x in line.split()[1:]]
-                total = sum(v[:8])
-                out[int(line[3:line.index(" ")])] = (total - v[3] - v[4], total)
-    return out
-
-
-def rss_kib(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
 
 
 # ---------------------------------------------------------------- HTTP client
@@ -406,25 +358,7 @@ def idle_rss_h2(px, n):
 
 def run_wrk(port, case, seconds, conns=None):
     _, path, extra, _ = case
-    argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % (conns or CONNS),
-            "-d%ds" % seconds, "--latency"] + extra + ["http://127.0.0.1:%d%s" % (port, path)]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, text=True)
-    children.append(p)
-    try:
-        out, _ = p.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        stop(p)
-        out = ""
-    forget(p)
-    r = parse_wrk(out)
-    r["raw"] = out
-    bad = r.get("non2xx", 0) + r.get("socket_errors", 0)
-    if not r.get("requests"):
-        r["failed"] = "no requests completed"
-    elif bad > 0.01 * r["requests"]:
-        r["failed"] = "%d errors / %d requests" % (bad, r["requests"])
-    return r
+    return wrk("http://127.0.0.1:%d%s" % (port, path), seconds, conns or CONNS, extra=extra)
 
 
 # ---------------------------------------------------------------- h2load
@@ -911,16 +845,11 @@ def start_proxy(px, tmp):
         else:
             px["failed"] = "config check failed: " + errs[0]
             return False
-    argv = px["argv"]
-    if port_open(px["port"]):
-        px["failed"] = "port %d already in use" % px["port"]
+    proc, err = launch(px["argv"], px["port"], px["log"], PROXY_CPU)
+    if err:
+        px["failed"] = err
         return False
-    px["proc"] = spawn(argv, px["log"], PROXY_CPU)
-    if not wait_port(px["port"], px["proc"]):
-        px["failed"] = "did not start listening (exit %s): %s" % (
-            px["proc"].poll(), why(tail(px["log"], 20)))
-        stop(px["proc"])
-        return False
+    px["proc"] = proc
     return True
 
 
@@ -1124,16 +1053,15 @@ def measure(px, load):
     """One load run (load() -> run_wrk/run_h2load result) with the proxy's
     CPU time (schedstat of all its threads and processes), how busy both
     CPUs were (/proc/stat) and its VmRSS at the end."""
-    pids = descendants(px["proc"].pid)
-    k0, c0, t0 = cpu_ticks(), cpu_ns(pids), time.time()
-    w = load()
-    c1, t1, k1 = cpu_ns(descendants(px["proc"].pid)), time.time(), cpu_ticks()
+    k0 = cpu_ticks()
+    w, cpu, wall = cpu_during(px["proc"].pid, load)
+    k1 = cpu_ticks()
     run = dict(w)
     if px["proc"].poll() is not None:
         run.setdefault("failed", "proxy exited during the run")
     if w.get("requests"):
-        run["cpu_us_per_req"] = (c1 - c0) / 1e3 / w["requests"]
-        run["busy"] = (c1 - c0) / 1e9 / (t1 - t0)
+        run["cpu_us_per_req"] = cpu / 1e3 / w["requests"]
+        run["busy"] = cpu / 1e9 / wall
         # Whole-CPU utilisation: CPU 0 busy well beyond the
         # proxy's own time means something else ran there.
         for cpu in (int(PROXY_CPU), int(LOAD_CPU)):

@@ -19,14 +19,13 @@ markdown table; raw wrk output goes to the temp dir it names.
 import gzip
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
-                      env_int, log, median, parse_wrk, spawn, stop, trap_signals, wait_port,
+                      env_int, log, median, spawn, stop, trap_signals, wait_port, wrk,
                       write)
 import signal  # noqa: E402
 
@@ -172,13 +171,6 @@ def fetch(port, path, enc):
     return len(body), ce or "identity", plain
 
 
-def run_wrk(port, path, enc):
-    argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % CONNS, "-d%ds" % SECONDS,
-            "-H", "Accept-Encoding: %s" % enc, "http://127.0.0.1:%d%s" % (port, path)]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=SECONDS + 30).stdout
-    return parse_wrk(out), out
-
-
 PROXIES = [
     ("gatehouse", None, "gzip"),
     ("gatehouse", "gzip", "gzip"),
@@ -220,7 +212,9 @@ def main():
                 for _ in range(ROUNDS):
                     pids = descendants(p.pid)
                     c0 = cpu_ns(pids)
-                    r, raw = run_wrk(port, path, enc)
+                    r = wrk("http://127.0.0.1:%d%s" % (port, path), SECONDS, CONNS, latency=False,
+                            extra=["-H", "Accept-Encoding: %s" % enc])
+                    raw = r["raw"]
                     c1 = cpu_ns(pids)
                     write(os.path.join(tmp, "wrk-%s-%s-%s.txt" % (name, algo, case)), raw)
                     if r.get("requests"):

@@ -24,29 +24,20 @@ BENCH_SCRAPE_HZ (default 10), GATEHOUSE_BIN (default build/gatehouse).
 import datetime
 import json
 import os
-import socket
 import sys
 import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants, env_int,  # noqa: E402
-                      log, median, parse_wrk, spawn, trap_signals, wait_port, write)
+from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_during, env_int,  # noqa: E402
+                      free_port, log, median, spawn, trap_signals, wait_port, wrk, write)
 
 ROUNDS = env_int("BENCH_ROUNDS", 5)
 SECONDS = env_int("BENCH_SECONDS", 8)
 HZ = env_int("BENCH_SCRAPE_HZ", 10)
 CONNS = 50
 BIN = os.environ.get("GATEHOUSE_BIN") or os.path.join(ROOT, "build", "gatehouse")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def origin_conf(tmp, port):
@@ -123,31 +114,25 @@ class Scraper(threading.Thread):
 
 
 def run_wrk(port, seconds):
-    import subprocess
-    argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % CONNS, "-d%ds" % seconds,
-            "--latency", "http://127.0.0.1:%d/small" % port]
-    out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         timeout=seconds + 30).stdout
-    r = parse_wrk(out)
-    r["raw"] = out
-    return r
+    return wrk("http://127.0.0.1:%d/small" % port, seconds, CONNS)
 
 
 def measure(proc, port, admin):
-    pids = descendants(proc.pid)
     sc = Scraper(admin) if admin else None
-    c0 = cpu_ns(pids)
-    if sc:
-        sc.start()
-    w = run_wrk(port, SECONDS)
-    if sc:
-        sc.done.set()
-        sc.join(5)
-    c1 = cpu_ns(descendants(proc.pid))
+
+    def load():
+        if sc:
+            sc.start()
+        w = run_wrk(port, SECONDS)
+        if sc:
+            sc.done.set()
+            sc.join(5)
+        return w
+    w, cpu, _ = cpu_during(proc.pid, load)
     run = {k: w.get(k) for k in ("requests", "rps", "p50_ms", "p99_ms", "non2xx",
                                  "socket_errors")}
     if w.get("requests"):
-        run["cpu_us_per_req"] = (c1 - c0) / 1e3 / w["requests"]
+        run["cpu_us_per_req"] = cpu / 1e3 / w["requests"]
     if sc:
         run["scrapes"], run["scrape_errors"] = sc.n, sc.bad
     return run

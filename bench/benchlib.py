@@ -1,8 +1,10 @@
 """benchlib.py - helpers shared by the benchmark scripts in bench/.
 
-bench.py, slow_origin.py and tls.py all start servers pinned to a CPU, wait
-for them to listen, measure their CPU time, run wrk and stop everything they
-started by PID; this module holds the one copy of those helpers. Stdlib only.
+bench.py, efficiency.py, bench_compress.py, bench_metrics.py, slow_origin.py
+and tls.py all start servers pinned to a CPU, wait for them to listen,
+measure their CPU time (and RSS, context switches), run wrk and stop
+everything they started by PID; this module holds the one copy of those
+helpers. Stdlib only.
 
 Every process started with spawn() is kept in `children` until stop()
 ends it; cleanup() stops whatever is left (call it from a finally: block)
@@ -124,6 +126,15 @@ def trap_signals(*signums, code=None):
         signal.signal(s, handler)
 
 
+def free_port():
+    """An ephemeral 127.0.0.1 port free right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
 def port_open(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -142,6 +153,41 @@ def wait_port(port, p, timeout=10.0):
             return True
         time.sleep(0.05)
     return False
+
+
+def why(text, limit=200):
+    """One line out of a log tail: the last alert/error line if any (not
+    counting the closing summaries of gatehouse -t and haproxy -c)."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    bad = [l for l in lines if re.search(r"ALERT|emerg|error|fatal|ERROR|Error", l)
+           and not re.search(r"configuration has errors$|Fatal errors found in configuration", l)]
+    pick = (bad or lines or [""])[-1]
+    if "error: " in pick:   # gatehouse: "PATH:LINE:COL: error: WHAT; expected one of: ..."
+        return pick[pick.index("error: "):][:limit]
+    return pick[-limit:]
+
+
+def tail(path, n=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def launch(argv, port, logfile, cpu):
+    """Start a server (spawn: pinned to `cpu`, a taskset list such as "0"
+    or "0-1") that must listen on 127.0.0.1:port.  Returns (proc, None), or
+    (None, why not): the port already taken, or it did not listen (then it
+    is stopped; the reason is the last error line of its log)."""
+    if port_open(port):
+        return None, "port %d already in use" % port
+    p = spawn(argv, logfile, cpu)
+    if not wait_port(port, p):
+        err = "did not start listening (exit %s): %s" % (p.poll(), why(tail(logfile, 20)))
+        stop(p)
+        return None, err
+    return p, None
 
 
 def make_cert(tmp):
@@ -179,7 +225,95 @@ def cpu_ns(pids):
     return total
 
 
+def cpu_during(pid, load):
+    """Runs load() and returns (its result, ns on CPU of pid and all its
+    descendants meanwhile (cpu_ns: every thread), wall seconds)."""
+    c0, t0 = cpu_ns(descendants(pid)), time.time()
+    r = load()
+    c1, t1 = cpu_ns(descendants(pid)), time.time()
+    return r, c1 - c0, t1 - t0
+
+
+def vol_switches(pids, by_thread=None):
+    """voluntary_ctxt_switches summed over every thread of the processes;
+    by_thread (a dict), if given, gets them per thread name too."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+                    for line in f:
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            v = int(line.split()[1])
+                            total += v
+                            if by_thread is not None:
+                                with open("/proc/%d/task/%s/comm" % (pid, t)) as c:
+                                    name = c.read().strip()
+                                by_thread[name] = by_thread.get(name, 0) + v
+                            break
+            except (OSError, ValueError):
+                pass
+    return total
+
+
+def cpu_ticks():
+    """{cpu index: (busy, total)} in USER_HZ ticks from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                v = [int(x) for x in line.split()[1:]]
+                total = sum(v[:8])
+                out[int(line[3:line.index(" ")])] = (total - v[3] - v[4], total)
+    return out
+
+
+def rss_kib(pids):
+    """VmRSS in KiB summed over the processes."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
 # ---------------------------------------------------------------- wrk, statistics
+
+def wrk(url, seconds, conns, threads=1, extra=(), latency=True, cpu=LOAD_CPU):
+    """One wrk run against url, pinned to `cpu` (None: not pinned), kept in
+    `children` while it runs and stopped if it overruns seconds + 30:
+    parse_wrk()'s figures, `raw` (its output), and `failed` when no request
+    completed or more than 1% failed (socket errors plus non-2xx)."""
+    argv = (["taskset", "-c", cpu] if cpu is not None else []) + [
+        "wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds] + (
+        ["--latency"] if latency else []) + list(extra) + [url]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, text=True)
+    children.append(p)
+    try:
+        out, _ = p.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        stop(p)
+        out = ""
+    forget(p)
+    r = parse_wrk(out)
+    r["raw"] = out
+    bad = r.get("non2xx", 0) + r.get("socket_errors", 0)
+    if not r.get("requests"):
+        r["failed"] = "no requests completed"
+    elif bad > 0.01 * r["requests"]:
+        r["failed"] = "%d errors / %d requests" % (bad, r["requests"])
+    return r
+
 
 UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 

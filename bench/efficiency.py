@@ -63,9 +63,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402  (config generators, validation, wrk)
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, children, cleanup, cpu_ns,  # noqa: E402
-                      descendants, env_int, forget, log, median, parse_wrk, port_open,
-                      spawn, stop, trap_signals, wait_port, write)
+from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_during, descendants,  # noqa: E402
+                      env_int, launch, log, median, rss_kib, spawn, stop, tail,
+                      trap_signals, vol_switches, wait_port, why, wrk, write)
 
 PROG = "efficiency"
 SCENARIOS = os.environ.get("EFF_SCENARIOS", "inflight wakeups scaling").split()
@@ -178,15 +178,10 @@ def start(px):
     its config first.  Returns an error string or None."""
     r = subprocess.run(px["check"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     if r.returncode:
-        return "config check failed: " + B.why(r.stdout + r.stderr)
-    if port_open(px["port"]):
-        return "port %d already in use" % px["port"]
+        return "config check failed: " + why(r.stdout + r.stderr)
     cpus = PROXY_CPU if px["workers"] == 1 else "0-%d" % (px["workers"] - 1)
-    px["proc"] = spawn(px["argv"], px["log"], cpus)
-    if not wait_port(px["port"], px["proc"]):
-        err = "did not start listening (exit %s): %s" % (px["proc"].poll(),
-                                                         B.why(B.tail(px["log"], 20)))
-        stop(px["proc"])
+    px["proc"], err = launch(px["argv"], px["port"], px["log"], cpus)
+    if err:
         return err
     try:
         small_ok(px["port"])
@@ -209,32 +204,6 @@ def pids_of(px):
     return descendants(px["proc"].pid)
 
 
-def vol_switches(pids, by_thread=None):
-    """voluntary_ctxt_switches summed over every thread of the processes;
-    by_thread (a dict), if given, gets them per thread name too."""
-    total = 0
-    for pid in pids:
-        try:
-            tasks = os.listdir("/proc/%d/task" % pid)
-        except OSError:
-            continue
-        for t in tasks:
-            try:
-                with open("/proc/%d/task/%s/status" % (pid, t)) as f:
-                    for line in f:
-                        if line.startswith("voluntary_ctxt_switches:"):
-                            v = int(line.split()[1])
-                            total += v
-                            if by_thread is not None:
-                                with open("/proc/%d/task/%s/comm" % (pid, t)) as c:
-                                    name = c.read().strip()
-                                by_thread[name] = by_thread.get(name, 0) + v
-                            break
-            except (OSError, ValueError):
-                pass
-    return total
-
-
 # ---------------------------------------------------------------- in-flight burst
 
 class RssSampler:
@@ -246,7 +215,7 @@ class RssSampler:
 
     def run(self):
         while not self.done.is_set():
-            self.peak = max(self.peak, B.rss_kib(pids_of(self.px)))
+            self.peak = max(self.peak, rss_kib(pids_of(self.px)))
             time.sleep(0.02)
 
     def __enter__(self):
@@ -266,7 +235,7 @@ def burst(px, body, n):
     req = ("GET /slow/%s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" % body).encode()
     sel = selectors.DefaultSelector()
     socks, sent, errors = [], 0, 0
-    before = B.rss_kib(pids_of(px))
+    before = rss_kib(pids_of(px))
     run = {"requests": n, "rss_before_kib": before}
     with RssSampler(px) as rs:
         t0 = time.monotonic()
@@ -288,7 +257,7 @@ def burst(px, body, n):
         # the origin answers DELAY s after each request; then HOLD s unread
         time.sleep(max(0.0, t0 + ramp + DELAY + HOLD - time.monotonic()))
         run["held_peak_kib"] = rs.peak
-        run["rss_held_kib"] = B.rss_kib(pids_of(px))
+        run["rss_held_kib"] = rss_kib(pids_of(px))
         for s in socks:
             try:
                 sel.unregister(s)
@@ -299,7 +268,7 @@ def burst(px, body, n):
     run["ramp_s"] = round(ramp, 2)
     run["sent"], run["send_errors"] = sent, errors
     time.sleep(SETTLE)
-    run["rss_after_kib"] = B.rss_kib(pids_of(px))
+    run["rss_after_kib"] = rss_kib(pids_of(px))
     run.update({"complete": ok, "incomplete": short, "bytes": got})
     if px["proc"].poll() is not None:
         run["failed"] = "proxy exited during the run"
@@ -416,39 +385,21 @@ def short_run(run, keys):
 
 def wrk_run(px, case, seconds, conns, threads=1, pinned=True):
     _, path, extra, _ = case
-    argv = (["taskset", "-c", LOAD_CPU] if pinned else []) + [
-        "wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency"] + extra + [
-        "http://127.0.0.1:%d%s" % (px["port"], path)]
-    pids = pids_of(px)
+    url = "http://127.0.0.1:%d%s" % (px["port"], path)
     th0, th1 = {}, {}
-    v0, c0, t0 = vol_switches(pids, th0), cpu_ns(pids), time.time()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, text=True)
-    children.append(p)
-    try:
-        out, _ = p.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        stop(p)
-        out = ""
-    forget(p)
-    pids = pids_of(px)
-    v1, c1, t1 = vol_switches(pids, th1), cpu_ns(pids), time.time()
-    r = parse_wrk(out)
-    r["raw"] = out
-    bad = r.get("non2xx", 0) + r.get("socket_errors", 0)
+    v0 = vol_switches(pids_of(px), th0)
+    r, cpu, wall = cpu_during(px["proc"].pid, lambda: wrk(
+        url, seconds, conns, threads, extra, cpu=LOAD_CPU if pinned else None))
+    v1 = vol_switches(pids_of(px), th1)
     if px["proc"].poll() is not None:
         r["failed"] = "proxy exited during the run"
-    elif not r.get("requests"):
-        r["failed"] = "no requests completed"
-    elif bad > 0.01 * r["requests"]:
-        r["failed"] = "%d errors / %d requests" % (bad, r["requests"])
     if r.get("requests"):
         r["wakeups_per_req"] = (v1 - v0) / r["requests"]
         # Which threads sleep (by name: the worker, gh:admin, gh-control...).
         r["wakeups_by_thread"] = {k: round((th1[k] - th0.get(k, 0)) / r["requests"], 4)
                                   for k in th1 if th1[k] != th0.get(k, 0)}
-        r["cpu_us_per_req"] = (c1 - c0) / 1e3 / r["requests"]
-        r["busy"] = (c1 - c0) / 1e9 / (t1 - t0)
+        r["cpu_us_per_req"] = cpu / 1e3 / r["requests"]
+        r["busy"] = cpu / 1e9 / wall
     return r
 
 
@@ -627,7 +578,7 @@ def main():
         o = spawn(["nginx", "-p", tmp, "-e", os.path.join(tmp, "origin-error.log"), "-c",
                    origin_conf(tmp, origin_port)], os.path.join(tmp, "origin.log"), LOAD_CPU)
         if not wait_port(origin_port, o):
-            sys.exit("%s: origin did not start: %s" % (PROG, B.tail(os.path.join(tmp, "origin.log"))))
+            sys.exit("%s: origin did not start: %s" % (PROG, tail(os.path.join(tmp, "origin.log"))))
         for sc in SCENARIOS:
             log("%s: scenario %s" % (PROG, sc))
             {"inflight": run_inflight, "wakeups": run_wakeups,

@@ -25,14 +25,13 @@ Every process started here is stopped by PID on exit.
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, env_int, log, median,  # noqa: E402
-                      parse_wrk, spawn, stop, trap_signals, wait_port, write)
+from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, env_int, free_port, log,  # noqa: E402
+                      median, parse_wrk, spawn, stop, trap_signals, wait_port, wrk, write)
 
 SECONDS = env_int("SLOW_SECONDS", 10, "slow_origin")
 ROUNDS = env_int("SLOW_ROUNDS", 3, "slow_origin")
@@ -42,14 +41,6 @@ ALGOS = os.environ.get("SLOW_ALGOS", "roundrobin leastconn random ewma").split()
 GATEHOUSE = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build", "gatehouse"))
 ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 BODY = "x" * 63   # + echo's newline: 64 bytes
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 # ---------------------------------------------------------------- configs
@@ -144,11 +135,9 @@ backend be
 
 # ---------------------------------------------------------------- measuring
 
-def wrk(port, seconds):
-    argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % CONNS, "-d%ds" % seconds,
-            "--latency", "http://127.0.0.1:%d/" % port]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60).stdout
-    return out
+def run_wrk(port, seconds):
+    """wrk's output for one run against the proxy (benchlib.wrk, on LOAD_CPU)."""
+    return wrk("http://127.0.0.1:%d/" % port, seconds, CONNS)["raw"]
 
 
 def origin_counts(tmp, origins_proc, n):
@@ -206,9 +195,9 @@ def main():
                 log("  %s: did not start (see %s)" % (v, tmp))
                 results[v].append(None)
                 continue
-            wrk(port, 1)   # warm-up: connections, pools, EWMA samples
+            run_wrk(port, 1)   # warm-up: connections, pools, EWMA samples
             before = origin_counts(tmp, origins, len(ports))
-            out = wrk(port, SECONDS)
+            out = run_wrk(port, SECONDS)
             after = origin_counts(tmp, origins, len(ports))
             stop(p)
             with open(os.path.join(tmp, "wrk-%s-%d.txt" % (re.sub(r"\W", "_", v), rnd)), "w") as f:

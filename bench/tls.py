@@ -49,8 +49,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
-                      env_int, log, make_cert, median, parse_wrk, spawn, stop, trap_signals,
-                      wait_port, write)
+                      env_int, log, make_cert, median, spawn, stop, trap_signals, wait_port,
+                      wrk, write)
 
 ROUNDS = env_int("BENCH_ROUNDS", 3)
 SECONDS = env_int("BENCH_SECONDS", 5)
@@ -278,9 +278,7 @@ def h2load_load(port, seconds, rate_guess):
 
 
 def wrk_load(port, seconds):
-    r = run(["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c50", "-d%ds" % seconds,
-             "https://127.0.0.1:%d/small" % port])
-    w = parse_wrk(r.stdout.decode(errors="replace"))
+    w = wrk("https://127.0.0.1:%d/small" % port, seconds, 50, latency=False)
     if w["non2xx"]:
         return 0
     return w["requests"] or 0

@@ -39,6 +39,9 @@ struct server_rt {
 	struct list h2conns;      /* `proto h2`: this thread's connections, each
 				     carrying many streams (proxy/h2_server.c) */
 	uint32_t nidle;
+	uint32_t h2_max_streams;  /* `proto h2`: the SETTINGS_MAX_CONCURRENT_STREAMS
+				     this thread's last connection heard (0: none
+				     yet), guessed for a new one until it hears its own */
 	uint32_t active;          /* requests in flight from this thread */
 	int64_t cur_weight;       /* smooth weighted round robin */
 	uint64_t picked;          /* times chosen (stats, tests) */

@@ -24,6 +24,17 @@
  * backpressure as on the client side: a stream's receive window is only
  * credited as its `res` buffer drains towards the client.
  *
+ * A new connection holds its streams until the server's first SETTINGS
+ * frame (h2sc_settle): RFC 9113 6.5.2 lets a client assume a stream limit
+ * until then (nghttp2 assumes 100), and a server with a lower one refuses
+ * the extra streams, REFUSED_STREAM - under load, on every fresh
+ * connection, more times than `retries` allows.  Once the SETTINGS are in,
+ * as many streams as the server allows are submitted and the others move
+ * to connections with room, new ones if need be (as HAProxy waits for its
+ * peer's SETTINGS for this reason).  A new connection takes as many
+ * streams to hold as the server's last SETTINGS of this thread allowed
+ * (server_rt.h2_max_streams), so moving is rare and bounded.
+ *
  * A REFUSED_STREAM, or a stream past the server's GOAWAY, was never
  * processed: it is retried like a refused connect, whatever the method.
  * The servers of one backend speak one protocol (cfg_check), so a retry's
@@ -48,9 +59,13 @@
 
 #define H2SRV_IDLE_TIMEOUT_MS 30000
 #define H2SRV_CONN_WINDOW (16 * 1024 * 1024)
-/* Until the server's SETTINGS say otherwise (RFC 9113 6.5.2: unlimited;
- * we open no more than this on one connection before it answers). */
+/* Until the server's SETTINGS say otherwise (RFC 9113 6.5.2: unlimited),
+ * and no connection of this thread heard this server's: the streams a new
+ * connection takes to hold for its SETTINGS (none is sent before them). */
 #define H2SRV_DEFAULT_STREAMS 100
+/* A held stream the server's SETTINGS left out moves to another
+ * connection at most this many times, then fails as refused (retries). */
+#define H2SRV_MAX_MOVES 4
 
 struct h2ss;
 
@@ -63,6 +78,8 @@ struct h2sc {
 	uint32_t nstreams;
 	bool flush_queued, input_queued;
 	bool goaway;               /* the server sent GOAWAY: no new stream here */
+	bool settings_in;          /* the server's first SETTINGS frame arrived */
+	bool settled;              /* ... and the held streams went (h2sc_settle) */
 	bool dead;                 /* failed or closing: no new stream, gone when empty */
 };
 
@@ -75,6 +92,7 @@ struct h2ss {
 	struct h2m_state st;
 	uint16_t flags;            /* H2SS_F_* */
 	uint32_t unacked;          /* response DATA bytes not yet credited back */
+	uint8_t moves;             /* times moved to another connection (h2ss_move) */
 	const char *why;           /* H2SS_F_FAILED: for the log */
 };
 
@@ -85,11 +103,13 @@ struct h2ss {
 #define H2SS_F_DEFERRED  0x0010  /* the request body source waits for bytes */
 #define H2SS_F_TRAILERS  0x0020  /* a trailer block is arriving */
 #define H2SS_F_BAD       0x0040  /* malformed response: 502 */
+#define H2SS_F_HELD      0x0080  /* head ready, held for the server's SETTINGS */
 
 static void h2sc_want_flush(struct h2sc *c);
 static void h2sc_input_deferred(void *arg);
 static void h2sc_input_again(struct h2sc *c);
 static void h2sc_release(struct h2sc *c);
+static void h2sc_settle(struct h2sc *c);
 
 static inline struct h2ss *strm_h2ss(const struct stream *s)
 {
@@ -205,6 +225,11 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 			h->flags |= H2SS_F_EOS;
 			stream_wake(h->s);
 		}
+		return 0;
+	case NGHTTP2_SETTINGS:
+		/* the streams held for it go from h2sc_flush, outside nghttp2 */
+		if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+			c->settings_in = true;
 		return 0;
 	case NGHTTP2_GOAWAY:
 		/* streams past last_stream_id were never processed: nghttp2
@@ -359,6 +384,8 @@ static void h2sc_flush(struct h2sc *c)
 		return;
 	if (!c->sc->connected)
 		return;   /* frames wait for the connection */
+	if (c->settings_in && !c->settled && !c->dead)
+		h2sc_settle(c);
 	if (!h2sc_send(c)) {
 		h2sc_fail(c, "server connection failed while sending");
 		return;
@@ -547,17 +574,112 @@ static struct h2sc *h2sc_open(struct stream *s, struct server_rt *sv)
 	return c;
 }
 
+/* The streams the connection may carry: the server's limit once its
+ * SETTINGS are in, before that the guess (held streams, none sent). */
+static uint32_t h2sc_max_streams(const struct h2sc *c)
+{
+	if (!c->settled) {
+		uint32_t hint = c->sc->srv->h2_max_streams;
+		return hint ? hint : H2SRV_DEFAULT_STREAMS;
+	}
+	uint32_t max = nghttp2_session_get_remote_settings(c->w.ng,
+							    NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+	if (max > H2SRV_DEFAULT_STREAMS * 10)   /* unlimited */
+		max = H2SRV_DEFAULT_STREAMS;
+	return max;
+}
+
 /* Room for one more stream: under the server's limit, and not closing. */
 static bool h2sc_has_room(struct h2sc *c)
 {
-	uint32_t max = nghttp2_session_get_remote_settings(c->w.ng,
-							    NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-	if (max > H2SRV_DEFAULT_STREAMS * 10)   /* unlimited, or not said yet */
-		max = H2SRV_DEFAULT_STREAMS;
-	return !c->dead && !c->goaway && c->nstreams < max;
+	return !c->dead && !c->goaway && c->nstreams < h2sc_max_streams(c);
 }
 
 static bool h2ss_submit(struct stream *s);
+
+/* The stream goes onto connection c (a new stream, or one moved). */
+static void h2ss_join(struct h2ss *h, struct h2sc *c)
+{
+	struct stream *s = h->s;
+
+	h->c = c;
+	list_add_tail(&c->streams, &h->link);
+	c->nstreams++;
+	timer_del(&s->w->loop, &c->sc->idle_timer);
+	s->srv = c->sc;
+	s->srv_last = s->w->loop.now;
+	c->sc->reused = false;
+	stamp_connect(s, c->sc->connected);
+}
+
+/* A held stream the server's SETTINGS left no room for goes to another
+ * connection to the same server with room, or a new one (which holds it
+ * for its own SETTINGS): never sent, so no retry is spent.  Bounded
+ * (H2SRV_MAX_MOVES), then it fails as refused and `retries` decide. */
+static void h2ss_move(struct h2ss *h)
+{
+	struct h2sc *from = h->c, *to = NULL;
+	struct server_rt *sv = from->sc->srv;
+	struct stream *s = h->s;
+	struct list *pos;
+
+	if (++h->moves > H2SRV_MAX_MOVES) {
+		h2ss_fail(h, "no room for the stream on the server's connections", true);
+		return;
+	}
+	list_for_each(pos, &sv->h2conns) {
+		struct h2sc *k = container_of(pos, struct h2sc, link);
+		if (k != from && h2sc_has_room(k)) {
+			to = k;
+			break;
+		}
+	}
+	if (!to && !(to = h2sc_open(s, sv))) {
+		h2ss_fail(h, "cannot open another connection to the server", true);
+		return;
+	}
+	list_del(&h->link);
+	from->nstreams--;   /* never to 0: the SETTINGS allowed one at least */
+	h->flags &= (uint16_t)~H2SS_F_HELD;
+	h2ss_join(h, to);
+	if (!h2ss_submit(s))
+		h2ss_fail(h, "request head does not fit HTTP/2", false);
+	stream_wake(s);   /* its timer: connect or server timeout, as it now is */
+}
+
+/* The server's first SETTINGS are in: the held streams go, as many as it
+ * allows (in the order they came); the others move (h2ss_move).  Runs in
+ * the connection's context (h2sc_flush), outside nghttp2's callbacks. */
+static void h2sc_settle(struct h2sc *c)
+{
+	struct list *pos, *tmp;
+	uint32_t max, n = 0;
+
+	c->settled = true;
+	max = h2sc_max_streams(c);
+	c->sc->srv->h2_max_streams = max ? max : 1;
+	list_for_each_safe(pos, tmp, &c->streams) {
+		struct h2ss *h = container_of(pos, struct h2ss, link);
+		if (!(h->flags & H2SS_F_HELD) || (h->flags & H2SS_F_FAILED)) {
+			n += h->id != 0;
+			continue;
+		}
+		if (max == 0) {
+			/* the server takes no stream at all now: as refused */
+			h2ss_fail(h, "server allows no stream (SETTINGS_MAX_CONCURRENT_STREAMS 0)",
+				  true);
+			continue;
+		}
+		if (n >= max) {
+			h2ss_move(h);
+			continue;
+		}
+		if (h2ss_submit(h->s))
+			n++;
+		else
+			h2ss_fail(h, "request head does not fit HTTP/2", false);
+	}
+}
 
 int h2srv_attach(struct stream *s, struct server_rt *sv)
 {
@@ -581,21 +703,15 @@ int h2srv_attach(struct stream *s, struct server_rt *sv)
 		errno = ENOMEM;
 		return -1;
 	}
-	h->c = c;
 	h->s = s;
-	list_add_tail(&c->streams, &h->link);
-	c->nstreams++;
-	timer_del(&s->w->loop, &c->sc->idle_timer);
-	s->srv = c->sc;
 	s->srv_cs = h;
 	s->srv_codec = &srv_codec_h2;
-	s->srv_last = s->w->loop.now;
 	/* No keep-alive race on HTTP/2 (a server that will not take a stream
 	 * says so: REFUSED_STREAM, GOAWAY): a failure here is never retried
-	 * for free as a race on a reused HTTP/1 connection is (retry.c). */
+	 * for free as a race on a reused HTTP/1 connection is (retry.c);
+	 * h2ss_join clears sc->reused. */
 	(void)reused;
-	c->sc->reused = false;
-	stamp_connect(s, c->sc->connected);
+	h2ss_join(h, c);
 	/* A retry: the head was encoded for another connection already. */
 	if (s->txn && !s->txn->head_pending && s->txn->assigned && !h2ss_submit(s)) {
 		errno = ENOMEM;
@@ -652,7 +768,9 @@ void h2srv_close_idle(struct server_rt *sv)
 /* ---- the stream's codec operations ---- */
 
 /* The request head as HEADERS (with the body's data source unless it has
- * none).  Only nghttp2 holds it: a retry submits it again. */
+ * none).  Only nghttp2 holds it: a retry submits it again.  On a
+ * connection whose server has not sent its SETTINGS yet the head is only
+ * checked and the stream held (H2SS_F_HELD): h2sc_settle submits it. */
 static bool h2ss_submit(struct stream *s)
 {
 	struct h2ss *h = strm_h2ss(s);
@@ -665,6 +783,13 @@ static bool h2ss_submit(struct stream *s)
 				   buf_size);
 	if (n < 0)
 		return false;
+	if (!h->c->settled) {
+		h->flags |= H2SS_F_HELD;
+		if (!t->mono_srv_us)
+			t->mono_srv_us = mono_us();
+		return true;
+	}
+	h->flags &= (uint16_t)~H2SS_F_HELD;
 	bool body = m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE;
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = req_read };
 	/* a body that ended before the head went out (it came with it) */

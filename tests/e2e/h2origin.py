@@ -53,6 +53,9 @@ recorded in ConnRecord.over_limit_before_ack / over_limit_after_ack - a
 client may exceed the limit until it has seen the SETTINGS frame (it acks
 it), never after.  `initial_window` and `conn_window` are the receive
 windows it gives (received DATA is credited back at once).
+`settings_delay` (seconds, default 0) holds the origin's first frames (its
+SETTINGS) back on each new connection, as a busy or distant server's
+arrive late; what the client sent meanwhile is read after them.
 
 What it records, for assertions (plain attributes, read from the test's
 thread):
@@ -237,6 +240,8 @@ class _Conn:
 
     # ---- input ----------------------------------------------------------------
     async def run(self):
+        if self.o.settings_delay:
+            await asyncio.sleep(self.o.settings_delay)
         self.h2.initiate_connection()
         extra = self.o.conn_window - 65535
         if extra > 0:
@@ -686,8 +691,9 @@ class _Conn:
 class H2Origin:
     def __init__(self, name="h2o", max_streams=100, tls=None, alpn=("h2",),
                  initial_window=1 << 20, conn_window=16 << 20, idle_timeout=60.0,
-                 stream_timeout=30.0, trace=False):
+                 stream_timeout=30.0, trace=False, settings_delay=0.0):
         self.name = name
+        self.settings_delay = settings_delay
         self.trace = [] if trace else None     # frames received, for debugging
         self.max_streams = max_streams
         self.initial_window = initial_window

@@ -513,7 +513,10 @@ def test_server_max_concurrent_streams_is_honoured(gatehouse, make_h2origin, por
     complete, gatehouse opening more connections; once it has acked the
     origin's SETTINGS it never has a sixth stream open on one (before
     that, RFC 9113 lets it try: the origin refuses the extra streams,
-    REFUSED_STREAM, and they must be retried)."""
+    REFUSED_STREAM, and they must be retried.  gatehouse sends none before
+    the server's SETTINGS (h2_server.c, h2sc_settle): under load, a fresh
+    connection's refusals used to exceed `retries` -
+    test_no_stream_before_the_servers_settings makes that deterministic)."""
     o = make_h2origin("lim", max_streams=5)
     gatehouse(config(port, [o], workers=1))
 
@@ -531,6 +534,28 @@ def test_server_max_concurrent_streams_is_honoured(gatehouse, make_h2origin, por
     assert o.accepts >= 2, "one connection of 5 streams for 50 requests: %s" % o.summary()
     assert o.max_open_total > 5, "the connections were not used at once: %s" % o.summary()
     print("origin:", o.summary())
+
+
+def test_no_stream_before_the_servers_settings(gatehouse, make_h2origin, port):
+    """The origin allows 1 stream per connection and sends its SETTINGS
+    500 ms late, with `retries 1`.  gatehouse holds a new connection's
+    streams until the server's SETTINGS arrive (RFC 9113 6.5.2 would let
+    it assume 100, and the origin would refuse all but one of them: more
+    refusals than `retries` allows, so 502s), then sends as many as the
+    server allows and moves the others to connections of their own.  So
+    no stream is ever over the limit, none is refused, all answer 200."""
+    o = make_h2origin("late", max_streams=1, settings_delay=0.5)
+    gatehouse(config(port, [o], be="retries 1", workers=1))
+
+    def one(i):
+        return h1(port, "GET", "/delay/100?i=%d" % i)
+    got = run_parallel(8, one)
+    bad = [r for r in got if r.status != 200]
+    assert not bad, "%d of 8 failed, e.g. %r; %s" % (len(bad), bad[:3], o.summary())
+    assert not o.refused, o.summary()
+    for c in o.conns:
+        assert c.over_limit_before_ack == 0 and c.max_open <= 1, o.summary()
+    assert len(o.requests) == 8
 
 
 def test_maxconn_counts_streams(gatehouse, h2origin, port):
