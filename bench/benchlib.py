@@ -234,8 +234,9 @@ def cpu_during(pid, load):
     return r, c1 - c0, t1 - t0
 
 
-def vol_switches(pids):
-    """voluntary_ctxt_switches summed over every thread of the processes."""
+def vol_switches(pids, by_thread=None):
+    """voluntary_ctxt_switches summed over every thread of the processes;
+    by_thread (a dict), if given, gets them per thread name too."""
     total = 0
     for pid in pids:
         try:
@@ -247,7 +248,12 @@ def vol_switches(pids):
                 with open("/proc/%d/task/%s/status" % (pid, t)) as f:
                     for line in f:
                         if line.startswith("voluntary_ctxt_switches:"):
-                            total += int(line.split()[1])
+                            v = int(line.split()[1])
+                            total += v
+                            if by_thread is not None:
+                                with open("/proc/%d/task/%s/comm" % (pid, t)) as c:
+                                    name = c.read().strip()
+                                by_thread[name] = by_thread.get(name, 0) + v
                             break
             except (OSError, ValueError):
                 pass

@@ -25,7 +25,8 @@ clients) on CPU 1.  Scenarios (EFF_SCENARIOS, default all three):
             voluntary_ctxt_switches summed over /proc/PID/task/*/status of
             every thread of every process of the proxy (a thread that sleeps
             in epoll_wait and is woken counts one) / requests completed;
-            with CPU time per request and req/s of the same run.
+            with CPU time per request and req/s of the same run, and the
+            same per thread name in results.json (wakeups_by_thread).
   scaling   req/s with 1 and 2 workers (gatehouse `workers N`, HAProxy
             `nbthread N` with cpu-map, nginx `worker_processes N` with
             worker_cpu_affinity), keep-alive and close, EFF_SECONDS (5) each:
@@ -385,14 +386,18 @@ def short_run(run, keys):
 def wrk_run(px, case, seconds, conns, threads=1, pinned=True):
     _, path, extra, _ = case
     url = "http://127.0.0.1:%d%s" % (px["port"], path)
-    v0 = vol_switches(pids_of(px))
+    th0, th1 = {}, {}
+    v0 = vol_switches(pids_of(px), th0)
     r, cpu, wall = cpu_during(px["proc"].pid, lambda: wrk(
         url, seconds, conns, threads, extra, cpu=LOAD_CPU if pinned else None))
-    v1 = vol_switches(pids_of(px))
+    v1 = vol_switches(pids_of(px), th1)
     if px["proc"].poll() is not None:
         r["failed"] = "proxy exited during the run"
     if r.get("requests"):
         r["wakeups_per_req"] = (v1 - v0) / r["requests"]
+        # Which threads sleep (by name: the worker, gh:admin, gh-control...).
+        r["wakeups_by_thread"] = {k: round((th1[k] - th0.get(k, 0)) / r["requests"], 4)
+                                  for k in th1 if th1[k] != th0.get(k, 0)}
         r["cpu_us_per_req"] = cpu / 1e3 / r["requests"]
         r["busy"] = cpu / 1e9 / wall
     return r

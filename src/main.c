@@ -391,10 +391,14 @@ int main(int argc, char **argv)
 		log_err("reloads are not available");
 
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	bool upgraded = false;
+	bool upgraded = false, upgrading = false;
 	for (;;) {
+		/* Signals wake this thread through the signalfd; only a binary
+		 * upgrade (started on the control thread after SIGUSR2) is
+		 * polled for, every 100 ms from the SIGUSR2 on: an idle
+		 * process otherwise never wakes here (issue 15). */
 		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
-		int pr = poll(&pfd, 1, 100);
+		int pr = poll(&pfd, 1, upgrading || upgrade_child() ? 100 : -1);
 		if (upgrade_child() && upgrade_poll() == 1) {
 			upgraded = true;
 			break;
@@ -409,6 +413,7 @@ int main(int argc, char **argv)
 				reload_post();
 			} else if (sig == SIGUSR2) {
 				log_info("SIGUSR2: binary upgrade");
+				upgrading = true;
 				reload_post_upgrade();
 			} else if (sig == SIGUSR1) {
 				log_info("SIGUSR1: reopening access log files");

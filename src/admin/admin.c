@@ -22,6 +22,7 @@
  * HEAD is handed to the handlers as GET and answered without the body.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -579,7 +580,9 @@ static void *admin_main(void *arg)
 	pthread_setname_np(pthread_self(), "gh:admin");   /* for top -H, ps -L */
 
 	for (;;) {
-		uint64_t now = now_ms(), next = now + 1000;
+		/* No connection open: sleep until one comes or the stop
+		 * (no periodic tick, issue 15). */
+		uint64_t now = now_ms(), next = UINT64_MAX;
 		for (int i = 0; i < ADMIN_CONNS; i++) {
 			struct aconn *k = &a->conns[i];
 			if (k->st == AC_FREE)
@@ -592,12 +595,16 @@ static void *admin_main(void *arg)
 						conn_write(a, k);
 				} else
 					conn_close(a, k);
-				continue;
+				/* A 408 still being written or lingering has a new
+				 * deadline: the wait below must not pass it. */
+				if (k->st == AC_FREE)
+					continue;
 			}
 			if (k->deadline < next)
 				next = k->deadline;
 		}
-		int n = epoll_wait(a->efd, evs, ADMIN_CONNS + 2, (int)(next - now));
+		int wait = next == UINT64_MAX ? -1 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
+		int n = epoll_wait(a->efd, evs, ADMIN_CONNS + 2, wait);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			if (p == &a->stopfd)

@@ -374,6 +374,13 @@ static void *control_main(void *arg)
 	pthread_mutex_lock(&R.lock);
 	for (;;) {
 		while (!R.head && !R.stop) {
+			/* Nothing retired and no prune owed (both set only on
+			 * this thread): sleep until a request or the stop
+			 * rather than tick (issue 15, wakeups). */
+			if (!R.retired && !R.prune_due) {
+				pthread_cond_wait(&R.cond, &R.lock);
+				continue;
+			}
 			struct timespec until;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_nsec += RETIRE_CHECK_MS * 1000000L;

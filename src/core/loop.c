@@ -2,6 +2,7 @@
  * loop.c - epoll loop and timer heap (see loop.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -191,17 +192,26 @@ void loop_run_timers(struct loop *l)
 	}
 }
 
+/*
+ * How long epoll_wait may sleep: 0 with defers pending or a timer due,
+ * until the earliest timer otherwise, and -1 (no bound) with no timer
+ * armed.  There is no periodic tick: everything that must wake a loop
+ * either arms a timer or makes one of its descriptors readable (the
+ * worker's mailbox eventfd for stops, reloads, stream wakers, dequeues and
+ * offload completions), so an idle loop sleeps until something happens
+ * (issue 15, wakeups).
+ */
 static int next_timeout(struct loop *l)
 {
 	if (l->ndefers)
 		return 0;
 	if (!l->nheap)
-		return 1000;
+		return -1;
 	uint64_t k = l->heap[0]->key;
 	if (k <= l->now)
 		return 0;
 	uint64_t d = k - l->now;
-	return d > 1000 ? 1000 : (int)d;
+	return d > INT_MAX ? INT_MAX : (int)d;
 }
 
 int loop_run_once(struct loop *l, int timeout_ms)
@@ -209,7 +219,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	struct epoll_event evs[MAX_EVENTS];
 	int t = next_timeout(l);
 
-	if (timeout_ms >= 0 && timeout_ms < t)
+	if (timeout_ms >= 0 && (t < 0 || timeout_ms < t))
 		t = timeout_ms;
 	int n = epoll_wait(l->epfd, evs, MAX_EVENTS, t);
 	if (n < 0) {

@@ -11,6 +11,12 @@
  * O(1): the new deadline is stored and the heap entry is re-keyed lazily
  * when it surfaces.
  *
+ * There is no periodic tick: with no timer armed and no defer pending the
+ * loop sleeps in epoll_wait until a descriptor is ready, so an idle thread
+ * is never woken.  Whatever another thread wants from a loop comes through
+ * a descriptor (the worker's mailbox eventfd), never through a flag the
+ * loop would poll.
+ *
  * Objects whose events may still sit in the current epoll batch are freed
  * through loop_defer(), after the batch, so a stale event never reaches
  * reused memory.
@@ -82,7 +88,8 @@ static inline void loop_forget(struct ev_io *io)
 void loop_run(struct loop *l);
 
 /* One turn: waits for events at most timeout_ms (never past the next timer
- * or pending defer; -1: only those bound the wait), dispatches them, runs
+ * or pending defer; -1: only those bound the wait, and with neither it
+ * waits for an event however long it takes), dispatches them, runs
  * the defers, the due timers, the defers they made and on_iter.  Returns
  * the number of events, or -1 if epoll_wait failed.  loop_run is a loop of
  * these; tests drive a worker's loop a turn at a time with it. */

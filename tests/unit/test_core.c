@@ -2,7 +2,11 @@
  * test_core.c - unit tests for the event loop's timer heap, buffers and
  * pools (src/core/).  The loop's clock is driven by hand.
  */
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 #include "unit.h"
 #include "core/loop.h"
 #include "core/buf.h"
@@ -200,11 +204,56 @@ TEST(msg_field_table_grows_past_inline)
 	msg_free(&m);
 }
 
+/* An idle loop (no timer, no defer) has no periodic tick: one turn with no
+ * bound sleeps until its descriptor is ready, here an eventfd written 1.3 s
+ * later by another thread (the old loop woke after 1 s with no event). */
+static void *write_later(void *arg)
+{
+	struct timespec d = { 1, 300 * 1000 * 1000 };
+	uint64_t one = 1;
+	nanosleep(&d, NULL);
+	if (write(*(int *)arg, &one, sizeof(one)) != sizeof(one))
+		return NULL;
+	return NULL;
+}
+
+static int woken;
+static void on_wake(struct ev_io *io, uint32_t events)
+{
+	(void)io;
+	(void)events;
+	woken++;
+}
+
+TEST(idle_loop_sleeps_until_an_event)
+{
+	struct loop l;
+	CHECK(loop_init(&l) == 0);
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	CHECK(efd >= 0);
+	struct ev_io io = { .fd = efd, .cb = on_wake };
+	CHECK(loop_add_events(&l, &io, EPOLLIN) == 0);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, write_later, &efd) == 0);
+	woken = 0;
+	int n = loop_run_once(&l, -1);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(woken, 1);
+	pthread_join(th, NULL);
+	/* A bound still applies with no timer armed. */
+	uint64_t v;
+	CHECK(read(efd, &v, sizeof(v)) == sizeof(v));
+	CHECK_EQ_INT(loop_run_once(&l, 20), 0);
+	close(efd);
+	loop_free(&l);
+}
+
 int main(void)
 {
 	RUN(timers_fire_in_order);
 	RUN(timer_pushed_later_is_rekeyed_lazily);
 	RUN(timer_earlier_and_delete);
+	RUN(idle_loop_sleeps_until_an_event);
 	RUN(buffer_offsets_and_replace);
 	RUN(pool_reuses_and_caps);
 	RUN(pool_trim_frees_only_what_sat_unused);
