@@ -289,6 +289,17 @@ static void mem_note(struct cache_store *st, const char *key, uint32_t klen, enu
 				  memory_order_relaxed);
 }
 
+static void mem_note_obj(struct cache_store *st, const struct cache_obj *o, enum cache_event ev)
+{
+	struct cache_shard *sh = o->shard;
+	if (!sh) {
+		mem_note(st, o->key, o->key_len, ev);
+		return;
+	}
+	atomic_fetch_add_explicit(ev == CACHE_EV_HIT ? &sh->hits : &sh->misses, 1,
+				  memory_order_relaxed);
+}
+
 static void mem_stats(struct cache_store *st, struct cache_stats *out)
 {
 	struct mem_store *m = (struct mem_store *)st;
@@ -327,6 +338,7 @@ static void mem_destroy(struct cache_store *st)
 static const struct cache_store_ops mem_ops = {
 	.lookup = mem_lookup, .insert = mem_insert, .purge = mem_purge,
 	.purge_match = mem_purge_match, .note = mem_note,
+	.note_obj = mem_note_obj,
 	.stats = mem_stats, .destroy = mem_destroy,
 };
 

@@ -117,6 +117,9 @@ struct cache_store_ops {
 	int (*purge_match)(struct cache_store *st, bool (*match)(const struct cache_obj *o, void *arg),
 			   void *arg);
 	void (*note)(struct cache_store *st, const char *key, uint32_t klen, enum cache_event ev);
+	/* The same for an object lookup returned (no second hash of its key:
+	 * the hit path's). */
+	void (*note_obj)(struct cache_store *st, const struct cache_obj *o, enum cache_event ev);
 	void (*stats)(struct cache_store *st, struct cache_stats *out);
 	void (*destroy)(struct cache_store *st);
 };
@@ -163,6 +166,11 @@ static inline void cache_note(struct cache_store *st, const char *key, uint32_t 
 			      enum cache_event ev)
 {
 	st->ops->note(st, key, klen, ev);
+}
+static inline void cache_note_obj(struct cache_store *st, const struct cache_obj *o,
+				  enum cache_event ev)
+{
+	st->ops->note_obj(st, o, ev);
 }
 /* The counters (hits, misses, stores, evictions, bytes...) summed over
  * the shards: what a metrics endpoint exports. */
