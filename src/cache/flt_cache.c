@@ -204,7 +204,8 @@ static bool head_fill(struct http_msg *m, void *arg)
 		if (x->reply_status == 304 && !in_304(n))
 			continue;
 		/* the object outlives the message (the transaction holds it) */
-		if (!msg_charge(m, n.len + v.len) || msg_hdr_add(m, n, v) < 0)
+		if (!msg_charge(m, n.len + v.len) ||
+		    msg_hdr_add_id(m, n, v, (enum http_hdr_id)o->fields[i].id) < 0)
 			return false;
 	}
 	if (x->add_vary) {
@@ -659,13 +660,16 @@ static enum flt_verdict reply_text(struct stream *s, int status, const char *tex
 
 static void strip_poison(struct http_msg *m)
 {
-	static const char *const names[] = {
-		"x-forwarded-host", "x-forwarded-server", "x-host", "x-original-url",
-		"x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
+	/* names with no id of their own (msg_hdr_id: HDR_OTHER), so no
+	 * lookup of the id per request */
+	static const struct slice names[] = {
+		SLICE_LIT("x-forwarded-server"), SLICE_LIT("x-host"), SLICE_LIT("x-original-url"),
+		SLICE_LIT("x-rewrite-url"), SLICE_LIT("x-http-method-override"),
+		SLICE_LIT("x-http-method"), SLICE_LIT("x-method-override"),
 	};
 	msg_hdr_del_id(m, HDR_X_FORWARDED_HOST);
-	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
-		msg_hdr_del(m, (struct slice){ names[i], (uint32_t)strlen(names[i]) });
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		msg_hdr_del_named(m, names[i], HDR_OTHER);
 }
 
 static bool vary_match(const struct cache_obj *o, void *arg)

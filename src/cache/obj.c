@@ -51,7 +51,7 @@ bool cache_obj_add_field(struct cache_obj *o, struct slice name, struct slice va
 		return false;
 	o->head = h;
 	f[o->nfields] = (struct cache_field){ o->head_len, name.len, o->head_len + name.len,
-					      value.len };
+					      value.len, (uint8_t)msg_hdr_id(name) };
 	memcpy(h + o->head_len, name.p, name.len);
 	memcpy(h + o->head_len + name.len, value.p, value.len);
 	o->head_len += name.len + value.len;

@@ -45,6 +45,7 @@ struct cache_chunk {
 /* One header field of a stored head: offsets into obj->head. */
 struct cache_field {
 	uint32_t name, name_len, value, value_len;
+	uint8_t id;                     /* enum http_hdr_id of the name, found once */
 };
 
 struct cache_shard;
