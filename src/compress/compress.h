@@ -17,8 +17,9 @@
  *
  *   gzip  level 1 (nginx gzip_comp_level 1), windowBits 15 and memLevel 8
  *         (zlib's defaults, nginx's too: ~256 KiB of state), both lowered
- *         for a body whose length is known to be small, as nginx does
- *         (a 4 KiB body needs a 4 KiB window)
+ *         for a body whose length is known to be small by nginx's own rule
+ *         (one step while the length is under half the window less 262
+ *         bytes), so the same page gives nginx's bytes for nginx's CPU
  *   br    quality 4 (the usual on-the-fly choice: on the bench's pages
  *         43% fewer bytes than gzip -1 for 1.3x its CPU), lgwin 18
  *         (256 KiB window), and the known length as a size hint (a small
