@@ -245,3 +245,21 @@ def test_a_new_response_drops_the_old_variants(gatehouse, port, sorigin):
     r = request(port, "GET", "/page", ae("gzip"))
     assert is_hit(r) and decode_any(r) == new
     assert stats(admin)["encodes_total"] == 2
+
+
+def test_variants_over_http2(gatehouse, port, sorigin):
+    """The variant's producer (length unknown: DATA frames) and the stored
+    variant (its length known) over HTTP/2; HTTP/1.1 shares them."""
+    from h2util import H2Client
+    admin = start(gatehouse, port, sorigin)
+    request(port, "GET", "/page", HOST)
+    with H2Client(port) as c:
+        for _ in range(2):
+            st = c.get("/page", [("accept-encoding", "zstd")], authority="www.example.com")
+            assert st.status == 200 and st.header("content-encoding") == "zstd"
+            assert zstandard.ZstdDecompressor().decompressobj().decompress(st.body) == BODY
+    assert stats(admin)["encodes_total"] == 1
+    r = request(port, "GET", "/page", ae("zstd"))
+    assert r.header("content-encoding") == "zstd" and decode_any(r) == BODY
+    assert int(r.header("content-length")) == len(r.body)
+    assert stats(admin)["encodes_total"] == 1 and sorigin.count("/page") == 1
