@@ -208,15 +208,9 @@ static bool head_fill(struct http_msg *m, void *arg)
 		    msg_hdr_add_id(m, n, v, (enum http_hdr_id)o->fields[i].id) < 0)
 			return false;
 	}
-	if (x->add_vary) {
-		struct slice v = cache_obj_field(o, "vary");
-		v = v.len ? msg_storef(m, "%.*s, Accept-Encoding", (int)v.len, v.p) :
-			    SLICE_LIT("Accept-Encoding");
-		if (v.p && o->vary_names_len)
-			msg_hdr_del(m, SLICE_LIT("Vary"));
-		if (!v.p || msg_hdr_add(m, SLICE_LIT("Vary"), v) < 0)
-			return false;
-	}
+	/* a list field: one more Vary line adds to the others (RFC 9110 5.3) */
+	if (x->add_vary && msg_hdr_add(m, SLICE_LIT("Vary"), SLICE_LIT("Accept-Encoding")) < 0)
+		return false;
 	char b[64];
 	int k = (int)(put_int(b, x->age) - b);
 	if (msg_hdr_add(m, SLICE_LIT("Age"), msg_store(m, b, (size_t)k)) < 0)
