@@ -29,6 +29,17 @@
  *             cut before its end never gets here: its object is freed
  *             with the transaction's state, never stored.
  *
+ * Encoded variants: when the `compress` that applies to the request
+ * (compress/compress.h) would give a hit's client a coding, the hit is
+ * served from the object's variant in that coding (same key and Vary
+ * values, `coding` and the identity object's id in struct cache_obj), or,
+ * the first time, compressed by the hit's producer (enc_read) as it is
+ * served and stored once complete: one compression per object and coding
+ * (gatehouse_cache_encodes_total).  Ranges, no-transform, HEAD and 304
+ * without a stored variant never compress; identity clients get the
+ * identity object with Vary: Accept-Encoding when the coding depended on
+ * them.  The compression filter leaves these local replies alone.
+ *
  * Poisoning: on the requests the cache handles (GET, HEAD) the headers
  * that some applications read to change the URL, host or method but
  * which are not in the key are removed before anyone sees them:
