@@ -263,3 +263,26 @@ def test_variants_over_http2(gatehouse, port, sorigin):
     assert r.header("content-encoding") == "zstd" and decode_any(r) == BODY
     assert int(r.header("content-length")) == len(r.body)
     assert stats(admin)["encodes_total"] == 1 and sorigin.count("/page") == 1
+
+
+def test_an_origin_vary_is_kept(gatehouse, port, sorigin):
+    """The origin's own Vary stays on every copy, Accept-Encoding added to
+    it (one more line on an identity hit, merged into the variant's)."""
+    admin = start(gatehouse, port, sorigin, headers=[
+        ("Cache-Control", "max-age=600"), ("Content-Type", "text/plain"),
+        ("Vary", "Accept-Language")])
+    lang = [("Accept-Language", "fr")]
+    request(port, "GET", "/page", HOST + lang)
+
+    def varies(r):
+        return {v.strip().lower() for line in r.headers_named("vary") for v in line.split(",")}
+    r = request(port, "GET", "/page", HOST + lang)
+    assert is_hit(r) and r.header("content-encoding") is None
+    assert varies(r) == {"accept-language", "accept-encoding"}
+    g = request(port, "GET", "/page", ae("gzip") + lang)
+    assert is_hit(g) and g.header("content-encoding") == "gzip" and decode_any(g) == BODY
+    assert varies(g) == {"accept-language", "accept-encoding"}
+    # another language is another object (the origin's Vary), fetched once
+    other = request(port, "GET", "/page", ae("gzip") + [("Accept-Language", "de")])
+    assert not is_hit(other)
+    assert stats(admin)["encodes_total"] == 1 and sorigin.count("/page") == 2
