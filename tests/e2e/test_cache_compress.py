@@ -53,9 +53,9 @@ def test_hits_and_misses_decode_to_the_origin_body(gatehouse, port, sorigin, whe
     assert r1.status == 200 and r1.header("content-encoding") == "gzip"
     assert decoded(r1) == BODY
     seen = {"gzip"}
-    # The frontend's compress may add Vary: Accept-Encoding before a
-    # backend's cache stores the response: then each Accept-Encoding
-    # variant is fetched once; never more, and every body decodes.
+    # compress adds its Vary at delivery, so the cache stores the origin's
+    # head: one object for every Accept-Encoding, fetched once (the bound
+    # is kept loose: never more than once per Accept-Encoding).
     for name, headers in (("none", HOST), ("gzip", gz), ("none", HOST), ("br", br), ("br", br)):
         r = request(port, "GET", "/page", headers)
         assert r.status == 200, r.status
