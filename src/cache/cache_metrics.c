@@ -7,7 +7,8 @@
  *
  *   gatehouse_cache_hits_total{cache="main"}       counter
  *   gatehouse_cache_misses_total, _stores_total, _evictions_total,
- *   _purges_total, _refused_total (inserts with no room)   counters
+ *   _purges_total, _refused_total (inserts with no room),
+ *   _encodes_total (compressed variants made)   counters
  *   gatehouse_cache_bytes, _objects, _size_bytes   gauges
  */
 #include <stdio.h>
@@ -69,6 +70,9 @@ static const struct {
 	  FIELD(purges) },
 	{ "gatehouse_cache_refused_total", "counter", "Objects not stored for lack of room.",
 	  FIELD(refused) },
+	{ "gatehouse_cache_encodes_total", "counter",
+	  "Encoded (compressed) variants made from stored objects, once per coding.",
+	  FIELD(encodes) },
 	{ "gatehouse_cache_bytes", "gauge", "Bytes the cache's objects take now (headers included).",
 	  FIELD(bytes) },
 	{ "gatehouse_cache_objects", "gauge", "Objects in the cache now.", FIELD(objects) },

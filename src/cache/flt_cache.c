@@ -29,6 +29,17 @@
  *             cut before its end never gets here: its object is freed
  *             with the transaction's state, never stored.
  *
+ * Encoded variants: when the `compress` that applies to the request
+ * (compress/compress.h) would give a hit's client a coding, the hit is
+ * served from the object's variant in that coding (same key and Vary
+ * values, `coding` and the identity object's id in struct cache_obj), or,
+ * the first time, compressed by the hit's producer (enc_read) as it is
+ * served and stored once complete: one compression per object and coding
+ * (gatehouse_cache_encodes_total).  Ranges, no-transform, HEAD and 304
+ * without a stored variant never compress; identity clients get the
+ * identity object with Vary: Accept-Encoding when the coding depended on
+ * them.  The compression filter leaves these local replies alone.
+ *
  * Poisoning: on the requests the cache handles (GET, HEAD) the headers
  * that some applications read to change the URL, host or method but
  * which are not in the key are removed before anyone sees them:
@@ -43,8 +54,10 @@
 #include "cache/cc.h"
 #include "cache/fill.h"
 #include "cache/store.h"
+#include "compress/compress.h"
 #include "filter/cond.h"
 #include "net/cidr.h"
+#include "net/tls.h"
 #include "proxy/filter.h"
 #include "proxy/local.h"
 #include "proxy/stream.h"
@@ -82,6 +95,17 @@ struct cache_tx {
 	bool collapsed;                  /* served from another request's fetch */
 	struct stream *s;                /* for the producer's safety deadline */
 	uint64_t off, end;               /* serving: body bytes [off, end) */
+	/* Encoded variants: the coding the client gets (0 identity, 1 + enum
+	 * cz_algo), the variant (stored, or being made from obj as it is
+	 * served: a reference), the compressor making it; what head_fill and
+	 * obj_read take the head and body from (obj or var) */
+	uint8_t coding;
+	bool add_vary;                   /* identity, but the coding depended on the client */
+	bool var_stored;                 /* var came from the store */
+	bool enc_tried;
+	struct cache_obj *var;
+	struct cz_stream *z;
+	const struct cache_obj *hobj, *bobj;
 	int64_t age;                     /* of obj when served */
 	uint16_t reply_status;
 	uint64_t range_first, range_last;
@@ -103,16 +127,36 @@ static int64_t now_s(void)
 
 /* ---- Cache-Status (RFC 9211) ---- */
 
+/* v in decimal at p (room for 20 digits and a sign); returns the end.
+ * snprintf's format parsing was a visible part of a hit's CPU. */
+static char *put_int(char *p, int64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	if (v < 0)
+		*p++ = '-';
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 static struct slice cache_status(struct http_msg *m, const struct cache_tx *x, bool hit)
 {
 	char v[200];
 	int n;
 	if (hit && x->collapsed) {
 		n = snprintf(v, sizeof(v), "gatehouse; fwd=miss; collapsed");
+	} else if (hit && !x->fwd) {
+		/* the common case, by hand */
+		static const char pre[] = "gatehouse; hit; ttl=";
+		memcpy(v, pre, sizeof(pre) - 1);
+		n = (int)(put_int(v + sizeof(pre) - 1, x->obj->lifetime - x->age) - v);
 	} else if (hit) {
 		const struct cache_obj *o = x->obj;
-		n = snprintf(v, sizeof(v), "gatehouse; hit; ttl=%lld",
-			     (long long)(o->lifetime - x->age));
 		if (x->fwd)
 			n = snprintf(v, sizeof(v), "gatehouse; fwd=%s; fwd-status=%u; ttl=%lld",
 				     x->fwd, x->fwd_status, (long long)(o->lifetime - x->age));
@@ -143,7 +187,7 @@ static size_t obj_read(void *arg, char *dst, size_t room, bool *eof)
 	struct cache_tx *x = arg;
 	uint64_t left = x->end - x->off;
 	size_t n = left < room ? (size_t)left : room;
-	n = cache_obj_read(x->obj, x->off, dst, n);
+	n = cache_obj_read(x->bobj, x->off, dst, n);
 	x->off += n;
 	*eof = x->off >= x->end;
 	return n;
@@ -163,7 +207,7 @@ static bool in_304(struct slice name)
 static bool head_fill(struct http_msg *m, void *arg)
 {
 	struct cache_tx *x = arg;
-	const struct cache_obj *o = x->obj;
+	const struct cache_obj *o = x->hobj;
 
 	for (int i = 0; i < o->nfields; i++) {
 		struct slice n = { o->head + o->fields[i].name, o->fields[i].name_len };
@@ -171,11 +215,15 @@ static bool head_fill(struct http_msg *m, void *arg)
 		if (x->reply_status == 304 && !in_304(n))
 			continue;
 		/* the object outlives the message (the transaction holds it) */
-		if (!msg_charge(m, n.len + v.len) || msg_hdr_add(m, n, v) < 0)
+		if (!msg_charge(m, n.len + v.len) ||
+		    msg_hdr_add_id(m, n, v, (enum http_hdr_id)o->fields[i].id) < 0)
 			return false;
 	}
+	/* a list field: one more Vary line adds to the others (RFC 9110 5.3) */
+	if (x->add_vary && msg_hdr_add(m, SLICE_LIT("Vary"), SLICE_LIT("Accept-Encoding")) < 0)
+		return false;
 	char b[64];
-	int k = snprintf(b, sizeof(b), "%lld", (long long)x->age);
+	int k = (int)(put_int(b, x->age) - b);
 	if (msg_hdr_add(m, SLICE_LIT("Age"), msg_store(m, b, (size_t)k)) < 0)
 		return false;
 	if (x->reply_status == 206) {
@@ -253,6 +301,9 @@ static char *field_copy(struct http_msg *m, const char *name)
 	return h ? strndup(h->value.p, h->value.len) : NULL;
 }
 
+static void pick_coding(struct stream *s, struct cache_tx *x);
+static enum flt_verdict serve_encoded(struct stream *s, struct cache_tx *x);
+
 /* Answers the request from x->obj (a reference the transaction holds);
  * hit: found usable at lookup (counted as a hit; a revalidated or
  * stale-if-error answer was counted as a miss). */
@@ -262,8 +313,16 @@ static enum flt_verdict serve(struct stream *s, struct cache_tx *x, bool hit)
 
 	x->age = cc_current_age(&o->times, now_s());
 	if (hit)
-		cache_note(x->st, x->key, x->klen, CACHE_EV_HIT);
+		cache_note_obj(x->st, o, CACHE_EV_HIT);
 	x->mode = TX_HIT;
+	x->s = s;
+	x->hobj = x->bobj = o;
+	if (!x->enc_tried) {   /* once: serve_encoded falls back here */
+		x->enc_tried = true;
+		pick_coding(s, x);
+	}
+	if (x->coding)
+		return serve_encoded(s, x);
 	x->reply_status = o->status;
 	x->off = 0;
 	x->end = o->body_len;
@@ -361,6 +420,7 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 	}
 	if ((st == FILL_BODY || st == FILL_DONE) && o && vary_match(o, &s->txn->req)) {
 		x->obj = o;
+		x->hobj = o;
 		x->mode = TX_HIT;
 		x->collapsed = true;
 		x->age = cc_current_age(&o->times, now_s());
@@ -387,6 +447,207 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 	return FLT_CONTINUE;
 }
 
+
+/* ---- encoded variants ---- */
+
+/* Whether the object's own Vary names Accept-Encoding. */
+static bool varies_ae(const struct cache_obj *o)
+{
+	const char *p = o->vary_names, *e = p + o->vary_names_len;
+	while (p && p < e) {
+		const char *c = memchr(p, ',', (size_t)(e - p));
+		size_t n = (size_t)((c ? c : e) - p);
+		if (n == 15 && memcmp(p, "accept-encoding", 15) == 0)
+			return true;
+		p = c ? c + 1 : e;
+	}
+	return false;
+}
+
+/* What the `compress` that applies says about the stored object for this
+ * request (compress/compress.h): x->coding and x->add_vary. */
+static void pick_coding(struct stream *s, struct cache_tx *x)
+{
+	const struct cache_obj *o = x->obj;
+	const struct cfg_compress *cz = compress_conf(s);
+
+	x->coding = 0;
+	x->add_vary = false;
+	if (!cz)
+		return;
+	struct slice ce = cache_obj_field(o, "content-encoding");
+	struct cz_stored r = {
+		.status = o->status, .len = o->body_len, .ctype = cache_obj_field(o, "content-type"),
+		.no_transform = o->res_cc.flags & CC_NO_TRANSFORM,
+		.encoded = ce.len && !slice_ieq_cstr(ce, "identity"),
+	};
+	if (!r.ctype.len)
+		r.ctype.p = NULL;
+	bool varies;
+	int a = compress_choose_stored(cz, &s->txn->req, &r, &varies);
+	/* a range is served from the identity bytes, never compressed; and
+	 * a request's no-transform (RFC 9111 5.2.1.6) is honoured too */
+	if (a >= 0 && !x->range && !(x->req_cc.flags & CC_NO_TRANSFORM))
+		x->coding = (uint8_t)(a + 1);
+	x->add_vary = !x->coding && varies && !varies_ae(o);
+}
+
+struct var_want {
+	struct http_msg *req;
+	uint8_t coding;
+	uint64_t src_id;
+};
+
+static bool variant_match(const struct cache_obj *o, void *arg)
+{
+	const struct var_want *w = arg;
+	return o->coding == w->coding && o->src_id == w->src_id && vary_match(o, w->req);
+}
+
+/* The head of the variant in coding x->coding of x->obj: its fields with
+ * Content-Encoding, Vary: Accept-Encoding, a weak ETag, no Accept-Ranges;
+ * its freshness data is the identity object's. */
+static struct cache_obj *variant_new(const struct cache_tx *x)
+{
+	const struct cache_obj *o = x->obj;
+	struct cache_obj *v = cache_obj_new(o->key, o->key_len, o->vary_names, o->vary_names_len,
+					    o->vary_key, o->vary_key_len);
+	if (!v)
+		return NULL;
+	bool vary = false;
+	char buf[1024];
+	for (int i = 0; i < o->nfields; i++) {
+		struct slice n = { o->head + o->fields[i].name, o->fields[i].name_len };
+		struct slice val = { o->head + o->fields[i].value, o->fields[i].value_len };
+		if (slice_ieq_cstr(n, "accept-ranges") || slice_ieq_cstr(n, "content-encoding"))
+			continue;
+		if (slice_ieq_cstr(n, "etag") && val.len >= 2 && val.p[0] == '"') {
+			int k = snprintf(buf, sizeof(buf), "W/%.*s", (int)val.len, val.p);
+			if (k >= (int)sizeof(buf))
+				continue;
+			val = (struct slice){ buf, (uint32_t)k };
+		} else if (slice_ieq_cstr(n, "vary") && !vary) {
+			vary = true;
+			if (!varies_ae(o)) {
+				int k = snprintf(buf, sizeof(buf), "%.*s, Accept-Encoding", (int)val.len,
+						 val.p);
+				if (k >= (int)sizeof(buf))
+					goto fail;
+				val = (struct slice){ buf, (uint32_t)k };
+			}
+		}
+		if (!cache_obj_add_field(v, n, val))
+			goto fail;
+	}
+	const char *name = cz_name((enum cz_algo)(x->coding - 1));
+	if ((!vary && !cache_obj_add_field(v, SLICE_LIT("Vary"), SLICE_LIT("Accept-Encoding"))) ||
+	    !cache_obj_add_field(v, SLICE_LIT("Content-Encoding"),
+				 (struct slice){ name, (uint32_t)strlen(name) }))
+		goto fail;
+	v->status = o->status;
+	v->times = o->times;
+	v->lifetime = o->lifetime;
+	v->res_cc = o->res_cc;
+	v->coding = x->coding;
+	v->src_id = o->id;
+	return v;
+fail:
+	cache_obj_put(v);
+	return NULL;
+}
+
+/* The producer that makes a variant: the identity body compressed as it
+ * is served, each output byte also appended to x->var, which is stored
+ * once complete (a client gone before the end leaves nothing stored). */
+static size_t enc_read(void *arg, char *dst, size_t room, bool *eof)
+{
+	struct cache_tx *x = arg;
+	size_t out = 0;
+
+	*eof = false;
+	while (out < room && !*eof) {
+		const char *in = NULL;
+		size_t took = cache_obj_span(x->obj, x->off, &in);
+		unsigned fl = took ? 0 : CZ_END;
+		size_t made = room - out;
+		bool more = false;
+		if (cz_run(x->z, in ? in : "", &took, dst + out, &made, fl, &more) < 0) {
+			stream_abort(x->s, "compressing a cached object failed");
+			return 0;
+		}
+		x->off += took;
+		if (made && x->var && (x->var->body_len + made > x->st->max_object ||
+				       !cache_obj_append(x->var, dst + out, made))) {
+			cache_obj_put(x->var);   /* too big to keep: served all the same */
+			x->var = NULL;
+		}
+		out += made;
+		if (fl && !more) {
+			*eof = true;
+			cz_free(x->z);
+			x->z = NULL;
+			if (x->var) {
+				cache_obj_trim(x->var);
+				struct cache_obj *v = x->var;
+				x->var = NULL;
+				cache_insert(x->st, v);
+			}
+		} else if (!took && !made) {
+			break;
+		}
+	}
+	return out;
+}
+
+/* Answers from the variant in x->coding: the stored one (served like any
+ * object, lengths known), else one made now from the identity object
+ * (chunked; HEAD and 304 get its head and nothing is compressed). */
+static enum flt_verdict serve_encoded(struct stream *s, struct cache_tx *x)
+{
+	struct var_want w = { &s->txn->req, x->coding, x->obj->id };
+	struct cache_obj *v = cache_lookup(x->st, x->key, x->klen, variant_match, &w);
+
+	x->var_stored = v != NULL;
+	if (!v && !(v = variant_new(x))) {
+		x->coding = 0;   /* no memory: identity */
+		return serve(s, x, false);
+	}
+	x->var = v;
+	x->hobj = v;
+	x->reply_status = not_modified(x, v) ? 304 : v->status;
+	x->off = 0;
+	struct local_resp r = {
+		.status = x->reply_status, .head = head_fill, .head_arg = x,
+		.body = SLICE_LIT(""),
+	};
+	if (x->reply_status != 304) {
+		if (x->var_stored) {
+			x->bobj = v;
+			x->end = v->body_len;
+			r.src = (struct local_src){ obj_read, x };
+			r.src_len = v->body_len;
+		} else {
+			r.src = (struct local_src){ enc_read, x };
+			r.src_len = LOCAL_LEN_UNKNOWN;
+			if (!x->head_req) {
+				const struct cfg_compress *cz = compress_conf(s);
+				enum cz_algo a = (enum cz_algo)(x->coding - 1);
+				x->z = cz_new(a, cz->level[a], x->obj->body_len);
+				if (!x->z) {
+					x->coding = 0;
+					cache_obj_put(x->var);
+					x->var = NULL;
+					x->hobj = x->obj;
+					return serve(s, x, false);
+				}
+				atomic_fetch_add_explicit(&x->st->encodes, 1, memory_order_relaxed);
+			}
+		}
+	}
+	local_reply(s, &r);
+	return FLT_STOP;
+}
+
 static enum flt_verdict reply_text(struct stream *s, int status, const char *text)
 {
 	struct local_resp r = {
@@ -404,13 +665,16 @@ static enum flt_verdict reply_text(struct stream *s, int status, const char *tex
 
 static void strip_poison(struct http_msg *m)
 {
-	static const char *const names[] = {
-		"x-forwarded-host", "x-forwarded-server", "x-host", "x-original-url",
-		"x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
+	/* names with no id of their own (msg_hdr_id: HDR_OTHER), so no
+	 * lookup of the id per request */
+	static const struct slice names[] = {
+		SLICE_LIT("x-forwarded-server"), SLICE_LIT("x-host"), SLICE_LIT("x-original-url"),
+		SLICE_LIT("x-rewrite-url"), SLICE_LIT("x-http-method-override"),
+		SLICE_LIT("x-http-method"), SLICE_LIT("x-method-override"),
 	};
 	msg_hdr_del_id(m, HDR_X_FORWARDED_HOST);
-	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
-		msg_hdr_del(m, (struct slice){ names[i], (uint32_t)strlen(names[i]) });
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		msg_hdr_del_named(m, names[i], HDR_OTHER);
 }
 
 static bool vary_match(const struct cache_obj *o, void *arg)
@@ -422,19 +686,20 @@ static bool vary_match(const struct cache_obj *o, void *arg)
 	return n >= 0 && (uint32_t)n == o->vary_key_len && memcmp(vk, o->vary_key, (size_t)n) == 0;
 }
 
+/* The origin's bytes for this request (not an encoded variant). */
+static bool identity_match(const struct cache_obj *o, void *arg)
+{
+	return !o->coding && vary_match(o, arg);
+}
+
 static bool make_key(struct stream *s, struct cache_tx *x, struct slice host, struct slice target)
 {
-	char *k = malloc(KEY_MAX);
-	struct sockaddr_storage ss;
-	struct cond_ctx cc;
+	char buf[KEY_MAX];
+	int n = cache_key(buf, KEY_MAX, conn_is_tls(&s->sess->cli), host, target);
+	char *k = n >= 0 ? malloc((size_t)n + 1) : NULL;
 	if (!k)
 		return false;
-	stream_cond_ctx(s, &cc, &ss);
-	int n = cache_key(k, KEY_MAX, cc.tls, host, target);
-	if (n < 0) {
-		free(k);
-		return false;
-	}
+	memcpy(k, buf, (size_t)n);
 	free(x->key);
 	x->key = k;
 	x->klen = (uint32_t)n;
@@ -587,7 +852,7 @@ static enum flt_verdict cache_req_head(struct stream *s, const void *conf)
 	x->range = field_copy(m, "range");
 	x->if_range = field_copy(m, "if-range");
 
-	struct cache_obj *o = cache_lookup(x->st, x->key, x->klen, vary_match, m);
+	struct cache_obj *o = cache_lookup(x->st, x->key, x->klen, identity_match, m);
 	if (!o) {
 		cache_note(x->st, x->key, x->klen, CACHE_EV_MISS);
 		if (x->req_cc.flags & CC_ONLY_IF_CACHED) {
@@ -972,6 +1237,8 @@ static void cache_ctx_free(struct flt_ctx *c)
 		fill_unwatch(x->fill, &x->watch);   /* no post reaches us after this */
 	fill_put(x->fill);
 	cache_obj_put(x->build);
+	cache_obj_put(x->var);
+	cz_free(x->z);
 	cache_obj_put(x->obj);
 	free(x->key);
 	free(x->inm);

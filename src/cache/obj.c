@@ -15,7 +15,9 @@ struct cache_obj *cache_obj_new(const char *key, uint32_t klen, const char *vary
 	struct cache_obj *o = calloc(1, sz);
 	if (!o)
 		return NULL;
+	static _Atomic uint64_t next_id = 1;
 	o->magic = CACHE_OBJ_MAGIC;
+	o->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 	atomic_init(&o->refs, 1);
 	char *p = (char *)(o + 1);
 	o->key = p;
@@ -49,7 +51,7 @@ bool cache_obj_add_field(struct cache_obj *o, struct slice name, struct slice va
 		return false;
 	o->head = h;
 	f[o->nfields] = (struct cache_field){ o->head_len, name.len, o->head_len + name.len,
-					      value.len };
+					      value.len, (uint8_t)msg_hdr_id(name) };
 	memcpy(h + o->head_len, name.p, name.len);
 	memcpy(h + o->head_len + name.len, value.p, value.len);
 	o->head_len += name.len + value.len;
@@ -150,4 +152,17 @@ void cache_obj_trim(struct cache_obj *o)
 	o->mem -= n->cap - n->len;
 	n->cap = n->len;
 	*pp = n;
+}
+
+size_t cache_obj_span(const struct cache_obj *o, uint64_t off, const char **p)
+{
+	for (const struct cache_chunk *c = o->body; c; c = c->next) {
+		if (off < c->len) {
+			*p = c->data + off;
+			return c->len - off;
+		}
+		off -= c->len;
+	}
+	*p = NULL;
+	return 0;
 }

@@ -158,9 +158,12 @@ void cache_store_uncharge(struct cache_obj *o)
 	atomic_fetch_sub_explicit(&o->shard->mem, o->mem, memory_order_relaxed);
 }
 
+/* Whether b, stored, goes when a comes: the same Vary values, and the
+ * same coding, or a is a new identity object (b's variants were made from
+ * the one it replaces). */
 static bool same_variant(const struct cache_obj *a, const struct cache_obj *b)
 {
-	return a->vary_key_len == b->vary_key_len && a->vary_names_len == b->vary_names_len &&
+	return (a->coding == b->coding || !a->coding) && a->vary_key_len == b->vary_key_len && a->vary_names_len == b->vary_names_len &&
 	       (!a->vary_key_len || memcmp(a->vary_key, b->vary_key, a->vary_key_len) == 0) &&
 	       (!a->vary_names_len || memcmp(a->vary_names, b->vary_names, a->vary_names_len) == 0);
 }
@@ -208,7 +211,7 @@ static bool mem_insert(struct cache_store *st, struct cache_obj *o)
 	for (struct cache_obj *e = *bucket(sh, o->hash), *next; e; e = next) {
 		next = e->hnext;
 		if (e->hash == o->hash && e->key_len == o->key_len &&
-		    memcmp(e->key, o->key, o->key_len) == 0 && same_variant(e, o))
+		    memcmp(e->key, o->key, o->key_len) == 0 && same_variant(o, e))
 			unlink_obj(sh, e);
 	}
 	while (atomic_load_explicit(&sh->mem, memory_order_relaxed) + o->mem > sh->budget) {
@@ -286,6 +289,17 @@ static void mem_note(struct cache_store *st, const char *key, uint32_t klen, enu
 				  memory_order_relaxed);
 }
 
+static void mem_note_obj(struct cache_store *st, const struct cache_obj *o, enum cache_event ev)
+{
+	struct cache_shard *sh = o->shard;
+	if (!sh) {
+		mem_note(st, o->key, o->key_len, ev);
+		return;
+	}
+	atomic_fetch_add_explicit(ev == CACHE_EV_HIT ? &sh->hits : &sh->misses, 1,
+				  memory_order_relaxed);
+}
+
 static void mem_stats(struct cache_store *st, struct cache_stats *out)
 {
 	struct mem_store *m = (struct mem_store *)st;
@@ -302,6 +316,7 @@ static void mem_stats(struct cache_store *st, struct cache_stats *out)
 		out->bytes += atomic_load_explicit(&sh->mem, memory_order_relaxed);
 		out->objects += atomic_load_explicit(&sh->objects, memory_order_relaxed);
 	}
+	out->encodes = atomic_load_explicit(&st->encodes, memory_order_relaxed);
 }
 
 static void mem_destroy(struct cache_store *st)
@@ -323,6 +338,7 @@ static void mem_destroy(struct cache_store *st)
 static const struct cache_store_ops mem_ops = {
 	.lookup = mem_lookup, .insert = mem_insert, .purge = mem_purge,
 	.purge_match = mem_purge_match, .note = mem_note,
+	.note_obj = mem_note_obj,
 	.stats = mem_stats, .destroy = mem_destroy,
 };
 

@@ -45,6 +45,7 @@ struct cache_chunk {
 /* One header field of a stored head: offsets into obj->head. */
 struct cache_field {
 	uint32_t name, name_len, value, value_len;
+	uint8_t id;                     /* enum http_hdr_id of the name, found once */
 };
 
 struct cache_shard;
@@ -61,6 +62,14 @@ struct cache_obj {
 	struct cache_obj *qprev, *qnext; /* eviction queue (shard lock) */
 	uint64_t hash;
 	size_t mem;                     /* bytes charged */
+	/* Encoded variants (flt_cache.c): an object in a content coding made
+	 * from the identity object `src_id` names, stored next to it under
+	 * the same key and Vary values.  coding 0: the identity bytes (the
+	 * origin's); 1 + enum cz_algo: compressed here.  An identity insert
+	 * unlinks the variants of the one it replaces. */
+	uint8_t coding;
+	uint64_t id;                    /* unique per object (cache_obj_new) */
+	uint64_t src_id;                /* a variant: the identity object it was made from */
 	/* Immutable once inserted: */
 	char *key;
 	uint32_t key_len;
@@ -83,6 +92,7 @@ struct cache_obj {
 /* Counters of a store, summed over its shards. */
 struct cache_stats {
 	uint64_t hits, misses, stores, evictions, purges, refused;
+	uint64_t encodes;               /* encoded variants made (each compressed once) */
 	uint64_t bytes, objects;        /* now */
 	uint64_t size;                  /* the bound */
 };
@@ -108,6 +118,9 @@ struct cache_store_ops {
 	int (*purge_match)(struct cache_store *st, bool (*match)(const struct cache_obj *o, void *arg),
 			   void *arg);
 	void (*note)(struct cache_store *st, const char *key, uint32_t klen, enum cache_event ev);
+	/* The same for an object lookup returned (no second hash of its key:
+	 * the hit path's). */
+	void (*note_obj)(struct cache_store *st, const struct cache_obj *o, enum cache_event ev);
 	void (*stats)(struct cache_store *st, struct cache_stats *out);
 	void (*destroy)(struct cache_store *st);
 };
@@ -120,6 +133,7 @@ struct cache_store {
 	const struct cache_store_ops *ops;
 	uint64_t size, max_object;
 	_Atomic uint32_t refs;
+	_Atomic uint64_t encodes;       /* cache_stats' encodes: counted by the filter */
 };
 
 /* The memory store: size bytes at most, bodies of max_object bytes at
@@ -153,6 +167,11 @@ static inline void cache_note(struct cache_store *st, const char *key, uint32_t 
 			      enum cache_event ev)
 {
 	st->ops->note(st, key, klen, ev);
+}
+static inline void cache_note_obj(struct cache_store *st, const struct cache_obj *o,
+				  enum cache_event ev)
+{
+	st->ops->note_obj(st, o, ev);
 }
 /* The counters (hits, misses, stores, evictions, bytes...) summed over
  * the shards: what a metrics endpoint exports. */
@@ -190,6 +209,9 @@ void cache_obj_trim(struct cache_obj *o);
 size_t cache_obj_mem(const struct cache_obj *o);
 /* Copies len bytes of the body from off into dst; returns how many. */
 size_t cache_obj_read(const struct cache_obj *o, uint64_t off, char *dst, size_t len);
+/* The body bytes from off to the end of their chunk, in place (*p): their
+ * count, 0 at the end. */
+size_t cache_obj_span(const struct cache_obj *o, uint64_t off, const char **p);
 /* The value of the first field named name (case-insensitive) or len 0. */
 struct slice cache_obj_field(const struct cache_obj *o, const char *name);
 

@@ -156,10 +156,18 @@ static void br_release(void *opaque, void *ptr)
 struct cz_stream *cz_new(enum cz_algo a, int level, uint64_t hint)
 {
 	if (a == CZ_GZIP) {
-		/* nginx: a known small length lowers the window and the hash
-		 * (memLevel follows the window, zlib's own ratio) */
-		int wbits = hint ? wbits_for(hint, 9, GZIP_WBITS) : GZIP_WBITS;
-		int mem = GZIP_MEMLEVEL - (GZIP_WBITS - wbits);
+		/* nginx's rule exactly (ngx_http_gzip_filter_memory): a known
+		 * small length lowers the window and the hash by one step while
+		 * the body is under half the window less zlib's 262-byte
+		 * lookahead.  The window holding the body (our earlier rule)
+		 * took one step more at 16 KiB: a 14-bit window and memLevel 7
+		 * cost more zlib instructions per byte (a smaller hash, longer
+		 * chains) and 21 more bytes than nginx on the bench's page */
+		int wbits = GZIP_WBITS, mem = GZIP_MEMLEVEL;
+		while (hint && wbits > 9 && hint < ((uint64_t)1 << (wbits - 1)) - 262) {
+			wbits--;
+			mem--;
+		}
 		if (mem < 1)
 			mem = 1;
 		level = level ? level : GZIP_LEVEL;

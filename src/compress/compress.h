@@ -17,8 +17,9 @@
  *
  *   gzip  level 1 (nginx gzip_comp_level 1), windowBits 15 and memLevel 8
  *         (zlib's defaults, nginx's too: ~256 KiB of state), both lowered
- *         for a body whose length is known to be small, as nginx does
- *         (a 4 KiB body needs a 4 KiB window)
+ *         for a body whose length is known to be small by nginx's own rule
+ *         (one step while the length is under half the window less 262
+ *         bytes), so the same page gives nginx's bytes for nginx's CPU
  *   br    quality 4 (the usual on-the-fly choice: on the bench's pages
  *         43% fewer bytes than gzip -1 for 1.3x its CPU), lgwin 18
  *         (256 KiB window), and the known length as a size hint (a small
@@ -36,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "http/msg.h"
 
 enum cz_algo { CZ_GZIP = 0, CZ_BR, CZ_ZSTD, CZ_COUNT };
 
@@ -88,6 +90,39 @@ void cz_free(struct cz_stream *z);
  * (call again with the same flag).  -1 on a compressor error. */
 int cz_run(struct cz_stream *z, const char *in, size_t *in_len, char *out, size_t *out_len,
 	   unsigned flags, bool *more);
+
+/* ---- a cache's stored responses (flt_compress.c) ---- */
+
+/*
+ * The cache (cache/flt_cache.c) answers hits itself, with local replies,
+ * which this filter never compresses; instead the cache asks here what the
+ * `compress` that applies to the request would do with the stored
+ * response, then serves (or makes once and stores) the variant in that
+ * coding.  So both filters decide with the same rules whatever their
+ * order in the chains.
+ */
+struct cfg_compress;
+struct stream;
+struct http_msg;
+
+/* The `compress` that applies to s's response: its backend's own when
+ * s is routed to a backend that has one, else its frontend's; NULL. */
+const struct cfg_compress *compress_conf(const struct stream *s);
+
+/* What a stored response says about itself. */
+struct cz_stored {
+	uint16_t status;
+	bool no_transform;      /* Cache-Control: no-transform (response or request) */
+	bool encoded;           /* a Content-Encoding other than identity */
+	uint64_t len;           /* the body's length */
+	struct slice ctype;     /* Content-Type, p NULL: none */
+};
+
+/* The coding cz gives the stored response r for request req (enum
+ * cz_algo) or -1 (identity); *varies: the answer depends on the client's
+ * Accept-Encoding (the response then carries Vary: Accept-Encoding). */
+int compress_choose_stored(const struct cfg_compress *cz, struct http_msg *req,
+			   const struct cz_stored *r, bool *varies);
 
 /* ---- content types ---- */
 

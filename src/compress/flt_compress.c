@@ -33,8 +33,8 @@
 
 struct cz_ctx {
 	struct flt_ctx c;
-	struct cz_stream *z;
-	int algo;                /* enum cz_algo chosen at res_head */
+	struct cz_stream *z;     /* NULL: identity chosen (only Vary to add) */
+	int algo;                /* enum cz_algo chosen at res_head, -1: identity */
 };
 
 static void cz_ctx_free(struct flt_ctx *c)
@@ -126,6 +126,46 @@ static bool response_excluded(const struct txn *t, struct http_msg *m)
 	return any_lists(m, SLICE_LIT("Cache-Control"), "no-transform");
 }
 
+/* The part of the decision after the response's own exclusions: the
+ * length against min_size, the type against `types` (false: the answer
+ * does not depend on the client), then the client's choice (*algo, -1 for
+ * identity). */
+static bool choose(const struct cfg_compress *cz, struct http_msg *req, bool len_known,
+		   uint64_t len, struct slice ctype, int *algo)
+{
+	*algo = -1;
+	if (len_known && len < cz->min_size)
+		return false;
+	if (!ctype.p || !cz_type_ok(ctype.p, ctype.len, cz->types, cz->ntypes))
+		return false;
+	struct ae_prefs ae;
+	ae_init(&ae);
+	int pos = 0;
+	for (struct http_hdr *h; (h = msg_hdr_find(req, SLICE_LIT("Accept-Encoding"), &pos));)
+		ae_parse(&ae, h->value.p, h->value.len);
+	*algo = ae_choose(&ae, cz->algos, cz->nalgos);
+	return true;
+}
+
+const struct cfg_compress *compress_conf(const struct stream *s)
+{
+	const struct txn *t = s->txn;
+	if (t && t->be && t->be->cfg->compress)
+		return t->be->cfg->compress;
+	return s->fe->compress;
+}
+
+int compress_choose_stored(const struct cfg_compress *cz, struct http_msg *req,
+			   const struct cz_stored *r, bool *varies)
+{
+	int algo = -1;
+	*varies = false;
+	if (!cz || r->status != 200 || r->no_transform || r->encoded)
+		return -1;
+	*varies = choose(cz, req, true, r->len, r->ctype, &algo);
+	return algo;
+}
+
 static enum flt_verdict compress_head(struct stream *s, const struct cfg_compress *cz)
 {
 	struct txn *t = s->txn;
@@ -133,40 +173,43 @@ static enum flt_verdict compress_head(struct stream *s, const struct cfg_compres
 
 	if (response_excluded(t, m))
 		return FLT_CONTINUE;
-	if (m->body == BODY_LENGTH && m->content_length < cz->min_size)
-		return FLT_CONTINUE;
 	int pos = 0;
 	struct http_hdr *ct = msg_hdr_find(m, SLICE_LIT("Content-Type"), &pos);
-	if (!ct || !cz_type_ok(ct->value.p, ct->value.len, cz->types, cz->ntypes))
+	int algo;
+	if (!choose(cz, &t->req, m->body == BODY_LENGTH, m->content_length,
+		    ct ? ct->value : (struct slice){ NULL, 0 }, &algo))
 		return FLT_CONTINUE;
-
-	/* From here the answer depends on the client's Accept-Encoding. */
-	add_vary(m);
-	struct ae_prefs ae;
-	ae_init(&ae);
-	pos = 0;
-	for (struct http_hdr *h; (h = msg_hdr_find(&t->req, SLICE_LIT("Accept-Encoding"), &pos));)
-		ae_parse(&ae, h->value.p, h->value.len);
-	int algo = ae_choose(&ae, cz->algos, cz->nalgos);
-	if (algo < 0)
-		return FLT_CONTINUE;
-
+	/* From here the answer depends on the client's Accept-Encoding:
+	 * Vary goes on at delivery (compress_deliver_head), so that a cache
+	 * storing this response, in whichever chain and order, stores the
+	 * origin's head and keeps one object for every Accept-Encoding. */
 	struct cz_ctx *x = calloc(1, sizeof(*x));
 	if (!x)
 		return FLT_CONTINUE;
+	x->algo = -1;
+	flt_ctx_attach(t, &x->c, &flt_compress_fe_ops);
+	if (algo < 0)
+		return FLT_CONTINUE;
 	uint64_t hint = m->body == BODY_LENGTH ? m->content_length : 0;
 	x->z = cz_new((enum cz_algo)algo, cz->level[algo], hint);
-	if (!x->z) {
-		free(x);
-		return FLT_CONTINUE;
-	}
-	flt_ctx_attach(t, &x->c, &flt_compress_fe_ops);
+	if (!x->z)
+		return FLT_CONTINUE;   /* identity, Vary still added */
 	const struct filter_ops *ops = s->fe->compress == cz ? &flt_compress_fe_ops :
 							       &flt_compress_be_ops;
-	if (!txn_transform_res(s, ops, cz))
-		return FLT_CONTINUE;   /* freed with the transaction */
+	if (!txn_transform_res(s, ops, cz)) {
+		cz_free(x->z);
+		x->z = NULL;
+		return FLT_CONTINUE;
+	}
 	x->algo = algo;
 	return FLT_CONTINUE;
+}
+
+static void compress_deliver_head(struct stream *s, struct flt_ctx *c, struct http_msg *m)
+{
+	(void)c;
+	if (!s->txn->local)   /* a local reply (a cache hit) says its own */
+		add_vary(m);
 }
 
 /* At delivery, once every res_head filter has seen the origin's head (a
@@ -177,7 +220,7 @@ static void compress_xform_head(struct stream *s, const void *conf, struct http_
 	struct cz_ctx *x = flt_ctx_get(s->txn, &flt_compress_fe_ops);
 	(void)conf;
 
-	if (!x)
+	if (!x || x->algo < 0)
 		return;
 	const char *name = cz_name((enum cz_algo)x->algo);
 	msg_hdr_del(m, SLICE_LIT("Content-Encoding"));
@@ -223,6 +266,7 @@ const struct filter_ops flt_compress_fe_ops = {
 	.res_head = fe_res_head,
 	.res_xform = compress_xform,
 	.res_xform_head = compress_xform_head,
+	.res_deliver_head = compress_deliver_head,
 	.ctx_free = cz_ctx_free,
 };
 

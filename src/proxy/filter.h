@@ -124,6 +124,13 @@ struct filter_ops {
 	 * res_head filter, so they all saw the origin's head: a cache stores
 	 * that one) and only when the transform goes ahead. */
 	void (*res_xform_head)(struct stream *s, const void *conf, struct http_msg *m);
+	/* A last edit of the response head at delivery, for a filter whose
+	 * per-transaction state (c, attached with these ops) is on the
+	 * transaction: after every res_head filter (a cache stored the
+	 * origin's head before it) and before res_xform_head; for local
+	 * replies too (t->local says which).  What a filter adds here is
+	 * about this client's copy only (compression's Vary). */
+	void (*res_deliver_head)(struct stream *s, struct flt_ctx *c, struct http_msg *m);
 	void (*end)(struct stream *s, const void *conf);
 	/* Frees the filter's per-transaction state (struct flt_ctx below). */
 	void (*ctx_free)(struct flt_ctx *c);

@@ -58,6 +58,10 @@ bool xform_deliver(struct stream *s)
 	struct xform *x = flt_ctx_get(t, &xf_ops);
 
 	t->res_xf = NULL;
+	/* the filters' last head edits (filter.h res_deliver_head) */
+	for (struct flt_ctx *c = t->flt_ctx; c; c = c->next)
+		if (c->ops->res_deliver_head)
+			c->ops->res_deliver_head(s, c, m);
 	if (!x || t->local || m->body == BODY_NONE || m->body == BODY_TUNNEL ||
 	    t->meth == HTTP_METH_HEAD)
 		return false;

@@ -40,7 +40,8 @@
 
 struct stream;
 
-/* STEP_DELIVER (client codecs): true when the response body is to be
+/* STEP_DELIVER (client codecs): first the filters' res_deliver_head
+ * edits (filter.h), for every response; then true when the response body is to be
  * transformed: it is then decoded bare and s->rs set; the codec encodes
  * the head with no length and frames the output.  False (and the
  * transform dropped) for a local reply or a bodyless response. */

@@ -53,9 +53,9 @@ def test_hits_and_misses_decode_to_the_origin_body(gatehouse, port, sorigin, whe
     assert r1.status == 200 and r1.header("content-encoding") == "gzip"
     assert decoded(r1) == BODY
     seen = {"gzip"}
-    # The frontend's compress may add Vary: Accept-Encoding before a
-    # backend's cache stores the response: then each Accept-Encoding
-    # variant is fetched once; never more, and every body decodes.
+    # compress adds its Vary at delivery, so the cache stores the origin's
+    # head: one object for every Accept-Encoding, fetched once (the bound
+    # is kept loose: never more than once per Accept-Encoding).
     for name, headers in (("none", HOST), ("gzip", gz), ("none", HOST), ("br", br), ("br", br)):
         r = request(port, "GET", "/page", headers)
         assert r.status == 200, r.status
@@ -67,3 +67,222 @@ def test_hits_and_misses_decode_to_the_origin_body(gatehouse, port, sorigin, whe
         if name != "gzip":
             assert r.header("content-encoding") is None
     assert 1 <= sorigin.count("/page") <= 3
+
+
+# ---- encoded variants: a hit is compressed once per coding, then served
+# from the stored compressed bytes (gatehouse_cache_encodes_total counts
+# each compression of a stored object; _objects counts the variants) ----
+
+import brotli  # noqa: E402
+import zstandard  # noqa: E402
+
+from ghutil import free_port, listening_ports, wait_for  # noqa: E402
+from test_metrics import scrape, val  # noqa: E402
+
+SIZE = 4 * 1024 * 1024
+
+
+def decode_any(r):
+    enc = r.header("content-encoding")
+    if enc == "gzip":
+        return gzip.decompress(r.body)
+    if enc == "br":
+        return brotli.decompress(r.body)
+    if enc == "zstd":
+        return zstandard.ZstdDecompressor().decompressobj().decompress(r.body)
+    assert enc is None, enc
+    return r.body
+
+
+def ae(coding):
+    return HOST + [("Accept-Encoding", coding)]
+
+
+def start(gatehouse, port, sorigin, headers=None, path="/page", extra_cache=""):
+    sorigin.script(path, headers=headers or [("Cache-Control", "max-age=600"),
+                                             ("Content-Type", "text/plain"),
+                                             ("ETag", '"v1"')], body=BODY)
+    admin = free_port()
+    gatehouse(simple_http_config(port, [sorigin.addr], frontend_extra="compress gzip br zstd",
+                                 backend_extra="use_cache main",
+                                 global_extra="    admin 127.0.0.1:%d\n" % admin)
+              + "cache main {\n    size 4m\n    max_object 256k\n%s}\n" % extra_cache)
+    wait_for(lambda: admin in listening_ports(), 10 * ghutil.SLACK, what="the admin listener")
+    return admin
+
+
+def stats(admin):
+    s = scrape(admin)[1]
+    return {k: val(s, "gatehouse_cache_" + k, cache="main")
+            for k in ("objects", "bytes", "encodes_total", "size_bytes")}
+
+
+def is_hit(r):
+    return (r.header("cache-status") or "").startswith("gatehouse; hit")
+
+
+def test_hits_compressed_once_per_coding(gatehouse, port, sorigin):
+    admin = start(gatehouse, port, sorigin)
+    # the miss: compressed on the way, the origin's bytes stored
+    r = request(port, "GET", "/page", ae("gzip"))
+    assert r.status == 200 and r.header("content-encoding") == "gzip" and not is_hit(r)
+    assert decode_any(r) == BODY
+    st = stats(admin)
+    assert st["objects"] == 1 and st["encodes_total"] == 0
+    identity_bytes = st["bytes"]
+    made = {}
+    for n, coding in enumerate(("gzip", "br", "zstd"), start=1):
+        first = request(port, "GET", "/page", ae(coding))
+        assert first.status == 200 and is_hit(first), first.header("cache-status")
+        assert first.header("content-encoding") == coding
+        assert decode_any(first) == BODY
+        assert first.header("etag") == 'W/"v1"'
+        assert "accept-encoding" in (first.header("vary") or "").lower()
+        assert first.header("accept-ranges") is None
+        st = stats(admin)
+        assert st["encodes_total"] == n, st          # compressed once, now
+        assert st["objects"] == 1 + n, st            # and stored as a variant
+        second = request(port, "GET", "/page", ae(coding))
+        assert second.status == 200 and is_hit(second)
+        assert second.header("content-encoding") == coding
+        # the stored compressed bytes, with their length: no compression
+        assert second.body == first.body
+        assert int(second.header("content-length")) == len(first.body)
+        assert second.header("etag") == 'W/"v1"'
+        st = stats(admin)
+        assert st["encodes_total"] == n and st["objects"] == 1 + n, st
+        made[coding] = len(second.body)
+    # memory: every variant is charged to the cache, under its size
+    assert st["bytes"] >= identity_bytes + sum(made.values())
+    assert st["bytes"] <= st["size_bytes"] == SIZE
+    # identity clients get the identity bytes, with Vary
+    r = request(port, "GET", "/page", HOST)
+    assert r.status == 200 and is_hit(r) and r.header("content-encoding") is None
+    assert r.body == BODY and int(r.header("content-length")) == len(BODY)
+    assert r.header("etag") == '"v1"'
+    assert "accept-encoding" in (r.header("vary") or "").lower()
+    # q-values: br preferred over gzip -> the br variant
+    r = request(port, "GET", "/page", ae("gzip;q=0.5, br"))
+    assert r.header("content-encoding") == "br" and decode_any(r) == BODY
+    assert stats(admin)["encodes_total"] == 3
+    assert sorigin.count("/page") == 1
+
+
+def test_ranges_are_identity_and_head_and_304(gatehouse, port, sorigin):
+    admin = start(gatehouse, port, sorigin)
+    request(port, "GET", "/page", HOST)                      # stored
+    # HEAD before the variant exists: its head, nothing compressed
+    r = request(port, "HEAD", "/page", ae("gzip"))
+    assert r.status == 200 and r.header("content-encoding") == "gzip" and r.body == b""
+    assert r.header("etag") == 'W/"v1"'
+    assert stats(admin)["encodes_total"] == 0
+    # a range: from the identity bytes, never compressed
+    r = request(port, "GET", "/page", ae("gzip") + [("Range", "bytes=10-109")])
+    assert r.status == 206 and r.header("content-encoding") is None
+    assert r.body == BODY[10:110]
+    assert stats(admin)["encodes_total"] == 0
+    g = request(port, "GET", "/page", ae("gzip"))            # the variant is made
+    assert g.header("content-encoding") == "gzip"
+    # HEAD now: the stored variant's head, its length
+    r = request(port, "HEAD", "/page", ae("gzip"))
+    assert r.status == 200 and r.header("content-encoding") == "gzip" and r.body == b""
+    assert int(r.header("content-length")) == len(g.body)
+    # 304 on the compressed variant, with its weak ETag
+    r = request(port, "GET", "/page", ae("gzip") + [("If-None-Match", 'W/"v1"')])
+    assert r.status == 304 and r.body == b""
+    assert r.header("etag") == 'W/"v1"'
+    assert "accept-encoding" in (r.header("vary") or "").lower()
+    # a range again, with the variant stored: still identity
+    r = request(port, "GET", "/page", ae("gzip") + [("Range", "bytes=-5")])
+    assert r.status == 206 and r.header("content-encoding") is None and r.body == BODY[-5:]
+    assert stats(admin)["encodes_total"] == 1
+    assert sorigin.count("/page") == 1
+
+
+def test_no_transform_is_honoured(gatehouse, port, sorigin):
+    admin = start(gatehouse, port, sorigin, headers=[
+        ("Cache-Control", "max-age=600, no-transform"), ("Content-Type", "text/plain")])
+    for _ in range(3):
+        r = request(port, "GET", "/page", ae("gzip, br, zstd"))
+        assert r.status == 200 and r.header("content-encoding") is None and r.body == BODY
+    assert stats(admin)["encodes_total"] == 0 and stats(admin)["objects"] == 1
+    # and a request's no-transform, on a response that allows it
+    sorigin.script("/other", headers=[("Cache-Control", "max-age=600"),
+                                      ("Content-Type", "text/plain")], body=BODY)
+    request(port, "GET", "/other", HOST)
+    r = request(port, "GET", "/other", ae("gzip") + [("Cache-Control", "no-transform")])
+    assert is_hit(r) and r.header("content-encoding") is None and r.body == BODY
+    assert stats(admin)["encodes_total"] == 0
+
+
+def test_purge_removes_every_variant(gatehouse, port, sorigin):
+    admin = start(gatehouse, port, sorigin, extra_cache="    purge_from 127.0.0.1/32\n")
+    request(port, "GET", "/page", HOST)
+    for coding in ("gzip", "br", "zstd"):
+        assert request(port, "GET", "/page", ae(coding)).header("content-encoding") == coding
+    assert stats(admin)["objects"] == 4
+    r = request(port, "PURGE", "/page", HOST)
+    assert r.status == 200
+    st = stats(admin)
+    assert st["objects"] == 0 and st["bytes"] == 0, st
+    r = request(port, "GET", "/page", ae("gzip"))
+    assert not is_hit(r) and decode_any(r) == BODY
+    assert sorigin.count("/page") == 2
+
+
+def test_a_new_response_drops_the_old_variants(gatehouse, port, sorigin):
+    """A variant is made from one stored object: when the object is
+    replaced (here: no-cache from the client sends it to the origin, whose
+    new body is stored), the compressed bytes of the old one are never
+    served."""
+    admin = start(gatehouse, port, sorigin)
+    request(port, "GET", "/page", HOST)
+    assert decode_any(request(port, "GET", "/page", ae("gzip"))) == BODY
+    new = BODY.replace(b"line", b"LINE")
+    sorigin.script("/page", headers=[("Cache-Control", "max-age=600"),
+                                     ("Content-Type", "text/plain")], body=new)
+    request(port, "GET", "/page", HOST + [("Cache-Control", "no-cache")])
+    r = request(port, "GET", "/page", ae("gzip"))
+    assert is_hit(r) and decode_any(r) == new
+    assert stats(admin)["encodes_total"] == 2
+
+
+def test_variants_over_http2(gatehouse, port, sorigin):
+    """The variant's producer (length unknown: DATA frames) and the stored
+    variant (its length known) over HTTP/2; HTTP/1.1 shares them."""
+    from h2util import H2Client
+    admin = start(gatehouse, port, sorigin)
+    request(port, "GET", "/page", HOST)
+    with H2Client(port) as c:
+        for _ in range(2):
+            st = c.get("/page", [("accept-encoding", "zstd")], authority="www.example.com")
+            assert st.status == 200 and st.header("content-encoding") == "zstd"
+            assert zstandard.ZstdDecompressor().decompressobj().decompress(st.body) == BODY
+    assert stats(admin)["encodes_total"] == 1
+    r = request(port, "GET", "/page", ae("zstd"))
+    assert r.header("content-encoding") == "zstd" and decode_any(r) == BODY
+    assert int(r.header("content-length")) == len(r.body)
+    assert stats(admin)["encodes_total"] == 1 and sorigin.count("/page") == 1
+
+
+def test_an_origin_vary_is_kept(gatehouse, port, sorigin):
+    """The origin's own Vary stays on every copy, Accept-Encoding added to
+    it (one more line on an identity hit, merged into the variant's)."""
+    admin = start(gatehouse, port, sorigin, headers=[
+        ("Cache-Control", "max-age=600"), ("Content-Type", "text/plain"),
+        ("Vary", "Accept-Language")])
+    lang = [("Accept-Language", "fr")]
+    request(port, "GET", "/page", HOST + lang)
+
+    def varies(r):
+        return {v.strip().lower() for line in r.headers_named("vary") for v in line.split(",")}
+    r = request(port, "GET", "/page", HOST + lang)
+    assert is_hit(r) and r.header("content-encoding") is None
+    assert varies(r) == {"accept-language", "accept-encoding"}
+    g = request(port, "GET", "/page", ae("gzip") + lang)
+    assert is_hit(g) and g.header("content-encoding") == "gzip" and decode_any(g) == BODY
+    assert varies(g) == {"accept-language", "accept-encoding"}
+    # another language is another object (the origin's Vary), fetched once
+    other = request(port, "GET", "/page", ae("gzip") + [("Accept-Language", "de")])
+    assert not is_hit(other)
+    assert stats(admin)["encodes_total"] == 1 and sorigin.count("/page") == 2

@@ -323,9 +323,67 @@ TEST(s3fifo_beats_lru_on_zipf)
 	}
 }
 
+static bool match_coding(const struct cache_obj *o, void *arg)
+{
+	return o->coding == *(const uint8_t *)arg;
+}
+
+/* Encoded variants (flt_cache.c): stored next to their identity object
+ * under the same key, replaced per coding, all gone when a new identity
+ * object comes, charged like any object, all purged with the key. */
+TEST(encoded_variants)
+{
+	struct cache_store *st = cache_mem_store_new(1 << 20, 64 << 10);
+	struct cache_stats s0, s1;
+	CHECK(cache_insert(st, mk("k", NULL, 1000)));
+	struct cache_obj *id = cache_lookup(st, "k", 1, NULL, NULL);
+	cache_stats(st, &s0);
+	struct cache_obj *g = mk("k", NULL, 300), *b = mk("k", NULL, 200);
+	g->coding = 1;
+	g->src_id = id->id;
+	b->coding = 2;
+	b->src_id = id->id;
+	size_t gmem = cache_obj_mem(g), bmem = cache_obj_mem(b);
+	CHECK(cache_insert(st, g));
+	CHECK(cache_insert(st, b));
+	cache_stats(st, &s1);
+	CHECK(s1.objects == 3 && s1.bytes == s0.bytes + gmem + bmem);
+	uint8_t c = 0, c1 = 1, c2 = 2;
+	struct cache_obj *o = cache_lookup(st, "k", 1, match_coding, &c);
+	CHECK(o == id);   /* a variant never replaced its identity object */
+	cache_obj_put(o);
+	o = cache_lookup(st, "k", 1, match_coding, &c1);
+	CHECK(o && o->body_len == 300 && o->src_id == id->id);
+	cache_obj_put(o);
+	/* a second gzip variant replaces the first, not the br one */
+	struct cache_obj *g2 = mk("k", NULL, 310);
+	g2->coding = 1;
+	CHECK(cache_insert(st, g2));
+	cache_stats(st, &s1);
+	CHECK(s1.objects == 3);
+	o = cache_lookup(st, "k", 1, match_coding, &c1);
+	CHECK(o && o->body_len == 310);
+	cache_obj_put(o);
+	/* a new identity object: the variants of the old one go */
+	CHECK(cache_insert(st, mk("k", NULL, 900)));
+	cache_stats(st, &s1);
+	CHECK(s1.objects == 1);
+	CHECK(!cache_lookup(st, "k", 1, match_coding, &c2));
+	/* purge takes the key's every variant */
+	b = mk("k", NULL, 10);
+	b->coding = 2;
+	CHECK(cache_insert(st, b));
+	CHECK(cache_purge(st, "k", 1) == 2);
+	cache_obj_put(id);
+	cache_stats(st, &s1);
+	CHECK(s1.objects == 0 && s1.bytes == 0);
+	cache_store_free(st);
+}
+
 int main(void)
 {
 	RUN(lookup_replace_purge);
+	RUN(encoded_variants);
 	RUN(max_object_refused);
 	RUN(memory_bound_with_held_objects);
 	RUN(threads_share_it);

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "compress/compress.h"
+#include "config/cfg.h"
 #include "unit.h"
 
 static const uint8_t ORDER[] = { CZ_ZSTD, CZ_BR, CZ_GZIP };
@@ -168,12 +169,51 @@ TEST(br_and_zstd_finish)
 	CHECK_EQ_INT(cz_from_name("deflate"), -1);
 }
 
+/* What a cache's stored response gets (compress_choose_stored, the
+ * cache's encoded variants): the filter's rules on the object's facts. */
+TEST(stored_responses)
+{
+	struct cfg_compress cz = { .algos = { CZ_GZIP, CZ_BR }, .nalgos = 2, .min_size = 1024 };
+	struct http_msg *req = calloc(1, sizeof(*req));
+	msg_init(req, 0);
+	msg_hdr_add(req, SLICE_LIT("Accept-Encoding"), SLICE_LIT("br;q=0.5, gzip"));
+	struct cz_stored r = { .status = 200, .len = 4096, .ctype = SLICE_LIT("text/html") };
+	bool varies = false;
+	CHECK(compress_choose_stored(&cz, req, &r, &varies) == CZ_GZIP && varies);
+	r.len = 100;   /* under min_size: identity, the same for every client */
+	CHECK(compress_choose_stored(&cz, req, &r, &varies) == -1 && !varies);
+	r.len = 4096;
+	r.ctype = SLICE_LIT("image/png");
+	CHECK(compress_choose_stored(&cz, req, &r, &varies) == -1 && !varies);
+	r.ctype = SLICE_LIT("text/plain; charset=utf-8");
+	r.no_transform = true;
+	CHECK(compress_choose_stored(&cz, req, &r, &varies) == -1 && !varies);
+	r.no_transform = false;
+	r.encoded = true;   /* never twice */
+	CHECK(compress_choose_stored(&cz, req, &r, &varies) == -1);
+	r.encoded = false;
+	r.status = 404;
+	CHECK(compress_choose_stored(&cz, req, &r, &varies) == -1);
+	r.status = 200;
+	CHECK(compress_choose_stored(NULL, req, &r, &varies) == -1 && !varies);
+	/* a client accepting none of ours: identity, but it varies */
+	struct http_msg *plain = calloc(1, sizeof(*plain));
+	msg_init(plain, 0);
+	msg_hdr_add(plain, SLICE_LIT("Accept-Encoding"), SLICE_LIT("zstd"));
+	CHECK(compress_choose_stored(&cz, plain, &r, &varies) == -1 && varies);
+	msg_free(req);
+	msg_free(plain);
+	free(req);
+	free(plain);
+}
+
 int main(void)
 {
 	RUN(q_values);
 	RUN(malformed_members_are_dropped_alone);
 	RUN(no_field_means_identity);
 	RUN(content_types);
+	RUN(stored_responses);
 	RUN(gzip_roundtrip);
 	RUN(br_and_zstd_finish);
 	return UNIT_SUMMARY("test_compress");
