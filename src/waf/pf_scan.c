@@ -305,10 +305,35 @@ static bool hex4(const uint8_t *p, unsigned long *v)
 	return true;
 }
 
-/* A string token, decoded into the arena.  Only plain ASCII and well-formed
- * escapes are accepted: anything else (raw non-ASCII bytes whose UTF-8
- * validity yajl checks, lone surrogates) is "not parsed" and the caller
- * answers "might match". */
+/* yajl_lex_utf8_char(): the UTF-8 check yajl makes on raw bytes >= 0x80
+ * in a string (ModSecurity leaves yajl_dont_validate_strings off): a lead
+ * byte 110xxxxx, 1110xxxx or 11110xxx followed by that many 10xxxxxx
+ * bytes; nothing more (overlong forms and surrogates pass).  The length of
+ * the sequence at p, 0 when yajl would refuse it. */
+static size_t yajl_utf8_len(const uint8_t *p, const uint8_t *end)
+{
+	size_t n;
+
+	if (p[0] >> 5 == 0x6)
+		n = 2;
+	else if (p[0] >> 4 == 0xe)
+		n = 3;
+	else if (p[0] >> 3 == 0x1e)
+		n = 4;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (p[i] >> 6 != 0x2)
+			return 0;
+	return n;
+}
+
+/* A string token, decoded into the arena.  ASCII, UTF-8 sequences yajl
+ * accepts (copied as they are, as yajl hands them on) and well-formed
+ * escapes are accepted: anything else (bytes yajl refuses, lone
+ * surrogates) is "not parsed" and the caller answers "might match". */
 static bool j_string(struct json *j, size_t *off, size_t *len)
 {
 	if (j->p >= j->end || *j->p != '"')
@@ -317,8 +342,16 @@ static bool j_string(struct json *j, size_t *off, size_t *len)
 	*off = j->sc->arena.len;
 	while (j->p < j->end && *j->p != '"') {
 		uint8_t c = *j->p;
-		if (c < 0x20 || c >= 0x80)
+		if (c < 0x20)
 			return false;
+		if (c >= 0x80) {
+			size_t n = yajl_utf8_len(j->p, j->end);
+			if (!n)
+				return false;
+			put(j->sc, j->p, n);
+			j->p += n;
+			continue;
+		}
 		if (c != '\\') {
 			put(j->sc, &c, 1);
 			j->p++;
