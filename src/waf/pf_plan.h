@@ -111,7 +111,16 @@ struct waf_pf {
 	size_t ndyn;
 	size_t npatterns, nfallbacks;
 	size_t hs_bytes;
+	size_t ncompiled, ncached;	/* Vectorscan compiles run / taken from pf_cache.c */
 };
+
+/* pf_cache.c: hs_compile_ext_multi (platform: this host) through the
+ * database cache.  On a compile error, *bad is the rejected expression
+ * (-1: another error).  *cached: nothing was compiled. */
+hs_error_t pf_hs_compile(const char *const *exprs, const unsigned *flags, const unsigned *ids,
+			 unsigned n, unsigned mode, hs_database_t **db, int *bad, bool *cached);
+/* Drops the in-memory cache (tests). */
+void pf_cache_clear(void);
 
 /* prefilter.c, for the scan */
 bool pf_link_verdict(const struct plink *l, const uint8_t *s, size_t len, pcre2_match_data *md);

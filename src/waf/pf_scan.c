@@ -30,10 +30,12 @@ struct waf_pf_scratch {
 	struct field *f;
 	size_t nf, fcap;
 	uint8_t *hit;		/* per link: the scan found it might match */
+	uint32_t *hit_field;	/* per link: the field that made it (sc->f index) */
 	struct pf_buf t[2];	/* transformation ping-pong */
 	struct pf_buf cand;	/* derived candidate values */
 	struct pf_buf t2[2];	/* transformations of candidates */
 	long last_rule;		/* why the last scan said "might" */
+	long last_field;	/* and on which field (-1: none known) */
 	bool oom;
 };
 
@@ -47,7 +49,8 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	sc->pf = pf;
 	sc->md = pcre2_match_data_create(32, NULL);
 	sc->hit = calloc(pf->nlinks + 1, 1);
-	if (!sc->md || !sc->hit)
+	sc->hit_field = calloc(pf->nlinks + 1, sizeof(*sc->hit_field));
+	if (!sc->md || !sc->hit || !sc->hit_field)
 		goto fail;
 	for (size_t i = 0; i < pf->nchains; i++)
 		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
@@ -73,6 +76,7 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	pf_buf_free(&sc->cand);
 	free(sc->f);
 	free(sc->hit);
+	free(sc->hit_field);
 	sc->magic = 0;
 	free(sc);
 }
@@ -618,6 +622,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		return 0;
 	}
 	h->sc->hit[id] = 1;
+	h->sc->hit_field[id] = (uint32_t)(h->f - h->sc->f);
 	return 0;
 }
 
@@ -1013,8 +1018,59 @@ long waf_pf_last_rule(const struct waf_pf_scratch *sc)
 	return sc->last_rule;
 }
 
+static const char *const coll_name[PF_C_COUNT] = {
+	[PF_C_ARGS_GET] = "ARGS_GET", [PF_C_ARGS_POST] = "ARGS_POST",
+	[PF_C_ARGS_GET_NAMES] = "ARGS_GET_NAMES", [PF_C_ARGS_POST_NAMES] = "ARGS_POST_NAMES",
+	[PF_C_ARGS_JSON] = "ARGS(json)", [PF_C_ARGS_JSON_NAMES] = "ARGS_NAMES(json)",
+	[PF_C_COOKIES] = "REQUEST_COOKIES", [PF_C_COOKIES_NAMES] = "REQUEST_COOKIES_NAMES",
+	[PF_C_HEADERS] = "REQUEST_HEADERS", [PF_C_HEADERS_NAMES] = "REQUEST_HEADERS_NAMES",
+	[PF_C_URI] = "REQUEST_URI", [PF_C_URI_RAW] = "REQUEST_URI_RAW",
+	[PF_C_FILENAME] = "REQUEST_FILENAME", [PF_C_BASENAME] = "REQUEST_BASENAME",
+	[PF_C_LINE] = "REQUEST_LINE", [PF_C_QS] = "QUERY_STRING", [PF_C_BODY] = "REQUEST_BODY",
+	[PF_C_METHOD] = "REQUEST_METHOD", [PF_C_PROTOCOL] = "REQUEST_PROTOCOL",
+	[PF_C_REQBODY_PROCESSOR] = "REQBODY_PROCESSOR",
+	[PF_C_ARGS_COMBINED_SIZE] = "ARGS_COMBINED_SIZE", [PF_C_REQBODY_ERROR] = "REQBODY_ERROR",
+};
+
+size_t waf_pf_last_why(const struct waf_pf_scratch *sc, char *buf, size_t len)
+{
+	int n;
+
+	switch (sc->last_rule) {
+	case 0:
+		n = snprintf(buf, len, "no rule can match");
+		break;
+	case -1:
+		n = snprintf(buf, len, "a rule matches every request");
+		break;
+	case -2:
+		n = snprintf(buf, len, "a body the pre-filter does not parse");
+		break;
+	case -3:
+		n = snprintf(buf, len, "out of memory");
+		break;
+	default:
+		if (sc->last_field >= 0 && (size_t)sc->last_field < sc->nf) {
+			const struct field *f = &sc->f[sc->last_field];
+			const char *cn = "?";
+			for (int c = 0; c < PF_C_COUNT; c++)
+				if (f->mask & (1u << c)) {
+					cn = coll_name[c] ? coll_name[c] : "?";
+					break;
+				}
+			n = snprintf(buf, len, "rule %ld on %s%s%.*s", sc->last_rule, cn,
+				     f->nlen ? ":" : "", (int)(f->nlen > 64 ? 64 : f->nlen),
+				     (const char *)at(sc, f->name));
+		} else {
+			n = snprintf(buf, len, "rule %ld (a native check)", sc->last_rule);
+		}
+	}
+	return n < 0 ? 0 : (size_t)n;
+}
+
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 {
+	sc->last_field = -1;
 	sc->last_rule = -1;
 	if (pf->always)
 		return true;
@@ -1039,8 +1095,10 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 				return true;
 			if (rc == 0) {
 				for (size_t j = 0; j < c->nlinks; j++)
-					if (link_reads(sc, pf->links[c->links[j]], f))
+					if (link_reads(sc, pf->links[c->links[j]], f)) {
 						sc->hit[c->links[j]] = 1;
+						sc->hit_field[c->links[j]] = (uint32_t)fi;
+					}
 				continue;
 			}
 			h.t = tl ? t : (const uint8_t *)"";
@@ -1066,6 +1124,11 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		}
 		if (all) {
 			sc->last_rule = pr->sl->id;
+			for (size_t k = 0; k < pr->nlinks; k++)
+				if (pr->links[k].mode == LM_HS) {
+					sc->last_field = sc->hit_field[base + k];
+					break;
+				}
 			return true;
 		}
 	}

@@ -842,11 +842,13 @@ static int compile_chain(struct waf_pf *pf, struct pchain *c, struct patlist *pl
 	for (;;) {
 		if (pl->n == 0)
 			return 0;
-		hs_compile_error_t *ce = NULL;
 		hs_database_t *db = NULL;
-		hs_error_t e = hs_compile_ext_multi((const char *const *)pl->exprs, pl->flags,
-						    pl->ids, NULL, (unsigned)pl->n, HS_MODE_BLOCK,
-						    NULL, &db, &ce);
+		int bad = -1;
+		bool cached = false;
+		hs_error_t e = pf_hs_compile((const char *const *)pl->exprs, pl->flags, pl->ids,
+					     (unsigned)pl->n, HS_MODE_BLOCK, &db, &bad, &cached);
+		pf->ncompiled += !cached;
+		pf->ncached += cached;
 		if (e == HS_SUCCESS) {
 			c->db = db;
 			size_t sz = 0;
@@ -855,8 +857,6 @@ static int compile_chain(struct waf_pf *pf, struct pchain *c, struct patlist *pl
 			pf->npatterns += pl->n;
 			return 0;
 		}
-		int bad = ce ? ce->expression : -1;
-		hs_free_compile_error(ce);
 		if (bad < 0 || (size_t)bad >= pl->n)
 			return -1;
 		unsigned gi = pl->ids[bad];
@@ -1235,6 +1235,13 @@ size_t waf_pf_patterns(const struct waf_pf *pf)
 size_t waf_pf_fallbacks(const struct waf_pf *pf)
 {
 	return pf->nfallbacks;
+}
+
+size_t waf_pf_compiles(const struct waf_pf *pf, size_t *cached)
+{
+	if (cached)
+		*cached = pf->ncached;
+	return pf->ncompiled;
 }
 
 size_t waf_pf_db_bytes(const struct waf_pf *pf)

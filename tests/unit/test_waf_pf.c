@@ -23,6 +23,7 @@
 #include "unit.h"
 
 #include "waf/prefilter.h"
+#include "waf/pf_plan.h"
 #include "waf/waf.h"
 
 #include <ctype.h>
@@ -33,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -808,9 +810,69 @@ TEST(test_small_rule_set)
 	}
 }
 
+/* pf_cache.c: a second build with the same rules compiles nothing (from
+ * memory, then from the directory after the memory is dropped), scans the
+ * same, and a directory others can write is not used. */
+TEST(test_db_cache)
+{
+	static const char conf[] =
+		"SecRule ARGS \"@rx evil\\d+\" \"id:4,phase:2,block,t:none,t:lowercase\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@pm sqlmap nikto\" \"id:5,phase:1,block,t:none\"\n"
+		"SecRule ARGS \"@rx (?<=a)b\" \"id:6,phase:2,block\"\n";	/* Vectorscan rejects it */
+	char dir[64], old[600] = "";
+	size_t cached = 0;
+	const char *prev = getenv("GATEHOUSE_WAF_CACHE");
+
+	if (prev)
+		snprintf(old, sizeof(old), "%s", prev);
+	snprintf(dir, sizeof(dir), "/tmp/gh_waf_pf_cache_%d", (int)getpid());
+	setenv("GATEHOUSE_WAF_CACHE", dir, 1);
+	pf_cache_clear();
+
+	struct waf_pf *a = small(conf, 1);
+	CHECK(a != NULL);
+	CHECK(a && waf_pf_compiles(a, &cached) > 0 && cached == 0);
+	struct waf_pf *b = small(conf, 1);	/* memory */
+	CHECK(b && waf_pf_compiles(b, &cached) == 0 && cached > 0);
+	pf_cache_clear();
+	struct waf_pf *c = small(conf, 1);	/* the directory */
+	CHECK(c && waf_pf_compiles(c, &cached) == 0 && cached > 0);
+	if (a && b && c) {
+		CHECK(scan_get(c, "/?a=EVIL12", "x") && !scan_get(c, "/?a=good", "x"));
+		CHECK(scan_get(c, "/", "sqlmap/1.5") && scan_get(c, "/?q=ab", "x"));
+		CHECK_EQ_INT(waf_pf_patterns(a), waf_pf_patterns(c));
+		CHECK_EQ_INT(waf_pf_fallbacks(a), waf_pf_fallbacks(c));
+	}
+	waf_pf_free(a);
+	waf_pf_free(b);
+	waf_pf_free(c);
+
+	/* a directory others may write: compile, read nothing from it */
+	pf_cache_clear();
+	chmod(dir, 0777);
+	struct waf_pf *d = small(conf, 1);
+	CHECK(d && waf_pf_compiles(d, &cached) > 0 && cached == 0);
+	waf_pf_free(d);
+	pf_cache_clear();
+	setenv("GATEHOUSE_WAF_CACHE", "off", 1);
+	d = small(conf, 1);
+	CHECK(d && waf_pf_compiles(d, &cached) > 0 && cached == 0);
+	waf_pf_free(d);
+	pf_cache_clear();
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	if (old[0])
+		setenv("GATEHOUSE_WAF_CACHE", old, 1);
+	else
+		unsetenv("GATEHOUSE_WAF_CACHE");
+}
+
 int main(void)
 {
 	RUN(test_small_rule_set);
+	RUN(test_db_cache);
 	if (access(CRS_LOAD, R_OK) != 0) {
 		printf("test_waf_pf: CRS tests skipped (%s not installed)\n", CRS_LOAD);
 		return UNIT_SUMMARY("test_waf_pf");
