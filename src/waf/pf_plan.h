@@ -77,6 +77,7 @@ struct plink {
 
 struct prule {
 	const struct sl_rule *sl;
+	bool silent;		/* reports nothing: only a source of TX values */
 	struct plink *links;
 	size_t nlinks;
 };

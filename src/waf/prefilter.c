@@ -947,6 +947,7 @@ static int add_rule_links(struct waf_pf *pf, const struct sl_rule *r, pcre2_matc
 	pf->rules = p;
 	struct prule *pr = &pf->rules[pf->nrules];
 	pr->sl = r;
+	pr->silent = false;
 	pr->nlinks = r->nlinks;
 	pr->links = calloc(r->nlinks, sizeof(*pr->links));
 	if (!pr->links)
@@ -1055,10 +1056,28 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 		}
 		if (!det) {
 			bool dyn = st < 0 || maybe_skipped;
+			/* A request-dependent rule whose assignment can be
+			 * computed from its own match (922150: a capture of a
+			 * multipart part header into TX): planned as a silent
+			 * rule, so that a later link reading that variable
+			 * gets its candidate values from it instead of
+			 * "always". */
+			bool plan = false;
+			for (size_t k = 0; st < 0 && k < r->nlinks; k++)
+				for (size_t j = 0; j < r->links[k].nsetvars; j++)
+					plan |= r->links[k].setvars[j].name &&
+						derivable(pf, &r->links[k], &r->links[k].setvars[j]) &&
+						r->links[k].setvars[j].mode == '=';
+			if (plan) {
+				if (add_rule_links(pf, r, md) < 0)
+					return -1;
+				pf->rules[pf->nrules - 1].silent = true;
+			}
 			for (size_t k = 0; k < r->nlinks; k++)
 				for (size_t j = 0; j < r->links[k].nsetvars; j++) {
 					const struct sl_setvar *sv = &r->links[k].setvars[j];
-					if (dyn && add_dyn(pf, sv, 0, 0, false) < 0)
+					if (dyn && add_dyn(pf, sv, plan ? pf->nrules - 1 : 0, plan ? k : 0,
+							   plan && derivable(pf, &r->links[k], sv)) < 0)
 						return -1;
 					setvar_apply(pf, sv, dyn);
 				}

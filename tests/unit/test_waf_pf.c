@@ -269,6 +269,8 @@ static void piece(char *out, size_t cap, bool attack)
 		pct_encode(out, cap, p, (int)rnd(5));
 }
 
+static void multipart(struct req *r, bool odd, int *attacks);
+
 static void gen_random(struct req *r)
 {
 	static const char *const methods[] = { "GET", "GET", "GET", "GET", "POST", "POST", "PUT",
@@ -354,7 +356,9 @@ static void gen_random(struct req *r)
 
 	/* body */
 	int kind = (int)rnd(6);
-	if (kind >= 3 || (!strcmp(r->method, "POST") && rnd(2))) {
+	if (rnd(5) == 0) {
+		multipart(r, odd, &attacks);
+	} else if (kind >= 3 || (!strcmp(r->method, "POST") && rnd(2))) {
 		const char *ct = rnd(8) ? (odd ? PICK(ctypes) : ctypes[rnd(2)]) : NULL;
 		piece(a, sizeof(a), attacks > 0 ? (attacks--, true) : false);
 		piece(b, sizeof(b), false);
@@ -401,6 +405,95 @@ static void gen_random(struct req *r)
 		hdr(r, "Transfer-Encoding", "chunked");
 }
 
+/* A multipart/form-data body: mostly the plain shape browsers send, with
+ * attack pieces in names, filenames, values and part headers, and now and
+ * then one of the oddities Multipart flags or refuses (the pre-filter must
+ * then agree with ModSecurity or say "might"). */
+static void multipart(struct req *r, bool odd, int *attacks)
+{
+	static const char *const bds[] = { "----WebKitFormBoundary7MA4YWxkTrZu0gW",
+					   "---------------------------9051914041544843365972754266",
+					   "xYzZY", "b'()+_,-./:=?", "a b" };
+	static const char *const cts[] = { "image/png", "text/plain", "application/octet-stream",
+					   "text/x-php", "image/png; charset=utf-7", "text/html", "" };
+	static const char *const oddities[] = {
+		"lf", "quoted", "nofinal", "before", "after", "fold", "emptyfn", "squote", "space-bd",
+		"dup", "extrahdr", "nocd", "cte", "charset", "startbd", "ws", "crlfval", "lfval",
+		"bs", "filename*", "nosemi", "bdlast" };
+	const char *bd = rnd(6) ? bds[rnd(3)] : PICK(bds);
+	const char *o = odd && rnd(2) ? PICK(oddities) : "";
+	char a[2200], b[2200], out[12000], ct[256];
+	size_t n = 0;
+	const char *eol = strcmp(o, "lf") ? "\r\n" : "\n";
+
+	if (!strcmp(o, "quoted"))
+		snprintf(ct, sizeof(ct), "multipart/form-data; boundary=\"%s\"", bd);
+	else if (!strcmp(o, "nosemi"))
+		snprintf(ct, sizeof(ct), "multipart/form-data boundary=%s", bd);
+	else if (!strcmp(o, "bdlast"))
+		snprintf(ct, sizeof(ct), "multipart/form-data; boundary=%s; charset=utf-8", bd);
+	else if (!strcmp(o, "space-bd"))
+		snprintf(ct, sizeof(ct), "multipart/form-data; boundary= %s", bd);
+	else
+		snprintf(ct, sizeof(ct), "%s; boundary=%s", rnd(8) ? "multipart/form-data" : "Multipart/Form-Data", bd);
+	if (!strcmp(o, "before"))
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "preamble%s", eol);
+	int parts = 1 + (int)rnd(3);
+	for (int i = 0; i < parts && n + 5000 < sizeof(out); i++) {
+		bool file = rnd(3) == 0;
+		piece(a, sizeof(a), *attacks > 0 && rnd(3) == 0 ? ((*attacks)--, true) : false);
+		piece(b, sizeof(b), *attacks > 0 && rnd(3) == 0 ? ((*attacks)--, true) : false);
+		for (char *p = a; *p; p++)
+			if (*p == '"' || *p == '\r' || *p == '\n')
+				*p = '_';
+		if (!strcmp(o, "bs") && i == 0)
+			strcat(a, "\\\\x");
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "--%s%s", bd, eol);
+		if (strcmp(o, "nocd") || i) {
+			const char *nm = rnd(3) ? (i == 0 ? "comment" : "file") : (a[0] ? a : "x");
+			if (!strcmp(o, "charset") && i == 0)
+				nm = "_charset_";
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Disposition: form-data; name=%s%.300s%s",
+					      !strcmp(o, "squote") && i == 0 ? "'" : "\"", nm,
+					      !strcmp(o, "squote") && i == 0 ? "'" : "\"");
+			if (file || (!strcmp(o, "emptyfn") && i == 0))
+				n += (size_t)snprintf(out + n, sizeof(out) - n, "; %s=\"%.300s\"",
+						      !strcmp(o, "filename*") ? "filename*" : "filename",
+						      !strcmp(o, "emptyfn") ? "" : (rnd(2) ? "photo.png" : (a[0] ? a : "a.php")));
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", eol);
+			if (!strcmp(o, "fold") && i == 0)
+				n += (size_t)snprintf(out + n, sizeof(out) - n, " continued%s", eol);
+		}
+		if (file || rnd(4) == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Type: %s%s",
+					      rnd(4) ? cts[rnd(3)] : PICK(cts), eol);
+		if (!strcmp(o, "dup") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Type: text/plain%s", eol);
+		if (!strcmp(o, "extrahdr") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "X-Note: %.200s%s", b, eol);
+		if (!strcmp(o, "cte") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Transfer-Encoding: base64%s", eol);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", eol);
+		if (!strcmp(o, "startbd") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "--%s", bd);
+		else if (!strcmp(o, "ws") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "x%s-- %s%s", eol, bd, eol);
+		/* the content, sometimes on several lines */
+		size_t bl = strlen(b);
+		if ((!strcmp(o, "crlfval") || !strcmp(o, "lfval") || rnd(5) == 0) && bl > 2)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s%s%s", (int)(bl / 2), b,
+					      strcmp(o, "lfval") ? "\r\n" : "\n", b + bl / 2);
+		else
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", b);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", eol);
+	}
+	if (strcmp(o, "nofinal"))
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "--%s--%s", bd, rnd(4) ? eol : "");
+	if (!strcmp(o, "after"))
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "trailing");
+	body(r, ct, out);
+}
+
 /* Built-in requests: 0 benign, 1 attack */
 static size_t builtin(struct req *r, size_t i)
 {
@@ -439,6 +532,32 @@ static size_t builtin(struct req *r, size_t i)
 		body(r, "application/x-www-form-urlencoded", "username=admin%27--&password=x"); return 1;
 	case 19: req_init(r, "GET", "/api", 0); browser(r);
 		hdr(r, "Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc"); return 1;
+	/* multipart: an upload, then values ModSecurity reads with their
+	 * line ends removed ("<scr" CRLF "ipt>" is "<script>" to it) */
+	case 20: req_init(r, "POST", "/upload", 0); browser(r);
+		body(r, "multipart/form-data; boundary=----WebKitFormBoundaryAbC123",
+		     "------WebKitFormBoundaryAbC123\r\n"
+		     "Content-Disposition: form-data; name=\"title\"\r\n\r\nMy holiday\r\nphotos\r\n"
+		     "------WebKitFormBoundaryAbC123\r\n"
+		     "Content-Disposition: form-data; name=\"photo\"; filename=\"beach.png\"\r\n"
+		     "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\nIHDR\r\n"
+		     "------WebKitFormBoundaryAbC123--\r\n");
+		return 1;
+	case 21: req_init(r, "POST", "/comment", 1); browser(r);
+		body(r, "multipart/form-data; boundary=xYzZY",
+		     "--xYzZY\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\n"
+		     "<scr\r\nipt>alert(document.cookie)</scr\r\nipt>\r\n--xYzZY--\r\n");
+		return 1;
+	case 22: req_init(r, "POST", "/upload", 1); browser(r);
+		body(r, "multipart/form-data; boundary=xYzZY",
+		     "--xYzZY\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n"
+		     "Content-Type: text/plain\r\n\r\nhello\r\n--xYzZY--\r\n");
+		return 1;
+	case 23: req_init(r, "POST", "/upload", 1); browser(r);
+		body(r, "multipart/form-data; boundary=xYzZY",
+		     "--xYzZY\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+		     "Content-Type: text/plain; charset=utf-7\r\n\r\nhello\r\n--xYzZY--\r\n");
+		return 1;
 	default:
 		return 0;
 	}
@@ -506,6 +625,7 @@ struct stats {
 	size_t n, msc_hit, pf_skip, benign, benign_skip, attack, attack_msc, violations;
 	size_t rnd_clean, rnd_clean_skip, benign_clean, benign_clean_skip;
 	size_t attack_pf, benign_fp, benign_fp_pf;	/* detections with the pre-filter in front */
+	size_t mp, mp_skip, mp_hit;	/* multipart bodies: all, skipped, ModSecurity matched */
 };
 
 static void dump(const struct req *r)
@@ -527,6 +647,14 @@ static void check(struct waf_pf *pf, struct waf_pf_scratch *sc, ModSecurity *ms,
 
 	st->n++;
 	st->msc_hit += hit;
+	for (size_t i = 0; i < r->nhdrs; i++)
+		if (r->body_len && r->hdrs[i].value_len >= 10 &&
+		    !strncasecmp(r->hdrs[i].value, "multipart/", 10)) {
+			st->mp++;
+			st->mp_skip += !might;
+			st->mp_hit += hit;
+			break;
+		}
 	st->pf_skip += !might;
 	if (r->kind == 0) {
 		st->benign++;
@@ -698,6 +826,8 @@ static void run_level(int pl)
 	printf("  PL%d: detection without / with the pre-filter: attacks %zu/%zu vs %zu/%zu, "
 	       "benign flagged %zu/%zu vs %zu/%zu\n", pl, st.attack_msc, st.attack, st.attack_pf,
 	       st.attack, st.benign_fp, st.benign, st.benign_fp_pf, st.benign);
+	printf("  PL%d: multipart bodies: %zu, %zu matched by ModSecurity, %zu skipped by the "
+	       "pre-filter\n", pl, st.mp, st.mp_hit, st.mp_skip);
 	CHECK_EQ_INT(st.violations, 0);
 	CHECK_EQ_INT(st.attack_pf, st.attack_msc);
 	CHECK_EQ_INT(st.benign_fp_pf, st.benign_fp);
