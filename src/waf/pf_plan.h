@@ -90,6 +90,8 @@ struct pchain {
 	uint32_t mask;		/* collections some HS link of this chain reads */
 	size_t *links;		/* HS links using this chain (global indexes) */
 	size_t nlinks;
+	int parent;		/* the longest other chain that is a prefix of this
+				 * one (its output is this chain's input), or -1 */
 };
 
 struct waf_pf {

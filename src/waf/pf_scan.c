@@ -21,6 +21,19 @@ struct field {
 	size_t val, vlen;
 };
 
+/* A field's value through a chain, computed once per scan. */
+struct memo {
+	uint32_t gen;
+	int rc;			/* run_chain()'s: 1 ok, 0 cannot compute */
+	size_t off, len;	/* in tout */
+};
+
+/* A field's transformed value inside the joined text of a scan. */
+struct seg {
+	uint32_t field;
+	size_t start, len;
+};
+
 struct waf_pf_scratch {
 	unsigned magic;
 	const struct waf_pf *pf;
@@ -31,6 +44,14 @@ struct waf_pf_scratch {
 	size_t nf, fcap;
 	uint8_t *hit;		/* per link: the scan found it might match */
 	uint32_t *hit_field;	/* per link: the field that made it (sc->f index) */
+	uint32_t *seen_seg;	/* per link: 1 + the last segment a literal was checked in */
+	struct pf_buf cat;	/* a chain's transformed fields, joined by '\n' */
+	struct memo *memo;	/* [field * nchains + chain]: its transformed value */
+	size_t memocap;
+	uint32_t gen;		/* memo entries of this scan carry it */
+	struct pf_buf tout;	/* the transformed values */
+	struct seg *seg;	/* where each field is in cat */
+	size_t nseg, segcap;
 	struct pf_buf t[2];	/* transformation ping-pong */
 	struct pf_buf cand;	/* derived candidate values */
 	struct pf_buf t2[2];	/* transformations of candidates */
@@ -50,7 +71,8 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	sc->md = pcre2_match_data_create(32, NULL);
 	sc->hit = calloc(pf->nlinks + 1, 1);
 	sc->hit_field = calloc(pf->nlinks + 1, sizeof(*sc->hit_field));
-	if (!sc->md || !sc->hit || !sc->hit_field)
+	sc->seen_seg = calloc(pf->nlinks + 1, sizeof(*sc->seen_seg));
+	if (!sc->md || !sc->hit || !sc->hit_field || !sc->seen_seg)
 		goto fail;
 	for (size_t i = 0; i < pf->nchains; i++)
 		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
@@ -77,6 +99,11 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->f);
 	free(sc->hit);
 	free(sc->hit_field);
+	free(sc->seen_seg);
+	free(sc->seg);
+	free(sc->memo);
+	pf_buf_free(&sc->tout);
+	pf_buf_free(&sc->cat);
 	sc->magic = 0;
 	free(sc);
 }
@@ -783,6 +810,77 @@ static int run_chain(const struct pchain *c, const uint8_t *s, size_t len, struc
 	return 1;
 }
 
+/* Field fi through chain ci, memoized for this scan: the parent chain's
+ * output is computed (once) and only the remaining transformations are
+ * applied.  *out stays valid until the next chain_out() call.  1 ok, 0
+ * cannot compute, -1 out of memory. */
+static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint8_t **out,
+		     size_t *olen)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct pchain *c = &pf->chains[ci];
+	struct memo *m = &sc->memo[fi * pf->nchains + ci];
+	const struct field *f = &sc->f[fi];
+
+	if (c->ntfn == 0) {
+		*out = f->vlen ? at(sc, f->val) : (const uint8_t *)"";
+		*olen = f->vlen;
+		return 1;
+	}
+	if (m->gen != sc->gen) {
+		const uint8_t *cur = at(sc, f->val);
+		size_t cl = f->vlen, from = 0;
+		if (c->parent >= 0) {
+			int rc = chain_out(sc, fi, (size_t)c->parent, &cur, &cl);
+			if (rc <= 0) {
+				*m = (struct memo){ sc->gen, rc, 0, 0 };
+				if (rc < 0)
+					m->gen = 0;
+				return rc;
+			}
+			from = pf->chains[c->parent].ntfn;
+		}
+		int rc = 1;
+		for (size_t i = from; i < c->ntfn && rc > 0; i++) {
+			struct pf_buf *b = &sc->t[i & 1];
+			rc = pf_tfn_apply(c->tfn[i], cur, cl, b);
+			cur = b->p;
+			cl = b->len;
+		}
+		if (rc < 0)
+			return -1;
+		size_t off = sc->tout.len;
+		if (rc > 0) {
+			if (pf_buf_reserve(&sc->tout, off + cl + 1) < 0)
+				return -1;
+			if (cl)
+				memcpy(sc->tout.p + off, cur, cl);
+			sc->tout.len += cl;
+		}
+		*m = (struct memo){ sc->gen, rc, off, rc > 0 ? cl : 0 };
+	}
+	if (m->rc <= 0)
+		return m->rc;
+	*out = m->len ? sc->tout.p + m->off : (const uint8_t *)"";
+	*olen = m->len;
+	return 1;
+}
+
+/* Does link l say "might" for field fi through any of its chains? */
+static int verdict_field(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
+{
+	for (size_t c = 0; c < l->nchains; c++) {
+		const uint8_t *t;
+		size_t tl;
+		int rc = chain_out(sc, fi, (size_t)l->chains[c], &t, &tl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || pf_link_verdict(l, t, tl, sc->md))
+			return 1;
+	}
+	return 0;
+}
+
 /* ---- verdicts ------------------------------------------------------------ */
 
 static bool sel_matches(const struct sl_var *v, const uint8_t *name, size_t nlen)
@@ -834,37 +932,81 @@ static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
 	return false;
 }
 
+/* A Vectorscan hit is a candidate: prefilter mode over-approximates a
+ * regex and the literals are matched caselessly.  The text scanned is a
+ * chain's fields joined by '\n' (waf_pf_scan), so:
+ *  - a regex (SINGLEMATCH: once per scan) is confirmed with the exact
+ *    operator on each field its link reads, PCRE2 with libmodsecurity's
+ *    flags (a PCRE2 error such as the match limit counts as a match);
+ *  - a literal reports each place it ends, which names the field: the
+ *    link must read that field, and its exact operator (@contains,
+ *    @streq, ...) must hold on it; @pm phrases are kept as found. */
 struct hs_ctx {
 	struct waf_pf_scratch *sc;
-	const struct field *f;
-	const uint8_t *t;	/* the transformed value scanned */
-	size_t tl;
 };
 
-/* A Vectorscan hit is a candidate: prefilter mode over-approximates a
- * regex and the literals are matched caselessly, so a hit is confirmed
- * with the exact operator (for @rx, PCRE2 with libmodsecurity's flags; a
- * PCRE2 error such as the match limit counts as a match).  @pm phrases are
- * kept as found. */
+static const struct seg *seg_at(const struct waf_pf_scratch *sc, size_t off)
+{
+	size_t lo = 0, hi = sc->nseg;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct seg *g = &sc->seg[mid];
+		if (off < g->start)
+			hi = mid;
+		else if (off >= g->start + g->len)
+			lo = mid + 1;
+		else
+			return g;
+	}
+	return NULL;	/* a separator */
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		    unsigned flags, void *ctx)
 {
 	struct hs_ctx *h = ctx;
-	const struct waf_pf *pf = h->sc->pf;
-	const struct plink *l = pf->links[id];
+	struct waf_pf_scratch *sc = h->sc;
+	const struct plink *l = sc->pf->links[id];
+	const uint8_t *cat = sc->cat.p;
 
-	if (h->sc->hit[id] || !link_reads(h->sc, l, h->f))
+	(void)from;
+	(void)flags;
+	if (sc->hit[id])
 		return 0;
 	if (l->sl->op == SL_OP_RX && l->re) {
-		int rc = pcre2_match(l->re, h->t, h->tl, 0, 0, h->sc->md, NULL);
-		if (rc == PCRE2_ERROR_NOMATCH)
+		for (size_t i = 0; i < sc->nseg; i++) {
+			const struct seg *g = &sc->seg[i];
+			const struct field *f = &sc->f[g->field];
+			if (!link_reads(sc, l, f))
+				continue;
+			int rc = pcre2_match(l->re, g->len ? cat + g->start : (const uint8_t *)"",
+					     g->len, 0, 0, sc->md, NULL);
+			if (rc == PCRE2_ERROR_NOMATCH)
+				continue;
+			sc->hit[id] = 1;
+			sc->hit_field[id] = g->field;
 			return 0;
-	} else if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
-		   !pf_link_verdict(l, h->t, h->tl, h->sc->md)) {
+		}
 		return 0;
 	}
-	h->sc->hit[id] = 1;
-	h->sc->hit_field[id] = (uint32_t)(h->f - h->sc->f);
+	if (to == 0)
+		return 0;
+	const struct seg *g = seg_at(sc, (size_t)to - 1);
+	if (!g)
+		return 0;
+	uint32_t gi = (uint32_t)(g - sc->seg) + 1;
+	if (sc->seen_seg[id] == gi)
+		return 0;
+	sc->seen_seg[id] = gi;
+	const struct field *f = &sc->f[g->field];
+	if (!link_reads(sc, l, f))
+		return 0;
+	if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
+	    !pf_link_verdict(l, g->len ? cat + g->start : (const uint8_t *)"", g->len, sc->md))
+		return 0;
+	sc->hit[id] = 1;
+	sc->hit_field[id] = g->field;
 	return 0;
 }
 
@@ -903,8 +1045,7 @@ static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 		for (size_t c = 0; c < src->nchains; c++) {
 			const uint8_t *t;
 			size_t tl;
-			int rc = run_chain(&pf->chains[src->chains[c]], at(sc, f->val), f->vlen, sc->t,
-					   &t, &tl);
+			int rc = chain_out(sc, fi, (size_t)src->chains[c], &t, &tl);
 			if (rc < 0)
 				return -1;
 			if (rc == 0)
@@ -1021,7 +1162,7 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 		const struct field *f = &sc->f[fi];
 		if (!link_reads(sc, l, f))
 			continue;
-		int r = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t);
+		int r = verdict_field(sc, l, fi);
 		if (r)
 			return r;
 	}
@@ -1333,18 +1474,39 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		return true;
 	sc->last_rule = -3;
 	memset(sc->hit, 0, pf->nlinks);
+	/* the memo of transformed values: entries of an earlier scan are
+	 * stale by their generation */
+	size_t nm = sc->nf * pf->nchains;
+	if (nm > sc->memocap) {
+		free(sc->memo);
+		sc->memocap = nm + nm / 2 + 64;
+		sc->memo = calloc(sc->memocap, sizeof(*sc->memo));
+		if (!sc->memo) {
+			sc->memocap = 0;
+			return true;
+		}
+	}
+	if (++sc->gen == 0) {
+		memset(sc->memo, 0, sc->memocap * sizeof(*sc->memo));
+		sc->gen = 1;
+	}
+	sc->tout.len = 0;
 
-	/* the Vectorscan pass: each field through each chain that reads it */
-	for (size_t fi = 0; fi < sc->nf; fi++) {
-		const struct field *f = &sc->f[fi];
-		struct hs_ctx h = { sc, f, NULL, 0 };
-		for (size_t ci = 0; ci < pf->nchains; ci++) {
-			const struct pchain *c = &pf->chains[ci];
-			if (!c->db || !(c->mask & f->mask))
+	/* the Vectorscan pass: per chain, one scan of the fields it reads,
+	 * transformed and joined by '\n' */
+	for (size_t ci = 0; ci < pf->nchains; ci++) {
+		const struct pchain *c = &pf->chains[ci];
+		if (!c->db)
+			continue;
+		sc->cat.len = 0;
+		sc->nseg = 0;
+		for (size_t fi = 0; fi < sc->nf; fi++) {
+			const struct field *f = &sc->f[fi];
+			if (!(c->mask & f->mask))
 				continue;
 			const uint8_t *t;
 			size_t tl;
-			int rc = run_chain(c, at(sc, f->val), f->vlen, sc->t, &t, &tl);
+			int rc = chain_out(sc, fi, ci, &t, &tl);
 			if (rc < 0)
 				return true;
 			if (rc == 0) {
@@ -1355,12 +1517,31 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 					}
 				continue;
 			}
-			h.t = tl ? t : (const uint8_t *)"";
-			h.tl = tl;
-			if (hs_scan(c->db, (const char *)h.t, (unsigned)tl, 0,
-				    sc->hs, on_match, &h) != HS_SUCCESS)
+			if (sc->nseg == sc->segcap) {
+				size_t nc = sc->segcap ? 2 * sc->segcap : 64;
+				void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
+				if (!np)
+					return true;
+				sc->seg = np;
+				sc->segcap = nc;
+			}
+			if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
 				return true;
+			sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
+			if (tl)
+				memcpy(sc->cat.p + sc->cat.len, t, tl);
+			sc->cat.len += tl;
+			sc->cat.p[sc->cat.len++] = '\n';
 		}
+		if (sc->nseg == 0)
+			continue;
+		for (size_t j = 0; j < c->nlinks; j++)
+			sc->seen_seg[c->links[j]] = 0;
+		struct hs_ctx h = { sc };
+		if (sc->cat.len > UINT32_MAX ||
+		    hs_scan(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match,
+			    &h) != HS_SUCCESS)
+			return true;
 	}
 
 	/* rules: every link must say "might" */

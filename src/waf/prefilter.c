@@ -883,6 +883,26 @@ static int compile_chain(struct waf_pf *pf, struct pchain *c, struct patlist *pl
 
 static int build_db(struct waf_pf *pf)
 {
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		struct plink *l = pf->links[gi];
+		const struct sl_link *sl = l->sl;
+		if (l->mode != LM_HS)
+			continue;
+		/* The scan joins a chain's fields with '\n' (pf_scan.c):
+		 * a regex is one candidate per scan (SINGLEMATCH), then
+		 * confirmed with PCRE2 on each field its link reads;
+		 * literals report every end offset, which names the
+		 * field.  Both need the regex to match inside a field
+		 * of the joined text whenever it matches the field
+		 * alone: true with multi-line ^ and $ (HS_FLAG_MULTILINE
+		 * and the '\n' between fields), not with \A, \z, \Z
+		 * or \G, which only see the ends of the whole text:
+		 * such a link is evaluated natively (PCRE2 per field). */
+		if (sl->op == SL_OP_RX &&
+		    (strstr(l->param, "\\A") || strstr(l->param, "\\z") ||
+		     strstr(l->param, "\\Z") || strstr(l->param, "\\G")))
+			l->mode = l->re ? LM_NATIVE : LM_ALWAYS;
+	}
 	for (size_t ci = 0; ci < pf->nchains; ci++) {
 		struct pchain *c = &pf->chains[ci];
 		struct patlist pl = { 0 };
@@ -898,14 +918,14 @@ static int build_db(struct waf_pf *pf)
 			int rc = 0;
 			if (sl->op == SL_OP_RX) {
 				rc = pat_add(&pl, strdup(l->param), HS_FLAG_DOTALL | HS_FLAG_MULTILINE |
-					     HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH, id);
+					     HS_FLAG_PREFILTER | (l->re ? HS_FLAG_SINGLEMATCH : 0), id);
 			} else if (sl->op == SL_OP_PM || sl->op == SL_OP_PMF) {
 				for (size_t k = 0; k < sl->npm && rc == 0; k++)
 					rc = pat_add(&pl, lit_regex(sl->pm[k], strlen(sl->pm[k])),
-						     HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH, id);
+						     HS_FLAG_CASELESS, id);
 			} else {
 				rc = pat_add(&pl, lit_regex(l->param, strlen(l->param)),
-					     HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH, id);
+					     HS_FLAG_CASELESS, id);
 			}
 			if (rc < 0) {
 				patlist_free(&pl);
@@ -916,6 +936,20 @@ static int build_db(struct waf_pf *pf)
 		patlist_free(&pl);
 		if (rc < 0)
 			return -1;
+	}
+	/* each chain's longest prefix among the others: the scan transforms
+	 * a field once per distinct prefix (pf_scan.c's chain_out) */
+	for (size_t ci = 0; ci < pf->nchains; ci++) {
+		struct pchain *c = &pf->chains[ci];
+		c->parent = -1;
+		for (size_t pi = 0; pi < pf->nchains; pi++) {
+			const struct pchain *p = &pf->chains[pi];
+			if (p->ntfn >= c->ntfn || (c->parent >= 0 &&
+						   p->ntfn <= pf->chains[c->parent].ntfn))
+				continue;
+			if (!memcmp(p->tfn, c->tfn, p->ntfn * sizeof(int)))
+				c->parent = (int)pi;
+		}
 	}
 	/* which links each chain serves, and which collections */
 	for (size_t gi = 0; gi < pf->nlinks; gi++) {
