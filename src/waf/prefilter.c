@@ -30,11 +30,14 @@
  *
  * Scan (per request): compute the collections ModSecurity would (ARGS from
  * the query and an urlencoded or JSON body, cookies, headers, the URI
- * variables), run each distinct transformation chain over each field that a
- * rule with that chain reads and scan it, then for each detection rule AND
- * its links' verdicts.  "Might match" as soon as one rule's links all
+ * variables, a JSON or plain multipart body's arguments and files),
+ * transform each field once per distinct transformation chain (prefixes
+ * shared), scan each chain's fields in one Vectorscan call (joined by
+ * '\n'), confirm each candidate with the exact operator on the field, then
+ * for each detection rule AND its links' verdicts.  "Might match" as soon as one rule's links all
  * might; otherwise "cannot match".  Bodies the pre-filter does not parse
- * (multipart, XML, another ctl:requestBodyProcessor) always "might match".
+ * (XML, another ctl:requestBodyProcessor, multipart of an unusual shape)
+ * always "might match".
  */
 #include "waf/prefilter.h"
 #include "waf/pf_plan.h"

@@ -32,7 +32,9 @@
  *    of rules/ with plain Include lines (tests/unit/test_waf_pf.c shows
  *    the prologue).
  *  - Pass the body as ModSecurity gets it (after de-chunking, up to the
- *    body limit).  Multipart and XML bodies, and bodies of a
+ *    body limit).  Multipart bodies are parsed when they have the plain
+ *    shape browsers send (pf_scan.c's parse_multipart; anything unusual
+ *    is "might match"); XML bodies, and bodies of a
  *    ctl:requestBodyProcessor the pre-filter does not parse, are always
  *    "might match"; so is anything that reads REMOTE_ADDR, GEO, IP: or
  *    other state outside the request.
