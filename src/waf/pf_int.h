@@ -168,4 +168,9 @@ void pf_buf_free(struct pf_buf *b);
  * out of memory. */
 int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out);
 
+/* true when transformation t leaves in[0..len) as it is (a cheap check for
+ * the common case: no '%' for t:urlDecode, no upper case for t:lowercase,
+ * ...); false may also mean "not known". */
+bool pf_tfn_identity(int t, const uint8_t *in, size_t len);
+
 #endif

@@ -25,7 +25,8 @@ struct field {
 struct memo {
 	uint32_t gen;
 	int rc;			/* run_chain()'s: 1 ok, 0 cannot compute */
-	size_t off, len;	/* in tout */
+	bool arena;		/* off is in the fields' arena (unchanged), else in tout */
+	size_t off, len;
 };
 
 /* A field's transformed value inside the joined text of a scan. */
@@ -830,38 +831,56 @@ static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint
 	if (m->gen != sc->gen) {
 		const uint8_t *cur = at(sc, f->val);
 		size_t cl = f->vlen, from = 0;
+		bool arena = true;		/* cur is the field's value */
+		size_t src_off = f->val;
 		if (c->parent >= 0) {
 			int rc = chain_out(sc, fi, (size_t)c->parent, &cur, &cl);
 			if (rc <= 0) {
-				*m = (struct memo){ sc->gen, rc, 0, 0 };
+				*m = (struct memo){ sc->gen, rc, false, 0, 0 };
 				if (rc < 0)
 					m->gen = 0;
 				return rc;
 			}
+			const struct memo *pm = &sc->memo[fi * pf->nchains + (size_t)c->parent];
+			arena = pm->arena;
+			src_off = pm->off;
 			from = pf->chains[c->parent].ntfn;
 		}
 		int rc = 1;
+		bool changed = false;
 		for (size_t i = from; i < c->ntfn && rc > 0; i++) {
+			if (pf_tfn_identity(c->tfn[i], cur, cl))
+				continue;
 			struct pf_buf *b = &sc->t[i & 1];
+			if (cur == b->p) {
+				/* the input is this buffer: use the other one */
+				b = &sc->t[(i + 1) & 1];
+			}
 			rc = pf_tfn_apply(c->tfn[i], cur, cl, b);
 			cur = b->p;
 			cl = b->len;
+			changed = true;
 		}
 		if (rc < 0)
 			return -1;
-		size_t off = sc->tout.len;
-		if (rc > 0) {
-			if (pf_buf_reserve(&sc->tout, off + cl + 1) < 0)
-				return -1;
-			if (cl)
-				memcpy(sc->tout.p + off, cur, cl);
-			sc->tout.len += cl;
+		if (rc > 0 && !changed) {
+			/* the parent's value (or the field's) as it is */
+			*m = (struct memo){ sc->gen, 1, arena, src_off, cl };
+		} else {
+			size_t off = sc->tout.len;
+			if (rc > 0) {
+				if (pf_buf_reserve(&sc->tout, off + cl + 1) < 0)
+					return -1;
+				if (cl)
+					memcpy(sc->tout.p + off, cur, cl);
+				sc->tout.len += cl;
+			}
+			*m = (struct memo){ sc->gen, rc, false, off, rc > 0 ? cl : 0 };
 		}
-		*m = (struct memo){ sc->gen, rc, off, rc > 0 ? cl : 0 };
 	}
 	if (m->rc <= 0)
 		return m->rc;
-	*out = m->len ? sc->tout.p + m->off : (const uint8_t *)"";
+	*out = !m->len ? (const uint8_t *)"" : m->arena ? at(sc, m->off) : sc->tout.p + m->off;
 	*olen = m->len;
 	return 1;
 }

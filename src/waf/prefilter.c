@@ -947,7 +947,7 @@ static int build_db(struct waf_pf *pf)
 		c->parent = -1;
 		for (size_t pi = 0; pi < pf->nchains; pi++) {
 			const struct pchain *p = &pf->chains[pi];
-			if (p->ntfn >= c->ntfn || (c->parent >= 0 &&
+			if (p->ntfn == 0 || p->ntfn >= c->ntfn || (c->parent >= 0 &&
 						   p->ntfn <= pf->chains[c->parent].ntfn))
 				continue;
 			if (!memcmp(p->tfn, c->tfn, p->ntfn * sizeof(int)))

