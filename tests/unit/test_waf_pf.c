@@ -9,7 +9,8 @@
  *
  * Requests: a built-in list of benign and attack requests, random ones
  * mixing attack fragments, encodings, protocol oddities and benign fields
- * in every part of a request (WAF_PF_RANDOM of them per paranoia level,
+ * in every part of a request (multipart bodies too, plain and with the
+ * oddities ModSecurity's parser flags or refuses) (WAF_PF_RANDOM of them per paranoia level,
  * default 800; WAF_PF_SEED picks another sequence), and, when
  * WAF_PF_RAW names a file written by tests/waf/pf_dump_corpus.py, every
  * request of the WAF corpus.  Paranoia levels 1 and 2 (WAF_PF_LEVELS="1 2").
