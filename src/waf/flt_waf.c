@@ -398,9 +398,12 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 			x->judged = true;
 			return FLT_CONTINUE;
 		}
-		if (sc)
-			log_debug("waf %s: \"%s\": the pre-filter's rule %ld might match", w->name,
-				  txn_line(s->txn), waf_pf_last_rule(sc));
+		if (sc && log_level >= LOG_DEBUG) {
+			char why[160];
+			waf_pf_last_why(sc, why, sizeof(why));
+			log_debug("waf %s: \"%s\": to ModSecurity, pre-filter: %s", w->name,
+				  txn_line(s->txn), why);
+		}
 	}
 	struct waf_job *j = job_new(rt, &r);
 	if (!j) {

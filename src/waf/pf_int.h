@@ -39,6 +39,15 @@ enum pf_coll {
 	PF_C_REQBODY_PROCESSOR,
 	PF_C_ARGS_COMBINED_SIZE,
 	PF_C_REQBODY_ERROR,	/* "0": every body that could fail to parse is "might" */
+	/* a multipart/form-data body (pf_scan.c's parse_multipart) */
+	PF_C_FILES,		/* part name -> filename */
+	PF_C_FILES_NAMES,
+	PF_C_FILES_SIZES,
+	PF_C_FILES_TMP_CONTENT,	/* "" per file: nothing is extracted */
+	PF_C_FILES_COMBINED_SIZE,
+	PF_C_MULTIPART_NAME,
+	PF_C_MULTIPART_FILENAME,
+	PF_C_MULTIPART_PART_HEADERS,	/* part name -> each header line, CRLF included */
 	PF_C_COUNT
 };
 
@@ -47,9 +56,8 @@ enum pf_vkind {
 	PF_V_COLL,		/* coll_mask says which collections */
 	PF_V_TX,		/* TX:name or TX:/re/ */
 	PF_V_MATCHED,		/* MATCHED_VAR, MATCHED_VARS */
-	PF_V_EMPTY,		/* collections that are empty without multipart/XML
-				 * (FILES, FILES_NAMES, XML:/ *, MULTIPART_*...)
-				 * when the request has no such body */
+	PF_V_EMPTY,		/* collections that are empty whenever the
+				 * pre-filter skips (XML:/ *, FILES_TMPNAMES) */
 	PF_V_UNKNOWN,		/* anything else: REMOTE_ADDR, IP:, GEO, ... */
 };
 
@@ -118,6 +126,7 @@ struct sl_ruleset {
 	struct sl_rule *rules;
 	size_t nrules, cap;
 	char unsupported[96];	/* a directive the pre-filter cannot follow */
+	bool upload_files;	/* SecUploadKeepFiles / SecTmpSaveUploadedFiles on */
 	char **files;		/* interned file names */
 	size_t nfiles;
 };
@@ -158,5 +167,10 @@ void pf_buf_free(struct pf_buf *b);
  * replicated; the caller then treats the link as "might match"), -1 when
  * out of memory. */
 int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out);
+
+/* true when transformation t leaves in[0..len) as it is (a cheap check for
+ * the common case: no '%' for t:urlDecode, no upper case for t:lowercase,
+ * ...); false may also mean "not known". */
+bool pf_tfn_identity(int t, const uint8_t *in, size_t len);
 
 #endif

@@ -77,6 +77,7 @@ struct plink {
 
 struct prule {
 	const struct sl_rule *sl;
+	bool silent;		/* reports nothing: only a source of TX values */
 	struct plink *links;
 	size_t nlinks;
 };
@@ -89,6 +90,8 @@ struct pchain {
 	uint32_t mask;		/* collections some HS link of this chain reads */
 	size_t *links;		/* HS links using this chain (global indexes) */
 	size_t nlinks;
+	int parent;		/* the longest other chain that is a prefix of this
+				 * one (its output is this chain's input), or -1 */
 };
 
 struct waf_pf {
@@ -111,7 +114,16 @@ struct waf_pf {
 	size_t ndyn;
 	size_t npatterns, nfallbacks;
 	size_t hs_bytes;
+	size_t ncompiled, ncached;	/* Vectorscan compiles run / taken from pf_cache.c */
 };
+
+/* pf_cache.c: hs_compile_ext_multi (platform: this host) through the
+ * database cache.  On a compile error, *bad is the rejected expression
+ * (-1: another error).  *cached: nothing was compiled. */
+hs_error_t pf_hs_compile(const char *const *exprs, const unsigned *flags, const unsigned *ids,
+			 unsigned n, unsigned mode, hs_database_t **db, int *bad, bool *cached);
+/* Drops the in-memory cache (tests). */
+void pf_cache_clear(void);
 
 /* prefilter.c, for the scan */
 bool pf_link_verdict(const struct plink *l, const uint8_t *s, size_t len, pcre2_match_data *md);

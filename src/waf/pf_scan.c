@@ -21,6 +21,20 @@ struct field {
 	size_t val, vlen;
 };
 
+/* A field's value through a chain, computed once per scan. */
+struct memo {
+	uint32_t gen;
+	int rc;			/* run_chain()'s: 1 ok, 0 cannot compute */
+	bool arena;		/* off is in the fields' arena (unchanged), else in tout */
+	size_t off, len;
+};
+
+/* A field's transformed value inside the joined text of a scan. */
+struct seg {
+	uint32_t field;
+	size_t start, len;
+};
+
 struct waf_pf_scratch {
 	unsigned magic;
 	const struct waf_pf *pf;
@@ -30,10 +44,20 @@ struct waf_pf_scratch {
 	struct field *f;
 	size_t nf, fcap;
 	uint8_t *hit;		/* per link: the scan found it might match */
+	uint32_t *hit_field;	/* per link: the field that made it (sc->f index) */
+	uint32_t *seen_seg;	/* per link: 1 + the last segment a literal was checked in */
+	struct pf_buf cat;	/* a chain's transformed fields, joined by '\n' */
+	struct memo *memo;	/* [field * nchains + chain]: its transformed value */
+	size_t memocap;
+	uint32_t gen;		/* memo entries of this scan carry it */
+	struct pf_buf tout;	/* the transformed values */
+	struct seg *seg;	/* where each field is in cat */
+	size_t nseg, segcap;
 	struct pf_buf t[2];	/* transformation ping-pong */
 	struct pf_buf cand;	/* derived candidate values */
 	struct pf_buf t2[2];	/* transformations of candidates */
 	long last_rule;		/* why the last scan said "might" */
+	long last_field;	/* and on which field (-1: none known) */
 	bool oom;
 };
 
@@ -47,7 +71,9 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	sc->pf = pf;
 	sc->md = pcre2_match_data_create(32, NULL);
 	sc->hit = calloc(pf->nlinks + 1, 1);
-	if (!sc->md || !sc->hit)
+	sc->hit_field = calloc(pf->nlinks + 1, sizeof(*sc->hit_field));
+	sc->seen_seg = calloc(pf->nlinks + 1, sizeof(*sc->seen_seg));
+	if (!sc->md || !sc->hit || !sc->hit_field || !sc->seen_seg)
 		goto fail;
 	for (size_t i = 0; i < pf->nchains; i++)
 		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
@@ -73,6 +99,12 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	pf_buf_free(&sc->cand);
 	free(sc->f);
 	free(sc->hit);
+	free(sc->hit_field);
+	free(sc->seen_seg);
+	free(sc->seg);
+	free(sc->memo);
+	pf_buf_free(&sc->tout);
+	pf_buf_free(&sc->cat);
 	sc->magic = 0;
 	free(sc);
 }
@@ -305,10 +337,35 @@ static bool hex4(const uint8_t *p, unsigned long *v)
 	return true;
 }
 
-/* A string token, decoded into the arena.  Only plain ASCII and well-formed
- * escapes are accepted: anything else (raw non-ASCII bytes whose UTF-8
- * validity yajl checks, lone surrogates) is "not parsed" and the caller
- * answers "might match". */
+/* yajl_lex_utf8_char(): the UTF-8 check yajl makes on raw bytes >= 0x80
+ * in a string (ModSecurity leaves yajl_dont_validate_strings off): a lead
+ * byte 110xxxxx, 1110xxxx or 11110xxx followed by that many 10xxxxxx
+ * bytes; nothing more (overlong forms and surrogates pass).  The length of
+ * the sequence at p, 0 when yajl would refuse it. */
+static size_t yajl_utf8_len(const uint8_t *p, const uint8_t *end)
+{
+	size_t n;
+
+	if (p[0] >> 5 == 0x6)
+		n = 2;
+	else if (p[0] >> 4 == 0xe)
+		n = 3;
+	else if (p[0] >> 3 == 0x1e)
+		n = 4;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (p[i] >> 6 != 0x2)
+			return 0;
+	return n;
+}
+
+/* A string token, decoded into the arena.  ASCII, UTF-8 sequences yajl
+ * accepts (copied as they are, as yajl hands them on) and well-formed
+ * escapes are accepted: anything else (bytes yajl refuses, lone
+ * surrogates) is "not parsed" and the caller answers "might match". */
 static bool j_string(struct json *j, size_t *off, size_t *len)
 {
 	if (j->p >= j->end || *j->p != '"')
@@ -317,8 +374,16 @@ static bool j_string(struct json *j, size_t *off, size_t *len)
 	*off = j->sc->arena.len;
 	while (j->p < j->end && *j->p != '"') {
 		uint8_t c = *j->p;
-		if (c < 0x20 || c >= 0x80)
+		if (c < 0x20)
 			return false;
+		if (c >= 0x80) {
+			size_t n = yajl_utf8_len(j->p, j->end);
+			if (!n)
+				return false;
+			put(j->sc, j->p, n);
+			j->p += n;
+			continue;
+		}
 		if (c != '\\') {
 			put(j->sc, &c, 1);
 			j->p++;
@@ -481,6 +546,248 @@ static bool parse_json(struct waf_pf_scratch *sc, const uint8_t *s, size_t len, 
 	return j.p == j.end && !sc->oom;
 }
 
+/* ---- multipart/form-data (libmodsecurity 3.0.9's Multipart) -------------- */
+
+/*
+ * Only the plain shape every browser and HTTP library sends is parsed; for
+ * anything else (a quoted boundary, whitespace or parameters where
+ * Multipart::init() sets a flag, data before the first or after the last
+ * boundary, LF-only lines, header folding, part headers other than
+ * Content-Disposition and Content-Type, other Content-Disposition
+ * parameters, quotes or backslashes in a name, an empty filename, a line
+ * that resembles a boundary, a missing final boundary) parse_multipart()
+ * returns false and the request goes to ModSecurity.  For what it accepts,
+ * the collections are the ones Multipart::multipart_complete() and
+ * process_boundary() fill:
+ *  - a part with a filename: FILES:name = filename, FILES_NAMES:name,
+ *    FILES_SIZES:name = the content's length, FILES_TMP_CONTENT:name = ""
+ *    (nothing extracted), FILES_COMBINED_SIZE = the sum;
+ *  - any other part: ARGS / ARGS_POST:name = its content with every line
+ *    end ("\r\n" or "\n") removed: process_part_data() holds a line's end
+ *    back in case the boundary follows, then overwrites it with the next
+ *    line (`d.assign(reserve); d.assign(buf)`), so "a\r\nb" is seen as
+ *    "ab".  Not in ARGS_COMBINED_SIZE (addArgument() is not called);
+ *  - MULTIPART_NAME:name, MULTIPART_FILENAME:filename, and
+ *    MULTIPART_PART_HEADERS:name = each header line as received, CRLF
+ *    included (m_last_header_line is the raw buffer).
+ * Lines must stay below MULTIPART_BUF_SIZE (4096) for that reading of the
+ * buffer to hold; header lines are limited to 4000 bytes.
+ */
+
+#define MP_BOUNDARY_MAX 70
+#define MP_HEADER_MAX 4000
+
+static bool mp_boundary_char(uint8_t c)
+{
+	return isalnum(c) || strchr("'()+_,-./:=?", c) != NULL;
+}
+
+/* The boundary of a Content-Type value Multipart::init() accepts without a
+ * flag: "multipart/form-data" (any case), spaces, one ';', spaces,
+ * "boundary=" and the boundary to the end. */
+static bool mp_boundary(const char *v, size_t n, const char **b, size_t *bl)
+{
+	if (n > 1024 || n < 19 || strncasecmp(v, "multipart/form-data", 19))
+		return false;
+	size_t i = 19;
+	while (i < n && v[i] == ' ')
+		i++;
+	if (i >= n || v[i] != ';')
+		return false;
+	i++;
+	while (i < n && v[i] == ' ')
+		i++;
+	if (n - i < 9 || memcmp(v + i, "boundary=", 9))
+		return false;
+	i += 9;
+	*b = v + i;
+	*bl = n - i;
+	if (*bl == 0 || *bl > MP_BOUNDARY_MAX)
+		return false;
+	for (size_t k = 0; k < *bl; k++)
+		if (!mp_boundary_char((uint8_t)(*b)[k]))
+			return false;
+	/* count_boundary_params(): "boundary" (any case) with a '=' anywhere
+	 * after it, once in the header, never in the boundary */
+	for (size_t k = 0; k + 8 <= *bl; k++)
+		if (!strncasecmp(*b + k, "boundary", 8) && memchr(*b + k + 8, '=', *bl - k - 8))
+			return false;
+	return true;
+}
+
+/* A double-quoted Content-Disposition parameter value without quotes,
+ * backslashes or control bytes: its length up to the closing quote, 0 if
+ * not that. */
+static size_t mp_quoted(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *s = p;
+
+	while (p < end && *p != '"') {
+		if (*p == '\\' || *p < 0x20 || *p == 0x7f)
+			return 0;
+		p++;
+	}
+	if (p >= end)
+		return 0;
+	return (size_t)(p - s);
+}
+
+static bool parse_multipart(struct waf_pf_scratch *sc, const char *ct, size_t ctl,
+			    const uint8_t *b, size_t len)
+{
+	const char *bd;
+	size_t bl;
+	const uint8_t *end = b + len;
+	size_t combined = 0;
+	bool files = false;
+
+	if (!mp_boundary(ct, ctl, &bd, &bl))
+		return false;
+	/* "--B\r\n" first: no data before it */
+	if (len < bl + 4 || memcmp(b, "--", 2) || memcmp(b + 2, bd, bl) || b[bl + 2] != '\r' ||
+	    b[bl + 3] != '\n')
+		return false;
+	const uint8_t *p = b + bl + 4;
+	for (;;) {
+		/* part headers */
+		const uint8_t *hl[2];
+		size_t hlen[2], nh = 0;
+		const uint8_t *cd = NULL, *cde = NULL;
+		bool have_ct = false;
+		for (;;) {
+			const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl || nl == p || nl[-1] != '\r')
+				return false;
+			const uint8_t *le = nl - 1;	/* the line without CRLF */
+			size_t ll = (size_t)(le - p);
+			if (ll == 0) {
+				p = nl + 1;
+				break;
+			}
+			if (ll > MP_HEADER_MAX || isspace(*p) || memchr(p, '\r', ll) ||
+			    memchr(p, '\0', ll) || nh == 2)
+				return false;
+			const uint8_t *v;
+			if (ll > 20 && !memcmp(p, "Content-Disposition:", 20) && !cd) {
+				v = p + 20;
+				while (v < le && (*v == ' ' || *v == '\t'))
+					v++;
+				cd = v;
+				cde = le;
+			} else if (ll > 13 && !memcmp(p, "Content-Type:", 13) && !have_ct) {
+				have_ct = true;
+			} else {
+				return false;
+			}
+			hl[nh] = p;
+			hlen[nh++] = (size_t)(nl + 1 - p);
+			p = nl + 1;
+		}
+		if (!cd)
+			return false;
+		/* form-data; name="N"[; filename="F"] */
+		const uint8_t *name, *fname = NULL;
+		size_t nlen, flen = 0;
+		if (cde - cd < 17 || memcmp(cd, "form-data; name=\"", 17))
+			return false;
+		name = cd + 17;
+		nlen = mp_quoted(name, cde);
+		if (!nlen)
+			return false;
+		const uint8_t *q = name + nlen + 1;
+		if (q < cde) {
+			if (cde - q < 12 || memcmp(q, "; filename=\"", 12))
+				return false;
+			fname = q + 12;
+			flen = mp_quoted(fname, cde);
+			if (!flen || fname + flen + 1 != cde)
+				return false;
+		}
+		/* the content: up to the first line that starts with "--B" */
+		const uint8_t *ds = p, *k = NULL;
+		for (const uint8_t *s = ds - 1; s < end;) {
+			const uint8_t *nl = memchr(s, '\n', (size_t)(end - s));
+			if (!nl)
+				break;
+			const uint8_t *ls = nl + 1;
+			if ((size_t)(end - ls) >= 2 && ls[0] == '-' && ls[1] == '-') {
+				if ((size_t)(end - ls) >= bl + 2 && !memcmp(ls + 2, bd, bl)) {
+					k = nl;
+					break;
+				}
+				/* "-- B": an error for ModSecurity; any "--" and
+				 * white space: not parsed here */
+				if ((size_t)(end - ls) > 2 && isspace(ls[2]))
+					return false;
+			}
+			s = ls;
+		}
+		if (!k || k < ds || k[-1] != '\r')
+			return false;	/* no boundary, data starting with it, LF only */
+		const uint8_t *de = k - 1;	/* the content is [ds, de) */
+		const uint8_t *after = k + 1 + 2 + bl;
+		bool final = false;
+		if ((size_t)(end - after) >= 2 && after[0] == '\r' && after[1] == '\n') {
+			p = after + 2;
+		} else if ((size_t)(end - after) >= 2 && after[0] == '-' && after[1] == '-' &&
+			   (end - after == 2 ||
+			    (end - after == 4 && after[2] == '\r' && after[3] == '\n'))) {
+			final = true;
+		} else {
+			return false;
+		}
+
+		/* the part's variables */
+		size_t no = put(sc, name, nlen);
+		add_field(sc, BIT(PF_C_MULTIPART_NAME), no, nlen, no, nlen);
+		for (size_t i = 0; i < nh; i++) {
+			size_t ho = put(sc, hl[i], hlen[i]);
+			add_field(sc, BIT(PF_C_MULTIPART_PART_HEADERS), no, nlen, ho, hlen[i]);
+		}
+		size_t dl = (size_t)(de - ds);
+		if (fname) {
+			char num[24];
+			size_t fo = put(sc, fname, flen);
+			add_field(sc, BIT(PF_C_MULTIPART_FILENAME), fo, flen, fo, flen);
+			add_field(sc, BIT(PF_C_FILES), no, nlen, fo, flen);
+			add_field(sc, BIT(PF_C_FILES_NAMES), no, nlen, no, nlen);
+			int n = snprintf(num, sizeof(num), "%zu", dl);
+			size_t so = put(sc, num, (size_t)n);
+			add_field(sc, BIT(PF_C_FILES_SIZES), no, nlen, so, (size_t)n);
+			add_field(sc, BIT(PF_C_FILES_TMP_CONTENT), no, nlen, 0, 0);
+			combined += dl;
+			files = true;
+		} else {
+			if (pf_buf_reserve(&sc->arena, sc->arena.len + dl + 1) < 0) {
+				sc->oom = true;
+				return false;
+			}
+			size_t vo = sc->arena.len;
+			uint8_t *o = sc->arena.p + vo;
+			size_t vl = 0;
+			for (const uint8_t *c = ds; c < de; c++) {
+				if (*c == '\n') {
+					if (vl && c > ds && c[-1] == '\r')
+						vl--;
+					continue;
+				}
+				o[vl++] = *c;
+			}
+			sc->arena.len += vl;
+			add_field(sc, BIT(PF_C_ARGS_POST), no, nlen, vo, vl);
+			add_field(sc, BIT(PF_C_ARGS_POST_NAMES), no, nlen, no, nlen);
+		}
+		if (final)
+			break;
+	}
+	if (files) {
+		char num[24];
+		int n = snprintf(num, sizeof(num), "%zu", combined);
+		add_copy(sc, BIT(PF_C_FILES_COMBINED_SIZE), "", 0, num, (size_t)n);
+	}
+	return !sc->oom;
+}
+
 /* ---- transformations ----------------------------------------------------- */
 
 /* Runs chain c over s; *out points into one of bufs.  1 ok, 0 cannot
@@ -502,6 +809,95 @@ static int run_chain(const struct pchain *c, const uint8_t *s, size_t len, struc
 	*out = cur;
 	*olen = cl;
 	return 1;
+}
+
+/* Field fi through chain ci, memoized for this scan: the parent chain's
+ * output is computed (once) and only the remaining transformations are
+ * applied.  *out stays valid until the next chain_out() call.  1 ok, 0
+ * cannot compute, -1 out of memory. */
+static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint8_t **out,
+		     size_t *olen)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct pchain *c = &pf->chains[ci];
+	struct memo *m = &sc->memo[fi * pf->nchains + ci];
+	const struct field *f = &sc->f[fi];
+
+	if (c->ntfn == 0) {
+		*out = f->vlen ? at(sc, f->val) : (const uint8_t *)"";
+		*olen = f->vlen;
+		return 1;
+	}
+	if (m->gen != sc->gen) {
+		const uint8_t *cur = at(sc, f->val);
+		size_t cl = f->vlen, from = 0;
+		bool arena = true;		/* cur is the field's value */
+		size_t src_off = f->val;
+		if (c->parent >= 0) {
+			int rc = chain_out(sc, fi, (size_t)c->parent, &cur, &cl);
+			if (rc <= 0) {
+				*m = (struct memo){ sc->gen, rc, false, 0, 0 };
+				if (rc < 0)
+					m->gen = 0;
+				return rc;
+			}
+			const struct memo *pm = &sc->memo[fi * pf->nchains + (size_t)c->parent];
+			arena = pm->arena;
+			src_off = pm->off;
+			from = pf->chains[c->parent].ntfn;
+		}
+		int rc = 1;
+		bool changed = false;
+		for (size_t i = from; i < c->ntfn && rc > 0; i++) {
+			if (pf_tfn_identity(c->tfn[i], cur, cl))
+				continue;
+			struct pf_buf *b = &sc->t[i & 1];
+			if (cur == b->p) {
+				/* the input is this buffer: use the other one */
+				b = &sc->t[(i + 1) & 1];
+			}
+			rc = pf_tfn_apply(c->tfn[i], cur, cl, b);
+			cur = b->p;
+			cl = b->len;
+			changed = true;
+		}
+		if (rc < 0)
+			return -1;
+		if (rc > 0 && !changed) {
+			/* the parent's value (or the field's) as it is */
+			*m = (struct memo){ sc->gen, 1, arena, src_off, cl };
+		} else {
+			size_t off = sc->tout.len;
+			if (rc > 0) {
+				if (pf_buf_reserve(&sc->tout, off + cl + 1) < 0)
+					return -1;
+				if (cl)
+					memcpy(sc->tout.p + off, cur, cl);
+				sc->tout.len += cl;
+			}
+			*m = (struct memo){ sc->gen, rc, false, off, rc > 0 ? cl : 0 };
+		}
+	}
+	if (m->rc <= 0)
+		return m->rc;
+	*out = !m->len ? (const uint8_t *)"" : m->arena ? at(sc, m->off) : sc->tout.p + m->off;
+	*olen = m->len;
+	return 1;
+}
+
+/* Does link l say "might" for field fi through any of its chains? */
+static int verdict_field(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
+{
+	for (size_t c = 0; c < l->nchains; c++) {
+		const uint8_t *t;
+		size_t tl;
+		int rc = chain_out(sc, fi, (size_t)l->chains[c], &t, &tl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || pf_link_verdict(l, t, tl, sc->md))
+			return 1;
+	}
+	return 0;
 }
 
 /* ---- verdicts ------------------------------------------------------------ */
@@ -555,36 +951,81 @@ static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
 	return false;
 }
 
+/* A Vectorscan hit is a candidate: prefilter mode over-approximates a
+ * regex and the literals are matched caselessly.  The text scanned is a
+ * chain's fields joined by '\n' (waf_pf_scan), so:
+ *  - a regex (SINGLEMATCH: once per scan) is confirmed with the exact
+ *    operator on each field its link reads, PCRE2 with libmodsecurity's
+ *    flags (a PCRE2 error such as the match limit counts as a match);
+ *  - a literal reports each place it ends, which names the field: the
+ *    link must read that field, and its exact operator (@contains,
+ *    @streq, ...) must hold on it; @pm phrases are kept as found. */
 struct hs_ctx {
 	struct waf_pf_scratch *sc;
-	const struct field *f;
-	const uint8_t *t;	/* the transformed value scanned */
-	size_t tl;
 };
 
-/* A Vectorscan hit is a candidate: prefilter mode over-approximates a
- * regex and the literals are matched caselessly, so a hit is confirmed
- * with the exact operator (for @rx, PCRE2 with libmodsecurity's flags; a
- * PCRE2 error such as the match limit counts as a match).  @pm phrases are
- * kept as found. */
+static const struct seg *seg_at(const struct waf_pf_scratch *sc, size_t off)
+{
+	size_t lo = 0, hi = sc->nseg;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct seg *g = &sc->seg[mid];
+		if (off < g->start)
+			hi = mid;
+		else if (off >= g->start + g->len)
+			lo = mid + 1;
+		else
+			return g;
+	}
+	return NULL;	/* a separator */
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		    unsigned flags, void *ctx)
 {
 	struct hs_ctx *h = ctx;
-	const struct waf_pf *pf = h->sc->pf;
-	const struct plink *l = pf->links[id];
+	struct waf_pf_scratch *sc = h->sc;
+	const struct plink *l = sc->pf->links[id];
+	const uint8_t *cat = sc->cat.p;
 
-	if (h->sc->hit[id] || !link_reads(h->sc, l, h->f))
+	(void)from;
+	(void)flags;
+	if (sc->hit[id])
 		return 0;
 	if (l->sl->op == SL_OP_RX && l->re) {
-		int rc = pcre2_match(l->re, h->t, h->tl, 0, 0, h->sc->md, NULL);
-		if (rc == PCRE2_ERROR_NOMATCH)
+		for (size_t i = 0; i < sc->nseg; i++) {
+			const struct seg *g = &sc->seg[i];
+			const struct field *f = &sc->f[g->field];
+			if (!link_reads(sc, l, f))
+				continue;
+			int rc = pcre2_match(l->re, g->len ? cat + g->start : (const uint8_t *)"",
+					     g->len, 0, 0, sc->md, NULL);
+			if (rc == PCRE2_ERROR_NOMATCH)
+				continue;
+			sc->hit[id] = 1;
+			sc->hit_field[id] = g->field;
 			return 0;
-	} else if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
-		   !pf_link_verdict(l, h->t, h->tl, h->sc->md)) {
+		}
 		return 0;
 	}
-	h->sc->hit[id] = 1;
+	if (to == 0)
+		return 0;
+	const struct seg *g = seg_at(sc, (size_t)to - 1);
+	if (!g)
+		return 0;
+	uint32_t gi = (uint32_t)(g - sc->seg) + 1;
+	if (sc->seen_seg[id] == gi)
+		return 0;
+	sc->seen_seg[id] = gi;
+	const struct field *f = &sc->f[g->field];
+	if (!link_reads(sc, l, f))
+		return 0;
+	if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
+	    !pf_link_verdict(l, g->len ? cat + g->start : (const uint8_t *)"", g->len, sc->md))
+		return 0;
+	sc->hit[id] = 1;
+	sc->hit_field[id] = g->field;
 	return 0;
 }
 
@@ -623,8 +1064,7 @@ static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 		for (size_t c = 0; c < src->nchains; c++) {
 			const uint8_t *t;
 			size_t tl;
-			int rc = run_chain(&pf->chains[src->chains[c]], at(sc, f->val), f->vlen, sc->t,
-					   &t, &tl);
+			int rc = chain_out(sc, fi, (size_t)src->chains[c], &t, &tl);
 			if (rc < 0)
 				return -1;
 			if (rc == 0)
@@ -741,7 +1181,7 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 		const struct field *f = &sc->f[fi];
 		if (!link_reads(sc, l, f))
 			continue;
-		int r = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t);
+		int r = verdict_field(sc, l, fi);
 		if (r)
 			return r;
 	}
@@ -894,6 +1334,8 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 
 	/* headers */
 	enum { BP_NONE, BP_URLENC, BP_MULTIPART } bp = BP_NONE;
+	const struct waf_pf_hdr *ctype = NULL;
+	size_t nctype = 0;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
 		add_copy(sc, BIT(PF_C_HEADERS_NAMES), h->name, h->name_len, h->name, h->name_len);
@@ -925,6 +1367,8 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 			}
 		}
 		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12)) {
+			ctype = h;
+			nctype++;
 			if (ci_prefix(h->value, h->value_len, "multipart/form-data"))
 				bp = BP_MULTIPART;
 			if (ci_prefix(h->value, h->value_len, "application/x-www-form-urlencoded"))
@@ -953,7 +1397,10 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 			extract_args(sc, b, r->body_len, BIT(PF_C_ARGS_POST),
 				     BIT(PF_C_ARGS_POST_NAMES), &combined, &nargs);
 		} else if (bp == BP_MULTIPART) {
-			return false;
+			add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "MULTIPART", 9);
+			if (nctype != 1 || pf->rs.upload_files ||
+			    !parse_multipart(sc, ctype->value, ctype->value_len, b, r->body_len))
+				return false;
 		}
 	} else if (json) {
 		add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "JSON", 4);
@@ -980,8 +1427,64 @@ long waf_pf_last_rule(const struct waf_pf_scratch *sc)
 	return sc->last_rule;
 }
 
+static const char *const coll_name[PF_C_COUNT] = {
+	[PF_C_ARGS_GET] = "ARGS_GET", [PF_C_ARGS_POST] = "ARGS_POST",
+	[PF_C_ARGS_GET_NAMES] = "ARGS_GET_NAMES", [PF_C_ARGS_POST_NAMES] = "ARGS_POST_NAMES",
+	[PF_C_ARGS_JSON] = "ARGS(json)", [PF_C_ARGS_JSON_NAMES] = "ARGS_NAMES(json)",
+	[PF_C_COOKIES] = "REQUEST_COOKIES", [PF_C_COOKIES_NAMES] = "REQUEST_COOKIES_NAMES",
+	[PF_C_HEADERS] = "REQUEST_HEADERS", [PF_C_HEADERS_NAMES] = "REQUEST_HEADERS_NAMES",
+	[PF_C_URI] = "REQUEST_URI", [PF_C_URI_RAW] = "REQUEST_URI_RAW",
+	[PF_C_FILENAME] = "REQUEST_FILENAME", [PF_C_BASENAME] = "REQUEST_BASENAME",
+	[PF_C_LINE] = "REQUEST_LINE", [PF_C_QS] = "QUERY_STRING", [PF_C_BODY] = "REQUEST_BODY",
+	[PF_C_METHOD] = "REQUEST_METHOD", [PF_C_PROTOCOL] = "REQUEST_PROTOCOL",
+	[PF_C_REQBODY_PROCESSOR] = "REQBODY_PROCESSOR",
+	[PF_C_ARGS_COMBINED_SIZE] = "ARGS_COMBINED_SIZE", [PF_C_REQBODY_ERROR] = "REQBODY_ERROR",
+	[PF_C_FILES] = "FILES", [PF_C_FILES_NAMES] = "FILES_NAMES", [PF_C_FILES_SIZES] = "FILES_SIZES",
+	[PF_C_FILES_TMP_CONTENT] = "FILES_TMP_CONTENT",
+	[PF_C_FILES_COMBINED_SIZE] = "FILES_COMBINED_SIZE", [PF_C_MULTIPART_NAME] = "MULTIPART_NAME",
+	[PF_C_MULTIPART_FILENAME] = "MULTIPART_FILENAME",
+	[PF_C_MULTIPART_PART_HEADERS] = "MULTIPART_PART_HEADERS",
+};
+
+size_t waf_pf_last_why(const struct waf_pf_scratch *sc, char *buf, size_t len)
+{
+	int n;
+
+	switch (sc->last_rule) {
+	case 0:
+		n = snprintf(buf, len, "no rule can match");
+		break;
+	case -1:
+		n = snprintf(buf, len, "a rule matches every request");
+		break;
+	case -2:
+		n = snprintf(buf, len, "a body the pre-filter does not parse");
+		break;
+	case -3:
+		n = snprintf(buf, len, "out of memory");
+		break;
+	default:
+		if (sc->last_field >= 0 && (size_t)sc->last_field < sc->nf) {
+			const struct field *f = &sc->f[sc->last_field];
+			const char *cn = "?";
+			for (int c = 0; c < PF_C_COUNT; c++)
+				if (f->mask & (1u << c)) {
+					cn = coll_name[c] ? coll_name[c] : "?";
+					break;
+				}
+			n = snprintf(buf, len, "rule %ld on %s%s%.*s", sc->last_rule, cn,
+				     f->nlen ? ":" : "", (int)(f->nlen > 64 ? 64 : f->nlen),
+				     (const char *)at(sc, f->name));
+		} else {
+			n = snprintf(buf, len, "rule %ld (a native check)", sc->last_rule);
+		}
+	}
+	return n < 0 ? 0 : (size_t)n;
+}
+
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 {
+	sc->last_field = -1;
 	sc->last_rule = -1;
 	if (pf->always)
 		return true;
@@ -990,32 +1493,74 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		return true;
 	sc->last_rule = -3;
 	memset(sc->hit, 0, pf->nlinks);
+	/* the memo of transformed values: entries of an earlier scan are
+	 * stale by their generation */
+	size_t nm = sc->nf * pf->nchains;
+	if (nm > sc->memocap) {
+		free(sc->memo);
+		sc->memocap = nm + nm / 2 + 64;
+		sc->memo = calloc(sc->memocap, sizeof(*sc->memo));
+		if (!sc->memo) {
+			sc->memocap = 0;
+			return true;
+		}
+	}
+	if (++sc->gen == 0) {
+		memset(sc->memo, 0, sc->memocap * sizeof(*sc->memo));
+		sc->gen = 1;
+	}
+	sc->tout.len = 0;
 
-	/* the Vectorscan pass: each field through each chain that reads it */
-	for (size_t fi = 0; fi < sc->nf; fi++) {
-		const struct field *f = &sc->f[fi];
-		struct hs_ctx h = { sc, f, NULL, 0 };
-		for (size_t ci = 0; ci < pf->nchains; ci++) {
-			const struct pchain *c = &pf->chains[ci];
-			if (!c->db || !(c->mask & f->mask))
+	/* the Vectorscan pass: per chain, one scan of the fields it reads,
+	 * transformed and joined by '\n' */
+	for (size_t ci = 0; ci < pf->nchains; ci++) {
+		const struct pchain *c = &pf->chains[ci];
+		if (!c->db)
+			continue;
+		sc->cat.len = 0;
+		sc->nseg = 0;
+		for (size_t fi = 0; fi < sc->nf; fi++) {
+			const struct field *f = &sc->f[fi];
+			if (!(c->mask & f->mask))
 				continue;
 			const uint8_t *t;
 			size_t tl;
-			int rc = run_chain(c, at(sc, f->val), f->vlen, sc->t, &t, &tl);
+			int rc = chain_out(sc, fi, ci, &t, &tl);
 			if (rc < 0)
 				return true;
 			if (rc == 0) {
 				for (size_t j = 0; j < c->nlinks; j++)
-					if (link_reads(sc, pf->links[c->links[j]], f))
+					if (link_reads(sc, pf->links[c->links[j]], f)) {
 						sc->hit[c->links[j]] = 1;
+						sc->hit_field[c->links[j]] = (uint32_t)fi;
+					}
 				continue;
 			}
-			h.t = tl ? t : (const uint8_t *)"";
-			h.tl = tl;
-			if (hs_scan(c->db, (const char *)h.t, (unsigned)tl, 0,
-				    sc->hs, on_match, &h) != HS_SUCCESS)
+			if (sc->nseg == sc->segcap) {
+				size_t nc = sc->segcap ? 2 * sc->segcap : 64;
+				void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
+				if (!np)
+					return true;
+				sc->seg = np;
+				sc->segcap = nc;
+			}
+			if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
 				return true;
+			sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
+			if (tl)
+				memcpy(sc->cat.p + sc->cat.len, t, tl);
+			sc->cat.len += tl;
+			sc->cat.p[sc->cat.len++] = '\n';
 		}
+		if (sc->nseg == 0)
+			continue;
+		for (size_t j = 0; j < c->nlinks; j++)
+			sc->seen_seg[c->links[j]] = 0;
+		struct hs_ctx h = { sc };
+		if (sc->cat.len > UINT32_MAX ||
+		    hs_scan(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match,
+			    &h) != HS_SUCCESS)
+			return true;
 	}
 
 	/* rules: every link must say "might" */
@@ -1024,6 +1569,8 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		const struct prule *pr = &pf->rules[ri];
 		size_t base = gi;
 		gi += pr->nlinks;
+		if (pr->silent)
+			continue;
 		bool all = true;
 		for (size_t k = 0; k < pr->nlinks && all; k++) {
 			int m = link_might(sc, &pr->links[k], base + k);
@@ -1033,6 +1580,11 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		}
 		if (all) {
 			sc->last_rule = pr->sl->id;
+			for (size_t k = 0; k < pr->nlinks; k++)
+				if (pr->links[k].mode == LM_HS) {
+					sc->last_field = sc->hit_field[base + k];
+					break;
+				}
 			return true;
 		}
 	}

@@ -30,11 +30,14 @@
  *
  * Scan (per request): compute the collections ModSecurity would (ARGS from
  * the query and an urlencoded or JSON body, cookies, headers, the URI
- * variables), run each distinct transformation chain over each field that a
- * rule with that chain reads and scan it, then for each detection rule AND
- * its links' verdicts.  "Might match" as soon as one rule's links all
+ * variables, a JSON or plain multipart body's arguments and files),
+ * transform each field once per distinct transformation chain (prefixes
+ * shared), scan each chain's fields in one Vectorscan call (joined by
+ * '\n'), confirm each candidate with the exact operator on the field, then
+ * for each detection rule AND its links' verdicts.  "Might match" as soon as one rule's links all
  * might; otherwise "cannot match".  Bodies the pre-filter does not parse
- * (multipart, XML, another ctl:requestBodyProcessor) always "might match".
+ * (XML, another ctl:requestBodyProcessor, multipart of an unusual shape)
+ * always "might match".
  */
 #include "waf/prefilter.h"
 #include "waf/pf_plan.h"
@@ -842,11 +845,13 @@ static int compile_chain(struct waf_pf *pf, struct pchain *c, struct patlist *pl
 	for (;;) {
 		if (pl->n == 0)
 			return 0;
-		hs_compile_error_t *ce = NULL;
 		hs_database_t *db = NULL;
-		hs_error_t e = hs_compile_ext_multi((const char *const *)pl->exprs, pl->flags,
-						    pl->ids, NULL, (unsigned)pl->n, HS_MODE_BLOCK,
-						    NULL, &db, &ce);
+		int bad = -1;
+		bool cached = false;
+		hs_error_t e = pf_hs_compile((const char *const *)pl->exprs, pl->flags, pl->ids,
+					     (unsigned)pl->n, HS_MODE_BLOCK, &db, &bad, &cached);
+		pf->ncompiled += !cached;
+		pf->ncached += cached;
 		if (e == HS_SUCCESS) {
 			c->db = db;
 			size_t sz = 0;
@@ -855,8 +860,6 @@ static int compile_chain(struct waf_pf *pf, struct pchain *c, struct patlist *pl
 			pf->npatterns += pl->n;
 			return 0;
 		}
-		int bad = ce ? ce->expression : -1;
-		hs_free_compile_error(ce);
 		if (bad < 0 || (size_t)bad >= pl->n)
 			return -1;
 		unsigned gi = pl->ids[bad];
@@ -883,6 +886,26 @@ static int compile_chain(struct waf_pf *pf, struct pchain *c, struct patlist *pl
 
 static int build_db(struct waf_pf *pf)
 {
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		struct plink *l = pf->links[gi];
+		const struct sl_link *sl = l->sl;
+		if (l->mode != LM_HS)
+			continue;
+		/* The scan joins a chain's fields with '\n' (pf_scan.c):
+		 * a regex is one candidate per scan (SINGLEMATCH), then
+		 * confirmed with PCRE2 on each field its link reads;
+		 * literals report every end offset, which names the
+		 * field.  Both need the regex to match inside a field
+		 * of the joined text whenever it matches the field
+		 * alone: true with multi-line ^ and $ (HS_FLAG_MULTILINE
+		 * and the '\n' between fields), not with \A, \z, \Z
+		 * or \G, which only see the ends of the whole text:
+		 * such a link is evaluated natively (PCRE2 per field). */
+		if (sl->op == SL_OP_RX &&
+		    (strstr(l->param, "\\A") || strstr(l->param, "\\z") ||
+		     strstr(l->param, "\\Z") || strstr(l->param, "\\G")))
+			l->mode = l->re ? LM_NATIVE : LM_ALWAYS;
+	}
 	for (size_t ci = 0; ci < pf->nchains; ci++) {
 		struct pchain *c = &pf->chains[ci];
 		struct patlist pl = { 0 };
@@ -898,14 +921,14 @@ static int build_db(struct waf_pf *pf)
 			int rc = 0;
 			if (sl->op == SL_OP_RX) {
 				rc = pat_add(&pl, strdup(l->param), HS_FLAG_DOTALL | HS_FLAG_MULTILINE |
-					     HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH, id);
+					     HS_FLAG_PREFILTER | (l->re ? HS_FLAG_SINGLEMATCH : 0), id);
 			} else if (sl->op == SL_OP_PM || sl->op == SL_OP_PMF) {
 				for (size_t k = 0; k < sl->npm && rc == 0; k++)
 					rc = pat_add(&pl, lit_regex(sl->pm[k], strlen(sl->pm[k])),
-						     HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH, id);
+						     HS_FLAG_CASELESS, id);
 			} else {
 				rc = pat_add(&pl, lit_regex(l->param, strlen(l->param)),
-					     HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH, id);
+					     HS_FLAG_CASELESS, id);
 			}
 			if (rc < 0) {
 				patlist_free(&pl);
@@ -916,6 +939,20 @@ static int build_db(struct waf_pf *pf)
 		patlist_free(&pl);
 		if (rc < 0)
 			return -1;
+	}
+	/* each chain's longest prefix among the others: the scan transforms
+	 * a field once per distinct prefix (pf_scan.c's chain_out) */
+	for (size_t ci = 0; ci < pf->nchains; ci++) {
+		struct pchain *c = &pf->chains[ci];
+		c->parent = -1;
+		for (size_t pi = 0; pi < pf->nchains; pi++) {
+			const struct pchain *p = &pf->chains[pi];
+			if (p->ntfn == 0 || p->ntfn >= c->ntfn || (c->parent >= 0 &&
+						   p->ntfn <= pf->chains[c->parent].ntfn))
+				continue;
+			if (!memcmp(p->tfn, c->tfn, p->ntfn * sizeof(int)))
+				c->parent = (int)pi;
+		}
 	}
 	/* which links each chain serves, and which collections */
 	for (size_t gi = 0; gi < pf->nlinks; gi++) {
@@ -947,6 +984,7 @@ static int add_rule_links(struct waf_pf *pf, const struct sl_rule *r, pcre2_matc
 	pf->rules = p;
 	struct prule *pr = &pf->rules[pf->nrules];
 	pr->sl = r;
+	pr->silent = false;
 	pr->nlinks = r->nlinks;
 	pr->links = calloc(r->nlinks, sizeof(*pr->links));
 	if (!pr->links)
@@ -1055,10 +1093,28 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 		}
 		if (!det) {
 			bool dyn = st < 0 || maybe_skipped;
+			/* A request-dependent rule whose assignment can be
+			 * computed from its own match (922150: a capture of a
+			 * multipart part header into TX): planned as a silent
+			 * rule, so that a later link reading that variable
+			 * gets its candidate values from it instead of
+			 * "always". */
+			bool plan = false;
+			for (size_t k = 0; st < 0 && k < r->nlinks; k++)
+				for (size_t j = 0; j < r->links[k].nsetvars; j++)
+					plan |= r->links[k].setvars[j].name &&
+						derivable(pf, &r->links[k], &r->links[k].setvars[j]) &&
+						r->links[k].setvars[j].mode == '=';
+			if (plan) {
+				if (add_rule_links(pf, r, md) < 0)
+					return -1;
+				pf->rules[pf->nrules - 1].silent = true;
+			}
 			for (size_t k = 0; k < r->nlinks; k++)
 				for (size_t j = 0; j < r->links[k].nsetvars; j++) {
 					const struct sl_setvar *sv = &r->links[k].setvars[j];
-					if (dyn && add_dyn(pf, sv, 0, 0, false) < 0)
+					if (dyn && add_dyn(pf, sv, plan ? pf->nrules - 1 : 0, plan ? k : 0,
+							   plan && derivable(pf, &r->links[k], sv)) < 0)
 						return -1;
 					setvar_apply(pf, sv, dyn);
 				}
@@ -1235,6 +1291,13 @@ size_t waf_pf_patterns(const struct waf_pf *pf)
 size_t waf_pf_fallbacks(const struct waf_pf *pf)
 {
 	return pf->nfallbacks;
+}
+
+size_t waf_pf_compiles(const struct waf_pf *pf, size_t *cached)
+{
+	if (cached)
+		*cached = pf->ncached;
+	return pf->ncompiled;
 }
 
 size_t waf_pf_db_bytes(const struct waf_pf *pf)

@@ -32,7 +32,9 @@
  *    of rules/ with plain Include lines (tests/unit/test_waf_pf.c shows
  *    the prologue).
  *  - Pass the body as ModSecurity gets it (after de-chunking, up to the
- *    body limit).  Multipart and XML bodies, and bodies of a
+ *    body limit).  Multipart bodies are parsed when they have the plain
+ *    shape browsers send (pf_scan.c's parse_multipart; anything unusual
+ *    is "might match"); XML bodies, and bodies of a
  *    ctl:requestBodyProcessor the pre-filter does not parse, are always
  *    "might match"; so is anything that reads REMOTE_ADDR, GEO, IP: or
  *    other state outside the request.
@@ -120,6 +122,17 @@ size_t waf_pf_fallbacks(const struct waf_pf *pf);
  * pre-filter does not parse (multipart or XML body, ...), -3 out of memory;
  * 0 after "cannot match". */
 long waf_pf_last_rule(const struct waf_pf_scratch *sc);
+
+/* The same in words into buf (NUL-terminated, truncated to len): the rule
+ * and, when a pattern of it matched, the field (collection:name) it
+ * matched in, e.g. "rule 920220 on REQUEST_URI".  Returns the length. */
+size_t waf_pf_last_why(const struct waf_pf_scratch *sc, char *buf, size_t len);
+
+/* Vectorscan compiles this build ran, and (*cached) how many databases it
+ * took from the cache instead (pf_cache.c: same patterns, same engine:
+ * from memory after a reload, from $GATEHOUSE_WAF_CACHE or
+ * $TMPDIR/gatehouse-waf-<euid> across processes). */
+size_t waf_pf_compiles(const struct waf_pf *pf, size_t *cached);
 
 /* Bytes of the Vectorscan databases (for logs and the benchmark). */
 size_t waf_pf_db_bytes(const struct waf_pf *pf);

@@ -115,14 +115,23 @@ static const struct {
 	{ "REQBODY_PROCESSOR", 1u << PF_C_REQBODY_PROCESSOR },
 	{ "ARGS_COMBINED_SIZE", 1u << PF_C_ARGS_COMBINED_SIZE },
 	{ "REQBODY_ERROR", 1u << PF_C_REQBODY_ERROR },
+	{ "FILES", 1u << PF_C_FILES },
+	{ "FILES_NAMES", 1u << PF_C_FILES_NAMES },
+	{ "FILES_SIZES", 1u << PF_C_FILES_SIZES },
+	{ "FILES_TMP_CONTENT", 1u << PF_C_FILES_TMP_CONTENT },
+	{ "FILES_COMBINED_SIZE", 1u << PF_C_FILES_COMBINED_SIZE },
+	{ "MULTIPART_NAME", 1u << PF_C_MULTIPART_NAME },
+	{ "MULTIPART_FILENAME", 1u << PF_C_MULTIPART_FILENAME },
+	{ "MULTIPART_PART_HEADERS", 1u << PF_C_MULTIPART_PART_HEADERS },
 };
 
-/* Empty unless the body is multipart or XML, which the scanner never
- * clears (it answers "might match" for such bodies). */
+/* Empty whenever the scanner can say "cannot match": XML bodies are not
+ * parsed (it answers "might match" for them), and no upload is written to
+ * a temporary file (SecUploadKeepFiles and SecTmpSaveUploadedFiles are
+ * off), so FILES_TMPNAMES is empty.  The multipart collections are
+ * computed (coll_names above). */
 static const char *const empty_names[] = {
-	"FILES", "FILES_NAMES", "XML", "MULTIPART_PART_HEADERS",
-	"MULTIPART_FILENAME", "MULTIPART_NAME", "FILES_SIZES", "FILES_TMPNAMES",
-	"FILES_TMP_CONTENT",
+	"XML", "FILES_TMPNAMES",
 };
 
 static int parse_var(const char *s, size_t n, struct sl_var *v)
@@ -629,6 +638,15 @@ static int directive(struct load_state *st, char *line, const char *file, int li
 		if (!rs->unsupported[0])
 			snprintf(rs->unsupported, sizeof(rs->unsupported), "%s (%s:%d)", argv[0],
 				 file, lineno);
+		return 0;
+	}
+	/* Uploads written to files: FILES_TMPNAMES, FILES_TMP_CONTENT and
+	 * SecUploadFileLimit come into play, which the multipart parser of
+	 * the scan does not model: such bodies "might match". */
+	if ((!strcasecmp(argv[0], "SecUploadKeepFiles") ||
+	     !strcasecmp(argv[0], "SecTmpSaveUploadedFiles")) &&
+	    argc > 1 && strcasecmp(argv[1], "Off")) {
+		rs->upload_files = true;
 		return 0;
 	}
 	bool is_rule = !strcasecmp(argv[0], "SecRule");

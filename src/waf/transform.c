@@ -527,6 +527,29 @@ static bool cspace(uint8_t c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+bool pf_tfn_identity(int t, const uint8_t *in, size_t len)
+{
+	switch (t) {
+	case T_LOWERCASE:	/* tolower() in the C locale: A-Z only */
+		for (size_t i = 0; i < len; i++)
+			if (in[i] >= 'A' && in[i] <= 'Z')
+				return false;
+		return true;
+	case T_URLDECODE:
+	case T_URLDECODEUNI:
+		return !memchr(in, '%', len) && !memchr(in, '+', len);
+	case T_HTMLENTITYDECODE:
+		return !memchr(in, '&', len);
+	case T_JSDECODE:
+	case T_CSSDECODE:
+		return !memchr(in, '\\', len);
+	case T_REMOVENULLS:
+		return !memchr(in, '\0', len);
+	default:
+		return false;
+	}
+}
+
 int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 {
 	size_t o = 0;

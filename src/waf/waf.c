@@ -39,6 +39,8 @@
 
 #include "waf/waf.h"
 
+#include "core/log.h"
+
 static uint64_t now_us(void)
 {
 	struct timespec ts;
@@ -429,6 +431,11 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 			goto fail;
 		}
 		rt->pf_build_us = now_us() - p0;
+		size_t cached = 0, compiled = waf_pf_compiles(rt->pf, &cached);
+		log_debug("waf %s: pre-filter built in %llu ms: %zu patterns, %zu Vectorscan "
+			  "compiles, %zu databases from the cache", w->name,
+			  (unsigned long long)(rt->pf_build_us / 1000), waf_pf_patterns(rt->pf),
+			  compiled, cached);
 	}
 	rt->files = files.v;
 	rt->nfiles = files.n;

@@ -473,3 +473,36 @@ def test_strict_off_and_detect(gatehouse, origin, port):
     assert send(p2, "GET", "/admin%2fusers").status == 200
     wait_for(lambda: "waf crs ambiguous: an encoded slash in the path (%2f); passed (mode detect)"
              in g2.stderr_text(), 5, what="the detect line")
+
+
+# ---- the pre-filter on multipart bodies (src/waf/pf_scan.c) ----
+
+def test_prefilter_multipart_uploads(gatehouse, origin, port):
+    """With the pre-filter, an ordinary multipart upload skips ModSecurity
+    (no "to ModSecurity" debug line for it) and is forwarded; a PHP file
+    name, and a script split over two lines of a text part (ModSecurity
+    reads the lines joined), still reach ModSecurity and are blocked; a
+    multipart body of an unusual shape (quoted boundary) goes to it too."""
+    g = start(gatehouse, port, origin, waf="prefilter on", global_extra="log_level debug")
+
+    def upload(path, parts, ct=MP_CT):
+        return send(port, "POST", path, ct, b"".join(parts) + b"--XyZ--\r\n")
+
+    photo = mp_part(b'form-data; name="photo"; filename="beach.png"\r\nContent-Type: image/png',
+                    b"\x89PNG\r\n\x1a\nIHDR")
+    title = mp_part(b'form-data; name="title"', b"My holiday\r\nphotos")
+    assert upload("/upload-ok", [title, photo]).status == 200
+    shell = mp_part(b'form-data; name="f"; filename="shell.php"\r\nContent-Type: text/plain',
+                    b"hello")
+    assert upload("/upload-shell", [shell]).status == 403
+    split = mp_part(b'form-data; name="c"',
+                    b"<scr\r\nipt>alert(document.cookie)</scr\r\nipt>")
+    assert upload("/comment-split", [split]).status == 403
+    quoted = [("Content-Type", 'multipart/form-data; boundary="XyZ"')]
+    assert upload("/upload-quoted", [title], quoted).status == 200
+    wait_for(lambda: "/upload-quoted" in g.stderr_text(), timeout=5)
+    sent = [l for l in g.stderr_text().splitlines() if "to ModSecurity" in l]
+    assert not any("/upload-ok" in l for l in sent), sent
+    assert any("/upload-shell" in l for l in sent), sent
+    assert any("/comment-split" in l for l in sent), sent
+    assert any("/upload-quoted" in l and "does not parse" in l for l in sent), sent

