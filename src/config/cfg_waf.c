@@ -9,7 +9,7 @@
  *                                          # repeatable, loaded in order
  *       paranoia 1                         # 1..4
  *       mode block                         # or detect: log, never block
- *       body_limit 16k                     # request bodies inspected up to this
+ *       body_limit 16k                     # request bodies held and inspected up to this
  *       body_over_limit reject             # 413; or pass: judge the first bytes
  *       status 403                         # a blocked request's status
  *       exclude 942100 [942110-942120 ...] [if|unless COND]   # repeatable
@@ -29,8 +29,9 @@
  *
  * The rules are loaded at the end of the checks (so `gatehouse -t`
  * reports ModSecurity's own messages), once per configuration, and freed
- * with it.  body_limit must fit what a stream holds before it picks a
- * server (tune.bufsize less tune.maxrewrite and max_header_size).
+ * with it.  body_limit is what a stream holds of a request body before it
+ * picks a server (past its buffer, in pooled buffers: proxy/spill.h), so it
+ * is bounded (WAF_MAX_BODY_LIMIT).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@
 #include "waf/waf.h"
 
 #define WAF_DEF_BODY_LIMIT (16 * 1024)
+/* What one stream may hold of a request body for its verdict: the bound
+ * of its memory (the stream's buffer, then pooled buffers: proxy/spill.h). */
+#define WAF_MAX_BODY_LIMIT (16 * 1024 * 1024)
 
 static struct cfg_waf *waf(struct cfg_scope *s)
 {
@@ -81,7 +85,7 @@ static int waf_mode(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_
 static int waf_body_limit(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	cfg_remember(p, &waf(s)->body_limit, &n->toks[1]);
-	return cfg_val_size(p, &n->toks[1], 1, 1024 * 1024, &waf(s)->body_limit);
+	return cfg_val_size(p, &n->toks[1], 1, WAF_MAX_BODY_LIMIT, &waf(s)->body_limit);
 }
 
 static int waf_body_over(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
@@ -378,11 +382,8 @@ void cfg_wafs_check(struct cfg_parser *p)
 		cf->global.waf_threads = 2;
 	if (!cf->global.waf_queue)
 		cf->global.waf_queue = 256;
-	uint32_t max_head = 0;
 	for (int i = 0; i < cf->nfrontends; i++) {
 		struct cfg_frontend *fe = cf->frontends[i];
-		if (fe->max_header_size > max_head)
-			max_head = fe->max_header_size;
 		snprintf(what, sizeof(what), "frontend '%s'", fe->name);
 		resolve(p, fe->use_waf, fe->mode, what);
 	}
@@ -391,8 +392,6 @@ void cfg_wafs_check(struct cfg_parser *p)
 		snprintf(what, sizeof(what), "backend '%s'", be->name);
 		resolve(p, be->use_waf, be->mode, what);
 	}
-	uint64_t room = (uint64_t)cf->global.bufsize - cf->global.maxrewrite;
-	room = room > max_head ? room - max_head : 0;
 	for (int i = 0; i < cf->nwafs; i++) {
 		struct cfg_waf *w = cf->wafs[i];
 		for (int j = 0; j < i; j++)
@@ -407,15 +406,6 @@ void cfg_wafs_check(struct cfg_parser *p)
 				  "waf '%s' has no rules; expected e.g. `rules "
 				  "/usr/share/modsecurity-crs` in its block",
 				  w->name);
-		if (w->body_limit > room) {
-			const struct cfg_where *at = cfg_recall(p, &w->body_limit);
-			cfg_error(p, at ? at->line : w->line, at ? at->col : w->col,
-				  "body_limit %llu is more than a request's buffer holds after "
-				  "its head (%llu: tune.bufsize %u less tune.maxrewrite %u and "
-				  "max_header_size %u); raise tune.bufsize or lower body_limit",
-				  (unsigned long long)w->body_limit, (unsigned long long)room,
-				  cf->global.bufsize, cf->global.maxrewrite, max_head);
-		}
 	}
 	if (p->nerrors)
 		return;

@@ -251,7 +251,7 @@ static void body_clock(struct stream *s)
 		return;
 	bool paused = s->rq != RQ_BODY || t->req_ended ||
 		      (t->expect_continue && !t->continue_sent) || (t->assigned && t->head_pending) ||
-		      s->sess->codec->req_stalled(s);
+		      txn_req_spilling(t) || s->sess->codec->req_stalled(s);
 	if (paused && !t->body_paused) {
 		t->body_paused = true;
 		t->body_pause_since = now;

@@ -55,6 +55,7 @@
 #include "net/conn.h"
 #include "proxy/local.h"
 #include "proxy/session.h"
+#include "proxy/spill.h"
 #include "proxy/srv_codec.h"
 
 struct worker;
@@ -143,6 +144,13 @@ struct txn {
 	bool eom_be;                    /* the end event: the frontend's chain is done */
 	uint8_t eom_pos;
 	bool hold_body;                 /* choose no server before the body is in (filter.h) */
+	/* txn_hold_body_upto(): hold up to hold_limit body bytes (0: what the
+	 * buffer takes), those past the buffer in req_spill; once the hold is
+	 * over (spill_sealed) the spilled bytes go to the server first, in
+	 * order, and the client codec takes nothing more until they have. */
+	bool spill_sealed;
+	uint64_t hold_limit;
+	struct spill req_spill;
 	bool continue_sent;             /* our 100 Continue is on its way */
 	bool res_head_sent;             /* client has been sent (part of) a final head */
 	bool expect_continue;           /* we owe the client a 100 Continue */
@@ -406,6 +414,24 @@ void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_sto
 static inline void txn_hold_body(struct txn *t)
 {
 	t->hold_body = true;
+}
+
+/* The same, up to limit body bytes whatever the buffer's size: what does
+ * not fit the stream's buffer is spilled into a chain of pooled buffers
+ * (proxy/spill.h) and released to the server in order once the hold ends.
+ * Several filters: the largest limit holds. */
+static inline void txn_hold_body_upto(struct txn *t, uint64_t limit)
+{
+	t->hold_body = true;
+	if (limit > t->hold_limit)
+		t->hold_limit = limit;
+}
+
+/* Spilled request body bytes still wait for the server (the hold is
+ * over): the client codec takes no more body until they have gone. */
+static inline bool txn_req_spilling(const struct txn *t)
+{
+	return t && t->spill_sealed && t->req_spill.len;
 }
 
 /* http_req.c */

@@ -474,7 +474,9 @@ static enum flt_verdict req_head(struct stream *s, const struct cfg_use_waf *u,
 		x->judged = true;
 		return reply(s, 413, TERM_CLIENT_ERROR);
 	}
-	txn_hold_body(t);
+	/* held up to body_limit, past the buffer if need be (spilled in
+	 * pooled buffers): no byte reaches a server before the verdict */
+	txn_hold_body_upto(t, w->body_limit);
 	return FLT_CONTINUE;
 }
 
