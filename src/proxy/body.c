@@ -38,6 +38,22 @@ enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t
 	return v;
 }
 
+enum flt_verdict body_data_reframe(struct stream *s, const char *p, size_t len)
+{
+	struct txn *t = s->txn;
+	enum flt_verdict v = body_wants(s, FLT_RES_DATA) ? body_data_run(s, true, p, len) :
+							  FLT_CONTINUE;
+
+	/* held, the run moves to the spill chain and is framed on release */
+	if (v == FLT_STOP || t->local || t->res_holding || stream_closed(s))
+		return v;
+	if (!s->sess->codec->res_frame(s, (uint32_t)len)) {
+		stream_abort(s, "no room to frame the response body");
+		return FLT_STOP;
+	}
+	return v;
+}
+
 int body_trailer(struct stream *s, bool res, struct slice name, struct slice value)
 {
 	struct txn *t = s->txn;

@@ -1027,7 +1027,7 @@ static enum step_result h2_deliver(struct stream *s)
 	 * events); a filter that rewrites it (xform.h) makes its length
 	 * unknown: no content-length. */
 	bool xf = xform_deliver(s);
-	if (!t->local && !xf)
+	if (!t->local && !xf && !t->res_holding)   /* (held: decoded bare already) */
 		res_decode_bare(s, t);
 	uint8_t src_body = m->body;
 	if (xf)

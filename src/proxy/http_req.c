@@ -40,6 +40,7 @@ void txn_reset(struct txn *t)
 	h1_parser_reset(&t->res_ps);
 	body_trailers_free(t);
 	spill_free(&t->req_spill);
+	spill_free(&t->res_spill);
 	memset(&t->be, 0, sizeof(*t) - offsetof(struct txn, be));
 }
 
@@ -71,6 +72,7 @@ void txn_free(struct worker *w, struct txn *t)
 	msg_free(&t->res);
 	body_trailers_free(t);
 	spill_free(&t->req_spill);
+	spill_free(&t->res_spill);
 	pool_put(&w->txn_pool, t);
 }
 

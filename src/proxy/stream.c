@@ -130,7 +130,8 @@ int buf_chunk_forward(struct stream *s, bool res, struct h1_chunk *c, struct h1_
 	size_t consumed = 0, produced = 0;
 
 	c->arg = &ev;
-	c->on_data = body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) || (res && s->txn->res_xf) ?
+	c->on_data = body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) ||
+			     (res && (s->txn->res_xf || s->txn->res_reframe)) ?
 			     chunk_on_data : NULL;
 	c->on_trailer = body_wants(s, res ? FLT_RES_END : FLT_REQ_END) ||
 			(res ? s->txn->res_bare : s->txn->req_bare) ? chunk_on_trailer : NULL;
