@@ -13,6 +13,8 @@ under `pass` streams through without the worker holding it (RSS).
 
 import hashlib
 import socket
+import threading
+import time
 
 import pytest
 
@@ -172,3 +174,177 @@ def test_config_accepts_a_limit_past_the_buffer(tmp_path):
                     + "waf crs {\n    rules %s\n    body_limit 17m\n}\n" % CRS)
     p = ghutil.run_cli(["-t", "-c", str(conf)])
     assert p.returncode != 0
+
+
+# ---- response inspection (inspect_response on) ----
+
+LEAK = (b"<html><body><h1>Error</h1><p>You have an error in your SQL syntax; check "
+        b"the manual that corresponds to your MySQL server version for the right "
+        b"syntax to use near '' at line 1</p></body></html>")
+BENIGN = b"<html><body><h1>Shoes</h1><p>Red shoes, size 42, in stock.</p></body></html>"
+
+
+class LeakOrigin:
+    """An HTTP/1.1 origin whose answers the tests choose by path:
+    /leak[?pad=N]  text/html with an SQL error message after N bytes
+    /benign        text/html without one
+    /png           the SQL error message, as image/png (not inspected)
+    /slow          a benign page whose second half comes after ?ms= ms
+    ?chunked=1     chunked instead of Content-Length.  Counts what it sent."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.addr = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.sent = {}
+        self.closed = False
+        self.conns = []
+        self.th = threading.Thread(target=self._accept, daemon=True)
+        self.th.start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                target = head.split(b" ")[1].decode()
+                path, _, query = target.partition("?")
+                q = dict(kv.split("=", 1) for kv in query.split("&") if "=" in kv)
+                ctype, body = "text/html", BENIGN
+                if path == "/leak":
+                    body = b"x" * int(q.get("pad", "0")) + LEAK
+                elif path == "/png":
+                    ctype, body = "image/png", LEAK
+                parts = [body]
+                if path == "/slow":
+                    parts = [body[:20], body[20:]]
+                chunked = q.get("chunked") == "1"
+                hd = "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n" % ctype
+                hd += ("Transfer-Encoding: chunked\r\n" if chunked
+                       else "Content-Length: %d\r\n" % len(body))
+                c.sendall(hd.encode() + b"\r\n")
+                for i, p in enumerate(parts):
+                    if i:
+                        time.sleep(int(q.get("ms", "1500")) / 1000.0)
+                    c.sendall(b"%x\r\n%s\r\n" % (len(p), p) if chunked else p)
+                    self.sent[path] = self.sent.get(path, 0) + len(p)
+                if chunked:
+                    c.sendall(b"0\r\n\r\n")
+        except OSError:
+            return
+        finally:
+            c.close()
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def leaky():
+    o = LeakOrigin()
+    yield o
+    o.close()
+
+
+def start_resp(gatehouse, port, leaky, extra=""):
+    from test_waf import waf_block
+    return gatehouse(simple_http_config(port, [leaky.addr], frontend_extra="use_waf crs")
+                     + waf_block("inspect_response on\n" + extra))
+
+
+def get(port, target):
+    return request(port, "GET", target, HOST, timeout=30)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_response_leak_is_blocked_before_any_byte(gatehouse, leaky, port, chunked):
+    g = start_resp(gatehouse, port, leaky)
+    q = "?chunked=1" if chunked else ""
+    r = get(port, "/leak" + q)
+    assert r.status == 403
+    assert b"SQL syntax" not in r.body and b"Error" not in r.body
+    assert leaky.sent["/leak"] == len(LEAK)   # the origin did send it
+    line = next(l for l in g.stderr_text().splitlines() if "blocked the response" in l)
+    assert "951230" in line and "959100" in line, line
+    r = get(port, "/benign" + q)
+    assert r.status == 200 and r.body == BENIGN
+
+
+def test_response_leak_h2(gatehouse, leaky, port):
+    start_resp(gatehouse, port, leaky)
+    with H2Client(port) as c:
+        r = c.get("/leak", [("user-agent", "e2e-h2"), ("accept", "*/*")])
+        assert r.status == 403, c.summary()
+        assert b"SQL syntax" not in r.body
+        r = c.get("/benign?chunked=1", [("user-agent", "e2e-h2"), ("accept", "*/*")])
+        assert r.status == 200 and r.body == BENIGN
+
+
+def test_response_past_the_buffer_and_past_the_limit(gatehouse, leaky, port):
+    # response_body_limit 128k, tune.bufsize 32k: a leak after 100k is held
+    # and found; with the default 64k limit the rest passes uninspected
+    start_resp(gatehouse, port, leaky, "response_body_limit 128k")
+    for q in ("?pad=102400", "?pad=102400&chunked=1"):
+        r = get(port, "/leak" + q)
+        assert r.status == 403, q
+    p2 = ghutil.free_port()
+    start_resp(gatehouse, p2, leaky)
+    r = get(p2, "/leak?pad=102400")
+    assert r.status == 200 and len(r.body) == 102400 + len(LEAK)
+    r = get(p2, "/leak?pad=102400&chunked=1")
+    assert r.status == 200 and r.body.endswith(LEAK)
+
+
+def test_response_types_and_off(gatehouse, leaky, port):
+    start_resp(gatehouse, port, leaky)
+    r = get(port, "/png")   # not a listed type: its body is not inspected
+    assert r.status == 200 and r.body == LEAK
+    p2 = ghutil.free_port()
+    start_resp(gatehouse, p2, leaky, "response_types image/png")
+    assert get(p2, "/png").status == 403
+    assert get(p2, "/leak").status == 200
+    p3 = ghutil.free_port()
+    from test_waf import waf_block
+    gatehouse(simple_http_config(p3, [leaky.addr], frontend_extra="use_waf crs") + waf_block(""))
+    assert get(p3, "/leak").status == 200   # inspect_response is off by default
+
+
+def test_slow_response_does_not_stall_others(gatehouse, leaky, port):
+    start_resp(gatehouse, port, leaky)
+    done = {}
+
+    def slow():
+        r = get(port, "/slow?ms=%d" % int(3000 * ghutil.SLACK))
+        done["slow"] = (r.status, r.body, time.monotonic())
+
+    th = threading.Thread(target=slow)
+    th.start()
+    time.sleep(0.3)
+    for _ in range(5):
+        assert get(port, "/benign").status == 200
+    fast = time.monotonic()
+    th.join(60)
+    assert done["slow"][0] == 200 and done["slow"][1] == BENIGN
+    assert fast < done["slow"][2], "the fast requests waited for the slow response"
