@@ -58,6 +58,8 @@ struct txn *stream_txn(struct stream *s)
 	msg_init(&t->res, buf_size);
 	t->req_trailers = t->res_trailers = NULL;
 	t->flt_ctx = NULL;
+	memset(&t->req_spill, 0, sizeof(t->req_spill));   /* txn_reset frees them */
+	memset(&t->res_spill, 0, sizeof(t->res_spill));
 	txn_reset(t);
 	s->txn = t;
 	return t;
