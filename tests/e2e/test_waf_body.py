@@ -165,15 +165,21 @@ def test_held_body_with_expect_continue(gatehouse, origin, port):
 
 
 def test_config_accepts_a_limit_past_the_buffer(tmp_path):
+    from test_waf import waf_block
     conf = tmp_path / "ok.conf"
     conf.write_text(simple_http_config(1, ["127.0.0.1:2"], frontend_extra="use_waf crs")
-                    + "waf crs {\n    rules %s\n    body_limit 1m\n}\n" % CRS)
-    p = ghutil.run_cli(["-t", "-c", str(conf)])
+                    + waf_block("body_limit 1m\nresponse_body_limit 1m\n"
+                                "response_types text/html application/xml"))
+    p = ghutil.run_cli(["-t", "-c", str(conf)], timeout=60 * ghutil.SLACK)
     assert p.returncode == 0, p.stderr.decode()
     conf.write_text(simple_http_config(1, ["127.0.0.1:2"], frontend_extra="use_waf crs")
-                    + "waf crs {\n    rules %s\n    body_limit 17m\n}\n" % CRS)
-    p = ghutil.run_cli(["-t", "-c", str(conf)])
-    assert p.returncode != 0
+                    + waf_block("body_limit 17m"))
+    p = ghutil.run_cli(["-t", "-c", str(conf)], timeout=60 * ghutil.SLACK)
+    assert p.returncode != 0 and "out of range" in p.stderr.decode(), p.stderr.decode()
+    conf.write_text(simple_http_config(1, ["127.0.0.1:2"], frontend_extra="use_waf crs")
+                    + waf_block('response_types text/html "a b"'))
+    p = ghutil.run_cli(["-t", "-c", str(conf)], timeout=60 * ghutil.SLACK)
+    assert p.returncode != 0 and "is not a media type" in p.stderr.decode(), p.stderr.decode()
 
 
 # ---- response inspection (inspect_response on) ----
