@@ -28,8 +28,9 @@ enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t
 	struct txn *t = s->txn;
 	enum flt_phase ph = res ? FLT_RES_DATA : FLT_REQ_DATA;
 
-	if (!len || (res ? t->local : t->discard_body))
-		return FLT_CONTINUE;   /* our own reply, or a body nobody will get */
+	if (!len || (res ? t->local || (t->res_holding && t->res_hold_done) : t->discard_body))
+		return FLT_CONTINUE;   /* our own reply, a body nobody will get, or
+					  held bytes released (seen while held) */
 	enum flt_verdict v = filters_data(s, s->fe->filters, ph, p, len);
 	if (v == FLT_CONTINUE && t->be)
 		v = filters_data(s, t->be->cfg->filters, ph, p, len);

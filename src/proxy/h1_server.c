@@ -366,7 +366,10 @@ static bool h1s_res_body(struct stream *s)
 	buf_advance(b, n);
 	if (t->res.body != BODY_UNTIL_CLOSE)
 		t->res_left -= n;
-	if (body_data(s, true, p, n) != FLT_CONTINUE)
+	/* A filter that waits on the last run (a WAF judging a held
+	 * response) still gets the end event once it wakes: res_body_end()
+	 * marks it due (t->res_ended) and the pump runs it again. */
+	if (body_data(s, true, p, n) != FLT_CONTINUE && !(s->flags & STRM_F_PARKED))
 		return true;
 	if (t->res.body != BODY_UNTIL_CLOSE && t->res_left == 0)
 		res_body_end(s);

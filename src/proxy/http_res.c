@@ -217,14 +217,14 @@ static bool res_body(struct stream *s)
 {
 	if (s->flags & STRM_F_PARKED)
 		return false;   /* a filter's verdict is pending (filter.h) */
-	if (s->txn->res_holding && s->txn->res_hold_done && !s->txn->local)
-		return res_release(s);   /* held bytes go before anything new */
 	if (s->txn->res_xf && !s->txn->local) {
 		/* a transform's held bytes go before anything new is decoded */
 		enum xf_state st = xform_pump(s);
 		if (st != XF_IDLE)
 			return st == XF_MOVED;
 	}
+	if (s->txn->res_holding && s->txn->res_hold_done && !s->txn->local)
+		return res_release(s);   /* held bytes go before anything new */
 	if (s->txn->res_ended)
 		return res_body_end(s);   /* the end event again, after its wait */
 	if (s->txn->local)

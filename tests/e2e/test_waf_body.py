@@ -321,6 +321,9 @@ def test_response_past_the_buffer_and_past_the_limit(gatehouse, leaky, port):
     assert r.status == 200 and len(r.body) == 102400 + len(LEAK)
     r = get(p2, "/leak?pad=102400&chunked=1")
     assert r.status == 200 and r.body.endswith(LEAK)
+    # the run that crosses the limit is the last one: the end still comes
+    r = get(p2, "/leak?pad=70000")
+    assert r.status == 200 and len(r.body) == 70000 + len(LEAK)
 
 
 def test_response_types_and_off(gatehouse, leaky, port):
@@ -354,3 +357,40 @@ def test_slow_response_does_not_stall_others(gatehouse, leaky, port):
     th.join(60)
     assert done["slow"][0] == 200 and done["slow"][1] == BENIGN
     assert fast < done["slow"][2], "the fast requests waited for the slow response"
+
+
+# ---- with an HTTP/2 server, with compression ----
+
+@pytest.mark.parametrize("how", ["length", "chunked", "h2"])
+def test_held_body_to_an_h2_server(gatehouse, port, how):
+    from h2origin import H2Origin
+    from test_waf import waf_block
+    o = H2Origin("h2o")
+    try:
+        gatehouse(simple_http_config(port, ["%s proto h2" % o.addr], frontend_extra="use_waf crs")
+                  + waf_block(BIG))
+        send = {"length": post, "chunked": post_chunked, "h2": h2_post}[how]
+        assert send(port, "/upload", form(100 * 1024, attack_at=64 * 1024 + 10)).status == 403
+        assert not o.requests
+        good = form(100 * 1024)
+        r = send(port, "/echo", good)
+        assert r.status == 200
+        assert o.requests[-1]["body_sha256"] == sha(good)
+        assert o.requests[-1]["body_len"] == len(good)
+    finally:
+        o.close()
+
+
+def test_held_response_is_compressed(gatehouse, leaky, port):
+    import gzip
+    from test_waf import waf_block
+    gatehouse(simple_http_config(port, [leaky.addr],
+                                 frontend_extra="use_waf crs\ncompress gzip min_size 10")
+              + waf_block("inspect_response on"))
+    hs = HOST + [("Accept-Encoding", "gzip")]
+    r = request(port, "GET", "/leak?pad=70000", hs, timeout=30)   # past the 64k limit: passes
+    assert r.status == 200 and r.header("content-encoding") == "gzip"
+    assert gzip.decompress(r.body) == b"x" * 70000 + LEAK
+    r = request(port, "GET", "/benign?chunked=1", hs, timeout=30)
+    assert r.status == 200 and gzip.decompress(r.body) == BENIGN
+    assert request(port, "GET", "/leak", hs, timeout=30).status == 403
