@@ -9,6 +9,13 @@ chunked, and HTTP/2; a body over body_limit is a 413 (`reject`) or is
 judged on its first body_limit bytes and forwarded whole (`pass`); a
 benign held body reaches the origin intact (its sha256); a 1 MB upload
 under `pass` streams through without the worker holding it (RSS).
+
+With `inspect_response on`, a response of a listed media type is held
+(head included) up to response_body_limit: an SQL error message in it (CRS
+951230 at PL1, then 959100) turns it into a 403 with none of the origin's
+bytes reaching the client, over HTTP/1.1 (length, chunked) and HTTP/2, past
+the buffer too; past the limit the rest passes; other types and a benign
+page go through; a slow origin's held response does not stall others.
 """
 
 import hashlib
