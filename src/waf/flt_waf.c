@@ -5,16 +5,21 @@
  *
  *   req_head  the use_waf and exclude conditions are evaluated (here, on
  *             the worker); a bodyless request is judged at once; one with
- *             a body is held (txn_hold_body()), and one whose
+ *             a body is held up to body_limit (txn_hold_body_upto(): past
+ *             the stream's buffer, in pooled buffers), and one whose
  *             Content-Length is over body_limit is a 413 (body_over_limit
  *             reject)
  *   req_data  the body is copied up to body_limit; past it, a 413
  *             (reject), or the verdict on what was seen (pass)
  *   req_end   the verdict on the whole request
- *   res_head  inspect_response on: the server's response head through the
- *             request's kept ModSecurity transaction (phases 3 and 4, no
- *             body: the pipeline cannot hold a response body yet); a block
- *             replaces the response before any of it left
+ *   res_head  inspect_response on: a response of a response_types media
+ *             type is held (txn_hold_res_body(), up to
+ *             response_body_limit); any other is judged on its head now
+ *   res_data  the held body is copied up to response_body_limit; past it,
+ *             the verdict on what was seen, the rest passes
+ *   res_end   the verdict on the response (phases 3 and 4 through the
+ *             request's kept ModSecurity transaction); a block replaces
+ *             the response before any of it left
  *
  * A verdict: `strict on` first (waf/strict.h: an ambiguous encoding is a
  * 400, cause waf-ambiguous, before anything else looks at it); then the
