@@ -444,7 +444,10 @@ struct cfg_waf {
 	bool prefilter;                  /* `prefilter on|off`, default on */
 	bool defaults;                   /* `defaults on|off`: gatehouse's default CRS
 					    exclusions (waf/crs_defaults.c), default on */
-	bool inspect_response;           /* `inspect_response on`: response heads too */
+	bool inspect_response;           /* `inspect_response on`: responses too (phases 3-4) */
+	uint64_t response_body_limit;    /* response bodies held and inspected up to this */
+	char *response_types;            /* `response_types`: the media types whose bodies are
+					    inspected, space-separated, lowercase */
 	bool strict;                     /* `strict on|off`: ambiguous encodings are a 400
 					    (waf/strict.h), default on */
 	int line, col;                   /* of the name */

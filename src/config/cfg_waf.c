@@ -9,15 +9,19 @@
  *                                          # repeatable, loaded in order
  *       paranoia 1                         # 1..4
  *       mode block                         # or detect: log, never block
- *       body_limit 16k                     # request bodies inspected up to this
+ *       body_limit 16k                     # request bodies held and inspected up to this
  *       body_over_limit reject             # 413; or pass: judge the first bytes
  *       status 403                         # a blocked request's status
  *       exclude 942100 [942110-942120 ...] [if|unless COND]   # repeatable
  *       prefilter on                       # or off: skip the pre-filter
  *       defaults on                        # or off: without gatehouse's default
  *                                          # CRS exclusions (waf/crs_defaults.c)
- *       inspect_response off               # on: response heads too (phases 3-4,
- *                                          # no body)
+ *       inspect_response off               # on: responses too (phases 3-4): the
+ *                                          # head waits for the body's verdict
+ *       response_body_limit 64k            # response bodies held and inspected
+ *                                          # up to this; the rest passes
+ *       response_types text/html text/plain application/json
+ *                                          # whose bodies are inspected
  *       strict on                          # or off: no 400 for ambiguous
  *                                          # encodings (double or %u escapes,
  *                                          # overlong UTF-8, encoded '/' in a
@@ -29,8 +33,9 @@
  *
  * The rules are loaded at the end of the checks (so `gatehouse -t`
  * reports ModSecurity's own messages), once per configuration, and freed
- * with it.  body_limit must fit what a stream holds before it picks a
- * server (tune.bufsize less tune.maxrewrite and max_header_size).
+ * with it.  body_limit is what a stream holds of a request body before it
+ * picks a server (past its buffer, in pooled buffers: proxy/spill.h), so it
+ * is bounded (WAF_MAX_BODY_LIMIT).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +45,12 @@
 #include "waf/waf.h"
 
 #define WAF_DEF_BODY_LIMIT (16 * 1024)
+/* As ModSecurity's SecResponseBodyLimit and SecResponseBodyMimeType. */
+#define WAF_DEF_RESPONSE_LIMIT (64 * 1024)
+#define WAF_DEF_RESPONSE_TYPES "text/html text/plain application/json"
+/* What one stream may hold of a request body for its verdict: the bound
+ * of its memory (the stream's buffer, then pooled buffers: proxy/spill.h). */
+#define WAF_MAX_BODY_LIMIT (16 * 1024 * 1024)
 
 static struct cfg_waf *waf(struct cfg_scope *s)
 {
@@ -81,7 +92,7 @@ static int waf_mode(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_
 static int waf_body_limit(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	cfg_remember(p, &waf(s)->body_limit, &n->toks[1]);
-	return cfg_val_size(p, &n->toks[1], 1, 1024 * 1024, &waf(s)->body_limit);
+	return cfg_val_size(p, &n->toks[1], 1, WAF_MAX_BODY_LIMIT, &waf(s)->body_limit);
 }
 
 static int waf_body_over(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
@@ -126,6 +137,46 @@ static int waf_defaults(struct cfg_parser *p, struct cfg_scope *s, const struct 
 static int waf_strict(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	return waf_onoff(p, n, "strict setting", &waf(s)->strict);
+}
+
+static int waf_resp_limit(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	return cfg_val_size(p, &n->toks[1], 1, WAF_MAX_BODY_LIMIT, &waf(s)->response_body_limit);
+}
+
+/* Media types go into ModSecurity's SecResponseBodyMimeType as they are:
+ * type/subtype tokens only (RFC 9110 5.6.2), kept lowercase. */
+static int waf_resp_types(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_waf *w = waf(s);
+	size_t len = 0;
+
+	for (int i = 1; i < n->ntok; i++) {
+		const char *v = n->toks[i].s, *sl = strchr(v, '/');
+		bool ok = sl && sl != v && sl[1] && !strchr(sl + 1, '/');
+		for (const char *c = v; ok && *c; c++)
+			ok = *c == '/' || (*c > ' ' && *c < 127 && !strchr("\"(),:;<=>?@[\\]{}", *c));
+		if (!ok) {
+			cfg_error(p, n->toks[i].line, n->toks[i].col,
+				  "'%s' is not a media type; expected e.g. text/html", v);
+			return -1;
+		}
+		len += strlen(v) + 1;
+	}
+	char *out = malloc(len + 1), *o = out;
+	if (!out) {
+		cfg_oom(p);
+		return -1;
+	}
+	for (int i = 1; i < n->ntok; i++) {
+		for (const char *c = n->toks[i].s; *c; c++)
+			*o++ = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		*o++ = ' ';
+	}
+	o[-1] = '\0';
+	free(w->response_types);
+	w->response_types = out;
+	return 0;
 }
 
 static int waf_inspect_resp(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
@@ -251,6 +302,8 @@ static const struct cfg_kw waf_kws[] = {
 	{ "prefilter", "prefilter on|off", 1, 1, 0, waf_prefilter },
 	{ "defaults", "defaults on|off", 1, 1, 0, waf_defaults },
 	{ "inspect_response", "inspect_response on|off", 1, 1, 0, waf_inspect_resp },
+	{ "response_body_limit", "response_body_limit SIZE", 1, 1, 0, waf_resp_limit },
+	{ "response_types", "response_types TYPE...", 1, -1, 0, waf_resp_types },
 	{ "strict", "strict on|off", 1, 1, 0, waf_strict },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
@@ -272,6 +325,10 @@ static void *cfg_waf_open(struct cfg_parser *p, const struct cfg_node *n)
 	c->wafs[c->nwafs++] = w;
 	w->paranoia = 1;
 	w->body_limit = WAF_DEF_BODY_LIMIT;
+	w->response_body_limit = WAF_DEF_RESPONSE_LIMIT;
+	w->response_types = strdup(WAF_DEF_RESPONSE_TYPES);
+	if (!w->response_types)
+		cfg_oom(p);
 	w->status = 403;
 	w->prefilter = true;
 	w->defaults = true;
@@ -378,11 +435,8 @@ void cfg_wafs_check(struct cfg_parser *p)
 		cf->global.waf_threads = 2;
 	if (!cf->global.waf_queue)
 		cf->global.waf_queue = 256;
-	uint32_t max_head = 0;
 	for (int i = 0; i < cf->nfrontends; i++) {
 		struct cfg_frontend *fe = cf->frontends[i];
-		if (fe->max_header_size > max_head)
-			max_head = fe->max_header_size;
 		snprintf(what, sizeof(what), "frontend '%s'", fe->name);
 		resolve(p, fe->use_waf, fe->mode, what);
 	}
@@ -391,8 +445,6 @@ void cfg_wafs_check(struct cfg_parser *p)
 		snprintf(what, sizeof(what), "backend '%s'", be->name);
 		resolve(p, be->use_waf, be->mode, what);
 	}
-	uint64_t room = (uint64_t)cf->global.bufsize - cf->global.maxrewrite;
-	room = room > max_head ? room - max_head : 0;
 	for (int i = 0; i < cf->nwafs; i++) {
 		struct cfg_waf *w = cf->wafs[i];
 		for (int j = 0; j < i; j++)
@@ -407,15 +459,6 @@ void cfg_wafs_check(struct cfg_parser *p)
 				  "waf '%s' has no rules; expected e.g. `rules "
 				  "/usr/share/modsecurity-crs` in its block",
 				  w->name);
-		if (w->body_limit > room) {
-			const struct cfg_where *at = cfg_recall(p, &w->body_limit);
-			cfg_error(p, at ? at->line : w->line, at ? at->col : w->col,
-				  "body_limit %llu is more than a request's buffer holds after "
-				  "its head (%llu: tune.bufsize %u less tune.maxrewrite %u and "
-				  "max_header_size %u); raise tune.bufsize or lower body_limit",
-				  (unsigned long long)w->body_limit, (unsigned long long)room,
-				  cf->global.bufsize, cf->global.maxrewrite, max_head);
-		}
 	}
 	if (p->nerrors)
 		return;
@@ -462,6 +505,7 @@ void cfg_wafs_free(struct cfg *c)
 			cond_free(w->excludes[k].cond);
 		}
 		free(w->excludes);
+		free(w->response_types);
 		free(w->name);
 		free(w);
 	}

@@ -28,13 +28,30 @@ enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t
 	struct txn *t = s->txn;
 	enum flt_phase ph = res ? FLT_RES_DATA : FLT_REQ_DATA;
 
-	if (!len || (res ? t->local : t->discard_body))
-		return FLT_CONTINUE;   /* our own reply, or a body nobody will get */
+	if (!len || (res ? t->local || (t->res_holding && t->res_hold_done) : t->discard_body))
+		return FLT_CONTINUE;   /* our own reply, a body nobody will get, or
+					  held bytes released (seen while held) */
 	enum flt_verdict v = filters_data(s, s->fe->filters, ph, p, len);
 	if (v == FLT_CONTINUE && t->be)
 		v = filters_data(s, t->be->cfg->filters, ph, p, len);
 	if (v == FLT_WAIT)
 		s->flags |= STRM_F_PARKED;
+	return v;
+}
+
+enum flt_verdict body_data_reframe(struct stream *s, const char *p, size_t len)
+{
+	struct txn *t = s->txn;
+	enum flt_verdict v = body_wants(s, FLT_RES_DATA) ? body_data_run(s, true, p, len) :
+							  FLT_CONTINUE;
+
+	/* held, the run moves to the spill chain and is framed on release */
+	if (v == FLT_STOP || t->local || t->res_holding || stream_closed(s))
+		return v;
+	if (!s->sess->codec->res_frame(s, (uint32_t)len)) {
+		stream_abort(s, "no room to frame the response body");
+		return FLT_STOP;
+	}
 	return v;
 }
 

@@ -30,6 +30,9 @@ static inline bool body_wants(const struct stream *s, enum flt_phase ph)
 
 enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t len);
 enum flt_verdict body_end_run(struct stream *s, bool res);
+/* A bare response run of a codec that does not frame for the client (a
+ * held response's, HTTP/1 server): the events, then the client's framing. */
+enum flt_verdict body_data_reframe(struct stream *s, const char *p, size_t len);
 
 /* A run of decoded body data, valid during the call.  FLT_WAIT has parked
  * the stream (the pump stops after this run); FLT_STOP means a filter
@@ -39,6 +42,8 @@ static inline enum flt_verdict body_data(struct stream *s, bool res, const char 
 {
 	if (res && s->txn->res_xf)
 		return xform_data(s, p, len);   /* a filter rewrites the body (xform.h) */
+	if (res && s->txn->res_reframe)
+		return body_data_reframe(s, p, len);
 	return body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) ? body_data_run(s, res, p, len) :
 								  FLT_CONTINUE;
 }

@@ -49,8 +49,23 @@
  * stream then chooses no server until the body has ended (req_end ran
  * with CONTINUE) or fills the buffer (tune.bufsize minus the head room;
  * the data and end events have all run by then), as HAProxy's
- * http-buffer-request.  A client that sent Expect: 100-continue gets its
- * 100 first.
+ * http-buffer-request.  txn_hold_body_upto(t, N) holds up to N body bytes
+ * whatever the buffer's size: until the body ended or more than N bytes
+ * were decoded (the byte past N is what tells a filter the body is over
+ * its limit), the decoded bytes move from the buffer to a chain of pooled
+ * buffers (proxy/spill.h) as it fills; once the hold is over the head goes
+ * out alone and the chain follows it in order, framed for the server,
+ * before the client codec takes any more of the body.  A client that sent
+ * Expect: 100-continue gets its 100 first.
+ *
+ * Holding the response: a res_head filter that judges the response body
+ * before any of it may leave (a WAF's phase 4) calls txn_hold_res_body(t,
+ * N): at STEP_DELIVER, before the client codec encodes the head, the body
+ * is decoded bare and its runs, once the res_data filters saw them, move
+ * to a spill chain, until the end event passed (res_end ran with
+ * CONTINUE) or more than N bytes are held; a data or end callback can
+ * still answer with local_reply() then.  After the head the chain goes to
+ * the client in order (framed by its codec), then the rest streams.
  *
  * Work off the loop: a filter whose verdict is expensive (the WAF) hands a
  * job that owns copies of what it reads to the offload pool

@@ -61,6 +61,8 @@ static bool h1_recv(struct stream *s)
 		limit = stream_head_room(s);
 		break;
 	case RQ_BODY:
+		if (txn_req_spilling(s->txn))
+			return false;   /* a held body's spilled bytes go first */
 		limit = body_limit(s);
 		break;
 	case RQ_TUNNEL:

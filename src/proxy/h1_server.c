@@ -161,7 +161,9 @@ static bool h1s_encode_head(struct stream *s)
 	if (t->req_bare && s->req.area && buf_out_len(&s->req) &&
 	    !h1s_req_frame(s, buf_out_len(&s->req) - s->req_sent))
 		goto too_large;
-	if (t->req_bare && t->req_ended && !h1s_req_frame_end(s))
+	/* (a body spilled while held ends after its spilled bytes:
+	 * http_req.c frames it once they went) */
+	if (t->req_bare && t->req_ended && !t->req_spill.len && !h1s_req_frame_end(s))
 		goto too_large;
 	int n = h1_encode_request(m, extra, extra_len, s->w->scratch, buf_size);
 	if (n < 0 || !buf_alloc(&s->req) ||
@@ -364,7 +366,10 @@ static bool h1s_res_body(struct stream *s)
 	buf_advance(b, n);
 	if (t->res.body != BODY_UNTIL_CLOSE)
 		t->res_left -= n;
-	if (body_data(s, true, p, n) != FLT_CONTINUE)
+	/* A filter that waits on the last run (a WAF judging a held
+	 * response) still gets the end event once it wakes: res_body_end()
+	 * marks it due (t->res_ended) and the pump runs it again. */
+	if (body_data(s, true, p, n) != FLT_CONTINUE && !(s->flags & STRM_F_PARKED))
 		return true;
 	if (t->res.body != BODY_UNTIL_CLOSE && t->res_left == 0)
 		res_body_end(s);

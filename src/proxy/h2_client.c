@@ -481,6 +481,8 @@ static uint32_t req_room(struct stream *s)
 	struct buf *b = &s->req;
 	uint32_t limit = buf_size - H2_FRAME_MARGIN;
 
+	if (txn_req_spilling(t))
+		return 0;   /* a held body's spilled bytes go first */
 	if (s->step < STEP_ASSIGN || t->head_pending) {
 		uint32_t room = stream_head_room(s);
 		limit = room > t->req_head_len + H2_FRAME_MARGIN ?
@@ -782,6 +784,8 @@ static bool h2_recv(struct stream *s)
 		cap = room > t->req_head_len + H2_FRAME_MARGIN ?
 			      room - t->req_head_len - H2_FRAME_MARGIN : 0;
 	}
+	if (txn_req_spilling(t))
+		return progress;   /* no credit before the spilled bytes went */
 	if (h2_wire_credit(&c->w, h->id, &h->unacked, s->req.area ? buf_data_len(&s->req) : 0, cap))
 		h2c_want_flush(c);
 	return progress;
@@ -1023,7 +1027,7 @@ static enum step_result h2_deliver(struct stream *s)
 	 * events); a filter that rewrites it (xform.h) makes its length
 	 * unknown: no content-length. */
 	bool xf = xform_deliver(s);
-	if (!t->local && !xf)
+	if (!t->local && !xf && !t->res_holding)   /* (held: decoded bare already) */
 		res_decode_bare(s, t);
 	uint8_t src_body = m->body;
 	if (xf)

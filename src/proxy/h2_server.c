@@ -793,8 +793,8 @@ static bool h2ss_submit(struct stream *s)
 	bool body = m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE;
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = req_read };
 	/* a body that ended before the head went out (it came with it) */
-	if (t->req_ended || s->rq == RQ_DONE)
-		t->req_framed_end = true;
+	if ((t->req_ended || s->rq == RQ_DONE) && !t->req_spill.len)
+		t->req_framed_end = true;   /* (spilled: http_req.c ends it after) */
 	int32_t id = nghttp2_submit_request(h->c->w.ng, NULL, (const nghttp2_nv *)nv, (size_t)n,
 					    body ? &prd : NULL, h);
 	if (id < 0)

@@ -39,6 +39,8 @@ void txn_reset(struct txn *t)
 	h1_parser_reset(&t->req_ps);
 	h1_parser_reset(&t->res_ps);
 	body_trailers_free(t);
+	spill_free(&t->req_spill);
+	spill_free(&t->res_spill);
 	memset(&t->be, 0, sizeof(*t) - offsetof(struct txn, be));
 }
 
@@ -56,6 +58,8 @@ struct txn *stream_txn(struct stream *s)
 	msg_init(&t->res, buf_size);
 	t->req_trailers = t->res_trailers = NULL;
 	t->flt_ctx = NULL;
+	memset(&t->req_spill, 0, sizeof(t->req_spill));   /* txn_reset frees them */
+	memset(&t->res_spill, 0, sizeof(t->res_spill));
 	txn_reset(t);
 	s->txn = t;
 	return t;
@@ -69,6 +73,8 @@ void txn_free(struct worker *w, struct txn *t)
 	msg_free(&t->req);
 	msg_free(&t->res);
 	body_trailers_free(t);
+	spill_free(&t->req_spill);
+	spill_free(&t->res_spill);
 	pool_put(&w->txn_pool, t);
 }
 
@@ -195,14 +201,53 @@ static void send_continue(struct stream *s, struct txn *t)
 		t->continue_sent = true;
 }
 
-/* A filter holds the body (txn_hold_body): is there more to wait for? */
+/* A filter holds the body (txn_hold_body): is there more to wait for?
+ * With a limit (txn_hold_body_upto), until more than the limit is held:
+ * the byte past it is what tells a filter the body is over its limit. */
 static bool hold_more(struct stream *s, struct txn *t)
 {
 	if (!t->hold_body || s->rq != RQ_BODY || t->req_ended)
 		return false;
+	uint32_t out = s->req.area ? buf_out_len(&s->req) : 0;
+	if (t->hold_limit)
+		return t->req_spill.len + out <= t->hold_limit;
 	/* cli_recv stops at the head room: a full buffer is all we hold */
 	uint32_t room = stream_head_room(s) - t->req_head_len;
 	return !s->req.area || buf_data_len(&s->req) < room;
+}
+
+/* Moves the decoded body bytes of the request buffer (its output: the
+ * filters saw them) to the end of the spill chain, making room for more
+ * of the body.  False out of memory (the stream is then aborted). */
+static bool spill_out(struct stream *s, struct txn *t)
+{
+	struct buf *b = &s->req;
+	uint32_t out = b->area ? buf_out_len(b) : 0;
+
+	if (!out)
+		return true;
+	if (!spill_add(&t->req_spill, buf_out(b), out)) {
+		stream_abort(s, "out of memory holding the request body");
+		return false;
+	}
+	buf_consume(b, out);
+	buf_release(b);
+	return true;
+}
+
+/* While holding: the buffer is about as full as the client codecs fill it
+ * before a head is encoded, so the decoded bytes move to the chain.  A
+ * codec may stop short of full (HTTP/2 credits a window 4 KiB at least:
+ * h2_wire_credit), hence the slack. */
+#define SPILL_SLACK 8192
+
+static bool spill_due(const struct stream *s, const struct txn *t)
+{
+	const struct buf *b = &s->req;
+	uint32_t room = stream_head_room(s) - t->req_head_len;
+	uint32_t out = b->area ? buf_out_len(b) : 0;
+
+	return t->hold_limit && out && (out >= room / 2 || buf_data_len(b) + SPILL_SLACK >= room);
 }
 
 /* Before the head leaves: the body bytes that came with it are decoded
@@ -221,8 +266,21 @@ static enum step_result req_check_body(struct stream *s, struct txn *t)
 	if (s->flags & STRM_F_PARKED)
 		return STEP_WAIT;
 	if (hold_more(s, t)) {
+		if (spill_due(s, t)) {
+			if (!spill_out(s, t))
+				return STEP_STOP;
+			stream_wake(s);   /* the client codec may take more now */
+		}
 		send_continue(s, t);
 		return STEP_WAIT;
+	}
+	if (t->req_spill.len && !t->spill_sealed) {
+		/* the hold is over: what the buffer decoded goes after the
+		 * spilled bytes, so the head leaves alone and they follow it
+		 * in order (req_spill_drain) */
+		if (!spill_out(s, t))
+			return STEP_STOP;
+		t->spill_sealed = true;
 	}
 	if (s->rq == RQ_DONE && !t->req_eom) {
 		enum flt_verdict v = body_end(s, false);
@@ -249,7 +307,7 @@ enum step_result req_assign(struct stream *s)
 		t->assigned = true;
 		s->retries_left = (int8_t)be->cfg->retries;
 		s->req_sent = 0;
-		if (s->rq == RQ_DONE)
+		if (s->rq == RQ_DONE && !t->req_spill.len)   /* replay: all in the buffer */
 			s->flags |= STRM_F_REPLAY;
 		backend_budget_deposit(be);
 		t->mono_assign_us = mono_us();
@@ -305,10 +363,60 @@ bool req_body(struct stream *s)
 	return s->sess->codec->req_body(s);
 }
 
+/* A held body's spilled bytes (txn_hold_body_upto), once the head went
+ * out: from the chain's front to the end of the request buffer's output,
+ * each run framed for the server, as much as the buffer has room for; the
+ * end of the body's framing once the chain is empty, if the body ended.
+ * Nothing new is decoded meanwhile (the client codecs take no more body:
+ * txn_req_spilling), so the order holds. */
+static bool req_spill_drain(struct stream *s, struct txn *t)
+{
+	struct buf *b = &s->req;
+
+	if (t->discard_body || t->local) {
+		spill_free(&t->req_spill);
+		return true;
+	}
+	if (t->head_pending || !s->srv_codec)
+		return false;
+	if (!buf_alloc(b)) {
+		stream_abort(s, "out of memory");
+		return true;
+	}
+	if (b->rd && buf_data_len(b) + BODY_FRAME_MARGIN > buf_size - b->rd)
+		buf_compact(b);
+	uint32_t used = buf_data_len(b) + BODY_FRAME_MARGIN;
+	uint32_t room = buf_size > used ? buf_size - used : 0;
+	uint32_t len;
+	const char *p = spill_front(&t->req_spill, &len);
+	uint32_t n = len < room ? len : room;
+	if (!n)
+		return false;
+	if (!buf_insert_out(b, false, p, n)) {
+		stream_abort(s, "no room to release the request body");
+		return true;
+	}
+	spill_consume(&t->req_spill, n);
+	if (t->req_bare && !s->srv_codec->req_frame(s, n)) {
+		stream_abort(s, "no room to frame the request body");
+		return true;
+	}
+	if (!t->req_spill.len && t->req_ended && t->req_bare)
+		s->srv_codec->req_frame_end(s);   /* false: framed by the pump's next run */
+	return true;
+}
+
 /* The request direction's work outside the steps: the body pump, and
  * noticing a client that leaves between requests. */
 bool http_req_pump(struct stream *s)
 {
+	if (s->txn && s->txn->req_spill.len && s->txn->spill_sealed)
+		return req_spill_drain(s, s->txn);
+	/* the drained body's end, when it found no room at once */
+	if (s->txn && s->txn->spill_sealed && s->rq == RQ_DONE && s->txn->req_bare &&
+	    !s->txn->req_framed_end && !s->txn->head_pending && s->srv_codec &&
+	    !s->txn->discard_body && !s->txn->local)
+		return s->srv_codec->req_frame_end(s);
 	switch (s->rq) {
 	case RQ_IDLE:
 		if (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR)) {

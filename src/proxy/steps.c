@@ -87,6 +87,11 @@ static enum step_result step_read_head(struct stream *s)
 
 static enum step_result step_deliver(struct stream *s)
 {
+	if (s->txn->res_hold_limit) {   /* a filter holds the response (http_res.c) */
+		enum step_result r = res_hold(s);
+		if (r != STEP_NEXT || s->step != STEP_DELIVER)
+			return r;
+	}
 	return s->sess->codec->deliver(s);
 }
 

@@ -130,7 +130,8 @@ int buf_chunk_forward(struct stream *s, bool res, struct h1_chunk *c, struct h1_
 	size_t consumed = 0, produced = 0;
 
 	c->arg = &ev;
-	c->on_data = body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) || (res && s->txn->res_xf) ?
+	c->on_data = body_wants(s, res ? FLT_RES_DATA : FLT_REQ_DATA) ||
+			     (res && (s->txn->res_xf || s->txn->res_reframe)) ?
 			     chunk_on_data : NULL;
 	c->on_trailer = body_wants(s, res ? FLT_RES_END : FLT_REQ_END) ||
 			(res ? s->txn->res_bare : s->txn->req_bare) ? chunk_on_trailer : NULL;
@@ -251,7 +252,7 @@ static void body_clock(struct stream *s)
 		return;
 	bool paused = s->rq != RQ_BODY || t->req_ended ||
 		      (t->expect_continue && !t->continue_sent) || (t->assigned && t->head_pending) ||
-		      s->sess->codec->req_stalled(s);
+		      txn_req_spilling(t) || s->sess->codec->req_stalled(s);
 	if (paused && !t->body_paused) {
 		t->body_paused = true;
 		t->body_pause_since = now;

@@ -55,6 +55,7 @@
 #include "net/conn.h"
 #include "proxy/local.h"
 #include "proxy/session.h"
+#include "proxy/spill.h"
 #include "proxy/srv_codec.h"
 
 struct worker;
@@ -143,6 +144,22 @@ struct txn {
 	bool eom_be;                    /* the end event: the frontend's chain is done */
 	uint8_t eom_pos;
 	bool hold_body;                 /* choose no server before the body is in (filter.h) */
+	/* txn_hold_body_upto(): hold up to hold_limit body bytes (0: what the
+	 * buffer takes), those past the buffer in req_spill; once the hold is
+	 * over (spill_sealed) the spilled bytes go to the server first, in
+	 * order, and the client codec takes nothing more until they have. */
+	bool spill_sealed;
+	uint64_t hold_limit;
+	struct spill req_spill;
+	/* txn_hold_res_body(): the response head waits while its body is
+	 * decoded (bare) into res_spill, up to res_hold_limit bytes or its
+	 * end; res_holding until the spilled bytes went to the client, after
+	 * the head; res_hold_eom: the end event passed while held;
+	 * res_reframe: the server codec hands bare runs without asking the
+	 * client's codec to frame them (HTTP/1), so the body events do. */
+	uint64_t res_hold_limit;
+	bool res_holding, res_hold_done, res_hold_eom, res_reframe;
+	struct spill res_spill;
 	bool continue_sent;             /* our 100 Continue is on its way */
 	bool res_head_sent;             /* client has been sent (part of) a final head */
 	bool expect_continue;           /* we owe the client a 100 Continue */
@@ -408,6 +425,36 @@ static inline void txn_hold_body(struct txn *t)
 	t->hold_body = true;
 }
 
+/* The same, up to limit body bytes whatever the buffer's size: what does
+ * not fit the stream's buffer is spilled into a chain of pooled buffers
+ * (proxy/spill.h) and released to the server in order once the hold ends.
+ * Several filters: the largest limit holds. */
+static inline void txn_hold_body_upto(struct txn *t, uint64_t limit)
+{
+	t->hold_body = true;
+	if (limit > t->hold_limit)
+		t->hold_limit = limit;
+}
+
+/* From a res_head callback: the response head waits until its body has
+ * ended or more than limit bytes of it were decoded (held in pooled
+ * buffers, proxy/spill.h), so a data or end callback can still replace
+ * the response (local_reply) before any of it left; then the head and the
+ * held bytes go to the client, and the rest streams.  Several filters:
+ * the largest limit.  filter.h, "Holding the response". */
+static inline void txn_hold_res_body(struct txn *t, uint64_t limit)
+{
+	if (limit > t->res_hold_limit)
+		t->res_hold_limit = limit;
+}
+
+/* Spilled request body bytes still wait for the server (the hold is
+ * over): the client codec takes no more body until they have gone. */
+static inline bool txn_req_spilling(const struct txn *t)
+{
+	return t && t->spill_sealed && t->req_spill.len;
+}
+
 /* http_req.c */
 void txn_first_byte(struct txn *t);              /* codecs: a request's first byte came */
 enum step_result txn_head_decoded(struct stream *s, struct txn *t);   /* codecs: t->req
@@ -432,6 +479,7 @@ bool h1_forward_head(struct stream *s, struct http_msg *m, uint32_t head_len, co
 /* http_res.c */
 bool http_res_pump(struct stream *s);
 bool res_body_end(struct stream *s);             /* for server codecs: the body ended */
+enum step_result res_hold(struct stream *s);     /* STEP_DELIVER: txn_hold_res_body() */
 /* Client codecs at STEP_DELIVER: the server codec is to hand the response
  * body bare (chunked decoded, trailers as events, t->res_bare) whatever
  * its framing; sets s->rs for it. */

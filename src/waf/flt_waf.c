@@ -5,16 +5,21 @@
  *
  *   req_head  the use_waf and exclude conditions are evaluated (here, on
  *             the worker); a bodyless request is judged at once; one with
- *             a body is held (txn_hold_body()), and one whose
+ *             a body is held up to body_limit (txn_hold_body_upto(): past
+ *             the stream's buffer, in pooled buffers), and one whose
  *             Content-Length is over body_limit is a 413 (body_over_limit
  *             reject)
  *   req_data  the body is copied up to body_limit; past it, a 413
  *             (reject), or the verdict on what was seen (pass)
  *   req_end   the verdict on the whole request
- *   res_head  inspect_response on: the server's response head through the
- *             request's kept ModSecurity transaction (phases 3 and 4, no
- *             body: the pipeline cannot hold a response body yet); a block
- *             replaces the response before any of it left
+ *   res_head  inspect_response on: a response of a response_types media
+ *             type is held (txn_hold_res_body(), up to
+ *             response_body_limit); any other is judged on its head now
+ *   res_data  the held body is copied up to response_body_limit; past it,
+ *             the verdict on what was seen, the rest passes
+ *   res_end   the verdict on the response (phases 3 and 4 through the
+ *             request's kept ModSecurity transaction); a block replaces
+ *             the response before any of it left
  *
  * A verdict: `strict on` first (waf/strict.h: an ambiguous encoding is a
  * 400, cause waf-ambiguous, before anything else looks at it); then the
@@ -61,6 +66,11 @@ struct waf_ctx {
 	bool res_judged;          /* inspect_response: the response head was judged */
 	struct waf_tx *tx;        /* inspect_response: the request's transaction, kept */
 	char *ids;                /* matched rule ids, for the access log */
+	/* inspect_response, a body of a listed type: the response is held
+	 * (txn_hold_res_body) and its first response_body_limit bytes copied */
+	bool res_body;
+	char *rbody;
+	size_t rbody_len, rbody_cap;
 };
 
 struct waf_job {
@@ -187,7 +197,7 @@ static void job_run(struct offload_job *oj)
 	uint64_t t0 = cpu_us();
 	if (j->response)
 		j->ok = waf_inspect_response(j->tx, j->status, "HTTP 1.1", j->req.hdrs, j->req.nhdrs,
-					     &j->res);
+					     j->req.body, j->req.body_len, &j->res);
 	else
 		j->ok = waf_inspect(j->rt, &j->req, &j->conn, j->excl, j->partial, &j->res,
 				    j->rt->cfg->inspect_response ? &j->tx : NULL);
@@ -432,6 +442,7 @@ static void ctx_free(struct flt_ctx *c)
 		offload_cancel(&x->job->oj);   /* freed by the seam when it is back */
 	waf_tx_free(x->tx);   /* on the worker: cleanup only frees memory */
 	free(x->body);
+	free(x->rbody);
 	free(x->ids);
 	free(x);
 }
@@ -477,8 +488,37 @@ static enum flt_verdict req_head(struct stream *s, const struct cfg_use_waf *u,
 		x->judged = true;
 		return reply(s, 413, TERM_CLIENT_ERROR);
 	}
-	txn_hold_body(t);
+	/* held up to body_limit, past the buffer if need be (spilled in
+	 * pooled buffers): no byte reaches a server before the verdict */
+	txn_hold_body_upto(t, w->body_limit);
 	return FLT_CONTINUE;
+}
+
+/* Copies what fits of p[0..len) under limit to *body (grown by doubling,
+ * never past limit).  -1 out of memory, else 1 when some of it did not
+ * fit (the body goes past limit), 0 when it all did. */
+static int body_copy(char **body, size_t *blen, size_t *bcap, uint64_t limit, const char *p,
+		     size_t len)
+{
+	size_t room = (size_t)limit - *blen;
+	size_t take = len < room ? len : room;
+	if (take) {
+		if (*blen + take > *bcap) {
+			size_t cap = *bcap ? *bcap * 2 : 4096;
+			while (cap < *blen + take)
+				cap *= 2;
+			if (cap > limit)
+				cap = (size_t)limit;
+			char *b = realloc(*body, cap);
+			if (!b)
+				return -1;
+			*body = b;
+			*bcap = cap;
+		}
+		memcpy(*body + *blen, p, take);
+		*blen += take;
+	}
+	return take < len;
 }
 
 static enum flt_verdict req_data(struct stream *s, const struct filter_ops *ops, const char *p,
@@ -489,27 +529,12 @@ static enum flt_verdict req_data(struct stream *s, const struct filter_ops *ops,
 	if (!x || x->judged)
 		return FLT_CONTINUE;
 	const struct cfg_waf *w = x->use->waf;
-	size_t room = (size_t)w->body_limit - x->body_len;
-	size_t take = len < room ? len : room;
-	if (take) {
-		if (x->body_len + take > x->body_cap) {
-			size_t cap = x->body_cap ? x->body_cap * 2 : 4096;
-			while (cap < x->body_len + take)
-				cap *= 2;
-			if (cap > w->body_limit)
-				cap = (size_t)w->body_limit;
-			char *b = realloc(x->body, cap);
-			if (!b) {
-				x->judged = true;
-				return reply(s, 503, TERM_INTERNAL);
-			}
-			x->body = b;
-			x->body_cap = cap;
-		}
-		memcpy(x->body + x->body_len, p, take);
-		x->body_len += take;
+	int over = body_copy(&x->body, &x->body_len, &x->body_cap, w->body_limit, p, len);
+	if (over < 0) {
+		x->judged = true;
+		return reply(s, 503, TERM_INTERNAL);
 	}
-	if (take == len)
+	if (!over)
 		return FLT_CONTINUE;
 	x->partial = true;
 	if (!w->body_over_pass) {
@@ -530,19 +555,43 @@ static enum flt_verdict req_end(struct stream *s, const struct filter_ops *ops)
 	return judge(s, x);
 }
 
-/* conf: the frontend's or backend's struct cfg_use_waf. */
-/* inspect_response: the server's response head, through the request's
- * kept transaction (phases 3 and 4, no body); a block replaces the
- * response before any of it left. */
-static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
+/* inspect_response: whether the response's body is inspected too: it
+ * has one and its media type is in response_types. */
+static bool res_body_wanted(const struct txn *t, const struct cfg_waf *w)
 {
-	struct waf_ctx *x = s->txn ? ctx_of(s, ops) : NULL;
-	struct txn *t = s->txn;
+	const struct http_msg *m = &t->res;
 
-	if (!x || !x->tx || x->res_judged || t->local)
-		return FLT_CONTINUE;
-	if (x->job)
-		return FLT_WAIT;
+	if (m->body == BODY_NONE || m->body == BODY_TUNNEL || t->meth == HTTP_METH_HEAD ||
+	    (m->body == BODY_LENGTH && !m->content_length) || !w->response_types)
+		return false;
+	int pos = 0;
+	const struct http_hdr *h = msg_hdr_find((struct http_msg *)m, SLICE_LIT("content-type"), &pos);
+	if (!h)
+		return false;
+	const char *v = h->value.p, *e = v + h->value.len;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	size_t n = 0;
+	while (v + n < e && v[n] != ';' && v[n] != ' ' && v[n] != '\t')
+		n++;
+	if (!n)
+		return false;
+	for (const char *l = w->response_types; *l;) {
+		size_t k = strcspn(l, " ");
+		if (k == n && !strncasecmp(l, v, n))
+			return true;
+		l += k;
+		while (*l == ' ')
+			l++;
+	}
+	return false;
+}
+
+/* Phases 3 and 4 on the response as seen: its head, and the body held so
+ * far when it is inspected. */
+static enum flt_verdict res_judge(struct stream *s, struct waf_ctx *x)
+{
+	struct txn *t = s->txn;
 	const struct http_msg *m = &t->res;
 	struct waf_pf_hdr hdrs[VIEW_HDRS];
 	size_t n = 0;
@@ -551,7 +600,8 @@ static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
 			hdrs[n++] = (struct waf_pf_hdr){ m->hdrs[i].name.p, m->hdrs[i].name.len,
 							 m->hdrs[i].value.p, m->hdrs[i].value.len };
 	struct waf_pf_req r = { .method = "", .target = "", .protocol = "", .hdrs = hdrs,
-				.nhdrs = n };
+				.nhdrs = n, .body = x->rbody_len ? x->rbody : NULL,
+				.body_len = x->rbody_len };
 	struct waf_job *j = job_new(x->use->waf->rt, &r);
 	if (!j) {
 		x->res_judged = true;
@@ -564,6 +614,82 @@ static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
 	x->tx = NULL;
 	j->ctx = x;
 	return submit(s, x, j, &x->res_judged);
+}
+
+/* inspect_response: the server's response through the request's kept
+ * transaction.  A body of a listed type holds the response (the head
+ * waits: txn_hold_res_body) until its end or response_body_limit, where
+ * res_data / res_end judge it; otherwise the head is judged now.  A block
+ * replaces the response before any of it left. */
+static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
+{
+	struct waf_ctx *x = s->txn ? ctx_of(s, ops) : NULL;
+	struct txn *t = s->txn;
+
+	if (!x || !x->tx || x->res_judged || x->res_body || t->local)
+		return FLT_CONTINUE;
+	if (x->job)
+		return FLT_WAIT;
+	const struct cfg_waf *w = x->use->waf;
+	if (res_body_wanted(t, w)) {
+		x->res_body = true;
+		txn_hold_res_body(t, w->response_body_limit);
+		return FLT_CONTINUE;
+	}
+	return res_judge(s, x);
+}
+
+static enum flt_verdict res_data(struct stream *s, const struct filter_ops *ops, const char *p,
+				 size_t len)
+{
+	struct waf_ctx *x = ctx_of(s, ops);
+
+	if (!x || !x->res_body || x->res_judged || !x->tx || s->txn->local)
+		return FLT_CONTINUE;
+	int over = body_copy(&x->rbody, &x->rbody_len, &x->rbody_cap,
+			     x->use->waf->response_body_limit, p, len);
+	if (over < 0) {
+		x->res_judged = true;
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	/* past response_body_limit: judged on what was seen, the rest passes
+	 * (ModSecurity's SecResponseBodyLimitAction ProcessPartial) */
+	return over ? res_judge(s, x) : FLT_CONTINUE;
+}
+
+static enum flt_verdict res_end(struct stream *s, const struct filter_ops *ops)
+{
+	struct waf_ctx *x = ctx_of(s, ops);
+
+	if (!x || !x->res_body || x->res_judged || s->txn->local)
+		return FLT_CONTINUE;
+	if (x->job)
+		return FLT_WAIT;
+	if (!x->tx)
+		return FLT_CONTINUE;
+	return res_judge(s, x);
+}
+
+static enum flt_verdict fe_res_data(struct stream *s, const void *conf, const char *p, size_t len)
+{
+	return res_data(s, &flt_waf_fe_ops, p, len);
+}
+
+static enum flt_verdict be_res_data(struct stream *s, const void *conf, const char *p, size_t len)
+{
+	return res_data(s, &flt_waf_be_ops, p, len);
+}
+
+static enum flt_verdict fe_res_end(struct stream *s, const void *conf,
+				   const struct http_msg *trailers)
+{
+	return res_end(s, &flt_waf_fe_ops);
+}
+
+static enum flt_verdict be_res_end(struct stream *s, const void *conf,
+				   const struct http_msg *trailers)
+{
+	return res_end(s, &flt_waf_be_ops);
 }
 
 static enum flt_verdict fe_res_head(struct stream *s, const void *conf)
@@ -621,6 +747,8 @@ const struct filter_ops flt_waf_fe_ops = {
 	.req_data = fe_req_data,
 	.req_end = fe_req_end,
 	.res_head = fe_res_head,
+	.res_data = fe_res_data,
+	.res_end = fe_res_end,
 	.ctx_free = ctx_free,
 	.var = waf_var,
 };
@@ -631,6 +759,8 @@ const struct filter_ops flt_waf_be_ops = {
 	.req_data = be_req_data,
 	.req_end = be_req_end,
 	.res_head = be_res_head,
+	.res_data = be_res_data,
+	.res_end = be_res_end,
 	.ctx_free = ctx_free,
 	.var = waf_var,
 };

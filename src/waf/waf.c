@@ -246,7 +246,10 @@ static char *prologue(const struct waf_rt *rt)
 		"SecRequestBodyLimit %llu\n"
 		"SecRequestBodyNoFilesLimit %llu\n"
 		"SecRequestBodyLimitAction ProcessPartial\n"
-		"SecResponseBodyAccess Off\n"
+		"SecResponseBodyAccess %s\n"
+		"SecResponseBodyLimit %llu\n"
+		"SecResponseBodyLimitAction ProcessPartial\n"
+		"SecResponseBodyMimeType %s\n"
 		"SecRule REQUEST_HEADERS:Content-Type \"^(?:application(?:/soap\\+|/)|text/)xml\" "
 		"\"id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML\"\n"
 		"SecRule REQUEST_HEADERS:Content-Type \"^application/json\" "
@@ -255,7 +258,9 @@ static char *prologue(const struct waf_rt *rt)
 		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
 		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
 		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n",
-		w->detect ? "DetectionOnly" : "On", lim, lim, rt->secret);
+		w->detect ? "DetectionOnly" : "On", lim, lim, w->inspect_response ? "On" : "Off",
+		(unsigned long long)(w->response_body_limit ? w->response_body_limit : 1),
+		w->response_types ? w->response_types : "text/html", rt->secret);
 	int ncond = 0;
 	for (int i = 0; ok && i < w->nexcludes; i++) {
 		const struct cfg_waf_exclude *x = &w->excludes[i];
@@ -672,7 +677,8 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 }
 
 bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
-			  const struct waf_pf_hdr *hdrs, size_t nhdrs, struct waf_result *res)
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, const char *body,
+			  size_t body_len, struct waf_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	for (size_t i = 0; i < nhdrs; i++)
@@ -681,8 +687,10 @@ bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
 					  hdrs[i].value_len);
 	msc_process_response_headers(tx->t, status, protocol);
 	if (!intervened(tx->t, &tx->c, res)) {
-		/* phase 4 with no body: the CRS's outbound anomaly evaluation
-		 * (959100) runs there */
+		/* phase 4, with the body held (or none: the CRS's outbound
+		 * anomaly evaluation, 959100, runs there either way) */
+		if (body_len)
+			msc_append_response_body(tx->t, (const unsigned char *)body, body_len);
 		msc_process_response_body(tx->t);
 		intervened(tx->t, &tx->c, res);
 	}

@@ -99,9 +99,11 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 		 uint32_t excl, bool partial, struct waf_result *res, struct waf_tx **keep);
 
 /* Phases 3 and 4 of a kept transaction: the response's status and head
- * (protocol "HTTP 1.1"); no body.  Any thread, one at a time per tx. */
+ * (protocol "HTTP 1.1"), and its body as held (body_len 0: none or not
+ * inspected).  Any thread, one at a time per tx. */
 bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
-			  const struct waf_pf_hdr *hdrs, size_t nhdrs, struct waf_result *res);
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, const char *body,
+			  size_t body_len, struct waf_result *res);
 /* Any thread; NULL is a no-op. */
 void waf_tx_free(struct waf_tx *tx);
 
