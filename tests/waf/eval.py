@@ -638,6 +638,9 @@ def main(argv=None):
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--only", help="comma-separated categories")
+    ap.add_argument("--corpus", default=corpus.CORPUS,
+                    help="corpus directory with attacks/ and benign/ (default tests/waf/corpus; "
+                         "the held-out set is tests/waf/holdout)")
     ap.add_argument("--json", help="write the summary (and every result) here")
     ap.add_argument("--markdown", help="write the table here")
     ap.add_argument("--baseline", help="an earlier --json result to compare with")
@@ -649,7 +652,7 @@ def main(argv=None):
     if not args.target and not args.connect:
         ap.error("--target or --connect")
     block_status = {int(x) for x in args.block_status.split(",") if x.strip()}
-    entries = corpus.load()
+    entries = corpus.load(args.corpus)
     if args.only:
         cats = set(args.only.split(","))
         entries = [e for e in entries if e["category"] in cats]
