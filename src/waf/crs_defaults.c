@@ -150,11 +150,20 @@ const char waf_crs_defaults[] =
 	"SecRuleUpdateTargetById 932160 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 930120 \"!" FREE_TEXT "\"\n"
 	"SecRule " FREE_TEXT " \"@rx (?:^|['\\\"])[ \\t]*(?:[;|&`]|\\$\\()|\\$\\(|"
-	"\\|\\s*(?:ba|z|da|k|c|tc)?sh\\b|/dev/(?:tcp|udp)/\" "
+	"\\|\\s*(?:(?:ba|z|da|k|c|tc)?sh|nc|ncat|netcat|socat|telnet)\\b|/dev/(?:tcp|udp)/\" "
 	"\"id:90034,phase:2,block,t:none,t:urlDecodeUni,t:removeNulls,"
 	"msg:'Command injection in a free-text field (gatehouse default: a quote break-out or substitution)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL',"
 	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* ...and 90035 keeps the files an exfiltration aims at (930120
+	 * without the harmless names, /etc/hosts, /etc/os-release). */
+	"SecRule " FREE_TEXT " \"@rx /etc/(?:passwd|shadow|group|gshadow|sudoers|master\\.passwd)\\b|"
+	"/proc/self/|/proc/\\d+/(?:environ|cmdline|mem)\\b|[a-z]:/windows/(?:win\\.ini|system32/)\" "
+	"\"id:90035,phase:2,block,t:none,t:urlDecodeUni,t:normalizePathWin,t:lowercase,"
+	"msg:'OS file access in a free-text field (gatehouse default)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-lfi',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.lfi_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef FREE_TEXT
 	/* Detections the CRS 3.3.4 Debian ships lacks (the corpus's misses).
