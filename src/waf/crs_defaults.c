@@ -3,9 +3,11 @@
  * (`defaults on`, the default of a `waf` section).
  *
  * The CRS at paranoia 1 refuses ordinary traffic of today's sites: REST
- * methods, GraphQL documents, CSP reports, file PUTs, search boxes.  These
- * rules clear those shapes, each under the narrowest condition that does
- * it, without losing an attack of the corpus (tests/waf/default-exclusions.md
+ * methods, GraphQL documents, CSP reports, file PUTs, search boxes, and
+ * free text (messages, comments, posts that mention SQL, commands or carry
+ * HTML).  These rules clear those shapes, each under the narrowest
+ * condition that does it, without losing an attack of the corpus or of the
+ * held-out set (tests/waf/holdout) (tests/waf/default-exclusions.md
  * has the evidence: the rules behind each false positive, before and after,
  * measured with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
