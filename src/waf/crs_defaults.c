@@ -17,6 +17,8 @@
  */
 #include "waf/waf.h"
 
+#include <stdlib.h>
+
 const char waf_crs_defaults[] =
 	/* D1. REST methods: CRS 3.3 allows GET HEAD POST OPTIONS only (911100);
 	 * the method policy is no attack test.  CONNECT, TRACE and WebDAV stay
@@ -188,3 +190,45 @@ const char waf_crs_defaults[] =
 	"msg:'JavaScript prototype pollution',logdata:'%{MATCHED_VAR_NAME}',"
 	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
+
+/* The defaults that stand in for CRS rules on free-text fields (D8-D10):
+ * each is those rules for those fields, so an `exclude` naming one of them
+ * (or a range covering it) removes the stand-in too.  942140, 942190,
+ * 942350 and 942360 have none: 90032 is libinjection's (942100). */
+static const struct {
+	int id;
+	int crs[7];		/* 0-terminated */
+} standins[] = {
+	{ 90032, { 942100 } },
+	{ 90033, { 941100, 941160, 941180 } },
+	{ 90034, { 932100, 932105, 932110, 932115, 932150, 932160 } },
+	{ 90035, { 930120 } },
+};
+
+int waf_crs_standins(const char *spec, int *out, int max)
+{
+	char *end;
+	long lo = strtol(spec, &end, 10), hi = lo;
+	int n = 0;
+
+	if (end == spec)
+		return 0;
+	if (*end == '-') {
+		const char *s = end + 1;
+		hi = strtol(s, &end, 10);
+		if (end == s)
+			return 0;
+	}
+	if (*end)
+		return 0;
+	for (size_t i = 0; i < sizeof(standins) / sizeof(standins[0]) && n < max; i++) {
+		if (standins[i].id >= lo && standins[i].id <= hi)
+			continue;	/* removed by the exclusion itself */
+		for (int k = 0; k < 7 && standins[i].crs[k]; k++)
+			if (standins[i].crs[k] >= lo && standins[i].crs[k] <= hi) {
+				out[n++] = standins[i].id;
+				break;
+			}
+	}
+	return n;
+}
