@@ -70,11 +70,12 @@ def run_corpus(tmp_path_factory, prefilter, root=corpus.CORPUS):
         # the configuration check first: before the WAF is merged this is
         # where it fails (an AssertionError, the expected failure)
         r = subprocess.run([binary, "-t", "-c", conf], capture_output=True, text=True,
-                           timeout=120)
+                           timeout=120 * ghutil.SLACK)
         assert r.returncode == 0, "gatehouse -t rejects the WAF config:\n%s%s" % (
             r.stdout, r.stderr)
         target = waf_eval.GatehouseTarget("gatehouse-pl1" + ("" if prefilter else "-nopf"),
-                                          binary, 1, prefilter, "block", origin.port, tmp)
+                                          binary, 1, prefilter, "block", origin.port, tmp,
+                                          start_timeout=60 * ghutil.SLACK)
         try:
             results = []
             for e in corpus.load(root):
