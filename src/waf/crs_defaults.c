@@ -3,10 +3,12 @@
  * (`defaults on`, the default of a `waf` section).
  *
  * The CRS at paranoia 1 refuses ordinary traffic of today's sites: REST
- * methods, GraphQL documents, CSP reports, file PUTs, search boxes.  These
- * rules clear those shapes, each under the narrowest condition that does
- * it, without losing an attack of the corpus (tests/waf/default-exclusions.md
- * has the evidence: the rules behind each false positive, before and after,
+ * methods, GraphQL documents, CSP reports, file PUTs, search boxes, and
+ * free text (messages, comments, posts that mention SQL, commands or carry
+ * HTML).  These rules clear those shapes, each under the narrowest
+ * condition that does it, without losing an attack of the corpus or of the
+ * held-out set (tests/waf/holdout; tests/waf/default-exclusions.md has
+ * the evidence: the rules behind each false positive, before and after,
  * measured with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
@@ -14,6 +16,8 @@
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
+
+#include <stdlib.h>
 
 const char waf_crs_defaults[] =
 	/* D1. REST methods: CRS 3.3 allows GET HEAD POST OPTIONS only (911100);
@@ -48,7 +52,15 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=932150;ARGS:query,"
 	"ctl:ruleRemoveTargetById=932150;ARGS:search,"
 	"ctl:ruleRemoveTargetById=932150;ARGS:keywords,"
-	"ctl:ruleRemoveTargetById=932150;ARGS:field-keywords\"\n"
+	"ctl:ruleRemoveTargetById=932150;ARGS:field-keywords,"
+	/* D11. ...and 930120 (OS file names, "/etc/hosts file windows"):
+	 * a search box is matched against an index, not opened; the path
+	 * traversal rules (930100, 930110) still read it. */
+	"ctl:ruleRemoveTargetById=930120;ARGS:q,"
+	"ctl:ruleRemoveTargetById=930120;ARGS:query,"
+	"ctl:ruleRemoveTargetById=930120;ARGS:search,"
+	"ctl:ruleRemoveTargetById=930120;ARGS:keywords,"
+	"ctl:ruleRemoveTargetById=930120;ARGS:field-keywords\"\n"
 	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed,
 	 * as JSON: an attack inside is still seen, and a text/plain body that
 	 * is not JSON fails the body parser (200002) as it failed 920420.  The
@@ -76,6 +88,88 @@ const char waf_crs_defaults[] =
 	"without the apostrophe)',logdata:'%{MATCHED_VAR}',tag:'attack-protocol',"
 	"tag:'paranoia-level/1',severity:'CRITICAL',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* D8-D10. Free-text fields: arguments named like prose (message,
+	 * comment, body, description, content, text, note(s), review,
+	 * feedback, reason, bio, about, summary, details, remarks, reply,
+	 * answer, question, title, subject; also as the last part of a JSON
+	 * name, json.head_commit.message, or after a prefix, review_text,
+	 * comment[body]).  People write about SQL, shells and HTML there, and
+	 * the CRS rules that test for keywords and tags refuse it (942190
+	 * "select ... from", 930120 "/etc/hosts", 941160 "<img src=").  Those
+	 * rules no longer read these fields; narrower rules (90032-90034)
+	 * read them instead and ask for what an injection through a text field
+	 * needs: text lands in a quoted SQL string or shell word, so an
+	 * injection has to close the quote; HTML is refused when it is active
+	 * (script, handlers, javascript: URLs), not for being HTML.  The other
+	 * CRS rules still read these fields, and every rule still reads every
+	 * other field. */
+#define FREE_TEXT "ARGS:'/(?i)(?:^|[.\\[])(?:[a-z0-9]+[_-])?(?:message|comment|body|description|" \
+	"content|text|notes?|review|feedback|reason|bio|about|summary|details|remarks|reply|answer|" \
+	"question|title|subject)s?\\]?$/'"
+	/* D8. SQL keywords in prose (942100 libinjection, 942140 database
+	 * names, 942190, 942350, 942360): 90032 keeps libinjection, when the
+	 * value also closes a quote before SQL syntax or stacks a statement. */
+	"SecRuleUpdateTargetById 942100 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 942140 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 942190 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 942350 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 942360 \"!" FREE_TEXT "\"\n"
+	"SecRule " FREE_TEXT " \"@rx ['\\\"`]\\s*\\)*\\s*(?:;|--|#|/\\*|\\|\\||&&|[=<>+*%^]|"
+	"\\b(?:or|and|xor|union|having|group\\s+by|order\\s+by|limit|procedure|waitfor|rlike|regexp)\\b)|"
+	";\\s*(?:select|drop|insert|update|delete|exec|execute|declare|shutdown|create|alter|truncate|"
+	"waitfor)\\b\" "
+	"\"id:90032,phase:2,block,t:none,t:urlDecodeUni,t:removeNulls,t:lowercase,chain,"
+	"msg:'SQL injection in a free-text field (gatehouse default: libinjection after a quote break-out)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none,"
+	"setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* D9. HTML from rich-text editors (941100 libinjection, 941160
+	 * NoScript tags and attributes, 941180 keyword list with "<!--"):
+	 * 90033 refuses active content only.  941110-941150 and the others
+	 * (script tags, event handlers, javascript: URIs) still read these
+	 * fields. */
+	"SecRuleUpdateTargetById 941100 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 941160 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 941180 \"!" FREE_TEXT "\"\n"
+	"SecRule " FREE_TEXT " \"@rx <\\s*/?\\s*(?:script|object|embed|applet|base|meta|frameset|frame|"
+	"svg|math|form|link)\\b|<[^>]*\\bsrcdoc\\s*=|\\b(?:java|vb|live)script\\s*:|"
+	"data\\s*:\\s*text/html|expression\\s*\\(|-moz-binding|"
+	"document\\s*\\.\\s*(?:cookie|domain|write)|window\\s*\\.\\s*location|\\.innerhtml\\b\" "
+	"\"id:90033,phase:2,block,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:jsDecode,t:removeNulls,"
+	"t:lowercase,msg:'XSS: active content in a free-text field (gatehouse default)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-xss',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.xss_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* D10. Commands and file names in prose (932100, 932105, 932110,
+	 * 932115, 932150, 932160 command words; 930120 /etc/... names):
+	 * 90034 asks for a break-out instead: a separator or a substitution
+	 * at the start of the value or right after a quote, "$(", a pipe into
+	 * a shell, /dev/tcp. */
+	"SecRuleUpdateTargetById 932100 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 932105 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 932110 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 932115 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 932150 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 932160 \"!" FREE_TEXT "\"\n"
+	"SecRuleUpdateTargetById 930120 \"!" FREE_TEXT "\"\n"
+	"SecRule " FREE_TEXT " \"@rx (?:^|['\\\"])[ \\t]*(?:[;|&`]|\\$\\()|\\$\\(|"
+	"\\|\\s*(?:(?:ba|z|da|k|c|tc)?sh|nc|ncat|netcat|socat|telnet)\\b|/dev/(?:tcp|udp)/\" "
+	"\"id:90034,phase:2,block,t:none,t:urlDecodeUni,t:removeNulls,"
+	"msg:'Command injection in a free-text field (gatehouse default: a quote break-out or substitution)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* ...and 90035 keeps the files an exfiltration aims at (930120
+	 * without the harmless names, /etc/hosts, /etc/os-release). */
+	"SecRule " FREE_TEXT " \"@rx /etc/(?:passwd|shadow|group|gshadow|sudoers|master\\.passwd)\\b|"
+	"/proc/self/|/proc/\\d+/(?:environ|cmdline|mem)\\b|[a-z]:/windows/(?:win\\.ini|system32/)\" "
+	"\"id:90035,phase:2,block,t:none,t:urlDecodeUni,t:normalizePathWin,t:lowercase,"
+	"msg:'OS file access in a free-text field (gatehouse default)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-lfi',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.lfi_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef FREE_TEXT
 	/* Detections the CRS 3.3.4 Debian ships lacks (the corpus's misses).
 	 * G1. Log4j lookups (CVE-2021-44228 and its obfuscations) in any
 	 * header, cookie, argument or the request line: "${" opening a lookup
@@ -96,3 +190,45 @@ const char waf_crs_defaults[] =
 	"msg:'JavaScript prototype pollution',logdata:'%{MATCHED_VAR_NAME}',"
 	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
+
+/* The defaults that stand in for CRS rules on free-text fields (D8-D10):
+ * each is those rules for those fields, so an `exclude` naming one of them
+ * (or a range covering it) removes the stand-in too.  942140, 942190,
+ * 942350 and 942360 have none: 90032 is libinjection's (942100). */
+static const struct {
+	int id;
+	int crs[7];		/* 0-terminated */
+} standins[] = {
+	{ 90032, { 942100 } },
+	{ 90033, { 941100, 941160, 941180 } },
+	{ 90034, { 932100, 932105, 932110, 932115, 932150, 932160 } },
+	{ 90035, { 930120 } },
+};
+
+int waf_crs_standins(const char *spec, int *out, int max)
+{
+	char *end;
+	long lo = strtol(spec, &end, 10), hi = lo;
+	int n = 0;
+
+	if (end == spec)
+		return 0;
+	if (*end == '-') {
+		const char *s = end + 1;
+		hi = strtol(s, &end, 10);
+		if (end == s)
+			return 0;
+	}
+	if (*end)
+		return 0;
+	for (size_t i = 0; i < sizeof(standins) / sizeof(standins[0]) && n < max; i++) {
+		if (standins[i].id >= lo && standins[i].id <= hi)
+			continue;	/* removed by the exclusion itself */
+		for (int k = 0; k < 7 && standins[i].crs[k]; k++)
+			if (standins[i].crs[k] >= lo && standins[i].crs[k] <= hi) {
+				out[n++] = standins[i].id;
+				break;
+			}
+	}
+	return n;
+}

@@ -122,9 +122,18 @@ struct sl_rule {
 	int line;
 };
 
+/* SecRuleUpdateTargetById ID "!VAR|...": exclusions only, added to the
+ * first link of rule ID whether it comes before or after (seclang.c). */
+struct sl_update {
+	long id;
+	struct sl_link vars;	/* only vars/nvars are used */
+};
+
 struct sl_ruleset {
 	struct sl_rule *rules;
 	size_t nrules, cap;
+	struct sl_update *updates;
+	size_t nupdates;
 	char unsupported[96];	/* a directive the pre-filter cannot follow */
 	bool upload_files;	/* SecUploadKeepFiles / SecTmpSaveUploadedFiles on */
 	char **files;		/* interned file names */

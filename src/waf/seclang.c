@@ -3,9 +3,14 @@
  * of pf_int.h, for the pre-filter only: SecRule, SecAction, SecMarker,
  * Include / IncludeOptional (globs), backslash line continuations and
  * quoting as ModSecurity's own parser reads them.  Directives that only
- * remove or tune detections (SecRuleRemoveById, SecRuleUpdateTarget...) are
+ * remove or tune detections (SecRuleRemoveById, ctl:ruleRemove...) are
  * ignored: keeping a rule ModSecurity removed can only make the pre-filter
- * say "might match" more often, never less.
+ * say "might match" more often, never less.  SecRuleUpdateTargetById with
+ * exclusions only ("!ARGS:name|!ARGS:/re/", gatehouse's default exclusions
+ * for free-text fields) is followed: the exclusions join the rule's first
+ * link, whether the directive comes before the rule (libmodsecurity 3 keeps
+ * such updates for rules read later) or after it; with a target to add, or
+ * an id range, it is not (see directive()).
  */
 #include "waf/pf_int.h"
 
@@ -562,6 +567,82 @@ static struct sl_link *new_link(struct sl_rule *r)
 	return &r->links[r->nlinks++];
 }
 
+static void free_vars(struct sl_link *l)
+{
+	for (size_t k = 0; k < l->nvars; k++) {
+		free(l->vars[k].sel);
+		free(l->vars[k].name);
+	}
+	free(l->vars);
+	l->vars = NULL;
+	l->nvars = 0;
+}
+
+/* Appends copies of the exclusions in from to link l's variables. */
+static int add_exclusions(struct sl_link *l, const struct sl_link *from)
+{
+	void *p = realloc(l->vars, (l->nvars + from->nvars) * sizeof(*l->vars));
+
+	if (!p)
+		return -1;
+	l->vars = p;
+	for (size_t i = 0; i < from->nvars; i++) {
+		struct sl_var *v = &l->vars[l->nvars];
+		*v = from->vars[i];
+		v->name = strdup(from->vars[i].name);
+		v->sel = from->vars[i].sel ? strdup(from->vars[i].sel) : NULL;
+		if (!v->name || (from->vars[i].sel && !v->sel)) {
+			free(v->name);
+			free(v->sel);
+			return -1;
+		}
+		l->nvars++;
+	}
+	return 0;
+}
+
+/* SecRuleUpdateTargetById ID TARGETS.  Exclusions only (every target "!"),
+ * one numeric id: recorded for rules read later, and added to the rule if
+ * it was read already; returns 0.  Anything else (a target added, an id
+ * range or list) returns 1: the caller treats it as a directive the
+ * pre-filter cannot follow.  -1: out of memory. */
+static int update_target(struct sl_ruleset *rs, const char *ids, const char *targets)
+{
+	char *end;
+	long id = strtol(ids, &end, 10);
+	struct sl_link tmp = { 0 };
+
+	if (end == ids || *end || id <= 0)
+		return 1;
+	if (parse_vars(targets, &tmp) < 0) {
+		free_vars(&tmp);
+		return -1;
+	}
+	bool only_excl = tmp.nvars > 0;
+	for (size_t i = 0; i < tmp.nvars; i++)
+		only_excl = only_excl && tmp.vars[i].exclude;
+	if (!only_excl) {
+		free_vars(&tmp);
+		return 1;
+	}
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct sl_rule *r = &rs->rules[i];
+		if (r->id == id && r->nlinks && add_exclusions(&r->links[0], &tmp) < 0) {
+			free_vars(&tmp);
+			return -1;
+		}
+	}
+	void *p = realloc(rs->updates, (rs->nupdates + 1) * sizeof(*rs->updates));
+	if (!p) {
+		free_vars(&tmp);
+		return -1;
+	}
+	rs->updates = p;
+	rs->updates[rs->nupdates].id = id;
+	rs->updates[rs->nupdates++].vars = tmp;
+	return 0;
+}
+
 struct load_state {
 	struct sl_ruleset *rs;
 	struct sl_rule *chain_rule;	/* a chain waiting for its next link */
@@ -628,6 +709,12 @@ static int directive(struct load_state *st, char *line, const char *file, int li
 		r->marker = strdup(argc > 1 ? argv[1] : "");
 		return r->marker ? 0 : -1;
 	}
+	if (!strcasecmp(argv[0], "SecRuleUpdateTargetById") && argc >= 3) {
+		int rc = update_target(rs, argv[1], argv[2]);
+		if (rc <= 0)
+			return rc;
+		/* rc 1: not exclusions only: below */
+	}
 	/* Directives that change rules already read (targets, actions,
 	 * transformations) or how arguments are split: the pre-filter does
 	 * not follow them, so it must not claim anything (see prefilter.c). */
@@ -693,6 +780,10 @@ static int directive(struct load_state *st, char *line, const char *file, int li
 	}
 	if (parse_actions(acts, r, l, head) < 0)
 		return -1;
+	if (head)
+		for (size_t i = 0; i < rs->nupdates; i++)
+			if (rs->updates[i].id == r->id && add_exclusions(l, &rs->updates[i].vars) < 0)
+				return -1;
 	st->chain_rule = l->chain ? r : NULL;
 	return 0;
 }
@@ -840,6 +931,9 @@ void sl_free(struct sl_ruleset *rs)
 		free(r->skip_after);
 	}
 	free(rs->rules);
+	for (size_t i = 0; i < rs->nupdates; i++)
+		free_vars(&rs->updates[i].vars);
+	free(rs->updates);
 	for (size_t i = 0; i < rs->nfiles; i++)
 		free(rs->files[i]);
 	free(rs->files);

@@ -268,8 +268,13 @@ static char *prologue(const struct waf_rt *rt)
 			continue;
 		ok = sb_add(&b, "SecRule REQUEST_HEADERS:%s-e%d \"@streq 1\" "
 				"\"id:%d,phase:1,t:none,pass,nolog", rt->secret, ncond, 90010 + ncond);
-		for (int k = 0; ok && k < x->nids; k++)
+		for (int k = 0; ok && k < x->nids; k++) {
+			int extra[8];
+			int ne = w->defaults ? waf_crs_standins(x->ids[k], extra, 8) : 0;
 			ok = sb_add(&b, ",ctl:ruleRemoveById=%s", x->ids[k]);
+			for (int j = 0; ok && j < ne; j++)
+				ok = sb_add(&b, ",ctl:ruleRemoveById=%d", extra[j]);
+		}
 		ok = ok && sb_add(&b, "\"\n");
 		ncond++;
 	}
@@ -420,9 +425,16 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 		if (x->cond)
 			continue;
 		for (int k = 0; k < x->nids; k++) {
+			int extra[8];
+			int ne = w->defaults ? waf_crs_standins(x->ids[k], extra, 8) : 0;
 			snprintf(text, sizeof(text), "SecRuleRemoveById %s\n", x->ids[k]);
 			if (add_text(rt, text, "exclude", err, errlen) < 0)
 				goto fail;
+			for (int j = 0; j < ne; j++) {
+				snprintf(text, sizeof(text), "SecRuleRemoveById %d\n", extra[j]);
+				if (add_text(rt, text, "exclude", err, errlen) < 0)
+					goto fail;
+			}
 		}
 	}
 	/* The removals above are not given to the pre-filter: a rule it still

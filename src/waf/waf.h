@@ -53,6 +53,10 @@ void waf_stats(const struct waf_rt *rt, struct waf_stats *out);
 /* gatehouse's default exclusions for the CRS 3.3 (crs_defaults.c): loaded
  * after crs-setup.conf unless the section says `defaults off`. */
 extern const char waf_crs_defaults[];
+/* The default rules that stand in for the CRS rules an `exclude` spec
+ * ("942100" or "941000-941999") names, on free-text fields: the caller
+ * removes them too.  Their ids go to out (at most max); returns how many. */
+int waf_crs_standins(const char *spec, int *out, int max);
 
 /*
  * Loads w's rules (relative paths from base_dir).  NULL with err set

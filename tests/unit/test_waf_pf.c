@@ -959,6 +959,33 @@ TEST(test_small_rule_set)
 		CHECK(scan_get(pf, "/?a=good", "Mozilla/5.0"));
 		waf_pf_free(pf);
 	}
+
+	/* exclusions only (gatehouse's free-text defaults): followed, before
+	 * the rule as after it, by name and by regex */
+	static const char excl[] =
+		"SecRuleUpdateTargetById 10 \"!ARGS:'/(?i)(?:^|[.])(?:comment|message)$/'\"\n"
+		"SecRule ARGS \"@rx evil\" \"id:10,phase:2,block\"\n"
+		"SecRule ARGS \"@rx bad\" \"id:11,phase:2,block\"\n"
+		"SecRuleUpdateTargetById 11 !ARGS:note\n";
+	pf = small(excl, 1);
+	CHECK(pf != NULL);
+	if (pf) {
+		CHECK(!scan_get(pf, "/?comment=evil&Message=evil&note=bad", "Mozilla/5.0"));
+		CHECK(scan_get(pf, "/?comments=evil", "Mozilla/5.0"));
+		CHECK(scan_get(pf, "/?comment=bad", "Mozilla/5.0"));	/* 11 still reads it */
+		CHECK(scan_get(pf, "/?note=evil", "Mozilla/5.0"));	/* 10 still reads it */
+		waf_pf_free(pf);
+	}
+	/* an id range is not followed */
+	static const char range[] =
+		"SecRule ARGS \"@rx evil\" \"id:12,phase:2,block\"\n"
+		"SecRuleUpdateTargetById 12-13 !ARGS:x\n";
+	pf = small(range, 1);
+	CHECK(pf != NULL);
+	if (pf) {
+		CHECK(scan_get(pf, "/?a=good", "Mozilla/5.0"));
+		waf_pf_free(pf);
+	}
 }
 
 /* pf_cache.c: a second build with the same rules compiles nothing (from

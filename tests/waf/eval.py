@@ -325,21 +325,23 @@ GH_BLOCK = re.compile(r"waf (\S+) blocked: (.*)$")
 class GatehouseTarget(Target):
     sequential = True
 
-    def __init__(self, name, binary, paranoia, prefilter, mode, origin_port, tmp):
+    def __init__(self, name, binary, paranoia, prefilter, mode, origin_port, tmp,
+                 start_timeout=60.0):
         super().__init__(free_port())
         self.name = name
         self.stderr = os.path.join(tmp, "gatehouse.stderr")
         conf = os.path.join(tmp, "gatehouse.conf")
         with open(conf, "w") as f:
             f.write(gatehouse_waf_conf(self.port, origin_port, paranoia, prefilter, mode))
-        r = subprocess.run([binary, "-t", "-c", conf], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([binary, "-t", "-c", conf], capture_output=True, text=True,
+                           timeout=2 * start_timeout)
         if r.returncode:
             raise SystemExit("eval: %s -t rejected the WAF config (is the WAF merged?):\n%s%s\n%s"
                              % (binary, r.stdout, r.stderr, open(conf).read()))
         self.proc = subprocess.Popen([binary, "-c", conf], stdin=subprocess.DEVNULL,
                                      stdout=open(self.stderr, "ab"),
                                      stderr=subprocess.STDOUT, cwd=tmp)
-        if not wait_port(self.port, self.proc, 60):
+        if not wait_port(self.port, self.proc, start_timeout):
             self.stop()
             raise SystemExit("eval: gatehouse did not start:\n" + tail(self.stderr))
         self.offset = os.path.getsize(self.stderr)
@@ -638,6 +640,9 @@ def main(argv=None):
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--only", help="comma-separated categories")
+    ap.add_argument("--corpus", default=corpus.CORPUS,
+                    help="corpus directory with attacks/ and benign/ (default tests/waf/corpus; "
+                         "the held-out set is tests/waf/holdout)")
     ap.add_argument("--json", help="write the summary (and every result) here")
     ap.add_argument("--markdown", help="write the table here")
     ap.add_argument("--baseline", help="an earlier --json result to compare with")
@@ -649,7 +654,7 @@ def main(argv=None):
     if not args.target and not args.connect:
         ap.error("--target or --connect")
     block_status = {int(x) for x in args.block_status.split(",") if x.strip()}
-    entries = corpus.load()
+    entries = corpus.load(args.corpus)
     if args.only:
         cats = set(args.only.split(","))
         entries = [e for e in entries if e["category"] in cats]

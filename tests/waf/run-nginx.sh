@@ -25,3 +25,7 @@ run nginx-pl1-threshold10 --target nginx-pl1 --exclusions $E/default-before.conf
 run nginx-pl2-931130 --target nginx-pl2 --exclusions $E/default-before.conf \
     --exclusions-after $E/experiment-pl2-931130-after.conf --baseline $R/nginx-pl2.json \
     --label "nginx-pl2 + default exclusions + 931130 off URL-named arguments (experiment)"
+# the held-out set (tests/waf/holdout) and the free-text probes (tests/waf/probes)
+run holdout-nginx-pl1 --target nginx-pl1 --corpus holdout --label "nginx-pl1, held-out set"
+run holdout-nginx-pl2 --target nginx-pl2 --corpus holdout --label "nginx-pl2, held-out set"
+run probes-nginx-pl1 --target nginx-pl1 --corpus probes --label "nginx-pl1, free-text probes"

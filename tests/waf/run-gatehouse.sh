@@ -1,0 +1,20 @@
+#!/bin/sh
+# tests/waf/run-gatehouse.sh BINARY - the gatehouse figures in tests/waf/results/
+# (gatehouse-pl{1,2}[-nopf], holdout-gatehouse-*, probes-gatehouse-pl1): the
+# corpus, the held-out set and the free-text probes through BINARY's WAF with
+# its default exclusions, each started and stopped by eval.py (about 1 minute).
+# Copy the binary first (cp build/gatehouse /tmp/gh-waf): a rebuild must not
+# change it under a run.
+set -eu
+BIN=$(realpath "${1:?usage: run-gatehouse.sh BINARY}")
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+R=results
+run() { out=$1; shift; $PY eval.py --gatehouse-bin "$BIN" "$@" --json "$R/$out.json" \
+            --markdown "$R/$out.md" >/dev/null
+        grep -E '^(###|Detection|Without|Against)' "$R/$out.md"; echo; }
+for t in gatehouse-pl1 gatehouse-pl1-nopf gatehouse-pl2 gatehouse-pl2-nopf; do
+    run $t --target $t
+    run holdout-$t --target $t --corpus holdout --label "$t, held-out set"
+done
+run probes-gatehouse-pl1 --target gatehouse-pl1 --corpus probes --label "gatehouse-pl1, free-text probes"
