@@ -207,6 +207,8 @@ static int next_timeout(struct loop *l)
 int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	if (l->before_wait)
+		l->before_wait(l, l->before_wait_arg);
 	int t = next_timeout(l);
 
 	if (timeout_ms >= 0 && timeout_ms < t)

@@ -55,6 +55,10 @@ struct loop {
 	bool quit;
 	void (*on_iter)(struct loop *l, void *arg);   /* after each batch */
 	void *on_iter_arg;
+	/* Before each wait, ahead of the timeout's computation (net/uring.c:
+	 * submits the sends batched during the turn, reaps completions). */
+	void (*before_wait)(struct loop *l, void *arg);
+	void *before_wait_arg;
 };
 
 int loop_init(struct loop *l);

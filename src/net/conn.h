@@ -38,6 +38,7 @@
 #define CONN_F_TLS_DONE   0x0200  /* TLS: the handshake's end was counted (tls_stats) */
 
 struct conn;
+struct usend;
 
 struct xprt {
 	const char *name;
@@ -60,6 +61,7 @@ struct conn {
 	int err;                    /* errno of the failure when CONN_F_ERROR */
 	const struct xprt *xprt;
 	void *xprt_ctx;             /* transport state (SSL *), NULL for raw */
+	struct usend *us;           /* net/uring.c: bytes staged or in the kernel */
 };
 
 extern const struct xprt xprt_raw;

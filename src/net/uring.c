@@ -1,0 +1,355 @@
+/*
+ * uring.c - batched sends over io_uring (see uring.h).
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "core/loop.h"
+#include "core/log.h"
+#include "net/conn.h"
+#include "net/uring.h"
+
+#define URING_ENTRIES 256
+#define URING_FREE_MAX 64     /* send objects kept for reuse per thread */
+
+struct usend {
+	struct usend *next;       /* staged list, then free list */
+	struct usend *onext;      /* orphan list */
+	struct conn *c;           /* owner; NULL once the connection let go */
+	int fd;
+	uint32_t off, len;        /* data[off..len) is still to send */
+	uint64_t deadline;        /* orphan: cancelled after (loop ms) */
+	bool inflight;            /* submitted, completion not reaped */
+	bool waiter;              /* the owner was told "blocked": wake it */
+	bool done;                /* settled while staged: skip and free */
+	bool close_after, shutw_after, cancelled;
+	char data[URING_SEND_MAX];
+};
+
+struct uring {
+	struct io_uring ring;
+	struct loop *loop;
+	struct usend *staged;     /* waiting for the next submit */
+	struct usend *orphans;    /* in the kernel for a closed connection */
+	struct usend *freel;
+	uint32_t nfree;
+	uint32_t inflight;
+};
+
+__thread struct uring *uring_tl;
+
+static struct usend *us_get(struct uring *u)
+{
+	struct usend *us = u->freel;
+	if (us) {
+		u->freel = us->next;
+		u->nfree--;
+	} else {
+		us = malloc(sizeof(*us));
+		if (!us)
+			return NULL;
+	}
+	memset(us, 0, offsetof(struct usend, data));
+	return us;
+}
+
+static void us_put(struct uring *u, struct usend *us)
+{
+	if (u->nfree >= URING_FREE_MAX) {
+		free(us);
+		return;
+	}
+	us->next = u->freel;
+	u->freel = us;
+	u->nfree++;
+}
+
+static void orphan_unlink(struct uring *u, struct usend *us)
+{
+	for (struct usend **pp = &u->orphans; *pp; pp = &(*pp)->onext)
+		if (*pp == us) {
+			*pp = us->onext;
+			return;
+		}
+}
+
+ssize_t uring_send(struct conn *c, const void *buf, size_t len)
+{
+	struct uring *u = uring_tl;
+	struct usend *us = c->us;
+
+	if (us) {
+		if (!us->inflight && len <= URING_SEND_MAX - us->len) {
+			memcpy(us->data + us->len, buf, len);
+			us->len += (uint32_t)len;
+			return (ssize_t)len;
+		}
+		us->waiter = true;   /* woken by the completion */
+		return 0;
+	}
+	if (len > URING_SEND_MAX || !(us = us_get(u)))
+		return -2;
+	us->c = c;
+	us->fd = c->io.fd;
+	us->len = (uint32_t)len;
+	memcpy(us->data, buf, len);
+	us->next = u->staged;
+	u->staged = us;
+	c->us = us;
+	return (ssize_t)len;
+}
+
+/* Sends a staged object's bytes now with send().  Returns true when it is
+ * settled (all sent, or a hard error: the socket is going away anyway). */
+static bool us_send_now(struct usend *us)
+{
+	ssize_t n = send(us->fd, us->data + us->off, us->len - us->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+	us->off += (uint32_t)n;
+	return us->off == us->len;
+}
+
+bool uring_conn_close(struct loop *l, struct conn *c)
+{
+	struct usend *us = c->us;
+	struct uring *u = uring_tl;
+
+	c->us = NULL;
+	us->c = NULL;
+	if (!us->inflight && us_send_now(us)) {
+		us->done = true;     /* freed by the next submit */
+		return false;
+	}
+	/* The peer does not read fast enough: the fd stays open (out of
+	 * epoll, its ev_io is about to be freed) until the send completes. */
+	us->close_after = true;
+	us->deadline = l->now + URING_ORPHAN_MS;
+	us->onext = u->orphans;
+	u->orphans = us;
+	loop_del(l, &c->io);
+	return true;
+}
+
+bool uring_conn_shutw(struct conn *c)
+{
+	struct usend *us = c->us;
+
+	if (!us->inflight && us_send_now(us)) {
+		us->done = true;
+		us->c = NULL;
+		c->us = NULL;
+		return false;
+	}
+	us->shutw_after = true;
+	return true;
+}
+
+static void us_complete(struct uring *u, struct usend *us, int res)
+{
+	us->inflight = false;
+	u->inflight--;
+	if (res > 0)
+		us->off += (uint32_t)res;
+	if (res > 0 && us->off < us->len && !us->cancelled) {
+		us->next = u->staged;     /* short: the rest goes next */
+		u->staged = us;
+		return;
+	}
+	struct conn *c = us->c;
+	if (!c) {
+		orphan_unlink(u, us);
+		close(us->fd);
+		us_put(u, us);
+		return;
+	}
+	c->us = NULL;
+	bool wake = us->waiter, shutw = us->shutw_after;
+	us_put(u, us);
+	if (res < 0) {
+		c->err = -res;
+		c->flags |= CONN_F_ERROR;
+		c->flags &= (uint16_t)~(CONN_F_RECV_READY | CONN_F_SEND_READY);
+		if (c->io.cb)
+			c->io.cb(&c->io, EPOLLERR);
+		return;
+	}
+	if (shutw)
+		shutdown(c->io.fd, SHUT_WR);
+	if (wake && c->io.cb)
+		c->io.cb(&c->io, EPOLLOUT);
+}
+
+/* Completions of this ring, each handled as it is taken off: a handler may
+ * stage, close or free anything. */
+static void reap(struct uring *u)
+{
+	struct io_uring_cqe *cqe;
+	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
+		struct usend *us = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+		io_uring_cqe_seen(&u->ring, cqe);
+		if (us)
+			us_complete(u, us, res);
+	}
+}
+
+static struct io_uring_sqe *get_sqe(struct uring *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe) {
+		io_uring_submit(&u->ring);
+		sqe = io_uring_get_sqe(&u->ring);
+	}
+	return sqe;
+}
+
+/* One io_uring_enter for every staged send.  Returns how many it submitted. */
+static int submit_staged(struct uring *u)
+{
+	struct usend *list = u->staged;
+	int n = 0;
+
+	u->staged = NULL;
+	while (list) {
+		struct usend *us = list;
+		list = us->next;
+		if (us->done) {
+			us_put(u, us);
+			continue;
+		}
+		struct io_uring_sqe *sqe = get_sqe(u);
+		if (!sqe) {
+			/* Ring full and not submittable: keep it for the next turn. */
+			us->next = u->staged;
+			u->staged = us;
+			continue;
+		}
+		io_uring_prep_send(sqe, us->fd, us->data + us->off, us->len - us->off,
+				   MSG_NOSIGNAL | MSG_WAITALL);
+		io_uring_sqe_set_data(sqe, us);
+		us->inflight = true;
+		u->inflight++;
+		n++;
+	}
+	if (n)
+		io_uring_submit(&u->ring);
+	return n;
+}
+
+static void cancel_expired(struct uring *u)
+{
+	for (struct usend *us = u->orphans; us; us = us->onext) {
+		if (us->cancelled || !us->inflight || us->deadline > u->loop->now)
+			continue;
+		struct io_uring_sqe *sqe = get_sqe(u);
+		if (!sqe)
+			return;
+		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)us, 0);
+		io_uring_sqe_set_data(sqe, NULL);
+		us->cancelled = true;
+	}
+	io_uring_submit(&u->ring);
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+static void uring_before_wait(struct loop *l, void *arg)
+{
+	struct uring *u = arg;
+	(void)l;
+	reap(u);
+	/* Wakes from completions may stage more: a few rounds, then leave
+	 * the rest to the next turn (a defer keeps that wait at zero). */
+	for (int round = 0; u->staged && round < 8; round++) {
+		submit_staged(u);
+		reap(u);
+	}
+	if (u->staged)
+		loop_defer(l, nothing, NULL);
+	if (u->orphans)
+		cancel_expired(u);
+}
+
+int uring_attach(struct loop *l, char *err, size_t elen)
+{
+	struct uring *u = calloc(1, sizeof(*u));
+	if (!u) {
+		snprintf(err, elen, "out of memory");
+		return -1;
+	}
+	int rc = io_uring_queue_init(URING_ENTRIES, &u->ring, 0);
+	if (rc < 0) {
+		snprintf(err, elen, "io_uring_queue_init: %s", strerror(-rc));
+		free(u);
+		return -1;
+	}
+	u->loop = l;
+	uring_tl = u;
+	l->before_wait = uring_before_wait;
+	l->before_wait_arg = u;
+	return 0;
+}
+
+void uring_detach(struct loop *l)
+{
+	if (l->before_wait != uring_before_wait)
+		return;
+	struct uring *u = l->before_wait_arg;
+	submit_staged(u);
+	reap(u);
+	/* What is still in the kernel: a second for it, then cancelled. */
+	struct __kernel_timespec ts = { .tv_sec = 1 };
+	struct io_uring_cqe *cqe;
+	uint64_t end = loop_clock_ms() + 1000;
+	while (u->inflight && loop_clock_ms() < end &&
+	       io_uring_wait_cqe_timeout(&u->ring, &cqe, &ts) == 0)
+		reap(u);
+	if (u->inflight) {
+		struct io_uring_sqe *sqe = get_sqe(u);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+			io_uring_sqe_set_data(sqe, NULL);
+			io_uring_submit(&u->ring);
+		}
+		ts.tv_sec = 1;
+		while (u->inflight && io_uring_wait_cqe_timeout(&u->ring, &cqe, &ts) == 0)
+			reap(u);
+	}
+	/* Staged by the handlers above, or never submitted: let go. */
+	while (u->staged) {
+		struct usend *us = u->staged;
+		u->staged = us->next;
+		if (us->c) {
+			us->c->us = NULL;
+		} else if (!us->done) {
+			orphan_unlink(u, us);
+			close(us->fd);
+		}
+		free(us);
+	}
+	while (u->orphans) {   /* only if the kernel never answered */
+		struct usend *us = u->orphans;
+		u->orphans = us->onext;
+		close(us->fd);
+	}
+	while (u->freel) {
+		struct usend *us = u->freel;
+		u->freel = us->next;
+		free(us);
+	}
+	io_uring_queue_exit(&u->ring);
+	if (uring_tl == u)
+		uring_tl = NULL;
+	l->before_wait = NULL;
+	l->before_wait_arg = NULL;
+	free(u);
+}
