@@ -222,6 +222,8 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		n = 0;
 	}
 	l->now = loop_clock_ms();
+	if (n > 0 && l->before_dispatch)
+		l->before_dispatch(l, l->before_wait_arg, evs, n);
 	for (int i = 0; i < n; i++) {
 		struct ev_io *io = evs[i].data.ptr;
 		if (io->cb)

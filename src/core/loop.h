@@ -59,6 +59,10 @@ struct loop {
 	 * submits the sends batched during the turn, reaps completions). */
 	void (*before_wait)(struct loop *l, void *arg);
 	void *before_wait_arg;
+	/* After a wait that returned events, before their callbacks run
+	 * (net/uring.c: reads the connections that became readable, all in
+	 * one io_uring_enter).  Shares before_wait_arg. */
+	void (*before_dispatch)(struct loop *l, void *arg, struct epoll_event *evs, int n);
 };
 
 int loop_init(struct loop *l);

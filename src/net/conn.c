@@ -50,6 +50,9 @@ void conn_init(struct conn *c, int fd, ev_io_cb cb)
 	c->xprt = &xprt_raw;
 	c->xprt_ctx = NULL;
 	c->us = NULL;
+	c->rx = NULL;
+	if (uring_tl && fd >= 0)
+		uring_conn_track(c);
 }
 
 void conn_on_events(struct conn *c, uint32_t ev)
@@ -73,7 +76,15 @@ void conn_on_events(struct conn *c, uint32_t ev)
 
 ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 {
-	ssize_t n = c->xprt->recv(c, buf, len);
+	ssize_t n;
+	c->flags |= CONN_F_RX_OWNED;
+	if (c->rx) {
+		/* tune.io_uring: read ahead with the turn's other reads. */
+		n = uring_recv(c, buf, len);
+		if (n != -2)
+			return n;
+	}
+	n = c->xprt->recv(c, buf, len);
 	if (n > 0) {
 		/* A short read drained the socket: with edge triggering the
 		 * next arrival raises a new event, so skip the EAGAIN call -
@@ -157,6 +168,8 @@ void conn_close(struct loop *l, struct conn *c)
 {
 	if (c->io.fd < 0)
 		return;
+	if (c->rx || uring_tl)
+		uring_conn_untrack(c);
 	if (c->us && uring_conn_close(l, c)) {
 		c->io.fd = -1;   /* the ring closes it after its send */
 		c->flags = 0;

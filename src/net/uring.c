@@ -16,6 +16,17 @@
 
 #define URING_ENTRIES 256
 #define URING_FREE_MAX 64     /* send objects kept for reuse per thread */
+#define URX_TAG 1ul           /* user_data of a read: the urx, low bit set */
+
+/* A read ahead: what recv() gave for a connection epoll said was readable,
+ * kept until its owner asks (conn_recv). */
+struct urx {
+	struct urx *next;         /* free list */
+	int res;                  /* recv's result: >0 bytes, 0 EOF, -errno */
+	uint32_t off;             /* data[off..res) not taken yet */
+	bool pending;             /* submitted, completion not reaped */
+	char data[URING_RX_SIZE];
+};
 
 struct usend {
 	struct usend *next;       /* staged list, then free list */
@@ -28,6 +39,8 @@ struct usend {
 	bool waiter;              /* the owner was told "blocked": wake it */
 	bool done;                /* settled while staged: skip and free */
 	bool close_after, shutw_after, cancelled;
+	int dres;                 /* result held while reads are pending */
+	struct usend *dnext;      /* list of those */
 	char data[URING_SEND_MAX];
 };
 
@@ -39,6 +52,11 @@ struct uring {
 	struct usend *freel;
 	uint32_t nfree;
 	uint32_t inflight;
+	struct conn **byfd;       /* the connection an fd belongs to */
+	int nbyfd;
+	struct urx *rxfree;
+	uint32_t nrxfree, rxpending;
+	struct usend *held;       /* send completions held while reads are pending */
 };
 
 __thread struct uring *uring_tl;
@@ -191,11 +209,24 @@ static void reap(struct uring *u)
 {
 	struct io_uring_cqe *cqe;
 	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
-		struct usend *us = io_uring_cqe_get_data(cqe);
+		uintptr_t ud = (uintptr_t)io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 		io_uring_cqe_seen(&u->ring, cqe);
-		if (us)
-			us_complete(u, us, res);
+		if (ud & URX_TAG) {
+			struct urx *rx = (struct urx *)(ud & ~URX_TAG);
+			rx->res = res;
+			rx->pending = false;
+			u->rxpending--;
+		} else if (ud && u->rxpending) {
+			/* Its handler may read a connection whose read ahead
+			 * is still in the kernel: after every read is in. */
+			struct usend *us = (struct usend *)ud;
+			us->dres = res;
+			us->dnext = u->held;
+			u->held = us;
+		} else if (ud) {
+			us_complete(u, (struct usend *)ud, res);
+		}
 	}
 }
 
@@ -279,6 +310,151 @@ static void uring_before_wait(struct loop *l, void *arg)
 		cancel_expired(u);
 }
 
+/* ---- reads ahead ---- */
+
+void uring_conn_track(struct conn *c)
+{
+	struct uring *u = uring_tl;
+	int fd = c->io.fd;
+	if (fd >= u->nbyfd) {
+		int n = u->nbyfd ? u->nbyfd : 1024;
+		while (n <= fd)
+			n *= 2;
+		struct conn **t = realloc(u->byfd, (size_t)n * sizeof(*t));
+		if (!t)
+			return;    /* not tracked: no read ahead for it */
+		memset(t + u->nbyfd, 0, (size_t)(n - u->nbyfd) * sizeof(*t));
+		u->byfd = t;
+		u->nbyfd = n;
+	}
+	u->byfd[fd] = c;
+}
+
+static void rx_put(struct uring *u, struct urx *rx)
+{
+	if (u->nrxfree >= URING_FREE_MAX) {
+		free(rx);
+		return;
+	}
+	rx->next = u->rxfree;
+	u->rxfree = rx;
+	u->nrxfree++;
+}
+
+void uring_conn_untrack(struct conn *c)
+{
+	struct uring *u = uring_tl;
+	int fd = c->io.fd;
+	if (u && fd >= 0 && fd < u->nbyfd && u->byfd[fd] == c)
+		u->byfd[fd] = NULL;
+	if (c->rx) {
+		/* Reads are reaped before any callback: never pending here. */
+		if (u)
+			rx_put(u, c->rx);
+		else
+			free(c->rx);
+		c->rx = NULL;
+	}
+}
+
+ssize_t uring_recv(struct conn *c, void *buf, size_t len)
+{
+	struct urx *rx = c->rx;
+	int res = rx->res;
+
+	if (rx->pending) {   /* cannot happen: reads are reaped before callbacks */
+		errno = EAGAIN;
+		return -1;
+	}
+	if (res > 0) {
+		size_t avail = (size_t)res - rx->off;
+		size_t n = len < avail ? len : avail;
+		memcpy(buf, rx->data + rx->off, n);
+		rx->off += (uint32_t)n;
+		if (rx->off < (uint32_t)res)
+			return (ssize_t)n;
+		/* Taken whole.  A short read drained the socket (as in
+		 * conn_recv); a full one may have left more: the next call
+		 * reads the socket. */
+		c->rx = NULL;
+		rx_put(uring_tl, rx);
+		if (res < URING_RX_SIZE && n < len && !(c->flags & CONN_F_HUP))
+			c->flags &= (uint16_t)~CONN_F_RECV_READY;
+		return (ssize_t)n;
+	}
+	c->rx = NULL;
+	rx_put(uring_tl, rx);
+	if (res == 0) {
+		c->flags |= CONN_F_RD_EOF;
+		c->flags &= (uint16_t)~CONN_F_RECV_READY;
+		return 0;
+	}
+	if (res == -EAGAIN || res == -EINTR)
+		return -2;   /* nothing was there: ask the socket itself */
+	c->flags |= CONN_F_ERROR;
+	c->flags &= (uint16_t)~(CONN_F_RECV_READY | CONN_F_SEND_READY);
+	c->err = -res;
+	errno = -res;
+	return -1;
+}
+
+/* Every plain TCP connection this batch says is readable, and whose owner
+ * reads through conn_recv, gets its recv in one io_uring_enter; conn_recv
+ * then copies from it.  MSG_DONTWAIT: each completes during the submit. */
+static void uring_before_dispatch(struct loop *l, void *arg, struct epoll_event *evs, int n)
+{
+	struct uring *u = arg;
+	int k = 0;
+	(void)l;
+
+	for (int i = 0; i < n; i++) {
+		if (!(evs[i].events & EPOLLIN))
+			continue;
+		struct ev_io *io = evs[i].data.ptr;
+		if (!io->cb || io->fd < 0 || io->fd >= u->nbyfd)
+			continue;
+		struct conn *c = u->byfd[io->fd];
+		if (!c || &c->io != io || c->rx || c->xprt != &xprt_raw ||
+		    (c->flags & (CONN_F_RX_OWNED | CONN_F_RD_EOF | CONN_F_ERROR)) != CONN_F_RX_OWNED)
+			continue;
+		struct urx *rx = u->rxfree;
+		if (rx) {
+			u->rxfree = rx->next;
+			u->nrxfree--;
+		} else if (!(rx = malloc(sizeof(*rx)))) {
+			break;
+		}
+		struct io_uring_sqe *sqe = get_sqe(u);
+		if (!sqe) {
+			rx_put(u, rx);
+			break;
+		}
+		rx->off = 0;
+		rx->res = -EAGAIN;
+		rx->pending = true;
+		io_uring_prep_recv(sqe, io->fd, rx->data, URING_RX_SIZE, MSG_DONTWAIT);
+		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)rx | URX_TAG));
+		u->rxpending++;
+		c->rx = rx;
+		k++;
+	}
+	if (!k)
+		return;
+	io_uring_submit(&u->ring);
+	reap(u);
+	while (u->rxpending) {
+		struct io_uring_cqe *cqe;
+		if (io_uring_wait_cqe(&u->ring, &cqe) < 0)
+			break;
+		reap(u);
+	}
+	while (u->held) {
+		struct usend *us = u->held;
+		u->held = us->dnext;
+		us_complete(u, us, us->dres);
+	}
+}
+
 int uring_attach(struct loop *l, char *err, size_t elen)
 {
 	struct uring *u = calloc(1, sizeof(*u));
@@ -296,6 +472,8 @@ int uring_attach(struct loop *l, char *err, size_t elen)
 	uring_tl = u;
 	l->before_wait = uring_before_wait;
 	l->before_wait_arg = u;
+	if (getenv("GH_URING_NORX") == NULL)   /* measuring: sends only */
+		l->before_dispatch = uring_before_dispatch;
 	return 0;
 }
 
@@ -346,10 +524,17 @@ void uring_detach(struct loop *l)
 		u->freel = us->next;
 		free(us);
 	}
+	while (u->rxfree) {
+		struct urx *rx = u->rxfree;
+		u->rxfree = rx->next;
+		free(rx);
+	}
+	free(u->byfd);
 	io_uring_queue_exit(&u->ring);
 	if (uring_tl == u)
 		uring_tl = NULL;
 	l->before_wait = NULL;
+	l->before_dispatch = NULL;
 	l->before_wait_arg = NULL;
 	free(u);
 }

@@ -39,6 +39,7 @@ struct conn;
 
 #define URING_SEND_MAX 8192       /* larger payloads are sent directly */
 #define URING_ORPHAN_MS 60000     /* a closed connection's send is cancelled after */
+#define URING_RX_SIZE 4096        /* read ahead per readable connection */
 
 /* Sets up this thread's ring and hooks it into l (before_wait).  Returns
  * -1 with err filled when io_uring is not available (then nothing
@@ -60,6 +61,14 @@ ssize_t uring_send(struct conn *c, const void *buf, size_t len);
 /* Before close: returns true when the ring took the fd over (it closes it
  * after the send; the caller must not). */
 bool uring_conn_close(struct loop *l, struct conn *c);
+
+/* Reads ahead: conn_init tracks a connection by fd (the batch's events
+ * carry only the ev_io), conn_close forgets it and frees what it holds.
+ * uring_recv takes from what was read ahead: as conn_recv, or -2 when it
+ * holds nothing (read the socket). */
+void uring_conn_track(struct conn *c);
+void uring_conn_untrack(struct conn *c);
+ssize_t uring_recv(struct conn *c, void *buf, size_t len);
 
 /* Before shutdown(SHUT_WR): returns true when the ring shuts the socket
  * after its send (the caller must not shut it now). */
