@@ -25,6 +25,7 @@ struct urx {
 	int res;                  /* recv's result: >0 bytes, 0 EOF, -errno */
 	uint32_t off;             /* data[off..res) not taken yet */
 	bool pending;             /* submitted, completion not reaped */
+	bool more;                /* readable again since: the socket has more */
 	char data[URING_RX_SIZE];
 };
 
@@ -377,8 +378,9 @@ ssize_t uring_recv(struct conn *c, void *buf, size_t len)
 		 * conn_recv); a full one may have left more: the next call
 		 * reads the socket. */
 		c->rx = NULL;
+		bool more = rx->more;
 		rx_put(uring_tl, rx);
-		if (res < URING_RX_SIZE && n < len && !(c->flags & CONN_F_HUP))
+		if (res < URING_RX_SIZE && n < len && !more && !(c->flags & CONN_F_HUP))
 			c->flags &= (uint16_t)~CONN_F_RECV_READY;
 		return (ssize_t)n;
 	}
@@ -414,7 +416,13 @@ static void uring_before_dispatch(struct loop *l, void *arg, struct epoll_event 
 		if (!io->cb || io->fd < 0 || io->fd >= u->nbyfd)
 			continue;
 		struct conn *c = u->byfd[io->fd];
-		if (!c || &c->io != io || c->rx || c->xprt != &xprt_raw ||
+		if (c && &c->io == io && c->rx) {
+			/* Not taken yet, and more came: whoever takes it
+			 * must not think the socket drained. */
+			c->rx->more = true;
+			continue;
+		}
+		if (!c || &c->io != io || c->xprt != &xprt_raw ||
 		    (c->flags & (CONN_F_RX_OWNED | CONN_F_RD_EOF | CONN_F_ERROR)) != CONN_F_RX_OWNED)
 			continue;
 		struct urx *rx = u->rxfree;
@@ -432,6 +440,7 @@ static void uring_before_dispatch(struct loop *l, void *arg, struct epoll_event 
 		rx->off = 0;
 		rx->res = -EAGAIN;
 		rx->pending = true;
+		rx->more = false;
 		io_uring_prep_recv(sqe, io->fd, rx->data, URING_RX_SIZE, MSG_DONTWAIT);
 		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)rx | URX_TAG));
 		u->rxpending++;
