@@ -422,6 +422,10 @@ static void uring_before_dispatch(struct loop *l, void *arg, struct epoll_event 
 			c->rx->more = true;
 			continue;
 		}
+		/* Data only: an error, a reset or an EOF is left to the socket
+		 * (a recv here would consume the error a peek looks for). */
+		if ((evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != EPOLLIN)
+			continue;
 		if (!c || &c->io != io || c->xprt != &xprt_raw ||
 		    (c->flags & (CONN_F_RX_OWNED | CONN_F_RD_EOF | CONN_F_ERROR)) != CONN_F_RX_OWNED)
 			continue;
