@@ -58,6 +58,7 @@ struct uring {
 	struct urx *rxfree;
 	uint32_t nrxfree, rxpending;
 	struct usend *held;       /* send completions held while reads are pending */
+	struct timer orphan_timer; /* wakes the loop for an orphan's deadline */
 };
 
 __thread struct uring *uring_tl;
@@ -151,6 +152,8 @@ bool uring_conn_close(struct loop *l, struct conn *c)
 	us->deadline = l->now + URING_ORPHAN_MS;
 	us->onext = u->orphans;
 	u->orphans = us;
+	if (!u->orphan_timer.when)   /* a loop may otherwise sleep past it */
+		timer_set(l, &u->orphan_timer, us->deadline);
 	loop_del(l, &c->io);
 	return true;
 }
@@ -287,6 +290,18 @@ static void cancel_expired(struct uring *u)
 		us->cancelled = true;
 	}
 	io_uring_submit(&u->ring);
+}
+
+static void orphan_timer_cb(struct timer *t)
+{
+	struct uring *u = (struct uring *)((char *)t - offsetof(struct uring, orphan_timer));
+	cancel_expired(u);
+	uint64_t next = 0;
+	for (struct usend *us = u->orphans; us; us = us->onext)
+		if (!us->cancelled && (!next || us->deadline < next))
+			next = us->deadline;
+	if (next)
+		timer_set(u->loop, &u->orphan_timer, next);
 }
 
 static void nothing(void *arg)
@@ -482,6 +497,7 @@ int uring_attach(struct loop *l, char *err, size_t elen)
 		return -1;
 	}
 	u->loop = l;
+	timer_init(&u->orphan_timer, orphan_timer_cb);
 	uring_tl = u;
 	l->before_wait = uring_before_wait;
 	l->before_wait_arg = u;
@@ -495,6 +511,7 @@ void uring_detach(struct loop *l)
 	if (l->before_wait != uring_before_wait)
 		return;
 	struct uring *u = l->before_wait_arg;
+	timer_del(l, &u->orphan_timer);
 	submit_staged(u);
 	reap(u);
 	/* What is still in the kernel: a second for it, then cancelled. */
