@@ -21,7 +21,7 @@ OPT      ?= -O2
 CFLAGS   ?=
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 ALLCFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -Isrc -pthread -MMD -MP $(CFLAGS)
-LDLIBS   := -lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -lz -lbrotlienc -lzstd -pthread -lm
+LDLIBS   := -lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -lz -lbrotlienc -lzstd -luring -pthread -lm
 PYTHON   := /usr/bin/python3
 # -rs lists every skip with its reason; conftest.py fails unexpected ones.
 PYTEST   := $(PYTHON) -m pytest -q -rs

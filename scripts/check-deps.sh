@@ -24,6 +24,7 @@ checks=(
     "zlib.h|zlib1g-dev"
     "brotli/encode.h|libbrotli-dev"
     "zstd.h|libzstd-dev"
+    "liburing.h|liburing-dev"
 )
 missing=()
 for c in "${checks[@]}"; do

@@ -8,6 +8,7 @@
 #   gcc make                 build
 #   libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev libzstd-dev
 #                            TLS, HTTP/2, regex conditions, compression (gzip, br, zstd)
+#   liburing-dev             tune.io_uring: batched sends (src/net/uring.c)
 #   python3-brotli python3-zstandard
 #                            the compression e2e tests decode br and zstd
 #   python3-pytest curl nghttp2-client openssl
@@ -35,7 +36,7 @@ set -euo pipefail
 
 PKGS=(
     gcc make
-    libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev libzstd-dev
+    libssl-dev libnghttp2-dev libpcre2-dev zlib1g-dev libbrotli-dev libzstd-dev liburing-dev
     libmodsecurity-dev modsecurity-crs libvectorscan-dev
     python3-pytest curl wrk nghttp2-client testssl.sh man-db iproute2
     python3-h2 python3-grpcio python3-pytest-xdist python3-brotli python3-zstandard

@@ -506,6 +506,7 @@ struct cfg_global {
 	uint32_t maxrewrite;             /* tune.maxrewrite, default 1024 */
 	uint32_t timeout_drain_ms;       /* default 10s */
 	uint32_t ocsp_check_ms;          /* tune.ocsp_check: OCSP files re-read when changed, default 60s */
+	bool io_uring;                   /* tune.io_uring: batched sends (net/uring.c), default off */
 	int log_level;                   /* 0 err, 1 warn, 2 info (default), 3 debug */
 	/* `user` / `group` / `chroot` (cfg_deploy.c; main drops to them once
 	 * every listener is bound, core/privs.c) */

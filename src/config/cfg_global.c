@@ -100,12 +100,25 @@ static int gl_log_level(struct cfg_parser *p, struct cfg_scope *s, const struct 
 	return 0;
 }
 
+static int gl_io_uring(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	static const char *const words[] = { "off", "on", NULL };
+	struct cfg_global *g = s->obj;
+	int i = cfg_val_choice(p, &n->toks[1], "tune.io_uring", NULL, words);
+
+	if (i < 0)
+		return -1;
+	g->io_uring = i == 1;
+	return 0;
+}
+
 static const struct cfg_kw global_kws[] = {
 	{ "workers", "workers auto|N", 1, 1, 0, gl_workers },
 	{ "max_connections", "max_connections N", 1, 1, 0, gl_max_connections },
 	{ "tune.bufsize", "tune.bufsize SIZE", 1, 1, 0, gl_bufsize },
 	{ "tune.maxrewrite", "tune.maxrewrite SIZE", 1, 1, 0, gl_maxrewrite },
 	{ "tune.ocsp_check", "tune.ocsp_check DURATION", 1, 1, 0, gl_ocsp_check },
+	{ "tune.io_uring", "tune.io_uring on|off", 1, 1, 0, gl_io_uring },
 	{ "timeout", "timeout drain DURATION", 2, 2, CFG_KW_MULTI, gl_timeout },
 	{ "log_level", "log_level err|warn|info|debug", 1, 1, 0, gl_log_level },
 	{ "user", "user NAME|UID", 1, 1, 0, cfg_gl_user },

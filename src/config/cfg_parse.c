@@ -15,6 +15,10 @@
 
 #include "config/cfg_internal.h"
 
+#ifndef GH_IO_URING_DEFAULT
+#define GH_IO_URING_DEFAULT false   /* test builds flip it: make CFLAGS=-DGH_IO_URING_DEFAULT=true */
+#endif
+
 /* ---- diagnostics ------------------------------------------------------- */
 
 static void cfg_diag(struct cfg_parser *p, bool warning, int line, int col, const char *fmt,
@@ -354,6 +358,7 @@ struct cfg *cfg_load_string(const char *name, const char *text, size_t len, char
 		.maxrewrite = 1024,
 		.timeout_drain_ms = 10 * 1000,
 		.ocsp_check_ms = 60 * 1000,
+		.io_uring = GH_IO_URING_DEFAULT,
 		.log_level = 2,
 		.uid = -1,
 		.gid = -1,

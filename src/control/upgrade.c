@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,12 @@ int upgrade_take_fd(const struct cfg_addr *a)
 {
 	for (int i = 0; i < ninh; i++)
 		if (inh[i].fd >= 0 && same_addr(&inh[i], a)) {
-			int fd = inh[i].fd;
+			int fd = inh[i].fd, one = 1;
 			inh[i].fd = -1;
+			/* An older process may not have set it; accepted sockets
+			 * inherit it (listener_accept relies on that). */
+			if (a->ss.ss_family != AF_UNIX)
+				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			return fd;
 		}
 	return -1;

@@ -217,6 +217,8 @@ static int next_timeout(struct loop *l)
 int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	if (l->before_wait)
+		l->before_wait(l, l->before_wait_arg);
 	int t = next_timeout(l);
 
 	if (timeout_ms >= 0 && (t < 0 || timeout_ms < t))
@@ -230,6 +232,8 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		n = 0;
 	}
 	l->now = loop_clock_ms();
+	if (n > 0 && l->before_dispatch)
+		l->before_dispatch(l, l->before_wait_arg, evs, n);
 	for (int i = 0; i < n; i++) {
 		struct ev_io *io = evs[i].data.ptr;
 		if (io->cb)

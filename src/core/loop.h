@@ -61,6 +61,14 @@ struct loop {
 	bool quit;
 	void (*on_iter)(struct loop *l, void *arg);   /* after each batch */
 	void *on_iter_arg;
+	/* Before each wait, ahead of the timeout's computation (net/uring.c:
+	 * submits the sends batched during the turn, reaps completions). */
+	void (*before_wait)(struct loop *l, void *arg);
+	void *before_wait_arg;
+	/* After a wait that returned events, before their callbacks run
+	 * (net/uring.c: reads the connections that became readable, all in
+	 * one io_uring_enter).  Shares before_wait_arg. */
+	void (*before_dispatch)(struct loop *l, void *arg, struct epoll_event *evs, int n);
 };
 
 int loop_init(struct loop *l);

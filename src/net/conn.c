@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "net/conn.h"
+#include "net/uring.h"
 
 static ssize_t raw_recv(struct conn *c, void *buf, size_t len)
 {
@@ -48,6 +49,10 @@ void conn_init(struct conn *c, int fd, ev_io_cb cb)
 	c->err = 0;
 	c->xprt = &xprt_raw;
 	c->xprt_ctx = NULL;
+	c->us = NULL;
+	c->rx = NULL;
+	if (uring_tl && fd >= 0)
+		uring_conn_track(c);
 }
 
 void conn_on_events(struct conn *c, uint32_t ev)
@@ -71,7 +76,15 @@ void conn_on_events(struct conn *c, uint32_t ev)
 
 ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 {
-	ssize_t n = c->xprt->recv(c, buf, len);
+	ssize_t n;
+	c->flags |= CONN_F_RX_OWNED;
+	if (c->rx) {
+		/* tune.io_uring: read ahead with the turn's other reads. */
+		n = uring_recv(c, buf, len);
+		if (n != -2)
+			return n;
+	}
+	n = c->xprt->recv(c, buf, len);
 	if (n > 0) {
 		/* A short read drained the socket: with edge triggering the
 		 * next arrival raises a new event, so skip the EAGAIN call -
@@ -100,6 +113,16 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 
 ssize_t conn_send(struct conn *c, const void *buf, size_t len)
 {
+	if (uring_tl && c->xprt == &xprt_raw) {
+		/* tune.io_uring: staged, sent with the turn's other sends. */
+		ssize_t n = uring_send(c, buf, len);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			c->flags &= (uint16_t)~CONN_F_SEND_READY;
+			return 0;
+		}
+	}
 	ssize_t n = c->xprt->send(c, buf, len);
 	if (n >= 0) {
 		if ((size_t)n < len)
@@ -136,6 +159,8 @@ void conn_shutw(struct conn *c)
 	if (c->flags & CONN_F_WR_SHUT)
 		return;
 	c->flags |= CONN_F_WR_SHUT;
+	if (c->us && uring_conn_shutw(c))
+		return;   /* shut after the staged bytes */
 	c->xprt->shutw(c);
 }
 
@@ -143,7 +168,13 @@ void conn_close(struct loop *l, struct conn *c)
 {
 	if (c->io.fd < 0)
 		return;
-	(void)l;
+	if (c->rx || uring_tl)
+		uring_conn_untrack(c);
+	if (c->us && uring_conn_close(l, c)) {
+		c->io.fd = -1;   /* the ring closes it after its send */
+		c->flags = 0;
+		return;
+	}
 	loop_forget(&c->io);
 	c->xprt->close(c);
 	c->io.fd = -1;

@@ -36,8 +36,13 @@
 #define CONN_F_RD_WANT_WR 0x0080  /* last recv stopped on a blocked write */
 #define CONN_F_WR_WANT_RD 0x0100  /* last send stopped on a missing read */
 #define CONN_F_TLS_DONE   0x0200  /* TLS: the handshake's end was counted (tls_stats) */
+/* The owner reads only through conn_recv (not a peek of the socket, as the
+ * PROXY header's reader does first): net/uring.c may read ahead for it. */
+#define CONN_F_RX_OWNED   0x0400
 
 struct conn;
+struct usend;
+struct urx;
 
 struct xprt {
 	const char *name;
@@ -60,6 +65,8 @@ struct conn {
 	int err;                    /* errno of the failure when CONN_F_ERROR */
 	const struct xprt *xprt;
 	void *xprt_ctx;             /* transport state (SSL *), NULL for raw */
+	struct usend *us;           /* net/uring.c: bytes staged or in the kernel */
+	struct urx *rx;             /* net/uring.c: bytes read ahead, not yet taken */
 };
 
 extern const struct xprt xprt_raw;

@@ -11,9 +11,7 @@ int listener_accept(int lfd, struct sockaddr_storage *peer, socklen_t *plen)
 {
 	*plen = sizeof(*peer);
 	int fd = accept4(lfd, (struct sockaddr *)peer, plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listening socket (sock_listen,
+	 * upgrade_take_fd): no setsockopt per connection. */
 	return fd;
 }

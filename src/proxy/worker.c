@@ -25,6 +25,7 @@
 #include "net/sockopt.h"
 #include "proxy/stream.h"
 #include "log/access_log.h"
+#include "net/uring.h"
 #include "proxy/filter.h"
 #include "proxy/worker.h"
 
@@ -796,8 +797,14 @@ static void *worker_main(void *arg)
 
 	if (worker_enter(w) < 0)
 		return NULL;
+	if (w->cfg->global.io_uring) {
+		char e[128];
+		if (uring_attach(&w->loop, e, sizeof(e)) < 0)
+			log_warn("worker %d: tune.io_uring: %s; sends stay direct", w->id, e);
+	}
 	loop_run(&w->loop);
 	worker_leave(w);
+	uring_detach(&w->loop);
 	return NULL;
 }
 

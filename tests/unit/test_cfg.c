@@ -753,7 +753,7 @@ TEST(test_structure_errors)
 		  "h2_max_resets, h2_max_control, use_waf, compress, use_cache"));
 	CHECK(ERR("global {\n threads 4\n}\n",
 		  "t.conf:2:2: error: unknown directive 'threads' in global; expected one of: "
-		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, "
+		  "workers, max_connections, tune.bufsize, tune.maxrewrite, tune.ocsp_check, tune.io_uring, "
 		  "timeout, log_level, user, group, chroot, waf_threads, waf_queue, admin, pidfile"));
 	CHECK(ERR("listen x {\n}\n",
 		  "t.conf:1:1: error: unknown section 'listen'; expected one of: global, "
