@@ -597,11 +597,14 @@ http {{
 """.format(tmp=tmp, port=port, origin=origin))
 
 
-def gatehouse_conf(tmp, port, origin, full=True, name=None):
+def gatehouse_conf(tmp, port, origin, full=True, name=None, uring=False):
     """Like the other two: one worker, no per-request logging, no added
     forwarding headers (HAProxy and nginx add none by default). The minimal
-    variant is the fallback for a binary that lacks those directives."""
+    variant is the fallback for a binary that lacks those directives.
+    uring: `tune.io_uring on` (the gatehouse-uring variant)."""
     extra_global = "    log_level warn\n" if full else ""
+    if uring:
+        extra_global += "    tune.io_uring on\n"
     extra_fe = ("    timeout client 120s\n    forward_headers none\n") if full else ""
     name = name or ("gatehouse.conf" if full else "gatehouse-minimal.conf")
     return write(os.path.join(tmp, name), """\
@@ -664,6 +667,9 @@ def proxy_variants(name, tmp, port, origin):
             raise SystemExit("bench: gatehouse-base needs BENCH_BASE_BIN")
         conf = gatehouse_conf(tmp, port, origin, name="gatehouse-base.conf")
         return [([BASE_BIN, "-c", conf], [BASE_BIN, "-t", "-c", conf], conf)]
+    if name == "gatehouse-uring":
+        conf = gatehouse_conf(tmp, port, origin, name="gatehouse-uring.conf", uring=True)
+        return [([GATEHOUSE_BIN, "-c", conf], [GATEHOUSE_BIN, "-t", "-c", conf], conf)]
     if name == "gatehouse-rules":
         conf = gatehouse_rules_conf(tmp, port, origin)
         return [([GATEHOUSE_BIN, "-c", conf], [GATEHOUSE_BIN, "-t", "-c", conf], conf)]

@@ -3,10 +3,12 @@
  */
 #include <errno.h>
 #include <liburing.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "core/loop.h"
@@ -47,6 +49,10 @@ struct usend {
 
 struct uring {
 	struct io_uring ring;
+	/* The ring's fd in epoll (level-triggered, readable while completions
+	 * wait): a send that completes while the loop sleeps (a slow client
+	 * finally reading) wakes it; the loop has no periodic tick. */
+	struct ev_io ring_io;
 	struct loop *loop;
 	struct usend *staged;     /* waiting for the next submit */
 	struct usend *orphans;    /* in the kernel for a closed connection */
@@ -483,6 +489,13 @@ static void uring_before_dispatch(struct loop *l, void *arg, struct epoll_event 
 	}
 }
 
+static void ring_readable(struct ev_io *io, uint32_t events)
+{
+	struct uring *u = (struct uring *)((char *)io - offsetof(struct uring, ring_io));
+	(void)events;
+	reap(u);
+}
+
 int uring_attach(struct loop *l, char *err, size_t elen)
 {
 	struct uring *u = calloc(1, sizeof(*u));
@@ -497,6 +510,14 @@ int uring_attach(struct loop *l, char *err, size_t elen)
 		return -1;
 	}
 	u->loop = l;
+	u->ring_io.fd = u->ring.ring_fd;
+	u->ring_io.cb = ring_readable;
+	if (loop_add_events(l, &u->ring_io, EPOLLIN) < 0) {
+		snprintf(err, elen, "epoll_ctl(io_uring fd): %s", strerror(errno));
+		io_uring_queue_exit(&u->ring);
+		free(u);
+		return -1;
+	}
 	timer_init(&u->orphan_timer, orphan_timer_cb);
 	uring_tl = u;
 	l->before_wait = uring_before_wait;
@@ -512,6 +533,7 @@ void uring_detach(struct loop *l)
 		return;
 	struct uring *u = l->before_wait_arg;
 	timer_del(l, &u->orphan_timer);
+	loop_del(l, &u->ring_io);
 	submit_staged(u);
 	reap(u);
 	/* What is still in the kernel: a second for it, then cancelled. */
