@@ -11,6 +11,7 @@
  * Without the CRS installed every input passes.
  *
  * FUZZ_SOURCES: src/waf/prefilter.c src/waf/pf_scan.c src/waf/pf_cache.c src/waf/seclang.c src/waf/transform.c
+ * FUZZ_SOURCES: src/waf/pf_multipart.c
  * FUZZ_LIBS: -lmodsecurity -lhs -lpcre2-8 -lcrypto -pthread
  */
 #include <stdbool.h>

@@ -16,7 +16,11 @@
  *    gatehouse-waf-<euid> under $TMPDIR (/tmp); "off" turns the files off.
  *    It must be ours and not writable by others (a database is code for
  *    the scanner's engine: a file someone else could write is not read),
- *    files are written whole under a temporary name and renamed.
+ *    files are written whole under a temporary name and renamed.  A file
+ *    read marks itself used (its mtime is set to now), and writing a file
+ *    prunes the directory (pf_cache_prune): cache files unused for
+ *    PF_CACHE_MAX_AGE go, then the least recently used ones until at most
+ *    PF_CACHE_MAX_FILES files of PF_CACHE_MAX_BYTES in all are left.
  *
  * A compile that Vectorscan rejects (an expression it cannot take) is
  * cached too, with the index of the expression, since the caller retries
@@ -24,6 +28,8 @@
  */
 #include "waf/pf_plan.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -32,10 +38,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PF_CACHE_MEM (64u << 20)
 #define PF_CACHE_FILE_MAGIC "GHWAFHS1"
+/* The directory's bounds.  One CRS rule set is some 30 to 60 files of a few
+ * MiB in all; the bounds hold a few dozen rule sets. */
+#define PF_CACHE_MAX_AGE (30 * 86400)
+#define PF_CACHE_MAX_FILES 1024
+#define PF_CACHE_MAX_BYTES (256ull << 20)
+#define PF_CACHE_TMP_AGE 86400	/* a temporary file this old was left by a crash */
 
 struct centry {
 	unsigned char key[32];
@@ -223,6 +236,8 @@ static int file_get(const unsigned char key[32], int *bad, char **bytes, size_t 
 			*bytes = NULL;
 		}
 	}
+	if (ok)
+		(void)futimens(fd, NULL);	/* used now: pruned last */
 	fclose(f);
 	return ok;
 }
@@ -250,8 +265,116 @@ static void file_put(const unsigned char key[32], int bad, const char *bytes, si
 		  fwrite(&l, sizeof(l), 1, f) == 1 && (len == 0 || fwrite(bytes, 1, len, f) == len);
 	if (fclose(f) != 0)
 		ok = false;
-	if (!ok || rename(tmp, path) < 0)
+	if (!ok || rename(tmp, path) < 0) {
 		unlink(tmp);
+		return;
+	}
+	(void)pf_cache_prune(dir, strrchr(path, '/') + 1, time(NULL), PF_CACHE_MAX_AGE,
+			     PF_CACHE_MAX_FILES, PF_CACHE_MAX_BYTES);
+}
+
+/* ---- pruning ------------------------------------------------------------- */
+
+/* A name file_name() or file_put() makes: 64 lower-case hex digits, ".hs",
+ * then for a temporary file ".<pid>.tmp". */
+static bool cache_file_name(const char *n, bool *tmp)
+{
+	for (int i = 0; i < 64; i++)
+		if (!isdigit((unsigned char)n[i]) && !(n[i] >= 'a' && n[i] <= 'f'))
+			return false;
+	if (strncmp(n + 64, ".hs", 3))
+		return false;
+	*tmp = n[67] != '\0';
+	if (!*tmp)
+		return true;
+	const char *p = n + 67;
+	if (*p++ != '.' || !isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return !strcmp(p, ".tmp");
+}
+
+struct pfile {
+	char name[68];		/* 64 hex digits, ".hs" */
+	struct timespec used;
+	uint64_t size;
+};
+
+static int pfile_older(const void *a, const void *b)
+{
+	const struct pfile *x = a, *y = b;
+
+	if (x->used.tv_sec != y->used.tv_sec)
+		return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+	if (x->used.tv_nsec != y->used.tv_nsec)
+		return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+size_t pf_cache_prune(const char *dir, const char *keep, time_t now, time_t max_age,
+		      size_t max_files, uint64_t max_bytes)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	struct pfile *v = NULL;
+	size_t n = 0, cap = 0, removed = 0, nfiles = 0;
+	uint64_t bytes = 0;
+	struct dirent *e;
+	struct stat st;
+	bool tmp;
+
+	while ((e = readdir(d))) {
+		/* only the cache's own regular files: never a symlink (not
+		 * followed, not removed), a directory or another's file */
+		if (!cache_file_name(e->d_name, &tmp) ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		bool kept = keep && !strcmp(e->d_name, keep);
+		time_t age = now - st.st_mtim.tv_sec;
+		if (!kept && (tmp ? age > PF_CACHE_TMP_AGE : age > max_age)) {
+			if (unlinkat(dfd, e->d_name, 0) == 0)
+				removed++;
+			continue;
+		}
+		if (tmp)
+			continue;
+		nfiles++;
+		bytes += (uint64_t)st.st_size;
+		if (kept)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 64;
+			void *p = realloc(v, nc * sizeof(*v));
+			if (!p)
+				continue;	/* not a candidate: pruned another time */
+			v = p;
+			cap = nc;
+		}
+		memcpy(v[n].name, e->d_name, sizeof(v[n].name));	/* not tmp: 67 bytes */
+		v[n].used = st.st_mtim;
+		v[n].size = (uint64_t)st.st_size;
+		n++;
+	}
+	if (n)	/* v is NULL when empty */
+		qsort(v, n, sizeof(*v), pfile_older);
+	for (size_t i = 0; i < n && (nfiles > max_files || bytes > max_bytes); i++) {
+		if (unlinkat(dfd, v[i].name, 0) < 0)
+			continue;
+		removed++;
+		nfiles--;
+		bytes -= v[i].size;
+	}
+	free(v);
+	closedir(d);
+	return removed;
 }
 
 /* ---- the compile --------------------------------------------------------- */

@@ -39,7 +39,7 @@ enum pf_coll {
 	PF_C_REQBODY_PROCESSOR,
 	PF_C_ARGS_COMBINED_SIZE,
 	PF_C_REQBODY_ERROR,	/* "0": every body that could fail to parse is "might" */
-	/* a multipart/form-data body (pf_scan.c's parse_multipart) */
+	/* a multipart/form-data body (pf_multipart.c) */
 	PF_C_FILES,		/* part name -> filename */
 	PF_C_FILES_NAMES,
 	PF_C_FILES_SIZES,

@@ -8,6 +8,7 @@
 #include "waf/pf_int.h"
 
 #include <hs/hs.h>
+#include <time.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -124,6 +125,14 @@ hs_error_t pf_hs_compile(const char *const *exprs, const unsigned *flags, const 
 			 unsigned n, unsigned mode, hs_database_t **db, int *bad, bool *cached);
 /* Drops the in-memory cache (tests). */
 void pf_cache_clear(void);
+/* Prunes the cache directory dir: removes its cache files (only those
+ * named as pf_cache.c names them, regular, ours; symlinks are neither
+ * followed nor removed) not used (mtime) for max_age seconds before now,
+ * then the least recently used ones until at most max_files of max_bytes
+ * in all are left, never the file named keep (NULL: none).  Temporary
+ * files a day old go too.  Returns how many files were removed. */
+size_t pf_cache_prune(const char *dir, const char *keep, time_t now, time_t max_age,
+		      size_t max_files, uint64_t max_bytes);
 
 /* prefilter.c, for the scan */
 bool pf_link_verdict(const struct plink *l, const uint8_t *s, size_t len, pcre2_match_data *md);

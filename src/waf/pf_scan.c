@@ -1,11 +1,13 @@
 /*
  * pf_scan.c - the pre-filter's per-request half: the request's fields as
  * libmodsecurity 3.0.9 computes them (Transaction::processURI,
- * addRequestHeader, extractArguments, the JSON body processor), then the
- * Vectorscan scan per transformation chain and the per-rule verdicts.
+ * addRequestHeader, extractArguments, the JSON body processor; multipart
+ * bodies in pf_multipart.c), then the Vectorscan scan per transformation
+ * chain and the per-rule verdicts.
  * See prefilter.c for the design.
  */
 #include "waf/prefilter.h"
+#include "waf/pf_multipart.h"
 #include "waf/pf_plan.h"
 
 #include <ctype.h>
@@ -152,6 +154,38 @@ static void add_copy(struct waf_pf_scratch *sc, uint32_t mask, const void *name,
 	size_t n = put(sc, name, nlen);
 	size_t v = put(sc, val, vlen);
 	add_field(sc, mask, n, nlen, v, vlen);
+}
+
+/* The same for pf_multipart.c (pf_multipart.h). */
+size_t pf_sc_put(struct waf_pf_scratch *sc, const void *p, size_t n)
+{
+	return put(sc, p, n);
+}
+
+uint8_t *pf_sc_room(struct waf_pf_scratch *sc, size_t n, size_t *off)
+{
+	if (pf_buf_reserve(&sc->arena, sc->arena.len + n + 1) < 0) {
+		sc->oom = true;
+		return NULL;
+	}
+	*off = sc->arena.len;
+	return sc->arena.p + *off;
+}
+
+void pf_sc_used(struct waf_pf_scratch *sc, size_t n)
+{
+	sc->arena.len += n;
+}
+
+void pf_sc_add_field(struct waf_pf_scratch *sc, uint32_t mask, size_t name, size_t nlen,
+		     size_t val, size_t vlen)
+{
+	add_field(sc, mask, name, nlen, val, vlen);
+}
+
+bool pf_sc_oom(const struct waf_pf_scratch *sc)
+{
+	return sc->oom;
 }
 
 #define BIT(c) (1u << (c))
@@ -544,248 +578,6 @@ static bool parse_json(struct waf_pf_scratch *sc, const uint8_t *s, size_t len, 
 		return false;
 	j_ws(&j);
 	return j.p == j.end && !sc->oom;
-}
-
-/* ---- multipart/form-data (libmodsecurity 3.0.9's Multipart) -------------- */
-
-/*
- * Only the plain shape every browser and HTTP library sends is parsed; for
- * anything else (a quoted boundary, whitespace or parameters where
- * Multipart::init() sets a flag, data before the first or after the last
- * boundary, LF-only lines, header folding, part headers other than
- * Content-Disposition and Content-Type, other Content-Disposition
- * parameters, quotes or backslashes in a name, an empty filename, a line
- * that resembles a boundary, a missing final boundary) parse_multipart()
- * returns false and the request goes to ModSecurity.  For what it accepts,
- * the collections are the ones Multipart::multipart_complete() and
- * process_boundary() fill:
- *  - a part with a filename: FILES:name = filename, FILES_NAMES:name,
- *    FILES_SIZES:name = the content's length, FILES_TMP_CONTENT:name = ""
- *    (nothing extracted), FILES_COMBINED_SIZE = the sum;
- *  - any other part: ARGS / ARGS_POST:name = its content with every line
- *    end ("\r\n" or "\n") removed: process_part_data() holds a line's end
- *    back in case the boundary follows, then overwrites it with the next
- *    line (`d.assign(reserve); d.assign(buf)`), so "a\r\nb" is seen as
- *    "ab".  Not in ARGS_COMBINED_SIZE (addArgument() is not called);
- *  - MULTIPART_NAME:name, MULTIPART_FILENAME:filename, and
- *    MULTIPART_PART_HEADERS:name = each header line as received, CRLF
- *    included (m_last_header_line is the raw buffer).
- * Lines must stay below MULTIPART_BUF_SIZE (4096) for that reading of the
- * buffer to hold; header lines are limited to 4000 bytes.
- */
-
-#define MP_BOUNDARY_MAX 70
-#define MP_HEADER_MAX 4000
-
-static bool mp_boundary_char(uint8_t c)
-{
-	return isalnum(c) || strchr("'()+_,-./:=?", c) != NULL;
-}
-
-/* The boundary of a Content-Type value Multipart::init() accepts without a
- * flag: "multipart/form-data" (any case), spaces, one ';', spaces,
- * "boundary=" and the boundary to the end. */
-static bool mp_boundary(const char *v, size_t n, const char **b, size_t *bl)
-{
-	if (n > 1024 || n < 19 || strncasecmp(v, "multipart/form-data", 19))
-		return false;
-	size_t i = 19;
-	while (i < n && v[i] == ' ')
-		i++;
-	if (i >= n || v[i] != ';')
-		return false;
-	i++;
-	while (i < n && v[i] == ' ')
-		i++;
-	if (n - i < 9 || memcmp(v + i, "boundary=", 9))
-		return false;
-	i += 9;
-	*b = v + i;
-	*bl = n - i;
-	if (*bl == 0 || *bl > MP_BOUNDARY_MAX)
-		return false;
-	for (size_t k = 0; k < *bl; k++)
-		if (!mp_boundary_char((uint8_t)(*b)[k]))
-			return false;
-	/* count_boundary_params(): "boundary" (any case) with a '=' anywhere
-	 * after it, once in the header, never in the boundary */
-	for (size_t k = 0; k + 8 <= *bl; k++)
-		if (!strncasecmp(*b + k, "boundary", 8) && memchr(*b + k + 8, '=', *bl - k - 8))
-			return false;
-	return true;
-}
-
-/* A double-quoted Content-Disposition parameter value without quotes,
- * backslashes or control bytes: its length up to the closing quote, 0 if
- * not that. */
-static size_t mp_quoted(const uint8_t *p, const uint8_t *end)
-{
-	const uint8_t *s = p;
-
-	while (p < end && *p != '"') {
-		if (*p == '\\' || *p < 0x20 || *p == 0x7f)
-			return 0;
-		p++;
-	}
-	if (p >= end)
-		return 0;
-	return (size_t)(p - s);
-}
-
-static bool parse_multipart(struct waf_pf_scratch *sc, const char *ct, size_t ctl,
-			    const uint8_t *b, size_t len)
-{
-	const char *bd;
-	size_t bl;
-	const uint8_t *end = b + len;
-	size_t combined = 0;
-	bool files = false;
-
-	if (!mp_boundary(ct, ctl, &bd, &bl))
-		return false;
-	/* "--B\r\n" first: no data before it */
-	if (len < bl + 4 || memcmp(b, "--", 2) || memcmp(b + 2, bd, bl) || b[bl + 2] != '\r' ||
-	    b[bl + 3] != '\n')
-		return false;
-	const uint8_t *p = b + bl + 4;
-	for (;;) {
-		/* part headers */
-		const uint8_t *hl[2];
-		size_t hlen[2], nh = 0;
-		const uint8_t *cd = NULL, *cde = NULL;
-		bool have_ct = false;
-		for (;;) {
-			const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
-			if (!nl || nl == p || nl[-1] != '\r')
-				return false;
-			const uint8_t *le = nl - 1;	/* the line without CRLF */
-			size_t ll = (size_t)(le - p);
-			if (ll == 0) {
-				p = nl + 1;
-				break;
-			}
-			if (ll > MP_HEADER_MAX || isspace(*p) || memchr(p, '\r', ll) ||
-			    memchr(p, '\0', ll) || nh == 2)
-				return false;
-			const uint8_t *v;
-			if (ll > 20 && !memcmp(p, "Content-Disposition:", 20) && !cd) {
-				v = p + 20;
-				while (v < le && (*v == ' ' || *v == '\t'))
-					v++;
-				cd = v;
-				cde = le;
-			} else if (ll > 13 && !memcmp(p, "Content-Type:", 13) && !have_ct) {
-				have_ct = true;
-			} else {
-				return false;
-			}
-			hl[nh] = p;
-			hlen[nh++] = (size_t)(nl + 1 - p);
-			p = nl + 1;
-		}
-		if (!cd)
-			return false;
-		/* form-data; name="N"[; filename="F"] */
-		const uint8_t *name, *fname = NULL;
-		size_t nlen, flen = 0;
-		if (cde - cd < 17 || memcmp(cd, "form-data; name=\"", 17))
-			return false;
-		name = cd + 17;
-		nlen = mp_quoted(name, cde);
-		if (!nlen)
-			return false;
-		const uint8_t *q = name + nlen + 1;
-		if (q < cde) {
-			if (cde - q < 12 || memcmp(q, "; filename=\"", 12))
-				return false;
-			fname = q + 12;
-			flen = mp_quoted(fname, cde);
-			if (!flen || fname + flen + 1 != cde)
-				return false;
-		}
-		/* the content: up to the first line that starts with "--B" */
-		const uint8_t *ds = p, *k = NULL;
-		for (const uint8_t *s = ds - 1; s < end;) {
-			const uint8_t *nl = memchr(s, '\n', (size_t)(end - s));
-			if (!nl)
-				break;
-			const uint8_t *ls = nl + 1;
-			if ((size_t)(end - ls) >= 2 && ls[0] == '-' && ls[1] == '-') {
-				if ((size_t)(end - ls) >= bl + 2 && !memcmp(ls + 2, bd, bl)) {
-					k = nl;
-					break;
-				}
-				/* "-- B": an error for ModSecurity; any "--" and
-				 * white space: not parsed here */
-				if ((size_t)(end - ls) > 2 && isspace(ls[2]))
-					return false;
-			}
-			s = ls;
-		}
-		if (!k || k < ds || k[-1] != '\r')
-			return false;	/* no boundary, data starting with it, LF only */
-		const uint8_t *de = k - 1;	/* the content is [ds, de) */
-		const uint8_t *after = k + 1 + 2 + bl;
-		bool final = false;
-		if ((size_t)(end - after) >= 2 && after[0] == '\r' && after[1] == '\n') {
-			p = after + 2;
-		} else if ((size_t)(end - after) >= 2 && after[0] == '-' && after[1] == '-' &&
-			   (end - after == 2 ||
-			    (end - after == 4 && after[2] == '\r' && after[3] == '\n'))) {
-			final = true;
-		} else {
-			return false;
-		}
-
-		/* the part's variables */
-		size_t no = put(sc, name, nlen);
-		add_field(sc, BIT(PF_C_MULTIPART_NAME), no, nlen, no, nlen);
-		for (size_t i = 0; i < nh; i++) {
-			size_t ho = put(sc, hl[i], hlen[i]);
-			add_field(sc, BIT(PF_C_MULTIPART_PART_HEADERS), no, nlen, ho, hlen[i]);
-		}
-		size_t dl = (size_t)(de - ds);
-		if (fname) {
-			char num[24];
-			size_t fo = put(sc, fname, flen);
-			add_field(sc, BIT(PF_C_MULTIPART_FILENAME), fo, flen, fo, flen);
-			add_field(sc, BIT(PF_C_FILES), no, nlen, fo, flen);
-			add_field(sc, BIT(PF_C_FILES_NAMES), no, nlen, no, nlen);
-			int n = snprintf(num, sizeof(num), "%zu", dl);
-			size_t so = put(sc, num, (size_t)n);
-			add_field(sc, BIT(PF_C_FILES_SIZES), no, nlen, so, (size_t)n);
-			add_field(sc, BIT(PF_C_FILES_TMP_CONTENT), no, nlen, 0, 0);
-			combined += dl;
-			files = true;
-		} else {
-			if (pf_buf_reserve(&sc->arena, sc->arena.len + dl + 1) < 0) {
-				sc->oom = true;
-				return false;
-			}
-			size_t vo = sc->arena.len;
-			uint8_t *o = sc->arena.p + vo;
-			size_t vl = 0;
-			for (const uint8_t *c = ds; c < de; c++) {
-				if (*c == '\n') {
-					if (vl && c > ds && c[-1] == '\r')
-						vl--;
-					continue;
-				}
-				o[vl++] = *c;
-			}
-			sc->arena.len += vl;
-			add_field(sc, BIT(PF_C_ARGS_POST), no, nlen, vo, vl);
-			add_field(sc, BIT(PF_C_ARGS_POST_NAMES), no, nlen, no, nlen);
-		}
-		if (final)
-			break;
-	}
-	if (files) {
-		char num[24];
-		int n = snprintf(num, sizeof(num), "%zu", combined);
-		add_copy(sc, BIT(PF_C_FILES_COMBINED_SIZE), "", 0, num, (size_t)n);
-	}
-	return !sc->oom;
 }
 
 /* ---- transformations ----------------------------------------------------- */
@@ -1399,7 +1191,7 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 		} else if (bp == BP_MULTIPART) {
 			add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "MULTIPART", 9);
 			if (nctype != 1 || pf->rs.upload_files ||
-			    !parse_multipart(sc, ctype->value, ctype->value_len, b, r->body_len))
+			    !pf_multipart_parse(sc, ctype->value, ctype->value_len, b, r->body_len))
 				return false;
 		}
 	} else if (json) {

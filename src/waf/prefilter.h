@@ -33,7 +33,7 @@
  *    the prologue).
  *  - Pass the body as ModSecurity gets it (after de-chunking, up to the
  *    body limit).  Multipart bodies are parsed when they have the plain
- *    shape browsers send (pf_scan.c's parse_multipart; anything unusual
+ *    shape browsers send (pf_multipart.c; anything unusual
  *    is "might match"); XML bodies, and bodies of a
  *    ctl:requestBodyProcessor the pre-filter does not parse, are always
  *    "might match"; so is anything that reads REMOTE_ADDR, GEO, IP: or

@@ -475,7 +475,7 @@ def test_strict_off_and_detect(gatehouse, origin, port):
              in g2.stderr_text(), 5, what="the detect line")
 
 
-# ---- the pre-filter on multipart bodies (src/waf/pf_scan.c) ----
+# ---- the pre-filter on multipart bodies (src/waf/pf_multipart.c) ----
 
 def test_prefilter_multipart_uploads(gatehouse, origin, port):
     """With the pre-filter, an ordinary multipart upload skips ModSecurity

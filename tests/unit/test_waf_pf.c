@@ -28,6 +28,8 @@
 #include "waf/waf.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <modsecurity/intervention.h>
 #include <modsecurity/modsecurity.h>
 #include <modsecurity/rules_set.h>
@@ -988,9 +990,81 @@ TEST(test_small_rule_set)
 	}
 }
 
+/* pf_cache.c's file names: 64 hex digits of a key, then suffix. */
+static void cache_fname(char *out, size_t len, unsigned i, const char *suffix)
+{
+	snprintf(out, len, "%064x%s", i, suffix);
+}
+
+/* A file of size bytes in dir, last modified at mtime. */
+static void put_aged(const char *dir, const char *name, size_t size, time_t mtime)
+{
+	char path[700];
+	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	for (size_t i = 0; i < size; i++)
+		fputc('x', f);
+	fclose(f);
+	CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
+}
+
+/* dir/name exists (a symlink counts itself, not its target). */
+static bool in_dir(const char *dir, const char *name)
+{
+	char path[700];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* Sets the mtime of every cache file in dir to t; how many. */
+static int age_cache_files(const char *dir, time_t t)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strlen(e->d_name) == 67 && !strcmp(e->d_name + 64, ".hs") &&
+		    utimensat(dirfd(d), e->d_name, ts, AT_SYMLINK_NOFOLLOW) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The oldest mtime of a cache file in dir (0: none). */
+static time_t oldest_cache_file(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	time_t old = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strlen(e->d_name) == 67 && !strcmp(e->d_name + 64, ".hs") &&
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (!old || st.st_mtime < old))
+			old = st.st_mtime;
+	closedir(d);
+	return old;
+}
+
 /* pf_cache.c: a second build with the same rules compiles nothing (from
  * memory, then from the directory after the memory is dropped), scans the
- * same, and a directory others can write is not used. */
+ * same, and a directory others can write is not used.  A hit in the
+ * directory marks its file used (mtime), and writing a file prunes cache
+ * files unused for PF_CACHE_MAX_AGE. */
 TEST(test_db_cache)
 {
 	static const char conf[] =
@@ -1006,15 +1080,25 @@ TEST(test_db_cache)
 	snprintf(dir, sizeof(dir), "/tmp/gh_waf_pf_cache_%d", (int)getpid());
 	setenv("GATEHOUSE_WAF_CACHE", dir, 1);
 	pf_cache_clear();
+	/* a stale entry (another rule set's, unused for 40 days) */
+	time_t now = time(NULL), long_ago = now - 40 * 86400;
+	char stale[80];
+	cache_fname(stale, sizeof(stale), 1, ".hs");
+	CHECK(mkdir(dir, 0700) == 0);
+	put_aged(dir, stale, 100, long_ago);
 
 	struct waf_pf *a = small(conf, 1);
 	CHECK(a != NULL);
 	CHECK(a && waf_pf_compiles(a, &cached) > 0 && cached == 0);
+	CHECK(!in_dir(dir, stale));	/* pruned when a's files were written */
 	struct waf_pf *b = small(conf, 1);	/* memory */
 	CHECK(b && waf_pf_compiles(b, &cached) == 0 && cached > 0);
 	pf_cache_clear();
+	CHECK(age_cache_files(dir, long_ago) > 0);
 	struct waf_pf *c = small(conf, 1);	/* the directory */
 	CHECK(c && waf_pf_compiles(c, &cached) == 0 && cached > 0);
+	/* every file c read is marked used now */
+	CHECK(oldest_cache_file(dir) > now - 86400);
 	if (a && b && c) {
 		CHECK(scan_get(c, "/?a=EVIL12", "x") && !scan_get(c, "/?a=good", "x"));
 		CHECK(scan_get(c, "/", "sqlmap/1.5") && scan_get(c, "/?q=ab", "x"));
@@ -1047,10 +1131,76 @@ TEST(test_db_cache)
 		unsetenv("GATEHOUSE_WAF_CACHE");
 }
 
+/* pf_cache_prune(): cache files unused past the age go, then the least
+ * recently used ones until the directory is within both bounds; the file
+ * just written, other names, symlinks and directories stay. */
+TEST(test_db_cache_prune)
+{
+	char dir[] = "/tmp/gh_waf_pf_prune_XXXXXX", name[80], keep[80], path[700], target[700];
+	time_t now = time(NULL), day = 86400;
+
+	CHECK(mkdtemp(dir) != NULL);
+	/* ten cache files of 1000 bytes, 0 the least recently used */
+	for (unsigned i = 0; i < 10; i++) {
+		cache_fname(name, sizeof(name), i, ".hs");
+		put_aged(dir, name, 1000, now - 1000 * (10 - (time_t)i));
+	}
+	cache_fname(keep, sizeof(keep), 0, ".hs");	/* "just written" */
+	cache_fname(name, sizeof(name), 100, ".hs");
+	put_aged(dir, name, 10, now - 40 * day);	/* past the age */
+	cache_fname(name, sizeof(name), 200, ".hs.123.tmp");
+	put_aged(dir, name, 10, now - 2 * day);		/* a writer's leftover */
+	cache_fname(name, sizeof(name), 201, ".hs.124.tmp");
+	put_aged(dir, name, 10, now);			/* being written */
+	put_aged(dir, "notes.txt", 10, now - 40 * day);	/* not the cache's */
+	put_aged(dir, "target", 10, now - 40 * day);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	cache_fname(name, sizeof(name), 300, ".hs");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CHECK(symlink(target, path) == 0);
+	struct timespec ts[2] = { { now - 40 * day, 0 }, { now - 40 * day, 0 } };
+	CHECK(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == 0);
+	cache_fname(name, sizeof(name), 400, ".hs");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CHECK(mkdir(path, 0700) == 0);
+
+	/* at most 6 files: the aged one, the leftover and 1..4 go */
+	CHECK_EQ_INT(pf_cache_prune(dir, keep, now, 30 * day, 6, 1u << 30), 6);
+	static const unsigned gone[] = { 100, 1, 2, 3, 4 }, kept[] = { 0, 5, 6, 7, 8, 9, 300, 400 };
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		cache_fname(name, sizeof(name), gone[i], ".hs");
+		CHECK(!in_dir(dir, name));
+	}
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		cache_fname(name, sizeof(name), kept[i], ".hs");
+		CHECK(in_dir(dir, name));
+	}
+	cache_fname(name, sizeof(name), 200, ".hs.123.tmp");
+	CHECK(!in_dir(dir, name));
+	cache_fname(name, sizeof(name), 201, ".hs.124.tmp");
+	CHECK(in_dir(dir, name));
+	CHECK(in_dir(dir, "notes.txt") && in_dir(dir, "target"));
+
+	/* at most 3500 bytes, nothing kept: 0, 5 and 6 go (oldest first) */
+	CHECK_EQ_INT(pf_cache_prune(dir, NULL, now, 30 * day, 100, 3500), 3);
+	for (unsigned i = 0; i < 10; i++) {
+		cache_fname(name, sizeof(name), i, ".hs");
+		CHECK(in_dir(dir, name) == (i >= 7));
+	}
+	/* within the bounds: nothing more */
+	CHECK_EQ_INT(pf_cache_prune(dir, NULL, now, 30 * day, 3, 3000), 0);
+	CHECK(in_dir(dir, "notes.txt") && in_dir(dir, "target"));
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
 	RUN(test_small_rule_set);
 	RUN(test_db_cache);
+	RUN(test_db_cache_prune);
 	if (access(CRS_LOAD, R_OK) != 0) {
 		printf("test_waf_pf: CRS tests skipped (%s not installed)\n", CRS_LOAD);
 		return UNIT_SUMMARY("test_waf_pf");
