@@ -31,7 +31,7 @@ CLANG=${FUZZ_CC:-clang}
 OUT=build-fuzz
 CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DGH_NO_RESOLVE
         -fno-omit-frame-pointer -std=c11 -Isrc -D_GNU_SOURCE -pthread)
-DEFAULT_LIBS="-lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -lz -lbrotlienc -lzstd -pthread"
+DEFAULT_LIBS="-lmodsecurity -lhs -lpcre2-8 -lnghttp2 -lssl -lcrypto -lz -lbrotlienc -lzstd -luring -pthread"
 
 command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found (make deps)" >&2; exit 1; }
 
