@@ -221,18 +221,10 @@ static bool hold_more(struct stream *s, struct txn *t)
  * of the body.  False out of memory (the stream is then aborted). */
 static bool spill_out(struct stream *s, struct txn *t)
 {
-	struct buf *b = &s->req;
-	uint32_t out = b->area ? buf_out_len(b) : 0;
-
-	if (!out)
+	if (spill_take_out(&t->req_spill, &s->req))
 		return true;
-	if (!spill_add(&t->req_spill, buf_out(b), out)) {
-		stream_abort(s, "out of memory holding the request body");
-		return false;
-	}
-	buf_consume(b, out);
-	buf_release(b);
-	return true;
+	stream_abort(s, "out of memory holding the request body");
+	return false;
 }
 
 /* While holding: the buffer is about as full as the client codecs fill it

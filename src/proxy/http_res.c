@@ -83,18 +83,10 @@ bool res_body_end(struct stream *s)
  * them) to the end of the spill chain.  False out of memory (aborted). */
 static bool res_spill_out(struct stream *s, struct txn *t)
 {
-	struct buf *b = &s->res;
-	uint32_t out = b->area ? buf_out_len(b) : 0;
-
-	if (!out)
+	if (spill_take_out(&t->res_spill, &s->res))
 		return true;
-	if (!spill_add(&t->res_spill, buf_out(b), out)) {
-		stream_abort(s, "out of memory holding the response body");
-		return false;
-	}
-	buf_consume(b, out);
-	buf_release(b);
-	return true;
+	stream_abort(s, "out of memory holding the response body");
+	return false;
 }
 
 static bool res_body(struct stream *s);

@@ -115,3 +115,16 @@ void spill_free(struct spill *sp)
 	}
 	memset(sp, 0, sizeof(*sp));
 }
+
+bool spill_take_out(struct spill *sp, struct buf *b)
+{
+	uint32_t out = b->area ? buf_out_len(b) : 0;
+
+	if (!out)
+		return true;
+	if (!spill_add(sp, buf_out(b), out))
+		return false;
+	buf_consume(b, out);
+	buf_release(b);
+	return true;
+}

@@ -25,6 +25,12 @@ struct spill {
 /* Appends len bytes of p; false out of memory (nothing appended then). */
 bool spill_add(struct spill *sp, const char *p, uint32_t len);
 
+/* Moves b's output (the decoded bytes the filters saw) to the end of the
+ * chain and releases b's storage once it is empty: the holding paths'
+ * step.  False out of memory (nothing moved). */
+struct buf;
+bool spill_take_out(struct spill *sp, struct buf *b);
+
 /* The first run of held bytes (*len of them, 0 when empty) ... */
 const char *spill_front(const struct spill *sp, uint32_t *len);
 /* ... and dropping n <= that many from the front. */
