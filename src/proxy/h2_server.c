@@ -24,8 +24,10 @@
  * backpressure as on the client side: a stream's receive window is only
  * credited as its `res` buffer drains towards the client.
  *
- * A new connection holds its streams until the server's first SETTINGS
- * frame (h2sc_settle): RFC 9113 6.5.2 lets a client assume a stream limit
+ * A new connection sends its first stream at once (any server takes one:
+ * no round trip lost, and a request whose body follows the head can be
+ * refused before its body goes) and holds the others until the server's
+ * first SETTINGS frame (h2sc_settle): RFC 9113 6.5.2 lets a client assume a stream limit
  * until then (nghttp2 assumes 100), and a server with a lower one refuses
  * the extra streams, REFUSED_STREAM - under load, on every fresh
  * connection, more times than `retries` allows.  Once the SETTINGS are in,
@@ -80,6 +82,7 @@ struct h2sc {
 	bool goaway;               /* the server sent GOAWAY: no new stream here */
 	bool settings_in;          /* the server's first SETTINGS frame arrived */
 	bool settled;              /* ... and the held streams went (h2sc_settle) */
+	bool early_sent;           /* its first stream went before the SETTINGS */
 	bool dead;                 /* failed or closing: no new stream, gone when empty */
 };
 
@@ -575,7 +578,8 @@ static struct h2sc *h2sc_open(struct stream *s, struct server_rt *sv)
 }
 
 /* The streams the connection may carry: the server's limit once its
- * SETTINGS are in, before that the guess (held streams, none sent). */
+ * SETTINGS are in, before that the guess (the first stream sent, the
+ * others held). */
 static uint32_t h2sc_max_streams(const struct h2sc *c)
 {
 	if (!c->settled) {
@@ -783,13 +787,15 @@ static bool h2ss_submit(struct stream *s)
 				   buf_size);
 	if (n < 0)
 		return false;
-	if (!h->c->settled) {
+	if (!h->c->settled && h->c->early_sent) {
 		h->flags |= H2SS_F_HELD;
 		if (!t->mono_srv_us)
 			t->mono_srv_us = mono_us();
 		return true;
 	}
 	h->flags &= (uint16_t)~H2SS_F_HELD;
+	if (!h->c->settled)
+		h->c->early_sent = true;
 	bool body = m->body == BODY_LENGTH ? m->content_length > 0 : m->body != BODY_NONE;
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = req_read };
 	/* a body that ended before the head went out (it came with it) */
