@@ -375,20 +375,14 @@ static bool req_spill_drain(struct stream *s, struct txn *t)
 		stream_abort(s, "out of memory");
 		return true;
 	}
-	if (b->rd && buf_data_len(b) + BODY_FRAME_MARGIN > buf_size - b->rd)
-		buf_compact(b);
-	uint32_t used = buf_data_len(b) + BODY_FRAME_MARGIN;
-	uint32_t room = buf_size > used ? buf_size - used : 0;
-	uint32_t len;
-	const char *p = spill_front(&t->req_spill, &len);
-	uint32_t n = len < room ? len : room;
-	if (!n)
+	int64_t moved = spill_release(&t->req_spill, b, BODY_FRAME_MARGIN, 1);
+	if (moved == 0)
 		return false;
-	if (!buf_insert_out(b, false, p, n)) {
+	if (moved < 0) {
 		stream_abort(s, "no room to release the request body");
 		return true;
 	}
-	spill_consume(&t->req_spill, n);
+	uint32_t n = (uint32_t)moved;
 	if (t->req_bare && !s->srv_codec->req_frame(s, n)) {
 		stream_abort(s, "no room to frame the request body");
 		return true;

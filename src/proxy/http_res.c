@@ -179,23 +179,15 @@ static bool res_release(struct stream *s)
 		stream_abort(s, "out of memory");
 		return true;
 	}
-	if (b->rd && buf_data_len(b) + BODY_FRAME_MARGIN > buf_size - b->rd)
-		buf_compact(b);
-	uint32_t used = buf_data_len(b) + BODY_FRAME_MARGIN;
-	uint32_t room = buf_size > used ? buf_size - used : 0;
-	if (t->res_xf) {   /* its output may be longer: leave it room */
-		room /= 2;
-	}
-	uint32_t len;
-	const char *p = spill_front(&t->res_spill, &len);
-	uint32_t n = len < room ? len : room;
-	if (!n)
+	/* a transform's output may be longer than its input: leave it room */
+	int64_t moved = spill_release(&t->res_spill, b, BODY_FRAME_MARGIN, t->res_xf ? 2 : 1);
+	if (moved == 0)
 		return false;
-	if (!buf_insert_out(b, false, p, n)) {
+	if (moved < 0) {
 		stream_abort(s, "no room to release the response body");
 		return true;
 	}
-	spill_consume(&t->res_spill, n);
+	uint32_t n = (uint32_t)moved;
 	if (t->res_xf) {
 		if (xform_data(s, b->area + b->pr - n, n) == FLT_STOP)
 			return true;

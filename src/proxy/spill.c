@@ -128,3 +128,20 @@ bool spill_take_out(struct spill *sp, struct buf *b)
 	buf_release(b);
 	return true;
 }
+
+int64_t spill_release(struct spill *sp, struct buf *b, uint32_t margin, uint32_t div)
+{
+	if (b->rd && buf_data_len(b) + margin > buf_size - b->rd)
+		buf_compact(b);
+	uint32_t used = buf_data_len(b) + margin;
+	uint32_t room = (buf_size > used ? buf_size - used : 0) / div;
+	uint32_t len;
+	const char *p = spill_front(sp, &len);
+	uint32_t n = len < room ? len : room;
+	if (!n)
+		return 0;
+	if (!buf_insert_out(b, false, p, n))
+		return -1;
+	spill_consume(sp, n);
+	return n;
+}

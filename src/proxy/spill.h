@@ -31,6 +31,12 @@ bool spill_add(struct spill *sp, const char *p, uint32_t len);
 struct buf;
 bool spill_take_out(struct spill *sp, struct buf *b);
 
+/* The release step: moves the chain's front run into b's output, as much
+ * as b has room for with margin bytes kept free, divided by div (1, or
+ * more when a transform may lengthen what it is given).  Returns the bytes
+ * moved (0: nothing held, or no room), or -1 when b refused them. */
+int64_t spill_release(struct spill *sp, struct buf *b, uint32_t margin, uint32_t div);
+
 /* The first run of held bytes (*len of them, 0 when empty) ... */
 const char *spill_front(const struct spill *sp, uint32_t *len);
 /* ... and dropping n <= that many from the front. */
