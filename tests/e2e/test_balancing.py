@@ -308,13 +308,25 @@ def test_leastconn_with_two_workers(gatehouse, make_origin, port, n):
     asyncio.run(asyncio.wait_for(hold(12), 15 * SLACK))
     assert [o.stats.heads for o in origins] == [4, 4, 4]
 
-    # Steady load on two workers: still the weights (equal here)...
+    # One request at a time: every server is tied at zero in flight, and the
+    # tie is shared in rotation, so the split is exact (a tie always going to
+    # the first server would send it everything).
+    for o in origins:
+        o.stats.reset()
+    res = run_load(g.port, n, conns=1)
+    counts = sorted(o.stats.heads for o in origins)
+    assert counts[-1] - counts[0] <= 1, [o.stats.heads for o in origins]
+
+    # Steady load over eight connections: leastconn follows how fast each
+    # origin answers, and these three share one Python process (and, under
+    # ASan in CI, two busy cores), so their shares are only roughly equal.
+    # What must hold is that none is starved or flooded: a count leaked on
+    # one server, or per-worker counts, would push it far outside this.
     for o in origins:
         o.stats.reset()
     res = run_load(g.port, n, conns=8)
     got = shares(res, [o.name for o in origins])
-    tol = 0.05 if n >= SOAK_N else 0.09
-    assert all(abs(v - 1 / 3.0) < tol for v in got.values()), got
+    assert all(0.2 <= v <= 0.47 for v in got.values()), got
 
 
 def test_leastconn_two_workers_avoids_slow_origin(gatehouse, make_origin, port):
