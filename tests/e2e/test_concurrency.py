@@ -215,18 +215,18 @@ def test_concurrent_connections(gatehouse, sub_origin, port, nofile, n):
 
 
 def test_concurrent_slow_requests_run_in_parallel(gatehouse, origin, port):
-    """200 requests to an origin that takes 300 ms each finish in well
-    under 200 x 300 ms: the proxy does not serialise them."""
+    """200 requests to an origin that takes 1 s each are at the origin
+    together: the proxy does not serialise them.  Counted at the origin (the
+    most /delay requests sleeping at once), not timed, so a loaded machine
+    cannot fail it; a proxy forwarding one at a time would reach 1."""
     gatehouse(simple_http_config(port, [origin.addr]))
-    t0 = time.monotonic()
-    conns = run_clients(port, 200, lambda i: "/delay/300?i=%d" % i, window=200,
-                        deadline_s=20 * SLACK, hold_open=False)
-    took = time.monotonic() - t0
+    conns = run_clients(port, 200, lambda i: "/delay/1000?i=%d" % i, window=200,
+                        deadline_s=30 * SLACK, hold_open=False)
     _close_all(conns)
     bad = [(c.i, c.state, c.status, c.error) for c in conns if c.state != "done" or c.status != 200]
     assert not bad, bad[:10]
-    assert took < 3.0 * SLACK, "200 parallel 300 ms requests took %.2fs" % took
     assert len(origin.stats.requests) == 200
+    assert origin.stats.max_delaying >= 100, origin.stats.max_delaying
 
 
 def _cpu_s(pid):
