@@ -763,9 +763,9 @@ def test_testssl_protocols_and_vulnerabilities(gatehouse, origin, port, pki, tmp
                          "tls cert %s cert %s" % (pki.p("a-chain.pem"), pki.p("rsa.pem"))))
     js = tmp_path / "testssl.json"
     p = subprocess.run([testssl, "--quiet", "--color", "0", "--warnings", "off",
-                        "--openssl-timeout", "5", "--protocols", "--vulnerable",
+                        "--openssl-timeout", "15", "--protocols", "--vulnerable",
                         "--jsonfile", str(js), "127.0.0.1:%d" % port],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=400)
     findings = json.loads(js.read_text())
     bad = [f for f in findings if f["severity"] not in ("OK", "INFO")
            and f["id"] not in ("engine_problem",)]   # about testssl's own openssl
