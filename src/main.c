@@ -22,6 +22,7 @@
 #include "admin/admin.h"
 #include "admin/metrics.h"
 #include "cache/cache_metrics.h"
+#include "cache/cache_api.h"
 #include "config/cfg.h"
 #include "control/pidfile.h"
 #include "control/reload.h"
@@ -354,6 +355,7 @@ int main(int argc, char **argv)
 	/* The admin thread starts last: its handlers read what the workers
 	 * and the health thread maintain (the caches' counters among them). */
 	cache_metrics_register();
+	cache_api_register();
 	if (admin_start(admin) < 0) {
 		log_err("startup failed: admin listener");
 		admin_stop(admin);

@@ -10,6 +10,9 @@
  *   DELETE /api/backends/NAME/servers/SRV   stop new requests, gone once none is in flight
  *   POST   /api/reload                      reload the file: the new generation or the errors
  *
+ * Other modules add their own endpoints with api_register() (api.h):
+ * /api/caches is cache/cache_api.c.  This file names no feature.
+ *
  * What it reads and writes is the registry's shared runtime state of each
  * server (lb/registry.h: live weight, drain, disabled, removed; health,
  * ejection and in-flight counts written by others) and the metrics'
@@ -33,9 +36,9 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include "admin/admin_http.h"
+#include "admin/api.h"
 #include "admin/json.h"
 #include "admin/metrics.h"
-#include "cache/purge.h"
 #include "config/cfg.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -49,7 +52,7 @@
 
 /* ---- answers ---- */
 
-static bool reply(struct admin_resp *rs, int status, struct jw *w)
+bool api_reply(struct admin_resp *rs, int status, struct jw *w)
 {
 	size_t len;
 	char *body = jw_finish(w, &len);
@@ -70,10 +73,7 @@ static bool reply(struct admin_resp *rs, int status, struct jw *w)
 	return true;
 }
 
-static bool reply_error(struct admin_resp *rs, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool reply_error(struct admin_resp *rs, int status, const char *fmt, ...)
+bool api_error(struct admin_resp *rs, int status, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -87,13 +87,13 @@ static bool reply_error(struct admin_resp *rs, int status, const char *fmt, ...)
 	jw_kstr(&w, "error", msg);
 	jw_kint(&w, "status", status);   /* as the listener's own errors */
 	jw_obj_end(&w);
-	return reply(rs, status, &w);
+	return api_reply(rs, status, &w);
 }
 
-static bool method_not_allowed(struct admin_resp *rs, const struct admin_req *rq,
+bool api_method_not_allowed(struct admin_resp *rs, const struct admin_req *rq,
 			       const char *allowed)
 {
-	return reply_error(rs, 405, "method %s not allowed on %s; allowed: %s", rq->method,
+	return api_error(rs, 405, "method %s not allowed on %s; allowed: %s", rq->method,
 			   rq->path, allowed);
 }
 
@@ -405,7 +405,7 @@ static bool get_backends(struct admin_resp *rs, const struct cfg *c)
 		write_backend(&w, c->backends[b], now);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
-	return reply(rs, 200, &w);
+	return api_reply(rs, 200, &w);
 }
 
 static bool get_backend(struct admin_resp *rs, const struct cfg_backend *be)
@@ -420,7 +420,7 @@ static bool get_backend(struct admin_resp *rs, const struct cfg_backend *be)
 	jw_key(&w, "backend");
 	write_backend(&w, be, now);
 	jw_obj_end(&w);
-	return reply(rs, 200, &w);
+	return api_reply(rs, 200, &w);
 }
 
 static bool answer_server(struct admin_resp *rs, int status, const struct api_srv *v)
@@ -428,15 +428,15 @@ static bool answer_server(struct admin_resp *rs, int status, const struct api_sr
 	struct jw w;
 	jw_init(&w);
 	write_server(&w, v, loop_clock_ms());
-	return reply(rs, status, &w);
+	return api_reply(rs, status, &w);
 }
 
 /* Parses rq's body as a JSON object into doc; false after answering 400. */
-static bool body_json(const struct admin_req *rq, struct admin_resp *rs, struct json_doc *doc)
+bool api_body_json(const struct admin_req *rq, struct admin_resp *rs, struct json_doc *doc)
 {
 	char err[200];
 	if (json_parse(doc, rq->body ? rq->body : "", rq->body_len, err, sizeof(err)) < 0) {
-		reply_error(rs, 400, "invalid JSON body: %s", err);
+		api_error(rs, 400, "invalid JSON body: %s", err);
 		return false;
 	}
 	return true;
@@ -444,7 +444,7 @@ static bool body_json(const struct admin_req *rq, struct admin_resp *rs, struct 
 
 /* Every member of o is one of the names in `known` (NULL-terminated);
  * false after answering 400. */
-static bool only_fields(struct admin_resp *rs, const struct json_doc *d, const struct json_val *o,
+bool api_only_fields(struct admin_resp *rs, const struct json_doc *d, const struct json_val *o,
 			const char *const *known, const char *expected)
 {
 	for (const struct json_val *m = json_first(d, o); m; m = json_next(d, m)) {
@@ -452,7 +452,7 @@ static bool only_fields(struct admin_resp *rs, const struct json_doc *d, const s
 		for (int i = 0; known[i] && !ok; i++)
 			ok = strcmp(m->key, known[i]) == 0;
 		if (!ok) {
-			reply_error(rs, 400, "unknown field \"%.64s\"; expected %s", m->key,
+			api_error(rs, 400, "unknown field \"%.64s\"; expected %s", m->key,
 				    expected);
 			return false;
 		}
@@ -465,7 +465,7 @@ static bool only_fields(struct admin_resp *rs, const struct json_doc *d, const s
 static bool weight_value(struct admin_resp *rs, const struct json_val *v, int *out)
 {
 	if (v->type != JSON_NUM || !v->is_int || v->i < 0 || v->i > 256) {
-		reply_error(rs, 400, "\"weight\" must be an integer from 0 to 256");
+		api_error(rs, 400, "\"weight\" must be an integer from 0 to 256");
 		return false;
 	}
 	*out = (int)v->i;
@@ -493,17 +493,17 @@ static bool put_server(const struct admin_req *rq, struct admin_resp *rs, const 
 	static const char *const known[] = { "weight", "state", NULL };
 	struct json_doc d;
 
-	if (!body_json(rq, rs, &d))
+	if (!api_body_json(rq, rs, &d))
 		return true;
 	const struct json_val *r = json_root(&d);
 	const struct json_val *jw_ = json_get(&d, r, "weight");
 	const struct json_val *js = json_get(&d, r, "state");
 	int weight = -1;
 	const char *state = NULL;
-	if (!only_fields(rs, &d, r, known, "weight and/or state"))
+	if (!api_only_fields(rs, &d, r, known, "weight and/or state"))
 		goto out;
 	if (!jw_ && !js) {
-		reply_error(rs, 400, "nothing to change: expected {\"weight\": N} and/or "
+		api_error(rs, 400, "nothing to change: expected {\"weight\": N} and/or "
 				     "{\"state\": \"ready\"|\"drain\"|\"disabled\"}");
 		goto out;
 	}
@@ -514,12 +514,12 @@ static bool put_server(const struct admin_req *rq, struct admin_resp *rs, const 
 					     !strcmp(js->s, "disabled")))
 			state = js->s;
 		if (!state) {
-			reply_error(rs, 400,
+			api_error(rs, 400,
 				    "\"state\" must be \"ready\", \"drain\" or \"disabled\"");
 			goto out;
 		}
 		if (v->cs->disabled && strcmp(state, "disabled") != 0) {
-			reply_error(rs, 409, "server %s of backend %s is disabled in the "
+			api_error(rs, 409, "server %s of backend %s is disabled in the "
 				    "configuration (no health checks run for it); enable it there "
 				    "and reload",
 				    v->cs->name, v->be->name);
@@ -569,40 +569,40 @@ static bool post_server(const struct admin_req *rq, struct admin_resp *rs,
 	struct json_doc d;
 	struct cfg_server *cs = NULL;
 
-	if (!body_json(rq, rs, &d))
+	if (!api_body_json(rq, rs, &d))
 		return true;
 	const struct json_val *r = json_root(&d);
 	const struct json_val *jn = json_get(&d, r, "name");
 	const struct json_val *ja = json_get(&d, r, "address");
 	const struct json_val *jwt = json_get(&d, r, "weight");
 	int weight = 1;
-	if (!only_fields(rs, &d, r, known, "name, address and weight"))
+	if (!api_only_fields(rs, &d, r, known, "name, address and weight"))
 		goto out;
 	if (!jn || jn->type != JSON_STR || !name_ok(jn->s)) {
-		reply_error(rs, 400, "\"name\" must be a string of 1 to %d letters, digits, '-', "
+		api_error(rs, 400, "\"name\" must be a string of 1 to %d letters, digits, '-', "
 				     "'_' or '.'", API_NAME_MAX);
 		goto out;
 	}
 	if (!ja || ja->type != JSON_STR) {
-		reply_error(rs, 400, "\"address\" must be a string such as \"127.0.0.1:9004\"");
+		api_error(rs, 400, "\"address\" must be a string such as \"127.0.0.1:9004\"");
 		goto out;
 	}
 	if (jwt && !weight_value(rs, jwt, &weight))
 		goto out;
 	for (int i = 0; i < be->nservers; i++)
 		if (be->servers[i]->tls) {
-			reply_error(rs, 409, "backend %s re-encrypts to its servers (tls); servers "
+			api_error(rs, 409, "backend %s re-encrypts to its servers (tls); servers "
 					     "added at run time speak plain TCP only", be->name);
 			goto out;
 		}
 	cs = calloc(1, sizeof(*cs));
 	if (!cs || !(cs->name = strdup(jn->s))) {
-		reply_error(rs, 500, "out of memory");
+		api_error(rs, 500, "out of memory");
 		goto out;
 	}
 	if (cfg_parse_addr(ja->s, &cs->addr) < 0 || addr_is_any(&cs->addr) ||
 	    !cs->addr.ss.ss_family) {
-		reply_error(rs, 400, "\"address\": cannot use \"%.200s\"; expected IP:PORT, "
+		api_error(rs, 400, "\"address\": cannot use \"%.200s\"; expected IP:PORT, "
 				     "[IPv6]:PORT, HOST:PORT or unix@PATH", ja->s);
 		goto out;
 	}
@@ -624,23 +624,23 @@ static bool post_server(const struct admin_req *rq, struct admin_resp *rs,
 	if (rc == -EEXIST) {
 		struct api_srv v;
 		bool shown = find_server(be, cs->name, &v);
-		reply_error(rs, 409, "backend %s already has a server %s%s", be->name, cs->name,
+		api_error(rs, 409, "backend %s already has a server %s%s", be->name, cs->name,
 			    shown ? "" :
 				    " (removed: the name is free again after the next reload)");
 		goto out;
 	}
 	if (rc == -ESTALE) {
-		reply_error(rs, 409, "a reload made a new configuration current meanwhile; "
+		api_error(rs, 409, "a reload made a new configuration current meanwhile; "
 				     "send the request again");
 		goto out;
 	}
 	if (rc == -ENOSPC) {
-		reply_error(rs, 409, "backend %s has %d servers added at run time already, the "
+		api_error(rs, 409, "backend %s has %d servers added at run time already, the "
 				     "most until the next reload", be->name, LB_ADDED_MAX);
 		goto out;
 	}
 	if (rc < 0) {
-		reply_error(rs, rc == -ENOENT ? 404 : 500, "cannot add the server: %s",
+		api_error(rs, rc == -ENOENT ? 404 : 500, "cannot add the server: %s",
 			    strerror(-rc));
 		goto out;
 	}
@@ -651,7 +651,7 @@ static bool post_server(const struct admin_req *rq, struct admin_resp *rs,
 	if (find_server(be, name, &v))
 		answer_server(rs, 201, &v);
 	else
-		reply_error(rs, 500, "server added but not found");
+		api_error(rs, 500, "server added but not found");
 out:
 	if (cs) {
 		free(cs->addr.text);
@@ -676,7 +676,7 @@ static bool delete_server(struct admin_resp *rs, const struct api_srv *v)
 	jw_kstr(&w, "note", v->added ? "added at run time: gone for good"
 				     : "in the configuration: back at the next reload");
 	jw_obj_end(&w);
-	return reply(rs, active ? 202 : 200, &w);
+	return api_reply(rs, active ? 202 : 200, &w);
 }
 
 /*
@@ -703,7 +703,7 @@ static bool post_reload(struct admin_resp *rs)
 		jw_kuint(&w, "generation", gen);
 		jw_obj_end(&w);
 		free(errs);
-		return reply(rs, 200, &w);
+		return api_reply(rs, 200, &w);
 	}
 	bool stopping = errs && strcmp(errs, "the process is stopping") == 0;
 	jw_kstr(&w, "error", stopping ? "no reload possible: the process is stopping"
@@ -720,72 +720,30 @@ static bool post_reload(struct admin_resp *rs)
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	free(errs);
-	return reply(rs, stopping ? 503 : 400, &w);
+	return api_reply(rs, stopping ? 503 : 400, &w);
 }
 
-/* ---- caches ---- */
+/* ---- endpoints other modules add (api.h) ---- */
 
-/* POST /api/caches/NAME/purge with {"url_prefix": "http://host/path"} or
- * {"tag": "T"} (a Surrogate-Key the responses named): 200 {"purged": N}. */
-static bool post_cache_purge(const struct admin_req *rq, struct admin_resp *rs,
-			     const struct cfg_cache *k)
+#define API_ROUTES_MAX 8
+
+static struct {
+	const char *name;
+	api_handler fn;
+} routes[API_ROUTES_MAX];
+static int n_routes;
+
+int api_register(const char *name, api_handler fn)
 {
-	static const char *const known[] = { "url_prefix", "tag", NULL };
-	struct json_doc d;
-	char kp[4096];
-	int n = -1;
-
-	if (!body_json(rq, rs, &d))
-		return true;
-	const struct json_val *r = json_root(&d);
-	const struct json_val *ju = json_get(&d, r, "url_prefix");
-	const struct json_val *jt = json_get(&d, r, "tag");
-	if (!only_fields(rs, &d, r, known, "url_prefix or tag"))
-		goto out;
-	if (!ju == !jt) {
-		reply_error(rs, 400, "expected one of \"url_prefix\" and \"tag\"");
-		goto out;
-	}
-	if (ju) {
-		int kl = ju->type == JSON_STR ? cache_url_key_prefix(ju->s, kp, sizeof(kp)) : -1;
-		if (kl < 0) {
-			reply_error(rs, 400, "\"url_prefix\" must be a string such as "
-					     "\"http://www.example.com/images/\"");
-			goto out;
-		}
-		n = cache_purge_prefix(k->store, kp, (size_t)kl);
-	} else {
-		if (jt->type != JSON_STR || !jt->len || strcspn(jt->s, " \t") != jt->len) {
-			reply_error(rs, 400, "\"tag\" must be a non-empty string without spaces");
-			goto out;
-		}
-		n = cache_purge_tag(k->store, jt->s);
-	}
-	log_info("admin: cache %s: %d object%s purged by %s %s", k->name, n, n == 1 ? "" : "s",
-		 ju ? "url_prefix" : "tag", ju ? ju->s : jt->s);
-	struct jw w;
-	jw_init(&w);
-	jw_obj(&w);
-	jw_kstr(&w, "cache", k->name);
-	jw_kuint(&w, "purged", (uint64_t)n);
-	jw_obj_end(&w);
-	reply(rs, 200, &w);
-out:
-	json_free(&d);
-	return true;
-}
-
-static bool api_caches(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c,
-		       char **seg, int n)
-{
-	if (n != 3 || strcmp(seg[2], "purge") != 0)
-		return reply_error(rs, 404, "no such endpoint: %.200s", rq->path);
-	if (strcmp(rq->method, "POST") != 0)
-		return method_not_allowed(rs, rq, "POST");
-	for (int i = 0; c && i < c->ncaches; i++)
-		if (strcmp(c->caches[i]->name, seg[1]) == 0 && c->caches[i]->store)
-			return post_cache_purge(rq, rs, c->caches[i]);
-	return reply_error(rs, 404, "no cache %.100s", seg[1]);
+	if (n_routes == API_ROUTES_MAX || !strcmp(name, "backends") || !strcmp(name, "reload"))
+		return -1;
+	for (int i = 0; i < n_routes; i++)
+		if (!strcmp(routes[i].name, name))
+			return -1;
+	routes[n_routes].name = name;
+	routes[n_routes].fn = fn;
+	n_routes++;
+	return 0;
 }
 
 /* ---- dispatch ---- */
@@ -822,27 +780,28 @@ bool admin_api(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c)
 		return false;
 	int n = split_path(rq->path + (rq->path[4] == '/' ? 5 : 4), buf, sizeof(buf), seg);
 	if (n < 0)
-		return reply_error(rs, 400, "malformed path %.200s", rq->path);
+		return api_error(rs, 400, "malformed path %.200s", rq->path);
 	if (n == 1 && !strcmp(seg[0], "reload"))
-		return is(rq, "POST") ? post_reload(rs) : method_not_allowed(rs, rq, "POST");
-	if (n >= 1 && !strcmp(seg[0], "caches"))
-		return api_caches(rq, rs, c, seg, n);
+		return is(rq, "POST") ? post_reload(rs) : api_method_not_allowed(rs, rq, "POST");
+	for (int i = 0; n >= 1 && i < n_routes; i++)
+		if (strcmp(seg[0], routes[i].name) == 0)
+			return routes[i].fn(rq, rs, c, seg, n);
 	if (n < 1 || strcmp(seg[0], "backends") != 0 || n > 4 ||
 	    (n >= 3 && strcmp(seg[2], "servers") != 0))
-		return reply_error(rs, 404, "no such endpoint: %.200s", rq->path);
+		return api_error(rs, 404, "no such endpoint: %.200s", rq->path);
 	if (!c)
-		return reply_error(rs, 503, "no configuration loaded");
+		return api_error(rs, 503, "no configuration loaded");
 
 	/* The shape of the path decides the methods; then the names. */
 	const char *allowed = n == 1 ? "GET" : n == 2 ? "GET" : n == 3 ? "GET, POST"
 								     : "GET, PUT, DELETE";
 	if (!method_in(rq->method, allowed))
-		return method_not_allowed(rs, rq, allowed);
+		return api_method_not_allowed(rs, rq, allowed);
 	if (n == 1)
 		return get_backends(rs, c);
 	const struct cfg_backend *be = cfg_find_backend(c, seg[1]);
 	if (!be)
-		return reply_error(rs, 404, "no backend %.100s", seg[1]);
+		return api_error(rs, 404, "no backend %.100s", seg[1]);
 	if (n == 2)
 		return get_backend(rs, be);
 	if (n == 3) {
@@ -852,7 +811,7 @@ bool admin_api(const struct admin_req *rq, struct admin_resp *rs, struct cfg *c)
 	}
 	struct api_srv v;
 	if (!find_server(be, seg[3], &v))
-		return reply_error(rs, 404, "no server %.100s in backend %.100s", seg[3], be->name);
+		return api_error(rs, 404, "no server %.100s in backend %.100s", seg[3], be->name);
 	if (is(rq, "PUT"))
 		return put_server(rq, rs, &v);
 	if (is(rq, "DELETE"))
