@@ -45,7 +45,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_waf  # noqa: E402
 import bench_cache  # noqa: E402
-from benchlib import (LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup,  # noqa: E402
+from benchlib import (nginx_text, LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup,  # noqa: E402
                       cpu_during, cpu_ticks, descendants, env_int, forget, launch, log,
                       make_cert, median, port_open, rss_kib, spawn, stop, tail, trap_signals,
                       wait_port, why, wrk, write)
@@ -504,22 +504,10 @@ def origin_conf(tmp, port, extra_servers=""):
         f.write(SMALL_BODY)
     with open(os.path.join(www, "16k"), "wb") as f:
         f.write(BIG_BODY)
-    return write(os.path.join(tmp, "origin-nginx.conf"), """\
-# Origin for the benchmark: static bodies from a temp dir, keep-alive.
-daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp}/origin.pid;
-error_log {tmp}/origin-error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/o-body;
-    proxy_temp_path {tmp}/o-proxy;
-    fastcgi_temp_path {tmp}/o-fcgi;
-    uwsgi_temp_path {tmp}/o-uwsgi;
-    scgi_temp_path {tmp}/o-scgi;
+    return write(os.path.join(tmp, "origin-nginx.conf"), nginx_text(
+        tmp, "origin", temp="o", rlimit=True,
+        head="# Origin for the benchmark: static bodies from a temp dir, keep-alive.\n",
+        http="""\
     default_type application/octet-stream;
     sendfile on;
     tcp_nopush on;
@@ -532,9 +520,7 @@ http {{
         listen 127.0.0.1:{port} backlog=4096;
         root {www};
     }}
-{extra}}}
-""".format(tmp=tmp, port=port, www=www, extra=extra_servers))
-
+{extra}""".format(port=port, www=www, extra=extra_servers)))
 
 def haproxy_conf(tmp, port, origin):
     return write(os.path.join(tmp, "haproxy.cfg"), """\
@@ -563,22 +549,8 @@ backend be
 
 
 def nginx_proxy_conf(tmp, port, origin):
-    return write(os.path.join(tmp, "nginx-proxy.conf"), """\
-daemon off;
-master_process on;
-worker_processes 1;
-worker_cpu_affinity 1;
-pid {tmp}/nginx-proxy.pid;
-error_log {tmp}/nginx-proxy-error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 16384; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/p-body;
-    proxy_temp_path {tmp}/p-proxy;
-    fastcgi_temp_path {tmp}/p-fcgi;
-    uwsgi_temp_path {tmp}/p-uwsgi;
-    scgi_temp_path {tmp}/p-scgi;
+    return write(os.path.join(tmp, "nginx-proxy.conf"), nginx_text(
+        tmp, "nginx-proxy", affinity=True, rlimit=True, conns=16384, http="""\
     keepalive_requests 10000000;
     keepalive_timeout 120s;
     upstream origin {{
@@ -593,9 +565,7 @@ http {{
             proxy_set_header Connection "";
         }}
     }}
-}}
-""".format(tmp=tmp, port=port, origin=origin))
-
+""".format(port=port, origin=origin)))
 
 def gatehouse_conf(tmp, port, origin, full=True, name=None, uring=False):
     """Like the other two: one worker, no per-request logging, no added
@@ -724,22 +694,8 @@ def nginx_h2_conf(tmp, port, tls_port, origin, crt, key):
     keepalive pool is 256 instead of 64: up to 100 streams are in flight at
     once here, and a pool smaller than that would close and reopen origin
     connections."""
-    return write(os.path.join(tmp, "nginx-h2.conf"), """\
-daemon off;
-master_process on;
-worker_processes 1;
-worker_cpu_affinity 1;
-pid {tmp}/nginx-h2.pid;
-error_log {tmp}/nginx-h2-error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 16384; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/h-body;
-    proxy_temp_path {tmp}/h-proxy;
-    fastcgi_temp_path {tmp}/h-fcgi;
-    uwsgi_temp_path {tmp}/h-uwsgi;
-    scgi_temp_path {tmp}/h-scgi;
+    return write(os.path.join(tmp, "nginx-h2.conf"), nginx_text(
+        tmp, "nginx-h2", temp="h", affinity=True, rlimit=True, conns=16384, http="""\
     keepalive_requests 10000000;
     keepalive_timeout 120s;
     upstream origin {{
@@ -759,9 +715,7 @@ http {{
             proxy_set_header Connection "";
         }}
     }}
-}}
-""".format(tmp=tmp, port=port, tls_port=tls_port, origin=origin, crt=crt, key=key))
-
+""".format(port=port, tls_port=tls_port, origin=origin, crt=crt, key=key)))
 
 def gatehouse_h2_conf(tmp, port, tls_port, origin, pem, pinned=True, name=None, rules=False):
     """The h1 config with two binds: h2c (`proto h2`, or with pinned=False

@@ -24,7 +24,7 @@ import tempfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
+from benchlib import (nginx_text, LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
                       env_int, log, median, spawn, stop, trap_signals, wait_port, wrk,
                       write)
 import signal  # noqa: E402
@@ -55,20 +55,7 @@ def origin_conf(tmp, port):
     for _, path, n in CASES:
         with open(os.path.join(www, path.lstrip("/")), "wb") as f:
             f.write(page(n))
-    return write(os.path.join(tmp, "origin.conf"), """\
-daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp}/origin.pid;
-error_log {tmp}/origin-error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/o-body;
-    proxy_temp_path {tmp}/o-proxy;
-    fastcgi_temp_path {tmp}/o-fcgi;
-    uwsgi_temp_path {tmp}/o-uwsgi;
-    scgi_temp_path {tmp}/o-scgi;
+    return write(os.path.join(tmp, "origin.conf"), nginx_text(tmp, "origin", temp="o", http="""\
     types {{ text/html html; }}
     gzip off;
     etag off;
@@ -77,9 +64,7 @@ http {{
         listen 127.0.0.1:{port};
         root {www};
     }}
-}}
-""".format(tmp=tmp, port=port, www=www))
-
+""".format(port=port, www=www)))
 
 def gatehouse_conf(tmp, port, origin, compress):
     return write(os.path.join(tmp, "gatehouse-%s.conf" % (compress or "plain")), """\
@@ -100,20 +85,8 @@ backend origin {{
 
 
 def nginx_conf(tmp, port, origin, gz):
-    return write(os.path.join(tmp, "nginx-%s.conf" % ("gzip" if gz else "plain")), """\
-daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp}/nginx-proxy.pid;
-error_log {tmp}/nginx-proxy-error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/p-body;
-    proxy_temp_path {tmp}/p-proxy;
-    fastcgi_temp_path {tmp}/p-fcgi;
-    uwsgi_temp_path {tmp}/p-uwsgi;
-    scgi_temp_path {tmp}/p-scgi;
+    return write(os.path.join(tmp, "nginx-%s.conf" % ("gzip" if gz else "plain")), nginx_text(
+        tmp, "nginx-proxy", http="""\
     keepalive_requests 10000000;
     upstream origin {{ server 127.0.0.1:{origin}; keepalive 64; }}
     {gz}
@@ -125,11 +98,9 @@ http {{
             proxy_set_header Connection "";
         }}
     }}
-}}
-""".format(tmp=tmp, port=port, origin=origin,
+""".format(port=port, origin=origin,
            gz="gzip on; gzip_comp_level 1; gzip_proxied any; gzip_types text/html;"
-           if gz else "gzip off;"))
-
+           if gz else "gzip off;")))
 
 def fetch(port, path, enc):
     """One response's body bytes as sent, and decoded."""

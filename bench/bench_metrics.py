@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_during, env_int,  # noqa: E402
+from benchlib import (nginx_text, LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_during, env_int,  # noqa: E402
                       free_port, log, median, spawn, trap_signals, wait_port, wrk, write)
 
 ROUNDS = env_int("BENCH_ROUNDS", 5)
@@ -45,20 +45,7 @@ def origin_conf(tmp, port):
     os.makedirs(www, exist_ok=True)
     with open(os.path.join(www, "small"), "wb") as f:
         f.write(b"x" * 64)
-    return write(os.path.join(tmp, "origin.conf"), """\
-daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp}/origin.pid;
-error_log {tmp}/origin-error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/o-body;
-    proxy_temp_path {tmp}/o-proxy;
-    fastcgi_temp_path {tmp}/o-fcgi;
-    uwsgi_temp_path {tmp}/o-uwsgi;
-    scgi_temp_path {tmp}/o-scgi;
+    return write(os.path.join(tmp, "origin.conf"), nginx_text(tmp, "origin", temp="o", http="""\
     keepalive_requests 10000000;
     keepalive_timeout 300s;
     etag off;
@@ -66,9 +53,7 @@ http {{
         listen 127.0.0.1:{port} backlog=4096;
         root {www};
     }}
-}}
-""".format(tmp=tmp, port=port, www=www))
-
+""".format(port=port, www=www)))
 
 def gatehouse_conf(tmp, name, port, origin, admin):
     return write(os.path.join(tmp, name + ".conf"), """\

@@ -45,6 +45,29 @@ def write(path, text):
     return path
 
 
+def nginx_text(tmp, name, http, temp="p", conns=4096, master=True, affinity=False,
+               rlimit=False, head="", access_log=True):
+    """The text of an nginx configuration as every bench writes it: one
+    worker (optionally pinned: `worker_cpu_affinity 1`, which efficiency.py
+    rewrites for more workers), pid and error log in tmp named after `name`,
+    no access log, every temp path under tmp (prefix `temp`), and `http`
+    (indented lines: upstreams, servers) inside the http block. `head` goes
+    first (a comment, load_module)."""
+    temps = "".join("    %s_temp_path %s/%s-%s;\n" % (k, tmp, temp, d) for k, d in
+                    (("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fcgi"),
+                     ("uwsgi", "uwsgi"), ("scgi", "scgi")))
+    return "".join([
+        head, "daemon off;\n",
+        "master_process on;\n" if master else "",
+        "worker_processes 1;\n",
+        "worker_cpu_affinity 1;\n" if affinity else "",
+        "pid %s/%s.pid;\n" % (tmp, name),
+        "error_log %s/%s-error.log warn;\n" % (tmp, name),
+        "worker_rlimit_nofile 20000;\n" if rlimit else "",
+        "events { worker_connections %d; }\n" % conns,
+        "http {\n", "    access_log off;\n" if access_log else "", temps, http, "}\n"])
+
+
 # ---------------------------------------------------------------- processes
 
 def spawn(argv, logfile, cpu):

@@ -63,7 +63,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402  (config generators, validation, wrk)
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_during, descendants,  # noqa: E402
+from benchlib import (nginx_text, LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_during, descendants,  # noqa: E402
                       env_int, launch, log, median, rss_kib, spawn, stop, tail,
                       trap_signals, vol_switches, wait_port, why, wrk, write)
 
@@ -107,23 +107,11 @@ def origin_conf(tmp, port):
             f.write(bytes((i * 7 + 13) % 26 + 97 for i in range(size)))
     slow = "".join("        location = /slow/{n} {{ echo_sleep {d}; echo_exec /body-{n}; }}\n"
                    .format(n=n, d=DELAY) for n in SIZES)
-    return write(os.path.join(tmp, "origin-nginx.conf"), """\
-# Origin: static bodies, and /slow/SIZE answering after {delay} s (echo module).
-load_module {mod};
-daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp}/origin.pid;
-error_log {tmp}/origin-error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 19000; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/o-body;
-    proxy_temp_path {tmp}/o-proxy;
-    fastcgi_temp_path {tmp}/o-fcgi;
-    uwsgi_temp_path {tmp}/o-uwsgi;
-    scgi_temp_path {tmp}/o-scgi;
+    return write(os.path.join(tmp, "origin-nginx.conf"), nginx_text(
+        tmp, "origin", temp="o", rlimit=True, conns=19000,
+        head="# Origin: static bodies, and /slow/SIZE answering after %s s (echo module).\n"
+             "load_module %s;\n" % (DELAY, ECHO_MODULE),
+        http="""\
     default_type application/octet-stream;
     sendfile on;
     etag off;
@@ -133,9 +121,7 @@ http {{
         listen 127.0.0.1:{port} backlog=8192;
         root {www};
 {slow}    }}
-}}
-""".format(mod=ECHO_MODULE, tmp=tmp, port=port, www=www, slow=slow, delay=DELAY))
-
+""".format(port=port, www=www, slow=slow)))
 
 # ---------------------------------------------------------------- proxies
 

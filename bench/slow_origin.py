@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, env_int, free_port, log,  # noqa: E402
+from benchlib import (nginx_text, LOAD_CPU, PROXY_CPU, ROOT, cleanup, env_int, free_port, log,  # noqa: E402
                       median, parse_wrk, spawn, stop, trap_signals, wait_port, wrk, write)
 
 SECONDS = env_int("SLOW_SECONDS", 10, "slow_origin")
@@ -59,29 +59,16 @@ def origin_conf(tmp, ports):
     }}
 """.format(port=port, tmp=tmp, i=i, body=BODY,
            sleep="echo_sleep %.3f;\n            " % (DELAY_MS / 1000.0) if slow else ""))
-    return write(os.path.join(tmp, "origins-nginx.conf"), """\
-# Four origins; the last one answers {delay} ms late (echo_sleep).
-load_module {mod};
-daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp}/origins.pid;
-error_log {tmp}/origins-error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 8192; }}
-http {{
+    return write(os.path.join(tmp, "origins-nginx.conf"), nginx_text(
+        tmp, "origins", temp="o", rlimit=True, conns=8192, access_log=False,
+        head="# Four origins; the last one answers %s ms late (echo_sleep).\n"
+             "load_module %s;\n" % (DELAY_MS, ECHO_MODULE),
+        http="""\
     log_format counted "1";
-    client_body_temp_path {tmp}/o-body;
-    proxy_temp_path {tmp}/o-proxy;
-    fastcgi_temp_path {tmp}/o-fcgi;
-    uwsgi_temp_path {tmp}/o-uwsgi;
-    scgi_temp_path {tmp}/o-scgi;
     default_type text/plain;
     keepalive_requests 10000000;
     keepalive_timeout 300s;
-{servers}}}
-""".format(delay=DELAY_MS, mod=ECHO_MODULE, tmp=tmp, servers="".join(servers)))
-
+{servers}""".format(servers="".join(servers))))
 
 def gatehouse_conf(tmp, port, ports, algo):
     servers = "".join("    server o%d 127.0.0.1:%d\n" % (i, p) for i, p in enumerate(ports))

@@ -48,7 +48,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import (LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
+from benchlib import (nginx_text, LOAD_CPU, PROXY_CPU, ROOT, cleanup, cpu_ns, descendants,  # noqa: E402
                       env_int, log, make_cert, median, spawn, stop, trap_signals, wait_port,
                       wrk, write)
 
@@ -73,20 +73,8 @@ def origin_conf(tmp, port):
     os.makedirs(www, exist_ok=True)
     with open(os.path.join(www, "small"), "wb") as f:
         f.write(SMALL)
-    return write(os.path.join(tmp, "origin.conf"), """\
-daemon off;
-worker_processes 1;
-pid {tmp}/origin.pid;
-error_log {tmp}/origin-error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 8192; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/o-body;
-    proxy_temp_path {tmp}/o-proxy;
-    fastcgi_temp_path {tmp}/o-fcgi;
-    uwsgi_temp_path {tmp}/o-uwsgi;
-    scgi_temp_path {tmp}/o-scgi;
+    return write(os.path.join(tmp, "origin.conf"), nginx_text(
+        tmp, "origin", temp="o", master=False, rlimit=True, conns=8192, http="""\
     default_type application/octet-stream;
     etag off;
     keepalive_requests 10000000;
@@ -95,9 +83,7 @@ http {{
         listen 127.0.0.1:{port} backlog=4096;
         root {www};
     }}
-}}
-""".format(tmp=tmp, port=port, www=www))
-
+""".format(port=port, www=www)))
 
 def gatehouse_conf(tmp, port, origin, pem):
     return write(os.path.join(tmp, "gatehouse.conf"), """\
@@ -150,21 +136,8 @@ backend be
 
 
 def nginx_conf(tmp, port, origin, crt, key):
-    return write(os.path.join(tmp, "nginx-proxy.conf"), """\
-daemon off;
-worker_processes 1;
-worker_cpu_affinity 1;
-pid {tmp}/nginx-proxy.pid;
-error_log {tmp}/nginx-proxy-error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 16384; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/p-body;
-    proxy_temp_path {tmp}/p-proxy;
-    fastcgi_temp_path {tmp}/p-fcgi;
-    uwsgi_temp_path {tmp}/p-uwsgi;
-    scgi_temp_path {tmp}/p-scgi;
+    return write(os.path.join(tmp, "nginx-proxy.conf"), nginx_text(
+        tmp, "nginx-proxy", master=False, affinity=True, rlimit=True, conns=16384, http="""\
     keepalive_requests 10000000;
     keepalive_timeout 120s;
     upstream origin {{
@@ -183,9 +156,7 @@ http {{
             proxy_set_header Connection "";
         }}
     }}
-}}
-""".format(tmp=tmp, port=port, origin=origin, crt=crt, key=key))
-
+""".format(port=port, origin=origin, crt=crt, key=key)))
 
 def start_proxy(name, tmp, port, origin, pem, crt, key):
     if name == "gatehouse":
