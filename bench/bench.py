@@ -655,7 +655,21 @@ def proxy_variants(name, tmp, port, origin):
         conf = nginx_proxy_conf(tmp, port, origin)
         base = ["nginx", "-p", tmp, "-e", os.path.join(tmp, "nginx-proxy-error.log"), "-c", conf]
         return [(base, base + ["-t", "-q"], conf)]
+    if name == "relay":
+        binary = relay_bin(tmp)
+        return [([binary, str(port), str(origin)], [binary, "-t"], binary)]
     raise SystemExit("bench: unknown proxy %s (BENCH_PROXIES)" % name)
+
+
+def relay_bin(tmp):
+    """bench/relay.c built into tmp: the floor of an epoll proxy (one recv
+    and one send per readiness, no HTTP), run as the `relay` proxy to show
+    how much of a proxy's CPU per request is kernel and loop alone."""
+    out = os.path.join(tmp, "relay")
+    if not os.path.exists(out):
+        subprocess.run(["gcc", "-O2", "-o", out, os.path.join(ROOT, "bench", "relay.c")],
+                       check=True)
+    return out
 
 
 def haproxy_h2_conf(tmp, port, tls_port, origin, pem):
