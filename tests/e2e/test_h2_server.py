@@ -594,14 +594,18 @@ def test_concurrent_h2_streams_over_limited_connections_are_not_crossed(
 
 # ---- failures -----------------------------------------------------------------------
 
-def h1_slow_body(port, method, path, body, pause=0.05, timeout=10):
+def h1_slow_body(port, method, path, body, pause=0.05, timeout=10, until=None):
     """The head, then the body `pause` seconds later (a client whose body
-    follows its head: the server's answer to the head comes first)."""
+    follows its head: the server's answer to the head comes first).  With
+    `until`, the body waits for until() to be true first (bounded), so the
+    order does not rest on a pause a loaded machine can outlast."""
     s = httpraw.connect(port, timeout * SLACK)
     try:
         req = httpraw.build_request(method, path, [("Connection", "close")], body)
         s.sendall(req[:len(req) - len(body)])
-        time.sleep(pause)
+        if until:
+            wait_for(until, timeout * SLACK, what="the server's answer to the head")
+        time.sleep(pause * SLACK)
         s.sendall(body)
         r = httpraw.Reader(s).read_response(method)
     finally:
@@ -637,7 +641,12 @@ def test_refused_stream_is_retried_on_another_server(gatehouse, make_h2origin, p
         if method == "GET":
             r = h1(port, "GET", path, timeout=10)
         elif size <= 10000:
-            r = h1_slow_body(port, method, path, body)
+            # The body follows the head's arrival at a server (a's refusal,
+            # or b's head when b was picked first), then a moment for
+            # gatehouse to read a refusal: that is the case this is about.
+            n0, h0 = len(a.refused), b.heads
+            r = h1_slow_body(port, method, path, body,
+                             until=lambda: len(a.refused) > n0 or b.heads > h0)
         else:
             r = h1(port, method, path, body=body, timeout=10)
         got.append(r.status)
