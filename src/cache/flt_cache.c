@@ -193,6 +193,19 @@ static size_t obj_read(void *arg, char *dst, size_t room, bool *eof)
 	return n;
 }
 
+/* The same body in place (proxy/local.h, local_src.span): the object's
+ * chunks, which stay unchanged while the transaction holds its reference
+ * (x->obj or x->var, dropped by cache_ctx_free once the reply is sent). */
+static size_t obj_span(void *arg, uint64_t off, const char **p)
+{
+	struct cache_tx *x = arg;
+	uint64_t at = x->off + off;
+	if (at >= x->end)
+		return 0;
+	size_t n = cache_obj_span(x->bobj, at, p);
+	return n < x->end - at ? n : (size_t)(x->end - at);
+}
+
 /* Fields a 304 carries (RFC 9110 15.4.5). */
 static bool in_304(struct slice name)
 {
@@ -349,7 +362,7 @@ static enum flt_verdict serve(struct stream *s, struct cache_tx *x, bool hit)
 		.body = SLICE_LIT(""),
 	};
 	if (x->reply_status != 304 && x->reply_status != 416) {
-		r.src = (struct local_src){ obj_read, x };
+		r.src = (struct local_src){ obj_read, obj_span, x };
 		r.src_len = x->end - x->off;
 	}
 	local_reply(s, &r);
@@ -431,7 +444,7 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 			.body = SLICE_LIT(""),
 		};
 		if (x->reply_status != 304) {
-			r.src = (struct local_src){ fill_read, x };
+			r.src = (struct local_src){ fill_read, NULL, x };
 			r.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total;
 		}
 		local_reply(s, &r);
@@ -624,10 +637,10 @@ static enum flt_verdict serve_encoded(struct stream *s, struct cache_tx *x)
 		if (x->var_stored) {
 			x->bobj = v;
 			x->end = v->body_len;
-			r.src = (struct local_src){ obj_read, x };
+			r.src = (struct local_src){ obj_read, obj_span, x };
 			r.src_len = v->body_len;
 		} else {
-			r.src = (struct local_src){ enc_read, x };
+			r.src = (struct local_src){ enc_read, NULL, x };
 			r.src_len = LOCAL_LEN_UNKNOWN;
 			if (!x->head_req) {
 				const struct cfg_compress *cz = compress_conf(s);
