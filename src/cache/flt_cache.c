@@ -103,6 +103,7 @@ struct cache_tx {
 	bool add_vary;                   /* identity, but the coding depended on the client */
 	bool var_stored;                 /* var came from the store */
 	bool enc_tried;
+	bool zdirty;                     /* a waiter's compressor took input since its last flush */
 	struct cache_obj *var;
 	struct cz_stream *z;
 	const struct cache_obj *hobj, *bobj;
@@ -314,7 +315,8 @@ static char *field_copy(struct http_msg *m, const char *name)
 	return h ? strndup(h->value.p, h->value.len) : NULL;
 }
 
-static void pick_coding(struct stream *s, struct cache_tx *x);
+static void pick_coding(struct stream *s, struct cache_tx *x, uint64_t len);
+static struct cache_obj *variant_new(const struct cache_tx *x);
 static enum flt_verdict serve_encoded(struct stream *s, struct cache_tx *x);
 
 /* Answers the request from x->obj (a reference the transaction holds);
@@ -332,7 +334,7 @@ static enum flt_verdict serve(struct stream *s, struct cache_tx *x, bool hit)
 	x->hobj = x->bobj = o;
 	if (!x->enc_tried) {   /* once: serve_encoded falls back here */
 		x->enc_tried = true;
-		pick_coding(s, x);
+		pick_coding(s, x, o->body_len);
 	}
 	if (x->coding)
 		return serve_encoded(s, x);
@@ -412,6 +414,114 @@ static size_t fill_read(void *arg, char *dst, size_t room, bool *eof)
 	return n;
 }
 
+/* The producer of a collapsed response in a coding (the `compress` that
+ * applies gives this client one): what the leader published so far,
+ * compressed as it is read; when the leader stalls, what was taken is
+ * flushed (as the compression filter does for a slow origin).  Not
+ * stored: the stored object's first hit in this coding makes the variant
+ * once (serve_encoded). */
+static size_t fill_enc_read(void *arg, char *dst, size_t room, bool *eof)
+{
+	struct cache_tx *x = arg;
+	struct cache_fill *f = x->fill;
+	char in[8192];
+	size_t out = 0;
+
+	*eof = false;
+	while (out < room) {
+		pthread_mutex_lock(&f->lock);
+		uint64_t have = f->obj->body_len;
+		size_t n = have - x->off < sizeof(in) ? (size_t)(have - x->off) : sizeof(in);
+		n = cache_obj_read(f->obj, x->off, in, n);
+		uint8_t st = f->state;
+		uint64_t total = f->total;
+		pthread_mutex_unlock(&f->lock);
+		unsigned fl = 0;
+		if (!n) {
+			if ((total != UINT64_MAX && x->off >= total) ||
+			    (st == FILL_DONE && x->off >= have)) {
+				fl = CZ_END;
+			} else if (st == FILL_FAILED || st == FILL_PASS) {
+				if (!out)
+					stream_abort(x->s, "the coalesced fetch failed mid-body");
+				return out;
+			} else if (x->zdirty) {
+				fl = CZ_FLUSH;   /* the leader stalls: what was taken goes now */
+			} else {
+				if (!out)
+					waiter_park(x->s, x);
+				return out;
+			}
+		}
+		size_t took = n, made = room - out;
+		bool more = false;
+		if (cz_run(x->z, in, &took, dst + out, &made, fl, &more) < 0) {
+			stream_abort(x->s, "compressing a coalesced response failed");
+			return 0;
+		}
+		x->off += took;
+		out += made;
+		if (took)
+			x->zdirty = true;
+		else if (fl == CZ_FLUSH && !more)
+			x->zdirty = false;
+		if (fl == CZ_END && !more) {
+			*eof = true;
+			cz_free(x->z);
+			x->z = NULL;
+			return out;
+		}
+		if (!took && !made)
+			break;
+	}
+	return out;
+}
+
+/* A waiter answered from the fill while its body still arrives: the
+ * identity bytes as they come (fill_read), or, when the `compress` that
+ * applies gives this client a coding, the same compressed on the fly
+ * (fill_enc_read) with the head an encoded variant has: the treatment a
+ * response from the origin gets. */
+static enum flt_verdict waiter_serve(struct stream *s, struct cache_tx *x, struct cache_obj *o,
+				     uint64_t total)
+{
+	x->obj = o;
+	x->hobj = o;
+	x->mode = TX_HIT;
+	x->collapsed = true;
+	x->age = cc_current_age(&o->times, now_s());
+	x->enc_tried = true;
+	pick_coding(s, x, total);   /* unknown length: UINT64_MAX, never under min_size */
+	if (x->coding && !(x->var = variant_new(x)))
+		x->coding = 0;
+	if (x->coding && !x->head_req && !not_modified(x, x->var)) {
+		const struct cfg_compress *cz = compress_conf(s);
+		enum cz_algo a = (enum cz_algo)(x->coding - 1);
+		if (!(x->z = cz_new(a, cz->level[a], total == UINT64_MAX ? 0 : total))) {
+			x->coding = 0;   /* no memory: identity */
+			cache_obj_put(x->var);
+			x->var = NULL;
+		}
+	}
+	if (x->coding)
+		x->hobj = x->var;
+	x->reply_status = not_modified(x, x->hobj) ? 304 : o->status;
+	x->off = 0;
+	struct local_resp r = {
+		.status = x->reply_status, .head = head_fill, .head_arg = x,
+		.body = SLICE_LIT(""),
+	};
+	if (x->reply_status != 304 && x->coding) {
+		r.src = (struct local_src){ fill_enc_read, NULL, x };
+		r.src_len = LOCAL_LEN_UNKNOWN;
+	} else if (x->reply_status != 304) {
+		r.src = (struct local_src){ fill_read, NULL, x };
+		r.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total;
+	}
+	local_reply(s, &r);
+	return FLT_STOP;
+}
+
 /* A waiter's turn (its req_head, again after each poll). */
 static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 {
@@ -431,25 +541,15 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 			stream_wait_until(s, limit);
 		return FLT_WAIT;
 	}
-	if ((st == FILL_BODY || st == FILL_DONE) && o && vary_match(o, &s->txn->req)) {
+	if (st == FILL_DONE && o && vary_match(o, &s->txn->req)) {
+		/* stored whole meanwhile: served like a hit (its coding, its
+		 * stored variant, a range), still counted as collapsed */
 		x->obj = o;
-		x->hobj = o;
-		x->mode = TX_HIT;
 		x->collapsed = true;
-		x->age = cc_current_age(&o->times, now_s());
-		x->reply_status = not_modified(x, o) ? 304 : o->status;
-		x->off = 0;
-		struct local_resp r = {
-			.status = x->reply_status, .head = head_fill, .head_arg = x,
-			.body = SLICE_LIT(""),
-		};
-		if (x->reply_status != 304) {
-			r.src = (struct local_src){ fill_read, NULL, x };
-			r.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total;
-		}
-		local_reply(s, &r);
-		return FLT_STOP;
+		return serve(s, x, false);
 	}
+	if (st == FILL_BODY && o && vary_match(o, &s->txn->req))
+		return waiter_serve(s, x, o, total);
 	/* not storable, failed, another variant, or the head is too long in
 	 * coming: to the origin, now */
 	cache_obj_put(o);
@@ -479,7 +579,7 @@ static bool varies_ae(const struct cache_obj *o)
 
 /* What the `compress` that applies says about the stored object for this
  * request (compress/compress.h): x->coding and x->add_vary. */
-static void pick_coding(struct stream *s, struct cache_tx *x)
+static void pick_coding(struct stream *s, struct cache_tx *x, uint64_t len)
 {
 	const struct cache_obj *o = x->obj;
 	const struct cfg_compress *cz = compress_conf(s);
@@ -490,7 +590,7 @@ static void pick_coding(struct stream *s, struct cache_tx *x)
 		return;
 	struct slice ce = cache_obj_field(o, "content-encoding");
 	struct cz_stored r = {
-		.status = o->status, .len = o->body_len, .ctype = cache_obj_field(o, "content-type"),
+		.status = o->status, .len = len, .ctype = cache_obj_field(o, "content-type"),
 		.no_transform = o->res_cc.flags & CC_NO_TRANSFORM,
 		.encoded = ce.len && !slice_ieq_cstr(ce, "identity"),
 	};
