@@ -239,17 +239,18 @@ bool local_send_ext(struct stream *s)
 		off += k;
 		total += k;
 	}
-	if (!n) {   /* a producer shorter than its announced length */
+	if (!n && off < t->local_ext_len) {   /* a producer shorter than its length */
 		stream_abort(s, "local response body shorter than its length");
 		return true;
 	}
-	ssize_t w = conn_sendv(c, iov, n);
+	/* n 0: an empty body whose head went already: only the end below */
+	ssize_t w = n ? conn_sendv(c, iov, n) : 0;
 	if (w < 0) {
 		log_debug("%s: client send failed: %s", s->fe->name, strerror(c->err));
 		stream_close(s);
 		return true;
 	}
-	if (w == 0)
+	if (w == 0 && n)
 		return false;
 	s->sess->cli_last = s->w->loop.now;
 	t->bytes_out += (uint64_t)w;

@@ -292,3 +292,24 @@ def test_a_slow_client_gets_a_large_hit_whole_across_a_purge(gatehouse, port, so
     r = get(port, "/big")
     assert "hit" in status_of(r) and r.body == body
     assert sorigin.count("/big") == 2
+
+
+def test_empty_and_small_hits_keep_the_connection(gatehouse, port, sorigin):
+    sorigin.script("/empty", headers=[("Cache-Control", "max-age=60")], body=b"")
+    sorigin.script("/small", headers=[("Cache-Control", "max-age=60")], body=b"s" * 10)
+    start(gatehouse, port, sorigin)
+    assert get(port, "/empty").status == 200 and get(port, "/small").body == b"s" * 10
+    s = connect(port)
+    try:
+        s.sendall(b"".join(build_request("GET", p, HOST) for p in
+                           ("/empty", "/small", "/empty", "/small")))
+        rd = Reader(s)
+        for p in ("/empty", "/small", "/empty", "/small"):
+            r = rd.read_head()
+            assert r.status == 200 and "hit" in status_of(r), (p, status_of(r))
+            n = int(r.header("content-length"))
+            assert n == (0 if p == "/empty" else 10)
+            assert rd.read_exact(n) == (b"" if p == "/empty" else b"s" * 10)
+    finally:
+        s.close()
+    assert sorigin.count("/empty") == 1 and sorigin.count("/small") == 1
