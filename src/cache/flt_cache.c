@@ -8,7 +8,9 @@
  *             a stale one the request or stale-while-revalidate allows)
  *             is answered here with local_reply(): the object's fields,
  *             Age, Cache-Status, the body streamed from the object by a
- *             producer (proxy/local.h), 304 for a matching conditional,
+ *             producer (proxy/local.h) that also gives the object's chunks
+ *             in place (obj_span: an HTTP/1 client on plain TCP gets them
+ *             by sendmsg, never copied), 304 for a matching conditional,
  *             206 for a single byte range.  The first request to find an
  *             object stale within stale-while-revalidate also starts its
  *             refresh in the background (refresh_detached: a request with
@@ -38,7 +40,11 @@
  * (gatehouse_cache_encodes_total).  Ranges, no-transform, HEAD and 304
  * without a stored variant never compress; identity clients get the
  * identity object with Vary: Accept-Encoding when the coding depended on
- * them.  The compression filter leaves these local replies alone.
+ * them.  The compression filter leaves these local replies alone.  A
+ * frontend's cache asks for the `compress` of the backend the request
+ * would be routed to (compress_conf); a coalesced waiter is served like a
+ * hit once the fill is stored, and before that gets the leader's bytes
+ * compressed on the fly when it has a coding (fill_enc_read).
  *
  * Poisoning: on the requests the cache handles (GET, HEAD) the headers
  * that some applications read to change the URL, host or method but
