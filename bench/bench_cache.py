@@ -12,6 +12,11 @@ one filled the cache (wrk on one URL, keep-alive), against
                    tmpfs-or-not temp dir: hits are served from the page
                    cache with sendfile)
   varnish          varnishd -b origin -s malloc,256m, the default VCL
+  gatehouse-cache-base
+                   gatehouse-cache run by another build (BENCH_BASE_BIN,
+                   e.g. main's): not in the default list; name it in
+                   BENCH_CACHE_PROXIES to compare two builds' hits in one
+                   interleaved run
 
 Same layout as h1: every proxy on CPU 0 (varnishd's worker threads too,
 through taskset), the origin and wrk on CPU 1.  The origin is the h1 nginx
@@ -63,6 +68,13 @@ def variants(name, tmp, port, origin, gatehouse_bin, gatehouse_conf, nginx_proxy
         return gh("nocache")
     if name == "gatehouse-cache":
         return gh("cache", "    use_cache bench\n", CACHE_SECTION)
+    if name == "gatehouse-cache-base":
+        base_bin = os.environ.get("BENCH_BASE_BIN", "")
+        if not base_bin:
+            raise SystemExit("bench: gatehouse-cache-base needs BENCH_BASE_BIN")
+        return [([base_bin] + argv[1:], [base_bin] + check[1:], conf)
+                for argv, check, conf in gh("cache-base", "    use_cache bench\n",
+                                            CACHE_SECTION)]
     if name in ("nginx", "nginx-cache"):
         text = open(nginx_proxy_conf(tmp, port, origin)).read()
         text = text.replace(os.path.join(tmp, "nginx-proxy"), os.path.join(tmp, name + "-c"))

@@ -8,7 +8,9 @@
  *             a stale one the request or stale-while-revalidate allows)
  *             is answered here with local_reply(): the object's fields,
  *             Age, Cache-Status, the body streamed from the object by a
- *             producer (proxy/local.h), 304 for a matching conditional,
+ *             producer (proxy/local.h) that also gives the object's chunks
+ *             in place (obj_span: an HTTP/1 client on plain TCP gets them
+ *             by sendmsg, never copied), 304 for a matching conditional,
  *             206 for a single byte range.  The first request to find an
  *             object stale within stale-while-revalidate also starts its
  *             refresh in the background (refresh_detached: a request with
@@ -38,7 +40,11 @@
  * (gatehouse_cache_encodes_total).  Ranges, no-transform, HEAD and 304
  * without a stored variant never compress; identity clients get the
  * identity object with Vary: Accept-Encoding when the coding depended on
- * them.  The compression filter leaves these local replies alone.
+ * them.  The compression filter leaves these local replies alone.  A
+ * frontend's cache asks for the `compress` of the backend the request
+ * would be routed to (compress_conf); a coalesced waiter is served like a
+ * hit once the fill is stored, and before that gets the leader's bytes
+ * compressed on the fly when it has a coding (fill_enc_read).
  *
  * Poisoning: on the requests the cache handles (GET, HEAD) the headers
  * that some applications read to change the URL, host or method but
@@ -103,6 +109,7 @@ struct cache_tx {
 	bool add_vary;                   /* identity, but the coding depended on the client */
 	bool var_stored;                 /* var came from the store */
 	bool enc_tried;
+	bool zdirty;                     /* a waiter's compressor took input since its last flush */
 	struct cache_obj *var;
 	struct cz_stream *z;
 	const struct cache_obj *hobj, *bobj;
@@ -191,6 +198,19 @@ static size_t obj_read(void *arg, char *dst, size_t room, bool *eof)
 	x->off += n;
 	*eof = x->off >= x->end;
 	return n;
+}
+
+/* The same body in place (proxy/local.h, local_src.span): the object's
+ * chunks, which stay unchanged while the transaction holds its reference
+ * (x->obj or x->var, dropped by cache_ctx_free once the reply is sent). */
+static size_t obj_span(void *arg, uint64_t off, const char **p)
+{
+	struct cache_tx *x = arg;
+	uint64_t at = x->off + off;
+	if (at >= x->end)
+		return 0;
+	size_t n = cache_obj_span(x->bobj, at, p);
+	return n < x->end - at ? n : (size_t)(x->end - at);
 }
 
 /* Fields a 304 carries (RFC 9110 15.4.5). */
@@ -301,7 +321,8 @@ static char *field_copy(struct http_msg *m, const char *name)
 	return h ? strndup(h->value.p, h->value.len) : NULL;
 }
 
-static void pick_coding(struct stream *s, struct cache_tx *x);
+static void pick_coding(struct stream *s, struct cache_tx *x, uint64_t len);
+static struct cache_obj *variant_new(const struct cache_tx *x);
 static enum flt_verdict serve_encoded(struct stream *s, struct cache_tx *x);
 
 /* Answers the request from x->obj (a reference the transaction holds);
@@ -319,7 +340,7 @@ static enum flt_verdict serve(struct stream *s, struct cache_tx *x, bool hit)
 	x->hobj = x->bobj = o;
 	if (!x->enc_tried) {   /* once: serve_encoded falls back here */
 		x->enc_tried = true;
-		pick_coding(s, x);
+		pick_coding(s, x, o->body_len);
 	}
 	if (x->coding)
 		return serve_encoded(s, x);
@@ -349,7 +370,7 @@ static enum flt_verdict serve(struct stream *s, struct cache_tx *x, bool hit)
 		.body = SLICE_LIT(""),
 	};
 	if (x->reply_status != 304 && x->reply_status != 416) {
-		r.src = (struct local_src){ obj_read, x };
+		r.src = (struct local_src){ obj_read, obj_span, x };
 		r.src_len = x->end - x->off;
 	}
 	local_reply(s, &r);
@@ -399,6 +420,114 @@ static size_t fill_read(void *arg, char *dst, size_t room, bool *eof)
 	return n;
 }
 
+/* The producer of a collapsed response in a coding (the `compress` that
+ * applies gives this client one): what the leader published so far,
+ * compressed as it is read; when the leader stalls, what was taken is
+ * flushed (as the compression filter does for a slow origin).  Not
+ * stored: the stored object's first hit in this coding makes the variant
+ * once (serve_encoded). */
+static size_t fill_enc_read(void *arg, char *dst, size_t room, bool *eof)
+{
+	struct cache_tx *x = arg;
+	struct cache_fill *f = x->fill;
+	char in[8192];
+	size_t out = 0;
+
+	*eof = false;
+	while (out < room) {
+		pthread_mutex_lock(&f->lock);
+		uint64_t have = f->obj->body_len;
+		size_t n = have - x->off < sizeof(in) ? (size_t)(have - x->off) : sizeof(in);
+		n = cache_obj_read(f->obj, x->off, in, n);
+		uint8_t st = f->state;
+		uint64_t total = f->total;
+		pthread_mutex_unlock(&f->lock);
+		unsigned fl = 0;
+		if (!n) {
+			if ((total != UINT64_MAX && x->off >= total) ||
+			    (st == FILL_DONE && x->off >= have)) {
+				fl = CZ_END;
+			} else if (st == FILL_FAILED || st == FILL_PASS) {
+				if (!out)
+					stream_abort(x->s, "the coalesced fetch failed mid-body");
+				return out;
+			} else if (x->zdirty) {
+				fl = CZ_FLUSH;   /* the leader stalls: what was taken goes now */
+			} else {
+				if (!out)
+					waiter_park(x->s, x);
+				return out;
+			}
+		}
+		size_t took = n, made = room - out;
+		bool more = false;
+		if (cz_run(x->z, in, &took, dst + out, &made, fl, &more) < 0) {
+			stream_abort(x->s, "compressing a coalesced response failed");
+			return 0;
+		}
+		x->off += took;
+		out += made;
+		if (took)
+			x->zdirty = true;
+		else if (fl == CZ_FLUSH && !more)
+			x->zdirty = false;
+		if (fl == CZ_END && !more) {
+			*eof = true;
+			cz_free(x->z);
+			x->z = NULL;
+			return out;
+		}
+		if (!took && !made)
+			break;
+	}
+	return out;
+}
+
+/* A waiter answered from the fill while its body still arrives: the
+ * identity bytes as they come (fill_read), or, when the `compress` that
+ * applies gives this client a coding, the same compressed on the fly
+ * (fill_enc_read) with the head an encoded variant has: the treatment a
+ * response from the origin gets. */
+static enum flt_verdict waiter_serve(struct stream *s, struct cache_tx *x, struct cache_obj *o,
+				     uint64_t total)
+{
+	x->obj = o;
+	x->hobj = o;
+	x->mode = TX_HIT;
+	x->collapsed = true;
+	x->age = cc_current_age(&o->times, now_s());
+	x->enc_tried = true;
+	pick_coding(s, x, total);   /* unknown length: UINT64_MAX, never under min_size */
+	if (x->coding && !(x->var = variant_new(x)))
+		x->coding = 0;
+	if (x->coding && !x->head_req && !not_modified(x, x->var)) {
+		const struct cfg_compress *cz = compress_conf(s);
+		enum cz_algo a = (enum cz_algo)(x->coding - 1);
+		if (!(x->z = cz_new(a, cz->level[a], total == UINT64_MAX ? 0 : total))) {
+			x->coding = 0;   /* no memory: identity */
+			cache_obj_put(x->var);
+			x->var = NULL;
+		}
+	}
+	if (x->coding)
+		x->hobj = x->var;
+	x->reply_status = not_modified(x, x->hobj) ? 304 : o->status;
+	x->off = 0;
+	struct local_resp r = {
+		.status = x->reply_status, .head = head_fill, .head_arg = x,
+		.body = SLICE_LIT(""),
+	};
+	if (x->reply_status != 304 && x->coding) {
+		r.src = (struct local_src){ fill_enc_read, NULL, x };
+		r.src_len = LOCAL_LEN_UNKNOWN;
+	} else if (x->reply_status != 304) {
+		r.src = (struct local_src){ fill_read, NULL, x };
+		r.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total;
+	}
+	local_reply(s, &r);
+	return FLT_STOP;
+}
+
 /* A waiter's turn (its req_head, again after each poll). */
 static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 {
@@ -418,25 +547,15 @@ static enum flt_verdict waiter_step(struct stream *s, struct cache_tx *x)
 			stream_wait_until(s, limit);
 		return FLT_WAIT;
 	}
-	if ((st == FILL_BODY || st == FILL_DONE) && o && vary_match(o, &s->txn->req)) {
+	if (st == FILL_DONE && o && vary_match(o, &s->txn->req)) {
+		/* stored whole meanwhile: served like a hit (its coding, its
+		 * stored variant, a range), still counted as collapsed */
 		x->obj = o;
-		x->hobj = o;
-		x->mode = TX_HIT;
 		x->collapsed = true;
-		x->age = cc_current_age(&o->times, now_s());
-		x->reply_status = not_modified(x, o) ? 304 : o->status;
-		x->off = 0;
-		struct local_resp r = {
-			.status = x->reply_status, .head = head_fill, .head_arg = x,
-			.body = SLICE_LIT(""),
-		};
-		if (x->reply_status != 304) {
-			r.src = (struct local_src){ fill_read, x };
-			r.src_len = total == UINT64_MAX ? LOCAL_LEN_UNKNOWN : total;
-		}
-		local_reply(s, &r);
-		return FLT_STOP;
+		return serve(s, x, false);
 	}
+	if (st == FILL_BODY && o && vary_match(o, &s->txn->req))
+		return waiter_serve(s, x, o, total);
 	/* not storable, failed, another variant, or the head is too long in
 	 * coming: to the origin, now */
 	cache_obj_put(o);
@@ -466,7 +585,7 @@ static bool varies_ae(const struct cache_obj *o)
 
 /* What the `compress` that applies says about the stored object for this
  * request (compress/compress.h): x->coding and x->add_vary. */
-static void pick_coding(struct stream *s, struct cache_tx *x)
+static void pick_coding(struct stream *s, struct cache_tx *x, uint64_t len)
 {
 	const struct cache_obj *o = x->obj;
 	const struct cfg_compress *cz = compress_conf(s);
@@ -477,7 +596,7 @@ static void pick_coding(struct stream *s, struct cache_tx *x)
 		return;
 	struct slice ce = cache_obj_field(o, "content-encoding");
 	struct cz_stored r = {
-		.status = o->status, .len = o->body_len, .ctype = cache_obj_field(o, "content-type"),
+		.status = o->status, .len = len, .ctype = cache_obj_field(o, "content-type"),
 		.no_transform = o->res_cc.flags & CC_NO_TRANSFORM,
 		.encoded = ce.len && !slice_ieq_cstr(ce, "identity"),
 	};
@@ -624,10 +743,10 @@ static enum flt_verdict serve_encoded(struct stream *s, struct cache_tx *x)
 		if (x->var_stored) {
 			x->bobj = v;
 			x->end = v->body_len;
-			r.src = (struct local_src){ obj_read, x };
+			r.src = (struct local_src){ obj_read, obj_span, x };
 			r.src_len = v->body_len;
 		} else {
-			r.src = (struct local_src){ enc_read, x };
+			r.src = (struct local_src){ enc_read, NULL, x };
 			r.src_len = LOCAL_LEN_UNKNOWN;
 			if (!x->head_req) {
 				const struct cfg_compress *cz = compress_conf(s);

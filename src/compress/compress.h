@@ -106,8 +106,10 @@ struct stream;
 struct http_msg;
 
 /* The `compress` that applies to s's response: its backend's own when
- * s is routed to a backend that has one, else its frontend's; NULL. */
-const struct cfg_compress *compress_conf(const struct stream *s);
+ * s goes to a backend that has one (routed, or, before routing, the one
+ * the frontend's rules pick now: a frontend cache's hit gets what its
+ * miss got), else its frontend's; NULL. */
+const struct cfg_compress *compress_conf(struct stream *s);
 
 /* What a stored response says about itself. */
 struct cz_stored {

@@ -147,11 +147,14 @@ static bool choose(const struct cfg_compress *cz, struct http_msg *req, bool len
 	return true;
 }
 
-const struct cfg_compress *compress_conf(const struct stream *s)
+const struct cfg_compress *compress_conf(struct stream *s)
 {
 	const struct txn *t = s->txn;
-	if (t && t->be && t->be->cfg->compress)
-		return t->be->cfg->compress;
+	/* not routed yet (a frontend cache's hit): the backend the request
+	 * would go to, whose `compress` its miss would get */
+	const struct backend_rt *be = !t ? NULL : t->be ? t->be : req_route_peek(s);
+	if (be && be->cfg->compress)
+		return be->cfg->compress;
 	return s->fe->compress;
 }
 

@@ -141,6 +141,35 @@ ssize_t conn_send(struct conn *c, const void *buf, size_t len)
 	return -1;
 }
 
+bool conn_can_sendv(const struct conn *c)
+{
+	return c->xprt == &xprt_raw && !uring_tl && !c->us;
+}
+
+ssize_t conn_sendv(struct conn *c, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	size_t len = 0;
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	ssize_t n = sendmsg(c->io.fd, &mh, MSG_NOSIGNAL);
+	if (n >= 0) {
+		if ((size_t)n < len)
+			c->flags &= ~CONN_F_SEND_READY;
+		return n;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->flags &= ~CONN_F_SEND_READY;
+		return 0;
+	}
+	if (errno == EINTR)
+		return 0;
+	c->flags |= CONN_F_ERROR;
+	c->flags &= ~(CONN_F_RECV_READY | CONN_F_SEND_READY);
+	c->err = errno;
+	return -1;
+}
+
 int conn_handshake(struct conn *c)
 {
 	if (!c->xprt->handshake)

@@ -87,6 +87,17 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t len);
 /* Sends from buf.  Returns bytes sent (>=0) or -1 on error (CONN_F_ERROR). */
 ssize_t conn_send(struct conn *c, const void *buf, size_t len);
 
+/* Whether conn_sendv() can send on c now: raw TCP (TLS encrypts into
+ * records of its own: callers copy into one buffer and use conn_send),
+ * not under tune.io_uring (its sends are staged copies) and nothing
+ * staged ahead. */
+bool conn_can_sendv(const struct conn *c);
+
+/* Sends the iovcnt runs of iov in order with one call (sendmsg), as
+ * conn_send: bytes sent (>=0, a partial write clears SEND_READY) or -1 on
+ * error (CONN_F_ERROR).  Only where conn_can_sendv(c). */
+ssize_t conn_sendv(struct conn *c, const struct iovec *iov, int iovcnt);
+
 /* Shuts our sending side once the output is flushed. */
 void conn_shutw(struct conn *c);
 

@@ -109,6 +109,8 @@ static bool h1_send(struct stream *s)
 {
 	struct conn *c = &s->sess->cli;
 
+	if (s->txn && s->txn->local_ext)
+		return local_send_ext(s);   /* the buffer's bytes, then the body in place */
 	if (!s->res.area || buf_out_len(&s->res) == 0 || !(c->flags & CONN_F_SEND_READY))
 		return false;
 	ssize_t n = conn_send(c, buf_out(&s->res), buf_out_len(&s->res));
@@ -757,6 +759,7 @@ const struct sess_codec sess_codec_h1 = {
 	.upgraded = h1_upgraded,
 	.res_frame = h1_res_frame,
 	.res_frame_end = h1_res_frame_end,
+	.ext_body = true,
 	.close_stream = h1_close_stream,
 	.on_event = h1_on_event,
 	.drain = h1_drain,

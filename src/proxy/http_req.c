@@ -145,7 +145,7 @@ enum step_result txn_head_decoded(struct stream *s, struct txn *t)
 
 /* ---- STEP_ROUTE ---- */
 
-static struct backend_rt *route(struct stream *s)
+struct backend_rt *req_route_peek(struct stream *s)
 {
 	const struct cfg_frontend *fe = s->fe;
 	struct sockaddr_storage ss;
@@ -172,7 +172,7 @@ enum step_result req_route(struct stream *s)
 		http_reply_error(s, 413, "request body larger than max_body_size");
 		return STEP_NEXT;
 	}
-	struct backend_rt *be = route(s);
+	struct backend_rt *be = req_route_peek(s);
 	if (!be) {
 		t->term = TERM_NO_SERVER;
 		http_reply_error(s, 503, "no backend for this request");

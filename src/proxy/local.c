@@ -8,7 +8,9 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include "core/log.h"
+#include "net/conn.h"
 #include "proxy/local.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
@@ -109,7 +111,7 @@ static bool build_response(struct stream *s, struct txn *t, const struct local_r
 	for (int i = 0; i < m->nhdrs; i++)
 		if (!m->hdrs[i].value.p)
 			return false;   /* a value did not fit the store */
-	t->local_src = (struct local_src){ NULL, NULL };
+	t->local_src = (struct local_src){ NULL, NULL, NULL };
 	if (r->status == 304 || r->status == 204) {
 		/* no body, and no Content-Length to describe one */
 		m->body = BODY_NONE;
@@ -145,6 +147,12 @@ bool local_deliver_body(struct stream *s)
 
 	if (t->local_src.read) {
 		s->rs = RS_BODY;   /* local_body_pump() fills the buffer as it drains */
+		/* or the codec sends the body in place (local_send_ext) */
+		t->local_ext = t->local_src.span && s->sess->codec->ext_body &&
+			       t->res.body == BODY_LENGTH && !t->res_out_chunked &&
+			       conn_can_sendv(&s->sess->cli);
+		t->local_ext_len = t->res.content_length;
+		t->local_ext_off = 0;
 		return true;
 	}
 	if (t->local_body.len &&
@@ -168,6 +176,8 @@ bool local_body_pump(struct stream *s)
 		s->rs = RS_DONE;
 		return true;
 	}
+	if (t->local_ext)
+		return false;   /* the codec's send() takes it in place */
 	if (!buf_alloc(b))
 		return false;
 	/* the output is what the client has yet to take; there is no input */
@@ -197,6 +207,66 @@ bool local_body_pump(struct stream *s)
 	}
 	buf_release(b);
 	return n > 0 || eof;
+}
+
+/* Runs of one local_send_ext() call, and the bytes of them: a 1 MiB
+ * object goes in a few calls (the socket's buffer takes less anyway). */
+#define LOCAL_EXT_IOV 32
+#define LOCAL_EXT_MAX (256u * 1024)
+
+bool local_send_ext(struct stream *s)
+{
+	struct txn *t = s->txn;
+	struct conn *c = &s->sess->cli;
+	struct iovec iov[LOCAL_EXT_IOV];
+	int n = 0;
+
+	if (!(c->flags & CONN_F_SEND_READY))
+		return false;
+	uint32_t head = s->res.area ? buf_out_len(&s->res) : 0;
+	size_t total = head;
+	if (head)
+		iov[n++] = (struct iovec){ buf_out(&s->res), head };
+	uint64_t off = t->local_ext_off;
+	while (n < LOCAL_EXT_IOV && off < t->local_ext_len && total < LOCAL_EXT_MAX) {
+		const char *p = NULL;
+		size_t k = t->local_src.span(t->local_src.arg, off, &p);
+		if (!k)
+			break;
+		if (k > t->local_ext_len - off)
+			k = (size_t)(t->local_ext_len - off);
+		iov[n++] = (struct iovec){ (void *)p, k };
+		off += k;
+		total += k;
+	}
+	if (!n && off < t->local_ext_len) {   /* a producer shorter than its length */
+		stream_abort(s, "local response body shorter than its length");
+		return true;
+	}
+	/* n 0: an empty body whose head went already: only the end below */
+	ssize_t w = n ? conn_sendv(c, iov, n) : 0;
+	if (w < 0) {
+		log_debug("%s: client send failed: %s", s->fe->name, strerror(c->err));
+		stream_close(s);
+		return true;
+	}
+	if (w == 0 && n)
+		return false;
+	s->sess->cli_last = s->w->loop.now;
+	t->bytes_out += (uint64_t)w;
+	uint32_t from_head = (size_t)w < head ? (uint32_t)w : head;
+	if (from_head) {
+		buf_consume(&s->res, from_head);
+		buf_release(&s->res);
+	}
+	t->local_ext_off += (uint64_t)w - from_head;
+	if (t->local_ext_off >= t->local_ext_len) {
+		t->local_ext = false;
+		t->local_src.read = NULL;
+		(void)s->sess->codec->res_frame_end(s);   /* no framing: never fails */
+		s->rs = RS_DONE;
+	}
+	return true;
 }
 
 /* Stops whatever the request direction was doing for a reply that closes. */

@@ -34,9 +34,22 @@ struct stream;
  * body, from where the last call stopped, to dst and returns how many; it
  * sets *eof with (or after) the last byte.  arg must stay valid until the
  * transaction ends (e.g. a filter's per-transaction state, freed by its
- * ctx_free). */
+ * ctx_free).
+ *
+ * External bodies: a producer whose whole body already sits in memory
+ * that nobody writes any more (a cached object's chunks, reference
+ * counted) also gives span(): the body's bytes from offset off (from the
+ * start of this reply's body, whatever read() did) to the end of their
+ * run, in place: *p and their count, 0 past the end.  Those bytes must
+ * stay valid and unchanged until the transaction ends (the producer's
+ * state holds a reference to what they live in).  A codec that can
+ * (sess_codec.ext_body: HTTP/1 on raw TCP, a known length, no framing)
+ * then sends them with the buffer's bytes in one sendmsg() per turn
+ * (local_send_ext), never copying them; read() serves the others (TLS,
+ * io_uring, HTTP/2, chunked). */
 struct local_src {
 	size_t (*read)(void *arg, char *dst, size_t room, bool *eof);
+	size_t (*span)(void *arg, uint64_t off, const char **p);
 	void *arg;
 };
 #define LOCAL_LEN_UNKNOWN UINT64_MAX
@@ -76,6 +89,13 @@ bool local_deliver_body(struct stream *s);
 /* The response pump for a local reply with a producer: fills the room of
  * s->res from it, framed by the client codec; true on progress. */
 bool local_body_pump(struct stream *s);
+
+/* A client codec's send() while t->local_ext (local_src.span above): the
+ * response buffer's bytes (the head), then the body's runs in place, in
+ * one sendmsg() of up to LOCAL_EXT_IOV runs; a partial write resumes
+ * where it stopped.  The last byte ends the body (s->rs RS_DONE).  True
+ * on progress. */
+bool local_send_ext(struct stream *s);
 
 /* A generated error: status, default or errorfile body, connection closed. */
 void http_reply_error(struct stream *s, int status, const char *why);

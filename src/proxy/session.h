@@ -88,6 +88,10 @@ struct sess_codec {
 	/* Several streams at once (HTTP/2): a stream's errors, timeouts and
 	 * close are its own, never the connection's. */
 	bool mux;
+	/* send() sends a local reply's external body in place when
+	 * t->local_ext (local.h, local_send_ext): HTTP/1, whose bare body
+	 * with a known length needs no framing of its own. */
+	bool ext_body;
 };
 
 /* How long a closing connection reads and drops what the client still

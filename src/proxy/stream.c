@@ -335,7 +335,7 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 	default:
 		break;
 	}
-	if (s->res.area && buf_out_len(&s->res) > 0)
+	if ((s->res.area && buf_out_len(&s->res) > 0) || (s->txn && s->txn->local_ext))
 		CONSIDER(cli_last(s) + fe->timeout_client_ms, WAIT_CLIENT);
 	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY)) {
 		/* timeout server is silence, not duration: a stream moving data

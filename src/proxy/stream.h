@@ -198,6 +198,10 @@ struct txn {
 	bool body_paused;
 	struct slice local_body;        /* body of a local reply (static or config-owned) */
 	struct local_src local_src;     /* or its producer (local.h), read NULL = none */
+	/* The producer's body leaves in place (local.h, local_send_ext): set
+	 * at delivery; the body's length and the bytes of it sent so far */
+	bool local_ext;
+	uint64_t local_ext_len, local_ext_off;
 	uint64_t start_ms;
 	uint64_t start_us;              /* wall clock of the request's first byte (access log) */
 	/* Monotonic stamps (mono_us()) for the access log's timings; 0 = not
@@ -461,6 +465,12 @@ enum step_result txn_head_decoded(struct stream *s, struct txn *t);   /* codecs:
 						    is decoded (its framing set): the steps go on */
 bool req_body_end(struct stream *s);             /* codecs: the request body ended */
 enum step_result req_route(struct stream *s);
+/* The backend the frontend's use_backend rules give s's request as it is
+ * now (what STEP_ROUTE would pick), or NULL: for a frontend filter that
+ * answers before routing yet must apply the backend's settings (a
+ * frontend cache's hit and the backend's `compress`).  Evaluates the
+ * rules; sets nothing. */
+struct backend_rt *req_route_peek(struct stream *s);
 enum step_result req_assign(struct stream *s);
 bool req_body(struct stream *s);
 bool http_req_pump(struct stream *s);

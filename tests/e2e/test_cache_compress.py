@@ -286,3 +286,153 @@ def test_an_origin_vary_is_kept(gatehouse, port, sorigin):
     other = request(port, "GET", "/page", ae("gzip") + [("Accept-Language", "de")])
     assert not is_hit(other)
     assert stats(admin)["encodes_total"] == 1 and sorigin.count("/page") == 2
+
+
+# ---- where each directive sits, and coalesced waiters (issue 11: a hit
+# and a waiter get the bytes a miss would) ----
+
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from httpraw import Reader, build_request, connect  # noqa: E402
+
+
+def test_frontend_cache_with_backend_compress_encodes_hits(gatehouse, port, sorigin):
+    # use_cache in the frontend answers before routing; the backend's
+    # `compress` still applies to its hits, as it does to its misses
+    sorigin.script("/fb", headers=[("Cache-Control", "max-age=600"),
+                                   ("Content-Type", "text/plain"), ("ETag", '"fb"')], body=BODY)
+    gatehouse(simple_http_config(port, [sorigin.addr], frontend_extra="use_cache main",
+                                 backend_extra="compress gzip br")
+              + "cache main {\n    size 4m\n    max_object 256k\n}\n")
+    miss = request(port, "GET", "/fb", ae("gzip"))
+    assert miss.status == 200 and miss.header("content-encoding") == "gzip"
+    assert decode_any(miss) == BODY
+    for coding in ("gzip", "br", "gzip"):
+        r = request(port, "GET", "/fb", ae(coding))
+        assert is_hit(r), r.header("cache-status")
+        assert r.header("content-encoding") == coding
+        assert decode_any(r) == BODY
+        assert "accept-encoding" in (r.header("vary") or "").lower()
+        assert r.header("etag") == 'W/"fb"'
+    plain = request(port, "GET", "/fb", HOST)
+    assert is_hit(plain) and plain.header("content-encoding") is None and plain.body == BODY
+    assert "accept-encoding" in (plain.header("vary") or "").lower()
+    assert sorigin.count("/fb") == 1
+
+
+def decode_as(coding, data):
+    if coding == "gzip":
+        return gzip.decompress(data)
+    if coding == "br":
+        return brotli.decompress(data)
+    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+
+
+def read_chunked(rd):
+    out = b""
+    while True:
+        line = rd.read_until(b"\r\n")
+        size = int(line.split(b";")[0], 16)
+        if size == 0:
+            rd.read_until(b"\r\n")
+            return out
+        out += rd.read_exact(size)
+        rd.read_exact(2)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+def test_coalesced_waiters_are_compressed_like_a_miss(gatehouse, port, sorigin, coding):
+    gate = threading.Event()
+    body = b"".join(b"first half line %06d\n" % i for i in range(2500))
+    body += b"".join(b"second half line %06d\n" % i for i in range(2500))
+    sorigin.script("/cw", headers=[("Cache-Control", "max-age=600"),
+                                   ("Content-Type", "text/plain"), ("ETag", '"cw"')],
+                   body=body, gate=gate)
+    gatehouse(simple_http_config(port, [sorigin.addr], frontend_extra="compress gzip br zstd",
+                                 backend_extra="use_cache main")
+              + "cache main {\n    size 4m\n    max_object 256k\n}\n")
+    socks = []
+    try:
+        leader = connect(port)
+        leader.sendall(build_request("GET", "/cw", ae(coding)))
+        socks.append(leader)
+        time.sleep(0.3)    # the leader's head is in: the others join its fill
+        want = [coding, "identity", coding]
+        for w in want:
+            s = connect(port)
+            s.sendall(build_request("GET", "/cw", HOST if w == "identity" else ae(coding)))
+            socks.append(s)
+        readers = [Reader(s) for s in socks]
+        heads = [rd.read_head() for rd in readers]
+        for r in heads[1:]:
+            assert "collapsed" in (r.header("cache-status") or ""), r.header("cache-status")
+        for w, r in zip(want, heads[1:]):
+            if w == "identity":
+                assert r.header("content-encoding") is None
+                assert r.header("content-length") == str(len(body))
+                assert "accept-encoding" in (r.header("vary") or "").lower()
+            else:
+                assert r.header("content-encoding") == coding, r.header("content-encoding")
+                assert r.header("content-length") is None
+                assert "accept-encoding" in (r.header("vary") or "").lower()
+                assert r.header("etag") == 'W/"cw"'
+        assert sorigin.count("/cw") == 1
+        gate.set()
+        for w, r, rd in zip([coding] + want, heads, readers):
+            if w == "identity":
+                data = rd.read_exact(len(body))
+                assert data == body
+            else:
+                assert decode_as(coding, read_chunked(rd)) == body
+    finally:
+        gate.set()
+        for s in socks:
+            s.close()
+    # the stored object is the origin's; a later hit in the coding is too
+    r = request(port, "GET", "/cw", ae(coding))
+    assert is_hit(r) and r.header("content-encoding") == coding and decode_any(r) == body
+    assert sorigin.count("/cw") == 1
+
+
+def test_coalesced_gzip_waiter_streams_before_the_origin_ends(gatehouse, port, sorigin):
+    # the compressed waiter is not held until the end: while the origin
+    # holds its second half, the first half arrives (flushed on the stall)
+    gate = threading.Event()
+    body = b"".join(b"early line %06d\n" % i for i in range(4000)) + b"L" * 1000
+    sorigin.script("/cs", headers=[("Cache-Control", "max-age=600"),
+                                   ("Content-Type", "text/plain")], body=body, gate=gate)
+    gatehouse(simple_http_config(port, [sorigin.addr], frontend_extra="compress gzip",
+                                 backend_extra="use_cache main")
+              + "cache main {\n    size 4m\n    max_object 256k\n}\n")
+    socks = []
+    try:
+        leader = connect(port)
+        leader.sendall(build_request("GET", "/cs", HOST))
+        socks.append(leader)
+        time.sleep(0.3)
+        w = connect(port)
+        w.sendall(build_request("GET", "/cs", ae("gzip")))
+        socks.append(w)
+        rd = Reader(w)
+        r = rd.read_head()
+        assert r.header("content-encoding") == "gzip"
+        assert "collapsed" in (r.header("cache-status") or "")
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        got = b""
+        deadline = time.monotonic() + 20 * ghutil.SLACK
+        half = len(body) // 2
+        while len(got) < half - 64 and time.monotonic() < deadline:
+            line = rd.read_until(b"\r\n")
+            size = int(line.split(b";")[0], 16)
+            assert size, "the body ended before the origin sent its second half"
+            got += d.decompress(rd.read_exact(size))
+            rd.read_exact(2)
+        assert got == body[:len(got)] and len(got) >= half - 64
+        gate.set()
+        rest = read_chunked(rd)
+        assert got + d.decompress(rest) + d.flush() == body
+    finally:
+        gate.set()
+        for s in socks:
+            s.close()

@@ -238,3 +238,78 @@ def test_origin_closing_at_any_point_is_never_cached(gatehouse, port, sorigin, c
     assert r.status == 200 and r.body == body and "hit" not in status_of(r)
     assert "hit" in status_of(get(port, "/cut"))
     assert sorigin.count("/cut") == 2
+
+
+# ---- hits sent in place (proxy/local.h, local_send_ext): the head and the
+# object's chunks leave in one sendmsg; a slow client takes them in many
+# partial writes, and the object stays whole while it is read even when a
+# purge unlinks it meanwhile ----
+
+def slow_client(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(20)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def test_a_slow_client_gets_a_large_hit_whole_across_a_purge(gatehouse, port, sorigin):
+    # larger than the kernel's largest send buffer (tcp_wmem 4 MiB): the
+    # client still reads while the purge unlinks the object
+    n = 6 * 1024 * 1024
+    body = bytes((i * 7 + (i >> 12)) & 0xff for i in range(n))
+    sorigin.script("/big", headers=[("Cache-Control", "max-age=60")], body=body)
+    start(gatehouse, port, sorigin, extra="purge_from 127.0.0.0/8", max_object="8m",
+          size="64m")
+    assert get(port, "/big").body == body           # the miss stores it
+    s = slow_client(port)
+    try:
+        s.sendall(build_request("GET", "/big", HOST))
+        rd = Reader(s)
+        r = rd.read_head()
+        assert r.status == 200 and "hit" in status_of(r)
+        assert r.header("content-length") == str(n)
+        got = bytearray()
+        while len(got) < 200_000:                    # slowly: many partial writes
+            got += rd.read_exact(min(8192, 200_000 - len(got)))
+            time.sleep(0.002)
+        # unlinked while this client still reads it: the reference keeps it
+        assert get(port, "/big", method="PURGE").status == 200
+        got += rd.read_exact(n - len(got))
+        assert bytes(got) == body
+        # the same connection: a miss (purged) stored again, then a hit's
+        # range; each head followed by its body
+        s.sendall(build_request("GET", "/big", HOST)
+                  + build_request("GET", "/big", HOST + [("Range", "bytes=100000-300000")]))
+        r2 = rd.read_head()
+        assert r2.status == 200 and "fwd=miss" in status_of(r2), status_of(r2)
+        assert rd.read_exact(n) == body
+        r3 = rd.read_head()
+        assert r3.status == 206 and r3.header("content-range") == "bytes 100000-300000/%d" % n
+        assert rd.read_exact(200_001) == body[100000:300001]
+    finally:
+        s.close()
+    r = get(port, "/big")
+    assert "hit" in status_of(r) and r.body == body
+    assert sorigin.count("/big") == 2
+
+
+def test_empty_and_small_hits_keep_the_connection(gatehouse, port, sorigin):
+    sorigin.script("/empty", headers=[("Cache-Control", "max-age=60")], body=b"")
+    sorigin.script("/small", headers=[("Cache-Control", "max-age=60")], body=b"s" * 10)
+    start(gatehouse, port, sorigin)
+    assert get(port, "/empty").status == 200 and get(port, "/small").body == b"s" * 10
+    s = connect(port)
+    try:
+        s.sendall(b"".join(build_request("GET", p, HOST) for p in
+                           ("/empty", "/small", "/empty", "/small")))
+        rd = Reader(s)
+        for p in ("/empty", "/small", "/empty", "/small"):
+            r = rd.read_head()
+            assert r.status == 200 and "hit" in status_of(r), (p, status_of(r))
+            n = int(r.header("content-length"))
+            assert n == (0 if p == "/empty" else 10)
+            assert rd.read_exact(n) == (b"" if p == "/empty" else b"s" * 10)
+    finally:
+        s.close()
+    assert sorigin.count("/empty") == 1 and sorigin.count("/small") == 1

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cache/store.h"
 #include "unit.h"
 
@@ -380,8 +381,49 @@ TEST(encoded_variants)
 	cache_store_free(st);
 }
 
+/* A hit's body sent in place (proxy/local.h, local_src.span) walks the
+ * object with cache_obj_span: the runs it gives, from any offset, are the
+ * body cache_obj_read copies, run by run up to each chunk's end. */
+TEST(span_matches_read)
+{
+	struct cache_obj *o = cache_obj_new("k", 1, NULL, 0, NULL, 0);
+	size_t len = 3 * CACHE_CHUNK + 123;
+	char *body = malloc(len), *got = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		body[i] = (char)(i * 7 + (i >> 11));
+	/* appended in odd pieces, the last chunk trimmed as before insert */
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < 5000 ? len - off : 5000;
+		CHECK(cache_obj_append(o, body + off, n));
+		off += n;
+	}
+	cache_obj_trim(o);
+	static const size_t starts[] = { 0, 1, CACHE_CHUNK - 1, CACHE_CHUNK, CACHE_CHUNK + 1,
+					 3 * CACHE_CHUNK, 3 * CACHE_CHUNK + 122 };
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		size_t at = starts[k], n = 0, runs = 0;
+		const char *p;
+		for (size_t r; (r = cache_obj_span(o, at + n, &p)); n += r, runs++) {
+			CHECK(r <= CACHE_CHUNK - (at + n) % CACHE_CHUNK);   /* within a chunk */
+			memcpy(got + n, p, r);
+		}
+		CHECK_EQ_INT(n, len - at);
+		CHECK(memcmp(got, body + at, n) == 0);
+		CHECK_EQ_INT(cache_obj_read(o, at, got, len), len - at);
+		CHECK(memcmp(got, body + at, len - at) == 0);
+		CHECK(runs <= 4);
+	}
+	const char *p = body;
+	CHECK_EQ_INT(cache_obj_span(o, len, &p), 0);
+	CHECK(p == NULL);
+	cache_obj_put(o);
+	free(body);
+	free(got);
+}
+
 int main(void)
 {
+	RUN(span_matches_read);
 	RUN(lookup_replace_purge);
 	RUN(encoded_variants);
 	RUN(max_object_refused);

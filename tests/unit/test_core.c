@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include "unit.h"
@@ -12,6 +14,7 @@
 #include "core/buf.h"
 #include "core/pool.h"
 #include "http/msg.h"
+#include "net/conn.h"
 
 static int fired[64];
 static int nfired;
@@ -248,8 +251,54 @@ TEST(idle_loop_sleeps_until_an_event)
 	loop_free(&l);
 }
 
+/* conn_sendv (the in-place send of a local reply's body, proxy/local.h):
+ * several runs in one call, in order; a full socket takes part of them
+ * (SEND_READY cleared), then nothing (0, not an error); the rest resumes. */
+TEST(conn_sendv_partial_writes)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	int small = 4096;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	struct conn c;
+	conn_init(&c, sv[0], NULL);
+	c.flags |= CONN_F_SEND_READY;
+	CHECK(conn_can_sendv(&c));
+	static char a[100], b[300000];
+	memset(a, 'h', sizeof(a));
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (char)i;
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	ssize_t n = conn_sendv(&c, iov, 2);
+	CHECK(n > (ssize_t)sizeof(a) && n < (ssize_t)(sizeof(a) + sizeof(b)));
+	CHECK(!(c.flags & CONN_F_SEND_READY));
+	CHECK_EQ_INT(conn_sendv(&c, iov, 2), 0);   /* EAGAIN: no error */
+	CHECK(!(c.flags & CONN_F_ERROR));
+	/* the reader gets the runs in order */
+	static char got[sizeof(a) + sizeof(b)];
+	size_t have = 0, sent = (size_t)n;
+	for (int guard = 0; guard < 100000 && have < sizeof(got); guard++) {
+		ssize_t r = read(sv[1], got + have, sizeof(got) - have);
+		if (r > 0)
+			have += (size_t)r;
+		if (sent < sizeof(got)) {
+			size_t off = sent - sizeof(a);
+			struct iovec rest = { b + off, sizeof(b) - off };
+			c.flags |= CONN_F_SEND_READY;
+			ssize_t w = conn_sendv(&c, &rest, 1);
+			CHECK(w >= 0);
+			sent += w > 0 ? (size_t)w : 0;
+		}
+	}
+	CHECK_EQ_INT(have, sizeof(got));
+	CHECK(memcmp(got, a, sizeof(a)) == 0 && memcmp(got + sizeof(a), b, sizeof(b)) == 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
+	RUN(conn_sendv_partial_writes);
 	RUN(timers_fire_in_order);
 	RUN(timer_pushed_later_is_rekeyed_lazily);
 	RUN(timer_earlier_and_delete);
