@@ -111,19 +111,11 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 	return -1;
 }
 
-ssize_t conn_send(struct conn *c, const void *buf, size_t len)
+/* What a send of len bytes that returned n means for c: bytes taken (a
+ * short count clears SEND_READY), 0 (the socket is full, or EINTR), or -1
+ * (an error, kept in c->err). */
+static ssize_t sent(struct conn *c, ssize_t n, size_t len)
 {
-	if (uring_tl && c->xprt == &xprt_raw) {
-		/* tune.io_uring: staged, sent with the turn's other sends. */
-		ssize_t n = uring_send(c, buf, len);
-		if (n > 0)
-			return n;
-		if (n == 0) {
-			c->flags &= (uint16_t)~CONN_F_SEND_READY;
-			return 0;
-		}
-	}
-	ssize_t n = c->xprt->send(c, buf, len);
 	if (n >= 0) {
 		if ((size_t)n < len)
 			c->flags &= ~CONN_F_SEND_READY;
@@ -139,6 +131,21 @@ ssize_t conn_send(struct conn *c, const void *buf, size_t len)
 	c->flags &= ~(CONN_F_RECV_READY | CONN_F_SEND_READY);
 	c->err = errno;
 	return -1;
+}
+
+ssize_t conn_send(struct conn *c, const void *buf, size_t len)
+{
+	if (uring_tl && c->xprt == &xprt_raw) {
+		/* tune.io_uring: staged, sent with the turn's other sends. */
+		ssize_t n = uring_send(c, buf, len);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			c->flags &= (uint16_t)~CONN_F_SEND_READY;
+			return 0;
+		}
+	}
+	return sent(c, c->xprt->send(c, buf, len), len);
 }
 
 bool conn_can_sendv(const struct conn *c)
@@ -152,22 +159,7 @@ ssize_t conn_sendv(struct conn *c, const struct iovec *iov, int iovcnt)
 	size_t len = 0;
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	ssize_t n = sendmsg(c->io.fd, &mh, MSG_NOSIGNAL);
-	if (n >= 0) {
-		if ((size_t)n < len)
-			c->flags &= ~CONN_F_SEND_READY;
-		return n;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		c->flags &= ~CONN_F_SEND_READY;
-		return 0;
-	}
-	if (errno == EINTR)
-		return 0;
-	c->flags |= CONN_F_ERROR;
-	c->flags &= ~(CONN_F_RECV_READY | CONN_F_SEND_READY);
-	c->err = errno;
-	return -1;
+	return sent(c, sendmsg(c->io.fd, &mh, MSG_NOSIGNAL), len);
 }
 
 int conn_handshake(struct conn *c)
