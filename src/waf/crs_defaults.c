@@ -7,9 +7,10 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out set (tests/waf/holdout; tests/waf/default-exclusions.md has
- * the evidence: the rules behind each false positive, before and after,
- * measured with nginx + ModSecurity and with gatehouse).  They load right
+ * held-out sets (tests/waf/holdout, holdout2, holdout3;
+ * tests/waf/default-exclusions.md has the evidence and each default's
+ * cost: the rules behind each false positive, before and after, measured
+ * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
  * fill what is unset, as REQUEST-901 would).  Ids 90020-90039 are these.
