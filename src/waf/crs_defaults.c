@@ -197,24 +197,34 @@ const char waf_crs_defaults[] =
 	 * "&sort" as the Windows command; "&type=", "&start=", "&find=",
 	 * "&set=" likewise.  The command-word rules no longer read arguments
 	 * named like a URL; 90036 refuses what a URL handed to a shell needs
-	 * to break out: ";", "|", a backtick, a line break, "$(" or "${",
-	 * "&&" or a "&" after a space or at the start.  The RFI/SSRF rules
+	 * to break out: ";", "|", a backtick, "$(" or "${", "&&" or a "&"
+	 * after a space or at the start, a line break before a command word.  The RFI/SSRF rules
 	 * (931xxx), traversal and every other rule still read them. */
-#define URL_ARG "ARGS:'/(?i)(?:^|[.\\[])(?:[a-z0-9_-]*(?:url|uri|href)s?|next|continue|redirect|" \
-	"return|return_?to|goto|target|dest|destination|callback|back)\\]?$/'"
+#define URL_NAME "(?i)(?:^|[.\\[])(?:[a-z0-9_-]*(?:url|uri|href)s?|next|continue|redirect|" \
+	"return|return_?to|goto|target|dest|destination|callback|back)\\]?$"
+#define URL_ARG "ARGS:'/" URL_NAME "/'"
 	"SecRuleUpdateTargetById 932100 \"!" URL_ARG "\"\n"
 	"SecRuleUpdateTargetById 932105 \"!" URL_ARG "\"\n"
 	"SecRuleUpdateTargetById 932110 \"!" URL_ARG "\"\n"
 	"SecRuleUpdateTargetById 932115 \"!" URL_ARG "\"\n"
 	"SecRuleUpdateTargetById 932150 \"!" URL_ARG "\"\n"
 	"SecRuleUpdateTargetById 932160 \"!" URL_ARG "\"\n"
-	"SecRule " URL_ARG " \"@rx [;|`\\r\\n]|\\$[({]|&&|(?:^|\\s)&\" "
-	"\"id:90036,phase:2,block,t:none,t:removeNulls,"
+	/* The first link (a URL-named argument exists) is for the
+	 * pre-filter, which reads a regex-selected target as every argument:
+	 * alone, the second link would send every request with a ";" in
+	 * prose to ModSecurity.  A line break counts only before a command
+	 * word: the pre-filter joins fields with line breaks. */
+	"SecRule ARGS_NAMES \"@rx " URL_NAME "\" \"id:90036,phase:2,block,t:none,chain,"
 	"msg:'Command injection in a URL parameter (gatehouse default: a shell separator or substitution)',"
-	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule " URL_ARG " \"@rx [;|`]|\\$[({]|&&|(?:^|\\s)&|"
+	"[\\r\\n]\\s*(?:wget|curl|nc|ncat|bash|sh|zsh|python[23]?|perl|php|ruby|cat|id|whoami|uname|"
+	"ping|nslookup|powershell|cmd)\\b\" "
+	"\"t:none,t:removeNulls,"
 	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef URL_ARG
+#undef URL_NAME
 	/* Detections the CRS 3.3.4 Debian ships lacks (the corpus's misses).
 	 * G1. Log4j lookups (CVE-2021-44228 and its obfuscations) in any
 	 * header, cookie, argument or the request line: "${" opening a lookup
