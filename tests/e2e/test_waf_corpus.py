@@ -4,11 +4,13 @@
 What is asserted, against the nginx + ModSecurity + CRS 3.3.4 figures in
 tests/waf/results/nginx-pl1.json (tests/waf/run-nginx.sh):
   * detection (attacks refused: 403 from the WAF, or the HTTP parser's 400)
-    at least nginx's PL1 detection minus DETECTION_MARGIN;
+    at least nginx's PL1 detection minus DETECTION_MARGIN and at least
+    MIN_DETECTION;
   * false positives (benign requests refused) at most MAX_FP: the issue's
     2%, which gatehouse's default exclusions (waf/crs_defaults.c) reach
-    (1.8%, 5 of 278, a margin of one request; nginx + CRS PL1 refuses 14.4%: see
-    tests/waf/default-exclusions.md); the 5 left all post code on purpose;
+    (1.8%, 5 of 278: a margin of one request; nginx + CRS PL1 refuses
+    14.4%: see tests/waf/default-exclusions.md); the 5 left all post code
+    on purpose;
   * the same on the three held-out sets (tests/waf/holdout, holdout2,
     holdout3: HELD_OUT below): detection at least nginx + CRS PL1's on each
     (tests/waf/results/holdoutN-nginx-pl1.json) and at least the bound,
@@ -36,8 +38,9 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.02               # measured 1.8% with the default exclusions (issue 10 asks 2%)
-MIN_DETECTION = 0.90        # measured 90.5% with gatehouse's Log4j and prototype-pollution rules,
-                            # 90.8% with `strict on` (waf/strict.h; the same 20 benign refused)
+MIN_DETECTION = 0.905       # measured 90.8% (295/325) with `strict on` and the defaults D1-D14:
+                            # a margin of one request (90.5% with the Log4j and prototype-pollution
+                            # rules alone)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
