@@ -4,15 +4,17 @@
 What is asserted, against the nginx + ModSecurity + CRS 3.3.4 figures in
 tests/waf/results/nginx-pl1.json (tests/waf/run-nginx.sh):
   * detection (attacks refused: 403 from the WAF, or the HTTP parser's 400)
-    at least nginx's PL1 detection minus DETECTION_MARGIN;
+    at least nginx's PL1 detection minus DETECTION_MARGIN and at least
+    MIN_DETECTION;
   * false positives (benign requests refused) at most MAX_FP: the issue's
     2%, which gatehouse's default exclusions (waf/crs_defaults.c) reach
-    (1.8%, 5 of 278; nginx + CRS PL1 refuses 14.4%: see
-    tests/waf/default-exclusions.md); the 5 left all post code on purpose;
-  * the same on the held-out set (tests/waf/holdout, written before the
-    free-text defaults D8-D11 were designed): detection at least nginx + CRS
-    PL1's on it (tests/waf/results/holdout-nginx-pl1.json), false positives
-    at most HOLDOUT_MAX_FP;
+    (1.8%, 5 of 278: a margin of one request; nginx + CRS PL1 refuses
+    14.4%: see tests/waf/default-exclusions.md); the 5 left all post code
+    on purpose;
+  * the same on the three held-out sets (tests/waf/holdout, holdout2,
+    holdout3: HELD_OUT below): detection at least nginx + CRS PL1's on each
+    (tests/waf/results/holdoutN-nginx-pl1.json) and at least the bound,
+    false positives at most the bound;
   * the pre-filter changes no verdict: `prefilter on` and `prefilter off`
     refuse exactly the same requests.
 A failure prints the evaluator's table with every miss and false positive
@@ -36,9 +38,9 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.02               # measured 1.8% with the default exclusions (issue 10 asks 2%)
-HOLDOUT_MAX_FP = 0.05       # measured 4.8% (3/62: two snippet-store `code` fields, a `headline`)
-MIN_DETECTION = 0.90        # measured 90.5% with gatehouse's Log4j and prototype-pollution rules,
-                            # 90.8% with `strict on` (waf/strict.h; the same 20 benign refused)
+MIN_DETECTION = 0.905       # measured 90.8% (295/325) with `strict on` and the defaults D1-D14:
+                            # a margin of one request (90.5% with the Log4j and prototype-pollution
+                            # rules alone)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
@@ -119,28 +121,51 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
         len(differ), ", ".join("%s (on: %s, off: %s)" % (i, on[i], off[i]) for i in differ[:20]))
 
 
-HOLDOUT = os.path.join(WAF_DIR, "holdout")
+# The held-out sets: (directory, least detection besides nginx + CRS PL1's on
+# it, most false positives).  holdout was written before D8-D11, holdout2
+# before D12-D14 (its false positives informed them), holdout3 after
+# holdout2's analysis and before any of D12-D14 was written, run once at the
+# end (tests/waf/default-exclusions.md, "Second round").  The bounds are the
+# measured figures with a margin of one request.
+HELD_OUT = {
+    # 40/41 refused (nginx PL1 39); 2/62 refused, both `code` (measured 3.2%)
+    "holdout": (0.0, 0.04),
+    # 59/66 refused (nginx PL1 53); 1/91 refused (measured 1.1%)
+    "holdout2": (0.87, 0.02),
+    # 30/32 refused (nginx PL1 28); 1/45 refused (measured 2.2%)
+    "holdout3": (0.90, 0.03),
+}
 
 
-def test_holdout_detection_at_least_crs_pl1(tmp_path_factory):
-    with open(os.path.join(WAF_DIR, "results", "holdout-nginx-pl1.json")) as f:
-        floor = json.load(f)["attacks"]["rate"]
-    s = run_corpus(tmp_path_factory, True, HOLDOUT)
+def held_out(name):
+    with open(os.path.join(WAF_DIR, "results", name + "-nginx-pl1.json")) as f:
+        nginx = json.load(f)["attacks"]["rate"]
+    return os.path.join(WAF_DIR, name), max(nginx, HELD_OUT[name][0]), HELD_OUT[name][1]
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_holdout_detection_at_least_crs_pl1(tmp_path_factory, name):
+    root, floor, _ = held_out(name)
+    s = run_corpus(tmp_path_factory, True, root)
     assert s["attacks"]["rate"] >= floor, (
-        "held-out detection %.1f%% < nginx + CRS PL1's %.1f%%\n%s" % (
-            100 * s["attacks"]["rate"], 100 * floor, waf_eval.markdown(s)))
+        "%s detection %.1f%% < %.1f%% (nginx + CRS PL1's, or the bound)\n%s" % (
+            name, 100 * s["attacks"]["rate"], 100 * floor, waf_eval.markdown(s)))
 
 
-def test_holdout_false_positives_bounded(tmp_path_factory):
-    s = run_corpus(tmp_path_factory, True, HOLDOUT)
-    assert s["benign"]["rate"] <= HOLDOUT_MAX_FP, (
-        "held-out false positives %.1f%% > %.1f%%\n%s" % (
-            100 * s["benign"]["rate"], 100 * HOLDOUT_MAX_FP, waf_eval.markdown(s)))
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_holdout_false_positives_bounded(tmp_path_factory, name):
+    root, _, most = held_out(name)
+    s = run_corpus(tmp_path_factory, True, root)
+    assert s["benign"]["rate"] <= most, (
+        "%s false positives %.1f%% > %.1f%%\n%s" % (
+            name, 100 * s["benign"]["rate"], 100 * most, waf_eval.markdown(s)))
 
 
-def test_holdout_prefilter_changes_no_verdict(tmp_path_factory):
-    on = {r["id"]: r["outcome"] for r in run_corpus(tmp_path_factory, True, HOLDOUT)["results"]}
-    off = {r["id"]: r["outcome"] for r in run_corpus(tmp_path_factory, False, HOLDOUT)["results"]}
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_holdout_prefilter_changes_no_verdict(tmp_path_factory, name):
+    root = held_out(name)[0]
+    on = {r["id"]: r["outcome"] for r in run_corpus(tmp_path_factory, True, root)["results"]}
+    off = {r["id"]: r["outcome"] for r in run_corpus(tmp_path_factory, False, root)["results"]}
     differ = sorted(i for i in on if on[i] != off[i])
-    assert not differ, "prefilter on/off disagree on %d held-out requests: %s" % (
-        len(differ), ", ".join(differ[:20]))
+    assert not differ, "prefilter on/off disagree on %d %s requests: %s" % (
+        len(differ), name, ", ".join(differ[:20]))

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """
-pf_dump_corpus.py - writes the WAF corpus (tests/waf/corpus/, read through
+pf_dump_corpus.py - writes the WAF corpus (tests/waf/corpus/, the held-out sets
+holdout, holdout2, holdout3 and the probes, read through
 tests/waf/corpus.py) as raw requests for tests/unit/test_waf_pf.c:
 
     python3 tests/waf/pf_dump_corpus.py [CORPUS_DIR] > /tmp/corpus.raw
@@ -17,8 +18,12 @@ sys.path.insert(0, here)
 import corpus  # noqa: E402
 
 out = sys.stdout.buffer
-for e in corpus.load(os.path.join(here, "corpus")):
-    kind = "attack" if e.get("expect") == "block" else "benign"
-    data = corpus.to_bytes(e)
-    out.write(b"#%s %s %d\n" % (kind.encode(), e["id"].encode(), len(data)))
-    out.write(data + b"\n")
+# the corpus, the held-out sets and the probes, each where it exists
+for sub in ("corpus", "holdout", "holdout2", "holdout3", "probes"):
+    if not os.path.isdir(os.path.join(here, sub)):
+        continue
+    for e in corpus.load(os.path.join(here, sub)):
+        kind = "attack" if e.get("expect") == "block" else "benign"
+        data = corpus.to_bytes(e)
+        out.write(b"#%s %s %d\n" % (kind.encode(), e["id"].encode(), len(data)))
+        out.write(data + b"\n")

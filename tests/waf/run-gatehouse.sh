@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/waf/run-gatehouse.sh BINARY - the gatehouse figures in tests/waf/results/
-# (gatehouse-pl{1,2}[-nopf], holdout-gatehouse-*, probes-gatehouse-pl1): the
-# corpus, the held-out set and the free-text probes through BINARY's WAF with
-# its default exclusions, each started and stopped by eval.py (about 1 minute).
+# (gatehouse-pl{1,2}[-nopf], holdout{,2,3}-gatehouse-*, probes-gatehouse-pl1): the
+# corpus, the three held-out sets and the probes through BINARY's WAF with
+# its default exclusions, each started and stopped by eval.py (about 2 minutes).
 # Copy the binary first (cp build/gatehouse /tmp/gh-waf): a rebuild must not
 # change it under a run.
 set -eu
@@ -16,5 +16,7 @@ run() { out=$1; shift; $PY eval.py --gatehouse-bin "$BIN" "$@" --json "$R/$out.j
 for t in gatehouse-pl1 gatehouse-pl1-nopf gatehouse-pl2 gatehouse-pl2-nopf; do
     run $t --target $t
     run holdout-$t --target $t --corpus holdout --label "$t, held-out set"
+    run holdout2-$t --target $t --corpus holdout2 --label "$t, holdout2"
+    run holdout3-$t --target $t --corpus holdout3 --label "$t, holdout3"
 done
-run probes-gatehouse-pl1 --target gatehouse-pl1 --corpus probes --label "gatehouse-pl1, free-text probes"
+run probes-gatehouse-pl1 --target gatehouse-pl1 --corpus probes --label "gatehouse-pl1, probes"

@@ -25,7 +25,12 @@ run nginx-pl1-threshold10 --target nginx-pl1 --exclusions $E/default-before.conf
 run nginx-pl2-931130 --target nginx-pl2 --exclusions $E/default-before.conf \
     --exclusions-after $E/experiment-pl2-931130-after.conf --baseline $R/nginx-pl2.json \
     --label "nginx-pl2 + default exclusions + 931130 off URL-named arguments (experiment)"
-# the held-out set (tests/waf/holdout) and the free-text probes (tests/waf/probes)
+# the held-out set (tests/waf/holdout) and the probes (tests/waf/probes)
 run holdout-nginx-pl1 --target nginx-pl1 --corpus holdout --label "nginx-pl1, held-out set"
 run holdout-nginx-pl2 --target nginx-pl2 --corpus holdout --label "nginx-pl2, held-out set"
-run probes-nginx-pl1 --target nginx-pl1 --corpus probes --label "nginx-pl1, free-text probes"
+# the second and third held-out sets (holdout2, holdout3)
+run holdout2-nginx-pl1 --target nginx-pl1 --corpus holdout2 --label "nginx-pl1, holdout2"
+run holdout2-nginx-pl2 --target nginx-pl2 --corpus holdout2 --label "nginx-pl2, holdout2"
+run holdout3-nginx-pl1 --target nginx-pl1 --corpus holdout3 --label "nginx-pl1, holdout3"
+run holdout3-nginx-pl2 --target nginx-pl2 --corpus holdout3 --label "nginx-pl2, holdout3"
+run probes-nginx-pl1 --target nginx-pl1 --corpus probes --label "nginx-pl1, probes"
