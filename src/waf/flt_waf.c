@@ -661,6 +661,8 @@ static enum flt_verdict req_data(struct stream *s, const struct filter_ops *ops,
 
 	if (!x || x->judged)
 		return FLT_CONTINUE;
+	if (x->job)   /* woken early (an HTTP/2 DATA frame): still judging */
+		return FLT_WAIT;
 	const struct cfg_waf *w = x->use->waf;
 	if (!body_count(&x->body_seen, w->body_limit, len))
 		return FLT_CONTINUE;
@@ -778,7 +780,11 @@ static enum flt_verdict res_data(struct stream *s, const struct filter_ops *ops,
 {
 	struct waf_ctx *x = ctx_of(s, ops);
 
-	if (!x || !x->res_body || x->res_judged || !x->tx || s->txn->local)
+	if (!x || !x->res_body || x->res_judged || s->txn->local)
+		return FLT_CONTINUE;
+	if (x->job)   /* woken early: still judging */
+		return FLT_WAIT;
+	if (!x->tx)
 		return FLT_CONTINUE;
 	/* past response_body_limit: judged on what was seen, the rest passes
 	 * (ModSecurity's SecResponseBodyLimitAction ProcessPartial) */
