@@ -6,7 +6,8 @@
  * body") goes here, buffer by buffer from the worker's pool (tune.bufsize
  * each), and comes back out in the same order.  The bound is the caller's:
  * the chain only grows when spill_add() is called.  The all-zero struct is
- * an empty chain; worker thread only (the pool is the thread's).
+ * an empty chain; worker thread only (the pool is the thread's), except
+ * that a lent chain's runs may be read from another thread (spill_lend).
  */
 #ifndef GH_PROXY_SPILL_H
 #define GH_PROXY_SPILL_H
