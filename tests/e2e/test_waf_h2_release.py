@@ -113,11 +113,11 @@ class HoldingOrigin:
     def close(self):
         self.closed = True
         self.go.set()
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-        for c in self.conns:
+        for c in [self.sock] + self.conns:   # shutdown wakes a blocked accept/recv
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             try:
                 c.close()
             except OSError:
