@@ -174,3 +174,27 @@ def test_second_stream_flows_while_a_held_body_is_released(gatehouse, holding, p
         r = c.response(sid, timeout=60 * SLACK)
         assert r.status == 200, r
         assert r.body.decode() == hashlib.sha256(body).hexdigest()
+
+
+def test_second_stream_flows_while_a_held_response_is_released(gatehouse, origin, port):
+    # inspect_response holds a 3 MB response for its verdict, then releases
+    # it a buffer at a time as the client's window lets it go; the client
+    # keeps that stream's window closed after its first 1 MiB, so the
+    # release cannot finish: another stream of the connection still gets
+    # its whole response meanwhile.
+    gatehouse(simple_http_config(port, [origin.addr], frontend_extra="use_waf crs")
+              + waf_block("inspect_response on\nresponse_body_limit 4m\n"
+                          "response_types application/octet-stream"))
+    n = 3 * 1000 * 1000
+    with H2Client(port, timeout=60) as c:
+        big = c.request("GET", "/bytes/%d" % n, [("user-agent", "e2e-h2"), ("accept", "*/*")],
+                        stalled=True)
+        st = c.stream(big)
+        c.wait(lambda: st.data_len > 0, 60 * SLACK, "the held response's release to begin")
+        small = c.request("GET", "/bytes/100", [("user-agent", "e2e-h2"), ("accept", "*/*")])
+        r = c.response(small, timeout=30 * SLACK)
+        assert r.status == 200 and r.data_len == 100, r
+        assert not st.done and st.data_len < n
+        c.unstall(big)
+        r = c.response(big, timeout=60 * SLACK)
+        assert r.status == 200 and r.data_len == n, r
