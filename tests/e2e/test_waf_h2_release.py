@@ -15,6 +15,11 @@ receive buffer is small, so gatehouse cannot push 8 MiB into the kernel)
 until the second stream's response came back: an ordering that can only
 happen if the second stream flows while the first is being released.
 Then the first body goes through whole (sha256).
+
+The response side (inspect_response) releases a held body a buffer at a
+time as the client's window lets it go (res_release, spill_release): a
+second stream gets its whole response while the first one's release is
+stuck on a closed window.
 """
 
 import hashlib
