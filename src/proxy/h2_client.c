@@ -89,6 +89,10 @@ struct h2s {
 	uint32_t hdr_bytes;        /* decoded header list size (RFC 9113 6.5.2 counting) */
 	uint32_t unacked;          /* DATA bytes received, window not yet credited back */
 	uint16_t flags;            /* H2S_F_* */
+	/* DATA that came while the stream's held body is released
+	 * (txn_req_spilling): in order, before anything newer; bounded by the
+	 * window the stream had (no credit while spilling), about a buffer */
+	struct spill over;
 };
 
 #define H2S_F_HEAD      0x0001  /* the request head is decoded (or refused: TOO_LARGE) */
@@ -225,6 +229,7 @@ static void h2s_free_deferred(void *arg)
 	struct stream *s = arg;
 	struct h2s *h = s->cs;
 
+	spill_free(&h->over);   /* the worker's pool: this thread */
 	free(h);
 	stream_put(s);
 }
@@ -517,6 +522,18 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	h->unacked += (uint32_t)len;
 	s->cli_last = s->w->loop.now;
 	stream_wake(s);
+	if (h->over.len || txn_req_spilling(s->txn)) {
+		/* A held body's bytes go to the server first, which takes as
+		 * long as the server takes to read up to body_limit: pausing
+		 * the connection's input on this run (below) would stall every
+		 * other stream meanwhile.  It waits in the stream's overflow
+		 * (h2_recv moves it in once the release is over). */
+		if (!spill_add(&h->over, (const char *)data, (uint32_t)len)) {
+			h2s_reset(h, NGHTTP2_INTERNAL_ERROR);
+			nghttp2_session_consume(ng, id, len);
+		}
+		return 0;
+	}
 	/* req_room() may compact the buffer: the end it allows is taken after */
 	uint32_t room = req_room(s);
 	return h2_wire_data(&c->w, h, &s->req, s->req.wr + room, data, len);
@@ -742,6 +759,46 @@ static bool h2c_unhold(struct h2c *c, struct stream *s)
 	return moved;
 }
 
+/*
+ * The overflow (h->over) and a held body's release.  While the stream's
+ * spilled bytes go to the server (txn_req_spilling) its buffer takes no
+ * DATA: a run held at the connection then (h2_wire_data paused on it
+ * before the release began) moves to the stream's overflow, so the
+ * connection's input goes on for the other streams; once the release is
+ * over, the overflow moves into the buffer as it has room, in order, and
+ * the body decoder (h2_req_body) takes it from there.  True when bytes
+ * moved.
+ */
+static bool h2s_overflow(struct h2c *c, struct h2s *h, struct stream *s)
+{
+	bool progress = false;
+
+	if (c->w.held == h && c->w.held_len && txn_req_spilling(s->txn)) {
+		if (!spill_add(&h->over, (const char *)c->w.held_p, (uint32_t)c->w.held_len)) {
+			stream_abort(s, "out of memory holding HTTP/2 DATA");
+			return true;
+		}
+		h2_wire_drop_held(&c->w);
+		h2c_input_again(c);
+	}
+	if (!h->over.len || txn_req_spilling(s->txn) || !buf_alloc(&s->req))
+		return false;
+	for (;;) {
+		uint32_t len, room = req_room(s);
+		const char *p = spill_front(&h->over, &len);
+		uint32_t n = len < room ? len : room;
+		if (!n)
+			break;
+		memcpy(s->req.area + s->req.wr, p, n);
+		s->req.wr += n;
+		spill_consume(&h->over, n);
+		progress = true;
+	}
+	if (progress)
+		stream_wake(s);   /* the body decoder takes them */
+	return progress;
+}
+
 
 /* ---- the stream's codec operations ---- */
 
@@ -765,18 +822,24 @@ static bool h2_recv(struct stream *s)
 		h2s_finish(h, false);
 		return true;
 	}
+	if (s->rq == RQ_DONE && h->over.len)
+		spill_free(&h->over);   /* a local reply ended the request */
 	if (c->w.held == h && c->w.held_len) {
 		if (s->rq == RQ_DONE) {
 			/* a local reply ended the request: the held bytes are
 			 * dropped and the connection's input goes on */
 			h2_wire_drop_held(&c->w);
 			h2c_input_again(c);
+		} else if (txn_req_spilling(s->txn)) {
+			progress = h2s_overflow(c, h, s);
 		} else {
 			progress = h2c_unhold(c, s);
 		}
 	}
 	if (c->w.held == h)
 		return progress;
+	if (h->over.len && h2s_overflow(c, h, s))
+		progress = true;
 	struct txn *t = s->txn;
 	uint32_t cap = buf_size - H2_FRAME_MARGIN;
 	if (t && (s->step < STEP_ASSIGN || t->head_pending)) {
@@ -786,7 +849,9 @@ static bool h2_recv(struct stream *s)
 	}
 	if (txn_req_spilling(t))
 		return progress;   /* no credit before the spilled bytes went */
-	if (h2_wire_credit(&c->w, h->id, &h->unacked, s->req.area ? buf_data_len(&s->req) : 0, cap))
+	uint64_t buffered = (s->req.area ? buf_data_len(&s->req) : 0) + h->over.len;
+	if (h2_wire_credit(&c->w, h->id, &h->unacked,
+			   buffered > UINT32_MAX ? UINT32_MAX : (uint32_t)buffered, cap))
 		h2c_want_flush(c);
 	return progress;
 }
@@ -916,7 +981,7 @@ static bool h2_req_body(struct stream *s)
 		}
 		return false;
 	}
-	if (strm_h2c(s)->w.held == h && strm_h2c(s)->w.held_len)
+	if ((strm_h2c(s)->w.held == h && strm_h2c(s)->w.held_len) || h->over.len)
 		return false;   /* the last DATA bytes are not in yet */
 	return req_body_end(s);
 }

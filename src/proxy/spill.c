@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include "core/buf.h"
 #include "proxy/spill.h"
 
@@ -83,6 +84,11 @@ void spill_consume(struct spill *sp, uint32_t n)
 	if (!sp->head)
 		sp->tail = NULL;
 	sp->nbufs--;
+	if (sp->lease) {   /* a borrower may still read it: the lease frees it */
+		h->next = sp->lease->kept;
+		sp->lease->kept = h;
+		return;
+	}
 	buf_release_force(&h->b);
 	free(h);
 }
@@ -107,6 +113,17 @@ uint64_t spill_copy(const struct spill *sp, uint64_t off, char *dst, uint64_t ca
 
 void spill_free(struct spill *sp)
 {
+	struct spill_lease *l = sp->lease;
+
+	if (l) {   /* lent: the buffers go to the lease, which frees them */
+		if (sp->tail) {
+			sp->tail->next = l->kept;
+			l->kept = sp->head;
+		}
+		l->sp = NULL;
+		memset(sp, 0, sizeof(*sp));
+		return;
+	}
 	while (sp->head) {
 		struct spill_node *n = sp->head;
 		sp->head = n->next;
@@ -144,4 +161,47 @@ int64_t spill_release(struct spill *sp, struct buf *b, uint32_t margin, uint32_t
 		return -1;
 	spill_consume(sp, n);
 	return n;
+}
+
+bool spill_lend(struct spill *sp, struct spill_lease *l)
+{
+	if (sp->lease)
+		return false;
+	l->sp = sp;
+	l->kept = NULL;
+	sp->lease = l;
+	return true;
+}
+
+void spill_lease_end(struct spill_lease *l)
+{
+	if (l->sp)
+		l->sp->lease = NULL;
+	l->sp = NULL;
+	while (l->kept) {
+		struct spill_node *n = l->kept;
+		l->kept = n->next;
+		buf_release_force(&n->b);
+		free(n);
+	}
+}
+
+uint32_t spill_runs(const struct spill *sp, uint64_t cap, struct iovec *iov, uint32_t max,
+		    uint64_t *got)
+{
+	uint32_t k = 0;
+	uint64_t done = 0;
+
+	for (const struct spill_node *n = sp->head; n && done < cap && k < max; n = n->next) {
+		uint64_t have = buf_data_len(&n->b);
+		if (!have)
+			continue;
+		if (have > cap - done)
+			have = cap - done;
+		iov[k].iov_base = (void *)buf_out(&n->b);
+		iov[k++].iov_len = have;
+		done += have;
+	}
+	*got = done;
+	return k;
 }

@@ -6,7 +6,8 @@
  * body") goes here, buffer by buffer from the worker's pool (tune.bufsize
  * each), and comes back out in the same order.  The bound is the caller's:
  * the chain only grows when spill_add() is called.  The all-zero struct is
- * an empty chain; worker thread only (the pool is the thread's).
+ * an empty chain; worker thread only (the pool is the thread's), except
+ * that a lent chain's runs may be read from another thread (spill_lend).
  */
 #ifndef GH_PROXY_SPILL_H
 #define GH_PROXY_SPILL_H
@@ -15,11 +16,13 @@
 #include <stdint.h>
 
 struct spill_node;
+struct spill_lease;
 
 struct spill {
 	struct spill_node *head, *tail;
 	uint64_t len;                   /* bytes held */
 	uint32_t nbufs;                 /* buffers taken from the pool */
+	struct spill_lease *lease;      /* lent (spill_lend), else NULL */
 };
 
 /* Appends len bytes of p; false out of memory (nothing appended then). */
@@ -46,7 +49,37 @@ void spill_consume(struct spill *sp, uint32_t n);
  * stay held); returns how many. */
 uint64_t spill_copy(const struct spill *sp, uint64_t off, char *dst, uint64_t cap);
 
-/* Gives every buffer back. */
+/* Gives every buffer back (while lent: the lease keeps them, below). */
 void spill_free(struct spill *sp);
+
+/*
+ * Lending the held bytes to another thread, read-only, without a copy (the
+ * WAF's ModSecurity run on an offload thread reads a held body where it
+ * lies).  Ownership: the chain (and its owner's thread) keeps owning its
+ * buffers; the borrower reads only the runs spill_runs() gave it, taken
+ * before it was handed the lease.  Held bytes never move: appends write
+ * past them (new bytes only), and a buffer that is drained (spill_consume)
+ * or dropped (spill_free: the transaction ended, a local reply) while lent
+ * is not given back to the pool but parked in the lease, whose end frees
+ * it.  So the runs stay valid until spill_lease_end(), which the lender's
+ * thread calls once the borrower is done (for an offload job: in its
+ * done() or free(), both on the worker's thread, after run() returned).
+ * One lease per chain at a time; the lease must not move while lent.
+ */
+struct spill_lease {
+	struct spill *sp;               /* the lender, NULL once it let go */
+	struct spill_node *kept;        /* buffers dropped while lent */
+};
+/* False when sp is lent already (the caller copies instead). */
+bool spill_lend(struct spill *sp, struct spill_lease *l);
+/* The lender's thread: the borrower is done; what it kept goes back.  A
+ * lease never lent (all zero) is a no-op. */
+void spill_lease_end(struct spill_lease *l);
+
+/* The first cap held bytes as runs (at most max; each a buffer's held
+ * part): returns how many runs, *got the bytes they cover. */
+struct iovec;
+uint32_t spill_runs(const struct spill *sp, uint64_t cap, struct iovec *iov, uint32_t max,
+		    uint64_t *got);
 
 #endif

@@ -9,14 +9,15 @@
  *             the stream's buffer, in pooled buffers), and one whose
  *             Content-Length is over body_limit is a 413 (body_over_limit
  *             reject)
- *   req_data  the body is copied up to body_limit; past it, a 413
- *             (reject), or the verdict on what was seen (pass)
+ *   req_data  the body's bytes are counted up to body_limit (they stay
+ *             where the pipeline holds them); past it, a 413 (reject), or
+ *             the verdict on what was seen (pass)
  *   req_end   the verdict on the whole request
  *   res_head  inspect_response on: a response of a response_types media
  *             type is held (txn_hold_res_body(), up to
  *             response_body_limit); any other is judged on its head now
- *   res_data  the held body is copied up to response_body_limit; past it,
- *             the verdict on what was seen, the rest passes
+ *   res_data  the held body is counted up to response_body_limit; past
+ *             it, the verdict on what was seen, the rest passes
  *   res_end   the verdict on the response (phases 3 and 4 through the
  *             request's kept ModSecurity transaction); a block replaces
  *             the response before any of it left
@@ -24,9 +25,27 @@
  * A verdict: `strict on` first (waf/strict.h: an ambiguous encoding is a
  * 400, cause waf-ambiguous, before anything else looks at it); then the
  * pre-filter, inline (waf/prefilter.h: "cannot
- * match" skips ModSecurity, no copy); otherwise a job that owns a copy of
- * the request goes to the offload pool (proxy/offload.h) and the stream
- * waits (FLT_WAIT).  The job comes back on this worker: a block is a local
+ * match" skips ModSecurity, no copy); otherwise a job goes to the offload
+ * pool (proxy/offload.h) and the stream waits (FLT_WAIT).  The job owns a
+ * copy of the head, and reads the body where the pipeline holds it:
+ *
+ * Who owns the held body.  The WAF keeps no copy of a body (a held
+ * request would cost twice body_limit).  The bytes are the pipeline's:
+ * the spill chain (t->req_spill / t->res_spill, proxy/spill.h) and the
+ * stream's buffer.  A job takes (held_view, job_new) the chain's runs as
+ * pointers and borrows the chain (spill_lend: its buffers are not given
+ * back to the pool before the lease ends, even if the transaction ends or
+ * a local reply drops the hold meanwhile, and held bytes never move: new
+ * ones are appended past them); what lies in the stream's buffer (at most
+ * one buffer: the runs since the last spill) is copied into the job, since
+ * a buffer compacts and is released.  The lease ends in job_free(), which
+ * runs on the worker's thread only (done(), free() of a cancelled job,
+ * a refused submit), after the pool thread's run() returned.  So the pool
+ * thread reads bytes nobody writes or frees while it reads them, and a
+ * held request costs about body_limit once.  The pre-filter and `strict`
+ * want the body in one piece: on the worker, a body in more than one run
+ * is gathered into a temporary copy for their scan and freed before the
+ * filter returns (one at a time per worker, never kept).  The job comes back on this worker: a block is a local
  * reply (the section's `status`, access log cause waf-blocked), and either
  * way the stream is woken.  A stream closed meanwhile frees its state
  * (ctx_free), which cancels the job: its completion is dropped.  A full
@@ -39,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <time.h>
 #include "core/log.h"
 #include "filter/cond.h"
@@ -57,8 +77,8 @@ struct waf_ctx {
 	struct stream *s;
 	const struct cfg_use_waf *use;
 	struct waf_job *job;      /* submitted, not yet back */
-	char *body;               /* the first body_limit bytes of the body */
-	size_t body_len, body_cap;
+	uint64_t body_seen;       /* body bytes seen, up to body_limit (held by
+				     the pipeline, not copied: held_view) */
 	uint32_t excl;            /* conditional exclusions that apply */
 	bool skip;                /* use_waf's condition is false: not inspected */
 	bool judged;
@@ -67,10 +87,10 @@ struct waf_ctx {
 	struct waf_tx *tx;        /* inspect_response: the request's transaction, kept */
 	char *ids;                /* matched rule ids, for the access log */
 	/* inspect_response, a body of a listed type: the response is held
-	 * (txn_hold_res_body) and its first response_body_limit bytes copied */
+	 * (txn_hold_res_body) and its first response_body_limit bytes read
+	 * where they are held */
 	bool res_body;
-	char *rbody;
-	size_t rbody_len, rbody_cap;
+	uint64_t rbody_seen;
 };
 
 struct waf_job {
@@ -86,6 +106,10 @@ struct waf_job {
 				     timeout's) wins over the verdict */
 	int status;               /* the response's */
 	struct waf_tx *tx;        /* request: kept here by run(); response: to inspect */
+	struct iovec *body;       /* the body's runs: the held chain's (borrowed
+				     through lease), then copies in the job */
+	size_t nbody;
+	struct spill_lease lease; /* ended by job_free (worker thread) */
 	bool ok;
 	struct waf_result res;
 	uint64_t cpu_us;          /* the inspection's CPU time */
@@ -101,8 +125,7 @@ extern const struct filter_ops flt_waf_fe_ops, flt_waf_be_ops;
  * fields that go on (in order; HTTP/2's :authority as Host when there is
  * none), the body copied so far.  hdrs has room for every field.
  */
-static void req_view(const struct stream *s, const struct waf_ctx *x, struct waf_pf_req *r,
-		     struct waf_pf_hdr *hdrs)
+static void req_view(const struct stream *s, struct waf_pf_req *r, struct waf_pf_hdr *hdrs)
 {
 	const struct http_msg *m = &s->txn->req;
 	size_t n = 0;
@@ -130,8 +153,8 @@ static void req_view(const struct stream *s, const struct waf_ctx *x, struct waf
 		hdrs[n++] = (struct waf_pf_hdr){ "Host", 4, m->authority.p, m->authority.len };
 	r->hdrs = hdrs;
 	r->nhdrs = n;
-	r->body = x->body_len ? x->body : NULL;
-	r->body_len = x->body_len;
+	r->body = NULL;   /* held_view */
+	r->body_len = 0;
 }
 
 #define VIEW_HDRS (HTTP_MAX_HDRS + HTTP_HDRS_ADDED + 1)
@@ -144,16 +167,103 @@ static size_t copy(char **at, const char *p, size_t len)
 	return len;
 }
 
-/* A job owning a copy of the view r (one allocation). */
-static struct waf_job *job_new(const struct waf_rt *rt, const struct waf_pf_req *r)
+/*
+ * The held body as the WAF reads it, in place: the first `want` bytes of
+ * the chain sp, then of buffer b's output (up to the end of the run p when
+ * the run lies in b, as HTTP/2's does before the codec advances past it),
+ * then of the run p when it lies elsewhere.  The chain's runs come first
+ * (v->nchain of them: they may be lent to a job), then at most two runs in
+ * the buffer or the caller's run (a job copies those).  v->iov has room
+ * for sp->nbufs + 2 runs.
+ */
+struct held_view {
+	struct iovec *iov;
+	uint32_t n, nchain;
+	uint64_t len;
+	struct spill *sp;
+};
+
+static bool held_view(struct held_view *v, struct spill *sp, const struct buf *b, const char *p,
+		      size_t plen, uint64_t want, struct iovec *stack, uint32_t nstack)
 {
-	size_t bytes = r->method_len + r->target_len + r->protocol_len + r->body_len;
+	uint32_t max = sp->nbufs + 2;
+	uint64_t got = 0;
+
+	v->iov = max <= nstack ? stack : malloc(max * sizeof(*v->iov));
+	if (!v->iov)
+		return false;
+	v->sp = sp;
+	v->nchain = v->n = spill_runs(sp, want, v->iov, max - 2, &got);
+	uint64_t rest = want - got;
+	if (b->area && rest) {
+		const char *start = buf_out(b), *end = start + buf_out_len(b);
+		if (p && p >= b->area && p < b->area + buf_size) {
+			if (p + plen > end)
+				end = p + plen;
+			p = NULL;   /* in the buffer's part */
+		}
+		uint64_t k = (uint64_t)(end - start) < rest ? (uint64_t)(end - start) : rest;
+		if (k) {
+			v->iov[v->n].iov_base = (void *)start;
+			v->iov[v->n++].iov_len = k;
+			rest -= k;
+		}
+	}
+	if (p && plen && rest) {
+		v->iov[v->n].iov_base = (void *)p;
+		v->iov[v->n++].iov_len = plen < rest ? plen : rest;
+		rest -= v->iov[v->n - 1].iov_len;
+	}
+	v->len = want - rest;
+	return true;
+}
+
+static void held_view_done(struct held_view *v, struct iovec *stack)
+{
+	if (v->iov != stack)
+		free(v->iov);
+	v->iov = NULL;
+}
+
+/* The view in one piece for the pre-filter and `strict`: the run itself
+ * when there is one, else gathered into *tmp (the caller frees it).
+ * False out of memory. */
+static bool held_flat(const struct held_view *v, const char **body, char **tmp)
+{
+	*tmp = NULL;
+	*body = v->n ? v->iov[0].iov_base : NULL;
+	if (v->n <= 1)
+		return true;
+	char *f = malloc(v->len), *at = f;
+	if (!f)
+		return false;
+	for (uint32_t i = 0; i < v->n; i++)
+		copy(&at, v->iov[i].iov_base, v->iov[i].iov_len);
+	*body = *tmp = f;
+	return true;
+}
+
+/* A job owning a copy of the head of r and reading the body v: the
+ * chain's runs borrowed (spill_lend; copied when the chain is lent
+ * already), the others copied.  One allocation. */
+static struct waf_job *job_new(const struct waf_rt *rt, const struct waf_pf_req *r,
+			       struct held_view *v)
+{
+	size_t bytes = r->method_len + r->target_len + r->protocol_len;
 	for (size_t i = 0; i < r->nhdrs; i++)
 		bytes += r->hdrs[i].name_len + r->hdrs[i].value_len;
-	struct waf_job *j = calloc(1, sizeof(*j) + r->nhdrs * sizeof(j->hdrs[0]) + bytes);
+	uint32_t nbody = v ? v->n : 0, nchain = v ? v->nchain : 0;
+	bool lent = nchain && !v->sp->lease;   /* one lease per chain */
+	for (uint32_t i = lent ? nchain : 0; i < nbody; i++)
+		bytes += v->iov[i].iov_len;
+	struct waf_job *j = calloc(1, sizeof(*j) + r->nhdrs * sizeof(j->hdrs[0]) +
+					  nbody * sizeof(struct iovec) + bytes);
 	if (!j)
 		return NULL;
-	char *at = (char *)(j->hdrs + r->nhdrs);
+	if (lent)
+		spill_lend(v->sp, &j->lease);
+	j->body = (struct iovec *)(j->hdrs + r->nhdrs);
+	char *at = (char *)(j->body + nbody);
 	j->rt = rt;
 	j->req.method = at;
 	j->req.method_len = copy(&at, r->method, r->method_len);
@@ -169,8 +279,16 @@ static struct waf_job *job_new(const struct waf_rt *rt, const struct waf_pf_req 
 	}
 	j->req.hdrs = j->hdrs;
 	j->req.nhdrs = r->nhdrs;
-	j->req.body = r->body_len ? at : NULL;
-	j->req.body_len = copy(&at, r->body, r->body_len);
+	for (uint32_t i = 0; i < nbody; i++) {
+		j->body[i].iov_len = v->iov[i].iov_len;
+		if (lent && i < nchain) {
+			j->body[i].iov_base = v->iov[i].iov_base;   /* borrowed */
+		} else {
+			j->body[i].iov_base = at;
+			copy(&at, v->iov[i].iov_base, v->iov[i].iov_len);
+		}
+	}
+	j->nbody = nbody;
 	return j;
 }
 
@@ -178,6 +296,7 @@ static void job_free(struct waf_job *j)
 {
 	if (!j)
 		return;
+	spill_lease_end(&j->lease);   /* worker thread; run() is over */
 	waf_result_free(&j->res);
 	waf_tx_free(j->tx);
 	free(j);
@@ -197,9 +316,10 @@ static void job_run(struct offload_job *oj)
 	uint64_t t0 = cpu_us();
 	if (j->response)
 		j->ok = waf_inspect_response(j->tx, j->status, "HTTP 1.1", j->req.hdrs, j->req.nhdrs,
-					     j->req.body, j->req.body_len, &j->res);
+					     j->body, j->nbody, &j->res);
 	else
-		j->ok = waf_inspect(j->rt, &j->req, &j->conn, j->excl, j->partial, &j->res,
+		j->ok = waf_inspect(j->rt, &j->req, j->body, j->nbody, &j->conn, j->excl,
+				    j->partial, &j->res,
 				    j->rt->cfg->inspect_response ? &j->tx : NULL);
 	j->cpu_us = cpu_us() - t0;
 }
@@ -388,21 +508,18 @@ static enum flt_verdict submit(struct stream *s, struct waf_ctx *x, struct waf_j
 	return FLT_WAIT;
 }
 
-/* Judges the request as seen so far: FLT_CONTINUE (nothing to stop it),
- * FLT_WAIT (the job is out) or FLT_STOP (answered). */
-static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
+/* judge() on r (its body in one piece when strict or the pre-filter
+ * reads it) and the held body v. */
+static enum flt_verdict judge_view(struct stream *s, struct waf_ctx *x, const struct waf_pf_req *rq,
+				   struct held_view *v, bool pf)
 {
 	const struct cfg_waf *w = x->use->waf;
 	const struct waf_rt *rt = w->rt;
-	struct waf_pf_hdr hdrs[VIEW_HDRS];
-	struct waf_pf_req r;
+	struct waf_pf_req r = *rq;
 
-	req_view(s, x, &r, hdrs);
 	if (w->strict && strict_check(s, x, &r) == FLT_STOP)
 		return FLT_STOP;
-	/* The pre-filter reasons about request rules only: with
-	 * inspect_response the transaction is needed for the response. */
-	if (rt->pf && !w->inspect_response) {
+	if (pf) {
 		struct waf_pf_scratch *sc = pf_scratch(rt->pf);
 		if (sc && !waf_pf_scan(rt->pf, sc, &r)) {
 			x->judged = true;
@@ -415,7 +532,7 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 				  txn_line(s->txn), why);
 		}
 	}
-	struct waf_job *j = job_new(rt, &r);
+	struct waf_job *j = job_new(rt, &r, v);
 	if (!j) {
 		x->judged = true;
 		return reply(s, 503, TERM_INTERNAL);
@@ -432,6 +549,41 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x)
 	return submit(s, x, j, &x->judged);
 }
 
+#define VIEW_STACK 8
+
+/* Judges the request as seen so far (p: the data run being shown, NULL at
+ * the end): FLT_CONTINUE (nothing to stop it), FLT_WAIT (the job is out)
+ * or FLT_STOP (answered). */
+static enum flt_verdict judge(struct stream *s, struct waf_ctx *x, const char *p, size_t plen)
+{
+	const struct cfg_waf *w = x->use->waf;
+	struct waf_pf_hdr hdrs[VIEW_HDRS];
+	struct waf_pf_req r;
+	struct iovec stack[VIEW_STACK];
+	struct held_view v;
+	char *tmp = NULL;
+
+	req_view(s, &r, hdrs);
+	if (!held_view(&v, &s->txn->req_spill, &s->req, p, plen, x->body_seen, stack,
+		       VIEW_STACK)) {
+		x->judged = true;
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	/* The pre-filter reasons about request rules only: with
+	 * inspect_response the transaction is needed for the response. */
+	bool pf = w->rt->pf && !w->inspect_response;
+	if ((w->strict || pf) && !held_flat(&v, &r.body, &tmp)) {
+		held_view_done(&v, stack);
+		x->judged = true;
+		return reply(s, 503, TERM_INTERNAL);
+	}
+	r.body_len = r.body ? v.len : 0;
+	enum flt_verdict res = judge_view(s, x, &r, &v, pf);
+	free(tmp);   /* the job (if any) took runs of its own */
+	held_view_done(&v, stack);
+	return res;
+}
+
 /* ---- the filter ---- */
 
 static void ctx_free(struct flt_ctx *c)
@@ -441,8 +593,6 @@ static void ctx_free(struct flt_ctx *c)
 	if (x->job)
 		offload_cancel(&x->job->oj);   /* freed by the seam when it is back */
 	waf_tx_free(x->tx);   /* on the worker: cleanup only frees memory */
-	free(x->body);
-	free(x->rbody);
 	free(x->ids);
 	free(x);
 }
@@ -483,7 +633,7 @@ static enum flt_verdict req_head(struct stream *s, const struct cfg_use_waf *u,
 	}
 	const struct http_msg *m = &t->req;
 	if (m->body == BODY_NONE || (m->body == BODY_LENGTH && !m->content_length))
-		return judge(s, x);
+		return judge(s, x, NULL, 0);
 	if (m->body == BODY_LENGTH && m->content_length > w->body_limit && !w->body_over_pass) {
 		x->judged = true;
 		return reply(s, 413, TERM_CLIENT_ERROR);
@@ -494,31 +644,14 @@ static enum flt_verdict req_head(struct stream *s, const struct cfg_use_waf *u,
 	return FLT_CONTINUE;
 }
 
-/* Copies what fits of p[0..len) under limit to *body (grown by doubling,
- * never past limit).  -1 out of memory, else 1 when some of it did not
- * fit (the body goes past limit), 0 when it all did. */
-static int body_copy(char **body, size_t *blen, size_t *bcap, uint64_t limit, const char *p,
-		     size_t len)
+/* Counts what fits of len under limit in *seen; true when some did not
+ * (the body goes past limit).  The bytes stay where the pipeline holds
+ * them (held_view). */
+static bool body_count(uint64_t *seen, uint64_t limit, size_t len)
 {
-	size_t room = (size_t)limit - *blen;
-	size_t take = len < room ? len : room;
-	if (take) {
-		if (*blen + take > *bcap) {
-			size_t cap = *bcap ? *bcap * 2 : 4096;
-			while (cap < *blen + take)
-				cap *= 2;
-			if (cap > limit)
-				cap = (size_t)limit;
-			char *b = realloc(*body, cap);
-			if (!b)
-				return -1;
-			*body = b;
-			*bcap = cap;
-		}
-		memcpy(*body + *blen, p, take);
-		*blen += take;
-	}
-	return take < len;
+	uint64_t room = limit > *seen ? limit - *seen : 0;
+	*seen += len < room ? len : room;
+	return len > room;
 }
 
 static enum flt_verdict req_data(struct stream *s, const struct filter_ops *ops, const char *p,
@@ -528,20 +661,17 @@ static enum flt_verdict req_data(struct stream *s, const struct filter_ops *ops,
 
 	if (!x || x->judged)
 		return FLT_CONTINUE;
+	if (x->job)   /* woken early (an HTTP/2 DATA frame): still judging */
+		return FLT_WAIT;
 	const struct cfg_waf *w = x->use->waf;
-	int over = body_copy(&x->body, &x->body_len, &x->body_cap, w->body_limit, p, len);
-	if (over < 0) {
-		x->judged = true;
-		return reply(s, 503, TERM_INTERNAL);
-	}
-	if (!over)
+	if (!body_count(&x->body_seen, w->body_limit, len))
 		return FLT_CONTINUE;
 	x->partial = true;
 	if (!w->body_over_pass) {
 		x->judged = true;
 		return reply(s, 413, TERM_CLIENT_ERROR);
 	}
-	return judge(s, x);   /* on what it saw; the rest is not inspected */
+	return judge(s, x, p, len);   /* on what it saw; the rest is not inspected */
 }
 
 static enum flt_verdict req_end(struct stream *s, const struct filter_ops *ops)
@@ -552,7 +682,7 @@ static enum flt_verdict req_end(struct stream *s, const struct filter_ops *ops)
 		return FLT_CONTINUE;
 	if (x->job)
 		return FLT_WAIT;
-	return judge(s, x);
+	return judge(s, x, NULL, 0);
 }
 
 /* inspect_response: whether the response's body is inspected too: it
@@ -588,8 +718,9 @@ static bool res_body_wanted(const struct txn *t, const struct cfg_waf *w)
 }
 
 /* Phases 3 and 4 on the response as seen: its head, and the body held so
- * far when it is inspected. */
-static enum flt_verdict res_judge(struct stream *s, struct waf_ctx *x)
+ * far when it is inspected (p: the data run being shown, NULL at the end
+ * or at the head). */
+static enum flt_verdict res_judge(struct stream *s, struct waf_ctx *x, const char *p, size_t plen)
 {
 	struct txn *t = s->txn;
 	const struct http_msg *m = &t->res;
@@ -600,9 +731,14 @@ static enum flt_verdict res_judge(struct stream *s, struct waf_ctx *x)
 			hdrs[n++] = (struct waf_pf_hdr){ m->hdrs[i].name.p, m->hdrs[i].name.len,
 							 m->hdrs[i].value.p, m->hdrs[i].value.len };
 	struct waf_pf_req r = { .method = "", .target = "", .protocol = "", .hdrs = hdrs,
-				.nhdrs = n, .body = x->rbody_len ? x->rbody : NULL,
-				.body_len = x->rbody_len };
-	struct waf_job *j = job_new(x->use->waf->rt, &r);
+				.nhdrs = n };
+	struct iovec stack[VIEW_STACK];
+	struct held_view v;
+	struct waf_job *j = NULL;
+	if (held_view(&v, &t->res_spill, &s->res, p, plen, x->rbody_seen, stack, VIEW_STACK)) {
+		j = job_new(x->use->waf->rt, &r, &v);
+		held_view_done(&v, stack);
+	}
 	if (!j) {
 		x->res_judged = true;
 		return reply(s, 503, TERM_INTERNAL);
@@ -636,7 +772,7 @@ static enum flt_verdict res_head(struct stream *s, const struct filter_ops *ops)
 		txn_hold_res_body(t, w->response_body_limit);
 		return FLT_CONTINUE;
 	}
-	return res_judge(s, x);
+	return res_judge(s, x, NULL, 0);
 }
 
 static enum flt_verdict res_data(struct stream *s, const struct filter_ops *ops, const char *p,
@@ -644,17 +780,17 @@ static enum flt_verdict res_data(struct stream *s, const struct filter_ops *ops,
 {
 	struct waf_ctx *x = ctx_of(s, ops);
 
-	if (!x || !x->res_body || x->res_judged || !x->tx || s->txn->local)
+	if (!x || !x->res_body || x->res_judged || s->txn->local)
 		return FLT_CONTINUE;
-	int over = body_copy(&x->rbody, &x->rbody_len, &x->rbody_cap,
-			     x->use->waf->response_body_limit, p, len);
-	if (over < 0) {
-		x->res_judged = true;
-		return reply(s, 503, TERM_INTERNAL);
-	}
+	if (x->job)   /* woken early: still judging */
+		return FLT_WAIT;
+	if (!x->tx)
+		return FLT_CONTINUE;
 	/* past response_body_limit: judged on what was seen, the rest passes
 	 * (ModSecurity's SecResponseBodyLimitAction ProcessPartial) */
-	return over ? res_judge(s, x) : FLT_CONTINUE;
+	if (body_count(&x->rbody_seen, x->use->waf->response_body_limit, len))
+		return res_judge(s, x, p, len);
+	return FLT_CONTINUE;
 }
 
 static enum flt_verdict res_end(struct stream *s, const struct filter_ops *ops)
@@ -667,7 +803,7 @@ static enum flt_verdict res_end(struct stream *s, const struct filter_ops *ops)
 		return FLT_WAIT;
 	if (!x->tx)
 		return FLT_CONTINUE;
-	return res_judge(s, x);
+	return res_judge(s, x, NULL, 0);
 }
 
 static enum flt_verdict fe_res_data(struct stream *s, const void *conf, const char *p, size_t len)

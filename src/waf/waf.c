@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <strings.h>
 #include <unistd.h>
 #include <sys/random.h>
@@ -611,8 +612,9 @@ static bool collect_take(struct waf_tx *tx, struct waf_result *res)
 	return true;
 }
 
-bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct waf_conn *cn,
-		 uint32_t excl, bool partial, struct waf_result *res, struct waf_tx **keep)
+bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct iovec *body,
+		 size_t nbody, const struct waf_conn *cn, uint32_t excl, bool partial,
+		 struct waf_result *res, struct waf_tx **keep)
 {
 	char name[96];
 	/* ModSecurity wants C strings for the request line. */
@@ -674,8 +676,12 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 	}
 	msc_process_request_headers(t);
 	if (!intervened(t, &tx->c, res)) {
-		if (r->body_len)
-			msc_append_request_body(t, (const unsigned char *)r->body, r->body_len);
+		/* run by run, where the bytes lie (ModSecurity keeps its own
+		 * copy for its body processors while it runs) */
+		for (size_t i = 0; i < nbody; i++)
+			if (body[i].iov_len)
+				msc_append_request_body(t, (const unsigned char *)body[i].iov_base,
+							body[i].iov_len);
 		msc_process_request_body(t);
 		intervened(t, &tx->c, res);
 	}
@@ -689,8 +695,8 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 }
 
 bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
-			  const struct waf_pf_hdr *hdrs, size_t nhdrs, const char *body,
-			  size_t body_len, struct waf_result *res)
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, const struct iovec *body,
+			  size_t nbody, struct waf_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	for (size_t i = 0; i < nhdrs; i++)
@@ -701,8 +707,11 @@ bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
 	if (!intervened(tx->t, &tx->c, res)) {
 		/* phase 4, with the body held (or none: the CRS's outbound
 		 * anomaly evaluation, 959100, runs there either way) */
-		if (body_len)
-			msc_append_response_body(tx->t, (const unsigned char *)body, body_len);
+		for (size_t i = 0; i < nbody; i++)
+			if (body[i].iov_len)
+				msc_append_response_body(tx->t,
+							 (const unsigned char *)body[i].iov_base,
+							 body[i].iov_len);
 		msc_process_response_body(tx->t);
 		intervened(tx->t, &tx->c, res);
 	}

@@ -91,7 +91,9 @@ struct waf_conn {
 struct waf_tx;
 
 /*
- * Runs r through ModSecurity (phases 1 and 2).  excl: bit i set when the
+ * Runs r through ModSecurity (phases 1 and 2), its body the nbody runs of
+ * body in order (r->body is not read: a held body is read where it lies,
+ * flt_waf.c).  excl: bit i set when the
  * i-th conditional exclusion of the section applies; partial: the body was
  * cut at body_limit (a body processor's parse error is then not a match).
  * keep: when not NULL and the request was not blocked, the transaction is
@@ -99,15 +101,17 @@ struct waf_tx;
  * r and c only read during the call.  False when out of memory (res says
  * nothing then).
  */
-bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct waf_conn *c,
-		 uint32_t excl, bool partial, struct waf_result *res, struct waf_tx **keep);
+struct iovec;
+bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct iovec *body,
+		 size_t nbody, const struct waf_conn *c, uint32_t excl, bool partial,
+		 struct waf_result *res, struct waf_tx **keep);
 
 /* Phases 3 and 4 of a kept transaction: the response's status and head
- * (protocol "HTTP 1.1"), and its body as held (body_len 0: none or not
- * inspected).  Any thread, one at a time per tx. */
+ * (protocol "HTTP 1.1"), and its body as held, nbody runs in order (0:
+ * none or not inspected).  Any thread, one at a time per tx. */
 bool waf_inspect_response(struct waf_tx *tx, int status, const char *protocol,
-			  const struct waf_pf_hdr *hdrs, size_t nhdrs, const char *body,
-			  size_t body_len, struct waf_result *res);
+			  const struct waf_pf_hdr *hdrs, size_t nhdrs, const struct iovec *body,
+			  size_t nbody, struct waf_result *res);
 /* Any thread; NULL is a no-op. */
 void waf_tx_free(struct waf_tx *tx);
 

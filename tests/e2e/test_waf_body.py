@@ -255,8 +255,9 @@ class LeakOrigin:
                 for i, p in enumerate(parts):
                     if i:
                         time.sleep(int(q.get("ms", "1500")) / 1000.0)
-                    c.sendall(b"%x\r\n%s\r\n" % (len(p), p) if chunked else p)
+                    # counted first: gatehouse may answer before sendall returns
                     self.sent[path] = self.sent.get(path, 0) + len(p)
+                    c.sendall(b"%x\r\n%s\r\n" % (len(p), p) if chunked else p)
                 if chunked:
                     c.sendall(b"0\r\n\r\n")
         except OSError:
