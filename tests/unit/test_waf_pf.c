@@ -1196,8 +1196,50 @@ TEST(test_db_cache_prune)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* pf_tfn_identity() lets the scan skip a transformation: it must only say
+ * "unchanged" when pf_tfn_apply() would give back the same bytes.  Random
+ * strings over the bytes the transformations treat specially. */
+TEST(test_tfn_identity)
+{
+	static const uint8_t alpha[] = "aZ09 \t\n\r\v\f/*()\\\"'^,;%+&#.:\x00\x80\xa0\xc2\xc3\xe2\xff-u";
+	const size_t na = sizeof(alpha) - 1;
+	struct pf_buf out = { 0 };
+	uint64_t x = 88172645463325252ull;
+	size_t said = 0, wrong = 0;
+
+	for (int t = 0; t < T_OPAQUE; t++) {
+		for (int n = 0; n < 20000; n++) {
+			uint8_t in[12];
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			size_t len = x % (sizeof(in) + 1);
+			for (size_t i = 0; i < len; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				/* mostly one class of byte, so identities happen */
+				in[i] = (x >> 32) % 4 ? alpha[x % 4] : alpha[(x >> 8) % na];
+			}
+			if (!pf_tfn_identity(t, in, len))
+				continue;
+			said++;
+			if (pf_tfn_apply(t, in, len, &out) != 1 || out.len != len ||
+			    (len && memcmp(out.p, in, len))) {
+				if (wrong++ < 5)
+					fprintf(stderr, "  tfn %d: identity said for %.*s, not so\n", t,
+						(int)len, (const char *)in);
+			}
+		}
+	}
+	pf_buf_free(&out);
+	CHECK(said > 1000);
+	CHECK_EQ_INT(wrong, 0);
+}
+
 int main(void)
 {
+	RUN(test_tfn_identity);
 	RUN(test_small_rule_set);
 	RUN(test_db_cache);
 	RUN(test_db_cache_prune);
