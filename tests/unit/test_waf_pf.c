@@ -728,6 +728,50 @@ static void write_prologue(int pl)
 	fclose(f);
 }
 
+/* WAF_PF_SCAN_ONLY: the pre-filter alone over the benign requests of
+ * WAF_PF_RAW (WAF_PF_RAW_REPS times each), no ModSecurity, no oracle: for
+ * profiling the scan (perf, callgrind). */
+static void scan_only(struct waf_pf *pf, struct waf_pf_scratch *sc, int pl)
+{
+	FILE *f = fopen(getenv("WAF_PF_RAW"), "rb");
+	const char *rr = getenv("WAF_PF_RAW_REPS");
+	int reps = rr ? atoi(rr) : 1;
+	size_t n = 0, might = 0;
+	double ms = 0;
+	char head[512];
+	struct req r;
+
+	if (!f)
+		return;
+	if (reps < 1)
+		reps = 1;
+	while (fgets(head, sizeof(head), f)) {
+		char kind[32], label[256];
+		size_t len;
+		if (sscanf(head, "#%31s %255s %zu", kind, label, &len) != 3)
+			break;
+		char *b = malloc(len + 1);
+		if (fread(b, 1, len, f) != len) {
+			free(b);
+			break;
+		}
+		fgetc(f);
+		if (parse_raw(&r, kind, label, b, len) && r.kind == 0) {
+			struct waf_pf_req q = as_pf(&r);
+			double a = now_ms();
+			for (int k = 0; k < reps; k++)
+				might += waf_pf_scan(pf, sc, &q);
+			ms += now_ms() - a;
+			n++;
+		}
+		req_free(&r);
+		free(b);
+	}
+	fclose(f);
+	printf("  PL%d scan only: %zu benign requests x %d, %zu might, %.1f us per scan\n", pl, n,
+	       reps, might / (size_t)reps, n ? ms * 1e3 / ((double)n * reps) : 0.0);
+}
+
 static void run_level(int pl)
 {
 	char err[256];
@@ -745,6 +789,13 @@ static void run_level(int pl)
 	}
 	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
 	CHECK(sc != NULL);
+	if (getenv("WAF_PF_SCAN_ONLY") && getenv("WAF_PF_RAW")) {
+		scan_only(pf, sc, pl);
+		waf_pf_scratch_free(sc);
+		waf_pf_free(pf);
+		unlink(prologue_path);
+		return;
+	}
 
 	ModSecurity *ms = msc_init();
 	msc_set_log_cb(ms, log_cb);
