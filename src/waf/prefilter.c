@@ -888,6 +888,13 @@ static int build_db(struct waf_pf *pf)
 {
 	for (size_t gi = 0; gi < pf->nlinks; gi++) {
 		struct plink *l = pf->links[gi];
+		l->read_mask = l->coll_mask;
+		for (size_t j = 0; j < l->nselvars; j++)
+			if (!l->selvars[j]->count)
+				l->read_mask |= l->selvars[j]->coll_mask;
+	}
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		struct plink *l = pf->links[gi];
 		const struct sl_link *sl = l->sl;
 		if (l->mode != LM_HS)
 			continue;

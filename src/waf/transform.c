@@ -600,9 +600,9 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		return -1;
 	uint8_t *d = out->p;
 	switch (t) {
-	case T_LOWERCASE:
+	case T_LOWERCASE:	/* tolower() in the C locale, inline */
 		for (size_t i = 0; i < len; i++)
-			d[i] = (uint8_t)tolower(in[i]);
+			d[i] = in[i] >= 'A' && in[i] <= 'Z' ? (uint8_t)(in[i] + 32) : in[i];
 		o = len;
 		break;
 	case T_URLDECODEUNI:
