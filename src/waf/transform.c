@@ -677,8 +677,8 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 				space = 0;
 				d[o++] = a;
 				break;
-			default:
-				d[o++] = (uint8_t)tolower(a);
+			default:	/* tolower() in the C locale */
+				d[o++] = a >= 'A' && a <= 'Z' ? (uint8_t)(a + 32) : a;
 				space = 0;
 			}
 		}
