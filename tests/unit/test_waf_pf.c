@@ -17,6 +17,11 @@
  *
  * Also reported: how many benign requests the pre-filter lets skip
  * ModSecurity, the build time, scan cost and database size.
+ * WAF_PF_SCAN_ONLY=1 (with WAF_PF_RAW, WAF_PF_RAW_REPS) only times the scan
+ * over the corpus's benign requests, for profiling, e.g.
+ *   WAF_PF_SCAN_ONLY=1 WAF_PF_LEVELS=1 WAF_PF_RAW=/tmp/pfraw.bin \
+ *   valgrind --tool=callgrind --collect-atstart=no --toggle-collect=waf_pf_scan \
+ *   build/tests/test_waf_pf
  *
  * Without the CRS installed (/usr/share/modsecurity-crs) the test is
  * skipped.
