@@ -13,6 +13,9 @@ JSON/form/multipart POSTs), keep-alive, against
   gatehouse-waf        `waf crs` (CRS 3.3 from /usr/share/modsecurity-crs,
                        paranoia 1, mode block, body_limit 16k, prefilter on)
   gatehouse-waf-nopf   the same with prefilter off
+  gatehouse-base       optional (add to BENCH_WAF_PROXIES): gatehouse, and
+  gatehouse-waf-base   gatehouse-waf, run by another build (BENCH_BASE_BIN,
+                       e.g. main's), to compare two builds in one run
   nginx                nginx as a plain reverse proxy (the h1 config)
   nginx-modsec         nginx + libmodsecurity 3 + CRS 3.3 paranoia 1 (the
                        Debian modsecurity.conf with SecRuleEngine On, audit
@@ -167,16 +170,24 @@ Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf
 def variants(name, tmp, port, origin, gatehouse_bin, gatehouse_conf, nginx_proxy_conf):
     """[(argv, config-check argv, config path)] like bench.proxy_variants;
     gatehouse_conf and nginx_proxy_conf are bench.py's h1 config writers."""
-    def gh(suffix, fe_extra="", sections=""):
+    def gh(suffix, fe_extra="", sections="", binary=gatehouse_bin):
         plain = open(gatehouse_conf(tmp, port, origin, name="gatehouse-waf-base.conf")).read()
         text = sections + plain.replace("    default_backend origin\n",
                                         fe_extra + "    default_backend origin\n")
         conf = os.path.join(tmp, "gatehouse-%s.conf" % suffix)
         with open(conf, "w") as f:
             f.write(text)
-        return [([gatehouse_bin, "-c", conf], [gatehouse_bin, "-t", "-c", conf], conf)]
+        return [([binary, "-c", conf], [binary, "-t", "-c", conf], conf)]
     if name == "gatehouse":
         return gh("plain")
+    if name in ("gatehouse-base", "gatehouse-waf-base"):
+        # another build (BENCH_BASE_BIN, e.g. main's) in the same run
+        base = os.environ.get("BENCH_BASE_BIN", "")
+        if not base:
+            raise SystemExit("bench: %s needs BENCH_BASE_BIN" % name)
+        if name == "gatehouse-base":
+            return gh("plain-base", binary=base)
+        return gh("waf-base", "    use_waf crs\n", waf_section(True), binary=base)
     if name == "gatehouse-rules20":
         return gh("rules20", RULES20)
     if name == "gatehouse-limit":

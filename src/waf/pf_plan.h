@@ -60,6 +60,7 @@ struct plink {
 	char *param;		/* operator argument, static macros expanded */
 	pcre2_code *re;		/* exact regex when needed */
 	uint32_t coll_mask;	/* collections read without selector */
+	uint32_t read_mask;	/* every collection it may read a field of (build_db) */
 	const struct sl_var **selvars;	/* collection vars with a selector */
 	size_t nselvars;
 	bool has_count;

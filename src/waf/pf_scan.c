@@ -677,17 +677,51 @@ static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint
 	return 1;
 }
 
-/* Does link l say "might" for field fi through any of its chains? */
+/* Where chain ci's output for field fi is, after a chain_out() that
+ * returned 1: the same (arena, off, len) is the same value. */
+struct vref {
+	bool arena;
+	size_t off, len;
+};
+
+static struct vref chain_ref(const struct waf_pf_scratch *sc, size_t fi, size_t ci)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct field *f = &sc->f[fi];
+
+	if (pf->chains[ci].ntfn == 0)
+		return (struct vref){ true, f->val, f->vlen };
+	const struct memo *m = &sc->memo[fi * pf->nchains + ci];
+	return (struct vref){ m->arena, m->off, m->len };
+}
+
+/* Does link l say "might" for field fi through any of its chains?  A
+ * multiMatch link's chains mostly leave a benign value as it is: a value
+ * already judged for an earlier chain of the link is not judged again
+ * (the operator is a function of the value alone). */
 static int verdict_field(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
 {
+	struct vref seen[8];
+	size_t nseen = 0;
+
 	for (size_t c = 0; c < l->nchains; c++) {
 		const uint8_t *t;
 		size_t tl;
 		int rc = chain_out(sc, fi, (size_t)l->chains[c], &t, &tl);
 		if (rc < 0)
 			return -1;
-		if (rc == 0 || pf_link_verdict(l, t, tl, sc->md))
+		if (rc == 0)
 			return 1;
+		struct vref r = chain_ref(sc, fi, (size_t)l->chains[c]);
+		bool dup = false;
+		for (size_t k = 0; k < nseen && !dup; k++)
+			dup = seen[k].arena == r.arena && seen[k].off == r.off && seen[k].len == r.len;
+		if (dup)
+			continue;
+		if (pf_link_verdict(l, t, tl, sc->md))
+			return 1;
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = r;
 	}
 	return 0;
 }
@@ -731,6 +765,8 @@ static bool excluded(const struct waf_pf_scratch *sc, const struct plink *l,
 static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
 		       const struct field *f)
 {
+	if (!(f->mask & l->read_mask))
+		return false;	/* the common case: none of its collections */
 	if (l->nexcl && excluded(sc, l, f))
 		return false;
 	if (f->mask & l->coll_mask)

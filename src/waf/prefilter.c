@@ -888,6 +888,13 @@ static int build_db(struct waf_pf *pf)
 {
 	for (size_t gi = 0; gi < pf->nlinks; gi++) {
 		struct plink *l = pf->links[gi];
+		l->read_mask = l->coll_mask;
+		for (size_t j = 0; j < l->nselvars; j++)
+			if (!l->selvars[j]->count)
+				l->read_mask |= l->selvars[j]->coll_mask;
+	}
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		struct plink *l = pf->links[gi];
 		const struct sl_link *sl = l->sl;
 		if (l->mode != LM_HS)
 			continue;
@@ -1218,6 +1225,14 @@ struct waf_pf *waf_pf_build_src(const struct waf_pf_src *src, size_t nsrc, int p
 		fprintf(stderr, "waf_pf: %zu rules, %zu links (%zu scanned, %zu native, %zu always), "
 			"%zu chains\n", pf->nrules, pf->nlinks, modes[LM_HS], modes[LM_NATIVE],
 			modes[LM_ALWAYS], pf->nchains);
+		for (size_t ci = 0; ci < pf->nchains; ci++) {
+			const struct pchain *c = &pf->chains[ci];
+			fprintf(stderr, "waf_pf: chain %zu:", ci);
+			for (size_t k = 0; k < c->ntfn; k++)
+				fprintf(stderr, " %d", c->tfn[k]);
+			fprintf(stderr, " (%zu scanned links, collections %#x, parent %d)\n",
+				c->nlinks, c->mask, c->parent);
+		}
 		for (size_t i = 0; i < pf->nlinks; i++)
 			if (pf->links[i]->mode == LM_ALWAYS)
 				fprintf(stderr, "waf_pf: rule %ld link %s %s%s: always\n",

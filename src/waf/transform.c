@@ -541,10 +541,52 @@ bool pf_tfn_identity(int t, const uint8_t *in, size_t len)
 	case T_HTMLENTITYDECODE:
 		return !memchr(in, '&', len);
 	case T_JSDECODE:
-	case T_CSSDECODE:
 		return !memchr(in, '\\', len);
+	case T_CSSDECODE:	/* and cut at the first NUL (css_decode) */
+		return !memchr(in, '\\', len) && !memchr(in, '\0', len);
 	case T_REMOVENULLS:
 		return !memchr(in, '\0', len);
+	case T_UTF8TOUNICODE:	/* ASCII without NUL is copied as it is */
+		for (size_t i = 0; i < len; i++)
+			if (in[i] == 0 || in[i] >= 0x80)
+				return false;
+		return true;
+	case T_COMPRESSWS:	/* only single ' ' as white space */
+		for (size_t i = 0; i < len; i++)
+			if (cspace(in[i]) && (in[i] != ' ' || (i + 1 < len && cspace(in[i + 1]))))
+				return false;
+		return true;
+	case T_REMOVEWS:
+		for (size_t i = 0; i < len; i++)
+			if (cspace(in[i]) || in[i] == 0xa0 || in[i] == 0xc2)
+				return false;
+		return true;
+	case T_REPLACECOMMENTS:	/* only a comment's start changes anything */
+		for (size_t i = 0; i + 1 < len; i++)
+			if (in[i] == '/' && in[i + 1] == '*')
+				return false;
+		return true;
+	case T_CMDLINE:
+		/* nothing dropped, lowered or merged: no quote, '\\', '^',
+		 * separator but single spaces, upper case, nor a space that
+		 * a following space, '/' or '(' would remove */
+		for (size_t i = 0; i < len; i++) {
+			uint8_t c = in[i];
+			if (c == '"' || c == '\'' || c == '\\' || c == '^' || c == ',' || c == ';' ||
+			    c == '\t' || c == '\r' || c == '\n' || tolower(c) != c)
+				return false;
+			if (c == ' ' && i + 1 < len &&
+			    (in[i + 1] == ' ' || in[i + 1] == ',' || in[i + 1] == ';' ||
+			     in[i + 1] == '\t' || in[i + 1] == '\r' || in[i + 1] == '\n' ||
+			     in[i + 1] == '/' || in[i + 1] == '('))
+				return false;
+		}
+		return true;
+	case T_TRIM:
+	case T_TRIMLEFT:
+	case T_TRIMRIGHT:
+		return len == 0 || ((t == T_TRIMRIGHT || !cspace(in[0])) &&
+				    (t == T_TRIMLEFT || !cspace(in[len - 1])));
 	default:
 		return false;
 	}
@@ -558,9 +600,9 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		return -1;
 	uint8_t *d = out->p;
 	switch (t) {
-	case T_LOWERCASE:
+	case T_LOWERCASE:	/* tolower() in the C locale, inline */
 		for (size_t i = 0; i < len; i++)
-			d[i] = (uint8_t)tolower(in[i]);
+			d[i] = in[i] >= 'A' && in[i] <= 'Z' ? (uint8_t)(in[i] + 32) : in[i];
 		o = len;
 		break;
 	case T_URLDECODEUNI:
@@ -635,8 +677,8 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 				space = 0;
 				d[o++] = a;
 				break;
-			default:
-				d[o++] = (uint8_t)tolower(a);
+			default:	/* tolower() in the C locale */
+				d[o++] = a >= 'A' && a <= 'Z' ? (uint8_t)(a + 32) : a;
 				space = 0;
 			}
 		}

@@ -17,6 +17,11 @@
  *
  * Also reported: how many benign requests the pre-filter lets skip
  * ModSecurity, the build time, scan cost and database size.
+ * WAF_PF_SCAN_ONLY=1 (with WAF_PF_RAW, WAF_PF_RAW_REPS) only times the scan
+ * over the corpus's benign requests, for profiling, e.g.
+ *   WAF_PF_SCAN_ONLY=1 WAF_PF_LEVELS=1 WAF_PF_RAW=/tmp/pfraw.bin \
+ *   valgrind --tool=callgrind --collect-atstart=no --toggle-collect=waf_pf_scan \
+ *   build/tests/test_waf_pf
  *
  * Without the CRS installed (/usr/share/modsecurity-crs) the test is
  * skipped.
@@ -728,6 +733,50 @@ static void write_prologue(int pl)
 	fclose(f);
 }
 
+/* WAF_PF_SCAN_ONLY: the pre-filter alone over the benign requests of
+ * WAF_PF_RAW (WAF_PF_RAW_REPS times each), no ModSecurity, no oracle: for
+ * profiling the scan (perf, callgrind). */
+static void scan_only(struct waf_pf *pf, struct waf_pf_scratch *sc, int pl)
+{
+	FILE *f = fopen(getenv("WAF_PF_RAW"), "rb");
+	const char *rr = getenv("WAF_PF_RAW_REPS");
+	int reps = rr ? atoi(rr) : 1;
+	size_t n = 0, might = 0;
+	double ms = 0;
+	char head[512];
+	struct req r;
+
+	if (!f)
+		return;
+	if (reps < 1)
+		reps = 1;
+	while (fgets(head, sizeof(head), f)) {
+		char kind[32], label[256];
+		size_t len;
+		if (sscanf(head, "#%31s %255s %zu", kind, label, &len) != 3)
+			break;
+		char *b = malloc(len + 1);
+		if (fread(b, 1, len, f) != len) {
+			free(b);
+			break;
+		}
+		fgetc(f);
+		if (parse_raw(&r, kind, label, b, len) && r.kind == 0) {
+			struct waf_pf_req q = as_pf(&r);
+			double a = now_ms();
+			for (int k = 0; k < reps; k++)
+				might += waf_pf_scan(pf, sc, &q);
+			ms += now_ms() - a;
+			n++;
+		}
+		req_free(&r);
+		free(b);
+	}
+	fclose(f);
+	printf("  PL%d scan only: %zu benign requests x %d, %zu might, %.1f us per scan\n", pl, n,
+	       reps, might / (size_t)reps, n ? ms * 1e3 / ((double)n * reps) : 0.0);
+}
+
 static void run_level(int pl)
 {
 	char err[256];
@@ -745,6 +794,13 @@ static void run_level(int pl)
 	}
 	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
 	CHECK(sc != NULL);
+	if (getenv("WAF_PF_SCAN_ONLY") && getenv("WAF_PF_RAW")) {
+		scan_only(pf, sc, pl);
+		waf_pf_scratch_free(sc);
+		waf_pf_free(pf);
+		unlink(prologue_path);
+		return;
+	}
 
 	ModSecurity *ms = msc_init();
 	msc_set_log_cb(ms, log_cb);
@@ -1196,8 +1252,50 @@ TEST(test_db_cache_prune)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* pf_tfn_identity() lets the scan skip a transformation: it must only say
+ * "unchanged" when pf_tfn_apply() would give back the same bytes.  Random
+ * strings over the bytes the transformations treat specially. */
+TEST(test_tfn_identity)
+{
+	static const uint8_t alpha[] = "aZ09 \t\n\r\v\f/*()\\\"'^,;%+&#.:\x00\x80\xa0\xc2\xc3\xe2\xff-u";
+	const size_t na = sizeof(alpha) - 1;
+	struct pf_buf out = { 0 };
+	uint64_t x = 88172645463325252ull;
+	size_t said = 0, wrong = 0;
+
+	for (int t = 0; t < T_OPAQUE; t++) {
+		for (int n = 0; n < 20000; n++) {
+			uint8_t in[12];
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			size_t len = x % (sizeof(in) + 1);
+			for (size_t i = 0; i < len; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				/* mostly one class of byte, so identities happen */
+				in[i] = (x >> 32) % 4 ? alpha[x % 4] : alpha[(x >> 8) % na];
+			}
+			if (!pf_tfn_identity(t, in, len))
+				continue;
+			said++;
+			if (pf_tfn_apply(t, in, len, &out) != 1 || out.len != len ||
+			    (len && memcmp(out.p, in, len))) {
+				if (wrong++ < 5)
+					fprintf(stderr, "  tfn %d: identity said for %.*s, not so\n", t,
+						(int)len, (const char *)in);
+			}
+		}
+	}
+	pf_buf_free(&out);
+	CHECK(said > 1000);
+	CHECK_EQ_INT(wrong, 0);
+}
+
 int main(void)
 {
+	RUN(test_tfn_identity);
 	RUN(test_small_rule_set);
 	RUN(test_db_cache);
 	RUN(test_db_cache_prune);
