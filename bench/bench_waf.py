@@ -171,7 +171,8 @@ def variants(name, tmp, port, origin, gatehouse_bin, gatehouse_conf, nginx_proxy
     """[(argv, config-check argv, config path)] like bench.proxy_variants;
     gatehouse_conf and nginx_proxy_conf are bench.py's h1 config writers."""
     def gh(suffix, fe_extra="", sections="", binary=gatehouse_bin):
-        plain = open(gatehouse_conf(tmp, port, origin, name="gatehouse-waf-base.conf")).read()
+        plain = open(gatehouse_conf(tmp, port, origin,
+                                    name="gatehouse-%s-template.conf" % suffix)).read()
         text = sections + plain.replace("    default_backend origin\n",
                                         fe_extra + "    default_backend origin\n")
         conf = os.path.join(tmp, "gatehouse-%s.conf" % suffix)
