@@ -1,7 +1,7 @@
 /*
  * local.h - responses gatehouse produces itself: errors (400, 502, 503,
- * ...), and what filters answer (a rule's deny, return or redirect; later
- * a rate limit's 429 or a cache hit's headers).
+ * ...), and what filters answer (a rule's deny, return or redirect, a rate
+ * limit's 429, a cache hit with its stored head and body).
  *
  * One producer for all of them: it fills the transaction's response
  * message (status, headers, body) and hands it to the response steps, so the

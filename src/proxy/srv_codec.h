@@ -1,8 +1,8 @@
 /*
  * srv_codec.h - the server side's protocol.
  *
- * A server connection speaks one protocol (HTTP/1.1 today: h1_server.c;
- * HTTP/2 next), and its codec is the table of what that protocol does for
+ * A server connection speaks one protocol (HTTP/1.1: h1_server.c; HTTP/2,
+ * `server ... proto h2`: h2_server.c), and its codec is the table of what that protocol does for
  * a stream using the connection.  The stream takes the codec of the
  * connection it is attached to (s->srv_codec, set by srv_connect), so
  * routing, balancing and the filters never see which protocol it is:
@@ -23,8 +23,8 @@
  *                length is unknown)
  *   res_more     whether more response bytes may be readable at once
  *
- * HTTP/1.1 carries one stream per connection (srvconn.owner); HTTP/2 will
- * carry several with the same table.
+ * HTTP/1.1 carries one stream per connection (srvconn.owner); HTTP/2
+ * carries several with the same table (srvconn.h2, server_rt.h2conns).
  */
 #ifndef GH_PROXY_SRV_CODEC_H
 #define GH_PROXY_SRV_CODEC_H
