@@ -7,9 +7,8 @@ lines.  The reference must have an entry (`### `keyword``, with a
 does not know.  Every entry's example is checked with `gatehouse -t`,
 wrapped in a minimal configuration of its context unless it is a whole one.
 
-A branch that adds directives writes their entries in
-docs/config-<branch>.md; the lead folds them into docs/configuration.md,
-which is the only file checked here.
+A change that adds directives adds their entries to docs/configuration.md,
+in its feature's section; that is the only file checked here.
 """
 
 import os
@@ -117,8 +116,7 @@ def missing_from_doc(keywords, entries):
                 "directive)" % (kw, ", ".join(others), ctx)) if others else ""
         out.append("the parser knows `%s` in %s (gatehouse --keywords: '%s %s') but "
                    "docs/configuration.md has no entry for it there: add '### `%s`' with "
-                   "'- Context: %s' under %s of docs/configuration.md (a branch adding it "
-                   "writes the entry in docs/config-<branch>.md for the lead to fold in)%s"
+                   "'- Context: %s' under %s of docs/configuration.md%s"
                    % (kw, ctx, ctx, kw, kw, ctx, where, hint))
     return out
 
