@@ -73,8 +73,11 @@ def free_port():
     raise RuntimeError("no free port")
 
 
-def listening_ports():
-    """Ports in LISTEN state on this machine (from /proc/net/tcp{,6})."""
+def listening_ports(pid=None):
+    """Ports in LISTEN state on this machine (from /proc/net/tcp{,6}); with
+    pid, only those whose socket that process holds (another process that
+    took the port meanwhile must not pass for it)."""
+    mine = _socket_inodes(pid) if pid is not None else None
     ports = set()
     for f in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -82,11 +85,28 @@ def listening_ports():
                 next(fh)
                 for line in fh:
                     parts = line.split()
-                    if parts[3] == "0A":
+                    if parts[3] == "0A" and (mine is None or parts[9] in mine):
                         ports.add(int(parts[1].rsplit(":", 1)[1], 16))
         except OSError:
             pass
     return ports
+
+
+def _socket_inodes(pid):
+    """The inodes of the sockets among pid's descriptors, as strings."""
+    inodes = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
 
 
 def listening_unix_paths():
@@ -285,7 +305,7 @@ class Gatehouse:
                             % (self.name, rc, self.stderr_tail()))
             # every TCP bind, and every unix@ one (bound after the TCP
             # ones before it: a stale file is replaced meanwhile)
-            if set(self.ports) <= listening_ports() and \
+            if set(self.ports) <= listening_ports(self.proc.pid) and \
                     set(self.unix_paths) <= listening_unix_paths():
                 return
             if time.monotonic() > deadline:

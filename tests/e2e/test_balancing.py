@@ -136,11 +136,11 @@ def test_distribution_follows_weights(gatehouse, make_origin, port, balance, n):
     g = gatehouse(config(port, origins, balance, weights))
     rnd = random.Random(7)
     users = ["user-%d" % rnd.getrandbits(48) for _ in range(n)]
-    # Every answer takes 10 ms, so the origins' own processing time (which
+    # Every answer takes 30 ms, so the origins' own processing time (which
     # grows with the share a heavier weight sends them: each origin is one
     # Python thread) stays small next to it; 24 connections keep ~24
     # requests in flight for the load-aware algorithms to weigh.
-    res = run_load(g.port, n, conns=24, path="/delay/10?r=",
+    res = run_load(g.port, n, conns=24, path="/delay/30?r=",
                    headers_of=lambda i: [("X-User", users[i])])
     got = shares(res, [o.name for o in origins])
     want = {o.name: w / 6.0 for o, w in zip(origins, weights)}
