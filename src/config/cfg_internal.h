@@ -242,6 +242,23 @@ void cfg_rules_check(struct cfg_parser *p);
  * once the file has no error; and freeing them with the configuration. */
 void cfg_limits_check(struct cfg_parser *p);
 
+/* `use_KIND NAME [if|unless COND]` in frontends and backends (cfg_use.c,
+ * shared by use_cache and use_waf).  cfg_is_cond_kw: t is `if` or
+ * `unless`.  cfg_opt_cond: the `[if|unless COND]` from toks[i] on, NULL
+ * when there is none, NULL with *err after reporting.  cfg_use_parse: the
+ * line checked (first_line: the line of an earlier use_KIND in the same
+ * section, 0 if none) into a malloc'd *name and *cond; -1 after reporting.
+ * cfg_use_resolve: once modes are known, the index of the section NAME
+ * among the n that name_at() names, or -1 after reporting a tcp-mode
+ * `what` ("frontend 'web'") or an unknown NAME with the known ones. */
+bool cfg_is_cond_kw(const struct cfg_tok *t);
+struct cond *cfg_opt_cond(struct cfg_parser *p, const struct cfg_node *n, int i, bool *err);
+int cfg_use_parse(struct cfg_parser *p, const struct cfg_node *n, const char *kind,
+		  const char *what, int first_line, char **name, struct cond **cond);
+int cfg_use_resolve(struct cfg_parser *p, const char *kind, const char *name, int line, int col,
+		    enum px_mode mode, const char *what, int n,
+		    const char *(*name_at)(const struct cfg *c, int i));
+
 /* `waf` sections and `use_waf`, `waf_threads`, `waf_queue` (cfg_waf.c):
  * names resolved, body_limit against the buffer, the rules loaded once the
  * file has no error; freeing them with the configuration. */
