@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "core/hex.h"
 
 static const struct {
 	const char *name;
@@ -66,17 +67,6 @@ void pf_buf_free(struct pf_buf *b)
 	b->len = b->cap = 0;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* UrlDecodeUni::inplace without a unicode map (SecUnicodeMapFile unset). */
 static size_t url_decode_uni(const uint8_t *in, size_t len, uint8_t *d)
 {
@@ -85,9 +75,11 @@ static size_t url_decode_uni(const uint8_t *in, size_t len, uint8_t *d)
 	while (i < len) {
 		if (in[i] == '%') {
 			if (i + 1 < len && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
-				if (i + 5 < len && hexval(in[i + 2]) >= 0 && hexval(in[i + 3]) >= 0 &&
-				    hexval(in[i + 4]) >= 0 && hexval(in[i + 5]) >= 0) {
-					uint8_t c = (uint8_t)(hexval(in[i + 4]) << 4 | hexval(in[i + 5]));
+				if (i + 5 < len && hex_digit(in[i + 2]) >= 0 &&
+				    hex_digit(in[i + 3]) >= 0 && hex_digit(in[i + 4]) >= 0 &&
+				    hex_digit(in[i + 5]) >= 0) {
+					uint8_t c = (uint8_t)(hex_digit(in[i + 4]) << 4 |
+							      hex_digit(in[i + 5]));
 					if (c > 0 && c < 0x5f && (in[i + 2] == 'f' || in[i + 2] == 'F') &&
 					    (in[i + 3] == 'f' || in[i + 3] == 'F'))
 						c += 0x20;
@@ -97,8 +89,10 @@ static size_t url_decode_uni(const uint8_t *in, size_t len, uint8_t *d)
 					d[o++] = in[i++];
 					d[o++] = in[i++];
 				}
-			} else if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-				d[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
+			} else if (i + 2 < len && hex_digit(in[i + 1]) >= 0 &&
+				   hex_digit(in[i + 2]) >= 0) {
+				d[o++] =
+				    (uint8_t)(hex_digit(in[i + 1]) << 4 | hex_digit(in[i + 2]));
 				i += 3;
 			} else {
 				d[o++] = in[i++];
@@ -119,8 +113,9 @@ size_t pf_urldecode_nonstrict(const uint8_t *in, size_t len, uint8_t *d)
 
 	while (i < len) {
 		if (in[i] == '%') {
-			if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-				d[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
+			if (i + 2 < len && hex_digit(in[i + 1]) >= 0 && hex_digit(in[i + 2]) >= 0) {
+				d[o++] =
+				    (uint8_t)(hex_digit(in[i + 1]) << 4 | hex_digit(in[i + 2]));
 				i += 3;
 			} else {
 				d[o++] = in[i++];
@@ -220,17 +215,18 @@ static size_t js_decode(const uint8_t *in, size_t len, uint8_t *d)
 			d[o++] = in[i++];
 			continue;
 		}
-		if (i + 5 < len && in[i + 1] == 'u' && hexval(in[i + 2]) >= 0 &&
-		    hexval(in[i + 3]) >= 0 && hexval(in[i + 4]) >= 0 && hexval(in[i + 5]) >= 0) {
-			uint8_t c = (uint8_t)(hexval(in[i + 4]) << 4 | hexval(in[i + 5]));
+		if (i + 5 < len && in[i + 1] == 'u' && hex_digit(in[i + 2]) >= 0 &&
+		    hex_digit(in[i + 3]) >= 0 && hex_digit(in[i + 4]) >= 0 &&
+		    hex_digit(in[i + 5]) >= 0) {
+			uint8_t c = (uint8_t)(hex_digit(in[i + 4]) << 4 | hex_digit(in[i + 5]));
 			if (c > 0 && c < 0x5f && (in[i + 2] == 'f' || in[i + 2] == 'F') &&
 			    (in[i + 3] == 'f' || in[i + 3] == 'F'))
 				c += 0x20;
 			d[o++] = c;
 			i += 6;
-		} else if (i + 3 < len && in[i + 1] == 'x' && hexval(in[i + 2]) >= 0 &&
-			   hexval(in[i + 3]) >= 0) {
-			d[o++] = (uint8_t)(hexval(in[i + 2]) << 4 | hexval(in[i + 3]));
+		} else if (i + 3 < len && in[i + 1] == 'x' && hex_digit(in[i + 2]) >= 0 &&
+			   hex_digit(in[i + 3]) >= 0) {
+			d[o++] = (uint8_t)(hex_digit(in[i + 2]) << 4 | hex_digit(in[i + 3]));
 			i += 4;
 		} else if (i + 1 < len && odigit(in[i + 1])) {
 			char buf[4];
@@ -486,7 +482,7 @@ static size_t css_decode(const uint8_t *in, size_t len, uint8_t *d)
 		}
 		i++;
 		size_t j = 0;
-		while (j < 6 && i + j < len && hexval(in[i + j]) >= 0)
+		while (j < 6 && i + j < len && hex_digit(in[i + j]) >= 0)
 			j++;
 		if (j == 0) {
 			if (in[i] == '\n')
@@ -496,8 +492,9 @@ static size_t css_decode(const uint8_t *in, size_t len, uint8_t *d)
 			continue;
 		}
 		bool full = false;
-		uint8_t c = j == 1 ? (uint8_t)hexval(in[i])
-				   : (uint8_t)(hexval(in[i + j - 2]) << 4 | hexval(in[i + j - 1]));
+		uint8_t c =
+		    j == 1 ? (uint8_t)hex_digit(in[i])
+			   : (uint8_t)(hex_digit(in[i + j - 2]) << 4 | hex_digit(in[i + j - 1]));
 		switch (j) {
 		case 4:
 			full = true;
