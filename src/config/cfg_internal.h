@@ -184,6 +184,10 @@ int cfg_be_errorfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 void cfg_errorfiles_free(struct cfg_errorfile *v, int n);
 /* The configuration file's directory, for relative file names ("" if none). */
 void cfg_base_dir(const struct cfg_parser *p, char *out, size_t cap);
+/* name joined to that directory unless it is absolute (or the
+ * configuration has no file), malloc'd; NULL when out of memory.  For the
+ * paths kept as written to open later (pidfile, access_log). */
+char *cfg_path_join(const struct cfg_parser *p, const char *name);
 
 /* Conditions' `in file(PATH)` lists (cfg_iplist.c): what cond_parse_with()
  * loads them with (once per file and configuration), and their end. */
