@@ -40,6 +40,7 @@
 #include "admin/json.h"
 #include "admin/metrics.h"
 #include "config/cfg.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "lb/lb.h"
@@ -99,17 +100,6 @@ bool api_method_not_allowed(struct admin_resp *rs, const struct admin_req *rq,
 
 /* ---- the path ---- */
 
-static int unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Splits path (after "/api/") into at most API_SEGS segments, each
  * percent-decoded into buf; a decoded segment may not hold '/' or NUL, nor
@@ -129,7 +119,7 @@ static int split_path(const char *path, char *buf, size_t size, char **seg)
 		for (; *p && *p != '/'; p++) {
 			char c = *p;
 			if (c == '%') {
-				int h = unhex(p[1]), l = h >= 0 ? unhex(p[2]) : -1;
+				int h = hex_digit(p[1]), l = h >= 0 ? hex_digit(p[2]) : -1;
 				if (l < 0)
 					return -1;
 				c = (char)(h * 16 + l);

@@ -136,59 +136,25 @@ const struct cfg_section cfg_section_cache = {
 
 /* ---- use_cache ---- */
 
-static bool is_cond_kw(const struct cfg_tok *t)
-{
-	return !t->quoted && (strcmp(t->s, "if") == 0 || strcmp(t->s, "unless") == 0);
-}
-
 static int use_cache(struct cfg_parser *p, const struct cfg_node *n, struct cfg_use_cache **out,
 		     const char *what)
 {
-	const struct cfg_tok *name = &n->toks[1];
-	char msg[256];
-	int bad;
+	struct cfg_use_cache *u;
+	struct cond *c;
+	char *name;
 
-	if (*out) {
-		cfg_error(p, n->line, n->col, "use_cache given twice in %s; the first is at line %d",
-			  what, (*out)->line);
+	if (cfg_use_parse(p, n, "cache", what, *out ? (*out)->line : 0, &name, &c) < 0)
 		return -1;
-	}
-	if (cfg_val_name(p, name, "cache") < 0)
-		return -1;
-	struct cond *c = NULL;
-	if (n->ntok > 2) {
-		const struct cfg_tok *kw = &n->toks[2];
-		if (!is_cond_kw(kw)) {
-			cfg_error(p, kw->line, kw->col,
-				  "unexpected '%s' after the cache name; expected 'if' or 'unless'",
-				  kw->s);
-			return -1;
-		}
-		if (n->ntok < 4) {
-			cfg_error(p, n->line, n->end_col, "missing condition after '%s'", kw->s);
-			return -1;
-		}
-		c = cond_parse(n->toks + 3, n->ntok - 3, &bad, msg, sizeof(msg));
-		if (!c) {
-			const struct cfg_tok *at = bad < n->ntok - 3 ? &n->toks[3 + bad] : NULL;
-			cfg_error(p, at ? at->line : n->line, at ? at->col : n->end_col, "%s", msg);
-			return -1;
-		}
-		if (strcmp(kw->s, "unless") == 0 && !(c = cond_negate(c))) {
-			cfg_oom(p);
-			return -1;
-		}
-	}
-	struct cfg_use_cache *u = calloc(1, sizeof(*u));
-	if (!u || !(u->name = strdup(name->s))) {
-		free(u);
+	if (!(u = calloc(1, sizeof(*u)))) {
+		free(name);
 		cond_free(c);
 		cfg_oom(p);
 		return -1;
 	}
+	u->name = name;
 	u->cond = c;
-	u->line = name->line;
-	u->col = name->col;
+	u->line = n->toks[1].line;
+	u->col = n->toks[1].col;
 	*out = u;
 	return 0;
 }
@@ -213,20 +179,12 @@ static const char *cache_name(const struct cfg *c, int i)
 static void resolve(struct cfg_parser *p, struct cfg_use_cache *u, enum px_mode mode,
 		    const char *what)
 {
-	const struct cfg *cf = p->cfg;
-
 	if (!u)
 		return;
-	if (mode == MODE_TCP) {
-		cfg_error(p, u->line, u->col, "use_cache needs HTTP; %s is in tcp mode", what);
-		return;
-	}
-	for (int i = 0; i < cf->ncaches; i++)
-		if (strcmp(cf->caches[i]->name, u->name) == 0) {
-			u->cache = cf->caches[i];
-			return;
-		}
-	cfg_error_unknown_section(p, u->line, u->col, "cache", u->name, cf->ncaches, cache_name);
+	int i = cfg_use_resolve(p, "cache", u->name, u->line, u->col, mode, what, p->cfg->ncaches,
+				cache_name);
+	if (i >= 0)
+		u->cache = p->cfg->caches[i];
 }
 
 void cfg_caches_check(struct cfg_parser *p)

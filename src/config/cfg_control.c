@@ -11,20 +11,6 @@
 
 #include "config/cfg_internal.h"
 
-/* A relative name is joined to the configuration file's directory. */
-static char *path_join(const char *cfg_file, const char *name)
-{
-	const char *slash = cfg_file ? strrchr(cfg_file, '/') : NULL;
-	char *out;
-
-	if (name[0] == '/' || !slash)
-		return strdup(name);
-	int dirlen = slash == cfg_file ? 1 : (int)(slash - cfg_file);
-	if (asprintf(&out, "%.*s/%s", dirlen, cfg_file, name) < 0)
-		return NULL;
-	return out;
-}
-
 int cfg_gl_pidfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	struct cfg_global *g = s->obj;
@@ -34,7 +20,7 @@ int cfg_gl_pidfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_n
 		cfg_error(p, t->line, t->col, "empty pidfile path; expected a file name");
 		return -1;
 	}
-	char *path = path_join(p->file, t->s);
+	char *path = cfg_path_join(p, t->s);
 	if (!path) {
 		cfg_oom(p);
 		return -1;

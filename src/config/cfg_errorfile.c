@@ -26,6 +26,19 @@ void cfg_base_dir(const struct cfg_parser *p, char *out, size_t cap)
 		snprintf(out, cap, "%.*s", slash == p->file ? 1 : (int)(slash - p->file), p->file);
 }
 
+char *cfg_path_join(const struct cfg_parser *p, const char *name)
+{
+	const char *slash = p->file ? strrchr(p->file, '/') : NULL;
+	char *out;
+
+	if (name[0] == '/' || !slash)
+		return strdup(name);
+	int dirlen = slash == p->file ? 1 : (int)(slash - p->file);
+	if (asprintf(&out, "%.*s/%s", dirlen, p->file, name) < 0)
+		return NULL;
+	return out;
+}
+
 const struct cfg_errorfile *cfg_errorfile_find(const struct cfg_errorfile *v, int n, int status)
 {
 	for (int i = 0; i < n; i++)

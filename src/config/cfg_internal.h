@@ -184,6 +184,10 @@ int cfg_be_errorfile(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 void cfg_errorfiles_free(struct cfg_errorfile *v, int n);
 /* The configuration file's directory, for relative file names ("" if none). */
 void cfg_base_dir(const struct cfg_parser *p, char *out, size_t cap);
+/* name joined to that directory unless it is absolute (or the
+ * configuration has no file), malloc'd; NULL when out of memory.  For the
+ * paths kept as written to open later (pidfile, access_log). */
+char *cfg_path_join(const struct cfg_parser *p, const char *name);
 
 /* Conditions' `in file(PATH)` lists (cfg_iplist.c): what cond_parse_with()
  * loads them with (once per file and configuration), and their end. */
@@ -241,6 +245,23 @@ void cfg_rules_check(struct cfg_parser *p);
  * NAME` resolved (an unknown name is an error at NAME), the tables built
  * once the file has no error; and freeing them with the configuration. */
 void cfg_limits_check(struct cfg_parser *p);
+
+/* `use_KIND NAME [if|unless COND]` in frontends and backends (cfg_use.c,
+ * shared by use_cache and use_waf).  cfg_is_cond_kw: t is `if` or
+ * `unless`.  cfg_opt_cond: the `[if|unless COND]` from toks[i] on, NULL
+ * when there is none, NULL with *err after reporting.  cfg_use_parse: the
+ * line checked (first_line: the line of an earlier use_KIND in the same
+ * section, 0 if none) into a malloc'd *name and *cond; -1 after reporting.
+ * cfg_use_resolve: once modes are known, the index of the section NAME
+ * among the n that name_at() names, or -1 after reporting a tcp-mode
+ * `what` ("frontend 'web'") or an unknown NAME with the known ones. */
+bool cfg_is_cond_kw(const struct cfg_tok *t);
+struct cond *cfg_opt_cond(struct cfg_parser *p, const struct cfg_node *n, int i, bool *err);
+int cfg_use_parse(struct cfg_parser *p, const struct cfg_node *n, const char *kind,
+		  const char *what, int first_line, char **name, struct cond **cond);
+int cfg_use_resolve(struct cfg_parser *p, const char *kind, const char *name, int line, int col,
+		    enum px_mode mode, const char *what, int n,
+		    const char *(*name_at)(const struct cfg *c, int i));
 
 /* `waf` sections and `use_waf`, `waf_threads`, `waf_queue` (cfg_waf.c):
  * names resolved, body_limit against the buffer, the rules loaded once the

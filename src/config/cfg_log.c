@@ -21,20 +21,6 @@
 
 #include "config/cfg_internal.h"
 
-/* PATH joined to the directory of the configuration file; malloc'd. */
-static char *log_path_join(const char *cfg_file, const char *name)
-{
-	const char *slash = cfg_file ? strrchr(cfg_file, '/') : NULL;
-	char *out;
-
-	if (name[0] == '/' || !slash)
-		return strdup(name);
-	int dirlen = slash == cfg_file ? 1 : (int)(slash - cfg_file);
-	if (asprintf(&out, "%.*s/%s", dirlen, cfg_file, name) < 0)
-		return NULL;
-	return out;
-}
-
 /* NULL if `path` could be opened for append, else why not (in buf). */
 static const char *log_path_problem(const char *path, char *buf, size_t len)
 {
@@ -113,7 +99,7 @@ int cfg_fe_access_log(struct cfg_parser *p, struct cfg_scope *s, const struct cf
 		return -1;
 	}
 	bool stdio = !t->quoted && (strcmp(t->s, "stdout") == 0 || strcmp(t->s, "stderr") == 0);
-	char *path = stdio ? strdup(t->s) : log_path_join(p->file, t->s);
+	char *path = stdio ? strdup(t->s) : cfg_path_join(p, t->s);
 	if (!path) {
 		cfg_oom(p);
 		return -1;

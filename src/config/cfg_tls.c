@@ -574,12 +574,9 @@ void cfg_tls_check(struct cfg_parser *p)
 {
 	struct cfg *cf = p->cfg;
 	struct tls_diag d = { tls_report, p };
-	char base[1024] = "";
-	const char *slash = p->file ? strrchr(p->file, '/') : NULL;
+	char base[1024];
 
-	if (slash && (size_t)(slash - p->file) < sizeof(base))
-		snprintf(base, sizeof(base), "%.*s", slash == p->file ? 1 : (int)(slash - p->file),
-			 p->file);
+	cfg_base_dir(p, base, sizeof(base));
 	for (int f = 0; f < cf->nfrontends; f++) {
 		struct cfg_frontend *fe = cf->frontends[f];
 		for (int b = 0; b < fe->nbinds; b++) {

@@ -200,47 +200,12 @@ static bool rule_id_ok(const char *v)
 	return digits && digits <= 9 && !q[digits] && strtoul(q, NULL, 10) >= strtoul(v, NULL, 10);
 }
 
-/* `... [if|unless COND]` from toks[i]: the condition, NULL with *err after
- * reporting, NULL without when there is none. */
-static struct cond *opt_cond(struct cfg_parser *p, const struct cfg_node *n, int i, bool *err)
-{
-	char msg[256];
-	int bad;
-
-	*err = false;
-	if (i >= n->ntok)
-		return NULL;
-	bool unless = strcmp(n->toks[i].s, "unless") == 0;
-	if (i + 1 >= n->ntok) {
-		cfg_error(p, n->line, n->end_col, "missing condition after '%s'", n->toks[i].s);
-		*err = true;
-		return NULL;
-	}
-	struct cond *c = cond_parse(n->toks + i + 1, n->ntok - i - 1, &bad, msg, sizeof(msg));
-	if (!c) {
-		const struct cfg_tok *at = bad < n->ntok - i - 1 ? &n->toks[i + 1 + bad] : NULL;
-		cfg_error(p, at ? at->line : n->line, at ? at->col : n->end_col, "%s", msg);
-		*err = true;
-		return NULL;
-	}
-	if (unless && !(c = cond_negate(c))) {
-		cfg_oom(p);
-		*err = true;
-	}
-	return c;
-}
-
-static bool is_cond_kw(const struct cfg_tok *t)
-{
-	return !t->quoted && (strcmp(t->s, "if") == 0 || strcmp(t->s, "unless") == 0);
-}
-
 static int waf_exclude(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	struct cfg_waf *w = waf(s);
 	int i = 1;
 
-	for (; i < n->ntok && !is_cond_kw(&n->toks[i]); i++) {
+	for (; i < n->ntok && !cfg_is_cond_kw(&n->toks[i]); i++) {
 		if (!rule_id_ok(n->toks[i].s)) {
 			cfg_error(p, n->toks[i].line, n->toks[i].col,
 				  "invalid rule id '%s'; expected a number such as 942100 or a range "
@@ -256,7 +221,7 @@ static int waf_exclude(struct cfg_parser *p, struct cfg_scope *s, const struct c
 	}
 	int nids = i - 1;
 	bool err;
-	struct cond *c = opt_cond(p, n, i, &err);
+	struct cond *c = cfg_opt_cond(p, n, i, &err);
 	if (err)
 		return -1;
 	if (c) {
@@ -347,35 +312,22 @@ const struct cfg_section cfg_section_waf = {
 static int use_waf(struct cfg_parser *p, const struct cfg_node *n, struct cfg_use_waf **out,
 		   const char *what)
 {
-	const struct cfg_tok *name = &n->toks[1];
-	bool err;
+	struct cfg_use_waf *u;
+	struct cond *c;
+	char *name;
 
-	if (*out) {
-		cfg_error(p, n->line, n->col, "use_waf given twice in %s; the first is at line %d",
-			  what, (*out)->line);
+	if (cfg_use_parse(p, n, "waf", what, *out ? (*out)->line : 0, &name, &c) < 0)
 		return -1;
-	}
-	if (cfg_val_name(p, name, "waf") < 0)
-		return -1;
-	if (n->ntok > 2 && !is_cond_kw(&n->toks[2])) {
-		cfg_error(p, n->toks[2].line, n->toks[2].col,
-			  "unexpected '%s' after the waf name; expected 'if' or 'unless'",
-			  n->toks[2].s);
-		return -1;
-	}
-	struct cond *c = opt_cond(p, n, 2, &err);
-	if (err)
-		return -1;
-	struct cfg_use_waf *u = calloc(1, sizeof(*u));
-	if (!u || !(u->name = strdup(name->s))) {
-		free(u);
+	if (!(u = calloc(1, sizeof(*u)))) {
+		free(name);
 		cond_free(c);
 		cfg_oom(p);
 		return -1;
 	}
+	u->name = name;
 	u->cond = c;
-	u->line = name->line;
-	u->col = name->col;
+	u->line = n->toks[1].line;
+	u->col = n->toks[1].col;
 	*out = u;
 	return 0;
 }
@@ -410,20 +362,12 @@ static const char *waf_name(const struct cfg *c, int i)
 static void resolve(struct cfg_parser *p, struct cfg_use_waf *u, enum px_mode mode,
 		    const char *what)
 {
-	const struct cfg *cf = p->cfg;
-
 	if (!u)
 		return;
-	if (mode == MODE_TCP) {
-		cfg_error(p, u->line, u->col, "use_waf needs HTTP; %s is in tcp mode", what);
-		return;
-	}
-	for (int i = 0; i < cf->nwafs; i++)
-		if (strcmp(cf->wafs[i]->name, u->name) == 0) {
-			u->waf = cf->wafs[i];
-			return;
-		}
-	cfg_error_unknown_section(p, u->line, u->col, "waf", u->name, cf->nwafs, waf_name);
+	int i = cfg_use_resolve(p, "waf", u->name, u->line, u->col, mode, what, p->cfg->nwafs,
+				waf_name);
+	if (i >= 0)
+		u->waf = p->cfg->wafs[i];
 }
 
 void cfg_wafs_check(struct cfg_parser *p)

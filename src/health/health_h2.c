@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hex.h"
 #include "health/health_h2.h"
 #include "http/h2_msg.h"
 #include "http/msg.h"
@@ -209,14 +210,6 @@ static const char *hc_serving_name(uint64_t st)
 	return st < 4 ? names[st] : NULL;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* grpc-message is percent-encoded (gRPC over HTTP/2, "Responses"); kept
  * short and printable, since it ends up in a log line. */
 static void hc_grpc_message(struct hc_h2 *x, struct slice v)
@@ -225,8 +218,8 @@ static void hc_grpc_message(struct hc_h2 *x, struct slice v)
 
 	for (uint32_t i = 0; i < v.len && o + 1 < sizeof(x->grpc_msg); i++) {
 		unsigned char c = (unsigned char)v.p[i];
-		int hi = v.len - i > 2 ? hex_val(v.p[i + 1]) : -1;
-		int lo = v.len - i > 2 ? hex_val(v.p[i + 2]) : -1;
+		int hi = v.len - i > 2 ? hex_digit(v.p[i + 1]) : -1;
+		int lo = v.len - i > 2 ? hex_digit(v.p[i + 2]) : -1;
 		if (c == '%' && hi >= 0 && lo >= 0) {
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;

@@ -42,9 +42,7 @@ static struct server_rt *ewma_pick(struct backend_rt *be, const struct cond_ctx 
 
 	if (n <= 1)
 		return n ? c[0].s : NULL;
-	uint64_t total = 0;
-	for (int k = 0; k < n; k++)
-		total += c[k].weight;
+	uint64_t total = lb_total_weight(c, n);
 	/* Two distinct units: the second draw leaves out the unit the first
 	 * took, so it lands on the same server with odds (w-1)/(total-1). */
 	int i = lb_weighted_draw(c, n, total);

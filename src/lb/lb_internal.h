@@ -62,6 +62,16 @@ struct server_rt *lb_swrr(struct lb_cand *cand, int n);
 /* Index into cand[0..n) drawn with probability weight / total_weight. */
 int lb_weighted_draw(const struct lb_cand *cand, int n, uint64_t total_weight);
 
+/* The sum of cand[0..n)'s weights: lb_weighted_draw's total, which the
+ * random draws of ewma.c and random.c both need. */
+static inline uint64_t lb_total_weight(const struct lb_cand *cand, int n)
+{
+	uint64_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += cand[i].weight;
+	return total;
+}
+
 /* Per-thread xorshift64* generator, seeded on first use from the clock,
  * the thread and a process-wide counter (splitmix64), so two workers never
  * draw the same sequence.  No lock, no shared state. */

@@ -19,9 +19,7 @@ static struct server_rt *rnd_pick(struct backend_rt *be, const struct cond_ctx *
 
 	if (n <= 1)
 		return n ? c[0].s : NULL;
-	uint64_t total = 0;
-	for (int i = 0; i < n; i++)
-		total += c[i].weight;
+	uint64_t total = lb_total_weight(c, n);
 	int choices = be->cfg->random_choices > 0 ? be->cfg->random_choices : 2;
 	int best = lb_weighted_draw(c, n, total);
 	for (int k = 1; k < choices; k++) {

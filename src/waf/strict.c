@@ -13,21 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hex.h"
 #include "waf/strict.h"
 
 /* ---- helpers ---- */
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool is_hex2(const char *p, size_t i, size_t n)
 {
-	return i + 1 < n && hexval((unsigned char)p[i]) >= 0 && hexval((unsigned char)p[i + 1]) >= 0;
+	return i + 1 < n && hex_digit(p[i]) >= 0 && hex_digit(p[i + 1]) >= 0;
 }
 
 static bool ambiguous(struct waf_strict_why *why, const char *what, const char *where,
@@ -190,7 +183,7 @@ static int char_at(const char *p, size_t n, size_t *i)
 	if (*i >= n)
 		return -1;
 	if (p[*i] == '%' && is_hex2(p, *i + 1, n)) {
-		int c = hexval((unsigned char)p[*i + 1]) << 4 | hexval((unsigned char)p[*i + 2]);
+		int c = hex_digit(p[*i + 1]) << 4 | hex_digit(p[*i + 2]);
 		*i += 3;
 		return c;
 	}
@@ -207,14 +200,14 @@ static bool second_escape(const char *p, size_t n, size_t i, size_t *end)
 		return false;
 	if ((a | 0x20) == 'u') {   /* %25u0027: IIS's escape, encoded */
 		int h = 0;
-		while (h < 4 && i + (size_t)h < n && hexval((unsigned char)p[i + (size_t)h]) >= 0)
+		while (h < 4 && i + (size_t)h < n && hex_digit(p[i + (size_t)h]) >= 0)
 			h++;
 		*end = i + 4;
 		return h == 4;
 	}
 	int b = char_at(p, n, &i);
 	*end = i;
-	return hexval((unsigned char)a) >= 0 && b >= 0 && hexval((unsigned char)b) >= 0;
+	return hex_digit(a) >= 0 && b >= 0 && hex_digit(b) >= 0;
 }
 
 /*
@@ -249,8 +242,7 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				return excerpt(why, "a %u escape", where, p, n, i, i + 6);
 			if (!is_hex2(p, i + 1, n))
 				return excerpt(why, "malformed percent-encoding", where, p, n, i, i + 3);
-			d = (unsigned char)(hexval((unsigned char)p[i + 1]) << 4 |
-					    hexval((unsigned char)p[i + 2]));
+			d = (unsigned char)(hex_digit(p[i + 1]) << 4 | hex_digit(p[i + 2]));
 			size_t end;
 			if (d == '%' && second_escape(p, n, i + 3, &end))
 				return excerpt(why, "double percent-encoding", where, p, n, i, end);
@@ -294,8 +286,7 @@ static bool param_names(const char *p, size_t n, struct names *s)
 		for (size_t k = i; k < e;) {
 			char c = p[k];
 			if (c == '%' && is_hex2(p, k + 1, e)) {
-				c = (char)(hexval((unsigned char)p[k + 1]) << 4 |
-					   hexval((unsigned char)p[k + 2]));
+				c = (char)(hex_digit(p[k + 1]) << 4 | hex_digit(p[k + 2]));
 				k += 3;
 			} else {
 				c = c == '+' ? ' ' : c;
@@ -597,7 +588,7 @@ static bool json_string(const char *b, size_t n, size_t *i, struct names *s, boo
 		case 'u': {
 			uint32_t cp = 0;
 			for (int h = 0; h < 4; h++) {
-				int x = k < n ? hexval((unsigned char)b[k++]) : -1;
+				int x = k < n ? hex_digit(b[k++]) : -1;
 				if (x < 0)
 					return false;
 				cp = cp << 4 | (uint32_t)x;
@@ -607,7 +598,7 @@ static bool json_string(const char *b, size_t n, size_t *i, struct names *s, boo
 				uint32_t lo = 0;
 				bool ok = true;
 				for (int h = 0; h < 4; h++) {
-					int x = hexval((unsigned char)b[k + 2 + h]);
+					int x = hex_digit(b[k + 2 + h]);
 					ok &= x >= 0;
 					lo = lo << 4 | (uint32_t)(x & 0xf);
 				}

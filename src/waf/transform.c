@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "core/hex.h"
 
 static const struct {
 	const char *name;
@@ -66,15 +67,39 @@ void pf_buf_free(struct pf_buf *b)
 	b->len = b->cap = 0;
 }
 
-static int hexval(uint8_t c)
+/* Four hex digits at h (room checked by the caller). */
+static bool hex4(const uint8_t *h)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_digit(h[0]) >= 0 && hex_digit(h[1]) >= 0 && hex_digit(h[2]) >= 0 &&
+	       hex_digit(h[3]) >= 0;
+}
+
+/* The byte ModSecurity keeps of a %uHHHH (urlDecodeUni) or \uHHHH
+ * (jsDecode) escape, h at its four hex digits: the low byte, and a
+ * full-width ASCII form (U+FF01-U+FF5E) mapped to its ASCII character, as
+ * both its decoders do without a unicode map. */
+static uint8_t uni_byte(const uint8_t *h)
+{
+	uint8_t c = (uint8_t)(hex_digit(h[2]) << 4 | hex_digit(h[3]));
+	if (c > 0 && c < 0x5f && (h[0] == 'f' || h[0] == 'F') && (h[1] == 'f' || h[1] == 'F'))
+		c += 0x20;
+	return c;
+}
+
+/* One step of utils::urldecode_nonstrict_inplace at in[*i] (< len): %HH
+ * decoded, '+' as a space, any other byte (a '%' without two hex digits
+ * included) as it is.  urlDecodeUni takes the same step where it has no
+ * %u escape. */
+static inline uint8_t url_decode_step(const uint8_t *in, size_t len, size_t *i)
+{
+	size_t k = *i;
+
+	if (in[k] == '%' && k + 2 < len && hex_digit(in[k + 1]) >= 0 && hex_digit(in[k + 2]) >= 0) {
+		*i = k + 3;
+		return (uint8_t)(hex_digit(in[k + 1]) << 4 | hex_digit(in[k + 2]));
+	}
+	*i = k + 1;
+	return in[k] == '+' ? ' ' : in[k];
 }
 
 /* UrlDecodeUni::inplace without a unicode map (SecUnicodeMapFile unset). */
@@ -83,29 +108,16 @@ static size_t url_decode_uni(const uint8_t *in, size_t len, uint8_t *d)
 	size_t i = 0, o = 0;
 
 	while (i < len) {
-		if (in[i] == '%') {
-			if (i + 1 < len && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
-				if (i + 5 < len && hexval(in[i + 2]) >= 0 && hexval(in[i + 3]) >= 0 &&
-				    hexval(in[i + 4]) >= 0 && hexval(in[i + 5]) >= 0) {
-					uint8_t c = (uint8_t)(hexval(in[i + 4]) << 4 | hexval(in[i + 5]));
-					if (c > 0 && c < 0x5f && (in[i + 2] == 'f' || in[i + 2] == 'F') &&
-					    (in[i + 3] == 'f' || in[i + 3] == 'F'))
-						c += 0x20;
-					d[o++] = c;
-					i += 6;
-				} else {
-					d[o++] = in[i++];
-					d[o++] = in[i++];
-				}
-			} else if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-				d[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
-				i += 3;
+		if (in[i] == '%' && i + 1 < len && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+			if (i + 5 < len && hex4(in + i + 2)) {
+				d[o++] = uni_byte(in + i + 2);
+				i += 6;
 			} else {
+				d[o++] = in[i++];
 				d[o++] = in[i++];
 			}
 		} else {
-			d[o++] = in[i] == '+' ? ' ' : in[i];
-			i++;
+			d[o++] = url_decode_step(in, len, &i);
 		}
 	}
 	return o;
@@ -117,19 +129,8 @@ size_t pf_urldecode_nonstrict(const uint8_t *in, size_t len, uint8_t *d)
 {
 	size_t i = 0, o = 0;
 
-	while (i < len) {
-		if (in[i] == '%') {
-			if (i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-				d[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
-				i += 3;
-			} else {
-				d[o++] = in[i++];
-			}
-		} else {
-			d[o++] = in[i] == '+' ? ' ' : in[i];
-			i++;
-		}
-	}
+	while (i < len)
+		d[o++] = url_decode_step(in, len, &i);
 	return o;
 }
 
@@ -220,17 +221,12 @@ static size_t js_decode(const uint8_t *in, size_t len, uint8_t *d)
 			d[o++] = in[i++];
 			continue;
 		}
-		if (i + 5 < len && in[i + 1] == 'u' && hexval(in[i + 2]) >= 0 &&
-		    hexval(in[i + 3]) >= 0 && hexval(in[i + 4]) >= 0 && hexval(in[i + 5]) >= 0) {
-			uint8_t c = (uint8_t)(hexval(in[i + 4]) << 4 | hexval(in[i + 5]));
-			if (c > 0 && c < 0x5f && (in[i + 2] == 'f' || in[i + 2] == 'F') &&
-			    (in[i + 3] == 'f' || in[i + 3] == 'F'))
-				c += 0x20;
-			d[o++] = c;
+		if (i + 5 < len && in[i + 1] == 'u' && hex4(in + i + 2)) {
+			d[o++] = uni_byte(in + i + 2);
 			i += 6;
-		} else if (i + 3 < len && in[i + 1] == 'x' && hexval(in[i + 2]) >= 0 &&
-			   hexval(in[i + 3]) >= 0) {
-			d[o++] = (uint8_t)(hexval(in[i + 2]) << 4 | hexval(in[i + 3]));
+		} else if (i + 3 < len && in[i + 1] == 'x' && hex_digit(in[i + 2]) >= 0 &&
+			   hex_digit(in[i + 3]) >= 0) {
+			d[o++] = (uint8_t)(hex_digit(in[i + 2]) << 4 | hex_digit(in[i + 3]));
 			i += 4;
 		} else if (i + 1 < len && odigit(in[i + 1])) {
 			char buf[4];
@@ -486,7 +482,7 @@ static size_t css_decode(const uint8_t *in, size_t len, uint8_t *d)
 		}
 		i++;
 		size_t j = 0;
-		while (j < 6 && i + j < len && hexval(in[i + j]) >= 0)
+		while (j < 6 && i + j < len && hex_digit(in[i + j]) >= 0)
 			j++;
 		if (j == 0) {
 			if (in[i] == '\n')
@@ -496,8 +492,9 @@ static size_t css_decode(const uint8_t *in, size_t len, uint8_t *d)
 			continue;
 		}
 		bool full = false;
-		uint8_t c = j == 1 ? (uint8_t)hexval(in[i])
-				   : (uint8_t)(hexval(in[i + j - 2]) << 4 | hexval(in[i + j - 1]));
+		uint8_t c =
+		    j == 1 ? (uint8_t)hex_digit(in[i])
+			   : (uint8_t)(hex_digit(in[i + j - 2]) << 4 | hex_digit(in[i + j - 1]));
 		switch (j) {
 		case 4:
 			full = true;
