@@ -112,6 +112,7 @@ struct cache_tx {
 	bool zdirty;                     /* a waiter's compressor took input since its last flush */
 	struct cache_obj *var;
 	struct cz_stream *z;
+	const struct cfg_compress *cz;   /* the `compress` that applies (pick_coding) */
 	const struct cache_obj *hobj, *bobj;
 	int64_t age;                     /* of obj when served */
 	uint16_t reply_status;
@@ -501,7 +502,7 @@ static enum flt_verdict waiter_serve(struct stream *s, struct cache_tx *x, struc
 	if (x->coding && !(x->var = variant_new(x)))
 		x->coding = 0;
 	if (x->coding && !x->head_req && !not_modified(x, x->var)) {
-		const struct cfg_compress *cz = compress_conf(s);
+		const struct cfg_compress *cz = x->cz;   /* pick_coding set it */
 		enum cz_algo a = (enum cz_algo)(x->coding - 1);
 		if (!(x->z = cz_new(a, cz->level[a], total == UINT64_MAX ? 0 : total))) {
 			x->coding = 0;   /* no memory: identity */
@@ -588,7 +589,8 @@ static bool varies_ae(const struct cache_obj *o)
 static void pick_coding(struct stream *s, struct cache_tx *x, uint64_t len)
 {
 	const struct cache_obj *o = x->obj;
-	const struct cfg_compress *cz = compress_conf(s);
+	/* once per request: before routing it evaluates the frontend's rules */
+	const struct cfg_compress *cz = x->cz = compress_conf(s);
 
 	x->coding = 0;
 	x->add_vary = false;
@@ -749,7 +751,7 @@ static enum flt_verdict serve_encoded(struct stream *s, struct cache_tx *x)
 			r.src = (struct local_src){ enc_read, NULL, x };
 			r.src_len = LOCAL_LEN_UNKNOWN;
 			if (!x->head_req) {
-				const struct cfg_compress *cz = compress_conf(s);
+				const struct cfg_compress *cz = x->cz;
 				enum cz_algo a = (enum cz_algo)(x->coding - 1);
 				x->z = cz_new(a, cz->level[a], x->obj->body_len);
 				if (!x->z) {
