@@ -151,7 +151,6 @@ bool local_deliver_body(struct stream *s)
 		t->local_ext = t->local_src.span && s->sess->codec->ext_body &&
 			       t->res.body == BODY_LENGTH && !t->res_out_chunked &&
 			       conn_can_sendv(&s->sess->cli);
-		t->local_ext_len = t->res.content_length;
 		t->local_ext_off = 0;
 		return true;
 	}
@@ -227,19 +226,20 @@ bool local_send_ext(struct stream *s)
 	size_t total = head;
 	if (head)
 		iov[n++] = (struct iovec){ buf_out(&s->res), head };
+	uint64_t len = t->res.content_length;   /* BODY_LENGTH: the body's */
 	uint64_t off = t->local_ext_off;
-	while (n < LOCAL_EXT_IOV && off < t->local_ext_len && total < LOCAL_EXT_MAX) {
+	while (n < LOCAL_EXT_IOV && off < len && total < LOCAL_EXT_MAX) {
 		const char *p = NULL;
 		size_t k = t->local_src.span(t->local_src.arg, off, &p);
 		if (!k)
 			break;
-		if (k > t->local_ext_len - off)
-			k = (size_t)(t->local_ext_len - off);
+		if (k > len - off)
+			k = (size_t)(len - off);
 		iov[n++] = (struct iovec){ (void *)p, k };
 		off += k;
 		total += k;
 	}
-	if (!n && off < t->local_ext_len) {   /* a producer shorter than its length */
+	if (!n && off < len) {   /* a producer shorter than its length */
 		stream_abort(s, "local response body shorter than its length");
 		return true;
 	}
@@ -260,7 +260,7 @@ bool local_send_ext(struct stream *s)
 		buf_release(&s->res);
 	}
 	t->local_ext_off += (uint64_t)w - from_head;
-	if (t->local_ext_off >= t->local_ext_len) {
+	if (t->local_ext_off >= len) {
 		t->local_ext = false;
 		t->local_src.read = NULL;
 		(void)s->sess->codec->res_frame_end(s);   /* no framing: never fails */

@@ -199,9 +199,9 @@ struct txn {
 	struct slice local_body;        /* body of a local reply (static or config-owned) */
 	struct local_src local_src;     /* or its producer (local.h), read NULL = none */
 	/* The producer's body leaves in place (local.h, local_send_ext): set
-	 * at delivery; the body's length and the bytes of it sent so far */
+	 * at delivery; the bytes of it sent so far (of res.content_length) */
 	bool local_ext;
-	uint64_t local_ext_len, local_ext_off;
+	uint64_t local_ext_off;
 	uint64_t start_ms;
 	uint64_t start_us;              /* wall clock of the request's first byte (access log) */
 	/* Monotonic stamps (mono_us()) for the access log's timings; 0 = not
