@@ -321,16 +321,20 @@ def test_leastconn_with_two_workers(gatehouse, make_origin, port, n):
     counts = sorted(o.stats.heads for o in origins)
     assert counts[-1] - counts[0] <= 1, [o.stats.heads for o in origins]
 
-    # Steady load over eight connections: leastconn follows how fast each
-    # origin answers, and these three share one Python process (and, under
-    # ASan in CI, two busy cores), so their shares are only roughly equal.
-    # What must hold is that none is starved or flooded: a count leaked on
-    # one server, or per-worker counts, would push it far outside this.
+    # Concurrent load over eight connections through both workers, then one
+    # request at a time again.  How the eight spread depends on how fast each
+    # origin answers (each is a Python thread, and one can lose the GIL for a
+    # while; leastconn rightly avoids it then), so their shares are not
+    # checked.  What must hold is that every count taken under contention was
+    # given back: a server left with a count above zero is never tied at the
+    # lowest again, and the exact rotation below would skip it.
+    res = run_load(g.port, n, conns=8)
+    assert sorted(st for _, st, _ in res) == [200] * n
     for o in origins:
         o.stats.reset()
-    res = run_load(g.port, n, conns=8)
-    got = shares(res, [o.name for o in origins])
-    assert all(0.2 <= v <= 0.47 for v in got.values()), got
+    res = run_load(g.port, n, conns=1)
+    counts = sorted(o.stats.heads for o in origins)
+    assert counts[-1] - counts[0] <= 1, [o.stats.heads for o in origins]
 
 
 def test_leastconn_two_workers_avoids_slow_origin(gatehouse, make_origin, port):
