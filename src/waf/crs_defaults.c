@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90039 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90041 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -37,14 +37,34 @@ const char waf_crs_defaults[] =
 	"|application/octet-stream| |application/x-ndjson| |text/csv|'\"\n"
 	/* D3. GraphQL documents look like shell brace groups to 932100: only
 	 * the `query` argument of a path ending in /graphql, only that rule;
-	 * the variables stay inspected. */
+	 * the variables stay inspected.
+	 * D15. ...and their fields take arguments like SQL functions: 942190
+	 * reads "user(login: $x)", "createUser(input: ...)", "database(id:",
+	 * "schema(" as MySQL's user() and database().  942190 no longer reads
+	 * the document; 90037 reads it instead: 942190 without the function
+	 * calls (union ... select, a quote then select/union/having,
+	 * information_schema, xp_cmdshell, exec master., into outfile).  The
+	 * variables, and every other SQL rule, still read as before. */
+#define GQL_DOC(rule) "ctl:ruleRemoveTargetById=" rule ";ARGS:query," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.query," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_0.query," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_1.query," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_2.query," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_3.query"
 	"SecRule REQUEST_FILENAME \"@rx /graphql$\" \"id:90022,phase:1,pass,nolog,t:none,"
-	"ctl:ruleRemoveTargetById=932100;ARGS:query,"
-	"ctl:ruleRemoveTargetById=932100;ARGS:json.query,"
-	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_0.query,"
-	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_1.query,"
-	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_2.query,"
-	"ctl:ruleRemoveTargetById=932100;ARGS:json.array_3.query\"\n"
+	GQL_DOC("932100") "," GQL_DOC("942190") "\"\n"
+#undef GQL_DOC
+	"SecRule REQUEST_FILENAME \"@rx /graphql$\" \"id:90037,phase:2,block,t:none,chain,"
+	"msg:'SQL injection in a GraphQL document (gatehouse default: 942190 without function calls)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule ARGS:query|ARGS:json.query|ARGS:json.array_0.query|ARGS:json.array_1.query|"
+	"ARGS:json.array_2.query|ARGS:json.array_3.query "
+	"\"@rx (?i)[\\\"'`]\\s*;?\\s*(?:having|select|union)\\b\\s*\\S|[\\\"'`]\\s*!\\s*[\\\"'`\\w]|"
+	"union[\\w(\\s]*select|union select @|into[\\s+]+(?:dump|out)file\\s*[\\\"'`]|"
+	"exec(?:ute)?\\b.*\\Wxp_cmdshell|from\\W+information_schema\\W|exec(?:ute)?\\s+master\\.|\\wiif\\s*\\(\" "
+	"\"t:none,t:urlDecodeUni,"
+	"setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 	/* D4. Search boxes: 932150 (a Unix command word opening a value) fires
 	 * on "python list comprehension"; only the usual search parameter names,
 	 * only that rule (the other RCE rules still see them). */
@@ -135,16 +155,18 @@ const char waf_crs_defaults[] =
 	"SecRuleUpdateTargetById 942190 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942350 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942360 \"!" FREE_TEXT "\"\n"
-	"SecRule " FREE_TEXT " \"@rx ['\\\"`]\\s*\\)*\\s*(?:;|--|#|/\\*|\\|\\||&&|[=<>+*%^]|"
-	"\\b(?:or|and|xor|union|having|group\\s+by|order\\s+by|limit|procedure|waitfor|rlike|regexp)\\b)|"
-	";\\s*(?:select|drop|insert|update|delete|exec|execute|declare|shutdown|create|alter|truncate|"
-	"waitfor)\\b\" "
-	"\"id:90032,phase:2,block,t:none,t:urlDecodeUni,t:removeNulls,t:lowercase,chain,"
+#define FT_SQLI_RX "['\\\"`]\\s*\\)*\\s*(?:;|--|#|/\\*|\\|\\||&&|[=<>+*%^]|" \
+	"\\b(?:or|and|xor|union|having|group\\s+by|order\\s+by|limit|procedure|waitfor|rlike|regexp)\\b)|" \
+	";\\s*(?:select|drop|insert|update|delete|exec|execute|declare|shutdown|create|alter|truncate|" \
+	"waitfor)\\b"
+#define FT_SQLI_T "t:none,t:urlDecodeUni,t:removeNulls,t:lowercase"
+#define FT_SQLI_SCORE "setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	"SecRule " FREE_TEXT " \"@rx " FT_SQLI_RX "\" "
+	"\"id:90032,phase:2,block," FT_SQLI_T ",chain,"
 	"msg:'SQL injection in a free-text field (gatehouse default: libinjection after a quote break-out)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
-	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none,"
-	"setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}',"
-	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
 	/* D9. HTML from rich-text editors (941100 libinjection, 941160
 	 * NoScript tags and attributes, 941180 keyword list with "<!--"):
 	 * 90033 refuses active content only.  941110-941150 and the others
@@ -153,15 +175,18 @@ const char waf_crs_defaults[] =
 	"SecRuleUpdateTargetById 941100 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 941160 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 941180 \"!" FREE_TEXT "\"\n"
-	"SecRule " FREE_TEXT " \"@rx <\\s*/?\\s*(?:script|object|embed|applet|base|meta|frameset|frame|"
-	"svg|math|form|link)\\b|<[^>]*\\bsrcdoc\\s*=|\\b(?:java|vb|live)script\\s*:|"
-	"data\\s*:\\s*text/html|expression\\s*\\(|-moz-binding|"
-	"document\\s*\\.\\s*(?:cookie|domain|write)|window\\s*\\.\\s*location|\\.innerhtml\\b\" "
-	"\"id:90033,phase:2,block,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:jsDecode,t:removeNulls,"
-	"t:lowercase,msg:'XSS: active content in a free-text field (gatehouse default)',"
+#define FT_XSS_RX "<\\s*/?\\s*(?:script|object|embed|applet|base|meta|frameset|frame|" \
+	"svg|math|form|link)\\b|<[^>]*\\bsrcdoc\\s*=|\\b(?:java|vb|live)script\\s*:|" \
+	"data\\s*:\\s*text/html|expression\\s*\\(|-moz-binding|" \
+	"document\\s*\\.\\s*(?:cookie|domain|write)|window\\s*\\.\\s*location|\\.innerhtml\\b"
+#define FT_XSS_T "t:none,t:urlDecodeUni,t:htmlEntityDecode,t:jsDecode,t:removeNulls,t:lowercase"
+#define FT_XSS_SCORE "setvar:'tx.xss_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	"SecRule " FREE_TEXT " \"@rx " FT_XSS_RX "\" "
+	"\"id:90033,phase:2,block," FT_XSS_T ","
+	"msg:'XSS: active content in a free-text field (gatehouse default)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-xss',tag:'paranoia-level/1',severity:'CRITICAL',"
-	"setvar:'tx.xss_score=+%{tx.critical_anomaly_score}',"
-	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	FT_XSS_SCORE "\"\n"
 	/* D10. Commands and file names in prose (932100, 932105, 932110,
 	 * 932115, 932150, 932160 command words; 930120 /etc/... names):
 	 * 90034 asks for a break-out instead: a separator or a substitution
@@ -174,23 +199,83 @@ const char waf_crs_defaults[] =
 	"SecRuleUpdateTargetById 932150 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 932160 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 930120 \"!" FREE_TEXT "\"\n"
-	"SecRule " FREE_TEXT " \"@rx (?:^|['\\\"])[ \\t]*(?:[;|&]|`(?!``[\\w+.#-]*[ \\t]*$)|\\$\\()|\\$\\(|"
-	"\\|\\s*(?:(?:ba|z|da|k|c|tc)?sh|nc|ncat|netcat|socat|telnet)\\b|/dev/(?:tcp|udp)/\" "
-	"\"id:90034,phase:2,block,t:none,t:urlDecodeUni,t:removeNulls,"
+#define FT_CMD_RX "(?:^|['\\\"])[ \\t]*(?:[;|&]|`(?!``[\\w+.#-]*[ \\t]*$)|\\$\\()|\\$\\(|" \
+	"\\|\\s*(?:(?:ba|z|da|k|c|tc)?sh|nc|ncat|netcat|socat|telnet)\\b|/dev/(?:tcp|udp)/"
+#define FT_CMD_T "t:none,t:urlDecodeUni,t:removeNulls"
+#define FT_RCE_SCORE "setvar:'tx.rce_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	"SecRule " FREE_TEXT " \"@rx " FT_CMD_RX "\" "
+	"\"id:90034,phase:2,block," FT_CMD_T ","
 	"msg:'Command injection in a free-text field (gatehouse default: a quote break-out or substitution)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL',"
-	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
-	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	FT_RCE_SCORE "\"\n"
 	/* ...and 90035 keeps the files an exfiltration aims at (930120
 	 * without the harmless names, /etc/hosts, /etc/os-release). */
-	"SecRule " FREE_TEXT " \"@rx /etc/(?:passwd|shadow|group|gshadow|sudoers|master\\.passwd)\\b|"
-	"/proc/self/|/proc/\\d+/(?:environ|cmdline|mem)\\b|[a-z]:/windows/(?:win\\.ini|system32/)\" "
-	"\"id:90035,phase:2,block,t:none,t:urlDecodeUni,t:normalizePathWin,t:lowercase,"
+#define FT_FILE_RX "/etc/(?:passwd|shadow|group|gshadow|sudoers|master\\.passwd)\\b|" \
+	"/proc/self/|/proc/\\d+/(?:environ|cmdline|mem)\\b|[a-z]:/windows/(?:win\\.ini|system32/)"
+#define FT_FILE_T "t:none,t:urlDecodeUni,t:normalizePathWin,t:lowercase"
+#define FT_LFI_SCORE "setvar:'tx.lfi_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	"SecRule " FREE_TEXT " \"@rx " FT_FILE_RX "\" "
+	"\"id:90035,phase:2,block," FT_FILE_T ","
 	"msg:'OS file access in a free-text field (gatehouse default)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-lfi',tag:'paranoia-level/1',severity:'CRITICAL',"
-	"setvar:'tx.lfi_score=+%{tx.critical_anomaly_score}',"
-	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	FT_LFI_SCORE "\"\n"
 #undef FREE_TEXT
+	/* D16. Source code in a code-sharing resource (a snippet store, gists,
+	 * a pastebin: a path ending in /snippets, /gists, /pastes or one item
+	 * of them): its `code` (or `snippet`, `source_code`) argument is SQL,
+	 * shell or HTML by purpose, like a free-text field that only holds
+	 * code.  It gets the free-text treatment of D8-D10: the keyword rules
+	 * no longer read it there, 90038-90041 (90032-90035's patterns) do.
+	 * Only under such a path: elsewhere `code` is a coupon, an OAuth
+	 * code, a verification code, and every rule reads it.  A path
+	 * parameter (";") or a dot segment after the collection is no such
+	 * path. */
+#define SNIPPET_PATH "(?i)^[^;]*/(?:snippets?|gists?|pastes?)(?:/[\\w-][\\w.-]*)?/?$"
+#define SNIPPET_ARGS "ARGS:code|ARGS:json.code|ARGS:snippet|ARGS:json.snippet|" \
+	"ARGS:source_code|ARGS:json.source_code"
+#define SNIPPET_RM(rule) "ctl:ruleRemoveTargetById=" rule ";ARGS:code," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.code," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:snippet," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.snippet," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:source_code," \
+	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.source_code"
+	"SecRule REQUEST_FILENAME \"@rx " SNIPPET_PATH "\" \"id:90029,phase:1,pass,nolog,t:none,"
+	SNIPPET_RM("942100") "," SNIPPET_RM("942140") "," SNIPPET_RM("942190") ","
+	SNIPPET_RM("942350") "," SNIPPET_RM("942360") ","
+	SNIPPET_RM("941100") "," SNIPPET_RM("941160") "," SNIPPET_RM("941180") ","
+	SNIPPET_RM("932100") "," SNIPPET_RM("932105") "," SNIPPET_RM("932110") ","
+	SNIPPET_RM("932115") "," SNIPPET_RM("932150") "," SNIPPET_RM("932160") ","
+	SNIPPET_RM("930120") "\"\n"
+#define SNIPPET_RULE(id, msg, tag) "SecRule REQUEST_FILENAME \"@rx " SNIPPET_PATH "\" " \
+	"\"id:" id ",phase:2,block,t:none,chain,msg:'" msg " in a code-sharing field (gatehouse default)'," \
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'" tag "',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	SNIPPET_RULE("90038", "SQL injection", "attack-sqli")
+	"SecRule " SNIPPET_ARGS " \"@rx " FT_SQLI_RX "\" \"" FT_SQLI_T ",chain\"\n"
+	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
+	SNIPPET_RULE("90039", "XSS: active content", "attack-xss")
+	"SecRule " SNIPPET_ARGS " \"@rx " FT_XSS_RX "\" \"" FT_XSS_T "," FT_XSS_SCORE "\"\n"
+	SNIPPET_RULE("90040", "Command injection", "attack-rce")
+	"SecRule " SNIPPET_ARGS " \"@rx " FT_CMD_RX "\" \"" FT_CMD_T "," FT_RCE_SCORE "\"\n"
+	SNIPPET_RULE("90041", "OS file access", "attack-lfi")
+	"SecRule " SNIPPET_ARGS " \"@rx " FT_FILE_RX "\" \"" FT_FILE_T "," FT_LFI_SCORE "\"\n"
+#undef SNIPPET_RULE
+#undef SNIPPET_RM
+#undef SNIPPET_ARGS
+#undef SNIPPET_PATH
+#undef FT_SQLI_RX
+#undef FT_SQLI_T
+#undef FT_SQLI_SCORE
+#undef FT_XSS_RX
+#undef FT_XSS_T
+#undef FT_XSS_SCORE
+#undef FT_CMD_RX
+#undef FT_CMD_T
+#undef FT_RCE_SCORE
+#undef FT_FILE_RX
+#undef FT_FILE_T
+#undef FT_LFI_SCORE
 	/* D13. URLs inside parameters (return_url, returnUrl, redirect_uri,
 	 * next, continue, callback, target ...): a link back into the site
 	 * carries its own query, "/orders?page=2&sort=desc", and 932115 reads
@@ -249,7 +334,8 @@ const char waf_crs_defaults[] =
 /* The defaults that stand in for CRS rules on free-text fields (D8-D10):
  * each is those rules for those fields, so an `exclude` naming one of them
  * (or a range covering it) removes the stand-in too.  942140, 942190,
- * 942350 and 942360 have none: 90032 is libinjection's (942100). */
+ * 942350 and 942360 have none on free-text fields: 90032 is
+ * libinjection's (942100).  90037 is 942190's on GraphQL documents (D15). */
 static const struct {
 	int id;
 	int crs[7];		/* 0-terminated */
@@ -259,6 +345,11 @@ static const struct {
 	{ 90034, { 932100, 932105, 932110, 932115, 932150, 932160 } },
 	{ 90035, { 930120 } },
 	{ 90036, { 932100, 932105, 932110, 932115, 932150, 932160 } },
+	{ 90037, { 942190 } },
+	{ 90038, { 942100 } },
+	{ 90039, { 941100, 941160, 941180 } },
+	{ 90040, { 932100, 932105, 932110, 932115, 932150, 932160 } },
+	{ 90041, { 930120 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)
