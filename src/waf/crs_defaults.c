@@ -39,8 +39,9 @@ const char waf_crs_defaults[] =
 	 * the `query` argument of a path ending in /graphql, only that rule;
 	 * the variables stay inspected.
 	 * D15. ...and their fields take arguments like SQL functions: 942190
-	 * reads "user(login: $x)", "createUser(input: ...)", "database(id:",
-	 * "schema(" as MySQL's user() and database().  942190 no longer reads
+	 * reads "user(login: $x)", "createUser(input: ...)", "updateUser(" as
+	 * MySQL's user() ("database(" and "schema(" too, but 942140 refuses
+	 * those on its own and keeps doing so).  942190 no longer reads
 	 * the document; 90037 reads it instead: 942190 without the function
 	 * calls (union ... select, a quote then select/union/having,
 	 * information_schema, xp_cmdshell, exec master., into outfile).  The

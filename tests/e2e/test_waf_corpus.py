@@ -6,13 +6,13 @@ tests/waf/results/nginx-pl1.json (tests/waf/run-nginx.sh):
   * detection (attacks refused: 403 from the WAF, or the HTTP parser's 400)
     at least nginx's PL1 detection minus DETECTION_MARGIN and at least
     MIN_DETECTION;
-  * false positives (benign requests refused) at most MAX_FP: the issue's
-    2%, which gatehouse's default exclusions (waf/crs_defaults.c) reach
-    (1.8%, 5 of 278: a margin of one request; nginx + CRS PL1 refuses
-    14.4%: see tests/waf/default-exclusions.md); the 5 left all post code
-    on purpose;
-  * the same on the three held-out sets (tests/waf/holdout, holdout2,
-    holdout3: HELD_OUT below): detection at least nginx + CRS PL1's on each
+  * false positives (benign requests refused) at most MAX_FP: under the
+    issue's 2%, which gatehouse's default exclusions (waf/crs_defaults.c)
+    reach (1.1%, 3 of 278, with a margin of one request; nginx + CRS PL1
+    refuses 14.4%: see tests/waf/default-exclusions.md); the 3 left all
+    post code on purpose;
+  * the same on the four held-out sets (tests/waf/holdout, holdout2,
+    holdout3, holdout4: HELD_OUT below): detection at least nginx + CRS PL1's on each
     (tests/waf/results/holdoutN-nginx-pl1.json) and at least the bound,
     false positives at most the bound;
   * the pre-filter changes no verdict: `prefilter on` and `prefilter off`
@@ -37,8 +37,9 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 
 
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
-MAX_FP = 0.02               # measured 1.8% with the default exclusions (issue 10 asks 2%)
-MIN_DETECTION = 0.905       # measured 90.8% (295/325) with `strict on` and the defaults D1-D14:
+MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D16; 4/278 is
+                            # 1.44% (issue 10 asks 2%)
+MIN_DETECTION = 0.905       # measured 90.8% (295/325) with `strict on` and the defaults D1-D16:
                             # a margin of one request (90.5% with the Log4j and prototype-pollution
                             # rules alone)
 
@@ -125,15 +126,20 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # it, most false positives).  holdout was written before D8-D11, holdout2
 # before D12-D14 (its false positives informed them), holdout3 after
 # holdout2's analysis and before any of D12-D14 was written, run once at the
-# end (tests/waf/default-exclusions.md, "Second round").  The bounds are the
-# measured figures with a margin of one request.
+# end (tests/waf/default-exclusions.md, "Second round"); holdout4 before
+# D15-D16 (designed from the false positives of holdout, holdout3 and the
+# main corpus), run once at the end ("Third round").  The bounds are the
+# measured figures (D1-D16) with a margin of one request.
 HELD_OUT = {
-    # 40/41 refused (nginx PL1 39); 2/62 refused, both `code` (measured 3.2%)
-    "holdout": (0.0, 0.04),
-    # 59/66 refused (nginx PL1 53); 1/91 refused (measured 1.1%)
-    "holdout2": (0.87, 0.02),
-    # 30/32 refused (nginx PL1 28); 1/45 refused (measured 2.2%)
-    "holdout3": (0.90, 0.03),
+    # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
+    "holdout": (0.95, 0.033),
+    # 59/66 refused (nginx PL1 53); 1/91 refused (measured 1.1%; 2/91 is 2.2%)
+    "holdout2": (0.87, 0.022),
+    # 30/32 refused (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
+    "holdout3": (0.90, 0.023),
+    # 46/52 refused (nginx PL1 44); 5/77 refused (measured 6.5%, untouched;
+    # 6/77 is 7.8%): above the issue's 2%, the next round's work
+    "holdout4": (0.86, 0.078),
 }
 
 

