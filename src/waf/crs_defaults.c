@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90041 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90042 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -140,6 +140,9 @@ const char waf_crs_defaults[] =
 	 * rich text by its format (the HTML or markdown of a post: 90033 \
 	 * still refuses active content in it) */ \
 	"msg|desc|headline|caption|excerpt|html|markdown|" \
+	/* D18: a page builder's embed code (a video or map iframe) is HTML \
+	 * by purpose, like html */ \
+	"embed|" \
 	/* ...and the family's words in French, Spanish, Portuguese, Italian, \
 	 * German and Dutch (message, comment, description, text, note, \
 	 * review, question, answer, subject, title, body, reason) */ \
@@ -168,6 +171,32 @@ const char waf_crs_defaults[] =
 	"msg:'SQL injection in a free-text field (gatehouse default: libinjection after a quote break-out)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
 	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
+	/* D21. Exact-phrase searches: a search box's quote opens a phrase,
+	 * q="select comfort" mattress, "union square", "having fun", and
+	 * 942190 reads a quote before select/union/having as a break-out,
+	 * 942360 a value opening with `"select` as a statement.  Search
+	 * parameters (D4's names but `query`, GraphQL's document) are no
+	 * longer read by those two; 90042 reads them for the rest of 942190
+	 * (union ... select, information_schema, xp_cmdshell, exec master.,
+	 * into outfile); libinjection (942100) and every other SQL rule still
+	 * read them, so a quote break-out is still refused. */
+#define SEARCH "ARGS:q|ARGS:search|ARGS:keywords|ARGS:field-keywords|ARGS:json.q|ARGS:json.search"
+	"SecRuleUpdateTargetById 942190 \"!ARGS:q|!ARGS:search|!ARGS:keywords|!ARGS:field-keywords|"
+	"!ARGS:json.q|!ARGS:json.search\"\n"
+	"SecRuleUpdateTargetById 942360 \"!ARGS:q|!ARGS:search|!ARGS:keywords|!ARGS:field-keywords|"
+	"!ARGS:json.q|!ARGS:json.search\"\n"
+	"SecRule " SEARCH " \"@rx (?i)union[\\w(\\s]*select|union select @|into[\\s+]+(?:dump|out)file\\s*[\\\"'`]|"
+	"exec(?:ute)?\\b.*\\Wxp_cmdshell|from\\W+information_schema\\W|exec(?:ute)?\\s+master\\.\" "
+	"\"id:90042,phase:2,block,t:none,t:urlDecodeUni,"
+	"msg:'SQL injection in a search parameter (gatehouse default: 942190 without quoted phrases)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
+	FT_SQLI_SCORE "\"\n"
+#undef SEARCH
+	/* D17. OData's system query options ($select, $filter, $orderby,
+	 * $top ...: Microsoft Graph, SharePoint, Dynamics, SAP): 942360 reads
+	 * the argument name "$select" as a value opening with select.  Only
+	 * that exact name, only that rule: every rule reads its value. */
+	"SecRuleUpdateTargetById 942360 \"!ARGS_NAMES:$select\"\n"
 	/* D9. HTML from rich-text editors (941100 libinjection, 941160
 	 * NoScript tags and attributes, 941180 keyword list with "<!--"):
 	 * 90033 refuses active content only.  941110-941150 and the others
@@ -351,6 +380,7 @@ static const struct {
 	{ 90039, { 941100, 941160, 941180 } },
 	{ 90040, { 932100, 932105, 932110, 932115, 932150, 932160 } },
 	{ 90041, { 930120 } },
+	{ 90042, { 942190 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)
