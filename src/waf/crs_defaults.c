@@ -171,7 +171,7 @@ const char waf_crs_defaults[] =
 	"msg:'SQL injection in a free-text field (gatehouse default: libinjection after a quote break-out)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
 	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
-	/* D21. Exact-phrase searches: a search box's quote opens a phrase,
+	/* D19. Exact-phrase searches: a search box's quote opens a phrase,
 	 * q="select comfort" mattress, "union square", "having fun", and
 	 * 942190 reads a quote before select/union/having as a break-out,
 	 * 942360 a value opening with `"select` as a statement.  Search

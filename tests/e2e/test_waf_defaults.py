@@ -226,3 +226,52 @@ def test_defaults_off_refuses_graphql_and_snippets(gatehouse, origin, port):
     assert send(port, "POST", "/api/graphql", JSON, GQL_USER).status == 403
     assert send(port, "POST", "/api/v1/snippets", JSON, json.dumps(SNIPPETS[2]).encode()).status == 403
     assert untouched(origin)
+
+
+# D17 (OData's $select), D18 (embed fields) and D19 (exact-phrase searches),
+# tests/waf/default-exclusions.md, "Fourth round".
+
+def test_odata_select_option_name(gatehouse, origin, port):
+    start(gatehouse, port, origin)
+    assert send(port, "GET", "/odata/Products?$filter=Price%20lt%2050&$orderby=Name"
+                "&$top=20&$select=Name,Price").status == 200
+    hits = origin.stats.heads
+    # the value of $select is read by every rule; a name that only starts
+    # with $select is not the exempt name
+    for target in ("/odata/Products?$select=Name%27%20union%20select%20password%20from%20users--",
+                   "/odata/Products?%24select%20union%20select%20password=1"):
+        assert send(port, "GET", target).status == 403, target
+    assert origin.stats.heads == hits
+
+
+def test_embed_field_is_html_by_purpose(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    video = ('<iframe width="560" height="315" src="https://www.youtube-nocookie.com/embed/x" '
+             'title="YouTube video player" frameborder="0" allowfullscreen></iframe>')
+    assert send(port, "POST", "/api/v1/pages/17/blocks", JSON,
+                json.dumps({"type": "video", "settings": {"embed": video}}).encode()).status == 200
+    hits = origin.stats.heads
+    for embed, rule in (('<iframe srcdoc="<img src=x onerror=alert(1)>"></iframe>', "90033"),
+                        ("<script src=https://203.0.113.5/x.js></script>", "941110")):
+        r = send(port, "POST", "/api/v1/pages/17/blocks", JSON,
+                 json.dumps({"settings": {"embed": embed}}).encode())
+        assert r.status == 403, embed
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    assert origin.stats.heads == hits
+
+
+def test_exact_phrase_search(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    for q in ('"select comfort" mattress topper', '"union square" hotels'):
+        assert send(port, "GET", "/search?" + urlencode({"q": q})).status == 200, q
+    assert send(port, "POST", "/api/search", JSON,
+                json.dumps({"q": '"select few" vinyl'}).encode()).status == 200
+    hits = origin.stats.heads
+    for q, rule in (("1 union select null,version()", "90042"),
+                    ("x' union select password from users--", "942100"),
+                    ("1 or 1=1", "942100")):
+        assert send(port, "GET", "/search?" + urlencode({"keywords": q})).status == 403, q
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    # the same phrase in a parameter that is not a search box: the CRS as shipped
+    assert send(port, "GET", "/items?" + urlencode({"sku": '"select comfort"'})).status == 403
+    assert origin.stats.heads == hits
