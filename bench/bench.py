@@ -671,8 +671,12 @@ def relay_bin(tmp, uring=False):
     src, libs = ("relay_uring.c", ["-luring"]) if uring else ("relay.c", [])
     out = os.path.join(tmp, src[:-2])
     if not os.path.exists(out):
-        subprocess.run(["gcc", "-O2", "-o", out, os.path.join(ROOT, "bench", src)] + libs,
-                       check=True)
+        # A failed build (no liburing-dev) leaves no binary: the proxy is
+        # then reported as not found and the others still run.
+        r = subprocess.run(["gcc", "-O2", "-o", out, os.path.join(ROOT, "bench", src)] + libs,
+                           capture_output=True, text=True)
+        if r.returncode:
+            log("bench: building %s failed: %s" % (src, why(r.stderr)))
     return out
 
 
