@@ -48,7 +48,7 @@ import bench_cache  # noqa: E402
 from benchlib import (nginx_text, LOAD_CPU, NCPU, PROXY_CPU, ROOT, children, cleanup,  # noqa: E402
                       cpu_during, cpu_ticks, descendants, env_int, forget, launch, log,
                       make_cert, median, port_open, rss_kib, spawn, stop, tail, trap_signals,
-                      wait_port, why, wrk, write)
+                      vol_switches, wait_port, why, wrk, write)
 
 try:   # python3-h2 (make deps): the h2 scenario's own client (validation, idle connections)
     import h2.config
@@ -655,20 +655,28 @@ def proxy_variants(name, tmp, port, origin):
         conf = nginx_proxy_conf(tmp, port, origin)
         base = ["nginx", "-p", tmp, "-e", os.path.join(tmp, "nginx-proxy-error.log"), "-c", conf]
         return [(base, base + ["-t", "-q"], conf)]
-    if name == "relay":
-        binary = relay_bin(tmp)
+    if name in ("relay", "relay-uring"):
+        binary = relay_bin(tmp, uring=name == "relay-uring")
         return [([binary, str(port), str(origin)], [binary, "-t"], binary)]
     raise SystemExit("bench: unknown proxy %s (BENCH_PROXIES)" % name)
 
 
-def relay_bin(tmp):
+def relay_bin(tmp, uring=False):
     """bench/relay.c built into tmp: the floor of an epoll proxy (one recv
     and one send per readiness, no HTTP), run as the `relay` proxy to show
-    how much of a proxy's CPU per request is kernel and loop alone."""
-    out = os.path.join(tmp, "relay")
+    how much of a proxy's CPU per request is kernel and loop alone.
+    uring: bench/relay_uring.c (`relay-uring`), the same copier on io_uring
+    only (multishot accept and recv, provided buffers, one
+    io_uring_submit_and_wait per loop turn)."""
+    src, libs = ("relay_uring.c", ["-luring"]) if uring else ("relay.c", [])
+    out = os.path.join(tmp, src[:-2])
     if not os.path.exists(out):
-        subprocess.run(["gcc", "-O2", "-o", out, os.path.join(ROOT, "bench", "relay.c")],
-                       check=True)
+        # A failed build (no liburing-dev) leaves no binary: the proxy is
+        # then reported as not found and the others still run.
+        r = subprocess.run(["gcc", "-O2", "-o", out, os.path.join(ROOT, "bench", src)] + libs,
+                           capture_output=True, text=True)
+        if r.returncode:
+            log("bench: building %s failed: %s" % (src, why(r.stderr)))
     return out
 
 
@@ -854,6 +862,8 @@ def fmt(v, kind):
         return "%.2f µs" % v
     if kind == "n":
         return "%.2f" % v
+    if kind == "w":
+        return "%.3f" % v
     if kind == "bytes":
         return "{:,.0f} B".format(v)
     return str(v)
@@ -869,7 +879,8 @@ def cell(v, ref, kind):
 def case_table(sec, cases, ref_name=REF):
     """Markdown rows: one per case and proxy, medians with the ratio to
     HAProxy (or ref_name)."""
-    hdr = "| case | proxy | req/s | p50 | p99 | CPU/req | proxy CPU busy | syscalls/req |"
+    hdr = ("| case | proxy | req/s | p50 | p99 | CPU/req | proxy CPU busy | syscalls/req "
+           "| wakeups/req |")
     ncol = hdr.count("|") - 1
     lines = [hdr, "|" + "---|" * ncol]
     for case in cases:
@@ -888,7 +899,8 @@ def case_table(sec, cases, ref_name=REF):
                    cell(s.get("p99_ms"), ref.get("p99_ms"), "ms"),
                    cell(s.get("cpu_us_per_req"), ref.get("cpu_us_per_req"), "us"),
                    "%.0f%%" % (100 * s["busy"]) if s.get("busy") is not None else "-",
-                   cell(s.get("syscalls_per_req"), ref.get("syscalls_per_req"), "n")]
+                   cell(s.get("syscalls_per_req"), ref.get("syscalls_per_req"), "n"),
+                   fmt(s.get("wakeups_per_req"), "w")]
             lines.append("| " + " | ".join(row) + " |")
     return lines
 
@@ -999,7 +1011,8 @@ def summarize(sec, cases, notes, pre="", reason=lambda name, case: None):
                 summ[name][c] = {"failed": why_ or sec["status"].get(name) or "not run"}
                 continue
             s = {"rounds_ok": len(good), "rounds": len(runs)}
-            for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req", "busy", "rss_kib"):
+            for k in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req", "busy", "rss_kib",
+                      "wakeups_per_req"):
                 s[k] = median([r.get(k) for r in good])
             sc = sec["syscalls"].get(name, {}).get(c, {})
             s["syscalls_per_req"] = sc.get("per_req")
@@ -1028,7 +1041,9 @@ def measure(px, load):
     CPU time (schedstat of all its threads and processes), how busy both
     CPUs were (/proc/stat) and its VmRSS at the end."""
     k0 = cpu_ticks()
+    v0 = vol_switches(descendants(px["proc"].pid))
     w, cpu, wall = cpu_during(px["proc"].pid, load)
+    v1 = vol_switches(descendants(px["proc"].pid))
     k1 = cpu_ticks()
     run = dict(w)
     if px["proc"].poll() is not None:
@@ -1036,6 +1051,9 @@ def measure(px, load):
     if w.get("requests"):
         run["cpu_us_per_req"] = cpu / 1e3 / w["requests"]
         run["busy"] = cpu / 1e9 / wall
+        # Wakeups: the proxy's voluntary context switches (it slept
+        # waiting for events and was woken) per request.
+        run["wakeups_per_req"] = (v1 - v0) / w["requests"]
         # Whole-CPU utilisation: CPU 0 busy well beyond the
         # proxy's own time means something else ran there.
         for cpu in (int(PROXY_CPU), int(LOAD_CPU)):
