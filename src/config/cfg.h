@@ -183,6 +183,7 @@ struct cfg_server {
 	struct cfg_addr addr;
 	int weight;              /* default 1, 0..256 */
 	int maxconn;             /* 0 = unlimited */
+	int max_idle;            /* idle pooled connections per worker; -1 = no cap */
 	bool backup;
 	bool disabled;
 	bool drain;

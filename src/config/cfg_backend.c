@@ -98,6 +98,13 @@ static int srv_maxconn(struct cfg_parser *p, struct cfg_server *srv, const struc
 	return cfg_val_int(p, a, 0, 1000000, &srv->maxconn);
 }
 
+/* `max_idle N` (HAProxy's pool-max-conn): idle connections kept for
+ * reuse, per worker thread; 0 closes every connection after its exchange. */
+static int srv_max_idle(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_tok *a)
+{
+	return cfg_val_int(p, a, 0, 1000000, &srv->max_idle);
+}
+
 static int srv_backup(struct cfg_parser *p, struct cfg_server *srv, const struct cfg_tok *a)
 {
 	srv->backup = true;
@@ -144,6 +151,7 @@ static const struct cfg_srv_kw cfg_server_kws[] = {
 	{ "source", true, cfg_srv_source },
 	{ "send_proxy", true, cfg_srv_send_proxy },
 	{ "proto", true, srv_proto },
+	{ "max_idle", true, srv_max_idle },
 	{ NULL, false, NULL },
 };
 
@@ -223,6 +231,7 @@ static int be_server(struct cfg_parser *p, struct cfg_scope *s, const struct cfg
 	be->servers = arr;
 	be->servers[be->nservers++] = srv;
 	srv->weight = 1;
+	srv->max_idle = -1;
 	srv->line = n->line;
 	srv->backend = be;
 	cfg_remember(p, &srv->name, &n->toks[1]);

@@ -283,3 +283,54 @@ def test_concurrent_keepalive_clients_mixed(gatehouse, origin, port):
         t.join(60)
     assert not errors, errors[:5]
     assert len(origin.stats.requests) == 500
+
+
+def _bursts(port, origin, conns, bursts):
+    """`bursts` times: `conns` client connections each send one slow
+    request, all of them in flight at the origin together, and read the
+    answers; returns the origin's accepts after each burst."""
+    import asyncio
+
+    async def one():
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"GET /delay/300 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        await w.drain()
+        data = await r.read()
+        w.close()
+        assert data.startswith(b"HTTP/1.1 200"), data[:80]
+
+    async def burst():
+        await asyncio.wait_for(asyncio.gather(*[one() for _ in range(conns)]), 60)
+
+    seen = []
+    for _ in range(bursts):
+        asyncio.run(burst())
+        # Every answer is in, so every server connection is back in the pool.
+        assert origin.stats.max_delaying == conns, origin.stats.max_delaying
+        origin.stats.max_delaying = 0
+        seen.append(origin.stats.accepts)
+    return seen
+
+
+def test_pool_keeps_every_connection_of_a_burst(gatehouse, origin, port):
+    """With no `max_idle`, a burst wider than the old fixed cap (256) is
+    served again by the connections of the one before: no server
+    connection is closed and reopened between bursts."""
+    gatehouse(simple_http_config(port, [origin.addr]))
+    assert _bursts(port, origin, 300, 2) == [300, 300]
+
+
+def test_max_idle_caps_the_pool(gatehouse, origin, port):
+    """`max_idle 2`: of 8 connections back from a burst two are kept, so
+    the next burst of 8 opens 6 new ones."""
+    cfg = simple_http_config(port, [origin.addr]).replace(
+        "server s1 %s" % origin.addr, "server s1 %s max_idle 2" % origin.addr)
+    gatehouse(cfg)
+    assert _bursts(port, origin, 8, 3) == [8, 14, 20]
+
+
+def test_max_idle_zero_never_pools(gatehouse, origin, port):
+    cfg = simple_http_config(port, [origin.addr]).replace(
+        "server s1 %s" % origin.addr, "server s1 %s max_idle 0" % origin.addr)
+    gatehouse(cfg)
+    assert _bursts(port, origin, 4, 2) == [4, 8]
