@@ -48,8 +48,10 @@ except OSError:
 print("0")
 """
 
+# The hook runs first; /judge/block is then denied, whatever it said.
 RULES = """SecRule REQUEST_FILENAME "@beginsWith /judge" "id:1000,phase:2,pass,nolog,chain"
-    SecRule REQUEST_METHOD "@inspectFile %s"
+    SecRule REQUEST_METHOD "@inspectFile %s" "t:none"
+SecRule REQUEST_FILENAME "@beginsWith /judge/block" "id:1001,phase:2,deny,status:403,log"
 """
 
 
@@ -155,13 +157,13 @@ def send_what_the_window_allows(c, sid, body, pos, rounds=10):
 def other_stream_flows(c, origin, hook):
     """Stream 3 on the same connection, answered while stream 1's verdict
     is still held by the hook; stream 1 has not reached the origin."""
-    heads = origin.stats.heads
+    assert origin.stats.heads == 0, "stream 1 reached the origin before its verdict"
     fast = c.request("GET", "/fast", [("user-agent", "e2e-h2"), ("accept", "*/*")])
     r = c.response(fast, timeout=30 * SLACK)
     assert r.status == 200, r
     assert r.json()["target"] == "/fast"
     assert hook.started() == 1 and hook.conns, "the judgement ended early"
-    assert origin.stats.heads == heads + 1
+    assert origin.stats.heads == 1
     assert not any(q["target"].startswith("/judge") for q in origin.stats.requests)
 
 
@@ -189,6 +191,25 @@ def test_other_streams_flow_while_a_partial_body_is_judged(gatehouse, origin, po
         finish(c, sid, body, pos, hook)
 
 
+def eager_post(c, path, body, end_stream=False):
+    """Stream 1's head and the first 64 KiB of its body at once, before the
+    client read our SETTINGS (the default window)."""
+    with c.batch():
+        sid = c.request("POST", path, HDRS + [("content-length", str(len(body)))],
+                        end_stream=False)
+        first = min(65535, len(body))
+        assert c.stream(sid).send_window >= first
+        c.send_data(sid, body[:first], end_stream=end_stream and first == len(body))
+    return sid, first
+
+
+def wait_judging(c, hook):
+    deadline = time.monotonic() + 60 * SLACK
+    while time.monotonic() < deadline and not hook.started():
+        c.poll(0.05)
+    assert hook.started() == 1, "no judgement started"
+
+
 def test_other_streams_flow_while_an_eager_body_is_judged(gatehouse, origin, port, hook):
     # A client that sends its body before our SETTINGS reached it uses the
     # default window, 64 KiB: more than the stream's buffer takes.  The
@@ -198,15 +219,29 @@ def test_other_streams_flow_while_an_eager_body_is_judged(gatehouse, origin, por
     start(gatehouse, port, origin, hook, ["body_limit 16k", "body_over_limit pass"])
     body = body_of(256 * 1024)
     with H2Client(port, timeout=60) as c:
-        with c.batch():
-            sid = c.request("POST", "/judge", HDRS + [("content-length", str(len(body)))],
-                            end_stream=False)
-            first = min(65535, c.stream(sid).send_window)
-            assert first == 65535
-            c.send_data(sid, body[:first])
-        deadline = time.monotonic() + 60 * SLACK
-        while time.monotonic() < deadline and not hook.started():
-            c.poll(0.05)
-        assert hook.started() == 1, "no judgement started"
+        sid, first = eager_post(c, "/judge", body)
+        wait_judging(c, hook)
         other_stream_flows(c, origin, hook)
         finish(c, sid, body, first, hook)
+
+
+def test_a_body_that_ends_while_judged_waits_for_its_verdict(gatehouse, origin, port, hook):
+    # The whole body (over body_limit) and its END_STREAM come while the
+    # judgement is held; much of it waits in the stream's overflow.  The
+    # end must not pass for the verdict: the request is blocked and no
+    # byte of it reaches the origin, before or after.
+    start(gatehouse, port, origin, hook, ["body_limit 16k", "body_over_limit pass"])
+    body = body_of(60 * 1024)
+    with H2Client(port, timeout=60) as c:
+        sid, first = eager_post(c, "/judge/block", body, end_stream=True)
+        assert first == len(body)
+        wait_judging(c, hook)
+        other_stream_flows(c, origin, hook)
+        hook.release()
+        r = c.response(sid, timeout=60 * SLACK)
+        assert r.status == 403, r
+        # and the connection still serves
+        r = c.get("/after", timeout=30 * SLACK)
+        assert r.status == 200, r
+    assert not any(q["target"].startswith("/judge") for q in origin.stats.requests)
+    assert origin.stats.heads == 2
