@@ -27,7 +27,9 @@
  * and response DATA is only read from its `res` buffer when the client's
  * window lets nghttp2 send it, so a full buffer stops the server reads of
  * that stream alone.  Memory per connection: two buffers per stream in
- * flight (bounded by h2_max_streams), plus `in` and `out`.
+ * flight (bounded by h2_max_streams), plus `in` and `out`, plus a stream's
+ * overflow (h2s.over: DATA its buffer cannot take while its held body is
+ * released or a filter's verdict is out), within the window it was given.
  *
  * Protections (frontend h2_* limits, cfg.h struct cfg_h2): concurrent
  * streams, the decoded header list, the HPACK table, a budget of client
