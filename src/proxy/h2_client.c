@@ -267,6 +267,15 @@ static void h2s_detach(struct h2s *h)
 		return;
 	stream_release(s);
 	h->s = NULL;
+	/* DATA it received and never credited back (still in its buffer or
+	 * overflow, or held: a reset while it waited for a filter or for its
+	 * server) returns to the connection's window, which would otherwise
+	 * shrink for good; the stream's own window ends with it. */
+	if (h->unacked) {
+		nghttp2_session_consume(c->w.ng, h->id, h->unacked);
+		h->unacked = 0;
+		h2c_want_flush(c);
+	}
 	if (!(h->flags & H2S_F_CLOSED))
 		nghttp2_session_set_stream_user_data(c->w.ng, h->id, NULL);
 	list_del(&h->link);
@@ -535,6 +544,7 @@ static int h2s_parked_data(struct h2s *h, struct stream *s, const uint8_t *p, si
 	}
 	if (n < len && !spill_add(&h->over, (const char *)p + n, (uint32_t)(len - n))) {
 		h2s_reset(h, NGHTTP2_INTERNAL_ERROR);
+		h->unacked -= (uint32_t)len;
 		nghttp2_session_consume(h->c->w.ng, h->id, len);
 	}
 	return 0;
@@ -574,6 +584,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 		 * (h2_recv moves it in once the release is over). */
 		if (!spill_add(&h->over, (const char *)data, (uint32_t)len)) {
 			h2s_reset(h, NGHTTP2_INTERNAL_ERROR);
+			h->unacked -= (uint32_t)len;
 			nghttp2_session_consume(ng, id, len);
 		}
 		return 0;

@@ -51,3 +51,48 @@ def test_other_streams_flow_while_one_is_delayed_by_a_limit(gatehouse, origin, p
         # stream 1 still waits: its request never reached the origin
         assert origin.stats.heads == 2
         assert not c.stream(sid).done
+
+
+def sync(c):
+    """A PING's round trip: what was sent before it has been read."""
+    n = len(c.ping_acks)
+    c.ping()
+    c.wait(lambda: len(c.ping_acks) > n, timeout=30 * SLACK, what="PING ACK")
+
+
+def test_streams_reset_while_delayed_give_their_window_back(gatehouse, origin, port):
+    # 600 streams, each delayed by the limit with its window's worth of
+    # DATA (16 KiB) in gatehouse, then reset by the client: that DATA was
+    # never credited back (a parked stream is not woken by DATA) and used
+    # to be lost to the connection's window with the stream (9.4 MiB of 16,
+    # past what lets nghttp2 send a connection WINDOW_UPDATE): a 12 MiB
+    # upload afterwards then stalled for good.
+    gatehouse(simple_http_config(port, [origin.addr],
+                                 frontend_extra="http_request limit d if path prefix /delayed\n"
+                                                "h2_max_resets 100000")
+              + "limit d {\n    key path\n    rate 1/m\n    burst 1000\n    delay 1\n}\n")
+    assert request(port, "GET", "/delayed", [("Host", "test.local")], b"").status == 200
+    with H2Client(port, timeout=60) as c:
+        assert c.get("/warm").status == 200   # (our SETTINGS are in force)
+        for _ in range(12):
+            with c.batch():
+                sids = [c.request("POST", "/delayed", HDRS + [("content-length", "100000")],
+                                  end_stream=False) for _ in range(50)]
+            sync(c)   # parked now
+            with c.batch():
+                for sid in sids:
+                    assert c.stream(sid).send_window == 16384
+                    c.send_data(sid, b"x" * 16384)
+            sync(c)
+            with c.batch():
+                for sid in sids:
+                    c.rst(sid)
+            sync(c)
+        body = b"y" * (12 * 1024 * 1024)
+        sid = c.request("POST", "/after", HDRS + [("content-length", str(len(body)))],
+                        end_stream=False)
+        assert c.send_data(sid, body, end_stream=True, timeout=60 * SLACK)
+        r = c.response(sid, timeout=60 * SLACK)
+        assert r.status == 200, r
+        assert r.json()["body_len"] == len(body)
+    assert origin.stats.heads == 3   # the first /delayed, /warm, /after
