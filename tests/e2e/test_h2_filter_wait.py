@@ -12,6 +12,10 @@ stream's own overflow (h2_client.c, h2s_parked).
 The wait is a minute (rate 1/m), so "stream 1 still waits" is checked at
 the origin (its request has not arrived), not from a clock; the deadlines
 only bound a failure.  test_waf_h2_judge.py has the WAF's case.
+
+Since DATA no longer wakes a parked stream, nothing credits it back while
+the stream waits; a stream reset then must still give it back to the
+connection's window (the second test).
 """
 
 import pytest
