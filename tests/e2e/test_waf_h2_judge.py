@@ -248,3 +248,22 @@ def test_a_body_that_ends_while_judged_waits_for_its_verdict(gatehouse, origin, 
         assert r.status == 200, r
     assert not any(q["target"].startswith("/judge") for q in origin.stats.requests)
     assert origin.stats.heads == 2
+
+
+def test_reject_past_the_limit_does_not_stall_the_connection(gatehouse, origin, port, hook):
+    # body_over_limit reject, no content-length: the 413 comes at the byte
+    # past body_limit (nothing is judged), and the rest of the eager 64 KiB
+    # is dropped, not held at the connection.  (The old build passed this
+    # too: a local reply drops a held run.)
+    start(gatehouse, port, origin, hook, ["body_limit 16k", "body_over_limit reject"])
+    body = body_of(256 * 1024)
+    with H2Client(port, timeout=60) as c:
+        with c.batch():
+            sid = c.request("POST", "/judge", HDRS, end_stream=False)
+            c.send_data(sid, body[:65535])
+        r = c.response(sid, timeout=30 * SLACK)
+        assert r.status == 413, r
+        r = c.get("/fast", timeout=30 * SLACK)
+        assert r.status == 200, r
+    assert hook.started() == 0
+    assert origin.stats.heads == 1
