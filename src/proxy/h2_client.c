@@ -27,7 +27,9 @@
  * and response DATA is only read from its `res` buffer when the client's
  * window lets nghttp2 send it, so a full buffer stops the server reads of
  * that stream alone.  Memory per connection: two buffers per stream in
- * flight (bounded by h2_max_streams), plus `in` and `out`.
+ * flight (bounded by h2_max_streams), plus `in` and `out`, plus a stream's
+ * overflow (h2s.over: DATA its buffer cannot take while its held body is
+ * released or a filter's verdict is out), within the window it was given.
  *
  * Protections (frontend h2_* limits, cfg.h struct cfg_h2): concurrent
  * streams, the decoded header list, the HPACK table, a budget of client
@@ -90,8 +92,10 @@ struct h2s {
 	uint32_t unacked;          /* DATA bytes received, window not yet credited back */
 	uint16_t flags;            /* H2S_F_* */
 	/* DATA that came while the stream's held body is released
-	 * (txn_req_spilling): in order, before anything newer; bounded by the
-	 * window the stream had (no credit while spilling), about a buffer */
+	 * (txn_req_spilling), or that its buffer had no room for while the
+	 * stream waits for a filter's verdict (h2s_parked): in order, before
+	 * anything newer; bounded by the window the stream had (no credit
+	 * meanwhile), about a buffer */
 	struct spill over;
 };
 
@@ -144,6 +148,22 @@ static inline struct h2s *strm_h2s(const struct stream *s)
 static inline struct h2c *strm_h2c(const struct stream *s)
 {
 	return s->sess->h2;
+}
+
+/*
+ * The stream waits for a filter's verdict (FLT_WAIT: a WAF judging the
+ * body so far on the offload pool, a limit's delay, a cache fill it
+ * coalesces on): its steps and body pump stand still until the filter
+ * wakes it, so its buffer does not drain meanwhile.  Its DATA then goes
+ * to the buffer and past it to the stream's overflow, never held at the
+ * connection (that would stall every other stream for as long as the
+ * verdict takes), and END_STREAM is noted: neither wakes the stream (a
+ * wake is what tells its pump the verdict is in; one with no new byte
+ * for the filter to see would end a body's hold before the verdict).
+ */
+static inline bool h2s_parked(const struct stream *s)
+{
+	return s->flags & STRM_F_PARKED;
 }
 
 
@@ -247,6 +267,15 @@ static void h2s_detach(struct h2s *h)
 		return;
 	stream_release(s);
 	h->s = NULL;
+	/* DATA it received and never credited back (still in its buffer or
+	 * overflow, or held: a reset while it waited for a filter or for its
+	 * server) returns to the connection's window, which would otherwise
+	 * shrink for good; the stream's own window ends with it. */
+	if (h->unacked) {
+		nghttp2_session_consume(c->w.ng, h->id, h->unacked);
+		h->unacked = 0;
+		h2c_want_flush(c);
+	}
 	if (!(h->flags & H2S_F_CLOSED))
 		nghttp2_session_set_stream_user_data(c->w.ng, h->id, NULL);
 	list_del(&h->link);
@@ -422,12 +451,14 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 		h->flags &= (uint16_t)~H2S_F_TRAILERS;
 		if (eos)
 			h->flags |= H2S_F_EOS;
-		stream_wake(h->s);
+		if (!h2s_parked(h->s))
+			stream_wake(h->s);
 		return 0;
 	case NGHTTP2_DATA:
 		if (h && h->s && eos) {
 			h->flags |= H2S_F_EOS;
-			stream_wake(h->s);
+			if (!h2s_parked(h->s))
+				stream_wake(h->s);
 		}
 		return 0;
 	case NGHTTP2_RST_STREAM:
@@ -498,6 +529,27 @@ static uint32_t req_room(struct stream *s)
 	return b->wr < limit ? limit - b->wr : 0;
 }
 
+/* DATA for a stream parked on a filter (h2s_parked): what its buffer has
+ * room for goes there (unless older bytes wait in the overflow), the rest
+ * to the overflow; the stream is not woken.  0, as the callback returns. */
+static int h2s_parked_data(struct h2s *h, struct stream *s, const uint8_t *p, size_t len)
+{
+	uint32_t n = 0;
+
+	if (!h->over.len) {
+		uint32_t room = req_room(s);   /* (may compact: the end is taken after) */
+		n = len < room ? (uint32_t)len : room;
+		memcpy(s->req.area + s->req.wr, p, n);
+		s->req.wr += n;
+	}
+	if (n < len && !spill_add(&h->over, (const char *)p + n, (uint32_t)(len - n))) {
+		h2s_reset(h, NGHTTP2_INTERNAL_ERROR);
+		h->unacked -= (uint32_t)len;
+		nghttp2_session_consume(h->c->w.ng, h->id, len);
+	}
+	return 0;
+}
+
 static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
 			 size_t len, void *ud)
 {
@@ -521,6 +573,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	}
 	h->unacked += (uint32_t)len;
 	s->cli_last = s->w->loop.now;
+	if (h2s_parked(s))
+		return h2s_parked_data(h, s, data, len);
 	stream_wake(s);
 	if (h->over.len || txn_req_spilling(s->txn)) {
 		/* A held body's bytes go to the server first, which takes as
@@ -530,6 +584,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 		 * (h2_recv moves it in once the release is over). */
 		if (!spill_add(&h->over, (const char *)data, (uint32_t)len)) {
 			h2s_reset(h, NGHTTP2_INTERNAL_ERROR);
+			h->unacked -= (uint32_t)len;
 			nghttp2_session_consume(ng, id, len);
 		}
 		return 0;
@@ -760,11 +815,12 @@ static bool h2c_unhold(struct h2c *c, struct stream *s)
 }
 
 /*
- * The overflow (h->over) and a held body's release.  While the stream's
- * spilled bytes go to the server (txn_req_spilling) its buffer takes no
- * DATA: a run held at the connection then (h2_wire_data paused on it
- * before the release began) moves to the stream's overflow, so the
- * connection's input goes on for the other streams; once the release is
+ * The overflow (h->over): a held body's release, a filter's verdict.
+ * While the stream's spilled bytes go to the server (txn_req_spilling) its
+ * buffer takes no DATA, and while it waits for a filter (h2s_parked) its
+ * buffer does not drain: a run held at the connection then (h2_wire_data
+ * paused on it before) moves to the stream's overflow, so the connection's
+ * input goes on for the other streams; once the release or the wait is
  * over, the overflow moves into the buffer as it has room, in order, and
  * the body decoder (h2_req_body) takes it from there.  True when bytes
  * moved.
@@ -772,8 +828,9 @@ static bool h2c_unhold(struct h2c *c, struct stream *s)
 static bool h2s_overflow(struct h2c *c, struct h2s *h, struct stream *s)
 {
 	bool progress = false;
+	bool waits = txn_req_spilling(s->txn) || h2s_parked(s);
 
-	if (c->w.held == h && c->w.held_len && txn_req_spilling(s->txn)) {
+	if (c->w.held == h && c->w.held_len && waits) {
 		if (!spill_add(&h->over, (const char *)c->w.held_p, (uint32_t)c->w.held_len)) {
 			stream_abort(s, "out of memory holding HTTP/2 DATA");
 			return true;
@@ -781,7 +838,7 @@ static bool h2s_overflow(struct h2c *c, struct h2s *h, struct stream *s)
 		h2_wire_drop_held(&c->w);
 		h2c_input_again(c);
 	}
-	if (!h->over.len || txn_req_spilling(s->txn) || !buf_alloc(&s->req))
+	if (!h->over.len || waits || !buf_alloc(&s->req))
 		return false;
 	for (;;) {
 		uint32_t len, room = req_room(s);
@@ -830,7 +887,7 @@ static bool h2_recv(struct stream *s)
 			 * dropped and the connection's input goes on */
 			h2_wire_drop_held(&c->w);
 			h2c_input_again(c);
-		} else if (txn_req_spilling(s->txn)) {
+		} else if (txn_req_spilling(s->txn) || h2s_parked(s)) {
 			progress = h2s_overflow(c, h, s);
 		} else {
 			progress = h2c_unhold(c, s);
@@ -1166,6 +1223,14 @@ static bool h2_check_end(struct stream *s)
 {
 	struct h2s *h = strm_h2s(s);
 	struct txn *t = s->txn;
+	struct h2c *c = strm_h2c(s);
+
+	/* This round parked the stream on a filter (h2s_parked) while a DATA
+	 * run of it was held at the connection (it came with the head, before
+	 * the stream ran): the run moves to the overflow now, not once the
+	 * verdict is in, so the connection's input goes on meanwhile. */
+	if (c->w.held == h && c->w.held_len && h2s_parked(s) && s->rq == RQ_BODY)
+		h2s_overflow(c, h, s);
 
 	if (s->rq == RQ_TUNNEL)
 		return h2_tunnel_check_end(s, h);

@@ -661,7 +661,7 @@ static enum flt_verdict req_data(struct stream *s, const struct filter_ops *ops,
 
 	if (!x || x->judged)
 		return FLT_CONTINUE;
-	if (x->job)   /* woken early (an HTTP/2 DATA frame): still judging */
+	if (x->job)   /* woken before the verdict: still judging */
 		return FLT_WAIT;
 	const struct cfg_waf *w = x->use->waf;
 	if (!body_count(&x->body_seen, w->body_limit, len))
