@@ -34,8 +34,33 @@ enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t
 	enum flt_verdict v = filters_data(s, s->fe->filters, ph, p, len);
 	if (v == FLT_CONTINUE && t->be)
 		v = filters_data(s, t->be->cfg->filters, ph, p, len);
-	if (v == FLT_WAIT)
+	if (v == FLT_WAIT) {
 		s->flags |= STRM_F_PARKED;
+		if (res)
+			t->res_data_wait = true;
+		else
+			t->req_data_wait = true;
+	}
+	return v;
+}
+
+enum flt_verdict body_data_reask(struct stream *s, bool res)
+{
+	struct txn *t = s->txn;
+	bool *waits = res ? &t->res_data_wait : &t->req_data_wait;
+
+	if (!*waits)
+		return FLT_CONTINUE;
+	*waits = false;
+	/* an empty run: body_data_run sets *waits again on FLT_WAIT */
+	enum flt_phase ph = res ? FLT_RES_DATA : FLT_REQ_DATA;
+	enum flt_verdict v = filters_data(s, s->fe->filters, ph, NULL, 0);
+	if (v == FLT_CONTINUE && t->be)
+		v = filters_data(s, t->be->cfg->filters, ph, NULL, 0);
+	if (v == FLT_WAIT) {
+		s->flags |= STRM_F_PARKED;
+		*waits = true;
+	}
 	return v;
 }
 

@@ -30,6 +30,14 @@ static inline bool body_wants(const struct stream *s, enum flt_phase ph)
 
 enum flt_verdict body_data_run(struct stream *s, bool res, const char *p, size_t len);
 enum flt_verdict body_end_run(struct stream *s, bool res);
+
+/* Before a pump goes on after a data event answered FLT_WAIT: the filters
+ * are asked again with an empty run, so a wake that is not the verdict (a
+ * DATA frame, a timer, a readable socket) parks the stream again instead
+ * of letting the pump move bytes past a filter still judging them.
+ * FLT_CONTINUE when nothing waits (any more), FLT_WAIT (parked again) or
+ * FLT_STOP (a filter answered). */
+enum flt_verdict body_data_reask(struct stream *s, bool res);
 /* A bare response run of a codec that does not frame for the client (a
  * held response's, HTTP/1 server): the events, then the client's framing. */
 enum flt_verdict body_data_reframe(struct stream *s, const char *p, size_t len);

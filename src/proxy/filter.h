@@ -32,8 +32,12 @@
  *                 answering (the stream's own timer wakes it then; no
  *                 worker sleeps: a delay, a tarpit).  A head or end
  *                 callback is then called again for the same phase; a data
- *                 callback is not (the piece was seen; pumping resumes with
- *                 the next one: flow control).  The filter must hold the
+ *                 callback is called again with an empty run (len 0: the
+ *                 piece was seen; pumping resumes with the next one once
+ *                 it no longer waits).  So a wake that is not the verdict
+ *                 (any other event of the stream) only re-asks: a filter
+ *                 keeps answering FLT_WAIT until it is done, and a data
+ *                 callback must take len 0.  The filter must hold the
  *                 stream only until its end phase (it may close while
  *                 parked).
  *   FLT_STOP      the filter answered (local_reply(): deny, redirect, 429,

@@ -350,6 +350,8 @@ bool req_body(struct stream *s)
 
 	if (s->flags & STRM_F_PARKED)
 		return false;   /* a filter's verdict is pending (filter.h) */
+	if (body_data_reask(s, false) != FLT_CONTINUE)
+		return false;   /* still pending (parked again), or it answered */
 	if (t->req_ended)
 		return req_body_end(s);   /* the end event again, after its wait */
 	return s->sess->codec->req_body(s);

@@ -201,6 +201,8 @@ static bool res_body(struct stream *s)
 {
 	if (s->flags & STRM_F_PARKED)
 		return false;   /* a filter's verdict is pending (filter.h) */
+	if (body_data_reask(s, true) != FLT_CONTINUE)
+		return false;   /* still pending (parked again), or it answered */
 	if (s->txn->res_xf && !s->txn->local) {
 		/* a transform's held bytes go before anything new is decoded */
 		enum xf_state st = xform_pump(s);

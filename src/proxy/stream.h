@@ -141,6 +141,9 @@ struct txn {
 	struct http_msg *req_trailers, *res_trailers;
 	bool req_ended, res_ended;
 	bool req_eom;
+	/* a data event answered FLT_WAIT: it is asked again (body_data_reask)
+	 * before the direction's pump goes on */
+	bool req_data_wait, res_data_wait;
 	bool eom_be;                    /* the end event: the frontend's chain is done */
 	uint8_t eom_pos;
 	bool hold_body;                 /* choose no server before the body is in (filter.h) */

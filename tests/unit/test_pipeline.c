@@ -566,6 +566,8 @@ static struct {
 	int req_ends, res_ends, req_runs;
 	char req_tr[128], res_tr[128];
 	bool hold, judge, wait_data, wait_end;
+	bool judging;               /* every data run, empty re-asks too, waits while set */
+	int reasks;                 /* empty runs (the seam asking again after a wake) */
 	struct stream *parked;
 	int waits;
 } bf;
@@ -597,9 +599,13 @@ static enum flt_verdict bf_req_head(struct stream *s, const void *conf)
 static enum flt_verdict bf_req_data(struct stream *s, const void *conf, const char *p, size_t len)
 {
 	(void)conf;
-	bf_keep(bf.req, &bf.req_len, sizeof(bf.req), p, len);
-	bf.req_runs++;
-	if (bf.wait_data && !bf.waits++) {
+	if (len) {
+		bf_keep(bf.req, &bf.req_len, sizeof(bf.req), p, len);
+		bf.req_runs++;
+	} else {
+		bf.reasks++;
+	}
+	if ((bf.wait_data && !bf.waits++) || bf.judging) {
 		bf.parked = s;
 		return FLT_WAIT;
 	}
@@ -885,6 +891,46 @@ TEST(filter_waits_on_body_events)
 	}
 }
 
+/* A wake that is not the filter's verdict (any other event of the stream:
+ * an HTTP/2 DATA frame, a timer) must not move the pump past a data event
+ * still waiting: the seam asks the filter again with an empty run, and the
+ * held body's head reaches no server until the filter stops waiting. */
+TEST(stray_wake_does_not_pass_a_waiting_data_filter)
+{
+	static const char req[] = "POST /up HTTP/1.1\r\nHost: example.com\r\n"
+				  "Content-Length: 4\r\n\r\nabcd";
+	struct ph h;
+	if (!start(&h, CFG))
+		return;
+	add_body_filter(&h);
+	bf.hold = bf.judging = true;
+	CHECK(ph_send_str(&h, &h.cli, req));
+	ph_pump(&h, 30);
+	CHECK(bf.parked != NULL);
+	CHECK_EQ_INT(bf.req_runs, 1);
+	for (int i = 0; i < 3 && bf.parked; i++) {
+		stream_wake(bf.parked);                 /* not the verdict */
+		ph_pump(&h, 30);
+		CHECK_EQ_INT(h.nsrv, 0);
+		CHECK(!ph_srv_pending(&h));
+	}
+	CHECK_EQ_INT(bf.reasks, 3);
+	CHECK_EQ_INT(bf.req_ends, 0);
+	bf.judging = false;                         /* the verdict: go on */
+	stream_wake(bf.parked);
+	struct ph_end *srv = ph_srv_accept(&h, WAIT_MS);
+	CHECK(srv != NULL);
+	if (srv) {
+		CHECK(ph_recv_until(&h, srv, "\r\n\r\nabcd", WAIT_MS) > 0);
+		ph_consume(srv, srv->len);
+		CHECK(ph_send_str(&h, srv, RES_HI));
+		CHECK(ph_recv_n(&h, &h.cli, strlen(RES_HI), WAIT_MS));
+		CHECK_BYTES(&h.cli, RES_HI);
+	}
+	CHECK_EQ_INT(bf.req_ends, 1);
+	finish(&h);
+}
+
 /* A peer that closes in the middle of a chunk line (here, between the CR
  * and the LF after the data) can never finish its body: the stream ends
  * at once, not when a timeout fires.  The request case holds its body, so
@@ -1157,6 +1203,7 @@ int main(void)
 	RUN(held_body_judged_slowly_not_cut);
 	RUN(body_timeout_closes_server_connection);
 	RUN(filter_waits_on_body_events);
+	RUN(stray_wake_does_not_pass_a_waiting_data_filter);
 	RUN(eof_inside_a_chunk_line_ends_the_stream);
 	RUN(filter_transforms_response_body);
 	return UNIT_SUMMARY("test_pipeline");
