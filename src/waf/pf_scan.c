@@ -7,6 +7,7 @@
  * See prefilter.c for the design.
  */
 #include "waf/prefilter.h"
+#include "waf/pf_clean.h"
 #include "waf/pf_multipart.h"
 #include "waf/pf_plan.h"
 
@@ -58,10 +59,43 @@ struct waf_pf_scratch {
 	struct pf_buf t[2];	/* transformation ping-pong */
 	struct pf_buf cand;	/* derived candidate values */
 	struct pf_buf t2[2];	/* transformations of candidates */
+	uint8_t *nrc;		/* [field * pf->nnre + regex]: name_re()'s, 0 unknown */
+	size_t nrccap;
+	pcre2_match_data *nmd;	/* for name_re() */
+	struct pf_clean *clean;	/* the clean-value memo (NULL: off) */
+	const struct plink **src;	/* links TX values are derived from */
+	size_t nsrc;
+	uint8_t *skip;		/* per field: clean by the memo, not scanned */
+	size_t skipcap;
+	size_t clean_hits, clean_puts;
 	long last_rule;		/* why the last scan said "might" */
 	long last_field;	/* and on which field (-1: none known) */
 	bool oom;
 };
+
+/* Does every candidate value derived_values() takes from a field of src
+ * need src to say "might" on that field (so a clean field gives none)?
+ *  - MATCHED_VAR(S): libmodsecurity 3.0.9 adds a variable to them only
+ *    when the operator matched it (RuleWithOperator::updateMatchedVars)
+ *    and clears them when a link does not match; the pre-filter's
+ *    per-field verdict covers every such match;
+ *  - TX:N captures and setvar templates: taken where src's regex matches
+ *    the field, which for a plain (not negated) @rx is src's own verdict;
+ *  - a source derived_values() answers "might" for without reading
+ *    fields (always, static or derived values, no regex) gives nothing
+ *    per field.
+ * A statically false source, or a negated or non-@rx one with a regex:
+ * no. */
+static bool derived_follows_verdict(const struct derived *d, const struct plink *src)
+{
+	if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
+		return true;
+	if (src->mode != LM_HS && src->mode != LM_NATIVE)
+		return false;
+	if (d->matched || !src->re)
+		return true;
+	return src->sl->op == SL_OP_RX && !src->sl->neg;
+}
 
 struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 {
@@ -72,14 +106,39 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	sc->magic = PF_MAGIC;
 	sc->pf = pf;
 	sc->md = pcre2_match_data_create(32, NULL);
+	sc->nmd = pcre2_match_data_create(1, NULL);
 	sc->hit = calloc(pf->nlinks + 1, 1);
 	sc->hit_field = calloc(pf->nlinks + 1, sizeof(*sc->hit_field));
 	sc->seen_seg = calloc(pf->nlinks + 1, sizeof(*sc->seen_seg));
-	if (!sc->md || !sc->hit || !sc->hit_field || !sc->seen_seg)
+	if (!sc->md || !sc->nmd || !sc->hit || !sc->hit_field || !sc->seen_seg)
 		goto fail;
 	for (size_t i = 0; i < pf->nchains; i++)
 		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
 			goto fail;
+	/* the links some TX variable's candidates are read from, where a
+	 * field can give candidates without that link saying "might" on it
+	 * (a field one of them reads is never memoized clean) */
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		const struct plink *l = pf->links[gi];
+		for (size_t i = 0; i < l->nder; i++) {
+			const struct plink *s = &pf->rules[l->der[i].rule].links[l->der[i].link];
+			if (derived_follows_verdict(&l->der[i], s))
+				continue;
+			size_t k = 0;
+			while (k < sc->nsrc && sc->src[k] != s)
+				k++;
+			if (k < sc->nsrc)
+				continue;
+			void *p = realloc(sc->src, (sc->nsrc + 1) * sizeof(*sc->src));
+			if (!p)
+				goto fail;
+			sc->src = p;
+			sc->src[sc->nsrc++] = s;
+		}
+	}
+	sc->clean = pf_clean_new();
+	if (!sc->clean)
+		goto fail;
 	return sc;
 fail:
 	waf_pf_scratch_free(sc);
@@ -93,6 +152,11 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	if (sc->hs)
 		hs_free_scratch(sc->hs);
 	pcre2_match_data_free(sc->md);
+	pcre2_match_data_free(sc->nmd);
+	free(sc->nrc);
+	pf_clean_free(sc->clean);
+	free(sc->src);
+	free(sc->skip);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -728,30 +792,62 @@ static int verdict_field(struct waf_pf_scratch *sc, const struct plink *l, size_
 
 /* ---- verdicts ------------------------------------------------------------ */
 
-static bool sel_matches(const struct sl_var *v, const uint8_t *name, size_t nlen)
+/* A plain selector (VAR:name) names this field: case-insensitively, as
+ * libmodsecurity's collections compare keys. */
+static bool name_is(const struct sl_var *v, const uint8_t *name, size_t nlen)
 {
-	if (!v->sel || v->sel_regex)
-		return true;
 	return strlen(v->sel) == nlen && !strncasecmp(v->sel, (const char *)name, nlen);
 }
 
-/* Excluded (!VAR:name or !VAR:/re/)?  Names compare case-insensitively
- * only for headers (libmodsecurity's header collection is); a regex is
- * matched case-sensitively: either way never more than ModSecurity
- * excludes. */
-static bool excluded(const struct waf_pf_scratch *sc, const struct plink *l,
-		     const struct field *f)
+/* Name regex ri (pf->nre) on field fi's name, once per scan: 1 no match,
+ * 2 a match, 3 a match error (the match limit). */
+static uint8_t name_re(struct waf_pf_scratch *sc, int ri, size_t fi)
 {
+	uint8_t *c = &sc->nrc[fi * sc->pf->nnre + (size_t)ri];
+
+	if (!*c) {
+		const struct field *f = &sc->f[fi];
+		int rc = pcre2_match(sc->pf->nre[ri], f->nlen ? at(sc, f->name) : (const uint8_t *)"",
+				     f->nlen, 0, 0, sc->nmd, NULL);
+		*c = rc > 0 ? 2 : rc == PCRE2_ERROR_NOMATCH ? 1 : 3;
+	}
+	return *c;
+}
+
+/* Does selector i of link l (l->selvars[i]) take field fi?  A /regex/
+ * takes the names it matches, as libmodsecurity's
+ * resolveRegularExpression does (a match error: taken, where
+ * libmodsecurity would skip it; one that did not compile: every name). */
+static bool sel_matches(struct waf_pf_scratch *sc, const struct plink *l, size_t i, size_t fi)
+{
+	const struct sl_var *v = l->selvars[i];
+	const struct field *f = &sc->f[fi];
+
+	if (!v->sel)
+		return true;
+	if (v->sel_regex)
+		return l->sel_ri[i] < 0 || name_re(sc, l->sel_ri[i], fi) != 1;
+	return name_is(v, at(sc, f->name), f->nlen);
+}
+
+/* Excluded (!VAR:name or !VAR:/re/)?  Names compare case-insensitively
+ * only for headers (libmodsecurity's header collection is; elsewhere this
+ * excludes no more than it does); a regex is matched as libmodsecurity's
+ * KeyExclusionRegex does (caseless; a match error excludes nothing). */
+static bool excluded(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
+{
+	const struct field *f = &sc->f[fi];
+
 	for (size_t i = 0; i < l->nexcl; i++) {
 		const struct sl_var *v = l->excl[i];
 		if (!(v->coll_mask & f->mask))
 			continue;
-		const uint8_t *name = at(sc, f->name);
-		if (l->excl_re[i]) {
-			if (pcre2_match(l->excl_re[i], name, f->nlen, 0, 0, sc->md, NULL) >= 0)
+		if (l->excl_ri[i] >= 0) {
+			if (name_re(sc, l->excl_ri[i], fi) == 2)
 				return true;
 			continue;
 		}
+		const uint8_t *name = at(sc, f->name);
 		size_t n = strlen(v->sel);
 		if (n != f->nlen)
 			continue;
@@ -762,18 +858,19 @@ static bool excluded(const struct waf_pf_scratch *sc, const struct plink *l,
 	return false;
 }
 
-static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
-		       const struct field *f)
+static bool link_reads(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
 {
+	const struct field *f = &sc->f[fi];
+
 	if (!(f->mask & l->read_mask))
 		return false;	/* the common case: none of its collections */
-	if (l->nexcl && excluded(sc, l, f))
+	if (l->nexcl && excluded(sc, l, fi))
 		return false;
 	if (f->mask & l->coll_mask)
 		return true;
 	for (size_t i = 0; i < l->nselvars; i++) {
 		const struct sl_var *v = l->selvars[i];
-		if (!v->count && (v->coll_mask & f->mask) && sel_matches(v, at(sc, f->name), f->nlen))
+		if (!v->count && (v->coll_mask & f->mask) && sel_matches(sc, l, i, fi))
 			return true;
 	}
 	return false;
@@ -824,8 +921,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if (l->sl->op == SL_OP_RX && l->re) {
 		for (size_t i = 0; i < sc->nseg; i++) {
 			const struct seg *g = &sc->seg[i];
-			const struct field *f = &sc->f[g->field];
-			if (!link_reads(sc, l, f))
+			if (!link_reads(sc, l, g->field))
 				continue;
 			int rc = pcre2_match(l->re, g->len ? cat + g->start : (const uint8_t *)"",
 					     g->len, 0, 0, sc->md, NULL);
@@ -846,8 +942,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if (sc->seen_seg[id] == gi)
 		return 0;
 	sc->seen_seg[id] = gi;
-	const struct field *f = &sc->f[g->field];
-	if (!link_reads(sc, l, f))
+	if (!link_reads(sc, l, g->field))
 		return 0;
 	if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
 	    !pf_link_verdict(l, g->len ? cat + g->start : (const uint8_t *)"", g->len, sc->md))
@@ -887,7 +982,7 @@ static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 		return 1;
 	for (size_t fi = 0; fi < sc->nf; fi++) {
 		const struct field *f = &sc->f[fi];
-		if (!link_reads(sc, src, f))
+		if (sc->skip[fi] || !link_reads(sc, src, fi))
 			continue;
 		for (size_t c = 0; c < src->nchains; c++) {
 			const uint8_t *t;
@@ -981,6 +1076,192 @@ static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 	return 0;
 }
 
+/* ---- the clean-value memo ----------------------------------------------- */
+
+/*
+ * A request header or cookie that some request before this one showed to
+ * give no rule anything to match is not transformed, scanned or judged
+ * again (pf_clean.h keeps them).  "Clean" (field_clean()) means: every
+ * chain that reads the field computes its value (no "cannot compute"),
+ * no link that reads it finds a candidate in it (Vectorscan over the
+ * transformed value alone, confirmed as on_match() does) or says "might"
+ * on it natively (verdict_field()), and no TX variable takes candidates
+ * from it (no derivation source reads it).  Why skipping such a field
+ * changes no verdict:
+ *  - which links read a field (link_reads()) depends on its collection
+ *    and its name only: rule selectors and static exclusions are fixed at
+ *    build; the request's conditional `exclude`s are not given to the
+ *    pre-filter at all (ModSecurity applies them: they can only make
+ *    ModSecurity match less than the pre-filter assumes), nor are
+ *    ctl:ruleRemove* actions; so the key (collection, name, value)
+ *    decides everything the field contributes;
+ *  - a link's "might" is an OR over the fields it reads (a hit in one of
+ *    them) plus what does not come from fields one by one: counts
+ *    (&ARGS, &REQUEST_HEADERS:Host) still count the skipped field, static
+ *    TX values do not involve it, and candidates derived from earlier
+ *    links or MATCHED_VAR (chained rules, captures) come only from
+ *    fields a derivation source reads, which are never clean;
+ *  - a chained rule is the AND of its links' verdicts, each unchanged.
+ * The memo belongs to one scratch, so to one built pre-filter: a reload
+ * with other rules has other scratches.
+ */
+
+/* Does field fi (collection, name, value) get a memo entry at all? */
+static bool clean_eligible(const struct field *f)
+{
+	switch (f->mask) {
+	case 1u << PF_C_HEADERS:
+	case 1u << PF_C_HEADERS_NAMES:
+	case 1u << PF_C_COOKIES:
+	case 1u << PF_C_COOKIES_NAMES:
+		return f->nlen <= PF_CLEAN_MAX_NAME && f->vlen <= PF_CLEAN_MAX_VALUE;
+	default:
+		return false;
+	}
+}
+
+struct probe_ctx {
+	struct waf_pf_scratch *sc;
+	size_t fi;
+	const uint8_t *t;	/* the field's value through the chain */
+	size_t tl;
+	bool dirty;
+};
+
+/* on_match() for the field alone: the scanned text is its value and the
+ * '\n' that follows it in the joined text. */
+static int on_probe(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *ctx)
+{
+	struct probe_ctx *p = ctx;
+	struct waf_pf_scratch *sc = p->sc;
+	const struct plink *l = sc->pf->links[id];
+
+	(void)from;
+	(void)flags;
+	if (!link_reads(sc, l, p->fi))
+		return 0;
+	if (l->sl->op == SL_OP_RX && l->re) {
+		int rc = pcre2_match(l->re, p->tl ? p->t : (const uint8_t *)"", p->tl, 0, 0, sc->md,
+				     NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return 0;
+	} else {
+		if (to == 0 || to > p->tl)
+			return 0;	/* on the separator, as seg_at() has it */
+		if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
+		    !pf_link_verdict(l, p->tl ? p->t : (const uint8_t *)"", p->tl, sc->md))
+			return 0;
+	}
+	p->dirty = true;
+	return 1;	/* stop: one is enough */
+}
+
+/* 1 field fi is clean (above), 0 it is not, -1 out of memory or a
+ * Vectorscan error. */
+static int field_clean(struct waf_pf_scratch *sc, size_t fi)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct field *f = &sc->f[fi];
+
+	for (size_t i = 0; i < sc->nsrc; i++)
+		if (link_reads(sc, sc->src[i], fi))
+			return 0;
+	for (size_t ci = 0; ci < pf->nchains; ci++) {
+		const struct pchain *c = &pf->chains[ci];
+		if (!c->db || !(c->mask & f->mask))
+			continue;
+		bool read = false;
+		for (size_t j = 0; j < c->nlinks && !read; j++)
+			read = link_reads(sc, pf->links[c->links[j]], fi);
+		if (!read)
+			continue;
+		const uint8_t *t;
+		size_t tl;
+		int rc = chain_out(sc, fi, ci, &t, &tl);
+		if (rc <= 0)
+			return rc;
+		if (pf_buf_reserve(&sc->cat, tl + 1) < 0)
+			return -1;
+		if (tl)
+			memcpy(sc->cat.p, t, tl);
+		sc->cat.p[tl] = '\n';
+		struct probe_ctx p = { sc, fi, sc->cat.p, tl, false };
+		hs_error_t e = hs_scan(c->db, (const char *)sc->cat.p, (unsigned)tl + 1, 0, sc->hs,
+				       on_probe, &p);
+		if (p.dirty)
+			return 0;
+		if (e != HS_SUCCESS)
+			return -1;
+	}
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		const struct plink *l = pf->links[gi];
+		if (l->mode != LM_NATIVE || !link_reads(sc, l, fi))
+			continue;
+		int r = verdict_field(sc, l, fi);
+		if (r)
+			return r > 0 ? 0 : -1;
+	}
+	return 1;
+}
+
+/* Marks the fields the memo knows clean (sc->skip), computing and keeping
+ * the answer for a value seen the second time.  -1: out of memory. */
+static int clean_memo(struct waf_pf_scratch *sc)
+{
+	if (sc->nf > sc->skipcap) {
+		free(sc->skip);
+		sc->skipcap = sc->nf + sc->nf / 2 + 64;
+		sc->skip = malloc(sc->skipcap);
+		if (!sc->skip) {
+			sc->skipcap = 0;
+			return -1;
+		}
+	}
+	memset(sc->skip, 0, sc->nf);
+	if (!sc->clean)
+		return 0;
+	for (size_t fi = 0; fi < sc->nf; fi++) {
+		const struct field *f = &sc->f[fi];
+		if (!clean_eligible(f))
+			continue;
+		const uint8_t *name = at(sc, f->name), *val = at(sc, f->val);
+		uint64_t h;
+		int r = pf_clean_get(sc->clean, f->mask, name, f->nlen, val, f->vlen, &h);
+		if (r == -2) {
+			r = field_clean(sc, fi);
+			if (r < 0)
+				return -1;
+			/* field_clean() may have grown the arena */
+			name = at(sc, f->name);
+			val = at(sc, f->val);
+			pf_clean_put(sc->clean, h, f->mask, name, f->nlen, val, f->vlen, r > 0);
+			sc->clean_puts++;
+		} else if (r > 0) {
+			sc->clean_hits++;
+		}
+		sc->skip[fi] = r > 0;
+	}
+	return 0;
+}
+
+void waf_pf_scratch_memo(struct waf_pf_scratch *sc, bool on)
+{
+	if (!on) {
+		pf_clean_free(sc->clean);
+		sc->clean = NULL;
+	} else if (!sc->clean) {
+		sc->clean = pf_clean_new();
+	}
+}
+
+size_t waf_pf_memo_hits(const struct waf_pf_scratch *sc, size_t *puts)
+{
+	if (puts)
+		*puts = sc->clean_puts;
+	return sc->clean_hits;
+}
+
 /* Native verdict of a link: 1 might, 0 cannot, -1 OOM. */
 static int native(struct waf_pf_scratch *sc, const struct plink *l)
 {
@@ -996,8 +1277,7 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 			continue;
 		size_t n = 0;
 		for (size_t fi = 0; fi < sc->nf; fi++)
-			if ((sc->f[fi].mask & v->coll_mask) &&
-			    sel_matches(v, at(sc, sc->f[fi].name), sc->f[fi].nlen))
+			if ((sc->f[fi].mask & v->coll_mask) && sel_matches(sc, l, i, fi))
 				n++;
 		char num[24];
 		int nl = snprintf(num, sizeof(num), "%zu", n);
@@ -1006,8 +1286,7 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 			return r;
 	}
 	for (size_t fi = 0; fi < sc->nf; fi++) {
-		const struct field *f = &sc->f[fi];
-		if (!link_reads(sc, l, f))
+		if (sc->skip[fi] || !link_reads(sc, l, fi))
 			continue;
 		int r = verdict_field(sc, l, fi);
 		if (r)
@@ -1052,7 +1331,7 @@ static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r, pc
 				return -1;
 			for (size_t fi = 0; fi < sc->nf && !any; fi++) {
 				const struct field *f = &sc->f[fi];
-				if (!(f->mask & v->coll_mask) || !sel_matches(v, at(sc, f->name), f->nlen))
+				if (!(f->mask & v->coll_mask) || !name_is(v, at(sc, f->name), f->nlen))
 					continue;
 				const uint8_t *s = at(sc, f->val);
 				size_t len = f->vlen;
@@ -1321,6 +1600,19 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		return true;
 	sc->last_rule = -3;
 	memset(sc->hit, 0, pf->nlinks);
+	if (pf->nnre) {
+		size_t n = sc->nf * pf->nnre;
+		if (n > sc->nrccap) {
+			free(sc->nrc);
+			sc->nrccap = n + n / 2 + 64;
+			sc->nrc = malloc(sc->nrccap);
+			if (!sc->nrc) {
+				sc->nrccap = 0;
+				return true;
+			}
+		}
+		memset(sc->nrc, 0, n);
+	}
 	/* the memo of transformed values: entries of an earlier scan are
 	 * stale by their generation */
 	size_t nm = sc->nf * pf->nchains;
@@ -1338,6 +1630,8 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		sc->gen = 1;
 	}
 	sc->tout.len = 0;
+	if (clean_memo(sc) < 0)
+		return true;
 
 	/* the Vectorscan pass: per chain, one scan of the fields it reads,
 	 * transformed and joined by '\n' */
@@ -1349,7 +1643,7 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		sc->nseg = 0;
 		for (size_t fi = 0; fi < sc->nf; fi++) {
 			const struct field *f = &sc->f[fi];
-			if (!(c->mask & f->mask))
+			if (!(c->mask & f->mask) || sc->skip[fi])
 				continue;
 			const uint8_t *t;
 			size_t tl;
@@ -1358,7 +1652,7 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 				return true;
 			if (rc == 0) {
 				for (size_t j = 0; j < c->nlinks; j++)
-					if (link_reads(sc, pf->links[c->links[j]], f)) {
+					if (link_reads(sc, pf->links[c->links[j]], fi)) {
 						sc->hit[c->links[j]] = 1;
 						sc->hit_field[c->links[j]] = (uint32_t)fi;
 					}
