@@ -62,40 +62,19 @@ struct waf_pf_scratch {
 	uint8_t *nrc;		/* [field * pf->nnre + regex]: name_re()'s, 0 unknown */
 	size_t nrccap;
 	pcre2_match_data *nmd;	/* for name_re() */
-	struct pf_clean *clean;	/* the clean-value memo (NULL: off) */
-	const struct plink **src;	/* links TX values are derived from */
-	size_t nsrc;
-	uint8_t *skip;		/* per field: clean by the memo, not scanned */
+	struct pf_clean *clean;	/* the memo of field verdicts (NULL: off) */
+	uint8_t *skip;		/* per field: known to the memo, not scanned */
+	uint8_t *probe;		/* per field: 1 being decided, 2 not kept */
+	uint8_t *npl;		/* per field being decided: links noted */
+	uint32_t *plinks;	/* [field * PF_CLEAN_MAX_LINKS]: those links */
+	uint64_t *hash;		/* per field: its memo key's hash */
 	size_t skipcap;
+	uint8_t *nat;		/* per link: a native link a skipped field makes "might" */
 	size_t clean_hits, clean_puts;
 	long last_rule;		/* why the last scan said "might" */
 	long last_field;	/* and on which field (-1: none known) */
 	bool oom;
 };
-
-/* Does every candidate value derived_values() takes from a field of src
- * need src to say "might" on that field (so a clean field gives none)?
- *  - MATCHED_VAR(S): libmodsecurity 3.0.9 adds a variable to them only
- *    when the operator matched it (RuleWithOperator::updateMatchedVars)
- *    and clears them when a link does not match; the pre-filter's
- *    per-field verdict covers every such match;
- *  - TX:N captures and setvar templates: taken where src's regex matches
- *    the field, which for a plain (not negated) @rx is src's own verdict;
- *  - a source derived_values() answers "might" for without reading
- *    fields (always, static or derived values, no regex) gives nothing
- *    per field.
- * A statically false source, or a negated or non-@rx one with a regex:
- * no. */
-static bool derived_follows_verdict(const struct derived *d, const struct plink *src)
-{
-	if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
-		return true;
-	if (src->mode != LM_HS && src->mode != LM_NATIVE)
-		return false;
-	if (d->matched || !src->re)
-		return true;
-	return src->sl->op == SL_OP_RX && !src->sl->neg;
-}
 
 struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 {
@@ -115,27 +94,9 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	for (size_t i = 0; i < pf->nchains; i++)
 		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
 			goto fail;
-	/* the links some TX variable's candidates are read from, where a
-	 * field can give candidates without that link saying "might" on it
-	 * (a field one of them reads is never memoized clean) */
-	for (size_t gi = 0; gi < pf->nlinks; gi++) {
-		const struct plink *l = pf->links[gi];
-		for (size_t i = 0; i < l->nder; i++) {
-			const struct plink *s = &pf->rules[l->der[i].rule].links[l->der[i].link];
-			if (derived_follows_verdict(&l->der[i], s))
-				continue;
-			size_t k = 0;
-			while (k < sc->nsrc && sc->src[k] != s)
-				k++;
-			if (k < sc->nsrc)
-				continue;
-			void *p = realloc(sc->src, (sc->nsrc + 1) * sizeof(*sc->src));
-			if (!p)
-				goto fail;
-			sc->src = p;
-			sc->src[sc->nsrc++] = s;
-		}
-	}
+	sc->nat = calloc(pf->nlinks + 1, 1);
+	if (!sc->nat)
+		goto fail;
 	sc->clean = pf_clean_new();
 	if (!sc->clean)
 		goto fail;
@@ -155,8 +116,12 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	pcre2_match_data_free(sc->nmd);
 	free(sc->nrc);
 	pf_clean_free(sc->clean);
-	free(sc->src);
 	free(sc->skip);
+	free(sc->probe);
+	free(sc->hash);
+	free(sc->npl);
+	free(sc->plinks);
+	free(sc->nat);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -972,6 +937,9 @@ static int verdict_value(struct waf_pf_scratch *sc, const struct plink *l, const
 
 /* Candidate values of a derived variable d: calls fn on each; returns 1 if
  * fn said "might" (or a value cannot be computed), 0 if none did, -1 OOM. */
+static int derived_field(struct waf_pf_scratch *sc, const struct derived *d,
+			 const struct plink *l, size_t fi);
+
 static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 			  const struct plink *l)
 {
@@ -981,266 +949,398 @@ static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 	if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
 		return 1;
 	for (size_t fi = 0; fi < sc->nf; fi++) {
-		const struct field *f = &sc->f[fi];
 		if (sc->skip[fi] || !link_reads(sc, src, fi))
 			continue;
-		for (size_t c = 0; c < src->nchains; c++) {
-			const uint8_t *t;
-			size_t tl;
-			int rc = chain_out(sc, fi, (size_t)src->chains[c], &t, &tl);
-			if (rc < 0)
+		int r = derived_field(sc, d, l, fi);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* The candidates of d from field fi alone (src reads it): 1 one of them
+ * makes l say "might" (or cannot be computed), 0 none does, -1 OOM. */
+static int derived_field(struct waf_pf_scratch *sc, const struct derived *d,
+			 const struct plink *l, size_t fi)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct plink *src = &pf->rules[d->rule].links[d->link];
+	const struct field *f = &sc->f[fi];
+	for (size_t c = 0; c < src->nchains; c++) {
+		const uint8_t *t;
+		size_t tl;
+		int rc = chain_out(sc, fi, (size_t)src->chains[c], &t, &tl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return 1;
+		if (d->matched) {
+			/* MATCHED_VAR: the raw and the transformed value */
+			if (pf_buf_reserve(&sc->cand, tl + 1) < 0)
 				return -1;
-			if (rc == 0)
-				return 1;
-			if (d->matched) {
-				/* MATCHED_VAR: the raw and the transformed value */
-				if (pf_buf_reserve(&sc->cand, tl + 1) < 0)
-					return -1;
-				memcpy(sc->cand.p, t, tl);
-				size_t cl = tl;
-				int v = verdict_value(sc, l, sc->cand.p, cl, sc->t2);
-				if (v)
-					return v;
-				v = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t2);
-				if (v)
-					return v;
-				continue;
-			}
-			if (!src->re)
-				return 1;
-			int m = pcre2_match(src->re, t, tl, 0, 0, sc->md, NULL);
-			if (m < 0)
-				continue;
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
-			uint32_t npairs = pcre2_get_ovector_count(sc->md);
-			/* build the candidate */
-			sc->cand.len = 0;
-			const char *tmpl = d->group >= 0 ? NULL : d->tmpl;
-			if (d->group >= 0) {
-				uint32_t g = (uint32_t)d->group;
-				if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
-					size_t gl = ov[2 * g + 1] - ov[2 * g];
-					if (pf_buf_reserve(&sc->cand, gl + 1) < 0)
-						return -1;
-					memcpy(sc->cand.p, t + ov[2 * g], gl);
-					sc->cand.len = gl;
-				}
-			} else {
-				for (const char *p = tmpl; *p;) {
-					const char *e;
-					const uint8_t *piece = (const uint8_t *)p;
-					size_t pl = 1;
-					char *exp = NULL;
-					if (p[0] == '%' && p[1] == '{' && (e = strchr(p, '}'))) {
-						if (!strncasecmp(p + 2, "tx.", 3) && isdigit((unsigned char)p[5]) &&
-						    p + 6 == e) {
-							uint32_t g = (uint32_t)(p[5] - '0');
-							pl = 0;
-							if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
-								piece = t + ov[2 * g];
-								pl = ov[2 * g + 1] - ov[2 * g];
-							}
-						} else {
-							char mac[128];
-							size_t ml = (size_t)(e - p + 1);
-							bool dyn = false;
-							if (ml >= sizeof(mac))
-								return 1;
-							memcpy(mac, p, ml);
-							mac[ml] = '\0';
-							exp = pf_expand((struct tx_map *)&pf->tx, mac, &dyn);
-							if (!exp)
-								return 1;
-							piece = (const uint8_t *)exp;
-							pl = strlen(exp);
-						}
-						p = e + 1;
-					} else {
-						p++;
-					}
-					if (pf_buf_reserve(&sc->cand, sc->cand.len + pl + 1) < 0) {
-						free(exp);
-						return -1;
-					}
-					memcpy(sc->cand.p + sc->cand.len, piece, pl);
-					sc->cand.len += pl;
-					free(exp);
-				}
-			}
-			int v = verdict_value(sc, l, sc->cand.p ? sc->cand.p : (const uint8_t *)"",
-					      sc->cand.len, sc->t2);
+			memcpy(sc->cand.p, t, tl);
+			size_t cl = tl;
+			int v = verdict_value(sc, l, sc->cand.p, cl, sc->t2);
 			if (v)
 				return v;
+			v = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t2);
+			if (v)
+				return v;
+			continue;
+		}
+		if (!src->re)
+			return 1;
+		int m = pcre2_match(src->re, t, tl, 0, 0, sc->md, NULL);
+		if (m < 0)
+			continue;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+		uint32_t npairs = pcre2_get_ovector_count(sc->md);
+		/* build the candidate */
+		sc->cand.len = 0;
+		const char *tmpl = d->group >= 0 ? NULL : d->tmpl;
+		if (d->group >= 0) {
+			uint32_t g = (uint32_t)d->group;
+			if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
+				size_t gl = ov[2 * g + 1] - ov[2 * g];
+				if (pf_buf_reserve(&sc->cand, gl + 1) < 0)
+					return -1;
+				memcpy(sc->cand.p, t + ov[2 * g], gl);
+				sc->cand.len = gl;
+			}
+		} else {
+			for (const char *p = tmpl; *p;) {
+				const char *e;
+				const uint8_t *piece = (const uint8_t *)p;
+				size_t pl = 1;
+				char *exp = NULL;
+				if (p[0] == '%' && p[1] == '{' && (e = strchr(p, '}'))) {
+					if (!strncasecmp(p + 2, "tx.", 3) && isdigit((unsigned char)p[5]) &&
+					    p + 6 == e) {
+						uint32_t g = (uint32_t)(p[5] - '0');
+						pl = 0;
+						if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
+							piece = t + ov[2 * g];
+							pl = ov[2 * g + 1] - ov[2 * g];
+						}
+					} else {
+						char mac[128];
+						size_t ml = (size_t)(e - p + 1);
+						bool dyn = false;
+						if (ml >= sizeof(mac))
+							return 1;
+						memcpy(mac, p, ml);
+						mac[ml] = '\0';
+						exp = pf_expand((struct tx_map *)&pf->tx, mac, &dyn);
+						if (!exp)
+							return 1;
+						piece = (const uint8_t *)exp;
+						pl = strlen(exp);
+					}
+					p = e + 1;
+				} else {
+					p++;
+				}
+				if (pf_buf_reserve(&sc->cand, sc->cand.len + pl + 1) < 0) {
+					free(exp);
+					return -1;
+				}
+				memcpy(sc->cand.p + sc->cand.len, piece, pl);
+				sc->cand.len += pl;
+				free(exp);
+			}
+		}
+		int v = verdict_value(sc, l, sc->cand.p ? sc->cand.p : (const uint8_t *)"",
+				      sc->cand.len, sc->t2);
+		if (v)
+			return v;
+	}
+	return 0;
+}
+
+/* ---- the memo of field verdicts ------------------------------------------ */
+
+/*
+ * A field is worth to the verdict exactly the set of links it makes say
+ * "might": Vectorscan candidates confirmed on it (on_match()), native
+ * verdicts on it (verdict_field()), a chain that cannot compute it, and
+ * TX candidates taken from it (captures, setvar templates, MATCHED_VARS:
+ * derived_field()).  For most fields of ordinary traffic that set is
+ * empty or small (a User-Agent without "AppleWebKit" makes 920310's
+ * negated @pm say "might"; GET makes 920170's first link).  pf_clean.h
+ * keeps it per (collection, name, value), every byte compared; a field
+ * found there is not transformed, scanned or judged: its links are
+ * marked (sc->hit for Vectorscan links, sc->nat for native ones) and the
+ * rest of the scan runs without it.  Why the verdict stays the same:
+ *  - which links read a field (link_reads()) depends on its collection
+ *    and its name only: rule selectors and static exclusions are fixed at
+ *    build; the request's conditional `exclude`s are not given to the
+ *    pre-filter at all (ModSecurity applies them: they can only make it
+ *    match less than the pre-filter assumes), nor are ctl:ruleRemove*
+ *    actions, so no request-dependent condition changes the set; and
+ *    what a link says on a value depends on the value alone (transformed
+ *    by the link's chains, judged by its operator with static
+ *    parameters);
+ *  - a link's "might" is an OR over the fields it reads plus what does
+ *    not come from fields one by one: counts (&ARGS,
+ *    &REQUEST_HEADERS:Host) still count the skipped field (it stays in
+ *    sc->f), static TX values involve no field, and a derived value that
+ *    says "might" whatever the fields (derived_values()'s first test)
+ *    still does; so marking the field's links and leaving the field out
+ *    of the OR gives each link the same answer;
+ *  - a rule is the AND of its links' answers, each unchanged; which rule
+ *    answered first (waf_pf_last_why()) may name another field.
+ * The set is computed (probe_fields()) the second time a key is seen,
+ * for all such fields of a request at once (one Vectorscan call per
+ * chain), and is bounded (PF_CLEAN_MAX_LINKS, or the field is scanned as
+ * usual).  The memo belongs to one scratch, so to one thread and one
+ * built pre-filter: a reload with other rules has other scratches.
+ */
+
+/* Does field f (collection, name, value) get a memo entry at all?  A
+ * field of one collection (the same bytes in two collections are two
+ * keys), short enough: headers and cookies above all, which repeat from
+ * request to request, and the small fields of the target and the
+ * arguments, which often do (a popular page, "page=2").  Not the body as
+ * a whole nor a multipart body's parts. */
+static bool clean_eligible(const struct field *f)
+{
+	const uint32_t never = 1u << PF_C_BODY | 1u << PF_C_FILES | 1u << PF_C_FILES_NAMES |
+			       1u << PF_C_FILES_SIZES | 1u << PF_C_FILES_TMP_CONTENT |
+			       1u << PF_C_FILES_COMBINED_SIZE | 1u << PF_C_MULTIPART_NAME |
+			       1u << PF_C_MULTIPART_FILENAME | 1u << PF_C_MULTIPART_PART_HEADERS;
+	const uint32_t hdr = 1u << PF_C_HEADERS | 1u << PF_C_HEADERS_NAMES | 1u << PF_C_COOKIES |
+			     1u << PF_C_COOKIES_NAMES;
+
+	if (!f->mask || (f->mask & (f->mask - 1)) || (f->mask & never))
+		return false;
+	return f->nlen <= PF_CLEAN_MAX_NAME &&
+	       f->vlen <= ((f->mask & hdr) ? PF_CLEAN_MAX_VALUE : PF_CLEAN_MAX_OTHER);
+}
+
+/* Link gi says "might" on field fi (being probed): noted in the field's
+ * list; a list too long for the memo makes the field "not kept". */
+static void probe_note(struct waf_pf_scratch *sc, size_t fi, size_t gi)
+{
+	uint32_t *l = sc->plinks + fi * PF_CLEAN_MAX_LINKS;
+
+	if (sc->probe[fi] != 1)
+		return;
+	for (size_t i = 0; i < sc->npl[fi]; i++)
+		if (l[i] == gi)
+			return;
+	if (sc->npl[fi] == PF_CLEAN_MAX_LINKS) {
+		sc->probe[fi] = 2;
+		return;
+	}
+	l[sc->npl[fi]++] = (uint32_t)gi;
+}
+
+/* on_match() for the fields being probed (sc->probe[field] == 1, joined
+ * in sc->cat as the scan joins fields): notes each field a link finds a
+ * candidate in, rather than the link alone. */
+static int on_probe(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *ctx)
+{
+	struct waf_pf_scratch *sc = ctx;
+	const struct plink *l = sc->pf->links[id];
+	const uint8_t *cat = sc->cat.p;
+
+	(void)from;
+	(void)flags;
+	if (l->sl->op == SL_OP_RX && l->re) {
+		for (size_t i = 0; i < sc->nseg; i++) {
+			const struct seg *g = &sc->seg[i];
+			if (sc->probe[g->field] != 1 || !link_reads(sc, l, g->field))
+				continue;
+			int rc = pcre2_match(l->re, g->len ? cat + g->start : (const uint8_t *)"",
+					     g->len, 0, 0, sc->md, NULL);
+			if (rc != PCRE2_ERROR_NOMATCH)
+				probe_note(sc, g->field, id);
+		}
+		return 0;
+	}
+	if (to == 0)
+		return 0;
+	const struct seg *g = seg_at(sc, (size_t)to - 1);
+	if (!g || sc->probe[g->field] != 1 || !link_reads(sc, l, g->field))
+		return 0;
+	if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
+	    !pf_link_verdict(l, g->len ? cat + g->start : (const uint8_t *)"", g->len, sc->md))
+		return 0;
+	probe_note(sc, g->field, id);
+	return 0;
+}
+
+/* For every field with sc->probe[fi] == 1, the links that say "might" on
+ * it (sc->plinks, sc->npl), as the scan would find them; sc->probe[fi]
+ * becomes 2 where the field cannot be replaced by such a list.
+ * Vectorscan runs once per chain over all of them, joined as the scan
+ * joins fields.  -1: out of memory or a Vectorscan error. */
+static int probe_fields(struct waf_pf_scratch *sc)
+{
+	const struct waf_pf *pf = sc->pf;
+
+	for (size_t ci = 0; ci < pf->nchains; ci++) {
+		const struct pchain *c = &pf->chains[ci];
+		if (!c->db)
+			continue;
+		sc->cat.len = 0;
+		sc->nseg = 0;
+		for (size_t fi = 0; fi < sc->nf; fi++) {
+			if (sc->probe[fi] != 1 || !(c->mask & sc->f[fi].mask))
+				continue;
+			bool read = false;
+			for (size_t j = 0; j < c->nlinks && !read; j++)
+				read = link_reads(sc, pf->links[c->links[j]], fi);
+			if (!read)
+				continue;
+			const uint8_t *t;
+			size_t tl;
+			int rc = chain_out(sc, fi, ci, &t, &tl);
+			if (rc < 0)
+				return -1;
+			if (rc == 0) {
+				/* as the scan does: every link of the chain reading it */
+				for (size_t j = 0; j < c->nlinks; j++)
+					if (link_reads(sc, pf->links[c->links[j]], fi))
+						probe_note(sc, fi, c->links[j]);
+				continue;
+			}
+			if (sc->nseg == sc->segcap) {
+				size_t nc = sc->segcap ? 2 * sc->segcap : 64;
+				void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
+				if (!np)
+					return -1;
+				sc->seg = np;
+				sc->segcap = nc;
+			}
+			if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
+				return -1;
+			sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
+			if (tl)
+				memcpy(sc->cat.p + sc->cat.len, t, tl);
+			sc->cat.len += tl;
+			sc->cat.p[sc->cat.len++] = '\n';
+		}
+		if (sc->nseg == 0)
+			continue;
+		if (sc->cat.len > UINT32_MAX ||
+		    hs_scan(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_probe,
+			    sc) != HS_SUCCESS)
+			return -1;
+	}
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		const struct plink *l = pf->links[gi];
+		if (l->mode != LM_NATIVE)
+			continue;
+		for (size_t fi = 0; fi < sc->nf; fi++) {
+			if (sc->probe[fi] != 1 || !link_reads(sc, l, fi))
+				continue;
+			int r = verdict_field(sc, l, fi);
+			if (r < 0)
+				return -1;
+			if (r)
+				probe_note(sc, fi, gi);
+		}
+		/* TX candidates (captures, setvar templates, MATCHED_VARS)
+		 * taken from the field */
+		for (size_t i = 0; i < l->nder; i++) {
+			const struct derived *d = &l->der[i];
+			const struct plink *src = &pf->rules[d->rule].links[d->link];
+			if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
+				continue;	/* "might" whatever the fields */
+			for (size_t fi = 0; fi < sc->nf; fi++) {
+				if (sc->probe[fi] != 1 || !link_reads(sc, src, fi))
+					continue;
+				int r = derived_field(sc, d, l, fi);
+				if (r < 0)
+					return -1;
+				if (r)
+					probe_note(sc, fi, gi);
+			}
 		}
 	}
 	return 0;
 }
 
-/* ---- the clean-value memo ----------------------------------------------- */
-
-/*
- * A request header or cookie that some request before this one showed to
- * give no rule anything to match is not transformed, scanned or judged
- * again (pf_clean.h keeps them).  "Clean" (field_clean()) means: every
- * chain that reads the field computes its value (no "cannot compute"),
- * no link that reads it finds a candidate in it (Vectorscan over the
- * transformed value alone, confirmed as on_match() does) or says "might"
- * on it natively (verdict_field()), and no TX variable takes candidates
- * from it (no derivation source reads it).  Why skipping such a field
- * changes no verdict:
- *  - which links read a field (link_reads()) depends on its collection
- *    and its name only: rule selectors and static exclusions are fixed at
- *    build; the request's conditional `exclude`s are not given to the
- *    pre-filter at all (ModSecurity applies them: they can only make
- *    ModSecurity match less than the pre-filter assumes), nor are
- *    ctl:ruleRemove* actions; so the key (collection, name, value)
- *    decides everything the field contributes;
- *  - a link's "might" is an OR over the fields it reads (a hit in one of
- *    them) plus what does not come from fields one by one: counts
- *    (&ARGS, &REQUEST_HEADERS:Host) still count the skipped field, static
- *    TX values do not involve it, and candidates derived from earlier
- *    links or MATCHED_VAR (chained rules, captures) come only from
- *    fields a derivation source reads, which are never clean;
- *  - a chained rule is the AND of its links' verdicts, each unchanged.
- * The memo belongs to one scratch, so to one built pre-filter: a reload
- * with other rules has other scratches.
- */
-
-/* Does field fi (collection, name, value) get a memo entry at all? */
-static bool clean_eligible(const struct field *f)
+/* A field the memo knows: skipped, and the links it makes "might" are
+ * marked as the scan would have marked them. */
+static void memo_apply(struct waf_pf_scratch *sc, size_t fi, const uint32_t *links, size_t n)
 {
-	switch (f->mask) {
-	case 1u << PF_C_HEADERS:
-	case 1u << PF_C_HEADERS_NAMES:
-	case 1u << PF_C_COOKIES:
-	case 1u << PF_C_COOKIES_NAMES:
-		return f->nlen <= PF_CLEAN_MAX_NAME && f->vlen <= PF_CLEAN_MAX_VALUE;
-	default:
-		return false;
+	sc->skip[fi] = 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t gi = links[i];
+		if (sc->pf->links[gi]->mode == LM_HS) {
+			if (!sc->hit[gi]) {
+				sc->hit[gi] = 1;
+				sc->hit_field[gi] = (uint32_t)fi;
+			}
+		} else {
+			sc->nat[gi] = 1;
+		}
 	}
 }
 
-struct probe_ctx {
-	struct waf_pf_scratch *sc;
-	size_t fi;
-	const uint8_t *t;	/* the field's value through the chain */
-	size_t tl;
-	bool dirty;
-};
-
-/* on_match() for the field alone: the scanned text is its value and the
- * '\n' that follows it in the joined text. */
-static int on_probe(unsigned id, unsigned long long from, unsigned long long to,
-		    unsigned flags, void *ctx)
-{
-	struct probe_ctx *p = ctx;
-	struct waf_pf_scratch *sc = p->sc;
-	const struct plink *l = sc->pf->links[id];
-
-	(void)from;
-	(void)flags;
-	if (!link_reads(sc, l, p->fi))
-		return 0;
-	if (l->sl->op == SL_OP_RX && l->re) {
-		int rc = pcre2_match(l->re, p->tl ? p->t : (const uint8_t *)"", p->tl, 0, 0, sc->md,
-				     NULL);
-		if (rc == PCRE2_ERROR_NOMATCH)
-			return 0;
-	} else {
-		if (to == 0 || to > p->tl)
-			return 0;	/* on the separator, as seg_at() has it */
-		if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
-		    !pf_link_verdict(l, p->tl ? p->t : (const uint8_t *)"", p->tl, sc->md))
-			return 0;
-	}
-	p->dirty = true;
-	return 1;	/* stop: one is enough */
-}
-
-/* 1 field fi is clean (above), 0 it is not, -1 out of memory or a
- * Vectorscan error. */
-static int field_clean(struct waf_pf_scratch *sc, size_t fi)
-{
-	const struct waf_pf *pf = sc->pf;
-	const struct field *f = &sc->f[fi];
-
-	for (size_t i = 0; i < sc->nsrc; i++)
-		if (link_reads(sc, sc->src[i], fi))
-			return 0;
-	for (size_t ci = 0; ci < pf->nchains; ci++) {
-		const struct pchain *c = &pf->chains[ci];
-		if (!c->db || !(c->mask & f->mask))
-			continue;
-		bool read = false;
-		for (size_t j = 0; j < c->nlinks && !read; j++)
-			read = link_reads(sc, pf->links[c->links[j]], fi);
-		if (!read)
-			continue;
-		const uint8_t *t;
-		size_t tl;
-		int rc = chain_out(sc, fi, ci, &t, &tl);
-		if (rc <= 0)
-			return rc;
-		if (pf_buf_reserve(&sc->cat, tl + 1) < 0)
-			return -1;
-		if (tl)
-			memcpy(sc->cat.p, t, tl);
-		sc->cat.p[tl] = '\n';
-		struct probe_ctx p = { sc, fi, sc->cat.p, tl, false };
-		hs_error_t e = hs_scan(c->db, (const char *)sc->cat.p, (unsigned)tl + 1, 0, sc->hs,
-				       on_probe, &p);
-		if (p.dirty)
-			return 0;
-		if (e != HS_SUCCESS)
-			return -1;
-	}
-	for (size_t gi = 0; gi < pf->nlinks; gi++) {
-		const struct plink *l = pf->links[gi];
-		if (l->mode != LM_NATIVE || !link_reads(sc, l, fi))
-			continue;
-		int r = verdict_field(sc, l, fi);
-		if (r)
-			return r > 0 ? 0 : -1;
-	}
-	return 1;
-}
-
-/* Marks the fields the memo knows clean (sc->skip), computing and keeping
- * the answer for a value seen the second time.  -1: out of memory. */
+/* Skips the fields the memo knows (sc->skip), computing and keeping the
+ * answer for values seen the second time.  -1: out of memory. */
 static int clean_memo(struct waf_pf_scratch *sc)
 {
 	if (sc->nf > sc->skipcap) {
+		size_t cap = sc->nf + sc->nf / 2 + 64;
 		free(sc->skip);
-		sc->skipcap = sc->nf + sc->nf / 2 + 64;
-		sc->skip = malloc(sc->skipcap);
-		if (!sc->skip) {
+		free(sc->probe);
+		free(sc->hash);
+		free(sc->npl);
+		free(sc->plinks);
+		sc->skip = malloc(cap);
+		sc->probe = malloc(cap);
+		sc->npl = malloc(cap);
+		sc->hash = malloc(cap * sizeof(*sc->hash));
+		sc->plinks = malloc(cap * PF_CLEAN_MAX_LINKS * sizeof(*sc->plinks));
+		sc->skipcap = cap;
+		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks) {
 			sc->skipcap = 0;
 			return -1;
 		}
 	}
 	memset(sc->skip, 0, sc->nf);
+	memset(sc->nat, 0, sc->pf->nlinks);
 	if (!sc->clean)
 		return 0;
+	size_t nprobe = 0;
 	for (size_t fi = 0; fi < sc->nf; fi++) {
 		const struct field *f = &sc->f[fi];
+		sc->probe[fi] = 0;
 		if (!clean_eligible(f))
 			continue;
-		const uint8_t *name = at(sc, f->name), *val = at(sc, f->val);
-		uint64_t h;
-		int r = pf_clean_get(sc->clean, f->mask, name, f->nlen, val, f->vlen, &h);
+		const uint32_t *links;
+		size_t nl;
+		int r = pf_clean_get(sc->clean, f->mask, at(sc, f->name), f->nlen, at(sc, f->val),
+				     f->vlen, &sc->hash[fi], &links, &nl);
 		if (r == -2) {
-			r = field_clean(sc, fi);
-			if (r < 0)
-				return -1;
-			/* field_clean() may have grown the arena */
-			name = at(sc, f->name);
-			val = at(sc, f->val);
-			pf_clean_put(sc->clean, h, f->mask, name, f->nlen, val, f->vlen, r > 0);
-			sc->clean_puts++;
+			sc->probe[fi] = 1;
+			sc->npl[fi] = 0;
+			nprobe++;
 		} else if (r > 0) {
+			memo_apply(sc, fi, links, nl);
 			sc->clean_hits++;
 		}
-		sc->skip[fi] = r > 0;
+	}
+	if (!nprobe)
+		return 0;
+	if (probe_fields(sc) < 0)
+		return -1;
+	for (size_t fi = 0; fi < sc->nf; fi++) {
+		if (!sc->probe[fi])
+			continue;
+		const struct field *f = &sc->f[fi];
+		const uint32_t *links = sc->plinks + fi * PF_CLEAN_MAX_LINKS;
+		bool known = sc->probe[fi] == 1;
+		pf_clean_put(sc->clean, sc->hash[fi], f->mask, at(sc, f->name), f->nlen,
+			     at(sc, f->val), f->vlen, known, links, known ? sc->npl[fi] : 0);
+		if (known)
+			memo_apply(sc, fi, links, sc->npl[fi]);
+		sc->clean_puts++;
 	}
 	return 0;
 }
@@ -1311,7 +1411,7 @@ static int link_might(struct waf_pf_scratch *sc, const struct plink *l, size_t g
 	case LM_HS:
 		return sc->hit[gi];
 	default:
-		return native(sc, l);
+		return sc->nat[gi] ? 1 : native(sc, l);
 	}
 }
 

@@ -112,9 +112,9 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc);
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc,
 		 const struct waf_pf_req *r);
 
-/* The scratch's memo of clean request header and cookie values (on by
- * default; pf_scan.c, "The clean-value memo"): off drops it.  Hits and
- * (*puts) entries computed, for tests and logs. */
+/* The scratch's memo of field verdicts (on by default; pf_scan.c, "the
+ * memo of field verdicts"): off drops it.  Hits and (*puts) entries
+ * computed, for tests and logs. */
 void waf_pf_scratch_memo(struct waf_pf_scratch *sc, bool on);
 size_t waf_pf_memo_hits(const struct waf_pf_scratch *sc, size_t *puts);
 

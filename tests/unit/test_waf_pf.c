@@ -1169,12 +1169,6 @@ TEST(test_clean_memo)
 			for (size_t t = 0; t < 2; t++) {
 				bool a = scan_with(pf, sc, targets[t], reqs[i]);
 				bool b = scan_with(pf, off, targets[t], reqs[i]);
-				/* without the memo, MATCHED_VARS is taken as every
-				 * header 33's first link reads ("bzz" among them);
-				 * with it, "bzz", which that link never matches, is
-				 * left out, as libmodsecurity leaves it out */
-				if (i == 4 && !a && b)
-					continue;
 				if (a != b) {
 					fprintf(stderr, "  memo %d, without %d: %s %s\n", a, b, targets[t],
 						reqs[i][1]);
@@ -1188,7 +1182,10 @@ TEST(test_clean_memo)
 	CHECK(scan_with(pf, sc, "/", reqs[2]));
 	CHECK(!scan_with(pf, sc, "/", reqs[3]));
 	CHECK(scan_with(pf, sc, "/?q=bar", reqs[3]));
-	CHECK(!scan_with(pf, sc, "/", reqs[4]));
+	/* the pre-filter takes MATCHED_VARS as every header 33's first link
+	 * reads, "bzz" among them (ModSecurity only has "a.example" there):
+	 * the memo keeps that answer */
+	CHECK(scan_with(pf, sc, "/", reqs[4]));
 	CHECK(scan_with(pf, sc, "/", reqs[5]));
 	CHECK(!scan_with(pf, sc, "/", reqs[6]));
 	CHECK(scan_with(pf, sc, "/", reqs[7]));
