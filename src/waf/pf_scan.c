@@ -64,6 +64,8 @@ struct waf_pf_scratch {
 	pcre2_match_data *nmd;	/* for name_re() */
 	struct pf_clean *clean;	/* the memo of field verdicts (NULL: off) */
 	uint8_t *skip;		/* per field: known to the memo, not scanned */
+	uint32_t *live;		/* the fields not skipped, in order */
+	size_t nlive;
 	uint8_t *probe;		/* per field: 1 being decided, 2 not kept */
 	uint8_t *npl;		/* per field being decided: links noted */
 	uint32_t *plinks;	/* [field * PF_CLEAN_MAX_LINKS]: those links */
@@ -122,6 +124,7 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->npl);
 	free(sc->plinks);
 	free(sc->nat);
+	free(sc->live);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -948,8 +951,9 @@ static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 
 	if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
 		return 1;
-	for (size_t fi = 0; fi < sc->nf; fi++) {
-		if (sc->skip[fi] || !link_reads(sc, src, fi))
+	for (size_t k = 0; k < sc->nlive; k++) {
+		size_t fi = sc->live[k];
+		if (!link_reads(sc, src, fi))
 			continue;
 		int r = derived_field(sc, d, l, fi);
 		if (r)
@@ -1292,13 +1296,15 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		free(sc->hash);
 		free(sc->npl);
 		free(sc->plinks);
+		free(sc->live);
+		sc->live = malloc(cap * sizeof(*sc->live));
 		sc->skip = malloc(cap);
 		sc->probe = malloc(cap);
 		sc->npl = malloc(cap);
 		sc->hash = malloc(cap * sizeof(*sc->hash));
 		sc->plinks = malloc(cap * PF_CLEAN_MAX_LINKS * sizeof(*sc->plinks));
 		sc->skipcap = cap;
-		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks) {
+		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks || !sc->live) {
 			sc->skipcap = 0;
 			return -1;
 		}
@@ -1385,8 +1391,9 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 		if (r)
 			return r;
 	}
-	for (size_t fi = 0; fi < sc->nf; fi++) {
-		if (sc->skip[fi] || !link_reads(sc, l, fi))
+	for (size_t k = 0; k < sc->nlive; k++) {
+		size_t fi = sc->live[k];
+		if (!link_reads(sc, l, fi))
 			continue;
 		int r = verdict_field(sc, l, fi);
 		if (r)
@@ -1732,6 +1739,10 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 	sc->tout.len = 0;
 	if (clean_memo(sc) < 0)
 		return true;
+	sc->nlive = 0;
+	for (size_t fi = 0; fi < sc->nf; fi++)
+		if (!sc->skip[fi])
+			sc->live[sc->nlive++] = (uint32_t)fi;
 
 	/* the Vectorscan pass: per chain, one scan of the fields it reads,
 	 * transformed and joined by '\n' */
@@ -1741,9 +1752,10 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 			continue;
 		sc->cat.len = 0;
 		sc->nseg = 0;
-		for (size_t fi = 0; fi < sc->nf; fi++) {
+		for (size_t k = 0; k < sc->nlive; k++) {
+			size_t fi = sc->live[k];
 			const struct field *f = &sc->f[fi];
-			if (!(c->mask & f->mask) || sc->skip[fi])
+			if (!(c->mask & f->mask))
 				continue;
 			const uint8_t *t;
 			size_t tl;
