@@ -66,6 +66,8 @@ struct waf_pf_scratch {
 	uint8_t *skip;		/* per field: known to the memo, not scanned */
 	uint32_t *live;		/* the fields not skipped, in order */
 	size_t nlive;
+	uint32_t *plist;	/* the fields being decided (probe 1), in order */
+	size_t nprobe;
 	uint8_t *probe;		/* per field: 1 being decided, 2 not kept */
 	uint8_t *npl;		/* per field being decided: links noted */
 	uint32_t *plinks;	/* [field * PF_CLEAN_MAX_LINKS]: those links */
@@ -125,6 +127,7 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->plinks);
 	free(sc->nat);
 	free(sc->live);
+	free(sc->plist);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -1190,7 +1193,8 @@ static int probe_fields(struct waf_pf_scratch *sc)
 			continue;
 		sc->cat.len = 0;
 		sc->nseg = 0;
-		for (size_t fi = 0; fi < sc->nf; fi++) {
+		for (size_t k = 0; k < sc->nprobe; k++) {
+			size_t fi = sc->plist[k];
 			if (sc->probe[fi] != 1 || !(c->mask & sc->f[fi].mask))
 				continue;
 			bool read = false;
@@ -1237,7 +1241,8 @@ static int probe_fields(struct waf_pf_scratch *sc)
 		const struct plink *l = pf->links[gi];
 		if (l->mode != LM_NATIVE)
 			continue;
-		for (size_t fi = 0; fi < sc->nf; fi++) {
+		for (size_t k = 0; k < sc->nprobe; k++) {
+			size_t fi = sc->plist[k];
 			if (sc->probe[fi] != 1 || !link_reads(sc, l, fi))
 				continue;
 			int r = verdict_field(sc, l, fi);
@@ -1253,7 +1258,8 @@ static int probe_fields(struct waf_pf_scratch *sc)
 			const struct plink *src = &pf->rules[d->rule].links[d->link];
 			if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
 				continue;	/* "might" whatever the fields */
-			for (size_t fi = 0; fi < sc->nf; fi++) {
+			for (size_t k = 0; k < sc->nprobe; k++) {
+				size_t fi = sc->plist[k];
 				if (sc->probe[fi] != 1 || !link_reads(sc, src, fi))
 					continue;
 				int r = derived_field(sc, d, l, fi);
@@ -1297,14 +1303,17 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		free(sc->npl);
 		free(sc->plinks);
 		free(sc->live);
+		free(sc->plist);
 		sc->live = malloc(cap * sizeof(*sc->live));
+		sc->plist = malloc(cap * sizeof(*sc->plist));
 		sc->skip = malloc(cap);
 		sc->probe = malloc(cap);
 		sc->npl = malloc(cap);
 		sc->hash = malloc(cap * sizeof(*sc->hash));
 		sc->plinks = malloc(cap * PF_CLEAN_MAX_LINKS * sizeof(*sc->plinks));
 		sc->skipcap = cap;
-		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks || !sc->live) {
+		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks || !sc->live ||
+		    !sc->plist) {
 			sc->skipcap = 0;
 			return -1;
 		}
@@ -1313,7 +1322,7 @@ static int clean_memo(struct waf_pf_scratch *sc)
 	memset(sc->nat, 0, sc->pf->nlinks);
 	if (!sc->clean)
 		return 0;
-	size_t nprobe = 0;
+	sc->nprobe = 0;
 	for (size_t fi = 0; fi < sc->nf; fi++) {
 		const struct field *f = &sc->f[fi];
 		sc->probe[fi] = 0;
@@ -1326,19 +1335,18 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		if (r == -2) {
 			sc->probe[fi] = 1;
 			sc->npl[fi] = 0;
-			nprobe++;
+			sc->plist[sc->nprobe++] = (uint32_t)fi;
 		} else if (r > 0) {
 			memo_apply(sc, fi, links, nl);
 			sc->clean_hits++;
 		}
 	}
-	if (!nprobe)
+	if (!sc->nprobe)
 		return 0;
 	if (probe_fields(sc) < 0)
 		return -1;
-	for (size_t fi = 0; fi < sc->nf; fi++) {
-		if (!sc->probe[fi])
-			continue;
+	for (size_t k = 0; k < sc->nprobe; k++) {
+		size_t fi = sc->plist[k];
 		const struct field *f = &sc->f[fi];
 		const uint32_t *links = sc->plinks + fi * PF_CLEAN_MAX_LINKS;
 		bool known = sc->probe[fi] == 1;
