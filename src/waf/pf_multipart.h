@@ -1,6 +1,7 @@
 /*
- * pf_multipart.h - between the pre-filter's scan (pf_scan.c) and its
- * multipart/form-data body parser (pf_multipart.c).  Internal.
+ * pf_multipart.h - between the pre-filter's scan (pf_scan.c) and its body
+ * parsers: multipart/form-data (pf_multipart.c) and JSON (pf_json.c).
+ * Internal.
  *
  * The scan owns the request's fields: names and values live in the
  * scratch's arena and are referred to by offset (the arena may move while
@@ -29,6 +30,32 @@ void pf_sc_used(struct waf_pf_scratch *sc, size_t n);
 void pf_sc_add_field(struct waf_pf_scratch *sc, uint32_t mask, size_t name, size_t nlen,
 		     size_t val, size_t vlen);
 bool pf_sc_oom(const struct waf_pf_scratch *sc);
+/* The arena's length: the offset of the next byte put. */
+size_t pf_sc_len(const struct waf_pf_scratch *sc);
+/* Appends a copy of the arena's own bytes [off, off + n); false when out
+ * of memory. */
+bool pf_sc_copy(struct waf_pf_scratch *sc, size_t off, size_t n);
+
+/* v in decimal into out (room for 20 digits); its length (snprintf()
+ * cost more than a few scans of such a field). */
+static inline size_t pf_put_dec(char *out, unsigned long long v)
+{
+	char t[20];
+	size_t n = 0, k = 0;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		out[k++] = t[--n];
+	return k;
+}
+
+/* pf_json.c: the ARGS of a JSON body s[0..len) (adding the names' and
+ * values' lengths to *combined and their number to *nargs); false when it
+ * does not parse as yajl would parse it, or out of memory. */
+bool pf_json_parse(struct waf_pf_scratch *sc, const uint8_t *s, size_t len, size_t *combined,
+		   size_t *nargs);
 
 /* pf_multipart.c: the fields of a multipart/form-data body b[0..len) whose
  * Content-Type value is ct[0..ctl).  false when the body is not of the

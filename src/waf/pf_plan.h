@@ -62,6 +62,8 @@ struct plink {
 	uint32_t coll_mask;	/* collections read without selector */
 	uint32_t read_mask;	/* every collection it may read a field of (build_db) */
 	const struct sl_var **selvars;	/* collection vars with a selector */
+	int *sel_ri;		/* per selvar: its /regex/ in pf->nre, or -1 (a name,
+				 * or a regex that does not compile: every name) */
 	size_t nselvars;
 	bool has_count;
 	char **static_vals;	/* values of static TX variables read */
@@ -71,7 +73,7 @@ struct plink {
 	int *chains;		/* chain ids (several with multiMatch) */
 	size_t nchains;
 	const struct sl_var **excl;	/* !VAR:sel exclusions */
-	pcre2_code **excl_re;	/* their compiled /regex/ selectors (or NULL) */
+	int *excl_ri;		/* their /regex/ selectors in pf->nre (-1: a name) */
 	size_t nexcl;
 	uint8_t byte_ok[256];	/* @validateByteRange */
 	bool exact;		/* native verdict is exact (negation allowed) */
@@ -114,6 +116,13 @@ struct waf_pf {
 	size_t njson_ctl;
 	struct dyn_src *dyn;
 	size_t ndyn;
+	/* The distinct /regex/ selectors of collection variables (ARGS:/re/,
+	 * !REQUEST_COOKIES:/__utm/), compiled as libmodsecurity 3.0.9 does
+	 * (VariableRegex, KeyExclusionRegex: DOTALL, MULTILINE, CASELESS) and
+	 * matched against a field's name once per scan (pf_scan.c). */
+	pcre2_code **nre;
+	char **nre_pat;
+	size_t nnre;
 	size_t npatterns, nfallbacks;
 	size_t hs_bytes;
 	size_t ncompiled, ncached;	/* Vectorscan compiles run / taken from pf_cache.c */

@@ -7,6 +7,7 @@
  * See prefilter.c for the design.
  */
 #include "waf/prefilter.h"
+#include "waf/pf_clean.h"
 #include "waf/pf_multipart.h"
 #include "waf/pf_plan.h"
 
@@ -58,6 +59,22 @@ struct waf_pf_scratch {
 	struct pf_buf t[2];	/* transformation ping-pong */
 	struct pf_buf cand;	/* derived candidate values */
 	struct pf_buf t2[2];	/* transformations of candidates */
+	uint8_t *nrc;		/* [field * pf->nnre + regex]: name_re()'s, 0 unknown */
+	size_t nrccap;
+	pcre2_match_data *nmd;	/* for name_re() */
+	struct pf_clean *clean;	/* the memo of field verdicts (NULL: off) */
+	uint8_t *skip;		/* per field: known to the memo, not scanned */
+	uint32_t *live;		/* the fields not skipped, in order */
+	size_t nlive;
+	uint32_t *plist;	/* the fields being decided (probe 1), in order */
+	size_t nprobe;
+	uint8_t *probe;		/* per field: 1 being decided, 2 not kept */
+	uint8_t *npl;		/* per field being decided: links noted */
+	uint32_t *plinks;	/* [field * PF_CLEAN_MAX_LINKS]: those links */
+	uint64_t *hash;		/* per field: its memo key's hash */
+	size_t skipcap;
+	uint8_t *nat;		/* per link: a native link a skipped field makes "might" */
+	size_t clean_hits, clean_puts;
 	long last_rule;		/* why the last scan said "might" */
 	long last_field;	/* and on which field (-1: none known) */
 	bool oom;
@@ -72,14 +89,21 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	sc->magic = PF_MAGIC;
 	sc->pf = pf;
 	sc->md = pcre2_match_data_create(32, NULL);
+	sc->nmd = pcre2_match_data_create(1, NULL);
 	sc->hit = calloc(pf->nlinks + 1, 1);
 	sc->hit_field = calloc(pf->nlinks + 1, sizeof(*sc->hit_field));
 	sc->seen_seg = calloc(pf->nlinks + 1, sizeof(*sc->seen_seg));
-	if (!sc->md || !sc->hit || !sc->hit_field || !sc->seen_seg)
+	if (!sc->md || !sc->nmd || !sc->hit || !sc->hit_field || !sc->seen_seg)
 		goto fail;
 	for (size_t i = 0; i < pf->nchains; i++)
 		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
 			goto fail;
+	sc->nat = calloc(pf->nlinks + 1, 1);
+	if (!sc->nat)
+		goto fail;
+	sc->clean = pf_clean_new();
+	if (!sc->clean)
+		goto fail;
 	return sc;
 fail:
 	waf_pf_scratch_free(sc);
@@ -93,6 +117,17 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	if (sc->hs)
 		hs_free_scratch(sc->hs);
 	pcre2_match_data_free(sc->md);
+	pcre2_match_data_free(sc->nmd);
+	free(sc->nrc);
+	pf_clean_free(sc->clean);
+	free(sc->skip);
+	free(sc->probe);
+	free(sc->hash);
+	free(sc->npl);
+	free(sc->plinks);
+	free(sc->nat);
+	free(sc->live);
+	free(sc->plist);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -188,6 +223,22 @@ bool pf_sc_oom(const struct waf_pf_scratch *sc)
 	return sc->oom;
 }
 
+size_t pf_sc_len(const struct waf_pf_scratch *sc)
+{
+	return sc->arena.len;
+}
+
+bool pf_sc_copy(struct waf_pf_scratch *sc, size_t off, size_t n)
+{
+	if (pf_buf_reserve(&sc->arena, sc->arena.len + n + 1) < 0) {
+		sc->oom = true;
+		return false;
+	}
+	memmove(sc->arena.p + sc->arena.len, sc->arena.p + off, n);
+	sc->arena.len += n;
+	return true;
+}
+
 #define BIT(c) (1u << (c))
 
 /* utils::uri_decode: valid %XX only, '+' untouched. */
@@ -241,343 +292,6 @@ static void extract_args(struct waf_pf_scratch *sc, const uint8_t *s, size_t len
 		(*nargs)++;
 		i = e + 1;
 	}
-}
-
-/* ---- JSON (yajl as ModSecurity's JSON body processor drives it) --------- */
-
-struct jcont {
-	size_t name, nlen;	/* arena */
-	bool array;
-	unsigned long counter;
-};
-
-struct json {
-	struct waf_pf_scratch *sc;
-	const uint8_t *p, *end;
-	struct jcont st[64];
-	size_t depth;
-	size_t key, klen;	/* m_current_key (arena), klen 0: empty */
-	bool key_set;
-	size_t *combined, *nargs;
-};
-
-/* getCurrentKey(): returns name (arena offset/len) */
-static void cur_key(struct json *j, size_t *off, size_t *len)
-{
-	if (j->depth == 0) {
-		*off = put(j->sc, "json", 4);
-		*len = 4;
-		return;
-	}
-	if (!j->key_set || j->klen == 0) {
-		if (j->st[j->depth - 1].array) {
-			*off = 0;
-			*len = 0;
-		} else {
-			*off = put(j->sc, "empty-key", 9);
-			*len = 9;
-		}
-		return;
-	}
-	*off = j->key;
-	*len = j->klen;
-	j->key_set = false;
-	j->klen = 0;
-}
-
-static void j_arg(struct json *j, size_t voff, size_t vlen)
-{
-	struct waf_pf_scratch *sc = j->sc;
-	size_t start = sc->arena.len;
-	char num[32];
-
-	for (size_t i = 0; i < j->depth; i++) {
-		/* copy the name out first: put() may move the arena */
-		size_t nl = j->st[i].nlen;
-		if (pf_buf_reserve(&sc->arena, sc->arena.len + nl + 40) < 0) {
-			sc->oom = true;
-			return;
-		}
-		memmove(sc->arena.p + sc->arena.len, sc->arena.p + j->st[i].name, nl);
-		sc->arena.len += nl;
-		if (j->st[i].array) {
-			int n = snprintf(num, sizeof(num), ".array_%lu", j->st[i].counter);
-			put(sc, num, (size_t)n);
-		} else {
-			put(sc, ".", 1);
-		}
-	}
-	if (j->depth > 0 && j->st[j->depth - 1].array) {
-		j->st[j->depth - 1].counter++;
-	} else {
-		size_t ko, kl;
-		cur_key(j, &ko, &kl);
-		if (pf_buf_reserve(&sc->arena, sc->arena.len + kl + 1) < 0) {
-			sc->oom = true;
-			return;
-		}
-		memmove(sc->arena.p + sc->arena.len, sc->arena.p + ko, kl);
-		sc->arena.len += kl;
-	}
-	size_t nlen = sc->arena.len - start;
-	add_field(sc, BIT(PF_C_ARGS_JSON), start, nlen, voff, vlen);
-	add_field(sc, BIT(PF_C_ARGS_JSON_NAMES), start, nlen, start, nlen);
-	*j->combined += nlen + vlen;
-	(*j->nargs)++;
-}
-
-static void j_ws(struct json *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-		j->p++;
-}
-
-static void utf8_put(struct waf_pf_scratch *sc, unsigned long c)
-{
-	uint8_t b[4];
-	size_t n;
-
-	if (c < 0x80) {
-		b[0] = (uint8_t)c;
-		n = 1;
-	} else if (c < 0x800) {
-		b[0] = (uint8_t)(0xc0 | c >> 6);
-		b[1] = (uint8_t)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		b[0] = (uint8_t)(0xe0 | c >> 12);
-		b[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (uint8_t)(0xf0 | c >> 18);
-		b[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-		b[3] = (uint8_t)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	put(sc, b, n);
-}
-
-static bool hex4(const uint8_t *p, unsigned long *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		if (!isxdigit(p[i]))
-			return false;
-		char h[2] = { (char)p[i], 0 };
-		*v = *v << 4 | (unsigned long)strtol(h, NULL, 16);
-	}
-	return true;
-}
-
-/* yajl_lex_utf8_char(): the UTF-8 check yajl makes on raw bytes >= 0x80
- * in a string (ModSecurity leaves yajl_dont_validate_strings off): a lead
- * byte 110xxxxx, 1110xxxx or 11110xxx followed by that many 10xxxxxx
- * bytes; nothing more (overlong forms and surrogates pass).  The length of
- * the sequence at p, 0 when yajl would refuse it. */
-static size_t yajl_utf8_len(const uint8_t *p, const uint8_t *end)
-{
-	size_t n;
-
-	if (p[0] >> 5 == 0x6)
-		n = 2;
-	else if (p[0] >> 4 == 0xe)
-		n = 3;
-	else if (p[0] >> 3 == 0x1e)
-		n = 4;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (p[i] >> 6 != 0x2)
-			return 0;
-	return n;
-}
-
-/* A string token, decoded into the arena.  ASCII, UTF-8 sequences yajl
- * accepts (copied as they are, as yajl hands them on) and well-formed
- * escapes are accepted: anything else (bytes yajl refuses, lone
- * surrogates) is "not parsed" and the caller answers "might match". */
-static bool j_string(struct json *j, size_t *off, size_t *len)
-{
-	if (j->p >= j->end || *j->p != '"')
-		return false;
-	j->p++;
-	*off = j->sc->arena.len;
-	while (j->p < j->end && *j->p != '"') {
-		uint8_t c = *j->p;
-		if (c < 0x20)
-			return false;
-		if (c >= 0x80) {
-			size_t n = yajl_utf8_len(j->p, j->end);
-			if (!n)
-				return false;
-			put(j->sc, j->p, n);
-			j->p += n;
-			continue;
-		}
-		if (c != '\\') {
-			put(j->sc, &c, 1);
-			j->p++;
-			continue;
-		}
-		if (j->end - j->p < 2)
-			return false;
-		uint8_t e = j->p[1];
-		j->p += 2;
-		const char *map = strchr("\"\"\\\\//b\bf\fn\nr\rt\t", e);
-		if (e && map && ((map - "\"\"\\\\//b\bf\fn\nr\rt\t") % 2) == 0) {
-			put(j->sc, map + 1, 1);
-			continue;
-		}
-		if (e != 'u' || j->end - j->p < 4)
-			return false;
-		unsigned long u, lo;
-		if (!hex4(j->p, &u))
-			return false;
-		j->p += 4;
-		if (u >= 0xd800 && u < 0xdc00) {
-			if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
-			    !hex4(j->p + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
-				return false;
-			j->p += 6;
-			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-		} else if (u >= 0xdc00 && u <= 0xdfff) {
-			return false;
-		}
-		if (u == 0)
-			return false;	/* yajl and std::string agree, but keep it simple */
-		utf8_put(j->sc, u);
-	}
-	if (j->p >= j->end)
-		return false;
-	j->p++;
-	*len = j->sc->arena.len - *off;
-	return !j->sc->oom;
-}
-
-static bool j_value(struct json *j);
-
-static bool j_container(struct json *j, bool array)
-{
-	size_t no, nl;
-
-	if (j->depth == sizeof(j->st) / sizeof(j->st[0]))
-		return false;
-	cur_key(j, &no, &nl);
-	j->st[j->depth++] = (struct jcont){ no, nl, array, 0 };
-	j->p++;
-	j_ws(j);
-	if (j->p < j->end && *j->p == (array ? ']' : '}')) {
-		j->p++;
-	} else {
-		for (;;) {
-			if (!array) {
-				size_t ko, kl;
-				j_ws(j);
-				if (!j_string(j, &ko, &kl))
-					return false;
-				j->key = ko;
-				j->klen = kl;
-				j->key_set = true;
-				j_ws(j);
-				if (j->p >= j->end || *j->p != ':')
-					return false;
-				j->p++;
-			}
-			if (!j_value(j))
-				return false;
-			j_ws(j);
-			if (j->p < j->end && *j->p == ',') {
-				j->p++;
-				continue;
-			}
-			if (j->p < j->end && *j->p == (array ? ']' : '}')) {
-				j->p++;
-				break;
-			}
-			return false;
-		}
-	}
-	j->depth--;
-	if (j->depth > 0 && j->st[j->depth - 1].array)
-		j->st[j->depth - 1].counter++;
-	return true;
-}
-
-static bool j_value(struct json *j)
-{
-	j_ws(j);
-	if (j->p >= j->end)
-		return false;
-	uint8_t c = *j->p;
-	if (c == '{' || c == '[')
-		return j_container(j, c == '[');
-	if (c == '"') {
-		size_t o, l;
-		if (!j_string(j, &o, &l))
-			return false;
-		j_arg(j, o, l);
-		return true;
-	}
-	static const char *const lits[] = { "true", "false", "null" };
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(lits[i]);
-		if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, lits[i], n)) {
-			j->p += n;
-			if (j->p < j->end && isalnum(*j->p))
-				return false;
-			size_t o = put(j->sc, i == 2 ? "" : lits[i], i == 2 ? 0 : n);
-			j_arg(j, o, i == 2 ? 0 : n);
-			return true;
-		}
-	}
-	/* number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-	const uint8_t *b = j->p, *p = j->p;
-	if (p < j->end && *p == '-')
-		p++;
-	if (p >= j->end || !isdigit(*p))
-		return false;
-	if (*p == '0')
-		p++;
-	else
-		while (p < j->end && isdigit(*p))
-			p++;
-	if (p < j->end && *p == '.') {
-		p++;
-		if (p >= j->end || !isdigit(*p))
-			return false;
-		while (p < j->end && isdigit(*p))
-			p++;
-	}
-	if (p < j->end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < j->end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= j->end || !isdigit(*p))
-			return false;
-		while (p < j->end && isdigit(*p))
-			p++;
-	}
-	if (p < j->end && (isalnum(*p) || *p == '.'))
-		return false;
-	j->p = p;
-	size_t o = put(j->sc, b, (size_t)(p - b));
-	j_arg(j, o, (size_t)(p - b));
-	return true;
-}
-
-static bool parse_json(struct waf_pf_scratch *sc, const uint8_t *s, size_t len, size_t *combined,
-		       size_t *nargs)
-{
-	struct json j = { .sc = sc, .p = s, .end = s + len, .combined = combined, .nargs = nargs };
-
-	if (!j_value(&j))
-		return false;
-	j_ws(&j);
-	return j.p == j.end && !sc->oom;
 }
 
 /* ---- transformations ----------------------------------------------------- */
@@ -728,30 +442,62 @@ static int verdict_field(struct waf_pf_scratch *sc, const struct plink *l, size_
 
 /* ---- verdicts ------------------------------------------------------------ */
 
-static bool sel_matches(const struct sl_var *v, const uint8_t *name, size_t nlen)
+/* A plain selector (VAR:name) names this field: case-insensitively, as
+ * libmodsecurity's collections compare keys. */
+static bool name_is(const struct sl_var *v, const uint8_t *name, size_t nlen)
 {
-	if (!v->sel || v->sel_regex)
-		return true;
 	return strlen(v->sel) == nlen && !strncasecmp(v->sel, (const char *)name, nlen);
 }
 
-/* Excluded (!VAR:name or !VAR:/re/)?  Names compare case-insensitively
- * only for headers (libmodsecurity's header collection is); a regex is
- * matched case-sensitively: either way never more than ModSecurity
- * excludes. */
-static bool excluded(const struct waf_pf_scratch *sc, const struct plink *l,
-		     const struct field *f)
+/* Name regex ri (pf->nre) on field fi's name, once per scan: 1 no match,
+ * 2 a match, 3 a match error (the match limit). */
+static uint8_t name_re(struct waf_pf_scratch *sc, int ri, size_t fi)
 {
+	uint8_t *c = &sc->nrc[fi * sc->pf->nnre + (size_t)ri];
+
+	if (!*c) {
+		const struct field *f = &sc->f[fi];
+		int rc = pcre2_match(sc->pf->nre[ri], f->nlen ? at(sc, f->name) : (const uint8_t *)"",
+				     f->nlen, 0, 0, sc->nmd, NULL);
+		*c = rc > 0 ? 2 : rc == PCRE2_ERROR_NOMATCH ? 1 : 3;
+	}
+	return *c;
+}
+
+/* Does selector i of link l (l->selvars[i]) take field fi?  A /regex/
+ * takes the names it matches, as libmodsecurity's
+ * resolveRegularExpression does (a match error: taken, where
+ * libmodsecurity would skip it; one that did not compile: every name). */
+static bool sel_matches(struct waf_pf_scratch *sc, const struct plink *l, size_t i, size_t fi)
+{
+	const struct sl_var *v = l->selvars[i];
+	const struct field *f = &sc->f[fi];
+
+	if (!v->sel)
+		return true;
+	if (v->sel_regex)
+		return l->sel_ri[i] < 0 || name_re(sc, l->sel_ri[i], fi) != 1;
+	return name_is(v, at(sc, f->name), f->nlen);
+}
+
+/* Excluded (!VAR:name or !VAR:/re/)?  Names compare case-insensitively
+ * only for headers (libmodsecurity's header collection is; elsewhere this
+ * excludes no more than it does); a regex is matched as libmodsecurity's
+ * KeyExclusionRegex does (caseless; a match error excludes nothing). */
+static bool excluded(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
+{
+	const struct field *f = &sc->f[fi];
+
 	for (size_t i = 0; i < l->nexcl; i++) {
 		const struct sl_var *v = l->excl[i];
 		if (!(v->coll_mask & f->mask))
 			continue;
-		const uint8_t *name = at(sc, f->name);
-		if (l->excl_re[i]) {
-			if (pcre2_match(l->excl_re[i], name, f->nlen, 0, 0, sc->md, NULL) >= 0)
+		if (l->excl_ri[i] >= 0) {
+			if (name_re(sc, l->excl_ri[i], fi) == 2)
 				return true;
 			continue;
 		}
+		const uint8_t *name = at(sc, f->name);
 		size_t n = strlen(v->sel);
 		if (n != f->nlen)
 			continue;
@@ -762,18 +508,19 @@ static bool excluded(const struct waf_pf_scratch *sc, const struct plink *l,
 	return false;
 }
 
-static bool link_reads(const struct waf_pf_scratch *sc, const struct plink *l,
-		       const struct field *f)
+static bool link_reads(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
 {
+	const struct field *f = &sc->f[fi];
+
 	if (!(f->mask & l->read_mask))
 		return false;	/* the common case: none of its collections */
-	if (l->nexcl && excluded(sc, l, f))
+	if (l->nexcl && excluded(sc, l, fi))
 		return false;
 	if (f->mask & l->coll_mask)
 		return true;
 	for (size_t i = 0; i < l->nselvars; i++) {
 		const struct sl_var *v = l->selvars[i];
-		if (!v->count && (v->coll_mask & f->mask) && sel_matches(v, at(sc, f->name), f->nlen))
+		if (!v->count && (v->coll_mask & f->mask) && sel_matches(sc, l, i, fi))
 			return true;
 	}
 	return false;
@@ -824,8 +571,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if (l->sl->op == SL_OP_RX && l->re) {
 		for (size_t i = 0; i < sc->nseg; i++) {
 			const struct seg *g = &sc->seg[i];
-			const struct field *f = &sc->f[g->field];
-			if (!link_reads(sc, l, f))
+			if (!link_reads(sc, l, g->field))
 				continue;
 			int rc = pcre2_match(l->re, g->len ? cat + g->start : (const uint8_t *)"",
 					     g->len, 0, 0, sc->md, NULL);
@@ -846,8 +592,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if (sc->seen_seg[id] == gi)
 		return 0;
 	sc->seen_seg[id] = gi;
-	const struct field *f = &sc->f[g->field];
-	if (!link_reads(sc, l, f))
+	if (!link_reads(sc, l, g->field))
 		return 0;
 	if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
 	    !pf_link_verdict(l, g->len ? cat + g->start : (const uint8_t *)"", g->len, sc->md))
@@ -877,6 +622,9 @@ static int verdict_value(struct waf_pf_scratch *sc, const struct plink *l, const
 
 /* Candidate values of a derived variable d: calls fn on each; returns 1 if
  * fn said "might" (or a value cannot be computed), 0 if none did, -1 OOM. */
+static int derived_field(struct waf_pf_scratch *sc, const struct derived *d,
+			 const struct plink *l, size_t fi);
+
 static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 			  const struct plink *l)
 {
@@ -885,100 +633,426 @@ static int derived_values(struct waf_pf_scratch *sc, const struct derived *d,
 
 	if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
 		return 1;
-	for (size_t fi = 0; fi < sc->nf; fi++) {
-		const struct field *f = &sc->f[fi];
-		if (!link_reads(sc, src, f))
+	for (size_t k = 0; k < sc->nlive; k++) {
+		size_t fi = sc->live[k];
+		if (!link_reads(sc, src, fi))
 			continue;
-		for (size_t c = 0; c < src->nchains; c++) {
-			const uint8_t *t;
-			size_t tl;
-			int rc = chain_out(sc, fi, (size_t)src->chains[c], &t, &tl);
-			if (rc < 0)
+		int r = derived_field(sc, d, l, fi);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* The candidates of d from field fi alone (src reads it): 1 one of them
+ * makes l say "might" (or cannot be computed), 0 none does, -1 OOM. */
+static int derived_field(struct waf_pf_scratch *sc, const struct derived *d,
+			 const struct plink *l, size_t fi)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct plink *src = &pf->rules[d->rule].links[d->link];
+	const struct field *f = &sc->f[fi];
+	for (size_t c = 0; c < src->nchains; c++) {
+		const uint8_t *t;
+		size_t tl;
+		int rc = chain_out(sc, fi, (size_t)src->chains[c], &t, &tl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return 1;
+		if (d->matched) {
+			/* MATCHED_VAR: the raw and the transformed value */
+			if (pf_buf_reserve(&sc->cand, tl + 1) < 0)
 				return -1;
-			if (rc == 0)
-				return 1;
-			if (d->matched) {
-				/* MATCHED_VAR: the raw and the transformed value */
-				if (pf_buf_reserve(&sc->cand, tl + 1) < 0)
-					return -1;
-				memcpy(sc->cand.p, t, tl);
-				size_t cl = tl;
-				int v = verdict_value(sc, l, sc->cand.p, cl, sc->t2);
-				if (v)
-					return v;
-				v = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t2);
-				if (v)
-					return v;
-				continue;
-			}
-			if (!src->re)
-				return 1;
-			int m = pcre2_match(src->re, t, tl, 0, 0, sc->md, NULL);
-			if (m < 0)
-				continue;
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
-			uint32_t npairs = pcre2_get_ovector_count(sc->md);
-			/* build the candidate */
-			sc->cand.len = 0;
-			const char *tmpl = d->group >= 0 ? NULL : d->tmpl;
-			if (d->group >= 0) {
-				uint32_t g = (uint32_t)d->group;
-				if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
-					size_t gl = ov[2 * g + 1] - ov[2 * g];
-					if (pf_buf_reserve(&sc->cand, gl + 1) < 0)
-						return -1;
-					memcpy(sc->cand.p, t + ov[2 * g], gl);
-					sc->cand.len = gl;
-				}
-			} else {
-				for (const char *p = tmpl; *p;) {
-					const char *e;
-					const uint8_t *piece = (const uint8_t *)p;
-					size_t pl = 1;
-					char *exp = NULL;
-					if (p[0] == '%' && p[1] == '{' && (e = strchr(p, '}'))) {
-						if (!strncasecmp(p + 2, "tx.", 3) && isdigit((unsigned char)p[5]) &&
-						    p + 6 == e) {
-							uint32_t g = (uint32_t)(p[5] - '0');
-							pl = 0;
-							if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
-								piece = t + ov[2 * g];
-								pl = ov[2 * g + 1] - ov[2 * g];
-							}
-						} else {
-							char mac[128];
-							size_t ml = (size_t)(e - p + 1);
-							bool dyn = false;
-							if (ml >= sizeof(mac))
-								return 1;
-							memcpy(mac, p, ml);
-							mac[ml] = '\0';
-							exp = pf_expand((struct tx_map *)&pf->tx, mac, &dyn);
-							if (!exp)
-								return 1;
-							piece = (const uint8_t *)exp;
-							pl = strlen(exp);
-						}
-						p = e + 1;
-					} else {
-						p++;
-					}
-					if (pf_buf_reserve(&sc->cand, sc->cand.len + pl + 1) < 0) {
-						free(exp);
-						return -1;
-					}
-					memcpy(sc->cand.p + sc->cand.len, piece, pl);
-					sc->cand.len += pl;
-					free(exp);
-				}
-			}
-			int v = verdict_value(sc, l, sc->cand.p ? sc->cand.p : (const uint8_t *)"",
-					      sc->cand.len, sc->t2);
+			memcpy(sc->cand.p, t, tl);
+			size_t cl = tl;
+			int v = verdict_value(sc, l, sc->cand.p, cl, sc->t2);
 			if (v)
 				return v;
+			v = verdict_value(sc, l, at(sc, f->val), f->vlen, sc->t2);
+			if (v)
+				return v;
+			continue;
+		}
+		if (!src->re)
+			return 1;
+		int m = pcre2_match(src->re, t, tl, 0, 0, sc->md, NULL);
+		if (m < 0)
+			continue;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+		uint32_t npairs = pcre2_get_ovector_count(sc->md);
+		/* build the candidate */
+		sc->cand.len = 0;
+		const char *tmpl = d->group >= 0 ? NULL : d->tmpl;
+		if (d->group >= 0) {
+			uint32_t g = (uint32_t)d->group;
+			if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
+				size_t gl = ov[2 * g + 1] - ov[2 * g];
+				if (pf_buf_reserve(&sc->cand, gl + 1) < 0)
+					return -1;
+				memcpy(sc->cand.p, t + ov[2 * g], gl);
+				sc->cand.len = gl;
+			}
+		} else {
+			for (const char *p = tmpl; *p;) {
+				const char *e;
+				const uint8_t *piece = (const uint8_t *)p;
+				size_t pl = 1;
+				char *exp = NULL;
+				if (p[0] == '%' && p[1] == '{' && (e = strchr(p, '}'))) {
+					if (!strncasecmp(p + 2, "tx.", 3) && isdigit((unsigned char)p[5]) &&
+					    p + 6 == e) {
+						uint32_t g = (uint32_t)(p[5] - '0');
+						pl = 0;
+						if (g < npairs && (int)g < m && ov[2 * g] != PCRE2_UNSET) {
+							piece = t + ov[2 * g];
+							pl = ov[2 * g + 1] - ov[2 * g];
+						}
+					} else {
+						char mac[128];
+						size_t ml = (size_t)(e - p + 1);
+						bool dyn = false;
+						if (ml >= sizeof(mac))
+							return 1;
+						memcpy(mac, p, ml);
+						mac[ml] = '\0';
+						exp = pf_expand((struct tx_map *)&pf->tx, mac, &dyn);
+						if (!exp)
+							return 1;
+						piece = (const uint8_t *)exp;
+						pl = strlen(exp);
+					}
+					p = e + 1;
+				} else {
+					p++;
+				}
+				if (pf_buf_reserve(&sc->cand, sc->cand.len + pl + 1) < 0) {
+					free(exp);
+					return -1;
+				}
+				memcpy(sc->cand.p + sc->cand.len, piece, pl);
+				sc->cand.len += pl;
+				free(exp);
+			}
+		}
+		int v = verdict_value(sc, l, sc->cand.p ? sc->cand.p : (const uint8_t *)"",
+				      sc->cand.len, sc->t2);
+		if (v)
+			return v;
+	}
+	return 0;
+}
+
+/* ---- the memo of field verdicts ------------------------------------------ */
+
+/*
+ * A field is worth to the verdict exactly the set of links it makes say
+ * "might": Vectorscan candidates confirmed on it (on_match()), native
+ * verdicts on it (verdict_field()), a chain that cannot compute it, and
+ * TX candidates taken from it (captures, setvar templates, MATCHED_VARS:
+ * derived_field()).  For most fields of ordinary traffic that set is
+ * empty or small (a User-Agent without "AppleWebKit" makes 920310's
+ * negated @pm say "might"; GET makes 920170's first link).  pf_clean.h
+ * keeps it per (collection, name, value), every byte compared; a field
+ * found there is not transformed, scanned or judged: its links are
+ * marked (sc->hit for Vectorscan links, sc->nat for native ones) and the
+ * rest of the scan runs without it.  Why the verdict stays the same:
+ *  - which links read a field (link_reads()) depends on its collection
+ *    and its name only: rule selectors and static exclusions are fixed at
+ *    build; the request's conditional `exclude`s are not given to the
+ *    pre-filter at all (ModSecurity applies them: they can only make it
+ *    match less than the pre-filter assumes), nor are ctl:ruleRemove*
+ *    actions, so no request-dependent condition changes the set; and
+ *    what a link says on a value depends on the value alone (transformed
+ *    by the link's chains, judged by its operator with static
+ *    parameters);
+ *  - a link's "might" is an OR over the fields it reads plus what does
+ *    not come from fields one by one: counts (&ARGS,
+ *    &REQUEST_HEADERS:Host) still count the skipped field (it stays in
+ *    sc->f), static TX values involve no field, and a derived value that
+ *    says "might" whatever the fields (derived_values()'s first test)
+ *    still does; so marking the field's links and leaving the field out
+ *    of the OR gives each link the same answer;
+ *  - a rule is the AND of its links' answers, each unchanged; which rule
+ *    answered first (waf_pf_last_why()) may name another field.
+ * The set is computed (probe_fields()) the second time a key is seen,
+ * for all such fields of a request at once (one Vectorscan call per
+ * chain), and is bounded (PF_CLEAN_MAX_LINKS, or the field is scanned as
+ * usual).  The memo belongs to one scratch, so to one thread and one
+ * built pre-filter: a reload with other rules has other scratches.
+ */
+
+/* Does field f (collection, name, value) get a memo entry at all?  A
+ * field of one collection (the same bytes in two collections are two
+ * keys), short enough: headers and cookies above all, which repeat from
+ * request to request, and the small fields of the target and the
+ * arguments, which often do (a popular page, "page=2").  Not the body as
+ * a whole nor a multipart body's parts. */
+static bool clean_eligible(const struct field *f)
+{
+	const uint32_t never = 1u << PF_C_BODY | 1u << PF_C_FILES | 1u << PF_C_FILES_NAMES |
+			       1u << PF_C_FILES_SIZES | 1u << PF_C_FILES_TMP_CONTENT |
+			       1u << PF_C_FILES_COMBINED_SIZE | 1u << PF_C_MULTIPART_NAME |
+			       1u << PF_C_MULTIPART_FILENAME | 1u << PF_C_MULTIPART_PART_HEADERS;
+	const uint32_t hdr = 1u << PF_C_HEADERS | 1u << PF_C_HEADERS_NAMES | 1u << PF_C_COOKIES |
+			     1u << PF_C_COOKIES_NAMES;
+
+	if (!f->mask || (f->mask & (f->mask - 1)) || (f->mask & never))
+		return false;
+	return f->nlen <= PF_CLEAN_MAX_NAME &&
+	       f->vlen <= ((f->mask & hdr) ? PF_CLEAN_MAX_VALUE : PF_CLEAN_MAX_OTHER);
+}
+
+/* Link gi says "might" on field fi (being probed): noted in the field's
+ * list; a list too long for the memo makes the field "not kept". */
+static void probe_note(struct waf_pf_scratch *sc, size_t fi, size_t gi)
+{
+	uint32_t *l = sc->plinks + fi * PF_CLEAN_MAX_LINKS;
+
+	if (sc->probe[fi] != 1)
+		return;
+	for (size_t i = 0; i < sc->npl[fi]; i++)
+		if (l[i] == gi)
+			return;
+	if (sc->npl[fi] == PF_CLEAN_MAX_LINKS) {
+		sc->probe[fi] = 2;
+		return;
+	}
+	l[sc->npl[fi]++] = (uint32_t)gi;
+}
+
+/* on_match() for the fields being probed (sc->probe[field] == 1, joined
+ * in sc->cat as the scan joins fields): notes each field a link finds a
+ * candidate in, rather than the link alone. */
+static int on_probe(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *ctx)
+{
+	struct waf_pf_scratch *sc = ctx;
+	const struct plink *l = sc->pf->links[id];
+	const uint8_t *cat = sc->cat.p;
+
+	(void)from;
+	(void)flags;
+	if (l->sl->op == SL_OP_RX && l->re) {
+		for (size_t i = 0; i < sc->nseg; i++) {
+			const struct seg *g = &sc->seg[i];
+			if (sc->probe[g->field] != 1 || !link_reads(sc, l, g->field))
+				continue;
+			int rc = pcre2_match(l->re, g->len ? cat + g->start : (const uint8_t *)"",
+					     g->len, 0, 0, sc->md, NULL);
+			if (rc != PCRE2_ERROR_NOMATCH)
+				probe_note(sc, g->field, id);
+		}
+		return 0;
+	}
+	if (to == 0)
+		return 0;
+	const struct seg *g = seg_at(sc, (size_t)to - 1);
+	if (!g || sc->probe[g->field] != 1 || !link_reads(sc, l, g->field))
+		return 0;
+	if (l->sl->op != SL_OP_PM && l->sl->op != SL_OP_PMF &&
+	    !pf_link_verdict(l, g->len ? cat + g->start : (const uint8_t *)"", g->len, sc->md))
+		return 0;
+	probe_note(sc, g->field, id);
+	return 0;
+}
+
+/* For every field with sc->probe[fi] == 1, the links that say "might" on
+ * it (sc->plinks, sc->npl), as the scan would find them; sc->probe[fi]
+ * becomes 2 where the field cannot be replaced by such a list.
+ * Vectorscan runs once per chain over all of them, joined as the scan
+ * joins fields.  -1: out of memory or a Vectorscan error. */
+static int probe_fields(struct waf_pf_scratch *sc)
+{
+	const struct waf_pf *pf = sc->pf;
+
+	for (size_t ci = 0; ci < pf->nchains; ci++) {
+		const struct pchain *c = &pf->chains[ci];
+		if (!c->db)
+			continue;
+		sc->cat.len = 0;
+		sc->nseg = 0;
+		for (size_t k = 0; k < sc->nprobe; k++) {
+			size_t fi = sc->plist[k];
+			if (sc->probe[fi] != 1 || !(c->mask & sc->f[fi].mask))
+				continue;
+			bool read = false;
+			for (size_t j = 0; j < c->nlinks && !read; j++)
+				read = link_reads(sc, pf->links[c->links[j]], fi);
+			if (!read)
+				continue;
+			const uint8_t *t;
+			size_t tl;
+			int rc = chain_out(sc, fi, ci, &t, &tl);
+			if (rc < 0)
+				return -1;
+			if (rc == 0) {
+				/* as the scan does: every link of the chain reading it */
+				for (size_t j = 0; j < c->nlinks; j++)
+					if (link_reads(sc, pf->links[c->links[j]], fi))
+						probe_note(sc, fi, c->links[j]);
+				continue;
+			}
+			if (sc->nseg == sc->segcap) {
+				size_t nc = sc->segcap ? 2 * sc->segcap : 64;
+				void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
+				if (!np)
+					return -1;
+				sc->seg = np;
+				sc->segcap = nc;
+			}
+			if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
+				return -1;
+			sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
+			if (tl)
+				memcpy(sc->cat.p + sc->cat.len, t, tl);
+			sc->cat.len += tl;
+			sc->cat.p[sc->cat.len++] = '\n';
+		}
+		if (sc->nseg == 0)
+			continue;
+		if (sc->cat.len > UINT32_MAX ||
+		    hs_scan(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_probe,
+			    sc) != HS_SUCCESS)
+			return -1;
+	}
+	for (size_t gi = 0; gi < pf->nlinks; gi++) {
+		const struct plink *l = pf->links[gi];
+		if (l->mode != LM_NATIVE)
+			continue;
+		for (size_t k = 0; k < sc->nprobe; k++) {
+			size_t fi = sc->plist[k];
+			if (sc->probe[fi] != 1 || !link_reads(sc, l, fi))
+				continue;
+			int r = verdict_field(sc, l, fi);
+			if (r < 0)
+				return -1;
+			if (r)
+				probe_note(sc, fi, gi);
+		}
+		/* TX candidates (captures, setvar templates, MATCHED_VARS)
+		 * taken from the field */
+		for (size_t i = 0; i < l->nder; i++) {
+			const struct derived *d = &l->der[i];
+			const struct plink *src = &pf->rules[d->rule].links[d->link];
+			if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
+				continue;	/* "might" whatever the fields */
+			for (size_t k = 0; k < sc->nprobe; k++) {
+				size_t fi = sc->plist[k];
+				if (sc->probe[fi] != 1 || !link_reads(sc, src, fi))
+					continue;
+				int r = derived_field(sc, d, l, fi);
+				if (r < 0)
+					return -1;
+				if (r)
+					probe_note(sc, fi, gi);
+			}
 		}
 	}
 	return 0;
+}
+
+/* A field the memo knows: skipped, and the links it makes "might" are
+ * marked as the scan would have marked them. */
+static void memo_apply(struct waf_pf_scratch *sc, size_t fi, const uint32_t *links, size_t n)
+{
+	sc->skip[fi] = 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t gi = links[i];
+		if (sc->pf->links[gi]->mode == LM_HS) {
+			if (!sc->hit[gi]) {
+				sc->hit[gi] = 1;
+				sc->hit_field[gi] = (uint32_t)fi;
+			}
+		} else {
+			sc->nat[gi] = 1;
+		}
+	}
+}
+
+/* Skips the fields the memo knows (sc->skip), computing and keeping the
+ * answer for values seen the second time.  -1: out of memory. */
+static int clean_memo(struct waf_pf_scratch *sc)
+{
+	if (sc->nf > sc->skipcap) {
+		size_t cap = sc->nf + sc->nf / 2 + 64;
+		free(sc->skip);
+		free(sc->probe);
+		free(sc->hash);
+		free(sc->npl);
+		free(sc->plinks);
+		free(sc->live);
+		free(sc->plist);
+		sc->live = malloc(cap * sizeof(*sc->live));
+		sc->plist = malloc(cap * sizeof(*sc->plist));
+		sc->skip = malloc(cap);
+		sc->probe = malloc(cap);
+		sc->npl = malloc(cap);
+		sc->hash = malloc(cap * sizeof(*sc->hash));
+		sc->plinks = malloc(cap * PF_CLEAN_MAX_LINKS * sizeof(*sc->plinks));
+		sc->skipcap = cap;
+		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks || !sc->live ||
+		    !sc->plist) {
+			sc->skipcap = 0;
+			return -1;
+		}
+	}
+	memset(sc->skip, 0, sc->nf);
+	memset(sc->nat, 0, sc->pf->nlinks);
+	if (!sc->clean)
+		return 0;
+	sc->nprobe = 0;
+	for (size_t fi = 0; fi < sc->nf; fi++) {
+		const struct field *f = &sc->f[fi];
+		sc->probe[fi] = 0;
+		if (!clean_eligible(f))
+			continue;
+		const uint32_t *links;
+		size_t nl;
+		int r = pf_clean_get(sc->clean, f->mask, at(sc, f->name), f->nlen, at(sc, f->val),
+				     f->vlen, &sc->hash[fi], &links, &nl);
+		if (r == -2) {
+			sc->probe[fi] = 1;
+			sc->npl[fi] = 0;
+			sc->plist[sc->nprobe++] = (uint32_t)fi;
+		} else if (r > 0) {
+			memo_apply(sc, fi, links, nl);
+			sc->clean_hits++;
+		}
+	}
+	if (!sc->nprobe)
+		return 0;
+	if (probe_fields(sc) < 0)
+		return -1;
+	for (size_t k = 0; k < sc->nprobe; k++) {
+		size_t fi = sc->plist[k];
+		const struct field *f = &sc->f[fi];
+		const uint32_t *links = sc->plinks + fi * PF_CLEAN_MAX_LINKS;
+		bool known = sc->probe[fi] == 1;
+		pf_clean_put(sc->clean, sc->hash[fi], f->mask, at(sc, f->name), f->nlen,
+			     at(sc, f->val), f->vlen, known, links, known ? sc->npl[fi] : 0);
+		if (known)
+			memo_apply(sc, fi, links, sc->npl[fi]);
+		sc->clean_puts++;
+	}
+	return 0;
+}
+
+void waf_pf_scratch_memo(struct waf_pf_scratch *sc, bool on)
+{
+	if (!on) {
+		pf_clean_free(sc->clean);
+		sc->clean = NULL;
+	} else if (!sc->clean) {
+		sc->clean = pf_clean_new();
+	}
+}
+
+size_t waf_pf_memo_hits(const struct waf_pf_scratch *sc, size_t *puts)
+{
+	if (puts)
+		*puts = sc->clean_puts;
+	return sc->clean_hits;
 }
 
 /* Native verdict of a link: 1 might, 0 cannot, -1 OOM. */
@@ -996,18 +1070,17 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 			continue;
 		size_t n = 0;
 		for (size_t fi = 0; fi < sc->nf; fi++)
-			if ((sc->f[fi].mask & v->coll_mask) &&
-			    sel_matches(v, at(sc, sc->f[fi].name), sc->f[fi].nlen))
+			if ((sc->f[fi].mask & v->coll_mask) && sel_matches(sc, l, i, fi))
 				n++;
 		char num[24];
-		int nl = snprintf(num, sizeof(num), "%zu", n);
+		int nl = (int)pf_put_dec(num, n);
 		int r = verdict_value(sc, l, (const uint8_t *)num, (size_t)nl, sc->t);
 		if (r)
 			return r;
 	}
-	for (size_t fi = 0; fi < sc->nf; fi++) {
-		const struct field *f = &sc->f[fi];
-		if (!link_reads(sc, l, f))
+	for (size_t k = 0; k < sc->nlive; k++) {
+		size_t fi = sc->live[k];
+		if (!link_reads(sc, l, fi))
 			continue;
 		int r = verdict_field(sc, l, fi);
 		if (r)
@@ -1032,7 +1105,7 @@ static int link_might(struct waf_pf_scratch *sc, const struct plink *l, size_t g
 	case LM_HS:
 		return sc->hit[gi];
 	default:
-		return native(sc, l);
+		return sc->nat[gi] ? 1 : native(sc, l);
 	}
 }
 
@@ -1052,7 +1125,7 @@ static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r, pc
 				return -1;
 			for (size_t fi = 0; fi < sc->nf && !any; fi++) {
 				const struct field *f = &sc->f[fi];
-				if (!(f->mask & v->coll_mask) || !sel_matches(v, at(sc, f->name), f->nlen))
+				if (!(f->mask & v->coll_mask) || !name_is(v, at(sc, f->name), f->nlen))
 					continue;
 				const uint8_t *s = at(sc, f->val);
 				size_t len = f->vlen;
@@ -1218,7 +1291,7 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 		add_copy(sc, BIT(PF_C_BODY), "", 0, b, r->body_len);
 		if (json) {
 			add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "JSON", 4);
-			if (!parse_json(sc, b, r->body_len, &combined, &nargs))
+			if (!pf_json_parse(sc, b, r->body_len, &combined, &nargs))
 				return false;
 		} else if (bp == BP_URLENC) {
 			add_copy(sc, BIT(PF_C_REQBODY_PROCESSOR), "", 0, "URLENCODED", 10);
@@ -1244,7 +1317,7 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 	add_copy(sc, BIT(PF_C_REQBODY_ERROR), "", 0, "0", 1);
 	if (nargs) {
 		char num[24];
-		int n = snprintf(num, sizeof(num), "%zu", combined);
+		int n = (int)pf_put_dec(num, combined);
 		add_copy(sc, BIT(PF_C_ARGS_COMBINED_SIZE), "", 0, num, (size_t)n);
 	}
 	return !sc->oom;
@@ -1321,6 +1394,19 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		return true;
 	sc->last_rule = -3;
 	memset(sc->hit, 0, pf->nlinks);
+	if (pf->nnre) {
+		size_t n = sc->nf * pf->nnre;
+		if (n > sc->nrccap) {
+			free(sc->nrc);
+			sc->nrccap = n + n / 2 + 64;
+			sc->nrc = malloc(sc->nrccap);
+			if (!sc->nrc) {
+				sc->nrccap = 0;
+				return true;
+			}
+		}
+		memset(sc->nrc, 0, n);
+	}
 	/* the memo of transformed values: entries of an earlier scan are
 	 * stale by their generation */
 	size_t nm = sc->nf * pf->nchains;
@@ -1338,6 +1424,12 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 		sc->gen = 1;
 	}
 	sc->tout.len = 0;
+	if (clean_memo(sc) < 0)
+		return true;
+	sc->nlive = 0;
+	for (size_t fi = 0; fi < sc->nf; fi++)
+		if (!sc->skip[fi])
+			sc->live[sc->nlive++] = (uint32_t)fi;
 
 	/* the Vectorscan pass: per chain, one scan of the fields it reads,
 	 * transformed and joined by '\n' */
@@ -1347,7 +1439,8 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 			continue;
 		sc->cat.len = 0;
 		sc->nseg = 0;
-		for (size_t fi = 0; fi < sc->nf; fi++) {
+		for (size_t k = 0; k < sc->nlive; k++) {
+			size_t fi = sc->live[k];
 			const struct field *f = &sc->f[fi];
 			if (!(c->mask & f->mask))
 				continue;
@@ -1358,7 +1451,7 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 				return true;
 			if (rc == 0) {
 				for (size_t j = 0; j < c->nlinks; j++)
-					if (link_reads(sc, pf->links[c->links[j]], f)) {
+					if (link_reads(sc, pf->links[c->links[j]], fi)) {
 						sc->hit[c->links[j]] = 1;
 						sc->hit_field[c->links[j]] = (uint32_t)fi;
 					}

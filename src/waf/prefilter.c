@@ -229,6 +229,38 @@ static bool re_match(const pcre2_code *re, const uint8_t *s, size_t len, pcre2_m
 	return pcre2_match(re, s, len, 0, 0, md, NULL) >= 0;
 }
 
+/* The index in pf->nre of the name regex pat (a collection variable's
+ * /regex/ selector), added if new: libmodsecurity 3.0.9 compiles both
+ * kinds, ARGS:/re/ (VariableRegex) and !ARGS:/re/ (KeyExclusionRegex),
+ * with DOTALL, MULTILINE and CASELESS and takes a key when the match
+ * returns > 0.  -1: it does not compile (the caller then takes every name
+ * for a selector and leaves an exclusion out), -2: out of memory. */
+static int name_re_add(struct waf_pf *pf, const char *pat)
+{
+	for (size_t i = 0; i < pf->nnre; i++)
+		if (!strcmp(pf->nre_pat[i], pat))
+			return (int)i;
+	if (pf->nnre >= 4096)
+		return -1;
+	pcre2_code *re = re_compile(*pat ? pat : ".*", true);
+	if (!re)
+		return -1;
+	void *p = realloc(pf->nre, (pf->nnre + 1) * sizeof(*pf->nre));
+	if (p)
+		pf->nre = p;
+	void *q = p ? realloc(pf->nre_pat, (pf->nnre + 1) * sizeof(*pf->nre_pat)) : NULL;
+	if (q)
+		pf->nre_pat = q;
+	char *d = q ? strdup(pat) : NULL;
+	if (!d) {
+		pcre2_code_free(re);
+		return -2;
+	}
+	pf->nre[pf->nnre] = re;
+	pf->nre_pat[pf->nnre] = d;
+	return (int)pf->nnre++;
+}
+
 /* Could a setvar named by template `tmpl` ("header_name_%{tx.0}") set
  * TX variable v (a name or a /regex/)?  Macros are removed before a regex
  * is tried, and for a name any template whose fixed prefix begins the
@@ -606,20 +638,21 @@ static int plan_link(struct waf_pf *pf, struct prule *r, size_t k, pcre2_match_d
 			 * reading more fields only widens "might" */
 			if (v->kind != PF_V_COLL || !v->sel || v->count)
 				continue;
-			pcre2_code *re = NULL;
-			if (v->sel_regex && !(re = re_compile(v->sel, false)))
+			int ri = -1;
+			if (v->sel_regex && (ri = name_re_add(pf, v->sel)) < 0) {
+				if (ri == -2)
+					return -1;
 				continue;
+			}
 			void *p = realloc(l->excl, (l->nexcl + 1) * sizeof(*l->excl));
-			void *q = p ? realloc(l->excl_re, (l->nexcl + 1) * sizeof(*l->excl_re)) : NULL;
+			void *q = p ? realloc(l->excl_ri, (l->nexcl + 1) * sizeof(*l->excl_ri)) : NULL;
 			if (p)
 				l->excl = p;
-			if (!q) {
-				pcre2_code_free(re);
+			if (!q)
 				return -1;
-			}
-			l->excl_re = q;
+			l->excl_ri = q;
 			l->excl[l->nexcl] = v;
-			l->excl_re[l->nexcl++] = re;
+			l->excl_ri[l->nexcl++] = ri;
 			continue;
 		}
 		switch (v->kind) {
@@ -627,10 +660,17 @@ static int plan_link(struct waf_pf *pf, struct prule *r, size_t k, pcre2_match_d
 			if (v->count)
 				l->has_count = true;
 			if (v->sel || v->count) {
-				void *p = realloc(l->selvars, (l->nselvars + 1) * sizeof(*l->selvars));
-				if (!p)
+				int ri = -1;
+				if (v->sel && v->sel_regex && (ri = name_re_add(pf, v->sel)) == -2)
 					return -1;
-				l->selvars = p;
+				void *p = realloc(l->selvars, (l->nselvars + 1) * sizeof(*l->selvars));
+				if (p)
+					l->selvars = p;
+				void *q = p ? realloc(l->sel_ri, (l->nselvars + 1) * sizeof(*l->sel_ri)) : NULL;
+				if (!q)
+					return -1;
+				l->sel_ri = q;
+				l->sel_ri[l->nselvars] = ri < 0 ? -1 : ri;
 				l->selvars[l->nselvars++] = v;
 			} else {
 				l->coll_mask |= v->coll_mask;
@@ -1261,10 +1301,9 @@ void waf_pf_free(struct waf_pf *pf)
 			free(l->param);
 			pcre2_code_free(l->re);
 			free(l->selvars);
-			for (size_t j = 0; j < l->nexcl; j++)
-				pcre2_code_free(l->excl_re[j]);
+			free(l->sel_ri);
 			free(l->excl);
-			free(l->excl_re);
+			free(l->excl_ri);
 			for (size_t j = 0; j < l->nstatic; j++)
 				free(l->static_vals[j]);
 			free(l->static_vals);
@@ -1289,6 +1328,12 @@ void waf_pf_free(struct waf_pf *pf)
 		free(pf->json_re[i]);
 	}
 	free(pf->json_re);
+	for (size_t i = 0; i < pf->nnre; i++) {
+		pcre2_code_free(pf->nre[i]);
+		free(pf->nre_pat[i]);
+	}
+	free(pf->nre);
+	free(pf->nre_pat);
 	free(pf->json_ctl);
 	free(pf->ctl_is_json);
 	free(pf->dyn);

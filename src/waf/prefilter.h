@@ -112,6 +112,12 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc);
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc,
 		 const struct waf_pf_req *r);
 
+/* The scratch's memo of field verdicts (on by default; pf_scan.c, "the
+ * memo of field verdicts"): off drops it.  Hits and (*puts) entries
+ * computed, for tests and logs. */
+void waf_pf_scratch_memo(struct waf_pf_scratch *sc, bool on);
+size_t waf_pf_memo_hits(const struct waf_pf_scratch *sc, size_t *puts);
+
 /* For logs and tests: patterns in the database, rules that fell back to
  * "always", and why the last build failed. */
 size_t waf_pf_patterns(const struct waf_pf *pf);

@@ -766,6 +766,11 @@ static void scan_only(struct waf_pf *pf, struct waf_pf_scratch *sc, int pl)
 			double a = now_ms();
 			for (int k = 0; k < reps; k++)
 				might += waf_pf_scan(pf, sc, &q);
+			if (getenv("WAF_PF_WHY") && waf_pf_scan(pf, sc, &q)) {
+				char why[200];
+				waf_pf_last_why(sc, why, sizeof(why));
+				printf("  might: %s: %s\n", label, why);
+			}
 			ms += now_ms() - a;
 			n++;
 		}
@@ -773,8 +778,10 @@ static void scan_only(struct waf_pf *pf, struct waf_pf_scratch *sc, int pl)
 		free(b);
 	}
 	fclose(f);
-	printf("  PL%d scan only: %zu benign requests x %d, %zu might, %.1f us per scan\n", pl, n,
-	       reps, might / (size_t)reps, n ? ms * 1e3 / ((double)n * reps) : 0.0);
+	size_t puts, hits = waf_pf_memo_hits(sc, &puts);
+	printf("  PL%d scan only: %zu benign requests x %d, %zu might, %.1f us per scan; memo: %zu hits, "
+	       "%zu computed\n", pl, n, reps, might / (size_t)reps, n ? ms * 1e3 / ((double)n * reps) : 0.0,
+	       hits, puts);
 }
 
 static void run_level(int pl)
@@ -794,6 +801,8 @@ static void run_level(int pl)
 	}
 	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
 	CHECK(sc != NULL);
+	if (getenv("WAF_PF_MEMO") && !strcmp(getenv("WAF_PF_MEMO"), "0"))
+		waf_pf_scratch_memo(sc, false);
 	if (getenv("WAF_PF_SCAN_ONLY") && getenv("WAF_PF_RAW")) {
 		scan_only(pf, sc, pl);
 		waf_pf_scratch_free(sc);
@@ -1044,6 +1053,159 @@ TEST(test_small_rule_set)
 		CHECK(scan_get(pf, "/?a=good", "Mozilla/5.0"));
 		waf_pf_free(pf);
 	}
+}
+
+/* A GET of target with headers "Name: value" (NULL-terminated), scanned
+ * with sc (kept across calls: the clean-value memo lives in it). */
+static bool scan_with(struct waf_pf *pf, struct waf_pf_scratch *sc, const char *target,
+		      const char *const *hdrs)
+{
+	struct waf_pf_hdr h[16];
+	size_t n = 0;
+
+	for (; hdrs && hdrs[n] && n < 16; n++) {
+		const char *colon = strchr(hdrs[n], ':');
+		const char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		h[n] = (struct waf_pf_hdr){ hdrs[n], (size_t)(colon - hdrs[n]), v, strlen(v) };
+	}
+	struct waf_pf_req r = { "GET", 3, target, strlen(target), "HTTP/1.1", 8, h, n, NULL, 0 };
+	return waf_pf_scan(pf, sc, &r);
+}
+
+/* ARGS:/re/ reads the arguments whose name the regex matches (caselessly,
+ * as libmodsecurity compiles it), &ARGS:/re/ counts only those, and a
+ * regex exclusion is caseless too. */
+TEST(test_regex_selectors)
+{
+	static const char conf[] =
+		"SecRule ARGS:'/^comment_/' \"@contains evil\" \"id:20,phase:2,block\"\n"
+		"SecRule &ARGS:/^id$/ \"@eq 0\" \"id:21,phase:2,block,chain\"\n"
+		"    SecRule REQUEST_FILENAME \"@streq /needs-id\" \"t:none\"\n"
+		"SecRule ARGS|!ARGS:/^safe_/ \"@contains bad\" \"id:22,phase:2,block\"\n"
+		"SecRule REQUEST_HEADERS:'/^x-trace-/' \"@contains boom\" \"id:23,phase:1,block\"\n";
+	struct waf_pf *pf = small(conf, 1);
+	CHECK(pf != NULL);
+	if (!pf)
+		return;
+	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
+	const char *plain[] = { "Host: a.example", NULL };
+	/* selector */
+	CHECK(!scan_with(pf, sc, "/?other=evil", plain));
+	CHECK(scan_with(pf, sc, "/?comment_1=evil", plain));
+	CHECK(scan_with(pf, sc, "/?COMMENT_1=evil", plain));
+	CHECK(!scan_with(pf, sc, "/?xcomment_1=evil", plain));
+	/* count: ModSecurity counts 0 arguments named id here */
+	CHECK(scan_with(pf, sc, "/needs-id?x=1", plain));
+	CHECK(!scan_with(pf, sc, "/needs-id?id=1", plain));
+	CHECK(!scan_with(pf, sc, "/needs-id?ID=1&x=2", plain));
+	/* exclusion */
+	CHECK(!scan_with(pf, sc, "/?safe_a=bad", plain));
+	CHECK(!scan_with(pf, sc, "/?SAFE_a=bad", plain));
+	CHECK(scan_with(pf, sc, "/?unsafe_a=bad", plain));
+	/* headers */
+	const char *trace[] = { "Host: a.example", "X-Trace-Id: boom", NULL };
+	const char *other[] = { "Host: a.example", "X-Other: boom", NULL };
+	CHECK(scan_with(pf, sc, "/", trace));
+	CHECK(!scan_with(pf, sc, "/", other));
+	waf_pf_scratch_free(sc);
+	waf_pf_free(pf);
+}
+
+/* The clean-value memo: a header value proven clean is not scanned again,
+ * and nothing that depends on more than (collection, name, value) is
+ * taken from it. */
+TEST(test_clean_memo)
+{
+	static const char conf[] =
+		"SecRule REQUEST_HEADERS:User-Agent \"@contains sqlmap\" \"id:30,phase:1,block,t:lowercase\"\n"
+		"SecRule REQUEST_HEADERS \"@rx attack\\d\" \"id:31,phase:1,block\"\n"
+		/* a chained rule across a header and an argument */
+		"SecRule REQUEST_HEADERS:X-A \"@contains foo\" \"id:32,phase:2,block,chain\"\n"
+		"    SecRule ARGS \"@contains bar\" \"t:none\"\n"
+		/* MATCHED_VARS and a capture */
+		"SecRule REQUEST_HEADERS \"@rx ^a\" \"id:33,phase:1,block,chain\"\n"
+		"    SecRule MATCHED_VARS \"@contains zz\" \"t:none\"\n"
+		"SecRule REQUEST_HEADERS:X-C \"@rx ^k=(\\w+)\" \"id:34,phase:1,block,capture,chain\"\n"
+		"    SecRule TX:1 \"@streq open\" \"t:none\"\n"
+		/* a count */
+		"SecRule &REQUEST_HEADERS:X-Count \"@eq 1\" \"id:35,phase:1,block\"\n"
+		/* libinjection on a cookie */
+		"SecRule REQUEST_COOKIES \"@detectSQLi\" \"id:36,phase:2,block\"\n";
+	struct waf_pf *pf = small(conf, 1);
+	CHECK(pf != NULL);
+	if (!pf)
+		return;
+	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
+	struct waf_pf_scratch *off = waf_pf_scratch_new(pf);
+	waf_pf_scratch_memo(off, false);
+	static const char *const reqs[][6] = {
+		/* benign, repeated: memoized */
+		{ "Host: a.example", "User-Agent: Mozilla/5.0 (X11)", "Accept: */*",
+		  "Cookie: sid=abc123; theme=dark", NULL },
+		/* the same UA with one byte more */
+		{ "Host: a.example", "User-Agent: Mozilla/5.0 (X11) sqlmap", NULL },
+		{ "Host: a.example", "User-Agent: Mozilla/5.0 (X11)", "X-Attack: attack1", NULL },
+		/* X-A: foo is not clean (32's first link): with bar it matches */
+		{ "Host: a.example", "X-A: foo", NULL },
+		/* MATCHED_VARS: "bzz" never matched ^a, "azz" did */
+		{ "Host: a.example", "X-B: bzz", NULL },
+		{ "Host: a.example", "X-B: azz", NULL },
+		/* a capture: "k=open" */
+		{ "Host: a.example", "X-C: k=closed", NULL },
+		{ "Host: a.example", "X-C: k=open", NULL },
+		/* the count is the same whether X-Count is clean or not */
+		{ "Host: a.example", "X-Count: 7", NULL },
+		{ "Host: a.example", "Cookie: q=1' or '1'='1", NULL },
+	};
+	static const char *const targets[] = { "/", "/?q=bar" };
+	size_t n = sizeof(reqs) / sizeof(reqs[0]);
+	int mismatches = 0;
+	/* every request, every target, in turn, three rounds: the second
+	 * round computes the memo's entries, the third uses them */
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < n; i++)
+			for (size_t t = 0; t < 2; t++) {
+				bool a = scan_with(pf, sc, targets[t], reqs[i]);
+				bool b = scan_with(pf, off, targets[t], reqs[i]);
+				if (a != b) {
+					fprintf(stderr, "  memo %d, without %d: %s %s\n", a, b, targets[t],
+						reqs[i][1]);
+					mismatches++;
+				}
+			}
+	CHECK_EQ_INT(mismatches, 0);
+	/* the verdicts themselves */
+	CHECK(!scan_with(pf, sc, "/", reqs[0]));
+	CHECK(scan_with(pf, sc, "/", reqs[1]));
+	CHECK(scan_with(pf, sc, "/", reqs[2]));
+	CHECK(!scan_with(pf, sc, "/", reqs[3]));
+	CHECK(scan_with(pf, sc, "/?q=bar", reqs[3]));
+	/* the pre-filter takes MATCHED_VARS as every header 33's first link
+	 * reads, "bzz" among them (ModSecurity only has "a.example" there):
+	 * the memo keeps that answer */
+	CHECK(scan_with(pf, sc, "/", reqs[4]));
+	CHECK(scan_with(pf, sc, "/", reqs[5]));
+	CHECK(!scan_with(pf, sc, "/", reqs[6]));
+	CHECK(scan_with(pf, sc, "/", reqs[7]));
+	CHECK(scan_with(pf, sc, "/", reqs[8]));
+	CHECK(scan_with(pf, sc, "/", reqs[9]));
+	/* the memo was used: the benign UA, Accept, Cookie and its cookies */
+	size_t puts, hits = waf_pf_memo_hits(sc, &puts);
+	CHECK(hits >= 5);
+	CHECK(puts > 0);
+	CHECK_EQ_INT(waf_pf_memo_hits(off, NULL), 0);
+	/* a clean value under another name is judged under that name */
+	const char *ua_as_x[] = { "Host: a.example", "X-Attack: Mozilla/5.0 (X11)", NULL };
+	const char *sq[] = { "Host: a.example", "User-Agent: SQLMAP/1.0", NULL };
+	for (int k = 0; k < 3; k++) {
+		CHECK(!scan_with(pf, sc, "/", ua_as_x));
+		CHECK(scan_with(pf, sc, "/", sq));
+	}
+	waf_pf_scratch_free(off);
+	waf_pf_scratch_free(sc);
+	waf_pf_free(pf);
 }
 
 /* pf_cache.c's file names: 64 hex digits of a key, then suffix. */
@@ -1297,6 +1459,8 @@ int main(void)
 {
 	RUN(test_tfn_identity);
 	RUN(test_small_rule_set);
+	RUN(test_regex_selectors);
+	RUN(test_clean_memo);
 	RUN(test_db_cache);
 	RUN(test_db_cache_prune);
 	if (access(CRS_LOAD, R_OK) != 0) {
