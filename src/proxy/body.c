@@ -52,11 +52,11 @@ enum flt_verdict body_data_reask(struct stream *s, bool res)
 	if (!*waits)
 		return FLT_CONTINUE;
 	*waits = false;
-	/* an empty run: body_data_run sets *waits again on FLT_WAIT */
+	/* an empty run (a valid pointer: filters may copy 0 bytes from it) */
 	enum flt_phase ph = res ? FLT_RES_DATA : FLT_REQ_DATA;
-	enum flt_verdict v = filters_data(s, s->fe->filters, ph, NULL, 0);
+	enum flt_verdict v = filters_data(s, s->fe->filters, ph, "", 0);
 	if (v == FLT_CONTINUE && t->be)
-		v = filters_data(s, t->be->cfg->filters, ph, NULL, 0);
+		v = filters_data(s, t->be->cfg->filters, ph, "", 0);
 	if (v == FLT_WAIT) {
 		s->flags |= STRM_F_PARKED;
 		*waits = true;
