@@ -236,10 +236,16 @@ def test_hash_header_is_sticky(gatehouse, make_origin, port):
     assert set(home.values()) == {"h1", "h2", "h3"}
 
     # Concurrent requests: bounded loads (125%) move a request only when
-    # its server already has more than its share in flight.
+    # its server already has its cap in flight (2 of 4 here).  How often
+    # that happens depends on how much the four connections overlap: even
+    # with all four always in flight, two of the other three land on a
+    # request's home about 26% of the time, so about 74% stay home, and a
+    # busy machine gets close to that (71% was seen under load).  A hash
+    # that ignored the key, or moved requests without need, would give a
+    # third.
     seen = where(4, 20)
     at_home = sum(1 for u, v in seen.items() for o in v if o == home[u])
-    assert at_home >= 0.8 * len(users) * 20, (at_home, seen)
+    assert at_home >= 0.55 * len(users) * 20, (at_home, seen)
 
     # One hot user on 9 connections of 20 ms requests: its server takes at
     # most ceil(1.25 * 9 / 3) = 4 of them at once, the rest spills to the
