@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90045 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90047 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -229,7 +229,12 @@ const char waf_crs_defaults[] =
 	"SecRuleUpdateTargetById 932150 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 932160 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 930120 \"!" FREE_TEXT "\"\n"
-#define FT_CMD_RX "(?:^|['\\\"])[ \\t]*(?:[;|&]|`(?!``[\\w+.#-]*[ \\t]*$)|\\$\\()|\\$\\(|" \
+	/* D23 also: a separator opens the value (\A), not any line of it:
+	 * the rows of a markdown table start with "|".  A backtick still
+	 * counts at the start of any line (a substitution anywhere in a
+	 * double-quoted shell word runs). */
+#define FT_CMD_RX "(?:\\A|['\\\"])[ \\t]*(?:[;|&]|\\$\\()|(?:^|['\\\"])[ \\t]*`(?!``[\\w+.#-]*[ \\t]*$)|" \
+	"\\$\\(|" \
 	"\\|\\s*(?:(?:ba|z|da|k|c|tc)?sh|nc|ncat|netcat|socat|telnet)\\b|/dev/(?:tcp|udp)/"
 #define FT_CMD_T "t:none,t:urlDecodeUni,t:removeNulls"
 #define FT_RCE_SCORE "setvar:'tx.rce_score=+%{tx.critical_anomaly_score}'," \
@@ -299,6 +304,64 @@ const char waf_crs_defaults[] =
 	"942190 as the CRS fixed it)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
 	FT_SQLI_SCORE "\"\n"
+	/* D23.  libmodsecurity 3 compiles every @rx multi-line (PCRE2_MULTILINE):
+	 * "^" matches after every line break of a value, where ModSecurity 2,
+	 * the engine the CRS is written and tested for, matches at the start
+	 * of the value only (coreruleset issue 3277, ModSecurity issue 3295;
+	 * Coraza dropped multi-line for the same reason).  Of the PL1 rules
+	 * anchored on "^" in ARGS, 942360 is the one that refuses text: its "^[\W\d]+ select/delete/alter
+	 * ..." reads every line of a numbered list ("1. Open settings\n2.
+	 * Select 'Notifications'") as a value opening a statement.  For
+	 * request arguments, 90046 is 942360 (CRS 3.3.4's regex, Apache-2.0)
+	 * with that anchor at the start of the value (\A), as ModSecurity 2
+	 * reads it; cookies, names and XML keep 942360.  Not on the fields
+	 * 942360 does not read already (D8, D17, D19).  The pre-filter
+	 * evaluates a link with \A per field (prefilter.c). */
+	"SecRuleUpdateTargetById 942360 \"!ARGS\"\n"
+	"SecRule ARGS|!" FREE_TEXT "|!ARGS:q|!ARGS:search|!ARGS:keywords|!ARGS:field-keywords|"
+	"!ARGS:json.q|!ARGS:json.search \"@rx "
+	"(?i:(?:\\A[\\W\\d]+\\s*?(?:(?:alter\\s*(?:a(?:(?:pplication\\s*rol|ggregat)e|s(?:ymmet"
+	"ric\\s*ke|sembl)y|u(?:thorization|dit)|vailability\\s*group)|c(?:r(?:yptographic\\s*pr"
+	"ovider|edential)|o(?:l(?:latio|um)|nversio)n|ertificate|luster)|s(?:e(?:rv(?:ice|er)|c"
+	"urity|quence|ssion|arch)|y(?:mmetric\\s*key|nonym)|togroup|chema)|m(?:a(?:s(?:ter\\s*k"
+	"ey|k)|terialized)|e(?:ssage\\s*type|thod)|odule)|l(?:o(?:g(?:file\\s*group|in)|ckdown)"
+	"|a(?:ngua|r)ge|ibrary)|t(?:(?:abl(?:espac)?|yp)e|r(?:igger|usted)|hreshold|ext)|p(?:a("
+	"?:rtition|ckage)|ro(?:cedur|fil)e|ermission)|d(?:i(?:mension|skgroup)|atabase|efault|o"
+	"main)|r(?:o(?:l(?:lback|e)|ute)|e(?:sourc|mot)e)|f(?:u(?:lltext|nction)|lashback|oreig"
+	"n)|e(?:xte(?:nsion|rnal)|(?:ndpoi|ve)nt)|in(?:dex(?:type)?|memory|stance)|b(?:roker\\s"
+	"*priority|ufferpool)|x(?:ml\\s*schema|srobject)|w(?:ork(?:load)?|rapper)|hi(?:erarchy|"
+	"stogram)|o(?:perator|utline)|(?:nicknam|queu)e|us(?:age|er)|group|java|view)|u(?:nion\\s"
+	"*(?:(?:distin|sele)ct|all)|pdate)|(?:truncat|renam)e|(?:inser|selec)t|de(?:lete|sc)|lo"
+	"ad)\\b|create\\s+\\w+)|(?:(?:(?:trunc|cre|upd)at|renam)e|(?:inser|selec)t|de(?:lete|sc"
+	")|alter|load)\\s+(?:group_concat|load_file|char)\\s?\\(?|[\\d\\W]\\s+as\\b\\s*[\\\"'`\\w"
+	"]+\\s*\\bfrom|[\\s(]load_file\\s*?\\(|[\\\"'`]\\s+regexp\\W|end\\s*?\\);))"
+	"\" \"id:90046,phase:2,block,capture,t:none,t:urlDecodeUni,"
+	"msg:'Detects basic SQL authentication bypass attempts 3/3 (gatehouse default: 942360 with "
+	"the anchor of ModSecurity 2)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
+	FT_SQLI_SCORE "\"\n"
+	/* D24.  933210 (PHP variable function calls, "(system)('id');") reads
+	 * a markdown link, "[the FAQ](https://...)", or "Test (with two)
+	 * rounded (brackets)" as a call; CRS 3.3.4's own comment lists such
+	 * values as ones the rule means to let through.  The CRS later
+	 * rewrote it (coreruleset 2021-2022, "fix 933210 regex" and the PL3
+	 * sibling 933211): an index before the call is digits ("[0](...)"),
+	 * and the call ends the statement, ");".  For request arguments,
+	 * 90047 is CRS 4's 933210 (Apache-2.0) with its transformations,
+	 * the call ending the statement or the value (as the sibling 933211
+	 * has it: code injected into an expression gets its ";" from the
+	 * application); cookies, names, the path and XML keep 3.3.4's. */
+	"SecRuleUpdateTargetById 933210 \"!ARGS\"\n"
+	"SecRule ARGS \"@rx "
+	"(?:\\((?:.+\\)(?:[\\\"'][\\-0-9A-Z_a-z]+[\\\"'])?\\(.+|[^\\)]*string[^\\)]*\\)[\\s"
+	"\\x0b\\\"'\\-\\.0-9A-\\[\\]_a-\\{\\}]+\\([^\\)]*)|(?:\\[[0-9]+\\]|\\{[0-9]+\\}|\\$"
+	"[^\\(\\),\\./;\\x5c]+|[\\\"'][\\-0-9A-Z\\x5c_a-z]+[\\\"'])\\(.+)\\)(?:;|\\z)"
+	"\" \"id:90047,phase:2,block,capture,t:none,t:urlDecodeUni,t:replaceComments,t:removeWhitespace,"
+	"msg:'PHP Injection Attack: Variable Function Call Found (gatehouse default: 933210 as the CRS "
+	"fixed it)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-injection-php',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef FREE_TEXT
 	/* D16. Source code in a code-sharing resource (a snippet store, gists,
 	 * a pastebin: a path ending in /snippets, /gists, /pastes or one item
@@ -321,7 +384,7 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.source_code"
 	"SecRule REQUEST_FILENAME \"@rx " SNIPPET_PATH "\" \"id:90029,phase:1,pass,nolog,t:none,"
 	SNIPPET_RM("942100") "," SNIPPET_RM("942140") "," SNIPPET_RM("942190") "," SNIPPET_RM("90045") ","
-	SNIPPET_RM("942350") "," SNIPPET_RM("942360") ","
+	SNIPPET_RM("942350") "," SNIPPET_RM("942360") "," SNIPPET_RM("90046") ","
 	SNIPPET_RM("941100") "," SNIPPET_RM("941160") "," SNIPPET_RM("941180") "," SNIPPET_RM("90044") ","
 	SNIPPET_RM("932100") "," SNIPPET_RM("932105") "," SNIPPET_RM("932110") ","
 	SNIPPET_RM("932115") "," SNIPPET_RM("932150") "," SNIPPET_RM("932160") ","
@@ -432,6 +495,8 @@ static const struct {
 	{ 90043, { 941120 } },
 	{ 90044, { 941180 } },
 	{ 90045, { 942190 } },
+	{ 90046, { 942360 } },
+	{ 90047, { 933210 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)
