@@ -262,8 +262,9 @@ const char waf_crs_defaults[] =
 	 * XML keep the 3.3.4 rule.  Each correction is upstream's, made for
 	 * false positives on ordinary text, not gatehouse's guess:
 	 * D20 (941120, event handlers): "on" and at least three letters, and
-	 * "=" not followed by "=" (coreruleset 2021, "Fix FP with Google
-	 * Funding Choices cookies"; CRS 4 has both): a wiki heading
+	 * "=" not followed by "=" (coreruleset 2020 and 2021, "Eliminate FPs
+	 * in 941120 by applying character limit", "Fix FP with Google Funding
+	 * Choices cookies"; CRS 4 has both): a wiki heading
 	 * "== Week one ==" or "score one == two" is no handler; onload= is.
 	 * D21 (941180, keyword list): without "-->" (coreruleset 2021 moved
 	 * it to the PL2 sibling 941181): every WebVTT/SRT cue timing has
@@ -309,14 +310,15 @@ const char waf_crs_defaults[] =
 	 * the engine the CRS is written and tested for, matches at the start
 	 * of the value only (coreruleset issue 3277, ModSecurity issue 3295;
 	 * Coraza dropped multi-line for the same reason).  Of the PL1 rules
-	 * anchored on "^" in ARGS, 942360 is the one that refuses text: its "^[\W\d]+ select/delete/alter
-	 * ..." reads every line of a numbered list ("1. Open settings\n2.
-	 * Select 'Notifications'") as a value opening a statement.  For
-	 * request arguments, 90046 is 942360 (CRS 3.3.4's regex, Apache-2.0)
-	 * with that anchor at the start of the value (\A), as ModSecurity 2
-	 * reads it; cookies, names and XML keep 942360.  Not on the fields
-	 * 942360 does not read already (D8, D17, D19).  The pre-filter
-	 * evaluates a link with \A per field (prefilter.c). */
+	 * anchored on "^" in ARGS, 942360 is the one that refuses text: its
+	 * "^[\W\d]+ select/delete/alter ..." reads every line of a numbered
+	 * list ("1. Open settings\n2. Select 'Notifications'") as a value
+	 * opening a statement.  For request arguments, 90046 is 942360 (CRS
+	 * 3.3.4's regex, Apache-2.0) with that anchor at the start of the
+	 * value (\A), as ModSecurity 2 reads it; cookies, names and XML keep
+	 * 942360.  Not on the fields 942360 does not read already (D8, D17,
+	 * D19).  The pre-filter evaluates a link with \A per field
+	 * (prefilter.c). */
 	"SecRuleUpdateTargetById 942360 \"!ARGS\"\n"
 	"SecRule ARGS|!" FREE_TEXT "|!ARGS:q|!ARGS:search|!ARGS:keywords|!ARGS:field-keywords|"
 	"!ARGS:json.q|!ARGS:json.search \"@rx "
