@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90047 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90046 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -342,28 +342,6 @@ const char waf_crs_defaults[] =
 	"the anchor of ModSecurity 2)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
 	FT_SQLI_SCORE "\"\n"
-	/* D24.  933210 (PHP variable function calls, "(system)('id');") reads
-	 * a markdown link, "[the FAQ](https://...)", or "Test (with two)
-	 * rounded (brackets)" as a call; CRS 3.3.4's own comment lists such
-	 * values as ones the rule means to let through.  The CRS later
-	 * rewrote it (coreruleset 2021-2022, "fix 933210 regex" and the PL3
-	 * sibling 933211): an index before the call is digits ("[0](...)"),
-	 * and the call ends the statement, ");".  For request arguments,
-	 * 90047 is CRS 4's 933210 (Apache-2.0) with its transformations,
-	 * the call ending the statement or the value (as the sibling 933211
-	 * has it: code injected into an expression gets its ";" from the
-	 * application); cookies, names, the path and XML keep 3.3.4's. */
-	"SecRuleUpdateTargetById 933210 \"!ARGS\"\n"
-	"SecRule ARGS \"@rx "
-	"(?:\\((?:.+\\)(?:[\\\"'][\\-0-9A-Z_a-z]+[\\\"'])?\\(.+|[^\\)]*string[^\\)]*\\)[\\s"
-	"\\x0b\\\"'\\-\\.0-9A-\\[\\]_a-\\{\\}]+\\([^\\)]*)|(?:\\[[0-9]+\\]|\\{[0-9]+\\}|\\$"
-	"[^\\(\\),\\./;\\x5c]+|[\\\"'][\\-0-9A-Z\\x5c_a-z]+[\\\"'])\\(.+)\\)(?:;|\\z)"
-	"\" \"id:90047,phase:2,block,capture,t:none,t:urlDecodeUni,t:replaceComments,t:removeWhitespace,"
-	"msg:'PHP Injection Attack: Variable Function Call Found (gatehouse default: 933210 as the CRS "
-	"fixed it)',"
-	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-injection-php',tag:'paranoia-level/1',severity:'CRITICAL',"
-	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
-	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef FREE_TEXT
 	/* D16. Source code in a code-sharing resource (a snippet store, gists,
 	 * a pastebin: a path ending in /snippets, /gists, /pastes or one item
@@ -498,7 +476,6 @@ static const struct {
 	{ 90044, { 941180 } },
 	{ 90045, { 942190 } },
 	{ 90046, { 942360 } },
-	{ 90047, { 933210 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

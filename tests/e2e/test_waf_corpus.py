@@ -37,7 +37,7 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 
 
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
-MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D24; 4/278 is
+MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D23; 4/278 is
                             # 1.44% (issue 10 asks 2%)
 MIN_DETECTION = 0.905       # measured 90.8% (295/325) with `strict on` and the defaults D1-D19:
                             # a margin of one request (90.5% with the Log4j and prototype-pollution
@@ -141,9 +141,10 @@ HELD_OUT = {
     "holdout2": (0.87, 0.011),
     # 30/32 refused (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
     "holdout3": (0.90, 0.023),
-    # 46/52 refused (nginx PL1 44); 0/77 refused (measured 0.0%, in-sample
-    # for D17-D19 and D20-D24; untouched it was 6.5%; 1/77 is 1.3%)
-    "holdout4": (0.86, 0.013),
+    # 46/52 refused (nginx PL1 44); 1/77 refused (measured 1.3%, in-sample
+    # for D17-D19 and D20-D23; untouched it was 6.5%; the markdown link
+    # D24 cleared is back with D24 withdrawn; 2/77 is 2.6%)
+    "holdout4": (0.86, 0.026),
     # 36/42 refused (nginx PL1 33); 3/61 refused (measured 4.9%, in-sample
     # for D20-D24; untouched it was 8.2%; 4/61 is 6.6%): one `code`, one
     # quoted word in prose, one corpus error (a #fragment in the target)

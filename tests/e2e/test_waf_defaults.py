@@ -277,7 +277,7 @@ def test_exact_phrase_search(gatehouse, origin, port):
     assert origin.stats.heads == hits
 
 
-# D20-D24: CRS rules as the CRS later fixed them, and ModSecurity 2's
+# D20-D23: CRS rules as the CRS later fixed them, and ModSecurity 2's
 # start-of-value anchor (tests/waf/default-exclusions.md, "Fifth round").
 # Each benign shape is refused by CRS 3.3.4 PL1 as shipped (the last test)
 # and, but for the markdown table (90034, D10's own rule), sits in a field
@@ -288,7 +288,6 @@ VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:03.500\nWhere is the station?\n"
 BEACON = "/matomo.php?idsite=3&rec=1&" + urlencode({"action_name": 'Search results for "union jack cushion"'})
 STEPS = "1. Open settings\n2. Select 'Notifications'\n3. Turn off e-mail"
 TABLE = "Prices below.\n\n| size | price |\n|---|---|\n| S | 9 |"
-LINK = "Read [the FAQ](https://example.com/faq) before you post."
 
 
 SHAPES = {   # default: (method, target, headers, body)
@@ -297,8 +296,6 @@ SHAPES = {   # default: (method, target, headers, body)
     "D22 quoted page title": ("GET", BEACON, (), b""),
     "D23 numbered steps": ("POST", "/support/tickets", FORM, form(steps=STEPS)),
     "D23 markdown table": ("POST", "/api/posts", JSON, json.dumps({"content": TABLE}).encode()),
-    "D24 markdown link": ("POST", "/api/announcements", JSON,
-                          json.dumps({"announcement": LINK}).encode()),
 }
 
 
@@ -314,7 +311,7 @@ def test_crs_fixed_rules_keep_refusing(gatehouse, origin, port):
     for body, rule in ((form(wpTextbox1='" autofocus onfocus=alert(1) x="'), "90043"),
                        (form(wpTextbox1="<!--<img src=x>"), "90044"),
                        (form(wpTextbox1="x\" union all select password from users-- "), "90045"),
-                       (form(wpTextbox1="(system)('id')"), "90047")):
+                       (form(wpTextbox1="(system)('id')"), "933210")):
         assert send(port, "POST", "/wiki/edit", FORM, body).status == 403, body
         assert blocked_by(g, rule), (rule, g.stderr_tail())
     assert untouched(origin)
@@ -329,11 +326,6 @@ def test_value_starts_still_count(gatehouse, origin, port):
         assert send(port, "POST", "/api/posts", FORM, body).status == 403, body
         assert blocked_by(g, rule), (rule, g.stderr_tail())
     assert untouched(origin)
-
-
-def test_exclude_933210_removes_its_stand_in(gatehouse, origin, port):
-    start(gatehouse, port, origin, waf="exclude 933210")
-    assert send(port, "POST", "/wiki/edit", FORM, form(wpTextbox1="(system)('id')")).status == 200
 
 
 def test_defaults_off_refuses_line_starts_and_crs_fixed_shapes(gatehouse, origin, port):
