@@ -11,8 +11,8 @@ tests/waf/results/nginx-pl1.json (tests/waf/run-nginx.sh):
     reach (1.1%, 3 of 278, with a margin of one request; nginx + CRS PL1
     refuses 14.4%: see tests/waf/default-exclusions.md); the 3 left all
     post code on purpose;
-  * the same on the five held-out sets (tests/waf/holdout, holdout2,
-    holdout3, holdout4, holdout5: HELD_OUT below): detection at least nginx + CRS PL1's on each
+  * the same on the six held-out sets (tests/waf/holdout, holdout2,
+    holdout3, holdout4, holdout5, holdout6: HELD_OUT below): detection at least nginx + CRS PL1's on each
     (tests/waf/results/holdoutN-nginx-pl1.json) and at least the bound,
     false positives at most the bound;
   * the pre-filter changes no verdict: `prefilter on` and `prefilter off`
@@ -37,7 +37,7 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 
 
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
-MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D19; 4/278 is
+MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D23; 4/278 is
                             # 1.44% (issue 10 asks 2%)
 MIN_DETECTION = 0.905       # measured 90.8% (295/325) with `strict on` and the defaults D1-D19:
                             # a margin of one request (90.5% with the Log4j and prototype-pollution
@@ -130,21 +130,28 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # D15-D16 (designed from the false positives of holdout, holdout3 and the
 # main corpus), run once at the end of that round ("Third round"), its
 # false positives then informed D17-D19; holdout5 before D17-D19, run once
-# at the end ("Fourth round").  The bounds are the measured figures
-# (D1-D19) with a margin of one request.
+# at the end ("Fourth round"), its false positives then informed D20-D24;
+# holdout6 before D20-D24, run once at the end ("Fifth round").  The bounds
+# are the measured figures (D1-D24) with a margin of one request.
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
     "holdout": (0.95, 0.033),
-    # 59/66 refused (nginx PL1 53); 1/91 refused (measured 1.1%; 2/91 is 2.2%)
-    "holdout2": (0.87, 0.022),
+    # 59/66 refused (nginx PL1 53); 0/91 refused (measured 0.0%, 1.1% before
+    # D23; 1/91 is 1.1%)
+    "holdout2": (0.87, 0.011),
     # 30/32 refused (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
     "holdout3": (0.90, 0.023),
-    # 46/52 refused (nginx PL1 44); 2/77 refused (measured 2.6%, in-sample
-    # for D17-D19; untouched it was 6.5%; 3/77 is 3.9%)
-    "holdout4": (0.86, 0.039),
-    # 36/42 refused (nginx PL1 33); 5/61 refused (measured 8.2%, untouched;
-    # 6/61 is 9.8%): above the issue's 2%, the next round's work
-    "holdout5": (0.83, 0.099),
+    # 46/52 refused (nginx PL1 44); 1/77 refused (measured 1.3%, in-sample
+    # for D17-D19 and D20-D23; untouched it was 6.5%; the markdown link
+    # D24 cleared is back with D24 withdrawn; 2/77 is 2.6%)
+    "holdout4": (0.86, 0.026),
+    # 36/42 refused (nginx PL1 33); 3/61 refused (measured 4.9%, in-sample
+    # for D20-D24; untouched it was 8.2%; 4/61 is 6.6%): one `code`, one
+    # quoted word in prose, one corpus error (a #fragment in the target)
+    "holdout5": (0.83, 0.066),
+    # 43/46 refused (nginx PL1 41); 2/65 refused (measured 3.1%, untouched,
+    # 4.6% before D20-D24; 3/65 is 4.6%): above the issue's 2%
+    "holdout6": (0.91, 0.047),
 }
 
 

