@@ -415,10 +415,10 @@ const char waf_crs_defaults[] =
 	"SecRuleUpdateTargetById 932115 \"!" URL_ARG "\"\n"
 	"SecRuleUpdateTargetById 932150 \"!" URL_ARG "\"\n"
 	"SecRuleUpdateTargetById 932160 \"!" URL_ARG "\"\n"
-	/* The first link (a URL-named argument exists) is for the
-	 * pre-filter, which reads a regex-selected target as every argument:
-	 * alone, the second link would send every request with a ";" in
-	 * prose to ModSecurity.  A line break counts only before a command
+	/* The first link (a URL-named argument exists) was written for a
+	 * pre-filter that read a regex-selected target as every argument; it
+	 * now selects exactly as ModSecurity does (pf_scan.c), so the link only
+	 * costs a name check.  A line break counts only before a command
 	 * word: the pre-filter joins fields with line breaks. */
 	"SecRule ARGS_NAMES \"@rx " URL_NAME "\" \"id:90036,phase:2,block,t:none,chain,"
 	"msg:'Command injection in a URL parameter (gatehouse default: a shell separator or substitution)',"
