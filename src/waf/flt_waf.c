@@ -525,6 +525,23 @@ static enum flt_verdict judge_view(struct stream *s, struct waf_ctx *x, const st
 			x->judged = true;
 			return FLT_CONTINUE;
 		}
+		/* "decided: pass": only score additions that cannot reach a
+		 * threshold might match, so ModSecurity would not block.  In
+		 * mode block a match that does not block is not reported
+		 * (apply()), so the outcome is the same; mode detect logs the
+		 * match and asks ModSecurity.  Conditional exclusions and a
+		 * body cut at body_limit add what the pre-filter does not see:
+		 * those go to ModSecurity too. */
+		if (sc && !w->detect && !x->excl && !x->partial && waf_pf_passed(sc)) {
+			if (log_level >= LOG_DEBUG) {
+				char why[160];
+				waf_pf_last_why(sc, why, sizeof(why));
+				log_debug("waf %s: \"%s\": passed by the pre-filter (scores below "
+					  "the thresholds): %s", w->name, txn_line(s->txn), why);
+			}
+			x->judged = true;
+			return FLT_CONTINUE;
+		}
 		if (sc && log_level >= LOG_DEBUG) {
 			char why[160];
 			waf_pf_last_why(sc, why, sizeof(why));

@@ -116,6 +116,11 @@ struct sl_rule {
 	int skip;		/* skip:N */
 	bool ctl_json;		/* ctl:requestBodyProcessor=JSON */
 	bool ctl_other;		/* ctl:requestBodyProcessor= another one */
+	bool block;		/* `block`: the phase's SecDefaultAction decides */
+	bool other_action;	/* an action beyond id, phase, t, setvar, chain,
+				 * capture, multiMatch, (no)log, (no)auditlog, pass,
+				 * block and the informational ones (msg, logdata,
+				 * tag, ver, rev, severity, maturity, accuracy) */
 	struct sl_link *links;
 	size_t nlinks;
 	const char *file;
@@ -136,6 +141,8 @@ struct sl_ruleset {
 	size_t nupdates;
 	char unsupported[96];	/* a directive the pre-filter cannot follow */
 	bool upload_files;	/* SecUploadKeepFiles / SecTmpSaveUploadedFiles on */
+	bool default_nonpass[6];	/* per phase: a SecDefaultAction without `pass`
+					 * (or with a disruptive action): `block` may stop */
 	char **files;		/* interned file names */
 	size_t nfiles;
 };

@@ -98,6 +98,41 @@ struct pchain {
 				 * one (its output is this chain's input), or -1 */
 };
 
+/* "Decided: pass" (pf_pass.c): the rules that may say "might" for a
+ * request only add bounded amounts to score variables whose only readers
+ * are sums and threshold rules that cannot reach their threshold, so
+ * ModSecurity cannot intervene.  Built once; empty (ok false) when the
+ * rule set does not allow the reasoning. */
+struct pf_pass_add {
+	size_t var;		/* index in vars */
+	uint64_t w;		/* the most it adds in one request */
+};
+
+struct pf_pass_edge {
+	size_t to, from;	/* to += k * from (or to = from: k 1) */
+	uint64_t k;
+};
+
+struct pf_pass_lim {
+	size_t var;
+	uint64_t max;		/* the rule cannot match while var <= max */
+	long id;
+};
+
+struct pf_pass {
+	bool ok;
+	char **vars;		/* the score variables (lower case, without "tx.") */
+	size_t nvars;
+	uint64_t *base;		/* per var: the most the rules outside the
+				 * detections can put into it */
+	struct pf_pass_edge *edges;	/* in an order where from is final first */
+	size_t nedges;
+	struct pf_pass_lim *lims;
+	size_t nlims;
+	struct pf_pass_add **adds;	/* per pf->rules: NULL not decidable */
+	size_t *nadds;
+};
+
 struct waf_pf {
 	unsigned magic;
 	struct sl_ruleset rs;
@@ -126,6 +161,7 @@ struct waf_pf {
 	size_t npatterns, nfallbacks;
 	size_t hs_bytes;
 	size_t ncompiled, ncached;	/* Vectorscan compiles run / taken from pf_cache.c */
+	struct pf_pass pass;
 };
 
 /* pf_cache.c: hs_compile_ext_multi (platform: this host) through the
@@ -143,6 +179,14 @@ void pf_cache_clear(void);
  * files a day old go too.  Returns how many files were removed. */
 size_t pf_cache_prune(const char *dir, const char *keep, time_t now, time_t max_age,
 		      size_t max_files, uint64_t max_bytes);
+
+/* pf_pass.c */
+int pf_pass_build(struct waf_pf *pf);	/* -1: out of memory */
+void pf_pass_free(struct waf_pf *pf);
+/* With the might rules' additions in acc (pf->pass.nvars): can no
+ * threshold rule match? */
+bool pf_pass_holds(const struct waf_pf *pf, uint64_t *acc);
+bool pf_is_detection(struct waf_pf *pf, const struct sl_rule *r);
 
 /* prefilter.c, for the scan */
 bool pf_link_verdict(const struct plink *l, const uint8_t *s, size_t len, pcre2_match_data *md);

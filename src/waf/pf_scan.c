@@ -75,6 +75,8 @@ struct waf_pf_scratch {
 	size_t skipcap;
 	uint8_t *nat;		/* per link: a native link a skipped field makes "might" */
 	size_t clean_hits, clean_puts;
+	uint64_t *pacc;		/* pf_pass.c: the might rules' additions per score variable */
+	bool passed;		/* the last scan's "might" is "decided: pass" */
 	long last_rule;		/* why the last scan said "might" */
 	long last_field;	/* and on which field (-1: none known) */
 	bool oom;
@@ -99,7 +101,8 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
 			goto fail;
 	sc->nat = calloc(pf->nlinks + 1, 1);
-	if (!sc->nat)
+	sc->pacc = calloc(pf->pass.nvars + 1, sizeof(*sc->pacc));
+	if (!sc->nat || !sc->pacc)
 		goto fail;
 	sc->clean = pf_clean_new();
 	if (!sc->clean)
@@ -126,6 +129,7 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->npl);
 	free(sc->plinks);
 	free(sc->nat);
+	free(sc->pacc);
 	free(sc->live);
 	free(sc->plist);
 	pf_buf_free(&sc->arena);
@@ -1323,6 +1327,11 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 	return !sc->oom;
 }
 
+bool waf_pf_passed(const struct waf_pf_scratch *sc)
+{
+	return sc->passed;
+}
+
 long waf_pf_last_rule(const struct waf_pf_scratch *sc)
 {
 	return sc->last_rule;
@@ -1387,6 +1396,7 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 {
 	sc->last_field = -1;
 	sc->last_rule = -1;
+	sc->passed = false;
 	if (pf->always)
 		return true;
 	sc->last_rule = -2;
@@ -1484,8 +1494,9 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 			return true;
 	}
 
-	/* rules: every link must say "might" */
-	size_t gi = 0;
+	/* rules: every link must say "might"; a rule pf_pass.c can bound
+	 * only adds to the scores, and the scan goes on */
+	size_t gi = 0, npass = 0;
 	for (size_t ri = 0; ri < pf->nrules; ri++) {
 		const struct prule *pr = &pf->rules[ri];
 		size_t base = gi;
@@ -1500,14 +1511,27 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 			all = m > 0;
 		}
 		if (all) {
-			sc->last_rule = pr->sl->id;
-			for (size_t k = 0; k < pr->nlinks; k++)
-				if (pr->links[k].mode == LM_HS) {
-					sc->last_field = sc->hit_field[base + k];
-					break;
-				}
-			return true;
+			if (!npass) {
+				sc->last_rule = pr->sl->id;
+				for (size_t k = 0; k < pr->nlinks; k++)
+					if (pr->links[k].mode == LM_HS) {
+						sc->last_field = sc->hit_field[base + k];
+						break;
+					}
+			}
+			if (!pf->pass.ok || !pf->pass.adds[ri])
+				return true;
+			if (!npass++)
+				memset(sc->pacc, 0, pf->pass.nvars * sizeof(*sc->pacc));
+			for (size_t a = 0; a < pf->pass.nadds[ri]; a++) {
+				const struct pf_pass_add *ad = &pf->pass.adds[ri][a];
+				sc->pacc[ad->var] += ad->w;   /* each w <= 2^40 */
+			}
 		}
+	}
+	if (npass) {
+		sc->passed = pf_pass_holds(pf, sc->pacc);
+		return true;
 	}
 	sc->last_rule = 0;
 	return false;

@@ -192,7 +192,7 @@ static long stoi_ms(const char *s, size_t len)
  * disruptive, or adds something other than a static 0 to a score.  (949's
  * "tx.anomaly_score=+%{tx.anomaly_score_pl1}" adds what detections added,
  * which is 0 before the first detection.) */
-static bool is_detection(struct waf_pf *pf, const struct sl_rule *r)
+bool pf_is_detection(struct waf_pf *pf, const struct sl_rule *r)
 {
 	if (!r->nolog || r->disruptive)
 		return true;
@@ -1109,7 +1109,7 @@ static int run_phase(struct waf_pf *pf, int phase, pcre2_match_data *md)
 			else if (s < 0)
 				st = -1;
 		}
-		bool det = is_detection(pf, r);
+		bool det = pf_is_detection(pf, r);
 		if (st == 0)
 			continue;	/* can never match */
 		/* A rule that switches the body processor: to JSON, which the
@@ -1258,6 +1258,8 @@ struct waf_pf *waf_pf_build_src(const struct waf_pf_src *src, size_t nsrc, int p
 	for (size_t i = 0; i < pf->nlinks; i++)
 		if (pf->links[i]->mode == LM_ALWAYS)
 			pf->nfallbacks++;
+	if (pf_pass_build(pf) < 0)
+		goto oom;
 	if (getenv("GH_WAF_PF_DEBUG")) {
 		size_t modes[4] = { 0 };
 		for (size_t i = 0; i < pf->nlinks; i++)
@@ -1314,6 +1316,7 @@ void waf_pf_free(struct waf_pf *pf)
 		}
 		free(r->links);
 	}
+	pf_pass_free(pf);
 	free(pf->rules);
 	free(pf->links);
 	free(pf->link_rule);

@@ -112,6 +112,13 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc);
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc,
 		 const struct waf_pf_req *r);
 
+/* After waf_pf_scan() said "might": true when the pre-filter decided the
+ * request itself (pf_pass.c): the rules that might match only add to
+ * anomaly scores, and together they cannot reach a threshold, so
+ * ModSecurity would not intervene (with SecRuleEngine On; it would still
+ * log what matched, so a caller that reports matches must ask it). */
+bool waf_pf_passed(const struct waf_pf_scratch *sc);
+
 /* The scratch's memo of field verdicts (on by default; pf_scan.c, "the
  * memo of field verdicts"): off drops it.  Hits and (*puts) entries
  * computed, for tests and logs. */

@@ -527,6 +527,19 @@ static int parse_actions(const char *s, struct sl_rule *r, struct sl_link *l, bo
 		} else if (!strcasecmp(name, "skip") && val) {
 			r->skip = atoi(val);
 		}
+		if (!strcasecmp(name, "block"))
+			r->block = true;
+		else if (strcasecmp(name, "t") && strcasecmp(name, "setvar") &&
+			 strcasecmp(name, "capture") && strcasecmp(name, "chain") &&
+			 strcasecmp(name, "multiMatch") && strcasecmp(name, "id") &&
+			 strcasecmp(name, "phase") && strcasecmp(name, "nolog") &&
+			 strcasecmp(name, "log") && strcasecmp(name, "msg") &&
+			 strcasecmp(name, "logdata") && strcasecmp(name, "tag") &&
+			 strcasecmp(name, "ver") && strcasecmp(name, "rev") &&
+			 strcasecmp(name, "severity") && strcasecmp(name, "maturity") &&
+			 strcasecmp(name, "accuracy") && strcasecmp(name, "auditlog") &&
+			 strcasecmp(name, "noauditlog") && strcasecmp(name, "pass"))
+			r->other_action = true;
 		if (rc < 0) {
 			free(buf);
 			return -1;
@@ -735,6 +748,23 @@ static int directive(struct load_state *st, char *line, const char *file, int li
 	    argc > 1 && strcasecmp(argv[1], "Off")) {
 		rs->upload_files = true;
 		return 0;
+	}
+	/* What `block` means, per phase (ModSecurity's own default is pass):
+	 * a default without `pass`, or with any disruptive action, makes a
+	 * `block` rule one that may stop the request. */
+	if (!strcasecmp(argv[0], "SecDefaultAction")) {
+		const char *a = argc > 1 ? argv[1] : "";
+		const char *ph = strcasestr(a, "phase:");
+		int n = ph ? atoi(ph + 6) : 0;
+		if (ph && !strncasecmp(ph + 6, "request", 7))
+			n = 2;
+		bool bad = !strcasestr(a, "pass") || strcasestr(a, "deny") || strcasestr(a, "drop") ||
+			   strcasestr(a, "redirect") || strcasestr(a, "allow") ||
+			   strcasestr(a, "proxy") || strcasestr(a, "pause") || strcasestr(a, "block");
+		for (int i = 0; i < 6; i++)
+			if (i == n || n < 1 || n > 5)
+				rs->default_nonpass[i] |= bad;
+		/* falls through to the checks below (none apply) */
 	}
 	bool is_rule = !strcasecmp(argv[0], "SecRule");
 	bool is_action = !strcasecmp(argv[0], "SecAction");

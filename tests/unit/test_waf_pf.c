@@ -134,6 +134,7 @@ static struct waf_pf_req as_pf(const struct req *r)
 
 static char msc_ids[512];
 static int msc_logged;
+static bool msc_blocked;	/* the last msc_run(): a disruptive intervention */
 
 static void log_cb(void *data, const void *msg)
 {
@@ -158,6 +159,7 @@ static bool msc_run(ModSecurity *ms, RulesSet *rules, const struct req *r)
 
 	msc_ids[0] = '\0';
 	msc_logged = 0;
+	msc_blocked = false;
 	msc_process_connection(t, "192.0.2.10", 40000, "192.0.2.1", 80);
 	const char *ver = strncmp(r->protocol, "HTTP/", 5) ? r->protocol : r->protocol + 5;
 	msc_process_uri(t, r->target, r->method, ver);
@@ -165,16 +167,20 @@ static bool msc_run(ModSecurity *ms, RulesSet *rules, const struct req *r)
 		msc_add_n_request_header(t, (const unsigned char *)r->hdrs[i].name, r->hdrs[i].name_len,
 					 (const unsigned char *)r->hdrs[i].value, r->hdrs[i].value_len);
 	msc_process_request_headers(t);
-	if (msc_intervention(t, &it))
+	if (msc_intervention(t, &it)) {
 		hit = true;
+		msc_blocked |= it.disruptive != 0;
+	}
 	free(it.url);
 	free(it.log);
 	it = (ModSecurityIntervention){ .status = 200 };
 	if (r->body_len)
 		msc_append_request_body(t, (const unsigned char *)r->body, r->body_len);
 	msc_process_request_body(t);
-	if (msc_intervention(t, &it))
+	if (msc_intervention(t, &it)) {
 		hit = true;
+		msc_blocked |= it.disruptive != 0;
+	}
 	free(it.url);
 	free(it.log);
 	msc_process_logging(t);
@@ -636,6 +642,10 @@ struct stats {
 	size_t rnd_clean, rnd_clean_skip, benign_clean, benign_clean_skip;
 	size_t attack_pf, benign_fp, benign_fp_pf;	/* detections with the pre-filter in front */
 	size_t mp, mp_skip, mp_hit;	/* multipart bodies: all, skipped, ModSecurity matched */
+	/* "decided: pass" (waf_pf_passed) by the pre-filter of the rule set
+	 * without the oracle's rule 1999001 (which reads the score): requests,
+	 * of which ModSecurity matched something, and blocked (violations) */
+	size_t passed, passed_hit, pass_violations;
 };
 
 static void dump(const struct req *r)
@@ -648,12 +658,34 @@ static void dump(const struct req *r)
 		fprintf(stderr, "    body: %.*s\n", (int)(r->body_len > 400 ? 400 : r->body_len), r->body);
 }
 
+/* the pre-filter of the rule set without 1999001, for "decided: pass" */
+static struct waf_pf *pass_pf;
+static struct waf_pf_scratch *pass_sc;
+
 static void check(struct waf_pf *pf, struct waf_pf_scratch *sc, ModSecurity *ms, RulesSet *rules,
 		  const struct req *r, struct stats *st, int pl)
 {
 	struct waf_pf_req q = as_pf(r);
 	bool might = waf_pf_scan(pf, sc, &q);
+	bool passed = pass_sc && waf_pf_scan(pass_pf, pass_sc, &q) && waf_pf_passed(pass_sc);
 	bool hit = msc_run(ms, rules, r);
+
+	if (passed) {
+		st->passed++;
+		st->passed_hit += hit;
+		if (getenv("WAF_PF_WHY"))
+			fprintf(stderr, "  PL%d passed (%s, ModSecurity [%s]) %s %s\n", pl,
+				r->label ? r->label : "?", msc_ids, r->method, r->target);
+		if (msc_blocked) {
+			st->pass_violations++;
+			if (st->pass_violations <= 20) {
+				fprintf(stderr, "  PL%d PASS VIOLATION (%s): ModSecurity blocked [%s], "
+					"the pre-filter decided pass\n", pl, r->label ? r->label : "?",
+					msc_ids);
+				dump(r);
+			}
+		}
+	}
 
 	st->n++;
 	st->msc_hit += hit;
@@ -706,7 +738,7 @@ static double now_ms(void)
 
 static char prologue_path[64];
 
-static void write_prologue(int pl)
+static void write_prologue(int pl, bool oracle_rule)
 {
 	snprintf(prologue_path, sizeof(prologue_path), "/tmp/gh_waf_pf_prologue_%d.conf", (int)getpid());
 	FILE *f = fopen(prologue_path, "w");
@@ -728,8 +760,10 @@ static void write_prologue(int pl)
 		"Include /etc/modsecurity/crs/crs-setup.conf\n"
 		"%s"
 		"Include /usr/share/modsecurity-crs/rules/*.conf\n"
-		"SecRule TX:ANOMALY_SCORE \"@gt 0\" \"id:1999001,phase:2,pass,log,msg:'anomaly score'\"\n",
-		pl, waf_crs_defaults);
+		"%s",
+		pl, waf_crs_defaults,
+		oracle_rule ? "SecRule TX:ANOMALY_SCORE \"@gt 0\" "
+			      "\"id:1999001,phase:2,pass,log,msg:'anomaly score'\"\n" : "");
 	fclose(f);
 }
 
@@ -790,7 +824,11 @@ static void run_level(int pl)
 	const char *files[] = { prologue_path };
 	struct stats st = { 0 };
 
-	write_prologue(pl);
+	write_prologue(pl, false);
+	pass_pf = waf_pf_build(files, 1, pl, err, sizeof(err));
+	CHECK(pass_pf != NULL);
+	pass_sc = pass_pf ? waf_pf_scratch_new(pass_pf) : NULL;
+	write_prologue(pl, true);
 	double t0 = now_ms();
 	struct waf_pf *pf = waf_pf_build(files, 1, pl, err, sizeof(err));
 	double build = now_ms() - t0;
@@ -805,6 +843,10 @@ static void run_level(int pl)
 		waf_pf_scratch_memo(sc, false);
 	if (getenv("WAF_PF_SCAN_ONLY") && getenv("WAF_PF_RAW")) {
 		scan_only(pf, sc, pl);
+		waf_pf_scratch_free(pass_sc);
+		waf_pf_free(pass_pf);
+		pass_sc = NULL;
+		pass_pf = NULL;
 		waf_pf_scratch_free(sc);
 		waf_pf_free(pf);
 		unlink(prologue_path);
@@ -916,7 +958,15 @@ static void run_level(int pl)
 	       st.attack, st.benign_fp, st.benign, st.benign_fp_pf, st.benign);
 	printf("  PL%d: multipart bodies: %zu, %zu matched by ModSecurity, %zu skipped by the "
 	       "pre-filter\n", pl, st.mp, st.mp_hit, st.mp_skip);
+	printf("  PL%d: decided pass by the pre-filter: %zu requests, %zu of them matched by "
+	       "ModSecurity, %zu blocked (violations)\n", pl, st.passed, st.passed_hit,
+	       st.pass_violations);
 	CHECK_EQ_INT(st.violations, 0);
+	CHECK_EQ_INT(st.pass_violations, 0);
+	waf_pf_scratch_free(pass_sc);
+	waf_pf_free(pass_pf);
+	pass_sc = NULL;
+	pass_pf = NULL;
 	CHECK_EQ_INT(st.attack_pf, st.attack_msc);
 	CHECK_EQ_INT(st.benign_fp_pf, st.benign_fp);
 	waf_pf_scratch_free(sc);
