@@ -1023,6 +1023,169 @@ static bool scan_get(struct waf_pf *pf, const char *target, const char *ua)
 	return m;
 }
 
+/* scan_get's verdict: 0 cannot match, 1 might, 2 decided pass */
+static int scan_pass(struct waf_pf *pf, const char *target)
+{
+	struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
+	struct waf_pf_hdr h[1] = { { "Host", 4, "a.example", 9 } };
+	struct waf_pf_req r = { "GET", 3, target, strlen(target), "HTTP/1.1", 8, h, 1, NULL, 0 };
+	int v = waf_pf_scan(pf, sc, &r) ? 1 + waf_pf_passed(sc) : 0;
+	waf_pf_scratch_free(sc);
+	return v;
+}
+
+/* The CRS's shape in small: 920220's chain adds a warning score, 949060
+ * sums, 949110 denies at the threshold.  `head` goes first, `tail` last. */
+static struct waf_pf *pass_set(const char *head, int threshold, const char *tail)
+{
+	char conf[4096];
+	snprintf(conf, sizeof(conf),
+		 "%s"
+		 "SecAction \"id:1,phase:1,nolog,pass,setvar:tx.inbound_anomaly_score_threshold=%d,"
+		 "setvar:tx.warning_anomaly_score=3,setvar:tx.critical_anomaly_score=5\"\n"
+		 "SecAction \"id:2,phase:1,nolog,pass,setvar:tx.anomaly_score=0,"
+		 "setvar:tx.anomaly_score_pl1=0\"\n"
+		 "SecRule REQUEST_URI \"@rx \\x25\" \"id:920220,phase:2,block,t:none,"
+		 "msg:'URL Encoding Abuse',severity:'WARNING',chain\"\n"
+		 "    SecRule REQUEST_URI \"@validateUrlEncoding\" "
+		 "\"setvar:'tx.anomaly_score_pl1=+%%{tx.warning_anomaly_score}'\"\n"
+		 "SecRule REQUEST_FILENAME \"@endsWith .bak\" \"id:920500,phase:2,block,t:none,"
+		 "setvar:'tx.anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n"
+		 "SecRule REQUEST_URI \"@contains warnme\" \"id:920101,phase:2,block,t:none,"
+		 "setvar:'tx.anomaly_score_pl1=+%%{tx.warning_anomaly_score}'\"\n"
+		 "SecRule ARGS \"@rx evil\" \"id:942000,phase:2,block,t:none,"
+		 "setvar:'tx.anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n"
+		 "SecRule TX:PARANOIA_LEVEL \"@ge 1\" \"id:949060,phase:2,pass,t:none,nolog,"
+		 "setvar:'tx.anomaly_score=+%%{tx.anomaly_score_pl1}'\"\n"
+		 "SecRule TX:ANOMALY_SCORE \"@ge %%{tx.inbound_anomaly_score_threshold}\" "
+		 "\"id:949110,phase:2,deny,t:none,log,setvar:'tx.inbound_anomaly_score=%%{tx.anomaly_score}'\"\n"
+		 "%s",
+		 head, threshold, tail);
+	return small(conf, 1);
+}
+
+/* "Decided: pass" (pf_pass.c): a request only score rules below the
+ * threshold might match is passed without ModSecurity; anything that
+ * could make the sum reach it, or read it otherwise, is not. */
+TEST(test_decided_pass)
+{
+	const char *def = "SecDefaultAction \"phase:1,log,auditlog,pass\"\n"
+			  "SecDefaultAction \"phase:2,log,auditlog,pass\"\n";
+	struct waf_pf *pf = pass_set(def, 5, "");
+	CHECK(pf != NULL);
+	if (!pf)
+		return;
+	CHECK_EQ_INT(scan_pass(pf, "/search?q=shoes"), 0);
+	CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25%20off"), 2);	/* 920220 might: 3 < 5 */
+	CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 2);	/* "% o": 3 < 5 */
+	CHECK_EQ_INT(scan_pass(pf, "/warnme?q=50%25 off"), 1);	/* 3 + 3 >= 5 */
+	CHECK_EQ_INT(scan_pass(pf, "/db.bak"), 1);			/* 5 >= 5 */
+	CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off&a=evil"), 1);	/* an ARGS rule */
+	waf_pf_free(pf);
+
+	/* the threshold at 3: one warning reaches it */
+	pf = pass_set(def, 3, "");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+
+	/* `block` is the default action: deny in phase 2 */
+	pf = pass_set("SecDefaultAction \"phase:2,log,auditlog,deny,status:403\"\n", 5, "");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+
+	/* another reader of the score that is no threshold */
+	pf = pass_set(def, 5, "SecRule TX:ANOMALY_SCORE \"@lt 100\" \"id:3,phase:2,pass,nolog,"
+			     "skipAfter:END\"\nSecRule ARGS \"@rx x\" \"id:4,phase:2,deny\"\n"
+			     "SecMarker END\n");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+	pf = pass_set(def, 5, "SecRule TX:/^anomaly/ \"@gt 1\" \"id:3,phase:2,deny,chain\"\n"
+			     "    SecRule REQUEST_METHOD \"@streq GET\" \"t:none\"\n");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+
+	/* a second threshold lower than the first */
+	pf = pass_set(def, 5, "SecRule TX:ANOMALY_SCORE \"@gt 2\" \"id:3,phase:2,deny\"\n");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+
+	/* a rule that might match does more than add: a ctl, an action the
+	 * pre-filter does not know */
+	pf = pass_set(def, 5, "SecRule REQUEST_URI \"@contains off\" \"id:3,phase:2,pass,"
+			     "log,ctl:ruleEngine=Off\"\n");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+	pf = pass_set(def, 5, "SecRule REQUEST_URI \"@contains off\" \"id:3,phase:2,pass,"
+			     "log,setenv:x=1\"\n");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+
+	/* the score is set from a request value: not bounded */
+	pf = pass_set("SecRule ARGS:n \"@rx ^(\\d+)$\" \"id:5,phase:1,pass,nolog,capture,"
+		      "setvar:tx.anomaly_score_pl1=%{tx.1}\"\n", 5, "");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+}
+
+/* The same on the CRS as shipped (and gatehouse's defaults), at PL1 and
+ * PL2: the bench's "50%25 off" (920220 only) is decided; with a method
+ * CRS does not allow (911100, critical) or an SQL injection it is not. */
+TEST(test_decided_pass_crs)
+{
+	char err[256];
+	for (int pl = 1; pl <= 2; pl++) {
+		write_prologue(pl, false);
+		const char *files[] = { prologue_path };
+		struct waf_pf *pf = waf_pf_build(files, 1, pl, err, sizeof(err));
+		CHECK(pf != NULL);
+		if (!pf)
+			continue;
+		struct waf_pf_scratch *sc = waf_pf_scratch_new(pf);
+		struct waf_pf_hdr h[3] = {
+			{ "Host", 4, "shop.example.com", 16 },
+			{ "User-Agent", 10, "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Firefox/121.0", 55 },
+			{ "Accept", 6, "text/html", 9 },
+		};
+		const char *t = "/search?q=50%25+off";
+		struct waf_pf_req r = { "GET", 3, t, strlen(t), "HTTP/1.1", 8, h, 3, NULL, 0 };
+		CHECK(waf_pf_scan(pf, sc, &r));
+		CHECK(waf_pf_passed(sc));
+		CHECK_EQ_INT(waf_pf_last_rule(sc), 920220);
+		/* a method CRS does not allow: 911100 (critical) as well */
+		struct waf_pf_req r2 = r;
+		r2.method = "FOO";
+		r2.method_len = 3;
+		CHECK(waf_pf_scan(pf, sc, &r2));
+		CHECK(!waf_pf_passed(sc));
+		/* an attack with it: 942... might */
+		const char *t3 = "/search?q=50%25+off'+or+1=1--";
+		struct waf_pf_req r3 = r;
+		r3.target = t3;
+		r3.target_len = strlen(t3);
+		CHECK(waf_pf_scan(pf, sc, &r3));
+		CHECK(!waf_pf_passed(sc));
+		waf_pf_scratch_free(sc);
+		waf_pf_free(pf);
+		unlink(prologue_path);
+	}
+}
+
 /* SecLang as the pre-filter reads it: continuations, chains, static
  * skipAfter gates, transformations, @pm, what never matches. */
 TEST(test_small_rule_set)
@@ -1509,6 +1672,7 @@ int main(void)
 {
 	RUN(test_tfn_identity);
 	RUN(test_small_rule_set);
+	RUN(test_decided_pass);
 	RUN(test_regex_selectors);
 	RUN(test_clean_memo);
 	RUN(test_db_cache);
@@ -1518,6 +1682,7 @@ int main(void)
 		return UNIT_SUMMARY("test_waf_pf");
 	}
 	RUN(test_build_errors);
+	RUN(test_decided_pass_crs);
 	RUN(test_against_modsecurity);
 	return UNIT_SUMMARY("test_waf_pf");
 }
