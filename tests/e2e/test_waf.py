@@ -509,3 +509,41 @@ def test_prefilter_multipart_uploads(gatehouse, origin, port):
     assert any("/upload-shell" in l for l in sent), sent
     assert any("/comment-split" in l for l in sent), sent
     assert any("/upload-quoted" in l and "does not parse" in l for l in sent), sent
+
+
+# ---- the pre-filter's "decided: pass" (src/waf/pf_pass.c) ----
+
+def test_prefilter_decides_score_only_requests(gatehouse, origin, port):
+    """"50%25 off" decodes to a '%' that is no escape: CRS 920220 (a
+    warning, 3 points, below the threshold 5) really matches, and nothing
+    else can.  In mode block ModSecurity would not block it nor report it,
+    so the pre-filter passes it itself (a debug line says so, none says "to
+    ModSecurity"), it reaches the origin without rule ids; with an SQL
+    injection added it still goes to ModSecurity and is blocked.  In mode
+    detect the match is logged as before (ModSecurity is asked)."""
+    fe = "use_waf crs\nhttp_response set_header X-Waf-Rules %[waf_rules] if waf_rules != \"\""
+    g = start(gatehouse, port, origin, waf="prefilter on", fe=fe, global_extra="log_level debug")
+    r = send(port, "GET", "/search?q=50%25+off")
+    assert r.status == 200, g.stderr_tail()
+    assert not r.header("x-waf-rules")
+    assert origin.stats.heads == 1
+    r = send(port, "GET", "/search?q=50%25+off'+or+1=1--")
+    assert r.status == 403
+    assert origin.stats.heads == 1
+    wait_for(lambda: "waf crs blocked" in g.stderr_text(), 5, what="the block line")
+    lines = g.stderr_text().splitlines()
+    passed = [l for l in lines if "passed by the pre-filter" in l]
+    sent = [l for l in lines if "to ModSecurity" in l]
+    assert any("/search?q=50%25+off " in l and "rule 920220" in l for l in passed), passed
+    assert not any("/search?q=50%25+off " in l for l in sent), sent
+    assert any("1=1--" in l for l in sent), sent
+    assert "waf crs detected" not in g.stderr_text()
+
+    p2 = ghutil.free_port()
+    g2 = gatehouse(simple_http_config(p2, [origin.addr], frontend_extra=fe)
+                   + waf_block("prefilter on\nmode detect"))
+    r = send(p2, "GET", "/search?q=50%25+off")
+    assert r.status == 200
+    assert r.header("x-waf-rules") == "920220", r.headers
+    assert origin.stats.heads == 2
+    wait_for(lambda: "waf crs detected: 920220" in g2.stderr_text(), 5, what="the detect line")
