@@ -25,7 +25,9 @@
  * A verdict: `strict on` first (waf/strict.h: an ambiguous encoding is a
  * 400, cause waf-ambiguous, before anything else looks at it); then the
  * pre-filter, inline (waf/prefilter.h: "cannot
- * match" skips ModSecurity, no copy); otherwise a job goes to the offload
+ * match" skips ModSecurity, no copy; so does "decided: pass" in mode
+ * block, when only score additions that cannot reach a threshold might
+ * match, waf/pf_pass.c); otherwise a job goes to the offload
  * pool (proxy/offload.h) and the stream waits (FLT_WAIT).  The job owns a
  * copy of the head, and reads the body where the pipeline holds it:
  *

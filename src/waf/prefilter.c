@@ -35,7 +35,9 @@
  * shared), scan each chain's fields in one Vectorscan call (joined by
  * '\n'), confirm each candidate with the exact operator on the field, then
  * for each detection rule AND its links' verdicts.  "Might match" as soon as one rule's links all
- * might; otherwise "cannot match".  Bodies the pre-filter does not parse
+ * might; otherwise "cannot match".  (Rules pf_pass.c can bound, score
+ * additions only, do not stop the loop: when only they might, the scan
+ * may answer "decided: pass", waf_pf_passed().)  Bodies the pre-filter does not parse
  * (XML, another ctl:requestBodyProcessor, multipart of an unusual shape)
  * always "might match".
  */
