@@ -143,6 +143,7 @@ struct sl_ruleset {
 	bool upload_files;	/* SecUploadKeepFiles / SecTmpSaveUploadedFiles on */
 	bool default_nonpass[6];	/* per phase: a SecDefaultAction without `pass`
 					 * (or with a disruptive action): `block` may stop */
+	bool default_pass[6];		/* per phase: a SecDefaultAction with `pass` */
 	char **files;		/* interned file names */
 	size_t nfiles;
 };

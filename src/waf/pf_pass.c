@@ -14,7 +14,8 @@
  * turns the answer off for a rule or for the whole rule set.
  *  1. A decidable rule (of pf->rules, phase 1 or 2): actions only id,
  *     phase, t, setvar, chain, (no)log, (no)auditlog, pass, block (with
- *     the phase's SecDefaultAction `pass`) and informational ones; no
+ *     the phase's SecDefaultAction given, with `pass` and nothing
+ *     disruptive) and informational ones; no
  *     capture, no multiMatch; each link reads only single-valued request
  *     variables (REQUEST_URI, QUERY_STRING, ...), so a setvar runs at most
  *     once per variable of its link; setvars only "tx.NAME=+N" with N a
@@ -198,7 +199,8 @@ static int rule_adds(struct waf_pf *pf, size_t ri)
 	if (r->phase < 1 || r->phase > 2 || r->other_action || r->skip || r->skip_after ||
 	    r->ctl_json || r->ctl_other)
 		return 0;
-	if (r->disruptive && (!r->block || pf->rs.default_nonpass[r->phase]))
+	if (r->disruptive && (!r->block || pf->rs.default_nonpass[r->phase] ||
+			      !pf->rs.default_pass[r->phase]))
 		return 0;
 	size_t n = 0;
 	for (size_t k = 0; k < r->nlinks; k++) {

@@ -764,6 +764,8 @@ static int directive(struct load_state *st, char *line, const char *file, int li
 		for (int i = 0; i < 6; i++)
 			if (i == n || n < 1 || n > 5)
 				rs->default_nonpass[i] |= bad;
+		if (n >= 1 && n <= 5 && !bad)
+			rs->default_pass[n] = true;
 		/* falls through to the checks below (none apply) */
 	}
 	bool is_rule = !strcasecmp(argv[0], "SecRule");

@@ -1090,6 +1090,13 @@ TEST(test_decided_pass)
 		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
 	waf_pf_free(pf);
 
+	/* no SecDefaultAction for phase 2: `block` is not known to pass */
+	pf = pass_set("SecDefaultAction \"phase:1,log,auditlog,pass\"\n", 5, "");
+	CHECK(pf != NULL);
+	if (pf)
+		CHECK_EQ_INT(scan_pass(pf, "/search?q=50%25 off"), 1);
+	waf_pf_free(pf);
+
 	/* `block` is the default action: deny in phase 2 */
 	pf = pass_set("SecDefaultAction \"phase:2,log,auditlog,deny,status:403\"\n", 5, "");
 	CHECK(pf != NULL);
