@@ -246,7 +246,11 @@ static int walk(struct waf_pf *pf, int pass, bool *grew)
 
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct sl_rule *r = &rs->rules[i];
-		if (r->is_marker || r->phase < 1 || r->phase > 2)
+		if (r->is_marker)
+			continue;
+		if (r->phase < 1 || r->phase > 5)
+			return 0;   /* a phase this model does not know */
+		if (r->phase > 2)
 			continue;
 		bool reads = false;
 		for (size_t k = 0; k < r->nlinks && !reads; k++)
