@@ -14,8 +14,7 @@
 // FUZZ_SOURCES: src/net/tls.c src/net/tls_load.c src/net/tls_ticket.c src/net/conn.c src/net/cidr.c
 // FUZZ_SOURCES: src/net/iplist.c src/net/uring.c
 // FUZZ_SOURCES: src/core/loop.c src/core/log.c src/core/hash.c src/limit/limit.c
-// FUZZ_SOURCES: src/waf/waf.c src/waf/crs_defaults.c src/waf/prefilter.c src/waf/pf_scan.c
-// FUZZ_SOURCES: src/waf/pf_multipart.c src/waf/pf_cache.c
+// FUZZ_SOURCES: src/waf/waf.c src/waf/crs_defaults.c src/waf/prefilter.c src/waf/pf_*.c
 // FUZZ_SOURCES: src/waf/seclang.c src/waf/transform.c src/compress/accept.c
 // FUZZ_SOURCES: src/cache/store.c src/cache/obj.c src/cache/cc.c
 // FUZZ_LIBS: -lmodsecurity -lhs -lpcre2-8 -lssl -lcrypto -luring -pthread

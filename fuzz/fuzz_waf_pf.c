@@ -10,8 +10,7 @@
  * the first three lines become 'x': ModSecurity takes them as C strings).
  * Without the CRS installed every input passes.
  *
- * FUZZ_SOURCES: src/waf/prefilter.c src/waf/pf_scan.c src/waf/pf_cache.c src/waf/seclang.c src/waf/transform.c
- * FUZZ_SOURCES: src/waf/pf_multipart.c
+ * FUZZ_SOURCES: src/waf/prefilter.c src/waf/pf_*.c src/waf/seclang.c src/waf/transform.c
  * FUZZ_LIBS: -lmodsecurity -lhs -lpcre2-8 -lcrypto -pthread
  */
 #include <stdbool.h>
