@@ -257,7 +257,7 @@ def test_http2_streams_counted(gatehouse, origin, port):
     with H2Client(port) as c:
         for _ in range(3):
             assert c.get("/echo").status == 200
-    _, s = scrape(admin)
+    s = scrape_when(admin, "gatehouse_frontend_requests_total", {"frontend": "web"}, 3)
     assert val(s, "gatehouse_h2_streams_total", frontend="web") == 3
     assert val(s, "gatehouse_frontend_requests_total", frontend="web", code="2xx") == 3
 
