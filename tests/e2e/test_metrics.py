@@ -365,7 +365,7 @@ def test_counters_survive_sighup(gatehouse, origin, port):
                  5 * ghutil.SLACK, 0.05, "SIGHUP seen")
     for _ in range(2):
         assert httpraw.request(port, "GET", "/").status == 200
-    _, s = scrape(admin)
+    s = scrape_when(admin, "gatehouse_frontend_requests_total", {"frontend": "web"}, 5)
     assert val(s, "gatehouse_frontend_requests_total", frontend="web", code="2xx") == 5
     assert val(s, "gatehouse_server_requests_total", backend="app", server="s1", code="2xx") == 5
     assert val(s, "gatehouse_backend_request_duration_seconds_count", backend="app") == 5
