@@ -133,6 +133,7 @@ struct h2c {
 static void h2c_want_flush(struct h2c *c);
 static void h2c_input_deferred(void *arg);
 static void h2c_input_again(struct h2c *c);
+static bool h2s_credit(struct h2c *c, struct h2s *h, struct stream *s);
 
 /* h2m_nv is nghttp2_nv, kept apart so http/ needs no nghttp2 include */
 _Static_assert(sizeof(struct h2m_nv) == sizeof(nghttp2_nv) &&
@@ -413,6 +414,19 @@ static uint32_t head_wire_len(const struct http_msg *m)
 	return n;
 }
 
+/* Every stream's credit again (h2s_credit), from the connection's input;
+ * the frames leave with its flush. */
+static void h2c_credit_all(struct h2c *c)
+{
+	struct list *pos;
+
+	list_for_each(pos, &c->streams) {
+		struct h2s *h = container_of(pos, struct h2s, link);
+		if (h->s && !(h->flags & H2S_F_CLOSED))
+			h2s_credit(c, h, h->s);
+	}
+}
+
 /* The request head is complete: the pipeline's READ_HEAD step takes it. */
 static int head_done(struct h2s *h, bool eos)
 {
@@ -460,6 +474,14 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 			if (!h2s_parked(h->s))
 				stream_wake(h->s);
 		}
+		return 0;
+	case NGHTTP2_SETTINGS:
+		/* Our SETTINGS are in force (nghttp2 applied them before this
+		 * call): a smaller INITIAL_WINDOW_SIZE took from every open
+		 * stream's window what the client had under the old one, and
+		 * credit withheld for it is due now (h2s_credit). */
+		if (f->hd.flags & NGHTTP2_FLAG_ACK)
+			h2c_credit_all(c);
 		return 0;
 	case NGHTTP2_RST_STREAM:
 		metrics_h2_reset(c->ss->fe);
@@ -859,9 +881,41 @@ static bool h2s_overflow(struct h2c *c, struct h2s *h, struct stream *s)
 
 /* ---- the stream's codec operations ---- */
 
-/* Credits the client's window with what left the stream's buffer, keeping
- * buffered bytes plus the window the client still has within the buffer
- * (before the head is encoded, within the room it leaves). */
+/*
+ * Credits the client's window with what left the stream's buffer, keeping
+ * buffered bytes (the overflow's too) plus the window the client still has
+ * within the buffer (before the head is encoded, within the room it
+ * leaves); nothing while a held body's spilled bytes go first.  True when
+ * a WINDOW_UPDATE may be queued (the caller flushes).
+ *
+ * The window the client still has is nghttp2's, which our SETTINGS change
+ * when the client acknowledges them: a stream whose credit was computed
+ * before that (an eager client's 64 KiB under the default window, our
+ * INITIAL_WINDOW_SIZE smaller) saw a window the client no longer has, and
+ * the client waits for the credit that decision withheld.  So the ACK runs
+ * this for every stream again (on_frame_recv), whatever the stream waits
+ * for: the same bound as here, and no wake (a parked stream's wake is its
+ * filter's).
+ */
+static bool h2s_credit(struct h2c *c, struct h2s *h, struct stream *s)
+{
+	struct txn *t = s->txn;
+
+	if (!h->unacked || c->w.held == h || txn_req_spilling(t))
+		return false;
+	uint32_t cap = buf_size - H2_FRAME_MARGIN;
+	if (t && (s->step < STEP_ASSIGN || t->head_pending)) {
+		uint32_t room = stream_head_room(s);
+		cap = room > t->req_head_len + H2_FRAME_MARGIN ?
+			      room - t->req_head_len - H2_FRAME_MARGIN : 0;
+	}
+	uint64_t buffered = (s->req.area ? buf_data_len(&s->req) : 0) + h->over.len;
+	return h2_wire_credit(&c->w, h->id, &h->unacked,
+			      buffered > UINT32_MAX ? UINT32_MAX : (uint32_t)buffered, cap);
+}
+
+/* Moves held DATA into the stream (h2c_unhold, h2s_overflow), then credits
+ * the client's window as the buffer leaves room (h2s_credit). */
 static bool h2_recv(struct stream *s)
 {
 	struct h2s *h = strm_h2s(s);
@@ -897,18 +951,7 @@ static bool h2_recv(struct stream *s)
 		return progress;
 	if (h->over.len && h2s_overflow(c, h, s))
 		progress = true;
-	struct txn *t = s->txn;
-	uint32_t cap = buf_size - H2_FRAME_MARGIN;
-	if (t && (s->step < STEP_ASSIGN || t->head_pending)) {
-		uint32_t room = stream_head_room(s);
-		cap = room > t->req_head_len + H2_FRAME_MARGIN ?
-			      room - t->req_head_len - H2_FRAME_MARGIN : 0;
-	}
-	if (txn_req_spilling(t))
-		return progress;   /* no credit before the spilled bytes went */
-	uint64_t buffered = (s->req.area ? buf_data_len(&s->req) : 0) + h->over.len;
-	if (h2_wire_credit(&c->w, h->id, &h->unacked,
-			   buffered > UINT32_MAX ? UINT32_MAX : (uint32_t)buffered, cap))
+	if (h2s_credit(c, h, s))
 		h2c_want_flush(c);
 	return progress;
 }

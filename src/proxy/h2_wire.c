@@ -166,13 +166,21 @@ bool h2_wire_credit(struct h2_wire *w, int32_t id, uint32_t *unacked, uint32_t b
 {
 	if (!*unacked)
 		return false;
-	int32_t win = nghttp2_session_get_stream_local_window_size(w->ng, id);
-	uint64_t used = (uint64_t)buffered + (win > 0 ? (uint32_t)win : 0);
-	if (used >= cap)
+	/* The window the peer has, signed: below zero once our SETTINGS
+	 * shrank INITIAL_WINDOW_SIZE under what it had sent (a client that
+	 * sent 64 KiB before it read them).  nghttp2's own getter says 0
+	 * then, which would credit that much too little and leave the peer
+	 * short of window with nothing left to wake the stream. */
+	int32_t local = nghttp2_session_get_stream_effective_local_window_size(w->ng, id);
+	int32_t recvd = nghttp2_session_get_stream_effective_recv_data_length(w->ng, id);
+	/* (a stream nghttp2 closed has no window: its bytes still go back
+	 * to the connection's as they drain) */
+	int64_t win = local < 0 || recvd < 0 ? 0 : (int64_t)local - recvd;
+	int64_t used = (int64_t)buffered + win;
+	if (used >= (int64_t)cap)
 		return false;
-	uint32_t credit = cap - (uint32_t)used;
-	if (credit > *unacked)
-		credit = *unacked;
+	uint64_t room = (uint64_t)((int64_t)cap - used);
+	uint32_t credit = room < *unacked ? (uint32_t)room : *unacked;
 	/* a WINDOW_UPDATE per few bytes costs more than it gives */
 	if (credit < *unacked && credit < 4096)
 		return false;

@@ -91,8 +91,10 @@ bool h2_wire_unhold(struct h2_wire *w, struct buf *b, uint32_t limit, bool *done
 void h2_wire_drop_held(struct h2_wire *w);
 
 /* Credits stream id with what its buffer (holding `buffered` bytes) has
- * room for within cap, out of *unacked bytes received; small credits wait
- * for a worthwhile one.  True when a WINDOW_UPDATE is due (flush). */
+ * room for within cap, the window the peer still has counted (negative
+ * after a smaller INITIAL_WINDOW_SIZE of ours took effect), out of
+ * *unacked bytes received; small credits wait for a worthwhile one.  True
+ * when a WINDOW_UPDATE is due (flush). */
 bool h2_wire_credit(struct h2_wire *w, int32_t id, uint32_t *unacked, uint32_t buffered,
 		    uint32_t cap);
 
