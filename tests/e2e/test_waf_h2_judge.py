@@ -189,8 +189,8 @@ def test_other_streams_flow_while_a_partial_body_is_judged(gatehouse, origin, po
         # A client that read our SETTINGS (and the stream window they give)
         # before sending; the eager client is the next test's.  (One that
         # sent 64 KiB under the default window first, here, sometimes never
-        # got enough WINDOW_UPDATE to send the byte past body_limit: a known
-        # stall, left open in the session note.)
+        # got enough WINDOW_UPDATE to send the byte past body_limit: fixed,
+        # and test_h2_eager_window.py drives that case on purpose.)
         deadline = time.monotonic() + 10 * SLACK
         while not c.settings_frames and time.monotonic() < deadline:
             c.poll(0.05)
