@@ -1,0 +1,299 @@
+"""The response cache (issue 11), coalescing when the leader's client goes
+away: a response being stored is fetched to its end without it
+(proxy/stream.h, txn_keep_fetch), so the waiters already streaming and
+the ones that arrive later get the whole body from the one origin request
+and the object is stored; the leader's own line is logged with its cause
+(client-abort), the rest of the fetch as a line of its own.  A response
+that is not being stored stops as before, and a fetch left by its client
+is still bound by `timeout server`.
+
+The origin (cache_origin.py) sends the body in pieces, each behind a gate
+the test opens, so every step happens in a known order; nothing here
+waits on a timing.
+"""
+
+import hashlib
+import json
+import socket
+import struct
+import threading
+
+import pytest
+
+import ghutil
+from cache_origin import ScriptedOrigin
+from ghutil import wait_for
+from h2util import H2Client
+from httpraw import Reader, build_request, connect, ProtocolError
+from test_cache import HOST, cache_block, get, status_of
+
+pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
+                                reason="cache sections are not translated to HAProxy")
+
+PIECE = 64 * 1024
+MAXAGE = [("Cache-Control", "max-age=60")]
+
+
+@pytest.fixture
+def sorigin():
+    o = ScriptedOrigin()
+    yield o
+    o.stop()
+
+
+def start(gatehouse, port, origin, log, max_object="1m", be_extra=""):
+    conf = ("global {\n    workers 1\n    timeout drain 2s\n}\n"
+            "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n"
+            "    access_log %s format json\n    default_backend app\n}\n"
+            "backend app {\n    mode http\n    use_cache main\n"
+            "    server s1 %s max_idle 0\n%s}\n" % (port, log, origin.addr, be_extra))
+    return gatehouse(conf + cache_block(max_object=max_object))
+
+
+def log_lines(path):
+    try:
+        with open(path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def lines_for(path, target):
+    return [l for l in log_lines(path) if l.get("target") == target]
+
+
+def body_of(n, seed):
+    return bytes(((i * 131 + seed) >> 3) & 0xff for i in range(n))
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def ask(port, path):
+    s = connect(port)
+    s.sendall(build_request("GET", path, HOST))
+    return s, Reader(s)
+
+
+def reset(s):
+    """Close with a TCP reset (SO_LINGER 0)."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def read_rest(rd, n):
+    """What the client gets of the n body bytes left, short if cut."""
+    got = bytearray()
+    try:
+        while len(got) < n:
+            got += rd.read_exact(min(65536, n - len(got)))
+    except (ProtocolError, OSError):
+        pass
+    return bytes(got)
+
+
+def leader_gone(log, path, term="client-abort"):
+    return any(l.get("term") == term for l in lines_for(log, path))
+
+
+def no_server_connection(origin):
+    with origin.lock:
+        return not origin.conns
+
+
+def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2):
+    """The leader fetches path, 5 waiters stream it, the leader leaves
+    (leave_leader()), 5 more come; the origin sends the three pieces of
+    body around those steps.  Returns the 10 waiters' bodies."""
+    early = []
+    late = []
+    try:
+        wait_for(lambda: sorigin.count(path) == 1, 10 * ghutil.SLACK, what="the leader's fetch")
+        for _ in range(5):
+            early.append(ask(port, path))
+        for s, rd in early:        # streaming: the head and the first piece
+            r = rd.read_head()
+            assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
+            assert rd.read_exact(PIECE) == body[:PIECE]
+        leave_leader()
+        g1.set()                   # the next piece: the leader's client is found gone
+        wait_for(lambda: leader_gone(log, path), 10 * ghutil.SLACK,
+                 what="the leader's client-abort line")
+        for _ in range(5):
+            late.append(ask(port, path))
+        for s, rd in late:
+            r = rd.read_head()
+            assert r.status == 200
+        g2.set()
+        out = []
+        for s, rd in early:
+            out.append(body[:PIECE] + read_rest(rd, len(body) - PIECE))
+        for s, rd in late:
+            out.append(read_rest(rd, len(body)))
+        return out
+    finally:
+        g1.set()
+        g2.set()
+        for s, _ in early + late:
+            s.close()
+
+
+@pytest.mark.parametrize("how", ["reset", "close"])
+def test_leader_client_leaving_mid_body_over_http1(gatehouse, port, sorigin, tmp_path, how):
+    body = body_of(3 * PIECE + 777, 1)
+    g1, g2 = threading.Event(), threading.Event()
+    sorigin.script("/o", headers=MAXAGE, pieces=[(body[:PIECE], None),
+                                                 (body[PIECE:2 * PIECE], g1),
+                                                 (body[2 * PIECE:], g2)])
+    log = str(tmp_path / "access.log")
+    start(gatehouse, port, sorigin, log)
+    leader, lrd = ask(port, "/o")
+    try:
+        assert lrd.read_head().status == 200
+        assert lrd.read_exact(1000) == body[:1000]
+        got = run_waiters(port, sorigin, log, "/o", body,
+                          lambda: reset(leader) if how == "reset" else leader.close(), g1, g2)
+    finally:
+        leader.close()
+    assert [sha(b) for b in got] == [sha(body)] * 10
+    assert sorigin.count("/o") == 1
+    # stored (a request a moment before the insert still joins the fill)
+    wait_for(lambda: "hit" in status_of(get(port, "/o")), 10 * ghutil.SLACK, what="a hit")
+    assert get(port, "/o").body == body
+    assert sorigin.count("/o") == 1
+    # the leader's line (its cause, what its client got) and the fetch's
+    # rest as a line of its own, for the same request (request line, id)
+    lines = wait_for(lambda: len(lines_for(log, "/o")) >= 12 and lines_for(log, "/o"),
+                     10 * ghutil.SLACK, what="the log lines")
+    aborted = [l for l in lines if l["term"] == "client-abort"]
+    assert len(aborted) == 1 and aborted[0]["status"] == 200
+    assert aborted[0]["bytes_out"] < len(body)
+    rest = [l for l in lines if l["client"] == aborted[0]["client"]
+            and l["client_port"] == aborted[0]["client_port"] and l is not aborted[0]]
+    assert len(rest) == 1 and rest[0]["status"] == 200 and rest[0]["term"] in (None, "-", "")
+    # the connection to the origin went away once the fetch ended (max_idle 0)
+    wait_for(lambda: no_server_connection(sorigin), 10 * ghutil.SLACK,
+             what="the server connection closed")
+
+
+def test_leader_stream_reset_over_http2(gatehouse, port, sorigin, tmp_path):
+    body = body_of(3 * PIECE + 4321, 2)
+    g1, g2 = threading.Event(), threading.Event()
+    sorigin.script("/h2", headers=MAXAGE, pieces=[(body[:PIECE], None),
+                                                  (body[PIECE:2 * PIECE], g1),
+                                                  (body[2 * PIECE:], g2)])
+    log = str(tmp_path / "access.log")
+    start(gatehouse, port, sorigin, log)
+    with H2Client(port) as c:
+        sid = c.request("GET", "/h2", authority="www.example.com")
+        st = c.stream(sid)
+        c.wait(lambda: st.data_len >= 1000, what="the leader's first bytes")
+
+        def leave():
+            c.rst(sid)
+            c.poll(0.05)
+        got = run_waiters(port, sorigin, log, "/h2", body, leave, g1, g2)
+        # the connection itself goes on
+        r = c.get("/h2", headers=[], authority="www.example.com")
+        assert r.status == 200 and r.body == body
+    assert [sha(b) for b in got] == [sha(body)] * 10
+    assert sorigin.count("/h2") == 1
+    wait_for(lambda: "hit" in status_of(get(port, "/h2")), 10 * ghutil.SLACK, what="a hit")
+    assert sorigin.count("/h2") == 1
+    wait_for(lambda: no_server_connection(sorigin), 10 * ghutil.SLACK,
+             what="the server connection closed")
+
+
+@pytest.mark.parametrize("why", ["no-store", "too-big"])
+def test_leader_leaving_a_response_not_stored_stops_it(gatehouse, port, sorigin, tmp_path, why):
+    # not storable: the waiters went to the origin at the head (as
+    # before), and the leader's fetch stops with its client; the server
+    # connection is closed, nothing stored
+    body = body_of(3 * PIECE, 3)
+    g1, g2 = threading.Event(), threading.Event()
+    cc = [("Cache-Control", "no-store")] if why == "no-store" else MAXAGE
+    n = {"n": 0}
+
+    def fn(req):
+        n["n"] += 1
+        if req.n == 1:
+            return {"headers": cc, "pieces": [(body[:PIECE], None), (body[PIECE:2 * PIECE], g1),
+                                              (body[2 * PIECE:], g2)]}
+        return {"headers": cc, "body": body}
+    sorigin.script("/ns", fn=fn)
+    log = str(tmp_path / "access.log")
+    start(gatehouse, port, sorigin, log, max_object="100k")
+    leader, lrd = ask(port, "/ns")
+    waiters = []
+    try:
+        assert lrd.read_head().status == 200
+        assert lrd.read_exact(1000) == body[:1000]
+        waiters = [ask(port, "/ns") for _ in range(3)]
+        for s, rd in waiters:
+            r = rd.read_head()
+            assert r.status == 200 and rd.read_exact(len(body)) == body
+        reset(leader)
+        g1.set()
+        wait_for(lambda: leader_gone(log, "/ns"), 10 * ghutil.SLACK,
+                 what="the leader's client-abort line")
+        g2.set()       # (the origin notices a closed connection only between pieces)
+        # the leader's connection to the origin is closed, not kept going
+        wait_for(lambda: no_server_connection(sorigin), 10 * ghutil.SLACK,
+                 what="the leader's server connection closed")
+    finally:
+        g1.set()
+        g2.set()
+        leader.close()
+        for s, _ in waiters:
+            s.close()
+    assert sorigin.count("/ns") == 4
+    assert len(lines_for(log, "/ns")) == 4    # no line for a continuation
+    r = get(port, "/ns")
+    assert r.body == body and "hit" not in status_of(r)
+    assert sorigin.count("/ns") == 5
+
+
+def test_fetch_left_by_its_client_is_bound_by_timeout_server(gatehouse, port, sorigin, tmp_path):
+    # the leader's client leaves, the fetch goes on (the waiters get the
+    # next piece), then the origin stalls past `timeout server`: the
+    # waiters are cut (a short body, never a whole one) and nothing is
+    # stored
+    body = body_of(4 * PIECE, 4)
+    g1, hold = threading.Event(), threading.Event()
+    sorigin.script("/st", fn=lambda req: dict(
+        headers=MAXAGE, length=len(body), hold=hold,
+        pieces=[(body[:PIECE], None), (body[PIECE:2 * PIECE], g1)]) if req.n == 1 else
+        dict(headers=MAXAGE, body=body))
+    log = str(tmp_path / "access.log")
+    start(gatehouse, port, sorigin, log, be_extra="    timeout server 1s\n")
+    leader, lrd = ask(port, "/st")
+    early = []
+    try:
+        assert lrd.read_head().status == 200
+        assert lrd.read_exact(1000) == body[:1000]
+        wait_for(lambda: sorigin.count("/st") == 1, 10 * ghutil.SLACK, what="the fetch")
+        early = [ask(port, "/st") for _ in range(3)]
+        for s, rd in early:
+            assert rd.read_head().status == 200
+            assert rd.read_exact(PIECE) == body[:PIECE]
+        reset(leader)
+        g1.set()
+        got = [read_rest(rd, len(body) - PIECE) for _, rd in early]
+        # each got the piece sent after its leader left, and then was cut
+        assert [g[:PIECE] for g in got] == [body[PIECE:2 * PIECE]] * 3
+        assert all(len(g) < len(body) - PIECE for g in got)
+        lines = wait_for(lambda: [l for l in lines_for(log, "/st")
+                                  if l["term"] == "server-timeout"], 10 * ghutil.SLACK,
+                         what="the fetch's server-timeout line")
+        assert len(lines) == 1
+        assert leader_gone(log, "/st")
+    finally:
+        g1.set()
+        hold.set()
+        leader.close()
+        for s, _ in early:
+            s.close()
+    r = get(port, "/st")      # nothing stored: to the origin again
+    assert "hit" not in status_of(r)
+    assert sorigin.count("/st") == 2
