@@ -17,7 +17,7 @@ value; default now; None: no Date), pieces (a list of (bytes, gate or
 None): the body sent piece by piece, each once its gate is set; with
 length (the Content-Length, when more than the pieces: the rest never
 comes) the connection then stays silent until the gate `hold` is set, and
-closes).  `fn(req)` returns a spec; req has
+closes; chunked: each piece a chunk).  `fn(req)` returns a spec; req has
 method, path, headers (lower-cased dict of lists), n (this path's count).
 
 Every request is recorded (o.requests); o.count(path, method="GET").
@@ -168,10 +168,10 @@ class ScriptedOrigin:
         if pieces is not None:
             body = b"".join(p for p, _ in pieces)
         if not no_body:
-            if pieces is not None:
-                hs.append(("Content-Length", str(spec.get("length", len(body)))))
-            elif chunked:
+            if chunked:
                 hs.append(("Transfer-Encoding", "chunked"))
+            elif pieces is not None:
+                hs.append(("Content-Length", str(spec.get("length", len(body)))))
             else:
                 hs.append(("Content-Length", str(len(body))))
         head = "HTTP/1.1 %d X\r\n" % status + "".join("%s: %s\r\n" % kv for kv in hs) + "\r\n"
@@ -182,8 +182,10 @@ class ScriptedOrigin:
             for p, gate in pieces:
                 if gate is not None:
                     gate.wait(30)
-                c.sendall(p)
-            if spec.get("length", len(body)) > len(body):
+                c.sendall(b"%x\r\n%s\r\n" % (len(p), p) if chunked else p)
+            if chunked:
+                c.sendall(b"0\r\n\r\n")
+            elif spec.get("length", len(body)) > len(body):
                 spec["hold"].wait(60)     # silent past the proxy's timeout server
                 return False
             return True

@@ -82,15 +82,65 @@ def reset(s):
     s.close()
 
 
-def read_rest(rd, n):
+class Body:
+    """A response body read as it comes, whatever its framing (a waiter on
+    a fill of unknown length gets chunks)."""
+
+    def __init__(self, rd, head):
+        self.rd = rd
+        self.chunked = "chunked" in (head.header("transfer-encoding") or "").lower()
+        self.left = 0          # of the current chunk
+        self.done = False
+
+    def read(self, n):
+        """At most n bytes (fewer: a step of at most 64 KiB), b"" at the end."""
+        if self.done:
+            return b""
+        if not self.chunked:
+            return self.rd.read_exact(min(65536, n))
+        if self.left == 0:
+            size = int(self.rd.read_until(b"\r\n")[:-2].split(b";")[0], 16)
+            if size == 0:
+                self.done = True
+                return b""
+            self.left = size
+        out = self.rd.read_exact(min(self.left, n, 65536))
+        self.left -= len(out)
+        if self.left == 0:
+            assert self.rd.read_exact(2) == b"\r\n"
+        return out
+
+
+def read_rest(body, n):
     """What the client gets of the n body bytes left, short if cut."""
     got = bytearray()
     try:
         while len(got) < n:
-            got += rd.read_exact(min(65536, n - len(got)))
+            d = body.read(n - len(got))
+            if not d:
+                break
+            got += d
     except (ProtocolError, OSError):
         pass
     return bytes(got)
+
+
+def parallel(n, fn):
+    out = [None] * n
+    errs = []
+
+    def run(i):
+        try:
+            out[i] = fn(i)
+        except Exception as e:   # noqa: BLE001 - reported below
+            errs.append(e)
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60 * ghutil.SLACK)
+    assert not errs, errs[:3]
+    return out
 
 
 def leader_gone(log, path, term="client-abort"):
@@ -102,36 +152,41 @@ def no_server_connection(origin):
         return not origin.conns
 
 
-def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2):
+def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2, first=PIECE,
+                term="client-abort"):
     """The leader fetches path, 5 waiters stream it, the leader leaves
     (leave_leader()), 5 more come; the origin sends the three pieces of
-    body around those steps.  Returns the 10 waiters' bodies."""
+    body (the first `first` bytes long) around those steps.  Returns the
+    10 waiters' bodies."""
     early = []
     late = []
     try:
         wait_for(lambda: sorigin.count(path) == 1, 10 * ghutil.SLACK, what="the leader's fetch")
         for _ in range(5):
             early.append(ask(port, path))
-        for s, rd in early:        # streaming: the head and the first piece
+
+        def streaming(i):          # the head and the first piece
+            s, rd = early[i]
             r = rd.read_head()
             assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
-            assert rd.read_exact(PIECE) == body[:PIECE]
+            early[i] = (s, Body(rd, r))
+            assert read_rest(early[i][1], first) == body[:first]
+        # (each waiter read in a thread of its own: one not read while the
+        # others are would meet its own `timeout client`)
+        parallel(len(early), streaming)
         leave_leader()
         g1.set()                   # the next piece: the leader's client is found gone
-        wait_for(lambda: leader_gone(log, path), 10 * ghutil.SLACK,
-                 what="the leader's client-abort line")
+        wait_for(lambda: leader_gone(log, path, term), 10 * ghutil.SLACK,
+                 what="the leader's %s line" % term)
         for _ in range(5):
             late.append(ask(port, path))
-        for s, rd in late:
+        for i, (s, rd) in enumerate(late):
             r = rd.read_head()
             assert r.status == 200
+            late[i] = (s, Body(rd, r))
         g2.set()
-        out = []
-        for s, rd in early:
-            out.append(body[:PIECE] + read_rest(rd, len(body) - PIECE))
-        for s, rd in late:
-            out.append(read_rest(rd, len(body)))
-        return out
+        return parallel(10, lambda i: body[:first] + read_rest(early[i][1], len(body) - first)
+                        if i < 5 else read_rest(late[i - 5][1], len(body)))
     finally:
         g1.set()
         g2.set()
@@ -139,19 +194,21 @@ def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2):
             s.close()
 
 
-@pytest.mark.parametrize("how", ["reset", "close"])
-def test_leader_client_leaving_mid_body_over_http1(gatehouse, port, sorigin, tmp_path, how):
+@pytest.mark.parametrize("how,chunked", [("reset", False), ("close", False), ("reset", True)])
+def test_leader_client_leaving_mid_body_over_http1(gatehouse, port, sorigin, tmp_path, how,
+                                                   chunked):
     body = body_of(3 * PIECE + 777, 1)
     g1, g2 = threading.Event(), threading.Event()
-    sorigin.script("/o", headers=MAXAGE, pieces=[(body[:PIECE], None),
-                                                 (body[PIECE:2 * PIECE], g1),
-                                                 (body[2 * PIECE:], g2)])
+    sorigin.script("/o", headers=MAXAGE, chunked=chunked,
+                   pieces=[(body[:PIECE], None), (body[PIECE:2 * PIECE], g1),
+                           (body[2 * PIECE:], g2)])
     log = str(tmp_path / "access.log")
     start(gatehouse, port, sorigin, log)
     leader, lrd = ask(port, "/o")
     try:
-        assert lrd.read_head().status == 200
-        assert lrd.read_exact(1000) == body[:1000]
+        h = lrd.read_head()
+        assert h.status == 200
+        assert read_rest(Body(lrd, h), 1000) == body[:1000]
         got = run_waiters(port, sorigin, log, "/o", body,
                           lambda: reset(leader) if how == "reset" else leader.close(), g1, g2)
     finally:
@@ -274,12 +331,14 @@ def test_fetch_left_by_its_client_is_bound_by_timeout_server(gatehouse, port, so
         assert lrd.read_exact(1000) == body[:1000]
         wait_for(lambda: sorigin.count("/st") == 1, 10 * ghutil.SLACK, what="the fetch")
         early = [ask(port, "/st") for _ in range(3)]
-        for s, rd in early:
-            assert rd.read_head().status == 200
-            assert rd.read_exact(PIECE) == body[:PIECE]
+        for i, (s, rd) in enumerate(early):
+            r = rd.read_head()
+            assert r.status == 200
+            early[i] = (s, Body(rd, r))
+            assert read_rest(early[i][1], PIECE) == body[:PIECE]
         reset(leader)
         g1.set()
-        got = [read_rest(rd, len(body) - PIECE) for _, rd in early]
+        got = [read_rest(b, len(body) - PIECE) for _, b in early]
         # each got the piece sent after its leader left, and then was cut
         assert [g[:PIECE] for g in got] == [body[PIECE:2 * PIECE]] * 3
         assert all(len(g) < len(body) - PIECE for g in got)
@@ -297,3 +356,34 @@ def test_fetch_left_by_its_client_is_bound_by_timeout_server(gatehouse, port, so
     r = get(port, "/st")      # nothing stored: to the origin again
     assert "hit" not in status_of(r)
     assert sorigin.count("/st") == 2
+
+
+def test_leader_client_timing_out(gatehouse, port, sorigin, tmp_path):
+    # the leader's client reads nothing: `timeout client` cuts it while
+    # its output waits, and the fetch goes on for the waiters
+    first = 6 * 1024 * 1024     # more than the kernel's buffers take (tcp_wmem 4 MiB)
+    body = body_of(first + 2 * PIECE, 5)
+    g1, g2 = threading.Event(), threading.Event()
+    sorigin.script("/to", headers=MAXAGE, pieces=[(body[:first], None),
+                                                  (body[first:first + PIECE], g1),
+                                                  (body[first + PIECE:], g2)])
+    log = str(tmp_path / "access.log")
+    conf = ("global {\n    workers 1\n    timeout drain 2s\n}\n"
+            "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n    timeout client 2s\n"
+            "    access_log %s format json\n    default_backend app\n}\n"
+            "backend app {\n    mode http\n    use_cache main\n"
+            "    server s1 %s max_idle 0\n}\n" % (port, log, sorigin.addr))
+    gatehouse(conf + cache_block(max_object="16m", size="64m"))
+    leader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    leader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    leader.connect(("127.0.0.1", port))
+    leader.sendall(build_request("GET", "/to", HOST))
+    try:
+        got = run_waiters(port, sorigin, log, "/to", body, lambda: None, g1, g2, first=first,
+                          term="client-timeout")
+    finally:
+        leader.close()
+    assert [sha(b) for b in got] == [sha(body)] * 10
+    assert sorigin.count("/to") == 1
+    wait_for(lambda: "hit" in status_of(get(port, "/to")), 10 * ghutil.SLACK, what="a hit")
+    assert sorigin.count("/to") == 1
