@@ -23,6 +23,7 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include "admin/metrics.h"
 #include "core/log.h"
 #include "net/tls.h"
 #include "proxy/body.h"
@@ -236,6 +237,7 @@ static struct stream *dt_open(struct stream *parent)
 	list_add_tail(&w->sessions, &ss->link);
 	w->nsessions++;
 	atomic_fetch_add_explicit(&g_conns, 1, memory_order_relaxed);
+	metrics_conn_open(ss->fe);   /* session_close() counts it closed */
 	ss->cli_last = ss->head_start = w->loop.now;
 	s->flags |= STRM_F_HTTP;
 	return s;

@@ -387,3 +387,53 @@ def test_leader_client_timing_out(gatehouse, port, sorigin, tmp_path):
     assert sorigin.count("/to") == 1
     wait_for(lambda: "hit" in status_of(get(port, "/to")), 10 * ghutil.SLACK, what="a hit")
     assert sorigin.count("/to") == 1
+
+
+def test_requests_without_a_client_leave_the_connection_gauges_at_zero(gatehouse, port,
+                                                                      sorigin, tmp_path):
+    # a fetch left by its client and a stale-while-revalidate refresh each
+    # run as a session with no socket: counted open and closed alike on
+    # /metrics (the gauge once went below zero for each)
+    from test_metrics import scrape, val
+    admin = ghutil.free_port()
+    body = body_of(2 * PIECE, 6)
+    g1 = threading.Event()
+    sorigin.script("/g", headers=MAXAGE, pieces=[(body[:PIECE], None), (body[PIECE:], g1)])
+    sorigin.script("/swr", fn=lambda req: {"headers": [(
+        "Cache-Control", "max-age=%d, stale-while-revalidate=60" % (1 if req.n == 1 else 60))],
+        "body": b"v%d" % req.n})
+    log = str(tmp_path / "access.log")
+    conf = ("global {\n    workers 1\n    timeout drain 2s\n    admin 127.0.0.1:%d\n}\n"
+            "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n"
+            "    access_log %s format json\n    default_backend app\n}\n"
+            "backend app {\n    mode http\n    use_cache main\n"
+            "    server s1 %s max_idle 0\n}\n" % (admin, port, log, sorigin.addr))
+    gatehouse(conf + cache_block())
+    leader, lrd = ask(port, "/g")
+    try:
+        h = lrd.read_head()
+        assert read_rest(Body(lrd, h), 1000) == body[:1000]
+        reset(leader)
+        g1.set()
+        wait_for(lambda: len(lines_for(log, "/g")) == 2, 10 * ghutil.SLACK,
+                 what="the leader's line and its fetch's")
+    finally:
+        g1.set()
+        leader.close()
+    assert "hit" in status_of(get(port, "/g"))
+    assert get(port, "/swr").body == b"v1"
+    wait_for(lambda: get(port, "/swr").body == b"v2", 10 * ghutil.SLACK,
+             interval=0.5, what="the background refresh")   # (stale after 1 s)
+
+    def gauges():
+        _, s = scrape(admin)
+        return (val(s, "gatehouse_frontend_connections", frontend="web", state="active"),
+                val(s, "gatehouse_frontend_connections", frontend="web", state="idle"))
+    # one client connection open (nothing sent yet: active), the two
+    # requests without a client gone: 1, not 1 - 2 (shown as 0)
+    c = connect(port)
+    try:
+        wait_for(lambda: gauges() == (1, 0), 10 * ghutil.SLACK, 0.05, "one connection open")
+    finally:
+        c.close()
+    wait_for(lambda: gauges() == (0, 0), 10 * ghutil.SLACK, 0.05, "no connection left")
