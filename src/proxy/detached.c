@@ -18,8 +18,17 @@
  *     the body streams through the response filters at the server's pace
  *     and a slow client never holds it back;
  *   - the exchange's end logs it and closes the session.
- * The session counts as a connection of its worker (w->sessions, g_conns),
- * so a graceful stop closes it and a worker's exit frees it.
+ * The session counts as a connection of its worker (w->sessions, g_conns)
+ * and of its frontend on /metrics, so a graceful stop closes it and a
+ * worker's exit frees it.  It keeps a copy of the parent's TLS details
+ * (ss->tls, session_tls_*()), so rules and logs read what they read on the
+ * parent.
+ *
+ * The same codec finishes a fetch whose client went away
+ * (stream_orphan_fetch, for a transaction whose filter asked with
+ * txn_keep_fetch): the client's exchange is logged, then its transaction,
+ * buffers and server side move to a stream of this kind, as they were,
+ * and the response goes on to its end through the response filters.
  */
 #include <stdatomic.h>
 #include <string.h>
