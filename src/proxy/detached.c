@@ -321,7 +321,7 @@ bool stream_orphan_fetch(struct stream *o)
 	if (!t || !t->keep_fetch || t->orphan || t->logged || t->local || !o->srv || !o->sv ||
 	    o->w->stopping || o->step != STEP_DONE || o->rs != RS_BODY || o->rq != RQ_DONE ||
 	    o->queued_be || (o->flags & (STRM_F_PARKED | STRM_F_REPLAY)) || t->res_data_wait ||
-	    (o->srv->c.flags & CONN_F_ERROR) || !client_left(o))
+	    (o->srv->c.flags & (CONN_F_ERROR | CONN_F_RD_EOF)) || !client_left(o))
 		return false;
 	struct stream *n = dt_open(o);
 	if (!n)

@@ -437,3 +437,43 @@ def test_requests_without_a_client_leave_the_connection_gauges_at_zero(gatehouse
     finally:
         c.close()
     wait_for(lambda: gauges() == (0, 0), 10 * ghutil.SLACK, 0.05, "no connection left")
+
+
+def test_leader_leaving_a_fetch_from_an_http2_server(gatehouse, port, tmp_path):
+    # the same with `server ... proto h2`: the stream on the shared server
+    # connection follows the fetch to its new stream (h2srv_rebind)
+    from h2origin import H2Origin
+    from origins import expected_bytes
+    o = H2Origin("h2o")
+    try:
+        frames, size = 60, 8192      # 60 DATA frames 50 ms apart: the leader leaves long before
+        path = "/stream/%d?size=%d&interval_ms=50&cc=max-age%%3D60" % (frames, size)
+        body = expected_bytes(frames * size)
+        log = str(tmp_path / "access.log")
+        conf = ("global {\n    workers 1\n    timeout drain 2s\n}\n"
+                "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n"
+                "    access_log %s format json\n    default_backend app\n}\n"
+                "backend app {\n    mode http\n    use_cache main\n"
+                "    server s1 %s proto h2\n}\n" % (port, log, o.addr))
+        gatehouse(conf + cache_block(max_object="1m"))
+        leader, lrd = ask(port, path)
+        h = lrd.read_head()
+        assert h.status == 200
+        lb = Body(lrd, h)
+        assert read_rest(lb, size) == body[:size]
+        waiters = [ask(port, path) for _ in range(5)]
+        try:
+            heads = [(rd.read_head(), rd) for _, rd in waiters]
+            reset(leader)
+            wait_for(lambda: leader_gone(log, path), 10 * ghutil.SLACK,
+                     what="the leader's client-abort line")
+            got = parallel(5, lambda i: read_rest(Body(heads[i][1], heads[i][0]), len(body)))
+        finally:
+            for s, _ in waiters:
+                s.close()
+        assert [sha(b) for b in got] == [sha(body)] * 5
+        assert len(o.requests) == 1
+        wait_for(lambda: "hit" in status_of(get(port, path)), 10 * ghutil.SLACK, what="a hit")
+        assert len(o.requests) == 1
+    finally:
+        o.close()
