@@ -477,3 +477,48 @@ def test_leader_leaving_a_fetch_from_an_http2_server(gatehouse, port, tmp_path):
         assert len(o.requests) == 1
     finally:
         o.close()
+
+
+def test_fetch_left_by_its_client_stops_past_max_object(gatehouse, port, sorigin, tmp_path):
+    # chunked, so only the bytes tell it is too big: the fetch goes on
+    # without its client while the object is stored (the waiters get the
+    # second piece), and stops once it passes max_object (they are cut, a
+    # short body, nothing stored, the server connection closed)
+    body = body_of(2 * PIECE + 200 * 1024, 7)
+    g1, g2 = threading.Event(), threading.Event()
+    sorigin.script("/big", fn=lambda req: dict(
+        headers=MAXAGE, chunked=True,
+        pieces=[(body[:PIECE], None), (body[PIECE:2 * PIECE], g1), (body[2 * PIECE:], g2)])
+        if req.n == 1 else dict(headers=MAXAGE, body=body))
+    log = str(tmp_path / "access.log")
+    start(gatehouse, port, sorigin, log, max_object="256k")
+    leader, lrd = ask(port, "/big")
+    early = []
+    try:
+        h = lrd.read_head()
+        assert read_rest(Body(lrd, h), 1000) == body[:1000]
+        wait_for(lambda: sorigin.count("/big") == 1, 10 * ghutil.SLACK, what="the fetch")
+        early = [ask(port, "/big") for _ in range(3)]
+        for i, (s, rd) in enumerate(early):
+            r = rd.read_head()
+            assert r.status == 200
+            early[i] = (s, Body(rd, r))
+            assert read_rest(early[i][1], PIECE) == body[:PIECE]
+        reset(leader)
+        g1.set()
+        got = [read_rest(b, PIECE) for _, b in early]
+        assert got == [body[PIECE:2 * PIECE]] * 3     # after the leader left
+        g2.set()
+        rest = [read_rest(b, len(body)) for _, b in early]
+        assert all(len(r) < len(body) - 2 * PIECE for r in rest)     # cut, never whole
+        wait_for(lambda: no_server_connection(sorigin), 10 * ghutil.SLACK,
+                 what="the server connection closed")
+    finally:
+        g1.set()
+        g2.set()
+        leader.close()
+        for s, _ in early:
+            s.close()
+    r = get(port, "/big")
+    assert r.body == body and "hit" not in status_of(r)
+    assert sorigin.count("/big") == 2
