@@ -7,9 +7,14 @@ and the object is stored; the leader's own line is logged with its cause
 that is not being stored stops as before, and a fetch left by its client
 is still bound by `timeout server`.
 
-The origin (cache_origin.py) sends the body in pieces, each behind a gate
-the test opens, so every step happens in a known order; nothing here
-waits on a timing.
+Leaders over HTTP/1.1 (reset, close, chunked, cut by `timeout client`)
+and HTTP/2 (RST_STREAM), an HTTP/2 server, responses not stored (no-store,
+too big), the fetch's bounds (`timeout server`, max_object passed
+mid-body), and the connection gauges on /metrics.  The origin
+(cache_origin.py) sends the body in pieces, each behind a gate the test
+opens, so every step happens in a known order (the HTTP/2 server's test
+alone relies on its origin taking 3 s over a body the leader leaves at
+once).
 """
 
 import hashlib
