@@ -239,7 +239,8 @@ def test_leader_client_leaving_mid_body_over_http1(gatehouse, port, sorigin, tmp
              what="the server connection closed")
 
 
-def test_leader_stream_reset_over_http2(gatehouse, port, sorigin, tmp_path):
+@pytest.mark.parametrize("how", ["rst", "close"])
+def test_leader_stream_reset_over_http2(gatehouse, port, sorigin, tmp_path, how):
     body = body_of(3 * PIECE + 4321, 2)
     g1, g2 = threading.Event(), threading.Event()
     sorigin.script("/h2", headers=MAXAGE, pieces=[(body[:PIECE], None),
@@ -253,12 +254,15 @@ def test_leader_stream_reset_over_http2(gatehouse, port, sorigin, tmp_path):
         c.wait(lambda: st.data_len >= 1000, what="the leader's first bytes")
 
         def leave():
-            c.rst(sid)
-            c.poll(0.05)
+            if how == "rst":
+                c.rst(sid)
+                c.poll(0.05)
+            else:           # the whole connection goes
+                reset(c.sock)
         got = run_waiters(port, sorigin, log, "/h2", body, leave, g1, g2)
-        # the connection itself goes on
-        r = c.get("/h2", headers=[], authority="www.example.com")
-        assert r.status == 200 and r.body == body
+        if how == "rst":    # the connection itself goes on
+            r = c.get("/h2", headers=[], authority="www.example.com")
+            assert r.status == 200 and r.body == body
     assert [sha(b) for b in got] == [sha(body)] * 10
     assert sorigin.count("/h2") == 1
     wait_for(lambda: "hit" in status_of(get(port, "/h2")), 10 * ghutil.SLACK, what="a hit")
