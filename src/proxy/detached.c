@@ -165,7 +165,13 @@ static void dt_on_event(struct session *ss)
 
 static bool dt_drain(struct session *ss)
 {
-	session_close(ss);   /* a graceful stop does not wait for a refresh */
+	/* A fetch whose client left is read by the requests waiting on it:
+	 * it ends within the drain time like theirs (at its deadline
+	 * session_kill closes it).  A graceful stop does not wait for a
+	 * refresh. */
+	if (ss->strm && ss->strm->txn && ss->strm->txn->orphan)
+		return false;
+	session_close(ss);
 	return true;
 }
 

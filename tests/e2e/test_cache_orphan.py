@@ -47,7 +47,7 @@ def sorigin():
 
 
 def start(gatehouse, port, origin, log, max_object="1m", be_extra=""):
-    conf = ("global {\n    workers 1\n    timeout drain 2s\n}\n"
+    conf = ("global {\n    workers 1\n    timeout drain 10s\n}\n"
             "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n"
             "    access_log %s format json\n    default_backend app\n}\n"
             "backend app {\n    mode http\n    use_cache main\n"
@@ -531,3 +531,45 @@ def test_fetch_left_by_its_client_stops_past_max_object(gatehouse, port, sorigin
     r = get(port, "/big")
     assert r.body == body and "hit" not in status_of(r)
     assert sorigin.count("/big") == 2
+
+
+def test_graceful_stop_lets_a_fetch_left_by_its_client_finish(gatehouse, port, sorigin,
+                                                              tmp_path):
+    # the process is told to stop while the fetch goes on without its
+    # client: it ends within the drain time, as the waiters reading it do
+    body = body_of(3 * PIECE, 8)
+    g1, g2 = threading.Event(), threading.Event()
+    sorigin.script("/gs", headers=MAXAGE, pieces=[(body[:PIECE], None),
+                                                  (body[PIECE:2 * PIECE], g1),
+                                                  (body[2 * PIECE:], g2)])
+    log = str(tmp_path / "access.log")
+    g = start(gatehouse, port, sorigin, log)
+    leader, lrd = ask(port, "/gs")
+    early = []
+    try:
+        h = lrd.read_head()
+        assert read_rest(Body(lrd, h), 1000) == body[:1000]
+        wait_for(lambda: sorigin.count("/gs") == 1, 10 * ghutil.SLACK, what="the fetch")
+        early = [ask(port, "/gs") for _ in range(3)]
+        for i, (s, rd) in enumerate(early):
+            r = rd.read_head()
+            assert r.status == 200
+            early[i] = (s, Body(rd, r))
+            assert read_rest(early[i][1], PIECE) == body[:PIECE]
+        reset(leader)
+        g1.set()
+        wait_for(lambda: leader_gone(log, "/gs"), 10 * ghutil.SLACK,
+                 what="the leader's client-abort line")
+        g.signal(g.graceful_signal)
+        wait_for(lambda: "stopping gracefully" in g.stderr_text(), 10 * ghutil.SLACK,
+                 what="the stop under way")
+        g2.set()
+        got = [body[:PIECE] + read_rest(b, len(body) - PIECE) for _, b in early]
+    finally:
+        g1.set()
+        g2.set()
+        leader.close()
+        for s, _ in early:
+            s.close()
+    assert [sha(b) for b in got] == [sha(body)] * 3
+    assert g.stop() == 0
