@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90048 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90050 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -158,7 +158,10 @@ const char waf_crs_defaults[] =
 	"titolo|titel|corps|cuerpo|corpo|motivo|raison|grund)s?\\]?$/'"
 	/* D8. SQL keywords in prose (942100 libinjection, 942140 database
 	 * names, 942190, 942350, 942360): 90032 keeps libinjection, when the
-	 * value also closes a quote before SQL syntax or stacks a statement. */
+	 * value also closes a quote before SQL syntax or stacks a statement.
+	 * (D29 also: the chain reads MATCHED_VARS, every value the first link
+	 * took, not one of them: a harmless quote in a title must not keep
+	 * libinjection from the message next to it.) */
 	"SecRuleUpdateTargetById 942100 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942140 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942190 \"!" FREE_TEXT "\"\n"
@@ -192,7 +195,7 @@ const char waf_crs_defaults[] =
 	"\"id:90032,phase:2,block," FT_SQLI_T ",chain,"
 	"msg:'SQL injection in a free-text field (gatehouse default: libinjection after a quote break-out)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
-	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
+	"SecRule MATCHED_VARS \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
 	/* D19. Exact-phrase searches: a search box's quote opens a phrase,
 	 * q="select comfort" mattress, "union square", "having fun", and
 	 * 942190 reads a quote before select/union/having as a break-out,
@@ -418,6 +421,28 @@ const char waf_crs_defaults[] =
 	"severity:'CRITICAL',"
 	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* D30.  932130 (Unix shell expression) reads "$(...)", "${...}" and
+	 * process substitution "<(...)" / ">(...)" after t:cmdLine, which
+	 * deletes a space before "(".  A JavaScript stack trace, the Node.js
+	 * and Chrome format of every error beacon, "at Object.<anonymous>
+	 * (app.js:1:9981)", becomes ">(app.js:1:9981)".  A shell reads "> ("
+	 * as a redirection then a syntax error; process substitution needs
+	 * "<(" or ">(" side by side (a backslash-newline between them is
+	 * removed first, so it counts).  For request arguments 90049 keeps
+	 * the "$(" / "${" branches with 932130's transformations, and 90050
+	 * reads "<(" / ">(" without t:cmdLine.  Cookies, names and XML keep
+	 * 932130. */
+	"SecRuleUpdateTargetById 932130 \"!ARGS\"\n"
+	"SecRule ARGS \"@rx \\$(?:\\((?:\\(.*\\)|.*)\\)|\\{.*\\})\" "
+	"\"id:90049,phase:2,block,capture,t:none,t:urlDecodeUni,t:cmdLine,"
+	"msg:'Remote Command Execution: Unix Shell Expression Found (gatehouse default: 932130, "
+	"substitutions)',logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',"
+	"severity:'CRITICAL'," FT_RCE_SCORE "\"\n"
+	"SecRule ARGS \"@rx [<>](?:\\\\\\r?\\n)*\\(.*\\)\" "
+	"\"id:90050,phase:2,block,capture,t:none,t:urlDecodeUni,t:removeNulls,"
+	"msg:'Remote Command Execution: Unix Shell Expression Found (gatehouse default: 932130, "
+	"process substitution without t:cmdLine)',logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',"
+	"tag:'paranoia-level/1',severity:'CRITICAL'," FT_RCE_SCORE "\"\n"
 #undef FREE_TEXT
 	/* D16. Source code in a code-sharing resource (a snippet store, gists,
 	 * a pastebin: a path ending in /snippets, /gists, /pastes or one item
@@ -450,7 +475,7 @@ const char waf_crs_defaults[] =
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'" tag "',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
 	SNIPPET_RULE("90038", "SQL injection", "attack-sqli")
 	"SecRule " SNIPPET_ARGS " \"@rx " FT_SQLI_RX "\" \"" FT_SQLI_T ",chain\"\n"
-	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
+	"SecRule MATCHED_VARS \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
 	SNIPPET_RULE("90039", "XSS: active content", "attack-xss")
 	"SecRule " SNIPPET_ARGS " \"@rx " FT_XSS_RX "\" \"" FT_XSS_T "," FT_XSS_SCORE "\"\n"
 	SNIPPET_RULE("90040", "Command injection", "attack-rce")
@@ -556,6 +581,8 @@ static const struct {
 	{ 90046, { 942360 } },
 	{ 90047, { 933210 } },
 	{ 90048, { 942100 } },
+	{ 90049, { 932130 } },
+	{ 90050, { 932130 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)
