@@ -1286,6 +1286,11 @@ static enum flt_verdict cache_res_head(struct stream *s, const void *conf)
 		x->detail = "request-no-store";
 	else
 		start_store(s, x);
+	/* A response being stored is fetched to its end even if this
+	 * client goes away: its waiters and the requests after them get it
+	 * (proxy/stream.h, txn_keep_fetch), as long as it stays storable. */
+	if (x->build)
+		txn_keep_fetch(t, true);
 	if (x->fill && x->build)
 		fill_body(x->fill, x->build,
 			  t->res.body == BODY_LENGTH ? t->res.content_length : UINT64_MAX);
@@ -1316,6 +1321,11 @@ static enum flt_verdict cache_res_data(struct stream *s, const void *conf, const
 		x->build = NULL;
 		if (x->fill)
 			fill_end(x->fill, FILL_FAILED);
+		txn_keep_fetch(s->txn, false);
+		if (txn_orphaned(s->txn)) {   /* its client left: nobody wants the rest */
+			stream_abort(s, "the response left by its client is no longer stored");
+			return FLT_STOP;
+		}
 	}
 	return FLT_CONTINUE;
 }

@@ -35,7 +35,7 @@ static void add_client_dn(struct stream *s, struct http_msg *m)
 	if (!fe_verifies_clients(s->fe))
 		return;
 	msg_hdr_del(m, SLICE_LIT("X-SSL-Client-DN"));
-	const char *dn = tls_conn_client_dn(&s->sess->cli);
+	const char *dn = session_tls_client_dn(s->sess);
 	if (dn)
 		msg_hdr_add(m, SLICE_LIT("X-SSL-Client-DN"),
 			    msg_store(m, dn, strlen(dn)));

@@ -67,6 +67,11 @@ void backend_srv_failed(struct stream *s, const char *why, bool timeout);
  * connection goes back to the idle pool (reusable) or is closed. */
 void backend_release(struct stream *s, bool reusable);
 
+/* s took over another stream's server side (s->srv, s->srv_cs: a fetch
+ * kept going without its client, stream_orphan_fetch): the connection's
+ * events go to s from now on. */
+void backend_rebind(struct stream *s);
+
 /* Worker exit: closes every idle server connection of w. */
 void srvconn_close_idle_all(struct worker *w);
 
@@ -84,6 +89,7 @@ void stamp_connect(struct stream *s, bool connected);
 /* h2_server.c: `proto h2` servers */
 int h2srv_attach(struct stream *s, struct server_rt *sv);   /* srv_connect's part */
 void h2srv_detach(struct stream *s, bool reusable);        /* backend_release's part */
+void h2srv_rebind(struct stream *s);                        /* backend_rebind's part */
 void h2srv_event(struct srvconn *sc);                       /* the socket's events */
 void h2srv_close_idle(struct server_rt *sv);                /* worker exit */
 

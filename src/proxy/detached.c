@@ -18,11 +18,21 @@
  *     the body streams through the response filters at the server's pace
  *     and a slow client never holds it back;
  *   - the exchange's end logs it and closes the session.
- * The session counts as a connection of its worker (w->sessions, g_conns),
- * so a graceful stop closes it and a worker's exit frees it.
+ * The session counts as a connection of its worker (w->sessions, g_conns)
+ * and of its frontend on /metrics, so a graceful stop closes it and a
+ * worker's exit frees it.  It keeps a copy of the parent's TLS details
+ * (ss->tls, session_tls_*()), so rules and logs read what they read on the
+ * parent.
+ *
+ * The same codec finishes a fetch whose client went away
+ * (stream_orphan_fetch, for a transaction whose filter asked with
+ * txn_keep_fetch): the client's exchange is logged, then its transaction,
+ * buffers and server side move to a stream of this kind, as they were,
+ * and the response goes on to its end through the response filters.
  */
 #include <stdatomic.h>
 #include <string.h>
+#include "admin/metrics.h"
 #include "core/log.h"
 #include "net/tls.h"
 #include "proxy/body.h"
@@ -155,7 +165,13 @@ static void dt_on_event(struct session *ss)
 
 static bool dt_drain(struct session *ss)
 {
-	session_close(ss);   /* a graceful stop does not wait for a refresh */
+	/* A fetch whose client left is read by the requests waiting on it:
+	 * it ends within the drain time like theirs (at its deadline
+	 * session_kill closes it).  A graceful stop does not wait for a
+	 * refresh. */
+	if (ss->strm && ss->strm->txn && ss->strm->txn->orphan)
+		return false;
+	session_close(ss);
 	return true;
 }
 
@@ -198,16 +214,14 @@ static void no_idle(struct timer *t)
 	(void)t;   /* a detached session is never idle: it closes with its stream */
 }
 
-struct stream *stream_detached(struct stream *parent, const struct http_msg *req)
+/* A session with no socket and its stream, on parent's worker, frontend,
+ * generation, client address and scheme, with a copy of the TLS details
+ * of parent's client connection (SNI, version, client certificate: what
+ * rules and logs read through session_tls_*()).  The stream has no
+ * transaction yet.  NULL when memory is short. */
+static struct stream *dt_open(struct stream *parent)
 {
 	struct worker *w = parent->w;
-	const struct cfg_frontend *fe = parent->fe;
-
-	if (w->stopping || fe->mode != MODE_HTTP)
-		return NULL;
-	int n = h1_encode_request(req, NULL, 0, w->scratch, buf_size);
-	if (n <= 0)
-		return NULL;
 	struct session *ss = pool_zget(&w->session_pool);
 	struct stream *s = ss ? pool_zget(&w->stream_pool) : NULL;
 	if (!s) {
@@ -217,12 +231,15 @@ struct stream *stream_detached(struct stream *parent, const struct http_msg *req
 	}
 	conn_init(&ss->cli, -1, NULL);
 	/* The copy keeps the parent's scheme (rules' `ssl`, X-Forwarded-Proto,
-	 * a cache key): a TLS transport with no TLS state (no client
-	 * certificate, SNI or version: the accessors answer NULL without one). */
-	if (conn_is_tls(&parent->sess->cli))
+	 * a cache key): a TLS transport with no TLS state of its own (the
+	 * accessors answer NULL without one), and what the parent's said
+	 * copied (ss->tls). */
+	if (conn_is_tls(&parent->sess->cli)) {
 		ss->cli.xprt = &xprt_tls;
+		ss->tls = session_tls_copy(parent->sess);
+	}
 	ss->w = w;
-	ss->fe = fe;
+	ss->fe = parent->fe;
 	ss->gen = parent->gen;
 	wgen_hold(ss->gen);
 	ss->cfg = ss->gen->cfg;
@@ -235,8 +252,24 @@ struct stream *stream_detached(struct stream *parent, const struct http_msg *req
 	list_add_tail(&w->sessions, &ss->link);
 	w->nsessions++;
 	atomic_fetch_add_explicit(&g_conns, 1, memory_order_relaxed);
+	metrics_conn_open(ss->fe);   /* session_close() counts it closed */
 	ss->cli_last = ss->head_start = w->loop.now;
 	s->flags |= STRM_F_HTTP;
+	return s;
+}
+
+struct stream *stream_detached(struct stream *parent, const struct http_msg *req)
+{
+	struct worker *w = parent->w;
+
+	if (w->stopping || parent->fe->mode != MODE_HTTP)
+		return NULL;
+	int n = h1_encode_request(req, NULL, 0, w->scratch, buf_size);
+	if (n <= 0)
+		return NULL;
+	struct stream *s = dt_open(parent);
+	if (!s)
+		return NULL;
 
 	struct txn *t = stream_txn(s);
 	if (!t)
@@ -262,6 +295,81 @@ struct stream *stream_detached(struct stream *parent, const struct http_msg *req
 fail:
 	if (s->txn)
 		s->txn->logged = true;   /* never a request: nothing to log */
-	session_close(ss);
+	session_close(s->sess);
 	return NULL;
+}
+
+/* ---- a fetch that outlives its client (txn_keep_fetch) ---- */
+
+/* The client went away, rather than the server or a filter ending it:
+ * its codec said so (an HTTP/2 reset, a timeout), or the connection is
+ * closed or broken. */
+static bool client_left(const struct stream *s)
+{
+	switch (s->txn->term) {
+	case TERM_CLIENT_ABORT:
+	case TERM_CLIENT_TIMEOUT:
+		return true;
+	case TERM_NONE:
+		return (s->sess->cli.flags & (CONN_F_RD_EOF | CONN_F_ERROR | CONN_F_HUP)) != 0;
+	default:
+		return false;
+	}
+}
+
+bool stream_orphan_fetch(struct stream *o)
+{
+	struct txn *t = o->txn;
+
+	/* Only a response whose head went to the client and whose body
+	 * streams from a live server connection, with nothing of the stream
+	 * out elsewhere (a parked filter, a queue, a replay copy). */
+	if (!t || !t->keep_fetch || t->orphan || t->logged || t->local || !o->srv || !o->sv ||
+	    o->w->stopping || o->step != STEP_DONE || o->rs != RS_BODY || o->rq != RQ_DONE ||
+	    o->queued_be || (o->flags & (STRM_F_PARKED | STRM_F_REPLAY)) || t->res_data_wait ||
+	    (o->srv->c.flags & (CONN_F_ERROR | CONN_F_RD_EOF)) || !client_left(o))
+		return false;
+	struct stream *n = dt_open(o);
+	if (!n)
+		return false;   /* cut, as without txn_keep_fetch */
+
+	/* The client's exchange is over: its line, with its own cause. */
+	if (!t->term)
+		t->term = TERM_CLIENT_ABORT;
+	txn_end(o);
+	/* The rest is a request of its own, logged when it ends (its status,
+	 * its cause, the bytes read after this point). */
+	t->logged = false;
+	t->term = TERM_NONE;
+	t->bytes_in = t->bytes_out = 0;
+	t->orphan = true;
+
+	n->txn = t;
+	o->txn = NULL;
+	n->req = o->req;
+	n->res = o->res;
+	memset(&o->req, 0, sizeof(o->req));
+	memset(&o->res, 0, sizeof(o->res));
+	n->srv = o->srv;
+	n->srv_codec = o->srv_codec;
+	n->srv_cs = o->srv_cs;
+	n->sv = o->sv;
+	n->srv_last = o->srv_last;
+	n->sent_ns = o->sent_ns;
+	n->retries_left = o->retries_left;
+	n->rq = o->rq;
+	n->rs = o->rs;
+	n->step = o->step;
+	n->flt_pos = o->flt_pos;
+	n->flt_be = o->flt_be;
+	n->flags |= o->flags & (STRM_F_SRV_CLOSE | STRM_F_SENT | STRM_F_UNSEEN);
+	o->srv = NULL;
+	o->srv_cs = NULL;
+	o->sv = NULL;
+	o->sent_ns = 0;
+	o->rq = RQ_DONE;
+	o->rs = RS_DONE;
+	backend_rebind(n);   /* the server connection's events go to n now */
+	stream_wake(n);
+	return true;
 }

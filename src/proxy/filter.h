@@ -77,6 +77,23 @@
  * stream's worker, applies the result and calls stream_wake().  Its state
  * is a struct flt_ctx (below), whose ctx_free cancels a job still out.
  *
+ * Keeping the fetch when the client leaves: a response filter whose work
+ * needs the rest of the response whatever its client does (a cache storing
+ * it for the requests waiting on it) calls txn_keep_fetch(t, true)
+ * (proxy/stream.h).  Should the client then go away (close, reset,
+ * timeout, HTTP/2 RST_STREAM) while the body streams from the server, the
+ * client's exchange ends (its end phase runs: its access-log line, with
+ * its cause) and the transaction with its filters' state, buffers and
+ * server connection moves to a stream with no client (proxy/detached.c,
+ * stream_orphan_fetch).  There the body goes on through the res_data and
+ * res_end filters at the server's pace under the backend's timeouts, the
+ * output is dropped, and the end phase runs again when it ends: a request
+ * of its own in the logs and counters (txn_orphaned() tells the filters).
+ * A filter that no longer needs the rest takes it back with
+ * txn_keep_fetch(t, false) and, once orphaned, stops the stream itself
+ * (stream_abort, FLT_STOP).  Filter state must not keep the struct stream
+ * pointer across the move (it is a new stream; the txn is the same).
+ *
  * Transforming the response body (proxy/xform.h): a res_head filter that
  * means to rewrite the body's bytes (compression) calls
  * txn_transform_res() with its ops; from then on its res_xform callback

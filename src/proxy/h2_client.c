@@ -307,6 +307,8 @@ static void h2s_finish(struct h2s *h, bool srv_clean)
 
 	if (!s)
 		return;
+	if (!srv_clean)
+		stream_orphan_fetch(s);   /* a fetch kept going (txn_keep_fetch) moves on */
 	txn_end(s);
 	backend_release(s, srv_clean);
 	h2s_detach(h);

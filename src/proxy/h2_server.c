@@ -754,6 +754,11 @@ void h2srv_detach(struct stream *s, bool reusable)
 	timer_set(&s->w->loop, &c->sc->idle_timer, s->w->loop.now + H2SRV_IDLE_TIMEOUT_MS);
 }
 
+void h2srv_rebind(struct stream *s)
+{
+	strm_h2ss(s)->s = s;
+}
+
 void h2srv_close_idle(struct server_rt *sv)
 {
 	struct list *pos, *tmp;

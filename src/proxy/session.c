@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "admin/metrics.h"
@@ -158,12 +159,24 @@ void session_start(struct session *ss)
 	stream_start(ss->strm);
 }
 
+static void tls_copy_free(struct sess_tls *c)
+{
+	if (!c)
+		return;
+	free(c->version);
+	free(c->sni);
+	free(c->client_dn);
+	free(c);
+}
+
 static void session_free(void *arg)
 {
 	struct session *ss = arg;
 	struct worker *w = ss->w;
 	ss->codec->free(ss);
 	session_pp_free(ss);
+	tls_copy_free(ss->tls);
+	ss->tls = NULL;
 	wgen_drop(w, ss->gen);
 	wgen_drop(w, ss->pin);
 	pool_put(&w->session_pool, ss);
@@ -241,4 +254,38 @@ void session_kill(struct session *ss)
 bool session_drain(struct session *ss)
 {
 	return ss->codec->drain(ss);
+}
+
+const char *session_tls_version(struct session *ss)
+{
+	return ss->tls ? ss->tls->version : tls_conn_version(&ss->cli);
+}
+
+const char *session_tls_sni(struct session *ss)
+{
+	return ss->tls ? ss->tls->sni : tls_conn_sni(&ss->cli);
+}
+
+const char *session_tls_client_dn(struct session *ss)
+{
+	return ss->tls ? ss->tls->client_dn : tls_conn_client_dn(&ss->cli);
+}
+
+static bool dup_into(char **dst, const char *v)
+{
+	return !v || (*dst = strdup(v)) != NULL;
+}
+
+struct sess_tls *session_tls_copy(struct session *ss)
+{
+	struct sess_tls *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (!dup_into(&c->version, session_tls_version(ss)) ||
+	    !dup_into(&c->sni, session_tls_sni(ss)) ||
+	    !dup_into(&c->client_dn, session_tls_client_dn(ss))) {
+		tls_copy_free(c);
+		return NULL;
+	}
+	return c;
 }

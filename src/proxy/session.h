@@ -110,6 +110,17 @@ struct sess_codec {
 
 struct sess_pp;   /* session_pp.c: what the PROXY header said */
 
+/* What a session with no socket of its own (proxy/detached.c: a
+ * background refresh, a fetch that outlived its client) keeps of the TLS
+ * connection of the request that started it, so rules and logs read the
+ * same: copies, NULL where that connection had none; freed with the
+ * session. */
+struct sess_tls {
+	char *version;
+	char *sni;
+	char *client_dn;
+};
+
 struct session {
 	struct conn cli;
 	struct worker *w;
@@ -130,6 +141,7 @@ struct session {
 	struct sockaddr_in6 src;        /* client address (IPv4 as v4-mapped): the TCP
 					   peer's, or what a PROXY header said */
 	struct sess_pp *pp;             /* NULL unless a PROXY header carried something */
+	struct sess_tls *tls;           /* detached sessions: the parent's TLS details */
 	uint64_t cli_last;              /* last client I/O (ms) */
 	uint64_t head_start;            /* first byte of the current request head (ms) */
 	uint64_t linger_start;
@@ -174,6 +186,17 @@ void session_idle(struct session *ss, bool idle);
 /* Client address as a sockaddr_storage, for conditions and logs. */
 void session_src(const struct session *ss, struct sockaddr_storage *out);
 const char *session_src_text(const struct session *ss, char *out, size_t len);
+
+/* The client connection's TLS details, NULL for none (or plain): the
+ * protocol version ("TLSv1.3"), the server name it asked for (SNI), the
+ * subject of its verified certificate (RFC 2253).  A detached session
+ * answers with its parent's (ss->tls). */
+const char *session_tls_version(struct session *ss);
+const char *session_tls_sni(struct session *ss);
+const char *session_tls_client_dn(struct session *ss);
+/* A copy of ss's TLS details for a detached session (NULL: none, or
+ * memory short). */
+struct sess_tls *session_tls_copy(struct session *ss);
 
 /* The PROXY protocol step (session_pp.c).  session_accept() starts it on an
  * `accept_proxy` bind; session_event() hands it the events until the header

@@ -277,6 +277,18 @@ void backend_release(struct stream *s, bool reusable)
 	srvconn_destroy(sc);
 }
 
+void backend_rebind(struct stream *s)
+{
+	struct srvconn *sc = s->srv;
+
+	if (!sc)
+		return;
+	if (sc->h2)
+		h2srv_rebind(s);
+	else
+		sc->owner = s;
+}
+
 /* Stopping: every idle pooled connection of this worker is closed. */
 void srvconn_close_idle_all(struct worker *w)
 {

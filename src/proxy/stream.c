@@ -495,6 +495,7 @@ void stream_release(struct stream *s)
 		return;
 	s->flags |= STRM_F_CLOSED;
 	timer_del(&w->loop, &s->timer);
+	stream_orphan_fetch(s);   /* a fetch kept going (txn_keep_fetch): no txn or server left */
 	backend_unqueue(s);
 	if (s->srv)
 		backend_release(s, false);
@@ -537,7 +538,7 @@ void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_sto
 	stream_src(s, ss);
 	struct txn *t = s->txn;
 	*ctx = (struct cond_ctx){ .msg = txn_req_msg(s), .src = ss,
-				  .ssl_client_dn = tls_conn_client_dn(&s->sess->cli),
+				  .ssl_client_dn = session_tls_client_dn(s->sess),
 				  .res = t && s->step >= STEP_RES_RULES ? &t->res : NULL,
 				  .tls = conn_is_tls(&s->sess->cli),
 				  .req_id = t ? (struct slice){ t->req_id, t->req_id_len } :

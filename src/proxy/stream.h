@@ -173,6 +173,11 @@ struct txn {
 	bool local;                     /* the response is ours (local.c), not a server's */
 	bool discard_body;              /* a local reply answered; the request body is read and dropped */
 	bool logged;                    /* the end phase ran (txn_end) */
+	/* txn_keep_fetch(): should the client go away while the response body
+	 * streams, the server side goes on without it (stream_orphan_fetch);
+	 * orphan: this is that continuation (no client) */
+	bool keep_fetch;
+	bool orphan;
 	/* Bare bodies, between codecs of different framings: the client codec
 	 * hands the request body without framing (HTTP/2), so the server
 	 * codec frames it (srv_codec.req_frame, req_frame_end: done once);
@@ -422,6 +427,13 @@ void stream_waker_run(struct stream_waker *k);
  */
 struct stream *stream_detached(struct stream *parent, const struct http_msg *req);
 
+/* stream_release(), as s's client goes away: when its transaction asked
+ * to keep its fetch (txn_keep_fetch) and the response body is streaming
+ * from a server, logs the client's exchange, then moves the transaction,
+ * buffers and server side to a new detached stream that finishes the
+ * fetch; true when it did (s then holds neither). */
+bool stream_orphan_fetch(struct stream *s);
+
 /* The fetch context of s's request (and response, once there is one). */
 void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_storage *ss);
 
@@ -453,6 +465,31 @@ static inline void txn_hold_res_body(struct txn *t, uint64_t limit)
 {
 	if (limit > t->res_hold_limit)
 		t->res_hold_limit = limit;
+}
+
+/*
+ * From a response filter (res_head on) whose work needs the rest of the
+ * response whatever its client does (a cache storing it for requests that
+ * wait on it): should the client go away (close, reset, timeout, an
+ * HTTP/2 RST_STREAM) while the response body streams from the server,
+ * the exchange goes on without it instead of being cut.  The client's
+ * line is logged then (its own termination cause), and the transaction,
+ * its server connection and its filters' state move to a stream with no
+ * client (proxy/detached.c, stream_orphan_fetch) that reads the body to
+ * its end through the response filters under the server's timeouts,
+ * drops the output and is logged as a request of its own
+ * (txn_orphaned() is true there).  on=false takes it back: a filter that
+ * no longer needs the rest (its object grew too big) says so, and if the
+ * client is already gone stops the orphan itself (stream_abort).
+ */
+static inline void txn_keep_fetch(struct txn *t, bool on)
+{
+	t->keep_fetch = on;
+}
+
+static inline bool txn_orphaned(const struct txn *t)
+{
+	return t->orphan;
 }
 
 /* Spilled request body bytes still wait for the server (the hold is

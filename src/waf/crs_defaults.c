@@ -7,13 +7,13 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout6;
+ * held-out sets (tests/waf/holdout ... holdout7;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90046 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90050 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -34,7 +34,12 @@ const char waf_crs_defaults[] =
 	"|multipart/form-data| |multipart/related| |text/xml| |application/xml| "
 	"|application/soap+xml| |application/json| |application/cloudevents+json| "
 	"|application/cloudevents-batch+json| |application/csp-report| "
-	"|application/octet-stream| |application/x-ndjson| |text/csv|'\"\n"
+	"|application/octet-stream| |application/x-ndjson| |text/csv| "
+	/* D26. tus resumable uploads (tus.io: Uppy, Vimeo, Cloudflare
+	 * Stream, Supabase) PATCH each chunk as application/offset+octet-stream:
+	 * bytes at an offset, application/octet-stream's kind, which is
+	 * allowed; no body parser for either. */
+	"|application/offset+octet-stream|'\"\n"
 	/* D3. GraphQL documents look like shell brace groups to 932100: only
 	 * the `query` argument of a path ending in /graphql, only that rule;
 	 * the variables stay inspected.
@@ -153,13 +158,33 @@ const char waf_crs_defaults[] =
 	"titolo|titel|corps|cuerpo|corpo|motivo|raison|grund)s?\\]?$/'"
 	/* D8. SQL keywords in prose (942100 libinjection, 942140 database
 	 * names, 942190, 942350, 942360): 90032 keeps libinjection, when the
-	 * value also closes a quote before SQL syntax or stacks a statement. */
+	 * value also closes a quote before SQL syntax or stacks a statement.
+	 * (D29 also: the chain reads MATCHED_VARS, every value the first link
+	 * took, not one of them: a harmless quote in a title must not keep
+	 * libinjection from the message next to it.) */
 	"SecRuleUpdateTargetById 942100 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942140 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942190 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942350 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 942360 \"!" FREE_TEXT "\"\n"
-#define FT_SQLI_RX "['\\\"`]\\s*\\)*\\s*(?:;|--|#|/\\*|\\|\\||&&|[=<>+*%^]|" \
+	/* D25. A quoted word in prose ("contains 'and'", "the 'select'
+	 * rooms", "Runner 'Select' Edition", q="select all"): the quote opens a
+	 * quoted word, it does not close a string.  A break-out's quote closes
+	 * the value the application quoted; what the attacker writes after it
+	 * is SQL up to a comment, or up to a quote that the application's own
+	 * closing quote balances.  A quote opens a quoted word (and the
+	 * keyword branch of 90032/90038 and 90045 skips it) only when all of
+	 * these hold: no word character right before it; right after it the
+	 * keyword, at most 30 more letters, digits, spaces or hyphens, and a
+	 * quote; after that quote no word character, then prose: spaces and a
+	 * letter, punctuation then a space or the end, or the end.  Not a
+	 * digit, an operator, a quote, or a word SQL reads as true (t, true,
+	 * y, yes, on): "x' or ' 1=1" and "x' having ' yes" compare a truthy
+	 * string, prose does not.  Operators right after a quote (`'=`, `';`,
+	 * `'--`) count as before. */
+#define QUOTED_WORD(kw) "(?<!\\w.)(?:" kw ")\\b[\\w \\-]{0,30}[\\\"'`](?!\\w)" \
+	"(?=\\s*(?:(?!(?:t|true|y|yes|on)\\b)[a-zA-Z]|[.,!?:)]+(?:\\s|(?![\\s\\S]))|(?![\\s\\S])))"
+#define FT_SQLI_RX "['\\\"`](?!" QUOTED_WORD("or|and|xor|union|having") ")\\s*\\)*\\s*(?:;|--|#|/\\*|\\|\\||&&|[=<>+*%^]|" \
 	"\\b(?:or|and|xor|union|having|group\\s+by|order\\s+by|limit|procedure|waitfor|rlike|regexp)\\b)|" \
 	";\\s*(?:select|drop|insert|update|delete|exec|execute|declare|shutdown|create|alter|truncate|" \
 	"waitfor)\\b"
@@ -170,7 +195,7 @@ const char waf_crs_defaults[] =
 	"\"id:90032,phase:2,block," FT_SQLI_T ",chain,"
 	"msg:'SQL injection in a free-text field (gatehouse default: libinjection after a quote break-out)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
-	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
+	"SecRule MATCHED_VARS \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
 	/* D19. Exact-phrase searches: a search box's quote opens a phrase,
 	 * q="select comfort" mattress, "union square", "having fun", and
 	 * 942190 reads a quote before select/union/having as a break-out,
@@ -191,6 +216,26 @@ const char waf_crs_defaults[] =
 	"msg:'SQL injection in a search parameter (gatehouse default: 942190 without quoted phrases)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
 	FT_SQLI_SCORE "\"\n"
+	/* D29. Search syntax: search boxes take boolean operators and groups,
+	 * "(python OR golang) AND remote NOT senior", "title:x AND author:y",
+	 * and libinjection (942100) reads a parenthesised group joined by
+	 * OR/AND as SQL.  Search syntax is words, quoted phrases, field
+	 * prefixes (title:), +/- prefixes, boolean words and parentheses; on
+	 * these parameters 90048 keeps libinjection for every value that has
+	 * anything more: a quote, ";", a comparison (= < >), a comment (--,
+	 * #, slash-star) or a function call (a word right before "(").  What
+	 * it gives up is SQL made only of search syntax, "1) or (2" - no
+	 * comparison, no call, no comment.  90042 (union select,
+	 * information_schema ...) and every other SQL rule still read them.
+	 * The chain reads MATCHED_VARS, every search value the first link
+	 * took: a repeated q=1' union&q=select ... has its SQL in the second. */
+	"SecRuleUpdateTargetById 942100 \"!ARGS:q|!ARGS:search|!ARGS:keywords|!ARGS:field-keywords|"
+	"!ARGS:json.q|!ARGS:json.search\"\n"
+	"SecRule " SEARCH " \"@rx [\\\"'`;=<>#]|--|/\\*|\\w\\(\" "
+	"\"id:90048,phase:2,block," FT_SQLI_T ",chain,"
+	"msg:'SQL injection in a search parameter (gatehouse default: libinjection beyond search syntax)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule MATCHED_VARS \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
 #undef SEARCH
 	/* D17. OData's system query options ($select, $filter, $orderby,
 	 * $top ...: Microsoft Graph, SharePoint, Dynamics, SAP): 942360 reads
@@ -233,7 +278,13 @@ const char waf_crs_defaults[] =
 	 * the rows of a markdown table start with "|".  A backtick still
 	 * counts at the start of any line (a substitution anywhere in a
 	 * double-quoted shell word runs). */
-#define FT_CMD_RX "(?:\\A|['\\\"])[ \\t]*(?:[;|&]|\\$\\()|(?:^|['\\\"])[ \\t]*`(?!``[\\w+.#-]*[ \\t]*$)|" \
+	/* D27. ...and a markdown table that opens the value: its header row
+	 * starts with "|", and a delimiter row ("|---|:--:|") follows it.  In
+	 * a shell, a pipe whose line ends in another pipe and whose next line
+	 * starts with "|---" is a syntax error: nothing of it runs.  A pipe
+	 * opening the value without that delimiter row counts as before. */
+#define MD_TABLE "[^\\n]*\\|[ \\t]*\\r?\\n[ \\t]*\\|?[ \\t]*:?-{3,}"
+#define FT_CMD_RX "(?:\\A|['\\\"])[ \\t]*(?:[;&]|\\|(?!" MD_TABLE ")|\\$\\()|(?:^|['\\\"])[ \\t]*`(?!``[\\w+.#-]*[ \\t]*$)|" \
 	"\\$\\(|" \
 	"\\|\\s*(?:(?:ba|z|da|k|c|tc)?sh|nc|ncat|netcat|socat|telnet)\\b|/dev/(?:tcp|udp)/"
 #define FT_CMD_T "t:none,t:urlDecodeUni,t:removeNulls"
@@ -295,7 +346,7 @@ const char waf_crs_defaults[] =
 	FT_XSS_SCORE "\"\n"
 	"SecRule ARGS|!" FREE_TEXT "|!ARGS:q|!ARGS:search|!ARGS:keywords|!ARGS:field-keywords|"
 	"!ARGS:json.q|!ARGS:json.search "
-	"\"@rx (?i:(?:[\\\"'`](?:;?\\s*?(?:having|select|union\\b\\s*?(?:all|distinct|select))\\b\\s*?[^\\s]|"
+	"\"@rx (?i:(?:[\\\"'`](?!" QUOTED_WORD("having|select") ")(?:;?\\s*?(?:having|select|union\\b\\s*?(?:all|distinct|select))\\b\\s*?[^\\s]|"
 	"\\s*?!\\s*?[\\\"'`<=>])|(?:c(?:onnection_id|urrent_user)|database)\\s*?\\([^\\)]*?|"
 	"u(?:nion(?:[\\w(\\s]*?select| select @)|ser\\s*?\\([^\\)]*?)|s(?:chema\\s*?\\([^\\)]*?|"
 	"elect.*?\\w?user\\()|into[\\s+]+(?:dump|out)file\\s*?[\\\"'`]|\\s*?exec(?:ute)?.*?\\Wxp_cmdshell|"
@@ -342,6 +393,56 @@ const char waf_crs_defaults[] =
 	"the anchor of ModSecurity 2)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
 	FT_SQLI_SCORE "\"\n"
+	/* D28.  933210 (PHP variable function call) was written for
+	 * "(system)('id')", "(sy.(st).em)('id')", "['system'][0]('id')": an
+	 * expression in parentheses or brackets that yields a callable, then
+	 * an argument list.  Its 3.3.4 pattern takes any bracketed or
+	 * parenthesised text before any parenthesised text, so prose and
+	 * markdown read as calls: a link "[the docs](https://...)", an image
+	 * "![alt](/img/a.png \"title\")", a statute "s. 21(1)(b) says ... (b)
+	 * the tenant".  For request arguments 90047 stands in for it, written
+	 * from what PHP can call: a parenthesised callee has a name, a
+	 * variable or a string in it (not "(1)"); a bracketed callee is an
+	 * array callable (a quote or "$" inside: "['system']", "[$o,'m']") or
+	 * a numeric index ("[0]"), not link text.  The rest is 3.3.4's: the
+	 * argument list, and the other branch, "(string)" before a quote.  (A
+	 * call that must end a statement was tried and dropped: PHP runs
+	 * "(system)('id') and 1" too.)  The 3.3.4 rule keeps cookies, names,
+	 * the file name and XML. */
+	"SecRuleUpdateTargetById 933210 \"!ARGS\"\n"
+	"SecRule ARGS \"@rx (?:(?:\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
+	"[a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s]+[)\\]][0-9_.$\\\"'\\[\\](){}/*\\s]*"
+	"\\([a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s].*\\)|"
+	"\\(\\s*string\\s*\\)\\s*[\\\"'])\" "
+	"\"id:90047,phase:2,block,capture,t:none,t:urlDecode,t:replaceComments,t:compressWhitespace,"
+	"msg:'PHP Injection Attack: Variable Function Call Found (gatehouse default: 933210 for "
+	"callable expressions only)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-injection-php',tag:'paranoia-level/1',"
+	"severity:'CRITICAL',"
+	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* D30.  932130 (Unix shell expression) reads "$(...)", "${...}" and
+	 * process substitution "<(...)" / ">(...)" after t:cmdLine, which
+	 * deletes a space before "(".  A JavaScript stack trace, the Node.js
+	 * and Chrome format of every error beacon, "at Object.<anonymous>
+	 * (app.js:1:9981)", becomes ">(app.js:1:9981)".  A shell reads "> ("
+	 * as a redirection then a syntax error; process substitution needs
+	 * "<(" or ">(" side by side (a backslash-newline between them is
+	 * removed first, so it counts).  For request arguments 90049 keeps
+	 * the "$(" / "${" branches with 932130's transformations, and 90050
+	 * reads "<(" / ">(" without t:cmdLine.  Cookies, names and XML keep
+	 * 932130. */
+	"SecRuleUpdateTargetById 932130 \"!ARGS\"\n"
+	"SecRule ARGS \"@rx \\$(?:\\((?:\\(.*\\)|.*)\\)|\\{.*\\})\" "
+	"\"id:90049,phase:2,block,capture,t:none,t:urlDecodeUni,t:cmdLine,"
+	"msg:'Remote Command Execution: Unix Shell Expression Found (gatehouse default: 932130, "
+	"substitutions)',logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',"
+	"severity:'CRITICAL'," FT_RCE_SCORE "\"\n"
+	"SecRule ARGS \"@rx [<>](?:\\\\\\r?\\n)*\\(.*\\)\" "
+	"\"id:90050,phase:2,block,capture,t:none,t:urlDecodeUni,t:removeNulls,"
+	"msg:'Remote Command Execution: Unix Shell Expression Found (gatehouse default: 932130, "
+	"process substitution without t:cmdLine)',logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',"
+	"tag:'paranoia-level/1',severity:'CRITICAL'," FT_RCE_SCORE "\"\n"
 #undef FREE_TEXT
 	/* D16. Source code in a code-sharing resource (a snippet store, gists,
 	 * a pastebin: a path ending in /snippets, /gists, /pastes or one item
@@ -374,7 +475,7 @@ const char waf_crs_defaults[] =
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'" tag "',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
 	SNIPPET_RULE("90038", "SQL injection", "attack-sqli")
 	"SecRule " SNIPPET_ARGS " \"@rx " FT_SQLI_RX "\" \"" FT_SQLI_T ",chain\"\n"
-	"SecRule MATCHED_VAR \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
+	"SecRule MATCHED_VARS \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
 	SNIPPET_RULE("90039", "XSS: active content", "attack-xss")
 	"SecRule " SNIPPET_ARGS " \"@rx " FT_XSS_RX "\" \"" FT_XSS_T "," FT_XSS_SCORE "\"\n"
 	SNIPPET_RULE("90040", "Command injection", "attack-rce")
@@ -386,12 +487,14 @@ const char waf_crs_defaults[] =
 #undef SNIPPET_ARGS
 #undef SNIPPET_PATH
 #undef FT_SQLI_RX
+#undef QUOTED_WORD
 #undef FT_SQLI_T
 #undef FT_SQLI_SCORE
 #undef FT_XSS_RX
 #undef FT_XSS_T
 #undef FT_XSS_SCORE
 #undef FT_CMD_RX
+#undef MD_TABLE
 #undef FT_CMD_T
 #undef FT_RCE_SCORE
 #undef FT_FILE_RX
@@ -476,6 +579,10 @@ static const struct {
 	{ 90044, { 941180 } },
 	{ 90045, { 942190 } },
 	{ 90046, { 942360 } },
+	{ 90047, { 933210 } },
+	{ 90048, { 942100 } },
+	{ 90049, { 932130 } },
+	{ 90050, { 932130 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

@@ -13,7 +13,11 @@ A spec's keys: status (200), headers (list of pairs), body (bytes), delay
 body, sent in two halves around it), gate (a threading.Event waited for
 between the two halves instead), fail_after (send that many body bytes
 of a longer Content-Length, then close), chunked (bool), date (a Date
-value; default now; None: no Date).  `fn(req)` returns a spec; req has
+value; default now; None: no Date), pieces (a list of (bytes, gate or
+None): the body sent piece by piece, each once its gate is set; with
+length (the Content-Length, when more than the pieces: the rest never
+comes) the connection then stays silent until the gate `hold` is set, and
+closes; chunked: each piece a chunk).  `fn(req)` returns a spec; req has
 method, path, headers (lower-cased dict of lists), n (this path's count).
 
 Every request is recorded (o.requests); o.count(path, method="GET").
@@ -160,14 +164,30 @@ class ScriptedOrigin:
             hs.insert(0, ("Date", date))
         no_body = status in (204, 304) or status < 200
         chunked = spec.get("chunked", False)
+        pieces = spec.get("pieces")
+        if pieces is not None:
+            body = b"".join(p for p, _ in pieces)
         if not no_body:
             if chunked:
                 hs.append(("Transfer-Encoding", "chunked"))
+            elif pieces is not None:
+                hs.append(("Content-Length", str(spec.get("length", len(body)))))
             else:
                 hs.append(("Content-Length", str(len(body))))
         head = "HTTP/1.1 %d X\r\n" % status + "".join("%s: %s\r\n" % kv for kv in hs) + "\r\n"
         c.sendall(head.encode("latin-1"))
         if no_body or method == "HEAD":
+            return True
+        if pieces is not None:
+            for p, gate in pieces:
+                if gate is not None:
+                    gate.wait(30)
+                c.sendall(b"%x\r\n%s\r\n" % (len(p), p) if chunked else p)
+            if chunked:
+                c.sendall(b"0\r\n\r\n")
+            elif spec.get("length", len(body)) > len(body):
+                spec["hold"].wait(60)     # silent past the proxy's timeout server
+                return False
             return True
         if "fail_after" in spec:
             c.sendall(body[:spec["fail_after"]])

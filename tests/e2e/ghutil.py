@@ -389,3 +389,52 @@ def run_cli(args, timeout=10):
     b = need_gatehouse_cli()
     return subprocess.run([b] + list(args), stdin=subprocess.DEVNULL, capture_output=True,
                           timeout=timeout)
+
+
+_HANDSHAKE = re.compile(r"^(New|Reused), ", re.M)
+_TICKET = "Post-Handshake New Session Ticket arrived"
+
+
+def s_client(port, args, data=b"", timeout=10):
+    """openssl s_client -connect 127.0.0.1:port ARGS; returns (exit code, output).
+
+    Its stdin is held open until what the caller will read has been printed,
+    not for a fixed time: a loaded machine can take longer than any sleep to
+    finish a handshake, and s_client quits at EOF on stdin.  Held until: the
+    process exits by itself (a refused handshake), or every handshake's
+    summary is out (six with -reconnect), and with -sess_out after a new
+    TLS 1.3 handshake its first session ticket too: TLS 1.3's session (what
+    -sess_out writes, the "Protocol  :" block) comes with the ticket."""
+    argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, *args]
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: p.stdout.read1(65536), b"")),
+                              daemon=True)
+    reader.start()
+    if data:
+        p.stdin.write(data)
+        p.stdin.flush()
+    handshakes = 6 if "-reconnect" in args else 1
+
+    def printed():
+        out = b"".join(chunks).decode(errors="replace")
+        marks = list(_HANDSHAKE.finditer(out))
+        if len(marks) < handshakes or "Verify return code" not in out[marks[-1].end():]:
+            return False
+        return "-sess_out" not in args or "New, TLSv1.3" not in out or _TICKET in out
+
+    deadline = time.monotonic() + timeout
+    while p.poll() is None and not printed() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        p.wait(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    reader.join(timeout=5)
+    return p.returncode, b"".join(chunks).decode(errors="replace")

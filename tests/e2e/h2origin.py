@@ -17,7 +17,7 @@ Behaviour by path (the query string may add options):
   /bytes/N            200, content-length N, N bytes of origins.PATTERN
   /stream/N           200 without content-length: N DATA frames of ?size=K
                       bytes (default 1000) of the pattern, ?interval_ms=M
-                      apart (default 0)
+                      apart (default 0); ?cc=V adds cache-control: V
   /trailers           200 without content-length, ?n=N bytes (default
                       1000) of the pattern, then a trailers HEADERS frame:
                       x-trailer: done, x-body-sha256: <hex of the body>
@@ -615,7 +615,9 @@ class _Conn:
             n = int(seg[2])
             size = int(q.get("size", "1000"))
             interval = int(q.get("interval_ms", "0")) / 1000.0
-            await self.send_head(st, 200, base + [("content-type", "application/octet-stream")],
+            cc = [("cache-control", q["cc"])] if "cc" in q else []
+            await self.send_head(st, 200, base + cc + [("content-type",
+                                                        "application/octet-stream")],
                                  end_stream=head_only)
             if head_only:
                 return

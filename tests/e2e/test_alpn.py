@@ -16,7 +16,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 
 import pytest
 
@@ -58,17 +57,7 @@ def config(port, origin_addr, bind_opts, mode="http"):
 
 def sclient(port, *args, timeout=10):
     """openssl s_client against 127.0.0.1:port; returns its output."""
-    argv = [OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % port,
-            "-servername", "a.example.com", *args]
-    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    try:
-        time.sleep(0.3)
-        out, _ = p.communicate(b"", timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, _ = p.communicate()
-    return out.decode(errors="replace")
+    return ghutil.s_client(port, ("-servername", "a.example.com", *args), timeout=timeout)[1]
 
 
 def negotiated(port, offer):

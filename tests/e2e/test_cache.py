@@ -5,6 +5,7 @@ Authorization, Set-Cookie, Vary, HEAD, conditional requests, ranges), over
 HTTP/1.1 and HTTP/2.  test_cache_reval.py: revalidation, stale-if-error,
 stale-while-revalidate, invalidation, purge, poisoning.
 test_cache_store.py: coalescing, failures mid-body, sizes, eviction.
+test_cache_orphan.py: coalescing when the leader's client goes away.
 
 Every test counts what the scripted origin (cache_origin.py) received:
 a hit is a response the origin never saw.

@@ -317,3 +317,42 @@ def test_stale_while_revalidate_background_keeps_the_scheme(gatehouse, port, sor
     ghutil.wait_for(lambda: curl(port, pki, "/s")[1:] == (200, b"tls 2"), 10,
                     what="the refreshed object")
     assert protos == ["https", "https"]
+
+
+def test_stale_while_revalidate_background_keeps_the_tls_details(gatehouse, port, sorigin, pki,
+                                                                tmp_path):
+    # the background copy runs with the TLS details of the request that
+    # started it: its client certificate (X-SSL-Client-DN to the origin,
+    # `ssl_client_dn` in rules) and, in its access-log line, the TLS
+    # version and SNI
+    import json
+    from test_tls import curl, tls_config
+    sorigin.script("/t", fn=lambda req: {"headers": [(
+        "Cache-Control", "max-age=%d, stale-while-revalidate=60" % (1 if req.n == 1 else 60))],
+        "body": b"tls %d" % req.n})
+    log = tmp_path / "access.log"
+    bind = "tls cert %s verify optional ca %s" % (pki.p("a-chain.pem"), pki.ca)
+    gatehouse(tls_config(port, [sorigin.addr], pki, bind,
+                         fe_extra="access_log %s format json" % log,
+                         be_extra="use_cache main\n"
+                                  "http_request set_header X-Rule-DN %[ssl_client_dn] "
+                                  "if ssl_client_dn == \"CN=alice,O=Example\"")
+              + cache_block())
+    alice = ("--cert", pki.p("alice.pem"))
+    assert curl(port, pki, "/t", args=alice)[1:] == (200, b"tls 1")
+    time.sleep(2.1)
+    assert curl(port, pki, "/t", args=alice)[1:] == (200, b"tls 1")    # stale, refreshed behind
+    ghutil.wait_for(lambda: sorigin.count("/t") == 2, 10, what="the background refresh")
+    for r in (sorigin.requests[0], sorigin.last("/t")):
+        assert r.get("x-ssl-client-dn") == "CN=alice,O=Example"
+        assert r.get("x-rule-dn") == "CN=alice,O=Example"
+
+    def lines():
+        try:
+            return [json.loads(l) for l in open(log) if l.strip()]
+        except FileNotFoundError:
+            return []
+    got = ghutil.wait_for(lambda: len(lines()) >= 3 and lines(), 10, what="three log lines")
+    assert [(l["status"], l["sni"], l["tls_version"] or "")[:2] for l in got] == \
+        [(200, "a.example.com")] * 3
+    assert all(l["tls_version"].startswith("TLSv1.") for l in got)

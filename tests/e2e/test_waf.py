@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
 
 CRS = "/usr/share/modsecurity-crs"
 HOST = [("Host", "shop.example.com"), ("User-Agent", "e2e-waf"), ("Accept", "*/*")]
-SQLI = "/search?q=" + quote("1' or 1=1--")
+SQLI = "/search?id=" + quote("1' or 1=1--")   # id, not q: on q 90048 stands in for 942100 (D29)
 XSS_FORM = b"name=bob&comment=" + quote("<script>alert(document.cookie)</script>").encode()
 FORM = [("Content-Type", "application/x-www-form-urlencoded")]
 JSON = [("Content-Type", "application/json")]

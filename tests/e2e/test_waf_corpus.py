@@ -11,8 +11,8 @@ tests/waf/results/nginx-pl1.json (tests/waf/run-nginx.sh):
     reach (1.1%, 3 of 278, with a margin of one request; nginx + CRS PL1
     refuses 14.4%: see tests/waf/default-exclusions.md); the 3 left all
     post code on purpose;
-  * the same on the six held-out sets (tests/waf/holdout, holdout2,
-    holdout3, holdout4, holdout5, holdout6: HELD_OUT below): detection at least nginx + CRS PL1's on each
+  * the same on the eight held-out sets (tests/waf/holdout, holdout2 ...
+    holdout8: HELD_OUT below): detection at least nginx + CRS PL1's on each
     (tests/waf/results/holdoutN-nginx-pl1.json) and at least the bound,
     false positives at most the bound;
   * the pre-filter changes no verdict: `prefilter on` and `prefilter off`
@@ -131,8 +131,11 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # main corpus), run once at the end of that round ("Third round"), its
 # false positives then informed D17-D19; holdout5 before D17-D19, run once
 # at the end ("Fourth round"), its false positives then informed D20-D24;
-# holdout6 before D20-D24, run once at the end ("Fifth round").  The bounds
-# are the measured figures (D1-D24) with a margin of one request.
+# holdout6 before D20-D24, run once at the end ("Fifth round"); holdout7
+# before D25-D30, its baseline committed first, then designed from
+# ("Sixth round": in-sample); holdout8 after D25-D30 were designed, run
+# once at the end (untouched, not blind).  The bounds are the measured figures
+# (D1-D23, D25-D30) with a margin of one request.
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
     "holdout": (0.95, 0.033),
@@ -141,17 +144,22 @@ HELD_OUT = {
     "holdout2": (0.87, 0.011),
     # 30/32 refused (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
     "holdout3": (0.90, 0.023),
-    # 46/52 refused (nginx PL1 44); 1/77 refused (measured 1.3%, in-sample
-    # for D17-D19 and D20-D23; untouched it was 6.5%; the markdown link
-    # D24 cleared is back with D24 withdrawn; 2/77 is 2.6%)
-    "holdout4": (0.86, 0.026),
-    # 36/42 refused (nginx PL1 33); 3/61 refused (measured 4.9%, in-sample
-    # for D20-D24; untouched it was 8.2%; 4/61 is 6.6%): one `code`, one
-    # quoted word in prose, one corpus error (a #fragment in the target)
-    "holdout5": (0.83, 0.066),
-    # 43/46 refused (nginx PL1 41); 2/65 refused (measured 3.1%, untouched,
-    # 4.6% before D20-D24; 3/65 is 4.6%): above the issue's 2%
-    "holdout6": (0.91, 0.047),
+    # 46/52 refused (nginx PL1 44); 0/77 refused (measured 0.0% with D28,
+    # the markdown link; in-sample; untouched it was 6.5%; 1/77 is 1.3%)
+    "holdout4": (0.86, 0.013),
+    # 36/42 refused (nginx PL1 33); 1/61 refused, `code` (measured 1.6%
+    # with D25 and the corpus error fixed; untouched it was 8.2%; 2/61 is 3.3%)
+    "holdout5": (0.83, 0.033),
+    # 43/46 refused (nginx PL1 41); 1/65 refused, `code` (measured 1.5%
+    # with D30; untouched it was 3.1%; 2/65 is 3.1%)
+    "holdout6": (0.91, 0.031),
+    # 50/56 refused (nginx PL1 49); 3/96 refused (measured 3.1%, in-sample
+    # for D25-D30; untouched it was 12.5%; 4/96 is 4.2%): one `code`, a
+    # spreadsheet formula, a Sentry envelope sent as text/plain
+    "holdout7": (0.87, 0.042),
+    # 34/38 refused (nginx PL1 32); 0/64 refused (measured 0.0%, untouched;
+    # 3.1% with D1-D23; 1/64 is 1.6%)
+    "holdout8": (0.86, 0.016),
 }
 
 

