@@ -1,6 +1,6 @@
 /*
  * pf_clean.c - a bounded table of field verdicts of the pre-filter
- * (pf_clean.h).  Two-way set associative, 8192 entries, each with
+ * (pf_clean.h).  Eight-way set associative, 16384 entries, each with
  * its own copy of the name and the value (2 MiB of them at most); a value is kept only the second
  * time its hash is seen, so a stream of unique values (Referer with a
  * fresh query, a cache-busting cookie) costs a hash and a probe of the
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SETS 4096
-#define WAYS 2
+#define SETS 2048
+#define WAYS 8
 #define SEEN 16384
 #define BUDGET (2u << 20)	/* bytes of keys */
 
