@@ -13,7 +13,8 @@
 
 #define SETS 2048
 #define WAYS 8
-#define SEEN 16384
+#define SEEN_SETS 8192
+#define SEEN_WAYS 4
 #define BUDGET (2u << 20)	/* bytes of keys */
 
 struct ent {
@@ -29,7 +30,11 @@ struct ent {
 
 struct pf_clean {
 	struct ent e[SETS][WAYS];
-	uint64_t seen[SEEN];	/* hashes looked up once, not kept */
+	/* hashes looked up once, not kept: 32 bits of each (the set is
+	 * chosen by the other 32), newest first.  Four ways, so two keys of
+	 * one set do not push each other out on every pass and stay unknown
+	 * for ever, as they did in a direct-mapped table. */
+	uint32_t seen[SEEN_SETS][SEEN_WAYS];
 	uint32_t clock;
 	size_t n, bytes;
 };
@@ -76,7 +81,7 @@ static uint64_t key_hash(uint32_t mask, const uint8_t *name, size_t nlen, const 
 
 	h = hash_bytes(h, name, nlen);
 	h = hash_bytes(h, val, vlen);
-	return h ? h : 1;	/* 0 marks an empty "seen" slot */
+	return h;
 }
 
 static bool same(const struct ent *e, uint64_t hash, uint32_t mask, const uint8_t *name,
@@ -108,10 +113,13 @@ int pf_clean_get(struct pf_clean *m, uint32_t mask, const uint8_t *name, size_t 
 			*nlinks = set[w].nlinks;
 			return set[w].known;
 		}
-	uint64_t *s = &m->seen[(h >> 32) % SEEN];
-	if (*s == h)
-		return -2;
-	*s = h;
+	uint32_t *s = m->seen[(h >> 32) % SEEN_SETS];
+	uint32_t fp = (uint32_t)h | 1;	/* 0 marks an empty way */
+	for (size_t w = 0; w < SEEN_WAYS; w++)
+		if (s[w] == fp)
+			return -2;
+	memmove(s + 1, s, (SEEN_WAYS - 1) * sizeof(*s));
+	s[0] = fp;
 	return -1;
 }
 
