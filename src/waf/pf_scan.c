@@ -512,12 +512,10 @@ static bool excluded(struct waf_pf_scratch *sc, const struct plink *l, size_t fi
 	return false;
 }
 
-static bool link_reads(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
+static bool link_reads_field(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
 {
 	const struct field *f = &sc->f[fi];
 
-	if (!(f->mask & l->read_mask))
-		return false;	/* the common case: none of its collections */
 	if (l->nexcl && excluded(sc, l, fi))
 		return false;
 	if (f->mask & l->coll_mask)
@@ -528,6 +526,14 @@ static bool link_reads(struct waf_pf_scratch *sc, const struct plink *l, size_t 
 			return true;
 	}
 	return false;
+}
+
+/* Does link l read field fi?  The common case, none of its collections,
+ * is answered inline (the probe and the scan ask it per link and field). */
+static inline __attribute__((always_inline)) bool link_reads(struct waf_pf_scratch *sc,
+							     const struct plink *l, size_t fi)
+{
+	return (sc->f[fi].mask & l->read_mask) && link_reads_field(sc, l, fi);
 }
 
 /* A Vectorscan hit is a candidate: prefilter mode over-approximates a
