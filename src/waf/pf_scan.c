@@ -38,6 +38,13 @@ struct seg {
 	size_t start, len;
 };
 
+/* A rule the verdict loop asks (not silent, no link statically false). */
+struct rref {
+	uint32_t ri;		/* pf->rules index */
+	uint32_t base;		/* its first link's global index */
+	bool hs0;		/* its first link is a Vectorscan link */
+};
+
 struct waf_pf_scratch {
 	unsigned magic;
 	const struct waf_pf *pf;
@@ -79,6 +86,8 @@ struct waf_pf_scratch {
 	bool passed;		/* the last scan's "might" is "decided: pass" */
 	long last_rule;		/* why the last scan said "might" */
 	long last_field;	/* and on which field (-1: none known) */
+	struct rref *rl;	/* the rules the verdict loop asks, in order */
+	size_t nrl;
 	bool oom;
 };
 
@@ -105,8 +114,16 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	if (!sc->nat || !sc->pacc)
 		goto fail;
 	sc->clean = pf_clean_new();
-	if (!sc->clean)
+	sc->rl = malloc((pf->nrules + 1) * sizeof(*sc->rl));
+	if (!sc->clean || !sc->rl)
 		goto fail;
+	for (size_t ri = 0, gi = 0; ri < pf->nrules; gi += pf->rules[ri].nlinks, ri++) {
+		const struct prule *pr = &pf->rules[ri];
+		if (pr->silent || (pr->nlinks && pr->links[0].mode == LM_NEVER))
+			continue;
+		sc->rl[sc->nrl++] = (struct rref){ (uint32_t)ri, (uint32_t)gi,
+						   pr->nlinks && pr->links[0].mode == LM_HS };
+	}
 	return sc;
 fail:
 	waf_pf_scratch_free(sc);
@@ -132,6 +149,7 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->pacc);
 	free(sc->live);
 	free(sc->plist);
+	free(sc->rl);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -1502,13 +1520,13 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 
 	/* rules: every link must say "might"; a rule pf_pass.c can bound
 	 * only adds to the scores, and the scan goes on */
-	size_t gi = 0, npass = 0;
-	for (size_t ri = 0; ri < pf->nrules; ri++) {
+	size_t npass = 0;
+	for (size_t n = 0; n < sc->nrl; n++) {
+		const struct rref *q = &sc->rl[n];
+		if (q->hs0 && !sc->hit[q->base])
+			continue;	/* most rules: their first link found nothing */
+		size_t ri = q->ri, base = q->base;
 		const struct prule *pr = &pf->rules[ri];
-		size_t base = gi;
-		gi += pr->nlinks;
-		if (pr->silent)
-			continue;
 		bool all = true;
 		for (size_t k = 0; k < pr->nlinks && all; k++) {
 			int m = link_might(sc, &pr->links[k], base + k);
