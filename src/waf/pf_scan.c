@@ -1097,9 +1097,20 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 		if (!v->count)
 			continue;
 		size_t n = 0;
-		for (size_t fi = 0; fi < sc->nf; fi++)
-			if ((sc->f[fi].mask & v->coll_mask) && sel_matches(sc, l, i, fi))
-				n++;
+		if (v->sel && !v->sel_regex) {
+			/* sel_matches() with the selector's length taken once */
+			size_t sl = strlen(v->sel);
+			for (size_t fi = 0; fi < sc->nf; fi++) {
+				const struct field *f = &sc->f[fi];
+				if ((f->mask & v->coll_mask) && f->nlen == sl &&
+				    !strncasecmp(v->sel, (const char *)at(sc, f->name), sl))
+					n++;
+			}
+		} else {
+			for (size_t fi = 0; fi < sc->nf; fi++)
+				if ((sc->f[fi].mask & v->coll_mask) && sel_matches(sc, l, i, fi))
+					n++;
+		}
 		char num[24];
 		int nl = (int)pf_put_dec(num, n);
 		int r = verdict_value(sc, l, (const uint8_t *)num, (size_t)nl, sc->t);
@@ -1151,9 +1162,14 @@ static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r, pc
 			const struct sl_var *v = &sl->vars[i];
 			if (v->kind != PF_V_COLL || v->count || v->exclude || v->sel_regex)
 				return -1;
+			if (!v->sel)
+				return -1;
+			size_t selen = strlen(v->sel);
 			for (size_t fi = 0; fi < sc->nf && !any; fi++) {
 				const struct field *f = &sc->f[fi];
-				if (!(f->mask & v->coll_mask) || !name_is(v, at(sc, f->name), f->nlen))
+				/* name_is(), the selector's length taken once */
+				if (!(f->mask & v->coll_mask) || f->nlen != selen ||
+				    strncasecmp(v->sel, (const char *)at(sc, f->name), selen))
 					continue;
 				const uint8_t *s = at(sc, f->val);
 				size_t len = f->vlen;
