@@ -1283,8 +1283,11 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 	size_t nctype = 0;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
-		add_copy(sc, BIT(PF_C_HEADERS_NAMES), h->name, h->name_len, h->name, h->name_len);
-		add_copy(sc, BIT(PF_C_HEADERS), h->name, h->name_len, h->value, h->value_len);
+		/* one copy of the name for both fields */
+		size_t hn = put(sc, h->name, h->name_len);
+		add_field(sc, BIT(PF_C_HEADERS_NAMES), hn, h->name_len, hn, h->name_len);
+		size_t hv = put(sc, h->value, h->value_len);
+		add_field(sc, BIT(PF_C_HEADERS), hn, h->name_len, hv, h->value_len);
 		if (h->name_len == 6 && !strncasecmp(h->name, "cookie", 6)) {
 			const char *v = h->value;
 			size_t vl = h->value_len, p = 0;
@@ -1307,8 +1310,10 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 					continue;
 				const char *cv = eq ? eq + 1 : v + ce;
 				size_t cvl = eq ? ce - (size_t)(eq + 1 - v) : 0;
-				add_copy(sc, BIT(PF_C_COOKIES), v + kb, ke - kb, cv, cvl);
-				add_copy(sc, BIT(PF_C_COOKIES_NAMES), v + kb, ke - kb, v + kb, ke - kb);
+				size_t cn = put(sc, v + kb, ke - kb);
+				size_t co = put(sc, cv, cvl);
+				add_field(sc, BIT(PF_C_COOKIES), cn, ke - kb, co, cvl);
+				add_field(sc, BIT(PF_C_COOKIES_NAMES), cn, ke - kb, cn, ke - kb);
 			}
 		}
 		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12)) {
