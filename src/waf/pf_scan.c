@@ -107,7 +107,8 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	if (!sc->md || !sc->nmd || !sc->hit || !sc->hit_field || !sc->seen_seg)
 		goto fail;
 	for (size_t i = 0; i < pf->nchains; i++)
-		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
+		if ((pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS) ||
+		    (pf->chains[i].bdb && hs_alloc_scratch(pf->chains[i].bdb, &sc->hs) != HS_SUCCESS))
 			goto fail;
 	sc->nat = calloc(pf->nlinks + 1, 1);
 	sc->pacc = calloc(pf->pass.nvars + 1, sizeof(*sc->pacc));
@@ -1437,6 +1438,67 @@ size_t waf_pf_last_why(const struct waf_pf_scratch *sc, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t)n;
 }
 
+enum scan_sel { SCAN_ALL, SCAN_NOT_BODY, SCAN_BODY };
+
+/* One Vectorscan scan of chain ci's live fields (those sel takes) with
+ * db, transformed and joined by '\n'; a field the chain cannot compute
+ * makes every link of it reading the field "might".  -1: out of memory
+ * or a Vectorscan error. */
+static int scan_chain(struct waf_pf_scratch *sc, size_t ci, hs_database_t *db, enum scan_sel sel)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct pchain *c = &pf->chains[ci];
+
+	sc->cat.len = 0;
+	sc->nseg = 0;
+	for (size_t k = 0; k < sc->nlive; k++) {
+		size_t fi = sc->live[k];
+		const struct field *f = &sc->f[fi];
+		if (!(c->mask & f->mask))
+			continue;
+		if (sel != SCAN_ALL && (sel == SCAN_BODY) != !!(f->mask & BIT(PF_C_BODY)))
+			continue;
+		const uint8_t *t;
+		size_t tl;
+		int rc = chain_out(sc, fi, ci, &t, &tl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			for (size_t j = 0; j < c->nlinks; j++)
+				if (link_reads(sc, pf->links[c->links[j]], fi)) {
+					sc->hit[c->links[j]] = 1;
+					sc->hit_field[c->links[j]] = (uint32_t)fi;
+				}
+			continue;
+		}
+		if (sc->nseg == sc->segcap) {
+			size_t nc = sc->segcap ? 2 * sc->segcap : 64;
+			void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
+			if (!np)
+				return -1;
+			sc->seg = np;
+			sc->segcap = nc;
+		}
+		if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
+			return -1;
+		sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
+		if (tl)
+			memcpy(sc->cat.p + sc->cat.len, t, tl);
+		sc->cat.len += tl;
+		sc->cat.p[sc->cat.len++] = '\n';
+	}
+	if (sc->nseg == 0)
+		return 0;
+	for (size_t j = 0; j < c->nlinks; j++)
+		sc->seen_seg[c->links[j]] = 0;
+	struct hs_ctx h = { sc };
+	if (sc->cat.len > UINT32_MAX ||
+	    hs_scan(db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match, &h) !=
+		    HS_SUCCESS)
+		return -1;
+	return 0;
+}
+
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 {
 	sc->last_field = -1;
@@ -1487,56 +1549,19 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 			sc->live[sc->nlive++] = (uint32_t)fi;
 
 	/* the Vectorscan pass: per chain, one scan of the fields it reads,
-	 * transformed and joined by '\n' */
+	 * transformed and joined by '\n'; where the chain has a database
+	 * for REQUEST_BODY, the body is scanned alone with it */
 	for (size_t ci = 0; ci < pf->nchains; ci++) {
 		const struct pchain *c = &pf->chains[ci];
 		if (!c->db)
 			continue;
-		sc->cat.len = 0;
-		sc->nseg = 0;
-		for (size_t k = 0; k < sc->nlive; k++) {
-			size_t fi = sc->live[k];
-			const struct field *f = &sc->f[fi];
-			if (!(c->mask & f->mask))
-				continue;
-			const uint8_t *t;
-			size_t tl;
-			int rc = chain_out(sc, fi, ci, &t, &tl);
-			if (rc < 0)
+		if (!c->bdb) {
+			if (scan_chain(sc, ci, c->db, SCAN_ALL) < 0)
 				return true;
-			if (rc == 0) {
-				for (size_t j = 0; j < c->nlinks; j++)
-					if (link_reads(sc, pf->links[c->links[j]], fi)) {
-						sc->hit[c->links[j]] = 1;
-						sc->hit_field[c->links[j]] = (uint32_t)fi;
-					}
-				continue;
-			}
-			if (sc->nseg == sc->segcap) {
-				size_t nc = sc->segcap ? 2 * sc->segcap : 64;
-				void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
-				if (!np)
-					return true;
-				sc->seg = np;
-				sc->segcap = nc;
-			}
-			if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
-				return true;
-			sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
-			if (tl)
-				memcpy(sc->cat.p + sc->cat.len, t, tl);
-			sc->cat.len += tl;
-			sc->cat.p[sc->cat.len++] = '\n';
-		}
-		if (sc->nseg == 0)
-			continue;
-		for (size_t j = 0; j < c->nlinks; j++)
-			sc->seen_seg[c->links[j]] = 0;
-		struct hs_ctx h = { sc };
-		if (sc->cat.len > UINT32_MAX ||
-		    hs_scan(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match,
-			    &h) != HS_SUCCESS)
+		} else if (scan_chain(sc, ci, c->db, SCAN_NOT_BODY) < 0 ||
+			   scan_chain(sc, ci, c->bdb, SCAN_BODY) < 0) {
 			return true;
+		}
 	}
 
 	/* rules: every link must say "might"; a rule pf_pass.c can bound
