@@ -524,14 +524,33 @@ static bool cspace(uint8_t c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* 0x80 in each byte of x that is 'A'..'Z', 0 in the others: the low
+ * seven bits plus 0x3f reach 0x80 from 'A' on, plus 0x25 from '[' on,
+ * with no carry between bytes; a byte with its high bit set is none. */
+static inline uint64_t upper_bytes(uint64_t x)
+{
+	const uint64_t hi = 0x8080808080808080ull;
+	uint64_t y = x & ~hi;
+
+	return (y + 0x3f3f3f3f3f3f3f3full) & ~(y + 0x2525252525252525ull) & ~x & hi;
+}
+
 bool pf_tfn_identity(int t, const uint8_t *in, size_t len)
 {
 	switch (t) {
-	case T_LOWERCASE:	/* tolower() in the C locale: A-Z only */
-		for (size_t i = 0; i < len; i++)
+	case T_LOWERCASE: {	/* tolower() in the C locale: A-Z only */
+		size_t i = 0;
+		for (; i + 8 <= len; i += 8) {
+			uint64_t x;
+			memcpy(&x, in + i, 8);
+			if (upper_bytes(x))
+				return false;
+		}
+		for (; i < len; i++)
 			if (in[i] >= 'A' && in[i] <= 'Z')
 				return false;
 		return true;
+	}
 	case T_URLDECODE:
 	case T_URLDECODEUNI:
 		return !memchr(in, '%', len) && !memchr(in, '+', len);
@@ -597,11 +616,19 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		return -1;
 	uint8_t *d = out->p;
 	switch (t) {
-	case T_LOWERCASE:	/* tolower() in the C locale, inline */
-		for (size_t i = 0; i < len; i++)
+	case T_LOWERCASE: {	/* tolower() in the C locale, inline */
+		size_t i = 0;
+		for (; i + 8 <= len; i += 8) {
+			uint64_t x;
+			memcpy(&x, in + i, 8);
+			x |= upper_bytes(x) >> 2;	/* + 0x20 where 'A'..'Z' */
+			memcpy(d + i, &x, 8);
+		}
+		for (; i < len; i++)
 			d[i] = in[i] >= 'A' && in[i] <= 'Z' ? (uint8_t)(in[i] + 32) : in[i];
 		o = len;
 		break;
+	}
 	case T_URLDECODEUNI:
 		o = url_decode_uni(in, len, d);
 		break;
