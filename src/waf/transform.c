@@ -603,6 +603,12 @@ bool pf_tfn_identity(int t, const uint8_t *in, size_t len)
 	case T_TRIMRIGHT:
 		return len == 0 || ((t == T_TRIMRIGHT || !cspace(in[0])) &&
 				    (t == T_TRIMLEFT || !cspace(in[len - 1])));
+	case T_NORMALISEPATH:
+	case T_NORMALISEPATHWIN:
+		/* without a separator normalise_path() copies every byte but
+		 * a final "." or ".." (the last segment, dropped) */
+		return !memchr(in, '/', len) && !memchr(in, '\\', len) &&
+		       (len == 0 || in[len - 1] != '.');
 	default:
 		return false;
 	}
