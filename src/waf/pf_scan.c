@@ -75,6 +75,9 @@ struct waf_pf_scratch {
 	size_t nlive;
 	uint32_t *plist;	/* the fields being decided (probe 1), in order */
 	size_t nprobe;
+	uint32_t *pby;		/* the same by collection (each has one): those of
+				 * collection c at pby[pstart[c]..pstart[c + 1]) */
+	size_t pstart[PF_C_COUNT + 1];
 	uint8_t *probe;		/* per field: 1 being decided, 2 not kept */
 	uint8_t *npl;		/* per field being decided: links noted */
 	uint32_t *plinks;	/* [field * PF_CLEAN_MAX_LINKS]: those links */
@@ -150,6 +153,7 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->pacc);
 	free(sc->live);
 	free(sc->plist);
+	free(sc->pby);
 	free(sc->rl);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
@@ -891,19 +895,43 @@ static int on_probe(unsigned id, unsigned long long from, unsigned long long to,
  * becomes 2 where the field cannot be replaced by such a list.
  * Vectorscan runs once per chain over all of them, joined as the scan
  * joins fields.  -1: out of memory or a Vectorscan error. */
+/* The fields being decided by collection (sc->pby, sc->pstart); a
+ * loop over the collections of mask and their fields: */
+#define FOR_PROBED(sc, mask, fi)                                                      \
+	for (uint32_t m_ = (mask) & ((1u << PF_C_COUNT) - 1); m_; m_ &= m_ - 1)        \
+		for (size_t k_ = (sc)->pstart[__builtin_ctz(m_)], fi;                   \
+		     k_ < (sc)->pstart[__builtin_ctz(m_) + 1] && (fi = (sc)->pby[k_], 1); k_++)
+
+static void probe_by_collection(struct waf_pf_scratch *sc)
+{
+	size_t *st = sc->pstart;
+
+	memset(st, 0, sizeof(sc->pstart));
+	for (size_t k = 0; k < sc->nprobe; k++)
+		st[__builtin_ctz(sc->f[sc->plist[k]].mask) + 1]++;
+	for (size_t c = 0; c < PF_C_COUNT; c++)
+		st[c + 1] += st[c];
+	size_t at_[PF_C_COUNT];
+	memcpy(at_, st, sizeof(at_));
+	for (size_t k = 0; k < sc->nprobe; k++) {
+		uint32_t fi = sc->plist[k];
+		sc->pby[at_[__builtin_ctz(sc->f[fi].mask)]++] = fi;
+	}
+}
+
 static int probe_fields(struct waf_pf_scratch *sc)
 {
 	const struct waf_pf *pf = sc->pf;
 
+	probe_by_collection(sc);
 	for (size_t ci = 0; ci < pf->nchains; ci++) {
 		const struct pchain *c = &pf->chains[ci];
 		if (!c->db)
 			continue;
 		sc->cat.len = 0;
 		sc->nseg = 0;
-		for (size_t k = 0; k < sc->nprobe; k++) {
-			size_t fi = sc->plist[k];
-			if (sc->probe[fi] != 1 || !(c->mask & sc->f[fi].mask))
+		FOR_PROBED(sc, c->mask, fi) {
+			if (sc->probe[fi] != 1)
 				continue;
 			bool read = false;
 			for (size_t j = 0; j < c->nlinks && !read; j++)
@@ -949,8 +977,7 @@ static int probe_fields(struct waf_pf_scratch *sc)
 		const struct plink *l = pf->links[gi];
 		if (l->mode != LM_NATIVE)
 			continue;
-		for (size_t k = 0; k < sc->nprobe; k++) {
-			size_t fi = sc->plist[k];
+		FOR_PROBED(sc, l->read_mask, fi) {
 			if (sc->probe[fi] != 1 || !link_reads(sc, l, fi))
 				continue;
 			int r = verdict_field(sc, l, fi);
@@ -966,8 +993,7 @@ static int probe_fields(struct waf_pf_scratch *sc)
 			const struct plink *src = &pf->rules[d->rule].links[d->link];
 			if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
 				continue;	/* "might" whatever the fields */
-			for (size_t k = 0; k < sc->nprobe; k++) {
-				size_t fi = sc->plist[k];
+			FOR_PROBED(sc, src->read_mask, fi) {
 				if (sc->probe[fi] != 1 || !link_reads(sc, src, fi))
 					continue;
 				int r = derived_field(sc, d, l, fi);
@@ -1012,8 +1038,10 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		free(sc->plinks);
 		free(sc->live);
 		free(sc->plist);
+		free(sc->pby);
 		sc->live = malloc(cap * sizeof(*sc->live));
 		sc->plist = malloc(cap * sizeof(*sc->plist));
+		sc->pby = malloc(cap * sizeof(*sc->pby));
 		sc->skip = malloc(cap);
 		sc->probe = malloc(cap);
 		sc->npl = malloc(cap);
@@ -1021,7 +1049,7 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		sc->plinks = malloc(cap * PF_CLEAN_MAX_LINKS * sizeof(*sc->plinks));
 		sc->skipcap = cap;
 		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks || !sc->live ||
-		    !sc->plist) {
+		    !sc->plist || !sc->pby) {
 			sc->skipcap = 0;
 			return -1;
 		}
