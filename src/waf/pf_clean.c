@@ -69,8 +69,17 @@ static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 		memcpy(&v, p, 8);
 		h = mix(h, v);
 	}
+	/* the last 0..7 bytes, every one of them read, without a call to
+	 * memcpy() of a variable length (the length is mixed in too) */
 	v = 0;
-	memcpy(&v, p, n);
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		v = a | (uint64_t)b << 32;
+	} else if (n) {
+		v = p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+	}
 	return mix(h, v ^ ((uint64_t)n << 56));
 }
 
