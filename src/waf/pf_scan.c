@@ -1572,17 +1572,20 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 	if (clean_memo(sc) < 0)
 		return true;
 	sc->nlive = 0;
+	uint32_t live_mask = 0;	/* the collections of the live fields */
 	for (size_t fi = 0; fi < sc->nf; fi++)
-		if (!sc->skip[fi])
+		if (!sc->skip[fi]) {
 			sc->live[sc->nlive++] = (uint32_t)fi;
+			live_mask |= sc->f[fi].mask;
+		}
 
 	/* the Vectorscan pass: per chain, one scan of the fields it reads,
 	 * transformed and joined by '\n'; where the chain has a database
 	 * for REQUEST_BODY, the body is scanned alone with it */
 	for (size_t ci = 0; ci < pf->nchains; ci++) {
 		const struct pchain *c = &pf->chains[ci];
-		if (!c->db)
-			continue;
+		if (!c->db || !(c->mask & live_mask))
+			continue;	/* no field for it (most, once the memo knows them) */
 		if (!c->bdb) {
 			if (scan_chain(sc, ci, c->db, SCAN_ALL) < 0)
 				return true;
