@@ -42,7 +42,6 @@ struct seg {
 struct rref {
 	uint32_t ri;		/* pf->rules index */
 	uint32_t base;		/* its first link's global index */
-	bool hs0;		/* its first link is a Vectorscan link */
 };
 
 struct waf_pf_scratch {
@@ -91,6 +90,12 @@ struct waf_pf_scratch {
 	long last_field;	/* and on which field (-1: none known) */
 	struct rref *rl;	/* the rules the verdict loop asks, in order */
 	size_t nrl;
+	uint32_t *rl_other;	/* those of them whose first link is not a
+				 * Vectorscan link (rl indexes, ascending) */
+	size_t nrl_other;
+	int32_t *rl_at;		/* per link: the rl index of the rule it is the
+				 * first Vectorscan link of, or -1 */
+	uint32_t *rl_ask;	/* this scan's rules to ask (rl indexes) */
 	bool oom;
 };
 
@@ -104,7 +109,7 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	sc->pf = pf;
 	sc->md = pcre2_match_data_create(32, NULL);
 	sc->nmd = pcre2_match_data_create(1, NULL);
-	sc->hit = calloc(pf->nlinks + 1, 1);
+	sc->hit = calloc(pf->nlinks + 8, 1);	/* read eight bytes at a time */
 	sc->hit_field = calloc(pf->nlinks + 1, sizeof(*sc->hit_field));
 	sc->seen_seg = calloc(pf->nlinks + 1, sizeof(*sc->seen_seg));
 	if (!sc->md || !sc->nmd || !sc->hit || !sc->hit_field || !sc->seen_seg)
@@ -119,14 +124,23 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 		goto fail;
 	sc->clean = pf_clean_new();
 	sc->rl = malloc((pf->nrules + 1) * sizeof(*sc->rl));
-	if (!sc->clean || !sc->rl)
+	sc->rl_other = malloc((pf->nrules + 1) * sizeof(*sc->rl_other));
+	sc->rl_ask = malloc((pf->nrules + 1) * sizeof(*sc->rl_ask));
+	sc->rl_at = malloc((pf->nlinks + 1) * sizeof(*sc->rl_at));
+	if (!sc->clean || !sc->rl || !sc->rl_other || !sc->rl_ask || !sc->rl_at)
 		goto fail;
+	for (size_t gi = 0; gi < pf->nlinks; gi++)
+		sc->rl_at[gi] = -1;
 	for (size_t ri = 0, gi = 0; ri < pf->nrules; gi += pf->rules[ri].nlinks, ri++) {
 		const struct prule *pr = &pf->rules[ri];
 		if (pr->silent || (pr->nlinks && pr->links[0].mode == LM_NEVER))
 			continue;
-		sc->rl[sc->nrl++] = (struct rref){ (uint32_t)ri, (uint32_t)gi,
-						   pr->nlinks && pr->links[0].mode == LM_HS };
+		bool hs0 = pr->nlinks && pr->links[0].mode == LM_HS;
+		if (hs0)
+			sc->rl_at[gi] = (int32_t)sc->nrl;
+		else
+			sc->rl_other[sc->nrl_other++] = (uint32_t)sc->nrl;
+		sc->rl[sc->nrl++] = (struct rref){ (uint32_t)ri, (uint32_t)gi };
 	}
 	return sc;
 fail:
@@ -155,6 +169,9 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->plist);
 	free(sc->pby);
 	free(sc->rl);
+	free(sc->rl_other);
+	free(sc->rl_ask);
+	free(sc->rl_at);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -1527,6 +1544,33 @@ static int scan_chain(struct waf_pf_scratch *sc, size_t ci, hs_database_t *db, e
 	return 0;
 }
 
+/* The rules the verdict loop asks, in rule order (sc->rl_ask): those
+ * whose first link is not a Vectorscan link, and those whose first
+ * Vectorscan link found something (most found nothing); the hits are
+ * read eight links at a time.  Returns how many. */
+static size_t rules_to_ask(struct waf_pf_scratch *sc)
+{
+	size_t n = 0, a = 0, nl = sc->pf->nlinks;
+
+	for (size_t w = 0; w < nl; w += 8) {
+		uint64_t x;
+		memcpy(&x, sc->hit + w, 8);
+		while (x) {
+			unsigned b = (unsigned)__builtin_ctzll(x) / 8;
+			x &= ~(0xffull << (8 * b));
+			int32_t r = w + b < nl ? sc->rl_at[w + b] : -1;
+			if (r < 0)
+				continue;
+			while (a < sc->nrl_other && sc->rl_other[a] < (uint32_t)r)
+				sc->rl_ask[n++] = sc->rl_other[a++];
+			sc->rl_ask[n++] = (uint32_t)r;
+		}
+	}
+	while (a < sc->nrl_other)
+		sc->rl_ask[n++] = sc->rl_other[a++];
+	return n;
+}
+
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 {
 	sc->last_field = -1;
@@ -1597,11 +1641,9 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 
 	/* rules: every link must say "might"; a rule pf_pass.c can bound
 	 * only adds to the scores, and the scan goes on */
-	size_t npass = 0;
-	for (size_t n = 0; n < sc->nrl; n++) {
-		const struct rref *q = &sc->rl[n];
-		if (q->hs0 && !sc->hit[q->base])
-			continue;	/* most rules: their first link found nothing */
+	size_t npass = 0, nask = rules_to_ask(sc);
+	for (size_t n = 0; n < nask; n++) {
+		const struct rref *q = &sc->rl[sc->rl_ask[n]];
 		size_t ri = q->ri, base = q->base;
 		const struct prule *pr = &pf->rules[ri];
 		bool all = true;
