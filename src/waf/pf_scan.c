@@ -83,6 +83,8 @@ struct waf_pf_scratch {
 	uint64_t *hash;		/* per field: its memo key's hash */
 	size_t skipcap;
 	uint8_t *nat;		/* per link: a native link a skipped field makes "might" */
+	uint32_t *cnt_known;	/* per link: the counts 0..31 its answer is known on */
+	uint32_t *cnt_might;	/* and those it says "might" on (native()) */
 	size_t clean_hits, clean_puts;
 	uint64_t *pacc;		/* pf_pass.c: the might rules' additions per score variable */
 	bool passed;		/* the last scan's "might" is "decided: pass" */
@@ -119,8 +121,10 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 		    (pf->chains[i].bdb && hs_alloc_scratch(pf->chains[i].bdb, &sc->hs) != HS_SUCCESS))
 			goto fail;
 	sc->nat = calloc(pf->nlinks + 1, 1);
+	sc->cnt_known = calloc(pf->nlinks + 1, sizeof(*sc->cnt_known));
+	sc->cnt_might = calloc(pf->nlinks + 1, sizeof(*sc->cnt_might));
 	sc->pacc = calloc(pf->pass.nvars + 1, sizeof(*sc->pacc));
-	if (!sc->nat || !sc->pacc)
+	if (!sc->nat || !sc->cnt_known || !sc->cnt_might || !sc->pacc)
 		goto fail;
 	sc->clean = pf_clean_new();
 	sc->rl = malloc((pf->nrules + 1) * sizeof(*sc->rl));
@@ -164,6 +168,8 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->npl);
 	free(sc->plinks);
 	free(sc->nat);
+	free(sc->cnt_known);
+	free(sc->cnt_might);
 	free(sc->pacc);
 	free(sc->live);
 	free(sc->plist);
@@ -1130,7 +1136,7 @@ size_t waf_pf_memo_hits(const struct waf_pf_scratch *sc, size_t *puts)
 }
 
 /* Native verdict of a link: 1 might, 0 cannot, -1 OOM. */
-static int native(struct waf_pf_scratch *sc, const struct plink *l)
+static int native(struct waf_pf_scratch *sc, const struct plink *l, size_t gi)
 {
 	for (size_t i = 0; i < l->nstatic; i++) {
 		const char *v = l->static_vals[i];
@@ -1157,9 +1163,22 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 				if ((sc->f[fi].mask & v->coll_mask) && sel_matches(sc, l, i, fi))
 					n++;
 		}
+		/* the answer on a small count is kept per scratch: it
+		 * depends on the link and the number alone */
+		uint32_t bit = n < 32 ? 1u << n : 0;
+		if (bit && (sc->cnt_known[gi] & bit)) {
+			if (sc->cnt_might[gi] & bit)
+				return 1;
+			continue;
+		}
 		char num[24];
 		int nl = (int)pf_put_dec(num, n);
 		int r = verdict_value(sc, l, (const uint8_t *)num, (size_t)nl, sc->t);
+		if (r >= 0 && bit) {
+			sc->cnt_known[gi] |= bit;
+			if (r)
+				sc->cnt_might[gi] |= bit;
+		}
 		if (r)
 			return r;
 	}
@@ -1190,7 +1209,7 @@ static int link_might(struct waf_pf_scratch *sc, const struct plink *l, size_t g
 	case LM_HS:
 		return sc->hit[gi];
 	default:
-		return sc->nat[gi] ? 1 : native(sc, l);
+		return sc->nat[gi] ? 1 : native(sc, l, gi);
 	}
 }
 
