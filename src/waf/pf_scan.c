@@ -70,6 +70,8 @@ struct waf_pf_scratch {
 	pcre2_match_data *nmd;	/* for name_re() */
 	struct pf_clean *clean;	/* the memo of field verdicts (NULL: off) */
 	uint8_t *skip;		/* per field: known to the memo, not scanned */
+	uint32_t *fcls;		/* per field: its value's byte classes, 0 not yet
+				 * (pf_tfn_classes) */
 	uint32_t *live;		/* the fields not skipped, in order */
 	size_t nlive;
 	uint32_t *plist;	/* the fields being decided (probe 1), in order */
@@ -174,6 +176,7 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->live);
 	free(sc->plist);
 	free(sc->pby);
+	free(sc->fcls);
 	free(sc->rl);
 	free(sc->rl_other);
 	free(sc->rl_ask);
@@ -389,6 +392,7 @@ static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint
 		size_t cl = f->vlen, from = 0;
 		bool arena = true;		/* cur is the field's value */
 		size_t src_off = f->val;
+		uint32_t *cls = &sc->fcls[fi];
 		if (c->parent >= 0) {
 			int rc = chain_out(sc, fi, (size_t)c->parent, &cur, &cl);
 			if (rc <= 0) {
@@ -405,7 +409,14 @@ static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint
 		int rc = 1;
 		bool changed = false;
 		for (size_t i = from; i < c->ntfn && rc > 0; i++) {
-			if (pf_tfn_identity(c->tfn[i], cur, cl))
+			/* on a short field's own value, its byte classes (one
+			 * pass, once per scan) answer most identities; the body
+			 * and a long value are searched with memchr() */
+			bool own = arena && !changed && cl <= 256 && f->mask != BIT(PF_C_BODY);
+			if (own && !*cls)
+				*cls = pf_tfn_classes(cur, cl);
+			if (own ? pf_tfn_identity_cls(c->tfn[i], *cls, cur, cl)
+				: pf_tfn_identity(c->tfn[i], cur, cl))
 				continue;
 			struct pf_buf *b = &sc->t[i & 1];
 			if (cur == b->p) {
@@ -1062,6 +1073,8 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		free(sc->live);
 		free(sc->plist);
 		free(sc->pby);
+		free(sc->fcls);
+		sc->fcls = malloc(cap * sizeof(*sc->fcls));
 		sc->live = malloc(cap * sizeof(*sc->live));
 		sc->plist = malloc(cap * sizeof(*sc->plist));
 		sc->pby = malloc(cap * sizeof(*sc->pby));
@@ -1072,12 +1085,13 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		sc->plinks = malloc(cap * PF_CLEAN_MAX_LINKS * sizeof(*sc->plinks));
 		sc->skipcap = cap;
 		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks || !sc->live ||
-		    !sc->plist || !sc->pby) {
+		    !sc->plist || !sc->pby || !sc->fcls) {
 			sc->skipcap = 0;
 			return -1;
 		}
 	}
 	memset(sc->skip, 0, sc->nf);
+	memset(sc->fcls, 0, sc->nf * sizeof(*sc->fcls));
 	memset(sc->nat, 0, sc->pf->nlinks);
 	if (!sc->clean)
 		return 0;
