@@ -1,6 +1,6 @@
 /*
  * pf_clean.c - a bounded table of field verdicts of the pre-filter
- * (pf_clean.h).  Two-way set associative, 8192 entries, each with
+ * (pf_clean.h).  Eight-way set associative, 16384 entries, each with
  * its own copy of the name and the value (2 MiB of them at most); a value is kept only the second
  * time its hash is seen, so a stream of unique values (Referer with a
  * fresh query, a cache-busting cookie) costs a hash and a probe of the
@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SETS 4096
-#define WAYS 2
-#define SEEN 16384
+#define SETS 2048
+#define WAYS 8
+#define SEEN_SETS 8192
+#define SEEN_WAYS 4
 #define BUDGET (2u << 20)	/* bytes of keys */
 
 struct ent {
@@ -29,7 +30,11 @@ struct ent {
 
 struct pf_clean {
 	struct ent e[SETS][WAYS];
-	uint64_t seen[SEEN];	/* hashes looked up once, not kept */
+	/* hashes looked up once, not kept: 32 bits of each (the set is
+	 * chosen by the other 32), newest first.  Four ways, so two keys of
+	 * one set do not push each other out on every pass and stay unknown
+	 * for ever, as they did in a direct-mapped table. */
+	uint32_t seen[SEEN_SETS][SEEN_WAYS];
 	uint32_t clock;
 	size_t n, bytes;
 };
@@ -64,8 +69,17 @@ static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 		memcpy(&v, p, 8);
 		h = mix(h, v);
 	}
+	/* the last 0..7 bytes, every one of them read, without a call to
+	 * memcpy() of a variable length (the length is mixed in too) */
 	v = 0;
-	memcpy(&v, p, n);
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		v = a | (uint64_t)b << 32;
+	} else if (n) {
+		v = p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+	}
 	return mix(h, v ^ ((uint64_t)n << 56));
 }
 
@@ -76,7 +90,7 @@ static uint64_t key_hash(uint32_t mask, const uint8_t *name, size_t nlen, const 
 
 	h = hash_bytes(h, name, nlen);
 	h = hash_bytes(h, val, vlen);
-	return h ? h : 1;	/* 0 marks an empty "seen" slot */
+	return h;
 }
 
 static bool same(const struct ent *e, uint64_t hash, uint32_t mask, const uint8_t *name,
@@ -108,10 +122,13 @@ int pf_clean_get(struct pf_clean *m, uint32_t mask, const uint8_t *name, size_t 
 			*nlinks = set[w].nlinks;
 			return set[w].known;
 		}
-	uint64_t *s = &m->seen[(h >> 32) % SEEN];
-	if (*s == h)
-		return -2;
-	*s = h;
+	uint32_t *s = m->seen[(h >> 32) % SEEN_SETS];
+	uint32_t fp = (uint32_t)h | 1;	/* 0 marks an empty way */
+	for (size_t w = 0; w < SEEN_WAYS; w++)
+		if (s[w] == fp)
+			return -2;
+	memmove(s + 1, s, (SEEN_WAYS - 1) * sizeof(*s));
+	s[0] = fp;
 	return -1;
 }
 

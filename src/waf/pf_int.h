@@ -190,4 +190,10 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out);
  * ...); false may also mean "not known". */
 bool pf_tfn_identity(int t, const uint8_t *in, size_t len);
 
+/* The byte classes of in[0..len) (never 0), and pf_tfn_identity() for a
+ * value with those classes: the single-byte checks are answered from
+ * them, one pass over a value for all of a field's chains. */
+uint32_t pf_tfn_classes(const uint8_t *in, size_t len);
+bool pf_tfn_identity_cls(int t, uint32_t classes, const uint8_t *in, size_t len);
+
 #endif

@@ -179,8 +179,12 @@ static bool j_string(struct json *j, size_t *off, size_t *len)
 			continue;
 		}
 		if (c != '\\') {
-			pf_sc_put(j->sc, &c, 1);
-			j->p++;
+			/* a run of plain ASCII bytes, copied at once */
+			const uint8_t *b = j->p;
+			while (j->p < j->end && *j->p >= 0x20 && *j->p < 0x80 && *j->p != '"' &&
+			       *j->p != '\\')
+				j->p++;
+			pf_sc_put(j->sc, b, (size_t)(j->p - b));
 			continue;
 		}
 		if (j->end - j->p < 2)

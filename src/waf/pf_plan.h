@@ -91,6 +91,8 @@ struct pchain {
 	int tfn[16];
 	size_t ntfn;
 	hs_database_t *db;	/* the patterns of the scanned links using it */
+	hs_database_t *bdb;	/* those of its links reading REQUEST_BODY, for the
+				 * body alone (NULL: the body is scanned with db) */
 	uint32_t mask;		/* collections some HS link of this chain reads */
 	size_t *links;		/* HS links using this chain (global indexes) */
 	size_t nlinks;

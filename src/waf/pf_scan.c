@@ -38,6 +38,12 @@ struct seg {
 	size_t start, len;
 };
 
+/* A rule the verdict loop asks (not silent, no link statically false). */
+struct rref {
+	uint32_t ri;		/* pf->rules index */
+	uint32_t base;		/* its first link's global index */
+};
+
 struct waf_pf_scratch {
 	unsigned magic;
 	const struct waf_pf *pf;
@@ -64,21 +70,36 @@ struct waf_pf_scratch {
 	pcre2_match_data *nmd;	/* for name_re() */
 	struct pf_clean *clean;	/* the memo of field verdicts (NULL: off) */
 	uint8_t *skip;		/* per field: known to the memo, not scanned */
+	uint32_t *fcls;		/* per field: its value's byte classes, 0 not yet
+				 * (pf_tfn_classes) */
 	uint32_t *live;		/* the fields not skipped, in order */
 	size_t nlive;
 	uint32_t *plist;	/* the fields being decided (probe 1), in order */
 	size_t nprobe;
+	uint32_t *pby;		/* the same by collection (each has one): those of
+				 * collection c at pby[pstart[c]..pstart[c + 1]) */
+	size_t pstart[PF_C_COUNT + 1];
 	uint8_t *probe;		/* per field: 1 being decided, 2 not kept */
 	uint8_t *npl;		/* per field being decided: links noted */
 	uint32_t *plinks;	/* [field * PF_CLEAN_MAX_LINKS]: those links */
 	uint64_t *hash;		/* per field: its memo key's hash */
 	size_t skipcap;
 	uint8_t *nat;		/* per link: a native link a skipped field makes "might" */
+	uint32_t *cnt_known;	/* per link: the counts 0..31 its answer is known on */
+	uint32_t *cnt_might;	/* and those it says "might" on (native()) */
 	size_t clean_hits, clean_puts;
 	uint64_t *pacc;		/* pf_pass.c: the might rules' additions per score variable */
 	bool passed;		/* the last scan's "might" is "decided: pass" */
 	long last_rule;		/* why the last scan said "might" */
 	long last_field;	/* and on which field (-1: none known) */
+	struct rref *rl;	/* the rules the verdict loop asks, in order */
+	size_t nrl;
+	uint32_t *rl_other;	/* those of them whose first link is not a
+				 * Vectorscan link (rl indexes, ascending) */
+	size_t nrl_other;
+	int32_t *rl_at;		/* per link: the rl index of the rule it is the
+				 * first Vectorscan link of, or -1 */
+	uint32_t *rl_ask;	/* this scan's rules to ask (rl indexes) */
 	bool oom;
 };
 
@@ -92,21 +113,41 @@ struct waf_pf_scratch *waf_pf_scratch_new(const struct waf_pf *pf)
 	sc->pf = pf;
 	sc->md = pcre2_match_data_create(32, NULL);
 	sc->nmd = pcre2_match_data_create(1, NULL);
-	sc->hit = calloc(pf->nlinks + 1, 1);
+	sc->hit = calloc(pf->nlinks + 8, 1);	/* read eight bytes at a time */
 	sc->hit_field = calloc(pf->nlinks + 1, sizeof(*sc->hit_field));
 	sc->seen_seg = calloc(pf->nlinks + 1, sizeof(*sc->seen_seg));
 	if (!sc->md || !sc->nmd || !sc->hit || !sc->hit_field || !sc->seen_seg)
 		goto fail;
 	for (size_t i = 0; i < pf->nchains; i++)
-		if (pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS)
+		if ((pf->chains[i].db && hs_alloc_scratch(pf->chains[i].db, &sc->hs) != HS_SUCCESS) ||
+		    (pf->chains[i].bdb && hs_alloc_scratch(pf->chains[i].bdb, &sc->hs) != HS_SUCCESS))
 			goto fail;
 	sc->nat = calloc(pf->nlinks + 1, 1);
+	sc->cnt_known = calloc(pf->nlinks + 1, sizeof(*sc->cnt_known));
+	sc->cnt_might = calloc(pf->nlinks + 1, sizeof(*sc->cnt_might));
 	sc->pacc = calloc(pf->pass.nvars + 1, sizeof(*sc->pacc));
-	if (!sc->nat || !sc->pacc)
+	if (!sc->nat || !sc->cnt_known || !sc->cnt_might || !sc->pacc)
 		goto fail;
 	sc->clean = pf_clean_new();
-	if (!sc->clean)
+	sc->rl = malloc((pf->nrules + 1) * sizeof(*sc->rl));
+	sc->rl_other = malloc((pf->nrules + 1) * sizeof(*sc->rl_other));
+	sc->rl_ask = malloc((pf->nrules + 1) * sizeof(*sc->rl_ask));
+	sc->rl_at = malloc((pf->nlinks + 1) * sizeof(*sc->rl_at));
+	if (!sc->clean || !sc->rl || !sc->rl_other || !sc->rl_ask || !sc->rl_at)
 		goto fail;
+	for (size_t gi = 0; gi < pf->nlinks; gi++)
+		sc->rl_at[gi] = -1;
+	for (size_t ri = 0, gi = 0; ri < pf->nrules; gi += pf->rules[ri].nlinks, ri++) {
+		const struct prule *pr = &pf->rules[ri];
+		if (pr->silent || (pr->nlinks && pr->links[0].mode == LM_NEVER))
+			continue;
+		bool hs0 = pr->nlinks && pr->links[0].mode == LM_HS;
+		if (hs0)
+			sc->rl_at[gi] = (int32_t)sc->nrl;
+		else
+			sc->rl_other[sc->nrl_other++] = (uint32_t)sc->nrl;
+		sc->rl[sc->nrl++] = (struct rref){ (uint32_t)ri, (uint32_t)gi };
+	}
 	return sc;
 fail:
 	waf_pf_scratch_free(sc);
@@ -129,9 +170,17 @@ void waf_pf_scratch_free(struct waf_pf_scratch *sc)
 	free(sc->npl);
 	free(sc->plinks);
 	free(sc->nat);
+	free(sc->cnt_known);
+	free(sc->cnt_might);
 	free(sc->pacc);
 	free(sc->live);
 	free(sc->plist);
+	free(sc->pby);
+	free(sc->fcls);
+	free(sc->rl);
+	free(sc->rl_other);
+	free(sc->rl_ask);
+	free(sc->rl_at);
 	pf_buf_free(&sc->arena);
 	pf_buf_free(&sc->t[0]);
 	pf_buf_free(&sc->t[1]);
@@ -343,6 +392,7 @@ static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint
 		size_t cl = f->vlen, from = 0;
 		bool arena = true;		/* cur is the field's value */
 		size_t src_off = f->val;
+		uint32_t *cls = &sc->fcls[fi];
 		if (c->parent >= 0) {
 			int rc = chain_out(sc, fi, (size_t)c->parent, &cur, &cl);
 			if (rc <= 0) {
@@ -359,7 +409,14 @@ static int chain_out(struct waf_pf_scratch *sc, size_t fi, size_t ci, const uint
 		int rc = 1;
 		bool changed = false;
 		for (size_t i = from; i < c->ntfn && rc > 0; i++) {
-			if (pf_tfn_identity(c->tfn[i], cur, cl))
+			/* on a short field's own value, its byte classes (one
+			 * pass, once per scan) answer most identities; the body
+			 * and a long value are searched with memchr() */
+			bool own = arena && !changed && cl <= 256 && f->mask != BIT(PF_C_BODY);
+			if (own && !*cls)
+				*cls = pf_tfn_classes(cur, cl);
+			if (own ? pf_tfn_identity_cls(c->tfn[i], *cls, cur, cl)
+				: pf_tfn_identity(c->tfn[i], cur, cl))
 				continue;
 			struct pf_buf *b = &sc->t[i & 1];
 			if (cur == b->p) {
@@ -512,12 +569,10 @@ static bool excluded(struct waf_pf_scratch *sc, const struct plink *l, size_t fi
 	return false;
 }
 
-static bool link_reads(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
+static bool link_reads_field(struct waf_pf_scratch *sc, const struct plink *l, size_t fi)
 {
 	const struct field *f = &sc->f[fi];
 
-	if (!(f->mask & l->read_mask))
-		return false;	/* the common case: none of its collections */
 	if (l->nexcl && excluded(sc, l, fi))
 		return false;
 	if (f->mask & l->coll_mask)
@@ -528,6 +583,14 @@ static bool link_reads(struct waf_pf_scratch *sc, const struct plink *l, size_t 
 			return true;
 	}
 	return false;
+}
+
+/* Does link l read field fi?  The common case, none of its collections,
+ * is answered inline (the probe and the scan ask it per link and field). */
+static inline __attribute__((always_inline)) bool link_reads(struct waf_pf_scratch *sc,
+							     const struct plink *l, size_t fi)
+{
+	return (sc->f[fi].mask & l->read_mask) && link_reads_field(sc, l, fi);
 }
 
 /* A Vectorscan hit is a candidate: prefilter mode over-approximates a
@@ -866,19 +929,43 @@ static int on_probe(unsigned id, unsigned long long from, unsigned long long to,
  * becomes 2 where the field cannot be replaced by such a list.
  * Vectorscan runs once per chain over all of them, joined as the scan
  * joins fields.  -1: out of memory or a Vectorscan error. */
+/* The fields being decided by collection (sc->pby, sc->pstart); a
+ * loop over the collections of mask and their fields: */
+#define FOR_PROBED(sc, mask, fi)                                                      \
+	for (uint32_t m_ = (mask) & ((1u << PF_C_COUNT) - 1); m_; m_ &= m_ - 1)        \
+		for (size_t k_ = (sc)->pstart[__builtin_ctz(m_)], fi;                   \
+		     k_ < (sc)->pstart[__builtin_ctz(m_) + 1] && (fi = (sc)->pby[k_], 1); k_++)
+
+static void probe_by_collection(struct waf_pf_scratch *sc)
+{
+	size_t *st = sc->pstart;
+
+	memset(st, 0, sizeof(sc->pstart));
+	for (size_t k = 0; k < sc->nprobe; k++)
+		st[__builtin_ctz(sc->f[sc->plist[k]].mask) + 1]++;
+	for (size_t c = 0; c < PF_C_COUNT; c++)
+		st[c + 1] += st[c];
+	size_t at_[PF_C_COUNT];
+	memcpy(at_, st, sizeof(at_));
+	for (size_t k = 0; k < sc->nprobe; k++) {
+		uint32_t fi = sc->plist[k];
+		sc->pby[at_[__builtin_ctz(sc->f[fi].mask)]++] = fi;
+	}
+}
+
 static int probe_fields(struct waf_pf_scratch *sc)
 {
 	const struct waf_pf *pf = sc->pf;
 
+	probe_by_collection(sc);
 	for (size_t ci = 0; ci < pf->nchains; ci++) {
 		const struct pchain *c = &pf->chains[ci];
 		if (!c->db)
 			continue;
 		sc->cat.len = 0;
 		sc->nseg = 0;
-		for (size_t k = 0; k < sc->nprobe; k++) {
-			size_t fi = sc->plist[k];
-			if (sc->probe[fi] != 1 || !(c->mask & sc->f[fi].mask))
+		FOR_PROBED(sc, c->mask, fi) {
+			if (sc->probe[fi] != 1)
 				continue;
 			bool read = false;
 			for (size_t j = 0; j < c->nlinks && !read; j++)
@@ -924,8 +1011,7 @@ static int probe_fields(struct waf_pf_scratch *sc)
 		const struct plink *l = pf->links[gi];
 		if (l->mode != LM_NATIVE)
 			continue;
-		for (size_t k = 0; k < sc->nprobe; k++) {
-			size_t fi = sc->plist[k];
+		FOR_PROBED(sc, l->read_mask, fi) {
 			if (sc->probe[fi] != 1 || !link_reads(sc, l, fi))
 				continue;
 			int r = verdict_field(sc, l, fi);
@@ -941,8 +1027,7 @@ static int probe_fields(struct waf_pf_scratch *sc)
 			const struct plink *src = &pf->rules[d->rule].links[d->link];
 			if (src->mode == LM_ALWAYS || src->nstatic || src->nder)
 				continue;	/* "might" whatever the fields */
-			for (size_t k = 0; k < sc->nprobe; k++) {
-				size_t fi = sc->plist[k];
+			FOR_PROBED(sc, src->read_mask, fi) {
 				if (sc->probe[fi] != 1 || !link_reads(sc, src, fi))
 					continue;
 				int r = derived_field(sc, d, l, fi);
@@ -987,8 +1072,12 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		free(sc->plinks);
 		free(sc->live);
 		free(sc->plist);
+		free(sc->pby);
+		free(sc->fcls);
+		sc->fcls = malloc(cap * sizeof(*sc->fcls));
 		sc->live = malloc(cap * sizeof(*sc->live));
 		sc->plist = malloc(cap * sizeof(*sc->plist));
+		sc->pby = malloc(cap * sizeof(*sc->pby));
 		sc->skip = malloc(cap);
 		sc->probe = malloc(cap);
 		sc->npl = malloc(cap);
@@ -996,12 +1085,13 @@ static int clean_memo(struct waf_pf_scratch *sc)
 		sc->plinks = malloc(cap * PF_CLEAN_MAX_LINKS * sizeof(*sc->plinks));
 		sc->skipcap = cap;
 		if (!sc->skip || !sc->probe || !sc->npl || !sc->hash || !sc->plinks || !sc->live ||
-		    !sc->plist) {
+		    !sc->plist || !sc->pby || !sc->fcls) {
 			sc->skipcap = 0;
 			return -1;
 		}
 	}
 	memset(sc->skip, 0, sc->nf);
+	memset(sc->fcls, 0, sc->nf * sizeof(*sc->fcls));
 	memset(sc->nat, 0, sc->pf->nlinks);
 	if (!sc->clean)
 		return 0;
@@ -1060,7 +1150,7 @@ size_t waf_pf_memo_hits(const struct waf_pf_scratch *sc, size_t *puts)
 }
 
 /* Native verdict of a link: 1 might, 0 cannot, -1 OOM. */
-static int native(struct waf_pf_scratch *sc, const struct plink *l)
+static int native(struct waf_pf_scratch *sc, const struct plink *l, size_t gi)
 {
 	for (size_t i = 0; i < l->nstatic; i++) {
 		const char *v = l->static_vals[i];
@@ -1073,12 +1163,36 @@ static int native(struct waf_pf_scratch *sc, const struct plink *l)
 		if (!v->count)
 			continue;
 		size_t n = 0;
-		for (size_t fi = 0; fi < sc->nf; fi++)
-			if ((sc->f[fi].mask & v->coll_mask) && sel_matches(sc, l, i, fi))
-				n++;
+		if (v->sel && !v->sel_regex) {
+			/* sel_matches() with the selector's length taken once */
+			size_t sl = strlen(v->sel);
+			for (size_t fi = 0; fi < sc->nf; fi++) {
+				const struct field *f = &sc->f[fi];
+				if ((f->mask & v->coll_mask) && f->nlen == sl &&
+				    !strncasecmp(v->sel, (const char *)at(sc, f->name), sl))
+					n++;
+			}
+		} else {
+			for (size_t fi = 0; fi < sc->nf; fi++)
+				if ((sc->f[fi].mask & v->coll_mask) && sel_matches(sc, l, i, fi))
+					n++;
+		}
+		/* the answer on a small count is kept per scratch: it
+		 * depends on the link and the number alone */
+		uint32_t bit = n < 32 ? 1u << n : 0;
+		if (bit && (sc->cnt_known[gi] & bit)) {
+			if (sc->cnt_might[gi] & bit)
+				return 1;
+			continue;
+		}
 		char num[24];
 		int nl = (int)pf_put_dec(num, n);
 		int r = verdict_value(sc, l, (const uint8_t *)num, (size_t)nl, sc->t);
+		if (r >= 0 && bit) {
+			sc->cnt_known[gi] |= bit;
+			if (r)
+				sc->cnt_might[gi] |= bit;
+		}
 		if (r)
 			return r;
 	}
@@ -1109,7 +1223,7 @@ static int link_might(struct waf_pf_scratch *sc, const struct plink *l, size_t g
 	case LM_HS:
 		return sc->hit[gi];
 	default:
-		return sc->nat[gi] ? 1 : native(sc, l);
+		return sc->nat[gi] ? 1 : native(sc, l, gi);
 	}
 }
 
@@ -1127,9 +1241,14 @@ static int json_ctl_fires(struct waf_pf_scratch *sc, const struct sl_rule *r, pc
 			const struct sl_var *v = &sl->vars[i];
 			if (v->kind != PF_V_COLL || v->count || v->exclude || v->sel_regex)
 				return -1;
+			if (!v->sel)
+				return -1;
+			size_t selen = strlen(v->sel);
 			for (size_t fi = 0; fi < sc->nf && !any; fi++) {
 				const struct field *f = &sc->f[fi];
-				if (!(f->mask & v->coll_mask) || !name_is(v, at(sc, f->name), f->nlen))
+				/* name_is(), the selector's length taken once */
+				if (!(f->mask & v->coll_mask) || f->nlen != selen ||
+				    strncasecmp(v->sel, (const char *)at(sc, f->name), selen))
 					continue;
 				const uint8_t *s = at(sc, f->val);
 				size_t len = f->vlen;
@@ -1243,8 +1362,11 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 	size_t nctype = 0;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
-		add_copy(sc, BIT(PF_C_HEADERS_NAMES), h->name, h->name_len, h->name, h->name_len);
-		add_copy(sc, BIT(PF_C_HEADERS), h->name, h->name_len, h->value, h->value_len);
+		/* one copy of the name for both fields */
+		size_t hn = put(sc, h->name, h->name_len);
+		add_field(sc, BIT(PF_C_HEADERS_NAMES), hn, h->name_len, hn, h->name_len);
+		size_t hv = put(sc, h->value, h->value_len);
+		add_field(sc, BIT(PF_C_HEADERS), hn, h->name_len, hv, h->value_len);
 		if (h->name_len == 6 && !strncasecmp(h->name, "cookie", 6)) {
 			const char *v = h->value;
 			size_t vl = h->value_len, p = 0;
@@ -1267,8 +1389,10 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 					continue;
 				const char *cv = eq ? eq + 1 : v + ce;
 				size_t cvl = eq ? ce - (size_t)(eq + 1 - v) : 0;
-				add_copy(sc, BIT(PF_C_COOKIES), v + kb, ke - kb, cv, cvl);
-				add_copy(sc, BIT(PF_C_COOKIES_NAMES), v + kb, ke - kb, v + kb, ke - kb);
+				size_t cn = put(sc, v + kb, ke - kb);
+				size_t co = put(sc, cv, cvl);
+				add_field(sc, BIT(PF_C_COOKIES), cn, ke - kb, co, cvl);
+				add_field(sc, BIT(PF_C_COOKIES_NAMES), cn, ke - kb, cn, ke - kb);
 			}
 		}
 		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12)) {
@@ -1392,6 +1516,94 @@ size_t waf_pf_last_why(const struct waf_pf_scratch *sc, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t)n;
 }
 
+enum scan_sel { SCAN_ALL, SCAN_NOT_BODY, SCAN_BODY };
+
+/* One Vectorscan scan of chain ci's live fields (those sel takes) with
+ * db, transformed and joined by '\n'; a field the chain cannot compute
+ * makes every link of it reading the field "might".  -1: out of memory
+ * or a Vectorscan error. */
+static int scan_chain(struct waf_pf_scratch *sc, size_t ci, hs_database_t *db, enum scan_sel sel)
+{
+	const struct waf_pf *pf = sc->pf;
+	const struct pchain *c = &pf->chains[ci];
+
+	sc->cat.len = 0;
+	sc->nseg = 0;
+	for (size_t k = 0; k < sc->nlive; k++) {
+		size_t fi = sc->live[k];
+		const struct field *f = &sc->f[fi];
+		if (!(c->mask & f->mask))
+			continue;
+		if (sel != SCAN_ALL && (sel == SCAN_BODY) != !!(f->mask & BIT(PF_C_BODY)))
+			continue;
+		const uint8_t *t;
+		size_t tl;
+		int rc = chain_out(sc, fi, ci, &t, &tl);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			for (size_t j = 0; j < c->nlinks; j++)
+				if (link_reads(sc, pf->links[c->links[j]], fi)) {
+					sc->hit[c->links[j]] = 1;
+					sc->hit_field[c->links[j]] = (uint32_t)fi;
+				}
+			continue;
+		}
+		if (sc->nseg == sc->segcap) {
+			size_t nc = sc->segcap ? 2 * sc->segcap : 64;
+			void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
+			if (!np)
+				return -1;
+			sc->seg = np;
+			sc->segcap = nc;
+		}
+		if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
+			return -1;
+		sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
+		if (tl)
+			memcpy(sc->cat.p + sc->cat.len, t, tl);
+		sc->cat.len += tl;
+		sc->cat.p[sc->cat.len++] = '\n';
+	}
+	if (sc->nseg == 0)
+		return 0;
+	for (size_t j = 0; j < c->nlinks; j++)
+		sc->seen_seg[c->links[j]] = 0;
+	struct hs_ctx h = { sc };
+	if (sc->cat.len > UINT32_MAX ||
+	    hs_scan(db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match, &h) !=
+		    HS_SUCCESS)
+		return -1;
+	return 0;
+}
+
+/* The rules the verdict loop asks, in rule order (sc->rl_ask): those
+ * whose first link is not a Vectorscan link, and those whose first
+ * Vectorscan link found something (most found nothing); the hits are
+ * read eight links at a time.  Returns how many. */
+static size_t rules_to_ask(struct waf_pf_scratch *sc)
+{
+	size_t n = 0, a = 0, nl = sc->pf->nlinks;
+
+	for (size_t w = 0; w < nl; w += 8) {
+		uint64_t x;
+		memcpy(&x, sc->hit + w, 8);
+		while (x) {
+			unsigned b = (unsigned)__builtin_ctzll(x) / 8;
+			x &= ~(0xffull << (8 * b));
+			int32_t r = w + b < nl ? sc->rl_at[w + b] : -1;
+			if (r < 0)
+				continue;
+			while (a < sc->nrl_other && sc->rl_other[a] < (uint32_t)r)
+				sc->rl_ask[n++] = sc->rl_other[a++];
+			sc->rl_ask[n++] = (uint32_t)r;
+		}
+	}
+	while (a < sc->nrl_other)
+		sc->rl_ask[n++] = sc->rl_other[a++];
+	return n;
+}
+
 bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 {
 	sc->last_field = -1;
@@ -1437,72 +1649,36 @@ bool waf_pf_scan(const struct waf_pf *pf, struct waf_pf_scratch *sc, const struc
 	if (clean_memo(sc) < 0)
 		return true;
 	sc->nlive = 0;
+	uint32_t live_mask = 0;	/* the collections of the live fields */
 	for (size_t fi = 0; fi < sc->nf; fi++)
-		if (!sc->skip[fi])
+		if (!sc->skip[fi]) {
 			sc->live[sc->nlive++] = (uint32_t)fi;
+			live_mask |= sc->f[fi].mask;
+		}
 
 	/* the Vectorscan pass: per chain, one scan of the fields it reads,
-	 * transformed and joined by '\n' */
+	 * transformed and joined by '\n'; where the chain has a database
+	 * for REQUEST_BODY, the body is scanned alone with it */
 	for (size_t ci = 0; ci < pf->nchains; ci++) {
 		const struct pchain *c = &pf->chains[ci];
-		if (!c->db)
-			continue;
-		sc->cat.len = 0;
-		sc->nseg = 0;
-		for (size_t k = 0; k < sc->nlive; k++) {
-			size_t fi = sc->live[k];
-			const struct field *f = &sc->f[fi];
-			if (!(c->mask & f->mask))
-				continue;
-			const uint8_t *t;
-			size_t tl;
-			int rc = chain_out(sc, fi, ci, &t, &tl);
-			if (rc < 0)
+		if (!c->db || !(c->mask & live_mask))
+			continue;	/* no field for it (most, once the memo knows them) */
+		if (!c->bdb) {
+			if (scan_chain(sc, ci, c->db, SCAN_ALL) < 0)
 				return true;
-			if (rc == 0) {
-				for (size_t j = 0; j < c->nlinks; j++)
-					if (link_reads(sc, pf->links[c->links[j]], fi)) {
-						sc->hit[c->links[j]] = 1;
-						sc->hit_field[c->links[j]] = (uint32_t)fi;
-					}
-				continue;
-			}
-			if (sc->nseg == sc->segcap) {
-				size_t nc = sc->segcap ? 2 * sc->segcap : 64;
-				void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
-				if (!np)
-					return true;
-				sc->seg = np;
-				sc->segcap = nc;
-			}
-			if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
-				return true;
-			sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
-			if (tl)
-				memcpy(sc->cat.p + sc->cat.len, t, tl);
-			sc->cat.len += tl;
-			sc->cat.p[sc->cat.len++] = '\n';
-		}
-		if (sc->nseg == 0)
-			continue;
-		for (size_t j = 0; j < c->nlinks; j++)
-			sc->seen_seg[c->links[j]] = 0;
-		struct hs_ctx h = { sc };
-		if (sc->cat.len > UINT32_MAX ||
-		    hs_scan(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match,
-			    &h) != HS_SUCCESS)
+		} else if (scan_chain(sc, ci, c->db, SCAN_NOT_BODY) < 0 ||
+			   scan_chain(sc, ci, c->bdb, SCAN_BODY) < 0) {
 			return true;
+		}
 	}
 
 	/* rules: every link must say "might"; a rule pf_pass.c can bound
 	 * only adds to the scores, and the scan goes on */
-	size_t gi = 0, npass = 0;
-	for (size_t ri = 0; ri < pf->nrules; ri++) {
+	size_t npass = 0, nask = rules_to_ask(sc);
+	for (size_t n = 0; n < nask; n++) {
+		const struct rref *q = &sc->rl[sc->rl_ask[n]];
+		size_t ri = q->ri, base = q->base;
 		const struct prule *pr = &pf->rules[ri];
-		size_t base = gi;
-		gi += pr->nlinks;
-		if (pr->silent)
-			continue;
 		bool all = true;
 		for (size_t k = 0; k < pr->nlinks && all; k++) {
 			int m = link_might(sc, &pr->links[k], base + k);

@@ -524,14 +524,133 @@ static bool cspace(uint8_t c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* 0x80 in each byte of x that is 'A'..'Z', 0 in the others: the low
+ * seven bits plus 0x3f reach 0x80 from 'A' on, plus 0x25 from '[' on,
+ * with no carry between bytes; a byte with its high bit set is none. */
+static inline uint64_t upper_bytes(uint64_t x)
+{
+	const uint64_t hi = 0x8080808080808080ull;
+	uint64_t y = x & ~hi;
+
+	return (y + 0x3f3f3f3f3f3f3f3full) & ~(y + 0x2525252525252525ull) & ~x & hi;
+}
+
+/* Byte classes of a value (pf_tfn_classes), for identity checks that
+ * need no other pass over it (pf_tfn_identity_cls). */
+enum {
+	K_UPPER = 1u << 0, K_PCT = 1u << 1, K_PLUS = 1u << 2, K_AMP = 1u << 3,
+	K_BSL = 1u << 4, K_NUL = 1u << 5, K_HI = 1u << 6, K_SP = 1u << 7,
+	K_CTLWS = 1u << 8, K_SLASH = 1u << 9, K_QUOTE = 1u << 10, K_CARET = 1u << 11,
+	K_COMMA = 1u << 12, K_SEMI = 1u << 13, K_STAR = 1u << 14,
+	K_KNOWN = 1u << 31,
+};
+
+static const uint16_t byte_class[256] = {
+	0x0020, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0000, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0000, 0x0000,
+	0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0080, 0x0000, 0x0400, 0x0000, 0x0000, 0x0002, 0x0008, 0x0400,
+	0x0000, 0x0000, 0x4000, 0x0004, 0x1000, 0x0000, 0x0000, 0x0200,
+	0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0000, 0x0000, 0x0000, 0x2000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0000, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001,
+	0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001,
+	0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001, 0x0001,
+	0x0001, 0x0001, 0x0001, 0x0000, 0x0010, 0x0000, 0x0800, 0x0000,
+	0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+	0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040, 0x0040,
+};
+
+uint32_t pf_tfn_classes(const uint8_t *in, size_t len)
+{
+	uint32_t k = K_KNOWN;
+
+	for (size_t i = 0; i < len; i++)
+		k |= byte_class[in[i]];
+	return k;
+}
+
+bool pf_tfn_identity_cls(int t, uint32_t k, const uint8_t *in, size_t len)
+{
+	/* true only where pf_tfn_identity() says so; the classes decide
+	 * the checks that look for single bytes, the rest ask it */
+	switch (t) {
+	case T_LOWERCASE:
+		return !(k & K_UPPER);
+	case T_URLDECODE:
+	case T_URLDECODEUNI:
+		return !(k & (K_PCT | K_PLUS));
+	case T_HTMLENTITYDECODE:
+		return !(k & K_AMP);
+	case T_JSDECODE:
+		return !(k & K_BSL);
+	case T_CSSDECODE:
+		return !(k & (K_BSL | K_NUL));
+	case T_REMOVENULLS:
+		return !(k & K_NUL);
+	case T_UTF8TOUNICODE:
+		return !(k & (K_NUL | K_HI));
+	case T_COMPRESSWS:
+		if (!(k & (K_SP | K_CTLWS)))
+			return true;
+		break;
+	case T_REMOVEWS:
+		if (!(k & (K_SP | K_CTLWS | K_HI)))
+			return true;
+		break;
+	case T_REPLACECOMMENTS:
+		if (!(k & K_SLASH) || !(k & K_STAR))
+			return true;
+		break;
+	case T_CMDLINE:
+		if (!(k & (K_QUOTE | K_BSL | K_CARET | K_COMMA | K_SEMI | K_UPPER | K_SP | K_CTLWS |
+			   K_HI)))
+			return true;
+		break;
+	case T_NORMALISEPATH:
+	case T_NORMALISEPATHWIN:
+		return !(k & (K_SLASH | K_BSL)) && (len == 0 || in[len - 1] != '.');
+	default:
+		break;
+	}
+	return pf_tfn_identity(t, in, len);
+}
+
 bool pf_tfn_identity(int t, const uint8_t *in, size_t len)
 {
 	switch (t) {
-	case T_LOWERCASE:	/* tolower() in the C locale: A-Z only */
-		for (size_t i = 0; i < len; i++)
+	case T_LOWERCASE: {	/* tolower() in the C locale: A-Z only */
+		size_t i = 0;
+		for (; i + 8 <= len; i += 8) {
+			uint64_t x;
+			memcpy(&x, in + i, 8);
+			if (upper_bytes(x))
+				return false;
+		}
+		for (; i < len; i++)
 			if (in[i] >= 'A' && in[i] <= 'Z')
 				return false;
 		return true;
+	}
 	case T_URLDECODE:
 	case T_URLDECODEUNI:
 		return !memchr(in, '%', len) && !memchr(in, '+', len);
@@ -584,6 +703,12 @@ bool pf_tfn_identity(int t, const uint8_t *in, size_t len)
 	case T_TRIMRIGHT:
 		return len == 0 || ((t == T_TRIMRIGHT || !cspace(in[0])) &&
 				    (t == T_TRIMLEFT || !cspace(in[len - 1])));
+	case T_NORMALISEPATH:
+	case T_NORMALISEPATHWIN:
+		/* without a separator normalise_path() copies every byte but
+		 * a final "." or ".." (the last segment, dropped) */
+		return !memchr(in, '/', len) && !memchr(in, '\\', len) &&
+		       (len == 0 || in[len - 1] != '.');
 	default:
 		return false;
 	}
@@ -597,11 +722,19 @@ int pf_tfn_apply(int t, const uint8_t *in, size_t len, struct pf_buf *out)
 		return -1;
 	uint8_t *d = out->p;
 	switch (t) {
-	case T_LOWERCASE:	/* tolower() in the C locale, inline */
-		for (size_t i = 0; i < len; i++)
+	case T_LOWERCASE: {	/* tolower() in the C locale, inline */
+		size_t i = 0;
+		for (; i + 8 <= len; i += 8) {
+			uint64_t x;
+			memcpy(&x, in + i, 8);
+			x |= upper_bytes(x) >> 2;	/* + 0x20 where 'A'..'Z' */
+			memcpy(d + i, &x, 8);
+		}
+		for (; i < len; i++)
 			d[i] = in[i] >= 'A' && in[i] <= 'Z' ? (uint8_t)(in[i] + 32) : in[i];
 		o = len;
 		break;
+	}
 	case T_URLDECODEUNI:
 		o = url_decode_uni(in, len, d);
 		break;

@@ -1659,8 +1659,15 @@ TEST(test_tfn_identity)
 				/* mostly one class of byte, so identities happen */
 				in[i] = (x >> 32) % 4 ? alpha[x % 4] : alpha[(x >> 8) % na];
 			}
-			if (!pf_tfn_identity(t, in, len))
+			/* the byte classes' answer never says more than
+			 * pf_tfn_identity() (and the scan trusts both) */
+			bool by_cls = pf_tfn_identity_cls(t, pf_tfn_classes(in, len), in, len);
+			if (!pf_tfn_identity(t, in, len)) {
+				if (by_cls && wrong++ < 5)
+					fprintf(stderr, "  tfn %d: classes said identity for %.*s\n", t,
+						(int)len, (const char *)in);
 				continue;
+			}
 			said++;
 			if (pf_tfn_apply(t, in, len, &out) != 1 || out.len != len ||
 			    (len && memcmp(out.p, in, len))) {
