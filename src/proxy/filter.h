@@ -261,6 +261,25 @@ extern const struct filter_ops flt_compress_be_ops; /* compress/flt_compress.c *
  * local reply is not transformed and keeps its head.
  */
 bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const void *conf);
+/*
+ * A relay (the cache storing a response): a transform whose output is the
+ * same bytes as its input, which the filter keeps a copy of (an object
+ * being stored).  Its res_xform takes every run at once (consumed =
+ * in_len) and gives the client what it can of its copy; more = true on any
+ * call says it still owes bytes, and it is called again with no input as
+ * the client drains.  So the server is read at its own pace whatever the
+ * client's: the relay's output waiting in the stream's buffer stays under
+ * half of it (out_cap says so), the server's bytes get the rest.  Taking
+ * less than a run (its copy stopped: an object past max_object) holds the
+ * rest as for any transform: the client paces the server again, and no
+ * byte is lost or reordered.  No XF_FLUSH is sent; XF_END comes when the
+ * body ended, with the end event already run (the filters saw the end as
+ * the server's bytes ended, not once the client had them).  The head
+ * keeps its Content-Length.  Asked for from res_deliver_head (after every
+ * res_head filter decided: a transform already taken, compression, wins,
+ * and this returns false).
+ */
+bool txn_relay_res(struct stream *s, const struct filter_ops *ops, const void *conf);
 extern const struct filter_ops flt_cache_ops;       /* cache/flt_cache.c */
 extern const struct filter_ops flt_metrics_fe_ops;  /* admin/flt_metrics.c */
 extern const struct filter_ops flt_metrics_be_ops;  /* admin/flt_metrics.c */

@@ -47,6 +47,22 @@ struct stream;
  * transform dropped) for a local reply or a bodyless response. */
 bool xform_deliver(struct stream *s);
 
+/* After xform_deliver: the transform is a relay (filter.h,
+ * txn_relay_res) and the response has a length, which its head keeps
+ * (the client codec frames nothing). */
+bool xform_keeps_length(const struct stream *s);
+/* The transform is a relay: the end event runs when the server's body
+ * ends, before the relay's last bytes reach the client (res_body_end). */
+bool xform_relay(const struct stream *s);
+
+/* What s->res may hold (output and the server's bytes not decoded yet)
+ * before the server codec adds no more: buf_size less the framing's
+ * margin; for a relay, its output plus half a buffer less the margin, so
+ * the server's bytes never take the room the relay's next output needs
+ * (once its client drains, it always has some: no deadlock while it holds
+ * the server back, past its copy). */
+uint32_t xform_res_cap(const struct stream *s);
+
 /* The data event of a run of the response body while a transform is on
  * (body_data() calls it): the filters' res_data see it, then the
  * transforming filter replaces it.  The run is the last len output bytes
