@@ -24,9 +24,17 @@
  *             stale-if-error allows it; a storable response starts an
  *             object; a successful unsafe method purges its target and
  *             its Location / Content-Location on the same host (4.4).
- *   res_data  the body is copied into the object as it streams to the
- *             client; past max_object the object is dropped (the client
+ *   res_data  the body is copied into the object as it comes from the
+ *             server; past max_object the object is dropped (the client
  *             still gets every byte).
+ *   res_deliver_head, res_xform  while it is stored, the client gets the
+ *             body from the object (a relay, proxy/filter.h
+ *             txn_relay_res): the server is read at its own pace and the
+ *             waiters with it, not at this client's; past max_object the
+ *             client gets the object's bytes, then the rest at its own
+ *             pace again (no byte lost or reordered).  Not when the
+ *             response is compressed for this client (compression holds
+ *             the one transform: its client paces the fetch as before).
  *   res_end   the whole body came: the object is inserted.  A response
  *             cut before its end never gets here: its object is freed
  *             with the transaction's state, never stored.
@@ -1375,7 +1383,7 @@ static void cache_deliver_head(struct stream *s, struct flt_ctx *c, struct http_
 	struct cache_tx *x = (struct cache_tx *)c;
 	struct txn *t = s->txn;
 	(void)m;
-	if (t->local || !x->build || x->relay || txn_orphaned(t))
+	if (t->local || !x->build || x->relay || x->detached || txn_orphaned(t))
 		return;
 	if (txn_relay_res(s, ops_self(), x->use)) {
 		cache_obj_get(x->build);

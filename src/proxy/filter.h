@@ -100,7 +100,9 @@
  * takes each run of decoded body data and writes what replaces it, the
  * response goes bare (the client's codec frames it: chunked for HTTP/1.1,
  * DATA for HTTP/2) and its head announces no length.  One transforming
- * filter per response.  Trailers pass unchanged.
+ * filter per response.  Trailers pass unchanged.  A relay
+ * (txn_relay_res, below) is a transform that gives the same bytes from
+ * the filter's own copy, so the server is read at its own pace.
  */
 #ifndef GH_PROXY_FILTER_H
 #define GH_PROXY_FILTER_H

@@ -28,6 +28,13 @@
  *   - the end of the body is XF_END, before the client's framing of the
  *     end (the last chunk, trailers).
  *
+ * A relay (filter.h txn_relay_res: the same bytes from the filter's own
+ * copy) keeps the head's length, takes every run at once, is called again
+ * with no input as its client drains (never holding the server back), is
+ * sent no XF_FLUSH, and has its end event run as the server's body ends;
+ * xform_res_cap bounds the server's bytes in s->res so its output always
+ * finds room.
+ *
  * Without a transforming filter none of this runs: t->res_xf is NULL and
  * the HTTP/1 fast path (the body normalised in place) is as before.
  */
