@@ -1367,6 +1367,7 @@ static enum flt_verdict cache_res_end(struct stream *s, const void *conf,
 	cache_insert(x->st, o);
 	if (x->fill)
 		fill_end(x->fill, FILL_DONE);
+	txn_keep_fetch(s->txn, false);   /* all fetched (its client may still be reading) */
 	return FLT_CONTINUE;
 }
 

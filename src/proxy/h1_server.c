@@ -95,8 +95,8 @@ static bool h1s_recv(struct stream *s)
 			return false;
 	}
 	uint32_t want = limit - s->res.wr;
-	if (s->rs == RS_BODY && s->txn && s->txn->res_xf) {
-		/* a transform's room (xform.h) */
+	if (s->rs == RS_BODY && s->txn && xform_relay(s)) {
+		/* a relay's room (xform.h) */
 		uint32_t cap = xform_res_cap(s), have = buf_data_len(&s->res);
 		if (cap <= have) {
 			buf_release(&s->res);
