@@ -1405,6 +1405,15 @@ static enum flt_verdict cache_relay(struct stream *s, const void *conf, struct f
 		return FLT_STOP;
 	/* read on this thread only: the object grows on it (res_data) */
 	uint64_t have = x->relay->body_len;
+	if (io->may_in_place && io->in_len && x->rout == x->rin && x->rin + io->in_len <= have &&
+	    io->in_len <= io->out_cap && !txn_orphaned(s->txn)) {
+		/* caught up: the run, stored already, is the next output */
+		x->rin += io->in_len;
+		x->rout += io->in_len;
+		io->consumed = io->produced = io->in_len;
+		io->in_place = true;
+		return FLT_CONTINUE;
+	}
 	size_t take = have > x->rin ? (size_t)(have - x->rin < io->in_len ? have - x->rin
 									 : io->in_len) : 0;
 	x->rin += take;

@@ -144,6 +144,12 @@ struct flt_xform {
 	size_t produced;
 	unsigned flags;
 	bool more;
+	/* A relay (txn_relay_res) whose output is exactly this input, in
+	 * order (its client caught up): it may set in_place, where
+	 * may_in_place says so (the input is the run in the stream's buffer),
+	 * instead of writing to out: consumed = produced = in_len and the run
+	 * stays where it is, uncopied. */
+	bool may_in_place, in_place;
 };
 
 struct filter_ops {

@@ -139,8 +139,11 @@ static bool xf_call(struct stream *s, struct xform *x, struct flt_xform *io)
 	io->out = s->w->scratch;
 	io->consumed = io->produced = 0;
 	io->more = false;
+	io->in_place = false;
 	if (x->ops->res_xform(s, x->conf, io) != FLT_CONTINUE || io->consumed > io->in_len ||
-	    io->produced > io->out_cap) {
+	    io->produced > io->out_cap ||
+	    (io->in_place && (!io->may_in_place || !x->relay || io->consumed != io->in_len ||
+			      io->produced != io->in_len))) {
 		if (!stream_closed(s))
 			stream_abort(s, "the response body's transformation failed");
 		return false;
@@ -197,13 +200,23 @@ enum flt_verdict xform_data(struct stream *s, const char *p, size_t len)
 	}
 	/* Input already kept goes first: the run joins it. */
 	size_t took = 0;
-	struct flt_xform io = { .in = p, .in_len = len, .out_cap = xf_room(x, b, (uint32_t)len) };
+	struct flt_xform io = { .in = p, .in_len = len, .out_cap = xf_room(x, b, (uint32_t)len),
+				.may_in_place = x->relay };
 	if (!buf_data_len(&x->in) && !x->pending) {
 		if (!xf_call(s, x, &io))
 			return FLT_STOP;
 		took = io.consumed;
 		if (x->relay)
 			x->owed = io.more;
+		if (io.in_place) {
+			/* a relay whose client caught up: the run is its own
+			 * output, framed where it lies */
+			if (!s->sess->codec->res_frame(s, (uint32_t)len)) {
+				stream_abort(s, "no room to frame the response body");
+				return FLT_STOP;
+			}
+			return v;
+		}
 	}
 	if (!xf_keep(s, x, p + took, len - took))
 		return FLT_STOP;
