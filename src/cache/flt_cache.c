@@ -24,9 +24,17 @@
  *             stale-if-error allows it; a storable response starts an
  *             object; a successful unsafe method purges its target and
  *             its Location / Content-Location on the same host (4.4).
- *   res_data  the body is copied into the object as it streams to the
- *             client; past max_object the object is dropped (the client
+ *   res_data  the body is copied into the object as it comes from the
+ *             server; past max_object the object is dropped (the client
  *             still gets every byte).
+ *   res_deliver_head, res_xform  while it is stored, the client gets the
+ *             body from the object (a relay, proxy/filter.h
+ *             txn_relay_res): the server is read at its own pace and the
+ *             waiters with it, not at this client's; past max_object the
+ *             client gets the object's bytes, then the rest at its own
+ *             pace again (no byte lost or reordered).  Not when the
+ *             response is compressed for this client (compression holds
+ *             the one transform: its client paces the fetch as before).
  *   res_end   the whole body came: the object is inserted.  A response
  *             cut before its end never gets here: its object is freed
  *             with the transaction's state, never stored.
@@ -123,6 +131,11 @@ struct cache_tx {
 	const char *fwd;                 /* Cache-Status fwd=, NULL: a hit */
 	const char *detail;
 	uint16_t fwd_status;
+	/* The leader's client served from the object being stored (a relay,
+	 * proxy/filter.h txn_relay_res): a reference to it, the body bytes
+	 * the relay took from the server and gave the client */
+	struct cache_obj *relay;
+	uint64_t rin, rout;
 };
 
 static const struct filter_ops *ops_self(void);
@@ -1354,6 +1367,78 @@ static enum flt_verdict cache_res_end(struct stream *s, const void *conf,
 	cache_insert(x->st, o);
 	if (x->fill)
 		fill_end(x->fill, FILL_DONE);
+	txn_keep_fetch(s->txn, false);   /* all fetched (its client may still be reading) */
+	return FLT_CONTINUE;
+}
+
+/* ---- the leader's client paced apart from the server (a relay) ---- */
+
+/* At delivery, once every res_head filter decided (a compression of this
+ * response keeps the transform, and the client paces the fetch as before):
+ * a response being stored reaches its client from the object, so the
+ * server is read at its own pace, the object fills at the server's pace and
+ * the waiters with it.  Always, not only with waiters: they may come at any
+ * moment of the body, and the object is whole sooner for the next hits. */
+static void cache_deliver_head(struct stream *s, struct flt_ctx *c, struct http_msg *m)
+{
+	struct cache_tx *x = (struct cache_tx *)c;
+	struct txn *t = s->txn;
+	(void)m;
+	if (t->local || !x->build || x->relay || x->detached || txn_orphaned(t))
+		return;
+	if (txn_relay_res(s, ops_self(), x->use)) {
+		cache_obj_get(x->build);
+		x->relay = x->build;
+	}
+}
+
+/* The relay (filter.h): every run is in the object already (res_data ran
+ * first), so it is taken at once and the client gets the object's bytes
+ * as it drains.  Once the object stopped growing (past max_object) and
+ * the client had all of it, the rest passes through, taken only as the
+ * client takes it: the client paces the server again, byte for byte. */
+static enum flt_verdict cache_relay(struct stream *s, const void *conf, struct flt_xform *io)
+{
+	struct cache_tx *x = flt_ctx_get(s->txn, ops_self());
+	(void)conf;
+	if (!x || !x->relay)
+		return FLT_STOP;
+	/* read on this thread only: the object grows on it (res_data) */
+	uint64_t have = x->relay->body_len;
+	if (io->may_in_place && io->in_len && x->rout == x->rin && x->rin + io->in_len <= have &&
+	    io->in_len <= io->out_cap && !txn_orphaned(s->txn)) {
+		/* caught up: the run, stored already, is the next output */
+		x->rin += io->in_len;
+		x->rout += io->in_len;
+		io->consumed = io->produced = io->in_len;
+		io->in_place = true;
+		return FLT_CONTINUE;
+	}
+	size_t take = have > x->rin ? (size_t)(have - x->rin < io->in_len ? have - x->rin
+									 : io->in_len) : 0;
+	x->rin += take;
+	if (txn_orphaned(s->txn) && x->rout < have)
+		x->rout = have;   /* no client: nothing to give */
+	size_t made = 0;
+	if (x->rout < have) {
+		made = have - x->rout < io->out_cap ? (size_t)(have - x->rout) : io->out_cap;
+		made = cache_obj_read(x->relay, x->rout, io->out, made);
+		x->rout += made;
+	}
+	if (x->rout >= have && x->rout == x->rin && take < io->in_len) {
+		/* past the object: through, at the client's pace */
+		size_t k = io->in_len - take;
+		if (k > io->out_cap - made)
+			k = io->out_cap - made;
+		memcpy(io->out + made, io->in + take, k);
+		take += k;
+		made += k;
+		x->rin += k;
+		x->rout += k;
+	}
+	io->consumed = take;
+	io->produced = made;
+	io->more = x->rout < have;
 	return FLT_CONTINUE;
 }
 
@@ -1368,6 +1453,7 @@ static void cache_ctx_free(struct flt_ctx *c)
 		fill_unwatch(x->fill, &x->watch);   /* no post reaches us after this */
 	fill_put(x->fill);
 	cache_obj_put(x->build);
+	cache_obj_put(x->relay);
 	cache_obj_put(x->var);
 	cz_free(x->z);
 	cache_obj_put(x->obj);
@@ -1385,6 +1471,8 @@ const struct filter_ops flt_cache_ops = {
 	.res_head = cache_res_head,
 	.res_data = cache_res_data,
 	.res_end = cache_res_end,
+	.res_xform = cache_relay,
+	.res_deliver_head = cache_deliver_head,
 	.ctx_free = cache_ctx_free,
 };
 

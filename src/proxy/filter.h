@@ -100,7 +100,9 @@
  * takes each run of decoded body data and writes what replaces it, the
  * response goes bare (the client's codec frames it: chunked for HTTP/1.1,
  * DATA for HTTP/2) and its head announces no length.  One transforming
- * filter per response.  Trailers pass unchanged.
+ * filter per response.  Trailers pass unchanged.  A relay
+ * (txn_relay_res, below) is a transform that gives the same bytes from
+ * the filter's own copy, so the server is read at its own pace.
  */
 #ifndef GH_PROXY_FILTER_H
 #define GH_PROXY_FILTER_H
@@ -142,6 +144,12 @@ struct flt_xform {
 	size_t produced;
 	unsigned flags;
 	bool more;
+	/* A relay (txn_relay_res) whose output is exactly this input, in
+	 * order (its client caught up): it may set in_place, where
+	 * may_in_place says so (the input is the run in the stream's buffer),
+	 * instead of writing to out: consumed = produced = in_len and the run
+	 * stays where it is, uncopied. */
+	bool may_in_place, in_place;
 };
 
 struct filter_ops {
@@ -261,6 +269,25 @@ extern const struct filter_ops flt_compress_be_ops; /* compress/flt_compress.c *
  * local reply is not transformed and keeps its head.
  */
 bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const void *conf);
+/*
+ * A relay (the cache storing a response): a transform whose output is the
+ * same bytes as its input, which the filter keeps a copy of (an object
+ * being stored).  Its res_xform takes every run at once (consumed =
+ * in_len) and gives the client what it can of its copy; more = true on any
+ * call says it still owes bytes, and it is called again with no input as
+ * the client drains.  So the server is read at its own pace whatever the
+ * client's: the relay's output waiting in the stream's buffer stays under
+ * half of it (out_cap says so), the server's bytes get the rest.  Taking
+ * less than a run (its copy stopped: an object past max_object) holds the
+ * rest as for any transform: the client paces the server again, and no
+ * byte is lost or reordered.  No XF_FLUSH is sent; XF_END comes when the
+ * body ended, with the end event already run (the filters saw the end as
+ * the server's bytes ended, not once the client had them).  The head
+ * keeps its Content-Length.  Asked for from res_deliver_head (after every
+ * res_head filter decided: a transform already taken, compression, wins,
+ * and this returns false).
+ */
+bool txn_relay_res(struct stream *s, const struct filter_ops *ops, const void *conf);
 extern const struct filter_ops flt_cache_ops;       /* cache/flt_cache.c */
 extern const struct filter_ops flt_metrics_fe_ops;  /* admin/flt_metrics.c */
 extern const struct filter_ops flt_metrics_be_ops;  /* admin/flt_metrics.c */

@@ -610,7 +610,10 @@ static enum step_result h1_deliver(struct stream *s)
 	/* A filter that rewrites the body (xform.h): decoded bare, length
 	 * unknown, framed here as it comes (chunked; HTTP/1.0: until close). */
 	bool xf = xform_deliver(s);
-	if (xf && t->req_minor == 0)
+	bool xf_len = xf && xform_keeps_length(s);   /* a relay: same bytes, same length */
+	if (xf_len)
+		;   /* the Content-Length stays; nothing to frame */
+	else if (xf && t->req_minor == 0)
 		s->sess->flags |= SESS_F_CLOSE;
 	else if (xf)
 		t->res_out_chunked = true;
@@ -626,7 +629,7 @@ static enum step_result h1_deliver(struct stream *s)
 		extra = "Connection: keep-alive\r\n";
 	/* the message keeps the source's framing for the decoder */
 	uint8_t src_body = m->body;
-	if (xf)
+	if (xf && !xf_len)
 		m->body = t->res_out_chunked ? BODY_CHUNKED : BODY_UNTIL_CLOSE;
 	int n = h1_encode_response(m, extra, extra ? strlen(extra) : 0, s->w->scratch, buf_size);
 	m->body = src_body;

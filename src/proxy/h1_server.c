@@ -31,6 +31,7 @@
 #include "proxy/local.h"
 #include "proxy/srv_codec.h"
 #include "proxy/stream.h"
+#include "proxy/xform.h"
 #include "proxy/worker.h"
 
 /* ---- I/O: the stream's buffers <-> its own server socket ---- */
@@ -93,7 +94,18 @@ static bool h1s_recv(struct stream *s)
 		if (s->res.wr >= limit)
 			return false;
 	}
-	ssize_t n = conn_recv(&sc->c, s->res.area + s->res.wr, limit - s->res.wr);
+	uint32_t want = limit - s->res.wr;
+	if (s->rs == RS_BODY && s->txn && xform_relay(s)) {
+		/* a relay's room (xform.h) */
+		uint32_t cap = xform_res_cap(s), have = buf_data_len(&s->res);
+		if (cap <= have) {
+			buf_release(&s->res);
+			return false;
+		}
+		if (cap - have < want)
+			want = cap - have;
+	}
+	ssize_t n = conn_recv(&sc->c, s->res.area + s->res.wr, want);
 	if (n > 0) {
 		s->res.wr += (uint32_t)n;
 		s->srv_last = s->w->loop.now;

@@ -1197,7 +1197,7 @@ static enum step_result h2_deliver(struct stream *s)
 	if (!t->local && !xf && !t->res_holding)   /* (held: decoded bare already) */
 		res_decode_bare(s, t);
 	uint8_t src_body = m->body;
-	if (xf)
+	if (xf && !xform_keeps_length(s))   /* a relay keeps it */
 		m->body = BODY_CHUNKED;
 	int n = h2m_encode_response(m, nv, (int)(sizeof(nv) / sizeof(nv[0])), s->w->scratch,
 				    buf_size);

@@ -57,6 +57,7 @@
 #include "proxy/local.h"
 #include "proxy/srv_codec.h"
 #include "proxy/stream.h"
+#include "proxy/xform.h"
 #include "proxy/worker.h"
 
 #define H2SRV_IDLE_TIMEOUT_MS 30000
@@ -265,7 +266,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	h->unacked += (uint32_t)len;
 	s->srv_last = s->w->loop.now;
 	stream_wake(s);
-	return h2_wire_data(&c->w, h, b, buf_size - BODY_FRAME_MARGIN, data, len);
+	return h2_wire_data(&c->w, h, b, xform_res_cap(s), data, len);
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
@@ -862,13 +863,13 @@ static bool h2ss_recv(struct stream *s)
 	}
 	bool progress = false, done;
 	if (c->w.held == h && c->w.held_len) {
-		progress = h2_wire_unhold(&c->w, &s->res, buf_size - BODY_FRAME_MARGIN, &done);
+		progress = h2_wire_unhold(&c->w, &s->res, xform_res_cap(s), &done);
 		if (done)
 			h2sc_input_again(c);
 	}
 	if (c->w.held != h && h->id &&
 	    h2_wire_credit(&c->w, h->id, &h->unacked, s->res.area ? buf_data_len(&s->res) : 0,
-			   buf_size - BODY_FRAME_MARGIN))
+			   xform_res_cap(s)))
 		h2sc_want_flush(c);
 	return progress;
 }

@@ -65,6 +65,16 @@ bool res_body_end(struct stream *s)
 	/* A transformed body's last bytes first (xform.h); then a bare body's
 	 * end gets the client's framing (the last chunk and the trailers for
 	 * HTTP/1.1); false while there is no room. */
+	if (t->res_xf && !t->local && xform_relay(s) && !t->res_hold_eom) {
+		/* a relay: the end event as the server's body ends, before
+		 * the client had the relay's last bytes (filter.h) */
+		enum flt_verdict v = body_end(s, true);
+		if (v == FLT_WAIT)
+			return false;
+		if (v != FLT_CONTINUE)
+			return true;
+		t->res_hold_eom = true;
+	}
 	if (t->res_xf && !t->local && !xform_end(s))
 		return false;
 	if ((t->res_src_bare || t->res_xf) && !t->local && !s->sess->codec->res_frame_end(s))

@@ -337,7 +337,8 @@ static uint64_t stream_deadline(const struct stream *s, enum wait_kind *what)
 	}
 	if ((s->res.area && buf_out_len(&s->res) > 0) || (s->txn && s->txn->local_ext))
 		CONSIDER(cli_last(s) + fe->timeout_client_ms, WAIT_CLIENT);
-	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY)) {
+	if (s->srv && s->srv->connected && be && (s->rs == RS_WAIT || s->rs == RS_BODY) &&
+	    !(s->txn && s->txn->res_ended)) {   /* (the server's part is over) */
 		/* timeout server is silence, not duration: a stream moving data
 		 * never meets it; once streaming, stream_idle may allow more */
 		uint32_t idle = s->rs == RS_BODY && be->timeout_stream_idle_ms ?

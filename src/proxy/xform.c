@@ -25,6 +25,8 @@ struct xform {
 	unsigned pending;               /* XF_FLUSH or XF_END: output still held */
 	bool dirty;                     /* input since the last flush */
 	bool finished;                  /* XF_END done */
+	bool relay;                     /* txn_relay_res: same bytes, the filter's own copy */
+	bool owed;                      /* relay: output to give with no new input */
 };
 
 static void xf_free(struct flt_ctx *c)
@@ -51,17 +53,38 @@ bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const voi
 	return true;
 }
 
+bool txn_relay_res(struct stream *s, const struct filter_ops *ops, const void *conf)
+{
+	if (!txn_transform_res(s, ops, conf))
+		return false;
+	struct xform *x = flt_ctx_get(s->txn, &xf_ops);
+	x->relay = true;
+	return true;
+}
+
+bool xform_keeps_length(const struct stream *s)
+{
+	const struct txn *t = s->txn;
+	return t->res_xf && t->res_xf->relay && t->res.body == BODY_LENGTH;
+}
+
+bool xform_relay(const struct stream *s)
+{
+	return s->txn->res_xf && s->txn->res_xf->relay;
+}
+
 bool xform_deliver(struct stream *s)
 {
 	struct txn *t = s->txn;
 	struct http_msg *m = &t->res;
-	struct xform *x = flt_ctx_get(t, &xf_ops);
 
 	t->res_xf = NULL;
-	/* the filters' last head edits (filter.h res_deliver_head) */
+	/* the filters' last head edits (filter.h res_deliver_head); a relay
+	 * may be asked for here, once every res_head filter decided */
 	for (struct flt_ctx *c = t->flt_ctx; c; c = c->next)
 		if (c->ops->res_deliver_head)
 			c->ops->res_deliver_head(s, c, m);
+	struct xform *x = flt_ctx_get(t, &xf_ops);
 	if (!x || t->local || m->body == BODY_NONE || m->body == BODY_TUNNEL ||
 	    t->meth == HTTP_METH_HEAD)
 		return false;
@@ -74,7 +97,7 @@ bool xform_deliver(struct stream *s)
 	}
 	s->rs = RS_BODY;
 	t->res_xf = x;
-	if (x->ops->res_xform_head)
+	if (x->ops->res_xform_head && !x->relay)
 		x->ops->res_xform_head(s, x->conf, m);
 	return true;
 }
@@ -87,6 +110,28 @@ static size_t out_room(const struct buf *b, uint32_t drop)
 	return buf_size > used + BODY_FRAME_MARGIN ? buf_size - used - BODY_FRAME_MARGIN : 0;
 }
 
+/* A relay's room: its output waiting for the client stays under half the
+ * buffer, so the server's bytes always find the other half (the server is
+ * read at its own pace, not at the client's). */
+static size_t xf_room(const struct xform *x, const struct buf *b, uint32_t drop)
+{
+	size_t room = out_room(b, drop);
+	if (!x->relay)
+		return room;
+	uint32_t queued = (b->area ? buf_out_len(b) : 0) - drop;
+	size_t cap = queued < buf_size / 2 ? buf_size / 2 - queued : 0;
+	return room < cap ? room : cap;
+}
+
+uint32_t xform_res_cap(const struct stream *s)
+{
+	const struct xform *x = s->txn ? s->txn->res_xf : NULL;
+	if (!x || !x->relay)
+		return buf_size - BODY_FRAME_MARGIN;
+	uint32_t out = s->res.area ? buf_out_len(&s->res) : 0;
+	return out + buf_size / 2 - BODY_FRAME_MARGIN;
+}
+
 /* One call of the filter into scratch, room bytes at most.  False when it
  * failed (the stream is cut). */
 static bool xf_call(struct stream *s, struct xform *x, struct flt_xform *io)
@@ -94,8 +139,11 @@ static bool xf_call(struct stream *s, struct xform *x, struct flt_xform *io)
 	io->out = s->w->scratch;
 	io->consumed = io->produced = 0;
 	io->more = false;
+	io->in_place = false;
 	if (x->ops->res_xform(s, x->conf, io) != FLT_CONTINUE || io->consumed > io->in_len ||
-	    io->produced > io->out_cap) {
+	    io->produced > io->out_cap ||
+	    (io->in_place && (!io->may_in_place || !x->relay || io->consumed != io->in_len ||
+			      io->produced != io->in_len))) {
 		if (!stream_closed(s))
 			stream_abort(s, "the response body's transformation failed");
 		return false;
@@ -152,11 +200,23 @@ enum flt_verdict xform_data(struct stream *s, const char *p, size_t len)
 	}
 	/* Input already kept goes first: the run joins it. */
 	size_t took = 0;
-	struct flt_xform io = { .in = p, .in_len = len, .out_cap = out_room(b, (uint32_t)len) };
+	struct flt_xform io = { .in = p, .in_len = len, .out_cap = xf_room(x, b, (uint32_t)len),
+				.may_in_place = x->relay };
 	if (!buf_data_len(&x->in) && !x->pending) {
 		if (!xf_call(s, x, &io))
 			return FLT_STOP;
 		took = io.consumed;
+		if (x->relay)
+			x->owed = io.more;
+		if (io.in_place) {
+			/* a relay whose client caught up: the run is its own
+			 * output, framed where it lies */
+			if (!s->sess->codec->res_frame(s, (uint32_t)len)) {
+				stream_abort(s, "no room to frame the response body");
+				return FLT_STOP;
+			}
+			return v;
+		}
 	}
 	if (!xf_keep(s, x, p + took, len - took))
 		return FLT_STOP;
@@ -191,15 +251,28 @@ enum xf_state xform_pump(struct stream *s)
 		return io.produced || !io.more ? XF_MOVED : XF_BLOCKED;
 	}
 	uint32_t held = buf_data_len(&x->in);
+	if (!held && x->owed) {
+		/* a relay gives what it owes as the client drains, never
+		 * holding the server's next bytes back */
+		io.out_cap = xf_room(x, &s->res, 0);
+		if (!io.out_cap)
+			return XF_IDLE;
+		if (!xf_call(s, x, &io) || !xf_emit(s, io.produced))
+			return XF_MOVED;
+		x->owed = io.more;
+		return io.produced ? XF_MOVED : XF_IDLE;
+	}
 	if (!held)
 		return XF_IDLE;
 	io.in = buf_out(&x->in);
 	io.in_len = held;
-	io.out_cap = out_room(&s->res, 0);
+	io.out_cap = xf_room(x, &s->res, 0);
 	if (!io.out_cap)
 		return XF_BLOCKED;
 	if (!xf_call(s, x, &io) || !xf_emit(s, io.produced))
 		return XF_MOVED;
+	if (x->relay)
+		x->owed = io.more;
 	buf_consume(&x->in, (uint32_t)io.consumed);
 	buf_release(&x->in);
 	return io.consumed || io.produced ? XF_MOVED : XF_BLOCKED;
@@ -216,7 +289,7 @@ bool xform_idle(struct stream *s)
 	struct txn *t = s->txn;
 	struct xform *x = t->res_xf;
 
-	if (!x->dirty || x->pending || t->res_ended || (s->flags & STRM_F_PARKED) ||
+	if (x->relay || !x->dirty || x->pending || t->res_ended || (s->flags & STRM_F_PARKED) ||
 	    buf_data_len(&x->in) || (s->res.area && buf_in_len(&s->res)) || srv_more(s))
 		return false;
 	x->pending = XF_FLUSH;

@@ -28,6 +28,13 @@
  *   - the end of the body is XF_END, before the client's framing of the
  *     end (the last chunk, trailers).
  *
+ * A relay (filter.h txn_relay_res: the same bytes from the filter's own
+ * copy) keeps the head's length, takes every run at once, is called again
+ * with no input as its client drains (never holding the server back), is
+ * sent no XF_FLUSH, and has its end event run as the server's body ends;
+ * xform_res_cap bounds the server's bytes in s->res so its output always
+ * finds room.
+ *
  * Without a transforming filter none of this runs: t->res_xf is NULL and
  * the HTTP/1 fast path (the body normalised in place) is as before.
  */
@@ -46,6 +53,22 @@ struct stream;
  * the head with no length and frames the output.  False (and the
  * transform dropped) for a local reply or a bodyless response. */
 bool xform_deliver(struct stream *s);
+
+/* After xform_deliver: the transform is a relay (filter.h,
+ * txn_relay_res) and the response has a length, which its head keeps
+ * (the client codec frames nothing). */
+bool xform_keeps_length(const struct stream *s);
+/* The transform is a relay: the end event runs when the server's body
+ * ends, before the relay's last bytes reach the client (res_body_end). */
+bool xform_relay(const struct stream *s);
+
+/* What s->res may hold (output and the server's bytes not decoded yet)
+ * before the server codec adds no more: buf_size less the framing's
+ * margin; for a relay, its output plus half a buffer less the margin, so
+ * the server's bytes never take the room the relay's next output needs
+ * (once its client drains, it always has some: no deadlock while it holds
+ * the server back, past its copy). */
+uint32_t xform_res_cap(const struct stream *s);
 
 /* The data event of a run of the response body while a transform is on
  * (body_data() calls it): the filters' res_data see it, then the
