@@ -196,6 +196,26 @@ def wait_for(pred, timeout, interval=0.01, what="condition"):
 
 # ---- configuration text --------------------------------------------------------
 
+def parallel(n, fn, timeout=60):
+    """fn(0) ... fn(n - 1), each in a thread of its own; their results in
+    order, once all are done (any exception fails the caller)."""
+    out = [None] * n
+    errs = []
+
+    def run(i):
+        try:
+            out[i] = fn(i)
+        except Exception as e:   # noqa: BLE001 - reported below
+            errs.append(e)
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout * SLACK)
+    assert not errs, errs[:3]
+    return out
+
+
 def global_block(workers=1, drain="2s", extra=""):
     return ("global {\n    workers %s\n    timeout drain %s\n%s}\n"
             % (workers, drain, "".join("    %s\n" % l for l in extra.splitlines() if l.strip())))

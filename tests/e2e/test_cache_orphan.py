@@ -130,24 +130,6 @@ def read_rest(body, n):
     return bytes(got)
 
 
-def parallel(n, fn):
-    out = [None] * n
-    errs = []
-
-    def run(i):
-        try:
-            out[i] = fn(i)
-        except Exception as e:   # noqa: BLE001 - reported below
-            errs.append(e)
-    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(60 * ghutil.SLACK)
-    assert not errs, errs[:3]
-    return out
-
-
 def leader_gone(log, path, term="client-abort"):
     return any(l.get("term") == term for l in lines_for(log, path))
 
@@ -155,6 +137,19 @@ def leader_gone(log, path, term="client-abort"):
 def no_server_connection(origin):
     with origin.lock:
         return not origin.conns
+
+
+def streaming_waiters(port, path, body, early, n=3):
+    """n waiters ask for path and read its head and first PIECE; they go
+    into `early` as (socket, Body) as soon as they connect, so the
+    caller's `finally` closes them whatever fails."""
+    for _ in range(n):
+        early.append(ask(port, path))
+    for i, (s, rd) in enumerate(early):
+        r = rd.read_head()
+        assert r.status == 200
+        early[i] = (s, Body(rd, r))
+        assert read_rest(early[i][1], PIECE) == body[:PIECE]
 
 
 def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2, first=PIECE,
@@ -178,7 +173,7 @@ def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2, first=PIEC
             assert read_rest(early[i][1], first) == body[:first]
         # (each waiter read in a thread of its own: one not read while the
         # others are would meet its own `timeout client`)
-        parallel(len(early), streaming)
+        ghutil.parallel(len(early), streaming)
         leave_leader()
         g1.set()                   # the next piece: the leader's client is found gone
         wait_for(lambda: leader_gone(log, path, term), 10 * ghutil.SLACK,
@@ -190,7 +185,7 @@ def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2, first=PIEC
             assert r.status == 200
             late[i] = (s, Body(rd, r))
         g2.set()
-        return parallel(10, lambda i: body[:first] + read_rest(early[i][1], len(body) - first)
+        return ghutil.parallel(10, lambda i: body[:first] + read_rest(early[i][1], len(body) - first)
                         if i < 5 else read_rest(late[i - 5][1], len(body)))
     finally:
         g1.set()
@@ -339,12 +334,7 @@ def test_fetch_left_by_its_client_is_bound_by_timeout_server(gatehouse, port, so
         assert lrd.read_head().status == 200
         assert lrd.read_exact(1000) == body[:1000]
         wait_for(lambda: sorigin.count("/st") == 1, 10 * ghutil.SLACK, what="the fetch")
-        early = [ask(port, "/st") for _ in range(3)]
-        for i, (s, rd) in enumerate(early):
-            r = rd.read_head()
-            assert r.status == 200
-            early[i] = (s, Body(rd, r))
-            assert read_rest(early[i][1], PIECE) == body[:PIECE]
+        streaming_waiters(port, "/st", body, early)
         reset(leader)
         g1.set()
         got = [read_rest(b, len(body) - PIECE) for _, b in early]
@@ -476,7 +466,7 @@ def test_leader_leaving_a_fetch_from_an_http2_server(gatehouse, port, tmp_path):
             reset(leader)
             wait_for(lambda: leader_gone(log, path), 10 * ghutil.SLACK,
                      what="the leader's client-abort line")
-            got = parallel(5, lambda i: read_rest(Body(heads[i][1], heads[i][0]), len(body)))
+            got = ghutil.parallel(5, lambda i: read_rest(Body(heads[i][1], heads[i][0]), len(body)))
         finally:
             for s, _ in waiters:
                 s.close()
@@ -507,12 +497,7 @@ def test_fetch_left_by_its_client_stops_past_max_object(gatehouse, port, sorigin
         h = lrd.read_head()
         assert read_rest(Body(lrd, h), 1000) == body[:1000]
         wait_for(lambda: sorigin.count("/big") == 1, 10 * ghutil.SLACK, what="the fetch")
-        early = [ask(port, "/big") for _ in range(3)]
-        for i, (s, rd) in enumerate(early):
-            r = rd.read_head()
-            assert r.status == 200
-            early[i] = (s, Body(rd, r))
-            assert read_rest(early[i][1], PIECE) == body[:PIECE]
+        streaming_waiters(port, "/big", body, early)
         reset(leader)
         g1.set()
         got = [read_rest(b, PIECE) for _, b in early]
@@ -550,12 +535,7 @@ def test_graceful_stop_lets_a_fetch_left_by_its_client_finish(gatehouse, port, s
         h = lrd.read_head()
         assert read_rest(Body(lrd, h), 1000) == body[:1000]
         wait_for(lambda: sorigin.count("/gs") == 1, 10 * ghutil.SLACK, what="the fetch")
-        early = [ask(port, "/gs") for _ in range(3)]
-        for i, (s, rd) in enumerate(early):
-            r = rd.read_head()
-            assert r.status == 200
-            early[i] = (s, Body(rd, r))
-            assert read_rest(early[i][1], PIECE) == body[:PIECE]
+        streaming_waiters(port, "/gs", body, early)
         reset(leader)
         g1.set()
         wait_for(lambda: leader_gone(log, "/gs"), 10 * ghutil.SLACK,

@@ -29,24 +29,6 @@ def sorigin():
     o.stop()
 
 
-def parallel(n, fn):
-    out = [None] * n
-    errs = []
-
-    def run(i):
-        try:
-            out[i] = fn(i)
-        except Exception as e:   # noqa: BLE001 - reported below
-            errs.append(e)
-    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(60)
-    assert not errs, errs[:3]
-    return out
-
-
 @pytest.mark.parametrize("chunked,workers", [(False, 1), (True, 1), (False, 2)])
 def test_100_concurrent_misses_make_one_origin_request(gatehouse, port, sorigin, chunked,
                                                        workers):
@@ -56,7 +38,7 @@ def test_100_concurrent_misses_make_one_origin_request(gatehouse, port, sorigin,
     sorigin.script("/hot", headers=[("Cache-Control", "max-age=60")], body=body, delay=0.5,
                    chunked=chunked)
     start(gatehouse, port, sorigin, max_object="1m", workers=workers)
-    rs = parallel(100, lambda i: get(port, "/hot"))
+    rs = ghutil.parallel(100, lambda i: get(port, "/hot"))
     assert sorigin.count("/hot") == 1
     assert all(r.status == 200 and r.body == body for r in rs)
     assert sum("collapsed" in status_of(r) for r in rs) >= 1
@@ -101,7 +83,7 @@ def test_waiter_conditional_gets_304(gatehouse, port, sorigin):
     sorigin.script("/w304", headers=[("Cache-Control", "max-age=60"), ("ETag", '"w"')],
                    body=b"w" * 1000, delay=0.5)
     start(gatehouse, port, sorigin)
-    rs = parallel(6, lambda i: get(port, "/w304", [("If-None-Match", '"w"')] if i % 2 else []))
+    rs = ghutil.parallel(6, lambda i: get(port, "/w304", [("If-None-Match", '"w"')] if i % 2 else []))
     assert sorigin.count("/w304") == 1
     assert sum("collapsed" in status_of(r) for r in rs) >= 1
     for i, r in enumerate(rs):
@@ -131,7 +113,7 @@ def test_uncacheable_answer_sends_the_waiters_to_the_origin_at_once(gatehouse, p
     first = threading.Thread(target=lambda: get(port, "/u"))
     first.start()
     time.sleep(0.1)
-    rs = parallel(10, lambda i: get(port, "/u"))
+    rs = ghutil.parallel(10, lambda i: get(port, "/u"))
     first.join(20)
     assert all(r.status == 200 and r.body == b"own" for r in rs)
     assert sorigin.count("/u") == 11
@@ -163,7 +145,7 @@ def test_mid_body_failure_with_waiters(gatehouse, port, sorigin):
             return get(port, "/mbw").body
         except ProtocolError:
             return None
-    rs = parallel(5, one)
+    rs = ghutil.parallel(5, one)
     # nobody got a short body presented as whole; the object is not stored
     assert all(b is None or b == body for b in rs)
     n = sorigin.count("/mbw")
