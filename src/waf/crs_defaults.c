@@ -7,13 +7,13 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout7;
+ * held-out sets (tests/waf/holdout ... holdout9;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90050 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90052 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -98,6 +98,19 @@ const char waf_crs_defaults[] =
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
 	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
 	"ctl:ruleRemoveById=920420\"\n"
+	/* D32. "Content-Encoding: identity" (920450 restricts the header):
+	 * the header is restricted because a coded body (gzip, br, deflate)
+	 * would reach the rules still coded, unread.  identity is HTTP's
+	 * name for no coding at all (RFC 9110 8.4.1): the body is what the
+	 * rules read.  Mobile SDKs and some HTTP libraries send it.  When the
+	 * request has exactly one Content-Encoding header and its value is
+	 * identity, 920450 no longer reads that header's name; any other
+	 * value, a list ("identity, gzip"), a second header, and every other
+	 * restricted header (Proxy, Lock-Token, Content-Range, If, ...) are
+	 * refused as before. */
+	"SecRule &REQUEST_HEADERS:Content-Encoding \"@eq 1\" \"id:90052,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Encoding \"@rx ^[ \\t]*identity[ \\t]*$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:Content-Encoding\"\n"
 	/* D6. Whole files PUT with a binary media type: no body parser exists
 	 * for them and none is needed; POST keeps the policy. */
 	"SecRule REQUEST_METHOD \"@streq PUT\" \"id:90025,phase:1,pass,nolog,t:none,chain\"\n"
@@ -274,6 +287,45 @@ const char waf_crs_defaults[] =
 	"SecRuleUpdateTargetById 932150 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 932160 \"!" FREE_TEXT "\"\n"
 	"SecRuleUpdateTargetById 930120 \"!" FREE_TEXT "\"\n"
+	/* D31. Java class names in prose (944130): a support ticket or a crash
+	 * report pastes a stack trace, "NullPointerException: Attempt to
+	 * invoke virtual method 'java.lang.String ...'", "at
+	 * java.lang.reflect.Method.invoke(Method.java:498)".  A class name
+	 * does harm only where something resolves it: an expression language
+	 * (OGNL "@java.lang.Runtime@getRuntime()", SpEL "T(java.lang.Runtime)",
+	 * "new java.lang.ProcessBuilder(", EL "forName('java.lang.Runtime')"), a
+	 * deserializer (an XML element or class="..." attribute, a JSON type
+	 * key "@type"/"@class", a typed array ["java.io.File", ...], the
+	 * binary stream's length bytes before the name), or a script calling a
+	 * method of it ("java.lang.Runtime.getRuntime()").  944130 no longer
+	 * reads free-text fields; 90051 reads them for its class list (CRS
+	 * 3.3.4's java-classes.data) in those shapes only.  A method call
+	 * whose parentheses hold a stack frame's location ("(File.java:12)",
+	 * "(Native Method)", "(Unknown Source)", "(SourceFile:3)") is a frame,
+	 * not a call.  944100-944120 (java.lang.Runtime, ProcessBuilder,
+	 * gadget-chain names) still read these fields as before. */
+#define JAVA_CLASS "(?:com\\.opensymphony\\.xwork2|com\\.sun\\.org\\.apache|java\\.io\\.(?:buffered" \
+	"(?:inputstream|reader)|bytearray(?:input|output)stream|chararrayreader|datainputstream|file" \
+	"(?:outputstream|permission|writer)?|filter(?:inputstream|outputstream|reader)|inputstream" \
+	"(?:reader)?|linenumberreader|objectoutputstream|outputstream|piped(?:outputstream|reader)|" \
+	"printstream|pushbackinputstream|reader|stringreader)|java\\.lang\\.(?:class|integer|number|" \
+	"object|process(?:builder)?|reflect|runtime|string(?:builder)?|system)|javax\\.script\\." \
+	"scriptenginemanager|org\\.apache\\.(?:commons|struts2?)|org\\.omg\\.corba|java\\.beans\\.xmldecode)"
+#define FT_JAVA_RX "(?:@|\\bt\\s*\\(\\s*|\\bnew\\s+|(?<![\\w$])<\\s*/?\\s*|\\bclass\\s*=\\s*[\\\"']|" \
+	"forname\\s*\\(\\s*[\\\"']|[\\\"']@(?:type|class)[\\\"']\\s*:\\s*[\\\"']|\\[\\s*[\\\"']|" \
+	"[\\x00-\\x08\\x0e-\\x1f][\\s\\S]?)" JAVA_CLASS "|" JAVA_CLASS "[\\w$]*\\s*@|" \
+	JAVA_CLASS "[\\w$.]*\\.[\\w$]+\\s*\\((?!\\s*(?:[\\w$-]+\\.(?:java|kt|scala|groovy|clj)" \
+	"(?::\\d+)?|native method|unknown source(?::\\d+)?|sourcefile(?::\\d+)?)\\s*\\))"
+	"SecRuleUpdateTargetById 944130 \"!" FREE_TEXT "\"\n"
+	"SecRule " FREE_TEXT " \"@rx " FT_JAVA_RX "\" "
+	"\"id:90051,phase:2,block,t:none,t:lowercase,"
+	"msg:'Suspicious Java class detected (gatehouse default: 944130 where a class name is "
+	"resolved, free-text fields)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef FT_JAVA_RX
+#undef JAVA_CLASS
 	/* D23 also: a separator opens the value (\A), not any line of it:
 	 * the rows of a markdown table start with "|".  A backtick still
 	 * counts at the start of any line (a substitution anywhere in a
@@ -583,6 +635,7 @@ static const struct {
 	{ 90048, { 942100 } },
 	{ 90049, { 932130 } },
 	{ 90050, { 932130 } },
+	{ 90051, { 944130 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

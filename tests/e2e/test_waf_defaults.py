@@ -398,3 +398,64 @@ def test_exclude_removes_the_round6_stand_ins(gatehouse, origin, port):
     start(gatehouse, port, origin, waf="exclude 933210\n    exclude 932130")
     assert send(port, "POST", "/p", FORM, form(x="['system'][0]('id');")).status == 200
     assert send(port, "POST", "/p", FORM, form(x="8.8.8.8 <(id)")).status == 200
+
+
+# D31-D32 (tests/waf/default-exclusions.md, "Seventh round"): mechanisms
+# behind holdout9's false positives outside `code`.  Each shape is refused
+# by the D1-D30 build and by CRS 3.3.4 PL1 as shipped.
+
+TRACE = ("java.lang.NullPointerException: Attempt to invoke virtual method "
+         "'java.lang.String com.shop.model.Cart.getId()' on a null object reference\n"
+         "\tat java.lang.reflect.Method.invoke(Method.java:498)\n"
+         "\tat com.shop.ui.CartFragment.onResume(CartFragment.java:118)")
+
+SHAPES7 = {
+    "D31 stack trace in a ticket": ("POST", "/api/support/tickets", JSON, json.dumps(
+        {"subject": "App crash", "body": TRACE}).encode()),
+    "D32 content-encoding identity": ("POST", "/api/mobile/v3/analytics/batch",
+                                      JSON + [("Content-Encoding", "identity")],
+                                      b'{"batch":[{"event":"tap","ts":1701874415}]}'),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES7))
+def test_round7_shape_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = SHAPES7[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_defaults_off_refuses_round7_shapes(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="defaults off")
+    for shape, (method, target, headers, body) in sorted(SHAPES7.items()):
+        assert send(port, method, target, headers, body).status == 403, shape
+    assert untouched(origin)
+
+
+def test_round7_stand_ins_keep_refusing(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    for body in (
+            {"message": "%{(#o=new java.io.FileOutputStream('/var/www/s.jsp'))}"},    # OGNL
+            {"comment": "#{T(java.lang.System).getenv()}"},                          # SpEL
+            {"content": '<object class="java.io.FileWriter"><string>/x</string></object>'},
+            {"text": '{"@type":"com.sun.org.apache.xalan.internal.xsltc.trax.TemplatesImpl"}'},
+            {"description": "java.lang.System.exit(0)"},                            # a call
+            {"message": '["org.apache.commons.configuration.JNDIConfiguration", {}]'}):  # typed array
+        assert send(port, "POST", "/api/notes", JSON, json.dumps(body).encode()).status == 403, body
+        assert blocked_by(g, "90051"), (body, g.stderr_tail())
+    # outside free-text fields 944130 reads as shipped
+    assert send(port, "POST", "/api/export", JSON, json.dumps({"format": TRACE}).encode()).status == 403
+    assert blocked_by(g, "944130")
+    # a coding other than identity, a list, a second header, another restricted header
+    batch = b'{"q":"1"}'
+    for extra in ([("Content-Encoding", "gzip")], [("Content-Encoding", "identity, gzip")],
+                  [("Content-Encoding", "identity"), ("Content-Encoding", "gzip")],
+                  [("Content-Encoding", "identity"), ("Proxy", "http://203.0.113.9:8080")]):
+        assert send(port, "POST", "/api/batch", JSON + extra, batch).status in (400, 403), extra
+    assert untouched(origin)
+
+
+def test_exclude_944130_removes_the_java_stand_in(gatehouse, origin, port):
+    body = json.dumps({"message": '["org.apache.commons.configuration.JNDIConfiguration", {}]'}).encode()
+    start(gatehouse, port, origin, waf="exclude 944130")
+    assert send(port, "POST", "/api/notes", JSON, body).status == 200
