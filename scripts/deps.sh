@@ -32,6 +32,7 @@
 #   wrk haproxy nginx-light linux-perf strace procps
 #                            benchmark (bench/run.sh): load generator, the
 #                            two yardsticks, syscall counting, ps/pkill
+#   varnish                  the cache benchmark's third peer (bench_cache.py)
 set -euo pipefail
 
 PKGS=(
@@ -40,7 +41,7 @@ PKGS=(
     libmodsecurity-dev modsecurity-crs libvectorscan-dev
     python3-pytest curl wrk nghttp2-client testssl.sh man-db iproute2
     python3-h2 python3-grpcio python3-pytest-xdist python3-brotli python3-zstandard
-    haproxy nginx-light libnginx-mod-http-modsecurity openssl
+    haproxy nginx-light libnginx-mod-http-modsecurity openssl varnish
     clang libclang-rt-14-dev
     strace procps linux-perf
     chromium nodejs
