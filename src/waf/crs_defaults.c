@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90052 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90055 are these (90053-90054 are written by waf.c).
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -88,16 +88,31 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=930120;ARGS:search,"
 	"ctl:ruleRemoveTargetById=930120;ARGS:keywords,"
 	"ctl:ruleRemoveTargetById=930120;ARGS:field-keywords\"\n"
-	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed,
-	 * as JSON: an attack inside is still seen, and a text/plain body that
-	 * is not JSON fails the body parser (200002) as it failed 920420.  The
+	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed:
+	 * as JSON when the body opens with { or [ (one that then does not
+	 * parse fails 200002), else as URL-encoded text (D33, log lines,
+	 * metrics): an attack inside is seen by every ARGS rule.  The body
+	 * processor is chosen by waf.c (90053-90054, after these), which
+	 * sees the body's first byte; this rule only lifts 920420.  The
 	 * policy rule is lifted for these requests alone rather than the
 	 * policy list extended at run time: a list that depends on the request
 	 * would make the pre-filter send every request with a body type to
 	 * ModSecurity. */
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
-	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
-	"ctl:ruleRemoveById=920420\"\n"
+	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:ruleRemoveById=920420\"\n"
+	/* D34. The Prometheus text exposition format's media type,
+	 * "text/plain; version=0.0.4" (Prometheus, VictoriaMetrics, node
+	 * exporters pushing metrics): 920470 admits only the charset, boundary,
+	 * type, action and start parameters, so "version" fails it.  When the
+	 * request has exactly one Content-Type header and it is text/plain
+	 * with a numeric version (and optionally a charset) and nothing else,
+	 * 920470 is lifted for that request; any other parameter, any other
+	 * character in the value, or a second header is refused as before. */
+	"SecRule &REQUEST_HEADERS:Content-Type \"@eq 1\" \"id:90055,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type "
+	"\"@rx ^text/plain[ \\t]*;[ \\t]*version[ \\t]*=[ \\t]*[0-9]{1,3}(?:\\.[0-9]{1,3}){0,3}"
+	"(?:[ \\t]*;[ \\t]*charset[ \\t]*=[ \\t]*[a-z0-9_.-]{1,40})?[ \\t]*$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveById=920470\"\n"
 	/* D32. "Content-Encoding: identity" (920450 restricts the header):
 	 * the header is restricted because a coded body (gzip, br, deflate)
 	 * would reach the rules still coded, unread.  identity is HTTP's

@@ -329,6 +329,27 @@ static int after_setup(struct waf_rt *rt, struct srcs *l, const char *paranoia, 
 	if (rt->cfg->defaults &&
 	    add_text_src(rt, l, waf_crs_defaults, "gatehouse's default exclusions", err, errlen) < 0)
 		return -1;
+	/* D5/D33. The body processor of a text/plain body (D5 lifts 920420
+	 * for it): JSON when the body opens with { or [ (one that then does
+	 * not parse fails 200002), else URL-encoded text, as a form body is
+	 * read (log lines, metrics, plain text: no longer 200002), so every
+	 * ARGS rule reads it.  waf_inspect() sees the body and says which
+	 * with an internal header. */
+	if (rt->cfg->defaults) {
+		snprintf(rt->text_rule, sizeof(rt->text_rule),
+			 "SecRule REQUEST_HEADERS:%s-body \"@streq json\" "
+			 "\"id:90053,phase:1,pass,nolog,t:none,chain\"\n"
+			 "SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
+			 "\"t:none,t:lowercase,ctl:requestBodyProcessor=JSON\"\n"
+			 "SecRule REQUEST_HEADERS:%s-body \"@streq text\" "
+			 "\"id:90054,phase:1,pass,nolog,t:none,chain\"\n"
+			 "SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
+			 "\"t:none,t:lowercase,ctl:requestBodyProcessor=URLENCODED\"\n",
+			 rt->secret, rt->secret);
+		if (add_text_src(rt, l, rt->text_rule, "gatehouse's default exclusions (D33)", err,
+				 errlen) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -612,6 +633,19 @@ static bool collect_take(struct waf_tx *tx, struct waf_result *res)
 	return true;
 }
 
+/* A Content-Type header that starts with text/plain (90053 checks it
+ * exactly). */
+static bool text_body(const struct waf_pf_req *r)
+{
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct waf_pf_hdr *h = &r->hdrs[i];
+		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12) &&
+		    h->value_len >= 10 && !strncasecmp(h->value, "text/plain", 10))
+			return true;
+	}
+	return false;
+}
+
 bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct iovec *body,
 		 size_t nbody, const struct waf_conn *cn, uint32_t excl, bool partial,
 		 struct waf_result *res, struct waf_tx **keep)
@@ -673,6 +707,17 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 		int l = snprintf(name, sizeof(name), "%s-partial", rt->secret);
 		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
 					 (const unsigned char *)"1", 1);
+	}
+	if (rt->cfg->defaults && text_body(r)) {
+		/* D5/D33: JSON when the body opens with { or [ (or is empty),
+		 * else URL-encoded text */
+		bool seen = false, opens = false;
+		for (size_t i = 0; i < nbody && !seen; i++)
+			opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
+		const char *how = !seen || opens ? "json" : "text";
+		int l = snprintf(name, sizeof(name), "%s-body", rt->secret);
+		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
+					 (const unsigned char *)how, strlen(how));
 	}
 	msc_process_request_headers(t);
 	if (!intervened(t, &tx->c, res)) {

@@ -36,6 +36,7 @@ struct waf_rt {
 	struct waf_pf *pf;         /* NULL: no pre-filter (not built, or prefilter off) */
 	char secret[40];           /* "x-gh-waf-<32 hex>", the internal headers' prefix */
 	size_t secret_len;
+	char text_rule[640];       /* D5/D33 (90053-90054), written with the secret */
 	uint64_t load_us;          /* how long the load took (the pre-filter's build too) */
 	uint64_t pf_build_us;      /* of which the pre-filter's build */
 	char **files;              /* the rule files, in load order (for the pre-filter) */
@@ -53,6 +54,19 @@ void waf_stats(const struct waf_rt *rt, struct waf_stats *out);
 /* gatehouse's default exclusions for the CRS 3.3 (crs_defaults.c): loaded
  * after crs-setup.conf unless the section says `defaults off`. */
 extern const char waf_crs_defaults[];
+/* D33: whether a body's first byte other than JSON's white space opens
+ * an object or an array (a text/plain body that does not is read as
+ * URL-encoded text, not parsed as JSON).  The pre-filter uses it too. */
+static inline bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')
+			continue;
+		*seen = true;
+		return p[i] == '{' || p[i] == '[';
+	}
+	return false;
+}
 /* The default rules that stand in for the CRS rules an `exclude` spec
  * ("942100" or "941000-941999") names, on free-text fields: the caller
  * removes them too.  Their ids go to out (at most max); returns how many. */
