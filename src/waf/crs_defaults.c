@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90055 are these (90053-90054 are written by waf.c).
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90055 are these (90053-90054 unused).
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -88,18 +88,19 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=930120;ARGS:search,"
 	"ctl:ruleRemoveTargetById=930120;ARGS:keywords,"
 	"ctl:ruleRemoveTargetById=930120;ARGS:field-keywords\"\n"
-	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed:
-	 * as JSON when the body opens with { or [ (one that then does not
-	 * parse fails 200002), else as URL-encoded text (D33, log lines,
-	 * metrics): an attack inside is seen by every ARGS rule.  The body
-	 * processor is chosen by waf.c (90053-90054, after these), which
-	 * sees the body's first byte; this rule only lifts 920420.  The
+	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed,
+	 * as JSON: an attack inside is still seen.  One that parses fails the
+	 * body parser (200002), as it failed 920420, when it opens with { or
+	 * [; D33: any other text/plain body (log lines, plain text) is handed
+	 * to ModSecurity by waf.c as one JSON string, so every ARGS rule reads
+	 * the text whole (ARGS:json).  The
 	 * policy rule is lifted for these requests alone rather than the
 	 * policy list extended at run time: a list that depends on the request
 	 * would make the pre-filter send every request with a body type to
 	 * ModSecurity. */
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
-	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:ruleRemoveById=920420\"\n"
+	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
+	"ctl:ruleRemoveById=920420\"\n"
 	/* D34. The Prometheus text exposition format's media type,
 	 * "text/plain; version=0.0.4" (Prometheus, VictoriaMetrics, node
 	 * exporters pushing metrics): 920470 admits only the charset, boundary,

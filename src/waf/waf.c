@@ -329,27 +329,6 @@ static int after_setup(struct waf_rt *rt, struct srcs *l, const char *paranoia, 
 	if (rt->cfg->defaults &&
 	    add_text_src(rt, l, waf_crs_defaults, "gatehouse's default exclusions", err, errlen) < 0)
 		return -1;
-	/* D5/D33. The body processor of a text/plain body (D5 lifts 920420
-	 * for it): JSON when the body opens with { or [ (one that then does
-	 * not parse fails 200002), else URL-encoded text, as a form body is
-	 * read (log lines, metrics, plain text: no longer 200002), so every
-	 * ARGS rule reads it.  waf_inspect() sees the body and says which
-	 * with an internal header. */
-	if (rt->cfg->defaults) {
-		snprintf(rt->text_rule, sizeof(rt->text_rule),
-			 "SecRule REQUEST_HEADERS:%s-body \"@streq json\" "
-			 "\"id:90053,phase:1,pass,nolog,t:none,chain\"\n"
-			 "SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
-			 "\"t:none,t:lowercase,ctl:requestBodyProcessor=JSON\"\n"
-			 "SecRule REQUEST_HEADERS:%s-body \"@streq text\" "
-			 "\"id:90054,phase:1,pass,nolog,t:none,chain\"\n"
-			 "SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
-			 "\"t:none,t:lowercase,ctl:requestBodyProcessor=URLENCODED\"\n",
-			 rt->secret, rt->secret);
-		if (add_text_src(rt, l, rt->text_rule, "gatehouse's default exclusions (D33)", err,
-				 errlen) < 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -633,17 +612,68 @@ static bool collect_take(struct waf_tx *tx, struct waf_result *res)
 	return true;
 }
 
-/* A Content-Type header that starts with text/plain (90053 checks it
- * exactly). */
+/* A Content-Type header D5 (90024) matches: ^text/plain(?:\s*;|$), case
+ * aside. */
 static bool text_body(const struct waf_pf_req *r)
 {
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
-		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12) &&
-		    h->value_len >= 10 && !strncasecmp(h->value, "text/plain", 10))
+		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12) ||
+		    h->value_len < 10 || strncasecmp(h->value, "text/plain", 10))
+			continue;
+		size_t k = 10;
+		while (k < h->value_len && strchr(" \t\n\r\f\v", h->value[k]))
+			k++;
+		if (k == h->value_len || h->value[k] == ';')
 			return true;
 	}
 	return false;
+}
+
+/* D33 (crs_defaults.c, D5): a text/plain body that does not open with
+ * { or [ goes to ModSecurity's JSON parser as one JSON string, so the rules
+ * read the text whole as ARGS:json instead of the parser failing (200002).
+ * Leaves js empty when the body is JSON-like (or empty); false: out of
+ * memory. */
+static bool text_as_json(struct sbuf *js, const struct iovec *body, size_t nbody)
+{
+	bool seen = false, opens = false;
+	for (size_t i = 0; i < nbody && !seen; i++)
+		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
+	if (!seen || opens)
+		return true;
+	size_t total = 0;
+	for (size_t i = 0; i < nbody; i++)
+		total += body[i].iov_len;
+	/* at most 6 bytes a byte (\u001f) and the two quotes */
+	char *o = malloc(total * 6 + 2);
+	if (!o)
+		return false;
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	o[n++] = '"';
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			if (c == '"' || c == '\\') {
+				o[n++] = '\\';
+				o[n++] = (char)c;
+			} else if (c < 0x20) {
+				memcpy(o + n, "\\u00", 4);
+				o[n + 4] = hex[c >> 4];
+				o[n + 5] = hex[c & 15];
+				n += 6;
+			} else {
+				o[n++] = (char)c;
+			}
+		}
+	}
+	o[n++] = '"';
+	js->p = o;
+	js->len = n;
+	js->cap = total * 6 + 2;
+	return true;
 }
 
 bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct iovec *body,
@@ -708,25 +738,25 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
 					 (const unsigned char *)"1", 1);
 	}
-	if (rt->cfg->defaults && text_body(r)) {
-		/* D5/D33: JSON when the body opens with { or [ (or is empty),
-		 * else URL-encoded text */
-		bool seen = false, opens = false;
-		for (size_t i = 0; i < nbody && !seen; i++)
-			opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
-		const char *how = !seen || opens ? "json" : "text";
-		int l = snprintf(name, sizeof(name), "%s-body", rt->secret);
-		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
-					 (const unsigned char *)how, strlen(how));
-	}
 	msc_process_request_headers(t);
 	if (!intervened(t, &tx->c, res)) {
 		/* run by run, where the bytes lie (ModSecurity keeps its own
 		 * copy for its body processors while it runs) */
-		for (size_t i = 0; i < nbody; i++)
-			if (body[i].iov_len)
-				msc_append_request_body(t, (const unsigned char *)body[i].iov_base,
-							body[i].iov_len);
+		struct sbuf js = { 0 };
+		if (rt->cfg->defaults && text_body(r) && !text_as_json(&js, body, nbody)) {
+			free(line);
+			waf_tx_free(tx);
+			return false;
+		}
+		if (js.p)
+			msc_append_request_body(t, (const unsigned char *)js.p, js.len);
+		else
+			for (size_t i = 0; i < nbody; i++)
+				if (body[i].iov_len)
+					msc_append_request_body(t,
+						(const unsigned char *)body[i].iov_base,
+						body[i].iov_len);
+		free(js.p);
 		msc_process_request_body(t);
 		intervened(t, &tx->c, res);
 	}

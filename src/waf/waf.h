@@ -36,7 +36,6 @@ struct waf_rt {
 	struct waf_pf *pf;         /* NULL: no pre-filter (not built, or prefilter off) */
 	char secret[40];           /* "x-gh-waf-<32 hex>", the internal headers' prefix */
 	size_t secret_len;
-	char text_rule[640];       /* D5/D33 (90053-90054), written with the secret */
 	uint64_t load_us;          /* how long the load took (the pre-filter's build too) */
 	uint64_t pf_build_us;      /* of which the pre-filter's build */
 	char **files;              /* the rule files, in load order (for the pre-filter) */
@@ -55,8 +54,8 @@ void waf_stats(const struct waf_rt *rt, struct waf_stats *out);
  * after crs-setup.conf unless the section says `defaults off`. */
 extern const char waf_crs_defaults[];
 /* D33: whether a body's first byte other than JSON's white space opens
- * an object or an array (a text/plain body that does not is read as
- * URL-encoded text, not parsed as JSON).  The pre-filter uses it too. */
+ * an object or an array (a text/plain body that does not is handed to
+ * ModSecurity as one JSON string).  *seen: such a byte was found. */
 static inline bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
 {
 	for (size_t i = 0; i < n; i++) {
