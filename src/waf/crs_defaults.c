@@ -7,13 +7,13 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout9;
+ * held-out sets (tests/waf/holdout ... holdout10;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90055 are these (90053-90054 unused).
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90053 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -109,7 +109,7 @@ const char waf_crs_defaults[] =
 	 * with a numeric version (and optionally a charset) and nothing else,
 	 * 920470 is lifted for that request; any other parameter, any other
 	 * character in the value, or a second header is refused as before. */
-	"SecRule &REQUEST_HEADERS:Content-Type \"@eq 1\" \"id:90055,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule &REQUEST_HEADERS:Content-Type \"@eq 1\" \"id:90053,phase:1,pass,nolog,t:none,chain\"\n"
 	"SecRule REQUEST_HEADERS:Content-Type "
 	"\"@rx ^text/plain[ \\t]*;[ \\t]*version[ \\t]*=[ \\t]*[0-9]{1,3}(?:\\.[0-9]{1,3}){0,3}"
 	"(?:[ \\t]*;[ \\t]*charset[ \\t]*=[ \\t]*[a-z0-9_.-]{1,40})?[ \\t]*$\" "

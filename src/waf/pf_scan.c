@@ -1402,9 +1402,9 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 				bp = BP_MULTIPART;
 			if (ci_prefix(h->value, h->value_len, "application/x-www-form-urlencoded"))
 				bp = BP_URLENC;
-			/* D5/D33 (waf.c): a text/plain body is parsed as JSON or
-			 * read as URL-encoded text by its first byte, told to
-			 * ModSecurity with an internal header: not modelled here */
+			/* D5/D33: waf.c hands ModSecurity a text/plain body
+			 * that does not open with { or [ as one JSON string;
+			 * not modelled here, ModSecurity decides */
 			if (ci_prefix(h->value, h->value_len, "text/plain"))
 				return false;
 		}

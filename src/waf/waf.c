@@ -612,6 +612,20 @@ static bool collect_take(struct waf_tx *tx, struct waf_result *res)
 	return true;
 }
 
+/* D33: whether a body's first byte other than JSON's white space opens
+ * an object or an array (a text/plain body that does not is handed to
+ * ModSecurity as one JSON string).  *seen: such a byte was found. */
+static bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')
+			continue;
+		*seen = true;
+		return p[i] == '{' || p[i] == '[';
+	}
+	return false;
+}
+
 /* A Content-Type header D5 (90024) matches: ^text/plain(?:\s*;|$), case
  * aside. */
 static bool text_body(const struct waf_pf_req *r)

@@ -53,19 +53,6 @@ void waf_stats(const struct waf_rt *rt, struct waf_stats *out);
 /* gatehouse's default exclusions for the CRS 3.3 (crs_defaults.c): loaded
  * after crs-setup.conf unless the section says `defaults off`. */
 extern const char waf_crs_defaults[];
-/* D33: whether a body's first byte other than JSON's white space opens
- * an object or an array (a text/plain body that does not is handed to
- * ModSecurity as one JSON string).  *seen: such a byte was found. */
-static inline bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')
-			continue;
-		*seen = true;
-		return p[i] == '{' || p[i] == '[';
-	}
-	return false;
-}
 /* The default rules that stand in for the CRS rules an `exclude` spec
  * ("942100" or "941000-941999") names, on free-text fields: the caller
  * removes them too.  Their ids go to out (at most max); returns how many. */
