@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90053 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90054 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -101,6 +101,14 @@ const char waf_crs_defaults[] =
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
 	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
 	"ctl:ruleRemoveById=920420\"\n"
+	/* D35. NDJSON and CSV bodies, allowed by D2, had no body parser: only
+	 * the few rules that read REQUEST_BODY saw them, and an injection in
+	 * a row or a line passed.  Both go to the JSON parser, rewritten by
+	 * waf.c: an NDJSON body as one array of its lines (a line that is not
+	 * JSON fails 200002), a CSV body as one string (ARGS:json, the text
+	 * whole), so every ARGS rule reads them. */
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application/x-ndjson|text/csv)(?:\\s*;|$)\" "
+	"\"id:90054,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON\"\n"
 	/* D34. The Prometheus text exposition format's media type,
 	 * "text/plain; version=0.0.4" (Prometheus, VictoriaMetrics, node
 	 * exporters pushing metrics): 920470 admits only the charset, boundary,

@@ -626,22 +626,74 @@ static bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
 	return false;
 }
 
-/* A Content-Type header D5 (90024) matches: ^text/plain(?:\s*;|$), case
- * aside. */
-static bool text_body(const struct waf_pf_req *r)
+/* The body kinds D5 (90024) and D35 (90054) hand to the JSON parser, by a
+ * Content-Type header they match (^type(?:\s*;|$), case aside). */
+enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON };
+
+static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
+{
+	size_t n = strlen(type), k = n;
+	if (h->value_len < n || strncasecmp(h->value, type, n))
+		return false;
+	while (k < h->value_len && strchr(" \t\n\r\f\v", h->value[k]))
+		k++;
+	return k == h->value_len || h->value[k] == ';';
+}
+
+static int body_kind(const struct waf_pf_req *r)
 {
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
-		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12) ||
-		    h->value_len < 10 || strncasecmp(h->value, "text/plain", 10))
+		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12))
 			continue;
-		size_t k = 10;
-		while (k < h->value_len && strchr(" \t\n\r\f\v", h->value[k]))
-			k++;
-		if (k == h->value_len || h->value[k] == ';')
-			return true;
+		if (ctype_is(h, "text/plain"))
+			return BK_TEXT;
+		if (ctype_is(h, "text/csv"))
+			return BK_CSV;
+		if (ctype_is(h, "application/x-ndjson"))
+			return BK_NDJSON;
 	}
-	return false;
+	return BK_NONE;
+}
+
+/* D35: an NDJSON body (one JSON document a line) goes to the JSON parser
+ * as one array of its non-blank lines: every document is read as JSON is,
+ * and a line that is not JSON fails the parser (200002).  false: out of
+ * memory. */
+static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nbody)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < nbody; i++)
+		total += body[i].iov_len;
+	/* a comma a byte at most, and the brackets */
+	char *o = malloc(total * 2 + 2);
+	if (!o)
+		return false;
+	size_t n = 0;
+	bool line_has = false;	/* the current line has a byte other than white space */
+	bool any = false;	/* a document was written */
+	o[n++] = '[';
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			if (c == '\n') {
+				line_has = false;
+				continue;
+			}
+			if (!line_has && c != ' ' && c != '\t' && c != '\r') {
+				if (any)
+					o[n++] = ',';
+				line_has = any = true;
+			}
+			o[n++] = (char)c;
+		}
+	}
+	o[n++] = ']';
+	js->p = o;
+	js->len = n;
+	js->cap = total * 2 + 2;
+	return true;
 }
 
 /* D33 (crs_defaults.c, D5): a text/plain body that does not open with
@@ -649,13 +701,15 @@ static bool text_body(const struct waf_pf_req *r)
  * read the text whole as ARGS:json instead of the parser failing (200002).
  * Leaves js empty when the body is JSON-like (or empty); false: out of
  * memory. */
-static bool text_as_json(struct sbuf *js, const struct iovec *body, size_t nbody)
+static bool text_as_json(struct sbuf *js, int kind, const struct iovec *body, size_t nbody)
 {
 	bool seen = false, opens = false;
 	for (size_t i = 0; i < nbody && !seen; i++)
 		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
-	if (!seen || opens)
+	if (!seen || (opens && kind == BK_TEXT))
 		return true;
+	if (kind == BK_NDJSON)
+		return ndjson_as_array(js, body, nbody);
 	size_t total = 0;
 	for (size_t i = 0; i < nbody; i++)
 		total += body[i].iov_len;
@@ -757,7 +811,8 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 		/* run by run, where the bytes lie (ModSecurity keeps its own
 		 * copy for its body processors while it runs) */
 		struct sbuf js = { 0 };
-		if (rt->cfg->defaults && text_body(r) && !text_as_json(&js, body, nbody)) {
+		int kind = rt->cfg->defaults ? body_kind(r) : BK_NONE;
+		if (kind != BK_NONE && !text_as_json(&js, kind, body, nbody)) {
 			free(line);
 			waf_tx_free(tx);
 			return false;

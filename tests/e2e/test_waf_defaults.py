@@ -518,3 +518,30 @@ def test_round8_text_bodies_are_still_read(gatehouse, origin, port):
                     [("Content-Type", "text/plain; version=0.0.4"), ("Content-Type", "text/x=<a")]):
         assert send(port, "POST", "/api/v1/import/prometheus", headers, metric).status in (400, 403), headers
     assert untouched(origin)
+
+
+# D35 ("Eighth round"): NDJSON and CSV bodies, allowed by D2, are read by the
+# rules (an NDJSON body as one JSON array of its lines, a CSV body as one
+# string).  The D1-D34 build passes the injections below to the origin.
+
+NDJSON = [("Content-Type", "application/x-ndjson")]
+CSV = [("Content-Type", "text/csv")]
+
+
+def test_ndjson_and_csv_bodies_are_read(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    # benign bodies of both kinds still pass
+    assert send(port, "POST", "/api/events", NDJSON,
+                b'{"event": "view", "page": "/home"}\n\n{"event": "tap", "id": 7}\n').status == 200
+    assert send(port, "POST", "/api/v1/import", CSV,
+                b"sku,name,price\nA-1,Tea towel,4.50\n").status == 200
+    hits = origin.stats.heads
+    for headers, body in (
+            (NDJSON, b'{"q": "ok"}\n{"q": "1\' UNION SELECT username, password FROM users-- -"}\n'),
+            (NDJSON, b'{"c": "<script>alert(document.cookie)</script>"}\n'),
+            (CSV, b"name,q\nx,1' UNION SELECT username, password FROM users-- -\n")):
+        assert send(port, "POST", "/api/events", headers, body).status == 403, body
+    # a line that is not JSON fails the parser
+    assert send(port, "POST", "/api/events", NDJSON, b'{"q": "ok"}\nnot json\n').status in (400, 403)
+    assert "200002" in g.stderr_text().splitlines()[-1], g.stderr_tail()
+    assert origin.stats.heads == hits
