@@ -15,7 +15,8 @@
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
  *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
- *      90020-90050);
+ *      90020-90054; D33 and D35 also rewrite a text/plain, CSV or NDJSON
+ *      body for the JSON parser in waf_inspect());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */
@@ -665,6 +666,8 @@ static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nb
 	size_t total = 0;
 	for (size_t i = 0; i < nbody; i++)
 		total += body[i].iov_len;
+	if (!total)
+		return true;
 	/* a comma a byte at most, and the brackets */
 	char *o = malloc(total * 2 + 2);
 	if (!o)
@@ -699,20 +702,24 @@ static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nb
 /* D33 (crs_defaults.c, D5): a text/plain body that does not open with
  * { or [ goes to ModSecurity's JSON parser as one JSON string, so the rules
  * read the text whole as ARGS:json instead of the parser failing (200002).
- * Leaves js empty when the body is JSON-like (or empty); false: out of
- * memory. */
+ * D35: an NDJSON body as one array, a CSV body as one string, always.
+ * Leaves js empty for an empty body and a text/plain body that is
+ * JSON-like;
+ * false: out of memory. */
 static bool text_as_json(struct sbuf *js, int kind, const struct iovec *body, size_t nbody)
 {
+	if (kind == BK_NDJSON)
+		return ndjson_as_array(js, body, nbody);
 	bool seen = false, opens = false;
 	for (size_t i = 0; i < nbody && !seen; i++)
 		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
-	if (!seen || (opens && kind == BK_TEXT))
+	if (kind == BK_TEXT && (!seen || opens))
 		return true;
-	if (kind == BK_NDJSON)
-		return ndjson_as_array(js, body, nbody);
 	size_t total = 0;
 	for (size_t i = 0; i < nbody; i++)
 		total += body[i].iov_len;
+	if (!total)
+		return true;
 	/* at most 6 bytes a byte (\u001f) and the two quotes */
 	char *o = malloc(total * 6 + 2);
 	if (!o)
