@@ -242,6 +242,12 @@ static char *prologue(const struct waf_rt *rt)
 	const struct cfg_waf *w = rt->cfg;
 	struct sbuf b = { 0 };
 	unsigned long long lim = (unsigned long long)(w->body_limit ? w->body_limit : 1);
+	/* gatehouse hands ModSecurity at most body_limit bytes of a body (and
+	 * says when it cut it); D33/D35 rewrite a text/plain, CSV or NDJSON
+	 * body for the JSON parser, up to 6 bytes a byte (\u001f) and 2 more:
+	 * ModSecurity's own limit leaves room for that, so a body under
+	 * body_limit is never cut by ModSecurity into JSON that fails 200002 */
+	unsigned long long mlim = w->defaults ? lim * 6 + 2 : lim;
 	bool ok = sb_add(&b,
 		"SecRuleEngine %s\n"
 		"SecRequestBodyAccess On\n"
@@ -260,7 +266,7 @@ static char *prologue(const struct waf_rt *rt)
 		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
 		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
 		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n",
-		w->detect ? "DetectionOnly" : "On", lim, lim, w->inspect_response ? "On" : "Off",
+		w->detect ? "DetectionOnly" : "On", mlim, mlim, w->inspect_response ? "On" : "Off",
 		(unsigned long long)(w->response_body_limit ? w->response_body_limit : 1),
 		w->response_types ? w->response_types : "text/html", rt->secret);
 	int ncond = 0;
