@@ -7,13 +7,13 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout9;
+ * held-out sets (tests/waf/holdout ... holdout10;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90052 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90054 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -89,8 +89,11 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=930120;ARGS:keywords,"
 	"ctl:ruleRemoveTargetById=930120;ARGS:field-keywords\"\n"
 	/* D5. text/plain bodies (AWS SNS, sendBeacon) are allowed only parsed,
-	 * as JSON: an attack inside is still seen, and a text/plain body that
-	 * is not JSON fails the body parser (200002) as it failed 920420.  The
+	 * as JSON: an attack inside is still seen.  One that parses fails the
+	 * body parser (200002), as it failed 920420, when it opens with { or
+	 * [; D33: any other text/plain body (log lines, plain text) is handed
+	 * to ModSecurity by waf.c as one JSON string, so every ARGS rule reads
+	 * the text whole (ARGS:json).  The
 	 * policy rule is lifted for these requests alone rather than the
 	 * policy list extended at run time: a list that depends on the request
 	 * would make the pre-filter send every request with a body type to
@@ -98,6 +101,27 @@ const char waf_crs_defaults[] =
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^text/plain(?:\\s*;|$)\" "
 	"\"id:90024,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
 	"ctl:ruleRemoveById=920420\"\n"
+	/* D35. NDJSON and CSV bodies, allowed by D2, had no body parser: only
+	 * the few rules that read REQUEST_BODY saw them, and an injection in
+	 * a row or a line passed.  Both go to the JSON parser, rewritten by
+	 * waf.c: an NDJSON body as one array of its lines (a line that is not
+	 * JSON fails 200002), a CSV body as one string (ARGS:json, the text
+	 * whole), so every ARGS rule reads them. */
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application/x-ndjson|text/csv)(?:\\s*;|$)\" "
+	"\"id:90054,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON\"\n"
+	/* D34. The Prometheus text exposition format's media type,
+	 * "text/plain; version=0.0.4" (Prometheus, VictoriaMetrics, node
+	 * exporters pushing metrics): 920470 admits only the charset, boundary,
+	 * type, action and start parameters, so "version" fails it.  When the
+	 * request has exactly one Content-Type header and it is text/plain
+	 * with a numeric version (and optionally a charset) and nothing else,
+	 * 920470 is lifted for that request; any other parameter, any other
+	 * character in the value, or a second header is refused as before. */
+	"SecRule &REQUEST_HEADERS:Content-Type \"@eq 1\" \"id:90053,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type "
+	"\"@rx ^text/plain[ \\t]*;[ \\t]*version[ \\t]*=[ \\t]*[0-9]{1,3}(?:\\.[0-9]{1,3}){0,3}"
+	"(?:[ \\t]*;[ \\t]*charset[ \\t]*=[ \\t]*[a-z0-9_.-]{1,40})?[ \\t]*$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveById=920470\"\n"
 	/* D32. "Content-Encoding: identity" (920450 restricts the header):
 	 * the header is restricted because a coded body (gzip, br, deflate)
 	 * would reach the rules still coded, unread.  identity is HTTP's

