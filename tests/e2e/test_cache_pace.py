@@ -18,11 +18,11 @@ import pytest
 
 import ghutil
 from cache_origin import ScriptedOrigin
-from ghutil import wait_for
+from ghutil import parallel, wait_for
 from h2util import H2Client
 from httpraw import Reader, build_request, connect
 from test_cache import HOST, cache_block, get, status_of
-from test_cache_orphan import Body, body_of, lines_for, log_lines, parallel, read_rest, sha
+from test_cache_orphan import Body, body_of, lines_for, log_lines, read_rest, sha
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="cache sections are not translated to HAProxy")

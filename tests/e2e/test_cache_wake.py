@@ -16,7 +16,7 @@ import pytest
 import ghutil
 from cache_origin import ScriptedOrigin
 from test_cache import get, start, status_of
-from test_cache_store import parallel
+from ghutil import parallel
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="cache sections are not translated to HAProxy")
