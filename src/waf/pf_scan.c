@@ -953,6 +953,29 @@ static void probe_by_collection(struct waf_pf_scratch *sc)
 	}
 }
 
+/* Field fi's transformed value t (tl bytes) joins the chain's scan
+ * buffer (sc->cat), followed by '\n', with its segment (sc->seg) saying
+ * where it lies.  -1: out of memory. */
+static inline int seg_append(struct waf_pf_scratch *sc, size_t fi, const uint8_t *t, size_t tl)
+{
+	if (sc->nseg == sc->segcap) {
+		size_t nc = sc->segcap ? 2 * sc->segcap : 64;
+		void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
+		if (!np)
+			return -1;
+		sc->seg = np;
+		sc->segcap = nc;
+	}
+	if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
+		return -1;
+	sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
+	if (tl)
+		memcpy(sc->cat.p + sc->cat.len, t, tl);
+	sc->cat.len += tl;
+	sc->cat.p[sc->cat.len++] = '\n';
+	return 0;
+}
+
 static int probe_fields(struct waf_pf_scratch *sc)
 {
 	const struct waf_pf *pf = sc->pf;
@@ -984,21 +1007,8 @@ static int probe_fields(struct waf_pf_scratch *sc)
 						probe_note(sc, fi, c->links[j]);
 				continue;
 			}
-			if (sc->nseg == sc->segcap) {
-				size_t nc = sc->segcap ? 2 * sc->segcap : 64;
-				void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
-				if (!np)
-					return -1;
-				sc->seg = np;
-				sc->segcap = nc;
-			}
-			if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
+			if (seg_append(sc, fi, t, tl) < 0)
 				return -1;
-			sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
-			if (tl)
-				memcpy(sc->cat.p + sc->cat.len, t, tl);
-			sc->cat.len += tl;
-			sc->cat.p[sc->cat.len++] = '\n';
 		}
 		if (sc->nseg == 0)
 			continue;
@@ -1557,21 +1567,8 @@ static int scan_chain(struct waf_pf_scratch *sc, size_t ci, hs_database_t *db, e
 				}
 			continue;
 		}
-		if (sc->nseg == sc->segcap) {
-			size_t nc = sc->segcap ? 2 * sc->segcap : 64;
-			void *np = realloc(sc->seg, nc * sizeof(*sc->seg));
-			if (!np)
-				return -1;
-			sc->seg = np;
-			sc->segcap = nc;
-		}
-		if (pf_buf_reserve(&sc->cat, sc->cat.len + tl + 1) < 0)
+		if (seg_append(sc, fi, t, tl) < 0)
 			return -1;
-		sc->seg[sc->nseg++] = (struct seg){ (uint32_t)fi, sc->cat.len, tl };
-		if (tl)
-			memcpy(sc->cat.p + sc->cat.len, t, tl);
-		sc->cat.len += tl;
-		sc->cat.p[sc->cat.len++] = '\n';
 	}
 	if (sc->nseg == 0)
 		return 0;

@@ -667,11 +667,17 @@ static int body_kind(const struct waf_pf_req *r)
  * as one array of its non-blank lines: every document is read as JSON is,
  * and a line that is not JSON fails the parser (200002).  false: out of
  * memory. */
-static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nbody)
+static size_t iov_total(const struct iovec *body, size_t nbody)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < nbody; i++)
 		total += body[i].iov_len;
+	return total;
+}
+
+static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nbody)
+{
+	size_t total = iov_total(body, nbody);
 	if (!total)
 		return true;
 	/* a comma a byte at most, and the brackets */
@@ -721,9 +727,7 @@ static bool text_as_json(struct sbuf *js, int kind, const struct iovec *body, si
 		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
 	if (kind == BK_TEXT && (!seen || opens))
 		return true;
-	size_t total = 0;
-	for (size_t i = 0; i < nbody; i++)
-		total += body[i].iov_len;
+	size_t total = iov_total(body, nbody);
 	if (!total)
 		return true;
 	/* at most 6 bytes a byte (\u001f) and the two quotes */
