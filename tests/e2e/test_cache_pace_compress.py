@@ -1,0 +1,208 @@
+"""The response cache with compression, coalescing with a slow leader: a
+response being stored is read from the origin at the origin's pace even
+when it is compressed for the client that asked first (proxy/filter.h,
+txn_relay_res stacked on compression's transform: that client is served
+from the object, compressed as it reads, like a waiter in its coding).
+
+The leader asks with Accept-Encoding: gzip and reads a few KiB every
+100 ms (HTTP/1.1, a small receive buffer) or keeps its stream window
+closed (HTTP/2), while 5 waiters (identity and gzip) read an 8 MiB body
+whole.  What the leader gets decodes to the origin's body, with the head
+compression gives a response that is not stored (Content-Encoding, Vary,
+a weak ETag, no Content-Length).  No timing is asserted: on a build where
+the leader's compression paces the fetch the waiters wait for the leader
+and time out.
+"""
+
+import os
+import threading
+import zlib
+
+import pytest
+
+import ghutil
+from cache_origin import ScriptedOrigin
+from ghutil import parallel, wait_for
+from h2util import H2Client
+from httpraw import Reader, build_request, connect, request
+from test_cache import HOST, cache_block, get, status_of
+from test_cache_pace import Body, read_rest, sha
+
+pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
+                                reason="cache sections are not translated to HAProxy")
+
+PIECE = 64 * 1024
+GZ = HOST + [("Accept-Encoding", "gzip")]
+HEADERS = [("Cache-Control", "max-age=60"), ("Content-Type", "text/plain"),
+           ("ETag", '"v1"')]
+BIG = 8 * 1024 * 1024
+
+
+def text_of(n):
+    """n bytes of text that gzip halves or so: the compressed body is still
+    far more than the kernel's buffers to one client take."""
+    return os.urandom((n + 1) // 2).hex().encode()[:n]
+
+
+def gunzip(b):
+    return zlib.decompress(b, 31)
+
+
+@pytest.fixture
+def sorigin():
+    o = ScriptedOrigin()
+    yield o
+    o.stop()
+
+
+def start(gatehouse, port, origin):
+    conf = ("global {\n    workers 1\n}\n"
+            "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n    default_backend app\n}\n"
+            "backend app {\n    mode http\n    use_cache main\n    compress gzip\n"
+            "    server s1 %s\n}\n" % (port, origin.addr))
+    return gatehouse(conf + cache_block(max_object="16m", size="64m"))
+
+
+def coded_head_ok(h):
+    """The head compression gives: h(name) -> value or None."""
+    assert h("content-encoding") == "gzip"
+    assert h("content-length") is None
+    assert "accept-encoding" in (h("vary") or "").lower()
+    assert h("etag") == 'W/"v1"'
+
+
+class SlowGzipReader(threading.Thread):
+    """An HTTP/1.1 client asking for gzip with a small receive buffer that
+    reads 4 KiB every 100 ms until `fast` is set, then the rest; `plain`
+    is what it decoded so far."""
+
+    def __init__(self, port, path):
+        super().__init__(daemon=True)
+        self.sock = connect(port, timeout=60 * ghutil.SLACK, rcvbuf=4096)
+        self.sock.sendall(build_request("GET", path, GZ))
+        self.rd = Reader(self.sock)
+        self.z = zlib.decompressobj(31)
+        self.fast = threading.Event()
+        self.plain = bytearray()
+        self.head = None
+        self.ended = False
+        self.err = None
+        self.start()
+
+    def run(self):
+        try:
+            self.head = self.rd.read_head()
+            body = Body(self.rd, self.head)
+            while True:
+                d = body.read(4096 if not self.fast.is_set() else 1 << 20)
+                if not d:
+                    break
+                self.plain += self.z.decompress(d)
+                if not self.fast.is_set():
+                    self.fast.wait(0.1)
+            self.plain += self.z.flush()
+            self.ended = self.z.eof
+        except Exception as e:   # noqa: BLE001 - the test reports it
+            self.err = e
+
+    def finish(self):
+        self.fast.set()
+        self.join(120 * ghutil.SLACK)
+        self.sock.close()
+        assert self.err is None, self.err
+        assert self.ended, "the leader's gzip stream did not end"
+        return bytes(self.plain)
+
+
+def waiters_read(port, path, body, g1):
+    """5 waiters join the fill (3 identity, 2 gzip; their heads come with
+    the first piece), then the origin sends the rest (g1): what each
+    decoded."""
+    ws = []
+    try:
+        for i in range(5):
+            s = connect(port, timeout=20 * ghutil.SLACK)
+            ws.append((s, Reader(s)))
+            s.sendall(build_request("GET", path, GZ if i >= 3 else HOST))
+
+        def head(i):
+            s, rd = ws[i]
+            r = rd.read_head()
+            assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
+            if i >= 3:
+                coded_head_ok(r.header)
+            else:
+                assert r.header("content-encoding") is None
+            ws[i] = (s, Body(rd, r))
+        parallel(5, head)
+        g1.set()
+
+        def whole(i):
+            if i < 3:
+                return read_rest(ws[i][1], len(body))
+            return gunzip(read_rest(ws[i][1], 1 << 40))   # chunked: to its end
+        return parallel(5, whole)
+    finally:
+        g1.set()
+        for s, _ in ws:
+            s.close()
+
+
+def uncached(port, sorigin, body):
+    """The same body compressed for a response that is not stored: its
+    head, decoded."""
+    sorigin.script("/nostore", headers=[("Cache-Control", "no-store")] + HEADERS[1:], body=body)
+    r = request(port, "GET", "/nostore", GZ, timeout=30 * ghutil.SLACK)
+    assert r.status == 200
+    coded_head_ok(r.header)
+    assert gunzip(r.body) == body
+    return r
+
+
+def test_slow_gzip_leader_does_not_pace_its_waiters(gatehouse, port, sorigin):
+    body = text_of(BIG + 777)
+    g1 = threading.Event()
+    sorigin.script("/z", headers=HEADERS, pieces=[(body[:PIECE], None), (body[PIECE:], g1)])
+    start(gatehouse, port, sorigin)
+    leader = SlowGzipReader(port, "/z")
+    try:
+        wait_for(lambda: leader.head is not None, 10 * ghutil.SLACK, what="the leader's head")
+        assert leader.head.status == 200
+        assert "chunked" in (leader.head.header("transfer-encoding") or "")
+        coded_head_ok(leader.head.header)
+        got = waiters_read(port, "/z", body, g1)
+        # every waiter has the whole body while the leader is still slow
+        assert [sha(b) for b in got] == [sha(body)] * 5
+        assert len(leader.plain) < len(body) // 2
+    finally:
+        plain = leader.finish()
+    assert len(plain) == len(body) and sha(plain) == sha(body)
+    assert sorigin.count("/z") == 1
+    r = get(port, "/z")
+    assert "hit" in status_of(r) and r.body == body
+    uncached(port, sorigin, body)
+
+
+def test_slow_http2_gzip_leader_does_not_pace_its_waiters(gatehouse, port, sorigin):
+    body = text_of(BIG + 4321)
+    g1 = threading.Event()
+    sorigin.script("/z2", headers=HEADERS, pieces=[(body[:PIECE], None), (body[PIECE:], g1)])
+    start(gatehouse, port, sorigin)
+    with H2Client(port, stream_window=16384, timeout=30 * ghutil.SLACK) as c:
+        # the leader's window stays closed after 16 KiB: it reads nothing more
+        sid = c.request("GET", "/z2", headers=[("accept-encoding", "gzip")],
+                        authority="www.example.com", stalled=True)
+        st = c.stream(sid)
+        c.wait(lambda: st.status is not None, what="the leader's head")
+        assert st.status == 200
+        coded_head_ok(st.header)
+        got = waiters_read(port, "/z2", body, g1)
+        assert [sha(b) for b in got] == [sha(body)] * 5
+        c.poll(0.05)
+        assert st.data_len <= 16384 and not st.done
+        c.unstall(sid)
+        c.wait(lambda: st.done, what="the leader's whole body")
+        assert st.status == 200 and st.ended and sha(gunzip(st.body)) == sha(body)
+    assert sorigin.count("/z2") == 1
+    assert "hit" in status_of(get(port, "/z2"))
+    uncached(port, sorigin, body)
