@@ -15,8 +15,13 @@ and time out.
 """
 
 import os
+import socket
+import struct
 import threading
 import zlib
+
+import brotli
+import zstandard
 
 import pytest
 
@@ -55,12 +60,21 @@ def sorigin():
     o.stop()
 
 
-def start(gatehouse, port, origin):
+def decoder(coding):
+    """A streaming decoder of coding: feed(bytes) -> the bytes decoded."""
+    if coding == "gzip":
+        return zlib.decompressobj(31).decompress
+    if coding == "br":
+        return brotli.Decompressor().process
+    return zstandard.ZstdDecompressor().decompressobj().decompress
+
+
+def start(gatehouse, port, origin, max_object="16m"):
     conf = ("global {\n    workers 1\n}\n"
             "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n    default_backend app\n}\n"
-            "backend app {\n    mode http\n    use_cache main\n    compress gzip\n"
+            "backend app {\n    mode http\n    use_cache main\n    compress gzip br zstd\n"
             "    server s1 %s\n}\n" % (port, origin.addr))
-    return gatehouse(conf + cache_block(max_object="16m", size="64m"))
+    return gatehouse(conf + cache_block(max_object=max_object, size="64m"))
 
 
 def coded_head_ok(h):
@@ -206,3 +220,123 @@ def test_slow_http2_gzip_leader_does_not_pace_its_waiters(gatehouse, port, sorig
     assert sorigin.count("/z2") == 1
     assert "hit" in status_of(get(port, "/z2"))
     uncached(port, sorigin, body)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+def test_coded_leader_gets_what_came_while_the_origin_stalls(gatehouse, port, sorigin, coding):
+    # the origin sends a piece and stalls: the leader served from the
+    # object gets all of it decoded (the compressor flushed), not once
+    # more comes
+    body = text_of(3 * PIECE + 5)
+    g1 = threading.Event()
+    sorigin.script("/s", headers=HEADERS, pieces=[(body[:PIECE], None), (body[PIECE:], g1)])
+    start(gatehouse, port, sorigin)
+    s = connect(port, timeout=20 * ghutil.SLACK)
+    try:
+        s.sendall(build_request("GET", "/s", HOST + [("Accept-Encoding", coding)]))
+        rd = Reader(s)
+        h = rd.read_head()
+        assert h.status == 200 and h.header("content-encoding") == coding
+        assert h.header("content-length") is None
+        b = Body(rd, h)
+        feed = decoder(coding)
+        plain = bytearray()
+        wait_for(lambda: plain.extend(feed(b.read(1 << 20))) or len(plain) >= PIECE,
+                 10 * ghutil.SLACK, what="the first piece decoded")
+        assert bytes(plain) == body[:PIECE]
+        g1.set()
+        while True:
+            d = b.read(1 << 20)
+            if not d:
+                break
+            plain += feed(d)
+        assert bytes(plain) == body
+    finally:
+        g1.set()
+        s.close()
+    assert sorigin.count("/s") == 1
+    assert "hit" in status_of(get(port, "/s"))
+
+
+def test_slow_gzip_leader_past_max_object_gets_every_byte(gatehouse, port, sorigin):
+    # the object stops at max_object: the waiters are cut there, and the
+    # leader, served from it compressed, then gets the rest through the
+    # compressor at its own pace again
+    body = text_of(12 * 1024 * 1024 + 99)
+    g1 = threading.Event()
+    sorigin.script("/m", headers=HEADERS, chunked=True,
+                   pieces=[(body[:PIECE], None), (body[PIECE:], g1)])
+    start(gatehouse, port, sorigin, max_object="8m")
+    leader = SlowGzipReader(port, "/m")
+    ws = []
+    try:
+        wait_for(lambda: leader.head is not None, 10 * ghutil.SLACK, what="the leader's head")
+        coded_head_ok(leader.head.header)
+        for _ in range(3):
+            w = connect(port, timeout=20 * ghutil.SLACK)
+            ws.append((w, Reader(w)))
+            w.sendall(build_request("GET", "/m", HOST))
+
+        def head(i):
+            w, rd = ws[i]
+            r = rd.read_head()
+            assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
+            ws[i] = (w, Body(rd, r))
+        parallel(3, head)
+        g1.set()
+        got = parallel(3, lambda i: read_rest(ws[i][1], len(body)))
+        # cut where the object stopped, never a wrong byte
+        for g in got:
+            assert len(g) >= 8 * 1024 * 1024 - PIECE and len(g) < len(body)
+            assert g == body[:len(g)]
+        assert len(leader.plain) < len(body) // 2
+    finally:
+        g1.set()
+        for w, _ in ws:
+            w.close()
+        plain = leader.finish()
+    assert len(plain) == len(body) and sha(plain) == sha(body)
+    assert sorigin.count("/m") == 1
+
+
+def test_gzip_leader_leaving_mid_body_leaves_the_fetch_to_its_waiters(gatehouse, port,
+                                                                      sorigin):
+    body = text_of(3 * PIECE + 777)
+    g1 = threading.Event()
+    sorigin.script("/o", headers=HEADERS, pieces=[(body[:PIECE], None), (body[PIECE:], g1)])
+    start(gatehouse, port, sorigin)
+    leader = connect(port, timeout=20 * ghutil.SLACK)
+    ws = []
+    try:
+        leader.sendall(build_request("GET", "/o", GZ))
+        lrd = Reader(leader)
+        h = lrd.read_head()
+        coded_head_ok(h.header)
+        assert Body(lrd, h).read(100)
+        for _ in range(5):
+            s = connect(port, timeout=20 * ghutil.SLACK)
+            ws.append((s, Reader(s)))
+            s.sendall(build_request("GET", "/o", HOST))
+
+        def head(i):
+            s, rd = ws[i]
+            r = rd.read_head()
+            assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
+            ws[i] = (s, Body(rd, r))
+        parallel(5, head)
+        # the leader goes (a reset), then the rest comes
+        leader.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        leader.close()
+        g1.set()
+        got = parallel(5, lambda i: read_rest(ws[i][1], len(body)))
+        assert [sha(b) for b in got] == [sha(body)] * 5
+    finally:
+        g1.set()
+        leader.close()
+        for s, _ in ws:
+            s.close()
+    assert sorigin.count("/o") == 1
+    wait_for(lambda: "hit" in status_of(get(port, "/o")), 10 * ghutil.SLACK, what="a hit")
+    r = request(port, "GET", "/o", GZ)
+    assert "hit" in status_of(r) and gunzip(r.body) == body
+    assert sorigin.count("/o") == 1
