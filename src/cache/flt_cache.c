@@ -119,6 +119,7 @@ struct cache_tx {
 	bool enc_tried;
 	bool zdirty;                     /* the compressor (a waiter's, or the coded relay's)
 					  * took input since its last flush */
+	bool rflush;                     /* coded relay: a flush asked, given once caught up */
 	struct cache_obj *var;
 	struct cz_stream *z;
 	const struct cfg_compress *cz;   /* the `compress` that applies (pick_coding) */
@@ -137,7 +138,6 @@ struct cache_tx {
 	 * the relay took from the server and gave the client */
 	struct cache_obj *relay;
 	uint64_t rin, rout;
-	bool rflush;                     /* coded relay: a flush asked, given once caught up */
 };
 
 static const struct filter_ops *ops_self(void);
