@@ -32,9 +32,10 @@
  *             txn_relay_res): the server is read at its own pace and the
  *             waiters with it, not at this client's; past max_object the
  *             client gets the object's bytes, then the rest at its own
- *             pace again (no byte lost or reordered).  Not when the
- *             response is compressed for this client (compression holds
- *             the one transform: its client paces the fetch as before).
+ *             pace again (no byte lost or reordered).  A response
+ *             compressed for this client is relayed all the same, through
+ *             compression's transform (relay_coded): the object's bytes
+ *             are compressed as the client reads them.
  *   res_end   the whole body came: the object is inserted.  A response
  *             cut before its end never gets here: its object is freed
  *             with the transaction's state, never stored.
@@ -1376,7 +1377,7 @@ static enum flt_verdict cache_res_end(struct stream *s, const void *conf,
 /* ---- the leader's client paced apart from the server (a relay) ---- */
 
 /* At delivery, once every res_head filter decided (a compression of this
- * response keeps the transform, and the client paces the fetch as before):
+ * response stays its coder, under the relay: relay_coded):
  * a response being stored reaches its client from the object, so the
  * server is read at its own pace, the object fills at the server's pace and
  * the waiters with it.  Always, not only with waiters: they may come at any
