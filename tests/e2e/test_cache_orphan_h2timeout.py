@@ -15,28 +15,18 @@ import ghutil
 from cache_origin import ScriptedOrigin
 from ghutil import parallel, wait_for
 from h2util import H2Client
-from httpraw import Reader, build_request, connect
-from test_cache import HOST, cache_block, get, status_of
+from test_cache import cache_block, get, status_of
 from test_cache_orphan import Body, body_of, lines_for, read_rest, sha
+from test_cache_pace import MAXAGE, PIECE, ask
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="cache sections are not translated to HAProxy")
-
-PIECE = 64 * 1024
-MAXAGE = [("Cache-Control", "max-age=60")]
-
 
 @pytest.fixture
 def sorigin():
     o = ScriptedOrigin()
     yield o
     o.stop()
-
-
-def ask(port, path):
-    s = connect(port, timeout=20 * ghutil.SLACK)
-    s.sendall(build_request("GET", path, HOST))
-    return s, Reader(s)
 
 
 def test_leader_http2_stream_timing_out(gatehouse, port, sorigin, tmp_path):

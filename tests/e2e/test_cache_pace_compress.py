@@ -15,8 +15,6 @@ and time out.
 """
 
 import os
-import socket
-import struct
 import threading
 import zlib
 
@@ -31,12 +29,12 @@ from ghutil import parallel, wait_for
 from h2util import H2Client
 from httpraw import Reader, build_request, connect, request
 from test_cache import HOST, cache_block, get, status_of
-from test_cache_pace import Body, read_rest, sha
+from test_cache_orphan import reset
+from test_cache_pace import PIECE, Body, SlowReader, read_rest, sha
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="cache sections are not translated to HAProxy")
 
-PIECE = 64 * 1024
 GZ = HOST + [("Accept-Encoding", "gzip")]
 HEADERS = [("Cache-Control", "max-age=60"), ("Content-Type", "text/plain"),
            ("ETag", '"v1"')]
@@ -85,47 +83,45 @@ def coded_head_ok(h):
     assert h("etag") == 'W/"v1"'
 
 
-class SlowGzipReader(threading.Thread):
-    """An HTTP/1.1 client asking for gzip with a small receive buffer that
-    reads 4 KiB every 100 ms until `fast` is set, then the rest; `plain`
-    is what it decoded so far."""
+class SlowGzipReader(SlowReader):
+    """SlowReader asking for gzip, to the body's end; `plain` is what it
+    decoded so far."""
 
     def __init__(self, port, path):
-        super().__init__(daemon=True)
-        self.sock = connect(port, timeout=60 * ghutil.SLACK, rcvbuf=4096)
-        self.sock.sendall(build_request("GET", path, GZ))
-        self.rd = Reader(self.sock)
         self.z = zlib.decompressobj(31)
-        self.fast = threading.Event()
         self.plain = bytearray()
-        self.head = None
-        self.ended = False
-        self.err = None
-        self.start()
+        super().__init__(port, path, 1 << 40, GZ)   # (chunked: to its end)
 
-    def run(self):
-        try:
-            self.head = self.rd.read_head()
-            body = Body(self.rd, self.head)
-            while True:
-                d = body.read(4096 if not self.fast.is_set() else 1 << 20)
-                if not d:
-                    break
-                self.plain += self.z.decompress(d)
-                if not self.fast.is_set():
-                    self.fast.wait(0.1)
-            self.plain += self.z.flush()
-            self.ended = self.z.eof
-        except Exception as e:   # noqa: BLE001 - the test reports it
-            self.err = e
+    def seen(self, d):
+        self.plain += self.z.decompress(d)
 
     def finish(self):
-        self.fast.set()
-        self.join(120 * ghutil.SLACK)
-        self.sock.close()
-        assert self.err is None, self.err
-        assert self.ended, "the leader's gzip stream did not end"
+        super().finish()
+        self.plain += self.z.flush()
+        assert self.z.eof, "the leader's gzip stream did not end"
         return bytes(self.plain)
+
+
+def join_waiters(port, path, ws, n, coded=0):
+    """n waiters ask for path (the last `coded` of them in gzip) and read
+    their heads (collapsed: they joined the fill); each goes into ws as
+    (socket, Body), so the caller's `finally` closes them."""
+    for i in range(n):
+        s = connect(port, timeout=20 * ghutil.SLACK)
+        ws.append((s, Reader(s)))
+        s.sendall(build_request("GET", path, GZ if i >= n - coded else HOST))
+    first = len(ws) - n
+
+    def head(i):
+        s, rd = ws[first + i]
+        r = rd.read_head()
+        assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
+        if i >= n - coded:
+            coded_head_ok(r.header)
+        else:
+            assert r.header("content-encoding") is None
+        ws[first + i] = (s, Body(rd, r))
+    parallel(n, head)
 
 
 def waiters_read(port, path, body, g1):
@@ -134,21 +130,7 @@ def waiters_read(port, path, body, g1):
     decoded."""
     ws = []
     try:
-        for i in range(5):
-            s = connect(port, timeout=20 * ghutil.SLACK)
-            ws.append((s, Reader(s)))
-            s.sendall(build_request("GET", path, GZ if i >= 3 else HOST))
-
-        def head(i):
-            s, rd = ws[i]
-            r = rd.read_head()
-            assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
-            if i >= 3:
-                coded_head_ok(r.header)
-            else:
-                assert r.header("content-encoding") is None
-            ws[i] = (s, Body(rd, r))
-        parallel(5, head)
+        join_waiters(port, path, ws, 5, coded=2)
         g1.set()
 
         def whole(i):
@@ -272,17 +254,7 @@ def test_slow_gzip_leader_past_max_object_gets_every_byte(gatehouse, port, sorig
     try:
         wait_for(lambda: leader.head is not None, 10 * ghutil.SLACK, what="the leader's head")
         coded_head_ok(leader.head.header)
-        for _ in range(3):
-            w = connect(port, timeout=20 * ghutil.SLACK)
-            ws.append((w, Reader(w)))
-            w.sendall(build_request("GET", "/m", HOST))
-
-        def head(i):
-            w, rd = ws[i]
-            r = rd.read_head()
-            assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
-            ws[i] = (w, Body(rd, r))
-        parallel(3, head)
+        join_waiters(port, "/m", ws, 3)
         g1.set()
         got = parallel(3, lambda i: read_rest(ws[i][1], len(body)))
         # cut where the object stopped, never a wrong byte
@@ -313,20 +285,9 @@ def test_gzip_leader_leaving_mid_body_leaves_the_fetch_to_its_waiters(gatehouse,
         h = lrd.read_head()
         coded_head_ok(h.header)
         assert Body(lrd, h).read(100)
-        for _ in range(5):
-            s = connect(port, timeout=20 * ghutil.SLACK)
-            ws.append((s, Reader(s)))
-            s.sendall(build_request("GET", "/o", HOST))
-
-        def head(i):
-            s, rd = ws[i]
-            r = rd.read_head()
-            assert r.status == 200 and "collapsed" in (r.header("cache-status") or "")
-            ws[i] = (s, Body(rd, r))
-        parallel(5, head)
+        join_waiters(port, "/o", ws, 5)
         # the leader goes (a reset), then the rest comes
-        leader.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        leader.close()
+        reset(leader)
         g1.set()
         got = parallel(5, lambda i: read_rest(ws[i][1], len(body)))
         assert [sha(b) for b in got] == [sha(body)] * 5
