@@ -283,7 +283,8 @@ bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const voi
  * half of it (out_cap says so), the server's bytes get the rest.  Taking
  * less than a run (its copy stopped: an object past max_object) holds the
  * rest as for any transform: the client paces the server again, and no
- * byte is lost or reordered.  No XF_FLUSH is sent; XF_END comes when the
+ * byte is lost or reordered.  No XF_FLUSH is sent (but to a coded relay,
+ * below); XF_END comes when the
  * body ended, with the end event already run (the filters saw the end as
  * the server's bytes ended, not once the client had them).  The head
  * keeps its Content-Length.  Asked for from res_deliver_head (after every
