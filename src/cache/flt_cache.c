@@ -32,9 +32,10 @@
  *             txn_relay_res): the server is read at its own pace and the
  *             waiters with it, not at this client's; past max_object the
  *             client gets the object's bytes, then the rest at its own
- *             pace again (no byte lost or reordered).  Not when the
- *             response is compressed for this client (compression holds
- *             the one transform: its client paces the fetch as before).
+ *             pace again (no byte lost or reordered).  A response
+ *             compressed for this client is relayed all the same, through
+ *             compression's transform (relay_coded): the object's bytes
+ *             are compressed as the client reads them.
  *   res_end   the whole body came: the object is inserted.  A response
  *             cut before its end never gets here: its object is freed
  *             with the transaction's state, never stored.
@@ -117,7 +118,9 @@ struct cache_tx {
 	bool add_vary;                   /* identity, but the coding depended on the client */
 	bool var_stored;                 /* var came from the store */
 	bool enc_tried;
-	bool zdirty;                     /* a waiter's compressor took input since its last flush */
+	bool zdirty;                     /* the compressor (a waiter's, or the coded relay's)
+					  * took input since its last flush */
+	bool rflush;                     /* coded relay: a flush asked, given once caught up */
 	struct cache_obj *var;
 	struct cz_stream *z;
 	const struct cfg_compress *cz;   /* the `compress` that applies (pick_coding) */
@@ -1374,7 +1377,7 @@ static enum flt_verdict cache_res_end(struct stream *s, const void *conf,
 /* ---- the leader's client paced apart from the server (a relay) ---- */
 
 /* At delivery, once every res_head filter decided (a compression of this
- * response keeps the transform, and the client paces the fetch as before):
+ * response stays its coder, under the relay: relay_coded):
  * a response being stored reaches its client from the object, so the
  * server is read at its own pace, the object fills at the server's pace and
  * the waiters with it.  Always, not only with waiters: they may come at any
@@ -1397,12 +1400,16 @@ static void cache_deliver_head(struct stream *s, struct flt_ctx *c, struct http_
  * as it drains.  Once the object stopped growing (past max_object) and
  * the client had all of it, the rest passes through, taken only as the
  * client takes it: the client paces the server again, byte for byte. */
+static enum flt_verdict relay_coded(struct stream *s, struct cache_tx *x, struct flt_xform *io);
+
 static enum flt_verdict cache_relay(struct stream *s, const void *conf, struct flt_xform *io)
 {
 	struct cache_tx *x = flt_ctx_get(s->txn, ops_self());
 	(void)conf;
 	if (!x || !x->relay)
 		return FLT_STOP;
+	if (io->coded)
+		return relay_coded(s, x, io);
 	/* read on this thread only: the object grows on it (res_data) */
 	uint64_t have = x->relay->body_len;
 	if (io->may_in_place && io->in_len && x->rout == x->rin && x->rin + io->in_len <= have &&
@@ -1439,6 +1446,83 @@ static enum flt_verdict cache_relay(struct stream *s, const void *conf, struct f
 	io->consumed = take;
 	io->produced = made;
 	io->more = x->rout < have;
+	return FLT_CONTINUE;
+}
+
+/* The relay when the response is compressed for its client (the
+ * compression filter's transform, stacked under it: filter.h,
+ * txn_relay_code): the object's bytes go through the compressor in place
+ * (cache_obj_span, uncopied) as the client drains, as a waiter's do
+ * (fill_enc_read), so the client still gets exactly the compression
+ * filter's output and the server is read at its own pace.  Past the
+ * object, the rest goes through the compressor at the client's pace. */
+static enum flt_verdict relay_coded(struct stream *s, struct cache_tx *x, struct flt_xform *io)
+{
+	uint64_t have = x->relay->body_len;   /* this thread's: res_data grows it */
+	size_t take = have > x->rin ? (size_t)(have - x->rin < io->in_len ? have - x->rin
+									 : io->in_len) : 0;
+	size_t made = 0;
+	bool held = false;   /* the compressor holds output for a flag call */
+
+	x->rin += take;
+	io->consumed = take;
+	io->produced = 0;
+	io->more = false;
+	if (txn_orphaned(s->txn)) {   /* no client: nothing to give */
+		x->rout = have;
+		io->consumed = io->in_len;
+		return FLT_CONTINUE;
+	}
+	if (io->flags & XF_FLUSH)
+		x->rflush = true;
+	for (;;) {
+		struct flt_xform c = { .out = io->out + made, .out_cap = io->out_cap - made };
+		bool through = false;
+		if (x->rout < have) {
+			const char *p = NULL;
+			size_t n = cache_obj_span(x->relay, x->rout, &p);
+			c.in = p;
+			c.in_len = n < have - x->rout ? n : (size_t)(have - x->rout);
+		} else if (x->rout == x->rin && take < io->in_len) {
+			/* past the object: through, at the client's pace */
+			c.in = io->in + take;
+			c.in_len = io->in_len - take;
+			through = true;
+		} else if (io->flags & XF_END) {
+			c.flags = XF_END;
+		} else if (x->rflush && x->zdirty) {
+			c.flags = XF_FLUSH;
+		} else {
+			break;
+		}
+		if (!c.out_cap) {
+			held = c.flags != 0;
+			break;
+		}
+		if (txn_relay_code(s, &c) != FLT_CONTINUE)
+			return FLT_STOP;
+		x->rout += c.consumed;
+		if (through) {
+			take += c.consumed;
+			x->rin += c.consumed;
+		}
+		made += c.produced;
+		if (c.consumed)
+			x->zdirty = true;
+		if (c.flags) {
+			held = c.more;
+			if (!c.more) {
+				x->rflush = false;
+				x->zdirty = false;
+			}
+			break;
+		}
+		if (!c.consumed && !c.produced)
+			break;   /* no room */
+	}
+	io->consumed = take;
+	io->produced = made;
+	io->more = x->rout < have || held || (x->rflush && x->zdirty);
 	return FLT_CONTINUE;
 }
 

@@ -150,6 +150,9 @@ struct flt_xform {
 	 * instead of writing to out: consumed = produced = in_len and the run
 	 * stays where it is, uncopied. */
 	bool may_in_place, in_place;
+	/* A relay stacked on a transform taken before it (txn_relay_res):
+	 * its output goes through that transform, with txn_relay_code. */
+	bool coded;
 };
 
 struct filter_ops {
@@ -280,14 +283,27 @@ bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const voi
  * half of it (out_cap says so), the server's bytes get the rest.  Taking
  * less than a run (its copy stopped: an object past max_object) holds the
  * rest as for any transform: the client paces the server again, and no
- * byte is lost or reordered.  No XF_FLUSH is sent; XF_END comes when the
+ * byte is lost or reordered.  No XF_FLUSH is sent (but to a coded relay,
+ * below); XF_END comes when the
  * body ended, with the end event already run (the filters saw the end as
  * the server's bytes ended, not once the client had them).  The head
  * keeps its Content-Length.  Asked for from res_deliver_head (after every
- * res_head filter decided: a transform already taken, compression, wins,
- * and this returns false).
+ * res_head filter decided).
+ *
+ * A transform taken already (compression) is kept and stacked under the
+ * relay: the relay is called with io->coded set and hands what it would
+ * give the client to txn_relay_code(), which runs that transform's
+ * res_xform (its own io: input, room, flags), so the client gets the
+ * relay's bytes coded, still at its own pace, and the head is that
+ * transform's (no length).  Such a relay is sent XF_FLUSH, as room
+ * allows, when the server's bytes run dry (the coder's held output goes
+ * out); with more = true it is asked again as its client drains.
  */
 bool txn_relay_res(struct stream *s, const struct filter_ops *ops, const void *conf);
+/* From a coded relay's res_xform (io->coded): the transform under it takes
+ * what it can of io->in and writes at most io->out_cap bytes (consumed,
+ * produced, more as for res_xform).  FLT_STOP when it failed. */
+enum flt_verdict txn_relay_code(struct stream *s, struct flt_xform *io);
 extern const struct filter_ops flt_cache_ops;       /* cache/flt_cache.c */
 extern const struct filter_ops flt_metrics_fe_ops;  /* admin/flt_metrics.c */
 extern const struct filter_ops flt_metrics_be_ops;  /* admin/flt_metrics.c */

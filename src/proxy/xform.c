@@ -27,6 +27,10 @@ struct xform {
 	bool finished;                  /* XF_END done */
 	bool relay;                     /* txn_relay_res: same bytes, the filter's own copy */
 	bool owed;                      /* relay: output to give with no new input */
+	/* A relay stacked on the transform taken before it (compression):
+	 * that filter codes what the relay gives (txn_relay_code) */
+	const struct filter_ops *code_ops;
+	const void *code_conf;
 };
 
 static void xf_free(struct flt_ctx *c)
@@ -55,17 +59,40 @@ bool txn_transform_res(struct stream *s, const struct filter_ops *ops, const voi
 
 bool txn_relay_res(struct stream *s, const struct filter_ops *ops, const void *conf)
 {
-	if (!txn_transform_res(s, ops, conf))
-		return false;
 	struct xform *x = flt_ctx_get(s->txn, &xf_ops);
+	if (x && !x->relay && ops->res_xform) {
+		/* a transform taken already: it codes the relay's output */
+		x->code_ops = x->ops;
+		x->code_conf = x->conf;
+		x->ops = ops;
+		x->conf = conf;
+	} else if (!txn_transform_res(s, ops, conf)) {
+		return false;
+	}
+	x = flt_ctx_get(s->txn, &xf_ops);
 	x->relay = true;
 	return true;
+}
+
+enum flt_verdict txn_relay_code(struct stream *s, struct flt_xform *io)
+{
+	const struct xform *x = s->txn->res_xf;
+	size_t in_len = io->in_len, out_cap = io->out_cap;
+
+	io->consumed = io->produced = 0;
+	io->more = false;
+	if (!x || !x->code_ops)
+		return FLT_STOP;
+	if (x->code_ops->res_xform(s, x->code_conf, io) != FLT_CONTINUE || io->consumed > in_len ||
+	    io->produced > out_cap)
+		return FLT_STOP;
+	return FLT_CONTINUE;
 }
 
 bool xform_keeps_length(const struct stream *s)
 {
 	const struct txn *t = s->txn;
-	return t->res_xf && t->res_xf->relay && t->res.body == BODY_LENGTH;
+	return t->res_xf && t->res_xf->relay && !t->res_xf->code_ops && t->res.body == BODY_LENGTH;
 }
 
 bool xform_relay(const struct stream *s)
@@ -97,8 +124,10 @@ bool xform_deliver(struct stream *s)
 	}
 	s->rs = RS_BODY;
 	t->res_xf = x;
-	if (x->ops->res_xform_head && !x->relay)
-		x->ops->res_xform_head(s, x->conf, m);
+	/* the head the coding filter announces (a relay alone keeps it) */
+	const struct filter_ops *head = x->code_ops ? x->code_ops : x->relay ? NULL : x->ops;
+	if (head && head->res_xform_head)
+		head->res_xform_head(s, x->code_ops ? x->code_conf : x->conf, m);
 	return true;
 }
 
@@ -140,6 +169,7 @@ static bool xf_call(struct stream *s, struct xform *x, struct flt_xform *io)
 	io->consumed = io->produced = 0;
 	io->more = false;
 	io->in_place = false;
+	io->coded = x->code_ops != NULL;
 	if (x->ops->res_xform(s, x->conf, io) != FLT_CONTINUE || io->consumed > io->in_len ||
 	    io->produced > io->out_cap ||
 	    (io->in_place && (!io->may_in_place || !x->relay || io->consumed != io->in_len ||
@@ -230,6 +260,23 @@ enum flt_verdict xform_data(struct stream *s, const char *p, size_t len)
 	return v;
 }
 
+/* A relay gives what it owes (flags: XF_FLUSH for a coded one) as its
+ * client drains, never holding the server's next bytes back: with no room
+ * it is simply not asked yet. */
+static enum xf_state relay_give(struct stream *s, struct xform *x, unsigned flags)
+{
+	struct flt_xform io = { .flags = flags, .out_cap = xf_room(x, &s->res, 0) };
+
+	if (!io.out_cap)
+		return XF_IDLE;
+	if (!xf_call(s, x, &io) || !xf_emit(s, io.produced))
+		return XF_MOVED;
+	x->owed = io.more;
+	if (flags & XF_FLUSH)
+		x->dirty = false;
+	return io.produced ? XF_MOVED : XF_IDLE;
+}
+
 enum xf_state xform_pump(struct stream *s)
 {
 	struct xform *x = s->txn->res_xf;
@@ -251,17 +298,8 @@ enum xf_state xform_pump(struct stream *s)
 		return io.produced || !io.more ? XF_MOVED : XF_BLOCKED;
 	}
 	uint32_t held = buf_data_len(&x->in);
-	if (!held && x->owed) {
-		/* a relay gives what it owes as the client drains, never
-		 * holding the server's next bytes back */
-		io.out_cap = xf_room(x, &s->res, 0);
-		if (!io.out_cap)
-			return XF_IDLE;
-		if (!xf_call(s, x, &io) || !xf_emit(s, io.produced))
-			return XF_MOVED;
-		x->owed = io.more;
-		return io.produced ? XF_MOVED : XF_IDLE;
-	}
+	if (!held && x->owed)
+		return relay_give(s, x, 0);
 	if (!held)
 		return XF_IDLE;
 	io.in = buf_out(&x->in);
@@ -289,9 +327,12 @@ bool xform_idle(struct stream *s)
 	struct txn *t = s->txn;
 	struct xform *x = t->res_xf;
 
-	if (x->relay || !x->dirty || x->pending || t->res_ended || (s->flags & STRM_F_PARKED) ||
-	    buf_data_len(&x->in) || (s->res.area && buf_in_len(&s->res)) || srv_more(s))
+	if ((x->relay && !x->code_ops) || !x->dirty || x->pending || t->res_ended ||
+	    (s->flags & STRM_F_PARKED) || buf_data_len(&x->in) ||
+	    (s->res.area && buf_in_len(&s->res)) || srv_more(s))
 		return false;
+	if (x->relay)   /* coded: the flush is given as room allows, as it owes */
+		return relay_give(s, x, XF_FLUSH) == XF_MOVED;
 	x->pending = XF_FLUSH;
 	return xform_pump(s) == XF_MOVED;
 }

@@ -33,7 +33,10 @@
  * with no input as its client drains (never holding the server back), is
  * sent no XF_FLUSH, and has its end event run as the server's body ends;
  * xform_res_cap bounds the server's bytes in s->res so its output always
- * finds room.
+ * finds room.  A relay stacked on a transform taken before it (filter.h:
+ * the cache storing a response compression codes) feeds that transform
+ * (txn_relay_code): the head is the transform's (no length), and when the
+ * source runs dry the relay is asked for XF_FLUSH as room allows.
  *
  * Without a transforming filter none of this runs: t->res_xf is NULL and
  * the HTTP/1 fast path (the body normalised in place) is as before.

@@ -50,12 +50,13 @@ def start(gatehouse, port, origin, log, max_object="16m"):
 
 class SlowReader(threading.Thread):
     """An HTTP/1.1 client with a small receive buffer that reads 4 KiB
-    every 100 ms until `fast` is set, then the rest at once."""
+    every 100 ms until `fast` is set, then the rest at once (each piece
+    also to self.seen(), which a subclass may decode)."""
 
-    def __init__(self, port, path, length):
+    def __init__(self, port, path, length, headers=HOST):
         super().__init__(daemon=True)
         self.sock = connect(port, timeout=60 * ghutil.SLACK, rcvbuf=4096)
-        self.sock.sendall(build_request("GET", path, HOST))
+        self.sock.sendall(build_request("GET", path, headers))
         self.rd = Reader(self.sock)
         self.length = length
         self.fast = threading.Event()
@@ -78,8 +79,12 @@ class SlowReader(threading.Thread):
                 if not d:
                     break
                 self.got += d
+                self.seen(d)
         except Exception as e:   # noqa: BLE001 - the test reports it
             self.err = e
+
+    def seen(self, d):
+        pass
 
     def finish(self):
         self.fast.set()
