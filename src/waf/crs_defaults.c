@@ -93,7 +93,10 @@ const char waf_crs_defaults[] =
 	 * body parser (200002), as it failed 920420, when it opens with { or
 	 * [; D33: any other text/plain body (log lines, plain text) is handed
 	 * to ModSecurity by waf.c as one JSON string, so every ARGS rule reads
-	 * the text whole (ARGS:json).  The
+	 * the text whole (ARGS:json); D39: one whose first line is a whole JSON
+	 * value and which has more lines (several documents a line, NDJSON
+	 * sent as text/plain: Sentry envelopes, log beacons) is handed to it
+	 * as one array of its lines, as D35 does for NDJSON.  The
 	 * policy rule is lifted for these requests alone rather than the
 	 * policy list extended at run time: a list that depends on the request
 	 * would make the pre-filter send every request with a body type to

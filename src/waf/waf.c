@@ -15,8 +15,8 @@
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
  *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
- *      90020-90057; D33, D35 and D38 also rewrite a text/plain, CSV, NDJSON
- *      or YAML body for the JSON parser in waf_inspect());
+ *      90020-90057; D33, D35, D38 and D39 also rewrite a text/plain, CSV,
+ *      NDJSON or YAML body for the JSON parser in waf_inspect());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */
@@ -738,11 +738,72 @@ static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nb
 	return true;
 }
 
+/* D39: whether a text/plain body that opens with { or [ is several JSON
+ * documents a line (NDJSON sent as text/plain, as beacons send it to spare
+ * a CORS preflight: Sentry envelopes, log and analytics batches): its first
+ * value closes on its first line (brackets counted outside strings),
+ * nothing but white space follows it there, and a later line holds
+ * something.  Parsed as one document such a body fails (200002); a JSON
+ * document spread over lines (its first line does not close it) is
+ * parsed whole as before. */
+static bool text_is_multi_document(const struct iovec *body, size_t nbody)
+{
+	enum { LEAD, VALUE, TAIL, NEXT } st = LEAD;
+	int depth = 0;
+	bool str = false, esc = false;
+
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+			switch (st) {
+			case LEAD:
+				if (ws)
+					break;
+				st = VALUE;
+				/* c is the { or [ that opens it */
+				__attribute__((fallthrough));
+			case VALUE:
+				if (c == '\n')
+					return false;	/* spread over lines */
+				if (str) {
+					if (esc)
+						esc = false;
+					else if (c == '\\')
+						esc = true;
+					else if (c == '"')
+						str = false;
+				} else if (c == '"') {
+					str = true;
+				} else if (c == '{' || c == '[') {
+					depth++;
+				} else if ((c == '}' || c == ']') && --depth == 0) {
+					st = TAIL;
+				}
+				break;
+			case TAIL:
+				if (c == '\n')
+					st = NEXT;
+				else if (!ws)
+					return false;
+				break;
+			case NEXT:
+				if (!ws)
+					return true;
+				break;
+			}
+		}
+	}
+	return false;
+}
+
 /* D33 (crs_defaults.c, D5): a text/plain body that does not open with
  * { or [ goes to ModSecurity's JSON parser as one JSON string, so the rules
  * read the text whole as ARGS:json instead of the parser failing (200002).
  * D35: an NDJSON body as one array, a CSV body as one string, always;
- * D38: a YAML body as one string, always.
+ * D38: a YAML body as one string, always; D39: a text/plain body of several
+ * JSON documents a line as NDJSON.
  * Leaves js empty for an empty body and a text/plain body that is
  * JSON-like;
  * false: out of memory. */
@@ -754,7 +815,8 @@ static bool text_as_json(struct sbuf *js, int kind, const struct iovec *body, si
 	for (size_t i = 0; i < nbody && !seen; i++)
 		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
 	if (kind == BK_TEXT && (!seen || opens))
-		return true;
+		return seen && text_is_multi_document(body, nbody) ?
+			ndjson_as_array(js, body, nbody) : true;
 	size_t total = iov_total(body, nbody);
 	if (!total)
 		return true;

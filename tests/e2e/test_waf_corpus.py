@@ -157,10 +157,10 @@ HELD_OUT = {
     # 43/46 refused (nginx PL1 41); 1/65 refused, `code` (measured 1.5%
     # with D30; untouched it was 3.1%; 2/65 is 3.1%)
     "holdout6": (0.91, 0.031),
-    # 50/56 refused (nginx PL1 49); 3/96 refused (measured 3.1%, in-sample
-    # for D25-D30; untouched it was 12.5%; 4/96 is 4.2%): one `code`, a
-    # spreadsheet formula, a Sentry envelope sent as text/plain
-    "holdout7": (0.87, 0.042),
+    # 50/56 refused (nginx PL1 49); 2/96 refused (measured 2.1% with D39,
+    # 3.1% before; in-sample for D25-D30; untouched it was 12.5%; 3/96 is
+    # 3.1%): one `code`, a spreadsheet formula
+    "holdout7": (0.87, 0.032),
     # 34/38 refused (nginx PL1 32); 0/64 refused (measured 0.0%, untouched;
     # 3.1% with D1-D23; 1/64 is 1.6%)
     "holdout8": (0.86, 0.016),

@@ -638,3 +638,31 @@ def test_round9_stand_ins_keep_refusing(gatehouse, origin, port):
 def test_exclude_942140_removes_the_northwind_stand_in(gatehouse, origin, port):
     start(gatehouse, port, origin, waf="exclude 942140")
     assert send(port, "GET", "/reports/run?table=northwind..sysobjects").status == 200
+
+
+# D39 ("Ninth round"): a text/plain body of several JSON documents a line
+# (a Sentry envelope, a log beacon) is read as NDJSON.  The D1-D38 build
+# refuses the envelope (200002: parsed as one document).
+
+ENVELOPE = (b'{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","sent_at":"2026-12-07T10:11:12.000Z"}\n'
+            b'{"type":"event"}\n'
+            b'{"exception":{"values":[{"type":"ReferenceError","value":"gtag is not defined"}]},'
+            b'"level":"error","platform":"javascript"}\n')
+BEACON = [("Content-Type", "text/plain;charset=UTF-8")]
+
+
+def test_multi_document_text_body_is_read_line_by_line(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    assert send(port, "POST", "/api/42/envelope/", BEACON, ENVELOPE).status == 200, g.stderr_tail()
+    # one document over several lines is still parsed whole
+    assert send(port, "POST", "/ingest/raw", TEXT, b'{\n  "a": 1,\n  "b": [2, 3]\n}\n').status == 200
+    hits = origin.stats.heads
+    for body in (ENVELOPE + b'{"user":{"id":"1\' UNION SELECT username, password FROM users-- -"}}\n',
+                 b'{"msg":"ok"}\n{"msg":"<script>alert(document.cookie)</script>"}\n',
+                 b'{\n  "q": "1\' UNION SELECT password FROM users-- -"\n}\n'):
+        assert send(port, "POST", "/api/42/envelope/", BEACON, body).status == 403, body
+    # a line that is not JSON, or a first line with more after its value, fails the parser
+    for body in (ENVELOPE + b'<?php system($_GET["c"]); ?>\n', b'{"a":1} x\n{"b":2}\n'):
+        assert send(port, "POST", "/api/42/envelope/", BEACON, body).status in (400, 403), body
+        assert "200002" in g.stderr_text().splitlines()[-1], g.stderr_tail()
+    assert origin.stats.heads == hits
