@@ -13,7 +13,7 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90057 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90059 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -542,6 +542,38 @@ const char waf_crs_defaults[] =
 	"as a database reference only)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
 	FT_SQLI_SCORE "\"\n"
+	/* D40.  921110 (request smuggling) and 921130 (response splitting)
+	 * look for a request line ("GET /admin HTTP/1.1", HTTP/0.9's "GET
+	 * /admin" and a line break) and a status line ("HTTP/1.1 200") anywhere
+	 * in a value; a parser reads either only where it starts a line, so
+	 * what an attack injects is a line break then the line, or a value or
+	 * body that opens with it.  Unanchored, they read prose and logs: a
+	 * line ending "... delete it" or "move on" (a method word, a word and a
+	 * line break: 921110), "we moved to HTTP/2" (921130), a log line
+	 * quoting "GET /products/x HTTP/1.1".  For request arguments and the
+	 * body (921110 reads it too) 90058 and 90059 are the same tests at the
+	 * start of a line (libmodsecurity's ^ is multi-line), after any white
+	 * space, HTTP/0.9's branch with its one method, GET, and a path; 921130's
+	 * "<html" and "<meta" branch is kept whole.  Names, cookies and XML
+	 * keep 921110 and 921130 as shipped. */
+	"SecRuleUpdateTargetById 921110 \"!ARGS\"\n"
+	"SecRuleUpdateTargetById 921110 \"!REQUEST_BODY\"\n"
+	"SecRuleUpdateTargetById 921130 \"!ARGS\"\n"
+	"SecRule ARGS|REQUEST_BODY \"@rx ^\\s*(?:(?:get|post|head|options|connect|put|delete|trace|track|"
+	"patch|propfind|propatch|mkcol|copy|move|lock|unlock)\\s+(?:/|\\w)\\S*\\s+http/\\d|"
+	"get\\s+/\\S*[\\r\\n])\" "
+	"\"id:90058,phase:2,block,capture,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:lowercase,"
+	"msg:'HTTP Request Smuggling Attack (gatehouse default: 921110 at the start of a line)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-protocol',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.http_violation_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	"SecRule ARGS \"@rx ^\\s*http/\\d|<(?:html|meta)\\b\" "
+	"\"id:90059,phase:2,block,capture,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:lowercase,"
+	"msg:'HTTP Response Splitting Attack (gatehouse default: 921130, a status line at the start "
+	"of a line)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-protocol',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.http_violation_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 	/* D28.  933210 (PHP variable function call) was written for
 	 * "(system)('id')", "(sy.(st).em)('id')", "['system'][0]('id')": an
 	 * expression in parentheses or brackets that yields a callable, then
@@ -734,6 +766,8 @@ static const struct {
 	{ 90050, { 932130 } },
 	{ 90051, { 944130 } },
 	{ 90055, { 942140 } },
+	{ 90058, { 921110 } },
+	{ 90059, { 921130 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

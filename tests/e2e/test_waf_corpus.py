@@ -168,10 +168,10 @@ HELD_OUT = {
     # with D31-D32, in-sample: designed from its false positives; blind it
     # was 4.1%; 4/121 is 3.3%)
     "holdout9": (0.84, 0.034),
-    # 73/81 refused (nginx PL1 67); 9/136 refused, 2 `code` (measured 6.6%
-    # with D33-D34, in-sample: designed from its false positives; blind it
-    # was 7.4%; 10/136 is 7.4%)
-    "holdout10": (0.88, 0.074),
+    # 73/81 refused (nginx PL1 67); 8/136 refused, 2 `code` (measured 5.9%
+    # with D40, 6.6% with D33-D34, in-sample: designed from its false
+    # positives; blind it was 7.4%; 9/136 is 6.6%)
+    "holdout10": (0.88, 0.067),
     # 71/81 refused (nginx PL1 68); 3/136 refused, all `code` (measured 2.2%
     # with D36-D38, in-sample: designed from its false positives; blind it
     # was 5.1%; 4/136 is 2.9%)

@@ -666,3 +666,47 @@ def test_multi_document_text_body_is_read_line_by_line(gatehouse, origin, port):
         assert send(port, "POST", "/api/42/envelope/", BEACON, body).status in (400, 403), body
         assert "200002" in g.stderr_text().splitlines()[-1], g.stderr_tail()
     assert origin.stats.heads == hits
+
+
+# D40 ("Ninth round"): 921110 and 921130 read a request or status line where
+# it starts a line.  The D1-D39 build refuses the prose and log shapes.
+
+PROTOCOL_PROSE = {
+    "D40 a line ending in a method word and a word": (
+        "POST", "/contact", FORM, form(message="Please delete it\nThanks, Ann")),
+    "D40 an HTTP version in prose": (
+        "POST", "/api/tickets", JSON, b'{"body": "We moved the origin from HTTP/1.1 to HTTP/2 last week."}'),
+    "D40 log lines quoting a request line": (
+        "POST", "/ingest/raw", TEXT,
+        b'Dec  7 12:00:05 lb-1 haproxy[811]: 198.51.100.23:51522 "GET /products/blue-kettle HTTP/1.1"\n'
+        b'Dec  7 12:00:06 lb-1 haproxy[811]: 198.51.100.24:51523 "POST /cart HTTP/1.1"\n'),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(PROTOCOL_PROSE))
+def test_round9_protocol_prose_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = PROTOCOL_PROSE[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_smuggling_and_splitting_at_a_line_start_are_refused(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    for target, rule in (("/redirect?next=%0d%0aGET%20/admin%20HTTP/1.1%0d%0aHost:%20internal", "90058"),
+                         ("/fetch?u=x%0aGET%20/admin%0a", "90058"),
+                         ("/go?next=x%0d%0aHTTP/1.1%20302%20Found", "90059"),
+                         ("/preview?x=%3Chtml%3E%3Cbody%3Ehi", "90059")):
+        assert send(port, "GET", target).status == 403, target
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    # a request after a chunk terminator in a body no parser reads
+    assert send(port, "POST", "/upload/chunk", [("Content-Type", "application/octet-stream")],
+                b"0\r\n\r\nGET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 403
+    assert blocked_by(g, "90058"), g.stderr_tail()
+    assert untouched(origin)
+
+
+def test_exclude_921110_removes_the_smuggling_stand_in(gatehouse, origin, port):
+    # refused by 90058 alone (a body no ARGS rule reads)
+    start(gatehouse, port, origin, waf="exclude 921110")
+    assert send(port, "POST", "/upload/chunk", [("Content-Type", "application/octet-stream")],
+                b"0\r\n\r\nGET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200
