@@ -7,13 +7,13 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout10;
+ * held-out sets (tests/waf/holdout ... holdout11;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90054 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90059 are these.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -93,7 +93,10 @@ const char waf_crs_defaults[] =
 	 * body parser (200002), as it failed 920420, when it opens with { or
 	 * [; D33: any other text/plain body (log lines, plain text) is handed
 	 * to ModSecurity by waf.c as one JSON string, so every ARGS rule reads
-	 * the text whole (ARGS:json).  The
+	 * the text whole (ARGS:json); D39: one whose first line is a whole JSON
+	 * value and which has more lines (several documents a line, NDJSON
+	 * sent as text/plain: Sentry envelopes, log beacons) is handed to it
+	 * as one array of its lines, as D35 does for NDJSON.  The
 	 * policy rule is lifted for these requests alone rather than the
 	 * policy list extended at run time: a list that depends on the request
 	 * would make the pre-filter send every request with a body type to
@@ -109,6 +112,39 @@ const char waf_crs_defaults[] =
 	 * whole), so every ARGS rule reads them. */
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application/x-ndjson|text/csv)(?:\\s*;|$)\" "
 	"\"id:90054,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON\"\n"
+	/* D38. YAML bodies (application/yaml, RFC 9512; the older
+	 * application/x-yaml, text/yaml, text/x-yaml; and any +yaml type):
+	 * OpenAPI and AsyncAPI documents, CI and deployment configs posted to
+	 * an API.  The policy list refuses them (920420) and ModSecurity has no
+	 * YAML parser.  Like a CSV body (D35), a YAML body goes to the JSON
+	 * parser as one string, rewritten by waf.c: every ARGS rule reads the
+	 * text whole (ARGS:json), and 920420 is lifted for it.  90057 adds
+	 * what only YAML carries: a tag that makes a YAML loader build an
+	 * object of the language (PyYAML "!!python/object/apply:os.system",
+	 * SnakeYAML "!!javax.script.ScriptEngineManager", Psych
+	 * "!ruby/object:", Symfony "!php/object"): a "!!" tag that is none of
+	 * YAML's own types, a "tag:yaml.org,2002:" prefix (a verbatim tag or
+	 * a %TAG directive) before anything but them, or a local tag naming
+	 * a language; a tag starts a node, so no word character before it
+	 * ("Sale!!Now" is text).  Application tags ("!Ref", "!Sub",
+	 * "!include") pass. */
+#define YAML_CTYPE "^(?:(?:application|text)/(?:x-)?yaml|application/[a-z0-9.!#$&^_-]+\\+yaml)(?:\\s*;|$)"
+#define YAML_TYPES "(?:str|int|float|bool|null|map|seq|set|omap|pairs|binary|timestamp|merge|value|yaml)"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx " YAML_CTYPE "\" "
+	"\"id:90056,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON,"
+	"ctl:ruleRemoveById=920420\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx " YAML_CTYPE "\" "
+	"\"id:90057,phase:2,block,t:none,t:lowercase,chain,"
+	"msg:'YAML tag naming a language object, deserialization (gatehouse default)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule ARGS:json \"@rx (?<![\\w!])!!(?!" YAML_TYPES "(?![\\w./:-]))[\\w.]|"
+	"tag:yaml\\.org,2002:(?!" YAML_TYPES "(?![\\w./:-]))|"
+	"(?<![\\w!])!(?:python|ruby|php|perl|java|javax|clojure)[/.:]\" "
+	"\"t:none,t:lowercase,"
+	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef YAML_TYPES
+#undef YAML_CTYPE
 	/* D34. The Prometheus text exposition format's media type,
 	 * "text/plain; version=0.0.4" (Prometheus, VictoriaMetrics, node
 	 * exporters pushing metrics): 920470 admits only the charset, boundary,
@@ -175,7 +211,14 @@ const char waf_crs_defaults[] =
 	 * (script, handlers, javascript: URLs), not for being HTML.  The other
 	 * CRS rules still read these fields, and every rule still reads every
 	 * other field. */
-#define FREE_TEXT "ARGS:'/(?i)(?:^|[.\\[])(?:[a-z0-9]+[_-])?(?:message|comment|body|description|" \
+	/* D37: a camelCase prefix counts like a snake_case one (commitMessage,
+	 * emailSubject, MediaWiki's wpSummary, as commit_message and
+	 * email_subject do): the name is matched caseless (libmodsecurity
+	 * compiles a name regex so), the capital that starts the family word
+	 * case-sensitively (written (?![^A-Z]): ModSecurity's lexer takes an
+	 * "=" in a quoted name regex that has a "|" for a new token). */
+#define FREE_TEXT "ARGS:'/(?i)(?:^|[.\\[])(?:[a-z0-9]+[_-]|(?-i:[a-z][a-z0-9]*(?![^A-Z])))?" \
+	"(?:message|comment|body|description|" \
 	"content|text|notes?|review|feedback|reason|bio|about|summary|details|remarks|reply|answer|" \
 	"question|title|subject|" \
 	/* D14: the same family, wider: short forms, headings and captions, \
@@ -185,6 +228,10 @@ const char waf_crs_defaults[] =
 	/* D18: a page builder's embed code (a video or map iframe) is HTML \
 	 * by purpose, like html */ \
 	"embed|" \
+	/* D37: a wiki's page source is rich text by its format too: DokuWiki's \
+	 * wikitext, MediaWiki's edit box wpTextbox1 (wp + textbox1), and the \
+	 * widget names form builders give a text box or area (textarea2) */ \
+	"wikitext|textbox[0-9]?[0-9]?|textarea[0-9]?[0-9]?|" \
 	/* ...and the family's words in French, Spanish, Portuguese, Italian, \
 	 * German and Dutch (message, comment, description, text, note, \
 	 * review, question, answer, subject, title, body, reason) */ \
@@ -469,6 +516,64 @@ const char waf_crs_defaults[] =
 	"the anchor of ModSecurity 2)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
 	FT_SQLI_SCORE "\"\n"
+	/* D36.  942140 (common database names) lists "northwind" with the
+	 * system databases an injection enumerates (information_schema,
+	 * master..sysdatabases, pg_catalog, msdb, tempdb): Northwind is SQL
+	 * Server's and Access's sample database, and also a company name
+	 * (Microsoft's fictional Northwind Traders of every tutorial, and
+	 * real firms): an e-mail address "jsw@northwind.example", a subject
+	 * "MSA -- Acme / Northwind".  A sample database is no system table:
+	 * an injection names it only to reach its objects, and SQL reaches a
+	 * database's objects by a qualified name, "northwind..orders",
+	 * "northwind.dbo.orders" (dbo, sys, information_schema), or a
+	 * bracketed identifier "[northwind]".  For request arguments 90055 is
+	 * 942140 (CRS 3.3.4's regex, Apache-2.0) with northwind counted in
+	 * those shapes only; cookies, names and XML keep 942140.  Not on the
+	 * free-text fields 942140 does not read already (D8). */
+	"SecRuleUpdateTargetById 942140 \"!ARGS\"\n"
+	"SecRule ARGS|!" FREE_TEXT " \"@rx (?i:\\b(?:(?:m(?:s(?:ys(?:ac(?:cess(?:objects|storage|xml)|es)|"
+	"(?:relationship|object|querie)s|modules2?)|db)|aster\\.\\.sysdatabases|ysql\\.db)|"
+	"pg_(?:catalog|toast)|information_schema|tempdb)\\b|s(?:(?:ys(?:\\.database_name|aux)|"
+	"qlite(?:_temp)?_master)\\b|chema(?:_name\\b|\\W*\\())|d(?:atabas|b_nam)e\\W*\\()|"
+	"\\bnorthwind\\s*\\]?\\s*\\.\\s*(?:\\[?\\s*(?:dbo|sys|information_schema)\\s*\\]?\\s*)?\\.|"
+	"\\[\\s*northwind\\s*\\])\" "
+	"\"id:90055,phase:2,block,capture,t:none,t:urlDecodeUni,"
+	"msg:'SQL Injection Attack: Common DB Names Detected (gatehouse default: 942140 with northwind "
+	"as a database reference only)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL',"
+	FT_SQLI_SCORE "\"\n"
+	/* D40.  921110 (request smuggling) and 921130 (response splitting)
+	 * look for a request line ("GET /admin HTTP/1.1", HTTP/0.9's "GET
+	 * /admin" and a line break) and a status line ("HTTP/1.1 200") anywhere
+	 * in a value; a parser reads either only where it starts a line, so
+	 * what an attack injects is a line break then the line, or a value or
+	 * body that opens with it.  Unanchored, they read prose and logs: a
+	 * line ending "... delete it" or "move on" (a method word, a word and a
+	 * line break: 921110), "we moved to HTTP/2" (921130), a log line
+	 * quoting "GET /products/x HTTP/1.1".  For request arguments and the
+	 * body (921110 reads it too) 90058 and 90059 are the same tests at the
+	 * start of a line (libmodsecurity's ^ is multi-line), after any white
+	 * space, HTTP/0.9's branch with its one method, GET, and a path; 921130's
+	 * "<html" and "<meta" branch is kept whole.  Names, cookies and XML
+	 * keep 921110 and 921130 as shipped. */
+	"SecRuleUpdateTargetById 921110 \"!ARGS\"\n"
+	"SecRuleUpdateTargetById 921110 \"!REQUEST_BODY\"\n"
+	"SecRuleUpdateTargetById 921130 \"!ARGS\"\n"
+	"SecRule ARGS|REQUEST_BODY \"@rx ^\\s*(?:(?:get|post|head|options|connect|put|delete|trace|track|"
+	"patch|propfind|propatch|mkcol|copy|move|lock|unlock)\\s+(?:/|\\w)\\S*\\s+http/\\d|"
+	"get\\s+/\\S*[\\r\\n])\" "
+	"\"id:90058,phase:2,block,capture,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:lowercase,"
+	"msg:'HTTP Request Smuggling Attack (gatehouse default: 921110 at the start of a line)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-protocol',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.http_violation_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	"SecRule ARGS \"@rx ^\\s*http/\\d|<(?:html|meta)\\b\" "
+	"\"id:90059,phase:2,block,capture,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:lowercase,"
+	"msg:'HTTP Response Splitting Attack (gatehouse default: 921130, a status line at the start "
+	"of a line)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-protocol',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.http_violation_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 	/* D28.  933210 (PHP variable function call) was written for
 	 * "(system)('id')", "(sy.(st).em)('id')", "['system'][0]('id')": an
 	 * expression in parentheses or brackets that yields a callable, then
@@ -540,7 +645,7 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:source_code," \
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.source_code"
 	"SecRule REQUEST_FILENAME \"@rx " SNIPPET_PATH "\" \"id:90029,phase:1,pass,nolog,t:none,"
-	SNIPPET_RM("942100") "," SNIPPET_RM("942140") "," SNIPPET_RM("942190") "," SNIPPET_RM("90045") ","
+	SNIPPET_RM("942100") "," SNIPPET_RM("942140") "," SNIPPET_RM("90055") "," SNIPPET_RM("942190") "," SNIPPET_RM("90045") ","
 	SNIPPET_RM("942350") "," SNIPPET_RM("942360") "," SNIPPET_RM("90046") ","
 	SNIPPET_RM("941100") "," SNIPPET_RM("941160") "," SNIPPET_RM("941180") "," SNIPPET_RM("90044") ","
 	SNIPPET_RM("932100") "," SNIPPET_RM("932105") "," SNIPPET_RM("932110") ","
@@ -660,6 +765,9 @@ static const struct {
 	{ 90049, { 932130 } },
 	{ 90050, { 932130 } },
 	{ 90051, { 944130 } },
+	{ 90055, { 942140 } },
+	{ 90058, { 921110 } },
+	{ 90059, { 921130 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

@@ -1288,6 +1288,15 @@ static bool ci_prefix(const char *s, size_t len, const char *p)
 	return len >= n && !strncasecmp(s, p, n);
 }
 
+/* "yaml" anywhere in s, case aside. */
+static bool ci_has_yaml(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 4 <= len; i++)
+		if (!strncasecmp(s + i, "yaml", 4))
+			return true;
+	return false;
+}
+
 /* Fills the fields; false: "might match" without looking further. */
 static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 {
@@ -1412,13 +1421,15 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 				bp = BP_MULTIPART;
 			if (ci_prefix(h->value, h->value_len, "application/x-www-form-urlencoded"))
 				bp = BP_URLENC;
-			/* D5/D33/D35: waf.c hands ModSecurity a text/plain
-			 * body that does not open with { or [ and a CSV body as
-			 * one JSON string, an NDJSON body as one array; not
-			 * modelled here, ModSecurity decides */
+			/* D5/D33/D35/D38: waf.c hands ModSecurity a text/plain
+			 * body that does not open with { or [, a CSV and a YAML
+			 * body as one JSON string, an NDJSON body as one array;
+			 * not modelled here, ModSecurity decides (any type that
+			 * says yaml: wider than 90056, on the safe side) */
 			if (ci_prefix(h->value, h->value_len, "text/plain") ||
 			    ci_prefix(h->value, h->value_len, "text/csv") ||
-			    ci_prefix(h->value, h->value_len, "application/x-ndjson"))
+			    ci_prefix(h->value, h->value_len, "application/x-ndjson") ||
+			    ci_has_yaml(h->value, h->value_len))
 				return false;
 		}
 	}

@@ -15,11 +15,12 @@
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
  *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
- *      90020-90054; D33 and D35 also rewrite a text/plain, CSV or NDJSON
- *      body for the JSON parser in waf_inspect());
+ *      90020-90059; D33, D35, D38 and D39 also rewrite a text/plain, CSV,
+ *      NDJSON or YAML body for the JSON parser in waf_inspect());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <glob.h>
@@ -243,8 +244,8 @@ static char *prologue(const struct waf_rt *rt)
 	struct sbuf b = { 0 };
 	unsigned long long lim = (unsigned long long)(w->body_limit ? w->body_limit : 1);
 	/* gatehouse hands ModSecurity at most body_limit bytes of a body (and
-	 * says when it cut it); D33/D35 rewrite a text/plain, CSV or NDJSON
-	 * body for the JSON parser, up to 6 bytes a byte (\u001f) and 2 more:
+	 * says when it cut it); D33/D35/D38 rewrite a text/plain, CSV, NDJSON
+	 * or YAML body for the JSON parser, up to 6 bytes a byte (\u001f) and 2 more:
 	 * ModSecurity's own limit leaves room for that, so a body under
 	 * body_limit is never cut by ModSecurity into JSON that fails 200002 */
 	unsigned long long mlim = w->defaults ? lim * 6 + 2 : lim;
@@ -633,9 +634,10 @@ static bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
 	return false;
 }
 
-/* The body kinds D5 (90024) and D35 (90054) hand to the JSON parser, by a
- * Content-Type header they match (^type(?:\s*;|$), case aside). */
-enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON };
+/* The body kinds D5 (90024), D35 (90054) and D38 (90056) hand to the JSON
+ * parser, by a Content-Type header they match (^type(?:\s*;|$), case
+ * aside). */
+enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON, BK_YAML };
 
 static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
 {
@@ -645,6 +647,29 @@ static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
 	while (k < h->value_len && strchr(" \t\n\r\f\v", h->value[k]))
 		k++;
 	return k == h->value_len || h->value[k] == ';';
+}
+
+/* D38: application/yaml, application/x-yaml, text/yaml, text/x-yaml, or
+ * application/NAME+yaml with NAME of [a-z0-9.!#$&^_-] (90056's regex). */
+static bool ctype_is_yaml(const struct waf_pf_hdr *h)
+{
+	static const char *const exact[] = { "application/yaml", "application/x-yaml",
+					     "text/yaml", "text/x-yaml" };
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (ctype_is(h, exact[i]))
+			return true;
+	const char *v = h->value;
+	size_t n = h->value_len, k = 12;
+	if (n < k || strncasecmp(v, "application/", k))
+		return false;
+	size_t name = k;
+	while (k < n && (isalnum((unsigned char)v[k]) || strchr(".!#$&^_-", v[k])))
+		k++;
+	if (k == name || n - k < 5 || strncasecmp(v + k, "+yaml", 5))
+		return false;
+	for (k += 5; k < n && strchr(" \t\n\r\f\v", v[k]); k++)
+		;
+	return k == n || v[k] == ';';
 }
 
 static int body_kind(const struct waf_pf_req *r)
@@ -659,6 +684,8 @@ static int body_kind(const struct waf_pf_req *r)
 			return BK_CSV;
 		if (ctype_is(h, "application/x-ndjson"))
 			return BK_NDJSON;
+		if (ctype_is_yaml(h))
+			return BK_YAML;
 	}
 	return BK_NONE;
 }
@@ -711,10 +738,72 @@ static bool ndjson_as_array(struct sbuf *js, const struct iovec *body, size_t nb
 	return true;
 }
 
+/* D39: whether a text/plain body that opens with { or [ is several JSON
+ * documents a line (NDJSON sent as text/plain, as beacons send it to spare
+ * a CORS preflight: Sentry envelopes, log and analytics batches): its first
+ * value closes on its first line (brackets counted outside strings),
+ * nothing but white space follows it there, and a later line holds
+ * something.  Parsed as one document such a body fails (200002); a JSON
+ * document spread over lines (its first line does not close it) is
+ * parsed whole as before. */
+static bool text_is_multi_document(const struct iovec *body, size_t nbody)
+{
+	enum { LEAD, VALUE, TAIL, NEXT } st = LEAD;
+	int depth = 0;
+	bool str = false, esc = false;
+
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+			switch (st) {
+			case LEAD:
+				if (ws)
+					break;
+				st = VALUE;
+				/* c is the { or [ that opens it */
+				__attribute__((fallthrough));
+			case VALUE:
+				if (c == '\n')
+					return false;	/* spread over lines */
+				if (str) {
+					if (esc)
+						esc = false;
+					else if (c == '\\')
+						esc = true;
+					else if (c == '"')
+						str = false;
+				} else if (c == '"') {
+					str = true;
+				} else if (c == '{' || c == '[') {
+					depth++;
+				} else if ((c == '}' || c == ']') && --depth == 0) {
+					st = TAIL;
+				}
+				break;
+			case TAIL:
+				if (c == '\n')
+					st = NEXT;
+				else if (!ws)
+					return false;
+				break;
+			case NEXT:
+				if (!ws)
+					return true;
+				break;
+			}
+		}
+	}
+	return false;
+}
+
 /* D33 (crs_defaults.c, D5): a text/plain body that does not open with
  * { or [ goes to ModSecurity's JSON parser as one JSON string, so the rules
  * read the text whole as ARGS:json instead of the parser failing (200002).
- * D35: an NDJSON body as one array, a CSV body as one string, always.
+ * D35: an NDJSON body as one array, a CSV body as one string, always;
+ * D38: a YAML body as one string, always; D39: a text/plain body of several
+ * JSON documents a line as NDJSON.
  * Leaves js empty for an empty body and a text/plain body that is
  * JSON-like;
  * false: out of memory. */
@@ -726,7 +815,8 @@ static bool text_as_json(struct sbuf *js, int kind, const struct iovec *body, si
 	for (size_t i = 0; i < nbody && !seen; i++)
 		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
 	if (kind == BK_TEXT && (!seen || opens))
-		return true;
+		return seen && text_is_multi_document(body, nbody) ?
+			ndjson_as_array(js, body, nbody) : true;
 	size_t total = iov_total(body, nbody);
 	if (!total)
 		return true;

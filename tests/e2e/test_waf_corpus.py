@@ -11,8 +11,8 @@ tests/waf/results/nginx-pl1.json (tests/waf/run-nginx.sh):
     reach (1.1%, 3 of 278, with a margin of one request; nginx + CRS PL1
     refuses 14.4%: see tests/waf/default-exclusions.md); the 3 left all
     post code on purpose;
-  * the same on the ten held-out sets (tests/waf/holdout, holdout2 ...
-    holdout10: HELD_OUT below): detection at least nginx + CRS PL1's on each
+  * the same on the eleven held-out sets (tests/waf/holdout, holdout2 ...
+    holdout11: HELD_OUT below): detection at least nginx + CRS PL1's on each
     (tests/waf/results/holdoutN-nginx-pl1.json) and at least the bound,
     false positives at most the bound;
   * the pre-filter changes no verdict: `prefilter on` and `prefilter off`
@@ -137,7 +137,8 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # once at the end (untouched, not blind); holdout9 written blind after
 # D25-D30, run once, then D31-D32 designed from it ("Seventh round":
 # in-sample); holdout10 written blind after D31-D32, run once, then D33-D34
-# designed from it ("Eighth round": in-sample).  The bounds are the measured figures
+# designed from it ("Eighth round": in-sample); holdout11 written blind after
+# D33-D35, run once, then D36-D38 designed from it ("Ninth round": in-sample).  The bounds are the measured figures
 # (D1-D23, D25-D30) with a margin of one request.
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
@@ -156,10 +157,10 @@ HELD_OUT = {
     # 43/46 refused (nginx PL1 41); 1/65 refused, `code` (measured 1.5%
     # with D30; untouched it was 3.1%; 2/65 is 3.1%)
     "holdout6": (0.91, 0.031),
-    # 50/56 refused (nginx PL1 49); 3/96 refused (measured 3.1%, in-sample
-    # for D25-D30; untouched it was 12.5%; 4/96 is 4.2%): one `code`, a
-    # spreadsheet formula, a Sentry envelope sent as text/plain
-    "holdout7": (0.87, 0.042),
+    # 50/56 refused (nginx PL1 49); 2/96 refused (measured 2.1% with D39,
+    # 3.1% before; in-sample for D25-D30; untouched it was 12.5%; 3/96 is
+    # 3.1%): one `code`, a spreadsheet formula
+    "holdout7": (0.87, 0.032),
     # 34/38 refused (nginx PL1 32); 0/64 refused (measured 0.0%, untouched;
     # 3.1% with D1-D23; 1/64 is 1.6%)
     "holdout8": (0.86, 0.016),
@@ -167,10 +168,14 @@ HELD_OUT = {
     # with D31-D32, in-sample: designed from its false positives; blind it
     # was 4.1%; 4/121 is 3.3%)
     "holdout9": (0.84, 0.034),
-    # 73/81 refused (nginx PL1 67); 9/136 refused, 2 `code` (measured 6.6%
-    # with D33-D34, in-sample: designed from its false positives; blind it
-    # was 7.4%; 10/136 is 7.4%)
-    "holdout10": (0.88, 0.074),
+    # 73/81 refused (nginx PL1 67); 8/136 refused, 2 `code` (measured 5.9%
+    # with D40, 6.6% with D33-D34, in-sample: designed from its false
+    # positives; blind it was 7.4%; 9/136 is 6.6%)
+    "holdout10": (0.88, 0.067),
+    # 71/81 refused (nginx PL1 68); 3/136 refused, all `code` (measured 2.2%
+    # with D36-D38, in-sample: designed from its false positives; blind it
+    # was 5.1%; 4/136 is 2.9%)
+    "holdout11": (0.86, 0.030),
 }
 
 

