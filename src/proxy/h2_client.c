@@ -155,12 +155,14 @@ static inline struct h2c *strm_h2c(const struct stream *s)
  * The stream waits for a filter's verdict (FLT_WAIT: a WAF judging the
  * body so far on the offload pool, a limit's delay, a cache fill it
  * coalesces on): its steps and body pump stand still until the filter
- * wakes it, so its buffer does not drain meanwhile.  Its DATA then goes
- * to the buffer and past it to the stream's overflow, never held at the
+ * wakes it, so its buffer does not drain meanwhile.  Its DATA and
+ * END_STREAM wake it as any stream's: the waiting callback is asked
+ * again (a data one with an empty run, body_data_reask) and parks it
+ * again while its verdict is out, so no byte passes a filter still
+ * judging.  What its buffer has no room for must not stay held at the
  * connection (that would stall every other stream for as long as the
- * verdict takes), and END_STREAM is noted: neither wakes the stream (a
- * wake is what tells its pump the verdict is in; one with no new byte
- * for the filter to see would end a body's hold before the verdict).
+ * verdict takes): once it parks again, the held run moves to the
+ * stream's overflow (h2_check_end, h2s_overflow).
  */
 static inline bool h2s_parked(const struct stream *s)
 {
@@ -467,14 +469,12 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 		h->flags &= (uint16_t)~H2S_F_TRAILERS;
 		if (eos)
 			h->flags |= H2S_F_EOS;
-		if (!h2s_parked(h->s))
-			stream_wake(h->s);
+		stream_wake(h->s);
 		return 0;
 	case NGHTTP2_DATA:
 		if (h && h->s && eos) {
 			h->flags |= H2S_F_EOS;
-			if (!h2s_parked(h->s))
-				stream_wake(h->s);
+			stream_wake(h->s);
 		}
 		return 0;
 	case NGHTTP2_SETTINGS:
@@ -553,27 +553,6 @@ static uint32_t req_room(struct stream *s)
 	return b->wr < limit ? limit - b->wr : 0;
 }
 
-/* DATA for a stream parked on a filter (h2s_parked): what its buffer has
- * room for goes there (unless older bytes wait in the overflow), the rest
- * to the overflow; the stream is not woken.  0, as the callback returns. */
-static int h2s_parked_data(struct h2s *h, struct stream *s, const uint8_t *p, size_t len)
-{
-	uint32_t n = 0;
-
-	if (!h->over.len) {
-		uint32_t room = req_room(s);   /* (may compact: the end is taken after) */
-		n = len < room ? (uint32_t)len : room;
-		memcpy(s->req.area + s->req.wr, p, n);
-		s->req.wr += n;
-	}
-	if (n < len && !spill_add(&h->over, (const char *)p + n, (uint32_t)(len - n))) {
-		h2s_reset(h, NGHTTP2_INTERNAL_ERROR);
-		h->unacked -= (uint32_t)len;
-		nghttp2_session_consume(h->c->w.ng, h->id, len);
-	}
-	return 0;
-}
-
 static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
 			 size_t len, void *ud)
 {
@@ -597,8 +576,6 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	}
 	h->unacked += (uint32_t)len;
 	s->cli_last = s->w->loop.now;
-	if (h2s_parked(s))
-		return h2s_parked_data(h, s, data, len);
 	stream_wake(s);
 	if (h->over.len || txn_req_spilling(s->txn)) {
 		/* A held body's bytes go to the server first, which takes as
@@ -896,8 +873,8 @@ static bool h2s_overflow(struct h2c *c, struct h2s *h, struct stream *s)
  * INITIAL_WINDOW_SIZE smaller) saw a window the client no longer has, and
  * the client waits for the credit that decision withheld.  So the ACK runs
  * this for every stream again (on_frame_recv), whatever the stream waits
- * for: the same bound as here, and no wake (a parked stream's wake is its
- * filter's).
+ * for: the same bound as here, and no wake (the stream has nothing new to
+ * do: only the client's window moved).
  */
 static bool h2s_credit(struct h2c *c, struct h2s *h, struct stream *s)
 {
@@ -1272,7 +1249,8 @@ static bool h2_check_end(struct stream *s)
 
 	/* This round parked the stream on a filter (h2s_parked) while a DATA
 	 * run of it was held at the connection (it came with the head, before
-	 * the stream ran): the run moves to the overflow now, not once the
+	 * the stream ran, or woke the stream while it waited and its buffer
+	 * had no room): the run moves to the overflow now, not once the
 	 * verdict is in, so the connection's input goes on meanwhile. */
 	if (c->w.held == h && c->w.held_len && h2s_parked(s) && s->rq == RQ_BODY)
 		h2s_overflow(c, h, s);

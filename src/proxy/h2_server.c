@@ -114,6 +114,7 @@ static void h2sc_input_deferred(void *arg);
 static void h2sc_input_again(struct h2sc *c);
 static void h2sc_release(struct h2sc *c);
 static void h2sc_settle(struct h2sc *c);
+static bool h2ss_credit(struct h2sc *c, struct h2ss *h);
 
 static inline struct h2ss *strm_h2ss(const struct stream *s)
 {
@@ -232,8 +233,24 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 		return 0;
 	case NGHTTP2_SETTINGS:
 		/* the streams held for it go from h2sc_flush, outside nghttp2 */
-		if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+		if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) {
 			c->settings_in = true;
+			return 0;
+		}
+		/* Our SETTINGS are in force: their INITIAL_WINDOW_SIZE (half a
+		 * buffer) took from every open stream's window what the server
+		 * had under the default one.  A credit decided before (the
+		 * server had sent little: "it still has most of 64 KiB") is due
+		 * now, or a server that applied our SETTINGS at once and
+		 * acknowledged them late waits for it with nothing left to wake
+		 * the stream (as on the client side, h2_client.c).  No wake: the
+		 * streams have nothing new to do; h2sc_read flushes. */
+		struct list *pos;
+		list_for_each(pos, &c->streams) {
+			struct h2ss *o = container_of(pos, struct h2ss, link);
+			if (o->s && !(o->flags & H2SS_F_CLOSED))
+				h2ss_credit(c, o);
+		}
 		return 0;
 	case NGHTTP2_GOAWAY:
 		/* streams past last_stream_id were never processed: nghttp2
@@ -848,6 +865,20 @@ static bool h2ss_send(struct stream *s)
 	return false;
 }
 
+/* Credits the server's window with what left the stream's `res`, keeping
+ * its buffered bytes plus the window the server still has (signed) within
+ * the buffer's cap.  True when a WINDOW_UPDATE may be queued (the caller
+ * flushes).  Also run for every stream when the server acknowledges our
+ * SETTINGS (on_frame_recv). */
+static bool h2ss_credit(struct h2sc *c, struct h2ss *h)
+{
+	struct stream *s = h->s;
+
+	return c->w.held != h && h->id &&
+	       h2_wire_credit(&c->w, h->id, &h->unacked, s->res.area ? buf_data_len(&s->res) : 0,
+			      xform_res_cap(s));
+}
+
 /* What the server said about this stream is acted on here; then the window
  * is credited with what left `res`. */
 static bool h2ss_recv(struct stream *s)
@@ -867,9 +898,7 @@ static bool h2ss_recv(struct stream *s)
 		if (done)
 			h2sc_input_again(c);
 	}
-	if (c->w.held != h && h->id &&
-	    h2_wire_credit(&c->w, h->id, &h->unacked, s->res.area ? buf_data_len(&s->res) : 0,
-			   xform_res_cap(s)))
+	if (h2ss_credit(c, h))
 		h2sc_want_flush(c);
 	return progress;
 }

@@ -17,6 +17,7 @@ alone relies on its origin taking 3 s over a body the leader leaves at
 once).
 """
 
+import contextlib
 import hashlib
 import json
 import socket
@@ -46,13 +47,16 @@ def sorigin():
     o.stop()
 
 
-def start(gatehouse, port, origin, log, max_object="1m", be_extra=""):
+def start(gatehouse, port, origin, tmp_path, max_object="1m", be_extra=""):
+    """gatehouse with the cache in front of origin; (its handle, the
+    access log's path)."""
+    log = str(tmp_path / "access.log")
     conf = ("global {\n    workers 1\n    timeout drain 10s\n}\n"
             "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n"
             "    access_log %s format json\n    default_backend app\n}\n"
             "backend app {\n    mode http\n    use_cache main\n"
             "    server s1 %s max_idle 0\n%s}\n" % (port, log, origin.addr, be_extra))
-    return gatehouse(conf + cache_block(max_object=max_object))
+    return gatehouse(conf + cache_block(max_object=max_object)), log
 
 
 def log_lines(path):
@@ -152,6 +156,38 @@ def streaming_waiters(port, path, body, early, n=3):
         assert read_rest(early[i][1], PIECE) == body[:PIECE]
 
 
+def pieces(body, g1, g2, first=PIECE):
+    """The origin's script for body: `first` bytes at once, the next PIECE
+    once g1 is set, the rest once g2 is."""
+    return [(body[:first], None), (body[first:first + PIECE], g1), (body[first + PIECE:], g2)]
+
+
+@contextlib.contextmanager
+def leading(port, origin, path, body, gates, waiters=0):
+    """The leader's request for path, streaming: its head (200) and first
+    1000 body bytes read.  With waiters: once the origin has the one
+    fetch, that many waiters streaming its first PIECE.  Yields (leader's
+    socket, its Body, the waiters as (socket, Body)); on the way out the
+    origin's gates open and every socket is closed, whatever failed."""
+    leader, rd = ask(port, path)
+    early = []
+    try:
+        h = rd.read_head()
+        assert h.status == 200
+        lb = Body(rd, h)
+        assert read_rest(lb, 1000) == body[:1000]
+        if waiters:
+            wait_for(lambda: origin.count(path) == 1, 10 * ghutil.SLACK, what="the fetch")
+            streaming_waiters(port, path, body, early, waiters)
+        yield leader, lb, early
+    finally:
+        for g in gates:
+            g.set()
+        leader.close()
+        for s, _ in early:
+            s.close()
+
+
 def run_waiters(port, sorigin, log, path, body, leave_leader, g1, g2, first=PIECE,
                 term="client-abort"):
     """The leader fetches path, 5 waiters stream it, the leader leaves
@@ -199,20 +235,11 @@ def test_leader_client_leaving_mid_body_over_http1(gatehouse, port, sorigin, tmp
                                                    chunked):
     body = body_of(3 * PIECE + 777, 1)
     g1, g2 = threading.Event(), threading.Event()
-    sorigin.script("/o", headers=MAXAGE, chunked=chunked,
-                   pieces=[(body[:PIECE], None), (body[PIECE:2 * PIECE], g1),
-                           (body[2 * PIECE:], g2)])
-    log = str(tmp_path / "access.log")
-    start(gatehouse, port, sorigin, log)
-    leader, lrd = ask(port, "/o")
-    try:
-        h = lrd.read_head()
-        assert h.status == 200
-        assert read_rest(Body(lrd, h), 1000) == body[:1000]
+    sorigin.script("/o", headers=MAXAGE, chunked=chunked, pieces=pieces(body, g1, g2))
+    _, log = start(gatehouse, port, sorigin, tmp_path)
+    with leading(port, sorigin, "/o", body, (g1, g2)) as (leader, _, _):
         got = run_waiters(port, sorigin, log, "/o", body,
                           lambda: reset(leader) if how == "reset" else leader.close(), g1, g2)
-    finally:
-        leader.close()
     assert [sha(b) for b in got] == [sha(body)] * 10
     assert sorigin.count("/o") == 1
     # stored (a request a moment before the insert still joins the fill)
@@ -238,11 +265,8 @@ def test_leader_client_leaving_mid_body_over_http1(gatehouse, port, sorigin, tmp
 def test_leader_stream_reset_over_http2(gatehouse, port, sorigin, tmp_path, how):
     body = body_of(3 * PIECE + 4321, 2)
     g1, g2 = threading.Event(), threading.Event()
-    sorigin.script("/h2", headers=MAXAGE, pieces=[(body[:PIECE], None),
-                                                  (body[PIECE:2 * PIECE], g1),
-                                                  (body[2 * PIECE:], g2)])
-    log = str(tmp_path / "access.log")
-    start(gatehouse, port, sorigin, log)
+    sorigin.script("/h2", headers=MAXAGE, pieces=pieces(body, g1, g2))
+    _, log = start(gatehouse, port, sorigin, tmp_path)
     with H2Client(port) as c:
         sid = c.request("GET", "/h2", authority="www.example.com")
         st = c.stream(sid)
@@ -279,35 +303,28 @@ def test_leader_leaving_a_response_not_stored_stops_it(gatehouse, port, sorigin,
     def fn(req):
         n["n"] += 1
         if req.n == 1:
-            return {"headers": cc, "pieces": [(body[:PIECE], None), (body[PIECE:2 * PIECE], g1),
-                                              (body[2 * PIECE:], g2)]}
+            return {"headers": cc, "pieces": pieces(body, g1, g2)}
         return {"headers": cc, "body": body}
     sorigin.script("/ns", fn=fn)
-    log = str(tmp_path / "access.log")
-    start(gatehouse, port, sorigin, log, max_object="100k")
-    leader, lrd = ask(port, "/ns")
+    _, log = start(gatehouse, port, sorigin, tmp_path, max_object="100k")
     waiters = []
-    try:
-        assert lrd.read_head().status == 200
-        assert lrd.read_exact(1000) == body[:1000]
-        waiters = [ask(port, "/ns") for _ in range(3)]
-        for s, rd in waiters:
-            r = rd.read_head()
-            assert r.status == 200 and rd.read_exact(len(body)) == body
-        reset(leader)
-        g1.set()
-        wait_for(lambda: leader_gone(log, "/ns"), 10 * ghutil.SLACK,
-                 what="the leader's client-abort line")
-        g2.set()       # (the origin notices a closed connection only between pieces)
-        # the leader's connection to the origin is closed, not kept going
-        wait_for(lambda: no_server_connection(sorigin), 10 * ghutil.SLACK,
-                 what="the leader's server connection closed")
-    finally:
-        g1.set()
-        g2.set()
-        leader.close()
-        for s, _ in waiters:
-            s.close()
+    with leading(port, sorigin, "/ns", body, (g1, g2)) as (leader, _, _):
+        try:
+            waiters = [ask(port, "/ns") for _ in range(3)]
+            for s, rd in waiters:
+                r = rd.read_head()
+                assert r.status == 200 and rd.read_exact(len(body)) == body
+            reset(leader)
+            g1.set()
+            wait_for(lambda: leader_gone(log, "/ns"), 10 * ghutil.SLACK,
+                     what="the leader's client-abort line")
+            g2.set()       # (the origin notices a closed connection only between pieces)
+            # the leader's connection to the origin is closed, not kept going
+            wait_for(lambda: no_server_connection(sorigin), 10 * ghutil.SLACK,
+                     what="the leader's server connection closed")
+        finally:
+            for s, _ in waiters:
+                s.close()
     assert sorigin.count("/ns") == 4
     assert len(lines_for(log, "/ns")) == 4    # no line for a continuation
     r = get(port, "/ns")
@@ -326,15 +343,8 @@ def test_fetch_left_by_its_client_is_bound_by_timeout_server(gatehouse, port, so
         headers=MAXAGE, length=len(body), hold=hold,
         pieces=[(body[:PIECE], None), (body[PIECE:2 * PIECE], g1)]) if req.n == 1 else
         dict(headers=MAXAGE, body=body))
-    log = str(tmp_path / "access.log")
-    start(gatehouse, port, sorigin, log, be_extra="    timeout server 1s\n")
-    leader, lrd = ask(port, "/st")
-    early = []
-    try:
-        assert lrd.read_head().status == 200
-        assert lrd.read_exact(1000) == body[:1000]
-        wait_for(lambda: sorigin.count("/st") == 1, 10 * ghutil.SLACK, what="the fetch")
-        streaming_waiters(port, "/st", body, early)
+    _, log = start(gatehouse, port, sorigin, tmp_path, be_extra="    timeout server 1s\n")
+    with leading(port, sorigin, "/st", body, (g1, hold), waiters=3) as (leader, _, early):
         reset(leader)
         g1.set()
         got = [read_rest(b, len(body) - PIECE) for _, b in early]
@@ -346,12 +356,6 @@ def test_fetch_left_by_its_client_is_bound_by_timeout_server(gatehouse, port, so
                          what="the fetch's server-timeout line")
         assert len(lines) == 1
         assert leader_gone(log, "/st")
-    finally:
-        g1.set()
-        hold.set()
-        leader.close()
-        for s, _ in early:
-            s.close()
     r = get(port, "/st")      # nothing stored: to the origin again
     assert "hit" not in status_of(r)
     assert sorigin.count("/st") == 2
@@ -363,9 +367,7 @@ def test_leader_client_timing_out(gatehouse, port, sorigin, tmp_path):
     first = 6 * 1024 * 1024     # more than the kernel's buffers take (tcp_wmem 4 MiB)
     body = body_of(first + 2 * PIECE, 5)
     g1, g2 = threading.Event(), threading.Event()
-    sorigin.script("/to", headers=MAXAGE, pieces=[(body[:first], None),
-                                                  (body[first:first + PIECE], g1),
-                                                  (body[first + PIECE:], g2)])
+    sorigin.script("/to", headers=MAXAGE, pieces=pieces(body, g1, g2, first))
     log = str(tmp_path / "access.log")
     conf = ("global {\n    workers 1\n    timeout drain 2s\n}\n"
             "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n    timeout client 2s\n"
@@ -408,17 +410,11 @@ def test_requests_without_a_client_leave_the_connection_gauges_at_zero(gatehouse
             "backend app {\n    mode http\n    use_cache main\n"
             "    server s1 %s max_idle 0\n}\n" % (admin, port, log, sorigin.addr))
     gatehouse(conf + cache_block())
-    leader, lrd = ask(port, "/g")
-    try:
-        h = lrd.read_head()
-        assert read_rest(Body(lrd, h), 1000) == body[:1000]
+    with leading(port, sorigin, "/g", body, (g1,)) as (leader, _, _):
         reset(leader)
         g1.set()
         wait_for(lambda: len(lines_for(log, "/g")) == 2, 10 * ghutil.SLACK,
                  what="the leader's line and its fetch's")
-    finally:
-        g1.set()
-        leader.close()
     assert "hit" in status_of(get(port, "/g"))
     assert get(port, "/swr").body == b"v1"
     wait_for(lambda: get(port, "/swr").body == b"v2", 10 * ghutil.SLACK,
@@ -487,17 +483,9 @@ def test_fetch_left_by_its_client_stops_past_max_object(gatehouse, port, sorigin
     g1, g2 = threading.Event(), threading.Event()
     sorigin.script("/big", fn=lambda req: dict(
         headers=MAXAGE, chunked=True,
-        pieces=[(body[:PIECE], None), (body[PIECE:2 * PIECE], g1), (body[2 * PIECE:], g2)])
-        if req.n == 1 else dict(headers=MAXAGE, body=body))
-    log = str(tmp_path / "access.log")
-    start(gatehouse, port, sorigin, log, max_object="256k")
-    leader, lrd = ask(port, "/big")
-    early = []
-    try:
-        h = lrd.read_head()
-        assert read_rest(Body(lrd, h), 1000) == body[:1000]
-        wait_for(lambda: sorigin.count("/big") == 1, 10 * ghutil.SLACK, what="the fetch")
-        streaming_waiters(port, "/big", body, early)
+        pieces=pieces(body, g1, g2)) if req.n == 1 else dict(headers=MAXAGE, body=body))
+    _, log = start(gatehouse, port, sorigin, tmp_path, max_object="256k")
+    with leading(port, sorigin, "/big", body, (g1, g2), waiters=3) as (leader, _, early):
         reset(leader)
         g1.set()
         got = [read_rest(b, PIECE) for _, b in early]
@@ -507,12 +495,6 @@ def test_fetch_left_by_its_client_stops_past_max_object(gatehouse, port, sorigin
         assert all(len(r) < len(body) - 2 * PIECE for r in rest)     # cut, never whole
         wait_for(lambda: no_server_connection(sorigin), 10 * ghutil.SLACK,
                  what="the server connection closed")
-    finally:
-        g1.set()
-        g2.set()
-        leader.close()
-        for s, _ in early:
-            s.close()
     r = get(port, "/big")
     assert r.body == body and "hit" not in status_of(r)
     assert sorigin.count("/big") == 2
@@ -524,18 +506,9 @@ def test_graceful_stop_lets_a_fetch_left_by_its_client_finish(gatehouse, port, s
     # client: it ends within the drain time, as the waiters reading it do
     body = body_of(3 * PIECE, 8)
     g1, g2 = threading.Event(), threading.Event()
-    sorigin.script("/gs", headers=MAXAGE, pieces=[(body[:PIECE], None),
-                                                  (body[PIECE:2 * PIECE], g1),
-                                                  (body[2 * PIECE:], g2)])
-    log = str(tmp_path / "access.log")
-    g = start(gatehouse, port, sorigin, log)
-    leader, lrd = ask(port, "/gs")
-    early = []
-    try:
-        h = lrd.read_head()
-        assert read_rest(Body(lrd, h), 1000) == body[:1000]
-        wait_for(lambda: sorigin.count("/gs") == 1, 10 * ghutil.SLACK, what="the fetch")
-        streaming_waiters(port, "/gs", body, early)
+    sorigin.script("/gs", headers=MAXAGE, pieces=pieces(body, g1, g2))
+    g, log = start(gatehouse, port, sorigin, tmp_path)
+    with leading(port, sorigin, "/gs", body, (g1, g2), waiters=3) as (leader, _, early):
         reset(leader)
         g1.set()
         wait_for(lambda: leader_gone(log, "/gs"), 10 * ghutil.SLACK,
@@ -545,11 +518,5 @@ def test_graceful_stop_lets_a_fetch_left_by_its_client_finish(gatehouse, port, s
                  what="the stop under way")
         g2.set()
         got = [body[:PIECE] + read_rest(b, len(body) - PIECE) for _, b in early]
-    finally:
-        g1.set()
-        g2.set()
-        leader.close()
-        for s, _ in early:
-            s.close()
     assert [sha(b) for b in got] == [sha(body)] * 3
     assert g.stop() == 0
