@@ -13,7 +13,8 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90054 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90054 are these,
+ * 90070-90073 gatehouse's SSRF detection.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -629,7 +630,85 @@ const char waf_crs_defaults[] =
 	"\"id:90031,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,"
 	"msg:'JavaScript prototype pollution',logdata:'%{MATCHED_VAR_NAME}',"
 	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
-	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* G3. Server-side request forgery: a URL the server would fetch that
+	 * points at a cloud metadata service, at loopback written so that a
+	 * "127.0.0.1"-style filter misses it, at an internal service, or uses
+	 * a scheme that only serves to talk raw bytes to one.  The CRS 3.3.4
+	 * has no SSRF rules: 931100 refuses "http(s)/ftp/file://" followed by a
+	 * dotted IPv4 address at the start of an argument, 931130 (PL2) any
+	 * link off the site; the named metadata hosts, numeric and IPv6
+	 * forms of an address and gopher:/dict: pass PL1.  Read only where a
+	 * value is a URL: at the start of the value (or of a line: libmodsecurity
+	 * compiles every @rx multi-line, so one URL a line in a list counts),
+	 * after a comma (CSV rows, lists), or as the value of a query
+	 * parameter inside the value ("?next=", "&u=": an open redirect
+	 * wrapping the target).  Prose that mentions a URL mid-sentence ("the
+	 * SDK asks http://169.254.169.254/ when ..."), and env lines
+	 * ("REDIS_URL=http://localhost:6379"), pass.  After the scheme any
+	 * run of / and \ (WHATWG URL parsers read "http:\\x" and "http:x" as
+	 * "http://x"), and userinfo ("user@") before the host.  Plain
+	 * "localhost" and private addresses are not refused at PL1 (a dev
+	 * redirect_uri "http://localhost:3000/callback"); 931100 still refuses
+	 * a dotted IPv4 URL, and at PL2 931130 every off-site one.  file:// is
+	 * left to the LFI rules (930100-930120 read the path; a page opened from
+	 * disk sends its file:// address in analytics beacons).  tests/waf/
+	 * default-exclusions.md, "native detections: SSRF". */
+#define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]{0,64}=\\s*)"
+#define SSRF_URL SSRF_CTX "(?:(?:[a-z][a-z0-9+.\\-]{0,15}:){1,2}[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]*|[/\\\\]{2})" \
+	"(?:[^/?#\\\\\\s@]*@)?"
+#define SSRF_ACT(id, what) "\"id:" id ",phase:2,block,t:none,t:urlDecodeUni,t:lowercase," \
+	"msg:'Server-side request forgery: " what "'," \
+	"logdata:'%{MATCHED_VAR_NAME}'," \
+	"tag:'attack-ssrf',tag:'paranoia-level/1',severity:'CRITICAL'," \
+	"setvar:'tx.rfi_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* 90070: cloud metadata services: AWS/GCP/Azure/OCI/DigitalOcean
+	 * 169.254.169.254 (and AWS's IPv6 fd00:ec2::254), ECS task
+	 * credentials 169.254.170.2, Alibaba 100.100.100.200, Azure's
+	 * WireServer 168.63.129.16, GCP's names (metadata.google.internal,
+	 * metadata.goog, "metadata" alone), AWS's instance-data; the IP as a
+	 * wildcard-DNS name (169-254-169-254.nip.io); or the whole value (a
+	 * line) being the host, with a port or not (a split host/port form). */
+	"SecRule ARGS \"@rx " SSRF_URL "(?:(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|100\\.100\\.100\\.200|"
+	"168\\.63\\.129\\.16)(?:[^0-9]|$)|(?:metadata\\.google\\.internal|metadata\\.goog|metadata|"
+	"instance-data(?:\\.ec2\\.internal)?)\\.?(?:[:/?#\\\\]|$)|\\[fd00:ec2::254\\]|"
+	"(?:[a-z0-9\\-]+[.\\-])?169-254-169-254\\.)|^\\s*(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|"
+	"100\\.100\\.100\\.200|\\[?fd00:ec2::254\\]?|metadata\\.google\\.internal|metadata\\.goog)"
+	"(?::\\d{1,5})?\\s*$\" " SSRF_ACT("90070", "cloud metadata service")
+	/* 90071: an IPv4 host no one writes but to dodge a filter: one number
+	 * (http://2130706433, http://0x7f000001, http://0), two or three
+	 * parts (http://127.1), any hex or 0-led octal part (0x7f.0.0.1,
+	 * 0177.0.0.1); an IPv6 host in [::] whose leading groups are zero
+	 * (::1, ::, ::ffff:127.0.0.1, ::ffff:a9fe:a9fe, ::127.0.0.1),
+	 * link-local fe80::/10 (and deprecated site-local), unique-local
+	 * fc00::/7, NAT64 64:ff9b::.  A dotted-quad IPv4 host is 931100's. */
+#define SSRF_N "(?:0x[0-9a-f]*|\\d+)"
+	"SecRule ARGS \"@rx " SSRF_URL "(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|"
+	"(?:" SSRF_N "\\.){0,3}(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N "){0,3})\\.?(?:[:/?#\\\\]|$)|"
+	"\\[(?:(?:0{0,4}:){2,}|fe[89a-f][0-9a-f]:|f[cd][0-9a-f]{2}:|64:ff9b:))\" "
+	SSRF_ACT("90071", "numeric or IPv6 loopback, link-local or private host")
+#undef SSRF_N
+	/* 90072: schemes that serve only to write raw bytes to an internal
+	 * service (gopher: to Redis or memcached, dict:), TFTP, and Java's
+	 * netdoc: and jar: (a remote archive).  ldap:// is not here: a
+	 * directory setting is ordinary (ldaps://ldap.example.com), and
+	 * Log4j's ${jndi:ldap:...} is 90030's. */
+	"SecRule ARGS \"@rx " SSRF_CTX "(?:(?:gopher|dict|tftp|netdoc):|jar:(?:https?|ftps?):)[/\\\\]{2}\" "
+	SSRF_ACT("90072", "gopher, dict, tftp, netdoc or jar URL")
+	/* 90073: loopback on the port of a service with an unauthenticated
+	 * HTTP or text API (Docker 2375/2376/4243, kubelet 10250/10255, etcd,
+	 * Consul, ZooKeeper, Redis, memcached, Elasticsearch, Solr, CouchDB,
+	 * MongoDB, MySQL, PostgreSQL) in an http(s)/ws(s) URL: no OAuth
+	 * callback or dev server listens there. */
+	"SecRule ARGS \"@rx " SSRF_CTX "(?:(?:https?|wss?):[/\\\\]*|[/\\\\]{2})(?:[^/?#\\\\\\s@]*@)?"
+	"(?:(?:[a-z0-9\\-]+\\.)*localhost(?:\\.localdomain)?|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|0\\.0\\.0\\.0|"
+	"\\[::1?\\])\\.?:(?:2181|2375|2376|2379|3306|4243|5432|5984|6379|8500|8983|9200|10250|10255|11211|"
+	"27017)(?:[^0-9]|$)\" "
+	SSRF_ACT("90073", "loopback port of an internal service");
+#undef SSRF_ACT
+#undef SSRF_URL
+#undef SSRF_CTX
 
 /* The defaults that stand in for CRS rules on free-text fields (D8-D10):
  * each is those rules for those fields, so an `exclude` naming one of them
