@@ -654,8 +654,8 @@ const char waf_crs_defaults[] =
 	 * left to the LFI rules (930100-930120 read the path; a page opened from
 	 * disk sends its file:// address in analytics beacons).  tests/waf/
 	 * default-exclusions.md, "native detections: SSRF". */
-#define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]{0,64}=\\s*)"
-#define SSRF_URL SSRF_CTX "(?:(?:[a-z][a-z0-9+.\\-]{0,15}:){1,2}[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]*|[/\\\\]{2})" \
+#define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]*=\\s*)"
+#define SSRF_URL SSRF_CTX "(?:[a-z][a-z0-9+.\\-]*:(?:[a-z]+:)?[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]*|[/\\\\]{2})" \
 	"(?:[^/?#\\\\\\s@]*@)?"
 #define SSRF_ACT(id, what) "\"id:" id ",phase:2,block,t:none,t:urlDecodeUni,t:lowercase," \
 	"msg:'Server-side request forgery: " what "'," \
@@ -675,7 +675,7 @@ const char waf_crs_defaults[] =
 	"instance-data(?:\\.ec2\\.internal)?)\\.?(?:[:/?#\\\\]|$)|\\[fd00:ec2::254\\]|"
 	"(?:[a-z0-9\\-]+[.\\-])?169-254-169-254\\.)|^\\s*(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|"
 	"100\\.100\\.100\\.200|\\[?fd00:ec2::254\\]?|metadata\\.google\\.internal|metadata\\.goog)"
-	"(?::\\d{1,5})?\\s*$\" " SSRF_ACT("90070", "cloud metadata service")
+	"(?::\\d+)?\\s*$\" " SSRF_ACT("90070", "cloud metadata service")
 	/* 90071: an IPv4 host no one writes but to dodge a filter: one number
 	 * (http://2130706433, http://0x7f000001, http://0), two or three
 	 * parts (http://127.1), any hex or 0-led octal part (0x7f.0.0.1,
@@ -685,7 +685,7 @@ const char waf_crs_defaults[] =
 	 * fc00::/7, NAT64 64:ff9b::.  A dotted-quad IPv4 host is 931100's. */
 #define SSRF_N "(?:0x[0-9a-f]*|\\d+)"
 	"SecRule ARGS \"@rx " SSRF_URL "(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|"
-	"(?:" SSRF_N "\\.){0,3}(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N "){0,3})\\.?(?:[:/?#\\\\]|$)|"
+	"(?:" SSRF_N "\\.)*(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N ")*)\\.?(?:[:/?#\\\\]|$)|"
 	"\\[(?:(?:0{0,4}:){2,}|fe[89a-f][0-9a-f]:|f[cd][0-9a-f]{2}:|64:ff9b:))\" "
 	SSRF_ACT("90071", "numeric or IPv6 loopback, link-local or private host")
 #undef SSRF_N
@@ -702,7 +702,7 @@ const char waf_crs_defaults[] =
 	 * MongoDB, MySQL, PostgreSQL) in an http(s)/ws(s) URL: no OAuth
 	 * callback or dev server listens there. */
 	"SecRule ARGS \"@rx " SSRF_CTX "(?:(?:https?|wss?):[/\\\\]*|[/\\\\]{2})(?:[^/?#\\\\\\s@]*@)?"
-	"(?:(?:[a-z0-9\\-]+\\.)*localhost(?:\\.localdomain)?|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|0\\.0\\.0\\.0|"
+	"(?:(?:[a-z0-9\\-]+\\.)*localhost(?:\\.localdomain)?|127\\.\\d+\\.\\d+\\.\\d+|0\\.0\\.0\\.0|"
 	"\\[::1?\\])\\.?:(?:2181|2375|2376|2379|3306|4243|5432|5984|6379|8500|8983|9200|10250|10255|11211|"
 	"27017)(?:[^0-9]|$)\" "
 	SSRF_ACT("90073", "loopback port of an internal service");
