@@ -645,9 +645,11 @@ const char waf_crs_defaults[] =
 	 * parameter inside the value ("?next=", "&u=": an open redirect
 	 * wrapping the target).  Prose that mentions a URL mid-sentence ("the
 	 * SDK asks http://169.254.169.254/ when ..."), and env lines
-	 * ("REDIS_URL=http://localhost:6379"), pass.  After the scheme any
-	 * run of / and \ (WHATWG URL parsers read "http:\\x" and "http:x" as
-	 * "http://x"), and userinfo ("user@") before the host.  Plain
+	 * ("REDIS_URL=http://localhost:6379"), pass.  After http(s), ws(s)
+	 * or ftp(s) any run of / and \ (WHATWG URL parsers read "http:/x" and
+	 * "http:\\x" as "http://x"), after another scheme two; a
+	 * protocol-relative "//host" too, except for 90071 (a code comment
+	 * "//2024/05/01" is not a URL); userinfo ("user@") before the host.  Plain
 	 * "localhost" and private addresses are not refused at PL1 (a dev
 	 * redirect_uri "http://localhost:3000/callback"); 931100 still refuses
 	 * a dotted IPv4 URL, and at PL2 931130 every off-site one.  file:// is
@@ -655,8 +657,9 @@ const char waf_crs_defaults[] =
 	 * disk sends its file:// address in analytics beacons).  tests/waf/
 	 * default-exclusions.md, "native detections: SSRF". */
 #define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]*=\\s*)"
-#define SSRF_URL SSRF_CTX "(?:[a-z][a-z0-9+.\\-]*:(?:[a-z]+:)?[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]*|[/\\\\]{2})" \
-	"(?:[^/?#\\\\\\s@]*@)?"
+#define SSRF_SCHEME "[a-z][a-z0-9+.\\-]*:(?:[a-z]+:)?[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]+"
+#define SSRF_UI "(?:[^/?#\\\\\\s@]*@)?"
+#define SSRF_URL SSRF_CTX "(?:" SSRF_SCHEME "|[/\\\\]{2})" SSRF_UI
 #define SSRF_ACT(id, what) "\"id:" id ",phase:2,block,t:none,t:urlDecodeUni,t:lowercase," \
 	"msg:'Server-side request forgery: " what "'," \
 	"logdata:'%{MATCHED_VAR_NAME}'," \
@@ -684,7 +687,8 @@ const char waf_crs_defaults[] =
 	 * link-local fe80::/10 (and deprecated site-local), unique-local
 	 * fc00::/7, NAT64 64:ff9b::.  A dotted-quad IPv4 host is 931100's. */
 #define SSRF_N "(?:0x[0-9a-f]*|\\d+)"
-	"SecRule ARGS \"@rx " SSRF_URL "(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|"
+	"SecRule ARGS \"@rx " SSRF_CTX "(?:" SSRF_SCHEME ")" SSRF_UI
+	"(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|"
 	"(?:" SSRF_N "\\.)*(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N ")*)\\.?(?:[:/?#\\\\]|$)|"
 	"\\[(?:(?:0{0,4}:){2,}|fe[89a-f][0-9a-f]:|f[cd][0-9a-f]{2}:|64:ff9b:))\" "
 	SSRF_ACT("90071", "numeric or IPv6 loopback, link-local or private host")
@@ -701,13 +705,15 @@ const char waf_crs_defaults[] =
 	 * Consul, ZooKeeper, Redis, memcached, Elasticsearch, Solr, CouchDB,
 	 * MongoDB, MySQL, PostgreSQL) in an http(s)/ws(s) URL: no OAuth
 	 * callback or dev server listens there. */
-	"SecRule ARGS \"@rx " SSRF_CTX "(?:(?:https?|wss?):[/\\\\]*|[/\\\\]{2})(?:[^/?#\\\\\\s@]*@)?"
+	"SecRule ARGS \"@rx " SSRF_CTX "(?:(?:https?|wss?):[/\\\\]+|[/\\\\]{2})" SSRF_UI
 	"(?:(?:[a-z0-9\\-]+\\.)*localhost(?:\\.localdomain)?|127\\.\\d+\\.\\d+\\.\\d+|0\\.0\\.0\\.0|"
 	"\\[::1?\\])\\.?:(?:2181|2375|2376|2379|3306|4243|5432|5984|6379|8500|8983|9200|10250|10255|11211|"
 	"27017)(?:[^0-9]|$)\" "
 	SSRF_ACT("90073", "loopback port of an internal service");
 #undef SSRF_ACT
 #undef SSRF_URL
+#undef SSRF_UI
+#undef SSRF_SCHEME
 #undef SSRF_CTX
 
 /* The defaults that stand in for CRS rules on free-text fields (D8-D10):
