@@ -14,7 +14,7 @@
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
  * fill what is unset, as REQUEST-901 would).  Ids 90020-90054 are these,
- * 90070-90073 gatehouse's SSRF detection.
+ * 90070-90073 gatehouse's SSRF detection, 90074 code in image uploads.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -709,7 +709,22 @@ const char waf_crs_defaults[] =
 	"(?:(?:[a-z0-9\\-]+\\.)*localhost(?:\\.localdomain)?|127\\.\\d+\\.\\d+\\.\\d+|0\\.0\\.0\\.0|"
 	"\\[::1?\\])\\.?:(?:2181|2375|2376|2379|3306|4243|5432|5984|6379|8500|8983|9200|10250|10255|11211|"
 	"27017)(?:[^0-9]|$)\" "
-	SSRF_ACT("90073", "loopback port of an internal service");
+	SSRF_ACT("90073", "loopback port of an internal service")
+	/* G4. Code in an image upload: a multipart part whose Content-Type is
+	 * image/... and whose content holds "<?php" (a web shell behind a GIF
+	 * or JPEG header, run by a server that executes by extension) or a
+	 * "<script" tag (an SVG, or any image a browser may sniff as HTML).
+	 * The CRS reads file parts only by name (933110, extensions); libmodsecurity
+	 * 3 extracts no file content (FILES_TMP_CONTENT is empty), so this reads
+	 * the raw body, from the part's blank line up to the next line that
+	 * opens with "--" (a boundary).  "<?xml" and XMP's "<?xpacket" are not
+	 * PHP; "<?=" is not here: three bytes that random binary holds. */
+	"SecRule REQUEST_BODY \"@rx (?i)content-type:[ \\t]*image/[^\\r\\n]*\\r?\\n(?:[^\\r\\n]+\\r?\\n)*\\r?\\n"
+	"(?:(?![\\r\\n]--).)*?(?:<\\?php|<script[\\s/>])\" "
+	"\"id:90074,phase:2,block,t:none,"
+	"msg:'Code in an image upload (PHP or a script tag)',logdata:'%{MATCHED_VAR_NAME}',"
+	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
 #undef SSRF_ACT
 #undef SSRF_URL
 #undef SSRF_UI
