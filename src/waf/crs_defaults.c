@@ -658,6 +658,7 @@ const char waf_crs_defaults[] =
 	 * default-exclusions.md, "native detections: SSRF". */
 #define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]*=\\s*)"
 #define SSRF_SCHEME "[a-z][a-z0-9+.\\-]*:(?:[a-z]+:)?[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]+"
+#define SSRF_WEB "(?:[a-z]+:)?(?:https?|wss?|ftps?):[/\\\\]+"
 #define SSRF_UI "(?:[^/?#\\\\\\s@]*@)?"
 #define SSRF_URL SSRF_CTX "(?:" SSRF_SCHEME "|[/\\\\]{2})" SSRF_UI
 #define SSRF_ACT(id, what) "\"id:" id ",phase:2,block,t:none,t:urlDecodeUni,t:lowercase," \
@@ -670,13 +671,16 @@ const char waf_crs_defaults[] =
 	 * 169.254.169.254 (and AWS's IPv6 fd00:ec2::254), ECS task
 	 * credentials 169.254.170.2, Alibaba 100.100.100.200, Azure's
 	 * WireServer 168.63.129.16, GCP's names (metadata.google.internal,
-	 * metadata.goog, "metadata" alone), AWS's instance-data; the IP as a
+	 * metadata.goog, "metadata" alone), AWS's instance-data (the two
+	 * bare names only in a web URL: s3://metadata/ is a bucket); the IP as a
 	 * wildcard-DNS name (169-254-169-254.nip.io); or the whole value (a
 	 * line) being the host, with a port or not (a split host/port form). */
 	"SecRule ARGS \"@rx " SSRF_URL "(?:(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|100\\.100\\.100\\.200|"
-	"168\\.63\\.129\\.16)(?:[^0-9]|$)|(?:metadata\\.google\\.internal|metadata\\.goog|metadata|"
-	"instance-data(?:\\.ec2\\.internal)?)\\.?(?:[:/?#\\\\]|$)|\\[fd00:ec2::254\\]|"
-	"(?:[a-z0-9\\-]+[.\\-])?169-254-169-254\\.)|^\\s*(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|"
+	"168\\.63\\.129\\.16)(?:[^0-9]|$)|(?:metadata\\.google\\.internal|metadata\\.goog|"
+	"instance-data\\.ec2\\.internal)\\.?(?:[:/?#\\\\]|$)|\\[fd00:ec2::254\\]|"
+	"(?:[a-z0-9\\-]+[.\\-])?169-254-169-254\\.)|"
+	SSRF_CTX "(?:" SSRF_WEB "|[/\\\\]{2})" SSRF_UI "(?:metadata|instance-data)\\.?(?:[:/?#\\\\]|$)|"
+	"^\\s*(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|"
 	"100\\.100\\.100\\.200|\\[?fd00:ec2::254\\]?|metadata\\.google\\.internal|metadata\\.goog)"
 	"(?::\\d+)?\\s*$\" " SSRF_ACT("90070", "cloud metadata service")
 	/* 90071: an IPv4 host no one writes but to dodge a filter: one number
@@ -685,9 +689,10 @@ const char waf_crs_defaults[] =
 	 * 0177.0.0.1); an IPv6 host in [::] whose leading groups are zero
 	 * (::1, ::, ::ffff:127.0.0.1, ::ffff:a9fe:a9fe, ::127.0.0.1),
 	 * link-local fe80::/10 (and deprecated site-local), unique-local
-	 * fc00::/7, NAT64 64:ff9b::.  A dotted-quad IPv4 host is 931100's. */
+	 * fc00::/7, NAT64 64:ff9b::.  A dotted-quad IPv4 host is 931100's.
+	 * Only in a web URL (http, ws, ftp; jar:http): s3://2024/ is a bucket. */
 #define SSRF_N "(?:0x[0-9a-f]*|\\d+)"
-	"SecRule ARGS \"@rx " SSRF_CTX "(?:" SSRF_SCHEME ")" SSRF_UI
+	"SecRule ARGS \"@rx " SSRF_CTX SSRF_WEB SSRF_UI
 	"(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|"
 	"(?:" SSRF_N "\\.)*(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N ")*)\\.?(?:[:/?#\\\\]|$)|"
 	"\\[(?:(?:0{0,4}:){2,}|fe[89a-f][0-9a-f]:|f[cd][0-9a-f]{2}:|64:ff9b:))\" "
@@ -728,6 +733,7 @@ const char waf_crs_defaults[] =
 #undef SSRF_ACT
 #undef SSRF_URL
 #undef SSRF_UI
+#undef SSRF_WEB
 #undef SSRF_SCHEME
 #undef SSRF_CTX
 
