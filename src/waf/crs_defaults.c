@@ -647,9 +647,10 @@ const char waf_crs_defaults[] =
 	 * SDK asks http://169.254.169.254/ when ..."), and env lines
 	 * ("REDIS_URL=http://localhost:6379"), pass.  After http(s), ws(s)
 	 * or ftp(s) any run of / and \ (WHATWG URL parsers read "http:/x" and
-	 * "http:\\x" as "http://x"), after another scheme two; a
-	 * protocol-relative "//host" too, except for 90071 (a code comment
-	 * "//2024/05/01" is not a URL); userinfo ("user@") before the host.  Plain
+	 * "http:\\x" as "http://x"); 90070's addresses and cloud names after
+	 * any scheme and two, or a protocol-relative "//"; 90071 only in such
+	 * web URLs (a code comment "//2024/05/01", a bucket "gs://2024/" are
+	 * not hosts); userinfo ("user@") before the host.  Plain
 	 * "localhost" and private addresses are not refused at PL1 (a dev
 	 * redirect_uri "http://localhost:3000/callback"); 931100 still refuses
 	 * a dotted IPv4 URL, and at PL2 931130 every off-site one.  file:// is
