@@ -643,7 +643,9 @@ const char waf_crs_defaults[] =
 	 * compiles every @rx multi-line, so one URL a line in a list counts),
 	 * after a comma (CSV rows, lists), or as the value of a query
 	 * parameter inside the value ("?next=", "&u=": an open redirect
-	 * wrapping the target).  Prose that mentions a URL mid-sentence ("the
+	 * wrapping the target), or where HTML, CSS or markdown makes a renderer
+	 * fetch it (src=, data=, poster=, background=, url(, ![](): an HTML to
+	 * PDF or image service; a link, <a href> or [](), does not fetch).  Prose that mentions a URL mid-sentence ("the
 	 * SDK asks http://169.254.169.254/ when ..."), and env lines
 	 * ("REDIS_URL=http://localhost:6379"), pass.  After http(s), ws(s)
 	 * or ftp(s) any run of / and \ (WHATWG URL parsers read "http:/x" and
@@ -657,7 +659,8 @@ const char waf_crs_defaults[] =
 	 * left to the LFI rules (930100-930120 read the path; a page opened from
 	 * disk sends its file:// address in analytics beacons).  tests/waf/
 	 * default-exclusions.md, "native detections: SSRF". */
-#define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]*=\\s*)"
+#define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]*=\\s*|\\b(?:src|data|poster|background)\\s*=\\s*[\\\"']?|" \
+	"url\\(\\s*[\\\"']?|!\\[[^\\]\\r\\n]*\\]\\(\\s*)"
 #define SSRF_SCHEME "[a-z][a-z0-9+.\\-]*:(?:[a-z]+:)?[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]+"
 #define SSRF_WEB "(?:[a-z]+:)?(?:https?|wss?|ftps?):[/\\\\]+"
 #define SSRF_UI "(?:[^/?#\\\\\\s@]*@)?"
