@@ -665,6 +665,12 @@ const char waf_crs_defaults[] =
 #define SSRF_WEB "(?:[a-z]+:)?(?:https?|wss?|ftps?):[/\\\\]+"
 #define SSRF_UI "(?:[^/?#\\\\\\s@]*@)?"
 #define SSRF_URL SSRF_CTX "(?:" SSRF_SCHEME "|[/\\\\]{2})" SSRF_UI
+#define SSRF_META_IP "(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|100\\.100\\.100\\.200|" \
+	"168\\.63\\.129\\.16)(?:[^0-9]|$)"
+#define SSRF_N "(?:0x[0-9a-f]*|\\d+)"
+#define SSRF_ODD_HOST "(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|" \
+	"(?:" SSRF_N "\\.)*(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N ")*)\\.?(?:[:/?#\\\\]|$)|" \
+	"\\[(?:(?:0{0,4}:){2,}|fe[89a-f][0-9a-f]:|f[cd][0-9a-f]{2}:|64:ff9b:))"
 #define SSRF_ACT(id, what) "\"id:" id ",phase:2,block,t:none,t:urlDecodeUni,t:lowercase," \
 	"msg:'Server-side request forgery: " what "'," \
 	"logdata:'%{MATCHED_VAR_NAME}'," \
@@ -679,8 +685,7 @@ const char waf_crs_defaults[] =
 	 * bare names only in a web URL: s3://metadata/ is a bucket); the IP as a
 	 * wildcard-DNS name (169-254-169-254.nip.io); or the whole value (a
 	 * line) being the host, with a port or not (a split host/port form). */
-	"SecRule ARGS \"@rx " SSRF_URL "(?:(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|100\\.100\\.100\\.200|"
-	"168\\.63\\.129\\.16)(?:[^0-9]|$)|(?:metadata\\.google\\.internal|metadata\\.goog|"
+	"SecRule ARGS \"@rx " SSRF_URL "(?:" SSRF_META_IP "|(?:metadata\\.google\\.internal|metadata\\.goog|"
 	"instance-data\\.ec2\\.internal)\\.?(?:[:/?#\\\\]|$)|\\[fd00:ec2::254\\]|"
 	"(?:[a-z0-9\\-]+[.\\-])?169-254-169-254\\.)|"
 	SSRF_CTX "(?:" SSRF_WEB "|[/\\\\]{2})" SSRF_UI "(?:metadata|instance-data)\\.?(?:[:/?#\\\\]|$)|"
@@ -695,13 +700,8 @@ const char waf_crs_defaults[] =
 	 * link-local fe80::/10 (and deprecated site-local), unique-local
 	 * fc00::/7, NAT64 64:ff9b::.  A dotted-quad IPv4 host is 931100's.
 	 * Only in a web URL (http, ws, ftp; jar:http): s3://2024/ is a bucket. */
-#define SSRF_N "(?:0x[0-9a-f]*|\\d+)"
-	"SecRule ARGS \"@rx " SSRF_CTX SSRF_WEB SSRF_UI
-	"(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|"
-	"(?:" SSRF_N "\\.)*(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N ")*)\\.?(?:[:/?#\\\\]|$)|"
-	"\\[(?:(?:0{0,4}:){2,}|fe[89a-f][0-9a-f]:|f[cd][0-9a-f]{2}:|64:ff9b:))\" "
+	"SecRule ARGS \"@rx " SSRF_CTX SSRF_WEB SSRF_UI SSRF_ODD_HOST "\" "
 	SSRF_ACT("90071", "numeric or IPv6 loopback, link-local or private host")
-#undef SSRF_N
 	/* 90072: schemes that serve only to write raw bytes to an internal
 	 * service (gopher: to Redis or memcached, dict:), TFTP, and Java's
 	 * netdoc: and jar: (a remote archive).  ldap:// is not here: a
@@ -719,6 +719,15 @@ const char waf_crs_defaults[] =
 	"\\[::1?\\])\\.?:(?:2181|2375|2376|2379|3306|4243|5432|5984|6379|8500|8983|9200|10250|10255|11211|"
 	"27017)(?:[^0-9]|$)\" "
 	SSRF_ACT("90073", "loopback port of an internal service")
+	/* 90075: a URL in the request path, as image proxies and renderers
+	 * take it (/unsafe/300x200/http://..., /proxy/http:/...: a server may
+	 * fold the slashes), to a metadata address or name, a 90071 host, or
+	 * by gopher/dict.  Other hosts pass (a web archive's
+	 * /web/2024/https://example.com/). */
+	"SecRule REQUEST_FILENAME \"@rx /(?:(?:gopher|dict):/|(?:[a-z]+:)?(?:https?|wss?|ftps?):/+" SSRF_UI
+	"(?:" SSRF_META_IP "|(?:metadata\\.google\\.internal|metadata\\.goog|metadata|instance-data"
+	"(?:\\.ec2\\.internal)?)\\.?(?:[:/?#\\\\]|$)|" SSRF_ODD_HOST "))\" "
+	SSRF_ACT("90075", "URL in the request path")
 	/* G4. Code in an image upload: a multipart part whose Content-Type is
 	 * image/... and whose content holds "<?php" (a web shell behind a GIF
 	 * or JPEG header, run by a server that executes by extension) or a
@@ -735,6 +744,9 @@ const char waf_crs_defaults[] =
 	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
 #undef SSRF_ACT
+#undef SSRF_ODD_HOST
+#undef SSRF_N
+#undef SSRF_META_IP
 #undef SSRF_URL
 #undef SSRF_UI
 #undef SSRF_WEB
