@@ -14,7 +14,8 @@
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
  * fill what is unset, as REQUEST-901 would).  Ids 90020-90054 are these,
- * 90070-90073 gatehouse's SSRF detection, 90074 code in image uploads.
+ * 90070-90073 and 90075 gatehouse's SSRF detection, 90074 code in image
+ * uploads.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
