@@ -13,7 +13,9 @@
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90059 are these.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90059 are these,
+ * 90070-90073 and 90075 gatehouse's SSRF detection, 90074 code in image
+ * uploads.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -734,7 +736,128 @@ const char waf_crs_defaults[] =
 	"\"id:90031,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,"
 	"msg:'JavaScript prototype pollution',logdata:'%{MATCHED_VAR_NAME}',"
 	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* G3. Server-side request forgery: a URL the server would fetch that
+	 * points at a cloud metadata service, at loopback written so that a
+	 * "127.0.0.1"-style filter misses it, at an internal service, or uses
+	 * a scheme that only serves to talk raw bytes to one.  The CRS 3.3.4
+	 * has no SSRF rules: 931100 refuses "http(s)/ftp/file://" followed by a
+	 * dotted IPv4 address at the start of an argument, 931130 (PL2) any
+	 * link off the site; the named metadata hosts, numeric and IPv6
+	 * forms of an address and gopher:/dict: pass PL1.  Read only where a
+	 * value is a URL: at the start of the value (or of a line: libmodsecurity
+	 * compiles every @rx multi-line, so one URL a line in a list counts),
+	 * after a comma (CSV rows, lists), or as the value of a query
+	 * parameter inside the value ("?next=", "&u=": an open redirect
+	 * wrapping the target), or where HTML, CSS or markdown makes a renderer
+	 * fetch it (src=, data=, poster=, background=, url(, ![](): an HTML to
+	 * PDF or image service; a link, <a href> or [](), does not fetch).  Prose that mentions a URL mid-sentence ("the
+	 * SDK asks http://169.254.169.254/ when ..."), and env lines
+	 * ("REDIS_URL=http://localhost:6379"), pass.  After http(s), ws(s)
+	 * or ftp(s) any run of / and \ (WHATWG URL parsers read "http:/x" and
+	 * "http:\\x" as "http://x"); 90070's addresses and cloud names after
+	 * any scheme and two, or a protocol-relative "//"; 90071 only in such
+	 * web URLs (a code comment "//2024/05/01", a bucket "gs://2024/" are
+	 * not hosts); userinfo ("user@") before the host.  Plain
+	 * "localhost" and private addresses are not refused at PL1 (a dev
+	 * redirect_uri "http://localhost:3000/callback"); 931100 still refuses
+	 * a dotted IPv4 URL, and at PL2 931130 every off-site one.  file:// is
+	 * left to the LFI rules (930100-930120 read the path; a page opened from
+	 * disk sends its file:// address in analytics beacons).  tests/waf/
+	 * default-exclusions.md, "native detections: SSRF". */
+#define SSRF_CTX "(?:^\\s*|,|[?&][^=&#\\s]*=\\s*|\\b(?:src|data|poster|background)\\s*=\\s*[\\\"']?|" \
+	"url\\(\\s*[\\\"']?|!\\[[^\\]\\r\\n]*\\]\\(\\s*)"
+#define SSRF_SCHEME "[a-z][a-z0-9+.\\-]*:(?:[a-z]+:)?[/\\\\]{2}|(?:https?|wss?|ftps?):[/\\\\]+"
+#define SSRF_WEB "(?:[a-z]+:)?(?:https?|wss?|ftps?):[/\\\\]+"
+#define SSRF_UI "(?:[^/?#\\\\\\s@]*@)?"
+#define SSRF_URL SSRF_CTX "(?:" SSRF_SCHEME "|[/\\\\]{2})" SSRF_UI
+#define SSRF_META_IP "(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|100\\.100\\.100\\.200|" \
+	"168\\.63\\.129\\.16)(?:[^0-9]|$)"
+#define SSRF_N "(?:0x[0-9a-f]*|\\d+)"
+#define SSRF_ODD_HOST "(?:(?:0x[0-9a-f]+|\\d+|" SSRF_N "\\." SSRF_N "(?:\\." SSRF_N ")?|" \
+	"(?:" SSRF_N "\\.)*(?:0x[0-9a-f]*|0\\d+)(?:\\." SSRF_N ")*)\\.?(?:[:/?#\\\\]|$)|" \
+	"\\[(?:(?:0{0,4}:){2,}|fe[89a-f][0-9a-f]:|f[cd][0-9a-f]{2}:|64:ff9b:))"
+#define SSRF_ACT(id, what) "\"id:" id ",phase:2,block,t:none,t:urlDecodeUni,t:lowercase," \
+	"msg:'Server-side request forgery: " what "'," \
+	"logdata:'%{MATCHED_VAR_NAME}'," \
+	"tag:'attack-ssrf',tag:'paranoia-level/1',severity:'CRITICAL'," \
+	"setvar:'tx.rfi_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* 90070: cloud metadata services: AWS/GCP/Azure/OCI/DigitalOcean
+	 * 169.254.169.254 (and AWS's IPv6 fd00:ec2::254), ECS task
+	 * credentials 169.254.170.2, Alibaba 100.100.100.200, Azure's
+	 * WireServer 168.63.129.16, GCP's names (metadata.google.internal,
+	 * metadata.goog, "metadata" alone), AWS's instance-data (the two
+	 * bare names only in a web URL: s3://metadata/ is a bucket); the IP as a
+	 * wildcard-DNS name (169-254-169-254.nip.io); or the whole value (a
+	 * line) being the host, with a port or not (a split host/port form). */
+	"SecRule ARGS \"@rx " SSRF_URL "(?:" SSRF_META_IP "|(?:metadata\\.google\\.internal|metadata\\.goog|"
+	"instance-data\\.ec2\\.internal)\\.?(?:[:/?#\\\\]|$)|\\[fd00:ec2::254\\]|"
+	"(?:[a-z0-9\\-]+[.\\-])?169-254-169-254\\.)|"
+	SSRF_CTX "(?:" SSRF_WEB "|[/\\\\]{2})" SSRF_UI "(?:metadata|instance-data)\\.?(?:[:/?#\\\\]|$)|"
+	"^\\s*(?:169\\.254\\.169\\.254|169\\.254\\.170\\.2|"
+	"100\\.100\\.100\\.200|\\[?fd00:ec2::254\\]?|metadata\\.google\\.internal|metadata\\.goog)"
+	"(?::\\d+)?\\s*$\" " SSRF_ACT("90070", "cloud metadata service")
+	/* 90071: an IPv4 host no one writes but to dodge a filter: one number
+	 * (http://2130706433, http://0x7f000001, http://0), two or three
+	 * parts (http://127.1), any hex or 0-led octal part (0x7f.0.0.1,
+	 * 0177.0.0.1); an IPv6 host in [::] whose leading groups are zero
+	 * (::1, ::, ::ffff:127.0.0.1, ::ffff:a9fe:a9fe, ::127.0.0.1),
+	 * link-local fe80::/10 (and deprecated site-local), unique-local
+	 * fc00::/7, NAT64 64:ff9b::.  A dotted-quad IPv4 host is 931100's.
+	 * Only in a web URL (http, ws, ftp; jar:http): s3://2024/ is a bucket. */
+	"SecRule ARGS \"@rx " SSRF_CTX SSRF_WEB SSRF_UI SSRF_ODD_HOST "\" "
+	SSRF_ACT("90071", "numeric or IPv6 loopback, link-local or private host")
+	/* 90072: schemes that serve only to write raw bytes to an internal
+	 * service (gopher: to Redis or memcached, dict:), TFTP, and Java's
+	 * netdoc: and jar: (a remote archive).  ldap:// is not here: a
+	 * directory setting is ordinary (ldaps://ldap.example.com), and
+	 * Log4j's ${jndi:ldap:...} is 90030's. */
+	"SecRule ARGS \"@rx " SSRF_CTX "(?:(?:gopher|dict|tftp|netdoc):|jar:(?:https?|ftps?):)[/\\\\]{2}\" "
+	SSRF_ACT("90072", "gopher, dict, tftp, netdoc or jar URL")
+	/* 90073: loopback on the port of a service with an unauthenticated
+	 * HTTP or text API (Docker 2375/2376/4243, kubelet 10250/10255, etcd,
+	 * Consul, ZooKeeper, Redis, memcached, Elasticsearch, Solr, CouchDB,
+	 * MongoDB, MySQL, PostgreSQL) in an http(s)/ws(s) URL: no OAuth
+	 * callback or dev server listens there. */
+	"SecRule ARGS \"@rx " SSRF_CTX "(?:(?:https?|wss?):[/\\\\]+|[/\\\\]{2})" SSRF_UI
+	"(?:(?:[a-z0-9\\-]+\\.)*localhost(?:\\.localdomain)?|127\\.\\d+\\.\\d+\\.\\d+|0\\.0\\.0\\.0|"
+	"\\[::1?\\])\\.?:(?:2181|2375|2376|2379|3306|4243|5432|5984|6379|8500|8983|9200|10250|10255|11211|"
+	"27017)(?:[^0-9]|$)\" "
+	SSRF_ACT("90073", "loopback port of an internal service")
+	/* 90075: a URL in the request path, as image proxies and renderers
+	 * take it (/unsafe/300x200/http://..., /proxy/http:/...: a server may
+	 * fold the slashes), to a metadata address or name, a 90071 host, or
+	 * by gopher/dict.  Other hosts pass (a web archive's
+	 * /web/2024/https://example.com/). */
+	"SecRule REQUEST_FILENAME \"@rx /(?:(?:gopher|dict):/|(?:[a-z]+:)?(?:https?|wss?|ftps?):/+" SSRF_UI
+	"(?:" SSRF_META_IP "|(?:metadata\\.google\\.internal|metadata\\.goog|metadata|instance-data"
+	"(?:\\.ec2\\.internal)?)\\.?(?:[:/?#\\\\]|$)|" SSRF_ODD_HOST "))\" "
+	SSRF_ACT("90075", "URL in the request path")
+	/* G4. Code in an image upload: a multipart part whose Content-Type is
+	 * image/... and whose content holds "<?php" (a web shell behind a GIF
+	 * or JPEG header, run by a server that executes by extension) or a
+	 * "<script" tag (an SVG, or any image a browser may sniff as HTML).
+	 * The CRS reads file parts only by name (933110, extensions); libmodsecurity
+	 * 3 extracts no file content (FILES_TMP_CONTENT is empty), so this reads
+	 * the raw body, from the part's blank line up to the next line that
+	 * opens with "--" (a boundary).  "<?xml" and XMP's "<?xpacket" are not
+	 * PHP; "<?=" is not here: three bytes that random binary holds. */
+	"SecRule REQUEST_BODY \"@rx (?i)content-type:[ \\t]*image/[^\\r\\n]*\\r?\\n(?:[^\\r\\n]+\\r?\\n)*\\r?\\n"
+	"(?:(?![\\r\\n]--).)*?(?:<\\?php|<script[\\s/>])\" "
+	"\"id:90074,phase:2,block,t:none,"
+	"msg:'Code in an image upload (PHP or a script tag)',logdata:'%{MATCHED_VAR_NAME}',"
+	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
+#undef SSRF_ACT
+#undef SSRF_ODD_HOST
+#undef SSRF_N
+#undef SSRF_META_IP
+#undef SSRF_URL
+#undef SSRF_UI
+#undef SSRF_WEB
+#undef SSRF_SCHEME
+#undef SSRF_CTX
 
 /* The defaults that stand in for CRS rules on free-text fields (D8-D10):
  * each is those rules for those fields, so an `exclude` naming one of them
