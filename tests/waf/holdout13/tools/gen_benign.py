@@ -662,7 +662,7 @@ def science():
              qp("SELECT TOP 100 source_id, ra, dec, phot_g_mean_mag FROM gaiadr3.gaia_source "
                 "WHERE CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 266.4, -29.0, 0.1)) = 1 "
                 "AND phot_g_mean_mag < 15 ORDER BY phot_g_mean_mag"),
-             profile="none", headers=[["User-Agent", "astroquery/0.4.7 python-requests/2.31.0"]],
+             profile="none", headers=[["User-Agent", "astroquery/0.4.7 python-requests/2.31.0"]], tags=["code"],
              note="TAP ADQL cone search (SQL-like query language by design)"),
         dict(method="POST", target="/sparql", profile="none",
              headers=[["User-Agent", "SPARQLWrapper/2.0.0"], ["Accept", "application/sparql-results+json"],
@@ -799,7 +799,7 @@ def homeauto():
              profile="api", headers=HA, note="history with + in timestamp"),
         dict(method="POST", target="/api/template", profile="api", headers=HA,
              json={"template": "{{ states('sensor.outdoor_temp') | float(0) | round(1) }} °C, {{ states.sensor | selectattr('attributes.device_class','eq','battery') | list | count }} batteries"},
-             tags=["code"], note="Jinja template rendering endpoint (user's own template)"),
+             note="Jinja template rendering endpoint (user's own template)"),
         dict(method="POST", target="/api/webhook/garage-door-opened-9c1f", profile="none",
              headers=[["User-Agent", "ESP32HTTPClient"], ["Content-Type", "application/x-www-form-urlencoded"]],
              body="state=open&rssi=-67&uptime=86400", note="ESP32 webhook form body"),
