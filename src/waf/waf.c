@@ -680,8 +680,9 @@ static int body_kind(const struct waf_pf_req *r)
 			continue;
 		if (ctype_is(h, "text/plain"))
 			return BK_TEXT;
-		if (ctype_is(h, "text/csv"))
-			return BK_CSV;
+		if (ctype_is(h, "text/csv") || ctype_is(h, "text/calendar") ||
+		    ctype_is(h, "text/vcard") || ctype_is(h, "text/x-vcard"))
+			return BK_CSV;   /* D35, D42 */
 		if (ctype_is(h, "application/x-ndjson"))
 			return BK_NDJSON;
 		if (ctype_is_yaml(h))
