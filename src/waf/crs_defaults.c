@@ -279,6 +279,9 @@ const char waf_crs_defaults[] =
 	 * wikitext, MediaWiki's edit box wpTextbox1 (wp + textbox1), and the \
 	 * widget names form builders give a text box or area (textarea2) */ \
 	"wikitext|textbox[0-9]?[0-9]?|textarea[0-9]?[0-9]?|" \
+	/* D46: a package's or repository's README, markdown by its format \
+	 * (npm's package document, registry and forge APIs) */ \
+	"readme|" \
 	/* ...and the family's words in French, Spanish, Portuguese, Italian, \
 	 * German and Dutch (message, comment, description, text, note, \
 	 * review, question, answer, subject, title, body, reason) */ \
@@ -637,8 +640,19 @@ const char waf_crs_defaults[] =
 	 * call that must end a statement was tried and dropped: PHP runs
 	 * "(system)('id') and 1" too.)  The 3.3.4 rule keeps cookies, names,
 	 * the file name and XML. */
+	/* D45.  ...and PromQL's grouping is "(labels)" before an expression
+	 * in parentheses: "sum by (route) (rate(x[5m]))", "topk without (pod)
+	 * (3, m)", "a / on (job) group_left (instance) (b)" (Grafana,
+	 * Prometheus's /api/v1/query, every PromQL editor).  A parenthesised
+	 * callee right after one of PromQL's modifier words, as a word of
+	 * its own (not "$by", "->on", "won"), is no call: PHP would read
+	 * "by (system)('id')" as a call of a function by().  (One fixed-length
+	 * branch a word: PCRE's lookbehind takes no other.)  The other
+	 * callees and the bracketed branch are read as before. */
+#define PROMQL_MOD "(?<!(?<![\\w$>])by|(?<![\\w$>])without|(?<![\\w$>])on|(?<![\\w$>])ignoring|(?<![\\w$>])group_left|(?<![\\w$>])group_right)" \
+	"(?<!(?<![\\w$>])by\\s|(?<![\\w$>])without\\s|(?<![\\w$>])on\\s|(?<![\\w$>])ignoring\\s|(?<![\\w$>])group_left\\s|(?<![\\w$>])group_right\\s)"
 	"SecRuleUpdateTargetById 933210 \"!ARGS\"\n"
-	"SecRule ARGS \"@rx (?:(?:\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
+	"SecRule ARGS \"@rx (?:(?:" PROMQL_MOD "\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
 	"[a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s]+[)\\]][0-9_.$\\\"'\\[\\](){}/*\\s]*"
 	"\\([a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s].*\\)|"
 	"\\(\\s*string\\s*\\)\\s*[\\\"'])\" "
@@ -649,6 +663,7 @@ const char waf_crs_defaults[] =
 	"severity:'CRITICAL',"
 	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef PROMQL_MOD
 	/* D30.  932130 (Unix shell expression) reads "$(...)", "${...}" and
 	 * process substitution "<(...)" / ">(...)" after t:cmdLine, which
 	 * deletes a space before "(".  A JavaScript stack trace, the Node.js
