@@ -747,6 +747,13 @@ SHAPES10 = {
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-small-diagram-bytes"),
     "D44 npm scoped package metadata": ("GET", "/@acme%2fdesign-tokens", [], b""),
     "D44 npm dist-tags": ("GET", "/-/package/@acme%2fui/dist-tags", [], b""),
+    "D45 Prometheus instant query": (
+        "GET", "/api/v1/query?query=histogram_quantile(0.99%2C%20sum%20by%20(le)%20"
+        "(rate(request_duration_seconds_bucket%7Bservice%3D%22api%22%7D%5B5m%5D)))", [], b""),
+    "D46 npm publish with a readme": (
+        "PUT", "/@acme%2fdesign-tokens", JSON, json.dumps(
+            {"name": "@acme/design-tokens", "versions": {"2.4.0": {
+                "readme": "# @acme/design-tokens\n\n```sh\nnpm i @acme/design-tokens\n```\n"}}}).encode()),
 }
 
 
@@ -778,6 +785,12 @@ def test_round10_neighbours_are_refused(gatehouse, origin, port):
     split = ICS.replace(b"RRULE:", b"Set-Cookie: sid=attacker\r\nRRULE:")
     assert send(port, "PUT", "/dav/e.ics", [("Content-Type", "text/calendar")], split).status == 403
     assert blocked_by(g, "90063"), g.stderr_tail()
+    # a PHP call in a query parameter, after "$by" too (90047)
+    for q in ("(system)('id')", "%24by%20(system)('id')"):
+        assert send(port, "GET", "/api/v1/query?query=" + q).status == 403, q
+    # SQL that closes a quote in a readme (90032)
+    assert send(port, "PUT", "/@acme%2fpkg", JSON, json.dumps(
+        {"readme": "x' UNION SELECT password FROM users WHERE '1'='1"}).encode()).status == 403
     assert untouched(origin)
 
 
