@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 import ghutil
-from test_waf import FORM, JSON, send, start, untouched
+from test_waf import CRS, FORM, JSON, send, start, untouched
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="waf sections are not translated to HAProxy")
@@ -812,3 +812,30 @@ def test_defaults_off_refuses_round10_policy_shapes(gatehouse, origin, port):
         if not shape.startswith("D44"):
             assert send(port, method, target, headers, body).status == 403, shape
     assert untouched(origin)
+
+
+# CalDAV and CardDAV's methods stay a policy (D1 keeps WebDAV out): a
+# `rules` file listed before the CRS sets tx.allowed_methods, and D1, which
+# fills only what is unset, leaves it (tests/waf/default-exclusions.md,
+# "Tenth round").
+CALDAV_REPORT = (b'<?xml version="1.0" encoding="utf-8"?>\n<C:calendar-query xmlns:D="DAV:" '
+                 b'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>'
+                 b'<C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>')
+XML = [("Content-Type", "application/xml; charset=utf-8"), ("Depth", "1")]
+
+
+def test_webdav_methods_are_a_policy_set_before_the_crs(gatehouse, origin, port, tmp_path):
+    start(gatehouse, port, origin)
+    assert send(port, "REPORT", "/dav/calendars/anja/work/", XML, CALDAV_REPORT).status == 403
+    policy = tmp_path / "waf-policy.conf"
+    policy.write_text("SecAction \"id:1000,phase:1,pass,nolog,t:none,setvar:'tx.allowed_methods="
+                      "GET HEAD POST OPTIONS PUT PATCH DELETE PROPFIND PROPPATCH REPORT MKCOL "
+                      "MKCALENDAR COPY MOVE LOCK UNLOCK'\"\n")
+    p2 = ghutil.free_port()
+    gatehouse(ghutil.simple_http_config(p2, [origin.addr], frontend_extra="use_waf crs")
+              + "waf crs {\n    rules %s\n    rules %s\n    prefilter off\n}\n" % (policy, CRS))
+    assert send(p2, "REPORT", "/dav/calendars/anja/work/", XML, CALDAV_REPORT).status == 200
+    assert send(p2, "PROPFIND", "/dav/calendars/anja/", XML,
+                b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/>'
+                b'</D:prop></D:propfind>').status == 200
+    assert send(p2, "TRACE", "/").status in (403, 405)
