@@ -7,15 +7,15 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout11;
+ * held-out sets (tests/waf/holdout ... holdout12;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90059 are these,
- * 90070-90073 and 90075 gatehouse's SSRF detection, 90074 code in image
- * uploads.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90063 are these,
+ * 90070-90073 and 90075 gatehouse's SSRF detection, 90074 and 90076 code
+ * in image uploads.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -41,7 +41,12 @@ const char waf_crs_defaults[] =
 	 * Stream, Supabase) PATCH each chunk as application/offset+octet-stream:
 	 * bytes at an offset, application/octet-stream's kind, which is
 	 * allowed; no body parser for either. */
-	"|application/offset+octet-stream|'\"\n"
+	"|application/offset+octet-stream| "
+	/* D42. iCalendar (RFC 5545, text/calendar) and vCard (RFC 6350,
+	 * text/vcard; vCard 3's text/x-vcard): what CalDAV and CardDAV
+	 * clients PUT, and what calendar and contact imports POST.  Read
+	 * whole as one string (90054, waf.c), as a CSV body is. */
+	"|text/calendar| |text/vcard| |text/x-vcard|'\"\n"
 	/* D3. GraphQL documents look like shell brace groups to 932100: only
 	 * the `query` argument of a path ending in /graphql, only that rule;
 	 * the variables stay inspected.
@@ -112,8 +117,27 @@ const char waf_crs_defaults[] =
 	 * waf.c: an NDJSON body as one array of its lines (a line that is not
 	 * JSON fails 200002), a CSV body as one string (ARGS:json, the text
 	 * whole), so every ARGS rule reads them. */
-	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application/x-ndjson|text/csv)(?:\\s*;|$)\" "
-	"\"id:90054,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application/x-ndjson|text/csv|text/calendar|"
+	"text/(?:x-)?vcard)(?:\\s*;|$)\" "
+	"\"id:90054,phase:1,pass,nolog,t:none,t:lowercase,ctl:requestBodyProcessor=JSON\"\n"	/* D42. An iCalendar body is lines of "NAME:value", and one of its
+	 * properties is LOCATION: "\r\nLOCATION:Room 3.14" is 921120's
+	 * response-splitting header.  For iCalendar and vCard bodies 921120
+	 * no longer reads ARGS:json; 90063 does, without "location" (the
+	 * header names a response is split with: Content-Type,
+	 * Content-Length, Set-Cookie). */
+#define CAL_CTYPE "^(?:text/calendar|text/(?:x-)?vcard)(?:\\s*;|$)"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx " CAL_CTYPE "\" "
+	"\"id:90062,phase:1,pass,nolog,t:none,t:lowercase,ctl:ruleRemoveTargetById=921120;ARGS:json\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx " CAL_CTYPE "\" "
+	"\"id:90063,phase:2,block,t:none,t:lowercase,chain,"
+	"msg:'HTTP Response Splitting Attack (gatehouse default: 921120 in an iCalendar or vCard body)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-protocol',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule ARGS:json \"@rx [\\r\\n]\\W*?(?:content-(?:type|length)|set-cookie):\\s*\\w\" "
+	"\"t:none,t:urlDecodeUni,t:lowercase,"
+	"setvar:'tx.http_violation_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef CAL_CTYPE
+
 	/* D38. YAML bodies (application/yaml, RFC 9512; the older
 	 * application/x-yaml, text/yaml, text/x-yaml; and any +yaml type):
 	 * OpenAPI and AsyncAPI documents, CI and deployment configs posted to
@@ -178,7 +202,28 @@ const char waf_crs_defaults[] =
 	"SecRule REQUEST_METHOD \"@streq PUT\" \"id:90025,phase:1,pass,nolog,t:none,chain\"\n"
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:application/(?:pdf|zip|gzip)|"
 	"image/[a-z0-9.+-]+|audio/[a-z0-9.+-]+|video/[a-z0-9.+-]+)\\s*(?:;|$)\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveById=920420\"\n"	/* D43. ...and an image POSTed as the raw body (a document editor's
+	 * embed upload, GitHub's release assets, chat and avatar APIs):
+	 * image types but SVG, which is markup a browser runs (its event
+	 * handlers are no "<script"), POST only.  90076 reads what D6 and
+	 * D43 admit as 90074 reads a multipart image part. */
+	"SecRule REQUEST_METHOD \"@streq POST\" \"id:90061,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^image/(?!svg)[a-z0-9.+-]+\\s*(?:;|$)\" "
 	"\"t:none,t:lowercase,ctl:ruleRemoveById=920420\"\n"
+	/* D41. Content-Range on an upload (920450 restricts the header): the
+	 * chunk APIs send it with the bytes a request carries, GitLab's job
+	 * log PATCH ("0-611"), Google's, Microsoft Graph's and Dropbox's
+	 * resumable uploads ("bytes 0-524287/2000000"; "*" for the range,
+	 * then the total, to ask where an upload stands).  The body is a piece of a file, as
+	 * a tus chunk (D26) is, and is read as any body of its type.  On
+	 * PUT, PATCH or POST, one header, one range of digits: 920450 no
+	 * longer reads that header's name.  A list of ranges, any other
+	 * character, a second header, another method are refused as before. */
+	"SecRule REQUEST_METHOD \"@rx ^(?:PUT|PATCH|POST)$\" \"id:90060,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule &REQUEST_HEADERS:Content-Range \"@eq 1\" \"chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Range \"@rx ^[ \\t]*(?:bytes[ \\t]+)?(?:[0-9]{1,19}-[0-9]{1,19}"
+	"(?:/(?:[0-9]{1,19}|\\*))?|\\*/[0-9]{1,19})[ \\t]*$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:Content-Range\"\n"
 	/* D12. JSON under a structured-syntax media type (RFC 6839:
 	 * application/vnd.api+json, merge-patch+json, ld+json, problem+json,
 	 * vnd.github+json ...): allowed like application/json and parsed as
@@ -234,6 +279,9 @@ const char waf_crs_defaults[] =
 	 * wikitext, MediaWiki's edit box wpTextbox1 (wp + textbox1), and the \
 	 * widget names form builders give a text box or area (textarea2) */ \
 	"wikitext|textbox[0-9]?[0-9]?|textarea[0-9]?[0-9]?|" \
+	/* D46: a package's or repository's README, markdown by its format \
+	 * (npm's package document, registry and forge APIs) */ \
+	"readme|" \
 	/* ...and the family's words in French, Spanish, Portuguese, Italian, \
 	 * German and Dutch (message, comment, description, text, note, \
 	 * review, question, answer, subject, title, body, reason) */ \
@@ -592,8 +640,19 @@ const char waf_crs_defaults[] =
 	 * call that must end a statement was tried and dropped: PHP runs
 	 * "(system)('id') and 1" too.)  The 3.3.4 rule keeps cookies, names,
 	 * the file name and XML. */
+	/* D45.  ...and PromQL's grouping is "(labels)" before an expression
+	 * in parentheses: "sum by (route) (rate(x[5m]))", "topk without (pod)
+	 * (3, m)", "a / on (job) group_left (instance) (b)" (Grafana,
+	 * Prometheus's /api/v1/query, every PromQL editor).  A parenthesised
+	 * callee right after one of PromQL's modifier words, as a word of
+	 * its own (not "$by", "->on", "won"), is no call: PHP would read
+	 * "by (system)('id')" as a call of a function by().  (One fixed-length
+	 * branch a word: PCRE's lookbehind takes no other.)  The other
+	 * callees and the bracketed branch are read as before. */
+#define PROMQL_MOD "(?<!(?<![\\w$>])by|(?<![\\w$>])without|(?<![\\w$>])on|(?<![\\w$>])ignoring|(?<![\\w$>])group_left|(?<![\\w$>])group_right)" \
+	"(?<!(?<![\\w$>])by\\s|(?<![\\w$>])without\\s|(?<![\\w$>])on\\s|(?<![\\w$>])ignoring\\s|(?<![\\w$>])group_left\\s|(?<![\\w$>])group_right\\s)"
 	"SecRuleUpdateTargetById 933210 \"!ARGS\"\n"
-	"SecRule ARGS \"@rx (?:(?:\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
+	"SecRule ARGS \"@rx (?:(?:" PROMQL_MOD "\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
 	"[a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s]+[)\\]][0-9_.$\\\"'\\[\\](){}/*\\s]*"
 	"\\([a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s].*\\)|"
 	"\\(\\s*string\\s*\\)\\s*[\\\"'])\" "
@@ -604,6 +663,7 @@ const char waf_crs_defaults[] =
 	"severity:'CRITICAL',"
 	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef PROMQL_MOD
 	/* D30.  932130 (Unix shell expression) reads "$(...)", "${...}" and
 	 * process substitution "<(...)" / ">(...)" after t:cmdLine, which
 	 * deletes a space before "(".  A JavaScript stack trace, the Node.js
@@ -848,7 +908,15 @@ const char waf_crs_defaults[] =
 	"\"id:90074,phase:2,block,t:none,"
 	"msg:'Code in an image upload (PHP or a script tag)',logdata:'%{MATCHED_VAR_NAME}',"
 	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL',"
-	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* G5. The same in a raw image, audio or video body (what D6 and D43
+	 * admit): "<?php" or a "<script" tag anywhere in it. */
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^(?:image|audio|video)/\" "
+	"\"id:90076,phase:2,block,t:none,t:lowercase,chain,"
+	"msg:'Code in an image upload (PHP or a script tag)',logdata:'%{MATCHED_VAR_NAME}',"
+	"tag:'attack-injection-generic',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule REQUEST_BODY \"@rx (?i)<\\?php|<script[\\s/>]\" "
+	"\"t:none,setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n";
 #undef SSRF_ACT
 #undef SSRF_ODD_HOST
 #undef SSRF_N
@@ -891,6 +959,7 @@ static const struct {
 	{ 90055, { 942140 } },
 	{ 90058, { 921110 } },
 	{ 90059, { 921130 } },
+	{ 90063, { 921120 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

@@ -1471,6 +1471,9 @@ static bool collect(struct waf_pf_scratch *sc, const struct waf_pf_req *r)
 			 * says yaml: wider than 90056, on the safe side) */
 			if (ci_prefix(h->value, h->value_len, "text/plain") ||
 			    ci_prefix(h->value, h->value_len, "text/csv") ||
+			    ci_prefix(h->value, h->value_len, "text/calendar") ||
+			    ci_prefix(h->value, h->value_len, "text/vcard") ||
+			    ci_prefix(h->value, h->value_len, "text/x-vcard") ||
 			    ci_prefix(h->value, h->value_len, "application/x-ndjson") ||
 			    ci_has_yaml(h->value, h->value_len))
 				return false;

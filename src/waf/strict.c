@@ -210,10 +210,44 @@ static bool second_escape(const char *p, size_t n, size_t i, size_t *end)
 	return hex_digit(a) >= 0 && b >= 0 && hex_digit(b) >= 0;
 }
 
+/* An npm package name's byte (npm's rules: lowercase in new names, capitals
+ * in old ones; '.' '_' '~' '-' inside, never first). */
+static bool npm_name_byte(unsigned char c, bool first)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return !first && (c == '.' || c == '_' || c == '~' || c == '-');
+}
+
+/*
+ * D44: the one encoded slash a path may hold, an npm scoped package name
+ * as npm and every registry client sends it ("/@babel%2fcore",
+ * "/-/package/@acme%2fui/dist-tags"): p[seg..at) is the segment up to the
+ * "%2f" at `at` and must be "@" and a scope, the rest of the segment from
+ * at + 3 a name, both of raw name bytes, and the segment ends at a '/' or
+ * the path's end (not ';').  No piece can be a dot segment (a name never
+ * opens with '.'), no escape sits in either, and a segment holds one.
+ */
+static bool npm_scoped_slash(const char *p, size_t n, size_t seg, size_t at)
+{
+	if (!seg || p[seg - 1] != '/' || at - seg < 2 || p[seg] != '@')
+		return false;
+	for (size_t k = seg + 1; k < at; k++)
+		if (!npm_name_byte((unsigned char)p[k], k == seg + 1))
+			return false;
+	size_t k = at + 3;
+	if (k >= n || !npm_name_byte((unsigned char)p[k], true))
+		return false;
+	while (k < n && p[k] != '/' && npm_name_byte((unsigned char)p[k], false))
+		k++;
+	return k == n || p[k] == '/';
+}
+
 /*
  * Scans one field's raw bytes: percent-escapes well-formed and decoded
  * once to valid, shortest-form UTF-8 without NUL; in a path, no encoded
- * '/' or '\\' and no dot segment made of encoded dots.
+ * '/' or '\\' (but an npm scoped name's, D44) and no dot segment made of
+ * encoded dots.
  */
 static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 		       struct waf_strict_why *why)
@@ -248,7 +282,8 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				return excerpt(why, "double percent-encoding", where, p, n, i, end);
 			if (!d)
 				return excerpt(why, "an encoded NUL", where, p, n, i, i + 3);
-			if (f == F_PATH && (d == '/' || d == '\\'))
+			if (f == F_PATH && (d == '\\' ||
+					    (d == '/' && !npm_scoped_slash(p, n, seg, i))))
 				return excerpt(why, d == '/' ? "an encoded slash" :
 					       "an encoded backslash", where, p, n, i, i + 3);
 			seg_enc_dot |= d == '.';

@@ -15,8 +15,9 @@
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
  *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
- *      90020-90059; D33, D35, D38 and D39 also rewrite a text/plain, CSV,
- *      NDJSON or YAML body for the JSON parser in waf_inspect());
+ *      90020-90063; D33, D35, D38, D39 and D42 also rewrite a text/plain,
+ *      CSV, NDJSON, YAML, iCalendar or vCard body for the JSON parser in
+ *      waf_inspect());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */
@@ -680,8 +681,9 @@ static int body_kind(const struct waf_pf_req *r)
 			continue;
 		if (ctype_is(h, "text/plain"))
 			return BK_TEXT;
-		if (ctype_is(h, "text/csv"))
-			return BK_CSV;
+		if (ctype_is(h, "text/csv") || ctype_is(h, "text/calendar") ||
+		    ctype_is(h, "text/vcard") || ctype_is(h, "text/x-vcard"))
+			return BK_CSV;   /* D35, D42 */
 		if (ctype_is(h, "application/x-ndjson"))
 			return BK_NDJSON;
 		if (ctype_is_yaml(h))

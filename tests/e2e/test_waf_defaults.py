@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 import ghutil
-from test_waf import FORM, JSON, send, start, untouched
+from test_waf import CRS, FORM, JSON, send, start, untouched
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
                                 reason="waf sections are not translated to HAProxy")
@@ -710,3 +710,132 @@ def test_exclude_921110_removes_the_smuggling_stand_in(gatehouse, origin, port):
     start(gatehouse, port, origin, waf="exclude 921110")
     assert send(port, "POST", "/upload/chunk", [("Content-Type", "application/octet-stream")],
                 b"0\r\n\r\nGET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200
+
+
+# D41-D44 (tests/waf/default-exclusions.md, "Tenth round"): mechanisms behind
+# holdout12's false positives.  The D1-D40 build refuses each shape (920450
+# on Content-Range, 920420 on text/calendar, text/vcard and a raw image POST,
+# strict's 400 on an npm scoped name's encoded slash).
+
+ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Cal//EN\r\nBEGIN:VEVENT\r\n"
+       b"UID:4410@calendar.example.com\r\nDTSTART;TZID=Europe/London:20261211T100000\r\n"
+       b"SUMMARY:Q1 planning - platform team\r\n"
+       b"LOCATION:Room 3.14 / https://meet.example.com/abc-defg-hij\r\n"
+       b"DESCRIPTION:Agenda:\\n1. Review Q4 incidents\\n2. Roadmap: SSO\\, audit logs\r\n"
+       b"RRULE:FREQ=WEEKLY;BYDAY=TH;COUNT=6\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+VCF = (b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Raj Patel\r\nORG:Example Corp;Platform\r\n"
+       b"EMAIL;TYPE=work:raj@example.com\r\nNOTE:Met at the Berlin meetup\\, prefers mornings.\r\n"
+       b"END:VCARD\r\n")
+LOG_CHUNK = (b"\x1b[0KRunning with gitlab-runner 16.6.0\x1b[0;m\n$ npm ci\n"
+             b"added 812 packages in 14s\n$ npm test -- --ci\nTests: 41 passed, 41 total\n")
+
+SHAPES10 = {
+    "D41 job log chunk with Content-Range": (
+        "PATCH", "/api/v4/jobs/771204/trace",
+        [("Content-Type", "text/plain"), ("Content-Range", "0-%d" % (len(LOG_CHUNK) - 1))], LOG_CHUNK),
+    "D41 resumable upload chunk": (
+        "PUT", "/upload/resumable?upload_id=xa298sd",
+        [("Content-Type", "application/octet-stream"), ("Content-Range", "bytes 0-4/10")], b"hello"),
+    "D41 resumable upload status": (
+        "PUT", "/upload/resumable?upload_id=xa298sd", [("Content-Range", "bytes */10")], b""),
+    "D42 CalDAV PUT of an event": (
+        "PUT", "/dav/calendars/anja/work/4410.ics", [("Content-Type", "text/calendar; charset=utf-8")], ICS),
+    "D42 CardDAV PUT of a contact": (
+        "PUT", "/dav/addressbooks/anja/main/raj.vcf", [("Content-Type", "text/vcard")], VCF),
+    "D43 raw image POST": (
+        "POST", "/api/docs/d_7712/images", [("Content-Type", "image/png")],
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-small-diagram-bytes"),
+    "D44 npm scoped package metadata": ("GET", "/@acme%2fdesign-tokens", [], b""),
+    "D44 npm dist-tags": ("GET", "/-/package/@acme%2fui/dist-tags", [], b""),
+    "D45 Prometheus instant query": (
+        "GET", "/api/v1/query?query=histogram_quantile(0.99%2C%20sum%20by%20(le)%20"
+        "(rate(request_duration_seconds_bucket%7Bservice%3D%22api%22%7D%5B5m%5D)))", [], b""),
+    "D46 npm publish with a readme": (
+        "PUT", "/@acme%2fdesign-tokens", JSON, json.dumps(
+            {"name": "@acme/design-tokens", "versions": {"2.4.0": {
+                "readme": "# @acme/design-tokens\n\n```sh\nnpm i @acme/design-tokens\n```\n"}}}).encode()),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES10))
+def test_round10_shape_passes(gatehouse, origin, port, shape):
+    g = start(gatehouse, port, origin)
+    method, target, headers, body = SHAPES10[shape]
+    assert send(port, method, target, headers, body).status == 200, g.stderr_tail()
+
+
+def test_round10_neighbours_are_refused(gatehouse, origin, port):
+    g = start(gatehouse, port, origin)
+    octet = [("Content-Type", "application/octet-stream")]
+    # Content-Range: a list, another character, on a GET (920450)
+    for method, headers in (("PUT", octet + [("Content-Range", "bytes 0-1, 3-4/10")]),
+                            ("PUT", octet + [("Content-Range", "bytes 0-4/10<x>")]),
+                            ("GET", [("Content-Range", "bytes 0-4/10")])):
+        assert send(port, method, "/upload/x", headers, b"hello" if method == "PUT" else b"").status == 403
+    # code in a raw image body (90076), an SVG POSTed raw (920420)
+    for ctype, body in (("image/png", b"\x89PNG\r\n\x1a\n<?php system($_GET['c']); ?>"),
+                        ("image/gif", b"GIF89a<script>alert(1)</script>")):
+        assert send(port, "POST", "/api/docs/d_1/images", [("Content-Type", ctype)], body).status == 403
+        assert blocked_by(g, "90076"), g.stderr_tail()
+    assert send(port, "POST", "/api/docs/d_1/images", [("Content-Type", "image/svg+xml")],
+                b'<svg xmlns="http://www.w3.org/2000/svg"/>').status == 403
+    # an attack in a calendar body is read; response splitting too (90063)
+    bad = ICS.replace(b"SUMMARY:Q1 planning", b"SUMMARY:x' UNION SELECT password FROM users--")
+    assert send(port, "PUT", "/dav/e.ics", [("Content-Type", "text/calendar")], bad).status == 403
+    split = ICS.replace(b"RRULE:", b"Set-Cookie: sid=attacker\r\nRRULE:")
+    assert send(port, "PUT", "/dav/e.ics", [("Content-Type", "text/calendar")], split).status == 403
+    assert blocked_by(g, "90063"), g.stderr_tail()
+    # a PHP call in a query parameter, after "$by" too (90047)
+    for q in ("(system)('id')", "%24by%20(system)('id')"):
+        assert send(port, "GET", "/api/v1/query?query=" + q).status == 403, q
+    # SQL that closes a quote in a readme (90032)
+    assert send(port, "PUT", "/@acme%2fpkg", JSON, json.dumps(
+        {"readme": "x' UNION SELECT password FROM users WHERE '1'='1"}).encode()).status == 403
+    assert untouched(origin)
+
+
+@pytest.mark.parametrize("target", ["/admin%2fusers", "/@acme%2f..%2fadmin", "/@acme%2f%2e%2e",
+                                    "/@acme%2f.hidden", "/@..%2fadmin", "/@acme%2fa%2fb",
+                                    "/x;@acme%2fname", "/@acme%2fname;x", "/@acme%2f",
+                                    "/api/v4/projects/group%2Fproject"])
+def test_encoded_slash_outside_an_npm_scoped_name_is_refused(gatehouse, origin, port, target):
+    g = start(gatehouse, port, origin)
+    assert send(port, "GET", target).status == 400, g.stderr_tail()
+    assert "an encoded slash" in g.stderr_text()
+    assert untouched(origin)
+
+
+def test_defaults_off_refuses_round10_policy_shapes(gatehouse, origin, port):
+    # D41-D43 are defaults; D44 is strict's and stays with strict on
+    start(gatehouse, port, origin, waf="defaults off")
+    for shape, (method, target, headers, body) in sorted(SHAPES10.items()):
+        if not shape.startswith("D44"):
+            assert send(port, method, target, headers, body).status == 403, shape
+    assert untouched(origin)
+
+
+# CalDAV and CardDAV's methods stay a policy (D1 keeps WebDAV out): a
+# `rules` file listed before the CRS sets tx.allowed_methods, and D1, which
+# fills only what is unset, leaves it (tests/waf/default-exclusions.md,
+# "Tenth round").
+CALDAV_REPORT = (b'<?xml version="1.0" encoding="utf-8"?>\n<C:calendar-query xmlns:D="DAV:" '
+                 b'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>'
+                 b'<C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>')
+XML = [("Content-Type", "application/xml; charset=utf-8"), ("Depth", "1")]
+
+
+def test_webdav_methods_are_a_policy_set_before_the_crs(gatehouse, origin, port, tmp_path):
+    start(gatehouse, port, origin)
+    assert send(port, "REPORT", "/dav/calendars/anja/work/", XML, CALDAV_REPORT).status == 403
+    policy = tmp_path / "waf-policy.conf"
+    policy.write_text("SecAction \"id:1000,phase:1,pass,nolog,t:none,setvar:'tx.allowed_methods="
+                      "GET HEAD POST OPTIONS PUT PATCH DELETE PROPFIND PROPPATCH REPORT MKCOL "
+                      "MKCALENDAR COPY MOVE LOCK UNLOCK'\"\n")
+    p2 = ghutil.free_port()
+    gatehouse(ghutil.simple_http_config(p2, [origin.addr], frontend_extra="use_waf crs")
+              + "waf crs {\n    rules %s\n    rules %s\n    prefilter off\n}\n" % (policy, CRS))
+    assert send(p2, "REPORT", "/dav/calendars/anja/work/", XML, CALDAV_REPORT).status == 200
+    assert send(p2, "PROPFIND", "/dav/calendars/anja/", XML,
+                b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/>'
+                b'</D:prop></D:propfind>').status == 200
+    assert send(p2, "TRACE", "/").status in (403, 405)

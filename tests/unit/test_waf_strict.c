@@ -140,6 +140,36 @@ TEST(refuses_encoded_separators_in_paths)
 	REFUSED(tgt("http://h/%2e%2e/x"), "a dot segment hidden by percent-encoding", "the path");
 }
 
+/* D44: an npm scoped name's encoded slash, and every neighbour refused */
+TEST(npm_scoped_name_slash)
+{
+	ACCEPTED(tgt("/@babel%2fcore"));
+	ACCEPTED(tgt("/@acme%2Fdesign-tokens"));
+	ACCEPTED(tgt("/@acme%2fdesign-tokens/2.4.0"));
+	ACCEPTED(tgt("/-/package/@acme%2fui/dist-tags"));
+	ACCEPTED(tgt("/@types%2fnode?write=true"));
+	ACCEPTED(tgt("http://h/@acme%2fx.js"));
+	REFUSED(tgt("/admin%2fusers"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2f"), "an encoded slash", "the path");
+	REFUSED(tgt("/@%2fname"), "an encoded slash", "the path");
+	REFUSED(tgt("/@..%2fadmin"), "an encoded slash", "the path");
+	REFUSED(tgt("/@.x%2fadmin"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2f..%2fadmin"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2f.."), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2f.hidden"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2f%2e%2e"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2fa%2fb"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2fname;x"), "an encoded slash", "the path");
+	REFUSED(tgt("/x;@acme%2fname"), "an encoded slash", "the path");
+	REFUSED(tgt("/a@acme%2fname"), "an encoded slash", "the path");
+	REFUSED(tgt("/@ac%41me%2fname"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2fna%41me"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2fname%5c..%5cx"), "an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2fname/%5c..%5cx"), "an encoded backslash", "the path");
+	REFUSED(tgt("/@acme%2f%252e%252e"), "an encoded slash", "the path");
+	REFUSED(tgt("/api/v4/projects/group%2Fproject"), "an encoded slash", "the path");
+}
+
 TEST(form_bodies)
 {
 	ACCEPTED(chk("/a", FORM, "name=bob&comment=nice+shoes%21&tag=a&tag=b"));
@@ -330,6 +360,7 @@ int main(void)
 	RUN(refuses_bad_utf8);
 	RUN(refuses_nul);
 	RUN(refuses_encoded_separators_in_paths);
+	RUN(npm_scoped_name_slash);
 	RUN(form_bodies);
 	RUN(parameter_pollution);
 	RUN(content_type_fields);
