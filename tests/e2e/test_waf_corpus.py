@@ -39,9 +39,9 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D23; 4/278 is
                             # 1.44% (issue 10 asks 2%)
-MIN_DETECTION = 0.905       # measured 90.8% (295/325) with `strict on` and the defaults D1-D19:
-                            # a margin of one request (90.5% with the Log4j and prototype-pollution
-                            # rules alone)
+MIN_DETECTION = 0.926       # measured 92.9% (302/325) with `strict on`, D1-D46 and the SSRF and
+                            # upload detections (90070-90076): a margin of one request (90.8%
+                            # without those detections)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
@@ -138,44 +138,56 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # D25-D30, run once, then D31-D32 designed from it ("Seventh round":
 # in-sample); holdout10 written blind after D31-D32, run once, then D33-D34
 # designed from it ("Eighth round": in-sample); holdout11 written blind after
-# D33-D35, run once, then D36-D38 designed from it ("Ninth round": in-sample).  The bounds are the measured figures
+# D33-D35, run once, then D36-D40 designed from it ("Ninth round": in-sample);
+# holdout12 written blind, run once on D1-D40 + 90070-90075, then D41-D46
+# designed from it ("Tenth round": in-sample); holdout13 written blind, run
+# once on D1-D46 + 90070-90076: untouched.  The bounds are the measured figures
 # (D1-D23, D25-D30) with a margin of one request.
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
     "holdout": (0.95, 0.033),
-    # 59/66 refused (nginx PL1 53); 0/91 refused (measured 0.0%, 1.1% before
+    # 63/66 refused (with 90070-90076; 59/66 before) (nginx PL1 53); 0/91 refused (measured 0.0%, 1.1% before
     # D23; 1/91 is 1.1%)
-    "holdout2": (0.87, 0.011),
-    # 30/32 refused (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
-    "holdout3": (0.90, 0.023),
-    # 46/52 refused (nginx PL1 44); 0/77 refused (measured 0.0% with D28,
+    "holdout2": (0.93, 0.011),
+    # 32/32 refused (with 90070-90076; 30/32 before) (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
+    "holdout3": (0.96, 0.023),
+    # 49/52 refused (with 90070-90076; 46/52 before) (nginx PL1 44); 0/77 refused (measured 0.0% with D28,
     # the markdown link; in-sample; untouched it was 6.5%; 1/77 is 1.3%)
-    "holdout4": (0.86, 0.013),
-    # 36/42 refused (nginx PL1 33); 1/61 refused, `code` (measured 1.6%
+    "holdout4": (0.92, 0.013),
+    # 38/42 refused (with 90070-90076; 36/42 before) (nginx PL1 33); 1/61 refused, `code` (measured 1.6%
     # with D25 and the corpus error fixed; untouched it was 8.2%; 2/61 is 3.3%)
-    "holdout5": (0.83, 0.033),
-    # 43/46 refused (nginx PL1 41); 1/65 refused, `code` (measured 1.5%
+    "holdout5": (0.88, 0.033),
+    # 45/46 refused (with 90070-90076; 43/46 before) (nginx PL1 41); 1/65 refused, `code` (measured 1.5%
     # with D30; untouched it was 3.1%; 2/65 is 3.1%)
-    "holdout6": (0.91, 0.031),
-    # 50/56 refused (nginx PL1 49); 2/96 refused (measured 2.1% with D39,
+    "holdout6": (0.95, 0.031),
+    # 53/56 refused (with 90070-90076; 50/56 before) (nginx PL1 49); 2/96 refused (measured 2.1% with D39,
     # 3.1% before; in-sample for D25-D30; untouched it was 12.5%; 3/96 is
     # 3.1%): one `code`, a spreadsheet formula
-    "holdout7": (0.87, 0.032),
+    "holdout7": (0.92, 0.032),
     # 34/38 refused (nginx PL1 32); 0/64 refused (measured 0.0%, untouched;
     # 3.1% with D1-D23; 1/64 is 1.6%)
     "holdout8": (0.86, 0.016),
-    # 54/63 refused (nginx PL1 52); 3/121 refused, all `code` (measured 2.5%
+    # 57/63 refused (with 90070-90076; 54/63 before) (nginx PL1 52); 3/121 refused, all `code` (measured 2.5%
     # with D31-D32, in-sample: designed from its false positives; blind it
     # was 4.1%; 4/121 is 3.3%)
-    "holdout9": (0.84, 0.034),
-    # 73/81 refused (nginx PL1 67); 8/136 refused, 2 `code` (measured 5.9%
+    "holdout9": (0.88, 0.034),
+    # 78/81 refused (with 90070-90076; 73/81 before) (nginx PL1 67); 8/136 refused, 2 `code` (measured 5.9%
     # with D40, 6.6% with D33-D34, in-sample: designed from its false
     # positives; blind it was 7.4%; 9/136 is 6.6%)
-    "holdout10": (0.88, 0.067),
-    # 71/81 refused (nginx PL1 68); 3/136 refused, all `code` (measured 2.2%
+    "holdout10": (0.95, 0.067),
+    # 78/81 refused (with 90070-90076; 71/81 before) (nginx PL1 68); 3/136 refused, all `code` (measured 2.2%
     # with D36-D38, in-sample: designed from its false positives; blind it
     # was 5.1%; 4/136 is 2.9%)
-    "holdout11": (0.86, 0.030),
+    "holdout11": (0.95, 0.030),
+    # 83/88 refused (nginx PL1 73); 5/177 refused, 2 `code` (measured 2.8%
+    # with D41-D46, in-sample: designed from its false positives; blind it
+    # was 6.2%, 6.8% with D1-D35; 6/177 is 3.4%)
+    "holdout12": (0.93, 0.034),
+    # 81/88 refused (nginx PL1 73); 21/196 refused, 2 `code`, 13 the method
+    # and content-type policy (measured 10.7%, blind, untouched: no default
+    # was designed from it yet; 22/196 is 11.2%).  A regression bound, not
+    # the aim (2%)
+    "holdout13": (0.90, 0.113),
 }
 
 
