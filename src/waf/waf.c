@@ -17,7 +17,9 @@
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
  *      90020-90063; D33, D35, D38, D39 and D42 also rewrite a text/plain,
  *      CSV, NDJSON, YAML, iCalendar or vCard body for the JSON parser in
- *      waf_inspect());
+ *      waf_inspect()); right after REQUEST-901-INITIALIZATION.conf (where
+ *      the CRS fills its policy lists; else after the defaults) the
+ *      `allow_methods`/`allow_types` additions (90077-90079, policy_text());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */

@@ -189,3 +189,20 @@ def test_good_lines_check(tmp_path):
                                 + "\nallow_types application/x-protobuf application/grpc raw"))
     p = ghutil.run_cli(["-t", "-c", str(conf)])
     assert p.returncode == 0, p.stderr.decode()
+
+
+def test_bad_line_on_reload_keeps_the_old_policy(gatehouse, origin, port):
+    from reloadutil import reload
+    g = start(gatehouse, port, origin, waf="allow_methods MKCOL")
+    assert send(port, "MKCOL", "/dav/x/").status == 200
+    # a good reload adds PROPFIND ...
+    assert reload(g, g.config.replace("allow_methods MKCOL",
+                                      "allow_methods MKCOL\n    allow_methods PROPFIND")) == 2
+    assert send(port, "PROPFIND", "/dav/", XML, PROPFIND).status == 200
+    # ... a bad one is refused, and generation 2's policy keeps serving
+    assert reload(g, g.config.replace("allow_methods PROPFIND", "allow_methods TRACE")) is None
+    t = g.stderr_text()
+    assert "TRACE is not allowed by allow_methods" in t, t[-2000:]
+    assert "configuration reload failed; generation 2 keeps serving" in t
+    assert send(port, "PROPFIND", "/dav/", XML, PROPFIND).status == 200
+    assert send(port, "TRACE", "/").status in (403, 405)
