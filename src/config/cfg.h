@@ -451,6 +451,14 @@ struct cfg_waf {
 					    inspected, space-separated, lowercase */
 	bool strict;                     /* `strict on|off`: ambiguous encodings are a 400
 					    (waf/strict.h), default on */
+	char *allow_methods;             /* `allow_methods`: added to tx.allowed_methods,
+					    space-separated; NULL: none */
+	char *allow_types;               /* `allow_types`: added to
+					    tx.allowed_request_content_type and their bodies
+					    read whole as one string; lowercase,
+					    space-separated; NULL: none */
+	char *allow_types_raw;           /* `allow_types ... raw`: added to the list only,
+					    their bodies read as an octet-stream's */
 	int line, col;                   /* of the name */
 	struct waf_rt *rt;               /* runtime: built at load (waf_load), owned */
 };

@@ -22,6 +22,11 @@
  *                                          # up to this; the rest passes
  *       response_types text/html text/plain application/json
  *                                          # whose bodies are inspected
+ *       allow_methods PROPFIND MKCOL       # added to the method policy (911100);
+ *                                          # not TRACE, TRACK or CONNECT
+ *       allow_types application/sdp        # added to the body type policy (920420),
+ *                                          # bodies read whole as one string;
+ *                                          # `raw` last: read as octet-stream's
  *       strict on                          # or off: no 400 for ambiguous
  *                                          # encodings (double or %u escapes,
  *                                          # overlong UTF-8, encoded '/' in a
@@ -40,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/cfg_internal.h"
 #include "waf/waf.h"
@@ -179,6 +185,126 @@ static int waf_resp_types(struct cfg_parser *p, struct cfg_scope *s, const struc
 	return 0;
 }
 
+/* Appends word to a space-separated list (*list NULL: empty) unless it is
+ * there already; -1: out of memory. */
+static int list_add(char **list, const char *word)
+{
+	size_t wl = strlen(word), ll = *list ? strlen(*list) : 0;
+	for (const char *q = *list; q && *q;) {
+		size_t n = strcspn(q, " ");
+		if (n == wl && !strncmp(q, word, wl))
+			return 0;
+		q += n + (q[n] == ' ');
+	}
+	char *v = realloc(*list, ll + wl + 2);
+	if (!v)
+		return -1;
+	if (ll)
+		v[ll++] = ' ';
+	memcpy(v + ll, word, wl + 1);
+	*list = v;
+	return 0;
+}
+
+/* `allow_methods M...`: RFC 9110 method tokens, case-sensitive as HTTP
+ * methods are, added to the CRS's tx.allowed_methods (911100).  The
+ * apostrophe, a token character, would close the setvar's quote: refused.
+ * TRACE and TRACK echo a request back, cookies and credentials included
+ * (cross-site tracing); CONNECT asks for a tunnel: no application behind a
+ * reverse proxy serves them, so they are refused here too (a rules file
+ * can still set tx.allowed_methods). */
+static int waf_allow_methods(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_waf *w = waf(s);
+
+	for (int i = 1; i < n->ntok; i++) {
+		const struct cfg_tok *t = &n->toks[i];
+		const char *v = t->s;
+		bool ok = *v && strlen(v) <= 64;
+		for (const char *c = v; ok && *c; c++)
+			ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+			     (*c >= '0' && *c <= '9') || strchr("!#$%&*+-.^_`|~", *c);
+		if (!ok) {
+			cfg_error(p, t->line, t->col,
+				  "'%s' is not a method; expected a token of letters, digits and "
+				  "!#$%%&*+-.^_`|~ such as PROPFIND",
+				  v);
+			return -1;
+		}
+		if (!strcasecmp(v, "TRACE") || !strcasecmp(v, "TRACK") ||
+		    !strcasecmp(v, "CONNECT")) {
+			cfg_error(p, t->line, t->col,
+				  "%s is not allowed by allow_methods: %s", v,
+				  strcasecmp(v, "CONNECT") ? "it echoes the request back, cookies "
+				  "and credentials included (cross-site tracing)" :
+				  "it asks for a tunnel, not a resource");
+			return -1;
+		}
+		if (list_add(&w->allow_methods, v) < 0) {
+			cfg_oom(p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* `allow_types TYPE... [raw]`: media types (type/subtype, RFC 6838's
+ * restricted names, no parameters, no wildcards), lowercase, added to the
+ * CRS's tx.allowed_request_content_type (920420).  Their bodies are read
+ * whole as one string by every rule (waf/waf.c); `raw`: as an
+ * application/octet-stream body is, for binary formats. */
+static bool type_name_ok(const char *v, size_t n)
+{
+	if (!n || n > 127 || !((*v >= 'a' && *v <= 'z') || (*v >= '0' && *v <= '9')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
+		      strchr("!#$&^_.+-", v[i])))
+			return false;
+	return true;
+}
+
+static int waf_allow_types(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	struct cfg_waf *w = waf(s);
+	int end = n->ntok;
+	bool raw = end > 2 && !strcmp(n->toks[end - 1].s, "raw");
+	char low[256];
+
+	if (raw)
+		end--;
+	for (int i = 1; i < end; i++) {
+		const struct cfg_tok *t = &n->toks[i];
+		size_t len = strlen(t->s);
+		if (len >= sizeof(low))
+			len = sizeof(low) - 1;
+		for (size_t k = 0; k < len; k++)
+			low[k] = (char)(t->s[k] >= 'A' && t->s[k] <= 'Z' ? t->s[k] + 32 : t->s[k]);
+		low[len] = '\0';
+		const char *sl = strchr(low, '/');
+		const char *why = NULL;
+		if (strchr(low, ';'))
+			why = "without parameters";
+		else if (strchr(low, '*'))
+			why = "no wildcards: each type by its name";
+		else if (!sl || !type_name_ok(low, (size_t)(sl - low)) ||
+			 !type_name_ok(sl + 1, strlen(sl + 1)) || strlen(t->s) >= sizeof(low))
+			why = "type/subtype of letters, digits and !#$&^_.+-";
+		if (why) {
+			cfg_error(p, t->line, t->col,
+				  "'%s' is not a media type; expected e.g. application/sdp (%s)%s",
+				  t->s, why, i == 1 && !strcmp(t->s, "raw") ?
+				  "; `raw` goes after the types" : "");
+			return -1;
+		}
+		if (list_add(raw ? &w->allow_types_raw : &w->allow_types, low) < 0) {
+			cfg_oom(p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int waf_inspect_resp(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	return waf_onoff(p, n, "inspect_response setting", &waf(s)->inspect_response);
@@ -270,6 +396,8 @@ static const struct cfg_kw waf_kws[] = {
 	{ "response_body_limit", "response_body_limit SIZE", 1, 1, 0, waf_resp_limit },
 	{ "response_types", "response_types TYPE...", 1, -1, 0, waf_resp_types },
 	{ "strict", "strict on|off", 1, 1, 0, waf_strict },
+	{ "allow_methods", "allow_methods METHOD...", 1, -1, CFG_KW_MULTI, waf_allow_methods },
+	{ "allow_types", "allow_types TYPE... [raw]", 1, -1, CFG_KW_MULTI, waf_allow_types },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -450,6 +578,9 @@ void cfg_wafs_free(struct cfg *c)
 		}
 		free(w->excludes);
 		free(w->response_types);
+		free(w->allow_methods);
+		free(w->allow_types);
+		free(w->allow_types_raw);
 		free(w->name);
 		free(w);
 	}

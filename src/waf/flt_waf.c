@@ -589,8 +589,9 @@ static enum flt_verdict judge(struct stream *s, struct waf_ctx *x, const char *p
 		return reply(s, 503, TERM_INTERNAL);
 	}
 	/* The pre-filter reasons about request rules only: with
-	 * inspect_response the transaction is needed for the response. */
-	bool pf = w->rt->pf && !w->inspect_response;
+	 * inspect_response the transaction is needed for the response; and
+	 * it does not model a body of an `allow_types` type read whole. */
+	bool pf = w->rt->pf && !w->inspect_response && !waf_reads_whole(w->rt, &r);
 	if ((w->strict || pf) && !held_flat(&v, &r.body, &tmp)) {
 		held_view_done(&v, stack);
 		x->judged = true;

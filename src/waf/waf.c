@@ -17,7 +17,9 @@
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
  *      90020-90063; D33, D35, D38, D39 and D42 also rewrite a text/plain,
  *      CSV, NDJSON, YAML, iCalendar or vCard body for the JSON parser in
- *      waf_inspect());
+ *      waf_inspect()); right after REQUEST-901-INITIALIZATION.conf (where
+ *      the CRS fills its policy lists; else after the defaults) the
+ *      `allow_methods`/`allow_types` additions (90077-90079, policy_text());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
  */
@@ -249,7 +251,7 @@ static char *prologue(const struct waf_rt *rt)
 	 * or YAML body for the JSON parser, up to 6 bytes a byte (\u001f) and 2 more:
 	 * ModSecurity's own limit leaves room for that, so a body under
 	 * body_limit is never cut by ModSecurity into JSON that fails 200002 */
-	unsigned long long mlim = w->defaults ? lim * 6 + 2 : lim;
+	unsigned long long mlim = w->defaults || w->allow_types ? lim * 6 + 2 : lim;
 	bool ok = sb_add(&b,
 		"SecRuleEngine %s\n"
 		"SecRequestBodyAccess On\n"
@@ -295,6 +297,76 @@ static char *prologue(const struct waf_rt *rt)
 	return b.p;
 }
 
+/* `allow_types`: whether a body of type t (lowercase, no parameters) is
+ * read whole as one string (the JSON parser, rewritten in waf_inspect()).
+ * Not a type with a body parser of its own: XML (200000), JSON (200001,
+ * and D12's +json with the defaults), URL-encoded and multipart
+ * (ModSecurity's): those are added to the list only, and keep their
+ * parser. */
+static bool reads_whole(const struct cfg_waf *w, const char *t, size_t n)
+{
+	static const char *const parsed[] = { "application/xml", "application/soap+xml",
+		"text/xml", "application/json", "application/x-www-form-urlencoded",
+		"multipart/" };
+	for (size_t i = 0; i < sizeof(parsed) / sizeof(parsed[0]); i++)
+		if (n >= strlen(parsed[i]) && !strncmp(t, parsed[i], strlen(parsed[i])))
+			return false;
+	return !(w->defaults && n > 5 && !strncmp(t + n - 5, "+json", 5));
+}
+
+/* `allow_methods` and `allow_types` (cfg_waf.c): appended to the CRS's
+ * policy lists once they are set (by crs-setup.conf, else by D1/D2, else
+ * by REQUEST-901 with `defaults off`), as the CRS's own application
+ * exclusions append to them (903.9003); then the JSON parser for the
+ * types read whole.  NULL with *oom false: nothing to add. */
+static char *policy_text(const struct cfg_waf *w, bool *oom)
+{
+	struct sbuf b = { 0 };
+	bool ok = true;
+
+	*oom = false;
+	if (w->allow_methods)
+		ok = sb_add(&b, "SecAction \"id:90077,phase:1,pass,nolog,t:none,"
+				"setvar:'tx.allowed_methods=%%{tx.allowed_methods} %s'\"\n",
+			    w->allow_methods);
+	if (ok && (w->allow_types || w->allow_types_raw)) {
+		ok = sb_add(&b, "SecAction \"id:90078,phase:1,pass,nolog,t:none,"
+				"setvar:'tx.allowed_request_content_type="
+				"%%{tx.allowed_request_content_type}");
+		for (int k = 0; k < 2; k++) {
+			const char *q = k ? w->allow_types_raw : w->allow_types;
+			while (ok && q && *q) {
+				size_t n = strcspn(q, " ");
+				ok = sb_add(&b, " |%.*s|", (int)n, q);
+				q += n + (q[n] == ' ');
+			}
+		}
+		ok = ok && sb_add(&b, "'\"\n");
+	}
+	bool any = false;
+	for (const char *q = w->allow_types; ok && q && *q;) {
+		size_t n = strcspn(q, " ");
+		if (reads_whole(w, q, n)) {
+			ok = sb_add(&b, "%s", any ? "|" : "SecRule REQUEST_HEADERS:Content-Type "
+				    "\"@rx ^(?:");
+			/* RFC 6838 names: . + $ ^ are the regex's */
+			for (size_t i = 0; ok && i < n; i++)
+				ok = sb_add(&b, "%s%c", strchr(".+$^", q[i]) ? "\\" : "", q[i]);
+			any = true;
+		}
+		q += n + (q[n] == ' ');
+	}
+	if (ok && any)
+		ok = sb_add(&b, ")(?:\\s*;|$)\" \"id:90079,phase:1,pass,nolog,t:none,t:lowercase,"
+				"ctl:requestBodyProcessor=JSON\"\n");
+	if (!ok) {
+		free(b.p);
+		*oom = true;
+		return NULL;
+	}
+	return b.p;
+}
+
 /* What ModSecurity was given, in order, for the pre-filter to read the
  * same rules (texts are borrowed: they live until waf_load returns). */
 struct srcs {
@@ -328,15 +400,27 @@ static int add_text_src(struct waf_rt *rt, struct srcs *l, const char *text, con
 	return 0;
 }
 
+/* REQUEST-901-INITIALIZATION.conf, where the CRS fills its policy lists. */
+static bool is_crs_init(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return strncmp(b, "REQUEST-901-", 12) == 0;
+}
+
 /* What goes right after crs-setup.conf: the paranoia SecAction, then
- * gatehouse's default exclusions (crs_defaults.c) unless `defaults off`. */
-static int after_setup(struct waf_rt *rt, struct srcs *l, const char *paranoia, char *err,
-		       size_t errlen)
+ * gatehouse's default exclusions (crs_defaults.c) unless `defaults off`,
+ * then the policy additions (policy_text) when no REQUEST-901 file comes
+ * later to fill the lists first (policy NULL: they go there). */
+static int after_setup(struct waf_rt *rt, struct srcs *l, const char *paranoia,
+		       const char *policy, char *err, size_t errlen)
 {
 	if (add_text_src(rt, l, paranoia, "gatehouse's paranoia", err, errlen) < 0)
 		return -1;
 	if (rt->cfg->defaults &&
 	    add_text_src(rt, l, waf_crs_defaults, "gatehouse's default exclusions", err, errlen) < 0)
+		return -1;
+	if (policy && add_text_src(rt, l, policy, "allow_methods/allow_types", err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -347,7 +431,7 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	struct waf_rt *rt = calloc(1, sizeof(*rt));
 	struct flist files = { 0 };
 	struct srcs srcs = { 0 };
-	char *pro = NULL;
+	char *pro = NULL, *policy = NULL;
 	char path[4096], text[256];
 	unsigned char rnd[16];
 	uint64_t t0 = now_us();
@@ -406,10 +490,18 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 		 "SecAction \"id:90001,phase:1,t:none,pass,nolog,"
 		 "setvar:tx.paranoia_level=%d,setvar:tx.executing_paranoia_level=%d\"\n",
 		 w->paranoia, w->paranoia);
-	bool has_setup = false;
-	for (size_t i = 0; i < files.n; i++)
+	bool has_setup = false, has_init = false, oom;
+	for (size_t i = 0; i < files.n; i++) {
 		has_setup |= is_crs_setup(files.v[i]);
-	if (!has_setup && after_setup(rt, &srcs, text, err, errlen) < 0)
+		has_init |= is_crs_init(files.v[i]);
+	}
+	policy = policy_text(w, &oom);
+	if (oom) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	const char *early = has_init ? NULL : policy;
+	if (!has_setup && after_setup(rt, &srcs, text, early, err, errlen) < 0)
 		goto fail;
 	for (size_t i = 0; i < files.n; i++) {
 		const char *e = NULL;
@@ -425,9 +517,15 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 			goto fail;
 		}
 		if (has_setup && is_crs_setup(files.v[i])) {
-			if (after_setup(rt, &srcs, text, err, errlen) < 0)
+			if (after_setup(rt, &srcs, text, early, err, errlen) < 0)
 				goto fail;
 			has_setup = false;   /* once */
+		}
+		if (policy && has_init && is_crs_init(files.v[i])) {
+			if (add_text_src(rt, &srcs, policy, "allow_methods/allow_types", err,
+					 errlen) < 0)
+				goto fail;
+			has_init = false;    /* once */
 		}
 	}
 	for (int i = 0; i < w->nexcludes; i++) {
@@ -470,11 +568,13 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	rt->load_us = now_us() - t0;
 	free(srcs.v);
 	free(pro);
+	free(policy);
 	free(ends);
 	return rt;
 fail:
 	free(srcs.v);
 	free(pro);
+	free(policy);
 	free(ends);
 	flist_free(&files);
 	waf_free(rt);
@@ -673,8 +773,40 @@ static bool ctype_is_yaml(const struct waf_pf_hdr *h)
 	return k == n || v[k] == ';';
 }
 
-static int body_kind(const struct waf_pf_req *r)
+/* `allow_types`: the type of a body read whole (reads_whole()). */
+static bool ctype_allowed_whole(const struct cfg_waf *w, const struct waf_pf_hdr *h)
 {
+	char t[256];
+	for (const char *q = w->allow_types; q && *q;) {
+		size_t n = strcspn(q, " ");
+		if (n < sizeof(t)) {
+			memcpy(t, q, n);
+			t[n] = '\0';
+			if (reads_whole(w, t, n) && ctype_is(h, t))
+				return true;
+		}
+		q += n + (q[n] == ' ');
+	}
+	return false;
+}
+
+bool waf_reads_whole(const struct waf_rt *rt, const struct waf_pf_req *r)
+{
+	if (!rt->cfg->allow_types)
+		return false;
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct waf_pf_hdr *h = &r->hdrs[i];
+		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12) &&
+		    ctype_allowed_whole(rt->cfg, h))
+			return true;
+	}
+	return false;
+}
+
+static int body_kind(const struct waf_rt *rt, const struct waf_pf_req *r)
+{
+	if (!rt->cfg->defaults)
+		return waf_reads_whole(rt, r) ? BK_CSV : BK_NONE;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
 		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12))
@@ -689,7 +821,8 @@ static int body_kind(const struct waf_pf_req *r)
 		if (ctype_is_yaml(h))
 			return BK_YAML;
 	}
-	return BK_NONE;
+	/* `allow_types`: read whole, as a CSV body */
+	return waf_reads_whole(rt, r) ? BK_CSV : BK_NONE;
 }
 
 /* D35: an NDJSON body (one JSON document a line) goes to the JSON parser
@@ -920,7 +1053,7 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 		/* run by run, where the bytes lie (ModSecurity keeps its own
 		 * copy for its body processors while it runs) */
 		struct sbuf js = { 0 };
-		int kind = rt->cfg->defaults ? body_kind(r) : BK_NONE;
+		int kind = body_kind(rt, r);
 		if (kind != BK_NONE && !text_as_json(&js, kind, body, nbody)) {
 			free(line);
 			waf_tx_free(tx);

@@ -68,6 +68,11 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 			size_t errlen);
 void waf_free(struct waf_rt *rt);
 
+/* Whether r's body is of an `allow_types` type that waf_inspect() hands
+ * ModSecurity whole as one string: the pre-filter does not model that
+ * rewrite, so such a request goes to ModSecurity (flt_waf.c). */
+bool waf_reads_whole(const struct waf_rt *rt, const struct waf_pf_req *r);
+
 /* What an inspection found. */
 struct waf_result {
 	bool matched;              /* some rule matched and logged */
