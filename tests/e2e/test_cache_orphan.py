@@ -47,15 +47,17 @@ def sorigin():
     o.stop()
 
 
-def start(gatehouse, port, origin, tmp_path, max_object="1m", be_extra=""):
+def start(gatehouse, port, origin, tmp_path, max_object="1m", be_extra="",
+          fe_extra="", drain="10s"):
     """gatehouse with the cache in front of origin; (its handle, the
     access log's path)."""
     log = str(tmp_path / "access.log")
-    conf = ("global {\n    workers 1\n    timeout drain 10s\n}\n"
-            "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n"
+    conf = ("global {\n    workers 1\n    timeout drain %s\n}\n"
+            "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n%s"
             "    access_log %s format json\n    default_backend app\n}\n"
             "backend app {\n    mode http\n    use_cache main\n"
-            "    server s1 %s max_idle 0\n%s}\n" % (port, log, origin.addr, be_extra))
+            "    server s1 %s max_idle 0\n%s}\n"
+            % (drain, port, fe_extra, log, origin.addr, be_extra))
     return gatehouse(conf + cache_block(max_object=max_object)), log
 
 

@@ -15,8 +15,8 @@ import ghutil
 from cache_origin import ScriptedOrigin
 from ghutil import parallel, wait_for
 from h2util import H2Client
-from test_cache import cache_block, get, status_of
-from test_cache_orphan import Body, body_of, lines_for, read_rest, sha
+from test_cache import get, status_of
+from test_cache_orphan import Body, body_of, lines_for, read_rest, sha, start
 from test_cache_pace import MAXAGE, PIECE, ask
 
 pytestmark = pytest.mark.skipif(ghutil.IMPL == "haproxy",
@@ -35,13 +35,8 @@ def test_leader_http2_stream_timing_out(gatehouse, port, sorigin, tmp_path):
     sorigin.script("/h2to", headers=MAXAGE, pieces=[(body[:PIECE], None),
                                                     (body[PIECE:2 * PIECE], g1),
                                                     (body[2 * PIECE:], g2)])
-    log = str(tmp_path / "access.log")
-    conf = ("global {\n    workers 1\n    timeout drain 2s\n}\n"
-            "frontend web {\n    bind 127.0.0.1:%d\n    mode http\n    timeout client 2s\n"
-            "    access_log %s format json\n    default_backend app\n}\n"
-            "backend app {\n    mode http\n    use_cache main\n"
-            "    server s1 %s max_idle 0\n}\n" % (port, log, sorigin.addr))
-    gatehouse(conf + cache_block(max_object="1m"))
+    _, log = start(gatehouse, port, sorigin, tmp_path,
+                   fe_extra="    timeout client 2s\n", drain="2s")
     ws = []
     try:
         with H2Client(port, stream_window=16384, timeout=30 * ghutil.SLACK) as c:
