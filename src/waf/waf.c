@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,25 @@ static uint64_t now_us(void)
 }
 
 static void log_cb(void *data, const void *msg);
+
+/* One ModSecurity engine for the process, shared by every configuration
+ * generation's rules, and never freed: msc_cleanup() calls libxml2's
+ * xmlCleanupParser(), which deletes libxml2's per-thread key while the WAF
+ * threads live on, so after a reload released the old generation, each
+ * thread's next XML body left libxml2's state behind for good (LeakSanitizer
+ * in test_waf_policy's reload test).  Rules sets are per generation. */
+static ModSecurity *engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_create(void)
+{
+	engine = msc_init();
+	if (!engine)
+		return;
+	msc_set_connector_info(engine, "gatehouse");
+	/* Each transaction's log data is its own collector (waf_inspect). */
+	msc_set_log_cb(engine, log_cb);
+}
 
 /* ---- the list of files ---------------------------------------------------- */
 
@@ -469,15 +489,13 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	}
 	*bad = -1;
 
-	rt->ms = msc_init();
+	pthread_once(&engine_once, engine_create);
+	rt->ms = engine;
 	rt->rules = msc_create_rules_set();
 	if (!rt->ms || !rt->rules) {
 		snprintf(err, errlen, "ModSecurity: cannot initialise");
 		goto fail;
 	}
-	msc_set_connector_info(rt->ms, "gatehouse");
-	/* Each transaction's log data is its own collector (waf_inspect). */
-	msc_set_log_cb(rt->ms, log_cb);
 	pro = prologue(rt);
 	if (!pro) {
 		snprintf(err, errlen, "out of memory");
@@ -589,8 +607,6 @@ void waf_free(struct waf_rt *rt)
 		waf_pf_free(rt->pf);
 	if (rt->rules)
 		msc_rules_cleanup(rt->rules);
-	if (rt->ms)
-		msc_cleanup(rt->ms);
 	for (size_t i = 0; i < rt->nfiles; i++)
 		free(rt->files[i]);
 	free(rt->files);

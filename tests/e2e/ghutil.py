@@ -59,15 +59,28 @@ def need_gatehouse_cli():
 _used_ports = set()
 
 
+def port_is_this_workers(p):
+    """Under pytest-xdist, the ports a worker hands out are those whose half
+    (Linux's bind() to port 0 prefers even ports) equals its index modulo
+    the number of workers.  A port is only free "a moment
+    ago", and gatehouse binds with SO_REUSEPORT: two workers given the same
+    port would both start, the kernel would share the connections between
+    them, and each test would talk to the other's proxy and origin."""
+    w = os.environ.get("PYTEST_XDIST_WORKER", "")
+    n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    return n <= 1 or not w.startswith("gw") or (p // 2) % n == int(w[2:]) % n
+
+
 def free_port():
-    """An ephemeral port on 127.0.0.1 that was free a moment ago and that
-    this process has not handed out before."""
-    for _ in range(100):
+    """An ephemeral port on 127.0.0.1 that was free a moment ago, that
+    this process has not handed out before, and that no other xdist worker
+    hands out."""
+    for _ in range(400):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind(("127.0.0.1", 0))
         p = s.getsockname()[1]
         s.close()
-        if p not in _used_ports:
+        if p not in _used_ports and port_is_this_workers(p):
             _used_ports.add(p)
             return p
     raise RuntimeError("no free port")

@@ -81,11 +81,19 @@ def log(msg):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port free a moment ago; under pytest-xdist (tests/e2e/
+    test_waf_corpus.py), one of this worker's share (ghutil's
+    port_is_this_workers says why)."""
+    w = os.environ.get("PYTEST_XDIST_WORKER", "")
+    n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    for _ in range(400):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        if n <= 1 or not w.startswith("gw") or (p // 2) % n == int(w[2:]) % n:
+            return p
+    raise RuntimeError("no free port")
 
 
 def wait_port(port, proc, timeout=15.0):
