@@ -74,6 +74,15 @@ bool txn_relay_res(struct stream *s, const struct filter_ops *ops, const void *c
 	return true;
 }
 
+/* A filter's call went through and stayed inside the buffers it was given
+ * (in_len and out_cap as they were before the call: a filter that moved
+ * them does not get to widen its own bounds). */
+static bool xf_within(enum flt_verdict v, const struct flt_xform *io, size_t in_len,
+		      size_t out_cap)
+{
+	return v == FLT_CONTINUE && io->consumed <= in_len && io->produced <= out_cap;
+}
+
 enum flt_verdict txn_relay_code(struct stream *s, struct flt_xform *io)
 {
 	const struct xform *x = s->txn->res_xf;
@@ -83,10 +92,8 @@ enum flt_verdict txn_relay_code(struct stream *s, struct flt_xform *io)
 	io->more = false;
 	if (!x || !x->code_ops)
 		return FLT_STOP;
-	if (x->code_ops->res_xform(s, x->code_conf, io) != FLT_CONTINUE || io->consumed > in_len ||
-	    io->produced > out_cap)
-		return FLT_STOP;
-	return FLT_CONTINUE;
+	enum flt_verdict v = x->code_ops->res_xform(s, x->code_conf, io);
+	return xf_within(v, io, in_len, out_cap) ? FLT_CONTINUE : FLT_STOP;
 }
 
 bool xform_keeps_length(const struct stream *s)
@@ -170,8 +177,9 @@ static bool xf_call(struct stream *s, struct xform *x, struct flt_xform *io)
 	io->more = false;
 	io->in_place = false;
 	io->coded = x->code_ops != NULL;
-	if (x->ops->res_xform(s, x->conf, io) != FLT_CONTINUE || io->consumed > io->in_len ||
-	    io->produced > io->out_cap ||
+	size_t in_len = io->in_len, out_cap = io->out_cap;
+	enum flt_verdict v = x->ops->res_xform(s, x->conf, io);
+	if (!xf_within(v, io, in_len, out_cap) ||
 	    (io->in_place && (!io->may_in_place || !x->relay || io->consumed != io->in_len ||
 			      io->produced != io->in_len))) {
 		if (!stream_closed(s))

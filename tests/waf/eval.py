@@ -64,7 +64,9 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(REPO, "tests", "e2e"))
 import corpus  # noqa: E402
+from xdist_port import port_is_this_workers  # noqa: E402
 
 MODSEC_MODULE = "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"
 MODSEC_BASE = "/etc/nginx/modsecurity.conf"
@@ -82,16 +84,13 @@ def log(msg):
 
 def free_port():
     """A port free a moment ago; under pytest-xdist (tests/e2e/
-    test_waf_corpus.py), one of this worker's share (ghutil's
-    port_is_this_workers says why)."""
-    w = os.environ.get("PYTEST_XDIST_WORKER", "")
-    n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    test_waf_corpus.py), one of this worker's share (xdist_port says why)."""
     for _ in range(400):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         p = s.getsockname()[1]
         s.close()
-        if n <= 1 or not w.startswith("gw") or (p // 2) % n == int(w[2:]) % n:
+        if port_is_this_workers(p):
             return p
     raise RuntimeError("no free port")
 
