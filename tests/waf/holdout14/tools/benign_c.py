@@ -125,7 +125,7 @@ B(U, "CORS preflight before creating an upload", method="OPTIONS", target="/file
            ["Origin", "https://app.example.com"], ["Access-Control-Request-Method", "POST"], ["Access-Control-Request-Headers", "authorization,tus-resumable,upload-length,upload-metadata"],
            ["Sec-Fetch-Mode", "cors"], ["Sec-Fetch-Site", "same-site"], ["Sec-Fetch-Dest", "empty"], ["Referer", "https://app.example.com/"]])
 B(U, "creation-with-upload of a small text file", method="POST", target="/files/", profile="xhr",
-  headers=TUS + [["Upload-Length", "96"], ["Content-Type", "application/offset+octet-stream"], ["Upload-Metadata", "filename bm90ZXMudHh0,filetype dGV4dC9wbGFpbg=="]],
+  headers=TUS + [["Upload-Length", "92"], ["Content-Type", "application/offset+octet-stream"], ["Upload-Metadata", "filename bm90ZXMudHh0,filetype dGV4dC9wbGFpbg=="]],
   body="Meeting notes 7 Dec\n- ship v5.12 Friday\n- move standup to 09:45\n- Anna: vendor call re: SLA\n")
 B(U, "DELETE termination", method="DELETE", target="/files/24e533e02ec3bc40c387f1a0e460e216", profile="xhr", headers=TUS)
 
