@@ -289,10 +289,12 @@ static char *prologue(const struct waf_rt *rt)
 		"SecRule REQBODY_ERROR \"!@eq 0\" \"id:200002,phase:2,t:none,log,deny,status:400,"
 		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
 		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
-		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n",
+		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n"
+		"SecRule REQUEST_HEADERS:%s-whole \"@streq 1\" "
+		"\"id:90003,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=JSON\"\n",
 		w->detect ? "DetectionOnly" : "On", mlim, mlim, w->inspect_response ? "On" : "Off",
 		(unsigned long long)(w->response_body_limit ? w->response_body_limit : 1),
-		w->response_types ? w->response_types : "text/html", rt->secret);
+		w->response_types ? w->response_types : "text/html", rt->secret, rt->secret);
 	int ncond = 0;
 	for (int i = 0; ok && i < w->nexcludes; i++) {
 		const struct cfg_waf_exclude *x = &w->excludes[i];
@@ -475,6 +477,22 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		n += snprintf(rt->secret + n, sizeof(rt->secret) - (size_t)n, "%02x", rnd[i]);
 	rt->secret_len = (size_t)n;
+	/* the `allow_types` read whole, once (waf_reads_whole() runs a request) */
+	for (const char *q = w->allow_types; q && *q;) {
+		size_t k = strcspn(q, " ");
+		if (reads_whole(w, q, k)) {
+			void *v = realloc(rt->whole, (rt->nwhole + 1) * sizeof(*rt->whole));
+			if (!v) {
+				snprintf(err, errlen, "out of memory");
+				free(ends);
+				waf_free(rt);
+				return NULL;
+			}
+			rt->whole = v;
+			rt->whole[rt->nwhole++] = (struct waf_type){ .t = q, .n = k };
+		}
+		q += k + (q[k] == ' ');
+	}
 
 	for (int i = 0; i < w->nrules; i++) {
 		const char *p = w->rules[i].path;
@@ -610,6 +628,7 @@ void waf_free(struct waf_rt *rt)
 	for (size_t i = 0; i < rt->nfiles; i++)
 		free(rt->files[i]);
 	free(rt->files);
+	free(rt->whole);
 	free(rt);
 }
 
@@ -754,16 +773,21 @@ static bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
 /* The body kinds D5 (90024), D35 (90054) and D38 (90056) hand to the JSON
  * parser, by a Content-Type header they match (^type(?:\s*;|$), case
  * aside). */
-enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON, BK_YAML };
+enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON, BK_YAML, BK_WHOLE };
 
-static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
+static bool ctype_is_n(const struct waf_pf_hdr *h, const char *type, size_t n)
 {
-	size_t n = strlen(type), k = n;
+	size_t k = n;
 	if (h->value_len < n || strncasecmp(h->value, type, n))
 		return false;
 	while (k < h->value_len && strchr(" \t\n\r\f\v", h->value[k]))
 		k++;
 	return k == h->value_len || h->value[k] == ';';
+}
+
+static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
+{
+	return ctype_is_n(h, type, strlen(type));
 }
 
 /* D38: application/yaml, application/x-yaml, text/yaml, text/x-yaml, or
@@ -789,40 +813,149 @@ static bool ctype_is_yaml(const struct waf_pf_hdr *h)
 	return k == n || v[k] == ';';
 }
 
-/* `allow_types`: the type of a body read whole (reads_whole()). */
-static bool ctype_allowed_whole(const struct cfg_waf *w, const struct waf_pf_hdr *h)
+/* `allow_types`: the type of a body read whole (rt->whole, reads_whole()). */
+static bool ctype_allowed_whole(const struct waf_rt *rt, const struct waf_pf_hdr *h)
 {
-	char t[256];
-	for (const char *q = w->allow_types; q && *q;) {
-		size_t n = strcspn(q, " ");
-		if (n < sizeof(t)) {
-			memcpy(t, q, n);
-			t[n] = '\0';
-			if (reads_whole(w, t, n) && ctype_is(h, t))
-				return true;
-		}
-		q += n + (q[n] == ' ');
+	for (size_t i = 0; i < rt->nwhole; i++)
+		if (ctype_is_n(h, rt->whole[i].t, rt->whole[i].n))
+			return true;
+	return false;
+}
+
+/* Whether the type token t (n bytes, lowercase) is in the space-separated
+ * list l. */
+static bool in_list(const char *l, const char *t, size_t n)
+{
+	while (l && *l) {
+		size_t k = strcspn(l, " ");
+		if (k == n && !strncasecmp(l, t, n))
+			return true;
+		l += k + (l[k] == ' ');
 	}
 	return false;
 }
 
+static bool rfc6838_char(unsigned char c, bool first)
+{
+	return isalnum(c) || (!first && strchr("!#$&^_.+-", c) && c);
+}
+
+/* D48 (crs_defaults.c, 90067): a Content-Type value that is a valid
+ * media type (RFC 6838 names, then white space and ';' or the end) and
+ * that no other default reads: not D2's list nor D5/D12/D38's text,
+ * JSON and YAML families nor the binary files D6 and D43 admit
+ * (image, audio and video but +xml ones: an SVG is markup), nor an
+ * `allow_types` type.  Its body is read whole when it is text. */
+static bool ctype_unlisted(const struct cfg_waf *w, const struct waf_pf_hdr *h)
+{
+	static const char *const listed[] = {
+		"application/x-www-form-urlencoded", "multipart/form-data", "multipart/related",
+		"text/xml", "application/xml", "application/soap+xml", "application/json",
+		"application/csp-report", "application/octet-stream",
+		"application/offset+octet-stream", "application/x-ndjson", "text/csv",
+		"text/calendar", "text/vcard", "text/x-vcard", "text/plain", "application/yaml",
+		"application/x-yaml", "text/yaml", "text/x-yaml", "application/pdf",
+		"application/zip", "application/gzip" };
+	const char *v = h->value;
+	size_t n = h->value_len, k = 0, slash = 0;
+	while (k < n && k < 256 && (rfc6838_char((unsigned char)v[k], k == 0 || (slash && k == slash + 1)) ||
+				   (v[k] == '/' && !slash && k > 0))) {
+		if (v[k] == '/')
+			slash = k;
+		k++;
+	}
+	if (!slash || k == slash + 1 || k - slash > 128 || slash > 127)
+		return false;
+	size_t t = k;	/* the type token */
+	while (k < n && (v[k] == ' ' || v[k] == '\t'))
+		k++;
+	if (k < n && v[k] != ';')
+		return false;
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		if (strlen(listed[i]) == t && !strncasecmp(v, listed[i], t))
+			return false;
+	bool xml = t > 4 && !strncasecmp(v + t - 4, "+xml", 4);
+	if ((t > 5 && (!strncasecmp(v + t - 5, "+json", 5) || !strncasecmp(v + t - 5, "+yaml", 5))) ||
+	    (!xml && (!strncasecmp(v, "image/", 6) || !strncasecmp(v, "audio/", 6) ||
+		      !strncasecmp(v, "video/", 6))))
+		return false;
+	return !in_list(w->allow_types, v, t) && !in_list(w->allow_types_raw, v, t);
+}
+
+/* The Content-Type header D48 reads (one header; NULL: none, or two). */
+static const struct waf_pf_hdr *unlisted_ctype(const struct waf_rt *rt, const struct waf_pf_req *r)
+{
+	const struct waf_pf_hdr *ct = NULL;
+	if (!rt->cfg->defaults)
+		return NULL;
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct waf_pf_hdr *h = &r->hdrs[i];
+		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12))
+			continue;
+		if (ct)
+			return NULL;
+		ct = h;
+	}
+	return ct && ctype_unlisted(rt->cfg, ct) ? ct : NULL;
+}
+
 bool waf_reads_whole(const struct waf_rt *rt, const struct waf_pf_req *r)
 {
-	if (!rt->cfg->allow_types)
+	if (unlisted_ctype(rt, r))
+		return true;	/* D48: not modelled by the pre-filter */
+	if (!rt->nwhole)
 		return false;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
 		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12) &&
-		    ctype_allowed_whole(rt->cfg, h))
+		    ctype_allowed_whole(rt, h))
 			return true;
 	}
 	return false;
 }
 
-static int body_kind(const struct waf_rt *rt, const struct waf_pf_req *r)
+/* D48: whether a body is text: UTF-8 (a sequence cut at the end allowed:
+ * body_limit), no control byte but tab, LF, FF, CR, no DEL. */
+static bool body_is_text(const struct iovec *body, size_t nbody)
+{
+	int more = 0;	/* continuation bytes still due */
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			if (more) {
+				if ((c & 0xc0) != 0x80)
+					return false;
+				more--;
+			} else if (c < 0x20) {
+				if (c != '\t' && c != '\n' && c != '\f' && c != '\r')
+					return false;
+			} else if (c == 0x7f) {
+				return false;
+			} else if (c >= 0x80) {
+				if (c >= 0xc2 && c <= 0xdf)
+					more = 1;
+				else if (c >= 0xe0 && c <= 0xef)
+					more = 2;
+				else if (c >= 0xf0 && c <= 0xf4)
+					more = 3;
+				else
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+static int body_kind(const struct waf_rt *rt, const struct waf_pf_req *r,
+		     const struct iovec *body, size_t nbody)
 {
 	if (!rt->cfg->defaults)
 		return waf_reads_whole(rt, r) ? BK_CSV : BK_NONE;
+	const struct waf_pf_hdr *u = unlisted_ctype(rt, r);
+	if (u)	/* D48 */
+		return (u->value_len >= 5 && !strncasecmp(u->value, "text/", 5)) ||
+		       body_is_text(body, nbody) ? BK_WHOLE : BK_NONE;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
 		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12))
@@ -1064,12 +1197,18 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
 					 (const unsigned char *)"1", 1);
 	}
+	int kind = body_kind(rt, r, body, nbody);
+	if (kind == BK_WHOLE) {	/* D48: the JSON parser (90003), as a CSV body */
+		int l = snprintf(name, sizeof(name), "%s-whole", rt->secret);
+		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
+					 (const unsigned char *)"1", 1);
+		kind = BK_CSV;
+	}
 	msc_process_request_headers(t);
 	if (!intervened(t, &tx->c, res)) {
 		/* run by run, where the bytes lie (ModSecurity keeps its own
 		 * copy for its body processors while it runs) */
 		struct sbuf js = { 0 };
-		int kind = body_kind(rt, r);
 		if (kind != BK_NONE && !text_as_json(&js, kind, body, nbody)) {
 			free(line);
 			waf_tx_free(tx);
