@@ -84,6 +84,12 @@ const char waf_crs_defaults[] =
 	 * clients PUT, and what calendar and contact imports POST.  Read
 	 * whole as one string (90054, waf.c), as a CSV body is. */
 	"|text/calendar| |text/vcard| |text/x-vcard|',setvar:'tx.gatehouse_types=1'\"\n"
+	/* D48 ...but a serialized Java object is a deserialization attack
+	 * (JMX invokers, RMI over HTTP): its type keeps 920420 (90080), and a
+	 * body of another unlisted type that opens with the stream magic
+	 * (0xACED0005) is refused (90081). */
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/x-java-(?:serialized-)?object\" "
+	"\"id:90080,phase:1,pass,nolog,t:none,t:lowercase,ctl:ruleRemoveById=90067\"\n"
 	/* D48. Any other syntactically valid media type (RFC 6838's names,
 	 * type "/" subtype, one Content-Type header; 920470 still reads its
 	 * parameters) when D2 filled the list (tx.gatehouse_types): 920420
@@ -98,12 +104,6 @@ const char waf_crs_defaults[] =
 	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/"
 	"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}[ \\t]*(?:;|$)\" \"t:none,t:lowercase,chain\"\n"
 	"SecRule TX:gatehouse_types \"@eq 1\" \"t:none,ctl:ruleRemoveById=920420\"\n"
-	/* D48 ...but a serialized Java object is a deserialization attack
-	 * (JMX invokers, RMI over HTTP): its type keeps 920420 (90080), and a
-	 * body of another unlisted type that opens with the stream magic
-	 * (0xACED0005) is refused (90081). */
-	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/x-java-(?:serialized-)?object\" "
-	"\"id:90080,phase:1,pass,nolog,t:none,t:lowercase,ctl:ruleRemoveById=90067\"\n"
 	"SecRule REQUEST_BODY \"@rx ^\\xac\\xed\\x00\\x05\" "
 	"\"id:90081,phase:2,block,t:none,"
 	"msg:'Java serialized object in the request body',logdata:'%{MATCHED_VAR_NAME}',"
