@@ -851,6 +851,14 @@ const char waf_crs_defaults[] =
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef URL_ARG
 #undef URL_NAME
+	/* D49 ...and a comparison written in the query string, as ERDDAP's
+	 * constraints ("&time>=2026-11-01", "&station!=..."), OpenSearch
+	 * and many list APIs send them: the name ends in "<", ">" or "!"
+	 * ("time>"), which 932150 reads as a command word and a redirection.
+	 * 932150 no longer reads an argument name of word characters ending
+	 * in one of them; it reads its value, and every other name, as
+	 * before; the other command rules read the name. */
+	"SecRuleUpdateTargetById 932150 \"!ARGS_NAMES:'/^\\w{1,64}[<>!]$/'\"\n"
 	/* D49. Parameters that carry a filter language by protocol: OGC's
 	 * CQL_FILTER (GeoServer WFS/WMS), OData's $filter, and ArcGIS REST's
 	 * where on a .../query path.  Their ordinary content is a WHERE clause

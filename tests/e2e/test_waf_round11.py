@@ -46,9 +46,11 @@ def test_d47_webdav_methods_pass_and_their_neighbours_are_refused(gatehouse, ori
            ("UNLOCK", "/dav/a", [("Lock-Token", "<../../etc/passwd> x")], b""),
            ("PUT", "/dav/a", [("If", "(<opaquelocktoken:e71d>) ' or 1=1--"),
                               ("Content-Type", "application/octet-stream")], b"PK"),
+           # IIS 6's If overflow (CVE-2017-7269): UTF-8 in the URL
            ("PROPFIND", "/", [("Depth", "1"),
-                              ("If", "<http://localhost/aaaaaaa\u6f68\u7863> (Not <locktoken:write1>)")],
-            None),
+                              ("If", "<http://localhost/aaaaaaa%s> (Not <locktoken:write1>)"
+                                     % "\u6f68\u7863".encode().decode("latin-1"))],
+            b""),
            ("PROPPATCH", "/dav/a", [XMLT],
             b'<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><d:displayname>x\' UNION SELECT '
             b'password FROM users-- -</d:displayname></d:prop></d:set></d:propertyupdate>'),
