@@ -290,7 +290,9 @@ static char *prologue(const struct waf_rt *rt)
 		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
 		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
 		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n"
-		"SecRule REQUEST_HEADERS:%s-whole \"@streq 1\" "
+		/* @rx, not @streq: the pre-filter evaluates a body processor
+		 * ctl's links by their regex (json_ctl_fires()) */
+		"SecRule REQUEST_HEADERS:%s-whole \"@rx ^1$\" "
 		"\"id:90003,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=JSON\"\n",
 		w->detect ? "DetectionOnly" : "On", mlim, mlim, w->inspect_response ? "On" : "Off",
 		(unsigned long long)(w->response_body_limit ? w->response_body_limit : 1),
@@ -835,9 +837,13 @@ static bool in_list(const char *l, const char *t, size_t n)
 	return false;
 }
 
+/* RFC 6838's restricted-name characters (a letter or a digit first). */
 static bool rfc6838_char(unsigned char c, bool first)
 {
-	return isalnum(c) || (!first && strchr("!#$&^_.+-", c) && c);
+	if ((unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u)
+		return true;
+	return !first && (c == '!' || c == '#' || c == '$' || c == '&' || c == '^' || c == '_' ||
+			  c == '.' || c == '+' || c == '-');
 }
 
 /* D48 (crs_defaults.c, 90067): a Content-Type value that is a valid
@@ -848,32 +854,36 @@ static bool rfc6838_char(unsigned char c, bool first)
  * `allow_types` type.  Its body is read whole when it is text. */
 static bool ctype_unlisted(const struct cfg_waf *w, const struct waf_pf_hdr *h)
 {
-	static const char *const listed[] = {
-		"application/x-www-form-urlencoded", "multipart/form-data", "multipart/related",
-		"text/xml", "application/xml", "application/soap+xml", "application/json",
-		"application/csp-report", "application/octet-stream",
-		"application/offset+octet-stream", "application/x-ndjson", "text/csv",
-		"text/calendar", "text/vcard", "text/x-vcard", "text/plain", "application/yaml",
-		"application/x-yaml", "text/yaml", "text/x-yaml", "application/pdf",
-		"application/zip", "application/gzip" };
+#define L(s) { s, sizeof(s) - 1 }
+	static const struct waf_type listed[] = {
+		L("application/x-www-form-urlencoded"), L("multipart/form-data"),
+		L("multipart/related"), L("text/xml"), L("application/xml"),
+		L("application/soap+xml"), L("application/json"), L("application/csp-report"),
+		L("application/octet-stream"), L("application/offset+octet-stream"),
+		L("application/x-ndjson"), L("text/csv"), L("text/calendar"), L("text/vcard"),
+		L("text/x-vcard"), L("text/plain"), L("application/yaml"), L("application/x-yaml"),
+		L("text/yaml"), L("text/x-yaml"), L("application/pdf"), L("application/zip"),
+		L("application/gzip") };
+#undef L
 	const char *v = h->value;
-	size_t n = h->value_len, k = 0, slash = 0;
-	while (k < n && k < 256 && (rfc6838_char((unsigned char)v[k], k == 0 || (slash && k == slash + 1)) ||
-				   (v[k] == '/' && !slash && k > 0))) {
-		if (v[k] == '/')
+	size_t n = h->value_len, t = 0, k, slash = 0;
+	while (t < n && t < 257 && v[t] != ';' && v[t] != ' ' && v[t] != '\t')
+		t++;	/* the type token: the common, listed ones are found first */
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		if (listed[i].n == t && !strncasecmp(v, listed[i].t, t))
+			return false;
+	for (k = 0; k < t; k++) {
+		if (v[k] == '/' && !slash && k > 0)
 			slash = k;
-		k++;
+		else if (!rfc6838_char((unsigned char)v[k], k == 0 || (slash && k == slash + 1)))
+			return false;
 	}
-	if (!slash || k == slash + 1 || k - slash > 128 || slash > 127)
+	if (!slash || t == slash + 1 || t - slash > 128 || slash > 127)
 		return false;
-	size_t t = k;	/* the type token */
 	while (k < n && (v[k] == ' ' || v[k] == '\t'))
 		k++;
 	if (k < n && v[k] != ';')
 		return false;
-	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
-		if (strlen(listed[i]) == t && !strncasecmp(v, listed[i], t))
-			return false;
 	bool xml = t > 4 && !strncasecmp(v + t - 4, "+xml", 4);
 	if ((t > 5 && (!strncasecmp(v + t - 5, "+json", 5) || !strncasecmp(v + t - 5, "+yaml", 5))) ||
 	    (!xml && (!strncasecmp(v, "image/", 6) || !strncasecmp(v, "audio/", 6) ||
