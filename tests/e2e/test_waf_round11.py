@@ -119,3 +119,25 @@ def test_d49_filter_parameters(gatehouse, origin, port):
     for t in bad:
         assert send(port, "GET", t).status == 403, t
     assert origin.stats.heads == hits
+
+
+def test_plain_requests_skip_modsecurity_with_the_new_defaults(gatehouse, origin, port):
+    # the pre-filter still clears ordinary requests alone (D48's body
+    # processor rule once made it answer "cannot tell" for every request:
+    # each went to ModSecurity, 75 times the instructions)
+    from test_metrics import scrape
+    admin = ghutil.free_port()
+    start(gatehouse, port, origin, waf="prefilter on", global_extra="admin 127.0.0.1:%d" % admin)
+
+    def inspections():
+        return sum(v for (n, ls), v in scrape(admin)[1].items()
+                   if n == "gatehouse_waf_inspections_total")
+    for i in range(10):
+        assert send(port, "GET", "/products/blue-kettle?page=%d" % i).status == 200
+        assert send(port, "POST", "/api/cart", [("Content-Type", "application/json")],
+                    b'{"sku": "BK-1", "qty": %d}' % i).status == 200
+    assert inspections() == 0
+    # a body D48 reads whole goes to ModSecurity
+    assert send(port, "POST", "/whip/r", [("Content-Type", "application/sdp")],
+                b"v=0\r\ns=-\r\n").status == 200
+    ghutil.wait_for(lambda: inspections() >= 1, 5 * ghutil.SLACK, 0.05, "an inspection")
