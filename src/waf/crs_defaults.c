@@ -7,16 +7,17 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout12;
+ * held-out sets (tests/waf/holdout ... holdout13;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90063 are these,
- * 90070-90073 and 90075 gatehouse's SSRF detection, 90074 and 90076 code
- * in image uploads; 90077-90079 are `allow_methods` and `allow_types`
- * (waf.c), which add to D1's and D2's lists.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90069 and
+ * 90080-90084 are these, 90070-90073 and 90075 gatehouse's SSRF
+ * detection, 90074 and 90076 code in image uploads; 90077-90079 are
+ * `allow_methods` and `allow_types` (waf.c), which add to D1's and D2's
+ * lists.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"

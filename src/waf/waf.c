@@ -7,7 +7,9 @@
  *      access and limits, the body processors of modsecurity.conf-
  *      recommended (ids 200000 XML, 200001 JSON, 200002 a body that did
  *      not parse is refused), the rule that lifts 200002 for a body cut at
- *      body_limit (90002), one rule per conditional exclusion (90010+i);
+ *      body_limit (90002), the JSON parser for a body D48 reads whole
+ *      (90003, by an internal header waf_inspect() adds), one rule per
+ *      conditional exclusion (90010+i);
  *   2. the `rules` files in order; a CRS directory expands to its
  *      owasp-crs.load's Include lines (globs sorted), else crs-setup.conf
  *      and every rules/NAME.conf, sorted.  Right after crs-setup.conf (or before
@@ -15,9 +17,9 @@
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
  *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
- *      90020-90063; D33, D35, D38, D39 and D42 also rewrite a text/plain,
- *      CSV, NDJSON, YAML, iCalendar or vCard body for the JSON parser in
- *      waf_inspect()); right after REQUEST-901-INITIALIZATION.conf (where
+ *      90020-90069, 90080-90084; D33, D35, D38, D39, D42 and D48 also
+ *      rewrite a text/plain, CSV, NDJSON, YAML, iCalendar, vCard or
+ *      unlisted text body for the JSON parser in waf_inspect()); right after REQUEST-901-INITIALIZATION.conf (where
  *      the CRS fills its policy lists; else after the defaults) the
  *      `allow_methods`/`allow_types` additions (90077-90079, policy_text());
  *   3. SecRuleRemoveById for unconditional exclusions.
