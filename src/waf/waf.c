@@ -887,7 +887,9 @@ static bool ctype_unlisted(const struct cfg_waf *w, const struct waf_pf_hdr *h)
 	if (k < n && v[k] != ';')
 		return false;
 	bool xml = t > 4 && !strncasecmp(v + t - 4, "+xml", 4);
-	if ((t > 5 && (!strncasecmp(v + t - 5, "+json", 5) || !strncasecmp(v + t - 5, "+yaml", 5))) ||
+	/* D12's +json and D38's +yaml are application/ types only */
+	if ((t > 17 && !strncasecmp(v, "application/", 12) &&
+	     (!strncasecmp(v + t - 5, "+json", 5) || !strncasecmp(v + t - 5, "+yaml", 5))) ||
 	    (!xml && (!strncasecmp(v, "image/", 6) || !strncasecmp(v, "audio/", 6) ||
 		      !strncasecmp(v, "video/", 6))))
 		return false;

@@ -81,6 +81,8 @@ def test_d48_unlisted_types_are_read_whole(gatehouse, origin, port):
            ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
            ("application/x-java-serialized-object", b"\xac\xed\x00\x05sr\x00\x11java.util.HashMap"),
            ("application/x-foo", b"\xac\xed\x00\x05sr\x00\x11java.util.HashMap"),
+           ("text/x-report+json", b'{"q": "1\' UNION SELECT password FROM users-- -"}'),
+           ("text/x-config+yaml", b"q: 1' UNION SELECT password FROM users-- -\n"),
            ("application/", b"a=1"),                                    # malformed: 920420
            ("application/sdp; x=\"<script>\"", b"v=0\r\n")]               # 920470
     for t, body in bad:
