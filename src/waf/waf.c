@@ -19,8 +19,9 @@
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
  *      90020-90069, 90080-90084; D33, D35, D38, D39, D42 and D48 also
  *      rewrite a text/plain, CSV, NDJSON, YAML, iCalendar, vCard or
- *      unlisted text body for the JSON parser in waf_inspect()); right after REQUEST-901-INITIALIZATION.conf (where
- *      the CRS fills its policy lists; else after the defaults) the
+ *      unlisted text body for the JSON parser in waf_inspect()); right
+ *      after REQUEST-901-INITIALIZATION.conf (where the CRS fills its
+ *      policy lists; else after the defaults) the
  *      `allow_methods`/`allow_types` additions (90077-90079, policy_text());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
