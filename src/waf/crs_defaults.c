@@ -7,16 +7,17 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout12;
+ * held-out sets (tests/waf/holdout ... holdout13;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
- * fill what is unset, as REQUEST-901 would).  Ids 90020-90063 are these,
- * 90070-90073 and 90075 gatehouse's SSRF detection, 90074 and 90076 code
- * in image uploads; 90077-90079 are `allow_methods` and `allow_types`
- * (waf.c), which add to D1's and D2's lists.
+ * fill what is unset, as REQUEST-901 would).  Ids 90020-90069 and
+ * 90080-90084 are these, 90070-90073 and 90075 gatehouse's SSRF
+ * detection, 90074 and 90076 code in image uploads; 90077-90079 are
+ * `allow_methods` and `allow_types` (waf.c), which add to D1's and D2's
+ * lists.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"
@@ -25,10 +26,46 @@
 
 const char waf_crs_defaults[] =
 	/* D1. REST methods: CRS 3.3 allows GET HEAD POST OPTIONS only (911100);
-	 * the method policy is no attack test.  CONNECT, TRACE and WebDAV stay
-	 * refused. */
+	 * the method policy is no attack test.  CONNECT, TRACE, TRACK and
+	 * unregistered tokens stay refused.
+	 * D47. ...and the registered WebDAV family: RFC 4918's PROPPATCH MKCOL
+	 * COPY MOVE LOCK UNLOCK, RFC 3253's REPORT (CalDAV's and CardDAV's
+	 * queries; the versioning methods stay out), RFC 4791's MKCALENDAR,
+	 * RFC 5323's SEARCH.  Their XML bodies are parsed as XML as any XML
+	 * body.  PROPFIND only with "Depth: 0" or "Depth: 1" (90064): what
+	 * sync, calendar and Office clients send; one without Depth (infinite
+	 * depth by RFC 4918) is a scanner's probe or a crawl of the tree.
+	 * tx.gatehouse_dav says D1 filled the list (90064 keeps off a list
+	 * set in crs-setup.conf). */
 	"SecRule &TX:allowed_methods \"@eq 0\" \"id:90020,phase:1,pass,nolog,t:none,"
-	"setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'\"\n"
+	"setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE "
+	"PROPPATCH MKCOL COPY MOVE LOCK UNLOCK REPORT MKCALENDAR SEARCH',"
+	"setvar:'tx.gatehouse_dav=1'\"\n"
+	"SecRule REQUEST_METHOD \"@streq PROPFIND\" \"id:90064,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule TX:gatehouse_dav \"@eq 1\" \"chain\"\n"
+	"SecRule &REQUEST_HEADERS:Depth \"@eq 1\" \"chain\"\n"
+	"SecRule REQUEST_HEADERS:Depth \"@rx ^[ \\t]*[01][ \\t]*$\" \"t:none,ctl:ruleRemoveById=911100\"\n"
+	/* D47. WebDAV's lock headers, which 920450 restricts: UNLOCK must
+	 * name the lock in Lock-Token (RFC 4918 10.5), and a write to a
+	 * locked resource submits the token in If (10.4).  Lifted for one
+	 * header whose value has the RFC's shape in printable ASCII: a
+	 * Coded-URL "<urn:uuid:...>" for Lock-Token on UNLOCK; tagged or
+	 * untagged lists of "(Not <token> [etag])" for If on a write or
+	 * WebDAV method.  IIS 6's If overflow (CVE-2017-7269: non-ASCII in
+	 * the URL), a quote, a space inside a URL, a second header, another
+	 * method are refused as before. */
+#define DAV_URL "<[a-z0-9._~:/?#\\[\\]@!$&()*+,;=%-]{1,512}>"
+	"SecRule REQUEST_METHOD \"@streq UNLOCK\" \"id:90065,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule &REQUEST_HEADERS:Lock-Token \"@eq 1\" \"chain\"\n"
+	"SecRule REQUEST_HEADERS:Lock-Token \"@rx ^[ \\t]*" DAV_URL "[ \\t]*$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:Lock-Token\"\n"
+	"SecRule REQUEST_METHOD \"@rx ^(?:PUT|POST|PATCH|DELETE|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|"
+	"LOCK|UNLOCK|REPORT|MKCALENDAR|SEARCH)$\" \"id:90066,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule &REQUEST_HEADERS:If \"@eq 1\" \"chain\"\n"
+	"SecRule REQUEST_HEADERS:If \"@rx ^[ \\t]*(?:(?:" DAV_URL "[ \\t]*)?\\((?:[ \\t]*(?:not[ \\t]+)?"
+	"(?:" DAV_URL "|\\[(?:w/)?\\\"[a-z0-9._~:/+=-]{0,128}\\\"\\]))+[ \\t]*\\)[ \\t]*){1,16}$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:If\"\n"
+#undef DAV_URL
 	/* D2. Body types browsers and common clients send (920420): CSP
 	 * reports, octet-stream chunk uploads, NDJSON, CSV.  text/plain is not
 	 * here: see D5. */
@@ -47,7 +84,44 @@ const char waf_crs_defaults[] =
 	 * text/vcard; vCard 3's text/x-vcard): what CalDAV and CardDAV
 	 * clients PUT, and what calendar and contact imports POST.  Read
 	 * whole as one string (90054, waf.c), as a CSV body is. */
-	"|text/calendar| |text/vcard| |text/x-vcard|'\"\n"
+	"|text/calendar| |text/vcard| |text/x-vcard|',setvar:'tx.gatehouse_types=1'\"\n"
+	/* D48 ...but a serialized Java object is a deserialization attack
+	 * (JMX invokers, RMI over HTTP): its type keeps 920420 (90080), and a
+	 * body of another unlisted type that opens with the stream magic
+	 * (0xACED0005) is refused (90081). */
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/x-java-(?:serialized-)?object\" "
+	"\"id:90080,phase:1,pass,nolog,t:none,t:lowercase,ctl:ruleRemoveById=90067\"\n"
+	/* D48. Any other syntactically valid media type (RFC 6838's names,
+	 * type "/" subtype, one Content-Type header; 920470 still reads its
+	 * parameters) when D2 filled the list (tx.gatehouse_types): 920420
+	 * refused such a body while application/octet-stream (D2) lets any
+	 * bytes through.  waf.c reads the body of such a type whole, as one
+	 * string (the JSON parser, as a CSV body, 90003 in the prologue), when
+	 * it is text (UTF-8, no control byte but tab, CR, LF, FF) or the type
+	 * is text/...; a binary one is read as an octet-stream body is.  A
+	 * malformed type ("application/", a space, two slashes) is refused by
+	 * 920420 as before. */
+	"SecRule &REQUEST_HEADERS:Content-Type \"@eq 1\" \"id:90067,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/"
+	"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}[ \\t]*(?:;|$)\" \"t:none,t:lowercase,chain\"\n"
+	"SecRule TX:gatehouse_types \"@eq 1\" \"t:none,ctl:ruleRemoveById=920420\"\n"
+	"SecRule REQUEST_BODY \"@rx ^\\xac\\xed\\x00\\x05\" "
+	"\"id:90081,phase:2,block,t:none,"
+	"msg:'Java serialized object in the request body',logdata:'%{MATCHED_VAR_NAME}',"
+	"tag:'attack-rce',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.rce_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	/* D48. Prometheus remote write (1.0): a snappy-compressed protobuf,
+	 * both mandatory.  920450 restricts Content-Encoding because a coded
+	 * body reaches the rules unread; this one is binary and unread
+	 * whatever its coding (as octet-stream).  On POST, one header of each,
+	 * exactly these values: 920450 no longer reads Content-Encoding. */
+	"SecRule REQUEST_METHOD \"@streq POST\" \"id:90082,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule &REQUEST_HEADERS:Content-Encoding \"@eq 1\" \"chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Encoding \"@rx ^[ \\t]*snappy[ \\t]*$\" \"t:none,t:lowercase,chain\"\n"
+	"SecRule &REQUEST_HEADERS:Content-Type \"@eq 1\" \"chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/x-protobuf[ \\t]*(?:;|$)\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveTargetById=920450;REQUEST_HEADERS_NAMES:Content-Encoding\"\n"
 	/* D3. GraphQL documents look like shell brace groups to 932100: only
 	 * the `query` argument of a path ending in /graphql, only that rule;
 	 * the variables stay inspected.
@@ -778,12 +852,56 @@ const char waf_crs_defaults[] =
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef URL_ARG
 #undef URL_NAME
+	/* D49 ...and a comparison written in the query string, as ERDDAP's
+	 * constraints ("&time>=2026-11-01", "&station!=..."), OpenSearch
+	 * and many list APIs send them: the name ends in "<", ">" or "!"
+	 * ("time>"), which 932150 reads as a command word and a redirection.
+	 * 932150 no longer reads an argument name of word characters ending
+	 * in one of them; it reads its value, and every other name, as
+	 * before; the other command rules read the name. */
+	"SecRuleUpdateTargetById 932150 \"!ARGS_NAMES:'/^\\w{1,64}[<>!]$/'\"\n"
+	/* D49. Parameters that carry a filter language by protocol: OGC's
+	 * CQL_FILTER (GeoServer WFS/WMS), OData's $filter, and ArcGIS REST's
+	 * where on a .../query path.  Their ordinary content is a WHERE clause
+	 * (STATE_NAME LIKE 'N%' AND PERSONS > 15000000, ZONING = 'R-1'), which
+	 * libinjection (942100) reads as SQL injection by design.  942100 no
+	 * longer reads them (90068, 90083); 90069 and 90084 do instead: what a
+	 * filter never needs and an injection does: UNION SELECT, a subquery
+	 * (select ... from), a statement after ';', a comment (--, slash-star,
+	 * #), a tautology of quoted literals (or '1'='1), delays, xp_ and
+	 * exec, file writes, information_schema.  Every other SQL rule
+	 * (942190, 942270, 942160 ...) reads them as before. */
+#define QL_SQL "\"@rx (?i)union[\\s(]+(?:all[\\s(]+)?select|\\bselect\\b[\\s\\S]*?\\bfrom\\b|" \
+	";\\s*[a-z]|--|/\\*|#|\\b(?:sleep|benchmark|pg_sleep)\\s*\\(|waitfor\\s+delay|\\bxp_\\w|" \
+	"\\bexec(?:ute)?\\s|into\\s+(?:out|dump)file|load_file|information_schema|" \
+	"\\bor\\s+'([^']{0,32})'\\s*=\\s*'\\1\" "
+#define QL_ACT(id) "\"id:" id ",phase:2,block,t:none,t:urlDecodeUni," \
+	"msg:'SQL injection in a filter-language parameter (gatehouse default: 942100 stand-in)'," \
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'," \
+	"setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+	"SecAction \"id:90068,phase:1,pass,nolog,t:none,"
+	"ctl:ruleRemoveTargetById=942100;ARGS:cql_filter,ctl:ruleRemoveTargetById=942100;ARGS:CQL_FILTER,"
+	"ctl:ruleRemoveTargetById=942100;ARGS:$filter\"\n"
+	"SecRule ARGS:cql_filter|ARGS:$filter " QL_SQL QL_ACT("90069")
+	"SecRule REQUEST_FILENAME \"@rx /query$\" \"id:90083,phase:1,pass,nolog,t:none,"
+	"ctl:ruleRemoveTargetById=942100;ARGS:where\"\n"
+	"SecRule REQUEST_FILENAME \"@rx /query$\" \"id:90084,phase:2,block,t:none,chain,"
+	"msg:'SQL injection in a filter-language parameter (gatehouse default: 942100 stand-in)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
+	"SecRule ARGS:where " QL_SQL "\"t:none,t:urlDecodeUni,"
+	"setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef QL_ACT
+#undef QL_SQL
 	/* Detections the CRS 3.3.4 Debian ships lacks (the corpus's misses).
 	 * G1. Log4j lookups (CVE-2021-44228 and its obfuscations) in any
 	 * header, cookie, argument or the request line: "${" opening a lookup
-	 * name and a colon, or a lookup nested inside another one. */
+	 * name and a colon, or a lookup nested inside another one; in an XML
+	 * body its text and, as the CRS's 944 rules, its attributes (a
+	 * CalDAV filter's name="..."). */
 	"SecRule REQUEST_LINE|ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|"
-	"REQUEST_HEADERS|XML:/* \"@rx \\$\\{(?:[^{}]{0,24}\\$\\{|\\s*(?:jndi|ctx|lower|upper|env|sys|"
+	"REQUEST_HEADERS|XML:/*|XML://@* \"@rx \\$\\{(?:[^{}]{0,24}\\$\\{|\\s*(?:jndi|ctx|lower|upper|env|sys|"
 	"date|main|k8s|sd|base64|java|bundle|spring|docker|log4j|web|marker|event)\\s*:)\" "
 	"\"id:90030,phase:2,block,t:none,t:urlDecodeUni,t:lowercase,"
 	"msg:'Log4j lookup (JNDI injection, CVE-2021-44228)',logdata:'%{MATCHED_VAR_NAME}',"
@@ -961,6 +1079,8 @@ static const struct {
 	{ 90058, { 921110 } },
 	{ 90059, { 921130 } },
 	{ 90063, { 921120 } },
+	{ 90069, { 942100 } },
+	{ 90084, { 942100 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

@@ -7,7 +7,9 @@
  *      access and limits, the body processors of modsecurity.conf-
  *      recommended (ids 200000 XML, 200001 JSON, 200002 a body that did
  *      not parse is refused), the rule that lifts 200002 for a body cut at
- *      body_limit (90002), one rule per conditional exclusion (90010+i);
+ *      body_limit (90002), the JSON parser for a body D48 reads whole
+ *      (90003, by an internal header waf_inspect() adds), one rule per
+ *      conditional exclusion (90010+i);
  *   2. the `rules` files in order; a CRS directory expands to its
  *      owasp-crs.load's Include lines (globs sorted), else crs-setup.conf
  *      and every rules/NAME.conf, sorted.  Right after crs-setup.conf (or before
@@ -15,10 +17,11 @@
  *      (90001: tx.paranoia_level and tx.executing_paranoia_level), so it
  *      overrides crs-setup.conf's 900000 and precedes REQUEST-901; then,
  *      unless `defaults off`, gatehouse's default exclusions (crs_defaults.c,
- *      90020-90063; D33, D35, D38, D39 and D42 also rewrite a text/plain,
- *      CSV, NDJSON, YAML, iCalendar or vCard body for the JSON parser in
- *      waf_inspect()); right after REQUEST-901-INITIALIZATION.conf (where
- *      the CRS fills its policy lists; else after the defaults) the
+ *      90020-90069, 90080-90084; D33, D35, D38, D39, D42 and D48 also
+ *      rewrite a text/plain, CSV, NDJSON, YAML, iCalendar, vCard or
+ *      unlisted text body for the JSON parser in waf_inspect()); right
+ *      after REQUEST-901-INITIALIZATION.conf (where the CRS fills its
+ *      policy lists; else after the defaults) the
  *      `allow_methods`/`allow_types` additions (90077-90079, policy_text());
  *   3. SecRuleRemoveById for unconditional exclusions.
  * Rule ids 90000-90099 are gatehouse's.
@@ -289,10 +292,14 @@ static char *prologue(const struct waf_rt *rt)
 		"SecRule REQBODY_ERROR \"!@eq 0\" \"id:200002,phase:2,t:none,log,deny,status:400,"
 		"msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2\"\n"
 		"SecRule REQUEST_HEADERS:%s-partial \"@streq 1\" "
-		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n",
+		"\"id:90002,phase:1,t:none,pass,nolog,ctl:ruleRemoveById=200002\"\n"
+		/* @rx, not @streq: the pre-filter evaluates a body processor
+		 * ctl's links by their regex (json_ctl_fires()) */
+		"SecRule REQUEST_HEADERS:%s-whole \"@rx ^1$\" "
+		"\"id:90003,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=JSON\"\n",
 		w->detect ? "DetectionOnly" : "On", mlim, mlim, w->inspect_response ? "On" : "Off",
 		(unsigned long long)(w->response_body_limit ? w->response_body_limit : 1),
-		w->response_types ? w->response_types : "text/html", rt->secret);
+		w->response_types ? w->response_types : "text/html", rt->secret, rt->secret);
 	int ncond = 0;
 	for (int i = 0; ok && i < w->nexcludes; i++) {
 		const struct cfg_waf_exclude *x = &w->excludes[i];
@@ -475,6 +482,22 @@ struct waf_rt *waf_load(const struct cfg_waf *w, const char *base_dir, int *bad,
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		n += snprintf(rt->secret + n, sizeof(rt->secret) - (size_t)n, "%02x", rnd[i]);
 	rt->secret_len = (size_t)n;
+	/* the `allow_types` read whole, once (waf_reads_whole() runs a request) */
+	for (const char *q = w->allow_types; q && *q;) {
+		size_t k = strcspn(q, " ");
+		if (reads_whole(w, q, k)) {
+			void *v = realloc(rt->whole, (rt->nwhole + 1) * sizeof(*rt->whole));
+			if (!v) {
+				snprintf(err, errlen, "out of memory");
+				free(ends);
+				waf_free(rt);
+				return NULL;
+			}
+			rt->whole = v;
+			rt->whole[rt->nwhole++] = (struct waf_type){ .t = q, .n = k };
+		}
+		q += k + (q[k] == ' ');
+	}
 
 	for (int i = 0; i < w->nrules; i++) {
 		const char *p = w->rules[i].path;
@@ -610,6 +633,7 @@ void waf_free(struct waf_rt *rt)
 	for (size_t i = 0; i < rt->nfiles; i++)
 		free(rt->files[i]);
 	free(rt->files);
+	free(rt->whole);
 	free(rt);
 }
 
@@ -754,16 +778,21 @@ static bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
 /* The body kinds D5 (90024), D35 (90054) and D38 (90056) hand to the JSON
  * parser, by a Content-Type header they match (^type(?:\s*;|$), case
  * aside). */
-enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON, BK_YAML };
+enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON, BK_YAML, BK_WHOLE };
 
-static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
+static bool ctype_is_n(const struct waf_pf_hdr *h, const char *type, size_t n)
 {
-	size_t n = strlen(type), k = n;
+	size_t k = n;
 	if (h->value_len < n || strncasecmp(h->value, type, n))
 		return false;
 	while (k < h->value_len && strchr(" \t\n\r\f\v", h->value[k]))
 		k++;
 	return k == h->value_len || h->value[k] == ';';
+}
+
+static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
+{
+	return ctype_is_n(h, type, strlen(type));
 }
 
 /* D38: application/yaml, application/x-yaml, text/yaml, text/x-yaml, or
@@ -789,40 +818,159 @@ static bool ctype_is_yaml(const struct waf_pf_hdr *h)
 	return k == n || v[k] == ';';
 }
 
-/* `allow_types`: the type of a body read whole (reads_whole()). */
-static bool ctype_allowed_whole(const struct cfg_waf *w, const struct waf_pf_hdr *h)
+/* `allow_types`: the type of a body read whole (rt->whole, reads_whole()). */
+static bool ctype_allowed_whole(const struct waf_rt *rt, const struct waf_pf_hdr *h)
 {
-	char t[256];
-	for (const char *q = w->allow_types; q && *q;) {
-		size_t n = strcspn(q, " ");
-		if (n < sizeof(t)) {
-			memcpy(t, q, n);
-			t[n] = '\0';
-			if (reads_whole(w, t, n) && ctype_is(h, t))
-				return true;
-		}
-		q += n + (q[n] == ' ');
+	for (size_t i = 0; i < rt->nwhole; i++)
+		if (ctype_is_n(h, rt->whole[i].t, rt->whole[i].n))
+			return true;
+	return false;
+}
+
+/* Whether the type token t (n bytes, lowercase) is in the space-separated
+ * list l. */
+static bool in_list(const char *l, const char *t, size_t n)
+{
+	while (l && *l) {
+		size_t k = strcspn(l, " ");
+		if (k == n && !strncasecmp(l, t, n))
+			return true;
+		l += k + (l[k] == ' ');
 	}
 	return false;
 }
 
+/* RFC 6838's restricted-name characters (a letter or a digit first). */
+static bool rfc6838_char(unsigned char c, bool first)
+{
+	if ((unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u)
+		return true;
+	return !first && (c == '!' || c == '#' || c == '$' || c == '&' || c == '^' || c == '_' ||
+			  c == '.' || c == '+' || c == '-');
+}
+
+/* D48 (crs_defaults.c, 90067): a Content-Type value that is a valid
+ * media type (RFC 6838 names, then white space and ';' or the end) and
+ * that no other default reads: not D2's list nor D5/D12/D38's text,
+ * JSON and YAML families nor the binary files D6 and D43 admit
+ * (image, audio and video but +xml ones: an SVG is markup), nor an
+ * `allow_types` type.  Its body is read whole when it is text. */
+static bool ctype_unlisted(const struct cfg_waf *w, const struct waf_pf_hdr *h)
+{
+#define L(s) { s, sizeof(s) - 1 }
+	static const struct waf_type listed[] = {
+		L("application/x-www-form-urlencoded"), L("multipart/form-data"),
+		L("multipart/related"), L("text/xml"), L("application/xml"),
+		L("application/soap+xml"), L("application/json"), L("application/csp-report"),
+		L("application/octet-stream"), L("application/offset+octet-stream"),
+		L("application/x-ndjson"), L("text/csv"), L("text/calendar"), L("text/vcard"),
+		L("text/x-vcard"), L("text/plain"), L("application/yaml"), L("application/x-yaml"),
+		L("text/yaml"), L("text/x-yaml"), L("application/pdf"), L("application/zip"),
+		L("application/gzip") };
+#undef L
+	const char *v = h->value;
+	size_t n = h->value_len, t = 0, k, slash = 0;
+	while (t < n && t < 257 && v[t] != ';' && v[t] != ' ' && v[t] != '\t')
+		t++;	/* the type token: the common, listed ones are found first */
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		if (listed[i].n == t && !strncasecmp(v, listed[i].t, t))
+			return false;
+	for (k = 0; k < t; k++) {
+		if (v[k] == '/' && !slash && k > 0)
+			slash = k;
+		else if (!rfc6838_char((unsigned char)v[k], k == 0 || (slash && k == slash + 1)))
+			return false;
+	}
+	if (!slash || t == slash + 1 || t - slash > 128 || slash > 127)
+		return false;
+	while (k < n && (v[k] == ' ' || v[k] == '\t'))
+		k++;
+	if (k < n && v[k] != ';')
+		return false;
+	bool xml = t > 4 && !strncasecmp(v + t - 4, "+xml", 4);
+	/* D12's +json and D38's +yaml are application/ types only */
+	if ((t > 17 && !strncasecmp(v, "application/", 12) &&
+	     (!strncasecmp(v + t - 5, "+json", 5) || !strncasecmp(v + t - 5, "+yaml", 5))) ||
+	    (!xml && (!strncasecmp(v, "image/", 6) || !strncasecmp(v, "audio/", 6) ||
+		      !strncasecmp(v, "video/", 6))))
+		return false;
+	return !in_list(w->allow_types, v, t) && !in_list(w->allow_types_raw, v, t);
+}
+
+/* The Content-Type header D48 reads (one header; NULL: none, or two). */
+static const struct waf_pf_hdr *unlisted_ctype(const struct waf_rt *rt, const struct waf_pf_req *r)
+{
+	const struct waf_pf_hdr *ct = NULL;
+	if (!rt->cfg->defaults)
+		return NULL;
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct waf_pf_hdr *h = &r->hdrs[i];
+		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12))
+			continue;
+		if (ct)
+			return NULL;
+		ct = h;
+	}
+	return ct && ctype_unlisted(rt->cfg, ct) ? ct : NULL;
+}
+
 bool waf_reads_whole(const struct waf_rt *rt, const struct waf_pf_req *r)
 {
-	if (!rt->cfg->allow_types)
+	if (unlisted_ctype(rt, r))
+		return true;	/* D48: not modelled by the pre-filter */
+	if (!rt->nwhole)
 		return false;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
 		if (h->name_len == 12 && !strncasecmp(h->name, "content-type", 12) &&
-		    ctype_allowed_whole(rt->cfg, h))
+		    ctype_allowed_whole(rt, h))
 			return true;
 	}
 	return false;
 }
 
-static int body_kind(const struct waf_rt *rt, const struct waf_pf_req *r)
+/* D48: whether a body is text: UTF-8 (a sequence cut at the end allowed:
+ * body_limit), no control byte but tab, LF, FF, CR, no DEL. */
+static bool body_is_text(const struct iovec *body, size_t nbody)
+{
+	int more = 0;	/* continuation bytes still due */
+	for (size_t i = 0; i < nbody; i++) {
+		const unsigned char *p = body[i].iov_base;
+		for (size_t k = 0; k < body[i].iov_len; k++) {
+			unsigned char c = p[k];
+			if (more) {
+				if ((c & 0xc0) != 0x80)
+					return false;
+				more--;
+			} else if (c < 0x20) {
+				if (c != '\t' && c != '\n' && c != '\f' && c != '\r')
+					return false;
+			} else if (c == 0x7f) {
+				return false;
+			} else if (c >= 0x80) {
+				if (c >= 0xc2 && c <= 0xdf)
+					more = 1;
+				else if (c >= 0xe0 && c <= 0xef)
+					more = 2;
+				else if (c >= 0xf0 && c <= 0xf4)
+					more = 3;
+				else
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+static int body_kind(const struct waf_rt *rt, const struct waf_pf_req *r,
+		     const struct iovec *body, size_t nbody)
 {
 	if (!rt->cfg->defaults)
 		return waf_reads_whole(rt, r) ? BK_CSV : BK_NONE;
+	const struct waf_pf_hdr *u = unlisted_ctype(rt, r);
+	if (u)	/* D48 */
+		return (u->value_len >= 5 && !strncasecmp(u->value, "text/", 5)) ||
+		       body_is_text(body, nbody) ? BK_WHOLE : BK_NONE;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const struct waf_pf_hdr *h = &r->hdrs[i];
 		if (h->name_len != 12 || strncasecmp(h->name, "content-type", 12))
@@ -1064,12 +1212,18 @@ bool waf_inspect(const struct waf_rt *rt, const struct waf_pf_req *r, const stru
 		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
 					 (const unsigned char *)"1", 1);
 	}
+	int kind = body_kind(rt, r, body, nbody);
+	if (kind == BK_WHOLE) {	/* D48: the JSON parser (90003), as a CSV body */
+		int l = snprintf(name, sizeof(name), "%s-whole", rt->secret);
+		msc_add_n_request_header(t, (const unsigned char *)name, (size_t)l,
+					 (const unsigned char *)"1", 1);
+		kind = BK_CSV;
+	}
 	msc_process_request_headers(t);
 	if (!intervened(t, &tx->c, res)) {
 		/* run by run, where the bytes lie (ModSecurity keeps its own
 		 * copy for its body processors while it runs) */
 		struct sbuf js = { 0 };
-		int kind = body_kind(rt, r);
 		if (kind != BK_NONE && !text_as_json(&js, kind, body, nbody)) {
 			free(line);
 			waf_tx_free(tx);

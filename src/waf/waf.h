@@ -38,6 +38,8 @@ struct waf_rt {
 	size_t secret_len;
 	uint64_t load_us;          /* how long the load took (the pre-filter's build too) */
 	uint64_t pf_build_us;      /* of which the pre-filter's build */
+	struct waf_type { const char *t; size_t n; } *whole;
+	size_t nwhole;             /* `allow_types` read whole (reads_whole()), at load */
 	char **files;              /* the rule files, in load order (for the pre-filter) */
 	size_t nfiles;
 	_Atomic uint64_t inspected;   /* waf_inspect() calls (relaxed; waf_stats) */

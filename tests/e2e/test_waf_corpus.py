@@ -39,9 +39,10 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D23; 4/278 is
                             # 1.44% (issue 10 asks 2%)
-MIN_DETECTION = 0.926       # measured 92.9% (302/325) with `strict on`, D1-D46 and the SSRF and
-                            # upload detections (90070-90076): a margin of one request (90.8%
-                            # without those detections)
+MIN_DETECTION = 0.926       # measured 92.6% (301/325) with `strict on`, D1-D49 and the SSRF and
+                            # upload detections (90070-90076): 92.9% with D1-D46, D48 admits
+                            # protocol-017 (an unlisted type, a harmless body); the floor was
+                            # not lowered: no request to spare (90.8% without the detections)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
@@ -141,14 +142,15 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # D33-D35, run once, then D36-D40 designed from it ("Ninth round": in-sample);
 # holdout12 written blind, run once on D1-D40 + 90070-90075, then D41-D46
 # designed from it ("Tenth round": in-sample); holdout13 written blind, run
-# once on D1-D46 + 90070-90076: untouched.  The bounds are the measured figures
+# once on D1-D46 + 90070-90076, then D47-D49 designed from it ("Eleventh
+# round": in-sample).  The bounds are the measured figures
 # (D1-D23, D25-D30) with a margin of one request.
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
     "holdout": (0.95, 0.033),
-    # 63/66 refused (with 90070-90076; 59/66 before) (nginx PL1 53); 0/91 refused (measured 0.0%, 1.1% before
-    # D23; 1/91 is 1.1%)
-    "holdout2": (0.93, 0.011),
+    # 64/66 refused (with D49's $filter stand-in; 63/66 with 90070-90076, 59/66 before) (nginx PL1 53);
+    # 0/91 refused (measured 0.0%, 1.1% before D23; 1/91 is 1.1%)
+    "holdout2": (0.95, 0.011),
     # 32/32 refused (with 90070-90076; 30/32 before) (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
     "holdout3": (0.96, 0.023),
     # 49/52 refused (with 90070-90076; 46/52 before) (nginx PL1 44); 0/77 refused (measured 0.0% with D28,
@@ -179,15 +181,14 @@ HELD_OUT = {
     # with D36-D38, in-sample: designed from its false positives; blind it
     # was 5.1%; 4/136 is 2.9%)
     "holdout11": (0.95, 0.030),
-    # 83/88 refused (nginx PL1 73); 5/177 refused, 2 `code` (measured 2.8%
-    # with D41-D46, in-sample: designed from its false positives; blind it
-    # was 6.2%, 6.8% with D1-D35; 6/177 is 3.4%)
-    "holdout12": (0.93, 0.034),
-    # 81/88 refused (nginx PL1 73); 21/196 refused, 2 `code`, 13 the method
-    # and content-type policy (measured 10.7%, blind, untouched: no default
-    # was designed from it yet; 22/196 is 11.2%).  A regression bound, not
-    # the aim (2%)
-    "holdout13": (0.90, 0.113),
+    # 83/88 refused (nginx PL1 73); 4/177 refused, 2 `code` (measured 2.3%
+    # with D47's REPORT, 2.8% with D41-D46, in-sample: designed from its
+    # false positives; blind it was 6.2%, 6.8% with D1-D35; 5/177 is 2.8%)
+    "holdout12": (0.93, 0.029),
+    # 81/88 refused (nginx PL1 73); 6/196 refused, 2 `code` (measured 3.1%
+    # with D47-D49, in-sample: designed from its false positives; blind it
+    # was 10.7%, 13 of 21 the method and content-type policy; 7/196 is 3.6%)
+    "holdout13": (0.90, 0.036),
 }
 
 

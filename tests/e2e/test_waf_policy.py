@@ -51,9 +51,11 @@ def blocked_by(g, rule):
 
 
 def test_webdav_methods_refused_by_default_and_passed_with_allow_methods(gatehouse, origin, port):
+    # D47 allows the WebDAV family but a PROPFIND without Depth 0/1 and
+    # unregistered methods (CHECKOUT: RFC 3253's versioning stays out)
     g = start(gatehouse, port, origin)
-    assert send(port, "PROPFIND", "/dav/files/anja/", XML, PROPFIND).status == 403
-    assert send(port, "MKCOL", "/dav/files/anja/new/").status == 403
+    assert send(port, "PROPFIND", "/dav/files/anja/", [XML[0]], PROPFIND).status == 403
+    assert send(port, "CHECKOUT", "/dav/files/anja/new/").status == 403
     assert untouched(origin)
     assert blocked_by(g, "911100"), g.stderr_tail()
 
@@ -69,7 +71,7 @@ def test_webdav_methods_refused_by_default_and_passed_with_allow_methods(gatehou
     assert send(p2, "GET", "/dav/files/anja/a.txt").status == 200
     # ... other methods are still refused, and an attack in an allowed one too
     hits = origin.stats.heads
-    assert send(p2, "SEARCH", "/dav/").status == 403
+    assert send(p2, "CHECKOUT", "/dav/").status == 403
     assert send(p2, "PROPFIND", "/dav/files/anja/?id=1'%20or%201=1--", XML, PROPFIND).status == 403
     assert origin.stats.heads == hits
     assert blocked_by(g2, "942100"), g2.stderr_tail()
@@ -81,13 +83,14 @@ def test_allow_methods_with_the_prefilter_and_with_defaults_off(gatehouse, origi
     assert send(port, "PROPFIND", "/dav/", XML, PROPFIND).status == 200
     assert send(port, "MKCOL", "/dav/x/").status == 200
     hits = origin.stats.heads
-    assert send(port, "SEARCH", "/dav/").status == 403
+    assert send(port, "CHECKOUT", "/dav/").status == 403
     assert send(port, "MKCOL", "/dav/x/?id=1'%20or%201=1--").status == 403
     assert origin.stats.heads == hits
     # defaults off: added to the CRS's own list (GET HEAD POST OPTIONS)
     p2 = ghutil.free_port()
     start(gatehouse, p2, origin, waf="defaults off\nallow_methods MKCOL")
     assert send(p2, "MKCOL", "/dav/x/").status == 200
+    assert send(p2, "MOVE", "/dav/x/").status == 403
     assert send(p2, "GET", "/dav/x/").status == 200
     assert send(p2, "PUT", "/dav/x/a", [("Content-Type", "application/json")], b"{}").status == 403
 
@@ -107,7 +110,9 @@ def test_allow_methods_adds_to_a_list_set_in_crs_setup(gatehouse, origin, port, 
 
 
 def test_protocol_types_refused_by_default_passed_with_allow_types(gatehouse, origin, port):
-    g = start(gatehouse, port, origin)
+    # D48 reads an unlisted type by default; with `defaults off` the CRS's
+    # policy refuses it
+    g = start(gatehouse, port, origin, waf="defaults off")
     assert send(port, "POST", "/whip/live", SDP_TYPE, SDP).status == 403
     assert send(port, "POST", "/sparql", [("Content-Type", "application/sparql-query")],
                 SPARQL).status == 403
@@ -134,8 +139,6 @@ def test_protocol_types_refused_by_default_passed_with_allow_types(gatehouse, or
             r = send(p2, "POST", "/whip/live", SDP_TYPE, body)
             assert r.status == 403, (extra, body)
             assert blocked_by(g2, rule), (rule, g2.stderr_tail())
-        assert send(p2, "POST", "/whip/live", [("Content-Type", "application/trickle-ice-sdpfrag")],
-                    b"a=mid:0\r\n").status == 403
         assert origin.stats.heads == hits
 
 
@@ -146,10 +149,10 @@ def test_raw_types_are_read_as_octet_stream(gatehouse, origin, port):
     body = bytes(range(256)) * 4 + os.urandom(4096)
     hdrs = [("Content-Type", "application/x-protobuf"),
             ("X-Prometheus-Remote-Write-Version", "0.1.0")]
-    start(gatehouse, port, origin)
+    start(gatehouse, port, origin, waf="defaults off")
     assert send(port, "POST", "/api/v1/write", hdrs, body).status == 403
     p2 = ghutil.free_port()
-    g2 = start(gatehouse, p2, origin, waf="allow_types application/x-protobuf raw")
+    g2 = start(gatehouse, p2, origin, waf="defaults off\nallow_types application/x-protobuf raw")
     for _ in range(5):
         body = os.urandom(8192)
         assert send(p2, "POST", "/api/v1/write", hdrs, body).status == 200, g2.stderr_tail()
@@ -193,18 +196,18 @@ def test_good_lines_check(tmp_path):
 
 def test_bad_line_on_reload_keeps_the_old_policy(gatehouse, origin, port):
     from reloadutil import reload
-    g = start(gatehouse, port, origin, waf="allow_methods MKCOL")
-    assert send(port, "MKCOL", "/dav/x/").status == 200
+    g = start(gatehouse, port, origin, waf="allow_methods CHECKOUT")
+    assert send(port, "CHECKOUT", "/dav/x/").status == 200
     # a good reload adds PROPFIND ...
-    assert reload(g, g.config.replace("allow_methods MKCOL",
-                                      "allow_methods MKCOL\n    allow_methods PROPFIND")) == 2
-    assert send(port, "PROPFIND", "/dav/", XML, PROPFIND).status == 200
+    assert reload(g, g.config.replace("allow_methods CHECKOUT",
+                                      "allow_methods CHECKOUT\n    allow_methods PROPFIND")) == 2
+    assert send(port, "PROPFIND", "/dav/", [XML[0]], PROPFIND).status == 200
     # ... a bad one is refused, and generation 2's policy keeps serving
     assert reload(g, g.config.replace("allow_methods PROPFIND", "allow_methods TRACE")) is None
     t = g.stderr_text()
     assert "TRACE is not allowed by allow_methods" in t, t[-2000:]
     assert "configuration reload failed; generation 2 keeps serving" in t
-    assert send(port, "PROPFIND", "/dav/", XML, PROPFIND).status == 200
+    assert send(port, "PROPFIND", "/dav/", [XML[0]], PROPFIND).status == 200
     assert send(port, "TRACE", "/").status in (403, 405)
 
 
