@@ -314,6 +314,9 @@ kids_learning = [
          json={"child_id": "c_3301", "game": "huruf", "level": 2, "last_word": "قطة", "stars": 2}, note="Arabic letters game"),
     dict(method="POST", target="/api/parents/messages", profile="xhr",
          json={"child_id": "c_2219", "text": "She loves the counting game but gets stuck at 'more than / less than' (> <). Any tips?"}, note="parent note"),
+    dict(method="POST", target="/api/coding-club/projects", profile="xhr", tags=["code"],
+         json={"child_id": "c_4410", "title": "Frog jump game", "script": "let score = 0;\nfunction jump() { score += 1; if (score > 10) { alert(\"You win!\"); } }"},
+         note="kids' coding game saving a JS script on purpose"),
 ]
 
 n = 0
