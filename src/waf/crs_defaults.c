@@ -139,8 +139,14 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_1.query," \
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_2.query," \
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_3.query"
+	/* D53. ...and 932110 (Windows command injection) reads "{" as a
+	 * command separator (PowerShell's script blocks) and "label" as
+	 * label.exe: every document selecting a field named label, "items {
+	 * label href }", is refused.  The document no longer goes to 932110
+	 * either, as it does not to 932100; the variables do, and 932105,
+	 * 932115, 932120 read the document as before. */
 	"SecRule REQUEST_FILENAME \"@rx /graphql$\" \"id:90022,phase:1,pass,nolog,t:none,"
-	GQL_DOC("932100") "," GQL_DOC("942190") "," GQL_DOC("90045") "\"\n"
+	GQL_DOC("932100") "," GQL_DOC("942190") "," GQL_DOC("90045") "," GQL_DOC("932110") "\"\n"
 #undef GQL_DOC
 	"SecRule REQUEST_FILENAME \"@rx /graphql$\" \"id:90037,phase:2,block,t:none,chain,"
 	"msg:'SQL injection in a GraphQL document (gatehouse default: 942190 without function calls)',"
@@ -724,10 +730,19 @@ const char waf_crs_defaults[] =
 	 * "by (system)('id')" as a call of a function by().  (One fixed-length
 	 * branch a word: PCRE's lookbehind takes no other.)  The other
 	 * callees and the bracketed branch are read as before. */
+	/* D54.  ...and a statute's or a rule's subsection, "Fed. R. Civ. P.
+	 * 34(b)(2)", "42 U.S.C. 1983(a)", "Rule 12(b)(6)": a parenthesised
+	 * letter right after a number of one to four digits reads as a
+	 * callee "(b)" called with "(2)".  PHP cannot call a number
+	 * ("34(b)" does not parse), so a callee glued to a number that is
+	 * not the end of a name ("f1(system)", "$a2(x)") is no call; one
+	 * after a space, a separator or a name is read as before. */
+#define SECNUM "(?<!(?<![\\w$])[0-9])(?<!(?<![\\w$])[0-9]{2})(?<!(?<![\\w$])[0-9]{3})" \
+	"(?<!(?<![\\w$])[0-9]{4})"
 #define PROMQL_MOD "(?<!(?<![\\w$>])by|(?<![\\w$>])without|(?<![\\w$>])on|(?<![\\w$>])ignoring|(?<![\\w$>])group_left|(?<![\\w$>])group_right)" \
 	"(?<!(?<![\\w$>])by\\s|(?<![\\w$>])without\\s|(?<![\\w$>])on\\s|(?<![\\w$>])ignoring\\s|(?<![\\w$>])group_left\\s|(?<![\\w$>])group_right\\s)"
 	"SecRuleUpdateTargetById 933210 \"!ARGS\"\n"
-	"SecRule ARGS \"@rx (?:(?:" PROMQL_MOD "\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
+	"SecRule ARGS \"@rx (?:(?:" PROMQL_MOD SECNUM "\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
 	"[a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s]+[)\\]][0-9_.$\\\"'\\[\\](){}/*\\s]*"
 	"\\([a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s].*\\)|"
 	"\\(\\s*string\\s*\\)\\s*[\\\"'])\" "
@@ -739,6 +754,7 @@ const char waf_crs_defaults[] =
 	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef PROMQL_MOD
+#undef SECNUM
 	/* D30.  932130 (Unix shell expression) reads "$(...)", "${...}" and
 	 * process substitution "<(...)" / ">(...)" after t:cmdLine, which
 	 * deletes a space before "(".  A JavaScript stack trace, the Node.js
