@@ -1,6 +1,7 @@
 """The twelfth round's defaults (tests/waf/default-exclusions.md): D50
 941310 on bytes that are no UTF-8 character, D51 Accept and Content-Type
-parameters, D52 jql and OneRoster's filter.  Each benign shape passes and
+parameters, D52 jql and OneRoster's filter, D53 GraphQL documents and 932110,
+D54 statute subsections and 90047, D55 +json collections one document a line.  Each benign shape passes and
 its attack neighbours are still refused (the benign ones were all refused
 by the D1-D49 build)."""
 
@@ -106,4 +107,46 @@ def test_d52_jql_and_oneroster_filter(gatehouse, origin, port):
            "/api/users?filter=" + quote("1' and 1=1 and 'a'='a", safe="")]
     for t in bad:
         assert send(port, "GET", t).status == 403, t
+    assert origin.stats.heads == hits
+
+
+def test_d53_graphql_label_field(gatehouse, origin, port):
+    start(gatehouse, port, origin)
+    doc = b'{"query": "query Nav { navigation(id: \\"main\\") { items { label href } } }"}'
+    assert send(port, "POST", "/graphql", [JSON], doc).status == 200
+    hits = origin.stats.heads
+    bad = [b'{"query": "mutation { exportReport(name: \\"q4 & net user backdoor P4ss! /add\\") { id } }"}',
+           b'{"query": "mutation R($c: String!) { run(name: $c) { id } }", '
+           b'"variables": {"c": "{ label c: & type c:\\\\windows\\\\win.ini"}}']
+    for b in bad:
+        assert send(port, "POST", "/graphql", [JSON], b).status == 403, b
+    # off a /graphql path 932110 reads it
+    assert send(port, "GET", "/api/run?cmd=" + quote("{ label c: & type c:\\windows\\win.ini",
+                                                      safe="")).status == 403
+    assert origin.stats.heads == hits
+
+
+def test_d54_statute_subsections(gatehouse, origin, port):
+    start(gatehouse, port, origin)
+    ok = b'{"title": "Defendant\'s Motion to Compel Under Fed. R. Civ. P. 34(b)(2) and 42 U.S.C. 1983(a)"}'
+    assert send(port, "POST", "/efiling/api/filings", [JSON], ok).status == 200
+    hits = origin.stats.heads
+    for t in ["Rule 34 (system)('id')", "1;(system)('id')", "f1(system)('id')",
+              "P. 34 (sy.(st).em)('whoami')"]:
+        assert send(port, "POST", "/efiling/api/filings", [JSON],
+                    ('{"title": "%s"}' % t).encode()).status == 403, t
+    assert origin.stats.heads == hits
+
+
+def test_d55_json_collection_one_document_a_line(gatehouse, origin, port):
+    start(gatehouse, port, origin)
+    ct = ("Content-Type", "application/vnd.akeneo.collection+json")
+    ok = b'{"identifier":"4006381333948","enabled":true}\n{"identifier":"4006381333955","enabled":false}\n'
+    assert send(port, "PATCH", "/api/rest/v1/products", [ct], ok).status == 200
+    hits = origin.stats.heads
+    bad = [b'{"identifier":"1"}\n{"identifier":"x\' union select password from users--"}\n',
+           b'{"identifier":"1"}\n{"name":"<script>alert(document.cookie)</script>"}\n',
+           b'{"identifier":"1"}\nidentifier=1\' or \'1\'=\'1\n']
+    for b in bad:
+        assert send(port, "PATCH", "/api/rest/v1/products", [ct], b).status == 403, b
     assert origin.stats.heads == hits
