@@ -1,9 +1,9 @@
 """The twelfth round's defaults (tests/waf/default-exclusions.md): D50
 941310 on bytes that are no UTF-8 character, D51 Accept and Content-Type
-parameters, D52 jql and OneRoster's filter, D53 GraphQL documents and 932110,
-D54 statute subsections and 90047, D55 +json collections one document a line.  Each benign shape passes and
-its attack neighbours are still refused (the benign ones were all refused
-by the D1-D49 build)."""
+parameters, D52 jql and OneRoster's filter, D53 GraphQL documents and
+932110, D54 statute subsections and 90047, D55 +json collections one
+document a line.  Each benign shape passes and its attack neighbours are
+still refused (the benign ones were all refused by the D1-D49 build)."""
 
 from urllib.parse import quote
 
