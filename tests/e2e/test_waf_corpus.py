@@ -193,21 +193,16 @@ HELD_OUT = {
     # 89/94 refused (nginx PL1 78); 10/210 refused, 5 `code` (measured 4.8%
     # with D50-D55, in-sample; blind it was 5.7%; 11/210 is 5.2%)
     "holdout14": (0.93, 0.053),
-    # 84/90 refused with the pre-filter, 85/90 without (nginx PL1 73; the
-    # Vectorscan miss below); 6/210 refused, 5 `code` (measured 2.9% with
-    # D50-D55, in-sample; blind it was 4.3%; 7/210 is 3.3%)
-    "holdout15": (0.92, 0.034),
+    # 85/90 refused (nginx PL1 73; 84/90 with the pre-filter before it
+    # stopped using Vectorscan 5.4.9's AVX-512 scan, pf_scan.c); 6/210
+    # refused, 5 `code` (measured 2.9% with D50-D55, in-sample; blind it
+    # was 4.3%; 7/210 is 3.3%)
+    "holdout15": (0.93, 0.034),
     # 86/94 refused (nginx PL1 74); 3/210 refused, 1 `code` (measured 1.4%
     # with D50-D55, in-sample; blind it was 6.7%; 4/210 is 1.9%)
     "holdout16": (0.90, 0.020),
 }
 
-# Vectorscan 5.4.9 (Debian's) misses a DOTALL ".*" followed by one byte
-# when the two ends are far apart (VectorCamp/vectorscan issue 382, fixed
-# upstream after 5.4.12): with it the pre-filter clears holdout15's
-# h15-rce-008, "${...}" of 70 bytes, that 90049 refuses.  Known, not
-# hidden: strict, so the fix turns it into a failure to remove.
-PF_KNOWN_MISS = {"holdout15"}
 
 
 def held_out(name):
@@ -234,9 +229,7 @@ def test_holdout_false_positives_bounded(tmp_path_factory, name):
             name, 100 * s["benign"]["rate"], 100 * most, waf_eval.markdown(s)))
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="Vectorscan 5.4.9 DOTALL miss"))
-    if n in PF_KNOWN_MISS else n for n in sorted(HELD_OUT)])
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_holdout_prefilter_changes_no_verdict(tmp_path_factory, name):
     root = held_out(name)[0]
     on = {r["id"]: r["outcome"] for r in run_corpus(tmp_path_factory, True, root)["results"]}
