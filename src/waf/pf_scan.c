@@ -721,8 +721,11 @@ static void scan_select(void)
 		scan_fn = hs_scan;
 		return;
 	}
-	pf_scan_fn alt;
-	*(void **)&alt = dlsym(RTLD_DEFAULT, "avx2_hs_scan");
+	/* only on a CPU that runs AVX2 code: the canary would fault else */
+	__builtin_cpu_init();
+	pf_scan_fn alt = NULL;
+	if (__builtin_cpu_supports("avx2"))
+		*(void **)&alt = dlsym(RTLD_DEFAULT, "avx2_hs_scan");
 	if (alt && scan_fn_finds(alt))
 		scan_fn = alt;
 	if (getenv("GH_WAF_PF_DEBUG"))
