@@ -922,18 +922,24 @@ const char waf_crs_defaults[] =
 	 * bracket; a byte that is no part of a character (a stray 0xBC, a
 	 * lead byte cut short) is kept as it is, and the characters U+00BC
 	 * and U+00BE themselves ("¼script¾", the CRS's own test) are matched
-	 * as %u00bc and %u00be.  Entities, JS escapes and a second URL
+	 * as %u00bc and %u00be.  An overlong or surrogate sequence (C0 BC is
+	 * "<" to a decoder that takes overlongs) becomes %uHHHH followed by
+	 * its raw lead byte, no UTF-8 text ever does: it counts as either
+	 * bracket (D50_BAD).  Entities, JS escapes and a second URL
 	 * encoding are decoded after it, to single bytes, as before.  Same
 	 * targets as 941310; `exclude 941310` removes it too. */
+#define D50_BAD "%u[0-9a-f]{4}[\\xc0-\\xff]"
 	"SecRuleUpdateTargetById 941310 \"!REQUEST_COOKIES|!REQUEST_COOKIES_NAMES|!ARGS_NAMES|!ARGS|!XML:/*\"\n"
 	"SecRule REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/|REQUEST_COOKIES_NAMES|ARGS_NAMES|ARGS|XML:/* "
-	"\"@rx (?:\\xbc|%u00bc)[^\\xbe>]*?(?:[\\xbe>]|%u00be)|<[^\\xbe]*?(?:\\xbe|%u00be)\" "
+	"\"@rx (?:\\xbc|%u00bc|" D50_BAD ")[^\\xbe>]*?(?:[\\xbe>]|%u00be|" D50_BAD ")|"
+	"<[^\\xbe]*?(?:\\xbe|%u00be|" D50_BAD ")\" "
 	"\"id:90085,phase:2,block,capture,t:none,t:urlDecodeUni,t:utf8toUnicode,t:lowercase,t:urlDecode,"
 	"t:htmlEntityDecode,t:jsDecode,"
 	"msg:'US-ASCII Malformed Encoding XSS Filter (gatehouse default: 941310 on bytes that are no UTF-8 character)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-xss',tag:'paranoia-level/1',severity:'CRITICAL',"
 	"setvar:'tx.xss_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef D50_BAD
 	/* D51. Accept (920600): the CRS checks a charset parameter against
 	 * four charsets, but its grammar also refuses two shapes ordinary
 	 * clients send: a quoted parameter value (IIIF's and JSON-LD's

@@ -38,6 +38,9 @@ def test_d50_utf8_text_passes_and_stray_bytes_are_refused(gatehouse, origin, por
     bad = [("GET", "/account", [("Cookie", "pref=%BCscript%BEalert(1)%BC/script%BE")], b""),
            # a lead byte cut short: no character, 7-bit reads "<script>"
            ("GET", "/account", [("Cookie", "n=%E3%BCscript%E3%BEalert(1)%E3%BC/script%E3%BE")], b""),
+           # overlong brackets (C0 BC is "<" to a decoder that takes overlongs)
+           ("GET", "/account", [("Cookie", "n=%C0%BCscript%C0%BEalert(1)%C0%BC/script%C0%BE")], b""),
+           ("POST", "/api/c", [JSON], b'{"t": "%E0%80%BCscript%E0%80%BEalert(1)"}'),
            # U+00BC and U+00BE themselves (the CRS's own test)
            ("POST", "/reviews", [FORM], b"review=%C2%BCscript%C2%BEalert(1)%C2%BC/script%C2%BE"),
            ("POST", "/api/comments", [JSON],
