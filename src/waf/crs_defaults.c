@@ -7,14 +7,14 @@
  * free text (messages, comments, posts that mention SQL, commands or carry
  * HTML).  These rules clear those shapes, each under the narrowest
  * condition that does it, without losing an attack of the corpus or of the
- * held-out sets (tests/waf/holdout ... holdout13;
+ * held-out sets (tests/waf/holdout ... holdout16;
  * tests/waf/default-exclusions.md has the evidence and each default's
  * cost: the rules behind each false positive, before and after, measured
  * with nginx + ModSecurity and with gatehouse).  They load right
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
  * fill what is unset, as REQUEST-901 would).  Ids 90020-90069 and
- * 90080-90084 are these, 90070-90073 and 90075 gatehouse's SSRF
+ * 90080-90091 are these, 90070-90073 and 90075 gatehouse's SSRF
  * detection, 90074 and 90076 code in image uploads; 90077-90079 are
  * `allow_methods` and `allow_types` (waf.c), which add to D1's and D2's
  * lists.
@@ -139,8 +139,14 @@ const char waf_crs_defaults[] =
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_1.query," \
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_2.query," \
 	"ctl:ruleRemoveTargetById=" rule ";ARGS:json.array_3.query"
+	/* D53. ...and 932110 (Windows command injection) reads "{" as a
+	 * command separator (PowerShell's script blocks) and "label" as
+	 * label.exe: every document selecting a field named label, "items {
+	 * label href }", is refused.  The document no longer goes to 932110
+	 * either, as it does not to 932100; the variables do, and 932105,
+	 * 932115, 932120 read the document as before. */
 	"SecRule REQUEST_FILENAME \"@rx /graphql$\" \"id:90022,phase:1,pass,nolog,t:none,"
-	GQL_DOC("932100") "," GQL_DOC("942190") "," GQL_DOC("90045") "\"\n"
+	GQL_DOC("932100") "," GQL_DOC("942190") "," GQL_DOC("90045") "," GQL_DOC("932110") "\"\n"
 #undef GQL_DOC
 	"SecRule REQUEST_FILENAME \"@rx /graphql$\" \"id:90037,phase:2,block,t:none,chain,"
 	"msg:'SQL injection in a GraphQL document (gatehouse default: 942190 without function calls)',"
@@ -724,10 +730,19 @@ const char waf_crs_defaults[] =
 	 * "by (system)('id')" as a call of a function by().  (One fixed-length
 	 * branch a word: PCRE's lookbehind takes no other.)  The other
 	 * callees and the bracketed branch are read as before. */
+	/* D54.  ...and a statute's or a rule's subsection, "Fed. R. Civ. P.
+	 * 34(b)(2)", "42 U.S.C. 1983(a)", "Rule 12(b)(6)": a parenthesised
+	 * letter right after a number of one to four digits reads as a
+	 * callee "(b)" called with "(2)".  PHP cannot call a number
+	 * ("34(b)" does not parse), so a callee glued to a number that is
+	 * not the end of a name ("f1(system)", "$a2(x)") is no call; one
+	 * after a space, a separator or a name is read as before. */
+#define SECNUM "(?<!(?<![\\w$])[0-9])(?<!(?<![\\w$])[0-9]{2})(?<!(?<![\\w$])[0-9]{3})" \
+	"(?<!(?<![\\w$])[0-9]{4})"
 #define PROMQL_MOD "(?<!(?<![\\w$>])by|(?<![\\w$>])without|(?<![\\w$>])on|(?<![\\w$>])ignoring|(?<![\\w$>])group_left|(?<![\\w$>])group_right)" \
 	"(?<!(?<![\\w$>])by\\s|(?<![\\w$>])without\\s|(?<![\\w$>])on\\s|(?<![\\w$>])ignoring\\s|(?<![\\w$>])group_left\\s|(?<![\\w$>])group_right\\s)"
 	"SecRuleUpdateTargetById 933210 \"!ARGS\"\n"
-	"SecRule ARGS \"@rx (?:(?:" PROMQL_MOD "\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
+	"SecRule ARGS \"@rx (?:(?:" PROMQL_MOD SECNUM "\\((?=[^)]*[a-zA-Z$\\\"'])|\\[(?=[^\\]]*[$\\\"']|\\s*\\d+\\s*\\]))"
 	"[a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s]+[)\\]][0-9_.$\\\"'\\[\\](){}/*\\s]*"
 	"\\([a-zA-Z0-9_.$\\\"'\\[\\](){}/*\\s].*\\)|"
 	"\\(\\s*string\\s*\\)\\s*[\\\"'])\" "
@@ -739,6 +754,7 @@ const char waf_crs_defaults[] =
 	"setvar:'tx.php_injection_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef PROMQL_MOD
+#undef SECNUM
 	/* D30.  932130 (Unix shell expression) reads "$(...)", "${...}" and
 	 * process substitution "<(...)" / ">(...)" after t:cmdLine, which
 	 * deletes a space before "(".  A JavaScript stack trace, the Node.js
@@ -893,6 +909,100 @@ const char waf_crs_defaults[] =
 	"setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}',"
 	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
 #undef QL_ACT
+#undef QL_SQL
+	/* D50. 941310 ("US-ASCII malformed encoding XSS") reads the bytes
+	 * 0xBC and 0xBE as "<" and ">", as a browser rendering a page in
+	 * 7-bit US-ASCII would: "\xbcscript\xbe" is "<script>" there.  In
+	 * UTF-8 text both bytes are continuation bytes of ordinary letters
+	 * (Cyrillic "м" D0 BC and "о" D0 BE, most CJK characters), so every
+	 * Russian, Chinese or Japanese sentence with one before the other is
+	 * refused (coreruleset issues 1942, 3178, 4005).  90085 is 941310
+	 * with utf8toUnicode after the first URL decoding: a well-formed
+	 * UTF-8 character becomes %uHHHH text and no longer reads as a
+	 * bracket; a byte that is no part of a character (a stray 0xBC, a
+	 * lead byte cut short) is kept as it is, and the characters U+00BC
+	 * and U+00BE themselves ("¼script¾", the CRS's own test) are matched
+	 * as %u00bc and %u00be.  An overlong or surrogate sequence (C0 BC is
+	 * "<" to a decoder that takes overlongs) becomes %uHHHH followed by
+	 * its raw lead byte, no UTF-8 text ever does: it counts as either
+	 * bracket (D50_BAD).  Entities, JS escapes and a second URL
+	 * encoding are decoded after it, to single bytes, as before.  Same
+	 * targets as 941310; `exclude 941310` removes it too. */
+#define D50_BAD "%u[0-9a-f]{4}[\\xc0-\\xff]"
+	"SecRuleUpdateTargetById 941310 \"!REQUEST_COOKIES|!REQUEST_COOKIES_NAMES|!ARGS_NAMES|!ARGS|!XML:/*\"\n"
+	"SecRule REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/|REQUEST_COOKIES_NAMES|ARGS_NAMES|ARGS|XML:/* "
+	"\"@rx (?:\\xbc|%u00bc|" D50_BAD ")[^\\xbe>]*?(?:[\\xbe>]|%u00be|" D50_BAD ")|"
+	"<[^\\xbe]*?(?:\\xbe|%u00be|" D50_BAD ")\" "
+	"\"id:90085,phase:2,block,capture,t:none,t:urlDecodeUni,t:utf8toUnicode,t:lowercase,t:urlDecode,"
+	"t:htmlEntityDecode,t:jsDecode,"
+	"msg:'US-ASCII Malformed Encoding XSS Filter (gatehouse default: 941310 on bytes that are no UTF-8 character)',"
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-xss',tag:'paranoia-level/1',severity:'CRITICAL',"
+	"setvar:'tx.xss_score=+%{tx.critical_anomaly_score}',"
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+#undef D50_BAD
+	/* D51. Accept (920600): the CRS checks a charset parameter against
+	 * four charsets, but its grammar also refuses two shapes ordinary
+	 * clients send: a quoted parameter value (IIIF's and JSON-LD's
+	 * profile="http://iiif.io/api/image/3/context.json", RFC 9110
+	 * quoted-string) and Java's HttpURLConnection default, "text/html,
+	 * image/gif, image/jpeg, *; q=.2" and the any-type range with
+	 * q=.2, whose bare "*" every Java client before 19 sends (JDK-8163921; coreruleset 3088, 3289).
+	 * 920600 is lifted when the one Accept header is a list of media
+	 * ranges (token/token or "*") with token=token or token="URI
+	 * characters and spaces" parameters, and names no charset: any
+	 * charset parameter, any other character or a second header keeps
+	 * 920600 as it is. */
+#define ACC_TOK "[a-z0-9!#$%&*+.^_|~-]+"
+#define ACC_RANGE "(?:\\*|" ACC_TOK "/" ACC_TOK ")(?:[ \\t]*;[ \\t]*" ACC_TOK "=(?:" ACC_TOK "|" \
+	"\\\"[a-z0-9._~:/?#\\[\\]@!$&*+,;=% -]{0,256}\\\"))*"
+	"SecRule &REQUEST_HEADERS:Accept \"@eq 1\" \"id:90086,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Accept \"@rx ^(?!.*charset)" ACC_RANGE "(?:[ \\t]*,[ \\t]*" ACC_RANGE ")*$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveById=920600\"\n"
+#undef ACC_RANGE
+#undef ACC_TOK
+	/* D51 ...and Content-Type (920470 admits the charset, boundary,
+	 * type, action and start parameters): JSON-LD's profile parameter
+	 * (the JSON-LD 1.1 media type registration; the W3C Web Annotation
+	 * protocol's application/ld+json; profile="http://www.w3.org/ns/
+	 * anno.jsonld"; ActivityPub's the same).  On one Content-Type header
+	 * of a JSON type (application/json, application/...+json), a quoted
+	 * profile of one to four http(s) URIs of URI characters, and at most
+	 * a utf-8 charset besides, 920470 is lifted; the body is read as
+	 * JSON as before. */
+#define CT_CS "(?:[ \\t]*;[ \\t]*charset=\\\"?utf-8\\\"?)?"
+	"SecRule &REQUEST_HEADERS:Content-Type \"@eq 1\" \"id:90087,phase:1,pass,nolog,t:none,chain\"\n"
+	"SecRule REQUEST_HEADERS:Content-Type \"@rx ^application/(?:[a-z0-9.-]{1,64}\\+)?json" CT_CS
+	"[ \\t]*;[ \\t]*profile=\\\"https?://[a-z0-9._~:/?#\\[\\]@!$&*+,;=%-]{1,256}"
+	"(?: https?://[a-z0-9._~:/?#\\[\\]@!$&*+,;=%-]{1,256}){0,3}\\\"" CT_CS "[ \\t]*$\" "
+	"\"t:none,t:lowercase,ctl:ruleRemoveById=920470\"\n"
+#undef CT_CS
+	/* D52. D49's filter languages, two more by protocol: Jira's JQL in
+	 * jql (project = OPS AND status in ("In Progress") AND assignee =
+	 * currentUser() ORDER BY priority DESC) and 1EdTech OneRoster's
+	 * filter on an /ims/oneroster/ path (status='active' AND
+	 * familyName~'Mc').  942100 no longer reads them, nor 90045 jql
+	 * (942190's user( matches currentUser()); 90089 and 90091 read them
+	 * as 90069 does (union select, a subquery, a statement after ";", a
+	 * comment, a quoted tautology, delays, xp_, exec, file writes,
+	 * information_schema); every other SQL rule as before. */
+#define QL_SQL "\"@rx (?i)union[\\s(]+(?:all[\\s(]+)?select|\\bselect\\b[\\s\\S]*?\\bfrom\\b|" \
+	";\\s*[a-z]|--|/\\*|#|\\b(?:sleep|benchmark|pg_sleep)\\s*\\(|waitfor\\s+delay|\\bxp_\\w|" \
+	"\\bexec(?:ute)?\\s|into\\s+(?:out|dump)file|load_file|information_schema|" \
+	"\\bor\\s+'([^']{0,32})'\\s*=\\s*'\\1\" "
+#define QL_MSG "msg:'SQL injection in a filter-language parameter (gatehouse default: 942100 stand-in)'," \
+	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'"
+#define QL_SCORE "setvar:'tx.sql_injection_score=+%{tx.critical_anomaly_score}'," \
+	"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
+	"SecAction \"id:90088,phase:1,pass,nolog,t:none,"
+	"ctl:ruleRemoveTargetById=942100;ARGS:jql,ctl:ruleRemoveTargetById=90045;ARGS:jql\"\n"
+	"SecRule ARGS:jql " QL_SQL "\"id:90089,phase:2,block,t:none,t:urlDecodeUni," QL_MSG "," QL_SCORE "\"\n"
+	"SecRule REQUEST_FILENAME \"@contains /ims/oneroster/\" \"id:90090,phase:1,pass,nolog,t:none,"
+	"ctl:ruleRemoveTargetById=942100;ARGS:filter\"\n"
+	"SecRule REQUEST_FILENAME \"@contains /ims/oneroster/\" \"id:90091,phase:2,block,t:none,chain,"
+	QL_MSG "\"\n"
+	"SecRule ARGS:filter " QL_SQL "\"t:none,t:urlDecodeUni," QL_SCORE "\"\n"
+#undef QL_SCORE
+#undef QL_MSG
 #undef QL_SQL
 	/* Detections the CRS 3.3.4 Debian ships lacks (the corpus's misses).
 	 * G1. Log4j lookups (CVE-2021-44228 and its obfuscations) in any
@@ -1081,6 +1191,9 @@ static const struct {
 	{ 90063, { 921120 } },
 	{ 90069, { 942100 } },
 	{ 90084, { 942100 } },
+	{ 90085, { 941310 } },
+	{ 90089, { 942100 } },
+	{ 90091, { 942100 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

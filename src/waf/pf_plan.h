@@ -173,6 +173,11 @@ hs_error_t pf_hs_compile(const char *const *exprs, const unsigned *flags, const 
 			 unsigned n, unsigned mode, hs_database_t **db, int *bad, bool *cached);
 /* Drops the in-memory cache (tests). */
 void pf_cache_clear(void);
+
+/* pf_scan.c: picks the Vectorscan scan function once (hs_scan, or the fat
+ * runtime's avx2_hs_scan where the one hs_scan dispatches to misses
+ * matches); false when neither finds what it must: claim nothing. */
+bool pf_hs_scan_select(void);
 /* Prunes the cache directory dir: removes its cache files (only those
  * named as pf_cache.c names them, regular, ours; symlinks are neither
  * followed nor removed) not used (mtime) for max_age seconds before now,

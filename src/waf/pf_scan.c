@@ -12,6 +12,8 @@
 #include "waf/pf_plan.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,6 +646,99 @@ struct hs_ctx {
 	struct waf_pf_scratch *sc;
 };
 
+/* Vectorscan 5.4.9 (Debian's) on a CPU with AVX-512: hs_scan dispatches
+ * to the fat runtime's AVX-512 code, which misses matches the AVX2 code
+ * of the same database finds: "a.*c" whenever the "a" lies 64 or more
+ * bytes into the text, "\$\{.*\}" with DOTALL over 64 bytes or more
+ * (VectorCamp/vectorscan issue 382, fixed after 5.4.12).  A miss is a
+ * request the pre-filter clears that ModSecurity refuses (holdout15's
+ * h15-rce-008, 90049).  So hs_scan is tried once on such patterns; where
+ * it misses, the runtime's avx2_hs_scan (exported beside it) is used if
+ * it finds them all; if neither does, the pre-filter claims nothing. */
+typedef hs_error_t (*pf_scan_fn)(const hs_database_t *, const char *, unsigned, unsigned,
+				 hs_scratch_t *, match_event_handler, void *);
+static pf_scan_fn scan_fn;
+static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
+
+static int canary_hit(unsigned id, unsigned long long from, unsigned long long to,
+		      unsigned flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+/* Does f find each canary pattern in its text? */
+static bool scan_fn_finds(pf_scan_fn f)
+{
+	static const struct {
+		const char *re, *head, *fill, *tail;
+		unsigned flags;
+	} can[] = {
+		{ "a.*c", "a", "x", "c", HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_SINGLEMATCH },
+		{ "a[^y]*c", "a", "", "c", HS_FLAG_MULTILINE | HS_FLAG_SINGLEMATCH },
+		{ "\\$\\{.*\\}", "${", "a", "}",
+		  HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH },
+	};
+	bool ok = true;
+	for (size_t i = 0; i < sizeof(can) / sizeof(can[0]) && ok; i++) {
+		hs_database_t *db = NULL;
+		hs_compile_error_t *ce = NULL;
+		hs_scratch_t *s = NULL;
+		if (hs_compile(can[i].re, can[i].flags, HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS) {
+			hs_free_compile_error(ce);
+			return false;
+		}
+		if (hs_alloc_scratch(db, &s) != HS_SUCCESS) {
+			hs_free_database(db);
+			return false;
+		}
+		/* the head 64 + k bytes in, a gap of 120: both misses above */
+		char text[400];
+		for (size_t k = 0; k < 8 && ok; k++) {
+			size_t n = 0;
+			memset(text, 'q', 64 + k);
+			n = 64 + k;
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", can[i].head);
+			for (size_t j = 0; can[i].fill[0] && j < 120; j++)
+				text[n++] = can[i].fill[0];
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", can[i].tail);
+			bool hit = false;
+			ok = f(db, text, (unsigned)n, 0, s, canary_hit, &hit) == HS_SUCCESS && hit;
+		}
+		hs_free_scratch(s);
+		hs_free_database(db);
+	}
+	return ok;
+}
+
+static void scan_select(void)
+{
+	if (scan_fn_finds(hs_scan)) {
+		scan_fn = hs_scan;
+		return;
+	}
+	/* only on a CPU that runs AVX2 code: the canary would fault else */
+	__builtin_cpu_init();
+	pf_scan_fn alt = NULL;
+	if (__builtin_cpu_supports("avx2"))
+		*(void **)&alt = dlsym(RTLD_DEFAULT, "avx2_hs_scan");
+	if (alt && scan_fn_finds(alt))
+		scan_fn = alt;
+	if (getenv("GH_WAF_PF_DEBUG"))
+		fprintf(stderr, "waf_pf: hs_scan misses matches; %s\n",
+			scan_fn ? "scanning with avx2_hs_scan" : "no scan that finds them: claim nothing");
+}
+
+bool pf_hs_scan_select(void)
+{
+	pthread_once(&scan_once, scan_select);
+	return scan_fn != NULL;
+}
+
 static const struct seg *seg_at(const struct waf_pf_scratch *sc, size_t off)
 {
 	size_t lo = 0, hi = sc->nseg;
@@ -1056,7 +1151,7 @@ static int probe_fields(struct waf_pf_scratch *sc)
 		if (sc->nseg == 0)
 			continue;
 		if (sc->cat.len > UINT32_MAX ||
-		    hs_scan(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_probe,
+		    scan_fn(c->db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_probe,
 			    sc) != HS_SUCCESS)
 			return -1;
 	}
@@ -1633,7 +1728,7 @@ static int scan_chain(struct waf_pf_scratch *sc, size_t ci, hs_database_t *db, e
 		sc->seen_seg[c->links[j]] = 0;
 	struct hs_ctx h = { sc };
 	if (sc->cat.len > UINT32_MAX ||
-	    hs_scan(db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match, &h) !=
+	    scan_fn(db, (const char *)sc->cat.p, (unsigned)sc->cat.len, 0, sc->hs, on_match, &h) !=
 		    HS_SUCCESS)
 		return -1;
 	return 0;

@@ -1286,6 +1286,8 @@ struct waf_pf *waf_pf_build_src(const struct waf_pf_src *src, size_t nsrc, int p
 	struct tx_var *t = tx_get(&pf->tx, "paranoia_level");
 	if (!t || !(t->value = strdup(buf)))
 		goto oom;
+	if (!pf_hs_scan_select())	/* pf_scan.c: the Vectorscan that misses matches */
+		pf->always = true;
 	if (pf->rs.unsupported[0]) {
 		/* rules changed after they were read: claim nothing */
 		if (getenv("GH_WAF_PF_DEBUG"))

@@ -778,7 +778,7 @@ static bool waf_body_opens_json(const uint8_t *p, size_t n, bool *seen)
 /* The body kinds D5 (90024), D35 (90054) and D38 (90056) hand to the JSON
  * parser, by a Content-Type header they match (^type(?:\s*;|$), case
  * aside). */
-enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON, BK_YAML, BK_WHOLE };
+enum { BK_NONE, BK_TEXT, BK_CSV, BK_NDJSON, BK_YAML, BK_WHOLE, BK_JSONSEQ };
 
 static bool ctype_is_n(const struct waf_pf_hdr *h, const char *type, size_t n)
 {
@@ -812,6 +812,23 @@ static bool ctype_is_yaml(const struct waf_pf_hdr *h)
 	while (k < n && (isalnum((unsigned char)v[k]) || strchr(".!#$&^_-", v[k])))
 		k++;
 	if (k == name || n - k < 5 || strncasecmp(v + k, "+yaml", 5))
+		return false;
+	for (k += 5; k < n && strchr(" \t\n\r\f\v", v[k]); k++)
+		;
+	return k == n || v[k] == ';';
+}
+
+/* D55: application/NAME+json (NAME of [a-z0-9.!#$&^_-], as +yaml). */
+static bool ctype_is_plus_json(const struct waf_pf_hdr *h)
+{
+	const char *v = h->value;
+	size_t n = h->value_len, k = 12;
+	if (n < k || strncasecmp(v, "application/", k))
+		return false;
+	size_t name = k;
+	while (k < n && (isalnum((unsigned char)v[k]) || strchr(".!#$&^_-", v[k])))
+		k++;
+	if (k == name || n - k < 5 || strncasecmp(v + k, "+json", 5))
 		return false;
 	for (k += 5; k < n && strchr(" \t\n\r\f\v", v[k]); k++)
 		;
@@ -984,6 +1001,8 @@ static int body_kind(const struct waf_rt *rt, const struct waf_pf_req *r,
 			return BK_NDJSON;
 		if (ctype_is_yaml(h))
 			return BK_YAML;
+		if (ctype_is_plus_json(h))
+			return BK_JSONSEQ;
 	}
 	/* `allow_types`: read whole, as a CSV body */
 	return waf_reads_whole(rt, r) ? BK_CSV : BK_NONE;
@@ -1102,7 +1121,8 @@ static bool text_is_multi_document(const struct iovec *body, size_t nbody)
  * read the text whole as ARGS:json instead of the parser failing (200002).
  * D35: an NDJSON body as one array, a CSV body as one string, always;
  * D38: a YAML body as one string, always; D39: a text/plain body of several
- * JSON documents a line as NDJSON.
+ * JSON documents a line as NDJSON; D55: an application/NAME+json body of
+ * several JSON documents a line as NDJSON (any other +json body as it is).
  * Leaves js empty for an empty body and a text/plain body that is
  * JSON-like;
  * false: out of memory. */
@@ -1113,6 +1133,11 @@ static bool text_as_json(struct sbuf *js, int kind, const struct iovec *body, si
 	bool seen = false, opens = false;
 	for (size_t i = 0; i < nbody && !seen; i++)
 		opens = waf_body_opens_json(body[i].iov_base, body[i].iov_len, &seen);
+	/* D55: a +json body of several documents a line (Akeneo's
+	 * vnd.akeneo.collection+json) as NDJSON; any other as it is */
+	if (kind == BK_JSONSEQ)
+		return seen && opens && text_is_multi_document(body, nbody) ?
+			ndjson_as_array(js, body, nbody) : true;
 	if (kind == BK_TEXT && (!seen || opens))
 		return seen && text_is_multi_document(body, nbody) ?
 			ndjson_as_array(js, body, nbody) : true;

@@ -1333,6 +1333,34 @@ TEST(test_regex_selectors)
 	waf_pf_free(pf);
 }
 
+/* A dot-star between one-byte ends, far into the scanned text or far
+ * apart: Vectorscan 5.4.9's AVX-512 scan (hs_scan's pick on such CPUs)
+ * misses both; the pre-filter must not (pf_scan.c's scan_select). */
+TEST(test_dotstar_far_in)
+{
+	static const char conf[] =
+		"SecRule ARGS \"@rx \\$(?:\\((?:\\(.*\\)|.*)\\)|\\{.*\\})\" "
+		"\"id:30,phase:2,block,t:none,t:urlDecodeUni\"\n"
+		"SecRule ARGS \"@rx a.*c\" \"id:31,phase:2,block,t:none\"\n";
+	struct waf_pf *pf = small(conf, 1);
+	CHECK(pf != NULL);
+	if (!pf)
+		return;
+	char t[600];
+	int n = snprintf(t, sizeof(t), "/?pad=%0100d&note=%%24%%7B", 0);
+	for (int i = 0; i < 120; i++)
+		t[n++] = 'x';
+	snprintf(t + n, sizeof(t) - (size_t)n, "%%7D");
+	CHECK(scan_get(pf, t, "Mozilla/5.0"));
+	n = snprintf(t, sizeof(t), "/?pad=%0100d&b=a", 0);
+	for (int i = 0; i < 150; i++)
+		t[n++] = 'x';
+	snprintf(t + n, sizeof(t) - (size_t)n, "c");
+	CHECK(scan_get(pf, t, "Mozilla/5.0"));
+	CHECK(!scan_get(pf, "/?pad=0000000000000000000000000000000000000000000000000000000000000000000000&b=ax", "x"));
+	waf_pf_free(pf);
+}
+
 /* The clean-value memo: a header value proven clean is not scanned again,
  * and nothing that depends on more than (collection, name, value) is
  * taken from it. */
@@ -1688,6 +1716,7 @@ int main(void)
 	RUN(test_small_rule_set);
 	RUN(test_decided_pass);
 	RUN(test_regex_selectors);
+	RUN(test_dotstar_far_in);
 	RUN(test_clean_memo);
 	RUN(test_db_cache);
 	RUN(test_db_cache_prune);

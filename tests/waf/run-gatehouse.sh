@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/waf/run-gatehouse.sh BINARY - the gatehouse figures in tests/waf/results/
-# (gatehouse-pl{1,2}[-nopf], holdout{,2,...,13}-gatehouse-*, probes-gatehouse-pl{1,2}): the
-# corpus, the thirteen held-out sets and the probes through BINARY's WAF with
+# (gatehouse-pl{1,2}[-nopf], holdout{,2,...,16}-gatehouse-*, probes-gatehouse-pl{1,2}): the
+# corpus, the sixteen held-out sets and the probes through BINARY's WAF with
 # its default exclusions, each started and stopped by eval.py (about 2 minutes).
 # Copy the binary first (cp build/gatehouse /tmp/gh-waf): a rebuild must not
 # change it under a run.
@@ -28,6 +28,9 @@ for t in gatehouse-pl1 gatehouse-pl1-nopf gatehouse-pl2 gatehouse-pl2-nopf; do
     run holdout11-$t --target $t --corpus holdout11 --label "$t, holdout11"
     run holdout12-$t --target $t --corpus holdout12 --label "$t, holdout12"
     run holdout13-$t --target $t --corpus holdout13 --label "$t, holdout13"
+    run holdout14-$t --target $t --corpus holdout14 --label "$t, holdout14"
+    run holdout15-$t --target $t --corpus holdout15 --label "$t, holdout15"
+    run holdout16-$t --target $t --corpus holdout16 --label "$t, holdout16"
 done
 run probes-gatehouse-pl1 --target gatehouse-pl1 --corpus probes --label "gatehouse-pl1, probes"
 run probes-gatehouse-pl2 --target gatehouse-pl2 --corpus probes --label "gatehouse-pl2, probes"
