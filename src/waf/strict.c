@@ -243,34 +243,58 @@ static bool npm_scoped_slash(const char *p, size_t n, size_t seg, size_t at)
 	return k == n || p[k] == '/';
 }
 
+/* A path segment's decoded bytes, as far as dot segments go. */
+struct seg {
+	size_t from;     /* raw offset of its first byte */
+	size_t len, dots, spaces;
+	bool enc_dot;    /* one of its dots was %2e */
+};
+
+/* Ends segment g at raw offset `to`: an encoded dot segment is refused at
+ * once; a segment of dots (and spaces, which Windows trims) is noted in
+ * *dot_at for the encoded slash's rule. */
+static bool seg_end(struct seg *g, const char *p, size_t n, size_t to, const char *where,
+		    size_t *dot_from, size_t *dot_to, struct waf_strict_why *why)
+{
+	bool dotty = g->dots && g->len == g->dots + g->spaces;
+	if (g->enc_dot && g->len == g->dots && g->len <= 2)
+		return excerpt(why, "a dot segment hidden by percent-encoding", where, p, n,
+			       g->from, to);
+	if (dotty && *dot_from == SIZE_MAX) {
+		*dot_from = g->from;
+		*dot_to = to;
+	}
+	*g = (struct seg){ .from = to + 1 };
+	return true;
+}
+
 /*
  * Scans one field's raw bytes: percent-escapes well-formed and decoded
  * once to valid, shortest-form UTF-8 without NUL; in a path, no encoded
- * '/' or '\\' (but an npm scoped name's, D44) and no dot segment made of
- * encoded dots.
+ * '\\' and no dot segment made of encoded dots.  An encoded '/' in a path
+ * is taken (slash_ok: `strict_encoded_slash allow`; else only an npm
+ * scoped name's, D44) as a separator of the path a decoding server reads:
+ * then no segment may be dots (raw or encoded, `..%2f`, `%2f..`), and an
+ * encoded slash opens no segment but one of its own (`/%2f/`, a
+ * RabbitMQ vhost, not `/%2fetc`: an absolute path once decoded).
  */
-static bool scan_field(const char *p, size_t n, enum field f, const char *where,
+static bool scan_field(const char *p, size_t n, enum field f, const char *where, bool slash_ok,
 		       struct waf_strict_why *why)
 {
 	struct utf8 u = { 0 };
-	size_t seg = 0, seg_len = 0, seg_dots = 0;
-	bool seg_enc_dot = false;
+	struct seg g = { 0 };
+	size_t slash_at = SIZE_MAX, dot_from = SIZE_MAX, dot_to = 0;
 
 	for (size_t i = 0; i <= n;) {
-		bool sep = f == F_PATH && (i == n || p[i] == '/' || p[i] == ';');
-		if (sep) {
-			if (seg_enc_dot && seg_len == seg_dots && seg_len <= 2)
-				return excerpt(why, "a dot segment hidden by percent-encoding",
-					       where, p, n, seg, i);
-			seg = i + 1;
-			seg_len = seg_dots = 0;
-			seg_enc_dot = false;
-		}
+		bool sep = f == F_PATH && (i == n || p[i] == '/' || p[i] == ';' || p[i] == '\\');
+		if (sep && !seg_end(&g, p, n, i, where, &dot_from, &dot_to, why))
+			return false;
 		if (i == n)
 			break;
 		unsigned char c = (unsigned char)p[i];
 		size_t at = i;
 		unsigned char d;
+		bool enc_sep = false;
 		if (c == '%') {
 			if (i + 1 < n && (p[i + 1] | 0x20) == 'u')
 				return excerpt(why, "a %u escape", where, p, n, i, i + 6);
@@ -282,11 +306,20 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				return excerpt(why, "double percent-encoding", where, p, n, i, end);
 			if (!d)
 				return excerpt(why, "an encoded NUL", where, p, n, i, i + 3);
-			if (f == F_PATH && (d == '\\' ||
-					    (d == '/' && !npm_scoped_slash(p, n, seg, i))))
-				return excerpt(why, d == '/' ? "an encoded slash" :
-					       "an encoded backslash", where, p, n, i, i + 3);
-			seg_enc_dot |= d == '.';
+			if (f == F_PATH && d == '\\')
+				return excerpt(why, "an encoded backslash", where, p, n, i, i + 3);
+			if (f == F_PATH && d == '/') {
+				bool npm = npm_scoped_slash(p, n, g.from, i);
+				if (!slash_ok && !npm)
+					return excerpt(why, "an encoded slash", where, p, n, i, i + 3);
+				if (!npm && !g.len && i + 3 < n && p[i + 3] != '/')
+					return excerpt(why, "an encoded slash opening a segment", where,
+						       p, n, i, i + 6);
+				if (slash_at == SIZE_MAX)
+					slash_at = i;
+				enc_sep = true;
+			}
+			g.enc_dot |= d == '.';
 			i += 3;
 		} else {
 			if (!c)
@@ -294,9 +327,14 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 			d = c;
 			i++;
 		}
-		if (!sep) {
-			seg_len++;
-			seg_dots += d == '.';
+		if (enc_sep) {
+			if (!seg_end(&g, p, n, at, where, &dot_from, &dot_to, why))
+				return false;
+			g.from = i;
+		} else if (!sep) {
+			g.len++;
+			g.dots += d == '.';
+			g.spaces += d == ' ';
 		}
 		const char *bad = utf8_feed(&u, d, at);
 		if (bad)
@@ -304,6 +342,10 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 	}
 	if (u.need)
 		return excerpt(why, "invalid UTF-8", where, p, n, u.start, n);
+	if (slash_at != SIZE_MAX && dot_from != SIZE_MAX)
+		return excerpt(why, "a dot segment in a path with an encoded slash", where, p, n,
+			       dot_from < slash_at ? dot_from : slash_at,
+			       dot_to > slash_at + 3 ? dot_to : slash_at + 3);
 	return true;
 }
 
@@ -776,11 +818,11 @@ enum waf_strict_res waf_strict_check(const struct waf_strict_req *r, struct waf_
 		const char *slash = memchr(sch + 3, '/', (size_t)(t + pl - (sch + 3)));
 		ps = slash ? (size_t)(slash - t) : pl;
 	}
-	if (!scan_field(t + ps, pl - ps, F_PATH, "the path", why))
+	if (!scan_field(t + ps, pl - ps, F_PATH, "the path", r->encoded_slash, why))
 		return WAF_STRICT_AMBIGUOUS;
 	const char *qs = q ? q + 1 : NULL;
 	size_t ql = q ? n - pl - 1 : 0;
-	if (qs && !scan_field(qs, ql, F_QUERY, "the query", why))
+	if (qs && !scan_field(qs, ql, F_QUERY, "the query", false, why))
 		return WAF_STRICT_AMBIGUOUS;
 
 	if (r->nctype > 1) {
@@ -806,7 +848,7 @@ enum waf_strict_res waf_strict_check(const struct waf_strict_req *r, struct waf_
 			while (bl && b[bl - 1] != '&')
 				bl--;
 		}
-		if (!scan_field(b, bl, F_FORM, "the body", why)) {
+		if (!scan_field(b, bl, F_FORM, "the body", false, why)) {
 			res = WAF_STRICT_AMBIGUOUS;
 			break;
 		}
