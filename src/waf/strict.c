@@ -269,14 +269,69 @@ static bool seg_end(struct seg *g, const char *p, size_t n, size_t to, const cha
 }
 
 /*
+ * The path names gatehouse's default exclusions are keyed on
+ * (crs_defaults.c: D16's collections, 90022's /graphql, 90083's /query),
+ * read by ModSecurity in REQUEST_FILENAME, which is decoded: made by an
+ * encoded slash ("/coupons/x%2fsnippets"), such a name would give a path
+ * that a server keeping %2f reads as another resource the treatment of a
+ * snippet store or a GraphQL endpoint.  The last segment, or the one
+ * before it for a collection's item.
+ */
+struct piece { size_t from, to; bool enc; };
+
+static bool piece_is(const char *p, const struct piece *c, const char *const *words)
+{
+	char w[10];
+	size_t l = 0;
+
+	for (size_t i = c->from; i < c->to; l++) {
+		if (l == sizeof(w) - 1)
+			return false;
+		int ch = char_at(p, c->to, &i);
+		w[l] = (char)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
+	}
+	w[l] = '\0';
+	for (; *words; words++)
+		if (!strcmp(w, *words))
+			return true;
+	return false;
+}
+
+static const char *const collection_names[] = {
+	"snippet", "snippets", "gist", "gists", "paste", "pastes", NULL
+};
+static const char *const endpoint_names[] = {
+	"snippet", "snippets", "gist", "gists", "paste", "pastes", "graphql", "query", NULL
+};
+
+/* ring[0..2]: the path's last three pieces (split on '/' and %2f), oldest
+ * first; the last may be empty (a trailing slash).  The keyword piece, or
+ * NULL. */
+static const struct piece *default_name_piece(const char *p, const struct piece *ring)
+{
+	const struct piece *last = &ring[2], *prev = &ring[1];
+
+	if (last->from == last->to) {
+		last = &ring[1];
+		prev = &ring[0];
+	}
+	if (last->enc && piece_is(p, last, endpoint_names))
+		return last;
+	if (prev->enc && piece_is(p, prev, collection_names))
+		return prev;
+	return NULL;
+}
+
+/*
  * Scans one field's raw bytes: percent-escapes well-formed and decoded
  * once to valid, shortest-form UTF-8 without NUL; in a path, no encoded
  * '\\' and no dot segment made of encoded dots.  An encoded '/' in a path
  * is taken (slash_ok: `strict_encoded_slash allow`; else only an npm
  * scoped name's, D44) as a separator of the path a decoding server reads:
- * then no segment may be dots (raw or encoded, `..%2f`, `%2f..`), and an
- * encoded slash opens no segment but one of its own (`/%2f/`, a
- * RabbitMQ vhost, not `/%2fetc`: an absolute path once decoded).
+ * then no segment may be dots (raw or encoded, `..%2f`, `%2f..`), an
+ * encoded slash opens or closes no segment but one of its own (`/%2f/`, a
+ * RabbitMQ vhost; not `/%2fetc`, an absolute path once decoded, nor
+ * `/a%2f`), and it makes none of the names the WAF's defaults key on.
  */
 static bool scan_field(const char *p, size_t n, enum field f, const char *where, bool slash_ok,
 		       struct waf_strict_why *why)
@@ -284,11 +339,24 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 	struct utf8 u = { 0 };
 	struct seg g = { 0 };
 	size_t slash_at = SIZE_MAX, dot_from = SIZE_MAX, dot_to = 0;
+	struct piece ring[3] = { 0 };
+	size_t piece_from = 0;
+	bool seg_slash = false;   /* the raw segment holds an encoded slash (not an npm one) */
+#define PIECE_END(to_) do { \
+	ring[0] = ring[1]; \
+	ring[1] = ring[2]; \
+	ring[2] = (struct piece){ piece_from, (to_), seg_slash }; \
+} while (0)
 
 	for (size_t i = 0; i <= n;) {
 		bool sep = f == F_PATH && (i == n || p[i] == '/' || p[i] == ';' || p[i] == '\\');
 		if (sep && !seg_end(&g, p, n, i, where, &dot_from, &dot_to, why))
 			return false;
+		if (f == F_PATH && (i == n || p[i] == '/')) {
+			PIECE_END(i);
+			piece_from = i + 1;
+			seg_slash = false;
+		}
 		if (i == n)
 			break;
 		unsigned char c = (unsigned char)p[i];
@@ -315,9 +383,15 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				if (!npm && !g.len && i + 3 < n && p[i + 3] != '/')
 					return excerpt(why, "an encoded slash opening a segment", where,
 						       p, n, i, i + 6);
+				if (!npm && g.len && (i + 3 == n || p[i + 3] == '/' || p[i + 3] == ';'))
+					return excerpt(why, "an encoded slash closing a segment", where,
+						       p, n, g.from, i + 3);
 				if (slash_at == SIZE_MAX)
 					slash_at = i;
 				enc_sep = true;
+				seg_slash |= !npm;
+				PIECE_END(i);
+				piece_from = i + 3;
 			}
 			g.enc_dot |= d == '.';
 			i += 3;
@@ -342,10 +416,15 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 	}
 	if (u.need)
 		return excerpt(why, "invalid UTF-8", where, p, n, u.start, n);
+#undef PIECE_END
 	if (slash_at != SIZE_MAX && dot_from != SIZE_MAX)
 		return excerpt(why, "a dot segment in a path with an encoded slash", where, p, n,
 			       dot_from < slash_at ? dot_from : slash_at,
 			       dot_to > slash_at + 3 ? dot_to : slash_at + 3);
+	const struct piece *kw = slash_at != SIZE_MAX ? default_name_piece(p, ring) : NULL;
+	if (kw)
+		return excerpt(why, "a name the WAF's defaults read made by an encoded slash",
+			       where, p, n, kw->from >= 3 ? kw->from - 3 : 0, kw->to);
 	return true;
 }
 

@@ -57,6 +57,7 @@ REFUSED = [
     ("/x/..%2Fadmin/y", "a dot segment in a path with an encoded slash"),
     ("/api/v4/projects/group%2F..%2F..%2Fadmin", "a dot segment in a path with an encoded slash"),
     ("/files/%2Fetc%2Fpasswd", "an encoded slash opening a segment"),
+    ("/api/v1/coupons/x%2fsnippets", "a name the WAF's defaults read made by an encoded slash"),
     ("/a%252Fb", "double percent-encoding"),
     ("/a%5Cb", "an encoded backslash"),
     ("/a%c0%afb", "overlong UTF-8"),

@@ -216,6 +216,30 @@ TEST(encoded_slash_allow)
 	REFUSED(tgt("/%2F%2Fevil.example/x"), "an encoded slash opening a segment", "the path");
 	REFUSED(tgt("/a%2F%2Fb"), "an encoded slash opening a segment", "the path");
 	REFUSED(tgt("/a;%2Fb"), "an encoded slash opening a segment", "the path");
+	REFUSED(tgt("/@acme%2f"), "an encoded slash closing a segment", "the path");
+	REFUSED(tgt("/a%2F/b"), "an encoded slash closing a segment", "the path");
+	REFUSED(tgt("/a%2F;x"), "an encoded slash closing a segment", "the path");
+	/* a name the WAF's path-keyed defaults read (D16, 90022, 90083) made
+	 * by an encoded slash: another resource to a server keeping %2f */
+	REFUSED(tgt("/api/v1/coupons/x%2fsnippets"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	REFUSED(tgt("/coupons/x%2FSnippets/5"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	REFUSED(tgt("/gists%2F123"), "a name the WAF's defaults read made by an encoded slash",
+		"the path");
+	REFUSED(tgt("/x%2Fsnippet%73/"), "a name the WAF's defaults read made by an encoded slash",
+		"the path");
+	REFUSED(tgt("/x%2Fpastes%2F"), "an encoded slash closing a segment", "the path");
+	REFUSED(tgt("/orders/1%2Fgraphql"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	REFUSED(tgt("/a%2Fquery?where=1"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	ACCEPTED(tgt("/snippets/a%2Fb"));
+	ACCEPTED(tgt("/a%2Fb/graphql"));
+	ACCEPTED(tgt("/a%2Fb/snippets/1"));
+	ACCEPTED(tgt("/repo/files/src%2Fquery%2Fparser.c/raw"));
+	ACCEPTED(tgt("/x%2Fgraphqlx"));
+	ACCEPTED(tgt("/@octokit%2fgraphql"));
 	/* the other encodings stay refused */
 	REFUSED(tgt("/a%252Fb"), "double percent-encoding", "the path");
 	REFUSED(tgt("/a%25%32%46b"), "double percent-encoding", "the path");
