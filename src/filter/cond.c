@@ -7,8 +7,8 @@
  * cond_parse(); the proxy calls cond_eval() on each request (from several
  * worker threads at once) to pick a backend.  Evaluation short-circuits,
  * never allocates (except one pcre2 match block per thread, on first use,
- * and a copy of a path over 1k holding an encoded slash) and never writes
- * to the tree.
+ * and a copy of a path over 1k holding %2f, %2e or a dot segment) and
+ * never writes to the tree.
  *
  * Grammar (precedence not > and > or):
  *   or   := and ("or" and)*
@@ -62,8 +62,8 @@ struct cond {
 	enum cond_op op;
 	bool icase;           /* host: compare ASCII case-insensitively */
 	struct slice *vals;   /* one for ==, != ...; the list for `in` */
-	struct slice *dvals;  /* path, url: vals with %2f read as '/' (the path a
-				 decoding server reads), in vals[i]'s allocation */
+	struct slice *dvals;  /* path, url: vals as a normalising server reads them
+				 (cond_norm_view), in vals[i]'s allocation */
 	int nvals;
 	long long num;        /* the value as an integer, when num_ok */
 	bool num_ok;          /* ==, != compare numerically if the fetched value is one too */
@@ -280,37 +280,77 @@ static void cond_lower(char *s, size_t n)
 			s[i] = (char)(s[i] | 0x20);
 }
 
-/* Copies p[0..n) to out with each %2f (either case) before the first '?'
- * read as '/': the path as a server that decodes an encoded slash reads
- * it.  Returns the length written (at most n). */
-static size_t cond_slash_view(const char *p, size_t n, char *out)
+/* Removes the dot segments of b[0..n) (a path starting with '/') in place,
+ * as RFC 3986 5.2.4 does; the new length. */
+static size_t cond_remove_dots(char *b, size_t n)
 {
-	size_t o = 0, i = 0;
-	bool path = true;
+	size_t r = 0, w = 0;
 
-	while (i < n) {
-		path &= p[i] != '?';
-		if (path && p[i] == '%' && i + 2 < n && p[i + 1] == '2' && (p[i + 2] | 0x20) == 'f') {
-			out[o++] = '/';
+	while (r < n) {   /* b[r] is a '/' */
+		size_t s = r + 1, e = s;
+		while (e < n && b[e] != '/')
+			e++;
+		bool last = e == n;
+		if (e - s == 1 && b[s] == '.') {
+			if (last)
+				b[w++] = '/';
+		} else if (e - s == 2 && b[s] == '.' && b[s + 1] == '.') {
+			while (w > 0 && b[w - 1] != '/')
+				w--;
+			if (w > 0)
+				w--;
+			if (last)
+				b[w++] = '/';
+		} else {
+			memmove(b + w, b + r, e - r);
+			w += e - r;
+		}
+		r = e;
+	}
+	return w;
+}
+
+/*
+ * Copies p[0..n) to out as a server that decodes and normalises reads its
+ * path (before the first '?'): %2f as '/', %2e as '.', then dot segments
+ * removed.  The length written (at most n).
+ */
+static size_t cond_norm_view(const char *p, size_t n, char *out)
+{
+	const char *q = memchr(p, '?', n);
+	size_t pl = q ? (size_t)(q - p) : n, o = 0;
+
+	for (size_t i = 0; i < pl;) {
+		char h = i + 2 < pl && p[i] == '%' && p[i + 1] == '2' ? (char)(p[i + 2] | 0x20) : 0;
+		if (h == 'f' || h == 'e') {
+			out[o++] = h == 'f' ? '/' : '.';
 			i += 3;
 		} else {
 			out[o++] = p[i++];
 		}
 	}
-	return o;
+	if (o && out[0] == '/')
+		o = cond_remove_dots(out, o);
+	memcpy(out + o, p + pl, n - pl);
+	return o + n - pl;
 }
 
-/* Whether p[0..n) holds a %2f before its first '?'. */
-static bool cond_has_enc_slash(const char *p, size_t n)
+/* Whether the path of p[0..n) (before the first '?') holds %2f, %2e or a
+ * dot segment: a server may read it otherwise than as sent. */
+static bool cond_needs_view(const char *p, size_t n)
 {
-	const char *e = p + n, *q = memchr(p, '?', n);
+	const char *q = memchr(p, '?', n);
+	size_t pl = q ? (size_t)(q - p) : n;
 
-	if (q)
-		e = q;
-	while ((p = memchr(p, '%', (size_t)(e - p))) != NULL && e - p >= 3) {
-		if (p[1] == '2' && (p[2] | 0x20) == 'f')
+	for (size_t i = 0; i < pl; i++) {
+		if (p[i] == '%' && i + 2 < pl && p[i + 1] == '2' &&
+		    ((p[i + 2] | 0x20) == 'f' || (p[i + 2] | 0x20) == 'e'))
 			return true;
-		p++;
+		if (p[i] == '.' && i && p[i - 1] == '/') {
+			size_t k = i + 1 < pl && p[i + 1] == '.' ? i + 2 : i + 1;
+			if (k == pl || p[k] == '/')
+				return true;
+		}
 	}
 	return false;
 }
@@ -333,7 +373,7 @@ static int cond_add_value(struct cond *c, const char *s)
 		cond_lower(v, len);
 	if (two) {
 		char *d = v + len + 1;
-		size_t dl = cond_slash_view(v, len, d);
+		size_t dl = cond_norm_view(v, len, d);
 		d[dl] = '\0';
 		c->dvals[c->nvals] = (struct slice){ d, (uint32_t)dl };
 	}
@@ -957,13 +997,14 @@ static bool cond_test_str(const struct cond *c, struct slice v, const struct sli
 }
 
 /*
- * A path (or url) holding an encoded slash read both ways: as sent, and as
- * a server that decodes %2f reads it.  The decoded answer is the one
- * returned; when the two differ, *ctx->two_ways is set and the proxy
- * refuses the request (400) before any server sees it: a rule such as
- * `deny if path prefix /admin/` cannot be passed by /admin%2fusers, nor
- * `use_waf ... unless path prefix /static/` taken by /static%2f..., whatever
- * the server does with the slash.
+ * A path (or url) that a server may read otherwise than as sent (%2f, %2e,
+ * a dot segment) is tested both ways: as sent, and as a server that
+ * decodes %2f and %2e and removes dot segments reads it.  The normalised
+ * answer is returned; when the two differ, *ctx->two_ways is set and the
+ * proxy refuses the request (400) before any server sees it: a rule such
+ * as `deny if path prefix /admin/` cannot be passed by /admin%2fusers nor
+ * /x/../admin/, nor `use_waf ... unless path prefix /static/` taken by
+ * /static%2f..., whatever the server does with them.
  */
 static bool cond_test_two_ways(const struct cond *c, const struct cond_ctx *ctx,
 			       struct slice v)
@@ -977,7 +1018,7 @@ static bool cond_test_two_ways(const struct cond *c, const struct cond_ctx *ctx,
 			*ctx->two_ways = true;
 		return raw;
 	}
-	struct slice d = { buf, (uint32_t)cond_slash_view(v.p, v.len, buf) };
+	struct slice d = { buf, (uint32_t)cond_norm_view(v.p, v.len, buf) };
 	bool dec = cond_test_str(c, d, c->dvals ? c->dvals : c->vals);
 	if (buf != stack)
 		free(buf);
@@ -1030,7 +1071,7 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 	if (c->op >= OP_LT)
 		return cond_test_num(c, v);
 
-	if (cond_slash_fetch(c) && c->op <= OP_IN && cond_has_enc_slash(v.p, v.len))
+	if (cond_slash_fetch(c) && c->op <= OP_IN && cond_needs_view(v.p, v.len))
 		return cond_test_two_ways(c, ctx, v);
 	return cond_test_str(c, v, c->vals);
 }

@@ -336,6 +336,24 @@ TEST(test_path_encoded_slash)
 	/* no slash encoded, nothing flagged */
 	req("GET", "/admin%2e%41/x", NULL, "h");
 	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	/* dot segments, raw or encoded, read as a normalising server does */
+	req("GET", "/x/../admin/y", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	req("GET", "/x/%2e%2E/admin/y", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	req("GET", "/public%2F..%2Fadmin", NULL, "h");
+	CHECK(E2("path == /admin") == 1 && two_ways);
+	req("GET", "/a/./b/c/..", NULL, "h");
+	CHECK(E2("path == /a/b/") == 1 && two_ways);
+	req("GET", "/../../admin", NULL, "h");
+	CHECK(E2("path prefix /admin") == 1 && two_ways);
+	req("GET", "/admin/..", NULL, "h");
+	CHECK(E2("path prefix /admin") == 0 && two_ways);
+	req("GET", "/a.b/..c/.d/x..", NULL, "h");   /* no dot segment */
+	CHECK(E2("path prefix /a.b/") == 1 && !two_ways);
+	req("GET", "/static/../admin/x", "next=/../y", "h");
+	msg.target = S("/static/../admin/x?next=/../y");
+	CHECK(E2("url ~ ^/admin/x\\?next=/../y$") == 1 && two_ways);
 }
 
 TEST(test_fetch_new)
