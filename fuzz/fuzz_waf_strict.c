@@ -4,12 +4,13 @@
  * and the body of every request a `waf` section with `strict on` judges.
  *
  * Input: a flags byte (bit 0: the body was cut at body_limit; bit 1: two
- * Content-Type fields), then "TARGET\nCONTENT-TYPE\nBODY".  Besides
- * memory safety it asserts that:
+ * Content-Type fields; bit 2: `strict_encoded_slash allow`), then
+ * "TARGET\nCONTENT-TYPE\nBODY".  Besides memory safety it asserts that:
  *  - a refusal names what and where, and its excerpt is a printable,
  *    terminated string;
  *  - the verdict does not depend on anything but the input (twice the
  *    same);
+ *  - `strict_encoded_slash allow` accepts whatever `reject` accepts;
  *  - a body the check refuses as a form, with the query emptied and the
  *    body whole, is refused for the same reason when given as a query
  *    (the same decoder: a field is judged alike in both places).
@@ -64,12 +65,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.target = t, .target_len = tl, .ctype = ct, .ctype_len = ctl,
 		.nctype = cl ? ((flags & 2) ? 2 : 1) : 0,
 		.body = p < e ? p : NULL, .body_len = (size_t)(e - p), .partial = flags & 1,
+		.encoded_slash = flags & 4,
 	};
 	struct waf_strict_why a, b;
 	enum waf_strict_res ra = run(&r, &a), rb = run(&r, &b);
 	FUZZ_ASSERT(ra == rb);
 	if (ra == WAF_STRICT_AMBIGUOUS)
 		FUZZ_ASSERT(a.what == b.what && a.where == b.where && !strcmp(a.at, b.at));
+	if (ra == WAF_STRICT_OK && !r.encoded_slash) {
+		struct waf_strict_req ra_ = r;
+		ra_.encoded_slash = true;
+		FUZZ_ASSERT(run(&ra_, &b) == WAF_STRICT_OK);
+	}
 
 	/* a form body judged alike as a query */
 	static const char form[] = "application/x-www-form-urlencoded";
@@ -83,9 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(q, t, tl);
 	q[tl] = '?';
 	memcpy(q + tl + 1, r.body, r.body_len);
-	struct waf_strict_req r2 = { .target = q, .target_len = tl + 1 + r.body_len };
+	struct waf_strict_req r2 = { .target = q, .target_len = tl + 1 + r.body_len,
+				     .encoded_slash = r.encoded_slash };
 	/* only when the path itself passes: else the path's reason comes first */
-	struct waf_strict_req r3 = { .target = t, .target_len = tl };
+	struct waf_strict_req r3 = { .target = t, .target_len = tl,
+				     .encoded_slash = r.encoded_slash };
 	struct waf_strict_why c2, c3;
 	if (run(&r3, &c3) == WAF_STRICT_OK) {
 		FUZZ_ASSERT(run(&r2, &c2) == WAF_STRICT_AMBIGUOUS);

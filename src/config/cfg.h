@@ -451,6 +451,8 @@ struct cfg_waf {
 					    inspected, space-separated, lowercase */
 	bool strict;                     /* `strict on|off`: ambiguous encodings are a 400
 					    (waf/strict.h), default on */
+	bool strict_slash;               /* `strict_encoded_slash allow|reject`: %2f in a
+					    path's segments admitted, default allow */
 	char *allow_methods;             /* `allow_methods`: added to tx.allowed_methods,
 					    space-separated; NULL: none */
 	char *allow_types;               /* `allow_types`: added to

@@ -145,6 +145,16 @@ static int waf_strict(struct cfg_parser *p, struct cfg_scope *s, const struct cf
 	return waf_onoff(p, n, "strict setting", &waf(s)->strict);
 }
 
+static int waf_strict_slash(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
+{
+	static const char *const words[] = { "reject", "allow", NULL };
+	int i = cfg_val_choice(p, &n->toks[1], "strict_encoded_slash setting", NULL, words);
+	if (i < 0)
+		return -1;
+	waf(s)->strict_slash = i == 1;
+	return 0;
+}
+
 static int waf_resp_limit(struct cfg_parser *p, struct cfg_scope *s, const struct cfg_node *n)
 {
 	return cfg_val_size(p, &n->toks[1], 1, WAF_MAX_BODY_LIMIT, &waf(s)->response_body_limit);
@@ -396,6 +406,8 @@ static const struct cfg_kw waf_kws[] = {
 	{ "response_body_limit", "response_body_limit SIZE", 1, 1, 0, waf_resp_limit },
 	{ "response_types", "response_types TYPE...", 1, -1, 0, waf_resp_types },
 	{ "strict", "strict on|off", 1, 1, 0, waf_strict },
+	{ "strict_encoded_slash", "strict_encoded_slash allow|reject", 1, 1, 0,
+	  waf_strict_slash },
 	{ "allow_methods", "allow_methods METHOD...", 1, -1, CFG_KW_MULTI, waf_allow_methods },
 	{ "allow_types", "allow_types TYPE... [raw]", 1, -1, CFG_KW_MULTI, waf_allow_types },
 	{ NULL, NULL, 0, 0, 0, NULL },
@@ -426,6 +438,7 @@ static void *cfg_waf_open(struct cfg_parser *p, const struct cfg_node *n)
 	w->prefilter = true;
 	w->defaults = true;
 	w->strict = true;
+	w->strict_slash = true;
 	w->line = n->toks[1].line;
 	w->col = n->toks[1].col;
 	return w;

@@ -6,8 +6,9 @@
  * Where it sits: the config parser hands the tokens after `if`/`unless` to
  * cond_parse(); the proxy calls cond_eval() on each request (from several
  * worker threads at once) to pick a backend.  Evaluation short-circuits,
- * never allocates (except one pcre2 match block per thread, on first use)
- * and never writes to the tree.
+ * never allocates (except one pcre2 match block per thread, on first use,
+ * and a copy of a path over 1k holding %2f, %2e or a dot segment) and
+ * never writes to the tree.
  *
  * Grammar (precedence not > and > or):
  *   or   := and ("or" and)*
@@ -61,6 +62,8 @@ struct cond {
 	enum cond_op op;
 	bool icase;           /* host: compare ASCII case-insensitively */
 	struct slice *vals;   /* one for ==, != ...; the list for `in` */
+	struct slice *dvals;  /* path, url: vals as a normalising server reads them
+				 (cond_norm_view), in vals[i]'s allocation */
 	int nvals;
 	long long num;        /* the value as an integer, when num_ok */
 	bool num_ok;          /* ==, != compare numerically if the fetched value is one too */
@@ -277,18 +280,114 @@ static void cond_lower(char *s, size_t n)
 			s[i] = (char)(s[i] | 0x20);
 }
 
+/* Removes the dot segments of b[0..n) (a path starting with '/') in place,
+ * as RFC 3986 5.2.4 does; the new length. */
+static size_t cond_remove_dots(char *b, size_t n)
+{
+	size_t r = 0, w = 0;
+
+	while (r < n) {   /* b[r] is a '/' */
+		size_t s = r + 1, e = s;
+		while (e < n && b[e] != '/')
+			e++;
+		bool last = e == n;
+		if (e - s == 1 && b[s] == '.') {
+			if (last)
+				b[w++] = '/';
+		} else if (e - s == 2 && b[s] == '.' && b[s + 1] == '.') {
+			while (w > 0 && b[w - 1] != '/')
+				w--;
+			if (w > 0)
+				w--;
+			if (last)
+				b[w++] = '/';
+		} else {
+			memmove(b + w, b + r, e - r);
+			w += e - r;
+		}
+		r = e;
+	}
+	return w;
+}
+
+/*
+ * Copies p[0..n) to out as a server that decodes and normalises reads its
+ * path (before the first '?'): %2f as '/', %2e as '.', then dot segments
+ * removed.  The length written (at most n).
+ */
+static size_t cond_norm_view(const char *p, size_t n, char *out)
+{
+	const char *q = memchr(p, '?', n);
+	size_t pl = q ? (size_t)(q - p) : n, o = 0;
+
+	for (size_t i = 0; i < pl;) {
+		char h = i + 2 < pl && p[i] == '%' && p[i + 1] == '2' ? (char)(p[i + 2] | 0x20) : 0;
+		if (h == 'f' || h == 'e') {
+			out[o++] = h == 'f' ? '/' : '.';
+			i += 3;
+		} else {
+			out[o++] = p[i++];
+		}
+	}
+	if (o && out[0] == '/')
+		o = cond_remove_dots(out, o);
+	memcpy(out + o, p + pl, n - pl);
+	return o + n - pl;
+}
+
+/* Whether the path of p[0..n) (before the first '?') holds %2f, %2e or a
+ * dot segment: a server may read it otherwise than as sent. */
+static bool cond_needs_view(const char *p, size_t n)
+{
+	const char *q = memchr(p, '?', n);
+	size_t pl = q ? (size_t)(q - p) : n;
+
+	for (size_t i = 0; i < pl; i++) {
+		if (p[i] == '%' && i + 2 < pl && p[i + 1] == '2' &&
+		    ((p[i + 2] | 0x20) == 'f' || (p[i + 2] | 0x20) == 'e'))
+			return true;
+		if (p[i] == '.' && i && p[i - 1] == '/') {
+			size_t k = i + 1 < pl && p[i + 1] == '.' ? i + 2 : i + 1;
+			if (k == pl || p[k] == '/')
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool cond_slash_fetch(const struct cond *c)
+{
+	return c->kind == FETCH_PATH || c->kind == FETCH_URL;
+}
+
 static int cond_add_value(struct cond *c, const char *s)
 {
 	size_t len = strlen(s);
-	char *v = malloc(len + 1);
+	bool two = cond_slash_fetch(c) && c->dvals;
+	char *v = malloc(two ? 2 * len + 2 : len + 1);
 
 	if (!v)
 		return -1;
 	memcpy(v, s, len + 1);
 	if (c->icase)
 		cond_lower(v, len);
+	if (two) {
+		char *d = v + len + 1;
+		size_t dl = cond_norm_view(v, len, d);
+		d[dl] = '\0';
+		c->dvals[c->nvals] = (struct slice){ d, (uint32_t)dl };
+	}
 	c->vals[c->nvals++] = (struct slice){ v, (uint32_t)len };
 	return 0;
+}
+
+/* The values' array (and, for path and url, its decoded twin). */
+static bool cond_alloc_values(struct cond *c, int max)
+{
+	c->vals = calloc((size_t)max, sizeof(*c->vals));
+	if (c->vals && cond_slash_fetch(c))
+		c->dvals = calloc((size_t)max, sizeof(*c->dvals));
+	return c->vals && (!cond_slash_fetch(c) || c->dvals);
 }
 
 static struct cond *cond_compile_regex(struct cond_parser *p, struct cond *c,
@@ -362,8 +461,7 @@ static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 		if (c->op >= OP_LT && !c->num_ok)
 			return cond_fail(p, v, "expected an integer after '%s', got '%s'",
 					 op_it->tok.s, v->tok.s);
-		c->vals = calloc(1, sizeof(*c->vals));
-		if (!c->vals || cond_add_value(c, v->tok.s) < 0)
+		if (!cond_alloc_values(c, 1) || cond_add_value(c, v->tok.s) < 0)
 			return cond_fail(p, v, "out of memory");
 		return c;
 	}
@@ -379,9 +477,10 @@ static struct cond *cond_parse_values(struct cond_parser *p, struct cond *c,
 	if (src)
 		c->cidrs = calloc((size_t)max, sizeof(*c->cidrs));
 	else
-		c->vals = calloc((size_t)max, sizeof(*c->vals));
+		cond_alloc_values(c, max);
 	c->lists = calloc((size_t)max, sizeof(*c->lists));
-	if ((!c->cidrs && !c->vals) || !c->lists)
+	if ((!c->cidrs && !c->vals) || (c->vals && cond_slash_fetch(c) && !c->dvals) ||
+	    !c->lists)
 		return cond_fail(p, v, "out of memory");
 	for (int i = 0; i < max; i++) {
 		v = &p->it[p->pos];
@@ -649,6 +748,7 @@ void cond_free(struct cond *c)
 	for (int i = 0; i < c->nvals; i++)
 		free((char *)c->vals[i].p);
 	free(c->vals);
+	free(c->dvals);
 	free(c->cidrs);
 	free(c->lists);
 	if (c->re)
@@ -863,6 +963,70 @@ static inline bool cond_fetch(const struct cond *c, const struct cond_ctx *ctx, 
 	}
 }
 
+/* The string tests (==, !=, prefix, suffix, contains, ~, in) of v against
+ * the values w (c->vals, or c->dvals for the decoded path). */
+static bool cond_test_str(const struct cond *c, struct slice v, const struct slice *w)
+{
+	long long n;
+	switch (c->op) {
+	case OP_EQ:
+		if (c->num_ok && cond_parse_int(v, &n))
+			return n == c->num;
+		return v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase);
+	case OP_NE:
+		if (c->num_ok && cond_parse_int(v, &n))
+			return n != c->num;
+		return !(v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase));
+	case OP_PREFIX:
+		return v.len >= w->len && cond_mem_eq(v.p, w->p, w->len, c->icase);
+	case OP_SUFFIX:
+		return v.len >= w->len &&
+		       cond_mem_eq(v.p + v.len - w->len, w->p, w->len, c->icase);
+	case OP_CONTAINS:
+		return cond_contains(v, *w, c->icase);
+	case OP_REGEX:
+		return cond_regex(c, v);
+	case OP_IN:
+		for (int i = 0; i < c->nvals; i++)
+			if (v.len == w[i].len && cond_mem_eq(v.p, w[i].p, v.len, c->icase))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A path (or url) that a server may read otherwise than as sent (%2f, %2e,
+ * a dot segment) is tested both ways: as sent, and as a server that
+ * decodes %2f and %2e and removes dot segments reads it.  The normalised
+ * answer is returned; when the two differ, *ctx->two_ways is set and the
+ * proxy refuses the request (400) before any server sees it: a rule such
+ * as `deny if path prefix /admin/` cannot be passed by /admin%2fusers nor
+ * /x/../admin/, nor `use_waf ... unless path prefix /static/` taken by
+ * /static%2f..., whatever the server does with them.
+ */
+static bool cond_test_two_ways(const struct cond *c, const struct cond_ctx *ctx,
+			       struct slice v)
+{
+	char stack[1024];
+	char *buf = v.len <= sizeof(stack) ? stack : malloc(v.len);
+	bool raw = cond_test_str(c, v, c->vals);
+
+	if (!buf) {   /* out of memory: read as ambiguous */
+		if (ctx->two_ways)
+			*ctx->two_ways = true;
+		return raw;
+	}
+	struct slice d = { buf, (uint32_t)cond_norm_view(v.p, v.len, buf) };
+	bool dec = cond_test_str(c, d, c->dvals ? c->dvals : c->vals);
+	if (buf != stack)
+		free(buf);
+	if (dec != raw && ctx->two_ways)
+		*ctx->two_ways = true;
+	return dec;
+}
+
 static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 {
 	char scratch[64];
@@ -907,34 +1071,9 @@ static bool cond_test(const struct cond *c, const struct cond_ctx *ctx)
 	if (c->op >= OP_LT)
 		return cond_test_num(c, v);
 
-	const struct slice *w = c->vals;
-	long long n;
-	switch (c->op) {
-	case OP_EQ:
-		if (c->num_ok && cond_parse_int(v, &n))
-			return n == c->num;
-		return v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase);
-	case OP_NE:
-		if (c->num_ok && cond_parse_int(v, &n))
-			return n != c->num;
-		return !(v.len == w->len && cond_mem_eq(v.p, w->p, v.len, c->icase));
-	case OP_PREFIX:
-		return v.len >= w->len && cond_mem_eq(v.p, w->p, w->len, c->icase);
-	case OP_SUFFIX:
-		return v.len >= w->len &&
-		       cond_mem_eq(v.p + v.len - w->len, w->p, w->len, c->icase);
-	case OP_CONTAINS:
-		return cond_contains(v, *w, c->icase);
-	case OP_REGEX:
-		return cond_regex(c, v);
-	case OP_IN:
-		for (int i = 0; i < c->nvals; i++)
-			if (v.len == w[i].len && cond_mem_eq(v.p, w[i].p, v.len, c->icase))
-				return true;
-		return false;
-	default:
-		return false;
-	}
+	if (cond_slash_fetch(c) && c->op <= OP_IN && cond_needs_view(v.p, v.len))
+		return cond_test_two_ways(c, ctx, v);
+	return cond_test_str(c, v, c->vals);
 }
 
 bool cond_eval(const struct cond *c, const struct cond_ctx *ctx)

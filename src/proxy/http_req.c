@@ -292,6 +292,13 @@ enum step_result req_assign(struct stream *s)
 	struct txn *t = s->txn;
 	struct backend_rt *be = t->be;
 
+	if (!t->assigned && t->path_two_ways) {
+		/* a path condition read the path as sent and as a server that
+		 * decodes %2F and removes dot segments does two ways
+		 * (filter/cond.h): which one the server takes is unknown */
+		http_reply_error(s, 400, "a path condition reads the path two ways");
+		return STEP_NEXT;
+	}
 	if (!t->assigned) {
 		enum step_result r = req_check_body(s, t);
 		if (r != STEP_NEXT || s->step != STEP_ASSIGN)

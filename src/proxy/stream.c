@@ -546,7 +546,8 @@ void stream_cond_ctx(struct stream *s, struct cond_ctx *ctx, struct sockaddr_sto
 						(struct slice){ NULL, 0 },
 				  .peer = session_peer(s->sess),
 				  .proxy_authority = session_pp_authority(s->sess),
-				  .var = flt_txn_var, .var_owner = t };
+				  .var = flt_txn_var, .var_owner = t,
+				  .two_ways = t ? &t->path_two_ways : NULL };
 }
 
 static struct backend_rt *tcp_route(struct stream *s)

@@ -147,6 +147,7 @@ struct txn {
 	bool eom_be;                    /* the end event: the frontend's chain is done */
 	uint8_t eom_pos;
 	bool hold_body;                 /* choose no server before the body is in (filter.h) */
+	bool path_two_ways;             /* a path condition read the path two ways (cond.h): 400 */
 	/* txn_hold_body_upto(): hold up to hold_limit body bytes (0: what the
 	 * buffer takes), those past the buffer in req_spill; once the hold is
 	 * over (spill_sealed) the spilled bytes go to the server first, in

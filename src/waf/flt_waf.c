@@ -471,6 +471,7 @@ static enum flt_verdict strict_check(struct stream *s, struct waf_ctx *x,
 	struct waf_strict_req q = {
 		.target = r->target, .target_len = r->target_len, .ctype = ct, .ctype_len = ctl,
 		.nctype = nct, .body = r->body, .body_len = r->body_len, .partial = x->partial,
+		.encoded_slash = w->strict_slash,
 	};
 	enum waf_strict_res res = waf_strict_check(&q, &why);
 	if (res == WAF_STRICT_OK)

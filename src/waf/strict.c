@@ -243,34 +243,126 @@ static bool npm_scoped_slash(const char *p, size_t n, size_t seg, size_t at)
 	return k == n || p[k] == '/';
 }
 
+/* A path segment's decoded bytes, as far as dot segments go. */
+struct seg {
+	size_t from;     /* raw offset of its first byte */
+	size_t len, dots, spaces;
+	bool enc_dot;    /* one of its dots was %2e */
+};
+
+/* Ends segment g at raw offset `to`: an encoded dot segment is refused at
+ * once; a segment of dots (and spaces, which Windows trims) is noted in
+ * *dot_at for the encoded slash's rule. */
+static bool seg_end(struct seg *g, const char *p, size_t n, size_t to, const char *where,
+		    size_t *dot_from, size_t *dot_to, struct waf_strict_why *why)
+{
+	bool dotty = g->dots && g->len == g->dots + g->spaces;
+	if (g->enc_dot && g->len == g->dots && g->len <= 2)
+		return excerpt(why, "a dot segment hidden by percent-encoding", where, p, n,
+			       g->from, to);
+	if (dotty && *dot_from == SIZE_MAX) {
+		*dot_from = g->from;
+		*dot_to = to;
+	}
+	*g = (struct seg){ .from = to + 1 };
+	return true;
+}
+
+/*
+ * The path names gatehouse's default exclusions are keyed on
+ * (crs_defaults.c: D16's collections, 90022's /graphql, 90083's /query),
+ * read by ModSecurity in REQUEST_FILENAME, which is decoded: made by an
+ * encoded slash ("/coupons/x%2fsnippets"), such a name would give a path
+ * that a server keeping %2f reads as another resource the treatment of a
+ * snippet store or a GraphQL endpoint.  The last segment, or the one
+ * before it for a collection's item.
+ */
+struct piece { size_t from, to; bool enc; };
+
+static bool piece_is(const char *p, const struct piece *c, const char *const *words)
+{
+	char w[10];
+	size_t l = 0;
+
+	for (size_t i = c->from; i < c->to; l++) {
+		if (l == sizeof(w) - 1)
+			return false;
+		int ch = char_at(p, c->to, &i);
+		w[l] = (char)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
+	}
+	w[l] = '\0';
+	for (; *words; words++)
+		if (!strcmp(w, *words))
+			return true;
+	return false;
+}
+
+static const char *const collection_names[] = {
+	"snippet", "snippets", "gist", "gists", "paste", "pastes", NULL
+};
+static const char *const endpoint_names[] = {
+	"snippet", "snippets", "gist", "gists", "paste", "pastes", "graphql", "query", NULL
+};
+
+/* ring[0..2]: the path's last three pieces (split on '/' and %2f), oldest
+ * first; the last may be empty (a trailing slash).  The keyword piece, or
+ * NULL. */
+static const struct piece *default_name_piece(const char *p, const struct piece *ring)
+{
+	const struct piece *last = &ring[2], *prev = &ring[1];
+
+	if (last->from == last->to) {
+		last = &ring[1];
+		prev = &ring[0];
+	}
+	if (last->enc && piece_is(p, last, endpoint_names))
+		return last;
+	if (prev->enc && piece_is(p, prev, collection_names))
+		return prev;
+	return NULL;
+}
+
 /*
  * Scans one field's raw bytes: percent-escapes well-formed and decoded
  * once to valid, shortest-form UTF-8 without NUL; in a path, no encoded
- * '/' or '\\' (but an npm scoped name's, D44) and no dot segment made of
- * encoded dots.
+ * '\\' and no dot segment made of encoded dots.  An encoded '/' in a path
+ * is taken (slash_ok: `strict_encoded_slash allow`; else only an npm
+ * scoped name's, D44) as a separator of the path a decoding server reads:
+ * then no segment may be dots (raw or encoded, `..%2f`, `%2f..`), an
+ * encoded slash opens or closes no segment but one of its own (`/%2f/`, a
+ * RabbitMQ vhost; not `/%2fetc`, an absolute path once decoded, nor
+ * `/a%2f`), and it makes none of the names the WAF's defaults key on.
  */
-static bool scan_field(const char *p, size_t n, enum field f, const char *where,
+static bool scan_field(const char *p, size_t n, enum field f, const char *where, bool slash_ok,
 		       struct waf_strict_why *why)
 {
 	struct utf8 u = { 0 };
-	size_t seg = 0, seg_len = 0, seg_dots = 0;
-	bool seg_enc_dot = false;
+	struct seg g = { 0 };
+	size_t slash_at = SIZE_MAX, dot_from = SIZE_MAX, dot_to = 0;
+	struct piece ring[3] = { 0 };
+	size_t piece_from = 0;
+	bool seg_slash = false;   /* the raw segment holds an encoded slash (not an npm one) */
+#define PIECE_END(to_) do { \
+	ring[0] = ring[1]; \
+	ring[1] = ring[2]; \
+	ring[2] = (struct piece){ piece_from, (to_), seg_slash }; \
+} while (0)
 
 	for (size_t i = 0; i <= n;) {
-		bool sep = f == F_PATH && (i == n || p[i] == '/' || p[i] == ';');
-		if (sep) {
-			if (seg_enc_dot && seg_len == seg_dots && seg_len <= 2)
-				return excerpt(why, "a dot segment hidden by percent-encoding",
-					       where, p, n, seg, i);
-			seg = i + 1;
-			seg_len = seg_dots = 0;
-			seg_enc_dot = false;
+		bool sep = f == F_PATH && (i == n || p[i] == '/' || p[i] == ';' || p[i] == '\\');
+		if (sep && !seg_end(&g, p, n, i, where, &dot_from, &dot_to, why))
+			return false;
+		if (f == F_PATH && (i == n || p[i] == '/')) {
+			PIECE_END(i);
+			piece_from = i + 1;
+			seg_slash = false;
 		}
 		if (i == n)
 			break;
 		unsigned char c = (unsigned char)p[i];
 		size_t at = i;
 		unsigned char d;
+		bool enc_sep = false;
 		if (c == '%') {
 			if (i + 1 < n && (p[i + 1] | 0x20) == 'u')
 				return excerpt(why, "a %u escape", where, p, n, i, i + 6);
@@ -282,11 +374,26 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				return excerpt(why, "double percent-encoding", where, p, n, i, end);
 			if (!d)
 				return excerpt(why, "an encoded NUL", where, p, n, i, i + 3);
-			if (f == F_PATH && (d == '\\' ||
-					    (d == '/' && !npm_scoped_slash(p, n, seg, i))))
-				return excerpt(why, d == '/' ? "an encoded slash" :
-					       "an encoded backslash", where, p, n, i, i + 3);
-			seg_enc_dot |= d == '.';
+			if (f == F_PATH && d == '\\')
+				return excerpt(why, "an encoded backslash", where, p, n, i, i + 3);
+			if (f == F_PATH && d == '/') {
+				bool npm = npm_scoped_slash(p, n, g.from, i);
+				if (!slash_ok && !npm)
+					return excerpt(why, "an encoded slash", where, p, n, i, i + 3);
+				if (!npm && !g.len && i + 3 < n && p[i + 3] != '/')
+					return excerpt(why, "an encoded slash opening a segment", where,
+						       p, n, i, i + 6);
+				if (!npm && g.len && (i + 3 == n || p[i + 3] == '/' || p[i + 3] == ';'))
+					return excerpt(why, "an encoded slash closing a segment", where,
+						       p, n, g.from, i + 3);
+				if (slash_at == SIZE_MAX)
+					slash_at = i;
+				enc_sep = true;
+				seg_slash |= !npm;
+				PIECE_END(i);
+				piece_from = i + 3;
+			}
+			g.enc_dot |= d == '.';
 			i += 3;
 		} else {
 			if (!c)
@@ -294,9 +401,14 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 			d = c;
 			i++;
 		}
-		if (!sep) {
-			seg_len++;
-			seg_dots += d == '.';
+		if (enc_sep) {
+			if (!seg_end(&g, p, n, at, where, &dot_from, &dot_to, why))
+				return false;
+			g.from = i;
+		} else if (!sep) {
+			g.len++;
+			g.dots += d == '.';
+			g.spaces += d == ' ';
 		}
 		const char *bad = utf8_feed(&u, d, at);
 		if (bad)
@@ -304,6 +416,15 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 	}
 	if (u.need)
 		return excerpt(why, "invalid UTF-8", where, p, n, u.start, n);
+#undef PIECE_END
+	if (slash_at != SIZE_MAX && dot_from != SIZE_MAX)
+		return excerpt(why, "a dot segment in a path with an encoded slash", where, p, n,
+			       dot_from < slash_at ? dot_from : slash_at,
+			       dot_to > slash_at + 3 ? dot_to : slash_at + 3);
+	const struct piece *kw = slash_at != SIZE_MAX ? default_name_piece(p, ring) : NULL;
+	if (kw)
+		return excerpt(why, "a name the WAF's defaults read made by an encoded slash",
+			       where, p, n, kw->from >= 3 ? kw->from - 3 : 0, kw->to);
 	return true;
 }
 
@@ -776,11 +897,11 @@ enum waf_strict_res waf_strict_check(const struct waf_strict_req *r, struct waf_
 		const char *slash = memchr(sch + 3, '/', (size_t)(t + pl - (sch + 3)));
 		ps = slash ? (size_t)(slash - t) : pl;
 	}
-	if (!scan_field(t + ps, pl - ps, F_PATH, "the path", why))
+	if (!scan_field(t + ps, pl - ps, F_PATH, "the path", r->encoded_slash, why))
 		return WAF_STRICT_AMBIGUOUS;
 	const char *qs = q ? q + 1 : NULL;
 	size_t ql = q ? n - pl - 1 : 0;
-	if (qs && !scan_field(qs, ql, F_QUERY, "the query", why))
+	if (qs && !scan_field(qs, ql, F_QUERY, "the query", false, why))
 		return WAF_STRICT_AMBIGUOUS;
 
 	if (r->nctype > 1) {
@@ -806,7 +927,7 @@ enum waf_strict_res waf_strict_check(const struct waf_strict_req *r, struct waf_
 			while (bl && b[bl - 1] != '&')
 				bl--;
 		}
-		if (!scan_field(b, bl, F_FORM, "the body", why)) {
+		if (!scan_field(b, bl, F_FORM, "the body", false, why)) {
 			res = WAF_STRICT_AMBIGUOUS;
 			break;
 		}

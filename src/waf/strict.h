@@ -6,7 +6,8 @@
  * ModSecurity decodes what it inspects (t:urlDecodeUni, the multipart and
  * JSON body processors), and the application decodes again, its own way.
  * Wherever two honest decoders could disagree - a second round of
- * percent-decoding, IIS's %u, overlong UTF-8, an encoded '/' in a path, a
+ * percent-decoding, IIS's %u, overlong UTF-8, a dot segment behind an
+ * encoded '/' in a path (or any encoded '/', `strict_encoded_slash reject`), a
  * parameter given in both the query and the body, a multipart part with
  * two names, a JSON object with a key twice - the request is ambiguous and
  * refused (400).  What is accepted is decoded once, and means the same
@@ -33,6 +34,8 @@ struct waf_strict_req {
 	const char *body;          /* as held: de-chunked, up to body_limit; NULL if none */
 	size_t body_len;
 	bool partial;              /* the body was cut at body_limit */
+	bool encoded_slash;        /* `strict_encoded_slash allow`: %2f admitted in
+				      the path's segments (else an npm scope's only) */
 };
 
 enum waf_strict_res { WAF_STRICT_OK = 0, WAF_STRICT_AMBIGUOUS, WAF_STRICT_NOMEM };

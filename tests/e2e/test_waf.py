@@ -392,7 +392,8 @@ AMBIGUOUS = [
      "/files?name=%252e%252e%252fetc", [], b""),
     ("overlong UTF-8 in the path (%c0%af)", "GET", "/static/..%c0%af..%c0%afetc", [], b""),
     ("a %u escape in the query (%u0027)", "GET", "/search?q=%u0027%u0020or", [], b""),
-    ("an encoded slash in the path (%2f)", "GET", "/admin%2fusers", [], b""),
+    ("a dot segment in a path with an encoded slash in the path (%2f..)", "GET",
+     "/static%2f..%2f..%2fetc/passwd", [], b""),
     ("a dot segment hidden by percent-encoding in the path (%2e%2e)", "GET",
      "/public/%2e%2e/admin", [], b""),
     ("a parameter in both the query and the body in the query and the body (role)", "POST",
@@ -472,7 +473,7 @@ def test_strict_off_and_detect(gatehouse, origin, port):
     # mode detect: the line is logged, the request passes
     p2 = ghutil.free_port()
     g2 = gatehouse(simple_http_config(p2, [origin.addr], frontend_extra="use_waf crs")
-                   + waf_block("mode detect"))
+                   + waf_block("mode detect\nstrict_encoded_slash reject"))
     assert send(p2, "GET", "/admin%2fusers").status == 200
     wait_for(lambda: "waf crs ambiguous: an encoded slash in the path (%2f); passed (mode detect)"
              in g2.stderr_text(), 5, what="the detect line")

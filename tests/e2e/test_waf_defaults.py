@@ -799,7 +799,9 @@ def test_round10_neighbours_are_refused(gatehouse, origin, port):
                                     "/x;@acme%2fname", "/@acme%2fname;x", "/@acme%2f",
                                     "/api/v4/projects/group%2Fproject"])
 def test_encoded_slash_outside_an_npm_scoped_name_is_refused(gatehouse, origin, port, target):
-    g = start(gatehouse, port, origin)
+    # with `strict_encoded_slash reject`; the default admits them
+    # (test_waf_strict_slash.py)
+    g = start(gatehouse, port, origin, waf="strict_encoded_slash reject")
     assert send(port, "GET", target).status == 400, g.stderr_tail()
     assert "an encoded slash" in g.stderr_text()
     assert untouched(origin)

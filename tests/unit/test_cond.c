@@ -287,6 +287,75 @@ TEST(test_fetch_src)
 	CHECK(FV("src", NULL));
 }
 
+/* A path holding %2f is read as sent and as a decoding server reads it;
+ * the decoded answer is returned, and a difference is flagged */
+static bool two_ways;
+
+static int E2(const char *text)
+{
+	two_ways = false;
+	ctx.two_ways = &two_ways;
+	int r = E(text);
+	ctx.two_ways = NULL;
+	return r;
+}
+
+TEST(test_path_encoded_slash)
+{
+	req("GET", "/admin%2Fusers", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	CHECK(E2("path == /admin/users") == 1 && two_ways);
+	CHECK(E2("path ~ ^/admin/") == 1 && two_ways);
+	CHECK(E2("path in /x /admin/users") == 1 && two_ways);
+	CHECK(E2("not path prefix /admin/") == 0 && two_ways);
+	CHECK(E2("path prefix /admin") == 1 && !two_ways);   /* both ways */
+	CHECK(E2("path prefix /api/") == 0 && !two_ways);
+	req("GET", "/admin%2fusers", NULL, "h");
+	CHECK(E2("path contains min/us") == 1 && two_ways);
+	/* a value written with %2f compares as written, and decoded */
+	req("GET", "/api/queues/%2F/orders", NULL, "h");
+	CHECK(E2("path prefix /api/queues/%2F") == 1 && !two_ways);
+	CHECK(E2("path prefix /api/queues/%2f") == 1 && two_ways);   /* hex case, as sent */
+	CHECK(E2("path prefix /api/queues/") == 1 && !two_ways);
+	CHECK(E2("path == /api/queues///orders") == 1 && two_ways);
+	/* url: only the path part is decoded */
+	req("GET", "/static%2Fx", "next=%2Fadmin", "h");
+	msg.target = S("/static%2Fx?next=%2Fadmin");
+	CHECK(E2("url prefix /static/") == 1 && two_ways);
+	CHECK(E2("url contains =/admin") == 0 && !two_ways);
+	req("GET", "/static/x", "next=%2Fadmin", "h");
+	msg.target = S("/static/x?next=%2Fadmin");
+	CHECK(E2("url contains =/admin") == 0 && !two_ways);
+	CHECK(E2("url contains =%2Fadmin") == 1 && !two_ways);
+	/* long paths are copied */
+	static char lp[4096];
+	memset(lp, 'a', sizeof(lp) - 1);
+	memcpy(lp, "/admin%2F", 9);
+	req("GET", lp, NULL, "h");
+	CHECK(E2("path prefix /admin/aaa") == 1 && two_ways);
+	/* no slash encoded, nothing flagged */
+	req("GET", "/admin%2e%41/x", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	/* dot segments, raw or encoded, read as a normalising server does */
+	req("GET", "/x/../admin/y", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	req("GET", "/x/%2e%2E/admin/y", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	req("GET", "/public%2F..%2Fadmin", NULL, "h");
+	CHECK(E2("path == /admin") == 1 && two_ways);
+	req("GET", "/a/./b/c/..", NULL, "h");
+	CHECK(E2("path == /a/b/") == 1 && two_ways);
+	req("GET", "/../../admin", NULL, "h");
+	CHECK(E2("path prefix /admin") == 1 && two_ways);
+	req("GET", "/admin/..", NULL, "h");
+	CHECK(E2("path prefix /admin") == 0 && two_ways);
+	req("GET", "/a.b/..c/.d/x..", NULL, "h");   /* no dot segment */
+	CHECK(E2("path prefix /a.b/") == 1 && !two_ways);
+	req("GET", "/static/../admin/x", "next=/../y", "h");
+	msg.target = S("/static/../admin/x?next=/../y");
+	CHECK(E2("url ~ ^/admin/x\\?next=/../y$") == 1 && two_ways);
+}
+
 TEST(test_fetch_new)
 {
 	static struct http_msg res;
@@ -777,6 +846,7 @@ int main(void)
 	RUN(test_errors);
 	RUN(test_long_chain);
 	RUN(test_threads);
+	RUN(test_path_encoded_slash);
 	cond_thread_cleanup();
 	return UNIT_SUMMARY("test_cond");
 }

@@ -10,6 +10,7 @@
 #include "waf/strict.h"
 
 static struct waf_strict_why why;
+static bool slash_ok;   /* `strict_encoded_slash allow`; the tests before set it off */
 
 /* NULL: accepted; else the reason.  ctype NULL: no Content-Type. */
 static const char *chk3(const char *target, const char *ctype, const char *body, size_t blen,
@@ -20,6 +21,7 @@ static const char *chk3(const char *target, const char *ctype, const char *body,
 	struct waf_strict_req r = {
 		.target = target, .target_len = strlen(target), .ctype = ct, .ctype_len = ctl,
 		.nctype = ctype ? 1 : 0, .body = body, .body_len = blen, .partial = partial,
+		.encoded_slash = slash_ok,
 	};
 	memset(&why, 0, sizeof(why));
 	enum waf_strict_res res = waf_strict_check(&r, &why);
@@ -168,6 +170,87 @@ TEST(npm_scoped_name_slash)
 	REFUSED(tgt("/@acme%2fname/%5c..%5cx"), "an encoded backslash", "the path");
 	REFUSED(tgt("/@acme%2f%252e%252e"), "an encoded slash", "the path");
 	REFUSED(tgt("/api/v4/projects/group%2Fproject"), "an encoded slash", "the path");
+}
+
+/* `strict_encoded_slash allow` (the default): %2f as a separator of the
+ * path a decoding server reads, without dot segments around it */
+TEST(encoded_slash_allow)
+{
+	slash_ok = true;
+	/* GitLab, RabbitMQ, Gerrit, CouchDB, Azure, Docker, npm */
+	ACCEPTED(tgt("/api/v4/projects/group%2Fsubgroup%2Fproject/repository/files/"
+		     "src%2Fmain.c/raw?ref=main"));
+	ACCEPTED(tgt("/api/v4/projects/acme%2Fplatform"));
+	ACCEPTED(tgt("/api/queues/%2F"));
+	ACCEPTED(tgt("/api/exchanges/%2F/amq.default/publish"));
+	ACCEPTED(tgt("/api/policies/%2f/ha-orders"));
+	ACCEPTED(tgt("/changes/platform%2Fgateway~master~I8473b95934b5732ac55d26311a706c9c2bde9940"
+		     "/revisions/current/review"));
+	ACCEPTED(tgt("/changes/platform%2Fgateway~4471/revisions/3/files/src%2Fproxy%2Fconn.c/diff"));
+	ACCEPTED(tgt("/db/_design%2Fusers/_view/by_name"));
+	ACCEPTED(tgt("/container/dir%2Ffile.v1.2.txt"));
+	ACCEPTED(tgt("/@babel%2fcore"));
+	ACCEPTED(tgt("/a%2Fb.c/..x/x..%2F...y"));
+	ACCEPTED(tgt("http://h/a%2Fb/c"));
+	ACCEPTED(tgt("/a/b?path=..%2F..%2Fx"));   /* the query is not a path */
+	/* traversal through the decoded slash, raw or encoded dots */
+	REFUSED(tgt("/static%2F..%2F..%2Fetc%2Fpasswd"),
+		"a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F%2E%2E%2Fadmin"), "a dot segment hidden by percent-encoding", "the path");
+	REFUSED(tgt("/a%2F..%2Fadmin"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/x%2F..%2Fadmin/y"), "a dot segment in a path with an encoded slash",
+		"the path");
+	REFUSED(tgt("/a/..%2Fb"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F../b"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F.."), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F./b"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a/../b/c%2Fd"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F..;x/b"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F...%2Fb"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F..%20/b"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/a%2F..\\b"), "a dot segment in a path with an encoded slash", "the path");
+	REFUSED(tgt("/@acme%2f..%2f..%2fetc%2fpasswd"),
+		"a dot segment in a path with an encoded slash", "the path");
+	/* an absolute path once decoded; empty segments inside a segment */
+	REFUSED(tgt("/files/%2Fetc%2Fpasswd"), "an encoded slash opening a segment", "the path");
+	REFUSED(tgt("/%2F%2Fevil.example/x"), "an encoded slash opening a segment", "the path");
+	REFUSED(tgt("/a%2F%2Fb"), "an encoded slash opening a segment", "the path");
+	REFUSED(tgt("/a;%2Fb"), "an encoded slash opening a segment", "the path");
+	REFUSED(tgt("/@acme%2f"), "an encoded slash closing a segment", "the path");
+	REFUSED(tgt("/a%2F/b"), "an encoded slash closing a segment", "the path");
+	REFUSED(tgt("/a%2F;x"), "an encoded slash closing a segment", "the path");
+	/* a name the WAF's path-keyed defaults read (D16, 90022, 90083) made
+	 * by an encoded slash: another resource to a server keeping %2f */
+	REFUSED(tgt("/api/v1/coupons/x%2fsnippets"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	REFUSED(tgt("/coupons/x%2FSnippets/5"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	REFUSED(tgt("/gists%2F123"), "a name the WAF's defaults read made by an encoded slash",
+		"the path");
+	REFUSED(tgt("/x%2Fsnippet%73/"), "a name the WAF's defaults read made by an encoded slash",
+		"the path");
+	REFUSED(tgt("/x%2Fpastes%2F"), "an encoded slash closing a segment", "the path");
+	REFUSED(tgt("/orders/1%2Fgraphql"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	REFUSED(tgt("/a%2Fquery?where=1"),
+		"a name the WAF's defaults read made by an encoded slash", "the path");
+	ACCEPTED(tgt("/snippets/a%2Fb"));
+	ACCEPTED(tgt("/a%2Fb/graphql"));
+	ACCEPTED(tgt("/a%2Fb/snippets/1"));
+	ACCEPTED(tgt("/repo/files/src%2Fquery%2Fparser.c/raw"));
+	ACCEPTED(tgt("/x%2Fgraphqlx"));
+	ACCEPTED(tgt("/@octokit%2fgraphql"));
+	/* the other encodings stay refused */
+	REFUSED(tgt("/a%252Fb"), "double percent-encoding", "the path");
+	REFUSED(tgt("/a%25%32%46b"), "double percent-encoding", "the path");
+	REFUSED(tgt("/a%5Cb"), "an encoded backslash", "the path");
+	REFUSED(tgt("/a%2F%5C..%5Cb"), "an encoded backslash", "the path");
+	REFUSED(tgt("/a%c0%afb"), "overlong UTF-8", "the path");
+	REFUSED(tgt("/a%e0%80%afb"), "overlong UTF-8", "the path");
+	REFUSED(tgt("/a%u2215b"), "a %u escape", "the path");
+	REFUSED(tgt("/a%2F%00b"), "an encoded NUL", "the path");
+	REFUSED(tgt("/a%c3%2Fb"), "invalid UTF-8", "the path");
+	slash_ok = false;
 }
 
 TEST(form_bodies)
@@ -361,6 +444,7 @@ int main(void)
 	RUN(refuses_nul);
 	RUN(refuses_encoded_separators_in_paths);
 	RUN(npm_scoped_name_slash);
+	RUN(encoded_slash_allow);
 	RUN(form_bodies);
 	RUN(parameter_pollution);
 	RUN(content_type_fields);
