@@ -1099,7 +1099,18 @@ const char waf_crs_defaults[] =
 	 * after a line start, a space or a shell separator.  Not the star: a
 	 * double star directory is a glob of config fields (.gitignore). */
 	"SecRule ARGS \"@rx (?:^|[\\s;|&`(<>])/\\?+/[\\w.\\-]*\\?\" "
-	G6_ACT("90107", "", "Command path obfuscated with wildcards", "attack-rce", "rce_score");
+	G6_ACT("90107", "", "Command path obfuscated with wildcards", "attack-rce", "rce_score")
+	/* 90108: SQL in a sort parameter (sort, order, sort_by, orderBy,
+	 * OData's $orderby ...): an ORDER BY takes no bound parameter, so an
+	 * application splices the value in, and the blind injections there
+	 * are a subquery or a CASE ("price,(select case when ... then 1 else
+	 * 1/0 end)"), a delay, or an XML error function.  A sort key never
+	 * holds "case when ... then", "(select ... from" or "sleep(". */
+	"SecRule ARGS:'/(?i)(?:^|[.\\[])\\$?(?:sort|order)(?:_?by|_?field|_?order)?\\]?$/' "
+	"\"@rx \\bcase\\s+when\\b[^\\r\\n]*?\\bthen\\b|\\(\\s*select\\b[^)]*\\bfrom\\b|\\bunion\\s+(?:all\\s+)?select\\b|"
+	"\\b(?:sleep|pg_sleep|benchmark|extractvalue|updatexml)\\s*\\(|\\bwaitfor\\s+delay\\b\" "
+	G6_ACT("90108", ",t:urlDecodeUni,t:lowercase", "SQL injection in a sort parameter", "attack-sqli",
+	       "sql_injection_score");
 #undef G6_ACT
 #undef SSRF_ACT
 #undef SSRF_ODD_HOST
