@@ -39,10 +39,10 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D23; 4/278 is
                             # 1.44% (issue 10 asks 2%)
-MIN_DETECTION = 0.926       # measured 92.6% (301/325) with `strict on`, D1-D49 and the SSRF and
-                            # upload detections (90070-90076): 92.9% with D1-D46, D48 admits
-                            # protocol-017 (an unlisted type, a harmless body); the floor was
-                            # not lowered: no request to spare (90.8% without the detections)
+MIN_DETECTION = 0.935       # measured 93.8% (305/325) with `strict on`, D1-D49, the SSRF and
+                            # upload detections (90070-90076) and 90100-90108 (92.6% before
+                            # them; 92.9% with D1-D46, D48 admits protocol-017, an unlisted
+                            # type with a harmless body); one request of margin (304/325)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
@@ -149,47 +149,52 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
     "holdout": (0.95, 0.033),
-    # 64/66 refused (with D49's $filter stand-in; 63/66 with 90070-90076, 59/66 before) (nginx PL1 53);
-    # 0/91 refused (measured 0.0%, 1.1% before D23; 1/91 is 1.1%)
-    "holdout2": (0.95, 0.011),
+    # 65/66 refused (with 90108; 64/66 with D49's $filter stand-in; 63/66 with 90070-90076, 59/66
+    # before) (nginx PL1 53); 0/91 refused (measured 0.0%, 1.1% before D23; 1/91 is 1.1%)
+    "holdout2": (0.96, 0.011),
     # 32/32 refused (with 90070-90076; 30/32 before) (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
     "holdout3": (0.96, 0.023),
-    # 49/52 refused (with 90070-90076; 46/52 before) (nginx PL1 44); 0/77 refused (measured 0.0% with D28,
-    # the markdown link; in-sample; untouched it was 6.5%; 1/77 is 1.3%)
-    "holdout4": (0.92, 0.013),
+    # 50/52 refused (with 90108; 49/52 with 90070-90076; 46/52 before) (nginx PL1 44); 0/77 refused
+    # (measured 0.0% with D28, the markdown link; in-sample; untouched it was 6.5%; 1/77 is 1.3%)
+    "holdout4": (0.94, 0.013),
     # 38/42 refused (with 90070-90076; 36/42 before) (nginx PL1 33); 1/61 refused, `code` (measured 1.6%
     # with D25 and the corpus error fixed; untouched it was 8.2%; 2/61 is 3.3%)
     "holdout5": (0.88, 0.033),
     # 45/46 refused (with 90070-90076; 43/46 before) (nginx PL1 41); 1/65 refused, `code` (measured 1.5%
     # with D30; untouched it was 3.1%; 2/65 is 3.1%)
     "holdout6": (0.95, 0.031),
-    # 53/56 refused (with 90070-90076; 50/56 before) (nginx PL1 49); 2/96 refused (measured 2.1% with D39,
+    # 54/56 refused (with 90108; 53/56 with 90070-90076; 50/56 before) (nginx PL1 49); 2/96 refused
+    # (measured 2.1% with D39,
     # 3.1% before; in-sample for D25-D30; untouched it was 12.5%; 3/96 is
     # 3.1%): one `code`, a spreadsheet formula
-    "holdout7": (0.92, 0.032),
-    # 34/38 refused (nginx PL1 32); 0/64 refused (measured 0.0%, untouched;
+    "holdout7": (0.94, 0.032),
+    # 35/38 refused (with 90102; 34/38 before) (nginx PL1 32); 0/64 refused (measured 0.0%, untouched;
     # 3.1% with D1-D23; 1/64 is 1.6%)
-    "holdout8": (0.86, 0.016),
-    # 57/63 refused (with 90070-90076; 54/63 before) (nginx PL1 52); 3/121 refused, all `code` (measured 2.5%
+    "holdout8": (0.89, 0.016),
+    # 60/63 refused (with 90101, 90107, 90108; 57/63 with 90070-90076; 54/63 before) (nginx PL1 52);
+    # 3/121 refused, all `code` (measured 2.5%
     # with D31-D32, in-sample: designed from its false positives; blind it
     # was 4.1%; 4/121 is 3.3%)
-    "holdout9": (0.88, 0.034),
+    "holdout9": (0.93, 0.034),
     # 78/81 refused (with 90070-90076; 73/81 before) (nginx PL1 67); 8/136 refused, 2 `code` (measured 5.9%
     # with D40, 6.6% with D33-D34, in-sample: designed from its false
     # positives; blind it was 7.4%; 9/136 is 6.6%)
     "holdout10": (0.95, 0.067),
-    # 78/81 refused (with 90070-90076; 71/81 before) (nginx PL1 68); 3/136 refused, all `code` (measured 2.2%
+    # 80/81 refused (with 90104, 90108; 78/81 with 90070-90076; 71/81 before) (nginx PL1 68);
+    # 3/136 refused, all `code` (measured 2.2%
     # with D36-D38, in-sample: designed from its false positives; blind it
     # was 5.1%; 4/136 is 2.9%)
-    "holdout11": (0.95, 0.030),
-    # 83/88 refused (nginx PL1 73); 4/177 refused, 2 `code` (measured 2.3%
+    "holdout11": (0.97, 0.030),
+    # 87/88 refused (with 90101, 90102, 90104, 90108; 83/88 before) (nginx PL1 73); 4/177
+    # refused, 2 `code` (measured 2.3%
     # with D47's REPORT, 2.8% with D41-D46, in-sample: designed from its
     # false positives; blind it was 6.2%, 6.8% with D1-D35; 5/177 is 2.8%)
-    "holdout12": (0.93, 0.029),
-    # 81/88 refused (nginx PL1 73); 6/196 refused, 2 `code` (measured 3.1%
+    "holdout12": (0.97, 0.029),
+    # 85/88 refused (with 90102, 90103, 90107, 90108; 81/88 before) (nginx PL1 73); 6/196
+    # refused, 2 `code` (measured 3.1%
     # with D47-D49, in-sample: designed from its false positives; blind it
     # was 10.7%, 13 of 21 the method and content-type policy; 7/196 is 3.6%)
-    "holdout13": (0.90, 0.036),
+    "holdout13": (0.95, 0.036),
     # 89/94 refused (nginx PL1 78); 10/210 refused, 5 `code` (measured 4.8%
     # with D50-D55, in-sample; blind it was 5.7%; 11/210 is 5.2%)
     "holdout14": (0.93, 0.053),
