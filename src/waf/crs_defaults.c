@@ -15,9 +15,12 @@
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
  * fill what is unset, as REQUEST-901 would).  Ids 90020-90069 and
  * 90080-90091 are these, 90070-90073 and 90075 gatehouse's SSRF
- * detection, 90074 and 90076 code in image uploads; 90077-90079 are
- * `allow_methods` and `allow_types` (waf.c), which add to D1's and D2's
- * lists.
+ * detection, 90074 and 90076 code in image uploads, 90100-90108 the
+ * twelfth round's detections (XXE, Spring4Shell, serialized Java,
+ * upload-name traversal, SQL in client-address headers and sort
+ * parameters, actuator probes, DDE formulas, '?'-glob command paths);
+ * 90077-90079 are `allow_methods` and `allow_types` (waf.c), which add
+ * to D1's and D2's lists.
  * `defaults off` gives the CRS exactly as shipped.
  */
 #include "waf/waf.h"

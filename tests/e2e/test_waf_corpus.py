@@ -144,7 +144,8 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # designed from it ("Tenth round": in-sample); holdout13 written blind, run
 # once on D1-D46 + 90070-90076, then D47-D49 designed from it ("Eleventh
 # round": in-sample); holdout14-16 written blind, run once on D1-D49, then
-# D50-D55 designed from them ("Twelfth round": in-sample).  The bounds are
+# D50-D55 designed from them ("Twelfth round": in-sample); holdout17-19
+# written blind, run on D1-D49 and once on the twelfth round's defaults.  The bounds are
 # the measured figures (D1-D23, D25-D30) with a margin of one request.
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
@@ -190,22 +191,38 @@ HELD_OUT = {
     # with D47's REPORT, 2.8% with D41-D46, in-sample: designed from its
     # false positives; blind it was 6.2%, 6.8% with D1-D35; 5/177 is 2.8%)
     "holdout12": (0.97, 0.029),
-    # 85/88 refused (with 90102, 90103, 90107, 90108; 81/88 before) (nginx PL1 73); 6/196
-    # refused, 2 `code` (measured 3.1%
+    # 85/88 refused (with 90102, 90103, 90107, 90108; 81/88 before) (nginx PL1 73); 5/196
+    # refused, 2 `code` (measured 2.6% with strict's encoded slashes, 3.1%
     # with D47-D49, in-sample: designed from its false positives; blind it
-    # was 10.7%, 13 of 21 the method and content-type policy; 7/196 is 3.6%)
-    "holdout13": (0.95, 0.036),
-    # 89/94 refused (nginx PL1 78); 10/210 refused, 5 `code` (measured 4.8%
-    # with D50-D55, in-sample; blind it was 5.7%; 11/210 is 5.2%)
-    "holdout14": (0.93, 0.053),
-    # 85/90 refused (nginx PL1 73; 84/90 with the pre-filter before it
-    # stopped using Vectorscan 5.4.9's AVX-512 scan, pf_scan.c); 6/210
-    # refused, 5 `code` (measured 2.9% with D50-D55, in-sample; blind it
-    # was 4.3%; 7/210 is 3.3%)
-    "holdout15": (0.93, 0.034),
-    # 86/94 refused (nginx PL1 74); 3/210 refused, 1 `code` (measured 1.4%
-    # with D50-D55, in-sample; blind it was 6.7%; 4/210 is 1.9%)
-    "holdout16": (0.90, 0.020),
+    # was 10.7%, 13 of 21 the method and content-type policy; 6/196 is 3.1%)
+    "holdout13": (0.95, 0.031),
+    # 94/94 refused (with 90100-90108; 89/94 before) (nginx PL1 78); 10/210
+    # refused, 5 `code` (measured 4.8% with D50-D55, in-sample; blind it
+    # was 5.7%; 11/210 is 5.2%)
+    "holdout14": (0.98, 0.053),
+    # 89/90 refused (with 90100-90108; 85/90 before) (nginx PL1 73; 84/90
+    # with the pre-filter before it stopped using Vectorscan 5.4.9's
+    # AVX-512 scan, pf_scan.c); 5/210 refused, 5 `code` (measured 2.4% with
+    # D50-D55 and encoded slashes, in-sample; blind it was 4.3%; 6/210 is 2.9%)
+    "holdout15": (0.97, 0.029),
+    # 92/94 refused (with 90100-90108; 86/94 before) (nginx PL1 74); 3/210
+    # refused, 1 `code` (measured 1.4% with D50-D55, in-sample; blind it
+    # was 6.7%; 4/210 is 1.9%)
+    "holdout16": (0.96, 0.020),
+    # holdout17-19: written blind after D1-D49, run once on D1-D49 (the
+    # *-r11.md results), then once more on D1-D55 + 90100-90108 + encoded
+    # slashes, none designed from them but holdout18's encoded slashes
+    # (RabbitMQ's and Gerrit's paths, with holdout13's GitLab one).
+    # 92/93 refused (91/93 on D1-D49) (nginx PL1 78); 8/208 refused, 2 `code`
+    # (3.8%, blind; 4.8% on D1-D49; 9/208 is 4.3%)
+    "holdout17": (0.97, 0.044),
+    # 88/90 refused (85/90 on D1-D49) (nginx PL1 72); 9/204 refused, 3 `code`
+    # (4.4%; 7.8% on D1-D49; 10/204 is 4.9%)
+    "holdout18": (0.96, 0.049),
+    # 88/90 refused (87/90 on D1-D49) (nginx PL1 74); 8/205 refused, 5 `code`
+    # (3.9%, blind; 7.3% on D1-D49, 7 of 15 941310 on non-Latin scripts;
+    # 9/205 is 4.4%)
+    "holdout19": (0.96, 0.044),
 }
 
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/waf/run-gatehouse.sh BINARY - the gatehouse figures in tests/waf/results/
-# (gatehouse-pl{1,2}[-nopf], holdout{,2,...,16}-gatehouse-*, probes-gatehouse-pl{1,2}): the
-# corpus, the sixteen held-out sets and the probes through BINARY's WAF with
-# its default exclusions, each started and stopped by eval.py (about 2 minutes).
+# (gatehouse-pl{1,2}[-nopf], holdout{,2,...,19}-gatehouse-*, probes-gatehouse-pl{1,2}): the
+# corpus, the nineteen held-out sets and the probes through BINARY's WAF with
+# its default exclusions, each started and stopped by eval.py (about 4 minutes).
 # Copy the binary first (cp build/gatehouse /tmp/gh-waf): a rebuild must not
 # change it under a run.
 set -eu
@@ -31,6 +31,9 @@ for t in gatehouse-pl1 gatehouse-pl1-nopf gatehouse-pl2 gatehouse-pl2-nopf; do
     run holdout14-$t --target $t --corpus holdout14 --label "$t, holdout14"
     run holdout15-$t --target $t --corpus holdout15 --label "$t, holdout15"
     run holdout16-$t --target $t --corpus holdout16 --label "$t, holdout16"
+    run holdout17-$t --target $t --corpus holdout17 --label "$t, holdout17"
+    run holdout18-$t --target $t --corpus holdout18 --label "$t, holdout18"
+    run holdout19-$t --target $t --corpus holdout19 --label "$t, holdout19"
 done
 run probes-gatehouse-pl1 --target gatehouse-pl1 --corpus probes --label "gatehouse-pl1, probes"
 run probes-gatehouse-pl2 --target gatehouse-pl2 --corpus probes --label "gatehouse-pl2, probes"
