@@ -13,6 +13,8 @@ HttpOrigin chooses its behaviour per request from the path:
                     ?trailer=1 a trailer field "X-Trailer: done")
   /close/N          N bytes, no framing, body ends when the origin closes
   /delay/MS         sleeps MS ms, then answers like /echo
+  /gate             waits until open_gate() (at most 60 s), then answers
+                    like /echo; counted in delaying / max_delaying as /delay
   /status/CODE      answers CODE (204/304/1xx without a body; ?cl=N adds a
                     Content-Length: N header to a 304)
   /ws               WebSocket echo (RFC 6455); ?greet=1 sends a text frame
@@ -344,6 +346,7 @@ class HttpOrigin:
     def _run(self):
         asyncio.set_event_loop(self.loop)
         self._release = asyncio.Event()
+        self._gate = asyncio.Event()
         self._accept_task = self.loop.create_task(self._accept_loop())
         self._ready.set()
         self.loop.run_forever()
@@ -374,6 +377,17 @@ class HttpOrigin:
     def release(self):
         """Lets requests sent with ?hold=1 read their bodies."""
         self.loop.call_soon_threadsafe(self._release.set)
+
+    def open_gate(self):
+        """Answers the /gate requests waiting, and those to come."""
+        self.loop.call_soon_threadsafe(self._gate.set)
+
+    def close_gate(self):
+        """/gate requests wait again (until the next open_gate())."""
+        asyncio.run_coroutine_threadsafe(self._close_gate(), self.loop).result(5)
+
+    async def _close_gate(self):
+        self._gate.clear()
 
     def settle(self, timeout=2.0):
         """Waits until the origin has taken in everything already sent to
@@ -740,11 +754,14 @@ class HttpOrigin:
                          % (len(body), close_hdr, body))
             return keep
 
-        if path.startswith("/delay/"):
+        if path.startswith("/delay/") or path == "/gate":
             self.stats.delaying += 1
             self.stats.max_delaying = max(self.stats.max_delaying, self.stats.delaying)
             try:
-                await asyncio.sleep(int(seg[2]) / 1000.0)
+                if path == "/gate":
+                    await asyncio.wait_for(self._gate.wait(), 60)
+                else:
+                    await asyncio.sleep(int(seg[2]) / 1000.0)
             finally:
                 self.stats.delaying -= 1
 
