@@ -401,6 +401,13 @@ TEST(test_path_merged_and_unreserved)
 	req("GET", "/app/page.jsp;jsessionid=A1", NULL, "h");
 	CHECK(E2("path prefix /app/") == 1 && !two_ways);
 	CHECK(E2("path suffix .jsp") == 0 && !two_ways);
+	/* the rule docs/configuration.md gives for a Java server */
+	CHECK(E2("path ~ ;[^/]*/") == 0 && !two_ways);
+	req("GET", "/admin;x/y", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	CHECK(E2("path ~ ;[^/]*/") == 1 && !two_ways);
+	req("GET", "/public/..;/admin/", NULL, "h");
+	CHECK(E2("path ~ ;[^/]*/") == 1 && !two_ways);
 }
 
 TEST(test_fetch_new)
