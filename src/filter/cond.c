@@ -7,7 +7,8 @@
  * cond_parse(); the proxy calls cond_eval() on each request (from several
  * worker threads at once) to pick a backend.  Evaluation short-circuits,
  * never allocates (except one pcre2 match block per thread, on first use,
- * and a copy of a path over 1k holding %2f, %2e or a dot segment) and
+ * and a copy of a path over 1k holding an encoded '/' or unreserved
+ * character, "//" or a dot segment) and
  * never writes to the tree.
  *
  * Grammar (precedence not > and > or):
@@ -310,46 +311,94 @@ static size_t cond_remove_dots(char *b, size_t n)
 	return w;
 }
 
+/* The value of the hex digit c, or -1. */
+static int cond_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The byte %XX at p (p[0] == '%', p[1], p[2] readable) decodes to when a
+ * normalising server reads it as that byte: '/' (%2f) or an unreserved
+ * character (ALPHA / DIGIT / - . _ ~, RFC 3986 2.3 and 6.2.2.2); else 0. */
+static char cond_pct_norm(const char *p)
+{
+	int hi = cond_hex(p[1]), lo = cond_hex(p[2]);
+	if (hi < 0 || lo < 0)
+		return 0;
+	char d = (char)(hi << 4 | lo), l = (char)(d | 0x20);
+	if ((l >= 'a' && l <= 'z') || (d >= '0' && d <= '9') || d == '-' || d == '.' ||
+	    d == '_' || d == '~' || d == '/')
+		return d;
+	return 0;
+}
+
 /*
  * Copies p[0..n) to out as a server that decodes and normalises reads its
- * path (before the first '?'): %2f as '/', %2e as '.', then dot segments
- * removed.  The length written (at most n).
+ * path (before the first '?'), in this order: %2f and the %XX of an
+ * unreserved character decoded, runs of '/' merged into one (a decoded
+ * %2f counts), then dot segments removed.  Merging before resolving is
+ * what nginx (merge_slashes on) and the frameworks that merge do:
+ * /a//../admin is /admin to them, /a/admin to a server that does not merge
+ * (which the reading as sent is closer to).  Case and ';' path parameters
+ * are kept (docs/configuration.md, strict_encoded_slash).  The length
+ * written (at most n).
  */
 static size_t cond_norm_view(const char *p, size_t n, char *out)
 {
 	const char *q = memchr(p, '?', n);
 	size_t pl = q ? (size_t)(q - p) : n, o = 0;
+	bool abs = pl && (p[0] == '/' || (p[0] == '%' && pl > 2 && cond_pct_norm(p) == '/'));
 
 	for (size_t i = 0; i < pl;) {
-		char h = i + 2 < pl && p[i] == '%' && p[i + 1] == '2' ? (char)(p[i + 2] | 0x20) : 0;
-		if (h == 'f' || h == 'e') {
-			out[o++] = h == 'f' ? '/' : '.';
+		char c = p[i], d = c == '%' && i + 2 < pl ? cond_pct_norm(p + i) : 0;
+		if (d) {
+			c = d;
 			i += 3;
 		} else {
-			out[o++] = p[i++];
+			i++;
 		}
+		if (c == '/' && abs && o && out[o - 1] == '/')
+			continue;
+		out[o++] = c;
 	}
-	if (o && out[0] == '/')
+	if (abs)
 		o = cond_remove_dots(out, o);
 	memcpy(out + o, p + pl, n - pl);
 	return o + n - pl;
 }
 
-/* Whether the path of p[0..n) (before the first '?') holds %2f, %2e or a
- * dot segment: a server may read it otherwise than as sent. */
+/* The bytes cond_needs_view() stops at. */
+static const uint8_t cond_path_stop[256] = { ['/'] = 1, ['%'] = 1, ['?'] = 1 };
+
+/* Whether the path of p[0..n) (before the first '?') holds a %XX that
+ * cond_norm_view() decodes, "//" or a dot segment: a server may read it
+ * otherwise than as sent.  One pass, no copy: the bytes between two '/'
+ * cost one table look-up each. */
 static bool cond_needs_view(const char *p, size_t n)
 {
-	const char *q = memchr(p, '?', n);
-	size_t pl = q ? (size_t)(q - p) : n;
-
-	for (size_t i = 0; i < pl; i++) {
-		if (p[i] == '%' && i + 2 < pl && p[i + 1] == '2' &&
-		    ((p[i + 2] | 0x20) == 'f' || (p[i + 2] | 0x20) == 'e'))
-			return true;
-		if (p[i] == '.' && i && p[i - 1] == '/') {
-			size_t k = i + 1 < pl && p[i + 1] == '.' ? i + 2 : i + 1;
-			if (k == pl || p[k] == '/')
+	for (size_t i = 0; i < n; i++) {
+		if (!cond_path_stop[(uint8_t)p[i]])
+			continue;
+		char c = p[i];
+		if (c == '/') {
+			if (i + 1 == n)
+				break;
+			char e = p[i + 1];
+			if (e == '/')
 				return true;
+			if (e == '.') {
+				size_t k = i + 2 < n && p[i + 2] == '.' ? i + 3 : i + 2;
+				if (k >= n || p[k] == '/' || p[k] == '?')
+					return true;
+			}
+		} else if (c == '%') {
+			if (i + 2 < n && cond_pct_norm(p + i))
+				return true;
+		} else {
+			break;   /* '?' */
 		}
 	}
 	return false;
@@ -997,14 +1046,15 @@ static bool cond_test_str(const struct cond *c, struct slice v, const struct sli
 }
 
 /*
- * A path (or url) that a server may read otherwise than as sent (%2f, %2e,
- * a dot segment) is tested both ways: as sent, and as a server that
- * decodes %2f and %2e and removes dot segments reads it.  The normalised
+ * A path (or url) that a server may read otherwise than as sent (%2f, the
+ * %XX of an unreserved character, "//", a dot segment) is tested both
+ * ways: as sent, and as a server that decodes those, merges slashes and
+ * removes dot segments reads it (cond_norm_view).  The normalised
  * answer is returned; when the two differ, *ctx->two_ways is set and the
  * proxy refuses the request (400) before any server sees it: a rule such
- * as `deny if path prefix /admin/` cannot be passed by /admin%2fusers nor
- * /x/../admin/, nor `use_waf ... unless path prefix /static/` taken by
- * /static%2f..., whatever the server does with them.
+ * as `deny if path prefix /admin/` cannot be passed by /admin%2fusers,
+ * /x/../admin/, //admin/ nor /%61dmin/, nor `use_waf ... unless path
+ * prefix /static/` taken by /static%2f..., whatever the server does.
  */
 static bool cond_test_two_ways(const struct cond *c, const struct cond_ctx *ctx,
 			       struct slice v)

@@ -72,8 +72,9 @@ struct cond_ctx {
 	const char *(*var)(const void *owner, int fetch);
 	const void *var_owner;
 	/* Set (if not NULL) when a path or url test read the path two ways:
-	 * true as sent and false as a server that decodes %2f and %2e and
-	 * removes dot segments reads it, or the reverse.  The proxy then
+	 * true as sent and false as a server that decodes %2f and unreserved
+	 * %XX, merges slashes and removes dot segments reads it, or the
+	 * reverse.  The proxy then
 	 * refuses the request (400). */
 	bool *two_ways;
 };

@@ -356,6 +356,60 @@ TEST(test_path_encoded_slash)
 	CHECK(E2("url ~ ^/admin/x\\?next=/../y$") == 1 && two_ways);
 }
 
+TEST(test_path_merged_and_unreserved)
+{
+	/* runs of '/' merged (nginx merge_slashes), before dot segments */
+	req("GET", "//admin/x", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	CHECK(E2("path == /admin/x") == 1 && two_ways);
+	req("GET", "/a//..//admin/x", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	req("GET", "/a//../admin", NULL, "h");   /* merge, then resolve: /admin */
+	CHECK(E2("path == /admin") == 1 && two_ways);
+	req("GET", "/admin//x", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && !two_ways);   /* both ways */
+	req("GET", "/public//x", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	CHECK(E2("path prefix /public/") == 1 && !two_ways);
+	req("GET", "/admin%2F/x", NULL, "h");   /* a decoded %2F merges too */
+	CHECK(E2("path == /admin/x") == 1 && two_ways);
+	/* unreserved characters decoded (RFC 3986 6.2.2.2); case kept */
+	req("GET", "/%61dmin/x", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 1 && two_ways);
+	req("GET", "/%2561dmin/x", NULL, "h");   /* %25 is not unreserved */
+	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	req("GET", "/adm%69n%2dx/%5F%7e%30", NULL, "h");
+	CHECK(E2("path == /admin-x/_~0") == 1 && two_ways);
+	req("GET", "/%7Euser/", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	CHECK(E2("path prefix /~user/") == 1 && two_ways);
+	CHECK(E2("path prefix /%7Euser/") == 1 && !two_ways);   /* as written, and decoded */
+	req("GET", "/%41DMIN/x", NULL, "h");   /* /ADMIN/x: paths are case-sensitive */
+	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	req("GET", "/a%20b/%3Cx%3e/%zz/%4", NULL, "h");   /* reserved, bad or cut: as sent */
+	CHECK(E2("path == /a%20b/%3Cx%3e/%zz/%4") == 1 && !two_ways);
+	req("GET", "/%2e%2E/%61dmin", NULL, "h");
+	CHECK(E2("path == /admin") == 1 && two_ways);
+	/* url: only the path part */
+	req("GET", "//admin", "a=//b&c=%61", "h");
+	msg.target = S("//admin?a=//b&c=%61");
+	CHECK(E2("url prefix /admin?a=//b&c=%61") == 1 && two_ways);
+	req("GET", "/x", "a=//b&c=%61", "h");
+	msg.target = S("/x?a=//b&c=%61");
+	CHECK(E2("url contains c=a") == 0 && !two_ways);
+	/* ';' path parameters kept (nginx, HAProxy; not Tomcat) */
+	req("GET", "/app/page.jsp;jsessionid=A1", NULL, "h");
+	CHECK(E2("path prefix /app/") == 1 && !two_ways);
+	CHECK(E2("path suffix .jsp") == 0 && !two_ways);
+	/* the rule docs/configuration.md gives for a Java server */
+	CHECK(E2("path ~ ;[^/]*/") == 0 && !two_ways);
+	req("GET", "/admin;x/y", NULL, "h");
+	CHECK(E2("path prefix /admin/") == 0 && !two_ways);
+	CHECK(E2("path ~ ;[^/]*/") == 1 && !two_ways);
+	req("GET", "/public/..;/admin/", NULL, "h");
+	CHECK(E2("path ~ ;[^/]*/") == 1 && !two_ways);
+}
+
 TEST(test_fetch_new)
 {
 	static struct http_msg res;
@@ -847,6 +901,7 @@ int main(void)
 	RUN(test_long_chain);
 	RUN(test_threads);
 	RUN(test_path_encoded_slash);
+	RUN(test_path_merged_and_unreserved);
 	cond_thread_cleanup();
 	return UNIT_SUMMARY("test_cond");
 }
