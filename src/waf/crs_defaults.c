@@ -15,10 +15,11 @@
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
  * fill what is unset, as REQUEST-901 would).  Ids 90020-90069 and
  * 90080-90093 are these, 90070-90073 and 90075 gatehouse's SSRF
- * detection, 90074 and 90076 code in image uploads, 90100-90109 the
+ * detection, 90074 and 90076 code in image uploads, 90100-90110 the
  * twelfth and thirteenth rounds' detections (XXE, Spring4Shell, serialized Java,
  * upload-name traversal, SQL in client-address headers and sort
- * parameters, actuator probes, DDE formulas, '?'-glob command paths, backtick substitutions);
+ * parameters, actuator probes, DDE formulas, '?'-glob command paths, backtick substitutions,
+ * template injection);
  * 90077-90079 are `allow_methods` and `allow_types` (waf.c), which add
  * to D1's and D2's lists.
  * `defaults off` gives the CRS exactly as shipped.
@@ -1272,7 +1273,17 @@ const char waf_crs_defaults[] =
 	 * backticks has a dot or a comma before it ("t.`id`"). */
 	"SecRule ARGS_GET \"@rx (?:^|[\\w-])`\\s*(?:id|whoami|uname|cat|ls|wget|curl|nc|ncat|bash|sh|python[23]?|"
 	"perl|php|ruby|ping|nslookup|sleep|echo|env|pwd|hostname|ifconfig|rm|touch|chmod|base64)\\b[^`]{0,128}`\" "
-	G6_ACT("90109", "", "Command substitution in backticks in a query argument", "attack-rce", "rce_score");
+	G6_ACT("90109", "", "Command substitution in backticks in a query argument", "attack-rce", "rce_score")
+	/* 90110 (thirteenth round): a client-side template injection that
+	 * reaches the Function constructor: "constructor.constructor" (or
+	 * constructor['constructor']) anywhere, or a template expression
+	 * ("{{ ... }}") that calls a .constructor(...): AngularJS's sandbox
+	 * escapes ({{constructor.constructor('alert(1)')()}}, $on.constructor),
+	 * Vue's ({{_c.constructor('...')()}}).  Mustache and Handlebars
+	 * templates read fields, they call no constructor. */
+	"SecRule ARGS \"@rx \\bconstructor\\s*(?:\\.|\\[\\s*[\\\"'`])\\s*constructor\\b|"
+	"\\{\\{[^}]{0,256}\\.\\s*constructor\\s*\\(\" "
+	G6_ACT("90110", ",t:urlDecodeUni,t:jsDecode", "Template injection reaching the Function constructor", "attack-xss", "xss_score");
 #undef G6_ACT
 #undef SSRF_ACT
 #undef SSRF_ODD_HOST
