@@ -139,7 +139,8 @@ struct utf8 {
 };
 
 /* Feeds one decoded byte; NULL or what is wrong. */
-static const char *utf8_feed(struct utf8 *u, unsigned char b, size_t at)
+static inline __attribute__((always_inline)) const char *
+utf8_feed(struct utf8 *u, unsigned char b, size_t at)
 {
 	if (!u->need) {
 		u->start = at;

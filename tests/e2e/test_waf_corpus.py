@@ -39,11 +39,11 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D23; 4/278 is
                             # 1.44% (issue 10 asks 2%)
-MIN_DETECTION = 0.94        # measured 94.5% (307/325) with `strict on`, D1-D58, the SSRF and
-                            # upload detections (90070-90076) and 90100-90109 (93.8% before
-                            # 90109, the backticks; 92.6% before 90100-90108; 92.9% with
+MIN_DETECTION = 0.944       # measured 94.8% (308/325) with `strict on`, D1-D58, the SSRF and
+                            # upload detections (90070-90076) and 90100-90110 (93.8% before
+                            # 90109 and 90110, the backticks and an Angular template; 92.6% before 90100-90108; 92.9% with
                             # D1-D46, D48 admits protocol-017, an unlisted type with a
-                            # harmless body); one request of margin (306/325)
+                            # harmless body); one request of margin (307/325)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
@@ -221,10 +221,10 @@ HELD_OUT = {
     # 92/93 refused (91/93 on D1-D49) (nginx PL1 78); 6/208 refused, 2 `code`
     # (2.9% with D56-D58, in-sample; 3.8% blind; 4.8% on D1-D49; 7/208 is 3.4%)
     "holdout17": (0.97, 0.034),
-    # 89/90 refused (with 90109; 88/90 blind; 85/90 on D1-D49) (nginx PL1 72);
+    # 90/90 refused (with 90109, 90110; 88/90 blind; 85/90 on D1-D49) (nginx PL1 72);
     # 8/204 refused, 3 `code` (3.9% with D56, in-sample; 4.4% blind; 7.8%
     # on D1-D49; 9/204 is 4.4%)
-    "holdout18": (0.97, 0.045),
+    "holdout18": (0.98, 0.045),
     # 90/90 refused (with 90108's stacked statements and 90109; 88/90 blind;
     # 87/90 on D1-D49) (nginx PL1 74); 7/205 refused, 5 `code` (3.4% with
     # D58, in-sample; 3.9% blind; 7.3% on D1-D49, 7 of 15 941310 on
