@@ -14,11 +14,12 @@
  * after crs-setup.conf (and the paranoia SecAction), before the CRS's own
  * rules, so a policy set in crs-setup.conf wins over D1 and D2 (they only
  * fill what is unset, as REQUEST-901 would).  Ids 90020-90069 and
- * 90080-90091 are these, 90070-90073 and 90075 gatehouse's SSRF
- * detection, 90074 and 90076 code in image uploads, 90100-90108 the
- * twelfth round's detections (XXE, Spring4Shell, serialized Java,
+ * 90080-90093 are these, 90070-90073 and 90075 gatehouse's SSRF
+ * detection, 90074 and 90076 code in image uploads, 90100-90110 the
+ * twelfth and thirteenth rounds' detections (XXE, Spring4Shell, serialized Java,
  * upload-name traversal, SQL in client-address headers and sort
- * parameters, actuator probes, DDE formulas, '?'-glob command paths);
+ * parameters, actuator probes, DDE formulas, '?'-glob command paths, backtick substitutions,
+ * template injection);
  * 90077-90079 are `allow_methods` and `allow_types` (waf.c), which add
  * to D1's and D2's lists.
  * `defaults off` gives the CRS exactly as shipped.
@@ -449,11 +450,30 @@ const char waf_crs_defaults[] =
 	 * took: a repeated q=1' union&q=select ... has its SQL in the second. */
 	"SecRuleUpdateTargetById 942100 \"!ARGS:q|!ARGS:search|!ARGS:keywords|!ARGS:field-keywords|"
 	"!ARGS:json.q|!ARGS:json.search\"\n"
-	"SecRule " SEARCH " \"@rx [\\\"'`;=<>#]|--|/\\*|\\w\\(\" "
+	/* D58 (thirteenth round): a double quote counts as search syntax
+	 * when every one in the value opens or closes a quoted phrase:
+	 * opening the value or after a space, "(", ":", "+" or "-" (a
+	 * negated phrase), closing before a space, ")" or the end, and
+	 * holding words of letters and digits (".,/&+-" inside a word)
+	 * separated by spaces, neither the first nor the last word a SQL
+	 * operator (or, and, not, like, is, in ...): barista OR "coffee
+	 * shop" -manager.  An injection into a double-quoted SQL string
+	 * needs a quote glued to text (x" or 1 or "), a phrase opening or
+	 * closing on a space or an operator (x "or 1 or"), or any other
+	 * character above: libinjection reads those as before. */
+#define D58_W "[\\w\\x80-\\xff](?:[\\w\\x80-\\xff.,/&+\\-]*[\\w\\x80-\\xff])?"
+#define D58_OP "(?:or|and|not|xor|like|rlike|regexp|union|select|is|div|mod|sounds|between|in)\\b"
+#define D58_PH "(?<![^\\s(:+\\-])\\\"(?!" D58_OP ")" D58_W "(?: +" D58_W ")*" \
+	"(?<!\\bor|\\band|\\bnot|\\bxor|\\blike|\\brlike|\\bregexp|\\bunion|\\bselect|\\bis|\\bdiv|" \
+	"\\bmod|\\bsounds|\\bbetween|\\bin)\\\"(?=[\\s)]|$)"
+	"SecRule " SEARCH " \"@rx ['`;=<>#]|--|/\\*|\\w\\(|^(?![^\\\"]*(?:" D58_PH "[^\\\"]*)*$)\" "
 	"\"id:90048,phase:2,block," FT_SQLI_T ",chain,"
 	"msg:'SQL injection in a search parameter (gatehouse default: libinjection beyond search syntax)',"
 	"logdata:'%{MATCHED_VAR_NAME}',tag:'attack-sqli',tag:'paranoia-level/1',severity:'CRITICAL'\"\n"
 	"SecRule MATCHED_VARS \"@detectSQLi\" \"t:none," FT_SQLI_SCORE "\"\n"
+#undef D58_PH
+#undef D58_OP
+#undef D58_W
 #undef SEARCH
 	/* D17. OData's system query options ($select, $filter, $orderby,
 	 * $top ...: Microsoft Graph, SharePoint, Dynamics, SAP): 942360 reads
@@ -1004,6 +1024,20 @@ const char waf_crs_defaults[] =
 	"SecRule REQUEST_FILENAME \"@contains /ims/oneroster/\" \"id:90091,phase:2,block,t:none,chain,"
 	QL_MSG "\"\n"
 	"SecRule ARGS:filter " QL_SQL "\"t:none,t:urlDecodeUni," QL_SCORE "\"\n"
+	/* D56. Two more query languages by protocol, read as D49 and D52
+	 * read theirs: the Google Visualization API's query in tq ("select
+	 * A, sum(C) where B = 'EMEA' group by A", Google Sheets' gviz and
+	 * every data source that implements the protocol) and Confluence's
+	 * CQL in cql (siteSearch ~ "onboarding" AND type in ("page",
+	 * "blogpost")).  942100 no longer reads them (90092); 90093 reads
+	 * them with D49's pattern, which also refuses the injections
+	 * libinjection lets through in a value that opens with "select"
+	 * (it parses such a value as a query of its own: "select A where B
+	 * = 'x' or 'a'='a' --" scores nothing at PL1).  Every other SQL
+	 * rule reads them as before; `exclude 942100` removes 90093. */
+	"SecAction \"id:90092,phase:1,pass,nolog,t:none,"
+	"ctl:ruleRemoveTargetById=942100;ARGS:tq,ctl:ruleRemoveTargetById=942100;ARGS:cql\"\n"
+	"SecRule ARGS:tq|ARGS:cql " QL_SQL "\"id:90093,phase:2,block,t:none,t:urlDecodeUni," QL_MSG "," QL_SCORE "\"\n"
 #undef QL_SCORE
 #undef QL_MSG
 #undef QL_SQL
@@ -1224,9 +1258,32 @@ const char waf_crs_defaults[] =
 	 * holds "case when ... then", "(select ... from" or "sleep(". */
 	"SecRule ARGS:'/(?i)(?:^|[.\\[])\\$?(?:sort|order)(?:_?by|_?field|_?order)?\\]?$/' "
 	"\"@rx \\bcase\\s+when\\b[^\\r\\n]*?\\bthen\\b|\\(\\s*select\\b[^)]*\\bfrom\\b|\\bunion\\s+(?:all\\s+)?select\\b|"
-	"\\b(?:sleep|pg_sleep|benchmark|extractvalue|updatexml)\\s*\\(|\\bwaitfor\\s+delay\\b\" "
+	"\\b(?:sleep|pg_sleep|benchmark|extractvalue|updatexml)\\s*\\(|\\bwaitfor\\s+delay\\b|"
+	";\\s*(?:drop|alter|create|delete|insert|update|truncate|exec|execute|declare|shutdown|grant|select)\\b\" "
 	G6_ACT("90108", ",t:urlDecodeUni,t:lowercase", "SQL injection in a sort parameter", "attack-sqli",
-	       "sql_injection_score");
+	       "sql_injection_score")
+	/* 90109 (thirteenth round): a shell command substitution in
+	 * backticks in a query-string argument, glued to the word before it
+	 * or opening the value: "file=ext-local`id`.conf", "fmt=gpx`id`"
+	 * (holdout18-19), a command word of the short list below right after
+	 * the opening backtick and a closing one within 128 characters.
+	 * 932100-932115 need a longer word or a separator; 90036 reads a few
+	 * parameter names.  A Markdown code span in a search has a space
+	 * before it ("set the `id` field"); a MySQL identifier quoted in
+	 * backticks has a dot or a comma before it ("t.`id`"). */
+	"SecRule ARGS_GET \"@rx (?:^|[\\w-])`\\s*(?:id|whoami|uname|cat|ls|wget|curl|nc|ncat|bash|sh|python[23]?|"
+	"perl|php|ruby|ping|nslookup|sleep|echo|env|pwd|hostname|ifconfig|rm|touch|chmod|base64)\\b[^`]{0,128}`\" "
+	G6_ACT("90109", "", "Command substitution in backticks in a query argument", "attack-rce", "rce_score")
+	/* 90110 (thirteenth round): a client-side template injection that
+	 * reaches the Function constructor: "constructor.constructor" (or
+	 * constructor['constructor']) anywhere, or a template expression
+	 * ("{{ ... }}") that calls a .constructor(...): AngularJS's sandbox
+	 * escapes ({{constructor.constructor('alert(1)')()}}, $on.constructor),
+	 * Vue's ({{_c.constructor('...')()}}).  Mustache and Handlebars
+	 * templates read fields, they call no constructor. */
+	"SecRule ARGS \"@rx \\bconstructor\\s*(?:\\.|\\[\\s*[\\\"'`])\\s*constructor\\b|"
+	"\\{\\{[^}]{0,256}\\.\\s*constructor\\s*\\(\" "
+	G6_ACT("90110", ",t:urlDecodeUni,t:jsDecode", "Template injection reaching the Function constructor", "attack-xss", "xss_score");
 #undef G6_ACT
 #undef SSRF_ACT
 #undef SSRF_ODD_HOST
@@ -1276,6 +1333,7 @@ static const struct {
 	{ 90085, { 941310 } },
 	{ 90089, { 942100 } },
 	{ 90091, { 942100 } },
+	{ 90093, { 942100 } },
 };
 
 int waf_crs_standins(const char *spec, int *out, int max)

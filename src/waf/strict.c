@@ -139,7 +139,8 @@ struct utf8 {
 };
 
 /* Feeds one decoded byte; NULL or what is wrong. */
-static const char *utf8_feed(struct utf8 *u, unsigned char b, size_t at)
+static inline __attribute__((always_inline)) const char *
+utf8_feed(struct utf8 *u, unsigned char b, size_t at)
 {
 	if (!u->need) {
 		u->start = at;
@@ -208,6 +209,37 @@ static bool second_escape(const char *p, size_t n, size_t i, size_t *end)
 	int b = char_at(p, n, &i);
 	*end = i;
 	return hex_digit(a) >= 0 && b >= 0 && hex_digit(b) >= 0;
+}
+
+/*
+ * D57: a letter encoded twice in a query or form value ("next=/en-gb/red/
+ * ch%25C3%25A2teauneuf", a return path or URL that was percent-encoded
+ * once and then sent as a field): p[i..) holds "%25HH" escapes, plain and
+ * nothing else, that make one well-formed UTF-8 character of a script's
+ * letters (U+00C0-U+1FFF: Latin, Greek, Cyrillic, Armenian, Hebrew,
+ * Arabic, Indic, ...; U+3040-U+9FFF: kana and CJK; U+AC00-U+D7A3:
+ * Hangul).  No such character is syntax to any decoder: punctuation,
+ * symbols, U+0080-U+00BF (0xBC, 0xBE), the fullwidth and small forms a
+ * normalising back end reads as "<" or "'", overlongs and surrogates,
+ * and every ASCII byte stay refused as double percent-encoding.  *end is
+ * the offset after the character's last escape.
+ */
+static bool double_letter(const char *p, size_t n, size_t i, size_t *end)
+{
+	struct utf8 u = { 0 };
+
+	do {
+		if (i + 5 > n || p[i] != '%' || p[i + 1] != '2' || p[i + 2] != '5' ||
+		    !is_hex2(p, i + 3, n))
+			return false;
+		unsigned char b = (unsigned char)(hex_digit(p[i + 3]) << 4 | hex_digit(p[i + 4]));
+		if (b < 0x80 || utf8_feed(&u, b, i))
+			return false;
+		i += 5;
+	} while (u.need);
+	*end = i;
+	return (u.cp >= 0xc0 && u.cp <= 0x1fff) || (u.cp >= 0x3040 && u.cp <= 0x9fff) ||
+	       (u.cp >= 0xac00 && u.cp <= 0xd7a3);
 }
 
 /* An npm package name's byte (npm's rules: lowercase in new names, capitals
@@ -370,6 +402,10 @@ static bool scan_field(const char *p, size_t n, enum field f, const char *where,
 				return excerpt(why, "malformed percent-encoding", where, p, n, i, i + 3);
 			d = (unsigned char)(hex_digit(p[i + 1]) << 4 | hex_digit(p[i + 2]));
 			size_t end;
+			if (d == '%' && f != F_PATH && !u.need && double_letter(p, n, i, &end)) {
+				i = end;   /* ASCII text to the decoder that reads it once */
+				continue;
+			}
 			if (d == '%' && second_escape(p, n, i + 3, &end))
 				return excerpt(why, "double percent-encoding", where, p, n, i, end);
 			if (!d)

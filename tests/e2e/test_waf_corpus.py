@@ -39,10 +39,11 @@ import eval as waf_eval  # noqa: E402  (tests/waf/eval.py)
 DETECTION_MARGIN = 0.02     # gatehouse runs the same CRS; allow a few requests of difference
 MAX_FP = 0.015              # measured 1.1% (3/278) with the default exclusions D1-D23; 4/278 is
                             # 1.44% (issue 10 asks 2%)
-MIN_DETECTION = 0.935       # measured 93.8% (305/325) with `strict on`, D1-D49, the SSRF and
-                            # upload detections (90070-90076) and 90100-90108 (92.6% before
-                            # them; 92.9% with D1-D46, D48 admits protocol-017, an unlisted
-                            # type with a harmless body); one request of margin (304/325)
+MIN_DETECTION = 0.944       # measured 94.8% (308/325) with `strict on`, D1-D58, the SSRF and
+                            # upload detections (90070-90076) and 90100-90110 (93.8% before
+                            # 90109 and 90110, the backticks and an Angular template; 92.6% before 90100-90108; 92.9% with
+                            # D1-D46, D48 admits protocol-017, an unlisted type with a
+                            # harmless body); one request of margin (307/325)
 
 pytestmark = [
     pytest.mark.skipif(ghutil.IMPL == "haproxy", reason="the WAF is gatehouse's own"),
@@ -145,19 +146,21 @@ def test_prefilter_changes_no_verdict(tmp_path_factory):
 # once on D1-D46 + 90070-90076, then D47-D49 designed from it ("Eleventh
 # round": in-sample); holdout14-16 written blind, run once on D1-D49, then
 # D50-D55 designed from them ("Twelfth round": in-sample); holdout17-19
-# written blind, run on D1-D49 and once on the twelfth round's defaults.  The bounds are
+# written blind, run on D1-D49 and once on the twelfth round's defaults,
+# then D56-D58 and 90109 designed from their leftovers ("Thirteenth round":
+# in-sample; holdout20-21 are its blind measure).  The bounds are
 # the measured figures (D1-D23, D25-D30) with a margin of one request.
 HELD_OUT = {
     # 40/41 refused (nginx PL1 39); 1/62 refused, `code` (measured 1.6%; 2/62 is 3.2%)
     "holdout": (0.95, 0.033),
-    # 65/66 refused (with 90108; 64/66 with D49's $filter stand-in; 63/66 with 90070-90076, 59/66
+    # 66/66 refused (with 90109; 65/66 with 90108; 64/66 with D49's $filter stand-in; 63/66 with 90070-90076, 59/66
     # before) (nginx PL1 53); 0/91 refused (measured 0.0%, 1.1% before D23; 1/91 is 1.1%)
-    "holdout2": (0.96, 0.011),
+    "holdout2": (0.98, 0.011),
     # 32/32 refused (with 90070-90076; 30/32 before) (nginx PL1 28); 0/45 refused (measured 0.0%; 1/45 is 2.2%)
     "holdout3": (0.96, 0.023),
-    # 50/52 refused (with 90108; 49/52 with 90070-90076; 46/52 before) (nginx PL1 44); 0/77 refused
+    # 51/52 refused (with 90109; 50/52 with 90108; 49/52 with 90070-90076; 46/52 before) (nginx PL1 44); 0/77 refused
     # (measured 0.0% with D28, the markdown link; in-sample; untouched it was 6.5%; 1/77 is 1.3%)
-    "holdout4": (0.94, 0.013),
+    "holdout4": (0.96, 0.013),
     # 38/42 refused (with 90070-90076; 36/42 before) (nginx PL1 33); 1/61 refused, `code` (measured 1.6%
     # with D25 and the corpus error fixed; untouched it was 8.2%; 2/61 is 3.3%)
     "holdout5": (0.88, 0.033),
@@ -172,57 +175,61 @@ HELD_OUT = {
     # 35/38 refused (with 90102; 34/38 before) (nginx PL1 32); 0/64 refused (measured 0.0%, untouched;
     # 3.1% with D1-D23; 1/64 is 1.6%)
     "holdout8": (0.89, 0.016),
-    # 60/63 refused (with 90101, 90107, 90108; 57/63 with 90070-90076; 54/63 before) (nginx PL1 52);
+    # 61/63 refused (with 90109; 60/63 with 90101, 90107, 90108; 57/63 with 90070-90076; 54/63 before) (nginx PL1 52);
     # 3/121 refused, all `code` (measured 2.5%
     # with D31-D32, in-sample: designed from its false positives; blind it
     # was 4.1%; 4/121 is 3.3%)
-    "holdout9": (0.93, 0.034),
-    # 78/81 refused (with 90070-90076; 73/81 before) (nginx PL1 67); 8/136 refused, 2 `code` (measured 5.9%
-    # with D40, 6.6% with D33-D34, in-sample: designed from its false
-    # positives; blind it was 7.4%; 9/136 is 6.6%)
-    "holdout10": (0.95, 0.067),
+    "holdout9": (0.95, 0.034),
+    # 78/81 refused (with 90070-90076; 73/81 before) (nginx PL1 67); 7/136 refused, 2 `code` (measured 5.1%
+    # with D58, the quoted phrases; 5.9% with D40, 6.6% with D33-D34, in-sample: designed from its false
+    # positives; blind it was 7.4%; 8/136 is 5.9%)
+    "holdout10": (0.95, 0.059),
     # 80/81 refused (with 90104, 90108; 78/81 with 90070-90076; 71/81 before) (nginx PL1 68);
     # 3/136 refused, all `code` (measured 2.2%
     # with D36-D38, in-sample: designed from its false positives; blind it
     # was 5.1%; 4/136 is 2.9%)
     "holdout11": (0.97, 0.030),
-    # 87/88 refused (with 90101, 90102, 90104, 90108; 83/88 before) (nginx PL1 73); 4/177
+    # 88/88 refused (with 90109; 87/88 with 90101, 90102, 90104, 90108; 83/88 before) (nginx PL1 73); 4/177
     # refused, 2 `code` (measured 2.3%
     # with D47's REPORT, 2.8% with D41-D46, in-sample: designed from its
     # false positives; blind it was 6.2%, 6.8% with D1-D35; 5/177 is 2.8%)
-    "holdout12": (0.97, 0.029),
+    "holdout12": (0.98, 0.029),
     # 85/88 refused (with 90102, 90103, 90107, 90108; 81/88 before) (nginx PL1 73); 5/196
     # refused, 2 `code` (measured 2.6% with strict's encoded slashes, 3.1%
     # with D47-D49, in-sample: designed from its false positives; blind it
     # was 10.7%, 13 of 21 the method and content-type policy; 6/196 is 3.1%)
     "holdout13": (0.95, 0.031),
-    # 94/94 refused (with 90100-90108; 89/94 before) (nginx PL1 78); 10/210
-    # refused, 5 `code` (measured 4.8% with D50-D55, in-sample; blind it
-    # was 5.7%; 11/210 is 5.2%)
-    "holdout14": (0.98, 0.053),
-    # 89/90 refused (with 90100-90108; 85/90 before) (nginx PL1 73; 84/90
+    # 94/94 refused (with 90100-90108; 89/94 before) (nginx PL1 78); 9/210
+    # refused, 5 `code` (measured 4.3% with D58, the quoted phrases; 4.8%
+    # with D50-D55, in-sample; blind it was 5.7%; 10/210 is 4.8%)
+    "holdout14": (0.98, 0.048),
+    # 90/90 refused (with 90109; 89/90 with 90100-90108; 85/90 before) (nginx PL1 73; 84/90
     # with the pre-filter before it stopped using Vectorscan 5.4.9's
     # AVX-512 scan, pf_scan.c); 5/210 refused, 5 `code` (measured 2.4% with
     # D50-D55 and encoded slashes, in-sample; blind it was 4.3%; 6/210 is 2.9%)
-    "holdout15": (0.97, 0.029),
+    "holdout15": (0.98, 0.029),
     # 92/94 refused (with 90100-90108; 86/94 before) (nginx PL1 74); 3/210
     # refused, 1 `code` (measured 1.4% with D50-D55, in-sample; blind it
     # was 6.7%; 4/210 is 1.9%)
     "holdout16": (0.96, 0.020),
     # holdout17-19: written blind after D1-D49, run once on D1-D49 (the
     # *-r11.md results), then once more on D1-D55 + 90100-90108 + encoded
-    # slashes, none designed from them but holdout18's encoded slashes
-    # (RabbitMQ's and Gerrit's paths, with holdout13's GitLab one).
-    # 92/93 refused (91/93 on D1-D49) (nginx PL1 78); 8/208 refused, 2 `code`
-    # (3.8%, blind; 4.8% on D1-D49; 9/208 is 4.3%)
-    "holdout17": (0.97, 0.044),
-    # 88/90 refused (85/90 on D1-D49) (nginx PL1 72); 9/204 refused, 3 `code`
-    # (4.4%; 7.8% on D1-D49; 10/204 is 4.9%)
-    "holdout18": (0.96, 0.049),
-    # 88/90 refused (87/90 on D1-D49) (nginx PL1 74); 8/205 refused, 5 `code`
-    # (3.9%, blind; 7.3% on D1-D49, 7 of 15 941310 on non-Latin scripts;
-    # 9/205 is 4.4%)
-    "holdout19": (0.96, 0.044),
+    # slashes (blind but holdout18's encoded slashes: RabbitMQ's and
+    # Gerrit's paths, with holdout13's GitLab one); in-sample from the
+    # thirteenth round on: D56-D58 and 90109 were designed from their
+    # leftovers.
+    # 92/93 refused (91/93 on D1-D49) (nginx PL1 78); 6/208 refused, 2 `code`
+    # (2.9% with D56-D58, in-sample; 3.8% blind; 4.8% on D1-D49; 7/208 is 3.4%)
+    "holdout17": (0.97, 0.034),
+    # 90/90 refused (with 90109, 90110; 88/90 blind; 85/90 on D1-D49) (nginx PL1 72);
+    # 8/204 refused, 3 `code` (3.9% with D56, in-sample; 4.4% blind; 7.8%
+    # on D1-D49; 9/204 is 4.4%)
+    "holdout18": (0.98, 0.045),
+    # 90/90 refused (with 90108's stacked statements and 90109; 88/90 blind;
+    # 87/90 on D1-D49) (nginx PL1 74); 7/205 refused, 5 `code` (3.4% with
+    # D58, in-sample; 3.9% blind; 7.3% on D1-D49, 7 of 15 941310 on
+    # non-Latin scripts; 8/205 is 3.9%)
+    "holdout19": (0.98, 0.040),
 }
 
 

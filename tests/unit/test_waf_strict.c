@@ -101,6 +101,25 @@ TEST(refuses_double_encoding)
 	CHECK_STR(why.at, "%25%33%39");
 }
 
+/* D57: a script's letter encoded twice in a query or form value passes;
+ * ASCII, punctuation, U+0080-U+00BF, fullwidth forms, overlongs, a cut
+ * sequence, a mixed escape and the path stay refused. */
+TEST(double_encoded_letters)
+{
+	ACCEPTED(chk("/age-gate", FORM, "next=%2Fen-gb%2Fred%2Fch%25C3%25A2teauneuf-du-pape&dob_year=1990"));
+	ACCEPTED(tgt("/a?next=/de/k%25c3%25a4se&r=%25E6%2597%25A5%25E6%259C%25AC"));
+	ACCEPTED(tgt("/a?q=%25D0%25BC%25D0%25BE"));
+	REFUSED(tgt("/a?q=%25C3%25A2%252e%252e%252f"), "double percent-encoding", "the query");
+	REFUSED(tgt("/a?q=%25C2%25BCscript%25C2%25BE"), "double percent-encoding", "the query");
+	REFUSED(tgt("/a?q=%25EF%25BC%259Cscript"), "double percent-encoding", "the query");
+	REFUSED(tgt("/a?q=%25C0%25AE%25C0%25AE"), "double percent-encoding", "the query");
+	REFUSED(tgt("/a?q=%25C3"), "double percent-encoding", "the query");
+	REFUSED(tgt("/a?q=%25C3%A2"), "double percent-encoding", "the query");
+	REFUSED(tgt("/a?q=%25%43%33%25%41%32"), "double percent-encoding", "the query");
+	REFUSED(tgt("/ch%25C3%25A2teau"), "double percent-encoding", "the path");
+	REFUSED(chk("/a", FORM, "a=%25E2%2580%25A8"), "double percent-encoding", "the body");
+}
+
 TEST(refuses_bad_utf8)
 {
 	REFUSED(tgt("/%c0%af../etc"), "overlong UTF-8", "the path");
@@ -440,6 +459,7 @@ int main(void)
 	RUN(refuses_malformed_percent);
 	RUN(refuses_u_escapes);
 	RUN(refuses_double_encoding);
+	RUN(double_encoded_letters);
 	RUN(refuses_bad_utf8);
 	RUN(refuses_nul);
 	RUN(refuses_encoded_separators_in_paths);
