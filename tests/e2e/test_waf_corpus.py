@@ -230,6 +230,15 @@ HELD_OUT = {
     # D58, in-sample; 3.9% blind; 7.3% on D1-D49, 7 of 15 941310 on
     # non-Latin scripts; 8/205 is 3.9%)
     "holdout19": (0.98, 0.040),
+    # holdout20-21: written blind during the twelfth round, merged before
+    # any run, run once on its defaults (*-r12.md) and once on the
+    # thirteenth's; no decision designed from them.
+    # 87/90 refused (nginx PL1 71); 11/204 refused, 5 `code` (5.4%, blind,
+    # the same on D1-D55; 12/204 is 5.9%)
+    "holdout20": (0.95, 0.059),
+    # 90/90 refused (nginx PL1 75); 3/204 refused, 2 `code` (1.5%, blind;
+    # 2.0% on D1-D55; 4/204 is 2.0%)
+    "holdout21": (0.98, 0.020),
 }
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """
 pf_dump_corpus.py - writes the WAF corpus (tests/waf/corpus/, the held-out sets
-holdout, holdout2 ... holdout19 and the probes, read through
+holdout, holdout2 ... holdout21 and the probes, read through
 tests/waf/corpus.py) as raw requests for tests/unit/test_waf_pf.c:
 
     python3 tests/waf/pf_dump_corpus.py [CORPUS_DIR] > /tmp/corpus.raw
@@ -22,6 +22,7 @@ out = sys.stdout.buffer
 for sub in ("corpus", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7",
             "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13",
             "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19",
+            "holdout20", "holdout21",
             "probes"):
     if not os.path.isdir(os.path.join(here, sub)):
         continue

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/waf/run-gatehouse.sh BINARY - the gatehouse figures in tests/waf/results/
-# (gatehouse-pl{1,2}[-nopf], holdout{,2,...,19}-gatehouse-*, probes-gatehouse-pl{1,2}): the
-# corpus, the nineteen held-out sets and the probes through BINARY's WAF with
+# (gatehouse-pl{1,2}[-nopf], holdout{,2,...,21}-gatehouse-*, probes-gatehouse-pl{1,2}): the
+# corpus, the twenty-one held-out sets and the probes through BINARY's WAF with
 # its default exclusions, each started and stopped by eval.py (about 4 minutes).
 # Copy the binary first (cp build/gatehouse /tmp/gh-waf): a rebuild must not
 # change it under a run.
@@ -34,6 +34,8 @@ for t in gatehouse-pl1 gatehouse-pl1-nopf gatehouse-pl2 gatehouse-pl2-nopf; do
     run holdout17-$t --target $t --corpus holdout17 --label "$t, holdout17"
     run holdout18-$t --target $t --corpus holdout18 --label "$t, holdout18"
     run holdout19-$t --target $t --corpus holdout19 --label "$t, holdout19"
+    run holdout20-$t --target $t --corpus holdout20 --label "$t, holdout20"
+    run holdout21-$t --target $t --corpus holdout21 --label "$t, holdout21"
 done
 run probes-gatehouse-pl1 --target gatehouse-pl1 --corpus probes --label "gatehouse-pl1, probes"
 run probes-gatehouse-pl2 --target gatehouse-pl2 --corpus probes --label "gatehouse-pl2, probes"
