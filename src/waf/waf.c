@@ -795,6 +795,24 @@ static bool ctype_is(const struct waf_pf_hdr *h, const char *type)
 	return ctype_is_n(h, type, strlen(type));
 }
 
+/* application/NAME+SUFFIX (SUFFIX "+yaml": D38, "+json": D55), NAME of
+ * [a-z0-9.!#$&^_-], then white space and ';' or the end. */
+static bool ctype_is_app_suffix(const struct waf_pf_hdr *h, const char *suffix)
+{
+	const char *v = h->value;
+	size_t n = h->value_len, k = 12, sn = strlen(suffix);
+	if (n < k || strncasecmp(v, "application/", k))
+		return false;
+	size_t name = k;
+	while (k < n && (isalnum((unsigned char)v[k]) || strchr(".!#$&^_-", v[k])))
+		k++;
+	if (k == name || n - k < sn || strncasecmp(v + k, suffix, sn))
+		return false;
+	for (k += sn; k < n && strchr(" \t\n\r\f\v", v[k]); k++)
+		;
+	return k == n || v[k] == ';';
+}
+
 /* D38: application/yaml, application/x-yaml, text/yaml, text/x-yaml, or
  * application/NAME+yaml with NAME of [a-z0-9.!#$&^_-] (90056's regex). */
 static bool ctype_is_yaml(const struct waf_pf_hdr *h)
@@ -804,35 +822,7 @@ static bool ctype_is_yaml(const struct waf_pf_hdr *h)
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 		if (ctype_is(h, exact[i]))
 			return true;
-	const char *v = h->value;
-	size_t n = h->value_len, k = 12;
-	if (n < k || strncasecmp(v, "application/", k))
-		return false;
-	size_t name = k;
-	while (k < n && (isalnum((unsigned char)v[k]) || strchr(".!#$&^_-", v[k])))
-		k++;
-	if (k == name || n - k < 5 || strncasecmp(v + k, "+yaml", 5))
-		return false;
-	for (k += 5; k < n && strchr(" \t\n\r\f\v", v[k]); k++)
-		;
-	return k == n || v[k] == ';';
-}
-
-/* D55: application/NAME+json (NAME of [a-z0-9.!#$&^_-], as +yaml). */
-static bool ctype_is_plus_json(const struct waf_pf_hdr *h)
-{
-	const char *v = h->value;
-	size_t n = h->value_len, k = 12;
-	if (n < k || strncasecmp(v, "application/", k))
-		return false;
-	size_t name = k;
-	while (k < n && (isalnum((unsigned char)v[k]) || strchr(".!#$&^_-", v[k])))
-		k++;
-	if (k == name || n - k < 5 || strncasecmp(v + k, "+json", 5))
-		return false;
-	for (k += 5; k < n && strchr(" \t\n\r\f\v", v[k]); k++)
-		;
-	return k == n || v[k] == ';';
+	return ctype_is_app_suffix(h, "+yaml");
 }
 
 /* `allow_types`: the type of a body read whole (rt->whole, reads_whole()). */
@@ -1001,7 +991,7 @@ static int body_kind(const struct waf_rt *rt, const struct waf_pf_req *r,
 			return BK_NDJSON;
 		if (ctype_is_yaml(h))
 			return BK_YAML;
-		if (ctype_is_plus_json(h))
+		if (ctype_is_app_suffix(h, "+json"))
 			return BK_JSONSEQ;
 	}
 	/* `allow_types`: read whole, as a CSV body */

@@ -57,6 +57,24 @@ def send(port, method, target, headers=(), body=b""):
     return request(port, method, target, HOST + list(headers), body)
 
 
+def check_benign_and_attacks(g, origin, port, benign, attacks):
+    """The shape the rounds' tests share: every (method, target, headers,
+    body) of `benign` answered 200 by the origin, every (method, target,
+    headers, body, rule, msg) of `attacks` refused 403 without reaching it,
+    with one "waf crs blocked" log line each naming its rule and message."""
+    for method, target, headers, body in benign:
+        assert send(port, method, target, headers, body).status == 200, (target, body)
+    heads = origin.stats.heads
+    assert heads == len(benign)
+    for method, target, headers, body, _, _ in attacks:
+        assert send(port, method, target, headers, body).status == 403, (target, body)
+    assert origin.stats.heads == heads        # none of them reached the origin
+    lines = [l for l in g.stderr_text().splitlines() if "waf crs blocked" in l]
+    assert len(lines) == len(attacks), lines
+    for (_, target, _, _, rule, msg), line in zip(attacks, lines):
+        assert rule + " " + msg in line, (target, line)
+
+
 def untouched(origin):
     s = origin.stats
     return s.heads == 0 and s.bytes_in == 0 and s.accepts == 0
