@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from xdist_port import port_is_this_workers
+import xdist_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -62,18 +62,10 @@ _used_ports = set()
 
 
 def free_port():
-    """An ephemeral port on 127.0.0.1 that was free a moment ago, that
-    this process has not handed out before, and that no other xdist worker
-    hands out."""
-    for _ in range(400):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if p not in _used_ports and port_is_this_workers(p):
-            _used_ports.add(p)
-            return p
-    raise RuntimeError("no free port")
+    """A port on 127.0.0.1 that was free a moment ago, that this process
+    has not handed out before, and that no other xdist worker hands out
+    (xdist_port.free_port)."""
+    return xdist_port.free_port(_used_ports)
 
 
 def listening_ports(pid=None):

@@ -66,7 +66,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.join(REPO, "tests", "e2e"))
 import corpus  # noqa: E402
-from xdist_port import port_is_this_workers  # noqa: E402
+import xdist_port  # noqa: E402
 
 MODSEC_MODULE = "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"
 MODSEC_BASE = "/etc/nginx/modsecurity.conf"
@@ -82,17 +82,14 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+_used_ports = set()
+
+
 def free_port():
-    """A port free a moment ago; under pytest-xdist (tests/e2e/
-    test_waf_corpus.py), one of this worker's share (xdist_port says why)."""
-    for _ in range(400):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if port_is_this_workers(p):
-            return p
-    raise RuntimeError("no free port")
+    """A port free a moment ago, below the ephemeral range; under
+    pytest-xdist (tests/e2e/test_waf_corpus.py), one of this worker's share
+    (tests/e2e/xdist_port.py says why)."""
+    return xdist_port.free_port(_used_ports)
 
 
 def wait_port(port, proc, timeout=15.0):
